@@ -1,0 +1,1 @@
+"""The line-of-credit product: applications, lines, draws, billing, statements, payments."""

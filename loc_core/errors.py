@@ -1,0 +1,193 @@
+"""The one error tree of `loc`.
+
+Every error the library raises on purpose is a `LocError`. Adapters translate third-party
+errors (botocore, httpx) into this tree with ``raise ... from exc``; only entrypoints turn
+errors into HTTP statuses or exit codes.
+
+    LocError
+    ├── DomainError                     the request breaks a business rule; nothing changed
+    │   ├── InvalidAmount               zero, negative, float or non-integer cents
+    │   ├── InvalidRate                 float, non-finite or out-of-bounds rate/percent
+    │   ├── InvalidConfiguration        a product configuration that cannot work
+    │   │   └── ScheduleError           a schedule that cannot be built from it
+    │   ├── InvalidTransition           the entity's status does not allow the command
+    │   ├── ApplicationError
+    │   │   ├── ApplicationNotApproved  rejected or abandoned: nothing to accept
+    │   │   ├── ApplicationExpired      accepted after its offer expired
+    │   │   └── ApplicationAlreadyConverted
+    │   ├── NotEligible                 the eligibility pre-check failed (carries reasons)
+    │   ├── PaymentError
+    │   │   ├── Overpayment             more than the balance owed
+    │   │   ├── DuplicatePayment        the same payment applied twice
+    │   │   ├── PaymentNotApplied       settling or reversing a payment this entity never saw
+    │   │   └── PaymentAlreadyReversed  a second return or chargeback of one payment
+    │   └── CreditLineError
+    │       ├── InsufficientCredit      a draw above the available credit
+    │       ├── LineNotActive           a draw on a suspended, defaulted or closed line
+    │       └── CycleNotClosed          a statement for a cycle that has not closed
+    ├── LedgerError                     an unbalanced or malformed journal entry
+    ├── InvariantViolation              stored or computed state contradicts itself
+    ├── NotFound                        no such entity
+    ├── ConcurrencyConflict             a stale version lost a conditional write
+    ├── LockNotAcquired                 another owner holds the lease
+    ├── IdempotencyConflict             an idempotency key reused with a different request
+    └── ExternalServiceError            an outside service failed or refused
+        └── RailDeclined                a payment rail declined the transfer
+
+Domain errors are raised before an aggregate changes, so a caller that catches one can
+rely on the aggregate being exactly as it was.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ApplicationAlreadyConverted",
+    "ApplicationError",
+    "ApplicationExpired",
+    "ApplicationNotApproved",
+    "ConcurrencyConflict",
+    "CreditLineError",
+    "CycleNotClosed",
+    "DomainError",
+    "DuplicatePayment",
+    "ExternalServiceError",
+    "IdempotencyConflict",
+    "InsufficientCredit",
+    "InvalidAmount",
+    "InvalidConfiguration",
+    "InvalidRate",
+    "InvalidTransition",
+    "InvariantViolation",
+    "LedgerError",
+    "LineNotActive",
+    "LocError",
+    "LockNotAcquired",
+    "NotEligible",
+    "NotFound",
+    "Overpayment",
+    "PaymentAlreadyReversed",
+    "PaymentError",
+    "PaymentNotApplied",
+    "RailDeclined",
+    "ScheduleError",
+]
+
+
+class LocError(Exception):
+    """Base of every error `loc` raises on purpose."""
+
+
+class DomainError(LocError):
+    """A command broke a business rule; the aggregate it targeted is unchanged."""
+
+
+class InvalidAmount(DomainError, ValueError):
+    """An amount is not a positive (or, where allowed, non-negative) integer of cents."""
+
+
+class InvalidRate(DomainError, ValueError):
+    """A rate or percentage is a float, not finite, or outside its allowed bounds."""
+
+
+class InvalidConfiguration(DomainError, ValueError):
+    """A product configuration whose values contradict each other or the rules."""
+
+
+class ScheduleError(InvalidConfiguration):
+    """A repayment schedule cannot be built from the given amount and configuration."""
+
+
+class InvalidTransition(DomainError):
+    """The entity's current status does not allow this command."""
+
+
+class ApplicationError(DomainError):
+    """An application cannot be accepted or converted."""
+
+
+class ApplicationNotApproved(ApplicationError):
+    """The application was rejected or abandoned, so there is no offer to accept."""
+
+
+class ApplicationExpired(ApplicationError):
+    """The offer's time to live passed before the borrower accepted it."""
+
+
+class ApplicationAlreadyConverted(ApplicationError):
+    """The application already became a loan or a line; it converts once."""
+
+
+class NotEligible(DomainError):
+    """The eligibility pre-check failed; `reasons` says why, one code per rule."""
+
+    def __init__(self, reasons: tuple[str, ...]) -> None:
+        super().__init__("not eligible: " + ", ".join(reasons))
+        self.reasons = reasons
+
+
+class PaymentError(DomainError):
+    """A payment cannot be applied, settled or reversed as asked."""
+
+
+class Overpayment(PaymentError):
+    """A payment above the balance owed."""
+
+
+class DuplicatePayment(PaymentError):
+    """A payment id that was already applied to this loan or line."""
+
+
+class PaymentNotApplied(PaymentError):
+    """A settlement or reversal for a payment that was never applied here."""
+
+
+class PaymentAlreadyReversed(PaymentError):
+    """A payment that was already returned or charged back."""
+
+
+class CreditLineError(DomainError):
+    """A credit-line command the line's state does not allow."""
+
+
+class InsufficientCredit(CreditLineError):
+    """A draw above the line's available credit."""
+
+
+class LineNotActive(CreditLineError):
+    """A draw on a line that is not ACTIVE."""
+
+
+class CycleNotClosed(CreditLineError):
+    """Billing or a statement asked for a cycle whose close date has not arrived."""
+
+
+class LedgerError(LocError):
+    """A journal entry that does not balance, or is malformed, or is posted twice."""
+
+
+class InvariantViolation(LocError):
+    """State that contradicts itself, such as a stored balance its parts do not add up to."""
+
+
+class NotFound(LocError):
+    """No entity with that key."""
+
+
+class ConcurrencyConflict(LocError):
+    """A write based on a stale version; re-read and retry."""
+
+
+class LockNotAcquired(LocError):
+    """Another owner holds an unexpired lease on the key."""
+
+
+class IdempotencyConflict(LocError):
+    """An idempotency key was reused for a different request."""
+
+
+class ExternalServiceError(LocError):
+    """An outside service (payment rail, notifier, underwriting) failed or was unreachable."""
+
+
+class RailDeclined(ExternalServiceError):
+    """A payment rail refused the transfer; another rail may still accept it."""

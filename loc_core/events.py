@@ -1,0 +1,123 @@
+"""What an aggregate's commands leave behind besides new state.
+
+A command on an aggregate (a loan, a line) changes its fields and records, in the
+aggregate's `Outbox`:
+
+- `DomainEvent`s: facts a borrower may hear about (``loan_disbursed``). They leave only
+  after the unit of work commits.
+- `Change`s: an audit-ready description of each state change (entity, fields with old and
+  new values, process, reason). The service layer adds actor, request id and time.
+- `JournalEntry`s: the balanced ledger entries of the money that moved.
+
+The service persists changes and entries in the same commit as the aggregate and sends
+the events afterwards.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Mapping
+
+import attrs
+
+from loc_core.ledger import JournalEntry
+
+__all__ = [
+    "AuditValue",
+    "Change",
+    "DomainEvent",
+    "EventType",
+    "FieldChange",
+    "Outbox",
+    "diff",
+]
+
+AuditValue = str | int | bool | None
+"""What an audited field holds once rendered: dates as ISO strings, Decimals as strings."""
+
+
+class EventType(enum.Enum):
+    """Borrower-facing events; the values are the default notification names (policy)."""
+
+    LOAN_DISBURSED = "loan_disbursed"
+    PAYMENT_SUCCEEDED = "payment_succeeded"
+    PAYMENT_FAILED = "payment_failed"
+    INSTALLMENT_OVERDUE = "installment_overdue"
+    LOAN_CLOSED = "loan_closed"
+    LOAN_DEFAULTED = "loan_defaulted"
+    LOC_DRAW_DISBURSED = "loc_draw_disbursed"
+    LOC_STATEMENT_READY = "loc_statement_ready"
+    LOC_PAYMENT_UPCOMING = "loc_payment_upcoming"
+    LOC_PAYMENT_FAILED = "loc_payment_failed"
+    LOC_PAST_DUE = "loc_past_due"
+
+
+@attrs.frozen
+class DomainEvent:
+    """A fact about a borrower's loan or line, for notifications after commit."""
+
+    type: EventType
+    user_id: str
+    subject_id: str
+    """The loan, line, payment or draw the event is about."""
+    occurred_on: dt.date
+    data: Mapping[str, AuditValue] = attrs.field(factory=dict)
+    """Details for the message: amounts in cents, dates as ISO strings."""
+
+
+@attrs.frozen
+class FieldChange:
+    """One field's value before and after a change."""
+
+    field: str
+    old: AuditValue
+    new: AuditValue
+
+
+@attrs.frozen
+class Change:
+    """An audit-ready description of one entity's state change."""
+
+    entity: str
+    """The entity type: ``loan``, ``installment``, ``application``, ``line``, ..."""
+    entity_id: str
+    user_id: str
+    process: str
+    """What made the change (``AUTOPAY``, ``MANUAL``, ``UNAPPLY``, ``BILLING``, ...)."""
+    reason: str
+    """Why, in words a support agent can read."""
+    fields: tuple[FieldChange, ...]
+
+
+def diff(
+    before: Mapping[str, AuditValue], after: Mapping[str, AuditValue]
+) -> tuple[FieldChange, ...]:
+    """The fields whose values differ between two snapshots, in `after`'s order.
+
+    A field missing from one snapshot counts as None there.
+    """
+    keys = list(after) + [key for key in before if key not in after]
+    return tuple(
+        FieldChange(key, before.get(key), after.get(key))
+        for key in keys
+        if before.get(key) != after.get(key)
+    )
+
+
+@attrs.define
+class Outbox:
+    """What commands on one aggregate produced and not yet handed to a unit of work."""
+
+    events: list[DomainEvent] = attrs.field(factory=list)
+    changes: list[Change] = attrs.field(factory=list)
+    entries: list[JournalEntry] = attrs.field(factory=list)
+
+    def drain(self) -> Outbox:
+        """Hand over everything recorded so far and start empty."""
+        taken = Outbox(self.events, self.changes, self.entries)
+        self.events, self.changes, self.entries = [], [], []
+        return taken
+
+    def __bool__(self) -> bool:
+        return bool(self.events or self.changes or self.entries)

@@ -1,0 +1,1 @@
+"""The installment-loan product: applications, schedules, loans, installments, payments."""

@@ -1,0 +1,245 @@
+"""A double-entry journal under every money movement.
+
+Each movement of money (a disbursement, a payment applied to a bucket, a fee, a reversal,
+a charge-off) posts one `JournalEntry` whose debits equal its credits. Balances can then
+be proven from the journal alone rather than trusted from fields on the aggregates.
+
+Sign convention: `Ledger.balance` is debits minus credits, so asset accounts such as a
+borrower's receivables are positive and income accounts are negative.
+
+Accounts are plain strings, ``kind:owner:bucket``. Receivables belong to one loan or line
+(`receivable`); the shared accounts below are the lender's side of every entry. Both
+products post into the same ledger; `Bucket` names the parts a balance is made of.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import hashlib
+from collections.abc import Iterable, Iterator, Mapping
+
+import attrs
+
+from loc_core.errors import LedgerError
+
+__all__ = [
+    "CLEARING",
+    "CREDIT_LOSS",
+    "FUNDING",
+    "INCOME",
+    "Bucket",
+    "JournalEntry",
+    "Ledger",
+    "Posting",
+    "Side",
+    "income",
+    "receivable",
+]
+
+
+class Side(enum.Enum):
+    """Which side of the journal a posting is on."""
+
+    DEBIT = "debit"
+    CREDIT = "credit"
+
+
+class Bucket(enum.Enum):
+    """A part of what a borrower owes, kept in its own receivable account."""
+
+    PRINCIPAL = "principal"
+    ORIGINATION_FEE = "origination_fee"
+    LATE_FEE = "late_fee"
+    INTEREST = "interest"
+    FEE = "fee"
+
+
+FUNDING = "asset:cash:funding"
+"""The lender's operating cash: credited when money is sent to a borrower."""
+CLEARING = "asset:cash:clearing"
+"""Borrower payments submitted to a rail and not yet returned: debited when applied."""
+CREDIT_LOSS = "expense:credit_loss"
+"""Receivables charged off when a loan or line defaults (recoveries credit it back)."""
+INCOME = "income"
+"""Prefix of the income accounts, one per `Bucket` that earns (fees, interest)."""
+
+
+def receivable(owner: str, bucket: Bucket) -> str:
+    """The account holding what the loan or line `owner` owes in `bucket`."""
+    return f"receivable:{owner}:{bucket.value}"
+
+
+def income(bucket: Bucket) -> str:
+    """The income account a fee or interest `bucket` is earned into."""
+    return f"{INCOME}:{bucket.value}"
+
+
+def _positive(_instance: object, attribute: attrs.Attribute[int], value: int) -> None:
+    if type(value) is not int or value <= 0:
+        raise LedgerError(f"posting {attribute.name} must be positive integer cents, got {value!r}")
+
+
+@attrs.frozen
+class Posting:
+    """One line of a journal entry: an amount on one side of one account."""
+
+    account: str
+    side: Side
+    amount: int = attrs.field(validator=_positive)
+
+
+def _balanced(_instance: object, _attribute: object, postings: tuple[Posting, ...]) -> None:
+    if len(postings) < 2:  # noqa: PLR2004 - double entry needs two sides
+        raise LedgerError(f"a journal entry needs at least two postings, got {len(postings)}")
+    debits = sum(p.amount for p in postings if p.side is Side.DEBIT)
+    credits = sum(p.amount for p in postings if p.side is Side.CREDIT)
+    if debits != credits:
+        raise LedgerError(f"journal entry does not balance: debits {debits} != credits {credits}")
+
+
+@attrs.frozen
+class JournalEntry:
+    """A balanced set of postings that records one money movement.
+
+    `entry_id` is derived from what caused the movement (``"<payment id>:apply"``), so a
+    movement can be posted only once.
+    """
+
+    entry_id: str
+    kind: str
+    """What moved: ``disbursement``, ``payment``, ``unapply``, ``late_fee``, ..."""
+    effective_date: dt.date
+    reference: str
+    """The loan or line the entry belongs to."""
+    postings: tuple[Posting, ...] = attrs.field(validator=_balanced)
+    memo: str = ""
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        entry_id: str,
+        kind: str,
+        effective_date: dt.date,
+        reference: str,
+        debits: Mapping[str, int],
+        credits: Mapping[str, int],
+        memo: str = "",
+    ) -> JournalEntry:
+        """Make an entry from account -> amount maps, leaving out zero amounts."""
+        postings = tuple(
+            Posting(account, side, amount)
+            for side, lines in ((Side.DEBIT, debits), (Side.CREDIT, credits))
+            for account, amount in lines.items()
+            if amount != 0
+        )
+        return cls(
+            entry_id=entry_id,
+            kind=kind,
+            effective_date=effective_date,
+            reference=reference,
+            postings=postings,
+            memo=memo,
+        )
+
+    @property
+    def amount(self) -> int:
+        """The total of the debit side (equal to the credit side)."""
+        return sum(p.amount for p in self.postings if p.side is Side.DEBIT)
+
+    def reversal(self, *, entry_id: str, kind: str, effective_date: dt.date) -> JournalEntry:
+        """The entry that undoes this one exactly: every posting on the other side."""
+        flipped = tuple(
+            Posting(p.account, Side.CREDIT if p.side is Side.DEBIT else Side.DEBIT, p.amount)
+            for p in self.postings
+        )
+        return JournalEntry(
+            entry_id=entry_id,
+            kind=kind,
+            effective_date=effective_date,
+            reference=self.reference,
+            postings=flipped,
+            memo=f"reverses {self.entry_id}",
+        )
+
+    def net(self, account: str) -> int:
+        """What this entry does to `account`'s balance (debits minus credits)."""
+        return sum(
+            p.amount if p.side is Side.DEBIT else -p.amount
+            for p in self.postings
+            if p.account == account
+        )
+
+
+@attrs.define
+class Ledger:
+    """An append-only journal with running balances, kept in memory.
+
+    The core uses it to prove balances; adapters persist the entries it holds.
+    """
+
+    _entries: list[JournalEntry] = attrs.field(factory=list, alias="entries")
+    _balances: dict[str, int] = attrs.field(init=False, factory=dict)
+    _ids: set[str] = attrs.field(init=False, factory=set)
+
+    def __attrs_post_init__(self) -> None:
+        entries, self._entries = self._entries, []
+        self.post_all(entries)
+
+    def post(self, entry: JournalEntry) -> None:
+        """Append `entry` and update balances.
+
+        Raises:
+            LedgerError: if an entry with the same id was already posted.
+        """
+        if entry.entry_id in self._ids:
+            raise LedgerError(f"journal entry {entry.entry_id!r} was already posted")
+        self._ids.add(entry.entry_id)
+        self._entries.append(entry)
+        balances = self._balances
+        for posting in entry.postings:
+            delta = posting.amount if posting.side is Side.DEBIT else -posting.amount
+            balances[posting.account] = balances.get(posting.account, 0) + delta
+
+    def post_all(self, entries: Iterable[JournalEntry]) -> None:
+        """Post several entries in order."""
+        for entry in entries:
+            self.post(entry)
+
+    def __contains__(self, entry_id: object) -> bool:
+        return entry_id in self._ids
+
+    def __iter__(self) -> Iterator[JournalEntry]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def balance(self, account: str) -> int:
+        """Debits minus credits posted to `account`."""
+        return self._balances.get(account, 0)
+
+    def balances(self, prefix: str = "") -> dict[str, int]:
+        """Non-zero balances of every account whose name starts with `prefix`."""
+        return {
+            account: amount
+            for account, amount in sorted(self._balances.items())
+            if amount != 0 and account.startswith(prefix)
+        }
+
+    def trial_balance(self) -> int:
+        """The sum of every account's balance: zero when the books balance."""
+        return sum(self._balances.values())
+
+    def digest(self) -> str:
+        """A SHA-256 over every entry in posting order: equal ledgers, equal digests."""
+        hasher = hashlib.sha256()
+        for entry in self._entries:
+            hasher.update(
+                f"{entry.entry_id}|{entry.kind}|{entry.effective_date.isoformat()}|"
+                f"{entry.reference}\n".encode()
+            )
+            for p in entry.postings:
+                hasher.update(f"  {p.account}|{p.side.value}|{p.amount}\n".encode())
+        return hasher.hexdigest()

@@ -1,0 +1,1 @@
+"""Entrypoints: Lambda handlers, the HTTP API, the CLI and the portfolio simulation."""

@@ -1,0 +1,36 @@
+"""Tasks: `nox` runs them all (tests, lint, typing); `nox -s NAME` runs one."""
+
+from __future__ import annotations
+
+import nox
+
+nox.needs_version = ">=2025.2"
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.sessions = ["tests", "lint", "typing"]
+nox.options.reuse_existing_virtualenvs = True
+
+PYPROJECT = nox.project.load_toml("pyproject.toml")
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Run the test suite, then prove the core's import boundaries."""
+    session.install("-e", ".[testing]", *nox.project.dependency_groups(PYPROJECT, "test"))
+    session.run("pytest", *session.posargs)
+    session.run("lint-imports")
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Ruff: lint and formatting."""
+    session.install(*nox.project.dependency_groups(PYPROJECT, "lint"))
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typing(session: nox.Session) -> None:
+    """mypy --strict over the library, the tests and this file."""
+    session.install("-e", ".[testing]", *nox.project.dependency_groups(PYPROJECT, "typing"))
+    session.install("nox")
+    session.run("mypy", "--strict")
