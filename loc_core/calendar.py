@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from functools import lru_cache
 from types import MappingProxyType
 
+from loc_core.errors import InvalidTimestamp
+
 __all__ = [
     "add_business_days",
     "fed_holidays",
@@ -28,6 +30,7 @@ __all__ = [
     "on_or_after",
     "on_or_before",
     "previous_business_day",
+    "require_utc",
 ]
 
 _MONDAY, _THURSDAY, _SATURDAY, _SUNDAY = 0, 3, 5, 6
@@ -132,3 +135,17 @@ def add_business_days(day: dt.date, count: int) -> dt.date:
     for _ in range(abs(count)):
         day = step(day)
     return day
+
+
+def require_utc(moment: dt.datetime, *, field: str = "timestamp") -> dt.datetime:
+    """Return `moment` if it is an aware UTC datetime; timestamps are RFC3339 UTC.
+
+    Raises:
+        InvalidTimestamp: for a naive datetime or one with a non-zero UTC offset.
+    """
+    offset = moment.utcoffset()
+    if offset is None:
+        raise InvalidTimestamp(f"{field} must carry a time zone (UTC), got naive {moment!r}")
+    if offset:
+        raise InvalidTimestamp(f"{field} must be in UTC, got offset {offset} in {moment!r}")
+    return moment

@@ -8,6 +8,7 @@ errors into HTTP statuses or exit codes.
     ├── DomainError                     the request breaks a business rule; nothing changed
     │   ├── InvalidAmount               zero, negative, float or non-integer cents
     │   ├── InvalidRate                 float, non-finite or out-of-bounds rate/percent
+    │   ├── InvalidTimestamp            a naive or non-UTC timestamp
     │   ├── InvalidConfiguration        a product configuration that cannot work
     │   │   └── ScheduleError           a schedule that cannot be built from it
     │   ├── InvalidTransition           the entity's status does not allow the command
@@ -56,6 +57,7 @@ __all__ = [
     "InvalidAmount",
     "InvalidConfiguration",
     "InvalidRate",
+    "InvalidTimestamp",
     "InvalidTransition",
     "InvariantViolation",
     "LedgerError",
@@ -87,6 +89,10 @@ class InvalidAmount(DomainError, ValueError):
 
 class InvalidRate(DomainError, ValueError):
     """A rate or percentage is a float, not finite, or outside its allowed bounds."""
+
+
+class InvalidTimestamp(DomainError, ValueError):
+    """A timestamp without a time zone, or in a zone other than UTC."""
 
 
 class InvalidConfiguration(DomainError, ValueError):

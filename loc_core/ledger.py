@@ -33,6 +33,7 @@ __all__ = [
     "Ledger",
     "Posting",
     "Side",
+    "allowance",
     "income",
     "receivable",
 ]
@@ -68,6 +69,15 @@ INCOME = "income"
 def receivable(owner: str, bucket: Bucket) -> str:
     """The account holding what the loan or line `owner` owes in `bucket`."""
     return f"receivable:{owner}:{bucket.value}"
+
+
+def allowance(owner: str) -> str:
+    """The contra-asset account reserving against `owner`'s receivables once charged off.
+
+    A default debits `CREDIT_LOSS` and credits this account with what is still owed; the
+    borrower still owes it, so the receivables stay. A later recovery releases it.
+    """
+    return f"allowance:{owner}"
 
 
 def income(bucket: Bucket) -> str:

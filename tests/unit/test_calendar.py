@@ -6,6 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from loc_core import calendar
+from loc_core.errors import InvalidTimestamp
 
 
 def test_saturday_holiday_is_not_observed_on_friday() -> None:
@@ -58,3 +59,12 @@ def test_next_business_day_is_the_first_open_day_after(day: dt.date) -> None:
     assert calendar.is_business_day(following)
     gap = (following - day).days
     assert all(not calendar.is_business_day(day + dt.timedelta(days=i)) for i in range(1, gap))
+
+
+def test_timestamps_must_be_utc() -> None:
+    moment = dt.datetime(2026, 1, 5, 12, tzinfo=dt.UTC)
+    assert calendar.require_utc(moment) is moment
+    with pytest.raises(InvalidTimestamp, match="time zone"):
+        calendar.require_utc(dt.datetime(2026, 1, 5, 12))  # noqa: DTZ001 - naive on purpose
+    with pytest.raises(InvalidTimestamp, match="must be in UTC"):
+        calendar.require_utc(moment.astimezone(dt.timezone(dt.timedelta(hours=-5))))
