@@ -1,0 +1,33 @@
+"""In-memory implementations of every port, with the semantics of the real adapters.
+
+They are for tests, for the simulation, and for anyone who wants to run `loc` without
+AWS: version conditions, atomic commits, lease expiry and queue redelivery behave as they
+do in DynamoDB and SQS, by the injected clock.
+"""
+
+from loc_adapters.memory.clock import ManualClock
+from loc_adapters.memory.idempotency import InMemoryIdempotencyStore
+from loc_adapters.memory.ids import SequentialIds
+from loc_adapters.memory.lock import InMemoryLock
+from loc_adapters.memory.observers import (
+    InMemoryMetrics,
+    RecordingAlerter,
+    RecordingNotifier,
+    StaticFeatureFlags,
+)
+from loc_adapters.memory.queue import InMemoryQueue
+from loc_adapters.memory.rails import RailBehaviour, SimulatedRails
+
+__all__ = [
+    "InMemoryIdempotencyStore",
+    "InMemoryLock",
+    "InMemoryMetrics",
+    "InMemoryQueue",
+    "ManualClock",
+    "RailBehaviour",
+    "RecordingAlerter",
+    "RecordingNotifier",
+    "SequentialIds",
+    "SimulatedRails",
+    "StaticFeatureFlags",
+]

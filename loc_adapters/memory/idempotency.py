@@ -1,0 +1,56 @@
+"""An idempotency store in memory, with expiry by the caller's clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import attrs
+
+from loc_core.errors import IdempotencyConflict, NotFound
+from loc_core.ports import IdempotencyRecord, IdempotencyStatus
+
+
+@attrs.define
+class InMemoryIdempotencyStore:
+    """An `IdempotencyStore` in a dict; an expired record counts as absent."""
+
+    _records: dict[str, IdempotencyRecord] = attrs.field(factory=dict, init=False)
+
+    def begin(
+        self, key: str, *, fingerprint: str, now: dt.datetime, ttl: dt.timedelta
+    ) -> IdempotencyRecord | None:
+        """Claim a new key or return the live record for it."""
+        record = self._live(key, now)
+        if record is None:
+            self._records[key] = IdempotencyRecord(
+                key=key,
+                fingerprint=fingerprint,
+                status=IdempotencyStatus.IN_PROGRESS,
+                expires_at=now + ttl,
+            )
+            return None
+        if record.fingerprint != fingerprint:
+            raise IdempotencyConflict(f"idempotency key {key!r} was used for another request")
+        return record
+
+    def complete(self, key: str, *, response: str, now: dt.datetime) -> None:
+        """Store the result of the command behind `key`."""
+        record = self._live(key, now)
+        if record is None:
+            raise NotFound(f"idempotency key {key!r} was never begun or has expired")
+        self._records[key] = attrs.evolve(
+            record, status=IdempotencyStatus.COMPLETED, response=response
+        )
+
+    def abandon(self, key: str) -> None:
+        """Drop an IN_PROGRESS claim; a completed record stays."""
+        record = self._records.get(key)
+        if record is not None and record.status is IdempotencyStatus.IN_PROGRESS:
+            del self._records[key]
+
+    def _live(self, key: str, now: dt.datetime) -> IdempotencyRecord | None:
+        record = self._records.get(key)
+        if record is not None and record.expires_at <= now:
+            del self._records[key]
+            return None
+        return record

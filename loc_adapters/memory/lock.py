@@ -1,0 +1,56 @@
+"""A lease lock in memory with the semantics of the DynamoDB one."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import attrs
+
+from loc_core.errors import LockNotAcquired
+from loc_core.ports import Clock, Lease
+
+
+@attrs.define
+class InMemoryLock:
+    """A `Lock` whose leases expire by the injected clock.
+
+    Fencing tokens count per key and never go back, even across release and takeover.
+    """
+
+    clock: Clock
+    _leases: dict[str, Lease] = attrs.field(factory=dict, init=False)
+    _tokens: dict[str, int] = attrs.field(factory=dict, init=False)
+
+    def acquire(self, key: str, *, owner: str, ttl: dt.timedelta) -> Lease:
+        """Take the lease, or take over an expired one."""
+        now = self.clock.now()
+        held = self._leases.get(key)
+        if held is not None and held.expires_at > now and held.owner != owner:
+            raise LockNotAcquired(f"{key} is held by {held.owner} until {held.expires_at}")
+        return self._grant(key, owner, now + ttl)
+
+    def heartbeat(self, lease: Lease, *, ttl: dt.timedelta) -> Lease:
+        """Extend a lease that is still the current one."""
+        now = self.clock.now()
+        held = self._leases.get(lease.key)
+        if held != lease:
+            raise LockNotAcquired(f"{lease.key}: the lease of {lease.owner} was lost")
+        if held.expires_at <= now:
+            raise LockNotAcquired(
+                f"{lease.key}: the lease of {lease.owner} expired at {held.expires_at}"
+            )
+        return self._grant(lease.key, lease.owner, now + ttl)
+
+    def release(self, lease: Lease) -> bool:
+        """Delete the lease if it is still this one."""
+        if self._leases.get(lease.key) != lease:
+            return False
+        del self._leases[lease.key]
+        return True
+
+    def _grant(self, key: str, owner: str, expires_at: dt.datetime) -> Lease:
+        token = self._tokens.get(key, 0) + 1
+        self._tokens[key] = token
+        lease = Lease(key=key, owner=owner, fencing_token=token, expires_at=expires_at)
+        self._leases[key] = lease
+        return lease

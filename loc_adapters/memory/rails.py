@@ -1,0 +1,137 @@
+"""A simulated payments service: seeded declines, settlement delays, returns, chargebacks.
+
+Every outcome of a transfer is drawn from a random generator seeded with the rail's seed
+and the transfer's idempotency key, so the same scenario gives the same outcomes whatever
+order transfers are submitted in, on any machine.
+
+Timing (on Federal Reserve business days, events at 12:00 UTC):
+
+- ACH debits complete 1-3 business days after submission. An NSF return (``R01``) comes
+  instead of or after completion, up to 2 business days after the settlement date; a rarer
+  unauthorized return (``R10``) up to 60 days after it.
+- Pinless debits complete on the day of submission; a chargeback can follow up to 60
+  days later.
+- Credits (disbursements, draws) complete the next business day (ACH) or the same day
+  (RTP, pinless) and are never returned.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import attrs
+
+from loc_core import calendar
+from loc_core.errors import ExternalServiceError, InvalidConfiguration
+from loc_core.payments import Direction, Rail, SettlementOutcome
+from loc_core.ports import Clock, SettlementEvent, TransferRequest, TransferResult
+
+_SETTLE_HOUR = dt.time(12, tzinfo=dt.UTC)
+
+
+def _probability(_instance: object, attribute: attrs.Attribute[float], value: float) -> None:
+    if not 0 <= value <= 1:
+        raise InvalidConfiguration(f"{attribute.name} must be a probability in [0, 1], got {value}")
+
+
+@attrs.frozen
+class RailBehaviour:
+    """How often the simulated rails decline and reverse; the defaults are mild."""
+
+    decline_probability: float = attrs.field(default=0.02, validator=_probability)
+    """A transfer refused at submission (closed account, card declined, NSF on pinless)."""
+    nsf_return_probability: float = attrs.field(default=0.04, validator=_probability)
+    """An ACH debit returned for insufficient funds within 2 business days of settling."""
+    unauthorized_return_probability: float = attrs.field(default=0.002, validator=_probability)
+    """An ACH debit returned as unauthorized, up to 60 days after settling."""
+    chargeback_probability: float = attrs.field(default=0.005, validator=_probability)
+    """A pinless debit charged back, up to 60 days after it completed."""
+
+
+@attrs.define
+class SimulatedRails:
+    """`PaymentRails` for tests and simulations, with settlement events to collect."""
+
+    clock: Clock
+    seed: int = 0
+    behaviour: RailBehaviour = attrs.field(factory=RailBehaviour)
+    down: set[Rail] = attrs.field(factory=set)
+    """Rails that fail to answer, as if unreachable (`ExternalServiceError`)."""
+    submitted: list[TransferRequest] = attrs.field(factory=list, init=False)
+    """Every transfer that moved money, once each."""
+    _results: dict[str, tuple[TransferRequest, TransferResult]] = attrs.field(
+        factory=dict, init=False
+    )
+    _pending: list[SettlementEvent] = attrs.field(factory=list, init=False)
+
+    def submit(self, request: TransferRequest) -> TransferResult:
+        """Accept or decline once per idempotency key; repeats return the first answer."""
+        known = self._results.get(request.idempotency_key)
+        if known is not None:
+            if known[0] != request:
+                raise ExternalServiceError(
+                    f"idempotency key {request.idempotency_key!r} reused for another transfer"
+                )
+            return known[1]
+        if request.rail in self.down:
+            raise ExternalServiceError(f"{request.rail.value} rail unreachable")
+        if request.rail is Rail.RTP and request.direction is Direction.DEBIT:
+            raise ExternalServiceError("RTP cannot collect: it only sends credits")
+        draw = random.Random(f"{self.seed}:{request.idempotency_key}")  # noqa: S311 - simulation, not security
+        if draw.random() < self.behaviour.decline_probability:
+            result = TransferResult(accepted=False, decline_reason="declined by the simulated rail")
+        else:
+            confirmation = f"{request.rail.value}-{len(self.submitted) + 1:08d}"
+            result = TransferResult(accepted=True, confirmation_id=confirmation)
+            self.submitted.append(request)
+            self._schedule(request, confirmation, draw)
+        self._results[request.idempotency_key] = (request, result)
+        return result
+
+    def due_events(self) -> list[SettlementEvent]:
+        """Hand over, oldest first, the settlement events whose time has come."""
+        now = self.clock.now()
+        due = [event for event in self._pending if event.occurred_at <= now]
+        self._pending = [event for event in self._pending if event.occurred_at > now]
+        return sorted(due, key=lambda event: (event.occurred_at, event.event_id))
+
+    def _schedule(self, request: TransferRequest, confirmation: str, draw: random.Random) -> None:
+        today = self.clock.now().date()
+        behaviour = self.behaviour
+
+        def event(outcome: SettlementOutcome, on: dt.date, code: str = "") -> None:
+            self._pending.append(
+                SettlementEvent(
+                    event_id=f"{confirmation}:{outcome.value}",
+                    idempotency_key=request.idempotency_key,
+                    confirmation_id=confirmation,
+                    rail=request.rail,
+                    outcome=outcome,
+                    occurred_at=dt.datetime.combine(on, _SETTLE_HOUR),
+                    return_code=code,
+                )
+            )
+
+        if request.direction is Direction.CREDIT:
+            days = 1 if request.rail is Rail.ACH else 0
+            event(SettlementOutcome.COMPLETED, calendar.add_business_days(today, days))
+            return
+        if request.rail is Rail.PINLESS:
+            event(SettlementOutcome.COMPLETED, today)
+            if draw.random() < behaviour.chargeback_probability:
+                later = today + dt.timedelta(days=draw.randint(1, 60))
+                event(SettlementOutcome.CHARGED_BACK, calendar.on_or_after(later), "chargeback")
+            return
+        settles = calendar.add_business_days(today, draw.randint(1, 3))
+        roll = draw.random()
+        if roll < behaviour.nsf_return_probability:
+            returned = calendar.add_business_days(settles, draw.randint(0, 2))
+            if returned > settles:
+                event(SettlementOutcome.COMPLETED, settles)
+            event(SettlementOutcome.RETURNED, returned, "R01")
+            return
+        event(SettlementOutcome.COMPLETED, settles)
+        if roll < behaviour.nsf_return_probability + behaviour.unauthorized_return_probability:
+            later = calendar.on_or_after(settles + dt.timedelta(days=draw.randint(3, 60)))
+            event(SettlementOutcome.RETURNED, later, "R10")

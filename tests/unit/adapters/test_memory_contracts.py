@@ -1,0 +1,40 @@
+"""The in-memory adapters pass the same contract suites as the real ones."""
+
+import datetime as dt
+from collections.abc import Callable
+
+import pytest
+from contracts.idempotency import IdempotencyContract
+from contracts.lock import LockContract
+from contracts.queue import QueueContract
+
+from loc_adapters.memory import InMemoryIdempotencyStore, InMemoryLock, InMemoryQueue, ManualClock
+from loc_core.ports import IdempotencyStore, Lock, WorkQueue
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(dt.datetime(2026, 1, 5, 15, tzinfo=dt.UTC))
+
+
+@pytest.fixture
+def advance(clock: ManualClock) -> Callable[[dt.timedelta], None]:
+    return clock.advance
+
+
+class TestInMemoryLock(LockContract):
+    @pytest.fixture
+    def lock(self, clock: ManualClock) -> Lock:
+        return InMemoryLock(clock)
+
+
+class TestInMemoryIdempotencyStore(IdempotencyContract):
+    @pytest.fixture
+    def store(self) -> IdempotencyStore:
+        return InMemoryIdempotencyStore()
+
+
+class TestInMemoryQueue(QueueContract):
+    @pytest.fixture
+    def queue(self, clock: ManualClock) -> WorkQueue:
+        return InMemoryQueue(clock)
