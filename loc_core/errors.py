@@ -21,11 +21,13 @@ errors into HTTP statuses or exit codes.
     │   │   ├── Overpayment             more than the balance owed
     │   │   ├── DuplicatePayment        the same payment applied twice
     │   │   ├── PaymentNotApplied       settling or reversing a payment this entity never saw
-    │   │   └── PaymentAlreadyReversed  a second return or chargeback of one payment
+    │   │   ├── PaymentAlreadyReversed  a second return or chargeback of one payment
+    │   │   └── PaymentAlreadySettled   a second completion of one payment
     │   └── CreditLineError
     │       ├── InsufficientCredit      a draw above the available credit
     │       ├── LineNotActive           a draw on a suspended, defaulted or closed line
-    │       └── CycleNotClosed          a statement for a cycle that has not closed
+    │       ├── CycleNotClosed          a statement for a cycle that has not closed
+    │       └── OutOfOrder              dated before the latest activity or past an unbilled close
     ├── LedgerError                     an unbalanced or malformed journal entry
     ├── InvariantViolation              stored or computed state contradicts itself
     ├── NotFound                        no such entity
@@ -66,8 +68,10 @@ __all__ = [
     "LockNotAcquired",
     "NotEligible",
     "NotFound",
+    "OutOfOrder",
     "Overpayment",
     "PaymentAlreadyReversed",
+    "PaymentAlreadySettled",
     "PaymentError",
     "PaymentNotApplied",
     "RailDeclined",
@@ -151,6 +155,10 @@ class PaymentAlreadyReversed(PaymentError):
     """A payment that was already returned or charged back."""
 
 
+class PaymentAlreadySettled(PaymentError):
+    """A completion reported again for a payment already COMPLETED."""
+
+
 class CreditLineError(DomainError):
     """A credit-line command the line's state does not allow."""
 
@@ -165,6 +173,13 @@ class LineNotActive(CreditLineError):
 
 class CycleNotClosed(CreditLineError):
     """Billing or a statement asked for a cycle whose close date has not arrived."""
+
+
+class OutOfOrder(CreditLineError):
+    """A command dated before the line's latest activity, or past a close not yet billed.
+
+    A line's days happen in order: bill a closed cycle before recording what follows it.
+    """
 
 
 class LedgerError(LocError):

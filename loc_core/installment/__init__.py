@@ -1,1 +1,45 @@
-"""The installment-loan product: applications, schedules, loans, installments, payments."""
+"""The installment-loan product: applications, schedules, loans, installments, payments.
+
+The rules, every policy default and a worked example are in ``docs/installment-loans.md``.
+"""
+
+from loc_core.installment.allocation import allocate
+from loc_core.installment.application import LoanApplication
+from loc_core.installment.config import InstallmentProduct
+from loc_core.installment.eligibility import Ineligibility, check_eligibility, require_eligible
+from loc_core.installment.fees import OriginationFee
+from loc_core.installment.installment import WATERFALL, Installment, PaymentApplication
+from loc_core.installment.loan import Loan
+from loc_core.installment.origination import originate
+from loc_core.installment.payment import Payment
+from loc_core.installment.schedule import ScheduledInstallment, build_schedule
+from loc_core.installment.vocabulary import (
+    FeeType,
+    InstallmentStatus,
+    LoanStatus,
+    Process,
+    RepaymentCadence,
+)
+
+__all__ = [
+    "WATERFALL",
+    "FeeType",
+    "Ineligibility",
+    "Installment",
+    "InstallmentProduct",
+    "InstallmentStatus",
+    "Loan",
+    "LoanApplication",
+    "LoanStatus",
+    "OriginationFee",
+    "Payment",
+    "PaymentApplication",
+    "Process",
+    "RepaymentCadence",
+    "ScheduledInstallment",
+    "allocate",
+    "build_schedule",
+    "check_eligibility",
+    "originate",
+    "require_eligible",
+]

@@ -1,0 +1,328 @@
+"""Loan applications (``LOANAPP#``): an underwriting decision and, if approved, an offer.
+
+An APPROVED application is an offer the borrower can accept until its TTL; accepting it
+converts it into a loan, once. An offer that expires unaccepted is saved again as
+ABANDONED, without a TTL. A REJECTED application carries its adverse action reasons.
+
+Like a loan, an application records its audit changes in its own `outbox`. The unit of
+work bumps `version` and `updated_at` is set by each decision from the `now` it is given.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from decimal import Decimal
+
+import attrs
+
+from loc_core.applications import AdverseAction, ApplicationStatus
+from loc_core.errors import (
+    ApplicationAlreadyConverted,
+    ApplicationExpired,
+    ApplicationNotApproved,
+    DomainError,
+    InvalidTransition,
+    InvariantViolation,
+)
+from loc_core.events import AuditValue, Outbox
+from loc_core.installment._audit import ChangeRecorder, render
+from loc_core.installment._checks import require_id, require_moment, utc_problems
+from loc_core.installment.config import InstallmentProduct
+from loc_core.installment.fees import OriginationFee
+from loc_core.installment.schedule import ScheduledInstallment, build_schedule
+from loc_core.installment.vocabulary import FeeType, RepaymentCadence
+from loc_core.money import positive_cents
+
+__all__ = ["LoanApplication"]
+
+_LOAN_NUMBER = re.compile(r"[A-Z]+-[0-9]+")
+_UNDERWRITING = "UNDERWRITING"
+"""Audit process of an approval or rejection."""
+_EXPIRATION = "EXPIRATION"
+"""Audit process of an offer saved again as ABANDONED."""
+_CONVERSION = "CREATION"
+"""Audit process of an offer converted into a loan (the loan's CREATION)."""
+
+
+@attrs.define(kw_only=True)
+class LoanApplication:
+    """A borrower's application for an installment loan and its outcome."""
+
+    user_id: str
+    application_id: str
+    status: ApplicationStatus
+    loan_number: str | None
+    """Pre-assigned (``FM-000001``) when approved, from an atomic counter; None if rejected."""
+    loan_amount: int
+    """Approved principal in cents (0 when rejected)."""
+    fee_type: FeeType | None
+    origination_fee: int
+    fee_percent: Decimal | None
+    """Percent of the loan amount when the fee type is ``percentage``."""
+    total_amount: int
+    """What the borrower repays: loan amount + origination fee."""
+    amount_disbursed: int
+    """What the borrower receives: total amount - origination fee."""
+    repayment_cadence: RepaymentCadence
+    proposed_schedule: tuple[ScheduledInstallment, ...]
+    """The schedule as if disbursed on the approval date; rebuilt at disbursement."""
+    adverse_actions: tuple[AdverseAction, ...]
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    expires_at: dt.datetime | None
+    """When the offer lapses (the DynamoDB ``ttl``); None unless APPROVED."""
+    loan_id: str | None = None
+    """The loan the offer became; set once."""
+    version: int = 0
+    outbox: Outbox = attrs.field(factory=Outbox)
+
+    def __attrs_post_init__(self) -> None:
+        self.verify()
+
+    # --- decisions --------------------------------------------------------------------
+
+    @classmethod
+    def approve(
+        cls,
+        *,
+        product: InstallmentProduct,
+        user_id: str,
+        application_id: str,
+        loan_number: str,
+        loan_amount: int,
+        fee: OriginationFee,
+        now: dt.datetime,
+        installment_count: int | None = None,
+    ) -> LoanApplication:
+        """Make an APPROVED offer with its fee, totals and proposed schedule.
+
+        The proposed schedule assumes disbursement on `now`'s date; `installment_count`
+        defaults to the product's.
+
+        Raises:
+            InvalidAmount: for a loan amount that is not positive integer cents.
+            ScheduleError: for a count outside the product bounds.
+            InvalidTimestamp: for a `now` that is not aware UTC.
+            DomainError: for a blank id or a loan number not like ``FM-000001``.
+        """
+        require_id(user_id, field="user_id")
+        require_id(application_id, field="application_id")
+        if not isinstance(loan_number, str) or not _LOAN_NUMBER.fullmatch(loan_number):
+            raise DomainError(f"loan_number must look like 'FM-000001', got {loan_number!r}")
+        amount = positive_cents(loan_amount, field="loan_amount")
+        if not isinstance(fee, OriginationFee):
+            raise DomainError(f"fee must be an OriginationFee, got {fee!r}")
+        now = require_moment(now)
+        fee_cents = fee.amount_for(amount, product.fee_rounding)
+        total = amount + fee_cents
+        count = product.default_installments if installment_count is None else installment_count
+        schedule = build_schedule(
+            total_amount=total, count=count, disbursed_on=now.date(), product=product
+        )
+        application = cls(
+            user_id=user_id,
+            application_id=application_id,
+            status=ApplicationStatus.APPROVED,
+            loan_number=loan_number,
+            loan_amount=amount,
+            fee_type=fee.fee_type,
+            origination_fee=fee_cents,
+            fee_percent=fee.percent,
+            total_amount=total,
+            amount_disbursed=total - fee_cents,
+            repayment_cadence=product.cadence,
+            proposed_schedule=schedule,
+            adverse_actions=(),
+            created_at=now,
+            updated_at=now,
+            expires_at=now + product.application_ttl,
+        )
+        application._record_creation("approved")
+        return application
+
+    @classmethod
+    def reject(
+        cls,
+        *,
+        user_id: str,
+        application_id: str,
+        adverse_actions: Sequence[AdverseAction],
+        now: dt.datetime,
+        cadence: RepaymentCadence = RepaymentCadence.BIWEEKLY,
+    ) -> LoanApplication:
+        """Record a REJECTED application with the reasons the borrower must be told.
+
+        Raises:
+            DomainError: without at least one adverse action (each with a code and text),
+                or with a blank id.
+            InvalidTimestamp: for a `now` that is not aware UTC.
+        """
+        require_id(user_id, field="user_id")
+        require_id(application_id, field="application_id")
+        actions = tuple(adverse_actions)
+        if not actions:
+            raise DomainError("a rejection needs at least one adverse action reason")
+        for action in actions:
+            if not isinstance(action, AdverseAction) or not action.code or not action.text:
+                raise DomainError(f"an adverse action needs a code and a text, got {action!r}")
+        now = require_moment(now)
+        application = cls(
+            user_id=user_id,
+            application_id=application_id,
+            status=ApplicationStatus.REJECTED,
+            loan_number=None,
+            loan_amount=0,
+            fee_type=None,
+            origination_fee=0,
+            fee_percent=None,
+            total_amount=0,
+            amount_disbursed=0,
+            repayment_cadence=cadence,
+            proposed_schedule=(),
+            adverse_actions=actions,
+            created_at=now,
+            updated_at=now,
+            expires_at=None,
+        )
+        application._record_creation("rejected: " + ", ".join(a.code for a in actions))
+        return application
+
+    def abandon(self, *, now: dt.datetime) -> None:
+        """Save an expired, unaccepted offer as ABANDONED (no TTL any more).
+
+        Raises:
+            InvalidTransition: unless the application is APPROVED and its TTL has passed.
+            ApplicationAlreadyConverted: when the offer became a loan.
+        """
+        now = require_moment(now)
+        if self.status is not ApplicationStatus.APPROVED:
+            raise InvalidTransition(
+                f"application {self.application_id} is {self.status.value}; "
+                "only an APPROVED offer can be abandoned"
+            )
+        if self.loan_id is not None:
+            raise ApplicationAlreadyConverted(
+                f"application {self.application_id} became loan {self.loan_id}; it is not abandoned"
+            )
+        if not self.is_expired(now):
+            raise InvalidTransition(
+                f"application {self.application_id} is live until {render(self.expires_at)}"
+            )
+        recorder = ChangeRecorder(process=_EXPIRATION, reason="offer expired unaccepted")
+        recorder.touch(self)
+        self.status = ApplicationStatus.ABANDONED
+        self.expires_at = None
+        self.updated_at = now
+        self.outbox.changes.extend(recorder.changes())
+
+    def require_convertible(self, now: dt.datetime) -> None:
+        """Check that the offer can become a loan at `now`, changing nothing.
+
+        Raises:
+            ApplicationNotApproved: when it was rejected or abandoned.
+            ApplicationAlreadyConverted: when it already became a loan.
+            ApplicationExpired: when its TTL has passed.
+        """
+        now = require_moment(now)
+        if self.status is not ApplicationStatus.APPROVED:
+            raise ApplicationNotApproved(
+                f"application {self.application_id} is {self.status.value}: there is no offer "
+                "to accept"
+            )
+        if self.loan_id is not None:
+            raise ApplicationAlreadyConverted(
+                f"application {self.application_id} already became loan {self.loan_id}"
+            )
+        if self.is_expired(now):
+            raise ApplicationExpired(
+                f"application {self.application_id} expired at {render(self.expires_at)}"
+            )
+
+    def convert(self, *, loan_id: str, now: dt.datetime) -> None:
+        """Mark the offer as accepted and turned into `loan_id` (see `require_convertible`)."""
+        require_id(loan_id, field="loan_id")
+        self.require_convertible(now)
+        recorder = ChangeRecorder(process=_CONVERSION, reason=f"converted to loan {loan_id}")
+        recorder.touch(self)
+        self.loan_id = loan_id
+        self.updated_at = now
+        self.outbox.changes.extend(recorder.changes())
+
+    # --- queries ----------------------------------------------------------------------
+
+    def is_expired(self, now: dt.datetime) -> bool:
+        """Whether an APPROVED offer's TTL has passed at `now` (the TTL instant counts)."""
+        return self.expires_at is not None and now >= self.expires_at
+
+    def is_live(self, now: dt.datetime) -> bool:
+        """Whether the offer can still be accepted at `now`."""
+        return (
+            self.status is ApplicationStatus.APPROVED
+            and self.loan_id is None
+            and not self.is_expired(now)
+        )
+
+    def verify(self) -> None:
+        """Check that the record agrees with itself; a loaded record is verified, not trusted.
+
+        Raises:
+            InvariantViolation: naming the first contradiction found.
+        """
+        problems = self._problems()
+        if problems:
+            raise InvariantViolation(f"application {self.application_id}: {problems[0]}")
+
+    def _problems(self) -> list[str]:
+        problems = utc_problems(self, "created_at", "updated_at", "expires_at")
+        if self.total_amount != self.loan_amount + self.origination_fee:
+            problems.append("total_amount != loan_amount + origination_fee")
+        if self.amount_disbursed != self.total_amount - self.origination_fee:
+            problems.append("amount_disbursed != total_amount - origination_fee")
+        if sum(line.amount for line in self.proposed_schedule) != self.total_amount:
+            problems.append("the proposed schedule does not add up to total_amount")
+        if self.status is ApplicationStatus.APPROVED:
+            if self.loan_number is None or self.fee_type is None or self.expires_at is None:
+                problems.append("an APPROVED offer needs a loan number, a fee type and a TTL")
+            if self.loan_amount <= 0 or self.adverse_actions:
+                problems.append("an APPROVED offer has a positive amount and no adverse action")
+        else:
+            if self.expires_at is not None or self.loan_id is not None:
+                problems.append(f"a {self.status.value} application has no TTL and no loan")
+            if self.status is ApplicationStatus.REJECTED and not self.adverse_actions:
+                problems.append("a REJECTED application needs at least one adverse action")
+        return problems
+
+    # --- audit ------------------------------------------------------------------------
+
+    def audit_key(self) -> tuple[str, str]:
+        """The audited entity type and id."""
+        return ("application", self.application_id)
+
+    def audit_snapshot(self) -> dict[str, AuditValue]:
+        """The audited fields, rendered (the schedule as ``amount@date`` pairs)."""
+        return {
+            "status": render(self.status),
+            "loan_number": self.loan_number,
+            "loan_amount": self.loan_amount,
+            "fee_type": render(self.fee_type),
+            "origination_fee": self.origination_fee,
+            "fee_percent": render(self.fee_percent),
+            "total_amount": self.total_amount,
+            "amount_disbursed": self.amount_disbursed,
+            "repayment_cadence": render(self.repayment_cadence),
+            "proposed_schedule": ",".join(
+                f"{line.amount}@{line.due_date.isoformat()}" for line in self.proposed_schedule
+            ),
+            "adverse_actions": ",".join(action.code for action in self.adverse_actions),
+            "created_at": render(self.created_at),
+            "updated_at": render(self.updated_at),
+            "expires_at": render(self.expires_at),
+            "loan_id": self.loan_id,
+        }
+
+    def _record_creation(self, reason: str) -> None:
+        recorder = ChangeRecorder(process=_UNDERWRITING, reason=reason)
+        recorder.created(self)
+        self.outbox.changes.extend(recorder.changes())

@@ -1,0 +1,182 @@
+"""Installments and the payment applications recorded on them.
+
+An installment's total is made of three parts, each kept in its own ledger bucket: a
+principal part, an origination-fee part and, once overdue, a late fee. A payment pays
+inside one installment late fee first, then origination fee, then principal
+(`WATERFALL`); each `PaymentApplication` remembers its split, so a return can take back
+exactly what it paid.
+
+Installments belong to their `Loan`; only the loan's commands change them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import attrs
+
+from loc_core.errors import InvariantViolation
+from loc_core.events import AuditValue
+from loc_core.installment._audit import render
+from loc_core.installment.vocabulary import InstallmentStatus, Process
+from loc_core.ledger import Bucket
+
+__all__ = ["WATERFALL", "Installment", "PaymentApplication"]
+
+WATERFALL = (Bucket.LATE_FEE, Bucket.ORIGINATION_FEE, Bucket.PRINCIPAL)
+"""The order a payment pays the parts of one installment."""
+
+
+@attrs.frozen(kw_only=True)
+class PaymentApplication:
+    """Part of a payment applied to one installment (an entry of ``loc_applications``)."""
+
+    payment_id: str
+    installment_id: str
+    amount: int
+    payment_date: dt.date
+    late_fee: int = 0
+    origination_fee: int = 0
+    principal: int = 0
+
+    def __attrs_post_init__(self) -> None:
+        parts = (self.late_fee, self.origination_fee, self.principal)
+        if any(type(part) is not int or part < 0 for part in parts) or type(self.amount) is not int:
+            raise InvariantViolation(f"application parts must be non-negative cents: {self!r}")
+        if self.amount <= 0 or self.amount != sum(parts):
+            raise InvariantViolation(
+                f"application of {self.payment_id} to {self.installment_id}: amount "
+                f"{self.amount} must be positive and equal its parts {parts}"
+            )
+
+    def part(self, bucket: Bucket) -> int:
+        """What this application paid into `bucket`."""
+        if bucket is Bucket.LATE_FEE:
+            return self.late_fee
+        if bucket is Bucket.ORIGINATION_FEE:
+            return self.origination_fee
+        if bucket is Bucket.PRINCIPAL:
+            return self.principal
+        return 0
+
+
+@attrs.define(kw_only=True)
+class Installment:
+    """One scheduled repayment of a loan."""
+
+    user_id: str
+    loan_id: str
+    installment_id: str
+    number: int
+    """1 for the first installment due, and so on."""
+    due_date: dt.date
+    principal: int
+    """The principal part of `total_amount`."""
+    origination_fee: int
+    """The origination-fee part of `total_amount` (the fee is spread front-loaded)."""
+    late_fee: int = 0
+    """The late fee assessed when the installment became overdue (0 if none, or capped)."""
+    total_amount: int
+    """principal + origination_fee + late_fee."""
+    outstanding_balance: int
+    """total_amount - sum(applications.amount), checked by `verify`."""
+    status: InstallmentStatus = InstallmentStatus.SCHEDULED
+    process: Process = Process.CREATION
+    update_reason: str = ""
+    applications: list[PaymentApplication] = attrs.field(factory=list)
+    overdue_on: dt.date | None = None
+    """The day it became overdue (due date + grace days); None while it never was."""
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    version: int = 0
+
+    def part(self, bucket: Bucket) -> int:
+        """The amount of `bucket` this installment carries in its total."""
+        if bucket is Bucket.LATE_FEE:
+            return self.late_fee
+        if bucket is Bucket.ORIGINATION_FEE:
+            return self.origination_fee
+        if bucket is Bucket.PRINCIPAL:
+            return self.principal
+        return 0
+
+    def unpaid(self, bucket: Bucket) -> int:
+        """What is still owed in `bucket`: its part minus what applications paid into it."""
+        return self.part(bucket) - sum(app.part(bucket) for app in self.applications)
+
+    def unpaid_parts(self) -> tuple[int, int, int]:
+        """What is still owed per bucket, in `WATERFALL` order, in one pass."""
+        late_fee, origination_fee, principal = self.late_fee, self.origination_fee, self.principal
+        for app in self.applications:
+            late_fee -= app.late_fee
+            origination_fee -= app.origination_fee
+            principal -= app.principal
+        return late_fee, origination_fee, principal
+
+    @property
+    def is_paid(self) -> bool:
+        """Whether nothing is owed on this installment."""
+        return self.outstanding_balance == 0
+
+    def problems(self) -> list[str]:
+        """Every way this installment contradicts itself (empty when consistent)."""
+        found: list[str] = []
+        where = f"installment {self.installment_id}"
+        if self.total_amount != self.principal + self.origination_fee + self.late_fee:
+            found.append(f"{where}: total_amount != principal + origination_fee + late_fee")
+        applied = sum(app.amount for app in self.applications)
+        if self.outstanding_balance != self.total_amount - applied:
+            found.append(
+                f"{where}: outstanding_balance {self.outstanding_balance} != total_amount "
+                f"{self.total_amount} - applications {applied}"
+            )
+        found.extend(
+            f"{where}: {bucket.value} is negative or overpaid"
+            for bucket, part, unpaid in zip(
+                WATERFALL,
+                (self.late_fee, self.origination_fee, self.principal),
+                self.unpaid_parts(),
+                strict=True,
+            )
+            if part < 0 or unpaid < 0
+        )
+        if any(app.installment_id != self.installment_id for app in self.applications):
+            found.append(f"{where}: holds an application of another installment")
+        payments = [app.payment_id for app in self.applications]
+        if len(set(payments)) != len(payments):
+            found.append(f"{where}: a payment is applied twice")
+        if (self.status is InstallmentStatus.COMPLETED) != self.is_paid:
+            found.append(
+                f"{where}: status {self.status.value} with outstanding {self.outstanding_balance}"
+            )
+        if self.status is InstallmentStatus.OVERDUE and self.overdue_on is None:
+            found.append(f"{where}: OVERDUE without the day it became overdue")
+        if self.late_fee and self.overdue_on is None:
+            found.append(f"{where}: a late fee without having been overdue")
+        return found
+
+    def verify(self) -> None:
+        """Raise `InvariantViolation` if the installment contradicts itself."""
+        found = self.problems()
+        if found:
+            raise InvariantViolation(found[0])
+
+    def audit_key(self) -> tuple[str, str]:
+        """The audited entity type and id."""
+        return ("installment", self.installment_id)
+
+    def audit_snapshot(self) -> dict[str, AuditValue]:
+        """The audited fields, rendered (applications as ``payment=amount`` pairs)."""
+        return {
+            "status": self.status.value,
+            "total_amount": self.total_amount,
+            "outstanding_balance": self.outstanding_balance,
+            "principal": self.principal,
+            "origination_fee": self.origination_fee,
+            "late_fee": self.late_fee,
+            "due_date": self.due_date.isoformat(),
+            "overdue_on": render(self.overdue_on),
+            "process": self.process.value,
+            "update_reason": self.update_reason,
+            "applications": ",".join(f"{app.payment_id}={app.amount}" for app in self.applications),
+        }

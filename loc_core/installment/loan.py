@@ -1,0 +1,628 @@
+"""The installment loan aggregate: a loan, its installments and the payments made on it.
+
+Every command validates everything first and changes state after, so a `DomainError`
+leaves the loan exactly as it was. What a command produces besides state waits in
+`outbox`: one audit `Change` per entity changed, the balanced journal entries of the
+money that moved (with ids derived from their cause, so nothing posts twice) and the
+borrower-facing events. `verify` proves the loan consistent after every change and when
+a stored loan is loaded.
+
+The unit of work bumps `version` and stamps `updated_at` when it saves; commands take
+business dates (`today`), not timestamps.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from decimal import Decimal
+
+import attrs
+
+from loc_core.errors import (
+    DuplicatePayment,
+    InvalidTimestamp,
+    InvalidTransition,
+    InvariantViolation,
+    NotFound,
+    Overpayment,
+    PaymentAlreadyReversed,
+    PaymentAlreadySettled,
+    PaymentError,
+    PaymentNotApplied,
+)
+from loc_core.events import AuditValue, DomainEvent, EventType, Outbox
+from loc_core.installment._audit import ChangeRecorder, render
+from loc_core.installment._checks import require_date, require_id, utc_problems
+from loc_core.installment.allocation import allocate
+from loc_core.installment.config import InstallmentProduct
+from loc_core.installment.installment import WATERFALL, Installment, PaymentApplication
+from loc_core.installment.payment import Payment
+from loc_core.installment.vocabulary import (
+    FeeType,
+    InstallmentStatus,
+    LoanStatus,
+    Process,
+    RepaymentCadence,
+)
+from loc_core.ledger import (
+    CLEARING,
+    CREDIT_LOSS,
+    Bucket,
+    JournalEntry,
+    allowance,
+    income,
+    receivable,
+)
+from loc_core.money import format_cents, positive_cents
+from loc_core.payments import PaymentStatus, Rail, SettlementOutcome
+
+__all__ = ["Loan"]
+
+_PAYMENT_PROCESSES = frozenset({Process.AUTOPAY, Process.MANUAL})
+_REVERSAL_BY_RAIL = {
+    Rail.ACH: SettlementOutcome.RETURNED,
+    Rail.PINLESS: SettlementOutcome.CHARGED_BACK,
+}
+
+
+def _late_fee_reason(fee: int, wanted: int) -> str:
+    if fee == wanted:
+        return f"late fee of {fee} cents" if fee else "the product charges no late fee"
+    if fee:
+        return f"late fee of {fee} cents, the rest of the loan's cap"
+    return "no late fee, the loan's cap is reached"
+
+
+@attrs.define(kw_only=True)
+class Loan:
+    """An installment loan (``LOAN#``) that owns its installments and payments."""
+
+    user_id: str
+    loan_id: str
+    application_id: str
+    loan_number: str
+    loan_amount: int
+    """Principal in cents."""
+    origination_fee: int
+    fee_type: FeeType
+    fee_percent: Decimal | None
+    total_amount: int
+    """loan_amount + origination_fee: what the schedule repays (late fees come on top)."""
+    amount_disbursed: int
+    outstanding_balance: int
+    """What is still owed, late fees included: the sum of the installments' balances."""
+    status: LoanStatus = LoanStatus.OPEN
+    repayment_cadence: RepaymentCadence
+    disbursement_date: dt.date
+    disbursement_method: Rail
+    confirmation_id: str
+    """The disbursement's confirmation id from the payments service."""
+    account_last_four: str | None = None
+    completion_date: dt.date | None = None
+    """The day the loan was paid in full; cleared if that payment is returned."""
+    defaulted_on: dt.date | None = None
+    """The day the loan defaulted; kept after payoff so a return reopens it as DEFAULTED."""
+    autopay_enabled: bool
+    product: InstallmentProduct
+    """The terms the loan was made under (grace, late fees, default)."""
+    installments: list[Installment]
+    """In due-date order."""
+    payments: dict[str, Payment] = attrs.field(factory=dict)
+    """Every payment ever applied, by id, reversed ones included."""
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    version: int = 0
+    outbox: Outbox = attrs.field(factory=Outbox)
+
+    def __attrs_post_init__(self) -> None:
+        self.verify()
+
+    # --- queries ----------------------------------------------------------------------
+
+    @property
+    def late_fees_assessed(self) -> int:
+        """All late fees ever charged on the loan (they stay charged when paid)."""
+        return sum(installment.late_fee for installment in self.installments)
+
+    def bucket_balances(self) -> dict[Bucket, int]:
+        """What is still owed per ledger bucket; equal to the loan's receivable balances."""
+        totals = [0, 0, 0]
+        for installment in self.installments:
+            for index, unpaid in enumerate(installment.unpaid_parts()):
+                totals[index] += unpaid
+        return dict(zip(WATERFALL, totals, strict=True))
+
+    def installment(self, installment_id: str) -> Installment:
+        """The installment with `installment_id`.
+
+        Raises:
+            NotFound: when the loan has no such installment.
+        """
+        for installment in self.installments:
+            if installment.installment_id == installment_id:
+                return installment
+        raise NotFound(f"loan {self.loan_id} has no installment {installment_id}")
+
+    def verify(self) -> None:
+        """Prove the loan consistent; a loaded record is verified, not trusted.
+
+        Raises:
+            InvariantViolation: naming the first contradiction found.
+        """
+        found = self.problems()
+        if found:
+            raise InvariantViolation(f"loan {self.loan_id}: {found[0]}")
+
+    def problems(self) -> list[str]:
+        """Every way the loan, its installments and its payments contradict each other."""
+        return (
+            self._installment_problems()
+            + self._amount_problems()
+            + self._status_problems()
+            + self._payment_problems()
+            + utc_problems(self, "created_at", "updated_at")
+        )
+
+    def _installment_problems(self) -> list[str]:
+        found: list[str] = []
+        installments = self.installments
+        for installment in installments:
+            found += installment.problems()
+            if (installment.loan_id, installment.user_id) != (self.loan_id, self.user_id):
+                found.append(f"installment {installment.installment_id} belongs elsewhere")
+            expected = self._settled_status(installment)
+            if installment.status is not expected:
+                found.append(
+                    f"installment {installment.installment_id} is {installment.status.value}, "
+                    f"expected {expected.value}"
+                )
+        if not installments:
+            found.append("a loan needs installments")
+        if [i.number for i in installments] != list(range(1, len(installments) + 1)) or any(
+            earlier.due_date >= later.due_date
+            for earlier, later in itertools.pairwise(installments)
+        ):
+            found.append("installments must be numbered 1..N in due-date order")
+        return found
+
+    def _amount_problems(self) -> list[str]:
+        found: list[str] = []
+        installments = self.installments
+        if sum(i.principal for i in installments) != self.loan_amount:
+            found.append("installment principal parts do not add up to loan_amount")
+        if sum(i.origination_fee for i in installments) != self.origination_fee:
+            found.append("installment fee parts do not add up to origination_fee")
+        if self.total_amount != self.loan_amount + self.origination_fee:
+            found.append("total_amount != loan_amount + origination_fee")
+        if self.amount_disbursed != self.total_amount - self.origination_fee:
+            found.append("amount_disbursed != total_amount - origination_fee")
+        owed = sum(i.outstanding_balance for i in installments)
+        if self.outstanding_balance != owed:
+            found.append(
+                f"outstanding_balance {self.outstanding_balance} != sum of installments {owed}"
+            )
+        if self.late_fees_assessed > self.product.late_fee_cap(self.loan_amount):
+            found.append("late fees exceed the loan's cap")
+        return found
+
+    def _status_problems(self) -> list[str]:
+        found: list[str] = []
+        closed = self.status is LoanStatus.CLOSED
+        if closed != (self.outstanding_balance == 0):
+            found.append(f"{self.status.value} with outstanding {self.outstanding_balance}")
+        if closed != (self.completion_date is not None):
+            found.append(f"{self.status.value} with completion_date {self.completion_date}")
+        if self.status is LoanStatus.DEFAULTED and self.defaulted_on is None:
+            found.append("DEFAULTED without the day it defaulted")
+        if self.status is LoanStatus.OPEN and self.defaulted_on is not None:
+            found.append("OPEN but marked as defaulted")
+        if self.defaulted_on is not None and self.autopay_enabled:
+            found.append("autopay is on for a loan that defaulted")
+        return found
+
+    def _payment_problems(self) -> list[str]:
+        found: list[str] = []
+        live = {
+            (app.payment_id, app.installment_id): app
+            for installment in self.installments
+            for app in installment.applications
+        }
+        expected: dict[tuple[str, str], PaymentApplication] = {}
+        for payment_id, payment in self.payments.items():
+            if payment_id != payment.payment_id or payment.loan_id != self.loan_id:
+                found.append(f"payment {payment_id} is filed under the wrong key or loan")
+            if sum(app.amount for app in payment.applications) != payment.amount:
+                found.append(f"payment {payment_id}: applications do not add up to its amount")
+            if not payment.status.reversed:
+                expected.update(
+                    ((app.payment_id, app.installment_id), app) for app in payment.applications
+                )
+        if live != expected:
+            found.append("installment applications differ from the payments not reversed")
+        return found
+
+    # --- commands ---------------------------------------------------------------------
+
+    def apply_payment(
+        self,
+        payment_id: str,
+        amount: int,
+        *,
+        process: Process,
+        rail: Rail,
+        today: dt.date,
+    ) -> Payment:
+        """Apply a submitted repayment now (PENDING): oldest installment first.
+
+        Where the money runs out an installment is paid partially; the rest prepays
+        later installments. A DEFAULTED loan still takes payments, and what they recover
+        releases its allowance.
+
+        Raises:
+            InvalidAmount: unless `amount` is positive integer cents.
+            PaymentError: for a process other than AUTOPAY or MANUAL, or a rail that
+                cannot collect (RTP).
+            InvalidTimestamp: for a `today` that is not a date or is before disbursement.
+            InvalidTransition: when the loan is CLOSED.
+            DuplicatePayment: when `payment_id` was already applied to this loan.
+            Overpayment: when `amount` is more than the loan's outstanding balance.
+        """
+        require_id(payment_id, field="payment_id")
+        amount = positive_cents(amount, field="payment amount")
+        if not isinstance(process, Process) or process not in _PAYMENT_PROCESSES:
+            raise PaymentError(f"a payment is applied by AUTOPAY or MANUAL, not {process!r}")
+        if not isinstance(rail, Rail) or rail not in _REVERSAL_BY_RAIL:
+            raise PaymentError(f"a repayment is collected by ACH or pinless debit, not {rail!r}")
+        today = self._require_today(today)
+        if self.status is LoanStatus.CLOSED:
+            raise InvalidTransition(
+                f"loan {self.loan_id} is CLOSED (paid on {render(self.completion_date)}); "
+                "it takes no more payments"
+            )
+        if payment_id in self.payments:
+            raise DuplicatePayment(
+                f"payment {payment_id} was already applied to loan {self.loan_id}"
+            )
+        if amount > self.outstanding_balance:
+            raise Overpayment(
+                f"payment {payment_id} of {format_cents(amount)} is more than the "
+                f"{format_cents(self.outstanding_balance)} owed on loan {self.loan_id}"
+            )
+        applications = allocate(
+            payment_id=payment_id,
+            amount=amount,
+            installments=self.installments,
+            payment_date=today,
+        )
+        reason = f"payment {payment_id} of {amount} cents"
+        recorder = ChangeRecorder(process=process.value, reason=reason)
+        recorder.touch(self)
+        for app in applications:
+            installment = self.installment(app.installment_id)
+            recorder.touch(installment)
+            installment.applications.append(app)
+            installment.outstanding_balance -= app.amount
+            if installment.is_paid:
+                installment.status = InstallmentStatus.COMPLETED
+            installment.process = process
+            installment.update_reason = reason
+        payment = Payment(
+            payment_id=payment_id,
+            user_id=self.user_id,
+            loan_id=self.loan_id,
+            amount=amount,
+            process=process,
+            rail=rail,
+            submitted_on=today,
+            applications=applications,
+        )
+        recorder.created(payment)
+        self.payments[payment_id] = payment
+        self.outstanding_balance -= amount
+        self.outbox.entries.append(self._payment_entry(payment, today))
+        if self.outstanding_balance == 0:
+            self.status = LoanStatus.CLOSED
+            self.completion_date = today
+            self._event(EventType.LOAN_CLOSED, self.loan_id, today, {"payment_id": payment_id})
+        self.outbox.changes.extend(recorder.changes())
+        self.verify()
+        return payment
+
+    def settle(self, payment_id: str, outcome: SettlementOutcome, *, today: dt.date) -> Payment:
+        """Record what the rail reported about a payment.
+
+        COMPLETED changes the payment's status only. RETURNED (ACH) or CHARGED_BACK
+        (pinless) takes back exactly what the payment applied: installment balances and
+        statuses as they would be without it, a CLOSED loan reopened, the journal reversed.
+        A repeated or late event raises and changes nothing, so a service can treat it
+        as a duplicate.
+
+        Raises:
+            PaymentNotApplied: when no payment `payment_id` was applied to this loan.
+            PaymentAlreadyReversed: when the payment was already returned or charged back
+                (a second return, or a completion arriving after the return).
+            PaymentAlreadySettled: when a completion arrives for a COMPLETED payment.
+            PaymentError: for a return of a pinless payment or a chargeback of an ACH one.
+        """
+        require_id(payment_id, field="payment_id")
+        if not isinstance(outcome, SettlementOutcome):
+            raise PaymentError(f"outcome must be a SettlementOutcome, got {outcome!r}")
+        today = self._require_today(today)
+        payment = self.payments.get(payment_id)
+        if payment is None:
+            raise PaymentNotApplied(
+                f"payment {payment_id} was never applied to loan {self.loan_id}"
+            )
+        if payment.status.reversed:
+            raise PaymentAlreadyReversed(
+                f"payment {payment_id} was already {payment.status.value} on "
+                f"{render(payment.settled_on)}; {outcome.value} changes nothing"
+            )
+        if outcome is SettlementOutcome.COMPLETED:
+            if payment.status is PaymentStatus.COMPLETED:
+                raise PaymentAlreadySettled(
+                    f"payment {payment_id} already COMPLETED on {render(payment.settled_on)}"
+                )
+            self._complete(payment, today)
+        else:
+            expected = _REVERSAL_BY_RAIL[payment.rail]
+            if outcome is not expected:
+                raise PaymentError(
+                    f"payment {payment_id} went by {payment.rail.value}: it can be "
+                    f"{expected.value}, not {outcome.value}"
+                )
+            self._unapply(payment, outcome, today)
+        self.verify()
+        return payment
+
+    def run_daily(self, today: dt.date) -> None:
+        """The daily job: make installments overdue (with a late fee) and default the loan.
+
+        An installment still unpaid `grace_days` after its due date becomes OVERDUE on
+        that day and is charged one late fee within the loan's cap. An installment
+        OVERDUE for `default_after_days` defaults the loan. Running a day again, or a
+        past day, changes nothing; a day skipped is caught up.
+
+        Raises:
+            InvalidTimestamp: for a `today` that is not a date or is before disbursement.
+        """
+        today = self._require_today(today)
+        if self.status is not LoanStatus.OPEN:
+            return
+        grace = dt.timedelta(days=self.product.grace_days)
+        newly_overdue = [
+            installment
+            for installment in self.installments
+            if installment.status is InstallmentStatus.SCHEDULED
+            and today >= installment.due_date + grace
+        ]
+        if newly_overdue:
+            self._make_overdue(newly_overdue, today)
+        patience = dt.timedelta(days=self.product.default_after_days)
+        cause = next(
+            (
+                installment
+                for installment in self.installments
+                if installment.status is InstallmentStatus.OVERDUE
+                and installment.overdue_on is not None
+                and today >= installment.overdue_on + patience
+            ),
+            None,
+        )
+        if cause is not None:
+            self._default(cause, today)
+        if newly_overdue or cause is not None:
+            self.verify()
+
+    # --- steps ------------------------------------------------------------------------
+
+    def _complete(self, payment: Payment, today: dt.date) -> None:
+        recorder = ChangeRecorder(process=payment.process.value, reason="settled: COMPLETED")
+        recorder.touch(payment)
+        payment.status = PaymentStatus.COMPLETED
+        payment.settled_on = today
+        self.outbox.changes.extend(recorder.changes())
+        self._event(
+            EventType.PAYMENT_SUCCEEDED, payment.payment_id, today, {"amount": payment.amount}
+        )
+
+    def _unapply(self, payment: Payment, outcome: SettlementOutcome, today: dt.date) -> None:
+        for app in payment.applications:  # prove the whole reversal possible before any change
+            if app not in self.installment(app.installment_id).applications:
+                raise InvariantViolation(
+                    f"payment {payment.payment_id} is missing from installment {app.installment_id}"
+                )
+        reason = f"payment {payment.payment_id} {outcome.value}"
+        recorder = ChangeRecorder(process=Process.UNAPPLY.value, reason=reason)
+        recorder.touch(self)
+        recorder.touch(payment)
+        if self.status is LoanStatus.CLOSED:
+            self.status = LoanStatus.OPEN if self.defaulted_on is None else LoanStatus.DEFAULTED
+            self.completion_date = None
+        self.outstanding_balance += payment.amount
+        for app in payment.applications:
+            installment = self.installment(app.installment_id)
+            recorder.touch(installment)
+            installment.applications.remove(app)
+            installment.outstanding_balance += app.amount
+            installment.status = self._settled_status(installment)
+            installment.process = Process.UNAPPLY
+            installment.update_reason = reason
+        payment.status = PaymentStatus(outcome.value)
+        payment.settled_on = today
+        self.outbox.entries.append(self._unapply_entry(payment, today))
+        self.outbox.changes.extend(recorder.changes())
+        self._event(
+            EventType.PAYMENT_FAILED,
+            payment.payment_id,
+            today,
+            {"amount": payment.amount, "outcome": outcome.value},
+        )
+
+    def _make_overdue(self, installments: list[Installment], today: dt.date) -> None:
+        product = self.product
+        room = product.late_fee_cap(self.loan_amount) - self.late_fees_assessed
+        for installment in installments:
+            wanted = product.late_fee_for(installment.total_amount)
+            fee = max(min(wanted, room), 0)
+            room -= fee
+            overdue_on = installment.due_date + dt.timedelta(days=product.grace_days)
+            process = Process.LATE_FEE if fee else Process.OVERDUE
+            reason = f"unpaid on {overdue_on.isoformat()}: {_late_fee_reason(fee, wanted)}"
+            recorder = ChangeRecorder(process=process.value, reason=reason)
+            recorder.touch(installment)
+            recorder.touch(self)
+            installment.status = InstallmentStatus.OVERDUE
+            installment.overdue_on = overdue_on
+            installment.late_fee = fee
+            installment.total_amount += fee
+            installment.outstanding_balance += fee
+            installment.process = process
+            installment.update_reason = reason
+            self.outstanding_balance += fee
+            if fee:
+                self.outbox.entries.append(
+                    JournalEntry.build(
+                        entry_id=f"{installment.installment_id}:late_fee",
+                        kind="late_fee",
+                        effective_date=today,
+                        reference=self.loan_id,
+                        debits={receivable(self.loan_id, Bucket.LATE_FEE): fee},
+                        credits={income(Bucket.LATE_FEE): fee},
+                        memo=f"installment {installment.number} overdue",
+                    )
+                )
+            self.outbox.changes.extend(recorder.changes())
+            self._event(
+                EventType.INSTALLMENT_OVERDUE,
+                installment.installment_id,
+                today,
+                {
+                    "loan_id": self.loan_id,
+                    "due_date": installment.due_date.isoformat(),
+                    "late_fee": fee,
+                    "outstanding_balance": installment.outstanding_balance,
+                },
+            )
+
+    def _default(self, cause: Installment, today: dt.date) -> None:
+        reason = (
+            f"installment {cause.number} overdue since {render(cause.overdue_on)} "
+            f"for {self.product.default_after_days} days"
+        )
+        recorder = ChangeRecorder(process=Process.DEFAULT.value, reason=reason)
+        recorder.touch(self)
+        self.status = LoanStatus.DEFAULTED
+        self.defaulted_on = today
+        self.autopay_enabled = False
+        for installment in self.installments:
+            if not installment.is_paid:
+                recorder.touch(installment)
+                installment.status = InstallmentStatus.DEFAULTED
+                installment.process = Process.DEFAULT
+                installment.update_reason = reason
+        owed = self.outstanding_balance
+        self.outbox.entries.append(
+            JournalEntry.build(
+                entry_id=f"{self.loan_id}:default",
+                kind="charge_off",
+                effective_date=today,
+                reference=self.loan_id,
+                debits={CREDIT_LOSS: owed},
+                credits={allowance(self.loan_id): owed},
+                memo=reason,
+            )
+        )
+        self.outbox.changes.extend(recorder.changes())
+        self._event(EventType.LOAN_DEFAULTED, self.loan_id, today, {"outstanding_balance": owed})
+
+    # --- helpers ----------------------------------------------------------------------
+
+    def _settled_status(self, installment: Installment) -> InstallmentStatus:
+        """The status an installment's balance, history and loan call for."""
+        if installment.is_paid:
+            return InstallmentStatus.COMPLETED
+        if self.status is LoanStatus.DEFAULTED:
+            return InstallmentStatus.DEFAULTED
+        if installment.overdue_on is not None:
+            return InstallmentStatus.OVERDUE
+        return InstallmentStatus.SCHEDULED
+
+    def _require_today(self, today: dt.date) -> dt.date:
+        today = require_date(today)
+        if today < self.disbursement_date:
+            raise InvalidTimestamp(
+                f"{today.isoformat()} is before loan {self.loan_id} was disbursed on "
+                f"{self.disbursement_date.isoformat()}"
+            )
+        return today
+
+    def _payment_entry(self, payment: Payment, today: dt.date) -> JournalEntry:
+        """DR clearing, CR each receivable bucket; a recovery also releases the allowance."""
+        paid = {receivable(self.loan_id, b): part for b, part in payment.bucket_totals().items()}
+        cash = {CLEARING: payment.amount}
+        if self.status is LoanStatus.DEFAULTED:
+            cash[allowance(self.loan_id)] = payment.amount
+            paid[CREDIT_LOSS] = payment.amount
+        return JournalEntry.build(
+            entry_id=f"{payment.payment_id}:apply",
+            kind="payment",
+            effective_date=today,
+            reference=self.loan_id,
+            debits=cash,
+            credits=paid,
+            memo=f"{payment.process.value} via {payment.rail.value}",
+        )
+
+    def _unapply_entry(self, payment: Payment, today: dt.date) -> JournalEntry:
+        """The payment entry's mirror; on a defaulted loan the allowance is reserved again."""
+        owed = {receivable(self.loan_id, b): part for b, part in payment.bucket_totals().items()}
+        cash = {CLEARING: payment.amount}
+        if self.status is LoanStatus.DEFAULTED:
+            owed[CREDIT_LOSS] = payment.amount
+            cash[allowance(self.loan_id)] = payment.amount
+        return JournalEntry.build(
+            entry_id=f"{payment.payment_id}:unapply",
+            kind="unapply",
+            effective_date=today,
+            reference=self.loan_id,
+            debits=owed,
+            credits=cash,
+            memo=f"{payment.status.value}: reverses {payment.payment_id}:apply",
+        )
+
+    def _event(
+        self, kind: EventType, subject_id: str, today: dt.date, data: dict[str, AuditValue]
+    ) -> None:
+        self.outbox.events.append(DomainEvent(kind, self.user_id, subject_id, today, data))
+
+    # --- audit ------------------------------------------------------------------------
+
+    def audit_key(self) -> tuple[str, str]:
+        """The audited entity type and id."""
+        return ("loan", self.loan_id)
+
+    def audit_snapshot(self) -> dict[str, AuditValue]:
+        """The audited fields, rendered."""
+        return {
+            "application_id": self.application_id,
+            "loan_number": self.loan_number,
+            "loan_amount": self.loan_amount,
+            "origination_fee": self.origination_fee,
+            "fee_type": self.fee_type.value,
+            "fee_percent": render(self.fee_percent),
+            "total_amount": self.total_amount,
+            "amount_disbursed": self.amount_disbursed,
+            "outstanding_balance": self.outstanding_balance,
+            "status": self.status.value,
+            "repayment_cadence": self.repayment_cadence.value,
+            "disbursement_date": self.disbursement_date.isoformat(),
+            "disbursement_method": self.disbursement_method.value,
+            "confirmation_id": self.confirmation_id,
+            "account_last_four": self.account_last_four,
+            "completion_date": render(self.completion_date),
+            "defaulted_on": render(self.defaulted_on),
+            "autopay_enabled": self.autopay_enabled,
+            "late_fees_assessed": self.late_fees_assessed,
+        }

@@ -1,0 +1,65 @@
+"""A borrower's repayment of an installment loan, and exactly what it paid.
+
+Balances change when a payment is submitted (PENDING). The payment keeps, per
+installment and bucket, what it applied, so a return or chargeback can take back exactly
+that and nothing else.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import attrs
+
+from loc_core.events import AuditValue
+from loc_core.installment._audit import render
+from loc_core.installment.installment import WATERFALL, PaymentApplication
+from loc_core.installment.vocabulary import Process
+from loc_core.ledger import Bucket
+from loc_core.payments import PaymentStatus, Rail
+
+__all__ = ["Payment"]
+
+
+@attrs.define(kw_only=True)
+class Payment:
+    """One repayment submitted on a loan and what became of it."""
+
+    payment_id: str
+    user_id: str
+    loan_id: str
+    amount: int
+    process: Process
+    """AUTOPAY or MANUAL."""
+    rail: Rail
+    """ACH (can be RETURNED) or PINLESS (can be CHARGED_BACK)."""
+    submitted_on: dt.date
+    applications: tuple[PaymentApplication, ...]
+    """What it paid, per installment and bucket; they add up to `amount`."""
+    status: PaymentStatus = PaymentStatus.PENDING
+    settled_on: dt.date | None = None
+    """The day the rail reported the outcome that set `status`."""
+    version: int = 0
+
+    def bucket_totals(self) -> dict[Bucket, int]:
+        """What the payment paid into each bucket, over all installments."""
+        return {bucket: sum(app.part(bucket) for app in self.applications) for bucket in WATERFALL}
+
+    def audit_key(self) -> tuple[str, str]:
+        """The audited entity type and id."""
+        return ("payment", self.payment_id)
+
+    def audit_snapshot(self) -> dict[str, AuditValue]:
+        """The audited fields, rendered."""
+        return {
+            "loan_id": self.loan_id,
+            "amount": self.amount,
+            "process": self.process.value,
+            "rail": self.rail.value,
+            "submitted_on": self.submitted_on.isoformat(),
+            "status": self.status.value,
+            "settled_on": render(self.settled_on),
+            "applications": ",".join(
+                f"{app.installment_id}={app.amount}" for app in self.applications
+            ),
+        }

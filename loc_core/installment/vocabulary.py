@@ -1,0 +1,74 @@
+"""The stored words of the installment product: statuses, processes, fee types, cadences.
+
+Enum values are the strings the original service stores (``loc_status``, ``loc_process``,
+``loc_fee_type``, ``loc_repayment_cadence``), so an existing table stays readable.
+"""
+
+from __future__ import annotations
+
+import enum
+
+__all__ = ["FeeType", "InstallmentStatus", "LoanStatus", "Process", "RepaymentCadence"]
+
+
+class LoanStatus(enum.Enum):
+    """Where a loan stands (``loc_status`` of a ``LOAN#`` item)."""
+
+    OPEN = "OPEN"
+    """Money is owed and the loan is performing (or not yet defaulted)."""
+    CLOSED = "CLOSED"
+    """Paid in full; `completion_date` is set. A return of the last payment reopens it."""
+    DEFAULTED = "DEFAULTED"
+    """Charged off after an installment stayed overdue too long; payments still accepted."""
+
+
+class InstallmentStatus(enum.Enum):
+    """Where one installment stands (``loc_status`` of a ``LOAN#<id>#INSTALLMENT#`` item)."""
+
+    SCHEDULED = "SCHEDULED"
+    """Not fully paid and not (yet) overdue."""
+    COMPLETED = "COMPLETED"
+    """Outstanding balance is zero."""
+    OVERDUE = "OVERDUE"
+    """Unpaid past its grace period; its late fee has been assessed."""
+    DEFAULTED = "DEFAULTED"
+    """Unpaid when its loan defaulted."""
+
+
+class Process(enum.Enum):
+    """What last changed an installment (``loc_process``); also the process of audit changes."""
+
+    CREATION = "CREATION"
+    AUTOPAY = "AUTOPAY"
+    MANUAL = "MANUAL"
+    UNAPPLY = "UNAPPLY"
+    """A payment's applications were removed because it was returned or charged back."""
+    LATE_FEE = "LATE_FEE"
+    """The daily job made the installment overdue and assessed a late fee."""
+    OVERDUE = "OVERDUE"
+    """The daily job made the installment overdue with no fee (the loan's cap was reached)."""
+    DEFAULT = "DEFAULT"
+    """The daily job defaulted the loan."""
+
+
+class FeeType(enum.Enum):
+    """How an application's origination fee is stated (``loc_fee_type``)."""
+
+    FIXED = "fixed"
+    """A fixed number of cents."""
+    PERCENTAGE = "percentage"
+    """A percent of the loan amount, rounded half-up to the cent."""
+
+
+class RepaymentCadence(enum.Enum):
+    """How often installments fall due (``loc_repayment_cadence``)."""
+
+    BIWEEKLY = "biweekly"
+
+    @property
+    def days(self) -> int:
+        """Calendar days between two unrolled due dates."""
+        return _CADENCE_DAYS[self]
+
+
+_CADENCE_DAYS = {RepaymentCadence.BIWEEKLY: 14}

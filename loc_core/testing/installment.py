@@ -1,0 +1,491 @@
+"""Hypothesis strategies and a state machine for the installment-loan product.
+
+Downstream suites reuse them to drive loans through random lives::
+
+    from loc_core.testing.installment import LoanLifecycle
+
+    TestLoanLifecycle = LoanLifecycle.TestCase
+
+`LoanLifecycle` lets days pass (running the daily job), pays in full, partly and ahead,
+settles, returns and charges back payments, redelivers settlement events and tries
+commands that must be refused, and after every step proves each invariant, against an
+independent `Ledger` built from every journal entry the loan posted.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from collections.abc import Callable
+
+import attrs
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
+from loc_core import calendar
+from loc_core.applications import AdverseAction
+from loc_core.errors import (
+    DomainError,
+    DuplicatePayment,
+    InvalidTransition,
+    Overpayment,
+    PaymentAlreadyReversed,
+    PaymentAlreadySettled,
+)
+from loc_core.installment import (
+    WATERFALL,
+    InstallmentProduct,
+    InstallmentStatus,
+    Loan,
+    LoanApplication,
+    LoanStatus,
+    OriginationFee,
+    Process,
+    originate,
+)
+from loc_core.ledger import CLEARING, FUNDING, Bucket, Ledger, Side, allowance, income, receivable
+from loc_core.money import Rounding
+from loc_core.payments import PaymentStatus, Rail, SettlementOutcome
+
+__all__ = [
+    "LoanLifecycle",
+    "applications",
+    "approved_applications",
+    "balances_and_statuses",
+    "ledger_problems",
+    "loans",
+    "make_loan",
+    "origination_fees",
+    "payment_amounts",
+    "products",
+    "rejected_applications",
+]
+
+_UTC = dt.UTC
+_SETTLED = (PaymentStatus.COMPLETED, PaymentStatus.RETURNED, PaymentStatus.CHARGED_BACK)
+_REVERSAL = {Rail.ACH: SettlementOutcome.RETURNED, Rail.PINLESS: SettlementOutcome.CHARGED_BACK}
+
+
+# --- strategies ---------------------------------------------------------------------
+
+
+@st.composite
+def products(draw: st.DrawFn) -> InstallmentProduct:
+    """Valid products around the policy defaults (counts, grace, fees, cap, default days)."""
+    lowest = draw(st.integers(1, 8))
+    highest = draw(st.integers(lowest, 12))
+    return InstallmentProduct(
+        min_installments=lowest,
+        max_installments=highest,
+        default_installments=draw(st.integers(lowest, highest)),
+        grace_days=draw(st.integers(0, 10)),
+        late_fee_fixed=draw(st.integers(0, 1_000)),
+        late_fee_percent=draw(st.decimals("0", "10", places=2)),
+        late_fee_cap_percent=draw(st.decimals("0", "30", places=2)),
+        default_after_days=draw(st.integers(1, 90)),
+        max_collection_attempts=draw(st.integers(1, 5)),
+        fee_rounding=draw(st.sampled_from(Rounding)),
+    )
+
+
+def origination_fees() -> st.SearchStrategy[OriginationFee]:
+    """Fixed fees up to $50 and percentage fees up to 20 %."""
+    return st.one_of(
+        st.integers(0, 5_000).map(OriginationFee.fixed),
+        st.decimals("0", "20", places=2).map(OriginationFee.percentage),
+    )
+
+
+def _moments() -> st.SearchStrategy[dt.datetime]:
+    return st.datetimes(
+        min_value=dt.datetime(2024, 1, 1),  # noqa: DTZ001 - bounds of a naive range, made UTC by `timezones`
+        max_value=dt.datetime(2030, 12, 31),  # noqa: DTZ001 - same
+        timezones=st.just(_UTC),
+    )
+
+
+@st.composite
+def approved_applications(
+    draw: st.DrawFn, *, product: InstallmentProduct | None = None
+) -> LoanApplication:
+    """APPROVED offers of $1 to $2,000 under `product` (or a drawn one)."""
+    chosen = product if product is not None else draw(products())
+    count = draw(st.integers(chosen.min_installments, chosen.max_installments))
+    return LoanApplication.approve(
+        product=chosen,
+        user_id="user-1",
+        application_id=f"app-{draw(st.integers(1, 10**6))}",
+        loan_number=f"FM-{draw(st.integers(1, 999_999)):06d}",
+        loan_amount=draw(st.integers(max(count, 100), 200_000)),
+        fee=draw(origination_fees()),
+        now=draw(_moments()),
+        installment_count=count,
+    )
+
+
+@st.composite
+def rejected_applications(draw: st.DrawFn) -> LoanApplication:
+    """REJECTED applications with one to three adverse actions."""
+    codes = draw(st.lists(st.sampled_from(["R01", "R02", "R03", "R04"]), min_size=1, max_size=3))
+    return LoanApplication.reject(
+        user_id="user-1",
+        application_id=f"app-{draw(st.integers(1, 10**6))}",
+        adverse_actions=[AdverseAction(code, f"reason {code}") for code in codes],
+        now=draw(_moments()),
+    )
+
+
+def applications(
+    *, product: InstallmentProduct | None = None
+) -> st.SearchStrategy[LoanApplication]:
+    """Underwriting outcomes: APPROVED offers and REJECTED applications."""
+    return st.one_of(approved_applications(product=product), rejected_applications())
+
+
+@st.composite
+def loans(draw: st.DrawFn, *, product: InstallmentProduct | None = None) -> Loan:
+    """Freshly disbursed OPEN loans (outbox drained) under `product` (or a drawn one)."""
+    chosen = product if product is not None else draw(products())
+    application = draw(approved_applications(product=chosen))
+    return originate(
+        application,
+        product=chosen,
+        loan_id="loan-1",
+        installment_id=lambda number: f"loan-1:{number}",
+        disbursed_on=application.created_at.date(),
+        rail=draw(st.sampled_from([Rail.ACH, Rail.PINLESS, Rail.RTP])),
+        confirmation_id="confirmation-1",
+        now=application.created_at,
+        autopay_enabled=draw(st.booleans()),
+    )
+
+
+def payment_amounts(loan: Loan) -> st.SearchStrategy[int]:
+    """Amounts a payment on `loan` may have: one cent up to everything owed."""
+    return st.integers(1, max(loan.outstanding_balance, 1))
+
+
+def make_loan(
+    *,
+    loan_amount: int = 30_000,
+    fee: int | OriginationFee = 1_500,
+    count: int = 6,
+    disbursed_on: dt.date = dt.date(2026, 1, 5),
+    product: InstallmentProduct | None = None,
+    loan_id: str = "loan-1",
+    user_id: str = "user-1",
+    autopay_enabled: bool = True,
+) -> Loan:
+    """A loan made the way a service makes one: approved at 15:00 UTC, disbursed by ACH.
+
+    The defaults are the worked example of the docs: $300 at a $15 fee in 6 installments;
+    an int `fee` is a fixed fee in cents. The loan's outbox still holds the disbursement.
+    """
+    chosen = product if product is not None else InstallmentProduct()
+    now = dt.datetime(disbursed_on.year, disbursed_on.month, disbursed_on.day, 15, tzinfo=_UTC)
+    application = LoanApplication.approve(
+        product=chosen,
+        user_id=user_id,
+        application_id=f"app-{loan_id}",
+        loan_number="FM-000001",
+        loan_amount=loan_amount,
+        fee=fee if isinstance(fee, OriginationFee) else OriginationFee.fixed(fee),
+        now=now,
+        installment_count=count,
+    )
+    return originate(
+        application,
+        product=chosen,
+        loan_id=loan_id,
+        installment_id=lambda number: f"{loan_id}:{number}",
+        disbursed_on=disbursed_on,
+        rail=Rail.ACH,
+        confirmation_id=f"disb-{loan_id}",
+        now=now,
+        autopay_enabled=autopay_enabled,
+    )
+
+
+# --- checks -------------------------------------------------------------------------
+
+
+def balances_and_statuses(loan: Loan) -> tuple[object, ...]:
+    """What a borrower would see of a loan: balances per installment and bucket, statuses."""
+    return (
+        loan.status,
+        loan.outstanding_balance,
+        loan.completion_date,
+        tuple(
+            (
+                installment.status,
+                installment.total_amount,
+                installment.outstanding_balance,
+                installment.overdue_on,
+                tuple(installment.unpaid(bucket) for bucket in WATERFALL),
+            )
+            for installment in loan.installments
+        ),
+    )
+
+
+def ledger_problems(loan: Loan, ledger: Ledger) -> list[str]:
+    """Where `ledger` (every entry the loan posted) disagrees with the loan's balances."""
+    found: list[str] = []
+    for entry in ledger:
+        debits = sum(p.amount for p in entry.postings if p.side is Side.DEBIT)
+        credits_ = sum(p.amount for p in entry.postings if p.side is Side.CREDIT)
+        if debits != credits_:
+            found.append(f"{entry.entry_id} does not balance")
+    if ledger.trial_balance() != 0:
+        found.append(f"trial balance is {ledger.trial_balance()}")
+    for bucket, owed in loan.bucket_balances().items():
+        booked = ledger.balance(receivable(loan.loan_id, bucket))
+        if booked != owed:
+            found.append(f"{bucket.value}: ledger {booked} != loan {owed}")
+    reserved = -loan.outstanding_balance if loan.status is LoanStatus.DEFAULTED else 0
+    if ledger.balance(allowance(loan.loan_id)) != reserved:
+        found.append(f"allowance {ledger.balance(allowance(loan.loan_id))} != {reserved}")
+    live = sum(p.amount for p in loan.payments.values() if not p.status.reversed)
+    if ledger.balance(CLEARING) != live:
+        found.append(f"clearing {ledger.balance(CLEARING)} != payments not reversed {live}")
+    if ledger.balance(income(Bucket.LATE_FEE)) != -loan.late_fees_assessed:
+        found.append("late-fee income differs from the fees assessed")
+    if ledger.balance(FUNDING) != -loan.amount_disbursed:
+        found.append("funding differs from the amount disbursed")
+    return found
+
+
+# --- the state machine --------------------------------------------------------------
+
+
+class LoanLifecycle(RuleBasedStateMachine):
+    """A random life of one loan, with every invariant checked after every step."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loan = make_loan()
+        self.ledger = Ledger()
+        self.today = self.loan.disbursement_date
+        self.payments_made = 0
+        self._post()
+
+    @initialize(
+        product=products(),
+        loan_amount=st.integers(100, 200_000),
+        fee=origination_fees(),
+        disbursed_on=st.dates(dt.date(2024, 1, 1), dt.date(2030, 12, 31)),
+        data=st.data(),
+    )
+    def disburse(
+        self,
+        product: InstallmentProduct,
+        loan_amount: int,
+        fee: OriginationFee,
+        disbursed_on: dt.date,
+        data: st.DataObject,
+    ) -> None:
+        """Replace the default loan with a drawn one, under a drawn product."""
+        count = data.draw(st.integers(product.min_installments, product.max_installments))
+        self.loan = make_loan(
+            loan_amount=max(loan_amount, count),
+            fee=fee,
+            count=count,
+            disbursed_on=disbursed_on,
+            product=product,
+            autopay_enabled=data.draw(st.booleans()),
+        )
+        self.ledger = Ledger()
+        self.today = disbursed_on
+        self._post()
+
+    # --- time -----------------------------------------------------------------------
+
+    @rule(days=st.integers(1, 21))
+    def days_pass(self, days: int) -> None:
+        """The daily job runs on each day that passes, and a second time on the last."""
+        for _ in range(days):
+            self.today += dt.timedelta(days=1)
+            self.loan.run_daily(self.today)
+        self._post()
+        self._unchanged_by(lambda: self.loan.run_daily(self.today), None)
+
+    @rule(days=st.integers(30, 120))
+    def job_skips_days(self, days: int) -> None:
+        """The daily job was down; its next run catches up."""
+        self.today += dt.timedelta(days=days)
+        self.loan.run_daily(self.today)
+        self._post()
+
+    # --- payments -------------------------------------------------------------------
+
+    @precondition(lambda self: self.loan.status is not LoanStatus.CLOSED)
+    @rule(
+        data=st.data(),
+        process=st.sampled_from([Process.AUTOPAY, Process.MANUAL]),
+        rail=st.sampled_from([Rail.ACH, Rail.PINLESS]),
+    )
+    def pay_part(self, data: st.DataObject, process: Process, rail: Rail) -> None:
+        """A payment of any amount up to the balance: partial, exact or prepaying."""
+        amount = data.draw(payment_amounts(self.loan), label="amount")
+        self._pay(amount, process, rail)
+
+    @precondition(lambda self: self.loan.status is not LoanStatus.CLOSED)
+    @rule(rail=st.sampled_from([Rail.ACH, Rail.PINLESS]))
+    def pay_in_full(self, rail: Rail) -> None:
+        """A payoff: the loan closes."""
+        self._pay(self.loan.outstanding_balance, Process.MANUAL, rail)
+        if self.loan.status is not LoanStatus.CLOSED:
+            raise AssertionError("a payoff did not close the loan")
+
+    @precondition(lambda self: self.loan.status is not LoanStatus.CLOSED)
+    @rule(process=st.sampled_from([Process.AUTOPAY, Process.MANUAL]))
+    def overpay(self, process: Process) -> None:
+        """More than is owed is refused, whatever the process, and changes nothing."""
+        amount = self.loan.outstanding_balance + 1
+        self._unchanged_by(
+            lambda: self.loan.apply_payment(
+                "over", amount, process=process, rail=Rail.ACH, today=self.today
+            ),
+            Overpayment,
+        )
+
+    @precondition(lambda self: self.loan.status is LoanStatus.CLOSED)
+    @rule()
+    def pay_a_closed_loan(self) -> None:
+        """A CLOSED loan takes no payment."""
+        self._unchanged_by(
+            lambda: self.loan.apply_payment(
+                "late", 100, process=Process.MANUAL, rail=Rail.ACH, today=self.today
+            ),
+            InvalidTransition,
+        )
+
+    @precondition(lambda self: bool(self.loan.payments))
+    @rule(data=st.data())
+    def apply_a_payment_again(self, data: st.DataObject) -> None:
+        """A payment id already applied is refused, even after a return."""
+        payment_id = data.draw(st.sampled_from(sorted(self.loan.payments)))
+        expected: type[DomainError] = (
+            InvalidTransition if self.loan.status is LoanStatus.CLOSED else DuplicatePayment
+        )
+        self._unchanged_by(
+            lambda: self.loan.apply_payment(
+                payment_id, 1, process=Process.MANUAL, rail=Rail.ACH, today=self.today
+            ),
+            expected,
+        )
+
+    # --- settlement -----------------------------------------------------------------
+
+    @precondition(lambda self: bool(self._payments(PaymentStatus.PENDING)))
+    @rule(data=st.data())
+    def complete(self, data: st.DataObject) -> None:
+        """A pending payment settles: only its status changes."""
+        payment_id = data.draw(st.sampled_from(self._payments(PaymentStatus.PENDING)))
+        before = balances_and_statuses(self.loan)
+        self.loan.settle(payment_id, SettlementOutcome.COMPLETED, today=self.today)
+        self._post()
+        if balances_and_statuses(self.loan) != before:
+            raise AssertionError("a completion changed balances or statuses")
+
+    @precondition(lambda self: bool(self._payments(PaymentStatus.PENDING, PaymentStatus.COMPLETED)))
+    @rule(data=st.data())
+    def reverse(self, data: st.DataObject) -> None:
+        """An ACH return or a pinless chargeback, before or after completion."""
+        payment_id = data.draw(
+            st.sampled_from(self._payments(PaymentStatus.PENDING, PaymentStatus.COMPLETED))
+        )
+        payment = self.loan.payments[payment_id]
+        owed = self.loan.outstanding_balance
+        self.loan.settle(payment_id, _REVERSAL[payment.rail], today=self.today)
+        self._post()
+        if self.loan.outstanding_balance != owed + payment.amount:
+            raise AssertionError("a return did not restore exactly what the payment paid")
+
+    @precondition(lambda self: bool(self._payments(*_SETTLED)))
+    @rule(data=st.data(), completion=st.booleans())
+    def redeliver(self, data: st.DataObject, *, completion: bool) -> None:
+        """A settlement event delivered again, or late, is refused and changes nothing."""
+        settled = self._payments(*_SETTLED)
+        payment = self.loan.payments[data.draw(st.sampled_from(settled))]
+        outcome = SettlementOutcome.COMPLETED if completion else _REVERSAL[payment.rail]
+        expected: type[DomainError] = PaymentAlreadyReversed
+        if not payment.status.reversed:
+            if not completion:
+                return  # a return after completion is legitimate: the `reverse` rule does it
+            expected = PaymentAlreadySettled
+        self._unchanged_by(
+            lambda: self.loan.settle(payment.payment_id, outcome, today=self.today), expected
+        )
+
+    # --- invariants -----------------------------------------------------------------
+
+    @invariant()
+    def loan_verifies(self) -> None:
+        """Each installment owes its total less its applications; the loan owes their sum."""
+        self.loan.verify()
+
+    @invariant()
+    def nothing_negative(self) -> None:
+        """No balance, bucket or application is ever below zero."""
+        loan = self.loan
+        values = [loan.outstanding_balance, *loan.bucket_balances().values()]
+        for installment in loan.installments:
+            values += [installment.outstanding_balance, installment.total_amount]
+            values += [installment.unpaid(bucket) for bucket in WATERFALL]
+        if min(values) < 0:
+            raise AssertionError(f"a negative balance: {values}")
+
+    @invariant()
+    def ledger_agrees(self) -> None:
+        """Every entry balances; receivables, allowance, clearing and income match the loan."""
+        found = ledger_problems(self.loan, self.ledger)
+        if found:
+            raise AssertionError("; ".join(found))
+
+    @invariant()
+    def statuses_fit(self) -> None:
+        """CLOSED exactly when nothing is owed; DEFAULTED stops autopay and late fees."""
+        loan = self.loan
+        if (loan.status is LoanStatus.CLOSED) != (loan.outstanding_balance == 0):
+            raise AssertionError(f"{loan.status} with {loan.outstanding_balance} owed")
+        cap = loan.product.late_fee_cap(loan.loan_amount)
+        if loan.late_fees_assessed > cap:
+            raise AssertionError(f"late fees {loan.late_fees_assessed} above the cap {cap}")
+        for installment in loan.installments:
+            due_ok = calendar.is_business_day(installment.due_date)
+            if not due_ok or (installment.status is InstallmentStatus.COMPLETED) != (
+                installment.outstanding_balance == 0
+            ):
+                raise AssertionError(f"installment {installment.installment_id} is inconsistent")
+
+    # --- helpers --------------------------------------------------------------------
+
+    def _pay(self, amount: int, process: Process, rail: Rail) -> None:
+        self.payments_made += 1
+        payment = self.loan.apply_payment(
+            f"pay-{self.payments_made}", amount, process=process, rail=rail, today=self.today
+        )
+        self._post()
+        if sum(app.amount for app in payment.applications) != amount:
+            raise AssertionError("a payment applied a different amount than it carried")
+
+    def _payments(self, *statuses: PaymentStatus) -> list[str]:
+        return [pid for pid, p in self.loan.payments.items() if p.status in statuses]
+
+    def _post(self) -> None:
+        self.ledger.post_all(self.loan.outbox.drain().entries)
+
+    def _unchanged_by(self, command: Callable[[], object], error: type[DomainError] | None) -> None:
+        """Run `command`, expecting `error` (or nothing to do), and prove nothing changed."""
+        before = copy.deepcopy(self.loan)
+        try:
+            command()
+        except DomainError as exc:
+            if error is None or not isinstance(exc, error):
+                raise
+        else:
+            if error is not None:
+                raise AssertionError(f"expected {error.__name__}")
+        if self.loan != before:
+            raise AssertionError(f"{command} changed the loan: {attrs.asdict(self.loan)}")
