@@ -18,12 +18,14 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections.abc import Mapping
+from decimal import Decimal
 
 import attrs
 
 from loc_core.ledger import JournalEntry
 
 __all__ = [
+    "AuditRecord",
     "AuditValue",
     "Change",
     "DomainEvent",
@@ -31,6 +33,7 @@ __all__ = [
     "FieldChange",
     "Outbox",
     "diff",
+    "render",
 ]
 
 AuditValue = str | int | bool | None
@@ -88,6 +91,41 @@ class Change:
     reason: str
     """Why, in words a support agent can read."""
     fields: tuple[FieldChange, ...]
+
+
+def render(value: object) -> AuditValue:
+    """A field value as audit records store it.
+
+    Dates as ``YYYY-MM-DD`` and timestamps as RFC3339, enums by value, Decimals as their
+    exact string, tuples and lists comma-joined.
+
+    Raises:
+        TypeError: for a value with no stored form, so nothing is audited as a repr.
+    """
+    if value is None or isinstance(value, str | int):  # bool is an int
+        return value
+    if isinstance(value, enum.Enum):
+        return render(value.value)
+    if isinstance(value, dt.date):  # datetimes too
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, tuple | list):
+        return ",".join(str(render(item)) for item in value)
+    raise TypeError(f"cannot audit a {type(value).__name__}: {value!r}")
+
+
+@attrs.frozen
+class AuditRecord:
+    """A `Change` as stored: who made it, for which request, and when. Never edited."""
+
+    record_id: str
+    change: Change
+    actor: str
+    """The service, job or person that made the change (``collections-worker``, ``api``)."""
+    request_id: str
+    """The command, message or event the change was made for."""
+    recorded_at: dt.datetime
 
 
 def diff(

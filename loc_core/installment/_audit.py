@@ -6,27 +6,11 @@ audit trail stays proportional to what changed.
 
 from __future__ import annotations
 
-import datetime as dt
-import enum
-from decimal import Decimal
 from typing import Protocol
 
-from loc_core.events import AuditValue, Change, diff
+from loc_core.events import AuditValue, Change, diff, render
 
 __all__ = ["Audited", "ChangeRecorder", "render"]
-
-
-def render(value: object) -> AuditValue:
-    """A field value as the audit stores it: dates ISO, enums by value, Decimals as str."""
-    if value is None or isinstance(value, str | int | bool):
-        return value
-    if isinstance(value, dt.date):  # also datetimes
-        return value.isoformat()
-    if isinstance(value, enum.Enum):
-        return render(value.value)
-    if isinstance(value, Decimal):
-        return str(value)
-    return repr(value)
 
 
 class Audited(Protocol):

@@ -1,0 +1,166 @@
+"""What every credit-line command shares: the date guard, accrual, audit and the outbox.
+
+A command validates first (nothing here mutates until it is called after validation),
+then snapshots the entities it will change, mutates them, and records one `Change` per
+entity together with its journal entries and events.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import enum
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+import attrs
+
+from loc_core.creditline.status import LineStatus
+from loc_core.errors import OutOfOrder
+from loc_core.events import AuditValue, Change, DomainEvent, EventType, diff, render
+from loc_core.ledger import CREDIT_LOSS, JournalEntry, allowance
+from loc_core.money import round_cents
+
+if TYPE_CHECKING:
+    from loc_core.creditline.config import CreditLineProduct
+    from loc_core.creditline.line import CreditLine
+
+__all__ = [
+    "Process",
+    "accrue",
+    "book_allowance",
+    "emit",
+    "interest_for",
+    "record",
+    "require_in_order",
+    "snapshot",
+]
+
+_DAYS_IN_YEAR = 365
+# Enough digits that cent-days x APR / 36,500 is exact to far below half a cent.
+_INTEREST_CONTEXT = decimal.Context(prec=60)
+_NOT_AUDITED = frozenset(
+    {"draws", "payments", "outbox", "cycle_activity", "last_statement", "cycle_opening", "version"}
+)
+
+
+class Process(enum.Enum):
+    """What made a change, as audit records name it."""
+
+    OPEN = "OPEN"
+    CONVERSION = "CONVERSION"
+    EXPIRATION = "EXPIRATION"
+    DRAW = "DRAW"
+    DISBURSEMENT = "DISBURSEMENT"
+    BILLING = "BILLING"
+    PAYMENT = "PAYMENT"
+    SETTLEMENT = "SETTLEMENT"
+    UNAPPLY = "UNAPPLY"
+    UPCOMING = "UPCOMING"
+    LATE_FEE = "LATE_FEE"
+    OVERDUE = "OVERDUE"
+    CURE = "CURE"
+    DEFAULT = "DEFAULT"
+    CLOSE = "CLOSE"
+
+
+def snapshot(entity: attrs.AttrsInstance) -> dict[str, AuditValue]:
+    """The audited fields of an entity, rendered as str/int/bool/None, in field order."""
+    return {
+        field.name: render(getattr(entity, field.name))
+        for field in attrs.fields(type(entity))
+        if field.name not in _NOT_AUDITED
+    }
+
+
+def record(
+    line: CreditLine,
+    *,
+    entity: str,
+    entity_id: str,
+    before: Mapping[str, AuditValue],
+    after: Mapping[str, AuditValue],
+    process: Process,
+    reason: str,
+) -> None:
+    """Add a `Change` to the line's outbox when anything differs between the snapshots."""
+    fields = diff(before, after)
+    if fields:
+        line.outbox.changes.append(
+            Change(entity, entity_id, line.user_id, process.value, reason, fields)
+        )
+
+
+def require_in_order(line: CreditLine, on: dt.date) -> None:
+    """Refuse a command dated before the line's latest activity or past an unbilled close.
+
+    Raises:
+        OutOfOrder: with the date the command needs instead.
+    """
+    if on < line.accrued_through:
+        raise OutOfOrder(
+            f"line {line.line_id} already has activity on {line.accrued_through}; "
+            f"a command dated {on} would rewrite its past"
+        )
+    if on >= line.next_close_date:
+        raise OutOfOrder(
+            f"line {line.line_id}'s cycle closed on {line.next_close_date} and is not billed; "
+            f"bill it before recording activity dated {on}"
+        )
+
+
+def accrue(line: CreditLine, on: dt.date) -> None:
+    """Add the cent-days from the last change up to (not including) `on`.
+
+    A DEFAULTED line is charged off and accrues nothing (non-accrual).
+    """
+    days = (on - line.accrued_through).days
+    if days > 0:
+        if line.status is not LineStatus.DEFAULTED:
+            line.accrued_cent_days += line.principal_balance * days
+        line.accrued_through = on
+
+
+def interest_for(cent_days: int, apr: Decimal, product: CreditLineProduct) -> int:
+    """Interest on a cycle's cent-days: cent-days x APR% / 365, rounded once."""
+    exact = _INTEREST_CONTEXT.divide(
+        _INTEREST_CONTEXT.multiply(Decimal(cent_days), apr), Decimal(100 * _DAYS_IN_YEAR)
+    )
+    return round_cents(exact, product.rounding)
+
+
+def emit(
+    line: CreditLine,
+    event_type: EventType,
+    *,
+    subject_id: str,
+    on: dt.date,
+    data: Mapping[str, AuditValue],
+) -> None:
+    """Record a borrower-facing event, sent once the unit of work commits."""
+    line.outbox.events.append(DomainEvent(event_type, line.user_id, subject_id, on, dict(data)))
+
+
+def book_allowance(line: CreditLine, delta: int, *, entry_id: str, on: dt.date) -> None:
+    """Keep a DEFAULTED line's allowance equal to what it still owes.
+
+    A balance that rises after charge-off is charged off too; one that falls (a payment)
+    is a recovery that releases the allowance.
+    """
+    if line.status is not LineStatus.DEFAULTED or delta == 0:
+        return
+    loss, reserve = CREDIT_LOSS, allowance(line.line_id)
+    debit, credit, kind = (
+        (loss, reserve, "charge_off") if delta > 0 else (reserve, loss, "recovery")
+    )
+    line.outbox.entries.append(
+        JournalEntry.build(
+            entry_id=entry_id,
+            kind=kind,
+            effective_date=on,
+            reference=line.line_id,
+            debits={debit: abs(delta)},
+            credits={credit: abs(delta)},
+        )
+    )

@@ -1,0 +1,266 @@
+"""Credit-line applications (`LOCAPP#`): an offer that converts once into a line.
+
+Underwriting answers APPROVED (limit, APR, minimum-payment percent, each within the
+product's bounds) or REJECTED (at least one adverse action). The offer lives for the
+product's TTL (24 h); an approved offer nobody accepted in time becomes ABANDONED.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import attrs
+
+from loc_core.applications import AdverseAction, ApplicationStatus
+from loc_core.calendar import require_utc
+from loc_core.creditline._bookkeeping import Process, snapshot
+from loc_core.creditline.config import CreditLineProduct
+from loc_core.creditline.cycles import cycle_day_for
+from loc_core.creditline.line import CreditLine
+from loc_core.errors import (
+    ApplicationAlreadyConverted,
+    ApplicationError,
+    ApplicationExpired,
+    ApplicationNotApproved,
+    InvalidTransition,
+)
+from loc_core.events import AuditValue, Change, Outbox, diff
+from loc_core.money import positive_cents
+
+__all__ = ["CreditLineApplication", "abandon_application", "open_line"]
+
+
+@attrs.define(kw_only=True)
+class CreditLineApplication:
+    """Underwriting's answer to one request for a line, and whether it became one.
+
+    Build it with `approved` or `rejected`, which validate the offer.
+    """
+
+    application_id: str
+    user_id: str
+    status: ApplicationStatus
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    credit_limit: int | None = None
+    apr: Decimal | None = None
+    minimum_payment_percent: Decimal | None = None
+    adverse_actions: tuple[AdverseAction, ...] = ()
+    line_id: str | None = None
+    """The line it converted into; set once."""
+    converted_at: dt.datetime | None = None
+    version: int = 0
+    outbox: Outbox = attrs.field(factory=Outbox)
+
+    @classmethod
+    def approved(
+        cls,
+        *,
+        application_id: str,
+        user_id: str,
+        created_at: dt.datetime,
+        credit_limit: object,
+        apr: object,
+        minimum_payment_percent: object,
+        product: CreditLineProduct,
+    ) -> CreditLineApplication:
+        """An APPROVED offer, its terms checked against `product`.
+
+        Raises:
+            InvalidTimestamp: `created_at` is naive or not UTC.
+            InvalidAmount: the limit is not a positive integer of cents.
+            InvalidRate: the APR or minimum-payment percent is a float or out of bounds.
+        """
+        created = require_utc(created_at, field="created_at")
+        application = cls(
+            application_id=application_id,
+            user_id=user_id,
+            status=ApplicationStatus.APPROVED,
+            created_at=created,
+            expires_at=created + product.application_ttl,
+            credit_limit=positive_cents(credit_limit, field="credit_limit"),
+            apr=product.check_apr(apr),
+            minimum_payment_percent=product.check_minimum_payment_percent(minimum_payment_percent),
+        )
+        _record(application, {}, process=Process.OPEN, reason="underwriting approved")
+        return application
+
+    @classmethod
+    def rejected(
+        cls,
+        *,
+        application_id: str,
+        user_id: str,
+        created_at: dt.datetime,
+        adverse_actions: tuple[AdverseAction, ...],
+        product: CreditLineProduct,
+    ) -> CreditLineApplication:
+        """A REJECTED application with the reasons the borrower must be told.
+
+        Raises:
+            InvalidTimestamp: `created_at` is naive or not UTC.
+            ApplicationError: no adverse action was given.
+        """
+        created = require_utc(created_at, field="created_at")
+        if not adverse_actions:
+            raise ApplicationError(
+                f"application {application_id} is rejected without a reason: "
+                "a rejection needs at least one adverse action"
+            )
+        application = cls(
+            application_id=application_id,
+            user_id=user_id,
+            status=ApplicationStatus.REJECTED,
+            created_at=created,
+            expires_at=created + product.application_ttl,
+            adverse_actions=tuple(adverse_actions),
+        )
+        _record(application, {}, process=Process.OPEN, reason="underwriting rejected")
+        return application
+
+    def is_expired(self, now: dt.datetime) -> bool:
+        """Whether the offer's TTL has passed at `now`."""
+        return require_utc(now, field="now") >= self.expires_at
+
+
+def _audited(application: CreditLineApplication) -> dict[str, AuditValue]:
+    """The application's audited fields, rendered for a `Change`."""
+    return {
+        "status": application.status.value,
+        "created_at": application.created_at.isoformat(),
+        "expires_at": application.expires_at.isoformat(),
+        "credit_limit": application.credit_limit,
+        "apr": None if application.apr is None else str(application.apr),
+        "minimum_payment_percent": (
+            None
+            if application.minimum_payment_percent is None
+            else str(application.minimum_payment_percent)
+        ),
+        "adverse_actions": "; ".join(f"{a.code}: {a.text}" for a in application.adverse_actions),
+        "line_id": application.line_id,
+        "converted_at": (
+            None if application.converted_at is None else application.converted_at.isoformat()
+        ),
+    }
+
+
+def _record(
+    application: CreditLineApplication,
+    before: dict[str, AuditValue],
+    *,
+    process: Process,
+    reason: str,
+) -> None:
+    application.outbox.changes.append(
+        Change(
+            "application",
+            application.application_id,
+            application.user_id,
+            process.value,
+            reason,
+            diff(before, _audited(application)),
+        )
+    )
+
+
+def open_line(
+    application: CreditLineApplication,
+    *,
+    line_id: str,
+    now: dt.datetime,
+    product: CreditLineProduct,
+    cycle_day: int | None = None,
+) -> CreditLine:
+    """Convert an approved, unexpired, unconverted application into an ACTIVE line.
+
+    The line opens on `now`'s UTC date; its cycle day is `cycle_day`, else the product's,
+    else the opening day (29-31 become 28).
+
+    Raises:
+        InvalidTimestamp: `now` is naive or not UTC.
+        ApplicationAlreadyConverted: it already became a line.
+        ApplicationNotApproved: it was rejected or abandoned.
+        ApplicationExpired: its TTL passed.
+        InvalidConfiguration: `cycle_day` outside 1..28.
+    """
+    moment = require_utc(now, field="now")
+    if application.line_id is not None:
+        raise ApplicationAlreadyConverted(
+            f"application {application.application_id} already became line {application.line_id}"
+        )
+    if application.status is not ApplicationStatus.APPROVED:
+        raise ApplicationNotApproved(
+            f"application {application.application_id} is {application.status.value}: "
+            "there is no offer to accept"
+        )
+    if application.is_expired(moment):
+        raise ApplicationExpired(
+            f"application {application.application_id}'s offer expired at "
+            f"{application.expires_at.isoformat()}"
+        )
+    opened_on = moment.date()
+    day = cycle_day_for(opened_on, product, requested=cycle_day)
+    if (
+        application.credit_limit is None
+        or application.apr is None
+        or application.minimum_payment_percent is None
+    ):
+        raise ApplicationNotApproved(
+            f"application {application.application_id} carries no terms to open a line with"
+        )
+    line = CreditLine(
+        line_id=line_id,
+        user_id=application.user_id,
+        application_id=application.application_id,
+        opened_on=opened_on,
+        credit_limit=application.credit_limit,
+        apr=application.apr,
+        minimum_payment_percent=application.minimum_payment_percent,
+        cycle_day=day,
+    )
+    before = _audited(application)
+    application.line_id, application.converted_at = line_id, moment
+    _record(application, before, process=Process.CONVERSION, reason=f"opened line {line_id}")
+    line.outbox.changes.append(
+        Change(
+            "line",
+            line_id,
+            line.user_id,
+            Process.OPEN.value,
+            f"opened from application {application.application_id}",
+            diff({}, snapshot(line)),
+        )
+    )
+    return line
+
+
+def abandon_application(application: CreditLineApplication, *, now: dt.datetime) -> None:
+    """Mark an approved offer that expired unaccepted ABANDONED; repeats change nothing.
+
+    Raises:
+        InvalidTimestamp: `now` is naive or not UTC.
+        ApplicationAlreadyConverted: it became a line.
+        ApplicationNotApproved: it was rejected.
+        InvalidTransition: its offer has not expired yet.
+    """
+    moment = require_utc(now, field="now")
+    if application.status is ApplicationStatus.ABANDONED:
+        return
+    if application.line_id is not None:
+        raise ApplicationAlreadyConverted(
+            f"application {application.application_id} became line {application.line_id}"
+        )
+    if application.status is not ApplicationStatus.APPROVED:
+        raise ApplicationNotApproved(
+            f"application {application.application_id} is {application.status.value}: "
+            "only an approved offer is abandoned"
+        )
+    if not application.is_expired(moment):
+        raise InvalidTransition(
+            f"application {application.application_id}'s offer is live until "
+            f"{application.expires_at.isoformat()}"
+        )
+    before = _audited(application)
+    application.status = ApplicationStatus.ABANDONED
+    _record(application, before, process=Process.EXPIRATION, reason="offer expired unaccepted")

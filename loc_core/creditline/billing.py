@@ -1,0 +1,170 @@
+"""Closing a billing cycle: interest, the statement, the next minimum payment and due date.
+
+Runs at 08:00 UTC on the close date. The cycle is [previous close, close): the close
+date's own end-of-day balance is not known yet, so that day belongs to the next cycle.
+Interest is the cycle's cent-days (end-of-day principal summed over its days) x APR / 365,
+rounded once, half-up; it never accrues on interest or fees.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from loc_core.creditline._bookkeeping import (
+    Process,
+    accrue,
+    emit,
+    interest_for,
+    record,
+    snapshot,
+)
+from loc_core.creditline.activity import ActivityKind
+from loc_core.creditline.balances import Balances
+from loc_core.creditline.config import CreditLineProduct
+from loc_core.creditline.cycles import due_date_for
+from loc_core.creditline.delinquency import first_late_day
+from loc_core.creditline.line import CreditLine
+from loc_core.creditline.statement import Statement
+from loc_core.creditline.status import LineStatus
+from loc_core.errors import CycleNotClosed, InvalidTransition, InvariantViolation, OutOfOrder
+from loc_core.events import EventType
+from loc_core.ledger import Bucket, JournalEntry, income, receivable
+from loc_core.money import percent_of
+
+__all__ = ["bill_cycle"]
+
+
+def bill_cycle(
+    line: CreditLine, *, close_date: dt.date, today: dt.date, product: CreditLineProduct
+) -> Statement | None:
+    """Close the cycle ending on `close_date` and write its statement.
+
+    In order: interest (DR receivable INTEREST, CR income INTEREST, entry
+    ``<line id>:<close date>:interest``), the statement, the next minimum payment
+    (interest + fees charged in the cycle + minimum percent of principal + any past-due
+    amount carried, never above the total balance), the due date, and last of all
+    `last_billing_cycle_date`. The statement date is the close date even when the job runs
+    late, so due dates stay on the borrower's calendar.
+
+    Returns:
+        The new statement, or None when `close_date` was already billed (nothing changes).
+
+    Raises:
+        CycleNotClosed: `close_date` is after `today`.
+        OutOfOrder: an earlier cycle of the line is still unbilled.
+        InvalidTransition: `close_date` is not one of the line's close dates.
+    """
+    if line.last_billing_cycle_date is not None and close_date <= line.last_billing_cycle_date:
+        return None
+    if close_date > today:
+        raise CycleNotClosed(
+            f"line {line.line_id}'s cycle closing {close_date} cannot be billed on {today}"
+        )
+    due_close = line.next_close_date
+    if close_date > due_close:
+        raise OutOfOrder(
+            f"line {line.line_id} must bill its cycle closing {due_close} before {close_date}"
+        )
+    if close_date < due_close:
+        raise InvalidTransition(
+            f"{close_date} is not a close date of line {line.line_id} "
+            f"(cycle day {line.cycle_day}); its open cycle closes {due_close}"
+        )
+    statement, entry = _statement(line, close_date, product)
+    carried_since = first_late_day(line, close_date)
+    before = snapshot(line)
+    accrue(line, close_date)
+    line.interest_balance += statement.interest_charged
+    if entry is not None:
+        line.outbox.entries.append(entry)
+    line.last_statement = statement
+    line.next_minimum_payment_due = statement.minimum_payment
+    line.next_due_date = statement.due_date
+    line.carried_past_due = statement.past_due_amount
+    line.carried_past_due_since = carried_since
+    line.paid_since_statement = 0
+    line.cycle_opening = statement.closing
+    line.cycle_activity = []
+    line.accrued_cent_days = 0
+    line.last_billing_cycle_date = close_date
+    record(
+        line,
+        entity="line",
+        entity_id=line.line_id,
+        before=before,
+        after=snapshot(line),
+        process=Process.BILLING,
+        reason=f"cycle {statement.cycle_start} to {close_date} billed",
+    )
+    if line.status is not LineStatus.CLOSED:
+        emit(
+            line,
+            EventType.LOC_STATEMENT_READY,
+            subject_id=line.line_id,
+            on=close_date,
+            data={
+                "statement_date": close_date.isoformat(),
+                "closing_balance": statement.closing.total,
+                "minimum_payment": statement.minimum_payment,
+                "due_date": statement.due_date.isoformat(),
+            },
+        )
+    return statement
+
+
+def _statement(
+    line: CreditLine, close_date: dt.date, product: CreditLineProduct
+) -> tuple[Statement, JournalEntry | None]:
+    """Compute the cycle's figures without touching the line, checking they add up."""
+    days = (close_date - line.accrued_through).days
+    accruing = line.status is not LineStatus.DEFAULTED
+    cent_days = line.accrued_cent_days + (line.principal_balance * days if accruing else 0)
+    interest = interest_for(cent_days, line.apr, product)
+    closing = line.balances.plus(Balances(interest=interest))
+    activity = tuple(line.cycle_activity)
+    moved = Balances()
+    for item in activity:
+        moved = moved.plus(item.effect)
+    if line.cycle_opening.plus(moved).plus(Balances(interest=interest)) != closing:
+        raise InvariantViolation(
+            f"line {line.line_id}: opening {line.cycle_opening} plus the cycle's activity "
+            f"{moved} and interest {interest} does not give the balance {closing}"
+        )
+    fees_charged = sum(item.amount for item in activity if item.kind is ActivityKind.LATE_FEE)
+    carried = line.minimum_payment_outstanding
+    minimum = min(
+        closing.total,
+        interest
+        + fees_charged
+        + percent_of(closing.principal, line.minimum_payment_percent, product.rounding)
+        + carried,
+    )
+    statement = Statement(
+        line_id=line.line_id,
+        user_id=line.user_id,
+        cycle_start=line.cycle_start,
+        cycle_end=close_date,
+        statement_date=close_date,
+        opening=line.cycle_opening,
+        closing=closing,
+        activity=activity,
+        apr=line.apr,
+        cent_days=cent_days,
+        interest_charged=interest,
+        fees_charged=fees_charged,
+        past_due_amount=carried,
+        minimum_payment=minimum,
+        due_date=due_date_for(close_date, product),
+    )
+    entry = None
+    if interest > 0:
+        entry = JournalEntry.build(
+            entry_id=f"{line.line_id}:{close_date.isoformat()}:interest",
+            kind="interest",
+            effective_date=close_date,
+            reference=line.line_id,
+            debits={receivable(line.line_id, Bucket.INTEREST): interest},
+            credits={income(Bucket.INTEREST): interest},
+            memo=f"{cent_days} cent-days at {line.apr}% APR / 365",
+        )
+    return statement, entry

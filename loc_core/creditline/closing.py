@@ -1,0 +1,55 @@
+"""Closing a line: only when nothing is owed, pending or accruing."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from loc_core.creditline._bookkeeping import Process, accrue, record, require_in_order, snapshot
+from loc_core.creditline.line import CreditLine
+from loc_core.creditline.status import LineStatus
+from loc_core.errors import InvalidTransition
+from loc_core.money import format_cents
+
+__all__ = ["close_line"]
+
+
+def close_line(line: CreditLine, *, on: dt.date, reason: str) -> None:
+    """CLOSE a line that owes nothing; closing a CLOSED line again changes nothing.
+
+    Interest accrued since the last statement is billed at the next close, so a line that
+    carried principal in the open cycle closes only after that statement is paid.
+
+    Raises:
+        OutOfOrder: `on` is before the line's latest activity or past an unbilled close.
+        InvalidTransition: a balance is owed, a draw is pending, or interest has accrued
+            that is not billed yet.
+    """
+    if line.status is LineStatus.CLOSED:
+        return
+    require_in_order(line, on)
+    if line.total_balance:
+        raise InvalidTransition(
+            f"line {line.line_id} owes {format_cents(line.total_balance)}: "
+            "only a line with a zero balance can close"
+        )
+    if line.pending_draws_total:
+        raise InvalidTransition(
+            f"line {line.line_id} has {format_cents(line.pending_draws_total)} of pending draws"
+        )
+    if line.accrued_cent_days:
+        raise InvalidTransition(
+            f"line {line.line_id} has interest accruing since {line.cycle_start}: "
+            f"close it after the statement of {line.next_close_date} is paid"
+        )
+    before = snapshot(line)
+    accrue(line, on)
+    line.status, line.closed_from = LineStatus.CLOSED, line.status
+    record(
+        line,
+        entity="line",
+        entity_id=line.line_id,
+        before=before,
+        after=snapshot(line),
+        process=Process.CLOSE,
+        reason=reason,
+    )

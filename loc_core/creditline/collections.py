@@ -1,0 +1,265 @@
+"""The daily jobs as decisions: due (15:00 UTC), upcoming (14:00 UTC), overdue (16:00 UTC).
+
+Each `decide_*` function is pure: it reads the line and says what to do and why.
+`send_upcoming_notice` and `run_overdue` apply their decision; running either twice on
+the same day changes nothing the second time. Every job skips a line whose billing is
+behind (a cycle closed and not yet billed), as the seed's `LastBillingCycleDate` guard does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import attrs
+
+from loc_core.creditline._bookkeeping import (
+    Process,
+    accrue,
+    emit,
+    record,
+    require_in_order,
+    snapshot,
+)
+from loc_core.creditline.activity import ActivityKind, CycleActivity
+from loc_core.creditline.balances import Balances
+from loc_core.creditline.config import CreditLineProduct
+from loc_core.creditline.delinquency import (
+    charge_off,
+    cure,
+    days_past_due,
+    mark_past_due,
+    past_due_amount,
+)
+from loc_core.creditline.line import CreditLine
+from loc_core.creditline.rails import REPAYMENT_RAILS
+from loc_core.creditline.status import LineStatus
+from loc_core.events import EventType
+from loc_core.ledger import Bucket, JournalEntry, income, receivable
+from loc_core.payments import Rail
+
+__all__ = [
+    "DueDecision",
+    "OverdueDecision",
+    "UpcomingDecision",
+    "billing_is_current",
+    "decide_due",
+    "decide_overdue",
+    "decide_upcoming",
+    "run_overdue",
+    "send_upcoming_notice",
+]
+
+_SERVICED = frozenset({LineStatus.ACTIVE, LineStatus.SUSPENDED})
+
+
+def billing_is_current(line: CreditLine, today: dt.date) -> bool:
+    """Whether `last_billing_cycle_date` is the latest close date on or before `today`."""
+    return line.next_close_date > today
+
+
+def _skip_reason(line: CreditLine, today: dt.date) -> str | None:
+    if line.status not in _SERVICED:
+        return f"line is {line.status.value}"
+    if not billing_is_current(line, today):
+        return f"the cycle closing {line.next_close_date} is not billed yet"
+    if line.last_statement is None:
+        return "no statement yet"
+    return None
+
+
+@attrs.frozen
+class DueDecision:
+    """What the due job should collect from a line today (0: nothing)."""
+
+    amount: int
+    reason: str
+    rails: tuple[Rail, ...] = REPAYMENT_RAILS
+    """The rails to try, in order."""
+
+
+def decide_due(line: CreditLine, *, today: dt.date) -> DueDecision:
+    """On the due date, collect the minimum still unpaid (minimum less payments since)."""
+    reason = _skip_reason(line, today)
+    if reason is not None:
+        return DueDecision(0, reason)
+    if today != line.next_due_date:
+        return DueDecision(0, f"not the due date ({line.next_due_date})")
+    amount = line.minimum_payment_outstanding
+    if amount == 0:
+        return DueDecision(0, "the minimum payment is met")
+    return DueDecision(amount, "minimum payment due today")
+
+
+@attrs.frozen
+class UpcomingDecision:
+    """Whether to remind the borrower of the coming due date, once per cycle."""
+
+    notify: bool
+    reason: str
+    amount: int = 0
+    due_date: dt.date | None = None
+
+
+def decide_upcoming(
+    line: CreditLine, *, today: dt.date, product: CreditLineProduct
+) -> UpcomingDecision:
+    """Notify from `upcoming_notice_days` before the due date until the day before it."""
+    reason = _skip_reason(line, today)
+    if reason is not None:
+        return UpcomingDecision(notify=False, reason=reason)
+    if line.upcoming_notice_cycle == line.last_billing_cycle_date:
+        return UpcomingDecision(notify=False, reason="already notified for this cycle")
+    due = line.next_due_date
+    amount = line.minimum_payment_outstanding
+    if due is None or amount == 0:
+        return UpcomingDecision(notify=False, reason="nothing is due")
+    if today >= due:
+        return UpcomingDecision(notify=False, reason="the due date has come")
+    if (due - today).days > product.upcoming_notice_days:
+        return UpcomingDecision(notify=False, reason="too early")
+    return UpcomingDecision(notify=True, reason="payment due soon", amount=amount, due_date=due)
+
+
+def send_upcoming_notice(
+    line: CreditLine, *, today: dt.date, product: CreditLineProduct
+) -> UpcomingDecision:
+    """Apply `decide_upcoming`: record LOC_PAYMENT_UPCOMING and remember the cycle.
+
+    Raises:
+        OutOfOrder: `today` is before the line's latest activity.
+    """
+    decision = decide_upcoming(line, today=today, product=product)
+    if not decision.notify or decision.due_date is None:
+        return decision
+    require_in_order(line, today)
+    before = snapshot(line)
+    accrue(line, today)
+    line.upcoming_notice_cycle = line.last_billing_cycle_date
+    record(
+        line,
+        entity="line",
+        entity_id=line.line_id,
+        before=before,
+        after=snapshot(line),
+        process=Process.UPCOMING,
+        reason=f"reminded of {decision.amount} cents due {decision.due_date}",
+    )
+    emit(
+        line,
+        EventType.LOC_PAYMENT_UPCOMING,
+        subject_id=line.line_id,
+        on=today,
+        data={"amount": decision.amount, "due_date": decision.due_date.isoformat()},
+    )
+    return decision
+
+
+@attrs.frozen(kw_only=True)
+class OverdueDecision:
+    """What the overdue job does to a line today; every flag False means nothing."""
+
+    reason: str
+    past_due_amount: int = 0
+    suspend: bool = False
+    """Mark the line past due: SUSPENDED, LOC_PAST_DUE."""
+    late_fee: int = 0
+    """The late fee to assess (one per cycle), in cents."""
+    default: bool = False
+    """Charge the line off: DEFAULTED."""
+    cure: bool = False
+    """The past-due amount is paid: back to ACTIVE."""
+
+    @property
+    def acts(self) -> bool:
+        """Whether the decision changes the line."""
+        return self.suspend or self.late_fee > 0 or self.default or self.cure
+
+
+def decide_overdue(
+    line: CreditLine, *, today: dt.date, product: CreditLineProduct
+) -> OverdueDecision:
+    """Skip lines whose minimum is met; otherwise mark past due, fee once, default when due.
+
+    The late fee comes only once the current statement's due date has passed, never
+    more than that statement's minimum payment. The line defaults when it is
+    `default_after_days_past_due` days past due (counted from the due date it missed).
+    """
+    reason = _skip_reason(line, today)
+    if reason is not None:
+        return OverdueDecision(reason=reason)
+    owed = past_due_amount(line, today)
+    if owed == 0:
+        if line.status is LineStatus.SUSPENDED:
+            return OverdueDecision(reason="the past-due amount is paid", cure=True)
+        return OverdueDecision(reason="nothing is past due")
+    due = line.next_due_date
+    fee_due = (
+        due is not None and today > due and line.late_fee_cycle != line.last_billing_cycle_date
+    )
+    late_fee = min(product.late_fee_cents, line.next_minimum_payment_due) if fee_due else 0
+    return OverdueDecision(
+        reason=f"{owed} cents past due, {days_past_due(line, today)} days past due",
+        past_due_amount=owed,
+        suspend=line.status is LineStatus.ACTIVE,
+        late_fee=late_fee,
+        default=days_past_due(line, today) >= product.default_after_days_past_due,
+    )
+
+
+def run_overdue(line: CreditLine, *, today: dt.date, product: CreditLineProduct) -> OverdueDecision:
+    """Apply `decide_overdue`: suspend, assess the late fee, default, or cure.
+
+    Raises:
+        OutOfOrder: `today` is before the line's latest activity.
+    """
+    decision = decide_overdue(line, today=today, product=product)
+    if not decision.acts:
+        return decision
+    require_in_order(line, today)
+    if decision.cure:
+        cure(line, today, reason="the past-due amount is paid")
+    if decision.suspend:
+        mark_past_due(line, today, reason=f"{decision.past_due_amount} cents past due")
+    if decision.late_fee:
+        _assess_late_fee(line, decision.late_fee, today)
+    if decision.default:
+        charge_off(line, today, reason=f"{decision.reason}: defaulted")
+    return decision
+
+
+def _assess_late_fee(line: CreditLine, fee: int, today: dt.date) -> None:
+    cycle = line.last_billing_cycle_date
+    entry_id = f"{line.line_id}:{cycle}:late_fee"
+    before = snapshot(line)
+    accrue(line, today)
+    line.fee_balance += fee
+    line.late_fee_cycle = cycle
+    line.outbox.entries.append(
+        JournalEntry.build(
+            entry_id=entry_id,
+            kind="late_fee",
+            effective_date=today,
+            reference=line.line_id,
+            debits={receivable(line.line_id, Bucket.FEE): fee},
+            credits={income(Bucket.FEE): fee},
+            memo=f"late on the minimum due {line.next_due_date}",
+        )
+    )
+    line.cycle_activity.append(
+        CycleActivity(
+            kind=ActivityKind.LATE_FEE,
+            reference=entry_id,
+            on=today,
+            amount=fee,
+            effect=Balances(fees=fee),
+        )
+    )
+    record(
+        line,
+        entity="line",
+        entity_id=line.line_id,
+        before=before,
+        after=snapshot(line),
+        process=Process.LATE_FEE,
+        reason=f"late fee for the minimum due {line.next_due_date}",
+    )

@@ -1,0 +1,55 @@
+"""Billing-cycle dates: monthly on a cycle day 1..28.
+
+A cycle runs from the previous close date (inclusive) to its close date (exclusive).
+Billing runs at 08:00 UTC on the close date, before that day's end-of-day balance is
+known, so the close date is the first day of the next cycle.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from loc_core import calendar
+from loc_core.creditline.config import LATEST_CYCLE_DAY, CreditLineProduct
+from loc_core.errors import InvalidConfiguration
+
+__all__ = ["cycle_day_for", "due_date_for", "next_close_after"]
+
+_DECEMBER = 12
+
+
+def cycle_day_for(
+    opened_on: dt.date, product: CreditLineProduct, *, requested: int | None = None
+) -> int:
+    """The cycle day of a line opened on `opened_on`.
+
+    A requested day wins, then the product's fixed day, then the opening day of month
+    (29, 30 and 31 become 28 so every month has the day).
+
+    Raises:
+        InvalidConfiguration: a requested day outside 1..28.
+    """
+    if requested is not None:
+        if type(requested) is not int or not 1 <= requested <= LATEST_CYCLE_DAY:
+            raise InvalidConfiguration(
+                f"cycle_day must be a whole number between 1 and {LATEST_CYCLE_DAY}, "
+                f"got {requested!r}"
+            )
+        return requested
+    if product.cycle_day is not None:
+        return product.cycle_day
+    return min(opened_on.day, LATEST_CYCLE_DAY)
+
+
+def next_close_after(day: dt.date, cycle_day: int) -> dt.date:
+    """The first date strictly after `day` that falls on `cycle_day`."""
+    if day.day < cycle_day:
+        return day.replace(day=cycle_day)
+    if day.month == _DECEMBER:
+        return dt.date(day.year + 1, 1, cycle_day)
+    return dt.date(day.year, day.month + 1, cycle_day)
+
+
+def due_date_for(statement_date: dt.date, product: CreditLineProduct) -> dt.date:
+    """Statement date plus the product's days, rolled forward to a Fed business day."""
+    return calendar.on_or_after(statement_date + dt.timedelta(days=product.statement_to_due_days))

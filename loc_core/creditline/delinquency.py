@@ -1,0 +1,128 @@
+"""Past due, cure and default: how late a line is and what that does to it.
+
+An amount is past due once the due date of the minimum it belongs to has passed (the
+borrower has the whole due date to pay). A new statement carries the unpaid minimum
+forward as `carried_past_due`, still late, so the line stays past due across cycles until
+it is paid.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from loc_core.creditline._bookkeeping import Process, accrue, emit, record, snapshot
+from loc_core.creditline.status import LineStatus
+from loc_core.events import EventType
+from loc_core.ledger import CREDIT_LOSS, JournalEntry, allowance
+
+if TYPE_CHECKING:
+    from loc_core.creditline.line import CreditLine
+
+__all__ = ["days_past_due", "first_late_day", "past_due_amount"]
+
+_ONE_DAY = dt.timedelta(days=1)
+
+
+def past_due_amount(line: CreditLine, today: dt.date) -> int:
+    """What the borrower should already have paid and has not, as of `today`.
+
+    After the due date that is the whole unpaid minimum; before it, only the part carried
+    from an earlier, already late minimum.
+    """
+    if line.next_due_date is None:
+        return 0
+    outstanding = line.minimum_payment_outstanding
+    if today > line.next_due_date:
+        return outstanding
+    return min(outstanding, max(0, line.carried_past_due - line.paid_since_statement))
+
+
+def first_late_day(line: CreditLine, today: dt.date) -> dt.date | None:
+    """The first day the oldest unpaid minimum was late, or None when nothing is past due."""
+    if past_due_amount(line, today) == 0 or line.next_due_date is None:
+        return None
+    if line.carried_past_due > line.paid_since_statement and line.carried_past_due_since:
+        return line.carried_past_due_since
+    return line.next_due_date + _ONE_DAY
+
+
+def days_past_due(line: CreditLine, today: dt.date) -> int:
+    """Whole days since the oldest unpaid minimum became late (0 when nothing is late)."""
+    since = first_late_day(line, today)
+    return 0 if since is None else (today - since).days + 1
+
+
+def mark_past_due(line: CreditLine, today: dt.date, *, reason: str) -> None:
+    """SUSPEND an ACTIVE line that has an amount past due and tell the borrower."""
+    since = first_late_day(line, today)
+    before = snapshot(line)
+    accrue(line, today)
+    line.status, line.past_due_since = LineStatus.SUSPENDED, since
+    record(
+        line,
+        entity="line",
+        entity_id=line.line_id,
+        before=before,
+        after=snapshot(line),
+        process=Process.OVERDUE,
+        reason=reason,
+    )
+    emit(
+        line,
+        EventType.LOC_PAST_DUE,
+        subject_id=line.line_id,
+        on=today,
+        data={
+            "past_due_amount": past_due_amount(line, today),
+            "past_due_since": None if since is None else since.isoformat(),
+        },
+    )
+
+
+def cure(line: CreditLine, today: dt.date, *, reason: str) -> None:
+    """Make a SUSPENDED line whose past-due amount is paid ACTIVE again."""
+    before = snapshot(line)
+    accrue(line, today)
+    line.status, line.past_due_since = LineStatus.ACTIVE, None
+    record(
+        line,
+        entity="line",
+        entity_id=line.line_id,
+        before=before,
+        after=snapshot(line),
+        process=Process.CURE,
+        reason=reason,
+    )
+
+
+def charge_off(line: CreditLine, today: dt.date, *, reason: str) -> None:
+    """DEFAULT the line: reserve what it owes (DR CREDIT_LOSS, CR allowance) and stop interest.
+
+    Interest accrued in the open cycle and not yet billed is not charged (non-accrual).
+    """
+    owed = line.total_balance
+    before = snapshot(line)
+    accrue(line, today)
+    line.status, line.accrued_cent_days = LineStatus.DEFAULTED, 0
+    if owed > 0:
+        line.outbox.entries.append(
+            JournalEntry.build(
+                entry_id=f"{line.line_id}:default",
+                kind="charge_off",
+                effective_date=today,
+                reference=line.line_id,
+                debits={CREDIT_LOSS: owed},
+                credits={allowance(line.line_id): owed},
+                memo=f"charged off {reason}",
+            )
+        )
+    record(
+        line,
+        entity="line",
+        entity_id=line.line_id,
+        before=before,
+        after=snapshot(line),
+        process=Process.DEFAULT,
+        reason=reason,
+    )

@@ -1,0 +1,292 @@
+"""Draws: money a borrower takes from the line.
+
+A requested draw is PENDING and holds available credit. The service offers it to the rails
+in order (`rails.next_rail`); the first rail that accepts makes it DISBURSED and only then
+does principal rise. When every rail declines it FAILS: the hold is released and no
+balance changes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import TYPE_CHECKING
+
+import attrs
+
+from loc_core.creditline._bookkeeping import (
+    Process,
+    accrue,
+    book_allowance,
+    emit,
+    record,
+    require_in_order,
+    snapshot,
+)
+from loc_core.creditline.activity import ActivityKind, CycleActivity
+from loc_core.creditline.balances import Balances
+from loc_core.creditline.delinquency import past_due_amount
+from loc_core.creditline.rails import DISBURSEMENT_RAILS
+from loc_core.creditline.status import LineStatus
+from loc_core.errors import (
+    IdempotencyConflict,
+    InsufficientCredit,
+    InvalidTransition,
+    LineNotActive,
+    NotFound,
+)
+from loc_core.events import EventType
+from loc_core.ledger import FUNDING, Bucket, JournalEntry, receivable
+from loc_core.money import format_cents, positive_cents
+from loc_core.payments import Rail
+
+if TYPE_CHECKING:
+    from loc_core.creditline.line import CreditLine
+
+__all__ = [
+    "Draw",
+    "DrawStatus",
+    "disburse_draw",
+    "fail_draw",
+    "record_rail_decline",
+    "request_draw",
+]
+
+
+class DrawStatus(enum.Enum):
+    """Where a draw stands."""
+
+    PENDING = "PENDING"
+    DISBURSED = "DISBURSED"
+    FAILED = "FAILED"
+
+
+@attrs.define(kw_only=True)
+class Draw:
+    """One draw on a line and the rails that declined or accepted it."""
+
+    draw_id: str
+    line_id: str
+    user_id: str
+    amount: int
+    requested_on: dt.date
+    status: DrawStatus = DrawStatus.PENDING
+    rail: Rail | None = None
+    """The rail that accepted the draw."""
+    declined_rails: tuple[Rail, ...] = ()
+    settled_on: dt.date | None = None
+    """When a rail accepted it, or when it failed."""
+    failure_reason: str = ""
+
+
+def _draw(line: CreditLine, draw_id: str) -> Draw:
+    try:
+        return line.draws[draw_id]
+    except KeyError:
+        raise NotFound(f"line {line.line_id} has no draw {draw_id!r}") from None
+
+
+def request_draw(line: CreditLine, *, draw_id: str, amount: object, on: dt.date) -> Draw:
+    """Hold `amount` of available credit for a new PENDING draw.
+
+    Repeating a request with the same id and amount returns the existing draw unchanged.
+
+    Raises:
+        InvalidAmount: zero, negative, float or non-integer cents.
+        IdempotencyConflict: the id was used for a different amount.
+        LineNotActive: the line is suspended, defaulted or closed, or has an amount past due.
+        OutOfOrder: `on` is before the line's latest activity or past an unbilled close.
+        InsufficientCredit: `amount` is above the available credit.
+    """
+    cents = positive_cents(amount, field="draw amount")
+    existing = line.draws.get(draw_id)
+    if existing is not None:
+        if existing.amount != cents:
+            raise IdempotencyConflict(
+                f"draw {draw_id!r} was requested for {existing.amount} cents, not {cents}"
+            )
+        return existing
+    if line.status is not LineStatus.ACTIVE:
+        raise LineNotActive(
+            f"line {line.line_id} is {line.status.value}: only an ACTIVE line can be drawn on"
+        )
+    require_in_order(line, on)
+    owed = past_due_amount(line, on)
+    if owed:
+        raise LineNotActive(
+            f"line {line.line_id} has {format_cents(owed)} past due: draws are blocked until "
+            "it is paid, even before the overdue job suspends the line"
+        )
+    if cents > line.available_credit:
+        raise InsufficientCredit(
+            f"a draw of {format_cents(cents)} is above the available credit of "
+            f"{format_cents(line.available_credit)} on line {line.line_id}"
+        )
+    before = snapshot(line)
+    accrue(line, on)
+    draw = Draw(
+        draw_id=draw_id, line_id=line.line_id, user_id=line.user_id, amount=cents, requested_on=on
+    )
+    line.draws[draw_id] = draw
+    line.pending_draws_total += cents
+    record(
+        line,
+        entity="draw",
+        entity_id=draw_id,
+        before={},
+        after=snapshot(draw),
+        process=Process.DRAW,
+        reason="draw requested",
+    )
+    record(
+        line,
+        entity="line",
+        entity_id=line.line_id,
+        before=before,
+        after=snapshot(line),
+        process=Process.DRAW,
+        reason=f"draw {draw_id} requested: credit held until a rail accepts it",
+    )
+    return draw
+
+
+def _pending(line: CreditLine, draw_id: str, on: dt.date) -> Draw:
+    draw = _draw(line, draw_id)
+    if draw.status is not DrawStatus.PENDING:
+        raise InvalidTransition(f"draw {draw_id} is already {draw.status.value}")
+    require_in_order(line, on)
+    return draw
+
+
+def record_rail_decline(line: CreditLine, *, draw_id: str, rail: Rail, on: dt.date) -> Draw:
+    """Note that `rail` declined a PENDING draw, so the next rail is tried; repeats do nothing.
+
+    Raises:
+        NotFound: no such draw on the line.
+        InvalidTransition: the draw is no longer PENDING.
+        OutOfOrder: `on` is before the line's latest activity or past an unbilled close.
+    """
+    draw = _draw(line, draw_id)
+    if rail in draw.declined_rails:
+        return draw
+    _pending(line, draw_id, on)
+    before = snapshot(draw)
+    accrue(line, on)
+    draw.declined_rails = (*draw.declined_rails, rail)
+    record(
+        line,
+        entity="draw",
+        entity_id=draw_id,
+        before=before,
+        after=snapshot(draw),
+        process=Process.DISBURSEMENT,
+        reason=f"{rail.value} declined the draw",
+    )
+    return draw
+
+
+def disburse_draw(line: CreditLine, *, draw_id: str, rail: Rail, on: dt.date) -> Draw:
+    """A rail accepted the draw: principal rises and the hold becomes a balance.
+
+    Posts DR receivable(line, PRINCIPAL) CR FUNDING as ``<draw id>:disburse`` and records
+    LOC_DRAW_DISBURSED. The same acceptance reported again changes nothing.
+
+    Raises:
+        NotFound: no such draw on the line.
+        InvalidTransition: the draw failed, or another rail already disbursed it.
+        OutOfOrder: `on` is before the line's latest activity or past an unbilled close.
+    """
+    if rail not in DISBURSEMENT_RAILS:
+        raise InvalidTransition(f"{rail!r} cannot disburse a draw")
+    draw = _draw(line, draw_id)
+    if draw.status is DrawStatus.DISBURSED and draw.rail is rail:
+        return draw
+    _pending(line, draw_id, on)
+    entry = JournalEntry.build(
+        entry_id=f"{draw_id}:disburse",
+        kind="disbursement",
+        effective_date=on,
+        reference=line.line_id,
+        debits={receivable(line.line_id, Bucket.PRINCIPAL): draw.amount},
+        credits={FUNDING: draw.amount},
+        memo=f"draw {draw_id} by {rail.value}",
+    )
+    line_before, draw_before = snapshot(line), snapshot(draw)
+    accrue(line, on)
+    line.pending_draws_total -= draw.amount
+    line.principal_balance += draw.amount
+    draw.status, draw.rail, draw.settled_on = DrawStatus.DISBURSED, rail, on
+    line.outbox.entries.append(entry)
+    book_allowance(line, draw.amount, entry_id=f"{draw_id}:charge_off", on=on)
+    line.cycle_activity.append(
+        CycleActivity(
+            kind=ActivityKind.DRAW,
+            reference=draw_id,
+            on=on,
+            amount=draw.amount,
+            effect=Balances(principal=draw.amount),
+        )
+    )
+    record(
+        line,
+        entity="draw",
+        entity_id=draw_id,
+        before=draw_before,
+        after=snapshot(draw),
+        process=Process.DISBURSEMENT,
+        reason=f"{rail.value} accepted the draw",
+    )
+    record(
+        line,
+        entity="line",
+        entity_id=line.line_id,
+        before=line_before,
+        after=snapshot(line),
+        process=Process.DISBURSEMENT,
+        reason=f"draw {draw_id} disbursed by {rail.value}",
+    )
+    emit(
+        line,
+        EventType.LOC_DRAW_DISBURSED,
+        subject_id=draw_id,
+        on=on,
+        data={"line_id": line.line_id, "amount": draw.amount, "rail": rail.value},
+    )
+    return draw
+
+
+def fail_draw(line: CreditLine, *, draw_id: str, on: dt.date, reason: str) -> Draw:
+    """No rail accepted the draw: release its hold; no balance changes. Repeats do nothing.
+
+    Raises:
+        NotFound: no such draw on the line.
+        InvalidTransition: a rail already disbursed it.
+        OutOfOrder: `on` is before the line's latest activity or past an unbilled close.
+    """
+    draw = _draw(line, draw_id)
+    if draw.status is DrawStatus.FAILED:
+        return draw
+    _pending(line, draw_id, on)
+    line_before, draw_before = snapshot(line), snapshot(draw)
+    accrue(line, on)
+    line.pending_draws_total -= draw.amount
+    draw.status, draw.settled_on, draw.failure_reason = DrawStatus.FAILED, on, reason
+    record(
+        line,
+        entity="draw",
+        entity_id=draw_id,
+        before=draw_before,
+        after=snapshot(draw),
+        process=Process.DISBURSEMENT,
+        reason=reason,
+    )
+    record(
+        line,
+        entity="line",
+        entity_id=line.line_id,
+        before=line_before,
+        after=snapshot(line),
+        process=Process.DISBURSEMENT,
+        reason=f"draw {draw_id} failed: hold released",
+    )
+    return draw

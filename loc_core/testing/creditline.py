@@ -1,0 +1,529 @@
+"""Hypothesis strategies and a state machine for lines of credit.
+
+    from loc_core.testing.creditline import CreditLineLifecycle
+
+    TestCreditLineLifecycle = CreditLineLifecycle.TestCase
+
+The state machine drives one line through several cycles (draws, payments, returns,
+chargebacks, days passing with billing and the daily jobs, cures, closing) and checks
+after every step that the ledger proves the line's balances and that interest equals a
+naive day-by-day recomputation.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import itertools
+import math
+from collections.abc import Callable
+from decimal import Decimal
+from fractions import Fraction
+
+from hypothesis import event
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
+from loc_core.creditline import (
+    DISBURSEMENT_RAILS,
+    REPAYMENT_RAILS,
+    CreditLine,
+    CreditLineApplication,
+    CreditLineProduct,
+    Draw,
+    DrawStatus,
+    LineStatus,
+    LocPayment,
+    bill_cycle,
+    close_line,
+    decide_due,
+    disburse_draw,
+    fail_draw,
+    next_rail,
+    open_line,
+    past_due_amount,
+    record_rail_decline,
+    request_draw,
+    run_overdue,
+    send_upcoming_notice,
+    settle_payment,
+    submit_payment,
+)
+from loc_core.errors import (
+    InsufficientCredit,
+    InvalidAmount,
+    InvalidTransition,
+    LineNotActive,
+    LocError,
+    Overpayment,
+    PaymentAlreadyReversed,
+)
+from loc_core.ledger import Bucket, Ledger, allowance, receivable
+from loc_core.payments import Rail, SettlementOutcome
+
+__all__ = [
+    "CreditLineLifecycle",
+    "approved_applications",
+    "disbursed_draw",
+    "draw_amounts",
+    "lines",
+    "naive_interest",
+    "opening_moments",
+    "payment_amounts",
+    "percents",
+    "products",
+]
+
+_ONE_DAY = dt.timedelta(days=1)
+_FIRST_DAY = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+_LAST_DAY = dt.datetime(2030, 12, 31, tzinfo=dt.UTC)
+
+
+def percents(low: Decimal, high: Decimal) -> st.SearchStrategy[Decimal]:
+    """Percentages with two decimals (``Decimal("29.99")``) within ``[low, high]``."""
+    return st.integers(math.ceil(low * 100), math.floor(high * 100)).map(
+        lambda hundredths: Decimal(hundredths).scaleb(-2)
+    )
+
+
+@st.composite
+def products(draw: st.DrawFn) -> CreditLineProduct:
+    """Valid credit-line products around the policy defaults."""
+    due_days = draw(st.integers(10, 24))
+    pct_min = draw(percents(Decimal("0.5"), Decimal(3)))
+    apr_max = draw(percents(Decimal(10), Decimal(36)))
+    return CreditLineProduct(
+        cycle_day=draw(st.none() | st.integers(1, 28)),
+        statement_to_due_days=due_days,
+        minimum_payment_percent_min=pct_min,
+        minimum_payment_percent_max=draw(percents(pct_min, Decimal(10))),
+        apr_min=draw(percents(Decimal(0), apr_max)),
+        apr_max=apr_max,
+        late_fee_cents=draw(st.integers(0, 2_500)),
+        default_after_days_past_due=draw(st.integers(30, 120)),
+        upcoming_notice_days=draw(st.integers(1, due_days)),
+    )
+
+
+def opening_moments() -> st.SearchStrategy[dt.datetime]:
+    """Aware UTC moments a line may open at."""
+    return st.datetimes(
+        min_value=_FIRST_DAY.replace(tzinfo=None),
+        max_value=_LAST_DAY.replace(tzinfo=None),
+        timezones=st.just(dt.UTC),
+    )
+
+
+@st.composite
+def approved_applications(
+    draw: st.DrawFn,
+    product: CreditLineProduct | None = None,
+    created_at: dt.datetime | None = None,
+) -> CreditLineApplication:
+    """APPROVED applications whose terms sit within `product`'s bounds."""
+    product = product or CreditLineProduct()
+    return CreditLineApplication.approved(
+        application_id=f"app-{draw(st.uuids()).hex[:12]}",
+        user_id=f"user-{draw(st.uuids()).hex[:12]}",
+        created_at=created_at or draw(opening_moments()),
+        credit_limit=draw(st.integers(5_000, 500_000)),
+        apr=draw(percents(product.apr_min, product.apr_max)),
+        minimum_payment_percent=draw(
+            percents(product.minimum_payment_percent_min, product.minimum_payment_percent_max)
+        ),
+        product=product,
+    )
+
+
+@st.composite
+def lines(draw: st.DrawFn, product: CreditLineProduct | None = None) -> CreditLine:
+    """Freshly opened ACTIVE lines (an empty outbox apart from the opening change)."""
+    product = product or CreditLineProduct()
+    application = draw(approved_applications(product))
+    return open_line(
+        application,
+        line_id=f"line-{draw(st.uuids()).hex[:12]}",
+        now=application.created_at + dt.timedelta(minutes=5),
+        product=product,
+    )
+
+
+def draw_amounts(line: CreditLine) -> st.SearchStrategy[int]:
+    """Draw amounts the line can take now (at least one cent, even when it cannot)."""
+    return st.integers(1, max(1, line.available_credit))
+
+
+def payment_amounts(line: CreditLine) -> st.SearchStrategy[int]:
+    """Payment amounts from one cent to the whole balance (one cent when nothing is owed)."""
+    return st.integers(1, max(1, line.total_balance))
+
+
+def disbursed_draw(
+    line: CreditLine, *, draw_id: str, amount: int, on: dt.date, rail: Rail = Rail.RTP
+) -> Draw:
+    """Request a draw and have `rail` accept it at once."""
+    request_draw(line, draw_id=draw_id, amount=amount, on=on)
+    return disburse_draw(line, draw_id=draw_id, rail=rail, on=on)
+
+
+def naive_interest(end_of_day_principals: list[int], apr: Decimal) -> int:
+    """Interest recomputed day by day, independently of the library's arithmetic.
+
+    Each day's principal x APR / 365, summed exactly, then rounded half-up once.
+    """
+    exact = sum(Fraction(principal) * Fraction(apr) / 36_500 for principal in end_of_day_principals)
+    return math.floor(exact + Fraction(1, 2))
+
+
+def _expect(condition: bool, message: str) -> None:  # noqa: FBT001 - an assertion helper
+    if not condition:
+        raise AssertionError(message)
+
+
+class CreditLineLifecycle(RuleBasedStateMachine):
+    """One line across several cycles, with every rule a borrower or a rail can trigger."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.product = CreditLineProduct()
+        self.ledger = Ledger()
+        self.ids = itertools.count(1)
+        self.today = _FIRST_DAY.date()
+        self.end_of_day: dict[dt.date, int] = {}
+        self.defaulted_on: dt.date | None = None
+        self.statements = 0
+        self.line = CreditLine(
+            line_id="unopened",
+            user_id="nobody",
+            application_id="none",
+            opened_on=self.today,
+            credit_limit=1,
+            apr=Decimal(0),
+            minimum_payment_percent=Decimal(1),
+            cycle_day=1,
+        )
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _next_id(self, prefix: str) -> str:
+        return f"{prefix}-{next(self.ids)}"
+
+    def _flush(self) -> None:
+        recorded = self.line.outbox.drain()
+        self.ledger.post_all(recorded.entries)
+        for happened in recorded.events:
+            event(happened.type.value)
+        event(f"status {self.line.status.value}")
+        if self.line.status is LineStatus.DEFAULTED and self.defaulted_on is None:
+            self.defaulted_on = self.today
+
+    def _refused(
+        self, error: type[LocError], command: Callable[..., object], *args: object
+    ) -> None:
+        """Run a command that must fail with `error` and leave the line exactly as it was."""
+        before = copy.deepcopy(self.line)
+        try:
+            command(*args)
+        except error:
+            _expect(self.line == before, f"{error.__name__} changed the line")
+        else:
+            msg = f"expected {error.__name__}"
+            raise AssertionError(msg)
+
+    # -- setup ---------------------------------------------------------------------------
+
+    @initialize(data=st.data())
+    def open(self, data: st.DataObject) -> None:
+        """Open a line from an approved application under a drawn product."""
+        self.product = data.draw(st.just(CreditLineProduct()) | products(), label="product")
+        application = data.draw(approved_applications(self.product), label="application")
+        self.line = open_line(
+            application,
+            line_id=self._next_id("line"),
+            now=application.created_at,
+            product=self.product,
+        )
+        self.today = self.line.opened_on
+        self._flush()
+
+    # -- draws ---------------------------------------------------------------------------
+
+    @rule(
+        data=st.data(),
+        rtp_enabled=st.booleans(),
+        declining=st.sets(st.sampled_from(DISBURSEMENT_RAILS)),
+        leave_pending=st.booleans(),
+    )
+    def draw(
+        self,
+        data: st.DataObject,
+        rtp_enabled: bool,  # noqa: FBT001 - hypothesis passes rule arguments by keyword
+        declining: set[Rail],
+        leave_pending: bool,  # noqa: FBT001 - same
+    ) -> None:
+        """Request a draw; offer it to the rails unless it is left pending."""
+        line = self.line
+        amount = data.draw(st.integers(1, line.credit_limit + 1), label="draw amount")
+        draw_id = self._next_id("draw")
+        if line.status is not LineStatus.ACTIVE:
+            self._refused(LineNotActive, self._request, draw_id, amount)
+            return
+        if amount > line.available_credit:
+            self._refused(InsufficientCredit, self._request, draw_id, amount)
+            return
+        available = line.available_credit
+        self._request(draw_id, amount)
+        _expect(line.available_credit == available - amount, "a pending draw holds credit")
+        if not leave_pending:
+            self._offer_to_rails(draw_id, rtp_enabled=rtp_enabled, declining=declining)
+        self._flush()
+
+    def _request(self, draw_id: str, amount: int) -> None:
+        request_draw(self.line, draw_id=draw_id, amount=amount, on=self.today)
+
+    def _offer_to_rails(self, draw_id: str, *, rtp_enabled: bool, declining: set[Rail]) -> None:
+        line = self.line
+        draw = line.draws[draw_id]
+        enabled = set(DISBURSEMENT_RAILS) if rtp_enabled else {Rail.PINLESS, Rail.ACH}
+        principal, pending = line.principal_balance, line.pending_draws_total
+        while (
+            rail := next_rail(DISBURSEMENT_RAILS, enabled=enabled, declined=draw.declined_rails)
+        ) is not None:
+            if rail in declining:
+                record_rail_decline(line, draw_id=draw_id, rail=rail, on=self.today)
+                continue
+            disburse_draw(line, draw_id=draw_id, rail=rail, on=self.today)
+            _expect(line.principal_balance == principal + draw.amount, "principal rises")
+            _expect(rail is not Rail.RTP or rtp_enabled, "RTP used while switched off")
+            break
+        else:
+            fail_draw(line, draw_id=draw_id, on=self.today, reason="every rail declined")
+            _expect(line.principal_balance == principal, "a failed draw moves no money")
+        _expect(line.pending_draws_total == pending - draw.amount, "the hold is released")
+
+    @precondition(lambda self: self.line.pending_draws_total > 0)
+    @rule(data=st.data(), rtp_enabled=st.booleans())
+    def settle_pending_draw(self, data: st.DataObject, rtp_enabled: bool) -> None:  # noqa: FBT001 - keyword from hypothesis
+        """Offer a draw left pending to the rails."""
+        pending = sorted(
+            draw_id
+            for draw_id, draw in self.line.draws.items()
+            if draw.status is DrawStatus.PENDING
+        )
+        draw_id = data.draw(st.sampled_from(pending), label="pending draw")
+        declining = data.draw(st.sets(st.sampled_from(DISBURSEMENT_RAILS)), label="declining")
+        self._offer_to_rails(draw_id, rtp_enabled=rtp_enabled, declining=declining)
+        self._flush()
+
+    # -- payments ------------------------------------------------------------------------
+
+    @rule(data=st.data(), rail=st.sampled_from(REPAYMENT_RAILS))
+    def pay(self, data: st.DataObject, rail: Rail) -> None:
+        """Pay any amount up to the balance; refused when nothing is owed."""
+        line = self.line
+        payment_id = self._next_id("pay")
+        if line.total_balance == 0:
+            self._refused(Overpayment, self._submit, payment_id, 1, rail)
+            return
+        amount = data.draw(payment_amounts(line), label="payment amount")
+        before = line.balances
+        payment = self._submit(payment_id, amount, rail)
+        applied = payment.applied
+        _expect(applied.total == amount, "the waterfall places every cent")
+        _expect(
+            applied.fees == min(amount, before.fees)
+            and applied.interest == min(amount - applied.fees, before.interest),
+            "fees, then interest, then principal",
+        )
+        _expect(line.balances == before.plus(applied.negated()), "balances fall by the payment")
+        self._flush()
+
+    def _submit(self, payment_id: str, amount: object, rail: Rail) -> LocPayment:
+        return submit_payment(
+            self.line, payment_id=payment_id, amount=amount, rail=rail, on=self.today
+        )
+
+    @rule(amount=st.sampled_from([0, -100, 12.5, True]), over=st.integers(1, 1_000))
+    def bad_payment_changes_nothing(self, amount: object, over: int) -> None:
+        """Invalid amounts and overpayments are refused and change nothing."""
+        self._refused(InvalidAmount, self._submit, self._next_id("pay"), amount, Rail.ACH)
+        self._refused(
+            Overpayment,
+            self._submit,
+            self._next_id("pay"),
+            self.line.total_balance + over,
+            Rail.ACH,
+        )
+
+    @precondition(lambda self: bool(self.line.payments))
+    @rule(data=st.data(), outcome=st.sampled_from(SettlementOutcome))
+    def settle(self, data: st.DataObject, outcome: SettlementOutcome) -> None:
+        """A settlement event for any payment, in any order, possibly twice."""
+        line = self.line
+        payment_id = data.draw(st.sampled_from(sorted(line.payments)), label="payment")
+        payment = line.payments[payment_id]
+        before = copy.deepcopy(line)
+        if outcome is SettlementOutcome.COMPLETED:
+            settle_payment(line, payment_id=payment_id, outcome=outcome, on=self.today)
+            _expect(line.balances == before.balances, "completion moves no money")
+        elif payment.status.reversed:
+            self._refused(
+                PaymentAlreadyReversed,
+                lambda: settle_payment(line, payment_id=payment_id, outcome=outcome, on=self.today),
+            )
+        else:
+            settle_payment(line, payment_id=payment_id, outcome=outcome, on=self.today)
+            _expect(
+                line.balances == before.balances.plus(payment.applied),
+                "a reversal restores exactly what the payment paid",
+            )
+            _expect(payment.status.reversed, "the payment is marked reversed")
+        self._flush()
+
+    @precondition(lambda self: self.line.status is LineStatus.SUSPENDED)
+    @rule(rail=st.sampled_from(REPAYMENT_RAILS))
+    def cure(self, rail: Rail) -> None:
+        """Pay exactly the past-due amount."""
+        owed = past_due_amount(self.line, self.today)
+        self._submit(self._next_id("pay"), owed, rail)
+        _expect(self.line.status is LineStatus.ACTIVE, "paying the past-due amount cures")
+        self._flush()
+
+    # -- time ----------------------------------------------------------------------------
+
+    @rule(days=st.integers(1, 45), autopay=st.booleans())
+    def days_pass(self, days: int, autopay: bool) -> None:  # noqa: FBT001 - keyword from hypothesis
+        """Days go by: billing on close dates, autopay on due dates, the daily jobs."""
+        self._live(days, autopay=autopay)
+
+    @rule(days=st.integers(60, 130))
+    def months_pass_unpaid(self, days: int) -> None:
+        """A long stretch without autopay: far enough past due to default."""
+        self._live(days, autopay=False)
+
+    def _live(self, days: int, *, autopay: bool) -> None:
+        for _ in range(days):
+            self.end_of_day[self.today] = self.line.principal_balance
+            self.today += _ONE_DAY
+            if self.today == self.line.next_close_date:
+                self._bill()
+            if autopay:
+                decision = decide_due(self.line, today=self.today)
+                if decision.amount:
+                    self._submit(self._next_id("autopay"), decision.amount, decision.rails[0])
+            send_upcoming_notice(self.line, today=self.today, product=self.product)
+            run_overdue(self.line, today=self.today, product=self.product)
+            self._flush()
+
+    def _bill(self) -> None:
+        line = self.line
+        cycle = [self.end_of_day[day] for day in _days(line.cycle_start, self.today)]
+        defaulted = self.defaulted_on is not None and self.defaulted_on < self.today
+        statement = bill_cycle(line, close_date=self.today, today=self.today, product=self.product)
+        _expect(statement is not None, "a closed cycle bills")
+        if statement is None:
+            return
+        expected = 0 if defaulted else naive_interest(cycle, line.apr)
+        _expect(
+            statement.interest_charged == expected,
+            f"interest {statement.interest_charged} != day-by-day {expected}",
+        )
+        _expect(0 <= statement.minimum_payment <= statement.closing.total, "minimum in bounds")
+        again = copy.deepcopy(line)
+        _expect(
+            bill_cycle(line, close_date=self.today, today=self.today, product=self.product) is None
+            and line == again,
+            "billing a cycle twice changes nothing",
+        )
+        for day in [day for day in self.end_of_day if day < self.today]:
+            del self.end_of_day[day]
+        self.statements += 1
+
+    @rule()
+    def daily_jobs_twice_change_nothing(self) -> None:
+        """Upcoming and overdue run again on the same day and change nothing."""
+        send_upcoming_notice(self.line, today=self.today, product=self.product)
+        run_overdue(self.line, today=self.today, product=self.product)
+        self._flush()
+        before = copy.deepcopy(self.line)
+        send_upcoming_notice(self.line, today=self.today, product=self.product)
+        run_overdue(self.line, today=self.today, product=self.product)
+        _expect(self.line == before, "a second run on the same day changed the line")
+
+    @precondition(lambda self: self.statements > 0)
+    @rule()
+    def close(self) -> None:
+        """Close the line, refused while anything is owed, pending or accruing."""
+        line = self.line
+        if line.status is LineStatus.CLOSED:
+            return
+        if line.total_balance or line.pending_draws_total or line.accrued_cent_days:
+            self._refused(
+                InvalidTransition,
+                lambda: close_line(line, on=self.today, reason="borrower asked"),
+            )
+            return
+        close_line(line, on=self.today, reason="borrower asked")
+        _expect(self.line.status is LineStatus.CLOSED, "a line owing nothing closes")
+        self._flush()
+
+    # -- invariants ----------------------------------------------------------------------
+
+    @invariant()
+    def ledger_proves_the_balances(self) -> None:
+        """The ledger balances and its receivables equal the line's buckets."""
+        line, ledger = self.line, self.ledger
+        _expect(ledger.trial_balance() == 0, "the ledger balances")
+        _expect(not line.outbox, "everything recorded was posted")
+        for bucket, owed in (
+            (Bucket.PRINCIPAL, line.principal_balance),
+            (Bucket.INTEREST, line.interest_balance),
+            (Bucket.FEE, line.fee_balance),
+        ):
+            booked = ledger.balance(receivable(line.line_id, bucket))
+            _expect(booked == owed, f"{bucket.value}: ledger {booked} != line {owed}")
+        reserved = -ledger.balance(allowance(line.line_id))
+        expected = line.total_balance if line.status is LineStatus.DEFAULTED else 0
+        _expect(reserved == expected, f"allowance {reserved} != {expected}")
+
+    @invariant()
+    def amounts_stay_in_bounds(self) -> None:
+        """Available credit, balances and the minimum stay in their bounds."""
+        line = self.line
+        _expect(0 <= line.available_credit <= line.credit_limit, "available credit in bounds")
+        _expect(
+            min(line.principal_balance, line.interest_balance, line.fee_balance) >= 0,
+            "no negative balance",
+        )
+        _expect(line.pending_draws_total >= 0, "no negative hold")
+        _expect(
+            0 <= line.minimum_payment_outstanding <= line.total_balance,
+            "minimum payment within [0, total balance]",
+        )
+
+    @invariant()
+    def status_follows_the_past_due_amount(self) -> None:
+        """ACTIVE owes nothing past due; SUSPENDED does."""
+        line = self.line
+        owed = past_due_amount(line, self.today)
+        if line.status is LineStatus.ACTIVE:
+            _expect(owed == 0, f"ACTIVE with {owed} cents past due")
+        if line.status is LineStatus.SUSPENDED:
+            _expect(owed > 0, "SUSPENDED with nothing past due")
+
+    @invariant()
+    def accrued_interest_matches_the_days(self) -> None:
+        """The cent-days accumulator equals the day-by-day sum of principal."""
+        line = self.line
+        if self.defaulted_on is not None:
+            _expect(line.accrued_cent_days == 0, "a defaulted line accrues nothing")
+            return
+        accrued = line.accrued_cent_days + line.principal_balance * (
+            (self.today - line.accrued_through).days
+        )
+        naive = sum(self.end_of_day[day] for day in _days(line.cycle_start, self.today))
+        _expect(accrued == naive, f"cent-days {accrued} != day-by-day {naive}")
+
+
+def _days(start: dt.date, end: dt.date) -> list[dt.date]:
+    return [start + dt.timedelta(days=offset) for offset in range((end - start).days)]
