@@ -6,6 +6,7 @@ do in DynamoDB and SQS, by the injected clock.
 """
 
 from loc_adapters.memory.clock import ManualClock
+from loc_adapters.memory.database import InMemoryDatabase
 from loc_adapters.memory.idempotency import InMemoryIdempotencyStore
 from loc_adapters.memory.ids import SequentialIds
 from loc_adapters.memory.lock import InMemoryLock
@@ -15,19 +16,25 @@ from loc_adapters.memory.observers import (
     RecordingNotifier,
     StaticFeatureFlags,
 )
+from loc_adapters.memory.people import InMemoryUsers, SimulatedUnderwriting
 from loc_adapters.memory.queue import InMemoryQueue
 from loc_adapters.memory.rails import RailBehaviour, SimulatedRails
+from loc_adapters.memory.uow import InMemoryUnitOfWork
 
 __all__ = [
+    "InMemoryDatabase",
     "InMemoryIdempotencyStore",
     "InMemoryLock",
     "InMemoryMetrics",
     "InMemoryQueue",
+    "InMemoryUnitOfWork",
+    "InMemoryUsers",
     "ManualClock",
     "RailBehaviour",
     "RecordingAlerter",
     "RecordingNotifier",
     "SequentialIds",
     "SimulatedRails",
+    "SimulatedUnderwriting",
     "StaticFeatureFlags",
 ]

@@ -1,0 +1,194 @@
+"""The committed state of an in-memory deployment: what the DynamoDB table holds in production.
+
+Units of work read copies out of it and commit copies into it, so no caller ever shares
+an object with the store, exactly as with a remote table. One lock serialises commits;
+every commit checks all its conditions before it writes anything.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import threading
+from collections.abc import Iterable
+from typing import Any, TypeVar
+
+import attrs
+
+from loc_core.creditline import CreditLine, LineStatus, Statement
+from loc_core.events import AuditRecord
+from loc_core.installment import InstallmentStatus, Loan
+from loc_core.ledger import JournalEntry, Ledger
+from loc_core.ports import Clock, InstallmentRef, LineRef, PaymentOwner
+
+__all__ = ["InMemoryDatabase", "Key", "clone", "statement_key"]
+
+T = TypeVar("T")
+
+Key = tuple[str, str, str]
+"""(kind, user id, entity id): the item's identity, like a table's PK and SK."""
+
+
+def clone(entity: T) -> T:
+    """A deep copy sharing nothing mutable with `entity` (frozen values are shared)."""
+    return copy.deepcopy(entity)
+
+
+@attrs.define
+class InMemoryDatabase:
+    """Aggregates by key, the journal, the audit log and the indexes the jobs query."""
+
+    clock: Clock
+    ledger: Ledger = attrs.field(factory=Ledger)
+    """Every journal entry committed, in commit order."""
+    commits: int = 0
+    """How many units of work committed: a cheap measure of write traffic."""
+    lock: threading.RLock = attrs.field(factory=threading.RLock)
+    _rows: dict[Key, Any] = attrs.field(factory=dict)
+    _audit: dict[tuple[str, str], list[AuditRecord]] = attrs.field(factory=dict)
+    _audit_count: int = 0
+    _payments: dict[str, PaymentOwner] = attrs.field(factory=dict)
+    _loan_by_application: dict[tuple[str, str], str] = attrs.field(factory=dict)
+    _installments: dict[InstallmentStatus, dict[dt.date, dict[str, InstallmentRef]]] = attrs.field(
+        factory=dict
+    )
+    _installment_slots: dict[str, tuple[InstallmentStatus, dt.date]] = attrs.field(factory=dict)
+    _lines_by_cycle_day: dict[int, dict[str, LineRef]] = attrs.field(factory=dict)
+    _lines_by_due_date: dict[dt.date, dict[str, LineRef]] = attrs.field(factory=dict)
+    _line_slots: dict[str, tuple[int | None, dt.date | None]] = attrs.field(factory=dict)
+
+    # --- reads (callers hold no lock: each read is atomic on its own) -----------------
+
+    def read(self, key: Key) -> Any:  # noqa: ANN401 - rows hold every aggregate type
+        """A private copy of the stored aggregate, or None."""
+        with self.lock:
+            row = self._rows.get(key)
+            return None if row is None else clone(row)
+
+    def stored_version(self, key: Key) -> int | None:
+        """The version stored under `key`, or None when there is no such item.
+
+        Immutable items (statements) have no version and count as version 0.
+        """
+        row = self._rows.get(key)
+        return None if row is None else int(getattr(row, "version", 0))
+
+    def scan(self, kind: str, user_id: str) -> list[Any]:
+        """Copies of every aggregate of `kind` belonging to `user_id`, in key order."""
+        with self.lock:
+            return [
+                clone(row)
+                for (k, user, _), row in sorted(self._rows.items(), key=lambda item: item[0])
+                if k == kind and user == user_id
+            ]
+
+    def installments(
+        self, status: InstallmentStatus, due_on: dt.date | None, due_before: dt.date | None
+    ) -> list[InstallmentRef]:
+        """Index query: installments in `status` due on or before a day."""
+        with self.lock:
+            by_date = self._installments.get(status, {})
+            if due_on is not None:
+                dates: Iterable[dt.date] = [due_on] if due_on in by_date else []
+            else:
+                dates = sorted(d for d in by_date if due_before is None or d < due_before)
+            return [ref for day in dates for _, ref in sorted(by_date.get(day, {}).items())]
+
+    def lines_by_cycle_day(self, cycle_day: int) -> list[LineRef]:
+        """Index query: open lines closing their cycle on `cycle_day`."""
+        with self.lock:
+            return sorted(self._lines_by_cycle_day.get(cycle_day, {}).values(), key=_line_order)
+
+    def lines_due_between(self, first: dt.date, last: dt.date) -> list[LineRef]:
+        """Index query: lines whose next due date lies in ``[first, last]``."""
+        with self.lock:
+            return [
+                ref
+                for day in sorted(d for d in self._lines_by_due_date if first <= d <= last)
+                for ref in sorted(self._lines_by_due_date[day].values(), key=_line_order)
+            ]
+
+    def payment_owner(self, payment_id: str) -> PaymentOwner | None:
+        """Which loan or line a payment belongs to."""
+        return self._payments.get(payment_id)
+
+    def loan_for_application(self, user_id: str, application_id: str) -> str | None:
+        """The id of the loan made from an application."""
+        return self._loan_by_application.get((user_id, application_id))
+
+    def entries_for(self, reference: str) -> list[JournalEntry]:
+        """The journal entries of one loan or line."""
+        with self.lock:
+            return [entry for entry in self.ledger if entry.reference == reference]
+
+    def audit_records(self, entity: str, entity_id: str) -> list[AuditRecord]:
+        """The audit trail of one entity."""
+        with self.lock:
+            return list(self._audit.get((entity, entity_id), []))
+
+    # --- writes (only `InMemoryUnitOfWork.commit` calls these, holding the lock) -------
+
+    def write(self, key: Key, aggregate: object) -> None:
+        """Store a copy of `aggregate` and bring the indexes up to date."""
+        self._rows[key] = clone(aggregate)
+        if isinstance(aggregate, Loan):
+            self._index_loan(aggregate)
+        elif isinstance(aggregate, CreditLine):
+            self._index_line(aggregate)
+
+    def append_audit(self, record: AuditRecord) -> None:
+        """Keep an audit record; records are never changed or removed."""
+        key = (record.change.entity, record.change.entity_id)
+        self._audit.setdefault(key, []).append(record)
+        self._audit_count += 1
+
+    def next_audit_id(self) -> str:
+        """The id the next audit record gets."""
+        return f"audit-{self._audit_count + 1:010d}"
+
+    def _index_loan(self, loan: Loan) -> None:
+        self._loan_by_application[loan.user_id, loan.application_id] = loan.loan_id
+        for payment_id in loan.payments:
+            self._payments[payment_id] = PaymentOwner("installment", loan.user_id, loan.loan_id)
+        for installment in loan.installments:
+            slot = (installment.status, installment.due_date)
+            old = self._installment_slots.get(installment.installment_id)
+            if old == slot:
+                continue
+            if old is not None:
+                del self._installments[old[0]][old[1]][installment.installment_id]
+            self._installments.setdefault(slot[0], {}).setdefault(slot[1], {})[
+                installment.installment_id
+            ] = InstallmentRef(
+                installment.user_id, installment.loan_id, installment.installment_id, slot[1]
+            )
+            self._installment_slots[installment.installment_id] = slot
+
+    def _index_line(self, line: CreditLine) -> None:
+        ref = LineRef(line.user_id, line.line_id)
+        for payment_id in line.payments:
+            self._payments[payment_id] = PaymentOwner("creditline", line.user_id, line.line_id)
+        cycle_day = None if line.status is LineStatus.CLOSED else line.cycle_day
+        slot = (cycle_day, line.next_due_date)
+        old = self._line_slots.get(line.line_id)
+        if old == slot:
+            return
+        if old is not None:
+            if old[0] is not None:
+                del self._lines_by_cycle_day[old[0]][line.line_id]
+            if old[1] is not None:
+                del self._lines_by_due_date[old[1]][line.line_id]
+        if cycle_day is not None:
+            self._lines_by_cycle_day.setdefault(cycle_day, {})[line.line_id] = ref
+        if line.next_due_date is not None:
+            self._lines_by_due_date.setdefault(line.next_due_date, {})[line.line_id] = ref
+        self._line_slots[line.line_id] = slot
+
+
+def _line_order(ref: LineRef) -> tuple[str, str]:
+    return (ref.user_id, ref.line_id)
+
+
+def statement_key(statement: Statement) -> Key:
+    """Statements are keyed by line and statement date."""
+    return ("statement", statement.user_id, f"{statement.line_id}#{statement.statement_date}")

@@ -1,0 +1,309 @@
+"""The in-memory unit of work and its repositories.
+
+Semantics match the DynamoDB adapter: reads are consistent copies; `add` and `save`
+only register intent; `commit` checks every condition (new keys absent, saved versions
+unchanged, journal entries not yet posted) before it writes anything, then writes the
+aggregates, posts their journal entries, stores their audit changes and bumps versions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Self, TypeVar
+
+import attrs
+
+from loc_adapters.memory.database import InMemoryDatabase, Key, statement_key
+from loc_core.creditline import CreditLine, CreditLineApplication, Statement
+from loc_core.errors import ConcurrencyConflict, InvariantViolation, NotFound
+from loc_core.events import AuditRecord, DomainEvent
+from loc_core.installment import InstallmentStatus, Loan, LoanApplication, LoanStatus
+from loc_core.ledger import JournalEntry
+from loc_core.ports import Clock, InstallmentRef, LineRef, PaymentOwner
+
+__all__ = ["InMemoryUnitOfWork"]
+
+T = TypeVar("T")
+
+
+@attrs.define
+class _Pending:
+    key: Key
+    aggregate: Any
+    new: bool
+
+
+class _Base:
+    kind: str
+
+    def __init__(self, uow: InMemoryUnitOfWork) -> None:
+        self._uow = uow
+        self._db = uow.database
+
+    def _get(self, user_id: str, entity_id: str, label: str) -> Any:  # noqa: ANN401 - generic over aggregates
+        found = self._db.read((self.kind, user_id, entity_id))
+        if found is None:
+            raise NotFound(f"no {label} {entity_id} for user {user_id}")
+        self._uow.loaded(found)
+        return found
+
+    def _scan(self, user_id: str) -> list[Any]:
+        found = self._db.scan(self.kind, user_id)
+        for aggregate in found:
+            self._uow.loaded(aggregate)
+        return found
+
+
+class _LoanApplications(_Base):
+    kind = "loan_application"
+
+    def get(self, user_id: str, application_id: str) -> LoanApplication:
+        application: LoanApplication = self._get(user_id, application_id, "loan application")
+        return application
+
+    def add(self, application: LoanApplication) -> None:
+        self._uow.register(self._key(application), application, new=True)
+
+    def save(self, application: LoanApplication) -> None:
+        self._uow.register(self._key(application), application, new=False)
+
+    def for_user(self, user_id: str) -> list[LoanApplication]:
+        return sorted(self._scan(user_id), key=lambda a: (a.created_at, a.application_id))
+
+    def _key(self, application: LoanApplication) -> Key:
+        return (self.kind, application.user_id, application.application_id)
+
+
+class _Loans(_Base):
+    kind = "loan"
+
+    def get(self, user_id: str, loan_id: str) -> Loan:
+        loan: Loan = self._get(user_id, loan_id, "loan")
+        return loan
+
+    def add(self, loan: Loan) -> None:
+        self._uow.register(self._key(loan), loan, new=True)
+
+    def save(self, loan: Loan) -> None:
+        self._uow.register(self._key(loan), loan, new=False)
+
+    def for_user(self, user_id: str, *, status: LoanStatus | None = None) -> list[Loan]:
+        loans = [loan for loan in self._scan(user_id) if status is None or loan.status is status]
+        return sorted(loans, key=lambda loan: (loan.created_at, loan.loan_id))
+
+    def by_application(self, user_id: str, application_id: str) -> Loan | None:
+        loan_id = self._db.loan_for_application(user_id, application_id)
+        return None if loan_id is None else self.get(user_id, loan_id)
+
+    def installments(
+        self,
+        status: InstallmentStatus,
+        *,
+        due_on: dt.date | None = None,
+        due_before: dt.date | None = None,
+    ) -> list[InstallmentRef]:
+        return self._db.installments(status, due_on, due_before)
+
+    def find_payment(self, payment_id: str) -> PaymentOwner | None:
+        owner = self._db.payment_owner(payment_id)
+        return owner if owner is not None and owner.product == "installment" else None
+
+    def _key(self, loan: Loan) -> Key:
+        return (self.kind, loan.user_id, loan.loan_id)
+
+
+class _LineApplications(_Base):
+    kind = "line_application"
+
+    def get(self, user_id: str, application_id: str) -> CreditLineApplication:
+        application: CreditLineApplication = self._get(
+            user_id, application_id, "credit-line application"
+        )
+        return application
+
+    def add(self, application: CreditLineApplication) -> None:
+        self._uow.register(self._key(application), application, new=True)
+
+    def save(self, application: CreditLineApplication) -> None:
+        self._uow.register(self._key(application), application, new=False)
+
+    def for_user(self, user_id: str) -> list[CreditLineApplication]:
+        return sorted(self._scan(user_id), key=lambda a: (a.created_at, a.application_id))
+
+    def _key(self, application: CreditLineApplication) -> Key:
+        return (self.kind, application.user_id, application.application_id)
+
+
+class _Lines(_Base):
+    kind = "line"
+
+    def get(self, user_id: str, line_id: str) -> CreditLine:
+        line: CreditLine = self._get(user_id, line_id, "credit line")
+        return line
+
+    def add(self, line: CreditLine) -> None:
+        self._uow.register(self._key(line), line, new=True)
+
+    def save(self, line: CreditLine) -> None:
+        self._uow.register(self._key(line), line, new=False)
+
+    def for_user(self, user_id: str) -> list[CreditLine]:
+        return sorted(self._scan(user_id), key=lambda line: (line.opened_on, line.line_id))
+
+    def by_cycle_day(self, cycle_day: int) -> list[LineRef]:
+        return self._db.lines_by_cycle_day(cycle_day)
+
+    def due_between(self, first: dt.date, last: dt.date) -> list[LineRef]:
+        return self._db.lines_due_between(first, last)
+
+    def find_payment(self, payment_id: str) -> PaymentOwner | None:
+        owner = self._db.payment_owner(payment_id)
+        return owner if owner is not None and owner.product == "creditline" else None
+
+    def _key(self, line: CreditLine) -> Key:
+        return (self.kind, line.user_id, line.line_id)
+
+
+class _Statements(_Base):
+    kind = "statement"
+
+    def add(self, statement: Statement) -> None:
+        self._uow.register(statement_key(statement), statement, new=True)
+
+    def get(self, user_id: str, line_id: str, statement_date: dt.date) -> Statement:
+        found: Statement | None = self._db.read((self.kind, user_id, f"{line_id}#{statement_date}"))
+        if found is None:
+            raise NotFound(f"no statement of {statement_date} for line {line_id}")
+        return found
+
+    def for_line(self, user_id: str, line_id: str) -> list[Statement]:
+        statements: list[Statement] = self._db.scan(self.kind, user_id)
+        return sorted(
+            (s for s in statements if s.line_id == line_id), key=lambda s: s.statement_date
+        )
+
+
+class _Journal:
+    def __init__(self, database: InMemoryDatabase) -> None:
+        self._db = database
+
+    def entries_for(self, reference: str) -> list[JournalEntry]:
+        return self._db.entries_for(reference)
+
+
+class _Audit:
+    def __init__(self, database: InMemoryDatabase) -> None:
+        self._db = database
+
+    def records_for(self, entity: str, entity_id: str) -> list[AuditRecord]:
+        return self._db.audit_records(entity, entity_id)
+
+
+class InMemoryUnitOfWork:
+    """A `UnitOfWork` over an `InMemoryDatabase`."""
+
+    def __init__(self, database: InMemoryDatabase, *, clock: Clock | None = None) -> None:
+        self.database = database
+        self.clock = clock or database.clock
+        self.loan_applications = _LoanApplications(self)
+        self.loans = _Loans(self)
+        self.line_applications = _LineApplications(self)
+        self.lines = _Lines(self)
+        self.statements = _Statements(self)
+        self.journal = _Journal(database)
+        self.audit = _Audit(database)
+        self._pending: dict[Key, _Pending] = {}
+        self._loaded: list[Any] = []
+
+    def __enter__(self) -> Self:
+        self.rollback()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.rollback()
+
+    def loaded(self, aggregate: object) -> None:
+        """Remember an aggregate read here, to catch changes that are never saved."""
+        self._loaded.append(aggregate)
+
+    def register(self, key: Key, aggregate: object, *, new: bool) -> None:
+        """Note that `aggregate` is to be written at commit."""
+        known = self._pending.get(key)
+        if known is not None and known.aggregate is not aggregate:
+            raise InvariantViolation(f"two different objects saved for {key}")
+        self._pending[key] = _Pending(key, aggregate, new=new or (known is not None and known.new))
+
+    def rollback(self) -> None:
+        """Forget everything registered and read."""
+        self._pending = {}
+        self._loaded = []
+
+    def commit(self, *, actor: str, request_id: str) -> list[DomainEvent]:
+        """Check every condition, then write everything; see `loc_core.ports.UnitOfWork`."""
+        db = self.database
+        with db.lock:
+            pending = list(self._pending.values())
+            self._check(pending)
+            now = self.clock.now()
+            events: list[DomainEvent] = []
+            for item in pending:
+                outbox = getattr(item.aggregate, "outbox", None)
+                taken = outbox.drain() if outbox is not None else None
+                if not isinstance(item.aggregate, Statement):
+                    item.aggregate.version += 1
+                    _stamp(item.aggregate, now, taken.changes if taken else [])
+                db.write(item.key, item.aggregate)
+                if taken is not None:
+                    db.ledger.post_all(taken.entries)
+                    for change in taken.changes:
+                        db.append_audit(
+                            AuditRecord(db.next_audit_id(), change, actor, request_id, now)
+                        )
+                    events += taken.events
+            db.commits += 1
+        self.rollback()
+        return events
+
+    def _check(self, pending: list[_Pending]) -> None:
+        db = self.database
+        for item in pending:
+            stored = db.stored_version(item.key)
+            if item.new and stored is not None:
+                raise ConcurrencyConflict(f"{item.key[0]} {item.key[2]} already exists")
+            if not item.new and stored is not None and stored != item.aggregate.version:
+                raise ConcurrencyConflict(
+                    f"{item.key[0]} {item.key[2]} changed since it was read "
+                    f"(read version {item.aggregate.version}, stored {stored})"
+                )
+            if (
+                not item.new
+                and stored is None
+                and not isinstance(item.aggregate, LoanApplication | CreditLineApplication)
+            ):
+                raise ConcurrencyConflict(f"{item.key[0]} {item.key[2]} no longer exists")
+        saved = {id(item.aggregate) for item in pending}
+        for aggregate in self._loaded:
+            outbox = getattr(aggregate, "outbox", None)
+            if outbox and id(aggregate) not in saved:
+                raise InvariantViolation(
+                    f"{type(aggregate).__name__} was changed but never saved: "
+                    "its changes would be lost"
+                )
+        seen: set[str] = set()
+        for item in pending:
+            outbox = getattr(item.aggregate, "outbox", None)
+            for entry in outbox.entries if outbox is not None else ():
+                if entry.entry_id in db.ledger or entry.entry_id in seen:
+                    raise ConcurrencyConflict(f"journal entry {entry.entry_id} was already posted")
+                seen.add(entry.entry_id)
+
+
+def _stamp(aggregate: object, now: dt.datetime, changes: list[Any]) -> None:
+    """Set `updated_at` on the aggregate and on the installments its changes name."""
+    if hasattr(aggregate, "updated_at"):
+        aggregate.updated_at = now
+    if isinstance(aggregate, Loan):
+        touched = {c.entity_id for c in changes if c.entity == "installment"}
+        for installment in aggregate.installments:
+            if installment.installment_id in touched:
+                installment.updated_at = now

@@ -1,0 +1,223 @@
+"""The `UnitOfWork` and repository contract: atomic commits, versions, indexes, audit."""
+
+import datetime as dt
+from collections.abc import Callable
+from decimal import Decimal
+
+import pytest
+
+from loc_core.creditline import (
+    CreditLine,
+    CreditLineApplication,
+    CreditLineProduct,
+    bill_cycle,
+    open_line,
+)
+from loc_core.errors import ConcurrencyConflict, InvariantViolation, NotFound
+from loc_core.events import EventType
+from loc_core.installment import InstallmentStatus, Loan, LoanStatus, Process
+from loc_core.ledger import Bucket, receivable
+from loc_core.payments import Rail
+from loc_core.ports import InstallmentRef, LineRef, PaymentOwner, UnitOfWork
+from loc_core.testing.installment import make_loan
+
+UowFactory = Callable[[], UnitOfWork]
+OPENED = dt.datetime(2026, 1, 5, 15, tzinfo=dt.UTC)
+
+
+def make_line(line_id: str = "line-1", user_id: str = "user-1") -> CreditLine:
+    product = CreditLineProduct()
+    application = CreditLineApplication.approved(
+        application_id=f"app-{line_id}",
+        user_id=user_id,
+        created_at=OPENED,
+        credit_limit=50_000,
+        apr=Decimal("29.99"),
+        minimum_payment_percent=Decimal(3),
+        product=product,
+    )
+    return open_line(application, line_id=line_id, now=OPENED, product=product, cycle_day=5)
+
+
+def store_loan(new_uow: UowFactory, **kwargs: object) -> Loan:
+    loan = make_loan(**kwargs)  # type: ignore[arg-type]  # keyword arguments pass through
+    with new_uow() as uow:
+        uow.loans.add(loan)
+        uow.commit(actor="test", request_id="setup")
+    return loan
+
+
+class UnitOfWorkContract:
+    def test_an_added_loan_reads_back_equal_but_not_shared(self, new_uow: UowFactory) -> None:
+        loan = store_loan(new_uow)
+        with new_uow() as uow:
+            again = uow.loans.get("user-1", "loan-1")
+        assert again is not loan
+        assert again.installments == loan.installments
+        assert (again.outstanding_balance, again.version) == (31_500, 1)
+        again.outstanding_balance = 0  # a stray mutation of a copy changes nothing stored
+        with new_uow() as uow:
+            assert uow.loans.get("user-1", "loan-1").outstanding_balance == 31_500
+
+    def test_a_missing_aggregate_is_not_found(self, new_uow: UowFactory) -> None:
+        with new_uow() as uow, pytest.raises(NotFound, match="no loan loan-9 for user user-1"):
+            uow.loans.get("user-1", "loan-9")
+
+    def test_commit_posts_the_journal_stores_audit_and_returns_events(
+        self, new_uow: UowFactory
+    ) -> None:
+        store_loan(new_uow)
+        with new_uow() as uow:
+            loan = uow.loans.get("user-1", "loan-1")
+            loan.apply_payment(
+                "pay-1", 5_250, process=Process.MANUAL, rail=Rail.ACH, today=dt.date(2026, 1, 10)
+            )
+            uow.loans.save(loan)
+            events = uow.commit(actor="api", request_id="req-7")
+        assert events == []  # a partial payment closes nothing; events come from settlement
+        with new_uow() as uow:
+            entries = uow.journal.entries_for("loan-1")
+            assert [e.entry_id for e in entries] == ["loan-1:disburse", "pay-1:apply"]
+            records = uow.audit.records_for("installment", "loan-1:1")
+            assert records[-1].actor == "api"
+            assert records[-1].request_id == "req-7"
+            assert records[-1].change.process == "MANUAL"
+            stored = uow.loans.get("user-1", "loan-1")
+            assert stored.version == 2
+            assert stored.outbox.entries == []
+        assert loan.version == 2
+
+    def test_a_stale_save_conflicts_and_nothing_of_the_commit_is_written(
+        self, new_uow: UowFactory
+    ) -> None:
+        store_loan(new_uow)
+        store_loan(new_uow, loan_id="loan-2", user_id="user-2")
+        with new_uow() as first, new_uow() as second:
+            mine = first.loans.get("user-1", "loan-1")
+            theirs = second.loans.get("user-1", "loan-1")
+            other = second.loans.get("user-2", "loan-2")
+            mine.apply_payment(
+                "pay-a", 100, process=Process.MANUAL, rail=Rail.ACH, today=dt.date(2026, 1, 6)
+            )
+            first.loans.save(mine)
+            first.commit(actor="a", request_id="a")
+            theirs.apply_payment(
+                "pay-b", 200, process=Process.MANUAL, rail=Rail.ACH, today=dt.date(2026, 1, 6)
+            )
+            other.apply_payment(
+                "pay-c", 300, process=Process.MANUAL, rail=Rail.ACH, today=dt.date(2026, 1, 6)
+            )
+            second.loans.save(other)
+            second.loans.save(theirs)
+            with pytest.raises(ConcurrencyConflict, match="changed since it was read"):
+                second.commit(actor="b", request_id="b")
+        with new_uow() as uow:
+            assert uow.loans.get("user-1", "loan-1").outstanding_balance == 31_400
+            assert uow.loans.get("user-2", "loan-2").outstanding_balance == 31_500
+            assert [e.entry_id for e in uow.journal.entries_for("loan-2")] == ["loan-2:disburse"]
+
+    def test_adding_an_existing_key_conflicts(self, new_uow: UowFactory) -> None:
+        store_loan(new_uow)
+        with new_uow() as uow:
+            uow.loans.add(make_loan())
+            with pytest.raises(ConcurrencyConflict, match="already exists"):
+                uow.commit(actor="test", request_id="dup")
+
+    def test_leaving_without_commit_rolls_back(self, new_uow: UowFactory) -> None:
+        with new_uow() as uow:
+            uow.loans.add(make_loan())
+        with new_uow() as uow, pytest.raises(NotFound):
+            uow.loans.get("user-1", "loan-1")
+
+    def test_a_changed_aggregate_that_was_never_saved_refuses_the_commit(
+        self, new_uow: UowFactory
+    ) -> None:
+        store_loan(new_uow)
+        with new_uow() as uow:
+            loan = uow.loans.get("user-1", "loan-1")
+            loan.apply_payment(
+                "pay-1", 100, process=Process.MANUAL, rail=Rail.ACH, today=dt.date(2026, 1, 6)
+            )
+            with pytest.raises(InvariantViolation, match="never saved"):
+                uow.commit(actor="test", request_id="forgot")
+
+    def test_installment_index_finds_due_and_past_due_scheduled_installments(
+        self, new_uow: UowFactory
+    ) -> None:
+        loan = store_loan(new_uow)
+        first, second = loan.installments[0], loan.installments[1]
+        with new_uow() as uow:
+            due = uow.loans.installments(InstallmentStatus.SCHEDULED, due_on=first.due_date)
+            late = uow.loans.installments(InstallmentStatus.SCHEDULED, due_before=second.due_date)
+        ref = InstallmentRef("user-1", "loan-1", first.installment_id, first.due_date)
+        assert due == [ref]
+        assert late == [ref]
+        with new_uow() as uow:
+            stored = uow.loans.get("user-1", "loan-1")
+            stored.apply_payment(
+                "pay-1",
+                first.total_amount,
+                process=Process.AUTOPAY,
+                rail=Rail.PINLESS,
+                today=first.due_date,
+            )
+            uow.loans.save(stored)
+            uow.commit(actor="test", request_id="pay")
+        with new_uow() as uow:
+            assert uow.loans.installments(InstallmentStatus.SCHEDULED, due_on=first.due_date) == []
+            completed = uow.loans.installments(
+                InstallmentStatus.COMPLETED, due_before=dt.date(2027, 1, 1)
+            )
+            assert [r.installment_id for r in completed] == [first.installment_id]
+            assert uow.loans.find_payment("pay-1") == PaymentOwner(
+                "installment", "user-1", "loan-1"
+            )
+            assert uow.lines.find_payment("pay-1") is None
+            assert uow.loans.by_application("user-1", "app-loan-1") is not None
+            assert [
+                loan.loan_id for loan in uow.loans.for_user("user-1", status=LoanStatus.OPEN)
+            ] == ["loan-1"]
+            assert uow.loans.for_user("user-1", status=LoanStatus.CLOSED) == []
+
+    def test_lines_are_found_by_cycle_day_and_due_date_and_statements_kept(
+        self, new_uow: UowFactory
+    ) -> None:
+        line = make_line()
+        with new_uow() as uow:
+            uow.lines.add(line)
+            uow.commit(actor="test", request_id="open")
+        with new_uow() as uow:
+            assert uow.lines.by_cycle_day(5) == [LineRef("user-1", "line-1")]
+            assert uow.lines.by_cycle_day(6) == []
+            stored = uow.lines.get("user-1", "line-1")
+            statement = bill_cycle(
+                stored,
+                close_date=dt.date(2026, 2, 5),
+                today=dt.date(2026, 2, 5),
+                product=CreditLineProduct(),
+            )
+            assert statement is not None
+            uow.lines.save(stored)
+            uow.statements.add(statement)
+            events = uow.commit(actor="billing", request_id="2026-02-05")
+        assert [e.type for e in events] == [EventType.LOC_STATEMENT_READY]
+        with new_uow() as uow:
+            due = statement.due_date
+            assert uow.lines.due_between(due, due) == [LineRef("user-1", "line-1")]
+            assert uow.statements.for_line("user-1", "line-1") == [statement]
+            assert uow.statements.get("user-1", "line-1", statement.statement_date) == statement
+            uow.statements.add(statement)
+            with pytest.raises(ConcurrencyConflict, match="already exists"):
+                uow.commit(actor="billing", request_id="again")
+
+    def test_a_journal_entry_is_never_posted_twice(self, new_uow: UowFactory) -> None:
+        loan = store_loan(new_uow)
+        assert receivable("loan-1", Bucket.PRINCIPAL)  # the disbursement posted once
+        with new_uow() as uow:
+            twin = make_loan(loan_id="loan-1", user_id="user-9")  # same ids, other borrower
+            uow.loans.add(twin)
+            with pytest.raises(ConcurrencyConflict, match="already posted"):
+                uow.commit(actor="test", request_id="twin")
+        with new_uow() as uow, pytest.raises(NotFound):
+            uow.loans.get("user-9", "loan-1")
+        assert loan.loan_id == "loan-1"
