@@ -158,8 +158,14 @@ def _pending(line: CreditLine, draw_id: str, on: dt.date) -> Draw:
     return draw
 
 
-def record_rail_decline(line: CreditLine, *, draw_id: str, rail: Rail, on: dt.date) -> Draw:
+def record_rail_decline(
+    line: CreditLine, *, draw_id: str, rail: Rail, on: dt.date, reason: str = ""
+) -> Draw:
     """Note that `rail` declined a PENDING draw, so the next rail is tried; repeats do nothing.
+
+    `reason` is what the audit record says (default: "<rail> declined the draw"); a
+    service also records a rail it could not reach here, so a resumed draw never offers
+    the draw to it again.
 
     Raises:
         NotFound: no such draw on the line.
@@ -180,7 +186,7 @@ def record_rail_decline(line: CreditLine, *, draw_id: str, rail: Rail, on: dt.da
         before=before,
         after=snapshot(draw),
         process=Process.DISBURSEMENT,
-        reason=f"{rail.value} declined the draw",
+        reason=reason or f"{rail.value} declined the draw",
     )
     return draw
 

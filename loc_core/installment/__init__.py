@@ -5,6 +5,7 @@ The rules, every policy default and a worked example are in ``docs/installment-l
 
 from loc_core.installment.allocation import allocate
 from loc_core.installment.application import LoanApplication
+from loc_core.installment.collections import CollectionSkip, collection_skip_reason
 from loc_core.installment.config import InstallmentProduct
 from loc_core.installment.eligibility import Ineligibility, check_eligibility, require_eligible
 from loc_core.installment.fees import OriginationFee
@@ -23,6 +24,7 @@ from loc_core.installment.vocabulary import (
 
 __all__ = [
     "WATERFALL",
+    "CollectionSkip",
     "FeeType",
     "Ineligibility",
     "Installment",
@@ -40,6 +42,7 @@ __all__ = [
     "allocate",
     "build_schedule",
     "check_eligibility",
+    "collection_skip_reason",
     "originate",
     "require_eligible",
 ]

@@ -86,6 +86,10 @@ class Installment:
     applications: list[PaymentApplication] = attrs.field(factory=list)
     overdue_on: dt.date | None = None
     """The day it became overdue (due date + grace days); None while it never was."""
+    collection_attempts: int = 0
+    """Autopay charges tried on this installment, accepted or declined."""
+    last_collection_attempt_on: dt.date | None = None
+    """The business day of the latest autopay attempt; None while there was none."""
     created_at: dt.datetime
     updated_at: dt.datetime
     version: int = 0
@@ -153,6 +157,14 @@ class Installment:
             found.append(f"{where}: OVERDUE without the day it became overdue")
         if self.late_fee and self.overdue_on is None:
             found.append(f"{where}: a late fee without having been overdue")
+        attempts = self.collection_attempts
+        if type(attempts) is not int or attempts < 0:
+            found.append(f"{where}: collection_attempts must be a count, got {attempts!r}")
+        elif (attempts == 0) != (self.last_collection_attempt_on is None):
+            found.append(
+                f"{where}: {attempts} collection attempts, last on "
+                f"{render(self.last_collection_attempt_on)}"
+            )
         return found
 
     def verify(self) -> None:
@@ -178,5 +190,7 @@ class Installment:
             "overdue_on": render(self.overdue_on),
             "process": self.process.value,
             "update_reason": self.update_reason,
+            "collection_attempts": self.collection_attempts,
+            "last_collection_attempt_on": render(self.last_collection_attempt_on),
             "applications": ",".join(f"{app.payment_id}={app.amount}" for app in self.applications),
         }

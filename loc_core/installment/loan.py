@@ -20,6 +20,7 @@ from decimal import Decimal
 import attrs
 
 from loc_core.errors import (
+    DomainError,
     DuplicatePayment,
     InvalidTimestamp,
     InvalidTransition,
@@ -59,6 +60,8 @@ from loc_core.payments import PaymentStatus, Rail, SettlementOutcome
 
 __all__ = ["Loan"]
 
+_AUTOPAY_SETTING = "AUTOPAY_SETTING"
+"""Audit process of a borrower (or support) switching autopay on or off."""
 _PAYMENT_PROCESSES = frozenset({Process.AUTOPAY, Process.MANUAL})
 _REVERSAL_BY_RAIL = {
     Rail.ACH: SettlementOutcome.RETURNED,
@@ -275,20 +278,12 @@ class Loan:
         if not isinstance(rail, Rail) or rail not in _REVERSAL_BY_RAIL:
             raise PaymentError(f"a repayment is collected by ACH or pinless debit, not {rail!r}")
         today = self._require_today(today)
-        if self.status is LoanStatus.CLOSED:
-            raise InvalidTransition(
-                f"loan {self.loan_id} is CLOSED (paid on {render(self.completion_date)}); "
-                "it takes no more payments"
-            )
+        self._refuse_if_closed()
         if payment_id in self.payments:
             raise DuplicatePayment(
                 f"payment {payment_id} was already applied to loan {self.loan_id}"
             )
-        if amount > self.outstanding_balance:
-            raise Overpayment(
-                f"payment {payment_id} of {format_cents(amount)} is more than the "
-                f"{format_cents(self.outstanding_balance)} owed on loan {self.loan_id}"
-            )
+        self._refuse_overpayment(f"payment {payment_id}", amount)
         applications = allocate(
             payment_id=payment_id,
             amount=amount,
@@ -328,6 +323,89 @@ class Loan:
         self.outbox.changes.extend(recorder.changes())
         self.verify()
         return payment
+
+    def check_payment(self, amount: int, *, today: dt.date) -> None:
+        """Refuse, changing nothing, a repayment `apply_payment` would refuse for its amount.
+
+        Services call it before asking a rail for the money, so a payment the loan cannot
+        take is never collected.
+
+        Raises:
+            InvalidAmount: unless `amount` is positive integer cents.
+            InvalidTimestamp: for a `today` that is not a date or is before disbursement.
+            InvalidTransition: when the loan is CLOSED.
+            Overpayment: when `amount` is more than the loan's outstanding balance.
+        """
+        amount = positive_cents(amount, field="payment amount")
+        self._require_today(today)
+        self._refuse_if_closed()
+        self._refuse_overpayment("a payment", amount)
+
+    def record_collection_attempt(
+        self, installment_id: str, *, today: dt.date, outcome: str
+    ) -> int:
+        """Count an autopay charge tried on an installment, whatever the rail answered.
+
+        The attempt is audited (process AUTOPAY) and committed with the loan, so a declined
+        charge counts against the product's `max_collection_attempts` too. The policy of
+        when to try (`collection_skip_reason`) is the collections worker's; this only
+        records. Returns the attempt's number (1 for the first).
+
+        Raises:
+            NotFound: when the loan has no such installment.
+            InvalidTimestamp: for a `today` that is not a date or is before disbursement,
+                or before the installment's previous attempt.
+            DomainError: for a blank installment id or outcome.
+        """
+        require_id(installment_id, field="installment_id")
+        require_id(outcome, field="outcome")
+        today = self._require_today(today)
+        installment = self.installment(installment_id)
+        previous = installment.last_collection_attempt_on
+        if previous is not None and today < previous:
+            raise InvalidTimestamp(
+                f"installment {installment_id} was last attempted on {previous.isoformat()}, "
+                f"after {today.isoformat()}"
+            )
+        number = installment.collection_attempts + 1
+        reason = f"autopay attempt {number}: {outcome}"
+        recorder = ChangeRecorder(process=Process.AUTOPAY.value, reason=reason)
+        recorder.touch(installment)
+        installment.collection_attempts = number
+        installment.last_collection_attempt_on = today
+        installment.process = Process.AUTOPAY
+        installment.update_reason = reason
+        self.outbox.changes.extend(recorder.changes())
+        self.verify()
+        return number
+
+    def set_autopay(self, enabled: bool, *, today: dt.date, reason: str) -> bool:  # noqa: FBT001 - the setting itself, not a mode switch
+        """Switch autopay on or off; returns whether anything changed.
+
+        Setting the value it already has changes nothing and records nothing.
+
+        Raises:
+            InvalidTransition: when turning autopay on for a loan that is not OPEN (a
+                defaulted loan stopped autopay for good; a closed one owes nothing).
+            InvalidTimestamp: for a `today` that is not a date or is before disbursement.
+            DomainError: for a blank reason or an `enabled` that is not a bool.
+        """
+        if not isinstance(enabled, bool):
+            raise DomainError(f"enabled must be a bool, got {enabled!r}")
+        require_id(reason, field="reason")
+        self._require_today(today)
+        if enabled == self.autopay_enabled:
+            return False
+        if enabled and self.status is not LoanStatus.OPEN:
+            raise InvalidTransition(
+                f"loan {self.loan_id} is {self.status.value}: autopay cannot be turned on"
+            )
+        recorder = ChangeRecorder(process=_AUTOPAY_SETTING, reason=reason)
+        recorder.touch(self)
+        self.autopay_enabled = enabled
+        self.outbox.changes.extend(recorder.changes())
+        self.verify()
+        return True
 
     def settle(self, payment_id: str, outcome: SettlementOutcome, *, today: dt.date) -> Payment:
         """Record what the rail reported about a payment.
@@ -548,6 +626,20 @@ class Loan:
         if installment.overdue_on is not None:
             return InstallmentStatus.OVERDUE
         return InstallmentStatus.SCHEDULED
+
+    def _refuse_if_closed(self) -> None:
+        if self.status is LoanStatus.CLOSED:
+            raise InvalidTransition(
+                f"loan {self.loan_id} is CLOSED (paid on {render(self.completion_date)}); "
+                "it takes no more payments"
+            )
+
+    def _refuse_overpayment(self, what: str, amount: int) -> None:
+        if amount > self.outstanding_balance:
+            raise Overpayment(
+                f"{what} of {format_cents(amount)} is more than the "
+                f"{format_cents(self.outstanding_balance)} owed on loan {self.loan_id}"
+            )
 
     def _require_today(self, today: dt.date) -> dt.date:
         today = require_date(today)

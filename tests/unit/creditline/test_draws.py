@@ -297,3 +297,15 @@ def test_available_credit_stays_within_zero_and_the_limit(
             line.available_credit
             == line.credit_limit - line.principal_balance - line.pending_draws_total
         )
+
+
+def test_a_decline_is_audited_with_the_reason_the_service_gives(line: CreditLine) -> None:
+    request_draw(line, draw_id="d1", amount=500, on=DAY)
+    line.outbox.drain()
+    record_rail_decline(line, draw_id="d1", rail=Rail.RTP, on=DAY)
+    record_rail_decline(line, draw_id="d1", rail=Rail.PINLESS, on=DAY, reason="pinless unreachable")
+    assert [change.reason for change in line.outbox.changes] == [
+        "rtp declined the draw",
+        "pinless unreachable",
+    ]
+    assert line.draws["d1"].declined_rails == (Rail.RTP, Rail.PINLESS)

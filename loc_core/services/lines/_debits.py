@@ -1,0 +1,147 @@
+"""Taking a repayment from a borrower: pinless debit, then ACH, then record what was taken.
+
+A declined debit falls back to the next rail. An unreachable rail stops the attempt
+(chosen): its outcome is unknown, and offering the same money to a second rail could take
+it twice from a borrower; a retry with the same transfer keys is safe instead. Money a
+rail took is always recorded: the payment id is the accepted transfer's key, so a retry
+finds it, and a failure to record it is alerted to operations.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import attrs
+
+from loc_core.creditline import (
+    REPAYMENT_RAILS,
+    CreditLine,
+    CreditLineProduct,
+    LocPayment,
+    submit_payment,
+)
+from loc_core.payments import Direction, Rail
+from loc_core.ports import (
+    Alert,
+    Alerter,
+    Clock,
+    Notifier,
+    PaymentRails,
+    Severity,
+    TransferRequest,
+    UnitOfWork,
+)
+from loc_core.services.lines._unit import change_line
+
+__all__ = ["Collected", "apply_collected", "collect_debit"]
+
+
+@attrs.frozen
+class Collected:
+    """A rail accepted the debit: the payment to record."""
+
+    rail: Rail
+    payment_id: str
+    """The accepted transfer's idempotency key; its settlement events carry it."""
+    amount: int
+
+
+def collect_debit(
+    rails: PaymentRails,
+    *,
+    user_id: str,
+    line_id: str,
+    amount: int,
+    key_for: Callable[[Rail], str],
+    order: tuple[Rail, ...] = REPAYMENT_RAILS,
+) -> tuple[Collected | None, tuple[str, ...]]:
+    """Offer the debit to each rail in `order`; the first acceptance wins.
+
+    Returns:
+        The acceptance (None when every rail declined) and each decline's reason.
+
+    Raises:
+        ExternalServiceError: a rail could not be reached; no later rail was tried.
+    """
+    declines: list[str] = []
+    for rail in order:
+        key = key_for(rail)
+        result = rails.submit(
+            TransferRequest(
+                idempotency_key=key,
+                rail=rail,
+                direction=Direction.DEBIT,
+                user_id=user_id,
+                amount=amount,
+                reference=line_id,
+            )
+        )
+        if result.accepted:
+            return Collected(rail, key, amount), tuple(declines)
+        declines.append(f"{rail.value} declined ({result.decline_reason})")
+    return None, tuple(declines)
+
+
+def apply_collected(
+    uow: UnitOfWork,
+    collected: Collected,
+    *,
+    user_id: str,
+    line_id: str,
+    clock: Clock,
+    product: CreditLineProduct,
+    notifier: Notifier,
+    alerter: Alerter,
+    actor: str,
+    request_id: str,
+) -> LocPayment:
+    """Apply the payment a rail accepted; applying it again returns the first one.
+
+    Raises:
+        Exception: whatever stopped the payment being recorded; operations were alerted
+            (CRITICAL), and a retry with the same keys records it without taking the
+            money again.
+    """
+
+    def change(line: CreditLine, today: dt.date) -> LocPayment:
+        known = line.payments.get(collected.payment_id)
+        if known is not None:
+            return known
+        return submit_payment(
+            line,
+            payment_id=collected.payment_id,
+            amount=collected.amount,
+            rail=collected.rail,
+            on=today,
+        )
+
+    try:
+        payment, _ = change_line(
+            uow,
+            user_id=user_id,
+            line_id=line_id,
+            change=change,
+            clock=clock,
+            product=product,
+            notifier=notifier,
+            alerter=alerter,
+            actor=actor,
+            request_id=request_id,
+        )
+    except Exception as exc:
+        alerter.alert(
+            Alert(
+                Severity.CRITICAL,
+                f"{collected.rail.value} took payment {collected.payment_id}, "
+                "which was not applied",
+                {
+                    "user_id": user_id,
+                    "line_id": line_id,
+                    "amount": collected.amount,
+                    "error": f"{type(exc).__name__}: {exc}",
+                },
+            )
+        )
+        raise
+    return payment

@@ -1,0 +1,98 @@
+"""How every credit-line use case changes a line: read, bill what closed, change, commit, publish.
+
+A line's days happen in order (`OutOfOrder`), so a command that records activity first
+bills every cycle that closed up to the business date; billing is idempotent, so the
+08:00 job later finds nothing left to do. A commit that loses a version race is retried
+on a fresh read: the change is a function of the line, so running it again is safe.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import TypeVar
+
+from loc_core.creditline import CreditLine, CreditLineProduct, Statement, bill_cycle
+from loc_core.errors import ConcurrencyConflict, InvariantViolation
+from loc_core.ports import Alerter, Clock, Notifier, UnitOfWork
+from loc_core.services.common import publish
+
+__all__ = ["COMMIT_ATTEMPTS", "LEASE_TTL", "bill_through", "business_date", "change_line"]
+
+T = TypeVar("T")
+
+COMMIT_ATTEMPTS = 3
+"""How often a change is tried on a fresh read when a concurrent writer won (policy)."""
+LEASE_TTL = dt.timedelta(seconds=60)
+"""How long a per-user lease is held: far longer than a rail call (policy)."""
+
+
+def business_date(clock: Clock) -> dt.date:
+    """The business date: the clock's UTC date."""
+    return clock.now().date()
+
+
+def bill_through(
+    line: CreditLine, *, today: dt.date, product: CreditLineProduct
+) -> list[Statement]:
+    """Bill every cycle of `line` that closed on or before `today`, oldest first."""
+    statements: list[Statement] = []
+    while line.next_close_date <= today:
+        statement = bill_cycle(line, close_date=line.next_close_date, today=today, product=product)
+        if statement is None:
+            raise InvariantViolation(
+                f"line {line.line_id}'s open cycle closing {line.next_close_date} "
+                "reads as billed already"
+            )
+        statements.append(statement)
+    return statements
+
+
+def change_line(
+    uow: UnitOfWork,
+    *,
+    user_id: str,
+    line_id: str,
+    change: Callable[[CreditLine, dt.date], T],
+    clock: Clock,
+    product: CreditLineProduct,
+    notifier: Notifier,
+    alerter: Alerter,
+    actor: str,
+    request_id: str,
+    bill_first: bool = True,
+) -> tuple[T, list[Statement]]:
+    """Apply `change` to the stored line in one unit of work and publish what it produced.
+
+    With `bill_first`, the closed cycles are billed before `change` runs and their
+    statements are stored in the same commit. Nothing is written when nothing changed.
+
+    Returns:
+        What `change` returned, and the statements billed on the way.
+
+    Raises:
+        NotFound: no such line.
+        ConcurrencyConflict: the line kept changing under us for `COMMIT_ATTEMPTS` reads.
+        DomainError: whatever `change` raised; nothing was written.
+    """
+    attempt = 1
+    while True:
+        today = business_date(clock)
+        with uow:
+            line = uow.lines.get(user_id, line_id)
+            statements = bill_through(line, today=today, product=product) if bill_first else []
+            result = change(line, today)
+            if not line.outbox:
+                return result, statements
+            uow.lines.save(line)
+            for statement in statements:
+                uow.statements.add(statement)
+            try:
+                events = uow.commit(actor=actor, request_id=request_id)
+            except ConcurrencyConflict:
+                if attempt >= COMMIT_ATTEMPTS:
+                    raise
+                attempt += 1
+                continue
+        publish(events, notifier=notifier, alerter=alerter)
+        return result, statements

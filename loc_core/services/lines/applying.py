@@ -1,0 +1,199 @@
+"""Applying for a line of credit: the eligibility pre-check, underwriting, the stored answer.
+
+Replaces the seed's credit-line application handler (``LOCAPP#``). Eligibility (chosen,
+mirroring the loan pre-check): the user is active, has no line that is not CLOSED
+(ACTIVE or SUSPENDED: ``OPEN_LINE``; DEFAULTED: ``DEFAULTED_LINE``), and holds no live
+offer (an APPROVED application neither expired nor converted: ``LIVE_APPLICATION``).
+Every failed rule is reported at once in `NotEligible.reasons`.
+
+The check and the write happen under the per-user lease
+``loc-line-application:user_id:<u>:item_id:<u>``, so two requests with different keys
+cannot both pass the check. The command is idempotent by its key (`run_once`): a repeat
+returns the application the first request stored and asks underwriting nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Iterable
+
+import attrs
+
+from loc_core.applications import ApplicationStatus
+from loc_core.creditline import CreditLine, CreditLineApplication, CreditLineProduct, LineStatus
+from loc_core.errors import NotEligible
+from loc_core.ports import (
+    Alerter,
+    Clock,
+    IdempotencyStore,
+    IdGenerator,
+    Lock,
+    Notifier,
+    Underwriting,
+    UnitOfWork,
+    Users,
+    lock_key,
+)
+from loc_core.services.common import publish, run_once
+from loc_core.services.lines._unit import LEASE_TTL
+
+__all__ = ["ApplyForLine", "LineIneligibility", "apply_for_line", "line_eligibility"]
+
+
+class LineIneligibility(enum.Enum):
+    """A rule of the pre-check; the value is the code `NotEligible.reasons` carries."""
+
+    USER_INACTIVE = "USER_INACTIVE"
+    OPEN_LINE = "OPEN_LINE"
+    """An ACTIVE or SUSPENDED line."""
+    DEFAULTED_LINE = "DEFAULTED_LINE"
+    LIVE_APPLICATION = "LIVE_APPLICATION"
+    """An APPROVED offer that has neither expired nor been accepted."""
+
+
+def _is_live(application: CreditLineApplication, now: dt.datetime) -> bool:
+    return (
+        application.status is ApplicationStatus.APPROVED
+        and application.line_id is None
+        and not application.is_expired(now)
+    )
+
+
+def line_eligibility(
+    *,
+    user_active: bool,
+    lines: Iterable[CreditLine],
+    applications: Iterable[CreditLineApplication],
+    now: dt.datetime,
+) -> tuple[str, ...]:
+    """The codes of every failed rule, in `LineIneligibility` order; empty when eligible."""
+    statuses = {line.status for line in lines}
+    failed = {
+        LineIneligibility.USER_INACTIVE: user_active is not True,
+        LineIneligibility.OPEN_LINE: bool(statuses & {LineStatus.ACTIVE, LineStatus.SUSPENDED}),
+        LineIneligibility.DEFAULTED_LINE: LineStatus.DEFAULTED in statuses,
+        LineIneligibility.LIVE_APPLICATION: any(_is_live(app, now) for app in applications),
+    }
+    return tuple(rule.value for rule, broken in failed.items() if broken)
+
+
+@attrs.frozen
+class ApplyForLine:
+    """A borrower asks for a line of credit."""
+
+    user_id: str
+    idempotency_key: str
+    """Chosen by the client; the same key always means this same request."""
+
+
+def apply_for_line(
+    command: ApplyForLine,
+    *,
+    uow: UnitOfWork,
+    users: Users,
+    underwriting: Underwriting,
+    ids: IdGenerator,
+    lock: Lock,
+    idempotency: IdempotencyStore,
+    clock: Clock,
+    product: CreditLineProduct,
+    notifier: Notifier,
+    alerter: Alerter,
+) -> CreditLineApplication:
+    """Check eligibility, ask underwriting, and store its APPROVED or REJECTED answer.
+
+    Returns:
+        The stored application: an offer (limit, APR, minimum percent, `expires_at`) or a
+        rejection with its adverse actions.
+
+    Raises:
+        NotFound: no such user.
+        NotEligible: with every failed rule; nothing is stored and the key may be reused.
+        LockNotAcquired: another application of the user is being decided right now.
+        IdempotencyConflict: the key was used for another request, or is still running.
+        ExternalServiceError: underwriting failed; nothing is stored.
+        InvalidRate, InvalidAmount: underwriting approved terms the product forbids.
+    """
+    user_id = command.user_id
+
+    def decide() -> str:
+        lease = lock.acquire(
+            lock_key("line-application", user_id=user_id, item_id=user_id),
+            owner=ids.new_id(),
+            ttl=LEASE_TTL,
+        )
+        try:
+            return _decide(
+                command,
+                uow=uow,
+                users=users,
+                underwriting=underwriting,
+                ids=ids,
+                clock=clock,
+                product=product,
+                notifier=notifier,
+                alerter=alerter,
+            )
+        finally:
+            lock.release(lease)
+
+    application_id = run_once(
+        f"loc-line-application:{user_id}:{command.idempotency_key}",
+        command,
+        store=idempotency,
+        clock=clock,
+        work=decide,
+    )
+    with uow:
+        return uow.line_applications.get(user_id, application_id)
+
+
+def _decide(
+    command: ApplyForLine,
+    *,
+    uow: UnitOfWork,
+    users: Users,
+    underwriting: Underwriting,
+    ids: IdGenerator,
+    clock: Clock,
+    product: CreditLineProduct,
+    notifier: Notifier,
+    alerter: Alerter,
+) -> str:
+    now = clock.now()
+    user = users.get(command.user_id)
+    with uow:
+        reasons = line_eligibility(
+            user_active=user.active,
+            lines=uow.lines.for_user(command.user_id),
+            applications=uow.line_applications.for_user(command.user_id),
+            now=now,
+        )
+    if reasons:
+        raise NotEligible(reasons)
+    decision = underwriting.decide_line(command.user_id)
+    application_id = ids.new_id()
+    if decision.approved:
+        application = CreditLineApplication.approved(
+            application_id=application_id,
+            user_id=command.user_id,
+            created_at=now,
+            credit_limit=decision.credit_limit,
+            apr=decision.apr,
+            minimum_payment_percent=decision.minimum_payment_percent,
+            product=product,
+        )
+    else:
+        application = CreditLineApplication.rejected(
+            application_id=application_id,
+            user_id=command.user_id,
+            created_at=now,
+            adverse_actions=decision.adverse_actions,
+            product=product,
+        )
+    with uow:
+        uow.line_applications.add(application)
+        events = uow.commit(actor="api", request_id=command.idempotency_key)
+    publish(events, notifier=notifier, alerter=alerter)
+    return application_id

@@ -1,0 +1,71 @@
+"""The billing job (``loc_billing``, 08:00 UTC daily): close cycles, write statements.
+
+Lines are found by cycle day (`CreditLineRepository.by_cycle_day`, which leaves CLOSED
+lines out) for today and for each of the `catch_up_days` before it (chosen: 7), so a line
+a failed run missed is billed by a later run. Each line found has every cycle that closed
+on or before today billed, oldest first, so a line that missed several closes catches up
+in one go. Cycle days stop at 28, so on the 29th to 31st only the catch-up finds lines.
+Commands that record activity on a line (draws, payments, settlements) also bill first,
+so billing is never a precondition a borrower waits for.
+
+One unit of work per line: the line and its statements commit together, then
+``loc_statement_ready`` is sent. Billing a close already billed changes nothing, so a
+re-run for the same date does nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from loc_core.creditline import CreditLine, CreditLineProduct
+from loc_core.ports import Alerter, Clock, LineRef, Metrics, Notifier, UnitOfWork
+from loc_core.services.lines._unit import business_date, change_line
+from loc_core.services.lines.jobs import JobReport, for_each_line
+
+__all__ = ["BILLING_CATCH_UP_DAYS", "bill_closed_cycles"]
+
+BILLING_CATCH_UP_DAYS = 7
+"""How many days back the billing job looks for lines a failed run missed (policy)."""
+
+
+def bill_closed_cycles(
+    *,
+    uow: UnitOfWork,
+    clock: Clock,
+    product: CreditLineProduct,
+    notifier: Notifier,
+    alerter: Alerter,
+    metrics: Metrics | None = None,
+    catch_up_days: int = BILLING_CATCH_UP_DAYS,
+) -> JobReport:
+    """Bill every line whose cycle closed today, or closed recently and is still unbilled."""
+    today = business_date(clock)
+    with uow:
+        refs = [
+            ref
+            for back in range(catch_up_days, -1, -1)
+            for ref in uow.lines.by_cycle_day((today - dt.timedelta(days=back)).day)
+        ]
+
+    def bill(ref: LineRef) -> bool:
+        _, statements = change_line(
+            uow,
+            user_id=ref.user_id,
+            line_id=ref.line_id,
+            change=_nothing,
+            clock=clock,
+            product=product,
+            notifier=notifier,
+            alerter=alerter,
+            actor="loc_billing",
+            request_id=f"loc_billing:{today.isoformat()}",
+        )
+        return bool(statements)
+
+    return for_each_line(
+        "loc_billing", refs, business_date=today, handle=bill, alerter=alerter, metrics=metrics
+    )
+
+
+def _nothing(_line: CreditLine, _today: dt.date) -> None:
+    """Billing is all `change_line` does first; nothing else changes."""

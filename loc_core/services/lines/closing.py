@@ -1,0 +1,63 @@
+"""Closing a line at the borrower's request, once nothing is owed, pending or accruing.
+
+The core decides (`close_line`): a zero balance, no pending draw, and no interest
+accrued since the last statement (a line that carried principal in the open cycle closes
+after that cycle's statement is paid). Closing a CLOSED line again changes nothing. A
+payment returned after closing reopens the line (see ``docs/credit-lines.md``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import attrs
+
+from loc_core.creditline import CreditLine, CreditLineProduct, close_line
+from loc_core.ports import Alerter, Clock, Notifier, UnitOfWork
+from loc_core.services.lines._unit import change_line
+
+__all__ = ["CloseLine", "close_credit_line"]
+
+
+@attrs.frozen
+class CloseLine:
+    """A borrower (or an agent for them) closes a line."""
+
+    user_id: str
+    line_id: str
+    reason: str = "closed at the borrower's request"
+
+
+def close_credit_line(
+    command: CloseLine,
+    *,
+    uow: UnitOfWork,
+    clock: Clock,
+    product: CreditLineProduct,
+    notifier: Notifier,
+    alerter: Alerter,
+) -> CreditLine:
+    """Close the line; a repeat returns the closed line unchanged.
+
+    Raises:
+        NotFound: no such line.
+        InvalidTransition: a balance is owed, a draw is pending, or interest is accruing.
+    """
+
+    def close(line: CreditLine, today: dt.date) -> CreditLine:
+        close_line(line, on=today, reason=command.reason)
+        return line
+
+    line, _ = change_line(
+        uow,
+        user_id=command.user_id,
+        line_id=command.line_id,
+        change=close,
+        clock=clock,
+        product=product,
+        notifier=notifier,
+        alerter=alerter,
+        actor="api",
+        request_id=f"close:{command.line_id}",
+    )
+    return line

@@ -1,0 +1,249 @@
+"""Drawing on a line: hold the credit, then offer the money to the rails in order.
+
+Replaces the seed's draw handler (``draws/``). The PENDING draw is committed before any
+rail is called: it holds the available credit, and it is what a retry resumes. The rails
+are offered the draw in the order RTP, pinless debit, ACH (`next_rail`); the flag
+``loc-rtp-disbursements`` (default on, per user) can switch RTP off. The first rail that
+accepts disburses it; a rail that declines, or cannot be reached, is recorded on the draw
+(committed before the next rail is tried), so a resumed draw never offers the money to it
+again. When no rail is left the draw FAILS: the hold is released and nothing is owed;
+when every rail tried was unreachable, operations get a CRITICAL alert.
+
+Exactly once: the draw id comes from the command (``draw:<user>:<line>:<key>``) and each
+transfer's key from the draw (``<draw id>:<rail>``). A retry of the command, after a
+crash anywhere, finds the same draw, offers it to the same rails with the same keys, and
+a rail answers a repeated key with its first answer without moving money again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import attrs
+
+from loc_core.creditline import (
+    DISBURSEMENT_RAILS,
+    CreditLine,
+    CreditLineProduct,
+    Draw,
+    DrawStatus,
+    disburse_draw,
+    fail_draw,
+    next_rail,
+    record_rail_decline,
+    request_draw,
+)
+from loc_core.errors import ExternalServiceError, InvalidTransition
+from loc_core.payments import Direction, Rail
+from loc_core.ports import (
+    Alert,
+    Alerter,
+    Clock,
+    FeatureFlags,
+    Metrics,
+    Notifier,
+    PaymentRails,
+    Severity,
+    TransferRequest,
+    UnitOfWork,
+)
+from loc_core.services.lines._unit import change_line
+
+__all__ = [
+    "RTP_DISBURSEMENTS_FLAG",
+    "DrawFromLine",
+    "DrawTransfer",
+    "draw_from_line",
+    "draw_id_for",
+    "parse_draw_transfer",
+]
+
+RTP_DISBURSEMENTS_FLAG = "loc-rtp-disbursements"
+"""When off (for a user), draws go out by pinless debit, then ACH."""
+_DRAW_PREFIX = "draw"
+
+
+@attrs.frozen
+class DrawFromLine:
+    """A borrower draws money from their line."""
+
+    user_id: str
+    line_id: str
+    amount: int
+    idempotency_key: str
+    """Chosen by the client, unique per line: the same key always means this same draw."""
+
+
+def draw_id_for(command: DrawFromLine) -> str:
+    """The draw's id, derived from the command so that a retry finds the same draw."""
+    return f"{_DRAW_PREFIX}:{command.user_id}:{command.line_id}:{command.idempotency_key}"
+
+
+@attrs.frozen
+class DrawTransfer:
+    """A rail transfer that sends a draw, recognised from its idempotency key."""
+
+    user_id: str
+    line_id: str
+    draw_id: str
+    rail: Rail
+
+
+def parse_draw_transfer(idempotency_key: str) -> DrawTransfer | None:
+    """The draw a transfer key belongs to, or None for any other transfer.
+
+    User and line ids never contain ``:``; the client's key may.
+    """
+    draw_id, _, rail_value = idempotency_key.rpartition(":")
+    parts = draw_id.split(":", 3)
+    if len(parts) != 4 or parts[0] != _DRAW_PREFIX:  # noqa: PLR2004 - prefix, user, line, key
+        return None
+    try:
+        rail = Rail(rail_value)
+    except ValueError:
+        return None
+    return DrawTransfer(parts[1], parts[2], draw_id, rail)
+
+
+def _enabled_rails(flags: FeatureFlags, user_id: str) -> tuple[Rail, ...]:
+    rtp = flags.is_enabled(RTP_DISBURSEMENTS_FLAG, default=True, user_id=user_id)
+    return tuple(rail for rail in DISBURSEMENT_RAILS if rail is not Rail.RTP or rtp)
+
+
+def draw_from_line(
+    command: DrawFromLine,
+    *,
+    uow: UnitOfWork,
+    rails: PaymentRails,
+    flags: FeatureFlags,
+    clock: Clock,
+    product: CreditLineProduct,
+    notifier: Notifier,
+    alerter: Alerter,
+    metrics: Metrics | None = None,
+) -> Draw:
+    """Request a draw and send it by the first rail that accepts; resume a PENDING one.
+
+    Returns:
+        The draw: DISBURSED (with its rail) or FAILED (with the reason). A repeat of a
+        finished draw returns it unchanged.
+
+    Raises:
+        NotFound: no such line.
+        InvalidAmount, LineNotActive, InsufficientCredit: the draw was refused; nothing
+            is held.
+        IdempotencyConflict: the key was used on this line for another amount.
+        ConcurrencyConflict: the line kept changing; retrying the command is safe.
+    """
+    draw_id = draw_id_for(command)
+
+    def update(change: Callable[[CreditLine, dt.date], Draw]) -> Draw:
+        draw, _ = change_line(
+            uow,
+            user_id=command.user_id,
+            line_id=command.line_id,
+            change=change,
+            clock=clock,
+            product=product,
+            notifier=notifier,
+            alerter=alerter,
+            actor="api",
+            request_id=draw_id,
+        )
+        return draw
+
+    def count(rail: Rail, outcome: str) -> None:
+        if metrics is not None:
+            metrics.increment(
+                "loc.lines.draw.rail", tags=(f"rail:{rail.value}", f"outcome:{outcome}")
+            )
+
+    draw = update(
+        lambda line, today: request_draw(line, draw_id=draw_id, amount=command.amount, on=today)
+    )
+    enabled = _enabled_rails(flags, command.user_id)
+    tried: list[str] = []
+    unreachable = 0
+    while draw.status is DrawStatus.PENDING:
+        rail = next_rail(DISBURSEMENT_RAILS, enabled=enabled, declined=draw.declined_rails)
+        if rail is None:
+            earlier = ", ".join(f"{r.value} did not accept" for r in draw.declined_rails)
+            reason = "no rail accepted the draw: " + (
+                ", ".join(tried) or earlier or "no rail is enabled"
+            )
+            draw = update(_fail(draw_id, reason))
+            if tried and unreachable == len(tried):
+                alerter.alert(
+                    Alert(
+                        Severity.CRITICAL,
+                        f"every rail was unreachable for draw {draw_id}",
+                        {"user_id": command.user_id, "line_id": command.line_id, "reason": reason},
+                    )
+                )
+            break
+        request = TransferRequest(
+            idempotency_key=f"{draw_id}:{rail.value}",
+            rail=rail,
+            direction=Direction.CREDIT,
+            user_id=command.user_id,
+            amount=draw.amount,
+            reference=command.line_id,
+        )
+        try:
+            result = rails.submit(request)
+        except ExternalServiceError as exc:
+            unreachable += 1
+            tried.append(f"{rail.value} unreachable ({exc})")
+            count(rail, "unreachable")
+            draw = update(_decline(draw_id, rail, tried[-1]))
+            continue
+        if result.accepted:
+            count(rail, "accepted")
+            draw = _disburse(update, draw_id, rail, alerter, command)
+        else:
+            tried.append(f"{rail.value} declined ({result.decline_reason})")
+            count(rail, "declined")
+            draw = update(_decline(draw_id, rail, tried[-1]))
+    return draw
+
+
+def _decline(draw_id: str, rail: Rail, reason: str) -> Callable[[CreditLine, dt.date], Draw]:
+    def change(line: CreditLine, today: dt.date) -> Draw:
+        draw = line.draws[draw_id]
+        if draw.status is not DrawStatus.PENDING:  # another attempt finished it meanwhile
+            return draw
+        return record_rail_decline(line, draw_id=draw_id, rail=rail, on=today, reason=reason)
+
+    return change
+
+
+def _fail(draw_id: str, reason: str) -> Callable[[CreditLine, dt.date], Draw]:
+    def change(line: CreditLine, today: dt.date) -> Draw:
+        draw = line.draws[draw_id]
+        if draw.status is not DrawStatus.PENDING:  # another attempt finished it meanwhile
+            return draw
+        return fail_draw(line, draw_id=draw_id, on=today, reason=reason)
+
+    return change
+
+
+def _disburse(
+    update: Callable[[Callable[[CreditLine, dt.date], Draw]], Draw],
+    draw_id: str,
+    rail: Rail,
+    alerter: Alerter,
+    command: DrawFromLine,
+) -> Draw:
+    """Record the acceptance; a draw the line shows as finished otherwise is alerted."""
+    try:
+        return update(lambda line, today: disburse_draw(line, draw_id=draw_id, rail=rail, on=today))
+    except InvalidTransition as exc:
+        alerter.alert(
+            Alert(
+                Severity.CRITICAL,
+                f"{rail.value} sent draw {draw_id}, which the line shows as already finished",
+                {"user_id": command.user_id, "line_id": command.line_id, "error": str(exc)},
+            )
+        )
+        raise

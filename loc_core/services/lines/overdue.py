@@ -1,0 +1,63 @@
+"""The overdue job (``loc_overdue``, 16:00 UTC daily): past due, late fee, suspension, default.
+
+The core decides each line (`run_overdue`): a line with nothing past due is skipped;
+otherwise an ACTIVE line is SUSPENDED (``loc_past_due``), one late fee is assessed per
+cycle once the due date has passed, and the line defaults at 90 days past due. Payments
+cure a line at once; the job also cures a SUSPENDED line whose past-due amount is paid.
+Running it again the same day changes nothing.
+
+Which lines (chosen): every line with a due date, `due_between(date.min, date.max)`, not
+only those whose due date has passed. A minimum left unpaid is carried into the next
+statement, whose due date is ahead, and the line stays past due; its 90th day past due
+can fall before that new due date, and only this query finds it that day. The query
+reads the book once a day and the core's decision is a cheap, pure check per line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from loc_core.creditline import CreditLine, CreditLineProduct, run_overdue
+from loc_core.ports import Alerter, Clock, LineRef, Metrics, Notifier, UnitOfWork
+from loc_core.services.lines._unit import business_date, change_line
+from loc_core.services.lines.jobs import JobReport, for_each_line
+
+__all__ = ["mark_overdue_lines"]
+
+
+def mark_overdue_lines(
+    *,
+    uow: UnitOfWork,
+    clock: Clock,
+    product: CreditLineProduct,
+    notifier: Notifier,
+    alerter: Alerter,
+    metrics: Metrics | None = None,
+) -> JobReport:
+    """Apply the overdue decision to every line with a due date."""
+    today = business_date(clock)
+    with uow:
+        refs = uow.lines.due_between(dt.date.min, dt.date.max)
+
+    def overdue(line: CreditLine, on: dt.date) -> bool:
+        return run_overdue(line, today=on, product=product).acts
+
+    def handle(ref: LineRef) -> bool:
+        acted, _ = change_line(
+            uow,
+            user_id=ref.user_id,
+            line_id=ref.line_id,
+            change=overdue,
+            clock=clock,
+            product=product,
+            notifier=notifier,
+            alerter=alerter,
+            actor="loc_overdue",
+            request_id=f"loc_overdue:{today.isoformat()}",
+            bill_first=False,
+        )
+        return acted
+
+    return for_each_line(
+        "loc_overdue", refs, business_date=today, handle=handle, alerter=alerter, metrics=metrics
+    )

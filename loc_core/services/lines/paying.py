@@ -1,0 +1,178 @@
+"""A borrower pays their line: pinless debit, then ACH, applied on submission.
+
+Replaces the seed's manual-payment endpoint for lines. The amount is checked against the
+balance before any rail is called (`Overpayment`), under the line's debit lease
+``loc-due:user_id:<u>:item_id:<line>`` that the due job also holds, so a manual payment
+and the due job never take money from the same line at once.
+
+The payment id is the accepted transfer's key, ``pay:<line>:<key>:<rail>``, so the rail's
+settlement events find it (`CreditLineRepository.find_payment`) and a retry of the
+command finds the payment it made. Balances change on submission: fees, then interest,
+then principal. Repeating the command returns the receipt of the payment made first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import attrs
+
+from loc_core.creditline import REPAYMENT_RAILS, CreditLine, CreditLineProduct
+from loc_core.errors import IdempotencyConflict, Overpayment, RailDeclined
+from loc_core.money import format_cents, positive_cents
+from loc_core.payments import Rail
+from loc_core.ports import (
+    Alerter,
+    Clock,
+    IdGenerator,
+    Lock,
+    Notifier,
+    PaymentRails,
+    UnitOfWork,
+    lock_key,
+)
+from loc_core.services.lines._debits import apply_collected, collect_debit
+from loc_core.services.lines._unit import LEASE_TTL, change_line
+from loc_core.services.lines.receipts import (
+    GetLinePaymentReceipt,
+    LinePaymentReceipt,
+    get_line_payment_receipt,
+)
+
+__all__ = ["DEBIT_LOCK_PROCESS", "PayLine", "pay_line"]
+
+DEBIT_LOCK_PROCESS = "due"
+"""Every debit of a line's borrower holds ``lock_key("due", user_id=..., item_id=line)``."""
+
+
+@attrs.frozen
+class PayLine:
+    """A borrower pays an amount toward their line."""
+
+    user_id: str
+    line_id: str
+    amount: int
+    idempotency_key: str
+    """Chosen by the client, unique per line: the same key always means this same payment."""
+
+    def payment_id(self, rail: Rail) -> str:
+        """The payment's id (and its transfer's key) when `rail` takes it."""
+        return f"pay:{self.line_id}:{self.idempotency_key}:{rail.value}"
+
+
+def pay_line(
+    command: PayLine,
+    *,
+    uow: UnitOfWork,
+    rails: PaymentRails,
+    lock: Lock,
+    ids: IdGenerator,
+    clock: Clock,
+    product: CreditLineProduct,
+    notifier: Notifier,
+    alerter: Alerter,
+) -> LinePaymentReceipt:
+    """Take a payment by pinless debit, falling back to ACH, and apply it at once.
+
+    Returns:
+        The payment's receipt (PENDING until the rail settles it).
+
+    Raises:
+        NotFound: no such line.
+        InvalidAmount: not positive integer cents.
+        Overpayment: more than the line's total balance; no rail was called.
+        RailDeclined: every rail declined; nothing was taken. Use a new key to try again.
+        ExternalServiceError: a rail could not be reached; retrying with the same key is
+            safe.
+        LockNotAcquired: the due job is collecting from this line right now.
+        IdempotencyConflict: the key already paid another amount on this line.
+    """
+    lease = lock.acquire(
+        lock_key(DEBIT_LOCK_PROCESS, user_id=command.user_id, item_id=command.line_id),
+        owner=ids.new_id(),
+        ttl=LEASE_TTL,
+    )
+    try:
+        payment_id = _pay(
+            command,
+            uow=uow,
+            rails=rails,
+            clock=clock,
+            product=product,
+            notifier=notifier,
+            alerter=alerter,
+        )
+    finally:
+        lock.release(lease)
+    return get_line_payment_receipt(
+        GetLinePaymentReceipt(command.user_id, command.line_id, payment_id), uow=uow
+    )
+
+
+def _pay(
+    command: PayLine,
+    *,
+    uow: UnitOfWork,
+    rails: PaymentRails,
+    clock: Clock,
+    product: CreditLineProduct,
+    notifier: Notifier,
+    alerter: Alerter,
+) -> str:
+    def check(line: CreditLine, _today: dt.date) -> str | None:
+        for rail in REPAYMENT_RAILS:
+            known = line.payments.get(command.payment_id(rail))
+            if known is not None:
+                if known.amount != command.amount:
+                    raise IdempotencyConflict(
+                        f"payment key {command.idempotency_key!r} was used for "
+                        f"{format_cents(known.amount)}, not {format_cents(command.amount)}"
+                    )
+                return known.payment_id
+        cents = positive_cents(command.amount, field="payment amount")
+        if cents > line.total_balance:
+            raise Overpayment(
+                f"a payment of {format_cents(cents)} is above the "
+                f"{format_cents(line.total_balance)} owed on line {line.line_id}"
+            )
+        return None
+
+    known, _ = change_line(
+        uow,
+        user_id=command.user_id,
+        line_id=command.line_id,
+        change=check,
+        clock=clock,
+        product=product,
+        notifier=notifier,
+        alerter=alerter,
+        actor="api",
+        request_id=command.idempotency_key,
+    )
+    if known is not None:
+        return known
+    collected, declines = collect_debit(
+        rails,
+        user_id=command.user_id,
+        line_id=command.line_id,
+        amount=command.amount,
+        key_for=command.payment_id,
+    )
+    if collected is None:
+        raise RailDeclined(
+            f"every rail declined the payment of {format_cents(command.amount)} on line "
+            f"{command.line_id}: " + "; ".join(declines)
+        )
+    payment = apply_collected(
+        uow,
+        collected,
+        user_id=command.user_id,
+        line_id=command.line_id,
+        clock=clock,
+        product=product,
+        notifier=notifier,
+        alerter=alerter,
+        actor="api",
+        request_id=command.idempotency_key,
+    )
+    return payment.payment_id

@@ -1,0 +1,95 @@
+"""Payment receipts: what a line payment paid and what the borrower owed right after it.
+
+Like the seed's ``receipts/`` for loans. The balances after the payment are proven from
+the journal (the line's receivables as of the payment's ``<payment id>:apply`` entry), not
+read from a field, so a receipt can be produced for any payment at any later time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+import attrs
+
+from loc_core.creditline import Balances, LocPayment
+from loc_core.errors import InvariantViolation, NotFound
+from loc_core.ledger import Bucket, JournalEntry, receivable
+from loc_core.payments import PaymentStatus, Rail
+from loc_core.ports import UnitOfWork
+
+__all__ = ["GetLinePaymentReceipt", "LinePaymentReceipt", "get_line_payment_receipt", "receipt_for"]
+
+_LINE_BUCKETS = (Bucket.PRINCIPAL, Bucket.INTEREST, Bucket.FEE)
+
+
+@attrs.frozen(kw_only=True)
+class LinePaymentReceipt:
+    """One line payment as the borrower sees it."""
+
+    payment_id: str
+    line_id: str
+    user_id: str
+    amount: int
+    rail: Rail
+    submitted_on: dt.date
+    status: PaymentStatus
+    """PENDING until the rail settles it; RETURNED or CHARGED_BACK once reversed."""
+    settled_on: dt.date | None
+    paid: Balances
+    """What it paid, bucket by bucket: fees, then interest, then principal."""
+    balances_after: Balances
+    """What the line owed right after the payment was applied."""
+
+
+@attrs.frozen
+class GetLinePaymentReceipt:
+    """A borrower asks for the receipt of one payment on their line."""
+
+    user_id: str
+    line_id: str
+    payment_id: str
+
+
+def _balances_after(entries: Iterable[JournalEntry], payment: LocPayment) -> Balances:
+    accounts = {bucket: receivable(payment.line_id, bucket) for bucket in _LINE_BUCKETS}
+    owed = dict.fromkeys(_LINE_BUCKETS, 0)
+    applied = f"{payment.payment_id}:apply"
+    for entry in entries:
+        for bucket, account in accounts.items():
+            owed[bucket] += entry.net(account)
+        if entry.entry_id == applied:
+            return Balances(owed[Bucket.PRINCIPAL], owed[Bucket.INTEREST], owed[Bucket.FEE])
+    raise InvariantViolation(f"payment {payment.payment_id} has no journal entry {applied}")
+
+
+def receipt_for(payment: LocPayment, entries: Iterable[JournalEntry]) -> LinePaymentReceipt:
+    """The receipt of `payment`, given its line's journal entries in posting order."""
+    return LinePaymentReceipt(
+        payment_id=payment.payment_id,
+        line_id=payment.line_id,
+        user_id=payment.user_id,
+        amount=payment.amount,
+        rail=payment.rail,
+        submitted_on=payment.submitted_on,
+        status=payment.status,
+        settled_on=payment.settled_on,
+        paid=payment.applied,
+        balances_after=_balances_after(entries, payment),
+    )
+
+
+def get_line_payment_receipt(
+    query: GetLinePaymentReceipt, *, uow: UnitOfWork
+) -> LinePaymentReceipt:
+    """The receipt of a payment on the borrower's line.
+
+    Raises:
+        NotFound: no such line for the user, or no such payment on it.
+    """
+    with uow:
+        line = uow.lines.get(query.user_id, query.line_id)
+        payment = line.payments.get(query.payment_id)
+        if payment is None:
+            raise NotFound(f"line {query.line_id} has no payment {query.payment_id!r}")
+        return receipt_for(payment, uow.journal.entries_for(query.line_id))

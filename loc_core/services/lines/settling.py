@@ -1,0 +1,145 @@
+"""Settlement events for line transfers: the rail says what became of money it moved.
+
+Replaces the seed's webhook handler for lines (``LOAN_DEBIT_COMPLETED``, ``_RETURNED``,
+``_CHARGED_BACK``). A payment's event finds it by the transfer key it carries, which is
+the payment id (`CreditLineRepository.find_payment`). COMPLETED marks the payment only;
+RETURNED or CHARGED_BACK reverses exactly the buckets it paid and tells the borrower
+(``loc_payment_failed``). The reversal is dated on the business date it is processed: a
+line's past is never rewritten, and closed cycles are billed before it. A completion
+changes no balance, so it bills nothing.
+
+Events arrive at least once and in any order: a repeated delivery, a completion after a
+return, a second return or chargeback all change nothing and return
+`SettlementHandling.DUPLICATE`, never an error.
+
+Draw transfers also report settlement: credits that complete. They are recognised by their
+key (``draw:<user>:<line>:<key>:<rail>``) and change nothing (chosen): the line recorded
+the draw when the rail accepted it. The event is still checked against the line, and
+operations are alerted when money moved that the line does not show: a completion for a
+draw the line shows as FAILED or sent by another rail (CRITICAL: the borrower got the
+money twice or without owing it), a credit that did not complete (CRITICAL), or a draw
+still PENDING (WARNING: resume it with the same key).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from loc_core.creditline import CreditLine, CreditLineProduct, DrawStatus, settle_payment
+from loc_core.errors import NotFound, PaymentAlreadyReversed
+from loc_core.payments import SettlementOutcome
+from loc_core.ports import (
+    Alert,
+    Alerter,
+    Clock,
+    Notifier,
+    SettlementEvent,
+    Severity,
+    UnitOfWork,
+)
+from loc_core.services.lines._unit import change_line
+from loc_core.services.lines.drawing import DrawTransfer, parse_draw_transfer
+
+__all__ = ["SettlementHandling", "handle_line_settlement"]
+
+
+class SettlementHandling(enum.Enum):
+    """What a settlement event did."""
+
+    SETTLED = "settled"
+    """The payment is COMPLETED."""
+    REVERSED = "reversed"
+    """The payment was returned or charged back: what it paid is owed again."""
+    DUPLICATE = "duplicate"
+    """A repeated or out-of-order delivery: nothing changed."""
+    DRAW = "draw"
+    """A draw's transfer: recognised; the line already shows the draw."""
+
+
+def handle_line_settlement(
+    event: SettlementEvent,
+    *,
+    uow: UnitOfWork,
+    clock: Clock,
+    product: CreditLineProduct,
+    notifier: Notifier,
+    alerter: Alerter,
+) -> SettlementHandling:
+    """Record what the rail reports about a line payment (or check a draw's transfer).
+
+    Raises:
+        NotFound: the transfer is neither a line payment nor a draw.
+        ConcurrencyConflict: the line kept changing; redelivering the event is safe.
+    """
+    transfer = parse_draw_transfer(event.idempotency_key)
+    if transfer is not None:
+        _check_draw_transfer(transfer, event, uow, alerter)
+        return SettlementHandling.DRAW
+    with uow:
+        owner = uow.lines.find_payment(event.idempotency_key)
+    if owner is None:
+        raise NotFound(f"no line payment {event.idempotency_key!r} for event {event.event_id}")
+
+    def change(line: CreditLine, today: dt.date) -> SettlementHandling:
+        payment = line.payments[event.idempotency_key]
+        before = payment.status
+        try:
+            settle_payment(line, payment_id=payment.payment_id, outcome=event.outcome, on=today)
+        except PaymentAlreadyReversed:
+            return SettlementHandling.DUPLICATE
+        if payment.status is before:
+            return SettlementHandling.DUPLICATE
+        return (
+            SettlementHandling.REVERSED if payment.status.reversed else SettlementHandling.SETTLED
+        )
+
+    handling, _ = change_line(
+        uow,
+        user_id=owner.user_id,
+        line_id=owner.owner_id,
+        change=change,
+        clock=clock,
+        product=product,
+        notifier=notifier,
+        alerter=alerter,
+        actor="rail-webhook",
+        request_id=event.event_id,
+        bill_first=event.outcome is not SettlementOutcome.COMPLETED,
+    )
+    return handling
+
+
+def _check_draw_transfer(
+    transfer: DrawTransfer, event: SettlementEvent, uow: UnitOfWork, alerter: Alerter
+) -> None:
+    with uow:
+        try:
+            draw = uow.lines.get(transfer.user_id, transfer.line_id).draws.get(transfer.draw_id)
+        except NotFound:
+            draw = None
+    rail = transfer.rail.value
+    severity, problem = Severity.CRITICAL, ""
+    if draw is None:
+        problem = f"{rail} settled draw {transfer.draw_id}, which no line holds"
+    elif event.outcome is not SettlementOutcome.COMPLETED:
+        problem = f"the {rail} credit of draw {transfer.draw_id} was {event.outcome.value}"
+    elif draw.status is DrawStatus.PENDING:
+        severity = Severity.WARNING
+        problem = f"{rail} sent draw {transfer.draw_id}, still PENDING: resume it with its key"
+    elif draw.status is DrawStatus.FAILED or draw.rail is not transfer.rail:
+        shown = "FAILED" if draw.rail is None else f"sent by {draw.rail.value}"
+        problem = f"{rail} sent draw {transfer.draw_id}, which the line shows {shown}"
+    if problem:
+        alerter.alert(
+            Alert(
+                severity,
+                problem,
+                {
+                    "user_id": transfer.user_id,
+                    "line_id": transfer.line_id,
+                    "event_id": event.event_id,
+                    "confirmation_id": event.confirmation_id,
+                },
+            )
+        )

@@ -1,0 +1,59 @@
+"""The upcoming job (``loc_upcoming``, 14:00 UTC daily): remind borrowers of a due date.
+
+Lines are found by due date (`CreditLineRepository.due_between`) from tomorrow to
+`upcoming_notice_days` (7) ahead; the core decides (`send_upcoming_notice`) and
+remembers the cycle, so each cycle's ``loc_payment_upcoming`` goes out once, a day the
+job missed is caught up on a later day of the window, and a re-run sends nothing more.
+Like the seed, a line whose latest close is not billed yet is skipped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from loc_core.creditline import CreditLine, CreditLineProduct, send_upcoming_notice
+from loc_core.ports import Alerter, Clock, LineRef, Metrics, Notifier, UnitOfWork
+from loc_core.services.lines._unit import business_date, change_line
+from loc_core.services.lines.jobs import JobReport, for_each_line
+
+__all__ = ["send_upcoming_payment_notices"]
+
+
+def send_upcoming_payment_notices(
+    *,
+    uow: UnitOfWork,
+    clock: Clock,
+    product: CreditLineProduct,
+    notifier: Notifier,
+    alerter: Alerter,
+    metrics: Metrics | None = None,
+) -> JobReport:
+    """Send each line due within the notice window its reminder, once per cycle."""
+    today = business_date(clock)
+    with uow:
+        refs = uow.lines.due_between(
+            today + dt.timedelta(days=1), today + dt.timedelta(days=product.upcoming_notice_days)
+        )
+
+    def notify(line: CreditLine, on: dt.date) -> bool:
+        return send_upcoming_notice(line, today=on, product=product).notify
+
+    def handle(ref: LineRef) -> bool:
+        notified, _ = change_line(
+            uow,
+            user_id=ref.user_id,
+            line_id=ref.line_id,
+            change=notify,
+            clock=clock,
+            product=product,
+            notifier=notifier,
+            alerter=alerter,
+            actor="loc_upcoming",
+            request_id=f"loc_upcoming:{today.isoformat()}",
+            bill_first=False,
+        )
+        return notified
+
+    return for_each_line(
+        "loc_upcoming", refs, business_date=today, handle=handle, alerter=alerter, metrics=metrics
+    )

@@ -1,0 +1,86 @@
+"""Installment-loan use cases: the original service's API handlers, jobs and workers.
+
+Each is a function taking a command (a frozen attrs value) and its ports as keyword-only
+arguments; ``docs/services-loans.md`` says what each replaces, when it runs, how it stays
+idempotent and how it fails.
+"""
+
+from loc_core.services.loans._support import PAYMENT_LEASE, payment_lease_key
+from loc_core.services.loans._transfers import DISBURSEMENT_RAILS, REPAYMENT_RAILS
+from loc_core.services.loans.applications import ApplyForLoan, apply_for_loan
+from loc_core.services.loans.autopay import SetAutopay, set_autopay
+from loc_core.services.loans.collections_job import (
+    COLLECT_INSTALLMENT,
+    CollectInstallment,
+    enqueue_due_installments,
+)
+from loc_core.services.loans.collections_worker import (
+    CollectionOutcome,
+    CollectionResult,
+    autopay_payment_id,
+    collect_installment,
+)
+from loc_core.services.loans.daily import DailyJobResult, run_daily_loan_job
+from loc_core.services.loans.disbursement import AcceptOffer, accept_offer, disbursement_key
+from loc_core.services.loans.eligibility import (
+    CheckEligibility,
+    Eligibility,
+    check_loan_eligibility,
+)
+from loc_core.services.loans.expiration import (
+    AbandonExpiredApplication,
+    ExpirationOutcome,
+    abandon_expired_application,
+)
+from loc_core.services.loans.payments import MakePayment, make_payment, manual_payment_id
+from loc_core.services.loans.receipts import (
+    GetPaymentReceipt,
+    PaymentReceipt,
+    ReceiptLine,
+    get_payment_receipt,
+    receipt,
+)
+from loc_core.services.loans.reconciliation import ReconcileLoan, Reconciliation, reconcile_loan
+from loc_core.services.loans.settlement import SettlementHandling, settle_payment
+
+__all__ = [
+    "COLLECT_INSTALLMENT",
+    "DISBURSEMENT_RAILS",
+    "PAYMENT_LEASE",
+    "REPAYMENT_RAILS",
+    "AbandonExpiredApplication",
+    "AcceptOffer",
+    "ApplyForLoan",
+    "CheckEligibility",
+    "CollectInstallment",
+    "CollectionOutcome",
+    "CollectionResult",
+    "DailyJobResult",
+    "Eligibility",
+    "ExpirationOutcome",
+    "GetPaymentReceipt",
+    "MakePayment",
+    "PaymentReceipt",
+    "ReceiptLine",
+    "ReconcileLoan",
+    "Reconciliation",
+    "SetAutopay",
+    "SettlementHandling",
+    "abandon_expired_application",
+    "accept_offer",
+    "apply_for_loan",
+    "autopay_payment_id",
+    "check_loan_eligibility",
+    "collect_installment",
+    "disbursement_key",
+    "enqueue_due_installments",
+    "get_payment_receipt",
+    "make_payment",
+    "manual_payment_id",
+    "payment_lease_key",
+    "receipt",
+    "reconcile_loan",
+    "run_daily_loan_job",
+    "set_autopay",
+    "settle_payment",
+]

@@ -1,0 +1,148 @@
+"""Applying for a loan: pre-check, underwriting, and an offer (or a rejection) on file."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import attrs
+
+from loc_core.errors import ExternalServiceError, NotEligible
+from loc_core.installment import InstallmentProduct, LoanApplication
+from loc_core.money import positive_cents
+from loc_core.ports import (
+    Clock,
+    IdempotencyStore,
+    IdGenerator,
+    Lock,
+    Metrics,
+    Underwriting,
+    UnitOfWork,
+    Users,
+    lock_key,
+)
+from loc_core.services.common import run_once
+from loc_core.services.loans._support import count, leased, moment
+from loc_core.services.loans.eligibility import CheckEligibility, check_loan_eligibility
+
+__all__ = ["APPLICATION_LEASE", "ApplyForLoan", "apply_for_loan"]
+
+APPLICATION_LEASE = dt.timedelta(seconds=30)
+"""How long one borrower's application is protected from a concurrent one."""
+
+
+@attrs.frozen
+class ApplyForLoan:
+    """A borrower asks for an installment loan of `requested_amount` cents."""
+
+    user_id: str
+    requested_amount: int
+    idempotency_key: str
+    """Chosen by the client; the same key replays the first answer."""
+
+
+def apply_for_loan(
+    command: ApplyForLoan,
+    *,
+    uow: UnitOfWork,
+    users: Users,
+    underwriting: Underwriting,
+    ids: IdGenerator,
+    lock: Lock,
+    idempotency: IdempotencyStore,
+    clock: Clock,
+    product: InstallmentProduct,
+    metrics: Metrics | None = None,
+) -> LoanApplication:
+    """Pre-check, ask underwriting, and file an APPROVED offer or a REJECTED application.
+
+    An approval carries a loan number taken from the counter now (so a rejection uses
+    none), a proposed schedule and a TTL. The whole use case holds the borrower's
+    application lease, so two concurrent requests cannot both pass the pre-check and
+    leave two live offers. A repeat with the same idempotency key returns the
+    application filed the first time.
+
+    Raises:
+        InvalidAmount: for a requested amount that is not positive integer cents.
+        NotEligible: with every failed pre-check rule; nothing is filed.
+        ExternalServiceError: when underwriting approved without a fee.
+        LockNotAcquired: while another application of the borrower is being decided.
+        IdempotencyConflict: when the key was used for another request.
+    """
+    positive_cents(command.requested_amount, field="requested_amount")
+
+    def work() -> str:
+        with leased(
+            lock,
+            lock_key("loan-application", user_id=command.user_id, item_id="installment"),
+            owner=command.idempotency_key,
+            ttl=APPLICATION_LEASE,
+        ):
+            return _decide(
+                command,
+                uow=uow,
+                users=users,
+                underwriting=underwriting,
+                ids=ids,
+                clock=clock,
+                product=product,
+                metrics=metrics,
+            )
+
+    application_id = run_once(
+        f"apply_for_loan:{command.user_id}:{command.idempotency_key}",
+        command,
+        store=idempotency,
+        clock=clock,
+        work=work,
+    )
+    with uow:
+        return uow.loan_applications.get(command.user_id, application_id)
+
+
+def _decide(
+    command: ApplyForLoan,
+    *,
+    uow: UnitOfWork,
+    users: Users,
+    underwriting: Underwriting,
+    ids: IdGenerator,
+    clock: Clock,
+    product: InstallmentProduct,
+    metrics: Metrics | None,
+) -> str:
+    eligibility = check_loan_eligibility(
+        CheckEligibility(command.user_id), uow=uow, users=users, clock=clock
+    )
+    if not eligibility.eligible:
+        count(metrics, "applications.not_eligible", *(f"reason:{r}" for r in eligibility.reasons))
+        raise NotEligible(eligibility.reasons)
+    decision = underwriting.decide_loan(command.user_id, requested_amount=command.requested_amount)
+    now, _ = moment(clock)
+    if decision.approved:
+        if decision.fee is None:
+            raise ExternalServiceError(
+                f"underwriting approved user {command.user_id} without an origination fee"
+            )
+        application = LoanApplication.approve(
+            product=product,
+            user_id=command.user_id,
+            application_id=ids.new_id(),
+            loan_number=ids.next_loan_number(),
+            loan_amount=decision.loan_amount,
+            fee=decision.fee,
+            now=now,
+            installment_count=decision.installment_count,
+        )
+    else:
+        application = LoanApplication.reject(
+            user_id=command.user_id,
+            application_id=ids.new_id(),
+            adverse_actions=decision.adverse_actions,
+            now=now,
+            cadence=product.cadence,
+        )
+    with uow:
+        uow.loan_applications.add(application)
+        uow.commit(actor="api", request_id=command.idempotency_key)
+    count(metrics, "applications.decided", f"status:{application.status.value}")
+    return application.application_id

@@ -1,0 +1,49 @@
+"""Turning autopay on or off for a loan (the borrower's setting, audited)."""
+
+from __future__ import annotations
+
+import attrs
+
+from loc_core.ports import Clock, UnitOfWork
+from loc_core.services.loans._support import moment, retry_on_conflict
+
+__all__ = ["SetAutopay", "set_autopay"]
+
+
+@attrs.frozen
+class SetAutopay:
+    """Switch autopay for a loan on or off."""
+
+    user_id: str
+    loan_id: str
+    enabled: bool
+    reason: str = "borrower request"
+    """Why, as the audit trail should say it."""
+
+
+def set_autopay(command: SetAutopay, *, uow: UnitOfWork, clock: Clock) -> bool:
+    """Apply the setting; returns whether it changed anything.
+
+    Idempotent by nature: asking for the setting the loan already has changes and
+    records nothing. The collections worker reads the setting right before it charges,
+    so turning autopay off stops every charge not yet sent to a rail.
+
+    Raises:
+        NotFound: for an unknown loan.
+        InvalidTransition: when turning autopay on for a loan that is not OPEN.
+    """
+    now, today = moment(clock)
+
+    def attempt() -> bool:
+        with uow:
+            loan = uow.loans.get(command.user_id, command.loan_id)
+            if not loan.set_autopay(command.enabled, today=today, reason=command.reason):
+                return False
+            uow.loans.save(loan)
+            uow.commit(
+                actor="api",
+                request_id=f"set_autopay:{command.loan_id}:{command.enabled}:{now.isoformat()}",
+            )
+        return True
+
+    return retry_on_conflict(attempt)

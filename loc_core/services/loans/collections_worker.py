@@ -1,0 +1,210 @@
+"""The collections worker (seed ``collections/worker.go``, ``engine.go``): autopay an installment.
+
+Holding the loan's payment lease, the worker re-reads the loan consistently, applies the
+guards (`collection_skip_reason`) and charges the installment's outstanding balance,
+pinless debit first, then ACH. The rail key names the installment and the attempt
+number, which only a committed attempt moves on: a retry after a crash, the same day or
+later, asks the rails with the same key and gets the first answer back, so the borrower
+is never charged twice for one attempt.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+import attrs
+
+from loc_core.events import AuditValue
+from loc_core.installment import Loan, Process, collection_skip_reason
+from loc_core.payments import Direction, Rail
+from loc_core.ports import Alerter, Clock, Lock, Metrics, Notifier, PaymentRails, UnitOfWork
+from loc_core.services.common import publish
+from loc_core.services.loans._booking import book_payment, booking
+from loc_core.services.loans._support import (
+    PAYMENT_LEASE,
+    count,
+    leased,
+    moment,
+    payment_lease_key,
+    retry_on_conflict,
+)
+from loc_core.services.loans._transfers import REPAYMENT_RAILS, RailAnswers, submit_in_order
+from loc_core.services.loans.collections_job import CollectInstallment
+
+__all__ = [
+    "CollectionOutcome",
+    "CollectionResult",
+    "autopay_payment_id",
+    "collect_installment",
+]
+
+_ACTOR = "collections-worker"
+
+
+class CollectionOutcome(enum.Enum):
+    """What the worker did with an installment."""
+
+    CHARGED = "charged"
+    """A rail accepted the charge and the payment is booked (PENDING until it settles)."""
+    SKIPPED = "skipped"
+    """A guard said not to charge; `reason` is its `CollectionSkip` code."""
+    DECLINED = "declined"
+    """Every rail declined; the attempt is recorded and counts against the limit."""
+
+
+@attrs.frozen
+class CollectionResult:
+    """The worker's answer for one message."""
+
+    outcome: CollectionOutcome
+    installment_id: str
+    reason: str = ""
+    """The skip code, or what the rails said when they declined."""
+    payment_id: str = ""
+    amount: int = 0
+    rail: Rail | None = None
+    attempt: int = 0
+    """The attempt's number on the installment (0 when skipped)."""
+
+
+def autopay_payment_id(installment_id: str, attempt: int, rail: Rail) -> str:
+    """The rail key of an autopay attempt, which is also the id of the payment it books."""
+    return f"autopay:{installment_id}:{attempt}:{rail.value}"
+
+
+def collect_installment(
+    command: CollectInstallment,
+    *,
+    uow: UnitOfWork,
+    rails: PaymentRails,
+    lock: Lock,
+    clock: Clock,
+    notifier: Notifier,
+    alerter: Alerter,
+    worker_id: str,
+    metrics: Metrics | None = None,
+) -> CollectionResult:
+    """Charge one installment by autopay if the guards allow; the lease is always released.
+
+    Raises:
+        LockNotAcquired: while another worker or a manual payment holds the loan's lease
+            (the message is delivered again later).
+        NotFound: for an unknown loan or installment.
+        ExternalServiceError: when no rail accepted and at least one could not be
+            reached; no attempt is recorded, so the redelivery tries the same attempt.
+    """
+    with leased(
+        lock,
+        payment_lease_key(command.user_id, command.loan_id),
+        owner=worker_id,
+        ttl=PAYMENT_LEASE,
+    ):
+        result = _collect(
+            command, uow=uow, rails=rails, clock=clock, notifier=notifier, alerter=alerter
+        )
+    tags = [f"reason:{result.reason}"] if result.outcome is CollectionOutcome.SKIPPED else []
+    if result.rail is not None:
+        tags.append(f"rail:{result.rail.value}")
+    count(metrics, f"collections.{result.outcome.value}", *tags)
+    return result
+
+
+def _collect(
+    command: CollectInstallment,
+    *,
+    uow: UnitOfWork,
+    rails: PaymentRails,
+    clock: Clock,
+    notifier: Notifier,
+    alerter: Alerter,
+) -> CollectionResult:
+    _, today = moment(clock)
+    installment_id = command.installment_id
+    with uow:
+        loan = uow.loans.get(command.user_id, command.loan_id)
+        skip = collection_skip_reason(loan, installment_id, today=today)
+        if skip is not None:
+            return CollectionResult(CollectionOutcome.SKIPPED, installment_id, reason=skip)
+        installment = loan.installment(installment_id)
+        amount = installment.outstanding_balance
+        attempt = installment.collection_attempts + 1
+    details: dict[str, AuditValue] = {
+        "user_id": command.user_id,
+        "loan_id": command.loan_id,
+        "installment_id": installment_id,
+        "amount": amount,
+        "attempt": attempt,
+    }
+    answers = submit_in_order(
+        rails,
+        order=REPAYMENT_RAILS,
+        key=lambda rail: autopay_payment_id(installment_id, attempt, rail),
+        direction=Direction.DEBIT,
+        user_id=command.user_id,
+        amount=amount,
+        reference=command.loan_id,
+    )
+    transfer = answers.accepted
+    if transfer is None:
+        if answers.unreachable:
+            raise answers.failure(
+                f"autopay of installment {installment_id}", alerter=alerter, details=details
+            )
+        return _record_decline(command, uow, answers, attempt, today)
+
+    def record(loan: Loan) -> None:
+        loan.record_collection_attempt(
+            installment_id,
+            today=today,
+            outcome=f"accepted by {transfer.rail.value} ({transfer.confirmation_id})",
+        )
+
+    with booking(transfer, what="autopay", alerter=alerter, details=details):
+        events = book_payment(
+            transfer,
+            uow=uow,
+            user_id=command.user_id,
+            loan_id=command.loan_id,
+            amount=amount,
+            process=Process.AUTOPAY,
+            today=today,
+            actor=_ACTOR,
+            request_id=f"{installment_id}:{today.isoformat()}",
+            before=record,
+        )
+    publish(events, notifier=notifier, alerter=alerter)
+    return CollectionResult(
+        CollectionOutcome.CHARGED,
+        installment_id,
+        payment_id=transfer.idempotency_key,
+        amount=amount,
+        rail=transfer.rail,
+        attempt=attempt,
+    )
+
+
+def _record_decline(
+    command: CollectInstallment,
+    uow: UnitOfWork,
+    answers: RailAnswers,
+    attempt: int,
+    today: dt.date,
+) -> CollectionResult:
+    said = "; ".join(f"{rail.value}: {reason}" for rail, reason in answers.declined.items())
+
+    def attempt_once() -> None:
+        with uow:
+            loan = uow.loans.get(command.user_id, command.loan_id)
+            if loan.installment(command.installment_id).collection_attempts >= attempt:
+                return  # an earlier try recorded it and its answer was lost
+            loan.record_collection_attempt(
+                command.installment_id, today=today, outcome=f"declined ({said})"
+            )
+            uow.loans.save(loan)
+            uow.commit(actor=_ACTOR, request_id=f"{command.installment_id}:{today.isoformat()}")
+
+    retry_on_conflict(attempt_once)
+    return CollectionResult(
+        CollectionOutcome.DECLINED, command.installment_id, reason=said, attempt=attempt
+    )

@@ -1,0 +1,166 @@
+"""Accepting an offer: the money goes out exactly once, and the loan is booked with it.
+
+The disbursement's rail keys are derived from the user and application
+(`disbursement_key`), so a retry after a crash between the rail's answer and the commit
+gets the same answer back and never sends the money twice. The loan, the converted
+application, the disbursement entry and the audit trail are one commit.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from collections.abc import Callable
+
+import attrs
+
+from loc_core.errors import ConcurrencyConflict
+from loc_core.events import AuditValue
+from loc_core.installment import InstallmentProduct, Loan, LoanApplication, originate
+from loc_core.payments import Direction, Rail
+from loc_core.ports import (
+    Alerter,
+    Clock,
+    IdGenerator,
+    Metrics,
+    Notifier,
+    PaymentRails,
+    UnitOfWork,
+    Users,
+)
+from loc_core.services.common import publish
+from loc_core.services.loans._booking import booking
+from loc_core.services.loans._support import count, moment
+from loc_core.services.loans._transfers import DISBURSEMENT_RAILS, submit_in_order
+
+__all__ = ["AcceptOffer", "accept_offer", "disbursement_key", "parse_disbursement_key"]
+
+_DISBURSE = "disburse"
+
+
+def disbursement_key(user_id: str, application_id: str, rail: Rail) -> str:
+    """The rail idempotency key of an application's disbursement on `rail`."""
+    return f"{_DISBURSE}:{user_id}:{application_id}:{rail.value}"
+
+
+def parse_disbursement_key(key: str) -> tuple[str, str] | None:
+    """The (user id, application id) a disbursement key names, or None for another key."""
+    parts = key.split(":")
+    if len(parts) != 4 or parts[0] != _DISBURSE or not all(parts[1:3]):  # noqa: PLR2004 - the key's four fields
+        return None
+    return parts[1], parts[2]
+
+
+@attrs.frozen
+class AcceptOffer:
+    """The borrower accepts an APPROVED offer."""
+
+    user_id: str
+    application_id: str
+    autopay_enabled: bool = True
+    """Whether autopay collects the installments (the borrower may turn it off later)."""
+
+
+def accept_offer(
+    command: AcceptOffer,
+    *,
+    uow: UnitOfWork,
+    rails: PaymentRails,
+    users: Users,
+    ids: IdGenerator,
+    clock: Clock,
+    notifier: Notifier,
+    alerter: Alerter,
+    product: InstallmentProduct,
+    metrics: Metrics | None = None,
+) -> Loan:
+    """Disburse the offer (pinless push first, then ACH) and book the loan, exactly once.
+
+    A repeat after success returns the loan already made. When every rail declines or is
+    down, nothing is booked and the offer stays open (operations are alerted when every
+    rail is down); the borrower may try again while the offer lives.
+
+    Raises:
+        NotFound: for an unknown application or user.
+        ApplicationNotApproved, ApplicationExpired, ApplicationAlreadyConverted: when
+            the offer cannot be accepted now; nothing was sent.
+        RailDeclined: when every rail declined the transfer.
+        ExternalServiceError: when no rail accepted and at least one could not be reached.
+    """
+    now, today = moment(clock)
+    with uow:
+        made = uow.loans.by_application(command.user_id, command.application_id)
+        if made is not None:
+            return made
+        application = uow.loan_applications.get(command.user_id, command.application_id)
+        application.require_convertible(now)
+    user = users.get(command.user_id)
+
+    def make_loan(
+        offer: LoanApplication,
+        rail: Rail,
+        confirmation_id: str,
+        *,
+        new_id: Callable[[], str] = ids.new_id,
+    ) -> Loan:
+        return originate(
+            offer,
+            product=product,
+            loan_id=new_id(),
+            installment_id=lambda _number: new_id(),
+            disbursed_on=today,
+            rail=rail,
+            confirmation_id=confirmation_id,
+            now=now,
+            autopay_enabled=command.autopay_enabled,
+            account_last_four=user.account_last_four or None,
+        )
+
+    # Everything originate checks is checked before any money moves, on a copy.
+    checks = itertools.count(1)
+    make_loan(
+        copy.deepcopy(application),
+        DISBURSEMENT_RAILS[0],
+        "check",
+        new_id=lambda: f"check-{next(checks)}",
+    )
+    details: dict[str, AuditValue] = {
+        "user_id": command.user_id,
+        "application_id": command.application_id,
+        "amount": application.amount_disbursed,
+    }
+    answers = submit_in_order(
+        rails,
+        order=DISBURSEMENT_RAILS,
+        key=lambda rail: disbursement_key(command.user_id, command.application_id, rail),
+        direction=Direction.CREDIT,
+        user_id=command.user_id,
+        amount=application.amount_disbursed,
+        reference=command.application_id,
+    )
+    transfer = answers.accepted
+    if transfer is None:
+        count(metrics, "disbursements.failed")
+        raise answers.failure(
+            f"disbursement of application {command.application_id}",
+            alerter=alerter,
+            details=details,
+        )
+    with booking(transfer, what="loan disbursement", alerter=alerter, details=details), uow:
+        made = uow.loans.by_application(command.user_id, command.application_id)
+        if made is not None:  # a concurrent acceptance got the same answer and booked it
+            return made
+        application = uow.loan_applications.get(command.user_id, command.application_id)
+        loan = make_loan(application, transfer.rail, transfer.confirmation_id)
+        uow.loans.add(loan)
+        uow.loan_applications.save(application)
+        try:
+            events = uow.commit(actor="api", request_id=command.application_id)
+        except ConcurrencyConflict:
+            made = uow.loans.by_application(command.user_id, command.application_id)
+            if made is None:
+                raise
+            return made
+    publish(events, notifier=notifier, alerter=alerter)
+    count(metrics, "disbursements.sent", f"rail:{transfer.rail.value}")
+    return loan

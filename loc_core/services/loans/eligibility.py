@@ -1,0 +1,56 @@
+"""The eligibility pre-check (seed ``precheck/``): may this borrower apply for a loan now?"""
+
+from __future__ import annotations
+
+import attrs
+
+from loc_core.installment import check_eligibility
+from loc_core.ports import Clock, UnitOfWork, Users
+from loc_core.services.loans._support import moment
+
+__all__ = ["CheckEligibility", "Eligibility", "check_loan_eligibility"]
+
+
+@attrs.frozen
+class CheckEligibility:
+    """Ask whether a borrower may apply for an installment loan."""
+
+    user_id: str
+
+
+@attrs.frozen
+class Eligibility:
+    """The pre-check's answer: every failed rule's code, empty when eligible."""
+
+    user_id: str
+    reasons: tuple[str, ...]
+    """`Ineligibility` codes: USER_INACTIVE, OPEN_LOAN, DEFAULTED_LOAN, LIVE_APPLICATION."""
+
+    @property
+    def eligible(self) -> bool:
+        """Whether every rule passed."""
+        return not self.reasons
+
+
+def check_loan_eligibility(
+    command: CheckEligibility, *, uow: UnitOfWork, users: Users, clock: Clock
+) -> Eligibility:
+    """Run the pre-check: user active, no OPEN or DEFAULTED loan, no live offer.
+
+    Reads only; changes nothing.
+
+    Raises:
+        NotFound: when the user service does not know the user.
+    """
+    now, _ = moment(clock)
+    user = users.get(command.user_id)
+    with uow:
+        loans = uow.loans.for_user(command.user_id)
+        applications = uow.loan_applications.for_user(command.user_id)
+    reasons = check_eligibility(
+        user_active=user.active,
+        loan_statuses=[loan.status for loan in loans],
+        applications=applications,
+        now=now,
+    )
+    return Eligibility(command.user_id, reasons)

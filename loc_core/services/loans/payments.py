@@ -1,0 +1,161 @@
+"""A borrower's manual payment: refused before any money moves, booked exactly once."""
+
+from __future__ import annotations
+
+import attrs
+
+from loc_core.events import AuditValue
+from loc_core.installment import Process
+from loc_core.payments import Direction, Rail
+from loc_core.ports import (
+    Alerter,
+    Clock,
+    IdempotencyStore,
+    Lock,
+    Metrics,
+    Notifier,
+    PaymentRails,
+    UnitOfWork,
+)
+from loc_core.services.common import publish, run_once
+from loc_core.services.loans._booking import book_payment, booking
+from loc_core.services.loans._support import (
+    PAYMENT_LEASE,
+    count,
+    leased,
+    moment,
+    payment_lease_key,
+)
+from loc_core.services.loans._transfers import REPAYMENT_RAILS, submit_in_order
+from loc_core.services.loans.receipts import PaymentReceipt, receipt
+
+__all__ = ["MakePayment", "make_payment", "manual_payment_id"]
+
+
+def manual_payment_id(loan_id: str, idempotency_key: str, rail: Rail) -> str:
+    """The rail key of a manual payment, which is also the id of the payment it books."""
+    return f"manual:{loan_id}:{idempotency_key}:{rail.value}"
+
+
+@attrs.frozen
+class MakePayment:
+    """A borrower pays `amount` cents on a loan now."""
+
+    user_id: str
+    loan_id: str
+    amount: int
+    idempotency_key: str
+    """Chosen by the client; the same key never pays twice."""
+
+
+def make_payment(
+    command: MakePayment,
+    *,
+    uow: UnitOfWork,
+    rails: PaymentRails,
+    lock: Lock,
+    idempotency: IdempotencyStore,
+    clock: Clock,
+    notifier: Notifier,
+    alerter: Alerter,
+    metrics: Metrics | None = None,
+) -> PaymentReceipt:
+    """Collect a manual payment (pinless debit first, then ACH), apply it, return a receipt.
+
+    The amount is checked against the loan before any rail is asked: an overpayment, a
+    CLOSED loan or a bad amount is refused with nothing collected. The payment holds the
+    loan's payment lease, so autopay cannot collect at the same time. A repeat with the
+    same idempotency key (even after the idempotency record expired) collects nothing
+    and returns the receipt of the first payment, as the loan stands now.
+
+    Raises:
+        NotFound: for an unknown loan.
+        InvalidAmount, Overpayment, InvalidTransition: refused before any money moved.
+        RailDeclined: when every rail declined; nothing was booked.
+        ExternalServiceError: when no rail accepted and at least one could not be reached.
+        LockNotAcquired: while another payment on the loan is being collected.
+        IdempotencyConflict: when the key was used for another request.
+    """
+    _, today = moment(clock)
+    payment_id = run_once(
+        f"make_payment:{command.user_id}:{command.idempotency_key}",
+        command,
+        store=idempotency,
+        clock=clock,
+        work=lambda: _collect(
+            command,
+            uow=uow,
+            rails=rails,
+            lock=lock,
+            clock=clock,
+            notifier=notifier,
+            alerter=alerter,
+            metrics=metrics,
+        ),
+    )
+    with uow:
+        loan = uow.loans.get(command.user_id, command.loan_id)
+    return receipt(loan, payment_id, as_of=today)
+
+
+def _collect(
+    command: MakePayment,
+    *,
+    uow: UnitOfWork,
+    rails: PaymentRails,
+    lock: Lock,
+    clock: Clock,
+    notifier: Notifier,
+    alerter: Alerter,
+    metrics: Metrics | None,
+) -> str:
+    with leased(
+        lock,
+        payment_lease_key(command.user_id, command.loan_id),
+        owner=f"payment:{command.idempotency_key}",
+        ttl=PAYMENT_LEASE,
+    ):
+        _, today = moment(clock)
+        with uow:
+            loan = uow.loans.get(command.user_id, command.loan_id)
+            for rail in REPAYMENT_RAILS:
+                known = manual_payment_id(command.loan_id, command.idempotency_key, rail)
+                if known in loan.payments:
+                    return known
+            loan.check_payment(command.amount, today=today)
+        details: dict[str, AuditValue] = {
+            "user_id": command.user_id,
+            "loan_id": command.loan_id,
+            "amount": command.amount,
+            "idempotency_key": command.idempotency_key,
+        }
+        answers = submit_in_order(
+            rails,
+            order=REPAYMENT_RAILS,
+            key=lambda rail: manual_payment_id(command.loan_id, command.idempotency_key, rail),
+            direction=Direction.DEBIT,
+            user_id=command.user_id,
+            amount=command.amount,
+            reference=command.loan_id,
+        )
+        transfer = answers.accepted
+        if transfer is None:
+            count(metrics, "payments.failed")
+            raise answers.failure(
+                f"payment on loan {command.loan_id}", alerter=alerter, details=details
+            )
+        with booking(transfer, what="manual payment", alerter=alerter, details=details):
+            events = book_payment(
+                transfer,
+                uow=uow,
+                user_id=command.user_id,
+                loan_id=command.loan_id,
+                amount=command.amount,
+                process=Process.MANUAL,
+                today=today,
+                actor="api",
+                request_id=command.idempotency_key,
+            )
+    publish(events, notifier=notifier, alerter=alerter)
+    count(metrics, "payments.collected", f"rail:{transfer.rail.value}")
+    return transfer.idempotency_key

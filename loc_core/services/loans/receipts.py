@@ -1,0 +1,118 @@
+"""Payment receipts (seed ``receipts/``): what a payment was and exactly what it paid."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import attrs
+
+from loc_core.errors import NotFound
+from loc_core.installment import Loan, LoanStatus, Process
+from loc_core.payments import PaymentStatus, Rail
+from loc_core.ports import Clock, UnitOfWork
+from loc_core.services.loans._support import moment
+
+__all__ = ["GetPaymentReceipt", "PaymentReceipt", "ReceiptLine", "get_payment_receipt", "receipt"]
+
+
+@attrs.frozen
+class ReceiptLine:
+    """What a payment paid into one installment, by bucket."""
+
+    installment_id: str
+    installment_number: int
+    due_date: dt.date
+    amount: int
+    late_fee: int
+    origination_fee: int
+    principal: int
+
+
+@attrs.frozen
+class PaymentReceipt:
+    """A borrower's receipt for one payment."""
+
+    payment_id: str
+    user_id: str
+    loan_id: str
+    loan_number: str
+    amount: int
+    submitted_on: dt.date
+    rail: Rail
+    process: Process
+    status: PaymentStatus
+    """PENDING until the rail settles it; RETURNED or CHARGED_BACK if it came back."""
+    settled_on: dt.date | None
+    lines: tuple[ReceiptLine, ...]
+    """Per installment, oldest first; they add up to `amount`."""
+    loan_outstanding_balance: int
+    """What the loan owed when the receipt was made (right after the payment, for the
+    receipt a payment returns)."""
+    loan_status: LoanStatus
+    as_of: dt.date
+    """The business day the receipt was made."""
+
+
+@attrs.frozen
+class GetPaymentReceipt:
+    """Ask for the receipt of a payment by its id."""
+
+    payment_id: str
+
+
+def receipt(loan: Loan, payment_id: str, *, as_of: dt.date) -> PaymentReceipt:
+    """The receipt of `payment_id` on `loan`, as the loan stands.
+
+    Raises:
+        NotFound: when no such payment was applied to the loan.
+    """
+    payment = loan.payments.get(payment_id)
+    if payment is None:
+        raise NotFound(f"no payment {payment_id} on loan {loan.loan_id}")
+    lines = []
+    for app in payment.applications:
+        installment = loan.installment(app.installment_id)
+        lines.append(
+            ReceiptLine(
+                installment_id=app.installment_id,
+                installment_number=installment.number,
+                due_date=installment.due_date,
+                amount=app.amount,
+                late_fee=app.late_fee,
+                origination_fee=app.origination_fee,
+                principal=app.principal,
+            )
+        )
+    return PaymentReceipt(
+        payment_id=payment.payment_id,
+        user_id=loan.user_id,
+        loan_id=loan.loan_id,
+        loan_number=loan.loan_number,
+        amount=payment.amount,
+        submitted_on=payment.submitted_on,
+        rail=payment.rail,
+        process=payment.process,
+        status=payment.status,
+        settled_on=payment.settled_on,
+        lines=tuple(lines),
+        loan_outstanding_balance=loan.outstanding_balance,
+        loan_status=loan.status,
+        as_of=as_of,
+    )
+
+
+def get_payment_receipt(
+    query: GetPaymentReceipt, *, uow: UnitOfWork, clock: Clock
+) -> PaymentReceipt:
+    """The receipt of a payment found through the payments index; reads only.
+
+    Raises:
+        NotFound: when no loan carries the payment.
+    """
+    _, today = moment(clock)
+    with uow:
+        owner = uow.loans.find_payment(query.payment_id)
+        if owner is None:
+            raise NotFound(f"no installment-loan payment {query.payment_id}")
+        loan = uow.loans.get(owner.user_id, owner.owner_id)
+    return receipt(loan, query.payment_id, as_of=today)

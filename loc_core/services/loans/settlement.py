@@ -1,0 +1,125 @@
+"""Settlement events (seed ``collections/webhook_handler.go``): completions, returns, chargebacks.
+
+The rail reports each transfer's fate later, at least once and in any order. An event
+names the transfer by its idempotency key, which is the id of the payment it booked, so
+the payments index finds the loan. A repeated or late event changes nothing and is
+answered `SettlementHandling.DUPLICATE`, so the stream never retries it.
+
+Events for disbursements (credits) carry a disbursement key: nothing is booked on
+completion, but a disbursement that comes back, or that the loan does not record, is
+reported to operations.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from loc_core.calendar import require_utc
+from loc_core.errors import NotFound, PaymentAlreadyReversed, PaymentAlreadySettled
+from loc_core.events import DomainEvent
+from loc_core.payments import SettlementOutcome
+from loc_core.ports import (
+    Alert,
+    Alerter,
+    Metrics,
+    Notifier,
+    SettlementEvent,
+    Severity,
+    UnitOfWork,
+)
+from loc_core.services.common import publish
+from loc_core.services.loans._support import count, retry_on_conflict
+from loc_core.services.loans.disbursement import parse_disbursement_key
+
+__all__ = ["SettlementHandling", "settle_payment"]
+
+
+class SettlementHandling(enum.Enum):
+    """What the handler did with an event."""
+
+    SETTLED = "settled"
+    """The payment's status changed (and, for a return or chargeback, its balances)."""
+    DUPLICATE = "duplicate"
+    """A repeat, or a completion after the return: nothing changed."""
+    DISBURSEMENT = "disbursement"
+    """An event about a loan's disbursement: nothing to book."""
+
+
+def settle_payment(
+    event: SettlementEvent,
+    *,
+    uow: UnitOfWork,
+    notifier: Notifier,
+    alerter: Alerter,
+    metrics: Metrics | None = None,
+) -> SettlementHandling:
+    """Settle the installment payment the event is about, on the day it occurred.
+
+    COMPLETED marks the payment (``payment_succeeded``); RETURNED or CHARGED_BACK takes
+    back exactly what it paid (``payment_failed``, and the loan reopens if it had
+    closed). Events are published only after the commit.
+
+    Raises:
+        NotFound: when no loan carries the payment (or, for a disbursement, no loan was
+            made); operations are alerted, since money may have moved unbooked.
+        PaymentError: for an outcome the payment's rail cannot have (an ACH chargeback).
+    """
+    on = require_utc(event.occurred_at, field="occurred_at").date()
+    application = parse_disbursement_key(event.idempotency_key)
+    if application is not None:
+        _check_disbursement(event, application, uow=uow, alerter=alerter)
+        return SettlementHandling.DISBURSEMENT
+    with uow:
+        owner = uow.loans.find_payment(event.idempotency_key)
+    if owner is None:
+        _alert_unknown(event, alerter, "settlement event for a payment no loan carries")
+        raise NotFound(f"no installment-loan payment {event.idempotency_key}")
+
+    def attempt() -> tuple[SettlementHandling, list[DomainEvent]]:
+        with uow:
+            loan = uow.loans.get(owner.user_id, owner.owner_id)
+            try:
+                loan.settle(event.idempotency_key, event.outcome, today=on)
+            except (PaymentAlreadyReversed, PaymentAlreadySettled):
+                return SettlementHandling.DUPLICATE, []
+            uow.loans.save(loan)
+            return SettlementHandling.SETTLED, uow.commit(
+                actor="settlement-handler", request_id=event.event_id
+            )
+
+    handling, events = retry_on_conflict(attempt)
+    publish(events, notifier=notifier, alerter=alerter)
+    count(metrics, f"settlements.{handling.value}", f"outcome:{event.outcome.value}")
+    return handling
+
+
+def _check_disbursement(
+    event: SettlementEvent, application: tuple[str, str], *, uow: UnitOfWork, alerter: Alerter
+) -> None:
+    user_id, application_id = application
+    with uow:
+        loan = uow.loans.by_application(user_id, application_id)
+    if loan is None:
+        _alert_unknown(event, alerter, "disbursement without a loan")
+        raise NotFound(f"no loan was made from application {application_id} of user {user_id}")
+    if loan.confirmation_id != event.confirmation_id:
+        _alert_unknown(event, alerter, f"disbursement loan {loan.loan_id} does not record")
+    elif event.outcome is not SettlementOutcome.COMPLETED:
+        _alert_unknown(event, alerter, f"disbursement of loan {loan.loan_id} came back")
+
+
+def _alert_unknown(event: SettlementEvent, alerter: Alerter, title: str) -> None:
+    alerter.alert(
+        Alert(
+            Severity.CRITICAL,
+            title,
+            {
+                "event_id": event.event_id,
+                "idempotency_key": event.idempotency_key,
+                "confirmation_id": event.confirmation_id,
+                "rail": event.rail.value,
+                "outcome": event.outcome.value,
+                "return_code": event.return_code,
+            },
+        )
+    )
