@@ -34,8 +34,9 @@ errors into HTTP statuses or exit codes.
     ├── ConcurrencyConflict             a stale version lost a conditional write
     ├── LockNotAcquired                 another owner holds the lease
     ├── IdempotencyConflict             an idempotency key reused with a different request
-    └── ExternalServiceError            an outside service failed or refused
-        └── RailDeclined                a payment rail declined the transfer
+    └── ExternalServiceError            an outside service failed; the outcome may be unknown
+        ├── RailDeclined                a payment rail declined the transfer
+        └── RailUnavailable             a payment rail could not be reached and took nothing
 
 Domain errors are raised before an aggregate changes, so a caller that catches one can
 rely on the aggregate being exactly as it was.
@@ -75,6 +76,7 @@ __all__ = [
     "PaymentError",
     "PaymentNotApplied",
     "RailDeclined",
+    "RailUnavailable",
     "ScheduleError",
 ]
 
@@ -212,3 +214,13 @@ class ExternalServiceError(LocError):
 
 class RailDeclined(ExternalServiceError):
     """A payment rail refused the transfer; another rail may still accept it."""
+
+
+class RailUnavailable(ExternalServiceError):
+    """A payment rail could not be reached, so it cannot have moved any money.
+
+    Only an adapter that knows the request never left (connection refused, the rail
+    switched off) raises this; another rail may then be tried. Any other
+    `ExternalServiceError` from a rail (a timeout after sending) leaves the outcome
+    unknown: retry the same rail with the same idempotency key instead.
+    """

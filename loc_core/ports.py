@@ -344,8 +344,11 @@ class PaymentRails(Protocol):
         still accept it.
 
         Raises:
-            ExternalServiceError: when the rail could not be reached and the outcome is
-                unknown; retrying with the same key is safe.
+            RailUnavailable: when the request never reached the rail: nothing moved, and
+                another rail may be tried.
+            ExternalServiceError: for any other failure, such as a timeout after the
+                request was sent: the outcome is unknown, so the caller must not offer
+                the money to another rail; retrying this rail with the same key is safe.
         """
         ...
 

@@ -23,7 +23,7 @@ import random
 import attrs
 
 from loc_core import calendar
-from loc_core.errors import ExternalServiceError, InvalidConfiguration
+from loc_core.errors import ExternalServiceError, InvalidConfiguration, RailUnavailable
 from loc_core.payments import Direction, Rail, SettlementOutcome
 from loc_core.ports import Clock, SettlementEvent, TransferRequest, TransferResult
 
@@ -57,7 +57,7 @@ class SimulatedRails:
     seed: int = 0
     behaviour: RailBehaviour = attrs.field(factory=RailBehaviour)
     down: set[Rail] = attrs.field(factory=set)
-    """Rails that fail to answer, as if unreachable (`ExternalServiceError`)."""
+    """Rails that cannot be reached: they take nothing and raise `RailUnavailable`."""
     submitted: list[TransferRequest] = attrs.field(factory=list, init=False)
     """Every transfer that moved money, once each."""
     _results: dict[str, tuple[TransferRequest, TransferResult]] = attrs.field(
@@ -75,7 +75,7 @@ class SimulatedRails:
                 )
             return known[1]
         if request.rail in self.down:
-            raise ExternalServiceError(f"{request.rail.value} rail unreachable")
+            raise RailUnavailable(f"{request.rail.value} rail unreachable")
         if request.rail is Rail.RTP and request.direction is Direction.DEBIT:
             raise ExternalServiceError("RTP cannot collect: it only sends credits")
         draw = random.Random(f"{self.seed}:{request.idempotency_key}")  # noqa: S311 - simulation, not security

@@ -1,10 +1,11 @@
 """Taking a repayment from a borrower: pinless debit, then ACH, then record what was taken.
 
-A declined debit falls back to the next rail. An unreachable rail stops the attempt
-(chosen): its outcome is unknown, and offering the same money to a second rail could take
-it twice from a borrower; a retry with the same transfer keys is safe instead. Money a
-rail took is always recorded: the payment id is the accepted transfer's key, so a retry
-finds it, and a failure to record it is alerted to operations.
+The rails are asked with `loc_core.services.rails.submit_in_order`: a declined debit, or
+a rail that took nothing (`RailUnavailable`), falls back to the next rail; a rail failing
+with its outcome unknown stops the attempt, because offering the same money to a second
+rail could take it twice from a borrower; a retry with the same transfer keys is safe
+instead. Money a rail took is always recorded: the payment id is the accepted transfer's
+key, so a retry finds it, and a failure to record it is alerted to operations.
 """
 
 from __future__ import annotations
@@ -29,10 +30,10 @@ from loc_core.ports import (
     Notifier,
     PaymentRails,
     Severity,
-    TransferRequest,
     UnitOfWork,
 )
 from loc_core.services.lines._unit import change_line
+from loc_core.services.rails import submit_in_order
 
 __all__ = ["Collected", "apply_collected", "collect_debit"]
 
@@ -54,6 +55,7 @@ def collect_debit(
     line_id: str,
     amount: int,
     key_for: Callable[[Rail], str],
+    alerter: Alerter,
     order: tuple[Rail, ...] = REPAYMENT_RAILS,
 ) -> tuple[Collected | None, tuple[str, ...]]:
     """Offer the debit to each rail in `order`; the first acceptance wins.
@@ -62,25 +64,31 @@ def collect_debit(
         The acceptance (None when every rail declined) and each decline's reason.
 
     Raises:
-        ExternalServiceError: a rail could not be reached; no later rail was tried.
+        RailUnavailable: no rail accepted and one could not be reached (operations are
+            alerted when none could).
+        ExternalServiceError: a rail failed with its outcome unknown; no later rail was
+            tried.
     """
-    declines: list[str] = []
-    for rail in order:
-        key = key_for(rail)
-        result = rails.submit(
-            TransferRequest(
-                idempotency_key=key,
-                rail=rail,
-                direction=Direction.DEBIT,
-                user_id=user_id,
-                amount=amount,
-                reference=line_id,
-            )
+    answers = submit_in_order(
+        rails,
+        order=order,
+        key=key_for,
+        direction=Direction.DEBIT,
+        user_id=user_id,
+        amount=amount,
+        reference=line_id,
+    )
+    declines = tuple(f"{rail.value} declined ({why})" for rail, why in answers.declined.items())
+    if answers.accepted is not None:
+        accepted = answers.accepted
+        return Collected(accepted.rail, accepted.idempotency_key, amount), declines
+    if answers.unreachable:
+        raise answers.failure(
+            f"debit of {amount} cents on line {line_id}",
+            alerter=alerter,
+            details={"user_id": user_id, "line_id": line_id, "amount": amount},
         )
-        if result.accepted:
-            return Collected(rail, key, amount), tuple(declines)
-        declines.append(f"{rail.value} declined ({result.decline_reason})")
-    return None, tuple(declines)
+    return None, declines
 
 
 def apply_collected(

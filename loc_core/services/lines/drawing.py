@@ -4,10 +4,14 @@ Replaces the seed's draw handler (``draws/``). The PENDING draw is committed bef
 rail is called: it holds the available credit, and it is what a retry resumes. The rails
 are offered the draw in the order RTP, pinless debit, ACH (`next_rail`); the flag
 ``loc-rtp-disbursements`` (default on, per user) can switch RTP off. The first rail that
-accepts disburses it; a rail that declines, or cannot be reached, is recorded on the draw
-(committed before the next rail is tried), so a resumed draw never offers the money to it
-again. When no rail is left the draw FAILS: the hold is released and nothing is owed;
-when every rail tried was unreachable, operations get a CRITICAL alert.
+accepts disburses it; a rail that declines, or cannot be reached (`RailUnavailable`: it
+took nothing), is recorded on the draw (committed before the next rail is tried), so a
+resumed draw never offers the money to it again. A rail failing with its outcome unknown
+(any other `ExternalServiceError`, such as a timeout after sending) stops the draw where
+it is, PENDING: offering the money to the next rail could pay the borrower twice, so the
+error propagates and a retry asks the same rail again with the same key. When no rail is
+left the draw FAILS: the hold is released and nothing is owed; when every rail tried was
+unreachable, operations get a CRITICAL alert.
 
 Exactly once: the draw id comes from the command (``draw:<user>:<line>:<key>``) and each
 transfer's key from the draw (``<draw id>:<rail>``). A retry of the command, after a
@@ -34,7 +38,7 @@ from loc_core.creditline import (
     record_rail_decline,
     request_draw,
 )
-from loc_core.errors import ExternalServiceError, InvalidTransition
+from loc_core.errors import InvalidTransition, RailUnavailable
 from loc_core.payments import Direction, Rail
 from loc_core.ports import (
     Alert,
@@ -192,7 +196,7 @@ def draw_from_line(
         )
         try:
             result = rails.submit(request)
-        except ExternalServiceError as exc:
+        except RailUnavailable as exc:  # nothing left: safe to offer the next rail
             unreachable += 1
             tried.append(f"{rail.value} unreachable ({exc})")
             count(rail, "unreachable")

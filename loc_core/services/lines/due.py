@@ -114,6 +114,7 @@ def _collect(ref: LineRef, ports: _Ports) -> bool:
         line_id=line.line_id,
         amount=min(decision.amount, line.total_balance),
         key_for=keys.__getitem__,
+        alerter=ports.alerter,
         order=decision.rails,
     )
     if collected is None:

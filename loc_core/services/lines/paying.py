@@ -157,6 +157,7 @@ def _pay(
         line_id=command.line_id,
         amount=command.amount,
         key_for=command.payment_id,
+        alerter=alerter,
     )
     if collected is None:
         raise RailDeclined(

@@ -5,8 +5,12 @@ arguments; ``docs/services-loans.md`` says what each replaces, when it runs, how
 idempotent and how it fails.
 """
 
-from loc_core.services.loans._support import PAYMENT_LEASE, payment_lease_key
-from loc_core.services.loans._transfers import DISBURSEMENT_RAILS, REPAYMENT_RAILS
+from loc_core.services.loans._support import (
+    DISBURSEMENT_RAILS,
+    PAYMENT_LEASE,
+    REPAYMENT_RAILS,
+    payment_lease_key,
+)
 from loc_core.services.loans.applications import ApplyForLoan, apply_for_loan
 from loc_core.services.loans.autopay import SetAutopay, set_autopay
 from loc_core.services.loans.collections_job import (

@@ -16,7 +16,7 @@ from loc_core.events import AuditValue, DomainEvent
 from loc_core.installment import Loan, Process
 from loc_core.ports import Alert, Alerter, Severity, UnitOfWork
 from loc_core.services.loans._support import retry_on_conflict
-from loc_core.services.loans._transfers import Transfer
+from loc_core.services.rails import Transfer
 
 __all__ = ["book_payment", "booking"]
 

@@ -9,11 +9,14 @@ from typing import TypeVar
 
 from loc_core.calendar import require_utc
 from loc_core.errors import ConcurrencyConflict
+from loc_core.payments import Rail
 from loc_core.ports import Clock, Lease, Lock, Metrics, lock_key
 
 __all__ = [
     "CONFLICT_ATTEMPTS",
+    "DISBURSEMENT_RAILS",
     "PAYMENT_LEASE",
+    "REPAYMENT_RAILS",
     "count",
     "leased",
     "moment",
@@ -22,6 +25,11 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+DISBURSEMENT_RAILS: tuple[Rail, ...] = (Rail.PINLESS, Rail.ACH)
+"""Loan proceeds go out by pinless debit card push first (instant), then ACH."""
+REPAYMENT_RAILS: tuple[Rail, ...] = (Rail.PINLESS, Rail.ACH)
+"""Repayments are collected by pinless debit first, then ACH (RTP only sends credits)."""
 
 CONFLICT_ATTEMPTS = 3
 """How many times a unit of work is tried when a concurrent writer changed its aggregate."""

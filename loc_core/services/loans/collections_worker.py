@@ -23,14 +23,15 @@ from loc_core.services.common import publish
 from loc_core.services.loans._booking import book_payment, booking
 from loc_core.services.loans._support import (
     PAYMENT_LEASE,
+    REPAYMENT_RAILS,
     count,
     leased,
     moment,
     payment_lease_key,
     retry_on_conflict,
 )
-from loc_core.services.loans._transfers import REPAYMENT_RAILS, RailAnswers, submit_in_order
 from loc_core.services.loans.collections_job import CollectInstallment
+from loc_core.services.rails import RailAnswers, submit_in_order
 
 __all__ = [
     "CollectionOutcome",
@@ -91,8 +92,9 @@ def collect_installment(
         LockNotAcquired: while another worker or a manual payment holds the loan's lease
             (the message is delivered again later).
         NotFound: for an unknown loan or installment.
-        ExternalServiceError: when no rail accepted and at least one could not be
-            reached; no attempt is recorded, so the redelivery tries the same attempt.
+        ExternalServiceError: when no rail accepted and one could not be reached
+            (`RailUnavailable`), or a rail failed with its outcome unknown; no attempt is
+            recorded, so the redelivery asks again with the same transfer keys.
     """
     with leased(
         lock,

@@ -30,8 +30,8 @@ from loc_core.ports import (
 )
 from loc_core.services.common import publish
 from loc_core.services.loans._booking import booking
-from loc_core.services.loans._support import count, moment
-from loc_core.services.loans._transfers import DISBURSEMENT_RAILS, submit_in_order
+from loc_core.services.loans._support import DISBURSEMENT_RAILS, count, moment
+from loc_core.services.rails import submit_in_order
 
 __all__ = ["AcceptOffer", "accept_offer", "disbursement_key", "parse_disbursement_key"]
 
@@ -85,7 +85,9 @@ def accept_offer(
         ApplicationNotApproved, ApplicationExpired, ApplicationAlreadyConverted: when
             the offer cannot be accepted now; nothing was sent.
         RailDeclined: when every rail declined the transfer.
-        ExternalServiceError: when no rail accepted and at least one could not be reached.
+        RailUnavailable: when no rail accepted and at least one could not be reached.
+        ExternalServiceError: when a rail failed with its outcome unknown; no other
+            rail was asked, and a retry uses the same transfer keys.
     """
     now, today = moment(clock)
     with uow:

@@ -21,13 +21,14 @@ from loc_core.services.common import publish, run_once
 from loc_core.services.loans._booking import book_payment, booking
 from loc_core.services.loans._support import (
     PAYMENT_LEASE,
+    REPAYMENT_RAILS,
     count,
     leased,
     moment,
     payment_lease_key,
 )
-from loc_core.services.loans._transfers import REPAYMENT_RAILS, submit_in_order
 from loc_core.services.loans.receipts import PaymentReceipt, receipt
+from loc_core.services.rails import submit_in_order
 
 __all__ = ["MakePayment", "make_payment", "manual_payment_id"]
 
@@ -72,7 +73,9 @@ def make_payment(
         NotFound: for an unknown loan.
         InvalidAmount, Overpayment, InvalidTransition: refused before any money moved.
         RailDeclined: when every rail declined; nothing was booked.
-        ExternalServiceError: when no rail accepted and at least one could not be reached.
+        RailUnavailable: when no rail accepted and at least one could not be reached.
+        ExternalServiceError: when a rail failed with its outcome unknown; no other
+            rail was asked, and a retry uses the same transfer keys.
         LockNotAcquired: while another payment on the loan is being collected.
         IdempotencyConflict: when the key was used for another request.
     """

@@ -136,20 +136,33 @@ def test_when_both_rails_decline_nothing_is_taken_or_applied(
     assert world.metrics.count("loc.lines.loc_due.declined") == 2
 
 
-def test_an_unreachable_pinless_rail_stops_the_attempt_until_a_rerun(
+def test_a_pinless_rail_that_cannot_be_reached_falls_back_to_ach(
     world: World, billed: CreditLine
 ) -> None:
-    world.sim.down = {Rail.PINLESS}
+    world.sim.down = {Rail.PINLESS}  # RailUnavailable: the request never left
+    world.at(DUE, 15)
+    assert world.due().acted == (billed.line_id,)
+    assert [call.rail for call in world.rails.calls[1:]] == [Rail.PINLESS, Rail.ACH]
+    assert list(world.line(billed).payments) == [due_payment_id(billed.line_id, DUE, Rail.ACH)]
+    assert world.line(billed).minimum_payment_outstanding == 0
+
+
+def test_a_rail_timing_out_after_sending_stops_the_attempt_until_a_rerun(
+    world: World, billed: CreditLine
+) -> None:
+    world.rails.timing_out = {Rail.PINLESS}  # the outcome is unknown: ACH must not be asked
     world.at(DUE, 15)
     report = world.due()
     assert report.failed == (billed.line_id,)
-    assert [call.rail for call in world.rails.calls[1:]] == [Rail.PINLESS]  # ACH not tried
+    assert [call.rail for call in world.rails.calls[1:]] == [Rail.PINLESS]
     (alert,) = world.alerts()
     assert alert.title == f"loc_due failed for line {billed.line_id}"
-    world.sim.down = set()
+    assert world.line(billed).payments == {}
     world.at(DUE, 17)
     assert world.due().acted == (billed.line_id,)
+    # The rerun asked pinless again with the same key and got its first answer: one debit.
     assert list(world.line(billed).payments) == [due_payment_id(billed.line_id, DUE, Rail.PINLESS)]
+    assert len(world.rails.submitted) == 2  # the draw and one debit
 
 
 def test_a_line_whose_lease_is_held_is_not_charged(world: World, billed: CreditLine) -> None:

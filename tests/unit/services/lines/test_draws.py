@@ -8,6 +8,7 @@ from loc_adapters.memory import InMemoryDatabase
 from loc_core.creditline import CreditLine, DrawStatus, LineStatus, request_draw
 from loc_core.errors import (
     ConcurrencyConflict,
+    ExternalServiceError,
     IdempotencyConflict,
     InsufficientCredit,
     InvalidAmount,
@@ -305,3 +306,21 @@ def test_a_crash_before_the_failure_is_recorded_fails_the_draw_on_retry(
     )
     assert len(opened.rails.calls) == calls  # no rail was asked again
     assert opened.line(line).available_credit == 100_000
+
+
+def test_a_rail_timing_out_after_sending_leaves_the_draw_pending_and_never_tries_another(
+    opened: World,
+) -> None:
+    # RTP may have sent the money: offering the draw to pinless could pay it twice.
+    opened.rails.timing_out = {Rail.RTP}
+    line = the_line(opened)
+    with pytest.raises(ExternalServiceError, match="timed out after the request was sent"):
+        opened.draw(line, 30_000)
+    assert [call.rail for call in opened.rails.calls] == [Rail.RTP]
+    draw_id = draw_id_for(DrawFromLine("user-1", line.line_id, 30_000, "draw-1"))
+    pending = opened.line(line).draws[draw_id]
+    assert (pending.status, pending.declined_rails) == (DrawStatus.PENDING, ())
+    draw = opened.draw(line, 30_000)  # the retry asks RTP again with the same key
+    assert (draw.status, draw.rail) == (DrawStatus.DISBURSED, Rail.RTP)
+    assert len(opened.rails.submitted) == 1
+    assert opened.ledger(line).balance(FUNDING) == -30_000

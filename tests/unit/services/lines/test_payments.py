@@ -13,10 +13,11 @@ from loc_core.errors import (
     NotFound,
     Overpayment,
     RailDeclined,
+    RailUnavailable,
 )
 from loc_core.ledger import CLEARING, Bucket, receivable
 from loc_core.payments import Direction, PaymentStatus, Rail
-from loc_core.ports import lock_key
+from loc_core.ports import Severity, lock_key
 from loc_core.services.lines import GetLinePaymentReceipt, PayLine, get_line_payment_receipt
 
 PAY_DAY = dt.date(2026, 4, 20)
@@ -112,16 +113,34 @@ def test_when_both_rails_decline_nothing_is_applied(world: World, billed: Credit
     assert world.pay(billed, 5_000, key="pay-2").rail is Rail.PINLESS
 
 
-def test_an_unreachable_rail_stops_and_a_retry_with_the_key_pays_once(
+def test_a_rail_that_cannot_be_reached_falls_back_to_the_next(
     world: World, billed: CreditLine
 ) -> None:
-    world.sim.down = {Rail.PINLESS}
-    with pytest.raises(ExternalServiceError, match="pinless rail unreachable"):
+    world.sim.down = {Rail.PINLESS}  # RailUnavailable: nothing was sent
+    assert world.pay(billed, 5_000).rail is Rail.ACH
+    assert [call.rail for call in world.rails.calls[1:]] == [Rail.PINLESS, Rail.ACH]
+    assert len(world.line(billed).payments) == 1
+
+
+def test_every_rail_unreachable_is_refused_and_alerted(world: World, billed: CreditLine) -> None:
+    world.sim.down = {Rail.PINLESS, Rail.ACH}
+    with pytest.raises(RailUnavailable, match="no rail accepted"):
+        world.pay(billed, 5_000)
+    assert world.line(billed).payments == {}
+    assert [a.severity for a in world.alerts()] == [Severity.CRITICAL]
+
+
+def test_an_unknown_outcome_stops_and_a_retry_with_the_key_pays_once(
+    world: World, billed: CreditLine
+) -> None:
+    world.rails.timing_out = {Rail.PINLESS}
+    with pytest.raises(ExternalServiceError, match="timed out after the request was sent"):
         world.pay(billed, 5_000)
     assert [call.rail for call in world.rails.calls[1:]] == [Rail.PINLESS]  # ACH untried
-    world.sim.down = set()
+    assert world.line(billed).payments == {}
     assert world.pay(billed, 5_000).rail is Rail.PINLESS
     assert len(world.line(billed).payments) == 1
+    assert len(world.rails.submitted) == 2  # the draw and one debit
 
 
 def test_a_crash_after_the_rail_took_the_money_is_completed_by_the_retry(

@@ -27,6 +27,7 @@ from loc_adapters.memory import (
     StaticFeatureFlags,
 )
 from loc_core.creditline import CreditLine, CreditLineApplication, CreditLineProduct, Draw
+from loc_core.errors import ExternalServiceError
 from loc_core.events import AuditRecord, DomainEvent
 from loc_core.ledger import Ledger
 from loc_core.payments import Rail
@@ -83,12 +84,15 @@ class ScriptedRails:
 
     A rail in `declining` declines new transfers (a repeated key keeps its first answer,
     as a real rail does). A rail in `crash_after` answers, then the caller "crashes"
-    once: the rail moved the money, the service never saw the answer.
+    once: the rail moved the money, the service never saw the answer. A rail in
+    `timing_out` takes the transfer, then fails once with an `ExternalServiceError`: the
+    caller cannot know whether money moved.
     """
 
     inner: SimulatedRails
     declining: set[Rail] = attrs.field(factory=set)
     crash_after: set[Rail] = attrs.field(factory=set)
+    timing_out: set[Rail] = attrs.field(factory=set)
     calls: list[TransferRequest] = attrs.field(factory=list)
     _declined: dict[str, TransferResult] = attrs.field(factory=dict)
 
@@ -107,6 +111,9 @@ class ScriptedRails:
         if request.rail in self.crash_after:
             self.crash_after.discard(request.rail)
             raise Crash(f"crashed after {request.rail.value} answered")
+        if request.rail in self.timing_out:
+            self.timing_out.discard(request.rail)
+            raise ExternalServiceError(f"{request.rail.value} timed out after the request was sent")
         return result
 
     @property

@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+import attrs
 import pytest
 from unit.services.loans.harness import CommitDuring, CrashingUnitOfWork, RailsDuring, World
 
@@ -17,7 +18,7 @@ from loc_core.errors import (
 )
 from loc_core.installment import LoanApplication, LoanStatus
 from loc_core.payments import Direction, Rail
-from loc_core.ports import Severity
+from loc_core.ports import PaymentRails, Severity, TransferRequest, TransferResult
 from loc_core.services.loans import SettlementHandling, disbursement_key
 
 
@@ -207,3 +208,34 @@ def test_the_disbursements_settlement_event_books_nothing(
     assert world.settle(event) is SettlementHandling.DISBURSEMENT
     assert world.loan(loan.loan_id).version == 1
     assert world.alerts() == []
+
+
+@attrs.define
+class TimingOutRails:
+    """Rails where `rail` takes the first transfer, then fails as if the answer was lost."""
+
+    rails: PaymentRails
+    rail: Rail
+    calls: list[Rail] = attrs.field(factory=list)
+    fired: bool = False
+
+    def submit(self, request: TransferRequest) -> TransferResult:
+        self.calls.append(request.rail)
+        result = self.rails.submit(request)
+        if request.rail is self.rail and not self.fired:
+            self.fired = True
+            raise ExternalServiceError(f"{request.rail.value} timed out after sending")
+        return result
+
+
+def test_an_unknown_rail_outcome_stops_and_the_retry_disburses_once(
+    world: World, offer: LoanApplication
+) -> None:
+    timing_out = TimingOutRails(world.rails, Rail.PINLESS)
+    with pytest.raises(ExternalServiceError, match="timed out after sending"):
+        world.accept(offer.application_id, rails=timing_out)
+    assert timing_out.calls == [Rail.PINLESS]  # ACH was never offered the money
+    nothing_booked(world, offer)
+    loan = world.accept(offer.application_id, rails=timing_out)
+    assert loan.disbursement_method is Rail.PINLESS
+    assert len(world.rails.submitted) == 1

@@ -5,10 +5,14 @@ installment attempt, a borrower's idempotency key) and the rail, never drawn at 
 retry after a crash asks each rail again with the same key and gets the first answer back
 instead of moving the money a second time.
 
-A rail that cannot be reached (`ExternalServiceError`) is treated like one that declined:
-the next rail is tried. A rail that in fact took a transfer it did not confirm shows up
-later as a settlement event for a key no payment carries, which the settlement handler
-alerts on.
+Which failures move on to the next rail (one rule for both products):
+
+- a decline (an answer of ``accepted=False``, or `RailDeclined`) and a rail that took
+  nothing (`RailUnavailable`: the request never left) are safe: the next rail is asked;
+- any other `ExternalServiceError` (a timeout after sending) leaves the outcome unknown.
+  Offering the money to another rail could move it twice, so it propagates at once; the
+  caller retries later with the same keys, and the rail that may have moved the money
+  answers its key with the first answer.
 """
 
 from __future__ import annotations
@@ -17,23 +21,12 @@ from collections.abc import Callable, Mapping, Sequence
 
 import attrs
 
-from loc_core.errors import ExternalServiceError, LocError, RailDeclined
+from loc_core.errors import LocError, RailDeclined, RailUnavailable
 from loc_core.events import AuditValue
 from loc_core.payments import Direction, Rail
 from loc_core.ports import Alert, Alerter, PaymentRails, Severity, TransferRequest
 
-__all__ = [
-    "DISBURSEMENT_RAILS",
-    "REPAYMENT_RAILS",
-    "RailAnswers",
-    "Transfer",
-    "submit_in_order",
-]
-
-DISBURSEMENT_RAILS: tuple[Rail, ...] = (Rail.PINLESS, Rail.ACH)
-"""Loan proceeds go out by pinless debit card push first (instant), then ACH."""
-REPAYMENT_RAILS: tuple[Rail, ...] = (Rail.PINLESS, Rail.ACH)
-"""Repayments are collected by pinless debit first, then ACH (RTP only sends credits)."""
+__all__ = ["RailAnswers", "Transfer", "submit_in_order"]
 
 
 @attrs.frozen
@@ -54,7 +47,7 @@ class RailAnswers:
     declined: Mapping[Rail, str] = attrs.field(factory=dict)
     """Rails that refused the transfer, with their reasons."""
     unreachable: Mapping[Rail, str] = attrs.field(factory=dict)
-    """Rails that could not be reached, with the error."""
+    """Rails that could not be reached (`RailUnavailable`), with the error."""
 
     @property
     def every_rail_down(self) -> bool:
@@ -66,8 +59,8 @@ class RailAnswers:
     ) -> LocError:
         """The error to raise when no rail accepted; operations hear when every rail is down.
 
-        `RailDeclined` when every rail answered no (retrying will not help today); an
-        `ExternalServiceError` when any rail could not be reached (a retry may succeed).
+        `RailDeclined` when every rail answered no (retrying will not help today);
+        `RailUnavailable` when some rail could not be reached (a retry may succeed).
         """
         said = "; ".join(
             [f"{rail.value} declined: {reason}" for rail, reason in self.declined.items()]
@@ -79,7 +72,7 @@ class RailAnswers:
             alerter.alert(
                 Alert(Severity.CRITICAL, f"every payment rail is down: {what}", {**details})
             )
-        return ExternalServiceError(f"{what}: no rail accepted ({said})")
+        return RailUnavailable(f"{what}: no rail accepted ({said})")
 
 
 def submit_in_order(
@@ -92,7 +85,12 @@ def submit_in_order(
     amount: int,
     reference: str,
 ) -> RailAnswers:
-    """Ask each rail of `order` in turn until one accepts; `key(rail)` names each transfer."""
+    """Ask each rail of `order` in turn until one accepts; `key(rail)` names each transfer.
+
+    Raises:
+        ExternalServiceError: a rail failed with its outcome unknown (anything but a
+            decline or `RailUnavailable`); no later rail was asked.
+    """
     declined: dict[Rail, str] = {}
     unreachable: dict[Rail, str] = {}
     for rail in order:
@@ -109,7 +107,7 @@ def submit_in_order(
         except RailDeclined as exc:
             declined[rail] = str(exc)
             continue
-        except ExternalServiceError as exc:
+        except RailUnavailable as exc:
             unreachable[rail] = str(exc)
             continue
         if result.accepted:
