@@ -1,0 +1,103 @@
+"""One entry point for the rails' settlement events, whichever product a transfer serves.
+
+The payments webhook (seed ``collections/webhook_handler.go``, Kinesis) delivers every
+event for every transfer, at least once and in any order. The router recognises what a
+transfer was for from its idempotency key: a loan disbursement or a draw by the key's
+shape, a repayment by the payments index, and hands the event to that product's handler.
+Each handler makes repeats and late events harmless, so delivering an event twice has
+the effect of delivering it once.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from loc_core.creditline import CreditLineProduct
+from loc_core.errors import NotFound
+from loc_core.ports import (
+    Alert,
+    Alerter,
+    Clock,
+    Metrics,
+    Notifier,
+    SettlementEvent,
+    Severity,
+    UnitOfWork,
+)
+from loc_core.services.lines import handle_line_settlement, parse_draw_transfer
+from loc_core.services.loans import settle_payment
+from loc_core.services.loans.disbursement import parse_disbursement_key
+
+__all__ = ["CREDITLINE", "INSTALLMENT", "Settled", "handle_settlement_event"]
+
+INSTALLMENT = "installment"
+CREDITLINE = "creditline"
+
+
+@attrs.frozen
+class Settled:
+    """Which product an event belonged to and what its handler did."""
+
+    product: str
+    """``installment`` or ``creditline``."""
+    handling: str
+    """The handler's answer: settled, reversed, duplicate, disbursement or draw."""
+
+
+def handle_settlement_event(
+    event: SettlementEvent,
+    *,
+    uow: UnitOfWork,
+    clock: Clock,
+    line_product: CreditLineProduct,
+    notifier: Notifier,
+    alerter: Alerter,
+    metrics: Metrics | None = None,
+) -> Settled:
+    """Route `event` to the product whose transfer it reports.
+
+    Raises:
+        NotFound: no loan or line knows the transfer; operations are alerted (CRITICAL),
+            since money may have moved that nothing records.
+    """
+    product = _product_of(event, uow)
+    if product is None:
+        alerter.alert(
+            Alert(
+                Severity.CRITICAL,
+                "settlement event for a transfer no loan or line records",
+                {
+                    "event_id": event.event_id,
+                    "idempotency_key": event.idempotency_key,
+                    "rail": event.rail.value,
+                    "outcome": event.outcome.value,
+                },
+            )
+        )
+        raise NotFound(
+            f"no loan or line records transfer {event.idempotency_key!r} (event {event.event_id})"
+        )
+    if product == INSTALLMENT:
+        handled = settle_payment(
+            event, uow=uow, notifier=notifier, alerter=alerter, metrics=metrics
+        )
+        return Settled(INSTALLMENT, handled.value)
+    line_handled = handle_line_settlement(
+        event, uow=uow, clock=clock, product=line_product, notifier=notifier, alerter=alerter
+    )
+    return Settled(CREDITLINE, line_handled.value)
+
+
+def _product_of(event: SettlementEvent, uow: UnitOfWork) -> str | None:
+    """The product a transfer served: by its key's shape, else by the payments index."""
+    key = event.idempotency_key
+    if parse_disbursement_key(key) is not None:
+        return INSTALLMENT
+    if parse_draw_transfer(key) is not None:
+        return CREDITLINE
+    with uow:
+        if uow.loans.find_payment(key) is not None:
+            return INSTALLMENT
+        if uow.lines.find_payment(key) is not None:
+            return CREDITLINE
+    return None
