@@ -1,6 +1,7 @@
 """The `UnitOfWork` and repository contract: atomic commits, versions, indexes, audit."""
 
 import datetime as dt
+import threading
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -221,3 +222,43 @@ class UnitOfWorkContract:
         with new_uow() as uow, pytest.raises(NotFound):
             uow.loans.get("user-9", "loan-1")
         assert loan.loan_id == "loan-1"
+
+    def test_two_threads_paying_the_same_loan_apply_exactly_one(self, new_uow: UowFactory) -> None:
+        store_loan(new_uow)
+        barrier = threading.Barrier(2)
+        outcomes: list[str] = []
+
+        def pay_in_thread(payment_id: str) -> None:
+            with new_uow() as uow:
+                loan = uow.loans.get("user-1", "loan-1")
+                loan.apply_payment(
+                    payment_id,
+                    1_000,
+                    process=Process.MANUAL,
+                    rail=Rail.ACH,
+                    today=dt.date(2026, 1, 6),
+                )
+                uow.loans.save(loan)
+                barrier.wait()
+                try:
+                    uow.commit(actor=payment_id, request_id=payment_id)
+                    outcomes.append("committed")
+                except ConcurrencyConflict:
+                    outcomes.append("conflict")
+
+        threads = [threading.Thread(target=pay_in_thread, args=(f"pay-{n}",)) for n in (1, 2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(outcomes) == ["committed", "conflict"]
+        with new_uow() as uow:
+            loan = uow.loans.get("user-1", "loan-1")
+            assert loan.outstanding_balance == 31_500 - 1_000
+            assert sum(i.outstanding_balance for i in loan.installments) == loan.outstanding_balance
+            (payment_id,) = loan.payments
+            entries = uow.journal.entries_for("loan-1")
+            assert [e.entry_id for e in entries] == ["loan-1:disburse", f"{payment_id}:apply"]
+            assert uow.loans.find_payment(payment_id) == PaymentOwner(
+                "installment", "user-1", "loan-1"
+            )

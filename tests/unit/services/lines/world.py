@@ -396,3 +396,23 @@ class World:
 
     def alerts(self, severity: Severity = Severity.CRITICAL) -> list[Alert]:
         return [alert for alert in self.alerter.posted if alert.severity is severity]
+
+
+def build_world(clock: ManualClock, new_uow: UowFactory) -> World:
+    """Every port but storage in memory, on `clock`; storage is whatever `new_uow` makes."""
+    sim = SimulatedRails(clock, seed=11, behaviour=QUIET)
+    return World(
+        clock=clock,
+        new_uow=new_uow,
+        sim=sim,
+        rails=ScriptedRails(sim),
+        users=InMemoryUsers(),
+        underwriting=SimulatedUnderwriting(line_approval_probability=1, line_limits=(100_000,)),
+        notifier=RecordingNotifier(),
+        alerter=RecordingAlerter(),
+        flags={},
+        lock=InMemoryLock(clock),
+        ids=SequentialIds(),
+        idempotency=InMemoryIdempotencyStore(),
+        metrics=InMemoryMetrics(),
+    )

@@ -1,0 +1,30 @@
+"""The DynamoDB adapters: one table (``{env}-loc-service``) shared with the Go service.
+
+- `DynamoUnitOfWork`: repositories for loans, lines, applications, statements, the
+  journal and the audit log; one commit is one `TransactWriteItems`.
+- `DynamoLock`: the lease lock with heartbeat and fencing token.
+- `DynamoIdempotencyStore`: idempotency records with TTL.
+- `DynamoIds`: uuid4 ids and ``FM-000001`` loan numbers from an atomic counter.
+- `create_table` makes the table as production has it; `expired_application` reads a
+  TTL deletion from the table's stream.
+
+Every item type, key and query is in ``docs/data-model.md``.
+"""
+
+from loc_adapters.dynamodb._idempotency import DynamoIdempotencyStore
+from loc_adapters.dynamodb._ids import DynamoIds
+from loc_adapters.dynamodb._lock import DynamoLock
+from loc_adapters.dynamodb._streams import expired_application
+from loc_adapters.dynamodb._table import DynamoTable, create_table, table_name
+from loc_adapters.dynamodb._uow import DynamoUnitOfWork
+
+__all__ = [
+    "DynamoIdempotencyStore",
+    "DynamoIds",
+    "DynamoLock",
+    "DynamoTable",
+    "DynamoUnitOfWork",
+    "create_table",
+    "expired_application",
+    "table_name",
+]

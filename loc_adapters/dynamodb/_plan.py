@@ -1,0 +1,227 @@
+"""One commit as one `TransactWriteItems`: its actions, its limits, and why it failed.
+
+Each action remembers what it writes and what its condition means, so that the
+`CancellationReasons` DynamoDB returns (one per action, in order) become a precise
+`ConcurrencyConflict`: which aggregate changed since it was read, which key already
+existed, which journal entry was already posted.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from loc_adapters.dynamodb._codecs import VERSION, item_key
+from loc_adapters.dynamodb._convert import Item
+from loc_adapters.dynamodb._table import TRANSACTION_LIMIT, deserialize, serialize
+from loc_core.errors import ConcurrencyConflict, ExternalServiceError, InvariantViolation, LocError
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+__all__ = ["Kind", "Plan", "changed"]
+
+_SHOWN = 5
+"""Reasons named in a conflict's message; a duplicate loan would otherwise list every item."""
+
+
+class Kind(enum.Enum):
+    """What an action's condition protects, to explain its failure."""
+
+    NEW = "new"
+    """A new item: it must not exist yet."""
+    SAVED_ROOT = "saved_root"
+    """An aggregate's item: its version must still be the one read."""
+    CHILD = "child"
+    """A child item of a saved aggregate: the aggregate's condition covers it."""
+    ENTRY = "entry"
+    """A journal entry: posted once."""
+
+
+@attrs.frozen
+class Action:
+    """One write of the transaction and how to explain its refusal."""
+
+    key: tuple[str, str]
+    label: str
+    kind: Kind
+    request: TransactWriteItemTypeDef
+    expected_version: int = 0
+
+    def refusal(self, stored: Item | None) -> str:
+        """Why the condition failed, given the item as it was stored."""
+        if self.kind is Kind.ENTRY:
+            return f"{self.label} was already posted"
+        if self.kind is Kind.SAVED_ROOT:
+            if stored is None:
+                return f"{self.label} no longer exists"
+            return (
+                f"{self.label} changed since it was read (read version "
+                f"{self.expected_version}, stored {stored.get(VERSION, 0)})"
+            )
+        return f"{self.label} already exists"
+
+
+@attrs.define
+class Plan:
+    """The actions of one commit, checked before DynamoDB sees them."""
+
+    table: str
+    actions: list[Action] = attrs.field(factory=list)
+
+    def put_new(self, item: Item, *, label: str, kind: Kind = Kind.NEW) -> None:
+        """Create an item that must not exist."""
+        self.actions.append(
+            Action(
+                item_key(item),
+                label,
+                kind,
+                {
+                    "Put": {
+                        "TableName": self.table,
+                        "Item": serialize(item),
+                        "ConditionExpression": "attribute_not_exists(#pk)",
+                        "ExpressionAttributeNames": {"#pk": "PK"},
+                    }
+                },
+            )
+        )
+
+    def save_root(
+        self, item: Item, owned: AbstractSet[str], *, label: str, expected: int, may_be_gone: bool
+    ) -> None:
+        """Update an aggregate's item if its version is still `expected`.
+
+        `may_be_gone`: the item may have been removed by its TTL (an application) and is
+        then written again; otherwise a missing item is a conflict.
+        """
+        names = {"#pk": "PK", "#ver": VERSION}
+        values: dict[str, Any] = {}
+        if expected == 0:  # never written by this library: the Go service's item
+            current = "attribute_not_exists(#ver)"
+        else:
+            current = "#ver = :expected"
+            values[":expected"] = expected
+        condition = (
+            f"attribute_not_exists(#pk) OR {current}"
+            if may_be_gone
+            else f"attribute_exists(#pk) AND {current}"
+        )
+        request = _update(self.table, item, owned, names, values)
+        request["Update"]["ConditionExpression"] = condition
+        request["Update"]["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+        self.actions.append(
+            Action(item_key(item), label, Kind.SAVED_ROOT, request, expected_version=expected)
+        )
+
+    def update_child(self, item: Item, owned: AbstractSet[str], *, label: str) -> None:
+        """Update (or create) a child item of a saved aggregate."""
+        request = _update(self.table, item, owned, {}, {})
+        self.actions.append(Action(item_key(item), label, Kind.CHILD, request))
+
+    def delete_child(self, key: tuple[str, str], *, label: str) -> None:
+        """Remove a child item the aggregate no longer has."""
+        request: TransactWriteItemTypeDef = {
+            "Delete": {"TableName": self.table, "Key": serialize({"PK": key[0], "SK": key[1]})}
+        }
+        self.actions.append(Action(key, label, Kind.CHILD, request))
+
+    def check(self) -> None:
+        """Refuse, before calling DynamoDB, what it would refuse or half-explain.
+
+        Raises:
+            ConcurrencyConflict: when the commit posts one journal entry twice.
+            InvariantViolation: when it writes one item twice, or more items than one
+                transaction takes.
+        """
+        seen: dict[tuple[str, str], Action] = {}
+        for action in self.actions:
+            earlier = seen.get(action.key)
+            if earlier is not None:
+                if action.kind is Kind.ENTRY:
+                    raise ConcurrencyConflict(f"{action.label} was already posted")
+                raise InvariantViolation(
+                    f"the commit writes {action.key[0]}/{action.key[1]} twice "
+                    f"({earlier.label}, {action.label}); DynamoDB refuses that"
+                )
+            seen[action.key] = action
+        if len(self.actions) > TRANSACTION_LIMIT:
+            raise InvariantViolation(
+                f"the commit writes {len(self.actions)} items; one DynamoDB transaction "
+                f"takes at most {TRANSACTION_LIMIT}: split the use case into smaller commits"
+            )
+
+    def requests(self) -> list[TransactWriteItemTypeDef]:
+        """The actions as `TransactItems`."""
+        return [action.request for action in self.actions]
+
+    def explain(self, reasons: list[tuple[str, Item | None]]) -> LocError:
+        """The error for a cancelled transaction, from its `CancellationReasons`."""
+        problems: list[str] = []
+        conflict = False
+        for action, (code, stored) in zip(self.actions, reasons, strict=False):
+            if code in {"", "None"}:
+                continue
+            if code == "ConditionalCheckFailed":
+                conflict = True
+                problems.append(action.refusal(stored))
+            elif code == "TransactionConflict":
+                conflict = True
+                problems.append(f"{action.label} is being written by another transaction")
+            else:
+                problems.append(f"{action.label}: {code}")
+        shown = problems[:_SHOWN]
+        if len(problems) > _SHOWN:
+            shown.append(f"and {len(problems) - _SHOWN} more")
+        message = "; ".join(shown) or "DynamoDB cancelled the commit without a reason"
+        if conflict:
+            return ConcurrencyConflict(message)
+        return ExternalServiceError(f"DynamoDB cancelled the commit: {message}")
+
+
+def _update(
+    table: str,
+    item: Item,
+    owned: AbstractSet[str],
+    names: dict[str, str],
+    values: dict[str, Any],
+) -> Any:  # noqa: ANN401 - a TransactWriteItemTypeDef, built in parts
+    """SET every attribute of `item`, REMOVE the owned ones it lacks; others stay as stored."""
+    names = dict(names)
+    values = dict(values)
+    assignments = []
+    for number, (name, value) in enumerate(
+        (name, value) for name, value in item.items() if name not in {"PK", "SK"}
+    ):
+        names[f"#s{number}"] = name
+        values[f":s{number}"] = value
+        assignments.append(f"#s{number} = :s{number}")
+    removals = []
+    for number, name in enumerate(sorted(owned - item.keys())):
+        names[f"#r{number}"] = name
+        removals.append(f"#r{number}")
+    expression = "SET " + ", ".join(assignments)
+    if removals:
+        expression += " REMOVE " + ", ".join(removals)
+    update: dict[str, Any] = {
+        "TableName": table,
+        "Key": serialize({"PK": item["PK"], "SK": item["SK"]}),
+        "UpdateExpression": expression,
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": serialize(values),
+    }
+    return {"Update": update}
+
+
+def changed(image: Mapping[str, Any], item: Item, owned: AbstractSet[str]) -> bool:
+    """Whether writing `item` would change the owned attributes of the stored `image`.
+
+    Both sides are compared as DynamoDB gives them back (numbers as `Decimal`, tuples as
+    lists), so an unchanged installment is recognised and not written again.
+    """
+    written = deserialize(serialize(item))
+    return any(image.get(name) != written.get(name) for name in owned | {"PK", "SK"})

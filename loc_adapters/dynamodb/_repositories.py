@@ -1,0 +1,450 @@
+"""The repositories of the DynamoDB unit of work: reads, and writes registered for commit.
+
+Every read of an aggregate is consistent (a base-table query or get) and remembered by
+the unit of work, with the items it came from, so that the commit writes only the child
+items that changed and refuses an aggregate that changed but was never saved. Index
+queries (installments by status and due date, lines by cycle day or due date, payments
+by id) are eventually consistent: they return references, and whoever acts on one loads
+the aggregate with `get` first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
+
+from loc_adapters.dynamodb import _codecs as codecs
+from loc_adapters.dynamodb import _keys as keys
+from loc_adapters.dynamodb._convert import Item, parse_date
+from loc_adapters.dynamodb._table import DynamoTable
+from loc_core.creditline import CreditLine, CreditLineApplication, Statement
+from loc_core.errors import NotFound
+from loc_core.events import AuditRecord
+from loc_core.installment import InstallmentStatus, Loan, LoanApplication, LoanStatus
+from loc_core.ledger import JournalEntry
+from loc_core.ports import InstallmentRef, LineRef, PaymentOwner
+
+__all__ = [
+    "AuditLogReader",
+    "JournalReader",
+    "LineApplications",
+    "Lines",
+    "LoanApplications",
+    "Loans",
+    "Statements",
+    "Tracker",
+]
+
+Key = tuple[str, str]
+
+_INSTALLMENT_REF = ("loc_user_id", "loc_loan_id", "loc_installment_id", "loc_due_date")
+_LINE_REF = ("loc_user_id", "loc_line_id", "loc_next_due_date")
+
+
+class Tracker(Protocol):
+    """What repositories need from their unit of work."""
+
+    table: DynamoTable
+
+    def loaded(self, key: Key, aggregate: Any, items: Sequence[Item]) -> None:  # noqa: ANN401 - any aggregate
+        """Remember an aggregate read, and the items it was read from."""
+        ...
+
+    def register(self, key: Key, aggregate: object, *, new: bool) -> None:
+        """Write `aggregate` at commit: as a new item, or conditional on its version."""
+        ...
+
+
+def _group(items: Iterable[Item]) -> dict[str, list[Item]]:
+    """Items of several aggregates by the id in their sort key (``LOAN#<id>#...``)."""
+    groups: dict[str, list[Item]] = {}
+    for item in items:
+        groups.setdefault(str(item["SK"]).split("#")[1], []).append(item)
+    return groups
+
+
+def _split(items: list[Item], root_sk: str) -> tuple[Item | None, list[Item]]:
+    mine = [item for item in items if keys.belongs_to(str(item["SK"]), root_sk)]
+    roots = [item for item in mine if item["SK"] == root_sk]
+    return (roots[0] if roots else None), [item for item in mine if item["SK"] != root_sk]
+
+
+class LoanApplications:
+    """`LoanApplicationRepository` over ``LOANAPP#`` items."""
+
+    def __init__(self, tracker: Tracker) -> None:
+        self._tracker = tracker
+        self._table = tracker.table
+
+    def get(self, user_id: str, application_id: str) -> LoanApplication:
+        """The application, read consistently. Raises `NotFound`."""
+        key = (keys.user_pk(user_id), keys.loan_application_sk(application_id))
+        item = self._table.get(key)
+        if item is None:
+            raise NotFound(f"no loan application {application_id} for user {user_id}")
+        application = codecs.decode_loan_application(item)
+        self._tracker.loaded(key, application, [item])
+        return application
+
+    def add(self, application: LoanApplication) -> None:
+        """Write a new application at commit."""
+        self._tracker.register(_loan_application_key(application), application, new=True)
+
+    def save(self, application: LoanApplication) -> None:
+        """Write a changed application at commit, if its stored version is unchanged."""
+        self._tracker.register(_loan_application_key(application), application, new=False)
+
+    def for_user(self, user_id: str) -> list[LoanApplication]:
+        """Every application of a user, oldest first."""
+        found = []
+        for item in _prefixed(self._table, user_id, "LOANAPP#"):
+            application = codecs.decode_loan_application(item)
+            self._tracker.loaded(codecs.item_key(item), application, [item])
+            found.append(application)
+        return sorted(found, key=lambda a: (a.created_at, a.application_id))
+
+
+def _loan_application_key(application: LoanApplication) -> Key:
+    return (
+        keys.user_pk(application.user_id),
+        keys.loan_application_sk(application.application_id),
+    )
+
+
+def _prefixed(table: DynamoTable, user_id: str, prefix: str) -> Iterable[Item]:
+    return table.query(
+        "#PK = :pk AND begins_with(#SK, :prefix)",
+        {":pk": keys.user_pk(user_id), ":prefix": prefix},
+    )
+
+
+def _aggregate(table: DynamoTable, user_id: str, root_sk: str, bound: str) -> list[Item]:
+    """One query for a root and its children: ``SK BETWEEN <root> AND <bound>``."""
+    return list(
+        table.query(
+            "#PK = :pk AND #SK BETWEEN :root AND :bound",
+            {":pk": keys.user_pk(user_id), ":root": root_sk, ":bound": bound},
+        )
+    )
+
+
+class Loans:
+    """`LoanRepository`: a loan, its installments and payments, from one query."""
+
+    def __init__(self, tracker: Tracker) -> None:
+        self._tracker = tracker
+        self._table = tracker.table
+
+    def get(self, user_id: str, loan_id: str) -> Loan:
+        """The loan, read consistently with one query and verified. Raises `NotFound`."""
+        root_sk = keys.loan_sk(loan_id)
+        items = _aggregate(self._table, user_id, root_sk, keys.after_children(root_sk))
+        loan = self._decode(items, root_sk)
+        if loan is None:
+            raise NotFound(f"no loan {loan_id} for user {user_id}")
+        return loan
+
+    def _decode(self, items: list[Item], root_sk: str) -> Loan | None:
+        root, children = _split(items, root_sk)
+        if root is None:
+            return None
+        loan = codecs.decode_loan(root, children)
+        self._tracker.loaded(codecs.item_key(root), loan, [root, *children])
+        return loan
+
+    def add(self, loan: Loan) -> None:
+        """Write a new loan at commit, with its installments and payments."""
+        self._tracker.register(_loan_key(loan), loan, new=True)
+
+    def save(self, loan: Loan) -> None:
+        """Write a changed loan at commit, if its stored version is unchanged."""
+        self._tracker.register(_loan_key(loan), loan, new=False)
+
+    def for_user(self, user_id: str, *, status: LoanStatus | None = None) -> list[Loan]:
+        """A user's loans, oldest first: one consistent query over ``LOAN#``."""
+        loans = []
+        for loan_id, items in _group(_prefixed(self._table, user_id, "LOAN#")).items():
+            loan = self._decode(items, keys.loan_sk(loan_id))
+            if loan is not None and (status is None or loan.status is status):
+                loans.append(loan)
+        return sorted(loans, key=lambda loan: (loan.created_at, loan.loan_id))
+
+    def by_application(self, user_id: str, application_id: str) -> Loan | None:
+        """The loan made from an application: GSI3, then a consistent read of the loan."""
+        found = self._table.query(
+            "#GSI3PK = :pk AND #GSI3SK = :sk",
+            {":pk": keys.user_pk(user_id), ":sk": keys.loan_by_application_sk(application_id)},
+            index="GSI3",
+            projection=("loc_loan_id",),
+        )
+        for item in found:
+            loan = self.get(user_id, str(item["loc_loan_id"]))
+            if loan.application_id == application_id:
+                return loan
+        return None
+
+    def installments(
+        self,
+        status: InstallmentStatus,
+        *,
+        due_on: dt.date | None = None,
+        due_before: dt.date | None = None,
+    ) -> list[InstallmentRef]:
+        """Installments in `status` due on a day or before it, by due date, from GSI1.
+
+        A sharded table is read shard by shard and the answers merged in due-date order.
+        """
+        if due_on is not None:
+            condition = "#GSI1PK = :pk AND begins_with(#GSI1SK, :sk)"
+            sort_key = f"DUEDATE#{due_on.isoformat()}#"
+        elif due_before is not None:
+            condition = "#GSI1PK = :pk AND #GSI1SK < :sk"
+            sort_key = f"DUEDATE#{due_before.isoformat()}"
+        else:
+            condition = "#GSI1PK = :pk AND begins_with(#GSI1SK, :sk)"
+            sort_key = "DUEDATE#"
+        shards = [
+            sorted(
+                (
+                    codecs.installment_ref(item)
+                    for item in self._table.query(
+                        condition,
+                        {":pk": partition, ":sk": sort_key},
+                        index="GSI1",
+                        projection=_INSTALLMENT_REF,
+                    )
+                ),
+                key=_due_order,
+            )
+            for partition in keys.partitions(
+                keys.installment_status_pk(status.value), self._table.shards
+            )
+        ]
+        return list(heapq.merge(*shards, key=_due_order))
+
+    def find_payment(self, payment_id: str) -> PaymentOwner | None:
+        """Which loan a payment was applied to, from GSI3."""
+        return _payment_owner(self._table, payment_id, "installment")
+
+
+def _due_order(ref: InstallmentRef) -> tuple[dt.date, str]:
+    return (ref.due_date, ref.installment_id)
+
+
+def _loan_key(loan: Loan) -> Key:
+    return (keys.user_pk(loan.user_id), keys.loan_sk(loan.loan_id))
+
+
+def _payment_owner(table: DynamoTable, payment_id: str, product: str) -> PaymentOwner | None:
+    found = table.query("#GSI3PK = :pk", {":pk": keys.payment_pk(payment_id)}, index="GSI3")
+    for item in found:
+        owner = codecs.payment_owner(item)
+        if owner.product == product:
+            return owner
+    return None
+
+
+class LineApplications:
+    """`CreditLineApplicationRepository` over ``LOCAPP#`` items."""
+
+    def __init__(self, tracker: Tracker) -> None:
+        self._tracker = tracker
+        self._table = tracker.table
+
+    def get(self, user_id: str, application_id: str) -> CreditLineApplication:
+        """The application, read consistently. Raises `NotFound`."""
+        key = (keys.user_pk(user_id), keys.line_application_sk(application_id))
+        item = self._table.get(key)
+        if item is None:
+            raise NotFound(f"no credit-line application {application_id} for user {user_id}")
+        application = codecs.decode_line_application(item)
+        self._tracker.loaded(key, application, [item])
+        return application
+
+    def add(self, application: CreditLineApplication) -> None:
+        """Write a new application at commit."""
+        self._tracker.register(_line_application_key(application), application, new=True)
+
+    def save(self, application: CreditLineApplication) -> None:
+        """Write a changed application at commit, if its stored version is unchanged."""
+        self._tracker.register(_line_application_key(application), application, new=False)
+
+    def for_user(self, user_id: str) -> list[CreditLineApplication]:
+        """Every credit-line application of a user, oldest first."""
+        found = []
+        for item in _prefixed(self._table, user_id, "LOCAPP#"):
+            application = codecs.decode_line_application(item)
+            self._tracker.loaded(codecs.item_key(item), application, [item])
+            found.append(application)
+        return sorted(found, key=lambda a: (a.created_at, a.application_id))
+
+
+def _line_application_key(application: CreditLineApplication) -> Key:
+    return (
+        keys.user_pk(application.user_id),
+        keys.line_application_sk(application.application_id),
+    )
+
+
+class Lines:
+    """`CreditLineRepository`: a line, its draws and payments, from one query."""
+
+    def __init__(self, tracker: Tracker) -> None:
+        self._tracker = tracker
+        self._table = tracker.table
+
+    def get(self, user_id: str, line_id: str) -> CreditLine:
+        """The line, read consistently with one query. Raises `NotFound`.
+
+        The query stops before ``LOC#<line>#STATEMENT``: statements are not part of the
+        aggregate, and a line collects one a month.
+        """
+        root_sk = keys.line_sk(line_id)
+        bound = keys.statements_prefix(line_id).removesuffix("#")
+        line = self._decode(_aggregate(self._table, user_id, root_sk, bound), root_sk)
+        if line is None:
+            raise NotFound(f"no credit line {line_id} for user {user_id}")
+        return line
+
+    def _decode(self, items: list[Item], root_sk: str) -> CreditLine | None:
+        root, children = _split(items, root_sk)
+        if root is None:
+            return None
+        children = [c for c in children if not _is_statement(c)]
+        line = codecs.decode_line(root, children)
+        self._tracker.loaded(codecs.item_key(root), line, [root, *children])
+        return line
+
+    def add(self, line: CreditLine) -> None:
+        """Write a new line at commit, with its draws and payments."""
+        self._tracker.register(_line_key(line), line, new=True)
+
+    def save(self, line: CreditLine) -> None:
+        """Write a changed line at commit, if its stored version is unchanged."""
+        self._tracker.register(_line_key(line), line, new=False)
+
+    def for_user(self, user_id: str) -> list[CreditLine]:
+        """A user's lines, oldest first: one consistent query over ``LOC#``.
+
+        The query reads the lines' statements too and leaves them out: a borrower has
+        one or two lines, and a query per line would cost more than the statements.
+        """
+        lines = []
+        for line_id, items in _group(_prefixed(self._table, user_id, "LOC#")).items():
+            line = self._decode(items, keys.line_sk(line_id))
+            if line is not None:
+                lines.append(line)
+        return sorted(lines, key=lambda line: (line.opened_on, line.line_id))
+
+    def by_cycle_day(self, cycle_day: int) -> list[LineRef]:
+        """Lines that are not CLOSED closing their cycle on `cycle_day`, from GSI1."""
+        found = self._table.query(
+            "#GSI1PK = :pk",
+            {":pk": keys.cycle_day_pk(cycle_day)},
+            index="GSI1",
+            projection=_LINE_REF,
+        )
+        return sorted((codecs.line_ref(item) for item in found), key=_line_order)
+
+    def due_between(self, first: dt.date, last: dt.date) -> list[LineRef]:
+        """Lines due within ``[first, last]``, by due date, from GSI2: one query a shard.
+
+        Any range costs the same number of queries, so ``due_between(date.min,
+        date.max)`` (every line with a due date) is as cheap as a single day.
+        """
+        if first > last:
+            return []
+        found: list[tuple[dt.date, LineRef]] = [
+            (parse_date(item["loc_next_due_date"]), codecs.line_ref(item))
+            for partition in keys.partitions(keys.LINE_DUE_DATES, self._table.shards)
+            for item in self._table.query(
+                "#GSI2PK = :pk AND #GSI2SK BETWEEN :first AND :last",
+                {
+                    ":pk": partition,
+                    ":first": f"DUEDATE#{first.isoformat()}",
+                    ":last": f"DUEDATE#{last.isoformat()}$",
+                },
+                index="GSI2",
+                projection=_LINE_REF,
+            )
+        ]
+        found.sort(key=lambda pair: (pair[0], *_line_order(pair[1])))
+        return [ref for _, ref in found]
+
+    def find_payment(self, payment_id: str) -> PaymentOwner | None:
+        """Which line a payment was applied to, from GSI3."""
+        return _payment_owner(self._table, payment_id, "creditline")
+
+
+def _is_statement(item: Item) -> bool:
+    return str(item["SK"]).split("#")[2:3] == ["STATEMENT"]
+
+
+def _line_order(ref: LineRef) -> tuple[str, str]:
+    return (ref.user_id, ref.line_id)
+
+
+def _line_key(line: CreditLine) -> Key:
+    return (keys.user_pk(line.user_id), keys.line_sk(line.line_id))
+
+
+def statement_key(statement: Statement) -> Key:
+    """The key of a statement's item."""
+    return (
+        keys.user_pk(statement.user_id),
+        keys.statement_sk(statement.line_id, statement.statement_date),
+    )
+
+
+class Statements:
+    """`StatementRepository` over ``LOC#<line>#STATEMENT#<date>`` items."""
+
+    def __init__(self, tracker: Tracker) -> None:
+        self._tracker = tracker
+        self._table = tracker.table
+
+    def add(self, statement: Statement) -> None:
+        """Write a new statement at commit; a statement is never overwritten."""
+        self._tracker.register(statement_key(statement), statement, new=True)
+
+    def get(self, user_id: str, line_id: str, statement_date: dt.date) -> Statement:
+        """One statement, read consistently. Raises `NotFound`."""
+        item = self._table.get((keys.user_pk(user_id), keys.statement_sk(line_id, statement_date)))
+        if item is None:
+            raise NotFound(f"no statement of {statement_date} for line {line_id}")
+        return codecs.decode_statement(item)
+
+    def for_line(self, user_id: str, line_id: str) -> list[Statement]:
+        """A line's statements, oldest first."""
+        found = _prefixed(self._table, user_id, keys.statements_prefix(line_id))
+        return [codecs.decode_statement(item) for item in found]
+
+
+class JournalReader:
+    """`JournalRepository`: the entries of a loan or line, from its own partition."""
+
+    def __init__(self, table: DynamoTable) -> None:
+        self._table = table
+
+    def entries_for(self, reference: str) -> list[JournalEntry]:
+        """Every entry posted for a loan or line, in posting order."""
+        found = self._table.query("#PK = :pk", {":pk": keys.journal_pk(reference)})
+        return [entry for _, entry in sorted(map(codecs.decode_journal_entry, found), key=_first)]
+
+
+def _first(pair: tuple[tuple[int, int], JournalEntry]) -> tuple[int, int]:
+    return pair[0]
+
+
+class AuditLogReader:
+    """`AuditLog`: the records of one entity, from its own partition, oldest first."""
+
+    def __init__(self, table: DynamoTable) -> None:
+        self._table = table
+
+    def records_for(self, entity: str, entity_id: str) -> list[AuditRecord]:
+        """Every record of one entity, oldest first (the sort key keeps commit order)."""
+        found = self._table.query("#PK = :pk", {":pk": keys.audit_pk(entity, entity_id)})
+        return [codecs.decode_audit_record(item) for item in found]

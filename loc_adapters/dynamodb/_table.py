@@ -1,0 +1,384 @@
+"""The table: typed, paginated, error-translated calls on one DynamoDB table.
+
+Every call of the adapter goes through `DynamoTable`, so pagination (`LastEvaluatedKey`),
+batching (at most 25 items per `BatchWriteItem`, unprocessed items retried with backoff
+and jitter) and the translation of botocore errors live in one place.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, cast
+
+import attrs
+import stamina
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from loc_adapters.dynamodb._convert import Item
+from loc_adapters.dynamodb._errors import error_code, translated
+from loc_adapters.dynamodb._keys import GSI_ATTRIBUTES
+from loc_core.errors import ExternalServiceError, InvariantViolation
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import (
+        AttributeValueTypeDef,
+        PutItemInputTypeDef,
+        QueryInputTypeDef,
+        TransactWriteItemTypeDef,
+        UpdateItemInputTypeDef,
+        WriteRequestTypeDef,
+    )
+
+__all__ = [
+    "BATCH_LIMIT",
+    "TRANSACTION_LIMIT",
+    "TTL_ATTRIBUTE",
+    "Cancelled",
+    "ConditionFailed",
+    "DynamoTable",
+    "create_table",
+    "deserialize",
+    "serialize",
+    "table_name",
+]
+
+BATCH_LIMIT = 25
+"""Most items one `BatchWriteItem` takes."""
+TRANSACTION_LIMIT = 100
+"""Most actions one `TransactWriteItems` takes."""
+TTL_ATTRIBUTE = "ttl"
+"""The attribute DynamoDB's time to live reads (epoch seconds), as the seed names it."""
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def table_name(environment: str) -> str:
+    """The table of an environment, as the Go service names it: ``{env}-loc-service``."""
+    return f"{environment}-loc-service"
+
+
+def serialize(item: Mapping[str, Any]) -> dict[str, AttributeValueTypeDef]:
+    """Python values to DynamoDB attribute values (floats are refused by boto3)."""
+    return {name: _serializer.serialize(value) for name, value in item.items()}
+
+
+def deserialize(item: Mapping[str, Any]) -> Item:
+    """DynamoDB attribute values to Python values (numbers become `Decimal`)."""
+    return {name: _deserializer.deserialize(value) for name, value in item.items()}
+
+
+class ConditionFailed(Exception):
+    """A conditional write's condition did not hold; `item` is what was stored, if anything."""
+
+    def __init__(self, item: Item | None) -> None:
+        super().__init__("the condition of a conditional write failed")
+        self.item = item
+
+
+class Cancelled(Exception):
+    """A transaction was cancelled; `reasons` line up with its actions (code, stored item)."""
+
+    def __init__(self, reasons: list[tuple[str, Item | None]]) -> None:
+        super().__init__("the transaction was cancelled")
+        self.reasons = reasons
+
+
+class _Unprocessed(Exception):
+    """Some writes of a batch came back unprocessed; stamina retries on it."""
+
+    def __init__(self, requests: list[WriteRequestTypeDef]) -> None:
+        super().__init__(f"{len(requests)} writes unprocessed")
+        self.requests = requests
+
+
+@attrs.define
+class DynamoTable:
+    """One DynamoDB table and how this library uses it.
+
+    `client` is injected (a Lambda builds it once per container; tests point it at
+    moto). `shards` spreads the installment status index and the line due-date index over that many
+    partitions (1: the seed's exact keys). `page_size` caps the items of a query page
+    (None: DynamoDB's 1 MB pages); tests set it to prove pagination.
+    """
+
+    client: DynamoDBClient
+    name: str
+    shards: int = attrs.field(default=1)
+    page_size: int | None = None
+    batch_attempts: int = 8
+    """`BatchWriteItem` calls per chunk before unprocessed items fail the write."""
+    batch_wait_initial: dt.timedelta = dt.timedelta(milliseconds=50)
+    batch_wait_max: dt.timedelta = dt.timedelta(seconds=2)
+
+    @shards.validator
+    def _check_shards(self, _attribute: object, value: int) -> None:
+        if type(value) is not int or value < 1:
+            raise InvariantViolation(f"shards must be a whole number >= 1, got {value!r}")
+
+    # --- reads --------------------------------------------------------------------------
+
+    def get(self, key: tuple[str, str]) -> Item | None:
+        """One item by key, read consistently; None when there is none."""
+        with translated("GetItem"):
+            response = self.client.get_item(
+                TableName=self.name,
+                Key=serialize({"PK": key[0], "SK": key[1]}),
+                ConsistentRead=True,
+            )
+        found = response.get("Item")
+        return None if found is None else deserialize(found)
+
+    def query(
+        self,
+        condition: str,
+        values: Mapping[str, Any],
+        *,
+        index: str | None = None,
+        projection: Sequence[str] = (),
+    ) -> Iterator[Item]:
+        """Every item matching a key condition, page after page until the last.
+
+        `condition` names attributes through ``#``-placeholders of their own names
+        (``#PK = :pk``). Base-table queries read consistently; index queries cannot.
+        """
+        names = _names(condition, *(f"#{name}" for name in projection))
+        request: QueryInputTypeDef = {
+            "TableName": self.name,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": serialize(values),
+        }
+        if index is None:
+            request["ConsistentRead"] = True
+        else:
+            request["IndexName"] = index
+        if projection:
+            request["ProjectionExpression"] = ", ".join(f"#{name}" for name in projection)
+        if self.page_size is not None:
+            request["Limit"] = self.page_size
+        while True:
+            with translated("Query"):
+                response = self.client.query(**request)
+            for found in response.get("Items", []):
+                yield deserialize(found)
+            last = response.get("LastEvaluatedKey")
+            if not last:
+                return
+            request["ExclusiveStartKey"] = last
+
+    # --- writes -------------------------------------------------------------------------
+
+    def update(
+        self,
+        key: tuple[str, str],
+        *,
+        update: str,
+        values: Mapping[str, Any],
+        condition: str | None = None,
+    ) -> Item:
+        """Update one item, conditionally; returns the item as it is afterwards.
+
+        Raises:
+            ConditionFailed: with the stored item, when `condition` did not hold.
+        """
+        request: UpdateItemInputTypeDef = {
+            "TableName": self.name,
+            "Key": serialize({"PK": key[0], "SK": key[1]}),
+            "UpdateExpression": update,
+            "ExpressionAttributeNames": _names(update, condition),
+            "ReturnValues": "ALL_NEW",
+        }
+        if values:
+            request["ExpressionAttributeValues"] = serialize(values)
+        if condition is not None:
+            request["ConditionExpression"] = condition
+            request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+        with translated("UpdateItem"), _condition_failures():
+            response = self.client.update_item(**request)
+        return deserialize(response.get("Attributes", {}))
+
+    def put(self, item: Item, *, condition: str, values: Mapping[str, Any]) -> None:
+        """Write one whole item if `condition` holds.
+
+        Raises:
+            ConditionFailed: with the stored item, when `condition` did not hold.
+        """
+        request: PutItemInputTypeDef = {
+            "TableName": self.name,
+            "Item": serialize(item),
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": _names(condition),
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+        if values:
+            request["ExpressionAttributeValues"] = serialize(values)
+        with translated("PutItem"), _condition_failures():
+            self.client.put_item(**request)
+
+    def delete(self, key: tuple[str, str], *, condition: str, values: Mapping[str, Any]) -> None:
+        """Delete one item if `condition` holds.
+
+        Raises:
+            ConditionFailed: with the stored item, when `condition` did not hold.
+        """
+        with translated("DeleteItem"), _condition_failures():
+            self.client.delete_item(
+                TableName=self.name,
+                Key=serialize({"PK": key[0], "SK": key[1]}),
+                ConditionExpression=condition,
+                ExpressionAttributeNames=_names(condition),
+                ExpressionAttributeValues=serialize(values),
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+
+    def transact(self, actions: Sequence[TransactWriteItemTypeDef], *, token: str) -> None:
+        """Write every action atomically, or none of them.
+
+        `token` makes a retried request (botocore retries a call whose answer was lost)
+        succeed once instead of failing its own conditions.
+
+        Raises:
+            Cancelled: with the reason of each action, when DynamoDB cancelled it.
+        """
+        with translated("TransactWriteItems"):
+            try:
+                self.client.transact_write_items(TransactItems=actions, ClientRequestToken=token)
+            except ClientError as exc:
+                if error_code(exc) != "TransactionCanceledException":
+                    raise
+                raise Cancelled(_reasons(exc)) from exc
+
+    def batch_put(self, items: Sequence[Item]) -> None:
+        """Write items in batches of 25, not atomically; for tools, backfills and tests.
+
+        Unprocessed items are retried with exponential backoff and jitter, up to
+        `batch_attempts` calls per batch.
+
+        Raises:
+            ExternalServiceError: when items are still unprocessed after the last
+                attempt, or DynamoDB refused the batch.
+            InvariantViolation: when the same key appears twice (DynamoDB refuses that).
+        """
+        seen: set[tuple[str, str]] = set()
+        for item in items:
+            key = (item["PK"], item["SK"])
+            if key in seen:
+                raise InvariantViolation(f"a batch writes {key} twice")
+            seen.add(key)
+        requests: list[WriteRequestTypeDef] = [
+            {"PutRequest": {"Item": serialize(item)}} for item in items
+        ]
+        for start in range(0, len(requests), BATCH_LIMIT):
+            self._write_batch(requests[start : start + BATCH_LIMIT])
+
+    def _write_batch(self, requests: list[WriteRequestTypeDef]) -> None:
+        pending = requests
+        try:
+            for attempt in stamina.retry_context(
+                on=_Unprocessed,
+                attempts=self.batch_attempts,
+                timeout=None,
+                wait_initial=self.batch_wait_initial,
+                wait_max=self.batch_wait_max,
+            ):
+                with attempt:
+                    try:
+                        pending = self._write_once(pending)
+                    except _Unprocessed as exc:
+                        pending = exc.requests  # the next attempt sends only what was left
+                        raise
+        except _Unprocessed as exc:
+            raise ExternalServiceError(
+                f"BatchWriteItem left {len(exc.requests)} of {len(requests)} items unprocessed "
+                f"after {self.batch_attempts} attempts"
+            ) from exc
+
+    def _write_once(self, requests: list[WriteRequestTypeDef]) -> list[WriteRequestTypeDef]:
+        """One `BatchWriteItem`; raises `_Unprocessed` with what DynamoDB left over."""
+        with translated("BatchWriteItem"):
+            response = self.client.batch_write_item(RequestItems={self.name: requests})
+        left = response.get("UnprocessedItems", {}).get(self.name, [])
+        if left:  # sent back as they came: the output shapes are the input shapes
+            raise _Unprocessed(cast("list[WriteRequestTypeDef]", list(left)))
+        return []
+
+
+def _placeholders(*expressions: str | None) -> set[str]:
+    """The attribute names an expression refers to as ``#name``."""
+    found: set[str] = set()
+    for expression in expressions:
+        found.update(re.findall(r"#([A-Za-z0-9_]+)", expression or ""))
+    return found
+
+
+def _names(*expressions: str | None) -> dict[str, str]:
+    return {f"#{name}": name for name in _placeholders(*expressions)}
+
+
+@contextmanager
+def _condition_failures() -> Iterator[None]:
+    try:
+        yield
+    except ClientError as exc:
+        if error_code(exc) != "ConditionalCheckFailedException":
+            raise
+        response: Mapping[str, Any] = exc.response  # ALL_OLD puts the stored item in "Item"
+        stored = response.get("Item")
+        raise ConditionFailed(None if not stored else deserialize(stored)) from exc
+
+
+def _reasons(exc: ClientError) -> list[tuple[str, Item | None]]:
+    found: list[tuple[str, Item | None]] = []
+    response: Mapping[str, Any] = exc.response  # TransactionCanceledException carries the reasons
+    for reason in response.get("CancellationReasons", []):
+        stored = reason.get("Item")
+        found.append((str(reason.get("Code", "")), None if not stored else deserialize(stored)))
+    return found
+
+
+def create_table(client: DynamoDBClient, name: str, *, shards: int = 1) -> DynamoTable:
+    """Create the table as production has it, for tests and tools; returns it ready to use.
+
+    Key schema PK/SK (strings); GSI1, GSI2 and GSI3 over ``GSI<n>PK``/``GSI<n>SK``, all
+    attributes projected; time to live on ``ttl``; a stream with new and old images
+    (the expiration handler and the audit stream read it). On-demand capacity.
+    """
+    key_names = ("PK", "SK", *GSI_ATTRIBUTES)
+    with translated("CreateTable"):
+        client.create_table(
+            TableName=name,
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[
+                {"AttributeName": attribute, "AttributeType": "S"} for attribute in key_names
+            ],
+            KeySchema=[
+                {"AttributeName": "PK", "KeyType": "HASH"},
+                {"AttributeName": "SK", "KeyType": "RANGE"},
+            ],
+            GlobalSecondaryIndexes=[
+                {
+                    "IndexName": f"GSI{number}",
+                    "KeySchema": [
+                        {"AttributeName": f"GSI{number}PK", "KeyType": "HASH"},
+                        {"AttributeName": f"GSI{number}SK", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+                for number in (1, 2, 3)
+            ],
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        )
+        client.get_waiter("table_exists").wait(
+            TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
+        )
+        client.update_time_to_live(
+            TableName=name,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE},
+        )
+    return DynamoTable(client, name, shards=shards)

@@ -1,0 +1,302 @@
+"""The DynamoDB unit of work: one commit is one `TransactWriteItems`.
+
+Semantics are the in-memory unit of work's (`loc_adapters.memory.uow`): reads are
+consistent and private; `add` and `save` only register intent; `commit` writes every
+registered aggregate with its journal entries and audit records, or nothing, then bumps
+versions, stamps `updated_at` and returns the events to publish.
+
+What it writes: for each aggregate its root item, conditional on the version read (or
+on not existing, when added); of its children (installments, payments, draws) only the
+new ones (conditional on not existing) and those whose stored attributes would change;
+each journal entry and audit record as a new item. Saves are `Update`s that set and
+remove only the attributes this library owns, so attributes another writer keeps on the
+same item (``loc_loan_agreement_key``) survive. The transaction is checked before
+DynamoDB sees it: at most 100 items, none twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from typing import Any, Self
+
+import attrs
+
+from loc_adapters.dynamodb import _codecs as codecs
+from loc_adapters.dynamodb._convert import Item, Shape
+from loc_adapters.dynamodb._plan import Kind, Plan, changed
+from loc_adapters.dynamodb._repositories import (
+    AuditLogReader,
+    JournalReader,
+    LineApplications,
+    Lines,
+    LoanApplications,
+    Loans,
+    Statements,
+)
+from loc_adapters.dynamodb._table import Cancelled, DynamoTable
+from loc_core.creditline import CreditLine, CreditLineApplication, Statement
+from loc_core.errors import InvariantViolation
+from loc_core.events import AuditRecord, DomainEvent, Outbox
+from loc_core.installment import Loan, LoanApplication
+from loc_core.ports import Clock
+
+__all__ = ["DynamoUnitOfWork"]
+
+Key = tuple[str, str]
+
+
+@attrs.define
+class _Pending:
+    key: Key
+    aggregate: Any
+    new: bool
+
+
+@attrs.frozen
+class _Read:
+    """An aggregate as read: its version and the items it came from, by key."""
+
+    version: int
+    images: dict[Key, Item]
+
+
+class _Stamps:
+    """Versions and timestamps set for a commit, put back if the commit fails."""
+
+    def __init__(self) -> None:
+        self._before: list[tuple[object, str, object]] = []
+
+    def set(self, target: object, name: str, value: object) -> None:
+        self._before.append((target, name, getattr(target, name)))
+        setattr(target, name, value)
+
+    def undo(self) -> None:
+        for target, name, value in reversed(self._before):
+            setattr(target, name, value)
+
+
+class DynamoUnitOfWork:
+    """A `UnitOfWork` over one DynamoDB table.
+
+    Build one per use case attempt, or enter the same one again: entering starts clean.
+    """
+
+    def __init__(self, table: DynamoTable, *, clock: Clock) -> None:
+        self.table = table
+        self.clock = clock
+        self.loan_applications = LoanApplications(self)
+        self.loans = Loans(self)
+        self.line_applications = LineApplications(self)
+        self.lines = Lines(self)
+        self.statements = Statements(self)
+        self.journal = JournalReader(table)
+        self.audit = AuditLogReader(table)
+        self._pending: dict[Key, _Pending] = {}
+        self._reads: dict[Key, _Read] = {}
+        self._loaded: list[Any] = []
+
+    def __enter__(self) -> Self:
+        self.rollback()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.rollback()
+
+    def loaded(self, key: Key, aggregate: Any, items: Sequence[Item]) -> None:  # noqa: ANN401 - any aggregate
+        """Remember an aggregate read here and its items, for the commit's diff and checks."""
+        self._loaded.append(aggregate)
+        self._reads[key] = _Read(
+            int(aggregate.version), {codecs.item_key(item): item for item in items}
+        )
+
+    def register(self, key: Key, aggregate: object, *, new: bool) -> None:
+        """Note that `aggregate` is to be written at commit."""
+        known = self._pending.get(key)
+        if known is not None and known.aggregate is not aggregate:
+            raise InvariantViolation(f"two different objects saved for {key[0]}/{key[1]}")
+        self._pending[key] = _Pending(key, aggregate, new=new or (known is not None and known.new))
+
+    def rollback(self) -> None:
+        """Forget everything registered and read."""
+        self._pending = {}
+        self._reads = {}
+        self._loaded = []
+
+    def commit(self, *, actor: str, request_id: str) -> list[DomainEvent]:
+        """Write everything registered in one transaction; see `loc_core.ports.UnitOfWork`.
+
+        Raises:
+            ConcurrencyConflict: when a saved aggregate changed since it was read, an
+                added key exists, or a journal entry was already posted; nothing was
+                written and the aggregates are as they were before the call.
+            InvariantViolation: when an aggregate changed but was never saved, or the
+                commit is more than one transaction can hold.
+            ExternalServiceError: when DynamoDB failed or throttled the commit.
+        """
+        pending = list(self._pending.values())
+        self._refuse_unsaved_changes(pending)
+        now = self.clock.now()
+        stamps = _Stamps()
+        plan = Plan(self.table.name)
+        try:
+            for item in pending:
+                self._plan(plan, item, stamps, now=now, actor=actor, request_id=request_id)
+            plan.check()
+            if plan.actions:
+                self.table.transact(plan.requests(), token=uuid.uuid4().hex)
+        except Cancelled as exc:
+            stamps.undo()
+            raise plan.explain(exc.reasons) from exc
+        except BaseException:
+            stamps.undo()
+            raise
+        events: list[DomainEvent] = []
+        for item in pending:
+            outbox: Outbox | None = getattr(item.aggregate, "outbox", None)
+            if outbox is not None:
+                events += outbox.drain().events
+        self.rollback()
+        return events
+
+    def _refuse_unsaved_changes(self, pending: list[_Pending]) -> None:
+        saved = {id(item.aggregate) for item in pending}
+        for aggregate in self._loaded:
+            if getattr(aggregate, "outbox", None) and id(aggregate) not in saved:
+                raise InvariantViolation(
+                    f"{type(aggregate).__name__} was changed but never saved: "
+                    "its changes would be lost"
+                )
+
+    def _plan(
+        self,
+        plan: Plan,
+        pending: _Pending,
+        stamps: _Stamps,
+        *,
+        now: dt.datetime,
+        actor: str,
+        request_id: str,
+    ) -> None:
+        aggregate = pending.aggregate
+        if isinstance(aggregate, Statement):
+            plan.put_new(
+                codecs.encode_statement(aggregate),
+                label=f"statement of {aggregate.statement_date} for line {aggregate.line_id}",
+            )
+            return
+        expected = int(aggregate.version)
+        _stamp(stamps, aggregate, now)
+        label, shapes, items = self._encode(aggregate)
+        root, children = items[0], items[1:]
+        if pending.new:
+            plan.put_new(root, label=label)
+            for child in children:
+                plan.put_new(child, label=_child_label(child))
+        else:
+            read = self._reads.get(pending.key)
+            if read is not None and read.version != expected:
+                read = None  # read in another state: its items say nothing about this one
+            plan.save_root(
+                root,
+                codecs.owned_attributes(shapes[0]),
+                label=label,
+                expected=expected,
+                may_be_gone=isinstance(aggregate, LoanApplication | CreditLineApplication),
+            )
+            self._plan_children(plan, read, children, shapes[1:], root_key=pending.key)
+        _plan_outbox(
+            plan,
+            aggregate.outbox,
+            int(aggregate.version),
+            now=now,
+            actor=actor,
+            request_id=request_id,
+        )
+
+    def _plan_children(
+        self,
+        plan: Plan,
+        read: _Read | None,
+        children: list[Item],
+        shapes: list[Shape],
+        *,
+        root_key: Key,
+    ) -> None:
+        written = {codecs.item_key(child) for child in children}
+        for child, shape in zip(children, shapes, strict=True):
+            owned = codecs.owned_attributes(shape)
+            if read is None:
+                plan.update_child(child, owned, label=_child_label(child))
+                continue
+            image = read.images.get(codecs.item_key(child))
+            if image is None:
+                plan.put_new(child, label=_child_label(child))
+            elif changed(image, child, owned):
+                plan.update_child(child, owned, label=_child_label(child))
+        if read is not None:
+            for key in read.images.keys() - written - {root_key}:
+                plan.delete_child(key, label=f"item {key[0]}/{key[1]}")
+
+    def _encode(self, aggregate: object) -> tuple[str, list[Shape], list[Item]]:
+        """A label, the shape of each item, and the items: root first."""
+        if isinstance(aggregate, Loan):
+            items = codecs.encode_loan(aggregate, shards=self.table.shards)
+            shapes = [
+                codecs.LOAN,
+                *(codecs.INSTALLMENT for _ in aggregate.installments),
+                *(codecs.LOAN_PAYMENT for _ in aggregate.payments),
+            ]
+            return f"loan {aggregate.loan_id}", shapes, items
+        if isinstance(aggregate, CreditLine):
+            items = codecs.encode_line(aggregate, shards=self.table.shards)
+            shapes = [
+                codecs.LINE,
+                *(codecs.DRAW for _ in aggregate.draws),
+                *(codecs.LINE_PAYMENT for _ in aggregate.payments),
+            ]
+            return f"credit line {aggregate.line_id}", shapes, items
+        if isinstance(aggregate, LoanApplication):
+            item = codecs.encode_loan_application(aggregate)
+            return f"loan application {aggregate.application_id}", [codecs.LOAN_APPLICATION], [item]
+        if isinstance(aggregate, CreditLineApplication):
+            item = codecs.encode_line_application(aggregate)
+            label = f"credit-line application {aggregate.application_id}"
+            return label, [codecs.LINE_APPLICATION], [item]
+        raise InvariantViolation(f"cannot store a {type(aggregate).__name__}")
+
+
+def _stamp(stamps: _Stamps, aggregate: Any, now: dt.datetime) -> None:  # noqa: ANN401 - any aggregate
+    """Bump the version; set `updated_at` on the aggregate and the installments it changed."""
+    stamps.set(aggregate, "version", int(aggregate.version) + 1)
+    if hasattr(aggregate, "updated_at"):
+        stamps.set(aggregate, "updated_at", now)
+    if isinstance(aggregate, Loan):
+        touched = {c.entity_id for c in aggregate.outbox.changes if c.entity == "installment"}
+        for installment in aggregate.installments:
+            if installment.installment_id in touched:
+                stamps.set(installment, "updated_at", now)
+
+
+def _plan_outbox(
+    plan: Plan, outbox: Outbox, version: int, *, now: dt.datetime, actor: str, request_id: str
+) -> None:
+    """The journal entries (posted once) and audit records of one aggregate's commit."""
+    for position, entry in enumerate(outbox.entries):
+        plan.put_new(
+            codecs.encode_journal_entry(entry, posted_at=now, version=version, position=position),
+            label=f"journal entry {entry.entry_id}",
+            kind=Kind.ENTRY,
+        )
+    for position, change in enumerate(outbox.changes):
+        record = AuditRecord(uuid.uuid4().hex, change, actor, request_id, now)
+        plan.put_new(
+            codecs.encode_audit_record(record, version=version, position=position),
+            label=f"audit record of {change.entity} {change.entity_id}",
+        )
+
+
+def _child_label(item: Item) -> str:
+    parts = str(item["SK"]).split("#")
+    return f"{parts[-2].lower()} {parts[-1]} of {parts[0].lower()} {parts[1]}"

@@ -1,0 +1,40 @@
+"""Helpers the integration tests share: an isolated AWS session and a log of AWS calls."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import boto3
+import botocore.session
+
+REGION = "us-east-1"
+
+
+def aws_session() -> boto3.session.Session:
+    """A session that reads neither ~/.aws nor credentials from the environment."""
+    core = botocore.session.Session()
+    core.set_config_variable("config_file", os.devnull)
+    core.set_config_variable("credentials_file", os.devnull)
+    return boto3.session.Session(
+        botocore_session=core,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",  # noqa: S106 - moto's dummy credentials
+        region_name=REGION,
+    )
+
+
+class CallLog:
+    """The AWS operations a client made, in order, seen through botocore's events."""
+
+    def __init__(self) -> None:
+        self.operations: list[str] = []
+
+    def __call__(self, model: Any, **_: Any) -> None:
+        self.operations.append(str(model.name))
+
+    def count(self, operation: str) -> int:
+        return self.operations.count(operation)
+
+    def clear(self) -> None:
+        self.operations.clear()

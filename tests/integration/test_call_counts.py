@@ -1,0 +1,121 @@
+"""How many AWS calls a use case costs, counted with botocore's before-call events.
+
+The figures are kept in docs/data-model.md; these tests fail when a change makes a use
+case chattier than what is written there.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+import pytest
+from contracts.uow import UowFactory, store_loan
+from integration.support import CallLog
+
+from loc_adapters.dynamodb import DynamoTable, DynamoUnitOfWork, create_table
+from loc_adapters.dynamodb._codecs import encode_loan
+from loc_adapters.memory import ManualClock
+from loc_adapters.sqs import SqsWorkQueue
+from loc_core.installment import InstallmentStatus, Process
+from loc_core.payments import Rail, SettlementOutcome
+from loc_core.ports import QueueMessage, UnitOfWork, WorkQueue
+from loc_core.testing.installment import make_loan
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_sqs import SQSClient
+
+READS = {"GetItem", "Query", "Scan", "BatchGetItem"}
+
+
+def test_applying_a_payment_is_one_query_and_one_transaction(
+    new_uow: UowFactory, calls: CallLog
+) -> None:
+    store_loan(new_uow)
+    calls.clear()
+    with new_uow() as uow:
+        loan = uow.loans.get("user-1", "loan-1")
+        loan.apply_payment(
+            "pay-1", 6_000, process=Process.MANUAL, rail=Rail.ACH, today=dt.date(2026, 1, 6)
+        )
+        uow.loans.save(loan)
+        uow.commit(actor="api", request_id="pay-1")
+    assert calls.operations == ["Query", "TransactWriteItems"]
+
+
+def test_a_settlement_event_is_two_reads_and_one_transaction(
+    new_uow: UowFactory, calls: CallLog
+) -> None:
+    store_loan(new_uow)
+    with new_uow() as uow:
+        loan = uow.loans.get("user-1", "loan-1")
+        loan.apply_payment(
+            "pay-1", 6_000, process=Process.AUTOPAY, rail=Rail.ACH, today=dt.date(2026, 1, 6)
+        )
+        uow.loans.save(loan)
+        uow.commit(actor="collections", request_id="pay-1")
+    calls.clear()
+    with new_uow() as uow:
+        owner = uow.loans.find_payment("pay-1")
+        assert owner is not None
+        loan = uow.loans.get(owner.user_id, owner.owner_id)
+        loan.settle("pay-1", SettlementOutcome.RETURNED, today=dt.date(2026, 1, 8))
+        uow.loans.save(loan)
+        uow.commit(actor="webhook", request_id="evt-1")
+    assert calls.operations == ["Query", "Query", "TransactWriteItems"]
+    assert sum(calls.count(op) for op in READS) <= 2
+
+
+def enqueue_due_installments(new_uow: UowFactory, queue: WorkQueue, today: dt.date) -> int:
+    """The query side of the collections job: due today and past due, one message each."""
+    with new_uow() as uow:
+        due = uow.loans.installments(InstallmentStatus.SCHEDULED, due_on=today)
+        late = uow.loans.installments(InstallmentStatus.SCHEDULED, due_before=today)
+    queue.send(
+        [
+            QueueMessage(
+                kind="collect_installment",
+                body={"user_id": ref.user_id, "loan_id": ref.loan_id, "id": ref.installment_id},
+                deduplication_id=f"{ref.installment_id}:{today.isoformat()}",
+            )
+            for ref in due + late
+        ]
+    )
+    return len(due) + len(late)
+
+
+@pytest.mark.parametrize("shards", [1, 4])
+def test_the_collections_job_costs_at_most_015_calls_per_due_installment(  # noqa: PLR0917 - pytest passes fixtures by position
+    dynamodb: DynamoDBClient,
+    sqs: SQSClient,
+    queue_url: str,
+    clock: ManualClock,
+    calls: CallLog,
+    shards: int,
+) -> None:
+    table: DynamoTable = create_table(dynamodb, f"test-job-{shards}-loc-service", shards=shards)
+    try:
+        table.batch_put(
+            [
+                item
+                for number in range(100)
+                for item in encode_loan(
+                    make_loan(loan_id=f"loan-{number:03d}", user_id=f"user-{number:03d}"),
+                    shards=shards,
+                )
+            ]
+        )
+        calls.clear()
+
+        def new_uow() -> UnitOfWork:
+            return DynamoUnitOfWork(table, clock=clock)
+
+        # every loan's first installment fell due on 2026-01-20, the second falls due today
+        count = enqueue_due_installments(new_uow, SqsWorkQueue(sqs, queue_url), dt.date(2026, 2, 3))
+    finally:
+        dynamodb.delete_table(TableName=table.name)
+    assert count == 200
+    queries, sends = calls.count("Query"), calls.count("SendMessageBatch")
+    assert (queries, sends) == (2 * (1 if shards == 1 else shards + 1), 20)
+    assert (queries + sends) / count <= 0.15
