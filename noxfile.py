@@ -10,12 +10,14 @@ nox.options.sessions = ["tests", "lint", "typing"]
 nox.options.reuse_existing_virtualenvs = True
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
+EXTRAS = ".[testing,aws,cli,report]"
+"""The library with every extra, as the tests and the type checker need it."""
 
 
 @nox.session
 def tests(session: nox.Session) -> None:
     """Run the test suite, then prove the core's import boundaries."""
-    session.install("-e", ".[testing]", *nox.project.dependency_groups(PYPROJECT, "test"))
+    session.install("-e", EXTRAS, *nox.project.dependency_groups(PYPROJECT, "test"))
     session.run("pytest", *session.posargs)
     session.run("lint-imports")
 
@@ -31,6 +33,6 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typing(session: nox.Session) -> None:
     """mypy --strict over the library, the tests and this file."""
-    session.install("-e", ".[testing]", *nox.project.dependency_groups(PYPROJECT, "typing"))
+    session.install("-e", EXTRAS, *nox.project.dependency_groups(PYPROJECT, "typing"))
     session.install("nox")
     session.run("mypy", "--strict")

@@ -192,6 +192,7 @@ class Ledger:
     _entries: list[JournalEntry] = attrs.field(factory=list, alias="entries")
     _balances: dict[str, int] = attrs.field(init=False, factory=dict)
     _ids: set[str] = attrs.field(init=False, factory=set)
+    _total: int = attrs.field(init=False, default=0)
 
     def __attrs_post_init__(self) -> None:
         entries, self._entries = self._entries, []
@@ -211,6 +212,7 @@ class Ledger:
         for posting in entry.postings:
             delta = posting.amount if posting.side is Side.DEBIT else -posting.amount
             balances[posting.account] = balances.get(posting.account, 0) + delta
+            self._total += delta
 
     def post_all(self, entries: Iterable[JournalEntry]) -> None:
         """Post several entries in order."""
@@ -239,8 +241,15 @@ class Ledger:
         }
 
     def trial_balance(self) -> int:
-        """The sum of every account's balance: zero when the books balance."""
-        return sum(self._balances.values())
+        """The sum of every account's balance: zero when the books balance.
+
+        Kept as a running sum of every posting, so checking it costs nothing.
+        """
+        return self._total
+
+    def entries(self, start: int = 0) -> list[JournalEntry]:
+        """The entries posted from position `start` on, in posting order."""
+        return self._entries[start:]
 
     def digest(self) -> str:
         """A SHA-256 over every entry in posting order: equal ledgers, equal digests."""

@@ -1,14 +1,16 @@
 """The committed state of an in-memory deployment: what the DynamoDB table holds in production.
 
 Units of work read copies out of it and commit copies into it, so no caller ever shares
-an object with the store, exactly as with a remote table. One lock serialises commits;
-every commit checks all its conditions before it writes anything.
+an object with the store, exactly as with a remote table: committed aggregates are kept
+as pickled bytes (a read unpickles, a commit pickles), which is also the cheapest way to
+copy them. One lock serialises commits; every commit checks all its conditions before it
+writes anything.
 """
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
+import pickle
 import threading
 from collections.abc import Iterable
 from typing import Any, TypeVar
@@ -29,9 +31,18 @@ Key = tuple[str, str, str]
 """(kind, user id, entity id): the item's identity, like a table's PK and SK."""
 
 
+def _freeze(entity: object) -> bytes:
+    return pickle.dumps(entity, pickle.HIGHEST_PROTOCOL)
+
+
+def _thaw(frozen: bytes) -> Any:  # noqa: ANN401 - rows hold every aggregate type
+    return pickle.loads(frozen)  # noqa: S301 - our own bytes, never external input
+
+
 def clone(entity: T) -> T:
-    """A deep copy sharing nothing mutable with `entity` (frozen values are shared)."""
-    return copy.deepcopy(entity)
+    """A deep copy sharing nothing with `entity` (a pickle round trip, run in C)."""
+    copied: T = _thaw(_freeze(entity))
+    return copied
 
 
 @attrs.define
@@ -39,12 +50,34 @@ class InMemoryDatabase:
     """Aggregates by key, the journal, the audit log and the indexes the jobs query."""
 
     clock: Clock
+    shared_reads: bool = False
+    """Hand out the committed object itself instead of a copy, for single-threaded drivers.
+
+    A unit of work that reads an aggregate gets the live committed object (no copy) when
+    no other unit of work holds it; anything it read but did not commit is dropped from
+    the live set when it ends, so the next read unpickles the committed bytes and an
+    abandoned change can never leak. Callers must not change an aggregate outside a unit
+    of work (the simulation never does). Off by default: every read is then a copy, as
+    with a remote table.
+    """
     ledger: Ledger = attrs.field(factory=Ledger)
     """Every journal entry committed, in commit order."""
     commits: int = 0
     """How many units of work committed: a cheap measure of write traffic."""
     lock: threading.RLock = attrs.field(factory=threading.RLock)
-    _rows: dict[Key, Any] = attrs.field(factory=dict)
+    _rows: dict[Key, bytes] = attrs.field(factory=dict)
+    """Committed aggregates, pickled."""
+    _versions: dict[Key, int] = attrs.field(factory=dict)
+    _peeked: dict[Key, Any] = attrs.field(factory=dict)
+    """Unpickled rows handed out by `peek`, dropped when the row is written again."""
+    _live: dict[Key, Any] = attrs.field(factory=dict)
+    """With `shared_reads`: the committed objects themselves."""
+    _out: set[Key] = attrs.field(factory=set)
+    """With `shared_reads`: live objects a unit of work is holding."""
+    _owned: dict[tuple[str, str], set[Key]] = attrs.field(factory=dict)
+    """(kind, user id) -> keys: what `scan` reads without walking every row."""
+    _entries_by_reference: dict[str, list[JournalEntry]] = attrs.field(factory=dict)
+    _touched: set[Key] = attrs.field(factory=set)
     _audit: dict[tuple[str, str], list[AuditRecord]] = attrs.field(factory=dict)
     _audit_count: int = 0
     _payments: dict[str, PaymentOwner] = attrs.field(factory=dict)
@@ -63,24 +96,62 @@ class InMemoryDatabase:
         """A private copy of the stored aggregate, or None."""
         with self.lock:
             row = self._rows.get(key)
-            return None if row is None else clone(row)
+            if row is None:
+                return None
+            if not self.shared_reads:
+                return _thaw(row)
+            if key in self._out:  # another unit of work holds the live one: a copy
+                return _thaw(row)
+            live = self._live.get(key)
+            if live is None:
+                live = self._live[key] = _thaw(row)
+            self._out.add(key)
+            return live
+
+    def release(self, key: Key, aggregate: object) -> None:
+        """A unit of work ended without committing `aggregate`: forget it as live.
+
+        Only meaningful with `shared_reads`; the next read unpickles the committed bytes.
+        """
+        with self.lock:
+            if self._live.get(key) is aggregate:
+                del self._live[key]
+                self._out.discard(key)
 
     def stored_version(self, key: Key) -> int | None:
         """The version stored under `key`, or None when there is no such item.
 
         Immutable items (statements) have no version and count as version 0.
         """
-        row = self._rows.get(key)
-        return None if row is None else int(getattr(row, "version", 0))
+        return self._versions.get(key)
 
     def scan(self, kind: str, user_id: str) -> list[Any]:
         """Copies of every aggregate of `kind` belonging to `user_id`, in key order."""
         with self.lock:
-            return [
-                clone(row)
-                for (k, user, _), row in sorted(self._rows.items(), key=lambda item: item[0])
-                if k == kind and user == user_id
-            ]
+            keys = sorted(self._owned.get((kind, user_id), ()))
+            return [_thaw(self._rows[key]) for key in keys]
+
+    def peek(self, key: Key) -> Any:  # noqa: ANN401 - rows hold every aggregate type
+        """The stored aggregate itself, not a copy, or None: for read-only reports only.
+
+        Mutating what this returns would change committed state behind every unit of
+        work's back; use `read` for anything that may change.
+        """
+        live = self._live.get(key)
+        if live is not None:
+            return live
+        if key not in self._peeked:
+            row = self._rows.get(key)
+            if row is None:
+                return None
+            self._peeked[key] = _thaw(row)
+        return self._peeked[key]
+
+    def take_touched(self) -> list[Key]:
+        """The keys written since the last call, in key order; the set starts empty again."""
+        with self.lock:
+            touched, self._touched = sorted(self._touched), set()
+            return touched
 
     def installments(
         self, status: InstallmentStatus, due_on: dt.date | None, due_before: dt.date | None
@@ -117,9 +188,9 @@ class InMemoryDatabase:
         return self._loan_by_application.get((user_id, application_id))
 
     def entries_for(self, reference: str) -> list[JournalEntry]:
-        """The journal entries of one loan or line."""
+        """The journal entries of one loan or line, in posting order."""
         with self.lock:
-            return [entry for entry in self.ledger if entry.reference == reference]
+            return list(self._entries_by_reference.get(reference, ()))
 
     def audit_records(self, entity: str, entity_id: str) -> list[AuditRecord]:
         """The audit trail of one entity."""
@@ -130,11 +201,34 @@ class InMemoryDatabase:
 
     def write(self, key: Key, aggregate: object) -> None:
         """Store a copy of `aggregate` and bring the indexes up to date."""
-        self._rows[key] = clone(aggregate)
+        self._rows[key] = _freeze(aggregate)
+        self._versions[key] = int(getattr(aggregate, "version", 0))
+        self._peeked.pop(key, None)
+        if self.shared_reads:
+            self._live[key] = aggregate
+            self._out.discard(key)
+        self._owned.setdefault((key[0], key[1]), set()).add(key)
+        self._touched.add(key)
         if isinstance(aggregate, Loan):
             self._index_loan(aggregate)
         elif isinstance(aggregate, CreditLine):
             self._index_line(aggregate)
+
+    def remove(self, key: Key) -> None:
+        """Delete an item outside any unit of work, as DynamoDB's TTL does."""
+        with self.lock:
+            self._rows.pop(key, None)
+            self._versions.pop(key, None)
+            self._peeked.pop(key, None)
+            self._live.pop(key, None)
+            self._out.discard(key)
+            self._owned.get((key[0], key[1]), set()).discard(key)
+
+    def post(self, entries: Iterable[JournalEntry]) -> None:
+        """Post journal entries to the ledger and index them by loan or line."""
+        for entry in entries:
+            self.ledger.post(entry)
+            self._entries_by_reference.setdefault(entry.reference, []).append(entry)
 
     def append_audit(self, record: AuditRecord) -> None:
         """Keep an audit record; records are never changed or removed."""

@@ -41,16 +41,17 @@ class _Base:
         self._db = uow.database
 
     def _get(self, user_id: str, entity_id: str, label: str) -> Any:  # noqa: ANN401 - generic over aggregates
-        found = self._db.read((self.kind, user_id, entity_id))
+        key = (self.kind, user_id, entity_id)
+        found = self._db.read(key)
         if found is None:
             raise NotFound(f"no {label} {entity_id} for user {user_id}")
-        self._uow.loaded(found)
+        self._uow.loaded(key, found)
         return found
 
     def _scan(self, user_id: str) -> list[Any]:
         found = self._db.scan(self.kind, user_id)
         for aggregate in found:
-            self._uow.loaded(aggregate)
+            self._uow.loaded(None, aggregate)
         return found
 
 
@@ -213,7 +214,7 @@ class InMemoryUnitOfWork:
         self.journal = _Journal(database)
         self.audit = _Audit(database)
         self._pending: dict[Key, _Pending] = {}
-        self._loaded: list[Any] = []
+        self._loaded: list[tuple[Key | None, Any]] = []
 
     def __enter__(self) -> Self:
         self.rollback()
@@ -222,9 +223,9 @@ class InMemoryUnitOfWork:
     def __exit__(self, *exc_info: object) -> None:
         self.rollback()
 
-    def loaded(self, aggregate: object) -> None:
+    def loaded(self, key: Key | None, aggregate: object) -> None:
         """Remember an aggregate read here, to catch changes that are never saved."""
-        self._loaded.append(aggregate)
+        self._loaded.append((key, aggregate))
 
     def register(self, key: Key, aggregate: object, *, new: bool) -> None:
         """Note that `aggregate` is to be written at commit."""
@@ -234,7 +235,10 @@ class InMemoryUnitOfWork:
         self._pending[key] = _Pending(key, aggregate, new=new or (known is not None and known.new))
 
     def rollback(self) -> None:
-        """Forget everything registered and read."""
+        """Forget everything registered and read; the database forgets what was not written."""
+        for key, aggregate in self._loaded:
+            if key is not None:
+                self.database.release(key, aggregate)
         self._pending = {}
         self._loaded = []
 
@@ -254,13 +258,15 @@ class InMemoryUnitOfWork:
                     _stamp(item.aggregate, now, taken.changes if taken else [])
                 db.write(item.key, item.aggregate)
                 if taken is not None:
-                    db.ledger.post_all(taken.entries)
+                    db.post(taken.entries)
                     for change in taken.changes:
                         db.append_audit(
                             AuditRecord(db.next_audit_id(), change, actor, request_id, now)
                         )
                     events += taken.events
             db.commits += 1
+            written = {id(item.aggregate) for item in pending}
+            self._loaded = [(k, a) for k, a in self._loaded if id(a) not in written]
         self.rollback()
         return events
 
@@ -282,7 +288,7 @@ class InMemoryUnitOfWork:
             ):
                 raise ConcurrencyConflict(f"{item.key[0]} {item.key[2]} no longer exists")
         saved = {id(item.aggregate) for item in pending}
-        for aggregate in self._loaded:
+        for _, aggregate in self._loaded:
             outbox = getattr(aggregate, "outbox", None)
             if outbox and id(aggregate) not in saved:
                 raise InvariantViolation(

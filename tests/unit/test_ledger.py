@@ -104,3 +104,10 @@ def test_any_sequence_of_balanced_entries_keeps_the_trial_balance_at_zero(
         )
     assert ledger.trial_balance() == 0
     assert ledger.balance(CLEARING) == sum(p + f for p, f in amounts)
+
+
+def test_entries_since_a_position_and_the_running_trial_balance() -> None:
+    ledger = Ledger([disbursement("a"), disbursement("b")])
+    assert [e.entry_id for e in ledger.entries(1)] == ["b"]
+    assert ledger.entries(2) == []
+    assert ledger.trial_balance() == 0

@@ -65,7 +65,10 @@ def test_one_bad_loan_is_alerted_and_the_others_still_run(world: World) -> None:
     good = world.open_loan("user-1", autopay=False)
     bad = world.open_loan("user-2", autopay=False)
     assert world.database is not None
-    world.database._rows["loan", "user-2", bad.loan_id].outstanding_balance = 1  # corrupted
+    key = ("loan", "user-2", bad.loan_id)
+    corrupted = world.database.read(key)
+    corrupted.outstanding_balance = 1  # stored state that contradicts itself
+    world.database.write(key, corrupted)
     world.at(dt.date(2026, 1, 25))
     result = run(world)
     assert (result.loans_checked, result.loans_changed, result.failed) == (2, 1, (bad.loan_id,))

@@ -59,7 +59,7 @@ def test_an_offer_the_ttl_already_deleted_is_written_back_from_the_streams_image
     offer = world.apply()
     image = copy.deepcopy(world.application(offer.application_id))
     assert world.database is not None
-    del world.database._rows["loan_application", "user-1", offer.application_id]
+    world.database.remove(("loan_application", "user-1", offer.application_id))  # the TTL
     world.clock.advance(dt.timedelta(hours=25))
     assert expire(world, offer.application_id, image) is ExpirationOutcome.ABANDONED
     assert expire(world, offer.application_id, image) is ExpirationOutcome.ALREADY_ABANDONED

@@ -52,15 +52,17 @@ def test_a_loan_reconciles_through_payments_fees_and_default(world: World) -> No
 def test_a_mismatch_is_alerted_with_the_figures_and_nothing_is_changed(world: World) -> None:
     loan = world.open_loan()
     assert world.database is not None
-    world.database.ledger.post(
-        JournalEntry.build(
-            entry_id="stray",
-            kind="disbursement",
-            effective_date=dt.date(2026, 1, 5),
-            reference=loan.loan_id,
-            debits={receivable(loan.loan_id, Bucket.PRINCIPAL): 100},
-            credits={FUNDING: 100},
-        )
+    world.database.post(
+        [
+            JournalEntry.build(
+                entry_id="stray",
+                kind="disbursement",
+                effective_date=dt.date(2026, 1, 5),
+                reference=loan.loan_id,
+                debits={receivable(loan.loan_id, Bucket.PRINCIPAL): 100},
+                credits={FUNDING: 100},
+            )
+        ]
     )
     commits = world.database.commits
     result = reconcile(world, loan.loan_id)
@@ -86,9 +88,11 @@ def test_a_mismatch_is_alerted_with_the_figures_and_nothing_is_changed(world: Wo
 def test_a_stored_loan_that_contradicts_itself_is_reported(world: World) -> None:
     loan = world.open_loan()
     assert world.database is not None
-    stored = world.database._rows["loan", "user-1", loan.loan_id]
+    key = ("loan", "user-1", loan.loan_id)
+    stored = world.database.read(key)
     stored.installments[0].outstanding_balance = 0
     stored.outstanding_balance -= 5_250
+    world.database.write(key, stored)  # stored state that contradicts itself
     result = reconcile(world, loan.loan_id)
     assert not result.matches
     assert result.installments_outstanding == result.loan_outstanding == 26_250
@@ -101,7 +105,10 @@ def test_a_stored_loan_that_contradicts_itself_is_reported(world: World) -> None
 def test_a_repository_that_refuses_to_load_a_broken_loan_is_reported_too(world: World) -> None:
     loan = world.open_loan()
     assert world.database is not None
-    world.database._rows["loan", "user-1", loan.loan_id].outstanding_balance = 1
+    key = ("loan", "user-1", loan.loan_id)
+    broken = world.database.read(key)
+    broken.outstanding_balance = 1
+    world.database.write(key, broken)
     uow = InMemoryUnitOfWork(world.database)
     read = uow.loans.get
 

@@ -1,0 +1,128 @@
+"""The `loc` command line (needs the ``cli`` extra: click and rich)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+from rich.table import Table
+
+from loc_core.errors import InvalidConfiguration
+from loc_core.money import format_cents
+from loc_entrypoints.simulation import InvariantBroken, Scenario, run_simulation
+
+__all__ = ["main"]
+
+_MONEY = {
+    "collected",
+    "credit_losses",
+    "disbursed",
+    "ending_receivables",
+    "interest",
+    "late_fee_amount",
+    "principal_originated",
+}
+_ROWS = (
+    ("applications", "applications"),
+    ("approvals", "approvals"),
+    ("originations", "loans / lines opened"),
+    ("disbursements", "disbursements (loans, draws)"),
+    ("disbursed", "volume disbursed"),
+    ("payments_applied", "payments applied"),
+    ("collected", "collected, net of reversals"),
+    ("returns", "ACH returns"),
+    ("chargebacks", "chargebacks"),
+    ("late_fees", "late fees assessed"),
+    ("late_fee_amount", "late fee amount"),
+    ("interest", "interest charged"),
+    ("payoffs", "loans paid off"),
+    ("defaults", "defaults"),
+    ("credit_losses", "credit losses, net of recoveries"),
+    ("ending_receivables", "ending receivables"),
+)
+
+
+@click.group()
+@click.version_option(package_name="loc")
+def main() -> None:
+    """Servicing for small-dollar consumer credit."""
+
+
+@main.command()
+@click.option("--borrowers", type=click.IntRange(min=1), help="Borrowers in the book [10000].")
+@click.option("--days", type=click.IntRange(min=1), help="Days to simulate [365].")
+@click.option("--seed", type=int, help="Seed of every random draw [0].")
+@click.option(
+    "--scenario",
+    "scenario_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A TOML file of scenario parameters (see docs/simulation.md).",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("out"),
+    show_default=True,
+    help="Where report.json and portfolio.png go.",
+)
+def simulate(
+    borrowers: int | None, days: int | None, seed: int | None, scenario_file: Path | None, out: Path
+) -> None:
+    """Simulate a book of borrowers day by day and report what happened."""
+    console = Console()
+    try:
+        base = Scenario() if scenario_file is None else Scenario.load(scenario_file)
+        scenario = base.resized(borrowers=borrowers, days=days, seed=seed)
+    except (InvalidConfiguration, ValueError, TypeError) as exc:
+        raise click.BadParameter(str(exc), param_hint="--scenario") from exc
+    columns = (
+        *Progress.get_default_columns()[:1],
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task(f"simulating {scenario.borrowers:,} borrowers", total=scenario.days)
+        try:
+            report = run_simulation(scenario, progress=lambda day: bar.update(task, completed=day))
+        except InvariantBroken as exc:
+            console.print(f"[bold red]invariant violated[/] on {exc.day}, borrower {exc.user_id}:")
+            console.print(f"  {exc.invariant}: {exc.detail}")
+            raise SystemExit(1) from exc
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.json").write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
+    console.print(_summary(report))
+    timing = report["timing"]
+    console.print(
+        f"{report['borrower_days']:,} borrower-days in {timing['wall_seconds']:.1f} s "
+        f"({timing['borrower_days_per_second']:,}/s); invariant violations: "
+        f"{report['invariant_violations']}; ledger digest {report['ledger_digest'][:16]}…"
+    )
+    console.print(f"wrote {out / 'report.json'}")
+    try:
+        from loc_entrypoints.simulation.chart import draw_portfolio  # noqa: PLC0415 - optional
+
+        draw_portfolio(report, out / "portfolio.png")
+    except ModuleNotFoundError:
+        console.print("portfolio.png skipped: install the 'report' extra for charts")
+    else:
+        console.print(f"wrote {out / 'portfolio.png'}")
+
+
+def _summary(report: dict[str, Any]) -> Table:
+    table = Table(title=f"Portfolio summary: scenario {report['scenario']['name']!r}")
+    table.add_column("figure")
+    table.add_column("installment loans", justify="right")
+    table.add_column("lines of credit", justify="right")
+    summary = report["summary"]
+    for key, label in _ROWS:
+        cells = []
+        for product in ("installment", "creditline"):
+            value = summary[product].get(key, 0)
+            cells.append(format_cents(value) if key in _MONEY else f"{value:,}")
+        table.add_row(label, *cells)
+    return table
