@@ -558,6 +558,16 @@ class CreditLineRepository(Protocol):
         """Lines whose next due date is within ``[first, last]``, in due-date order."""
         ...
 
+    def overdue_candidates(self, on: dt.date) -> list[LineRef]:
+        """Lines the overdue job may have to act on by `on`, in index order.
+
+        A line is listed from its `overdue_watch_from` day on: SUSPENDED lines, and
+        ACTIVE lines owing a minimum that can be late. Every line the job would change is
+        listed; a listed line may still need nothing (the job decides on a consistent
+        read).
+        """
+        ...
+
     def find_payment(self, payment_id: str) -> PaymentOwner | None:
         """Which line a payment was applied to."""
         ...

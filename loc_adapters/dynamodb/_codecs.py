@@ -36,6 +36,7 @@ from loc_core.creditline import (
     LineStatus,
     LocPayment,
     Statement,
+    overdue_watch_from,
 )
 from loc_core.errors import InvariantViolation, LocError
 from loc_core.events import AuditRecord
@@ -410,8 +411,10 @@ def encode_line(line: CreditLine, *, shards: int) -> list[Item]:
     """The line item first, then its draws and payments.
 
     A line that is not CLOSED is in the cycle-day index (GSI1); a line with a due date
-    is in the due-date index (GSI2), sharded like the installment index. Both indexes
-    are sparse: the keys are removed when the line leaves them.
+    is in the due-date index (GSI2), sharded like the installment index; a line the
+    overdue job must look at (`overdue_watch_from`) is in the overdue index (GSI3, by the
+    first day to look). All three are sparse: the keys are removed when the line leaves
+    them.
     """
     user = keys.user_pk(line.user_id)
     root: Item = {"PK": user, "SK": keys.line_sk(line.line_id), **LINE.encode(line)}
@@ -421,6 +424,10 @@ def encode_line(line: CreditLine, *, shards: int) -> list[Item]:
     if line.next_due_date is not None:
         root["GSI2PK"] = keys.sharded(keys.LINE_DUE_DATES, line.line_id, shards)
         root["GSI2SK"] = keys.line_due_sk(line.next_due_date, line.line_id)
+    watch = overdue_watch_from(line)
+    if watch is not None:
+        root["GSI3PK"] = keys.sharded(keys.LINES_TO_WATCH, line.line_id, shards)
+        root["GSI3SK"] = keys.line_watch_sk(watch, line.line_id)
     draws = [
         {"PK": user, "SK": keys.line_draw_sk(line.line_id, draw.draw_id), **DRAW.encode(draw)}
         for draw in line.draws.values()

@@ -15,6 +15,7 @@ from loc_core.errors import InvariantViolation
 
 __all__ = [
     "GSI_ATTRIBUTES",
+    "LINES_TO_WATCH",
     "LINE_DUE_DATES",
     "after_children",
     "audit_pk",
@@ -34,6 +35,7 @@ __all__ = [
     "line_due_sk",
     "line_payment_sk",
     "line_sk",
+    "line_watch_sk",
     "loan_application_sk",
     "loan_by_application_sk",
     "loan_date_sk",
@@ -186,6 +188,15 @@ def cycle_day_pk(cycle_day: int) -> str:
 
 LINE_DUE_DATES = "LOC#DUEDATE"
 """GSI2PK of a line with a due date, before sharding: one key, so any date range is one query."""
+
+
+LINES_TO_WATCH = "LOC#OVERDUE"
+"""GSI3PK of a line the overdue job must look at, before sharding (a sparse index)."""
+
+
+def line_watch_sk(since: dt.date, line_id: str) -> str:
+    """GSI3SK of a watched line: ``WATCH#<first day to look>#LOC#<line_id>``."""
+    return f"WATCH#{since.isoformat()}#{line_sk(line_id)}"
 
 
 def line_due_sk(due_date: dt.date, line_id: str) -> str:

@@ -41,6 +41,7 @@ Key = tuple[str, str]
 
 _INSTALLMENT_REF = ("loc_user_id", "loc_loan_id", "loc_installment_id", "loc_due_date")
 _LINE_REF = ("loc_user_id", "loc_line_id", "loc_next_due_date")
+_LINE_REF_WATCHED = ("loc_user_id", "loc_line_id", "GSI3SK")
 
 
 class Tracker(Protocol):
@@ -371,6 +372,21 @@ class Lines:
             )
         ]
         found.sort(key=lambda pair: (pair[0], *_line_order(pair[1])))
+        return [ref for _, ref in found]
+
+    def overdue_candidates(self, on: dt.date) -> list[LineRef]:
+        """Lines whose overdue watch began by `on`, from the sparse GSI3: one query a shard."""
+        found: list[tuple[str, LineRef]] = [
+            (str(item["GSI3SK"]), codecs.line_ref(item))
+            for partition in keys.partitions(keys.LINES_TO_WATCH, self._table.shards)
+            for item in self._table.query(
+                "#GSI3PK = :pk AND #GSI3SK <= :last",
+                {":pk": partition, ":last": f"WATCH#{on.isoformat()}$"},
+                index="GSI3",
+                projection=_LINE_REF_WATCHED,
+            )
+        ]
+        found.sort(key=lambda pair: pair[0])
         return [ref for _, ref in found]
 
     def find_payment(self, payment_id: str) -> PaymentOwner | None:

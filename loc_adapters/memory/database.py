@@ -9,6 +9,7 @@ writes anything.
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import pickle
 import threading
@@ -17,7 +18,7 @@ from typing import Any, TypeVar
 
 import attrs
 
-from loc_core.creditline import CreditLine, LineStatus, Statement
+from loc_core.creditline import CreditLine, LineStatus, Statement, overdue_watch_from
 from loc_core.events import AuditRecord
 from loc_core.installment import InstallmentStatus, Loan
 from loc_core.ledger import JournalEntry, Ledger
@@ -54,12 +55,19 @@ class InMemoryDatabase:
     """Hand out the committed object itself instead of a copy, for single-threaded drivers.
 
     A unit of work that reads an aggregate gets the live committed object (no copy) when
-    no other unit of work holds it; anything it read but did not commit is dropped from
-    the live set when it ends, so the next read unpickles the committed bytes and an
-    abandoned change can never leak. Callers must not change an aggregate outside a unit
-    of work (the simulation never does). Off by default: every read is then a copy, as
-    with a remote table.
+    no other unit of work holds it; anything it changed (its outbox is not empty) but did
+    not commit is dropped from the live set when it ends, so the next read unpickles the
+    committed bytes and an abandoned change can never leak. Callers must not change an
+    aggregate outside a unit of work (the simulation never does). Off by default: every
+    read is then a copy, as with a remote table.
     """
+    live_capacity: int | None = None
+    """With `shared_reads`: how many committed objects to keep live (least recently used
+    are dropped and unpickled again when next read); None keeps every one."""
+    keep_audit: bool = True
+    """Keep audit records for `audit_records`. A driver that only needs the figures (the
+    simulation) turns this off: records are still made at every commit, and counted in
+    `audit_count`, but not kept."""
     ledger: Ledger = attrs.field(factory=Ledger)
     """Every journal entry committed, in commit order."""
     commits: int = 0
@@ -70,7 +78,7 @@ class InMemoryDatabase:
     _versions: dict[Key, int] = attrs.field(factory=dict)
     _peeked: dict[Key, Any] = attrs.field(factory=dict)
     """Unpickled rows handed out by `peek`, dropped when the row is written again."""
-    _live: dict[Key, Any] = attrs.field(factory=dict)
+    _live: collections.OrderedDict[Key, Any] = attrs.field(factory=collections.OrderedDict)
     """With `shared_reads`: the committed objects themselves."""
     _out: set[Key] = attrs.field(factory=set)
     """With `shared_reads`: live objects a unit of work is holding."""
@@ -89,6 +97,8 @@ class InMemoryDatabase:
     _lines_by_cycle_day: dict[int, dict[str, LineRef]] = attrs.field(factory=dict)
     _lines_by_due_date: dict[dt.date, dict[str, LineRef]] = attrs.field(factory=dict)
     _line_slots: dict[str, tuple[int | None, dt.date | None]] = attrs.field(factory=dict)
+    _lines_watched: dict[str, tuple[dt.date, LineRef]] = attrs.field(factory=dict)
+    """Line id -> (first day the overdue job may act, ref): the overdue index."""
 
     # --- reads (callers hold no lock: each read is atomic on its own) -----------------
 
@@ -105,18 +115,36 @@ class InMemoryDatabase:
             live = self._live.get(key)
             if live is None:
                 live = self._live[key] = _thaw(row)
+                self._trim_live()
+            else:
+                self._live.move_to_end(key)
             self._out.add(key)
             return live
 
-    def release(self, key: Key, aggregate: object) -> None:
-        """A unit of work ended without committing `aggregate`: forget it as live.
+    def _trim_live(self) -> None:
+        capacity = self.live_capacity
+        if capacity is None:
+            return
+        while len(self._live) > capacity:
+            oldest = next(iter(self._live))
+            if oldest in self._out:  # held by a unit of work: keep it, stop trimming
+                break
+            del self._live[oldest]
 
-        Only meaningful with `shared_reads`; the next read unpickles the committed bytes.
+    def release(self, key: Key, aggregate: object) -> None:
+        """A unit of work ended without committing `aggregate`.
+
+        Only meaningful with `shared_reads`. An aggregate with an empty outbox was not
+        changed (every command that changes one records the change there, which is also
+        how a use case decides there is nothing to commit), so it stays live; one that
+        was changed is forgotten, and the next read unpickles the committed bytes.
         """
         with self.lock:
-            if self._live.get(key) is aggregate:
+            if self._live.get(key) is not aggregate:
+                return
+            self._out.discard(key)
+            if getattr(aggregate, "outbox", None):
                 del self._live[key]
-                self._out.discard(key)
 
     def stored_version(self, key: Key) -> int | None:
         """The version stored under `key`, or None when there is no such item.
@@ -170,6 +198,17 @@ class InMemoryDatabase:
         with self.lock:
             return sorted(self._lines_by_cycle_day.get(cycle_day, {}).values(), key=_line_order)
 
+    def lines_to_watch(self, on: dt.date) -> list[LineRef]:
+        """Index query: lines whose overdue watch began on or before `on`."""
+        with self.lock:
+            return [
+                ref
+                for since, ref in sorted(
+                    self._lines_watched.values(), key=lambda pair: (pair[0], *_line_order(pair[1]))
+                )
+                if since <= on
+            ]
+
     def lines_due_between(self, first: dt.date, last: dt.date) -> list[LineRef]:
         """Index query: lines whose next due date lies in ``[first, last]``."""
         with self.lock:
@@ -206,7 +245,9 @@ class InMemoryDatabase:
         self._peeked.pop(key, None)
         if self.shared_reads:
             self._live[key] = aggregate
+            self._live.move_to_end(key)
             self._out.discard(key)
+            self._trim_live()
         self._owned.setdefault((key[0], key[1]), set()).add(key)
         self._touched.add(key)
         if isinstance(aggregate, Loan):
@@ -231,10 +272,16 @@ class InMemoryDatabase:
             self._entries_by_reference.setdefault(entry.reference, []).append(entry)
 
     def append_audit(self, record: AuditRecord) -> None:
-        """Keep an audit record; records are never changed or removed."""
-        key = (record.change.entity, record.change.entity_id)
-        self._audit.setdefault(key, []).append(record)
+        """Keep an audit record (with `keep_audit`); records are never changed or removed."""
+        if self.keep_audit:
+            key = (record.change.entity, record.change.entity_id)
+            self._audit.setdefault(key, []).append(record)
         self._audit_count += 1
+
+    @property
+    def audit_count(self) -> int:
+        """How many audit records commits have made."""
+        return self._audit_count
 
     def next_audit_id(self) -> str:
         """The id the next audit record gets."""
@@ -260,6 +307,11 @@ class InMemoryDatabase:
 
     def _index_line(self, line: CreditLine) -> None:
         ref = LineRef(line.user_id, line.line_id)
+        watch = overdue_watch_from(line)
+        if watch is None:
+            self._lines_watched.pop(line.line_id, None)
+        else:
+            self._lines_watched[line.line_id] = (watch, ref)
         for payment_id in line.payments:
             self._payments[payment_id] = PaymentOwner("creditline", line.user_id, line.line_id)
         cycle_day = None if line.status is LineStatus.CLOSED else line.cycle_day

@@ -157,6 +157,9 @@ class _Lines(_Base):
     def due_between(self, first: dt.date, last: dt.date) -> list[LineRef]:
         return self._db.lines_due_between(first, last)
 
+    def overdue_candidates(self, on: dt.date) -> list[LineRef]:
+        return self._db.lines_to_watch(on)
+
     def find_payment(self, payment_id: str) -> PaymentOwner | None:
         owner = self._db.payment_owner(payment_id)
         return owner if owner is not None and owner.product == "creditline" else None

@@ -29,7 +29,12 @@ from loc_core.creditline.collections import (
 )
 from loc_core.creditline.config import LATEST_CYCLE_DAY, CreditLineProduct
 from loc_core.creditline.cycles import cycle_day_for, due_date_for, next_close_after
-from loc_core.creditline.delinquency import days_past_due, first_late_day, past_due_amount
+from loc_core.creditline.delinquency import (
+    days_past_due,
+    first_late_day,
+    overdue_watch_from,
+    past_due_amount,
+)
 from loc_core.creditline.draws import (
     Draw,
     DrawStatus,
@@ -79,6 +84,7 @@ __all__ = [
     "next_close_after",
     "next_rail",
     "open_line",
+    "overdue_watch_from",
     "past_due_amount",
     "record_rail_decline",
     "request_draw",

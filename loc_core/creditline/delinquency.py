@@ -19,7 +19,7 @@ from loc_core.ledger import CREDIT_LOSS, JournalEntry, allowance
 if TYPE_CHECKING:
     from loc_core.creditline.line import CreditLine
 
-__all__ = ["days_past_due", "first_late_day", "past_due_amount"]
+__all__ = ["days_past_due", "first_late_day", "overdue_watch_from", "past_due_amount"]
 
 _ONE_DAY = dt.timedelta(days=1)
 
@@ -44,6 +44,25 @@ def first_late_day(line: CreditLine, today: dt.date) -> dt.date | None:
         return None
     if line.carried_past_due > line.paid_since_statement and line.carried_past_due_since:
         return line.carried_past_due_since
+    return line.next_due_date + _ONE_DAY
+
+
+def overdue_watch_from(line: CreditLine) -> dt.date | None:
+    """The first day the overdue job may have anything to do for `line`, or None.
+
+    What an index of lines to look at is keyed by, so the job reads only those: a
+    SUSPENDED line every day (to cure or to default it); an ACTIVE one from the first
+    day a minimum it still owes can be late (the first late day of a carried amount, or
+    the day after the due date); never a line owing no minimum, DEFAULTED or CLOSED.
+    """
+    if line.status is LineStatus.SUSPENDED:
+        return line.opened_on
+    if line.status is not LineStatus.ACTIVE or line.next_due_date is None:
+        return None
+    if line.minimum_payment_outstanding == 0:
+        return None
+    if line.carried_past_due > line.paid_since_statement and line.carried_past_due_since:
+        return min(line.carried_past_due_since, line.next_due_date + _ONE_DAY)
     return line.next_due_date + _ONE_DAY
 
 

@@ -37,10 +37,12 @@ from loc_core.creditline import (
     bill_cycle,
     close_line,
     decide_due,
+    decide_overdue,
     disburse_draw,
     fail_draw,
     next_rail,
     open_line,
+    overdue_watch_from,
     past_due_amount,
     record_rail_decline,
     request_draw,
@@ -510,6 +512,16 @@ class CreditLineLifecycle(RuleBasedStateMachine):
             _expect(owed == 0, f"ACTIVE with {owed} cents past due")
         if line.status is LineStatus.SUSPENDED:
             _expect(owed > 0, "SUSPENDED with nothing past due")
+
+    @invariant()
+    def the_overdue_index_watches_every_line_the_job_would_change(self) -> None:
+        """Whenever the overdue job would act on the line, its index key says to look."""
+        if decide_overdue(self.line, today=self.today, product=self.product).acts:
+            watch = overdue_watch_from(self.line)
+            _expect(
+                watch is not None and watch <= self.today,
+                f"overdue index misses the line ({watch})",
+            )
 
     @invariant()
     def accrued_interest_matches_the_days(self) -> None:

@@ -29,7 +29,11 @@ def run_simulation(
     simulation = Simulation.build(scenario)
     tally = simulation.run(progress)
     ledger = simulation.world.database.ledger
-    report = tally.report(digest=ledger.digest(), journal_entries=len(ledger))
+    report = tally.report(
+        digest=ledger.digest(),
+        journal_entries=len(ledger),
+        audit_records=simulation.world.database.audit_count,
+    )
     wall = time.perf_counter() - started
     report["timing"] = {
         "wall_seconds": round(wall, 3),

@@ -16,15 +16,14 @@ production jobs at their production hours (UTC):
 
 Borrowers only act on the days their agenda says, and the jobs only touch what their
 indexes return, so an idle borrower-day costs nothing. Every random draw comes from a
-generator seeded with the scenario's seed and the borrower's id, so the same scenario
-gives the same run on any machine.
+generator seeded with the scenario's seed and the borrower's id (`Dice`), so the same
+scenario gives the same run on any machine.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
-import random
 from collections.abc import Callable
 
 import attrs
@@ -40,6 +39,7 @@ from loc_core.ports import Severity
 from loc_core.services import lines as line_services
 from loc_core.services import loans as loan_services
 from loc_core.services.settlement import handle_settlement_event
+from loc_entrypoints.simulation.dice import Dice
 from loc_entrypoints.simulation.scenario import Scenario
 from loc_entrypoints.simulation.tally import Tally
 from loc_entrypoints.simulation.world import World
@@ -87,7 +87,7 @@ class Borrower:
 
     user_id: str
     wants_line: bool
-    draw: random.Random
+    draw: Dice
     loan_id: str = ""
     line_id: str = ""
     application_id: str = ""
@@ -121,7 +121,7 @@ class Simulation:
         world.notifier.listener = simulation._react
         for number in range(1, scenario.borrowers + 1):
             user_id = f"user-{number:07d}"
-            draw = random.Random(f"{scenario.seed}:{user_id}")  # noqa: S311 - simulation, not security
+            draw = Dice(f"{scenario.seed}:{user_id}")
             borrower = Borrower(user_id, draw.random() < scenario.line_share, draw)
             simulation.borrowers[user_id] = borrower
             world.users.add(user_id, active=draw.random() >= scenario.inactive_user_probability)

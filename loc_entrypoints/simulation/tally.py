@@ -190,7 +190,7 @@ class Tally:
             for kind, count in sorted(world.notifier.sent.items(), key=lambda item: item[0].value)
         }
 
-    def report(self, *, digest: str, journal_entries: int) -> dict[str, Any]:
+    def report(self, *, digest: str, journal_entries: int, audit_records: int) -> dict[str, Any]:
         """The machine-readable report, without `timing` (the caller adds it)."""
         scenario = self.scenario
         return {
@@ -206,6 +206,7 @@ class Tally:
             "warnings": self.warnings,
             "invariant_violations": self.invariant_violations,
             "journal_entries": journal_entries,
+            "audit_records": audit_records,
             "ledger_digest": digest,
             "daily": self.daily,
         }

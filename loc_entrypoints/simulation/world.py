@@ -38,6 +38,9 @@ from loc_entrypoints.simulation.scenario import Scenario
 
 __all__ = ["BorrowerRails", "EventTap", "World"]
 
+_LIVE_AGGREGATES = 20_000
+"""Aggregates kept live for shared reads: about two weeks of a 10,000-borrower book's activity."""
+
 
 @attrs.define
 class BorrowerRails:
@@ -102,7 +105,9 @@ class World:
     def build(cls, scenario: Scenario) -> World:
         """Wire every port for `scenario`, the clock at midnight UTC of its first day."""
         clock = ManualClock(dt.datetime.combine(scenario.start, dt.time(0, tzinfo=dt.UTC)))
-        database = InMemoryDatabase(clock, shared_reads=True)
+        database = InMemoryDatabase(
+            clock, shared_reads=True, live_capacity=_LIVE_AGGREGATES, keep_audit=False
+        )
         sim_rails = SimulatedRails(
             clock,
             seed=scenario.seed,

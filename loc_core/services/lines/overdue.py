@@ -6,11 +6,12 @@ cycle once the due date has passed, and the line defaults at 90 days past due. P
 cure a line at once; the job also cures a SUSPENDED line whose past-due amount is paid.
 Running it again the same day changes nothing.
 
-Which lines (chosen): every line with a due date, `due_between(date.min, date.max)`, not
-only those whose due date has passed. A minimum left unpaid is carried into the next
-statement, whose due date is ahead, and the line stays past due; its 90th day past due
-can fall before that new due date, and only this query finds it that day. The query
-reads the book once a day and the core's decision is a cheap, pure check per line.
+Which lines: `lines.overdue_candidates(today)`, the overdue index, keyed by
+`overdue_watch_from`: every SUSPENDED line daily (to cure or default it), and every ACTIVE
+line owing a minimum from the first day it can be late. A minimum left unpaid is carried
+into the next statement, whose due date is ahead, and its line stays SUSPENDED, so its
+90th day past due is found even before that new due date. Lines owing nothing are never
+read, so the job's cost follows the delinquent book, not the whole book.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def mark_overdue_lines(
     """Apply the overdue decision to every line with a due date."""
     today = business_date(clock)
     with uow:
-        refs = uow.lines.due_between(dt.date.min, dt.date.max)
+        refs = uow.lines.overdue_candidates(today)
 
     def overdue(line: CreditLine, on: dt.date) -> bool:
         return run_overdue(line, today=on, product=product).acts

@@ -82,3 +82,25 @@ def test_shared_reads_never_leak_a_change_that_was_not_committed() -> None:
     with InMemoryUnitOfWork(database) as uow:
         assert uow.loans.get("user-1", "loan-1") is again  # the committed object, shared
         assert again.outstanding_balance == 29_500
+
+
+def test_a_bounded_live_set_drops_the_least_recently_used_and_reads_stay_correct() -> None:
+    database = InMemoryDatabase(
+        ManualClock(dt.datetime(2026, 1, 5, 16, tzinfo=dt.UTC)), shared_reads=True, live_capacity=1
+    )
+    make = lambda: InMemoryUnitOfWork(database)  # noqa: E731 - a one-line factory
+    first = store_loan(make)
+    store_loan(make, loan_id="loan-2", user_id="user-2")  # the only one kept live now
+    with make() as uow:
+        again = uow.loans.get("user-1", "loan-1")
+    assert again is not first  # dropped from the live set: read back from its bytes
+    assert again.installments == first.installments
+
+
+def test_audit_records_can_be_counted_without_being_kept() -> None:
+    database = InMemoryDatabase(
+        ManualClock(dt.datetime(2026, 1, 5, 16, tzinfo=dt.UTC)), keep_audit=False
+    )
+    store_loan(lambda: InMemoryUnitOfWork(database))
+    assert database.audit_count > 0
+    assert database.audit_records("loan", "loan-1") == []

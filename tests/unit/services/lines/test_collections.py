@@ -242,7 +242,10 @@ def test_a_payment_of_the_past_due_amount_cures_the_line(world: World, billed: C
     assert (line.status, line.fee_balance) == (LineStatus.ACTIVE, 0)
     assert world.ledger(billed).balance(receivable(billed.line_id, Bucket.FEE)) == 0
     world.at(DUE + dt.timedelta(days=3), 16)
-    assert world.overdue().skipped == (billed.line_id,)
+    report = world.overdue()  # a cured line owing nothing is not even read
+    assert (report.acted, report.failed) == ((), ())
+    assert world.line(billed).status is LineStatus.ACTIVE
+    assert world.line(billed).fee_balance == 0
 
 
 def test_a_line_defaults_on_its_90th_day_past_due_while_its_new_due_date_is_ahead(
