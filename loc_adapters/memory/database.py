@@ -13,6 +13,7 @@ import collections
 import datetime as dt
 import pickle
 import threading
+import zlib
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
@@ -37,7 +38,13 @@ def _freeze(entity: object) -> bytes:
 
 
 def _thaw(frozen: bytes) -> Any:  # noqa: ANN401 - rows hold every aggregate type
+    if frozen[:1] == _ZLIB:
+        frozen = zlib.decompress(frozen)
     return pickle.loads(frozen)  # noqa: S301 - our own bytes, never external input
+
+
+_ZLIB = b"x"
+"""The first byte of a zlib stream; a pickle (protocol 2+) starts with 0x80."""
 
 
 def clone(entity: T) -> T:
@@ -64,6 +71,9 @@ class InMemoryDatabase:
     live_capacity: int | None = None
     """With `shared_reads`: how many committed objects to keep live (least recently used
     are dropped and unpickled again when next read); None keeps every one."""
+    compress_rows: bool = False
+    """Keep committed rows zlib-compressed (about a third of the size, a few microseconds
+    per write): for books large enough that memory, not time, is the limit."""
     keep_audit: bool = True
     """Keep audit records for `audit_records`. A driver that only needs the figures (the
     simulation) turns this off: records are still made at every commit, and counted in
@@ -240,7 +250,8 @@ class InMemoryDatabase:
 
     def write(self, key: Key, aggregate: object) -> None:
         """Store a copy of `aggregate` and bring the indexes up to date."""
-        self._rows[key] = _freeze(aggregate)
+        frozen = _freeze(aggregate)
+        self._rows[key] = zlib.compress(frozen, 1) if self.compress_rows else frozen
         self._versions[key] = int(getattr(aggregate, "version", 0))
         self._peeked.pop(key, None)
         if self.shared_reads:

@@ -17,6 +17,7 @@ Timing (on Federal Reserve business days, events at 12:00 UTC):
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import random
 
@@ -58,8 +59,15 @@ class SimulatedRails:
     behaviour: RailBehaviour = attrs.field(factory=RailBehaviour)
     down: set[Rail] = attrs.field(factory=set)
     """Rails that cannot be reached: they take nothing and raise `RailUnavailable`."""
+    remember: dt.timedelta | None = None
+    """How long an idempotency key is remembered; None: for ever. A long simulation sets
+    it (a key is only ever retried within days) so memory stays bounded."""
     submitted: list[TransferRequest] = attrs.field(factory=list, init=False)
-    """Every transfer that moved money, once each."""
+    """Every transfer that moved money, once each (since the last `take_submitted`)."""
+    _accepted: int = attrs.field(default=0, init=False)
+    _keys_by_age: collections.deque[tuple[dt.datetime, str]] = attrs.field(
+        factory=collections.deque, init=False
+    )
     _results: dict[str, tuple[TransferRequest, TransferResult]] = attrs.field(
         factory=dict, init=False
     )
@@ -82,12 +90,29 @@ class SimulatedRails:
         if draw.random() < self.behaviour.decline_probability:
             result = TransferResult(accepted=False, decline_reason="declined by the simulated rail")
         else:
-            confirmation = f"{request.rail.value}-{len(self.submitted) + 1:08d}"
+            self._accepted += 1
+            confirmation = f"{request.rail.value}-{self._accepted:08d}"
             result = TransferResult(accepted=True, confirmation_id=confirmation)
             self.submitted.append(request)
             self._schedule(request, confirmation, draw)
         self._results[request.idempotency_key] = (request, result)
+        self._forget_old_keys(request.idempotency_key)
         return result
+
+    def take_submitted(self) -> list[TransferRequest]:
+        """Hand over the transfers that moved money since the last call, and forget them."""
+        taken, self.submitted = self.submitted, []
+        return taken
+
+    def _forget_old_keys(self, newest: str) -> None:
+        if self.remember is None:
+            return
+        now = self.clock.now()
+        ages = self._keys_by_age
+        ages.append((now, newest))
+        while ages and ages[0][0] < now - self.remember:
+            _, key = ages.popleft()
+            self._results.pop(key, None)
 
     def due_events(self) -> list[SettlementEvent]:
         """Hand over, oldest first, the settlement events whose time has come."""

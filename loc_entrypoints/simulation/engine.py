@@ -110,7 +110,6 @@ class Simulation:
     day: int = -1
     """The day being simulated (0-based); -1 before the run starts."""
     today: dt.date = dt.date.min
-    _transfers_seen: int = 0
 
     @classmethod
     def build(cls, scenario: Scenario) -> Simulation:
@@ -574,9 +573,7 @@ class Simulation:
 
     def _check_no_double_charge(self) -> None:
         seen: set[str] = set()
-        submitted = self.world.sim_rails.submitted
-        today, self._transfers_seen = submitted[self._transfers_seen :], len(submitted)
-        for request in today:
+        for request in self.world.sim_rails.take_submitted():
             key = request.idempotency_key
             if key.startswith("autopay:"):
                 charged = key.split(":")[1]

@@ -39,6 +39,10 @@ from loc_entrypoints.simulation.scenario import Scenario
 __all__ = ["BorrowerRails", "EventTap", "World"]
 
 _LIVE_AGGREGATES = 20_000
+_COMPRESS_ABOVE = 20_000
+"""Books with more borrowers keep their rows compressed: memory, not time, is their limit."""
+_REMEMBER_KEYS = dt.timedelta(days=90)
+"""How long the simulated rail remembers idempotency keys: a retry comes within days."""
 """Aggregates kept live for shared reads: about two weeks of a 10,000-borrower book's activity."""
 
 
@@ -106,11 +110,16 @@ class World:
         """Wire every port for `scenario`, the clock at midnight UTC of its first day."""
         clock = ManualClock(dt.datetime.combine(scenario.start, dt.time(0, tzinfo=dt.UTC)))
         database = InMemoryDatabase(
-            clock, shared_reads=True, live_capacity=_LIVE_AGGREGATES, keep_audit=False
+            clock,
+            shared_reads=True,
+            live_capacity=_LIVE_AGGREGATES,
+            keep_audit=False,
+            compress_rows=scenario.borrowers > _COMPRESS_ABOVE,
         )
         sim_rails = SimulatedRails(
             clock,
             seed=scenario.seed,
+            remember=_REMEMBER_KEYS,
             behaviour=RailBehaviour(
                 decline_probability=scenario.decline_probability,
                 nsf_return_probability=scenario.nsf_return_probability,

@@ -88,7 +88,9 @@ def test_a_bounded_live_set_drops_the_least_recently_used_and_reads_stay_correct
     database = InMemoryDatabase(
         ManualClock(dt.datetime(2026, 1, 5, 16, tzinfo=dt.UTC)), shared_reads=True, live_capacity=1
     )
-    make = lambda: InMemoryUnitOfWork(database)  # noqa: E731 - a one-line factory
+    def make() -> UnitOfWork:
+        return InMemoryUnitOfWork(database)
+
     first = store_loan(make)
     store_loan(make, loan_id="loan-2", user_id="user-2")  # the only one kept live now
     with make() as uow:
@@ -104,3 +106,14 @@ def test_audit_records_can_be_counted_without_being_kept() -> None:
     store_loan(lambda: InMemoryUnitOfWork(database))
     assert database.audit_count > 0
     assert database.audit_records("loan", "loan-1") == []
+
+
+def test_compressed_rows_read_back_the_same() -> None:
+    database = InMemoryDatabase(
+        ManualClock(dt.datetime(2026, 1, 5, 16, tzinfo=dt.UTC)), compress_rows=True
+    )
+    loan = store_loan(lambda: InMemoryUnitOfWork(database))
+    with InMemoryUnitOfWork(database) as uow:
+        again = uow.loans.get("user-1", "loan-1")
+    assert again.installments == loan.installments
+    assert again.outstanding_balance == loan.outstanding_balance

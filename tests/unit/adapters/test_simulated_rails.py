@@ -117,3 +117,18 @@ def test_a_rail_that_is_down_raises_and_rtp_never_collects() -> None:
 def test_probabilities_are_checked() -> None:
     with pytest.raises(ValueError, match="probability"):
         RailBehaviour(decline_probability=1.5)
+
+
+def test_keys_are_forgotten_after_the_remembered_time_and_submitted_can_be_taken() -> None:
+    clock = ManualClock(MONDAY)
+    sim = SimulatedRails(clock, behaviour=NEVER, remember=dt.timedelta(days=30))
+    first = sim.submit(debit("pay-1"))
+    assert [r.idempotency_key for r in sim.take_submitted()] == ["pay-1"]
+    assert sim.take_submitted() == []
+    clock.advance(dt.timedelta(days=10))
+    assert sim.submit(debit("pay-1")) == first  # remembered: no second transfer
+    assert sim.take_submitted() == []
+    clock.advance(dt.timedelta(days=31))
+    sim.submit(debit("pay-2"))  # any submission lets old keys go
+    again = sim.submit(debit("pay-1"))
+    assert again.confirmation_id != first.confirmation_id  # forgotten: a new transfer
