@@ -12,9 +12,11 @@ from collections.abc import Callable, Iterable
 
 import attrs
 
-from loc_core.ports import Alert, Alerter, LineRef, Metrics, Severity
+from loc_core.creditline import CreditLine, CreditLineProduct
+from loc_core.ports import Alert, Alerter, Clock, LineRef, Metrics, Notifier, Severity, UnitOfWork
+from loc_core.services.lines._unit import change_line
 
-__all__ = ["JobReport", "for_each_line"]
+__all__ = ["JobReport", "change_each_line", "for_each_line"]
 
 
 @attrs.frozen
@@ -77,3 +79,43 @@ def for_each_line(
         for outcome, lines in (("acted", acted), ("skipped", skipped), ("failed", failed)):
             metrics.increment(f"loc.lines.{job}.{outcome}", len(lines))
     return report
+
+
+def change_each_line(
+    job: str,
+    refs: Iterable[LineRef],
+    change: Callable[[CreditLine, dt.date], bool],
+    *,
+    uow: UnitOfWork,
+    today: dt.date,
+    clock: Clock,
+    product: CreditLineProduct,
+    notifier: Notifier,
+    alerter: Alerter,
+    metrics: Metrics | None,
+) -> JobReport:
+    """Apply `change` (it says whether it acted) to each line in its own unit of work.
+
+    For the jobs that decide on the line as it stands (upcoming, overdue): nothing is
+    billed first, and a line the decision leaves alone is not written.
+    """
+
+    def handle(ref: LineRef) -> bool:
+        acted, _ = change_line(
+            uow,
+            user_id=ref.user_id,
+            line_id=ref.line_id,
+            change=change,
+            clock=clock,
+            product=product,
+            notifier=notifier,
+            alerter=alerter,
+            actor=job,
+            request_id=f"{job}:{today.isoformat()}",
+            bill_first=False,
+        )
+        return acted
+
+    return for_each_line(
+        job, refs, business_date=today, handle=handle, alerter=alerter, metrics=metrics
+    )

@@ -19,9 +19,9 @@ from __future__ import annotations
 import datetime as dt
 
 from loc_core.creditline import CreditLine, CreditLineProduct, run_overdue
-from loc_core.ports import Alerter, Clock, LineRef, Metrics, Notifier, UnitOfWork
-from loc_core.services.lines._unit import business_date, change_line
-from loc_core.services.lines.jobs import JobReport, for_each_line
+from loc_core.ports import Alerter, Clock, Metrics, Notifier, UnitOfWork
+from loc_core.services.lines._unit import business_date
+from loc_core.services.lines.jobs import JobReport, change_each_line
 
 __all__ = ["mark_overdue_lines"]
 
@@ -35,7 +35,7 @@ def mark_overdue_lines(
     alerter: Alerter,
     metrics: Metrics | None = None,
 ) -> JobReport:
-    """Apply the overdue decision to every line with a due date."""
+    """Apply the overdue decision to every line the overdue index lists for today."""
     today = business_date(clock)
     with uow:
         refs = uow.lines.overdue_candidates(today)
@@ -43,22 +43,15 @@ def mark_overdue_lines(
     def overdue(line: CreditLine, on: dt.date) -> bool:
         return run_overdue(line, today=on, product=product).acts
 
-    def handle(ref: LineRef) -> bool:
-        acted, _ = change_line(
-            uow,
-            user_id=ref.user_id,
-            line_id=ref.line_id,
-            change=overdue,
-            clock=clock,
-            product=product,
-            notifier=notifier,
-            alerter=alerter,
-            actor="loc_overdue",
-            request_id=f"loc_overdue:{today.isoformat()}",
-            bill_first=False,
-        )
-        return acted
-
-    return for_each_line(
-        "loc_overdue", refs, business_date=today, handle=handle, alerter=alerter, metrics=metrics
+    return change_each_line(
+        "loc_overdue",
+        refs,
+        overdue,
+        uow=uow,
+        today=today,
+        clock=clock,
+        product=product,
+        notifier=notifier,
+        alerter=alerter,
+        metrics=metrics,
     )

@@ -12,9 +12,9 @@ from __future__ import annotations
 import datetime as dt
 
 from loc_core.creditline import CreditLine, CreditLineProduct, send_upcoming_notice
-from loc_core.ports import Alerter, Clock, LineRef, Metrics, Notifier, UnitOfWork
-from loc_core.services.lines._unit import business_date, change_line
-from loc_core.services.lines.jobs import JobReport, for_each_line
+from loc_core.ports import Alerter, Clock, Metrics, Notifier, UnitOfWork
+from loc_core.services.lines._unit import business_date
+from loc_core.services.lines.jobs import JobReport, change_each_line
 
 __all__ = ["send_upcoming_payment_notices"]
 
@@ -38,22 +38,15 @@ def send_upcoming_payment_notices(
     def notify(line: CreditLine, on: dt.date) -> bool:
         return send_upcoming_notice(line, today=on, product=product).notify
 
-    def handle(ref: LineRef) -> bool:
-        notified, _ = change_line(
-            uow,
-            user_id=ref.user_id,
-            line_id=ref.line_id,
-            change=notify,
-            clock=clock,
-            product=product,
-            notifier=notifier,
-            alerter=alerter,
-            actor="loc_upcoming",
-            request_id=f"loc_upcoming:{today.isoformat()}",
-            bill_first=False,
-        )
-        return notified
-
-    return for_each_line(
-        "loc_upcoming", refs, business_date=today, handle=handle, alerter=alerter, metrics=metrics
+    return change_each_line(
+        "loc_upcoming",
+        refs,
+        notify,
+        uow=uow,
+        today=today,
+        clock=clock,
+        product=product,
+        notifier=notifier,
+        alerter=alerter,
+        metrics=metrics,
     )
