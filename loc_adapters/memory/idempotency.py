@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 
 import attrs
@@ -12,14 +13,22 @@ from loc_core.ports import IdempotencyRecord, IdempotencyStatus
 
 @attrs.define
 class InMemoryIdempotencyStore:
-    """An `IdempotencyStore` in a dict; an expired record counts as absent."""
+    """An `IdempotencyStore` in a dict; an expired record counts as absent.
+
+    Expired records are dropped as time passes (oldest first, whenever a key is begun),
+    as DynamoDB's TTL drops them, so the store holds about one TTL's worth of commands.
+    """
 
     _records: dict[str, IdempotencyRecord] = attrs.field(factory=dict, init=False)
+    _by_expiry: collections.deque[tuple[dt.datetime, str]] = attrs.field(
+        factory=collections.deque, init=False
+    )
 
     def begin(
         self, key: str, *, fingerprint: str, now: dt.datetime, ttl: dt.timedelta
     ) -> IdempotencyRecord | None:
         """Claim a new key or return the live record for it."""
+        self._drop_expired(now)
         record = self._live(key, now)
         if record is None:
             self._records[key] = IdempotencyRecord(
@@ -28,6 +37,7 @@ class InMemoryIdempotencyStore:
                 status=IdempotencyStatus.IN_PROGRESS,
                 expires_at=now + ttl,
             )
+            self._by_expiry.append((now + ttl, key))
             return None
         if record.fingerprint != fingerprint:
             raise IdempotencyConflict(f"idempotency key {key!r} was used for another request")
@@ -47,6 +57,18 @@ class InMemoryIdempotencyStore:
         record = self._records.get(key)
         if record is not None and record.status is IdempotencyStatus.IN_PROGRESS:
             del self._records[key]
+
+    def _drop_expired(self, now: dt.datetime) -> None:
+        expiring = self._by_expiry
+        while expiring and expiring[0][0] <= now:
+            expires_at, key = expiring.popleft()
+            record = self._records.get(key)
+            if record is not None and record.expires_at == expires_at:
+                del self._records[key]
+
+    def __len__(self) -> int:
+        """Records held, expired ones not yet dropped included."""
+        return len(self._records)
 
     def _live(self, key: str, now: dt.datetime) -> IdempotencyRecord | None:
         record = self._records.get(key)

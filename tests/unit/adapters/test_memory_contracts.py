@@ -38,3 +38,14 @@ class TestInMemoryQueue(QueueContract):
     @pytest.fixture
     def queue(self, clock: ManualClock) -> WorkQueue:
         return InMemoryQueue(clock)
+
+
+def test_expired_idempotency_records_are_dropped_as_time_passes(clock: ManualClock) -> None:
+    store = InMemoryIdempotencyStore()
+    ttl = dt.timedelta(hours=24)
+    for n in range(100):
+        store.begin(f"k{n}", fingerprint="f", now=clock.now(), ttl=ttl)
+    assert len(store) == 100
+    clock.advance(dt.timedelta(hours=25))
+    store.begin("later", fingerprint="f", now=clock.now(), ttl=ttl)
+    assert len(store) == 1  # only the live one is held
