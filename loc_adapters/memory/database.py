@@ -86,8 +86,6 @@ class InMemoryDatabase:
     _rows: dict[Key, bytes] = attrs.field(factory=dict)
     """Committed aggregates, pickled."""
     _versions: dict[Key, int] = attrs.field(factory=dict)
-    _peeked: dict[Key, Any] = attrs.field(factory=dict)
-    """Unpickled rows handed out by `peek`, dropped when the row is written again."""
     _live: collections.OrderedDict[Key, Any] = attrs.field(factory=collections.OrderedDict)
     """With `shared_reads`: the committed objects themselves."""
     _out: set[Key] = attrs.field(factory=set)
@@ -170,7 +168,7 @@ class InMemoryDatabase:
             return [_thaw(self._rows[key]) for key in keys]
 
     def peek(self, key: Key) -> Any:  # noqa: ANN401 - rows hold every aggregate type
-        """The stored aggregate itself, not a copy, or None: for read-only reports only.
+        """The live aggregate (with `shared_reads`) or a fresh copy, or None: read-only use.
 
         Mutating what this returns would change committed state behind every unit of
         work's back; use `read` for anything that may change.
@@ -178,12 +176,8 @@ class InMemoryDatabase:
         live = self._live.get(key)
         if live is not None:
             return live
-        if key not in self._peeked:
-            row = self._rows.get(key)
-            if row is None:
-                return None
-            self._peeked[key] = _thaw(row)
-        return self._peeked[key]
+        row = self._rows.get(key)
+        return None if row is None else _thaw(row)
 
     def take_touched(self) -> list[Key]:
         """The keys written since the last call, in key order; the set starts empty again."""
@@ -253,7 +247,6 @@ class InMemoryDatabase:
         frozen = _freeze(aggregate)
         self._rows[key] = zlib.compress(frozen, 1) if self.compress_rows else frozen
         self._versions[key] = int(getattr(aggregate, "version", 0))
-        self._peeked.pop(key, None)
         if self.shared_reads:
             self._live[key] = aggregate
             self._live.move_to_end(key)
@@ -271,7 +264,6 @@ class InMemoryDatabase:
         with self.lock:
             self._rows.pop(key, None)
             self._versions.pop(key, None)
-            self._peeked.pop(key, None)
             self._live.pop(key, None)
             self._out.discard(key)
             self._owned.get((key[0], key[1]), set()).discard(key)

@@ -39,6 +39,8 @@ from loc_entrypoints.simulation.scenario import Scenario
 __all__ = ["BorrowerRails", "EventTap", "World"]
 
 _LIVE_AGGREGATES = 20_000
+"""At least this many aggregates stay live for shared reads (half the book above that):
+more than a day's activity, so the day's invariant checks find what they read live."""
 _COMPRESS_ABOVE = 20_000
 """Books with more borrowers keep their rows compressed: memory, not time, is their limit."""
 _REMEMBER_KEYS = dt.timedelta(days=90)
@@ -112,7 +114,7 @@ class World:
         database = InMemoryDatabase(
             clock,
             shared_reads=True,
-            live_capacity=_LIVE_AGGREGATES,
+            live_capacity=max(_LIVE_AGGREGATES, scenario.borrowers // 2),
             keep_audit=False,
             compress_rows=scenario.borrowers > _COMPRESS_ABOVE,
         )
