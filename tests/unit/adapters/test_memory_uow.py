@@ -88,6 +88,7 @@ def test_a_bounded_live_set_drops_the_least_recently_used_and_reads_stay_correct
     database = InMemoryDatabase(
         ManualClock(dt.datetime(2026, 1, 5, 16, tzinfo=dt.UTC)), shared_reads=True, live_capacity=1
     )
+
     def make() -> UnitOfWork:
         return InMemoryUnitOfWork(database)
 
