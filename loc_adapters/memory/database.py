@@ -14,7 +14,7 @@ import datetime as dt
 import pickle
 import threading
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 import attrs
@@ -68,6 +68,10 @@ class InMemoryDatabase:
     aggregate outside a unit of work (the simulation never does). Off by default: every
     read is then a copy, as with a remote table.
     """
+    keep_live: Callable[[object], bool] | None = None
+    """With `shared_reads`: which aggregates may stay live (None: all). A driver keeps
+    the ones still in service live and lets the rest (applications, closed loans) live as
+    bytes only, so they never push out what is read every day."""
     live_capacity: int | None = None
     """With `shared_reads`: how many committed objects to keep live (least recently used
     are dropped and unpickled again when next read); None keeps every one."""
@@ -122,7 +126,10 @@ class InMemoryDatabase:
                 return _thaw(row)
             live = self._live.get(key)
             if live is None:
-                live = self._live[key] = _thaw(row)
+                live = _thaw(row)
+                if self.keep_live is not None and not self.keep_live(live):
+                    return live  # a private copy, never shared
+                self._live[key] = live
                 self._trim_live()
             else:
                 self._live.move_to_end(key)
@@ -248,10 +255,13 @@ class InMemoryDatabase:
         self._rows[key] = zlib.compress(frozen, 1) if self.compress_rows else frozen
         self._versions[key] = int(getattr(aggregate, "version", 0))
         if self.shared_reads:
-            self._live[key] = aggregate
-            self._live.move_to_end(key)
             self._out.discard(key)
-            self._trim_live()
+            if self.keep_live is not None and not self.keep_live(aggregate):
+                self._live.pop(key, None)
+            else:
+                self._live[key] = aggregate
+                self._live.move_to_end(key)
+                self._trim_live()
         self._owned.setdefault((key[0], key[1]), set()).add(key)
         self._touched.add(key)
         if isinstance(aggregate, Loan):

@@ -29,9 +29,9 @@ from loc_adapters.memory import (
     SimulatedUnderwriting,
     StaticFeatureFlags,
 )
-from loc_core.creditline import CreditLineProduct
+from loc_core.creditline import CreditLine, CreditLineProduct, LineStatus
 from loc_core.events import DomainEvent, EventType
-from loc_core.installment import InstallmentProduct
+from loc_core.installment import InstallmentProduct, Loan, LoanStatus
 from loc_core.payments import Direction, Rail
 from loc_core.ports import TransferRequest, TransferResult
 from loc_entrypoints.simulation.scenario import Scenario
@@ -46,6 +46,15 @@ _COMPRESS_ABOVE = 20_000
 _REMEMBER_KEYS = dt.timedelta(days=90)
 """How long the simulated rail remembers idempotency keys: a retry comes within days."""
 """Aggregates kept live for shared reads: about two weeks of a 10,000-borrower book's activity."""
+
+
+def _in_service(aggregate: object) -> bool:
+    """Loans and lines still open are read every day; applications and closed loans are not."""
+    if isinstance(aggregate, Loan):
+        return aggregate.status is not LoanStatus.CLOSED
+    if isinstance(aggregate, CreditLine):
+        return aggregate.status is not LineStatus.CLOSED
+    return False
 
 
 @attrs.define
@@ -114,6 +123,7 @@ class World:
         database = InMemoryDatabase(
             clock,
             shared_reads=True,
+            keep_live=_in_service,
             live_capacity=max(_LIVE_AGGREGATES, scenario.borrowers // 2),
             keep_audit=False,
             compress_rows=scenario.borrowers > _COMPRESS_ABOVE,

@@ -118,3 +118,31 @@ def test_compressed_rows_read_back_the_same() -> None:
         again = uow.loans.get("user-1", "loan-1")
     assert again.installments == loan.installments
     assert again.outstanding_balance == loan.outstanding_balance
+
+
+def test_only_aggregates_kept_live_are_shared() -> None:
+    database = InMemoryDatabase(
+        ManualClock(dt.datetime(2026, 1, 5, 16, tzinfo=dt.UTC)),
+        shared_reads=True,
+        keep_live=lambda aggregate: aggregate.outstanding_balance > 0,  # type: ignore[attr-defined]  # loans only here
+    )
+
+    def make() -> UnitOfWork:
+        return InMemoryUnitOfWork(database)
+
+    open_loan = store_loan(make)
+    with make() as uow:
+        assert uow.loans.get("user-1", "loan-1") is open_loan  # kept live: shared
+    paid = store_loan(make, loan_id="loan-2", user_id="user-2")
+    with make() as uow:
+        loan = uow.loans.get("user-2", "loan-2")
+        loan.apply_payment(
+            "pay", 31_500, process=Process.MANUAL, rail=Rail.ACH, today=dt.date(2026, 1, 6)
+        )
+        uow.loans.save(loan)
+        uow.commit(actor="test", request_id="pay")
+    with make() as uow:
+        closed = uow.loans.get("user-2", "loan-2")
+    assert closed is not paid
+    assert closed is not loan  # not kept live once closed: every read is a copy
+    assert closed.outstanding_balance == 0
