@@ -17,9 +17,10 @@ from loc_adapters.dynamodb import DynamoTable, DynamoUnitOfWork, create_table
 from loc_adapters.dynamodb._codecs import encode_loan
 from loc_adapters.memory import ManualClock
 from loc_adapters.sqs import SqsWorkQueue
-from loc_core.installment import InstallmentStatus, Process
+from loc_core.installment import Process
 from loc_core.payments import Rail, SettlementOutcome
-from loc_core.ports import QueueMessage, UnitOfWork, WorkQueue
+from loc_core.ports import UnitOfWork
+from loc_core.services.loans import enqueue_due_installments
 from loc_core.testing.installment import make_loan
 
 if TYPE_CHECKING:
@@ -67,24 +68,6 @@ def test_a_settlement_event_is_two_reads_and_one_transaction(
     assert sum(calls.count(op) for op in READS) <= 2
 
 
-def enqueue_due_installments(new_uow: UowFactory, queue: WorkQueue, today: dt.date) -> int:
-    """The query side of the collections job: due today and past due, one message each."""
-    with new_uow() as uow:
-        due = uow.loans.installments(InstallmentStatus.SCHEDULED, due_on=today)
-        late = uow.loans.installments(InstallmentStatus.SCHEDULED, due_before=today)
-    queue.send(
-        [
-            QueueMessage(
-                kind="collect_installment",
-                body={"user_id": ref.user_id, "loan_id": ref.loan_id, "id": ref.installment_id},
-                deduplication_id=f"{ref.installment_id}:{today.isoformat()}",
-            )
-            for ref in due + late
-        ]
-    )
-    return len(due) + len(late)
-
-
 @pytest.mark.parametrize("shards", [1, 4])
 def test_the_collections_job_costs_at_most_015_calls_per_due_installment(  # noqa: PLR0917 - pytest passes fixtures by position
     dynamodb: DynamoDBClient,
@@ -111,8 +94,12 @@ def test_the_collections_job_costs_at_most_015_calls_per_due_installment(  # noq
         def new_uow() -> UnitOfWork:
             return DynamoUnitOfWork(table, clock=clock)
 
-        # every loan's first installment fell due on 2026-01-20, the second falls due today
-        count = enqueue_due_installments(new_uow, SqsWorkQueue(sqs, queue_url), dt.date(2026, 2, 3))
+        # every loan's first installment fell due on 2026-01-20, the second falls due today:
+        # the production job, on DynamoDB and SQS
+        clock.set(dt.datetime(2026, 2, 3, 15, tzinfo=dt.UTC))
+        count = enqueue_due_installments(
+            uow=new_uow(), queue=SqsWorkQueue(sqs, queue_url), clock=clock
+        )
     finally:
         dynamodb.delete_table(TableName=table.name)
     assert count == 200
