@@ -33,6 +33,7 @@ __all__ = [
     "emit",
     "interest_for",
     "record",
+    "record_line",
     "require_in_order",
     "snapshot",
 ]
@@ -90,6 +91,21 @@ def record(
         line.outbox.changes.append(
             Change(entity, entity_id, line.user_id, process.value, reason, fields)
         )
+
+
+def record_line(
+    line: CreditLine, *, before: Mapping[str, AuditValue], process: Process, reason: str
+) -> None:
+    """`record` the line's own change, from `before` to its state now."""
+    record(
+        line,
+        entity="line",
+        entity_id=line.line_id,
+        before=before,
+        after=snapshot(line),
+        process=process,
+        reason=reason,
+    )
 
 
 def require_in_order(line: CreditLine, on: dt.date) -> None:

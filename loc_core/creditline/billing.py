@@ -15,7 +15,7 @@ from loc_core.creditline._bookkeeping import (
     accrue,
     emit,
     interest_for,
-    record,
+    record_line,
     snapshot,
 )
 from loc_core.creditline.activity import ActivityKind
@@ -87,12 +87,9 @@ def bill_cycle(
     line.cycle_activity = []
     line.accrued_cent_days = 0
     line.last_billing_cycle_date = close_date
-    record(
+    record_line(
         line,
-        entity="line",
-        entity_id=line.line_id,
         before=before,
-        after=snapshot(line),
         process=Process.BILLING,
         reason=f"cycle {statement.cycle_start} to {close_date} billed",
     )

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from loc_core.creditline._bookkeeping import Process, accrue, record, require_in_order, snapshot
+from loc_core.creditline._bookkeeping import (
+    Process,
+    accrue,
+    record_line,
+    require_in_order,
+    snapshot,
+)
 from loc_core.creditline.line import CreditLine
 from loc_core.creditline.status import LineStatus
 from loc_core.errors import InvalidTransition
@@ -44,12 +50,4 @@ def close_line(line: CreditLine, *, on: dt.date, reason: str) -> None:
     before = snapshot(line)
     accrue(line, on)
     line.status, line.closed_from = LineStatus.CLOSED, line.status
-    record(
-        line,
-        entity="line",
-        entity_id=line.line_id,
-        before=before,
-        after=snapshot(line),
-        process=Process.CLOSE,
-        reason=reason,
-    )
+    record_line(line, before=before, process=Process.CLOSE, reason=reason)

@@ -16,7 +16,7 @@ from loc_core.creditline._bookkeeping import (
     Process,
     accrue,
     emit,
-    record,
+    record_line,
     require_in_order,
     snapshot,
 )
@@ -135,12 +135,9 @@ def send_upcoming_notice(
     before = snapshot(line)
     accrue(line, today)
     line.upcoming_notice_cycle = line.last_billing_cycle_date
-    record(
+    record_line(
         line,
-        entity="line",
-        entity_id=line.line_id,
         before=before,
-        after=snapshot(line),
         process=Process.UPCOMING,
         reason=f"reminded of {decision.amount} cents due {decision.due_date}",
     )
@@ -254,12 +251,9 @@ def _assess_late_fee(line: CreditLine, fee: int, today: dt.date) -> None:
             effect=Balances(fees=fee),
         )
     )
-    record(
+    record_line(
         line,
-        entity="line",
-        entity_id=line.line_id,
         before=before,
-        after=snapshot(line),
         process=Process.LATE_FEE,
         reason=f"late fee for the minimum due {line.next_due_date}",
     )

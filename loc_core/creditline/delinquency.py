@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from loc_core.creditline._bookkeeping import Process, accrue, emit, record, snapshot
+from loc_core.creditline._bookkeeping import Process, accrue, emit, record_line, snapshot
 from loc_core.creditline.status import LineStatus
 from loc_core.events import EventType
 from loc_core.ledger import CREDIT_LOSS, JournalEntry, allowance
@@ -78,15 +78,7 @@ def mark_past_due(line: CreditLine, today: dt.date, *, reason: str) -> None:
     before = snapshot(line)
     accrue(line, today)
     line.status, line.past_due_since = LineStatus.SUSPENDED, since
-    record(
-        line,
-        entity="line",
-        entity_id=line.line_id,
-        before=before,
-        after=snapshot(line),
-        process=Process.OVERDUE,
-        reason=reason,
-    )
+    record_line(line, before=before, process=Process.OVERDUE, reason=reason)
     emit(
         line,
         EventType.LOC_PAST_DUE,
@@ -104,15 +96,7 @@ def cure(line: CreditLine, today: dt.date, *, reason: str) -> None:
     before = snapshot(line)
     accrue(line, today)
     line.status, line.past_due_since = LineStatus.ACTIVE, None
-    record(
-        line,
-        entity="line",
-        entity_id=line.line_id,
-        before=before,
-        after=snapshot(line),
-        process=Process.CURE,
-        reason=reason,
-    )
+    record_line(line, before=before, process=Process.CURE, reason=reason)
 
 
 def charge_off(line: CreditLine, today: dt.date, *, reason: str) -> None:
@@ -136,12 +120,4 @@ def charge_off(line: CreditLine, today: dt.date, *, reason: str) -> None:
                 memo=f"charged off {reason}",
             )
         )
-    record(
-        line,
-        entity="line",
-        entity_id=line.line_id,
-        before=before,
-        after=snapshot(line),
-        process=Process.DEFAULT,
-        reason=reason,
-    )
+    record_line(line, before=before, process=Process.DEFAULT, reason=reason)

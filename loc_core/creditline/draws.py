@@ -20,6 +20,7 @@ from loc_core.creditline._bookkeeping import (
     book_allowance,
     emit,
     record,
+    record_line,
     require_in_order,
     snapshot,
 )
@@ -138,12 +139,9 @@ def request_draw(line: CreditLine, *, draw_id: str, amount: object, on: dt.date)
         process=Process.DRAW,
         reason="draw requested",
     )
-    record(
+    record_line(
         line,
-        entity="line",
-        entity_id=line.line_id,
         before=before,
-        after=snapshot(line),
         process=Process.DRAW,
         reason=f"draw {draw_id} requested: credit held until a rail accepts it",
     )
@@ -242,12 +240,9 @@ def disburse_draw(line: CreditLine, *, draw_id: str, rail: Rail, on: dt.date) ->
         process=Process.DISBURSEMENT,
         reason=f"{rail.value} accepted the draw",
     )
-    record(
+    record_line(
         line,
-        entity="line",
-        entity_id=line.line_id,
         before=line_before,
-        after=snapshot(line),
         process=Process.DISBURSEMENT,
         reason=f"draw {draw_id} disbursed by {rail.value}",
     )
@@ -286,12 +281,9 @@ def fail_draw(line: CreditLine, *, draw_id: str, on: dt.date, reason: str) -> Dr
         process=Process.DISBURSEMENT,
         reason=reason,
     )
-    record(
+    record_line(
         line,
-        entity="line",
-        entity_id=line.line_id,
         before=line_before,
-        after=snapshot(line),
         process=Process.DISBURSEMENT,
         reason=f"draw {draw_id} failed: hold released",
     )

@@ -19,6 +19,7 @@ from loc_core.creditline._bookkeeping import (
     book_allowance,
     emit,
     record,
+    record_line,
     require_in_order,
     snapshot,
 )
@@ -159,12 +160,9 @@ def submit_payment(
         process=Process.PAYMENT,
         reason=f"submitted by {rail.value}",
     )
-    record(
+    record_line(
         line,
-        entity="line",
-        entity_id=line.line_id,
         before=before,
-        after=snapshot(line),
         process=Process.PAYMENT,
         reason=f"payment {payment_id} applied: fees, then interest, then principal",
     )
@@ -254,12 +252,9 @@ def _reverse(line: CreditLine, payment: LocPayment, status: PaymentStatus, on: d
         process=Process.UNAPPLY,
         reason=f"the rail reported {status.value}",
     )
-    record(
+    record_line(
         line,
-        entity="line",
-        entity_id=line.line_id,
         before=line_before,
-        after=snapshot(line),
         process=Process.UNAPPLY,
         reason=f"payment {pid} {status.value}: exactly what it paid is owed again",
     )
