@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 
-__all__ = ["Direction", "PaymentStatus", "Rail", "SettlementOutcome"]
+__all__ = ["REPAYMENT_RAILS", "Direction", "PaymentStatus", "Rail", "SettlementOutcome"]
 
 
 class Rail(enum.Enum):
@@ -57,3 +57,8 @@ class SettlementOutcome(enum.Enum):
     """ACH return (NSF, closed account, unauthorized)."""
     CHARGED_BACK = "CHARGED_BACK"
     """Pinless debit disputed by the cardholder."""
+
+
+REPAYMENT_RAILS: tuple[Rail, ...] = (Rail.PINLESS, Rail.ACH)
+"""Both products collect repayments by pinless debit first, then ACH (RTP only sends
+credits)."""

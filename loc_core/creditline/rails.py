@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from loc_core.payments import Rail
+from loc_core.payments import REPAYMENT_RAILS, Rail
 
 __all__ = ["DISBURSEMENT_RAILS", "REPAYMENT_RAILS", "next_rail"]
 
 DISBURSEMENT_RAILS: tuple[Rail, ...] = (Rail.RTP, Rail.PINLESS, Rail.ACH)
-REPAYMENT_RAILS: tuple[Rail, ...] = (Rail.PINLESS, Rail.ACH)
 
 
 def next_rail(

@@ -19,16 +19,24 @@ from loc_core.ports import (
     Alerter,
     Clock,
     Metrics,
-    Notifier,
     SettlementEvent,
     Severity,
     UnitOfWork,
 )
+from loc_core.services.handling import SettlementHandling
 from loc_core.services.lines import handle_line_settlement, parse_draw_transfer
 from loc_core.services.loans import settle_payment
 from loc_core.services.loans.disbursement import parse_disbursement_key
+from loc_core.services.messagebus import Command, Publisher
 
-__all__ = ["CREDITLINE", "INSTALLMENT", "Settled", "handle_settlement_event"]
+__all__ = [
+    "CREDITLINE",
+    "INSTALLMENT",
+    "SettleTransfer",
+    "Settled",
+    "SettlementHandling",
+    "handle_settlement_event",
+]
 
 INSTALLMENT = "installment"
 CREDITLINE = "creditline"
@@ -40,19 +48,26 @@ class Settled:
 
     product: str
     """``installment`` or ``creditline``."""
-    handling: str
-    """The handler's answer: settled, reversed, duplicate, disbursement or draw."""
+    handling: SettlementHandling
+    """What the product's handler did with the event."""
+
+
+@attrs.frozen
+class SettleTransfer(Command[Settled]):
+    """A rail reports what became of a transfer (a webhook or stream record)."""
+
+    event: SettlementEvent
 
 
 def handle_settlement_event(
-    event: SettlementEvent,
+    command: SettleTransfer,
     *,
     uow: UnitOfWork,
     clock: Clock,
     line_product: CreditLineProduct,
-    notifier: Notifier,
+    publish: Publisher,
     alerter: Alerter,
-    metrics: Metrics | None = None,
+    metrics: Metrics,
 ) -> Settled:
     """Route `event` to the product whose transfer it reports.
 
@@ -60,6 +75,7 @@ def handle_settlement_event(
         NotFound: no loan or line knows the transfer; operations are alerted (CRITICAL),
             since money may have moved that nothing records.
     """
+    event = command.event
     product = _product_of(event, uow)
     if product is None:
         alerter.alert(
@@ -78,14 +94,12 @@ def handle_settlement_event(
             f"no loan or line records transfer {event.idempotency_key!r} (event {event.event_id})"
         )
     if product == INSTALLMENT:
-        handled = settle_payment(
-            event, uow=uow, notifier=notifier, alerter=alerter, metrics=metrics
-        )
-        return Settled(INSTALLMENT, handled.value)
+        handled = settle_payment(event, uow=uow, publish=publish, alerter=alerter, metrics=metrics)
+        return Settled(INSTALLMENT, handled)
     line_handled = handle_line_settlement(
-        event, uow=uow, clock=clock, product=line_product, notifier=notifier, alerter=alerter
+        event, uow=uow, clock=clock, product=line_product, publish=publish, alerter=alerter
     )
-    return Settled(CREDITLINE, line_handled.value)
+    return Settled(CREDITLINE, line_handled)
 
 
 def _product_of(event: SettlementEvent, uow: UnitOfWork) -> str | None:

@@ -1,8 +1,11 @@
-"""The in-memory deployment a simulation runs on: every port wired once, on one clock.
+"""The in-memory deployment a simulation runs on: the bootstrap's, with the simulation's parts.
 
-This is the simulation's bootstrap: the same use cases production runs, over the
-in-memory adapters. Borrowers in hardship are modelled at the rail: their debits are
-declined, as a bank refuses a debit on an empty account.
+The simulation builds its world like every entrypoint does, through `bootstrap`, putting
+its own adapters under a few ports: a manual clock, a store tuned for a whole book, the
+simulated rail as borrowers experience it (borrowers in hardship are declined at the
+rail, as a bank refuses a debit on an empty account), underwriting drawn from the
+scenario, and a notifier that lets borrowers react to what they are told. Everything it
+does afterwards goes through the bus.
 """
 
 from __future__ import annotations
@@ -15,10 +18,6 @@ import attrs
 
 from loc_adapters.memory import (
     InMemoryDatabase,
-    InMemoryIdempotencyStore,
-    InMemoryLock,
-    InMemoryMetrics,
-    InMemoryQueue,
     InMemoryUnitOfWork,
     InMemoryUsers,
     ManualClock,
@@ -27,13 +26,26 @@ from loc_adapters.memory import (
     SequentialIds,
     SimulatedRails,
     SimulatedUnderwriting,
-    StaticFeatureFlags,
 )
-from loc_core.creditline import CreditLine, CreditLineProduct, LineStatus
+from loc_core.creditline import CreditLine, LineStatus
 from loc_core.events import DomainEvent, EventType
-from loc_core.installment import InstallmentProduct, Loan, LoanStatus
+from loc_core.installment import Loan, LoanStatus
 from loc_core.payments import Direction, Rail
-from loc_core.ports import TransferRequest, TransferResult
+from loc_core.ports import (
+    Alerter,
+    Clock,
+    IdGenerator,
+    Notifier,
+    PaymentRails,
+    TransferRequest,
+    TransferResult,
+    Underwriting,
+    UnitOfWork,
+    Users,
+    WorkQueue,
+)
+from loc_core.services.messagebus import MessageBus
+from loc_entrypoints.bootstrap import bootstrap
 from loc_entrypoints.simulation.scenario import Scenario
 
 __all__ = ["BorrowerRails", "EventTap", "World"]
@@ -45,7 +57,6 @@ _COMPRESS_ABOVE = 20_000
 """Books with more borrowers keep their rows compressed: memory, not time, is their limit."""
 _REMEMBER_KEYS = dt.timedelta(days=90)
 """How long the simulated rail remembers idempotency keys: a retry comes within days."""
-"""Aggregates kept live for shared reads: about two weeks of a 10,000-borrower book's activity."""
 
 
 def _in_service(aggregate: object) -> bool:
@@ -95,26 +106,18 @@ class EventTap:
 
 @attrs.define
 class World:
-    """Every adapter of one simulated deployment."""
+    """One simulated deployment: its bus, and the adapters the simulation looks into."""
 
     scenario: Scenario
+    bus: MessageBus
     clock: ManualClock
     database: InMemoryDatabase
-    uow: InMemoryUnitOfWork
     sim_rails: SimulatedRails
     rails: BorrowerRails
-    ids: SequentialIds
-    lock: InMemoryLock
-    queue: InMemoryQueue
-    idempotency: InMemoryIdempotencyStore
     notifier: EventTap
     alerter: RecordingAlerter
-    flags: StaticFeatureFlags
-    metrics: InMemoryMetrics
     users: InMemoryUsers
-    underwriting: SimulatedUnderwriting
-    loan_product: InstallmentProduct
-    line_product: CreditLineProduct
+    queue: WorkQueue
 
     @classmethod
     def build(cls, scenario: Scenario) -> World:
@@ -139,33 +142,44 @@ class World:
                 chargeback_probability=scenario.chargeback_probability,
             ),
         )
+        rails, notifier, alerter, users = (
+            BorrowerRails(sim_rails),
+            EventTap(),
+            RecordingAlerter(),
+            InMemoryUsers(),
+        )
+        bus = bootstrap(
+            overrides={
+                Clock: clock,
+                InMemoryDatabase: database,
+                UnitOfWork: InMemoryUnitOfWork(database),
+                PaymentRails: rails,
+                Notifier: notifier,
+                Alerter: alerter,
+                Users: users,
+                IdGenerator: SequentialIds(prefix="sim"),
+                Underwriting: SimulatedUnderwriting(
+                    seed=scenario.seed,
+                    loan_approval_probability=scenario.loan_approval_probability,
+                    line_approval_probability=scenario.line_approval_probability,
+                    max_loan_amount=scenario.loan_request[1],
+                    fee_percent=scenario.origination_fee_percent,
+                    apr=scenario.line_apr,
+                    minimum_payment_percent=scenario.line_minimum_payment_percent,
+                ),
+            }
+        )
         return cls(
-            scenario=scenario,
-            clock=clock,
-            database=database,
-            uow=InMemoryUnitOfWork(database),
-            sim_rails=sim_rails,
-            rails=BorrowerRails(sim_rails),
-            ids=SequentialIds(prefix="sim"),
-            lock=InMemoryLock(clock),
-            queue=InMemoryQueue(clock),
-            idempotency=InMemoryIdempotencyStore(),
-            notifier=EventTap(),
-            alerter=RecordingAlerter(),
-            flags=StaticFeatureFlags(),
-            metrics=InMemoryMetrics(),
-            users=InMemoryUsers(),
-            underwriting=SimulatedUnderwriting(
-                seed=scenario.seed,
-                loan_approval_probability=scenario.loan_approval_probability,
-                line_approval_probability=scenario.line_approval_probability,
-                max_loan_amount=scenario.loan_request[1],
-                fee_percent=scenario.origination_fee_percent,
-                apr=scenario.line_apr,
-                minimum_payment_percent=scenario.line_minimum_payment_percent,
-            ),
-            loan_product=InstallmentProduct(),
-            line_product=CreditLineProduct(),
+            scenario,
+            bus,
+            clock,
+            database,
+            sim_rails,
+            rails,
+            notifier,
+            alerter,
+            users,
+            bus.get(WorkQueue),
         )
 
     def at(self, day: dt.date, hour: int, minute: int = 0) -> None:

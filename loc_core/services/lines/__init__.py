@@ -12,7 +12,11 @@ from loc_core.services.lines.applying import (
     apply_for_line,
     line_eligibility,
 )
-from loc_core.services.lines.billing import BILLING_CATCH_UP_DAYS, bill_closed_cycles
+from loc_core.services.lines.billing import (
+    BILLING_CATCH_UP_DAYS,
+    BillClosedCycles,
+    bill_closed_cycles,
+)
 from loc_core.services.lines.closing import CloseLine, close_credit_line
 from loc_core.services.lines.drawing import (
     RTP_DISBURSEMENTS_FLAG,
@@ -22,14 +26,19 @@ from loc_core.services.lines.drawing import (
     draw_id_for,
     parse_draw_transfer,
 )
-from loc_core.services.lines.due import collect_due_minimum_payments, due_payment_id
+from loc_core.services.lines.due import (
+    CollectDueMinimums,
+    collect_due_minimum_payments,
+    due_payment_id,
+)
 from loc_core.services.lines.expiring import (
     AbandonExpiredLineApplication,
     abandon_expired_line_application,
 )
 from loc_core.services.lines.jobs import JobReport
-from loc_core.services.lines.overdue import mark_overdue_lines
+from loc_core.services.lines.overdue import MarkOverdueLines, mark_overdue_lines
 from loc_core.services.lines.paying import DEBIT_LOCK_PROCESS, PayLine, pay_line
+from loc_core.services.lines.queries import GetLine, get_line
 from loc_core.services.lines.receipts import (
     GetLinePaymentReceipt,
     LinePaymentReceipt,
@@ -40,14 +49,14 @@ from loc_core.services.lines.reconciliation import (
     ReconcileLine,
     reconcile_line,
 )
-from loc_core.services.lines.settling import SettlementHandling, handle_line_settlement
+from loc_core.services.lines.settling import handle_line_settlement
 from loc_core.services.lines.statements import (
     GetLineStatement,
     ListLineStatements,
     get_line_statement,
     list_line_statements,
 )
-from loc_core.services.lines.upcoming import send_upcoming_payment_notices
+from loc_core.services.lines.upcoming import SendUpcomingNotices, send_upcoming_payment_notices
 
 __all__ = [
     "BILLING_CATCH_UP_DAYS",
@@ -56,9 +65,12 @@ __all__ = [
     "AbandonExpiredLineApplication",
     "AcceptLineOffer",
     "ApplyForLine",
+    "BillClosedCycles",
     "CloseLine",
+    "CollectDueMinimums",
     "DrawFromLine",
     "DrawTransfer",
+    "GetLine",
     "GetLinePaymentReceipt",
     "GetLineStatement",
     "JobReport",
@@ -66,9 +78,10 @@ __all__ = [
     "LinePaymentReceipt",
     "LineReconciliation",
     "ListLineStatements",
+    "MarkOverdueLines",
     "PayLine",
     "ReconcileLine",
-    "SettlementHandling",
+    "SendUpcomingNotices",
     "abandon_expired_line_application",
     "accept_line_offer",
     "apply_for_line",
@@ -78,6 +91,7 @@ __all__ = [
     "draw_from_line",
     "draw_id_for",
     "due_payment_id",
+    "get_line",
     "get_line_payment_receipt",
     "get_line_statement",
     "handle_line_settlement",

@@ -13,23 +13,18 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from loc_core.creditline import CreditLine, CreditLineProduct, Statement, bill_cycle
-from loc_core.errors import ConcurrencyConflict, InvariantViolation
-from loc_core.ports import Alerter, Clock, Notifier, UnitOfWork
-from loc_core.services.common import publish
+from loc_core.errors import InvariantViolation
+from loc_core.events import DomainEvent
+from loc_core.ports import Clock, UnitOfWork
+from loc_core.services.kit import business_date, retry_on_conflict
+from loc_core.services.messagebus import Publisher
 
-__all__ = ["COMMIT_ATTEMPTS", "LEASE_TTL", "bill_through", "business_date", "change_line"]
+__all__ = ["LEASE_TTL", "bill_through", "change_line"]
 
 T = TypeVar("T")
 
-COMMIT_ATTEMPTS = 3
-"""How often a change is tried on a fresh read when a concurrent writer won (policy)."""
 LEASE_TTL = dt.timedelta(seconds=60)
 """How long a per-user lease is held: far longer than a rail call (policy)."""
-
-
-def business_date(clock: Clock) -> dt.date:
-    """The business date: the clock's UTC date."""
-    return clock.now().date()
 
 
 def bill_through(
@@ -56,8 +51,7 @@ def change_line(
     change: Callable[[CreditLine, dt.date], T],
     clock: Clock,
     product: CreditLineProduct,
-    notifier: Notifier,
-    alerter: Alerter,
+    publish: Publisher,
     actor: str,
     request_id: str,
     bill_first: bool = True,
@@ -72,27 +66,23 @@ def change_line(
 
     Raises:
         NotFound: no such line.
-        ConcurrencyConflict: the line kept changing under us for `COMMIT_ATTEMPTS` reads.
+        ConcurrencyConflict: the line kept changing under us for `CONFLICT_ATTEMPTS` reads.
         DomainError: whatever `change` raised; nothing was written.
     """
-    attempt = 1
-    while True:
+
+    def attempt() -> tuple[tuple[T, list[Statement]], list[DomainEvent]]:
         today = business_date(clock)
         with uow:
             line = uow.lines.get(user_id, line_id)
             statements = bill_through(line, today=today, product=product) if bill_first else []
             result = change(line, today)
             if not line.outbox:
-                return result, statements
+                return (result, statements), []
             uow.lines.save(line)
             for statement in statements:
                 uow.statements.add(statement)
-            try:
-                events = uow.commit(actor=actor, request_id=request_id)
-            except ConcurrencyConflict:
-                if attempt >= COMMIT_ATTEMPTS:
-                    raise
-                attempt += 1
-                continue
-        publish(events, notifier=notifier, alerter=alerter)
-        return result, statements
+            return (result, statements), uow.commit(actor=actor, request_id=request_id)
+
+    answer, events = retry_on_conflict(attempt)
+    publish(events)
+    return answer

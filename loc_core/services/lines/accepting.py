@@ -12,15 +12,15 @@ import attrs
 
 from loc_core.creditline import CreditLine, CreditLineProduct, open_line
 from loc_core.errors import NotEligible
-from loc_core.ports import Alerter, Clock, IdGenerator, Notifier, UnitOfWork, Users
-from loc_core.services.common import publish
+from loc_core.ports import Clock, IdGenerator, UnitOfWork, Users
 from loc_core.services.lines.applying import line_eligibility
+from loc_core.services.messagebus import Command, Publisher
 
 __all__ = ["AcceptLineOffer", "accept_line_offer"]
 
 
 @attrs.frozen
-class AcceptLineOffer:
+class AcceptLineOffer(Command[CreditLine]):
     """A borrower accepts an approved offer."""
 
     user_id: str
@@ -37,8 +37,7 @@ def accept_line_offer(
     ids: IdGenerator,
     clock: Clock,
     product: CreditLineProduct,
-    notifier: Notifier,
-    alerter: Alerter,
+    publish: Publisher,
 ) -> CreditLine:
     """Open the line an APPROVED, unexpired, unconverted offer promises.
 
@@ -78,6 +77,6 @@ def accept_line_offer(
         uow.line_applications.save(application)
         uow.lines.add(line)
         events = uow.commit(actor="api", request_id=f"accept:{command.application_id}")
-    publish(events, notifier=notifier, alerter=alerter)
+    publish(events)
     with uow:
         return uow.lines.get(command.user_id, line.line_id)

@@ -24,19 +24,17 @@ from loc_core.applications import ApplicationStatus
 from loc_core.creditline import CreditLine, CreditLineApplication, CreditLineProduct, LineStatus
 from loc_core.errors import NotEligible
 from loc_core.ports import (
-    Alerter,
     Clock,
     IdempotencyStore,
     IdGenerator,
     Lock,
-    Notifier,
     Underwriting,
     UnitOfWork,
     Users,
-    lock_key,
 )
-from loc_core.services.common import publish, run_once
+from loc_core.services.kit import lock_key, run_once
 from loc_core.services.lines._unit import LEASE_TTL
+from loc_core.services.messagebus import Command, Publisher
 
 __all__ = ["ApplyForLine", "LineIneligibility", "apply_for_line", "line_eligibility"]
 
@@ -79,7 +77,7 @@ def line_eligibility(
 
 
 @attrs.frozen
-class ApplyForLine:
+class ApplyForLine(Command[CreditLineApplication]):
     """A borrower asks for a line of credit."""
 
     user_id: str
@@ -98,8 +96,7 @@ def apply_for_line(
     idempotency: IdempotencyStore,
     clock: Clock,
     product: CreditLineProduct,
-    notifier: Notifier,
-    alerter: Alerter,
+    publish: Publisher,
 ) -> CreditLineApplication:
     """Check eligibility, ask underwriting, and store its APPROVED or REJECTED answer.
 
@@ -132,8 +129,7 @@ def apply_for_line(
                 ids=ids,
                 clock=clock,
                 product=product,
-                notifier=notifier,
-                alerter=alerter,
+                publish=publish,
             )
         finally:
             lock.release(lease)
@@ -158,8 +154,7 @@ def _decide(
     ids: IdGenerator,
     clock: Clock,
     product: CreditLineProduct,
-    notifier: Notifier,
-    alerter: Alerter,
+    publish: Publisher,
 ) -> str:
     now = clock.now()
     user = users.get(command.user_id)
@@ -195,5 +190,5 @@ def _decide(
     with uow:
         uow.line_applications.add(application)
         events = uow.commit(actor="api", request_id=command.idempotency_key)
-    publish(events, notifier=notifier, alerter=alerter)
+    publish(events)
     return application_id

@@ -1,7 +1,7 @@
 """The billing job (``loc_billing``, 08:00 UTC daily): close cycles, write statements.
 
 Lines are found by cycle day (`CreditLineRepository.by_cycle_day`, which leaves CLOSED
-lines out) for today and for each of the `catch_up_days` before it (chosen: 7), so a line
+lines out) for today and for each of the `command.catch_up_days` before it (chosen: 7), so a line
 a failed run missed is billed by a later run. Each line found has every cycle that closed
 on or before today billed, oldest first, so a line that missed several closes catches up
 in one go. Cycle days stop at 28, so on the 29th to 31st only the catch-up finds lines.
@@ -17,33 +17,45 @@ from __future__ import annotations
 
 import datetime as dt
 
-from loc_core.creditline import CreditLine, CreditLineProduct
-from loc_core.ports import Alerter, Clock, LineRef, Metrics, Notifier, UnitOfWork
-from loc_core.services.lines._unit import business_date, change_line
-from loc_core.services.lines.jobs import JobReport, for_each_line
+import attrs
 
-__all__ = ["BILLING_CATCH_UP_DAYS", "bill_closed_cycles"]
+from loc_core.creditline import CreditLine, CreditLineProduct
+from loc_core.ports import Alerter, Clock, LineRef, Metrics, UnitOfWork
+from loc_core.services.kit import business_date
+from loc_core.services.lines._unit import change_line
+from loc_core.services.lines.jobs import JobReport, for_each_line
+from loc_core.services.messagebus import Command, Publisher
+
+__all__ = ["BILLING_CATCH_UP_DAYS", "BillClosedCycles", "bill_closed_cycles"]
 
 BILLING_CATCH_UP_DAYS = 7
 """How many days back the billing job looks for lines a failed run missed (policy)."""
 
 
+@attrs.frozen
+class BillClosedCycles(Command[JobReport]):
+    """Run the billing job (``loc_billing``, 08:00 UTC) for the business date."""
+
+    catch_up_days: int = BILLING_CATCH_UP_DAYS
+    """How many days back to look for lines a failed run left unbilled."""
+
+
 def bill_closed_cycles(
+    command: BillClosedCycles,
     *,
     uow: UnitOfWork,
     clock: Clock,
     product: CreditLineProduct,
-    notifier: Notifier,
+    publish: Publisher,
     alerter: Alerter,
-    metrics: Metrics | None = None,
-    catch_up_days: int = BILLING_CATCH_UP_DAYS,
+    metrics: Metrics,
 ) -> JobReport:
     """Bill every line whose cycle closed today, or closed recently and is still unbilled."""
     today = business_date(clock)
     with uow:
         refs = [
             ref
-            for back in range(catch_up_days, -1, -1)
+            for back in range(command.catch_up_days, -1, -1)
             for ref in uow.lines.by_cycle_day((today - dt.timedelta(days=back)).day)
         ]
 
@@ -55,8 +67,7 @@ def bill_closed_cycles(
             change=_nothing,
             clock=clock,
             product=product,
-            notifier=notifier,
-            alerter=alerter,
+            publish=publish,
             actor="loc_billing",
             request_id=f"loc_billing:{today.isoformat()}",
         )

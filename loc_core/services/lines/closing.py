@@ -13,14 +13,15 @@ import datetime as dt
 import attrs
 
 from loc_core.creditline import CreditLine, CreditLineProduct, close_line
-from loc_core.ports import Alerter, Clock, Notifier, UnitOfWork
+from loc_core.ports import Clock, UnitOfWork
 from loc_core.services.lines._unit import change_line
+from loc_core.services.messagebus import Command, Publisher
 
 __all__ = ["CloseLine", "close_credit_line"]
 
 
 @attrs.frozen
-class CloseLine:
+class CloseLine(Command[CreditLine]):
     """A borrower (or an agent for them) closes a line."""
 
     user_id: str
@@ -34,8 +35,7 @@ def close_credit_line(
     uow: UnitOfWork,
     clock: Clock,
     product: CreditLineProduct,
-    notifier: Notifier,
-    alerter: Alerter,
+    publish: Publisher,
 ) -> CreditLine:
     """Close the line; a repeat returns the closed line unchanged.
 
@@ -55,8 +55,7 @@ def close_credit_line(
         change=close,
         clock=clock,
         product=product,
-        notifier=notifier,
-        alerter=alerter,
+        publish=publish,
         actor="api",
         request_id=f"close:{command.line_id}",
     )

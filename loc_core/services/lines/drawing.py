@@ -46,13 +46,13 @@ from loc_core.ports import (
     Clock,
     FeatureFlags,
     Metrics,
-    Notifier,
     PaymentRails,
     Severity,
     TransferRequest,
     UnitOfWork,
 )
 from loc_core.services.lines._unit import change_line
+from loc_core.services.messagebus import Command, Publisher
 
 __all__ = [
     "RTP_DISBURSEMENTS_FLAG",
@@ -69,7 +69,7 @@ _DRAW_PREFIX = "draw"
 
 
 @attrs.frozen
-class DrawFromLine:
+class DrawFromLine(Command[Draw]):
     """A borrower draws money from their line."""
 
     user_id: str
@@ -123,9 +123,9 @@ def draw_from_line(
     flags: FeatureFlags,
     clock: Clock,
     product: CreditLineProduct,
-    notifier: Notifier,
+    publish: Publisher,
     alerter: Alerter,
-    metrics: Metrics | None = None,
+    metrics: Metrics,
 ) -> Draw:
     """Request a draw and send it by the first rail that accepts; resume a PENDING one.
 
@@ -150,18 +150,14 @@ def draw_from_line(
             change=change,
             clock=clock,
             product=product,
-            notifier=notifier,
-            alerter=alerter,
+            publish=publish,
             actor="api",
             request_id=draw_id,
         )
         return draw
 
     def count(rail: Rail, outcome: str) -> None:
-        if metrics is not None:
-            metrics.increment(
-                "loc.lines.draw.rail", tags=(f"rail:{rail.value}", f"outcome:{outcome}")
-            )
+        metrics.increment("loc.lines.draw.rail", tags=(f"rail:{rail.value}", f"outcome:{outcome}"))
 
     draw = update(
         lambda line, today: request_draw(line, draw_id=draw_id, amount=command.amount, on=today)

@@ -20,8 +20,8 @@ import datetime as dt
 
 import attrs
 
-from loc_core.creditline import REPAYMENT_RAILS, CreditLineProduct, decide_due
-from loc_core.payments import Rail
+from loc_core.creditline import CreditLineProduct, decide_due
+from loc_core.payments import REPAYMENT_RAILS, Rail
 from loc_core.ports import (
     Alerter,
     Clock,
@@ -29,17 +29,22 @@ from loc_core.ports import (
     LineRef,
     Lock,
     Metrics,
-    Notifier,
     PaymentRails,
     UnitOfWork,
-    lock_key,
 )
-from loc_core.services.lines._debits import apply_collected, collect_debit
-from loc_core.services.lines._unit import LEASE_TTL, business_date
+from loc_core.services.kit import business_date, lock_key
+from loc_core.services.lines._unit import LEASE_TTL
+from loc_core.services.lines.booking import apply_collected, collect_debit
 from loc_core.services.lines.jobs import JobReport, for_each_line
 from loc_core.services.lines.paying import DEBIT_LOCK_PROCESS
+from loc_core.services.messagebus import Command, Publisher
 
-__all__ = ["collect_due_minimum_payments", "due_payment_id"]
+__all__ = ["CollectDueMinimums", "collect_due_minimum_payments", "due_payment_id"]
+
+
+@attrs.frozen
+class CollectDueMinimums(Command[JobReport]):
+    """Run the due job (``loc_due``, 15:00 UTC): collect the minimum due today."""
 
 
 def due_payment_id(line_id: str, due_date: dt.date, rail: Rail) -> str:
@@ -53,12 +58,13 @@ class _Ports:
     rails: PaymentRails
     clock: Clock
     product: CreditLineProduct
-    notifier: Notifier
+    publish: Publisher
     alerter: Alerter
-    metrics: Metrics | None
+    metrics: Metrics
 
 
 def collect_due_minimum_payments(
+    _command: CollectDueMinimums,
     *,
     uow: UnitOfWork,
     rails: PaymentRails,
@@ -66,9 +72,9 @@ def collect_due_minimum_payments(
     ids: IdGenerator,
     clock: Clock,
     product: CreditLineProduct,
-    notifier: Notifier,
+    publish: Publisher,
     alerter: Alerter,
-    metrics: Metrics | None = None,
+    metrics: Metrics,
 ) -> JobReport:
     """Collect what is still owed of the minimum from every line due today.
 
@@ -78,7 +84,7 @@ def collect_due_minimum_payments(
     today = business_date(clock)
     with uow:
         refs = uow.lines.due_between(today, today)
-    ports = _Ports(uow, rails, clock, product, notifier, alerter, metrics)
+    ports = _Ports(uow, rails, clock, product, publish, alerter, metrics)
     owner = ids.new_id()
 
     def handle(ref: LineRef) -> bool:
@@ -118,8 +124,7 @@ def _collect(ref: LineRef, ports: _Ports) -> bool:
         order=decision.rails,
     )
     if collected is None:
-        if ports.metrics is not None:
-            ports.metrics.increment("loc.lines.loc_due.declined")
+        ports.metrics.increment("loc.lines.loc_due.declined")
         return False
     apply_collected(
         ports.uow,
@@ -128,7 +133,7 @@ def _collect(ref: LineRef, ports: _Ports) -> bool:
         line_id=line.line_id,
         clock=ports.clock,
         product=ports.product,
-        notifier=ports.notifier,
+        publish=ports.publish,
         alerter=ports.alerter,
         actor="loc_due",
         request_id=f"loc_due:{today.isoformat()}",

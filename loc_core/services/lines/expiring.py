@@ -16,14 +16,14 @@ import attrs
 from loc_core.applications import ApplicationStatus
 from loc_core.creditline import CreditLineApplication, abandon_application
 from loc_core.errors import NotFound
-from loc_core.ports import Alerter, Clock, Notifier, UnitOfWork
-from loc_core.services.common import publish
+from loc_core.ports import Clock, UnitOfWork
+from loc_core.services.messagebus import Command, Publisher
 
 __all__ = ["AbandonExpiredLineApplication", "abandon_expired_line_application"]
 
 
 @attrs.frozen
-class AbandonExpiredLineApplication:
+class AbandonExpiredLineApplication(Command[bool]):
     """An application's offer expired (its TTL fired)."""
 
     user_id: str
@@ -37,8 +37,7 @@ def abandon_expired_line_application(
     *,
     uow: UnitOfWork,
     clock: Clock,
-    notifier: Notifier,
-    alerter: Alerter,
+    publish: Publisher,
 ) -> bool:
     """Mark an expired, unaccepted offer ABANDONED.
 
@@ -67,5 +66,5 @@ def abandon_expired_line_application(
             return False
         uow.line_applications.save(application)
         events = uow.commit(actor="loc-expiration", request_id=f"expire:{command.application_id}")
-    publish(events, notifier=notifier, alerter=alerter)
+    publish(events)
     return abandoning

@@ -13,8 +13,9 @@ from collections.abc import Callable, Iterable
 import attrs
 
 from loc_core.creditline import CreditLine, CreditLineProduct
-from loc_core.ports import Alert, Alerter, Clock, LineRef, Metrics, Notifier, Severity, UnitOfWork
+from loc_core.ports import Alert, Alerter, Clock, LineRef, Metrics, Severity, UnitOfWork
 from loc_core.services.lines._unit import change_line
+from loc_core.services.messagebus import Publisher
 
 __all__ = ["JobReport", "change_each_line", "for_each_line"]
 
@@ -45,7 +46,7 @@ def for_each_line(
     business_date: dt.date,
     handle: Callable[[LineRef], bool],
     alerter: Alerter,
-    metrics: Metrics | None,
+    metrics: Metrics,
 ) -> JobReport:
     """Run `handle` on every line once; it returns whether it changed the line.
 
@@ -75,9 +76,8 @@ def for_each_line(
         else:
             (acted if changed else skipped).append(ref.line_id)
     report = JobReport(job, business_date, tuple(acted), tuple(skipped), tuple(failed))
-    if metrics is not None:
-        for outcome, lines in (("acted", acted), ("skipped", skipped), ("failed", failed)):
-            metrics.increment(f"loc.lines.{job}.{outcome}", len(lines))
+    for outcome, lines in (("acted", acted), ("skipped", skipped), ("failed", failed)):
+        metrics.increment(f"loc.lines.{job}.{outcome}", len(lines))
     return report
 
 
@@ -90,9 +90,9 @@ def change_each_line(
     today: dt.date,
     clock: Clock,
     product: CreditLineProduct,
-    notifier: Notifier,
+    publish: Publisher,
     alerter: Alerter,
-    metrics: Metrics | None,
+    metrics: Metrics,
 ) -> JobReport:
     """Apply `change` (it says whether it acted) to each line in its own unit of work.
 
@@ -108,8 +108,7 @@ def change_each_line(
             change=change,
             clock=clock,
             product=product,
-            notifier=notifier,
-            alerter=alerter,
+            publish=publish,
             actor=job,
             request_id=f"{job}:{today.isoformat()}",
             bill_first=False,

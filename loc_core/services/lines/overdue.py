@@ -18,22 +18,31 @@ from __future__ import annotations
 
 import datetime as dt
 
-from loc_core.creditline import CreditLine, CreditLineProduct, run_overdue
-from loc_core.ports import Alerter, Clock, Metrics, Notifier, UnitOfWork
-from loc_core.services.lines._unit import business_date
-from loc_core.services.lines.jobs import JobReport, change_each_line
+import attrs
 
-__all__ = ["mark_overdue_lines"]
+from loc_core.creditline import CreditLine, CreditLineProduct, run_overdue
+from loc_core.ports import Alerter, Clock, Metrics, UnitOfWork
+from loc_core.services.kit import business_date
+from loc_core.services.lines.jobs import JobReport, change_each_line
+from loc_core.services.messagebus import Command, Publisher
+
+__all__ = ["MarkOverdueLines", "mark_overdue_lines"]
+
+
+@attrs.frozen
+class MarkOverdueLines(Command[JobReport]):
+    """Run the overdue job (``loc_overdue``, 16:00 UTC) for the business date."""
 
 
 def mark_overdue_lines(
+    _command: MarkOverdueLines,
     *,
     uow: UnitOfWork,
     clock: Clock,
     product: CreditLineProduct,
-    notifier: Notifier,
+    publish: Publisher,
     alerter: Alerter,
-    metrics: Metrics | None = None,
+    metrics: Metrics,
 ) -> JobReport:
     """Apply the overdue decision to every line the overdue index lists for today."""
     today = business_date(clock)
@@ -51,7 +60,7 @@ def mark_overdue_lines(
         today=today,
         clock=clock,
         product=product,
-        notifier=notifier,
+        publish=publish,
         alerter=alerter,
         metrics=metrics,
     )

@@ -17,27 +17,27 @@ import datetime as dt
 
 import attrs
 
-from loc_core.creditline import REPAYMENT_RAILS, CreditLine, CreditLineProduct
+from loc_core.creditline import CreditLine, CreditLineProduct
 from loc_core.errors import IdempotencyConflict, Overpayment, RailDeclined
 from loc_core.money import format_cents, positive_cents
-from loc_core.payments import Rail
+from loc_core.payments import REPAYMENT_RAILS, Rail
 from loc_core.ports import (
     Alerter,
     Clock,
     IdGenerator,
     Lock,
-    Notifier,
     PaymentRails,
     UnitOfWork,
-    lock_key,
 )
-from loc_core.services.lines._debits import apply_collected, collect_debit
+from loc_core.services.kit import lock_key
 from loc_core.services.lines._unit import LEASE_TTL, change_line
+from loc_core.services.lines.booking import apply_collected, collect_debit
 from loc_core.services.lines.receipts import (
     GetLinePaymentReceipt,
     LinePaymentReceipt,
     get_line_payment_receipt,
 )
+from loc_core.services.messagebus import Command, Publisher
 
 __all__ = ["DEBIT_LOCK_PROCESS", "PayLine", "pay_line"]
 
@@ -46,7 +46,7 @@ DEBIT_LOCK_PROCESS = "due"
 
 
 @attrs.frozen
-class PayLine:
+class PayLine(Command[LinePaymentReceipt]):
     """A borrower pays an amount toward their line."""
 
     user_id: str
@@ -69,7 +69,7 @@ def pay_line(
     ids: IdGenerator,
     clock: Clock,
     product: CreditLineProduct,
-    notifier: Notifier,
+    publish: Publisher,
     alerter: Alerter,
 ) -> LinePaymentReceipt:
     """Take a payment by pinless debit, falling back to ACH, and apply it at once.
@@ -99,7 +99,7 @@ def pay_line(
             rails=rails,
             clock=clock,
             product=product,
-            notifier=notifier,
+            publish=publish,
             alerter=alerter,
         )
     finally:
@@ -116,7 +116,7 @@ def _pay(
     rails: PaymentRails,
     clock: Clock,
     product: CreditLineProduct,
-    notifier: Notifier,
+    publish: Publisher,
     alerter: Alerter,
 ) -> str:
     def check(line: CreditLine, _today: dt.date) -> str | None:
@@ -144,8 +144,7 @@ def _pay(
         change=check,
         clock=clock,
         product=product,
-        notifier=notifier,
-        alerter=alerter,
+        publish=publish,
         actor="api",
         request_id=command.idempotency_key,
     )
@@ -171,7 +170,7 @@ def _pay(
         line_id=command.line_id,
         clock=clock,
         product=product,
-        notifier=notifier,
+        publish=publish,
         alerter=alerter,
         actor="api",
         request_id=command.idempotency_key,

@@ -17,6 +17,7 @@ from loc_core.errors import InvariantViolation, NotFound
 from loc_core.ledger import Bucket, JournalEntry, receivable
 from loc_core.payments import PaymentStatus, Rail
 from loc_core.ports import UnitOfWork
+from loc_core.services.messagebus import Command
 
 __all__ = ["GetLinePaymentReceipt", "LinePaymentReceipt", "get_line_payment_receipt", "receipt_for"]
 
@@ -43,7 +44,7 @@ class LinePaymentReceipt:
 
 
 @attrs.frozen
-class GetLinePaymentReceipt:
+class GetLinePaymentReceipt(Command["LinePaymentReceipt"]):
     """A borrower asks for the receipt of one payment on their line."""
 
     user_id: str

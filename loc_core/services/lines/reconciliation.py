@@ -17,12 +17,13 @@ from loc_core.creditline import LineStatus
 from loc_core.events import AuditValue
 from loc_core.ledger import Bucket, Ledger, allowance, receivable
 from loc_core.ports import Alert, Alerter, Severity, UnitOfWork
+from loc_core.services.messagebus import Command
 
 __all__ = ["LineReconciliation", "ReconcileLine", "reconcile_line"]
 
 
 @attrs.frozen
-class ReconcileLine:
+class ReconcileLine(Command["LineReconciliation"]):
     """Check one line's balances against its ledger."""
 
     user_id: str

@@ -24,7 +24,6 @@ still PENDING (WARNING: resume it with the same key).
 from __future__ import annotations
 
 import datetime as dt
-import enum
 
 from loc_core.creditline import CreditLine, CreditLineProduct, DrawStatus, settle_payment
 from loc_core.errors import NotFound, PaymentAlreadyReversed
@@ -33,28 +32,16 @@ from loc_core.ports import (
     Alert,
     Alerter,
     Clock,
-    Notifier,
     SettlementEvent,
     Severity,
     UnitOfWork,
 )
+from loc_core.services.handling import SettlementHandling
 from loc_core.services.lines._unit import change_line
 from loc_core.services.lines.drawing import DrawTransfer, parse_draw_transfer
+from loc_core.services.messagebus import Publisher
 
-__all__ = ["SettlementHandling", "handle_line_settlement"]
-
-
-class SettlementHandling(enum.Enum):
-    """What a settlement event did."""
-
-    SETTLED = "settled"
-    """The payment is COMPLETED."""
-    REVERSED = "reversed"
-    """The payment was returned or charged back: what it paid is owed again."""
-    DUPLICATE = "duplicate"
-    """A repeated or out-of-order delivery: nothing changed."""
-    DRAW = "draw"
-    """A draw's transfer: recognised; the line already shows the draw."""
+__all__ = ["handle_line_settlement"]
 
 
 def handle_line_settlement(
@@ -63,7 +50,7 @@ def handle_line_settlement(
     uow: UnitOfWork,
     clock: Clock,
     product: CreditLineProduct,
-    notifier: Notifier,
+    publish: Publisher,
     alerter: Alerter,
 ) -> SettlementHandling:
     """Record what the rail reports about a line payment (or check a draw's transfer).
@@ -75,7 +62,7 @@ def handle_line_settlement(
     transfer = parse_draw_transfer(event.idempotency_key)
     if transfer is not None:
         _check_draw_transfer(transfer, event, uow, alerter)
-        return SettlementHandling.DRAW
+        return SettlementHandling.DISBURSEMENT
     with uow:
         owner = uow.lines.find_payment(event.idempotency_key)
     if owner is None:
@@ -101,8 +88,7 @@ def handle_line_settlement(
         change=change,
         clock=clock,
         product=product,
-        notifier=notifier,
-        alerter=alerter,
+        publish=publish,
         actor="rail-webhook",
         request_id=event.event_id,
         bill_first=event.outcome is not SettlementOutcome.COMPLETED,

@@ -13,12 +13,13 @@ import attrs
 
 from loc_core.creditline import Statement
 from loc_core.ports import UnitOfWork
+from loc_core.services.messagebus import Command
 
 __all__ = ["GetLineStatement", "ListLineStatements", "get_line_statement", "list_line_statements"]
 
 
 @attrs.frozen
-class ListLineStatements:
+class ListLineStatements(Command[list[Statement]]):
     """A borrower asks for every statement of their line."""
 
     user_id: str
@@ -26,7 +27,7 @@ class ListLineStatements:
 
 
 @attrs.frozen
-class GetLineStatement:
+class GetLineStatement(Command[Statement]):
     """A borrower asks for the statement of one date."""
 
     user_id: str

@@ -11,22 +11,31 @@ from __future__ import annotations
 
 import datetime as dt
 
-from loc_core.creditline import CreditLine, CreditLineProduct, send_upcoming_notice
-from loc_core.ports import Alerter, Clock, Metrics, Notifier, UnitOfWork
-from loc_core.services.lines._unit import business_date
-from loc_core.services.lines.jobs import JobReport, change_each_line
+import attrs
 
-__all__ = ["send_upcoming_payment_notices"]
+from loc_core.creditline import CreditLine, CreditLineProduct, send_upcoming_notice
+from loc_core.ports import Alerter, Clock, Metrics, UnitOfWork
+from loc_core.services.kit import business_date
+from loc_core.services.lines.jobs import JobReport, change_each_line
+from loc_core.services.messagebus import Command, Publisher
+
+__all__ = ["SendUpcomingNotices", "send_upcoming_payment_notices"]
+
+
+@attrs.frozen
+class SendUpcomingNotices(Command[JobReport]):
+    """Run the upcoming-payment job (``loc_upcoming``, 14:00 UTC) for the business date."""
 
 
 def send_upcoming_payment_notices(
+    _command: SendUpcomingNotices,
     *,
     uow: UnitOfWork,
     clock: Clock,
     product: CreditLineProduct,
-    notifier: Notifier,
+    publish: Publisher,
     alerter: Alerter,
-    metrics: Metrics | None = None,
+    metrics: Metrics,
 ) -> JobReport:
     """Send each line due within the notice window its reminder, once per cycle."""
     today = business_date(clock)
@@ -46,7 +55,7 @@ def send_upcoming_payment_notices(
         today=today,
         clock=clock,
         product=product,
-        notifier=notifier,
+        publish=publish,
         alerter=alerter,
         metrics=metrics,
     )

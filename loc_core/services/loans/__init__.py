@@ -5,27 +5,27 @@ arguments; ``docs/services-loans.md`` says what each replaces, when it runs, how
 idempotent and how it fails.
 """
 
-from loc_core.services.loans._support import (
-    DISBURSEMENT_RAILS,
-    PAYMENT_LEASE,
-    REPAYMENT_RAILS,
-    payment_lease_key,
-)
 from loc_core.services.loans.applications import ApplyForLoan, apply_for_loan
 from loc_core.services.loans.autopay import SetAutopay, set_autopay
 from loc_core.services.loans.collections_job import (
-    COLLECT_INSTALLMENT,
-    CollectInstallment,
+    EnqueueDueInstallments,
     enqueue_due_installments,
 )
 from loc_core.services.loans.collections_worker import (
+    COLLECT_INSTALLMENT,
+    CollectInstallment,
     CollectionOutcome,
     CollectionResult,
     autopay_payment_id,
     collect_installment,
 )
-from loc_core.services.loans.daily import DailyJobResult, run_daily_loan_job
-from loc_core.services.loans.disbursement import AcceptOffer, accept_offer, disbursement_key
+from loc_core.services.loans.daily import DailyJobResult, RunDailyLoanJob, run_daily_loan_job
+from loc_core.services.loans.disbursement import (
+    DISBURSEMENT_RAILS,
+    AcceptOffer,
+    accept_offer,
+    disbursement_key,
+)
 from loc_core.services.loans.eligibility import (
     CheckEligibility,
     Eligibility,
@@ -36,7 +36,14 @@ from loc_core.services.loans.expiration import (
     ExpirationOutcome,
     abandon_expired_application,
 )
-from loc_core.services.loans.payments import MakePayment, make_payment, manual_payment_id
+from loc_core.services.loans.payments import (
+    PAYMENT_LEASE,
+    MakePayment,
+    make_payment,
+    manual_payment_id,
+    payment_lease_key,
+)
+from loc_core.services.loans.queries import GetLoan, get_loan
 from loc_core.services.loans.receipts import (
     GetPaymentReceipt,
     PaymentReceipt,
@@ -45,13 +52,12 @@ from loc_core.services.loans.receipts import (
     receipt,
 )
 from loc_core.services.loans.reconciliation import ReconcileLoan, Reconciliation, reconcile_loan
-from loc_core.services.loans.settlement import SettlementHandling, settle_payment
+from loc_core.services.loans.settlement import settle_payment
 
 __all__ = [
     "COLLECT_INSTALLMENT",
     "DISBURSEMENT_RAILS",
     "PAYMENT_LEASE",
-    "REPAYMENT_RAILS",
     "AbandonExpiredApplication",
     "AcceptOffer",
     "ApplyForLoan",
@@ -61,15 +67,17 @@ __all__ = [
     "CollectionResult",
     "DailyJobResult",
     "Eligibility",
+    "EnqueueDueInstallments",
     "ExpirationOutcome",
+    "GetLoan",
     "GetPaymentReceipt",
     "MakePayment",
     "PaymentReceipt",
     "ReceiptLine",
     "ReconcileLoan",
     "Reconciliation",
+    "RunDailyLoanJob",
     "SetAutopay",
-    "SettlementHandling",
     "abandon_expired_application",
     "accept_offer",
     "apply_for_loan",
@@ -78,6 +86,7 @@ __all__ = [
     "collect_installment",
     "disbursement_key",
     "enqueue_due_installments",
+    "get_loan",
     "get_payment_receipt",
     "make_payment",
     "manual_payment_id",

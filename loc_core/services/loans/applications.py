@@ -18,11 +18,10 @@ from loc_core.ports import (
     Underwriting,
     UnitOfWork,
     Users,
-    lock_key,
 )
-from loc_core.services.common import run_once
-from loc_core.services.loans._support import count, leased, moment
+from loc_core.services.kit import leased, lock_key, moment, run_once
 from loc_core.services.loans.eligibility import CheckEligibility, check_loan_eligibility
+from loc_core.services.messagebus import Command
 
 __all__ = ["APPLICATION_LEASE", "ApplyForLoan", "apply_for_loan"]
 
@@ -31,7 +30,7 @@ APPLICATION_LEASE = dt.timedelta(seconds=30)
 
 
 @attrs.frozen
-class ApplyForLoan:
+class ApplyForLoan(Command[LoanApplication]):
     """A borrower asks for an installment loan of `requested_amount` cents."""
 
     user_id: str
@@ -51,7 +50,7 @@ def apply_for_loan(
     idempotency: IdempotencyStore,
     clock: Clock,
     product: InstallmentProduct,
-    metrics: Metrics | None = None,
+    metrics: Metrics,
 ) -> LoanApplication:
     """Pre-check, ask underwriting, and file an APPROVED offer or a REJECTED application.
 
@@ -108,13 +107,16 @@ def _decide(
     ids: IdGenerator,
     clock: Clock,
     product: InstallmentProduct,
-    metrics: Metrics | None,
+    metrics: Metrics,
 ) -> str:
     eligibility = check_loan_eligibility(
         CheckEligibility(command.user_id), uow=uow, users=users, clock=clock
     )
     if not eligibility.eligible:
-        count(metrics, "applications.not_eligible", *(f"reason:{r}" for r in eligibility.reasons))
+        metrics.increment(
+            "loc.loans.applications.not_eligible",
+            tags=tuple(f"reason:{r}" for r in eligibility.reasons),
+        )
         raise NotEligible(eligibility.reasons)
     decision = underwriting.decide_loan(command.user_id, requested_amount=command.requested_amount)
     now, _ = moment(clock)
@@ -144,5 +146,7 @@ def _decide(
     with uow:
         uow.loan_applications.add(application)
         uow.commit(actor="api", request_id=command.idempotency_key)
-    count(metrics, "applications.decided", f"status:{application.status.value}")
+    metrics.increment(
+        "loc.loans.applications.decided", tags=(f"status:{application.status.value}",)
+    )
     return application.application_id

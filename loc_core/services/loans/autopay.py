@@ -5,13 +5,14 @@ from __future__ import annotations
 import attrs
 
 from loc_core.ports import Clock, UnitOfWork
-from loc_core.services.loans._support import moment, retry_on_conflict
+from loc_core.services.kit import moment, retry_on_conflict
+from loc_core.services.messagebus import Command
 
 __all__ = ["SetAutopay", "set_autopay"]
 
 
 @attrs.frozen
-class SetAutopay:
+class SetAutopay(Command[bool]):
     """Switch autopay for a loan on or off."""
 
     user_id: str

@@ -12,28 +12,24 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Mapping
 
 import attrs
 
+from loc_core.errors import DomainError
 from loc_core.events import AuditValue
 from loc_core.installment import Loan, Process, collection_skip_reason
-from loc_core.payments import Direction, Rail
-from loc_core.ports import Alerter, Clock, Lock, Metrics, Notifier, PaymentRails, UnitOfWork
-from loc_core.services.common import publish
-from loc_core.services.loans._booking import book_payment, booking
-from loc_core.services.loans._support import (
-    PAYMENT_LEASE,
-    REPAYMENT_RAILS,
-    count,
-    leased,
-    moment,
-    payment_lease_key,
-    retry_on_conflict,
-)
-from loc_core.services.loans.collections_job import CollectInstallment
+from loc_core.payments import REPAYMENT_RAILS, Direction, Rail
+from loc_core.ports import Alerter, Clock, Lock, Metrics, PaymentRails, QueueMessage, UnitOfWork
+from loc_core.services.kit import leased, moment, retry_on_conflict
+from loc_core.services.loans.booking import book_payment, booking
+from loc_core.services.loans.payments import PAYMENT_LEASE, payment_lease_key
+from loc_core.services.messagebus import Command, Publisher
 from loc_core.services.rails import RailAnswers, submit_in_order
 
 __all__ = [
+    "COLLECT_INSTALLMENT",
+    "CollectInstallment",
     "CollectionOutcome",
     "CollectionResult",
     "autopay_payment_id",
@@ -41,6 +37,61 @@ __all__ = [
 ]
 
 _ACTOR = "collections-worker"
+
+COLLECT_INSTALLMENT = "collect_installment"
+"""The `QueueMessage.kind` the collections worker handles."""
+
+
+@attrs.frozen
+class CollectInstallment(Command["CollectionResult"]):
+    """Try autopay on one installment (the body of a ``collect_installment`` message)."""
+
+    user_id: str
+    loan_id: str
+    installment_id: str
+    due_date: dt.date
+    worker_id: str = attrs.field(default="collections-worker", eq=False)
+    """Who holds the loan's payment lease while this message is worked (the lease owner)."""
+
+    @classmethod
+    def from_message(cls, message: QueueMessage) -> CollectInstallment:
+        """Read a queue message.
+
+        Raises:
+            DomainError: for a message of another kind or with a malformed body.
+        """
+        if message.kind != COLLECT_INSTALLMENT:
+            raise DomainError(f"not a {COLLECT_INSTALLMENT} message: {message.kind!r}")
+        body = message.body
+        try:
+            return cls(
+                user_id=_text(body, "user_id"),
+                loan_id=_text(body, "loan_id"),
+                installment_id=_text(body, "installment_id"),
+                due_date=dt.date.fromisoformat(_text(body, "due_date")),
+            )
+        except ValueError as exc:
+            raise DomainError(f"malformed {COLLECT_INSTALLMENT} message: {exc}") from exc
+
+    def message(self, today: dt.date) -> QueueMessage:
+        """The queue message for this installment on `today`'s run."""
+        return QueueMessage(
+            kind=COLLECT_INSTALLMENT,
+            body={
+                "user_id": self.user_id,
+                "loan_id": self.loan_id,
+                "installment_id": self.installment_id,
+                "due_date": self.due_date.isoformat(),
+            },
+            deduplication_id=f"{self.installment_id}:{today.isoformat()}",
+        )
+
+
+def _text(body: Mapping[str, AuditValue], field: str) -> str:
+    value = body.get(field)
+    if not isinstance(value, str) or not value:
+        raise DomainError(f"{COLLECT_INSTALLMENT} message needs a {field}, got {value!r}")
+    return value
 
 
 class CollectionOutcome(enum.Enum):
@@ -81,10 +132,9 @@ def collect_installment(
     rails: PaymentRails,
     lock: Lock,
     clock: Clock,
-    notifier: Notifier,
+    publish: Publisher,
     alerter: Alerter,
-    worker_id: str,
-    metrics: Metrics | None = None,
+    metrics: Metrics,
 ) -> CollectionResult:
     """Charge one installment by autopay if the guards allow; the lease is always released.
 
@@ -99,16 +149,16 @@ def collect_installment(
     with leased(
         lock,
         payment_lease_key(command.user_id, command.loan_id),
-        owner=worker_id,
+        owner=command.worker_id,
         ttl=PAYMENT_LEASE,
     ):
         result = _collect(
-            command, uow=uow, rails=rails, clock=clock, notifier=notifier, alerter=alerter
+            command, uow=uow, rails=rails, clock=clock, publish=publish, alerter=alerter
         )
     tags = [f"reason:{result.reason}"] if result.outcome is CollectionOutcome.SKIPPED else []
     if result.rail is not None:
         tags.append(f"rail:{result.rail.value}")
-    count(metrics, f"collections.{result.outcome.value}", *tags)
+    metrics.increment(f"loc.loans.collections.{result.outcome.value}", tags=tuple(tags))
     return result
 
 
@@ -118,7 +168,7 @@ def _collect(
     uow: UnitOfWork,
     rails: PaymentRails,
     clock: Clock,
-    notifier: Notifier,
+    publish: Publisher,
     alerter: Alerter,
 ) -> CollectionResult:
     _, today = moment(clock)
@@ -175,7 +225,7 @@ def _collect(
             request_id=f"{installment_id}:{today.isoformat()}",
             before=record,
         )
-    publish(events, notifier=notifier, alerter=alerter)
+    publish(events)
     return CollectionResult(
         CollectionOutcome.CHARGED,
         installment_id,

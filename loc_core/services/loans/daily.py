@@ -10,11 +10,16 @@ from __future__ import annotations
 import attrs
 
 from loc_core.installment import InstallmentStatus
-from loc_core.ports import Alert, Alerter, Clock, Metrics, Notifier, Severity, UnitOfWork
-from loc_core.services.common import publish
-from loc_core.services.loans._support import moment, retry_on_conflict
+from loc_core.ports import Alert, Alerter, Clock, Metrics, Severity, UnitOfWork
+from loc_core.services.kit import moment, retry_on_conflict
+from loc_core.services.messagebus import Command, Publisher
 
-__all__ = ["DailyJobResult", "run_daily_loan_job"]
+__all__ = ["DailyJobResult", "RunDailyLoanJob", "run_daily_loan_job"]
+
+
+@attrs.frozen
+class RunDailyLoanJob(Command["DailyJobResult"]):
+    """Run the loans' daily job (17:00 UTC): late fees, overdue installments, defaults."""
 
 
 @attrs.frozen
@@ -29,12 +34,13 @@ class DailyJobResult:
 
 
 def run_daily_loan_job(
+    _command: RunDailyLoanJob,
     *,
     uow: UnitOfWork,
     clock: Clock,
-    notifier: Notifier,
+    publish: Publisher,
     alerter: Alerter,
-    metrics: Metrics | None = None,
+    metrics: Metrics,
 ) -> DailyJobResult:
     """Make installments overdue (with late fees) and default loans, as of today.
 
@@ -64,7 +70,7 @@ def run_daily_loan_job(
                 events = uow.commit(
                     actor="daily-job", request_id=f"daily:{today.isoformat()}:{loan_id}"
                 )
-            publish(events, notifier=notifier, alerter=alerter)
+            publish(events)
             return True
 
         try:
@@ -82,8 +88,7 @@ def run_daily_loan_job(
                     },
                 )
             )
-    if metrics is not None:
-        metrics.gauge("loc.loans.daily.checked", len(loans))
-        metrics.gauge("loc.loans.daily.changed", changed)
-        metrics.gauge("loc.loans.daily.failed", len(failed))
+    metrics.gauge("loc.loans.daily.checked", len(loans))
+    metrics.gauge("loc.loans.daily.changed", changed)
+    metrics.gauge("loc.loans.daily.failed", len(failed))
     return DailyJobResult(len(loans), changed, tuple(failed))

@@ -23,17 +23,25 @@ from loc_core.ports import (
     Clock,
     IdGenerator,
     Metrics,
-    Notifier,
     PaymentRails,
     UnitOfWork,
     Users,
 )
-from loc_core.services.common import publish
-from loc_core.services.loans._booking import booking
-from loc_core.services.loans._support import DISBURSEMENT_RAILS, count, moment
+from loc_core.services.kit import moment
+from loc_core.services.loans.booking import booking
+from loc_core.services.messagebus import Command, Publisher
 from loc_core.services.rails import submit_in_order
 
-__all__ = ["AcceptOffer", "accept_offer", "disbursement_key", "parse_disbursement_key"]
+__all__ = [
+    "DISBURSEMENT_RAILS",
+    "AcceptOffer",
+    "accept_offer",
+    "disbursement_key",
+    "parse_disbursement_key",
+]
+
+DISBURSEMENT_RAILS: tuple[Rail, ...] = (Rail.PINLESS, Rail.ACH)
+"""Loan proceeds go out by pinless debit card push first (instant), then ACH."""
 
 _DISBURSE = "disburse"
 
@@ -52,7 +60,7 @@ def parse_disbursement_key(key: str) -> tuple[str, str] | None:
 
 
 @attrs.frozen
-class AcceptOffer:
+class AcceptOffer(Command[Loan]):
     """The borrower accepts an APPROVED offer."""
 
     user_id: str
@@ -69,10 +77,10 @@ def accept_offer(
     users: Users,
     ids: IdGenerator,
     clock: Clock,
-    notifier: Notifier,
+    publish: Publisher,
     alerter: Alerter,
     product: InstallmentProduct,
-    metrics: Metrics | None = None,
+    metrics: Metrics,
 ) -> Loan:
     """Disburse the offer (pinless push first, then ACH) and book the loan, exactly once.
 
@@ -142,7 +150,7 @@ def accept_offer(
     )
     transfer = answers.accepted
     if transfer is None:
-        count(metrics, "disbursements.failed")
+        metrics.increment("loc.loans.disbursements.failed")
         raise answers.failure(
             f"disbursement of application {command.application_id}",
             alerter=alerter,
@@ -163,6 +171,6 @@ def accept_offer(
             if made is None:
                 raise
             return made
-    publish(events, notifier=notifier, alerter=alerter)
-    count(metrics, "disbursements.sent", f"rail:{transfer.rail.value}")
+    publish(events)
+    metrics.increment("loc.loans.disbursements.sent", tags=(f"rail:{transfer.rail.value}",))
     return loan

@@ -6,13 +6,14 @@ import attrs
 
 from loc_core.installment import check_eligibility
 from loc_core.ports import Clock, UnitOfWork, Users
-from loc_core.services.loans._support import moment
+from loc_core.services.kit import moment
+from loc_core.services.messagebus import Command
 
 __all__ = ["CheckEligibility", "Eligibility", "check_loan_eligibility"]
 
 
 @attrs.frozen
-class CheckEligibility:
+class CheckEligibility(Command["Eligibility"]):
     """Ask whether a borrower may apply for an installment loan."""
 
     user_id: str

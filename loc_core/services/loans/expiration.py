@@ -17,7 +17,8 @@ from loc_core.applications import ApplicationStatus
 from loc_core.errors import NotFound
 from loc_core.installment import LoanApplication
 from loc_core.ports import Clock, Metrics, UnitOfWork
-from loc_core.services.loans._support import count, moment, retry_on_conflict
+from loc_core.services.kit import moment, retry_on_conflict
+from loc_core.services.messagebus import Command
 
 __all__ = ["AbandonExpiredApplication", "ExpirationOutcome", "abandon_expired_application"]
 
@@ -36,11 +37,13 @@ class ExpirationOutcome(enum.Enum):
 
 
 @attrs.frozen
-class AbandonExpiredApplication:
+class AbandonExpiredApplication(Command["ExpirationOutcome"]):
     """The TTL removed (or is about to remove) an application's item."""
 
     user_id: str
     application_id: str
+    removed: LoanApplication | None = attrs.field(default=None, eq=False)
+    """The item's last image when the TTL already deleted it (the stream's old image)."""
 
 
 def abandon_expired_application(
@@ -48,16 +51,15 @@ def abandon_expired_application(
     *,
     uow: UnitOfWork,
     clock: Clock,
-    image: LoanApplication | None = None,
-    metrics: Metrics | None = None,
+    metrics: Metrics,
 ) -> ExpirationOutcome:
     """Save an expired, unaccepted offer as ABANDONED; idempotent.
 
-    The stored application is used when it is still there; otherwise `image` (the
+    The stored application is used when it is still there; otherwise `command.removed` (the
     stream's old image, which the TTL deleted) is written back.
 
     Raises:
-        NotFound: when the application is neither stored nor given as `image`, or the
+        NotFound: when the application is neither stored nor given as `removed`, or the
             image is of another application.
         InvalidTransition: when the offer has not expired yet.
     """
@@ -65,7 +67,7 @@ def abandon_expired_application(
     def attempt() -> ExpirationOutcome:
         now, _ = moment(clock)
         with uow:
-            application = _stored_or_image(uow, command, image)
+            application = _stored_or_image(uow, command, command.removed)
             if application.loan_id is not None or (
                 uow.loans.by_application(command.user_id, command.application_id) is not None
             ):
@@ -80,7 +82,7 @@ def abandon_expired_application(
         return ExpirationOutcome.ABANDONED
 
     outcome = retry_on_conflict(attempt)
-    count(metrics, "applications.expired", f"outcome:{outcome.value}")
+    metrics.increment("loc.loans.applications.expired", tags=(f"outcome:{outcome.value}",))
     return outcome
 
 

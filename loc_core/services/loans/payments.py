@@ -2,35 +2,46 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import attrs
 
 from loc_core.events import AuditValue
 from loc_core.installment import Process
-from loc_core.payments import Direction, Rail
+from loc_core.payments import REPAYMENT_RAILS, Direction, Rail
 from loc_core.ports import (
     Alerter,
     Clock,
     IdempotencyStore,
     Lock,
     Metrics,
-    Notifier,
     PaymentRails,
     UnitOfWork,
 )
-from loc_core.services.common import publish, run_once
-from loc_core.services.loans._booking import book_payment, booking
-from loc_core.services.loans._support import (
-    PAYMENT_LEASE,
-    REPAYMENT_RAILS,
-    count,
-    leased,
-    moment,
-    payment_lease_key,
-)
+from loc_core.services.kit import leased, lock_key, moment, run_once
+from loc_core.services.loans.booking import book_payment, booking
 from loc_core.services.loans.receipts import PaymentReceipt, receipt
+from loc_core.services.messagebus import Command, Publisher
 from loc_core.services.rails import submit_in_order
 
-__all__ = ["MakePayment", "make_payment", "manual_payment_id"]
+__all__ = ["PAYMENT_LEASE", "MakePayment", "make_payment", "manual_payment_id", "payment_lease_key"]
+
+PAYMENT_LEASE = dt.timedelta(minutes=2)
+"""How long a worker or a manual payment holds a loan's payment lease (policy).
+
+Longer than a rail call and two commits take, shorter than the queue's visibility
+timeout, so a crashed worker's lease has run out when its message is delivered again.
+"""
+
+
+def payment_lease_key(user_id: str, loan_id: str) -> str:
+    """The lease every payment on a loan holds (autopay and manual alike).
+
+    The seed's collections key, ``loc-collections:user_id:<u>:item_id:<loan>``: holding
+    it, nobody else takes money for the loan, so a payment decided on a read of the loan
+    still fits when it is booked.
+    """
+    return lock_key("collections", user_id=user_id, item_id=loan_id)
 
 
 def manual_payment_id(loan_id: str, idempotency_key: str, rail: Rail) -> str:
@@ -39,7 +50,7 @@ def manual_payment_id(loan_id: str, idempotency_key: str, rail: Rail) -> str:
 
 
 @attrs.frozen
-class MakePayment:
+class MakePayment(Command[PaymentReceipt]):
     """A borrower pays `amount` cents on a loan now."""
 
     user_id: str
@@ -57,9 +68,9 @@ def make_payment(
     lock: Lock,
     idempotency: IdempotencyStore,
     clock: Clock,
-    notifier: Notifier,
+    publish: Publisher,
     alerter: Alerter,
-    metrics: Metrics | None = None,
+    metrics: Metrics,
 ) -> PaymentReceipt:
     """Collect a manual payment (pinless debit first, then ACH), apply it, return a receipt.
 
@@ -91,7 +102,7 @@ def make_payment(
             rails=rails,
             lock=lock,
             clock=clock,
-            notifier=notifier,
+            publish=publish,
             alerter=alerter,
             metrics=metrics,
         ),
@@ -108,9 +119,9 @@ def _collect(
     rails: PaymentRails,
     lock: Lock,
     clock: Clock,
-    notifier: Notifier,
+    publish: Publisher,
     alerter: Alerter,
-    metrics: Metrics | None,
+    metrics: Metrics,
 ) -> str:
     with leased(
         lock,
@@ -143,7 +154,7 @@ def _collect(
         )
         transfer = answers.accepted
         if transfer is None:
-            count(metrics, "payments.failed")
+            metrics.increment("loc.loans.payments.failed")
             raise answers.failure(
                 f"payment on loan {command.loan_id}", alerter=alerter, details=details
             )
@@ -159,6 +170,6 @@ def _collect(
                 actor="api",
                 request_id=command.idempotency_key,
             )
-    publish(events, notifier=notifier, alerter=alerter)
-    count(metrics, "payments.collected", f"rail:{transfer.rail.value}")
+    publish(events)
+    metrics.increment("loc.loans.payments.collected", tags=(f"rail:{transfer.rail.value}",))
     return transfer.idempotency_key

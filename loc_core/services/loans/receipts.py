@@ -10,7 +10,8 @@ from loc_core.errors import NotFound
 from loc_core.installment import Loan, LoanStatus, Process
 from loc_core.payments import PaymentStatus, Rail
 from loc_core.ports import Clock, UnitOfWork
-from loc_core.services.loans._support import moment
+from loc_core.services.kit import moment
+from loc_core.services.messagebus import Command
 
 __all__ = ["GetPaymentReceipt", "PaymentReceipt", "ReceiptLine", "get_payment_receipt", "receipt"]
 
@@ -54,7 +55,7 @@ class PaymentReceipt:
 
 
 @attrs.frozen
-class GetPaymentReceipt:
+class GetPaymentReceipt(Command[PaymentReceipt]):
     """Ask for the receipt of a payment by its id."""
 
     payment_id: str

@@ -16,13 +16,14 @@ from loc_core.errors import ConcurrencyConflict, InvariantViolation
 from loc_core.installment import WATERFALL, Loan, LoanStatus
 from loc_core.ledger import Ledger, allowance, receivable
 from loc_core.ports import Alert, Alerter, Metrics, Severity, UnitOfWork
-from loc_core.services.loans._support import CONFLICT_ATTEMPTS, count
+from loc_core.services.kit import CONFLICT_ATTEMPTS
+from loc_core.services.messagebus import Command
 
 __all__ = ["ReconcileLoan", "Reconciliation", "reconcile_loan"]
 
 
 @attrs.frozen
-class ReconcileLoan:
+class ReconcileLoan(Command["Reconciliation"]):
     """Check one loan's balances (a ``reconcile_loan`` message, sent after it changed)."""
 
     user_id: str
@@ -56,7 +57,7 @@ def reconcile_loan(
     *,
     uow: UnitOfWork,
     alerter: Alerter,
-    metrics: Metrics | None = None,
+    metrics: Metrics,
 ) -> Reconciliation:
     """Compare the loan, its installments and the journal; alert on any mismatch.
 
@@ -143,12 +144,12 @@ def _receivables(ledger: Ledger, loan_id: str) -> int:
 
 
 def _report(
-    result: Reconciliation, command: ReconcileLoan, alerter: Alerter, metrics: Metrics | None
+    result: Reconciliation, command: ReconcileLoan, alerter: Alerter, metrics: Metrics
 ) -> Reconciliation:
     if result.matches:
-        count(metrics, "reconciliation.matched")
+        metrics.increment("loc.loans.reconciliation.matched")
         return result
-    count(metrics, "reconciliation.mismatched")
+    metrics.increment("loc.loans.reconciliation.mismatched")
     alerter.alert(
         Alert(
             Severity.CRITICAL,

@@ -12,8 +12,6 @@ reported to operations.
 
 from __future__ import annotations
 
-import enum
-
 from loc_core.calendar import require_utc
 from loc_core.errors import NotFound, PaymentAlreadyReversed, PaymentAlreadySettled
 from loc_core.events import DomainEvent
@@ -22,36 +20,25 @@ from loc_core.ports import (
     Alert,
     Alerter,
     Metrics,
-    Notifier,
     SettlementEvent,
     Severity,
     UnitOfWork,
 )
-from loc_core.services.common import publish
-from loc_core.services.loans._support import count, retry_on_conflict
+from loc_core.services.handling import SettlementHandling
+from loc_core.services.kit import retry_on_conflict
 from loc_core.services.loans.disbursement import parse_disbursement_key
+from loc_core.services.messagebus import Publisher
 
-__all__ = ["SettlementHandling", "settle_payment"]
-
-
-class SettlementHandling(enum.Enum):
-    """What the handler did with an event."""
-
-    SETTLED = "settled"
-    """The payment's status changed (and, for a return or chargeback, its balances)."""
-    DUPLICATE = "duplicate"
-    """A repeat, or a completion after the return: nothing changed."""
-    DISBURSEMENT = "disbursement"
-    """An event about a loan's disbursement: nothing to book."""
+__all__ = ["settle_payment"]
 
 
 def settle_payment(
     event: SettlementEvent,
     *,
     uow: UnitOfWork,
-    notifier: Notifier,
+    publish: Publisher,
     alerter: Alerter,
-    metrics: Metrics | None = None,
+    metrics: Metrics,
 ) -> SettlementHandling:
     """Settle the installment payment the event is about, on the day it occurred.
 
@@ -83,13 +70,18 @@ def settle_payment(
             except (PaymentAlreadyReversed, PaymentAlreadySettled):
                 return SettlementHandling.DUPLICATE, []
             uow.loans.save(loan)
-            return SettlementHandling.SETTLED, uow.commit(
-                actor="settlement-handler", request_id=event.event_id
+            handling = (
+                SettlementHandling.SETTLED
+                if event.outcome is SettlementOutcome.COMPLETED
+                else SettlementHandling.REVERSED
             )
+            return handling, uow.commit(actor="settlement-handler", request_id=event.event_id)
 
     handling, events = retry_on_conflict(attempt)
-    publish(events, notifier=notifier, alerter=alerter)
-    count(metrics, f"settlements.{handling.value}", f"outcome:{event.outcome.value}")
+    publish(events)
+    metrics.increment(
+        f"loc.loans.settlements.{handling.value}", tags=(f"outcome:{event.outcome.value}",)
+    )
     return handling
 
 

@@ -16,23 +16,21 @@ from collections.abc import Callable
 import attrs
 
 from loc_core.creditline import (
-    REPAYMENT_RAILS,
     CreditLine,
     CreditLineProduct,
     LocPayment,
     submit_payment,
 )
-from loc_core.payments import Direction, Rail
+from loc_core.payments import REPAYMENT_RAILS, Direction, Rail
 from loc_core.ports import (
-    Alert,
     Alerter,
     Clock,
-    Notifier,
     PaymentRails,
-    Severity,
     UnitOfWork,
 )
+from loc_core.services.kit import not_booked_alerted
 from loc_core.services.lines._unit import change_line
+from loc_core.services.messagebus import Publisher
 from loc_core.services.rails import submit_in_order
 
 __all__ = ["Collected", "apply_collected", "collect_debit"]
@@ -99,7 +97,7 @@ def apply_collected(
     line_id: str,
     clock: Clock,
     product: CreditLineProduct,
-    notifier: Notifier,
+    publish: Publisher,
     alerter: Alerter,
     actor: str,
     request_id: str,
@@ -124,7 +122,17 @@ def apply_collected(
             on=today,
         )
 
-    try:
+    with not_booked_alerted(
+        f"{collected.rail.value} payment {collected.payment_id} on line {line_id}",
+        alerter=alerter,
+        details={
+            "user_id": user_id,
+            "line_id": line_id,
+            "amount": collected.amount,
+            "rail": collected.rail.value,
+            "idempotency_key": collected.payment_id,
+        },
+    ):
         payment, _ = change_line(
             uow,
             user_id=user_id,
@@ -132,24 +140,8 @@ def apply_collected(
             change=change,
             clock=clock,
             product=product,
-            notifier=notifier,
-            alerter=alerter,
+            publish=publish,
             actor=actor,
             request_id=request_id,
         )
-    except Exception as exc:
-        alerter.alert(
-            Alert(
-                Severity.CRITICAL,
-                f"{collected.rail.value} took payment {collected.payment_id}, "
-                "which was not applied",
-                {
-                    "user_id": user_id,
-                    "line_id": line_id,
-                    "amount": collected.amount,
-                    "error": f"{type(exc).__name__}: {exc}",
-                },
-            )
-        )
-        raise
     return payment

@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterator, Mapping
 
 from loc_core.events import AuditValue, DomainEvent
 from loc_core.installment import Loan, Process
-from loc_core.ports import Alert, Alerter, Severity, UnitOfWork
-from loc_core.services.loans._support import retry_on_conflict
+from loc_core.ports import Alerter, UnitOfWork
+from loc_core.services.kit import not_booked_alerted, retry_on_conflict
 from loc_core.services.rails import Transfer
 
 __all__ = ["book_payment", "booking"]
@@ -25,28 +25,18 @@ __all__ = ["book_payment", "booking"]
 def booking(
     transfer: Transfer, *, what: str, alerter: Alerter, details: Mapping[str, AuditValue]
 ) -> Iterator[None]:
-    """Around booking money a rail already moved: a failure is a CRITICAL alert, then raised.
-
-    The retry (same keys, same rail answer) books it without moving money again; until
-    then operations know the borrower's money and the books disagree.
-    """
-    try:
+    """Around booking money `transfer` moved: a failure is alerted (CRITICAL), then raised."""
+    with not_booked_alerted(
+        what,
+        alerter=alerter,
+        details={
+            **details,
+            "rail": transfer.rail.value,
+            "idempotency_key": transfer.idempotency_key,
+            "confirmation_id": transfer.confirmation_id,
+        },
+    ):
         yield
-    except Exception as exc:
-        alerter.alert(
-            Alert(
-                Severity.CRITICAL,
-                f"money moved but not booked: {what}",
-                {
-                    **details,
-                    "rail": transfer.rail.value,
-                    "idempotency_key": transfer.idempotency_key,
-                    "confirmation_id": transfer.confirmation_id,
-                    "error": f"{type(exc).__name__}: {exc}",
-                },
-            )
-        )
-        raise
 
 
 def book_payment(

@@ -1,0 +1,64 @@
+"""The handler table: every command of both products, each with its one use case.
+
+Entrypoints never call these functions themselves: they build a command and hand it to
+the `MessageBus` the bootstrap returns, which injects the ports each handler declares.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from loc_core.events import DomainEvent
+from loc_core.ports import QueueMessage
+from loc_core.services import lines, loans
+from loc_core.services.messagebus import Command, EventHandler, Handler
+from loc_core.services.notifications import notify_borrower
+from loc_core.services.settlement import SettleTransfer, handle_settlement_event
+
+__all__ = ["EVENT_HANDLERS", "HANDLERS", "MESSAGES"]
+
+HANDLERS: Mapping[type[Command[Any]], Handler] = {
+    # installment loans
+    loans.CheckEligibility: loans.check_loan_eligibility,
+    loans.ApplyForLoan: loans.apply_for_loan,
+    loans.AcceptOffer: loans.accept_offer,
+    loans.AbandonExpiredApplication: loans.abandon_expired_application,
+    loans.SetAutopay: loans.set_autopay,
+    loans.MakePayment: loans.make_payment,
+    loans.GetLoan: loans.get_loan,
+    loans.GetPaymentReceipt: loans.get_payment_receipt,
+    loans.EnqueueDueInstallments: loans.enqueue_due_installments,
+    loans.CollectInstallment: loans.collect_installment,
+    loans.RunDailyLoanJob: loans.run_daily_loan_job,
+    loans.ReconcileLoan: loans.reconcile_loan,
+    # lines of credit
+    lines.ApplyForLine: lines.apply_for_line,
+    lines.AcceptLineOffer: lines.accept_line_offer,
+    lines.AbandonExpiredLineApplication: lines.abandon_expired_line_application,
+    lines.DrawFromLine: lines.draw_from_line,
+    lines.PayLine: lines.pay_line,
+    lines.GetLine: lines.get_line,
+    lines.GetLinePaymentReceipt: lines.get_line_payment_receipt,
+    lines.ListLineStatements: lines.list_line_statements,
+    lines.GetLineStatement: lines.get_line_statement,
+    lines.BillClosedCycles: lines.bill_closed_cycles,
+    lines.SendUpcomingNotices: lines.send_upcoming_payment_notices,
+    lines.CollectDueMinimums: lines.collect_due_minimum_payments,
+    lines.MarkOverdueLines: lines.mark_overdue_lines,
+    lines.ReconcileLine: lines.reconcile_line,
+    lines.CloseLine: lines.close_credit_line,
+    # both: the rails' settlement events
+    SettleTransfer: handle_settlement_event,
+}
+"""Exactly one handler per command."""
+
+EVENT_HANDLERS: Mapping[type[DomainEvent], Sequence[EventHandler]] = {
+    DomainEvent: (notify_borrower,),
+}
+"""What a committed domain event goes to, in order."""
+
+MESSAGES: Mapping[str, Callable[[QueueMessage], Command[Any]]] = {
+    loans.COLLECT_INSTALLMENT: loans.CollectInstallment.from_message,
+}
+"""How a queue message of each kind becomes its command."""

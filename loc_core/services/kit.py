@@ -1,0 +1,161 @@
+"""The service kit: what the use cases of both products share, written once.
+
+- idempotent commands from outside: `run_once` replays the first answer to a repeat;
+- the business date: the clock's UTC instant and the date it falls on;
+- conflict retries: a unit of work that lost a version race is run again on a fresh read;
+- leases: the lock keys of the original service and holding a lease for a block;
+- money that moved but was not booked: a CRITICAL alert, then the error is raised, so the
+  retry (same transfer keys, same rail answer) books it without moving money again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+from collections.abc import Callable, Iterator, Mapping
+from typing import TypeVar
+
+import attrs
+
+from loc_core.calendar import require_utc
+from loc_core.errors import ConcurrencyConflict, IdempotencyConflict
+from loc_core.events import AuditValue
+from loc_core.ports import (
+    Alert,
+    Alerter,
+    Clock,
+    IdempotencyStatus,
+    IdempotencyStore,
+    Lease,
+    Lock,
+    Severity,
+)
+
+__all__ = [
+    "CONFLICT_ATTEMPTS",
+    "IDEMPOTENCY_TTL",
+    "business_date",
+    "fingerprint",
+    "leased",
+    "lock_key",
+    "moment",
+    "not_booked_alerted",
+    "retry_on_conflict",
+    "run_once",
+]
+
+T = TypeVar("T")
+
+IDEMPOTENCY_TTL = dt.timedelta(hours=24)
+"""How long a command's idempotency key is remembered (policy)."""
+
+CONFLICT_ATTEMPTS = 3
+"""How many times a unit of work is tried when a concurrent writer changed its aggregate."""
+
+
+def lock_key(process: str, *, user_id: str, item_id: str) -> str:
+    """The lock key format of the original service: ``loc-{process}:user_id:{u}:item_id:{i}``."""
+    return f"loc-{process}:user_id:{user_id}:item_id:{item_id}"
+
+
+def moment(clock: Clock) -> tuple[dt.datetime, dt.date]:
+    """The clock's instant (UTC) and the business date it falls on."""
+    now = require_utc(clock.now(), field="clock.now()")
+    return now, now.date()
+
+
+def business_date(clock: Clock) -> dt.date:
+    """The business date: the clock's UTC date."""
+    return moment(clock)[1]
+
+
+@contextlib.contextmanager
+def leased(lock: Lock, key: str, *, owner: str, ttl: dt.timedelta) -> Iterator[Lease]:
+    """Hold the lease on `key` for the block; it is released however the block ends.
+
+    Raises:
+        LockNotAcquired: when another owner holds it.
+    """
+    lease = lock.acquire(key, owner=owner, ttl=ttl)
+    try:
+        yield lease
+    finally:
+        lock.release(lease)
+
+
+def retry_on_conflict(work: Callable[[], T], *, attempts: int = CONFLICT_ATTEMPTS) -> T:
+    """Run `work` (which reads, changes and commits) again when its commit lost a race.
+
+    Each try must read afresh, so it decides on what the other writer committed.
+
+    Raises:
+        ConcurrencyConflict: when every try lost.
+    """
+    for left in range(attempts - 1, -1, -1):
+        try:
+            return work()
+        except ConcurrencyConflict:
+            if not left:
+                raise
+    raise AssertionError("unreachable: attempts must be at least 1")  # pragma: no cover
+
+
+@contextlib.contextmanager
+def not_booked_alerted(
+    what: str, *, alerter: Alerter, details: Mapping[str, AuditValue]
+) -> Iterator[None]:
+    """Around booking money a rail already moved: a failure is a CRITICAL alert, then raised.
+
+    `details` names the transfer (rail, idempotency key) and whose money it is; until the
+    retry books it, operations know the borrower's money and the books disagree.
+    """
+    try:
+        yield
+    except Exception as exc:
+        alerter.alert(
+            Alert(
+                Severity.CRITICAL,
+                f"money moved but not booked: {what}",
+                {**details, "error": f"{type(exc).__name__}: {exc}"},
+            )
+        )
+        raise
+
+
+def fingerprint(command: attrs.AttrsInstance) -> str:
+    """A digest of a command's type and fields, to catch a key reused for another request."""
+    text = f"{type(command).__qualname__}{attrs.astuple(command, recurse=True)!r}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def run_once(
+    key: str,
+    command: attrs.AttrsInstance,
+    *,
+    store: IdempotencyStore,
+    clock: Clock,
+    work: Callable[[], str],
+    ttl: dt.timedelta = IDEMPOTENCY_TTL,
+) -> str:
+    """Run `work` once per idempotency `key`; a repeat gets the first result back.
+
+    `work` returns the result as a string (an id, or JSON) that a repeat replays. When
+    `work` raises, the claim is dropped so the caller may retry with the same key.
+
+    Raises:
+        IdempotencyConflict: when `key` was used for a different command, or the first
+            attempt is still running.
+    """
+    known = store.begin(key, fingerprint=fingerprint(command), now=clock.now(), ttl=ttl)
+    if known is not None:
+        if known.status is IdempotencyStatus.COMPLETED:
+            return known.response
+        raise IdempotencyConflict(f"the command with idempotency key {key!r} is still running")
+    try:
+        result = work()
+    except BaseException:
+        store.abandon(key)
+        raise
+    store.complete(key, response=result, now=clock.now())
+    return result

@@ -1,0 +1,197 @@
+"""The message bus: the one door every caller uses to reach the use cases.
+
+A caller (the simulation, a Lambda handler, the HTTP API, an operator's command) builds a
+command, a frozen attrs value subclassing `Command`, and hands it to `MessageBus.handle`.
+The bus finds the command's one handler in its table and calls it with the ports the
+handler declares as keyword-only parameters, resolved by their annotated type from the
+dependencies the bootstrap registered. Nobody passes ports by hand.
+
+What every command shares happens here, once:
+- wiring: each handler's ports are resolved when the bus is built, so a missing port is
+  an `InvalidConfiguration` at start-up, not a surprise in the middle of a payment;
+- metrics: every command is counted (``loc.command.<Name>`` with ``outcome:ok|error``)
+  on the registered `Metrics`, a no-op one when none is registered;
+- publishing after commit: handlers receive the bus's `Publisher` and pass it the events
+  a commit returned; each event goes to its event handlers (by default, telling the
+  borrower and alerting operations when that fails), never before the commit;
+- translation: a queue message (`handle_message`) or a rail's settlement event becomes
+  its command through the same tables.
+
+The bus never swallows an error from a command handler: around money, a failure must
+reach the caller (and its retry), not disappear in a log line.
+"""
+
+from __future__ import annotations
+
+import inspect
+import typing
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Generic, Protocol, TypeVar, cast
+
+import attrs
+
+from loc_core.errors import InvalidConfiguration
+from loc_core.events import DomainEvent
+from loc_core.ports import Metrics, QueueMessage
+
+__all__ = [
+    "Command",
+    "MessageBus",
+    "NoMetrics",
+    "Publisher",
+]
+
+R_co = TypeVar("R_co", covariant=True)
+T = TypeVar("T")
+
+Handler = Callable[..., Any]
+"""A use case: ``handler(command, *, port: PortType, ...)``."""
+EventHandler = Callable[..., None]
+"""Reacts to a committed domain event: ``handler(event, *, port: PortType, ...)``."""
+
+
+class Command(Generic[R_co]):
+    """Base of every command: a request for one use case, answered with an `R_co`.
+
+    Subclasses are frozen attrs classes; the type parameter names what the handler
+    returns, so ``bus.handle(MakePayment(...))`` is typed as a `PaymentReceipt`.
+    """
+
+    __slots__ = ()
+
+
+class Publisher(Protocol):
+    """Sends committed domain events to their event handlers; returns how many went out."""
+
+    def __call__(self, events: Iterable[DomainEvent]) -> int:
+        """Publish `events`, which a commit has just returned."""
+        ...
+
+
+@attrs.frozen
+class NoMetrics:
+    """A `Metrics` that records nothing: registered when a deployment has no metrics."""
+
+    def increment(self, name: str, value: int = 1, *, tags: Sequence[str] = ()) -> None:
+        """Do nothing."""
+
+    def gauge(self, name: str, value: int, *, tags: Sequence[str] = ()) -> None:
+        """Do nothing."""
+
+
+class MessageBus:
+    """Routes commands, queue messages and domain events to their handlers.
+
+    Args:
+        dependencies: each port's adapter, keyed by the port's type (``{Clock: clock}``);
+            anything else a handler declares by type (a product configuration) too.
+        handlers: exactly one handler per command type.
+        event_handlers: for each event class, the handlers a committed event goes to,
+            in order.
+        messages: for each queue message `kind`, how to turn a message into its command.
+
+    Raises:
+        InvalidConfiguration: a handler declares a dependency nobody registered.
+    """
+
+    def __init__(
+        self,
+        *,
+        dependencies: Mapping[type, object],
+        handlers: Mapping[type[Command[Any]], Handler],
+        event_handlers: Mapping[type[DomainEvent], Sequence[EventHandler]],
+        messages: Mapping[str, Callable[[QueueMessage], Command[Any]]],
+    ) -> None:
+        registered: dict[type, object] = {Metrics: NoMetrics(), **dependencies}
+        registered[Publisher] = self.publish
+        registered[MessageBus] = self
+        self._dependencies = registered
+        self._metrics = cast("Metrics", registered[Metrics])
+        self._handlers = {
+            command: (handler, self._resolve(handler)) for command, handler in handlers.items()
+        }
+        self._event_handlers = {
+            event: [(handler, self._resolve(handler)) for handler in chain]
+            for event, chain in event_handlers.items()
+        }
+        self._messages = dict(messages)
+
+    def get(self, port: type[T]) -> T:
+        """The adapter registered for `port`.
+
+        Raises:
+            InvalidConfiguration: nothing is registered for it.
+        """
+        try:
+            return cast("T", self._dependencies[port])
+        except KeyError:
+            raise InvalidConfiguration(f"no adapter is registered for {port.__name__}") from None
+
+    def handle(self, command: Command[T]) -> T:
+        """Run the command's handler with its ports and return its answer.
+
+        Raises:
+            InvalidConfiguration: no handler is registered for the command's type.
+            LocError: whatever the handler raised, unchanged.
+        """
+        kind = type(command)
+        try:
+            handler, ports = self._handlers[kind]
+        except KeyError:
+            raise InvalidConfiguration(f"no handler is registered for {kind.__name__}") from None
+        name = f"loc.command.{kind.__name__}"
+        try:
+            result = handler(command, **ports)
+        except Exception:
+            self._metrics.increment(name, tags=("outcome:error",))
+            raise
+        self._metrics.increment(name, tags=("outcome:ok",))
+        return cast("T", result)
+
+    def command_for(self, message: QueueMessage) -> Command[Any]:
+        """The command a queue message asks for.
+
+        Raises:
+            InvalidConfiguration: no command is registered for the message's kind.
+        """
+        try:
+            translate = self._messages[message.kind]
+        except KeyError:
+            raise InvalidConfiguration(
+                f"no command is registered for queue messages of kind {message.kind!r}"
+            ) from None
+        return translate(message)
+
+    def handle_message(self, message: QueueMessage) -> object:
+        """Turn a queue message into its command and handle it."""
+        return self.handle(self.command_for(message))
+
+    def publish(self, events: Iterable[DomainEvent]) -> int:
+        """Send each committed event to its event handlers, in order; returns the count.
+
+        Called by handlers only after a successful commit. An event handler decides what
+        a failure means (the borrower notifier alerts operations and never raises).
+        """
+        published = 0
+        for event in events:
+            for handler, ports in self._event_handlers.get(type(event), ()):
+                handler(event, **ports)
+            published += 1
+        return published
+
+    def _resolve(self, handler: Callable[..., Any]) -> dict[str, object]:
+        """The keyword-only parameters of `handler`, each bound to its registered adapter."""
+        hints = typing.get_type_hints(handler)
+        ports: dict[str, object] = {}
+        for parameter in inspect.signature(handler).parameters.values():
+            if parameter.kind is not inspect.Parameter.KEYWORD_ONLY:
+                continue
+            wanted = hints.get(parameter.name)
+            if wanted in self._dependencies:
+                ports[parameter.name] = self._dependencies[wanted]
+            elif parameter.default is inspect.Parameter.empty:
+                raise InvalidConfiguration(
+                    f"{handler.__qualname__} needs {parameter.name}: {wanted!r}, "
+                    "which nothing registered"
+                )
+        return ports

@@ -1,0 +1,27 @@
+"""Event handlers: what happens after a commit when a domain event is published."""
+
+from __future__ import annotations
+
+from loc_core.errors import ExternalServiceError
+from loc_core.events import DomainEvent
+from loc_core.ports import Alert, Alerter, Notifier, Severity
+
+__all__ = ["notify_borrower"]
+
+
+def notify_borrower(event: DomainEvent, *, notifier: Notifier, alerter: Alerter) -> None:
+    """Tell the borrower about a committed event (Iterable in production).
+
+    A notifier failure never undoes the money movement that was committed: it is
+    reported to operations instead, with the event, and the next event still goes out.
+    """
+    try:
+        notifier.notify(event)
+    except ExternalServiceError as exc:
+        alerter.alert(
+            Alert(
+                Severity.WARNING,
+                f"notification {event.type.value} not sent",
+                {"user_id": event.user_id, "subject_id": event.subject_id, "error": str(exc)},
+            )
+        )
