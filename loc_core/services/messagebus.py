@@ -115,6 +115,26 @@ class MessageBus:
             for event, chain in event_handlers.items()
         }
         self._messages = dict(messages)
+        self._tables = (handlers, event_handlers, messages)
+
+    def replacing(self, overrides: Mapping[type, object]) -> MessageBus:
+        """A bus with the same tables and adapters, but `overrides` under their ports.
+
+        For tests and tools that need one adapter swapped (a unit of work that fails at
+        commit, a rail that times out) while sharing everything else.
+        """
+        handlers, event_handlers, messages = self._tables
+        kept = {
+            port: adapter
+            for port, adapter in self._dependencies.items()
+            if port not in {Publisher, MessageBus}
+        }
+        return MessageBus(
+            dependencies={**kept, **overrides},
+            handlers=handlers,
+            event_handlers=event_handlers,
+            messages=messages,
+        )
 
     def get(self, port: type[T]) -> T:
         """The adapter registered for `port`.

@@ -1,0 +1,373 @@
+"""One in-memory deployment for the service tests, built by the bootstrap like production's.
+
+`Deployment.build()` asks `loc_entrypoints.bootstrap` for the embedded default with a
+manual clock, a quiet simulated rail behind a `FakeRails` (so a test can change what the
+rail answers), recording notifier and alerter, and in-memory users. Tests send commands
+through `deployment.bus`; the shortcuts below (`open_loan`, `pay_line`, `bill`, ...) are
+one-line commands that read as what happens to the borrower. A test that needs one
+adapter swapped for one call (a unit of work that crashes at commit) uses `replacing`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+
+import attrs
+from fakes import FakeRails
+
+from loc_adapters.memory import (
+    InMemoryDatabase,
+    InMemoryIdempotencyStore,
+    InMemoryLock,
+    InMemoryMetrics,
+    InMemoryQueue,
+    InMemoryUnitOfWork,
+    InMemoryUsers,
+    ManualClock,
+    RailBehaviour,
+    RecordingAlerter,
+    RecordingNotifier,
+    SimulatedRails,
+    SimulatedUnderwriting,
+    StaticFeatureFlags,
+)
+from loc_core.creditline import CreditLine, CreditLineApplication, Draw
+from loc_core.events import AuditRecord
+from loc_core.installment import Loan, LoanApplication
+from loc_core.ledger import Ledger
+from loc_core.ports import (
+    Alert,
+    Alerter,
+    Clock,
+    FeatureFlags,
+    IdempotencyStore,
+    Lock,
+    Metrics,
+    Notifier,
+    PaymentRails,
+    SettlementEvent,
+    Severity,
+    Underwriting,
+    UnitOfWork,
+    Users,
+    WorkQueue,
+)
+from loc_core.services.commands import (
+    AbandonExpiredLineApplication,
+    AcceptLineOffer,
+    AcceptOffer,
+    ApplyForLine,
+    ApplyForLoan,
+    BillClosedCycles,
+    CloseLine,
+    CollectDueMinimums,
+    CollectInstallment,
+    CollectionResult,
+    DrawFromLine,
+    EnqueueDueInstallments,
+    GetLine,
+    GetLoan,
+    JobReport,
+    LinePaymentReceipt,
+    MakePayment,
+    MarkOverdueLines,
+    PayLine,
+    PaymentReceipt,
+    RunDailyLoanJob,
+    SendUpcomingNotices,
+    SettlementHandling,
+    SettleTransfer,
+)
+from loc_core.services.messagebus import MessageBus
+from loc_entrypoints.bootstrap import bootstrap
+
+__all__ = ["LINES_OPENED", "LOANS_OPENED", "QUIET", "Deployment"]
+
+LOANS_OPENED = dt.datetime(2026, 1, 5, 15, tzinfo=dt.UTC)
+"""Monday 5 January 2026, 15:00 UTC: the docs' example loan is disbursed then."""
+LINES_OPENED = dt.datetime(2026, 3, 5, 14, tzinfo=dt.UTC)
+"""Thursday 2026-03-05: lines opened now have cycle day 5, like docs/credit-lines.md."""
+QUIET = RailBehaviour(
+    decline_probability=0,
+    nsf_return_probability=0,
+    unauthorized_return_probability=0,
+    chargeback_probability=0,
+)
+"""Rails that accept everything and never reverse: each test adds the trouble it needs."""
+_VISIBILITY = dt.timedelta(minutes=5)
+
+
+@attrs.define
+class Deployment:
+    """The bus of an in-memory deployment and the adapters a test looks into."""
+
+    bus: MessageBus
+    clock: ManualClock
+    database: InMemoryDatabase
+    sim: SimulatedRails
+    """The simulated rail behind `rails`: settlement events, `down`, `submitted`."""
+    rails: FakeRails
+    """What the use cases call: `sim` unless a test gives it another handler."""
+    users: InMemoryUsers
+    notifier: RecordingNotifier
+    alerter: RecordingAlerter
+    flags: StaticFeatureFlags
+    metrics: InMemoryMetrics
+    lock: InMemoryLock
+    queue: InMemoryQueue
+    idempotency: InMemoryIdempotencyStore
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        now: dt.datetime = LOANS_OPENED,
+        seed: int = 0,
+        behaviour: RailBehaviour = QUIET,
+        underwriting: Underwriting | None = None,
+        overrides: Mapping[type, object] | None = None,
+    ) -> Deployment:
+        """A fresh deployment at `now`; `overrides` put a test's adapter under a port."""
+        clock = ManualClock(now)
+        database = InMemoryDatabase(clock)
+        sim = SimulatedRails(clock, seed=seed, behaviour=behaviour)
+        world = cls(
+            bootstrap(),  # replaced below, once every adapter exists
+            clock,
+            database,
+            sim,
+            FakeRails(sim.submit),
+            InMemoryUsers(),
+            RecordingNotifier(),
+            RecordingAlerter(),
+            StaticFeatureFlags(),
+            InMemoryMetrics(),
+            InMemoryLock(clock),
+            InMemoryQueue(clock),
+            InMemoryIdempotencyStore(),
+        )
+        world.bus = bootstrap(
+            overrides={
+                Clock: clock,
+                InMemoryDatabase: database,
+                UnitOfWork: InMemoryUnitOfWork(database),
+                PaymentRails: world.rails,
+                Users: world.users,
+                Notifier: world.notifier,
+                Alerter: world.alerter,
+                FeatureFlags: world.flags,
+                Metrics: world.metrics,
+                Lock: world.lock,
+                WorkQueue: world.queue,
+                IdempotencyStore: world.idempotency,
+                Underwriting: underwriting
+                or SimulatedUnderwriting(
+                    loan_approval_probability=1,
+                    line_approval_probability=1,
+                    fee_percent=Decimal(5),
+                    line_limits=(100_000,),
+                ),
+                **(overrides or {}),
+            }
+        )
+        return world
+
+    def replacing(self, port: type, adapter: object) -> MessageBus:
+        """This deployment's bus with `adapter` under `port`, everything else shared."""
+        return self.bus.replacing({port: adapter})
+
+    def crashing_uow(self, factory: Callable[[InMemoryDatabase], UnitOfWork]) -> MessageBus:
+        """The bus with a unit of work over this database built by `factory` (a fault)."""
+        return self.replacing(UnitOfWork, factory(self.database))
+
+    # --- time -----------------------------------------------------------------------
+
+    def at(self, day: dt.date, hour: int = 15) -> dt.date:
+        """Move the clock to `hour`:00 UTC on `day`."""
+        self.clock.set(dt.datetime.combine(day, dt.time(hour, tzinfo=dt.UTC)))
+        return day
+
+    @property
+    def today(self) -> dt.date:
+        return self.clock.now().date()
+
+    # --- reads ----------------------------------------------------------------------
+
+    def loan(self, loan_id: str, user_id: str = "user-1") -> Loan:
+        return self.bus.handle(GetLoan(user_id, loan_id))
+
+    def line(self, line: CreditLine) -> CreditLine:
+        return self.bus.handle(GetLine(line.user_id, line.line_id))
+
+    def loan_application(self, application_id: str, user_id: str = "user-1") -> LoanApplication:
+        with self.bus.get(UnitOfWork) as uow:
+            return uow.loan_applications.get(user_id, application_id)
+
+    def ledger(self, owner_id: str) -> Ledger:
+        """Every entry posted for a loan or line."""
+        with self.bus.get(UnitOfWork) as uow:
+            return Ledger(uow.journal.entries_for(owner_id))
+
+    def audit(self, entity: str, entity_id: str) -> list[AuditRecord]:
+        with self.bus.get(UnitOfWork) as uow:
+            return uow.audit.records_for(entity, entity_id)
+
+    def audit_processes(self, entity: str, entity_id: str) -> list[str]:
+        return [record.change.process for record in self.audit(entity, entity_id)]
+
+    def sent(self) -> list[str]:
+        """The notifications sent, by type."""
+        return [event.type.value for event in self.notifier.sent]
+
+    def alerts(self, severity: Severity | None = None) -> list[Alert]:
+        """The alerts posted, of `severity` when given."""
+        return [a for a in self.alerter.posted if severity is None or a.severity is severity]
+
+    # --- installment loans ------------------------------------------------------------
+
+    def apply_loan(
+        self, user_id: str = "user-1", amount: int = 30_000, key: str = "apply-1"
+    ) -> LoanApplication:
+        return self.bus.handle(ApplyForLoan(user_id, amount, key))
+
+    def accept_loan(
+        self, application_id: str, user_id: str = "user-1", *, autopay: bool = True
+    ) -> Loan:
+        return self.bus.handle(AcceptOffer(user_id, application_id, autopay_enabled=autopay))
+
+    def open_loan(
+        self, user_id: str = "user-1", amount: int = 30_000, *, autopay: bool = True
+    ) -> Loan:
+        """A borrower applies and accepts at once: the loan is disbursed now."""
+        if user_id not in self.users.users:
+            self.users.add(user_id)
+        application = self.apply_loan(user_id, amount, key=f"apply-{user_id}")
+        return self.accept_loan(application.application_id, user_id, autopay=autopay)
+
+    def pay_loan(self, loan: Loan, amount: int, key: str = "pay-1") -> PaymentReceipt:
+        return self.bus.handle(MakePayment(loan.user_id, loan.loan_id, amount, key))
+
+    def collect(self, loan: Loan, number: int = 1, *, worker: str = "worker-1") -> CollectionResult:
+        """The collections worker on the loan's installment `number`."""
+        installment = loan.installments[number - 1]
+        return self.bus.handle(
+            CollectInstallment(
+                loan.user_id,
+                loan.loan_id,
+                installment.installment_id,
+                installment.due_date,
+                worker_id=worker,
+            )
+        )
+
+    def run_collections(self) -> list[CollectionResult]:
+        """The job, then the worker on every message it enqueued (each acked once done)."""
+        self.bus.handle(EnqueueDueInstallments())
+        results = []
+        while received := self.queue.receive(max_messages=10, visibility=_VISIBILITY):
+            for delivery in received:
+                result = self.bus.handle_message(delivery.message)
+                assert isinstance(result, CollectionResult)
+                results.append(result)
+                self.queue.ack(delivery)
+        return results
+
+    def run_daily_loan_job(self) -> None:
+        self.bus.handle(RunDailyLoanJob())
+
+    # --- settlement (both products) ---------------------------------------------------
+
+    def settle(self, event: SettlementEvent) -> SettlementHandling:
+        return self.bus.handle(SettleTransfer(event)).handling
+
+    def settle_due(self, *, twice: bool = True) -> list[SettlementEvent]:
+        """Deliver every settlement event now due; with `twice`, each again at once.
+
+        Delivery is at least once, so the repeat must change nothing.
+        """
+        events = self.sim.due_events()
+        for event in events:
+            self.settle(event)
+            if twice:
+                assert self.settle(event) in {
+                    SettlementHandling.DUPLICATE,
+                    SettlementHandling.DISBURSEMENT,
+                }
+        return events
+
+    # --- lines of credit --------------------------------------------------------------
+
+    def apply_line(self, user_id: str = "user-1", key: str = "apply-1") -> CreditLineApplication:
+        return self.bus.handle(ApplyForLine(user_id, key))
+
+    def accept_line(
+        self, application_id: str, user_id: str = "user-1", cycle_day: int | None = None
+    ) -> CreditLine:
+        return self.bus.handle(AcceptLineOffer(user_id, application_id, cycle_day))
+
+    def expire_line_offer(
+        self,
+        application_id: str,
+        user_id: str = "user-1",
+        removed: CreditLineApplication | None = None,
+    ) -> bool:
+        return self.bus.handle(AbandonExpiredLineApplication(user_id, application_id, removed))
+
+    def open_line(self, user_id: str = "user-1") -> CreditLine:
+        """A new user, approved for $1,000.00 at 29.99% with a 3% minimum, and their line."""
+        self.users.add(user_id)
+        application = self.apply_line(user_id, key=f"apply-{user_id}")
+        return self.accept_line(application.application_id, user_id)
+
+    def draw(self, line: CreditLine, amount: int, key: str = "draw-1") -> Draw:
+        return self.bus.handle(DrawFromLine(line.user_id, line.line_id, amount, key))
+
+    def pay_line(self, line: CreditLine, amount: int, key: str = "pay-1") -> LinePaymentReceipt:
+        return self.bus.handle(PayLine(line.user_id, line.line_id, amount, key))
+
+    def close(self, line: CreditLine) -> CreditLine:
+        return self.bus.handle(CloseLine(line.user_id, line.line_id))
+
+    def bill(self) -> JobReport:
+        return self.bus.handle(BillClosedCycles())
+
+    def upcoming(self) -> JobReport:
+        return self.bus.handle(SendUpcomingNotices())
+
+    def due(self) -> JobReport:
+        return self.bus.handle(CollectDueMinimums())
+
+    def overdue(self) -> JobReport:
+        return self.bus.handle(MarkOverdueLines())
+
+    def run_day(self, day: dt.date, *, twice: bool = False) -> dict[str, JobReport]:
+        """A line's day: billing at 08:00, settlements at noon, then the three jobs.
+
+        With `twice`, every job runs again at once and every event is delivered again,
+        and the repeats must change nothing.
+        """
+        jobs: list[tuple[str, int, Callable[[], JobReport]]] = [
+            ("billing", 8, self.bill),
+            ("upcoming", 14, self.upcoming),
+            ("due", 15, self.due),
+            ("overdue", 16, self.overdue),
+        ]
+        reports = {}
+        for name, hour, job in jobs:
+            if hour == 14:
+                self.at(day, 12)
+                self.settle_due(twice=twice)
+            self.at(day, hour)
+            reports[name] = job()
+            if twice:
+                repeat = job()
+                assert repeat.acted == (), f"{name} changed something again on {day}"
+        return reports
+
+    def run_days(self, first: dt.date, last: dt.date, *, twice: bool = False) -> None:
+        day = first
+        while day <= last:
+            self.run_day(day, twice=twice)
+            day += dt.timedelta(days=1)
