@@ -1,0 +1,78 @@
+"""The bootstrap: settings from the environment, and the deployment they describe."""
+
+import datetime as dt
+
+import pytest
+
+from loc_adapters.dynamodb import DynamoIdempotencyStore, DynamoLock, DynamoUnitOfWork
+from loc_adapters.memory import InMemoryUnitOfWork, InMemoryUsers, ManualClock
+from loc_adapters.sqs import SqsWorkQueue
+from loc_core.applications import ApplicationStatus
+from loc_core.errors import InvalidConfiguration
+from loc_core.ports import Clock, IdempotencyStore, Lock, UnitOfWork, Users, WorkQueue
+from loc_core.services.commands import AcceptOffer, ApplyForLoan, GetLoan
+from loc_entrypoints.bootstrap import Backend, Settings, bootstrap
+
+DYNAMO_ENV = {
+    "LOC_BACKEND": "dynamodb",
+    "LOC_TABLE_NAME": "prod-loc-service",
+    "LOC_QUEUE_URL": "http://127.0.0.1:1/000000000000/collections",
+    "LOC_REGION": "us-west-2",
+    "LOC_ENDPOINT_URL": "http://127.0.0.1:1",
+    "LOC_SHARDS": "4",
+}
+
+
+def test_no_settings_is_the_embedded_default() -> None:
+    assert Settings.from_env({"HOME": "/root", "PATH": "/bin"}) == Settings()
+    assert Settings().backend is Backend.MEMORY
+
+
+def test_every_setting_is_read_from_its_variable() -> None:
+    settings = Settings.from_env(DYNAMO_ENV)
+    assert settings == Settings(
+        backend=Backend.DYNAMODB,
+        table_name="prod-loc-service",
+        queue_url="http://127.0.0.1:1/000000000000/collections",
+        region="us-west-2",
+        endpoint_url="http://127.0.0.1:1",
+        shards=4,
+    )
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"LOC_BACKEND": "postgres"}, "LOC_BACKEND must be one of memory, dynamodb"),
+        ({"LOC_SHARDS": "four"}, "LOC_SHARDS must be a whole number"),
+        ({"LOC_SHARDS": "0"}, "shards must be a whole number >= 1"),
+        ({"LOC_TABLE": "x"}, "unknown setting LOC_TABLE"),
+        ({"LOC_BACKEND": "dynamodb"}, "LOC_QUEUE_URL is required"),
+    ],
+)
+def test_a_bad_setting_is_refused_naming_the_variable(
+    environ: dict[str, str], message: str
+) -> None:
+    with pytest.raises(InvalidConfiguration, match=message):
+        Settings.from_env(environ)
+
+
+def test_the_dynamodb_backend_registers_the_table_and_queue_adapters() -> None:
+    bus = bootstrap(Settings.from_env(DYNAMO_ENV))  # builds clients; makes no call yet
+    assert isinstance(bus.get(UnitOfWork), DynamoUnitOfWork)
+    assert isinstance(bus.get(Lock), DynamoLock)
+    assert isinstance(bus.get(IdempotencyStore), DynamoIdempotencyStore)
+    assert isinstance(bus.get(WorkQueue), SqsWorkQueue)
+
+
+def test_an_override_is_used_and_what_is_built_after_it_uses_it_too() -> None:
+    clock = ManualClock(dt.datetime(2026, 1, 5, 15, tzinfo=dt.UTC))
+    users = InMemoryUsers()
+    users.add("user-1", active=True)
+    bus = bootstrap(overrides={Clock: clock, Users: users})
+    assert isinstance(bus.get(UnitOfWork), InMemoryUnitOfWork)
+    offer = bus.handle(ApplyForLoan("user-1", 30_000, "key-1"))
+    assert offer.status is ApplicationStatus.APPROVED
+    assert offer.expires_at == clock.now() + dt.timedelta(hours=24)
+    loan = bus.handle(AcceptOffer("user-1", offer.application_id))
+    assert bus.handle(GetLoan("user-1", loan.loan_id)).disbursement_date == clock.now().date()
