@@ -115,13 +115,14 @@ def _decide(
     )
     if not eligibility.eligible:
         count(metrics, "applications.not_eligible", *(f"reason:{r}" for r in eligibility.reasons))
-        raise NotEligible(eligibility.reasons)
+        raise NotEligible(eligibility.reasons, user_id=command.user_id)
     decision = underwriting.decide_loan(command.user_id, requested_amount=command.requested_amount)
     now, _ = moment(clock)
     if decision.approved:
         if decision.fee is None:
             raise ExternalServiceError(
-                f"underwriting approved user {command.user_id} without an origination fee"
+                f"underwriting approved user {command.user_id} without an origination fee",
+                user_id=command.user_id,
             )
         application = LoanApplication.approve(
             product=product,
