@@ -22,9 +22,10 @@ scenario gives the same run on any machine.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import attrs
 
@@ -35,7 +36,7 @@ from loc_core.events import DomainEvent, EventType
 from loc_core.installment import Loan, LoanStatus
 from loc_core.ledger import Bucket, allowance, receivable
 from loc_core.payments import PaymentStatus
-from loc_core.ports import Severity
+from loc_core.ports import Severity, TransferRequest
 from loc_core.services import lines as line_services
 from loc_core.services import loans as loan_services
 from loc_core.services.settlement import handle_settlement_event
@@ -110,6 +111,8 @@ class Simulation:
     day: int = -1
     """The day being simulated (0-based); -1 before the run starts."""
     today: dt.date = dt.date.min
+    job_charges: list[tuple[str, TransferRequest]] = attrs.field(factory=list)
+    """What autopay and the due job charged today: (installment or line id, the transfer)."""
 
     @classmethod
     def build(cls, scenario: Scenario) -> Simulation:
@@ -147,7 +150,7 @@ class Simulation:
             try:
                 self._live_one_day()
             except InvariantViolation as exc:  # a use case refused an aggregate's state
-                self._broken(self._owner_named_in(str(exc)), "stored state verifies", str(exc))
+                self._broken(self._owner_of(exc), "stored state verifies", str(exc))
             if progress is not None:
                 progress(day + 1)
         self.tally.finish(self.world, self.products)
@@ -168,13 +171,14 @@ class Simulation:
         self._job(line_services.send_upcoming_payment_notices, product=world.line_product)
         world.at(today, 15)
         self._collect_installments()
-        self._job(
-            line_services.collect_due_minimum_payments,
-            product=world.line_product,
-            rails=world.rails,
-            lock=world.lock,
-            ids=world.ids,
-        )
+        with self._charging():
+            self._job(
+                line_services.collect_due_minimum_payments,
+                product=world.line_product,
+                rails=world.rails,
+                lock=world.lock,
+                ids=world.ids,
+            )
         world.at(today, 16)
         self._job(line_services.mark_overdue_lines, product=world.line_product)
         world.at(today, 17)
@@ -185,13 +189,27 @@ class Simulation:
         self._check_day()
         self.tally.close_day(today, world, self.products)
 
-    def _owner_named_in(self, message: str) -> str:
-        """The borrower whose loan or line `message` names, or ``?``."""
-        for word in message.replace(":", " ").split():
-            owner = self.products.get(word)
-            if owner is not None:
-                return owner[1]
-        return "?"
+    def _owner_of(self, exc: InvariantViolation) -> str:
+        """The borrower whose loan or line `exc` is about, or ``?``."""
+        if exc.user_id is not None:
+            return exc.user_id
+        owner = self.products.get(exc.entity_id or "")
+        return "?" if owner is None else owner[1]
+
+    @contextlib.contextmanager
+    def _charging(self, installment_id: str | None = None) -> Iterator[None]:
+        """Note the transfers the rails accept in the block as charges of `installment_id`.
+
+        None: of the line each transfer is for (its `reference`).
+        """
+        start = len(self.world.sim_rails.submitted)
+        try:
+            yield
+        finally:
+            self.job_charges += [
+                (installment_id or request.reference, request)
+                for request in self.world.sim_rails.submitted[start:]
+            ]
 
     def _job(self, job: Callable[..., object], **ports: object) -> None:
         world = self.world
@@ -210,16 +228,17 @@ class Simulation:
             for received in batch:
                 command = loan_services.CollectInstallment.from_message(received.message)
                 try:
-                    loan_services.collect_installment(
-                        command,
-                        uow=world.uow,
-                        rails=world.rails,
-                        lock=world.lock,
-                        clock=world.clock,
-                        notifier=world.notifier,
-                        alerter=world.alerter,
-                        worker_id="sim-worker",
-                    )
+                    with self._charging(command.installment_id):
+                        loan_services.collect_installment(
+                            command,
+                            uow=world.uow,
+                            rails=world.rails,
+                            lock=world.lock,
+                            clock=world.clock,
+                            notifier=world.notifier,
+                            alerter=world.alerter,
+                            worker_id="sim-worker",
+                        )
                 except LocError as exc:  # left on the queue: delivered again tomorrow
                     self.tally.refused("collect_installment", exc)
                     continue
@@ -572,20 +591,16 @@ class Simulation:
                 )
 
     def _check_no_double_charge(self) -> None:
+        """No installment or line is charged twice by autopay or the due job in one day."""
+        self.world.sim_rails.take_submitted()  # the borrowers' own transfers are not checked
         seen: set[str] = set()
-        for request in self.world.sim_rails.take_submitted():
-            key = request.idempotency_key
-            if key.startswith("autopay:"):
-                charged = key.split(":")[1]
-            elif key.startswith("due:"):
-                charged = ":".join(key.split(":")[1:3])
-            else:
-                continue
+        for charged, request in self.job_charges:
             if charged in seen:
                 self._broken(
                     request.user_id, "no double charge", f"{charged} charged twice on {self.today}"
                 )
             seen.add(charged)
+        self.job_charges.clear()
 
 
 _ACTIONS: dict[Act, Callable[[Simulation, Borrower, str], None]] = {
