@@ -3,7 +3,8 @@
 import attrs
 import pytest
 
-from loc_core.ports import Direction, PaymentRails, TransferRequest, TransferResult
+from loc_core.payments import Direction
+from loc_core.ports import PaymentRails, TransferRequest, TransferResult
 from loc_entrypoints.simulation import InvariantBroken, Scenario, Simulation
 from loc_entrypoints.simulation.world import World
 
