@@ -40,6 +40,18 @@ errors into HTTP statuses or exit codes.
 
 Domain errors are raised before an aggregate changes, so a caller that catches one can
 rely on the aggregate being exactly as it was.
+
+Every `LocError` carries what it is about as attributes (None where the raise site does
+not know it), so no caller ever parses a message; the message is for people:
+
+    entity      the kind of entity: ``loan``, ``installment``, ``payment``, ``application``,
+                ``line``, ``draw``, ``statement``, ``user``, ``idempotency``, ``lease``, ...
+    entity_id   that entity's id (a loan id, a line id, a payment id, ...)
+    user_id     the borrower who owns it
+    key         the idempotency key, lock key or field name the error is about
+    invariant   the name of the rule that failed (``loan_consistent``, ``version_current``, ...)
+
+``raise NotFound("no loan", entity="loan", entity_id=loan_id, user_id=user_id)``
 """
 
 from __future__ import annotations
@@ -82,7 +94,42 @@ __all__ = [
 
 
 class LocError(Exception):
-    """Base of every error `loc` raises on purpose."""
+    """Base of every error `loc` raises on purpose; its context is in its attributes."""
+
+    def __init__(
+        self,
+        message: str = "",
+        /,
+        *,
+        entity: str | None = None,
+        entity_id: str | None = None,
+        user_id: str | None = None,
+        key: str | None = None,
+        invariant: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.entity = entity
+        """The kind of entity the error is about (``loan``, ``line``, ``payment``, ...)."""
+        self.entity_id = entity_id
+        """The id of that entity."""
+        self.user_id = user_id
+        """The borrower who owns the entity."""
+        self.key = key
+        """The idempotency key, lock key or field name the error is about."""
+        self.invariant = invariant
+        """The name of the rule that failed."""
+
+    @property
+    def context(self) -> dict[str, str]:
+        """The attributes that are known, for a log line or a problem response."""
+        known = {
+            "entity": self.entity,
+            "entity_id": self.entity_id,
+            "user_id": self.user_id,
+            "key": self.key,
+            "invariant": self.invariant,
+        }
+        return {name: value for name, value in known.items() if value is not None}
 
 
 class DomainError(LocError):
@@ -132,8 +179,8 @@ class ApplicationAlreadyConverted(ApplicationError):
 class NotEligible(DomainError):
     """The eligibility pre-check failed; `reasons` says why, one code per rule."""
 
-    def __init__(self, reasons: tuple[str, ...]) -> None:
-        super().__init__("not eligible: " + ", ".join(reasons))
+    def __init__(self, reasons: tuple[str, ...], *, user_id: str | None = None) -> None:
+        super().__init__("not eligible: " + ", ".join(reasons), user_id=user_id)
         self.reasons = reasons
 
 

@@ -176,7 +176,9 @@ def _whole(item: Mapping[str, Any], name: str) -> int:
         return converter.structure(value, int)
     except (TypeError, ValueError) as exc:
         raise InvariantViolation(
-            f"{_where(item)}: {name} is not a whole number: {value!r}"
+            f"{_where(item)}: {name} is not a whole number: {value!r}",
+            key=name,
+            invariant="whole_number",
         ) from exc
 
 
@@ -197,7 +199,14 @@ def _build(cls: type[T], values: dict[str, Any], where: str) -> T:
     try:
         return cls(**values)
     except LocError as exc:
-        raise InvariantViolation(f"stored {where} contradicts itself: {exc}") from exc
+        raise InvariantViolation(
+            f"stored {where} contradicts itself: {exc}",
+            entity=exc.entity,
+            entity_id=exc.entity_id,
+            user_id=exc.user_id,
+            key=exc.key,
+            invariant=exc.invariant or "stored_state_consistent",
+        ) from exc
 
 
 # --- installment loans -----------------------------------------------------------------
@@ -265,7 +274,11 @@ def decode_loan(root: Item, children: Sequence[Item]) -> Loan:
         try:
             root, installments = _upgrade_legacy_loan(root, installments)
         except (TypeError, ValueError, KeyError) as exc:
-            raise InvariantViolation(f"{where}: cannot read the Go service's loan: {exc}") from exc
+            raise InvariantViolation(
+                f"{where}: cannot read the Go service's loan: {exc}",
+                entity="loan",
+                invariant="go_loan_readable",
+            ) from exc
     values = LOAN.decode(root, where=where)
     values["installments"] = sorted(
         (Installment(**INSTALLMENT.decode(item, where=_where(item))) for item in installments),
@@ -293,7 +306,11 @@ def _upgrade_legacy_loan(root: Item, installments: list[Item]) -> tuple[Item, li
     product = converter.structure(root["loc_product"], InstallmentProduct)
     count = len(installments)
     if count == 0:
-        raise InvariantViolation(f"{_where(root)}: a loan without installments")
+        raise InvariantViolation(
+            f"{_where(root)}: a loan without installments",
+            entity="loan",
+            invariant="loan_has_installments",
+        )
     fee_parts = split_evenly(_whole(root, "loc_origination_fee"), count)
     totals = split_evenly(_whole(root, "loc_total_amount"), count)
     grace = dt.timedelta(days=product.grace_days)
@@ -355,7 +372,11 @@ def installment_ref(item: Mapping[str, Any]) -> InstallmentRef:
             due_date=parse_date(item["loc_due_date"]),
         )
     except (KeyError, TypeError, ValueError) as exc:
-        raise InvariantViolation(f"{_where(item)}: not an installment: {exc}") from exc
+        raise InvariantViolation(
+            f"{_where(item)}: not an installment: {exc}",
+            entity="installment",
+            invariant="installment_readable",
+        ) from exc
 
 
 def payment_owner(item: Mapping[str, Any]) -> PaymentOwner:
@@ -365,7 +386,11 @@ def payment_owner(item: Mapping[str, Any]) -> PaymentOwner:
         return PaymentOwner("installment", str(item["loc_user_id"]), str(item["loc_loan_id"]))
     if owner.startswith("LOC#"):
         return PaymentOwner("creditline", str(item["loc_user_id"]), str(item["loc_line_id"]))
-    raise InvariantViolation(f"{_where(item)}: a payment index entry of neither a loan nor a line")
+    raise InvariantViolation(
+        f"{_where(item)}: a payment index entry of neither a loan nor a line",
+        entity="payment",
+        invariant="payment_owner_known",
+    )
 
 
 # --- loan applications -------------------------------------------------------------------
@@ -470,7 +495,9 @@ def line_ref(item: Mapping[str, Any]) -> LineRef:
     try:
         return LineRef(user_id=str(item["loc_user_id"]), line_id=str(item["loc_line_id"]))
     except KeyError as exc:
-        raise InvariantViolation(f"{_where(item)}: not a line: {exc}") from exc
+        raise InvariantViolation(
+            f"{_where(item)}: not a line: {exc}", entity="line", invariant="line_readable"
+        ) from exc
 
 
 def encode_line_application(application: CreditLineApplication) -> Item:

@@ -92,7 +92,9 @@ def parse_date(value: object) -> dt.date:
 
 def _require_aware(moment: dt.datetime) -> dt.datetime:
     if moment.tzinfo is None or moment.utcoffset() is None:
-        raise InvariantViolation(f"cannot store the naive timestamp {moment!r}")
+        raise InvariantViolation(
+            f"cannot store the naive timestamp {moment!r}", invariant="aware_timestamp"
+        )
     return moment
 
 
@@ -174,7 +176,11 @@ Encoder = Callable[[Any], Any]
 
 def _kind(field: attrs.Attribute[Any]) -> Any:  # noqa: ANN401 - a type expression
     if field.type is None:
-        raise InvariantViolation(f"the field {field.name} has no type to read it as")
+        raise InvariantViolation(
+            f"the field {field.name} has no type to read it as",
+            key=field.name,
+            invariant="typed_field",
+        )
     return field.type
 
 
@@ -204,7 +210,9 @@ class Shape:
         named = set(self.names) | set(self.encoders) | set(self.required)
         unknown = (named | (self.skip - {"outbox"})) - fields
         if unknown:
-            raise InvariantViolation(f"{self.cls.__name__} has no fields {sorted(unknown)}")
+            raise InvariantViolation(
+                f"{self.cls.__name__} has no fields {sorted(unknown)}", invariant="known_fields"
+            )
 
     def attribute(self, field: str) -> str:
         """The item attribute that stores `field`."""
@@ -245,15 +253,28 @@ class Shape:
                 if field.default is not attrs.NOTHING and field.name not in self.required:
                     continue
                 if not optional:
-                    raise InvariantViolation(f"{where}: the attribute {name} is missing")
+                    raise InvariantViolation(
+                        f"{where}: the attribute {name} is missing",
+                        key=name,
+                        invariant="attribute_present",
+                    )
                 values[field.name] = None
                 continue
             try:
                 values[field.name] = converter.structure(raw, _kind(field))
             except LocError as exc:  # a value that refuses itself, such as an application
-                raise InvariantViolation(f"{where}: the attribute {name}: {exc}") from exc
+                raise InvariantViolation(
+                    f"{where}: the attribute {name}: {exc}",
+                    entity=exc.entity,
+                    entity_id=exc.entity_id,
+                    user_id=exc.user_id,
+                    key=name,
+                    invariant=exc.invariant or "attribute_readable",
+                ) from exc
             except (TypeError, ValueError, KeyError, cattrs.BaseValidationError) as exc:
                 raise InvariantViolation(
-                    f"{where}: the attribute {name} is malformed: {exc}"
+                    f"{where}: the attribute {name} is malformed: {exc}",
+                    key=name,
+                    invariant="attribute_readable",
                 ) from exc
         return values

@@ -56,7 +56,9 @@ class DynamoIdempotencyStore:
             record = _record(exc.item, key)
             if record.fingerprint != fingerprint:
                 raise IdempotencyConflict(
-                    f"idempotency key {key!r} was used for another request"
+                    f"idempotency key {key!r} was used for another request",
+                    entity="idempotency",
+                    key=key,
                 ) from exc
             return record
         return None
@@ -79,7 +81,11 @@ class DynamoIdempotencyStore:
                 },
             )
         except ConditionFailed as exc:
-            raise NotFound(f"idempotency key {key!r} was never begun or has expired") from exc
+            raise NotFound(
+                f"idempotency key {key!r} was never begun or has expired",
+                entity="idempotency",
+                key=key,
+            ) from exc
 
     def abandon(self, key: str) -> None:
         """Forget an IN_PROGRESS claim; a completed record, or none, stays as it is."""
@@ -95,7 +101,12 @@ class DynamoIdempotencyStore:
 
 def _record(item: Item | None, key: str) -> IdempotencyRecord:
     if item is None:
-        raise InvariantViolation(f"idempotency key {key!r}: a failed claim returned no record")
+        raise InvariantViolation(
+            f"idempotency key {key!r}: a failed claim returned no record",
+            entity="idempotency",
+            key=key,
+            invariant="claim_returns_record",
+        )
     try:
         return IdempotencyRecord(
             key=key,
@@ -105,4 +116,9 @@ def _record(item: Item | None, key: str) -> IdempotencyRecord:
             response=str(item.get("loc_response", "")),
         )
     except (KeyError, TypeError, ValueError) as exc:
-        raise InvariantViolation(f"idempotency record {key!r} is malformed: {exc}") from exc
+        raise InvariantViolation(
+            f"idempotency record {key!r} is malformed: {exc}",
+            entity="idempotency",
+            key=key,
+            invariant="record_readable",
+        ) from exc

@@ -39,5 +39,7 @@ class DynamoIds:
         )
         value = stored.get("loc_value")
         if value is None:
-            raise InvariantViolation("the loan-number counter returned no value")
+            raise InvariantViolation(
+                "the loan-number counter returned no value", invariant="counter_value"
+            )
         return f"{self._prefix}-{int(value):06d}"

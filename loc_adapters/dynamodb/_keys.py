@@ -58,7 +58,11 @@ GSI_ATTRIBUTES = ("GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK")
 def part(value: str, *, what: str) -> str:
     """`value` as one part of a key: refused when empty or containing ``#``."""
     if not value or "#" in value:
-        raise InvariantViolation(f"{what} {value!r} cannot be stored: ids are non-empty, no '#'")
+        raise InvariantViolation(
+            f"{what} {value!r} cannot be stored: ids are non-empty, no '#'",
+            key=what,
+            invariant="storable_id",
+        )
     return value
 
 

@@ -56,7 +56,9 @@ class DynamoLock:
             )
         except ConditionFailed as exc:
             holder, until = _holder(exc.item)
-            raise LockNotAcquired(f"{key} is held by {holder} until {until}") from exc
+            raise LockNotAcquired(
+                f"{key} is held by {holder} until {until}", entity="lease", key=key
+            ) from exc
         return Lease(key=key, owner=owner, fencing_token=_token(stored), expires_at=expires_at)
 
     def heartbeat(self, lease: Lease, *, ttl: dt.timedelta) -> Lease:
@@ -81,7 +83,7 @@ class DynamoLock:
                 },
             )
         except ConditionFailed as exc:
-            raise LockNotAcquired(_lost(lease, exc.item)) from exc
+            raise LockNotAcquired(_lost(lease, exc.item), entity="lease", key=lease.key) from exc
         return Lease(
             key=lease.key, owner=lease.owner, fencing_token=_token(stored), expires_at=expires_at
         )
@@ -106,7 +108,11 @@ class DynamoLock:
 def _token(stored: Item) -> int:
     token = stored.get(_FENCE)
     if token is None:
-        raise InvariantViolation(f"lock item {stored.get('PK')} has no fencing token")
+        raise InvariantViolation(
+            f"lock item {stored.get('PK')} has no fencing token",
+            entity="lease",
+            invariant="fencing_token_stored",
+        )
     return int(token)
 
 

@@ -143,16 +143,22 @@ class Plan:
             earlier = seen.get(action.key)
             if earlier is not None:
                 if action.kind is Kind.ENTRY:
-                    raise ConcurrencyConflict(f"{action.label} was already posted")
+                    raise ConcurrencyConflict(
+                        f"{action.label} was already posted",
+                        entity="journal_entry",
+                        invariant="posted_once",
+                    )
                 raise InvariantViolation(
                     f"the commit writes {action.key[0]}/{action.key[1]} twice "
-                    f"({earlier.label}, {action.label}); DynamoDB refuses that"
+                    f"({earlier.label}, {action.label}); DynamoDB refuses that",
+                    invariant="one_write_per_item",
                 )
             seen[action.key] = action
         if len(self.actions) > TRANSACTION_LIMIT:
             raise InvariantViolation(
                 f"the commit writes {len(self.actions)} items; one DynamoDB transaction "
-                f"takes at most {TRANSACTION_LIMIT}: split the use case into smaller commits"
+                f"takes at most {TRANSACTION_LIMIT}: split the use case into smaller commits",
+                invariant="transaction_limit",
             )
 
     def requests(self) -> list[TransactWriteItemTypeDef]:

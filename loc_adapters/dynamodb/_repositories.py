@@ -84,7 +84,12 @@ class LoanApplications:
         key = (keys.user_pk(user_id), keys.loan_application_sk(application_id))
         item = self._table.get(key)
         if item is None:
-            raise NotFound(f"no loan application {application_id} for user {user_id}")
+            raise NotFound(
+                f"no loan application {application_id} for user {user_id}",
+                entity="loan_application",
+                entity_id=application_id,
+                user_id=user_id,
+            )
         application = codecs.decode_loan_application(item)
         self._tracker.loaded(key, application, [item])
         return application
@@ -144,7 +149,12 @@ class Loans:
         items = _aggregate(self._table, user_id, root_sk, keys.after_children(root_sk))
         loan = self._decode(items, root_sk)
         if loan is None:
-            raise NotFound(f"no loan {loan_id} for user {user_id}")
+            raise NotFound(
+                f"no loan {loan_id} for user {user_id}",
+                entity="loan",
+                entity_id=loan_id,
+                user_id=user_id,
+            )
         return loan
 
     def _decode(self, items: list[Item], root_sk: str) -> Loan | None:
@@ -259,7 +269,12 @@ class LineApplications:
         key = (keys.user_pk(user_id), keys.line_application_sk(application_id))
         item = self._table.get(key)
         if item is None:
-            raise NotFound(f"no credit-line application {application_id} for user {user_id}")
+            raise NotFound(
+                f"no credit-line application {application_id} for user {user_id}",
+                entity="line_application",
+                entity_id=application_id,
+                user_id=user_id,
+            )
         application = codecs.decode_line_application(item)
         self._tracker.loaded(key, application, [item])
         return application
@@ -306,7 +321,12 @@ class Lines:
         bound = keys.statements_prefix(line_id).removesuffix("#")
         line = self._decode(_aggregate(self._table, user_id, root_sk, bound), root_sk)
         if line is None:
-            raise NotFound(f"no credit line {line_id} for user {user_id}")
+            raise NotFound(
+                f"no credit line {line_id} for user {user_id}",
+                entity="line",
+                entity_id=line_id,
+                user_id=user_id,
+            )
         return line
 
     def _decode(self, items: list[Item], root_sk: str) -> CreditLine | None:
@@ -429,7 +449,12 @@ class Statements:
         """One statement, read consistently. Raises `NotFound`."""
         item = self._table.get((keys.user_pk(user_id), keys.statement_sk(line_id, statement_date)))
         if item is None:
-            raise NotFound(f"no statement of {statement_date} for line {line_id}")
+            raise NotFound(
+                f"no statement of {statement_date} for line {line_id}",
+                entity="statement",
+                entity_id=f"{line_id}#{statement_date}",
+                user_id=user_id,
+            )
         return codecs.decode_statement(item)
 
     def for_line(self, user_id: str, line_id: str) -> list[Statement]:

@@ -119,7 +119,11 @@ class DynamoTable:
     @shards.validator
     def _check_shards(self, _attribute: object, value: int) -> None:
         if type(value) is not int or value < 1:
-            raise InvariantViolation(f"shards must be a whole number >= 1, got {value!r}")
+            raise InvariantViolation(
+                f"shards must be a whole number >= 1, got {value!r}",
+                key="shards",
+                invariant="whole_shards",
+            )
 
     # --- reads --------------------------------------------------------------------------
 
@@ -269,7 +273,9 @@ class DynamoTable:
         for item in items:
             key = (item["PK"], item["SK"])
             if key in seen:
-                raise InvariantViolation(f"a batch writes {key} twice")
+                raise InvariantViolation(
+                    f"a batch writes {key} twice", invariant="one_write_per_item"
+                )
             seen.add(key)
         requests: list[WriteRequestTypeDef] = [
             {"PutRequest": {"Item": serialize(item)}} for item in items

@@ -115,7 +115,9 @@ class DynamoUnitOfWork:
         """Note that `aggregate` is to be written at commit."""
         known = self._pending.get(key)
         if known is not None and known.aggregate is not aggregate:
-            raise InvariantViolation(f"two different objects saved for {key[0]}/{key[1]}")
+            raise InvariantViolation(
+                f"two different objects saved for {key[0]}/{key[1]}", invariant="one_object_per_key"
+            )
         self._pending[key] = _Pending(key, aggregate, new=new or (known is not None and known.new))
 
     def rollback(self) -> None:
@@ -166,7 +168,8 @@ class DynamoUnitOfWork:
             if getattr(aggregate, "outbox", None) and id(aggregate) not in saved:
                 raise InvariantViolation(
                     f"{type(aggregate).__name__} was changed but never saved: "
-                    "its changes would be lost"
+                    "its changes would be lost",
+                    invariant="changes_saved",
                 )
 
     def _plan(
@@ -264,7 +267,9 @@ class DynamoUnitOfWork:
             item = codecs.encode_line_application(aggregate)
             label = f"credit-line application {aggregate.application_id}"
             return label, [codecs.LINE_APPLICATION], [item]
-        raise InvariantViolation(f"cannot store a {type(aggregate).__name__}")
+        raise InvariantViolation(
+            f"cannot store a {type(aggregate).__name__}", invariant="storable_aggregate"
+        )
 
 
 def _stamp(stamps: _Stamps, aggregate: Any, now: dt.datetime) -> None:  # noqa: ANN401 - any aggregate

@@ -40,14 +40,22 @@ class InMemoryIdempotencyStore:
             self._by_expiry.append((now + ttl, key))
             return None
         if record.fingerprint != fingerprint:
-            raise IdempotencyConflict(f"idempotency key {key!r} was used for another request")
+            raise IdempotencyConflict(
+                f"idempotency key {key!r} was used for another request",
+                entity="idempotency",
+                key=key,
+            )
         return record
 
     def complete(self, key: str, *, response: str, now: dt.datetime) -> None:
         """Store the result of the command behind `key`."""
         record = self._live(key, now)
         if record is None:
-            raise NotFound(f"idempotency key {key!r} was never begun or has expired")
+            raise NotFound(
+                f"idempotency key {key!r} was never begun or has expired",
+                entity="idempotency",
+                key=key,
+            )
         self._records[key] = attrs.evolve(
             record, status=IdempotencyStatus.COMPLETED, response=response
         )

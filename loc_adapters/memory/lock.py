@@ -26,7 +26,9 @@ class InMemoryLock:
         now = self.clock.now()
         held = self._leases.get(key)
         if held is not None and held.expires_at > now and held.owner != owner:
-            raise LockNotAcquired(f"{key} is held by {held.owner} until {held.expires_at}")
+            raise LockNotAcquired(
+                f"{key} is held by {held.owner} until {held.expires_at}", entity="lease", key=key
+            )
         return self._grant(key, owner, now + ttl)
 
     def heartbeat(self, lease: Lease, *, ttl: dt.timedelta) -> Lease:
@@ -34,10 +36,14 @@ class InMemoryLock:
         now = self.clock.now()
         held = self._leases.get(lease.key)
         if held != lease:
-            raise LockNotAcquired(f"{lease.key}: the lease of {lease.owner} was lost")
+            raise LockNotAcquired(
+                f"{lease.key}: the lease of {lease.owner} was lost", entity="lease", key=lease.key
+            )
         if held.expires_at <= now:
             raise LockNotAcquired(
-                f"{lease.key}: the lease of {lease.owner} expired at {held.expires_at}"
+                f"{lease.key}: the lease of {lease.owner} expired at {held.expires_at}",
+                entity="lease",
+                key=lease.key,
             )
         return self._grant(lease.key, lease.owner, now + ttl)
 

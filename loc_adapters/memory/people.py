@@ -32,7 +32,9 @@ class InMemoryUsers:
         try:
             return self.users[user_id]
         except KeyError:
-            raise NotFound(f"no user {user_id}") from None
+            raise NotFound(
+                f"no user {user_id}", entity="user", entity_id=user_id, user_id=user_id
+            ) from None
 
 
 def _probability(_instance: object, attribute: attrs.Attribute[float], value: float) -> None:

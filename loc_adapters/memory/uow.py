@@ -44,7 +44,12 @@ class _Base:
         key = (self.kind, user_id, entity_id)
         found = self._db.read(key)
         if found is None:
-            raise NotFound(f"no {label} {entity_id} for user {user_id}")
+            raise NotFound(
+                f"no {label} {entity_id} for user {user_id}",
+                entity=self.kind,
+                entity_id=entity_id,
+                user_id=user_id,
+            )
         self._uow.loaded(key, found)
         return found
 
@@ -177,7 +182,12 @@ class _Statements(_Base):
     def get(self, user_id: str, line_id: str, statement_date: dt.date) -> Statement:
         found: Statement | None = self._db.read((self.kind, user_id, f"{line_id}#{statement_date}"))
         if found is None:
-            raise NotFound(f"no statement of {statement_date} for line {line_id}")
+            raise NotFound(
+                f"no statement of {statement_date} for line {line_id}",
+                entity="statement",
+                entity_id=f"{line_id}#{statement_date}",
+                user_id=user_id,
+            )
         return found
 
     def for_line(self, user_id: str, line_id: str) -> list[Statement]:
@@ -234,7 +244,13 @@ class InMemoryUnitOfWork:
         """Note that `aggregate` is to be written at commit."""
         known = self._pending.get(key)
         if known is not None and known.aggregate is not aggregate:
-            raise InvariantViolation(f"two different objects saved for {key}")
+            raise InvariantViolation(
+                f"two different objects saved for {key}",
+                entity=key[0],
+                entity_id=key[2],
+                user_id=key[1],
+                invariant="one_object_per_key",
+            )
         self._pending[key] = _Pending(key, aggregate, new=new or (known is not None and known.new))
 
     def rollback(self) -> None:
@@ -278,32 +294,54 @@ class InMemoryUnitOfWork:
         for item in pending:
             stored = db.stored_version(item.key)
             if item.new and stored is not None:
-                raise ConcurrencyConflict(f"{item.key[0]} {item.key[2]} already exists")
+                raise ConcurrencyConflict(
+                    f"{item.key[0]} {item.key[2]} already exists",
+                    entity=item.key[0],
+                    entity_id=item.key[2],
+                    user_id=item.key[1],
+                    invariant="created_once",
+                )
             if not item.new and stored is not None and stored != item.aggregate.version:
                 raise ConcurrencyConflict(
                     f"{item.key[0]} {item.key[2]} changed since it was read "
-                    f"(read version {item.aggregate.version}, stored {stored})"
+                    f"(read version {item.aggregate.version}, stored {stored})",
+                    entity=item.key[0],
+                    entity_id=item.key[2],
+                    user_id=item.key[1],
+                    invariant="version_current",
                 )
             if (
                 not item.new
                 and stored is None
                 and not isinstance(item.aggregate, LoanApplication | CreditLineApplication)
             ):
-                raise ConcurrencyConflict(f"{item.key[0]} {item.key[2]} no longer exists")
+                raise ConcurrencyConflict(
+                    f"{item.key[0]} {item.key[2]} no longer exists",
+                    entity=item.key[0],
+                    entity_id=item.key[2],
+                    user_id=item.key[1],
+                    invariant="still_exists",
+                )
         saved = {id(item.aggregate) for item in pending}
         for _, aggregate in self._loaded:
             outbox = getattr(aggregate, "outbox", None)
             if outbox and id(aggregate) not in saved:
                 raise InvariantViolation(
                     f"{type(aggregate).__name__} was changed but never saved: "
-                    "its changes would be lost"
+                    "its changes would be lost",
+                    invariant="changes_saved",
                 )
         seen: set[str] = set()
         for item in pending:
             outbox = getattr(item.aggregate, "outbox", None)
             for entry in outbox.entries if outbox is not None else ():
                 if entry.entry_id in db.ledger or entry.entry_id in seen:
-                    raise ConcurrencyConflict(f"journal entry {entry.entry_id} was already posted")
+                    raise ConcurrencyConflict(
+                        f"journal entry {entry.entry_id} was already posted",
+                        entity="journal_entry",
+                        entity_id=entry.entry_id,
+                        invariant="posted_once",
+                    )
                 seen.add(entry.entry_id)
 
 

@@ -74,7 +74,9 @@ def decode(body: str) -> QueueMessage:
     try:
         return _converter.structure(json.loads(body), QueueMessage)
     except (ValueError, TypeError, KeyError, cattrs.BaseValidationError) as exc:
-        raise InvariantViolation(f"not a work-queue message: {body[:200]!r} ({exc})") from exc
+        raise InvariantViolation(
+            f"not a work-queue message: {body[:200]!r} ({exc})", invariant="work_queue_message"
+        ) from exc
 
 
 class SqsWorkQueue:

@@ -117,12 +117,18 @@ def require_in_order(line: CreditLine, on: dt.date) -> None:
     if on < line.accrued_through:
         raise OutOfOrder(
             f"line {line.line_id} already has activity on {line.accrued_through}; "
-            f"a command dated {on} would rewrite its past"
+            f"a command dated {on} would rewrite its past",
+            entity="line",
+            entity_id=line.line_id,
+            user_id=line.user_id,
         )
     if on >= line.next_close_date:
         raise OutOfOrder(
             f"line {line.line_id}'s cycle closed on {line.next_close_date} and is not billed; "
-            f"bill it before recording activity dated {on}"
+            f"bill it before recording activity dated {on}",
+            entity="line",
+            entity_id=line.line_id,
+            user_id=line.user_id,
         )
 
 

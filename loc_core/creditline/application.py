@@ -106,7 +106,10 @@ class CreditLineApplication:
         if not adverse_actions:
             raise ApplicationError(
                 f"application {application_id} is rejected without a reason: "
-                "a rejection needs at least one adverse action"
+                "a rejection needs at least one adverse action",
+                entity="line_application",
+                entity_id=application_id,
+                user_id=user_id,
             )
         application = cls(
             application_id=application_id,
@@ -187,17 +190,26 @@ def open_line(
     moment = require_utc(now, field="now")
     if application.line_id is not None:
         raise ApplicationAlreadyConverted(
-            f"application {application.application_id} already became line {application.line_id}"
+            f"application {application.application_id} already became line {application.line_id}",
+            entity="line_application",
+            entity_id=application.application_id,
+            user_id=application.user_id,
         )
     if application.status is not ApplicationStatus.APPROVED:
         raise ApplicationNotApproved(
             f"application {application.application_id} is {application.status.value}: "
-            "there is no offer to accept"
+            "there is no offer to accept",
+            entity="line_application",
+            entity_id=application.application_id,
+            user_id=application.user_id,
         )
     if application.is_expired(moment):
         raise ApplicationExpired(
             f"application {application.application_id}'s offer expired at "
-            f"{application.expires_at.isoformat()}"
+            f"{application.expires_at.isoformat()}",
+            entity="line_application",
+            entity_id=application.application_id,
+            user_id=application.user_id,
         )
     opened_on = moment.date()
     day = cycle_day_for(opened_on, product, requested=cycle_day)
@@ -207,7 +219,10 @@ def open_line(
         or application.minimum_payment_percent is None
     ):
         raise ApplicationNotApproved(
-            f"application {application.application_id} carries no terms to open a line with"
+            f"application {application.application_id} carries no terms to open a line with",
+            entity="line_application",
+            entity_id=application.application_id,
+            user_id=application.user_id,
         )
     line = CreditLine(
         line_id=line_id,
@@ -249,17 +264,26 @@ def abandon_application(application: CreditLineApplication, *, now: dt.datetime)
         return
     if application.line_id is not None:
         raise ApplicationAlreadyConverted(
-            f"application {application.application_id} became line {application.line_id}"
+            f"application {application.application_id} became line {application.line_id}",
+            entity="line_application",
+            entity_id=application.application_id,
+            user_id=application.user_id,
         )
     if application.status is not ApplicationStatus.APPROVED:
         raise ApplicationNotApproved(
             f"application {application.application_id} is {application.status.value}: "
-            "only an approved offer is abandoned"
+            "only an approved offer is abandoned",
+            entity="line_application",
+            entity_id=application.application_id,
+            user_id=application.user_id,
         )
     if not application.is_expired(moment):
         raise InvalidTransition(
             f"application {application.application_id}'s offer is live until "
-            f"{application.expires_at.isoformat()}"
+            f"{application.expires_at.isoformat()}",
+            entity="line_application",
+            entity_id=application.application_id,
+            user_id=application.user_id,
         )
     before = _audited(application)
     application.status = ApplicationStatus.ABANDONED

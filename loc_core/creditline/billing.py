@@ -58,17 +58,26 @@ def bill_cycle(
         return None
     if close_date > today:
         raise CycleNotClosed(
-            f"line {line.line_id}'s cycle closing {close_date} cannot be billed on {today}"
+            f"line {line.line_id}'s cycle closing {close_date} cannot be billed on {today}",
+            entity="line",
+            entity_id=line.line_id,
+            user_id=line.user_id,
         )
     due_close = line.next_close_date
     if close_date > due_close:
         raise OutOfOrder(
-            f"line {line.line_id} must bill its cycle closing {due_close} before {close_date}"
+            f"line {line.line_id} must bill its cycle closing {due_close} before {close_date}",
+            entity="line",
+            entity_id=line.line_id,
+            user_id=line.user_id,
         )
     if close_date < due_close:
         raise InvalidTransition(
             f"{close_date} is not a close date of line {line.line_id} "
-            f"(cycle day {line.cycle_day}); its open cycle closes {due_close}"
+            f"(cycle day {line.cycle_day}); its open cycle closes {due_close}",
+            entity="line",
+            entity_id=line.line_id,
+            user_id=line.user_id,
         )
     statement, entry = _statement(line, close_date, product)
     carried_since = first_late_day(line, close_date)
@@ -125,7 +134,11 @@ def _statement(
     if line.cycle_opening.plus(moved).plus(Balances(interest=interest)) != closing:
         raise InvariantViolation(
             f"line {line.line_id}: opening {line.cycle_opening} plus the cycle's activity "
-            f"{moved} and interest {interest} does not give the balance {closing}"
+            f"{moved} and interest {interest} does not give the balance {closing}",
+            entity="line",
+            entity_id=line.line_id,
+            user_id=line.user_id,
+            invariant="cycle_balance_adds_up",
         )
     fees_charged = sum(item.amount for item in activity if item.kind is ActivityKind.LATE_FEE)
     carried = line.minimum_payment_outstanding

@@ -36,16 +36,25 @@ def close_line(line: CreditLine, *, on: dt.date, reason: str) -> None:
     if line.total_balance:
         raise InvalidTransition(
             f"line {line.line_id} owes {format_cents(line.total_balance)}: "
-            "only a line with a zero balance can close"
+            "only a line with a zero balance can close",
+            entity="line",
+            entity_id=line.line_id,
+            user_id=line.user_id,
         )
     if line.pending_draws_total:
         raise InvalidTransition(
-            f"line {line.line_id} has {format_cents(line.pending_draws_total)} of pending draws"
+            f"line {line.line_id} has {format_cents(line.pending_draws_total)} of pending draws",
+            entity="line",
+            entity_id=line.line_id,
+            user_id=line.user_id,
         )
     if line.accrued_cent_days:
         raise InvalidTransition(
             f"line {line.line_id} has interest accruing since {line.cycle_start}: "
-            f"close it after the statement of {line.next_close_date} is paid"
+            f"close it after the statement of {line.next_close_date} is paid",
+            entity="line",
+            entity_id=line.line_id,
+            user_id=line.user_id,
         )
     before = snapshot(line)
     accrue(line, on)

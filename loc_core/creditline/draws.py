@@ -84,7 +84,12 @@ def _draw(line: CreditLine, draw_id: str) -> Draw:
     try:
         return line.draws[draw_id]
     except KeyError:
-        raise NotFound(f"line {line.line_id} has no draw {draw_id!r}") from None
+        raise NotFound(
+            f"line {line.line_id} has no draw {draw_id!r}",
+            entity="draw",
+            entity_id=draw_id,
+            user_id=line.user_id,
+        ) from None
 
 
 def request_draw(line: CreditLine, *, draw_id: str, amount: object, on: dt.date) -> Draw:
@@ -104,24 +109,37 @@ def request_draw(line: CreditLine, *, draw_id: str, amount: object, on: dt.date)
     if existing is not None:
         if existing.amount != cents:
             raise IdempotencyConflict(
-                f"draw {draw_id!r} was requested for {existing.amount} cents, not {cents}"
+                f"draw {draw_id!r} was requested for {existing.amount} cents, not {cents}",
+                entity="draw",
+                entity_id=draw_id,
+                user_id=line.user_id,
+                key=draw_id,
             )
         return existing
     if line.status is not LineStatus.ACTIVE:
         raise LineNotActive(
-            f"line {line.line_id} is {line.status.value}: only an ACTIVE line can be drawn on"
+            f"line {line.line_id} is {line.status.value}: only an ACTIVE line can be drawn on",
+            entity="line",
+            entity_id=line.line_id,
+            user_id=line.user_id,
         )
     require_in_order(line, on)
     owed = past_due_amount(line, on)
     if owed:
         raise LineNotActive(
             f"line {line.line_id} has {format_cents(owed)} past due: draws are blocked until "
-            "it is paid, even before the overdue job suspends the line"
+            "it is paid, even before the overdue job suspends the line",
+            entity="line",
+            entity_id=line.line_id,
+            user_id=line.user_id,
         )
     if cents > line.available_credit:
         raise InsufficientCredit(
             f"a draw of {format_cents(cents)} is above the available credit of "
-            f"{format_cents(line.available_credit)} on line {line.line_id}"
+            f"{format_cents(line.available_credit)} on line {line.line_id}",
+            entity="line",
+            entity_id=line.line_id,
+            user_id=line.user_id,
         )
     before = snapshot(line)
     accrue(line, on)
@@ -151,7 +169,12 @@ def request_draw(line: CreditLine, *, draw_id: str, amount: object, on: dt.date)
 def _pending(line: CreditLine, draw_id: str, on: dt.date) -> Draw:
     draw = _draw(line, draw_id)
     if draw.status is not DrawStatus.PENDING:
-        raise InvalidTransition(f"draw {draw_id} is already {draw.status.value}")
+        raise InvalidTransition(
+            f"draw {draw_id} is already {draw.status.value}",
+            entity="draw",
+            entity_id=draw_id,
+            user_id=line.user_id,
+        )
     require_in_order(line, on)
     return draw
 
@@ -201,7 +224,12 @@ def disburse_draw(line: CreditLine, *, draw_id: str, rail: Rail, on: dt.date) ->
         OutOfOrder: `on` is before the line's latest activity or past an unbilled close.
     """
     if rail not in DISBURSEMENT_RAILS:
-        raise InvalidTransition(f"{rail!r} cannot disburse a draw")
+        raise InvalidTransition(
+            f"{rail!r} cannot disburse a draw",
+            entity="draw",
+            entity_id=draw_id,
+            user_id=line.user_id,
+        )
     draw = _draw(line, draw_id)
     if draw.status is DrawStatus.DISBURSED and draw.rail is rail:
         return draw

@@ -107,14 +107,27 @@ def submit_payment(
     """
     cents = positive_cents(amount, field="payment amount")
     if rail not in REPAYMENT_RAILS:
-        raise PaymentError(f"{rail!r} cannot collect a repayment: use pinless debit or ACH")
+        raise PaymentError(
+            f"{rail!r} cannot collect a repayment: use pinless debit or ACH",
+            entity="payment",
+            entity_id=payment_id,
+            user_id=line.user_id,
+        )
     if payment_id in line.payments:
-        raise DuplicatePayment(f"payment {payment_id!r} was already applied to {line.line_id}")
+        raise DuplicatePayment(
+            f"payment {payment_id!r} was already applied to {line.line_id}",
+            entity="payment",
+            entity_id=payment_id,
+            user_id=line.user_id,
+        )
     require_in_order(line, on)
     if cents > line.total_balance:
         raise Overpayment(
             f"a payment of {format_cents(cents)} is above the {format_cents(line.total_balance)} "
-            f"owed on line {line.line_id}"
+            f"owed on line {line.line_id}",
+            entity="line",
+            entity_id=line.line_id,
+            user_id=line.user_id,
         )
     (fees, interest, principal), _ = waterfall(
         cents, [line.fee_balance, line.interest_balance, line.principal_balance]
@@ -189,7 +202,12 @@ def settle_payment(
     """
     payment = line.payments.get(payment_id)
     if payment is None:
-        raise PaymentNotApplied(f"line {line.line_id} never applied payment {payment_id!r}")
+        raise PaymentNotApplied(
+            f"line {line.line_id} never applied payment {payment_id!r}",
+            entity="payment",
+            entity_id=payment_id,
+            user_id=line.user_id,
+        )
     if outcome is SettlementOutcome.COMPLETED:
         if payment.status is PaymentStatus.PENDING:
             before = snapshot(payment)
@@ -206,7 +224,10 @@ def settle_payment(
         return payment
     if payment.status.reversed:
         raise PaymentAlreadyReversed(
-            f"payment {payment_id} was already {payment.status.value} on {payment.settled_on}"
+            f"payment {payment_id} was already {payment.status.value} on {payment.settled_on}",
+            entity="payment",
+            entity_id=payment_id,
+            user_id=line.user_id,
         )
     require_in_order(line, on)
     _reverse(line, payment, PaymentStatus(outcome.value), on)

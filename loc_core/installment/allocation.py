@@ -41,7 +41,11 @@ def allocate(
         if rest:
             raise InvariantViolation(
                 f"installment {installment.installment_id}: buckets do not add up to its "
-                f"outstanding balance {installment.outstanding_balance}"
+                f"outstanding balance {installment.outstanding_balance}",
+                entity="installment",
+                entity_id=installment.installment_id,
+                user_id=installment.user_id,
+                invariant="buckets_sum_to_balance",
             )
         late_fee, origination_fee, principal = parts
         applications.append(
@@ -58,6 +62,8 @@ def allocate(
         left -= take
     if left:
         raise Overpayment(
-            f"payment {payment_id} of {amount} cents is {left} cents more than is owed"
+            f"payment {payment_id} of {amount} cents is {left} cents more than is owed",
+            entity="payment",
+            entity_id=payment_id,
         )
     return tuple(applications)

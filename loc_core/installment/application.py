@@ -200,15 +200,25 @@ class LoanApplication:
         if self.status is not ApplicationStatus.APPROVED:
             raise InvalidTransition(
                 f"application {self.application_id} is {self.status.value}; "
-                "only an APPROVED offer can be abandoned"
+                "only an APPROVED offer can be abandoned",
+                entity="loan_application",
+                entity_id=self.application_id,
+                user_id=self.user_id,
             )
         if self.loan_id is not None:
             raise ApplicationAlreadyConverted(
-                f"application {self.application_id} became loan {self.loan_id}; it is not abandoned"
+                f"application {self.application_id} became loan {self.loan_id}; "
+                "it is not abandoned",
+                entity="loan_application",
+                entity_id=self.application_id,
+                user_id=self.user_id,
             )
         if not self.is_expired(now):
             raise InvalidTransition(
-                f"application {self.application_id} is live until {render(self.expires_at)}"
+                f"application {self.application_id} is live until {render(self.expires_at)}",
+                entity="loan_application",
+                entity_id=self.application_id,
+                user_id=self.user_id,
             )
         recorder = ChangeRecorder(process=_EXPIRATION, reason="offer expired unaccepted")
         recorder.touch(self)
@@ -229,15 +239,24 @@ class LoanApplication:
         if self.status is not ApplicationStatus.APPROVED:
             raise ApplicationNotApproved(
                 f"application {self.application_id} is {self.status.value}: there is no offer "
-                "to accept"
+                "to accept",
+                entity="loan_application",
+                entity_id=self.application_id,
+                user_id=self.user_id,
             )
         if self.loan_id is not None:
             raise ApplicationAlreadyConverted(
-                f"application {self.application_id} already became loan {self.loan_id}"
+                f"application {self.application_id} already became loan {self.loan_id}",
+                entity="loan_application",
+                entity_id=self.application_id,
+                user_id=self.user_id,
             )
         if self.is_expired(now):
             raise ApplicationExpired(
-                f"application {self.application_id} expired at {render(self.expires_at)}"
+                f"application {self.application_id} expired at {render(self.expires_at)}",
+                entity="loan_application",
+                entity_id=self.application_id,
+                user_id=self.user_id,
             )
 
     def convert(self, *, loan_id: str, now: dt.datetime) -> None:
@@ -272,7 +291,13 @@ class LoanApplication:
         """
         problems = self._problems()
         if problems:
-            raise InvariantViolation(f"application {self.application_id}: {problems[0]}")
+            raise InvariantViolation(
+                f"application {self.application_id}: {problems[0]}",
+                entity="loan_application",
+                entity_id=self.application_id,
+                user_id=self.user_id,
+                invariant="application_consistent",
+            )
 
     def _problems(self) -> list[str]:
         problems = utc_problems(self, "created_at", "updated_at", "expires_at")

@@ -42,11 +42,19 @@ class PaymentApplication:
     def __attrs_post_init__(self) -> None:
         parts = (self.late_fee, self.origination_fee, self.principal)
         if any(type(part) is not int or part < 0 for part in parts) or type(self.amount) is not int:
-            raise InvariantViolation(f"application parts must be non-negative cents: {self!r}")
+            raise InvariantViolation(
+                f"application parts must be non-negative cents: {self!r}",
+                entity="payment",
+                entity_id=self.payment_id,
+                invariant="application_parts",
+            )
         if self.amount <= 0 or self.amount != sum(parts):
             raise InvariantViolation(
                 f"application of {self.payment_id} to {self.installment_id}: amount "
-                f"{self.amount} must be positive and equal its parts {parts}"
+                f"{self.amount} must be positive and equal its parts {parts}",
+                entity="payment",
+                entity_id=self.payment_id,
+                invariant="application_parts",
             )
 
     def part(self, bucket: Bucket) -> int:
@@ -171,7 +179,13 @@ class Installment:
         """Raise `InvariantViolation` if the installment contradicts itself."""
         found = self.problems()
         if found:
-            raise InvariantViolation(found[0])
+            raise InvariantViolation(
+                found[0],
+                entity="installment",
+                entity_id=self.installment_id,
+                user_id=self.user_id,
+                invariant="installment_consistent",
+            )
 
     def audit_key(self) -> tuple[str, str]:
         """The audited entity type and id."""

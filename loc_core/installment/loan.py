@@ -145,7 +145,12 @@ class Loan:
         for installment in self.installments:
             if installment.installment_id == installment_id:
                 return installment
-        raise NotFound(f"loan {self.loan_id} has no installment {installment_id}")
+        raise NotFound(
+            f"loan {self.loan_id} has no installment {installment_id}",
+            entity="installment",
+            entity_id=installment_id,
+            user_id=self.user_id,
+        )
 
     def verify(self) -> None:
         """Prove the loan consistent; a loaded record is verified, not trusted.
@@ -155,7 +160,13 @@ class Loan:
         """
         found = self.problems()
         if found:
-            raise InvariantViolation(f"loan {self.loan_id}: {found[0]}")
+            raise InvariantViolation(
+                f"loan {self.loan_id}: {found[0]}",
+                entity="loan",
+                entity_id=self.loan_id,
+                user_id=self.user_id,
+                invariant="loan_consistent",
+            )
 
     def problems(self) -> list[str]:
         """Every way the loan, its installments and its payments contradict each other."""
@@ -274,14 +285,27 @@ class Loan:
         require_id(payment_id, field="payment_id")
         amount = positive_cents(amount, field="payment amount")
         if not isinstance(process, Process) or process not in _PAYMENT_PROCESSES:
-            raise PaymentError(f"a payment is applied by AUTOPAY or MANUAL, not {process!r}")
+            raise PaymentError(
+                f"a payment is applied by AUTOPAY or MANUAL, not {process!r}",
+                entity="payment",
+                entity_id=payment_id,
+                user_id=self.user_id,
+            )
         if not isinstance(rail, Rail) or rail not in _REVERSAL_BY_RAIL:
-            raise PaymentError(f"a repayment is collected by ACH or pinless debit, not {rail!r}")
+            raise PaymentError(
+                f"a repayment is collected by ACH or pinless debit, not {rail!r}",
+                entity="payment",
+                entity_id=payment_id,
+                user_id=self.user_id,
+            )
         today = self._require_today(today)
         self._refuse_if_closed()
         if payment_id in self.payments:
             raise DuplicatePayment(
-                f"payment {payment_id} was already applied to loan {self.loan_id}"
+                f"payment {payment_id} was already applied to loan {self.loan_id}",
+                entity="payment",
+                entity_id=payment_id,
+                user_id=self.user_id,
             )
         self._refuse_overpayment(f"payment {payment_id}", amount)
         applications = allocate(
@@ -365,7 +389,10 @@ class Loan:
         if previous is not None and today < previous:
             raise InvalidTimestamp(
                 f"installment {installment_id} was last attempted on {previous.isoformat()}, "
-                f"after {today.isoformat()}"
+                f"after {today.isoformat()}",
+                entity="installment",
+                entity_id=installment_id,
+                user_id=self.user_id,
             )
         number = installment.collection_attempts + 1
         reason = f"autopay attempt {number}: {outcome}"
@@ -398,7 +425,10 @@ class Loan:
             return False
         if enabled and self.status is not LoanStatus.OPEN:
             raise InvalidTransition(
-                f"loan {self.loan_id} is {self.status.value}: autopay cannot be turned on"
+                f"loan {self.loan_id} is {self.status.value}: autopay cannot be turned on",
+                entity="loan",
+                entity_id=self.loan_id,
+                user_id=self.user_id,
             )
         recorder = ChangeRecorder(process=_AUTOPAY_SETTING, reason=reason)
         recorder.touch(self)
@@ -425,22 +455,36 @@ class Loan:
         """
         require_id(payment_id, field="payment_id")
         if not isinstance(outcome, SettlementOutcome):
-            raise PaymentError(f"outcome must be a SettlementOutcome, got {outcome!r}")
+            raise PaymentError(
+                f"outcome must be a SettlementOutcome, got {outcome!r}",
+                entity="payment",
+                entity_id=payment_id,
+                user_id=self.user_id,
+            )
         today = self._require_today(today)
         payment = self.payments.get(payment_id)
         if payment is None:
             raise PaymentNotApplied(
-                f"payment {payment_id} was never applied to loan {self.loan_id}"
+                f"payment {payment_id} was never applied to loan {self.loan_id}",
+                entity="payment",
+                entity_id=payment_id,
+                user_id=self.user_id,
             )
         if payment.status.reversed:
             raise PaymentAlreadyReversed(
                 f"payment {payment_id} was already {payment.status.value} on "
-                f"{render(payment.settled_on)}; {outcome.value} changes nothing"
+                f"{render(payment.settled_on)}; {outcome.value} changes nothing",
+                entity="payment",
+                entity_id=payment_id,
+                user_id=self.user_id,
             )
         if outcome is SettlementOutcome.COMPLETED:
             if payment.status is PaymentStatus.COMPLETED:
                 raise PaymentAlreadySettled(
-                    f"payment {payment_id} already COMPLETED on {render(payment.settled_on)}"
+                    f"payment {payment_id} already COMPLETED on {render(payment.settled_on)}",
+                    entity="payment",
+                    entity_id=payment_id,
+                    user_id=self.user_id,
                 )
             self._complete(payment, today)
         else:
@@ -448,7 +492,10 @@ class Loan:
             if outcome is not expected:
                 raise PaymentError(
                     f"payment {payment_id} went by {payment.rail.value}: it can be "
-                    f"{expected.value}, not {outcome.value}"
+                    f"{expected.value}, not {outcome.value}",
+                    entity="payment",
+                    entity_id=payment_id,
+                    user_id=self.user_id,
                 )
             self._unapply(payment, outcome, today)
         self.verify()
@@ -509,7 +556,12 @@ class Loan:
         for app in payment.applications:  # prove the whole reversal possible before any change
             if app not in self.installment(app.installment_id).applications:
                 raise InvariantViolation(
-                    f"payment {payment.payment_id} is missing from installment {app.installment_id}"
+                    f"payment {payment.payment_id} is missing from installment "
+                    f"{app.installment_id}",
+                    entity="payment",
+                    entity_id=payment.payment_id,
+                    user_id=self.user_id,
+                    invariant="payment_on_its_installments",
                 )
         reason = f"payment {payment.payment_id} {outcome.value}"
         recorder = ChangeRecorder(process=Process.UNAPPLY.value, reason=reason)
@@ -631,14 +683,20 @@ class Loan:
         if self.status is LoanStatus.CLOSED:
             raise InvalidTransition(
                 f"loan {self.loan_id} is CLOSED (paid on {render(self.completion_date)}); "
-                "it takes no more payments"
+                "it takes no more payments",
+                entity="loan",
+                entity_id=self.loan_id,
+                user_id=self.user_id,
             )
 
     def _refuse_overpayment(self, what: str, amount: int) -> None:
         if amount > self.outstanding_balance:
             raise Overpayment(
                 f"{what} of {format_cents(amount)} is more than the "
-                f"{format_cents(self.outstanding_balance)} owed on loan {self.loan_id}"
+                f"{format_cents(self.outstanding_balance)} owed on loan {self.loan_id}",
+                entity="loan",
+                entity_id=self.loan_id,
+                user_id=self.user_id,
             )
 
     def _require_today(self, today: dt.date) -> dt.date:
@@ -646,7 +704,10 @@ class Loan:
         if today < self.disbursement_date:
             raise InvalidTimestamp(
                 f"{today.isoformat()} is before loan {self.loan_id} was disbursed on "
-                f"{self.disbursement_date.isoformat()}"
+                f"{self.disbursement_date.isoformat()}",
+                entity="loan",
+                entity_id=self.loan_id,
+                user_id=self.user_id,
             )
         return today
 

@@ -97,7 +97,12 @@ def originate(
     fee = application.origination_fee
     fee_type = application.fee_type
     if fee_type is None or application.loan_number is None:  # an APPROVED offer has both
-        raise DomainError(f"application {application.application_id} carries no offer")
+        raise DomainError(
+            f"application {application.application_id} carries no offer",
+            entity="loan_application",
+            entity_id=application.application_id,
+            user_id=application.user_id,
+        )
     installments = [
         Installment(
             user_id=application.user_id,

@@ -151,7 +151,11 @@ def run_once(
     if known is not None:
         if known.status is IdempotencyStatus.COMPLETED:
             return known.response
-        raise IdempotencyConflict(f"the command with idempotency key {key!r} is still running")
+        raise IdempotencyConflict(
+            f"the command with idempotency key {key!r} is still running",
+            entity="idempotency",
+            key=key,
+        )
     try:
         result = work()
     except BaseException:

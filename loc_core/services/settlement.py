@@ -91,7 +91,8 @@ def handle_settlement_event(
             )
         )
         raise NotFound(
-            f"no loan or line records transfer {event.idempotency_key!r} (event {event.event_id})"
+            f"no loan or line records transfer {event.idempotency_key!r} (event {event.event_id})",
+            key=event.idempotency_key,
         )
     if product == INSTALLMENT:
         handled = settle_payment(event, uow=uow, publish=publish, alerter=alerter, metrics=metrics)

@@ -8,9 +8,10 @@ id, so the same scenario gives the same run on any machine.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import attrs
 
@@ -20,6 +21,7 @@ from loc_core.errors import DomainError, IdempotencyConflict, InvariantViolation
 from loc_core.events import DomainEvent, EventType
 from loc_core.installment import Loan, LoanStatus
 from loc_core.payments import PaymentStatus
+from loc_core.ports import TransferRequest
 from loc_core.services.commands import (
     AbandonExpiredApplication,
     AbandonExpiredLineApplication,
@@ -104,6 +106,23 @@ class Book:
     day: int = -1
     """The day being simulated (0-based); -1 before the run starts."""
     today: dt.date = dt.date.min
+    job_charges: list[tuple[str, TransferRequest]] = attrs.field(factory=list)
+    """What autopay and the due job charged today: (installment or line id, the transfer)."""
+
+    @contextlib.contextmanager
+    def charging(self, installment_id: str | None = None) -> Iterator[None]:
+        """Note the transfers the rails accept in the block as charges of `installment_id`.
+
+        None: of the line each transfer is for (its `reference`).
+        """
+        submitted = self.world.sim_rails.submitted
+        start = len(submitted)
+        try:
+            yield
+        finally:
+            self.job_charges += [
+                (installment_id or request.reference, request) for request in submitted[start:]
+            ]
 
     def populate(self) -> None:
         """Create the scenario's borrowers and put their first acts on the agenda."""

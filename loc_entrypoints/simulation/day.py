@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from loc_core.errors import LocError
+from loc_core.errors import InvariantViolation, LocError
 from loc_core.services.commands import (
     BillClosedCycles,
     CollectDueMinimums,
+    CollectInstallment,
     EnqueueDueInstallments,
     MarkOverdueLines,
     RunDailyLoanJob,
@@ -53,7 +54,8 @@ def live_one_day(book: Book) -> None:
     bus.handle(SendUpcomingNotices())
     world.at(today, 15)
     _collect_installments(book)
-    bus.handle(CollectDueMinimums())
+    with book.charging():
+        bus.handle(CollectDueMinimums())
     world.at(today, 16)
     bus.handle(MarkOverdueLines())
     world.at(today, 17)
@@ -69,8 +71,12 @@ def _collect_installments(book: Book) -> None:
     world.bus.handle(EnqueueDueInstallments())
     while batch := world.queue.receive(max_messages=10, visibility=_VISIBILITY):
         for received in batch:
+            command = world.bus.command_for(received.message)
+            if not isinstance(command, CollectInstallment):  # the only kind the job sends
+                raise InvariantViolation(f"unexpected work on the collections queue: {command!r}")
             try:
-                world.bus.handle_message(received.message)
+                with book.charging(command.installment_id):
+                    world.bus.handle(command)
             except LocError as exc:  # left on the queue: delivered again tomorrow
                 book.tally.refused("collect_installment", exc)
                 continue

@@ -54,16 +54,15 @@ class Simulation:
             try:
                 live_one_day(book)
             except InvariantViolation as exc:  # a use case refused an aggregate's state
-                book.broken(self._owner_named_in(str(exc)), "stored state verifies", str(exc))
+                book.broken(self._owner_of(exc), "stored state verifies", str(exc))
             if progress is not None:
                 progress(day + 1)
         self.tally.finish(self.world, book.products)
         return self.tally
 
-    def _owner_named_in(self, message: str) -> str:
-        """The borrower whose loan or line `message` names, or ``?``."""
-        for word in message.replace(":", " ").split():
-            owner = self.book.products.get(word)
-            if owner is not None:
-                return owner[1]
-        return "?"
+    def _owner_of(self, exc: InvariantViolation) -> str:
+        """The borrower whose loan or line `exc` is about, or ``?``."""
+        if exc.user_id is not None:
+            return exc.user_id
+        owner = self.book.products.get(exc.entity_id or "")
+        return "?" if owner is None else owner[1]

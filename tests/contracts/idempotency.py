@@ -34,8 +34,9 @@ class IdempotencyContract:
         self, store: IdempotencyStore, clock: Clock
     ) -> None:
         store.begin("k1", fingerprint="pay 100", now=clock.now(), ttl=TTL)
-        with pytest.raises(IdempotencyConflict, match="k1"):
+        with pytest.raises(IdempotencyConflict, match="k1") as reused:
             store.begin("k1", fingerprint="pay 999", now=clock.now(), ttl=TTL)
+        assert (reused.value.entity, reused.value.key) == ("idempotency", "k1")
 
     def test_an_expired_record_no_longer_counts(
         self, store: IdempotencyStore, clock: Clock, advance: Callable[[dt.timedelta], None]

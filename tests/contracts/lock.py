@@ -18,8 +18,9 @@ class LockContract:
 
     def test_a_held_lease_keeps_other_owners_out(self, lock: Lock) -> None:
         lease = lock.acquire(KEY, owner="worker-a", ttl=TTL)
-        with pytest.raises(LockNotAcquired, match="held by worker-a"):
+        with pytest.raises(LockNotAcquired, match="held by worker-a") as held:
             lock.acquire(KEY, owner="worker-b", ttl=TTL)
+        assert (held.value.entity, held.value.key) == ("lease", KEY)
         assert lock.release(lease)
 
     def test_different_keys_do_not_block_each_other(self, lock: Lock) -> None:

@@ -64,6 +64,14 @@ class UnitOfWorkContract:
         with new_uow() as uow, pytest.raises(NotFound, match="no loan loan-9 for user user-1"):
             uow.loans.get("user-1", "loan-9")
 
+    def test_a_missing_aggregate_names_its_kind_id_and_owner(self, new_uow: UowFactory) -> None:
+        with new_uow() as uow, pytest.raises(NotFound) as loan:
+            uow.loans.get("user-1", "loan-9")
+        with new_uow() as uow, pytest.raises(NotFound) as line:
+            uow.lines.get("user-1", "line-9")
+        assert loan.value.context == {"entity": "loan", "entity_id": "loan-9", "user_id": "user-1"}
+        assert line.value.context == {"entity": "line", "entity_id": "line-9", "user_id": "user-1"}
+
     def test_commit_posts_the_journal_stores_audit_and_returns_events(
         self, new_uow: UowFactory
     ) -> None:

@@ -37,7 +37,11 @@ def bill_through(
         if statement is None:
             raise InvariantViolation(
                 f"line {line.line_id}'s open cycle closing {line.next_close_date} "
-                "reads as billed already"
+                "reads as billed already",
+                entity="line",
+                entity_id=line.line_id,
+                user_id=line.user_id,
+                invariant="open_cycle_unbilled",
             )
         statements.append(statement)
     return statements

@@ -66,7 +66,7 @@ def accept_line_offer(
             now=now,
         )
         if reasons:
-            raise NotEligible(reasons)
+            raise NotEligible(reasons, user_id=command.user_id)
         line = open_line(
             application,
             line_id=ids.new_id(),

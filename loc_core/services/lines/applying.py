@@ -166,7 +166,7 @@ def _decide(
             now=now,
         )
     if reasons:
-        raise NotEligible(reasons)
+        raise NotEligible(reasons, user_id=command.user_id)
     decision = underwriting.decide_line(command.user_id)
     application_id = ids.new_id()
     if decision.approved:

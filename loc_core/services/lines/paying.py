@@ -126,14 +126,21 @@ def _pay(
                 if known.amount != command.amount:
                     raise IdempotencyConflict(
                         f"payment key {command.idempotency_key!r} was used for "
-                        f"{format_cents(known.amount)}, not {format_cents(command.amount)}"
+                        f"{format_cents(known.amount)}, not {format_cents(command.amount)}",
+                        entity="payment",
+                        entity_id=known.payment_id,
+                        user_id=command.user_id,
+                        key=command.idempotency_key,
                     )
                 return known.payment_id
         cents = positive_cents(command.amount, field="payment amount")
         if cents > line.total_balance:
             raise Overpayment(
                 f"a payment of {format_cents(cents)} is above the "
-                f"{format_cents(line.total_balance)} owed on line {line.line_id}"
+                f"{format_cents(line.total_balance)} owed on line {line.line_id}",
+                entity="line",
+                entity_id=line.line_id,
+                user_id=line.user_id,
             )
         return None
 
@@ -161,7 +168,10 @@ def _pay(
     if collected is None:
         raise RailDeclined(
             f"every rail declined the payment of {format_cents(command.amount)} on line "
-            f"{command.line_id}: " + "; ".join(declines)
+            f"{command.line_id}: " + "; ".join(declines),
+            entity="line",
+            entity_id=command.line_id,
+            user_id=command.user_id,
         )
     payment = apply_collected(
         uow,

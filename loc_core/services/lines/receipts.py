@@ -61,7 +61,13 @@ def _balances_after(entries: Iterable[JournalEntry], payment: LocPayment) -> Bal
             owed[bucket] += entry.net(account)
         if entry.entry_id == applied:
             return Balances(owed[Bucket.PRINCIPAL], owed[Bucket.INTEREST], owed[Bucket.FEE])
-    raise InvariantViolation(f"payment {payment.payment_id} has no journal entry {applied}")
+    raise InvariantViolation(
+        f"payment {payment.payment_id} has no journal entry {applied}",
+        entity="payment",
+        entity_id=payment.payment_id,
+        user_id=payment.user_id,
+        invariant="payment_journaled",
+    )
 
 
 def receipt_for(payment: LocPayment, entries: Iterable[JournalEntry]) -> LinePaymentReceipt:
@@ -92,5 +98,10 @@ def get_line_payment_receipt(
         line = uow.lines.get(query.user_id, query.line_id)
         payment = line.payments.get(query.payment_id)
         if payment is None:
-            raise NotFound(f"line {query.line_id} has no payment {query.payment_id!r}")
+            raise NotFound(
+                f"line {query.line_id} has no payment {query.payment_id!r}",
+                entity="payment",
+                entity_id=query.payment_id,
+                user_id=query.user_id,
+            )
         return receipt_for(payment, uow.journal.entries_for(query.line_id))

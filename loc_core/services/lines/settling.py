@@ -66,7 +66,12 @@ def handle_line_settlement(
     with uow:
         owner = uow.lines.find_payment(event.idempotency_key)
     if owner is None:
-        raise NotFound(f"no line payment {event.idempotency_key!r} for event {event.event_id}")
+        raise NotFound(
+            f"no line payment {event.idempotency_key!r} for event {event.event_id}",
+            entity="payment",
+            entity_id=event.idempotency_key,
+            key=event.idempotency_key,
+        )
 
     def change(line: CreditLine, today: dt.date) -> SettlementHandling:
         payment = line.payments[event.idempotency_key]

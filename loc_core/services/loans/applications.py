@@ -117,13 +117,14 @@ def _decide(
             "loc.loans.applications.not_eligible",
             tags=tuple(f"reason:{r}" for r in eligibility.reasons),
         )
-        raise NotEligible(eligibility.reasons)
+        raise NotEligible(eligibility.reasons, user_id=command.user_id)
     decision = underwriting.decide_loan(command.user_id, requested_amount=command.requested_amount)
     now, _ = moment(clock)
     if decision.approved:
         if decision.fee is None:
             raise ExternalServiceError(
-                f"underwriting approved user {command.user_id} without an origination fee"
+                f"underwriting approved user {command.user_id} without an origination fee",
+                user_id=command.user_id,
             )
         application = LoanApplication.approve(
             product=product,

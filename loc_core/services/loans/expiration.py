@@ -97,7 +97,10 @@ def _stored_or_image(
         if (image.user_id, image.application_id) != (command.user_id, command.application_id):
             raise NotFound(
                 f"the expired image is of application {image.application_id}, "
-                f"not {command.application_id}"
+                f"not {command.application_id}",
+                entity="loan_application",
+                entity_id=command.application_id,
+                user_id=command.user_id,
             ) from None
         # Never mutate the caller's object: a retry starts from the image as delivered.
         return copy.deepcopy(image)

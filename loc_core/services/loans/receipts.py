@@ -69,7 +69,12 @@ def receipt(loan: Loan, payment_id: str, *, as_of: dt.date) -> PaymentReceipt:
     """
     payment = loan.payments.get(payment_id)
     if payment is None:
-        raise NotFound(f"no payment {payment_id} on loan {loan.loan_id}")
+        raise NotFound(
+            f"no payment {payment_id} on loan {loan.loan_id}",
+            entity="payment",
+            entity_id=payment_id,
+            user_id=loan.user_id,
+        )
     lines = []
     for app in payment.applications:
         installment = loan.installment(app.installment_id)
@@ -114,6 +119,10 @@ def get_payment_receipt(
     with uow:
         owner = uow.loans.find_payment(query.payment_id)
         if owner is None:
-            raise NotFound(f"no installment-loan payment {query.payment_id}")
+            raise NotFound(
+                f"no installment-loan payment {query.payment_id}",
+                entity="payment",
+                entity_id=query.payment_id,
+            )
         loan = uow.loans.get(owner.user_id, owner.owner_id)
     return receipt(loan, query.payment_id, as_of=today)

@@ -132,7 +132,13 @@ def _read_together(uow: UnitOfWork, command: ReconcileLoan) -> tuple[Loan, Ledge
             again = uow.loans.get(command.user_id, command.loan_id)
         if again.version == loan.version:
             return loan, ledger
-    raise ConcurrencyConflict(f"loan {command.loan_id} kept changing while it was being reconciled")
+    raise ConcurrencyConflict(
+        f"loan {command.loan_id} kept changing while it was being reconciled",
+        entity="loan",
+        entity_id=command.loan_id,
+        user_id=command.user_id,
+        invariant="version_current",
+    )
 
 
 def _ledger_buckets(ledger: Ledger, loan_id: str) -> dict[str, int]:

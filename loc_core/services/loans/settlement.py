@@ -60,7 +60,12 @@ def settle_payment(
         owner = uow.loans.find_payment(event.idempotency_key)
     if owner is None:
         _alert_unknown(event, alerter, "settlement event for a payment no loan carries")
-        raise NotFound(f"no installment-loan payment {event.idempotency_key}")
+        raise NotFound(
+            f"no installment-loan payment {event.idempotency_key}",
+            entity="payment",
+            entity_id=event.idempotency_key,
+            key=event.idempotency_key,
+        )
 
     def attempt() -> tuple[SettlementHandling, list[DomainEvent]]:
         with uow:
@@ -93,7 +98,13 @@ def _check_disbursement(
         loan = uow.loans.by_application(user_id, application_id)
     if loan is None:
         _alert_unknown(event, alerter, "disbursement without a loan")
-        raise NotFound(f"no loan was made from application {application_id} of user {user_id}")
+        raise NotFound(
+            f"no loan was made from application {application_id} of user {user_id}",
+            entity="loan_application",
+            entity_id=application_id,
+            user_id=user_id,
+            key=event.idempotency_key,
+        )
     if loan.confirmation_id != event.confirmation_id:
         _alert_unknown(event, alerter, f"disbursement loan {loan.loan_id} does not record")
     elif event.outcome is not SettlementOutcome.COMPLETED:
