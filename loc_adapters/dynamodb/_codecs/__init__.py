@@ -9,8 +9,8 @@ Reading verifies, never trusts: a loan is rebuilt through its constructor, which
 applications raises `InvariantViolation` naming the item.
 
 Items the Go service wrote carry only the seed's attributes (and no ``loc_version``).
-What this library stores besides is derived from them the way the domain computes it
-(`loans`); ``docs/data-model.md`` lists every rule.
+What this library stores besides is derived from them by the core's rules
+(`loc_core.installment.legacy`, applied in `loans`); ``docs/data-model.md`` lists them.
 
 One module per product (`loans`, `lines`), one for what every commit posts (`records`:
 journal entries and audit records) and one for what they share (`shared`).

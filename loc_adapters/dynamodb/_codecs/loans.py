@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -35,8 +34,8 @@ from loc_core.installment import (
     LoanApplication,
     LoanStatus,
     Payment,
+    legacy,
 )
-from loc_core.money import split_evenly, waterfall
 from loc_core.ports import InstallmentRef
 
 __all__ = [
@@ -50,6 +49,9 @@ __all__ = [
     "encode_loan_application",
     "installment_ref",
 ]
+
+_SPLIT_KEYS = frozenset({"late_fee", "origination_fee", "principal"})
+"""The keys of an application's bucket split, which the Go service never stored."""
 
 LOAN = Shape(
     Loan,
@@ -149,72 +151,89 @@ def decode_loan(root: Item, children: Sequence[Item]) -> Loan:
 
 
 def _upgrade_legacy_loan(root: Item, installments: list[Item]) -> tuple[Item, list[Item]]:
-    """Derive what the Go service did not store, the way the domain computes it.
+    """Fill in the attributes the Go service did not store, by `loc_core.installment.legacy`.
 
-    The product is the default one; an installment's number is its place in due-date
-    order, its origination-fee part and principal part are the origination's even
-    splits, its late fee the rest of its total; it became overdue ``grace_days`` after
-    its due date if it is OVERDUE or carries a late fee; an application without its
-    bucket split paid late fee, then fee, then principal, in the order listed; a
-    DEFAULTED loan defaulted ``default_after_days`` after its first unpaid installment
-    became overdue.
+    Only what is absent is derived; what the Go service stored is kept as it is.
     """
     root = dict(root)
     if "loc_product" not in root:
-        root["loc_product"] = converter.unstructure(InstallmentProduct())
+        root["loc_product"] = converter.unstructure(legacy.LEGACY_TERMS)
     product = converter.structure(root["loc_product"], InstallmentProduct)
-    count = len(installments)
-    if count == 0:
+    if not installments:
         raise InvariantViolation(f"{item_name(root)}: a loan without installments")
-    fee_parts = split_evenly(whole(root, "loc_origination_fee"), count)
-    totals = split_evenly(whole(root, "loc_total_amount"), count)
-    grace = dt.timedelta(days=product.grace_days)
-    ordered = sorted(
-        installments, key=lambda item: (str(item.get("loc_due_date")), str(item["SK"]))
+    scheduled = legacy.scheduled_parts(
+        total_amount=whole(root, "loc_total_amount"),
+        origination_fee=whole(root, "loc_origination_fee"),
+        count=len(installments),
     )
-    upgraded: list[Item] = []
-    for number, original in enumerate(ordered, start=1):
-        item = dict(original)
-        if is_legacy(original):
-            item.setdefault("loc_number", number)
-            item.setdefault("loc_origination_fee", fee_parts[number - 1])
-            fee = whole(item, "loc_origination_fee")
-            item.setdefault("loc_principal", totals[number - 1] - fee)
-            principal = whole(item, "loc_principal")
-            item.setdefault("loc_late_fee", whole(item, "loc_total_amount") - principal - fee)
-            late_fee = whole(item, "loc_late_fee")
-            overdue = item.get("loc_status") == InstallmentStatus.OVERDUE.value
-            if "loc_overdue_on" not in item and (overdue or late_fee > 0):
-                item["loc_overdue_on"] = (parse_date(item.get("loc_due_date")) + grace).isoformat()
-            item["loc_applications"] = _split_applications(item, (late_fee, fee, principal))
-        upgraded.append(item)
+    numbered = legacy.numbered_by_due_date(
+        installments,
+        due_date=lambda item: parse_date(item.get("loc_due_date")),
+        tiebreak=lambda item: str(item["SK"]),
+    )
+    upgraded = [
+        _upgrade_installment(item, number, scheduled[number - 1], product)
+        if is_legacy(item)
+        else dict(item)
+        for number, item in numbered
+    ]
     defaulted = root.get("loc_status") == LoanStatus.DEFAULTED.value
     if is_legacy(root) and defaulted and "loc_defaulted_on" not in root:
         unpaid = [
-            parse_date(item["loc_overdue_on"])
-            if item.get("loc_overdue_on")
-            else parse_date(item.get("loc_due_date")) + grace
+            (
+                parse_date(item.get("loc_due_date")),
+                parse_date(item["loc_overdue_on"]) if item.get("loc_overdue_on") else None,
+            )
             for item in upgraded
             if whole(item, "loc_outstanding_balance") > 0
         ]
-        if unpaid:
-            default_after = dt.timedelta(days=product.default_after_days)
-            root["loc_defaulted_on"] = (min(unpaid) + default_after).isoformat()
+        day = legacy.defaulted_on(unpaid, product=product)
+        if day is not None:
+            root["loc_defaulted_on"] = day.isoformat()
     return root, upgraded
 
 
-def _split_applications(item: Item, parts: tuple[int, int, int]) -> list[Any]:
-    """Applications with their late fee / fee / principal split, as the waterfall paid them."""
-    left = list(parts)
-    split: list[Any] = []
-    for raw in item.get("loc_applications") or []:
-        application = dict(raw)
-        if not {"late_fee", "origination_fee", "principal"} & application.keys():
-            paid, _ = waterfall(whole(application, "amount"), left)
-            application.update(zip(("late_fee", "origination_fee", "principal"), paid, strict=True))
-            left = [owed - part for owed, part in zip(left, paid, strict=True)]
-        split.append(application)
-    return split
+def _upgrade_installment(
+    original: Item, number: int, scheduled: tuple[int, int], product: InstallmentProduct
+) -> Item:
+    """A Go installment with its number, parts, overdue day and applications' splits."""
+    item = dict(original)
+    item.setdefault("loc_number", number)
+    parts = legacy.installment_parts(
+        scheduled=scheduled,
+        total_amount=whole(item, "loc_total_amount"),
+        origination_fee=_stored_whole(item, "loc_origination_fee"),
+        principal=_stored_whole(item, "loc_principal"),
+        late_fee=_stored_whole(item, "loc_late_fee"),
+    )
+    item.setdefault("loc_origination_fee", parts.origination_fee)
+    item.setdefault("loc_principal", parts.principal)
+    item.setdefault("loc_late_fee", parts.late_fee)
+    if "loc_overdue_on" not in item:
+        overdue_on = legacy.overdue_on(
+            due_date=parse_date(item.get("loc_due_date")),
+            status=converter.structure(item.get("loc_status"), InstallmentStatus),
+            late_fee=parts.late_fee,
+            product=product,
+        )
+        if overdue_on is not None:
+            item["loc_overdue_on"] = overdue_on.isoformat()
+    applications = [dict(raw) for raw in item.get("loc_applications") or []]
+    unsplit = [a for a in applications if not _SPLIT_KEYS & a.keys()]
+    splits = legacy.split_applications([whole(a, "amount") for a in unsplit], parts)
+    for application, split in zip(unsplit, splits, strict=True):
+        application.update(
+            late_fee=split.late_fee,
+            origination_fee=split.origination_fee,
+            principal=split.principal,
+        )
+    item["loc_applications"] = applications
+    return item
+
+
+def _stored_whole(item: Item, name: str) -> int | None:
+    """The whole number stored under `name`, or None when the attribute is absent."""
+    return whole(item, name) if name in item else None
 
 
 def installment_ref(item: Mapping[str, Any]) -> InstallmentRef:
