@@ -6,7 +6,8 @@ from collections.abc import Callable
 import pytest
 
 from loc_core.errors import LockNotAcquired
-from loc_core.ports import Lock, lock_key
+from loc_core.ports import Lock
+from loc_core.services.kit import lock_key
 
 TTL = dt.timedelta(seconds=30)
 KEY = lock_key("collections", user_id="user-1", item_id="loan-1")

@@ -1,0 +1,155 @@
+"""Lines of credit, their applications and statements as items."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from loc_adapters.dynamodb import _keys as keys
+from loc_adapters.dynamodb._codecs.shared import (
+    STATUS,
+    build,
+    expiry_from_ttl,
+    item_name,
+    ttl_seconds,
+)
+from loc_adapters.dynamodb._convert import Item, Shape
+from loc_core.applications import ApplicationStatus
+from loc_core.creditline import (
+    CreditLine,
+    CreditLineApplication,
+    Draw,
+    LineStatus,
+    LocPayment,
+    Statement,
+    overdue_watch_from,
+)
+from loc_core.errors import InvariantViolation
+from loc_core.ports import LineRef
+
+__all__ = [
+    "DRAW",
+    "LINE",
+    "LINE_APPLICATION",
+    "LINE_PAYMENT",
+    "STATEMENT",
+    "decode_line",
+    "decode_line_application",
+    "decode_statement",
+    "encode_line",
+    "encode_line_application",
+    "encode_statement",
+    "line_ref",
+]
+
+LINE = Shape(CreditLine, skip=frozenset({"draws", "payments", "outbox"}), required=STATUS)
+DRAW = Shape(Draw, required=STATUS)
+LINE_PAYMENT = Shape(LocPayment, required=STATUS)
+LINE_APPLICATION = Shape(CreditLineApplication)
+STATEMENT = Shape(Statement)
+
+
+def encode_line(line: CreditLine, *, shards: int) -> list[Item]:
+    """The line item first, then its draws and payments.
+
+    A line that is not CLOSED is in the cycle-day index (GSI1); a line with a due date
+    is in the due-date index (GSI2), sharded like the installment index; a line the
+    overdue job must look at (`overdue_watch_from`) is in the overdue index (GSI3, by the
+    first day to look). All three are sparse: the keys are removed when the line leaves
+    them.
+    """
+    user = keys.user_pk(line.user_id)
+    root: Item = {"PK": user, "SK": keys.line_sk(line.line_id), **LINE.encode(line)}
+    if line.status is not LineStatus.CLOSED:
+        root["GSI1PK"] = keys.cycle_day_pk(line.cycle_day)
+        root["GSI1SK"] = f"{user}#{keys.line_sk(line.line_id)}"
+    if line.next_due_date is not None:
+        root["GSI2PK"] = keys.sharded(keys.LINE_DUE_DATES, line.line_id, shards)
+        root["GSI2SK"] = keys.line_due_sk(line.next_due_date, line.line_id)
+    watch = overdue_watch_from(line)
+    if watch is not None:
+        root["GSI3PK"] = keys.sharded(keys.LINES_TO_WATCH, line.line_id, shards)
+        root["GSI3SK"] = keys.line_watch_sk(watch, line.line_id)
+    draws = [
+        {"PK": user, "SK": keys.line_draw_sk(line.line_id, draw.draw_id), **DRAW.encode(draw)}
+        for draw in line.draws.values()
+    ]
+    payments = [
+        {
+            "PK": user,
+            "SK": keys.line_payment_sk(line.line_id, payment.payment_id),
+            "GSI3PK": keys.payment_pk(payment.payment_id),
+            "GSI3SK": keys.line_sk(line.line_id),
+            **LINE_PAYMENT.encode(payment),
+        }
+        for payment in line.payments.values()
+    ]
+    return [root, *draws, *payments]
+
+
+def decode_line(root: Item, children: Sequence[Item]) -> CreditLine:
+    """The line from its item and its draws' and payments' items."""
+    root_sk = str(root["SK"])
+    where = item_name(root)
+    values = LINE.decode(root, where=where)
+    draws = (
+        Draw(**DRAW.decode(item, where=item_name(item)))
+        for item in children
+        if str(item["SK"]).startswith(f"{root_sk}#DRAW#")
+    )
+    payments = (
+        LocPayment(**LINE_PAYMENT.decode(item, where=item_name(item)))
+        for item in children
+        if str(item["SK"]).startswith(f"{root_sk}#PAYMENT#")
+    )
+    values["draws"] = {draw.draw_id: draw for draw in draws}
+    values["payments"] = {payment.payment_id: payment for payment in payments}
+    return build(CreditLine, values, f"line {where}")
+
+
+def line_ref(item: Mapping[str, Any]) -> LineRef:
+    """The reference a line's index entry gives."""
+    try:
+        return LineRef(user_id=str(item["loc_user_id"]), line_id=str(item["loc_line_id"]))
+    except KeyError as exc:
+        raise InvariantViolation(
+            f"{item_name(item)}: not a line: {exc}", entity="line", invariant="line_readable"
+        ) from exc
+
+
+def encode_line_application(application: CreditLineApplication) -> Item:
+    """The ``LOCAPP#`` item; ``ttl`` while the offer is an unconverted APPROVED one."""
+    item: Item = {
+        "PK": keys.user_pk(application.user_id),
+        "SK": keys.line_application_sk(application.application_id),
+        **LINE_APPLICATION.encode(application),
+    }
+    if application.status is ApplicationStatus.APPROVED and application.line_id is None:
+        item["ttl"] = ttl_seconds(application.expires_at)
+    return item
+
+
+def decode_line_application(item: Item) -> CreditLineApplication:
+    """The credit-line application."""
+    item = expiry_from_ttl(item)
+    where = item_name(item)
+    return build(
+        CreditLineApplication,
+        LINE_APPLICATION.decode(item, where=where),
+        f"application {where}",
+    )
+
+
+def encode_statement(statement: Statement) -> Item:
+    """The ``LOC#<line>#STATEMENT#<date>`` item; written once, never updated."""
+    return {
+        "PK": keys.user_pk(statement.user_id),
+        "SK": keys.statement_sk(statement.line_id, statement.statement_date),
+        **STATEMENT.encode(statement),
+    }
+
+
+def decode_statement(item: Item) -> Statement:
+    """A statement."""
+    where = item_name(item)
+    return build(Statement, STATEMENT.decode(item, where=where), f"statement {where}")

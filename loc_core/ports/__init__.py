@@ -1,0 +1,92 @@
+"""Ports: what the services need from the world, as `typing.Protocol`s.
+
+Adapters implement these without inheriting from them; a typed assignment in a test
+(``lock: Lock = InMemoryLock(...)``) makes mypy check that an adapter conforms. Every
+method documents the semantics every adapter must share; the contract tests under
+``tests/contracts`` hold each adapter to them.
+
+One module per concern: `persistence` (repositories, unit of work, journal, audit),
+`money_movement` (payment rails), `messaging` (queue, notifications, alerts),
+`infrastructure` (clock, ids, locks, idempotency, flags, metrics) and `people` (users,
+underwriting). Every name is importable from ``loc_core.ports``.
+"""
+
+from loc_core.ports.infrastructure import (
+    Clock,
+    FeatureFlags,
+    IdempotencyRecord,
+    IdempotencyStatus,
+    IdempotencyStore,
+    IdGenerator,
+    Lease,
+    Lock,
+    Metrics,
+)
+from loc_core.ports.messaging import (
+    Alert,
+    Alerter,
+    Notifier,
+    QueueMessage,
+    ReceivedMessage,
+    Severity,
+    WorkQueue,
+)
+from loc_core.ports.money_movement import (
+    PaymentRails,
+    SettlementEvent,
+    TransferRequest,
+    TransferResult,
+)
+from loc_core.ports.people import LineDecision, LoanDecision, Underwriting, User, Users
+from loc_core.ports.persistence import (
+    AuditLog,
+    CreditLineApplicationRepository,
+    CreditLineRepository,
+    InstallmentRef,
+    JournalRepository,
+    LineRef,
+    LoanApplicationRepository,
+    LoanRepository,
+    PaymentOwner,
+    StatementRepository,
+    UnitOfWork,
+)
+
+__all__ = [
+    "Alert",
+    "Alerter",
+    "AuditLog",
+    "Clock",
+    "CreditLineApplicationRepository",
+    "CreditLineRepository",
+    "FeatureFlags",
+    "IdGenerator",
+    "IdempotencyRecord",
+    "IdempotencyStatus",
+    "IdempotencyStore",
+    "InstallmentRef",
+    "JournalRepository",
+    "Lease",
+    "LineDecision",
+    "LineRef",
+    "LoanApplicationRepository",
+    "LoanDecision",
+    "LoanRepository",
+    "Lock",
+    "Metrics",
+    "Notifier",
+    "PaymentOwner",
+    "PaymentRails",
+    "QueueMessage",
+    "ReceivedMessage",
+    "SettlementEvent",
+    "Severity",
+    "StatementRepository",
+    "TransferRequest",
+    "TransferResult",
+    "Underwriting",
+    "UnitOfWork",
+    "User",
+    "Users",
+    "WorkQueue",
+]

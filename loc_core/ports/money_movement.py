@@ -1,0 +1,73 @@
+"""The money-movement port: transfers to the payment rails and their settlement events."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Protocol
+
+import attrs
+
+from loc_core.payments import Direction, Rail, SettlementOutcome
+
+__all__ = ["PaymentRails", "SettlementEvent", "TransferRequest", "TransferResult"]
+
+
+@attrs.frozen
+class TransferRequest:
+    """Ask a rail to move money between the lender and a borrower."""
+
+    idempotency_key: str
+    """The same key always means the same transfer: a retry never moves money twice."""
+    rail: Rail
+    direction: Direction
+    user_id: str
+    amount: int
+    reference: str
+    """The loan, line, payment or draw the transfer is for."""
+
+
+@attrs.frozen
+class TransferResult:
+    """The rail's answer at submission; settlement is reported later as an event."""
+
+    accepted: bool
+    confirmation_id: str = ""
+    decline_reason: str = ""
+
+
+@attrs.frozen
+class SettlementEvent:
+    """What a rail reports later about a transfer it accepted (a webhook in production).
+
+    Events arrive at least once and in any order; `event_id` identifies a delivery's
+    content, so a repeat is recognisable.
+    """
+
+    event_id: str
+    idempotency_key: str
+    """The key of the transfer the event is about."""
+    confirmation_id: str
+    rail: Rail
+    outcome: SettlementOutcome
+    occurred_at: dt.datetime
+    return_code: str = ""
+    """The ACH return reason (``R01`` insufficient funds, ``R10`` unauthorized, ...)."""
+
+
+class PaymentRails(Protocol):
+    """The payments service (PayEngine in production): ACH, pinless debit, RTP."""
+
+    def submit(self, request: TransferRequest) -> TransferResult:
+        """Submit a transfer. A repeated idempotency key returns the first answer.
+
+        A declined transfer returns ``accepted=False`` with a reason; another rail may
+        still accept it.
+
+        Raises:
+            RailUnavailable: when the request never reached the rail: nothing moved, and
+                another rail may be tried.
+            ExternalServiceError: for any other failure, such as a timeout after the
+                request was sent: the outcome is unknown, so the caller must not offer
+                the money to another rail; retrying this rail with the same key is safe.
+        """
+        ...

@@ -1,0 +1,68 @@
+"""Ports about borrowers: the user service and underwriting's decisions."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Protocol
+
+import attrs
+
+from loc_core.applications import AdverseAction
+from loc_core.installment import OriginationFee
+
+__all__ = ["LineDecision", "LoanDecision", "Underwriting", "User", "Users"]
+
+
+@attrs.frozen
+class User:
+    """What servicing needs to know about a borrower."""
+
+    user_id: str
+    active: bool
+    """False for a closed, suspended or deceased account: no new credit."""
+    account_last_four: str = ""
+    """The last four digits of the bank account money is sent to and collected from."""
+
+
+class Users(Protocol):
+    """The user service."""
+
+    def get(self, user_id: str) -> User:
+        """The user. Raises `NotFound`."""
+        ...
+
+
+@attrs.frozen
+class LoanDecision:
+    """Underwriting's answer to a request for an installment loan."""
+
+    approved: bool
+    loan_amount: int = 0
+    fee: OriginationFee | None = None
+    installment_count: int | None = None
+    """None: the product's default count."""
+    adverse_actions: tuple[AdverseAction, ...] = ()
+    """Why a rejected request was rejected (at least one when not approved)."""
+
+
+@attrs.frozen
+class LineDecision:
+    """Underwriting's answer to a request for a line of credit."""
+
+    approved: bool
+    credit_limit: int = 0
+    apr: Decimal | None = None
+    minimum_payment_percent: Decimal | None = None
+    adverse_actions: tuple[AdverseAction, ...] = ()
+
+
+class Underwriting(Protocol):
+    """The underwriting service: decides, never books anything."""
+
+    def decide_loan(self, user_id: str, *, requested_amount: int) -> LoanDecision:
+        """Approve (possibly a smaller amount) or reject a loan request."""
+        ...
+
+    def decide_line(self, user_id: str) -> LineDecision:
+        """Approve or reject a request for a line of credit."""
+        ...

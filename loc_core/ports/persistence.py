@@ -1,0 +1,294 @@
+"""Persistence ports: repositories, the unit of work, the journal and the audit log.
+
+Repositories hand out aggregates and take them back; a unit of work commits what was
+added and saved, with the journal entries and audit changes in each aggregate's outbox,
+atomically. Versions belong to the unit of work: a command never changes `version`; a
+save is conditional on the stored version still being the entity's, and a commit bumps
+it. Queries over indexes return references (eventually consistent in DynamoDB): load
+the aggregate with `get` (a consistent read) before acting on it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Protocol, Self
+
+import attrs
+
+from loc_core.creditline import CreditLine, CreditLineApplication, Statement
+from loc_core.events import AuditRecord, DomainEvent
+from loc_core.installment import (
+    InstallmentStatus,
+    Loan,
+    LoanApplication,
+    LoanStatus,
+)
+from loc_core.ledger import JournalEntry
+
+__all__ = [
+    "AuditLog",
+    "CreditLineApplicationRepository",
+    "CreditLineRepository",
+    "InstallmentRef",
+    "JournalRepository",
+    "LineRef",
+    "LoanApplicationRepository",
+    "LoanRepository",
+    "PaymentOwner",
+    "StatementRepository",
+    "UnitOfWork",
+]
+
+
+@attrs.frozen
+class InstallmentRef:
+    """An installment found through the status/due-date index."""
+
+    user_id: str
+    loan_id: str
+    installment_id: str
+    due_date: dt.date
+
+
+@attrs.frozen
+class LineRef:
+    """A credit line found through an index."""
+
+    user_id: str
+    line_id: str
+
+
+@attrs.frozen
+class PaymentOwner:
+    """Where a payment was applied: which product, borrower and loan or line."""
+
+    product: str
+    """``installment`` or ``creditline``."""
+    user_id: str
+    owner_id: str
+    """The loan id or line id."""
+
+
+class LoanApplicationRepository(Protocol):
+    """Loan applications (``LOANAPP#``)."""
+
+    def get(self, user_id: str, application_id: str) -> LoanApplication:
+        """The application, read consistently. Raises `NotFound`."""
+        ...
+
+    def add(self, application: LoanApplication) -> None:
+        """Write a new application at commit; fails the commit if its key exists."""
+        ...
+
+    def save(self, application: LoanApplication) -> None:
+        """Write a changed application at commit, if its stored version is unchanged.
+
+        An ABANDONED application whose TTL already removed the item is written back.
+        """
+        ...
+
+    def for_user(self, user_id: str) -> list[LoanApplication]:
+        """Every application of a user, oldest first."""
+        ...
+
+
+class LoanRepository(Protocol):
+    """Loans (``LOAN#``) with their installments and payments, as one aggregate."""
+
+    def get(self, user_id: str, loan_id: str) -> Loan:
+        """The loan, read consistently and verified. Raises `NotFound`."""
+        ...
+
+    def add(self, loan: Loan) -> None:
+        """Write a new loan at commit; fails the commit if its key exists."""
+        ...
+
+    def save(self, loan: Loan) -> None:
+        """Write a changed loan at commit, if its stored version is unchanged."""
+        ...
+
+    def for_user(self, user_id: str, *, status: LoanStatus | None = None) -> list[Loan]:
+        """A user's loans, oldest first, optionally only those in `status`."""
+        ...
+
+    def by_application(self, user_id: str, application_id: str) -> Loan | None:
+        """The loan made from an application, if any."""
+        ...
+
+    def installments(
+        self,
+        status: InstallmentStatus,
+        *,
+        due_on: dt.date | None = None,
+        due_before: dt.date | None = None,
+    ) -> list[InstallmentRef]:
+        """Installments in `status` due on a day or before it, in due-date order."""
+        ...
+
+    def find_payment(self, payment_id: str) -> PaymentOwner | None:
+        """Which loan a payment was applied to."""
+        ...
+
+
+class CreditLineApplicationRepository(Protocol):
+    """Credit-line applications (``LOCAPP#``)."""
+
+    def get(self, user_id: str, application_id: str) -> CreditLineApplication:
+        """The application, read consistently. Raises `NotFound`."""
+        ...
+
+    def add(self, application: CreditLineApplication) -> None:
+        """Write a new application at commit; fails the commit if its key exists."""
+        ...
+
+    def save(self, application: CreditLineApplication) -> None:
+        """Write a changed application at commit, if its stored version is unchanged."""
+        ...
+
+    def for_user(self, user_id: str) -> list[CreditLineApplication]:
+        """Every credit-line application of a user, oldest first."""
+        ...
+
+
+class CreditLineRepository(Protocol):
+    """Lines of credit (``LOC#``) with their draws and payments, as one aggregate."""
+
+    def get(self, user_id: str, line_id: str) -> CreditLine:
+        """The line, read consistently. Raises `NotFound`."""
+        ...
+
+    def add(self, line: CreditLine) -> None:
+        """Write a new line at commit; fails the commit if its key exists."""
+        ...
+
+    def save(self, line: CreditLine) -> None:
+        """Write a changed line at commit, if its stored version is unchanged."""
+        ...
+
+    def for_user(self, user_id: str) -> list[CreditLine]:
+        """A user's lines, oldest first."""
+        ...
+
+    def by_cycle_day(self, cycle_day: int) -> list[LineRef]:
+        """Lines that are not CLOSED whose billing cycle closes on `cycle_day`."""
+        ...
+
+    def due_between(self, first: dt.date, last: dt.date) -> list[LineRef]:
+        """Lines whose next due date is within ``[first, last]``, in due-date order."""
+        ...
+
+    def overdue_candidates(self, on: dt.date) -> list[LineRef]:
+        """Lines the overdue job may have to act on by `on`, in index order.
+
+        A line is listed from its `overdue_watch_from` day on: SUSPENDED lines, and
+        ACTIVE lines owing a minimum that can be late. Every line the job would change is
+        listed; a listed line may still need nothing (the job decides on a consistent
+        read).
+        """
+        ...
+
+    def find_payment(self, payment_id: str) -> PaymentOwner | None:
+        """Which line a payment was applied to."""
+        ...
+
+
+class StatementRepository(Protocol):
+    """Immutable credit-line statements (``LOC#<line>#STATEMENT#<date>``)."""
+
+    def add(self, statement: Statement) -> None:
+        """Write a new statement at commit; a statement is never overwritten."""
+        ...
+
+    def get(self, user_id: str, line_id: str, statement_date: dt.date) -> Statement:
+        """One statement. Raises `NotFound`."""
+        ...
+
+    def for_line(self, user_id: str, line_id: str) -> list[Statement]:
+        """A line's statements, oldest first."""
+        ...
+
+
+class JournalRepository(Protocol):
+    """The ledger's journal entries, written only through a unit of work's commit."""
+
+    def entries_for(self, reference: str) -> list[JournalEntry]:
+        """Every entry posted for a loan or line, in posting order."""
+        ...
+
+
+class AuditLog(Protocol):
+    """Audit records, written only through a unit of work's commit, never changed."""
+
+    def records_for(self, entity: str, entity_id: str) -> list[AuditRecord]:
+        """Every record of one entity, oldest first."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """The writes of one use case, committed atomically or not at all.
+
+    Use it as a context manager: leaving the block without `commit` rolls back. A unit
+    of work can be entered again for the next attempt, starting clean.
+    """
+
+    @property
+    def loan_applications(self) -> LoanApplicationRepository:
+        """Loan applications."""
+        ...
+
+    @property
+    def loans(self) -> LoanRepository:
+        """Loans with their installments and payments."""
+        ...
+
+    @property
+    def line_applications(self) -> CreditLineApplicationRepository:
+        """Credit-line applications."""
+        ...
+
+    @property
+    def lines(self) -> CreditLineRepository:
+        """Credit lines with their draws and payments."""
+        ...
+
+    @property
+    def statements(self) -> StatementRepository:
+        """Credit-line statements."""
+        ...
+
+    @property
+    def journal(self) -> JournalRepository:
+        """The committed journal entries."""
+        ...
+
+    @property
+    def audit(self) -> AuditLog:
+        """The committed audit records."""
+        ...
+
+    def __enter__(self) -> Self:
+        """Start a clean unit of work."""
+        ...
+
+    def __exit__(self, *exc_info: object) -> None:
+        """Roll back whatever was not committed."""
+        ...
+
+    def commit(self, *, actor: str, request_id: str) -> list[DomainEvent]:
+        """Write every added and saved aggregate with its outbox, atomically.
+
+        Each aggregate's journal entries are posted and its changes stored as audit
+        records (with `actor`, `request_id` and the clock's time); versions are bumped.
+        Returns the domain events, to be published only now that the commit succeeded.
+
+        Raises:
+            ConcurrencyConflict: when any saved aggregate changed since it was read, or
+                an added one already exists; nothing was written.
+            InvariantViolation: when an aggregate changed (its outbox is not empty) but
+                was never saved: its changes would be lost.
+        """
+        ...
+
+    def rollback(self) -> None:
+        """Forget everything added and saved since the unit of work began."""
+        ...
