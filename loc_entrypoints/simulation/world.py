@@ -14,7 +14,6 @@ from collections.abc import Callable
 import attrs
 
 from loc_adapters.memory import (
-    InMemoryDatabase,
     InMemoryIdempotencyStore,
     InMemoryLock,
     InMemoryMetrics,
@@ -29,32 +28,18 @@ from loc_adapters.memory import (
     SimulatedUnderwriting,
     StaticFeatureFlags,
 )
-from loc_core.creditline import CreditLine, CreditLineProduct, LineStatus
+from loc_core.creditline import CreditLineProduct
 from loc_core.events import DomainEvent, EventType
-from loc_core.installment import InstallmentProduct, Loan, LoanStatus
+from loc_core.installment import InstallmentProduct
 from loc_core.payments import Direction, Rail
 from loc_core.ports import TransferRequest, TransferResult
 from loc_entrypoints.simulation.scenario import Scenario
+from loc_entrypoints.simulation.store import SimulationDatabase
 
 __all__ = ["BorrowerRails", "EventTap", "World"]
 
-_LIVE_AGGREGATES = 20_000
-"""At least this many aggregates stay live for shared reads (half the book above that):
-more than a day's activity, so the day's invariant checks find what they read live."""
-_COMPRESS_ABOVE = 20_000
-"""Books with more borrowers keep their rows compressed: memory, not time, is their limit."""
 _REMEMBER_KEYS = dt.timedelta(days=90)
 """How long the simulated rail remembers idempotency keys: a retry comes within days."""
-"""Aggregates kept live for shared reads: about two weeks of a 10,000-borrower book's activity."""
-
-
-def _in_service(aggregate: object) -> bool:
-    """Loans and lines still open are read every day; applications and closed loans are not."""
-    if isinstance(aggregate, Loan):
-        return aggregate.status is not LoanStatus.CLOSED
-    if isinstance(aggregate, CreditLine):
-        return aggregate.status is not LineStatus.CLOSED
-    return False
 
 
 @attrs.define
@@ -99,7 +84,7 @@ class World:
 
     scenario: Scenario
     clock: ManualClock
-    database: InMemoryDatabase
+    database: SimulationDatabase
     uow: InMemoryUnitOfWork
     sim_rails: SimulatedRails
     rails: BorrowerRails
@@ -120,14 +105,7 @@ class World:
     def build(cls, scenario: Scenario) -> World:
         """Wire every port for `scenario`, the clock at midnight UTC of its first day."""
         clock = ManualClock(dt.datetime.combine(scenario.start, dt.time(0, tzinfo=dt.UTC)))
-        database = InMemoryDatabase(
-            clock,
-            shared_reads=True,
-            keep_live=_in_service,
-            live_capacity=max(_LIVE_AGGREGATES, scenario.borrowers // 2),
-            keep_audit=False,
-            compress_rows=scenario.borrowers > _COMPRESS_ABOVE,
-        )
+        database = SimulationDatabase.for_book(clock, borrowers=scenario.borrowers)
         sim_rails = SimulatedRails(
             clock,
             seed=scenario.seed,
