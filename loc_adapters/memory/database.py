@@ -4,17 +4,17 @@ Units of work read copies out of it and commit copies into it, so no caller ever
 an object with the store, exactly as with a remote table: committed aggregates are kept
 as pickled bytes (a read unpickles, a commit pickles), which is also the cheapest way to
 copy them. One lock serialises commits; every commit checks all its conditions before it
-writes anything.
+writes anything. Every audit record is kept. A driver that needs more speed than a
+remote table would give (the simulation) subclasses this in its own package and
+overrides the row hooks (`read`, `write`, `remove`, `release`, `append_audit`).
 """
 
 from __future__ import annotations
 
-import collections
 import datetime as dt
 import pickle
 import threading
-import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any, TypeVar
 
 import attrs
@@ -38,13 +38,7 @@ def _freeze(entity: object) -> bytes:
 
 
 def _thaw(frozen: bytes) -> Any:  # noqa: ANN401 - rows hold every aggregate type
-    if frozen[:1] == _ZLIB:
-        frozen = zlib.decompress(frozen)
     return pickle.loads(frozen)  # noqa: S301 - our own bytes, never external input
-
-
-_ZLIB = b"x"
-"""The first byte of a zlib stream; a pickle (protocol 2+) starts with 0x80."""
 
 
 def clone(entity: T) -> T:
@@ -58,30 +52,6 @@ class InMemoryDatabase:
     """Aggregates by key, the journal, the audit log and the indexes the jobs query."""
 
     clock: Clock
-    shared_reads: bool = False
-    """Hand out the committed object itself instead of a copy, for single-threaded drivers.
-
-    A unit of work that reads an aggregate gets the live committed object (no copy) when
-    no other unit of work holds it; anything it changed (its outbox is not empty) but did
-    not commit is dropped from the live set when it ends, so the next read unpickles the
-    committed bytes and an abandoned change can never leak. Callers must not change an
-    aggregate outside a unit of work (the simulation never does). Off by default: every
-    read is then a copy, as with a remote table.
-    """
-    keep_live: Callable[[object], bool] | None = None
-    """With `shared_reads`: which aggregates may stay live (None: all). A driver keeps
-    the ones still in service live and lets the rest (applications, closed loans) live as
-    bytes only, so they never push out what is read every day."""
-    live_capacity: int | None = None
-    """With `shared_reads`: how many committed objects to keep live (least recently used
-    are dropped and unpickled again when next read); None keeps every one."""
-    compress_rows: bool = False
-    """Keep committed rows zlib-compressed (about a third of the size, a few microseconds
-    per write): for books large enough that memory, not time, is the limit."""
-    keep_audit: bool = True
-    """Keep audit records for `audit_records`. A driver that only needs the figures (the
-    simulation) turns this off: records are still made at every commit, and counted in
-    `audit_count`, but not kept."""
     ledger: Ledger = attrs.field(factory=Ledger)
     """Every journal entry committed, in commit order."""
     commits: int = 0
@@ -90,14 +60,9 @@ class InMemoryDatabase:
     _rows: dict[Key, bytes] = attrs.field(factory=dict)
     """Committed aggregates, pickled."""
     _versions: dict[Key, int] = attrs.field(factory=dict)
-    _live: collections.OrderedDict[Key, Any] = attrs.field(factory=collections.OrderedDict)
-    """With `shared_reads`: the committed objects themselves."""
-    _out: set[Key] = attrs.field(factory=set)
-    """With `shared_reads`: live objects a unit of work is holding."""
     _owned: dict[tuple[str, str], set[Key]] = attrs.field(factory=dict)
     """(kind, user id) -> keys: what `scan` reads without walking every row."""
     _entries_by_reference: dict[str, list[JournalEntry]] = attrs.field(factory=dict)
-    _touched: set[Key] = attrs.field(factory=set)
     _audit: dict[tuple[str, str], list[AuditRecord]] = attrs.field(factory=dict)
     _audit_count: int = 0
     _payments: dict[str, PaymentOwner] = attrs.field(factory=dict)
@@ -118,48 +83,14 @@ class InMemoryDatabase:
         """A private copy of the stored aggregate, or None."""
         with self.lock:
             row = self._rows.get(key)
-            if row is None:
-                return None
-            if not self.shared_reads:
-                return _thaw(row)
-            if key in self._out:  # another unit of work holds the live one: a copy
-                return _thaw(row)
-            live = self._live.get(key)
-            if live is None:
-                live = _thaw(row)
-                if self.keep_live is not None and not self.keep_live(live):
-                    return live  # a private copy, never shared
-                self._live[key] = live
-                self._trim_live()
-            else:
-                self._live.move_to_end(key)
-            self._out.add(key)
-            return live
-
-    def _trim_live(self) -> None:
-        capacity = self.live_capacity
-        if capacity is None:
-            return
-        while len(self._live) > capacity:
-            oldest = next(iter(self._live))
-            if oldest in self._out:  # held by a unit of work: keep it, stop trimming
-                break
-            del self._live[oldest]
+            return None if row is None else self.thaw_row(row)
 
     def release(self, key: Key, aggregate: object) -> None:
-        """A unit of work ended without committing `aggregate`.
+        """A unit of work ended without committing `aggregate`, which it read under `key`.
 
-        Only meaningful with `shared_reads`. An aggregate with an empty outbox was not
-        changed (every command that changes one records the change there, which is also
-        how a use case decides there is nothing to commit), so it stays live; one that
-        was changed is forgotten, and the next read unpickles the committed bytes.
+        Every read here is a private copy, so there is nothing to forget; a store that
+        hands out shared objects overrides this to drop what was changed.
         """
-        with self.lock:
-            if self._live.get(key) is not aggregate:
-                return
-            self._out.discard(key)
-            if getattr(aggregate, "outbox", None):
-                del self._live[key]
 
     def stored_version(self, key: Key) -> int | None:
         """The version stored under `key`, or None when there is no such item.
@@ -172,25 +103,15 @@ class InMemoryDatabase:
         """Copies of every aggregate of `kind` belonging to `user_id`, in key order."""
         with self.lock:
             keys = sorted(self._owned.get((kind, user_id), ()))
-            return [_thaw(self._rows[key]) for key in keys]
+            return [self.thaw_row(self._rows[key]) for key in keys]
 
-    def peek(self, key: Key) -> Any:  # noqa: ANN401 - rows hold every aggregate type
-        """The live aggregate (with `shared_reads`) or a fresh copy, or None: read-only use.
+    def thaw_row(self, row: bytes) -> Any:  # noqa: ANN401 - rows hold every aggregate type
+        """The aggregate a stored row holds, as a fresh object."""
+        return _thaw(row)
 
-        Mutating what this returns would change committed state behind every unit of
-        work's back; use `read` for anything that may change.
-        """
-        live = self._live.get(key)
-        if live is not None:
-            return live
-        row = self._rows.get(key)
-        return None if row is None else _thaw(row)
-
-    def take_touched(self) -> list[Key]:
-        """The keys written since the last call, in key order; the set starts empty again."""
-        with self.lock:
-            touched, self._touched = sorted(self._touched), set()
-            return touched
+    def freeze_row(self, aggregate: object) -> bytes:
+        """The row that stores `aggregate`."""
+        return _freeze(aggregate)
 
     def installments(
         self, status: InstallmentStatus, due_on: dt.date | None, due_before: dt.date | None
@@ -251,19 +172,9 @@ class InMemoryDatabase:
 
     def write(self, key: Key, aggregate: object) -> None:
         """Store a copy of `aggregate` and bring the indexes up to date."""
-        frozen = _freeze(aggregate)
-        self._rows[key] = zlib.compress(frozen, 1) if self.compress_rows else frozen
+        self._rows[key] = self.freeze_row(aggregate)
         self._versions[key] = int(getattr(aggregate, "version", 0))
-        if self.shared_reads:
-            self._out.discard(key)
-            if self.keep_live is not None and not self.keep_live(aggregate):
-                self._live.pop(key, None)
-            else:
-                self._live[key] = aggregate
-                self._live.move_to_end(key)
-                self._trim_live()
         self._owned.setdefault((key[0], key[1]), set()).add(key)
-        self._touched.add(key)
         if isinstance(aggregate, Loan):
             self._index_loan(aggregate)
         elif isinstance(aggregate, CreditLine):
@@ -274,8 +185,6 @@ class InMemoryDatabase:
         with self.lock:
             self._rows.pop(key, None)
             self._versions.pop(key, None)
-            self._live.pop(key, None)
-            self._out.discard(key)
             self._owned.get((key[0], key[1]), set()).discard(key)
 
     def post(self, entries: Iterable[JournalEntry]) -> None:
@@ -285,10 +194,9 @@ class InMemoryDatabase:
             self._entries_by_reference.setdefault(entry.reference, []).append(entry)
 
     def append_audit(self, record: AuditRecord) -> None:
-        """Keep an audit record (with `keep_audit`); records are never changed or removed."""
-        if self.keep_audit:
-            key = (record.change.entity, record.change.entity_id)
-            self._audit.setdefault(key, []).append(record)
+        """Keep an audit record; records are never changed or removed."""
+        key = (record.change.entity, record.change.entity_id)
+        self._audit.setdefault(key, []).append(record)
         self._audit_count += 1
 
     @property

@@ -27,9 +27,7 @@ from loc_adapters.memory import (
     SimulatedRails,
     SimulatedUnderwriting,
 )
-from loc_core.creditline import CreditLine, LineStatus
 from loc_core.events import DomainEvent, EventType
-from loc_core.installment import Loan, LoanStatus
 from loc_core.payments import Direction, Rail
 from loc_core.ports import (
     Alerter,
@@ -47,25 +45,12 @@ from loc_core.ports import (
 from loc_core.services.messagebus import MessageBus
 from loc_entrypoints.bootstrap import bootstrap
 from loc_entrypoints.simulation.scenario import Scenario
+from loc_entrypoints.simulation.store import SimulationDatabase
 
 __all__ = ["BorrowerRails", "EventTap", "World"]
 
-_LIVE_AGGREGATES = 20_000
-"""At least this many aggregates stay live for shared reads (half the book above that):
-more than a day's activity, so the day's invariant checks find what they read live."""
-_COMPRESS_ABOVE = 20_000
-"""Books with more borrowers keep their rows compressed: memory, not time, is their limit."""
 _REMEMBER_KEYS = dt.timedelta(days=90)
 """How long the simulated rail remembers idempotency keys: a retry comes within days."""
-
-
-def _in_service(aggregate: object) -> bool:
-    """Loans and lines still open are read every day; applications and closed loans are not."""
-    if isinstance(aggregate, Loan):
-        return aggregate.status is not LoanStatus.CLOSED
-    if isinstance(aggregate, CreditLine):
-        return aggregate.status is not LineStatus.CLOSED
-    return False
 
 
 @attrs.define
@@ -111,7 +96,7 @@ class World:
     scenario: Scenario
     bus: MessageBus
     clock: ManualClock
-    database: InMemoryDatabase
+    database: SimulationDatabase
     sim_rails: SimulatedRails
     rails: BorrowerRails
     notifier: EventTap
@@ -123,14 +108,7 @@ class World:
     def build(cls, scenario: Scenario) -> World:
         """Wire every port for `scenario`, the clock at midnight UTC of its first day."""
         clock = ManualClock(dt.datetime.combine(scenario.start, dt.time(0, tzinfo=dt.UTC)))
-        database = InMemoryDatabase(
-            clock,
-            shared_reads=True,
-            keep_live=_in_service,
-            live_capacity=max(_LIVE_AGGREGATES, scenario.borrowers // 2),
-            keep_audit=False,
-            compress_rows=scenario.borrowers > _COMPRESS_ABOVE,
-        )
+        database = SimulationDatabase.for_book(clock, borrowers=scenario.borrowers)
         sim_rails = SimulatedRails(
             clock,
             seed=scenario.seed,

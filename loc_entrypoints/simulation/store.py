@@ -1,0 +1,184 @@
+"""The simulation's store: the in-memory database with the speed tricks only a simulation may use.
+
+`InMemoryDatabase` behaves like a remote table (every read a private copy, every audit
+record kept), which is what the contract suites certify. A single-threaded simulation of
+a whole book can afford less: it shares committed objects with the use cases that read
+them, counts audit records instead of keeping them, and compresses rows of large books.
+Those tricks live here, next to the one driver that relies on them.
+"""
+
+from __future__ import annotations
+
+import collections
+import zlib
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+from loc_adapters.memory import InMemoryDatabase
+from loc_adapters.memory.database import Key
+from loc_core.creditline import CreditLine, LineStatus
+from loc_core.events import AuditRecord
+from loc_core.installment import Loan, LoanStatus
+from loc_core.ports import Clock
+
+__all__ = ["SimulationDatabase"]
+
+_LIVE_AGGREGATES = 20_000
+"""At least this many aggregates stay live for shared reads (half the book above that):
+more than a day's activity, so the day's invariant checks find what they read live."""
+_COMPRESS_ABOVE = 20_000
+"""Books with more borrowers keep their rows compressed: memory, not time, is their limit."""
+_ZLIB = b"x"
+"""The first byte of a zlib stream; a pickle (protocol 2+) starts with 0x80."""
+
+
+def _in_service(aggregate: object) -> bool:
+    """Loans and lines still open are read every day; applications and closed loans are not."""
+    if isinstance(aggregate, Loan):
+        return aggregate.status is not LoanStatus.CLOSED
+    if isinstance(aggregate, CreditLine):
+        return aggregate.status is not LineStatus.CLOSED
+    return False
+
+
+@attrs.define
+class SimulationDatabase(InMemoryDatabase):
+    """An `InMemoryDatabase` that shares committed objects with a single-threaded driver.
+
+    A unit of work that reads an aggregate gets the live committed object (no copy) when
+    no other unit of work holds it; anything it changed (its outbox is not empty) but did
+    not commit is dropped from the live set when it ends, so the next read unpickles the
+    committed bytes and an abandoned change can never leak. Callers must not change an
+    aggregate outside a unit of work (the simulation never does).
+    """
+
+    keep_live: Callable[[object], bool] | None = None
+    """Which aggregates may stay live (None: all). The simulation keeps the ones still in
+    service live and lets the rest (applications, closed loans) live as bytes only, so
+    they never push out what is read every day."""
+    live_capacity: int | None = None
+    """How many committed objects to keep live (least recently used are dropped and
+    unpickled again when next read); None keeps every one."""
+    compress_rows: bool = False
+    """Keep committed rows zlib-compressed (about a third of the size, a few microseconds
+    per write): for books large enough that memory, not time, is the limit."""
+    keep_audit: bool = True
+    """Keep audit records for `audit_records`. The simulation only needs the figures, so
+    it turns this off: records are still made at every commit, and counted in
+    `audit_count`, but not kept."""
+    _live: collections.OrderedDict[Key, Any] = attrs.field(factory=collections.OrderedDict)
+    """The committed objects themselves, least recently used first."""
+    _out: set[Key] = attrs.field(factory=set)
+    """Live objects a unit of work is holding."""
+    _touched: set[Key] = attrs.field(factory=set)
+
+    @classmethod
+    def for_book(cls, clock: Clock, *, borrowers: int) -> SimulationDatabase:
+        """The store sized for a book of `borrowers`: what stays live, and whether to compress."""
+        return cls(
+            clock,
+            keep_live=_in_service,
+            live_capacity=max(_LIVE_AGGREGATES, borrowers // 2),
+            compress_rows=borrowers > _COMPRESS_ABOVE,
+            keep_audit=False,
+        )
+
+    def read(self, key: Key) -> Any:  # noqa: ANN401 - rows hold every aggregate type
+        """The live committed aggregate, or a private copy when another unit of work holds it."""
+        with self.lock:
+            row = self._rows.get(key)
+            if row is None:
+                return None
+            if key in self._out:  # another unit of work holds the live one: a copy
+                return self.thaw_row(row)
+            live = self._live.get(key)
+            if live is None:
+                live = self.thaw_row(row)
+                if self.keep_live is not None and not self.keep_live(live):
+                    return live  # a private copy, never shared
+                self._live[key] = live
+                self._trim_live()
+            else:
+                self._live.move_to_end(key)
+            self._out.add(key)
+            return live
+
+    def release(self, key: Key, aggregate: object) -> None:
+        """A unit of work ended without committing `aggregate`.
+
+        An aggregate with an empty outbox was not changed (every command that changes one
+        records the change there, which is also how a use case decides there is nothing to
+        commit), so it stays live; one that was changed is forgotten, and the next read
+        unpickles the committed bytes.
+        """
+        with self.lock:
+            if self._live.get(key) is not aggregate:
+                return
+            self._out.discard(key)
+            if getattr(aggregate, "outbox", None):
+                del self._live[key]
+
+    def peek(self, key: Key) -> Any:  # noqa: ANN401 - rows hold every aggregate type
+        """The live aggregate or a fresh copy, or None: for read-only use.
+
+        Mutating what this returns would change committed state behind every unit of
+        work's back; use `read` for anything that may change.
+        """
+        live = self._live.get(key)
+        if live is not None:
+            return live
+        row = self._rows.get(key)
+        return None if row is None else self.thaw_row(row)
+
+    def take_touched(self) -> list[Key]:
+        """The keys written since the last call, in key order; the set starts empty again."""
+        with self.lock:
+            touched, self._touched = sorted(self._touched), set()
+            return touched
+
+    def thaw_row(self, row: bytes) -> Any:  # noqa: ANN401 - rows hold every aggregate type
+        """The aggregate a stored row holds, compressed or not."""
+        return super().thaw_row(zlib.decompress(row) if row[:1] == _ZLIB else row)
+
+    def freeze_row(self, aggregate: object) -> bytes:
+        """The row that stores `aggregate`, compressed with `compress_rows`."""
+        row = super().freeze_row(aggregate)
+        return zlib.compress(row, 1) if self.compress_rows else row
+
+    def write(self, key: Key, aggregate: object) -> None:
+        """Store `aggregate` and keep the object itself live (when `keep_live` admits it)."""
+        super().write(key, aggregate)
+        self._out.discard(key)
+        if self.keep_live is not None and not self.keep_live(aggregate):
+            self._live.pop(key, None)
+        else:
+            self._live[key] = aggregate
+            self._live.move_to_end(key)
+            self._trim_live()
+        self._touched.add(key)
+
+    def remove(self, key: Key) -> None:
+        """Delete an item, live object included, as DynamoDB's TTL does."""
+        with self.lock:
+            super().remove(key)
+            self._live.pop(key, None)
+            self._out.discard(key)
+
+    def append_audit(self, record: AuditRecord) -> None:
+        """Keep the audit record (with `keep_audit`), or only count it."""
+        if self.keep_audit:
+            super().append_audit(record)
+        else:
+            self._audit_count += 1
+
+    def _trim_live(self) -> None:
+        capacity = self.live_capacity
+        if capacity is None:
+            return
+        while len(self._live) > capacity:
+            oldest = next(iter(self._live))
+            if oldest in self._out:  # held by a unit of work: keep it, stop trimming
+                break
+            del self._live[oldest]

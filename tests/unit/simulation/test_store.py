@@ -1,0 +1,115 @@
+"""The simulation's store keeps the unit-of-work contract while sharing what it reads."""
+
+import datetime as dt
+
+import pytest
+from contracts.uow import UnitOfWorkContract, UowFactory, store_loan
+
+from loc_adapters.memory import InMemoryDatabase, InMemoryUnitOfWork, ManualClock
+from loc_core.installment import LoanStatus, Process
+from loc_core.payments import Rail
+from loc_core.ports import UnitOfWork
+from loc_entrypoints.simulation.store import SimulationDatabase
+
+NOW = dt.datetime(2026, 1, 5, 16, tzinfo=dt.UTC)
+PAID_ON = dt.date(2026, 1, 6)
+
+
+def _factory(database: SimulationDatabase) -> UowFactory:
+    def make() -> UnitOfWork:
+        return InMemoryUnitOfWork(database)
+
+    return make
+
+
+class TestSimulationDatabase(UnitOfWorkContract):
+    """The contract holds, but for sharing the read object, which is the point of the store."""
+
+    @pytest.fixture
+    def new_uow(self) -> UowFactory:
+        return _factory(SimulationDatabase(ManualClock(NOW)))
+
+    def test_an_added_loan_reads_back_equal_but_not_shared(self, new_uow: UowFactory) -> None:
+        """Overridden: a read hands out the committed object itself."""
+        loan = store_loan(new_uow)
+        with new_uow() as uow:
+            assert uow.loans.get("user-1", "loan-1") is loan
+
+
+def test_shared_reads_never_leak_a_change_that_was_not_committed() -> None:
+    database = SimulationDatabase(ManualClock(NOW))
+    make = _factory(database)
+    store_loan(make)
+    with make() as uow:
+        loan = uow.loans.get("user-1", "loan-1")
+        loan.apply_payment("pay-1", 1_000, process=Process.MANUAL, rail=Rail.ACH, today=PAID_ON)
+        # a second unit of work meanwhile reads a copy, not the object being changed
+        with make() as other:
+            assert other.loans.get("user-1", "loan-1").outstanding_balance == 31_500
+    # left without commit: the change is gone, the next read is the committed state
+    with make() as uow:
+        again = uow.loans.get("user-1", "loan-1")
+        assert again is not loan
+        assert (again.outstanding_balance, again.payments) == (31_500, {})
+        again.apply_payment("pay-2", 2_000, process=Process.MANUAL, rail=Rail.ACH, today=PAID_ON)
+        uow.loans.save(again)
+        uow.commit(actor="test", request_id="pay-2")
+    with make() as uow:
+        assert uow.loans.get("user-1", "loan-1") is again  # the committed object, shared
+        assert again.outstanding_balance == 29_500
+
+
+def test_a_bounded_live_set_drops_the_least_recently_used_and_reads_stay_correct() -> None:
+    make = _factory(SimulationDatabase(ManualClock(NOW), live_capacity=1))
+    first = store_loan(make)
+    store_loan(make, loan_id="loan-2", user_id="user-2")  # the only one kept live now
+    with make() as uow:
+        again = uow.loans.get("user-1", "loan-1")
+    assert again is not first  # dropped from the live set: read back from its bytes
+    assert again.installments == first.installments
+
+
+def test_audit_records_are_counted_not_kept() -> None:
+    database = SimulationDatabase(ManualClock(NOW), keep_audit=False)
+    store_loan(_factory(database))
+    assert database.audit_count > 0
+    assert database.audit_records("loan", "loan-1") == []
+
+
+def test_compressed_rows_are_smaller_and_read_back_the_same() -> None:
+    database = SimulationDatabase(ManualClock(NOW), compress_rows=True, live_capacity=0)
+    loan = store_loan(_factory(database))
+    plain = InMemoryDatabase(ManualClock(NOW))
+    assert len(database.freeze_row(loan)) < len(plain.freeze_row(loan)) / 2
+    with InMemoryUnitOfWork(database) as uow:
+        again = uow.loans.get("user-1", "loan-1")
+    assert again is not loan
+    assert again.installments == loan.installments
+    assert again.outstanding_balance == loan.outstanding_balance
+
+
+def test_a_book_keeps_only_aggregates_in_service_live() -> None:
+    database = SimulationDatabase.for_book(ManualClock(NOW), borrowers=10)
+    make = _factory(database)
+    open_loan = store_loan(make)
+    with make() as uow:
+        assert uow.loans.get("user-1", "loan-1") is open_loan  # in service: shared
+    paid = store_loan(make, loan_id="loan-2", user_id="user-2")
+    with make() as uow:
+        loan = uow.loans.get("user-2", "loan-2")
+        loan.apply_payment("pay", 31_500, process=Process.MANUAL, rail=Rail.ACH, today=PAID_ON)
+        uow.loans.save(loan)
+        uow.commit(actor="test", request_id="pay")
+    with make() as uow:
+        closed = uow.loans.get("user-2", "loan-2")
+    assert closed.status is LoanStatus.CLOSED
+    assert closed is not paid
+    assert closed is not loan  # closed: out of service, so every read is a copy
+    assert database.peek(("loan", "user-2", "loan-2")) is not closed
+
+
+def test_touched_keys_are_handed_out_once() -> None:
+    database = SimulationDatabase(ManualClock(NOW))
+    store_loan(_factory(database))
+    assert database.take_touched() == [("loan", "user-1", "loan-1")]
+    assert database.take_touched() == []
