@@ -371,3 +371,19 @@ class Deployment:
         while day <= last:
             self.run_day(day, twice=twice)
             day += dt.timedelta(days=1)
+
+    # --- more -------------------------------------------------------------------------
+
+    def another_process(self, overrides: Mapping[type, object] | None = None) -> MessageBus:
+        """The bus of a second process on the same database: its own unit of work.
+
+        For a writer that runs while a command is in flight (inside its rail call, in
+        another thread): sharing the in-flight command's unit of work would reset it.
+        """
+        return self.bus.replacing(
+            {UnitOfWork: InMemoryUnitOfWork(self.database), **(overrides or {})}
+        )
+
+    def alert_titles(self) -> list[str]:
+        """The titles of the alerts posted, in order."""
+        return [alert.title for alert in self.alerter.posted]

@@ -29,6 +29,7 @@ __all__ = [
     "SerialLock",
     "crash_after",
     "declining",
+    "meanwhile",
     "serial",
     "then",
     "timing_out",
@@ -184,3 +185,18 @@ class SerialLock:
     def release(self, lease: Lease) -> bool:
         with self.guard:
             return self.lock.release(lease)
+
+
+def meanwhile(inner: PaymentRails, action: Callable[[TransferRequest], object]) -> RailHandler:
+    """Ask `inner`; after the first transfer it accepts, run `action` once.
+
+    `action` is what happens between a caller's rail call and its commit: another writer
+    committing first, a stall past a lease, a second request for the same thing.
+    """
+    pending = [action]
+
+    def after(request: TransferRequest, result: TransferResult) -> None:
+        if result.accepted and pending:
+            pending.pop()(request)
+
+    return then(inner, after)

@@ -1,18 +1,18 @@
 """The installment services' full lifecycle test, unchanged, on the DynamoDB unit of work.
 
-The test body is imported as it is; only the `new_uow` fixture differs (DynamoDB over
-HTTP, from this folder's conftest) and the clock starts where the test expects it.
+The test body is imported as it is; only the `storage` fixture differs: the deployment
+stores in a fresh DynamoDB table over HTTP (this folder's conftest), on its own clock.
 """
 
 import pytest
-from unit.services.loans.harness import OPENED
-from unit.services.loans.test_lifecycle import test_a_loan_from_application_to_payoff
+from unit.services.loans.test_lifecycle import Storage, test_a_loan_from_application_to_payoff
 
-from loc_adapters.memory import ManualClock
+from loc_adapters.dynamodb import DynamoTable, DynamoUnitOfWork
+from loc_core.ports import UnitOfWork
 
 __all__ = ["test_a_loan_from_application_to_payoff"]
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(OPENED)
+def storage(table: DynamoTable) -> Storage:
+    return lambda world: {UnitOfWork: DynamoUnitOfWork(table, clock=world.clock)}

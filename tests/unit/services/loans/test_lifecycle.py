@@ -1,49 +1,44 @@
-"""A loan from application to payoff, driven only through the use cases and their ports.
+"""A loan from application to payoff, driven only through the bus.
 
-The test body uses nothing but ports, so it can run against any `UnitOfWork`: the
-`new_uow` fixture is the one thing another storage adapter's suite would replace.
+The test body asks its storage of the `storage` fixture, so it can run against any
+`UnitOfWork`: another storage adapter's suite overrides that fixture and imports the test.
 """
 
 import datetime as dt
+from collections.abc import Callable, Mapping
 
 import pytest
-from unit.services.loans.harness import OPENED, UowFactory, World, memory_uow_factory
+from deployment import Deployment
 
-from loc_adapters.memory import ManualClock, RailBehaviour, SimulatedRails
+from loc_adapters.memory import RailBehaviour
 from loc_core.applications import ApplicationStatus
 from loc_core.installment import Loan, LoanStatus
-from loc_core.ledger import Ledger
 from loc_core.payments import PaymentStatus, Rail, SettlementOutcome
 from loc_core.ports import SettlementEvent
-from loc_core.services.loans import (
+from loc_core.services.commands import (
     CheckEligibility,
     CollectionOutcome,
     CollectionResult,
     ReconcileLoan,
-    autopay_payment_id,
-    check_loan_eligibility,
-    reconcile_loan,
-    run_daily_loan_job,
 )
+from loc_core.services.loans import autopay_payment_id
 from loc_core.testing.installment import ledger_problems
 
 SEED = 8
 """A rail seed under which exactly one debit comes back: the first try at installment 2."""
 
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(OPENED)
+Storage = Callable[[Deployment], Mapping[type, object]]
+"""The adapters a deployment stores in, by port (`{UnitOfWork: ...}`); none: in memory."""
 
 
 @pytest.fixture
-def new_uow(clock: ManualClock) -> UowFactory:
-    factory, _ = memory_uow_factory(clock)
-    return factory
+def storage() -> Storage:
+    """The deployment's own in-memory storage; a storage adapter's suite overrides this."""
+    return lambda _world: {}
 
 
 def live_until_paid_off(
-    world: World, loan: Loan
+    world: Deployment, loan: Loan
 ) -> tuple[dt.date, list[SettlementEvent], list[CollectionResult]]:
     """Day by day: the daily job at 06:00, settlements at 13:00, autopay at 15:00.
 
@@ -58,9 +53,7 @@ def live_until_paid_off(
         day += dt.timedelta(days=1)
         assert day < last_due + dt.timedelta(days=60), "the loan never paid off"
         world.at(day, hour=6)
-        run_daily_loan_job(
-            uow=world.new_uow(), clock=world.clock, notifier=world.notifier, alerter=world.alerter
-        )
+        world.run_daily_loan_job()
         world.at(day, hour=13)
         events += world.settle_due()
         world.at(day, hour=15)
@@ -70,16 +63,15 @@ def live_until_paid_off(
         if current.status is LoanStatus.CLOSED and not pending:
             break
         if day == dt.date(2026, 3, 10):  # the borrower pays installment 5 early, by hand
-            world.pay(current, 5_250, key="early")
+            world.pay_loan(current, 5_250, key="early")
         if day > last_due and not pending and current.outstanding_balance:
-            world.pay(current, current.outstanding_balance, key=f"payoff-{day}")
+            world.pay_loan(current, current.outstanding_balance, key=f"payoff-{day}")
 
     return day, events, results
 
 
-def test_a_loan_from_application_to_payoff(clock: ManualClock, new_uow: UowFactory) -> None:
-    rails = SimulatedRails(
-        clock,
+def test_a_loan_from_application_to_payoff(storage: Storage) -> None:
+    world = Deployment.build(
         seed=SEED,
         behaviour=RailBehaviour(
             decline_probability=0,
@@ -88,17 +80,14 @@ def test_a_loan_from_application_to_payoff(clock: ManualClock, new_uow: UowFacto
             chargeback_probability=0,
         ),
     )
-    rails.down = {Rail.PINLESS}  # no debit card on file: every transfer goes by ACH
-    world = World(clock=clock, new_uow=new_uow, rails=rails)
+    world.bus = world.bus.replacing(storage(world))
+    world.sim.down = {Rail.PINLESS}  # no debit card on file: every transfer goes by ACH
     world.users.add("user-1")
-    eligibility = check_loan_eligibility(
-        CheckEligibility("user-1"), uow=new_uow(), users=world.users, clock=clock
-    )
-    assert eligibility.eligible
+    assert world.bus.handle(CheckEligibility("user-1")).eligible
 
-    offer = world.apply()
+    offer = world.apply_loan()
     assert offer.status is ApplicationStatus.APPROVED
-    loan = world.accept(offer.application_id)
+    loan = world.accept_loan(offer.application_id)
     assert (loan.disbursement_method, loan.outstanding_balance) == (Rail.ACH, 31_500)
 
     day, events, results = live_until_paid_off(world, loan)
@@ -119,16 +108,10 @@ def test_a_loan_from_application_to_payoff(clock: ManualClock, new_uow: UowFacto
     assert [r.outcome for r in results] == [CollectionOutcome.CHARGED] * 6
     assert final.installments[4].collection_attempts == 0
     # exactly once: one transfer per payment booked, plus the disbursement
-    assert len(rails.submitted) == len(final.payments) + 1
-    with new_uow() as uow:
-        ledger = Ledger(uow.journal.entries_for(loan.loan_id))
-    assert ledger_problems(final, ledger) == []
-    assert ledger.trial_balance() == 0
-    check = reconcile_loan(
-        ReconcileLoan("user-1", loan.loan_id), uow=new_uow(), alerter=world.alerter
-    )
-    assert check.matches
-    assert world.alerter.posted == []
+    assert len(world.sim.submitted) == len(final.payments) + 1
+    assert ledger_problems(final, world.ledger(loan.loan_id)) == []
+    assert world.bus.handle(ReconcileLoan("user-1", loan.loan_id)).matches
+    assert world.alerts() == []
     sent = world.sent()
     assert sent[0] == "loan_disbursed"
     assert sent.count("payment_failed") == 1

@@ -3,44 +3,29 @@
 import datetime as dt
 
 import pytest
-from unit.services.loans.harness import World
+from deployment import Deployment
 
 from loc_adapters.memory import InMemoryUnitOfWork
 from loc_core.errors import NotFound
 from loc_core.installment import Loan
 from loc_core.ledger import FUNDING, Bucket, JournalEntry, receivable
-from loc_core.ports import Severity
-from loc_core.services.loans import (
-    ReconcileLoan,
-    Reconciliation,
-    reconcile_loan,
-    run_daily_loan_job,
-)
+from loc_core.ports import Severity, UnitOfWork
+from loc_core.services.commands import ReconcileLoan, Reconciliation
 
 
-@pytest.fixture
-def world() -> World:
-    return World.in_memory()
+def reconcile(world: Deployment, loan_id: str, uow: UnitOfWork | None = None) -> Reconciliation:
+    """Reconcile user-1's loan, on `uow` when given (a repository that behaves differently)."""
+    bus = world.bus if uow is None else world.replacing(UnitOfWork, uow)
+    return bus.handle(ReconcileLoan("user-1", loan_id))
 
 
-def reconcile(world: World, loan_id: str, user_id: str = "user-1") -> Reconciliation:
-    return reconcile_loan(
-        ReconcileLoan(user_id, loan_id),
-        uow=world.new_uow(),
-        alerter=world.alerter,
-        metrics=world.metrics,
-    )
-
-
-def test_a_loan_reconciles_through_payments_fees_and_default(world: World) -> None:
+def test_a_loan_reconciles_through_payments_fees_and_default(world: Deployment) -> None:
     loan = world.open_loan(autopay=False)
     assert reconcile(world, loan.loan_id).matches
     world.at(dt.date(2026, 1, 12))
-    world.pay(loan, 2_000)
+    world.pay_loan(loan, 2_000)
     world.at(dt.date(2026, 3, 26))
-    run_daily_loan_job(
-        uow=world.new_uow(), clock=world.clock, notifier=world.notifier, alerter=world.alerter
-    )
+    world.run_daily_loan_job()
     result = reconcile(world, loan.loan_id)
     assert result.matches
     assert result.loan_outstanding == result.installments_outstanding == result.ledger_outstanding
@@ -49,9 +34,8 @@ def test_a_loan_reconciles_through_payments_fees_and_default(world: World) -> No
     assert world.metrics.count("loc.loans.reconciliation.matched") == 2
 
 
-def test_a_mismatch_is_alerted_with_the_figures_and_nothing_is_changed(world: World) -> None:
+def test_a_mismatch_is_alerted_with_the_figures_and_nothing_is_changed(world: Deployment) -> None:
     loan = world.open_loan()
-    assert world.database is not None
     world.database.post(
         [
             JournalEntry.build(
@@ -71,7 +55,7 @@ def test_a_mismatch_is_alerted_with_the_figures_and_nothing_is_changed(world: Wo
         "the ledger holds 31600, the loan says 31500",
         "principal: ledger 30100 != loan 30000",
     )
-    [alert] = world.alerter.posted
+    [alert] = world.alerts()
     assert (alert.severity, alert.title) == (
         Severity.CRITICAL,
         f"loan {loan.loan_id} does not reconcile",
@@ -85,9 +69,8 @@ def test_a_mismatch_is_alerted_with_the_figures_and_nothing_is_changed(world: Wo
     assert world.loan(loan.loan_id).version == 1
 
 
-def test_a_stored_loan_that_contradicts_itself_is_reported(world: World) -> None:
+def test_a_stored_loan_that_contradicts_itself_is_reported(world: Deployment) -> None:
     loan = world.open_loan()
-    assert world.database is not None
     key = ("loan", "user-1", loan.loan_id)
     stored = world.database.read(key)
     stored.installments[0].outstanding_balance = 0
@@ -97,14 +80,15 @@ def test_a_stored_loan_that_contradicts_itself_is_reported(world: World) -> None
     assert not result.matches
     assert result.installments_outstanding == result.loan_outstanding == 26_250
     assert "outstanding_balance 0 != total_amount 5250" in result.problems[0]
-    assert world.alerts() == [f"loan {loan.loan_id} does not reconcile"]
+    assert world.alert_titles() == [f"loan {loan.loan_id} does not reconcile"]
     with pytest.raises(NotFound):
         reconcile(world, "loan-x")
 
 
-def test_a_repository_that_refuses_to_load_a_broken_loan_is_reported_too(world: World) -> None:
+def test_a_repository_that_refuses_to_load_a_broken_loan_is_reported_too(
+    world: Deployment,
+) -> None:
     loan = world.open_loan()
-    assert world.database is not None
     key = ("loan", "user-1", loan.loan_id)
     broken = world.database.read(key)
     broken.outstanding_balance = 1
@@ -117,8 +101,8 @@ def test_a_repository_that_refuses_to_load_a_broken_loan_is_reported_too(world: 
         found.verify()
         return found
 
-    uow.loans.get = verified  # type: ignore[method-assign]
-    result = reconcile_loan(ReconcileLoan("user-1", loan.loan_id), uow=uow, alerter=world.alerter)
+    uow.loans.get = verified  # type: ignore[method-assign]  # the repository under test loads strictly
+    result = reconcile(world, loan.loan_id, uow)
     assert (result.matches, result.loan_outstanding, result.ledger_outstanding) == (
         False,
         None,
@@ -127,13 +111,12 @@ def test_a_repository_that_refuses_to_load_a_broken_loan_is_reported_too(world: 
     assert result.problems == (
         f"loan {loan.loan_id}: outstanding_balance 1 != sum of installments 31500",
     )
-    assert world.alerter.posted[0].details["loan_outstanding"] is None
+    assert world.alerts()[0].details["loan_outstanding"] is None
 
 
-def test_a_commit_between_the_reads_is_not_a_false_mismatch(world: World) -> None:
+def test_a_commit_between_the_reads_is_not_a_false_mismatch(world: Deployment) -> None:
     loan = world.open_loan()
     world.at(dt.date(2026, 1, 12))
-    assert world.database is not None
     uow = InMemoryUnitOfWork(world.database)
     entries_for = uow.journal.entries_for
     payments = iter(["first", "second"])
@@ -142,11 +125,11 @@ def test_a_commit_between_the_reads_is_not_a_false_mismatch(world: World) -> Non
         found = entries_for(reference)
         key = next(payments, None)
         if key is not None:  # a payment commits after the loan and its journal were read
-            world.pay(loan, 1_000, key=key)
+            world.pay_loan(loan, 1_000, key=key)
         return found
 
-    uow.journal.entries_for = racing  # type: ignore[method-assign]
-    result = reconcile_loan(ReconcileLoan("user-1", loan.loan_id), uow=uow, alerter=world.alerter)
+    uow.journal.entries_for = racing  # type: ignore[method-assign]  # a writer between the reads
+    result = reconcile(world, loan.loan_id, uow)
     assert result.matches
     assert result.loan_outstanding == 31_500 - 2_000
     assert world.alerts() == []

@@ -4,28 +4,24 @@ import datetime as dt
 
 import attrs
 import pytest
-from unit.services.loans.harness import CommitDuring, World
+from deployment import Deployment
+from fakes import InterferingUnitOfWork
 
 from loc_core.errors import NotFound, PaymentError
 from loc_core.installment import InstallmentStatus, Loan, LoanStatus
 from loc_core.ledger import CLEARING
 from loc_core.payments import PaymentStatus, Rail, SettlementOutcome
-from loc_core.ports import SettlementEvent, Severity
-from loc_core.services.loans import SettlementHandling, disbursement_key, settle_payment
+from loc_core.ports import SettlementEvent, Severity, UnitOfWork
+from loc_core.services.commands import SettlementHandling, SettleTransfer
+from loc_core.services.loans import disbursement_key
 from loc_core.testing.installment import ledger_problems
 
 PAID_ON = dt.datetime(2026, 1, 12, 15, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def world() -> World:
-    made = World.in_memory()
-    made.rails.down = {Rail.PINLESS}  # payments go by ACH, which can be returned
-    return made
-
-
-@pytest.fixture
-def loan(world: World) -> Loan:
+def loan(world: Deployment) -> Loan:
+    world.sim.down = {Rail.PINLESS}  # payments go by ACH, which can be returned
     made = world.open_loan()
     world.clock.set(PAID_ON)
     return made
@@ -46,9 +42,9 @@ def event(
 
 
 def test_a_completion_marks_the_payment_and_tells_the_borrower_once(
-    world: World, loan: Loan
+    world: Deployment, loan: Loan
 ) -> None:
-    paid = world.pay(loan, 5_250)
+    paid = world.pay_loan(loan, 5_250)
     completed = event(paid.payment_id, SettlementOutcome.COMPLETED)
     assert world.settle(completed) is SettlementHandling.SETTLED
     assert world.settle(completed) is SettlementHandling.DUPLICATE
@@ -58,11 +54,13 @@ def test_a_completion_marks_the_payment_and_tells_the_borrower_once(
     assert world.metrics.count("loc.loans.settlements.duplicate") == 1
 
 
-def test_a_return_takes_back_exactly_what_the_payment_paid_once(world: World, loan: Loan) -> None:
-    paid = world.pay(loan, 31_500)
+def test_a_return_takes_back_exactly_what_the_payment_paid_once(
+    world: Deployment, loan: Loan
+) -> None:
+    paid = world.pay_loan(loan, 31_500)
     assert world.loan(loan.loan_id).status is LoanStatus.CLOSED
     returned = event(paid.payment_id, SettlementOutcome.RETURNED)
-    assert world.settle(returned) is SettlementHandling.SETTLED
+    assert world.settle(returned) is SettlementHandling.REVERSED
     assert world.settle(returned) is SettlementHandling.DUPLICATE
     stored = world.loan(loan.loan_id)
     assert (stored.status, stored.outstanding_balance, stored.completion_date) == (
@@ -78,11 +76,11 @@ def test_a_return_takes_back_exactly_what_the_payment_paid_once(world: World, lo
     assert world.sent() == ["loan_disbursed", "loan_closed", "payment_failed"]
 
 
-def test_a_completion_after_the_return_changes_nothing(world: World, loan: Loan) -> None:
-    paid = world.pay(loan, 5_250)
+def test_a_completion_after_the_return_changes_nothing(world: Deployment, loan: Loan) -> None:
+    paid = world.pay_loan(loan, 5_250)
     assert (
         world.settle(event(paid.payment_id, SettlementOutcome.RETURNED, 13))
-        is SettlementHandling.SETTLED
+        is SettlementHandling.REVERSED
     )
     late = event(paid.payment_id, SettlementOutcome.COMPLETED, 14)
     assert world.settle(late) is SettlementHandling.DUPLICATE
@@ -90,63 +88,61 @@ def test_a_completion_after_the_return_changes_nothing(world: World, loan: Loan)
     assert world.loan(loan.loan_id).outstanding_balance == 31_500
 
 
-def test_an_event_for_an_unknown_payment_is_not_found_and_alerted(world: World, loan: Loan) -> None:
-    with pytest.raises(NotFound, match="no installment-loan payment manual:x"):
+def test_an_event_for_an_unknown_payment_is_not_found_and_alerted(
+    world: Deployment, loan: Loan
+) -> None:
+    with pytest.raises(NotFound, match="no loan or line records transfer 'manual:x'"):
         world.settle(event("manual:x", SettlementOutcome.COMPLETED))
-    [alert] = world.alerter.posted
+    [alert] = world.alerts()
     assert (alert.severity, alert.title, alert.details["idempotency_key"]) == (
         Severity.CRITICAL,
-        "settlement event for a payment no loan carries",
+        "settlement event for a transfer no loan or line records",
         "manual:x",
     )
     assert world.loan(loan.loan_id).version == 1
 
 
-def test_an_outcome_the_rail_cannot_have_is_an_error(world: World, loan: Loan) -> None:
-    paid = world.pay(loan, 5_250)
+def test_an_outcome_the_rail_cannot_have_is_an_error(world: Deployment, loan: Loan) -> None:
+    paid = world.pay_loan(loan, 5_250)
     with pytest.raises(PaymentError, match="it can be RETURNED, not CHARGED_BACK"):
         world.settle(event(paid.payment_id, SettlementOutcome.CHARGED_BACK))
 
 
-def test_a_chargeback_of_a_pinless_payment_reverses_it(world: World, loan: Loan) -> None:
-    world.rails.down = set()
-    paid = world.pay(loan, 5_250)
+def test_a_chargeback_of_a_pinless_payment_reverses_it(world: Deployment, loan: Loan) -> None:
+    world.sim.down = set()
+    paid = world.pay_loan(loan, 5_250)
     assert paid.rail is Rail.PINLESS
     world.settle(event(paid.payment_id, SettlementOutcome.COMPLETED, rail=Rail.PINLESS))
     chargeback = event(paid.payment_id, SettlementOutcome.CHARGED_BACK, 20, Rail.PINLESS)
-    assert world.settle(chargeback) is SettlementHandling.SETTLED
+    assert world.settle(chargeback) is SettlementHandling.REVERSED
     assert world.settle(chargeback) is SettlementHandling.DUPLICATE
     assert world.loan(loan.loan_id).payments[paid.payment_id].status is PaymentStatus.CHARGED_BACK
 
 
-def test_a_failing_notifier_never_undoes_the_settlement(world: World, loan: Loan) -> None:
-    paid = world.pay(loan, 5_250)
+def test_a_failing_notifier_never_undoes_the_settlement(world: Deployment, loan: Loan) -> None:
+    paid = world.pay_loan(loan, 5_250)
     world.notifier.failing = True
     world.settle(event(paid.payment_id, SettlementOutcome.RETURNED))
     assert world.loan(loan.loan_id).outstanding_balance == 31_500
-    assert world.alerts() == ["notification payment_failed not sent"]
+    assert world.alert_titles() == ["notification payment_failed not sent"]
 
 
 def test_a_concurrent_writer_makes_the_handler_settle_on_a_fresh_read(
-    world: World, loan: Loan
+    world: Deployment, loan: Loan
 ) -> None:
-    paid = world.pay(loan, 5_250)
-    assert world.database is not None
-    other = event(paid.payment_id, SettlementOutcome.COMPLETED)
-    uow = CommitDuring(world.database, during=lambda: world.pay(loan, 100, key="meanwhile"))
-    handling = settle_payment(
-        attrs.evolve(other, outcome=SettlementOutcome.RETURNED),
-        uow=uow,
-        notifier=world.notifier,
-        alerter=world.alerter,
+    paid = world.pay_loan(loan, 5_250)
+    racing = InterferingUnitOfWork(
+        world.database, lambda: world.pay_loan(loan, 100, key="meanwhile")
     )
-    assert handling is SettlementHandling.SETTLED
+    returned = event(paid.payment_id, SettlementOutcome.RETURNED)
+    settled = world.replacing(UnitOfWork, racing).handle(SettleTransfer(returned))
+    assert settled.handling is SettlementHandling.REVERSED
     stored = world.loan(loan.loan_id)
     assert (stored.outstanding_balance, len(stored.payments)) == (31_400, 2)
 
 
 def test_disbursement_events_book_nothing_but_surprises_are_alerted(
-    world: World, loan: Loan
+    world: Deployment, loan: Loan
 ) -> None:
     key = disbursement_key("user-1", loan.application_id, Rail.ACH)
     ok = attrs.evolve(event(key, SettlementOutcome.COMPLETED), confirmation_id=loan.confirmation_id)
@@ -159,7 +155,7 @@ def test_disbursement_events_book_nothing_but_surprises_are_alerted(
     assert (
         world.settle(attrs.evolve(ok, confirmation_id="another")) is SettlementHandling.DISBURSEMENT
     )
-    assert world.alerts() == [
+    assert world.alert_titles() == [
         f"disbursement of loan {loan.loan_id} came back",
         f"disbursement loan {loan.loan_id} does not record",
     ]
