@@ -387,3 +387,15 @@ class Deployment:
     def alert_titles(self) -> list[str]:
         """The titles of the alerts posted, in order."""
         return [alert.title for alert in self.alerter.posted]
+
+    def using(self, port: type, adapter: object) -> Deployment:
+        """This deployment with `adapter` under `port`, so a shortcut runs once with it."""
+        return attrs.evolve(self, bus=self.replacing(port, adapter))
+
+    def edit_line(self, line: CreditLine, change: Callable[[CreditLine], object]) -> None:
+        """Change a stored line behind the services' back (another writer, a bad record)."""
+        with self.bus.get(UnitOfWork) as uow:
+            stored = uow.lines.get(line.user_id, line.line_id)
+            change(stored)
+            uow.lines.save(stored)
+            uow.commit(actor="test", request_id="edit")

@@ -1,23 +1,21 @@
 """The credit-line services' full lifecycle test, unchanged, on the DynamoDB unit of work.
 
-The test body is imported as it is; only the `new_uow` fixture differs (DynamoDB over
-HTTP, from this folder's conftest) and the clock starts where the test expects it.
+The test body is imported as it is; only the `world` fixture differs: the same deployment
+with its unit of work on DynamoDB over HTTP (the table from this folder's conftest),
+stamping items by the deployment's clock.
 """
 
 import pytest
+from deployment import LINES_OPENED, Deployment
 from unit.services.lines.test_lifecycle import test_a_line_from_application_to_closing
-from unit.services.lines.world import OPENED, UowFactory, World, build_world
 
-from loc_adapters.memory import ManualClock
+from loc_adapters.dynamodb import DynamoTable, DynamoUnitOfWork
+from loc_core.ports import UnitOfWork
 
 __all__ = ["test_a_line_from_application_to_closing"]
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(OPENED)
-
-
-@pytest.fixture
-def world(clock: ManualClock, new_uow: UowFactory) -> World:
-    return build_world(clock, new_uow)
+def world(table: DynamoTable) -> Deployment:
+    world = Deployment.build(now=LINES_OPENED, seed=11)
+    return world.using(UnitOfWork, DynamoUnitOfWork(table, clock=world.clock))

@@ -2,14 +2,8 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from deployment import Deployment
 
-from loc_adapters.memory import (
-    InMemoryDatabase,
-    InMemoryUnitOfWork,
-    ManualClock,
-    RecordingAlerter,
-    RecordingNotifier,
-)
 from loc_core.creditline import (
     CreditLineApplication,
     CreditLineProduct,
@@ -22,8 +16,9 @@ from loc_core.errors import NotFound
 from loc_core.events import EventType
 from loc_core.installment import Process
 from loc_core.payments import Rail, SettlementOutcome
-from loc_core.ports import SettlementEvent, Severity
-from loc_core.services.settlement import Settled, handle_settlement_event
+from loc_core.ports import SettlementEvent, Severity, UnitOfWork
+from loc_core.services.commands import SettlementHandling, SettleTransfer
+from loc_core.services.settlement import CREDITLINE, INSTALLMENT, Settled
 from loc_core.testing.installment import make_loan
 
 DAY = dt.date(2026, 3, 10)
@@ -32,8 +27,9 @@ PRODUCT = CreditLineProduct()
 
 
 @pytest.fixture
-def database() -> InMemoryDatabase:
-    database = InMemoryDatabase(ManualClock(NOW))
+def world() -> Deployment:
+    """A loan with a $50.00 ACH payment (user-1) and a line with a $30.00 one (user-2)."""
+    world = Deployment.build(now=NOW)
     loan = make_loan(disbursed_on=dt.date(2026, 3, 2))
     loan.apply_payment("loan-pay", 5_000, process=Process.MANUAL, rail=Rail.ACH, today=DAY)
     application = CreditLineApplication.approved(
@@ -54,12 +50,11 @@ def database() -> InMemoryDatabase:
     request_draw(line, draw_id="d1", amount=20_000, on=DAY)
     disburse_draw(line, draw_id="d1", rail=Rail.RTP, on=DAY)
     submit_payment(line, payment_id="line-pay", amount=3_000, rail=Rail.ACH, on=DAY)
-    uow = InMemoryUnitOfWork(database)
-    with uow:
+    with world.bus.get(UnitOfWork) as uow:
         uow.loans.add(loan)
         uow.lines.add(line)
         uow.commit(actor="test", request_id="setup")
-    return database
+    return world
 
 
 def event(key: str, outcome: SettlementOutcome) -> SettlementEvent:
@@ -73,52 +68,35 @@ def event(key: str, outcome: SettlementOutcome) -> SettlementEvent:
     )
 
 
-def route(
-    database: InMemoryDatabase, delivered: SettlementEvent
-) -> tuple[Settled, RecordingNotifier, RecordingAlerter]:
-    notifier, alerter = RecordingNotifier(), RecordingAlerter()
-    settled = handle_settlement_event(
-        delivered,
-        uow=InMemoryUnitOfWork(database),
-        clock=database.clock,
-        line_product=PRODUCT,
-        notifier=notifier,
-        alerter=alerter,
-    )
-    return settled, notifier, alerter
+def route(world: Deployment, delivered: SettlementEvent) -> tuple[Settled, list[EventType]]:
+    """What the bus made of the event, and the notifications it sent for it."""
+    before = len(world.notifier.sent)
+    settled = world.bus.handle(SettleTransfer(delivered))
+    return settled, [sent.type for sent in world.notifier.sent[before:]]
 
 
-def test_a_loan_payments_return_reaches_the_loan_once(database: InMemoryDatabase) -> None:
+def test_a_loan_payments_return_reaches_the_loan_once(world: Deployment) -> None:
     returned = event("loan-pay", SettlementOutcome.RETURNED)
-    settled, notifier, _ = route(database, returned)
-    assert settled == Settled("installment", "settled")
-    assert [e.type for e in notifier.sent] == [EventType.PAYMENT_FAILED]
-    again, notifier, _ = route(database, returned)
-    assert again == Settled("installment", "duplicate")
-    assert notifier.sent == []
-    with InMemoryUnitOfWork(database) as uow:
-        assert uow.loans.get("user-1", "loan-1").outstanding_balance == 31_500
+    settled, sent = route(world, returned)
+    assert settled == Settled(INSTALLMENT, SettlementHandling.REVERSED)
+    assert sent == [EventType.PAYMENT_FAILED]
+    again, sent = route(world, returned)
+    assert again == Settled(INSTALLMENT, SettlementHandling.DUPLICATE)
+    assert sent == []
+    assert world.loan("loan-1").outstanding_balance == 31_500
 
 
-def test_a_line_payments_return_reaches_the_line_once(database: InMemoryDatabase) -> None:
+def test_a_line_payments_return_reaches_the_line_once(world: Deployment) -> None:
     returned = event("line-pay", SettlementOutcome.RETURNED)
-    settled, notifier, _ = route(database, returned)
-    assert settled == Settled("creditline", "reversed")
-    assert [e.type for e in notifier.sent] == [EventType.LOC_PAYMENT_FAILED]
-    assert route(database, returned)[0] == Settled("creditline", "duplicate")
-    with InMemoryUnitOfWork(database) as uow:
+    settled, sent = route(world, returned)
+    assert settled == Settled(CREDITLINE, SettlementHandling.REVERSED)
+    assert sent == [EventType.LOC_PAYMENT_FAILED]
+    assert route(world, returned) == (Settled(CREDITLINE, SettlementHandling.DUPLICATE), [])
+    with world.bus.get(UnitOfWork) as uow:
         assert uow.lines.get("user-2", "line-1").principal_balance == 20_000
 
 
-def test_an_unknown_transfer_is_alerted_and_not_found(database: InMemoryDatabase) -> None:
-    notifier, alerter = RecordingNotifier(), RecordingAlerter()
+def test_an_unknown_transfer_is_alerted_and_not_found(world: Deployment) -> None:
     with pytest.raises(NotFound, match="no loan or line records transfer 'mystery'"):
-        handle_settlement_event(
-            event("mystery", SettlementOutcome.COMPLETED),
-            uow=InMemoryUnitOfWork(database),
-            clock=database.clock,
-            line_product=PRODUCT,
-            notifier=notifier,
-            alerter=alerter,
-        )
-    assert [a.severity for a in alerter.posted] == [Severity.CRITICAL]
+        route(world, event("mystery", SettlementOutcome.COMPLETED))
+    assert [a.severity for a in world.alerts()] == [Severity.CRITICAL]

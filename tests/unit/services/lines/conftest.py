@@ -1,27 +1,14 @@
-"""Fixtures for the credit-line service tests: one world of in-memory adapters."""
+"""Fixtures for the credit-line service tests: one in-memory deployment on the lines' day.
+
+`world` is the deployment the tests drive through its bus; another store's suite (the
+DynamoDB lifecycle test) overrides it with a deployment over that store.
+"""
 
 import pytest
-from unit.services.lines.world import OPENED, UowFactory, World, build_world
-
-from loc_adapters.memory import InMemoryDatabase, InMemoryUnitOfWork, ManualClock
+from deployment import LINES_OPENED, Deployment
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(OPENED)
-
-
-@pytest.fixture
-def database(clock: ManualClock) -> InMemoryDatabase:
-    return InMemoryDatabase(clock)
-
-
-@pytest.fixture
-def new_uow(database: InMemoryDatabase) -> UowFactory:
-    """How a test gets a unit of work; another store's suite overrides this fixture."""
-    return lambda: InMemoryUnitOfWork(database)
-
-
-@pytest.fixture
-def world(clock: ManualClock, new_uow: UowFactory) -> World:
-    return build_world(clock, new_uow)
+def world() -> Deployment:
+    """A deployment at 2026-03-05 14:00, rails seeded 11: lines opened now bill on the 5th."""
+    return Deployment.build(now=LINES_OPENED, seed=11)

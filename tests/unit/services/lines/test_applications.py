@@ -2,9 +2,10 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from unit.services.lines.world import OPENED, InterferingUnitOfWork, World
+from deployment import LINES_OPENED, Deployment
+from fakes import InterferingUnitOfWork
 
-from loc_adapters.memory import InMemoryDatabase
+from loc_adapters.memory import SimulatedUnderwriting
 from loc_core.applications import AdverseAction, ApplicationStatus
 from loc_core.creditline import CreditLineApplication, CreditLineProduct, LineStatus, open_line
 from loc_core.errors import (
@@ -17,10 +18,16 @@ from loc_core.errors import (
     NotEligible,
     NotFound,
 )
-from loc_core.ports import LineDecision, LoanDecision, lock_key
+from loc_core.ports import LineDecision, LoanDecision, Underwriting, UnitOfWork
+from loc_core.services.kit import lock_key
 from loc_core.services.lines import line_eligibility
 
 DAY = dt.timedelta(days=1)
+
+
+def rejecting() -> SimulatedUnderwriting:
+    """Underwriting that turns every line down."""
+    return SimulatedUnderwriting(line_approval_probability=0)
 
 
 class DownUnderwriting:
@@ -31,69 +38,71 @@ class DownUnderwriting:
         raise ExternalServiceError(f"underwriting unreachable ({user_id})")
 
 
-def applications(world: World, user_id: str = "user-1") -> list[CreditLineApplication]:
-    with world.new_uow() as uow:
+def applications(world: Deployment, user_id: str = "user-1") -> list[CreditLineApplication]:
+    with world.bus.get(UnitOfWork) as uow:
         return uow.line_applications.for_user(user_id)
 
 
-def test_an_approved_application_is_stored_with_its_offer_and_audited(world: World) -> None:
+def test_an_approved_application_is_stored_with_its_offer_and_audited(world: Deployment) -> None:
     world.users.add("user-1")
-    application = world.apply()
+    application = world.apply_line()
     assert application.status is ApplicationStatus.APPROVED
     assert (application.credit_limit, application.apr, application.minimum_payment_percent) == (
         100_000,
         Decimal("29.99"),
         Decimal(3),
     )
-    assert application.expires_at == OPENED + dt.timedelta(hours=24)
+    assert application.expires_at == LINES_OPENED + dt.timedelta(hours=24)
     assert applications(world) == [application]
     (record,) = world.audit("application", application.application_id)
     assert (record.actor, record.request_id, record.change.process) == ("api", "apply-1", "OPEN")
 
 
-def test_applying_twice_with_one_key_stores_one_application(world: World) -> None:
+def test_applying_twice_with_one_key_stores_one_application(world: Deployment) -> None:
     world.users.add("user-1")
-    first = world.apply()
-    again = world.apply()
+    underwriting = SimulatedUnderwriting(line_approval_probability=1)
+    world = world.using(Underwriting, underwriting)
+    first = world.apply_line()
+    again = world.apply_line()
     assert again == first
     assert len(applications(world)) == 1
-    assert world.underwriting._decisions == 1  # underwriting was asked once
+    assert underwriting._decisions == 1  # underwriting was asked once
 
 
-def test_a_rejection_is_stored_with_its_adverse_actions(world: World) -> None:
+def test_a_rejection_is_stored_with_its_adverse_actions(world: Deployment) -> None:
     world.users.add("user-1")
-    world.underwriting.line_approval_probability = 0
-    application = world.apply()
+    world = world.using(Underwriting, rejecting())
+    application = world.apply_line()
     assert application.status is ApplicationStatus.REJECTED
     assert [a.code for a in application.adverse_actions] == ["CREDIT_SCORE"]
-    assert world.apply() == application
+    assert world.apply_line() == application
     assert applications(world) == [application]
 
 
-def test_an_inactive_user_is_not_eligible_and_may_retry_the_key_later(world: World) -> None:
+def test_an_inactive_user_is_not_eligible_and_may_retry_the_key_later(world: Deployment) -> None:
     world.users.add("user-1", active=False)
     with pytest.raises(NotEligible) as refused:
-        world.apply()
+        world.apply_line()
     assert refused.value.reasons == ("USER_INACTIVE",)
     assert applications(world) == []
     world.users.add("user-1")
-    assert world.apply().status is ApplicationStatus.APPROVED
+    assert world.apply_line().status is ApplicationStatus.APPROVED
 
 
-def test_a_live_offer_blocks_a_second_application_until_it_expires(world: World) -> None:
+def test_a_live_offer_blocks_a_second_application_until_it_expires(world: Deployment) -> None:
     world.users.add("user-1")
-    world.apply()
+    world.apply_line()
     with pytest.raises(NotEligible) as refused:
-        world.apply(key="apply-2")
+        world.apply_line(key="apply-2")
     assert refused.value.reasons == ("LIVE_APPLICATION",)
     world.clock.advance(dt.timedelta(hours=24))
-    assert world.apply(key="apply-2").status is ApplicationStatus.APPROVED
+    assert world.apply_line(key="apply-2").status is ApplicationStatus.APPROVED
 
 
-def test_an_open_line_blocks_a_new_application(world: World) -> None:
+def test_an_open_line_blocks_a_new_application(world: Deployment) -> None:
     world.open_line()
     with pytest.raises(NotEligible) as refused:
-        world.apply(key="apply-2")
+        world.apply_line(key="apply-2")
     assert refused.value.reasons == ("OPEN_LINE",)
 
 
@@ -102,25 +111,25 @@ def test_eligibility_reports_every_failed_rule_at_once() -> None:
     offer = CreditLineApplication.approved(
         application_id="app-1",
         user_id="u",
-        created_at=OPENED,
+        created_at=LINES_OPENED,
         credit_limit=10_000,
         apr=Decimal(20),
         minimum_payment_percent=Decimal(2),
         product=product,
     )
-    defaulted = open_line(offer, line_id="line-1", now=OPENED, product=product)
+    defaulted = open_line(offer, line_id="line-1", now=LINES_OPENED, product=product)
     defaulted.status = LineStatus.DEFAULTED
     live = CreditLineApplication.approved(
         application_id="app-2",
         user_id="u",
-        created_at=OPENED,
+        created_at=LINES_OPENED,
         credit_limit=10_000,
         apr=Decimal(20),
         minimum_payment_percent=Decimal(2),
         product=product,
     )
     reasons = line_eligibility(
-        user_active=False, lines=[defaulted], applications=[offer, live], now=OPENED
+        user_active=False, lines=[defaulted], applications=[offer, live], now=LINES_OPENED
     )
     assert reasons == ("USER_INACTIVE", "DEFAULTED_LINE", "LIVE_APPLICATION")
     assert (
@@ -128,41 +137,40 @@ def test_eligibility_reports_every_failed_rule_at_once() -> None:
     )
 
 
-def test_an_application_decided_elsewhere_holds_the_lease(world: World) -> None:
+def test_an_application_decided_elsewhere_holds_the_lease(world: Deployment) -> None:
     world.users.add("user-1")
     key = lock_key("line-application", user_id="user-1", item_id="user-1")
     world.lock.acquire(key, owner="other-worker", ttl=dt.timedelta(seconds=60))
     with pytest.raises(LockNotAcquired):
-        world.apply()
+        world.apply_line()
     assert applications(world) == []
     world.clock.advance(dt.timedelta(minutes=2))
-    assert world.apply().status is ApplicationStatus.APPROVED
+    assert world.apply_line().status is ApplicationStatus.APPROVED
 
 
-def test_an_underwriting_outage_stores_nothing_and_the_key_can_be_retried(world: World) -> None:
+def test_an_underwriting_outage_stores_nothing_and_the_key_can_be_retried(
+    world: Deployment,
+) -> None:
     world.users.add("user-1")
-    working = world.underwriting
-    world.underwriting = DownUnderwriting()  # type: ignore[assignment]  # a failing stand-in
     with pytest.raises(ExternalServiceError):
-        world.apply()
+        world.using(Underwriting, DownUnderwriting()).apply_line()
     assert applications(world) == []
-    world.underwriting = working
-    assert world.apply().status is ApplicationStatus.APPROVED
+    assert world.apply_line().status is ApplicationStatus.APPROVED
 
 
-def test_an_unknown_user_is_not_found(world: World) -> None:
+def test_an_unknown_user_is_not_found(world: Deployment) -> None:
     with pytest.raises(NotFound, match="no user user-9"):
-        world.apply("user-9")
+        world.apply_line("user-9")
 
 
 # --- accepting the offer --------------------------------------------------------------
 
 
-def test_accepting_opens_an_active_line_and_a_repeat_returns_it(world: World) -> None:
+def test_accepting_opens_an_active_line_and_a_repeat_returns_it(world: Deployment) -> None:
     world.users.add("user-1")
-    application = world.apply()
+    application = world.apply_line()
     world.clock.advance(dt.timedelta(minutes=5))
-    line = world.accept(application.application_id)
+    line = world.accept_line(application.application_id)
     assert (line.status, line.credit_limit, line.cycle_day, line.opened_on) == (
         LineStatus.ACTIVE,
         100_000,
@@ -173,16 +181,16 @@ def test_accepting_opens_an_active_line_and_a_repeat_returns_it(world: World) ->
     stored = applications(world)[0]
     assert (stored.line_id, stored.converted_at) == (line.line_id, world.clock.now())
     world.clock.advance(2 * DAY)  # the offer has expired since, the line stays the answer
-    assert world.accept(application.application_id) == line
-    with world.new_uow() as uow:
+    assert world.accept_line(application.application_id) == line
+    with world.bus.get(UnitOfWork) as uow:
         assert uow.lines.for_user("user-1") == [line]
-    assert [r.change.process for r in world.audit("line", line.line_id)] == ["OPEN"]
+    assert world.audit_processes("line", line.line_id) == ["OPEN"]
 
 
-def test_the_borrower_may_choose_the_cycle_day(world: World) -> None:
+def test_the_borrower_may_choose_the_cycle_day(world: Deployment) -> None:
     world.users.add("user-1")
-    application = world.apply()
-    assert world.accept(application.application_id, cycle_day=20).cycle_day == 20
+    application = world.apply_line()
+    assert world.accept_line(application.application_id, cycle_day=20).cycle_day == 20
 
 
 @pytest.mark.parametrize(
@@ -194,80 +202,79 @@ def test_the_borrower_may_choose_the_cycle_day(world: World) -> None:
     ],
 )
 def test_an_offer_that_cannot_be_accepted_opens_no_line(
-    world: World, prepare: str, error: type[Exception]
+    world: Deployment, prepare: str, error: type[Exception]
 ) -> None:
     world.users.add("user-1")
     if prepare == "reject":
-        world.underwriting.line_approval_probability = 0
-    application = world.apply()
+        world = world.using(Underwriting, rejecting())
+    application = world.apply_line()
     if prepare in {"expire", "abandon"}:
         world.clock.advance(DAY)
     if prepare == "abandon":
-        world.expire(application.application_id)
+        world.expire_line_offer(application.application_id)
     with pytest.raises(error):
-        world.accept(application.application_id)
-    with world.new_uow() as uow:
+        world.accept_line(application.application_id)
+    with world.bus.get(UnitOfWork) as uow:
         assert uow.lines.for_user("user-1") == []
 
 
-def test_a_user_deactivated_since_the_offer_cannot_accept_it(world: World) -> None:
+def test_a_user_deactivated_since_the_offer_cannot_accept_it(world: Deployment) -> None:
     world.users.add("user-1")
-    application = world.apply()
+    application = world.apply_line()
     world.users.add("user-1", active=False)
     with pytest.raises(NotEligible, match="USER_INACTIVE"):
-        world.accept(application.application_id)
+        world.accept_line(application.application_id)
 
 
-def test_two_acceptances_racing_open_one_line(world: World, database: InMemoryDatabase) -> None:
+def test_two_acceptances_racing_open_one_line(world: Deployment) -> None:
     world.users.add("user-1")
-    application = world.apply()
+    application = world.apply_line()
     winner = []
     racing = InterferingUnitOfWork(
-        database, lambda: winner.append(world.accept(application.application_id))
+        world.database, lambda: winner.append(world.accept_line(application.application_id))
     )
     with pytest.raises(ConcurrencyConflict):
-        world.accept(application.application_id, uow=racing)
-    assert world.accept(application.application_id) == winner[0]
-    with world.new_uow() as uow:
+        world.using(UnitOfWork, racing).accept_line(application.application_id)
+    assert world.accept_line(application.application_id) == winner[0]
+    with world.bus.get(UnitOfWork) as uow:
         assert [line.line_id for line in uow.lines.for_user("user-1")] == [winner[0].line_id]
 
 
 # --- abandoning an expired offer ------------------------------------------------------
 
 
-def test_an_expired_offer_is_abandoned_once(world: World) -> None:
+def test_an_expired_offer_is_abandoned_once(world: Deployment) -> None:
     world.users.add("user-1")
-    application = world.apply()
+    application = world.apply_line()
     with pytest.raises(InvalidTransition, match="live until"):
-        world.expire(application.application_id)
+        world.expire_line_offer(application.application_id)
     world.clock.advance(DAY)
-    assert world.expire(application.application_id) is True
-    assert world.expire(application.application_id) is False
+    assert world.expire_line_offer(application.application_id) is True
+    assert world.expire_line_offer(application.application_id) is False
     (stored,) = applications(world)
     assert stored.status is ApplicationStatus.ABANDONED
-    processes = [r.change.process for r in world.audit("application", stored.application_id)]
+    processes = world.audit_processes("application", stored.application_id)
     assert processes == ["OPEN", "EXPIRATION"]
 
 
-def test_converted_and_rejected_applications_are_left_as_they_are(world: World) -> None:
+def test_converted_and_rejected_applications_are_left_as_they_are(world: Deployment) -> None:
     line = world.open_line()
     world.clock.advance(DAY)
-    assert world.expire(line.application_id) is False
+    assert world.expire_line_offer(line.application_id) is False
     assert applications(world)[0].line_id == line.line_id
-    world.underwriting.line_approval_probability = 0
     world.users.add("user-2")
-    rejected = world.apply("user-2", key="k")
+    rejected = world.using(Underwriting, rejecting()).apply_line("user-2", key="k")
     world.clock.advance(DAY)
-    assert world.expire(rejected.application_id, "user-2") is False
+    assert world.expire_line_offer(rejected.application_id, "user-2") is False
     assert applications(world, "user-2")[0].status is ApplicationStatus.REJECTED
 
 
-def test_an_offer_the_ttl_removed_is_written_back_abandoned(world: World) -> None:
+def test_an_offer_the_ttl_removed_is_written_back_abandoned(world: Deployment) -> None:
     product = CreditLineProduct()
     gone = CreditLineApplication.approved(
         application_id="app-gone",
         user_id="user-1",
-        created_at=OPENED,
+        created_at=LINES_OPENED,
         credit_limit=50_000,
         apr=Decimal(25),
         minimum_payment_percent=Decimal(2),
@@ -276,26 +283,26 @@ def test_an_offer_the_ttl_removed_is_written_back_abandoned(world: World) -> Non
     gone.outbox.drain()
     world.clock.advance(DAY)
     with pytest.raises(NotFound):
-        world.expire("app-gone")
-    assert world.expire("app-gone", removed=gone) is True
-    assert world.expire("app-gone", removed=gone) is False
+        world.expire_line_offer("app-gone")
+    assert world.expire_line_offer("app-gone", removed=gone) is True
+    assert world.expire_line_offer("app-gone", removed=gone) is False
     (stored,) = applications(world)
     assert (stored.status, stored.credit_limit) == (ApplicationStatus.ABANDONED, 50_000)
     assert gone.status is ApplicationStatus.APPROVED  # the event's image is not changed
 
 
-def test_a_removed_rejection_is_written_back_unchanged(world: World) -> None:
+def test_a_removed_rejection_is_written_back_unchanged(world: Deployment) -> None:
     rejected = CreditLineApplication.rejected(
         application_id="app-no",
         user_id="user-1",
-        created_at=OPENED,
+        created_at=LINES_OPENED,
         adverse_actions=(AdverseAction("INCOME", "Income could not be verified"),),
         product=CreditLineProduct(),
     )
     rejected.outbox.drain()
     world.clock.advance(DAY)
-    assert world.expire("app-no", removed=rejected) is False
+    assert world.expire_line_offer("app-no", removed=rejected) is False
     (stored,) = applications(world)
     assert stored.adverse_actions == rejected.adverse_actions
-    assert world.expire("app-no", removed=rejected) is False
+    assert world.expire_line_offer("app-no", removed=rejected) is False
     assert applications(world)[0].version == 1

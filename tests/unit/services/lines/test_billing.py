@@ -1,16 +1,17 @@
 import datetime as dt
 
 import pytest
-from unit.services.lines.world import World
+from deployment import Deployment
 
 from loc_core.creditline import CreditLine, close_line
 from loc_core.ledger import Bucket, receivable
+from loc_core.services.commands import ListLineStatements
 
 CLOSE = dt.date(2026, 4, 5)
 
 
 @pytest.fixture
-def drawn(world: World) -> CreditLine:
+def drawn(world: Deployment) -> CreditLine:
     """A $1,000.00 line opened 2026-03-05 (cycle day 5) with $400.00 drawn on 03-12."""
     line = world.open_line()
     world.at(dt.date(2026, 3, 12))
@@ -18,16 +19,15 @@ def drawn(world: World) -> CreditLine:
     return line
 
 
-def statements(world: World, line: CreditLine) -> list[tuple[dt.date, int, int, dt.date]]:
-    with world.new_uow() as uow:
-        return [
-            (s.statement_date, s.interest_charged, s.minimum_payment, s.due_date)
-            for s in uow.statements.for_line(line.user_id, line.line_id)
-        ]
+def statements(world: Deployment, line: CreditLine) -> list[tuple[dt.date, int, int, dt.date]]:
+    return [
+        (s.statement_date, s.interest_charged, s.minimum_payment, s.due_date)
+        for s in world.bus.handle(ListLineStatements(line.user_id, line.line_id))
+    ]
 
 
 def test_billing_on_the_close_date_writes_the_statement_and_tells_the_borrower(
-    world: World, drawn: CreditLine
+    world: Deployment, drawn: CreditLine
 ) -> None:
     world.at(CLOSE, 8)
     report = world.bill()
@@ -45,7 +45,7 @@ def test_billing_on_the_close_date_writes_the_statement_and_tells_the_borrower(
         dt.date(2026, 4, 27),
         789,
     )
-    assert world.ledger(drawn).balance(receivable(drawn.line_id, Bucket.INTEREST)) == 789
+    assert world.ledger(drawn.line_id).balance(receivable(drawn.line_id, Bucket.INTEREST)) == 789
     assert world.sent()[-1] == "loc_statement_ready"
     assert world.notifier.sent[-1].data["minimum_payment"] == 1_989
     (record,) = [r for r in world.audit("line", drawn.line_id) if r.change.process == "BILLING"]
@@ -53,7 +53,7 @@ def test_billing_on_the_close_date_writes_the_statement_and_tells_the_borrower(
 
 
 def test_rerunning_billing_for_a_billed_date_changes_nothing(
-    world: World, drawn: CreditLine
+    world: Deployment, drawn: CreditLine
 ) -> None:
     world.at(CLOSE, 8)
     world.bill()
@@ -67,7 +67,7 @@ def test_rerunning_billing_for_a_billed_date_changes_nothing(
 
 
 def test_a_run_that_missed_the_close_date_catches_up_with_the_statement_dated_on_it(
-    world: World, drawn: CreditLine
+    world: Deployment, drawn: CreditLine
 ) -> None:
     world.at(dt.date(2026, 4, 8), 8)
     assert world.bill().acted == (drawn.line_id,)
@@ -75,7 +75,7 @@ def test_a_run_that_missed_the_close_date_catches_up_with_the_statement_dated_on
 
 
 def test_a_line_that_missed_several_closes_bills_each_cycle_in_order(
-    world: World, drawn: CreditLine
+    world: Deployment, drawn: CreditLine
 ) -> None:
     world.at(dt.date(2026, 5, 7), 8)
     world.bill()
@@ -84,7 +84,7 @@ def test_a_line_that_missed_several_closes_bills_each_cycle_in_order(
 
 
 def test_lines_with_cycle_day_28_are_billed_by_the_catch_up_at_the_month_end(
-    world: World,
+    world: Deployment,
 ) -> None:
     world.at(dt.date(2026, 3, 30), 10)
     line = world.open_line()
@@ -94,14 +94,14 @@ def test_lines_with_cycle_day_28_are_billed_by_the_catch_up_at_the_month_end(
     assert [row[0] for row in statements(world, line)] == [dt.date(2026, 4, 28)]
 
 
-def test_one_bad_line_is_alerted_and_the_others_are_billed(world: World) -> None:
+def test_one_bad_line_is_alerted_and_the_others_are_billed(world: Deployment) -> None:
     bad = world.open_line("user-1")
     good = world.open_line("user-2")
-    with world.new_uow() as uow:
-        broken = uow.lines.get(bad.user_id, bad.line_id)
-        broken.principal_balance = 1  # a balance no activity explains
-        uow.lines.save(broken)
-        uow.commit(actor="test", request_id="corrupt")
+
+    def corrupt(stored: CreditLine) -> None:
+        stored.principal_balance = 1  # a balance no activity explains
+
+    world.edit_line(bad, corrupt)
     world.at(CLOSE, 8)
     report = world.bill()
     assert (report.acted, report.failed) == ((good.line_id,), (bad.line_id,))
@@ -114,13 +114,9 @@ def test_one_bad_line_is_alerted_and_the_others_are_billed(world: World) -> None
     assert (again.skipped, again.failed) == ((good.line_id,), (bad.line_id,))
 
 
-def test_a_closed_line_is_not_billed(world: World) -> None:
+def test_a_closed_line_is_not_billed(world: Deployment) -> None:
     line = world.open_line()
-    with world.new_uow() as uow:
-        stored = uow.lines.get(line.user_id, line.line_id)
-        close_line(stored, on=dt.date(2026, 3, 6), reason="borrower asked")
-        uow.lines.save(stored)
-        uow.commit(actor="api", request_id="close")
+    world.edit_line(line, lambda stored: close_line(stored, on=dt.date(2026, 3, 6), reason="asked"))
     world.at(CLOSE, 8)
     report = world.bill()
     assert (report.acted, report.skipped, report.failed) == ((), (), ())

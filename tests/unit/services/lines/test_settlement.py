@@ -1,26 +1,27 @@
 import datetime as dt
 
 import pytest
-from unit.services.lines.world import Crash, World
+from deployment import Deployment
+from fakes import Crash, crash_after
 
 from loc_core.creditline import Balances, CreditLine, DrawStatus, LineStatus, close_line
 from loc_core.errors import NotFound
 from loc_core.ledger import Bucket, receivable
 from loc_core.payments import PaymentStatus, Rail, SettlementOutcome
 from loc_core.ports import SettlementEvent, Severity
-from loc_core.services.lines import SettlementHandling
+from loc_core.services.commands import ListLineStatements, SettlementHandling
 
 PAY_DAY = dt.date(2026, 3, 20)
 
 
 @pytest.fixture
-def paid(world: World) -> tuple[CreditLine, str]:
+def paid(world: Deployment) -> tuple[CreditLine, str]:
     """$400.00 drawn on 03-12, $50.00 paid by pinless on 03-20."""
     line = world.open_line()
     world.at(dt.date(2026, 3, 12))
     world.draw(line, 40_000)
     world.at(PAY_DAY, 10)
-    receipt = world.pay(line, 5_000)
+    receipt = world.pay_line(line, 5_000)
     return line, receipt.payment_id
 
 
@@ -38,7 +39,7 @@ def event(
 
 
 def test_a_completion_marks_the_payment_only_and_a_repeat_is_a_duplicate(
-    world: World, paid: tuple[CreditLine, str]
+    world: Deployment, paid: tuple[CreditLine, str]
 ) -> None:
     line, payment_id = paid
     world.at(PAY_DAY, 13)
@@ -51,14 +52,11 @@ def test_a_completion_marks_the_payment_only_and_a_repeat_is_a_duplicate(
     assert after.balances == before.balances
     assert world.settle(completion) is SettlementHandling.DUPLICATE
     assert world.line(line).version == after.version
-    assert [r.change.process for r in world.audit("payment", payment_id)] == [
-        "PAYMENT",
-        "SETTLEMENT",
-    ]
+    assert world.audit_processes("payment", payment_id) == ["PAYMENT", "SETTLEMENT"]
 
 
 def test_a_chargeback_reverses_exactly_what_was_paid_once(
-    world: World, paid: tuple[CreditLine, str]
+    world: Deployment, paid: tuple[CreditLine, str]
 ) -> None:
     line, payment_id = paid
     world.at(dt.date(2026, 3, 24), 12)
@@ -68,7 +66,7 @@ def test_a_chargeback_reverses_exactly_what_was_paid_once(
     assert stored.balances == Balances(principal=40_000)
     assert stored.payments[payment_id].status is PaymentStatus.CHARGED_BACK
     assert world.sent()[-1] == "loc_payment_failed"
-    ledger = world.ledger(line)
+    ledger = world.ledger(line.line_id)
     assert f"{payment_id}:reverse" in ledger
     assert ledger.balance(receivable(line.line_id, Bucket.PRINCIPAL)) == 40_000
     sent = list(world.notifier.sent)
@@ -80,7 +78,7 @@ def test_a_chargeback_reverses_exactly_what_was_paid_once(
 
 
 def test_a_return_before_the_completion_reverses_once_and_the_late_completion_is_ignored(
-    world: World, paid: tuple[CreditLine, str]
+    world: Deployment, paid: tuple[CreditLine, str]
 ) -> None:
     line, payment_id = paid
     world.at(dt.date(2026, 3, 24), 12)
@@ -92,14 +90,13 @@ def test_a_return_before_the_completion_reverses_once_and_the_late_completion_is
 
 
 def test_a_return_on_a_close_date_before_billing_bills_the_cycle_first(
-    world: World, paid: tuple[CreditLine, str]
+    world: Deployment, paid: tuple[CreditLine, str]
 ) -> None:
     line, payment_id = paid
     world.at(dt.date(2026, 4, 5), 3)
     returned = event(payment_id, SettlementOutcome.RETURNED, world.clock.now(), Rail.ACH)
     assert world.settle(returned) is SettlementHandling.REVERSED
-    with world.new_uow() as uow:
-        (statement,) = uow.statements.for_line(line.user_id, line.line_id)
+    (statement,) = world.bus.handle(ListLineStatements(line.user_id, line.line_id))
     assert statement.closing.principal == 35_000  # the return belongs to the next cycle
     after = world.line(line)
     assert (after.principal_balance, after.interest_balance) == (
@@ -108,66 +105,62 @@ def test_a_return_on_a_close_date_before_billing_bills_the_cycle_first(
     )
 
 
-def test_an_event_for_an_unknown_transfer_is_not_found(world: World) -> None:
-    with pytest.raises(NotFound, match="no line payment 'pay:line-9:k:ach'"):
+def test_an_event_for_an_unknown_transfer_is_not_found(world: Deployment) -> None:
+    with pytest.raises(NotFound, match="no loan or line records transfer 'pay:line-9:k:ach'"):
         world.settle(event("pay:line-9:k:ach", SettlementOutcome.COMPLETED, world.clock.now()))
 
 
-def test_a_draw_credit_completing_is_recognised_and_changes_nothing(world: World) -> None:
+def test_a_draw_credit_completing_is_recognised_and_changes_nothing(world: Deployment) -> None:
     line = world.open_line()
     draw = world.draw(line, 10_000)
     before = world.line(line)
     (completion,) = world.sim.due_events()
     assert completion.idempotency_key == f"{draw.draw_id}:rtp"
-    assert world.settle(completion) is SettlementHandling.DRAW
-    assert world.settle(completion) is SettlementHandling.DRAW
+    assert world.settle(completion) is SettlementHandling.DISBURSEMENT
+    assert world.settle(completion) is SettlementHandling.DISBURSEMENT
     assert world.line(line) == before
     assert world.alerter.posted == []
 
 
-def test_money_sent_for_a_draw_the_line_shows_as_failed_is_alerted(world: World) -> None:
+def test_money_sent_for_a_draw_the_line_shows_as_failed_is_alerted(world: Deployment) -> None:
     line = world.open_line()
     world.sim.down = set(Rail)
     draw = world.draw(line, 10_000)
     assert draw.status is DrawStatus.FAILED
     # The rail was not unreachable after all: it sent the money and says so now.
     late = event(f"{draw.draw_id}:rtp", SettlementOutcome.COMPLETED, world.clock.now(), Rail.RTP)
-    assert world.settle(late) is SettlementHandling.DRAW
+    assert world.settle(late) is SettlementHandling.DISBURSEMENT
     alert = world.alerts()[-1]
     assert alert.title == f"rtp sent draw {draw.draw_id}, which the line shows FAILED"
     assert world.line(line).principal_balance == 0
 
 
-def test_a_draw_credit_that_did_not_complete_is_alerted(world: World) -> None:
+def test_a_draw_credit_that_did_not_complete_is_alerted(world: Deployment) -> None:
     line = world.open_line()
     draw = world.draw(line, 10_000)
     returned = event(f"{draw.draw_id}:rtp", SettlementOutcome.RETURNED, world.clock.now(), Rail.RTP)
-    assert world.settle(returned) is SettlementHandling.DRAW
+    assert world.settle(returned) is SettlementHandling.DISBURSEMENT
     assert world.alerts()[-1].title == f"the rtp credit of draw {draw.draw_id} was RETURNED"
 
 
-def test_a_draw_credit_for_a_pending_draw_is_a_warning(world: World) -> None:
+def test_a_draw_credit_for_a_pending_draw_is_a_warning(world: Deployment) -> None:
     line = world.open_line()
-    world.rails.crash_after = {Rail.RTP}
+    world.rails.handler = crash_after(world.sim, {Rail.RTP})
     with pytest.raises(Crash):
         world.draw(line, 10_000)
     (completion,) = world.sim.due_events()
-    assert world.settle(completion) is SettlementHandling.DRAW
+    assert world.settle(completion) is SettlementHandling.DISBURSEMENT
     (warning,) = world.alerts(Severity.WARNING)
     assert warning.title.endswith("still PENDING: resume it with its key")
     assert world.draw(line, 10_000).status is DrawStatus.DISBURSED
 
 
-def test_a_return_after_payoff_and_closing_reopens_the_line(world: World) -> None:
+def test_a_return_after_payoff_and_closing_reopens_the_line(world: Deployment) -> None:
     line = world.open_line()
     world.at(dt.date(2026, 3, 6), 10)
     world.draw(line, 10_000)
-    world.pay(line, 10_000)  # same day: no interest accrued
-    with world.new_uow() as uow:
-        stored = uow.lines.get(line.user_id, line.line_id)
-        close_line(stored, on=dt.date(2026, 3, 6), reason="paid off")
-        uow.lines.save(stored)
-        uow.commit(actor="api", request_id="close")
+    world.pay_line(line, 10_000)  # same day: no interest accrued
+    world.edit_line(line, lambda stored: close_line(stored, on=dt.date(2026, 3, 6), reason="paid"))
     payment_id = next(iter(world.line(line).payments))
     world.at(dt.date(2026, 3, 9), 12)
     returned = event(payment_id, SettlementOutcome.RETURNED, world.clock.now(), Rail.ACH)
