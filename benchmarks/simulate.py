@@ -49,7 +49,6 @@ def measure(borrowers: int, days: int, seed: int, profile: str | None) -> dict[s
         "wall_seconds": round(wall, 2),
         "borrower_days_per_second": round(scenario.borrower_days / wall),
         "peak_memory_mib": round(peak_kib / 1024),
-        "invariant_violations": report["invariant_violations"],
         "ledger_digest": report["ledger_digest"],
     }
 

@@ -1,4 +1,8 @@
-"""`loc simulate` end to end: invariants, plausible figures, determinism, the CLI."""
+"""`loc simulate` end to end: plausible figures, determinism, a broken invariant, the CLI.
+
+A run raises `InvariantBroken` at the first failed check, so a finished run kept every
+invariant: the tests assert what a run could get wrong and still finish.
+"""
 
 import datetime as dt
 import json
@@ -32,11 +36,8 @@ def default_run() -> dict[str, Any]:
     return run_simulation(small(Scenario()))
 
 
-def test_a_default_book_keeps_every_invariant_and_shows_the_usual_events(
-    default_run: dict[str, Any],
-) -> None:
+def test_a_default_book_shows_the_usual_events(default_run: dict[str, Any]) -> None:
     loans, lines = default_run["summary"]["installment"], default_run["summary"]["creditline"]
-    assert default_run["invariant_violations"] == 0
     assert default_run["borrower_days"] == 36_000
     assert loans["originations"] > 50
     assert lines["originations"] > 20
@@ -53,13 +54,11 @@ def test_a_default_book_keeps_every_invariant_and_shows_the_usual_events(
         )
         assert product["ending_receivables"] > 0
     assert len(default_run["daily"]) == 120
-    assert default_run["ledger_digest"] == default_run["ledger_digest"].lower()
 
 
 def test_a_harsh_book_defaults_and_a_perfect_one_never_does() -> None:
     harsh = run_simulation(small(HARSH))
     perfect = run_simulation(small(PERFECT))
-    assert harsh["invariant_violations"] == perfect["invariant_violations"] == 0
     harsh_loans = harsh["summary"]["installment"]
     assert harsh_loans["defaults"] > 0
     assert harsh_loans["credit_losses"] > 0
@@ -87,7 +86,9 @@ def test_a_broken_invariant_stops_the_run_naming_borrower_day_and_invariant() ->
         if day != 20:
             return
         loan_id, (_, user_id) = next(
-            (key, owner) for key, owner in simulation.products.items() if owner[0] == "installment"
+            (key, owner)
+            for key, owner in simulation.book.products.items()
+            if owner[0] == "installment"
         )
         key = ("loan", user_id, loan_id)
         loan = simulation.world.database.read(key)
@@ -112,8 +113,9 @@ def test_loc_simulate_writes_the_report_and_prints_the_summary(tmp_path: Path) -
     )
     assert result.exit_code == 0, result.output
     assert "Portfolio summary" in result.output
-    assert "invariant violations: 0" in result.output
     report = json.loads((out / "report.json").read_text())
+    printed = "".join(result.output.split())  # the console wraps long lines
+    assert f"ledgerdigest{report['ledger_digest'][:16]}" in printed
     assert (report["borrowers"], report["days"], report["seed"]) == (60, 45, 3)
     assert set(report["timing"]) == {"wall_seconds", "borrower_days_per_second"}
     assert (out / "portfolio.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

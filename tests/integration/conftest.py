@@ -18,7 +18,7 @@ import pytest
 import stamina
 from botocore.config import Config
 from contracts.uow import UowFactory
-from integration.support import CallLog, aws_session
+from integration.support import CallLog, aws_session, units_of_work
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
     MotoRequestHandler,
@@ -27,9 +27,8 @@ from moto.moto_server.werkzeug_app import (
 from moto.server import ThreadedMotoServer
 from werkzeug.serving import make_server
 
-from loc_adapters.dynamodb import DynamoTable, DynamoUnitOfWork, create_table
+from loc_adapters.dynamodb import DynamoTable, create_table
 from loc_adapters.memory import ManualClock
-from loc_core.ports import UnitOfWork
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -119,11 +118,7 @@ def clock() -> ManualClock:
 @pytest.fixture
 def uow_factory(table: DynamoTable, clock: ManualClock) -> UowFactory:
     """What a services test needs to run against DynamoDB: a new unit of work per call."""
-
-    def make() -> UnitOfWork:
-        return DynamoUnitOfWork(table, clock=clock)
-
-    return make
+    return units_of_work(table, clock)
 
 
 @pytest.fixture

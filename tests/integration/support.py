@@ -1,4 +1,5 @@
-"""Helpers the integration tests share: an isolated AWS session and a log of AWS calls."""
+"""Helpers the integration tests share: an isolated AWS session, units of work on a table,
+and a log of AWS calls."""
 
 from __future__ import annotations
 
@@ -7,6 +8,10 @@ from typing import Any
 
 import boto3
 import botocore.session
+from contracts.uow import UowFactory
+
+from loc_adapters.dynamodb import DynamoTable, DynamoUnitOfWork
+from loc_core.ports import Clock, UnitOfWork
 
 REGION = "us-east-1"
 
@@ -22,6 +27,15 @@ def aws_session() -> boto3.session.Session:
         aws_secret_access_key="testing",  # noqa: S106 - moto's dummy credentials
         region_name=REGION,
     )
+
+
+def units_of_work(table: DynamoTable, clock: Clock) -> UowFactory:
+    """A new DynamoDB unit of work on `table` per call, as a use case gets them."""
+
+    def make() -> UnitOfWork:
+        return DynamoUnitOfWork(table, clock=clock)
+
+    return make
 
 
 class CallLog:

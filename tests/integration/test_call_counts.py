@@ -19,9 +19,10 @@ from loc_adapters.memory import ManualClock
 from loc_adapters.sqs import SqsWorkQueue
 from loc_core.installment import Process
 from loc_core.payments import Rail, SettlementOutcome
-from loc_core.ports import UnitOfWork
-from loc_core.services.loans import enqueue_due_installments
+from loc_core.ports import Clock, UnitOfWork, WorkQueue
+from loc_core.services.commands import EnqueueDueInstallments
 from loc_core.testing.installment import make_loan
+from loc_entrypoints.bootstrap import bootstrap
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -89,17 +90,18 @@ def test_the_collections_job_costs_at_most_015_calls_per_due_installment(  # noq
                 )
             ]
         )
+        bus = bootstrap(
+            overrides={
+                Clock: clock,
+                UnitOfWork: DynamoUnitOfWork(table, clock=clock),
+                WorkQueue: SqsWorkQueue(sqs, queue_url),
+            }
+        )
         calls.clear()
-
-        def new_uow() -> UnitOfWork:
-            return DynamoUnitOfWork(table, clock=clock)
-
         # every loan's first installment fell due on 2026-01-20, the second falls due today:
         # the production job, on DynamoDB and SQS
         clock.set(dt.datetime(2026, 2, 3, 15, tzinfo=dt.UTC))
-        count = enqueue_due_installments(
-            uow=new_uow(), queue=SqsWorkQueue(sqs, queue_url), clock=clock
-        )
+        count = bus.handle(EnqueueDueInstallments())
     finally:
         dynamodb.delete_table(TableName=table.name)
     assert count == 200

@@ -25,10 +25,13 @@ def advance(clock: ManualClock) -> Callable[[dt.timedelta], None]:
     return clock.advance
 
 
+@pytest.fixture
+def lock(table: DynamoTable, clock: ManualClock) -> Lock:
+    return DynamoLock(table, clock=clock)
+
+
 class TestDynamoLock(LockContract):
-    @pytest.fixture
-    def lock(self, table: DynamoTable, clock: ManualClock) -> Lock:
-        return DynamoLock(table, clock=clock)
+    pass
 
 
 class TestDynamoIdempotencyStore(IdempotencyContract):
@@ -41,8 +44,7 @@ class TestDynamoUnitOfWork(UnitOfWorkContract):
     pass
 
 
-def test_a_heartbeat_says_why_the_lease_is_gone(table: DynamoTable, clock: ManualClock) -> None:
-    lock = DynamoLock(table, clock=clock)
+def test_a_heartbeat_says_why_the_lease_is_gone(lock: Lock, clock: ManualClock) -> None:
     lease = lock.acquire("k", owner="a", ttl=dt.timedelta(seconds=5))
     clock.advance(dt.timedelta(seconds=6))
     with pytest.raises(LockNotAcquired, match=r"lease of a \(token 1\) expired at"):
@@ -53,9 +55,8 @@ def test_a_heartbeat_says_why_the_lease_is_gone(table: DynamoTable, clock: Manua
 
 
 def test_a_released_lock_keeps_its_token_and_no_ttl(
-    table: DynamoTable, clock: ManualClock, dynamodb: DynamoDBClient
+    lock: Lock, table: DynamoTable, dynamodb: DynamoDBClient
 ) -> None:
-    lock = DynamoLock(table, clock=clock)
     lock.release(lock.acquire("k", owner="a", ttl=dt.timedelta(seconds=5)))
     item = dynamodb.get_item(
         TableName=table.name, Key={"PK": {"S": "LOCK#k"}, "SK": {"S": "LOCK"}}

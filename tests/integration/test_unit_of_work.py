@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from botocore.stub import Stubber
 from contracts.uow import UowFactory, make_line, store_loan
-from integration.support import CallLog, aws_session
+from integration.support import CallLog, aws_session, units_of_work
 
 from loc_adapters.dynamodb import (
     DynamoIds,
@@ -217,13 +217,12 @@ def test_a_stored_balance_its_applications_contradict_is_refused_on_read(
         uow.loans.get("user-1", "loan-1")
 
 
-def test_queries_read_every_page(table: DynamoTable, clock: ManualClock, calls: CallLog) -> None:
+def test_queries_read_every_page(table: DynamoTable, new_uow: UowFactory, calls: CallLog) -> None:
     table.page_size = 2
-    factory: UowFactory = lambda: DynamoUnitOfWork(table, clock=clock)  # noqa: E731 - a fixture-like factory
     for number in range(3):
-        store_loan(factory, loan_id=f"loan-{number}")
+        store_loan(new_uow, loan_id=f"loan-{number}")
     calls.clear()
-    with factory() as uow:
+    with new_uow() as uow:
         loan = uow.loans.get("user-1", "loan-1")
         assert len(loan.installments) == 6
         assert calls.count("Query") == 4  # seven items, two a page, and an empty last page
@@ -253,7 +252,7 @@ def test_the_status_index_can_be_sharded(
 ) -> None:
     table = create_table(dynamodb, f"test-shards-{shards}-loc-service", shards=shards)
     try:
-        factory: UowFactory = lambda: DynamoUnitOfWork(table, clock=clock)  # noqa: E731 - a fixture-like factory
+        factory = units_of_work(table, clock)
         for number in range(6):
             store_loan(factory, loan_id=f"loan-{number}", disbursed_on=dt.date(2026, 1, 5 + number))
         with factory() as uow:
@@ -396,7 +395,7 @@ def test_lines_due_in_any_range_cost_one_query_a_shard(
 ) -> None:
     table = create_table(dynamodb, f"test-due-{shards}-loc-service", shards=shards)
     try:
-        factory: UowFactory = lambda: DynamoUnitOfWork(table, clock=clock)  # noqa: E731 - a fixture-like factory
+        factory = units_of_work(table, clock)
         with factory() as uow:
             for number in range(5):
                 line = make_line(line_id=f"line-{number}", user_id=f"user-{number}")
