@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 import attrs
 
-from loc_core.creditline import CreditLine, LineStatus, Statement, overdue_watch_from
+from loc_core.creditline import CreditLine, LineStatus, Statement
 from loc_core.events import AuditRecord
 from loc_core.installment import InstallmentStatus, Loan
 from loc_core.ledger import JournalEntry, Ledger
@@ -320,7 +320,7 @@ class InMemoryDatabase:
 
     def _index_line(self, line: CreditLine) -> None:
         ref = LineRef(line.user_id, line.line_id)
-        watch = overdue_watch_from(line)
+        watch = line.overdue_watch_from()
         if watch is None:
             self._lines_watched.pop(line.line_id, None)
         else:

@@ -12,19 +12,16 @@ import decimal
 import enum
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 import attrs
 
+from loc_core.creditline._state import LineState
+from loc_core.creditline.config import CreditLineProduct
 from loc_core.creditline.status import LineStatus
 from loc_core.errors import OutOfOrder
 from loc_core.events import AuditValue, Change, DomainEvent, EventType, diff, render
 from loc_core.ledger import CREDIT_LOSS, JournalEntry, allowance
 from loc_core.money import round_cents
-
-if TYPE_CHECKING:
-    from loc_core.creditline.config import CreditLineProduct
-    from loc_core.creditline.line import CreditLine
 
 __all__ = [
     "Process",
@@ -76,7 +73,7 @@ def snapshot(entity: attrs.AttrsInstance) -> dict[str, AuditValue]:
 
 
 def record(
-    line: CreditLine,
+    line: LineState,
     *,
     entity: str,
     entity_id: str,
@@ -94,7 +91,7 @@ def record(
 
 
 def record_line(
-    line: CreditLine, *, before: Mapping[str, AuditValue], process: Process, reason: str
+    line: LineState, *, before: Mapping[str, AuditValue], process: Process, reason: str
 ) -> None:
     """`record` the line's own change, from `before` to its state now."""
     record(
@@ -108,7 +105,7 @@ def record_line(
     )
 
 
-def require_in_order(line: CreditLine, on: dt.date) -> None:
+def require_in_order(line: LineState, on: dt.date) -> None:
     """Refuse a command dated before the line's latest activity or past an unbilled close.
 
     Raises:
@@ -126,7 +123,7 @@ def require_in_order(line: CreditLine, on: dt.date) -> None:
         )
 
 
-def accrue(line: CreditLine, on: dt.date) -> None:
+def accrue(line: LineState, on: dt.date) -> None:
     """Add the cent-days from the last change up to (not including) `on`.
 
     A DEFAULTED line is charged off and accrues nothing (non-accrual).
@@ -147,7 +144,7 @@ def interest_for(cent_days: int, apr: Decimal, product: CreditLineProduct) -> in
 
 
 def emit(
-    line: CreditLine,
+    line: LineState,
     event_type: EventType,
     *,
     subject_id: str,
@@ -158,7 +155,7 @@ def emit(
     line.outbox.events.append(DomainEvent(event_type, line.user_id, subject_id, on, dict(data)))
 
 
-def book_allowance(line: CreditLine, delta: int, *, entry_id: str, on: dt.date) -> None:
+def book_allowance(line: LineState, delta: int, *, entry_id: str, on: dt.date) -> None:
     """Keep a DEFAULTED line's allowance equal to what it still owes.
 
     A balance that rises after charge-off is charged off too; one that falls (a payment)

@@ -28,7 +28,7 @@ from loc_core.errors import (
 from loc_core.events import AuditValue, Change, Outbox, diff
 from loc_core.money import positive_cents
 
-__all__ = ["CreditLineApplication", "abandon_application", "open_line"]
+__all__ = ["CreditLineApplication"]
 
 
 @attrs.define(kw_only=True)
@@ -123,6 +123,39 @@ class CreditLineApplication:
         """Whether the offer's TTL has passed at `now`."""
         return require_utc(now, field="now") >= self.expires_at
 
+    def open_line(
+        self,
+        *,
+        line_id: str,
+        now: dt.datetime,
+        product: CreditLineProduct,
+        cycle_day: int | None = None,
+    ) -> CreditLine:
+        """Convert an approved, unexpired, unconverted application into an ACTIVE line.
+
+        The line opens on `now`'s UTC date; its cycle day is `cycle_day`, else the
+        product's, else the opening day (29-31 become 28).
+
+        Raises:
+            InvalidTimestamp: `now` is naive or not UTC.
+            ApplicationAlreadyConverted: it already became a line.
+            ApplicationNotApproved: it was rejected or abandoned.
+            ApplicationExpired: its TTL passed.
+            InvalidConfiguration: `cycle_day` outside 1..28.
+        """
+        return _open_line(self, line_id=line_id, now=now, product=product, cycle_day=cycle_day)
+
+    def abandon(self, *, now: dt.datetime) -> None:
+        """Mark an approved offer that expired unaccepted ABANDONED; repeats change nothing.
+
+        Raises:
+            InvalidTimestamp: `now` is naive or not UTC.
+            ApplicationAlreadyConverted: it became a line.
+            ApplicationNotApproved: it was rejected.
+            InvalidTransition: its offer has not expired yet.
+        """
+        _abandon(self, now=now)
+
 
 def _audited(application: CreditLineApplication) -> dict[str, AuditValue]:
     """The application's audited fields, rendered for a `Change`."""
@@ -164,7 +197,7 @@ def _record(
     )
 
 
-def open_line(
+def _open_line(
     application: CreditLineApplication,
     *,
     line_id: str,
@@ -172,18 +205,6 @@ def open_line(
     product: CreditLineProduct,
     cycle_day: int | None = None,
 ) -> CreditLine:
-    """Convert an approved, unexpired, unconverted application into an ACTIVE line.
-
-    The line opens on `now`'s UTC date; its cycle day is `cycle_day`, else the product's,
-    else the opening day (29-31 become 28).
-
-    Raises:
-        InvalidTimestamp: `now` is naive or not UTC.
-        ApplicationAlreadyConverted: it already became a line.
-        ApplicationNotApproved: it was rejected or abandoned.
-        ApplicationExpired: its TTL passed.
-        InvalidConfiguration: `cycle_day` outside 1..28.
-    """
     moment = require_utc(now, field="now")
     if application.line_id is not None:
         raise ApplicationAlreadyConverted(
@@ -235,15 +256,7 @@ def open_line(
     return line
 
 
-def abandon_application(application: CreditLineApplication, *, now: dt.datetime) -> None:
-    """Mark an approved offer that expired unaccepted ABANDONED; repeats change nothing.
-
-    Raises:
-        InvalidTimestamp: `now` is naive or not UTC.
-        ApplicationAlreadyConverted: it became a line.
-        ApplicationNotApproved: it was rejected.
-        InvalidTransition: its offer has not expired yet.
-    """
+def _abandon(application: CreditLineApplication, *, now: dt.datetime) -> None:
     moment = require_utc(now, field="now")
     if application.status is ApplicationStatus.ABANDONED:
         return

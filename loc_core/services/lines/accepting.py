@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import attrs
 
-from loc_core.creditline import CreditLine, CreditLineProduct, open_line
+from loc_core.creditline import CreditLine, CreditLineProduct
 from loc_core.errors import NotEligible
 from loc_core.ports import Alerter, Clock, IdGenerator, Notifier, UnitOfWork, Users
 from loc_core.services.common import publish
@@ -68,8 +68,7 @@ def accept_line_offer(
         )
         if reasons:
             raise NotEligible(reasons)
-        line = open_line(
-            application,
+        line = application.open_line(
             line_id=ids.new_id(),
             now=now,
             product=product,

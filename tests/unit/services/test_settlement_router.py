@@ -13,10 +13,6 @@ from loc_adapters.memory import (
 from loc_core.creditline import (
     CreditLineApplication,
     CreditLineProduct,
-    disburse_draw,
-    open_line,
-    request_draw,
-    submit_payment,
 )
 from loc_core.errors import NotFound
 from loc_core.events import EventType
@@ -45,15 +41,14 @@ def database() -> InMemoryDatabase:
         minimum_payment_percent=Decimal(3),
         product=PRODUCT,
     )
-    line = open_line(
-        application,
+    line = application.open_line(
         line_id="line-1",
         now=dt.datetime(2026, 3, 5, 14, tzinfo=dt.UTC),
         product=PRODUCT,
     )
-    request_draw(line, draw_id="d1", amount=20_000, on=DAY)
-    disburse_draw(line, draw_id="d1", rail=Rail.RTP, on=DAY)
-    submit_payment(line, payment_id="line-pay", amount=3_000, rail=Rail.ACH, on=DAY)
+    line.request_draw(draw_id="d1", amount=20_000, on=DAY)
+    line.disburse_draw(draw_id="d1", rail=Rail.RTP, on=DAY)
+    line.submit_payment(payment_id="line-pay", amount=3_000, rail=Rail.ACH, on=DAY)
     uow = InMemoryUnitOfWork(database)
     with uow:
         uow.loans.add(loan)

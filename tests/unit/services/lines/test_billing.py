@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 from unit.services.lines.world import World
 
-from loc_core.creditline import CreditLine, close_line
+from loc_core.creditline import CreditLine
 from loc_core.ledger import Bucket, receivable
 
 CLOSE = dt.date(2026, 4, 5)
@@ -118,7 +118,7 @@ def test_a_closed_line_is_not_billed(world: World) -> None:
     line = world.open_line()
     with world.new_uow() as uow:
         stored = uow.lines.get(line.user_id, line.line_id)
-        close_line(stored, on=dt.date(2026, 3, 6), reason="borrower asked")
+        stored.close(on=dt.date(2026, 3, 6), reason="borrower asked")
         uow.lines.save(stored)
         uow.commit(actor="api", request_id="close")
     world.at(CLOSE, 8)

@@ -5,7 +5,7 @@ import pytest
 from unit.services.lines.world import Crash, CrashingUnitOfWork, InterferingUnitOfWork, World
 
 from loc_adapters.memory import InMemoryDatabase
-from loc_core.creditline import CreditLine, DrawStatus, LineStatus, request_draw
+from loc_core.creditline import CreditLine, DrawStatus, LineStatus
 from loc_core.errors import (
     ConcurrencyConflict,
     ExternalServiceError,
@@ -211,7 +211,7 @@ def test_a_concurrent_change_to_the_line_is_retried_on_a_fresh_read(
     def another_draw() -> None:
         with opened.new_uow() as uow:
             stored = uow.lines.get(line.user_id, line.line_id)
-            request_draw(stored, draw_id="elsewhere", amount=80_000, on=DRAW_DAY)
+            stored.request_draw(draw_id="elsewhere", amount=80_000, on=DRAW_DAY)
             uow.lines.save(stored)
             uow.commit(actor="other", request_id="other")
 
@@ -229,7 +229,7 @@ def test_a_conflict_that_keeps_coming_gives_up_and_changes_nothing(
     def touch() -> None:
         with opened.new_uow() as uow:
             stored = uow.lines.get(line.user_id, line.line_id)
-            request_draw(stored, draw_id=f"small-{next(counter)}", amount=100, on=DRAW_DAY)
+            stored.request_draw(draw_id=f"small-{next(counter)}", amount=100, on=DRAW_DAY)
             uow.lines.save(stored)
             uow.commit(actor="other", request_id="other")
 

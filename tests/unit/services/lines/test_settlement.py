@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 from unit.services.lines.world import Crash, World
 
-from loc_core.creditline import Balances, CreditLine, DrawStatus, LineStatus, close_line
+from loc_core.creditline import Balances, CreditLine, DrawStatus, LineStatus
 from loc_core.errors import NotFound
 from loc_core.ledger import Bucket, receivable
 from loc_core.payments import PaymentStatus, Rail, SettlementOutcome
@@ -165,7 +165,7 @@ def test_a_return_after_payoff_and_closing_reopens_the_line(world: World) -> Non
     world.pay(line, 10_000)  # same day: no interest accrued
     with world.new_uow() as uow:
         stored = uow.lines.get(line.user_id, line.line_id)
-        close_line(stored, on=dt.date(2026, 3, 6), reason="paid off")
+        stored.close(on=dt.date(2026, 3, 6), reason="paid off")
         uow.lines.save(stored)
         uow.commit(actor="api", request_id="close")
     payment_id = next(iter(world.line(line).payments))
