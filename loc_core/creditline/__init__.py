@@ -7,7 +7,7 @@ entries and events in the line's `outbox`. A `CreditLineApplication` becomes a l
 `open_line`. The rules and every policy default are in ``docs/credit-lines.md``.
 """
 
-from loc_core.creditline._bookkeeping import Process
+from loc_core.audit import Process
 from loc_core.creditline.activity import ActivityKind, CycleActivity
 from loc_core.creditline.application import CreditLineApplication
 from loc_core.creditline.balances import Balances

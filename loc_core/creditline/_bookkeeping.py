@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-import enum
 from collections.abc import Mapping
 from decimal import Decimal
 
 import attrs
 
+from loc_core.audit import Process
 from loc_core.creditline._state import LineState
 from loc_core.creditline.config import CreditLineProduct
 from loc_core.creditline.status import LineStatus
@@ -41,26 +41,6 @@ _INTEREST_CONTEXT = decimal.Context(prec=60)
 _NOT_AUDITED = frozenset(
     {"draws", "payments", "outbox", "cycle_activity", "last_statement", "cycle_opening", "version"}
 )
-
-
-class Process(enum.Enum):
-    """What made a change, as audit records name it."""
-
-    OPEN = "OPEN"
-    CONVERSION = "CONVERSION"
-    EXPIRATION = "EXPIRATION"
-    DRAW = "DRAW"
-    DISBURSEMENT = "DISBURSEMENT"
-    BILLING = "BILLING"
-    PAYMENT = "PAYMENT"
-    SETTLEMENT = "SETTLEMENT"
-    UNAPPLY = "UNAPPLY"
-    UPCOMING = "UPCOMING"
-    LATE_FEE = "LATE_FEE"
-    OVERDUE = "OVERDUE"
-    CURE = "CURE"
-    DEFAULT = "DEFAULT"
-    CLOSE = "CLOSE"
 
 
 def snapshot(entity: attrs.AttrsInstance) -> dict[str, AuditValue]:

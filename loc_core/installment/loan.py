@@ -60,7 +60,7 @@ from loc_core.payments import PaymentStatus, Rail, SettlementOutcome
 
 __all__ = ["Loan"]
 
-_AUTOPAY_SETTING = "AUTOPAY_SETTING"
+_AUTOPAY_SETTING = Process.AUTOPAY_SETTING.value
 """Audit process of a borrower (or support) switching autopay on or off."""
 _PAYMENT_PROCESSES = frozenset({Process.AUTOPAY, Process.MANUAL})
 _REVERSAL_BY_RAIL = {
