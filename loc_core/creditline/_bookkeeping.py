@@ -1,5 +1,8 @@
 """What every credit-line command shares: the date guard, accrual, audit and the outbox.
 
+The audit helpers here fix the line's user and unaudited fields for the shared recorder
+in `loc_core.audit`.
+
 A command validates first (nothing here mutates until it is called after validation),
 then snapshots the entities it will change, mutates them, and records one `Change` per
 entity together with its journal entries and events.
@@ -14,12 +17,13 @@ from decimal import Decimal
 
 import attrs
 
+from loc_core import audit
 from loc_core.audit import Process
 from loc_core.creditline._state import LineState
 from loc_core.creditline.config import CreditLineProduct
 from loc_core.creditline.status import LineStatus
 from loc_core.errors import OutOfOrder
-from loc_core.events import AuditValue, Change, DomainEvent, EventType, diff, render
+from loc_core.events import AuditValue, DomainEvent, EventType
 from loc_core.ledger import CREDIT_LOSS, JournalEntry, allowance
 from loc_core.money import round_cents
 
@@ -44,12 +48,8 @@ _NOT_AUDITED = frozenset(
 
 
 def snapshot(entity: attrs.AttrsInstance) -> dict[str, AuditValue]:
-    """The audited fields of an entity, rendered as str/int/bool/None, in field order."""
-    return {
-        field.name: render(getattr(entity, field.name))
-        for field in attrs.fields(type(entity))
-        if field.name not in _NOT_AUDITED
-    }
+    """The audited fields of a line, draw or payment (`audit.snapshot`), in field order."""
+    return audit.snapshot(entity, skip=_NOT_AUDITED)
 
 
 def record(
@@ -63,11 +63,17 @@ def record(
     reason: str,
 ) -> None:
     """Add a `Change` to the line's outbox when anything differs between the snapshots."""
-    fields = diff(before, after)
-    if fields:
-        line.outbox.changes.append(
-            Change(entity, entity_id, line.user_id, process.value, reason, fields)
-        )
+    found = audit.change(
+        entity=entity,
+        entity_id=entity_id,
+        user_id=line.user_id,
+        before=before,
+        after=after,
+        process=process,
+        reason=reason,
+    )
+    if found is not None:
+        line.outbox.changes.append(found)
 
 
 def record_line(

@@ -12,9 +12,10 @@ from decimal import Decimal
 
 import attrs
 
+from loc_core import audit
 from loc_core.applications import AdverseAction, ApplicationStatus
 from loc_core.calendar import require_utc
-from loc_core.creditline._bookkeeping import Process, snapshot
+from loc_core.creditline._bookkeeping import Process, record, snapshot
 from loc_core.creditline.config import CreditLineProduct
 from loc_core.creditline.cycles import cycle_day_for
 from loc_core.creditline.line import CreditLine
@@ -25,7 +26,7 @@ from loc_core.errors import (
     ApplicationNotApproved,
     InvalidTransition,
 )
-from loc_core.events import AuditValue, Change, Outbox, diff
+from loc_core.events import AuditValue, Outbox
 from loc_core.money import positive_cents
 
 __all__ = ["CreditLineApplication"]
@@ -185,16 +186,17 @@ def _record(
     process: Process,
     reason: str,
 ) -> None:
-    application.outbox.changes.append(
-        Change(
-            "application",
-            application.application_id,
-            application.user_id,
-            process.value,
-            reason,
-            diff(before, _audited(application)),
-        )
+    found = audit.change(
+        entity="application",
+        entity_id=application.application_id,
+        user_id=application.user_id,
+        before=before,
+        after=_audited(application),
+        process=process,
+        reason=reason,
     )
+    if found is not None:
+        application.outbox.changes.append(found)
 
 
 def _open_line(
@@ -243,15 +245,14 @@ def _open_line(
     before = _audited(application)
     application.line_id, application.converted_at = line_id, moment
     _record(application, before, process=Process.CONVERSION, reason=f"opened line {line_id}")
-    line.outbox.changes.append(
-        Change(
-            "line",
-            line_id,
-            line.user_id,
-            Process.OPEN.value,
-            f"opened from application {application.application_id}",
-            diff({}, snapshot(line)),
-        )
+    record(
+        line,
+        entity="line",
+        entity_id=line_id,
+        before={},
+        after=snapshot(line),
+        process=Process.OPEN,
+        reason=f"opened from application {application.application_id}",
     )
     return line
 

@@ -19,6 +19,7 @@ from decimal import Decimal
 
 import attrs
 
+from loc_core.audit import ChangeRecorder, render
 from loc_core.errors import (
     DomainError,
     DuplicatePayment,
@@ -33,7 +34,6 @@ from loc_core.errors import (
     PaymentNotApplied,
 )
 from loc_core.events import AuditValue, DomainEvent, EventType, Outbox
-from loc_core.installment._audit import ChangeRecorder, render
 from loc_core.installment._checks import require_date, require_id, utc_problems
 from loc_core.installment.allocation import allocate
 from loc_core.installment.config import InstallmentProduct
@@ -60,7 +60,7 @@ from loc_core.payments import PaymentStatus, Rail, SettlementOutcome
 
 __all__ = ["Loan"]
 
-_AUTOPAY_SETTING = Process.AUTOPAY_SETTING.value
+_AUTOPAY_SETTING = Process.AUTOPAY_SETTING
 """Audit process of a borrower (or support) switching autopay on or off."""
 _PAYMENT_PROCESSES = frozenset({Process.AUTOPAY, Process.MANUAL})
 _REVERSAL_BY_RAIL = {
@@ -291,7 +291,7 @@ class Loan:
             payment_date=today,
         )
         reason = f"payment {payment_id} of {amount} cents"
-        recorder = ChangeRecorder(process=process.value, reason=reason)
+        recorder = ChangeRecorder(process=process, reason=reason)
         recorder.touch(self)
         for app in applications:
             installment = self.installment(app.installment_id)
@@ -369,7 +369,7 @@ class Loan:
             )
         number = installment.collection_attempts + 1
         reason = f"autopay attempt {number}: {outcome}"
-        recorder = ChangeRecorder(process=Process.AUTOPAY.value, reason=reason)
+        recorder = ChangeRecorder(process=Process.AUTOPAY, reason=reason)
         recorder.touch(installment)
         installment.collection_attempts = number
         installment.last_collection_attempt_on = today
@@ -496,7 +496,7 @@ class Loan:
     # --- steps ------------------------------------------------------------------------
 
     def _complete(self, payment: Payment, today: dt.date) -> None:
-        recorder = ChangeRecorder(process=payment.process.value, reason="settled: COMPLETED")
+        recorder = ChangeRecorder(process=payment.process, reason="settled: COMPLETED")
         recorder.touch(payment)
         payment.status = PaymentStatus.COMPLETED
         payment.settled_on = today
@@ -512,7 +512,7 @@ class Loan:
                     f"payment {payment.payment_id} is missing from installment {app.installment_id}"
                 )
         reason = f"payment {payment.payment_id} {outcome.value}"
-        recorder = ChangeRecorder(process=Process.UNAPPLY.value, reason=reason)
+        recorder = ChangeRecorder(process=Process.UNAPPLY, reason=reason)
         recorder.touch(self)
         recorder.touch(payment)
         if self.status is LoanStatus.CLOSED:
@@ -548,7 +548,7 @@ class Loan:
             overdue_on = installment.due_date + dt.timedelta(days=product.grace_days)
             process = Process.LATE_FEE if fee else Process.OVERDUE
             reason = f"unpaid on {overdue_on.isoformat()}: {_late_fee_reason(fee, wanted)}"
-            recorder = ChangeRecorder(process=process.value, reason=reason)
+            recorder = ChangeRecorder(process=process, reason=reason)
             recorder.touch(installment)
             recorder.touch(self)
             installment.status = InstallmentStatus.OVERDUE
@@ -589,7 +589,7 @@ class Loan:
             f"installment {cause.number} overdue since {render(cause.overdue_on)} "
             f"for {self.product.default_after_days} days"
         )
-        recorder = ChangeRecorder(process=Process.DEFAULT.value, reason=reason)
+        recorder = ChangeRecorder(process=Process.DEFAULT, reason=reason)
         recorder.touch(self)
         self.status = LoanStatus.DEFAULTED
         self.defaulted_on = today

@@ -11,9 +11,9 @@ import datetime as dt
 import re
 from collections.abc import Callable
 
+from loc_core.audit import ChangeRecorder
 from loc_core.errors import DomainError, InvalidConfiguration, InvalidTimestamp
 from loc_core.events import DomainEvent, EventType
-from loc_core.installment._audit import ChangeRecorder
 from loc_core.installment._checks import require_date, require_id, require_moment
 from loc_core.installment.application import LoanApplication
 from loc_core.installment.config import InstallmentProduct
@@ -142,7 +142,7 @@ def originate(
     )
     application.convert(loan_id=loan_id, now=now)
     recorder = ChangeRecorder(
-        process=Process.CREATION.value,
+        process=Process.CREATION,
         reason=f"disbursed {application.amount_disbursed} cents via {rail.value}",
     )
     recorder.created(loan)
