@@ -29,6 +29,7 @@ from loc_adapters.dynamodb._convert import (
     timestamp_date,
 )
 from loc_core.applications import ApplicationStatus
+from loc_core.bookkeeping import Product
 from loc_core.creditline import (
     CreditLine,
     CreditLineApplication,
@@ -361,9 +362,9 @@ def payment_owner(item: Mapping[str, Any]) -> PaymentOwner:
     """Which loan or line a payment's index entry belongs to."""
     owner = str(item.get("GSI3SK", ""))
     if owner.startswith("LOAN#"):
-        return PaymentOwner("installment", str(item["loc_user_id"]), str(item["loc_loan_id"]))
+        return PaymentOwner(Product.INSTALLMENT, str(item["loc_user_id"]), str(item["loc_loan_id"]))
     if owner.startswith("LOC#"):
-        return PaymentOwner("creditline", str(item["loc_user_id"]), str(item["loc_line_id"]))
+        return PaymentOwner(Product.CREDITLINE, str(item["loc_user_id"]), str(item["loc_line_id"]))
     raise InvariantViolation(f"{_where(item)}: a payment index entry of neither a loan nor a line")
 
 

@@ -17,14 +17,14 @@ from decimal import Decimal
 
 import attrs
 
-from loc_core import audit
+from loc_core import audit, bookkeeping
 from loc_core.audit import Process
+from loc_core.bookkeeping import Movement, Product
 from loc_core.creditline._state import LineState
 from loc_core.creditline.config import CreditLineProduct
 from loc_core.creditline.status import LineStatus
 from loc_core.errors import OutOfOrder
 from loc_core.events import AuditValue, DomainEvent, EventType
-from loc_core.ledger import CREDIT_LOSS, JournalEntry, allowance
 from loc_core.money import round_cents
 
 __all__ = [
@@ -141,25 +141,25 @@ def emit(
     line.outbox.events.append(DomainEvent(event_type, line.user_id, subject_id, on, dict(data)))
 
 
-def book_allowance(line: LineState, delta: int, *, entry_id: str, on: dt.date) -> None:
+def book_allowance(line: LineState, delta: int, *, cause: str, on: dt.date) -> None:
     """Keep a DEFAULTED line's allowance equal to what it still owes.
 
-    A balance that rises after charge-off is charged off too; one that falls (a payment)
-    is a recovery that releases the allowance.
+    A balance that rises after charge-off (by `cause`, a draw or a returned payment) is
+    charged off too; one that falls (a payment) is a recovery that releases the allowance.
     """
     if line.status is not LineStatus.DEFAULTED or delta == 0:
         return
-    loss, reserve = CREDIT_LOSS, allowance(line.line_id)
-    debit, credit, kind = (
-        (loss, reserve, "charge_off") if delta > 0 else (reserve, loss, "recovery")
-    )
-    line.outbox.entries.append(
-        JournalEntry.build(
-            entry_id=entry_id,
-            kind=kind,
-            effective_date=on,
+    if delta > 0:
+        entry = bookkeeping.charge_off(
+            product=Product.CREDITLINE,
+            cause=cause,
             reference=line.line_id,
-            debits={debit: abs(delta)},
-            credits={credit: abs(delta)},
+            amount=delta,
+            on=on,
+            movement=Movement.CHARGE_OFF,
         )
-    )
+    else:
+        entry = bookkeeping.recovery(
+            product=Product.CREDITLINE, cause=cause, reference=line.line_id, amount=-delta, on=on
+        )
+    line.outbox.entries.append(entry)

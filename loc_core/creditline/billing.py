@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from loc_core.bookkeeping import EntryKind, Movement, Product, entry_id
 from loc_core.creditline._bookkeeping import (
     Process,
     accrue,
@@ -140,8 +141,12 @@ def _statement(
     entry = None
     if interest > 0:
         entry = JournalEntry.build(
-            entry_id=f"{line.line_id}:{close_date.isoformat()}:interest",
-            kind="interest",
+            entry_id=entry_id(
+                f"{line.line_id}:{close_date.isoformat()}",
+                Movement.INTEREST,
+                product=Product.CREDITLINE,
+            ),
+            kind=EntryKind.INTEREST,
             effective_date=close_date,
             reference=line.line_id,
             debits={receivable(line.line_id, Bucket.INTEREST): interest},

@@ -12,6 +12,8 @@ import datetime as dt
 
 import attrs
 
+from loc_core import bookkeeping
+from loc_core.bookkeeping import Product
 from loc_core.creditline._bookkeeping import (
     Process,
     accrue,
@@ -34,7 +36,7 @@ from loc_core.creditline.delinquency import (
 from loc_core.creditline.rails import REPAYMENT_RAILS
 from loc_core.creditline.status import LineStatus
 from loc_core.events import EventType
-from loc_core.ledger import Bucket, JournalEntry, income, receivable
+from loc_core.ledger import Bucket
 from loc_core.payments import Rail
 
 __all__ = ["DueDecision", "OverdueDecision", "UpcomingDecision"]
@@ -203,26 +205,24 @@ def run_overdue(line: LineState, *, today: dt.date, product: CreditLineProduct) 
 
 def _assess_late_fee(line: LineState, fee: int, today: dt.date) -> None:
     cycle = line.last_billing_cycle_date
-    entry_id = f"{line.line_id}:{cycle}:late_fee"
     before = snapshot(line)
     accrue(line, today)
     line.fee_balance += fee
     line.late_fee_cycle = cycle
-    line.outbox.entries.append(
-        JournalEntry.build(
-            entry_id=entry_id,
-            kind="late_fee",
-            effective_date=today,
-            reference=line.line_id,
-            debits={receivable(line.line_id, Bucket.FEE): fee},
-            credits={income(Bucket.FEE): fee},
-            memo=f"late on the minimum due {line.next_due_date}",
-        )
+    entry = bookkeeping.late_fee(
+        product=Product.CREDITLINE,
+        cause=f"{line.line_id}:{cycle}",
+        reference=line.line_id,
+        bucket=Bucket.FEE,
+        amount=fee,
+        on=today,
+        memo=f"late on the minimum due {line.next_due_date}",
     )
+    line.outbox.entries.append(entry)
     line.cycle_activity.append(
         CycleActivity(
             kind=ActivityKind.LATE_FEE,
-            reference=entry_id,
+            reference=entry.entry_id,
             on=today,
             amount=fee,
             effect=Balances(fees=fee),

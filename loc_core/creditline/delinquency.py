@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+from loc_core import bookkeeping
+from loc_core.bookkeeping import Product
 from loc_core.creditline._bookkeeping import Process, accrue, emit, record_line, snapshot
 from loc_core.creditline._state import LineState
 from loc_core.creditline.status import LineStatus
 from loc_core.events import EventType
-from loc_core.ledger import CREDIT_LOSS, JournalEntry, allowance
 
 __all__: list[str] = []
 
@@ -107,13 +108,12 @@ def charge_off(line: LineState, today: dt.date, *, reason: str) -> None:
     line.status, line.accrued_cent_days = LineStatus.DEFAULTED, 0
     if owed > 0:
         line.outbox.entries.append(
-            JournalEntry.build(
-                entry_id=f"{line.line_id}:default",
-                kind="charge_off",
-                effective_date=today,
+            bookkeeping.charge_off(
+                product=Product.CREDITLINE,
+                cause=line.line_id,
                 reference=line.line_id,
-                debits={CREDIT_LOSS: owed},
-                credits={allowance(line.line_id): owed},
+                amount=owed,
+                on=today,
                 memo=f"charged off {reason}",
             )
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from loc_core.bookkeeping import EntryKind, Movement, Product, entry_id
 from loc_core.creditline._bookkeeping import (
     Process,
     accrue,
@@ -140,8 +141,8 @@ def disburse_draw(line: LineState, *, draw_id: str, rail: Rail, on: dt.date) -> 
         return draw
     _pending(line, draw_id, on)
     entry = JournalEntry.build(
-        entry_id=f"{draw_id}:disburse",
-        kind="disbursement",
+        entry_id=entry_id(draw_id, Movement.DISBURSE, product=Product.CREDITLINE),
+        kind=EntryKind.DISBURSEMENT,
         effective_date=on,
         reference=line.line_id,
         debits={receivable(line.line_id, Bucket.PRINCIPAL): draw.amount},
@@ -154,7 +155,7 @@ def disburse_draw(line: LineState, *, draw_id: str, rail: Rail, on: dt.date) -> 
     line.principal_balance += draw.amount
     draw.status, draw.rail, draw.settled_on = DrawStatus.DISBURSED, rail, on
     line.outbox.entries.append(entry)
-    book_allowance(line, draw.amount, entry_id=f"{draw_id}:charge_off", on=on)
+    book_allowance(line, draw.amount, cause=draw_id, on=on)
     line.cycle_activity.append(
         CycleActivity(
             kind=ActivityKind.DRAW,

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from loc_core import bookkeeping
+from loc_core.bookkeeping import EntryKind, Movement, Product, entry_id
 from loc_core.creditline._bookkeeping import (
     Process,
     accrue,
@@ -44,8 +46,8 @@ __all__: list[str] = []
 def _apply_entry(payment: LocPayment) -> JournalEntry:
     line_id = payment.line_id
     return JournalEntry.build(
-        entry_id=f"{payment.payment_id}:apply",
-        kind="payment",
+        entry_id=entry_id(payment.payment_id, Movement.APPLY, product=Product.CREDITLINE),
+        kind=EntryKind.PAYMENT,
         effective_date=payment.submitted_on,
         reference=line_id,
         debits={CLEARING: payment.amount},
@@ -98,7 +100,7 @@ def submit_payment(
     line.paid_since_statement += cents
     line.payments[payment_id] = payment
     line.outbox.entries.append(entry)
-    book_allowance(line, -cents, entry_id=f"{payment_id}:recovery", on=on)
+    book_allowance(line, -cents, cause=payment_id, on=on)
     line.cycle_activity.append(
         CycleActivity(
             kind=ActivityKind.PAYMENT,
@@ -160,8 +162,8 @@ def settle_payment(
 
 def _reverse(line: LineState, payment: LocPayment, status: PaymentStatus, on: dt.date) -> None:
     pid = payment.payment_id
-    entry = _apply_entry(payment).reversal(
-        entry_id=f"{pid}:reverse", kind="unapply", effective_date=on
+    entry = bookkeeping.reversal(
+        _apply_entry(payment), product=Product.CREDITLINE, cause=pid, on=on
     )
     line_before, payment_before = snapshot(line), snapshot(payment)
     accrue(line, on)
@@ -178,7 +180,7 @@ def _reverse(line: LineState, payment: LocPayment, status: PaymentStatus, on: dt
         )
     payment.status, payment.settled_on = status, on
     line.outbox.entries.append(entry)
-    book_allowance(line, payment.amount, entry_id=f"{pid}:charge_off", on=on)
+    book_allowance(line, payment.amount, cause=pid, on=on)
     line.cycle_activity.append(
         CycleActivity(
             kind=ActivityKind.REVERSAL,

@@ -19,7 +19,9 @@ from decimal import Decimal
 
 import attrs
 
+from loc_core import bookkeeping
 from loc_core.audit import ChangeRecorder, render
+from loc_core.bookkeeping import EntryKind, Movement, Product, entry_id
 from loc_core.errors import (
     DomainError,
     DuplicatePayment,
@@ -52,7 +54,6 @@ from loc_core.ledger import (
     Bucket,
     JournalEntry,
     allowance,
-    income,
     receivable,
 )
 from loc_core.money import format_cents, positive_cents
@@ -561,13 +562,13 @@ class Loan:
             self.outstanding_balance += fee
             if fee:
                 self.outbox.entries.append(
-                    JournalEntry.build(
-                        entry_id=f"{installment.installment_id}:late_fee",
-                        kind="late_fee",
-                        effective_date=today,
+                    bookkeeping.late_fee(
+                        product=Product.INSTALLMENT,
+                        cause=installment.installment_id,
                         reference=self.loan_id,
-                        debits={receivable(self.loan_id, Bucket.LATE_FEE): fee},
-                        credits={income(Bucket.LATE_FEE): fee},
+                        bucket=Bucket.LATE_FEE,
+                        amount=fee,
+                        on=today,
                         memo=f"installment {installment.number} overdue",
                     )
                 )
@@ -602,13 +603,12 @@ class Loan:
                 installment.update_reason = reason
         owed = self.outstanding_balance
         self.outbox.entries.append(
-            JournalEntry.build(
-                entry_id=f"{self.loan_id}:default",
-                kind="charge_off",
-                effective_date=today,
+            bookkeeping.charge_off(
+                product=Product.INSTALLMENT,
+                cause=self.loan_id,
                 reference=self.loan_id,
-                debits={CREDIT_LOSS: owed},
-                credits={allowance(self.loan_id): owed},
+                amount=owed,
+                on=today,
                 memo=reason,
             )
         )
@@ -658,8 +658,8 @@ class Loan:
             cash[allowance(self.loan_id)] = payment.amount
             paid[CREDIT_LOSS] = payment.amount
         return JournalEntry.build(
-            entry_id=f"{payment.payment_id}:apply",
-            kind="payment",
+            entry_id=entry_id(payment.payment_id, Movement.APPLY, product=Product.INSTALLMENT),
+            kind=EntryKind.PAYMENT,
             effective_date=today,
             reference=self.loan_id,
             debits=cash,
@@ -675,8 +675,8 @@ class Loan:
             owed[CREDIT_LOSS] = payment.amount
             cash[allowance(self.loan_id)] = payment.amount
         return JournalEntry.build(
-            entry_id=f"{payment.payment_id}:unapply",
-            kind="unapply",
+            entry_id=entry_id(payment.payment_id, Movement.REVERSE, product=Product.INSTALLMENT),
+            kind=EntryKind.UNAPPLY,
             effective_date=today,
             reference=self.loan_id,
             debits=owed,

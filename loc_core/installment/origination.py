@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 
 from loc_core.audit import ChangeRecorder
+from loc_core.bookkeeping import EntryKind, Movement, Product, entry_id
 from loc_core.errors import DomainError, InvalidConfiguration, InvalidTimestamp
 from loc_core.events import DomainEvent, EventType
 from loc_core.installment._checks import require_date, require_id, require_moment
@@ -151,8 +152,8 @@ def originate(
     loan.outbox.changes.extend(recorder.changes())
     loan.outbox.entries.append(
         JournalEntry.build(
-            entry_id=f"{loan_id}:disburse",
-            kind="disbursement",
+            entry_id=entry_id(loan_id, Movement.DISBURSE, product=Product.INSTALLMENT),
+            kind=EntryKind.DISBURSEMENT,
             effective_date=disbursed_on,
             reference=loan_id,
             debits={

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import attrs
 
+from loc_core.bookkeeping import Product
 from loc_core.creditline import CreditLineProduct
 from loc_core.errors import NotFound
 from loc_core.ports import (
@@ -30,8 +31,8 @@ from loc_core.services.loans.disbursement import parse_disbursement_key
 
 __all__ = ["CREDITLINE", "INSTALLMENT", "Settled", "handle_settlement_event"]
 
-INSTALLMENT = "installment"
-CREDITLINE = "creditline"
+INSTALLMENT = Product.INSTALLMENT
+CREDITLINE = Product.CREDITLINE
 
 
 @attrs.frozen
