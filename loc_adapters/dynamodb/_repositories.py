@@ -19,6 +19,7 @@ from loc_adapters.dynamodb import _codecs as codecs
 from loc_adapters.dynamodb import _keys as keys
 from loc_adapters.dynamodb._convert import Item, parse_date
 from loc_adapters.dynamodb._table import DynamoTable
+from loc_core.bookkeeping import Product
 from loc_core.creditline import CreditLine, CreditLineApplication, Statement
 from loc_core.errors import NotFound
 from loc_core.events import AuditRecord
@@ -237,7 +238,7 @@ class Loans:
 
     def find_payment(self, payment_id: str) -> PaymentOwner | None:
         """Which loan a payment was applied to, from GSI3."""
-        return _payment_owner(self._table, payment_id, "installment")
+        return _payment_owner(self._table, payment_id, Product.INSTALLMENT)
 
 
 def _due_order(ref: InstallmentRef) -> tuple[dt.date, str]:
@@ -411,7 +412,7 @@ class Lines:
 
     def find_payment(self, payment_id: str) -> PaymentOwner | None:
         """Which line a payment was applied to, from GSI3."""
-        return _payment_owner(self._table, payment_id, "creditline")
+        return _payment_owner(self._table, payment_id, Product.CREDITLINE)
 
 
 def _is_statement(item: Item) -> bool:

@@ -19,7 +19,8 @@ from typing import Any, TypeVar
 
 import attrs
 
-from loc_core.creditline import CreditLine, LineStatus, Statement, overdue_watch_from
+from loc_core.bookkeeping import Product
+from loc_core.creditline import CreditLine, LineStatus, Statement
 from loc_core.events import AuditRecord
 from loc_core.installment import InstallmentStatus, Loan
 from loc_core.ledger import JournalEntry, Ledger
@@ -211,7 +212,9 @@ class InMemoryDatabase:
     def _index_loan(self, loan: Loan) -> None:
         self._loan_by_application[loan.user_id, loan.application_id] = loan.loan_id
         for payment_id in loan.payments:
-            self._payments[payment_id] = PaymentOwner("installment", loan.user_id, loan.loan_id)
+            self._payments[payment_id] = PaymentOwner(
+                Product.INSTALLMENT, loan.user_id, loan.loan_id
+            )
         for installment in loan.installments:
             slot = (installment.status, installment.due_date)
             old = self._installment_slots.get(installment.installment_id)
@@ -228,13 +231,15 @@ class InMemoryDatabase:
 
     def _index_line(self, line: CreditLine) -> None:
         ref = LineRef(line.user_id, line.line_id)
-        watch = overdue_watch_from(line)
+        watch = line.overdue_watch_from()
         if watch is None:
             self._lines_watched.pop(line.line_id, None)
         else:
             self._lines_watched[line.line_id] = (watch, ref)
         for payment_id in line.payments:
-            self._payments[payment_id] = PaymentOwner("creditline", line.user_id, line.line_id)
+            self._payments[payment_id] = PaymentOwner(
+                Product.CREDITLINE, line.user_id, line.line_id
+            )
         cycle_day = None if line.status is LineStatus.CLOSED else line.cycle_day
         slot = (cycle_day, line.next_due_date)
         old = self._line_slots.get(line.line_id)

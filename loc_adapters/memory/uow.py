@@ -14,6 +14,7 @@ from typing import Any, Self, TypeVar
 import attrs
 
 from loc_adapters.memory.database import InMemoryDatabase, Key, statement_key
+from loc_core.bookkeeping import Product
 from loc_core.creditline import CreditLine, CreditLineApplication, Statement
 from loc_core.errors import ConcurrencyConflict, InvariantViolation, NotFound
 from loc_core.events import AuditRecord, DomainEvent
@@ -112,7 +113,7 @@ class _Loans(_Base):
 
     def find_payment(self, payment_id: str) -> PaymentOwner | None:
         owner = self._db.payment_owner(payment_id)
-        return owner if owner is not None and owner.product == "installment" else None
+        return owner if owner is not None and owner.product == Product.INSTALLMENT else None
 
     def _key(self, loan: Loan) -> Key:
         return (self.kind, loan.user_id, loan.loan_id)
@@ -167,7 +168,7 @@ class _Lines(_Base):
 
     def find_payment(self, payment_id: str) -> PaymentOwner | None:
         owner = self._db.payment_owner(payment_id)
-        return owner if owner is not None and owner.product == "creditline" else None
+        return owner if owner is not None and owner.product == Product.CREDITLINE else None
 
     def _key(self, line: CreditLine) -> Key:
         return (self.kind, line.user_id, line.line_id)

@@ -1,5 +1,8 @@
 """What every credit-line command shares: the date guard, accrual, audit and the outbox.
 
+The audit helpers here fix the line's user and unaudited fields for the shared recorder
+in `loc_core.audit`.
+
 A command validates first (nothing here mutates until it is called after validation),
 then snapshots the entities it will change, mutates them, and records one `Change` per
 entity together with its journal entries and events.
@@ -9,22 +12,20 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-import enum
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 import attrs
 
+from loc_core import audit, bookkeeping
+from loc_core.audit import Process
+from loc_core.bookkeeping import Movement, Product
+from loc_core.creditline._state import LineState
+from loc_core.creditline.config import CreditLineProduct
 from loc_core.creditline.status import LineStatus
 from loc_core.errors import OutOfOrder
-from loc_core.events import AuditValue, Change, DomainEvent, EventType, diff, render
-from loc_core.ledger import CREDIT_LOSS, JournalEntry, allowance
+from loc_core.events import AuditValue, DomainEvent, EventType
 from loc_core.money import round_cents
-
-if TYPE_CHECKING:
-    from loc_core.creditline.config import CreditLineProduct
-    from loc_core.creditline.line import CreditLine
 
 __all__ = [
     "Process",
@@ -46,37 +47,13 @@ _NOT_AUDITED = frozenset(
 )
 
 
-class Process(enum.Enum):
-    """What made a change, as audit records name it."""
-
-    OPEN = "OPEN"
-    CONVERSION = "CONVERSION"
-    EXPIRATION = "EXPIRATION"
-    DRAW = "DRAW"
-    DISBURSEMENT = "DISBURSEMENT"
-    BILLING = "BILLING"
-    PAYMENT = "PAYMENT"
-    SETTLEMENT = "SETTLEMENT"
-    UNAPPLY = "UNAPPLY"
-    UPCOMING = "UPCOMING"
-    LATE_FEE = "LATE_FEE"
-    OVERDUE = "OVERDUE"
-    CURE = "CURE"
-    DEFAULT = "DEFAULT"
-    CLOSE = "CLOSE"
-
-
 def snapshot(entity: attrs.AttrsInstance) -> dict[str, AuditValue]:
-    """The audited fields of an entity, rendered as str/int/bool/None, in field order."""
-    return {
-        field.name: render(getattr(entity, field.name))
-        for field in attrs.fields(type(entity))
-        if field.name not in _NOT_AUDITED
-    }
+    """The audited fields of a line, draw or payment (`audit.snapshot`), in field order."""
+    return audit.snapshot(entity, skip=_NOT_AUDITED)
 
 
 def record(
-    line: CreditLine,
+    line: LineState,
     *,
     entity: str,
     entity_id: str,
@@ -86,15 +63,21 @@ def record(
     reason: str,
 ) -> None:
     """Add a `Change` to the line's outbox when anything differs between the snapshots."""
-    fields = diff(before, after)
-    if fields:
-        line.outbox.changes.append(
-            Change(entity, entity_id, line.user_id, process.value, reason, fields)
-        )
+    found = audit.change(
+        entity=entity,
+        entity_id=entity_id,
+        user_id=line.user_id,
+        before=before,
+        after=after,
+        process=process,
+        reason=reason,
+    )
+    if found is not None:
+        line.outbox.changes.append(found)
 
 
 def record_line(
-    line: CreditLine, *, before: Mapping[str, AuditValue], process: Process, reason: str
+    line: LineState, *, before: Mapping[str, AuditValue], process: Process, reason: str
 ) -> None:
     """`record` the line's own change, from `before` to its state now."""
     record(
@@ -108,7 +91,7 @@ def record_line(
     )
 
 
-def require_in_order(line: CreditLine, on: dt.date) -> None:
+def require_in_order(line: LineState, on: dt.date) -> None:
     """Refuse a command dated before the line's latest activity or past an unbilled close.
 
     Raises:
@@ -132,7 +115,7 @@ def require_in_order(line: CreditLine, on: dt.date) -> None:
         )
 
 
-def accrue(line: CreditLine, on: dt.date) -> None:
+def accrue(line: LineState, on: dt.date) -> None:
     """Add the cent-days from the last change up to (not including) `on`.
 
     A DEFAULTED line is charged off and accrues nothing (non-accrual).
@@ -153,7 +136,7 @@ def interest_for(cent_days: int, apr: Decimal, product: CreditLineProduct) -> in
 
 
 def emit(
-    line: CreditLine,
+    line: LineState,
     event_type: EventType,
     *,
     subject_id: str,
@@ -164,25 +147,25 @@ def emit(
     line.outbox.events.append(DomainEvent(event_type, line.user_id, subject_id, on, dict(data)))
 
 
-def book_allowance(line: CreditLine, delta: int, *, entry_id: str, on: dt.date) -> None:
+def book_allowance(line: LineState, delta: int, *, cause: str, on: dt.date) -> None:
     """Keep a DEFAULTED line's allowance equal to what it still owes.
 
-    A balance that rises after charge-off is charged off too; one that falls (a payment)
-    is a recovery that releases the allowance.
+    A balance that rises after charge-off (by `cause`, a draw or a returned payment) is
+    charged off too; one that falls (a payment) is a recovery that releases the allowance.
     """
     if line.status is not LineStatus.DEFAULTED or delta == 0:
         return
-    loss, reserve = CREDIT_LOSS, allowance(line.line_id)
-    debit, credit, kind = (
-        (loss, reserve, "charge_off") if delta > 0 else (reserve, loss, "recovery")
-    )
-    line.outbox.entries.append(
-        JournalEntry.build(
-            entry_id=entry_id,
-            kind=kind,
-            effective_date=on,
+    if delta > 0:
+        entry = bookkeeping.charge_off(
+            product=Product.CREDITLINE,
+            cause=cause,
             reference=line.line_id,
-            debits={debit: abs(delta)},
-            credits={credit: abs(delta)},
+            amount=delta,
+            on=on,
+            movement=Movement.CHARGE_OFF,
         )
-    )
+    else:
+        entry = bookkeeping.recovery(
+            product=Product.CREDITLINE, cause=cause, reference=line.line_id, amount=-delta, on=on
+        )
+    line.outbox.entries.append(entry)

@@ -12,9 +12,10 @@ from decimal import Decimal
 
 import attrs
 
+from loc_core import audit
 from loc_core.applications import AdverseAction, ApplicationStatus
 from loc_core.calendar import require_utc
-from loc_core.creditline._bookkeeping import Process, snapshot
+from loc_core.creditline._bookkeeping import Process, record, snapshot
 from loc_core.creditline.config import CreditLineProduct
 from loc_core.creditline.cycles import cycle_day_for
 from loc_core.creditline.line import CreditLine
@@ -25,10 +26,10 @@ from loc_core.errors import (
     ApplicationNotApproved,
     InvalidTransition,
 )
-from loc_core.events import AuditValue, Change, Outbox, diff
+from loc_core.events import AuditValue, Outbox
 from loc_core.money import positive_cents
 
-__all__ = ["CreditLineApplication", "abandon_application", "open_line"]
+__all__ = ["CreditLineApplication"]
 
 
 @attrs.define(kw_only=True)
@@ -126,6 +127,39 @@ class CreditLineApplication:
         """Whether the offer's TTL has passed at `now`."""
         return require_utc(now, field="now") >= self.expires_at
 
+    def open_line(
+        self,
+        *,
+        line_id: str,
+        now: dt.datetime,
+        product: CreditLineProduct,
+        cycle_day: int | None = None,
+    ) -> CreditLine:
+        """Convert an approved, unexpired, unconverted application into an ACTIVE line.
+
+        The line opens on `now`'s UTC date; its cycle day is `cycle_day`, else the
+        product's, else the opening day (29-31 become 28).
+
+        Raises:
+            InvalidTimestamp: `now` is naive or not UTC.
+            ApplicationAlreadyConverted: it already became a line.
+            ApplicationNotApproved: it was rejected or abandoned.
+            ApplicationExpired: its TTL passed.
+            InvalidConfiguration: `cycle_day` outside 1..28.
+        """
+        return _open_line(self, line_id=line_id, now=now, product=product, cycle_day=cycle_day)
+
+    def abandon(self, *, now: dt.datetime) -> None:
+        """Mark an approved offer that expired unaccepted ABANDONED; repeats change nothing.
+
+        Raises:
+            InvalidTimestamp: `now` is naive or not UTC.
+            ApplicationAlreadyConverted: it became a line.
+            ApplicationNotApproved: it was rejected.
+            InvalidTransition: its offer has not expired yet.
+        """
+        _abandon(self, now=now)
+
 
 def _audited(application: CreditLineApplication) -> dict[str, AuditValue]:
     """The application's audited fields, rendered for a `Change`."""
@@ -155,19 +189,20 @@ def _record(
     process: Process,
     reason: str,
 ) -> None:
-    application.outbox.changes.append(
-        Change(
-            "application",
-            application.application_id,
-            application.user_id,
-            process.value,
-            reason,
-            diff(before, _audited(application)),
-        )
+    found = audit.change(
+        entity="application",
+        entity_id=application.application_id,
+        user_id=application.user_id,
+        before=before,
+        after=_audited(application),
+        process=process,
+        reason=reason,
     )
+    if found is not None:
+        application.outbox.changes.append(found)
 
 
-def open_line(
+def _open_line(
     application: CreditLineApplication,
     *,
     line_id: str,
@@ -175,18 +210,6 @@ def open_line(
     product: CreditLineProduct,
     cycle_day: int | None = None,
 ) -> CreditLine:
-    """Convert an approved, unexpired, unconverted application into an ACTIVE line.
-
-    The line opens on `now`'s UTC date; its cycle day is `cycle_day`, else the product's,
-    else the opening day (29-31 become 28).
-
-    Raises:
-        InvalidTimestamp: `now` is naive or not UTC.
-        ApplicationAlreadyConverted: it already became a line.
-        ApplicationNotApproved: it was rejected or abandoned.
-        ApplicationExpired: its TTL passed.
-        InvalidConfiguration: `cycle_day` outside 1..28.
-    """
     moment = require_utc(now, field="now")
     if application.line_id is not None:
         raise ApplicationAlreadyConverted(
@@ -237,28 +260,19 @@ def open_line(
     before = _audited(application)
     application.line_id, application.converted_at = line_id, moment
     _record(application, before, process=Process.CONVERSION, reason=f"opened line {line_id}")
-    line.outbox.changes.append(
-        Change(
-            "line",
-            line_id,
-            line.user_id,
-            Process.OPEN.value,
-            f"opened from application {application.application_id}",
-            diff({}, snapshot(line)),
-        )
+    record(
+        line,
+        entity="line",
+        entity_id=line_id,
+        before={},
+        after=snapshot(line),
+        process=Process.OPEN,
+        reason=f"opened from application {application.application_id}",
     )
     return line
 
 
-def abandon_application(application: CreditLineApplication, *, now: dt.datetime) -> None:
-    """Mark an approved offer that expired unaccepted ABANDONED; repeats change nothing.
-
-    Raises:
-        InvalidTimestamp: `now` is naive or not UTC.
-        ApplicationAlreadyConverted: it became a line.
-        ApplicationNotApproved: it was rejected.
-        InvalidTransition: its offer has not expired yet.
-    """
+def _abandon(application: CreditLineApplication, *, now: dt.datetime) -> None:
     moment = require_utc(now, field="now")
     if application.status is ApplicationStatus.ABANDONED:
         return

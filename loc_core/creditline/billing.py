@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from loc_core.bookkeeping import EntryKind, Movement, Product, entry_id
 from loc_core.creditline._bookkeeping import (
     Process,
     accrue,
@@ -18,12 +19,12 @@ from loc_core.creditline._bookkeeping import (
     record_line,
     snapshot,
 )
+from loc_core.creditline._state import LineState
 from loc_core.creditline.activity import ActivityKind
 from loc_core.creditline.balances import Balances
 from loc_core.creditline.config import CreditLineProduct
 from loc_core.creditline.cycles import due_date_for
 from loc_core.creditline.delinquency import first_late_day
-from loc_core.creditline.line import CreditLine
 from loc_core.creditline.statement import Statement
 from loc_core.creditline.status import LineStatus
 from loc_core.errors import CycleNotClosed, InvalidTransition, InvariantViolation, OutOfOrder
@@ -31,29 +32,13 @@ from loc_core.events import EventType
 from loc_core.ledger import Bucket, JournalEntry, income, receivable
 from loc_core.money import percent_of
 
-__all__ = ["bill_cycle"]
+__all__: list[str] = []
 
 
 def bill_cycle(
-    line: CreditLine, *, close_date: dt.date, today: dt.date, product: CreditLineProduct
+    line: LineState, *, close_date: dt.date, today: dt.date, product: CreditLineProduct
 ) -> Statement | None:
-    """Close the cycle ending on `close_date` and write its statement.
-
-    In order: interest (DR receivable INTEREST, CR income INTEREST, entry
-    ``<line id>:<close date>:interest``), the statement, the next minimum payment
-    (interest + fees charged in the cycle + minimum percent of principal + any past-due
-    amount carried, never above the total balance), the due date, and last of all
-    `last_billing_cycle_date`. The statement date is the close date even when the job runs
-    late, so due dates stay on the borrower's calendar.
-
-    Returns:
-        The new statement, or None when `close_date` was already billed (nothing changes).
-
-    Raises:
-        CycleNotClosed: `close_date` is after `today`.
-        OutOfOrder: an earlier cycle of the line is still unbilled.
-        InvalidTransition: `close_date` is not one of the line's close dates.
-    """
+    """The rule of `CreditLine.bill_cycle` (documented there)."""
     if line.last_billing_cycle_date is not None and close_date <= line.last_billing_cycle_date:
         return None
     if close_date > today:
@@ -119,7 +104,7 @@ def bill_cycle(
 
 
 def _statement(
-    line: CreditLine, close_date: dt.date, product: CreditLineProduct
+    line: LineState, close_date: dt.date, product: CreditLineProduct
 ) -> tuple[Statement, JournalEntry | None]:
     """Compute the cycle's figures without touching the line, checking they add up."""
     days = (close_date - line.accrued_through).days
@@ -169,8 +154,12 @@ def _statement(
     entry = None
     if interest > 0:
         entry = JournalEntry.build(
-            entry_id=f"{line.line_id}:{close_date.isoformat()}:interest",
-            kind="interest",
+            entry_id=entry_id(
+                f"{line.line_id}:{close_date.isoformat()}",
+                Movement.INTEREST,
+                product=Product.CREDITLINE,
+            ),
+            kind=EntryKind.INTEREST,
             effective_date=close_date,
             reference=line.line_id,
             debits={receivable(line.line_id, Bucket.INTEREST): interest},

@@ -11,25 +11,16 @@ from loc_core.creditline._bookkeeping import (
     require_in_order,
     snapshot,
 )
-from loc_core.creditline.line import CreditLine
+from loc_core.creditline._state import LineState
 from loc_core.creditline.status import LineStatus
 from loc_core.errors import InvalidTransition
 from loc_core.money import format_cents
 
-__all__ = ["close_line"]
+__all__: list[str] = []
 
 
-def close_line(line: CreditLine, *, on: dt.date, reason: str) -> None:
-    """CLOSE a line that owes nothing; closing a CLOSED line again changes nothing.
-
-    Interest accrued since the last statement is billed at the next close, so a line that
-    carried principal in the open cycle closes only after that statement is paid.
-
-    Raises:
-        OutOfOrder: `on` is before the line's latest activity or past an unbilled close.
-        InvalidTransition: a balance is owed, a draw is pending, or interest has accrued
-            that is not billed yet.
-    """
+def close_line(line: LineState, *, on: dt.date, reason: str) -> None:
+    """The rule of `CreditLine.close` (documented there)."""
     if line.status is LineStatus.CLOSED:
         return
     require_in_order(line, on)

@@ -12,6 +12,8 @@ import datetime as dt
 
 import attrs
 
+from loc_core import bookkeeping
+from loc_core.bookkeeping import Product
 from loc_core.creditline._bookkeeping import (
     Process,
     accrue,
@@ -20,6 +22,7 @@ from loc_core.creditline._bookkeeping import (
     require_in_order,
     snapshot,
 )
+from loc_core.creditline._state import LineState
 from loc_core.creditline.activity import ActivityKind, CycleActivity
 from loc_core.creditline.balances import Balances
 from loc_core.creditline.config import CreditLineProduct
@@ -30,34 +33,23 @@ from loc_core.creditline.delinquency import (
     mark_past_due,
     past_due_amount,
 )
-from loc_core.creditline.line import CreditLine
 from loc_core.creditline.rails import REPAYMENT_RAILS
 from loc_core.creditline.status import LineStatus
 from loc_core.events import EventType
-from loc_core.ledger import Bucket, JournalEntry, income, receivable
+from loc_core.ledger import Bucket
 from loc_core.payments import Rail
 
-__all__ = [
-    "DueDecision",
-    "OverdueDecision",
-    "UpcomingDecision",
-    "billing_is_current",
-    "decide_due",
-    "decide_overdue",
-    "decide_upcoming",
-    "run_overdue",
-    "send_upcoming_notice",
-]
+__all__ = ["DueDecision", "OverdueDecision", "UpcomingDecision"]
 
 _SERVICED = frozenset({LineStatus.ACTIVE, LineStatus.SUSPENDED})
 
 
-def billing_is_current(line: CreditLine, today: dt.date) -> bool:
+def billing_is_current(line: LineState, today: dt.date) -> bool:
     """Whether `last_billing_cycle_date` is the latest close date on or before `today`."""
     return line.next_close_date > today
 
 
-def _skip_reason(line: CreditLine, today: dt.date) -> str | None:
+def _skip_reason(line: LineState, today: dt.date) -> str | None:
     if line.status not in _SERVICED:
         return f"line is {line.status.value}"
     if not billing_is_current(line, today):
@@ -77,8 +69,8 @@ class DueDecision:
     """The rails to try, in order."""
 
 
-def decide_due(line: CreditLine, *, today: dt.date) -> DueDecision:
-    """On the due date, collect the minimum still unpaid (minimum less payments since)."""
+def decide_due(line: LineState, *, today: dt.date) -> DueDecision:
+    """The rule of `CreditLine.decide_due` (documented there)."""
     reason = _skip_reason(line, today)
     if reason is not None:
         return DueDecision(0, reason)
@@ -101,9 +93,9 @@ class UpcomingDecision:
 
 
 def decide_upcoming(
-    line: CreditLine, *, today: dt.date, product: CreditLineProduct
+    line: LineState, *, today: dt.date, product: CreditLineProduct
 ) -> UpcomingDecision:
-    """Notify from `upcoming_notice_days` before the due date until the day before it."""
+    """The rule of `CreditLine.decide_upcoming` (documented there)."""
     reason = _skip_reason(line, today)
     if reason is not None:
         return UpcomingDecision(notify=False, reason=reason)
@@ -121,13 +113,9 @@ def decide_upcoming(
 
 
 def send_upcoming_notice(
-    line: CreditLine, *, today: dt.date, product: CreditLineProduct
+    line: LineState, *, today: dt.date, product: CreditLineProduct
 ) -> UpcomingDecision:
-    """Apply `decide_upcoming`: record LOC_PAYMENT_UPCOMING and remember the cycle.
-
-    Raises:
-        OutOfOrder: `today` is before the line's latest activity.
-    """
+    """The rule of `CreditLine.send_upcoming_notice` (documented there)."""
     decision = decide_upcoming(line, today=today, product=product)
     if not decision.notify or decision.due_date is None:
         return decision
@@ -173,14 +161,9 @@ class OverdueDecision:
 
 
 def decide_overdue(
-    line: CreditLine, *, today: dt.date, product: CreditLineProduct
+    line: LineState, *, today: dt.date, product: CreditLineProduct
 ) -> OverdueDecision:
-    """Skip lines whose minimum is met; otherwise mark past due, fee once, default when due.
-
-    The late fee comes only once the current statement's due date has passed, never
-    more than that statement's minimum payment. The line defaults when it is
-    `default_after_days_past_due` days past due (counted from the due date it missed).
-    """
+    """The rule of `CreditLine.decide_overdue` (documented there)."""
     reason = _skip_reason(line, today)
     if reason is not None:
         return OverdueDecision(reason=reason)
@@ -203,12 +186,8 @@ def decide_overdue(
     )
 
 
-def run_overdue(line: CreditLine, *, today: dt.date, product: CreditLineProduct) -> OverdueDecision:
-    """Apply `decide_overdue`: suspend, assess the late fee, default, or cure.
-
-    Raises:
-        OutOfOrder: `today` is before the line's latest activity.
-    """
+def run_overdue(line: LineState, *, today: dt.date, product: CreditLineProduct) -> OverdueDecision:
+    """The rule of `CreditLine.run_overdue` (documented there)."""
     decision = decide_overdue(line, today=today, product=product)
     if not decision.acts:
         return decision
@@ -224,28 +203,26 @@ def run_overdue(line: CreditLine, *, today: dt.date, product: CreditLineProduct)
     return decision
 
 
-def _assess_late_fee(line: CreditLine, fee: int, today: dt.date) -> None:
+def _assess_late_fee(line: LineState, fee: int, today: dt.date) -> None:
     cycle = line.last_billing_cycle_date
-    entry_id = f"{line.line_id}:{cycle}:late_fee"
     before = snapshot(line)
     accrue(line, today)
     line.fee_balance += fee
     line.late_fee_cycle = cycle
-    line.outbox.entries.append(
-        JournalEntry.build(
-            entry_id=entry_id,
-            kind="late_fee",
-            effective_date=today,
-            reference=line.line_id,
-            debits={receivable(line.line_id, Bucket.FEE): fee},
-            credits={income(Bucket.FEE): fee},
-            memo=f"late on the minimum due {line.next_due_date}",
-        )
+    entry = bookkeeping.late_fee(
+        product=Product.CREDITLINE,
+        cause=f"{line.line_id}:{cycle}",
+        reference=line.line_id,
+        bucket=Bucket.FEE,
+        amount=fee,
+        on=today,
+        memo=f"late on the minimum due {line.next_due_date}",
     )
+    line.outbox.entries.append(entry)
     line.cycle_activity.append(
         CycleActivity(
             kind=ActivityKind.LATE_FEE,
-            reference=entry_id,
+            reference=entry.entry_id,
             on=today,
             amount=fee,
             effect=Balances(fees=fee),

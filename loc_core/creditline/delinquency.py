@@ -9,22 +9,20 @@ it is paid.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
 
+from loc_core import bookkeeping
+from loc_core.bookkeeping import Product
 from loc_core.creditline._bookkeeping import Process, accrue, emit, record_line, snapshot
+from loc_core.creditline._state import LineState
 from loc_core.creditline.status import LineStatus
 from loc_core.events import EventType
-from loc_core.ledger import CREDIT_LOSS, JournalEntry, allowance
 
-if TYPE_CHECKING:
-    from loc_core.creditline.line import CreditLine
-
-__all__ = ["days_past_due", "first_late_day", "overdue_watch_from", "past_due_amount"]
+__all__: list[str] = []
 
 _ONE_DAY = dt.timedelta(days=1)
 
 
-def past_due_amount(line: CreditLine, today: dt.date) -> int:
+def past_due_amount(line: LineState, today: dt.date) -> int:
     """What the borrower should already have paid and has not, as of `today`.
 
     After the due date that is the whole unpaid minimum; before it, only the part carried
@@ -38,7 +36,7 @@ def past_due_amount(line: CreditLine, today: dt.date) -> int:
     return min(outstanding, max(0, line.carried_past_due - line.paid_since_statement))
 
 
-def first_late_day(line: CreditLine, today: dt.date) -> dt.date | None:
+def first_late_day(line: LineState, today: dt.date) -> dt.date | None:
     """The first day the oldest unpaid minimum was late, or None when nothing is past due."""
     if past_due_amount(line, today) == 0 or line.next_due_date is None:
         return None
@@ -47,7 +45,7 @@ def first_late_day(line: CreditLine, today: dt.date) -> dt.date | None:
     return line.next_due_date + _ONE_DAY
 
 
-def overdue_watch_from(line: CreditLine) -> dt.date | None:
+def overdue_watch_from(line: LineState) -> dt.date | None:
     """The first day the overdue job may have anything to do for `line`, or None.
 
     What an index of lines to look at is keyed by, so the job reads only those: a
@@ -66,13 +64,13 @@ def overdue_watch_from(line: CreditLine) -> dt.date | None:
     return line.next_due_date + _ONE_DAY
 
 
-def days_past_due(line: CreditLine, today: dt.date) -> int:
+def days_past_due(line: LineState, today: dt.date) -> int:
     """Whole days since the oldest unpaid minimum became late (0 when nothing is late)."""
     since = first_late_day(line, today)
     return 0 if since is None else (today - since).days + 1
 
 
-def mark_past_due(line: CreditLine, today: dt.date, *, reason: str) -> None:
+def mark_past_due(line: LineState, today: dt.date, *, reason: str) -> None:
     """SUSPEND an ACTIVE line that has an amount past due and tell the borrower."""
     since = first_late_day(line, today)
     before = snapshot(line)
@@ -91,7 +89,7 @@ def mark_past_due(line: CreditLine, today: dt.date, *, reason: str) -> None:
     )
 
 
-def cure(line: CreditLine, today: dt.date, *, reason: str) -> None:
+def cure(line: LineState, today: dt.date, *, reason: str) -> None:
     """Make a SUSPENDED line whose past-due amount is paid ACTIVE again."""
     before = snapshot(line)
     accrue(line, today)
@@ -99,7 +97,7 @@ def cure(line: CreditLine, today: dt.date, *, reason: str) -> None:
     record_line(line, before=before, process=Process.CURE, reason=reason)
 
 
-def charge_off(line: CreditLine, today: dt.date, *, reason: str) -> None:
+def charge_off(line: LineState, today: dt.date, *, reason: str) -> None:
     """DEFAULT the line: reserve what it owes (DR CREDIT_LOSS, CR allowance) and stop interest.
 
     Interest accrued in the open cycle and not yet billed is not charged (non-accrual).
@@ -110,13 +108,12 @@ def charge_off(line: CreditLine, today: dt.date, *, reason: str) -> None:
     line.status, line.accrued_cent_days = LineStatus.DEFAULTED, 0
     if owed > 0:
         line.outbox.entries.append(
-            JournalEntry.build(
-                entry_id=f"{line.line_id}:default",
-                kind="charge_off",
-                effective_date=today,
+            bookkeeping.charge_off(
+                product=Product.CREDITLINE,
+                cause=line.line_id,
                 reference=line.line_id,
-                debits={CREDIT_LOSS: owed},
-                credits={allowance(line.line_id): owed},
+                amount=owed,
+                on=today,
                 memo=f"charged off {reason}",
             )
         )

@@ -9,11 +9,8 @@ balance changes.
 from __future__ import annotations
 
 import datetime as dt
-import enum
-from typing import TYPE_CHECKING
 
-import attrs
-
+from loc_core.bookkeeping import EntryKind, Movement, Product, entry_id
 from loc_core.creditline._bookkeeping import (
     Process,
     accrue,
@@ -24,9 +21,11 @@ from loc_core.creditline._bookkeeping import (
     require_in_order,
     snapshot,
 )
+from loc_core.creditline._state import LineState
 from loc_core.creditline.activity import ActivityKind, CycleActivity
 from loc_core.creditline.balances import Balances
 from loc_core.creditline.delinquency import past_due_amount
+from loc_core.creditline.draw import Draw, DrawStatus
 from loc_core.creditline.rails import DISBURSEMENT_RAILS
 from loc_core.creditline.status import LineStatus
 from loc_core.errors import (
@@ -41,46 +40,10 @@ from loc_core.ledger import FUNDING, Bucket, JournalEntry, receivable
 from loc_core.money import format_cents, positive_cents
 from loc_core.payments import Rail
 
-if TYPE_CHECKING:
-    from loc_core.creditline.line import CreditLine
-
-__all__ = [
-    "Draw",
-    "DrawStatus",
-    "disburse_draw",
-    "fail_draw",
-    "record_rail_decline",
-    "request_draw",
-]
+__all__: list[str] = []
 
 
-class DrawStatus(enum.Enum):
-    """Where a draw stands."""
-
-    PENDING = "PENDING"
-    DISBURSED = "DISBURSED"
-    FAILED = "FAILED"
-
-
-@attrs.define(kw_only=True)
-class Draw:
-    """One draw on a line and the rails that declined or accepted it."""
-
-    draw_id: str
-    line_id: str
-    user_id: str
-    amount: int
-    requested_on: dt.date
-    status: DrawStatus = DrawStatus.PENDING
-    rail: Rail | None = None
-    """The rail that accepted the draw."""
-    declined_rails: tuple[Rail, ...] = ()
-    settled_on: dt.date | None = None
-    """When a rail accepted it, or when it failed."""
-    failure_reason: str = ""
-
-
-def _draw(line: CreditLine, draw_id: str) -> Draw:
+def _draw(line: LineState, draw_id: str) -> Draw:
     try:
         return line.draws[draw_id]
     except KeyError:
@@ -92,18 +55,8 @@ def _draw(line: CreditLine, draw_id: str) -> Draw:
         ) from None
 
 
-def request_draw(line: CreditLine, *, draw_id: str, amount: object, on: dt.date) -> Draw:
-    """Hold `amount` of available credit for a new PENDING draw.
-
-    Repeating a request with the same id and amount returns the existing draw unchanged.
-
-    Raises:
-        InvalidAmount: zero, negative, float or non-integer cents.
-        IdempotencyConflict: the id was used for a different amount.
-        LineNotActive: the line is suspended, defaulted or closed, or has an amount past due.
-        OutOfOrder: `on` is before the line's latest activity or past an unbilled close.
-        InsufficientCredit: `amount` is above the available credit.
-    """
+def request_draw(line: LineState, *, draw_id: str, amount: object, on: dt.date) -> Draw:
+    """The rule of `CreditLine.request_draw` (documented there)."""
     cents = positive_cents(amount, field="draw amount")
     existing = line.draws.get(draw_id)
     if existing is not None:
@@ -166,7 +119,7 @@ def request_draw(line: CreditLine, *, draw_id: str, amount: object, on: dt.date)
     return draw
 
 
-def _pending(line: CreditLine, draw_id: str, on: dt.date) -> Draw:
+def _pending(line: LineState, draw_id: str, on: dt.date) -> Draw:
     draw = _draw(line, draw_id)
     if draw.status is not DrawStatus.PENDING:
         raise InvalidTransition(
@@ -180,19 +133,9 @@ def _pending(line: CreditLine, draw_id: str, on: dt.date) -> Draw:
 
 
 def record_rail_decline(
-    line: CreditLine, *, draw_id: str, rail: Rail, on: dt.date, reason: str = ""
+    line: LineState, *, draw_id: str, rail: Rail, on: dt.date, reason: str = ""
 ) -> Draw:
-    """Note that `rail` declined a PENDING draw, so the next rail is tried; repeats do nothing.
-
-    `reason` is what the audit record says (default: "<rail> declined the draw"); a
-    service also records a rail it could not reach here, so a resumed draw never offers
-    the draw to it again.
-
-    Raises:
-        NotFound: no such draw on the line.
-        InvalidTransition: the draw is no longer PENDING.
-        OutOfOrder: `on` is before the line's latest activity or past an unbilled close.
-    """
+    """The rule of `CreditLine.record_rail_decline` (documented there)."""
     draw = _draw(line, draw_id)
     if rail in draw.declined_rails:
         return draw
@@ -212,17 +155,8 @@ def record_rail_decline(
     return draw
 
 
-def disburse_draw(line: CreditLine, *, draw_id: str, rail: Rail, on: dt.date) -> Draw:
-    """A rail accepted the draw: principal rises and the hold becomes a balance.
-
-    Posts DR receivable(line, PRINCIPAL) CR FUNDING as ``<draw id>:disburse`` and records
-    LOC_DRAW_DISBURSED. The same acceptance reported again changes nothing.
-
-    Raises:
-        NotFound: no such draw on the line.
-        InvalidTransition: the draw failed, or another rail already disbursed it.
-        OutOfOrder: `on` is before the line's latest activity or past an unbilled close.
-    """
+def disburse_draw(line: LineState, *, draw_id: str, rail: Rail, on: dt.date) -> Draw:
+    """The rule of `CreditLine.disburse_draw` (documented there)."""
     if rail not in DISBURSEMENT_RAILS:
         raise InvalidTransition(
             f"{rail!r} cannot disburse a draw",
@@ -235,8 +169,8 @@ def disburse_draw(line: CreditLine, *, draw_id: str, rail: Rail, on: dt.date) ->
         return draw
     _pending(line, draw_id, on)
     entry = JournalEntry.build(
-        entry_id=f"{draw_id}:disburse",
-        kind="disbursement",
+        entry_id=entry_id(draw_id, Movement.DISBURSE, product=Product.CREDITLINE),
+        kind=EntryKind.DISBURSEMENT,
         effective_date=on,
         reference=line.line_id,
         debits={receivable(line.line_id, Bucket.PRINCIPAL): draw.amount},
@@ -249,7 +183,7 @@ def disburse_draw(line: CreditLine, *, draw_id: str, rail: Rail, on: dt.date) ->
     line.principal_balance += draw.amount
     draw.status, draw.rail, draw.settled_on = DrawStatus.DISBURSED, rail, on
     line.outbox.entries.append(entry)
-    book_allowance(line, draw.amount, entry_id=f"{draw_id}:charge_off", on=on)
+    book_allowance(line, draw.amount, cause=draw_id, on=on)
     line.cycle_activity.append(
         CycleActivity(
             kind=ActivityKind.DRAW,
@@ -284,14 +218,8 @@ def disburse_draw(line: CreditLine, *, draw_id: str, rail: Rail, on: dt.date) ->
     return draw
 
 
-def fail_draw(line: CreditLine, *, draw_id: str, on: dt.date, reason: str) -> Draw:
-    """No rail accepted the draw: release its hold; no balance changes. Repeats do nothing.
-
-    Raises:
-        NotFound: no such draw on the line.
-        InvalidTransition: a rail already disbursed it.
-        OutOfOrder: `on` is before the line's latest activity or past an unbilled close.
-    """
+def fail_draw(line: LineState, *, draw_id: str, on: dt.date, reason: str) -> Draw:
+    """The rule of `CreditLine.fail_draw` (documented there)."""
     draw = _draw(line, draw_id)
     if draw.status is DrawStatus.FAILED:
         return draw

@@ -1,121 +1,217 @@
-"""The line of credit: one aggregate holding its balances, cycle state, draws and payments.
+"""The line of credit: one aggregate root whose methods are the line's commands and queries.
 
-Commands live in their own modules (`draws`, `payments`, `billing`, `collections`,
-`closing`); each validates everything before it changes anything, then records what
-changed in the line's `outbox`.
+Every command validates everything before it changes anything, then records what changed
+(audit `Change`s, journal entries, events) in the line's `outbox`. The rules behind the
+methods live in per-concern modules (`draws`, `payments`, `billing`, `collections`,
+`closing`, `delinquency`) that take the line's state (`LineState`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 import attrs
 
-from loc_core.creditline.activity import CycleActivity
-from loc_core.creditline.balances import Balances
-from loc_core.creditline.cycles import next_close_after
-from loc_core.creditline.draws import Draw
-from loc_core.creditline.payments import LocPayment
+from loc_core.creditline import billing, closing, collections, delinquency, draws, payments
+from loc_core.creditline._state import LineState
+from loc_core.creditline.collections import DueDecision, OverdueDecision, UpcomingDecision
+from loc_core.creditline.config import CreditLineProduct
+from loc_core.creditline.draw import Draw
+from loc_core.creditline.payment import LocPayment
 from loc_core.creditline.statement import Statement
-from loc_core.creditline.status import LineStatus
-from loc_core.events import Outbox
+from loc_core.payments import Rail, SettlementOutcome
 
 __all__ = ["CreditLine"]
 
 
-def _opened_on(line: CreditLine) -> dt.date:
-    return line.opened_on
-
-
 @attrs.define(kw_only=True)
-class CreditLine:
-    """A borrower's revolving line: what is owed, what may still be drawn, what is due.
+class CreditLine(LineState):
+    """A borrower's revolving line: the aggregate root every credit-line command goes through."""
 
-    Interest accrues by the daily-balance method without a loop over days: every change
-    of principal first adds ``principal x days since the last change`` to
-    `accrued_cent_days`, so an idle line costs nothing until it is billed.
-    """
+    def request_draw(self, *, draw_id: str, amount: object, on: dt.date) -> Draw:
+        """Hold `amount` of available credit for a new PENDING draw.
 
-    line_id: str
-    user_id: str
-    application_id: str
-    opened_on: dt.date
-    credit_limit: int
-    apr: Decimal
-    """Annual percentage rate in percent units; interest is APR / 365 per day."""
-    minimum_payment_percent: Decimal
-    cycle_day: int
-    status: LineStatus = LineStatus.ACTIVE
-    principal_balance: int = 0
-    interest_balance: int = 0
-    fee_balance: int = 0
-    pending_draws_total: int = 0
-    """Draws requested and not yet accepted or failed: they hold available credit."""
-    next_minimum_payment_due: int = 0
-    """The last statement's minimum payment (raised by returns of earlier payments)."""
-    next_due_date: dt.date | None = None
-    paid_since_statement: int = 0
-    """Payments submitted since the last statement, less those since reversed."""
-    carried_past_due: int = 0
-    """The part of the current minimum that was already late when the statement was cut."""
-    carried_past_due_since: dt.date | None = None
-    """The first late day of that carried part."""
-    past_due_since: dt.date | None = None
-    """The first late day of the oldest unpaid minimum while the line is past due."""
-    late_fee_cycle: dt.date | None = None
-    """The statement date of the cycle whose late fee was assessed (one per cycle)."""
-    upcoming_notice_cycle: dt.date | None = None
-    """The statement date of the cycle whose upcoming-payment notice was sent."""
-    closed_from: LineStatus | None = None
-    """The status a CLOSED line had, restored if a payment is reversed after closing."""
-    accrued_through: dt.date = attrs.field(default=attrs.Factory(_opened_on, takes_self=True))
-    """Cent-days are summed for the days before this date; also the latest activity date."""
-    accrued_cent_days: int = 0
-    """End-of-day principal summed over the cycle's days before `accrued_through`."""
-    last_billing_cycle_date: dt.date | None = None
-    """The last close date billed, written last by billing: the due job's guard."""
-    cycle_opening: Balances = attrs.field(factory=Balances)
-    cycle_activity: list[CycleActivity] = attrs.field(factory=list)
-    """This cycle's draws, payments, reversals and fees, for its statement."""
-    last_statement: Statement | None = None
-    draws: dict[str, Draw] = attrs.field(factory=dict)
-    payments: dict[str, LocPayment] = attrs.field(factory=dict)
-    version: int = 0
-    """Bumped once by every command that changes the line, for conditional writes."""
-    outbox: Outbox = attrs.field(factory=Outbox)
+        Repeating a request with the same id and amount returns the existing draw unchanged.
 
-    @property
-    def balances(self) -> Balances:
-        """What the borrower owes now, by bucket."""
-        return Balances(self.principal_balance, self.interest_balance, self.fee_balance)
-
-    @property
-    def total_balance(self) -> int:
-        """Principal, interest and fees owed: the most a payment may be."""
-        return self.principal_balance + self.interest_balance + self.fee_balance
-
-    @property
-    def available_credit(self) -> int:
-        """Limit less principal and pending draws, kept within [0, limit].
-
-        It can only go below zero after a returned payment restores principal that a
-        later draw had already reused; the line is then over limit and nothing can be drawn.
+        Raises:
+            InvalidAmount: zero, negative, float or non-integer cents.
+            IdempotencyConflict: the id was used for a different amount.
+            LineNotActive: the line is suspended, defaulted or closed, or has an amount past due.
+            OutOfOrder: `on` is before the line's latest activity or past an unbilled close.
+            InsufficientCredit: `amount` is above the available credit.
         """
-        room = self.credit_limit - self.principal_balance - self.pending_draws_total
-        return max(0, min(self.credit_limit, room))
+        return draws.request_draw(self, draw_id=draw_id, amount=amount, on=on)
 
-    @property
-    def cycle_start(self) -> dt.date:
-        """The first day of the open cycle: the last close date billed, or the opening date."""
-        return self.last_billing_cycle_date or self.opened_on
+    def record_rail_decline(
+        self, *, draw_id: str, rail: Rail, on: dt.date, reason: str = ""
+    ) -> Draw:
+        """Note that `rail` declined a PENDING draw, so the next rail is tried; repeats do nothing.
 
-    @property
-    def next_close_date(self) -> dt.date:
-        """When the open cycle closes (its last day is the day before)."""
-        return next_close_after(self.cycle_start, self.cycle_day)
+        `reason` is what the audit record says (default: "<rail> declined the draw"); a
+        service also records a rail it could not reach here, so a resumed draw never offers
+        the draw to it again.
 
-    @property
-    def minimum_payment_outstanding(self) -> int:
-        """What is left of the current minimum payment after payments since the statement."""
-        return max(0, self.next_minimum_payment_due - self.paid_since_statement)
+        Raises:
+            NotFound: no such draw on the line.
+            InvalidTransition: the draw is no longer PENDING.
+            OutOfOrder: `on` is before the line's latest activity or past an unbilled close.
+        """
+        return draws.record_rail_decline(self, draw_id=draw_id, rail=rail, on=on, reason=reason)
+
+    def disburse_draw(self, *, draw_id: str, rail: Rail, on: dt.date) -> Draw:
+        """A rail accepted the draw: principal rises and the hold becomes a balance.
+
+        Posts DR receivable(line, PRINCIPAL) CR FUNDING as ``<draw id>:disburse`` and records
+        LOC_DRAW_DISBURSED. The same acceptance reported again changes nothing.
+
+        Raises:
+            NotFound: no such draw on the line.
+            InvalidTransition: the draw failed, or another rail already disbursed it.
+            OutOfOrder: `on` is before the line's latest activity or past an unbilled close.
+        """
+        return draws.disburse_draw(self, draw_id=draw_id, rail=rail, on=on)
+
+    def fail_draw(self, *, draw_id: str, on: dt.date, reason: str) -> Draw:
+        """No rail accepted the draw: release its hold; no balance changes. Repeats do nothing.
+
+        Raises:
+            NotFound: no such draw on the line.
+            InvalidTransition: a rail already disbursed it.
+            OutOfOrder: `on` is before the line's latest activity or past an unbilled close.
+        """
+        return draws.fail_draw(self, draw_id=draw_id, on=on, reason=reason)
+
+    def submit_payment(
+        self, *, payment_id: str, amount: object, rail: Rail, on: dt.date
+    ) -> LocPayment:
+        """Apply a payment now (PENDING): fees, then interest, then principal.
+
+        A payment that pays the past-due amount cures a SUSPENDED line. On a DEFAULTED line
+        it is also a recovery that releases the allowance.
+
+        Raises:
+            InvalidAmount: zero, negative, float or non-integer cents.
+            PaymentError: RTP, which cannot collect.
+            DuplicatePayment: the payment id was already applied to this line.
+            OutOfOrder: `on` is before the line's latest activity or past an unbilled close.
+            Overpayment: more than the line's total balance.
+        """
+        return payments.submit_payment(self, payment_id=payment_id, amount=amount, rail=rail, on=on)
+
+    def settle_payment(
+        self, *, payment_id: str, outcome: SettlementOutcome, on: dt.date
+    ) -> LocPayment:
+        """Record what the rail says happened to a payment.
+
+        COMPLETED changes the payment's status only, and nothing once the payment is
+        reversed or already completed. RETURNED or CHARGED_BACK reverses exactly the buckets
+        the payment paid (``<payment id>:reverse``), reopens a line closed since, records
+        LOC_PAYMENT_FAILED, and suspends the line at once if an amount is past due again.
+
+        Raises:
+            PaymentNotApplied: the line never applied that payment.
+            PaymentAlreadyReversed: a second return or chargeback; nothing changes.
+            OutOfOrder: a reversal dated before the line's latest activity or past an unbilled
+                close.
+        """
+        return payments.settle_payment(self, payment_id=payment_id, outcome=outcome, on=on)
+
+    def bill_cycle(
+        self, *, close_date: dt.date, today: dt.date, product: CreditLineProduct
+    ) -> Statement | None:
+        """Close the cycle ending on `close_date` and write its statement.
+
+        In order: interest (DR receivable INTEREST, CR income INTEREST, entry
+        ``<line id>:<close date>:interest``), the statement, the next minimum payment
+        (interest + fees charged in the cycle + minimum percent of principal + any past-due
+        amount carried, never above the total balance), the due date, and last of all
+        `last_billing_cycle_date`. The statement date is the close date even when the job runs
+        late, so due dates stay on the borrower's calendar.
+
+        Returns:
+            The new statement, or None when `close_date` was already billed (nothing changes).
+
+        Raises:
+            CycleNotClosed: `close_date` is after `today`.
+            OutOfOrder: an earlier cycle of the line is still unbilled.
+            InvalidTransition: `close_date` is not one of the line's close dates.
+        """
+        return billing.bill_cycle(self, close_date=close_date, today=today, product=product)
+
+    def close(self, *, on: dt.date, reason: str) -> None:
+        """CLOSE a line that owes nothing; closing a CLOSED line again changes nothing.
+
+        Interest accrued since the last statement is billed at the next close, so a line that
+        carried principal in the open cycle closes only after that statement is paid.
+
+        Raises:
+            OutOfOrder: `on` is before the line's latest activity or past an unbilled close.
+            InvalidTransition: a balance is owed, a draw is pending, or interest has accrued
+                that is not billed yet.
+        """
+        return closing.close_line(self, on=on, reason=reason)
+
+    def decide_due(self, *, today: dt.date) -> DueDecision:
+        """On the due date, collect the minimum still unpaid (minimum less payments since)."""
+        return collections.decide_due(self, today=today)
+
+    def decide_upcoming(self, *, today: dt.date, product: CreditLineProduct) -> UpcomingDecision:
+        """Notify from `upcoming_notice_days` before the due date until the day before it."""
+        return collections.decide_upcoming(self, today=today, product=product)
+
+    def send_upcoming_notice(
+        self, *, today: dt.date, product: CreditLineProduct
+    ) -> UpcomingDecision:
+        """Apply `decide_upcoming`: record LOC_PAYMENT_UPCOMING and remember the cycle.
+
+        Raises:
+            OutOfOrder: `today` is before the line's latest activity.
+        """
+        return collections.send_upcoming_notice(self, today=today, product=product)
+
+    def decide_overdue(self, *, today: dt.date, product: CreditLineProduct) -> OverdueDecision:
+        """Skip lines whose minimum is met; otherwise mark past due, fee once, default when due.
+
+        The late fee comes only once the current statement's due date has passed, never
+        more than that statement's minimum payment. The line defaults when it is
+        `default_after_days_past_due` days past due (counted from the due date it missed).
+        """
+        return collections.decide_overdue(self, today=today, product=product)
+
+    def run_overdue(self, *, today: dt.date, product: CreditLineProduct) -> OverdueDecision:
+        """Apply `decide_overdue`: suspend, assess the late fee, default, or cure.
+
+        Raises:
+            OutOfOrder: `today` is before the line's latest activity.
+        """
+        return collections.run_overdue(self, today=today, product=product)
+
+    def billing_is_current(self, today: dt.date) -> bool:
+        """Whether `last_billing_cycle_date` is the latest close date on or before `today`."""
+        return collections.billing_is_current(self, today)
+
+    def past_due_amount(self, today: dt.date) -> int:
+        """What the borrower should already have paid and has not, as of `today`.
+
+        After the due date that is the whole unpaid minimum; before it, only the part carried
+        from an earlier, already late minimum.
+        """
+        return delinquency.past_due_amount(self, today)
+
+    def first_late_day(self, today: dt.date) -> dt.date | None:
+        """The first day the oldest unpaid minimum was late, or None when nothing is past due."""
+        return delinquency.first_late_day(self, today)
+
+    def days_past_due(self, today: dt.date) -> int:
+        """Whole days since the oldest unpaid minimum became late (0 when nothing is late)."""
+        return delinquency.days_past_due(self, today)
+
+    def overdue_watch_from(self) -> dt.date | None:
+        """The first day the overdue job may have anything to do for `line`, or None.
+
+        What an index of lines to look at is keyed by, so the job reads only those: a
+        SUSPENDED line every day (to cure or to default it); an ACTIVE one from the first
+        day a minimum it still owes can be late (the first late day of a carried amount, or
+        the day after the due date); never a line owing no minimum, DEFAULTED or CLOSED.
+        """
+        return delinquency.overdue_watch_from(self)

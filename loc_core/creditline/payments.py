@@ -9,10 +9,9 @@ paid, once, whatever order the settlement events arrive in.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
 
-import attrs
-
+from loc_core import bookkeeping
+from loc_core.bookkeeping import EntryKind, Movement, Product, entry_id
 from loc_core.creditline._bookkeeping import (
     Process,
     accrue,
@@ -23,9 +22,10 @@ from loc_core.creditline._bookkeeping import (
     require_in_order,
     snapshot,
 )
+from loc_core.creditline._state import LineState
 from loc_core.creditline.activity import ActivityKind, CycleActivity
-from loc_core.creditline.balances import Balances
 from loc_core.creditline.delinquency import cure, mark_past_due, past_due_amount
+from loc_core.creditline.payment import LocPayment
 from loc_core.creditline.rails import REPAYMENT_RAILS
 from loc_core.creditline.status import LineStatus
 from loc_core.errors import (
@@ -40,44 +40,14 @@ from loc_core.ledger import CLEARING, Bucket, JournalEntry, receivable
 from loc_core.money import format_cents, positive_cents, waterfall
 from loc_core.payments import PaymentStatus, Rail, SettlementOutcome
 
-if TYPE_CHECKING:
-    from loc_core.creditline.line import CreditLine
-
-__all__ = ["LocPayment", "settle_payment", "submit_payment"]
-
-
-@attrs.define(kw_only=True)
-class LocPayment:
-    """A borrower's payment on a line and exactly what it paid, bucket by bucket."""
-
-    payment_id: str
-    line_id: str
-    user_id: str
-    amount: int
-    rail: Rail
-    submitted_on: dt.date
-    statement_date: dt.date | None
-    """The statement whose minimum the payment counted toward (None: before the first)."""
-    paid_fees: int
-    paid_interest: int
-    paid_principal: int
-    minimum_covered: int
-    """How much of the minimum then outstanding it paid: owed again if returned later."""
-    status: PaymentStatus = PaymentStatus.PENDING
-    settled_on: dt.date | None = None
-    """When it completed, or was returned or charged back."""
-
-    @property
-    def applied(self) -> Balances:
-        """The buckets the payment reduced."""
-        return Balances(self.paid_principal, self.paid_interest, self.paid_fees)
+__all__: list[str] = []
 
 
 def _apply_entry(payment: LocPayment) -> JournalEntry:
     line_id = payment.line_id
     return JournalEntry.build(
-        entry_id=f"{payment.payment_id}:apply",
-        kind="payment",
+        entry_id=entry_id(payment.payment_id, Movement.APPLY, product=Product.CREDITLINE),
+        kind=EntryKind.PAYMENT,
         effective_date=payment.submitted_on,
         reference=line_id,
         debits={CLEARING: payment.amount},
@@ -91,20 +61,9 @@ def _apply_entry(payment: LocPayment) -> JournalEntry:
 
 
 def submit_payment(
-    line: CreditLine, *, payment_id: str, amount: object, rail: Rail, on: dt.date
+    line: LineState, *, payment_id: str, amount: object, rail: Rail, on: dt.date
 ) -> LocPayment:
-    """Apply a payment now (PENDING): fees, then interest, then principal.
-
-    A payment that pays the past-due amount cures a SUSPENDED line. On a DEFAULTED line
-    it is also a recovery that releases the allowance.
-
-    Raises:
-        InvalidAmount: zero, negative, float or non-integer cents.
-        PaymentError: RTP, which cannot collect.
-        DuplicatePayment: the payment id was already applied to this line.
-        OutOfOrder: `on` is before the line's latest activity or past an unbilled close.
-        Overpayment: more than the line's total balance.
-    """
+    """The rule of `CreditLine.submit_payment` (documented there)."""
     cents = positive_cents(amount, field="payment amount")
     if rail not in REPAYMENT_RAILS:
         raise PaymentError(
@@ -154,7 +113,7 @@ def submit_payment(
     line.paid_since_statement += cents
     line.payments[payment_id] = payment
     line.outbox.entries.append(entry)
-    book_allowance(line, -cents, entry_id=f"{payment_id}:recovery", on=on)
+    book_allowance(line, -cents, cause=payment_id, on=on)
     line.cycle_activity.append(
         CycleActivity(
             kind=ActivityKind.PAYMENT,
@@ -185,21 +144,9 @@ def submit_payment(
 
 
 def settle_payment(
-    line: CreditLine, *, payment_id: str, outcome: SettlementOutcome, on: dt.date
+    line: LineState, *, payment_id: str, outcome: SettlementOutcome, on: dt.date
 ) -> LocPayment:
-    """Record what the rail says happened to a payment.
-
-    COMPLETED changes the payment's status only, and nothing once the payment is
-    reversed or already completed. RETURNED or CHARGED_BACK reverses exactly the buckets
-    the payment paid (``<payment id>:reverse``), reopens a line closed since, records
-    LOC_PAYMENT_FAILED, and suspends the line at once if an amount is past due again.
-
-    Raises:
-        PaymentNotApplied: the line never applied that payment.
-        PaymentAlreadyReversed: a second return or chargeback; nothing changes.
-        OutOfOrder: a reversal dated before the line's latest activity or past an unbilled
-            close.
-    """
+    """The rule of `CreditLine.settle_payment`: record what the rail says happened to a payment."""
     payment = line.payments.get(payment_id)
     if payment is None:
         raise PaymentNotApplied(
@@ -234,10 +181,10 @@ def settle_payment(
     return payment
 
 
-def _reverse(line: CreditLine, payment: LocPayment, status: PaymentStatus, on: dt.date) -> None:
+def _reverse(line: LineState, payment: LocPayment, status: PaymentStatus, on: dt.date) -> None:
     pid = payment.payment_id
-    entry = _apply_entry(payment).reversal(
-        entry_id=f"{pid}:reverse", kind="unapply", effective_date=on
+    entry = bookkeeping.reversal(
+        _apply_entry(payment), product=Product.CREDITLINE, cause=pid, on=on
     )
     line_before, payment_before = snapshot(line), snapshot(payment)
     accrue(line, on)
@@ -254,7 +201,7 @@ def _reverse(line: CreditLine, payment: LocPayment, status: PaymentStatus, on: d
         )
     payment.status, payment.settled_on = status, on
     line.outbox.entries.append(entry)
-    book_allowance(line, payment.amount, entry_id=f"{pid}:charge_off", on=on)
+    book_allowance(line, payment.amount, cause=pid, on=on)
     line.cycle_activity.append(
         CycleActivity(
             kind=ActivityKind.REVERSAL,

@@ -18,6 +18,7 @@ from decimal import Decimal
 import attrs
 
 from loc_core.applications import AdverseAction, ApplicationStatus
+from loc_core.audit import ChangeRecorder, render
 from loc_core.errors import (
     ApplicationAlreadyConverted,
     ApplicationExpired,
@@ -27,22 +28,21 @@ from loc_core.errors import (
     InvariantViolation,
 )
 from loc_core.events import AuditValue, Outbox
-from loc_core.installment._audit import ChangeRecorder, render
 from loc_core.installment._checks import require_id, require_moment, utc_problems
 from loc_core.installment.config import InstallmentProduct
 from loc_core.installment.fees import OriginationFee
 from loc_core.installment.schedule import ScheduledInstallment, build_schedule
-from loc_core.installment.vocabulary import FeeType, RepaymentCadence
+from loc_core.installment.vocabulary import FeeType, Process, RepaymentCadence
 from loc_core.money import positive_cents
 
 __all__ = ["LoanApplication"]
 
 _LOAN_NUMBER = re.compile(r"[A-Z]+-[0-9]+")
-_UNDERWRITING = "UNDERWRITING"
+_UNDERWRITING = Process.UNDERWRITING
 """Audit process of an approval or rejection."""
-_EXPIRATION = "EXPIRATION"
+_EXPIRATION = Process.EXPIRATION
 """Audit process of an offer saved again as ABANDONED."""
-_CONVERSION = "CREATION"
+_CONVERSION = Process.CREATION
 """Audit process of an offer converted into a loan (the loan's CREATION)."""
 
 

@@ -15,9 +15,9 @@ import datetime as dt
 
 import attrs
 
+from loc_core.audit import render
 from loc_core.errors import InvariantViolation
 from loc_core.events import AuditValue
-from loc_core.installment._audit import render
 from loc_core.installment.vocabulary import InstallmentStatus, Process
 from loc_core.ledger import Bucket
 

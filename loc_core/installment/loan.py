@@ -19,6 +19,9 @@ from decimal import Decimal
 
 import attrs
 
+from loc_core import bookkeeping
+from loc_core.audit import ChangeRecorder, render
+from loc_core.bookkeeping import EntryKind, Movement, Product, entry_id
 from loc_core.errors import (
     DomainError,
     DuplicatePayment,
@@ -33,7 +36,6 @@ from loc_core.errors import (
     PaymentNotApplied,
 )
 from loc_core.events import AuditValue, DomainEvent, EventType, Outbox
-from loc_core.installment._audit import ChangeRecorder, render
 from loc_core.installment._checks import require_date, require_id, utc_problems
 from loc_core.installment.allocation import allocate
 from loc_core.installment.config import InstallmentProduct
@@ -52,7 +54,6 @@ from loc_core.ledger import (
     Bucket,
     JournalEntry,
     allowance,
-    income,
     receivable,
 )
 from loc_core.money import format_cents, positive_cents
@@ -60,7 +61,7 @@ from loc_core.payments import PaymentStatus, Rail, SettlementOutcome
 
 __all__ = ["Loan"]
 
-_AUTOPAY_SETTING = "AUTOPAY_SETTING"
+_AUTOPAY_SETTING = Process.AUTOPAY_SETTING
 """Audit process of a borrower (or support) switching autopay on or off."""
 _PAYMENT_PROCESSES = frozenset({Process.AUTOPAY, Process.MANUAL})
 _REVERSAL_BY_RAIL = {
@@ -315,7 +316,7 @@ class Loan:
             payment_date=today,
         )
         reason = f"payment {payment_id} of {amount} cents"
-        recorder = ChangeRecorder(process=process.value, reason=reason)
+        recorder = ChangeRecorder(process=process, reason=reason)
         recorder.touch(self)
         for app in applications:
             installment = self.installment(app.installment_id)
@@ -396,7 +397,7 @@ class Loan:
             )
         number = installment.collection_attempts + 1
         reason = f"autopay attempt {number}: {outcome}"
-        recorder = ChangeRecorder(process=Process.AUTOPAY.value, reason=reason)
+        recorder = ChangeRecorder(process=Process.AUTOPAY, reason=reason)
         recorder.touch(installment)
         installment.collection_attempts = number
         installment.last_collection_attempt_on = today
@@ -543,7 +544,7 @@ class Loan:
     # --- steps ------------------------------------------------------------------------
 
     def _complete(self, payment: Payment, today: dt.date) -> None:
-        recorder = ChangeRecorder(process=payment.process.value, reason="settled: COMPLETED")
+        recorder = ChangeRecorder(process=payment.process, reason="settled: COMPLETED")
         recorder.touch(payment)
         payment.status = PaymentStatus.COMPLETED
         payment.settled_on = today
@@ -564,7 +565,7 @@ class Loan:
                     invariant="payment_on_its_installments",
                 )
         reason = f"payment {payment.payment_id} {outcome.value}"
-        recorder = ChangeRecorder(process=Process.UNAPPLY.value, reason=reason)
+        recorder = ChangeRecorder(process=Process.UNAPPLY, reason=reason)
         recorder.touch(self)
         recorder.touch(payment)
         if self.status is LoanStatus.CLOSED:
@@ -600,7 +601,7 @@ class Loan:
             overdue_on = installment.due_date + dt.timedelta(days=product.grace_days)
             process = Process.LATE_FEE if fee else Process.OVERDUE
             reason = f"unpaid on {overdue_on.isoformat()}: {_late_fee_reason(fee, wanted)}"
-            recorder = ChangeRecorder(process=process.value, reason=reason)
+            recorder = ChangeRecorder(process=process, reason=reason)
             recorder.touch(installment)
             recorder.touch(self)
             installment.status = InstallmentStatus.OVERDUE
@@ -613,13 +614,13 @@ class Loan:
             self.outstanding_balance += fee
             if fee:
                 self.outbox.entries.append(
-                    JournalEntry.build(
-                        entry_id=f"{installment.installment_id}:late_fee",
-                        kind="late_fee",
-                        effective_date=today,
+                    bookkeeping.late_fee(
+                        product=Product.INSTALLMENT,
+                        cause=installment.installment_id,
                         reference=self.loan_id,
-                        debits={receivable(self.loan_id, Bucket.LATE_FEE): fee},
-                        credits={income(Bucket.LATE_FEE): fee},
+                        bucket=Bucket.LATE_FEE,
+                        amount=fee,
+                        on=today,
                         memo=f"installment {installment.number} overdue",
                     )
                 )
@@ -641,7 +642,7 @@ class Loan:
             f"installment {cause.number} overdue since {render(cause.overdue_on)} "
             f"for {self.product.default_after_days} days"
         )
-        recorder = ChangeRecorder(process=Process.DEFAULT.value, reason=reason)
+        recorder = ChangeRecorder(process=Process.DEFAULT, reason=reason)
         recorder.touch(self)
         self.status = LoanStatus.DEFAULTED
         self.defaulted_on = today
@@ -654,13 +655,12 @@ class Loan:
                 installment.update_reason = reason
         owed = self.outstanding_balance
         self.outbox.entries.append(
-            JournalEntry.build(
-                entry_id=f"{self.loan_id}:default",
-                kind="charge_off",
-                effective_date=today,
+            bookkeeping.charge_off(
+                product=Product.INSTALLMENT,
+                cause=self.loan_id,
                 reference=self.loan_id,
-                debits={CREDIT_LOSS: owed},
-                credits={allowance(self.loan_id): owed},
+                amount=owed,
+                on=today,
                 memo=reason,
             )
         )
@@ -719,8 +719,8 @@ class Loan:
             cash[allowance(self.loan_id)] = payment.amount
             paid[CREDIT_LOSS] = payment.amount
         return JournalEntry.build(
-            entry_id=f"{payment.payment_id}:apply",
-            kind="payment",
+            entry_id=entry_id(payment.payment_id, Movement.APPLY, product=Product.INSTALLMENT),
+            kind=EntryKind.PAYMENT,
             effective_date=today,
             reference=self.loan_id,
             debits=cash,
@@ -736,8 +736,8 @@ class Loan:
             owed[CREDIT_LOSS] = payment.amount
             cash[allowance(self.loan_id)] = payment.amount
         return JournalEntry.build(
-            entry_id=f"{payment.payment_id}:unapply",
-            kind="unapply",
+            entry_id=entry_id(payment.payment_id, Movement.REVERSE, product=Product.INSTALLMENT),
+            kind=EntryKind.UNAPPLY,
             effective_date=today,
             reference=self.loan_id,
             debits=owed,

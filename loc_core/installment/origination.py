@@ -11,9 +11,10 @@ import datetime as dt
 import re
 from collections.abc import Callable
 
+from loc_core.audit import ChangeRecorder
+from loc_core.bookkeeping import EntryKind, Movement, Product, entry_id
 from loc_core.errors import DomainError, InvalidConfiguration, InvalidTimestamp
 from loc_core.events import DomainEvent, EventType
-from loc_core.installment._audit import ChangeRecorder
 from loc_core.installment._checks import require_date, require_id, require_moment
 from loc_core.installment.application import LoanApplication
 from loc_core.installment.config import InstallmentProduct
@@ -147,7 +148,7 @@ def originate(
     )
     application.convert(loan_id=loan_id, now=now)
     recorder = ChangeRecorder(
-        process=Process.CREATION.value,
+        process=Process.CREATION,
         reason=f"disbursed {application.amount_disbursed} cents via {rail.value}",
     )
     recorder.created(loan)
@@ -156,8 +157,8 @@ def originate(
     loan.outbox.changes.extend(recorder.changes())
     loan.outbox.entries.append(
         JournalEntry.build(
-            entry_id=f"{loan_id}:disburse",
-            kind="disbursement",
+            entry_id=entry_id(loan_id, Movement.DISBURSE, product=Product.INSTALLMENT),
+            kind=EntryKind.DISBURSEMENT,
             effective_date=disbursed_on,
             reference=loan_id,
             debits={

@@ -11,8 +11,8 @@ import datetime as dt
 
 import attrs
 
+from loc_core.audit import render
 from loc_core.events import AuditValue
-from loc_core.installment._audit import render
 from loc_core.installment.installment import WATERFALL, PaymentApplication
 from loc_core.installment.vocabulary import Process
 from loc_core.ledger import Bucket

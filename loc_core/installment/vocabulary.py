@@ -1,5 +1,7 @@
 """The stored words of the installment product: statuses, processes, fee types, cadences.
 
+`Process` is shared with the credit-line product (`loc_core.audit`) and re-exported here.
+
 Enum values are the strings the original service stores (``loc_status``, ``loc_process``,
 ``loc_fee_type``, ``loc_repayment_cadence``), so an existing table stays readable.
 """
@@ -7,6 +9,8 @@ Enum values are the strings the original service stores (``loc_status``, ``loc_p
 from __future__ import annotations
 
 import enum
+
+from loc_core.audit import Process
 
 __all__ = ["FeeType", "InstallmentStatus", "LoanStatus", "Process", "RepaymentCadence"]
 
@@ -33,22 +37,6 @@ class InstallmentStatus(enum.Enum):
     """Unpaid past its grace period; its late fee has been assessed."""
     DEFAULTED = "DEFAULTED"
     """Unpaid when its loan defaulted."""
-
-
-class Process(enum.Enum):
-    """What last changed an installment (``loc_process``); also the process of audit changes."""
-
-    CREATION = "CREATION"
-    AUTOPAY = "AUTOPAY"
-    MANUAL = "MANUAL"
-    UNAPPLY = "UNAPPLY"
-    """A payment's applications were removed because it was returned or charged back."""
-    LATE_FEE = "LATE_FEE"
-    """The daily job made the installment overdue and assessed a late fee."""
-    OVERDUE = "OVERDUE"
-    """The daily job made the installment overdue with no fee (the loan's cap was reached)."""
-    DEFAULT = "DEFAULT"
-    """The daily job defaulted the loan."""
 
 
 class FeeType(enum.Enum):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import attrs
 
+from loc_core.bookkeeping import Product
 from loc_core.creditline import CreditLineProduct
 from loc_core.errors import NotFound
 from loc_core.ports import (
@@ -38,8 +39,8 @@ __all__ = [
     "handle_settlement_event",
 ]
 
-INSTALLMENT = "installment"
-CREDITLINE = "creditline"
+INSTALLMENT = Product.INSTALLMENT
+CREDITLINE = Product.CREDITLINE
 
 
 @attrs.frozen

@@ -34,22 +34,7 @@ from loc_core.creditline import (
     DrawStatus,
     LineStatus,
     LocPayment,
-    bill_cycle,
-    close_line,
-    decide_due,
-    decide_overdue,
-    disburse_draw,
-    fail_draw,
     next_rail,
-    open_line,
-    overdue_watch_from,
-    past_due_amount,
-    record_rail_decline,
-    request_draw,
-    run_overdue,
-    send_upcoming_notice,
-    settle_payment,
-    submit_payment,
 )
 from loc_core.errors import (
     InsufficientCredit,
@@ -142,8 +127,7 @@ def lines(draw: st.DrawFn, product: CreditLineProduct | None = None) -> CreditLi
     """Freshly opened ACTIVE lines (an empty outbox apart from the opening change)."""
     product = product or CreditLineProduct()
     application = draw(approved_applications(product))
-    return open_line(
-        application,
+    return application.open_line(
         line_id=f"line-{draw(st.uuids()).hex[:12]}",
         now=application.created_at + dt.timedelta(minutes=5),
         product=product,
@@ -164,8 +148,8 @@ def disbursed_draw(
     line: CreditLine, *, draw_id: str, amount: int, on: dt.date, rail: Rail = Rail.RTP
 ) -> Draw:
     """Request a draw and have `rail` accept it at once."""
-    request_draw(line, draw_id=draw_id, amount=amount, on=on)
-    return disburse_draw(line, draw_id=draw_id, rail=rail, on=on)
+    line.request_draw(draw_id=draw_id, amount=amount, on=on)
+    return line.disburse_draw(draw_id=draw_id, rail=rail, on=on)
 
 
 def naive_interest(end_of_day_principals: list[int], apr: Decimal) -> int:
@@ -239,8 +223,7 @@ class CreditLineLifecycle(RuleBasedStateMachine):
         """Open a line from an approved application under a drawn product."""
         self.product = data.draw(st.just(CreditLineProduct()) | products(), label="product")
         application = data.draw(approved_applications(self.product), label="application")
-        self.line = open_line(
-            application,
+        self.line = application.open_line(
             line_id=self._next_id("line"),
             now=application.created_at,
             product=self.product,
@@ -281,7 +264,7 @@ class CreditLineLifecycle(RuleBasedStateMachine):
         self._flush()
 
     def _request(self, draw_id: str, amount: int) -> None:
-        request_draw(self.line, draw_id=draw_id, amount=amount, on=self.today)
+        self.line.request_draw(draw_id=draw_id, amount=amount, on=self.today)
 
     def _offer_to_rails(self, draw_id: str, *, rtp_enabled: bool, declining: set[Rail]) -> None:
         line = self.line
@@ -292,14 +275,14 @@ class CreditLineLifecycle(RuleBasedStateMachine):
             rail := next_rail(DISBURSEMENT_RAILS, enabled=enabled, declined=draw.declined_rails)
         ) is not None:
             if rail in declining:
-                record_rail_decline(line, draw_id=draw_id, rail=rail, on=self.today)
+                line.record_rail_decline(draw_id=draw_id, rail=rail, on=self.today)
                 continue
-            disburse_draw(line, draw_id=draw_id, rail=rail, on=self.today)
+            line.disburse_draw(draw_id=draw_id, rail=rail, on=self.today)
             _expect(line.principal_balance == principal + draw.amount, "principal rises")
             _expect(rail is not Rail.RTP or rtp_enabled, "RTP used while switched off")
             break
         else:
-            fail_draw(line, draw_id=draw_id, on=self.today, reason="every rail declined")
+            line.fail_draw(draw_id=draw_id, on=self.today, reason="every rail declined")
             _expect(line.principal_balance == principal, "a failed draw moves no money")
         _expect(line.pending_draws_total == pending - draw.amount, "the hold is released")
 
@@ -341,8 +324,8 @@ class CreditLineLifecycle(RuleBasedStateMachine):
         self._flush()
 
     def _submit(self, payment_id: str, amount: object, rail: Rail) -> LocPayment:
-        return submit_payment(
-            self.line, payment_id=payment_id, amount=amount, rail=rail, on=self.today
+        return self.line.submit_payment(
+            payment_id=payment_id, amount=amount, rail=rail, on=self.today
         )
 
     @rule(amount=st.sampled_from([0, -100, 12.5, True]), over=st.integers(1, 1_000))
@@ -366,15 +349,15 @@ class CreditLineLifecycle(RuleBasedStateMachine):
         payment = line.payments[payment_id]
         before = copy.deepcopy(line)
         if outcome is SettlementOutcome.COMPLETED:
-            settle_payment(line, payment_id=payment_id, outcome=outcome, on=self.today)
+            line.settle_payment(payment_id=payment_id, outcome=outcome, on=self.today)
             _expect(line.balances == before.balances, "completion moves no money")
         elif payment.status.reversed:
             self._refused(
                 PaymentAlreadyReversed,
-                lambda: settle_payment(line, payment_id=payment_id, outcome=outcome, on=self.today),
+                lambda: line.settle_payment(payment_id=payment_id, outcome=outcome, on=self.today),
             )
         else:
-            settle_payment(line, payment_id=payment_id, outcome=outcome, on=self.today)
+            line.settle_payment(payment_id=payment_id, outcome=outcome, on=self.today)
             _expect(
                 line.balances == before.balances.plus(payment.applied),
                 "a reversal restores exactly what the payment paid",
@@ -386,7 +369,7 @@ class CreditLineLifecycle(RuleBasedStateMachine):
     @rule(rail=st.sampled_from(REPAYMENT_RAILS))
     def cure(self, rail: Rail) -> None:
         """Pay exactly the past-due amount."""
-        owed = past_due_amount(self.line, self.today)
+        owed = self.line.past_due_amount(self.today)
         self._submit(self._next_id("pay"), owed, rail)
         _expect(self.line.status is LineStatus.ACTIVE, "paying the past-due amount cures")
         self._flush()
@@ -410,18 +393,18 @@ class CreditLineLifecycle(RuleBasedStateMachine):
             if self.today == self.line.next_close_date:
                 self._bill()
             if autopay:
-                decision = decide_due(self.line, today=self.today)
+                decision = self.line.decide_due(today=self.today)
                 if decision.amount:
                     self._submit(self._next_id("autopay"), decision.amount, decision.rails[0])
-            send_upcoming_notice(self.line, today=self.today, product=self.product)
-            run_overdue(self.line, today=self.today, product=self.product)
+            self.line.send_upcoming_notice(today=self.today, product=self.product)
+            self.line.run_overdue(today=self.today, product=self.product)
             self._flush()
 
     def _bill(self) -> None:
         line = self.line
         cycle = [self.end_of_day[day] for day in _days(line.cycle_start, self.today)]
         defaulted = self.defaulted_on is not None and self.defaulted_on < self.today
-        statement = bill_cycle(line, close_date=self.today, today=self.today, product=self.product)
+        statement = line.bill_cycle(close_date=self.today, today=self.today, product=self.product)
         _expect(statement is not None, "a closed cycle bills")
         if statement is None:
             return
@@ -433,7 +416,7 @@ class CreditLineLifecycle(RuleBasedStateMachine):
         _expect(0 <= statement.minimum_payment <= statement.closing.total, "minimum in bounds")
         again = copy.deepcopy(line)
         _expect(
-            bill_cycle(line, close_date=self.today, today=self.today, product=self.product) is None
+            line.bill_cycle(close_date=self.today, today=self.today, product=self.product) is None
             and line == again,
             "billing a cycle twice changes nothing",
         )
@@ -444,12 +427,12 @@ class CreditLineLifecycle(RuleBasedStateMachine):
     @rule()
     def daily_jobs_twice_change_nothing(self) -> None:
         """Upcoming and overdue run again on the same day and change nothing."""
-        send_upcoming_notice(self.line, today=self.today, product=self.product)
-        run_overdue(self.line, today=self.today, product=self.product)
+        self.line.send_upcoming_notice(today=self.today, product=self.product)
+        self.line.run_overdue(today=self.today, product=self.product)
         self._flush()
         before = copy.deepcopy(self.line)
-        send_upcoming_notice(self.line, today=self.today, product=self.product)
-        run_overdue(self.line, today=self.today, product=self.product)
+        self.line.send_upcoming_notice(today=self.today, product=self.product)
+        self.line.run_overdue(today=self.today, product=self.product)
         _expect(self.line == before, "a second run on the same day changed the line")
 
     @precondition(lambda self: self.statements > 0)
@@ -462,10 +445,10 @@ class CreditLineLifecycle(RuleBasedStateMachine):
         if line.total_balance or line.pending_draws_total or line.accrued_cent_days:
             self._refused(
                 InvalidTransition,
-                lambda: close_line(line, on=self.today, reason="borrower asked"),
+                lambda: line.close(on=self.today, reason="borrower asked"),
             )
             return
-        close_line(line, on=self.today, reason="borrower asked")
+        line.close(on=self.today, reason="borrower asked")
         _expect(self.line.status is LineStatus.CLOSED, "a line owing nothing closes")
         self._flush()
 
@@ -507,7 +490,7 @@ class CreditLineLifecycle(RuleBasedStateMachine):
     def status_follows_the_past_due_amount(self) -> None:
         """ACTIVE owes nothing past due; SUSPENDED does."""
         line = self.line
-        owed = past_due_amount(line, self.today)
+        owed = line.past_due_amount(self.today)
         if line.status is LineStatus.ACTIVE:
             _expect(owed == 0, f"ACTIVE with {owed} cents past due")
         if line.status is LineStatus.SUSPENDED:
@@ -516,8 +499,8 @@ class CreditLineLifecycle(RuleBasedStateMachine):
     @invariant()
     def the_overdue_index_watches_every_line_the_job_would_change(self) -> None:
         """Whenever the overdue job would act on the line, its index key says to look."""
-        if decide_overdue(self.line, today=self.today, product=self.product).acts:
-            watch = overdue_watch_from(self.line)
+        if self.line.decide_overdue(today=self.today, product=self.product).acts:
+            watch = self.line.overdue_watch_from()
             _expect(
                 watch is not None and watch <= self.today,
                 f"overdue index misses the line ({watch})",

@@ -11,8 +11,6 @@ from loc_core.creditline import (
     CreditLine,
     CreditLineApplication,
     CreditLineProduct,
-    bill_cycle,
-    open_line,
 )
 from loc_core.errors import ConcurrencyConflict, InvariantViolation, NotFound
 from loc_core.events import EventType
@@ -37,7 +35,7 @@ def make_line(line_id: str = "line-1", user_id: str = "user-1") -> CreditLine:
         minimum_payment_percent=Decimal(3),
         product=product,
     )
-    return open_line(application, line_id=line_id, now=OPENED, product=product, cycle_day=5)
+    return application.open_line(line_id=line_id, now=OPENED, product=product, cycle_day=5)
 
 
 def store_loan(new_uow: UowFactory, **kwargs: object) -> Loan:
@@ -199,8 +197,7 @@ class UnitOfWorkContract:
             assert uow.lines.by_cycle_day(5) == [LineRef("user-1", "line-1")]
             assert uow.lines.by_cycle_day(6) == []
             stored = uow.lines.get("user-1", "line-1")
-            statement = bill_cycle(
-                stored,
+            statement = stored.bill_cycle(
                 close_date=dt.date(2026, 2, 5),
                 today=dt.date(2026, 2, 5),
                 product=CreditLineProduct(),

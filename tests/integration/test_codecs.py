@@ -35,9 +35,6 @@ from loc_core.creditline import (
     CreditLineApplication,
     CreditLineProduct,
     LineStatus,
-    bill_cycle,
-    open_line,
-    submit_payment,
 )
 from loc_core.errors import InvariantViolation
 from loc_core.events import AuditRecord
@@ -205,20 +202,19 @@ def _examples() -> list[tuple[Shape, object]]:
         minimum_payment_percent=Decimal(3),
         product=product,
     )
-    line = open_line(
-        line_application,
+    line = line_application.open_line(
         line_id="line-1",
         now=line_application.created_at,
         product=product,
         cycle_day=5,
     )
     line_strategies.disbursed_draw(line, draw_id="draw-1", amount=10_000, on=dt.date(2026, 1, 6))
-    statement = bill_cycle(
-        line, close_date=dt.date(2026, 2, 5), today=dt.date(2026, 2, 5), product=product
+    statement = line.bill_cycle(
+        close_date=dt.date(2026, 2, 5), today=dt.date(2026, 2, 5), product=product
     )
     assert statement is not None
-    payment = submit_payment(
-        line, payment_id="lpay-1", amount=500, rail=Rail.ACH, on=dt.date(2026, 2, 6)
+    payment = line.submit_payment(
+        payment_id="lpay-1", amount=500, rail=Rail.ACH, on=dt.date(2026, 2, 6)
     )
     record = AuditRecord(
         "rec-1", loan.outbox.changes[0], "api", "req-1", dt.datetime(2026, 1, 5, 16, tzinfo=UTC)

@@ -22,7 +22,6 @@ from loc_adapters.dynamodb import (
 from loc_adapters.dynamodb._plan import Plan
 from loc_adapters.memory import ManualClock
 from loc_core.applications import ApplicationStatus
-from loc_core.creditline import disburse_draw, request_draw, submit_payment
 from loc_core.errors import ConcurrencyConflict, ExternalServiceError, InvariantViolation
 from loc_core.installment import (
     InstallmentProduct,
@@ -286,14 +285,14 @@ def test_lines_write_only_changed_draws_and_find_their_payments(
     for number in (1, 2):
         with new_uow() as uow:
             line = uow.lines.get("user-1", "line-1")
-            request_draw(line, draw_id=f"draw-{number}", amount=1_000, on=dt.date(2026, 1, 6))
-            disburse_draw(line, draw_id=f"draw-{number}", rail=Rail.RTP, on=dt.date(2026, 1, 6))
+            line.request_draw(draw_id=f"draw-{number}", amount=1_000, on=dt.date(2026, 1, 6))
+            line.disburse_draw(draw_id=f"draw-{number}", rail=Rail.RTP, on=dt.date(2026, 1, 6))
             uow.lines.save(line)
             uow.commit(actor="t", request_id=f"draw-{number}")
     transactions.sent.clear()
     with new_uow() as uow:
         line = uow.lines.get("user-1", "line-1")
-        submit_payment(line, payment_id="lpay-1", amount=500, rail=Rail.ACH, on=dt.date(2026, 1, 7))
+        line.submit_payment(payment_id="lpay-1", amount=500, rail=Rail.ACH, on=dt.date(2026, 1, 7))
         uow.lines.save(line)
         uow.commit(actor="t", request_id="pay")
     (actions,) = transactions.sent

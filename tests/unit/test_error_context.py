@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from loc_adapters.memory import InMemoryLock, ManualClock
-from loc_core.creditline import CreditLineApplication, CreditLineProduct, open_line, request_draw
+from loc_core.creditline import CreditLineApplication, CreditLineProduct
 from loc_core.errors import (
     DuplicatePayment,
     InsufficientCredit,
@@ -94,9 +94,9 @@ def test_a_draw_above_the_available_credit_names_the_line_and_its_borrower() -> 
         minimum_payment_percent=Decimal(3),
         product=product,
     )
-    line = open_line(application, line_id="line-5", now=NOW, product=product)
+    line = application.open_line(line_id="line-5", now=NOW, product=product)
     with pytest.raises(InsufficientCredit) as refused:
-        request_draw(line, draw_id="draw-1", amount=10_001, on=DAY)
+        line.request_draw(draw_id="draw-1", amount=10_001, on=DAY)
     assert (refused.value.entity, refused.value.entity_id, refused.value.user_id) == (
         "line",
         "line-5",

@@ -22,7 +22,6 @@ from loc_core.creditline import (
     LineStatus,
     LocPayment,
     Statement,
-    overdue_watch_from,
 )
 from loc_core.errors import InvariantViolation
 from loc_core.ports import LineRef
@@ -66,7 +65,7 @@ def encode_line(line: CreditLine, *, shards: int) -> list[Item]:
     if line.next_due_date is not None:
         root["GSI2PK"] = keys.sharded(keys.LINE_DUE_DATES, line.line_id, shards)
         root["GSI2SK"] = keys.line_due_sk(line.next_due_date, line.line_id)
-    watch = overdue_watch_from(line)
+    watch = line.overdue_watch_from()
     if watch is not None:
         root["GSI3PK"] = keys.sharded(keys.LINES_TO_WATCH, line.line_id, shards)
         root["GSI3SK"] = keys.line_watch_sk(watch, line.line_id)

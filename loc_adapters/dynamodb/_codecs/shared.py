@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from loc_adapters.dynamodb import _keys as keys
 from loc_adapters.dynamodb._convert import Item, Shape, converter, format_timestamp
+from loc_core.bookkeeping import Product
 from loc_core.errors import InvariantViolation, LocError
 from loc_core.ports import PaymentOwner
 
@@ -111,9 +112,9 @@ def payment_owner(item: Mapping[str, Any]) -> PaymentOwner:
     """Which loan or line a payment's index entry belongs to."""
     owner = str(item.get("GSI3SK", ""))
     if owner.startswith("LOAN#"):
-        return PaymentOwner("installment", str(item["loc_user_id"]), str(item["loc_loan_id"]))
+        return PaymentOwner(Product.INSTALLMENT, str(item["loc_user_id"]), str(item["loc_loan_id"]))
     if owner.startswith("LOC#"):
-        return PaymentOwner("creditline", str(item["loc_user_id"]), str(item["loc_line_id"]))
+        return PaymentOwner(Product.CREDITLINE, str(item["loc_user_id"]), str(item["loc_line_id"]))
     raise InvariantViolation(
         f"{item_name(item)}: a payment index entry of neither a loan nor a line",
         entity="payment",

@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import TypeVar
 
-from loc_core.creditline import CreditLine, CreditLineProduct, Statement, bill_cycle
+from loc_core.creditline import CreditLine, CreditLineProduct, Statement
 from loc_core.errors import InvariantViolation
 from loc_core.events import DomainEvent
 from loc_core.ports import Clock, UnitOfWork
@@ -33,7 +33,7 @@ def bill_through(
     """Bill every cycle of `line` that closed on or before `today`, oldest first."""
     statements: list[Statement] = []
     while line.next_close_date <= today:
-        statement = bill_cycle(line, close_date=line.next_close_date, today=today, product=product)
+        statement = line.bill_cycle(close_date=line.next_close_date, today=today, product=product)
         if statement is None:
             raise InvariantViolation(
                 f"line {line.line_id}'s open cycle closing {line.next_close_date} "

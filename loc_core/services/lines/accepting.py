@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import attrs
 
-from loc_core.creditline import CreditLine, CreditLineProduct, open_line
+from loc_core.creditline import CreditLine, CreditLineProduct
 from loc_core.errors import NotEligible
 from loc_core.ports import Clock, IdGenerator, UnitOfWork, Users
 from loc_core.services.lines.applying import line_eligibility
@@ -67,8 +67,7 @@ def accept_line_offer(
         )
         if reasons:
             raise NotEligible(reasons, user_id=command.user_id)
-        line = open_line(
-            application,
+        line = application.open_line(
             line_id=ids.new_id(),
             now=now,
             product=product,

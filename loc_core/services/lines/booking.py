@@ -19,7 +19,6 @@ from loc_core.creditline import (
     CreditLine,
     CreditLineProduct,
     LocPayment,
-    submit_payment,
 )
 from loc_core.payments import REPAYMENT_RAILS, Direction, Rail
 from loc_core.ports import (
@@ -114,8 +113,7 @@ def apply_collected(
         known = line.payments.get(collected.payment_id)
         if known is not None:
             return known
-        return submit_payment(
-            line,
+        return line.submit_payment(
             payment_id=collected.payment_id,
             amount=collected.amount,
             rail=collected.rail,

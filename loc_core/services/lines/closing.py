@@ -12,7 +12,7 @@ import datetime as dt
 
 import attrs
 
-from loc_core.creditline import CreditLine, CreditLineProduct, close_line
+from loc_core.creditline import CreditLine, CreditLineProduct
 from loc_core.ports import Clock, UnitOfWork
 from loc_core.services.lines._unit import change_line
 from loc_core.services.messagebus import Command, Publisher
@@ -45,7 +45,7 @@ def close_credit_line(
     """
 
     def close(line: CreditLine, today: dt.date) -> CreditLine:
-        close_line(line, on=today, reason=command.reason)
+        line.close(on=today, reason=command.reason)
         return line
 
     line, _ = change_line(

@@ -32,11 +32,7 @@ from loc_core.creditline import (
     CreditLineProduct,
     Draw,
     DrawStatus,
-    disburse_draw,
-    fail_draw,
     next_rail,
-    record_rail_decline,
-    request_draw,
 )
 from loc_core.errors import InvalidTransition, RailUnavailable
 from loc_core.payments import Direction, Rail
@@ -160,7 +156,7 @@ def draw_from_line(
         metrics.increment("loc.lines.draw.rail", tags=(f"rail:{rail.value}", f"outcome:{outcome}"))
 
     draw = update(
-        lambda line, today: request_draw(line, draw_id=draw_id, amount=command.amount, on=today)
+        lambda line, today: line.request_draw(draw_id=draw_id, amount=command.amount, on=today)
     )
     enabled = _enabled_rails(flags, command.user_id)
     tried: list[str] = []
@@ -213,7 +209,7 @@ def _decline(draw_id: str, rail: Rail, reason: str) -> Callable[[CreditLine, dt.
         draw = line.draws[draw_id]
         if draw.status is not DrawStatus.PENDING:  # another attempt finished it meanwhile
             return draw
-        return record_rail_decline(line, draw_id=draw_id, rail=rail, on=today, reason=reason)
+        return line.record_rail_decline(draw_id=draw_id, rail=rail, on=today, reason=reason)
 
     return change
 
@@ -223,7 +219,7 @@ def _fail(draw_id: str, reason: str) -> Callable[[CreditLine, dt.date], Draw]:
         draw = line.draws[draw_id]
         if draw.status is not DrawStatus.PENDING:  # another attempt finished it meanwhile
             return draw
-        return fail_draw(line, draw_id=draw_id, on=today, reason=reason)
+        return line.fail_draw(draw_id=draw_id, on=today, reason=reason)
 
     return change
 
@@ -237,7 +233,7 @@ def _disburse(
 ) -> Draw:
     """Record the acceptance; a draw the line shows as finished otherwise is alerted."""
     try:
-        return update(lambda line, today: disburse_draw(line, draw_id=draw_id, rail=rail, on=today))
+        return update(lambda line, today: line.disburse_draw(draw_id=draw_id, rail=rail, on=today))
     except InvalidTransition as exc:
         alerter.alert(
             Alert(

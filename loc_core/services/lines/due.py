@@ -20,7 +20,7 @@ import datetime as dt
 
 import attrs
 
-from loc_core.creditline import CreditLineProduct, decide_due
+from loc_core.creditline import CreditLineProduct
 from loc_core.payments import REPAYMENT_RAILS, Rail
 from loc_core.ports import (
     Alerter,
@@ -107,7 +107,7 @@ def _collect(ref: LineRef, ports: _Ports) -> bool:
     today = business_date(ports.clock)
     with ports.uow as uow:
         line = uow.lines.get(ref.user_id, ref.line_id)
-    decision = decide_due(line, today=today)
+    decision = line.decide_due(today=today)
     due = line.next_due_date
     if decision.amount == 0 or due is None:
         return False

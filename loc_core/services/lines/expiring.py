@@ -14,7 +14,7 @@ import copy
 import attrs
 
 from loc_core.applications import ApplicationStatus
-from loc_core.creditline import CreditLineApplication, abandon_application
+from loc_core.creditline import CreditLineApplication
 from loc_core.errors import NotFound
 from loc_core.ports import Clock, UnitOfWork
 from loc_core.services.messagebus import Command, Publisher
@@ -61,7 +61,7 @@ def abandon_expired_line_application(
             application.line_id is None and application.status is ApplicationStatus.APPROVED
         )
         if abandoning:
-            abandon_application(application, now=clock.now())
+            application.abandon(now=clock.now())
         if not (abandoning or removed):
             return False
         uow.line_applications.save(application)

@@ -20,7 +20,7 @@ import datetime as dt
 
 import attrs
 
-from loc_core.creditline import CreditLine, CreditLineProduct, run_overdue
+from loc_core.creditline import CreditLine, CreditLineProduct
 from loc_core.ports import Alerter, Clock, Metrics, UnitOfWork
 from loc_core.services.kit import business_date
 from loc_core.services.lines.jobs import JobReport, change_each_line
@@ -50,7 +50,7 @@ def mark_overdue_lines(
         refs = uow.lines.overdue_candidates(today)
 
     def overdue(line: CreditLine, on: dt.date) -> bool:
-        return run_overdue(line, today=on, product=product).acts
+        return line.run_overdue(today=on, product=product).acts
 
     return change_each_line(
         "loc_overdue",

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from loc_core.creditline import CreditLine, CreditLineProduct, DrawStatus, settle_payment
+from loc_core.creditline import CreditLine, CreditLineProduct, DrawStatus
 from loc_core.errors import NotFound, PaymentAlreadyReversed
 from loc_core.payments import SettlementOutcome
 from loc_core.ports import (
@@ -77,7 +77,7 @@ def handle_line_settlement(
         payment = line.payments[event.idempotency_key]
         before = payment.status
         try:
-            settle_payment(line, payment_id=payment.payment_id, outcome=event.outcome, on=today)
+            line.settle_payment(payment_id=payment.payment_id, outcome=event.outcome, on=today)
         except PaymentAlreadyReversed:
             return SettlementHandling.DUPLICATE
         if payment.status is before:

@@ -13,7 +13,7 @@ import datetime as dt
 
 import attrs
 
-from loc_core.creditline import CreditLine, CreditLineProduct, send_upcoming_notice
+from loc_core.creditline import CreditLine, CreditLineProduct
 from loc_core.ports import Alerter, Clock, Metrics, UnitOfWork
 from loc_core.services.kit import business_date
 from loc_core.services.lines.jobs import JobReport, change_each_line
@@ -45,7 +45,7 @@ def send_upcoming_payment_notices(
         )
 
     def notify(line: CreditLine, on: dt.date) -> bool:
-        return send_upcoming_notice(line, today=on, product=product).notify
+        return line.send_upcoming_notice(today=on, product=product).notify
 
     return change_each_line(
         "loc_upcoming",

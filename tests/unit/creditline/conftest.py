@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from loc_core.creditline import CreditLine, CreditLineApplication, CreditLineProduct, open_line
+from loc_core.creditline import CreditLine, CreditLineApplication, CreditLineProduct
 
 OPENED = dt.datetime(2026, 1, 10, 9, 30, tzinfo=dt.UTC)
 """A Saturday; the line's cycle day is 10, so cycles close on the 10th."""
@@ -31,6 +31,6 @@ def application(product: CreditLineProduct) -> CreditLineApplication:
 
 @pytest.fixture
 def line(application: CreditLineApplication, product: CreditLineProduct) -> CreditLine:
-    opened = open_line(application, line_id="line-1", now=OPENED, product=product)
+    opened = application.open_line(line_id="line-1", now=OPENED, product=product)
     opened.outbox.drain()
     return opened

@@ -10,8 +10,6 @@ from loc_core.creditline import (
     CreditLineApplication,
     CreditLineProduct,
     LineStatus,
-    abandon_application,
-    open_line,
 )
 from loc_core.errors import (
     ApplicationAlreadyConverted,
@@ -101,8 +99,7 @@ def test_timestamps_must_be_utc() -> None:
             product=PRODUCT,
         )
     with pytest.raises(InvalidTimestamp, match="UTC"):
-        open_line(
-            approve(),
+        approve().open_line(
             line_id="line-1",
             now=CREATED.astimezone(dt.timezone(dt.timedelta(hours=-5))),
             product=PRODUCT,
@@ -121,7 +118,7 @@ def test_converting_opens_an_active_line_with_the_offered_terms() -> None:
     application = approve()
     application.outbox.drain()
     now = CREATED + dt.timedelta(hours=2)
-    line = open_line(application, line_id="line-1", now=now, product=PRODUCT)
+    line = application.open_line(line_id="line-1", now=now, product=PRODUCT)
     assert line.status is LineStatus.ACTIVE
     assert (line.credit_limit, line.apr, line.minimum_payment_percent) == (
         50_000,
@@ -143,17 +140,17 @@ def test_converting_opens_an_active_line_with_the_offered_terms() -> None:
 
 def test_a_line_opened_on_the_31st_cycles_on_the_28th() -> None:
     now = dt.datetime(2026, 1, 31, 1, tzinfo=dt.UTC)
-    line = open_line(approve(created_at=now), line_id="line-1", now=now, product=PRODUCT)
+    line = approve(created_at=now).open_line(line_id="line-1", now=now, product=PRODUCT)
     assert line.cycle_day == 28
     assert line.next_close_date == dt.date(2026, 2, 28)
 
 
 def test_an_application_converts_once() -> None:
     application = approve()
-    open_line(application, line_id="line-1", now=CREATED, product=PRODUCT)
+    application.open_line(line_id="line-1", now=CREATED, product=PRODUCT)
     before = copy.deepcopy(application)
     with pytest.raises(ApplicationAlreadyConverted, match="already became line line-1"):
-        open_line(application, line_id="line-2", now=CREATED, product=PRODUCT)
+        application.open_line(line_id="line-2", now=CREATED, product=PRODUCT)
     assert application == before
 
 
@@ -161,51 +158,51 @@ def test_an_expired_offer_cannot_be_accepted() -> None:
     application = approve()
     before = copy.deepcopy(application)
     with pytest.raises(ApplicationExpired, match=r"expired at 2026-01-11T09:30:00\+00:00"):
-        open_line(
-            application, line_id="line-1", now=CREATED + dt.timedelta(hours=24), product=PRODUCT
+        application.open_line(
+            line_id="line-1", now=CREATED + dt.timedelta(hours=24), product=PRODUCT
         )
     assert application == before
 
 
 def test_a_rejected_or_abandoned_application_cannot_be_accepted() -> None:
     with pytest.raises(ApplicationNotApproved, match="REJECTED"):
-        open_line(reject(), line_id="line-1", now=CREATED, product=PRODUCT)
+        reject().open_line(line_id="line-1", now=CREATED, product=PRODUCT)
     abandoned = approve()
-    abandon_application(abandoned, now=CREATED + dt.timedelta(days=2))
+    abandoned.abandon(now=CREATED + dt.timedelta(days=2))
     with pytest.raises(ApplicationNotApproved, match="ABANDONED"):
-        open_line(abandoned, line_id="line-1", now=CREATED, product=PRODUCT)
+        abandoned.open_line(line_id="line-1", now=CREATED, product=PRODUCT)
 
 
 def test_a_bad_cycle_day_opens_nothing() -> None:
     application = approve()
     before = copy.deepcopy(application)
     with pytest.raises(InvalidConfiguration, match="cycle_day"):
-        open_line(application, line_id="line-1", now=CREATED, product=PRODUCT, cycle_day=29)
+        application.open_line(line_id="line-1", now=CREATED, product=PRODUCT, cycle_day=29)
     assert application == before
 
 
 def test_an_expired_unconverted_offer_is_abandoned_once() -> None:
     application = approve()
     application.outbox.drain()
-    abandon_application(application, now=CREATED + dt.timedelta(hours=24))
+    application.abandon(now=CREATED + dt.timedelta(hours=24))
     assert application.status is ApplicationStatus.ABANDONED
     (change,) = application.outbox.changes
     assert (change.process, change.fields) == (
         "EXPIRATION",
         (FieldChange("status", "APPROVED", "ABANDONED"),),
     )
-    abandon_application(application, now=CREATED + dt.timedelta(days=3))
+    application.abandon(now=CREATED + dt.timedelta(days=3))
     assert len(application.outbox.changes) == 1
 
 
 def test_only_an_expired_unconverted_approved_offer_is_abandoned() -> None:
     live = approve()
     with pytest.raises(InvalidTransition, match="live until"):
-        abandon_application(live, now=CREATED + dt.timedelta(hours=1))
+        live.abandon(now=CREATED + dt.timedelta(hours=1))
     with pytest.raises(ApplicationNotApproved, match="REJECTED"):
-        abandon_application(reject(), now=CREATED + dt.timedelta(days=2))
+        reject().abandon(now=CREATED + dt.timedelta(days=2))
     converted = approve()
-    open_line(converted, line_id="line-1", now=CREATED, product=PRODUCT)
+    converted.open_line(line_id="line-1", now=CREATED, product=PRODUCT)
     with pytest.raises(ApplicationAlreadyConverted):
-        abandon_application(converted, now=CREATED + dt.timedelta(days=2))
+        converted.abandon(now=CREATED + dt.timedelta(days=2))
     assert live.status is converted.status is ApplicationStatus.APPROVED

@@ -6,10 +6,6 @@ from loc_core.creditline import (
     CreditLine,
     CreditLineProduct,
     Process,
-    bill_cycle,
-    run_overdue,
-    settle_payment,
-    submit_payment,
 )
 from loc_core.events import FieldChange
 from loc_core.payments import Rail, SettlementOutcome
@@ -22,12 +18,10 @@ PRODUCT = CreditLineProduct()
 def history(line: CreditLine) -> CreditLine:
     """A line through a draw, a statement, a missed due date, a payment and its return."""
     disbursed_draw(line, draw_id="d1", amount=50_000, on=dt.date(2026, 1, 12))
-    bill_cycle(line, close_date=dt.date(2026, 2, 10), today=dt.date(2026, 2, 10), product=PRODUCT)
-    run_overdue(line, today=dt.date(2026, 3, 4), product=PRODUCT)
-    submit_payment(line, payment_id="p1", amount=3_191, rail=Rail.ACH, on=dt.date(2026, 3, 5))
-    settle_payment(
-        line, payment_id="p1", outcome=SettlementOutcome.RETURNED, on=dt.date(2026, 3, 9)
-    )
+    line.bill_cycle(close_date=dt.date(2026, 2, 10), today=dt.date(2026, 2, 10), product=PRODUCT)
+    line.run_overdue(today=dt.date(2026, 3, 4), product=PRODUCT)
+    line.submit_payment(payment_id="p1", amount=3_191, rail=Rail.ACH, on=dt.date(2026, 3, 5))
+    line.settle_payment(payment_id="p1", outcome=SettlementOutcome.RETURNED, on=dt.date(2026, 3, 9))
     return line
 
 

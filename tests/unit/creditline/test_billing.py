@@ -12,10 +12,6 @@ from loc_core.creditline import (
     CreditLine,
     CreditLineProduct,
     Statement,
-    bill_cycle,
-    run_overdue,
-    settle_payment,
-    submit_payment,
 )
 from loc_core.errors import CycleNotClosed, InvalidTransition, OutOfOrder
 from loc_core.events import DomainEvent, EventType
@@ -28,7 +24,7 @@ PRODUCT = CreditLineProduct()
 
 
 def bill(line: CreditLine, close: dt.date = CLOSE) -> Statement:
-    statement = bill_cycle(line, close_date=close, today=close, product=PRODUCT)
+    statement = line.bill_cycle(close_date=close, today=close, product=PRODUCT)
     assert statement is not None
     return statement
 
@@ -50,8 +46,8 @@ def bare_line(
 
 def test_a_cycle_with_a_draw_and_a_payment(line: CreditLine) -> None:
     disbursed_draw(line, draw_id="d1", amount=50_000, on=dt.date(2026, 1, 12))
-    submit_payment(line, payment_id="p1", amount=10_000, rail=Rail.ACH, on=dt.date(2026, 1, 25))
-    statement = bill_cycle(line, close_date=CLOSE, today=CLOSE, product=PRODUCT)
+    line.submit_payment(payment_id="p1", amount=10_000, rail=Rail.ACH, on=dt.date(2026, 1, 25))
+    statement = line.bill_cycle(close_date=CLOSE, today=CLOSE, product=PRODUCT)
     assert statement is not None
     # Jan 10-11: 0; Jan 12-24: 13 days x 50,000; Jan 25-Feb 9: 16 days x 40,000.
     assert statement.cent_days == 13 * 50_000 + 16 * 40_000 == 1_290_000
@@ -149,7 +145,7 @@ def test_the_minimum_payment_never_exceeds_the_balance() -> None:
     disbursed_draw(line, draw_id="d1", amount=10_000, on=line.opened_on)
     bill(line)
     assert line.next_minimum_payment_due == 10_000
-    run_overdue(line, today=dt.date(2026, 3, 4), product=PRODUCT)  # unpaid: a late fee
+    line.run_overdue(today=dt.date(2026, 3, 4), product=PRODUCT)  # unpaid: a late fee
     statement = bill(line, dt.date(2026, 3, 10))
     # 0 interest + 500 fee + 100% of 10,000 + 10,000 carried = 20,500, capped at 10,500.
     assert statement.closing.total == 10_500
@@ -169,15 +165,15 @@ def test_billing_a_cycle_again_changes_nothing(line: CreditLine) -> None:
     bill(line, dt.date(2026, 3, 10))
     before = copy.deepcopy(line)
     march = dt.date(2026, 3, 10)
-    assert bill_cycle(line, close_date=march, today=march, product=PRODUCT) is None
-    assert bill_cycle(line, close_date=CLOSE, today=march, product=PRODUCT) is None
+    assert line.bill_cycle(close_date=march, today=march, product=PRODUCT) is None
+    assert line.bill_cycle(close_date=CLOSE, today=march, product=PRODUCT) is None
     assert line == before
 
 
 def test_a_cycle_cannot_be_billed_before_it_closes(line: CreditLine) -> None:
     before = copy.deepcopy(line)
     with pytest.raises(CycleNotClosed, match="closing 2026-02-10 cannot be billed on 2026-02-09"):
-        bill_cycle(line, close_date=CLOSE, today=dt.date(2026, 2, 9), product=PRODUCT)
+        line.bill_cycle(close_date=CLOSE, today=dt.date(2026, 2, 9), product=PRODUCT)
     assert line == before
 
 
@@ -186,26 +182,26 @@ def test_cycles_are_billed_in_order_on_their_close_dates(line: CreditLine) -> No
     with pytest.raises(
         OutOfOrder, match="must bill its cycle closing 2026-02-10 before 2026-03-10"
     ):
-        bill_cycle(
-            line, close_date=dt.date(2026, 3, 10), today=dt.date(2026, 3, 10), product=PRODUCT
+        line.bill_cycle(
+            close_date=dt.date(2026, 3, 10), today=dt.date(2026, 3, 10), product=PRODUCT
         )
     with pytest.raises(InvalidTransition, match="2026-02-09 is not a close date"):
-        bill_cycle(line, close_date=dt.date(2026, 2, 9), today=CLOSE, product=PRODUCT)
+        line.bill_cycle(close_date=dt.date(2026, 2, 9), today=CLOSE, product=PRODUCT)
     assert line == before
 
 
 def test_a_late_billing_run_keeps_the_statement_date(line: CreditLine) -> None:
     disbursed_draw(line, draw_id="d1", amount=50_000, on=dt.date(2026, 1, 12))
-    statement = bill_cycle(line, close_date=CLOSE, today=dt.date(2026, 2, 12), product=PRODUCT)
+    statement = line.bill_cycle(close_date=CLOSE, today=dt.date(2026, 2, 12), product=PRODUCT)
     assert statement is not None
     assert (statement.statement_date, statement.due_date) == (CLOSE, dt.date(2026, 3, 3))
 
 
 def test_a_statement_lists_reversals_and_balances_add_up(line: CreditLine) -> None:
     disbursed_draw(line, draw_id="d1", amount=50_000, on=dt.date(2026, 1, 12))
-    submit_payment(line, payment_id="p1", amount=10_000, rail=Rail.ACH, on=dt.date(2026, 1, 25))
-    settle_payment(
-        line, payment_id="p1", outcome=SettlementOutcome.RETURNED, on=dt.date(2026, 1, 29)
+    line.submit_payment(payment_id="p1", amount=10_000, rail=Rail.ACH, on=dt.date(2026, 1, 25))
+    line.settle_payment(
+        payment_id="p1", outcome=SettlementOutcome.RETURNED, on=dt.date(2026, 1, 29)
     )
     statement = bill(line)
     assert [(item.kind, item.reference) for item in statement.activity] == [
@@ -239,7 +235,7 @@ def test_interest_equals_the_day_by_day_sum(
             disbursed_draw(line, draw_id=f"d{number}", amount=amount, on=day)
         elif line.total_balance:
             paid = min(amount, line.total_balance)
-            submit_payment(line, payment_id=f"p{number}", amount=paid, rail=Rail.ACH, on=day)
+            line.submit_payment(payment_id=f"p{number}", amount=paid, rail=Rail.ACH, on=day)
         for later in end_of_day:
             if later >= day:
                 end_of_day[later] = line.principal_balance

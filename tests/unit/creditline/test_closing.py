@@ -7,10 +7,6 @@ from loc_core.creditline import (
     CreditLine,
     CreditLineProduct,
     LineStatus,
-    bill_cycle,
-    close_line,
-    request_draw,
-    submit_payment,
 )
 from loc_core.errors import InvalidTransition, LineNotActive, Overpayment
 from loc_core.events import FieldChange
@@ -22,17 +18,17 @@ PRODUCT = CreditLineProduct()
 
 
 def test_an_unused_line_closes_and_takes_no_more_draws(line: CreditLine) -> None:
-    close_line(line, on=DAY, reason="borrower asked")
+    line.close(on=DAY, reason="borrower asked")
     assert line.status is LineStatus.CLOSED
     (change,) = line.outbox.changes
     assert (change.process, change.reason) == ("CLOSE", "borrower asked")
     assert FieldChange("status", "ACTIVE", "CLOSED") in change.fields
     with pytest.raises(LineNotActive, match="CLOSED"):
-        request_draw(line, draw_id="d1", amount=1, on=DAY)
+        line.request_draw(draw_id="d1", amount=1, on=DAY)
     with pytest.raises(Overpayment):
-        submit_payment(line, payment_id="p1", amount=1, rail=Rail.ACH, on=DAY)
+        line.submit_payment(payment_id="p1", amount=1, rail=Rail.ACH, on=DAY)
     before = copy.deepcopy(line)
-    close_line(line, on=DAY, reason="again")
+    line.close(on=DAY, reason="again")
     assert line == before
 
 
@@ -40,29 +36,27 @@ def test_a_line_closes_only_when_nothing_is_owed(line: CreditLine) -> None:
     disbursed_draw(line, draw_id="d1", amount=1_000, on=DAY)
     before = copy.deepcopy(line)
     with pytest.raises(InvalidTransition, match=r"owes \$10.00"):
-        close_line(line, on=DAY, reason="borrower asked")
+        line.close(on=DAY, reason="borrower asked")
     assert line == before
 
 
 def test_a_pending_draw_keeps_the_line_open(line: CreditLine) -> None:
-    request_draw(line, draw_id="d1", amount=1_000, on=DAY)
+    line.request_draw(draw_id="d1", amount=1_000, on=DAY)
     with pytest.raises(InvalidTransition, match=r"\$10.00 of pending draws"):
-        close_line(line, on=DAY, reason="borrower asked")
+        line.close(on=DAY, reason="borrower asked")
 
 
 def test_interest_accrued_since_the_statement_is_billed_before_closing(line: CreditLine) -> None:
     disbursed_draw(line, draw_id="d1", amount=1_000, on=DAY)
-    submit_payment(
-        line, payment_id="p1", amount=1_000, rail=Rail.ACH, on=DAY + dt.timedelta(days=3)
-    )
+    line.submit_payment(payment_id="p1", amount=1_000, rail=Rail.ACH, on=DAY + dt.timedelta(days=3))
     assert line.total_balance == 0
     with pytest.raises(InvalidTransition, match="interest accruing since 2026-01-10"):
-        close_line(line, on=DAY + dt.timedelta(days=3), reason="borrower asked")
-    statement = bill_cycle(
-        line, close_date=dt.date(2026, 2, 10), today=dt.date(2026, 2, 10), product=PRODUCT
+        line.close(on=DAY + dt.timedelta(days=3), reason="borrower asked")
+    statement = line.bill_cycle(
+        close_date=dt.date(2026, 2, 10), today=dt.date(2026, 2, 10), product=PRODUCT
     )
     assert statement is not None
     assert statement.interest_charged == 2  # 3 days x 1,000 x 29.99% / 365 = 2.46
-    submit_payment(line, payment_id="p2", amount=2, rail=Rail.ACH, on=dt.date(2026, 2, 10))
-    close_line(line, on=dt.date(2026, 2, 10), reason="borrower asked")
+    line.submit_payment(payment_id="p2", amount=2, rail=Rail.ACH, on=dt.date(2026, 2, 10))
+    line.close(on=dt.date(2026, 2, 10), reason="borrower asked")
     assert line.status is LineStatus.CLOSED

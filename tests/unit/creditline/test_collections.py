@@ -7,17 +7,6 @@ from loc_core.creditline import (
     CreditLine,
     CreditLineProduct,
     LineStatus,
-    bill_cycle,
-    billing_is_current,
-    close_line,
-    days_past_due,
-    decide_due,
-    decide_overdue,
-    decide_upcoming,
-    run_overdue,
-    send_upcoming_notice,
-    settle_payment,
-    submit_payment,
 )
 from loc_core.errors import OutOfOrder
 from loc_core.events import DomainEvent, EventType, FieldChange
@@ -35,60 +24,60 @@ ONE_DAY = dt.timedelta(days=1)
 @pytest.fixture
 def billed(line: CreditLine) -> CreditLine:
     disbursed_draw(line, draw_id="d1", amount=50_000, on=dt.date(2026, 1, 12))
-    bill_cycle(line, close_date=CLOSE, today=CLOSE, product=PRODUCT)
+    line.bill_cycle(close_date=CLOSE, today=CLOSE, product=PRODUCT)
     line.outbox.drain()
     return line
 
 
 def pay(line: CreditLine, payment_id: str, amount: int, on: dt.date) -> None:
-    submit_payment(line, payment_id=payment_id, amount=amount, rail=Rail.PINLESS, on=on)
+    line.submit_payment(payment_id=payment_id, amount=amount, rail=Rail.PINLESS, on=on)
 
 
 def overdue(line: CreditLine, today: dt.date) -> None:
-    run_overdue(line, today=today, product=PRODUCT)
+    line.run_overdue(today=today, product=PRODUCT)
 
 
 # -- due --------------------------------------------------------------------------------
 
 
 def test_on_the_due_date_the_unpaid_minimum_is_collected(billed: CreditLine) -> None:
-    decision = decide_due(billed, today=DUE)
+    decision = billed.decide_due(today=DUE)
     assert (decision.amount, decision.rails) == (MINIMUM, (Rail.PINLESS, Rail.ACH))
     pay(billed, "p1", 1_000, dt.date(2026, 2, 20))
-    assert decide_due(billed, today=DUE).amount == MINIMUM - 1_000
+    assert billed.decide_due(today=DUE).amount == MINIMUM - 1_000
     pay(billed, "p2", 5_000, dt.date(2026, 2, 21))
-    assert decide_due(billed, today=DUE).amount == 0  # never below zero
+    assert billed.decide_due(today=DUE).amount == 0  # never below zero
 
 
 def test_the_due_job_waits_for_billing(line: CreditLine) -> None:
     disbursed_draw(line, draw_id="d1", amount=50_000, on=dt.date(2026, 1, 12))
-    bill_cycle(line, close_date=CLOSE, today=CLOSE, product=PRODUCT)
+    line.bill_cycle(close_date=CLOSE, today=CLOSE, product=PRODUCT)
     # Next close, Mar 10, is not billed yet: last_billing_cycle_date is not the latest close.
     line.next_due_date = dt.date(2026, 3, 11)
-    assert not billing_is_current(line, dt.date(2026, 3, 11))
-    decision = decide_due(line, today=dt.date(2026, 3, 11))
+    assert not line.billing_is_current(dt.date(2026, 3, 11))
+    decision = line.decide_due(today=dt.date(2026, 3, 11))
     assert decision.amount == 0
     assert "not billed yet" in decision.reason
 
 
 def test_the_due_job_acts_only_on_the_due_date_of_a_serviced_line(billed: CreditLine) -> None:
-    assert decide_due(billed, today=DUE - ONE_DAY).amount == 0
-    assert decide_due(billed, today=DUE + ONE_DAY).amount == 0
+    assert billed.decide_due(today=DUE - ONE_DAY).amount == 0
+    assert billed.decide_due(today=DUE + ONE_DAY).amount == 0
     billed.status = LineStatus.DEFAULTED
-    assert decide_due(billed, today=DUE).reason == "line is DEFAULTED"
+    assert billed.decide_due(today=DUE).reason == "line is DEFAULTED"
 
 
 def test_no_statement_no_collection(line: CreditLine) -> None:
-    assert decide_due(line, today=dt.date(2026, 1, 20)).reason == "no statement yet"
+    assert line.decide_due(today=dt.date(2026, 1, 20)).reason == "no statement yet"
 
 
 # -- upcoming ---------------------------------------------------------------------------
 
 
 def test_the_borrower_hears_seven_days_before_the_due_date_once(billed: CreditLine) -> None:
-    assert not decide_upcoming(billed, today=DUE - 8 * ONE_DAY, product=PRODUCT).notify
+    assert not billed.decide_upcoming(today=DUE - 8 * ONE_DAY, product=PRODUCT).notify
     notice_day = DUE - 7 * ONE_DAY
-    decision = send_upcoming_notice(billed, today=notice_day, product=PRODUCT)
+    decision = billed.send_upcoming_notice(today=notice_day, product=PRODUCT)
     assert (decision.notify, decision.amount, decision.due_date) == (True, MINIMUM, DUE)
     assert billed.outbox.events == [
         DomainEvent(
@@ -101,19 +90,19 @@ def test_the_borrower_hears_seven_days_before_the_due_date_once(billed: CreditLi
     ]
     assert billed.upcoming_notice_cycle == CLOSE
     before = copy.deepcopy(billed)
-    send_upcoming_notice(billed, today=notice_day, product=PRODUCT)
-    send_upcoming_notice(billed, today=notice_day + ONE_DAY, product=PRODUCT)
+    billed.send_upcoming_notice(today=notice_day, product=PRODUCT)
+    billed.send_upcoming_notice(today=notice_day + ONE_DAY, product=PRODUCT)
     assert billed == before
 
 
 def test_a_missed_notice_day_is_caught_up_before_the_due_date(billed: CreditLine) -> None:
-    assert decide_upcoming(billed, today=DUE - 2 * ONE_DAY, product=PRODUCT).notify
-    assert not decide_upcoming(billed, today=DUE, product=PRODUCT).notify
+    assert billed.decide_upcoming(today=DUE - 2 * ONE_DAY, product=PRODUCT).notify
+    assert not billed.decide_upcoming(today=DUE, product=PRODUCT).notify
 
 
 def test_no_notice_when_the_minimum_is_already_paid(billed: CreditLine) -> None:
     pay(billed, "p1", MINIMUM, dt.date(2026, 2, 20))
-    decision = decide_upcoming(billed, today=DUE - 7 * ONE_DAY, product=PRODUCT)
+    decision = billed.decide_upcoming(today=DUE - 7 * ONE_DAY, product=PRODUCT)
     assert (decision.notify, decision.reason) == (False, "nothing is due")
 
 
@@ -123,20 +112,20 @@ def test_no_notice_when_the_minimum_is_already_paid(billed: CreditLine) -> None:
 def test_a_met_minimum_is_skipped(billed: CreditLine) -> None:
     pay(billed, "p1", MINIMUM, DUE)
     before = copy.deepcopy(billed)
-    decision = run_overdue(billed, today=DUE + ONE_DAY, product=PRODUCT)
+    decision = billed.run_overdue(today=DUE + ONE_DAY, product=PRODUCT)
     assert (decision.acts, decision.reason) == (False, "nothing is past due")
     assert billed == before
 
 
 def test_the_borrower_has_the_whole_due_date(billed: CreditLine) -> None:
     before = copy.deepcopy(billed)
-    assert not run_overdue(billed, today=DUE, product=PRODUCT).acts
+    assert not billed.run_overdue(today=DUE, product=PRODUCT).acts
     assert billed == before
 
 
 def test_an_unpaid_minimum_suspends_fees_and_notifies(billed: CreditLine) -> None:
     late = DUE + ONE_DAY
-    decision = run_overdue(billed, today=late, product=PRODUCT)
+    decision = billed.run_overdue(today=late, product=PRODUCT)
     assert (decision.suspend, decision.late_fee, decision.default) == (True, 500, False)
     assert billed.status is LineStatus.SUSPENDED
     assert billed.past_due_since == late
@@ -170,7 +159,7 @@ def test_running_overdue_again_changes_nothing(billed: CreditLine) -> None:
 
 def test_the_late_fee_is_never_more_than_the_minimum_it_was_late_on(line: CreditLine) -> None:
     disbursed_draw(line, draw_id="d1", amount=1_000, on=dt.date(2026, 2, 9))
-    bill_cycle(line, close_date=CLOSE, today=CLOSE, product=PRODUCT)
+    line.bill_cycle(close_date=CLOSE, today=CLOSE, product=PRODUCT)
     # 1,000 cent-days x 29.99% / 365 = 0.82 -> 1 cent of interest, plus 3% of 1,000.
     assert line.next_minimum_payment_due == 31
     overdue(line, DUE + ONE_DAY)
@@ -178,7 +167,7 @@ def test_the_late_fee_is_never_more_than_the_minimum_it_was_late_on(line: Credit
 
 
 def test_no_fee_when_the_policy_fee_is_zero(billed: CreditLine) -> None:
-    run_overdue(billed, today=DUE + ONE_DAY, product=CreditLineProduct(late_fee_cents=0))
+    billed.run_overdue(today=DUE + ONE_DAY, product=CreditLineProduct(late_fee_cents=0))
     assert billed.status is LineStatus.SUSPENDED
     assert billed.fee_balance == 0
     assert billed.outbox.entries == []
@@ -189,13 +178,13 @@ def test_curing_makes_the_line_active_and_draws_work_again(billed: CreditLine) -
     pay(billed, "p1", MINIMUM, DUE + 2 * ONE_DAY)
     assert billed.status is LineStatus.ACTIVE
     disbursed_draw(billed, draw_id="d2", amount=100, on=DUE + 2 * ONE_DAY)
-    assert not run_overdue(billed, today=DUE + 3 * ONE_DAY, product=PRODUCT).acts
+    assert not billed.run_overdue(today=DUE + 3 * ONE_DAY, product=PRODUCT).acts
 
 
 def test_a_past_due_line_stays_suspended_across_statements(billed: CreditLine) -> None:
     overdue(billed, DUE + ONE_DAY)
-    statement = bill_cycle(
-        billed, close_date=dt.date(2026, 3, 10), today=dt.date(2026, 3, 10), product=PRODUCT
+    statement = billed.bill_cycle(
+        close_date=dt.date(2026, 3, 10), today=dt.date(2026, 3, 10), product=PRODUCT
     )
     assert statement is not None
     assert statement.past_due_amount == MINIMUM
@@ -206,7 +195,7 @@ def test_a_past_due_line_stays_suspended_across_statements(billed: CreditLine) -
     )
     assert (billed.status, billed.past_due_since) == (LineStatus.SUSPENDED, DUE + ONE_DAY)
     today = dt.date(2026, 3, 12)
-    assert decide_overdue(billed, today=today, product=PRODUCT).late_fee == 0  # not due yet
+    assert billed.decide_overdue(today=today, product=PRODUCT).late_fee == 0  # not due yet
     pay(billed, "p1", MINIMUM, today)  # the past-due part cures; the rest is due Mar 31
     assert billed.status is LineStatus.ACTIVE
     assert billed.minimum_payment_outstanding == statement.minimum_payment - MINIMUM
@@ -216,12 +205,12 @@ def test_ninety_days_past_due_defaults_and_charges_off(billed: CreditLine) -> No
     day = DUE + ONE_DAY
     while billed.status is not LineStatus.DEFAULTED:
         if day == billed.next_close_date:
-            bill_cycle(billed, close_date=day, today=day, product=PRODUCT)
+            billed.bill_cycle(close_date=day, today=day, product=PRODUCT)
         overdue(billed, day)
         day += ONE_DAY
     defaulted_on = day - ONE_DAY
     assert defaulted_on == DUE + 90 * ONE_DAY
-    assert days_past_due(billed, defaulted_on) == 90
+    assert billed.days_past_due(defaulted_on) == 90
     ledger = Ledger(entries=billed.outbox.entries)
     assert ledger.balance(allowance("line-1")) == -billed.total_balance
     assert ledger.balance(CREDIT_LOSS) == billed.total_balance
@@ -233,31 +222,30 @@ def test_a_defaulted_line_accrues_nothing_and_recoveries_release_the_allowance(
     billed: CreditLine,
 ) -> None:
     overdue(billed, DUE + ONE_DAY)
-    run_overdue(
-        billed,
+    billed.run_overdue(
         today=DUE + ONE_DAY,
         product=CreditLineProduct(default_after_days_past_due=1),
     )
     assert (billed.status, billed.accrued_cent_days) == (LineStatus.DEFAULTED, 0)
     owed = billed.total_balance
-    statement = bill_cycle(
-        billed, close_date=dt.date(2026, 3, 10), today=dt.date(2026, 3, 10), product=PRODUCT
+    statement = billed.bill_cycle(
+        close_date=dt.date(2026, 3, 10), today=dt.date(2026, 3, 10), product=PRODUCT
     )
     assert statement is not None
     assert statement.interest_charged == 0
     assert billed.total_balance == owed
     pay(billed, "p1", 10_000, dt.date(2026, 3, 11))
     pay(billed, "p2", 5_000, dt.date(2026, 3, 11))
-    settle_payment(
-        billed, payment_id="p2", outcome=SettlementOutcome.RETURNED, on=dt.date(2026, 3, 12)
+    billed.settle_payment(
+        payment_id="p2", outcome=SettlementOutcome.RETURNED, on=dt.date(2026, 3, 12)
     )
     ledger = Ledger(entries=billed.outbox.entries)
     assert "p1:recovery" in ledger
     assert "p2:charge_off" in ledger
     assert -ledger.balance(allowance("line-1")) == billed.total_balance == owed - 10_000
-    assert not decide_overdue(billed, today=dt.date(2026, 3, 12), product=PRODUCT).acts
+    assert not billed.decide_overdue(today=dt.date(2026, 3, 12), product=PRODUCT).acts
     pay(billed, "p3", billed.total_balance, dt.date(2026, 3, 13))
-    close_line(billed, on=dt.date(2026, 3, 13), reason="recovered in full")
+    billed.close(on=dt.date(2026, 3, 13), reason="recovered in full")
     assert billed.status is LineStatus.CLOSED
     assert Ledger(entries=billed.outbox.entries).balance(allowance("line-1")) == 0
 

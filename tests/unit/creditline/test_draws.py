@@ -13,14 +13,7 @@ from loc_core.creditline import (
     CreditLineProduct,
     DrawStatus,
     LineStatus,
-    bill_cycle,
-    disburse_draw,
-    fail_draw,
     next_rail,
-    record_rail_decline,
-    request_draw,
-    settle_payment,
-    submit_payment,
 )
 from loc_core.errors import (
     IdempotencyConflict,
@@ -41,7 +34,7 @@ PRODUCT = CreditLineProduct()
 
 
 def test_a_pending_draw_holds_credit_without_moving_money(line: CreditLine) -> None:
-    draw = request_draw(line, draw_id="d1", amount=30_000, on=DAY)
+    draw = line.request_draw(draw_id="d1", amount=30_000, on=DAY)
     assert draw.status is DrawStatus.PENDING
     assert (line.pending_draws_total, line.available_credit, line.principal_balance) == (
         30_000,
@@ -53,8 +46,8 @@ def test_a_pending_draw_holds_credit_without_moving_money(line: CreditLine) -> N
 
 
 def test_a_rail_accepting_raises_principal_posts_and_notifies(line: CreditLine) -> None:
-    request_draw(line, draw_id="d1", amount=30_000, on=DAY)
-    draw = disburse_draw(line, draw_id="d1", rail=Rail.PINLESS, on=DAY)
+    line.request_draw(draw_id="d1", amount=30_000, on=DAY)
+    draw = line.disburse_draw(draw_id="d1", rail=Rail.PINLESS, on=DAY)
     assert (draw.status, draw.rail, draw.settled_on) == (DrawStatus.DISBURSED, Rail.PINLESS, DAY)
     assert (line.principal_balance, line.pending_draws_total, line.available_credit) == (
         30_000,
@@ -79,14 +72,14 @@ def test_a_rail_accepting_raises_principal_posts_and_notifies(line: CreditLine) 
 
 
 def test_a_failed_draw_releases_the_hold_and_changes_no_balance(line: CreditLine) -> None:
-    request_draw(line, draw_id="d1", amount=30_000, on=DAY)
+    line.request_draw(draw_id="d1", amount=30_000, on=DAY)
     for rail in DISBURSEMENT_RAILS:
-        record_rail_decline(line, draw_id="d1", rail=rail, on=DAY)
+        line.record_rail_decline(draw_id="d1", rail=rail, on=DAY)
     assert (
         next_rail(DISBURSEMENT_RAILS, enabled=set(Rail), declined=line.draws["d1"].declined_rails)
         is None
     )
-    draw = fail_draw(line, draw_id="d1", on=DAY, reason="every rail declined")
+    draw = line.fail_draw(draw_id="d1", on=DAY, reason="every rail declined")
     assert (draw.status, draw.failure_reason) == (DrawStatus.FAILED, "every rail declined")
     assert (line.pending_draws_total, line.available_credit, line.principal_balance) == (
         0,
@@ -136,19 +129,19 @@ def test_a_bad_amount_is_refused_and_changes_nothing(
 ) -> None:
     before = copy.deepcopy(line)
     with pytest.raises(InvalidAmount, match=message):
-        request_draw(line, draw_id="d1", amount=amount, on=DAY)
+        line.request_draw(draw_id="d1", amount=amount, on=DAY)
     assert line == before
 
 
 def test_a_draw_above_the_available_credit_is_refused(line: CreditLine) -> None:
-    request_draw(line, draw_id="d1", amount=60_000, on=DAY)
+    line.request_draw(draw_id="d1", amount=60_000, on=DAY)
     before = copy.deepcopy(line)
     with pytest.raises(
         InsufficientCredit, match=r"\$400.01 is above the available credit of \$400.00"
     ):
-        request_draw(line, draw_id="d2", amount=40_001, on=DAY)
+        line.request_draw(draw_id="d2", amount=40_001, on=DAY)
     assert line == before
-    request_draw(line, draw_id="d3", amount=40_000, on=DAY)
+    line.request_draw(draw_id="d3", amount=40_000, on=DAY)
     assert line.available_credit == 0
 
 
@@ -157,19 +150,19 @@ def test_only_an_active_line_can_be_drawn_on(line: CreditLine, status: LineStatu
     line.status = status
     before = copy.deepcopy(line)
     with pytest.raises(LineNotActive, match=f"line-1 is {status.value}"):
-        request_draw(line, draw_id="d1", amount=100, on=DAY)
+        line.request_draw(draw_id="d1", amount=100, on=DAY)
     assert line == before
 
 
 def test_a_past_due_line_cannot_draw_before_the_overdue_job_runs(line: CreditLine) -> None:
     disbursed_draw(line, draw_id="d1", amount=50_000, on=DAY)
-    bill_cycle(line, close_date=dt.date(2026, 2, 10), today=dt.date(2026, 2, 10), product=PRODUCT)
-    request_draw(line, draw_id="d2", amount=100, on=dt.date(2026, 3, 3))  # the due date: fine
+    line.bill_cycle(close_date=dt.date(2026, 2, 10), today=dt.date(2026, 2, 10), product=PRODUCT)
+    line.request_draw(draw_id="d2", amount=100, on=dt.date(2026, 3, 3))  # the due date: fine
     morning_after = dt.date(2026, 3, 4)
     assert line.status is LineStatus.ACTIVE
     before = copy.deepcopy(line)
     with pytest.raises(LineNotActive, match=r"\$26.91 past due: draws are blocked"):
-        request_draw(line, draw_id="d3", amount=100, on=morning_after)
+        line.request_draw(draw_id="d3", amount=100, on=morning_after)
     assert line == before
 
 
@@ -177,57 +170,57 @@ def test_a_draw_dated_before_the_latest_activity_is_refused(line: CreditLine) ->
     disbursed_draw(line, draw_id="d1", amount=100, on=DAY)
     before = copy.deepcopy(line)
     with pytest.raises(OutOfOrder, match="would rewrite its past"):
-        request_draw(line, draw_id="d2", amount=100, on=DAY - dt.timedelta(days=1))
+        line.request_draw(draw_id="d2", amount=100, on=DAY - dt.timedelta(days=1))
     assert line == before
 
 
 def test_a_draw_past_an_unbilled_close_is_refused(line: CreditLine) -> None:
     before = copy.deepcopy(line)
     with pytest.raises(OutOfOrder, match="closed on 2026-02-10 and is not billed"):
-        request_draw(line, draw_id="d1", amount=100, on=dt.date(2026, 2, 10))
+        line.request_draw(draw_id="d1", amount=100, on=dt.date(2026, 2, 10))
     assert line == before
 
 
 def test_repeating_a_request_returns_the_same_draw(line: CreditLine) -> None:
-    first = request_draw(line, draw_id="d1", amount=500, on=DAY)
+    first = line.request_draw(draw_id="d1", amount=500, on=DAY)
     before = copy.deepcopy(line)
-    assert request_draw(line, draw_id="d1", amount=500, on=DAY) is first
+    assert line.request_draw(draw_id="d1", amount=500, on=DAY) is first
     assert line == before
     with pytest.raises(IdempotencyConflict, match="requested for 500 cents, not 600"):
-        request_draw(line, draw_id="d1", amount=600, on=DAY)
+        line.request_draw(draw_id="d1", amount=600, on=DAY)
     assert line == before
 
 
 def test_a_repeated_acceptance_or_failure_changes_nothing(line: CreditLine) -> None:
     disbursed_draw(line, draw_id="d1", amount=500, on=DAY, rail=Rail.ACH)
     before = copy.deepcopy(line)
-    disburse_draw(line, draw_id="d1", rail=Rail.ACH, on=DAY)
+    line.disburse_draw(draw_id="d1", rail=Rail.ACH, on=DAY)
     assert line == before
-    request_draw(line, draw_id="d2", amount=500, on=DAY)
-    record_rail_decline(line, draw_id="d2", rail=Rail.ACH, on=DAY)
-    fail_draw(line, draw_id="d2", on=DAY, reason="declined")
+    line.request_draw(draw_id="d2", amount=500, on=DAY)
+    line.record_rail_decline(draw_id="d2", rail=Rail.ACH, on=DAY)
+    line.fail_draw(draw_id="d2", on=DAY, reason="declined")
     before = copy.deepcopy(line)
-    fail_draw(line, draw_id="d2", on=DAY, reason="declined")
-    record_rail_decline(line, draw_id="d2", rail=Rail.ACH, on=DAY)
+    line.fail_draw(draw_id="d2", on=DAY, reason="declined")
+    line.record_rail_decline(draw_id="d2", rail=Rail.ACH, on=DAY)
     assert line == before
     with pytest.raises(InvalidTransition, match="d2 is already FAILED"):
-        record_rail_decline(line, draw_id="d2", rail=Rail.RTP, on=DAY)
+        line.record_rail_decline(draw_id="d2", rail=Rail.RTP, on=DAY)
     assert line == before
 
 
 def test_a_draw_settles_one_way_only(line: CreditLine) -> None:
     disbursed_draw(line, draw_id="d1", amount=500, on=DAY, rail=Rail.ACH)
-    request_draw(line, draw_id="d2", amount=500, on=DAY)
-    fail_draw(line, draw_id="d2", on=DAY, reason="declined")
+    line.request_draw(draw_id="d2", amount=500, on=DAY)
+    line.fail_draw(draw_id="d2", on=DAY, reason="declined")
     before = copy.deepcopy(line)
     with pytest.raises(InvalidTransition, match="d1 is already DISBURSED"):
-        fail_draw(line, draw_id="d1", on=DAY, reason="late decline")
+        line.fail_draw(draw_id="d1", on=DAY, reason="late decline")
     with pytest.raises(InvalidTransition, match="d1 is already DISBURSED"):
-        disburse_draw(line, draw_id="d1", rail=Rail.RTP, on=DAY)
+        line.disburse_draw(draw_id="d1", rail=Rail.RTP, on=DAY)
     with pytest.raises(InvalidTransition, match="d2 is already FAILED"):
-        disburse_draw(line, draw_id="d2", rail=Rail.RTP, on=DAY)
+        line.disburse_draw(draw_id="d2", rail=Rail.RTP, on=DAY)
     with pytest.raises(NotFound, match="no draw 'd9'"):
-        disburse_draw(line, draw_id="d9", rail=Rail.RTP, on=DAY)
+        line.disburse_draw(draw_id="d9", rail=Rail.RTP, on=DAY)
     assert line == before
 
 
@@ -248,13 +241,13 @@ def test_draw_changes_are_audited(line: CreditLine) -> None:
 
 def test_a_returned_payment_can_put_the_line_over_limit(line: CreditLine) -> None:
     disbursed_draw(line, draw_id="d1", amount=100_000, on=DAY)
-    submit_payment(line, payment_id="p1", amount=30_000, rail=Rail.ACH, on=DAY)
+    line.submit_payment(payment_id="p1", amount=30_000, rail=Rail.ACH, on=DAY)
     disbursed_draw(line, draw_id="d2", amount=30_000, on=DAY)
-    settle_payment(line, payment_id="p1", outcome=SettlementOutcome.RETURNED, on=DAY)
+    line.settle_payment(payment_id="p1", outcome=SettlementOutcome.RETURNED, on=DAY)
     assert line.principal_balance == 130_000
     assert line.available_credit == 0
     with pytest.raises(InsufficientCredit):
-        request_draw(line, draw_id="d3", amount=1, on=DAY)
+        line.request_draw(draw_id="d3", amount=1, on=DAY)
 
 
 @given(
@@ -279,14 +272,13 @@ def test_available_credit_stays_within_zero_and_the_limit(
     for number, (action, amount) in enumerate(steps):
         pending = sorted(d for d, draw in line.draws.items() if draw.status is DrawStatus.PENDING)
         if action == "draw" and amount <= line.available_credit:
-            request_draw(line, draw_id=f"d{number}", amount=amount, on=DAY)
+            line.request_draw(draw_id=f"d{number}", amount=amount, on=DAY)
         elif action == "disburse" and pending:
-            disburse_draw(line, draw_id=pending[0], rail=Rail.ACH, on=DAY)
+            line.disburse_draw(draw_id=pending[0], rail=Rail.ACH, on=DAY)
         elif action == "fail" and pending:
-            fail_draw(line, draw_id=pending[0], on=DAY, reason="declined")
+            line.fail_draw(draw_id=pending[0], on=DAY, reason="declined")
         elif action == "pay" and line.total_balance:
-            submit_payment(
-                line,
+            line.submit_payment(
                 payment_id=f"p{number}",
                 amount=min(amount, line.total_balance),
                 rail=Rail.ACH,
@@ -300,10 +292,10 @@ def test_available_credit_stays_within_zero_and_the_limit(
 
 
 def test_a_decline_is_audited_with_the_reason_the_service_gives(line: CreditLine) -> None:
-    request_draw(line, draw_id="d1", amount=500, on=DAY)
+    line.request_draw(draw_id="d1", amount=500, on=DAY)
     line.outbox.drain()
-    record_rail_decline(line, draw_id="d1", rail=Rail.RTP, on=DAY)
-    record_rail_decline(line, draw_id="d1", rail=Rail.PINLESS, on=DAY, reason="pinless unreachable")
+    line.record_rail_decline(draw_id="d1", rail=Rail.RTP, on=DAY)
+    line.record_rail_decline(draw_id="d1", rail=Rail.PINLESS, on=DAY, reason="pinless unreachable")
     assert [change.reason for change in line.outbox.changes] == [
         "rtp declined the draw",
         "pinless unreachable",

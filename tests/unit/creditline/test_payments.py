@@ -11,12 +11,6 @@ from loc_core.creditline import (
     CreditLine,
     CreditLineProduct,
     LineStatus,
-    bill_cycle,
-    close_line,
-    past_due_amount,
-    run_overdue,
-    settle_payment,
-    submit_payment,
 )
 from loc_core.errors import (
     DuplicatePayment,
@@ -41,27 +35,27 @@ PRODUCT = CreditLineProduct()
 def with_all_buckets(line: CreditLine) -> CreditLine:
     """Principal 50,000, interest 1,191 (29 days x 50,000 x 29.99% / 365), a 500 late fee."""
     disbursed_draw(line, draw_id="d1", amount=50_000, on=DAY)
-    bill_cycle(line, close_date=CLOSE, today=CLOSE, product=PRODUCT)
-    run_overdue(line, today=DUE + dt.timedelta(days=1), product=PRODUCT)
+    line.bill_cycle(close_date=CLOSE, today=CLOSE, product=PRODUCT)
+    line.run_overdue(today=DUE + dt.timedelta(days=1), product=PRODUCT)
     return line
 
 
 def pay(
     line: CreditLine, payment_id: str, amount: object, on: dt.date, rail: Rail = Rail.ACH
 ) -> None:
-    submit_payment(line, payment_id=payment_id, amount=amount, rail=rail, on=on)
+    line.submit_payment(payment_id=payment_id, amount=amount, rail=rail, on=on)
 
 
 def settle(line: CreditLine, payment_id: str, outcome: SettlementOutcome, on: dt.date) -> None:
-    settle_payment(line, payment_id=payment_id, outcome=outcome, on=on)
+    line.settle_payment(payment_id=payment_id, outcome=outcome, on=on)
 
 
 def test_a_payment_pays_fees_then_interest_then_principal(line: CreditLine) -> None:
     with_all_buckets(line)
     assert line.balances == Balances(principal=50_000, interest=1_191, fees=500)
     line.outbox.drain()
-    payment = submit_payment(
-        line, payment_id="p1", amount=2_000, rail=Rail.PINLESS, on=dt.date(2026, 3, 5)
+    payment = line.submit_payment(
+        payment_id="p1", amount=2_000, rail=Rail.PINLESS, on=dt.date(2026, 3, 5)
     )
     assert (payment.paid_fees, payment.paid_interest, payment.paid_principal) == (500, 1_191, 309)
     assert payment.status is PaymentStatus.PENDING
@@ -205,7 +199,7 @@ def test_settling_an_unknown_payment_is_refused(line: CreditLine) -> None:
 
 def test_a_return_can_make_a_met_minimum_unmet(line: CreditLine) -> None:
     disbursed_draw(line, draw_id="d1", amount=50_000, on=DAY)
-    bill_cycle(line, close_date=CLOSE, today=CLOSE, product=PRODUCT)
+    line.bill_cycle(close_date=CLOSE, today=CLOSE, product=PRODUCT)
     pay(line, "p1", line.next_minimum_payment_due, DUE)
     assert line.minimum_payment_outstanding == 0
     settle(line, "p1", SettlementOutcome.RETURNED, DUE)  # before the due date ends
@@ -215,14 +209,14 @@ def test_a_return_can_make_a_met_minimum_unmet(line: CreditLine) -> None:
 
 def test_a_return_after_the_due_date_suspends_the_line_at_once(line: CreditLine) -> None:
     disbursed_draw(line, draw_id="d1", amount=50_000, on=DAY)
-    bill_cycle(line, close_date=CLOSE, today=CLOSE, product=PRODUCT)
+    line.bill_cycle(close_date=CLOSE, today=CLOSE, product=PRODUCT)
     pay(line, "p1", 2_691, DUE)
     line.outbox.drain()
     returned_on = DUE + dt.timedelta(days=3)
     settle(line, "p1", SettlementOutcome.RETURNED, returned_on)
     assert line.status is LineStatus.SUSPENDED
     assert line.past_due_since == DUE + dt.timedelta(days=1)
-    assert past_due_amount(line, returned_on) == 2_691
+    assert line.past_due_amount(returned_on) == 2_691
     assert [event.type for event in line.outbox.events] == [
         EventType.LOC_PAYMENT_FAILED,
         EventType.LOC_PAST_DUE,
@@ -233,7 +227,7 @@ def test_paying_the_past_due_amount_cures_the_line(line: CreditLine) -> None:
     with_all_buckets(line)
     assert (line.status, line.past_due_since) == (LineStatus.SUSPENDED, DUE + dt.timedelta(days=1))
     today = dt.date(2026, 3, 6)
-    pay(line, "p1", past_due_amount(line, today) - 1, today)
+    pay(line, "p1", line.past_due_amount(today) - 1, today)
     assert (line.status, line.fee_balance) == (LineStatus.SUSPENDED, 0)
     line.outbox.drain()
     pay(line, "p2", 1, today)
@@ -248,7 +242,7 @@ def test_returning_the_curing_payment_suspends_the_line_again(line: CreditLine) 
     with_all_buckets(line)
     since = line.past_due_since
     today = dt.date(2026, 3, 6)
-    pay(line, "p1", past_due_amount(line, today), today)
+    pay(line, "p1", line.past_due_amount(today), today)
     assert (line.status, line.past_due_since) == (LineStatus.ACTIVE, None)
     settle(line, "p1", SettlementOutcome.RETURNED, today + dt.timedelta(days=2))
     assert line.status is LineStatus.SUSPENDED
@@ -257,9 +251,9 @@ def test_returning_the_curing_payment_suspends_the_line_again(line: CreditLine) 
 
 def test_returning_a_payment_from_an_earlier_statement_raises_the_minimum(line: CreditLine) -> None:
     disbursed_draw(line, draw_id="d1", amount=50_000, on=DAY)
-    bill_cycle(line, close_date=CLOSE, today=CLOSE, product=PRODUCT)
+    line.bill_cycle(close_date=CLOSE, today=CLOSE, product=PRODUCT)
     pay(line, "p1", 5_000, dt.date(2026, 2, 20))  # covers the 2,691 minimum
-    bill_cycle(line, close_date=dt.date(2026, 3, 10), today=dt.date(2026, 3, 10), product=PRODUCT)
+    line.bill_cycle(close_date=dt.date(2026, 3, 10), today=dt.date(2026, 3, 10), product=PRODUCT)
     minimum = line.next_minimum_payment_due
     settle(line, "p1", SettlementOutcome.RETURNED, dt.date(2026, 3, 12))
     assert line.next_minimum_payment_due == minimum + 2_691
@@ -268,10 +262,10 @@ def test_returning_a_payment_from_an_earlier_statement_raises_the_minimum(line: 
 
 def test_a_return_reopens_a_closed_line(line: CreditLine) -> None:
     disbursed_draw(line, draw_id="d1", amount=5_000, on=DAY)
-    bill_cycle(line, close_date=CLOSE, today=CLOSE, product=PRODUCT)
+    line.bill_cycle(close_date=CLOSE, today=CLOSE, product=PRODUCT)
     pay(line, "p1", line.total_balance, CLOSE)  # nothing owed at the end of any later day
-    bill_cycle(line, close_date=dt.date(2026, 3, 10), today=dt.date(2026, 3, 10), product=PRODUCT)
-    close_line(line, on=dt.date(2026, 3, 10), reason="borrower asked")
+    line.bill_cycle(close_date=dt.date(2026, 3, 10), today=dt.date(2026, 3, 10), product=PRODUCT)
+    line.close(on=dt.date(2026, 3, 10), reason="borrower asked")
     assert (line.status, line.total_balance) == (LineStatus.CLOSED, 0)
     settle(line, "p1", SettlementOutcome.RETURNED, dt.date(2026, 3, 11))
     assert line.status is LineStatus.ACTIVE

@@ -7,10 +7,6 @@ from loc_core.creditline import (
     CreditLine,
     CreditLineProduct,
     LineStatus,
-    bill_cycle,
-    run_overdue,
-    settle_payment,
-    submit_payment,
 )
 from loc_core.ledger import Bucket, Ledger, allowance, receivable
 from loc_core.payments import Rail, SettlementOutcome
@@ -34,8 +30,8 @@ def live_until(line: CreditLine, day: dt.date, product: CreditLineProduct) -> dt
     while today < day:
         today += ONE_DAY
         if today == line.next_close_date:
-            bill_cycle(line, close_date=today, today=today, product=product)
-        run_overdue(line, today=today, product=product)
+            line.bill_cycle(close_date=today, today=today, product=product)
+        line.run_overdue(today=today, product=product)
     return today
 
 
@@ -68,11 +64,11 @@ def test_the_ledger_proves_the_line_and_the_minimum_stays_within_the_balance(
             disbursed_draw(line, draw_id=f"d{number}", amount=amount, on=today)
         elif action == "pay" and line.total_balance:
             amount = 1 + size % line.total_balance
-            submit_payment(line, payment_id=f"p{number}", amount=amount, rail=Rail.ACH, on=today)
+            line.submit_payment(payment_id=f"p{number}", amount=amount, rail=Rail.ACH, on=today)
         elif action in {"return", "chargeback"} and open_payments:
             outcome = (
                 SettlementOutcome.RETURNED if action == "return" else SettlementOutcome.CHARGED_BACK
             )
             payment_id = open_payments[size % len(open_payments)]
-            settle_payment(line, payment_id=payment_id, outcome=outcome, on=today)
+            line.settle_payment(payment_id=payment_id, outcome=outcome, on=today)
         check(line, ledger)

@@ -7,10 +7,6 @@ from deployment import Deployment
 from loc_core.creditline import (
     CreditLineApplication,
     CreditLineProduct,
-    disburse_draw,
-    open_line,
-    request_draw,
-    submit_payment,
 )
 from loc_core.errors import NotFound
 from loc_core.events import EventType
@@ -41,15 +37,14 @@ def world() -> Deployment:
         minimum_payment_percent=Decimal(3),
         product=PRODUCT,
     )
-    line = open_line(
-        application,
+    line = application.open_line(
         line_id="line-1",
         now=dt.datetime(2026, 3, 5, 14, tzinfo=dt.UTC),
         product=PRODUCT,
     )
-    request_draw(line, draw_id="d1", amount=20_000, on=DAY)
-    disburse_draw(line, draw_id="d1", rail=Rail.RTP, on=DAY)
-    submit_payment(line, payment_id="line-pay", amount=3_000, rail=Rail.ACH, on=DAY)
+    line.request_draw(draw_id="d1", amount=20_000, on=DAY)
+    line.disburse_draw(draw_id="d1", rail=Rail.RTP, on=DAY)
+    line.submit_payment(payment_id="line-pay", amount=3_000, rail=Rail.ACH, on=DAY)
     with world.bus.get(UnitOfWork) as uow:
         uow.loans.add(loan)
         uow.lines.add(line)

@@ -7,7 +7,7 @@ from fakes import InterferingUnitOfWork
 
 from loc_adapters.memory import SimulatedUnderwriting
 from loc_core.applications import AdverseAction, ApplicationStatus
-from loc_core.creditline import CreditLineApplication, CreditLineProduct, LineStatus, open_line
+from loc_core.creditline import CreditLineApplication, CreditLineProduct, LineStatus
 from loc_core.errors import (
     ApplicationExpired,
     ApplicationNotApproved,
@@ -117,7 +117,7 @@ def test_eligibility_reports_every_failed_rule_at_once() -> None:
         minimum_payment_percent=Decimal(2),
         product=product,
     )
-    defaulted = open_line(offer, line_id="line-1", now=LINES_OPENED, product=product)
+    defaulted = offer.open_line(line_id="line-1", now=LINES_OPENED, product=product)
     defaulted.status = LineStatus.DEFAULTED
     live = CreditLineApplication.approved(
         application_id="app-2",

@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 from deployment import Deployment
 
-from loc_core.creditline import CreditLine, close_line
+from loc_core.creditline import CreditLine
 from loc_core.ledger import Bucket, receivable
 from loc_core.services.commands import ListLineStatements
 
@@ -116,7 +116,7 @@ def test_one_bad_line_is_alerted_and_the_others_are_billed(world: Deployment) ->
 
 def test_a_closed_line_is_not_billed(world: Deployment) -> None:
     line = world.open_line()
-    world.edit_line(line, lambda stored: close_line(stored, on=dt.date(2026, 3, 6), reason="asked"))
+    world.edit_line(line, lambda stored: stored.close(on=dt.date(2026, 3, 6), reason="asked"))
     world.at(CLOSE, 8)
     report = world.bill()
     assert (report.acted, report.skipped, report.failed) == ((), (), ())

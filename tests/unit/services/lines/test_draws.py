@@ -13,7 +13,7 @@ from fakes import (
 )
 
 from loc_adapters.memory import StaticFeatureFlags
-from loc_core.creditline import CreditLine, DrawStatus, LineStatus, request_draw
+from loc_core.creditline import CreditLine, DrawStatus, LineStatus
 from loc_core.errors import (
     ConcurrencyConflict,
     ExternalServiceError,
@@ -222,7 +222,7 @@ def test_a_concurrent_change_to_the_line_is_retried_on_a_fresh_read(
     def another_draw() -> None:
         opened.edit_line(
             line,
-            lambda stored: request_draw(stored, draw_id="elsewhere", amount=80_000, on=DRAW_DAY),
+            lambda stored: stored.request_draw(draw_id="elsewhere", amount=80_000, on=DRAW_DAY),
         )
 
     racing = InterferingUnitOfWork(opened.database, another_draw)
@@ -240,8 +240,8 @@ def test_a_conflict_that_keeps_coming_gives_up_and_changes_nothing(
     def touch() -> None:
         opened.edit_line(
             line,
-            lambda stored: request_draw(
-                stored, draw_id=f"small-{next(counter)}", amount=100, on=DRAW_DAY
+            lambda stored: stored.request_draw(
+                draw_id=f"small-{next(counter)}", amount=100, on=DRAW_DAY
             ),
         )
 

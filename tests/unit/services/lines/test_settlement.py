@@ -4,7 +4,7 @@ import pytest
 from deployment import Deployment
 from fakes import Crash, crash_after
 
-from loc_core.creditline import Balances, CreditLine, DrawStatus, LineStatus, close_line
+from loc_core.creditline import Balances, CreditLine, DrawStatus, LineStatus
 from loc_core.errors import NotFound
 from loc_core.ledger import Bucket, receivable
 from loc_core.payments import PaymentStatus, Rail, SettlementOutcome
@@ -160,7 +160,7 @@ def test_a_return_after_payoff_and_closing_reopens_the_line(world: Deployment) -
     world.at(dt.date(2026, 3, 6), 10)
     world.draw(line, 10_000)
     world.pay_line(line, 10_000)  # same day: no interest accrued
-    world.edit_line(line, lambda stored: close_line(stored, on=dt.date(2026, 3, 6), reason="paid"))
+    world.edit_line(line, lambda stored: stored.close(on=dt.date(2026, 3, 6), reason="paid"))
     payment_id = next(iter(world.line(line).payments))
     world.at(dt.date(2026, 3, 9), 12)
     returned = event(payment_id, SettlementOutcome.RETURNED, world.clock.now(), Rail.ACH)

@@ -1,0 +1,147 @@
+"""The audit change recorder both products use: what a command changed, entity by entity.
+
+A command snapshots an entity before its first change and describes the difference
+afterwards as one `Change` (entity, fields with old and new values, process, reason).
+Only the entities a step touches are snapshotted, and only once each, so recording the
+audit trail stays proportional to what changed. `Process` names what made a change; its
+values are the strings stored as ``loc_process``.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Collection, Mapping
+from typing import Protocol
+
+import attrs
+
+from loc_core.events import AuditValue, Change, diff, render
+
+__all__ = [
+    "Audited",
+    "ChangeRecorder",
+    "Process",
+    "change",
+    "render",
+    "snapshot",
+]
+
+
+class Process(enum.Enum):
+    """What made a change (``loc_process``, and the process of every audit `Change`).
+
+    One vocabulary for both products; each uses the members that name its processes, and
+    the values are the stored strings, so existing items stay readable.
+    """
+
+    CREATION = "CREATION"
+    """An installment loan (and its installments) was created from an application."""
+    UNDERWRITING = "UNDERWRITING"
+    """Underwriting answered an installment application."""
+    OPEN = "OPEN"
+    """A credit-line application was answered, or a line opened from it."""
+    CONVERSION = "CONVERSION"
+    """A credit-line application became a line."""
+    EXPIRATION = "EXPIRATION"
+    """An offer expired unaccepted."""
+    AUTOPAY = "AUTOPAY"
+    MANUAL = "MANUAL"
+    AUTOPAY_SETTING = "AUTOPAY_SETTING"
+    """A borrower (or support) switched a loan's autopay on or off."""
+    DRAW = "DRAW"
+    DISBURSEMENT = "DISBURSEMENT"
+    BILLING = "BILLING"
+    PAYMENT = "PAYMENT"
+    SETTLEMENT = "SETTLEMENT"
+    UNAPPLY = "UNAPPLY"
+    """A payment's effect was removed because it was returned or charged back."""
+    UPCOMING = "UPCOMING"
+    LATE_FEE = "LATE_FEE"
+    """The daily job found an amount late and assessed a late fee."""
+    OVERDUE = "OVERDUE"
+    """The daily job found an amount late (no fee: an installment loan's cap was reached)."""
+    CURE = "CURE"
+    DEFAULT = "DEFAULT"
+    """The daily job defaulted (charged off) the loan or line."""
+    CLOSE = "CLOSE"
+
+
+class Audited(Protocol):
+    """An entity whose state changes are audited."""
+
+    @property
+    def user_id(self) -> str:
+        """The borrower the entity belongs to."""
+        ...
+
+    def audit_key(self) -> tuple[str, str]:
+        """The entity type (``loan``, ``installment``, ...) and the entity's id."""
+        ...
+
+    def audit_snapshot(self) -> dict[str, AuditValue]:
+        """The audited fields, rendered."""
+        ...
+
+
+def snapshot(entity: attrs.AttrsInstance, *, skip: Collection[str] = ()) -> dict[str, AuditValue]:
+    """The fields of an attrs entity but `skip`, rendered as str/int/bool/None, in field order."""
+    return {
+        field.name: render(getattr(entity, field.name))
+        for field in attrs.fields(type(entity))
+        if field.name not in skip
+    }
+
+
+def change(
+    *,
+    entity: str,
+    entity_id: str,
+    user_id: str,
+    before: Mapping[str, AuditValue],
+    after: Mapping[str, AuditValue],
+    process: Process,
+    reason: str,
+) -> Change | None:
+    """The `Change` from `before` to `after`, or None when no field differs."""
+    fields = diff(before, after)
+    if not fields:
+        return None
+    return Change(entity, entity_id, user_id, process.value, reason, fields)
+
+
+class ChangeRecorder:
+    """Remembers entities before one step changes them, then describes what changed."""
+
+    __slots__ = ("_before", "_process", "_reason")
+
+    def __init__(self, *, process: Process, reason: str) -> None:
+        self._process = process
+        self._reason = reason
+        self._before: dict[tuple[str, str], tuple[Audited, dict[str, AuditValue]]] = {}
+
+    def touch(self, entity: Audited) -> None:
+        """Snapshot `entity` before its first change in this step."""
+        key = entity.audit_key()
+        if key not in self._before:
+            self._before[key] = (entity, entity.audit_snapshot())
+
+    def created(self, entity: Audited) -> None:
+        """Note a new entity: every field changes from nothing."""
+        self._before[entity.audit_key()] = (entity, {})
+
+    def changes(self) -> list[Change]:
+        """One `Change` per touched entity whose fields differ, in the order touched."""
+        found: list[Change] = []
+        for (kind, entity_id), (entity, before) in self._before.items():
+            described = change(
+                entity=kind,
+                entity_id=entity_id,
+                user_id=entity.user_id,
+                before=before,
+                after=entity.audit_snapshot(),
+                process=self._process,
+                reason=self._reason,
+            )
+            if described is not None:
+                found.append(described)
+        return found

@@ -1,0 +1,138 @@
+"""The journal entries both products post, and the one place their ids are made.
+
+An entry's id is derived from what caused it (``"<payment id>:apply"``), so the same
+movement can never post twice. `entry_id` holds that convention for both products. The
+products grew different suffixes for the same movement (a returned payment is
+``:unapply`` on a loan and ``:reverse`` on a line); entries already posted are never
+re-keyed, so those historical suffixes are kept, per product, in `entry_id` alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from loc_core.ledger import CREDIT_LOSS, Bucket, JournalEntry, allowance, income, receivable
+
+__all__ = [
+    "EntryKind",
+    "Movement",
+    "Product",
+    "charge_off",
+    "entry_id",
+    "late_fee",
+    "recovery",
+    "reversal",
+]
+
+
+class Product(enum.StrEnum):
+    """The two products; the values are the stored strings (payment owners, reports)."""
+
+    INSTALLMENT = "installment"
+    CREDITLINE = "creditline"
+
+
+class EntryKind(enum.StrEnum):
+    """What an entry records (`JournalEntry.kind`); the values are the stored strings."""
+
+    DISBURSEMENT = "disbursement"
+    PAYMENT = "payment"
+    UNAPPLY = "unapply"
+    """A returned or charged-back payment, undone."""
+    LATE_FEE = "late_fee"
+    INTEREST = "interest"
+    CHARGE_OFF = "charge_off"
+    RECOVERY = "recovery"
+
+
+class Movement(enum.Enum):
+    """What happened to the entry's cause: the part of the id after the cause's id."""
+
+    DISBURSE = "disburse"
+    APPLY = "apply"
+    REVERSE = "reverse"
+    LATE_FEE = "late_fee"
+    INTEREST = "interest"
+    DEFAULT = "default"
+    """The whole balance charged off when a loan or line defaults."""
+    CHARGE_OFF = "charge_off"
+    """A later rise of a defaulted line's balance, charged off too."""
+    RECOVERY = "recovery"
+
+
+_HISTORICAL_SUFFIX = {(Product.INSTALLMENT, Movement.REVERSE): "unapply"}
+"""Suffixes a product already posted under another name; stored ids are never re-keyed."""
+
+
+def entry_id(cause: str, movement: Movement, *, product: Product) -> str:
+    """The id of the entry `movement` of `cause` posts (``"<cause>:<suffix>"``)."""
+    suffix = _HISTORICAL_SUFFIX.get((product, movement), movement.value)
+    return f"{cause}:{suffix}"
+
+
+def late_fee(
+    *,
+    product: Product,
+    cause: str,
+    reference: str,
+    bucket: Bucket,
+    amount: int,
+    on: dt.date,
+    memo: str,
+) -> JournalEntry:
+    """DR the borrower's `bucket` receivable, CR that bucket's income."""
+    return JournalEntry.build(
+        entry_id=entry_id(cause, Movement.LATE_FEE, product=product),
+        kind=EntryKind.LATE_FEE,
+        effective_date=on,
+        reference=reference,
+        debits={receivable(reference, bucket): amount},
+        credits={income(bucket): amount},
+        memo=memo,
+    )
+
+
+def charge_off(
+    *,
+    product: Product,
+    cause: str,
+    reference: str,
+    amount: int,
+    on: dt.date,
+    movement: Movement = Movement.DEFAULT,
+    memo: str = "",
+) -> JournalEntry:
+    """Reserve what is owed: DR CREDIT_LOSS, CR the loan's or line's allowance."""
+    return JournalEntry.build(
+        entry_id=entry_id(cause, movement, product=product),
+        kind=EntryKind.CHARGE_OFF,
+        effective_date=on,
+        reference=reference,
+        debits={CREDIT_LOSS: amount},
+        credits={allowance(reference): amount},
+        memo=memo,
+    )
+
+
+def recovery(
+    *, product: Product, cause: str, reference: str, amount: int, on: dt.date
+) -> JournalEntry:
+    """Release the allowance a payment on a charged-off balance recovered."""
+    return JournalEntry.build(
+        entry_id=entry_id(cause, Movement.RECOVERY, product=product),
+        kind=EntryKind.RECOVERY,
+        effective_date=on,
+        reference=reference,
+        debits={allowance(reference): amount},
+        credits={CREDIT_LOSS: amount},
+    )
+
+
+def reversal(original: JournalEntry, *, product: Product, cause: str, on: dt.date) -> JournalEntry:
+    """The entry undoing `original`, the payment `cause` that was returned or charged back."""
+    return original.reversal(
+        entry_id=entry_id(cause, Movement.REVERSE, product=product),
+        kind=EntryKind.UNAPPLY,
+        effective_date=on,
+    )

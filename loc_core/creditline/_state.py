@@ -1,0 +1,121 @@
+"""What a line of credit holds: its balances, cycle state, draws and payments.
+
+`CreditLine` (in `line`) adds the commands to this state. The rule modules behind those
+commands (`draws`, `payments`, `billing`, `collections`, `closing`, `delinquency`) take
+the state, so none of them imports the aggregate and the package has no import cycle.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import attrs
+
+from loc_core.creditline.activity import CycleActivity
+from loc_core.creditline.balances import Balances
+from loc_core.creditline.cycles import next_close_after
+from loc_core.creditline.draw import Draw
+from loc_core.creditline.payment import LocPayment
+from loc_core.creditline.statement import Statement
+from loc_core.creditline.status import LineStatus
+from loc_core.events import Outbox
+
+__all__ = ["LineState"]
+
+
+def _opened_on(line: LineState) -> dt.date:
+    return line.opened_on
+
+
+@attrs.define(kw_only=True)
+class LineState:
+    """A borrower's revolving line as data: what is owed, what may still be drawn, what is due.
+
+    Interest accrues by the daily-balance method without a loop over days: every change
+    of principal first adds ``principal x days since the last change`` to
+    `accrued_cent_days`, so an idle line costs nothing until it is billed.
+    """
+
+    line_id: str
+    user_id: str
+    application_id: str
+    opened_on: dt.date
+    credit_limit: int
+    apr: Decimal
+    """Annual percentage rate in percent units; interest is APR / 365 per day."""
+    minimum_payment_percent: Decimal
+    cycle_day: int
+    status: LineStatus = LineStatus.ACTIVE
+    principal_balance: int = 0
+    interest_balance: int = 0
+    fee_balance: int = 0
+    pending_draws_total: int = 0
+    """Draws requested and not yet accepted or failed: they hold available credit."""
+    next_minimum_payment_due: int = 0
+    """The last statement's minimum payment (raised by returns of earlier payments)."""
+    next_due_date: dt.date | None = None
+    paid_since_statement: int = 0
+    """Payments submitted since the last statement, less those since reversed."""
+    carried_past_due: int = 0
+    """The part of the current minimum that was already late when the statement was cut."""
+    carried_past_due_since: dt.date | None = None
+    """The first late day of that carried part."""
+    past_due_since: dt.date | None = None
+    """The first late day of the oldest unpaid minimum while the line is past due."""
+    late_fee_cycle: dt.date | None = None
+    """The statement date of the cycle whose late fee was assessed (one per cycle)."""
+    upcoming_notice_cycle: dt.date | None = None
+    """The statement date of the cycle whose upcoming-payment notice was sent."""
+    closed_from: LineStatus | None = None
+    """The status a CLOSED line had, restored if a payment is reversed after closing."""
+    accrued_through: dt.date = attrs.field(default=attrs.Factory(_opened_on, takes_self=True))
+    """Cent-days are summed for the days before this date; also the latest activity date."""
+    accrued_cent_days: int = 0
+    """End-of-day principal summed over the cycle's days before `accrued_through`."""
+    last_billing_cycle_date: dt.date | None = None
+    """The last close date billed, written last by billing: the due job's guard."""
+    cycle_opening: Balances = attrs.field(factory=Balances)
+    cycle_activity: list[CycleActivity] = attrs.field(factory=list)
+    """This cycle's draws, payments, reversals and fees, for its statement."""
+    last_statement: Statement | None = None
+    draws: dict[str, Draw] = attrs.field(factory=dict)
+    payments: dict[str, LocPayment] = attrs.field(factory=dict)
+    version: int = 0
+    """Bumped once by every command that changes the line, for conditional writes."""
+    outbox: Outbox = attrs.field(factory=Outbox)
+
+    @property
+    def balances(self) -> Balances:
+        """What the borrower owes now, by bucket."""
+        return Balances(self.principal_balance, self.interest_balance, self.fee_balance)
+
+    @property
+    def total_balance(self) -> int:
+        """Principal, interest and fees owed: the most a payment may be."""
+        return self.principal_balance + self.interest_balance + self.fee_balance
+
+    @property
+    def available_credit(self) -> int:
+        """Limit less principal and pending draws, kept within [0, limit].
+
+        It can only go below zero after a returned payment restores principal that a
+        later draw had already reused; the line is then over limit and nothing can be drawn.
+        """
+        room = self.credit_limit - self.principal_balance - self.pending_draws_total
+        return max(0, min(self.credit_limit, room))
+
+    @property
+    def cycle_start(self) -> dt.date:
+        """The first day of the open cycle: the last close date billed, or the opening date."""
+        return self.last_billing_cycle_date or self.opened_on
+
+    @property
+    def next_close_date(self) -> dt.date:
+        """When the open cycle closes (its last day is the day before)."""
+        return next_close_after(self.cycle_start, self.cycle_day)
+
+    @property
+    def minimum_payment_outstanding(self) -> int:
+        """What is left of the current minimum payment after payments since the statement."""
+        return max(0, self.next_minimum_payment_due - self.paid_since_statement)

@@ -1,0 +1,38 @@
+"""A draw: money a borrower takes from a line, and the rails that declined or accepted it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+import attrs
+
+from loc_core.payments import Rail
+
+__all__ = ["Draw", "DrawStatus"]
+
+
+class DrawStatus(enum.Enum):
+    """Where a draw stands."""
+
+    PENDING = "PENDING"
+    DISBURSED = "DISBURSED"
+    FAILED = "FAILED"
+
+
+@attrs.define(kw_only=True)
+class Draw:
+    """One draw on a line and the rails that declined or accepted it."""
+
+    draw_id: str
+    line_id: str
+    user_id: str
+    amount: int
+    requested_on: dt.date
+    status: DrawStatus = DrawStatus.PENDING
+    rail: Rail | None = None
+    """The rail that accepted the draw."""
+    declined_rails: tuple[Rail, ...] = ()
+    settled_on: dt.date | None = None
+    """When a rail accepted it, or when it failed."""
+    failure_reason: str = ""

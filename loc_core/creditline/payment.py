@@ -1,0 +1,39 @@
+"""A borrower's payment on a line and exactly what it paid, bucket by bucket."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import attrs
+
+from loc_core.creditline.balances import Balances
+from loc_core.payments import PaymentStatus, Rail
+
+__all__ = ["LocPayment"]
+
+
+@attrs.define(kw_only=True)
+class LocPayment:
+    """A borrower's payment on a line and exactly what it paid, bucket by bucket."""
+
+    payment_id: str
+    line_id: str
+    user_id: str
+    amount: int
+    rail: Rail
+    submitted_on: dt.date
+    statement_date: dt.date | None
+    """The statement whose minimum the payment counted toward (None: before the first)."""
+    paid_fees: int
+    paid_interest: int
+    paid_principal: int
+    minimum_covered: int
+    """How much of the minimum then outstanding it paid: owed again if returned later."""
+    status: PaymentStatus = PaymentStatus.PENDING
+    settled_on: dt.date | None = None
+    """When it completed, or was returned or charged back."""
+
+    @property
+    def applied(self) -> Balances:
+        """The buckets the payment reduced."""
+        return Balances(self.paid_principal, self.paid_interest, self.paid_fees)
