@@ -50,6 +50,10 @@ EventHandler = Callable[..., None]
 """Reacts to a committed domain event: ``handler(event, *, port: PortType, ...)``."""
 
 
+_MISSING = object()
+"""What `MessageBus._provide` answers for a type nothing registered."""
+
+
 class Command(Generic[R_co]):
     """Base of every command: a request for one use case, answered with an `R_co`.
 
@@ -84,7 +88,9 @@ class MessageBus:
 
     Args:
         dependencies: each port's adapter, keyed by the port's type (``{Clock: clock}``);
-            anything else a handler declares by type (a product configuration) too.
+            anything else a handler declares by type (a product configuration) too. A
+            handler may also declare an attrs class whose fields are all registered
+            types: the bus builds it once from them (a service object bundling ports).
         handlers: exactly one handler per command type.
         event_handlers: for each event class, the handlers a committed event goes to,
             in order.
@@ -106,6 +112,7 @@ class MessageBus:
         registered[Publisher] = self.publish
         registered[MessageBus] = self
         self._dependencies = registered
+        self._built: set[type] = set()
         self._metrics = cast("Metrics", registered[Metrics])
         self._handlers = {
             command: (handler, self._resolve(handler)) for command, handler in handlers.items()
@@ -127,7 +134,7 @@ class MessageBus:
         kept = {
             port: adapter
             for port, adapter in self._dependencies.items()
-            if port not in {Publisher, MessageBus}
+            if port not in {Publisher, MessageBus, *self._built}
         }
         return MessageBus(
             dependencies={**kept, **overrides},
@@ -207,11 +214,31 @@ class MessageBus:
             if parameter.kind is not inspect.Parameter.KEYWORD_ONLY:
                 continue
             wanted = hints.get(parameter.name)
-            if wanted in self._dependencies:
-                ports[parameter.name] = self._dependencies[wanted]
+            provided = self._provide(wanted)
+            if provided is not _MISSING:
+                ports[parameter.name] = provided
             elif parameter.default is inspect.Parameter.empty:
                 raise InvalidConfiguration(
                     f"{handler.__qualname__} needs {parameter.name}: {wanted!r}, "
                     "which nothing registered"
                 )
         return ports
+
+    def _provide(self, wanted: object) -> object:
+        """The adapter registered for `wanted`, or a service object built from them.
+
+        A service object is an attrs class whose every field is a registered port (for
+        example the ports every command on a line shares); it is built once per bus.
+        """
+        if wanted in self._dependencies:
+            return self._dependencies[wanted]
+        if not (isinstance(wanted, type) and attrs.has(wanted)):
+            return _MISSING
+        fields = attrs.fields(attrs.resolve_types(wanted))
+        values = {field.name: self._provide(field.type) for field in fields}
+        if _MISSING in values.values():
+            return _MISSING
+        built = wanted(**values)
+        self._dependencies[wanted] = built
+        self._built.add(wanted)
+        return built

@@ -13,22 +13,20 @@ from __future__ import annotations
 import attrs
 
 from loc_core.bookkeeping import Product
-from loc_core.creditline import CreditLineProduct
 from loc_core.errors import NotFound
 from loc_core.ports import (
     Alert,
     Alerter,
-    Clock,
     Metrics,
     SettlementEvent,
     Severity,
     UnitOfWork,
 )
 from loc_core.services.handling import SettlementHandling
-from loc_core.services.lines import handle_line_settlement, parse_draw_transfer
+from loc_core.services.lines import LineWriter, handle_line_settlement, parse_draw_transfer
 from loc_core.services.loans import settle_payment
 from loc_core.services.loans.disbursement import parse_disbursement_key
-from loc_core.services.messagebus import Command, Publisher
+from loc_core.services.messagebus import Command
 
 __all__ = [
     "CREDITLINE",
@@ -63,10 +61,7 @@ class SettleTransfer(Command[Settled]):
 def handle_settlement_event(
     command: SettleTransfer,
     *,
-    uow: UnitOfWork,
-    clock: Clock,
-    line_product: CreditLineProduct,
-    publish: Publisher,
+    lines: LineWriter,
     alerter: Alerter,
     metrics: Metrics,
 ) -> Settled:
@@ -77,7 +72,7 @@ def handle_settlement_event(
             since money may have moved that nothing records.
     """
     event = command.event
-    product = _product_of(event, uow)
+    product = _product_of(event, lines.uow)
     if product is None:
         alerter.alert(
             Alert(
@@ -96,11 +91,11 @@ def handle_settlement_event(
             key=event.idempotency_key,
         )
     if product == INSTALLMENT:
-        handled = settle_payment(event, uow=uow, publish=publish, alerter=alerter, metrics=metrics)
+        handled = settle_payment(
+            event, uow=lines.uow, publish=lines.publish, alerter=alerter, metrics=metrics
+        )
         return Settled(INSTALLMENT, handled)
-    line_handled = handle_line_settlement(
-        event, uow=uow, clock=clock, product=line_product, publish=publish, alerter=alerter
-    )
+    line_handled = handle_line_settlement(event, lines=lines, alerter=alerter)
     return Settled(CREDITLINE, line_handled)
 
 

@@ -5,6 +5,7 @@ the ports it needs as keyword-only arguments. The rules, schedules, idempotency 
 failure behaviour of each are in ``docs/services-lines.md``.
 """
 
+from loc_core.services.lines._unit import LineWriter
 from loc_core.services.lines.accepting import AcceptLineOffer, accept_line_offer
 from loc_core.services.lines.applying import (
     ApplyForLine,
@@ -77,6 +78,7 @@ __all__ = [
     "LineIneligibility",
     "LinePaymentReceipt",
     "LineReconciliation",
+    "LineWriter",
     "ListLineStatements",
     "MarkOverdueLines",
     "PayLine",

@@ -12,6 +12,8 @@ import datetime as dt
 from collections.abc import Callable
 from typing import TypeVar
 
+import attrs
+
 from loc_core.creditline import CreditLine, CreditLineProduct, Statement
 from loc_core.errors import InvariantViolation
 from loc_core.events import DomainEvent
@@ -19,7 +21,7 @@ from loc_core.ports import Clock, UnitOfWork
 from loc_core.services.kit import business_date, retry_on_conflict
 from loc_core.services.messagebus import Publisher
 
-__all__ = ["LEASE_TTL", "bill_through", "change_line"]
+__all__ = ["LEASE_TTL", "LineWriter", "bill_through"]
 
 T = TypeVar("T")
 
@@ -47,46 +49,63 @@ def bill_through(
     return statements
 
 
-def change_line(
-    uow: UnitOfWork,
-    *,
-    user_id: str,
-    line_id: str,
-    change: Callable[[CreditLine, dt.date], T],
-    clock: Clock,
-    product: CreditLineProduct,
-    publish: Publisher,
-    actor: str,
-    request_id: str,
-    bill_first: bool = True,
-) -> tuple[T, list[Statement]]:
-    """Apply `change` to the stored line in one unit of work and publish what it produced.
+@attrs.frozen
+class LineWriter:
+    """What every command that changes a line shares: the ports, and one way to change it.
 
-    With `bill_first`, the closed cycles are billed before `change` runs and their
-    statements are stored in the same commit. Nothing is written when nothing changed.
-
-    Returns:
-        What `change` returned, and the statements billed on the way.
-
-    Raises:
-        NotFound: no such line.
-        ConcurrencyConflict: the line kept changing under us for `CONFLICT_ATTEMPTS` reads.
-        DomainError: whatever `change` raised; nothing was written.
+    Handlers declare it like a port (``lines: LineWriter``); the bus builds it once from
+    the registered adapters.
     """
 
-    def attempt() -> tuple[tuple[T, list[Statement]], list[DomainEvent]]:
-        today = business_date(clock)
-        with uow:
-            line = uow.lines.get(user_id, line_id)
-            statements = bill_through(line, today=today, product=product) if bill_first else []
-            result = change(line, today)
-            if not line.outbox:
-                return (result, statements), []
-            uow.lines.save(line)
-            for statement in statements:
-                uow.statements.add(statement)
-            return (result, statements), uow.commit(actor=actor, request_id=request_id)
+    uow: UnitOfWork
+    clock: Clock
+    product: CreditLineProduct
+    publish: Publisher
 
-    answer, events = retry_on_conflict(attempt)
-    publish(events)
-    return answer
+    @property
+    def today(self) -> dt.date:
+        """The business date."""
+        return business_date(self.clock)
+
+    def change(
+        self,
+        user_id: str,
+        line_id: str,
+        change: Callable[[CreditLine, dt.date], T],
+        *,
+        actor: str,
+        request_id: str,
+        bill_first: bool = True,
+    ) -> tuple[T, list[Statement]]:
+        """Apply `change` to the stored line in one unit of work and publish what it produced.
+
+        With `bill_first`, the closed cycles are billed before `change` runs and their
+        statements are stored in the same commit. Nothing is written when nothing changed.
+
+        Returns:
+            What `change` returned, and the statements billed on the way.
+
+        Raises:
+            NotFound: no such line.
+            ConcurrencyConflict: the line kept changing under us for `CONFLICT_ATTEMPTS`
+                reads.
+            DomainError: whatever `change` raised; nothing was written.
+        """
+        uow, product = self.uow, self.product
+
+        def attempt() -> tuple[tuple[T, list[Statement]], list[DomainEvent]]:
+            today = self.today
+            with uow:
+                line = uow.lines.get(user_id, line_id)
+                statements = bill_through(line, today=today, product=product) if bill_first else []
+                result = change(line, today)
+                if not line.outbox:
+                    return (result, statements), []
+                uow.lines.save(line)
+                for statement in statements:
+                    uow.statements.add(statement)
+                return (result, statements), uow.commit(actor=actor, request_id=request_id)
+
+        answer, events = retry_on_conflict(attempt)
+        self.publish(events)
+        return answer

@@ -19,12 +19,10 @@ import datetime as dt
 
 import attrs
 
-from loc_core.creditline import CreditLine, CreditLineProduct
-from loc_core.ports import Alerter, Clock, LineRef, Metrics, UnitOfWork
-from loc_core.services.kit import business_date
-from loc_core.services.lines._unit import change_line
-from loc_core.services.lines.jobs import JobReport, for_each_line
-from loc_core.services.messagebus import Command, Publisher
+from loc_core.creditline import CreditLine
+from loc_core.ports import LineRef
+from loc_core.services.lines.jobs import JobReport, LineJobs
+from loc_core.services.messagebus import Command
 
 __all__ = ["BILLING_CATCH_UP_DAYS", "BillClosedCycles", "bill_closed_cycles"]
 
@@ -40,43 +38,26 @@ class BillClosedCycles(Command[JobReport]):
     """How many days back to look for lines a failed run left unbilled."""
 
 
-def bill_closed_cycles(
-    command: BillClosedCycles,
-    *,
-    uow: UnitOfWork,
-    clock: Clock,
-    product: CreditLineProduct,
-    publish: Publisher,
-    alerter: Alerter,
-    metrics: Metrics,
-) -> JobReport:
+def bill_closed_cycles(command: BillClosedCycles, *, jobs: LineJobs) -> JobReport:
     """Bill every line whose cycle closed today, or closed recently and is still unbilled."""
-    today = business_date(clock)
-    with uow:
+    lines = jobs.lines
+    today = lines.today
+    with lines.uow as uow:
         refs = [
             ref
             for back in range(command.catch_up_days, -1, -1)
             for ref in uow.lines.by_cycle_day((today - dt.timedelta(days=back)).day)
         ]
+    request_id = f"loc_billing:{today.isoformat()}"
 
     def bill(ref: LineRef) -> bool:
-        _, statements = change_line(
-            uow,
-            user_id=ref.user_id,
-            line_id=ref.line_id,
-            change=_nothing,
-            clock=clock,
-            product=product,
-            publish=publish,
-            actor="loc_billing",
-            request_id=f"loc_billing:{today.isoformat()}",
+        _, statements = lines.change(
+            ref.user_id, ref.line_id, _nothing, actor="loc_billing", request_id=request_id
         )
         return bool(statements)
 
-    return for_each_line(
-        "loc_billing", refs, business_date=today, handle=bill, alerter=alerter, metrics=metrics
-    )
+    return jobs.for_each("loc_billing", refs, bill)
 
 
 def _nothing(_line: CreditLine, _today: dt.date) -> None:
-    """Billing is all `change_line` does first; nothing else changes."""
+    """Billing is all `LineWriter.change` does first; nothing else changes."""

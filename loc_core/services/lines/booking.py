@@ -17,22 +17,18 @@ import attrs
 
 from loc_core.creditline import (
     CreditLine,
-    CreditLineProduct,
     LocPayment,
 )
 from loc_core.payments import REPAYMENT_RAILS, Direction, Rail
 from loc_core.ports import (
     Alerter,
-    Clock,
     PaymentRails,
-    UnitOfWork,
 )
 from loc_core.services.kit import not_booked_alerted
-from loc_core.services.lines._unit import change_line
-from loc_core.services.messagebus import Publisher
+from loc_core.services.lines._unit import LineWriter
 from loc_core.services.rails import submit_in_order
 
-__all__ = ["Collected", "apply_collected", "collect_debit"]
+__all__ = ["Collected", "LineDebits"]
 
 
 @attrs.frozen
@@ -45,101 +41,92 @@ class Collected:
     amount: int
 
 
-def collect_debit(
-    rails: PaymentRails,
-    *,
-    user_id: str,
-    line_id: str,
-    amount: int,
-    key_for: Callable[[Rail], str],
-    alerter: Alerter,
-    order: tuple[Rail, ...] = REPAYMENT_RAILS,
-) -> tuple[Collected | None, tuple[str, ...]]:
-    """Offer the debit to each rail in `order`; the first acceptance wins.
+@attrs.frozen
+class LineDebits:
+    """Taking money from a line's borrower: ask the rails in order, then book what one took.
 
-    Returns:
-        The acceptance (None when every rail declined) and each decline's reason.
-
-    Raises:
-        RailUnavailable: no rail accepted and one could not be reached (operations are
-            alerted when none could).
-        ExternalServiceError: a rail failed with its outcome unknown; no later rail was
-            tried.
-    """
-    answers = submit_in_order(
-        rails,
-        order=order,
-        key=key_for,
-        direction=Direction.DEBIT,
-        user_id=user_id,
-        amount=amount,
-        reference=line_id,
-    )
-    declines = tuple(f"{rail.value} declined ({why})" for rail, why in answers.declined.items())
-    if answers.accepted is not None:
-        accepted = answers.accepted
-        return Collected(accepted.rail, accepted.idempotency_key, amount), declines
-    if answers.unreachable:
-        raise answers.failure(
-            f"debit of {amount} cents on line {line_id}",
-            alerter=alerter,
-            details={"user_id": user_id, "line_id": line_id, "amount": amount},
-        )
-    return None, declines
-
-
-def apply_collected(
-    uow: UnitOfWork,
-    collected: Collected,
-    *,
-    user_id: str,
-    line_id: str,
-    clock: Clock,
-    product: CreditLineProduct,
-    publish: Publisher,
-    alerter: Alerter,
-    actor: str,
-    request_id: str,
-) -> LocPayment:
-    """Apply the payment a rail accepted; applying it again returns the first one.
-
-    Raises:
-        Exception: whatever stopped the payment being recorded; operations were alerted
-            (CRITICAL), and a retry with the same keys records it without taking the
-            money again.
+    Handlers declare it like a port (``debits: LineDebits``); the bus builds it once.
     """
 
-    def change(line: CreditLine, today: dt.date) -> LocPayment:
-        known = line.payments.get(collected.payment_id)
-        if known is not None:
-            return known
-        return line.submit_payment(
-            payment_id=collected.payment_id,
-            amount=collected.amount,
-            rail=collected.rail,
-            on=today,
-        )
+    lines: LineWriter
+    rails: PaymentRails
+    alerter: Alerter
 
-    with not_booked_alerted(
-        f"{collected.rail.value} payment {collected.payment_id} on line {line_id}",
-        alerter=alerter,
-        details={
-            "user_id": user_id,
-            "line_id": line_id,
-            "amount": collected.amount,
-            "rail": collected.rail.value,
-            "idempotency_key": collected.payment_id,
-        },
-    ):
-        payment, _ = change_line(
-            uow,
+    def collect(
+        self,
+        *,
+        user_id: str,
+        line_id: str,
+        amount: int,
+        key_for: Callable[[Rail], str],
+        order: tuple[Rail, ...] = REPAYMENT_RAILS,
+    ) -> tuple[Collected | None, tuple[str, ...]]:
+        """Offer the debit to each rail in `order`; the first acceptance wins.
+
+        Returns:
+            The acceptance (None when every rail declined) and each decline's reason.
+
+        Raises:
+            RailUnavailable: no rail accepted and one could not be reached (operations are
+                alerted when none could).
+            ExternalServiceError: a rail failed with its outcome unknown; no later rail was
+                tried.
+        """
+        answers = submit_in_order(
+            self.rails,
+            order=order,
+            key=key_for,
+            direction=Direction.DEBIT,
             user_id=user_id,
-            line_id=line_id,
-            change=change,
-            clock=clock,
-            product=product,
-            publish=publish,
-            actor=actor,
-            request_id=request_id,
+            amount=amount,
+            reference=line_id,
         )
-    return payment
+        declines = tuple(f"{rail.value} declined ({why})" for rail, why in answers.declined.items())
+        if answers.accepted is not None:
+            accepted = answers.accepted
+            return Collected(accepted.rail, accepted.idempotency_key, amount), declines
+        if answers.unreachable:
+            raise answers.failure(
+                f"debit of {amount} cents on line {line_id}",
+                alerter=self.alerter,
+                details={"user_id": user_id, "line_id": line_id, "amount": amount},
+            )
+        return None, declines
+
+    def book(
+        self, collected: Collected, *, user_id: str, line_id: str, actor: str, request_id: str
+    ) -> LocPayment:
+        """Apply the payment a rail accepted; applying it again returns the first one.
+
+        Raises:
+            Exception: whatever stopped the payment being recorded; operations were alerted
+                (CRITICAL), and a retry with the same keys records it without taking the
+                money again.
+        """
+
+        def change(line: CreditLine, today: dt.date) -> LocPayment:
+            known = line.payments.get(collected.payment_id)
+            if known is not None:
+                return known
+            return line.submit_payment(
+                payment_id=collected.payment_id,
+                amount=collected.amount,
+                rail=collected.rail,
+                on=today,
+            )
+
+        with not_booked_alerted(
+            f"{collected.rail.value} payment {collected.payment_id} on line {line_id}",
+            alerter=self.alerter,
+            details={
+                "user_id": user_id,
+                "line_id": line_id,
+                "amount": collected.amount,
+                "rail": collected.rail.value,
+                "idempotency_key": collected.payment_id,
+            },
+        ):
+            payment, _ = self.lines.change(
+                user_id, line_id, change, actor=actor, request_id=request_id
+            )
+        return payment

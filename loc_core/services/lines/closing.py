@@ -12,10 +12,9 @@ import datetime as dt
 
 import attrs
 
-from loc_core.creditline import CreditLine, CreditLineProduct
-from loc_core.ports import Clock, UnitOfWork
-from loc_core.services.lines._unit import change_line
-from loc_core.services.messagebus import Command, Publisher
+from loc_core.creditline import CreditLine
+from loc_core.services.lines._unit import LineWriter
+from loc_core.services.messagebus import Command
 
 __all__ = ["CloseLine", "close_credit_line"]
 
@@ -29,14 +28,7 @@ class CloseLine(Command[CreditLine]):
     reason: str = "closed at the borrower's request"
 
 
-def close_credit_line(
-    command: CloseLine,
-    *,
-    uow: UnitOfWork,
-    clock: Clock,
-    product: CreditLineProduct,
-    publish: Publisher,
-) -> CreditLine:
+def close_credit_line(command: CloseLine, *, lines: LineWriter) -> CreditLine:
     """Close the line; a repeat returns the closed line unchanged.
 
     Raises:
@@ -48,15 +40,7 @@ def close_credit_line(
         line.close(on=today, reason=command.reason)
         return line
 
-    line, _ = change_line(
-        uow,
-        user_id=command.user_id,
-        line_id=command.line_id,
-        change=close,
-        clock=clock,
-        product=product,
-        publish=publish,
-        actor="api",
-        request_id=f"close:{command.line_id}",
+    line, _ = lines.change(
+        command.user_id, command.line_id, close, actor="api", request_id=f"close:{command.line_id}"
     )
     return line

@@ -29,7 +29,6 @@ import attrs
 from loc_core.creditline import (
     DISBURSEMENT_RAILS,
     CreditLine,
-    CreditLineProduct,
     Draw,
     DrawStatus,
     next_rail,
@@ -39,16 +38,14 @@ from loc_core.payments import Direction, Rail
 from loc_core.ports import (
     Alert,
     Alerter,
-    Clock,
     FeatureFlags,
     Metrics,
     PaymentRails,
     Severity,
     TransferRequest,
-    UnitOfWork,
 )
-from loc_core.services.lines._unit import change_line
-from loc_core.services.messagebus import Command, Publisher
+from loc_core.services.lines._unit import LineWriter
+from loc_core.services.messagebus import Command
 
 __all__ = [
     "RTP_DISBURSEMENTS_FLAG",
@@ -114,12 +111,9 @@ def _enabled_rails(flags: FeatureFlags, user_id: str) -> tuple[Rail, ...]:
 def draw_from_line(
     command: DrawFromLine,
     *,
-    uow: UnitOfWork,
+    lines: LineWriter,
     rails: PaymentRails,
     flags: FeatureFlags,
-    clock: Clock,
-    product: CreditLineProduct,
-    publish: Publisher,
     alerter: Alerter,
     metrics: Metrics,
 ) -> Draw:
@@ -139,16 +133,8 @@ def draw_from_line(
     draw_id = draw_id_for(command)
 
     def update(change: Callable[[CreditLine, dt.date], Draw]) -> Draw:
-        draw, _ = change_line(
-            uow,
-            user_id=command.user_id,
-            line_id=command.line_id,
-            change=change,
-            clock=clock,
-            product=product,
-            publish=publish,
-            actor="api",
-            request_id=draw_id,
+        draw, _ = lines.change(
+            command.user_id, command.line_id, change, actor="api", request_id=draw_id
         )
         return draw
 

@@ -20,24 +20,19 @@ import datetime as dt
 
 import attrs
 
-from loc_core.creditline import CreditLineProduct
 from loc_core.payments import REPAYMENT_RAILS, Rail
 from loc_core.ports import (
-    Alerter,
-    Clock,
     IdGenerator,
     LineRef,
     Lock,
     Metrics,
-    PaymentRails,
-    UnitOfWork,
 )
-from loc_core.services.kit import business_date, lock_key
+from loc_core.services.kit import leased, lock_key
 from loc_core.services.lines._unit import LEASE_TTL
-from loc_core.services.lines.booking import apply_collected, collect_debit
-from loc_core.services.lines.jobs import JobReport, for_each_line
+from loc_core.services.lines.booking import LineDebits
+from loc_core.services.lines.jobs import JobReport, LineJobs
 from loc_core.services.lines.paying import DEBIT_LOCK_PROCESS
-from loc_core.services.messagebus import Command, Publisher
+from loc_core.services.messagebus import Command
 
 __all__ = ["CollectDueMinimums", "collect_due_minimum_payments", "due_payment_id"]
 
@@ -52,28 +47,13 @@ def due_payment_id(line_id: str, due_date: dt.date, rail: Rail) -> str:
     return f"due:{line_id}:{due_date.isoformat()}:{rail.value}"
 
 
-@attrs.frozen
-class _Ports:
-    uow: UnitOfWork
-    rails: PaymentRails
-    clock: Clock
-    product: CreditLineProduct
-    publish: Publisher
-    alerter: Alerter
-    metrics: Metrics
-
-
 def collect_due_minimum_payments(
     _command: CollectDueMinimums,
     *,
-    uow: UnitOfWork,
-    rails: PaymentRails,
+    jobs: LineJobs,
+    debits: LineDebits,
     lock: Lock,
     ids: IdGenerator,
-    clock: Clock,
-    product: CreditLineProduct,
-    publish: Publisher,
-    alerter: Alerter,
     metrics: Metrics,
 ) -> JobReport:
     """Collect what is still owed of the minimum from every line due today.
@@ -81,31 +61,22 @@ def collect_due_minimum_payments(
     A line whose lease another worker holds fails for this run (alerted): a re-run the
     same day collects it.
     """
-    today = business_date(clock)
-    with uow:
+    today = jobs.lines.today
+    with jobs.lines.uow as uow:
         refs = uow.lines.due_between(today, today)
-    ports = _Ports(uow, rails, clock, product, publish, alerter, metrics)
     owner = ids.new_id()
 
     def handle(ref: LineRef) -> bool:
-        lease = lock.acquire(
-            lock_key(DEBIT_LOCK_PROCESS, user_id=ref.user_id, item_id=ref.line_id),
-            owner=owner,
-            ttl=LEASE_TTL,
-        )
-        try:
-            return _collect(ref, ports)
-        finally:
-            lock.release(lease)
+        key = lock_key(DEBIT_LOCK_PROCESS, user_id=ref.user_id, item_id=ref.line_id)
+        with leased(lock, key, owner=owner, ttl=LEASE_TTL):
+            return _collect(ref, debits, metrics)
 
-    return for_each_line(
-        "loc_due", refs, business_date=today, handle=handle, alerter=alerter, metrics=metrics
-    )
+    return jobs.for_each("loc_due", refs, handle)
 
 
-def _collect(ref: LineRef, ports: _Ports) -> bool:
-    today = business_date(ports.clock)
-    with ports.uow as uow:
+def _collect(ref: LineRef, debits: LineDebits, metrics: Metrics) -> bool:
+    today = debits.lines.today
+    with debits.lines.uow as uow:
         line = uow.lines.get(ref.user_id, ref.line_id)
     decision = line.decide_due(today=today)
     due = line.next_due_date
@@ -114,27 +85,20 @@ def _collect(ref: LineRef, ports: _Ports) -> bool:
     keys = {rail: due_payment_id(line.line_id, due, rail) for rail in REPAYMENT_RAILS}
     if any(key in line.payments for key in keys.values()):
         return False
-    collected, _ = collect_debit(
-        ports.rails,
+    collected, _ = debits.collect(
         user_id=line.user_id,
         line_id=line.line_id,
         amount=min(decision.amount, line.total_balance),
         key_for=keys.__getitem__,
-        alerter=ports.alerter,
         order=decision.rails,
     )
     if collected is None:
-        ports.metrics.increment("loc.lines.loc_due.declined")
+        metrics.increment("loc.lines.loc_due.declined")
         return False
-    apply_collected(
-        ports.uow,
+    debits.book(
         collected,
         user_id=line.user_id,
         line_id=line.line_id,
-        clock=ports.clock,
-        product=ports.product,
-        publish=ports.publish,
-        alerter=ports.alerter,
         actor="loc_due",
         request_id=f"loc_due:{today.isoformat()}",
     )

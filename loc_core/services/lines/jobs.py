@@ -12,12 +12,11 @@ from collections.abc import Callable, Iterable
 
 import attrs
 
-from loc_core.creditline import CreditLine, CreditLineProduct
-from loc_core.ports import Alert, Alerter, Clock, LineRef, Metrics, Severity, UnitOfWork
-from loc_core.services.lines._unit import change_line
-from loc_core.services.messagebus import Publisher
+from loc_core.creditline import CreditLine
+from loc_core.ports import Alert, Alerter, LineRef, Metrics, Severity
+from loc_core.services.lines._unit import LineWriter
 
-__all__ = ["JobReport", "change_each_line", "for_each_line"]
+__all__ = ["JobReport", "LineJobs"]
 
 
 @attrs.frozen
@@ -39,82 +38,67 @@ def _unique(refs: Iterable[LineRef]) -> list[LineRef]:
     return list(dict.fromkeys(refs))
 
 
-def for_each_line(
-    job: str,
-    refs: Iterable[LineRef],
-    *,
-    business_date: dt.date,
-    handle: Callable[[LineRef], bool],
-    alerter: Alerter,
-    metrics: Metrics,
-) -> JobReport:
-    """Run `handle` on every line once; it returns whether it changed the line.
+@attrs.frozen
+class LineJobs:
+    """What the scheduled line jobs share: one line at a time, failures alerted, a report.
 
-    An exception from one line is alerted (CRITICAL, with the error) and recorded in
-    `JobReport.failed`; the job goes on with the next line.
+    Handlers declare it like a port (``jobs: LineJobs``); the bus builds it once.
     """
-    acted: list[str] = []
-    skipped: list[str] = []
-    failed: list[str] = []
-    for ref in _unique(refs):
-        try:
-            changed = handle(ref)
-        except Exception as exc:  # noqa: BLE001 - one bad line must not stop the book; it is alerted with its error
-            failed.append(ref.line_id)
-            alerter.alert(
-                Alert(
-                    Severity.CRITICAL,
-                    f"{job} failed for line {ref.line_id}",
-                    {
-                        "user_id": ref.user_id,
-                        "line_id": ref.line_id,
-                        "business_date": business_date.isoformat(),
-                        "error": f"{type(exc).__name__}: {exc}",
-                    },
+
+    lines: LineWriter
+    alerter: Alerter
+    metrics: Metrics
+
+    def for_each(
+        self, job: str, refs: Iterable[LineRef], handle: Callable[[LineRef], bool]
+    ) -> JobReport:
+        """Run `handle` on every line once; it returns whether it changed the line.
+
+        An exception from one line is alerted (CRITICAL, with the error) and recorded in
+        `JobReport.failed`; the job goes on with the next line.
+        """
+        business_date = self.lines.today
+        acted: list[str] = []
+        skipped: list[str] = []
+        failed: list[str] = []
+        for ref in _unique(refs):
+            try:
+                changed = handle(ref)
+            except Exception as exc:  # noqa: BLE001 - one bad line must not stop the book; it is alerted with its error
+                failed.append(ref.line_id)
+                self.alerter.alert(
+                    Alert(
+                        Severity.CRITICAL,
+                        f"{job} failed for line {ref.line_id}",
+                        {
+                            "user_id": ref.user_id,
+                            "line_id": ref.line_id,
+                            "business_date": business_date.isoformat(),
+                            "error": f"{type(exc).__name__}: {exc}",
+                        },
+                    )
                 )
+            else:
+                (acted if changed else skipped).append(ref.line_id)
+        report = JobReport(job, business_date, tuple(acted), tuple(skipped), tuple(failed))
+        for outcome, lines in (("acted", acted), ("skipped", skipped), ("failed", failed)):
+            self.metrics.increment(f"loc.lines.{job}.{outcome}", len(lines))
+        return report
+
+    def change_each(
+        self, job: str, refs: Iterable[LineRef], change: Callable[[CreditLine, dt.date], bool]
+    ) -> JobReport:
+        """Apply `change` (it says whether it acted) to each line in its own unit of work.
+
+        For the jobs that decide on the line as it stands (upcoming, overdue): nothing is
+        billed first, and a line the decision leaves alone is not written.
+        """
+        request_id = f"{job}:{self.lines.today.isoformat()}"
+
+        def handle(ref: LineRef) -> bool:
+            acted, _ = self.lines.change(
+                ref.user_id, ref.line_id, change, actor=job, request_id=request_id, bill_first=False
             )
-        else:
-            (acted if changed else skipped).append(ref.line_id)
-    report = JobReport(job, business_date, tuple(acted), tuple(skipped), tuple(failed))
-    for outcome, lines in (("acted", acted), ("skipped", skipped), ("failed", failed)):
-        metrics.increment(f"loc.lines.{job}.{outcome}", len(lines))
-    return report
+            return acted
 
-
-def change_each_line(
-    job: str,
-    refs: Iterable[LineRef],
-    change: Callable[[CreditLine, dt.date], bool],
-    *,
-    uow: UnitOfWork,
-    today: dt.date,
-    clock: Clock,
-    product: CreditLineProduct,
-    publish: Publisher,
-    alerter: Alerter,
-    metrics: Metrics,
-) -> JobReport:
-    """Apply `change` (it says whether it acted) to each line in its own unit of work.
-
-    For the jobs that decide on the line as it stands (upcoming, overdue): nothing is
-    billed first, and a line the decision leaves alone is not written.
-    """
-
-    def handle(ref: LineRef) -> bool:
-        acted, _ = change_line(
-            uow,
-            user_id=ref.user_id,
-            line_id=ref.line_id,
-            change=change,
-            clock=clock,
-            product=product,
-            publish=publish,
-            actor=job,
-            request_id=f"{job}:{today.isoformat()}",
-            bill_first=False,
-        )
-        return acted
-
-    return for_each_line(
-        job, refs, business_date=today, handle=handle, alerter=alerter, metrics=metrics
-    )
+        return self.for_each(job, refs, handle)

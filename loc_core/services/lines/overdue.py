@@ -20,11 +20,9 @@ import datetime as dt
 
 import attrs
 
-from loc_core.creditline import CreditLine, CreditLineProduct
-from loc_core.ports import Alerter, Clock, Metrics, UnitOfWork
-from loc_core.services.kit import business_date
-from loc_core.services.lines.jobs import JobReport, change_each_line
-from loc_core.services.messagebus import Command, Publisher
+from loc_core.creditline import CreditLine
+from loc_core.services.lines.jobs import JobReport, LineJobs
+from loc_core.services.messagebus import Command
 
 __all__ = ["MarkOverdueLines", "mark_overdue_lines"]
 
@@ -34,33 +32,13 @@ class MarkOverdueLines(Command[JobReport]):
     """Run the overdue job (``loc_overdue``, 16:00 UTC) for the business date."""
 
 
-def mark_overdue_lines(
-    _command: MarkOverdueLines,
-    *,
-    uow: UnitOfWork,
-    clock: Clock,
-    product: CreditLineProduct,
-    publish: Publisher,
-    alerter: Alerter,
-    metrics: Metrics,
-) -> JobReport:
+def mark_overdue_lines(_command: MarkOverdueLines, *, jobs: LineJobs) -> JobReport:
     """Apply the overdue decision to every line the overdue index lists for today."""
-    today = business_date(clock)
-    with uow:
+    today, product = jobs.lines.today, jobs.lines.product
+    with jobs.lines.uow as uow:
         refs = uow.lines.overdue_candidates(today)
 
     def overdue(line: CreditLine, on: dt.date) -> bool:
         return line.run_overdue(today=on, product=product).acts
 
-    return change_each_line(
-        "loc_overdue",
-        refs,
-        overdue,
-        uow=uow,
-        today=today,
-        clock=clock,
-        product=product,
-        publish=publish,
-        alerter=alerter,
-        metrics=metrics,
-    )
+    return jobs.change_each("loc_overdue", refs, overdue)

@@ -17,27 +17,23 @@ import datetime as dt
 
 import attrs
 
-from loc_core.creditline import CreditLine, CreditLineProduct
+from loc_core.creditline import CreditLine
 from loc_core.errors import IdempotencyConflict, Overpayment, RailDeclined
 from loc_core.money import format_cents, positive_cents
 from loc_core.payments import REPAYMENT_RAILS, Rail
 from loc_core.ports import (
-    Alerter,
-    Clock,
     IdGenerator,
     Lock,
-    PaymentRails,
-    UnitOfWork,
 )
-from loc_core.services.kit import lock_key
-from loc_core.services.lines._unit import LEASE_TTL, change_line
-from loc_core.services.lines.booking import apply_collected, collect_debit
+from loc_core.services.kit import leased, lock_key
+from loc_core.services.lines._unit import LEASE_TTL
+from loc_core.services.lines.booking import LineDebits
 from loc_core.services.lines.receipts import (
     GetLinePaymentReceipt,
     LinePaymentReceipt,
     get_line_payment_receipt,
 )
-from loc_core.services.messagebus import Command, Publisher
+from loc_core.services.messagebus import Command
 
 __all__ = ["DEBIT_LOCK_PROCESS", "PayLine", "pay_line"]
 
@@ -61,16 +57,7 @@ class PayLine(Command[LinePaymentReceipt]):
 
 
 def pay_line(
-    command: PayLine,
-    *,
-    uow: UnitOfWork,
-    rails: PaymentRails,
-    lock: Lock,
-    ids: IdGenerator,
-    clock: Clock,
-    product: CreditLineProduct,
-    publish: Publisher,
-    alerter: Alerter,
+    command: PayLine, *, debits: LineDebits, lock: Lock, ids: IdGenerator
 ) -> LinePaymentReceipt:
     """Take a payment by pinless debit, falling back to ACH, and apply it at once.
 
@@ -87,38 +74,19 @@ def pay_line(
         LockNotAcquired: the due job is collecting from this line right now.
         IdempotencyConflict: the key already paid another amount on this line.
     """
-    lease = lock.acquire(
+    with leased(
+        lock,
         lock_key(DEBIT_LOCK_PROCESS, user_id=command.user_id, item_id=command.line_id),
         owner=ids.new_id(),
         ttl=LEASE_TTL,
-    )
-    try:
-        payment_id = _pay(
-            command,
-            uow=uow,
-            rails=rails,
-            clock=clock,
-            product=product,
-            publish=publish,
-            alerter=alerter,
-        )
-    finally:
-        lock.release(lease)
+    ):
+        payment_id = _pay(command, debits)
     return get_line_payment_receipt(
-        GetLinePaymentReceipt(command.user_id, command.line_id, payment_id), uow=uow
+        GetLinePaymentReceipt(command.user_id, command.line_id, payment_id), uow=debits.lines.uow
     )
 
 
-def _pay(
-    command: PayLine,
-    *,
-    uow: UnitOfWork,
-    rails: PaymentRails,
-    clock: Clock,
-    product: CreditLineProduct,
-    publish: Publisher,
-    alerter: Alerter,
-) -> str:
+def _pay(command: PayLine, debits: LineDebits) -> str:
     def check(line: CreditLine, _today: dt.date) -> str | None:
         for rail in REPAYMENT_RAILS:
             known = line.payments.get(command.payment_id(rail))
@@ -144,26 +112,16 @@ def _pay(
             )
         return None
 
-    known, _ = change_line(
-        uow,
-        user_id=command.user_id,
-        line_id=command.line_id,
-        change=check,
-        clock=clock,
-        product=product,
-        publish=publish,
-        actor="api",
-        request_id=command.idempotency_key,
+    known, _ = debits.lines.change(
+        command.user_id, command.line_id, check, actor="api", request_id=command.idempotency_key
     )
     if known is not None:
         return known
-    collected, declines = collect_debit(
-        rails,
+    collected, declines = debits.collect(
         user_id=command.user_id,
         line_id=command.line_id,
         amount=command.amount,
         key_for=command.payment_id,
-        alerter=alerter,
     )
     if collected is None:
         raise RailDeclined(
@@ -173,15 +131,10 @@ def _pay(
             entity_id=command.line_id,
             user_id=command.user_id,
         )
-    payment = apply_collected(
-        uow,
+    payment = debits.book(
         collected,
         user_id=command.user_id,
         line_id=command.line_id,
-        clock=clock,
-        product=product,
-        publish=publish,
-        alerter=alerter,
         actor="api",
         request_id=command.idempotency_key,
     )

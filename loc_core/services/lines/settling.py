@@ -25,33 +25,25 @@ from __future__ import annotations
 
 import datetime as dt
 
-from loc_core.creditline import CreditLine, CreditLineProduct, DrawStatus
+from loc_core.creditline import CreditLine, DrawStatus
 from loc_core.errors import NotFound, PaymentAlreadyReversed
 from loc_core.payments import SettlementOutcome
 from loc_core.ports import (
     Alert,
     Alerter,
-    Clock,
     SettlementEvent,
     Severity,
     UnitOfWork,
 )
 from loc_core.services.handling import SettlementHandling
-from loc_core.services.lines._unit import change_line
+from loc_core.services.lines._unit import LineWriter
 from loc_core.services.lines.drawing import DrawTransfer, parse_draw_transfer
-from loc_core.services.messagebus import Publisher
 
 __all__ = ["handle_line_settlement"]
 
 
 def handle_line_settlement(
-    event: SettlementEvent,
-    *,
-    uow: UnitOfWork,
-    clock: Clock,
-    product: CreditLineProduct,
-    publish: Publisher,
-    alerter: Alerter,
+    event: SettlementEvent, *, lines: LineWriter, alerter: Alerter
 ) -> SettlementHandling:
     """Record what the rail reports about a line payment (or check a draw's transfer).
 
@@ -59,6 +51,7 @@ def handle_line_settlement(
         NotFound: the transfer is neither a line payment nor a draw.
         ConcurrencyConflict: the line kept changing; redelivering the event is safe.
     """
+    uow = lines.uow
     transfer = parse_draw_transfer(event.idempotency_key)
     if transfer is not None:
         _check_draw_transfer(transfer, event, uow, alerter)
@@ -86,14 +79,10 @@ def handle_line_settlement(
             SettlementHandling.REVERSED if payment.status.reversed else SettlementHandling.SETTLED
         )
 
-    handling, _ = change_line(
-        uow,
-        user_id=owner.user_id,
-        line_id=owner.owner_id,
-        change=change,
-        clock=clock,
-        product=product,
-        publish=publish,
+    handling, _ = lines.change(
+        owner.user_id,
+        owner.owner_id,
+        change,
         actor="rail-webhook",
         request_id=event.event_id,
         bill_first=event.outcome is not SettlementOutcome.COMPLETED,

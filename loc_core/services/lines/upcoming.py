@@ -13,11 +13,9 @@ import datetime as dt
 
 import attrs
 
-from loc_core.creditline import CreditLine, CreditLineProduct
-from loc_core.ports import Alerter, Clock, Metrics, UnitOfWork
-from loc_core.services.kit import business_date
-from loc_core.services.lines.jobs import JobReport, change_each_line
-from loc_core.services.messagebus import Command, Publisher
+from loc_core.creditline import CreditLine
+from loc_core.services.lines.jobs import JobReport, LineJobs
+from loc_core.services.messagebus import Command
 
 __all__ = ["SendUpcomingNotices", "send_upcoming_payment_notices"]
 
@@ -27,19 +25,10 @@ class SendUpcomingNotices(Command[JobReport]):
     """Run the upcoming-payment job (``loc_upcoming``, 14:00 UTC) for the business date."""
 
 
-def send_upcoming_payment_notices(
-    _command: SendUpcomingNotices,
-    *,
-    uow: UnitOfWork,
-    clock: Clock,
-    product: CreditLineProduct,
-    publish: Publisher,
-    alerter: Alerter,
-    metrics: Metrics,
-) -> JobReport:
+def send_upcoming_payment_notices(_command: SendUpcomingNotices, *, jobs: LineJobs) -> JobReport:
     """Send each line due within the notice window its reminder, once per cycle."""
-    today = business_date(clock)
-    with uow:
+    today, product = jobs.lines.today, jobs.lines.product
+    with jobs.lines.uow as uow:
         refs = uow.lines.due_between(
             today + dt.timedelta(days=1), today + dt.timedelta(days=product.upcoming_notice_days)
         )
@@ -47,15 +36,4 @@ def send_upcoming_payment_notices(
     def notify(line: CreditLine, on: dt.date) -> bool:
         return line.send_upcoming_notice(today=on, product=product).notify
 
-    return change_each_line(
-        "loc_upcoming",
-        refs,
-        notify,
-        uow=uow,
-        today=today,
-        clock=clock,
-        product=product,
-        publish=publish,
-        alerter=alerter,
-        metrics=metrics,
-    )
+    return jobs.change_each("loc_upcoming", refs, notify)
