@@ -21,7 +21,7 @@ import attrs
 
 from loc_core import bookkeeping
 from loc_core.audit import ChangeRecorder, render
-from loc_core.bookkeeping import EntryKind, Movement, Product, entry_id
+from loc_core.bookkeeping import Product
 from loc_core.errors import (
     DomainError,
     DuplicatePayment,
@@ -36,6 +36,7 @@ from loc_core.errors import (
     PaymentNotApplied,
 )
 from loc_core.events import AuditValue, DomainEvent, EventType, Outbox
+from loc_core.installment import _journal
 from loc_core.installment._checks import require_date, require_id, utc_problems
 from loc_core.installment.allocation import allocate
 from loc_core.installment.config import InstallmentProduct
@@ -49,12 +50,7 @@ from loc_core.installment.vocabulary import (
     RepaymentCadence,
 )
 from loc_core.ledger import (
-    CLEARING,
-    CREDIT_LOSS,
     Bucket,
-    JournalEntry,
-    allowance,
-    receivable,
 )
 from loc_core.money import format_cents, positive_cents
 from loc_core.payments import PaymentStatus, Rail, SettlementOutcome
@@ -340,7 +336,11 @@ class Loan:
         recorder.created(payment)
         self.payments[payment_id] = payment
         self.outstanding_balance -= amount
-        self.outbox.entries.append(self._payment_entry(payment, today))
+        self.outbox.entries.append(
+            _journal.payment_entry(
+                payment, defaulted=self.status is LoanStatus.DEFAULTED, today=today
+            )
+        )
         if self.outstanding_balance == 0:
             self.status = LoanStatus.CLOSED
             self.completion_date = today
@@ -582,7 +582,11 @@ class Loan:
             installment.update_reason = reason
         payment.status = PaymentStatus(outcome.value)
         payment.settled_on = today
-        self.outbox.entries.append(self._unapply_entry(payment, today))
+        self.outbox.entries.append(
+            _journal.unapply_entry(
+                payment, defaulted=self.status is LoanStatus.DEFAULTED, today=today
+            )
+        )
         self.outbox.changes.extend(recorder.changes())
         self._event(
             EventType.PAYMENT_FAILED,
@@ -710,40 +714,6 @@ class Loan:
                 user_id=self.user_id,
             )
         return today
-
-    def _payment_entry(self, payment: Payment, today: dt.date) -> JournalEntry:
-        """DR clearing, CR each receivable bucket; a recovery also releases the allowance."""
-        paid = {receivable(self.loan_id, b): part for b, part in payment.bucket_totals().items()}
-        cash = {CLEARING: payment.amount}
-        if self.status is LoanStatus.DEFAULTED:
-            cash[allowance(self.loan_id)] = payment.amount
-            paid[CREDIT_LOSS] = payment.amount
-        return JournalEntry.build(
-            entry_id=entry_id(payment.payment_id, Movement.APPLY, product=Product.INSTALLMENT),
-            kind=EntryKind.PAYMENT,
-            effective_date=today,
-            reference=self.loan_id,
-            debits=cash,
-            credits=paid,
-            memo=f"{payment.process.value} via {payment.rail.value}",
-        )
-
-    def _unapply_entry(self, payment: Payment, today: dt.date) -> JournalEntry:
-        """The payment entry's mirror; on a defaulted loan the allowance is reserved again."""
-        owed = {receivable(self.loan_id, b): part for b, part in payment.bucket_totals().items()}
-        cash = {CLEARING: payment.amount}
-        if self.status is LoanStatus.DEFAULTED:
-            owed[CREDIT_LOSS] = payment.amount
-            cash[allowance(self.loan_id)] = payment.amount
-        return JournalEntry.build(
-            entry_id=entry_id(payment.payment_id, Movement.REVERSE, product=Product.INSTALLMENT),
-            kind=EntryKind.UNAPPLY,
-            effective_date=today,
-            reference=self.loan_id,
-            debits=owed,
-            credits=cash,
-            memo=f"{payment.status.value}: reverses {payment.payment_id}:apply",
-        )
 
     def _event(
         self, kind: EventType, subject_id: str, today: dt.date, data: dict[str, AuditValue]
