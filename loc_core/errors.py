@@ -56,6 +56,8 @@ not know it), so no caller ever parses a message; the message is for people:
 
 from __future__ import annotations
 
+from typing import Protocol
+
 __all__ = [
     "ApplicationAlreadyConverted",
     "ApplicationError",
@@ -90,7 +92,21 @@ __all__ = [
     "RailDeclined",
     "RailUnavailable",
     "ScheduleError",
+    "Subject",
 ]
+
+
+class Subject(Protocol):
+    """An entity an error can be about: it names its kind, id and owner (as audited)."""
+
+    @property
+    def user_id(self) -> str:
+        """The borrower who owns the entity."""
+        ...
+
+    def audit_key(self) -> tuple[str, str]:
+        """The entity's kind (``loan``, ``line``, ...) and id."""
+        ...
 
 
 class LocError(Exception):
@@ -101,6 +117,7 @@ class LocError(Exception):
         message: str = "",
         /,
         *,
+        about: Subject | None = None,
         entity: str | None = None,
         entity_id: str | None = None,
         user_id: str | None = None,
@@ -108,6 +125,9 @@ class LocError(Exception):
         invariant: str | None = None,
     ) -> None:
         super().__init__(message)
+        if about is not None:
+            entity, entity_id = about.audit_key()
+            user_id = about.user_id
         self.entity = entity
         """The kind of entity the error is about (``loan``, ``line``, ``payment``, ...)."""
         self.entity_id = entity_id

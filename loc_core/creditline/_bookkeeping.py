@@ -101,17 +101,13 @@ def require_in_order(line: LineState, on: dt.date) -> None:
         raise OutOfOrder(
             f"line {line.line_id} already has activity on {line.accrued_through}; "
             f"a command dated {on} would rewrite its past",
-            entity="line",
-            entity_id=line.line_id,
-            user_id=line.user_id,
+            about=line,
         )
     if on >= line.next_close_date:
         raise OutOfOrder(
             f"line {line.line_id}'s cycle closed on {line.next_close_date} and is not billed; "
             f"bill it before recording activity dated {on}",
-            entity="line",
-            entity_id=line.line_id,
-            user_id=line.user_id,
+            about=line,
         )
 
 

@@ -85,6 +85,10 @@ class LineState:
     """Bumped once by every command that changes the line, for conditional writes."""
     outbox: Outbox = attrs.field(factory=Outbox)
 
+    def audit_key(self) -> tuple[str, str]:
+        """The audited entity type and id."""
+        return ("line", self.line_id)
+
     @property
     def balances(self) -> Balances:
         """What the borrower owes now, by bucket."""

@@ -44,25 +44,19 @@ def bill_cycle(
     if close_date > today:
         raise CycleNotClosed(
             f"line {line.line_id}'s cycle closing {close_date} cannot be billed on {today}",
-            entity="line",
-            entity_id=line.line_id,
-            user_id=line.user_id,
+            about=line,
         )
     due_close = line.next_close_date
     if close_date > due_close:
         raise OutOfOrder(
             f"line {line.line_id} must bill its cycle closing {due_close} before {close_date}",
-            entity="line",
-            entity_id=line.line_id,
-            user_id=line.user_id,
+            about=line,
         )
     if close_date < due_close:
         raise InvalidTransition(
             f"{close_date} is not a close date of line {line.line_id} "
             f"(cycle day {line.cycle_day}); its open cycle closes {due_close}",
-            entity="line",
-            entity_id=line.line_id,
-            user_id=line.user_id,
+            about=line,
         )
     statement, entry = _statement(line, close_date, product)
     carried_since = first_late_day(line, close_date)
@@ -120,9 +114,7 @@ def _statement(
         raise InvariantViolation(
             f"line {line.line_id}: opening {line.cycle_opening} plus the cycle's activity "
             f"{moved} and interest {interest} does not give the balance {closing}",
-            entity="line",
-            entity_id=line.line_id,
-            user_id=line.user_id,
+            about=line,
             invariant="cycle_balance_adds_up",
         )
     fees_charged = sum(item.amount for item in activity if item.kind is ActivityKind.LATE_FEE)

@@ -28,24 +28,18 @@ def close_line(line: LineState, *, on: dt.date, reason: str) -> None:
         raise InvalidTransition(
             f"line {line.line_id} owes {format_cents(line.total_balance)}: "
             "only a line with a zero balance can close",
-            entity="line",
-            entity_id=line.line_id,
-            user_id=line.user_id,
+            about=line,
         )
     if line.pending_draws_total:
         raise InvalidTransition(
             f"line {line.line_id} has {format_cents(line.pending_draws_total)} of pending draws",
-            entity="line",
-            entity_id=line.line_id,
-            user_id=line.user_id,
+            about=line,
         )
     if line.accrued_cent_days:
         raise InvalidTransition(
             f"line {line.line_id} has interest accruing since {line.cycle_start}: "
             f"close it after the statement of {line.next_close_date} is paid",
-            entity="line",
-            entity_id=line.line_id,
-            user_id=line.user_id,
+            about=line,
         )
     before = snapshot(line)
     accrue(line, on)

@@ -72,9 +72,7 @@ def request_draw(line: LineState, *, draw_id: str, amount: object, on: dt.date) 
     if line.status is not LineStatus.ACTIVE:
         raise LineNotActive(
             f"line {line.line_id} is {line.status.value}: only an ACTIVE line can be drawn on",
-            entity="line",
-            entity_id=line.line_id,
-            user_id=line.user_id,
+            about=line,
         )
     require_in_order(line, on)
     owed = past_due_amount(line, on)
@@ -82,17 +80,13 @@ def request_draw(line: LineState, *, draw_id: str, amount: object, on: dt.date) 
         raise LineNotActive(
             f"line {line.line_id} has {format_cents(owed)} past due: draws are blocked until "
             "it is paid, even before the overdue job suspends the line",
-            entity="line",
-            entity_id=line.line_id,
-            user_id=line.user_id,
+            about=line,
         )
     if cents > line.available_credit:
         raise InsufficientCredit(
             f"a draw of {format_cents(cents)} is above the available credit of "
             f"{format_cents(line.available_credit)} on line {line.line_id}",
-            entity="line",
-            entity_id=line.line_id,
-            user_id=line.user_id,
+            about=line,
         )
     before = snapshot(line)
     accrue(line, on)

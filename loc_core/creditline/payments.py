@@ -84,9 +84,7 @@ def submit_payment(
         raise Overpayment(
             f"a payment of {format_cents(cents)} is above the {format_cents(line.total_balance)} "
             f"owed on line {line.line_id}",
-            entity="line",
-            entity_id=line.line_id,
-            user_id=line.user_id,
+            about=line,
         )
     (fees, interest, principal), _ = waterfall(
         cents, [line.fee_balance, line.interest_balance, line.principal_balance]

@@ -42,9 +42,7 @@ def allocate(
             raise InvariantViolation(
                 f"installment {installment.installment_id}: buckets do not add up to its "
                 f"outstanding balance {installment.outstanding_balance}",
-                entity="installment",
-                entity_id=installment.installment_id,
-                user_id=installment.user_id,
+                about=installment,
                 invariant="buckets_sum_to_balance",
             )
         late_fee, origination_fee, principal = parts

@@ -181,9 +181,7 @@ class Installment:
         if found:
             raise InvariantViolation(
                 found[0],
-                entity="installment",
-                entity_id=self.installment_id,
-                user_id=self.user_id,
+                about=self,
                 invariant="installment_consistent",
             )
 

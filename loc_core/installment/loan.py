@@ -159,9 +159,7 @@ class Loan:
         if found:
             raise InvariantViolation(
                 f"loan {self.loan_id}: {found[0]}",
-                entity="loan",
-                entity_id=self.loan_id,
-                user_id=self.user_id,
+                about=self,
                 invariant="loan_consistent",
             )
 
@@ -427,9 +425,7 @@ class Loan:
         if enabled and self.status is not LoanStatus.OPEN:
             raise InvalidTransition(
                 f"loan {self.loan_id} is {self.status.value}: autopay cannot be turned on",
-                entity="loan",
-                entity_id=self.loan_id,
-                user_id=self.user_id,
+                about=self,
             )
         recorder = ChangeRecorder(process=_AUTOPAY_SETTING, reason=reason)
         recorder.touch(self)
@@ -688,9 +684,7 @@ class Loan:
             raise InvalidTransition(
                 f"loan {self.loan_id} is CLOSED (paid on {render(self.completion_date)}); "
                 "it takes no more payments",
-                entity="loan",
-                entity_id=self.loan_id,
-                user_id=self.user_id,
+                about=self,
             )
 
     def _refuse_overpayment(self, what: str, amount: int) -> None:
@@ -698,9 +692,7 @@ class Loan:
             raise Overpayment(
                 f"{what} of {format_cents(amount)} is more than the "
                 f"{format_cents(self.outstanding_balance)} owed on loan {self.loan_id}",
-                entity="loan",
-                entity_id=self.loan_id,
-                user_id=self.user_id,
+                about=self,
             )
 
     def _require_today(self, today: dt.date) -> dt.date:
@@ -709,9 +701,7 @@ class Loan:
             raise InvalidTimestamp(
                 f"{today.isoformat()} is before loan {self.loan_id} was disbursed on "
                 f"{self.disbursement_date.isoformat()}",
-                entity="loan",
-                entity_id=self.loan_id,
-                user_id=self.user_id,
+                about=self,
             )
         return today
 

@@ -40,9 +40,7 @@ def bill_through(
             raise InvariantViolation(
                 f"line {line.line_id}'s open cycle closing {line.next_close_date} "
                 "reads as billed already",
-                entity="line",
-                entity_id=line.line_id,
-                user_id=line.user_id,
+                about=line,
                 invariant="open_cycle_unbilled",
             )
         statements.append(statement)

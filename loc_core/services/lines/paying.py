@@ -106,9 +106,7 @@ def _pay(command: PayLine, debits: LineDebits) -> str:
             raise Overpayment(
                 f"a payment of {format_cents(cents)} is above the "
                 f"{format_cents(line.total_balance)} owed on line {line.line_id}",
-                entity="line",
-                entity_id=line.line_id,
-                user_id=line.user_id,
+                about=line,
             )
         return None
 
