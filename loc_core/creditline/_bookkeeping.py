@@ -22,7 +22,7 @@ from loc_core.audit import Process
 from loc_core.bookkeeping import Movement, Product
 from loc_core.creditline._state import LineState
 from loc_core.creditline.config import CreditLineProduct
-from loc_core.creditline.status import LineStatus
+from loc_core.creditline.vocabulary import LineStatus
 from loc_core.errors import OutOfOrder
 from loc_core.events import AuditValue, DomainEvent, EventType
 from loc_core.money import round_cents

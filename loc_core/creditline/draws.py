@@ -27,7 +27,7 @@ from loc_core.creditline.balances import Balances
 from loc_core.creditline.delinquency import past_due_amount
 from loc_core.creditline.draw import Draw, DrawStatus
 from loc_core.creditline.rails import DISBURSEMENT_RAILS
-from loc_core.creditline.status import LineStatus
+from loc_core.creditline.vocabulary import LineStatus
 from loc_core.errors import (
     IdempotencyConflict,
     InsufficientCredit,

@@ -27,7 +27,7 @@ from loc_core.creditline.activity import ActivityKind, CycleActivity
 from loc_core.creditline.delinquency import cure, mark_past_due, past_due_amount
 from loc_core.creditline.payment import LocPayment
 from loc_core.creditline.rails import REPAYMENT_RAILS
-from loc_core.creditline.status import LineStatus
+from loc_core.creditline.vocabulary import LineStatus
 from loc_core.errors import (
     DuplicatePayment,
     Overpayment,
