@@ -15,7 +15,7 @@ import attrs
 from loc_core import audit
 from loc_core.applications import AdverseAction, ApplicationStatus
 from loc_core.calendar import require_utc
-from loc_core.creditline._bookkeeping import Process, record, snapshot
+from loc_core.creditline._bookkeeping import Process, record
 from loc_core.creditline.config import CreditLineProduct
 from loc_core.creditline.cycles import cycle_day_for
 from loc_core.creditline.line import CreditLine
@@ -262,10 +262,8 @@ def _open_line(
     _record(application, before, process=Process.CONVERSION, reason=f"opened line {line_id}")
     record(
         line,
-        entity="line",
-        entity_id=line_id,
+        line,
         before={},
-        after=snapshot(line),
         process=Process.OPEN,
         reason=f"opened from application {application.application_id}",
     )

@@ -15,7 +15,7 @@ from loc_core.bookkeeping import EntryKind, Movement, Product, entry_id
 from loc_core.creditline._bookkeeping import (
     Process,
     accrue,
-    book_allowance,
+    book_activity,
     emit,
     record,
     record_line,
@@ -23,7 +23,7 @@ from loc_core.creditline._bookkeeping import (
     snapshot,
 )
 from loc_core.creditline._state import LineState
-from loc_core.creditline.activity import ActivityKind, CycleActivity
+from loc_core.creditline.activity import ActivityKind
 from loc_core.creditline.delinquency import cure, mark_past_due, past_due_amount
 from loc_core.creditline.payment import LocPayment
 from loc_core.creditline.rails import REPAYMENT_RAILS
@@ -110,26 +110,15 @@ def submit_payment(
     line.principal_balance -= principal
     line.paid_since_statement += cents
     line.payments[payment_id] = payment
-    line.outbox.entries.append(entry)
-    book_allowance(line, -cents, cause=payment_id, on=on)
-    line.cycle_activity.append(
-        CycleActivity(
-            kind=ActivityKind.PAYMENT,
-            reference=payment_id,
-            on=on,
-            amount=cents,
-            effect=payment.applied.negated(),
-        )
-    )
-    record(
+    book_activity(
         line,
-        entity="payment",
-        entity_id=payment_id,
-        before={},
-        after=snapshot(payment),
-        process=Process.PAYMENT,
-        reason=f"submitted by {rail.value}",
+        ActivityKind.PAYMENT,
+        reference=payment_id,
+        effect=payment.applied.negated(),
+        entry=entry,
+        on=on,
     )
+    record(line, payment, before={}, process=Process.PAYMENT, reason=f"submitted by {rail.value}")
     record_line(
         line,
         before=before,
@@ -159,10 +148,8 @@ def settle_payment(
             payment.status, payment.settled_on = PaymentStatus.COMPLETED, on
             record(
                 line,
-                entity="payment",
-                entity_id=payment_id,
+                payment,
                 before=before,
-                after=snapshot(payment),
                 process=Process.SETTLEMENT,
                 reason="the rail completed the payment",
             )
@@ -198,23 +185,13 @@ def _reverse(line: LineState, payment: LocPayment, status: PaymentStatus, on: dt
             line.total_balance, line.next_minimum_payment_due + payment.minimum_covered
         )
     payment.status, payment.settled_on = status, on
-    line.outbox.entries.append(entry)
-    book_allowance(line, payment.amount, cause=pid, on=on)
-    line.cycle_activity.append(
-        CycleActivity(
-            kind=ActivityKind.REVERSAL,
-            reference=pid,
-            on=on,
-            amount=payment.amount,
-            effect=payment.applied,
-        )
+    book_activity(
+        line, ActivityKind.REVERSAL, reference=pid, effect=payment.applied, entry=entry, on=on
     )
     record(
         line,
-        entity="payment",
-        entity_id=pid,
+        payment,
         before=payment_before,
-        after=snapshot(payment),
         process=Process.UNAPPLY,
         reason=f"the rail reported {status.value}",
     )
