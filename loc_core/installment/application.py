@@ -17,7 +17,7 @@ from decimal import Decimal
 
 import attrs
 
-from loc_core.applications import AdverseAction, ApplicationStatus
+from loc_core.applications import AdverseAction, ApplicationRef, ApplicationStatus
 from loc_core.audit import ChangeRecorder, render
 from loc_core.errors import (
     ApplicationAlreadyConverted,
@@ -201,24 +201,18 @@ class LoanApplication:
             raise InvalidTransition(
                 f"application {self.application_id} is {self.status.value}; "
                 "only an APPROVED offer can be abandoned",
-                entity="loan_application",
-                entity_id=self.application_id,
-                user_id=self.user_id,
+                about=self.ref,
             )
         if self.loan_id is not None:
             raise ApplicationAlreadyConverted(
                 f"application {self.application_id} became loan {self.loan_id}; "
                 "it is not abandoned",
-                entity="loan_application",
-                entity_id=self.application_id,
-                user_id=self.user_id,
+                about=self.ref,
             )
         if not self.is_expired(now):
             raise InvalidTransition(
                 f"application {self.application_id} is live until {render(self.expires_at)}",
-                entity="loan_application",
-                entity_id=self.application_id,
-                user_id=self.user_id,
+                about=self.ref,
             )
         recorder = ChangeRecorder(process=_EXPIRATION, reason="offer expired unaccepted")
         recorder.touch(self)
@@ -240,23 +234,17 @@ class LoanApplication:
             raise ApplicationNotApproved(
                 f"application {self.application_id} is {self.status.value}: there is no offer "
                 "to accept",
-                entity="loan_application",
-                entity_id=self.application_id,
-                user_id=self.user_id,
+                about=self.ref,
             )
         if self.loan_id is not None:
             raise ApplicationAlreadyConverted(
                 f"application {self.application_id} already became loan {self.loan_id}",
-                entity="loan_application",
-                entity_id=self.application_id,
-                user_id=self.user_id,
+                about=self.ref,
             )
         if self.is_expired(now):
             raise ApplicationExpired(
                 f"application {self.application_id} expired at {render(self.expires_at)}",
-                entity="loan_application",
-                entity_id=self.application_id,
-                user_id=self.user_id,
+                about=self.ref,
             )
 
     def convert(self, *, loan_id: str, now: dt.datetime) -> None:
@@ -270,6 +258,11 @@ class LoanApplication:
         self.outbox.changes.extend(recorder.changes())
 
     # --- queries ----------------------------------------------------------------------
+
+    @property
+    def ref(self) -> ApplicationRef:
+        """The application as an error about it names it."""
+        return ApplicationRef("loan_application", self.application_id, self.user_id)
 
     def is_expired(self, now: dt.datetime) -> bool:
         """Whether an APPROVED offer's TTL has passed at `now` (the TTL instant counts)."""
@@ -293,9 +286,7 @@ class LoanApplication:
         if problems:
             raise InvariantViolation(
                 f"application {self.application_id}: {problems[0]}",
-                entity="loan_application",
-                entity_id=self.application_id,
-                user_id=self.user_id,
+                about=self.ref,
                 invariant="application_consistent",
             )
 
