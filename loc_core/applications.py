@@ -6,7 +6,7 @@ import enum
 
 import attrs
 
-__all__ = ["AdverseAction", "ApplicationRef", "ApplicationStatus"]
+__all__ = ["AdverseAction", "ApplicationStatus"]
 
 
 class ApplicationStatus(enum.Enum):
@@ -26,19 +26,3 @@ class AdverseAction:
 
     code: str
     text: str
-
-
-@attrs.frozen
-class ApplicationRef:
-    """An application as an error names it (`errors.Subject`): its kind, id and applicant.
-
-    Errors call a loan's application ``loan_application`` and a line's ``line_application``.
-    """
-
-    kind: str
-    application_id: str
-    user_id: str
-
-    def audit_key(self) -> tuple[str, str]:
-        """The kind and id an error about the application carries."""
-        return (self.kind, self.application_id)

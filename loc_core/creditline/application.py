@@ -13,7 +13,7 @@ from decimal import Decimal
 import attrs
 
 from loc_core import audit
-from loc_core.applications import AdverseAction, ApplicationRef, ApplicationStatus
+from loc_core.applications import AdverseAction, ApplicationStatus
 from loc_core.calendar import require_utc
 from loc_core.creditline._bookkeeping import Process, record
 from loc_core.creditline.config import CreditLineProduct
@@ -25,6 +25,7 @@ from loc_core.errors import (
     ApplicationExpired,
     ApplicationNotApproved,
     InvalidTransition,
+    Ref,
 )
 from loc_core.events import AuditValue, Outbox
 from loc_core.money import positive_cents
@@ -108,7 +109,7 @@ class CreditLineApplication:
             raise ApplicationError(
                 f"application {application_id} is rejected without a reason: "
                 "a rejection needs at least one adverse action",
-                about=ApplicationRef("line_application", application_id, user_id),
+                about=Ref("line_application", application_id, user_id),
             )
         application = cls(
             application_id=application_id,
@@ -122,9 +123,9 @@ class CreditLineApplication:
         return application
 
     @property
-    def ref(self) -> ApplicationRef:
+    def ref(self) -> Ref:
         """The application as an error about it names it."""
-        return ApplicationRef("line_application", self.application_id, self.user_id)
+        return Ref("line_application", self.application_id, self.user_id)
 
     def is_expired(self, now: dt.datetime) -> bool:
         """Whether the offer's TTL has passed at `now`."""

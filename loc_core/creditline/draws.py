@@ -34,6 +34,7 @@ from loc_core.errors import (
     InvalidTransition,
     LineNotActive,
     NotFound,
+    Ref,
 )
 from loc_core.events import EventType
 from loc_core.ledger import FUNDING, Bucket, JournalEntry, receivable
@@ -49,9 +50,7 @@ def _draw(line: LineState, draw_id: str) -> Draw:
     except KeyError:
         raise NotFound(
             f"line {line.line_id} has no draw {draw_id!r}",
-            entity="draw",
-            entity_id=draw_id,
-            user_id=line.user_id,
+            about=Ref("draw", draw_id, line.user_id),
         ) from None
 
 
@@ -63,9 +62,7 @@ def request_draw(line: LineState, *, draw_id: str, amount: object, on: dt.date) 
         if existing.amount != cents:
             raise IdempotencyConflict(
                 f"draw {draw_id!r} was requested for {existing.amount} cents, not {cents}",
-                entity="draw",
-                entity_id=draw_id,
-                user_id=line.user_id,
+                about=existing,
                 key=draw_id,
             )
         return existing
@@ -110,9 +107,7 @@ def _pending(line: LineState, draw_id: str, on: dt.date) -> Draw:
     if draw.status is not DrawStatus.PENDING:
         raise InvalidTransition(
             f"draw {draw_id} is already {draw.status.value}",
-            entity="draw",
-            entity_id=draw_id,
-            user_id=line.user_id,
+            about=draw,
         )
     require_in_order(line, on)
     return draw
@@ -144,9 +139,7 @@ def disburse_draw(line: LineState, *, draw_id: str, rail: Rail, on: dt.date) -> 
     if rail not in DISBURSEMENT_RAILS:
         raise InvalidTransition(
             f"{rail!r} cannot disburse a draw",
-            entity="draw",
-            entity_id=draw_id,
-            user_id=line.user_id,
+            about=Ref("draw", draw_id, line.user_id),
         )
     draw = _draw(line, draw_id)
     if draw.status is DrawStatus.DISBURSED and draw.rail is rail:

@@ -34,6 +34,7 @@ from loc_core.errors import (
     PaymentAlreadyReversed,
     PaymentError,
     PaymentNotApplied,
+    Ref,
 )
 from loc_core.events import EventType
 from loc_core.ledger import CLEARING, Bucket, JournalEntry, receivable
@@ -68,16 +69,12 @@ def submit_payment(
     if rail not in REPAYMENT_RAILS:
         raise PaymentError(
             f"{rail!r} cannot collect a repayment: use pinless debit or ACH",
-            entity="payment",
-            entity_id=payment_id,
-            user_id=line.user_id,
+            about=Ref("payment", payment_id, line.user_id),
         )
     if payment_id in line.payments:
         raise DuplicatePayment(
             f"payment {payment_id!r} was already applied to {line.line_id}",
-            entity="payment",
-            entity_id=payment_id,
-            user_id=line.user_id,
+            about=Ref("payment", payment_id, line.user_id),
         )
     require_in_order(line, on)
     if cents > line.total_balance:
@@ -138,9 +135,7 @@ def settle_payment(
     if payment is None:
         raise PaymentNotApplied(
             f"line {line.line_id} never applied payment {payment_id!r}",
-            entity="payment",
-            entity_id=payment_id,
-            user_id=line.user_id,
+            about=Ref("payment", payment_id, line.user_id),
         )
     if outcome is SettlementOutcome.COMPLETED:
         if payment.status is PaymentStatus.PENDING:
@@ -157,9 +152,7 @@ def settle_payment(
     if payment.status.reversed:
         raise PaymentAlreadyReversed(
             f"payment {payment_id} was already {payment.status.value} on {payment.settled_on}",
-            entity="payment",
-            entity_id=payment_id,
-            user_id=line.user_id,
+            about=payment,
         )
     require_in_order(line, on)
     _reverse(line, payment, PaymentStatus(outcome.value), on)

@@ -17,7 +17,7 @@ from decimal import Decimal
 
 import attrs
 
-from loc_core.applications import AdverseAction, ApplicationRef, ApplicationStatus
+from loc_core.applications import AdverseAction, ApplicationStatus
 from loc_core.audit import ChangeRecorder, render
 from loc_core.errors import (
     ApplicationAlreadyConverted,
@@ -26,6 +26,7 @@ from loc_core.errors import (
     DomainError,
     InvalidTransition,
     InvariantViolation,
+    Ref,
 )
 from loc_core.events import AuditValue, Outbox
 from loc_core.installment._checks import require_id, require_moment, utc_problems
@@ -260,9 +261,9 @@ class LoanApplication:
     # --- queries ----------------------------------------------------------------------
 
     @property
-    def ref(self) -> ApplicationRef:
+    def ref(self) -> Ref:
         """The application as an error about it names it."""
-        return ApplicationRef("loan_application", self.application_id, self.user_id)
+        return Ref("loan_application", self.application_id, self.user_id)
 
     def is_expired(self, now: dt.datetime) -> bool:
         """Whether an APPROVED offer's TTL has passed at `now` (the TTL instant counts)."""

@@ -32,6 +32,7 @@ from loc_core.errors import (
     PaymentAlreadySettled,
     PaymentError,
     PaymentNotApplied,
+    Ref,
 )
 from loc_core.events import AuditValue, DomainEvent, EventType
 from loc_core.installment import _invariants, _journal
@@ -120,25 +121,19 @@ class Loan(LoanState):
         if not isinstance(process, Process) or process not in _PAYMENT_PROCESSES:
             raise PaymentError(
                 f"a payment is applied by AUTOPAY or MANUAL, not {process!r}",
-                entity="payment",
-                entity_id=payment_id,
-                user_id=self.user_id,
+                about=Ref("payment", payment_id, self.user_id),
             )
         if not isinstance(rail, Rail) or rail not in _REVERSAL_BY_RAIL:
             raise PaymentError(
                 f"a repayment is collected by ACH or pinless debit, not {rail!r}",
-                entity="payment",
-                entity_id=payment_id,
-                user_id=self.user_id,
+                about=Ref("payment", payment_id, self.user_id),
             )
         today = self._require_today(today)
         self._refuse_if_closed()
         if payment_id in self.payments:
             raise DuplicatePayment(
                 f"payment {payment_id} was already applied to loan {self.loan_id}",
-                entity="payment",
-                entity_id=payment_id,
-                user_id=self.user_id,
+                about=Ref("payment", payment_id, self.user_id),
             )
         self._refuse_overpayment(f"payment {payment_id}", amount)
         applications = allocate(
@@ -292,34 +287,26 @@ class Loan(LoanState):
         if not isinstance(outcome, SettlementOutcome):
             raise PaymentError(
                 f"outcome must be a SettlementOutcome, got {outcome!r}",
-                entity="payment",
-                entity_id=payment_id,
-                user_id=self.user_id,
+                about=Ref("payment", payment_id, self.user_id),
             )
         today = self._require_today(today)
         payment = self.payments.get(payment_id)
         if payment is None:
             raise PaymentNotApplied(
                 f"payment {payment_id} was never applied to loan {self.loan_id}",
-                entity="payment",
-                entity_id=payment_id,
-                user_id=self.user_id,
+                about=Ref("payment", payment_id, self.user_id),
             )
         if payment.status.reversed:
             raise PaymentAlreadyReversed(
                 f"payment {payment_id} was already {payment.status.value} on "
                 f"{render(payment.settled_on)}; {outcome.value} changes nothing",
-                entity="payment",
-                entity_id=payment_id,
-                user_id=self.user_id,
+                about=payment,
             )
         if outcome is SettlementOutcome.COMPLETED:
             if payment.status is PaymentStatus.COMPLETED:
                 raise PaymentAlreadySettled(
                     f"payment {payment_id} already COMPLETED on {render(payment.settled_on)}",
-                    entity="payment",
-                    entity_id=payment_id,
-                    user_id=self.user_id,
+                    about=payment,
                 )
             self._complete(payment, today)
         else:
@@ -328,9 +315,7 @@ class Loan(LoanState):
                 raise PaymentError(
                     f"payment {payment_id} went by {payment.rail.value}: it can be "
                     f"{expected.value}, not {outcome.value}",
-                    entity="payment",
-                    entity_id=payment_id,
-                    user_id=self.user_id,
+                    about=payment,
                 )
             self._unapply(payment, outcome, today)
         self.verify()
