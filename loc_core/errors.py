@@ -51,12 +51,16 @@ not know it), so no caller ever parses a message; the message is for people:
     key         the idempotency key, lock key or field name the error is about
     invariant   the name of the rule that failed (``loan_consistent``, ``version_current``, ...)
 
-``raise NotFound("no loan", entity="loan", entity_id=loan_id, user_id=user_id)``
+``raise NotFound("no loan", entity="loan", entity_id=loan_id, user_id=user_id)``; where an
+entity is at hand, ``about=loan`` (any `Subject`) names all three, and ``about=Ref("payment",
+payment_id, user_id)`` names one that no object stands for yet.
 """
 
 from __future__ import annotations
 
 from typing import Protocol
+
+import attrs
 
 __all__ = [
     "ApplicationAlreadyConverted",
@@ -91,6 +95,7 @@ __all__ = [
     "PaymentNotApplied",
     "RailDeclined",
     "RailUnavailable",
+    "Ref",
     "ScheduleError",
     "Subject",
 ]
@@ -107,6 +112,23 @@ class Subject(Protocol):
     def audit_key(self) -> tuple[str, str]:
         """The entity's kind (``loan``, ``line``, ...) and id."""
         ...
+
+
+@attrs.frozen
+class Ref:
+    """A `Subject` named by its parts, for an entity no object stands for (yet).
+
+    An error about a payment not yet made, or about an application (which errors call
+    ``loan_application`` or ``line_application``), says `about=Ref(kind, id, user)`.
+    """
+
+    kind: str
+    entity_id: str
+    user_id: str
+
+    def audit_key(self) -> tuple[str, str]:
+        """The entity's kind and id."""
+        return (self.kind, self.entity_id)
 
 
 class LocError(Exception):

@@ -19,7 +19,7 @@ from loc_core.creditline.line import CreditLine
 from loc_core.creditline.payment import LocPayment
 from loc_core.creditline.rails import DISBURSEMENT_RAILS, REPAYMENT_RAILS, next_rail
 from loc_core.creditline.statement import Statement
-from loc_core.creditline.status import LineStatus
+from loc_core.creditline.vocabulary import LineStatus
 
 __all__ = [
     "DISBURSEMENT_RAILS",

@@ -21,15 +21,21 @@ from loc_core import audit, bookkeeping
 from loc_core.audit import Process
 from loc_core.bookkeeping import Movement, Product
 from loc_core.creditline._state import LineState
+from loc_core.creditline.activity import ActivityKind, CycleActivity
+from loc_core.creditline.balances import Balances
 from loc_core.creditline.config import CreditLineProduct
-from loc_core.creditline.status import LineStatus
+from loc_core.creditline.draw import Draw
+from loc_core.creditline.payment import LocPayment
+from loc_core.creditline.vocabulary import LineStatus
 from loc_core.errors import OutOfOrder
 from loc_core.events import AuditValue, DomainEvent, EventType
+from loc_core.ledger import JournalEntry
 from loc_core.money import round_cents
 
 __all__ = [
     "Process",
     "accrue",
+    "book_activity",
     "book_allowance",
     "emit",
     "interest_for",
@@ -54,21 +60,20 @@ def snapshot(entity: attrs.AttrsInstance) -> dict[str, AuditValue]:
 
 def record(
     line: LineState,
+    entity: LineState | Draw | LocPayment,
     *,
-    entity: str,
-    entity_id: str,
     before: Mapping[str, AuditValue],
-    after: Mapping[str, AuditValue],
     process: Process,
     reason: str,
 ) -> None:
-    """Add a `Change` to the line's outbox when anything differs between the snapshots."""
+    """Add the `Change` of `entity` (the line, a draw or a payment) since `before`, if any."""
+    kind, entity_id = entity.audit_key()
     found = audit.change(
-        entity=entity,
+        entity=kind,
         entity_id=entity_id,
         user_id=line.user_id,
         before=before,
-        after=after,
+        after=snapshot(entity),
         process=process,
         reason=reason,
     )
@@ -80,14 +85,28 @@ def record_line(
     line: LineState, *, before: Mapping[str, AuditValue], process: Process, reason: str
 ) -> None:
     """`record` the line's own change, from `before` to its state now."""
-    record(
-        line,
-        entity="line",
-        entity_id=line.line_id,
-        before=before,
-        after=snapshot(line),
-        process=process,
-        reason=reason,
+    record(line, line, before=before, process=process, reason=reason)
+
+
+def book_activity(
+    line: LineState,
+    kind: ActivityKind,
+    *,
+    reference: str,
+    effect: Balances,
+    entry: JournalEntry,
+    on: dt.date,
+) -> None:
+    """Post a draw, payment or reversal: its entry, a DEFAULTED line's allowance, its activity.
+
+    `effect` is what it did to each bucket; its total is the balance's change.
+    """
+    line.outbox.entries.append(entry)
+    book_allowance(line, effect.total, cause=reference, on=on)
+    line.cycle_activity.append(
+        CycleActivity(
+            kind=kind, reference=reference, on=on, amount=abs(effect.total), effect=effect
+        )
     )
 
 

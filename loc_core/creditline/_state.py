@@ -18,7 +18,7 @@ from loc_core.creditline.cycles import next_close_after
 from loc_core.creditline.draw import Draw
 from loc_core.creditline.payment import LocPayment
 from loc_core.creditline.statement import Statement
-from loc_core.creditline.status import LineStatus
+from loc_core.creditline.vocabulary import LineStatus
 from loc_core.events import Outbox
 
 __all__ = ["LineState"]

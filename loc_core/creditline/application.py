@@ -15,7 +15,7 @@ import attrs
 from loc_core import audit
 from loc_core.applications import AdverseAction, ApplicationStatus
 from loc_core.calendar import require_utc
-from loc_core.creditline._bookkeeping import Process, record, snapshot
+from loc_core.creditline._bookkeeping import Process, record
 from loc_core.creditline.config import CreditLineProduct
 from loc_core.creditline.cycles import cycle_day_for
 from loc_core.creditline.line import CreditLine
@@ -25,6 +25,7 @@ from loc_core.errors import (
     ApplicationExpired,
     ApplicationNotApproved,
     InvalidTransition,
+    Ref,
 )
 from loc_core.events import AuditValue, Outbox
 from loc_core.money import positive_cents
@@ -108,9 +109,7 @@ class CreditLineApplication:
             raise ApplicationError(
                 f"application {application_id} is rejected without a reason: "
                 "a rejection needs at least one adverse action",
-                entity="line_application",
-                entity_id=application_id,
-                user_id=user_id,
+                about=Ref("line_application", application_id, user_id),
             )
         application = cls(
             application_id=application_id,
@@ -122,6 +121,11 @@ class CreditLineApplication:
         )
         _record(application, {}, process=Process.OPEN, reason="underwriting rejected")
         return application
+
+    @property
+    def ref(self) -> Ref:
+        """The application as an error about it names it."""
+        return Ref("line_application", self.application_id, self.user_id)
 
     def is_expired(self, now: dt.datetime) -> bool:
         """Whether the offer's TTL has passed at `now`."""
@@ -214,25 +218,19 @@ def _open_line(
     if application.line_id is not None:
         raise ApplicationAlreadyConverted(
             f"application {application.application_id} already became line {application.line_id}",
-            entity="line_application",
-            entity_id=application.application_id,
-            user_id=application.user_id,
+            about=application.ref,
         )
     if application.status is not ApplicationStatus.APPROVED:
         raise ApplicationNotApproved(
             f"application {application.application_id} is {application.status.value}: "
             "there is no offer to accept",
-            entity="line_application",
-            entity_id=application.application_id,
-            user_id=application.user_id,
+            about=application.ref,
         )
     if application.is_expired(moment):
         raise ApplicationExpired(
             f"application {application.application_id}'s offer expired at "
             f"{application.expires_at.isoformat()}",
-            entity="line_application",
-            entity_id=application.application_id,
-            user_id=application.user_id,
+            about=application.ref,
         )
     opened_on = moment.date()
     day = cycle_day_for(opened_on, product, requested=cycle_day)
@@ -243,9 +241,7 @@ def _open_line(
     ):
         raise ApplicationNotApproved(
             f"application {application.application_id} carries no terms to open a line with",
-            entity="line_application",
-            entity_id=application.application_id,
-            user_id=application.user_id,
+            about=application.ref,
         )
     line = CreditLine(
         line_id=line_id,
@@ -262,10 +258,8 @@ def _open_line(
     _record(application, before, process=Process.CONVERSION, reason=f"opened line {line_id}")
     record(
         line,
-        entity="line",
-        entity_id=line_id,
+        line,
         before={},
-        after=snapshot(line),
         process=Process.OPEN,
         reason=f"opened from application {application.application_id}",
     )
@@ -279,25 +273,19 @@ def _abandon(application: CreditLineApplication, *, now: dt.datetime) -> None:
     if application.line_id is not None:
         raise ApplicationAlreadyConverted(
             f"application {application.application_id} became line {application.line_id}",
-            entity="line_application",
-            entity_id=application.application_id,
-            user_id=application.user_id,
+            about=application.ref,
         )
     if application.status is not ApplicationStatus.APPROVED:
         raise ApplicationNotApproved(
             f"application {application.application_id} is {application.status.value}: "
             "only an approved offer is abandoned",
-            entity="line_application",
-            entity_id=application.application_id,
-            user_id=application.user_id,
+            about=application.ref,
         )
     if not application.is_expired(moment):
         raise InvalidTransition(
             f"application {application.application_id}'s offer is live until "
             f"{application.expires_at.isoformat()}",
-            entity="line_application",
-            entity_id=application.application_id,
-            user_id=application.user_id,
+            about=application.ref,
         )
     before = _audited(application)
     application.status = ApplicationStatus.ABANDONED

@@ -26,7 +26,7 @@ from loc_core.creditline.config import CreditLineProduct
 from loc_core.creditline.cycles import due_date_for
 from loc_core.creditline.delinquency import first_late_day
 from loc_core.creditline.statement import Statement
-from loc_core.creditline.status import LineStatus
+from loc_core.creditline.vocabulary import LineStatus
 from loc_core.errors import CycleNotClosed, InvalidTransition, InvariantViolation, OutOfOrder
 from loc_core.events import EventType
 from loc_core.ledger import Bucket, JournalEntry, income, receivable

@@ -12,7 +12,7 @@ from loc_core.creditline._bookkeeping import (
     snapshot,
 )
 from loc_core.creditline._state import LineState
-from loc_core.creditline.status import LineStatus
+from loc_core.creditline.vocabulary import LineStatus
 from loc_core.errors import InvalidTransition
 from loc_core.money import format_cents
 

@@ -34,7 +34,7 @@ from loc_core.creditline.delinquency import (
     past_due_amount,
 )
 from loc_core.creditline.rails import REPAYMENT_RAILS
-from loc_core.creditline.status import LineStatus
+from loc_core.creditline.vocabulary import LineStatus
 from loc_core.events import EventType
 from loc_core.ledger import Bucket
 from loc_core.payments import Rail

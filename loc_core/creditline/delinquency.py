@@ -14,7 +14,7 @@ from loc_core import bookkeeping
 from loc_core.bookkeeping import Product
 from loc_core.creditline._bookkeeping import Process, accrue, emit, record_line, snapshot
 from loc_core.creditline._state import LineState
-from loc_core.creditline.status import LineStatus
+from loc_core.creditline.vocabulary import LineStatus
 from loc_core.events import EventType
 
 __all__: list[str] = []

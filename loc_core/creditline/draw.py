@@ -36,3 +36,7 @@ class Draw:
     settled_on: dt.date | None = None
     """When a rail accepted it, or when it failed."""
     failure_reason: str = ""
+
+    def audit_key(self) -> tuple[str, str]:
+        """The audited entity type and id."""
+        return ("draw", self.draw_id)

@@ -14,7 +14,7 @@ from loc_core.bookkeeping import EntryKind, Movement, Product, entry_id
 from loc_core.creditline._bookkeeping import (
     Process,
     accrue,
-    book_allowance,
+    book_activity,
     emit,
     record,
     record_line,
@@ -22,18 +22,19 @@ from loc_core.creditline._bookkeeping import (
     snapshot,
 )
 from loc_core.creditline._state import LineState
-from loc_core.creditline.activity import ActivityKind, CycleActivity
+from loc_core.creditline.activity import ActivityKind
 from loc_core.creditline.balances import Balances
 from loc_core.creditline.delinquency import past_due_amount
 from loc_core.creditline.draw import Draw, DrawStatus
 from loc_core.creditline.rails import DISBURSEMENT_RAILS
-from loc_core.creditline.status import LineStatus
+from loc_core.creditline.vocabulary import LineStatus
 from loc_core.errors import (
     IdempotencyConflict,
     InsufficientCredit,
     InvalidTransition,
     LineNotActive,
     NotFound,
+    Ref,
 )
 from loc_core.events import EventType
 from loc_core.ledger import FUNDING, Bucket, JournalEntry, receivable
@@ -49,9 +50,7 @@ def _draw(line: LineState, draw_id: str) -> Draw:
     except KeyError:
         raise NotFound(
             f"line {line.line_id} has no draw {draw_id!r}",
-            entity="draw",
-            entity_id=draw_id,
-            user_id=line.user_id,
+            about=Ref("draw", draw_id, line.user_id),
         ) from None
 
 
@@ -63,9 +62,7 @@ def request_draw(line: LineState, *, draw_id: str, amount: object, on: dt.date) 
         if existing.amount != cents:
             raise IdempotencyConflict(
                 f"draw {draw_id!r} was requested for {existing.amount} cents, not {cents}",
-                entity="draw",
-                entity_id=draw_id,
-                user_id=line.user_id,
+                about=existing,
                 key=draw_id,
             )
         return existing
@@ -95,15 +92,7 @@ def request_draw(line: LineState, *, draw_id: str, amount: object, on: dt.date) 
     )
     line.draws[draw_id] = draw
     line.pending_draws_total += cents
-    record(
-        line,
-        entity="draw",
-        entity_id=draw_id,
-        before={},
-        after=snapshot(draw),
-        process=Process.DRAW,
-        reason="draw requested",
-    )
+    record(line, draw, before={}, process=Process.DRAW, reason="draw requested")
     record_line(
         line,
         before=before,
@@ -118,9 +107,7 @@ def _pending(line: LineState, draw_id: str, on: dt.date) -> Draw:
     if draw.status is not DrawStatus.PENDING:
         raise InvalidTransition(
             f"draw {draw_id} is already {draw.status.value}",
-            entity="draw",
-            entity_id=draw_id,
-            user_id=line.user_id,
+            about=draw,
         )
     require_in_order(line, on)
     return draw
@@ -139,10 +126,8 @@ def record_rail_decline(
     draw.declined_rails = (*draw.declined_rails, rail)
     record(
         line,
-        entity="draw",
-        entity_id=draw_id,
+        draw,
         before=before,
-        after=snapshot(draw),
         process=Process.DISBURSEMENT,
         reason=reason or f"{rail.value} declined the draw",
     )
@@ -154,9 +139,7 @@ def disburse_draw(line: LineState, *, draw_id: str, rail: Rail, on: dt.date) -> 
     if rail not in DISBURSEMENT_RAILS:
         raise InvalidTransition(
             f"{rail!r} cannot disburse a draw",
-            entity="draw",
-            entity_id=draw_id,
-            user_id=line.user_id,
+            about=Ref("draw", draw_id, line.user_id),
         )
     draw = _draw(line, draw_id)
     if draw.status is DrawStatus.DISBURSED and draw.rail is rail:
@@ -176,23 +159,18 @@ def disburse_draw(line: LineState, *, draw_id: str, rail: Rail, on: dt.date) -> 
     line.pending_draws_total -= draw.amount
     line.principal_balance += draw.amount
     draw.status, draw.rail, draw.settled_on = DrawStatus.DISBURSED, rail, on
-    line.outbox.entries.append(entry)
-    book_allowance(line, draw.amount, cause=draw_id, on=on)
-    line.cycle_activity.append(
-        CycleActivity(
-            kind=ActivityKind.DRAW,
-            reference=draw_id,
-            on=on,
-            amount=draw.amount,
-            effect=Balances(principal=draw.amount),
-        )
+    book_activity(
+        line,
+        ActivityKind.DRAW,
+        reference=draw_id,
+        effect=Balances(principal=draw.amount),
+        entry=entry,
+        on=on,
     )
     record(
         line,
-        entity="draw",
-        entity_id=draw_id,
+        draw,
         before=draw_before,
-        after=snapshot(draw),
         process=Process.DISBURSEMENT,
         reason=f"{rail.value} accepted the draw",
     )
@@ -222,15 +200,7 @@ def fail_draw(line: LineState, *, draw_id: str, on: dt.date, reason: str) -> Dra
     accrue(line, on)
     line.pending_draws_total -= draw.amount
     draw.status, draw.settled_on, draw.failure_reason = DrawStatus.FAILED, on, reason
-    record(
-        line,
-        entity="draw",
-        entity_id=draw_id,
-        before=draw_before,
-        after=snapshot(draw),
-        process=Process.DISBURSEMENT,
-        reason=reason,
-    )
+    record(line, draw, before=draw_before, process=Process.DISBURSEMENT, reason=reason)
     record_line(
         line,
         before=line_before,

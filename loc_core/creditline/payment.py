@@ -33,6 +33,10 @@ class LocPayment:
     settled_on: dt.date | None = None
     """When it completed, or was returned or charged back."""
 
+    def audit_key(self) -> tuple[str, str]:
+        """The audited entity type and id."""
+        return ("payment", self.payment_id)
+
     @property
     def applied(self) -> Balances:
         """The buckets the payment reduced."""

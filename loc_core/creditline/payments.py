@@ -15,7 +15,7 @@ from loc_core.bookkeeping import EntryKind, Movement, Product, entry_id
 from loc_core.creditline._bookkeeping import (
     Process,
     accrue,
-    book_allowance,
+    book_activity,
     emit,
     record,
     record_line,
@@ -23,17 +23,18 @@ from loc_core.creditline._bookkeeping import (
     snapshot,
 )
 from loc_core.creditline._state import LineState
-from loc_core.creditline.activity import ActivityKind, CycleActivity
+from loc_core.creditline.activity import ActivityKind
 from loc_core.creditline.delinquency import cure, mark_past_due, past_due_amount
 from loc_core.creditline.payment import LocPayment
 from loc_core.creditline.rails import REPAYMENT_RAILS
-from loc_core.creditline.status import LineStatus
+from loc_core.creditline.vocabulary import LineStatus
 from loc_core.errors import (
     DuplicatePayment,
     Overpayment,
     PaymentAlreadyReversed,
     PaymentError,
     PaymentNotApplied,
+    Ref,
 )
 from loc_core.events import EventType
 from loc_core.ledger import CLEARING, Bucket, JournalEntry, receivable
@@ -68,16 +69,12 @@ def submit_payment(
     if rail not in REPAYMENT_RAILS:
         raise PaymentError(
             f"{rail!r} cannot collect a repayment: use pinless debit or ACH",
-            entity="payment",
-            entity_id=payment_id,
-            user_id=line.user_id,
+            about=Ref("payment", payment_id, line.user_id),
         )
     if payment_id in line.payments:
         raise DuplicatePayment(
             f"payment {payment_id!r} was already applied to {line.line_id}",
-            entity="payment",
-            entity_id=payment_id,
-            user_id=line.user_id,
+            about=Ref("payment", payment_id, line.user_id),
         )
     require_in_order(line, on)
     if cents > line.total_balance:
@@ -110,26 +107,15 @@ def submit_payment(
     line.principal_balance -= principal
     line.paid_since_statement += cents
     line.payments[payment_id] = payment
-    line.outbox.entries.append(entry)
-    book_allowance(line, -cents, cause=payment_id, on=on)
-    line.cycle_activity.append(
-        CycleActivity(
-            kind=ActivityKind.PAYMENT,
-            reference=payment_id,
-            on=on,
-            amount=cents,
-            effect=payment.applied.negated(),
-        )
-    )
-    record(
+    book_activity(
         line,
-        entity="payment",
-        entity_id=payment_id,
-        before={},
-        after=snapshot(payment),
-        process=Process.PAYMENT,
-        reason=f"submitted by {rail.value}",
+        ActivityKind.PAYMENT,
+        reference=payment_id,
+        effect=payment.applied.negated(),
+        entry=entry,
+        on=on,
     )
+    record(line, payment, before={}, process=Process.PAYMENT, reason=f"submitted by {rail.value}")
     record_line(
         line,
         before=before,
@@ -149,9 +135,7 @@ def settle_payment(
     if payment is None:
         raise PaymentNotApplied(
             f"line {line.line_id} never applied payment {payment_id!r}",
-            entity="payment",
-            entity_id=payment_id,
-            user_id=line.user_id,
+            about=Ref("payment", payment_id, line.user_id),
         )
     if outcome is SettlementOutcome.COMPLETED:
         if payment.status is PaymentStatus.PENDING:
@@ -159,10 +143,8 @@ def settle_payment(
             payment.status, payment.settled_on = PaymentStatus.COMPLETED, on
             record(
                 line,
-                entity="payment",
-                entity_id=payment_id,
+                payment,
                 before=before,
-                after=snapshot(payment),
                 process=Process.SETTLEMENT,
                 reason="the rail completed the payment",
             )
@@ -170,9 +152,7 @@ def settle_payment(
     if payment.status.reversed:
         raise PaymentAlreadyReversed(
             f"payment {payment_id} was already {payment.status.value} on {payment.settled_on}",
-            entity="payment",
-            entity_id=payment_id,
-            user_id=line.user_id,
+            about=payment,
         )
     require_in_order(line, on)
     _reverse(line, payment, PaymentStatus(outcome.value), on)
@@ -198,23 +178,13 @@ def _reverse(line: LineState, payment: LocPayment, status: PaymentStatus, on: dt
             line.total_balance, line.next_minimum_payment_due + payment.minimum_covered
         )
     payment.status, payment.settled_on = status, on
-    line.outbox.entries.append(entry)
-    book_allowance(line, payment.amount, cause=pid, on=on)
-    line.cycle_activity.append(
-        CycleActivity(
-            kind=ActivityKind.REVERSAL,
-            reference=pid,
-            on=on,
-            amount=payment.amount,
-            effect=payment.applied,
-        )
+    book_activity(
+        line, ActivityKind.REVERSAL, reference=pid, effect=payment.applied, entry=entry, on=on
     )
     record(
         line,
-        entity="payment",
-        entity_id=pid,
+        payment,
         before=payment_before,
-        after=snapshot(payment),
         process=Process.UNAPPLY,
         reason=f"the rail reported {status.value}",
     )

@@ -26,6 +26,7 @@ from loc_core.errors import (
     DomainError,
     InvalidTransition,
     InvariantViolation,
+    Ref,
 )
 from loc_core.events import AuditValue, Outbox
 from loc_core.installment._checks import require_id, require_moment, utc_problems
@@ -201,24 +202,18 @@ class LoanApplication:
             raise InvalidTransition(
                 f"application {self.application_id} is {self.status.value}; "
                 "only an APPROVED offer can be abandoned",
-                entity="loan_application",
-                entity_id=self.application_id,
-                user_id=self.user_id,
+                about=self.ref,
             )
         if self.loan_id is not None:
             raise ApplicationAlreadyConverted(
                 f"application {self.application_id} became loan {self.loan_id}; "
                 "it is not abandoned",
-                entity="loan_application",
-                entity_id=self.application_id,
-                user_id=self.user_id,
+                about=self.ref,
             )
         if not self.is_expired(now):
             raise InvalidTransition(
                 f"application {self.application_id} is live until {render(self.expires_at)}",
-                entity="loan_application",
-                entity_id=self.application_id,
-                user_id=self.user_id,
+                about=self.ref,
             )
         recorder = ChangeRecorder(process=_EXPIRATION, reason="offer expired unaccepted")
         recorder.touch(self)
@@ -240,23 +235,17 @@ class LoanApplication:
             raise ApplicationNotApproved(
                 f"application {self.application_id} is {self.status.value}: there is no offer "
                 "to accept",
-                entity="loan_application",
-                entity_id=self.application_id,
-                user_id=self.user_id,
+                about=self.ref,
             )
         if self.loan_id is not None:
             raise ApplicationAlreadyConverted(
                 f"application {self.application_id} already became loan {self.loan_id}",
-                entity="loan_application",
-                entity_id=self.application_id,
-                user_id=self.user_id,
+                about=self.ref,
             )
         if self.is_expired(now):
             raise ApplicationExpired(
                 f"application {self.application_id} expired at {render(self.expires_at)}",
-                entity="loan_application",
-                entity_id=self.application_id,
-                user_id=self.user_id,
+                about=self.ref,
             )
 
     def convert(self, *, loan_id: str, now: dt.datetime) -> None:
@@ -270,6 +259,11 @@ class LoanApplication:
         self.outbox.changes.extend(recorder.changes())
 
     # --- queries ----------------------------------------------------------------------
+
+    @property
+    def ref(self) -> Ref:
+        """The application as an error about it names it."""
+        return Ref("loan_application", self.application_id, self.user_id)
 
     def is_expired(self, now: dt.datetime) -> bool:
         """Whether an APPROVED offer's TTL has passed at `now` (the TTL instant counts)."""
@@ -293,9 +287,7 @@ class LoanApplication:
         if problems:
             raise InvariantViolation(
                 f"application {self.application_id}: {problems[0]}",
-                entity="loan_application",
-                entity_id=self.application_id,
-                user_id=self.user_id,
+                about=self.ref,
                 invariant="application_consistent",
             )
 

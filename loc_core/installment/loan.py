@@ -5,7 +5,8 @@ leaves the loan exactly as it was. What a command produces besides state waits i
 `outbox`: one audit `Change` per entity changed, the balanced journal entries of the
 money that moved (with ids derived from their cause, so nothing posts twice) and the
 borrower-facing events. `verify` proves the loan consistent after every change and when
-a stored loan is loaded.
+a stored loan is loaded; the invariants it checks live in `_invariants`, and the loan's
+data and queries in `_state` (`LoanState`), as the credit line splits `LineState`.
 
 The unit of work bumps `version` and stamps `updated_at` when it saves; commands take
 business dates (`today`), not timestamps.
@@ -14,8 +15,6 @@ business dates (`today`), not timestamps.
 from __future__ import annotations
 
 import datetime as dt
-import itertools
-from decimal import Decimal
 
 import attrs
 
@@ -28,26 +27,24 @@ from loc_core.errors import (
     InvalidTimestamp,
     InvalidTransition,
     InvariantViolation,
-    NotFound,
     Overpayment,
     PaymentAlreadyReversed,
     PaymentAlreadySettled,
     PaymentError,
     PaymentNotApplied,
+    Ref,
 )
-from loc_core.events import AuditValue, DomainEvent, EventType, Outbox
-from loc_core.installment import _journal
-from loc_core.installment._checks import require_date, require_id, utc_problems
+from loc_core.events import AuditValue, DomainEvent, EventType
+from loc_core.installment import _invariants, _journal
+from loc_core.installment._checks import require_date, require_id
+from loc_core.installment._state import LoanState
 from loc_core.installment.allocation import allocate
-from loc_core.installment.config import InstallmentProduct
-from loc_core.installment.installment import WATERFALL, Installment, PaymentApplication
+from loc_core.installment.installment import Installment
 from loc_core.installment.payment import Payment
 from loc_core.installment.vocabulary import (
-    FeeType,
     InstallmentStatus,
     LoanStatus,
     Process,
-    RepaymentCadence,
 )
 from loc_core.ledger import (
     Bucket,
@@ -75,79 +72,11 @@ def _late_fee_reason(fee: int, wanted: int) -> str:
 
 
 @attrs.define(kw_only=True)
-class Loan:
-    """An installment loan (``LOAN#``) that owns its installments and payments."""
-
-    user_id: str
-    loan_id: str
-    application_id: str
-    loan_number: str
-    loan_amount: int
-    """Principal in cents."""
-    origination_fee: int
-    fee_type: FeeType
-    fee_percent: Decimal | None
-    total_amount: int
-    """loan_amount + origination_fee: what the schedule repays (late fees come on top)."""
-    amount_disbursed: int
-    outstanding_balance: int
-    """What is still owed, late fees included: the sum of the installments' balances."""
-    status: LoanStatus = LoanStatus.OPEN
-    repayment_cadence: RepaymentCadence
-    disbursement_date: dt.date
-    disbursement_method: Rail
-    confirmation_id: str
-    """The disbursement's confirmation id from the payments service."""
-    account_last_four: str | None = None
-    completion_date: dt.date | None = None
-    """The day the loan was paid in full; cleared if that payment is returned."""
-    defaulted_on: dt.date | None = None
-    """The day the loan defaulted; kept after payoff so a return reopens it as DEFAULTED."""
-    autopay_enabled: bool
-    product: InstallmentProduct
-    """The terms the loan was made under (grace, late fees, default)."""
-    installments: list[Installment]
-    """In due-date order."""
-    payments: dict[str, Payment] = attrs.field(factory=dict)
-    """Every payment ever applied, by id, reversed ones included."""
-    created_at: dt.datetime
-    updated_at: dt.datetime
-    version: int = 0
-    outbox: Outbox = attrs.field(factory=Outbox)
+class Loan(LoanState):
+    """An installment loan (``LOAN#``): the aggregate root every loan command goes through."""
 
     def __attrs_post_init__(self) -> None:
         self.verify()
-
-    # --- queries ----------------------------------------------------------------------
-
-    @property
-    def late_fees_assessed(self) -> int:
-        """All late fees ever charged on the loan (they stay charged when paid)."""
-        return sum(installment.late_fee for installment in self.installments)
-
-    def bucket_balances(self) -> dict[Bucket, int]:
-        """What is still owed per ledger bucket; equal to the loan's receivable balances."""
-        totals = [0, 0, 0]
-        for installment in self.installments:
-            for index, unpaid in enumerate(installment.unpaid_parts()):
-                totals[index] += unpaid
-        return dict(zip(WATERFALL, totals, strict=True))
-
-    def installment(self, installment_id: str) -> Installment:
-        """The installment with `installment_id`.
-
-        Raises:
-            NotFound: when the loan has no such installment.
-        """
-        for installment in self.installments:
-            if installment.installment_id == installment_id:
-                return installment
-        raise NotFound(
-            f"loan {self.loan_id} has no installment {installment_id}",
-            entity="installment",
-            entity_id=installment_id,
-            user_id=self.user_id,
-        )
 
     def verify(self) -> None:
         """Prove the loan consistent; a loaded record is verified, not trusted.
@@ -155,101 +84,11 @@ class Loan:
         Raises:
             InvariantViolation: naming the first contradiction found.
         """
-        found = self.problems()
-        if found:
-            raise InvariantViolation(
-                f"loan {self.loan_id}: {found[0]}",
-                about=self,
-                invariant="loan_consistent",
-            )
+        _invariants.verify(self)
 
     def problems(self) -> list[str]:
         """Every way the loan, its installments and its payments contradict each other."""
-        return (
-            self._installment_problems()
-            + self._amount_problems()
-            + self._status_problems()
-            + self._payment_problems()
-            + utc_problems(self, "created_at", "updated_at")
-        )
-
-    def _installment_problems(self) -> list[str]:
-        found: list[str] = []
-        installments = self.installments
-        for installment in installments:
-            found += installment.problems()
-            if (installment.loan_id, installment.user_id) != (self.loan_id, self.user_id):
-                found.append(f"installment {installment.installment_id} belongs elsewhere")
-            expected = self._settled_status(installment)
-            if installment.status is not expected:
-                found.append(
-                    f"installment {installment.installment_id} is {installment.status.value}, "
-                    f"expected {expected.value}"
-                )
-        if not installments:
-            found.append("a loan needs installments")
-        if [i.number for i in installments] != list(range(1, len(installments) + 1)) or any(
-            earlier.due_date >= later.due_date
-            for earlier, later in itertools.pairwise(installments)
-        ):
-            found.append("installments must be numbered 1..N in due-date order")
-        return found
-
-    def _amount_problems(self) -> list[str]:
-        found: list[str] = []
-        installments = self.installments
-        if sum(i.principal for i in installments) != self.loan_amount:
-            found.append("installment principal parts do not add up to loan_amount")
-        if sum(i.origination_fee for i in installments) != self.origination_fee:
-            found.append("installment fee parts do not add up to origination_fee")
-        if self.total_amount != self.loan_amount + self.origination_fee:
-            found.append("total_amount != loan_amount + origination_fee")
-        if self.amount_disbursed != self.total_amount - self.origination_fee:
-            found.append("amount_disbursed != total_amount - origination_fee")
-        owed = sum(i.outstanding_balance for i in installments)
-        if self.outstanding_balance != owed:
-            found.append(
-                f"outstanding_balance {self.outstanding_balance} != sum of installments {owed}"
-            )
-        if self.late_fees_assessed > self.product.late_fee_cap(self.loan_amount):
-            found.append("late fees exceed the loan's cap")
-        return found
-
-    def _status_problems(self) -> list[str]:
-        found: list[str] = []
-        closed = self.status is LoanStatus.CLOSED
-        if closed != (self.outstanding_balance == 0):
-            found.append(f"{self.status.value} with outstanding {self.outstanding_balance}")
-        if closed != (self.completion_date is not None):
-            found.append(f"{self.status.value} with completion_date {self.completion_date}")
-        if self.status is LoanStatus.DEFAULTED and self.defaulted_on is None:
-            found.append("DEFAULTED without the day it defaulted")
-        if self.status is LoanStatus.OPEN and self.defaulted_on is not None:
-            found.append("OPEN but marked as defaulted")
-        if self.defaulted_on is not None and self.autopay_enabled:
-            found.append("autopay is on for a loan that defaulted")
-        return found
-
-    def _payment_problems(self) -> list[str]:
-        found: list[str] = []
-        live = {
-            (app.payment_id, app.installment_id): app
-            for installment in self.installments
-            for app in installment.applications
-        }
-        expected: dict[tuple[str, str], PaymentApplication] = {}
-        for payment_id, payment in self.payments.items():
-            if payment_id != payment.payment_id or payment.loan_id != self.loan_id:
-                found.append(f"payment {payment_id} is filed under the wrong key or loan")
-            if sum(app.amount for app in payment.applications) != payment.amount:
-                found.append(f"payment {payment_id}: applications do not add up to its amount")
-            if not payment.status.reversed:
-                expected.update(
-                    ((app.payment_id, app.installment_id), app) for app in payment.applications
-                )
-        if live != expected:
-            found.append("installment applications differ from the payments not reversed")
-        return found
+        return _invariants.problems(self)
 
     # --- commands ---------------------------------------------------------------------
 
@@ -282,25 +121,19 @@ class Loan:
         if not isinstance(process, Process) or process not in _PAYMENT_PROCESSES:
             raise PaymentError(
                 f"a payment is applied by AUTOPAY or MANUAL, not {process!r}",
-                entity="payment",
-                entity_id=payment_id,
-                user_id=self.user_id,
+                about=Ref("payment", payment_id, self.user_id),
             )
         if not isinstance(rail, Rail) or rail not in _REVERSAL_BY_RAIL:
             raise PaymentError(
                 f"a repayment is collected by ACH or pinless debit, not {rail!r}",
-                entity="payment",
-                entity_id=payment_id,
-                user_id=self.user_id,
+                about=Ref("payment", payment_id, self.user_id),
             )
         today = self._require_today(today)
         self._refuse_if_closed()
         if payment_id in self.payments:
             raise DuplicatePayment(
                 f"payment {payment_id} was already applied to loan {self.loan_id}",
-                entity="payment",
-                entity_id=payment_id,
-                user_id=self.user_id,
+                about=Ref("payment", payment_id, self.user_id),
             )
         self._refuse_overpayment(f"payment {payment_id}", amount)
         applications = allocate(
@@ -454,34 +287,26 @@ class Loan:
         if not isinstance(outcome, SettlementOutcome):
             raise PaymentError(
                 f"outcome must be a SettlementOutcome, got {outcome!r}",
-                entity="payment",
-                entity_id=payment_id,
-                user_id=self.user_id,
+                about=Ref("payment", payment_id, self.user_id),
             )
         today = self._require_today(today)
         payment = self.payments.get(payment_id)
         if payment is None:
             raise PaymentNotApplied(
                 f"payment {payment_id} was never applied to loan {self.loan_id}",
-                entity="payment",
-                entity_id=payment_id,
-                user_id=self.user_id,
+                about=Ref("payment", payment_id, self.user_id),
             )
         if payment.status.reversed:
             raise PaymentAlreadyReversed(
                 f"payment {payment_id} was already {payment.status.value} on "
                 f"{render(payment.settled_on)}; {outcome.value} changes nothing",
-                entity="payment",
-                entity_id=payment_id,
-                user_id=self.user_id,
+                about=payment,
             )
         if outcome is SettlementOutcome.COMPLETED:
             if payment.status is PaymentStatus.COMPLETED:
                 raise PaymentAlreadySettled(
                     f"payment {payment_id} already COMPLETED on {render(payment.settled_on)}",
-                    entity="payment",
-                    entity_id=payment_id,
-                    user_id=self.user_id,
+                    about=payment,
                 )
             self._complete(payment, today)
         else:
@@ -490,9 +315,7 @@ class Loan:
                 raise PaymentError(
                     f"payment {payment_id} went by {payment.rail.value}: it can be "
                     f"{expected.value}, not {outcome.value}",
-                    entity="payment",
-                    entity_id=payment_id,
-                    user_id=self.user_id,
+                    about=payment,
                 )
             self._unapply(payment, outcome, today)
         self.verify()
@@ -573,7 +396,7 @@ class Loan:
             recorder.touch(installment)
             installment.applications.remove(app)
             installment.outstanding_balance += app.amount
-            installment.status = self._settled_status(installment)
+            installment.status = self.settled_status(installment)
             installment.process = Process.UNAPPLY
             installment.update_reason = reason
         payment.status = PaymentStatus(outcome.value)
@@ -669,16 +492,6 @@ class Loan:
 
     # --- helpers ----------------------------------------------------------------------
 
-    def _settled_status(self, installment: Installment) -> InstallmentStatus:
-        """The status an installment's balance, history and loan call for."""
-        if installment.is_paid:
-            return InstallmentStatus.COMPLETED
-        if self.status is LoanStatus.DEFAULTED:
-            return InstallmentStatus.DEFAULTED
-        if installment.overdue_on is not None:
-            return InstallmentStatus.OVERDUE
-        return InstallmentStatus.SCHEDULED
-
     def _refuse_if_closed(self) -> None:
         if self.status is LoanStatus.CLOSED:
             raise InvalidTransition(
@@ -709,33 +522,3 @@ class Loan:
         self, kind: EventType, subject_id: str, today: dt.date, data: dict[str, AuditValue]
     ) -> None:
         self.outbox.events.append(DomainEvent(kind, self.user_id, subject_id, today, data))
-
-    # --- audit ------------------------------------------------------------------------
-
-    def audit_key(self) -> tuple[str, str]:
-        """The audited entity type and id."""
-        return ("loan", self.loan_id)
-
-    def audit_snapshot(self) -> dict[str, AuditValue]:
-        """The audited fields, rendered."""
-        return {
-            "application_id": self.application_id,
-            "loan_number": self.loan_number,
-            "loan_amount": self.loan_amount,
-            "origination_fee": self.origination_fee,
-            "fee_type": self.fee_type.value,
-            "fee_percent": render(self.fee_percent),
-            "total_amount": self.total_amount,
-            "amount_disbursed": self.amount_disbursed,
-            "outstanding_balance": self.outstanding_balance,
-            "status": self.status.value,
-            "repayment_cadence": self.repayment_cadence.value,
-            "disbursement_date": self.disbursement_date.isoformat(),
-            "disbursement_method": self.disbursement_method.value,
-            "confirmation_id": self.confirmation_id,
-            "account_last_four": self.account_last_four,
-            "completion_date": render(self.completion_date),
-            "defaulted_on": render(self.defaulted_on),
-            "autopay_enabled": self.autopay_enabled,
-            "late_fees_assessed": self.late_fees_assessed,
-        }

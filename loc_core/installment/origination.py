@@ -100,9 +100,7 @@ def originate(
     if fee_type is None or application.loan_number is None:  # an APPROVED offer has both
         raise DomainError(
             f"application {application.application_id} carries no offer",
-            entity="loan_application",
-            entity_id=application.application_id,
-            user_id=application.user_id,
+            about=application.ref,
         )
     installments = [
         Installment(

@@ -1,4 +1,4 @@
-"""The statuses of a line of credit."""
+"""The stored words of the line-of-credit product: the statuses of a line."""
 
 from __future__ import annotations
 

@@ -1,0 +1,124 @@
+"""The invariants of an installment loan, checked after every command and on every load.
+
+A loaded record is verified, not trusted: `verify` raises on the first contradiction
+between the loan, its installments and its payments; `problems` lists them all.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from loc_core.errors import InvariantViolation
+from loc_core.installment._checks import utc_problems
+from loc_core.installment._state import LoanState
+from loc_core.installment.installment import PaymentApplication
+from loc_core.installment.vocabulary import LoanStatus
+
+__all__ = ["problems", "verify"]
+
+
+def verify(loan: LoanState) -> None:
+    """Prove the loan consistent; a loaded record is verified, not trusted.
+
+    Raises:
+        InvariantViolation: naming the first contradiction found.
+    """
+    found = problems(loan)
+    if found:
+        raise InvariantViolation(
+            f"loan {loan.loan_id}: {found[0]}",
+            about=loan,
+            invariant="loan_consistent",
+        )
+
+
+def problems(loan: LoanState) -> list[str]:
+    """Every way the loan, its installments and its payments contradict each other."""
+    return (
+        _installment_problems(loan)
+        + _amount_problems(loan)
+        + _status_problems(loan)
+        + _payment_problems(loan)
+        + utc_problems(loan, "created_at", "updated_at")
+    )
+
+
+def _installment_problems(loan: LoanState) -> list[str]:
+    found: list[str] = []
+    installments = loan.installments
+    for installment in installments:
+        found += installment.problems()
+        if (installment.loan_id, installment.user_id) != (loan.loan_id, loan.user_id):
+            found.append(f"installment {installment.installment_id} belongs elsewhere")
+        expected = loan.settled_status(installment)
+        if installment.status is not expected:
+            found.append(
+                f"installment {installment.installment_id} is {installment.status.value}, "
+                f"expected {expected.value}"
+            )
+    if not installments:
+        found.append("a loan needs installments")
+    if [i.number for i in installments] != list(range(1, len(installments) + 1)) or any(
+        earlier.due_date >= later.due_date for earlier, later in itertools.pairwise(installments)
+    ):
+        found.append("installments must be numbered 1..N in due-date order")
+    return found
+
+
+def _amount_problems(loan: LoanState) -> list[str]:
+    found: list[str] = []
+    installments = loan.installments
+    if sum(i.principal for i in installments) != loan.loan_amount:
+        found.append("installment principal parts do not add up to loan_amount")
+    if sum(i.origination_fee for i in installments) != loan.origination_fee:
+        found.append("installment fee parts do not add up to origination_fee")
+    if loan.total_amount != loan.loan_amount + loan.origination_fee:
+        found.append("total_amount != loan_amount + origination_fee")
+    if loan.amount_disbursed != loan.total_amount - loan.origination_fee:
+        found.append("amount_disbursed != total_amount - origination_fee")
+    owed = sum(i.outstanding_balance for i in installments)
+    if loan.outstanding_balance != owed:
+        found.append(
+            f"outstanding_balance {loan.outstanding_balance} != sum of installments {owed}"
+        )
+    if loan.late_fees_assessed > loan.product.late_fee_cap(loan.loan_amount):
+        found.append("late fees exceed the loan's cap")
+    return found
+
+
+def _status_problems(loan: LoanState) -> list[str]:
+    found: list[str] = []
+    closed = loan.status is LoanStatus.CLOSED
+    if closed != (loan.outstanding_balance == 0):
+        found.append(f"{loan.status.value} with outstanding {loan.outstanding_balance}")
+    if closed != (loan.completion_date is not None):
+        found.append(f"{loan.status.value} with completion_date {loan.completion_date}")
+    if loan.status is LoanStatus.DEFAULTED and loan.defaulted_on is None:
+        found.append("DEFAULTED without the day it defaulted")
+    if loan.status is LoanStatus.OPEN and loan.defaulted_on is not None:
+        found.append("OPEN but marked as defaulted")
+    if loan.defaulted_on is not None and loan.autopay_enabled:
+        found.append("autopay is on for a loan that defaulted")
+    return found
+
+
+def _payment_problems(loan: LoanState) -> list[str]:
+    found: list[str] = []
+    live = {
+        (app.payment_id, app.installment_id): app
+        for installment in loan.installments
+        for app in installment.applications
+    }
+    expected: dict[tuple[str, str], PaymentApplication] = {}
+    for payment_id, payment in loan.payments.items():
+        if payment_id != payment.payment_id or payment.loan_id != loan.loan_id:
+            found.append(f"payment {payment_id} is filed under the wrong key or loan")
+        if sum(app.amount for app in payment.applications) != payment.amount:
+            found.append(f"payment {payment_id}: applications do not add up to its amount")
+        if not payment.status.reversed:
+            expected.update(
+                ((app.payment_id, app.installment_id), app) for app in payment.applications
+            )
+    if live != expected:
+        found.append("installment applications differ from the payments not reversed")
+    return found

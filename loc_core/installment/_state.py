@@ -1,0 +1,144 @@
+"""What an installment loan holds: its terms, balances, installments and payments.
+
+`Loan` (in `loan`) adds the commands to this state; the invariants (`_invariants`) take
+the state, so neither the rules nor the aggregate import each other in a cycle.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import attrs
+
+from loc_core.audit import render
+from loc_core.errors import NotFound
+from loc_core.events import AuditValue, Outbox
+from loc_core.installment.config import InstallmentProduct
+from loc_core.installment.installment import WATERFALL, Installment
+from loc_core.installment.payment import Payment
+from loc_core.installment.vocabulary import (
+    FeeType,
+    InstallmentStatus,
+    LoanStatus,
+    RepaymentCadence,
+)
+from loc_core.ledger import Bucket
+from loc_core.payments import Rail
+
+__all__ = ["LoanState"]
+
+
+@attrs.define(kw_only=True)
+class LoanState:
+    """An installment loan (``LOAN#``) as data: it owns its installments and payments."""
+
+    """An installment loan (``LOAN#``) that owns its installments and payments."""
+
+    user_id: str
+    loan_id: str
+    application_id: str
+    loan_number: str
+    loan_amount: int
+    """Principal in cents."""
+    origination_fee: int
+    fee_type: FeeType
+    fee_percent: Decimal | None
+    total_amount: int
+    """loan_amount + origination_fee: what the schedule repays (late fees come on top)."""
+    amount_disbursed: int
+    outstanding_balance: int
+    """What is still owed, late fees included: the sum of the installments' balances."""
+    status: LoanStatus = LoanStatus.OPEN
+    repayment_cadence: RepaymentCadence
+    disbursement_date: dt.date
+    disbursement_method: Rail
+    confirmation_id: str
+    """The disbursement's confirmation id from the payments service."""
+    account_last_four: str | None = None
+    completion_date: dt.date | None = None
+    """The day the loan was paid in full; cleared if that payment is returned."""
+    defaulted_on: dt.date | None = None
+    """The day the loan defaulted; kept after payoff so a return reopens it as DEFAULTED."""
+    autopay_enabled: bool
+    product: InstallmentProduct
+    """The terms the loan was made under (grace, late fees, default)."""
+    installments: list[Installment]
+    """In due-date order."""
+    payments: dict[str, Payment] = attrs.field(factory=dict)
+    """Every payment ever applied, by id, reversed ones included."""
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    version: int = 0
+    outbox: Outbox = attrs.field(factory=Outbox)
+
+    # --- queries ----------------------------------------------------------------------
+
+    @property
+    def late_fees_assessed(self) -> int:
+        """All late fees ever charged on the loan (they stay charged when paid)."""
+        return sum(installment.late_fee for installment in self.installments)
+
+    def bucket_balances(self) -> dict[Bucket, int]:
+        """What is still owed per ledger bucket; equal to the loan's receivable balances."""
+        totals = [0, 0, 0]
+        for installment in self.installments:
+            for index, unpaid in enumerate(installment.unpaid_parts()):
+                totals[index] += unpaid
+        return dict(zip(WATERFALL, totals, strict=True))
+
+    def installment(self, installment_id: str) -> Installment:
+        """The installment with `installment_id`.
+
+        Raises:
+            NotFound: when the loan has no such installment.
+        """
+        for installment in self.installments:
+            if installment.installment_id == installment_id:
+                return installment
+        raise NotFound(
+            f"loan {self.loan_id} has no installment {installment_id}",
+            entity="installment",
+            entity_id=installment_id,
+            user_id=self.user_id,
+        )
+
+    def settled_status(self, installment: Installment) -> InstallmentStatus:
+        """The status an installment's balance, history and loan call for."""
+        if installment.is_paid:
+            return InstallmentStatus.COMPLETED
+        if self.status is LoanStatus.DEFAULTED:
+            return InstallmentStatus.DEFAULTED
+        if installment.overdue_on is not None:
+            return InstallmentStatus.OVERDUE
+        return InstallmentStatus.SCHEDULED
+
+    # --- audit ------------------------------------------------------------------------
+
+    def audit_key(self) -> tuple[str, str]:
+        """The audited entity type and id."""
+        return ("loan", self.loan_id)
+
+    def audit_snapshot(self) -> dict[str, AuditValue]:
+        """The audited fields, rendered."""
+        return {
+            "application_id": self.application_id,
+            "loan_number": self.loan_number,
+            "loan_amount": self.loan_amount,
+            "origination_fee": self.origination_fee,
+            "fee_type": self.fee_type.value,
+            "fee_percent": render(self.fee_percent),
+            "total_amount": self.total_amount,
+            "amount_disbursed": self.amount_disbursed,
+            "outstanding_balance": self.outstanding_balance,
+            "status": self.status.value,
+            "repayment_cadence": self.repayment_cadence.value,
+            "disbursement_date": self.disbursement_date.isoformat(),
+            "disbursement_method": self.disbursement_method.value,
+            "confirmation_id": self.confirmation_id,
+            "account_last_four": self.account_last_four,
+            "completion_date": render(self.completion_date),
+            "defaulted_on": render(self.defaulted_on),
+            "autopay_enabled": self.autopay_enabled,
+            "late_fees_assessed": self.late_fees_assessed,
+        }
