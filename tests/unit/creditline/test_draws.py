@@ -3,6 +3,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from fakes import bare_line
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -259,16 +260,7 @@ def test_a_returned_payment_can_put_the_line_over_limit(line: CreditLine) -> Non
 def test_available_credit_stays_within_zero_and_the_limit(
     steps: list[tuple[str, int]],
 ) -> None:
-    line = CreditLine(
-        line_id="line-1",
-        user_id="user-1",
-        application_id="app-1",
-        opened_on=DAY,
-        credit_limit=100_000,
-        apr=Decimal(20),
-        minimum_payment_percent=Decimal(2),
-        cycle_day=12,
-    )
+    line = bare_line(DAY, apr=Decimal(20))
     for number, (action, amount) in enumerate(steps):
         pending = sorted(d for d, draw in line.draws.items() if draw.status is DrawStatus.PENDING)
         if action == "draw" and amount <= line.available_credit:

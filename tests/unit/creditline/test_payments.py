@@ -3,6 +3,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from fakes import bare_line
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -281,19 +282,7 @@ def test_a_return_reopens_a_closed_line(line: CreditLine) -> None:
 def test_waterfall_parts_add_up_and_a_reversal_restores_the_balances(
     amount: int, fees: int, interest: int, principal: int
 ) -> None:
-    line = CreditLine(
-        line_id="line-1",
-        user_id="user-1",
-        application_id="app-1",
-        opened_on=DAY,
-        credit_limit=100_000,
-        apr=Decimal(10),
-        minimum_payment_percent=Decimal(2),
-        cycle_day=12,
-        principal_balance=principal,
-        interest_balance=interest,
-        fee_balance=fees,
-    )
+    line = bare_line(DAY, apr=Decimal(10), principal=principal, interest=interest, fees=fees)
     if amount > line.total_balance:
         with pytest.raises(Overpayment):
             pay(line, "p1", amount, DAY)
