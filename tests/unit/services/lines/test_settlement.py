@@ -15,14 +15,11 @@ PAY_DAY = dt.date(2026, 3, 20)
 
 
 @pytest.fixture
-def paid(world: Deployment) -> tuple[CreditLine, str]:
-    """$400.00 drawn on 03-12, $50.00 paid by pinless on 03-20."""
-    line = world.open_line()
-    world.at(dt.date(2026, 3, 12))
-    world.draw(line, 40_000)
+def paid(world: Deployment, drawn: CreditLine) -> tuple[CreditLine, str]:
+    """The drawn line, with $50.00 paid by pinless on 03-20."""
     world.at(PAY_DAY, 10)
-    receipt = world.pay_line(line, 5_000)
-    return line, receipt.payment_id
+    receipt = world.pay_line(drawn, 5_000)
+    return drawn, receipt.payment_id
 
 
 def test_a_completion_marks_the_payment_only_and_a_repeat_is_a_duplicate(
