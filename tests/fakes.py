@@ -270,11 +270,8 @@ def bare_line(
     apr: Decimal,
     minimum_payment_percent: Decimal = Decimal(2),
     credit_limit: int = 100_000,
-    principal: int = 0,
-    interest: int = 0,
-    fees: int = 0,
 ) -> CreditLine:
-    """A line with these terms and balances, built without an offer; it bills on its opening day."""
+    """A line with these terms and nothing owed, built directly; it bills on the day it opened."""
     return CreditLine(
         line_id="line-1",
         user_id="user-1",
@@ -284,9 +281,6 @@ def bare_line(
         apr=apr,
         minimum_payment_percent=minimum_payment_percent,
         cycle_day=opened_on.day,
-        principal_balance=principal,
-        interest_balance=interest,
-        fee_balance=fees,
     )
 
 

@@ -101,14 +101,19 @@ def test_a_line_application_round_trips(application: Any) -> None:
     assert same_fields(application, codecs.decode_line_application(item)) == []
 
 
+def require_survival(stored: attrs.AttrsInstance, read_back: object) -> None:
+    """A state machine's invariant fails on every field that storage lost or changed."""
+    differ = same_fields(stored, read_back)
+    if differ:
+        raise AssertionError(f"fields lost in storage: {differ}")
+
+
 class LoanLivesInStorage(LoanLifecycle):
     """Every state a loan reaches in its random life reads back equal from its items."""
 
     @invariant()
     def survives_storage(self) -> None:
-        differ = same_fields(self.loan, stored_loan(self.loan))
-        if differ:
-            raise AssertionError(f"fields lost in storage: {differ}")
+        require_survival(self.loan, stored_loan(self.loan))
 
 
 class LineLivesInStorage(CreditLineLifecycle):
@@ -116,9 +121,7 @@ class LineLivesInStorage(CreditLineLifecycle):
 
     @invariant()
     def survives_storage(self) -> None:
-        differ = same_fields(self.line, stored_line(self.line))
-        if differ:
-            raise AssertionError(f"fields lost in storage: {differ}")
+        require_survival(self.line, stored_line(self.line))
         statement = self.line.last_statement
         if statement is not None:
             (item,) = wire([codecs.encode_statement(statement)])

@@ -2,6 +2,7 @@ import copy
 import datetime as dt
 from decimal import Decimal
 
+import attrs
 import pytest
 from fakes import bare_line, refused
 from hypothesis import given
@@ -270,7 +271,12 @@ def test_a_return_reopens_a_closed_line(line: CreditLine) -> None:
 def test_waterfall_parts_add_up_and_a_reversal_restores_the_balances(
     amount: int, fees: int, interest: int, principal: int
 ) -> None:
-    line = bare_line(DAY, apr=Decimal(10), principal=principal, interest=interest, fees=fees)
+    line = attrs.evolve(
+        bare_line(DAY, apr=Decimal(10)),
+        principal_balance=principal,
+        interest_balance=interest,
+        fee_balance=fees,
+    )
     if amount > line.total_balance:
         with pytest.raises(Overpayment):
             pay(line, "p1", amount, DAY)
