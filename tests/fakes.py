@@ -3,22 +3,36 @@
 `FakeRails(handler)` is to `PaymentRails` what `httpx.MockTransport(handler)` is to an
 HTTP client: the test says, as a function of the request, what the rail answers (or
 raises). The handlers below build the usual troubles on top of a real simulated rail;
-a test combines them or writes its own lambda.
+a test combines them or writes its own lambda. At the end: the offers, lines and
+settlement events many tests start from, each naming only what it changes.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import threading
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
+from contextlib import contextmanager
+from decimal import Decimal
 
 import attrs
+import pytest
 
 from loc_adapters.memory import InMemoryDatabase, InMemoryUnitOfWork
+from loc_core.creditline import CreditLine, CreditLineApplication, CreditLineProduct
 from loc_core.errors import ExternalServiceError
 from loc_core.events import DomainEvent
-from loc_core.payments import Rail
-from loc_core.ports import Lease, Lock, PaymentRails, TransferRequest, TransferResult
+from loc_core.installment import InstallmentProduct, LoanApplication, OriginationFee
+from loc_core.payments import Rail, SettlementOutcome
+from loc_core.ports import (
+    Lease,
+    Lock,
+    PaymentRails,
+    SettlementEvent,
+    TransferRequest,
+    TransferResult,
+)
 
 __all__ = [
     "Crash",
@@ -27,10 +41,16 @@ __all__ = [
     "InterferingUnitOfWork",
     "RailHandler",
     "SerialLock",
+    "bare_line",
     "crash_after",
     "declining",
+    "line_offer",
+    "loan_offer",
     "meanwhile",
+    "opened_line",
+    "refused",
     "serial",
+    "settlement",
     "then",
     "timing_out",
 ]
@@ -200,3 +220,98 @@ def meanwhile(inner: PaymentRails, action: Callable[[TransferRequest], object]) 
             pending.pop()(request)
 
     return then(inner, after)
+
+
+@contextmanager
+def refused(entity: object, error: type[Exception], match: str | None = None) -> Iterator[None]:
+    """The block must raise `error` (matching `match`) and leave `entity` as it was."""
+    before = copy.deepcopy(entity)
+    with pytest.raises(error, match=match):
+        yield
+    assert entity == before, "a refused command changed what it was refused on"
+
+
+# --- the data tests start from ---------------------------------------------------------
+
+
+def line_offer(
+    created_at: dt.datetime,
+    *,
+    application_id: str = "app-1",
+    user_id: str = "user-1",
+    credit_limit: int = 50_000,
+    apr: Decimal = Decimal("29.99"),
+    minimum_payment_percent: Decimal = Decimal(3),
+) -> CreditLineApplication:
+    """An approved line application made at `created_at` for the default product."""
+    return CreditLineApplication.approved(
+        application_id=application_id,
+        user_id=user_id,
+        created_at=created_at,
+        credit_limit=credit_limit,
+        apr=apr,
+        minimum_payment_percent=minimum_payment_percent,
+        product=CreditLineProduct(),
+    )
+
+
+def opened_line(
+    offer: CreditLineApplication, *, line_id: str = "line-1", cycle_day: int | None = None
+) -> CreditLine:
+    """The line `offer` opens the moment it is made."""
+    return offer.open_line(
+        line_id=line_id, now=offer.created_at, product=CreditLineProduct(), cycle_day=cycle_day
+    )
+
+
+def bare_line(
+    opened_on: dt.date,
+    *,
+    apr: Decimal,
+    minimum_payment_percent: Decimal = Decimal(2),
+    credit_limit: int = 100_000,
+) -> CreditLine:
+    """A line with these terms and nothing owed, built directly; it bills on the day it opened."""
+    return CreditLine(
+        line_id="line-1",
+        user_id="user-1",
+        application_id="app-1",
+        opened_on=opened_on,
+        credit_limit=credit_limit,
+        apr=apr,
+        minimum_payment_percent=minimum_payment_percent,
+        cycle_day=opened_on.day,
+    )
+
+
+def loan_offer(
+    now: dt.datetime,
+    *,
+    application_id: str = "app-1",
+    fee: OriginationFee = OriginationFee.fixed(1_500),  # noqa: B008 - a frozen value object
+) -> LoanApplication:
+    """An approved $300.00 loan offer to user-1 made at `now` for the default product."""
+    return LoanApplication.approve(
+        product=InstallmentProduct(),
+        user_id="user-1",
+        application_id=application_id,
+        loan_number="FM-000001",
+        loan_amount=30_000,
+        fee=fee,
+        now=now,
+    )
+
+
+def settlement(
+    key: str, outcome: SettlementOutcome, at: dt.datetime, rail: Rail
+) -> SettlementEvent:
+    """The rail's word on the transfer with idempotency key `key` (a return says R01)."""
+    return SettlementEvent(
+        event_id=f"{key}:{outcome.value}",
+        idempotency_key=key,
+        confirmation_id="conf",
+        rail=rail,
+        outcome=outcome,
+        occurred_at=at,
+        return_code="R01" if outcome is SettlementOutcome.RETURNED else "",
+    )

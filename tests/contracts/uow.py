@@ -3,13 +3,12 @@
 import datetime as dt
 import threading
 from collections.abc import Callable
-from decimal import Decimal
 
 import pytest
+from fakes import line_offer, opened_line
 
 from loc_core.creditline import (
     CreditLine,
-    CreditLineApplication,
     CreditLineProduct,
 )
 from loc_core.errors import ConcurrencyConflict, InvariantViolation, NotFound
@@ -25,17 +24,8 @@ OPENED = dt.datetime(2026, 1, 5, 15, tzinfo=dt.UTC)
 
 
 def make_line(line_id: str = "line-1", user_id: str = "user-1") -> CreditLine:
-    product = CreditLineProduct()
-    application = CreditLineApplication.approved(
-        application_id=f"app-{line_id}",
-        user_id=user_id,
-        created_at=OPENED,
-        credit_limit=50_000,
-        apr=Decimal("29.99"),
-        minimum_payment_percent=Decimal(3),
-        product=product,
-    )
-    return application.open_line(line_id=line_id, now=OPENED, product=product, cycle_day=5)
+    offer = line_offer(OPENED, application_id=f"app-{line_id}", user_id=user_id)
+    return opened_line(offer, line_id=line_id, cycle_day=5)
 
 
 def store_loan(new_uow: UowFactory, **kwargs: object) -> Loan:
@@ -43,6 +33,23 @@ def store_loan(new_uow: UowFactory, **kwargs: object) -> Loan:
     with new_uow() as uow:
         uow.loans.add(loan)
         uow.commit(actor="test", request_id="setup")
+    return loan
+
+
+def pay(
+    uow: UnitOfWork,
+    payment_id: str,
+    amount: int,
+    *,
+    on: dt.date = dt.date(2026, 1, 6),
+    process: Process = Process.MANUAL,
+    user_id: str = "user-1",
+    loan_id: str = "loan-1",
+) -> Loan:
+    """Apply an ACH payment to a stored loan and save it in `uow` (the caller commits)."""
+    loan = uow.loans.get(user_id, loan_id)
+    loan.apply_payment(payment_id, amount, process=process, rail=Rail.ACH, today=on)
+    uow.loans.save(loan)
     return loan
 
 
@@ -75,11 +82,7 @@ class UnitOfWorkContract:
     ) -> None:
         store_loan(new_uow)
         with new_uow() as uow:
-            loan = uow.loans.get("user-1", "loan-1")
-            loan.apply_payment(
-                "pay-1", 5_250, process=Process.MANUAL, rail=Rail.ACH, today=dt.date(2026, 1, 10)
-            )
-            uow.loans.save(loan)
+            loan = pay(uow, "pay-1", 5_250, on=dt.date(2026, 1, 10))
             events = uow.commit(actor="api", request_id="req-7")
         assert events == []  # a partial payment closes nothing; events come from settlement
         with new_uow() as uow:

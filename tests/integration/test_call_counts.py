@@ -10,7 +10,7 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 import pytest
-from contracts.uow import UowFactory, store_loan
+from contracts.uow import UowFactory, pay, store_loan
 from integration.support import CallLog
 
 from loc_adapters.dynamodb import DynamoTable, DynamoUnitOfWork, create_table
@@ -18,7 +18,7 @@ from loc_adapters.dynamodb._codecs import encode_loan
 from loc_adapters.memory import ManualClock
 from loc_adapters.sqs import SqsWorkQueue
 from loc_core.installment import Process
-from loc_core.payments import Rail, SettlementOutcome
+from loc_core.payments import SettlementOutcome
 from loc_core.ports import Clock, UnitOfWork, WorkQueue
 from loc_core.services.commands import EnqueueDueInstallments
 from loc_core.testing.installment import make_loan
@@ -37,11 +37,7 @@ def test_applying_a_payment_is_one_query_and_one_transaction(
     store_loan(new_uow)
     calls.clear()
     with new_uow() as uow:
-        loan = uow.loans.get("user-1", "loan-1")
-        loan.apply_payment(
-            "pay-1", 6_000, process=Process.MANUAL, rail=Rail.ACH, today=dt.date(2026, 1, 6)
-        )
-        uow.loans.save(loan)
+        pay(uow, "pay-1", 6_000)
         uow.commit(actor="api", request_id="pay-1")
     assert calls.operations == ["Query", "TransactWriteItems"]
 
@@ -51,11 +47,7 @@ def test_a_settlement_event_is_two_reads_and_one_transaction(
 ) -> None:
     store_loan(new_uow)
     with new_uow() as uow:
-        loan = uow.loans.get("user-1", "loan-1")
-        loan.apply_payment(
-            "pay-1", 6_000, process=Process.AUTOPAY, rail=Rail.ACH, today=dt.date(2026, 1, 6)
-        )
-        uow.loans.save(loan)
+        pay(uow, "pay-1", 6_000, process=Process.AUTOPAY)
         uow.commit(actor="collections", request_id="pay-1")
     calls.clear()
     with new_uow() as uow:

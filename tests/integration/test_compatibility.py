@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from contracts.uow import UowFactory
+from contracts.uow import UowFactory, pay
 
 from loc_adapters.dynamodb import DynamoTable
 from loc_core.applications import ApplicationStatus
@@ -25,7 +25,6 @@ from loc_core.installment import (
     LoanStatus,
     OriginationFee,
     PaymentApplication,
-    Process,
 )
 from loc_core.payments import Rail
 from loc_core.testing.installment import make_loan
@@ -151,6 +150,12 @@ def put_raw(dynamodb: DynamoDBClient, table: DynamoTable, items: list[dict[str, 
         dynamodb.put_item(TableName=table.name, Item=item)
 
 
+def get_raw(dynamodb: DynamoDBClient, table: DynamoTable, sort_key: str) -> dict[str, Any]:
+    """The borrower's item under `sort_key` as stored, every attribute as written."""
+    key = {"PK": s(f"USER#{USER}"), "SK": s(sort_key)}
+    return dynamodb.get_item(TableName=table.name, Key=key)["Item"]
+
+
 def our_payment(
     payment: str, amount: int, on: str, split: tuple[int, int, int], inst: int
 ) -> dict[str, Any]:
@@ -244,15 +249,9 @@ def test_a_go_loan_is_saved_with_its_seed_fields_and_unknown_attributes_kept(
     new_uow: UowFactory, dynamodb: DynamoDBClient, table: DynamoTable
 ) -> None:
     with new_uow() as uow:
-        loan = uow.loans.get(USER, LOAN)
-        loan.apply_payment(
-            "pay-3", 1_000, process=Process.MANUAL, rail=Rail.ACH, today=dt.date(2024, 2, 12)
-        )
-        uow.loans.save(loan)
+        pay(uow, "pay-3", 1_000, on=dt.date(2024, 2, 12), user_id=USER, loan_id=LOAN)
         uow.commit(actor="api", request_id="r-1")
-    raw = dynamodb.get_item(
-        TableName=table.name, Key={"PK": s(f"USER#{USER}"), "SK": s(f"LOAN#{LOAN}")}
-    )["Item"]
+    raw = get_raw(dynamodb, table, f"LOAN#{LOAN}")
     assert raw["loc_go_only_attribute"] == s("kept")
     assert raw["loc_outstanding_balance"] == n(25_013)
     assert raw["loc_version"] == n(1)
@@ -342,9 +341,7 @@ def test_a_go_application_reads_with_its_ttl_and_keeps_the_agreement_key(
         found.convert(loan_id=LOAN, now=clock.now())
         uow.loan_applications.save(found)
         uow.commit(actor="api", request_id="accept")
-    raw = dynamodb.get_item(
-        TableName=table.name, Key={"PK": s(f"USER#{USER}"), "SK": s(f"LOANAPP#{APP}")}
-    )["Item"]
+    raw = get_raw(dynamodb, table, f"LOANAPP#{APP}")
     assert raw["loc_loan_agreement_key"] == s("agreements/u-1/7c1d-app.pdf")
     assert raw["loc_loan_id"] == s(LOAN)
     assert "ttl" not in raw  # a converted offer no longer expires
@@ -412,11 +409,7 @@ def test_items_this_library_writes_match_the_seed_formats(
         uow.loans.add(loan)
         uow.commit(actor="test", request_id="setup")
     with new_uow() as uow:
-        stored = uow.loans.get("u-9", "l-9")
-        stored.apply_payment(
-            "pay-1", 31_500, process=Process.MANUAL, rail=Rail.ACH, today=dt.date(2026, 1, 9)
-        )
-        uow.loans.save(stored)
+        pay(uow, "pay-1", 31_500, on=dt.date(2026, 1, 9), user_id="u-9", loan_id="l-9")
         uow.commit(actor="test", request_id="payoff")
     items = {
         item["SK"]["S"]: item

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from botocore.stub import Stubber
-from contracts.uow import UowFactory, make_line, store_loan
+from contracts.uow import UowFactory, make_line, pay, store_loan
+from fakes import loan_offer
 from integration.support import CallLog, aws_session, units_of_work
 
 from loc_adapters.dynamodb import (
@@ -31,7 +32,7 @@ from loc_core.installment import (
     Process,
 )
 from loc_core.payments import Rail
-from loc_core.ports import PaymentOwner, UnitOfWork
+from loc_core.ports import PaymentOwner
 from loc_core.testing.installment import make_loan
 
 if TYPE_CHECKING:
@@ -67,14 +68,6 @@ def written_keys(actions: list[dict[str, Any]]) -> list[str]:
         key = body["Item"] if kind == "Put" else body["Key"]
         keys.append(f"{kind} {key['SK']['S']}")
     return keys
-
-
-def pay(uow: UnitOfWork, payment_id: str, amount: int, day: int = 6) -> None:
-    loan = uow.loans.get("user-1", "loan-1")
-    loan.apply_payment(
-        payment_id, amount, process=Process.MANUAL, rail=Rail.ACH, today=dt.date(2026, 1, day)
-    )
-    uow.loans.save(loan)
 
 
 def test_a_commit_writes_only_the_installments_that_changed(
@@ -310,14 +303,8 @@ def test_lines_write_only_changed_draws_and_find_their_payments(
 
 
 def approved(clock: ManualClock, application_id: str = "app-1") -> LoanApplication:
-    return LoanApplication.approve(
-        product=InstallmentProduct(),
-        user_id="user-1",
-        application_id=application_id,
-        loan_number="FM-000001",
-        loan_amount=30_000,
-        fee=OriginationFee.percentage(Decimal(5)),
-        now=clock.now(),
+    return loan_offer(
+        clock.now(), application_id=application_id, fee=OriginationFee.percentage(Decimal(5))
     )
 
 

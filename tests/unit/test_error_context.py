@@ -2,12 +2,11 @@
 
 import datetime as dt
 import pickle
-from decimal import Decimal
 
 import pytest
+from fakes import line_offer, opened_line
 
 from loc_adapters.memory import InMemoryLock, ManualClock
-from loc_core.creditline import CreditLineApplication, CreditLineProduct
 from loc_core.errors import (
     DuplicatePayment,
     InsufficientCredit,
@@ -84,17 +83,7 @@ def test_a_missing_installment_and_a_repeated_payment_name_what_they_are_about()
 
 
 def test_a_draw_above_the_available_credit_names_the_line_and_its_borrower() -> None:
-    product = CreditLineProduct()
-    application = CreditLineApplication.approved(
-        application_id="app-1",
-        user_id="user-5",
-        created_at=NOW,
-        credit_limit=10_000,
-        apr=Decimal("29.99"),
-        minimum_payment_percent=Decimal(3),
-        product=product,
-    )
-    line = application.open_line(line_id="line-5", now=NOW, product=product)
+    line = opened_line(line_offer(NOW, user_id="user-5", credit_limit=10_000), line_id="line-5")
     with pytest.raises(InsufficientCredit) as refused:
         line.request_draw(draw_id="draw-1", amount=10_001, on=DAY)
     assert (refused.value.entity, refused.value.entity_id, refused.value.user_id) == (

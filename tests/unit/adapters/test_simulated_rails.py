@@ -1,6 +1,7 @@
 import datetime as dt
 
 import pytest
+from deployment import QUIET
 
 from loc_adapters.memory import ManualClock, RailBehaviour, SimulatedRails
 from loc_core import calendar
@@ -9,12 +10,6 @@ from loc_core.payments import Direction, Rail, SettlementOutcome
 from loc_core.ports import PaymentRails, TransferRequest
 
 MONDAY = dt.datetime(2026, 3, 2, 15, tzinfo=dt.UTC)
-NEVER = RailBehaviour(
-    decline_probability=0,
-    nsf_return_probability=0,
-    unauthorized_return_probability=0,
-    chargeback_probability=0,
-)
 
 
 def debit(key: str, rail: Rail = Rail.ACH, amount: int = 5000) -> TransferRequest:
@@ -28,7 +23,7 @@ def debit(key: str, rail: Rail = Rail.ACH, amount: int = 5000) -> TransferReques
     )
 
 
-def rails(behaviour: RailBehaviour = NEVER, seed: int = 7) -> tuple[SimulatedRails, ManualClock]:
+def rails(behaviour: RailBehaviour = QUIET, seed: int = 7) -> tuple[SimulatedRails, ManualClock]:
     clock = ManualClock(MONDAY)
     return SimulatedRails(clock, seed=seed, behaviour=behaviour), clock
 
@@ -121,7 +116,7 @@ def test_probabilities_are_checked() -> None:
 
 def test_keys_are_forgotten_after_the_remembered_time_and_submitted_can_be_taken() -> None:
     clock = ManualClock(MONDAY)
-    sim = SimulatedRails(clock, behaviour=NEVER, remember=dt.timedelta(days=30))
+    sim = SimulatedRails(clock, behaviour=QUIET, remember=dt.timedelta(days=30))
     first = sim.submit(debit("pay-1"))
     assert [r.idempotency_key for r in sim.take_submitted()] == ["pay-1"]
     assert sim.take_submitted() == []

@@ -1,9 +1,9 @@
 """Fixtures shared by the credit-line tests: one product, one freshly opened line."""
 
 import datetime as dt
-from decimal import Decimal
 
 import pytest
+from fakes import line_offer
 
 from loc_core.creditline import CreditLine, CreditLineApplication, CreditLineProduct
 
@@ -17,16 +17,8 @@ def product() -> CreditLineProduct:
 
 
 @pytest.fixture
-def application(product: CreditLineProduct) -> CreditLineApplication:
-    return CreditLineApplication.approved(
-        application_id="app-1",
-        user_id="user-1",
-        created_at=OPENED,
-        credit_limit=100_000,
-        apr=Decimal("29.99"),
-        minimum_payment_percent=Decimal(3),
-        product=product,
-    )
+def application() -> CreditLineApplication:
+    return line_offer(OPENED, credit_limit=100_000)
 
 
 @pytest.fixture

@@ -1,9 +1,9 @@
-import copy
 import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal
 
 import pytest
+from fakes import refused
 
 from loc_core.applications import AdverseAction, ApplicationStatus
 from loc_core.creditline import (
@@ -148,20 +148,16 @@ def test_a_line_opened_on_the_31st_cycles_on_the_28th() -> None:
 def test_an_application_converts_once() -> None:
     application = approve()
     application.open_line(line_id="line-1", now=CREATED, product=PRODUCT)
-    before = copy.deepcopy(application)
-    with pytest.raises(ApplicationAlreadyConverted, match="already became line line-1"):
+    with refused(application, ApplicationAlreadyConverted, match="already became line line-1"):
         application.open_line(line_id="line-2", now=CREATED, product=PRODUCT)
-    assert application == before
 
 
 def test_an_expired_offer_cannot_be_accepted() -> None:
     application = approve()
-    before = copy.deepcopy(application)
-    with pytest.raises(ApplicationExpired, match=r"expired at 2026-01-11T09:30:00\+00:00"):
+    with refused(application, ApplicationExpired, match=r"expired at 2026-01-11T09:30:00\+00:00"):
         application.open_line(
             line_id="line-1", now=CREATED + dt.timedelta(hours=24), product=PRODUCT
         )
-    assert application == before
 
 
 def test_a_rejected_or_abandoned_application_cannot_be_accepted() -> None:
@@ -175,10 +171,8 @@ def test_a_rejected_or_abandoned_application_cannot_be_accepted() -> None:
 
 def test_a_bad_cycle_day_opens_nothing() -> None:
     application = approve()
-    before = copy.deepcopy(application)
-    with pytest.raises(InvalidConfiguration, match="cycle_day"):
+    with refused(application, InvalidConfiguration, match="cycle_day"):
         application.open_line(line_id="line-1", now=CREATED, product=PRODUCT, cycle_day=29)
-    assert application == before
 
 
 def test_an_expired_unconverted_offer_is_abandoned_once() -> None:

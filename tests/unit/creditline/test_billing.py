@@ -3,6 +3,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from fakes import bare_line, refused
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -29,18 +30,15 @@ def bill(line: CreditLine, close: dt.date = CLOSE) -> Statement:
     return statement
 
 
-def bare_line(
+def roomy_line(
     *, apr: str = "29.99", percent: str = "3", opened: dt.date = dt.date(2026, 1, 10)
 ) -> CreditLine:
-    return CreditLine(
-        line_id="line-1",
-        user_id="user-1",
-        application_id="app-1",
-        opened_on=opened,
-        credit_limit=1_000_000,
+    """A $10,000.00 line opened on `opened`, cycle day that day, with these terms."""
+    return bare_line(
+        opened,
         apr=Decimal(apr),
         minimum_payment_percent=Decimal(percent),
-        cycle_day=opened.day,
+        credit_limit=1_000_000,
     )
 
 
@@ -115,7 +113,7 @@ def test_the_close_date_belongs_to_the_next_cycle(line: CreditLine) -> None:
 
 
 def test_interest_is_rounded_once_per_cycle_not_per_day() -> None:
-    line = bare_line(apr="36")
+    line = roomy_line(apr="36")
     disbursed_draw(line, draw_id="d1", amount=100, on=line.opened_on)
     statement = bill(line)
     # Each day: 100 x 36% / 365 = 0.0986 cents (0 if rounded daily); 31 days: 3.0575 -> 3.
@@ -123,7 +121,7 @@ def test_interest_is_rounded_once_per_cycle_not_per_day() -> None:
 
 
 def test_half_a_cent_rounds_up() -> None:
-    line = bare_line(apr="1")
+    line = roomy_line(apr="1")
     disbursed_draw(line, draw_id="d1", amount=18_250, on=dt.date(2026, 2, 9))
     statement = bill(line)
     assert statement.cent_days == 18_250  # x 1% / 365 = exactly 0.5 cents
@@ -141,7 +139,7 @@ def test_interest_never_accrues_on_interest_or_fees(line: CreditLine) -> None:
 
 
 def test_the_minimum_payment_never_exceeds_the_balance() -> None:
-    line = bare_line(apr="0", percent="100")
+    line = roomy_line(apr="0", percent="100")
     disbursed_draw(line, draw_id="d1", amount=10_000, on=line.opened_on)
     bill(line)
     assert line.next_minimum_payment_due == 10_000
@@ -153,7 +151,7 @@ def test_the_minimum_payment_never_exceeds_the_balance() -> None:
 
 
 def test_a_due_date_on_a_weekend_rolls_to_the_next_business_day() -> None:
-    line = bare_line(opened=dt.date(2026, 5, 28))
+    line = roomy_line(opened=dt.date(2026, 5, 28))
     disbursed_draw(line, draw_id="d1", amount=1_000, on=line.opened_on)
     statement = bill(line, dt.date(2026, 6, 28))
     assert statement.due_date == dt.date(2026, 7, 20)  # the 19th is a Sunday
@@ -171,10 +169,8 @@ def test_billing_a_cycle_again_changes_nothing(line: CreditLine) -> None:
 
 
 def test_a_cycle_cannot_be_billed_before_it_closes(line: CreditLine) -> None:
-    before = copy.deepcopy(line)
-    with pytest.raises(CycleNotClosed, match="closing 2026-02-10 cannot be billed on 2026-02-09"):
+    with refused(line, CycleNotClosed, match="closing 2026-02-10 cannot be billed on 2026-02-09"):
         line.bill_cycle(close_date=CLOSE, today=dt.date(2026, 2, 9), product=PRODUCT)
-    assert line == before
 
 
 def test_cycles_are_billed_in_order_on_their_close_dates(line: CreditLine) -> None:
@@ -227,7 +223,7 @@ def test_a_statement_lists_reversals_and_balances_add_up(line: CreditLine) -> No
 def test_interest_equals_the_day_by_day_sum(
     events: list[tuple[int, bool, int]], apr: Decimal
 ) -> None:
-    line = bare_line(apr=str(apr))
+    line = roomy_line(apr=str(apr))
     end_of_day = {line.opened_on + dt.timedelta(days=offset): 0 for offset in range(31)}
     for number, (offset, is_draw, amount) in enumerate(sorted(events)):
         day = line.opened_on + dt.timedelta(days=offset)

@@ -2,6 +2,7 @@ import copy
 import datetime as dt
 
 import pytest
+from fakes import refused
 
 from loc_core.creditline import (
     CreditLine,
@@ -34,10 +35,8 @@ def test_an_unused_line_closes_and_takes_no_more_draws(line: CreditLine) -> None
 
 def test_a_line_closes_only_when_nothing_is_owed(line: CreditLine) -> None:
     disbursed_draw(line, draw_id="d1", amount=1_000, on=DAY)
-    before = copy.deepcopy(line)
-    with pytest.raises(InvalidTransition, match=r"owes \$10.00"):
+    with refused(line, InvalidTransition, match=r"owes \$10.00"):
         line.close(on=DAY, reason="borrower asked")
-    assert line == before
 
 
 def test_a_pending_draw_keeps_the_line_open(line: CreditLine) -> None:

@@ -3,6 +3,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from fakes import bare_line, refused
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -127,20 +128,16 @@ def test_repayment_tries_pinless_then_ach_never_rtp() -> None:
 def test_a_bad_amount_is_refused_and_changes_nothing(
     line: CreditLine, amount: object, message: str
 ) -> None:
-    before = copy.deepcopy(line)
-    with pytest.raises(InvalidAmount, match=message):
+    with refused(line, InvalidAmount, match=message):
         line.request_draw(draw_id="d1", amount=amount, on=DAY)
-    assert line == before
 
 
 def test_a_draw_above_the_available_credit_is_refused(line: CreditLine) -> None:
     line.request_draw(draw_id="d1", amount=60_000, on=DAY)
-    before = copy.deepcopy(line)
-    with pytest.raises(
-        InsufficientCredit, match=r"\$400.01 is above the available credit of \$400.00"
+    with refused(
+        line, InsufficientCredit, match=r"\$400.01 is above the available credit of \$400.00"
     ):
         line.request_draw(draw_id="d2", amount=40_001, on=DAY)
-    assert line == before
     line.request_draw(draw_id="d3", amount=40_000, on=DAY)
     assert line.available_credit == 0
 
@@ -148,10 +145,8 @@ def test_a_draw_above_the_available_credit_is_refused(line: CreditLine) -> None:
 @pytest.mark.parametrize("status", [LineStatus.SUSPENDED, LineStatus.DEFAULTED, LineStatus.CLOSED])
 def test_only_an_active_line_can_be_drawn_on(line: CreditLine, status: LineStatus) -> None:
     line.status = status
-    before = copy.deepcopy(line)
-    with pytest.raises(LineNotActive, match=f"line-1 is {status.value}"):
+    with refused(line, LineNotActive, match=f"line-1 is {status.value}"):
         line.request_draw(draw_id="d1", amount=100, on=DAY)
-    assert line == before
 
 
 def test_a_past_due_line_cannot_draw_before_the_overdue_job_runs(line: CreditLine) -> None:
@@ -160,25 +155,19 @@ def test_a_past_due_line_cannot_draw_before_the_overdue_job_runs(line: CreditLin
     line.request_draw(draw_id="d2", amount=100, on=dt.date(2026, 3, 3))  # the due date: fine
     morning_after = dt.date(2026, 3, 4)
     assert line.status is LineStatus.ACTIVE
-    before = copy.deepcopy(line)
-    with pytest.raises(LineNotActive, match=r"\$26.91 past due: draws are blocked"):
+    with refused(line, LineNotActive, match=r"\$26.91 past due: draws are blocked"):
         line.request_draw(draw_id="d3", amount=100, on=morning_after)
-    assert line == before
 
 
 def test_a_draw_dated_before_the_latest_activity_is_refused(line: CreditLine) -> None:
     disbursed_draw(line, draw_id="d1", amount=100, on=DAY)
-    before = copy.deepcopy(line)
-    with pytest.raises(OutOfOrder, match="would rewrite its past"):
+    with refused(line, OutOfOrder, match="would rewrite its past"):
         line.request_draw(draw_id="d2", amount=100, on=DAY - dt.timedelta(days=1))
-    assert line == before
 
 
 def test_a_draw_past_an_unbilled_close_is_refused(line: CreditLine) -> None:
-    before = copy.deepcopy(line)
-    with pytest.raises(OutOfOrder, match="closed on 2026-02-10 and is not billed"):
+    with refused(line, OutOfOrder, match="closed on 2026-02-10 and is not billed"):
         line.request_draw(draw_id="d1", amount=100, on=dt.date(2026, 2, 10))
-    assert line == before
 
 
 def test_repeating_a_request_returns_the_same_draw(line: CreditLine) -> None:
@@ -259,16 +248,7 @@ def test_a_returned_payment_can_put_the_line_over_limit(line: CreditLine) -> Non
 def test_available_credit_stays_within_zero_and_the_limit(
     steps: list[tuple[str, int]],
 ) -> None:
-    line = CreditLine(
-        line_id="line-1",
-        user_id="user-1",
-        application_id="app-1",
-        opened_on=DAY,
-        credit_limit=100_000,
-        apr=Decimal(20),
-        minimum_payment_percent=Decimal(2),
-        cycle_day=12,
-    )
+    line = bare_line(DAY, apr=Decimal(20))
     for number, (action, amount) in enumerate(steps):
         pending = sorted(d for d, draw in line.draws.items() if draw.status is DrawStatus.PENDING)
         if action == "draw" and amount <= line.available_credit:

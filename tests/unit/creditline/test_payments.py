@@ -2,7 +2,9 @@ import copy
 import datetime as dt
 from decimal import Decimal
 
+import attrs
 import pytest
+from fakes import bare_line, refused
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -76,18 +78,14 @@ def test_a_bad_amount_is_refused_and_changes_nothing(
     line: CreditLine, amount: object, message: str
 ) -> None:
     disbursed_draw(line, draw_id="d1", amount=5_000, on=DAY)
-    before = copy.deepcopy(line)
-    with pytest.raises(InvalidAmount, match=message):
+    with refused(line, InvalidAmount, match=message):
         pay(line, "p1", amount, DAY)
-    assert line == before
 
 
 def test_a_payment_above_the_balance_is_refused(line: CreditLine) -> None:
     disbursed_draw(line, draw_id="d1", amount=5_000, on=DAY)
-    before = copy.deepcopy(line)
-    with pytest.raises(Overpayment, match=r"\$50.01 is above the \$50.00 owed"):
+    with refused(line, Overpayment, match=r"\$50.01 is above the \$50.00 owed"):
         pay(line, "p1", 5_001, DAY)
-    assert line == before
     pay(line, "p1", 5_000, DAY)
     assert line.total_balance == 0
 
@@ -95,26 +93,20 @@ def test_a_payment_above_the_balance_is_refused(line: CreditLine) -> None:
 def test_a_payment_id_applies_once(line: CreditLine) -> None:
     disbursed_draw(line, draw_id="d1", amount=5_000, on=DAY)
     pay(line, "p1", 1_000, DAY)
-    before = copy.deepcopy(line)
-    with pytest.raises(DuplicatePayment, match="'p1' was already applied"):
+    with refused(line, DuplicatePayment, match="'p1' was already applied"):
         pay(line, "p1", 1_000, DAY)
-    assert line == before
 
 
 def test_rtp_cannot_collect(line: CreditLine) -> None:
     disbursed_draw(line, draw_id="d1", amount=5_000, on=DAY)
-    before = copy.deepcopy(line)
-    with pytest.raises(PaymentError, match="cannot collect a repayment"):
+    with refused(line, PaymentError, match="cannot collect a repayment"):
         pay(line, "p1", 1_000, DAY, rail=Rail.RTP)
-    assert line == before
 
 
 def test_a_payment_dated_in_the_past_is_refused(line: CreditLine) -> None:
     disbursed_draw(line, draw_id="d1", amount=5_000, on=DAY)
-    before = copy.deepcopy(line)
-    with pytest.raises(OutOfOrder):
+    with refused(line, OutOfOrder):
         pay(line, "p1", 1_000, DAY - dt.timedelta(days=1))
-    assert line == before
 
 
 def test_completion_changes_the_status_only(line: CreditLine) -> None:
@@ -191,10 +183,8 @@ def test_a_return_after_completion_still_reverses(line: CreditLine) -> None:
 
 
 def test_settling_an_unknown_payment_is_refused(line: CreditLine) -> None:
-    before = copy.deepcopy(line)
-    with pytest.raises(PaymentNotApplied, match="never applied payment 'p9'"):
+    with refused(line, PaymentNotApplied, match="never applied payment 'p9'"):
         settle(line, "p9", SettlementOutcome.RETURNED, DAY)
-    assert line == before
 
 
 def test_a_return_can_make_a_met_minimum_unmet(line: CreditLine) -> None:
@@ -281,15 +271,8 @@ def test_a_return_reopens_a_closed_line(line: CreditLine) -> None:
 def test_waterfall_parts_add_up_and_a_reversal_restores_the_balances(
     amount: int, fees: int, interest: int, principal: int
 ) -> None:
-    line = CreditLine(
-        line_id="line-1",
-        user_id="user-1",
-        application_id="app-1",
-        opened_on=DAY,
-        credit_limit=100_000,
-        apr=Decimal(10),
-        minimum_payment_percent=Decimal(2),
-        cycle_day=12,
+    line = attrs.evolve(
+        bare_line(DAY, apr=Decimal(10)),
         principal_balance=principal,
         interest_balance=interest,
         fee_balance=fees,

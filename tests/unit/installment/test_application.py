@@ -1,9 +1,9 @@
-import copy
 import datetime as dt
 from decimal import Decimal
 
 import attrs
 import pytest
+from fakes import refused
 from hypothesis import given
 
 from loc_core.applications import AdverseAction, ApplicationStatus
@@ -186,19 +186,15 @@ def test_an_offer_converts_once() -> None:
         "updated_at", "2026-01-05T15:00:00+00:00", "2026-01-05T16:00:00+00:00"
     )
     assert FieldChange("loan_id", None, "loan-1") in change.fields
-    before = copy.deepcopy(application)
-    with pytest.raises(ApplicationAlreadyConverted, match="already became loan loan-1"):
+    with refused(application, ApplicationAlreadyConverted, match="already became loan loan-1"):
         application.convert(loan_id="loan-2", now=NOW)
-    assert application == before
 
 
 @pytest.mark.parametrize("late", [dt.timedelta(hours=24), dt.timedelta(days=3)])
 def test_an_expired_offer_cannot_be_accepted(late: dt.timedelta) -> None:
     application = approve()
-    before = copy.deepcopy(application)
-    with pytest.raises(ApplicationExpired, match="expired at 2026-01-06T15:00:00"):
+    with refused(application, ApplicationExpired, match="expired at 2026-01-06T15:00:00"):
         application.convert(loan_id="loan-1", now=NOW + late)
-    assert application == before
 
 
 def test_a_rejected_or_abandoned_application_has_no_offer_to_accept() -> None:
@@ -207,10 +203,8 @@ def test_a_rejected_or_abandoned_application_has_no_offer_to_accept() -> None:
         rejected.convert(loan_id="loan-1", now=NOW)
     abandoned = approve()
     abandoned.abandon(now=NOW + dt.timedelta(days=1))
-    before = copy.deepcopy(abandoned)
-    with pytest.raises(ApplicationNotApproved, match="is ABANDONED"):
+    with refused(abandoned, ApplicationNotApproved, match="is ABANDONED"):
         abandoned.convert(loan_id="loan-1", now=NOW)
-    assert abandoned == before
 
 
 def test_an_expired_offer_is_saved_again_as_abandoned_without_ttl() -> None:
@@ -227,10 +221,8 @@ def test_an_expired_offer_is_saved_again_as_abandoned_without_ttl() -> None:
 
 def test_only_an_expired_unconverted_offer_is_abandoned() -> None:
     live = approve()
-    before = copy.deepcopy(live)
-    with pytest.raises(InvalidTransition, match="is live until 2026-01-06T15:00:00"):
+    with refused(live, InvalidTransition, match="is live until 2026-01-06T15:00:00"):
         live.abandon(now=NOW + dt.timedelta(hours=23))
-    assert live == before
     converted = approve()
     converted.convert(loan_id="loan-1", now=NOW)
     with pytest.raises(ApplicationAlreadyConverted, match="became loan loan-1"):

@@ -1,14 +1,13 @@
 import datetime as dt
 
 import pytest
+from fakes import loan_offer
 
 from loc_core.applications import AdverseAction
 from loc_core.errors import NotEligible
 from loc_core.installment import (
-    InstallmentProduct,
     LoanApplication,
     LoanStatus,
-    OriginationFee,
     check_eligibility,
     require_eligible,
 )
@@ -17,15 +16,7 @@ NOW = dt.datetime(2026, 1, 5, 15, tzinfo=dt.UTC)
 
 
 def offer(application_id: str = "app-1", *, made: dt.datetime = NOW) -> LoanApplication:
-    return LoanApplication.approve(
-        product=InstallmentProduct(),
-        user_id="user-1",
-        application_id=application_id,
-        loan_number="FM-000001",
-        loan_amount=30_000,
-        fee=OriginationFee.fixed(1_500),
-        now=made,
-    )
+    return loan_offer(made, application_id=application_id)
 
 
 def test_an_active_user_without_loans_or_offers_is_eligible() -> None:

@@ -1,9 +1,9 @@
-import copy
 import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from fakes import refused
 
 from loc_core.errors import (
     ApplicationAlreadyConverted,
@@ -138,18 +138,14 @@ def test_the_disbursement_is_booked_audited_and_announced() -> None:
 def test_an_offer_becomes_a_loan_only_once() -> None:
     application = offer()
     accept(application)
-    before = copy.deepcopy(application)
-    with pytest.raises(ApplicationAlreadyConverted):
+    with refused(application, ApplicationAlreadyConverted):
         accept(application, loan_id="loan-2")
-    assert application == before
 
 
 def test_an_expired_offer_disburses_nothing() -> None:
     application = offer()
-    before = copy.deepcopy(application)
-    with pytest.raises(ApplicationExpired):
+    with refused(application, ApplicationExpired):
         accept(application, now=APPROVED_AT + dt.timedelta(hours=24))
-    assert application == before
 
 
 @pytest.mark.parametrize(
@@ -174,8 +170,6 @@ def test_bad_arguments_leave_the_offer_unconverted(
     changes: dict[str, object], error: type[Exception], message: str
 ) -> None:
     application = offer()
-    before = copy.deepcopy(application)
     arguments: dict[str, Any] = dict(changes)
-    with pytest.raises(error, match=message):
+    with refused(application, error, match=message):
         accept(application, **arguments)
-    assert application == before

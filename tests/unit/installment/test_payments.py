@@ -1,8 +1,8 @@
-import copy
 import datetime as dt
 from decimal import Decimal
 
 import pytest
+from fakes import refused
 
 from loc_core.errors import (
     DomainError,
@@ -129,10 +129,8 @@ def test_paying_everything_closes_the_loan(booked: tuple[Loan, Ledger]) -> None:
 @pytest.mark.parametrize("process", [Process.MANUAL, Process.AUTOPAY])
 def test_more_than_is_owed_is_refused_and_changes_nothing(loan: Loan, process: Process) -> None:
     pay(loan, "pay-1", 1_500)
-    before = copy.deepcopy(loan)
-    with pytest.raises(Overpayment, match=r"\$300.01 is more than the \$300.00 owed"):
+    with refused(loan, Overpayment, match=r"\$300.01 is more than the \$300.00 owed"):
         loan.apply_payment("pay-2", 30_001, process=process, rail=Rail.ACH, today=DAY)
-    assert loan == before
 
 
 @pytest.mark.parametrize(
@@ -149,26 +147,20 @@ def test_more_than_is_owed_is_refused_and_changes_nothing(loan: Loan, process: P
 def test_amounts_that_are_not_positive_cents_are_refused(
     loan: Loan, amount: object, message: str
 ) -> None:
-    before = copy.deepcopy(loan)
-    with pytest.raises(InvalidAmount, match=message):
+    with refused(loan, InvalidAmount, match=message):
         pay(loan, "pay-1", amount)  # type: ignore[arg-type]  # wrong types on purpose
-    assert loan == before
 
 
 def test_a_closed_loan_takes_no_payment(loan: Loan) -> None:
     pay(loan, "pay-1", 31_500)
-    before = copy.deepcopy(loan)
-    with pytest.raises(InvalidTransition, match="is CLOSED \\(paid on 2026-01-19\\)"):
+    with refused(loan, InvalidTransition, match="is CLOSED \\(paid on 2026-01-19\\)"):
         pay(loan, "pay-2", 100)
-    assert loan == before
 
 
 def test_a_payment_id_is_applied_once(loan: Loan) -> None:
     pay(loan, "pay-1", 1_000)
-    before = copy.deepcopy(loan)
-    with pytest.raises(DuplicatePayment, match="pay-1 was already applied to loan loan-1"):
+    with refused(loan, DuplicatePayment, match="pay-1 was already applied to loan loan-1"):
         pay(loan, "pay-1", 1_000)
-    assert loan == before
 
 
 @pytest.mark.parametrize(
@@ -196,10 +188,8 @@ def test_bad_payment_arguments_are_refused(
         "today": DAY,
     }
     arguments.update(changes)
-    before = copy.deepcopy(loan)
-    with pytest.raises(error, match=message):
+    with refused(loan, error, match=message):
         loan.apply_payment(**arguments)  # type: ignore[arg-type]  # wrong types on purpose
-    assert loan == before
 
 
 def test_a_defaulted_loan_takes_payments_that_release_the_allowance(

@@ -1,11 +1,10 @@
 import datetime as dt
-from decimal import Decimal
 
 import pytest
-from deployment import Deployment
+from deployment import LINES_OPENED, Deployment
+from fakes import line_offer, opened_line
 
 from loc_core.creditline import (
-    CreditLineApplication,
     CreditLineProduct,
 )
 from loc_core.errors import NotFound
@@ -28,20 +27,7 @@ def world() -> Deployment:
     world = Deployment.build(now=NOW)
     loan = make_loan(disbursed_on=dt.date(2026, 3, 2))
     loan.apply_payment("loan-pay", 5_000, process=Process.MANUAL, rail=Rail.ACH, today=DAY)
-    application = CreditLineApplication.approved(
-        application_id="app-line",
-        user_id="user-2",
-        created_at=dt.datetime(2026, 3, 5, 14, tzinfo=dt.UTC),
-        credit_limit=50_000,
-        apr=Decimal("29.99"),
-        minimum_payment_percent=Decimal(3),
-        product=PRODUCT,
-    )
-    line = application.open_line(
-        line_id="line-1",
-        now=dt.datetime(2026, 3, 5, 14, tzinfo=dt.UTC),
-        product=PRODUCT,
-    )
+    line = opened_line(line_offer(LINES_OPENED, application_id="app-line", user_id="user-2"))
     line.request_draw(draw_id="d1", amount=20_000, on=DAY)
     line.disburse_draw(draw_id="d1", rail=Rail.RTP, on=DAY)
     line.submit_payment(payment_id="line-pay", amount=3_000, rail=Rail.ACH, on=DAY)

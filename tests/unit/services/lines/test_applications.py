@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 from deployment import LINES_OPENED, Deployment
-from fakes import InterferingUnitOfWork
+from fakes import InterferingUnitOfWork, line_offer, opened_line
 
 from loc_adapters.memory import SimulatedUnderwriting
 from loc_core.applications import AdverseAction, ApplicationStatus
@@ -107,27 +107,10 @@ def test_an_open_line_blocks_a_new_application(world: Deployment) -> None:
 
 
 def test_eligibility_reports_every_failed_rule_at_once() -> None:
-    product = CreditLineProduct()
-    offer = CreditLineApplication.approved(
-        application_id="app-1",
-        user_id="u",
-        created_at=LINES_OPENED,
-        credit_limit=10_000,
-        apr=Decimal(20),
-        minimum_payment_percent=Decimal(2),
-        product=product,
-    )
-    defaulted = offer.open_line(line_id="line-1", now=LINES_OPENED, product=product)
+    offer = line_offer(LINES_OPENED, user_id="u")
+    defaulted = opened_line(offer)
     defaulted.status = LineStatus.DEFAULTED
-    live = CreditLineApplication.approved(
-        application_id="app-2",
-        user_id="u",
-        created_at=LINES_OPENED,
-        credit_limit=10_000,
-        apr=Decimal(20),
-        minimum_payment_percent=Decimal(2),
-        product=product,
-    )
+    live = line_offer(LINES_OPENED, application_id="app-2", user_id="u")
     reasons = line_eligibility(
         user_active=False, lines=[defaulted], applications=[offer, live], now=LINES_OPENED
     )
@@ -270,15 +253,8 @@ def test_converted_and_rejected_applications_are_left_as_they_are(world: Deploym
 
 
 def test_an_offer_the_ttl_removed_is_written_back_abandoned(world: Deployment) -> None:
-    product = CreditLineProduct()
-    gone = CreditLineApplication.approved(
-        application_id="app-gone",
-        user_id="user-1",
-        created_at=LINES_OPENED,
-        credit_limit=50_000,
-        apr=Decimal(25),
-        minimum_payment_percent=Decimal(2),
-        product=product,
+    gone = line_offer(
+        LINES_OPENED, application_id="app-gone", apr=Decimal(25), minimum_payment_percent=Decimal(2)
     )
     gone.outbox.drain()
     world.clock.advance(DAY)

@@ -1,6 +1,5 @@
 import datetime as dt
 
-import pytest
 from deployment import Deployment
 
 from loc_core.creditline import CreditLine
@@ -8,15 +7,6 @@ from loc_core.ledger import Bucket, receivable
 from loc_core.services.commands import ListLineStatements
 
 CLOSE = dt.date(2026, 4, 5)
-
-
-@pytest.fixture
-def drawn(world: Deployment) -> CreditLine:
-    """A $1,000.00 line opened 2026-03-05 (cycle day 5) with $400.00 drawn on 03-12."""
-    line = world.open_line()
-    world.at(dt.date(2026, 3, 12))
-    world.draw(line, 40_000)
-    return line
 
 
 def statements(world: Deployment, line: CreditLine) -> list[tuple[dt.date, int, int, dt.date]]:

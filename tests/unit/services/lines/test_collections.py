@@ -1,6 +1,5 @@
 import datetime as dt
 
-import pytest
 from deployment import Deployment
 from fakes import CrashingUnitOfWork, crash_after, declining, timing_out
 
@@ -14,17 +13,6 @@ from loc_core.services.lines import due_payment_id
 DUE = dt.date(2026, 4, 27)
 """The first statement's due date: 04-05 + 21 days, rolled from Sunday to Monday."""
 MINIMUM = 1_989
-
-
-@pytest.fixture
-def billed(world: Deployment) -> CreditLine:
-    """$400.00 drawn on 03-12, billed on 04-05: 789 interest, a 1,989 minimum due 04-27."""
-    line = world.open_line()
-    world.at(dt.date(2026, 3, 12))
-    world.draw(line, 40_000)
-    world.at(dt.date(2026, 4, 5), 8)
-    world.bill()
-    return line
 
 
 def sent_since(world: Deployment, count: int) -> list[str]:

@@ -1,4 +1,5 @@
 import datetime as dt
+from collections.abc import Callable
 
 import attrs
 import pytest
@@ -80,20 +81,6 @@ def test_repeating_a_draw_returns_it_without_sending_money_again(opened: Deploym
         opened.draw(line, 50_000)
 
 
-def test_a_declined_rail_falls_back_to_the_next(opened: Deployment) -> None:
-    opened.rails.handler = declining(opened.sim, {Rail.RTP}, "said no")
-    line = the_line(opened)
-    draw = opened.draw(line, 25_000)
-    assert (draw.status, draw.rail, draw.declined_rails) == (
-        DrawStatus.DISBURSED,
-        Rail.PINLESS,
-        (Rail.RTP,),
-    )
-    reasons = [r.change.reason for r in opened.audit("draw", draw.draw_id)]
-    assert reasons[1] == "rtp declined (rtp said no)"
-    assert [t.rail for t in opened.sim.submitted] == [Rail.PINLESS]
-
-
 def test_the_flag_switches_rtp_off(opened: Deployment) -> None:
     no_rtp = StaticFeatureFlags({RTP_DISBURSEMENTS_FLAG: False})
     draw = opened.using(FeatureFlags, no_rtp).draw(the_line(opened), 25_000)
@@ -132,8 +119,25 @@ def test_when_every_rail_is_down_the_draw_fails_and_operations_hear_of_it(
     assert opened.metrics.count("loc.lines.draw.rail") == 3
 
 
-def test_an_unreachable_rail_is_never_offered_the_draw_again(opened: Deployment) -> None:
-    opened.sim.down = {Rail.RTP}
+def _decline_rtp(world: Deployment) -> None:
+    world.rails.handler = declining(world.sim, {Rail.RTP}, "said no")
+
+
+def _take_rtp_down(world: Deployment) -> None:
+    world.sim.down = {Rail.RTP}
+
+
+@pytest.mark.parametrize(
+    ("fault", "reason"),
+    [
+        (_decline_rtp, "rtp declined (rtp said no)"),
+        (_take_rtp_down, "rtp unreachable (rtp rail unreachable)"),
+    ],
+)
+def test_a_declined_or_unreachable_rail_falls_back_to_the_next_and_is_never_asked_again(
+    opened: Deployment, fault: Callable[[Deployment], None], reason: str
+) -> None:
+    fault(opened)
     line = the_line(opened)
     draw = opened.draw(line, 25_000)
     assert (draw.status, draw.rail, draw.declined_rails) == (
@@ -143,7 +147,7 @@ def test_an_unreachable_rail_is_never_offered_the_draw_again(opened: Deployment)
     )
     assert opened.alerts() == []
     reasons = [r.change.reason for r in opened.audit("draw", draw.draw_id)]
-    assert reasons[1] == "rtp unreachable (rtp rail unreachable)"
+    assert reasons[1] == reason
     opened.sim.down = set()
     assert opened.draw(line, 25_000) == draw
     assert [t.rail for t in opened.sim.submitted] == [Rail.PINLESS]

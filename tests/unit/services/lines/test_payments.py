@@ -32,15 +32,10 @@ PAY_DAY = dt.date(2026, 4, 20)
 
 
 @pytest.fixture
-def billed(world: Deployment) -> CreditLine:
-    """$400.00 drawn on 03-12, billed on 04-05: 40,000 principal and 789 interest owed."""
-    line = world.open_line()
-    world.at(dt.date(2026, 3, 12))
-    world.draw(line, 40_000)
-    world.at(dt.date(2026, 4, 5), 8)
-    world.bill()
+def billed(world: Deployment, billed: CreditLine) -> CreditLine:
+    """The billed line, with the clock at 10:00 on the day the borrower pays."""
     world.at(PAY_DAY, 10)
-    return line
+    return billed
 
 
 def test_a_payment_is_taken_by_pinless_and_applied_at_once(

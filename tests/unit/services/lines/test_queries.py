@@ -10,12 +10,9 @@ from loc_core.services.commands import GetLineStatement, ListLineStatements, Rec
 
 
 @pytest.fixture
-def two_statements(world: Deployment) -> CreditLine:
-    line = world.open_line()
-    world.at(dt.date(2026, 3, 12))
-    world.draw(line, 40_000)
+def two_statements(world: Deployment, drawn: CreditLine) -> CreditLine:
     world.run_days(dt.date(2026, 4, 5), dt.date(2026, 5, 5))
-    return line
+    return drawn
 
 
 def test_a_line_lists_its_statements_oldest_first(

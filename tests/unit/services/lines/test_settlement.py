@@ -2,40 +2,24 @@ import datetime as dt
 
 import pytest
 from deployment import Deployment
-from fakes import Crash, crash_after
+from fakes import Crash, crash_after, settlement
 
 from loc_core.creditline import Balances, CreditLine, DrawStatus, LineStatus
 from loc_core.errors import NotFound
 from loc_core.ledger import Bucket, receivable
 from loc_core.payments import PaymentStatus, Rail, SettlementOutcome
-from loc_core.ports import SettlementEvent, Severity
+from loc_core.ports import Severity
 from loc_core.services.commands import ListLineStatements, SettlementHandling
 
 PAY_DAY = dt.date(2026, 3, 20)
 
 
 @pytest.fixture
-def paid(world: Deployment) -> tuple[CreditLine, str]:
-    """$400.00 drawn on 03-12, $50.00 paid by pinless on 03-20."""
-    line = world.open_line()
-    world.at(dt.date(2026, 3, 12))
-    world.draw(line, 40_000)
+def paid(world: Deployment, drawn: CreditLine) -> tuple[CreditLine, str]:
+    """The drawn line, with $50.00 paid by pinless on 03-20."""
     world.at(PAY_DAY, 10)
-    receipt = world.pay_line(line, 5_000)
-    return line, receipt.payment_id
-
-
-def event(
-    payment_id: str, outcome: SettlementOutcome, when: dt.datetime, rail: Rail = Rail.PINLESS
-) -> SettlementEvent:
-    return SettlementEvent(
-        event_id=f"{payment_id}:{outcome.value}",
-        idempotency_key=payment_id,
-        confirmation_id="conf-1",
-        rail=rail,
-        outcome=outcome,
-        occurred_at=when,
-    )
+    receipt = world.pay_line(drawn, 5_000)
+    return drawn, receipt.payment_id
 
 
 def test_a_completion_marks_the_payment_only_and_a_repeat_is_a_duplicate(
@@ -60,7 +44,9 @@ def test_a_chargeback_reverses_exactly_what_was_paid_once(
 ) -> None:
     line, payment_id = paid
     world.at(dt.date(2026, 3, 24), 12)
-    chargeback = event(payment_id, SettlementOutcome.CHARGED_BACK, world.clock.now())
+    chargeback = settlement(
+        payment_id, SettlementOutcome.CHARGED_BACK, world.clock.now(), Rail.PINLESS
+    )
     assert world.settle(chargeback) is SettlementHandling.REVERSED
     stored = world.line(line)
     assert stored.balances == Balances(principal=40_000)
@@ -71,7 +57,7 @@ def test_a_chargeback_reverses_exactly_what_was_paid_once(
     assert ledger.balance(receivable(line.line_id, Bucket.PRINCIPAL)) == 40_000
     sent = list(world.notifier.sent)
     assert world.settle(chargeback) is SettlementHandling.DUPLICATE
-    returned = event(payment_id, SettlementOutcome.RETURNED, world.clock.now())
+    returned = settlement(payment_id, SettlementOutcome.RETURNED, world.clock.now(), Rail.PINLESS)
     assert world.settle(returned) is SettlementHandling.DUPLICATE
     assert world.notifier.sent == sent
     assert world.line(line).balances == Balances(principal=40_000)
@@ -82,8 +68,8 @@ def test_a_return_before_the_completion_reverses_once_and_the_late_completion_is
 ) -> None:
     line, payment_id = paid
     world.at(dt.date(2026, 3, 24), 12)
-    returned = event(payment_id, SettlementOutcome.RETURNED, world.clock.now(), Rail.ACH)
-    completed = event(payment_id, SettlementOutcome.COMPLETED, world.clock.now(), Rail.ACH)
+    returned = settlement(payment_id, SettlementOutcome.RETURNED, world.clock.now(), Rail.ACH)
+    completed = settlement(payment_id, SettlementOutcome.COMPLETED, world.clock.now(), Rail.ACH)
     assert world.settle(returned) is SettlementHandling.REVERSED
     assert world.settle(completed) is SettlementHandling.DUPLICATE
     assert world.line(line).payments[payment_id].status is PaymentStatus.RETURNED
@@ -94,7 +80,7 @@ def test_a_return_on_a_close_date_before_billing_bills_the_cycle_first(
 ) -> None:
     line, payment_id = paid
     world.at(dt.date(2026, 4, 5), 3)
-    returned = event(payment_id, SettlementOutcome.RETURNED, world.clock.now(), Rail.ACH)
+    returned = settlement(payment_id, SettlementOutcome.RETURNED, world.clock.now(), Rail.ACH)
     assert world.settle(returned) is SettlementHandling.REVERSED
     (statement,) = world.bus.handle(ListLineStatements(line.user_id, line.line_id))
     assert statement.closing.principal == 35_000  # the return belongs to the next cycle
@@ -107,7 +93,11 @@ def test_a_return_on_a_close_date_before_billing_bills_the_cycle_first(
 
 def test_an_event_for_an_unknown_transfer_is_not_found(world: Deployment) -> None:
     with pytest.raises(NotFound, match="no loan or line records transfer 'pay:line-9:k:ach'"):
-        world.settle(event("pay:line-9:k:ach", SettlementOutcome.COMPLETED, world.clock.now()))
+        world.settle(
+            settlement(
+                "pay:line-9:k:ach", SettlementOutcome.COMPLETED, world.clock.now(), Rail.PINLESS
+            )
+        )
 
 
 def test_a_draw_credit_completing_is_recognised_and_changes_nothing(world: Deployment) -> None:
@@ -128,7 +118,9 @@ def test_money_sent_for_a_draw_the_line_shows_as_failed_is_alerted(world: Deploy
     draw = world.draw(line, 10_000)
     assert draw.status is DrawStatus.FAILED
     # The rail was not unreachable after all: it sent the money and says so now.
-    late = event(f"{draw.draw_id}:rtp", SettlementOutcome.COMPLETED, world.clock.now(), Rail.RTP)
+    late = settlement(
+        f"{draw.draw_id}:rtp", SettlementOutcome.COMPLETED, world.clock.now(), Rail.RTP
+    )
     assert world.settle(late) is SettlementHandling.DISBURSEMENT
     alert = world.alerts()[-1]
     assert alert.title == f"rtp sent draw {draw.draw_id}, which the line shows FAILED"
@@ -138,7 +130,9 @@ def test_money_sent_for_a_draw_the_line_shows_as_failed_is_alerted(world: Deploy
 def test_a_draw_credit_that_did_not_complete_is_alerted(world: Deployment) -> None:
     line = world.open_line()
     draw = world.draw(line, 10_000)
-    returned = event(f"{draw.draw_id}:rtp", SettlementOutcome.RETURNED, world.clock.now(), Rail.RTP)
+    returned = settlement(
+        f"{draw.draw_id}:rtp", SettlementOutcome.RETURNED, world.clock.now(), Rail.RTP
+    )
     assert world.settle(returned) is SettlementHandling.DISBURSEMENT
     assert world.alerts()[-1].title == f"the rtp credit of draw {draw.draw_id} was RETURNED"
 
@@ -163,7 +157,7 @@ def test_a_return_after_payoff_and_closing_reopens_the_line(world: Deployment) -
     world.edit_line(line, lambda stored: stored.close(on=dt.date(2026, 3, 6), reason="paid"))
     payment_id = next(iter(world.line(line).payments))
     world.at(dt.date(2026, 3, 9), 12)
-    returned = event(payment_id, SettlementOutcome.RETURNED, world.clock.now(), Rail.ACH)
+    returned = settlement(payment_id, SettlementOutcome.RETURNED, world.clock.now(), Rail.ACH)
     assert world.settle(returned) is SettlementHandling.REVERSED
     reopened = world.line(line)
     assert (reopened.status, reopened.principal_balance) == (LineStatus.ACTIVE, 10_000)

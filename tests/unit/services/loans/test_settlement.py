@@ -5,7 +5,7 @@ import datetime as dt
 import attrs
 import pytest
 from deployment import Deployment
-from fakes import InterferingUnitOfWork
+from fakes import InterferingUnitOfWork, settlement
 
 from loc_core.errors import NotFound, PaymentError
 from loc_core.installment import InstallmentStatus, Loan, LoanStatus
@@ -30,15 +30,7 @@ def loan(world: Deployment) -> Loan:
 def event(
     payment_id: str, outcome: SettlementOutcome, day: int = 14, rail: Rail = Rail.ACH
 ) -> SettlementEvent:
-    return SettlementEvent(
-        event_id=f"{payment_id}:{outcome.value}",
-        idempotency_key=payment_id,
-        confirmation_id="conf",
-        rail=rail,
-        outcome=outcome,
-        occurred_at=dt.datetime(2026, 1, day, 12, tzinfo=dt.UTC),
-        return_code="R01" if outcome is SettlementOutcome.RETURNED else "",
-    )
+    return settlement(payment_id, outcome, dt.datetime(2026, 1, day, 12, tzinfo=dt.UTC), rail)
 
 
 def test_a_completion_marks_the_payment_and_tells_the_borrower_once(
