@@ -249,7 +249,7 @@ def _loan_key(loan: Loan) -> Key:
     return (keys.user_pk(loan.user_id), keys.loan_sk(loan.loan_id))
 
 
-def _payment_owner(table: DynamoTable, payment_id: str, product: str) -> PaymentOwner | None:
+def _payment_owner(table: DynamoTable, payment_id: str, product: Product) -> PaymentOwner | None:
     found = table.query("#GSI3PK = :pk", {":pk": keys.payment_pk(payment_id)}, index="GSI3")
     for item in found:
         owner = codecs.payment_owner(item)

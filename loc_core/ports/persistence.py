@@ -15,6 +15,7 @@ from typing import Protocol, Self
 
 import attrs
 
+from loc_core.bookkeeping import Product
 from loc_core.creditline import CreditLine, CreditLineApplication, Statement
 from loc_core.events import AuditRecord, DomainEvent
 from loc_core.installment import (
@@ -62,8 +63,8 @@ class LineRef:
 class PaymentOwner:
     """Where a payment was applied: which product, borrower and loan or line."""
 
-    product: str
-    """``installment`` or ``creditline``."""
+    product: Product
+    """Which product the payment was applied to: an installment loan or a credit line."""
     user_id: str
     owner_id: str
     """The loan id or line id."""
