@@ -27,6 +27,7 @@ from loc_core.installment import (
 from loc_core.ledger import JournalEntry
 
 __all__ = [
+    "Application",
     "AuditLog",
     "CreditLineApplicationRepository",
     "CreditLineRepository",
@@ -68,6 +69,25 @@ class PaymentOwner:
     user_id: str
     owner_id: str
     """The loan id or line id."""
+
+
+class Application(Protocol):
+    """What a repository needs of either product's application: whose, which and when."""
+
+    @property
+    def user_id(self) -> str:
+        """The applicant."""
+        ...
+
+    @property
+    def application_id(self) -> str:
+        """The application's id, unique within its product."""
+        ...
+
+    @property
+    def created_at(self) -> dt.datetime:
+        """When it was filed: a borrower's applications are listed oldest first."""
+        ...
 
 
 class LoanApplicationRepository(Protocol):
