@@ -12,27 +12,31 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
-from collections.abc import Iterable, Sequence
-from typing import Any, Protocol
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Generic, Protocol, TypeVar
+
+import attrs
 
 from loc_adapters.dynamodb import _codecs as codecs
 from loc_adapters.dynamodb import _keys as keys
 from loc_adapters.dynamodb._convert import Item, parse_date
 from loc_adapters.dynamodb._table import DynamoTable
 from loc_core.bookkeeping import Product
-from loc_core.creditline import CreditLine, CreditLineApplication, Statement
+from loc_core.creditline import CreditLine, Statement
 from loc_core.errors import NotFound
 from loc_core.events import AuditRecord
-from loc_core.installment import InstallmentStatus, Loan, LoanApplication, LoanStatus
+from loc_core.installment import InstallmentStatus, Loan, LoanStatus
 from loc_core.ledger import JournalEntry
-from loc_core.ports import InstallmentRef, LineRef, PaymentOwner
+from loc_core.ports import Application, InstallmentRef, LineRef, PaymentOwner
 
 __all__ = [
+    "LINE_APPLICATIONS",
+    "LOAN_APPLICATIONS",
+    "ApplicationItems",
+    "Applications",
     "AuditLogReader",
     "JournalReader",
-    "LineApplications",
     "Lines",
-    "LoanApplications",
     "Loans",
     "Statements",
     "Tracker",
@@ -73,51 +77,88 @@ def _split(items: list[Item], root_sk: str) -> tuple[Item | None, list[Item]]:
     return (roots[0] if roots else None), [item for item in mine if item["SK"] != root_sk]
 
 
-class LoanApplications:
-    """`LoanApplicationRepository` over ``LOANAPP#`` items."""
+A = TypeVar("A", bound=Application)
 
-    def __init__(self, tracker: Tracker) -> None:
+
+@attrs.frozen
+class ApplicationItems(Generic[A]):
+    """How one product stores its applications: one item each, under the borrower."""
+
+    what: str
+    """How a message names one (``loan application``)."""
+    entity: str
+    """The `LocError.entity` of a missing one."""
+    prefix: str
+    """The sort-key prefix of the product's applications."""
+    sort_key: Callable[[str], str]
+    """An application's sort key, from its id."""
+    decode: Callable[[Item], A]
+    """The application an item holds."""
+
+
+LOAN_APPLICATIONS = ApplicationItems(
+    "loan application",
+    "loan_application",
+    "LOANAPP#",
+    keys.loan_application_sk,
+    codecs.decode_loan_application,
+)
+"""``LOANAPP#`` items: the `LoanApplicationRepository`'s."""
+
+LINE_APPLICATIONS = ApplicationItems(
+    "credit-line application",
+    "line_application",
+    "LOCAPP#",
+    keys.line_application_sk,
+    codecs.decode_line_application,
+)
+"""``LOCAPP#`` items: the `CreditLineApplicationRepository`'s."""
+
+
+class Applications(Generic[A]):
+    """A product's application repository over its `ApplicationItems`."""
+
+    def __init__(self, tracker: Tracker, items: ApplicationItems[A]) -> None:
         self._tracker = tracker
         self._table = tracker.table
+        self._items = items
 
-    def get(self, user_id: str, application_id: str) -> LoanApplication:
+    def _key(self, user_id: str, application_id: str) -> Key:
+        return (keys.user_pk(user_id), self._items.sort_key(application_id))
+
+    def get(self, user_id: str, application_id: str) -> A:
         """The application, read consistently. Raises `NotFound`."""
-        key = (keys.user_pk(user_id), keys.loan_application_sk(application_id))
+        key = self._key(user_id, application_id)
         item = self._table.get(key)
         if item is None:
             raise NotFound(
-                f"no loan application {application_id} for user {user_id}",
-                entity="loan_application",
+                f"no {self._items.what} {application_id} for user {user_id}",
+                entity=self._items.entity,
                 entity_id=application_id,
                 user_id=user_id,
             )
-        application = codecs.decode_loan_application(item)
+        application = self._items.decode(item)
         self._tracker.loaded(key, application, [item])
         return application
 
-    def add(self, application: LoanApplication) -> None:
+    def add(self, application: A) -> None:
         """Write a new application at commit."""
-        self._tracker.register(_loan_application_key(application), application, new=True)
+        key = self._key(application.user_id, application.application_id)
+        self._tracker.register(key, application, new=True)
 
-    def save(self, application: LoanApplication) -> None:
+    def save(self, application: A) -> None:
         """Write a changed application at commit, if its stored version is unchanged."""
-        self._tracker.register(_loan_application_key(application), application, new=False)
+        key = self._key(application.user_id, application.application_id)
+        self._tracker.register(key, application, new=False)
 
-    def for_user(self, user_id: str) -> list[LoanApplication]:
-        """Every application of a user, oldest first."""
+    def for_user(self, user_id: str) -> list[A]:
+        """Every application of a user for this product, oldest first."""
         found = []
-        for item in _prefixed(self._table, user_id, "LOANAPP#"):
-            application = codecs.decode_loan_application(item)
+        for item in _prefixed(self._table, user_id, self._items.prefix):
+            application = self._items.decode(item)
             self._tracker.loaded(codecs.item_key(item), application, [item])
             found.append(application)
         return sorted(found, key=lambda a: (a.created_at, a.application_id))
-
-
-def _loan_application_key(application: LoanApplication) -> Key:
-    return (
-        keys.user_pk(application.user_id),
-        keys.loan_application_sk(application.application_id),
-    )
 
 
 def _prefixed(table: DynamoTable, user_id: str, prefix: str) -> Iterable[Item]:
@@ -249,60 +290,13 @@ def _loan_key(loan: Loan) -> Key:
     return (keys.user_pk(loan.user_id), keys.loan_sk(loan.loan_id))
 
 
-def _payment_owner(table: DynamoTable, payment_id: str, product: str) -> PaymentOwner | None:
+def _payment_owner(table: DynamoTable, payment_id: str, product: Product) -> PaymentOwner | None:
     found = table.query("#GSI3PK = :pk", {":pk": keys.payment_pk(payment_id)}, index="GSI3")
     for item in found:
         owner = codecs.payment_owner(item)
         if owner.product == product:
             return owner
     return None
-
-
-class LineApplications:
-    """`CreditLineApplicationRepository` over ``LOCAPP#`` items."""
-
-    def __init__(self, tracker: Tracker) -> None:
-        self._tracker = tracker
-        self._table = tracker.table
-
-    def get(self, user_id: str, application_id: str) -> CreditLineApplication:
-        """The application, read consistently. Raises `NotFound`."""
-        key = (keys.user_pk(user_id), keys.line_application_sk(application_id))
-        item = self._table.get(key)
-        if item is None:
-            raise NotFound(
-                f"no credit-line application {application_id} for user {user_id}",
-                entity="line_application",
-                entity_id=application_id,
-                user_id=user_id,
-            )
-        application = codecs.decode_line_application(item)
-        self._tracker.loaded(key, application, [item])
-        return application
-
-    def add(self, application: CreditLineApplication) -> None:
-        """Write a new application at commit."""
-        self._tracker.register(_line_application_key(application), application, new=True)
-
-    def save(self, application: CreditLineApplication) -> None:
-        """Write a changed application at commit, if its stored version is unchanged."""
-        self._tracker.register(_line_application_key(application), application, new=False)
-
-    def for_user(self, user_id: str) -> list[CreditLineApplication]:
-        """Every credit-line application of a user, oldest first."""
-        found = []
-        for item in _prefixed(self._table, user_id, "LOCAPP#"):
-            application = codecs.decode_line_application(item)
-            self._tracker.loaded(codecs.item_key(item), application, [item])
-            found.append(application)
-        return sorted(found, key=lambda a: (a.created_at, a.application_id))
-
-
-def _line_application_key(application: CreditLineApplication) -> Key:
-    return (
-        keys.user_pk(application.user_id),
-        keys.line_application_sk(application.application_id),
-    )
 
 
 class Lines:

@@ -27,11 +27,12 @@ from loc_adapters.dynamodb import _codecs as codecs
 from loc_adapters.dynamodb._convert import Item, Shape
 from loc_adapters.dynamodb._plan import Kind, Plan, changed
 from loc_adapters.dynamodb._repositories import (
+    LINE_APPLICATIONS,
+    LOAN_APPLICATIONS,
+    Applications,
     AuditLogReader,
     JournalReader,
-    LineApplications,
     Lines,
-    LoanApplications,
     Loans,
     Statements,
 )
@@ -86,9 +87,9 @@ class DynamoUnitOfWork:
     def __init__(self, table: DynamoTable, *, clock: Clock) -> None:
         self.table = table
         self.clock = clock
-        self.loan_applications = LoanApplications(self)
+        self.loan_applications = Applications(self, LOAN_APPLICATIONS)
         self.loans = Loans(self)
-        self.line_applications = LineApplications(self)
+        self.line_applications = Applications(self, LINE_APPLICATIONS)
         self.lines = Lines(self)
         self.statements = Statements(self)
         self.journal = JournalReader(table)

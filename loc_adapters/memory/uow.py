@@ -8,8 +8,9 @@ aggregates, posts their journal entries, stores their audit changes and bumps ve
 
 from __future__ import annotations
 
+import abc
 import datetime as dt
-from typing import Any, Self, TypeVar
+from typing import Any, Generic, Protocol, Self, TypeVar
 
 import attrs
 
@@ -20,11 +21,20 @@ from loc_core.errors import ConcurrencyConflict, InvariantViolation, NotFound
 from loc_core.events import AuditRecord, DomainEvent
 from loc_core.installment import InstallmentStatus, Loan, LoanApplication, LoanStatus
 from loc_core.ledger import JournalEntry
-from loc_core.ports import Clock, InstallmentRef, LineRef, PaymentOwner
+from loc_core.ports import Application, Clock, InstallmentRef, LineRef, PaymentOwner
 
 __all__ = ["InMemoryUnitOfWork"]
 
 T = TypeVar("T")
+
+
+class _Owned(Protocol):
+    @property
+    def user_id(self) -> str: ...
+
+
+A = TypeVar("A", bound=_Owned)
+App = TypeVar("App", bound=Application)
 
 
 @attrs.define
@@ -41,12 +51,23 @@ class _Base:
         self._uow = uow
         self._db = uow.database
 
-    def _get(self, user_id: str, entity_id: str, label: str) -> Any:  # noqa: ANN401 - generic over aggregates
+
+class _Aggregates(_Base, abc.ABC, Generic[A]):
+    """A repository of one aggregate kind, stored under ``(kind, user id, its id)``."""
+
+    label: str
+    """How a message names the aggregate (``loan application``)."""
+
+    @abc.abstractmethod
+    def _id(self, aggregate: A) -> str:
+        """The aggregate's own id."""
+
+    def _get(self, user_id: str, entity_id: str) -> A:
         key = (self.kind, user_id, entity_id)
-        found = self._db.read(key)
+        found: A | None = self._db.read(key)
         if found is None:
             raise NotFound(
-                f"no {label} {entity_id} for user {user_id}",
+                f"no {self.label} {entity_id} for user {user_id}",
                 entity=self.kind,
                 entity_id=entity_id,
                 user_id=user_id,
@@ -54,45 +75,46 @@ class _Base:
         self._uow.loaded(key, found)
         return found
 
-    def _scan(self, user_id: str) -> list[Any]:
-        found = self._db.scan(self.kind, user_id)
+    def add(self, aggregate: A) -> None:
+        self._uow.register(self._key(aggregate), aggregate, new=True)
+
+    def save(self, aggregate: A) -> None:
+        self._uow.register(self._key(aggregate), aggregate, new=False)
+
+    def _scan(self, user_id: str) -> list[A]:
+        found: list[A] = self._db.scan(self.kind, user_id)
         for aggregate in found:
             self._uow.loaded(None, aggregate)
         return found
 
+    def _key(self, aggregate: A) -> Key:
+        return (self.kind, aggregate.user_id, self._id(aggregate))
 
-class _LoanApplications(_Base):
-    kind = "loan_application"
 
-    def get(self, user_id: str, application_id: str) -> LoanApplication:
-        application: LoanApplication = self._get(user_id, application_id, "loan application")
-        return application
+class _Applications(_Aggregates[App]):
+    """One product's applications: the same repository, under the product's kind."""
 
-    def add(self, application: LoanApplication) -> None:
-        self._uow.register(self._key(application), application, new=True)
+    def __init__(self, uow: InMemoryUnitOfWork, *, kind: str, label: str) -> None:
+        super().__init__(uow)
+        self.kind = kind
+        self.label = label
 
-    def save(self, application: LoanApplication) -> None:
-        self._uow.register(self._key(application), application, new=False)
+    def get(self, user_id: str, application_id: str) -> App:
+        return self._get(user_id, application_id)
 
-    def for_user(self, user_id: str) -> list[LoanApplication]:
+    def for_user(self, user_id: str) -> list[App]:
         return sorted(self._scan(user_id), key=lambda a: (a.created_at, a.application_id))
 
-    def _key(self, application: LoanApplication) -> Key:
-        return (self.kind, application.user_id, application.application_id)
+    def _id(self, aggregate: App) -> str:
+        return aggregate.application_id
 
 
-class _Loans(_Base):
+class _Loans(_Aggregates[Loan]):
     kind = "loan"
+    label = "loan"
 
     def get(self, user_id: str, loan_id: str) -> Loan:
-        loan: Loan = self._get(user_id, loan_id, "loan")
-        return loan
-
-    def add(self, loan: Loan) -> None:
-        self._uow.register(self._key(loan), loan, new=True)
-
-    def save(self, loan: Loan) -> None:
-        self._uow.register(self._key(loan), loan, new=False)
+        return self._get(user_id, loan_id)
 
     def for_user(self, user_id: str, *, status: LoanStatus | None = None) -> list[Loan]:
         loans = [loan for loan in self._scan(user_id) if status is None or loan.status is status]
@@ -115,44 +137,16 @@ class _Loans(_Base):
         owner = self._db.payment_owner(payment_id)
         return owner if owner is not None and owner.product == Product.INSTALLMENT else None
 
-    def _key(self, loan: Loan) -> Key:
-        return (self.kind, loan.user_id, loan.loan_id)
+    def _id(self, aggregate: Loan) -> str:
+        return aggregate.loan_id
 
 
-class _LineApplications(_Base):
-    kind = "line_application"
-
-    def get(self, user_id: str, application_id: str) -> CreditLineApplication:
-        application: CreditLineApplication = self._get(
-            user_id, application_id, "credit-line application"
-        )
-        return application
-
-    def add(self, application: CreditLineApplication) -> None:
-        self._uow.register(self._key(application), application, new=True)
-
-    def save(self, application: CreditLineApplication) -> None:
-        self._uow.register(self._key(application), application, new=False)
-
-    def for_user(self, user_id: str) -> list[CreditLineApplication]:
-        return sorted(self._scan(user_id), key=lambda a: (a.created_at, a.application_id))
-
-    def _key(self, application: CreditLineApplication) -> Key:
-        return (self.kind, application.user_id, application.application_id)
-
-
-class _Lines(_Base):
+class _Lines(_Aggregates[CreditLine]):
     kind = "line"
+    label = "credit line"
 
     def get(self, user_id: str, line_id: str) -> CreditLine:
-        line: CreditLine = self._get(user_id, line_id, "credit line")
-        return line
-
-    def add(self, line: CreditLine) -> None:
-        self._uow.register(self._key(line), line, new=True)
-
-    def save(self, line: CreditLine) -> None:
-        self._uow.register(self._key(line), line, new=False)
+        return self._get(user_id, line_id)
 
     def for_user(self, user_id: str) -> list[CreditLine]:
         return sorted(self._scan(user_id), key=lambda line: (line.opened_on, line.line_id))
@@ -170,8 +164,8 @@ class _Lines(_Base):
         owner = self._db.payment_owner(payment_id)
         return owner if owner is not None and owner.product == Product.CREDITLINE else None
 
-    def _key(self, line: CreditLine) -> Key:
-        return (self.kind, line.user_id, line.line_id)
+    def _id(self, aggregate: CreditLine) -> str:
+        return aggregate.line_id
 
 
 class _Statements(_Base):
@@ -220,9 +214,13 @@ class InMemoryUnitOfWork:
     def __init__(self, database: InMemoryDatabase, *, clock: Clock | None = None) -> None:
         self.database = database
         self.clock = clock or database.clock
-        self.loan_applications = _LoanApplications(self)
+        self.loan_applications = _Applications[LoanApplication](
+            self, kind="loan_application", label="loan application"
+        )
         self.loans = _Loans(self)
-        self.line_applications = _LineApplications(self)
+        self.line_applications = _Applications[CreditLineApplication](
+            self, kind="line_application", label="credit-line application"
+        )
         self.lines = _Lines(self)
         self.statements = _Statements(self)
         self.journal = _Journal(database)

@@ -39,6 +39,7 @@ from loc_core.ports.money_movement import (
 )
 from loc_core.ports.people import LineDecision, LoanDecision, Underwriting, User, Users
 from loc_core.ports.persistence import (
+    Application,
     AuditLog,
     CreditLineApplicationRepository,
     CreditLineRepository,
@@ -55,6 +56,7 @@ from loc_core.ports.persistence import (
 __all__ = [
     "Alert",
     "Alerter",
+    "Application",
     "AuditLog",
     "Clock",
     "CreditLineApplicationRepository",

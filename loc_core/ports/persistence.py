@@ -15,6 +15,7 @@ from typing import Protocol, Self
 
 import attrs
 
+from loc_core.bookkeeping import Product
 from loc_core.creditline import CreditLine, CreditLineApplication, Statement
 from loc_core.events import AuditRecord, DomainEvent
 from loc_core.installment import (
@@ -26,6 +27,7 @@ from loc_core.installment import (
 from loc_core.ledger import JournalEntry
 
 __all__ = [
+    "Application",
     "AuditLog",
     "CreditLineApplicationRepository",
     "CreditLineRepository",
@@ -62,11 +64,30 @@ class LineRef:
 class PaymentOwner:
     """Where a payment was applied: which product, borrower and loan or line."""
 
-    product: str
-    """``installment`` or ``creditline``."""
+    product: Product
+    """Which product the payment was applied to: an installment loan or a credit line."""
     user_id: str
     owner_id: str
     """The loan id or line id."""
+
+
+class Application(Protocol):
+    """What a repository needs of either product's application: whose, which and when."""
+
+    @property
+    def user_id(self) -> str:
+        """The applicant."""
+        ...
+
+    @property
+    def application_id(self) -> str:
+        """The application's id, unique within its product."""
+        ...
+
+    @property
+    def created_at(self) -> dt.datetime:
+        """When it was filed: a borrower's applications are listed oldest first."""
+        ...
 
 
 class LoanApplicationRepository(Protocol):

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 from fakes import line_offer, opened_line
 
+from loc_core.bookkeeping import Product
 from loc_core.creditline import (
     CreditLine,
     CreditLineProduct,
@@ -180,7 +181,7 @@ class UnitOfWorkContract:
             )
             assert [r.installment_id for r in completed] == [first.installment_id]
             assert uow.loans.find_payment("pay-1") == PaymentOwner(
-                "installment", "user-1", "loan-1"
+                Product.INSTALLMENT, "user-1", "loan-1"
             )
             assert uow.lines.find_payment("pay-1") is None
             assert uow.loans.by_application("user-1", "app-loan-1") is not None
@@ -268,5 +269,5 @@ class UnitOfWorkContract:
             entries = uow.journal.entries_for("loan-1")
             assert [e.entry_id for e in entries] == ["loan-1:disburse", f"{payment_id}:apply"]
             assert uow.loans.find_payment(payment_id) == PaymentOwner(
-                "installment", "user-1", "loan-1"
+                Product.INSTALLMENT, "user-1", "loan-1"
             )

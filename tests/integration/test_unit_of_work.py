@@ -23,6 +23,7 @@ from loc_adapters.dynamodb import (
 from loc_adapters.dynamodb._plan import Plan
 from loc_adapters.memory import ManualClock
 from loc_core.applications import ApplicationStatus
+from loc_core.bookkeeping import Product
 from loc_core.errors import ConcurrencyConflict, ExternalServiceError, InvariantViolation
 from loc_core.installment import (
     InstallmentProduct,
@@ -297,7 +298,9 @@ def test_lines_write_only_changed_draws_and_find_their_payments(
         again = uow.lines.get("user-1", "line-1")
         assert set(again.draws) == {"draw-1", "draw-2"}
         assert again.principal_balance == 1_500
-        assert uow.lines.find_payment("lpay-1") == PaymentOwner("creditline", "user-1", "line-1")
+        assert uow.lines.find_payment("lpay-1") == PaymentOwner(
+            Product.CREDITLINE, "user-1", "line-1"
+        )
         assert uow.loans.find_payment("lpay-1") is None
         assert [line.line_id for line in uow.lines.for_user("user-1")] == ["line-1"]
 

@@ -24,17 +24,13 @@ from loc_core.applications import ApplicationStatus
 from loc_core.creditline import CreditLine, CreditLineApplication, CreditLineProduct, LineStatus
 from loc_core.errors import NotEligible
 from loc_core.ports import (
-    Clock,
     IdempotencyStore,
-    IdGenerator,
     Lock,
-    Underwriting,
-    UnitOfWork,
-    Users,
 )
 from loc_core.services.kit import lock_key, run_once
 from loc_core.services.lines._unit import LEASE_TTL
 from loc_core.services.messagebus import Command, Publisher
+from loc_core.services.underwriting import ApplicationDesk
 
 __all__ = ["ApplyForLine", "LineIneligibility", "apply_for_line", "line_eligibility"]
 
@@ -88,13 +84,9 @@ class ApplyForLine(Command[CreditLineApplication]):
 def apply_for_line(
     command: ApplyForLine,
     *,
-    uow: UnitOfWork,
-    users: Users,
-    underwriting: Underwriting,
-    ids: IdGenerator,
+    desk: ApplicationDesk,
     lock: Lock,
     idempotency: IdempotencyStore,
-    clock: Clock,
     product: CreditLineProduct,
     publish: Publisher,
 ) -> CreditLineApplication:
@@ -117,20 +109,11 @@ def apply_for_line(
     def decide() -> str:
         lease = lock.acquire(
             lock_key("line-application", user_id=user_id, item_id=user_id),
-            owner=ids.new_id(),
+            owner=desk.ids.new_id(),
             ttl=LEASE_TTL,
         )
         try:
-            return _decide(
-                command,
-                uow=uow,
-                users=users,
-                underwriting=underwriting,
-                ids=ids,
-                clock=clock,
-                product=product,
-                publish=publish,
-            )
+            return _decide(command, desk, product, publish)
         finally:
             lock.release(lease)
 
@@ -138,27 +121,19 @@ def apply_for_line(
         f"loc-line-application:{user_id}:{command.idempotency_key}",
         command,
         store=idempotency,
-        clock=clock,
+        clock=desk.clock,
         work=decide,
     )
-    with uow:
+    with desk.uow as uow:
         return uow.line_applications.get(user_id, application_id)
 
 
 def _decide(
-    command: ApplyForLine,
-    *,
-    uow: UnitOfWork,
-    users: Users,
-    underwriting: Underwriting,
-    ids: IdGenerator,
-    clock: Clock,
-    product: CreditLineProduct,
-    publish: Publisher,
+    command: ApplyForLine, desk: ApplicationDesk, product: CreditLineProduct, publish: Publisher
 ) -> str:
-    now = clock.now()
-    user = users.get(command.user_id)
-    with uow:
+    now = desk.clock.now()
+    user = desk.users.get(command.user_id)
+    with desk.uow as uow:
         reasons = line_eligibility(
             user_active=user.active,
             lines=uow.lines.for_user(command.user_id),
@@ -167,8 +142,8 @@ def _decide(
         )
     if reasons:
         raise NotEligible(reasons, user_id=command.user_id)
-    decision = underwriting.decide_line(command.user_id)
-    application_id = ids.new_id()
+    decision = desk.underwriting.decide_line(command.user_id)
+    application_id = desk.ids.new_id()
     if decision.approved:
         application = CreditLineApplication.approved(
             application_id=application_id,
@@ -187,7 +162,7 @@ def _decide(
             adverse_actions=decision.adverse_actions,
             product=product,
         )
-    with uow:
+    with desk.uow as uow:
         uow.line_applications.add(application)
         events = uow.commit(actor="api", request_id=command.idempotency_key)
     publish(events)

@@ -9,19 +9,11 @@ import attrs
 from loc_core.errors import ExternalServiceError, NotEligible
 from loc_core.installment import InstallmentProduct, LoanApplication
 from loc_core.money import positive_cents
-from loc_core.ports import (
-    Clock,
-    IdempotencyStore,
-    IdGenerator,
-    Lock,
-    Metrics,
-    Underwriting,
-    UnitOfWork,
-    Users,
-)
+from loc_core.ports import IdempotencyStore, Lock, Metrics
 from loc_core.services.kit import leased, lock_key, moment, run_once
 from loc_core.services.loans.eligibility import CheckEligibility, check_loan_eligibility
 from loc_core.services.messagebus import Command
+from loc_core.services.underwriting import ApplicationDesk
 
 __all__ = ["APPLICATION_LEASE", "ApplyForLoan", "apply_for_loan"]
 
@@ -42,13 +34,9 @@ class ApplyForLoan(Command[LoanApplication]):
 def apply_for_loan(
     command: ApplyForLoan,
     *,
-    uow: UnitOfWork,
-    users: Users,
-    underwriting: Underwriting,
-    ids: IdGenerator,
+    desk: ApplicationDesk,
     lock: Lock,
     idempotency: IdempotencyStore,
-    clock: Clock,
     product: InstallmentProduct,
     metrics: Metrics,
 ) -> LoanApplication:
@@ -76,41 +64,24 @@ def apply_for_loan(
             owner=command.idempotency_key,
             ttl=APPLICATION_LEASE,
         ):
-            return _decide(
-                command,
-                uow=uow,
-                users=users,
-                underwriting=underwriting,
-                ids=ids,
-                clock=clock,
-                product=product,
-                metrics=metrics,
-            )
+            return _decide(command, desk, product, metrics)
 
     application_id = run_once(
         f"apply_for_loan:{command.user_id}:{command.idempotency_key}",
         command,
         store=idempotency,
-        clock=clock,
+        clock=desk.clock,
         work=work,
     )
-    with uow:
+    with desk.uow as uow:
         return uow.loan_applications.get(command.user_id, application_id)
 
 
 def _decide(
-    command: ApplyForLoan,
-    *,
-    uow: UnitOfWork,
-    users: Users,
-    underwriting: Underwriting,
-    ids: IdGenerator,
-    clock: Clock,
-    product: InstallmentProduct,
-    metrics: Metrics,
+    command: ApplyForLoan, desk: ApplicationDesk, product: InstallmentProduct, metrics: Metrics
 ) -> str:
     eligibility = check_loan_eligibility(
-        CheckEligibility(command.user_id), uow=uow, users=users, clock=clock
+        CheckEligibility(command.user_id), uow=desk.uow, users=desk.users, clock=desk.clock
     )
     if not eligibility.eligible:
         metrics.increment(
@@ -118,8 +89,10 @@ def _decide(
             tags=tuple(f"reason:{r}" for r in eligibility.reasons),
         )
         raise NotEligible(eligibility.reasons, user_id=command.user_id)
-    decision = underwriting.decide_loan(command.user_id, requested_amount=command.requested_amount)
-    now, _ = moment(clock)
+    decision = desk.underwriting.decide_loan(
+        command.user_id, requested_amount=command.requested_amount
+    )
+    now, _ = moment(desk.clock)
     if decision.approved:
         if decision.fee is None:
             raise ExternalServiceError(
@@ -129,8 +102,8 @@ def _decide(
         application = LoanApplication.approve(
             product=product,
             user_id=command.user_id,
-            application_id=ids.new_id(),
-            loan_number=ids.next_loan_number(),
+            application_id=desk.ids.new_id(),
+            loan_number=desk.ids.next_loan_number(),
             loan_amount=decision.loan_amount,
             fee=decision.fee,
             now=now,
@@ -139,12 +112,12 @@ def _decide(
     else:
         application = LoanApplication.reject(
             user_id=command.user_id,
-            application_id=ids.new_id(),
+            application_id=desk.ids.new_id(),
             adverse_actions=decision.adverse_actions,
             now=now,
             cadence=product.cadence,
         )
-    with uow:
+    with desk.uow as uow:
         uow.loan_applications.add(application)
         uow.commit(actor="api", request_id=command.idempotency_key)
     metrics.increment(

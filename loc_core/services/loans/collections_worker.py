@@ -19,13 +19,13 @@ import attrs
 from loc_core.errors import DomainError
 from loc_core.events import AuditValue
 from loc_core.installment import Loan, Process, collection_skip_reason
-from loc_core.payments import REPAYMENT_RAILS, Direction, Rail
-from loc_core.ports import Alerter, Clock, Lock, Metrics, PaymentRails, QueueMessage, UnitOfWork
+from loc_core.payments import Rail
+from loc_core.ports import Clock, Lock, QueueMessage, UnitOfWork
 from loc_core.services.kit import leased, moment, retry_on_conflict
-from loc_core.services.loans.booking import book_payment, booking
+from loc_core.services.loans.booking import LoanDebit, LoanTransfers
 from loc_core.services.loans.payments import PAYMENT_LEASE, payment_lease_key
-from loc_core.services.messagebus import Command, Publisher
-from loc_core.services.rails import RailAnswers, submit_in_order
+from loc_core.services.messagebus import Command
+from loc_core.services.rails import RailAnswers
 
 __all__ = [
     "COLLECT_INSTALLMENT",
@@ -126,15 +126,7 @@ def autopay_payment_id(installment_id: str, attempt: int, rail: Rail) -> str:
 
 
 def collect_installment(
-    command: CollectInstallment,
-    *,
-    uow: UnitOfWork,
-    rails: PaymentRails,
-    lock: Lock,
-    clock: Clock,
-    publish: Publisher,
-    alerter: Alerter,
-    metrics: Metrics,
+    command: CollectInstallment, *, transfers: LoanTransfers, lock: Lock, clock: Clock
 ) -> CollectionResult:
     """Charge one installment by autopay if the guards allow; the lease is always released.
 
@@ -152,28 +144,20 @@ def collect_installment(
         owner=command.worker_id,
         ttl=PAYMENT_LEASE,
     ):
-        result = _collect(
-            command, uow=uow, rails=rails, clock=clock, publish=publish, alerter=alerter
-        )
+        result = _collect(command, transfers, clock)
     tags = [f"reason:{result.reason}"] if result.outcome is CollectionOutcome.SKIPPED else []
     if result.rail is not None:
         tags.append(f"rail:{result.rail.value}")
-    metrics.increment(f"loc.loans.collections.{result.outcome.value}", tags=tuple(tags))
+    transfers.metrics.increment(f"loc.loans.collections.{result.outcome.value}", tags=tuple(tags))
     return result
 
 
 def _collect(
-    command: CollectInstallment,
-    *,
-    uow: UnitOfWork,
-    rails: PaymentRails,
-    clock: Clock,
-    publish: Publisher,
-    alerter: Alerter,
+    command: CollectInstallment, transfers: LoanTransfers, clock: Clock
 ) -> CollectionResult:
     _, today = moment(clock)
     installment_id = command.installment_id
-    with uow:
+    with transfers.uow as uow:
         loan = uow.loans.get(command.user_id, command.loan_id)
         skip = collection_skip_reason(loan, installment_id, today=today)
         if skip is not None:
@@ -181,29 +165,30 @@ def _collect(
         installment = loan.installment(installment_id)
         amount = installment.outstanding_balance
         attempt = installment.collection_attempts + 1
-    details: dict[str, AuditValue] = {
-        "user_id": command.user_id,
-        "loan_id": command.loan_id,
-        "installment_id": installment_id,
-        "amount": amount,
-        "attempt": attempt,
-    }
-    answers = submit_in_order(
-        rails,
-        order=REPAYMENT_RAILS,
-        key=lambda rail: autopay_payment_id(installment_id, attempt, rail),
-        direction=Direction.DEBIT,
+    debit = LoanDebit(
         user_id=command.user_id,
+        loan_id=command.loan_id,
         amount=amount,
-        reference=command.loan_id,
+        process=Process.AUTOPAY,
+        key=lambda rail: autopay_payment_id(installment_id, attempt, rail),
+        details={
+            "user_id": command.user_id,
+            "loan_id": command.loan_id,
+            "installment_id": installment_id,
+            "amount": amount,
+            "attempt": attempt,
+        },
     )
+    answers = transfers.collect(debit)
     transfer = answers.accepted
     if transfer is None:
         if answers.unreachable:
             raise answers.failure(
-                f"autopay of installment {installment_id}", alerter=alerter, details=details
+                f"autopay of installment {installment_id}",
+                alerter=transfers.alerter,
+                details=debit.details,
             )
-        return _record_decline(command, uow, answers, attempt, today)
+        return _record_decline(command, transfers.uow, answers, attempt, today)
 
     def record(loan: Loan) -> None:
         loan.record_collection_attempt(
@@ -212,20 +197,16 @@ def _collect(
             outcome=f"accepted by {transfer.rail.value} ({transfer.confirmation_id})",
         )
 
-    with booking(transfer, what="autopay", alerter=alerter, details=details):
-        events = book_payment(
-            transfer,
-            uow=uow,
-            user_id=command.user_id,
-            loan_id=command.loan_id,
-            amount=amount,
-            process=Process.AUTOPAY,
-            today=today,
-            actor=_ACTOR,
-            request_id=f"{installment_id}:{today.isoformat()}",
-            before=record,
-        )
-    publish(events)
+    events = transfers.book(
+        transfer,
+        debit,
+        what="autopay",
+        today=today,
+        actor=_ACTOR,
+        request_id=f"{installment_id}:{today.isoformat()}",
+        before=record,
+    )
+    transfers.publish(events)
     return CollectionResult(
         CollectionOutcome.CHARGED,
         installment_id,

@@ -18,18 +18,10 @@ from loc_core.errors import ConcurrencyConflict
 from loc_core.events import AuditValue
 from loc_core.installment import InstallmentProduct, Loan, LoanApplication, originate
 from loc_core.payments import Direction, Rail
-from loc_core.ports import (
-    Alerter,
-    Clock,
-    IdGenerator,
-    Metrics,
-    PaymentRails,
-    UnitOfWork,
-    Users,
-)
+from loc_core.ports import Clock, IdGenerator, Users
 from loc_core.services.kit import moment
-from loc_core.services.loans.booking import booking
-from loc_core.services.messagebus import Command, Publisher
+from loc_core.services.loans.booking import LoanTransfers
+from loc_core.services.messagebus import Command
 from loc_core.services.rails import submit_in_order
 
 __all__ = [
@@ -72,15 +64,11 @@ class AcceptOffer(Command[Loan]):
 def accept_offer(
     command: AcceptOffer,
     *,
-    uow: UnitOfWork,
-    rails: PaymentRails,
+    transfers: LoanTransfers,
     users: Users,
     ids: IdGenerator,
     clock: Clock,
-    publish: Publisher,
-    alerter: Alerter,
     product: InstallmentProduct,
-    metrics: Metrics,
 ) -> Loan:
     """Disburse the offer (pinless push first, then ACH) and book the loan, exactly once.
 
@@ -97,6 +85,7 @@ def accept_offer(
         ExternalServiceError: when a rail failed with its outcome unknown; no other
             rail was asked, and a retry uses the same transfer keys.
     """
+    uow = transfers.uow
     now, today = moment(clock)
     with uow:
         made = uow.loans.by_application(command.user_id, command.application_id)
@@ -139,24 +128,21 @@ def accept_offer(
         "application_id": command.application_id,
         "amount": application.amount_disbursed,
     }
-    answers = submit_in_order(
-        rails,
-        order=DISBURSEMENT_RAILS,
-        key=lambda rail: disbursement_key(command.user_id, command.application_id, rail),
-        direction=Direction.CREDIT,
-        user_id=command.user_id,
-        amount=application.amount_disbursed,
-        reference=command.application_id,
+    transfer = transfers.accepted(
+        submit_in_order(
+            transfers.rails,
+            order=DISBURSEMENT_RAILS,
+            key=lambda rail: disbursement_key(command.user_id, command.application_id, rail),
+            direction=Direction.CREDIT,
+            user_id=command.user_id,
+            amount=application.amount_disbursed,
+            reference=command.application_id,
+        ),
+        f"disbursement of application {command.application_id}",
+        details=details,
+        failed="loc.loans.disbursements.failed",
     )
-    transfer = answers.accepted
-    if transfer is None:
-        metrics.increment("loc.loans.disbursements.failed")
-        raise answers.failure(
-            f"disbursement of application {command.application_id}",
-            alerter=alerter,
-            details=details,
-        )
-    with booking(transfer, what="loan disbursement", alerter=alerter, details=details), uow:
+    with transfers.booking(transfer, what="loan disbursement", details=details), uow:
         made = uow.loans.by_application(command.user_id, command.application_id)
         if made is not None:  # a concurrent acceptance got the same answer and booked it
             return made
@@ -171,6 +157,8 @@ def accept_offer(
             if made is None:
                 raise
             return made
-    publish(events)
-    metrics.increment("loc.loans.disbursements.sent", tags=(f"rail:{transfer.rail.value}",))
+    transfers.publish(events)
+    transfers.metrics.increment(
+        "loc.loans.disbursements.sent", tags=(f"rail:{transfer.rail.value}",)
+    )
     return loan

@@ -6,23 +6,13 @@ import datetime as dt
 
 import attrs
 
-from loc_core.events import AuditValue
 from loc_core.installment import Process
-from loc_core.payments import REPAYMENT_RAILS, Direction, Rail
-from loc_core.ports import (
-    Alerter,
-    Clock,
-    IdempotencyStore,
-    Lock,
-    Metrics,
-    PaymentRails,
-    UnitOfWork,
-)
+from loc_core.payments import REPAYMENT_RAILS, Rail
+from loc_core.ports import Clock, IdempotencyStore, Lock
 from loc_core.services.kit import leased, lock_key, moment, run_once
-from loc_core.services.loans.booking import book_payment, booking
+from loc_core.services.loans.booking import LoanDebit, LoanTransfers
 from loc_core.services.loans.receipts import PaymentReceipt, receipt
-from loc_core.services.messagebus import Command, Publisher
-from loc_core.services.rails import submit_in_order
+from loc_core.services.messagebus import Command
 
 __all__ = ["PAYMENT_LEASE", "MakePayment", "make_payment", "manual_payment_id", "payment_lease_key"]
 
@@ -63,14 +53,10 @@ class MakePayment(Command[PaymentReceipt]):
 def make_payment(
     command: MakePayment,
     *,
-    uow: UnitOfWork,
-    rails: PaymentRails,
+    transfers: LoanTransfers,
     lock: Lock,
     idempotency: IdempotencyStore,
     clock: Clock,
-    publish: Publisher,
-    alerter: Alerter,
-    metrics: Metrics,
 ) -> PaymentReceipt:
     """Collect a manual payment (pinless debit first, then ACH), apply it, return a receipt.
 
@@ -96,33 +82,14 @@ def make_payment(
         command,
         store=idempotency,
         clock=clock,
-        work=lambda: _collect(
-            command,
-            uow=uow,
-            rails=rails,
-            lock=lock,
-            clock=clock,
-            publish=publish,
-            alerter=alerter,
-            metrics=metrics,
-        ),
+        work=lambda: _collect(command, transfers=transfers, lock=lock, clock=clock),
     )
-    with uow:
+    with transfers.uow as uow:
         loan = uow.loans.get(command.user_id, command.loan_id)
     return receipt(loan, payment_id, as_of=today)
 
 
-def _collect(
-    command: MakePayment,
-    *,
-    uow: UnitOfWork,
-    rails: PaymentRails,
-    lock: Lock,
-    clock: Clock,
-    publish: Publisher,
-    alerter: Alerter,
-    metrics: Metrics,
-) -> str:
+def _collect(command: MakePayment, *, transfers: LoanTransfers, lock: Lock, clock: Clock) -> str:
     with leased(
         lock,
         payment_lease_key(command.user_id, command.loan_id),
@@ -130,46 +97,42 @@ def _collect(
         ttl=PAYMENT_LEASE,
     ):
         _, today = moment(clock)
-        with uow:
+        with transfers.uow as uow:
             loan = uow.loans.get(command.user_id, command.loan_id)
             for rail in REPAYMENT_RAILS:
                 known = manual_payment_id(command.loan_id, command.idempotency_key, rail)
                 if known in loan.payments:
                     return known
             loan.check_payment(command.amount, today=today)
-        details: dict[str, AuditValue] = {
-            "user_id": command.user_id,
-            "loan_id": command.loan_id,
-            "amount": command.amount,
-            "idempotency_key": command.idempotency_key,
-        }
-        answers = submit_in_order(
-            rails,
-            order=REPAYMENT_RAILS,
-            key=lambda rail: manual_payment_id(command.loan_id, command.idempotency_key, rail),
-            direction=Direction.DEBIT,
+        debit = LoanDebit(
             user_id=command.user_id,
+            loan_id=command.loan_id,
             amount=command.amount,
-            reference=command.loan_id,
+            process=Process.MANUAL,
+            key=lambda rail: manual_payment_id(command.loan_id, command.idempotency_key, rail),
+            details={
+                "user_id": command.user_id,
+                "loan_id": command.loan_id,
+                "amount": command.amount,
+                "idempotency_key": command.idempotency_key,
+            },
         )
-        transfer = answers.accepted
-        if transfer is None:
-            metrics.increment("loc.loans.payments.failed")
-            raise answers.failure(
-                f"payment on loan {command.loan_id}", alerter=alerter, details=details
-            )
-        with booking(transfer, what="manual payment", alerter=alerter, details=details):
-            events = book_payment(
-                transfer,
-                uow=uow,
-                user_id=command.user_id,
-                loan_id=command.loan_id,
-                amount=command.amount,
-                process=Process.MANUAL,
-                today=today,
-                actor="api",
-                request_id=command.idempotency_key,
-            )
-    publish(events)
-    metrics.increment("loc.loans.payments.collected", tags=(f"rail:{transfer.rail.value}",))
+        transfer = transfers.accepted(
+            transfers.collect(debit),
+            f"payment on loan {command.loan_id}",
+            details=debit.details,
+            failed="loc.loans.payments.failed",
+        )
+        events = transfers.book(
+            transfer,
+            debit,
+            what="manual payment",
+            today=today,
+            actor="api",
+            request_id=command.idempotency_key,
+        )
+    transfers.publish(events)
+    transfers.metrics.increment(
+        "loc.loans.payments.collected", tags=(f"rail:{transfer.rail.value}",)
+    )
     return transfer.idempotency_key
