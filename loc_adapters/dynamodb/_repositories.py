@@ -23,7 +23,7 @@ from loc_adapters.dynamodb._convert import Item, parse_date
 from loc_adapters.dynamodb._table import DynamoTable
 from loc_core.bookkeeping import Product
 from loc_core.creditline import CreditLine, Statement
-from loc_core.errors import NotFound
+from loc_core.errors import NotFound, Ref
 from loc_core.events import AuditRecord
 from loc_core.installment import InstallmentStatus, Loan, LoanStatus
 from loc_core.ledger import JournalEntry
@@ -193,9 +193,7 @@ class Loans:
         if loan is None:
             raise NotFound(
                 f"no loan {loan_id} for user {user_id}",
-                entity="loan",
-                entity_id=loan_id,
-                user_id=user_id,
+                about=Ref("loan", loan_id, user_id),
             )
         return loan
 
@@ -318,9 +316,7 @@ class Lines:
         if line is None:
             raise NotFound(
                 f"no credit line {line_id} for user {user_id}",
-                entity="line",
-                entity_id=line_id,
-                user_id=user_id,
+                about=Ref("line", line_id, user_id),
             )
         return line
 
@@ -446,9 +442,7 @@ class Statements:
         if item is None:
             raise NotFound(
                 f"no statement of {statement_date} for line {line_id}",
-                entity="statement",
-                entity_id=f"{line_id}#{statement_date}",
-                user_id=user_id,
+                about=Ref("statement", f"{line_id}#{statement_date}", user_id),
             )
         return codecs.decode_statement(item)
 

@@ -17,7 +17,7 @@ import attrs
 from loc_adapters.memory.database import InMemoryDatabase, Key, statement_key
 from loc_core.bookkeeping import Product
 from loc_core.creditline import CreditLine, CreditLineApplication, Statement
-from loc_core.errors import ConcurrencyConflict, InvariantViolation, NotFound
+from loc_core.errors import ConcurrencyConflict, InvariantViolation, NotFound, Ref
 from loc_core.events import AuditRecord, DomainEvent
 from loc_core.installment import InstallmentStatus, Loan, LoanApplication, LoanStatus
 from loc_core.ledger import JournalEntry
@@ -179,9 +179,7 @@ class _Statements(_Base):
         if found is None:
             raise NotFound(
                 f"no statement of {statement_date} for line {line_id}",
-                entity="statement",
-                entity_id=f"{line_id}#{statement_date}",
-                user_id=user_id,
+                about=Ref("statement", f"{line_id}#{statement_date}", user_id),
             )
         return found
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tomllib
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,19 @@ def _pair(value: object) -> tuple[int, int]:
     raise InvalidConfiguration(f"expected a [low, high] pair, got {value!r}")
 
 
+def _chance(default: float) -> float:
+    """A probability field: validated to lie in [0, 1]."""
+    return attrs.field(default=default, validator=_probability)
+
+
+def _range(
+    default: tuple[int, int],
+    validator: Callable[[object, attrs.Attribute[tuple[int, int]], tuple[int, int]], None],
+) -> tuple[int, int]:
+    """A ``[low, high]`` field read from a list or tuple, checked by `validator`."""
+    return attrs.field(default=default, converter=_pair, validator=validator)
+
+
 @attrs.frozen(kw_only=True)
 class Scenario:
     """A book of borrowers and how they behave; every field has a sensible default."""
@@ -80,67 +94,59 @@ class Scenario:
     """The seed of every random draw: same scenario and seed, same report."""
 
     # --- who borrows what
-    line_share: float = attrs.field(default=0.4, validator=_probability)
+    line_share: float = _chance(0.4)
     """Share of borrowers who want a line of credit; the others want installment loans."""
-    arrival_days: tuple[int, int] = attrs.field(
-        default=(0, 120), converter=_pair, validator=_days_range
-    )
+    arrival_days: tuple[int, int] = _range((0, 120), _days_range)
     """Day range (from the start) on which each borrower first applies."""
-    inactive_user_probability: float = attrs.field(default=0.01, validator=_probability)
+    inactive_user_probability: float = _chance(0.01)
     """Share of borrowers whose account is inactive (they fail the pre-check)."""
-    loan_request: tuple[int, int] = attrs.field(
-        default=(10_000, 50_000), converter=_pair, validator=_cents_range
-    )
+    loan_request: tuple[int, int] = _range((10_000, 50_000), _cents_range)
     """Range of installment-loan amounts asked for, in cents (drawn in $25 steps)."""
-    accept_offer_probability: float = attrs.field(default=0.85, validator=_probability)
+    accept_offer_probability: float = _chance(0.85)
     """Share of approved offers accepted within the TTL; the rest expire (ABANDONED)."""
-    reborrow_probability: float = attrs.field(default=0.6, validator=_probability)
+    reborrow_probability: float = _chance(0.6)
     """Chance a borrower whose loan closed applies again."""
-    reborrow_delay_days: tuple[int, int] = attrs.field(
-        default=(3, 30), converter=_pair, validator=_days_range
-    )
+    reborrow_delay_days: tuple[int, int] = _range((3, 30), _days_range)
     """Days between a payoff and the next application."""
 
     # --- how installment borrowers pay
-    autopay_off_probability: float = attrs.field(default=0.05, validator=_probability)
+    autopay_off_probability: float = _chance(0.05)
     """Chance a borrower turns autopay off when the loan starts (then pays by hand)."""
-    manual_pay_probability: float = attrs.field(default=0.7, validator=_probability)
+    manual_pay_probability: float = _chance(0.7)
     """Chance a borrower without autopay pays an installment by hand near its due date."""
-    prepay_probability: float = attrs.field(default=0.05, validator=_probability)
+    prepay_probability: float = _chance(0.05)
     """Chance a borrower pays the whole loan off early, mid-schedule."""
-    distressed_probability: float = attrs.field(default=0.06, validator=_probability)
+    distressed_probability: float = _chance(0.06)
     """Share of borrowers who fall into hardship: autopay off and no payments."""
 
     # --- how line borrowers draw and pay
-    draws_per_month: float = attrs.field(default=0.8, validator=_probability)
+    draws_per_month: float = _chance(0.8)
     """Chance, each month, that a line borrower draws."""
-    draw_share: tuple[int, int] = attrs.field(
-        default=(20, 80), converter=_pair, validator=_days_range
-    )
+    draw_share: tuple[int, int] = _range((20, 80), _days_range)
     """Percent range of the available credit a draw takes."""
-    pay_full_probability: float = attrs.field(default=0.3, validator=_probability)
+    pay_full_probability: float = _chance(0.3)
     """Chance a line borrower pays the whole balance after a statement."""
-    pay_minimum_probability: float = attrs.field(default=0.6, validator=_probability)
+    pay_minimum_probability: float = _chance(0.6)
     """Chance a line borrower pays exactly the minimum (if not in full).
 
     Otherwise the due job collects the minimum on the due date."""
 
     # --- the rails
-    debit_card_probability: float = attrs.field(default=0.6, validator=_probability)
+    debit_card_probability: float = _chance(0.6)
     """Share of borrowers with a debit card that takes pinless transfers; the others are
     paid and collected by ACH (which is where returns come from)."""
-    decline_probability: float = attrs.field(default=0.02, validator=_probability)
+    decline_probability: float = _chance(0.02)
     """A transfer refused at submission."""
-    nsf_return_probability: float = attrs.field(default=0.04, validator=_probability)
+    nsf_return_probability: float = _chance(0.04)
     """An ACH debit returned for insufficient funds within 2 business days of settling."""
-    unauthorized_return_probability: float = attrs.field(default=0.002, validator=_probability)
+    unauthorized_return_probability: float = _chance(0.002)
     """An ACH debit returned as unauthorized, up to 60 days after settling."""
-    chargeback_probability: float = attrs.field(default=0.005, validator=_probability)
+    chargeback_probability: float = _chance(0.005)
     """A pinless debit charged back, up to 60 days after it completed."""
 
     # --- underwriting
-    loan_approval_probability: float = attrs.field(default=0.8, validator=_probability)
-    line_approval_probability: float = attrs.field(default=0.7, validator=_probability)
+    loan_approval_probability: float = _chance(0.8)
+    line_approval_probability: float = _chance(0.7)
     origination_fee_percent: Decimal = attrs.field(default=Decimal(5), converter=Decimal)
     """Origination fee of approved loans, percent of the amount."""
     line_apr: Decimal = attrs.field(default=Decimal("29.99"), converter=Decimal)

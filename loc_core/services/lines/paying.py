@@ -18,7 +18,7 @@ import datetime as dt
 import attrs
 
 from loc_core.creditline import CreditLine
-from loc_core.errors import IdempotencyConflict, Overpayment, RailDeclined
+from loc_core.errors import IdempotencyConflict, Overpayment, RailDeclined, Ref
 from loc_core.money import format_cents, positive_cents
 from loc_core.payments import REPAYMENT_RAILS, Rail
 from loc_core.ports import (
@@ -95,9 +95,7 @@ def _pay(command: PayLine, debits: LineDebits) -> str:
                     raise IdempotencyConflict(
                         f"payment key {command.idempotency_key!r} was used for "
                         f"{format_cents(known.amount)}, not {format_cents(command.amount)}",
-                        entity="payment",
-                        entity_id=known.payment_id,
-                        user_id=command.user_id,
+                        about=Ref("payment", known.payment_id, command.user_id),
                         key=command.idempotency_key,
                     )
                 return known.payment_id
@@ -125,9 +123,7 @@ def _pay(command: PayLine, debits: LineDebits) -> str:
         raise RailDeclined(
             f"every rail declined the payment of {format_cents(command.amount)} on line "
             f"{command.line_id}: " + "; ".join(declines),
-            entity="line",
-            entity_id=command.line_id,
-            user_id=command.user_id,
+            about=Ref("line", command.line_id, command.user_id),
         )
     payment = debits.book(
         collected,

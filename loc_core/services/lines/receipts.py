@@ -13,7 +13,7 @@ from collections.abc import Iterable
 import attrs
 
 from loc_core.creditline import Balances, LocPayment
-from loc_core.errors import InvariantViolation, NotFound
+from loc_core.errors import InvariantViolation, NotFound, Ref
 from loc_core.ledger import Bucket, JournalEntry, receivable
 from loc_core.payments import PaymentStatus, Rail
 from loc_core.ports import UnitOfWork
@@ -63,9 +63,7 @@ def _balances_after(entries: Iterable[JournalEntry], payment: LocPayment) -> Bal
             return Balances(owed[Bucket.PRINCIPAL], owed[Bucket.INTEREST], owed[Bucket.FEE])
     raise InvariantViolation(
         f"payment {payment.payment_id} has no journal entry {applied}",
-        entity="payment",
-        entity_id=payment.payment_id,
-        user_id=payment.user_id,
+        about=Ref("payment", payment.payment_id, payment.user_id),
         invariant="payment_journaled",
     )
 
@@ -100,8 +98,6 @@ def get_line_payment_receipt(
         if payment is None:
             raise NotFound(
                 f"line {query.line_id} has no payment {query.payment_id!r}",
-                entity="payment",
-                entity_id=query.payment_id,
-                user_id=query.user_id,
+                about=Ref("payment", query.payment_id, query.user_id),
             )
         return receipt_for(payment, uow.journal.entries_for(query.line_id))

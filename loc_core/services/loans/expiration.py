@@ -14,7 +14,7 @@ import enum
 import attrs
 
 from loc_core.applications import ApplicationStatus
-from loc_core.errors import NotFound
+from loc_core.errors import NotFound, Ref
 from loc_core.installment import LoanApplication
 from loc_core.ports import Clock, Metrics, UnitOfWork
 from loc_core.services.kit import moment, retry_on_conflict
@@ -98,9 +98,7 @@ def _stored_or_image(
             raise NotFound(
                 f"the expired image is of application {image.application_id}, "
                 f"not {command.application_id}",
-                entity="loan_application",
-                entity_id=command.application_id,
-                user_id=command.user_id,
+                about=Ref("loan_application", command.application_id, command.user_id),
             ) from None
         # Never mutate the caller's object: a retry starts from the image as delivered.
         return copy.deepcopy(image)

@@ -6,7 +6,7 @@ import datetime as dt
 
 import attrs
 
-from loc_core.errors import NotFound
+from loc_core.errors import NotFound, Ref
 from loc_core.installment import Loan, LoanStatus, Process
 from loc_core.payments import PaymentStatus, Rail
 from loc_core.ports import Clock, UnitOfWork
@@ -71,9 +71,7 @@ def receipt(loan: Loan, payment_id: str, *, as_of: dt.date) -> PaymentReceipt:
     if payment is None:
         raise NotFound(
             f"no payment {payment_id} on loan {loan.loan_id}",
-            entity="payment",
-            entity_id=payment_id,
-            user_id=loan.user_id,
+            about=Ref("payment", payment_id, loan.user_id),
         )
     lines = []
     for app in payment.applications:

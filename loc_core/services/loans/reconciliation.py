@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 import attrs
 
-from loc_core.errors import ConcurrencyConflict, InvariantViolation
+from loc_core.errors import ConcurrencyConflict, InvariantViolation, Ref
 from loc_core.installment import WATERFALL, Loan, LoanStatus
 from loc_core.ledger import Ledger, allowance, receivable
 from loc_core.ports import Alert, Alerter, Metrics, Severity, UnitOfWork
@@ -134,9 +134,7 @@ def _read_together(uow: UnitOfWork, command: ReconcileLoan) -> tuple[Loan, Ledge
             return loan, ledger
     raise ConcurrencyConflict(
         f"loan {command.loan_id} kept changing while it was being reconciled",
-        entity="loan",
-        entity_id=command.loan_id,
-        user_id=command.user_id,
+        about=Ref("loan", command.loan_id, command.user_id),
         invariant="version_current",
     )
 

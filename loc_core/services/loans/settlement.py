@@ -13,7 +13,7 @@ reported to operations.
 from __future__ import annotations
 
 from loc_core.calendar import require_utc
-from loc_core.errors import NotFound, PaymentAlreadyReversed, PaymentAlreadySettled
+from loc_core.errors import NotFound, PaymentAlreadyReversed, PaymentAlreadySettled, Ref
 from loc_core.events import DomainEvent
 from loc_core.payments import SettlementOutcome
 from loc_core.ports import (
@@ -100,9 +100,7 @@ def _check_disbursement(
         _alert_unknown(event, alerter, "disbursement without a loan")
         raise NotFound(
             f"no loan was made from application {application_id} of user {user_id}",
-            entity="loan_application",
-            entity_id=application_id,
-            user_id=user_id,
+            about=Ref("loan_application", application_id, user_id),
             key=event.idempotency_key,
         )
     if loan.confirmation_id != event.confirmation_id:
