@@ -23,11 +23,7 @@ import attrs
 from loc_core.applications import ApplicationStatus
 from loc_core.creditline import CreditLine, CreditLineApplication, CreditLineProduct, LineStatus
 from loc_core.errors import NotEligible
-from loc_core.ports import (
-    IdempotencyStore,
-    Lock,
-)
-from loc_core.services.kit import lock_key, run_once
+from loc_core.services.kit import lock_key
 from loc_core.services.lines._unit import LEASE_TTL
 from loc_core.services.messagebus import Command, Publisher
 from loc_core.services.underwriting import ApplicationDesk
@@ -85,8 +81,6 @@ def apply_for_line(
     command: ApplyForLine,
     *,
     desk: ApplicationDesk,
-    lock: Lock,
-    idempotency: IdempotencyStore,
     product: CreditLineProduct,
     publish: Publisher,
 ) -> CreditLineApplication:
@@ -106,23 +100,13 @@ def apply_for_line(
     """
     user_id = command.user_id
 
-    def decide() -> str:
-        lease = lock.acquire(
-            lock_key("line-application", user_id=user_id, item_id=user_id),
-            owner=desk.ids.new_id(),
-            ttl=LEASE_TTL,
-        )
-        try:
-            return _decide(command, desk, product, publish)
-        finally:
-            lock.release(lease)
-
-    application_id = run_once(
-        f"loc-line-application:{user_id}:{command.idempotency_key}",
+    application_id = desk.decide_once(
         command,
-        store=idempotency,
-        clock=desk.clock,
-        work=decide,
+        key=f"loc-line-application:{user_id}:{command.idempotency_key}",
+        lease=lock_key("line-application", user_id=user_id, item_id=user_id),
+        owner=desk.ids.new_id,
+        ttl=LEASE_TTL,
+        decide=lambda: _decide(command, desk, product, publish),
     )
     with desk.uow as uow:
         return uow.line_applications.get(user_id, application_id)

@@ -9,8 +9,8 @@ import attrs
 from loc_core.errors import ExternalServiceError, NotEligible
 from loc_core.installment import InstallmentProduct, LoanApplication
 from loc_core.money import positive_cents
-from loc_core.ports import IdempotencyStore, Lock, Metrics
-from loc_core.services.kit import leased, lock_key, moment, run_once
+from loc_core.ports import Metrics
+from loc_core.services.kit import lock_key, moment
 from loc_core.services.loans.eligibility import CheckEligibility, check_loan_eligibility
 from loc_core.services.messagebus import Command
 from loc_core.services.underwriting import ApplicationDesk
@@ -35,8 +35,6 @@ def apply_for_loan(
     command: ApplyForLoan,
     *,
     desk: ApplicationDesk,
-    lock: Lock,
-    idempotency: IdempotencyStore,
     product: InstallmentProduct,
     metrics: Metrics,
 ) -> LoanApplication:
@@ -57,21 +55,13 @@ def apply_for_loan(
     """
     positive_cents(command.requested_amount, field="requested_amount")
 
-    def work() -> str:
-        with leased(
-            lock,
-            lock_key("loan-application", user_id=command.user_id, item_id="installment"),
-            owner=command.idempotency_key,
-            ttl=APPLICATION_LEASE,
-        ):
-            return _decide(command, desk, product, metrics)
-
-    application_id = run_once(
-        f"apply_for_loan:{command.user_id}:{command.idempotency_key}",
+    application_id = desk.decide_once(
         command,
-        store=idempotency,
-        clock=desk.clock,
-        work=work,
+        key=f"apply_for_loan:{command.user_id}:{command.idempotency_key}",
+        lease=lock_key("loan-application", user_id=command.user_id, item_id="installment"),
+        owner=lambda: command.idempotency_key,
+        ttl=APPLICATION_LEASE,
+        decide=lambda: _decide(command, desk, product, metrics),
     )
     with desk.uow as uow:
         return uow.loan_applications.get(command.user_id, application_id)
