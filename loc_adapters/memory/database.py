@@ -6,7 +6,8 @@ as pickled bytes (a read unpickles, a commit pickles), which is also the cheapes
 copy them. One lock serialises commits; every commit checks all its conditions before it
 writes anything. Every audit record is kept. A driver that needs more speed than a
 remote table would give (the simulation) subclasses this in its own package and
-overrides the row hooks (`read`, `write`, `remove`, `release`, `append_audit`).
+overrides the hooks (`read`, `release`, `write`, `remove`, `thaw_row`, `freeze_row`,
+`append_audit`); this class has no speed knobs, so the contract suites certify it whole.
 """
 
 from __future__ import annotations
