@@ -12,8 +12,8 @@ from decimal import Decimal
 
 import attrs
 
-from loc_core import audit
 from loc_core.applications import AdverseAction, ApplicationStatus
+from loc_core.audit import ChangeRecorder, render
 from loc_core.calendar import require_utc
 from loc_core.creditline._bookkeeping import Process, record
 from loc_core.creditline.config import CreditLineProduct
@@ -85,7 +85,7 @@ class CreditLineApplication:
             apr=product.check_apr(apr),
             minimum_payment_percent=product.check_minimum_payment_percent(minimum_payment_percent),
         )
-        _record(application, {}, process=Process.OPEN, reason="underwriting approved")
+        application._record_creation("underwriting approved")
         return application
 
     @classmethod
@@ -119,7 +119,7 @@ class CreditLineApplication:
             expires_at=created + product.application_ttl,
             adverse_actions=tuple(adverse_actions),
         )
-        _record(application, {}, process=Process.OPEN, reason="underwriting rejected")
+        application._record_creation("underwriting rejected")
         return application
 
     @property
@@ -164,46 +164,30 @@ class CreditLineApplication:
         """
         _abandon(self, now=now)
 
+    # --- audit ------------------------------------------------------------------------
 
-def _audited(application: CreditLineApplication) -> dict[str, AuditValue]:
-    """The application's audited fields, rendered for a `Change`."""
-    return {
-        "status": application.status.value,
-        "created_at": application.created_at.isoformat(),
-        "expires_at": application.expires_at.isoformat(),
-        "credit_limit": application.credit_limit,
-        "apr": None if application.apr is None else str(application.apr),
-        "minimum_payment_percent": (
-            None
-            if application.minimum_payment_percent is None
-            else str(application.minimum_payment_percent)
-        ),
-        "adverse_actions": "; ".join(f"{a.code}: {a.text}" for a in application.adverse_actions),
-        "line_id": application.line_id,
-        "converted_at": (
-            None if application.converted_at is None else application.converted_at.isoformat()
-        ),
-    }
+    def audit_key(self) -> tuple[str, str]:
+        """The audited entity type and id."""
+        return ("application", self.application_id)
 
+    def audit_snapshot(self) -> dict[str, AuditValue]:
+        """The audited fields, rendered (adverse actions as ``code: text`` pairs)."""
+        return {
+            "status": render(self.status),
+            "created_at": render(self.created_at),
+            "expires_at": render(self.expires_at),
+            "credit_limit": self.credit_limit,
+            "apr": render(self.apr),
+            "minimum_payment_percent": render(self.minimum_payment_percent),
+            "adverse_actions": "; ".join(f"{a.code}: {a.text}" for a in self.adverse_actions),
+            "line_id": self.line_id,
+            "converted_at": render(self.converted_at),
+        }
 
-def _record(
-    application: CreditLineApplication,
-    before: dict[str, AuditValue],
-    *,
-    process: Process,
-    reason: str,
-) -> None:
-    found = audit.change(
-        entity="application",
-        entity_id=application.application_id,
-        user_id=application.user_id,
-        before=before,
-        after=_audited(application),
-        process=process,
-        reason=reason,
-    )
-    if found is not None:
-        application.outbox.changes.append(found)
+    def _record_creation(self, reason: str) -> None:
+        recorder = ChangeRecorder(process=Process.OPEN, reason=reason)
+        recorder.created(self)
+        self.outbox.changes.extend(recorder.changes())
 
 
 def _open_line(
@@ -253,9 +237,10 @@ def _open_line(
         minimum_payment_percent=application.minimum_payment_percent,
         cycle_day=day,
     )
-    before = _audited(application)
+    recorder = ChangeRecorder(process=Process.CONVERSION, reason=f"opened line {line_id}")
+    recorder.touch(application)
     application.line_id, application.converted_at = line_id, moment
-    _record(application, before, process=Process.CONVERSION, reason=f"opened line {line_id}")
+    application.outbox.changes.extend(recorder.changes())
     record(
         line,
         line,
@@ -287,6 +272,7 @@ def _abandon(application: CreditLineApplication, *, now: dt.datetime) -> None:
             f"{application.expires_at.isoformat()}",
             about=application.ref,
         )
-    before = _audited(application)
+    recorder = ChangeRecorder(process=Process.EXPIRATION, reason="offer expired unaccepted")
+    recorder.touch(application)
     application.status = ApplicationStatus.ABANDONED
-    _record(application, before, process=Process.EXPIRATION, reason="offer expired unaccepted")
+    application.outbox.changes.extend(recorder.changes())

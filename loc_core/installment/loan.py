@@ -402,8 +402,8 @@ class Loan(LoanState):
         payment.status = PaymentStatus(outcome.value)
         payment.settled_on = today
         self.outbox.entries.append(
-            _journal.unapply_entry(
-                payment, defaulted=self.status is LoanStatus.DEFAULTED, today=today
+            _journal.payment_entry(
+                payment, defaulted=self.status is LoanStatus.DEFAULTED, today=today, unapply=True
             )
         )
         self.outbox.changes.extend(recorder.changes())
