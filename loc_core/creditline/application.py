@@ -13,9 +13,8 @@ from decimal import Decimal
 import attrs
 
 from loc_core.applications import AdverseAction, ApplicationStatus
-from loc_core.audit import ChangeRecorder, render
+from loc_core.audit import ChangeRecorder, Process, render
 from loc_core.calendar import require_utc
-from loc_core.creditline._bookkeeping import Process, record
 from loc_core.creditline.config import CreditLineProduct
 from loc_core.creditline.cycles import cycle_day_for
 from loc_core.creditline.line import CreditLine
@@ -241,13 +240,11 @@ def _open_line(
     recorder.touch(application)
     application.line_id, application.converted_at = line_id, moment
     application.outbox.changes.extend(recorder.changes())
-    record(
-        line,
-        line,
-        before={},
-        process=Process.OPEN,
-        reason=f"opened from application {application.application_id}",
+    opened = ChangeRecorder(
+        process=Process.OPEN, reason=f"opened from application {application.application_id}"
     )
+    opened.created(line)
+    line.outbox.changes.extend(opened.changes())
     return line
 
 
