@@ -189,6 +189,25 @@ class CreditLineApplication:
         self.outbox.changes.extend(recorder.changes())
 
 
+def _require_offer(application: CreditLineApplication, *, refusal: str) -> None:
+    """Refuse an application that already became a line or holds no offer (`refusal` says why).
+
+    Raises:
+        ApplicationAlreadyConverted: it became a line.
+        ApplicationNotApproved: it was rejected or abandoned.
+    """
+    if application.line_id is not None:
+        raise ApplicationAlreadyConverted(
+            f"application {application.application_id} already became line {application.line_id}",
+            about=application.ref,
+        )
+    if application.status is not ApplicationStatus.APPROVED:
+        raise ApplicationNotApproved(
+            f"application {application.application_id} is {application.status.value}: {refusal}",
+            about=application.ref,
+        )
+
+
 def _open_line(
     application: CreditLineApplication,
     *,
@@ -198,17 +217,7 @@ def _open_line(
     cycle_day: int | None = None,
 ) -> CreditLine:
     moment = require_utc(now, field="now")
-    if application.line_id is not None:
-        raise ApplicationAlreadyConverted(
-            f"application {application.application_id} already became line {application.line_id}",
-            about=application.ref,
-        )
-    if application.status is not ApplicationStatus.APPROVED:
-        raise ApplicationNotApproved(
-            f"application {application.application_id} is {application.status.value}: "
-            "there is no offer to accept",
-            about=application.ref,
-        )
+    _require_offer(application, refusal="there is no offer to accept")
     if application.is_expired(moment):
         raise ApplicationExpired(
             f"application {application.application_id}'s offer expired at "
@@ -252,17 +261,7 @@ def _abandon(application: CreditLineApplication, *, now: dt.datetime) -> None:
     moment = require_utc(now, field="now")
     if application.status is ApplicationStatus.ABANDONED:
         return
-    if application.line_id is not None:
-        raise ApplicationAlreadyConverted(
-            f"application {application.application_id} became line {application.line_id}",
-            about=application.ref,
-        )
-    if application.status is not ApplicationStatus.APPROVED:
-        raise ApplicationNotApproved(
-            f"application {application.application_id} is {application.status.value}: "
-            "only an approved offer is abandoned",
-            about=application.ref,
-        )
+    _require_offer(application, refusal="only an approved offer is abandoned")
     if not application.is_expired(moment):
         raise InvalidTransition(
             f"application {application.application_id}'s offer is live until "

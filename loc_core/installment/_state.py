@@ -33,8 +33,6 @@ __all__ = ["LoanState"]
 class LoanState:
     """An installment loan (``LOAN#``) as data: it owns its installments and payments."""
 
-    """An installment loan (``LOAN#``) that owns its installments and payments."""
-
     user_id: str
     loan_id: str
     application_id: str
