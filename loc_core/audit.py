@@ -117,22 +117,29 @@ class ChangeRecorder:
     def __init__(self, *, process: Process, reason: str) -> None:
         self._process = process
         self._reason = reason
-        self._before: dict[tuple[str, str], tuple[Audited, dict[str, AuditValue]]] = {}
+        self._before: dict[tuple[str, str], tuple[Audited, dict[str, AuditValue], str]] = {}
 
-    def touch(self, entity: Audited) -> None:
-        """Snapshot `entity` before its first change in this step."""
+    def touch(self, entity: Audited, *, reason: str | None = None) -> None:
+        """Snapshot `entity` before its first change in this step.
+
+        `reason`, when given, says why this entity changed instead of the step's reason.
+        """
         key = entity.audit_key()
         if key not in self._before:
-            self._before[key] = (entity, entity.audit_snapshot())
+            self._before[key] = (
+                entity,
+                entity.audit_snapshot(),
+                self._reason if reason is None else reason,
+            )
 
-    def created(self, entity: Audited) -> None:
-        """Note a new entity: every field changes from nothing."""
-        self._before[entity.audit_key()] = (entity, {})
+    def created(self, entity: Audited, *, reason: str | None = None) -> None:
+        """Note a new entity: every field changes from nothing (`reason` as for `touch`)."""
+        self._before[entity.audit_key()] = (entity, {}, self._reason if reason is None else reason)
 
     def changes(self) -> list[Change]:
         """One `Change` per touched entity whose fields differ, in the order touched."""
         found: list[Change] = []
-        for (kind, entity_id), (entity, before) in self._before.items():
+        for (kind, entity_id), (entity, before, reason) in self._before.items():
             described = change(
                 entity=kind,
                 entity_id=entity_id,
@@ -140,7 +147,7 @@ class ChangeRecorder:
                 before=before,
                 after=entity.audit_snapshot(),
                 process=self._process,
-                reason=self._reason,
+                reason=reason,
             )
             if described is not None:
                 found.append(described)

@@ -1,31 +1,26 @@
 """What every credit-line command shares: the date guard, accrual, audit and the outbox.
 
-The audit helpers here fix the line's user and unaudited fields for the shared recorder
-in `loc_core.audit`.
-
 A command validates first (nothing here mutates until it is called after validation),
-then snapshots the entities it will change, mutates them, and records one `Change` per
-entity together with its journal entries and events.
+then changes the line inside one `step`, which snapshots the entities it will change and
+records one `Change` per entity (with the shared recorder in `loc_core.audit`), together
+with its journal entries and events.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import decimal
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 
-import attrs
-
-from loc_core import audit, bookkeeping
-from loc_core.audit import Process
+from loc_core import bookkeeping
+from loc_core.audit import ChangeRecorder, Process
 from loc_core.bookkeeping import Movement, Product
 from loc_core.creditline._state import LineState
 from loc_core.creditline.activity import ActivityKind, CycleActivity
 from loc_core.creditline.balances import Balances
 from loc_core.creditline.config import CreditLineProduct
-from loc_core.creditline.draw import Draw
-from loc_core.creditline.payment import LocPayment
 from loc_core.creditline.vocabulary import LineStatus
 from loc_core.errors import OutOfOrder
 from loc_core.events import AuditValue, DomainEvent, EventType
@@ -39,53 +34,31 @@ __all__ = [
     "book_allowance",
     "emit",
     "interest_for",
-    "record",
-    "record_line",
     "require_in_order",
-    "snapshot",
+    "step",
 ]
 
 _DAYS_IN_YEAR = 365
 # Enough digits that cent-days x APR / 36,500 is exact to far below half a cent.
 _INTEREST_CONTEXT = decimal.Context(prec=60)
-_NOT_AUDITED = frozenset(
-    {"draws", "payments", "outbox", "cycle_activity", "last_statement", "cycle_opening", "version"}
-)
 
 
-def snapshot(entity: attrs.AttrsInstance) -> dict[str, AuditValue]:
-    """The audited fields of a line, draw or payment (`audit.snapshot`), in field order."""
-    return audit.snapshot(entity, skip=_NOT_AUDITED)
+@contextlib.contextmanager
+def step(
+    line: LineState, on: dt.date, *, process: Process, reason: str
+) -> Iterator[ChangeRecorder]:
+    """One audited change of the line dated `on`: snapshot it, accrue to `on`, record after.
 
-
-def record(
-    line: LineState,
-    entity: LineState | Draw | LocPayment,
-    *,
-    before: Mapping[str, AuditValue],
-    process: Process,
-    reason: str,
-) -> None:
-    """Add the `Change` of `entity` (the line, a draw or a payment) since `before`, if any."""
-    kind, entity_id = entity.audit_key()
-    found = audit.change(
-        entity=kind,
-        entity_id=entity_id,
-        user_id=line.user_id,
-        before=before,
-        after=snapshot(entity),
-        process=process,
-        reason=reason,
-    )
-    if found is not None:
-        line.outbox.changes.append(found)
-
-
-def record_line(
-    line: LineState, *, before: Mapping[str, AuditValue], process: Process, reason: str
-) -> None:
-    """`record` the line's own change, from `before` to its state now."""
-    record(line, line, before=before, process=process, reason=reason)
+    The body changes the line. A draw or payment it creates or changes is `created` or
+    `touch`ed on the recorder it is given, with its own reason; its `Change` comes before
+    the line's.
+    """
+    line_changes = ChangeRecorder(process=process, reason=reason)
+    line_changes.touch(line)
+    accrue(line, on)
+    others = ChangeRecorder(process=process, reason=reason)
+    yield others
+    line.outbox.changes.extend([*others.changes(), *line_changes.changes()])
 
 
 def book_activity(

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import attrs
 
+from loc_core import audit
 from loc_core.creditline.activity import CycleActivity
 from loc_core.creditline.balances import Balances
 from loc_core.creditline.cycles import next_close_after
@@ -19,9 +20,13 @@ from loc_core.creditline.draw import Draw
 from loc_core.creditline.payment import LocPayment
 from loc_core.creditline.statement import Statement
 from loc_core.creditline.vocabulary import LineStatus
-from loc_core.events import Outbox
+from loc_core.events import AuditValue, Outbox
 
 __all__ = ["LineState"]
+
+_NOT_AUDITED = frozenset(
+    {"draws", "payments", "outbox", "cycle_activity", "last_statement", "cycle_opening", "version"}
+)
 
 
 def _opened_on(line: LineState) -> dt.date:
@@ -88,6 +93,10 @@ class LineState:
     def audit_key(self) -> tuple[str, str]:
         """The audited entity type and id."""
         return ("line", self.line_id)
+
+    def audit_snapshot(self) -> dict[str, AuditValue]:
+        """The audited fields, rendered: all but its draws, payments, cycle and outbox."""
+        return audit.snapshot(self, skip=_NOT_AUDITED)
 
     @property
     def balances(self) -> Balances:

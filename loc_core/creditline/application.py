@@ -12,10 +12,9 @@ from decimal import Decimal
 
 import attrs
 
-from loc_core import audit
 from loc_core.applications import AdverseAction, ApplicationStatus
+from loc_core.audit import ChangeRecorder, Process, render
 from loc_core.calendar import require_utc
-from loc_core.creditline._bookkeeping import Process, record
 from loc_core.creditline.config import CreditLineProduct
 from loc_core.creditline.cycles import cycle_day_for
 from loc_core.creditline.line import CreditLine
@@ -85,7 +84,7 @@ class CreditLineApplication:
             apr=product.check_apr(apr),
             minimum_payment_percent=product.check_minimum_payment_percent(minimum_payment_percent),
         )
-        _record(application, {}, process=Process.OPEN, reason="underwriting approved")
+        application._record_creation("underwriting approved")
         return application
 
     @classmethod
@@ -119,7 +118,7 @@ class CreditLineApplication:
             expires_at=created + product.application_ttl,
             adverse_actions=tuple(adverse_actions),
         )
-        _record(application, {}, process=Process.OPEN, reason="underwriting rejected")
+        application._record_creation("underwriting rejected")
         return application
 
     @property
@@ -164,46 +163,49 @@ class CreditLineApplication:
         """
         _abandon(self, now=now)
 
+    # --- audit ------------------------------------------------------------------------
 
-def _audited(application: CreditLineApplication) -> dict[str, AuditValue]:
-    """The application's audited fields, rendered for a `Change`."""
-    return {
-        "status": application.status.value,
-        "created_at": application.created_at.isoformat(),
-        "expires_at": application.expires_at.isoformat(),
-        "credit_limit": application.credit_limit,
-        "apr": None if application.apr is None else str(application.apr),
-        "minimum_payment_percent": (
-            None
-            if application.minimum_payment_percent is None
-            else str(application.minimum_payment_percent)
-        ),
-        "adverse_actions": "; ".join(f"{a.code}: {a.text}" for a in application.adverse_actions),
-        "line_id": application.line_id,
-        "converted_at": (
-            None if application.converted_at is None else application.converted_at.isoformat()
-        ),
-    }
+    def audit_key(self) -> tuple[str, str]:
+        """The audited entity type and id."""
+        return ("application", self.application_id)
+
+    def audit_snapshot(self) -> dict[str, AuditValue]:
+        """The audited fields, rendered (adverse actions as ``code: text`` pairs)."""
+        return {
+            "status": render(self.status),
+            "created_at": render(self.created_at),
+            "expires_at": render(self.expires_at),
+            "credit_limit": self.credit_limit,
+            "apr": render(self.apr),
+            "minimum_payment_percent": render(self.minimum_payment_percent),
+            "adverse_actions": "; ".join(f"{a.code}: {a.text}" for a in self.adverse_actions),
+            "line_id": self.line_id,
+            "converted_at": render(self.converted_at),
+        }
+
+    def _record_creation(self, reason: str) -> None:
+        recorder = ChangeRecorder(process=Process.OPEN, reason=reason)
+        recorder.created(self)
+        self.outbox.changes.extend(recorder.changes())
 
 
-def _record(
-    application: CreditLineApplication,
-    before: dict[str, AuditValue],
-    *,
-    process: Process,
-    reason: str,
-) -> None:
-    found = audit.change(
-        entity="application",
-        entity_id=application.application_id,
-        user_id=application.user_id,
-        before=before,
-        after=_audited(application),
-        process=process,
-        reason=reason,
-    )
-    if found is not None:
-        application.outbox.changes.append(found)
+def _require_offer(application: CreditLineApplication, *, refusal: str) -> None:
+    """Refuse an application that already became a line or holds no offer (`refusal` says why).
+
+    Raises:
+        ApplicationAlreadyConverted: it became a line.
+        ApplicationNotApproved: it was rejected or abandoned.
+    """
+    if application.line_id is not None:
+        raise ApplicationAlreadyConverted(
+            f"application {application.application_id} already became line {application.line_id}",
+            about=application.ref,
+        )
+    if application.status is not ApplicationStatus.APPROVED:
+        raise ApplicationNotApproved(
+            f"application {application.application_id} is {application.status.value}: {refusal}",
+            about=application.ref,
+        )
 
 
 def _open_line(
@@ -215,17 +217,7 @@ def _open_line(
     cycle_day: int | None = None,
 ) -> CreditLine:
     moment = require_utc(now, field="now")
-    if application.line_id is not None:
-        raise ApplicationAlreadyConverted(
-            f"application {application.application_id} already became line {application.line_id}",
-            about=application.ref,
-        )
-    if application.status is not ApplicationStatus.APPROVED:
-        raise ApplicationNotApproved(
-            f"application {application.application_id} is {application.status.value}: "
-            "there is no offer to accept",
-            about=application.ref,
-        )
+    _require_offer(application, refusal="there is no offer to accept")
     if application.is_expired(moment):
         raise ApplicationExpired(
             f"application {application.application_id}'s offer expired at "
@@ -253,16 +245,15 @@ def _open_line(
         minimum_payment_percent=application.minimum_payment_percent,
         cycle_day=day,
     )
-    before = _audited(application)
+    recorder = ChangeRecorder(process=Process.CONVERSION, reason=f"opened line {line_id}")
+    recorder.touch(application)
     application.line_id, application.converted_at = line_id, moment
-    _record(application, before, process=Process.CONVERSION, reason=f"opened line {line_id}")
-    record(
-        line,
-        line,
-        before={},
-        process=Process.OPEN,
-        reason=f"opened from application {application.application_id}",
+    application.outbox.changes.extend(recorder.changes())
+    opened = ChangeRecorder(
+        process=Process.OPEN, reason=f"opened from application {application.application_id}"
     )
+    opened.created(line)
+    line.outbox.changes.extend(opened.changes())
     return line
 
 
@@ -270,23 +261,14 @@ def _abandon(application: CreditLineApplication, *, now: dt.datetime) -> None:
     moment = require_utc(now, field="now")
     if application.status is ApplicationStatus.ABANDONED:
         return
-    if application.line_id is not None:
-        raise ApplicationAlreadyConverted(
-            f"application {application.application_id} became line {application.line_id}",
-            about=application.ref,
-        )
-    if application.status is not ApplicationStatus.APPROVED:
-        raise ApplicationNotApproved(
-            f"application {application.application_id} is {application.status.value}: "
-            "only an approved offer is abandoned",
-            about=application.ref,
-        )
+    _require_offer(application, refusal="only an approved offer is abandoned")
     if not application.is_expired(moment):
         raise InvalidTransition(
             f"application {application.application_id}'s offer is live until "
             f"{application.expires_at.isoformat()}",
             about=application.ref,
         )
-    before = _audited(application)
+    recorder = ChangeRecorder(process=Process.EXPIRATION, reason="offer expired unaccepted")
+    recorder.touch(application)
     application.status = ApplicationStatus.ABANDONED
-    _record(application, before, process=Process.EXPIRATION, reason="offer expired unaccepted")
+    application.outbox.changes.extend(recorder.changes())

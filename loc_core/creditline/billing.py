@@ -11,14 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from loc_core.bookkeeping import EntryKind, Movement, Product, entry_id
-from loc_core.creditline._bookkeeping import (
-    Process,
-    accrue,
-    emit,
-    interest_for,
-    record_line,
-    snapshot,
-)
+from loc_core.creditline._bookkeeping import Process, emit, interest_for, step
 from loc_core.creditline._state import LineState
 from loc_core.creditline.activity import ActivityKind
 from loc_core.creditline.balances import Balances
@@ -60,27 +53,21 @@ def bill_cycle(
         )
     statement, entry = _statement(line, close_date, product)
     carried_since = first_late_day(line, close_date)
-    before = snapshot(line)
-    accrue(line, close_date)
-    line.interest_balance += statement.interest_charged
-    if entry is not None:
-        line.outbox.entries.append(entry)
-    line.last_statement = statement
-    line.next_minimum_payment_due = statement.minimum_payment
-    line.next_due_date = statement.due_date
-    line.carried_past_due = statement.past_due_amount
-    line.carried_past_due_since = carried_since
-    line.paid_since_statement = 0
-    line.cycle_opening = statement.closing
-    line.cycle_activity = []
-    line.accrued_cent_days = 0
-    line.last_billing_cycle_date = close_date
-    record_line(
-        line,
-        before=before,
-        process=Process.BILLING,
-        reason=f"cycle {statement.cycle_start} to {close_date} billed",
-    )
+    billed = f"cycle {statement.cycle_start} to {close_date} billed"
+    with step(line, close_date, process=Process.BILLING, reason=billed):
+        line.interest_balance += statement.interest_charged
+        if entry is not None:
+            line.outbox.entries.append(entry)
+        line.last_statement = statement
+        line.next_minimum_payment_due = statement.minimum_payment
+        line.next_due_date = statement.due_date
+        line.carried_past_due = statement.past_due_amount
+        line.carried_past_due_since = carried_since
+        line.paid_since_statement = 0
+        line.cycle_opening = statement.closing
+        line.cycle_activity = []
+        line.accrued_cent_days = 0
+        line.last_billing_cycle_date = close_date
     if line.status is not LineStatus.CLOSED:
         emit(
             line,

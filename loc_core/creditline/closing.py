@@ -4,13 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from loc_core.creditline._bookkeeping import (
-    Process,
-    accrue,
-    record_line,
-    require_in_order,
-    snapshot,
-)
+from loc_core.creditline._bookkeeping import Process, require_in_order, step
 from loc_core.creditline._state import LineState
 from loc_core.creditline.vocabulary import LineStatus
 from loc_core.errors import InvalidTransition
@@ -41,7 +35,5 @@ def close_line(line: LineState, *, on: dt.date, reason: str) -> None:
             f"close it after the statement of {line.next_close_date} is paid",
             about=line,
         )
-    before = snapshot(line)
-    accrue(line, on)
-    line.status, line.closed_from = LineStatus.CLOSED, line.status
-    record_line(line, before=before, process=Process.CLOSE, reason=reason)
+    with step(line, on, process=Process.CLOSE, reason=reason):
+        line.status, line.closed_from = LineStatus.CLOSED, line.status

@@ -14,14 +14,7 @@ import attrs
 
 from loc_core import bookkeeping
 from loc_core.bookkeeping import Product
-from loc_core.creditline._bookkeeping import (
-    Process,
-    accrue,
-    emit,
-    record_line,
-    require_in_order,
-    snapshot,
-)
+from loc_core.creditline._bookkeeping import Process, emit, require_in_order, step
 from loc_core.creditline._state import LineState
 from loc_core.creditline.activity import ActivityKind, CycleActivity
 from loc_core.creditline.balances import Balances
@@ -120,15 +113,9 @@ def send_upcoming_notice(
     if not decision.notify or decision.due_date is None:
         return decision
     require_in_order(line, today)
-    before = snapshot(line)
-    accrue(line, today)
-    line.upcoming_notice_cycle = line.last_billing_cycle_date
-    record_line(
-        line,
-        before=before,
-        process=Process.UPCOMING,
-        reason=f"reminded of {decision.amount} cents due {decision.due_date}",
-    )
+    reminded = f"reminded of {decision.amount} cents due {decision.due_date}"
+    with step(line, today, process=Process.UPCOMING, reason=reminded):
+        line.upcoming_notice_cycle = line.last_billing_cycle_date
     emit(
         line,
         EventType.LOC_PAYMENT_UPCOMING,
@@ -205,32 +192,26 @@ def run_overdue(line: LineState, *, today: dt.date, product: CreditLineProduct) 
 
 def _assess_late_fee(line: LineState, fee: int, today: dt.date) -> None:
     cycle = line.last_billing_cycle_date
-    before = snapshot(line)
-    accrue(line, today)
-    line.fee_balance += fee
-    line.late_fee_cycle = cycle
-    entry = bookkeeping.late_fee(
-        product=Product.CREDITLINE,
-        cause=f"{line.line_id}:{cycle}",
-        reference=line.line_id,
-        bucket=Bucket.FEE,
-        amount=fee,
-        on=today,
-        memo=f"late on the minimum due {line.next_due_date}",
-    )
-    line.outbox.entries.append(entry)
-    line.cycle_activity.append(
-        CycleActivity(
-            kind=ActivityKind.LATE_FEE,
-            reference=entry.entry_id,
-            on=today,
+    late = f"late fee for the minimum due {line.next_due_date}"
+    with step(line, today, process=Process.LATE_FEE, reason=late):
+        line.fee_balance += fee
+        line.late_fee_cycle = cycle
+        entry = bookkeeping.late_fee(
+            product=Product.CREDITLINE,
+            cause=f"{line.line_id}:{cycle}",
+            reference=line.line_id,
+            bucket=Bucket.FEE,
             amount=fee,
-            effect=Balances(fees=fee),
+            on=today,
+            memo=f"late on the minimum due {line.next_due_date}",
         )
-    )
-    record_line(
-        line,
-        before=before,
-        process=Process.LATE_FEE,
-        reason=f"late fee for the minimum due {line.next_due_date}",
-    )
+        line.outbox.entries.append(entry)
+        line.cycle_activity.append(
+            CycleActivity(
+                kind=ActivityKind.LATE_FEE,
+                reference=entry.entry_id,
+                on=today,
+                amount=fee,
+                effect=Balances(fees=fee),
+            )
+        )

@@ -12,7 +12,7 @@ import datetime as dt
 
 from loc_core import bookkeeping
 from loc_core.bookkeeping import Product
-from loc_core.creditline._bookkeeping import Process, accrue, emit, record_line, snapshot
+from loc_core.creditline._bookkeeping import Process, emit, step
 from loc_core.creditline._state import LineState
 from loc_core.creditline.vocabulary import LineStatus
 from loc_core.events import EventType
@@ -73,10 +73,8 @@ def days_past_due(line: LineState, today: dt.date) -> int:
 def mark_past_due(line: LineState, today: dt.date, *, reason: str) -> None:
     """SUSPEND an ACTIVE line that has an amount past due and tell the borrower."""
     since = first_late_day(line, today)
-    before = snapshot(line)
-    accrue(line, today)
-    line.status, line.past_due_since = LineStatus.SUSPENDED, since
-    record_line(line, before=before, process=Process.OVERDUE, reason=reason)
+    with step(line, today, process=Process.OVERDUE, reason=reason):
+        line.status, line.past_due_since = LineStatus.SUSPENDED, since
     emit(
         line,
         EventType.LOC_PAST_DUE,
@@ -91,10 +89,8 @@ def mark_past_due(line: LineState, today: dt.date, *, reason: str) -> None:
 
 def cure(line: LineState, today: dt.date, *, reason: str) -> None:
     """Make a SUSPENDED line whose past-due amount is paid ACTIVE again."""
-    before = snapshot(line)
-    accrue(line, today)
-    line.status, line.past_due_since = LineStatus.ACTIVE, None
-    record_line(line, before=before, process=Process.CURE, reason=reason)
+    with step(line, today, process=Process.CURE, reason=reason):
+        line.status, line.past_due_since = LineStatus.ACTIVE, None
 
 
 def charge_off(line: LineState, today: dt.date, *, reason: str) -> None:
@@ -103,18 +99,16 @@ def charge_off(line: LineState, today: dt.date, *, reason: str) -> None:
     Interest accrued in the open cycle and not yet billed is not charged (non-accrual).
     """
     owed = line.total_balance
-    before = snapshot(line)
-    accrue(line, today)
-    line.status, line.accrued_cent_days = LineStatus.DEFAULTED, 0
-    if owed > 0:
-        line.outbox.entries.append(
-            bookkeeping.charge_off(
-                product=Product.CREDITLINE,
-                cause=line.line_id,
-                reference=line.line_id,
-                amount=owed,
-                on=today,
-                memo=f"charged off {reason}",
+    with step(line, today, process=Process.DEFAULT, reason=reason):
+        line.status, line.accrued_cent_days = LineStatus.DEFAULTED, 0
+        if owed > 0:
+            line.outbox.entries.append(
+                bookkeeping.charge_off(
+                    product=Product.CREDITLINE,
+                    cause=line.line_id,
+                    reference=line.line_id,
+                    amount=owed,
+                    on=today,
+                    memo=f"charged off {reason}",
+                )
             )
-        )
-    record_line(line, before=before, process=Process.DEFAULT, reason=reason)

@@ -7,6 +7,8 @@ import enum
 
 import attrs
 
+from loc_core import audit
+from loc_core.events import AuditValue
 from loc_core.payments import Rail
 
 __all__ = ["Draw", "DrawStatus"]
@@ -40,3 +42,7 @@ class Draw:
     def audit_key(self) -> tuple[str, str]:
         """The audited entity type and id."""
         return ("draw", self.draw_id)
+
+    def audit_snapshot(self) -> dict[str, AuditValue]:
+        """The audited fields, rendered."""
+        return audit.snapshot(self)

@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+from loc_core.audit import ChangeRecorder
 from loc_core.bookkeeping import EntryKind, Movement, Product, entry_id
 from loc_core.creditline._bookkeeping import (
     Process,
     accrue,
     book_activity,
     emit,
-    record,
-    record_line,
     require_in_order,
-    snapshot,
+    step,
 )
 from loc_core.creditline._state import LineState
 from loc_core.creditline.activity import ActivityKind
@@ -85,20 +84,14 @@ def request_draw(line: LineState, *, draw_id: str, amount: object, on: dt.date) 
             f"{format_cents(line.available_credit)} on line {line.line_id}",
             about=line,
         )
-    before = snapshot(line)
-    accrue(line, on)
     draw = Draw(
         draw_id=draw_id, line_id=line.line_id, user_id=line.user_id, amount=cents, requested_on=on
     )
-    line.draws[draw_id] = draw
-    line.pending_draws_total += cents
-    record(line, draw, before={}, process=Process.DRAW, reason="draw requested")
-    record_line(
-        line,
-        before=before,
-        process=Process.DRAW,
-        reason=f"draw {draw_id} requested: credit held until a rail accepts it",
-    )
+    held = f"draw {draw_id} requested: credit held until a rail accepts it"
+    with step(line, on, process=Process.DRAW, reason=held) as changes:
+        changes.created(draw, reason="draw requested")
+        line.draws[draw_id] = draw
+        line.pending_draws_total += cents
     return draw
 
 
@@ -121,16 +114,13 @@ def record_rail_decline(
     if rail in draw.declined_rails:
         return draw
     _pending(line, draw_id, on)
-    before = snapshot(draw)
+    changes = ChangeRecorder(
+        process=Process.DISBURSEMENT, reason=reason or f"{rail.value} declined the draw"
+    )
+    changes.touch(draw)
     accrue(line, on)
     draw.declined_rails = (*draw.declined_rails, rail)
-    record(
-        line,
-        draw,
-        before=before,
-        process=Process.DISBURSEMENT,
-        reason=reason or f"{rail.value} declined the draw",
-    )
+    line.outbox.changes.extend(changes.changes())
     return draw
 
 
@@ -154,32 +144,20 @@ def disburse_draw(line: LineState, *, draw_id: str, rail: Rail, on: dt.date) -> 
         credits={FUNDING: draw.amount},
         memo=f"draw {draw_id} by {rail.value}",
     )
-    line_before, draw_before = snapshot(line), snapshot(draw)
-    accrue(line, on)
-    line.pending_draws_total -= draw.amount
-    line.principal_balance += draw.amount
-    draw.status, draw.rail, draw.settled_on = DrawStatus.DISBURSED, rail, on
-    book_activity(
-        line,
-        ActivityKind.DRAW,
-        reference=draw_id,
-        effect=Balances(principal=draw.amount),
-        entry=entry,
-        on=on,
-    )
-    record(
-        line,
-        draw,
-        before=draw_before,
-        process=Process.DISBURSEMENT,
-        reason=f"{rail.value} accepted the draw",
-    )
-    record_line(
-        line,
-        before=line_before,
-        process=Process.DISBURSEMENT,
-        reason=f"draw {draw_id} disbursed by {rail.value}",
-    )
+    disbursed = f"draw {draw_id} disbursed by {rail.value}"
+    with step(line, on, process=Process.DISBURSEMENT, reason=disbursed) as changes:
+        changes.touch(draw, reason=f"{rail.value} accepted the draw")
+        line.pending_draws_total -= draw.amount
+        line.principal_balance += draw.amount
+        draw.status, draw.rail, draw.settled_on = DrawStatus.DISBURSED, rail, on
+        book_activity(
+            line,
+            ActivityKind.DRAW,
+            reference=draw_id,
+            effect=Balances(principal=draw.amount),
+            entry=entry,
+            on=on,
+        )
     emit(
         line,
         EventType.LOC_DRAW_DISBURSED,
@@ -196,15 +174,9 @@ def fail_draw(line: LineState, *, draw_id: str, on: dt.date, reason: str) -> Dra
     if draw.status is DrawStatus.FAILED:
         return draw
     _pending(line, draw_id, on)
-    line_before, draw_before = snapshot(line), snapshot(draw)
-    accrue(line, on)
-    line.pending_draws_total -= draw.amount
-    draw.status, draw.settled_on, draw.failure_reason = DrawStatus.FAILED, on, reason
-    record(line, draw, before=draw_before, process=Process.DISBURSEMENT, reason=reason)
-    record_line(
-        line,
-        before=line_before,
-        process=Process.DISBURSEMENT,
-        reason=f"draw {draw_id} failed: hold released",
-    )
+    released = f"draw {draw_id} failed: hold released"
+    with step(line, on, process=Process.DISBURSEMENT, reason=released) as changes:
+        changes.touch(draw, reason=reason)
+        line.pending_draws_total -= draw.amount
+        draw.status, draw.settled_on, draw.failure_reason = DrawStatus.FAILED, on, reason
     return draw

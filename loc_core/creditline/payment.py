@@ -6,7 +6,9 @@ import datetime as dt
 
 import attrs
 
+from loc_core import audit
 from loc_core.creditline.balances import Balances
+from loc_core.events import AuditValue
 from loc_core.payments import PaymentStatus, Rail
 
 __all__ = ["LocPayment"]
@@ -36,6 +38,10 @@ class LocPayment:
     def audit_key(self) -> tuple[str, str]:
         """The audited entity type and id."""
         return ("payment", self.payment_id)
+
+    def audit_snapshot(self) -> dict[str, AuditValue]:
+        """The audited fields, rendered."""
+        return audit.snapshot(self)
 
     @property
     def applied(self) -> Balances:

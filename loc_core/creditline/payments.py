@@ -11,17 +11,9 @@ from __future__ import annotations
 import datetime as dt
 
 from loc_core import bookkeeping
+from loc_core.audit import ChangeRecorder
 from loc_core.bookkeeping import EntryKind, Movement, Product, entry_id
-from loc_core.creditline._bookkeeping import (
-    Process,
-    accrue,
-    book_activity,
-    emit,
-    record,
-    record_line,
-    require_in_order,
-    snapshot,
-)
+from loc_core.creditline._bookkeeping import Process, book_activity, emit, require_in_order, step
 from loc_core.creditline._state import LineState
 from loc_core.creditline.activity import ActivityKind
 from loc_core.creditline.delinquency import cure, mark_past_due, past_due_amount
@@ -100,28 +92,22 @@ def submit_payment(
         minimum_covered=min(cents, line.minimum_payment_outstanding),
     )
     entry = _apply_entry(payment)
-    before = snapshot(line)
-    accrue(line, on)
-    line.fee_balance -= fees
-    line.interest_balance -= interest
-    line.principal_balance -= principal
-    line.paid_since_statement += cents
-    line.payments[payment_id] = payment
-    book_activity(
-        line,
-        ActivityKind.PAYMENT,
-        reference=payment_id,
-        effect=payment.applied.negated(),
-        entry=entry,
-        on=on,
-    )
-    record(line, payment, before={}, process=Process.PAYMENT, reason=f"submitted by {rail.value}")
-    record_line(
-        line,
-        before=before,
-        process=Process.PAYMENT,
-        reason=f"payment {payment_id} applied: fees, then interest, then principal",
-    )
+    applied = f"payment {payment_id} applied: fees, then interest, then principal"
+    with step(line, on, process=Process.PAYMENT, reason=applied) as changes:
+        line.fee_balance -= fees
+        line.interest_balance -= interest
+        line.principal_balance -= principal
+        line.paid_since_statement += cents
+        line.payments[payment_id] = payment
+        book_activity(
+            line,
+            ActivityKind.PAYMENT,
+            reference=payment_id,
+            effect=payment.applied.negated(),
+            entry=entry,
+            on=on,
+        )
+        changes.created(payment, reason=f"submitted by {rail.value}")
     if line.status is LineStatus.SUSPENDED and past_due_amount(line, on) == 0:
         cure(line, on, reason=f"payment {payment_id} paid the past-due amount")
     return payment
@@ -139,15 +125,12 @@ def settle_payment(
         )
     if outcome is SettlementOutcome.COMPLETED:
         if payment.status is PaymentStatus.PENDING:
-            before = snapshot(payment)
-            payment.status, payment.settled_on = PaymentStatus.COMPLETED, on
-            record(
-                line,
-                payment,
-                before=before,
-                process=Process.SETTLEMENT,
-                reason="the rail completed the payment",
+            changes = ChangeRecorder(
+                process=Process.SETTLEMENT, reason="the rail completed the payment"
             )
+            changes.touch(payment)
+            payment.status, payment.settled_on = PaymentStatus.COMPLETED, on
+            line.outbox.changes.extend(changes.changes())
         return payment
     if payment.status.reversed:
         raise PaymentAlreadyReversed(
@@ -164,36 +147,24 @@ def _reverse(line: LineState, payment: LocPayment, status: PaymentStatus, on: dt
     entry = bookkeeping.reversal(
         _apply_entry(payment), product=Product.CREDITLINE, cause=pid, on=on
     )
-    line_before, payment_before = snapshot(line), snapshot(payment)
-    accrue(line, on)
-    if line.status is LineStatus.CLOSED:
-        line.status, line.closed_from = line.closed_from or LineStatus.ACTIVE, None
-    line.fee_balance += payment.paid_fees
-    line.interest_balance += payment.paid_interest
-    line.principal_balance += payment.paid_principal
-    if payment.statement_date == line.last_billing_cycle_date:
-        line.paid_since_statement -= payment.amount
-    else:
-        line.next_minimum_payment_due = min(
-            line.total_balance, line.next_minimum_payment_due + payment.minimum_covered
+    owed_again = f"payment {pid} {status.value}: exactly what it paid is owed again"
+    with step(line, on, process=Process.UNAPPLY, reason=owed_again) as changes:
+        changes.touch(payment, reason=f"the rail reported {status.value}")
+        if line.status is LineStatus.CLOSED:
+            line.status, line.closed_from = line.closed_from or LineStatus.ACTIVE, None
+        line.fee_balance += payment.paid_fees
+        line.interest_balance += payment.paid_interest
+        line.principal_balance += payment.paid_principal
+        if payment.statement_date == line.last_billing_cycle_date:
+            line.paid_since_statement -= payment.amount
+        else:
+            line.next_minimum_payment_due = min(
+                line.total_balance, line.next_minimum_payment_due + payment.minimum_covered
+            )
+        payment.status, payment.settled_on = status, on
+        book_activity(
+            line, ActivityKind.REVERSAL, reference=pid, effect=payment.applied, entry=entry, on=on
         )
-    payment.status, payment.settled_on = status, on
-    book_activity(
-        line, ActivityKind.REVERSAL, reference=pid, effect=payment.applied, entry=entry, on=on
-    )
-    record(
-        line,
-        payment,
-        before=payment_before,
-        process=Process.UNAPPLY,
-        reason=f"the rail reported {status.value}",
-    )
-    record_line(
-        line,
-        before=line_before,
-        process=Process.UNAPPLY,
-        reason=f"payment {pid} {status.value}: exactly what it paid is owed again",
-    )
     emit(
         line,
         EventType.LOC_PAYMENT_FAILED,

@@ -12,7 +12,7 @@ from decimal import Decimal
 import attrs
 
 from loc_core.audit import render
-from loc_core.errors import NotFound
+from loc_core.errors import NotFound, Ref
 from loc_core.events import AuditValue, Outbox
 from loc_core.installment.config import InstallmentProduct
 from loc_core.installment.installment import WATERFALL, Installment
@@ -32,8 +32,6 @@ __all__ = ["LoanState"]
 @attrs.define(kw_only=True)
 class LoanState:
     """An installment loan (``LOAN#``) as data: it owns its installments and payments."""
-
-    """An installment loan (``LOAN#``) that owns its installments and payments."""
 
     user_id: str
     loan_id: str
@@ -98,9 +96,7 @@ class LoanState:
                 return installment
         raise NotFound(
             f"loan {self.loan_id} has no installment {installment_id}",
-            entity="installment",
-            entity_id=installment_id,
-            user_id=self.user_id,
+            about=Ref("installment", installment_id, self.user_id),
         )
 
     def settled_status(self, installment: Installment) -> InstallmentStatus:

@@ -12,6 +12,7 @@ Installments belong to their `Loan`; only the loan's commands change them.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Protocol
 
 import attrs
 
@@ -25,6 +26,28 @@ __all__ = ["WATERFALL", "Installment", "PaymentApplication"]
 
 WATERFALL = (Bucket.LATE_FEE, Bucket.ORIGINATION_FEE, Bucket.PRINCIPAL)
 """The order a payment pays the parts of one installment."""
+
+
+class _Parts(Protocol):
+    """An installment, or what a payment applied to one, split by bucket."""
+
+    @property
+    def late_fee(self) -> int: ...
+    @property
+    def origination_fee(self) -> int: ...
+    @property
+    def principal(self) -> int: ...
+
+
+def _part(parts: _Parts, bucket: Bucket) -> int:
+    """The amount `parts` holds in `bucket` (0 for a bucket an installment never has)."""
+    if bucket is Bucket.LATE_FEE:
+        return parts.late_fee
+    if bucket is Bucket.ORIGINATION_FEE:
+        return parts.origination_fee
+    if bucket is Bucket.PRINCIPAL:
+        return parts.principal
+    return 0
 
 
 @attrs.frozen(kw_only=True)
@@ -59,13 +82,7 @@ class PaymentApplication:
 
     def part(self, bucket: Bucket) -> int:
         """What this application paid into `bucket`."""
-        if bucket is Bucket.LATE_FEE:
-            return self.late_fee
-        if bucket is Bucket.ORIGINATION_FEE:
-            return self.origination_fee
-        if bucket is Bucket.PRINCIPAL:
-            return self.principal
-        return 0
+        return _part(self, bucket)
 
 
 @attrs.define(kw_only=True)
@@ -104,13 +121,7 @@ class Installment:
 
     def part(self, bucket: Bucket) -> int:
         """The amount of `bucket` this installment carries in its total."""
-        if bucket is Bucket.LATE_FEE:
-            return self.late_fee
-        if bucket is Bucket.ORIGINATION_FEE:
-            return self.origination_fee
-        if bucket is Bucket.PRINCIPAL:
-            return self.principal
-        return 0
+        return _part(self, bucket)
 
     def unpaid(self, bucket: Bucket) -> int:
         """What is still owed in `bucket`: its part minus what applications paid into it."""

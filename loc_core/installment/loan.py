@@ -222,9 +222,7 @@ class Loan(LoanState):
             raise InvalidTimestamp(
                 f"installment {installment_id} was last attempted on {previous.isoformat()}, "
                 f"after {today.isoformat()}",
-                entity="installment",
-                entity_id=installment_id,
-                user_id=self.user_id,
+                about=installment,
             )
         number = installment.collection_attempts + 1
         reason = f"autopay attempt {number}: {outcome}"
@@ -378,9 +376,7 @@ class Loan(LoanState):
                 raise InvariantViolation(
                     f"payment {payment.payment_id} is missing from installment "
                     f"{app.installment_id}",
-                    entity="payment",
-                    entity_id=payment.payment_id,
-                    user_id=self.user_id,
+                    about=payment,
                     invariant="payment_on_its_installments",
                 )
         reason = f"payment {payment.payment_id} {outcome.value}"
@@ -402,8 +398,8 @@ class Loan(LoanState):
         payment.status = PaymentStatus(outcome.value)
         payment.settled_on = today
         self.outbox.entries.append(
-            _journal.unapply_entry(
-                payment, defaulted=self.status is LoanStatus.DEFAULTED, today=today
+            _journal.payment_entry(
+                payment, defaulted=self.status is LoanStatus.DEFAULTED, today=today, unapply=True
             )
         )
         self.outbox.changes.extend(recorder.changes())
