@@ -13,7 +13,6 @@ from loc_core.services.lines import (
     CloseLine,
     CollectDueMinimums,
     DrawFromLine,
-    GetLine,
     GetLinePaymentReceipt,
     GetLineStatement,
     JobReport,
@@ -38,7 +37,6 @@ from loc_core.services.loans import (
     Eligibility,
     EnqueueDueInstallments,
     ExpirationOutcome,
-    GetLoan,
     GetPaymentReceipt,
     MakePayment,
     PaymentReceipt,
@@ -47,6 +45,7 @@ from loc_core.services.loans import (
     RunDailyLoanJob,
     SetAutopay,
 )
+from loc_core.services.queries import GetLine, GetLoan
 from loc_core.services.settlement import Settled, SettlementHandling, SettleTransfer
 
 __all__ = [

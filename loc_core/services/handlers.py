@@ -14,6 +14,7 @@ from loc_core.ports import QueueMessage
 from loc_core.services import lines, loans
 from loc_core.services.messagebus import Command, EventHandler, Handler
 from loc_core.services.notifications import notify_borrower
+from loc_core.services.queries import GetLine, GetLoan, get_line, get_loan
 from loc_core.services.settlement import SettleTransfer, handle_settlement_event
 
 __all__ = ["EVENT_HANDLERS", "HANDLERS", "MESSAGES"]
@@ -26,7 +27,7 @@ HANDLERS: Mapping[type[Command[Any]], Handler] = {
     loans.AbandonExpiredApplication: loans.abandon_expired_application,
     loans.SetAutopay: loans.set_autopay,
     loans.MakePayment: loans.make_payment,
-    loans.GetLoan: loans.get_loan,
+    GetLoan: get_loan,
     loans.GetPaymentReceipt: loans.get_payment_receipt,
     loans.EnqueueDueInstallments: loans.enqueue_due_installments,
     loans.CollectInstallment: loans.collect_installment,
@@ -38,7 +39,7 @@ HANDLERS: Mapping[type[Command[Any]], Handler] = {
     lines.AbandonExpiredLineApplication: lines.abandon_expired_line_application,
     lines.DrawFromLine: lines.draw_from_line,
     lines.PayLine: lines.pay_line,
-    lines.GetLine: lines.get_line,
+    GetLine: get_line,
     lines.GetLinePaymentReceipt: lines.get_line_payment_receipt,
     lines.ListLineStatements: lines.list_line_statements,
     lines.GetLineStatement: lines.get_line_statement,

@@ -29,12 +29,14 @@ from loc_core.ports import (
     IdempotencyStore,
     Lease,
     Lock,
+    SettlementEvent,
     Severity,
 )
 
 __all__ = [
     "CONFLICT_ATTEMPTS",
     "IDEMPOTENCY_TTL",
+    "alert_settlement",
     "business_date",
     "fingerprint",
     "leased",
@@ -163,3 +165,29 @@ def run_once(
         raise
     store.complete(key, response=result, now=clock.now())
     return result
+
+
+def alert_settlement(
+    alerter: Alerter,
+    event: SettlementEvent,
+    title: str,
+    *,
+    severity: Severity = Severity.CRITICAL,
+    **details: AuditValue,
+) -> None:
+    """Tell operations about a rail's event the books cannot take as it is, naming the event."""
+    alerter.alert(
+        Alert(
+            severity,
+            title,
+            {
+                "event_id": event.event_id,
+                "idempotency_key": event.idempotency_key,
+                "confirmation_id": event.confirmation_id,
+                "rail": event.rail.value,
+                "outcome": event.outcome.value,
+                "return_code": event.return_code,
+                **details,
+            },
+        )
+    )

@@ -15,14 +15,13 @@ import attrs
 from loc_core.bookkeeping import Product
 from loc_core.errors import NotFound
 from loc_core.ports import (
-    Alert,
     Alerter,
     Metrics,
     SettlementEvent,
-    Severity,
     UnitOfWork,
 )
 from loc_core.services.handling import SettlementHandling
+from loc_core.services.kit import alert_settlement
 from loc_core.services.lines import LineWriter, handle_line_settlement, parse_draw_transfer
 from loc_core.services.loans import settle_payment
 from loc_core.services.loans.disbursement import parse_disbursement_key
@@ -74,18 +73,7 @@ def handle_settlement_event(
     event = command.event
     product = _product_of(event, lines.uow)
     if product is None:
-        alerter.alert(
-            Alert(
-                Severity.CRITICAL,
-                "settlement event for a transfer no loan or line records",
-                {
-                    "event_id": event.event_id,
-                    "idempotency_key": event.idempotency_key,
-                    "rail": event.rail.value,
-                    "outcome": event.outcome.value,
-                },
-            )
-        )
+        alert_settlement(alerter, event, "settlement event for a transfer no loan or line records")
         raise NotFound(
             f"no loan or line records transfer {event.idempotency_key!r} (event {event.event_id})",
             key=event.idempotency_key,

@@ -39,7 +39,6 @@ from loc_core.services.lines.expiring import (
 from loc_core.services.lines.jobs import JobReport
 from loc_core.services.lines.overdue import MarkOverdueLines, mark_overdue_lines
 from loc_core.services.lines.paying import DEBIT_LOCK_PROCESS, PayLine, pay_line
-from loc_core.services.lines.queries import GetLine, get_line
 from loc_core.services.lines.receipts import (
     GetLinePaymentReceipt,
     LinePaymentReceipt,
@@ -71,7 +70,6 @@ __all__ = [
     "CollectDueMinimums",
     "DrawFromLine",
     "DrawTransfer",
-    "GetLine",
     "GetLinePaymentReceipt",
     "GetLineStatement",
     "JobReport",
@@ -93,7 +91,6 @@ __all__ = [
     "draw_from_line",
     "draw_id_for",
     "due_payment_id",
-    "get_line",
     "get_line_payment_receipt",
     "get_line_statement",
     "handle_line_settlement",

@@ -29,13 +29,13 @@ from loc_core.creditline import CreditLine, DrawStatus
 from loc_core.errors import NotFound, PaymentAlreadyReversed
 from loc_core.payments import SettlementOutcome
 from loc_core.ports import (
-    Alert,
     Alerter,
     SettlementEvent,
     Severity,
     UnitOfWork,
 )
 from loc_core.services.handling import SettlementHandling
+from loc_core.services.kit import alert_settlement
 from loc_core.services.lines._unit import LineWriter
 from loc_core.services.lines.drawing import DrawTransfer, parse_draw_transfer
 
@@ -111,15 +111,11 @@ def _check_draw_transfer(
         shown = "FAILED" if draw.rail is None else f"sent by {draw.rail.value}"
         problem = f"{rail} sent draw {transfer.draw_id}, which the line shows {shown}"
     if problem:
-        alerter.alert(
-            Alert(
-                severity,
-                problem,
-                {
-                    "user_id": transfer.user_id,
-                    "line_id": transfer.line_id,
-                    "event_id": event.event_id,
-                    "confirmation_id": event.confirmation_id,
-                },
-            )
+        alert_settlement(
+            alerter,
+            event,
+            problem,
+            severity=severity,
+            user_id=transfer.user_id,
+            line_id=transfer.line_id,
         )

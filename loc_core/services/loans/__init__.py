@@ -43,7 +43,6 @@ from loc_core.services.loans.payments import (
     manual_payment_id,
     payment_lease_key,
 )
-from loc_core.services.loans.queries import GetLoan, get_loan
 from loc_core.services.loans.receipts import (
     GetPaymentReceipt,
     PaymentReceipt,
@@ -69,7 +68,6 @@ __all__ = [
     "Eligibility",
     "EnqueueDueInstallments",
     "ExpirationOutcome",
-    "GetLoan",
     "GetPaymentReceipt",
     "MakePayment",
     "PaymentReceipt",
@@ -86,7 +84,6 @@ __all__ = [
     "collect_installment",
     "disbursement_key",
     "enqueue_due_installments",
-    "get_loan",
     "get_payment_receipt",
     "make_payment",
     "manual_payment_id",

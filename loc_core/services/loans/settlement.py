@@ -17,15 +17,13 @@ from loc_core.errors import NotFound, PaymentAlreadyReversed, PaymentAlreadySett
 from loc_core.events import DomainEvent
 from loc_core.payments import SettlementOutcome
 from loc_core.ports import (
-    Alert,
     Alerter,
     Metrics,
     SettlementEvent,
-    Severity,
     UnitOfWork,
 )
 from loc_core.services.handling import SettlementHandling
-from loc_core.services.kit import retry_on_conflict
+from loc_core.services.kit import alert_settlement, retry_on_conflict
 from loc_core.services.loans.disbursement import parse_disbursement_key
 from loc_core.services.messagebus import Publisher
 
@@ -59,7 +57,7 @@ def settle_payment(
     with uow:
         owner = uow.loans.find_payment(event.idempotency_key)
     if owner is None:
-        _alert_unknown(event, alerter, "settlement event for a payment no loan carries")
+        alert_settlement(alerter, event, "settlement event for a payment no loan carries")
         raise NotFound(
             f"no installment-loan payment {event.idempotency_key}",
             entity="payment",
@@ -97,30 +95,13 @@ def _check_disbursement(
     with uow:
         loan = uow.loans.by_application(user_id, application_id)
     if loan is None:
-        _alert_unknown(event, alerter, "disbursement without a loan")
+        alert_settlement(alerter, event, "disbursement without a loan")
         raise NotFound(
             f"no loan was made from application {application_id} of user {user_id}",
             about=Ref("loan_application", application_id, user_id),
             key=event.idempotency_key,
         )
     if loan.confirmation_id != event.confirmation_id:
-        _alert_unknown(event, alerter, f"disbursement loan {loan.loan_id} does not record")
+        alert_settlement(alerter, event, f"disbursement loan {loan.loan_id} does not record")
     elif event.outcome is not SettlementOutcome.COMPLETED:
-        _alert_unknown(event, alerter, f"disbursement of loan {loan.loan_id} came back")
-
-
-def _alert_unknown(event: SettlementEvent, alerter: Alerter, title: str) -> None:
-    alerter.alert(
-        Alert(
-            Severity.CRITICAL,
-            title,
-            {
-                "event_id": event.event_id,
-                "idempotency_key": event.idempotency_key,
-                "confirmation_id": event.confirmation_id,
-                "rail": event.rail.value,
-                "outcome": event.outcome.value,
-                "return_code": event.return_code,
-            },
-        )
-    )
+        alert_settlement(alerter, event, f"disbursement of loan {loan.loan_id} came back")
