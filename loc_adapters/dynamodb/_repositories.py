@@ -10,6 +10,7 @@ the aggregate with `get` first.
 
 from __future__ import annotations
 
+import abc
 import datetime as dt
 import heapq
 from collections.abc import Callable, Iterable, Sequence
@@ -178,12 +179,75 @@ def _aggregate(table: DynamoTable, user_id: str, root_sk: str, bound: str) -> li
     )
 
 
-class Loans:
-    """`LoanRepository`: a loan, its installments and payments, from one query."""
+G = TypeVar("G", bound=Loan | CreditLine)
+
+
+class _Aggregates(abc.ABC, Generic[G]):
+    """What the loan and line repositories share.
+
+    Loading a root with its children, registering writes, and finding a payment's owner
+    among this product's aggregates.
+    """
+
+    product: Product
+    prefix: str
+    """The sort-key prefix of this product's roots (``LOAN#``, ``LOC#``)."""
 
     def __init__(self, tracker: Tracker) -> None:
         self._tracker = tracker
         self._table = tracker.table
+
+    def _decode(self, items: list[Item], root_sk: str) -> G | None:
+        """The aggregate whose root is `root_sk` among `items`, remembered for the commit."""
+        root, children = _split(items, root_sk)
+        if root is None:
+            return None
+        aggregate = self._build(root, children)
+        self._tracker.loaded(codecs.item_key(root), aggregate, [root, *children])
+        return aggregate
+
+    def _every(self, user_id: str, root_sk: Callable[[str], str]) -> list[G]:
+        """Every aggregate of `user_id` from one consistent query over the prefix."""
+        found = []
+        for entity_id, items in _group(_prefixed(self._table, user_id, self.prefix)).items():
+            aggregate = self._decode(items, root_sk(entity_id))
+            if aggregate is not None:
+                found.append(aggregate)
+        return found
+
+    def add(self, aggregate: G) -> None:
+        """Write a new aggregate at commit, with its children."""
+        self._tracker.register(self._key(aggregate), aggregate, new=True)
+
+    def save(self, aggregate: G) -> None:
+        """Write a changed aggregate at commit, if its stored version is unchanged."""
+        self._tracker.register(self._key(aggregate), aggregate, new=False)
+
+    def find_payment(self, payment_id: str) -> PaymentOwner | None:
+        """Which of this product's aggregates a payment was applied to, from GSI3."""
+        found = self._table.query(
+            "#GSI3PK = :pk", {":pk": keys.payment_pk(payment_id)}, index="GSI3"
+        )
+        for item in found:
+            owner = codecs.payment_owner(item)
+            if owner.product == self.product:
+                return owner
+        return None
+
+    @abc.abstractmethod
+    def _build(self, root: Item, children: list[Item]) -> G:
+        """The aggregate from its root item and its children's items."""
+
+    @abc.abstractmethod
+    def _key(self, aggregate: G) -> Key:
+        """The aggregate's root key."""
+
+
+class Loans(_Aggregates[Loan]):
+    """`LoanRepository`: a loan, its installments and payments, from one query."""
+
+    product = Product.INSTALLMENT
+    prefix = "LOAN#"
 
     def get(self, user_id: str, loan_id: str) -> Loan:
         """The loan, read consistently with one query and verified. Raises `NotFound`."""
@@ -197,29 +261,19 @@ class Loans:
             )
         return loan
 
-    def _decode(self, items: list[Item], root_sk: str) -> Loan | None:
-        root, children = _split(items, root_sk)
-        if root is None:
-            return None
-        loan = codecs.decode_loan(root, children)
-        self._tracker.loaded(codecs.item_key(root), loan, [root, *children])
-        return loan
+    def _build(self, root: Item, children: list[Item]) -> Loan:
+        return codecs.decode_loan(root, children)
 
-    def add(self, loan: Loan) -> None:
-        """Write a new loan at commit, with its installments and payments."""
-        self._tracker.register(_loan_key(loan), loan, new=True)
-
-    def save(self, loan: Loan) -> None:
-        """Write a changed loan at commit, if its stored version is unchanged."""
-        self._tracker.register(_loan_key(loan), loan, new=False)
+    def _key(self, aggregate: Loan) -> Key:
+        return (keys.user_pk(aggregate.user_id), keys.loan_sk(aggregate.loan_id))
 
     def for_user(self, user_id: str, *, status: LoanStatus | None = None) -> list[Loan]:
         """A user's loans, oldest first: one consistent query over ``LOAN#``."""
-        loans = []
-        for loan_id, items in _group(_prefixed(self._table, user_id, "LOAN#")).items():
-            loan = self._decode(items, keys.loan_sk(loan_id))
-            if loan is not None and (status is None or loan.status is status):
-                loans.append(loan)
+        loans = [
+            loan
+            for loan in self._every(user_id, keys.loan_sk)
+            if status is None or loan.status is status
+        ]
         return sorted(loans, key=lambda loan: (loan.created_at, loan.loan_id))
 
     def by_application(self, user_id: str, application_id: str) -> Loan | None:
@@ -275,34 +329,16 @@ class Loans:
         ]
         return list(heapq.merge(*shards, key=_due_order))
 
-    def find_payment(self, payment_id: str) -> PaymentOwner | None:
-        """Which loan a payment was applied to, from GSI3."""
-        return _payment_owner(self._table, payment_id, Product.INSTALLMENT)
-
 
 def _due_order(ref: InstallmentRef) -> tuple[dt.date, str]:
     return (ref.due_date, ref.installment_id)
 
 
-def _loan_key(loan: Loan) -> Key:
-    return (keys.user_pk(loan.user_id), keys.loan_sk(loan.loan_id))
-
-
-def _payment_owner(table: DynamoTable, payment_id: str, product: Product) -> PaymentOwner | None:
-    found = table.query("#GSI3PK = :pk", {":pk": keys.payment_pk(payment_id)}, index="GSI3")
-    for item in found:
-        owner = codecs.payment_owner(item)
-        if owner.product == product:
-            return owner
-    return None
-
-
-class Lines:
+class Lines(_Aggregates[CreditLine]):
     """`CreditLineRepository`: a line, its draws and payments, from one query."""
 
-    def __init__(self, tracker: Tracker) -> None:
-        self._tracker = tracker
-        self._table = tracker.table
+    product = Product.CREDITLINE
+    prefix = "LOC#"
 
     def get(self, user_id: str, line_id: str) -> CreditLine:
         """The line, read consistently with one query. Raises `NotFound`.
@@ -320,22 +356,11 @@ class Lines:
             )
         return line
 
-    def _decode(self, items: list[Item], root_sk: str) -> CreditLine | None:
-        root, children = _split(items, root_sk)
-        if root is None:
-            return None
-        children = [c for c in children if not _is_statement(c)]
-        line = codecs.decode_line(root, children)
-        self._tracker.loaded(codecs.item_key(root), line, [root, *children])
-        return line
+    def _build(self, root: Item, children: list[Item]) -> CreditLine:
+        return codecs.decode_line(root, [c for c in children if not _is_statement(c)])
 
-    def add(self, line: CreditLine) -> None:
-        """Write a new line at commit, with its draws and payments."""
-        self._tracker.register(_line_key(line), line, new=True)
-
-    def save(self, line: CreditLine) -> None:
-        """Write a changed line at commit, if its stored version is unchanged."""
-        self._tracker.register(_line_key(line), line, new=False)
+    def _key(self, aggregate: CreditLine) -> Key:
+        return (keys.user_pk(aggregate.user_id), keys.line_sk(aggregate.line_id))
 
     def for_user(self, user_id: str) -> list[CreditLine]:
         """A user's lines, oldest first: one consistent query over ``LOC#``.
@@ -343,11 +368,7 @@ class Lines:
         The query reads the lines' statements too and leaves them out: a borrower has
         one or two lines, and a query per line would cost more than the statements.
         """
-        lines = []
-        for line_id, items in _group(_prefixed(self._table, user_id, "LOC#")).items():
-            line = self._decode(items, keys.line_sk(line_id))
-            if line is not None:
-                lines.append(line)
+        lines = self._every(user_id, keys.line_sk)
         return sorted(lines, key=lambda line: (line.opened_on, line.line_id))
 
     def by_cycle_day(self, cycle_day: int) -> list[LineRef]:
@@ -400,10 +421,6 @@ class Lines:
         found.sort(key=lambda pair: pair[0])
         return [ref for _, ref in found]
 
-    def find_payment(self, payment_id: str) -> PaymentOwner | None:
-        """Which line a payment was applied to, from GSI3."""
-        return _payment_owner(self._table, payment_id, Product.CREDITLINE)
-
 
 def _is_statement(item: Item) -> bool:
     return str(item["SK"]).split("#")[2:3] == ["STATEMENT"]
@@ -411,10 +428,6 @@ def _is_statement(item: Item) -> bool:
 
 def _line_order(ref: LineRef) -> tuple[str, str]:
     return (ref.user_id, ref.line_id)
-
-
-def _line_key(line: CreditLine) -> Key:
-    return (keys.user_pk(line.user_id), keys.line_sk(line.line_id))
 
 
 def statement_key(statement: Statement) -> Key:

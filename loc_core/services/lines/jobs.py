@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 import attrs
 
 from loc_core.creditline import CreditLine
-from loc_core.ports import Alert, Alerter, LineRef, Metrics, Severity
+from loc_core.ports import Alert, Alerter, CreditLineRepository, LineRef, Metrics, Severity
 from loc_core.services.lines._unit import LineWriter
 
 __all__ = ["JobReport", "LineJobs"]
@@ -86,14 +86,20 @@ class LineJobs:
         return report
 
     def change_each(
-        self, job: str, refs: Iterable[LineRef], change: Callable[[CreditLine, dt.date], bool]
+        self,
+        job: str,
+        find: Callable[[CreditLineRepository, dt.date], Iterable[LineRef]],
+        change: Callable[[CreditLine, dt.date], bool],
     ) -> JobReport:
-        """Apply `change` (it says whether it acted) to each line in its own unit of work.
+        """Apply `change` (it says whether it acted) to each line `find` lists for today.
 
         For the jobs that decide on the line as it stands (upcoming, overdue): nothing is
         billed first, and a line the decision leaves alone is not written.
         """
-        request_id = f"{job}:{self.lines.today.isoformat()}"
+        today = self.lines.today
+        with self.lines.uow as uow:
+            refs = find(uow.lines, today)
+        request_id = f"{job}:{today.isoformat()}"
 
         def handle(ref: LineRef) -> bool:
             acted, _ = self.lines.change(

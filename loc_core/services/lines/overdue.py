@@ -34,11 +34,11 @@ class MarkOverdueLines(Command[JobReport]):
 
 def mark_overdue_lines(_command: MarkOverdueLines, *, jobs: LineJobs) -> JobReport:
     """Apply the overdue decision to every line the overdue index lists for today."""
-    today, product = jobs.lines.today, jobs.lines.product
-    with jobs.lines.uow as uow:
-        refs = uow.lines.overdue_candidates(today)
+    product = jobs.lines.product
 
     def overdue(line: CreditLine, on: dt.date) -> bool:
         return line.run_overdue(today=on, product=product).acts
 
-    return jobs.change_each("loc_overdue", refs, overdue)
+    return jobs.change_each(
+        "loc_overdue", lambda lines, today: lines.overdue_candidates(today), overdue
+    )

@@ -14,6 +14,7 @@ import datetime as dt
 import attrs
 
 from loc_core.creditline import CreditLine
+from loc_core.ports import CreditLineRepository, LineRef
 from loc_core.services.lines.jobs import JobReport, LineJobs
 from loc_core.services.messagebus import Command
 
@@ -27,13 +28,13 @@ class SendUpcomingNotices(Command[JobReport]):
 
 def send_upcoming_payment_notices(_command: SendUpcomingNotices, *, jobs: LineJobs) -> JobReport:
     """Send each line due within the notice window its reminder, once per cycle."""
-    today, product = jobs.lines.today, jobs.lines.product
-    with jobs.lines.uow as uow:
-        refs = uow.lines.due_between(
-            today + dt.timedelta(days=1), today + dt.timedelta(days=product.upcoming_notice_days)
-        )
+    product = jobs.lines.product
+    window = dt.timedelta(days=product.upcoming_notice_days)
+
+    def due_soon(lines: CreditLineRepository, today: dt.date) -> list[LineRef]:
+        return lines.due_between(today + dt.timedelta(days=1), today + window)
 
     def notify(line: CreditLine, on: dt.date) -> bool:
         return line.send_upcoming_notice(today=on, product=product).notify
 
-    return jobs.change_each("loc_upcoming", refs, notify)
+    return jobs.change_each("loc_upcoming", due_soon, notify)
