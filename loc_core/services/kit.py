@@ -5,7 +5,9 @@
 - conflict retries: a unit of work that lost a version race is run again on a fresh read;
 - leases: the lock keys of the original service and holding a lease for a block;
 - money that moved but was not booked: a CRITICAL alert, then the error is raised, so the
-  retry (same transfer keys, same rail answer) books it without moving money again.
+  retry (same transfer keys, same rail answer) books it without moving money again;
+- alerts: `post_alert` is the one way a use case tells operations, with its details;
+- a payment id nothing carries: the `NotFound` every failed payment lookup raises.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import TypeVar
 import attrs
 
 from loc_core.calendar import require_utc
-from loc_core.errors import ConcurrencyConflict, IdempotencyConflict
+from loc_core.errors import ConcurrencyConflict, IdempotencyConflict, NotFound
 from loc_core.events import AuditValue
 from loc_core.ports import (
     Alert,
@@ -43,6 +45,8 @@ __all__ = [
     "lock_key",
     "moment",
     "not_booked_alerted",
+    "payment_not_found",
+    "post_alert",
     "retry_on_conflict",
     "run_once",
 ]
@@ -115,13 +119,7 @@ def not_booked_alerted(
     try:
         yield
     except Exception as exc:
-        alerter.alert(
-            Alert(
-                Severity.CRITICAL,
-                f"money moved but not booked: {what}",
-                {**details, "error": f"{type(exc).__name__}: {exc}"},
-            )
-        )
+        post_alert(alerter, f"money moved but not booked: {what}", details, error=exc)
         raise
 
 
@@ -176,18 +174,57 @@ def alert_settlement(
     **details: AuditValue,
 ) -> None:
     """Tell operations about a rail's event the books cannot take as it is, naming the event."""
-    alerter.alert(
-        Alert(
-            severity,
-            title,
-            {
-                "event_id": event.event_id,
-                "idempotency_key": event.idempotency_key,
-                "confirmation_id": event.confirmation_id,
-                "rail": event.rail.value,
-                "outcome": event.outcome.value,
-                "return_code": event.return_code,
-                **details,
-            },
-        )
+    post_alert(
+        alerter,
+        title,
+        {
+            "event_id": event.event_id,
+            "idempotency_key": event.idempotency_key,
+            "confirmation_id": event.confirmation_id,
+            "rail": event.rail.value,
+            "outcome": event.outcome.value,
+            "return_code": event.return_code,
+            **details,
+        },
+        severity=severity,
+    )
+
+
+def post_alert(
+    alerter: Alerter,
+    title: str,
+    details: Mapping[str, AuditValue],
+    *,
+    severity: Severity = Severity.CRITICAL,
+    error: BaseException | None = None,
+) -> None:
+    """Tell operations `title`, with `details` and, when one caused it, the `error`.
+
+    The error is written as ``Type: message``, so the alert says what failed, not only why.
+    The alert keeps its own copy of the details.
+    """
+    shown = dict(details)
+    if error is not None:
+        shown["error"] = f"{type(error).__name__}: {error}"
+    alerter.alert(Alert(severity, title, shown))
+
+
+def payment_not_found(
+    payment_id: str,
+    where: str,
+    *,
+    user_id: str | None = None,
+    event: SettlementEvent | None = None,
+) -> NotFound:
+    """The error for a payment id that `where` (a loan, a line, every loan) does not carry.
+
+    When a rail's `event` named the payment, the error names the event and its key.
+    """
+    heard = f" (event {event.event_id})" if event is not None else ""
+    return NotFound(
+        f"no payment {payment_id!r} on {where}{heard}",
+        entity="payment",
+        entity_id=payment_id,
+        user_id=user_id,
+        key=event.idempotency_key if event is not None else None,
     )

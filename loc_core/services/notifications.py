@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from loc_core.errors import ExternalServiceError
 from loc_core.events import DomainEvent
-from loc_core.ports import Alert, Alerter, Notifier, Severity
+from loc_core.ports import Alerter, Notifier, Severity
+from loc_core.services.kit import post_alert
 
 __all__ = ["notify_borrower"]
 
@@ -18,10 +19,10 @@ def notify_borrower(event: DomainEvent, *, notifier: Notifier, alerter: Alerter)
     try:
         notifier.notify(event)
     except ExternalServiceError as exc:
-        alerter.alert(
-            Alert(
-                Severity.WARNING,
-                f"notification {event.type.value} not sent",
-                {"user_id": event.user_id, "subject_id": event.subject_id, "error": str(exc)},
-            )
+        post_alert(
+            alerter,
+            f"notification {event.type.value} not sent",
+            {"user_id": event.user_id, "subject_id": event.subject_id},
+            severity=Severity.WARNING,
+            error=exc,
         )

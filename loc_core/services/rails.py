@@ -24,7 +24,8 @@ import attrs
 from loc_core.errors import LocError, RailDeclined, RailUnavailable
 from loc_core.events import AuditValue
 from loc_core.payments import Direction, Rail
-from loc_core.ports import Alert, Alerter, PaymentRails, Severity, TransferRequest
+from loc_core.ports import Alerter, PaymentRails, TransferRequest
+from loc_core.services.kit import post_alert
 
 __all__ = ["RailAnswers", "Transfer", "submit_in_order"]
 
@@ -69,9 +70,7 @@ class RailAnswers:
         if not self.unreachable:
             return RailDeclined(f"{what}: every rail declined ({said})")
         if self.every_rail_down:
-            alerter.alert(
-                Alert(Severity.CRITICAL, f"every payment rail is down: {what}", {**details})
-            )
+            post_alert(alerter, f"every payment rail is down: {what}", details)
         return RailUnavailable(f"{what}: no rail accepted ({said})")
 
 

@@ -36,14 +36,13 @@ from loc_core.creditline import (
 from loc_core.errors import InvalidTransition, RailUnavailable
 from loc_core.payments import Direction, Rail
 from loc_core.ports import (
-    Alert,
     Alerter,
     FeatureFlags,
     Metrics,
     PaymentRails,
-    Severity,
     TransferRequest,
 )
+from loc_core.services.kit import post_alert
 from loc_core.services.lines._unit import LineWriter
 from loc_core.services.messagebus import Command
 
@@ -156,12 +155,10 @@ def draw_from_line(
             )
             draw = update(_fail(draw_id, reason))
             if tried and unreachable == len(tried):
-                alerter.alert(
-                    Alert(
-                        Severity.CRITICAL,
-                        f"every rail was unreachable for draw {draw_id}",
-                        {"user_id": command.user_id, "line_id": command.line_id, "reason": reason},
-                    )
+                post_alert(
+                    alerter,
+                    f"every rail was unreachable for draw {draw_id}",
+                    {"user_id": command.user_id, "line_id": command.line_id, "reason": reason},
                 )
             break
         request = TransferRequest(
@@ -221,11 +218,10 @@ def _disburse(
     try:
         return update(lambda line, today: line.disburse_draw(draw_id=draw_id, rail=rail, on=today))
     except InvalidTransition as exc:
-        alerter.alert(
-            Alert(
-                Severity.CRITICAL,
-                f"{rail.value} sent draw {draw_id}, which the line shows as already finished",
-                {"user_id": command.user_id, "line_id": command.line_id, "error": str(exc)},
-            )
+        post_alert(
+            alerter,
+            f"{rail.value} sent draw {draw_id}, which the line shows as already finished",
+            {"user_id": command.user_id, "line_id": command.line_id},
+            error=exc,
         )
         raise

@@ -13,7 +13,8 @@ from collections.abc import Callable, Iterable
 import attrs
 
 from loc_core.creditline import CreditLine
-from loc_core.ports import Alert, Alerter, CreditLineRepository, LineRef, Metrics, Severity
+from loc_core.ports import Alerter, CreditLineRepository, LineRef, Metrics
+from loc_core.services.kit import post_alert
 from loc_core.services.lines._unit import LineWriter
 
 __all__ = ["JobReport", "LineJobs"]
@@ -66,17 +67,15 @@ class LineJobs:
                 changed = handle(ref)
             except Exception as exc:  # noqa: BLE001 - one bad line must not stop the book; it is alerted with its error
                 failed.append(ref.line_id)
-                self.alerter.alert(
-                    Alert(
-                        Severity.CRITICAL,
-                        f"{job} failed for line {ref.line_id}",
-                        {
-                            "user_id": ref.user_id,
-                            "line_id": ref.line_id,
-                            "business_date": business_date.isoformat(),
-                            "error": f"{type(exc).__name__}: {exc}",
-                        },
-                    )
+                post_alert(
+                    self.alerter,
+                    f"{job} failed for line {ref.line_id}",
+                    {
+                        "user_id": ref.user_id,
+                        "line_id": ref.line_id,
+                        "business_date": business_date.isoformat(),
+                    },
+                    error=exc,
                 )
             else:
                 (acted if changed else skipped).append(ref.line_id)

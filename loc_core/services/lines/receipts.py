@@ -13,10 +13,11 @@ from collections.abc import Iterable
 import attrs
 
 from loc_core.creditline import Balances, LocPayment
-from loc_core.errors import InvariantViolation, NotFound, Ref
+from loc_core.errors import InvariantViolation, Ref
 from loc_core.ledger import Bucket, JournalEntry, receivable
 from loc_core.payments import PaymentStatus, Rail
 from loc_core.ports import UnitOfWork
+from loc_core.services.kit import payment_not_found
 from loc_core.services.messagebus import Command
 
 __all__ = ["GetLinePaymentReceipt", "LinePaymentReceipt", "get_line_payment_receipt", "receipt_for"]
@@ -96,8 +97,7 @@ def get_line_payment_receipt(
         line = uow.lines.get(query.user_id, query.line_id)
         payment = line.payments.get(query.payment_id)
         if payment is None:
-            raise NotFound(
-                f"line {query.line_id} has no payment {query.payment_id!r}",
-                about=Ref("payment", query.payment_id, query.user_id),
+            raise payment_not_found(
+                query.payment_id, f"line {query.line_id}", user_id=query.user_id
             )
         return receipt_for(payment, uow.journal.entries_for(query.line_id))

@@ -16,7 +16,8 @@ import attrs
 from loc_core.creditline import LineStatus
 from loc_core.events import AuditValue
 from loc_core.ledger import Bucket, Ledger, allowance, receivable
-from loc_core.ports import Alert, Alerter, Severity, UnitOfWork
+from loc_core.ports import Alerter, UnitOfWork
+from loc_core.services.kit import post_alert
 from loc_core.services.messagebus import Command
 
 __all__ = ["LineReconciliation", "ReconcileLine", "reconcile_line"]
@@ -73,11 +74,5 @@ def reconcile_line(
         details: dict[str, AuditValue] = {"user_id": line.user_id, "line_id": line.line_id}
         for name, (ours, books) in mismatches.items():
             details[f"{name}_line"], details[f"{name}_ledger"] = ours, books
-        alerter.alert(
-            Alert(
-                Severity.CRITICAL,
-                f"line {line.line_id} does not reconcile with its ledger",
-                details,
-            )
-        )
+        post_alert(alerter, f"line {line.line_id} does not reconcile with its ledger", details)
     return LineReconciliation(line.line_id, mismatches)

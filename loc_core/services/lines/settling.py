@@ -35,7 +35,7 @@ from loc_core.ports import (
     UnitOfWork,
 )
 from loc_core.services.handling import SettlementHandling
-from loc_core.services.kit import alert_settlement
+from loc_core.services.kit import alert_settlement, payment_not_found
 from loc_core.services.lines._unit import LineWriter
 from loc_core.services.lines.drawing import DrawTransfer, parse_draw_transfer
 
@@ -59,12 +59,7 @@ def handle_line_settlement(
     with uow:
         owner = uow.lines.find_payment(event.idempotency_key)
     if owner is None:
-        raise NotFound(
-            f"no line payment {event.idempotency_key!r} for event {event.event_id}",
-            entity="payment",
-            entity_id=event.idempotency_key,
-            key=event.idempotency_key,
-        )
+        raise payment_not_found(event.idempotency_key, "any line", event=event)
 
     def change(line: CreditLine, today: dt.date) -> SettlementHandling:
         payment = line.payments[event.idempotency_key]

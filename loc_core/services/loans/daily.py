@@ -10,8 +10,8 @@ from __future__ import annotations
 import attrs
 
 from loc_core.installment import InstallmentStatus
-from loc_core.ports import Alert, Alerter, Clock, Metrics, Severity, UnitOfWork
-from loc_core.services.kit import moment, retry_on_conflict
+from loc_core.ports import Alerter, Clock, Metrics, UnitOfWork
+from loc_core.services.kit import moment, post_alert, retry_on_conflict
 from loc_core.services.messagebus import Command, Publisher
 
 __all__ = ["DailyJobResult", "RunDailyLoanJob", "run_daily_loan_job"]
@@ -77,16 +77,11 @@ def run_daily_loan_job(
             changed += retry_on_conflict(attempt)
         except Exception as exc:  # noqa: BLE001 - one bad loan must not stop the book; it is alerted
             failed.append(loan_id)
-            alerter.alert(
-                Alert(
-                    Severity.CRITICAL,
-                    f"daily job failed for loan {loan_id}",
-                    {
-                        "user_id": user_id,
-                        "loan_id": loan_id,
-                        "error": f"{type(exc).__name__}: {exc}",
-                    },
-                )
+            post_alert(
+                alerter,
+                f"daily job failed for loan {loan_id}",
+                {"user_id": user_id, "loan_id": loan_id},
+                error=exc,
             )
     metrics.gauge("loc.loans.daily.checked", len(loans))
     metrics.gauge("loc.loans.daily.changed", changed)

@@ -6,11 +6,10 @@ import datetime as dt
 
 import attrs
 
-from loc_core.errors import NotFound, Ref
 from loc_core.installment import Loan, LoanStatus, Process
 from loc_core.payments import PaymentStatus, Rail
 from loc_core.ports import Clock, UnitOfWork
-from loc_core.services.kit import moment
+from loc_core.services.kit import moment, payment_not_found
 from loc_core.services.messagebus import Command
 
 __all__ = ["GetPaymentReceipt", "PaymentReceipt", "ReceiptLine", "get_payment_receipt", "receipt"]
@@ -69,10 +68,7 @@ def receipt(loan: Loan, payment_id: str, *, as_of: dt.date) -> PaymentReceipt:
     """
     payment = loan.payments.get(payment_id)
     if payment is None:
-        raise NotFound(
-            f"no payment {payment_id} on loan {loan.loan_id}",
-            about=Ref("payment", payment_id, loan.user_id),
-        )
+        raise payment_not_found(payment_id, f"loan {loan.loan_id}", user_id=loan.user_id)
     lines = []
     for app in payment.applications:
         installment = loan.installment(app.installment_id)
@@ -117,10 +113,6 @@ def get_payment_receipt(
     with uow:
         owner = uow.loans.find_payment(query.payment_id)
         if owner is None:
-            raise NotFound(
-                f"no installment-loan payment {query.payment_id}",
-                entity="payment",
-                entity_id=query.payment_id,
-            )
+            raise payment_not_found(query.payment_id, "any installment loan")
         loan = uow.loans.get(owner.user_id, owner.owner_id)
     return receipt(loan, query.payment_id, as_of=today)

@@ -15,8 +15,8 @@ import attrs
 from loc_core.errors import ConcurrencyConflict, InvariantViolation, Ref
 from loc_core.installment import WATERFALL, Loan, LoanStatus
 from loc_core.ledger import Ledger, allowance, receivable
-from loc_core.ports import Alert, Alerter, Metrics, Severity, UnitOfWork
-from loc_core.services.kit import CONFLICT_ATTEMPTS
+from loc_core.ports import Alerter, Metrics, UnitOfWork
+from loc_core.services.kit import CONFLICT_ATTEMPTS, post_alert
 from loc_core.services.messagebus import Command
 
 __all__ = ["ReconcileLoan", "Reconciliation", "reconcile_loan"]
@@ -154,21 +154,19 @@ def _report(
         metrics.increment("loc.loans.reconciliation.matched")
         return result
     metrics.increment("loc.loans.reconciliation.mismatched")
-    alerter.alert(
-        Alert(
-            Severity.CRITICAL,
-            f"loan {command.loan_id} does not reconcile",
-            {
-                "user_id": command.user_id,
-                "loan_id": command.loan_id,
-                "loan_outstanding": result.loan_outstanding,
-                "installments_outstanding": result.installments_outstanding,
-                "ledger_outstanding": result.ledger_outstanding,
-                "allowance": result.allowance,
-                **{f"ledger_{bucket}": owed for bucket, owed in result.ledger_buckets.items()},
-                **{f"loan_{bucket}": owed for bucket, owed in result.loan_buckets.items()},
-                "problems": "; ".join(result.problems),
-            },
-        )
+    post_alert(
+        alerter,
+        f"loan {command.loan_id} does not reconcile",
+        {
+            "user_id": command.user_id,
+            "loan_id": command.loan_id,
+            "loan_outstanding": result.loan_outstanding,
+            "installments_outstanding": result.installments_outstanding,
+            "ledger_outstanding": result.ledger_outstanding,
+            "allowance": result.allowance,
+            **{f"ledger_{bucket}": owed for bucket, owed in result.ledger_buckets.items()},
+            **{f"loan_{bucket}": owed for bucket, owed in result.loan_buckets.items()},
+            "problems": "; ".join(result.problems),
+        },
     )
     return result

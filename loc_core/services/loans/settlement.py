@@ -23,7 +23,7 @@ from loc_core.ports import (
     UnitOfWork,
 )
 from loc_core.services.handling import SettlementHandling
-from loc_core.services.kit import alert_settlement, retry_on_conflict
+from loc_core.services.kit import alert_settlement, payment_not_found, retry_on_conflict
 from loc_core.services.loans.disbursement import parse_disbursement_key
 from loc_core.services.messagebus import Publisher
 
@@ -58,12 +58,7 @@ def settle_payment(
         owner = uow.loans.find_payment(event.idempotency_key)
     if owner is None:
         alert_settlement(alerter, event, "settlement event for a payment no loan carries")
-        raise NotFound(
-            f"no installment-loan payment {event.idempotency_key}",
-            entity="payment",
-            entity_id=event.idempotency_key,
-            key=event.idempotency_key,
-        )
+        raise payment_not_found(event.idempotency_key, "any installment loan", event=event)
 
     def attempt() -> tuple[SettlementHandling, list[DomainEvent]]:
         with uow:
