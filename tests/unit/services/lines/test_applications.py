@@ -79,16 +79,6 @@ def test_a_rejection_is_stored_with_its_adverse_actions(world: Deployment) -> No
     assert applications(world) == [application]
 
 
-def test_an_inactive_user_is_not_eligible_and_may_retry_the_key_later(world: Deployment) -> None:
-    world.users.add("user-1", active=False)
-    with pytest.raises(NotEligible) as refused:
-        world.apply_line()
-    assert refused.value.reasons == ("USER_INACTIVE",)
-    assert applications(world) == []
-    world.users.add("user-1")
-    assert world.apply_line().status is ApplicationStatus.APPROVED
-
-
 def test_a_live_offer_blocks_a_second_application_until_it_expires(world: Deployment) -> None:
     world.users.add("user-1")
     world.apply_line()

@@ -20,11 +20,10 @@ from loc_core.errors import (
     NotFound,
     Overpayment,
     RailDeclined,
-    RailUnavailable,
 )
 from loc_core.ledger import CLEARING, Bucket, receivable
 from loc_core.payments import Direction, PaymentStatus, Rail
-from loc_core.ports import Severity, UnitOfWork
+from loc_core.ports import UnitOfWork
 from loc_core.services.commands import GetLinePaymentReceipt, PayLine
 from loc_core.services.kit import lock_key
 
@@ -122,16 +121,6 @@ def test_a_rail_that_cannot_be_reached_falls_back_to_the_next(
     assert world.pay_line(billed, 5_000).rail is Rail.ACH
     assert [call.rail for call in world.rails.calls[1:]] == [Rail.PINLESS, Rail.ACH]
     assert len(world.line(billed).payments) == 1
-
-
-def test_every_rail_unreachable_is_refused_and_alerted(
-    world: Deployment, billed: CreditLine
-) -> None:
-    world.sim.down = {Rail.PINLESS, Rail.ACH}
-    with pytest.raises(RailUnavailable, match="no rail accepted"):
-        world.pay_line(billed, 5_000)
-    assert world.line(billed).payments == {}
-    assert [a.severity for a in world.alerts()] == [Severity.CRITICAL]
 
 
 def test_an_unknown_outcome_stops_and_a_retry_with_the_key_pays_once(

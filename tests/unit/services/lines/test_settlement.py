@@ -1,5 +1,6 @@
 import datetime as dt
 
+import attrs
 import pytest
 from deployment import Deployment
 from fakes import Crash, crash_after, settlement
@@ -14,77 +15,78 @@ from loc_core.services.commands import ListLineStatements, SettlementHandling
 PAY_DAY = dt.date(2026, 3, 20)
 
 
+@attrs.frozen
+class Paid:
+    """A payment on a line, and how a test delivers the rail's word on it."""
+
+    world: Deployment
+    line: CreditLine
+    payment_id: str
+
+    def settle(self, outcome: SettlementOutcome, rail: Rail) -> SettlementHandling:
+        """Delivers an event for the payment, dated now: its outcome on `rail`."""
+        now = self.world.clock.now()
+        return self.world.settle(settlement(self.payment_id, outcome, now, rail))
+
+
 @pytest.fixture
-def paid(world: Deployment, drawn: CreditLine) -> tuple[CreditLine, str]:
+def paid(world: Deployment, drawn: CreditLine) -> Paid:
     """The drawn line, with $50.00 paid by pinless on 03-20."""
     world.at(PAY_DAY, 10)
     receipt = world.pay_line(drawn, 5_000)
-    return drawn, receipt.payment_id
+    return Paid(world, drawn, receipt.payment_id)
 
 
 def test_a_completion_marks_the_payment_only_and_a_repeat_is_a_duplicate(
-    world: Deployment, paid: tuple[CreditLine, str]
+    world: Deployment, paid: Paid
 ) -> None:
-    line, payment_id = paid
     world.at(PAY_DAY, 13)
     (completion,) = world.sim.due_events()[1:]  # after the draw's own credit
-    assert completion.idempotency_key == payment_id
-    before = world.line(line)
+    assert completion.idempotency_key == paid.payment_id
+    before = world.line(paid.line)
     assert world.settle(completion) is SettlementHandling.SETTLED
-    after = world.line(line)
-    assert after.payments[payment_id].status is PaymentStatus.COMPLETED
+    after = world.line(paid.line)
+    assert after.payments[paid.payment_id].status is PaymentStatus.COMPLETED
     assert after.balances == before.balances
     assert world.settle(completion) is SettlementHandling.DUPLICATE
-    assert world.line(line).version == after.version
-    assert world.audit_processes("payment", payment_id) == ["PAYMENT", "SETTLEMENT"]
+    assert world.line(paid.line).version == after.version
+    assert world.audit_processes("payment", paid.payment_id) == ["PAYMENT", "SETTLEMENT"]
 
 
-def test_a_chargeback_reverses_exactly_what_was_paid_once(
-    world: Deployment, paid: tuple[CreditLine, str]
-) -> None:
-    line, payment_id = paid
+def test_a_chargeback_reverses_exactly_what_was_paid_once(world: Deployment, paid: Paid) -> None:
     world.at(dt.date(2026, 3, 24), 12)
-    chargeback = settlement(
-        payment_id, SettlementOutcome.CHARGED_BACK, world.clock.now(), Rail.PINLESS
-    )
-    assert world.settle(chargeback) is SettlementHandling.REVERSED
-    stored = world.line(line)
+    assert paid.settle(SettlementOutcome.CHARGED_BACK, Rail.PINLESS) is SettlementHandling.REVERSED
+    stored = world.line(paid.line)
     assert stored.balances == Balances(principal=40_000)
-    assert stored.payments[payment_id].status is PaymentStatus.CHARGED_BACK
+    assert stored.payments[paid.payment_id].status is PaymentStatus.CHARGED_BACK
     assert world.sent()[-1] == "loc_payment_failed"
-    ledger = world.ledger(line.line_id)
-    assert f"{payment_id}:reverse" in ledger
-    assert ledger.balance(receivable(line.line_id, Bucket.PRINCIPAL)) == 40_000
+    ledger = world.ledger(paid.line.line_id)
+    assert f"{paid.payment_id}:reverse" in ledger
+    assert ledger.balance(receivable(paid.line.line_id, Bucket.PRINCIPAL)) == 40_000
     sent = list(world.notifier.sent)
-    assert world.settle(chargeback) is SettlementHandling.DUPLICATE
-    returned = settlement(payment_id, SettlementOutcome.RETURNED, world.clock.now(), Rail.PINLESS)
-    assert world.settle(returned) is SettlementHandling.DUPLICATE
+    assert paid.settle(SettlementOutcome.CHARGED_BACK, Rail.PINLESS) is SettlementHandling.DUPLICATE
+    assert paid.settle(SettlementOutcome.RETURNED, Rail.PINLESS) is SettlementHandling.DUPLICATE
     assert world.notifier.sent == sent
-    assert world.line(line).balances == Balances(principal=40_000)
+    assert world.line(paid.line).balances == Balances(principal=40_000)
 
 
 def test_a_return_before_the_completion_reverses_once_and_the_late_completion_is_ignored(
-    world: Deployment, paid: tuple[CreditLine, str]
+    world: Deployment, paid: Paid
 ) -> None:
-    line, payment_id = paid
     world.at(dt.date(2026, 3, 24), 12)
-    returned = settlement(payment_id, SettlementOutcome.RETURNED, world.clock.now(), Rail.ACH)
-    completed = settlement(payment_id, SettlementOutcome.COMPLETED, world.clock.now(), Rail.ACH)
-    assert world.settle(returned) is SettlementHandling.REVERSED
-    assert world.settle(completed) is SettlementHandling.DUPLICATE
-    assert world.line(line).payments[payment_id].status is PaymentStatus.RETURNED
+    assert paid.settle(SettlementOutcome.RETURNED, Rail.ACH) is SettlementHandling.REVERSED
+    assert paid.settle(SettlementOutcome.COMPLETED, Rail.ACH) is SettlementHandling.DUPLICATE
+    assert world.line(paid.line).payments[paid.payment_id].status is PaymentStatus.RETURNED
 
 
 def test_a_return_on_a_close_date_before_billing_bills_the_cycle_first(
-    world: Deployment, paid: tuple[CreditLine, str]
+    world: Deployment, paid: Paid
 ) -> None:
-    line, payment_id = paid
     world.at(dt.date(2026, 4, 5), 3)
-    returned = settlement(payment_id, SettlementOutcome.RETURNED, world.clock.now(), Rail.ACH)
-    assert world.settle(returned) is SettlementHandling.REVERSED
-    (statement,) = world.bus.handle(ListLineStatements(line.user_id, line.line_id))
+    assert paid.settle(SettlementOutcome.RETURNED, Rail.ACH) is SettlementHandling.REVERSED
+    (statement,) = world.bus.handle(ListLineStatements(paid.line.user_id, paid.line.line_id))
     assert statement.closing.principal == 35_000  # the return belongs to the next cycle
-    after = world.line(line)
+    after = world.line(paid.line)
     assert (after.principal_balance, after.interest_balance) == (
         40_000,
         statement.interest_charged,

@@ -88,15 +88,6 @@ def test_a_rejection_is_filed_with_its_reasons_and_uses_no_loan_number(
     assert reasons(world) == ()  # a rejection is no live offer
 
 
-def test_an_ineligible_borrower_is_refused_and_nothing_is_filed(world: Deployment) -> None:
-    world.users.add("user-1", active=False)
-    with pytest.raises(NotEligible) as refused:
-        world.apply_loan()
-    assert refused.value.reasons == ("USER_INACTIVE",)
-    assert applications(world) == []
-    assert world.metrics.count("loc.loans.applications.not_eligible") == 1
-
-
 def test_applying_twice_with_one_key_files_one_application(world: Deployment) -> None:
     first = world.apply_loan(key="k-1")
     again = world.apply_loan(key="k-1")

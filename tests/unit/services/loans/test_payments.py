@@ -8,7 +8,6 @@ from fakes import Crash, CrashingUnitOfWork, InterferingUnitOfWork, meanwhile
 
 from loc_adapters.memory import RailBehaviour
 from loc_core.errors import (
-    ExternalServiceError,
     IdempotencyConflict,
     InvalidAmount,
     InvalidTransition,
@@ -120,19 +119,6 @@ def test_declined_everywhere_books_nothing(world: Deployment, loan: Loan) -> Non
     assert world.metrics.count("loc.loans.payments.failed") == 1
     with pytest.raises(RailDeclined):  # the same request gets the same answer
         world.pay_loan(loan, 5_250)
-
-
-def test_every_rail_down_is_alerted_and_the_same_key_succeeds_later(
-    world: Deployment, loan: Loan
-) -> None:
-    world.sim.down = {Rail.PINLESS, Rail.ACH}
-    with pytest.raises(ExternalServiceError, match="no rail accepted"):
-        world.pay_loan(loan, 5_250)
-    assert world.alert_titles() == [f"every payment rail is down: payment on loan {loan.loan_id}"]
-    assert world.loan(loan.loan_id).payments == {}
-    world.sim.down = set()
-    assert world.pay_loan(loan, 5_250).status is PaymentStatus.PENDING
-    assert len(world.sim.submitted) == 2
 
 
 def test_a_payment_waits_while_autopay_holds_the_loan(world: Deployment, loan: Loan) -> None:
