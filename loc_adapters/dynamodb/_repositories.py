@@ -192,6 +192,10 @@ class _Aggregates(abc.ABC, Generic[G]):
     product: Product
     prefix: str
     """The sort-key prefix of this product's roots (``LOAN#``, ``LOC#``)."""
+    kind: str
+    """The kind an error names (``loan``, ``line``)."""
+    label: str
+    """How a message names one (``credit line``)."""
 
     def __init__(self, tracker: Tracker) -> None:
         self._tracker = tracker
@@ -204,6 +208,16 @@ class _Aggregates(abc.ABC, Generic[G]):
             return None
         aggregate = self._build(root, children)
         self._tracker.loaded(codecs.item_key(root), aggregate, [root, *children])
+        return aggregate
+
+    def _load(self, user_id: str, entity_id: str, root_sk: str, bound: str) -> G:
+        """The aggregate under `root_sk`: one query up to `bound`. Raises `NotFound`."""
+        aggregate = self._decode(_aggregate(self._table, user_id, root_sk, bound), root_sk)
+        if aggregate is None:
+            raise NotFound(
+                f"no {self.label} {entity_id} for user {user_id}",
+                about=Ref(self.kind, entity_id, user_id),
+            )
         return aggregate
 
     def _every(self, user_id: str, root_sk: Callable[[str], str]) -> list[G]:
@@ -248,18 +262,13 @@ class Loans(_Aggregates[Loan]):
 
     product = Product.INSTALLMENT
     prefix = "LOAN#"
+    kind = "loan"
+    label = "loan"
 
     def get(self, user_id: str, loan_id: str) -> Loan:
         """The loan, read consistently with one query and verified. Raises `NotFound`."""
         root_sk = keys.loan_sk(loan_id)
-        items = _aggregate(self._table, user_id, root_sk, keys.after_children(root_sk))
-        loan = self._decode(items, root_sk)
-        if loan is None:
-            raise NotFound(
-                f"no loan {loan_id} for user {user_id}",
-                about=Ref("loan", loan_id, user_id),
-            )
-        return loan
+        return self._load(user_id, loan_id, root_sk, keys.after_children(root_sk))
 
     def _build(self, root: Item, children: list[Item]) -> Loan:
         return codecs.decode_loan(root, children)
@@ -339,6 +348,8 @@ class Lines(_Aggregates[CreditLine]):
 
     product = Product.CREDITLINE
     prefix = "LOC#"
+    kind = "line"
+    label = "credit line"
 
     def get(self, user_id: str, line_id: str) -> CreditLine:
         """The line, read consistently with one query. Raises `NotFound`.
@@ -346,15 +357,8 @@ class Lines(_Aggregates[CreditLine]):
         The query stops before ``LOC#<line>#STATEMENT``: statements are not part of the
         aggregate, and a line collects one a month.
         """
-        root_sk = keys.line_sk(line_id)
         bound = keys.statements_prefix(line_id).removesuffix("#")
-        line = self._decode(_aggregate(self._table, user_id, root_sk, bound), root_sk)
-        if line is None:
-            raise NotFound(
-                f"no credit line {line_id} for user {user_id}",
-                about=Ref("line", line_id, user_id),
-            )
-        return line
+        return self._load(user_id, line_id, keys.line_sk(line_id), bound)
 
     def _build(self, root: Item, children: list[Item]) -> CreditLine:
         return codecs.decode_line(root, [c for c in children if not _is_statement(c)])

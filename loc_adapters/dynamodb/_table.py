@@ -14,14 +14,14 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, cast
 
 import attrs
-import stamina
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from loc_adapters._retry import Backoff, Leftover
 from loc_adapters.dynamodb._convert import Item
 from loc_adapters.dynamodb._errors import error_code, translated
 from loc_adapters.dynamodb._keys import GSI_ATTRIBUTES
-from loc_core.errors import ExternalServiceError, InvariantViolation
+from loc_core.errors import InvariantViolation
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -87,14 +87,6 @@ class Cancelled(Exception):
     def __init__(self, reasons: list[tuple[str, Item | None]]) -> None:
         super().__init__("the transaction was cancelled")
         self.reasons = reasons
-
-
-class _Unprocessed(Exception):
-    """Some writes of a batch came back unprocessed; stamina retries on it."""
-
-    def __init__(self, requests: list[WriteRequestTypeDef]) -> None:
-        super().__init__(f"{len(requests)} writes unprocessed")
-        self.requests = requests
 
 
 @attrs.define
@@ -284,35 +276,24 @@ class DynamoTable:
             self._write_batch(requests[start : start + BATCH_LIMIT])
 
     def _write_batch(self, requests: list[WriteRequestTypeDef]) -> None:
-        pending = requests
-        try:
-            for attempt in stamina.retry_context(
-                on=_Unprocessed,
-                attempts=self.batch_attempts,
-                timeout=None,
-                wait_initial=self.batch_wait_initial,
-                wait_max=self.batch_wait_max,
-            ):
-                with attempt:
-                    try:
-                        pending = self._write_once(pending)
-                    except _Unprocessed as exc:
-                        pending = exc.requests  # the next attempt sends only what was left
-                        raise
-        except _Unprocessed as exc:
-            raise ExternalServiceError(
-                f"BatchWriteItem left {len(exc.requests)} of {len(requests)} items unprocessed "
+        def exhausted(left: Leftover[WriteRequestTypeDef]) -> str:
+            return (
+                f"BatchWriteItem left {len(left.items)} of {len(requests)} items unprocessed "
                 f"after {self.batch_attempts} attempts"
-            ) from exc
+            )
 
-    def _write_once(self, requests: list[WriteRequestTypeDef]) -> list[WriteRequestTypeDef]:
-        """One `BatchWriteItem`; raises `_Unprocessed` with what DynamoDB left over."""
+        backoff = Backoff(self.batch_attempts, self.batch_wait_initial, self.batch_wait_max)
+        backoff.resend_leftovers(self._write_once, requests, exhausted=exhausted)
+
+    def _write_once(self, requests: list[WriteRequestTypeDef]) -> None:
+        """One `BatchWriteItem`; raises `Leftover` with what DynamoDB left over."""
         with translated("BatchWriteItem"):
             response = self.client.batch_write_item(RequestItems={self.name: requests})
         left = response.get("UnprocessedItems", {}).get(self.name, [])
         if left:  # sent back as they came: the output shapes are the input shapes
-            raise _Unprocessed(cast("list[WriteRequestTypeDef]", list(left)))
-        return []
+            raise Leftover(
+                cast("list[WriteRequestTypeDef]", list(left)), f"{len(left)} writes unprocessed"
+            )
 
 
 def _placeholders(*expressions: str | None) -> set[str]:

@@ -109,9 +109,23 @@ class _Applications(_Aggregates[App]):
         return aggregate.application_id
 
 
-class _Loans(_Aggregates[Loan]):
+P = TypeVar("P", bound=Loan | CreditLine)
+
+
+class _Products(_Aggregates[P]):
+    """The loan or line repository: one product's aggregates, which payments are applied to."""
+
+    product: Product
+
+    def find_payment(self, payment_id: str) -> PaymentOwner | None:
+        owner = self._db.payment_owner(payment_id)
+        return owner if owner is not None and owner.product == self.product else None
+
+
+class _Loans(_Products[Loan]):
     kind = "loan"
     label = "loan"
+    product = Product.INSTALLMENT
 
     def get(self, user_id: str, loan_id: str) -> Loan:
         return self._get(user_id, loan_id)
@@ -133,17 +147,14 @@ class _Loans(_Aggregates[Loan]):
     ) -> list[InstallmentRef]:
         return self._db.installments(status, due_on, due_before)
 
-    def find_payment(self, payment_id: str) -> PaymentOwner | None:
-        owner = self._db.payment_owner(payment_id)
-        return owner if owner is not None and owner.product == Product.INSTALLMENT else None
-
     def _id(self, aggregate: Loan) -> str:
         return aggregate.loan_id
 
 
-class _Lines(_Aggregates[CreditLine]):
+class _Lines(_Products[CreditLine]):
     kind = "line"
     label = "credit line"
+    product = Product.CREDITLINE
 
     def get(self, user_id: str, line_id: str) -> CreditLine:
         return self._get(user_id, line_id)
@@ -159,10 +170,6 @@ class _Lines(_Aggregates[CreditLine]):
 
     def overdue_candidates(self, on: dt.date) -> list[LineRef]:
         return self._db.lines_to_watch(on)
-
-    def find_payment(self, payment_id: str) -> PaymentOwner | None:
-        owner = self._db.payment_owner(payment_id)
-        return owner if owner is not None and owner.product == Product.CREDITLINE else None
 
     def _id(self, aggregate: CreditLine) -> str:
         return aggregate.line_id

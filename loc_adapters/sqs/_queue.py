@@ -18,9 +18,9 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import cattrs
-import stamina
 from botocore.exceptions import BotoCoreError, ClientError
 
+from loc_adapters._retry import Backoff, Leftover
 from loc_core.errors import ExternalServiceError, InvariantViolation
 from loc_core.events import AuditValue
 from loc_core.ports import QueueMessage, ReceivedMessage
@@ -50,14 +50,6 @@ def _make_converter() -> cattrs.Converter:
 
 
 _converter = _make_converter()
-
-
-class _Failed(Exception):
-    """Some entries of a batch were not sent; stamina retries on it."""
-
-    def __init__(self, entries: list[SendMessageBatchRequestEntryTypeDef], reasons: str) -> None:
-        super().__init__(reasons)
-        self.entries = entries
 
 
 def encode(message: QueueMessage) -> str:
@@ -101,10 +93,8 @@ class SqsWorkQueue:
         self._client = client
         self._url = queue_url
         self._fifo = queue_url.endswith(".fifo")
-        self._attempts = send_attempts
+        self._backoff = Backoff(send_attempts, wait_initial, wait_max)
         self._group = message_group or (lambda message: message.kind)
-        self._wait_initial = wait_initial
-        self._wait_max = wait_max
 
     def send(self, messages: Sequence[QueueMessage]) -> None:
         """Enqueue every message, ten to a call.
@@ -114,7 +104,7 @@ class SqsWorkQueue:
                 sender's fault, or still failing after the last attempt.
         """
         for batch in self._batches(messages):
-            self._send_batch(batch)
+            self._backoff.resend_leftovers(self._send_once, batch, exhausted=self._exhausted)
 
     def _batches(
         self, messages: Sequence[QueueMessage]
@@ -142,41 +132,24 @@ class SqsWorkQueue:
             entry["MessageGroupId"] = self._group(message)
         return entry
 
-    def _send_batch(self, entries: list[SendMessageBatchRequestEntryTypeDef]) -> None:
-        pending = entries
-        try:
-            for attempt in stamina.retry_context(
-                on=_Failed,
-                attempts=self._attempts,
-                timeout=None,
-                wait_initial=self._wait_initial,
-                wait_max=self._wait_max,
-            ):
-                with attempt:
-                    try:
-                        pending = self._send_once(pending)
-                    except _Failed as exc:
-                        pending = exc.entries  # the next attempt sends only what failed
-                        raise
-        except _Failed as exc:
-            raise ExternalServiceError(
-                f"SQS did not take {len(exc.entries)} messages after {self._attempts} "
-                f"attempts: {exc}"
-            ) from exc
+    def _exhausted(self, left: Leftover[SendMessageBatchRequestEntryTypeDef]) -> str:
+        return (
+            f"SQS did not take {len(left.items)} messages after {self._backoff.attempts} "
+            f"attempts: {left}"
+        )
 
-    def _send_once(
-        self, entries: list[SendMessageBatchRequestEntryTypeDef]
-    ) -> list[SendMessageBatchRequestEntryTypeDef]:
+    def _send_once(self, entries: list[SendMessageBatchRequestEntryTypeDef]) -> None:
+        """One `SendMessageBatch`; raises `Leftover` with the entries SQS may take if sent again."""
         with _translated("SendMessageBatch"):
             response = self._client.send_message_batch(QueueUrl=self._url, Entries=entries)
         failed = response.get("Failed", [])
         if not failed:
-            return []
+            return
         reasons = "; ".join(f"{f['Id']}: {f['Code']} {f.get('Message', '')}" for f in failed)
         if any(f["SenderFault"] for f in failed):
             raise ExternalServiceError(f"SQS refused messages as malformed: {reasons}")
         retry = {f["Id"] for f in failed}
-        raise _Failed([entry for entry in entries if entry["Id"] in retry], reasons)
+        raise Leftover([entry for entry in entries if entry["Id"] in retry], reasons)
 
     def receive(self, *, max_messages: int, visibility: dt.timedelta) -> list[ReceivedMessage]:
         """Take up to `max_messages`, hidden from other consumers for `visibility`.

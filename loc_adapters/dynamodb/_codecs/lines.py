@@ -11,6 +11,7 @@ from loc_adapters.dynamodb._codecs.shared import (
     build,
     expiry_from_ttl,
     item_name,
+    reading,
     ttl_seconds,
 )
 from loc_adapters.dynamodb._convert import Item, Shape
@@ -23,7 +24,6 @@ from loc_core.creditline import (
     LocPayment,
     Statement,
 )
-from loc_core.errors import InvariantViolation
 from loc_core.ports import LineRef
 
 __all__ = [
@@ -108,12 +108,8 @@ def decode_line(root: Item, children: Sequence[Item]) -> CreditLine:
 
 def line_ref(item: Mapping[str, Any]) -> LineRef:
     """The reference a line's index entry gives."""
-    try:
+    with reading(item, "not a line", entity="line", invariant="line_readable"):
         return LineRef(user_id=str(item["loc_user_id"]), line_id=str(item["loc_line_id"]))
-    except KeyError as exc:
-        raise InvariantViolation(
-            f"{item_name(item)}: not a line: {exc}", entity="line", invariant="line_readable"
-        ) from exc
 
 
 def encode_line_application(application: CreditLineApplication) -> Item:

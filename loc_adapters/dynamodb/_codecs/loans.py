@@ -13,7 +13,9 @@ from loc_adapters.dynamodb._codecs.shared import (
     expiry_from_ttl,
     is_legacy,
     item_name,
+    reading,
     ttl_seconds,
+    unreadable,
     whole,
 )
 from loc_adapters.dynamodb._convert import (
@@ -25,7 +27,6 @@ from loc_adapters.dynamodb._convert import (
     timestamp_date,
 )
 from loc_core.applications import ApplicationStatus
-from loc_core.errors import InvariantViolation
 from loc_core.installment import (
     Installment,
     InstallmentProduct,
@@ -136,14 +137,10 @@ def decode_loan(root: Item, children: Sequence[Item]) -> Loan:
     payments = [c for c in children if str(c["SK"]).startswith(f"{root_sk}#PAYMENT#")]
     where = item_name(root)
     if is_legacy(root) or any(is_legacy(item) for item in installments):
-        try:
+        with reading(
+            root, "cannot read the Go service's loan", entity="loan", invariant="go_loan_readable"
+        ):
             root, installments = _upgrade_legacy_loan(root, installments)
-        except (TypeError, ValueError, KeyError) as exc:
-            raise InvariantViolation(
-                f"{where}: cannot read the Go service's loan: {exc}",
-                entity="loan",
-                invariant="go_loan_readable",
-            ) from exc
     values = LOAN.decode(root, where=where)
     values["installments"] = sorted(
         (Installment(**INSTALLMENT.decode(item, where=item_name(item))) for item in installments),
@@ -164,10 +161,8 @@ def _upgrade_legacy_loan(root: Item, installments: list[Item]) -> tuple[Item, li
         root["loc_product"] = converter.unstructure(legacy.LEGACY_TERMS)
     product = converter.structure(root["loc_product"], InstallmentProduct)
     if not installments:
-        raise InvariantViolation(
-            f"{item_name(root)}: a loan without installments",
-            entity="loan",
-            invariant="loan_has_installments",
+        raise unreadable(
+            root, "a loan without installments", entity="loan", invariant="loan_has_installments"
         )
     scheduled = legacy.scheduled_parts(
         total_amount=whole(root, "loc_total_amount"),
@@ -246,19 +241,15 @@ def _stored_whole(item: Item, name: str) -> int | None:
 
 def installment_ref(item: Mapping[str, Any]) -> InstallmentRef:
     """The reference an installment's index entry gives."""
-    try:
+    with reading(
+        item, "not an installment", entity="installment", invariant="installment_readable"
+    ):
         return InstallmentRef(
             user_id=str(item["loc_user_id"]),
             loan_id=str(item["loc_loan_id"]),
             installment_id=str(item["loc_installment_id"]),
             due_date=parse_date(item["loc_due_date"]),
         )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise InvariantViolation(
-            f"{item_name(item)}: not an installment: {exc}",
-            entity="installment",
-            invariant="installment_readable",
-        ) from exc
 
 
 def encode_loan_application(application: LoanApplication) -> Item:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from loc_adapters.dynamodb import _keys as keys
@@ -24,7 +25,9 @@ __all__ = [
     "item_name",
     "owned_attributes",
     "payment_owner",
+    "reading",
     "ttl_seconds",
+    "unreadable",
     "whole",
 ]
 
@@ -60,6 +63,24 @@ def item_key(item: Mapping[str, Any]) -> tuple[str, str]:
 def item_name(item: Mapping[str, Any]) -> str:
     """How errors name an item: by its key."""
     return f"item {item.get('PK')}/{item.get('SK')}"
+
+
+def unreadable(
+    item: Mapping[str, Any], problem: str, *, entity: str, invariant: str
+) -> InvariantViolation:
+    """The error for an item a codec cannot read: it names the item and what is wrong."""
+    return InvariantViolation(f"{item_name(item)}: {problem}", entity=entity, invariant=invariant)
+
+
+@contextmanager
+def reading(
+    item: Mapping[str, Any], problem: str, *, entity: str, invariant: str
+) -> Iterator[None]:
+    """Reading `item` inside: a missing or malformed attribute raises `unreadable` instead."""
+    try:
+        yield
+    except (KeyError, TypeError, ValueError) as exc:
+        raise unreadable(item, f"{problem}: {exc}", entity=entity, invariant=invariant) from exc
 
 
 def is_legacy(item: Mapping[str, Any]) -> bool:
@@ -115,8 +136,9 @@ def payment_owner(item: Mapping[str, Any]) -> PaymentOwner:
         return PaymentOwner(Product.INSTALLMENT, str(item["loc_user_id"]), str(item["loc_loan_id"]))
     if owner.startswith("LOC#"):
         return PaymentOwner(Product.CREDITLINE, str(item["loc_user_id"]), str(item["loc_line_id"]))
-    raise InvariantViolation(
-        f"{item_name(item)}: a payment index entry of neither a loan nor a line",
+    raise unreadable(
+        item,
+        "a payment index entry of neither a loan nor a line",
         entity="payment",
         invariant="payment_owner_known",
     )
