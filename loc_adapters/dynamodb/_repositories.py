@@ -300,25 +300,20 @@ class Loans(_Aggregates[Loan]):
         return None
 
     def installments(
-        self,
-        status: InstallmentStatus,
-        *,
-        due_on: dt.date | None = None,
-        due_before: dt.date | None = None,
+        self, status: InstallmentStatus, *, due_through: dt.date | None = None
     ) -> list[InstallmentRef]:
-        """Installments in `status` due on a day or before it, by due date, from GSI1.
+        """Installments in `status` due on or before `due_through`, by due date, from GSI1.
 
-        A sharded table is read shard by shard and the answers merged in due-date order.
+        One query a partition: ``GSI1SK < DUEDATE#<the day after>`` (``begins_with
+        DUEDATE#`` for all). A sharded table is read shard by shard and the answers merged
+        in due-date order.
         """
-        if due_on is not None:
-            condition = "#GSI1PK = :pk AND begins_with(#GSI1SK, :sk)"
-            sort_key = f"DUEDATE#{due_on.isoformat()}#"
-        elif due_before is not None:
-            condition = "#GSI1PK = :pk AND #GSI1SK < :sk"
-            sort_key = f"DUEDATE#{due_before.isoformat()}"
-        else:
+        if due_through is None:
             condition = "#GSI1PK = :pk AND begins_with(#GSI1SK, :sk)"
             sort_key = "DUEDATE#"
+        else:
+            condition = "#GSI1PK = :pk AND #GSI1SK < :sk"
+            sort_key = f"DUEDATE#{(due_through + dt.timedelta(days=1)).isoformat()}"
         shards = [
             sorted(
                 (

@@ -116,16 +116,13 @@ class InMemoryDatabase:
         return _freeze(aggregate)
 
     def installments(
-        self, status: InstallmentStatus, due_on: dt.date | None, due_before: dt.date | None
+        self, status: InstallmentStatus, due_through: dt.date | None
     ) -> list[InstallmentRef]:
-        """Index query: installments in `status` due on or before a day."""
+        """Index query: installments in `status` due on or before `due_through` (all: None)."""
         with self.lock:
             by_date = self._installments.get(status, {})
-            if due_on is not None:
-                dates: Iterable[dt.date] = [due_on] if due_on in by_date else []
-            else:
-                dates = sorted(d for d in by_date if due_before is None or d < due_before)
-            return [ref for day in dates for _, ref in sorted(by_date.get(day, {}).items())]
+            dates = sorted(d for d in by_date if due_through is None or d <= due_through)
+            return [ref for day in dates for _, ref in sorted(by_date[day].items())]
 
     def lines_by_cycle_day(self, cycle_day: int) -> list[LineRef]:
         """Index query: open lines closing their cycle on `cycle_day`."""

@@ -139,13 +139,9 @@ class _Loans(_Products[Loan]):
         return None if loan_id is None else self.get(user_id, loan_id)
 
     def installments(
-        self,
-        status: InstallmentStatus,
-        *,
-        due_on: dt.date | None = None,
-        due_before: dt.date | None = None,
+        self, status: InstallmentStatus, *, due_through: dt.date | None = None
     ) -> list[InstallmentRef]:
-        return self._db.installments(status, due_on, due_before)
+        return self._db.installments(status, due_through)
 
     def _id(self, aggregate: Loan) -> str:
         return aggregate.loan_id

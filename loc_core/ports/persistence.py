@@ -137,13 +137,9 @@ class LoanRepository(Protocol):
         ...
 
     def installments(
-        self,
-        status: InstallmentStatus,
-        *,
-        due_on: dt.date | None = None,
-        due_before: dt.date | None = None,
+        self, status: InstallmentStatus, *, due_through: dt.date | None = None
     ) -> list[InstallmentRef]:
-        """Installments in `status` due on a day or before it, in due-date order."""
+        """Installments in `status` due on or before `due_through` (all: None), by due date."""
         ...
 
     def find_payment(self, payment_id: str) -> PaymentOwner | None:

@@ -226,8 +226,12 @@ def _delinquency(
     """Loans and lines by days past due of their oldest unpaid amount."""
     oldest: dict[str, dt.date] = {}
     database = world.database
-    for status, before in ((InstallmentStatus.OVERDUE, None), (InstallmentStatus.SCHEDULED, today)):
-        for ref in database.installments(status, None, before):
+    yesterday = today - dt.timedelta(days=1)
+    for status, through in (
+        (InstallmentStatus.OVERDUE, None),
+        (InstallmentStatus.SCHEDULED, yesterday),
+    ):
+        for ref in database.installments(status, through):
             if ref.loan_id not in oldest or ref.due_date < oldest[ref.loan_id]:
                 oldest[ref.loan_id] = ref.due_date
     late_days = [(today - due).days for due in oldest.values()]

@@ -158,11 +158,14 @@ class UnitOfWorkContract:
         loan = store_loan(new_uow)
         first, second = loan.installments[0], loan.installments[1]
         with new_uow() as uow:
-            due = uow.loans.installments(InstallmentStatus.SCHEDULED, due_on=first.due_date)
-            late = uow.loans.installments(InstallmentStatus.SCHEDULED, due_before=second.due_date)
+            due = uow.loans.installments(InstallmentStatus.SCHEDULED, due_through=first.due_date)
+            before_second = second.due_date - dt.timedelta(days=1)
+            late = uow.loans.installments(InstallmentStatus.SCHEDULED, due_through=before_second)
+            both = uow.loans.installments(InstallmentStatus.SCHEDULED, due_through=second.due_date)
         ref = InstallmentRef("user-1", "loan-1", first.installment_id, first.due_date)
         assert due == [ref]
         assert late == [ref]
+        assert [r.installment_id for r in both] == [first.installment_id, second.installment_id]
         with new_uow() as uow:
             stored = uow.loans.get("user-1", "loan-1")
             stored.apply_payment(
@@ -175,9 +178,12 @@ class UnitOfWorkContract:
             uow.loans.save(stored)
             uow.commit(actor="test", request_id="pay")
         with new_uow() as uow:
-            assert uow.loans.installments(InstallmentStatus.SCHEDULED, due_on=first.due_date) == []
+            assert (
+                uow.loans.installments(InstallmentStatus.SCHEDULED, due_through=first.due_date)
+                == []
+            )
             completed = uow.loans.installments(
-                InstallmentStatus.COMPLETED, due_before=dt.date(2027, 1, 1)
+                InstallmentStatus.COMPLETED, due_through=dt.date(2026, 12, 31)
             )
             assert [r.installment_id for r in completed] == [first.installment_id]
             assert uow.loans.find_payment("pay-1") == PaymentOwner(

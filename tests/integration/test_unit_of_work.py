@@ -221,7 +221,7 @@ def test_queries_read_every_page(table: DynamoTable, new_uow: UowFactory, calls:
         assert calls.count("Query") == 4  # seven items, two a page, and an empty last page
         assert len(uow.loans.for_user("user-1")) == 3
         due = uow.loans.installments(
-            InstallmentStatus.SCHEDULED, due_on=loan.installments[0].due_date
+            InstallmentStatus.SCHEDULED, due_through=loan.installments[0].due_date
         )
         assert len(due) == 3
         assert len(uow.loans.installments(InstallmentStatus.SCHEDULED)) == 18
@@ -250,7 +250,7 @@ def test_the_status_index_can_be_sharded(
             store_loan(factory, loan_id=f"loan-{number}", disbursed_on=dt.date(2026, 1, 5 + number))
         with factory() as uow:
             refs = uow.loans.installments(
-                InstallmentStatus.SCHEDULED, due_before=dt.date(2026, 3, 1)
+                InstallmentStatus.SCHEDULED, due_through=dt.date(2026, 2, 28)
             )
         assert [r.due_date for r in refs] == sorted(r.due_date for r in refs)
         assert len(refs) == 6 * 3

@@ -10,7 +10,7 @@ from __future__ import annotations
 import attrs
 
 from loc_core.installment import InstallmentStatus
-from loc_core.ports import Clock, InstallmentRef, Metrics, UnitOfWork, WorkQueue
+from loc_core.ports import Clock, Metrics, UnitOfWork, WorkQueue
 from loc_core.services.kit import moment
 from loc_core.services.loans.collections_worker import CollectInstallment
 from loc_core.services.messagebus import Command
@@ -45,10 +45,7 @@ def enqueue_due_installments(
     """
     _, today = moment(clock)
     with uow:
-        refs: list[InstallmentRef] = [
-            *uow.loans.installments(InstallmentStatus.SCHEDULED, due_before=today),
-            *uow.loans.installments(InstallmentStatus.SCHEDULED, due_on=today),
-        ]
+        refs = uow.loans.installments(InstallmentStatus.SCHEDULED, due_through=today)
     messages = [
         CollectInstallment(ref.user_id, ref.loan_id, ref.installment_id, ref.due_date).message(
             today

@@ -7,6 +7,8 @@ unit of work: one loan that fails is alerted and counted, and the others still r
 
 from __future__ import annotations
 
+import datetime as dt
+
 import attrs
 
 from loc_core.installment import InstallmentStatus
@@ -52,7 +54,9 @@ def run_daily_loan_job(
     _, today = moment(clock)
     with uow:
         refs = [
-            *uow.loans.installments(InstallmentStatus.SCHEDULED, due_before=today),
+            *uow.loans.installments(
+                InstallmentStatus.SCHEDULED, due_through=today - dt.timedelta(days=1)
+            ),
             *uow.loans.installments(InstallmentStatus.OVERDUE),
         ]
     loans = list(dict.fromkeys((ref.user_id, ref.loan_id) for ref in refs))
