@@ -115,7 +115,8 @@ class MessageBus:
         self._built: set[type] = set()
         self._metrics = cast("Metrics", registered[Metrics])
         self._handlers = {
-            command: (handler, self._resolve(handler)) for command, handler in handlers.items()
+            command: (handler, self._resolve(handler), f"loc.command.{command.__name__}")
+            for command, handler in handlers.items()
         }
         self._event_handlers = {
             event: [(handler, self._resolve(handler)) for handler in chain]
@@ -163,10 +164,9 @@ class MessageBus:
         """
         kind = type(command)
         try:
-            handler, ports = self._handlers[kind]
+            handler, ports, name = self._handlers[kind]
         except KeyError:
             raise InvalidConfiguration(f"no handler is registered for {kind.__name__}") from None
-        name = f"loc.command.{kind.__name__}"
         try:
             result = handler(command, **ports)
         except Exception:
