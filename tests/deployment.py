@@ -10,6 +10,7 @@ adapter swapped for one call (a unit of work that crashes at commit) uses `repla
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Callable, Mapping
 from decimal import Decimal
@@ -103,7 +104,6 @@ _VISIBILITY = dt.timedelta(minutes=5)
 class Deployment:
     """The bus of an in-memory deployment and the adapters a test looks into."""
 
-    bus: MessageBus
     clock: ManualClock
     database: InMemoryDatabase
     sim: SimulatedRails
@@ -118,6 +118,8 @@ class Deployment:
     lock: InMemoryLock
     queue: InMemoryQueue
     idempotency: InMemoryIdempotencyStore
+    bus: MessageBus = attrs.field(init=False)
+    """The bootstrap's bus over the adapters above (set by `build`)."""
 
     @classmethod
     def build(
@@ -134,19 +136,18 @@ class Deployment:
         database = InMemoryDatabase(clock)
         sim = SimulatedRails(clock, seed=seed, behaviour=behaviour)
         world = cls(
-            bootstrap(),  # replaced below, once every adapter exists
-            clock,
-            database,
-            sim,
-            FakeRails(sim.submit),
-            InMemoryUsers(),
-            RecordingNotifier(),
-            RecordingAlerter(),
-            StaticFeatureFlags(),
-            InMemoryMetrics(),
-            InMemoryLock(clock),
-            InMemoryQueue(clock),
-            InMemoryIdempotencyStore(),
+            clock=clock,
+            database=database,
+            sim=sim,
+            rails=FakeRails(sim.submit),
+            users=InMemoryUsers(),
+            notifier=RecordingNotifier(),
+            alerter=RecordingAlerter(),
+            flags=StaticFeatureFlags(),
+            metrics=InMemoryMetrics(),
+            lock=InMemoryLock(clock),
+            queue=InMemoryQueue(clock),
+            idempotency=InMemoryIdempotencyStore(),
         )
         world.bus = bootstrap(
             overrides={
@@ -390,7 +391,9 @@ class Deployment:
 
     def using(self, port: type, adapter: object) -> Deployment:
         """This deployment with `adapter` under `port`, so a shortcut runs once with it."""
-        return attrs.evolve(self, bus=self.replacing(port, adapter))
+        other = copy.copy(self)
+        other.bus = self.replacing(port, adapter)
+        return other
 
     def edit_line(self, line: CreditLine, change: Callable[[CreditLine], object]) -> None:
         """Change a stored line behind the services' back (another writer, a bad record)."""
