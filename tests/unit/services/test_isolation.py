@@ -3,7 +3,8 @@
 Two borrowers each hold a loan with a payment and a line with a draw, a payment and a
 statement. Every query of a borrower's records is asked by the other borrower with the
 owner's ids, and by look-alike ids an attacker could send (``alice#``, ``USER#alice``,
-``bob#LOAN#<id>``): each answers `NotFound` naming the asker, never the record. The
+``bob#LOAN#<id>``): each answers `NotFound` naming the asker, never the record; a command
+on another borrower's loan or line is refused the same way, moving no money. The
 property runs over generated look-alike user ids (one a prefix, suffix or case variant of
 the other). The test body asks its storage of the `storage` fixture, so the DynamoDB
 suite runs it unchanged on its own tables (``tests/integration``).
@@ -25,14 +26,20 @@ from loc_core.creditline import CreditLine
 from loc_core.errors import LocError, NotFound
 from loc_core.installment import Loan
 from loc_core.services.commands import (
+    AcceptOffer,
+    CloseLine,
+    DrawFromLine,
     GetLine,
     GetLinePaymentReceipt,
     GetLineStatement,
     GetLoan,
     GetPaymentReceipt,
     ListLineStatements,
+    MakePayment,
+    PayLine,
     ReconcileLine,
     ReconcileLoan,
+    SetAutopay,
 )
 from loc_core.services.messagebus import Command
 
@@ -242,3 +249,21 @@ def test_the_issues_look_alike_ids_reconcile_nothing(
         refused(world, ReconcileLoan(asker, alice.loan.loan_id), asker)
         refused(world, ReconcileLine(asker, alice.line.line_id), asker)
     assert world.alerter.posted == []
+
+
+def test_commands_on_another_borrowers_records_change_nothing_and_move_no_money(
+    world_of_two: tuple[Deployment, Borrower, Borrower],
+) -> None:
+    world, alice, _bob = world_of_two
+    world.users.add("bob")
+    commits, moved = world.database.commits, len(world.sim.submitted)
+    for command in (
+        SetAutopay("bob", alice.loan.loan_id, enabled=False),
+        MakePayment("bob", alice.loan.loan_id, 1_000, "bob-pays-alice"),
+        DrawFromLine("bob", alice.line.line_id, 1_000, "bob-draws-alice"),
+        PayLine("bob", alice.line.line_id, 1_000, "bob-pays-alices-line"),
+        CloseLine("bob", alice.line.line_id),
+        AcceptOffer("bob", alice.loan.application_id),
+    ):
+        refused(world, command, "bob")
+    assert (world.database.commits, len(world.sim.submitted)) == (commits, moved)
