@@ -48,6 +48,7 @@ __all__ = [
     "sharded",
     "statement_sk",
     "statements_prefix",
+    "storable",
     "user_pk",
 ]
 
@@ -55,9 +56,17 @@ GSI_ATTRIBUTES = ("GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK")
 """The index key attributes; an item without them is not in that index (sparse indexes)."""
 
 
+def storable(value: object) -> bool:
+    """Whether `value` can be one part of a key: a non-empty string without ``#``.
+
+    Nothing is ever stored under an id that is not, so a read for one finds nothing.
+    """
+    return isinstance(value, str) and bool(value) and "#" not in value
+
+
 def part(value: str, *, what: str) -> str:
     """`value` as one part of a key: refused when empty or containing ``#``."""
-    if not value or "#" in value:
+    if not storable(value):
         raise InvariantViolation(
             f"{what} {value!r} cannot be stored: ids are non-empty, no '#'",
             key=what,
@@ -213,7 +222,7 @@ def line_due_sk(due_date: dt.date, line_id: str) -> str:
 
 def journal_pk(reference: str) -> str:
     """``JOURNAL#<loan or line id>``: one partition holds every entry of a loan or line."""
-    return f"JOURNAL#{reference}"
+    return f"JOURNAL#{part(reference, what='journal reference')}"
 
 
 def journal_sk(entry_id: str) -> str:

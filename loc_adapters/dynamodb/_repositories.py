@@ -6,6 +6,13 @@ items that changed and refuses an aggregate that changed but was never saved. In
 queries (installments by status and due date, lines by cycle day or due date, payments
 by id) are eventually consistent: they return references, and whoever acts on one loads
 the aggregate with `get` first.
+
+Reads belong to their owner: a borrower's records are read with ``PK = USER#<user id>``
+(an equality, never a prefix) and sort-key ranges bounded at a ``#`` or ``$``, so
+``alice`` never reads ``alice2``'s items nor ``loan-1`` those of ``loan-10``. An id that
+cannot be part of a key (empty, or holding ``#`` as in ``alice#`` or ``USER#alice``) names
+nothing stored: a read with one finds nothing (`NotFound`, empty, None) instead of
+raising `InvariantViolation`, which means a stored record of that owner is broken.
 """
 
 from __future__ import annotations
@@ -72,6 +79,11 @@ def _group(items: Iterable[Item]) -> dict[str, list[Item]]:
     return groups
 
 
+def _stored(*ids: object) -> bool:
+    """Whether something can be stored under every one of `ids` (see `keys.storable`)."""
+    return all(keys.storable(each) for each in ids)
+
+
 def _split(items: list[Item], root_sk: str) -> tuple[Item | None, list[Item]]:
     mine = [item for item in items if keys.belongs_to(str(item["SK"]), root_sk)]
     roots = [item for item in mine if item["SK"] == root_sk]
@@ -129,8 +141,8 @@ class Applications(Generic[A]):
 
     def get(self, user_id: str, application_id: str) -> A:
         """The application, read consistently. Raises `NotFound`."""
-        key = self._key(user_id, application_id)
-        item = self._table.get(key)
+        key = self._key(user_id, application_id) if _stored(user_id, application_id) else None
+        item = None if key is None else self._table.get(key)
         if item is None:
             raise NotFound(
                 f"no {self._items.what} {application_id} for user {user_id}",
@@ -139,7 +151,7 @@ class Applications(Generic[A]):
                 user_id=user_id,
             )
         application = self._items.decode(item)
-        self._tracker.loaded(key, application, [item])
+        self._tracker.loaded(codecs.item_key(item), application, [item])
         return application
 
     def add(self, application: A) -> None:
@@ -154,6 +166,8 @@ class Applications(Generic[A]):
 
     def for_user(self, user_id: str) -> list[A]:
         """Every application of a user for this product, oldest first."""
+        if not _stored(user_id):
+            return []
         found = []
         for item in _prefixed(self._table, user_id, self._items.prefix):
             application = self._items.decode(item)
@@ -210,9 +224,13 @@ class _Aggregates(abc.ABC, Generic[G]):
         self._tracker.loaded(codecs.item_key(root), aggregate, [root, *children])
         return aggregate
 
-    def _load(self, user_id: str, entity_id: str, root_sk: str, bound: str) -> G:
-        """The aggregate under `root_sk`: one query up to `bound`. Raises `NotFound`."""
-        aggregate = self._decode(_aggregate(self._table, user_id, root_sk, bound), root_sk)
+    def _load(self, user_id: str, entity_id: str) -> G:
+        """The aggregate: one query from its root to `_bound`. Raises `NotFound`."""
+        aggregate = None
+        if _stored(user_id, entity_id):
+            root_sk = self._root_sk(entity_id)
+            items = _aggregate(self._table, user_id, root_sk, self._bound(entity_id))
+            aggregate = self._decode(items, root_sk)
         if aggregate is None:
             raise NotFound(
                 f"no {self.label} {entity_id} for user {user_id}",
@@ -220,11 +238,13 @@ class _Aggregates(abc.ABC, Generic[G]):
             )
         return aggregate
 
-    def _every(self, user_id: str, root_sk: Callable[[str], str]) -> list[G]:
+    def _every(self, user_id: str) -> list[G]:
         """Every aggregate of `user_id` from one consistent query over the prefix."""
+        if not _stored(user_id):
+            return []
         found = []
         for entity_id, items in _group(_prefixed(self._table, user_id, self.prefix)).items():
-            aggregate = self._decode(items, root_sk(entity_id))
+            aggregate = self._decode(items, self._root_sk(entity_id))
             if aggregate is not None:
                 found.append(aggregate)
         return found
@@ -239,6 +259,8 @@ class _Aggregates(abc.ABC, Generic[G]):
 
     def find_payment(self, payment_id: str) -> PaymentOwner | None:
         """Which of this product's aggregates a payment was applied to, from GSI3."""
+        if not _stored(payment_id):
+            return None
         found = self._table.query(
             "#GSI3PK = :pk", {":pk": keys.payment_pk(payment_id)}, index="GSI3"
         )
@@ -247,6 +269,14 @@ class _Aggregates(abc.ABC, Generic[G]):
             if owner.product == self.product:
                 return owner
         return None
+
+    @abc.abstractmethod
+    def _root_sk(self, entity_id: str) -> str:
+        """The sort key of the aggregate's root item."""
+
+    @abc.abstractmethod
+    def _bound(self, entity_id: str) -> str:
+        """The upper bound of the one query that reads the root and its children."""
 
     @abc.abstractmethod
     def _build(self, root: Item, children: list[Item]) -> G:
@@ -267,8 +297,13 @@ class Loans(_Aggregates[Loan]):
 
     def get(self, user_id: str, loan_id: str) -> Loan:
         """The loan, read consistently with one query and verified. Raises `NotFound`."""
-        root_sk = keys.loan_sk(loan_id)
-        return self._load(user_id, loan_id, root_sk, keys.after_children(root_sk))
+        return self._load(user_id, loan_id)
+
+    def _root_sk(self, entity_id: str) -> str:
+        return keys.loan_sk(entity_id)
+
+    def _bound(self, entity_id: str) -> str:
+        return keys.after_children(keys.loan_sk(entity_id))
 
     def _build(self, root: Item, children: list[Item]) -> Loan:
         return codecs.decode_loan(root, children)
@@ -278,15 +313,13 @@ class Loans(_Aggregates[Loan]):
 
     def for_user(self, user_id: str, *, status: LoanStatus | None = None) -> list[Loan]:
         """A user's loans, oldest first: one consistent query over ``LOAN#``."""
-        loans = [
-            loan
-            for loan in self._every(user_id, keys.loan_sk)
-            if status is None or loan.status is status
-        ]
+        loans = [loan for loan in self._every(user_id) if status is None or loan.status is status]
         return sorted(loans, key=lambda loan: (loan.created_at, loan.loan_id))
 
     def by_application(self, user_id: str, application_id: str) -> Loan | None:
         """The loan made from an application: GSI3, then a consistent read of the loan."""
+        if not _stored(user_id, application_id):
+            return None
         found = self._table.query(
             "#GSI3PK = :pk AND #GSI3SK = :sk",
             {":pk": keys.user_pk(user_id), ":sk": keys.loan_by_application_sk(application_id)},
@@ -352,8 +385,13 @@ class Lines(_Aggregates[CreditLine]):
         The query stops before ``LOC#<line>#STATEMENT``: statements are not part of the
         aggregate, and a line collects one a month.
         """
-        bound = keys.statements_prefix(line_id).removesuffix("#")
-        return self._load(user_id, line_id, keys.line_sk(line_id), bound)
+        return self._load(user_id, line_id)
+
+    def _root_sk(self, entity_id: str) -> str:
+        return keys.line_sk(entity_id)
+
+    def _bound(self, entity_id: str) -> str:
+        return keys.statements_prefix(entity_id).removesuffix("#")
 
     def _build(self, root: Item, children: list[Item]) -> CreditLine:
         return codecs.decode_line(root, [c for c in children if not _is_statement(c)])
@@ -367,7 +405,7 @@ class Lines(_Aggregates[CreditLine]):
         The query reads the lines' statements too and leaves them out: a borrower has
         one or two lines, and a query per line would cost more than the statements.
         """
-        lines = self._every(user_id, keys.line_sk)
+        lines = self._every(user_id)
         return sorted(lines, key=lambda line: (line.opened_on, line.line_id))
 
     def by_cycle_day(self, cycle_day: int) -> list[LineRef]:
@@ -450,7 +488,10 @@ class Statements:
 
     def get(self, user_id: str, line_id: str, statement_date: dt.date) -> Statement:
         """One statement, read consistently. Raises `NotFound`."""
-        item = self._table.get((keys.user_pk(user_id), keys.statement_sk(line_id, statement_date)))
+        item = None
+        if _stored(user_id, line_id):
+            key = (keys.user_pk(user_id), keys.statement_sk(line_id, statement_date))
+            item = self._table.get(key)
         if item is None:
             raise NotFound(
                 f"no statement of {statement_date} for line {line_id}",
@@ -460,6 +501,8 @@ class Statements:
 
     def for_line(self, user_id: str, line_id: str) -> list[Statement]:
         """A line's statements, oldest first."""
+        if not _stored(user_id, line_id):
+            return []
         found = _prefixed(self._table, user_id, keys.statements_prefix(line_id))
         return [codecs.decode_statement(item) for item in found]
 
@@ -472,6 +515,8 @@ class JournalReader:
 
     def entries_for(self, reference: str) -> list[JournalEntry]:
         """Every entry posted for a loan or line, in posting order."""
+        if not _stored(reference):
+            return []
         found = self._table.query("#PK = :pk", {":pk": keys.journal_pk(reference)})
         return [entry for _, entry in sorted(map(codecs.decode_journal_entry, found), key=_first)]
 

@@ -6,6 +6,13 @@ atomically. Versions belong to the unit of work: a command never changes `versio
 save is conditional on the stored version still being the entity's, and a commit bumps
 it. Queries over indexes return references (eventually consistent in DynamoDB): load
 the aggregate with `get` (a consistent read) before acting on it.
+
+Reads belong to their owner: every read of a borrower's records takes the user id and
+finds only that user's. Another user's id, or an id nothing can be stored under (one
+holding the key separator ``#``), finds nothing: `NotFound`, an empty list or None, never
+`InvariantViolation`, which says that a record stored for that owner contradicts itself.
+The journal and the audit log are keyed by loan, line or entity id: a query reads them
+only for an aggregate it has just read by its owner.
 """
 
 from __future__ import annotations

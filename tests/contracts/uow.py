@@ -226,6 +226,45 @@ class UnitOfWorkContract:
             with pytest.raises(ConcurrencyConflict, match="already exists"):
                 uow.commit(actor="billing", request_id="again")
 
+    def test_reads_by_look_alike_ids_find_nothing_of_the_owner(self, new_uow: UowFactory) -> None:
+        store_loan(new_uow)
+        with new_uow() as uow:
+            pay(uow, "pay-1", 2_000)
+            uow.lines.add(make_line())
+            uow.commit(actor="test", request_id="setup")
+        look_alikes = [
+            "user-",
+            "user-10",
+            "USER-1",
+            "user-1#",
+            "USER#user-1",
+            "user-1#LOAN#loan-1",
+            "",
+        ]
+        with new_uow() as uow:
+            for user in look_alikes:
+                for get, entity_id in (
+                    (uow.loans.get, "loan-1"),
+                    (uow.lines.get, "line-1"),
+                    (uow.loan_applications.get, "app-loan-1"),
+                ):
+                    with pytest.raises(NotFound) as missing:
+                        get(user, entity_id)
+                    assert missing.value.user_id == user
+                with pytest.raises(NotFound):
+                    uow.statements.get(user, "line-1", dt.date(2026, 2, 5))
+                assert uow.loans.for_user(user) == []
+                assert uow.lines.for_user(user) == []
+                assert uow.loan_applications.for_user(user) == []
+                assert uow.statements.for_line(user, "line-1") == []
+                assert uow.loans.by_application(user, "app-loan-1") is None
+            for loan_id in ("loan-", "loan-10", "loan-1#", "loan-1#PAYMENT#pay-1"):
+                with pytest.raises(NotFound):
+                    uow.loans.get("user-1", loan_id)
+            assert uow.loans.find_payment("pay-1#") is None
+            assert uow.journal.entries_for("loan-1#") == []
+            assert uow.loans.get("user-1", "loan-1").payments.keys() == {"pay-1"}
+
     def test_a_journal_entry_is_never_posted_twice(self, new_uow: UowFactory) -> None:
         loan = store_loan(new_uow)
         assert receivable("loan-1", Bucket.PRINCIPAL)  # the disbursement posted once

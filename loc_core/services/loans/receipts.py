@@ -55,8 +55,12 @@ class PaymentReceipt:
 
 @attrs.frozen
 class GetPaymentReceipt(Command[PaymentReceipt]):
-    """Ask for the receipt of a payment by its id."""
+    """A borrower asks for the receipt of one of their payments, by its id.
 
+    Reads belong to their owner: a payment on another borrower's loan is `NotFound`.
+    """
+
+    user_id: str
     payment_id: str
 
 
@@ -104,15 +108,20 @@ def receipt(loan: Loan, payment_id: str, *, as_of: dt.date) -> PaymentReceipt:
 def get_payment_receipt(
     query: GetPaymentReceipt, *, uow: UnitOfWork, clock: Clock
 ) -> PaymentReceipt:
-    """The receipt of a payment found through the payments index; reads only.
+    """The receipt of one of the borrower's payments, found through the payments index.
+
+    Reads only. The index names the payment's owner; a payment another borrower made is
+    answered exactly like one nobody made, so the asker learns nothing about it.
 
     Raises:
-        NotFound: when no loan carries the payment.
+        NotFound: when none of the borrower's loans carries the payment.
     """
     _, today = moment(clock)
     with uow:
         owner = uow.loans.find_payment(query.payment_id)
-        if owner is None:
-            raise payment_not_found(query.payment_id, "any installment loan")
-        loan = uow.loans.get(owner.user_id, owner.owner_id)
+        if owner is None or owner.user_id != query.user_id:
+            raise payment_not_found(
+                query.payment_id, "any of the borrower's loans", user_id=query.user_id
+            )
+        loan = uow.loans.get(query.user_id, owner.owner_id)
     return receipt(loan, query.payment_id, as_of=today)

@@ -175,7 +175,7 @@ def test_a_receipt_is_found_by_payment_id_and_follows_the_payment(
     world.at(dt.date(2026, 1, 13))
     [event] = [e for e in world.sim.due_events() if e.idempotency_key == paid.payment_id]
     world.settle(event)
-    found = world.bus.handle(GetPaymentReceipt(paid.payment_id))
+    found = world.bus.handle(GetPaymentReceipt(loan.user_id, paid.payment_id))
     assert (found.status, found.settled_on, found.as_of, found.lines) == (
         PaymentStatus.COMPLETED,
         dt.date(2026, 1, 12),
@@ -183,4 +183,11 @@ def test_a_receipt_is_found_by_payment_id_and_follows_the_payment(
         paid.lines,
     )
     with pytest.raises(NotFound):
-        world.bus.handle(GetPaymentReceipt("nope"))
+        world.bus.handle(GetPaymentReceipt(loan.user_id, "nope"))
+    with pytest.raises(NotFound, match="no payment") as refused:
+        world.bus.handle(GetPaymentReceipt("user-2", paid.payment_id))
+    assert refused.value.context == {
+        "entity": "payment",
+        "entity_id": paid.payment_id,
+        "user_id": "user-2",
+    }
