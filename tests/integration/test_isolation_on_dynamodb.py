@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from deployment import Deployment
-from hypothesis import HealthCheck, example, given, settings
-from unit.services.test_isolation import Storage, look_alikes, no_read_crosses_users
+from unit.services.test_isolation import Storage, isolation_property
 
 from loc_adapters.dynamodb import DynamoUnitOfWork, create_table
 from loc_core.ports import UnitOfWork
@@ -36,11 +35,5 @@ def storage(dynamodb: DynamoDBClient) -> Iterator[Storage]:
         dynamodb.delete_table(TableName=name)
 
 
-@settings(max_examples=2, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(users=look_alikes())
-@example(users=("alice", "alice2"))
-@example(users=("us-east-1:4f9a", "us-east-1:4f9a.b"))
-def test_no_read_path_returns_one_users_records_to_another_on_dynamodb(
-    storage: Storage, users: tuple[str, str]
-) -> None:
-    no_read_crosses_users(storage, *users)
+test_no_read_path_returns_one_users_records_to_another_on_dynamodb = isolation_property(2)
+"""Each example builds a table of its own: two generated pairs and the fixed ones."""

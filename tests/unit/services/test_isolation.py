@@ -184,15 +184,24 @@ def look_alikes(draw: st.DrawFn) -> tuple[str, str]:
     return pair[::-1] if draw(st.booleans()) else pair
 
 
-@settings(max_examples=100, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(users=look_alikes())
-@example(users=("alice", "alice2"))
-@example(users=("us-east-1:4f9a", "us-east-1:4f9a.b"))
-@example(users=("Bob", "bob"))
-def test_no_read_path_returns_one_users_records_to_another(
-    storage: Storage, users: tuple[str, str]
-) -> None:
-    no_read_crosses_users(storage, *users)
+def isolation_property(examples: int) -> Callable[[Storage], None]:
+    """The isolation property over `examples` generated pairs of look-alike user ids,
+    plus the fixed ones, on whatever store the `storage` fixture gives."""
+
+    @settings(max_examples=examples, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(users=look_alikes())
+    @example(users=("alice", "alice2"))
+    @example(users=("us-east-1:4f9a", "us-east-1:4f9a.b"))
+    @example(users=("Bob", "bob"))
+    def no_read_path_returns_one_users_records_to_another(
+        storage: Storage, users: tuple[str, str]
+    ) -> None:
+        no_read_crosses_users(storage, *users)
+
+    return no_read_path_returns_one_users_records_to_another
+
+
+test_no_read_path_returns_one_users_records_to_another = isolation_property(100)
 
 
 # --- each query, asked by another borrower (in memory) ---------------------------------
