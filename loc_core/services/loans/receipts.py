@@ -11,6 +11,7 @@ from loc_core.payments import PaymentStatus, Rail
 from loc_core.ports import Clock, UnitOfWork
 from loc_core.services.kit import moment, payment_not_found
 from loc_core.services.messagebus import Command
+from loc_core.validation import valid_id
 
 __all__ = ["GetPaymentReceipt", "PaymentReceipt", "ReceiptLine", "get_payment_receipt", "receipt"]
 
@@ -57,7 +58,7 @@ class PaymentReceipt:
 class GetPaymentReceipt(Command[PaymentReceipt]):
     """Ask for the receipt of a payment by its id."""
 
-    payment_id: str
+    payment_id: str = attrs.field(validator=valid_id)
 
 
 def receipt(loan: Loan, payment_id: str, *, as_of: dt.date) -> PaymentReceipt:
