@@ -8,6 +8,9 @@ field. The bounds are policy, kept here in one place:
 - ids: non-empty `str` of at most `MAX_ID_LENGTH` characters from `SAFE_CHARACTERS`
   (ASCII letters, digits and ``-_.:@``; never ``#``, the store's key separator);
 - idempotency keys: required, at most `MAX_KEY_LENGTH` characters, same characters;
+- transfer keys (the rail's idempotency key a settlement event names, built by this
+  library from validated parts): at most `MAX_TRANSFER_KEY_LENGTH` characters, the same
+  characters and ``%`` (`key_part`'s escape);
 - amounts: `int` (not `bool`) cents from `MIN_AMOUNT` to `MAX_AMOUNT`;
 - timestamps: timezone-aware UTC `datetime`; dates: a `date` that is not a `datetime`;
 - outcomes, rails and other choices: members of their enum, never their string values.
@@ -34,6 +37,7 @@ __all__ = [
     "MAX_ID_LENGTH",
     "MAX_KEY_LENGTH",
     "MAX_TEXT_LENGTH",
+    "MAX_TRANSFER_KEY_LENGTH",
     "MIN_AMOUNT",
     "SAFE_CHARACTERS",
     "Validator",
@@ -44,6 +48,7 @@ __all__ = [
     "require_amount",
     "require_id",
     "require_key",
+    "require_transfer_key",
     "valid_amount",
     "valid_count",
     "valid_date",
@@ -51,6 +56,7 @@ __all__ = [
     "valid_id",
     "valid_key",
     "valid_text",
+    "valid_transfer_key",
     "valid_utc",
 ]
 
@@ -58,6 +64,8 @@ MAX_ID_LENGTH = 128
 """Longest id (user, loan, line, application, payment, event) *(policy)*."""
 MAX_KEY_LENGTH = 255
 """Longest idempotency key *(policy)*; a DynamoDB sort key holding it stays far below 1 KB."""
+MAX_TRANSFER_KEY_LENGTH = 1024
+"""Longest transfer key a settlement event may name: DynamoDB's sort key limit in bytes."""
 MAX_TEXT_LENGTH = 500
 """Longest free text (a reason, a confirmation id, a return code) *(policy)*."""
 MIN_AMOUNT = 1
@@ -72,6 +80,7 @@ _SAFE = re.compile("[" + re.escape(SAFE_CHARACTERS) + "]+")
 _SEPARATOR = ":"
 _ESCAPED_SEPARATOR = "%3A"
 """``%`` is not a safe character, so no valid id contains the escape by itself."""
+_TRANSFER_SAFE = re.compile("[" + re.escape(SAFE_CHARACTERS) + "%]+")
 
 Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
 """What attrs calls with (instance, attribute, value) when a class is built."""
@@ -86,13 +95,16 @@ def _refuse(field: str, expected: str, value: object) -> InvalidRequest:
     )
 
 
-def _require_safe(value: object, field: str, *, longest: int, what: str) -> str:
+def _require_safe(
+    value: object, field: str, *, longest: int, what: str, safe: re.Pattern[str] = _SAFE
+) -> str:
     if type(value) is not str or not value:
         raise _refuse(field, f"a non-empty {what} string", value)
     if len(value) > longest:
         raise _refuse(field, f"at most {longest} characters", value)
-    if _SAFE.fullmatch(value) is None:
-        raise _refuse(field, "letters, digits and -_.:@ only", value)
+    if safe.fullmatch(value) is None:
+        extra = "%" if safe is _TRANSFER_SAFE else ""
+        raise _refuse(field, f"letters, digits and -_.:@{extra} only", value)
     return value
 
 
@@ -113,6 +125,17 @@ def require_key(value: object, field: str = "idempotency_key") -> str:
         InvalidRequest: naming `field`, for a missing, empty, too long or unsafe key.
     """
     return _require_safe(value, field, longest=MAX_KEY_LENGTH, what="key")
+
+
+def require_transfer_key(value: object, field: str = "idempotency_key") -> str:
+    """Return `value` if it is a transfer key this library could have built.
+
+    Raises:
+        InvalidRequest: naming `field`, for a missing, empty, too long or unsafe key.
+    """
+    return _require_safe(
+        value, field, longest=MAX_TRANSFER_KEY_LENGTH, what="transfer key", safe=_TRANSFER_SAFE
+    )
 
 
 def require_amount(value: object, field: str = "amount") -> int:
@@ -137,6 +160,11 @@ def valid_id(_instance: object, attribute: attrs.Attribute[Any], value: object) 
 def valid_key(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     """Attrs validator: the field is an idempotency key (`require_key`)."""
     require_key(value, attribute.name)
+
+
+def valid_transfer_key(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """Attrs validator: the field is a transfer key (`require_transfer_key`)."""
+    require_transfer_key(value, attribute.name)
 
 
 def valid_amount(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:

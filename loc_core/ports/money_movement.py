@@ -8,7 +8,7 @@ from typing import Protocol
 import attrs
 
 from loc_core.payments import Direction, Rail, SettlementOutcome
-from loc_core.validation import member_of, valid_id, valid_key, valid_text, valid_utc
+from loc_core.validation import member_of, valid_id, valid_text, valid_transfer_key, valid_utc
 
 __all__ = ["PaymentRails", "SettlementEvent", "TransferRequest", "TransferResult"]
 
@@ -46,7 +46,7 @@ class SettlementEvent:
     """
 
     event_id: str = attrs.field(validator=valid_id)
-    idempotency_key: str = attrs.field(validator=valid_key)
+    idempotency_key: str = attrs.field(validator=valid_transfer_key)
     """The key of the transfer the event is about."""
     confirmation_id: str = attrs.field(validator=valid_text)
     rail: Rail = attrs.field(validator=member_of(Rail))
