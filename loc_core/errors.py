@@ -6,6 +6,7 @@ errors into HTTP statuses or exit codes.
 
     LocError
     ├── DomainError                     the request breaks a business rule; nothing changed
+    │   ├── InvalidRequest              a command or event field out of bounds (`key` names it)
     │   ├── InvalidAmount               zero, negative, float or non-integer cents
     │   ├── InvalidRate                 float, non-finite or out-of-bounds rate/percent
     │   ├── InvalidTimestamp            a naive or non-UTC timestamp
@@ -78,6 +79,7 @@ __all__ = [
     "InvalidAmount",
     "InvalidConfiguration",
     "InvalidRate",
+    "InvalidRequest",
     "InvalidTimestamp",
     "InvalidTransition",
     "InvariantViolation",
@@ -176,6 +178,15 @@ class LocError(Exception):
 
 class DomainError(LocError):
     """A command broke a business rule; the aggregate it targeted is unchanged."""
+
+
+class InvalidRequest(DomainError, ValueError):
+    """A command or settlement event built with a field outside its bounds.
+
+    Raised when the value is built, before anything reads or moves money; `key` names the
+    field (``user_id``, ``idempotency_key``, ``amount``, ...). The bounds are in
+    `loc_core.validation`.
+    """
 
 
 class InvalidAmount(DomainError, ValueError):

@@ -8,6 +8,7 @@ from typing import Protocol
 import attrs
 
 from loc_core.payments import Direction, Rail, SettlementOutcome
+from loc_core.validation import member_of, valid_id, valid_text, valid_transfer_key, valid_utc
 
 __all__ = ["PaymentRails", "SettlementEvent", "TransferRequest", "TransferResult"]
 
@@ -40,17 +41,18 @@ class SettlementEvent:
     """What a rail reports later about a transfer it accepted (a webhook in production).
 
     Events arrive at least once and in any order; `event_id` identifies a delivery's
-    content, so a repeat is recognisable.
+    content, so a repeat is recognisable. Built only with valid fields
+    (`loc_core.validation`): anything else is an `InvalidRequest` naming the field.
     """
 
-    event_id: str
-    idempotency_key: str
+    event_id: str = attrs.field(validator=valid_id)
+    idempotency_key: str = attrs.field(validator=valid_transfer_key)
     """The key of the transfer the event is about."""
-    confirmation_id: str
-    rail: Rail
-    outcome: SettlementOutcome
-    occurred_at: dt.datetime
-    return_code: str = ""
+    confirmation_id: str = attrs.field(validator=valid_text)
+    rail: Rail = attrs.field(validator=member_of(Rail))
+    outcome: SettlementOutcome = attrs.field(validator=member_of(SettlementOutcome))
+    occurred_at: dt.datetime = attrs.field(validator=valid_utc)
+    return_code: str = attrs.field(default="", validator=valid_text)
     """The ACH return reason (``R01`` insufficient funds, ``R10`` unauthorized, ...)."""
 
 

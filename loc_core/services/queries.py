@@ -8,6 +8,7 @@ from loc_core.creditline import CreditLine
 from loc_core.installment import Loan
 from loc_core.ports import UnitOfWork
 from loc_core.services.messagebus import Command
+from loc_core.validation import valid_id
 
 __all__ = ["GetLine", "GetLoan", "get_line", "get_loan"]
 
@@ -16,16 +17,16 @@ __all__ = ["GetLine", "GetLoan", "get_line", "get_loan"]
 class GetLoan(Command[Loan]):
     """One of a borrower's loans, with its installments and payments."""
 
-    user_id: str
-    loan_id: str
+    user_id: str = attrs.field(validator=valid_id)
+    loan_id: str = attrs.field(validator=valid_id)
 
 
 @attrs.frozen
 class GetLine(Command[CreditLine]):
     """One of a borrower's lines of credit, with its draws and payments."""
 
-    user_id: str
-    line_id: str
+    user_id: str = attrs.field(validator=valid_id)
+    line_id: str = attrs.field(validator=valid_id)
 
 
 def get_loan(query: GetLoan, *, uow: UnitOfWork) -> Loan:

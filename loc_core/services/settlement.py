@@ -26,6 +26,7 @@ from loc_core.services.lines import LineWriter, handle_line_settlement, parse_dr
 from loc_core.services.loans import settle_payment
 from loc_core.services.loans.disbursement import parse_disbursement_key
 from loc_core.services.messagebus import Command
+from loc_core.validation import instance_of
 
 __all__ = [
     "CREDITLINE",
@@ -54,7 +55,7 @@ class Settled:
 class SettleTransfer(Command[Settled]):
     """A rail reports what became of a transfer (a webhook or stream record)."""
 
-    event: SettlementEvent
+    event: SettlementEvent = attrs.field(validator=instance_of(SettlementEvent))
 
 
 def handle_settlement_event(

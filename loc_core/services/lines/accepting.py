@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import attrs
 
-from loc_core.creditline import CreditLine, CreditLineProduct
+from loc_core.creditline import LATEST_CYCLE_DAY, CreditLine, CreditLineProduct
 from loc_core.errors import NotEligible
 from loc_core.ports import Clock, IdGenerator, UnitOfWork, Users
 from loc_core.services.lines.applying import line_eligibility
 from loc_core.services.messagebus import Command, Publisher
+from loc_core.validation import valid_count, valid_id
 
 __all__ = ["AcceptLineOffer", "accept_line_offer"]
 
@@ -23,9 +24,11 @@ __all__ = ["AcceptLineOffer", "accept_line_offer"]
 class AcceptLineOffer(Command[CreditLine]):
     """A borrower accepts an approved offer."""
 
-    user_id: str
-    application_id: str
-    cycle_day: int | None = None
+    user_id: str = attrs.field(validator=valid_id)
+    application_id: str = attrs.field(validator=valid_id)
+    cycle_day: int | None = attrs.field(
+        default=None, validator=valid_count(minimum=1, maximum=LATEST_CYCLE_DAY, optional=True)
+    )
     """A billing cycle day (1..28) the borrower chose; None: the product's rule."""
 
 

@@ -27,6 +27,7 @@ from loc_core.services.kit import lock_key
 from loc_core.services.lines._unit import LEASE_TTL
 from loc_core.services.messagebus import Command, Publisher
 from loc_core.services.underwriting import ApplicationDesk
+from loc_core.validation import valid_id, valid_key
 
 __all__ = ["ApplyForLine", "LineIneligibility", "apply_for_line", "line_eligibility"]
 
@@ -72,8 +73,8 @@ def line_eligibility(
 class ApplyForLine(Command[CreditLineApplication]):
     """A borrower asks for a line of credit."""
 
-    user_id: str
-    idempotency_key: str
+    user_id: str = attrs.field(validator=valid_id)
+    idempotency_key: str = attrs.field(validator=valid_key)
     """Chosen by the client; the same key always means this same request."""
 
 

@@ -23,18 +23,24 @@ from loc_core.creditline import CreditLine
 from loc_core.ports import LineRef
 from loc_core.services.lines.jobs import JobReport, LineJobs
 from loc_core.services.messagebus import Command
+from loc_core.validation import valid_count
 
 __all__ = ["BILLING_CATCH_UP_DAYS", "BillClosedCycles", "bill_closed_cycles"]
 
 BILLING_CATCH_UP_DAYS = 7
 """How many days back the billing job looks for lines a failed run missed (policy)."""
+BILLING_MAX_CATCH_UP_DAYS = 366
+"""The longest look-back a `BillClosedCycles` may ask for: a year of cycles *(policy)*."""
 
 
 @attrs.frozen
 class BillClosedCycles(Command[JobReport]):
     """Run the billing job (``loc_billing``, 08:00 UTC) for the business date."""
 
-    catch_up_days: int = BILLING_CATCH_UP_DAYS
+    catch_up_days: int = attrs.field(
+        default=BILLING_CATCH_UP_DAYS,
+        validator=valid_count(minimum=0, maximum=BILLING_MAX_CATCH_UP_DAYS),
+    )
     """How many days back to look for lines a failed run left unbilled."""
 
 

@@ -15,6 +15,7 @@ import attrs
 from loc_core.creditline import CreditLine
 from loc_core.services.lines._unit import LineWriter
 from loc_core.services.messagebus import Command
+from loc_core.validation import valid_id, valid_text
 
 __all__ = ["CloseLine", "close_credit_line"]
 
@@ -23,9 +24,9 @@ __all__ = ["CloseLine", "close_credit_line"]
 class CloseLine(Command[CreditLine]):
     """A borrower (or an agent for them) closes a line."""
 
-    user_id: str
-    line_id: str
-    reason: str = "closed at the borrower's request"
+    user_id: str = attrs.field(validator=valid_id)
+    line_id: str = attrs.field(validator=valid_id)
+    reason: str = attrs.field(default="closed at the borrower's request", validator=valid_text)
 
 
 def close_credit_line(command: CloseLine, *, lines: LineWriter) -> CreditLine:

@@ -45,6 +45,7 @@ from loc_core.ports import (
 from loc_core.services.kit import post_alert
 from loc_core.services.lines._unit import LineWriter
 from loc_core.services.messagebus import Command
+from loc_core.validation import from_key_part, key_part, valid_amount, valid_id, valid_key
 
 __all__ = [
     "RTP_DISBURSEMENTS_FLAG",
@@ -64,16 +65,17 @@ _DRAW_PREFIX = "draw"
 class DrawFromLine(Command[Draw]):
     """A borrower draws money from their line."""
 
-    user_id: str
-    line_id: str
-    amount: int
-    idempotency_key: str
+    user_id: str = attrs.field(validator=valid_id)
+    line_id: str = attrs.field(validator=valid_id)
+    amount: int = attrs.field(validator=valid_amount)
+    idempotency_key: str = attrs.field(validator=valid_key)
     """Chosen by the client, unique per line: the same key always means this same draw."""
 
 
 def draw_id_for(command: DrawFromLine) -> str:
     """The draw's id, derived from the command so that a retry finds the same draw."""
-    return f"{_DRAW_PREFIX}:{command.user_id}:{command.line_id}:{command.idempotency_key}"
+    user, line = key_part(command.user_id), key_part(command.line_id)
+    return f"{_DRAW_PREFIX}:{user}:{line}:{command.idempotency_key}"
 
 
 @attrs.frozen
@@ -89,7 +91,8 @@ class DrawTransfer:
 def parse_draw_transfer(idempotency_key: str) -> DrawTransfer | None:
     """The draw a transfer key belongs to, or None for any other transfer.
 
-    User and line ids never contain ``:``; the client's key may.
+    ``draw:<user>:<line>:<client key>:<rail>``: the user and line ids are `key_part`s
+    (a ``:`` inside them is escaped); the client's key, the last id, may hold ``:``.
     """
     draw_id, _, rail_value = idempotency_key.rpartition(":")
     parts = draw_id.split(":", 3)
@@ -99,7 +102,7 @@ def parse_draw_transfer(idempotency_key: str) -> DrawTransfer | None:
         rail = Rail(rail_value)
     except ValueError:
         return None
-    return DrawTransfer(parts[1], parts[2], draw_id, rail)
+    return DrawTransfer(from_key_part(parts[1]), from_key_part(parts[2]), draw_id, rail)
 
 
 def _enabled_rails(flags: FeatureFlags, user_id: str) -> tuple[Rail, ...]:

@@ -18,6 +18,7 @@ from loc_core.creditline import CreditLineApplication
 from loc_core.errors import NotFound
 from loc_core.ports import Clock, UnitOfWork
 from loc_core.services.messagebus import Command, Publisher
+from loc_core.validation import instance_of, valid_id
 
 __all__ = ["AbandonExpiredLineApplication", "abandon_expired_line_application"]
 
@@ -26,9 +27,11 @@ __all__ = ["AbandonExpiredLineApplication", "abandon_expired_line_application"]
 class AbandonExpiredLineApplication(Command[bool]):
     """An application's offer expired (its TTL fired)."""
 
-    user_id: str
-    application_id: str
-    removed: CreditLineApplication | None = attrs.field(default=None, eq=False)
+    user_id: str = attrs.field(validator=valid_id)
+    application_id: str = attrs.field(validator=valid_id)
+    removed: CreditLineApplication | None = attrs.field(
+        default=None, eq=False, validator=instance_of(CreditLineApplication, optional=True)
+    )
     """The item's last image when the TTL already deleted it (the stream's old image)."""
 
 

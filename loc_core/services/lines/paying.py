@@ -34,6 +34,7 @@ from loc_core.services.lines.receipts import (
     get_line_payment_receipt,
 )
 from loc_core.services.messagebus import Command
+from loc_core.validation import valid_amount, valid_id, valid_key
 
 __all__ = ["DEBIT_LOCK_PROCESS", "PayLine", "pay_line"]
 
@@ -45,10 +46,10 @@ DEBIT_LOCK_PROCESS = "due"
 class PayLine(Command[LinePaymentReceipt]):
     """A borrower pays an amount toward their line."""
 
-    user_id: str
-    line_id: str
-    amount: int
-    idempotency_key: str
+    user_id: str = attrs.field(validator=valid_id)
+    line_id: str = attrs.field(validator=valid_id)
+    amount: int = attrs.field(validator=valid_amount)
+    idempotency_key: str = attrs.field(validator=valid_key)
     """Chosen by the client, unique per line: the same key always means this same payment."""
 
     def payment_id(self, rail: Rail) -> str:

@@ -19,6 +19,7 @@ from loc_core.payments import PaymentStatus, Rail
 from loc_core.ports import UnitOfWork
 from loc_core.services.kit import payment_not_found
 from loc_core.services.messagebus import Command
+from loc_core.validation import valid_id, valid_transfer_key
 
 __all__ = ["GetLinePaymentReceipt", "LinePaymentReceipt", "get_line_payment_receipt", "receipt_for"]
 
@@ -48,9 +49,10 @@ class LinePaymentReceipt:
 class GetLinePaymentReceipt(Command["LinePaymentReceipt"]):
     """A borrower asks for the receipt of one payment on their line."""
 
-    user_id: str
-    line_id: str
-    payment_id: str
+    user_id: str = attrs.field(validator=valid_id)
+    line_id: str = attrs.field(validator=valid_id)
+    payment_id: str = attrs.field(validator=valid_transfer_key)
+    """The payment's id: the key of the transfer that paid it, as the library built it."""
 
 
 def _balances_after(entries: Iterable[JournalEntry], payment: LocPayment) -> Balances:

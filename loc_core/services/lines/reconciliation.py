@@ -19,6 +19,7 @@ from loc_core.ledger import Bucket, Ledger, allowance, receivable
 from loc_core.ports import Alerter, UnitOfWork
 from loc_core.services.kit import post_alert
 from loc_core.services.messagebus import Command
+from loc_core.validation import valid_id
 
 __all__ = ["LineReconciliation", "ReconcileLine", "reconcile_line"]
 
@@ -27,8 +28,8 @@ __all__ = ["LineReconciliation", "ReconcileLine", "reconcile_line"]
 class ReconcileLine(Command["LineReconciliation"]):
     """Check one line's balances against its ledger."""
 
-    user_id: str
-    line_id: str
+    user_id: str = attrs.field(validator=valid_id)
+    line_id: str = attrs.field(validator=valid_id)
 
 
 @attrs.frozen

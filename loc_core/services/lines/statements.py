@@ -14,6 +14,7 @@ import attrs
 from loc_core.creditline import Statement
 from loc_core.ports import UnitOfWork
 from loc_core.services.messagebus import Command
+from loc_core.validation import valid_date, valid_id
 
 __all__ = ["GetLineStatement", "ListLineStatements", "get_line_statement", "list_line_statements"]
 
@@ -22,17 +23,17 @@ __all__ = ["GetLineStatement", "ListLineStatements", "get_line_statement", "list
 class ListLineStatements(Command[list[Statement]]):
     """A borrower asks for every statement of their line."""
 
-    user_id: str
-    line_id: str
+    user_id: str = attrs.field(validator=valid_id)
+    line_id: str = attrs.field(validator=valid_id)
 
 
 @attrs.frozen
 class GetLineStatement(Command[Statement]):
     """A borrower asks for the statement of one date."""
 
-    user_id: str
-    line_id: str
-    statement_date: dt.date
+    user_id: str = attrs.field(validator=valid_id)
+    line_id: str = attrs.field(validator=valid_id)
+    statement_date: dt.date = attrs.field(validator=valid_date)
 
 
 def list_line_statements(query: ListLineStatements, *, uow: UnitOfWork) -> list[Statement]:

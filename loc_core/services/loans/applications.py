@@ -14,6 +14,7 @@ from loc_core.services.kit import lock_key, moment
 from loc_core.services.loans.eligibility import CheckEligibility, check_loan_eligibility
 from loc_core.services.messagebus import Command
 from loc_core.services.underwriting import ApplicationDesk
+from loc_core.validation import valid_amount, valid_id, valid_key
 
 __all__ = ["APPLICATION_LEASE", "ApplyForLoan", "apply_for_loan"]
 
@@ -25,9 +26,9 @@ APPLICATION_LEASE = dt.timedelta(seconds=30)
 class ApplyForLoan(Command[LoanApplication]):
     """A borrower asks for an installment loan of `requested_amount` cents."""
 
-    user_id: str
-    requested_amount: int
-    idempotency_key: str
+    user_id: str = attrs.field(validator=valid_id)
+    requested_amount: int = attrs.field(validator=valid_amount)
+    idempotency_key: str = attrs.field(validator=valid_key)
     """Chosen by the client; the same key replays the first answer."""
 
 

@@ -7,6 +7,7 @@ import attrs
 from loc_core.ports import Clock, UnitOfWork
 from loc_core.services.kit import moment, retry_on_conflict
 from loc_core.services.messagebus import Command
+from loc_core.validation import valid_flag, valid_id, valid_text
 
 __all__ = ["SetAutopay", "set_autopay"]
 
@@ -15,10 +16,10 @@ __all__ = ["SetAutopay", "set_autopay"]
 class SetAutopay(Command[bool]):
     """Switch autopay for a loan on or off."""
 
-    user_id: str
-    loan_id: str
-    enabled: bool
-    reason: str = "borrower request"
+    user_id: str = attrs.field(validator=valid_id)
+    loan_id: str = attrs.field(validator=valid_id)
+    enabled: bool = attrs.field(validator=valid_flag)
+    reason: str = attrs.field(default="borrower request", validator=valid_text)
     """Why, as the audit trail should say it."""
 
 

@@ -23,6 +23,7 @@ from loc_core.services.kit import moment
 from loc_core.services.loans.booking import LoanTransfers
 from loc_core.services.messagebus import Command
 from loc_core.services.rails import submit_in_order
+from loc_core.validation import from_key_part, key_part, valid_flag, valid_id
 
 __all__ = [
     "DISBURSEMENT_RAILS",
@@ -39,8 +40,12 @@ _DISBURSE = "disburse"
 
 
 def disbursement_key(user_id: str, application_id: str, rail: Rail) -> str:
-    """The rail idempotency key of an application's disbursement on `rail`."""
-    return f"{_DISBURSE}:{user_id}:{application_id}:{rail.value}"
+    """The rail idempotency key of an application's disbursement on `rail`.
+
+    ``disburse:<user>:<application>:<rail>``, each id a `key_part` (a ``:`` inside an id
+    is escaped, so ``us-east-1:4f9a`` stays one field).
+    """
+    return f"{_DISBURSE}:{key_part(user_id)}:{key_part(application_id)}:{rail.value}"
 
 
 def parse_disbursement_key(key: str) -> tuple[str, str] | None:
@@ -48,16 +53,16 @@ def parse_disbursement_key(key: str) -> tuple[str, str] | None:
     parts = key.split(":")
     if len(parts) != 4 or parts[0] != _DISBURSE or not all(parts[1:3]):  # noqa: PLR2004 - the key's four fields
         return None
-    return parts[1], parts[2]
+    return from_key_part(parts[1]), from_key_part(parts[2])
 
 
 @attrs.frozen
 class AcceptOffer(Command[Loan]):
     """The borrower accepts an APPROVED offer."""
 
-    user_id: str
-    application_id: str
-    autopay_enabled: bool = True
+    user_id: str = attrs.field(validator=valid_id)
+    application_id: str = attrs.field(validator=valid_id)
+    autopay_enabled: bool = attrs.field(default=True, validator=valid_flag)
     """Whether autopay collects the installments (the borrower may turn it off later)."""
 
 

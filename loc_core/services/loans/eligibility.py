@@ -8,6 +8,7 @@ from loc_core.installment import check_eligibility
 from loc_core.ports import Clock, UnitOfWork, Users
 from loc_core.services.kit import moment
 from loc_core.services.messagebus import Command
+from loc_core.validation import valid_id
 
 __all__ = ["CheckEligibility", "Eligibility", "check_loan_eligibility"]
 
@@ -16,7 +17,7 @@ __all__ = ["CheckEligibility", "Eligibility", "check_loan_eligibility"]
 class CheckEligibility(Command["Eligibility"]):
     """Ask whether a borrower may apply for an installment loan."""
 
-    user_id: str
+    user_id: str = attrs.field(validator=valid_id)
 
 
 @attrs.frozen

@@ -19,6 +19,7 @@ from loc_core.installment import LoanApplication
 from loc_core.ports import Clock, Metrics, UnitOfWork
 from loc_core.services.kit import moment, retry_on_conflict
 from loc_core.services.messagebus import Command
+from loc_core.validation import instance_of, valid_id
 
 __all__ = ["AbandonExpiredApplication", "ExpirationOutcome", "abandon_expired_application"]
 
@@ -40,9 +41,11 @@ class ExpirationOutcome(enum.Enum):
 class AbandonExpiredApplication(Command["ExpirationOutcome"]):
     """The TTL removed (or is about to remove) an application's item."""
 
-    user_id: str
-    application_id: str
-    removed: LoanApplication | None = attrs.field(default=None, eq=False)
+    user_id: str = attrs.field(validator=valid_id)
+    application_id: str = attrs.field(validator=valid_id)
+    removed: LoanApplication | None = attrs.field(
+        default=None, eq=False, validator=instance_of(LoanApplication, optional=True)
+    )
     """The item's last image when the TTL already deleted it (the stream's old image)."""
 
 

@@ -11,6 +11,7 @@ from loc_core.payments import PaymentStatus, Rail
 from loc_core.ports import Clock, UnitOfWork
 from loc_core.services.kit import moment, payment_not_found
 from loc_core.services.messagebus import Command
+from loc_core.validation import valid_id, valid_transfer_key
 
 __all__ = ["GetPaymentReceipt", "PaymentReceipt", "ReceiptLine", "get_payment_receipt", "receipt"]
 
@@ -60,8 +61,9 @@ class GetPaymentReceipt(Command[PaymentReceipt]):
     Reads belong to their owner: a payment on another borrower's loan is `NotFound`.
     """
 
-    user_id: str
-    payment_id: str
+    user_id: str = attrs.field(validator=valid_id)
+    payment_id: str = attrs.field(validator=valid_transfer_key)
+    """The payment's id: the key of the transfer that paid it, as the library built it."""
 
 
 def receipt(loan: Loan, payment_id: str, *, as_of: dt.date) -> PaymentReceipt:

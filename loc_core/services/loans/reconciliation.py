@@ -18,6 +18,7 @@ from loc_core.ledger import Ledger, allowance, receivable
 from loc_core.ports import Alerter, Metrics, UnitOfWork
 from loc_core.services.kit import CONFLICT_ATTEMPTS, post_alert
 from loc_core.services.messagebus import Command
+from loc_core.validation import valid_id
 
 __all__ = ["ReconcileLoan", "Reconciliation", "reconcile_loan"]
 
@@ -26,8 +27,8 @@ __all__ = ["ReconcileLoan", "Reconciliation", "reconcile_loan"]
 class ReconcileLoan(Command["Reconciliation"]):
     """Check one loan's balances (a ``reconcile_loan`` message, sent after it changed)."""
 
-    user_id: str
-    loan_id: str
+    user_id: str = attrs.field(validator=valid_id)
+    loan_id: str = attrs.field(validator=valid_id)
 
 
 @attrs.frozen

@@ -20,7 +20,7 @@ from loc_core.errors import (
     ExternalServiceError,
     IdempotencyConflict,
     InsufficientCredit,
-    InvalidAmount,
+    InvalidRequest,
     LineNotActive,
     NotFound,
 )
@@ -189,7 +189,7 @@ def test_a_crash_before_the_disbursement_commit_is_resumed_once(
 
 @pytest.mark.parametrize(
     ("amount", "error"),
-    [(100_001, InsufficientCredit), (0, InvalidAmount), (-5, InvalidAmount)],
+    [(100_001, InsufficientCredit), (0, InvalidRequest), (-5, InvalidRequest)],
 )
 def test_a_refused_draw_holds_nothing_and_calls_no_rail(
     opened: Deployment, amount: int, error: type[Exception]

@@ -15,7 +15,7 @@ from loc_core.creditline import Balances, CreditLine, LineStatus
 from loc_core.errors import (
     ExternalServiceError,
     IdempotencyConflict,
-    InvalidAmount,
+    InvalidRequest,
     LockNotAcquired,
     NotFound,
     Overpayment,
@@ -92,7 +92,7 @@ def test_an_overpayment_is_refused_before_any_rail_is_called(
 def test_an_invalid_amount_is_refused_before_any_rail_is_called(
     world: Deployment, billed: CreditLine, amount: int
 ) -> None:
-    with pytest.raises(InvalidAmount):
+    with pytest.raises(InvalidRequest, match="amount"):
         world.pay_line(billed, amount)
     assert world.rails.calls[1:] == []
 

@@ -9,7 +9,7 @@ from loc_core.applications import ApplicationStatus
 from loc_core.errors import (
     ExternalServiceError,
     IdempotencyConflict,
-    InvalidAmount,
+    InvalidRequest,
     LockNotAcquired,
     NotEligible,
     NotFound,
@@ -136,5 +136,5 @@ def test_an_approval_without_a_fee_is_not_trusted(world: Deployment) -> None:
 
 
 def test_a_bad_amount_is_refused_before_anything(world: Deployment) -> None:
-    with pytest.raises(InvalidAmount):
+    with pytest.raises(InvalidRequest, match="requested_amount"):
         world.apply_loan(amount=0)

@@ -9,7 +9,7 @@ from fakes import Crash, CrashingUnitOfWork, InterferingUnitOfWork, meanwhile
 from loc_adapters.memory import RailBehaviour
 from loc_core.errors import (
     IdempotencyConflict,
-    InvalidAmount,
+    InvalidRequest,
     InvalidTransition,
     LockNotAcquired,
     NotFound,
@@ -94,7 +94,7 @@ def test_an_overpayment_or_a_closed_loan_is_refused_before_any_rail(
 ) -> None:
     with pytest.raises(Overpayment, match=r"a payment of \$315.01 is more than the \$315.00 owed"):
         world.pay_loan(loan, 31_501)
-    with pytest.raises(InvalidAmount):
+    with pytest.raises(InvalidRequest, match="amount"):
         world.pay_loan(loan, 0, key="pay-0")
     assert len(world.sim.submitted) == 1
     world.pay_loan(loan, 31_500, key="payoff")
