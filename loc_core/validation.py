@@ -25,8 +25,9 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import re
+import typing
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 import attrs
 
@@ -40,6 +41,14 @@ __all__ = [
     "MAX_TRANSFER_KEY_LENGTH",
     "MIN_AMOUNT",
     "SAFE_CHARACTERS",
+    "Cents",
+    "Day",
+    "Flag",
+    "Id",
+    "Key",
+    "Text",
+    "TransferKey",
+    "UtcTime",
     "Validator",
     "from_key_part",
     "instance_of",
@@ -58,6 +67,7 @@ __all__ = [
     "valid_text",
     "valid_transfer_key",
     "valid_utc",
+    "validated",
 ]
 
 MAX_ID_LENGTH = 128
@@ -251,3 +261,42 @@ def from_key_part(part: str) -> str:
     'us-east-1:4f9a'
     """
     return part.replace(_ESCAPED_SEPARATOR, _SEPARATOR)
+
+
+Id = Annotated[str, valid_id]
+"""An id field: checked by `require_id` when the value is built."""
+Key = Annotated[str, valid_key]
+"""A client's idempotency key: checked by `require_key`."""
+TransferKey = Annotated[str, valid_transfer_key]
+"""A key the library built for a transfer: checked by `require_transfer_key`."""
+Cents = Annotated[int, valid_amount]
+"""An amount of cents within the bounds: checked by `require_amount`."""
+UtcTime = Annotated[dt.datetime, valid_utc]
+"""A timezone-aware UTC instant."""
+Day = Annotated[dt.date, valid_date]
+"""A calendar date (a `datetime` is refused)."""
+Flag = Annotated[bool, valid_flag]
+"""A real `bool`."""
+Text = Annotated[str, valid_text]
+"""Free text of at most `MAX_TEXT_LENGTH` characters."""
+
+
+def validated(cls: type, fields: list[attrs.Attribute[Any]]) -> list[attrs.Attribute[Any]]:
+    """Attrs field transformer: each field annotated `Id`, `Cents`, ... gets its validator.
+
+    Use it as ``@attrs.frozen(field_transformer=validated)``: a field's type then says its
+    rule once (``amount: Cents``), and a value that breaks it is refused when the command
+    is built (`InvalidRequest` naming the field). Fields with a validator of their own
+    keep it.
+    """
+    hints = typing.get_type_hints(cls, include_extras=True)
+    checked = []
+    for field in fields:
+        rules = [
+            rule for rule in getattr(hints.get(field.name), "__metadata__", ()) if callable(rule)
+        ]
+        if rules and field.validator is None:
+            checked.append(field.evolve(validator=attrs.validators.and_(*rules)))
+        else:
+            checked.append(field)
+    return checked

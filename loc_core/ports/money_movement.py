@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Protocol
 
 import attrs
 
 from loc_core.payments import Direction, Rail, SettlementOutcome
-from loc_core.validation import member_of, valid_id, valid_text, valid_transfer_key, valid_utc
+from loc_core.validation import (
+    Id,
+    Text,
+    TransferKey,
+    UtcTime,
+    member_of,
+    valid_text,
+    validated,
+)
 
 __all__ = ["PaymentRails", "SettlementEvent", "TransferRequest", "TransferResult"]
 
@@ -36,7 +43,7 @@ class TransferResult:
     decline_reason: str = ""
 
 
-@attrs.frozen
+@attrs.frozen(field_transformer=validated)
 class SettlementEvent:
     """What a rail reports later about a transfer it accepted (a webhook in production).
 
@@ -45,13 +52,13 @@ class SettlementEvent:
     (`loc_core.validation`): anything else is an `InvalidRequest` naming the field.
     """
 
-    event_id: str = attrs.field(validator=valid_id)
-    idempotency_key: str = attrs.field(validator=valid_transfer_key)
+    event_id: Id
+    idempotency_key: TransferKey
     """The key of the transfer the event is about."""
-    confirmation_id: str = attrs.field(validator=valid_text)
+    confirmation_id: Text
     rail: Rail = attrs.field(validator=member_of(Rail))
     outcome: SettlementOutcome = attrs.field(validator=member_of(SettlementOutcome))
-    occurred_at: dt.datetime = attrs.field(validator=valid_utc)
+    occurred_at: UtcTime
     return_code: str = attrs.field(default="", validator=valid_text)
     """The ACH return reason (``R01`` insufficient funds, ``R10`` unauthorized, ...)."""
 

@@ -8,25 +8,25 @@ from loc_core.creditline import CreditLine
 from loc_core.installment import Loan
 from loc_core.ports import UnitOfWork
 from loc_core.services.messagebus import Command
-from loc_core.validation import valid_id
+from loc_core.validation import Id, validated
 
 __all__ = ["GetLine", "GetLoan", "get_line", "get_loan"]
 
 
-@attrs.frozen
+@attrs.frozen(field_transformer=validated)
 class GetLoan(Command[Loan]):
     """One of a borrower's loans, with its installments and payments."""
 
-    user_id: str = attrs.field(validator=valid_id)
-    loan_id: str = attrs.field(validator=valid_id)
+    user_id: Id
+    loan_id: Id
 
 
-@attrs.frozen
+@attrs.frozen(field_transformer=validated)
 class GetLine(Command[CreditLine]):
     """One of a borrower's lines of credit, with its draws and payments."""
 
-    user_id: str = attrs.field(validator=valid_id)
-    line_id: str = attrs.field(validator=valid_id)
+    user_id: Id
+    line_id: Id
 
 
 def get_loan(query: GetLoan, *, uow: UnitOfWork) -> Loan:

@@ -15,17 +15,17 @@ from loc_core.errors import NotEligible
 from loc_core.ports import Clock, IdGenerator, UnitOfWork, Users
 from loc_core.services.lines.applying import line_eligibility
 from loc_core.services.messagebus import Command, Publisher
-from loc_core.validation import valid_count, valid_id
+from loc_core.validation import Id, valid_count, validated
 
 __all__ = ["AcceptLineOffer", "accept_line_offer"]
 
 
-@attrs.frozen
+@attrs.frozen(field_transformer=validated)
 class AcceptLineOffer(Command[CreditLine]):
     """A borrower accepts an approved offer."""
 
-    user_id: str = attrs.field(validator=valid_id)
-    application_id: str = attrs.field(validator=valid_id)
+    user_id: Id
+    application_id: Id
     cycle_day: int | None = attrs.field(
         default=None, validator=valid_count(minimum=1, maximum=LATEST_CYCLE_DAY, optional=True)
     )

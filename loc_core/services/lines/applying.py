@@ -27,7 +27,7 @@ from loc_core.services.kit import lock_key
 from loc_core.services.lines._unit import LEASE_TTL
 from loc_core.services.messagebus import Command, Publisher
 from loc_core.services.underwriting import ApplicationDesk
-from loc_core.validation import valid_id, valid_key
+from loc_core.validation import Id, Key, validated
 
 __all__ = ["ApplyForLine", "LineIneligibility", "apply_for_line", "line_eligibility"]
 
@@ -69,12 +69,12 @@ def line_eligibility(
     return tuple(rule.value for rule, broken in failed.items() if broken)
 
 
-@attrs.frozen
+@attrs.frozen(field_transformer=validated)
 class ApplyForLine(Command[CreditLineApplication]):
     """A borrower asks for a line of credit."""
 
-    user_id: str = attrs.field(validator=valid_id)
-    idempotency_key: str = attrs.field(validator=valid_key)
+    user_id: Id
+    idempotency_key: Key
     """Chosen by the client; the same key always means this same request."""
 
 

@@ -15,17 +15,17 @@ import attrs
 from loc_core.creditline import CreditLine
 from loc_core.services.lines._unit import LineWriter
 from loc_core.services.messagebus import Command
-from loc_core.validation import valid_id, valid_text
+from loc_core.validation import Id, valid_text, validated
 
 __all__ = ["CloseLine", "close_credit_line"]
 
 
-@attrs.frozen
+@attrs.frozen(field_transformer=validated)
 class CloseLine(Command[CreditLine]):
     """A borrower (or an agent for them) closes a line."""
 
-    user_id: str = attrs.field(validator=valid_id)
-    line_id: str = attrs.field(validator=valid_id)
+    user_id: Id
+    line_id: Id
     reason: str = attrs.field(default="closed at the borrower's request", validator=valid_text)
 
 

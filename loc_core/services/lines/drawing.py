@@ -45,7 +45,14 @@ from loc_core.ports import (
 from loc_core.services.kit import post_alert
 from loc_core.services.lines._unit import LineWriter
 from loc_core.services.messagebus import Command
-from loc_core.validation import from_key_part, key_part, valid_amount, valid_id, valid_key
+from loc_core.validation import (
+    Cents,
+    Id,
+    Key,
+    from_key_part,
+    key_part,
+    validated,
+)
 
 __all__ = [
     "RTP_DISBURSEMENTS_FLAG",
@@ -61,14 +68,14 @@ RTP_DISBURSEMENTS_FLAG = "loc-rtp-disbursements"
 _DRAW_PREFIX = "draw"
 
 
-@attrs.frozen
+@attrs.frozen(field_transformer=validated)
 class DrawFromLine(Command[Draw]):
     """A borrower draws money from their line."""
 
-    user_id: str = attrs.field(validator=valid_id)
-    line_id: str = attrs.field(validator=valid_id)
-    amount: int = attrs.field(validator=valid_amount)
-    idempotency_key: str = attrs.field(validator=valid_key)
+    user_id: Id
+    line_id: Id
+    amount: Cents
+    idempotency_key: Key
     """Chosen by the client, unique per line: the same key always means this same draw."""
 
 

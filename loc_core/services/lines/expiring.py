@@ -18,17 +18,17 @@ from loc_core.creditline import CreditLineApplication
 from loc_core.errors import NotFound
 from loc_core.ports import Clock, UnitOfWork
 from loc_core.services.messagebus import Command, Publisher
-from loc_core.validation import instance_of, valid_id
+from loc_core.validation import Id, instance_of, validated
 
 __all__ = ["AbandonExpiredLineApplication", "abandon_expired_line_application"]
 
 
-@attrs.frozen
+@attrs.frozen(field_transformer=validated)
 class AbandonExpiredLineApplication(Command[bool]):
     """An application's offer expired (its TTL fired)."""
 
-    user_id: str = attrs.field(validator=valid_id)
-    application_id: str = attrs.field(validator=valid_id)
+    user_id: Id
+    application_id: Id
     removed: CreditLineApplication | None = attrs.field(
         default=None, eq=False, validator=instance_of(CreditLineApplication, optional=True)
     )

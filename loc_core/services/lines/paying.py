@@ -34,7 +34,7 @@ from loc_core.services.lines.receipts import (
     get_line_payment_receipt,
 )
 from loc_core.services.messagebus import Command
-from loc_core.validation import valid_amount, valid_id, valid_key
+from loc_core.validation import Cents, Id, Key, validated
 
 __all__ = ["DEBIT_LOCK_PROCESS", "PayLine", "pay_line"]
 
@@ -42,14 +42,14 @@ DEBIT_LOCK_PROCESS = "due"
 """Every debit of a line's borrower holds ``lock_key("due", user_id=..., item_id=line)``."""
 
 
-@attrs.frozen
+@attrs.frozen(field_transformer=validated)
 class PayLine(Command[LinePaymentReceipt]):
     """A borrower pays an amount toward their line."""
 
-    user_id: str = attrs.field(validator=valid_id)
-    line_id: str = attrs.field(validator=valid_id)
-    amount: int = attrs.field(validator=valid_amount)
-    idempotency_key: str = attrs.field(validator=valid_key)
+    user_id: Id
+    line_id: Id
+    amount: Cents
+    idempotency_key: Key
     """Chosen by the client, unique per line: the same key always means this same payment."""
 
     def payment_id(self, rail: Rail) -> str:

@@ -19,7 +19,7 @@ from loc_core.payments import PaymentStatus, Rail
 from loc_core.ports import UnitOfWork
 from loc_core.services.kit import payment_not_found
 from loc_core.services.messagebus import Command
-from loc_core.validation import valid_id, valid_transfer_key
+from loc_core.validation import Id, TransferKey, validated
 
 __all__ = ["GetLinePaymentReceipt", "LinePaymentReceipt", "get_line_payment_receipt", "receipt_for"]
 
@@ -45,13 +45,13 @@ class LinePaymentReceipt:
     """What the line owed right after the payment was applied."""
 
 
-@attrs.frozen
+@attrs.frozen(field_transformer=validated)
 class GetLinePaymentReceipt(Command["LinePaymentReceipt"]):
     """A borrower asks for the receipt of one payment on their line."""
 
-    user_id: str = attrs.field(validator=valid_id)
-    line_id: str = attrs.field(validator=valid_id)
-    payment_id: str = attrs.field(validator=valid_transfer_key)
+    user_id: Id
+    line_id: Id
+    payment_id: TransferKey
     """The payment's id: the key of the transfer that paid it, as the library built it."""
 
 

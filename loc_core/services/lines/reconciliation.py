@@ -19,17 +19,17 @@ from loc_core.ledger import Bucket, Ledger, allowance, receivable
 from loc_core.ports import Alerter, UnitOfWork
 from loc_core.services.kit import post_alert
 from loc_core.services.messagebus import Command
-from loc_core.validation import valid_id
+from loc_core.validation import Id, validated
 
 __all__ = ["LineReconciliation", "ReconcileLine", "reconcile_line"]
 
 
-@attrs.frozen
+@attrs.frozen(field_transformer=validated)
 class ReconcileLine(Command["LineReconciliation"]):
     """Check one line's balances against its ledger."""
 
-    user_id: str = attrs.field(validator=valid_id)
-    line_id: str = attrs.field(validator=valid_id)
+    user_id: Id
+    line_id: Id
 
 
 @attrs.frozen

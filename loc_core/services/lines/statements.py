@@ -7,33 +7,31 @@ billing writes each once. The line is read first, so a line that is not the user
 
 from __future__ import annotations
 
-import datetime as dt
-
 import attrs
 
 from loc_core.creditline import Statement
 from loc_core.ports import UnitOfWork
 from loc_core.services.messagebus import Command
-from loc_core.validation import valid_date, valid_id
+from loc_core.validation import Day, Id, validated
 
 __all__ = ["GetLineStatement", "ListLineStatements", "get_line_statement", "list_line_statements"]
 
 
-@attrs.frozen
+@attrs.frozen(field_transformer=validated)
 class ListLineStatements(Command[list[Statement]]):
     """A borrower asks for every statement of their line."""
 
-    user_id: str = attrs.field(validator=valid_id)
-    line_id: str = attrs.field(validator=valid_id)
+    user_id: Id
+    line_id: Id
 
 
-@attrs.frozen
+@attrs.frozen(field_transformer=validated)
 class GetLineStatement(Command[Statement]):
     """A borrower asks for the statement of one date."""
 
-    user_id: str = attrs.field(validator=valid_id)
-    line_id: str = attrs.field(validator=valid_id)
-    statement_date: dt.date = attrs.field(validator=valid_date)
+    user_id: Id
+    line_id: Id
+    statement_date: Day
 
 
 def list_line_statements(query: ListLineStatements, *, uow: UnitOfWork) -> list[Statement]:

@@ -14,7 +14,7 @@ from loc_core.services.kit import lock_key, moment
 from loc_core.services.loans.eligibility import CheckEligibility, check_loan_eligibility
 from loc_core.services.messagebus import Command
 from loc_core.services.underwriting import ApplicationDesk
-from loc_core.validation import valid_amount, valid_id, valid_key
+from loc_core.validation import Cents, Id, Key, validated
 
 __all__ = ["APPLICATION_LEASE", "ApplyForLoan", "apply_for_loan"]
 
@@ -22,13 +22,13 @@ APPLICATION_LEASE = dt.timedelta(seconds=30)
 """How long one borrower's application is protected from a concurrent one."""
 
 
-@attrs.frozen
+@attrs.frozen(field_transformer=validated)
 class ApplyForLoan(Command[LoanApplication]):
     """A borrower asks for an installment loan of `requested_amount` cents."""
 
-    user_id: str = attrs.field(validator=valid_id)
-    requested_amount: int = attrs.field(validator=valid_amount)
-    idempotency_key: str = attrs.field(validator=valid_key)
+    user_id: Id
+    requested_amount: Cents
+    idempotency_key: Key
     """Chosen by the client; the same key replays the first answer."""
 
 

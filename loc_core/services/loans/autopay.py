@@ -7,18 +7,18 @@ import attrs
 from loc_core.ports import Clock, UnitOfWork
 from loc_core.services.kit import moment, retry_on_conflict
 from loc_core.services.messagebus import Command
-from loc_core.validation import valid_flag, valid_id, valid_text
+from loc_core.validation import Flag, Id, valid_text, validated
 
 __all__ = ["SetAutopay", "set_autopay"]
 
 
-@attrs.frozen
+@attrs.frozen(field_transformer=validated)
 class SetAutopay(Command[bool]):
     """Switch autopay for a loan on or off."""
 
-    user_id: str = attrs.field(validator=valid_id)
-    loan_id: str = attrs.field(validator=valid_id)
-    enabled: bool = attrs.field(validator=valid_flag)
+    user_id: Id
+    loan_id: Id
+    enabled: Flag
     reason: str = attrs.field(default="borrower request", validator=valid_text)
     """Why, as the audit trail should say it."""
 

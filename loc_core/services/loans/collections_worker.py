@@ -26,7 +26,7 @@ from loc_core.services.loans.booking import LoanDebit, LoanTransfers
 from loc_core.services.loans.payments import PAYMENT_LEASE, payment_lease_key
 from loc_core.services.messagebus import Command
 from loc_core.services.rails import RailAnswers
-from loc_core.validation import valid_date, valid_id
+from loc_core.validation import Day, Id, valid_id, validated
 
 __all__ = [
     "COLLECT_INSTALLMENT",
@@ -43,14 +43,14 @@ COLLECT_INSTALLMENT = "collect_installment"
 """The `QueueMessage.kind` the collections worker handles."""
 
 
-@attrs.frozen
+@attrs.frozen(field_transformer=validated)
 class CollectInstallment(Command["CollectionResult"]):
     """Try autopay on one installment (the body of a ``collect_installment`` message)."""
 
-    user_id: str = attrs.field(validator=valid_id)
-    loan_id: str = attrs.field(validator=valid_id)
-    installment_id: str = attrs.field(validator=valid_id)
-    due_date: dt.date = attrs.field(validator=valid_date)
+    user_id: Id
+    loan_id: Id
+    installment_id: Id
+    due_date: Day
     worker_id: str = attrs.field(default="collections-worker", eq=False, validator=valid_id)
     """Who holds the loan's payment lease while this message is worked (the lease owner)."""
 

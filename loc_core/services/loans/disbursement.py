@@ -23,7 +23,7 @@ from loc_core.services.kit import moment
 from loc_core.services.loans.booking import LoanTransfers
 from loc_core.services.messagebus import Command
 from loc_core.services.rails import submit_in_order
-from loc_core.validation import from_key_part, key_part, valid_flag, valid_id
+from loc_core.validation import Id, from_key_part, key_part, valid_flag, validated
 
 __all__ = [
     "DISBURSEMENT_RAILS",
@@ -56,12 +56,12 @@ def parse_disbursement_key(key: str) -> tuple[str, str] | None:
     return from_key_part(parts[1]), from_key_part(parts[2])
 
 
-@attrs.frozen
+@attrs.frozen(field_transformer=validated)
 class AcceptOffer(Command[Loan]):
     """The borrower accepts an APPROVED offer."""
 
-    user_id: str = attrs.field(validator=valid_id)
-    application_id: str = attrs.field(validator=valid_id)
+    user_id: Id
+    application_id: Id
     autopay_enabled: bool = attrs.field(default=True, validator=valid_flag)
     """Whether autopay collects the installments (the borrower may turn it off later)."""
 

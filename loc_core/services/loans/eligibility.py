@@ -8,16 +8,16 @@ from loc_core.installment import check_eligibility
 from loc_core.ports import Clock, UnitOfWork, Users
 from loc_core.services.kit import moment
 from loc_core.services.messagebus import Command
-from loc_core.validation import valid_id
+from loc_core.validation import Id, validated
 
 __all__ = ["CheckEligibility", "Eligibility", "check_loan_eligibility"]
 
 
-@attrs.frozen
+@attrs.frozen(field_transformer=validated)
 class CheckEligibility(Command["Eligibility"]):
     """Ask whether a borrower may apply for an installment loan."""
 
-    user_id: str = attrs.field(validator=valid_id)
+    user_id: Id
 
 
 @attrs.frozen

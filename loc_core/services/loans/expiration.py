@@ -19,7 +19,7 @@ from loc_core.installment import LoanApplication
 from loc_core.ports import Clock, Metrics, UnitOfWork
 from loc_core.services.kit import moment, retry_on_conflict
 from loc_core.services.messagebus import Command
-from loc_core.validation import instance_of, valid_id
+from loc_core.validation import Id, instance_of, validated
 
 __all__ = ["AbandonExpiredApplication", "ExpirationOutcome", "abandon_expired_application"]
 
@@ -37,12 +37,12 @@ class ExpirationOutcome(enum.Enum):
     """A REJECTED application has no offer to abandon."""
 
 
-@attrs.frozen
+@attrs.frozen(field_transformer=validated)
 class AbandonExpiredApplication(Command["ExpirationOutcome"]):
     """The TTL removed (or is about to remove) an application's item."""
 
-    user_id: str = attrs.field(validator=valid_id)
-    application_id: str = attrs.field(validator=valid_id)
+    user_id: Id
+    application_id: Id
     removed: LoanApplication | None = attrs.field(
         default=None, eq=False, validator=instance_of(LoanApplication, optional=True)
     )

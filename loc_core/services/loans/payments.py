@@ -13,7 +13,7 @@ from loc_core.services.kit import leased, lock_key, moment, run_once
 from loc_core.services.loans.booking import LoanDebit, LoanTransfers
 from loc_core.services.loans.receipts import PaymentReceipt, receipt
 from loc_core.services.messagebus import Command
-from loc_core.validation import valid_amount, valid_id, valid_key
+from loc_core.validation import Cents, Id, Key, validated
 
 __all__ = ["PAYMENT_LEASE", "MakePayment", "make_payment", "manual_payment_id", "payment_lease_key"]
 
@@ -40,14 +40,14 @@ def manual_payment_id(loan_id: str, idempotency_key: str, rail: Rail) -> str:
     return f"manual:{loan_id}:{idempotency_key}:{rail.value}"
 
 
-@attrs.frozen
+@attrs.frozen(field_transformer=validated)
 class MakePayment(Command[PaymentReceipt]):
     """A borrower pays `amount` cents on a loan now."""
 
-    user_id: str = attrs.field(validator=valid_id)
-    loan_id: str = attrs.field(validator=valid_id)
-    amount: int = attrs.field(validator=valid_amount)
-    idempotency_key: str = attrs.field(validator=valid_key)
+    user_id: Id
+    loan_id: Id
+    amount: Cents
+    idempotency_key: Key
     """Chosen by the client; the same key never pays twice."""
 
 

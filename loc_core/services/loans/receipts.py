@@ -11,7 +11,7 @@ from loc_core.payments import PaymentStatus, Rail
 from loc_core.ports import Clock, UnitOfWork
 from loc_core.services.kit import moment, payment_not_found
 from loc_core.services.messagebus import Command
-from loc_core.validation import valid_id, valid_transfer_key
+from loc_core.validation import Id, TransferKey, validated
 
 __all__ = ["GetPaymentReceipt", "PaymentReceipt", "ReceiptLine", "get_payment_receipt", "receipt"]
 
@@ -54,15 +54,15 @@ class PaymentReceipt:
     """The business day the receipt was made."""
 
 
-@attrs.frozen
+@attrs.frozen(field_transformer=validated)
 class GetPaymentReceipt(Command[PaymentReceipt]):
     """A borrower asks for the receipt of one of their payments, by its id.
 
     Reads belong to their owner: a payment on another borrower's loan is `NotFound`.
     """
 
-    user_id: str = attrs.field(validator=valid_id)
-    payment_id: str = attrs.field(validator=valid_transfer_key)
+    user_id: Id
+    payment_id: TransferKey
     """The payment's id: the key of the transfer that paid it, as the library built it."""
 
 

@@ -18,17 +18,17 @@ from loc_core.ledger import Ledger, allowance, receivable
 from loc_core.ports import Alerter, Metrics, UnitOfWork
 from loc_core.services.kit import CONFLICT_ATTEMPTS, post_alert
 from loc_core.services.messagebus import Command
-from loc_core.validation import valid_id
+from loc_core.validation import Id, validated
 
 __all__ = ["ReconcileLoan", "Reconciliation", "reconcile_loan"]
 
 
-@attrs.frozen
+@attrs.frozen(field_transformer=validated)
 class ReconcileLoan(Command["Reconciliation"]):
     """Check one loan's balances (a ``reconcile_loan`` message, sent after it changed)."""
 
-    user_id: str = attrs.field(validator=valid_id)
-    loan_id: str = attrs.field(validator=valid_id)
+    user_id: Id
+    loan_id: Id
 
 
 @attrs.frozen
