@@ -282,21 +282,43 @@ Text = Annotated[str, valid_text]
 
 
 def validated(cls: type, fields: list[attrs.Attribute[Any]]) -> list[attrs.Attribute[Any]]:
-    """Attrs field transformer: each field annotated `Id`, `Cents`, ... gets its validator.
+    """Attrs field transformer: every field checks its value against its annotation.
 
-    Use it as ``@attrs.frozen(field_transformer=validated)``: a field's type then says its
-    rule once (``amount: Cents``), and a value that breaks it is refused when the command
-    is built (`InvalidRequest` naming the field). Fields with a validator of their own
-    keep it.
+    Use it as ``@attrs.frozen(field_transformer=validated)``. A field annotated with one
+    of the rule types above (``amount: Cents``) gets that rule; a field annotated with a
+    class (an enum such as `Rail`, an entity such as `SettlementEvent`, optionally
+    ``| None``) gets an instance check, so a string where an enum member belongs is
+    refused. A value that breaks its rule is refused when the command is built
+    (`InvalidRequest` naming the field). Fields with a validator of their own keep it.
     """
     hints = typing.get_type_hints(cls, include_extras=True)
     checked = []
     for field in fields:
-        rules = [
-            rule for rule in getattr(hints.get(field.name), "__metadata__", ()) if callable(rule)
-        ]
-        if rules and field.validator is None:
-            checked.append(field.evolve(validator=attrs.validators.and_(*rules)))
+        rule = _rule_for(hints.get(field.name))
+        if rule is not None and field.validator is None:
+            checked.append(field.evolve(validator=rule))
         else:
             checked.append(field)
     return checked
+
+
+def _rule_for(hint: object) -> Validator | None:
+    """The validator a field's annotation stands for, if it names one."""
+    rules = [rule for rule in getattr(hint, "__metadata__", ()) if callable(rule)]
+    if rules:
+        return attrs.validators.and_(*rules)
+    arguments = typing.get_args(hint)
+    optional = type(None) in arguments
+    kinds = [kind for kind in arguments if kind is not type(None)] if arguments else [hint]
+    if len(kinds) != 1 or not isinstance(kinds[0], type) or kinds[0] in _BUILTIN_SCALARS:
+        return None
+    kind = kinds[0]
+    return (
+        member_of(kind)
+        if issubclass(kind, enum.Enum) and not optional
+        else (instance_of(kind, optional=optional))
+    )
+
+
+_BUILTIN_SCALARS = frozenset({str, int, bool, float, bytes})
+"""Scalars are checked by a rule type (`Id`, `Cents`, `Flag`, ...), not by their class."""

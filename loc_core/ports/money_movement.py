@@ -12,7 +12,6 @@ from loc_core.validation import (
     Text,
     TransferKey,
     UtcTime,
-    member_of,
     valid_text,
     validated,
 )
@@ -56,8 +55,8 @@ class SettlementEvent:
     idempotency_key: TransferKey
     """The key of the transfer the event is about."""
     confirmation_id: Text
-    rail: Rail = attrs.field(validator=member_of(Rail))
-    outcome: SettlementOutcome = attrs.field(validator=member_of(SettlementOutcome))
+    rail: Rail
+    outcome: SettlementOutcome
     occurred_at: UtcTime
     return_code: str = attrs.field(default="", validator=valid_text)
     """The ACH return reason (``R01`` insufficient funds, ``R10`` unauthorized, ...)."""

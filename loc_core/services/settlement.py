@@ -26,7 +26,7 @@ from loc_core.services.lines import LineWriter, handle_line_settlement, parse_dr
 from loc_core.services.loans import settle_payment
 from loc_core.services.loans.disbursement import parse_disbursement_key
 from loc_core.services.messagebus import Command
-from loc_core.validation import instance_of
+from loc_core.validation import validated
 
 __all__ = [
     "CREDITLINE",
@@ -51,11 +51,11 @@ class Settled:
     """What the product's handler did with the event."""
 
 
-@attrs.frozen
+@attrs.frozen(field_transformer=validated)
 class SettleTransfer(Command[Settled]):
     """A rail reports what became of a transfer (a webhook or stream record)."""
 
-    event: SettlementEvent = attrs.field(validator=instance_of(SettlementEvent))
+    event: SettlementEvent
 
 
 def handle_settlement_event(

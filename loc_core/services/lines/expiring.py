@@ -18,7 +18,7 @@ from loc_core.creditline import CreditLineApplication
 from loc_core.errors import NotFound
 from loc_core.ports import Clock, UnitOfWork
 from loc_core.services.messagebus import Command, Publisher
-from loc_core.validation import Id, instance_of, validated
+from loc_core.validation import Id, validated
 
 __all__ = ["AbandonExpiredLineApplication", "abandon_expired_line_application"]
 
@@ -29,9 +29,7 @@ class AbandonExpiredLineApplication(Command[bool]):
 
     user_id: Id
     application_id: Id
-    removed: CreditLineApplication | None = attrs.field(
-        default=None, eq=False, validator=instance_of(CreditLineApplication, optional=True)
-    )
+    removed: CreditLineApplication | None = attrs.field(default=None, eq=False)
     """The item's last image when the TTL already deleted it (the stream's old image)."""
 
 

@@ -19,7 +19,7 @@ from loc_core.installment import LoanApplication
 from loc_core.ports import Clock, Metrics, UnitOfWork
 from loc_core.services.kit import moment, retry_on_conflict
 from loc_core.services.messagebus import Command
-from loc_core.validation import Id, instance_of, validated
+from loc_core.validation import Id, validated
 
 __all__ = ["AbandonExpiredApplication", "ExpirationOutcome", "abandon_expired_application"]
 
@@ -43,9 +43,7 @@ class AbandonExpiredApplication(Command["ExpirationOutcome"]):
 
     user_id: Id
     application_id: Id
-    removed: LoanApplication | None = attrs.field(
-        default=None, eq=False, validator=instance_of(LoanApplication, optional=True)
-    )
+    removed: LoanApplication | None = attrs.field(default=None, eq=False)
     """The item's last image when the TTL already deleted it (the stream's old image)."""
 
 
