@@ -140,7 +140,7 @@ def test_autopay_cannot_be_turned_on_for_a_defaulted_or_closed_loan(loan: Loan) 
     with pytest.raises(InvalidTransition, match="CLOSED"):
         loan.set_autopay(True, today=DUE, reason="please")
     with pytest.raises(DomainError, match="bool"):
-        loan.set_autopay("yes", today=DUE, reason="please")  # type: ignore[arg-type]
+        loan.set_autopay("yes", today=DUE, reason="please")  # type: ignore[arg-type]  # a string where a bool belongs, on purpose
 
 
 def test_check_payment_refuses_what_apply_payment_would_and_changes_nothing(loan: Loan) -> None:
