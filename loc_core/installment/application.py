@@ -222,8 +222,12 @@ class LoanApplication:
         self.updated_at = now
         self.outbox.changes.extend(recorder.changes())
 
-    def require_convertible(self, now: dt.datetime) -> None:
+    def require_convertible(self, now: dt.datetime, *, disbursed: bool = False) -> None:
         """Check that the offer can become a loan at `now`, changing nothing.
+
+        With `disbursed` (a rail has already paid the borrower) an offer that expired, or
+        that the TTL handler abandoned meanwhile, still converts: the money that moved
+        wins over the offer's clock. A rejected or converted one never does.
 
         Raises:
             ApplicationNotApproved: when it was rejected or abandoned.
@@ -231,6 +235,8 @@ class LoanApplication:
             ApplicationExpired: when its TTL has passed.
         """
         now = require_moment(now)
+        if disbursed and self.status is ApplicationStatus.ABANDONED and self.loan_id is None:
+            return
         if self.status is not ApplicationStatus.APPROVED:
             raise ApplicationNotApproved(
                 f"application {self.application_id} is {self.status.value}: there is no offer "
@@ -242,18 +248,27 @@ class LoanApplication:
                 f"application {self.application_id} already became loan {self.loan_id}",
                 about=self.ref,
             )
-        if self.is_expired(now):
+        if self.is_expired(now) and not disbursed:
             raise ApplicationExpired(
                 f"application {self.application_id} expired at {render(self.expires_at)}",
                 about=self.ref,
             )
 
-    def convert(self, *, loan_id: str, now: dt.datetime) -> None:
-        """Mark the offer as accepted and turned into `loan_id` (see `require_convertible`)."""
+    def convert(self, *, loan_id: str, now: dt.datetime, disbursed: bool = False) -> None:
+        """Mark the offer as accepted and turned into `loan_id` (see `require_convertible`).
+
+        An offer abandoned while its disbursement was under way is APPROVED again: the
+        borrower has the money, so the offer was accepted.
+        """
         require_id(loan_id, field="loan_id")
-        self.require_convertible(now)
-        recorder = ChangeRecorder(process=_CONVERSION, reason=f"converted to loan {loan_id}")
+        self.require_convertible(now, disbursed=disbursed)
+        late = self.status is ApplicationStatus.ABANDONED or self.is_expired(now)
+        reason = f"converted to loan {loan_id}" + (
+            " after its offer expired: the disbursement had already been paid" if late else ""
+        )
+        recorder = ChangeRecorder(process=_CONVERSION, reason=reason)
         recorder.touch(self)
+        self.status = ApplicationStatus.APPROVED
         self.loan_id = loan_id
         self.updated_at = now
         self.outbox.changes.extend(recorder.changes())
@@ -300,8 +315,10 @@ class LoanApplication:
         if sum(line.amount for line in self.proposed_schedule) != self.total_amount:
             problems.append("the proposed schedule does not add up to total_amount")
         if self.status is ApplicationStatus.APPROVED:
-            if self.loan_number is None or self.fee_type is None or self.expires_at is None:
-                problems.append("an APPROVED offer needs a loan number, a fee type and a TTL")
+            if self.loan_number is None or self.fee_type is None:
+                problems.append("an APPROVED offer needs a loan number and a fee type")
+            if self.expires_at is None and self.loan_id is None:
+                problems.append("an APPROVED offer not yet accepted needs a TTL")
             if self.loan_amount <= 0 or self.adverse_actions:
                 problems.append("an APPROVED offer has a positive amount and no adverse action")
         else:

@@ -43,8 +43,12 @@ def originate(
     now: dt.datetime,
     autopay_enabled: bool,
     account_last_four: str | None = None,
+    disbursed: bool = False,
 ) -> Loan:
     """The OPEN loan made from `application`, which is marked converted.
+
+    `disbursed` says a rail already paid the borrower: an offer that expired meanwhile
+    is converted anyway (`LoanApplication.convert`).
 
     `installment_id(n)` names the n-th installment (1-based): pass a UUID factory in
     production, something readable in tests. The loan's outbox holds the creation
@@ -72,7 +76,7 @@ def originate(
         raise DomainError(f"account_last_four must be four digits, got {account_last_four!r}")
     now = require_moment(now)
     disbursed_on = require_date(disbursed_on, field="disbursed_on")
-    application.require_convertible(now)
+    application.require_convertible(now, disbursed=disbursed)
     if disbursed_on < application.created_at.date():
         raise InvalidTimestamp(
             f"disbursed_on {disbursed_on.isoformat()} is before the application was made "
@@ -144,7 +148,7 @@ def originate(
         created_at=now,
         updated_at=now,
     )
-    application.convert(loan_id=loan_id, now=now)
+    application.convert(loan_id=loan_id, now=now, disbursed=disbursed)
     recorder = ChangeRecorder(
         process=Process.CREATION,
         reason=f"disbursed {application.amount_disbursed} cents via {rail.value}",

@@ -106,6 +106,7 @@ def accept_offer(
         confirmation_id: str,
         *,
         new_id: Callable[[], str] = ids.new_id,
+        disbursed: bool = True,
     ) -> Loan:
         return originate(
             offer,
@@ -118,6 +119,7 @@ def accept_offer(
             now=now,
             autopay_enabled=command.autopay_enabled,
             account_last_four=user.account_last_four or None,
+            disbursed=disbursed,
         )
 
     # Everything originate checks is checked before any money moves, on a copy.
@@ -127,6 +129,7 @@ def accept_offer(
         DISBURSEMENT_RAILS[0],
         "check",
         new_id=lambda: f"check-{next(checks)}",
+        disbursed=False,
     )
     details: dict[str, AuditValue] = {
         "user_id": command.user_id,

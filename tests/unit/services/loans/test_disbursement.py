@@ -19,7 +19,13 @@ from loc_core.errors import (
 from loc_core.installment import LoanApplication, LoanStatus
 from loc_core.payments import Direction, Rail
 from loc_core.ports import Severity, UnitOfWork
-from loc_core.services.commands import AcceptOffer, ApplyForLoan, SettlementHandling
+from loc_core.services.commands import (
+    AbandonExpiredApplication,
+    AcceptOffer,
+    ApplyForLoan,
+    ExpirationOutcome,
+    SettlementHandling,
+)
 from loc_core.services.loans import disbursement_key
 from loc_core.services.messagebus import MessageBus
 
@@ -221,3 +227,30 @@ def test_an_unknown_rail_outcome_stops_and_the_retry_disburses_once(
     loan = world.accept_loan(offer.application_id)
     assert loan.disbursement_method is Rail.PINLESS
     assert len(world.sim.submitted) == 1
+
+
+def test_an_offer_that_expires_while_its_money_moves_is_converted_anyway(
+    world: Deployment, offer: LoanApplication
+) -> None:
+    """Money that moved wins: the TTL handler abandons the offer between the rail's
+    answer and the booking, and the acceptance still books the loan the borrower was paid."""
+    expired = AbandonExpiredApplication("user-1", offer.application_id)
+
+    def offer_expires(_request: object) -> None:
+        assert offer.expires_at is not None
+        world.clock.set(offer.expires_at + dt.timedelta(minutes=1))
+        assert world.another_process().handle(expired) is ExpirationOutcome.ABANDONED
+
+    world.rails.handler = meanwhile(world.sim, offer_expires)
+    loan = world.bus.handle(AcceptOffer("user-1", offer.application_id))
+    assert world.loan(loan.loan_id).status is LoanStatus.OPEN
+    application = world.loan_application(offer.application_id)
+    assert (application.status, application.loan_id) == (ApplicationStatus.APPROVED, loan.loan_id)
+    assert world.audit("application", offer.application_id)[-1].change.reason == (
+        f"converted to loan {loan.loan_id} after its offer expired: "
+        "the disbursement had already been paid"
+    )
+    assert len(world.sim.submitted) == 1
+    assert world.alerts(Severity.CRITICAL) == []
+    assert world.bus.handle(expired) is ExpirationOutcome.CONVERTED  # a late TTL delete
+
