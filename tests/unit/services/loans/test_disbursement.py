@@ -253,4 +253,3 @@ def test_an_offer_that_expires_while_its_money_moves_is_converted_anyway(
     assert len(world.sim.submitted) == 1
     assert world.alerts(Severity.CRITICAL) == []
     assert world.bus.handle(expired) is ExpirationOutcome.CONVERTED  # a late TTL delete
-
