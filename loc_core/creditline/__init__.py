@@ -17,9 +17,10 @@ from loc_core.creditline.cycles import cycle_day_for, due_date_for, next_close_a
 from loc_core.creditline.draw import Draw, DrawStatus
 from loc_core.creditline.line import CreditLine
 from loc_core.creditline.payment import LocPayment
-from loc_core.creditline.rails import DISBURSEMENT_RAILS, REPAYMENT_RAILS, next_rail
+from loc_core.creditline.rails import DISBURSEMENT_RAILS, next_rail
 from loc_core.creditline.statement import Statement
 from loc_core.creditline.vocabulary import LineStatus
+from loc_core.payments import REPAYMENT_RAILS
 
 __all__ = [
     "DISBURSEMENT_RAILS",

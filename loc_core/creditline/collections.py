@@ -26,11 +26,10 @@ from loc_core.creditline.delinquency import (
     mark_past_due,
     past_due_amount,
 )
-from loc_core.creditline.rails import REPAYMENT_RAILS
 from loc_core.creditline.vocabulary import LineStatus
 from loc_core.events import EventType
 from loc_core.ledger import Bucket
-from loc_core.payments import Rail
+from loc_core.payments import REPAYMENT_RAILS, Rail
 
 __all__ = ["DueDecision", "OverdueDecision", "UpcomingDecision"]
 

@@ -18,7 +18,6 @@ from loc_core.creditline._state import LineState
 from loc_core.creditline.activity import ActivityKind
 from loc_core.creditline.delinquency import cure, mark_past_due, past_due_amount
 from loc_core.creditline.payment import LocPayment
-from loc_core.creditline.rails import REPAYMENT_RAILS
 from loc_core.creditline.vocabulary import LineStatus
 from loc_core.errors import (
     DuplicatePayment,
@@ -31,7 +30,7 @@ from loc_core.errors import (
 from loc_core.events import EventType
 from loc_core.ledger import CLEARING, Bucket, JournalEntry, receivable
 from loc_core.money import format_cents, positive_cents, waterfall
-from loc_core.payments import PaymentStatus, Rail, SettlementOutcome
+from loc_core.payments import REPAYMENT_RAILS, PaymentStatus, Rail, SettlementOutcome
 
 __all__: list[str] = []
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from loc_core.payments import REPAYMENT_RAILS, Rail
+from loc_core.payments import Rail
 
-__all__ = ["DISBURSEMENT_RAILS", "REPAYMENT_RAILS", "next_rail"]
+__all__ = ["DISBURSEMENT_RAILS", "next_rail"]
 
 DISBURSEMENT_RAILS: tuple[Rail, ...] = (Rail.RTP, Rail.PINLESS, Rail.ACH)
 
