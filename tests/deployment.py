@@ -139,7 +139,7 @@ class Deployment:
             clock=clock,
             database=database,
             sim=sim,
-            rails=FakeRails(sim.submit),
+            rails=FakeRails(sim.submit, behind=sim),
             users=InMemoryUsers(),
             notifier=RecordingNotifier(),
             alerter=RecordingAlerter(),

@@ -68,12 +68,24 @@ class FakeRails:
     """`PaymentRails` answering through `handler`; every request is kept in `calls`."""
 
     handler: RailHandler
+    behind: PaymentRails | None = None
+    """The rail that really moves the money, when the handler wraps one: `find` asks it."""
     calls: list[TransferRequest] = attrs.field(factory=list)
+    answered: dict[str, TransferResult] = attrs.field(factory=dict)
+    """The answer the caller received for each key (not one lost to a fault)."""
 
     def submit(self, request: TransferRequest) -> TransferResult:
         """Record the request and answer what the handler says."""
         self.calls.append(request)
-        return self.handler(request)
+        result = self.handler(request)
+        self.answered.setdefault(request.idempotency_key, result)
+        return result
+
+    def find(self, idempotency_key: str) -> TransferResult | None:
+        """What the rail behind answered to the key, else the answer the caller got."""
+        if self.behind is not None:
+            return self.behind.find(idempotency_key)
+        return self.answered.get(idempotency_key)
 
     @property
     def rails_asked(self) -> list[Rail]:

@@ -24,8 +24,9 @@ from loc_core.bookkeeping import Product
 from loc_core.creditline import CreditLine, LineStatus, Statement
 from loc_core.events import AuditRecord
 from loc_core.installment import InstallmentStatus, Loan
+from loc_core.intents import TransferIntent
 from loc_core.ledger import JournalEntry, Ledger
-from loc_core.ports import Clock, InstallmentRef, LineRef, PaymentOwner
+from loc_core.ports import Clock, InstallmentRef, IntentRef, LineRef, PaymentOwner
 
 __all__ = ["InMemoryDatabase", "Key", "clone", "statement_key"]
 
@@ -78,6 +79,10 @@ class InMemoryDatabase:
     _line_slots: dict[str, tuple[int | None, dt.date | None]] = attrs.field(factory=dict)
     _lines_watched: dict[str, tuple[dt.date, LineRef]] = attrs.field(factory=dict)
     """Line id -> (first day the overdue job may act, ref): the overdue index."""
+    _intent_owners: dict[str, str] = attrs.field(factory=dict)
+    """Intent id -> user id: intents are found by id alone (a transfer key names one)."""
+    _open_intents: dict[str, IntentRef] = attrs.field(factory=dict)
+    """Intent id -> ref of every open intent: the recovery job's index."""
 
     # --- reads (callers hold no lock: each read is atomic on its own) -----------------
 
@@ -153,6 +158,16 @@ class InMemoryDatabase:
         """Which loan or line a payment belongs to."""
         return self._payments.get(payment_id)
 
+    def intent_owner(self, intent_id: str) -> str | None:
+        """The user an intent belongs to, or None when there is no such intent."""
+        return self._intent_owners.get(intent_id)
+
+    def open_intents(self, before: dt.datetime) -> list[IntentRef]:
+        """Index query: open intents made before `before`, oldest first."""
+        with self.lock:
+            refs = [ref for ref in self._open_intents.values() if ref.created_at < before]
+        return sorted(refs, key=lambda ref: (ref.created_at, ref.intent_id))
+
     def loan_for_application(self, user_id: str, application_id: str) -> str | None:
         """The id of the loan made from an application."""
         return self._loan_by_application.get((user_id, application_id))
@@ -178,6 +193,8 @@ class InMemoryDatabase:
             self._index_loan(aggregate)
         elif isinstance(aggregate, CreditLine):
             self._index_line(aggregate)
+        elif isinstance(aggregate, TransferIntent):
+            self._index_intent(aggregate)
 
     def remove(self, key: Key) -> None:
         """Delete an item outside any unit of work, as DynamoDB's TTL does."""
@@ -226,6 +243,15 @@ class InMemoryDatabase:
                 installment.user_id, installment.loan_id, installment.installment_id, slot[1]
             )
             self._installment_slots[installment.installment_id] = slot
+
+    def _index_intent(self, intent: TransferIntent) -> None:
+        self._intent_owners[intent.intent_id] = intent.user_id
+        if intent.is_open:
+            self._open_intents[intent.intent_id] = IntentRef(
+                intent.user_id, intent.intent_id, intent.created_at
+            )
+        else:
+            self._open_intents.pop(intent.intent_id, None)
 
     def _index_line(self, line: CreditLine) -> None:
         ref = LineRef(line.user_id, line.line_id)

@@ -99,6 +99,14 @@ class SimulatedRails:
         self._forget_old_keys(request.idempotency_key)
         return result
 
+    def find(self, idempotency_key: str) -> TransferResult | None:
+        """The first answer to the transfer with this key; None if none was received.
+
+        A key forgotten after `remember` reads as never received.
+        """
+        known = self._results.get(idempotency_key)
+        return None if known is None else known[1]
+
     def take_submitted(self) -> list[TransferRequest]:
         """Hand over the transfers that moved money since the last call, and forget them."""
         taken, self.submitted = self.submitted, []

@@ -20,8 +20,9 @@ from loc_core.creditline import CreditLine, CreditLineApplication, Statement
 from loc_core.errors import ConcurrencyConflict, InvariantViolation, NotFound, Ref
 from loc_core.events import AuditRecord, DomainEvent
 from loc_core.installment import InstallmentStatus, Loan, LoanApplication, LoanStatus
+from loc_core.intents import TransferIntent
 from loc_core.ledger import JournalEntry
-from loc_core.ports import Application, Clock, InstallmentRef, LineRef, PaymentOwner
+from loc_core.ports import Application, Clock, InstallmentRef, IntentRef, LineRef, PaymentOwner
 
 __all__ = ["InMemoryUnitOfWork"]
 
@@ -171,6 +172,24 @@ class _Lines(_Products[CreditLine]):
         return aggregate.line_id
 
 
+class _Intents(_Aggregates[TransferIntent]):
+    kind = "intent"
+    label = "transfer intent"
+
+    def get(self, user_id: str, intent_id: str) -> TransferIntent:
+        return self._get(user_id, intent_id)
+
+    def find(self, intent_id: str) -> TransferIntent | None:
+        owner = self._db.intent_owner(intent_id)
+        return None if owner is None else self.get(owner, intent_id)
+
+    def open_before(self, before: dt.datetime) -> list[IntentRef]:
+        return self._db.open_intents(before)
+
+    def _id(self, aggregate: TransferIntent) -> str:
+        return aggregate.intent_id
+
+
 class _Statements(_Base):
     kind = "statement"
 
@@ -224,6 +243,7 @@ class InMemoryUnitOfWork:
         )
         self.lines = _Lines(self)
         self.statements = _Statements(self)
+        self.intents = _Intents(self)
         self.journal = _Journal(database)
         self.audit = _Audit(database)
         self._pending: dict[Key, _Pending] = {}

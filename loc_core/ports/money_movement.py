@@ -79,3 +79,14 @@ class PaymentRails(Protocol):
                 the money to another rail; retrying this rail with the same key is safe.
         """
         ...
+
+    def find(self, idempotency_key: str) -> TransferResult | None:
+        """What the rail answered to the transfer with this key (reading it, moving nothing).
+
+        Returns None when the rail never received a transfer with this key: nothing moved.
+        The recovery job asks this, never `submit`, so it cannot move money on its own.
+
+        Raises:
+            ExternalServiceError: when the rail cannot tell now; ask again later.
+        """
+        ...

@@ -31,6 +31,7 @@ from loc_core.installment import (
     LoanApplication,
     LoanStatus,
 )
+from loc_core.intents import TransferIntent
 from loc_core.ledger import JournalEntry
 
 __all__ = [
@@ -39,6 +40,8 @@ __all__ = [
     "CreditLineApplicationRepository",
     "CreditLineRepository",
     "InstallmentRef",
+    "IntentRef",
+    "IntentRepository",
     "JournalRepository",
     "LineRef",
     "LoanApplicationRepository",
@@ -65,6 +68,15 @@ class LineRef:
 
     user_id: str
     line_id: str
+
+
+@attrs.frozen
+class IntentRef:
+    """A transfer intent found through the open-intents index."""
+
+    user_id: str
+    intent_id: str
+    created_at: dt.datetime
 
 
 @attrs.frozen
@@ -240,6 +252,43 @@ class JournalRepository(Protocol):
         ...
 
 
+class IntentRepository(Protocol):
+    """Transfer intents (`loc_core.intents`): what was about to move money, kept first.
+
+    An intent is keyed by its id alone (the stem of its transfer keys), so a settlement
+    event that names a transfer key finds it; reads by a caller that knows the borrower
+    pass the user id and find only that user's intent.
+    """
+
+    def get(self, user_id: str, intent_id: str) -> TransferIntent:
+        """The intent, read consistently.
+
+        Raises:
+            NotFound: when there is none for that user.
+        """
+        ...
+
+    def find(self, intent_id: str) -> TransferIntent | None:
+        """The intent with this id, whoever owns it (for settlement events), or None."""
+        ...
+
+    def add(self, intent: TransferIntent) -> None:
+        """Store a new intent at commit; the commit fails if the id is taken."""
+        ...
+
+    def save(self, intent: TransferIntent) -> None:
+        """Store a changed intent at commit, if nobody changed it since it was read."""
+        ...
+
+    def open_before(self, before: dt.datetime) -> list[IntentRef]:
+        """Index query: open intents made before `before`, oldest first.
+
+        Open: PENDING, or BOOKED with events still to publish (`TransferIntent.is_open`).
+        Eventually consistent: `get` each before acting on it.
+        """
+        ...
+
+
 class AuditLog(Protocol):
     """Audit records, written only through a unit of work's commit, never changed."""
 
@@ -278,6 +327,11 @@ class UnitOfWork(Protocol):
     @property
     def statements(self) -> StatementRepository:
         """Credit-line statements."""
+        ...
+
+    @property
+    def intents(self) -> IntentRepository:
+        """Transfer intents: money movements recorded before any rail was asked."""
         ...
 
     @property

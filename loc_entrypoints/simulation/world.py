@@ -74,6 +74,10 @@ class BorrowerRails:
             return TransferResult(accepted=False, decline_reason="no eligible debit card")
         return self.inner.submit(request)
 
+    def find(self, idempotency_key: str) -> TransferResult | None:
+        """What the rail answered (a decline made here moved nothing: None)."""
+        return self.inner.find(idempotency_key)
+
 
 @attrs.define
 class EventTap:
