@@ -101,7 +101,8 @@ class TransferIntent:
     account_id: str
     """The loan application (disbursement), loan or line the money is for."""
     item_id: str = ""
-    """The installment (autopay) or draw the movement serves, when it serves one."""
+    """The installment (autopay) or draw the movement serves, when it serves one; for a
+    disbursement, the borrower's autopay choice (``autopay`` or ``manual``)."""
     direction: Direction
     amount: int
     rails: tuple[Rail, ...]
@@ -140,16 +141,17 @@ class TransferIntent:
         """Whether work is left: a booking (PENDING) or events to publish (BOOKED)."""
         return self.status is IntentStatus.PENDING or bool(self.to_publish)
 
-    def require_same_request(self, fingerprint: str) -> None:
-        """Refuse a request that reuses this intent's key for something else.
+    def require_same_request(self, fingerprint: str, *, amount: int) -> None:
+        """Refuse a request (for `amount` cents) that reuses this intent's key otherwise.
 
         Raises:
             IdempotencyConflict: when `fingerprint` is not the stored one.
         """
         if fingerprint != self.fingerprint:
             raise IdempotencyConflict(
-                f"idempotency key {self.request_key!r} was used for another request "
-                f"({self.kind.value} of {self.amount} cents on {self.account_id})",
+                f"idempotency key {self.request_key!r} was used for another request: "
+                f"a {self.kind.value} of {self.amount} cents on {self.account_id}, "
+                f"not {amount}",
                 about=Ref("intent", self.intent_id, self.user_id),
                 key=self.request_key,
             )

@@ -46,6 +46,7 @@ from loc_core.services.loans import (
     SetAutopay,
 )
 from loc_core.services.queries import GetLine, GetLoan
+from loc_core.services.recovery import RecoverTransfers, RecoveryReport
 from loc_core.services.settlement import Settled, SettlementHandling, SettleTransfer
 
 __all__ = [
@@ -84,6 +85,8 @@ __all__ = [
     "ReconcileLine",
     "ReconcileLoan",
     "Reconciliation",
+    "RecoverTransfers",
+    "RecoveryReport",
     "RunDailyLoanJob",
     "SendUpcomingNotices",
     "SetAutopay",

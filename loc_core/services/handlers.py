@@ -15,6 +15,7 @@ from loc_core.services import lines, loans
 from loc_core.services.messagebus import Command, EventHandler, Handler
 from loc_core.services.notifications import notify_borrower
 from loc_core.services.queries import GetLine, GetLoan, get_line, get_loan
+from loc_core.services.recovery import RecoverTransfers, recover_transfers
 from loc_core.services.settlement import SettleTransfer, handle_settlement_event
 
 __all__ = ["EVENT_HANDLERS", "HANDLERS", "MESSAGES"]
@@ -49,8 +50,9 @@ HANDLERS: Mapping[type[Command[Any]], Handler] = {
     lines.MarkOverdueLines: lines.mark_overdue_lines,
     lines.ReconcileLine: lines.reconcile_line,
     lines.CloseLine: lines.close_credit_line,
-    # both: the rails' settlement events
+    # both: the rails' settlement events, and finishing what a dead process left open
     SettleTransfer: handle_settlement_event,
+    RecoverTransfers: recover_transfers,
 }
 """Exactly one handler per command."""
 

@@ -10,23 +10,21 @@ the effect of delivering it once.
 
 from __future__ import annotations
 
-import attrs
-
 from loc_core.bookkeeping import Product
 from loc_core.errors import NotFound
+from loc_core.intents import IntentKind
 from loc_core.ports import (
     Alerter,
     Metrics,
     SettlementEvent,
     UnitOfWork,
 )
-from loc_core.services.handling import SettlementHandling
+from loc_core.services.handling import Settled, SettlementHandling, SettleTransfer
 from loc_core.services.kit import alert_settlement
 from loc_core.services.lines import LineWriter, handle_line_settlement, parse_draw_transfer
 from loc_core.services.loans import settle_payment
 from loc_core.services.loans.disbursement import parse_disbursement_key
-from loc_core.services.messagebus import Command
-from loc_core.validation import validated
+from loc_core.services.moving import Movements
 
 __all__ = [
     "CREDITLINE",
@@ -41,37 +39,39 @@ INSTALLMENT = Product.INSTALLMENT
 CREDITLINE = Product.CREDITLINE
 
 
-@attrs.frozen
-class Settled:
-    """Which product an event belonged to and what its handler did."""
-
-    product: str
-    """``installment`` or ``creditline``."""
-    handling: SettlementHandling
-    """What the product's handler did with the event."""
-
-
-@attrs.frozen(field_transformer=validated)
-class SettleTransfer(Command[Settled]):
-    """A rail reports what became of a transfer (a webhook or stream record)."""
-
-    event: SettlementEvent
+_PRODUCT_OF = {
+    IntentKind.DISBURSEMENT: INSTALLMENT,
+    IntentKind.LOAN_PAYMENT: INSTALLMENT,
+    IntentKind.AUTOPAY: INSTALLMENT,
+    IntentKind.DRAW: CREDITLINE,
+    IntentKind.LINE_PAYMENT: CREDITLINE,
+    IntentKind.DUE_PAYMENT: CREDITLINE,
+}
 
 
 def handle_settlement_event(
     command: SettleTransfer,
     *,
     lines: LineWriter,
+    movements: Movements,
     alerter: Alerter,
     metrics: Metrics,
 ) -> Settled:
     """Route `event` to the product whose transfer it reports.
+
+    An event for a transfer whose booking is still pending (its intent is PENDING: the
+    process died between the rail's answer and the commit) is kept on the intent and
+    applied once the booking lands (`SettlementHandling.HELD`), never dropped.
 
     Raises:
         NotFound: no loan or line knows the transfer; operations are alerted (CRITICAL),
             since money may have moved that nothing records.
     """
     event = command.event
+    holder = movements.hold(event)
+    if holder is not None:
+        metrics.increment("loc.settlements.held")
+        return Settled(_PRODUCT_OF[holder.kind], SettlementHandling.HELD)
     product = _product_of(event, lines.uow)
     if product is None:
         alert_settlement(alerter, event, "settlement event for a transfer no loan or line records")

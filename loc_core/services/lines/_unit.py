@@ -74,11 +74,14 @@ class LineWriter:
         actor: str,
         request_id: str,
         bill_first: bool = True,
+        also: Callable[[UnitOfWork, CreditLine, T], None] | None = None,
     ) -> tuple[T, list[Statement]]:
         """Apply `change` to the stored line in one unit of work and publish what it produced.
 
         With `bill_first`, the closed cycles are billed before `change` runs and their
         statements are stored in the same commit. Nothing is written when nothing changed.
+        `also` writes more in the same commit (a transfer intent's new status) and takes
+        over the events: it keeps them to publish itself, so nothing is published here.
 
         Returns:
             What `change` returned, and the statements billed on the way.
@@ -97,7 +100,9 @@ class LineWriter:
                 line = uow.lines.get(user_id, line_id)
                 statements = bill_through(line, today=today, product=product) if bill_first else []
                 result = change(line, today)
-                if not line.outbox:
+                if also is not None:
+                    also(uow, line, result)
+                elif not line.outbox:
                     return (result, statements), []
                 uow.lines.save(line)
                 for statement in statements:
@@ -105,5 +110,6 @@ class LineWriter:
                 return (result, statements), uow.commit(actor=actor, request_id=request_id)
 
         answer, events = retry_on_conflict(attempt)
-        self.publish(events)
+        if also is None:
+            self.publish(events)
         return answer

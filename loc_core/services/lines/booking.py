@@ -1,6 +1,7 @@
 """Taking a repayment from a borrower: pinless debit, then ACH, then record what was taken.
 
-The rails are asked with `loc_core.services.rails.submit_in_order`: a declined debit, or
+Every debit is a transfer intent committed first (`loc_core.services.moving`). The rails
+are asked with the intent's keys: a declined debit, or
 a rail that took nothing (`RailUnavailable`), falls back to the next rail; a rail failing
 with its outcome unknown stops the attempt, because offering the same money to a second
 rail could take it twice from a borrower; a retry with the same transfer keys is safe
@@ -11,7 +12,6 @@ key, so a retry finds it, and a failure to record it is alerted to operations.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 
 import attrs
 
@@ -19,49 +19,60 @@ from loc_core.creditline import (
     CreditLine,
     LocPayment,
 )
-from loc_core.payments import REPAYMENT_RAILS, Direction, Rail
-from loc_core.ports import (
-    Alerter,
-    PaymentRails,
-)
+from loc_core.intents import IntentKind, IntentStatus, TransferIntent
+from loc_core.payments import Direction, Rail
+from loc_core.ports import Alerter, UnitOfWork
 from loc_core.services.kit import not_booked_alerted
 from loc_core.services.lines._unit import LineWriter
-from loc_core.services.rails import submit_in_order
+from loc_core.services.moving import Movements
+from loc_core.services.rails import Transfer
 
-__all__ = ["Collected", "LineDebits"]
-
-
-@attrs.frozen
-class Collected:
-    """A rail accepted the debit: the payment to record."""
-
-    rail: Rail
-    payment_id: str
-    """The accepted transfer's idempotency key; its settlement events carry it."""
-    amount: int
+__all__ = ["LineDebits"]
 
 
 @attrs.frozen
 class LineDebits:
-    """Taking money from a line's borrower: ask the rails in order, then book what one took.
+    """Taking money from a line's borrower under a transfer intent: ask, then book.
 
     Handlers declare it like a port (``debits: LineDebits``); the bus builds it once.
     """
 
     lines: LineWriter
-    rails: PaymentRails
     alerter: Alerter
+    movements: Movements
 
-    def collect(
+    def debit_intent(
         self,
         *,
+        intent_id: str,
+        kind: IntentKind,
         user_id: str,
         line_id: str,
         amount: int,
-        key_for: Callable[[Rail], str],
-        order: tuple[Rail, ...] = REPAYMENT_RAILS,
-    ) -> tuple[Collected | None, tuple[str, ...]]:
-        """Offer the debit to each rail in `order`; the first acceptance wins.
+        order: tuple[Rail, ...],
+        fingerprint: str,
+        request_key: str,
+    ) -> TransferIntent:
+        """A debit of `amount` cents from the line's borrower, to commit before any rail."""
+        now = self.movements.clock.now()
+        return TransferIntent(
+            intent_id=intent_id,
+            user_id=user_id,
+            kind=kind,
+            account_id=line_id,
+            direction=Direction.DEBIT,
+            amount=amount,
+            rails=order,
+            fingerprint=fingerprint,
+            request_key=request_key,
+            created_at=now,
+            updated_at=now,
+        )
+
+    def collect(self, intent: TransferIntent) -> tuple[Transfer | None, tuple[str, ...]]:
+        """Offer the intent's debit to its rails in order; the first acceptance wins.
+
+        When none accepted nothing moved, and the intent is ABANDONED.
 
         Returns:
             The acceptance (None when every rail declined) and each decline's reason.
@@ -70,63 +81,83 @@ class LineDebits:
             RailUnavailable: no rail accepted and one could not be reached (operations are
                 alerted when none could).
             ExternalServiceError: a rail failed with its outcome unknown; no later rail was
-                tried.
+                tried, and the intent stays PENDING.
         """
-        answers = submit_in_order(
-            self.rails,
-            order=order,
-            key=key_for,
-            direction=Direction.DEBIT,
-            user_id=user_id,
-            amount=amount,
-            reference=line_id,
-        )
+        answers = self.movements.send(intent)
         declines = tuple(f"{rail.value} declined ({why})" for rail, why in answers.declined.items())
         if answers.accepted is not None:
-            accepted = answers.accepted
-            return Collected(accepted.rail, accepted.idempotency_key, amount), declines
+            return answers.accepted, declines
         if answers.unreachable:
-            raise answers.failure(
-                f"debit of {amount} cents on line {line_id}",
+            error = answers.failure(
+                f"debit of {intent.amount} cents on line {intent.account_id}",
                 alerter=self.alerter,
-                details={"user_id": user_id, "line_id": line_id, "amount": amount},
+                details={
+                    "user_id": intent.user_id,
+                    "line_id": intent.account_id,
+                    "amount": intent.amount,
+                },
             )
+            self.movements.abandon(intent, str(error))
+            raise error
+        self.movements.abandon(intent, "; ".join(declines))
         return None, declines
 
     def book(
-        self, collected: Collected, *, user_id: str, line_id: str, actor: str, request_id: str
-    ) -> LocPayment:
-        """Apply the payment a rail accepted; applying it again returns the first one.
+        self, intent: TransferIntent, transfer: Transfer, *, actor: str
+    ) -> tuple[LocPayment, TransferIntent]:
+        """Apply the payment a rail accepted, with the intent BOOKED in the same commit.
+
+        Applying it again returns the first payment. The caller finishes the intent
+        (`Movements.finish`), which publishes the commit's events.
 
         Raises:
             Exception: whatever stopped the payment being recorded; operations were alerted
-                (CRITICAL), and a retry with the same keys records it without taking the
-                money again.
+                (CRITICAL), and a retry (or the recovery job) records it without taking
+                the money again.
         """
+        booked: list[TransferIntent] = []
+        key = transfer.idempotency_key
 
         def change(line: CreditLine, today: dt.date) -> LocPayment:
-            known = line.payments.get(collected.payment_id)
+            known = line.payments.get(key)
             if known is not None:
                 return known
             return line.submit_payment(
-                payment_id=collected.payment_id,
-                amount=collected.amount,
-                rail=collected.rail,
-                on=today,
+                payment_id=key, amount=intent.amount, rail=transfer.rail, on=today
             )
 
+        def also(uow: UnitOfWork, line: CreditLine, payment: LocPayment) -> None:
+            stored = uow.intents.get(intent.user_id, intent.intent_id)
+            if stored.status is IntentStatus.BOOKED:
+                booked[:] = [stored]
+                return
+            booked[:] = [
+                self.movements.booked(
+                    uow,
+                    stored,
+                    transfer,
+                    outcome=payment.payment_id,
+                    events=list(line.outbox.events),
+                )
+            ]
+
         with not_booked_alerted(
-            f"{collected.rail.value} payment {collected.payment_id} on line {line_id}",
+            f"{transfer.rail.value} payment {key} on line {intent.account_id}",
             alerter=self.alerter,
             details={
-                "user_id": user_id,
-                "line_id": line_id,
-                "amount": collected.amount,
-                "rail": collected.rail.value,
-                "idempotency_key": collected.payment_id,
+                "user_id": intent.user_id,
+                "line_id": intent.account_id,
+                "amount": intent.amount,
+                "rail": transfer.rail.value,
+                "idempotency_key": key,
             },
         ):
             payment, _ = self.lines.change(
-                user_id, line_id, change, actor=actor, request_id=request_id
+                intent.user_id,
+                intent.account_id,
+                change,
+                actor=actor,
+                request_id=intent.request_key,
+                also=also,
             )
-        return payment
+        return payment, booked[0]

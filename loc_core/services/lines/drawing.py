@@ -34,17 +34,19 @@ from loc_core.creditline import (
     next_rail,
 )
 from loc_core.errors import InvalidTransition, RailUnavailable
+from loc_core.intents import IntentKind, IntentStatus, TransferIntent, request_fingerprint
 from loc_core.payments import Direction, Rail
 from loc_core.ports import (
-    Alerter,
     FeatureFlags,
     Metrics,
-    PaymentRails,
     TransferRequest,
+    UnitOfWork,
 )
 from loc_core.services.kit import post_alert
-from loc_core.services.lines._unit import LineWriter
+from loc_core.services.lines._unit import LineWriter, bill_through
 from loc_core.services.messagebus import Command
+from loc_core.services.moving import Movements
+from loc_core.services.rails import Transfer
 from loc_core.validation import (
     Cents,
     Id,
@@ -58,9 +60,12 @@ __all__ = [
     "RTP_DISBURSEMENTS_FLAG",
     "DrawFromLine",
     "DrawTransfer",
+    "book_draw",
     "draw_from_line",
     "draw_id_for",
+    "draw_intent",
     "parse_draw_transfer",
+    "send_draw",
 ]
 
 RTP_DISBURSEMENTS_FLAG = "loc-rtp-disbursements"
@@ -117,13 +122,33 @@ def _enabled_rails(flags: FeatureFlags, user_id: str) -> tuple[Rail, ...]:
     return tuple(rail for rail in DISBURSEMENT_RAILS if rail is not Rail.RTP or rtp)
 
 
+def draw_intent(
+    command: DrawFromLine, *, rails: tuple[Rail, ...], now: dt.datetime
+) -> TransferIntent:
+    """The intent a draw commits before any rail is asked: its id is the draw's."""
+    draw_id = draw_id_for(command)
+    return TransferIntent(
+        intent_id=draw_id,
+        user_id=command.user_id,
+        kind=IntentKind.DRAW,
+        account_id=command.line_id,
+        item_id=draw_id,
+        direction=Direction.CREDIT,
+        amount=command.amount,
+        rails=rails,
+        fingerprint=request_fingerprint("draw", command.user_id, command.line_id, command.amount),
+        request_key=command.idempotency_key,
+        created_at=now,
+        updated_at=now,
+    )
+
+
 def draw_from_line(
     command: DrawFromLine,
     *,
     lines: LineWriter,
-    rails: PaymentRails,
+    movements: Movements,
     flags: FeatureFlags,
-    alerter: Alerter,
     metrics: Metrics,
 ) -> Draw:
     """Request a draw and send it by the first rail that accepts; resume a PENDING one.
@@ -140,47 +165,85 @@ def draw_from_line(
         ConcurrencyConflict: the line kept changing; retrying the command is safe.
     """
     draw_id = draw_id_for(command)
+    uow = lines.uow
+    with uow:
+        line = uow.lines.get(command.user_id, command.line_id)
+        if uow.intents.find(draw_id) is None:  # refused here: nothing is written
+            bill_through(line, today=lines.today, product=lines.product)
+            line.request_draw(draw_id=draw_id, amount=command.amount, on=lines.today)
+    intent = movements.open(
+        draw_intent(
+            command, rails=_enabled_rails(flags, command.user_id), now=movements.clock.now()
+        ),
+        reopen=False,
+    )
+    draw, _ = lines.change(
+        command.user_id,
+        command.line_id,
+        lambda line, today: line.request_draw(draw_id=draw_id, amount=command.amount, on=today),
+        actor="api",
+        request_id=draw_id,
+    )
+    if draw.status is DrawStatus.PENDING:
+        draw = send_draw(intent, lines=lines, movements=movements, metrics=metrics)
+    movements.finish(_stored(uow, intent))
+    return draw
 
-    def update(change: Callable[[CreditLine, dt.date], Draw]) -> Draw:
-        draw, _ = lines.change(
-            command.user_id, command.line_id, change, actor="api", request_id=draw_id
-        )
+
+def _stored(uow: UnitOfWork, intent: TransferIntent) -> TransferIntent:
+    with uow:
+        return uow.intents.get(intent.user_id, intent.intent_id)
+
+
+def send_draw(
+    intent: TransferIntent, *, lines: LineWriter, movements: Movements, metrics: Metrics
+) -> Draw:
+    """Offer a PENDING draw to the rails it has not tried, in order, until one accepts.
+
+    Every rail's answer is committed before the next rail is asked; when no rail is
+    left the draw FAILS and its intent is ABANDONED in the same commit.
+    """
+    draw_id, user_id, line_id = intent.intent_id, intent.user_id, intent.account_id
+
+    def update(
+        change: Callable[[CreditLine, dt.date], Draw],
+        also: Callable[[UnitOfWork, CreditLine, Draw], None] | None = None,
+    ) -> Draw:
+        draw, _ = lines.change(user_id, line_id, change, actor="api", request_id=draw_id, also=also)
         return draw
 
     def count(rail: Rail, outcome: str) -> None:
         metrics.increment("loc.lines.draw.rail", tags=(f"rail:{rail.value}", f"outcome:{outcome}"))
 
-    draw = update(
-        lambda line, today: line.request_draw(draw_id=draw_id, amount=command.amount, on=today)
-    )
-    enabled = _enabled_rails(flags, command.user_id)
+    with lines.uow as uow:
+        draw = uow.lines.get(user_id, line_id).draws[draw_id]
     tried: list[str] = []
     unreachable = 0
     while draw.status is DrawStatus.PENDING:
-        rail = next_rail(DISBURSEMENT_RAILS, enabled=enabled, declined=draw.declined_rails)
+        rail = next_rail(DISBURSEMENT_RAILS, enabled=intent.rails, declined=draw.declined_rails)
         if rail is None:
             earlier = ", ".join(f"{r.value} did not accept" for r in draw.declined_rails)
             reason = "no rail accepted the draw: " + (
                 ", ".join(tried) or earlier or "no rail is enabled"
             )
-            draw = update(_fail(draw_id, reason))
+            draw = update(_fail(draw_id, reason), _abandoning(intent, reason, movements))
             if tried and unreachable == len(tried):
                 post_alert(
-                    alerter,
+                    movements.alerter,
                     f"every rail was unreachable for draw {draw_id}",
-                    {"user_id": command.user_id, "line_id": command.line_id, "reason": reason},
+                    {"user_id": user_id, "line_id": line_id, "reason": reason},
                 )
             break
         request = TransferRequest(
-            idempotency_key=f"{draw_id}:{rail.value}",
+            idempotency_key=intent.transfer_key(rail),
             rail=rail,
             direction=Direction.CREDIT,
-            user_id=command.user_id,
+            user_id=user_id,
             amount=draw.amount,
-            reference=command.line_id,
+            reference=line_id,
         )
         try:
-            result = rails.submit(request)
+            result = movements.rails.submit(request)
         except RailUnavailable as exc:  # nothing left: safe to offer the next rail
             unreachable += 1
             tried.append(f"{rail.value} unreachable ({exc})")
@@ -189,12 +252,67 @@ def draw_from_line(
             continue
         if result.accepted:
             count(rail, "accepted")
-            draw = _disburse(update, draw_id, rail, alerter, command)
+            transfer = Transfer(rail, request.idempotency_key, result.confirmation_id)
+            draw = book_draw(intent, transfer, lines=lines, movements=movements)
         else:
             tried.append(f"{rail.value} declined ({result.decline_reason})")
             count(rail, "declined")
             draw = update(_decline(draw_id, rail, tried[-1]))
     return draw
+
+
+def book_draw(
+    intent: TransferIntent, transfer: Transfer, *, lines: LineWriter, movements: Movements
+) -> Draw:
+    """Record that `transfer` sent the draw, with its intent BOOKED, in one commit.
+
+    A draw the line shows as finished otherwise is alerted (CRITICAL) and raised.
+    """
+    draw_id = intent.intent_id
+
+    def booked(uow: UnitOfWork, line: CreditLine, draw: Draw) -> None:
+        stored = uow.intents.get(intent.user_id, draw_id)
+        if stored.status is IntentStatus.PENDING:
+            movements.booked(
+                uow, stored, transfer, outcome=draw.draw_id, events=list(line.outbox.events)
+            )
+
+    def disburse(line: CreditLine, today: dt.date) -> Draw:
+        draw = line.draws[draw_id]
+        if draw.status is DrawStatus.DISBURSED and draw.rail is transfer.rail:
+            return draw  # an earlier try booked it
+        return line.disburse_draw(draw_id=draw_id, rail=transfer.rail, on=today)
+
+    try:
+        draw, _ = lines.change(
+            intent.user_id,
+            intent.account_id,
+            disburse,
+            actor="api",
+            request_id=draw_id,
+            also=booked,
+        )
+    except InvalidTransition as exc:
+        post_alert(
+            movements.alerter,
+            f"{transfer.rail.value} sent draw {draw_id}, which the line shows as already finished",
+            {"user_id": intent.user_id, "line_id": intent.account_id},
+            error=exc,
+        )
+        raise
+    return draw
+
+
+def _abandoning(
+    intent: TransferIntent, reason: str, movements: Movements
+) -> Callable[[UnitOfWork, CreditLine, Draw], None]:
+    def abandon(uow: UnitOfWork, _line: CreditLine, _draw: Draw) -> None:
+        stored = uow.intents.get(intent.user_id, intent.intent_id)
+        if stored.status is IntentStatus.PENDING:
+            stored.abandon(reason, now=movements.clock.now())
+            uow.intents.save(stored)
+
+    return abandon
 
 
 def _decline(draw_id: str, rail: Rail, reason: str) -> Callable[[CreditLine, dt.date], Draw]:
@@ -215,23 +333,3 @@ def _fail(draw_id: str, reason: str) -> Callable[[CreditLine, dt.date], Draw]:
         return line.fail_draw(draw_id=draw_id, on=today, reason=reason)
 
     return change
-
-
-def _disburse(
-    update: Callable[[Callable[[CreditLine, dt.date], Draw]], Draw],
-    draw_id: str,
-    rail: Rail,
-    alerter: Alerter,
-    command: DrawFromLine,
-) -> Draw:
-    """Record the acceptance; a draw the line shows as finished otherwise is alerted."""
-    try:
-        return update(lambda line, today: line.disburse_draw(draw_id=draw_id, rail=rail, on=today))
-    except InvalidTransition as exc:
-        post_alert(
-            alerter,
-            f"{rail.value} sent draw {draw_id}, which the line shows as already finished",
-            {"user_id": command.user_id, "line_id": command.line_id},
-            error=exc,
-        )
-        raise

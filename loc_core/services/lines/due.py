@@ -20,6 +20,7 @@ import datetime as dt
 
 import attrs
 
+from loc_core.intents import IntentKind, IntentStatus, request_fingerprint
 from loc_core.payments import REPAYMENT_RAILS, Rail
 from loc_core.ports import (
     IdGenerator,
@@ -34,7 +35,7 @@ from loc_core.services.lines.jobs import JobReport, LineJobs
 from loc_core.services.lines.paying import DEBIT_LOCK_PROCESS
 from loc_core.services.messagebus import Command
 
-__all__ = ["CollectDueMinimums", "collect_due_minimum_payments", "due_payment_id"]
+__all__ = ["CollectDueMinimums", "collect_due_minimum_payments", "due_intent_id", "due_payment_id"]
 
 
 @attrs.frozen
@@ -74,6 +75,11 @@ def collect_due_minimum_payments(
     return jobs.for_each("loc_due", refs, handle)
 
 
+def due_intent_id(line_id: str, due_date: dt.date) -> str:
+    """The intent of the due job's debit for one due date: ``due:<line>:<due date>``."""
+    return f"due:{line_id}:{due_date.isoformat()}"
+
+
 def _collect(ref: LineRef, debits: LineDebits, metrics: Metrics) -> bool:
     today = debits.lines.today
     with debits.lines.uow as uow:
@@ -85,21 +91,25 @@ def _collect(ref: LineRef, debits: LineDebits, metrics: Metrics) -> bool:
     keys = {rail: due_payment_id(line.line_id, due, rail) for rail in REPAYMENT_RAILS}
     if any(key in line.payments for key in keys.values()):
         return False
-    collected, _ = debits.collect(
-        user_id=line.user_id,
-        line_id=line.line_id,
-        amount=min(decision.amount, line.total_balance),
-        key_for=keys.__getitem__,
-        order=decision.rails,
+    intent = debits.movements.open(
+        debits.debit_intent(
+            intent_id=due_intent_id(line.line_id, due),
+            kind=IntentKind.DUE_PAYMENT,
+            user_id=line.user_id,
+            line_id=line.line_id,
+            amount=min(decision.amount, line.total_balance),
+            order=decision.rails,
+            fingerprint=request_fingerprint("loc_due", line.user_id, line.line_id, due),
+            request_key=f"loc_due:{today.isoformat()}",
+        ),
+        client=False,
     )
+    if intent.status is not IntentStatus.PENDING:
+        return False  # finished earlier: booked, or declined by every rail
+    collected, _ = debits.collect(intent)
     if collected is None:
         metrics.increment("loc.lines.loc_due.declined")
         return False
-    debits.book(
-        collected,
-        user_id=line.user_id,
-        line_id=line.line_id,
-        actor="loc_due",
-        request_id=f"loc_due:{today.isoformat()}",
-    )
+    _, booked = debits.book(intent, collected, actor="loc_due")
+    debits.movements.finish(booked)
     return True

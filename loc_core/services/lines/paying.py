@@ -19,6 +19,7 @@ import attrs
 
 from loc_core.creditline import CreditLine
 from loc_core.errors import IdempotencyConflict, Overpayment, RailDeclined, Ref
+from loc_core.intents import IntentKind, IntentStatus, request_fingerprint
 from loc_core.money import format_cents, positive_cents
 from loc_core.payments import REPAYMENT_RAILS, Rail
 from loc_core.ports import (
@@ -88,6 +89,8 @@ def pay_line(
 
 
 def _pay(command: PayLine, debits: LineDebits) -> str:
+    intent_id = f"pay:{command.line_id}:{command.idempotency_key}"
+
     def check(line: CreditLine, _today: dt.date) -> str | None:
         for rail in REPAYMENT_RAILS:
             known = line.payments.get(command.payment_id(rail))
@@ -100,13 +103,6 @@ def _pay(command: PayLine, debits: LineDebits) -> str:
                         key=command.idempotency_key,
                     )
                 return known.payment_id
-        cents = positive_cents(command.amount, field="payment amount")
-        if cents > line.total_balance:
-            raise Overpayment(
-                f"a payment of {format_cents(cents)} is above the "
-                f"{format_cents(line.total_balance)} owed on line {line.line_id}",
-                about=line,
-            )
         return None
 
     known, _ = debits.lines.change(
@@ -114,23 +110,44 @@ def _pay(command: PayLine, debits: LineDebits) -> str:
     )
     if known is not None:
         return known
-    collected, declines = debits.collect(
-        user_id=command.user_id,
-        line_id=command.line_id,
-        amount=command.amount,
-        key_for=command.payment_id,
+    with debits.lines.uow as uow:
+        line = uow.lines.get(command.user_id, command.line_id)
+        if uow.intents.find(intent_id) is None:
+            _refuse_overpayment(line, command.amount)
+    intent = debits.movements.open(
+        debits.debit_intent(
+            intent_id=intent_id,
+            kind=IntentKind.LINE_PAYMENT,
+            user_id=command.user_id,
+            line_id=command.line_id,
+            amount=command.amount,
+            order=REPAYMENT_RAILS,
+            fingerprint=request_fingerprint(
+                "pay_line", command.user_id, command.line_id, command.amount
+            ),
+            request_key=command.idempotency_key,
+        )
     )
+    if intent.status is IntentStatus.BOOKED:
+        debits.movements.finish(intent)
+        return intent.outcome
+    collected, declines = debits.collect(intent)
     if collected is None:
         raise RailDeclined(
             f"every rail declined the payment of {format_cents(command.amount)} on line "
             f"{command.line_id}: " + "; ".join(declines),
             about=Ref("line", command.line_id, command.user_id),
         )
-    payment = debits.book(
-        collected,
-        user_id=command.user_id,
-        line_id=command.line_id,
-        actor="api",
-        request_id=command.idempotency_key,
-    )
+    payment, booked = debits.book(intent, collected, actor="api")
+    debits.movements.finish(booked)
     return payment.payment_id
+
+
+def _refuse_overpayment(line: CreditLine, amount: int) -> None:
+    cents = positive_cents(amount, field="payment amount")
+    if cents > line.total_balance:
+        raise Overpayment(
+            f"a payment of {format_cents(cents)} is above the "
+            f"{format_cents(line.total_balance)} owed on line {line.line_id}",
+            about=line,
+        )

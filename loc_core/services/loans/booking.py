@@ -1,10 +1,11 @@
-"""Moving a loan's money: ask the rails in order, then book what one accepted, never lost.
+"""Moving a loan's money under its transfer intent: ask the rails in order, book what one took.
 
-The rails are asked with `loc_core.services.rails.submit_in_order` (a decline or a rail
-that took nothing moves on to the next rail; an unknown outcome stops at once). Once a
-rail accepted a transfer the money has moved, so booking it must not be refused by a
-concurrent writer: each try re-reads the loan and books on what is stored, and a failure
-is a CRITICAL alert before it is raised. Payments on one loan are serialised by its
+The rails are asked with the intent's keys (`loc_core.services.moving.Movements.send`): a
+decline or a rail that took nothing moves on to the next rail; an unknown outcome stops at
+once and leaves the intent PENDING. Once a rail accepted a transfer the money has moved,
+so booking it must not be refused by a concurrent writer: each try re-reads the loan and
+books on what is stored, together with the intent's move to BOOKED, and a failure is a
+CRITICAL alert before it is raised. Payments on one loan are serialised by its
 collections lease, so a re-read loan can only owe more (a late fee, a return), never
 less, and the payment still fits.
 """
@@ -17,77 +18,61 @@ from collections.abc import Callable, Iterator, Mapping
 
 import attrs
 
-from loc_core.events import AuditValue, DomainEvent
+from loc_core.events import AuditValue
 from loc_core.installment import Loan, Process
-from loc_core.payments import REPAYMENT_RAILS, Direction, Rail
-from loc_core.ports import Alerter, Metrics, PaymentRails, UnitOfWork
+from loc_core.intents import IntentStatus, TransferIntent
+from loc_core.ports import Alerter, Metrics, UnitOfWork
 from loc_core.services.kit import not_booked_alerted, retry_on_conflict
-from loc_core.services.messagebus import Publisher
-from loc_core.services.rails import RailAnswers, Transfer, submit_in_order
+from loc_core.services.moving import Movements
+from loc_core.services.rails import Transfer
 
-__all__ = ["LoanDebit", "LoanTransfers"]
+__all__ = ["LoanTransfers", "intent_details"]
 
 
-@attrs.frozen(kw_only=True)
-class LoanDebit:
-    """A debit of a borrower's money for a loan: offered to the rails, booked as a payment."""
-
-    user_id: str
-    loan_id: str
-    amount: int
-    process: Process
-    """Which process takes the money (autopay or a manual payment)."""
-    key: Callable[[Rail], str]
-    """The transfer key on each rail, which is also the id of the payment it books."""
-    details: Mapping[str, AuditValue]
-    """Whose money it is, for the alerts about it."""
+def intent_details(intent: TransferIntent) -> dict[str, AuditValue]:
+    """Whose money an intent moves, for the alerts about it."""
+    return {
+        "user_id": intent.user_id,
+        "account_id": intent.account_id,
+        "amount": intent.amount,
+        "intent_id": intent.intent_id,
+        "idempotency_key": intent.request_key,
+    }
 
 
 @attrs.frozen
 class LoanTransfers:
-    """What moving a loan's money shares: the rails in order, and booking what they took.
+    """What moving a loan's money shares: the intent steps, and booking what a rail took.
 
     Handlers declare it like a port (``transfers: LoanTransfers``); the bus builds it once
     from the registered adapters.
     """
 
     uow: UnitOfWork
-    rails: PaymentRails
     alerter: Alerter
     metrics: Metrics
-    publish: Publisher
+    movements: Movements
 
-    def collect(self, debit: LoanDebit) -> RailAnswers:
-        """Offer `debit` to each repayment rail in order (pinless, then ACH) until one accepts.
+    def move(self, intent: TransferIntent, what: str, *, failed: str) -> Transfer:
+        """Offer the intent's transfer to its rails; the transfer one accepted.
 
-        Raises:
-            ExternalServiceError: a rail failed with its outcome unknown; no later rail
-                was asked.
-        """
-        return submit_in_order(
-            self.rails,
-            order=REPAYMENT_RAILS,
-            key=debit.key,
-            direction=Direction.DEBIT,
-            user_id=debit.user_id,
-            amount=debit.amount,
-            reference=debit.loan_id,
-        )
-
-    def accepted(
-        self, answers: RailAnswers, what: str, *, details: Mapping[str, AuditValue], failed: str
-    ) -> Transfer:
-        """The transfer a rail accepted; when none did, count the `failed` metric and raise.
+        When none accepted nothing moved: the intent is ABANDONED and the `failed` metric
+        counted before the error is raised.
 
         Raises:
             RailDeclined: every rail declined.
             RailUnavailable: no rail accepted and one could not be reached (operations are
                 alerted when none could).
+            ExternalServiceError: a rail failed with its outcome unknown; the intent stays
+                PENDING for a retry or the recovery job.
         """
-        if answers.accepted is None:
-            self.metrics.increment(failed)
-            raise answers.failure(what, alerter=self.alerter, details=details)
-        return answers.accepted
+        answers = self.movements.send(intent)
+        if answers.accepted is not None:
+            return answers.accepted
+        self.metrics.increment(failed)
+        error = answers.failure(what, alerter=self.alerter, details=intent_details(intent))
+        self.movements.abandon(intent, str(error))
+        raise error
 
     @contextlib.contextmanager
     def booking(
@@ -108,43 +93,54 @@ class LoanTransfers:
 
     def book(
         self,
+        intent: TransferIntent,
         transfer: Transfer,
-        debit: LoanDebit,
         *,
+        process: Process,
         what: str,
         today: dt.date,
         actor: str,
-        request_id: str,
         before: Callable[[Loan], None] | None = None,
-    ) -> list[DomainEvent]:
-        """Apply the accepted `debit` to the loan as payment `transfer.idempotency_key`.
+    ) -> TransferIntent:
+        """Apply the debit `transfer` took to the loan as payment `transfer.idempotency_key`.
 
-        `before` runs on the freshly read loan first (the worker records its attempt there).
-        The caller publishes the events returned; none when an earlier try had booked it.
+        The intent becomes BOOKED in the same commit. `before` runs on the freshly read
+        loan first (the worker records its attempt there). Returns the booked intent, for
+        `Movements.finish`; an intent booked already is returned as stored.
 
         Raises:
             Exception: whatever stopped the payment being recorded; operations were alerted
-                (CRITICAL), and a retry with the same keys books it without taking the
+                (CRITICAL), and a retry (or the recovery job) books it without taking the
                 money again.
         """
         uow = self.uow
 
-        def attempt() -> list[DomainEvent]:
+        def attempt() -> TransferIntent:
             with uow:
-                loan = uow.loans.get(debit.user_id, debit.loan_id)
-                if transfer.idempotency_key in loan.payments:
-                    return []
-                if before is not None:
-                    before(loan)
-                loan.apply_payment(
-                    transfer.idempotency_key,
-                    debit.amount,
-                    process=debit.process,
-                    rail=transfer.rail,
-                    today=today,
+                stored = uow.intents.get(intent.user_id, intent.intent_id)
+                if stored.status is IntentStatus.BOOKED:
+                    return stored
+                loan = uow.loans.get(intent.user_id, intent.account_id)
+                if transfer.idempotency_key not in loan.payments:
+                    if before is not None:
+                        before(loan)
+                    loan.apply_payment(
+                        transfer.idempotency_key,
+                        intent.amount,
+                        process=process,
+                        rail=transfer.rail,
+                        today=today,
+                    )
+                    uow.loans.save(loan)
+                booked = self.movements.booked(
+                    uow,
+                    stored,
+                    transfer,
+                    outcome=transfer.idempotency_key,
+                    events=list(loan.outbox.events),
                 )
-                uow.loans.save(loan)
-                return uow.commit(actor=actor, request_id=request_id)
+                uow.commit(actor=actor, request_id=intent.request_key)
+                return booked
 
-        with self.booking(transfer, what=what, details=debit.details):
+        with self.booking(transfer, what=what, details=intent_details(intent)):
             return retry_on_conflict(attempt)

@@ -19,13 +19,14 @@ import attrs
 from loc_core.errors import DomainError
 from loc_core.events import AuditValue
 from loc_core.installment import Loan, Process, collection_skip_reason
-from loc_core.payments import Rail
-from loc_core.ports import Clock, Lock, QueueMessage, UnitOfWork
+from loc_core.intents import IntentKind, IntentStatus, TransferIntent, request_fingerprint
+from loc_core.payments import REPAYMENT_RAILS, Direction, Rail
+from loc_core.ports import Clock, Lock, QueueMessage
 from loc_core.services.kit import leased, moment, retry_on_conflict
-from loc_core.services.loans.booking import LoanDebit, LoanTransfers
+from loc_core.services.loans.booking import LoanTransfers, intent_details
 from loc_core.services.loans.payments import PAYMENT_LEASE, payment_lease_key
 from loc_core.services.messagebus import Command
-from loc_core.services.rails import RailAnswers
+from loc_core.services.rails import RailAnswers, Transfer
 from loc_core.validation import Day, Id, valid_id, validated
 
 __all__ = [
@@ -33,7 +34,9 @@ __all__ = [
     "CollectInstallment",
     "CollectionOutcome",
     "CollectionResult",
+    "autopay_intent",
     "autopay_payment_id",
+    "book_autopay",
     "collect_installment",
 ]
 
@@ -153,92 +156,123 @@ def collect_installment(
     return result
 
 
+def autopay_intent(
+    loan: Loan, installment_id: str, *, attempt: int, now: dt.datetime
+) -> TransferIntent:
+    """The intent of one autopay attempt: the installment's outstanding balance, now."""
+    today = now.date()
+    return TransferIntent(
+        intent_id=f"autopay:{installment_id}:{attempt}",
+        user_id=loan.user_id,
+        kind=IntentKind.AUTOPAY,
+        account_id=loan.loan_id,
+        item_id=installment_id,
+        direction=Direction.DEBIT,
+        amount=loan.installment(installment_id).outstanding_balance,
+        rails=REPAYMENT_RAILS,
+        fingerprint=request_fingerprint("autopay", loan.user_id, installment_id, attempt),
+        request_key=f"{installment_id}:{today.isoformat()}",
+        created_at=now,
+        updated_at=now,
+    )
+
+
 def _collect(
     command: CollectInstallment, transfers: LoanTransfers, clock: Clock
 ) -> CollectionResult:
-    _, today = moment(clock)
+    now, today = moment(clock)
     installment_id = command.installment_id
     with transfers.uow as uow:
         loan = uow.loans.get(command.user_id, command.loan_id)
-        skip = collection_skip_reason(loan, installment_id, today=today)
-        if skip is not None:
-            return CollectionResult(CollectionOutcome.SKIPPED, installment_id, reason=skip)
-        installment = loan.installment(installment_id)
-        amount = installment.outstanding_balance
-        attempt = installment.collection_attempts + 1
-    debit = LoanDebit(
-        user_id=command.user_id,
-        loan_id=command.loan_id,
-        amount=amount,
-        process=Process.AUTOPAY,
-        key=lambda rail: autopay_payment_id(installment_id, attempt, rail),
-        details={
-            "user_id": command.user_id,
-            "loan_id": command.loan_id,
-            "installment_id": installment_id,
-            "amount": amount,
-            "attempt": attempt,
-        },
-    )
-    answers = transfers.collect(debit)
+        attempt = loan.installment(installment_id).collection_attempts + 1
+        wanted = autopay_intent(loan, installment_id, attempt=attempt, now=now)
+        stored = uow.intents.find(wanted.intent_id)
+        if stored is None or not stored.is_open:
+            skip = collection_skip_reason(loan, installment_id, today=today)
+            if skip is not None:
+                return CollectionResult(CollectionOutcome.SKIPPED, installment_id, reason=skip)
+    intent = transfers.movements.open(wanted, client=False)
+    if intent.status is IntentStatus.BOOKED:
+        transfers.movements.finish(intent)
+        return _charged(intent, attempt)
+    answers = transfers.movements.send(intent)
     transfer = answers.accepted
     if transfer is None:
         if answers.unreachable:
-            raise answers.failure(
+            error = answers.failure(
                 f"autopay of installment {installment_id}",
                 alerter=transfers.alerter,
-                details=debit.details,
+                details=intent_details(intent),
             )
-        return _record_decline(command, transfers.uow, answers, attempt, today)
+            transfers.movements.abandon(intent, str(error))
+            raise error
+        return _record_decline(transfers, intent, answers, attempt, today)
+    booked = book_autopay(transfers, intent, transfer, today=today)
+    transfers.movements.finish(booked)
+    return _charged(booked, attempt)
+
+
+def book_autopay(
+    transfers: LoanTransfers, intent: TransferIntent, transfer: Transfer, *, today: dt.date
+) -> TransferIntent:
+    """Book an autopay charge a rail accepted, recording the attempt on the installment."""
 
     def record(loan: Loan) -> None:
         loan.record_collection_attempt(
-            installment_id,
+            intent.item_id,
             today=today,
             outcome=f"accepted by {transfer.rail.value} ({transfer.confirmation_id})",
         )
 
-    events = transfers.book(
+    return transfers.book(
+        intent,
         transfer,
-        debit,
+        process=Process.AUTOPAY,
         what="autopay",
         today=today,
         actor=_ACTOR,
-        request_id=f"{installment_id}:{today.isoformat()}",
         before=record,
     )
-    transfers.publish(events)
+
+
+def _charged(intent: TransferIntent, attempt: int) -> CollectionResult:
+    rail = intent.accepted_rail
     return CollectionResult(
         CollectionOutcome.CHARGED,
-        installment_id,
-        payment_id=transfer.idempotency_key,
-        amount=amount,
-        rail=transfer.rail,
+        intent.item_id,
+        payment_id=intent.outcome,
+        amount=intent.amount,
+        rail=rail,
         attempt=attempt,
     )
 
 
 def _record_decline(
-    command: CollectInstallment,
-    uow: UnitOfWork,
+    transfers: LoanTransfers,
+    intent: TransferIntent,
     answers: RailAnswers,
     attempt: int,
     today: dt.date,
 ) -> CollectionResult:
     said = "; ".join(f"{rail.value}: {reason}" for rail, reason in answers.declined.items())
+    uow = transfers.uow
 
     def attempt_once() -> None:
         with uow:
-            loan = uow.loans.get(command.user_id, command.loan_id)
-            if loan.installment(command.installment_id).collection_attempts >= attempt:
+            stored = uow.intents.get(intent.user_id, intent.intent_id)
+            if stored.status is not IntentStatus.PENDING:
                 return  # an earlier try recorded it and its answer was lost
-            loan.record_collection_attempt(
-                command.installment_id, today=today, outcome=f"declined ({said})"
-            )
-            uow.loans.save(loan)
-            uow.commit(actor=_ACTOR, request_id=f"{command.installment_id}:{today.isoformat()}")
+            loan = uow.loans.get(intent.user_id, intent.account_id)
+            if loan.installment(intent.item_id).collection_attempts < attempt:
+                loan.record_collection_attempt(
+                    intent.item_id, today=today, outcome=f"declined ({said})"
+                )
+                uow.loans.save(loan)
+            stored.abandon(f"declined ({said})", now=transfers.movements.clock.now())
+            uow.intents.save(stored)
+            uow.commit(actor=_ACTOR, request_id=intent.request_key)
 
     retry_on_conflict(attempt_once)
     return CollectionResult(
-        CollectionOutcome.DECLINED, command.installment_id, reason=said, attempt=attempt
+        CollectionOutcome.DECLINED, intent.item_id, reason=said, attempt=attempt
     )

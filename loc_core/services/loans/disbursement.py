@@ -11,24 +11,28 @@ from __future__ import annotations
 import copy
 import itertools
 from collections.abc import Callable
+from typing import Protocol
 
 import attrs
 
-from loc_core.errors import ConcurrencyConflict
-from loc_core.events import AuditValue
 from loc_core.installment import InstallmentProduct, Loan, LoanApplication, originate
+from loc_core.intents import IntentKind, IntentStatus, TransferIntent, request_fingerprint
 from loc_core.payments import Direction, Rail
 from loc_core.ports import Clock, IdGenerator, Users
-from loc_core.services.kit import moment
-from loc_core.services.loans.booking import LoanTransfers
+from loc_core.services.kit import moment, retry_on_conflict
+from loc_core.services.loans.booking import LoanTransfers, intent_details
 from loc_core.services.messagebus import Command
-from loc_core.services.rails import submit_in_order
+from loc_core.services.rails import Transfer
 from loc_core.validation import Id, from_key_part, key_part, valid_flag, validated
 
 __all__ = [
     "DISBURSEMENT_RAILS",
     "AcceptOffer",
+    "LoanMaker",
+    "Originator",
     "accept_offer",
+    "book_disbursement",
+    "disbursement_intent_id",
     "disbursement_key",
     "parse_disbursement_key",
 ]
@@ -38,14 +42,22 @@ DISBURSEMENT_RAILS: tuple[Rail, ...] = (Rail.PINLESS, Rail.ACH)
 
 _DISBURSE = "disburse"
 
+AUTOPAY_CHOICE = {True: "autopay", False: "manual"}
+"""A disbursement intent's `item_id`: the borrower's autopay choice, which the loan needs."""
+
+
+def disbursement_intent_id(user_id: str, application_id: str) -> str:
+    """The intent of an application's disbursement: ``disburse:<user>:<application>``.
+
+    Each id is a `key_part` (a ``:`` inside an id is escaped, so ``us-east-1:4f9a`` stays
+    one field).
+    """
+    return f"{_DISBURSE}:{key_part(user_id)}:{key_part(application_id)}"
+
 
 def disbursement_key(user_id: str, application_id: str, rail: Rail) -> str:
-    """The rail idempotency key of an application's disbursement on `rail`.
-
-    ``disburse:<user>:<application>:<rail>``, each id a `key_part` (a ``:`` inside an id
-    is escaped, so ``us-east-1:4f9a`` stays one field).
-    """
-    return f"{_DISBURSE}:{key_part(user_id)}:{key_part(application_id)}:{rail.value}"
+    """The rail idempotency key of an application's disbursement on `rail`."""
+    return f"{disbursement_intent_id(user_id, application_id)}:{rail.value}"
 
 
 def parse_disbursement_key(key: str) -> tuple[str, str] | None:
@@ -66,20 +78,76 @@ class AcceptOffer(Command[Loan]):
     """Whether autopay collects the installments (the borrower may turn it off later)."""
 
 
+class LoanMaker(Protocol):
+    """Makes the loan of an offer disbursed by `rail` (`Originator.maker`)."""
+
+    def __call__(
+        self,
+        offer: LoanApplication,
+        rail: Rail,
+        confirmation_id: str,
+        *,
+        new_id: Callable[[], str] = ...,
+        disbursed: bool = True,
+    ) -> Loan:
+        """The loan, its ids from `new_id`; with `disbursed=False` only checked."""
+        ...
+
+
+@attrs.frozen
+class Originator:
+    """Making a loan from an offer: what acceptance and the recovery job share."""
+
+    users: Users
+    ids: IdGenerator
+    clock: Clock
+    product: InstallmentProduct
+
+    def maker(self, user_id: str, *, autopay_enabled: bool) -> LoanMaker:
+        """A function making the loan of `user_id`'s offer, disbursed today by a rail."""
+        user = self.users.get(user_id)
+        now, today = moment(self.clock)
+
+        def make_loan(
+            offer: LoanApplication,
+            rail: Rail,
+            confirmation_id: str,
+            *,
+            new_id: Callable[[], str] = self.ids.new_id,
+            disbursed: bool = True,
+        ) -> Loan:
+            return originate(
+                offer,
+                product=self.product,
+                loan_id=new_id(),
+                installment_id=lambda _number: new_id(),
+                disbursed_on=today,
+                rail=rail,
+                confirmation_id=confirmation_id,
+                now=now,
+                autopay_enabled=autopay_enabled,
+                account_last_four=user.account_last_four or None,
+                disbursed=disbursed,
+            )
+
+        return make_loan
+
+
 def accept_offer(
     command: AcceptOffer,
     *,
     transfers: LoanTransfers,
-    users: Users,
-    ids: IdGenerator,
+    originator: Originator,
     clock: Clock,
-    product: InstallmentProduct,
 ) -> Loan:
     """Disburse the offer (pinless push first, then ACH) and book the loan, exactly once.
 
     A repeat after success returns the loan already made. When every rail declines or is
     down, nothing is booked and the offer stays open (operations are alerted when every
-    rail is down); the borrower may try again while the offer lives.
+    rail is down); the borrower may try again while the offer lives. The disbursement's
+    transfer intent is committed before any rail is asked, so a retry after a crash (or
+    the recovery job) books the loan the money went out for, even if the offer expired
+    meanwhile.
 
     Raises:
         NotFound: for an unknown application or user.
@@ -91,82 +159,90 @@ def accept_offer(
             rail was asked, and a retry uses the same transfer keys.
     """
     uow = transfers.uow
-    now, today = moment(clock)
+    now, _ = moment(clock)
+    intent_id = disbursement_intent_id(command.user_id, command.application_id)
     with uow:
         made = uow.loans.by_application(command.user_id, command.application_id)
         if made is not None:
             return made
         application = uow.loan_applications.get(command.user_id, command.application_id)
-        application.require_convertible(now)
-    user = users.get(command.user_id)
+        stored = uow.intents.find(intent_id)
+        resuming = stored is not None and stored.is_open  # the money may have moved
+        if not resuming:
+            application.require_convertible(now)
+    make_loan = originator.maker(command.user_id, autopay_enabled=command.autopay_enabled)
 
-    def make_loan(
-        offer: LoanApplication,
-        rail: Rail,
-        confirmation_id: str,
-        *,
-        new_id: Callable[[], str] = ids.new_id,
-        disbursed: bool = True,
-    ) -> Loan:
-        return originate(
-            offer,
-            product=product,
-            loan_id=new_id(),
-            installment_id=lambda _number: new_id(),
-            disbursed_on=today,
-            rail=rail,
-            confirmation_id=confirmation_id,
-            now=now,
-            autopay_enabled=command.autopay_enabled,
-            account_last_four=user.account_last_four or None,
-            disbursed=disbursed,
+    if not resuming:  # everything originate checks, before any money moves, on a copy
+        checks = itertools.count(1)
+        make_loan(
+            copy.deepcopy(application),
+            DISBURSEMENT_RAILS[0],
+            "check",
+            new_id=lambda: f"check-{next(checks)}",
+            disbursed=False,
         )
-
-    # Everything originate checks is checked before any money moves, on a copy.
-    checks = itertools.count(1)
-    make_loan(
-        copy.deepcopy(application),
-        DISBURSEMENT_RAILS[0],
-        "check",
-        new_id=lambda: f"check-{next(checks)}",
-        disbursed=False,
-    )
-    details: dict[str, AuditValue] = {
-        "user_id": command.user_id,
-        "application_id": command.application_id,
-        "amount": application.amount_disbursed,
-    }
-    transfer = transfers.accepted(
-        submit_in_order(
-            transfers.rails,
-            order=DISBURSEMENT_RAILS,
-            key=lambda rail: disbursement_key(command.user_id, command.application_id, rail),
-            direction=Direction.CREDIT,
+    intent = transfers.movements.open(
+        TransferIntent(
+            intent_id=intent_id,
             user_id=command.user_id,
+            kind=IntentKind.DISBURSEMENT,
+            account_id=command.application_id,
+            item_id=AUTOPAY_CHOICE[command.autopay_enabled],
+            direction=Direction.CREDIT,
             amount=application.amount_disbursed,
-            reference=command.application_id,
-        ),
+            rails=DISBURSEMENT_RAILS,
+            fingerprint=request_fingerprint(
+                "accept_offer", command.user_id, command.application_id
+            ),
+            request_key=command.application_id,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    if intent.status is IntentStatus.BOOKED:
+        transfers.movements.finish(intent)
+        with uow:
+            return uow.loans.get(command.user_id, intent.outcome)
+    transfer = transfers.move(
+        intent,
         f"disbursement of application {command.application_id}",
-        details=details,
         failed="loc.loans.disbursements.failed",
     )
-    with transfers.booking(transfer, what="loan disbursement", details=details), uow:
-        made = uow.loans.by_application(command.user_id, command.application_id)
-        if made is not None:  # a concurrent acceptance got the same answer and booked it
-            return made
-        application = uow.loan_applications.get(command.user_id, command.application_id)
-        loan = make_loan(application, transfer.rail, transfer.confirmation_id)
-        uow.loans.add(loan)
-        uow.loan_applications.save(application)
-        try:
-            events = uow.commit(actor="api", request_id=command.application_id)
-        except ConcurrencyConflict:
-            made = uow.loans.by_application(command.user_id, command.application_id)
-            if made is None:
-                raise
-            return made
-    transfers.publish(events)
+    loan, booked = book_disbursement(transfers, intent, transfer, make_loan)
+    transfers.movements.finish(booked)
     transfers.metrics.increment(
         "loc.loans.disbursements.sent", tags=(f"rail:{transfer.rail.value}",)
     )
     return loan
+
+
+def book_disbursement(
+    transfers: LoanTransfers,
+    intent: TransferIntent,
+    transfer: Transfer,
+    make_loan: LoanMaker,
+) -> tuple[Loan, TransferIntent]:
+    """Book the loan whose proceeds `transfer` sent, with its intent BOOKED, in one commit.
+
+    An offer that expired meanwhile is converted anyway: the borrower has the money.
+    """
+    uow = transfers.uow
+
+    def attempt() -> tuple[Loan, TransferIntent]:
+        with uow:
+            stored = uow.intents.get(intent.user_id, intent.intent_id)
+            made = uow.loans.by_application(intent.user_id, intent.account_id)
+            if made is not None:  # a concurrent acceptance got the same answer and booked it
+                return made, stored
+            application = uow.loan_applications.get(intent.user_id, intent.account_id)
+            loan = make_loan(application, transfer.rail, transfer.confirmation_id)
+            uow.loans.add(loan)
+            uow.loan_applications.save(application)
+            booked = transfers.movements.booked(
+                uow, stored, transfer, outcome=loan.loan_id, events=list(loan.outbox.events)
+            )
+            uow.commit(actor="api", request_id=intent.request_key)
+            return loan, booked
+
+    with transfers.booking(transfer, what="loan disbursement", details=intent_details(intent)):
+        return retry_on_conflict(attempt)

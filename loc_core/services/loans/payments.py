@@ -6,16 +6,25 @@ import datetime as dt
 
 import attrs
 
+from loc_core.errors import IdempotencyConflict, Ref
 from loc_core.installment import Process
-from loc_core.payments import REPAYMENT_RAILS, Rail
-from loc_core.ports import Clock, IdempotencyStore, Lock
-from loc_core.services.kit import leased, lock_key, moment, run_once
-from loc_core.services.loans.booking import LoanDebit, LoanTransfers
+from loc_core.intents import IntentKind, IntentStatus, TransferIntent, request_fingerprint
+from loc_core.payments import REPAYMENT_RAILS, Direction, Rail
+from loc_core.ports import Clock, Lock
+from loc_core.services.kit import leased, lock_key, moment
+from loc_core.services.loans.booking import LoanTransfers
 from loc_core.services.loans.receipts import PaymentReceipt, receipt
 from loc_core.services.messagebus import Command
 from loc_core.validation import Cents, Id, Key, validated
 
-__all__ = ["PAYMENT_LEASE", "MakePayment", "make_payment", "manual_payment_id", "payment_lease_key"]
+__all__ = [
+    "PAYMENT_LEASE",
+    "MakePayment",
+    "make_payment",
+    "manual_payment_id",
+    "manual_payment_intent",
+    "payment_lease_key",
+]
 
 PAYMENT_LEASE = dt.timedelta(minutes=2)
 """How long a worker or a manual payment holds a loan's payment lease (policy).
@@ -51,24 +60,44 @@ class MakePayment(Command[PaymentReceipt]):
     """Chosen by the client; the same key never pays twice."""
 
 
+def manual_payment_intent(command: MakePayment, *, amount: int, now: dt.datetime) -> TransferIntent:
+    """The intent a manual payment commits before asking any rail."""
+    return TransferIntent(
+        intent_id=f"manual:{command.loan_id}:{command.idempotency_key}",
+        user_id=command.user_id,
+        kind=IntentKind.LOAN_PAYMENT,
+        account_id=command.loan_id,
+        direction=Direction.DEBIT,
+        amount=amount,
+        rails=REPAYMENT_RAILS,
+        fingerprint=request_fingerprint(
+            "make_payment", command.user_id, command.loan_id, command.amount
+        ),
+        request_key=command.idempotency_key,
+        created_at=now,
+        updated_at=now,
+    )
+
+
 def make_payment(
     command: MakePayment,
     *,
     transfers: LoanTransfers,
     lock: Lock,
-    idempotency: IdempotencyStore,
     clock: Clock,
 ) -> PaymentReceipt:
     """Collect a manual payment (pinless debit first, then ACH), apply it, return a receipt.
 
     The amount is checked against the loan before any rail is asked: an overpayment, a
     CLOSED loan or a bad amount is refused with nothing collected. The payment holds the
-    loan's payment lease, so autopay cannot collect at the same time. A repeat with the
-    same idempotency key (even after the idempotency record expired) collects nothing
-    and returns the receipt of the first payment, as the loan stands now.
+    loan's payment lease, so autopay cannot collect at the same time. The payment's
+    transfer intent is committed before any rail is asked: a repeat with the same
+    idempotency key resumes it (after a crash, a second or a day later) and returns the
+    receipt of the one payment, as the loan stands now; the same key for another amount
+    is refused.
 
     Raises:
-        NotFound: for an unknown loan.
+        NotFound: for an unknown loan (or another borrower's).
         InvalidAmount, Overpayment, InvalidTransition: refused before any money moved.
         RailDeclined: when every rail declined; nothing was booked.
         RailUnavailable: when no rail accepted and at least one could not be reached.
@@ -77,62 +106,52 @@ def make_payment(
         LockNotAcquired: while another payment on the loan is being collected.
         IdempotencyConflict: when the key was used for another request.
     """
-    _, today = moment(clock)
-    payment_id = run_once(
-        f"make_payment:{command.user_id}:{command.idempotency_key}",
-        command,
-        store=idempotency,
-        clock=clock,
-        work=lambda: _collect(command, transfers=transfers, lock=lock, clock=clock),
-    )
-    with transfers.uow as uow:
-        loan = uow.loans.get(command.user_id, command.loan_id)
-    return receipt(loan, payment_id, as_of=today)
-
-
-def _collect(command: MakePayment, *, transfers: LoanTransfers, lock: Lock, clock: Clock) -> str:
     with leased(
         lock,
         payment_lease_key(command.user_id, command.loan_id),
         owner=f"payment:{command.idempotency_key}",
         ttl=PAYMENT_LEASE,
     ):
-        _, today = moment(clock)
-        with transfers.uow as uow:
-            loan = uow.loans.get(command.user_id, command.loan_id)
-            for rail in REPAYMENT_RAILS:
-                known = manual_payment_id(command.loan_id, command.idempotency_key, rail)
-                if known in loan.payments:
-                    return known
+        payment_id = _collect(command, transfers=transfers, clock=clock)
+    _, today = moment(clock)
+    with transfers.uow as uow:
+        loan = uow.loans.get(command.user_id, command.loan_id)
+    return receipt(loan, payment_id, as_of=today)
+
+
+def _collect(command: MakePayment, *, transfers: LoanTransfers, clock: Clock) -> str:
+    now, today = moment(clock)
+    wanted = manual_payment_intent(command, amount=command.amount, now=now)
+    with transfers.uow as uow:
+        loan = uow.loans.get(command.user_id, command.loan_id)
+        if uow.intents.find(wanted.intent_id) is None:
+            for key in wanted.transfer_keys:
+                known = loan.payments.get(key)
+                if known is not None:  # booked before intents were kept
+                    if known.amount != command.amount:
+                        raise IdempotencyConflict(
+                            f"idempotency key {command.idempotency_key!r} paid "
+                            f"{known.amount} cents, not {command.amount}",
+                            about=Ref("payment", key, command.user_id),
+                            key=command.idempotency_key,
+                        )
+                    return key
             loan.check_payment(command.amount, today=today)
-        debit = LoanDebit(
-            user_id=command.user_id,
-            loan_id=command.loan_id,
-            amount=command.amount,
-            process=Process.MANUAL,
-            key=lambda rail: manual_payment_id(command.loan_id, command.idempotency_key, rail),
-            details={
-                "user_id": command.user_id,
-                "loan_id": command.loan_id,
-                "amount": command.amount,
-                "idempotency_key": command.idempotency_key,
-            },
-        )
-        transfer = transfers.accepted(
-            transfers.collect(debit),
-            f"payment on loan {command.loan_id}",
-            details=debit.details,
-            failed="loc.loans.payments.failed",
-        )
-        events = transfers.book(
-            transfer,
-            debit,
-            what="manual payment",
-            today=today,
-            actor="api",
-            request_id=command.idempotency_key,
-        )
-    transfers.publish(events)
+    intent = transfers.movements.open(wanted)
+    if intent.status is IntentStatus.BOOKED:
+        return intent.outcome
+    transfer = transfers.move(
+        intent, f"payment on loan {command.loan_id}", failed="loc.loans.payments.failed"
+    )
+    booked = transfers.book(
+        intent,
+        transfer,
+        process=Process.MANUAL,
+        what="manual payment",
+        today=today,
+        actor="api",
+    )
+    transfers.movements.finish(booked)
     transfers.metrics.increment(
         "loc.loans.payments.collected", tags=(f"rail:{transfer.rail.value}",)
     )

@@ -176,7 +176,7 @@ def test_a_crash_before_the_disbursement_commit_is_resumed_once(
 ) -> None:
     line = the_line(opened)
     with pytest.raises(Crash):
-        opened.using(UnitOfWork, CrashingUnitOfWork(opened.database, on_commit=2)).draw(
+        opened.using(UnitOfWork, CrashingUnitOfWork(opened.database, on_commit=3)).draw(
             line, 30_000
         )
     assert opened.line(line).pending_draws_total == 30_000
@@ -249,7 +249,7 @@ def test_a_conflict_that_keeps_coming_gives_up_and_changes_nothing(
             ),
         )
 
-    racing = InterferingUnitOfWork(opened.database, touch, times=3)
+    racing = InterferingUnitOfWork(opened.database, touch, times=4)
     with pytest.raises(ConcurrencyConflict):
         opened.using(UnitOfWork, racing).draw(line, 1_000)
     assert not [draw_id for draw_id in opened.line(line).draws if draw_id.startswith("draw:")]
@@ -311,8 +311,10 @@ def test_a_crash_before_the_failure_is_recorded_fails_the_draw_on_retry(
 ) -> None:
     opened.rails.handler = declining(opened.sim, set(Rail))
     line = the_line(opened)
-    with pytest.raises(Crash):  # hold, three declines, then the crash instead of the failure
-        opened.using(UnitOfWork, CrashingUnitOfWork(opened.database, on_commit=5)).draw(line, 5_000)
+    with pytest.raises(
+        Crash
+    ):  # intent, hold, three declines, then the crash instead of the failure
+        opened.using(UnitOfWork, CrashingUnitOfWork(opened.database, on_commit=6)).draw(line, 5_000)
     assert opened.line(line).pending_draws_total == 5_000
     calls = len(opened.rails.calls)
     draw = opened.draw(line, 5_000)

@@ -139,16 +139,17 @@ def test_a_draw_credit_that_did_not_complete_is_alerted(world: Deployment) -> No
     assert world.alerts()[-1].title == f"the rtp credit of draw {draw.draw_id} was RETURNED"
 
 
-def test_a_draw_credit_for_a_pending_draw_is_a_warning(world: Deployment) -> None:
+def test_a_draw_credit_for_a_draw_not_yet_booked_is_held_until_it_is(world: Deployment) -> None:
     line = world.open_line()
     world.rails.handler = crash_after(world.sim, {Rail.RTP})
     with pytest.raises(Crash):
         world.draw(line, 10_000)
     (completion,) = world.sim.due_events()
-    assert world.settle(completion) is SettlementHandling.DISBURSEMENT
-    (warning,) = world.alerts(Severity.WARNING)
-    assert warning.title.endswith("still PENDING: resume it with its key")
+    assert world.settle(completion) is SettlementHandling.HELD
+    assert world.settle(completion) is SettlementHandling.HELD  # a repeat is held once
     assert world.draw(line, 10_000).status is DrawStatus.DISBURSED
+    assert world.alerts(Severity.WARNING) == []  # applied after the booking: nothing amiss
+    assert world.alerts(Severity.CRITICAL) == []
 
 
 def test_a_return_after_payoff_and_closing_reopens_the_line(world: Deployment) -> None:

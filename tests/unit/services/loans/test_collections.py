@@ -329,7 +329,9 @@ def test_two_threads_released_together_charge_once(world: Deployment, loan: Loan
 def crash_collecting(world: Deployment, loan: Loan) -> None:
     """The worker's process dies after the rail accepted, before its commit."""
     with pytest.raises(Crash, match="died"):
-        world.crashing_uow(CrashingUnitOfWork).handle(collection(loan, "worker-1"))
+        world.crashing_uow(lambda db: CrashingUnitOfWork(db, on_commit=2)).handle(
+            collection(loan, "worker-1")
+        )
 
 
 def test_a_crash_after_the_rail_accepted_is_finished_by_the_retry_without_a_second_charge(

@@ -46,7 +46,9 @@ def nothing_booked(world: Deployment, offer: LoanApplication) -> None:
 def crash_accepting(world: Deployment, offer: LoanApplication) -> None:
     """Accept the offer in a process that dies after the rail, before its commit."""
     with pytest.raises(Crash, match="died"):
-        world.crashing_uow(CrashingUnitOfWork).handle(AcceptOffer("user-1", offer.application_id))
+        world.crashing_uow(lambda db: CrashingUnitOfWork(db, on_commit=2)).handle(
+            AcceptOffer("user-1", offer.application_id)
+        )
 
 
 def test_accepting_disburses_by_pinless_and_books_the_loan(
@@ -162,17 +164,18 @@ def test_a_crash_between_the_rail_and_the_commit_is_finished_by_the_retry(
     assert world.sent() == ["loan_disbursed"]
 
 
-def test_a_disbursement_the_retry_cannot_book_is_caught_at_settlement(
+def test_a_disbursement_whose_offer_lapsed_before_the_retry_is_booked_anyway(
     world: Deployment, offer: LoanApplication
 ) -> None:
     crash_accepting(world, offer)
     world.clock.advance(dt.timedelta(hours=24))  # the offer lapses before anyone retries
-    with pytest.raises(ApplicationExpired):
-        world.accept_loan(offer.application_id)
     [event] = world.sim.due_events()
-    with pytest.raises(NotFound):
-        world.settle(event)
-    assert world.alert_titles()[-1] == "disbursement without a loan"
+    assert world.settle(event) is SettlementHandling.HELD  # kept, not dropped
+    loan = world.accept_loan(offer.application_id)  # the borrower has the money: booked
+    assert (loan.amount_disbursed, loan.confirmation_id) == (30_000, "pinless-00000001")
+    assert len(world.sim.submitted) == 1
+    assert world.sent() == ["loan_disbursed"]
+    assert "disbursement without a loan" not in world.alert_titles()
 
 
 def test_a_concurrent_acceptance_that_booked_first_is_returned(

@@ -158,7 +158,7 @@ def test_a_crash_after_the_rail_is_finished_by_the_retry_without_a_second_debit(
     world: Deployment, loan: Loan
 ) -> None:
     with pytest.raises(Crash):
-        world.crashing_uow(CrashingUnitOfWork).handle(
+        world.crashing_uow(lambda db: CrashingUnitOfWork(db, on_commit=2)).handle(
             MakePayment("user-1", loan.loan_id, 5_250, "pay-1")
         )
     assert world.alert_titles() == ["money moved but not booked: manual payment"]

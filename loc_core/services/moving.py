@@ -1,0 +1,220 @@
+"""Moving money under a transfer intent: record it, ask the rails, book once, finish.
+
+Every command that moves a borrower's money follows the same recovery points (the
+Stripe idempotency-key pattern, `loc_core.intents`):
+
+1. **checked**: everything the booking needs is checked, nothing is written;
+2. **intent committed** (`Movements.open`): its own write, before any rail is asked. A
+   request that finds its intent resumes it (the same transfer keys); a client request
+   whose fingerprint differs is refused (`IdempotencyConflict`);
+3. **rails asked** (`Movements.send`, in order, with the intent's keys): a rail answers
+   a repeated key with its first answer, so a resumed intent never moves money twice;
+4. **booked**: the loan or line takes the money and the intent becomes BOOKED in one
+   commit (`Movements.booked`), or, when no rail moved anything, it is ABANDONED;
+5. **finished** (`Movements.finish`): the booking's events are published and settlement
+   events that arrived early are applied; then the intent is closed.
+
+A process that dies anywhere leaves the intent at its last recovery point. The command's
+retry resumes from there; so does the recovery job (`loc_core.services.recovery`),
+which only ever *reads* the rails (`PaymentRails.find`): it books what a rail moved and
+abandons what no rail received, and never moves money itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import attrs
+
+from loc_core.errors import IdempotencyConflict, LocError, Ref
+from loc_core.events import DomainEvent
+from loc_core.intents import IntentStatus, TransferIntent, intent_id_of
+from loc_core.ports import Alerter, Clock, PaymentRails, SettlementEvent, UnitOfWork
+from loc_core.services.handling import SettleTransfer
+from loc_core.services.kit import post_alert, retry_on_conflict
+from loc_core.services.messagebus import MessageBus
+from loc_core.services.rails import RailAnswers, Transfer, submit_in_order
+
+__all__ = ["RECOVERY_AFTER", "Movements"]
+
+RECOVERY_AFTER = dt.timedelta(minutes=5)
+"""How old a PENDING intent must be before the recovery job takes it over *(policy)*.
+
+Longer than every lease that guards a movement (a live attempt still holds its lease
+and is left alone), so the job only finishes what a dead process left behind."""
+
+
+@attrs.frozen
+class Movements:
+    """The intent steps every money-moving command shares (a service object on the bus)."""
+
+    uow: UnitOfWork
+    rails: PaymentRails
+    clock: Clock
+    alerter: Alerter
+    bus: MessageBus
+
+    def open(
+        self, intent: TransferIntent, *, client: bool = True, reopen: bool = True
+    ) -> TransferIntent:
+        """Commit `intent` before any rail is asked, or return the stored one to resume.
+
+        `client`: the intent answers a client's idempotency key, so a stored intent must
+        have been made by the same request. A job's intent (autopay, the due job) is
+        resumed as stored: its amount is what the rail may have moved. `reopen`: an
+        ABANDONED intent (every rail declined) is tried again with the same keys; a draw,
+        whose failure released its hold for good, says False.
+
+        Raises:
+            IdempotencyConflict: the key was used by another user or for another request.
+        """
+        uow = self.uow
+
+        def attempt() -> TransferIntent:
+            with uow:
+                stored = uow.intents.find(intent.intent_id)
+                if stored is None:
+                    uow.intents.add(intent)
+                    uow.commit(actor="intent", request_id=intent.request_key)
+                    return intent
+                if stored.user_id != intent.user_id:
+                    raise IdempotencyConflict(
+                        f"transfer {intent.intent_id!r} belongs to another borrower",
+                        about=Ref("intent", intent.intent_id, intent.user_id),
+                        key=intent.request_key,
+                    )
+                if client:
+                    stored.require_same_request(intent.fingerprint, amount=intent.amount)
+                if reopen and stored.status is IntentStatus.ABANDONED:
+                    stored.reopen(self.clock.now())
+                    uow.intents.save(stored)
+                    uow.commit(actor="intent", request_id=intent.request_key)
+                return stored
+
+        return retry_on_conflict(attempt)
+
+    def send(self, intent: TransferIntent) -> RailAnswers:
+        """Offer the intent's transfer to its rails in order, each with its own key.
+
+        Raises:
+            ExternalServiceError: a rail failed with its outcome unknown; the intent stays
+                PENDING and a retry asks the same rail with the same key.
+        """
+        return submit_in_order(
+            self.rails,
+            order=intent.rails,
+            key=intent.transfer_key,
+            direction=intent.direction,
+            user_id=intent.user_id,
+            amount=intent.amount,
+            reference=intent.account_id,
+        )
+
+    def look_up(self, intent: TransferIntent) -> Transfer | None:
+        """The transfer a rail accepted for the intent, reading each rail (nothing moves).
+
+        Raises:
+            ExternalServiceError: a rail could not tell; ask again later.
+        """
+        for rail in intent.rails:
+            key = intent.transfer_key(rail)
+            result = self.rails.find(key)
+            if result is not None and result.accepted:
+                return Transfer(rail, key, result.confirmation_id)
+        return None
+
+    def abandon(self, intent: TransferIntent, reason: str) -> None:
+        """Record, in its own commit, that no rail moved the intent's money."""
+        uow = self.uow
+
+        def attempt() -> None:
+            with uow:
+                stored = uow.intents.get(intent.user_id, intent.intent_id)
+                if stored.status is not IntentStatus.PENDING:
+                    return
+                stored.abandon(reason, now=self.clock.now())
+                uow.intents.save(stored)
+                uow.commit(actor="intent", request_id=intent.request_key)
+
+        retry_on_conflict(attempt)
+
+    def hold(self, event: SettlementEvent) -> TransferIntent | None:
+        """Keep `event` on its transfer's intent while the booking is pending.
+
+        Returns the intent that holds it (a repeat delivery is held once), or None when
+        the transfer has no PENDING intent and the event is for the books to handle now.
+        """
+        intent_id = intent_id_of(event.idempotency_key)
+        if intent_id is None:
+            return None
+        uow = self.uow
+
+        def attempt() -> TransferIntent | None:
+            with uow:
+                stored = uow.intents.find(intent_id)
+                if stored is None or stored.status is not IntentStatus.PENDING:
+                    return None
+                if stored.hold(event, now=self.clock.now()):
+                    uow.intents.save(stored)
+                    uow.commit(actor="rail-webhook", request_id=event.event_id)
+                return stored
+
+        return retry_on_conflict(attempt)
+
+    def booked(
+        self,
+        uow: UnitOfWork,
+        stored: TransferIntent,
+        transfer: Transfer,
+        *,
+        outcome: str,
+        events: list[DomainEvent],
+    ) -> TransferIntent:
+        """Inside a booking's unit of work: `stored` (read in it) becomes BOOKED in its commit.
+
+        `events` are the booking's domain events (the aggregate's outbox before commit);
+        they are kept on the intent until `finish` publishes them.
+        """
+        stored.book(
+            rail=transfer.rail,
+            confirmation_id=transfer.confirmation_id,
+            outcome=outcome,
+            events=events,
+            now=self.clock.now(),
+        )
+        uow.intents.save(stored)
+        return stored
+
+    def finish(self, intent: TransferIntent) -> None:
+        """After the booking committed: publish its events, apply held settlement events.
+
+        The intent is closed in a last commit. A process that dies before it leaves the
+        intent open for the recovery job, which finishes it: a borrower may then be told
+        twice (notifiers drop a repeat by the event's identity), never not at all.
+        """
+        if not intent.is_open or intent.status is not IntentStatus.BOOKED:
+            return
+        uow = self.uow
+        self.bus.publish(intent.to_publish)
+        kept = []
+        for event in sorted(intent.held_events, key=lambda e: (e.occurred_at, e.event_id)):
+            try:
+                self.bus.handle(SettleTransfer(event))
+            except LocError as exc:
+                kept.append(event)
+                post_alert(
+                    self.alerter,
+                    f"held settlement event {event.event_id} could not be applied",
+                    {"user_id": intent.user_id, "intent_id": intent.intent_id},
+                    error=exc,
+                )
+
+        def attempt() -> None:
+            with uow:
+                stored = uow.intents.get(intent.user_id, intent.intent_id)
+                stored.published(self.clock.now())
+                stored.held_events = [e for e in stored.held_events if e in kept]
+                uow.intents.save(stored)
+                uow.commit(actor="intent", request_id=intent.request_key)
+
+        retry_on_conflict(attempt)

@@ -1,0 +1,235 @@
+"""The recovery job: finish every money movement a dead process left half done.
+
+Scheduled daily first thing (before the jobs that read balances, so a paid minimum is
+never taken for a missed one) and safe to run at any time, any number of times. It reads
+the open intents older than `RECOVERY_AFTER` (every lease a live attempt could hold has
+run out by then) and, for each, under the same lease the command holds:
+
+- BOOKED with events to publish or settlement events held: publishes and applies them;
+- PENDING: asks each rail what it did with the intent's key (`PaymentRails.find`, which
+  moves nothing). A rail that accepted: the money is booked exactly as the command
+  would have booked it, with the intent, in one commit. No rail that accepted: nothing
+  moved, the intent is ABANDONED (a draw FAILS and its hold is released);
+- a rail that cannot tell, or a booking that fails, leaves the intent PENDING for the
+  next run and is a CRITICAL alert: money may have moved that the books do not show.
+
+The job never submits a transfer: a movement whose process died before its rail call
+is abandoned, not carried out a day late.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+
+import attrs
+
+from loc_core.creditline import CreditLine, Draw, DrawStatus
+from loc_core.errors import LocError, LockNotAcquired
+from loc_core.installment import Process
+from loc_core.intents import IntentKind, IntentStatus, TransferIntent
+from loc_core.ports import IntentRef, Lease, Lock, Metrics, UnitOfWork
+from loc_core.services.kit import leased, lock_key, moment, post_alert
+from loc_core.services.lines import LineWriter
+from loc_core.services.lines._unit import LEASE_TTL
+from loc_core.services.lines.booking import LineDebits
+from loc_core.services.lines.drawing import book_draw
+from loc_core.services.lines.paying import DEBIT_LOCK_PROCESS
+from loc_core.services.loans.booking import LoanTransfers
+from loc_core.services.loans.collections_worker import book_autopay
+from loc_core.services.loans.disbursement import AUTOPAY_CHOICE, Originator, book_disbursement
+from loc_core.services.loans.payments import PAYMENT_LEASE, payment_lease_key
+from loc_core.services.messagebus import Command
+from loc_core.services.moving import RECOVERY_AFTER, Movements
+from loc_core.services.rails import Transfer
+
+__all__ = ["RecoverTransfers", "RecoveryReport", "recover_transfers"]
+
+_ACTOR = "recovery"
+_AUTOPAY_ENABLED = {choice: enabled for enabled, choice in AUTOPAY_CHOICE.items()}
+
+
+@attrs.frozen
+class RecoverTransfers(Command["RecoveryReport"]):
+    """Run the recovery job: finish the intents dead processes left open."""
+
+
+@attrs.frozen
+class RecoveryReport:
+    """What one run of the recovery job found and did."""
+
+    examined: int = 0
+    """Open intents older than `RECOVERY_AFTER`."""
+    booked: int = 0
+    """Money a rail moved that is now booked."""
+    abandoned: int = 0
+    """Intents no rail had moved money for: closed with nothing booked."""
+    finished: int = 0
+    """Booked intents whose events were published (or held events applied)."""
+    busy: int = 0
+    """Intents whose lease a live process holds: left for the next run."""
+    failed: int = 0
+    """Intents the job could not finish (alerted, CRITICAL): still open."""
+
+    @property
+    def still_open(self) -> int:
+        """How many intents this run left open."""
+        return self.busy + self.failed
+
+
+@attrs.frozen
+class _Recovery:
+    movements: Movements
+    loans: LoanTransfers
+    debits: LineDebits
+    lines: LineWriter
+    originator: Originator
+
+    def run(self, user_id: str, intent_id: str) -> str | None:
+        """Finish one intent, read afresh; the report counter it adds to (None: none)."""
+        with self.movements.uow as uow:
+            intent = uow.intents.get(user_id, intent_id)
+        if not intent.is_open:
+            return None
+        if intent.status is IntentStatus.BOOKED:
+            self.movements.finish(intent)
+            return "finished"
+        transfer = self.movements.look_up(intent)
+        if transfer is None:
+            self._abandon(intent)
+            return "abandoned"
+        self.movements.finish(self._book(intent, transfer))
+        return "booked"
+
+    def _book(self, intent: TransferIntent, transfer: Transfer) -> TransferIntent:
+        today = self.lines.today
+        kind = intent.kind
+        if kind is IntentKind.DISBURSEMENT:
+            make_loan = self.originator.maker(
+                intent.user_id, autopay_enabled=_AUTOPAY_ENABLED.get(intent.item_id, True)
+            )
+            return book_disbursement(self.loans, intent, transfer, make_loan)[1]
+        if kind is IntentKind.LOAN_PAYMENT:
+            return self.loans.book(
+                intent,
+                transfer,
+                process=Process.MANUAL,
+                what="manual payment (recovered)",
+                today=today,
+                actor=_ACTOR,
+            )
+        if kind is IntentKind.AUTOPAY:
+            return book_autopay(self.loans, intent, transfer, today=today)
+        if kind is IntentKind.DRAW:
+            book_draw(intent, transfer, lines=self.lines, movements=self.movements)
+            with self.lines.uow as uow:
+                return uow.intents.get(intent.user_id, intent.intent_id)
+        return self.debits.book(intent, transfer, actor=_ACTOR)[1]
+
+    def _abandon(self, intent: TransferIntent) -> None:
+        reason = "no rail received the transfer (found by the recovery job)"
+        if intent.kind is IntentKind.DRAW and self._has_pending_draw(intent):
+            self.lines.change(
+                intent.user_id,
+                intent.account_id,
+                _fail_draw(intent.intent_id, reason),
+                actor=_ACTOR,
+                request_id=intent.intent_id,
+                also=_abandon_with(intent, reason, self.movements),
+            )
+            return
+        self.movements.abandon(intent, reason)
+
+    def _has_pending_draw(self, intent: TransferIntent) -> bool:
+        with self.lines.uow as uow:
+            draw = uow.lines.get(intent.user_id, intent.account_id).draws.get(intent.intent_id)
+        return draw is not None and draw.status is DrawStatus.PENDING
+
+
+def _fail_draw(draw_id: str, reason: str) -> Callable[[CreditLine, dt.date], Draw]:
+    def change(line: CreditLine, today: dt.date) -> Draw:
+        draw = line.draws[draw_id]
+        if draw.status is not DrawStatus.PENDING:
+            return draw
+        return line.fail_draw(draw_id=draw_id, on=today, reason=reason)
+
+    return change
+
+
+def _abandon_with(
+    intent: TransferIntent, reason: str, movements: Movements
+) -> Callable[[UnitOfWork, CreditLine, Draw], None]:
+    def abandon(uow: UnitOfWork, _line: CreditLine, _draw: Draw) -> None:
+        stored = uow.intents.get(intent.user_id, intent.intent_id)
+        if stored.status is IntentStatus.PENDING:
+            stored.abandon(reason, now=movements.clock.now())
+            uow.intents.save(stored)
+
+    return abandon
+
+
+def _lease(ref: TransferIntent, lock: Lock, owner: str) -> AbstractContextManager[Lease | None]:
+    """The lease the intent's command holds, so a live attempt is never raced."""
+    if ref.kind in {IntentKind.LOAN_PAYMENT, IntentKind.AUTOPAY}:
+        return leased(
+            lock, payment_lease_key(ref.user_id, ref.account_id), owner=owner, ttl=PAYMENT_LEASE
+        )
+    if ref.kind in {IntentKind.LINE_PAYMENT, IntentKind.DUE_PAYMENT}:
+        key = lock_key(DEBIT_LOCK_PROCESS, user_id=ref.user_id, item_id=ref.account_id)
+        return leased(lock, key, owner=owner, ttl=LEASE_TTL)
+    return nullcontext()
+
+
+@contextmanager
+def _counted(report: dict[str, int], ref: IntentRef, movements: Movements) -> Iterator[None]:
+    try:
+        yield
+    except LockNotAcquired:
+        report["busy"] += 1
+    except LocError as exc:
+        report["failed"] += 1
+        post_alert(
+            movements.alerter,
+            "money movement left open: the recovery job could not finish it",
+            {"user_id": ref.user_id, "intent_id": ref.intent_id},
+            error=exc,
+        )
+
+
+def recover_transfers(
+    _command: RecoverTransfers,
+    *,
+    movements: Movements,
+    loans: LoanTransfers,
+    debits: LineDebits,
+    lines: LineWriter,
+    originator: Originator,
+    lock: Lock,
+    metrics: Metrics,
+) -> RecoveryReport:
+    """Finish every open intent older than `RECOVERY_AFTER` (see the module's rule)."""
+    now, _ = moment(movements.clock)
+    recovery = _Recovery(movements, loans, debits, lines, originator)
+    with movements.uow as uow:
+        refs = uow.intents.open_before(now - RECOVERY_AFTER)
+    counts = dict.fromkeys(("booked", "abandoned", "finished", "busy", "failed"), 0)
+    for ref in refs:
+        with _counted(counts, ref, movements):
+            with movements.uow as uow:
+                intent = uow.intents.get(ref.user_id, ref.intent_id)
+            if intent.is_open:
+                with _lease(intent, lock, owner=f"{_ACTOR}:{now.isoformat()}"):
+                    done = recovery.run(ref.user_id, ref.intent_id)
+                if done is not None:
+                    counts[done] += 1
+    for name, value in counts.items():
+        if value:
+            metrics.increment(f"loc.recovery.{name}", value)
+    if counts["failed"]:
+        post_alert(
+            movements.alerter,
+            f"recovery job left {counts['failed']} money movements open",
+            {"examined": len(refs), **{k: v for k, v in counts.items() if v}},
+        )
+    return RecoveryReport(examined=len(refs), **counts)
