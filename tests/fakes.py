@@ -69,6 +69,8 @@ class FakeRails:
 
     handler: RailHandler
     calls: list[TransferRequest] = attrs.field(factory=list)
+    timeout: dt.timedelta = attrs.field(default=dt.timedelta(seconds=10), kw_only=True)
+    """What the fake declares as its longest call (`PaymentRails.timeout`)."""
 
     def submit(self, request: TransferRequest) -> TransferResult:
         """Record the request and answer what the handler says."""

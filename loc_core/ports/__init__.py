@@ -39,6 +39,7 @@ from loc_core.ports.money_movement import (
 )
 from loc_core.ports.people import LineDecision, LoanDecision, Underwriting, User, Users
 from loc_core.ports.persistence import (
+    TRANSACTION_LIMIT,
     Application,
     AuditLog,
     CreditLineApplicationRepository,
@@ -51,9 +52,11 @@ from loc_core.ports.persistence import (
     PaymentOwner,
     StatementRepository,
     UnitOfWork,
+    items_written,
 )
 
 __all__ = [
+    "TRANSACTION_LIMIT",
     "Alert",
     "Alerter",
     "Application",
@@ -91,4 +94,5 @@ __all__ = [
     "User",
     "Users",
     "WorkQueue",
+    "items_written",
 ]
