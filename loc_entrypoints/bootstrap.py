@@ -50,7 +50,7 @@ from loc_core.ports import (
     Users,
     WorkQueue,
 )
-from loc_core.services.handlers import EVENT_HANDLERS, HANDLERS, MESSAGES
+from loc_core.services.handlers import EVENT_HANDLERS, HANDLERS, MESSAGES, STARTUP_CHECKS
 from loc_core.services.messagebus import MessageBus
 
 __all__ = ["ENV_PREFIX", "Backend", "Settings", "bootstrap"]
@@ -175,6 +175,7 @@ def bootstrap(
         handlers=HANDLERS,
         event_handlers=EVENT_HANDLERS,
         messages=MESSAGES,
+        startup_checks=STARTUP_CHECKS,
     )
 
 

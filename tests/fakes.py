@@ -73,6 +73,8 @@ class FakeRails:
     calls: list[TransferRequest] = attrs.field(factory=list)
     answered: dict[str, TransferResult] = attrs.field(factory=dict)
     """The answer the caller received for each key (not one lost to a fault)."""
+    timeout: dt.timedelta = attrs.field(default=dt.timedelta(seconds=10), kw_only=True)
+    """What the fake declares as its longest call (`PaymentRails.timeout`)."""
 
     def submit(self, request: TransferRequest) -> TransferResult:
         """Record the request and answer what the handler says."""

@@ -22,6 +22,7 @@ from loc_adapters.dynamodb._convert import Item
 from loc_adapters.dynamodb._errors import error_code, translated
 from loc_adapters.dynamodb._keys import GSI_ATTRIBUTES
 from loc_core.errors import InvariantViolation
+from loc_core.ports import TRANSACTION_LIMIT
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -49,8 +50,6 @@ __all__ = [
 
 BATCH_LIMIT = 25
 """Most items one `BatchWriteItem` takes."""
-TRANSACTION_LIMIT = 100
-"""Most actions one `TransactWriteItems` takes."""
 TTL_ATTRIBUTE = "ttl"
 """The attribute DynamoDB's time to live reads (epoch seconds), as the seed names it."""
 

@@ -41,7 +41,7 @@ from loc_core.creditline import CreditLine, CreditLineApplication, Statement
 from loc_core.errors import InvariantViolation
 from loc_core.events import AuditRecord, DomainEvent, Outbox
 from loc_core.installment import Loan, LoanApplication
-from loc_core.ports import Clock
+from loc_core.ports import TRANSACTION_LIMIT, Clock
 
 __all__ = ["DynamoUnitOfWork"]
 
@@ -97,6 +97,11 @@ class DynamoUnitOfWork:
         self._pending: dict[Key, _Pending] = {}
         self._reads: dict[Key, _Read] = {}
         self._loaded: list[Any] = []
+
+    @property
+    def transaction_limit(self) -> int:
+        """One commit is one `TransactWriteItems`: at most `TRANSACTION_LIMIT` items."""
+        return TRANSACTION_LIMIT
 
     def __enter__(self) -> Self:
         self.rollback()

@@ -50,6 +50,10 @@ class RailBehaviour:
     """A pinless debit charged back, up to 60 days after it completed."""
 
 
+SIMULATED_TIMEOUT = dt.timedelta(seconds=10)
+"""The timeout the simulated rails declare: a typical payments client's read timeout."""
+
+
 @attrs.define
 class SimulatedRails:
     """`PaymentRails` for tests and simulations, with settlement events to collect."""
@@ -62,6 +66,9 @@ class SimulatedRails:
     remember: dt.timedelta | None = None
     """How long an idempotency key is remembered; None: for ever. A long simulation sets
     it (a key is only ever retried within days) so memory stays bounded."""
+    timeout: dt.timedelta = attrs.field(default=SIMULATED_TIMEOUT, kw_only=True)
+    """The longest one call may take (`PaymentRails.timeout`); the simulated rail answers at
+    once, so this only declares what a deployment's client would allow."""
     submitted: list[TransferRequest] = attrs.field(factory=list, init=False)
     """Every transfer that moved money, once each (since the last `take_submitted`)."""
     _accepted: int = attrs.field(default=0, init=False)

@@ -22,7 +22,16 @@ from loc_core.events import AuditRecord, DomainEvent
 from loc_core.installment import InstallmentStatus, Loan, LoanApplication, LoanStatus
 from loc_core.intents import TransferIntent
 from loc_core.ledger import JournalEntry
-from loc_core.ports import Application, Clock, InstallmentRef, IntentRef, LineRef, PaymentOwner
+from loc_core.ports import (
+    TRANSACTION_LIMIT,
+    Application,
+    Clock,
+    InstallmentRef,
+    IntentRef,
+    LineRef,
+    PaymentOwner,
+    items_written,
+)
 
 __all__ = ["InMemoryUnitOfWork"]
 
@@ -229,11 +238,23 @@ class _Audit:
 
 
 class InMemoryUnitOfWork:
-    """A `UnitOfWork` over an `InMemoryDatabase`."""
+    """A `UnitOfWork` over an `InMemoryDatabase`.
 
-    def __init__(self, database: InMemoryDatabase, *, clock: Clock | None = None) -> None:
+    `transaction_limit` is DynamoDB's by default, so a commit too big for the real store
+    fails in tests too; the memory store counts what a commit surely writes
+    (`items_written`), as it cannot tell which children of a saved aggregate changed.
+    """
+
+    def __init__(
+        self,
+        database: InMemoryDatabase,
+        *,
+        clock: Clock | None = None,
+        transaction_limit: int = TRANSACTION_LIMIT,
+    ) -> None:
         self.database = database
         self.clock = clock or database.clock
+        self.transaction_limit = transaction_limit
         self.loan_applications = _Applications[LoanApplication](
             self, kind="loan_application", label="loan application"
         )
@@ -286,6 +307,7 @@ class InMemoryUnitOfWork:
         db = self.database
         with db.lock:
             pending = list(self._pending.values())
+            self._check_size(pending)
             self._check(pending)
             now = self.clock.now()
             events: list[DomainEvent] = []
@@ -308,6 +330,15 @@ class InMemoryUnitOfWork:
             self._loaded = [(k, a) for k, a in self._loaded if id(a) not in written]
         self.rollback()
         return events
+
+    def _check_size(self, pending: list[_Pending]) -> None:
+        written = sum(items_written(item.aggregate, new=item.new) for item in pending)
+        if written > self.transaction_limit:
+            raise InvariantViolation(
+                f"the commit writes {written} items; one transaction takes at most "
+                f"{self.transaction_limit}: split the use case into smaller commits",
+                invariant="transaction_limit",
+            )
 
     def _check(self, pending: list[_Pending]) -> None:
         db = self.database

@@ -39,6 +39,7 @@ from loc_core.ports.money_movement import (
 )
 from loc_core.ports.people import LineDecision, LoanDecision, Underwriting, User, Users
 from loc_core.ports.persistence import (
+    TRANSACTION_LIMIT,
     Application,
     AuditLog,
     CreditLineApplicationRepository,
@@ -53,9 +54,11 @@ from loc_core.ports.persistence import (
     PaymentOwner,
     StatementRepository,
     UnitOfWork,
+    items_written,
 )
 
 __all__ = [
+    "TRANSACTION_LIMIT",
     "Alert",
     "Alerter",
     "Application",
@@ -95,4 +98,5 @@ __all__ = [
     "User",
     "Users",
     "WorkQueue",
+    "items_written",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Protocol
 
 import attrs
@@ -64,6 +65,15 @@ class SettlementEvent:
 
 class PaymentRails(Protocol):
     """The payments service (PayEngine in production): ACH, pinless debit, RTP."""
+
+    @property
+    def timeout(self) -> dt.timedelta:
+        """The longest one `submit` may take before its client gives up.
+
+        The outcome is then unknown. Every lease held across rail calls must outlast
+        them: checked when the bus is built (``docs/configuration.md``).
+        """
+        ...
 
     def submit(self, request: TransferRequest) -> TransferResult:
         """Submit a transfer. A repeated idempotency key returns the first answer.

@@ -35,6 +35,7 @@ from loc_core.intents import TransferIntent
 from loc_core.ledger import JournalEntry
 
 __all__ = [
+    "TRANSACTION_LIMIT",
     "Application",
     "AuditLog",
     "CreditLineApplicationRepository",
@@ -49,7 +50,30 @@ __all__ = [
     "PaymentOwner",
     "StatementRepository",
     "UnitOfWork",
+    "items_written",
 ]
+
+TRANSACTION_LIMIT = 100
+"""Most items one commit may write: DynamoDB's `TransactWriteItems` takes 100 actions."""
+
+
+def items_written(aggregate: object, *, new: bool) -> int:
+    """The items a commit surely writes for one added (`new`) or saved aggregate.
+
+    The counting rule every unit of work and the start-up checks share: one item for
+    the aggregate's root, one per journal entry and per audit change in its outbox, and,
+    when it is added, one per child record (a loan's installments and payments, a
+    line's draws and payments). A saved aggregate also rewrites the children that
+    changed, which only a store that compares with what it read can count.
+    """
+    outbox = getattr(aggregate, "outbox", None)
+    records = len(outbox.entries) + len(outbox.changes) if outbox is not None else 0
+    children = 0
+    if new and isinstance(aggregate, Loan):
+        children = len(aggregate.installments) + len(aggregate.payments)
+    elif new and isinstance(aggregate, CreditLine):
+        children = len(aggregate.draws) + len(aggregate.payments)
+    return 1 + children + records
 
 
 @attrs.frozen
@@ -305,6 +329,14 @@ class UnitOfWork(Protocol):
     """
 
     @property
+    def transaction_limit(self) -> int:
+        """Most items one commit may write (`TRANSACTION_LIMIT` on DynamoDB).
+
+        Counted by `items_written`; a bigger commit is refused before anything is written.
+        """
+        ...
+
+    @property
     def loan_applications(self) -> LoanApplicationRepository:
         """Loan applications."""
         ...
@@ -363,7 +395,8 @@ class UnitOfWork(Protocol):
             ConcurrencyConflict: when any saved aggregate changed since it was read, or
                 an added one already exists; nothing was written.
             InvariantViolation: when an aggregate changed (its outbox is not empty) but
-                was never saved: its changes would be lost.
+                was never saved: its changes would be lost; or when the commit writes
+                more than `transaction_limit` items (``invariant="transaction_limit"``).
         """
         ...
 

@@ -12,13 +12,14 @@ from typing import Any
 from loc_core.events import DomainEvent
 from loc_core.ports import QueueMessage
 from loc_core.services import lines, loans
-from loc_core.services.messagebus import Command, EventHandler, Handler
+from loc_core.services.checks import check_acceptance_fits, check_leases_outlast_rails
+from loc_core.services.messagebus import Command, EventHandler, Handler, StartupCheck
 from loc_core.services.notifications import notify_borrower
 from loc_core.services.queries import GetLine, GetLoan, get_line, get_loan
 from loc_core.services.recovery import RecoverTransfers, recover_transfers
 from loc_core.services.settlement import SettleTransfer, handle_settlement_event
 
-__all__ = ["EVENT_HANDLERS", "HANDLERS", "MESSAGES"]
+__all__ = ["EVENT_HANDLERS", "HANDLERS", "MESSAGES", "STARTUP_CHECKS"]
 
 HANDLERS: Mapping[type[Command[Any]], Handler] = {
     # installment loans
@@ -65,3 +66,6 @@ MESSAGES: Mapping[str, Callable[[QueueMessage], Command[Any]]] = {
     loans.COLLECT_INSTALLMENT: loans.CollectInstallment.from_message,
 }
 """How a queue message of each kind becomes its command."""
+
+STARTUP_CHECKS: Sequence[StartupCheck] = (check_acceptance_fits, check_leases_outlast_rails)
+"""What the bus checks once when it is built (`loc_core.services.checks`)."""

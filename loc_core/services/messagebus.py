@@ -9,6 +9,8 @@ dependencies the bootstrap registered. Nobody passes ports by hand.
 What every command shares happens here, once:
 - wiring: each handler's ports are resolved when the bus is built, so a missing port is
   an `InvalidConfiguration` at start-up, not a surprise in the middle of a payment;
+- start-up checks: each runs once when the bus is built, with its ports resolved like a
+  handler's, and refuses a configuration that could fail a booking after money moved;
 - metrics: every command is counted (``loc.command.<Name>`` with ``outcome:ok|error``)
   on the registered `Metrics`, a no-op one when none is registered;
 - publishing after commit: handlers receive the bus's `Publisher` and pass it the events
@@ -39,6 +41,7 @@ __all__ = [
     "MessageBus",
     "NoMetrics",
     "Publisher",
+    "StartupCheck",
 ]
 
 R_co = TypeVar("R_co", covariant=True)
@@ -48,6 +51,9 @@ Handler = Callable[..., Any]
 """A use case: ``handler(command, *, port: PortType, ...)``."""
 EventHandler = Callable[..., None]
 """Reacts to a committed domain event: ``handler(event, *, port: PortType, ...)``."""
+StartupCheck = Callable[..., None]
+"""Checks the configuration once at build: ``check(*, port: PortType, ...)``; raises
+`InvalidConfiguration` to refuse it."""
 
 
 _MISSING = object()
@@ -95,9 +101,12 @@ class MessageBus:
         event_handlers: for each event class, the handlers a committed event goes to,
             in order.
         messages: for each queue message `kind`, how to turn a message into its command.
+        startup_checks: run once, in order, when the bus is built (and when `replacing`
+            builds another); their ports are resolved as handlers' are.
 
     Raises:
-        InvalidConfiguration: a handler declares a dependency nobody registered.
+        InvalidConfiguration: a handler or a check declares a dependency nobody
+            registered, or a check refused the configuration.
     """
 
     def __init__(
@@ -107,6 +116,7 @@ class MessageBus:
         handlers: Mapping[type[Command[Any]], Handler],
         event_handlers: Mapping[type[DomainEvent], Sequence[EventHandler]],
         messages: Mapping[str, Callable[[QueueMessage], Command[Any]]],
+        startup_checks: Sequence[StartupCheck] = (),
     ) -> None:
         registered: dict[type, object] = {Metrics: NoMetrics(), **dependencies}
         registered[Publisher] = self.publish
@@ -123,7 +133,9 @@ class MessageBus:
             for event, chain in event_handlers.items()
         }
         self._messages = dict(messages)
-        self._tables = (handlers, event_handlers, messages)
+        self._tables = (handlers, event_handlers, messages, startup_checks)
+        for check in startup_checks:
+            check(**self._resolve(check))
 
     def replacing(self, overrides: Mapping[type, object]) -> MessageBus:
         """A bus with the same tables and adapters, but `overrides` under their ports.
@@ -131,7 +143,7 @@ class MessageBus:
         For tests and tools that need one adapter swapped (a unit of work that fails at
         commit, a rail that times out) while sharing everything else.
         """
-        handlers, event_handlers, messages = self._tables
+        handlers, event_handlers, messages, startup_checks = self._tables
         kept = {
             port: adapter
             for port, adapter in self._dependencies.items()
@@ -142,6 +154,7 @@ class MessageBus:
             handlers=handlers,
             event_handlers=event_handlers,
             messages=messages,
+            startup_checks=startup_checks,
         )
 
     def get(self, port: type[T]) -> T:

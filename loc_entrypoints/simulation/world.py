@@ -66,6 +66,11 @@ class BorrowerRails:
     in_hardship: set[str] = attrs.field(factory=set)
     without_card: set[str] = attrs.field(factory=set)
 
+    @property
+    def timeout(self) -> dt.timedelta:
+        """The simulated rail's timeout: declining here takes no time."""
+        return self.inner.timeout
+
     def submit(self, request: TransferRequest) -> TransferResult:
         """Decline what the borrower's situation rules out; otherwise ask the rail."""
         if request.direction is Direction.DEBIT and request.user_id in self.in_hardship:

@@ -22,6 +22,7 @@ a rail answers a repeated key with its first answer without moving money again.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable
 
 import attrs
@@ -71,6 +72,9 @@ __all__ = [
 RTP_DISBURSEMENTS_FLAG = "loc-rtp-disbursements"
 """When off (for a user), draws go out by pinless debit, then ACH."""
 _DRAW_PREFIX = "draw"
+_LONGEST_DRAW_ID = 880
+"""Longest draw id: its sort key ``LOC#<line>#DRAW#<draw id>`` stays within DynamoDB's
+1,024 bytes for any valid line id."""
 
 
 @attrs.frozen(field_transformer=validated)
@@ -85,9 +89,18 @@ class DrawFromLine(Command[Draw]):
 
 
 def draw_id_for(command: DrawFromLine) -> str:
-    """The draw's id, derived from the command so that a retry finds the same draw."""
+    """The draw's id, derived from the command so that a retry finds the same draw.
+
+    When the ids (escaped by `key_part`) and the client's key would make an id longer
+    than `_LONGEST_DRAW_ID`, the key is replaced by ``%`` and its SHA-256 (a client key
+    never holds ``%``), so the draw's sort key and transfer key stay storable.
+    """
     user, line = key_part(command.user_id), key_part(command.line_id)
-    return f"{_DRAW_PREFIX}:{user}:{line}:{command.idempotency_key}"
+    draw_id = f"{_DRAW_PREFIX}:{user}:{line}:{command.idempotency_key}"
+    if len(draw_id) <= _LONGEST_DRAW_ID:
+        return draw_id
+    digest = hashlib.sha256(command.idempotency_key.encode()).hexdigest()
+    return f"{_DRAW_PREFIX}:{user}:{line}:%{digest}"
 
 
 @attrs.frozen

@@ -1,0 +1,169 @@
+"""Start-up checks: what would make a booking fail for good is refused when the bus is built.
+
+Money moves before a booking commits, so a booking that can never commit (a commit too
+big for the store's transaction, a lease that runs out while the rails still answer)
+would leave money moved and unbooked on every try. Each check is a plain function that
+declares the ports it needs as keyword-only parameters, as handlers do; the bus runs
+each once when it is built and raises its `InvalidConfiguration`, which says what is
+wrong and how to fix it. ``docs/configuration.md`` lists them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from decimal import Decimal
+
+import attrs
+
+from loc_core.errors import InvalidConfiguration
+from loc_core.installment import (
+    FeeType,
+    InstallmentProduct,
+    LoanApplication,
+    OriginationFee,
+    RepaymentCadence,
+    originate,
+)
+from loc_core.payments import REPAYMENT_RAILS, Rail
+from loc_core.ports import PaymentRails, UnitOfWork, items_written
+from loc_core.services.lines._unit import LEASE_TTL
+from loc_core.services.loans.payments import PAYMENT_LEASE
+
+__all__ = [
+    "COMMIT_MARGIN",
+    "RAIL_LEASES",
+    "RailLease",
+    "acceptance_items",
+    "check_acceptance_fits",
+    "check_leases_outlast_rails",
+]
+
+COMMIT_MARGIN = dt.timedelta(seconds=20)
+"""What a lease must leave after its rail calls: the reads before them and the booking's
+commits after them, with their conflict retries *(policy)*."""
+
+
+@attrs.frozen
+class RailLease:
+    """A lease held across rail calls, and the rails it may ask in turn."""
+
+    what: str
+    """What holds it, as an error message names it."""
+    ttl: dt.timedelta
+    """How long the lease lasts: its one definition, imported from where it is used."""
+    order: tuple[Rail, ...]
+    """The rails asked one after the other while it is held."""
+
+
+RAIL_LEASES: tuple[RailLease, ...] = (
+    RailLease(
+        "a loan's payment lease (PAYMENT_LEASE: manual payment, autopay)",
+        PAYMENT_LEASE,
+        REPAYMENT_RAILS,
+    ),
+    RailLease(
+        "a credit line's lease (LEASE_TTL: line payment, due-minimum debit)",
+        LEASE_TTL,
+        REPAYMENT_RAILS,
+    ),
+)
+"""Every lease that protects a rail call."""
+
+
+def check_leases_outlast_rails(*, rails: PaymentRails) -> None:
+    """Refuse rails whose calls could outlast a lease held across them.
+
+    Each lease must last at least ``len(order) x rails.timeout + COMMIT_MARGIN``: a lease
+    that ran out while a rail still answered lets another payment decide on a stale
+    read, and the booking of money that moved could then be refused.
+
+    Raises:
+        InvalidConfiguration: naming the lease, the time it needs and the longest
+            timeout it allows.
+    """
+    timeout = rails.timeout
+    if not isinstance(timeout, dt.timedelta) or timeout <= dt.timedelta(0):
+        raise InvalidConfiguration(
+            f"the payment rails' timeout must be a positive timedelta, got {timeout!r}"
+        )
+    for lease in RAIL_LEASES:
+        needed = len(lease.order) * timeout + COMMIT_MARGIN
+        if lease.ttl < needed:
+            longest = (lease.ttl - COMMIT_MARGIN) / len(lease.order)
+            raise InvalidConfiguration(
+                f"{lease.what} lasts {lease.ttl}, but {len(lease.order)} rail calls of up to "
+                f"{timeout} and the commit margin of {COMMIT_MARGIN} need {needed}: "
+                f"give the payment rails a timeout of at most {longest}"
+            )
+
+
+def acceptance_items(product: InstallmentProduct) -> int:
+    """The items the commit that accepts an offer writes, for the longest schedule.
+
+    Counted by `items_written` on the real commit: a loan of
+    ``product.max_installments`` originated from an approved offer (added: its root,
+    installments, disbursement entry and creation changes) and the offer it converts
+    (saved: its root and conversion change).
+    """
+    return _acceptance_items(product.cadence, product.max_installments)
+
+
+@functools.cache
+def _acceptance_items(cadence: RepaymentCadence, count: int) -> int:
+    product = InstallmentProduct(
+        cadence=cadence, min_installments=1, default_installments=1, max_installments=count
+    )
+    now = dt.datetime(2026, 1, 5, 15, tzinfo=dt.UTC)
+    offer = LoanApplication.approve(
+        product=product,
+        user_id="capacity-check",
+        application_id="capacity-check",
+        loan_number="FM-000001",
+        loan_amount=100 * count,
+        fee=OriginationFee(FeeType.PERCENTAGE, percent=Decimal(5)),
+        now=now,
+        installment_count=count,
+    )
+    offer.outbox.drain()  # the approval was committed when the offer was made
+    loan = originate(
+        offer,
+        product=product,
+        loan_id="capacity-check",
+        installment_id=lambda number: f"capacity-check-{number}",
+        disbursed_on=now.date(),
+        rail=Rail.ACH,
+        confirmation_id="capacity-check",
+        now=now,
+        autopay_enabled=True,
+        disbursed=True,
+    )
+    return items_written(loan, new=True) + items_written(offer, new=False)
+
+
+def check_acceptance_fits(*, uow: UnitOfWork, product: InstallmentProduct) -> None:
+    """Refuse an installment product whose acceptance commit the store cannot take.
+
+    The disbursement is paid before the loan is booked: a commit over the unit of
+    work's `transaction_limit` would fail after the money moved, on every retry.
+
+    Raises:
+        InvalidConfiguration: naming the items needed, the limit, and the most
+            installments that fit.
+    """
+    needed = acceptance_items(product)
+    limit = uow.transaction_limit
+    if needed <= limit:
+        return
+    fitting = product.max_installments - 1
+    while fitting > 0 and _acceptance_items(product.cadence, fitting) > limit:
+        fitting -= 1
+    fix = (
+        f"lower max_installments to {fitting} or fewer"
+        if fitting
+        else "no schedule fits: use a store with a larger transaction"
+    )
+    raise InvalidConfiguration(
+        f"accepting an offer of max_installments={product.max_installments} writes "
+        f"{needed} items in one commit; the unit of work takes at most {limit}: {fix}"
+    )
