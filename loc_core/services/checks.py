@@ -103,8 +103,8 @@ def acceptance_items(product: InstallmentProduct) -> int:
 
     Counted by `items_written` on the real commit: a loan of
     ``product.max_installments`` originated from an approved offer (added: its root,
-    installments, disbursement entry and creation changes) and the offer it converts
-    (saved: its root and conversion change).
+    installments, disbursement entry and creation changes), the offer it converts
+    (saved: its root and conversion change) and the transfer intent it books.
     """
     return _acceptance_items(product.cadence, product.max_installments)
 
@@ -138,7 +138,8 @@ def _acceptance_items(cadence: RepaymentCadence, count: int) -> int:
         autopay_enabled=True,
         disbursed=True,
     )
-    return items_written(loan, new=True) + items_written(offer, new=False)
+    intent = 1  # the disbursement's transfer intent, BOOKED in the same commit
+    return items_written(loan, new=True) + items_written(offer, new=False) + intent
 
 
 def check_acceptance_fits(*, uow: UnitOfWork, product: InstallmentProduct) -> None:
