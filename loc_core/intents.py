@@ -138,8 +138,8 @@ class TransferIntent:
 
     @property
     def is_open(self) -> bool:
-        """Whether work is left: a booking (PENDING) or events to publish (BOOKED)."""
-        return self.status is IntentStatus.PENDING or bool(self.to_publish)
+        """Whether work is left: a booking (PENDING), or events to publish or to apply."""
+        return self.status is IntentStatus.PENDING or bool(self.to_publish or self.held_events)
 
     def require_same_request(self, fingerprint: str, *, amount: int) -> None:
         """Refuse a request (for `amount` cents) that reuses this intent's key otherwise.
