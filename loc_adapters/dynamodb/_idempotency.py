@@ -28,15 +28,33 @@ class DynamoIdempotencyStore:
         self._table = table
 
     def begin(
-        self, key: str, *, fingerprint: str, now: dt.datetime, ttl: dt.timedelta
+        self,
+        key: str,
+        *,
+        fingerprint: str,
+        now: dt.datetime,
+        ttl: dt.timedelta,
+        stale_after: dt.timedelta | None = None,
     ) -> IdempotencyRecord | None:
-        """Claim `key` (None), or return its live record.
+        """Claim `key` (or a stale claim of the same request: None), or return its record.
 
         Raises:
             IdempotencyConflict: when the live record has another fingerprint.
         """
         pk, sk = idempotency_key(key)
         expires_at = now + ttl
+        values = {":now": format_fixed_timestamp(now)}
+        take_over = ""
+        if stale_after is not None:  # claimed (expires_at - ttl) at least stale_after ago
+            take_over = (
+                f" OR (#loc_status = :in_progress AND #loc_fingerprint = :fingerprint"
+                f" AND #{EXPIRES_AT} <= :stale)"
+            )
+            values |= {
+                ":in_progress": IdempotencyStatus.IN_PROGRESS.value,
+                ":fingerprint": fingerprint,
+                ":stale": format_fixed_timestamp(now - stale_after + ttl),
+            }
         try:
             self._table.put(
                 {
@@ -49,8 +67,8 @@ class DynamoIdempotencyStore:
                     EXPIRES_AT: format_fixed_timestamp(expires_at),
                     "ttl": ttl_seconds(expires_at),
                 },
-                condition=f"attribute_not_exists(#PK) OR #{EXPIRES_AT} <= :now",
-                values={":now": format_fixed_timestamp(now)},
+                condition=f"attribute_not_exists(#PK) OR #{EXPIRES_AT} <= :now" + take_over,
+                values=values,
             )
         except ConditionFailed as exc:
             record = _record(exc.item, key)

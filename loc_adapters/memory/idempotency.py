@@ -25,12 +25,25 @@ class InMemoryIdempotencyStore:
     )
 
     def begin(
-        self, key: str, *, fingerprint: str, now: dt.datetime, ttl: dt.timedelta
+        self,
+        key: str,
+        *,
+        fingerprint: str,
+        now: dt.datetime,
+        ttl: dt.timedelta,
+        stale_after: dt.timedelta | None = None,
     ) -> IdempotencyRecord | None:
-        """Claim a new key or return the live record for it."""
+        """Claim a new key (or a stale claim of the same request), or return its record."""
         self._drop_expired(now)
         record = self._live(key, now)
-        if record is None:
+        stale = (
+            record is not None
+            and stale_after is not None
+            and record.status is IdempotencyStatus.IN_PROGRESS
+            and record.fingerprint == fingerprint
+            and record.expires_at - ttl <= now - stale_after
+        )
+        if record is None or stale:
             self._records[key] = IdempotencyRecord(
                 key=key,
                 fingerprint=fingerprint,

@@ -112,12 +112,21 @@ class IdempotencyStore(Protocol):
     """Remembers commands from outside so that a repeat has the effect of one."""
 
     def begin(
-        self, key: str, *, fingerprint: str, now: dt.datetime, ttl: dt.timedelta
+        self,
+        key: str,
+        *,
+        fingerprint: str,
+        now: dt.datetime,
+        ttl: dt.timedelta,
+        stale_after: dt.timedelta | None = None,
     ) -> IdempotencyRecord | None:
         """Claim `key` for a new command, or return what is known about it.
 
         Returns None when the key was new (or its record had expired) and is now claimed
-        IN_PROGRESS; otherwise the existing record, IN_PROGRESS or COMPLETED.
+        IN_PROGRESS; otherwise the existing record, IN_PROGRESS or COMPLETED. With
+        `stale_after`, an IN_PROGRESS claim of the same request begun (``expires_at -
+        ttl``) at least that long ago belonged to a process that died: it is taken over
+        atomically (one caller wins) and None is returned, as for a new key.
 
         Raises:
             IdempotencyConflict: when the key is known with a different fingerprint.

@@ -137,17 +137,22 @@ def run_once(
     clock: Clock,
     work: Callable[[], str],
     ttl: dt.timedelta = IDEMPOTENCY_TTL,
+    stale_after: dt.timedelta | None = None,
 ) -> str:
     """Run `work` once per idempotency `key`; a repeat gets the first result back.
 
     `work` returns the result as a string (an id, or JSON) that a repeat replays. When
-    `work` raises, the claim is dropped so the caller may retry with the same key.
+    `work` raises, the claim is dropped so the caller may retry with the same key. A
+    claim older than `stale_after` (the lease `work` holds: its process died) is resumed,
+    not refused for the claim's life.
 
     Raises:
         IdempotencyConflict: when `key` was used for a different command, or the first
             attempt is still running.
     """
-    known = store.begin(key, fingerprint=fingerprint(command), now=clock.now(), ttl=ttl)
+    known = store.begin(
+        key, fingerprint=fingerprint(command), now=clock.now(), ttl=ttl, stale_after=stale_after
+    )
     if known is not None:
         if known.status is IdempotencyStatus.COMPLETED:
             return known.response

@@ -55,7 +55,8 @@ class ApplicationDesk:
         """Decide once per idempotency `key`, under the applicant's `lease`; the application id.
 
         A repeat of the key returns the first decision's id. `owner` names the lease's
-        holder when the decision starts, so nothing is drawn for a repeat.
+        holder when the decision starts, so nothing is drawn for a repeat. A claim older
+        than the lease's `ttl` belonged to a process that died: it is resumed.
         """
 
         def leased_decision() -> str:
@@ -63,5 +64,10 @@ class ApplicationDesk:
                 return decide()
 
         return run_once(
-            key, command, store=self.idempotency, clock=self.clock, work=leased_decision
+            key,
+            command,
+            store=self.idempotency,
+            clock=self.clock,
+            work=leased_decision,
+            stale_after=ttl,
         )

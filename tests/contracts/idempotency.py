@@ -45,6 +45,29 @@ class IdempotencyContract:
         advance(dt.timedelta(seconds=2))
         assert store.begin("k1", fingerprint="other", now=clock.now(), ttl=TTL) is None
 
+    def test_a_claim_older_than_its_lease_is_taken_over_by_the_same_request_only(
+        self, store: IdempotencyStore, clock: Clock, advance: Callable[[dt.timedelta], None]
+    ) -> None:
+        lease = dt.timedelta(minutes=2)
+        store.begin("k1", fingerprint="f", now=clock.now(), ttl=TTL, stale_after=lease)
+        advance(dt.timedelta(minutes=1))  # the first attempt may still be alive
+        young = store.begin("k1", fingerprint="f", now=clock.now(), ttl=TTL, stale_after=lease)
+        assert young is not None
+        assert young.status is IdempotencyStatus.IN_PROGRESS
+        advance(dt.timedelta(minutes=2))  # its lease ran out: its process died
+        with pytest.raises(IdempotencyConflict):
+            store.begin("k1", fingerprint="other", now=clock.now(), ttl=TTL, stale_after=lease)
+        assert (
+            store.begin("k1", fingerprint="f", now=clock.now(), ttl=TTL, stale_after=lease) is None
+        )
+        again = store.begin("k1", fingerprint="f", now=clock.now(), ttl=TTL, stale_after=lease)
+        assert again is not None  # the take-over is a fresh claim: one caller wins
+        store.complete("k1", response="done", now=clock.now())
+        advance(dt.timedelta(hours=1))
+        done = store.begin("k1", fingerprint="f", now=clock.now(), ttl=TTL, stale_after=lease)
+        assert done is not None
+        assert done.response == "done"  # a completed command is never taken over
+
     def test_abandon_lets_a_failed_command_be_retried_but_keeps_completed_ones(
         self, store: IdempotencyStore, clock: Clock
     ) -> None:
