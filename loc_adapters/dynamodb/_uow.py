@@ -41,7 +41,7 @@ from loc_core.creditline import CreditLine, CreditLineApplication, Statement
 from loc_core.errors import InvariantViolation
 from loc_core.events import AuditRecord, DomainEvent, Outbox
 from loc_core.installment import Loan, LoanApplication
-from loc_core.ports import Clock
+from loc_core.ports import Clock, Lease
 
 __all__ = ["DynamoUnitOfWork"]
 
@@ -97,6 +97,7 @@ class DynamoUnitOfWork:
         self._pending: dict[Key, _Pending] = {}
         self._reads: dict[Key, _Read] = {}
         self._loaded: list[Any] = []
+        self._fences: dict[str, Lease] = {}
 
     def __enter__(self) -> Self:
         self.rollback()
@@ -121,11 +122,16 @@ class DynamoUnitOfWork:
             )
         self._pending[key] = _Pending(key, aggregate, new=new or (known is not None and known.new))
 
+    def fence(self, lease: Lease) -> None:
+        """Commit only while `lease` is current: a `ConditionCheck` on its ``LOCK#`` item."""
+        self._fences[lease.key] = lease
+
     def rollback(self) -> None:
-        """Forget everything registered and read."""
+        """Forget everything registered and read, and any fence."""
         self._pending = {}
         self._reads = {}
         self._loaded = []
+        self._fences = {}
 
     def commit(self, *, actor: str, request_id: str) -> list[DomainEvent]:
         """Write everything registered in one transaction; see `loc_core.ports.UnitOfWork`.
@@ -136,6 +142,7 @@ class DynamoUnitOfWork:
                 written and the aggregates are as they were before the call.
             InvariantViolation: when an aggregate changed but was never saved, or the
                 commit is more than one transaction can hold.
+            LeaseLost: when a fenced lease is no longer the current one; nothing was written.
             ExternalServiceError: when DynamoDB failed or throttled the commit.
         """
         pending = list(self._pending.values())
@@ -144,6 +151,8 @@ class DynamoUnitOfWork:
         stamps = _Stamps()
         plan = Plan(self.table.name)
         try:
+            for lease in self._fences.values():
+                plan.fence(lease)
             for item in pending:
                 self._plan(plan, item, stamps, now=now, actor=actor, request_id=request_id)
             plan.check()

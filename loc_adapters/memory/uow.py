@@ -17,12 +17,20 @@ import attrs
 from loc_adapters.memory.database import InMemoryDatabase, Key, statement_key
 from loc_core.bookkeeping import Product
 from loc_core.creditline import CreditLine, CreditLineApplication, Statement
-from loc_core.errors import ConcurrencyConflict, InvariantViolation, NotFound, Ref
+from loc_core.errors import ConcurrencyConflict, InvariantViolation, LeaseLost, NotFound, Ref
 from loc_core.events import AuditRecord, DomainEvent
 from loc_core.installment import InstallmentStatus, Loan, LoanApplication, LoanStatus
 from loc_core.intents import TransferIntent
 from loc_core.ledger import JournalEntry
-from loc_core.ports import Application, Clock, InstallmentRef, IntentRef, LineRef, PaymentOwner
+from loc_core.ports import (
+    Application,
+    Clock,
+    InstallmentRef,
+    IntentRef,
+    Lease,
+    LineRef,
+    PaymentOwner,
+)
 
 __all__ = ["InMemoryUnitOfWork"]
 
@@ -248,6 +256,7 @@ class InMemoryUnitOfWork:
         self.audit = _Audit(database)
         self._pending: dict[Key, _Pending] = {}
         self._loaded: list[tuple[Key | None, Any]] = []
+        self._fences: dict[str, Lease] = {}
 
     def __enter__(self) -> Self:
         self.rollback()
@@ -273,6 +282,10 @@ class InMemoryUnitOfWork:
             )
         self._pending[key] = _Pending(key, aggregate, new=new or (known is not None and known.new))
 
+    def fence(self, lease: Lease) -> None:
+        """Commit only while `lease` is the current one in `database.leases`."""
+        self._fences[lease.key] = lease
+
     def rollback(self) -> None:
         """Forget everything registered and read; the database forgets what was not written."""
         for key, aggregate in self._loaded:
@@ -280,6 +293,7 @@ class InMemoryUnitOfWork:
                 self.database.release(key, aggregate)
         self._pending = {}
         self._loaded = []
+        self._fences = {}
 
     def commit(self, *, actor: str, request_id: str) -> list[DomainEvent]:
         """Check every condition, then write everything; see `loc_core.ports.UnitOfWork`."""
@@ -309,7 +323,22 @@ class InMemoryUnitOfWork:
         self.rollback()
         return events
 
+    def _check_fences(self) -> None:
+        for lease in self._fences.values():
+            held = self.database.leases.get(lease.key)
+            if held is None or (held.owner, held.fencing_token) != (
+                lease.owner,
+                lease.fencing_token,
+            ):
+                raise LeaseLost(
+                    f"{lease.key}: the lease of {lease.owner} (token {lease.fencing_token}) "
+                    "is no longer current; nothing was committed",
+                    entity="lease",
+                    key=lease.key,
+                )
+
     def _check(self, pending: list[_Pending]) -> None:
+        self._check_fences()
         db = self.database
         for item in pending:
             stored = db.stored_version(item.key)

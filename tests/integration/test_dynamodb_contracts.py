@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import pytest
+from contracts.fence import FenceContract
 from contracts.idempotency import IdempotencyContract
 from contracts.lock import LockContract
 from contracts.uow import UnitOfWorkContract
@@ -41,6 +42,10 @@ class TestDynamoIdempotencyStore(IdempotencyContract):
 
 
 class TestDynamoUnitOfWork(UnitOfWorkContract):
+    pass
+
+
+class TestDynamoFence(FenceContract):
     pass
 
 
