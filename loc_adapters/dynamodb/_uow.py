@@ -31,6 +31,7 @@ from loc_adapters.dynamodb._repositories import (
     LOAN_APPLICATIONS,
     Applications,
     AuditLogReader,
+    Intents,
     JournalReader,
     Lines,
     Loans,
@@ -41,6 +42,7 @@ from loc_core.creditline import CreditLine, CreditLineApplication, Statement
 from loc_core.errors import InvariantViolation
 from loc_core.events import AuditRecord, DomainEvent, Outbox
 from loc_core.installment import Loan, LoanApplication
+from loc_core.intents import TransferIntent
 from loc_core.ports import Clock, Lease
 
 __all__ = ["DynamoUnitOfWork"]
@@ -92,6 +94,7 @@ class DynamoUnitOfWork:
         self.line_applications = Applications(self, LINE_APPLICATIONS)
         self.lines = Lines(self)
         self.statements = Statements(self)
+        self.intents = Intents(self)
         self.journal = JournalReader(table)
         self.audit = AuditLogReader(table)
         self._pending: dict[Key, _Pending] = {}
@@ -219,14 +222,11 @@ class DynamoUnitOfWork:
                 may_be_gone=isinstance(aggregate, LoanApplication | CreditLineApplication),
             )
             self._plan_children(plan, read, children, shapes[1:], root_key=pending.key)
-        _plan_outbox(
-            plan,
-            aggregate.outbox,
-            int(aggregate.version),
-            now=now,
-            actor=actor,
-            request_id=request_id,
-        )
+        outbox: Outbox | None = getattr(aggregate, "outbox", None)  # an intent has none
+        if outbox is not None:
+            _plan_outbox(
+                plan, outbox, int(aggregate.version), now=now, actor=actor, request_id=request_id
+            )
 
     def _plan_children(
         self,
@@ -277,6 +277,9 @@ class DynamoUnitOfWork:
             item = codecs.encode_line_application(aggregate)
             label = f"credit-line application {aggregate.application_id}"
             return label, [codecs.LINE_APPLICATION], [item]
+        if isinstance(aggregate, TransferIntent):
+            item = codecs.encode_intent(aggregate, shards=self.table.shards)
+            return f"transfer intent {aggregate.intent_id}", [codecs.INTENT], [item]
         raise InvariantViolation(
             f"cannot store a {type(aggregate).__name__}", invariant="storable_aggregate"
         )

@@ -180,16 +180,34 @@ class _Lines(_Products[CreditLine]):
         return aggregate.line_id
 
 
+_BY_ID_ALONE = ""
+"""The owner part of an intent's key: intents are keyed by id alone, as in the table."""
+
+
 class _Intents(_Aggregates[TransferIntent]):
+    """Intents keyed by id alone, so an id is taken once whoever owns it; reads check the owner."""
+
     kind = "intent"
     label = "transfer intent"
 
     def get(self, user_id: str, intent_id: str) -> TransferIntent:
-        return self._get(user_id, intent_id)
+        intent = self.find(intent_id)
+        if intent is None or intent.user_id != user_id:
+            raise NotFound(
+                f"no transfer intent {intent_id} for user {user_id}",
+                about=Ref(self.kind, intent_id, user_id),
+            )
+        return intent
 
     def find(self, intent_id: str) -> TransferIntent | None:
-        owner = self._db.intent_owner(intent_id)
-        return None if owner is None else self.get(owner, intent_id)
+        key = (self.kind, _BY_ID_ALONE, intent_id)
+        found: TransferIntent | None = self._db.read(key)
+        if found is not None:
+            self._uow.loaded(key, found)
+        return found
+
+    def _key(self, aggregate: TransferIntent) -> Key:
+        return (self.kind, _BY_ID_ALONE, aggregate.intent_id)
 
     def open_before(self, before: dt.datetime) -> list[IntentRef]:
         return self._db.open_intents(before)

@@ -5,6 +5,7 @@ from collections.abc import Callable
 
 import pytest
 from contracts.fence import FenceContract
+from contracts.intents import IntentRepositoryContract
 from contracts.uow import UnitOfWorkContract, UowFactory
 
 from loc_adapters.memory import (
@@ -52,6 +53,10 @@ class TestInMemoryUnitOfWork(UnitOfWorkContract):
 
 
 class TestInMemoryFence(FenceContract):
+    pass
+
+
+class TestInMemoryIntents(IntentRepositoryContract):
     pass
 
 
