@@ -34,6 +34,7 @@ errors into HTTP statuses or exit codes.
     ├── NotFound                        no such entity
     ├── ConcurrencyConflict             a stale version lost a conditional write
     ├── LockNotAcquired                 another owner holds the lease
+    │   └── LeaseLost                   a fenced commit's lease was taken over; nothing written
     ├── IdempotencyConflict             an idempotency key reused with a different request
     └── ExternalServiceError            an outside service failed; the outcome may be unknown
         ├── RailDeclined                a payment rail declined the transfer
@@ -83,6 +84,7 @@ __all__ = [
     "InvalidTimestamp",
     "InvalidTransition",
     "InvariantViolation",
+    "LeaseLost",
     "LedgerError",
     "LineNotActive",
     "LocError",
@@ -302,6 +304,16 @@ class ConcurrencyConflict(LocError):
 
 class LockNotAcquired(LocError):
     """Another owner holds an unexpired lease on the key."""
+
+
+class LeaseLost(LockNotAcquired):
+    """A commit fenced by a lease (`UnitOfWork.fence`) found the lease no longer current.
+
+    The lock's item no longer carries the lease's owner and fencing token: it expired
+    and another owner took it, a heartbeat replaced it, or it was released. The commit
+    wrote nothing; retrying it with the same lease cannot succeed (it is not a
+    `ConcurrencyConflict`): the work belongs to the lease's new holder.
+    """
 
 
 class IdempotencyConflict(LocError):

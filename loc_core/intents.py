@@ -38,12 +38,21 @@ if TYPE_CHECKING:  # the ports import this module: only the type is needed here
     from loc_core.ports.money_movement import SettlementEvent
 
 __all__ = [
+    "INTENT_RETENTION",
     "IntentKind",
     "IntentStatus",
     "TransferIntent",
     "intent_id_of",
     "request_fingerprint",
 ]
+
+
+INTENT_RETENTION = dt.timedelta(days=90)
+"""How long a finished intent (not `TransferIntent.is_open`) is kept after its last change.
+
+Long enough to answer a retry of its request and to match a late settlement event (ACH
+returns for unauthorized debits arrive up to 60 days later); storage may delete it after.
+"""
 
 
 class IntentKind(enum.Enum):

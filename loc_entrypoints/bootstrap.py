@@ -156,7 +156,7 @@ def bootstrap(
     if settings.backend is Backend.MEMORY:
         database = provide(InMemoryDatabase, lambda: InMemoryDatabase(clock))
         provide(UnitOfWork, lambda: InMemoryUnitOfWork(database))
-        provide(Lock, lambda: InMemoryLock(clock))
+        provide(Lock, lambda: InMemoryLock(clock, leases=database.leases))
         provide(IdempotencyStore, InMemoryIdempotencyStore)
         provide(WorkQueue, lambda: InMemoryQueue(clock))
         provide(IdGenerator, SequentialIds)

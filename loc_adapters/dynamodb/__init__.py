@@ -1,7 +1,7 @@
 """The DynamoDB adapters: one table (``{env}-loc-service``) shared with the Go service.
 
-- `DynamoUnitOfWork`: repositories for loans, lines, applications, statements, the
-  journal and the audit log; one commit is one `TransactWriteItems`.
+- `DynamoUnitOfWork`: repositories for loans, lines, applications, statements, transfer
+  intents, the journal and the audit log; one commit is one `TransactWriteItems`.
 - `DynamoLock`: the lease lock with heartbeat and fencing token.
 - `DynamoIdempotencyStore`: idempotency records with TTL.
 - `DynamoIds`: uuid4 ids and ``FM-000001`` loan numbers from an atomic counter.

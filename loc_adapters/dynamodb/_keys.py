@@ -15,6 +15,7 @@ from loc_core.errors import InvariantViolation
 
 __all__ = [
     "GSI_ATTRIBUTES",
+    "INTENTS_OPEN",
     "LINES_TO_WATCH",
     "LINE_DUE_DATES",
     "after_children",
@@ -28,6 +29,8 @@ __all__ = [
     "installment_gsi2sk",
     "installment_sk",
     "installment_status_pk",
+    "intent_key",
+    "intent_open_sk",
     "journal_pk",
     "journal_sk",
     "line_application_sk",
@@ -215,6 +218,27 @@ def line_watch_sk(since: dt.date, line_id: str) -> str:
 def line_due_sk(due_date: dt.date, line_id: str) -> str:
     """GSI2SK of a line: ``DUEDATE#<due_date>#LOC#<line_id>``."""
     return f"DUEDATE#{due_date.isoformat()}#{line_sk(line_id)}"
+
+
+# --- transfer intents ---------------------------------------------------------------
+
+
+def intent_key(intent_id: str) -> tuple[str, str]:
+    """PK and SK of a transfer intent: ``INTENT#<intent_id>``, ``INTENT``.
+
+    Keyed by the intent id alone, so a settlement event that knows only a transfer key
+    finds its intent with one consistent `GetItem`; the owner is checked on the item.
+    """
+    return (f"INTENT#{part(intent_id, what='intent id')}", "INTENT")
+
+
+INTENTS_OPEN = "INTENT#OPEN"
+"""GSI2PK of an open intent, before sharding (a sparse index: finished intents leave it)."""
+
+
+def intent_open_sk(created: str, intent_id: str) -> str:
+    """GSI2SK of an open intent: ``<created_at, fixed-width RFC3339>#<intent_id>``."""
+    return f"{created}#{part(intent_id, what='intent id')}"
 
 
 # --- ledger, audit and infrastructure ------------------------------------------------

@@ -10,14 +10,18 @@ starts again at one.
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from loc_adapters.dynamodb._convert import Item, format_fixed_timestamp, parse_timestamp
 from loc_adapters.dynamodb._keys import lock_key
-from loc_adapters.dynamodb._table import ConditionFailed, DynamoTable
+from loc_adapters.dynamodb._table import ConditionFailed, DynamoTable, serialize
 from loc_core.errors import InvariantViolation, LockNotAcquired
 from loc_core.ports import Clock, Lease
 
-__all__ = ["DynamoLock"]
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+__all__ = ["DynamoLock", "lease_check"]
 
 _OWNER = "loc_owner"
 _EXPIRES = "loc_expires_at"
@@ -103,6 +107,26 @@ class DynamoLock:
         except ConditionFailed:
             return False
         return True
+
+
+def lease_check(table: str, lease: Lease) -> TransactWriteItemTypeDef:
+    """A transaction's `ConditionCheck` that `lease` is still current: its owner and token.
+
+    A heartbeat or a takeover changes the token and a release removes the owner, so
+    either fails the check (and the whole transaction with it).
+    """
+    pk, sk = lock_key(lease.key)
+    return {
+        "ConditionCheck": {
+            "TableName": table,
+            "Key": serialize({"PK": pk, "SK": sk}),
+            "ConditionExpression": "#owner = :owner AND #token = :token",
+            "ExpressionAttributeNames": {"#owner": _OWNER, "#token": _FENCE},
+            "ExpressionAttributeValues": serialize(
+                {":owner": lease.owner, ":token": lease.fencing_token}
+            ),
+        }
+    }
 
 
 def _token(stored: Item) -> int:

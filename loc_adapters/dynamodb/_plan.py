@@ -17,8 +17,17 @@ import attrs
 
 from loc_adapters.dynamodb._codecs import VERSION, item_key
 from loc_adapters.dynamodb._convert import Item
+from loc_adapters.dynamodb._keys import lock_key
+from loc_adapters.dynamodb._lock import lease_check
 from loc_adapters.dynamodb._table import TRANSACTION_LIMIT, deserialize, serialize
-from loc_core.errors import ConcurrencyConflict, ExternalServiceError, InvariantViolation, LocError
+from loc_core.errors import (
+    ConcurrencyConflict,
+    ExternalServiceError,
+    InvariantViolation,
+    LeaseLost,
+    LocError,
+)
+from loc_core.ports import Lease
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
@@ -40,6 +49,8 @@ class Kind(enum.Enum):
     """A child item of a saved aggregate: the aggregate's condition covers it."""
     ENTRY = "entry"
     """A journal entry: posted once."""
+    FENCE = "fence"
+    """A check, writing nothing, that a lease is still the lock's current one."""
 
 
 @attrs.frozen
@@ -51,11 +62,15 @@ class Action:
     kind: Kind
     request: TransactWriteItemTypeDef
     expected_version: int = 0
+    lease_key: str = ""
+    """The lock key a FENCE checks."""
 
     def refusal(self, stored: Item | None) -> str:
         """Why the condition failed, given the item as it was stored."""
         if self.kind is Kind.ENTRY:
             return f"{self.label} was already posted"
+        if self.kind is Kind.FENCE:
+            return f"{self.label} is no longer current"
         if self.kind is Kind.SAVED_ROOT:
             if stored is None:
                 return f"{self.label} no longer exists"
@@ -130,6 +145,19 @@ class Plan:
         }
         self.actions.append(Action(key, label, Kind.CHILD, request))
 
+    def fence(self, lease: Lease) -> None:
+        """Require that `lease` is still current when the transaction runs."""
+        label = f"{lease.key}: the lease of {lease.owner} (token {lease.fencing_token})"
+        self.actions.append(
+            Action(
+                lock_key(lease.key),
+                label,
+                Kind.FENCE,
+                lease_check(self.table, lease),
+                lease_key=lease.key,
+            )
+        )
+
     def check(self) -> None:
         """Refuse, before calling DynamoDB, what it would refuse or half-explain.
 
@@ -172,6 +200,12 @@ class Plan:
         for action, (code, stored) in zip(self.actions, reasons, strict=False):
             if code in {"", "None"}:
                 continue
+            if action.kind is Kind.FENCE and code == "ConditionalCheckFailed":
+                return LeaseLost(
+                    f"{action.refusal(stored)}; nothing was committed",
+                    entity="lease",
+                    key=action.lease_key,
+                )
             if code == "ConditionalCheckFailed":
                 conflict = True
                 problems.append(action.refusal(stored))

@@ -27,15 +27,16 @@ import attrs
 
 from loc_adapters.dynamodb import _codecs as codecs
 from loc_adapters.dynamodb import _keys as keys
-from loc_adapters.dynamodb._convert import Item, parse_date
+from loc_adapters.dynamodb._convert import Item, format_fixed_timestamp, parse_date
 from loc_adapters.dynamodb._table import DynamoTable
 from loc_core.bookkeeping import Product
 from loc_core.creditline import CreditLine, Statement
 from loc_core.errors import NotFound, Ref
 from loc_core.events import AuditRecord
 from loc_core.installment import InstallmentStatus, Loan, LoanStatus
+from loc_core.intents import TransferIntent
 from loc_core.ledger import JournalEntry
-from loc_core.ports import Application, InstallmentRef, LineRef, PaymentOwner
+from loc_core.ports import Application, InstallmentRef, IntentRef, LineRef, PaymentOwner
 
 __all__ = [
     "LINE_APPLICATIONS",
@@ -43,6 +44,7 @@ __all__ = [
     "ApplicationItems",
     "Applications",
     "AuditLogReader",
+    "Intents",
     "JournalReader",
     "Lines",
     "Loans",
@@ -505,6 +507,67 @@ class Statements:
             return []
         found = _prefixed(self._table, user_id, keys.statements_prefix(line_id))
         return [codecs.decode_statement(item) for item in found]
+
+
+class Intents:
+    """`IntentRepository` over ``INTENT#<intent>`` items, keyed by the intent id alone."""
+
+    def __init__(self, tracker: Tracker) -> None:
+        self._tracker = tracker
+        self._table = tracker.table
+
+    def get(self, user_id: str, intent_id: str) -> TransferIntent:
+        """The intent, read consistently; `NotFound` when none is stored for `user_id`."""
+        intent = self._read(intent_id, owner=user_id) if _stored(user_id) else None
+        if intent is None:
+            raise NotFound(
+                f"no transfer intent {intent_id} for user {user_id}",
+                about=Ref("intent", intent_id, user_id),
+            )
+        return intent
+
+    def find(self, intent_id: str) -> TransferIntent | None:
+        """The intent with this id, whoever owns it: one consistent `GetItem`."""
+        return self._read(intent_id, owner=None)
+
+    def _read(self, intent_id: str, *, owner: str | None) -> TransferIntent | None:
+        """The stored intent, if there is one (and it is `owner`'s, unless None)."""
+        if not _stored(intent_id):
+            return None
+        item = self._table.get(keys.intent_key(intent_id))
+        if item is None:
+            return None
+        intent = codecs.decode_intent(item)
+        if owner is not None and intent.user_id != owner:
+            return None
+        self._tracker.loaded(codecs.item_key(item), intent, [item])
+        return intent
+
+    def add(self, intent: TransferIntent) -> None:
+        """Write a new intent at commit; the commit fails if the id is taken."""
+        self._tracker.register(keys.intent_key(intent.intent_id), intent, new=True)
+
+    def save(self, intent: TransferIntent) -> None:
+        """Write a changed intent at commit, if its stored version is unchanged."""
+        self._tracker.register(keys.intent_key(intent.intent_id), intent, new=False)
+
+    def open_before(self, before: dt.datetime) -> list[IntentRef]:
+        """Open intents made before `before`, oldest first, from the sparse GSI2.
+
+        One query a shard, ``GSI2SK < <before>``: the sort key starts with the creation
+        time at a fixed width, so string order is time order.
+        """
+        found = [
+            codecs.intent_ref(item)
+            for partition in keys.partitions(keys.INTENTS_OPEN, self._table.shards)
+            for item in self._table.query(
+                "#GSI2PK = :pk AND #GSI2SK < :before",
+                {":pk": partition, ":before": format_fixed_timestamp(before)},
+                index="GSI2",
+                projection=codecs.INTENT_REF,
+            )
+        ]
+        return sorted(found, key=lambda ref: (ref.created_at, ref.intent_id))
 
 
 class JournalReader:

@@ -31,6 +31,7 @@ from loc_adapters.dynamodb._repositories import (
     LOAN_APPLICATIONS,
     Applications,
     AuditLogReader,
+    Intents,
     JournalReader,
     Lines,
     Loans,
@@ -41,7 +42,8 @@ from loc_core.creditline import CreditLine, CreditLineApplication, Statement
 from loc_core.errors import InvariantViolation
 from loc_core.events import AuditRecord, DomainEvent, Outbox
 from loc_core.installment import Loan, LoanApplication
-from loc_core.ports import TRANSACTION_LIMIT, Clock
+from loc_core.intents import TransferIntent
+from loc_core.ports import TRANSACTION_LIMIT, Clock, Lease
 
 __all__ = ["DynamoUnitOfWork"]
 
@@ -92,11 +94,13 @@ class DynamoUnitOfWork:
         self.line_applications = Applications(self, LINE_APPLICATIONS)
         self.lines = Lines(self)
         self.statements = Statements(self)
+        self.intents = Intents(self)
         self.journal = JournalReader(table)
         self.audit = AuditLogReader(table)
         self._pending: dict[Key, _Pending] = {}
         self._reads: dict[Key, _Read] = {}
         self._loaded: list[Any] = []
+        self._fences: dict[str, Lease] = {}
 
     @property
     def transaction_limit(self) -> int:
@@ -126,11 +130,16 @@ class DynamoUnitOfWork:
             )
         self._pending[key] = _Pending(key, aggregate, new=new or (known is not None and known.new))
 
+    def fence(self, lease: Lease) -> None:
+        """Commit only while `lease` is current: a `ConditionCheck` on its ``LOCK#`` item."""
+        self._fences[lease.key] = lease
+
     def rollback(self) -> None:
-        """Forget everything registered and read."""
+        """Forget everything registered and read, and any fence."""
         self._pending = {}
         self._reads = {}
         self._loaded = []
+        self._fences = {}
 
     def commit(self, *, actor: str, request_id: str) -> list[DomainEvent]:
         """Write everything registered in one transaction; see `loc_core.ports.UnitOfWork`.
@@ -141,6 +150,7 @@ class DynamoUnitOfWork:
                 written and the aggregates are as they were before the call.
             InvariantViolation: when an aggregate changed but was never saved, or the
                 commit is more than one transaction can hold.
+            LeaseLost: when a fenced lease is no longer the current one; nothing was written.
             ExternalServiceError: when DynamoDB failed or throttled the commit.
         """
         pending = list(self._pending.values())
@@ -149,6 +159,8 @@ class DynamoUnitOfWork:
         stamps = _Stamps()
         plan = Plan(self.table.name)
         try:
+            for lease in self._fences.values():
+                plan.fence(lease)
             for item in pending:
                 self._plan(plan, item, stamps, now=now, actor=actor, request_id=request_id)
             plan.check()
@@ -215,14 +227,11 @@ class DynamoUnitOfWork:
                 may_be_gone=isinstance(aggregate, LoanApplication | CreditLineApplication),
             )
             self._plan_children(plan, read, children, shapes[1:], root_key=pending.key)
-        _plan_outbox(
-            plan,
-            aggregate.outbox,
-            int(aggregate.version),
-            now=now,
-            actor=actor,
-            request_id=request_id,
-        )
+        outbox: Outbox | None = getattr(aggregate, "outbox", None)  # an intent has none
+        if outbox is not None:
+            _plan_outbox(
+                plan, outbox, int(aggregate.version), now=now, actor=actor, request_id=request_id
+            )
 
     def _plan_children(
         self,
@@ -273,6 +282,9 @@ class DynamoUnitOfWork:
             item = codecs.encode_line_application(aggregate)
             label = f"credit-line application {aggregate.application_id}"
             return label, [codecs.LINE_APPLICATION], [item]
+        if isinstance(aggregate, TransferIntent):
+            item = codecs.encode_intent(aggregate, shards=self.table.shards)
+            return f"transfer intent {aggregate.intent_id}", [codecs.INTENT], [item]
         raise InvariantViolation(
             f"cannot store a {type(aggregate).__name__}", invariant="storable_aggregate"
         )

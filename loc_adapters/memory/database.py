@@ -26,7 +26,7 @@ from loc_core.events import AuditRecord
 from loc_core.installment import InstallmentStatus, Loan
 from loc_core.intents import TransferIntent
 from loc_core.ledger import JournalEntry, Ledger
-from loc_core.ports import Clock, InstallmentRef, IntentRef, LineRef, PaymentOwner
+from loc_core.ports import Clock, InstallmentRef, IntentRef, Lease, LineRef, PaymentOwner
 
 __all__ = ["InMemoryDatabase", "Key", "clone", "statement_key"]
 
@@ -83,6 +83,9 @@ class InMemoryDatabase:
     """Intent id -> user id: intents are found by id alone (a transfer key names one)."""
     _open_intents: dict[str, IntentRef] = attrs.field(factory=dict)
     """Intent id -> ref of every open intent: the recovery job's index."""
+    leases: dict[str, Lease] = attrs.field(factory=dict)
+    """The current lease of each lock key, as the table's ``LOCK#`` items hold them: an
+    `InMemoryLock` given this dict keeps its leases here, so a fenced commit sees them."""
 
     # --- reads (callers hold no lock: each read is atomic on its own) -----------------
 

@@ -18,7 +18,9 @@ class InMemoryLock:
     """
 
     clock: Clock
-    _leases: dict[str, Lease] = attrs.field(factory=dict, init=False)
+    _leases: dict[str, Lease] = attrs.field(factory=dict, alias="leases")
+    """The current lease of each key; pass an `InMemoryDatabase.leases` to let that
+    database's units of work check a fence (`InMemoryUnitOfWork.fence`)."""
     _tokens: dict[str, int] = attrs.field(factory=dict, init=False)
 
     def acquire(self, key: str, *, owner: str, ttl: dt.timedelta) -> Lease:

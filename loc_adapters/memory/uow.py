@@ -17,7 +17,7 @@ import attrs
 from loc_adapters.memory.database import InMemoryDatabase, Key, statement_key
 from loc_core.bookkeeping import Product
 from loc_core.creditline import CreditLine, CreditLineApplication, Statement
-from loc_core.errors import ConcurrencyConflict, InvariantViolation, NotFound, Ref
+from loc_core.errors import ConcurrencyConflict, InvariantViolation, LeaseLost, NotFound, Ref
 from loc_core.events import AuditRecord, DomainEvent
 from loc_core.installment import InstallmentStatus, Loan, LoanApplication, LoanStatus
 from loc_core.intents import TransferIntent
@@ -28,6 +28,7 @@ from loc_core.ports import (
     Clock,
     InstallmentRef,
     IntentRef,
+    Lease,
     LineRef,
     PaymentOwner,
     items_written,
@@ -181,16 +182,34 @@ class _Lines(_Products[CreditLine]):
         return aggregate.line_id
 
 
+_BY_ID_ALONE = ""
+"""The owner part of an intent's key: intents are keyed by id alone, as in the table."""
+
+
 class _Intents(_Aggregates[TransferIntent]):
+    """Intents keyed by id alone, so an id is taken once whoever owns it; reads check the owner."""
+
     kind = "intent"
     label = "transfer intent"
 
     def get(self, user_id: str, intent_id: str) -> TransferIntent:
-        return self._get(user_id, intent_id)
+        intent = self.find(intent_id)
+        if intent is None or intent.user_id != user_id:
+            raise NotFound(
+                f"no transfer intent {intent_id} for user {user_id}",
+                about=Ref(self.kind, intent_id, user_id),
+            )
+        return intent
 
     def find(self, intent_id: str) -> TransferIntent | None:
-        owner = self._db.intent_owner(intent_id)
-        return None if owner is None else self.get(owner, intent_id)
+        key = (self.kind, _BY_ID_ALONE, intent_id)
+        found: TransferIntent | None = self._db.read(key)
+        if found is not None:
+            self._uow.loaded(key, found)
+        return found
+
+    def _key(self, aggregate: TransferIntent) -> Key:
+        return (self.kind, _BY_ID_ALONE, aggregate.intent_id)
 
     def open_before(self, before: dt.datetime) -> list[IntentRef]:
         return self._db.open_intents(before)
@@ -269,6 +288,7 @@ class InMemoryUnitOfWork:
         self.audit = _Audit(database)
         self._pending: dict[Key, _Pending] = {}
         self._loaded: list[tuple[Key | None, Any]] = []
+        self._fences: dict[str, Lease] = {}
 
     def __enter__(self) -> Self:
         self.rollback()
@@ -294,6 +314,10 @@ class InMemoryUnitOfWork:
             )
         self._pending[key] = _Pending(key, aggregate, new=new or (known is not None and known.new))
 
+    def fence(self, lease: Lease) -> None:
+        """Commit only while `lease` is the current one in `database.leases`."""
+        self._fences[lease.key] = lease
+
     def rollback(self) -> None:
         """Forget everything registered and read; the database forgets what was not written."""
         for key, aggregate in self._loaded:
@@ -301,6 +325,7 @@ class InMemoryUnitOfWork:
                 self.database.release(key, aggregate)
         self._pending = {}
         self._loaded = []
+        self._fences = {}
 
     def commit(self, *, actor: str, request_id: str) -> list[DomainEvent]:
         """Check every condition, then write everything; see `loc_core.ports.UnitOfWork`."""
@@ -340,7 +365,22 @@ class InMemoryUnitOfWork:
                 invariant="transaction_limit",
             )
 
+    def _check_fences(self) -> None:
+        for lease in self._fences.values():
+            held = self.database.leases.get(lease.key)
+            if held is None or (held.owner, held.fencing_token) != (
+                lease.owner,
+                lease.fencing_token,
+            ):
+                raise LeaseLost(
+                    f"{lease.key}: the lease of {lease.owner} (token {lease.fencing_token}) "
+                    "is no longer current; nothing was committed",
+                    entity="lease",
+                    key=lease.key,
+                )
+
     def _check(self, pending: list[_Pending]) -> None:
+        self._check_fences()
         db = self.database
         for item in pending:
             stored = db.stored_version(item.key)

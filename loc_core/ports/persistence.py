@@ -33,6 +33,7 @@ from loc_core.installment import (
 )
 from loc_core.intents import TransferIntent
 from loc_core.ledger import JournalEntry
+from loc_core.ports.infrastructure import Lease
 
 __all__ = [
     "TRANSACTION_LIMIT",
@@ -397,9 +398,23 @@ class UnitOfWork(Protocol):
             InvariantViolation: when an aggregate changed (its outbox is not empty) but
                 was never saved: its changes would be lost; or when the commit writes
                 more than `transaction_limit` items (``invariant="transaction_limit"``).
+            LeaseLost: when a lease given to `fence` is no longer the lock's current one;
+                nothing was written.
+        """
+        ...
+
+    def fence(self, lease: Lease) -> None:
+        """Make the next commit conditional on `lease` still being the lock's current one.
+
+        The commit then also checks, atomically with its writes, that the lock of
+        `lease.key` still carries `lease.owner` and `lease.fencing_token`; a lease that
+        expired and was taken over, was replaced by a heartbeat (a higher token) or was
+        released fails the commit with `LeaseLost` and nothing is written. A second
+        lease on the same key replaces the first. Like registered writes, a fence lasts
+        until the commit or rollback: set it inside the ``with`` block of each attempt.
         """
         ...
 
     def rollback(self) -> None:
-        """Forget everything added and saved since the unit of work began."""
+        """Forget everything added and saved since the unit of work began (and any fence)."""
         ...

@@ -18,8 +18,10 @@ from typing import Any
 
 import attrs
 import pytest
+from contracts.intents import make_intent
 from fakes import line_offer, opened_line
 from hypothesis import given, settings
+from hypothesis import strategies as st
 from hypothesis.stateful import invariant
 
 from loc_adapters.dynamodb import _codecs as codecs
@@ -37,9 +39,11 @@ from loc_core.creditline import (
     LineStatus,
 )
 from loc_core.errors import InvariantViolation
-from loc_core.events import AuditRecord
+from loc_core.events import AuditRecord, DomainEvent, EventType
 from loc_core.installment import Loan, LoanApplication, OriginationFee, Process
-from loc_core.payments import Rail
+from loc_core.intents import INTENT_RETENTION, IntentKind, IntentStatus, TransferIntent
+from loc_core.payments import Direction, Rail, SettlementOutcome
+from loc_core.ports import SettlementEvent
 from loc_core.testing import creditline as line_strategies
 from loc_core.testing import installment as loan_strategies
 from loc_core.testing.creditline import CreditLineLifecycle
@@ -99,6 +103,96 @@ def test_a_loan_application_round_trips(application: LoanApplication) -> None:
 def test_a_line_application_round_trips(application: Any) -> None:
     (item,) = wire([codecs.encode_line_application(application)])
     assert same_fields(application, codecs.decode_line_application(item)) == []
+
+
+_moments = st.datetimes(
+    # hypothesis takes naive bounds and adds the zone itself
+    min_value=dt.datetime(2020, 1, 1),  # noqa: DTZ001 - naive by hypothesis's contract
+    max_value=dt.datetime(2040, 1, 1),  # noqa: DTZ001 - same
+    timezones=st.just(UTC),
+)
+_words = st.text("abcdefghij-:_09", min_size=1, max_size=12)
+
+
+@st.composite
+def intents(draw: st.DrawFn) -> TransferIntent:
+    """Transfer intents in any state, with held settlement events and events to publish."""
+    intent_id = draw(_words)
+    intent = TransferIntent(
+        intent_id=intent_id,
+        user_id=draw(_words),
+        kind=draw(st.sampled_from(IntentKind)),
+        account_id=draw(_words),
+        item_id=draw(st.just("") | _words),
+        direction=draw(st.sampled_from(Direction)),
+        amount=draw(st.integers(1, 10**9)),
+        rails=tuple(draw(st.lists(st.sampled_from(Rail), min_size=1, max_size=3, unique=True))),
+        fingerprint=draw(_words),
+        request_key=draw(_words),
+        created_at=draw(_moments),
+        updated_at=draw(_moments),
+        status=draw(st.sampled_from(IntentStatus)),
+        accepted_rail=draw(st.none() | st.sampled_from(Rail)),
+        confirmation_id=draw(st.just("") | _words),
+        outcome=draw(st.just("") | _words),
+        recovered=draw(st.booleans()),
+        version=draw(st.integers(0, 10**6)),
+    )
+    for number in range(draw(st.integers(0, 3))):
+        rail = draw(st.sampled_from(Rail))
+        intent.held_events.append(
+            SettlementEvent(
+                event_id=f"evt-{number}",
+                idempotency_key=intent.transfer_key(rail),
+                confirmation_id=draw(_words),
+                rail=rail,
+                outcome=draw(st.sampled_from(SettlementOutcome)),
+                occurred_at=draw(_moments),
+                return_code=draw(st.sampled_from(["", "R01", "R10"])),
+            )
+        )
+    values = st.none() | st.booleans() | st.integers(-(10**9), 10**9) | st.text(max_size=8)
+    intent.to_publish = draw(
+        st.lists(
+            st.builds(
+                DomainEvent,
+                st.sampled_from(EventType),
+                _words,
+                _words,
+                st.dates(dt.date(2020, 1, 1), dt.date(2040, 1, 1)),
+                st.dictionaries(_words, values, max_size=3),
+            ),
+            max_size=3,
+        )
+    )
+    return intent
+
+
+@settings(max_examples=60)
+@given(intents(), st.integers(1, 4))
+def test_an_intent_round_trips_in_every_state(intent: TransferIntent, shards: int) -> None:
+    (item,) = wire([codecs.encode_intent(intent, shards=shards)])
+    assert same_fields(intent, codecs.decode_intent(item)) == []
+    assert ("GSI2PK" in item) is intent.is_open
+    assert ("ttl" in item) is not intent.is_open
+
+
+def test_a_finished_intent_expires_its_retention_after_its_last_change() -> None:
+    intent = next(value for shape, value in EXAMPLES if shape is codecs.INTENT)
+    assert isinstance(intent, TransferIntent)
+    finished = copy.copy(intent)
+    finished.to_publish = []
+    finished.held_events = []
+    item = codecs.encode_intent(finished, shards=1)
+    assert item["ttl"] == int((finished.updated_at + INTENT_RETENTION).timestamp())
+    assert "GSI2PK" not in item
+    assert (item["PK"], item["SK"]) == ("INTENT#manual:loan-1:key-1", "INTENT")
+    item = codecs.encode_intent(intent, shards=1)
+    assert (item["GSI2PK"], item["GSI2SK"]) == (
+        "INTENT#OPEN",
+        "2026-01-05T15:00:00.000000Z#manual:loan-1:key-1",
+    )
+    assert "ttl" not in item
 
 
 def require_survival(stored: attrs.AttrsInstance, read_back: object) -> None:
@@ -209,6 +303,26 @@ def _examples() -> list[tuple[Shape, object]]:
     record = AuditRecord(
         "rec-1", loan.outbox.changes[0], "api", "req-1", dt.datetime(2026, 1, 5, 16, tzinfo=UTC)
     )
+    made = dt.datetime(2026, 1, 5, 15, tzinfo=UTC)
+    intent = make_intent(created_at=made)
+    intent.hold(
+        SettlementEvent(
+            event_id="evt-1",
+            idempotency_key=intent.transfer_key(Rail.ACH),
+            confirmation_id="conf-1",
+            rail=Rail.ACH,
+            outcome=SettlementOutcome.COMPLETED,
+            occurred_at=made,
+        ),
+        now=made,
+    )
+    intent.book(
+        rail=Rail.ACH,
+        confirmation_id="conf-1",
+        outcome="pay-1",
+        events=[DomainEvent(EventType.PAYMENT_SUCCEEDED, "user-1", "pay-1", made.date())],
+        now=made,
+    )
     return [
         (codecs.LOAN, loan),
         (codecs.INSTALLMENT, loan.installments[0]),
@@ -221,6 +335,7 @@ def _examples() -> list[tuple[Shape, object]]:
         (codecs.STATEMENT, statement),
         (codecs.JOURNAL_ENTRY, loan.outbox.entries[0]),
         (codecs.AUDIT_RECORD, record),
+        (codecs.INTENT, intent),
     ]
 
 

@@ -2,7 +2,8 @@
 
 A loan is one root item (``LOAN#<loan>``) with its installments and payments as child
 items under the same prefix; a line is one root (``LOC#<line>``) with its draws and
-payments. Applications, statements, journal entries and audit records are single items.
+payments. Applications, statements, journal entries, audit records and transfer intents
+are single items.
 
 Reading verifies, never trusts: a loan is rebuilt through its constructor, which runs
 `Loan.verify`, so an installment whose stored outstanding balance disagrees with its
@@ -13,9 +14,17 @@ What this library stores besides is derived from them by the core's rules
 (`loc_core.installment.legacy`, applied in `loans`); ``docs/data-model.md`` lists them.
 
 One module per product (`loans`, `lines`), one for what every commit posts (`records`:
-journal entries and audit records) and one for what they share (`shared`).
+journal entries and audit records), one for transfer intents (`intents`) and one for
+what they share (`shared`).
 """
 
+from loc_adapters.dynamodb._codecs.intents import (
+    INTENT,
+    INTENT_REF,
+    decode_intent,
+    encode_intent,
+    intent_ref,
+)
 from loc_adapters.dynamodb._codecs.lines import (
     DRAW,
     LINE,
@@ -63,6 +72,8 @@ __all__ = [
     "DRAW",
     "EXPIRES_AT",
     "INSTALLMENT",
+    "INTENT",
+    "INTENT_REF",
     "JOURNAL_ENTRY",
     "LINE",
     "LINE_APPLICATION",
@@ -74,6 +85,7 @@ __all__ = [
     "STATEMENT",
     "VERSION",
     "decode_audit_record",
+    "decode_intent",
     "decode_journal_entry",
     "decode_line",
     "decode_line_application",
@@ -81,6 +93,7 @@ __all__ = [
     "decode_loan_application",
     "decode_statement",
     "encode_audit_record",
+    "encode_intent",
     "encode_journal_entry",
     "encode_line",
     "encode_line_application",
@@ -88,6 +101,7 @@ __all__ = [
     "encode_loan_application",
     "encode_statement",
     "installment_ref",
+    "intent_ref",
     "item_key",
     "line_ref",
     "owned_attributes",
@@ -107,5 +121,6 @@ SHAPES = (
     STATEMENT,
     JOURNAL_ENTRY,
     AUDIT_RECORD,
+    INTENT,
 )
 """Every stored class, for the tests that prove each field is stored."""
