@@ -24,7 +24,7 @@ from loc_core.ports import (
     Alerter,
     PaymentRails,
 )
-from loc_core.services.kit import not_booked_alerted
+from loc_core.services.kit import alert_refund_due, not_booked_alerted
 from loc_core.services.lines._unit import LineWriter
 from loc_core.services.rails import submit_in_order
 
@@ -98,22 +98,29 @@ class LineDebits:
     ) -> LocPayment:
         """Apply the payment a rail accepted; applying it again returns the first one.
 
+        What the line no longer owes is booked as a refund due and alerted (WARNING).
+
         Raises:
             Exception: whatever stopped the payment being recorded; operations were alerted
                 (CRITICAL), and a retry with the same keys records it without taking the
                 money again.
         """
+        fresh: list[LocPayment] = []
 
         def change(line: CreditLine, today: dt.date) -> LocPayment:
+            fresh.clear()
             known = line.payments.get(collected.payment_id)
             if known is not None:
                 return known
-            return line.submit_payment(
-                payment_id=collected.payment_id,
-                amount=collected.amount,
-                rail=collected.rail,
-                on=today,
+            fresh.append(  # money moved: never refused for the balance
+                line.book_moved_payment(
+                    payment_id=collected.payment_id,
+                    amount=collected.amount,
+                    rail=collected.rail,
+                    on=today,
+                )
             )
+            return fresh[0]
 
         with not_booked_alerted(
             f"{collected.rail.value} payment {collected.payment_id} on line {line_id}",
@@ -128,5 +135,9 @@ class LineDebits:
         ):
             payment, _ = self.lines.change(
                 user_id, line_id, change, actor=actor, request_id=request_id
+            )
+        if fresh and payment.refund is not None:
+            alert_refund_due(
+                self.alerter, payment.refund, user_id=user_id, owner=("line_id", line_id)
             )
         return payment

@@ -21,7 +21,7 @@ from loc_core.events import AuditValue, DomainEvent
 from loc_core.installment import Loan, Process
 from loc_core.payments import REPAYMENT_RAILS, Direction, Rail
 from loc_core.ports import Alerter, Metrics, PaymentRails, UnitOfWork
-from loc_core.services.kit import not_booked_alerted, retry_on_conflict
+from loc_core.services.kit import alert_refund_due, not_booked_alerted, retry_on_conflict
 from loc_core.services.messagebus import Publisher
 from loc_core.services.rails import RailAnswers, Transfer, submit_in_order
 
@@ -119,6 +119,9 @@ class LoanTransfers:
     ) -> list[DomainEvent]:
         """Apply the accepted `debit` to the loan as payment `transfer.idempotency_key`.
 
+        What the loan no longer owes (paid off meanwhile) is booked as a refund due and
+        alerted (WARNING), never refused.
+
         `before` runs on the freshly read loan first (the worker records its attempt there).
         The caller publishes the events returned; none when an earlier try had booked it.
 
@@ -136,7 +139,7 @@ class LoanTransfers:
                     return []
                 if before is not None:
                     before(loan)
-                loan.apply_payment(
+                payment = loan.book_moved_payment(  # money moved: never refused for the balance
                     transfer.idempotency_key,
                     debit.amount,
                     process=debit.process,
@@ -144,7 +147,15 @@ class LoanTransfers:
                     today=today,
                 )
                 uow.loans.save(loan)
-                return uow.commit(actor=actor, request_id=request_id)
+                events = uow.commit(actor=actor, request_id=request_id)
+            if payment.refund is not None:
+                alert_refund_due(
+                    self.alerter,
+                    payment.refund,
+                    user_id=loan.user_id,
+                    owner=("loan_id", loan.loan_id),
+                )
+            return events
 
         with self.booking(transfer, what=what, details=debit.details):
             return retry_on_conflict(attempt)
