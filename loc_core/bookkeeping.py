@@ -44,6 +44,10 @@ class EntryKind(enum.StrEnum):
     INTEREST = "interest"
     CHARGE_OFF = "charge_off"
     RECOVERY = "recovery"
+    REFUND_DUE = "refund_due"
+    """Money taken when nothing was owed, owed back to the borrower."""
+    REFUND_CANCELLED = "refund_cancelled"
+    """A refund due undone because its payment was returned or charged back."""
 
 
 class Movement(enum.Enum):
@@ -59,6 +63,8 @@ class Movement(enum.Enum):
     CHARGE_OFF = "charge_off"
     """A later rise of a defaulted line's balance, charged off too."""
     RECOVERY = "recovery"
+    REFUND_DUE = "refund_due"
+    CANCEL_REFUND = "refund_cancelled"
 
 
 _HISTORICAL_SUFFIX = {(Product.INSTALLMENT, Movement.REVERSE): "unapply"}

@@ -54,6 +54,8 @@ class EventType(enum.Enum):
     LOC_PAYMENT_UPCOMING = "loc_payment_upcoming"
     LOC_PAYMENT_FAILED = "loc_payment_failed"
     LOC_PAST_DUE = "loc_past_due"
+    REFUND_DUE = "refund_due"
+    """A payment took money nothing was owed for: the borrower is owed it back."""
 
 
 @attrs.frozen

@@ -36,6 +36,7 @@ __all__ = [
     "allowance",
     "income",
     "receivable",
+    "refund_due",
 ]
 
 
@@ -69,6 +70,16 @@ INCOME = "income"
 def receivable(owner: str, bucket: Bucket) -> str:
     """The account holding what the loan or line `owner` owes in `bucket`."""
     return f"receivable:{owner}:{bucket.value}"
+
+
+def refund_due(owner: str) -> str:
+    """The liability holding what the loan or line `owner` must pay back to its borrower.
+
+    Credited when a rail took more than was owed (a payment on a paid-off loan or line),
+    debited back when that payment is returned or charged back; its balance is minus the
+    refunds still due.
+    """
+    return f"liability:refund_due:{owner}"
 
 
 def allowance(owner: str) -> str:

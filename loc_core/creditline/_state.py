@@ -109,6 +109,18 @@ class LineState:
         return self.principal_balance + self.interest_balance + self.fee_balance
 
     @property
+    def refunds_due(self) -> int:
+        """What the line owes its borrower back: the refunds due not cancelled.
+
+        Equal to minus the balance of the line's ``refund_due`` ledger account.
+        """
+        return sum(
+            payment.refund.amount
+            for payment in self.payments.values()
+            if payment.refund is not None and payment.refund.is_due
+        )
+
+    @property
     def available_credit(self) -> int:
         """Limit less principal and pending draws, kept within [0, limit].
 

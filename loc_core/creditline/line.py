@@ -98,15 +98,37 @@ class CreditLine(LineState):
         """
         return payments.submit_payment(self, payment_id=payment_id, amount=amount, rail=rail, on=on)
 
+    def book_moved_payment(
+        self, *, payment_id: str, amount: object, rail: Rail, on: dt.date
+    ) -> LocPayment:
+        """Book a payment a rail already took: never refused for the line's balance.
+
+        What the line owes is applied as `submit_payment` does; the excess (all of it on a
+        paid-off or CLOSED line) becomes the payment's `refund`, a `RefundDue` posted DR
+        CLEARING, CR ``refund_due(<line id>)``, with a REFUND_DUE event. The line's status
+        does not change for the refund.
+
+        Raises:
+            InvalidAmount: zero, negative, float or non-integer cents.
+            PaymentError: RTP, which cannot collect.
+            DuplicatePayment: the payment id was already applied to this line.
+            OutOfOrder: `on` is before the line's latest activity or past an unbilled close.
+        """
+        return payments.book_moved_payment(
+            self, payment_id=payment_id, amount=amount, rail=rail, on=on
+        )
+
     def settle_payment(
         self, *, payment_id: str, outcome: SettlementOutcome, on: dt.date
     ) -> LocPayment:
         """Record what the rail says happened to a payment.
 
         COMPLETED changes the payment's status only, and nothing once the payment is
-        reversed or already completed. RETURNED or CHARGED_BACK reverses exactly the buckets
-        the payment paid (``<payment id>:reverse``), reopens a line closed since, records
-        LOC_PAYMENT_FAILED, and suspends the line at once if an amount is past due again.
+        reversed or already completed. RETURNED or CHARGED_BACK cancels the payment's
+        refund due, if any, then reverses exactly the buckets the payment paid
+        (``<payment id>:reverse``), reopens a line closed since (unless the payment paid
+        nothing on it), records LOC_PAYMENT_FAILED, and suspends the line at once if an
+        amount is past due again.
 
         Raises:
             PaymentNotApplied: the line never applied that payment.

@@ -10,6 +10,7 @@ from loc_core import audit
 from loc_core.creditline.balances import Balances
 from loc_core.events import AuditValue
 from loc_core.payments import PaymentStatus, Rail
+from loc_core.refunds import RefundDue, refund_audit
 
 __all__ = ["LocPayment"]
 
@@ -34,6 +35,8 @@ class LocPayment:
     status: PaymentStatus = PaymentStatus.PENDING
     settled_on: dt.date | None = None
     """When it completed, or was returned or charged back."""
+    refund: RefundDue | None = None
+    """The part of `amount` the line did not owe, owed back to the borrower."""
 
     def audit_key(self) -> tuple[str, str]:
         """The audited entity type and id."""
@@ -41,7 +44,12 @@ class LocPayment:
 
     def audit_snapshot(self) -> dict[str, AuditValue]:
         """The audited fields, rendered."""
-        return audit.snapshot(self)
+        return {**audit.snapshot(self, skip={"refund"}), **refund_audit(self.refund)}
+
+    @property
+    def applied_amount(self) -> int:
+        """What the payment paid on the line: `amount` less any refund due."""
+        return self.paid_fees + self.paid_interest + self.paid_principal
 
     @property
     def applied(self) -> Balances:

@@ -4,6 +4,10 @@ A payment pays fees, then interest, then principal (`money.waterfall`). Balances
 when it is submitted (PENDING): DR CLEARING, CR each receivable it paid. COMPLETED marks
 the payment only. RETURNED (ACH) or CHARGED_BACK (pinless) undoes exactly the buckets it
 paid, once, whatever order the settlement events arrive in.
+
+Money a rail already took is booked even when the line owes less
+(`book_moved_payment`): the excess is a refund due (`loc_core.refunds`), cancelled first
+if the payment is returned or charged back.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from loc_core.events import EventType
 from loc_core.ledger import CLEARING, Bucket, JournalEntry, receivable
 from loc_core.money import format_cents, positive_cents, waterfall
 from loc_core.payments import REPAYMENT_RAILS, PaymentStatus, Rail, SettlementOutcome
+from loc_core.refunds import RefundDue, refund_entry
 
 __all__: list[str] = []
 
@@ -42,7 +47,7 @@ def _apply_entry(payment: LocPayment) -> JournalEntry:
         kind=EntryKind.PAYMENT,
         effective_date=payment.submitted_on,
         reference=line_id,
-        debits={CLEARING: payment.amount},
+        debits={CLEARING: payment.applied_amount},
         credits={
             receivable(line_id, Bucket.FEE): payment.paid_fees,
             receivable(line_id, Bucket.INTEREST): payment.paid_interest,
@@ -56,6 +61,19 @@ def submit_payment(
     line: LineState, *, payment_id: str, amount: object, rail: Rail, on: dt.date
 ) -> LocPayment:
     """The rule of `CreditLine.submit_payment` (documented there)."""
+    return _book(line, payment_id=payment_id, amount=amount, rail=rail, on=on, moved=False)
+
+
+def book_moved_payment(
+    line: LineState, *, payment_id: str, amount: object, rail: Rail, on: dt.date
+) -> LocPayment:
+    """The rule of `CreditLine.book_moved_payment` (documented there)."""
+    return _book(line, payment_id=payment_id, amount=amount, rail=rail, on=on, moved=True)
+
+
+def _book(
+    line: LineState, *, payment_id: str, amount: object, rail: Rail, on: dt.date, moved: bool
+) -> LocPayment:
     cents = positive_cents(amount, field="payment amount")
     if rail not in REPAYMENT_RAILS:
         raise PaymentError(
@@ -68,13 +86,13 @@ def submit_payment(
             about=Ref("payment", payment_id, line.user_id),
         )
     require_in_order(line, on)
-    if cents > line.total_balance:
+    if not moved and cents > line.total_balance:
         raise Overpayment(
             f"a payment of {format_cents(cents)} is above the {format_cents(line.total_balance)} "
             f"owed on line {line.line_id}",
             about=line,
         )
-    (fees, interest, principal), _ = waterfall(
+    (fees, interest, principal), excess = waterfall(
         cents, [line.fee_balance, line.interest_balance, line.principal_balance]
     )
     payment = LocPayment(
@@ -88,25 +106,28 @@ def submit_payment(
         paid_fees=fees,
         paid_interest=interest,
         paid_principal=principal,
-        minimum_covered=min(cents, line.minimum_payment_outstanding),
+        minimum_covered=min(cents - excess, line.minimum_payment_outstanding),
+        refund=RefundDue(payment_id=payment_id, amount=excess, recorded_on=on) if excess else None,
     )
-    entry = _apply_entry(payment)
     applied = f"payment {payment_id} applied: fees, then interest, then principal"
     with step(line, on, process=Process.PAYMENT, reason=applied) as changes:
         line.fee_balance -= fees
         line.interest_balance -= interest
         line.principal_balance -= principal
-        line.paid_since_statement += cents
+        line.paid_since_statement += payment.applied_amount
         line.payments[payment_id] = payment
-        book_activity(
-            line,
-            ActivityKind.PAYMENT,
-            reference=payment_id,
-            effect=payment.applied.negated(),
-            entry=entry,
-            on=on,
-        )
+        if payment.applied_amount:
+            book_activity(
+                line,
+                ActivityKind.PAYMENT,
+                reference=payment_id,
+                effect=payment.applied.negated(),
+                entry=_apply_entry(payment),
+                on=on,
+            )
         changes.created(payment, reason=f"submitted by {rail.value}")
+    if payment.refund is not None:
+        _record_refund(line, payment.refund, payment)
     if line.status is LineStatus.SUSPENDED and past_due_amount(line, on) == 0:
         cure(line, on, reason=f"payment {payment_id} paid the past-due amount")
     return payment
@@ -141,29 +162,55 @@ def settle_payment(
     return payment
 
 
+def _record_refund(line: LineState, refund: RefundDue, payment: LocPayment) -> None:
+    """Post a refund due (DR CLEARING, CR the line's refund-due liability) and tell of it."""
+    line.outbox.entries.append(refund_entry(refund, owner=line.line_id, product=Product.CREDITLINE))
+    emit(
+        line,
+        EventType.REFUND_DUE,
+        subject_id=refund.payment_id,
+        on=refund.recorded_on,
+        data={"line_id": line.line_id, "amount": refund.amount, "payment_amount": payment.amount},
+    )
+
+
 def _reverse(line: LineState, payment: LocPayment, status: PaymentStatus, on: dt.date) -> None:
     pid = payment.payment_id
-    entry = bookkeeping.reversal(
-        _apply_entry(payment), product=Product.CREDITLINE, cause=pid, on=on
-    )
+    applied = payment.applied_amount
     owed_again = f"payment {pid} {status.value}: exactly what it paid is owed again"
     with step(line, on, process=Process.UNAPPLY, reason=owed_again) as changes:
         changes.touch(payment, reason=f"the rail reported {status.value}")
-        if line.status is LineStatus.CLOSED:
+        if payment.refund is not None:  # the money to give back never stayed: cancel first
+            payment.refund.cancel(on)
+            line.outbox.entries.append(
+                refund_entry(
+                    payment.refund, owner=line.line_id, product=Product.CREDITLINE, cancel_on=on
+                )
+            )
+        if applied and line.status is LineStatus.CLOSED:
             line.status, line.closed_from = line.closed_from or LineStatus.ACTIVE, None
         line.fee_balance += payment.paid_fees
         line.interest_balance += payment.paid_interest
         line.principal_balance += payment.paid_principal
         if payment.statement_date == line.last_billing_cycle_date:
-            line.paid_since_statement -= payment.amount
+            line.paid_since_statement -= applied
         else:
             line.next_minimum_payment_due = min(
                 line.total_balance, line.next_minimum_payment_due + payment.minimum_covered
             )
         payment.status, payment.settled_on = status, on
-        book_activity(
-            line, ActivityKind.REVERSAL, reference=pid, effect=payment.applied, entry=entry, on=on
-        )
+        if applied:
+            entry = bookkeeping.reversal(
+                _apply_entry(payment), product=Product.CREDITLINE, cause=pid, on=on
+            )
+            book_activity(
+                line,
+                ActivityKind.REVERSAL,
+                reference=pid,
+                effect=payment.applied,
+                entry=entry,
+                on=on,
+            )
     emit(
         line,
         EventType.LOC_PAYMENT_FAILED,

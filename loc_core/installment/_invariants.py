@@ -113,8 +113,14 @@ def _payment_problems(loan: LoanState) -> list[str]:
     for payment_id, payment in loan.payments.items():
         if payment_id != payment.payment_id or payment.loan_id != loan.loan_id:
             found.append(f"payment {payment_id} is filed under the wrong key or loan")
-        if sum(app.amount for app in payment.applications) != payment.amount:
-            found.append(f"payment {payment_id}: applications do not add up to its amount")
+        refund = payment.refund
+        refunded = 0 if refund is None else refund.amount
+        if payment.applied_amount + refunded != payment.amount:
+            found.append(
+                f"payment {payment_id}: applications and refund do not add up to its amount"
+            )
+        if refund is not None and (refund.payment_id != payment_id or refund.amount <= 0):
+            found.append(f"payment {payment_id}: its refund due is not a positive part of it")
         if not payment.status.reversed:
             expected.update(
                 ((app.payment_id, app.installment_id), app) for app in payment.applications

@@ -19,15 +19,18 @@ def payment_entry(
 ) -> JournalEntry:
     """DR clearing, CR each receivable bucket; a recovery also releases the allowance.
 
+    Only the applied part: a refund due the payment carries has an entry of its own.
+
     With `unapply` the payment's mirror (returned or charged back): what it paid is owed
     again, and on a defaulted loan the allowance is reserved again.
     """
     loan_id = payment.loan_id
     paid = {receivable(loan_id, b): part for b, part in payment.bucket_totals().items()}
-    cash = {CLEARING: payment.amount}
+    applied = payment.applied_amount
+    cash = {CLEARING: applied}
     if defaulted:
-        cash[allowance(loan_id)] = payment.amount
-        paid[CREDIT_LOSS] = payment.amount
+        cash[allowance(loan_id)] = applied
+        paid[CREDIT_LOSS] = applied
     if unapply:
         movement, kind = Movement.REVERSE, EntryKind.UNAPPLY
         to_debit, to_credit = paid, cash

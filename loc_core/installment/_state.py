@@ -77,6 +77,18 @@ class LoanState:
         """All late fees ever charged on the loan (they stay charged when paid)."""
         return sum(installment.late_fee for installment in self.installments)
 
+    @property
+    def refunds_due(self) -> int:
+        """What the loan owes its borrower back: the refunds due not cancelled.
+
+        Equal to minus the balance of the loan's ``refund_due`` ledger account.
+        """
+        return sum(
+            payment.refund.amount
+            for payment in self.payments.values()
+            if payment.refund is not None and payment.refund.is_due
+        )
+
     def bucket_balances(self) -> dict[Bucket, int]:
         """What is still owed per ledger bucket; equal to the loan's receivable balances."""
         totals = [0, 0, 0]

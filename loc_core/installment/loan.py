@@ -51,6 +51,7 @@ from loc_core.ledger import (
 )
 from loc_core.money import format_cents, positive_cents
 from loc_core.payments import PaymentStatus, Rail, SettlementOutcome
+from loc_core.refunds import RefundDue, refund_entry
 
 __all__ = ["Loan"]
 
@@ -116,69 +117,36 @@ class Loan(LoanState):
             DuplicatePayment: when `payment_id` was already applied to this loan.
             Overpayment: when `amount` is more than the loan's outstanding balance.
         """
-        require_id(payment_id, field="payment_id")
-        amount = positive_cents(amount, field="payment amount")
-        if not isinstance(process, Process) or process not in _PAYMENT_PROCESSES:
-            raise PaymentError(
-                f"a payment is applied by AUTOPAY or MANUAL, not {process!r}",
-                about=Ref("payment", payment_id, self.user_id),
-            )
-        if not isinstance(rail, Rail) or rail not in _REVERSAL_BY_RAIL:
-            raise PaymentError(
-                f"a repayment is collected by ACH or pinless debit, not {rail!r}",
-                about=Ref("payment", payment_id, self.user_id),
-            )
-        today = self._require_today(today)
-        self._refuse_if_closed()
-        if payment_id in self.payments:
-            raise DuplicatePayment(
-                f"payment {payment_id} was already applied to loan {self.loan_id}",
-                about=Ref("payment", payment_id, self.user_id),
-            )
-        self._refuse_overpayment(f"payment {payment_id}", amount)
-        applications = allocate(
-            payment_id=payment_id,
-            amount=amount,
-            installments=self.installments,
-            payment_date=today,
+        return self._book_payment(
+            payment_id, amount, process=process, rail=rail, today=today, moved=False
         )
-        reason = f"payment {payment_id} of {amount} cents"
-        recorder = ChangeRecorder(process=process, reason=reason)
-        recorder.touch(self)
-        for app in applications:
-            installment = self.installment(app.installment_id)
-            recorder.touch(installment)
-            installment.applications.append(app)
-            installment.outstanding_balance -= app.amount
-            if installment.is_paid:
-                installment.status = InstallmentStatus.COMPLETED
-            installment.process = process
-            installment.update_reason = reason
-        payment = Payment(
-            payment_id=payment_id,
-            user_id=self.user_id,
-            loan_id=self.loan_id,
-            amount=amount,
-            process=process,
-            rail=rail,
-            submitted_on=today,
-            applications=applications,
+
+    def book_moved_payment(
+        self,
+        payment_id: str,
+        amount: int,
+        *,
+        process: Process,
+        rail: Rail,
+        today: dt.date,
+    ) -> Payment:
+        """Book a repayment a rail already took: never refused for the loan's balance.
+
+        What the loan still owes is applied as `apply_payment` does; the excess (all of
+        it on a CLOSED loan) becomes the payment's `refund`, a `RefundDue` posted DR
+        CLEARING, CR ``refund_due(<loan id>)``, with a REFUND_DUE event. A CLOSED loan
+        stays CLOSED.
+
+        Raises:
+            InvalidAmount: unless `amount` is positive integer cents.
+            PaymentError: for a process other than AUTOPAY or MANUAL, or a rail that
+                cannot collect (RTP).
+            InvalidTimestamp: for a `today` that is not a date or is before disbursement.
+            DuplicatePayment: when `payment_id` was already applied to this loan.
+        """
+        return self._book_payment(
+            payment_id, amount, process=process, rail=rail, today=today, moved=True
         )
-        recorder.created(payment)
-        self.payments[payment_id] = payment
-        self.outstanding_balance -= amount
-        self.outbox.entries.append(
-            _journal.payment_entry(
-                payment, defaulted=self.status is LoanStatus.DEFAULTED, today=today
-            )
-        )
-        if self.outstanding_balance == 0:
-            self.status = LoanStatus.CLOSED
-            self.completion_date = today
-            self._event(EventType.LOAN_CLOSED, self.loan_id, today, {"payment_id": payment_id})
-        self.outbox.changes.extend(recorder.changes())
-        self.verify()
-        return payment
 
     def check_payment(self, amount: int, *, today: dt.date) -> None:
         """Refuse, changing nothing, a repayment `apply_payment` would refuse for its amount.
@@ -360,6 +328,84 @@ class Loan(LoanState):
 
     # --- steps ------------------------------------------------------------------------
 
+    def _book_payment(
+        self,
+        payment_id: str,
+        amount: int,
+        *,
+        process: Process,
+        rail: Rail,
+        today: dt.date,
+        moved: bool,
+    ) -> Payment:
+        """`apply_payment`, or with `moved` `book_moved_payment` (documented there)."""
+        require_id(payment_id, field="payment_id")
+        amount = positive_cents(amount, field="payment amount")
+        self._check_collection(payment_id, process, rail)
+        today = self._require_today(today)
+        if not moved:
+            self._refuse_if_closed()
+        if payment_id in self.payments:
+            raise DuplicatePayment(
+                f"payment {payment_id} was already applied to loan {self.loan_id}",
+                about=Ref("payment", payment_id, self.user_id),
+            )
+        if not moved:
+            self._refuse_overpayment(f"payment {payment_id}", amount)
+        applied = min(amount, self.outstanding_balance)
+        applications = allocate(
+            payment_id=payment_id,
+            amount=applied,
+            installments=self.installments,
+            payment_date=today,
+        )
+        reason = f"payment {payment_id} of {amount} cents"
+        recorder = ChangeRecorder(process=process, reason=reason)
+        recorder.touch(self)
+        for app in applications:
+            installment = self.installment(app.installment_id)
+            recorder.touch(installment)
+            installment.applications.append(app)
+            installment.outstanding_balance -= app.amount
+            if installment.is_paid:
+                installment.status = InstallmentStatus.COMPLETED
+            installment.process = process
+            installment.update_reason = reason
+        refund = (
+            RefundDue(payment_id=payment_id, amount=amount - applied, recorded_on=today)
+            if amount > applied
+            else None
+        )
+        payment = Payment(
+            payment_id=payment_id,
+            user_id=self.user_id,
+            loan_id=self.loan_id,
+            amount=amount,
+            process=process,
+            rail=rail,
+            submitted_on=today,
+            applications=applications,
+            refund=refund,
+        )
+        recorder.created(payment)
+        self.payments[payment_id] = payment
+        self.outstanding_balance -= applied
+        if applied:
+            self.outbox.entries.append(
+                _journal.payment_entry(
+                    payment, defaulted=self.status is LoanStatus.DEFAULTED, today=today
+                )
+            )
+        if refund is not None:
+            self._record_refund(refund, amount)
+        if applied and self.outstanding_balance == 0:
+            self.status = LoanStatus.CLOSED
+            self.completion_date = today
+            self._event(EventType.LOAN_CLOSED, self.loan_id, today, {"payment_id": payment_id})
+        self.outbox.changes.extend(recorder.changes())
+        self.verify()
+        return payment
+
     def _complete(self, payment: Payment, today: dt.date) -> None:
         recorder = ChangeRecorder(process=payment.process, reason="settled: COMPLETED")
         recorder.touch(payment)
@@ -383,10 +429,21 @@ class Loan(LoanState):
         recorder = ChangeRecorder(process=Process.UNAPPLY, reason=reason)
         recorder.touch(self)
         recorder.touch(payment)
-        if self.status is LoanStatus.CLOSED:
+        if payment.refund is not None:  # the money to give back never stayed: cancel first
+            payment.refund.cancel(today)
+            self.outbox.entries.append(
+                refund_entry(
+                    payment.refund,
+                    owner=self.loan_id,
+                    product=Product.INSTALLMENT,
+                    cancel_on=today,
+                )
+            )
+        applied = payment.applied_amount
+        if applied and self.status is LoanStatus.CLOSED:
             self.status = LoanStatus.OPEN if self.defaulted_on is None else LoanStatus.DEFAULTED
             self.completion_date = None
-        self.outstanding_balance += payment.amount
+        self.outstanding_balance += applied
         for app in payment.applications:
             installment = self.installment(app.installment_id)
             recorder.touch(installment)
@@ -397,11 +454,15 @@ class Loan(LoanState):
             installment.update_reason = reason
         payment.status = PaymentStatus(outcome.value)
         payment.settled_on = today
-        self.outbox.entries.append(
-            _journal.payment_entry(
-                payment, defaulted=self.status is LoanStatus.DEFAULTED, today=today, unapply=True
+        if applied:
+            self.outbox.entries.append(
+                _journal.payment_entry(
+                    payment,
+                    defaulted=self.status is LoanStatus.DEFAULTED,
+                    today=today,
+                    unapply=True,
+                )
             )
-        )
         self.outbox.changes.extend(recorder.changes())
         self._event(
             EventType.PAYMENT_FAILED,
@@ -487,6 +548,29 @@ class Loan(LoanState):
         self._event(EventType.LOAN_DEFAULTED, self.loan_id, today, {"outstanding_balance": owed})
 
     # --- helpers ----------------------------------------------------------------------
+
+    def _check_collection(self, payment_id: str, process: Process, rail: Rail) -> None:
+        if not isinstance(process, Process) or process not in _PAYMENT_PROCESSES:
+            raise PaymentError(
+                f"a payment is applied by AUTOPAY or MANUAL, not {process!r}",
+                about=Ref("payment", payment_id, self.user_id),
+            )
+        if not isinstance(rail, Rail) or rail not in _REVERSAL_BY_RAIL:
+            raise PaymentError(
+                f"a repayment is collected by ACH or pinless debit, not {rail!r}",
+                about=Ref("payment", payment_id, self.user_id),
+            )
+
+    def _record_refund(self, refund: RefundDue, payment_amount: int) -> None:
+        self.outbox.entries.append(
+            refund_entry(refund, owner=self.loan_id, product=Product.INSTALLMENT)
+        )
+        self._event(
+            EventType.REFUND_DUE,
+            refund.payment_id,
+            refund.recorded_on,
+            {"loan_id": self.loan_id, "amount": refund.amount, "payment_amount": payment_amount},
+        )
 
     def _refuse_if_closed(self) -> None:
         if self.status is LoanStatus.CLOSED:

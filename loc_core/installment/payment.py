@@ -2,7 +2,7 @@
 
 Balances change when a payment is submitted (PENDING). The payment keeps, per
 installment and bucket, what it applied, so a return or chargeback can take back exactly
-that and nothing else.
+that and nothing else. Money a rail took beyond what the loan owed is its `refund`.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from loc_core.installment.installment import WATERFALL, PaymentApplication
 from loc_core.installment.vocabulary import Process
 from loc_core.ledger import Bucket
 from loc_core.payments import PaymentStatus, Rail
+from loc_core.refunds import RefundDue, refund_audit
 
 __all__ = ["Payment"]
 
@@ -35,11 +36,18 @@ class Payment:
     """ACH (can be RETURNED) or PINLESS (can be CHARGED_BACK)."""
     submitted_on: dt.date
     applications: tuple[PaymentApplication, ...]
-    """What it paid, per installment and bucket; they add up to `amount`."""
+    """What it paid, per installment and bucket; with `refund`, they add up to `amount`."""
     status: PaymentStatus = PaymentStatus.PENDING
     settled_on: dt.date | None = None
     """The day the rail reported the outcome that set `status`."""
+    refund: RefundDue | None = None
+    """The part of `amount` the loan did not owe, owed back to the borrower."""
     version: int = 0
+
+    @property
+    def applied_amount(self) -> int:
+        """What the payment paid on the loan: `amount` less any refund due."""
+        return sum(app.amount for app in self.applications)
 
     def bucket_totals(self) -> dict[Bucket, int]:
         """What the payment paid into each bucket, over all installments."""
@@ -62,4 +70,5 @@ class Payment:
             "applications": ",".join(
                 f"{app.installment_id}={app.amount}" for app in self.applications
             ),
+            **refund_audit(self.refund),
         }

@@ -34,10 +34,12 @@ from loc_core.ports import (
     SettlementEvent,
     Severity,
 )
+from loc_core.refunds import RefundDue
 
 __all__ = [
     "CONFLICT_ATTEMPTS",
     "IDEMPOTENCY_TTL",
+    "alert_refund_due",
     "alert_settlement",
     "business_date",
     "fingerprint",
@@ -212,6 +214,26 @@ def post_alert(
     if error is not None:
         shown["error"] = f"{type(error).__name__}: {error}"
     alerter.alert(Alert(severity, title, shown))
+
+
+def alert_refund_due(
+    alerter: Alerter, refund: RefundDue, *, user_id: str, owner: tuple[str, str]
+) -> None:
+    """Warn operations that a payment took money nothing was owed for: refund it.
+
+    `owner` names the loan or line, as (``loan_id`` or ``line_id``, its id).
+    """
+    post_alert(
+        alerter,
+        "refund due",
+        {
+            "user_id": user_id,
+            owner[0]: owner[1],
+            "payment_id": refund.payment_id,
+            "amount": refund.amount,
+        },
+        severity=Severity.WARNING,
+    )
 
 
 def payment_not_found(

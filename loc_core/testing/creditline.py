@@ -45,7 +45,7 @@ from loc_core.errors import (
     Overpayment,
     PaymentAlreadyReversed,
 )
-from loc_core.ledger import Bucket, Ledger, allowance, receivable
+from loc_core.ledger import Bucket, Ledger, allowance, receivable, refund_due
 from loc_core.payments import Rail, SettlementOutcome
 
 __all__ = [
@@ -323,6 +323,26 @@ class CreditLineLifecycle(RuleBasedStateMachine):
         _expect(line.balances == before.plus(applied.negated()), "balances fall by the payment")
         self._flush()
 
+    @rule(excess=st.integers(1, 50_000), rail=st.sampled_from(REPAYMENT_RAILS))
+    def book_money_that_moved(self, excess: int, rail: Rail) -> None:
+        """A rail took more than the line owes (all of it when paid off): the rest is a refund."""
+        line = self.line
+        owed, status = line.total_balance, line.status
+        payment = line.book_moved_payment(
+            payment_id=self._next_id("moved"), amount=owed + excess, rail=rail, on=self.today
+        )
+        _expect(payment.applied_amount == owed, "what was owed is paid")
+        _expect(
+            payment.refund is not None and payment.refund.amount == excess,
+            "the excess is a refund due",
+        )
+        _expect(line.total_balance == 0, "a line paid off")
+        _expect(
+            line.status is status or status is LineStatus.SUSPENDED,
+            "a refund changes no status (paying the past-due amount cures a suspension)",
+        )
+        self._flush()
+
     def _submit(self, payment_id: str, amount: object, rail: Rail) -> LocPayment:
         return self.line.submit_payment(
             payment_id=payment_id, amount=amount, rail=rail, on=self.today
@@ -456,7 +476,7 @@ class CreditLineLifecycle(RuleBasedStateMachine):
 
     @invariant()
     def ledger_proves_the_balances(self) -> None:
-        """The ledger balances and its receivables equal the line's buckets."""
+        """The ledger balances; receivables, allowance and refunds due equal the line's."""
         line, ledger = self.line, self.ledger
         _expect(ledger.trial_balance() == 0, "the ledger balances")
         _expect(not line.outbox, "everything recorded was posted")
@@ -470,6 +490,8 @@ class CreditLineLifecycle(RuleBasedStateMachine):
         reserved = -ledger.balance(allowance(line.line_id))
         expected = line.total_balance if line.status is LineStatus.DEFAULTED else 0
         _expect(reserved == expected, f"allowance {reserved} != {expected}")
+        owed_back = -ledger.balance(refund_due(line.line_id))
+        _expect(owed_back == line.refunds_due, f"refund due {owed_back} != {line.refunds_due}")
 
     @invariant()
     def amounts_stay_in_bounds(self) -> None:

@@ -7,9 +7,10 @@ Downstream suites reuse them to drive loans through random lives::
     TestLoanLifecycle = LoanLifecycle.TestCase
 
 `LoanLifecycle` lets days pass (running the daily job), pays in full, partly and ahead,
-settles, returns and charges back payments, redelivers settlement events and tries
-commands that must be refused, and after every step proves each invariant, against an
-independent `Ledger` built from every journal entry the loan posted.
+settles, returns and charges back payments (some taken when nothing was owed, booked as
+refunds due), redelivers settlement events and tries commands that must be refused, and
+after every step proves each invariant, against an independent `Ledger` built from every
+journal entry the loan posted.
 """
 
 from __future__ import annotations
@@ -43,7 +44,17 @@ from loc_core.installment import (
     Process,
     originate,
 )
-from loc_core.ledger import CLEARING, FUNDING, Bucket, Ledger, Side, allowance, income, receivable
+from loc_core.ledger import (
+    CLEARING,
+    FUNDING,
+    Bucket,
+    Ledger,
+    Side,
+    allowance,
+    income,
+    receivable,
+    refund_due,
+)
 from loc_core.money import Rounding
 from loc_core.payments import PaymentStatus, Rail, SettlementOutcome
 
@@ -242,6 +253,7 @@ def ledger_problems(loan: Loan, ledger: Ledger) -> list[str]:
         booked = ledger.balance(receivable(loan.loan_id, bucket))
         if booked != owed:
             found.append(f"{bucket.value}: ledger {booked} != loan {owed}")
+    found += _owed_to_borrower_problems(loan, ledger)
     reserved = -loan.outstanding_balance if loan.status is LoanStatus.DEFAULTED else 0
     if ledger.balance(allowance(loan.loan_id)) != reserved:
         found.append(f"allowance {ledger.balance(allowance(loan.loan_id))} != {reserved}")
@@ -253,6 +265,12 @@ def ledger_problems(loan: Loan, ledger: Ledger) -> list[str]:
     if ledger.balance(FUNDING) != -loan.amount_disbursed:
         found.append("funding differs from the amount disbursed")
     return found
+
+
+def _owed_to_borrower_problems(loan: Loan, ledger: Ledger) -> list[str]:
+    """The refund-due liability must hold exactly the loan's refunds still due."""
+    held = -ledger.balance(refund_due(loan.loan_id))
+    return [] if held == loan.refunds_due else [f"refund due {held} != {loan.refunds_due}"]
 
 
 # --- the state machine --------------------------------------------------------------
@@ -349,6 +367,33 @@ class LoanLifecycle(RuleBasedStateMachine):
             Overpayment,
         )
 
+    @rule(
+        excess=st.integers(1, 50_000),
+        owed_part=st.booleans(),
+        rail=st.sampled_from([Rail.ACH, Rail.PINLESS]),
+    )
+    def book_money_that_moved(self, excess: int, rail: Rail, *, owed_part: bool) -> None:
+        """A rail took more than is owed (all of it on a CLOSED loan): the rest is a refund due."""
+        loan = self.loan
+        owed, was_closed = loan.outstanding_balance, loan.status is LoanStatus.CLOSED
+        amount = (owed if owed_part else 0) + excess
+        self.payments_made += 1
+        payment = loan.book_moved_payment(
+            f"moved-{self.payments_made}",
+            amount,
+            process=Process.AUTOPAY,
+            rail=rail,
+            today=self.today,
+        )
+        self._post()
+        refund = amount - min(amount, owed)
+        if payment.applied_amount != amount - refund or (
+            refund and (payment.refund is None or payment.refund.amount != refund)
+        ):
+            raise AssertionError("a moved payment split differently from what was owed")
+        if was_closed and loan.status is not LoanStatus.CLOSED:
+            raise AssertionError("money that moved reopened a CLOSED loan")
+
     @precondition(lambda self: self.loan.status is LoanStatus.CLOSED)
     @rule()
     def pay_a_closed_loan(self) -> None:
@@ -399,7 +444,7 @@ class LoanLifecycle(RuleBasedStateMachine):
         owed = self.loan.outstanding_balance
         self.loan.settle(payment_id, _REVERSAL[payment.rail], today=self.today)
         self._post()
-        if self.loan.outstanding_balance != owed + payment.amount:
+        if self.loan.outstanding_balance != owed + payment.applied_amount:
             raise AssertionError("a return did not restore exactly what the payment paid")
 
     @precondition(lambda self: bool(self._payments(*_SETTLED)))

@@ -44,6 +44,7 @@ from loc_core.installment import Loan, LoanApplication, OriginationFee, Process
 from loc_core.intents import INTENT_RETENTION, IntentKind, IntentStatus, TransferIntent
 from loc_core.payments import Direction, Rail, SettlementOutcome
 from loc_core.ports import SettlementEvent
+from loc_core.refunds import RefundDue, RefundStatus
 from loc_core.testing import creditline as line_strategies
 from loc_core.testing import installment as loan_strategies
 from loc_core.testing.creditline import CreditLineLifecycle
@@ -241,6 +242,13 @@ def _sample(kind: Any) -> Any:
         Decimal: Decimal("1.5"),
         dt.date: dt.date(2026, 2, 3),
         dt.datetime: dt.datetime(2026, 2, 3, 4, 5, 6, 7, tzinfo=UTC),
+        RefundDue: RefundDue(
+            payment_id="p",
+            amount=7,
+            recorded_on=dt.date(2026, 2, 3),
+            status=RefundStatus.CANCELLED,
+            cancelled_on=dt.date(2026, 2, 4),
+        ),
     }
     if kind in samples:
         return samples[kind]

@@ -22,7 +22,7 @@ from loc_core.creditline import (
 from loc_core.intents import IntentKind, IntentStatus, TransferIntent
 from loc_core.payments import Direction, Rail
 from loc_core.ports import Alerter, UnitOfWork
-from loc_core.services.kit import not_booked_alerted
+from loc_core.services.kit import alert_refund_due, not_booked_alerted
 from loc_core.services.lines._unit import LineWriter
 from loc_core.services.moving import Movements
 from loc_core.services.rails import Transfer
@@ -108,7 +108,8 @@ class LineDebits:
         """Apply the payment a rail accepted, with the intent BOOKED in the same commit.
 
         Applying it again returns the first payment. The caller finishes the intent
-        (`Movements.finish`), which publishes the commit's events.
+        (`Movements.finish`), which publishes the commit's events. What the line no longer
+        owes is booked as a refund due and alerted (WARNING).
 
         Raises:
             Exception: whatever stopped the payment being recorded; operations were alerted
@@ -116,15 +117,20 @@ class LineDebits:
                 the money again.
         """
         booked: list[TransferIntent] = []
+        fresh: list[LocPayment] = []
         key = transfer.idempotency_key
 
         def change(line: CreditLine, today: dt.date) -> LocPayment:
+            fresh.clear()
             known = line.payments.get(key)
             if known is not None:
                 return known
-            return line.submit_payment(
-                payment_id=key, amount=intent.amount, rail=transfer.rail, on=today
+            fresh.append(  # money moved: never refused for the balance
+                line.book_moved_payment(
+                    payment_id=key, amount=intent.amount, rail=transfer.rail, on=today
+                )
             )
+            return fresh[0]
 
         def also(uow: UnitOfWork, line: CreditLine, payment: LocPayment) -> None:
             stored = uow.intents.get(intent.user_id, intent.intent_id)
@@ -159,5 +165,12 @@ class LineDebits:
                 actor=actor,
                 request_id=intent.request_key,
                 also=also,
+            )
+        if fresh and payment.refund is not None:
+            alert_refund_due(
+                self.alerter,
+                payment.refund,
+                user_id=intent.user_id,
+                owner=("line_id", intent.account_id),
             )
         return payment, booked[0]

@@ -15,7 +15,7 @@ import attrs
 
 from loc_core.creditline import LineStatus
 from loc_core.events import AuditValue
-from loc_core.ledger import Bucket, Ledger, allowance, receivable
+from loc_core.ledger import Bucket, Ledger, allowance, receivable, refund_due
 from loc_core.ports import Alerter, UnitOfWork
 from loc_core.services.kit import post_alert
 from loc_core.services.messagebus import Command
@@ -68,6 +68,7 @@ def reconcile_line(
         ),
         "fees": (line.fee_balance, ledger.balance(receivable(line.line_id, Bucket.FEE))),
         "allowance": (owed, -ledger.balance(allowance(line.line_id))),
+        "refunds_due": (line.refunds_due, -ledger.balance(refund_due(line.line_id))),
         "trial_balance": (0, ledger.trial_balance()),
     }
     mismatches = {name: pair for name, pair in figures.items() if pair[0] != pair[1]}

@@ -22,7 +22,7 @@ from loc_core.events import AuditValue
 from loc_core.installment import Loan, Process
 from loc_core.intents import IntentStatus, TransferIntent
 from loc_core.ports import Alerter, Metrics, UnitOfWork
-from loc_core.services.kit import not_booked_alerted, retry_on_conflict
+from loc_core.services.kit import alert_refund_due, not_booked_alerted, retry_on_conflict
 from loc_core.services.moving import Movements
 from loc_core.services.rails import Transfer
 
@@ -104,9 +104,11 @@ class LoanTransfers:
     ) -> TransferIntent:
         """Apply the debit `transfer` took to the loan as payment `transfer.idempotency_key`.
 
-        The intent becomes BOOKED in the same commit. `before` runs on the freshly read
-        loan first (the worker records its attempt there). Returns the booked intent, for
-        `Movements.finish`; an intent booked already is returned as stored.
+        The intent becomes BOOKED in the same commit. What the loan no longer owes (paid
+        off meanwhile) is booked as a refund due and alerted (WARNING), never refused.
+        `before` runs on the freshly read loan first (the worker records its attempt there).
+        Returns the booked intent, for `Movements.finish`; an intent booked already is
+        returned as stored.
 
         Raises:
             Exception: whatever stopped the payment being recorded; operations were alerted
@@ -121,10 +123,11 @@ class LoanTransfers:
                 if stored.status is IntentStatus.BOOKED:
                     return stored
                 loan = uow.loans.get(intent.user_id, intent.account_id)
+                payment = None
                 if transfer.idempotency_key not in loan.payments:
                     if before is not None:
                         before(loan)
-                    loan.apply_payment(
+                    payment = loan.book_moved_payment(  # money moved: never refused
                         transfer.idempotency_key,
                         intent.amount,
                         process=process,
@@ -140,7 +143,14 @@ class LoanTransfers:
                     events=list(loan.outbox.events),
                 )
                 uow.commit(actor=actor, request_id=intent.request_key)
-                return booked
+            if payment is not None and payment.refund is not None:
+                alert_refund_due(
+                    self.alerter,
+                    payment.refund,
+                    user_id=loan.user_id,
+                    owner=("loan_id", loan.loan_id),
+                )
+            return booked
 
         with self.booking(transfer, what=what, details=intent_details(intent)):
             return retry_on_conflict(attempt)

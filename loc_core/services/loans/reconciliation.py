@@ -2,7 +2,8 @@
 
 Three figures must agree: the loan's outstanding balance, the sum of its installments'
 outstanding balances, and the receivables the journal holds for the loan (per bucket),
-with an allowance that reserves exactly what a defaulted loan still owes. A mismatch is
+with an allowance that reserves exactly what a defaulted loan still owes and a refund-due
+liability equal to the refunds the loan still owes its borrower. A mismatch is
 reported to operations with every figure; nothing is ever changed to make it go away.
 """
 
@@ -14,7 +15,7 @@ import attrs
 
 from loc_core.errors import ConcurrencyConflict, InvariantViolation, Ref
 from loc_core.installment import WATERFALL, Loan, LoanStatus
-from loc_core.ledger import Ledger, allowance, receivable
+from loc_core.ledger import Ledger, allowance, receivable, refund_due
 from loc_core.ports import Alerter, Metrics, UnitOfWork
 from loc_core.services.kit import CONFLICT_ATTEMPTS, post_alert
 from loc_core.services.messagebus import Command
@@ -102,6 +103,11 @@ def reconcile_loan(
         for bucket, owed in loan_buckets.items()
         if ledger_buckets[bucket] != owed
     )
+    refunds = -ledger.balance(refund_due(loan.loan_id))
+    if refunds != loan.refunds_due:
+        problems.append(
+            f"the ledger owes {refunds} back, the loan's refunds due {loan.refunds_due}"
+        )
     reserved = ledger.balance(allowance(loan.loan_id))
     expected = -loan.outstanding_balance if loan.status is LoanStatus.DEFAULTED else 0
     if reserved != expected:
