@@ -145,7 +145,7 @@ class Deployment:
             alerter=RecordingAlerter(),
             flags=StaticFeatureFlags(),
             metrics=InMemoryMetrics(),
-            lock=InMemoryLock(clock),
+            lock=InMemoryLock(clock, leases=database.leases),
             queue=InMemoryQueue(clock),
             idempotency=InMemoryIdempotencyStore(),
         )

@@ -86,7 +86,7 @@ class _Recovery:
     lines: LineWriter
     originator: Originator
 
-    def run(self, user_id: str, intent_id: str) -> str | None:
+    def run(self, user_id: str, intent_id: str, lease: Lease | None) -> str | None:
         """Finish one intent, read afresh; the report counter it adds to (None: none)."""
         with self.movements.uow as uow:
             intent = uow.intents.get(user_id, intent_id)
@@ -99,10 +99,12 @@ class _Recovery:
         if transfer is None:
             self._abandon(intent)
             return "abandoned"
-        self.movements.finish(self._book(intent, transfer))
+        self.movements.finish(self._book(intent, transfer, lease))
         return "booked"
 
-    def _book(self, intent: TransferIntent, transfer: Transfer) -> TransferIntent:
+    def _book(
+        self, intent: TransferIntent, transfer: Transfer, lease: Lease | None
+    ) -> TransferIntent:
         today = self.lines.today
         kind = intent.kind
         if kind is IntentKind.DISBURSEMENT:
@@ -118,14 +120,15 @@ class _Recovery:
                 what="manual payment (recovered)",
                 today=today,
                 actor=_ACTOR,
+                lease=lease,
             )
         if kind is IntentKind.AUTOPAY:
-            return book_autopay(self.loans, intent, transfer, today=today)
+            return book_autopay(self.loans, intent, transfer, today=today, lease=lease)
         if kind is IntentKind.DRAW:
             book_draw(intent, transfer, lines=self.lines, movements=self.movements)
             with self.lines.uow as uow:
                 return uow.intents.get(intent.user_id, intent.intent_id)
-        return self.debits.book(intent, transfer, actor=_ACTOR)[1]
+        return self.debits.book(intent, transfer, actor=_ACTOR, lease=lease)[1]
 
     def _abandon(self, intent: TransferIntent) -> None:
         reason = "no rail received the transfer (found by the recovery job)"
@@ -219,8 +222,8 @@ def recover_transfers(
             with movements.uow as uow:
                 intent = uow.intents.get(ref.user_id, ref.intent_id)
             if intent.is_open:
-                with _lease(intent, lock, owner=f"{_ACTOR}:{now.isoformat()}"):
-                    done = recovery.run(ref.user_id, ref.intent_id)
+                with _lease(intent, lock, owner=f"{_ACTOR}:{now.isoformat()}") as lease:
+                    done = recovery.run(ref.user_id, ref.intent_id, lease)
                 if done is not None:
                     counts[done] += 1
     for name, value in counts.items():

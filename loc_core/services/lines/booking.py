@@ -21,7 +21,7 @@ from loc_core.creditline import (
 )
 from loc_core.intents import IntentKind, IntentStatus, TransferIntent
 from loc_core.payments import Direction, Rail
-from loc_core.ports import Alerter, UnitOfWork
+from loc_core.ports import Alerter, Lease, UnitOfWork
 from loc_core.services.kit import alert_refund_due, not_booked_alerted
 from loc_core.services.lines._unit import LineWriter
 from loc_core.services.moving import Movements
@@ -103,13 +103,19 @@ class LineDebits:
         return None, declines
 
     def book(
-        self, intent: TransferIntent, transfer: Transfer, *, actor: str
+        self,
+        intent: TransferIntent,
+        transfer: Transfer,
+        *,
+        actor: str,
+        lease: Lease | None = None,
     ) -> tuple[LocPayment, TransferIntent]:
         """Apply the payment a rail accepted, with the intent BOOKED in the same commit.
 
         Applying it again returns the first payment. The caller finishes the intent
         (`Movements.finish`), which publishes the commit's events. What the line no longer
-        owes is booked as a refund due and alerted (WARNING).
+        owes is booked as a refund due and alerted (WARNING). With the line's debit `lease`,
+        the commit is fenced: a lease taken over meanwhile fails it (`LeaseLost`).
 
         Raises:
             Exception: whatever stopped the payment being recorded; operations were alerted
@@ -133,6 +139,8 @@ class LineDebits:
             return fresh[0]
 
         def also(uow: UnitOfWork, line: CreditLine, payment: LocPayment) -> None:
+            if lease is not None:
+                uow.fence(lease)
             stored = uow.intents.get(intent.user_id, intent.intent_id)
             if stored.status is IntentStatus.BOOKED:
                 booked[:] = [stored]

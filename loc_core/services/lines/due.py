@@ -24,6 +24,7 @@ from loc_core.intents import IntentKind, IntentStatus, request_fingerprint
 from loc_core.payments import REPAYMENT_RAILS, Rail
 from loc_core.ports import (
     IdGenerator,
+    Lease,
     LineRef,
     Lock,
     Metrics,
@@ -69,8 +70,8 @@ def collect_due_minimum_payments(
 
     def handle(ref: LineRef) -> bool:
         key = lock_key(DEBIT_LOCK_PROCESS, user_id=ref.user_id, item_id=ref.line_id)
-        with leased(lock, key, owner=owner, ttl=LEASE_TTL):
-            return _collect(ref, debits, metrics)
+        with leased(lock, key, owner=owner, ttl=LEASE_TTL) as lease:
+            return _collect(ref, debits, metrics, lease)
 
     return jobs.for_each("loc_due", refs, handle)
 
@@ -80,7 +81,7 @@ def due_intent_id(line_id: str, due_date: dt.date) -> str:
     return f"due:{line_id}:{due_date.isoformat()}"
 
 
-def _collect(ref: LineRef, debits: LineDebits, metrics: Metrics) -> bool:
+def _collect(ref: LineRef, debits: LineDebits, metrics: Metrics, lease: Lease) -> bool:
     today = debits.lines.today
     with debits.lines.uow as uow:
         line = uow.lines.get(ref.user_id, ref.line_id)
@@ -110,6 +111,6 @@ def _collect(ref: LineRef, debits: LineDebits, metrics: Metrics) -> bool:
     if collected is None:
         metrics.increment("loc.lines.loc_due.declined")
         return False
-    _, booked = debits.book(intent, collected, actor="loc_due")
+    _, booked = debits.book(intent, collected, actor="loc_due", lease=lease)
     debits.movements.finish(booked)
     return True

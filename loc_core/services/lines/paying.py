@@ -24,6 +24,7 @@ from loc_core.money import format_cents, positive_cents
 from loc_core.payments import REPAYMENT_RAILS, Rail
 from loc_core.ports import (
     IdGenerator,
+    Lease,
     Lock,
 )
 from loc_core.services.kit import leased, lock_key
@@ -81,14 +82,14 @@ def pay_line(
         lock_key(DEBIT_LOCK_PROCESS, user_id=command.user_id, item_id=command.line_id),
         owner=ids.new_id(),
         ttl=LEASE_TTL,
-    ):
-        payment_id = _pay(command, debits)
+    ) as lease:
+        payment_id = _pay(command, debits, lease)
     return get_line_payment_receipt(
         GetLinePaymentReceipt(command.user_id, command.line_id, payment_id), uow=debits.lines.uow
     )
 
 
-def _pay(command: PayLine, debits: LineDebits) -> str:
+def _pay(command: PayLine, debits: LineDebits, lease: Lease) -> str:
     intent_id = f"pay:{command.line_id}:{command.idempotency_key}"
 
     def check(line: CreditLine, _today: dt.date) -> str | None:
@@ -138,7 +139,7 @@ def _pay(command: PayLine, debits: LineDebits) -> str:
             f"{command.line_id}: " + "; ".join(declines),
             about=Ref("line", command.line_id, command.user_id),
         )
-    payment, booked = debits.book(intent, collected, actor="api")
+    payment, booked = debits.book(intent, collected, actor="api", lease=lease)
     debits.movements.finish(booked)
     return payment.payment_id
 

@@ -21,7 +21,7 @@ import attrs
 from loc_core.events import AuditValue
 from loc_core.installment import Loan, Process
 from loc_core.intents import IntentStatus, TransferIntent
-from loc_core.ports import Alerter, Metrics, UnitOfWork
+from loc_core.ports import Alerter, Lease, Metrics, UnitOfWork
 from loc_core.services.kit import alert_refund_due, not_booked_alerted, retry_on_conflict
 from loc_core.services.moving import Movements
 from loc_core.services.rails import Transfer
@@ -101,14 +101,16 @@ class LoanTransfers:
         today: dt.date,
         actor: str,
         before: Callable[[Loan], None] | None = None,
+        lease: Lease | None = None,
     ) -> TransferIntent:
         """Apply the debit `transfer` took to the loan as payment `transfer.idempotency_key`.
 
         The intent becomes BOOKED in the same commit. What the loan no longer owes (paid
         off meanwhile) is booked as a refund due and alerted (WARNING), never refused.
         `before` runs on the freshly read loan first (the worker records its attempt there).
-        Returns the booked intent, for `Movements.finish`; an intent booked already is
-        returned as stored.
+        With the payment `lease` the command holds, the commit is fenced: a lease taken
+        over meanwhile fails it (`LeaseLost`) and the next holder books it. Returns the
+        booked intent, for `Movements.finish`; one booked already is returned as stored.
 
         Raises:
             Exception: whatever stopped the payment being recorded; operations were alerted
@@ -119,6 +121,8 @@ class LoanTransfers:
 
         def attempt() -> TransferIntent:
             with uow:
+                if lease is not None:
+                    uow.fence(lease)
                 stored = uow.intents.get(intent.user_id, intent.intent_id)
                 if stored.status is IntentStatus.BOOKED:
                     return stored

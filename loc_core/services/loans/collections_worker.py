@@ -21,7 +21,7 @@ from loc_core.events import AuditValue
 from loc_core.installment import Loan, Process, collection_skip_reason
 from loc_core.intents import IntentKind, IntentStatus, TransferIntent, request_fingerprint
 from loc_core.payments import REPAYMENT_RAILS, Direction, Rail
-from loc_core.ports import Clock, Lock, QueueMessage
+from loc_core.ports import Clock, Lease, Lock, QueueMessage
 from loc_core.services.kit import leased, moment, retry_on_conflict
 from loc_core.services.loans.booking import LoanTransfers, intent_details
 from loc_core.services.loans.payments import PAYMENT_LEASE, payment_lease_key
@@ -147,8 +147,8 @@ def collect_installment(
         payment_lease_key(command.user_id, command.loan_id),
         owner=command.worker_id,
         ttl=PAYMENT_LEASE,
-    ):
-        result = _collect(command, transfers, clock)
+    ) as lease:
+        result = _collect(command, transfers, clock, lease)
     tags = [f"reason:{result.reason}"] if result.outcome is CollectionOutcome.SKIPPED else []
     if result.rail is not None:
         tags.append(f"rail:{result.rail.value}")
@@ -178,7 +178,7 @@ def autopay_intent(
 
 
 def _collect(
-    command: CollectInstallment, transfers: LoanTransfers, clock: Clock
+    command: CollectInstallment, transfers: LoanTransfers, clock: Clock, lease: Lease
 ) -> CollectionResult:
     now, today = moment(clock)
     installment_id = command.installment_id
@@ -207,15 +207,23 @@ def _collect(
             transfers.movements.abandon(intent, str(error))
             raise error
         return _record_decline(transfers, intent, answers, attempt, today)
-    booked = book_autopay(transfers, intent, transfer, today=today)
+    booked = book_autopay(transfers, intent, transfer, today=today, lease=lease)
     transfers.movements.finish(booked)
     return _charged(booked, attempt)
 
 
 def book_autopay(
-    transfers: LoanTransfers, intent: TransferIntent, transfer: Transfer, *, today: dt.date
+    transfers: LoanTransfers,
+    intent: TransferIntent,
+    transfer: Transfer,
+    *,
+    today: dt.date,
+    lease: Lease | None,
 ) -> TransferIntent:
-    """Book an autopay charge a rail accepted, recording the attempt on the installment."""
+    """Book an autopay charge a rail accepted, recording the attempt on the installment.
+
+    The commit is fenced by the loan's payment `lease` when one is given.
+    """
 
     def record(loan: Loan) -> None:
         loan.record_collection_attempt(
@@ -232,6 +240,7 @@ def book_autopay(
         today=today,
         actor=_ACTOR,
         before=record,
+        lease=lease,
     )
 
 

@@ -10,7 +10,7 @@ from loc_core.errors import IdempotencyConflict, Ref
 from loc_core.installment import Process
 from loc_core.intents import IntentKind, IntentStatus, TransferIntent, request_fingerprint
 from loc_core.payments import REPAYMENT_RAILS, Direction, Rail
-from loc_core.ports import Clock, Lock
+from loc_core.ports import Clock, Lease, Lock
 from loc_core.services.kit import leased, lock_key, moment
 from loc_core.services.loans.booking import LoanTransfers
 from loc_core.services.loans.receipts import PaymentReceipt, receipt
@@ -111,15 +111,15 @@ def make_payment(
         payment_lease_key(command.user_id, command.loan_id),
         owner=f"payment:{command.idempotency_key}",
         ttl=PAYMENT_LEASE,
-    ):
-        payment_id = _collect(command, transfers=transfers, clock=clock)
+    ) as lease:
+        payment_id = _collect(command, transfers=transfers, clock=clock, lease=lease)
     _, today = moment(clock)
     with transfers.uow as uow:
         loan = uow.loans.get(command.user_id, command.loan_id)
     return receipt(loan, payment_id, as_of=today)
 
 
-def _collect(command: MakePayment, *, transfers: LoanTransfers, clock: Clock) -> str:
+def _collect(command: MakePayment, *, transfers: LoanTransfers, clock: Clock, lease: Lease) -> str:
     now, today = moment(clock)
     wanted = manual_payment_intent(command, amount=command.amount, now=now)
     with transfers.uow as uow:
@@ -150,6 +150,7 @@ def _collect(command: MakePayment, *, transfers: LoanTransfers, clock: Clock) ->
         what="manual payment",
         today=today,
         actor="api",
+        lease=lease,
     )
     transfers.movements.finish(booked)
     transfers.metrics.increment(

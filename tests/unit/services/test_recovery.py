@@ -11,21 +11,31 @@ import datetime as dt
 
 import pytest
 from deployment import LINES_OPENED, Deployment
-from fakes import Crash, CrashingUnitOfWork, FakeRails, crash_after, declining, settlement
+from fakes import (
+    Crash,
+    CrashingUnitOfWork,
+    FakeRails,
+    crash_after,
+    declining,
+    meanwhile,
+    settlement,
+)
 
 from loc_core.creditline import CreditLine, DrawStatus
-from loc_core.errors import ExternalServiceError, IdempotencyConflict
+from loc_core.errors import ExternalServiceError, IdempotencyConflict, LeaseLost
 from loc_core.installment import Loan, LoanStatus
 from loc_core.intents import IntentStatus, TransferIntent
 from loc_core.payments import PaymentStatus, Rail, SettlementOutcome
 from loc_core.ports import PaymentRails, Severity, TransferRequest, TransferResult, UnitOfWork
 from loc_core.services.commands import (
     AcceptOffer,
+    MakePayment,
     RecoverTransfers,
     RecoveryReport,
     SettlementHandling,
 )
 from loc_core.services.lines import due_payment_id
+from loc_core.services.loans import PAYMENT_LEASE
 from loc_core.services.moving import RECOVERY_AFTER
 from loc_core.testing.installment import ledger_problems
 
@@ -236,3 +246,30 @@ def test_a_due_debit_whose_commit_failed_is_booked_before_the_overdue_job_runs()
     world.overdue()
     stored = world.line(line)
     assert (stored.fee_balance, stored.status.value) == (0, "ACTIVE")  # no late fee
+
+
+def test_an_autopay_answer_that_outlasts_its_lease_is_fenced_out_then_booked_as_a_refund(
+    world: Deployment,
+) -> None:
+    loan = world.open_loan()
+    world.at(dt.date(2026, 1, 20))  # the first installment is due
+
+    def slow_rail_then_payoff(_request: TransferRequest) -> None:
+        world.clock.advance(PAYMENT_LEASE + dt.timedelta(seconds=1))  # the lease ran out
+        owed = world.loan(loan.loan_id).outstanding_balance
+        world.another_process().handle(MakePayment("user-1", loan.loan_id, owed, "payoff"))
+
+    world.rails.handler = meanwhile(world.sim, slow_rail_then_payoff)
+    with pytest.raises(LeaseLost):
+        world.collect(loan)
+    world.rails.handler = world.sim.submit
+    assert "money moved but not booked: autopay" in world.alert_titles()
+    assert world.loan(loan.loan_id).status is LoanStatus.CLOSED
+    assert recover(world).booked == 1  # the next holder of the lease books it
+    stored = world.loan(loan.loan_id)
+    (charge,) = (p for p in stored.payments.values() if p.refund is not None)
+    assert charge.refund is not None
+    assert (charge.refund.amount, stored.status) == (charge.amount, LoanStatus.CLOSED)
+    assert ledger_problems(stored, world.ledger(loan.loan_id)) == []
+    assert "refund due" in [alert.title for alert in world.alerts(Severity.WARNING)]
+    assert intents(world) == []
