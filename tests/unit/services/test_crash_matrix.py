@@ -32,6 +32,7 @@ from fakes import (
     dying_before,
 )
 
+from loc_core.creditline import DrawStatus
 from loc_core.intents import intent_id_of
 from loc_core.ports import Notifier, UnitOfWork
 from loc_core.services.commands import (
@@ -79,8 +80,8 @@ class Movement:
     """The stem of the movement's transfer keys (``<intent id>:<rail>``)."""
     booked: Callable[[Deployment], int]
     """How many times the movement is booked (loans made, payments or draws applied)."""
-    ledger_problems: Callable[[Deployment], list[str]]
-    """Where the ledger of the loan or line disagrees with its balances."""
+    problems: Callable[[Deployment], list[str]]
+    """Where the loan's or line's ledger disagrees with its balances (or breaks a rule)."""
     notices: tuple[str, ...]
     """The borrower notifications its booking sends on the happy path, in order (a
     payment's borrower hears when it settles, not when it is booked)."""
@@ -173,7 +174,7 @@ def draw_from_line(world: Deployment) -> Movement:
 
     def disbursed(world: Deployment) -> int:
         draw = world.line(line).draws.get(draw_id)
-        return int(draw is not None and draw.rail is not None and draw.status.value == "DISBURSED")
+        return int(draw is not None and draw.status is DrawStatus.DISBURSED)
 
     return Movement(
         command,
@@ -342,7 +343,7 @@ def outcome(world: Deployment, movement: Movement, sent_before: int) -> Outcome:
     return Outcome(
         transfers=keys,
         booked=movement.booked(world),
-        problems=movement.ledger_problems(world),
+        problems=movement.problems(world),
         notices=[event.type.value for event in sent],
         repeated=[event.type.value for event in sent if sent.count(event) > 1],
     )
