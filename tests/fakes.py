@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
+from typing import Any, Self
 
 import attrs
 import pytest
@@ -24,18 +25,24 @@ from loc_core.creditline import CreditLine, CreditLineApplication, CreditLinePro
 from loc_core.errors import ExternalServiceError
 from loc_core.events import DomainEvent
 from loc_core.installment import InstallmentProduct, LoanApplication, OriginationFee
+from loc_core.intents import IntentStatus, TransferIntent
 from loc_core.payments import Rail, SettlementOutcome
 from loc_core.ports import (
+    IntentRef,
     Lease,
     Lock,
+    Notifier,
     PaymentRails,
     SettlementEvent,
     TransferRequest,
     TransferResult,
+    UnitOfWork,
 )
 
 __all__ = [
     "Crash",
+    "CrashingNotifier",
+    "CrashingOnBooking",
     "CrashingUnitOfWork",
     "FakeRails",
     "InterferingUnitOfWork",
@@ -44,6 +51,8 @@ __all__ = [
     "bare_line",
     "crash_after",
     "declining",
+    "dying_after_acceptance",
+    "dying_before",
     "line_offer",
     "loan_offer",
     "meanwhile",
@@ -146,6 +155,28 @@ def crash_after(inner: PaymentRails, rails: Collection[Rail]) -> RailHandler:
     return then(inner, _once(rails, lambda rail: Crash(f"crashed after {rail.value} answered")))
 
 
+def dying_before(inner: PaymentRails) -> RailHandler:
+    """The caller dies before its first request reaches the rail (nothing moves), once."""
+    left = [True]
+
+    def handle(request: TransferRequest) -> TransferResult:
+        if left:
+            left.pop()
+            raise Crash(f"crashed before asking {request.rail.value}")
+        return inner.submit(request)
+
+    return handle
+
+
+def dying_after_acceptance(inner: PaymentRails) -> RailHandler:
+    """The first rail that accepts moves the money, then the caller dies, once (any rail)."""
+
+    def die(request: TransferRequest) -> None:
+        raise Crash(f"crashed after {request.rail.value} accepted")
+
+    return meanwhile(inner, die)
+
+
 def timing_out(inner: PaymentRails, rails: Collection[Rail]) -> RailHandler:
     """The rail takes the transfer, then the answer is lost (an `ExternalServiceError`), once."""
     return then(
@@ -182,6 +213,97 @@ class CrashingUnitOfWork(InMemoryUnitOfWork):
             self.crashes -= 1
             raise Crash("the process died before the commit")
         return super().commit(actor=actor, request_id=request_id)
+
+
+class CrashingOnBooking:
+    """A unit of work (wrapping any adapter's) that dies at the commit booking a transfer.
+
+    The booking commit is the one that moves a transfer intent from PENDING to BOOKED,
+    whatever number it has in the command. It dies once: instead of writing, or with
+    `after_commit` just after the write succeeded (before anything is published).
+    """
+
+    def __init__(self, inner: UnitOfWork, *, after_commit: bool = False) -> None:
+        self.inner = inner
+        self.after_commit = after_commit
+        self.crashed = False
+        self.read: dict[str, IntentStatus] = {}
+        """The status of each intent as this unit of work read it."""
+        self.booking = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def __enter__(self) -> Self:
+        self.inner.__enter__()
+        self.read.clear()
+        self.booking = False
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.inner.__exit__(*exc_info)
+
+    @property
+    def intents(self) -> _WatchedIntents:
+        """The inner intents, watched for a PENDING intent saved as BOOKED."""
+        return _WatchedIntents(self)
+
+    def commit(self, *, actor: str, request_id: str) -> list[DomainEvent]:
+        """Die at the first booking commit (before or after writing); write any other."""
+        if not self.booking or self.crashed:
+            return self.inner.commit(actor=actor, request_id=request_id)
+        self.crashed = True
+        if self.after_commit:
+            self.inner.commit(actor=actor, request_id=request_id)
+            raise Crash("the process died as the booking's commit returned")
+        raise Crash("the process died at the booking's commit")
+
+
+@attrs.frozen
+class _WatchedIntents:
+    uow: CrashingOnBooking
+
+    def _seen(self, intent: TransferIntent | None) -> TransferIntent | None:
+        if intent is not None:
+            self.uow.read.setdefault(intent.intent_id, intent.status)
+        return intent
+
+    def get(self, user_id: str, intent_id: str) -> TransferIntent:
+        intent = self.uow.inner.intents.get(user_id, intent_id)
+        self._seen(intent)
+        return intent
+
+    def find(self, intent_id: str) -> TransferIntent | None:
+        return self._seen(self.uow.inner.intents.find(intent_id))
+
+    def add(self, intent: TransferIntent) -> None:
+        self.uow.inner.intents.add(intent)
+
+    def save(self, intent: TransferIntent) -> None:
+        was = self.uow.read.get(intent.intent_id)
+        if was is IntentStatus.PENDING and intent.status is IntentStatus.BOOKED:
+            self.uow.booking = True
+        self.uow.inner.intents.save(intent)
+
+    def open_before(self, before: dt.datetime) -> list[IntentRef]:
+        return self.uow.inner.intents.open_before(before)
+
+
+@attrs.define
+class CrashingNotifier:
+    """A `Notifier` whose process dies at its `on`-th notification (not sent), once."""
+
+    inner: Notifier
+    on: int = 1
+    crashed: bool = False
+
+    def notify(self, event: DomainEvent) -> None:
+        """Die instead of the `on`-th notification; send every other one."""
+        self.on -= 1
+        if self.on == 0:
+            self.crashed = True
+            raise Crash(f"the process died publishing {event.type.value}")
+        self.inner.notify(event)
 
 
 class InterferingUnitOfWork(InMemoryUnitOfWork):
