@@ -185,6 +185,13 @@ class Movements:
         uow.intents.save(stored)
         return stored
 
+    def finish_stored(self, user_id: str, intent_id: str) -> None:
+        """Finish the stored intent if work is left (a repeat that found it booked)."""
+        with self.uow as uow:
+            stored = uow.intents.find(intent_id)
+        if stored is not None and stored.user_id == user_id:
+            self.finish(stored)
+
     def finish(self, intent: TransferIntent) -> None:
         """After the booking committed: publish its events, apply held settlement events.
 

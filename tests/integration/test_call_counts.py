@@ -11,15 +11,15 @@ from typing import TYPE_CHECKING
 
 import pytest
 from contracts.uow import UowFactory, pay, store_loan
-from integration.support import CallLog
+from integration.support import CallLog, on_table
 
-from loc_adapters.dynamodb import DynamoTable, DynamoUnitOfWork, create_table
+from loc_adapters.dynamodb import DynamoTable, create_table
 from loc_adapters.dynamodb._codecs import encode_loan
 from loc_adapters.memory import ManualClock
 from loc_adapters.sqs import SqsWorkQueue
 from loc_core.installment import Process
 from loc_core.payments import SettlementOutcome
-from loc_core.ports import Clock, UnitOfWork, WorkQueue
+from loc_core.ports import Clock, WorkQueue
 from loc_core.services.commands import EnqueueDueInstallments
 from loc_core.testing.installment import make_loan
 from loc_entrypoints.bootstrap import bootstrap
@@ -85,7 +85,7 @@ def test_the_collections_job_costs_at_most_015_calls_per_due_installment(  # noq
         bus = bootstrap(
             overrides={
                 Clock: clock,
-                UnitOfWork: DynamoUnitOfWork(table, clock=clock),
+                **on_table(table, clock),
                 WorkQueue: SqsWorkQueue(sqs, queue_url),
             }
         )

@@ -2,10 +2,12 @@
 
 The table of cases is imported as it is (tests/unit/services/test_crash_matrix.py); only
 the `storage` fixture differs: each case's deployment stores in a fresh DynamoDB table
-over HTTP (this folder's conftest), on the deployment's clock.
+over HTTP (this folder's conftest), on the deployment's clock, with its leases in the same
+table (a booking's commit checks its lease's fencing token there).
 """
 
 import pytest
+from integration.support import on_table
 from unit.services.test_crash_matrix import (
     Storage,
     test_a_crash_at_every_point_is_recovered_exactly_once,
@@ -13,8 +15,7 @@ from unit.services.test_crash_matrix import (
     test_the_retry_alone_finishes_the_movement,
 )
 
-from loc_adapters.dynamodb import DynamoTable, DynamoUnitOfWork
-from loc_core.ports import UnitOfWork
+from loc_adapters.dynamodb import DynamoTable
 
 __all__ = [
     "test_a_crash_at_every_point_is_recovered_exactly_once",
@@ -25,4 +26,4 @@ __all__ = [
 
 @pytest.fixture
 def storage(table: DynamoTable) -> Storage:
-    return lambda world: {UnitOfWork: DynamoUnitOfWork(table, clock=world.clock)}
+    return lambda world: on_table(table, world.clock)

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 from deployment import Deployment
+from integration.support import on_table
 from unit.services.test_isolation import Storage, isolation_property
 
-from loc_adapters.dynamodb import DynamoUnitOfWork, create_table
-from loc_core.ports import UnitOfWork
+from loc_adapters.dynamodb import create_table
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -28,7 +28,7 @@ def storage(dynamodb: DynamoDBClient) -> Iterator[Storage]:
 
     def fresh(world: Deployment) -> dict[type, object]:
         names.append(f"iso-{uuid.uuid4().hex[:12]}-loc-service")
-        return {UnitOfWork: DynamoUnitOfWork(create_table(dynamodb, names[-1]), clock=world.clock)}
+        return on_table(create_table(dynamodb, names[-1]), world.clock)
 
     yield fresh
     for name in names:

@@ -7,10 +7,10 @@ stamping items by the deployment's clock.
 
 import pytest
 from deployment import LINES_OPENED, Deployment
+from integration.support import on_table
 from unit.services.lines.test_lifecycle import test_a_line_from_application_to_closing
 
-from loc_adapters.dynamodb import DynamoTable, DynamoUnitOfWork
-from loc_core.ports import UnitOfWork
+from loc_adapters.dynamodb import DynamoTable
 
 __all__ = ["test_a_line_from_application_to_closing"]
 
@@ -18,4 +18,6 @@ __all__ = ["test_a_line_from_application_to_closing"]
 @pytest.fixture
 def world(table: DynamoTable) -> Deployment:
     world = Deployment.build(now=LINES_OPENED, seed=11)
-    return world.using(UnitOfWork, DynamoUnitOfWork(table, clock=world.clock))
+    for port, adapter in on_table(table, world.clock).items():
+        world = world.using(port, adapter)
+    return world

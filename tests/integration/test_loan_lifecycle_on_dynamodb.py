@@ -5,14 +5,14 @@ stores in a fresh DynamoDB table over HTTP (this folder's conftest), on its own 
 """
 
 import pytest
+from integration.support import on_table
 from unit.services.loans.test_lifecycle import Storage, test_a_loan_from_application_to_payoff
 
-from loc_adapters.dynamodb import DynamoTable, DynamoUnitOfWork
-from loc_core.ports import UnitOfWork
+from loc_adapters.dynamodb import DynamoTable
 
 __all__ = ["test_a_loan_from_application_to_payoff"]
 
 
 @pytest.fixture
 def storage(table: DynamoTable) -> Storage:
-    return lambda world: {UnitOfWork: DynamoUnitOfWork(table, clock=world.clock)}
+    return lambda world: on_table(table, world.clock)

@@ -91,6 +91,7 @@ def _collect(ref: LineRef, debits: LineDebits, metrics: Metrics, lease: Lease) -
         return False
     keys = {rail: due_payment_id(line.line_id, due, rail) for rail in REPAYMENT_RAILS}
     if any(key in line.payments for key in keys.values()):
+        debits.movements.finish_stored(line.user_id, due_intent_id(line.line_id, due))
         return False
     intent = debits.movements.open(
         debits.debit_intent(

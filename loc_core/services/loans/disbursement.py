@@ -163,10 +163,13 @@ def accept_offer(
     intent_id = disbursement_intent_id(command.user_id, command.application_id)
     with uow:
         made = uow.loans.by_application(command.user_id, command.application_id)
-        if made is not None:
-            return made
-        application = uow.loan_applications.get(command.user_id, command.application_id)
         stored = uow.intents.find(intent_id)
+    if made is not None:
+        if stored is not None and stored.user_id == command.user_id:
+            transfers.movements.finish(stored)  # a crash may have left its events unsent
+        return made
+    with uow:
+        application = uow.loan_applications.get(command.user_id, command.application_id)
         resuming = stored is not None and stored.is_open  # the money may have moved
         if not resuming:
             application.require_convertible(now)

@@ -139,6 +139,7 @@ def _collect(command: MakePayment, *, transfers: LoanTransfers, clock: Clock, le
             loan.check_payment(command.amount, today=today)
     intent = transfers.movements.open(wanted)
     if intent.status is IntentStatus.BOOKED:
+        transfers.movements.finish(intent)  # a crash may have left its events unsent
         return intent.outcome
     transfer = transfers.move(
         intent, f"payment on loan {command.loan_id}", failed="loc.loans.payments.failed"

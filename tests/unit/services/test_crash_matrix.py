@@ -384,24 +384,8 @@ CASES = [
 ]
 """Commands x failure points x recoveries."""
 
-KNOWN_DEFECTS = {
-    ("accept_offer", point): (
-        "accept_offer returns the loan it finds by application before Movements.finish: "
-        "the retry leaves the intent open and loan_disbursed unsent until the recovery job"
-    )
-    for point in (FailurePoint.AFTER_COMMIT, FailurePoint.IN_PUBLISH)
-}
-"""Cases that fail because the code is wrong (reported; the lead fixes the code)."""
-
 RETRIES = [
-    pytest.param(
-        name,
-        point,
-        id=f"{name}-{point.value}",
-        marks=[pytest.mark.xfail(strict=True, reason=KNOWN_DEFECTS[name, point])]
-        if (name, point) in KNOWN_DEFECTS
-        else [],
-    )
+    pytest.param(name, point, id=f"{name}-{point.value}")
     for name in MOVEMENTS
     for point in FailurePoint
     if point is not FailurePoint.IN_PUBLISH or name in NOTIFYING
