@@ -26,6 +26,15 @@ _MONEY = {
     "late_fee_amount",
     "principal_originated",
 }
+_RECOVERY_ROWS = (
+    ("crashes_injected", "process crashes injected"),
+    ("resumed_by_retry", "crashed movements booked by a retry"),
+    ("booked", "movements booked by the recovery job"),
+    ("abandoned", "movements abandoned (no rail moved money)"),
+    ("finished", "booked movements finished (events published)"),
+    ("failed", "movements the recovery job could not finish"),
+    ("still_open", "transfer intents still open at the end"),
+)
 _ROWS = (
     ("applications", "applications"),
     ("approvals", "approvals"),
@@ -96,6 +105,7 @@ def simulate(
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.json").write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
     console.print(_summary(report))
+    console.print(_recovery(report))
     timing = report["timing"]
     console.print(
         f"{report['borrower_days']:,} borrower-days in {timing['wall_seconds']:.1f} s "
@@ -125,4 +135,16 @@ def _summary(report: dict[str, Any]) -> Table:
             value = summary[product].get(key, 0)
             cells.append(format_cents(value) if key in _MONEY else f"{value:,}")
         table.add_row(label, *cells)
+    return table
+
+
+def _recovery(report: dict[str, Any]) -> Table:
+    recovery = report["recovery"]
+    table = Table(
+        title=f"Crash recovery: crash_probability {report['scenario']['crash_probability']}"
+    )
+    table.add_column("figure")
+    table.add_column("count", justify="right")
+    for key, label in _RECOVERY_ROWS:
+        table.add_row(label, f"{recovery[key]:,}")
     return table

@@ -36,6 +36,7 @@ from loc_core.services.commands import (
     PayLine,
     SetAutopay,
 )
+from loc_entrypoints.simulation.crashes import ProcessCrashed
 from loc_entrypoints.simulation.dice import Dice
 from loc_entrypoints.simulation.scenario import Scenario
 from loc_entrypoints.simulation.tally import Tally
@@ -172,6 +173,8 @@ class Book:
             self.broken(borrower.user_id, f"{act.value} hit an inconsistent aggregate", str(exc))
         except (DomainError, IdempotencyConflict, LocError) as exc:
             self.tally.refused(act.value, exc)
+        except ProcessCrashed:  # the borrower's request died with the process: no retry
+            self.tally.crashed(act.value)
 
     def _apply_loan(self, borrower: Borrower, _argument: str) -> None:
         bus, scenario = self.world.bus, self.scenario

@@ -4,8 +4,10 @@ Each simulated day (`day.live_one_day`) runs the production jobs at their produc
 hours on a simulated clock, the borrowers' acts (`borrowers.Book`) in between, and the
 daily checks (`checks.check_day`) at its end. Everything goes through the bus the
 bootstrap built (`world.World`), so the simulation exercises exactly what production
-runs. Borrowers only act on the days their agenda says, and the jobs only touch what
-their indexes return, so an idle borrower-day costs nothing.
+runs. After the last day the recovery job runs once more (`day.close_the_run`), so the
+report can say how many money movements were left open. Borrowers only act on the days
+their agenda says, and the jobs only touch what their indexes return, so an idle
+borrower-day costs nothing.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import attrs
 
 from loc_core.errors import InvariantViolation
 from loc_entrypoints.simulation.borrowers import Book, InvariantBroken
-from loc_entrypoints.simulation.day import live_one_day
+from loc_entrypoints.simulation.day import close_the_run, live_one_day
 from loc_entrypoints.simulation.scenario import Scenario
 from loc_entrypoints.simulation.tally import Tally
 from loc_entrypoints.simulation.world import World
@@ -51,14 +53,19 @@ class Simulation:
         book = self.book
         for day in range(self.scenario.days):
             book.start_day(day)
-            try:
-                live_one_day(book)
-            except InvariantViolation as exc:  # a use case refused an aggregate's state
-                book.broken(self._owner_of(exc), "stored state verifies", str(exc))
+            self._checked(live_one_day)
             if progress is not None:
                 progress(day + 1)
+        self._checked(close_the_run)
         self.tally.finish(self.world, book.products)
         return self.tally
+
+    def _checked(self, work: Callable[[Book], None]) -> None:
+        """Run `work` on the book; a use case refusing an aggregate's state stops the run."""
+        try:
+            work(self.book)
+        except InvariantViolation as exc:
+            self.book.broken(self._owner_of(exc), "stored state verifies", str(exc))
 
     def _owner_of(self, exc: InvariantViolation) -> str:
         """The borrower whose loan or line `exc` is about, or ``?``."""

@@ -144,6 +144,11 @@ class Scenario:
     chargeback_probability: float = _chance(0.005)
     """A pinless debit charged back, up to 60 days after it completed."""
 
+    # --- process deaths
+    crash_probability: float = _chance(0.0)
+    """Chance the process moving money dies after a rail accepted a transfer and before
+    the booking commit (`crashes.CrashingRails`); the recovery job books the money."""
+
     # --- underwriting
     loan_approval_probability: float = _chance(0.8)
     line_approval_probability: float = _chance(0.7)

@@ -19,8 +19,10 @@ from loc_core.events import EventType
 from loc_core.installment import InstallmentStatus
 from loc_core.ledger import CLEARING, CREDIT_LOSS, FUNDING, Bucket, JournalEntry, income, receivable
 from loc_core.payments import SettlementOutcome
+from loc_core.ports import UnitOfWork
 
 if TYPE_CHECKING:
+    from loc_core.services.commands import RecoveryReport
     from loc_entrypoints.simulation.scenario import Scenario
     from loc_entrypoints.simulation.world import World
 
@@ -57,6 +59,11 @@ _COUNTS = (
 """Figures counted during the run: every one is reported, zero or not."""
 
 
+_RECOVERY_RUNS = ("examined", "booked", "abandoned", "finished", "busy", "failed")
+"""`RecoveryReport` counters the report sums over every run of the recovery job."""
+_FAR_FUTURE = dt.datetime.max.replace(tzinfo=dt.UTC)
+
+
 def _zero() -> dict[str, int]:
     return collections.defaultdict(int)
 
@@ -77,6 +84,14 @@ class Tally:
     summary: dict[str, dict[str, int]] = attrs.field(factory=dict)
     events: dict[str, int] = attrs.field(factory=dict)
     """Notifications sent to borrowers, by event name."""
+    crashes: collections.Counter[str] = attrs.field(factory=collections.Counter)
+    """Process deaths injected after a rail's answer, by the command that died."""
+    recovery: collections.Counter[str] = attrs.field(factory=collections.Counter)
+    """What the recovery job's runs did, summed (`RecoveryReport`'s counters)."""
+    resumed_by_retry: int = 0
+    """Crashed movements a retry of their command booked before the recovery job could."""
+    open_at_end: int = 0
+    """Intents still open after the run's last recovery (PENDING, or events unpublished)."""
     _seen_entries: int = 0
     _receivables: dict[str, int] = attrs.field(factory=lambda: dict.fromkeys(PRODUCTS, 0))
     _defaults: dict[str, int] = attrs.field(factory=lambda: dict.fromkeys(PRODUCTS, 0))
@@ -114,6 +129,14 @@ class Tally:
         """A command was refused with a domain error (counted, not a failure of the run)."""
         self.refusals[f"{command}: {type(error).__name__}"] += 1
 
+    def crashed(self, command: str) -> None:
+        """The process sending `command` died after a rail's answer (left as it died)."""
+        self.crashes[command] += 1
+
+    def recovered(self, report: RecoveryReport) -> None:
+        """Add one run of the recovery job to the totals."""
+        self.recovery.update({name: getattr(report, name) for name in _RECOVERY_RUNS})
+
     def close_day(self, today: dt.date, world: World, products: dict[str, tuple[str, str]]) -> None:
         """Fold the day's journal entries into the daily series."""
         entries = world.database.ledger.entries(self._seen_entries)
@@ -149,7 +172,10 @@ class Tally:
     # --- at the end ---------------------------------------------------------------------
 
     def finish(self, world: World, products: dict[str, tuple[str, str]]) -> None:
-        """Compute the summary figures from the whole journal."""
+        """Compute the summary figures from the whole journal; count intents left open."""
+        with world.bus.get(UnitOfWork) as uow:
+            self.open_at_end = len(uow.intents.open_before(_FAR_FUTURE))
+        self.resumed_by_retry = len(world.crashes.resumed)
         money = {product: dict.fromkeys(_MONEY_FIGURES, 0) for product in PRODUCTS}
         for entry in world.database.ledger:
             owner = products.get(entry.reference)
@@ -208,6 +234,13 @@ class Tally:
             "journal_entries": journal_entries,
             "audit_records": audit_records,
             "ledger_digest": digest,
+            "recovery": {
+                "crashes_injected": self.crashes.total(),
+                "crashes_by_command": dict(sorted(self.crashes.items())),
+                "resumed_by_retry": self.resumed_by_retry,
+                **{name: self.recovery[name] for name in _RECOVERY_RUNS},
+                "still_open": self.open_at_end,
+            },
             "daily": self.daily,
         }
 

@@ -4,7 +4,8 @@ The simulation builds its world like every entrypoint does, through `bootstrap`,
 its own adapters under a few ports: a manual clock, a store tuned for a whole book, the
 simulated rail as borrowers experience it (borrowers in hardship are declined at the
 rail, as a bank refuses a debit on an empty account), underwriting drawn from the
-scenario, and a notifier that lets borrowers react to what they are told. Everything it
+scenario, a notifier that lets borrowers react to what they are told, and process deaths
+after a rail's answer at the scenario's rate (`crashes.CrashingRails`). Everything it
 does afterwards goes through the bus.
 """
 
@@ -44,6 +45,7 @@ from loc_core.ports import (
 )
 from loc_core.services.messagebus import MessageBus
 from loc_entrypoints.bootstrap import bootstrap
+from loc_entrypoints.simulation.crashes import CrashingRails
 from loc_entrypoints.simulation.scenario import Scenario
 from loc_entrypoints.simulation.store import SimulationDatabase
 
@@ -112,6 +114,8 @@ class World:
     alerter: RecordingAlerter
     users: InMemoryUsers
     queue: WorkQueue
+    crashes: CrashingRails
+    """The rails the use cases call: process deaths after an accepted transfer."""
 
     @classmethod
     def build(cls, scenario: Scenario) -> World:
@@ -135,12 +139,13 @@ class World:
             RecordingAlerter(),
             InMemoryUsers(),
         )
+        crashes = CrashingRails(rails, scenario.seed, scenario.crash_probability)
         bus = bootstrap(
             overrides={
                 Clock: clock,
                 InMemoryDatabase: database,
                 UnitOfWork: InMemoryUnitOfWork(database),
-                PaymentRails: rails,
+                PaymentRails: crashes,
                 Notifier: notifier,
                 Alerter: alerter,
                 Users: users,
@@ -167,6 +172,7 @@ class World:
             alerter,
             users,
             bus.get(WorkQueue),
+            crashes,
         )
 
     def at(self, day: dt.date, hour: int, minute: int = 0) -> None:
