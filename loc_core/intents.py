@@ -132,8 +132,6 @@ class TransferIntent:
     """Settlement events that arrived before the booking, applied when it lands."""
     to_publish: list[DomainEvent] = attrs.field(factory=list)
     """The booking's domain events, kept (in the booking's commit) until they are published."""
-    recovered: bool = False
-    """Whether the recovery job, not the command, finished it."""
     version: int = 0
 
     def transfer_key(self, rail: Rail) -> str:

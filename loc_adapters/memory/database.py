@@ -12,6 +12,7 @@ overrides the hooks (`read`, `release`, `write`, `remove`, `thaw_row`, `freeze_r
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import pickle
 import threading
@@ -24,7 +25,7 @@ from loc_core.bookkeeping import Product
 from loc_core.creditline import CreditLine, LineStatus, Statement
 from loc_core.events import AuditRecord
 from loc_core.installment import InstallmentStatus, Loan
-from loc_core.intents import TransferIntent
+from loc_core.intents import INTENT_RETENTION, TransferIntent
 from loc_core.ledger import JournalEntry, Ledger
 from loc_core.ports import Clock, InstallmentRef, IntentRef, Lease, LineRef, PaymentOwner
 
@@ -79,8 +80,12 @@ class InMemoryDatabase:
     _line_slots: dict[str, tuple[int | None, dt.date | None]] = attrs.field(factory=dict)
     _lines_watched: dict[str, tuple[dt.date, LineRef]] = attrs.field(factory=dict)
     """Line id -> (first day the overdue job may act, ref): the overdue index."""
-    _intent_owners: dict[str, str] = attrs.field(factory=dict)
-    """Intent id -> user id: intents are found by id alone (a transfer key names one)."""
+    _intent_expiry: collections.deque[tuple[dt.datetime, Key]] = attrs.field(
+        factory=collections.deque
+    )
+    """Finished intents by expiry (`INTENT_RETENTION` after their last change), oldest first."""
+    _intent_expires: dict[Key, dt.datetime] = attrs.field(factory=dict)
+    """When each finished intent expires; an intent reopened or changed since is not due."""
     _open_intents: dict[str, IntentRef] = attrs.field(factory=dict)
     """Intent id -> ref of every open intent: the recovery job's index."""
     leases: dict[str, Lease] = attrs.field(factory=dict)
@@ -161,10 +166,6 @@ class InMemoryDatabase:
         """Which loan or line a payment belongs to."""
         return self._payments.get(payment_id)
 
-    def intent_owner(self, intent_id: str) -> str | None:
-        """The user an intent belongs to, or None when there is no such intent."""
-        return self._intent_owners.get(intent_id)
-
     def open_intents(self, before: dt.datetime) -> list[IntentRef]:
         """Index query: open intents made before `before`, oldest first."""
         with self.lock:
@@ -197,7 +198,7 @@ class InMemoryDatabase:
         elif isinstance(aggregate, CreditLine):
             self._index_line(aggregate)
         elif isinstance(aggregate, TransferIntent):
-            self._index_intent(aggregate)
+            self._index_intent(key, aggregate)
 
     def remove(self, key: Key) -> None:
         """Delete an item outside any unit of work, as DynamoDB's TTL does."""
@@ -247,14 +248,25 @@ class InMemoryDatabase:
             )
             self._installment_slots[installment.installment_id] = slot
 
-    def _index_intent(self, intent: TransferIntent) -> None:
-        self._intent_owners[intent.intent_id] = intent.user_id
+    def _index_intent(self, key: Key, intent: TransferIntent) -> None:
+        """Index an open intent for recovery; expire finished ones, as DynamoDB's TTL does."""
         if intent.is_open:
             self._open_intents[intent.intent_id] = IntentRef(
                 intent.user_id, intent.intent_id, intent.created_at
             )
+            self._intent_expires.pop(key, None)
         else:
             self._open_intents.pop(intent.intent_id, None)
+            expires = intent.updated_at + INTENT_RETENTION
+            self._intent_expires[key] = expires
+            self._intent_expiry.append((expires, key))
+        now = self.clock.now()
+        queue = self._intent_expiry
+        while queue and queue[0][0] <= now:
+            expires, due = queue.popleft()
+            if self._intent_expires.get(due) == expires:
+                del self._intent_expires[due]
+                self.remove(due)
 
     def _index_line(self, line: CreditLine) -> None:
         ref = LineRef(line.user_id, line.line_id)

@@ -136,7 +136,6 @@ def intents(draw: st.DrawFn) -> TransferIntent:
         accepted_rail=draw(st.none() | st.sampled_from(Rail)),
         confirmation_id=draw(st.just("") | _words),
         outcome=draw(st.just("") | _words),
-        recovered=draw(st.booleans()),
         version=draw(st.integers(0, 10**6)),
     )
     for number in range(draw(st.integers(0, 3))):

@@ -24,7 +24,7 @@ from fakes import (
 from loc_core.creditline import CreditLine, DrawStatus
 from loc_core.errors import ExternalServiceError, IdempotencyConflict, LeaseLost
 from loc_core.installment import Loan, LoanStatus
-from loc_core.intents import IntentStatus, TransferIntent
+from loc_core.intents import INTENT_RETENTION, IntentStatus, TransferIntent
 from loc_core.payments import PaymentStatus, Rail, SettlementOutcome
 from loc_core.ports import PaymentRails, Severity, TransferRequest, TransferResult, UnitOfWork
 from loc_core.services.commands import (
@@ -273,3 +273,20 @@ def test_an_autopay_answer_that_outlasts_its_lease_is_fenced_out_then_booked_as_
     assert ledger_problems(stored, world.ledger(loan.loan_id)) == []
     assert "refund due" in [alert.title for alert in world.alerts(Severity.WARNING)]
     assert intents(world) == []
+
+
+def test_a_finished_intent_is_forgotten_after_its_retention_an_open_one_never(
+    world: Deployment, loan: Loan
+) -> None:
+    crash_paying(world, loan, 5_250)  # left open
+    world.pay_loan(loan, 1_000, key="pay-2")  # finished
+    with world.bus.get(UnitOfWork) as uow:
+        assert uow.intents.find(f"manual:{loan.loan_id}:pay-2") is not None
+    world.clock.advance(INTENT_RETENTION + dt.timedelta(days=1))
+    world.pay_loan(loan, 1_000, key="pay-3")  # any later write expires what is due
+    with world.bus.get(UnitOfWork) as uow:
+        assert uow.intents.find(f"manual:{loan.loan_id}:pay-2") is None
+        assert uow.intents.find(f"manual:{loan.loan_id}:pay-3") is not None
+    (still_open,) = intents(world)
+    assert still_open.intent_id == f"manual:{loan.loan_id}:pay-1"
+    assert recover(world).booked == 1  # an open intent outlives any retention
