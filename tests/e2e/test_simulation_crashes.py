@@ -20,7 +20,8 @@ from loc_core.ports import UnitOfWork
 from loc_entrypoints.cli import main
 from loc_entrypoints.simulation import HARSH, Scenario, Simulation, run_simulation
 
-CRASHING = Scenario(crash_probability=0.05).resized(borrowers=300, days=120)
+CRASHING = Scenario(crash_probability=0.05).resized(borrowers=300, days=85)
+"""Shorter than INTENT_RETENTION (90 days), so every crashed movement's intent is still kept."""
 
 
 @pytest.fixture(scope="module")
