@@ -27,7 +27,7 @@ import datetime as dt
 import attrs
 
 from loc_core.errors import IdempotencyConflict, LocError, Ref
-from loc_core.events import DomainEvent
+from loc_core.events import AuditValue, DomainEvent
 from loc_core.intents import IntentStatus, TransferIntent, intent_id_of
 from loc_core.ports import Alerter, Clock, PaymentRails, SettlementEvent, UnitOfWork
 from loc_core.services.handling import SettleTransfer
@@ -35,13 +35,24 @@ from loc_core.services.kit import post_alert, retry_on_conflict
 from loc_core.services.messagebus import MessageBus
 from loc_core.services.rails import RailAnswers, Transfer, submit_in_order
 
-__all__ = ["RECOVERY_AFTER", "Movements"]
+__all__ = ["RECOVERY_AFTER", "Movements", "intent_details"]
 
 RECOVERY_AFTER = dt.timedelta(minutes=5)
 """How old a PENDING intent must be before the recovery job takes it over *(policy)*.
 
 Longer than every lease that guards a movement (a live attempt still holds its lease
 and is left alone), so the job only finishes what a dead process left behind."""
+
+
+def intent_details(intent: TransferIntent) -> dict[str, AuditValue]:
+    """Whose money an intent moves, for the alerts about it."""
+    return {
+        "user_id": intent.user_id,
+        "account_id": intent.account_id,
+        "amount": intent.amount,
+        "intent_id": intent.intent_id,
+        "idempotency_key": intent.request_key,
+    }
 
 
 @attrs.frozen

@@ -19,22 +19,21 @@ is abandoned, not carried out a day late.
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 
 import attrs
 
-from loc_core.creditline import CreditLine, Draw, DrawStatus
+from loc_core.creditline import DrawStatus
 from loc_core.errors import LocError, LockNotAcquired
 from loc_core.installment import Process
 from loc_core.intents import IntentKind, IntentStatus, TransferIntent
-from loc_core.ports import IntentRef, Lease, Lock, Metrics, UnitOfWork
+from loc_core.ports import IntentRef, Lease, Lock, Metrics
 from loc_core.services.kit import leased, lock_key, moment, post_alert
 from loc_core.services.lines import LineWriter
 from loc_core.services.lines._unit import LEASE_TTL
 from loc_core.services.lines.booking import LineDebits
-from loc_core.services.lines.drawing import book_draw
+from loc_core.services.lines.drawing import abandoning, book_draw, fail_draw
 from loc_core.services.lines.paying import DEBIT_LOCK_PROCESS
 from loc_core.services.loans.booking import LoanTransfers
 from loc_core.services.loans.collections_worker import book_autopay
@@ -136,10 +135,10 @@ class _Recovery:
             self.lines.change(
                 intent.user_id,
                 intent.account_id,
-                _fail_draw(intent.intent_id, reason),
+                fail_draw(intent.intent_id, reason),
                 actor=_ACTOR,
                 request_id=intent.intent_id,
-                also=_abandon_with(intent, reason, self.movements),
+                also=abandoning(intent, reason, self.movements),
             )
             return
         self.movements.abandon(intent, reason)
@@ -148,28 +147,6 @@ class _Recovery:
         with self.lines.uow as uow:
             draw = uow.lines.get(intent.user_id, intent.account_id).draws.get(intent.intent_id)
         return draw is not None and draw.status is DrawStatus.PENDING
-
-
-def _fail_draw(draw_id: str, reason: str) -> Callable[[CreditLine, dt.date], Draw]:
-    def change(line: CreditLine, today: dt.date) -> Draw:
-        draw = line.draws[draw_id]
-        if draw.status is not DrawStatus.PENDING:
-            return draw
-        return line.fail_draw(draw_id=draw_id, on=today, reason=reason)
-
-    return change
-
-
-def _abandon_with(
-    intent: TransferIntent, reason: str, movements: Movements
-) -> Callable[[UnitOfWork, CreditLine, Draw], None]:
-    def abandon(uow: UnitOfWork, _line: CreditLine, _draw: Draw) -> None:
-        stored = uow.intents.get(intent.user_id, intent.intent_id)
-        if stored.status is IntentStatus.PENDING:
-            stored.abandon(reason, now=movements.clock.now())
-            uow.intents.save(stored)
-
-    return abandon
 
 
 def _lease(ref: TransferIntent, lock: Lock, owner: str) -> AbstractContextManager[Lease | None]:

@@ -24,7 +24,7 @@ from loc_core.payments import Direction, Rail
 from loc_core.ports import Alerter, Lease, UnitOfWork
 from loc_core.services.kit import alert_refund_due, not_booked_alerted
 from loc_core.services.lines._unit import LineWriter
-from loc_core.services.moving import Movements
+from loc_core.services.moving import Movements, intent_details
 from loc_core.services.rails import Transfer
 
 __all__ = ["LineDebits"]
@@ -91,11 +91,7 @@ class LineDebits:
             error = answers.failure(
                 f"debit of {intent.amount} cents on line {intent.account_id}",
                 alerter=self.alerter,
-                details={
-                    "user_id": intent.user_id,
-                    "line_id": intent.account_id,
-                    "amount": intent.amount,
-                },
+                details=intent_details(intent),
             )
             self.movements.abandon(intent, str(error))
             raise error
@@ -159,11 +155,9 @@ class LineDebits:
             f"{transfer.rail.value} payment {key} on line {intent.account_id}",
             alerter=self.alerter,
             details={
-                "user_id": intent.user_id,
-                "line_id": intent.account_id,
-                "amount": intent.amount,
+                **intent_details(intent),
                 "rail": transfer.rail.value,
-                "idempotency_key": key,
+                "transfer_key": key,
             },
         ):
             payment, _ = self.lines.change(

@@ -61,10 +61,12 @@ __all__ = [
     "RTP_DISBURSEMENTS_FLAG",
     "DrawFromLine",
     "DrawTransfer",
+    "abandoning",
     "book_draw",
     "draw_from_line",
     "draw_id_for",
     "draw_intent",
+    "fail_draw",
     "parse_draw_transfer",
     "send_draw",
 ]
@@ -239,7 +241,7 @@ def send_draw(
             reason = "no rail accepted the draw: " + (
                 ", ".join(tried) or earlier or "no rail is enabled"
             )
-            draw = update(_fail(draw_id, reason), _abandoning(intent, reason, movements))
+            draw = update(fail_draw(draw_id, reason), abandoning(intent, reason, movements))
             if tried and unreachable == len(tried):
                 post_alert(
                     movements.alerter,
@@ -316,9 +318,10 @@ def book_draw(
     return draw
 
 
-def _abandoning(
+def abandoning(
     intent: TransferIntent, reason: str, movements: Movements
 ) -> Callable[[UnitOfWork, CreditLine, Draw], None]:
+    """A `LineWriter.change` hook: the draw's intent is ABANDONED in the draw's commit."""
     def abandon(uow: UnitOfWork, _line: CreditLine, _draw: Draw) -> None:
         stored = uow.intents.get(intent.user_id, intent.intent_id)
         if stored.status is IntentStatus.PENDING:
@@ -338,7 +341,8 @@ def _decline(draw_id: str, rail: Rail, reason: str) -> Callable[[CreditLine, dt.
     return change
 
 
-def _fail(draw_id: str, reason: str) -> Callable[[CreditLine, dt.date], Draw]:
+def fail_draw(draw_id: str, reason: str) -> Callable[[CreditLine, dt.date], Draw]:
+    """A change that FAILS a draw still PENDING (its hold released); a finished one stays."""
     def change(line: CreditLine, today: dt.date) -> Draw:
         draw = line.draws[draw_id]
         if draw.status is not DrawStatus.PENDING:  # another attempt finished it meanwhile

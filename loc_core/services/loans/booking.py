@@ -23,21 +23,10 @@ from loc_core.installment import Loan, Process
 from loc_core.intents import IntentStatus, TransferIntent
 from loc_core.ports import Alerter, Lease, Metrics, UnitOfWork
 from loc_core.services.kit import alert_refund_due, not_booked_alerted, retry_on_conflict
-from loc_core.services.moving import Movements
+from loc_core.services.moving import Movements, intent_details
 from loc_core.services.rails import Transfer
 
 __all__ = ["LoanTransfers", "intent_details"]
-
-
-def intent_details(intent: TransferIntent) -> dict[str, AuditValue]:
-    """Whose money an intent moves, for the alerts about it."""
-    return {
-        "user_id": intent.user_id,
-        "account_id": intent.account_id,
-        "amount": intent.amount,
-        "intent_id": intent.intent_id,
-        "idempotency_key": intent.request_key,
-    }
 
 
 @attrs.frozen
