@@ -26,6 +26,7 @@ from loc_core.services.checks import (
 )
 from loc_core.services.commands import AcceptOffer
 from loc_core.services.messagebus import MessageBus
+from loc_core.services.moving import RECOVERY_AFTER
 from loc_entrypoints.bootstrap import bootstrap
 
 NOW = dt.datetime(2026, 1, 5, 15, tzinfo=dt.UTC)
@@ -161,3 +162,8 @@ def test_a_check_is_wired_like_a_handler() -> None:
             messages={},
             startup_checks=(needs_clock,),
         )
+
+
+def test_the_recovery_job_waits_out_every_lease_a_live_movement_holds() -> None:
+    """An intent younger than any lease may belong to a live process: never taken over."""
+    assert all(lease.ttl < RECOVERY_AFTER for lease in RAIL_LEASES)
