@@ -322,6 +322,7 @@ def abandoning(
     intent: TransferIntent, reason: str, movements: Movements
 ) -> Callable[[UnitOfWork, CreditLine, Draw], None]:
     """A `LineWriter.change` hook: the draw's intent is ABANDONED in the draw's commit."""
+
     def abandon(uow: UnitOfWork, _line: CreditLine, _draw: Draw) -> None:
         stored = uow.intents.get(intent.user_id, intent.intent_id)
         if stored.status is IntentStatus.PENDING:
@@ -343,6 +344,7 @@ def _decline(draw_id: str, rail: Rail, reason: str) -> Callable[[CreditLine, dt.
 
 def fail_draw(draw_id: str, reason: str) -> Callable[[CreditLine, dt.date], Draw]:
     """A change that FAILS a draw still PENDING (its hold released); a finished one stays."""
+
     def change(line: CreditLine, today: dt.date) -> Draw:
         draw = line.draws[draw_id]
         if draw.status is not DrawStatus.PENDING:  # another attempt finished it meanwhile
