@@ -48,6 +48,8 @@ class EntryKind(enum.StrEnum):
     """Money taken when nothing was owed, owed back to the borrower."""
     REFUND_CANCELLED = "refund_cancelled"
     """A refund due undone because its payment was returned or charged back."""
+    ADJUSTMENT = "adjustment"
+    """An effective-dated correction: what the replayed history changes in the books."""
 
 
 class Movement(enum.Enum):
@@ -65,6 +67,8 @@ class Movement(enum.Enum):
     RECOVERY = "recovery"
     REFUND_DUE = "refund_due"
     CANCEL_REFUND = "refund_cancelled"
+    ADJUST = "adjust"
+    """A correction's difference, posted on the day it was booked."""
 
 
 _HISTORICAL_SUFFIX = {(Product.INSTALLMENT, Movement.REVERSE): "unapply"}

@@ -13,6 +13,7 @@ errors into HTTP statuses or exit codes.
     │   ├── InvalidConfiguration        a product configuration that cannot work
     │   │   └── ScheduleError           a schedule that cannot be built from it
     │   ├── InvalidTransition           the entity's status does not allow the command
+    │   ├── CorrectionTooOld            a correction reaches further back than the policy allows
     │   ├── ApplicationError
     │   │   ├── ApplicationNotApproved  rejected or abandoned: nothing to accept
     │   │   ├── ApplicationExpired      accepted after its offer expired
@@ -70,6 +71,7 @@ __all__ = [
     "ApplicationExpired",
     "ApplicationNotApproved",
     "ConcurrencyConflict",
+    "CorrectionTooOld",
     "CreditLineError",
     "CycleNotClosed",
     "DomainError",
@@ -213,6 +215,10 @@ class ScheduleError(InvalidConfiguration):
 
 class InvalidTransition(DomainError):
     """The entity's current status does not allow this command."""
+
+
+class CorrectionTooOld(DomainError):
+    """A correction effective further back than the policy's reach: left to operations."""
 
 
 class ApplicationError(DomainError):
