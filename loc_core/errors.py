@@ -39,7 +39,8 @@ errors into HTTP statuses or exit codes.
     ├── IdempotencyConflict             an idempotency key reused with a different request
     └── ExternalServiceError            an outside service failed; the outcome may be unknown
         ├── RailDeclined                a payment rail declined the transfer
-        └── RailUnavailable             a payment rail could not be reached and took nothing
+        ├── RailUnavailable             a payment rail could not be reached and took nothing
+        └── WebhookRejected             a webhook failed its signature, timestamp or shape check
 
 Domain errors are raised before an aggregate changes, so a caller that catches one can
 rely on the aggregate being exactly as it was.
@@ -104,6 +105,7 @@ __all__ = [
     "Ref",
     "ScheduleError",
     "Subject",
+    "WebhookRejected",
 ]
 
 
@@ -341,4 +343,13 @@ class RailUnavailable(ExternalServiceError):
     switched off) raises this; another rail may then be tried. Any other
     `ExternalServiceError` from a rail (a timeout after sending) leaves the outcome
     unknown: retry the same rail with the same idempotency key instead.
+    """
+
+
+class WebhookRejected(ExternalServiceError):
+    """An incoming webhook was refused before it became a settlement event.
+
+    Its signature was missing or wrong, its timestamp outside the tolerance window (a
+    replay), or its body not of the contract's shape; `key` names the failed check
+    (``signature``, ``timestamp``, ``body``). Nothing was applied; operations are alerted.
     """

@@ -1,0 +1,225 @@
+"""`PayEngineRails`: the `PaymentRails` port over PayEngine's HTTP API (httpx + stamina).
+
+Outcome mapping, the money rule of the port:
+
+- an accepted or declined transfer (201/200), or any other definite 4xx refusal, is the
+  answer (a 4xx is a decline carrying the error code);
+- a connection that was never made (refused, DNS, connect or pool timeout) on every
+  attempt, a 429 that outlasts the budget, or PayEngine's ``rail_unavailable`` is
+  `RailUnavailable`: nothing left, another rail may be tried;
+- a read timeout, a 5xx or a dropped connection after sending leaves the outcome unknown:
+  retried with the same key while the budget lasts, then `ExternalServiceError`;
+- a key reused with another body (409) is an `ExternalServiceError`: the first transfer
+  stands and the caller must not move the money elsewhere.
+
+Retries wait with exponential backoff and jitter (stamina), or as long as
+``Retry-After`` says, and never let one `submit` outlast `timeout`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import attrs
+import httpx
+import stamina
+
+from loc_adapters.payengine import contract
+from loc_core.errors import ExternalServiceError, RailUnavailable
+from loc_core.ports import TransferRequest, TransferResult
+
+__all__ = ["DEFAULT_TIMEOUT", "PayEngineRails"]
+
+DEFAULT_TIMEOUT = dt.timedelta(seconds=10)
+"""The longest one `submit` or `find` may take, retries included."""
+
+
+T = TypeVar("T")
+
+_SMALLEST_ATTEMPT = 0.05
+"""Seconds: an attempt with less time left than this is not started."""
+
+
+class _BudgetSpent(Exception):
+    """The call's `timeout` has no time left for another attempt."""
+
+
+class _Retry(Exception):
+    """One attempt failed in a way another attempt with the same key may fix."""
+
+    def __init__(self, reason: str, *, sent: bool, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.sent = sent
+        """Whether the request may have reached PayEngine (the outcome is then unknown)."""
+        self.retry_after = retry_after
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get(contract.HEADER_RETRY_AFTER)
+    if value is None:
+        return None
+    if value.strip().isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
+
+
+def _error_code(response: httpx.Response) -> str:
+    try:
+        return str(response.json()["error"]["code"])
+    except (ValueError, KeyError, TypeError):
+        return f"http_{response.status_code}"
+
+
+@attrs.define
+class PayEngineRails:
+    """`PaymentRails` on PayEngine: create and read transfers by idempotency key."""
+
+    client: httpx.Client = attrs.field(repr=False)
+    """Carries the base URL and the API key header (see `connect`); tests inject a mock."""
+    timeout: dt.timedelta = attrs.field(default=DEFAULT_TIMEOUT, kw_only=True)
+    """The longest one call may take, all attempts and waits included."""
+    attempt_timeout: dt.timedelta = attrs.field(default=dt.timedelta(seconds=3), kw_only=True)
+    """The longest one HTTP attempt may take (less if the budget has less left)."""
+    attempts: int = attrs.field(default=4, kw_only=True)
+    wait_initial: dt.timedelta = attrs.field(default=dt.timedelta(milliseconds=100), kw_only=True)
+    wait_max: dt.timedelta = attrs.field(default=dt.timedelta(seconds=2), kw_only=True)
+
+    @classmethod
+    def connect(
+        cls, base_url: str, api_key: str, *, timeout: dt.timedelta = DEFAULT_TIMEOUT
+    ) -> PayEngineRails:
+        """Rails over a new client for `base_url`, authenticated with `api_key`."""
+        client = httpx.Client(
+            base_url=base_url,
+            headers={contract.HEADER_AUTHORIZATION: f"Bearer {api_key}"},
+            timeout=timeout.total_seconds(),
+        )
+        return cls(client, timeout=timeout)
+
+    def submit(self, request: TransferRequest) -> TransferResult:
+        """Create the transfer (a repeated key answers the first transfer); see the module."""
+        body = contract.transfer_body(request)
+        headers = {contract.HEADER_IDEMPOTENCY_KEY: request.idempotency_key}
+
+        def attempt(budget: float) -> TransferResult:
+            response = self._send(
+                "POST", contract.TRANSFERS_PATH, budget, json=body, headers=headers
+            )
+            if response.status_code in {200, 201}:
+                return contract.result_from(response.json())
+            code = _error_code(response)
+            if response.status_code == 409:  # noqa: PLR2004 - the contract's status for a reused key
+                raise ExternalServiceError(
+                    f"PayEngine refused key reuse ({code})", key=request.idempotency_key
+                )
+            if code == contract.ERROR_RAIL_UNAVAILABLE:
+                raise RailUnavailable(f"{request.rail.value} rail unavailable at PayEngine")
+            self._raise_if_retryable(response, code)
+            return TransferResult(accepted=False, decline_reason=f"PayEngine: {code}")
+
+        return self._with_retries(attempt, request.idempotency_key, what="submit")
+
+    def find(self, idempotency_key: str) -> TransferResult | None:
+        """Read the transfer sent with this key; None when PayEngine never received one."""
+
+        def attempt(budget: float) -> TransferResult | None:
+            response = self._send("GET", contract.transfer_path(idempotency_key), budget)
+            if response.status_code == 200:  # noqa: PLR2004 - the contract's status for found
+                return contract.result_from(response.json())
+            code = _error_code(response)
+            if response.status_code == 404 and code == contract.ERROR_NOT_FOUND:  # noqa: PLR2004 - not found
+                return None
+            self._raise_if_retryable(response, code)
+            raise ExternalServiceError(
+                f"PayEngine could not read the transfer ({code})", key=idempotency_key
+            )
+
+        try:
+            return self._with_retries(attempt, idempotency_key, what="find")
+        except RailUnavailable as exc:  # unreachable: it cannot tell, which is not "never"
+            raise ExternalServiceError(str(exc), key=idempotency_key) from exc
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        budget: float,
+        *,
+        json: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        """One HTTP attempt, its transport failures sorted into sent or never sent."""
+        try:
+            return self.client.request(method, path, timeout=budget, json=json, headers=headers)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            raise _Retry(f"connection failed: {type(exc).__name__}", sent=False) from exc
+        except httpx.TransportError as exc:  # read/write timeouts, dropped connections
+            raise _Retry(f"no answer: {type(exc).__name__}", sent=True) from exc
+
+    @staticmethod
+    def _raise_if_retryable(response: httpx.Response, code: str) -> None:
+        status = response.status_code
+        if status == 429:  # noqa: PLR2004 - too many requests: PayEngine processed nothing
+            raise _Retry(f"throttled ({code})", sent=False, retry_after=_retry_after(response))
+        if status >= 500:  # noqa: PLR2004 - server errors: the outcome is unknown
+            raise _Retry(
+                f"server error {status} ({code})", sent=True, retry_after=_retry_after(response)
+            )
+
+    def _budget_left(self, deadline: float) -> float:
+        """Seconds the next attempt may take; `_BudgetSpent` when too few are left."""
+        budget = min(self.attempt_timeout.total_seconds(), deadline - time.monotonic())
+        if budget < _SMALLEST_ATTEMPT:
+            raise _BudgetSpent
+        return budget
+
+    def _with_retries(self, attempt: Callable[[float], T], key: str, *, what: str) -> T:
+        """Run `attempt` with the seconds it may take, retrying while the budget lasts.
+
+        Raises:
+            RailUnavailable: no attempt can have reached PayEngine.
+            ExternalServiceError: one may have: the outcome is unknown.
+        """
+        deadline = time.monotonic() + self.timeout.total_seconds()
+        reached = False
+
+        def backoff(exc: Exception) -> bool | float:
+            if not isinstance(exc, _Retry):
+                return False
+            if exc.retry_after is None:
+                return True
+            return exc.retry_after if exc.retry_after < deadline - time.monotonic() else False
+
+        try:
+            for retrying in stamina.retry_context(
+                on=backoff,
+                attempts=self.attempts,
+                timeout=self.timeout,
+                wait_initial=self.wait_initial,
+                wait_max=self.wait_max,
+                wait_jitter=self.wait_initial,
+            ):
+                with retrying:
+                    budget = self._budget_left(deadline)
+                    try:
+                        return attempt(budget)
+                    except _Retry as exc:
+                        reached = reached or exc.sent
+                        raise
+        except (_Retry, _BudgetSpent) as exc:
+            reason = str(exc) or "time budget spent"
+            if reached:
+                raise ExternalServiceError(
+                    f"PayEngine {what}: outcome unknown, retry with the same key ({reason})",
+                    key=key,
+                ) from exc
+            raise RailUnavailable(f"PayEngine {what}: not reached ({reason})", key=key) from exc
+        raise AssertionError("stamina ended without an answer or an error")  # pragma: no cover

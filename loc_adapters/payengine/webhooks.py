@@ -1,0 +1,89 @@
+"""PayEngine webhooks: verified (HMAC-SHA256, constant-time, replay window), then settled.
+
+A webhook becomes a `SettlementEvent` only after its signature over
+``<timestamp>.<raw body>`` matches the shared secret and its timestamp is within the
+tolerance window; anything else is a `WebhookRejected` and never an event.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import json
+from collections.abc import Mapping
+
+import attrs
+
+from loc_adapters.payengine import contract
+from loc_core.errors import InvalidRequest, WebhookRejected
+from loc_core.ports import Alert, Alerter, Clock, SettlementEvent, Severity
+from loc_core.services.commands import Settled, SettleTransfer
+from loc_core.services.messagebus import MessageBus
+
+__all__ = ["DEFAULT_TOLERANCE", "WebhookVerifier", "settle_webhook"]
+
+DEFAULT_TOLERANCE = dt.timedelta(minutes=5)
+"""How far a webhook's timestamp may be from now before it is refused as a replay."""
+
+
+@attrs.frozen
+class WebhookVerifier:
+    """Checks a webhook's signature and age with the shared secret, then parses it."""
+
+    secret: bytes = attrs.field(repr=False)
+    clock: Clock
+    tolerance: dt.timedelta = DEFAULT_TOLERANCE
+
+    def verify(self, headers: Mapping[str, str], body: bytes) -> SettlementEvent:
+        """The settlement event a genuine, fresh webhook reports.
+
+        `headers` are matched without regard to case; `body` is the raw bytes received.
+
+        Raises:
+            WebhookRejected: a missing or wrong signature (``key="signature"``), a
+                timestamp outside the window (``"timestamp"``), or a body not of the
+                contract's shape (``"body"``).
+        """
+        lowered = {name.lower(): value for name, value in headers.items()}
+        timestamp = lowered.get(contract.HEADER_TIMESTAMP.lower(), "")
+        signature = lowered.get(contract.HEADER_SIGNATURE.lower(), "")
+        try:
+            sent_at = dt.datetime.fromtimestamp(int(timestamp), tz=dt.UTC)
+        except (ValueError, OverflowError, OSError) as exc:
+            raise WebhookRejected("webhook without a valid timestamp", key="timestamp") from exc
+        _, expected = contract.sign(self.secret, sent_at, body)
+        if not hmac.compare_digest(signature.encode(), expected.encode()):
+            raise WebhookRejected("webhook signature does not match", key="signature")
+        if abs(self.clock.now() - sent_at) > self.tolerance:
+            raise WebhookRejected("webhook timestamp outside the tolerance", key="timestamp")
+        try:
+            return contract.event_from(json.loads(body))
+        except (KeyError, TypeError, ValueError, InvalidRequest) as exc:
+            raise WebhookRejected(
+                f"webhook body not of the contract's shape: {exc}", key="body"
+            ) from exc
+
+
+def settle_webhook(
+    bus: MessageBus, verifier: WebhookVerifier, headers: Mapping[str, str], body: bytes
+) -> Settled:
+    """Verify a webhook and hand its event to the bus as `SettleTransfer`.
+
+    A refused webhook is alerted (WARNING, with the failed check) and re-raised, so the
+    receiving endpoint answers 4xx; nothing is applied.
+
+    Raises:
+        WebhookRejected: the webhook failed verification.
+    """
+    try:
+        event = verifier.verify(headers, body)
+    except WebhookRejected as exc:
+        bus.get(Alerter).alert(
+            Alert(
+                Severity.WARNING,
+                "PayEngine webhook refused",
+                {"check": exc.key or "", "reason": str(exc)},
+            )
+        )
+        raise
+    return bus.handle(SettleTransfer(event))
