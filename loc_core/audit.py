@@ -64,6 +64,8 @@ class Process(enum.Enum):
     DEFAULT = "DEFAULT"
     """The daily job defaulted (charged off) the loan or line."""
     CLOSE = "CLOSE"
+    CORRECTION = "CORRECTION"
+    """A return or a backdated payment corrected history as of its effective date."""
 
 
 class Audited(Protocol):

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import attrs
 
+from loc_core.corrections import CorrectionPolicy
 from loc_core.errors import InvalidConfiguration, InvalidRate
 from loc_core.installment.vocabulary import RepaymentCadence
 from loc_core.money import HUNDRED, Rounding, percent_of, rate
@@ -73,6 +74,8 @@ class InstallmentProduct:
     """Autopay attempts per installment before collections stops trying."""
     fee_rounding: Rounding = Rounding.HALF_UP
     """How percentage fees (origination and late) round to the cent."""
+    corrections: CorrectionPolicy = attrs.field(factory=CorrectionPolicy)
+    """How far back a return or a backdated payment may correct a loan's history."""
 
     def __attrs_post_init__(self) -> None:
         lowest = _whole(self.min_installments, "min_installments", 1)
@@ -101,6 +104,16 @@ class InstallmentProduct:
         if not isinstance(self.fee_rounding, Rounding):
             raise InvalidConfiguration(
                 f"fee_rounding must be a Rounding mode, got {self.fee_rounding!r}"
+            )
+        if not isinstance(self.corrections, CorrectionPolicy):
+            raise InvalidConfiguration(
+                f"corrections must be a CorrectionPolicy, got {self.corrections!r}"
+            )
+        if not self.corrections.late_fee_when_missed_by_return:
+            raise InvalidConfiguration(
+                "installment loans charge the late fee of an installment missed because "
+                "of a return (the replay treats the payment as never made): "
+                "late_fee_when_missed_by_return=False is not supported"
             )
 
     def late_fee_for(self, installment_total: int) -> int:

@@ -15,12 +15,14 @@ business dates (`today`), not timestamps.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import attrs
 
 from loc_core import bookkeeping
 from loc_core.audit import ChangeRecorder, render
-from loc_core.bookkeeping import Product
+from loc_core.bookkeeping import EntryKind, Product
+from loc_core.corrections import account_balances, adjustment_entry
 from loc_core.errors import (
     DomainError,
     DuplicatePayment,
@@ -41,6 +43,7 @@ from loc_core.installment._state import LoanState
 from loc_core.installment.allocation import allocate
 from loc_core.installment.installment import Installment
 from loc_core.installment.payment import Payment
+from loc_core.installment.replay import replay
 from loc_core.installment.vocabulary import (
     InstallmentStatus,
     LoanStatus,
@@ -48,6 +51,7 @@ from loc_core.installment.vocabulary import (
 )
 from loc_core.ledger import (
     Bucket,
+    JournalEntry,
 )
 from loc_core.money import format_cents, positive_cents
 from loc_core.payments import PaymentStatus, Rail, SettlementOutcome
@@ -70,6 +74,43 @@ def _late_fee_reason(fee: int, wanted: int) -> str:
     if fee:
         return f"late fee of {fee} cents, the rest of the loan's cap"
     return "no late fee, the loan's cap is reached"
+
+
+@attrs.frozen
+class _Before:
+    """What a correction compares against to publish only what is new."""
+
+    status: LoanStatus
+    overdue: frozenset[str]
+
+    @classmethod
+    def of(cls, loan: LoanState) -> _Before:
+        return cls(
+            loan.status,
+            frozenset(
+                installment.installment_id
+                for installment in loan.installments
+                if installment.status is InstallmentStatus.OVERDUE
+            ),
+        )
+
+
+def _refunded(payment: Payment) -> int:
+    return 0 if payment.refund is None else payment.refund.amount
+
+
+def _adopt_installment(mine: Installment, theirs: Installment, *, reason: str) -> None:
+    """Give `mine` the balances and status of its replayed twin `theirs`."""
+    fields = ("late_fee", "total_amount", "outstanding_balance", "status", "overdue_on")
+    if all(getattr(mine, name) == getattr(theirs, name) for name in fields) and (
+        mine.applications == theirs.applications
+    ):
+        return
+    for name in fields:
+        setattr(mine, name, getattr(theirs, name))
+    mine.applications = list(theirs.applications)
+    mine.process = Process.CORRECTION
+    mine.update_reason = reason
 
 
 @attrs.define(kw_only=True)
@@ -326,6 +367,130 @@ class Loan(LoanState):
         if newly_overdue or cause is not None:
             self.verify()
 
+    def check_correction(self, effective: dt.date, *, today: dt.date) -> None:
+        """Refuse, changing nothing, a correction `correct` would refuse for its dates.
+
+        Raises:
+            CorrectionTooOld: when `effective` is further back than the product's
+                `corrections.reach` before `today`.
+            InvalidTimestamp: for dates that are not dates, before disbursement, or an
+                `effective` after `today`.
+        """
+        today = self._require_today(today)
+        effective = self._require_today(effective)
+        if effective > today:
+            raise InvalidTimestamp(
+                f"a correction effective {effective.isoformat()} is after {today.isoformat()}",
+                about=self,
+            )
+        self.product.corrections.require_within(
+            effective, today=today, about=Ref("loan", self.loan_id, self.user_id)
+        )
+
+    def correct(
+        self,
+        *,
+        cause: str,
+        effective: dt.date,
+        today: dt.date,
+        posted: Sequence[JournalEntry],
+        reason: str,
+    ) -> JournalEntry | None:
+        """Take the history replayed with what is known now, as if it had been known then.
+
+        The loan is replayed from its origination terms through `today` (`replay`):
+        installments' balances, late fees, statuses and overdue dates, what each payment
+        paid, refunds due, and the loan's status, completion and default are the replayed
+        ones. Records are kept (payments with their statuses, collection attempts). The
+        books, `posted` (the loan's journal) plus what the outbox holds, are moved to the
+        replayed ones by one adjustment entry ``<cause>:adjust`` dated `today`, returned
+        (None when nothing differs, as for the same correction delivered twice). Only
+        what is new is published: installments overdue now, the loan defaulted or closed.
+
+        Raises:
+            CorrectionTooOld, InvalidTimestamp: as `check_correction`; nothing changed.
+            DomainError: for a blank cause or reason.
+        """
+        require_id(cause, field="cause")
+        require_id(reason, field="reason")
+        self.check_correction(effective, today=today)
+        replayed = replay(self, through=today)
+        reason = f"corrected as of {effective.isoformat()}: {reason}"
+        before = _Before.of(self)
+        recorder = ChangeRecorder(process=Process.CORRECTION, reason=reason)
+        recorder.touch(self)
+        for mine, theirs in zip(self.installments, replayed.installments, strict=True):
+            recorder.touch(mine)
+            _adopt_installment(mine, theirs, reason=reason)
+        for payment in self.payments.values():
+            again = replayed.payments.get(payment.payment_id)
+            if again is not None:
+                recorder.touch(payment)
+                payment.applications = again.applications
+                if _refunded(payment) != _refunded(again):
+                    payment.refund = again.refund
+        self.outstanding_balance = replayed.outstanding_balance
+        self.status = replayed.status
+        self.completion_date = replayed.completion_date
+        self.defaulted_on = replayed.defaulted_on
+        self.autopay_enabled = replayed.autopay_enabled
+        disbursed = [entry for entry in posted if entry.kind == EntryKind.DISBURSEMENT]
+        entry = adjustment_entry(
+            product=Product.INSTALLMENT,
+            cause=cause,
+            reference=self.loan_id,
+            posted=account_balances([*posted, *self.outbox.entries]),
+            replayed=account_balances([*disbursed, *replayed.outbox.entries]),
+            on=today,
+            memo=reason,
+        )
+        if entry is not None:
+            self.outbox.entries.append(entry)
+        self.outbox.changes.extend(recorder.changes())
+        self._publish_news(before, today)
+        self.verify()
+        return entry
+
+    def book_backdated_payment(
+        self,
+        payment_id: str,
+        amount: int,
+        *,
+        rail: Rail,
+        effective_on: dt.date,
+        today: dt.date,
+        posted: Sequence[JournalEntry],
+        reason: str,
+    ) -> Payment:
+        """Book money already received as a MANUAL payment effective on `effective_on`.
+
+        The payment is booked today as `book_moved_payment` books it (never refused;
+        ``<payment>:apply`` and any refund due dated `today`), its `submitted_on` is set
+        to `effective_on`, and the loan is corrected as of that day (`correct`, cause the
+        payment id): a late fee or default it would have prevented is reversed in the
+        adjustment entry ``<payment>:adjust``.
+
+        Raises:
+            CorrectionTooOld: when `effective_on` is beyond the correction reach.
+            InvalidTimestamp: for an `effective_on` after `today` or before disbursement.
+            InvalidAmount, PaymentError, DuplicatePayment: as `book_moved_payment`.
+            DomainError: for a blank reason.
+        """
+        require_id(reason, field="reason")
+        self.check_correction(effective_on, today=today)
+        payment = self.book_moved_payment(
+            payment_id, amount, process=Process.MANUAL, rail=rail, today=today
+        )
+        payment.submitted_on = effective_on
+        self.correct(
+            cause=payment_id,
+            effective=effective_on,
+            today=today,
+            posted=posted,
+            reason=f"payment {payment_id} of {amount} cents received {effective_on}: {reason}",
+        )
+        return payment
+
     # --- steps ------------------------------------------------------------------------
 
     def _book_payment(
@@ -505,17 +670,7 @@ class Loan(LoanState):
                     )
                 )
             self.outbox.changes.extend(recorder.changes())
-            self._event(
-                EventType.INSTALLMENT_OVERDUE,
-                installment.installment_id,
-                today,
-                {
-                    "loan_id": self.loan_id,
-                    "due_date": installment.due_date.isoformat(),
-                    "late_fee": fee,
-                    "outstanding_balance": installment.outstanding_balance,
-                },
-            )
+            self._overdue_event(installment, today)
 
     def _default(self, cause: Installment, today: dt.date) -> None:
         reason = (
@@ -537,7 +692,7 @@ class Loan(LoanState):
         self.outbox.entries.append(
             bookkeeping.charge_off(
                 product=Product.INSTALLMENT,
-                cause=self.loan_id,
+                cause=cause.installment_id,  # a correction may undo a default: never reused
                 reference=self.loan_id,
                 amount=owed,
                 on=today,
@@ -548,6 +703,42 @@ class Loan(LoanState):
         self._event(EventType.LOAN_DEFAULTED, self.loan_id, today, {"outstanding_balance": owed})
 
     # --- helpers ----------------------------------------------------------------------
+
+    def _overdue_event(self, installment: Installment, today: dt.date) -> None:
+        self._event(
+            EventType.INSTALLMENT_OVERDUE,
+            installment.installment_id,
+            today,
+            {
+                "loan_id": self.loan_id,
+                "due_date": installment.due_date.isoformat(),
+                "late_fee": installment.late_fee,
+                "outstanding_balance": installment.outstanding_balance,
+            },
+        )
+
+    def _publish_news(self, before: _Before, today: dt.date) -> None:
+        """The borrower events of what a correction made new."""
+        for installment in self.installments:
+            if (
+                installment.status is InstallmentStatus.OVERDUE
+                and installment.installment_id not in before.overdue
+            ):
+                self._overdue_event(installment, today)
+        if self.status is LoanStatus.DEFAULTED and before.status is not LoanStatus.DEFAULTED:
+            self._event(
+                EventType.LOAN_DEFAULTED,
+                self.loan_id,
+                today,
+                {"outstanding_balance": self.outstanding_balance},
+            )
+        closed = any(event.type is EventType.LOAN_CLOSED for event in self.outbox.events)
+        if (
+            self.status is LoanStatus.CLOSED
+            and before.status is not LoanStatus.CLOSED
+            and not closed
+        ):
+            self._event(EventType.LOAN_CLOSED, self.loan_id, today, {"corrected": True})
 
     def _check_collection(self, payment_id: str, process: Process, rail: Rail) -> None:
         if not isinstance(process, Process) or process not in _PAYMENT_PROCESSES:

@@ -29,6 +29,7 @@ HANDLERS: Mapping[type[Command[Any]], Handler] = {
     loans.AbandonExpiredApplication: loans.abandon_expired_application,
     loans.SetAutopay: loans.set_autopay,
     loans.MakePayment: loans.make_payment,
+    loans.BookBackdatedLoanPayment: loans.book_backdated_payment,
     GetLoan: get_loan,
     loans.GetPaymentReceipt: loans.get_payment_receipt,
     loans.EnqueueDueInstallments: loans.enqueue_due_installments,

@@ -7,6 +7,11 @@ idempotent and how it fails.
 
 from loc_core.services.loans.applications import ApplyForLoan, apply_for_loan
 from loc_core.services.loans.autopay import SetAutopay, set_autopay
+from loc_core.services.loans.backdated import (
+    BookBackdatedLoanPayment,
+    backdated_payment_id,
+    book_backdated_payment,
+)
 from loc_core.services.loans.collections_job import (
     EnqueueDueInstallments,
     enqueue_due_installments,
@@ -60,6 +65,7 @@ __all__ = [
     "AbandonExpiredApplication",
     "AcceptOffer",
     "ApplyForLoan",
+    "BookBackdatedLoanPayment",
     "CheckEligibility",
     "CollectInstallment",
     "CollectionOutcome",
@@ -80,6 +86,8 @@ __all__ = [
     "accept_offer",
     "apply_for_loan",
     "autopay_payment_id",
+    "backdated_payment_id",
+    "book_backdated_payment",
     "check_loan_eligibility",
     "collect_installment",
     "disbursement_key",

@@ -12,9 +12,18 @@ reported to operations.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from loc_core.calendar import require_utc
-from loc_core.errors import NotFound, PaymentAlreadyReversed, PaymentAlreadySettled, Ref
+from loc_core.errors import (
+    CorrectionTooOld,
+    NotFound,
+    PaymentAlreadyReversed,
+    PaymentAlreadySettled,
+    Ref,
+)
 from loc_core.events import DomainEvent
+from loc_core.installment import Loan
 from loc_core.payments import SettlementOutcome
 from loc_core.ports import (
     Alerter,
@@ -42,12 +51,17 @@ def settle_payment(
 
     COMPLETED marks the payment (``payment_succeeded``); RETURNED or CHARGED_BACK takes
     back exactly what it paid (``payment_failed``, and the loan reopens if it had
-    closed). Events are published only after the commit.
+    closed), then corrects the loan as of the day the payment was applied
+    (`Loan.correct`: statuses, late fees and the default clock at once, the difference
+    in the books as ``<payment>:<returned|charged_back>:adjust``). Events are published
+    only after the commit.
 
     Raises:
         NotFound: when no loan carries the payment (or, for a disbursement, no loan was
             made); operations are alerted, since money may have moved unbooked.
         PaymentError: for an outcome the payment's rail cannot have (an ACH chargeback).
+        CorrectionTooOld: for a reversal of a payment applied further back than the
+            product's correction reach; operations are alerted and nothing changed.
     """
     on = require_utc(event.occurred_at, field="occurred_at").date()
     application = parse_disbursement_key(event.idempotency_key)
@@ -64,15 +78,14 @@ def settle_payment(
         with uow:
             loan = uow.loans.get(owner.user_id, owner.owner_id)
             try:
-                loan.settle(event.idempotency_key, event.outcome, today=on)
+                payment = loan.settle(event.idempotency_key, event.outcome, today=on)
             except (PaymentAlreadyReversed, PaymentAlreadySettled):
                 return SettlementHandling.DUPLICATE, []
+            handling = SettlementHandling.SETTLED
+            if event.outcome is not SettlementOutcome.COMPLETED:
+                handling = SettlementHandling.REVERSED
+                _correct(loan, payment.payment_id, event, on=on, uow=uow, alerter=alerter)
             uow.loans.save(loan)
-            handling = (
-                SettlementHandling.SETTLED
-                if event.outcome is SettlementOutcome.COMPLETED
-                else SettlementHandling.REVERSED
-            )
             return handling, uow.commit(actor="settlement-handler", request_id=event.event_id)
 
     handling, events = retry_on_conflict(attempt)
@@ -81,6 +94,41 @@ def settle_payment(
         f"loc.loans.settlements.{handling.value}", tags=(f"outcome:{event.outcome.value}",)
     )
     return handling
+
+
+def _correct(
+    loan: Loan,
+    payment_id: str,
+    event: SettlementEvent,
+    *,
+    on: dt.date,
+    uow: UnitOfWork,
+    alerter: Alerter,
+) -> None:
+    """Reverse the settled payment as of the day it was applied (`Loan.correct`).
+
+    Beyond the product's correction reach operations are alerted (CRITICAL) and the
+    error raised: the unit of work is not committed, so nothing changed.
+    """
+    effective = loan.payments[payment_id].submitted_on
+    try:
+        loan.check_correction(effective, today=on)
+    except CorrectionTooOld as exc:
+        alert_settlement(
+            alerter,
+            event,
+            f"return of a payment on loan {loan.loan_id} reaches too far back: handle by hand",
+            effective=effective.isoformat(),
+            error=str(exc),
+        )
+        raise
+    loan.correct(
+        cause=f"{payment_id}:{event.outcome.value.lower()}",
+        effective=effective,
+        today=on,
+        posted=uow.journal.entries_for(loan.loan_id),
+        reason=f"payment {payment_id} {event.outcome.value} ({event.return_code or 'no code'})",
+    )
 
 
 def _check_disbursement(

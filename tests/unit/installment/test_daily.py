@@ -118,7 +118,7 @@ def test_overdue_for_default_after_days_defaults_the_loan(booked: tuple[Loan, Le
     assert all(i.process is Process.DEFAULT for i in loan.installments[1:])
     recorded = loan.outbox.drain()
     [entry] = recorded.entries
-    assert entry.entry_id == "loan-1:default"
+    assert entry.entry_id == "loan-1:2:default"  # named for the installment that caused it
     assert entry.net(CREDIT_LOSS) == loan.outstanding_balance
     assert [e.type for e in recorded.events] == [EventType.LOAN_DEFAULTED]
     ledger.post_all(recorded.entries)

@@ -1,0 +1,81 @@
+"""A loan's history replayed in effective order: what the loan would be had it been known.
+
+The replay starts from the loan's origination terms (its schedule's amounts, due dates
+and fee parts, as `originate` made them) and drives the loan's own commands day by day
+from disbursement through `through`: on each day first the payments effective that day
+(in the order they were booked), then the daily job. A RETURNED or CHARGED_BACK payment
+is left out: reversed as of the day it was applied, it never paid anything. Since the
+loan's own commands are re-driven, a history delivered on time and its replay agree by
+construction.
+
+Nothing here changes the loan replayed; `Loan.correct` adopts the result.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+import attrs
+
+from loc_core.events import Outbox
+from loc_core.installment.installment import Installment
+from loc_core.installment.vocabulary import InstallmentStatus, LoanStatus
+
+if TYPE_CHECKING:
+    from loc_core.installment.loan import Loan
+
+__all__ = ["replay"]
+
+_DAY = dt.timedelta(days=1)
+
+
+def _as_scheduled(installment: Installment) -> Installment:
+    """The installment as origination made it (its collection attempts kept)."""
+    owed = installment.principal + installment.origination_fee
+    return attrs.evolve(
+        installment,
+        late_fee=0,
+        total_amount=owed,
+        outstanding_balance=owed,
+        status=InstallmentStatus.SCHEDULED,
+        applications=[],
+        overdue_on=None,
+    )
+
+
+def replay(loan: Loan, *, through: dt.date) -> Loan:
+    """A new loan: `loan`'s terms with its payments not reversed, replayed through `through`.
+
+    The result's outbox holds the journal entries the replayed history posts (its
+    disbursement excepted) and its events; its payments are new objects whose
+    applications and refunds say what each payment pays in the replayed history.
+    """
+    fresh = attrs.evolve(
+        loan,
+        installments=[_as_scheduled(installment) for installment in loan.installments],
+        payments={},
+        outstanding_balance=loan.total_amount,
+        status=LoanStatus.OPEN,
+        completion_date=None,
+        defaulted_on=None,
+        outbox=Outbox(),
+    )
+    live = [payment for payment in loan.payments.values() if not payment.status.reversed]
+    live.sort(key=lambda payment: payment.submitted_on)  # stable: booking order within a day
+    pending = iter(live)
+    upcoming = next(pending, None)
+    day = loan.disbursement_date
+    while day <= through:
+        while upcoming is not None and upcoming.submitted_on <= day:
+            fresh.book_moved_payment(
+                upcoming.payment_id,
+                upcoming.amount,
+                process=upcoming.process,
+                rail=upcoming.rail,
+                today=upcoming.submitted_on,
+            )
+            upcoming = next(pending, None)
+        fresh.run_daily(day)
+        day += _DAY
+    return fresh

@@ -1,0 +1,264 @@
+"""Effective-dated corrections of installment loans: returns and backdated payments."""
+
+import datetime as dt
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from loc_core.bookkeeping import EntryKind
+from loc_core.corrections import CorrectionPolicy, account_balances
+from loc_core.errors import CorrectionTooOld, InvalidConfiguration, InvalidTimestamp
+from loc_core.events import EventType
+from loc_core.installment import InstallmentProduct, InstallmentStatus, Loan, LoanStatus, Process
+from loc_core.installment.replay import replay
+from loc_core.ledger import Bucket, Ledger, income, receivable
+from loc_core.payments import Rail, SettlementOutcome
+from loc_core.testing.installment import balances_and_statuses, ledger_problems, make_loan
+
+FIRST_DUE = dt.date(2026, 1, 20)
+OVERDUE_ON = dt.date(2026, 1, 25)  # five days of grace
+DISBURSED = dt.date(2026, 1, 5)
+DAY = dt.timedelta(days=1)
+
+
+def days(first: dt.date, last: dt.date) -> list[dt.date]:
+    return [first + DAY * n for n in range((last - first).days + 1)]
+
+
+def post(loan: Loan, ledger: Ledger) -> None:
+    ledger.post_all(loan.outbox.drain().entries)
+
+
+def returned(loan: Loan, ledger: Ledger, payment_id: str, *, today: dt.date) -> None:
+    """What the settlement handler does with a return: settle, then correct."""
+    outcome = (
+        SettlementOutcome.RETURNED
+        if loan.payments[payment_id].rail is Rail.ACH
+        else SettlementOutcome.CHARGED_BACK
+    )
+    payment = loan.settle(payment_id, outcome, today=today)
+    loan.correct(
+        cause=f"{payment_id}:{outcome.value.lower()}",
+        effective=payment.submitted_on,
+        today=today,
+        posted=list(ledger),
+        reason=f"payment {payment_id} {outcome.value}",
+    )
+
+
+def test_an_installment_returned_after_its_grace_is_overdue_at_the_return() -> None:
+    loan = make_loan()
+    ledger = Ledger(loan.outbox.drain().entries)
+    loan.apply_payment("pay-1", 5_250, process=Process.AUTOPAY, rail=Rail.ACH, today=FIRST_DUE)
+    for day in days(FIRST_DUE, dt.date(2026, 1, 27)):
+        loan.run_daily(day)
+    post(loan, ledger)
+    assert loan.installments[0].status is InstallmentStatus.COMPLETED
+
+    returned(loan, ledger, "pay-1", today=dt.date(2026, 1, 28))
+
+    first = loan.installments[0]
+
+    assert first.status is InstallmentStatus.OVERDUE  # at once, not at the next daily run
+    assert first.overdue_on == OVERDUE_ON
+    assert first.late_fee == 263  # the lower of $5 and 5 % of 5,250, half up
+    assert first.outstanding_balance == 5_250 + 263
+    assert loan.outstanding_balance == 31_500 + 263
+    recorded = loan.outbox.drain()
+    unapply, adjust = recorded.entries
+    assert unapply.entry_id == "pay-1:unapply"
+    assert (adjust.entry_id, adjust.kind, adjust.effective_date) == (
+        "pay-1:returned:adjust",
+        EntryKind.ADJUSTMENT,
+        dt.date(2026, 1, 28),
+    )
+    assert adjust.net(receivable("loan-1", Bucket.LATE_FEE)) == 263
+    assert adjust.net(income(Bucket.LATE_FEE)) == -263
+    assert [event.type for event in recorded.events] == [
+        EventType.PAYMENT_FAILED,
+        EventType.INSTALLMENT_OVERDUE,
+    ]
+    assert any(change.process == Process.CORRECTION.value for change in recorded.changes)
+    ledger.post_all(recorded.entries)
+    assert ledger_problems(loan, ledger) == []
+
+
+def test_the_same_correction_delivered_twice_posts_nothing_the_second_time() -> None:
+    loan = make_loan()
+    ledger = Ledger(loan.outbox.drain().entries)
+    loan.apply_payment("pay-1", 5_250, process=Process.AUTOPAY, rail=Rail.ACH, today=FIRST_DUE)
+    post(loan, ledger)
+    returned(loan, ledger, "pay-1", today=dt.date(2026, 1, 28))
+    post(loan, ledger)
+    before = balances_and_statuses(loan)
+    again = loan.correct(
+        cause="pay-1:returned",
+        effective=FIRST_DUE,
+        today=dt.date(2026, 1, 28),
+        posted=list(ledger),
+        reason="again",
+    )
+    assert again is None
+    recorded = loan.outbox.drain()
+    assert (recorded.entries, recorded.events) == ([], [])
+    assert balances_and_statuses(loan) == before
+
+
+def test_a_backdated_payment_that_would_have_prevented_a_late_fee_reverses_it() -> None:
+    loan = make_loan()
+    ledger = Ledger(loan.outbox.drain().entries)
+    for day in days(DISBURSED, dt.date(2026, 1, 30)):
+        loan.run_daily(day)
+    post(loan, ledger)
+    assert loan.installments[0].late_fee == 263
+
+    payment = loan.book_backdated_payment(
+        "mailed-1",
+        5_250,
+        rail=Rail.ACH,
+        effective_on=dt.date(2026, 1, 19),
+        today=dt.date(2026, 1, 31),
+        posted=list(ledger),
+        reason="check received on time, keyed late",
+    )
+
+    first = loan.installments[0]
+    assert (first.status, first.late_fee, first.overdue_on) == (
+        InstallmentStatus.COMPLETED,
+        0,
+        None,
+    )
+    assert payment.submitted_on == dt.date(2026, 1, 19)
+    assert loan.outstanding_balance == 31_500 - 5_250
+    apply, adjust = loan.outbox.entries
+    assert apply.entry_id == "mailed-1:apply"
+    assert adjust.entry_id == "mailed-1:adjust"
+    assert adjust.net(income(Bucket.LATE_FEE)) == 263  # the fee reversed
+    post(loan, ledger)
+    assert ledger_problems(loan, ledger) == []
+
+
+@pytest.mark.parametrize(
+    ("effective_on", "error"),
+    [(dt.date(2026, 1, 10), CorrectionTooOld), (dt.date(2026, 1, 22), InvalidTimestamp)],
+    ids=["beyond the reach", "from the future"],
+)
+def test_a_correction_out_of_bounds_is_refused_and_changes_nothing(
+    effective_on: dt.date, error: type[Exception]
+) -> None:
+    product = InstallmentProduct(corrections=CorrectionPolicy(reach=dt.timedelta(days=10)))
+    loan = make_loan(product=product)
+    ledger = Ledger(loan.outbox.drain().entries)
+    before = balances_and_statuses(loan)
+    with pytest.raises(error):
+        loan.book_backdated_payment(
+            "mailed-1",
+            100,
+            rail=Rail.ACH,
+            effective_on=effective_on,
+            today=dt.date(2026, 1, 21),
+            posted=list(ledger),
+            reason="out of bounds",
+        )
+    assert balances_and_statuses(loan) == before
+    assert not loan.outbox
+    assert not loan.payments
+
+
+def test_replay_of_a_history_delivered_on_time_changes_nothing() -> None:
+    loan = make_loan()
+    loan.outbox.drain()
+    for day in days(DISBURSED, dt.date(2026, 5, 1)):
+        if day == FIRST_DUE:
+            loan.apply_payment("pay-1", 3_000, process=Process.MANUAL, rail=Rail.ACH, today=day)
+        loan.run_daily(day)
+    again = replay(loan, through=dt.date(2026, 5, 1))
+    assert loan.status is LoanStatus.DEFAULTED
+    assert balances_and_statuses(again) == balances_and_statuses(loan)
+    assert again.defaulted_on == loan.defaulted_on
+
+
+# --- the property: late delivery ends where on-time delivery does ----------------------
+
+HORIZON = DISBURSED + DAY * 150
+
+
+@st.composite
+def money_events(draw: st.DrawFn) -> list[tuple[str, int, Rail, int, int, bool]]:
+    """(id, amount, rail, effective day, days until learned, reversed) per payment."""
+    count = draw(st.integers(1, 6))
+    return [
+        (
+            f"pay-{n}",
+            draw(st.integers(1, 12_000)),
+            draw(st.sampled_from([Rail.ACH, Rail.PINLESS])),
+            draw(st.integers(0, 110)),
+            draw(st.integers(0, 40)),
+            draw(st.booleans()),
+        )
+        for n in range(count)
+    ]
+
+
+def run(
+    events: list[tuple[str, int, Rail, int, int, bool]], *, late: bool, product: InstallmentProduct
+) -> tuple[Loan, Ledger]:
+    """Deliver `events` on their own dates, or (`late`) each as learned, in the given order.
+
+    A payment not reversed is learned late as an operator's backdated entry; a reversed
+    one is taken on its day and its reversal learned late. On time, a reversal comes the
+    same day.
+    """
+    loan = make_loan(product=product)
+    ledger = Ledger(loan.outbox.drain().entries)
+    for day in days(DISBURSED, HORIZON):
+        offset = (day - DISBURSED).days
+        learned = [e for e in events if offset == e[3] + (e[4] if late else 0)]
+        for payment_id, amount, rail, effective, _, reversed_ in events:
+            if effective == offset and (reversed_ or not late):
+                loan.book_moved_payment(
+                    payment_id, amount, process=Process.MANUAL, rail=rail, today=day
+                )
+        post(loan, ledger)
+        for payment_id, amount, rail, effective, _, reversed_ in learned:
+            if reversed_:
+                returned(loan, ledger, payment_id, today=day)
+            elif late:
+                loan.book_backdated_payment(
+                    payment_id,
+                    amount,
+                    rail=rail,
+                    effective_on=DISBURSED + DAY * effective,
+                    today=day,
+                    posted=list(ledger),
+                    reason="learned late",
+                )
+            post(loan, ledger)
+        loan.run_daily(day)
+        post(loan, ledger)
+        assert ledger_problems(loan, ledger) == []
+    return loan, ledger
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    events=money_events(),
+    grace=st.integers(0, 7),
+    patience=st.integers(5, 60),
+)
+def test_any_delivery_order_ends_as_the_effective_order_does(
+    events: list[tuple[str, int, Rail, int, int, bool]], grace: int, patience: int
+) -> None:
+    product = InstallmentProduct(grace_days=grace, default_after_days=patience)
+    on_time, on_time_books = run(events, late=False, product=product)
+    late, late_books = run(events, late=True, product=product)
+    assert balances_and_statuses(late) == balances_and_statuses(on_time)
+    assert [i.late_fee for i in late.installments] == [i.late_fee for i in on_time.installments]
+    assert (late.defaulted_on, late.refunds_due) == (on_time.defaulted_on, on_time.refunds_due)
+    assert account_balances(late_books) == account_balances(on_time_books)
+
+
+def test_waiving_the_late_fee_of_a_return_is_not_offered_for_loans() -> None:
+    with pytest.raises(InvalidConfiguration, match="late_fee_when_missed_by_return"):
+        InstallmentProduct(corrections=CorrectionPolicy(late_fee_when_missed_by_return=False))

@@ -1,0 +1,121 @@
+"""Corrections through the bus: a late return, a return too old, an operator's backdated payment."""
+
+import datetime as dt
+
+import attrs
+import pytest
+from deployment import Deployment
+from fakes import settlement
+
+from loc_core.errors import CorrectionTooOld, IdempotencyConflict
+from loc_core.installment import InstallmentStatus, Loan
+from loc_core.ledger import Bucket, JournalEntry, Ledger, income
+from loc_core.payments import PaymentStatus, Rail, SettlementOutcome
+from loc_core.ports import Severity
+from loc_core.services.commands import BookBackdatedLoanPayment, SettlementHandling
+from loc_core.testing.installment import balances_and_statuses, ledger_problems
+
+FIRST_DUE = dt.date(2026, 1, 20)
+DAY = dt.timedelta(days=1)
+
+
+@pytest.fixture
+def loan(world: Deployment) -> Loan:
+    world.sim.down = {Rail.PINLESS}  # payments go by ACH, which can be returned
+    return world.open_loan(autopay=False)
+
+
+def entries(ledger: Ledger) -> dict[str, JournalEntry]:
+    return {entry.entry_id: entry for entry in ledger}
+
+
+def run_daily_jobs(world: Deployment, first: dt.date, last: dt.date) -> None:
+    day = first
+    while day <= last:
+        world.at(day, 17)
+        world.run_daily_loan_job()
+        day += DAY
+
+
+def test_a_return_after_the_grace_period_is_overdue_at_once_with_its_late_fee(
+    world: Deployment, loan: Loan
+) -> None:
+    world.at(FIRST_DUE)
+    paid = world.pay_loan(loan, 5_250)
+    run_daily_jobs(world, FIRST_DUE, dt.date(2026, 1, 27))
+    returned_at = dt.datetime(2026, 1, 28, 9, tzinfo=dt.UTC)  # before the day's job
+    world.clock.set(returned_at)
+    returned = settlement(paid.payment_id, SettlementOutcome.RETURNED, returned_at, Rail.ACH)
+
+    assert world.settle(returned) is SettlementHandling.REVERSED
+    assert world.settle(returned) is SettlementHandling.DUPLICATE
+
+    stored = world.loan(loan.loan_id)
+    first = stored.installments[0]
+    assert (first.status, first.overdue_on, first.late_fee) == (
+        InstallmentStatus.OVERDUE,
+        dt.date(2026, 1, 25),
+        263,
+    )
+    ledger = world.ledger(loan.loan_id)
+    adjustment = entries(ledger)[f"{paid.payment_id}:returned:adjust"]
+    assert adjustment.effective_date == dt.date(2026, 1, 28)
+    assert adjustment.net(income(Bucket.LATE_FEE)) == -263
+    assert ledger_problems(stored, ledger) == []
+    assert world.sent()[-2:] == ["payment_failed", "installment_overdue"]
+    assert "CORRECTION" in world.audit_processes("installment", first.installment_id)
+
+
+def test_a_return_reaching_further_back_than_the_policy_is_refused_and_alerted(
+    world: Deployment, loan: Loan
+) -> None:
+    world.at(FIRST_DUE)
+    paid = world.pay_loan(loan, 5_250)
+    world.at(dt.date(2026, 5, 21))  # 121 days after the payment
+    before = balances_and_statuses(world.loan(loan.loan_id))
+    returned = settlement(paid.payment_id, SettlementOutcome.RETURNED, world.clock.now(), Rail.ACH)
+    with pytest.raises(CorrectionTooOld):
+        world.settle(returned)
+    stored = world.loan(loan.loan_id)
+    assert balances_and_statuses(stored) == before
+    assert stored.payments[paid.payment_id].status is PaymentStatus.PENDING
+    [alert] = world.alerts(Severity.CRITICAL)
+    assert "handle by hand" in alert.title
+
+
+def test_an_operators_backdated_payment_reverses_the_late_fee_it_prevents(
+    world: Deployment, loan: Loan
+) -> None:
+    run_daily_jobs(world, dt.date(2026, 1, 6), dt.date(2026, 1, 30))
+    assert world.loan(loan.loan_id).installments[0].late_fee == 263
+    world.at(dt.date(2026, 1, 31))
+    command = BookBackdatedLoanPayment(
+        user_id=loan.user_id,
+        loan_id=loan.loan_id,
+        amount=5_250,
+        effective_on=dt.date(2026, 1, 19),
+        reason="check received on the 19th, keyed late",
+        idempotency_key="mailed-1",
+    )
+
+    moved = len(world.sim.submitted)
+    receipt = world.bus.handle(command)
+    again = world.bus.handle(command)
+
+    assert again == receipt
+    assert receipt.submitted_on == dt.date(2026, 1, 19)
+    assert receipt.rail is Rail.ACH
+    stored = world.loan(loan.loan_id)
+    first = stored.installments[0]
+    assert (first.status, first.late_fee, first.overdue_on) == (
+        InstallmentStatus.COMPLETED,
+        0,
+        None,
+    )
+    assert stored.outstanding_balance == 31_500 - 5_250
+    ledger = world.ledger(loan.loan_id)
+    assert entries(ledger)[f"{receipt.payment_id}:adjust"].net(income(Bucket.LATE_FEE)) == 263
+    assert ledger_problems(stored, ledger) == []
+    assert len(world.sim.submitted) == moved  # no rail was asked
+    with pytest.raises(IdempotencyConflict):
+        world.bus.handle(attrs.evolve(command, amount=5_000))
