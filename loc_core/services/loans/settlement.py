@@ -29,6 +29,7 @@ from loc_core.ports import (
     Alerter,
     Metrics,
     SettlementEvent,
+    Severity,
     UnitOfWork,
 )
 from loc_core.services.handling import SettlementHandling
@@ -122,11 +123,24 @@ def _correct(
             error=str(exc),
         )
         raise
+    posted = uow.journal.entries_for(loan.loan_id)
+    if not any(entry.entry_id == f"{loan.loan_id}:disburse" for entry in posted):
+        # A loan adopted from the Go service has no history here to replay: the return is
+        # reversed as of today (as `settle` did), and operations are told why.
+        alert_settlement(
+            alerter,
+            event,
+            f"return on loan {loan.loan_id} reversed as of today: its history before "
+            "adoption is not here to replay",
+            severity=Severity.WARNING,
+            effective=effective.isoformat(),
+        )
+        return
     loan.correct(
         cause=f"{payment_id}:{event.outcome.value.lower()}",
         effective=effective,
         today=on,
-        posted=uow.journal.entries_for(loan.loan_id),
+        posted=posted,
         reason=f"payment {payment_id} {event.outcome.value} ({event.return_code or 'no code'})",
     )
 
