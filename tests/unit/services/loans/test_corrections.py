@@ -119,3 +119,25 @@ def test_an_operators_backdated_payment_reverses_the_late_fee_it_prevents(
     assert len(world.sim.submitted) == moved  # no rail was asked
     with pytest.raises(IdempotencyConflict):
         world.bus.handle(attrs.evolve(command, amount=5_000))
+
+
+def test_a_loan_without_its_history_here_is_reversed_as_of_today_and_operations_told(
+    world: Deployment, loan: Loan
+) -> None:
+    """A loan adopted from the Go service has no disbursement entry here to replay from."""
+    world.at(FIRST_DUE)
+    paid = world.pay_loan(loan, 5_250)
+    ledger = world.database.ledger
+    adopted = [e for e in world.ledger(loan.loan_id) if not e.entry_id.endswith(":disburse")]
+    # the journal as an adopted loan has it: no disbursement entry
+    world.database._entries_by_reference[loan.loan_id] = adopted
+    at = dt.datetime(2026, 1, 28, 9, tzinfo=dt.UTC)
+    world.clock.set(at)
+    returned = settlement(paid.payment_id, SettlementOutcome.RETURNED, at, Rail.ACH)
+    assert world.settle(returned) is SettlementHandling.REVERSED
+    stored = world.loan(loan.loan_id)
+    assert stored.payments[paid.payment_id].status is PaymentStatus.RETURNED
+    assert stored.outstanding_balance == 31_500  # what it paid is owed again
+    assert not any(entry.entry_id.endswith(":adjust") for entry in ledger)  # nothing replayed
+    (warning,) = world.alerts(Severity.WARNING)
+    assert "history before adoption is not here to replay" in warning.title
