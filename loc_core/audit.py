@@ -64,6 +64,8 @@ class Process(enum.Enum):
     DEFAULT = "DEFAULT"
     """The daily job defaulted (charged off) the loan or line."""
     CLOSE = "CLOSE"
+    CORRECTION = "CORRECTION"
+    """An effective-dated correction replayed the history and took the replayed state."""
 
 
 class Audited(Protocol):
