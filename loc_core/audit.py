@@ -65,7 +65,7 @@ class Process(enum.Enum):
     """The daily job defaulted (charged off) the loan or line."""
     CLOSE = "CLOSE"
     CORRECTION = "CORRECTION"
-    """A return or a backdated payment corrected history as of its effective date."""
+    """An effective-dated correction: history replayed as of its date, the replayed state taken."""
 
 
 class Audited(Protocol):

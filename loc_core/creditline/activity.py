@@ -20,6 +20,9 @@ class ActivityKind(enum.Enum):
     REVERSAL = "REVERSAL"
     """A payment returned (ACH) or charged back (pinless): its buckets owed again."""
     LATE_FEE = "LATE_FEE"
+    ADJUSTMENT = "ADJUSTMENT"
+    """A correction of an earlier cycle (interest, fee, a reversed payment's principal),
+    dated the effective date it concerns."""
 
 
 @attrs.frozen

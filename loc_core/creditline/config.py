@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import attrs
 
+from loc_core.corrections import CorrectionPolicy
 from loc_core.errors import InvalidConfiguration, InvalidRate
 from loc_core.money import Rounding, rate
 
@@ -96,6 +97,9 @@ class CreditLineProduct:
     application_ttl: dt.timedelta = attrs.field(default=dt.timedelta(hours=24), validator=_ttl)
     rounding: Rounding = attrs.field(default=Rounding.HALF_UP, validator=_rounding)
     """How interest and the minimum payment's principal share become whole cents."""
+    corrections: CorrectionPolicy = attrs.field(factory=CorrectionPolicy)
+    """How far back a correction (a late return, a backdated payment) may reach, and
+    whether a cycle missed only because of a returned payment gets a late fee."""
 
     def __attrs_post_init__(self) -> None:
         if not Decimal(0) < self.minimum_payment_percent_min <= self.minimum_payment_percent_max:

@@ -75,6 +75,12 @@ def mark_past_due(line: LineState, today: dt.date, *, reason: str) -> None:
     since = first_late_day(line, today)
     with step(line, today, process=Process.OVERDUE, reason=reason):
         line.status, line.past_due_since = LineStatus.SUSPENDED, since
+    announce_past_due(line, today)
+
+
+def announce_past_due(line: LineState, today: dt.date) -> None:
+    """Tell the borrower the line is past due (LOC_PAST_DUE): how much, since when."""
+    since = first_late_day(line, today)
     emit(
         line,
         EventType.LOC_PAST_DUE,

@@ -9,16 +9,26 @@ methods live in per-concern modules (`draws`, `payments`, `billing`, `collection
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import attrs
 
-from loc_core.creditline import billing, closing, collections, delinquency, draws, payments
+from loc_core.creditline import (
+    billing,
+    closing,
+    collections,
+    correcting,
+    delinquency,
+    draws,
+    payments,
+)
 from loc_core.creditline._state import LineState
 from loc_core.creditline.collections import DueDecision, OverdueDecision, UpcomingDecision
 from loc_core.creditline.config import CreditLineProduct
 from loc_core.creditline.draw import Draw
 from loc_core.creditline.payment import LocPayment
 from loc_core.creditline.statement import Statement
+from loc_core.ledger import JournalEntry
 from loc_core.payments import Rail, SettlementOutcome
 
 __all__ = ["CreditLine"]
@@ -137,6 +147,77 @@ class CreditLine(LineState):
                 close.
         """
         return payments.settle_payment(self, payment_id=payment_id, outcome=outcome, on=on)
+
+    def correct_return(
+        self,
+        *,
+        payment_id: str,
+        outcome: SettlementOutcome,
+        today: dt.date,
+        product: CreditLineProduct,
+        posted: Sequence[JournalEntry],
+    ) -> LocPayment:
+        """Reverse a returned or charged-back payment as of the day it was applied.
+
+        The line is replayed with the payment paying nothing (interest cent-days, minimum
+        satisfaction, past due, late fees, suspension, default clock) and takes the replayed
+        state; the reversal (``<payment id>:reverse``) and one adjustment entry
+        (``<payment id>:<outcome>:adjust``) are posted dated `today`; `posted` is the line's
+        stored journal. Records LOC_PAYMENT_FAILED, and LOC_PAST_DUE if the line is newly
+        SUSPENDED.
+
+        Raises:
+            PaymentNotApplied: the line never applied that payment.
+            InvalidTransition: `outcome` is COMPLETED, which corrects nothing.
+            PaymentAlreadyReversed: a second return or chargeback; nothing changes.
+            CorrectionTooOld: the payment is older than the product's correction reach.
+        """
+        return correcting.return_payment(
+            self,
+            payment_id=payment_id,
+            outcome=outcome,
+            today=today,
+            product=product,
+            posted=posted,
+        )
+
+    def book_backdated_payment(
+        self,
+        *,
+        payment_id: str,
+        amount: object,
+        rail: Rail,
+        effective_on: dt.date,
+        reason: str,
+        today: dt.date,
+        product: CreditLineProduct,
+        posted: Sequence[JournalEntry],
+    ) -> LocPayment:
+        """Apply money already received as of `effective_on`, a date in the past.
+
+        The line is replayed with the payment on its effective date and takes the replayed
+        state; the payment's entry (``<payment id>:apply``, plus a refund due for what the
+        line did not owe) and one adjustment entry (``<payment id>:adjust``: interest, late
+        fees, delinquency the payment would have prevented) are posted dated `today`.
+
+        Raises:
+            InvalidAmount: zero, negative, float or non-integer cents.
+            PaymentError: a rail that cannot collect a repayment.
+            DuplicatePayment: the payment id was already applied to this line.
+            InvalidTransition: `effective_on` is before the line opened or after `today`.
+            CorrectionTooOld: `effective_on` is older than the product's correction reach.
+        """
+        return correcting.book_backdated_payment(
+            self,
+            payment_id=payment_id,
+            amount=amount,
+            rail=rail,
+            effective_on=effective_on,
+            reason=reason,
+            today=today,
+            product=product,
+            posted=posted,
+        )
 
     def bill_cycle(
         self, *, close_date: dt.date, today: dt.date, product: CreditLineProduct

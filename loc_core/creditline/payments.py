@@ -137,12 +137,7 @@ def settle_payment(
     line: LineState, *, payment_id: str, outcome: SettlementOutcome, on: dt.date
 ) -> LocPayment:
     """The rule of `CreditLine.settle_payment`: record what the rail says happened to a payment."""
-    payment = line.payments.get(payment_id)
-    if payment is None:
-        raise PaymentNotApplied(
-            f"line {line.line_id} never applied payment {payment_id!r}",
-            about=Ref("payment", payment_id, line.user_id),
-        )
+    payment = applied_payment(line, payment_id)
     if outcome is SettlementOutcome.COMPLETED:
         if payment.status is PaymentStatus.PENDING:
             changes = ChangeRecorder(
@@ -152,14 +147,50 @@ def settle_payment(
             payment.status, payment.settled_on = PaymentStatus.COMPLETED, on
             line.outbox.changes.extend(changes.changes())
         return payment
-    if payment.status.reversed:
-        raise PaymentAlreadyReversed(
-            f"payment {payment_id} was already {payment.status.value} on {payment.settled_on}",
-            about=payment,
-        )
+    require_not_reversed(payment)
     require_in_order(line, on)
     _reverse(line, payment, PaymentStatus(outcome.value), on)
     return payment
+
+
+def applied_payment(line: LineState, payment_id: str) -> LocPayment:
+    """The payment `payment_id` the line applied.
+
+    Raises:
+        PaymentNotApplied: the line never applied it.
+    """
+    payment = line.payments.get(payment_id)
+    if payment is None:
+        raise PaymentNotApplied(
+            f"line {line.line_id} never applied payment {payment_id!r}",
+            about=Ref("payment", payment_id, line.user_id),
+        )
+    return payment
+
+
+def require_not_reversed(payment: LocPayment) -> None:
+    """Refuse a second return or chargeback of `payment`.
+
+    Raises:
+        PaymentAlreadyReversed: it was already returned or charged back.
+    """
+    if payment.status.reversed:
+        raise PaymentAlreadyReversed(
+            f"payment {payment.payment_id} was already {payment.status.value} on "
+            f"{payment.settled_on}",
+            about=payment,
+        )
+
+
+def announce_failure(line: LineState, payment: LocPayment, on: dt.date) -> None:
+    """Tell the borrower the rail took `payment` back (LOC_PAYMENT_FAILED)."""
+    emit(
+        line,
+        EventType.LOC_PAYMENT_FAILED,
+        subject_id=payment.payment_id,
+        on=on,
+        data={"line_id": line.line_id, "amount": payment.amount, "outcome": payment.status.value},
+    )
 
 
 def _record_refund(line: LineState, refund: RefundDue, payment: LocPayment) -> None:
@@ -211,12 +242,6 @@ def _reverse(line: LineState, payment: LocPayment, status: PaymentStatus, on: dt
                 entry=entry,
                 on=on,
             )
-    emit(
-        line,
-        EventType.LOC_PAYMENT_FAILED,
-        subject_id=pid,
-        on=on,
-        data={"line_id": line.line_id, "amount": payment.amount, "outcome": status.value},
-    )
+    announce_failure(line, payment, on)
     if line.status is LineStatus.ACTIVE and past_due_amount(line, on) > 0:
         mark_past_due(line, on, reason=f"payment {pid} {status.value}: an amount is past due")

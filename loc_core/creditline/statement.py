@@ -70,3 +70,8 @@ class Statement:
     def fees(self) -> tuple[CycleActivity, ...]:
         """The fees assessed in the cycle."""
         return self._of(ActivityKind.LATE_FEE)
+
+    @property
+    def adjustments(self) -> tuple[CycleActivity, ...]:
+        """Corrections of earlier cycles booked in this one (effective-dated)."""
+        return self._of(ActivityKind.ADJUSTMENT)

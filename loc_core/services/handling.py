@@ -29,6 +29,9 @@ class SettlementHandling(enum.Enum):
     HELD = "held"
     """The transfer's booking is still pending (its intent is PENDING): the event is kept
     on the intent and applied once the booking lands."""
+    MANUAL = "manual"
+    """A return or chargeback older than the product's correction reach: nothing changed,
+    operations were alerted (CRITICAL) to handle it by hand."""
     DISBURSEMENT = "disbursement"
     """A transfer that paid money out (a loan's proceeds, a line's draw): nothing to book,
     since the loan or line already shows it."""

@@ -42,8 +42,10 @@ _MONEY_FIGURES = (
     "disbursements",
     "ending_receivables",
     "interest",
+    "interest_adjustments",
     "late_fee_amount",
     "late_fees",
+    "late_fees_from_corrections",
     "payments_applied",
     "principal_originated",
 )
@@ -195,13 +197,14 @@ class Tally:
                 figures["payments_applied"] += entry.kind == "payment"
             elif entry.kind == "late_fee":
                 figures["late_fees"] += 1
-                figures["late_fee_amount"] += -entry.net(income(Bucket.LATE_FEE)) - entry.net(
-                    income(Bucket.FEE)
-                )
+                figures["late_fee_amount"] += _fee_income(entry)
             elif entry.kind == "interest":
                 figures["interest"] += -entry.net(income(Bucket.INTEREST))
             elif entry.kind == "charge_off":
                 figures["defaults"] += 1
+            elif entry.kind == "adjustment":  # what corrections changed, net
+                figures["interest_adjustments"] += -entry.net(income(Bucket.INTEREST))
+                figures["late_fees_from_corrections"] += _fee_income(entry)
         money["installment"]["payoffs"] = world.notifier.sent[EventType.LOAN_CLOSED]
         self.summary = {
             product: dict(
@@ -243,6 +246,11 @@ class Tally:
             },
             "daily": self.daily,
         }
+
+
+def _fee_income(entry: JournalEntry) -> int:
+    """Late-fee income the entry recognises (negative: fees reversed)."""
+    return -entry.net(income(Bucket.LATE_FEE)) - entry.net(income(Bucket.FEE))
 
 
 def _receivable_change(entry: JournalEntry) -> int:

@@ -13,6 +13,10 @@ from loc_core.services.lines.applying import (
     apply_for_line,
     line_eligibility,
 )
+from loc_core.services.lines.backdating import (
+    BookBackdatedLinePayment,
+    book_backdated_line_payment,
+)
 from loc_core.services.lines.billing import (
     BILLING_CATCH_UP_DAYS,
     BillClosedCycles,
@@ -66,6 +70,7 @@ __all__ = [
     "AcceptLineOffer",
     "ApplyForLine",
     "BillClosedCycles",
+    "BookBackdatedLinePayment",
     "CloseLine",
     "CollectDueMinimums",
     "DrawFromLine",
@@ -86,6 +91,7 @@ __all__ = [
     "accept_line_offer",
     "apply_for_line",
     "bill_closed_cycles",
+    "book_backdated_line_payment",
     "close_credit_line",
     "collect_due_minimum_payments",
     "draw_from_line",

@@ -3,10 +3,14 @@
 Replaces the seed's webhook handler for lines (``LOAN_DEBIT_COMPLETED``, ``_RETURNED``,
 ``_CHARGED_BACK``). A payment's event finds it by the transfer key it carries, which is
 the payment id (`CreditLineRepository.find_payment`). COMPLETED marks the payment only;
-RETURNED or CHARGED_BACK reverses exactly the buckets it paid and tells the borrower
-(``loc_payment_failed``). The reversal is dated on the business date it is processed: a
-line's past is never rewritten, and closed cycles are billed before it. A completion
-changes no balance, so it bills nothing.
+RETURNED or CHARGED_BACK is a correction effective on the day the payment was applied
+(`CreditLine.correct_return`): the line is replayed as if the payment had never paid
+anything (interest, minimum, past due, late fee, suspension) and the difference is posted
+on the business date, with the borrower told (``loc_payment_failed``, and
+``loc_past_due`` when the line is newly past due). A payment older than the product's
+correction reach is not corrected: operations are alerted (CRITICAL) and nothing changes
+(`SettlementHandling.MANUAL`). Closed cycles are billed before a correction. A
+completion changes no balance, so it bills nothing.
 
 Events arrive at least once and in any order: a repeated delivery, a completion after a
 return, a second return or chargeback all change nothing and return
@@ -26,7 +30,7 @@ from __future__ import annotations
 import datetime as dt
 
 from loc_core.creditline import CreditLine, DrawStatus
-from loc_core.errors import NotFound, PaymentAlreadyReversed
+from loc_core.errors import CorrectionTooOld, NotFound, PaymentAlreadyReversed
 from loc_core.payments import SettlementOutcome
 from loc_core.ports import (
     Alerter,
@@ -65,7 +69,16 @@ def handle_line_settlement(
         payment = line.payments[event.idempotency_key]
         before = payment.status
         try:
-            line.settle_payment(payment_id=payment.payment_id, outcome=event.outcome, on=today)
+            if event.outcome is SettlementOutcome.COMPLETED:
+                line.settle_payment(payment_id=payment.payment_id, outcome=event.outcome, on=today)
+            else:
+                line.correct_return(
+                    payment_id=payment.payment_id,
+                    outcome=event.outcome,
+                    today=today,
+                    product=lines.product,
+                    posted=uow.journal.entries_for(line.line_id),
+                )
         except PaymentAlreadyReversed:
             return SettlementHandling.DUPLICATE
         if payment.status is before:
@@ -74,14 +87,26 @@ def handle_line_settlement(
             SettlementHandling.REVERSED if payment.status.reversed else SettlementHandling.SETTLED
         )
 
-    handling, _ = lines.change(
-        owner.user_id,
-        owner.owner_id,
-        change,
-        actor="rail-webhook",
-        request_id=event.event_id,
-        bill_first=event.outcome is not SettlementOutcome.COMPLETED,
-    )
+    try:
+        handling, _ = lines.change(
+            owner.user_id,
+            owner.owner_id,
+            change,
+            actor="rail-webhook",
+            request_id=event.event_id,
+            bill_first=event.outcome is not SettlementOutcome.COMPLETED,
+        )
+    except CorrectionTooOld as error:
+        alert_settlement(
+            alerter,
+            event,
+            f"a {event.outcome.value} payment is older than the correction reach: "
+            "reverse it by hand",
+            user_id=owner.user_id,
+            line_id=owner.owner_id,
+            error=str(error),
+        )
+        return SettlementHandling.MANUAL
     return handling
 
 

@@ -43,7 +43,7 @@ GHOST = {
     "requested_amount": 30_000,
     "idempotency_key": "ghost-key",
     "due_date": dt.date(2026, 3, 20),
-    "effective_on": dt.date(2026, 3, 1),
+    "effective_on": dt.date(2026, 3, 5),
     "statement_date": dt.date(2026, 3, 5),
     "enabled": True,
     "autopay_enabled": True,

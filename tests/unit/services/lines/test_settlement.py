@@ -79,17 +79,21 @@ def test_a_return_before_the_completion_reverses_once_and_the_late_completion_is
     assert world.line(paid.line).payments[paid.payment_id].status is PaymentStatus.RETURNED
 
 
-def test_a_return_on_a_close_date_before_billing_bills_the_cycle_first(
+def test_a_return_after_the_close_bills_the_cycle_then_adjusts_it_on_the_next(
     world: Deployment, paid: Paid
 ) -> None:
     world.at(dt.date(2026, 4, 5), 3)
     assert paid.settle(SettlementOutcome.RETURNED, Rail.ACH) is SettlementHandling.REVERSED
     (statement,) = world.bus.handle(ListLineStatements(paid.line.user_id, paid.line.line_id))
-    assert statement.closing.principal == 35_000  # the return belongs to the next cycle
+    assert statement.closing.principal == 35_000  # the issued statement is never edited
     after = world.line(paid.line)
+    adjusted = {item.reference: item.effect for item in after.cycle_activity}
+    interest = adjusted[f"{paid.payment_id}:returned:interest"].interest
+    assert interest > 0  # the days the returned money was counted as paid bear interest
+    assert adjusted[f"{paid.payment_id}:returned:principal"].principal == 5_000
     assert (after.principal_balance, after.interest_balance) == (
         40_000,
-        statement.interest_charged,
+        statement.interest_charged + interest,
     )
 
 
@@ -164,3 +168,16 @@ def test_a_return_after_payoff_and_closing_reopens_the_line(world: Deployment) -
     assert world.settle(returned) is SettlementHandling.REVERSED
     reopened = world.line(line)
     assert (reopened.status, reopened.principal_balance) == (LineStatus.ACTIVE, 10_000)
+
+
+def test_a_return_older_than_the_correction_reach_is_alerted_and_changes_nothing(
+    world: Deployment, paid: Paid
+) -> None:
+    world.run_days(PAY_DAY + dt.timedelta(days=1), dt.date(2026, 7, 20))
+    before = world.line(paid.line)
+    assert paid.settle(SettlementOutcome.RETURNED, Rail.ACH) is SettlementHandling.MANUAL
+    after = world.line(paid.line)
+    assert after.version == before.version
+    assert after.payments[paid.payment_id].status is not PaymentStatus.RETURNED
+    (alert,) = world.alerts(Severity.CRITICAL)
+    assert "older than the correction reach" in alert.title

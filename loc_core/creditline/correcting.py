@@ -1,0 +1,278 @@
+"""Corrections on a line: adopt the replayed history, post the difference, show it next statement.
+
+A returned or charged-back payment, or a payment dated in the past, changes the line's
+past. The line is replayed (`replay.replay_line`) and takes the replayed state (balances,
+cycle accumulators, minimum and its satisfaction, past-due fields, status, fees), while
+its records stay: draws, payments (what each paid as replayed, their status as the rails
+said), the issued statement and the open cycle's opening. The books move once, on the day
+the correction is booked: the money movements the replay adds (a reversal, a backdated
+payment) are posted dated today, and what else differs (interest, late fees, charge-off)
+is one `adjustment_entry`. The open cycle lists ADJUSTMENT lines, one per bucket that
+differs, dated the correction's effective date, so the next statement's opening plus its
+activity still gives its closing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import attrs
+
+from loc_core.audit import ChangeRecorder, Process
+from loc_core.bookkeeping import EntryKind, Product
+from loc_core.corrections import account_balances, adjustment_entry
+from loc_core.creditline._bookkeeping import accrue
+from loc_core.creditline._state import LineState
+from loc_core.creditline.activity import ActivityKind, CycleActivity
+from loc_core.creditline.balances import Balances
+from loc_core.creditline.config import CreditLineProduct
+from loc_core.creditline.delinquency import announce_past_due
+from loc_core.creditline.payment import LocPayment
+from loc_core.creditline.payments import announce_failure, applied_payment, require_not_reversed
+from loc_core.creditline.replay import replay_line
+from loc_core.creditline.vocabulary import LineStatus
+from loc_core.errors import (
+    DuplicatePayment,
+    InvalidTransition,
+    PaymentError,
+    Ref,
+)
+from loc_core.ledger import JournalEntry
+from loc_core.money import positive_cents
+from loc_core.payments import REPAYMENT_RAILS, PaymentStatus, Rail, SettlementOutcome
+
+__all__ = ["book_backdated_payment", "correct", "return_payment"]
+
+_KEPT = frozenset(
+    {
+        "line_id",
+        "user_id",
+        "application_id",
+        "opened_on",
+        "credit_limit",
+        "apr",
+        "minimum_payment_percent",
+        "cycle_day",
+        "pending_draws_total",
+        "upcoming_notice_cycle",
+        "last_statement",
+        "cycle_opening",
+        "cycle_activity",
+        "draws",
+        "payments",
+        "version",
+        "outbox",
+    }
+)
+"""Line fields a correction keeps: terms, records, what was issued, notices, the outbox."""
+_PAYMENT_KEPT = frozenset({"status", "settled_on"})
+"""A payment keeps what the rail said and when; what it paid is replayed."""
+_MOVEMENTS = frozenset(
+    {
+        EntryKind.DISBURSEMENT,
+        EntryKind.PAYMENT,
+        EntryKind.UNAPPLY,
+        EntryKind.REFUND_DUE,
+        EntryKind.REFUND_CANCELLED,
+    }
+)
+"""Entries of money that really moved: posted as themselves (dated today), not adjusted."""
+
+
+def return_payment(
+    line: LineState,
+    *,
+    payment_id: str,
+    outcome: SettlementOutcome,
+    today: dt.date,
+    product: CreditLineProduct,
+    posted: Sequence[JournalEntry],
+) -> LocPayment:
+    """The rule of `CreditLine.correct_return` (documented there)."""
+    payment = applied_payment(line, payment_id)
+    if outcome is SettlementOutcome.COMPLETED:
+        raise InvalidTransition(
+            f"a completion of payment {payment_id} corrects nothing", about=payment
+        )
+    require_not_reversed(payment)
+    effective = payment.submitted_on
+    product.corrections.require_within(
+        effective, today=today, about=Ref("payment", payment_id, line.user_id)
+    )
+    status = PaymentStatus(outcome.value)
+    recorder = ChangeRecorder(
+        process=Process.UNAPPLY,
+        reason=f"the rail reported {status.value}: reversed as of {effective}",
+    )
+    recorder.touch(payment)
+    payment.status, payment.settled_on = status, today
+    line.outbox.changes.extend(recorder.changes())
+    correct(
+        line,
+        cause=f"{payment_id}:{status.value.lower()}",
+        effective=effective,
+        today=today,
+        product=product,
+        posted=posted,
+        reason=f"payment {payment_id} {status.value}, reversed as of {effective}",
+    )
+    announce_failure(line, payment, today)
+    return payment
+
+
+def book_backdated_payment(
+    line: LineState,
+    *,
+    payment_id: str,
+    amount: object,
+    rail: Rail,
+    effective_on: dt.date,
+    reason: str,
+    today: dt.date,
+    product: CreditLineProduct,
+    posted: Sequence[JournalEntry],
+) -> LocPayment:
+    """The rule of `CreditLine.book_backdated_payment` (documented there)."""
+    cents = positive_cents(amount, field="payment amount")
+    about = Ref("payment", payment_id, line.user_id)
+    if rail not in REPAYMENT_RAILS:
+        raise PaymentError(f"{rail!r} cannot collect a repayment", about=about)
+    if payment_id in line.payments:
+        raise DuplicatePayment(
+            f"payment {payment_id!r} was already applied to {line.line_id}", about=about
+        )
+    if not line.opened_on <= effective_on <= today:
+        raise InvalidTransition(
+            f"a payment effective {effective_on} is outside the life of line {line.line_id} "
+            f"(opened {line.opened_on}, today {today})",
+            about=about,
+        )
+    product.corrections.require_within(effective_on, today=today, about=about)
+    payment = LocPayment(
+        payment_id=payment_id,
+        line_id=line.line_id,
+        user_id=line.user_id,
+        amount=cents,
+        rail=rail,
+        submitted_on=effective_on,
+        statement_date=None,
+        paid_fees=0,
+        paid_interest=0,
+        paid_principal=0,
+        minimum_covered=0,
+    )
+    recorder = ChangeRecorder(process=Process.PAYMENT, reason=f"backdated: {reason}")
+    recorder.created(payment)
+    line.payments[payment_id] = payment
+    correct(
+        line,
+        cause=payment_id,
+        effective=effective_on,
+        today=today,
+        product=product,
+        posted=posted,
+        reason=f"payment {payment_id} applied as of {effective_on}: {reason}",
+    )
+    line.outbox.changes[:0] = recorder.changes()
+    return payment
+
+
+def correct(
+    line: LineState,
+    *,
+    cause: str,
+    effective: dt.date,
+    today: dt.date,
+    product: CreditLineProduct,
+    posted: Sequence[JournalEntry],
+    reason: str,
+) -> JournalEntry | None:
+    """Make `line` what its replay to `today` says, and post the difference once.
+
+    `posted` is the line's journal as stored; entries already in the line's outbox (a
+    cycle billed in the same commit) count as posted too. Returns the adjustment entry,
+    None when the books already agreed (the same correction again posts nothing).
+    """
+    fresh = replay_line(line, today=today, product=product)
+    accrue(fresh, today)
+    before = line.status
+    recorder = ChangeRecorder(process=Process.CORRECTION, reason=reason)
+    recorder.touch(line)
+    for payment in line.payments.values():
+        recorder.touch(payment)
+    bridge = fresh.cycle_opening.plus(line.cycle_opening.negated())
+    for item in line.cycle_activity:
+        if item.kind is ActivityKind.ADJUSTMENT:
+            bridge = bridge.plus(item.effect.negated())
+    kept_adjustments = [a for a in line.cycle_activity if a.kind is ActivityKind.ADJUSTMENT]
+    for field in attrs.fields(type(line)):
+        if field.name not in _KEPT:
+            setattr(line, field.name, getattr(fresh, field.name))
+    for payment_id, payment in line.payments.items():
+        replayed = fresh.payments[payment_id]
+        for field in attrs.fields(LocPayment):
+            if field.name not in _PAYMENT_KEPT:
+                setattr(payment, field.name, getattr(replayed, field.name))
+    line.cycle_activity = [
+        *fresh.cycle_activity,
+        *kept_adjustments,
+        *_adjustment_lines(bridge, cause=cause, effective=effective),
+    ]
+    line.outbox.changes.extend(recorder.changes())
+    entry = _post_difference(line, fresh, cause=cause, today=today, posted=posted, reason=reason)
+    if before is LineStatus.ACTIVE and line.status is LineStatus.SUSPENDED:
+        announce_past_due(line, today)
+    return entry
+
+
+def _adjustment_lines(bridge: Balances, *, cause: str, effective: dt.date) -> list[CycleActivity]:
+    """One ADJUSTMENT line per bucket the corrected earlier cycles changed."""
+    parts = (
+        ("principal", Balances(principal=bridge.principal)),
+        ("interest", Balances(interest=bridge.interest)),
+        ("fees", Balances(fees=bridge.fees)),
+    )
+    return [
+        CycleActivity(
+            kind=ActivityKind.ADJUSTMENT,
+            reference=f"{cause}:{bucket}",
+            on=effective,
+            amount=abs(effect.total),
+            effect=effect,
+        )
+        for bucket, effect in parts
+        if effect.total
+    ]
+
+
+def _post_difference(
+    line: LineState,
+    fresh: LineState,
+    *,
+    cause: str,
+    today: dt.date,
+    posted: Sequence[JournalEntry],
+    reason: str,
+) -> JournalEntry | None:
+    """Post the replay's new money movements as themselves, and the rest as one adjustment."""
+    books = [*posted, *line.outbox.entries]
+    known = {entry.entry_id for entry in books}
+    moved = [
+        attrs.evolve(entry, effective_date=today)
+        for entry in fresh.outbox.entries
+        if entry.kind in _MOVEMENTS and entry.entry_id not in known
+    ]
+    line.outbox.entries.extend(moved)
+    entry = adjustment_entry(
+        product=Product.CREDITLINE,
+        cause=cause,
+        reference=line.line_id,
+        posted=account_balances([*books, *moved]),
+        replayed=account_balances(fresh.outbox.entries),
+        on=today,
+        memo=reason,
+    )
+    if entry is not None:
+        line.outbox.entries.append(entry)
+    return entry

@@ -1,0 +1,102 @@
+"""An operator books a line payment received earlier: it applies as of its effective date.
+
+For money already received that the line never recorded (a rail that reported late, a
+mailed payment keyed days later), entered by an operator with a reason. No rail is called
+and no money moves: the line is corrected (`CreditLine.book_backdated_payment`). What it
+books, all dated the business date: the payment's entry ``<payment id>:apply`` (DR
+CLEARING, CR the buckets it paid as of its effective date), a refund due for any part the
+line did not owe then, and one adjustment entry ``<payment id>:adjust`` for what the
+corrected history changes (interest not owed, a late fee never due, delinquency undone).
+The payment id is ``backdated:<line>:<key>``, so repeating the command books nothing
+more and returns the first payment's receipt.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import attrs
+
+from loc_core.creditline import CreditLine, LocPayment
+from loc_core.errors import IdempotencyConflict
+from loc_core.money import format_cents
+from loc_core.payments import Rail
+from loc_core.services.lines._unit import LineWriter
+from loc_core.services.lines.receipts import (
+    GetLinePaymentReceipt,
+    LinePaymentReceipt,
+    get_line_payment_receipt,
+)
+from loc_core.services.messagebus import Command
+from loc_core.validation import Cents, Day, Id, Key, Text, validated
+
+__all__ = ["BookBackdatedLinePayment", "book_backdated_line_payment"]
+
+
+@attrs.frozen(field_transformer=validated)
+class BookBackdatedLinePayment(Command[LinePaymentReceipt]):
+    """An operator records money received on `effective_on` that the line never applied."""
+
+    user_id: Id
+    line_id: Id
+    amount: Cents
+    effective_on: Day
+    """The day the money was received: the payment counts from then."""
+    reason: Text
+    """Why it is backdated (audited with the payment)."""
+    idempotency_key: Key
+    """Chosen by the operator's tool, unique per line: the same key is the same payment."""
+    rail: Rail = Rail.ACH
+    """How the money came in."""
+
+    @property
+    def payment_id(self) -> str:
+        """The payment's id on the line."""
+        return f"backdated:{self.line_id}:{self.idempotency_key}"
+
+
+def book_backdated_line_payment(
+    command: BookBackdatedLinePayment, *, lines: LineWriter
+) -> LinePaymentReceipt:
+    """Apply the payment as of its effective date and post the difference today.
+
+    Raises:
+        NotFound: no such line.
+        InvalidTransition: `effective_on` is before the line opened or after today.
+        CorrectionTooOld: `effective_on` is beyond the product's correction reach.
+        IdempotencyConflict: the key already booked another amount on this line.
+    """
+    payment_id = command.payment_id
+
+    def change(line: CreditLine, today: dt.date) -> LocPayment:
+        known = line.payments.get(payment_id)
+        if known is not None:
+            if known.amount != command.amount:
+                raise IdempotencyConflict(
+                    f"key {command.idempotency_key!r} booked {format_cents(known.amount)}, "
+                    f"not {format_cents(command.amount)}",
+                    about=known,
+                    key=command.idempotency_key,
+                )
+            return known
+        return line.book_backdated_payment(
+            payment_id=payment_id,
+            amount=command.amount,
+            rail=command.rail,
+            effective_on=command.effective_on,
+            reason=command.reason,
+            today=today,
+            product=lines.product,
+            posted=lines.uow.journal.entries_for(line.line_id),
+        )
+
+    lines.change(
+        command.user_id,
+        command.line_id,
+        change,
+        actor="operator",
+        request_id=command.idempotency_key,
+    )
+    return get_line_payment_receipt(
+        GetLinePaymentReceipt(command.user_id, command.line_id, payment_id), uow=lines.uow
+    )

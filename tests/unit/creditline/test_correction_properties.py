@@ -1,0 +1,214 @@
+"""Property: money events delivered late end where the same events on their own dates end.
+
+Draws come in the first days; payments (some later returned or charged back) and
+backdated payments follow. One line hears of every event on its effective date; the other
+hears of returns and backdated payments days later, as corrections. Both end with the same
+balances, interest, fees, status, past-due dates and books.
+"""
+
+import datetime as dt
+from decimal import Decimal
+
+import attrs
+from fakes import bare_line
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from loc_core.corrections import account_balances
+from loc_core.creditline import CreditLine, CreditLineProduct, LineStatus
+from loc_core.creditline.correcting import correct
+from loc_core.errors import PaymentAlreadyReversed
+from loc_core.ledger import Bucket, JournalEntry, receivable
+from loc_core.payments import Rail, SettlementOutcome
+from loc_core.testing.creditline import disbursed_draw
+
+PRODUCT = CreditLineProduct()
+OPENED = dt.date(2026, 1, 10)
+HORIZON = 200
+"""Days run: every delivery (at most day 130 + 60) falls inside."""
+_BUCKETS = (Bucket.PRINCIPAL, Bucket.INTEREST, Bucket.FEE)
+_COMPARED = (
+    "status",
+    "principal_balance",
+    "interest_balance",
+    "fee_balance",
+    "next_minimum_payment_due",
+    "next_due_date",
+    "paid_since_statement",
+    "carried_past_due",
+    "carried_past_due_since",
+    "past_due_since",
+    "late_fee_cycle",
+    "last_billing_cycle_date",
+)
+
+
+@attrs.frozen
+class Pay:
+    payment_id: str
+    day: int
+    amount: int
+    rail: Rail
+    reversed_after: int | None
+    """Days until its return or chargeback is heard of (None: it stands)."""
+    backdated_by: int | None = None
+    """For a backdated payment, days between its effective date and its booking."""
+
+
+draws = st.lists(st.tuples(st.integers(0, 10), st.integers(1, 30_000)), min_size=1, max_size=3).map(
+    sorted
+)
+payments = st.lists(
+    st.builds(
+        lambda day, amount, rail, after: (day, amount, rail, after),
+        st.integers(11, 130),
+        st.integers(1, 40_000),
+        st.sampled_from([Rail.ACH, Rail.PINLESS]),
+        st.none() | st.integers(1, 60),
+    ),
+    max_size=4,
+    unique_by=lambda p: p[0],
+)
+backdated = st.lists(
+    st.tuples(st.integers(11, 130), st.integers(1, 40_000), st.integers(1, 60)),
+    max_size=2,
+    unique_by=lambda p: p[0],
+)
+
+
+def _plan(
+    raw: list[tuple[int, int, Rail, int | None]], late: list[tuple[int, int, int]]
+) -> list[Pay]:
+    plan = [
+        Pay(f"p{i}", day, amount, rail, after) for i, (day, amount, rail, after) in enumerate(raw)
+    ]
+    plan += [
+        Pay(f"b{i}", day, amount, Rail.ACH, None, by) for i, (day, amount, by) in enumerate(late)
+    ]
+    return plan
+
+
+class Run:
+    """A line driven day by day, its journal posted as it goes."""
+
+    def __init__(self) -> None:
+        self.line: CreditLine = bare_line(OPENED, apr=Decimal("29.99"))
+        self.posted: list[JournalEntry] = []
+
+    def post(self) -> None:
+        self.posted.extend(self.line.outbox.drain().entries)
+
+    def books_agree(self) -> None:
+        books = account_balances(self.posted)
+        line = self.line
+        owed = [books.get(receivable(line.line_id, bucket), 0) for bucket in _BUCKETS]
+        assert owed == [line.principal_balance, line.interest_balance, line.fee_balance]
+
+
+def _cent_days(line: CreditLine) -> int:
+    """The open cycle's cent-days through the last day run (accrual is lazy)."""
+    end = OPENED + dt.timedelta(days=HORIZON)
+    accruing = line.status is not LineStatus.DEFAULTED
+    return (
+        line.accrued_cent_days
+        + accruing * line.principal_balance * (end - line.accrued_through).days
+    )
+
+
+def _outcome(rail: Rail) -> SettlementOutcome:
+    return SettlementOutcome.CHARGED_BACK if rail is Rail.PINLESS else SettlementOutcome.RETURNED
+
+
+def _drive(run: Run, draw_plan: list[tuple[int, int]], plan: list[Pay], *, late: bool) -> None:
+    line = run.line
+    for offset in range(HORIZON):
+        day = OPENED + dt.timedelta(days=offset)
+        while line.next_close_date <= day:
+            line.bill_cycle(close_date=line.next_close_date, today=day, product=PRODUCT)
+        for index, (when, amount) in enumerate(draw_plan):
+            if when == offset:
+                disbursed_draw(line, draw_id=f"d{index}", amount=amount, on=day)
+        regular = [p for p in plan if p.backdated_by is None]
+        for pay in [*regular, *(p for p in plan if p.backdated_by is not None)]:
+            if pay.day != offset or (late and pay.backdated_by is not None):
+                continue
+            line.book_moved_payment(
+                payment_id=pay.payment_id, amount=pay.amount, rail=pay.rail, on=day
+            )
+            if pay.reversed_after is not None and not late:
+                line.settle_payment(payment_id=pay.payment_id, outcome=_outcome(pay.rail), on=day)
+        if late:
+            _deliver_late(run, plan, offset, day)
+        line.run_overdue(today=day, product=PRODUCT)
+        run.post()
+        run.books_agree()
+
+
+def _deliver_late(run: Run, plan: list[Pay], offset: int, day: dt.date) -> None:
+    line = run.line
+    for pay in plan:
+        if pay.reversed_after is not None and pay.day + pay.reversed_after == offset:
+            line.correct_return(
+                payment_id=pay.payment_id,
+                outcome=_outcome(pay.rail),
+                today=day,
+                product=PRODUCT,
+                posted=run.posted,
+            )
+            run.post()
+            try:
+                line.correct_return(
+                    payment_id=pay.payment_id,
+                    outcome=_outcome(pay.rail),
+                    today=day,
+                    product=PRODUCT,
+                    posted=run.posted,
+                )
+            except PaymentAlreadyReversed:
+                pass
+            else:  # pragma: no cover - a second return is refused
+                raise AssertionError("a second return was accepted")
+        if pay.backdated_by is not None and pay.day + pay.backdated_by == offset:
+            line.book_backdated_payment(
+                payment_id=pay.payment_id,
+                amount=pay.amount,
+                rail=pay.rail,
+                effective_on=OPENED + dt.timedelta(days=pay.day),
+                reason="reported late by the rail",
+                today=day,
+                product=PRODUCT,
+                posted=run.posted,
+            )
+            run.post()
+        if pay.day < offset and (
+            pay.reversed_after is not None and pay.day + pay.reversed_after == offset
+        ):
+            again = correct(
+                line,
+                cause=f"{pay.payment_id}:again",
+                effective=OPENED + dt.timedelta(days=pay.day),
+                today=day,
+                product=PRODUCT,
+                posted=run.posted,
+                reason="the same correction delivered again",
+            )
+            assert again is None
+            run.post()
+
+
+@settings(max_examples=100)
+@given(draws, payments, backdated)
+def test_late_deliveries_end_where_on_time_ones_do(
+    draw_plan: list[tuple[int, int]],
+    raw: list[tuple[int, int, Rail, int | None]],
+    late: list[tuple[int, int, int]],
+) -> None:
+    plan = _plan(raw, late)
+    on_time, corrected = Run(), Run()
+    _drive(on_time, draw_plan, plan, late=False)
+    _drive(corrected, draw_plan, plan, late=True)
+    for name in _COMPARED:
+        assert getattr(corrected.line, name) == getattr(on_time.line, name), name
+    assert _cent_days(corrected.line) == _cent_days(on_time.line)
+    assert corrected.line.refunds_due == on_time.line.refunds_due
+    assert account_balances(corrected.posted) == account_balances(on_time.posted)

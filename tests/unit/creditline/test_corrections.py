@@ -1,0 +1,195 @@
+"""Effective-dated corrections on a line: returns reversed as of the day applied, backdated pay."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from fakes import bare_line
+
+from loc_core.bookkeeping import EntryKind
+from loc_core.corrections import CorrectionPolicy, account_balances
+from loc_core.creditline import ActivityKind, CreditLine, CreditLineProduct, LineStatus
+from loc_core.creditline.correcting import correct
+from loc_core.errors import CorrectionTooOld, LineNotActive, PaymentAlreadyReversed
+from loc_core.events import EventType
+from loc_core.ledger import Bucket, JournalEntry, receivable
+from loc_core.payments import Rail, SettlementOutcome
+from loc_core.testing.creditline import disbursed_draw
+
+PRODUCT = CreditLineProduct()
+RETURNED = SettlementOutcome.RETURNED
+ONE_DAY = dt.timedelta(days=1)
+
+
+class Books:
+    """A line and its posted journal, driven day by day as the jobs would."""
+
+    def __init__(self, line: CreditLine, product: CreditLineProduct = PRODUCT) -> None:
+        self.line, self.product = line, product
+        self.posted: list[JournalEntry] = []
+        self.events: list[EventType] = []
+        self.day = line.opened_on
+
+    def post(self) -> None:
+        taken = self.line.outbox.drain()
+        self.posted.extend(taken.entries)
+        self.events.extend(event.type for event in taken.events)
+
+    def through(self, end: dt.date) -> None:
+        """Finish the current day (overdue job) and run every day up to `end` inclusive."""
+        while True:
+            self.line.run_overdue(today=self.day, product=self.product)
+            self.post()
+            if self.day >= end:
+                return
+            self.day += ONE_DAY
+            while self.line.next_close_date <= self.day:
+                self.line.bill_cycle(
+                    close_date=self.line.next_close_date, today=self.day, product=self.product
+                )
+            self.post()
+
+    def go_to(self, day: dt.date) -> None:
+        """Run every job of the days before `day`, and bill `day`'s close."""
+        self.through(day - ONE_DAY)
+        self.day = day
+        while self.line.next_close_date <= day:
+            self.line.bill_cycle(
+                close_date=self.line.next_close_date, today=day, product=self.product
+            )
+        self.post()
+
+    def returned(self, payment_id: str, on: dt.date) -> None:
+        self.go_to(on)
+        self.line.correct_return(
+            payment_id=payment_id,
+            outcome=RETURNED,
+            today=on,
+            product=self.product,
+            posted=self.posted,
+        )
+        self.post()
+
+    def agree(self) -> None:
+        """The journal's receivables equal the line's balances, bucket by bucket."""
+        balances = account_balances(self.posted)
+        line = self.line
+        assert {
+            bucket: balances.get(receivable(line.line_id, bucket), 0) for bucket in _BUCKETS
+        } == {
+            bucket: getattr(line.balances, name)
+            for bucket, name in zip(_BUCKETS, _NAMES, strict=True)
+        }
+
+
+_BUCKETS = (Bucket.PRINCIPAL, Bucket.INTEREST, Bucket.FEE)
+_NAMES = ("principal", "interest", "fees")
+
+
+def test_a_return_pays_no_interest_days_case_b() -> None:
+    """$500 drawn 04-01 at 35%, $200 paid 04-16 and returned 04-21: 1,500,000 cent-days."""
+    books = Books(bare_line(dt.date(2026, 4, 1), apr=Decimal(35)))
+    disbursed_draw(books.line, draw_id="d1", amount=50_000, on=dt.date(2026, 4, 1))
+    books.go_to(dt.date(2026, 4, 16))
+    books.line.submit_payment(payment_id="p1", amount=20_000, rail=Rail.ACH, on=books.day)
+    books.returned("p1", dt.date(2026, 4, 21))
+    books.go_to(dt.date(2026, 5, 1))
+    statement = books.line.last_statement
+    assert statement is not None
+    assert (statement.cent_days, statement.interest_charged) == (1_500_000, 1_438)
+    books.agree()
+
+
+def test_a_return_after_the_next_statement_makes_the_line_late_from_the_original_due_date() -> None:
+    """Case a: the minimum was met, then the payment came back after the next statement."""
+    books = Books(bare_line(dt.date(2026, 1, 10), apr=Decimal("29.99")))
+    disbursed_draw(books.line, draw_id="d1", amount=50_000, on=books.day)
+    books.go_to(dt.date(2026, 2, 10))
+    due = books.line.next_due_date
+    assert due == dt.date(2026, 3, 3)
+    minimum = books.line.next_minimum_payment_due
+    books.go_to(dt.date(2026, 2, 20))
+    books.line.submit_payment(payment_id="p1", amount=minimum, rail=Rail.ACH, on=books.day)
+    books.go_to(dt.date(2026, 3, 12))  # the next statement was cut on 03-10
+    assert books.line.status is LineStatus.ACTIVE
+    books.events.clear()
+    books.returned("p1", books.day)
+    line = books.line
+    assert line.status is LineStatus.SUSPENDED
+    assert line.past_due_since == due + ONE_DAY
+    fees = [e for e in books.posted if e.kind == EntryKind.LATE_FEE]
+    adjustment = [e for e in books.posted if e.kind == EntryKind.ADJUSTMENT]
+    assert fees == []  # the fee the corrected history charges is in the adjustment
+    assert len(adjustment) == 1
+    assert line.fee_balance == PRODUCT.late_fee_cents  # exactly one late fee
+    assert [a.kind for a in line.cycle_activity if a.kind is ActivityKind.ADJUSTMENT]
+    assert EventType.LOC_PAST_DUE in books.events
+    assert EventType.LOC_PAYMENT_FAILED in books.events
+    with pytest.raises(LineNotActive):
+        line.request_draw(draw_id="d2", amount=1_000, on=books.day)
+    books.agree()
+    books.go_to(dt.date(2026, 4, 10))  # the next statement adds up with the adjustment lines
+    statement = line.last_statement
+    assert statement is not None
+    assert statement.adjustments
+    books.agree()
+
+
+def test_the_same_return_twice_posts_nothing_the_second_time() -> None:
+    books = Books(bare_line(dt.date(2026, 4, 1), apr=Decimal(35)))
+    disbursed_draw(books.line, draw_id="d1", amount=50_000, on=books.day)
+    books.go_to(dt.date(2026, 5, 3))
+    books.line.submit_payment(payment_id="p1", amount=20_000, rail=Rail.ACH, on=books.day)
+    books.returned("p1", dt.date(2026, 6, 5))
+    with pytest.raises(PaymentAlreadyReversed):
+        books.returned("p1", books.day)
+    assert (
+        correct(
+            books.line,
+            cause="again",
+            effective=dt.date(2026, 5, 3),
+            today=books.day,
+            product=PRODUCT,
+            posted=books.posted,
+            reason="again",
+        )
+        is None
+    )
+    books.agree()
+
+
+def test_a_return_beyond_the_reach_changes_nothing() -> None:
+    product = CreditLineProduct(corrections=CorrectionPolicy(reach=dt.timedelta(days=30)))
+    books = Books(bare_line(dt.date(2026, 4, 1), apr=Decimal(35)), product)
+    disbursed_draw(books.line, draw_id="d1", amount=50_000, on=books.day)
+    books.go_to(dt.date(2026, 4, 16))
+    books.line.submit_payment(payment_id="p1", amount=20_000, rail=Rail.ACH, on=books.day)
+    books.go_to(dt.date(2026, 5, 20))
+    before = books.line.balances
+    with pytest.raises(CorrectionTooOld):
+        books.returned("p1", books.day)
+    assert books.line.balances == before
+    assert not books.line.outbox
+
+
+def test_a_backdated_payment_before_the_due_date_prevents_the_late_fee() -> None:
+    books = Books(bare_line(dt.date(2026, 1, 10), apr=Decimal("29.99")))
+    disbursed_draw(books.line, draw_id="d1", amount=50_000, on=books.day)
+    books.go_to(dt.date(2026, 3, 10))
+    assert books.line.fee_balance == PRODUCT.late_fee_cents
+    assert books.line.past_due_since == dt.date(2026, 3, 4)
+    books.line.book_backdated_payment(
+        payment_id="mailed-1",
+        amount=5_000,
+        rail=Rail.ACH,
+        effective_on=dt.date(2026, 3, 1),
+        reason="cheque received 03-01, keyed late",
+        today=books.day,
+        product=PRODUCT,
+        posted=books.posted,
+    )
+    books.post()
+    line = books.line
+    assert (line.status, line.fee_balance, line.past_due_since) == (LineStatus.ACTIVE, 0, None)
+    assert books.line.balances.principal < 50_000
+    books.agree()
