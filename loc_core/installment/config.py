@@ -109,12 +109,6 @@ class InstallmentProduct:
             raise InvalidConfiguration(
                 f"corrections must be a CorrectionPolicy, got {self.corrections!r}"
             )
-        if not self.corrections.late_fee_when_missed_by_return:
-            raise InvalidConfiguration(
-                "installment loans charge the late fee of an installment missed because "
-                "of a return (the replay treats the payment as never made): "
-                "late_fee_when_missed_by_return=False is not supported"
-            )
 
     def late_fee_for(self, installment_total: int) -> int:
         """The late fee for an installment of `installment_total` cents, before the loan cap."""

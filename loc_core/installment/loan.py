@@ -350,7 +350,7 @@ class Loan(LoanState):
             and today >= installment.due_date + grace
         ]
         if newly_overdue:
-            self._make_overdue(newly_overdue, today)
+            self._make_overdue(newly_overdue, today, waived=self._waived(newly_overdue, today))
         patience = dt.timedelta(days=self.product.default_after_days)
         cause = next(
             (
@@ -636,16 +636,44 @@ class Loan(LoanState):
             {"amount": payment.amount, "outcome": outcome.value},
         )
 
-    def _make_overdue(self, installments: list[Installment], today: dt.date) -> None:
+    def _waived(self, installments: list[Installment], today: dt.date) -> set[str]:
+        """The installments whose late fee the correction policy waives today.
+
+        With ``late_fee_when_missed_by_return`` off, an installment missed only because of
+        a returned or charged-back payment gets no late fee: one that, had every reversed
+        payment stood (`replay` with ``standing``), would not be OVERDUE today. The same
+        rule decides in the daily job and inside a replay, so on-time and late delivery
+        agree.
+        """
+        if self.product.corrections.late_fee_when_missed_by_return or not any(
+            payment.status.reversed for payment in self.payments.values()
+        ):
+            return set()
+        stood = replay(self, through=today, standing=True)
+        return {
+            installment.installment_id
+            for installment in installments
+            if stood.installment(installment.installment_id).status
+            is not InstallmentStatus.OVERDUE
+        }
+
+    def _make_overdue(
+        self, installments: list[Installment], today: dt.date, *, waived: set[str]
+    ) -> None:
         product = self.product
         room = product.late_fee_cap(self.loan_amount) - self.late_fees_assessed
         for installment in installments:
             wanted = product.late_fee_for(installment.total_amount)
-            fee = max(min(wanted, room), 0)
+            fee = 0 if installment.installment_id in waived else max(min(wanted, room), 0)
             room -= fee
             overdue_on = installment.due_date + dt.timedelta(days=product.grace_days)
             process = Process.LATE_FEE if fee else Process.OVERDUE
-            reason = f"unpaid on {overdue_on.isoformat()}: {_late_fee_reason(fee, wanted)}"
+            why = (
+                "late fee waived: missed only because of a returned payment"
+                if installment.installment_id in waived
+                else _late_fee_reason(fee, wanted)
+            )
+            reason = f"unpaid on {overdue_on.isoformat()}: {why}"
             recorder = ChangeRecorder(process=process, reason=reason)
             recorder.touch(installment)
             recorder.touch(self)

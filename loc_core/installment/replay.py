@@ -13,6 +13,7 @@ Nothing here changes the loan replayed; `Loan.correct` adopts the result.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from typing import TYPE_CHECKING
 
@@ -44,12 +45,15 @@ def _as_scheduled(installment: Installment) -> Installment:
     )
 
 
-def replay(loan: Loan, *, through: dt.date) -> Loan:
+def replay(loan: Loan, *, through: dt.date, standing: bool = False) -> Loan:
     """A new loan: `loan`'s terms with its payments not reversed, replayed through `through`.
 
     The result's outbox holds the journal entries the replayed history posts (its
     disbursement excepted) and its events; its payments are new objects whose
-    applications and refunds say what each payment pays in the replayed history.
+    applications and refunds say what each payment pays in the replayed history. The
+    reversed payments are kept as records only (what the waiver of the correction
+    policy reads). With `standing`, the counterfactual: every payment, reversed ones
+    too, is booked as if it had stood.
     """
     fresh = attrs.evolve(
         loan,
@@ -61,7 +65,11 @@ def replay(loan: Loan, *, through: dt.date) -> Loan:
         defaulted_on=None,
         outbox=Outbox(),
     )
-    live = [payment for payment in loan.payments.values() if not payment.status.reversed]
+    live = [p for p in loan.payments.values() if standing or not p.status.reversed]
+    if not standing:
+        fresh.payments = {
+            p.payment_id: copy.deepcopy(p) for p in loan.payments.values() if p.status.reversed
+        }
     live.sort(key=lambda payment: payment.submitted_on)  # stable: booking order within a day
     pending = iter(live)
     upcoming = next(pending, None)

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from loc_core.bookkeeping import EntryKind
 from loc_core.corrections import CorrectionPolicy, account_balances
-from loc_core.errors import CorrectionTooOld, InvalidConfiguration, InvalidTimestamp
+from loc_core.errors import CorrectionTooOld, InvalidTimestamp
 from loc_core.events import EventType
 from loc_core.installment import InstallmentProduct, InstallmentStatus, Loan, LoanStatus, Process
 from loc_core.installment.replay import replay
@@ -246,11 +246,19 @@ def run(
     events=money_events(),
     grace=st.integers(0, 7),
     patience=st.integers(5, 60),
+    fee_when_returned=st.booleans(),
 )
 def test_any_delivery_order_ends_as_the_effective_order_does(
-    events: list[tuple[str, int, Rail, int, int, bool]], grace: int, patience: int
+    events: list[tuple[str, int, Rail, int, int, bool]],
+    grace: int,
+    patience: int,
+    fee_when_returned: bool,  # noqa: FBT001 - drawn by hypothesis: the policy under test
 ) -> None:
-    product = InstallmentProduct(grace_days=grace, default_after_days=patience)
+    product = InstallmentProduct(
+        grace_days=grace,
+        default_after_days=patience,
+        corrections=CorrectionPolicy(late_fee_when_missed_by_return=fee_when_returned),
+    )
     on_time, on_time_books = run(events, late=False, product=product)
     late, late_books = run(events, late=True, product=product)
     assert balances_and_statuses(late) == balances_and_statuses(on_time)
@@ -259,6 +267,48 @@ def test_any_delivery_order_ends_as_the_effective_order_does(
     assert account_balances(late_books) == account_balances(on_time_books)
 
 
-def test_waiving_the_late_fee_of_a_return_is_not_offered_for_loans() -> None:
-    with pytest.raises(InvalidConfiguration, match="late_fee_when_missed_by_return"):
-        InstallmentProduct(corrections=CorrectionPolicy(late_fee_when_missed_by_return=False))
+WAIVING = InstallmentProduct(corrections=CorrectionPolicy(late_fee_when_missed_by_return=False))
+"""The policy that waives the late fee of an installment missed only because of a return."""
+
+
+def test_with_the_waiver_an_installment_missed_only_by_a_return_is_overdue_without_a_fee() -> None:
+    loan = make_loan(product=WAIVING)
+    ledger = Ledger(loan.outbox.drain().entries)
+    loan.apply_payment("pay-1", 5_250, process=Process.AUTOPAY, rail=Rail.ACH, today=FIRST_DUE)
+    for day in days(FIRST_DUE, dt.date(2026, 1, 27)):
+        loan.run_daily(day)
+    post(loan, ledger)
+    returned(loan, ledger, "pay-1", today=dt.date(2026, 1, 28))
+    first = loan.installments[0]
+    assert (first.status, first.overdue_on, first.late_fee) == (
+        InstallmentStatus.OVERDUE,
+        OVERDUE_ON,
+        0,
+    )
+    assert loan.outstanding_balance == 31_500  # owed again, and nothing more
+    post(loan, ledger)
+    assert ledger_problems(loan, ledger) == []
+
+
+def test_with_the_waiver_a_return_before_the_grace_ends_waives_the_daily_jobs_fee_too() -> None:
+    loan = make_loan(product=WAIVING)
+    ledger = Ledger(loan.outbox.drain().entries)
+    loan.apply_payment("pay-1", 5_250, process=Process.AUTOPAY, rail=Rail.ACH, today=FIRST_DUE)
+    post(loan, ledger)
+    returned(loan, ledger, "pay-1", today=dt.date(2026, 1, 22))  # inside the grace
+    post(loan, ledger)
+    for day in days(dt.date(2026, 1, 22), OVERDUE_ON):
+        loan.run_daily(day)
+    first = loan.installments[0]
+    assert (first.status, first.late_fee) == (InstallmentStatus.OVERDUE, 0)
+    assert first.update_reason.endswith(
+        "late fee waived: missed only because of a returned payment"
+    )
+
+
+def test_with_the_waiver_an_installment_never_paid_still_gets_its_fee() -> None:
+    loan = make_loan(product=WAIVING)
+    for day in days(FIRST_DUE, OVERDUE_ON):
+        loan.run_daily(day)
+    first = loan.installments[0]
+    assert (first.status, first.late_fee) == (InstallmentStatus.OVERDUE, 263)
