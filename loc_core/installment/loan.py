@@ -653,8 +653,7 @@ class Loan(LoanState):
         return {
             installment.installment_id
             for installment in installments
-            if stood.installment(installment.installment_id).status
-            is not InstallmentStatus.OVERDUE
+            if stood.installment(installment.installment_id).status is not InstallmentStatus.OVERDUE
         }
 
     def _make_overdue(
