@@ -28,8 +28,10 @@ from loc_core.creditline.activity import ActivityKind, CycleActivity
 from loc_core.creditline.balances import Balances
 from loc_core.creditline.config import CreditLineProduct
 from loc_core.creditline.delinquency import announce_past_due
+from loc_core.creditline.draw import Draw, DrawStatus
 from loc_core.creditline.payment import LocPayment
 from loc_core.creditline.payments import announce_failure, applied_payment, require_not_reversed
+from loc_core.creditline.rails import DISBURSEMENT_RAILS
 from loc_core.creditline.replay import replay_line
 from loc_core.creditline.vocabulary import LineStatus
 from loc_core.errors import (
@@ -42,7 +44,7 @@ from loc_core.ledger import JournalEntry
 from loc_core.money import positive_cents
 from loc_core.payments import REPAYMENT_RAILS, PaymentStatus, Rail, SettlementOutcome
 
-__all__ = ["book_backdated_payment", "correct", "return_payment"]
+__all__ = ["book_backdated_draw", "book_backdated_payment", "correct", "return_payment"]
 
 _KEPT = frozenset(
     {
@@ -142,13 +144,7 @@ def book_backdated_payment(
         raise DuplicatePayment(
             f"payment {payment_id!r} was already applied to {line.line_id}", about=about
         )
-    if not line.opened_on <= effective_on <= today:
-        raise InvalidTransition(
-            f"a payment effective {effective_on} is outside the life of line {line.line_id} "
-            f"(opened {line.opened_on}, today {today})",
-            about=about,
-        )
-    product.corrections.require_within(effective_on, today=today, about=about)
+    _require_backdatable(line, "payment", effective_on, today=today, product=product, about=about)
     payment = LocPayment(
         payment_id=payment_id,
         line_id=line.line_id,
@@ -176,6 +172,71 @@ def book_backdated_payment(
     )
     line.outbox.changes[:0] = recorder.changes()
     return payment
+
+
+def book_backdated_draw(
+    line: LineState,
+    *,
+    draw_id: str,
+    amount: object,
+    rail: Rail,
+    effective_on: dt.date,
+    reason: str,
+    today: dt.date,
+    product: CreditLineProduct,
+    posted: Sequence[JournalEntry],
+) -> Draw:
+    """The rule of `CreditLine.book_backdated_draw` (documented there)."""
+    cents = positive_cents(amount, field="draw amount")
+    about = Ref("draw", draw_id, line.user_id)
+    if rail not in DISBURSEMENT_RAILS:
+        raise PaymentError(f"{rail!r} cannot send a draw", about=about)
+    if draw_id in line.draws:
+        raise DuplicatePayment(f"draw {draw_id!r} is already on {line.line_id}", about=about)
+    _require_backdatable(line, "draw", effective_on, today=today, product=product, about=about)
+    draw = Draw(
+        draw_id=draw_id,
+        line_id=line.line_id,
+        user_id=line.user_id,
+        amount=cents,
+        requested_on=effective_on,
+        status=DrawStatus.DISBURSED,
+        rail=rail,
+        settled_on=effective_on,
+    )
+    recorder = ChangeRecorder(process=Process.DRAW, reason=f"backdated: {reason}")
+    recorder.created(draw)
+    line.draws[draw_id] = draw
+    correct(
+        line,
+        cause=draw_id,
+        effective=effective_on,
+        today=today,
+        product=product,
+        posted=posted,
+        reason=f"draw {draw_id} sent as of {effective_on}: {reason}",
+    )
+    line.outbox.changes[:0] = recorder.changes()
+    return draw
+
+
+def _require_backdatable(
+    line: LineState,
+    what: str,
+    effective_on: dt.date,
+    *,
+    today: dt.date,
+    product: CreditLineProduct,
+    about: Ref,
+) -> None:
+    """Refuse an effective date outside the line's life or beyond the correction reach."""
+    if not line.opened_on <= effective_on <= today:
+        raise InvalidTransition(
+            f"a {what} effective {effective_on} is outside the life of line {line.line_id} "
+            f"(opened {line.opened_on}, today {today})",
+            about=about,
+        )
+    product.corrections.require_within(effective_on, today=today, about=about)
 
 
 def correct(

@@ -219,6 +219,46 @@ class CreditLine(LineState):
             posted=posted,
         )
 
+    def book_backdated_draw(
+        self,
+        *,
+        draw_id: str,
+        amount: object,
+        rail: Rail,
+        effective_on: dt.date,
+        reason: str,
+        today: dt.date,
+        product: CreditLineProduct,
+        posted: Sequence[JournalEntry],
+    ) -> Draw:
+        """Record a draw sent on `effective_on`, a date in the past, that the line never held.
+
+        Money already sent (a rail that reported late, a transfer made outside the
+        library): the draw is DISBURSED as of `effective_on`, whatever the replayed line
+        would have allowed then, and the line is replayed with it and takes the replayed
+        state. Posted dated `today`: the draw's entry (``<draw id>:disburse``) and one
+        adjustment entry (``<draw id>:adjust``) for the interest since `effective_on` and
+        whatever else the corrected history changes.
+
+        Raises:
+            InvalidAmount: zero, negative, float or non-integer cents.
+            PaymentError: a rail that cannot send a draw.
+            DuplicatePayment: the draw id is already on this line.
+            InvalidTransition: `effective_on` is before the line opened or after `today`.
+            CorrectionTooOld: `effective_on` is older than the product's correction reach.
+        """
+        return correcting.book_backdated_draw(
+            self,
+            draw_id=draw_id,
+            amount=amount,
+            rail=rail,
+            effective_on=effective_on,
+            reason=reason,
+            today=today,
+            product=product,
+            posted=posted,
+        )
+
     def bill_cycle(
         self, *, close_date: dt.date, today: dt.date, product: CreditLineProduct
     ) -> Statement | None:

@@ -43,6 +43,7 @@ HANDLERS: Mapping[type[Command[Any]], Handler] = {
     lines.DrawFromLine: lines.draw_from_line,
     lines.PayLine: lines.pay_line,
     lines.BookBackdatedLinePayment: lines.book_backdated_line_payment,
+    lines.BookBackdatedDraw: lines.book_backdated_draw,
     GetLine: get_line,
     lines.GetLinePaymentReceipt: lines.get_line_payment_receipt,
     lines.ListLineStatements: lines.list_line_statements,

@@ -14,7 +14,9 @@ from loc_core.services.lines.applying import (
     line_eligibility,
 )
 from loc_core.services.lines.backdating import (
+    BookBackdatedDraw,
     BookBackdatedLinePayment,
+    book_backdated_draw,
     book_backdated_line_payment,
 )
 from loc_core.services.lines.billing import (
@@ -70,6 +72,7 @@ __all__ = [
     "AcceptLineOffer",
     "ApplyForLine",
     "BillClosedCycles",
+    "BookBackdatedDraw",
     "BookBackdatedLinePayment",
     "CloseLine",
     "CollectDueMinimums",
@@ -91,6 +94,7 @@ __all__ = [
     "accept_line_offer",
     "apply_for_line",
     "bill_closed_cycles",
+    "book_backdated_draw",
     "book_backdated_line_payment",
     "close_credit_line",
     "collect_due_minimum_payments",

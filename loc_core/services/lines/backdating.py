@@ -1,4 +1,4 @@
-"""An operator books a line payment received earlier: it applies as of its effective date.
+"""An operator books a line payment received, or a draw sent, earlier: as of its effective date.
 
 For money already received that the line never recorded (a rail that reported late, a
 mailed payment keyed days later), entered by an operator with a reason. No rail is called
@@ -9,6 +9,12 @@ line did not owe then, and one adjustment entry ``<payment id>:adjust`` for what
 corrected history changes (interest not owed, a late fee never due, delinquency undone).
 The payment id is ``backdated:<line>:<key>``, so repeating the command books nothing
 more and returns the first payment's receipt.
+
+A draw sent earlier (`BookBackdatedDraw`: money already sent outside the draw command, or
+by a rail that reported late) is recorded DISBURSED as of its effective date in the same
+way: its entry ``<draw id>:disburse`` and one adjustment ``<draw id>:adjust`` (the interest
+since then, and whatever else the corrected history changes), dated the business date.
+The draw id is ``backdated-draw:<line>:<key>``.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import datetime as dt
 
 import attrs
 
-from loc_core.creditline import CreditLine, LocPayment
+from loc_core.creditline import CreditLine, Draw, LocPayment
 from loc_core.errors import IdempotencyConflict
 from loc_core.money import format_cents
 from loc_core.payments import Rail
@@ -30,7 +36,12 @@ from loc_core.services.lines.receipts import (
 from loc_core.services.messagebus import Command
 from loc_core.validation import Cents, Day, Id, Key, Text, validated
 
-__all__ = ["BookBackdatedLinePayment", "book_backdated_line_payment"]
+__all__ = [
+    "BookBackdatedDraw",
+    "BookBackdatedLinePayment",
+    "book_backdated_draw",
+    "book_backdated_line_payment",
+]
 
 
 @attrs.frozen(field_transformer=validated)
@@ -100,3 +111,68 @@ def book_backdated_line_payment(
     return get_line_payment_receipt(
         GetLinePaymentReceipt(command.user_id, command.line_id, payment_id), uow=lines.uow
     )
+
+
+@attrs.frozen(field_transformer=validated)
+class BookBackdatedDraw(Command[Draw]):
+    """An operator records a draw sent on `effective_on` that the line never held."""
+
+    user_id: Id
+    line_id: Id
+    amount: Cents
+    effective_on: Day
+    """The day the money was sent: the draw owes interest from then."""
+    reason: Text
+    """Why it is backdated (audited with the draw)."""
+    idempotency_key: Key
+    """Chosen by the operator's tool, unique per line: the same key is the same draw."""
+    rail: Rail = Rail.ACH
+    """How the money went out."""
+
+    @property
+    def draw_id(self) -> str:
+        """The draw's id on the line."""
+        return f"backdated-draw:{self.line_id}:{self.idempotency_key}"
+
+
+def book_backdated_draw(command: BookBackdatedDraw, *, lines: LineWriter) -> Draw:
+    """Record the draw as of its effective date and post the difference today.
+
+    Raises:
+        NotFound: no such line.
+        InvalidTransition: `effective_on` is before the line opened or after today.
+        CorrectionTooOld: `effective_on` is beyond the product's correction reach.
+        IdempotencyConflict: the key already booked another amount on this line.
+    """
+    draw_id = command.draw_id
+
+    def change(line: CreditLine, today: dt.date) -> Draw:
+        known = line.draws.get(draw_id)
+        if known is not None:
+            if known.amount != command.amount:
+                raise IdempotencyConflict(
+                    f"key {command.idempotency_key!r} booked a draw of "
+                    f"{format_cents(known.amount)}, not {format_cents(command.amount)}",
+                    about=known,
+                    key=command.idempotency_key,
+                )
+            return known
+        return line.book_backdated_draw(
+            draw_id=draw_id,
+            amount=command.amount,
+            rail=command.rail,
+            effective_on=command.effective_on,
+            reason=command.reason,
+            today=today,
+            product=lines.product,
+            posted=lines.uow.journal.entries_for(line.line_id),
+        )
+
+    draw, _ = lines.change(
+        command.user_id,
+        command.line_id,
+        change,
+        actor="operator",
+        request_id=command.idempotency_key,
+    )
+    return draw
