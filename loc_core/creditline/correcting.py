@@ -158,19 +158,14 @@ def book_backdated_payment(
         paid_principal=0,
         minimum_covered=0,
     )
-    recorder = ChangeRecorder(process=Process.PAYMENT, reason=f"backdated: {reason}")
-    recorder.created(payment)
     line.payments[payment_id] = payment
-    correct(
+    _correct_with(
         line,
-        cause=payment_id,
-        effective=effective_on,
-        today=today,
-        product=product,
-        posted=posted,
-        reason=f"payment {payment_id} applied as of {effective_on}: {reason}",
+        payment,
+        ChangeRecorder(process=Process.PAYMENT, reason=f"backdated: {reason}"),
+        _Backdating(effective_on, today, product, posted),
+        why=f"payment {payment_id} applied as of {effective_on}: {reason}",
     )
-    line.outbox.changes[:0] = recorder.changes()
     return payment
 
 
@@ -204,20 +199,45 @@ def book_backdated_draw(
         rail=rail,
         settled_on=effective_on,
     )
-    recorder = ChangeRecorder(process=Process.DRAW, reason=f"backdated: {reason}")
-    recorder.created(draw)
     line.draws[draw_id] = draw
+    _correct_with(
+        line,
+        draw,
+        ChangeRecorder(process=Process.DRAW, reason=f"backdated: {reason}"),
+        _Backdating(effective_on, today, product, posted),
+        why=f"draw {draw_id} sent as of {effective_on}: {reason}",
+    )
+    return draw
+
+
+@attrs.frozen
+class _Backdating:
+    effective_on: dt.date
+    today: dt.date
+    product: CreditLineProduct
+    posted: Sequence[JournalEntry]
+
+
+def _correct_with(
+    line: LineState,
+    record: LocPayment | Draw,
+    recorder: ChangeRecorder,
+    backdating: _Backdating,
+    *,
+    why: str,
+) -> None:
+    """Correct the line for a backdated `record` it now holds; its creation is audited first."""
+    recorder.created(record)
     correct(
         line,
-        cause=draw_id,
-        effective=effective_on,
-        today=today,
-        product=product,
-        posted=posted,
-        reason=f"draw {draw_id} sent as of {effective_on}: {reason}",
+        cause=record.audit_key()[1],
+        effective=backdating.effective_on,
+        today=backdating.today,
+        product=backdating.product,
+        posted=backdating.posted,
+        reason=why,
     )
     line.outbox.changes[:0] = recorder.changes()
-    return draw
 
 
 def _require_backdatable(

@@ -20,6 +20,7 @@ The draw id is ``backdated-draw:<line>:<key>``.
 from __future__ import annotations
 
 import datetime as dt
+from typing import TypeVar
 
 import attrs
 
@@ -82,14 +83,7 @@ def book_backdated_line_payment(
     def change(line: CreditLine, today: dt.date) -> LocPayment:
         known = line.payments.get(payment_id)
         if known is not None:
-            if known.amount != command.amount:
-                raise IdempotencyConflict(
-                    f"key {command.idempotency_key!r} booked {format_cents(known.amount)}, "
-                    f"not {format_cents(command.amount)}",
-                    about=known,
-                    key=command.idempotency_key,
-                )
-            return known
+            return _same_amount(known, command.amount, key=command.idempotency_key)
         return line.book_backdated_payment(
             payment_id=payment_id,
             amount=command.amount,
@@ -149,14 +143,7 @@ def book_backdated_draw(command: BookBackdatedDraw, *, lines: LineWriter) -> Dra
     def change(line: CreditLine, today: dt.date) -> Draw:
         known = line.draws.get(draw_id)
         if known is not None:
-            if known.amount != command.amount:
-                raise IdempotencyConflict(
-                    f"key {command.idempotency_key!r} booked a draw of "
-                    f"{format_cents(known.amount)}, not {format_cents(command.amount)}",
-                    about=known,
-                    key=command.idempotency_key,
-                )
-            return known
+            return _same_amount(known, command.amount, key=command.idempotency_key)
         return line.book_backdated_draw(
             draw_id=draw_id,
             amount=command.amount,
@@ -176,3 +163,21 @@ def book_backdated_draw(command: BookBackdatedDraw, *, lines: LineWriter) -> Dra
         request_id=command.idempotency_key,
     )
     return draw
+
+
+Booked = TypeVar("Booked", LocPayment, Draw)
+
+
+def _same_amount(known: Booked, amount: int, *, key: str) -> Booked:
+    """What an operator's key already booked, when the repeat asks for the same amount.
+
+    Raises:
+        IdempotencyConflict: the key booked another amount.
+    """
+    if known.amount != amount:
+        raise IdempotencyConflict(
+            f"key {key!r} booked {format_cents(known.amount)}, not {format_cents(amount)}",
+            about=known,
+            key=key,
+        )
+    return known
