@@ -135,6 +135,9 @@ class OverdueDecision:
     """Mark the line past due: SUSPENDED, LOC_PAST_DUE."""
     late_fee: int = 0
     """The late fee to assess (one per cycle), in cents."""
+    late_fee_waived: bool = False
+    """The cycle's late fee is waived (`CorrectionPolicy.late_fee_when_missed_by_return` is
+    False and the cycle was missed only because of a return): the cycle is marked handled."""
     default: bool = False
     """Charge the line off: DEFAULTED."""
     cure: bool = False
@@ -143,7 +146,9 @@ class OverdueDecision:
     @property
     def acts(self) -> bool:
         """Whether the decision changes the line."""
-        return self.suspend or self.late_fee > 0 or self.default or self.cure
+        return (
+            self.suspend or self.late_fee > 0 or self.late_fee_waived or self.default or self.cure
+        )
 
 
 def decide_overdue(
@@ -163,13 +168,25 @@ def decide_overdue(
         due is not None and today > due and line.late_fee_cycle != line.last_billing_cycle_date
     )
     late_fee = min(product.late_fee_cents, line.next_minimum_payment_due) if fee_due else 0
+    waived = late_fee > 0 and _waives(line, today=today, product=product)
     return OverdueDecision(
         reason=f"{owed} cents past due, {days_past_due(line, today)} days past due",
         past_due_amount=owed,
         suspend=line.status is LineStatus.ACTIVE,
-        late_fee=late_fee,
+        late_fee=0 if waived else late_fee,
+        late_fee_waived=waived,
         default=days_past_due(line, today) >= product.default_after_days_past_due,
     )
+
+
+def _waives(line: LineState, *, today: dt.date, product: CreditLineProduct) -> bool:
+    """Whether the policy waives a late fee due today: the cycle was missed only by a return."""
+    if product.corrections.late_fee_when_missed_by_return:
+        return False
+    # The replay drives run_overdue: importing it at the top would be circular.
+    from loc_core.creditline.replay import missed_only_because_of_a_return  # noqa: PLC0415
+
+    return missed_only_because_of_a_return(line, today=today, product=product)
 
 
 def run_overdue(line: LineState, *, today: dt.date, product: CreditLineProduct) -> OverdueDecision:
@@ -184,9 +201,18 @@ def run_overdue(line: LineState, *, today: dt.date, product: CreditLineProduct) 
         mark_past_due(line, today, reason=f"{decision.past_due_amount} cents past due")
     if decision.late_fee:
         _assess_late_fee(line, decision.late_fee, today)
+    if decision.late_fee_waived:
+        _waive_late_fee(line, today)
     if decision.default:
         charge_off(line, today, reason=f"{decision.reason}: defaulted")
     return decision
+
+
+def _waive_late_fee(line: LineState, today: dt.date) -> None:
+    """Mark the cycle's late fee handled, charging nothing, so it is not reconsidered."""
+    waived = "late fee waived: missed only because of a returned payment"
+    with step(line, today, process=Process.LATE_FEE, reason=waived):
+        line.late_fee_cycle = line.last_billing_cycle_date
 
 
 def _assess_late_fee(line: LineState, fee: int, today: dt.date) -> None:

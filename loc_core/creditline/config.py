@@ -120,12 +120,6 @@ class CreditLineProduct:
             raise InvalidConfiguration(
                 f"corrections must be a CorrectionPolicy, got {self.corrections!r}"
             )
-        if not self.corrections.late_fee_when_missed_by_return:
-            raise InvalidConfiguration(
-                "credit lines charge the late fee of a cycle missed because of a return "
-                "(the replay treats the payment as never made): "
-                "late_fee_when_missed_by_return=False is not supported"
-            )
         if self.upcoming_notice_days > self.statement_to_due_days:
             raise InvalidConfiguration(
                 f"upcoming_notice_days ({self.upcoming_notice_days}) must not exceed "

@@ -318,6 +318,8 @@ class CreditLine(LineState):
         The late fee comes only once the current statement's due date has passed, never
         more than that statement's minimum payment. The line defaults when it is
         `default_after_days_past_due` days past due (counted from the due date it missed).
+        A product whose `corrections.late_fee_when_missed_by_return` is False waives the fee
+        of a cycle missed only because of a return (`late_fee_waived`).
         """
         return collections.decide_overdue(self, today=today, product=product)
 

@@ -7,6 +7,10 @@ RETURNED or CHARGED_BACK payment is applied and reversed the same day, so it pay
 nothing), then runs the overdue rules (`run_overdue`). Because the line's own methods do
 the work, a line handled on time and its replay agree by construction.
 
+With ``count_reversed=True`` the replay is the counterfactual history in which every
+RETURNED or CHARGED_BACK payment stood (applied, never reversed): it tells a cycle missed
+only because of a return (`missed_only_because_of_a_return`) from one missed anyway.
+
 Pending and failed draws move no money and are not replayed. A line that is CLOSED is
 closed again at the end when the replayed line owes nothing; otherwise the corrected
 history reopened it.
@@ -28,17 +32,19 @@ from loc_core.creditline.vocabulary import LineStatus
 from loc_core.errors import InvalidTransition
 from loc_core.payments import PaymentStatus, SettlementOutcome
 
-__all__ = ["replay_line"]
+__all__ = ["missed_only_because_of_a_return", "replay_line"]
 
 _ONE_DAY = dt.timedelta(days=1)
 
 
-def replay_line(line: LineState, *, today: dt.date, product: CreditLineProduct) -> LineState:
+def replay_line(
+    line: LineState, *, today: dt.date, product: CreditLineProduct, count_reversed: bool = False
+) -> LineState:
     """A fresh line that lived `line`'s money events on their effective dates, up to `today`.
 
     Its outbox holds every journal entry of that history (the replayed books); `line` is
     not changed. Payments replay in the order the line holds them within a day, draws
-    before payments.
+    before payments. With `count_reversed`, a returned or charged-back payment stands.
     """
     fresh = LineState(
         line_id=line.line_id,
@@ -64,13 +70,28 @@ def replay_line(line: LineState, *, today: dt.date, product: CreditLineProduct) 
         for draw in disbursed.get(day, ()):
             _disburse(fresh, draw, day)
         for payment in paid.get(day, ()):
-            _pay(fresh, payment, day)
+            _pay(fresh, payment, day, count_reversed=count_reversed)
         collections.run_overdue(fresh, today=day, product=product)
         day += _ONE_DAY
     if line.status is LineStatus.CLOSED:
         with contextlib.suppress(InvalidTransition):  # owing something, it stays open
             closing.close_line(fresh, on=today, reason="closed")
     return fresh
+
+
+def missed_only_because_of_a_return(
+    line: LineState, *, today: dt.date, product: CreditLineProduct
+) -> bool:
+    """Whether the late fee `line` owes today is for a cycle missed only because of a return.
+
+    So it is when `line` holds a returned or charged-back payment and, in the history where
+    every such payment stood, the cycle billed last gets no late fee by `today`. That
+    history holds no reversed payment, so deciding it never asks this again.
+    """
+    if not any(payment.status.reversed for payment in line.payments.values()):
+        return False
+    stood = replay_line(line, today=today, product=product, count_reversed=True)
+    return stood.late_fee_cycle != line.last_billing_cycle_date
 
 
 def _disburse(fresh: LineState, draw: Draw, day: dt.date) -> None:
@@ -83,18 +104,22 @@ def _disburse(fresh: LineState, draw: Draw, day: dt.date) -> None:
     draws.disburse_draw(fresh, draw_id=draw.draw_id, rail=draw.rail, on=day)
 
 
-def _pay(fresh: LineState, payment: LocPayment, day: dt.date) -> None:
-    """Apply a payment whose money moved; one returned or charged back pays nothing."""
+def _pay(fresh: LineState, payment: LocPayment, day: dt.date, *, count_reversed: bool) -> None:
+    """Apply a payment whose money moved; one returned or charged back pays nothing.
+
+    With `count_reversed` a returned or charged-back payment stands, as if it completed.
+    """
     payments.book_moved_payment(
         fresh, payment_id=payment.payment_id, amount=payment.amount, rail=payment.rail, on=day
     )
-    if payment.status.reversed:
+    stands = count_reversed and payment.status.reversed
+    if payment.status.reversed and not stands:
         payments.settle_payment(
             fresh,
             payment_id=payment.payment_id,
             outcome=SettlementOutcome(payment.status.value),
             on=day,
         )
-    elif payment.status is PaymentStatus.COMPLETED:
+    elif payment.status is PaymentStatus.COMPLETED or stands:
         replayed = fresh.payments[payment.payment_id]
-        replayed.status, replayed.settled_on = payment.status, payment.settled_on
+        replayed.status, replayed.settled_on = PaymentStatus.COMPLETED, payment.settled_on

@@ -3,7 +3,6 @@ from decimal import Decimal
 
 import pytest
 
-from loc_core.corrections import CorrectionPolicy
 from loc_core.creditline import CreditLineProduct, cycle_day_for, due_date_for, next_close_after
 from loc_core.errors import InvalidConfiguration, InvalidRate
 from loc_core.money import Rounding
@@ -105,8 +104,3 @@ def test_due_date_is_21_days_after_the_statement_rolled_to_a_business_day() -> N
     assert due_date_for(dt.date(2026, 6, 28), product) == dt.date(2026, 7, 20)
     # 2026-12-04 + 21 = Friday 2026-12-25 (Christmas) -> Monday 2026-12-28.
     assert due_date_for(dt.date(2026, 12, 4), product) == dt.date(2026, 12, 28)
-
-
-def test_waiving_the_late_fee_of_a_cycle_missed_by_a_return_is_refused_not_ignored() -> None:
-    with pytest.raises(InvalidConfiguration, match="late_fee_when_missed_by_return"):
-        CreditLineProduct(corrections=CorrectionPolicy(late_fee_when_missed_by_return=False))

@@ -3,18 +3,20 @@
 Draws come in the first days; payments (some later returned or charged back) and
 backdated payments follow. One line hears of every event on its effective date; the other
 hears of returns and backdated payments days later, as corrections. Both end with the same
-balances, interest, fees, status, past-due dates and books.
+balances, interest, fees, status, past-due dates and books, whether the product charges or
+waives the late fee of a cycle missed only because of a return.
 """
 
 import datetime as dt
 from decimal import Decimal
 
 import attrs
+import pytest
 from fakes import bare_line
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loc_core.corrections import account_balances
+from loc_core.corrections import CorrectionPolicy, account_balances
 from loc_core.creditline import CreditLine, CreditLineProduct, LineStatus
 from loc_core.creditline.correcting import correct
 from loc_core.errors import PaymentAlreadyReversed
@@ -22,7 +24,10 @@ from loc_core.ledger import Bucket, JournalEntry, receivable
 from loc_core.payments import Rail, SettlementOutcome
 from loc_core.testing.creditline import disbursed_draw
 
-PRODUCT = CreditLineProduct()
+PRODUCTS = [
+    CreditLineProduct(),
+    CreditLineProduct(corrections=CorrectionPolicy(late_fee_when_missed_by_return=False)),
+]
 OPENED = dt.date(2026, 1, 10)
 HORIZON = 200
 """Days run: every delivery (at most day 130 + 60) falls inside."""
@@ -91,7 +96,8 @@ def _plan(
 class Run:
     """A line driven day by day, its journal posted as it goes."""
 
-    def __init__(self) -> None:
+    def __init__(self, product: CreditLineProduct) -> None:
+        self.product = product
         self.line: CreditLine = bare_line(OPENED, apr=Decimal("29.99"))
         self.posted: list[JournalEntry] = []
 
@@ -124,7 +130,7 @@ def _drive(run: Run, draw_plan: list[tuple[int, int]], plan: list[Pay], *, late:
     for offset in range(HORIZON):
         day = OPENED + dt.timedelta(days=offset)
         while line.next_close_date <= day:
-            line.bill_cycle(close_date=line.next_close_date, today=day, product=PRODUCT)
+            line.bill_cycle(close_date=line.next_close_date, today=day, product=run.product)
         for index, (when, amount) in enumerate(draw_plan):
             if when == offset:
                 disbursed_draw(line, draw_id=f"d{index}", amount=amount, on=day)
@@ -139,7 +145,7 @@ def _drive(run: Run, draw_plan: list[tuple[int, int]], plan: list[Pay], *, late:
                 line.settle_payment(payment_id=pay.payment_id, outcome=_outcome(pay.rail), on=day)
         if late:
             _deliver_late(run, plan, offset, day)
-        line.run_overdue(today=day, product=PRODUCT)
+        line.run_overdue(today=day, product=run.product)
         run.post()
         run.books_agree()
 
@@ -152,7 +158,7 @@ def _deliver_late(run: Run, plan: list[Pay], offset: int, day: dt.date) -> None:
                 payment_id=pay.payment_id,
                 outcome=_outcome(pay.rail),
                 today=day,
-                product=PRODUCT,
+                product=run.product,
                 posted=run.posted,
             )
             run.post()
@@ -161,7 +167,7 @@ def _deliver_late(run: Run, plan: list[Pay], offset: int, day: dt.date) -> None:
                     payment_id=pay.payment_id,
                     outcome=_outcome(pay.rail),
                     today=day,
-                    product=PRODUCT,
+                    product=run.product,
                     posted=run.posted,
                 )
             except PaymentAlreadyReversed:
@@ -176,7 +182,7 @@ def _deliver_late(run: Run, plan: list[Pay], offset: int, day: dt.date) -> None:
                 effective_on=OPENED + dt.timedelta(days=pay.day),
                 reason="reported late by the rail",
                 today=day,
-                product=PRODUCT,
+                product=run.product,
                 posted=run.posted,
             )
             run.post()
@@ -188,7 +194,7 @@ def _deliver_late(run: Run, plan: list[Pay], offset: int, day: dt.date) -> None:
                 cause=f"{pay.payment_id}:again",
                 effective=OPENED + dt.timedelta(days=pay.day),
                 today=day,
-                product=PRODUCT,
+                product=run.product,
                 posted=run.posted,
                 reason="the same correction delivered again",
             )
@@ -196,15 +202,19 @@ def _deliver_late(run: Run, plan: list[Pay], offset: int, day: dt.date) -> None:
             run.post()
 
 
+@pytest.mark.parametrize(
+    "product", PRODUCTS, ids=["fee-when-missed-by-return", "waived-when-missed-by-return"]
+)
 @settings(max_examples=100)
 @given(draws, payments, backdated)
 def test_late_deliveries_end_where_on_time_ones_do(
+    product: CreditLineProduct,
     draw_plan: list[tuple[int, int]],
     raw: list[tuple[int, int, Rail, int | None]],
     late: list[tuple[int, int, int]],
 ) -> None:
     plan = _plan(raw, late)
-    on_time, corrected = Run(), Run()
+    on_time, corrected = Run(product), Run(product)
     _drive(on_time, draw_plan, plan, late=False)
     _drive(corrected, draw_plan, plan, late=True)
     for name in _COMPARED:

@@ -135,6 +135,90 @@ def test_a_return_after_the_next_statement_makes_the_line_late_from_the_original
     books.agree()
 
 
+WAIVING = CreditLineProduct(corrections=CorrectionPolicy(late_fee_when_missed_by_return=False))
+WAIVED = "late fee waived: missed only because of a returned payment"
+
+
+def _case_a(product: CreditLineProduct) -> tuple[Books, dt.date]:
+    """Case a up to 02-20: the minimum of the 02-10 statement (due 03-03) paid by ACH."""
+    books = Books(bare_line(dt.date(2026, 1, 10), apr=Decimal("29.99")), product)
+    disbursed_draw(books.line, draw_id="d1", amount=50_000, on=books.day)
+    books.go_to(dt.date(2026, 2, 20))
+    due = books.line.next_due_date
+    assert due == dt.date(2026, 3, 3)
+    minimum = books.line.next_minimum_payment_due
+    books.line.submit_payment(payment_id="p1", amount=minimum, rail=Rail.ACH, on=books.day)
+    return books, due
+
+
+def test_waiving_policy_a_return_after_the_next_statement_suspends_without_a_late_fee() -> None:
+    """Case a with late_fee_when_missed_by_return=False: past due, suspended, no fee."""
+    books, due = _case_a(WAIVING)
+    books.go_to(dt.date(2026, 3, 12))
+    books.returned("p1", books.day)
+    line = books.line
+    assert line.status is LineStatus.SUSPENDED
+    assert line.past_due_since == due + ONE_DAY
+    assert line.fee_balance == 0
+    assert line.late_fee_cycle == dt.date(2026, 2, 10)  # handled: not reconsidered daily
+    assert EventType.LOC_PAST_DUE in books.events
+    books.agree()
+    books.go_to(dt.date(2026, 3, 31))
+    assert line.fee_balance == 0
+    books.agree()
+
+
+def test_waiving_policy_a_return_known_on_time_records_the_waiver() -> None:
+    """Returned before the due date: the overdue job waives the fee and says why, once."""
+    books, due = _case_a(WAIVING)
+    books.returned("p1", dt.date(2026, 2, 22))
+    books.go_to(due + ONE_DAY)
+    line = books.line
+    decision = line.run_overdue(today=books.day, product=WAIVING)
+    assert (decision.suspend, decision.late_fee, decision.late_fee_waived) == (True, 0, True)
+    waivers = [c for c in line.outbox.changes if c.reason == WAIVED]
+    assert [(c.entity, c.process) for c in waivers] == [("line", "LATE_FEE")]
+    books.post()
+    assert line.status is LineStatus.SUSPENDED
+    assert line.past_due_since == due + ONE_DAY
+    assert line.fee_balance == 0
+    assert not [e for e in books.posted if e.kind == EntryKind.LATE_FEE]
+    assert not line.run_overdue(today=books.day + ONE_DAY, product=WAIVING).acts
+    books.agree()
+
+
+def test_waiving_policy_still_charges_a_cycle_missed_anyway() -> None:
+    """A $1 payment returned: the minimum was missed whether or not it stood."""
+    books = Books(bare_line(dt.date(2026, 1, 10), apr=Decimal("29.99")), WAIVING)
+    disbursed_draw(books.line, draw_id="d1", amount=50_000, on=books.day)
+    books.go_to(dt.date(2026, 2, 20))
+    due = books.line.next_due_date
+    assert due is not None
+    books.line.submit_payment(payment_id="p1", amount=100, rail=Rail.ACH, on=books.day)
+    books.returned("p1", dt.date(2026, 2, 25))
+    books.go_to(due + ONE_DAY)
+    books.through(due + ONE_DAY)
+    assert books.line.status is LineStatus.SUSPENDED
+    assert books.line.fee_balance == PRODUCT.late_fee_cents
+    assert len([e for e in books.posted if e.kind == EntryKind.LATE_FEE]) == 1
+    books.agree()
+
+
+def test_waiving_policy_charges_the_next_cycle_missed_anyway() -> None:
+    """After the waived cycle of case a, the 03-10 minimum goes unpaid: that fee is due."""
+    books, _ = _case_a(WAIVING)
+    books.go_to(dt.date(2026, 3, 12))
+    books.returned("p1", books.day)
+    books.go_to(dt.date(2026, 3, 20))
+    due = books.line.next_due_date
+    assert due is not None
+    books.go_to(due + ONE_DAY)
+    books.through(due + ONE_DAY)
+    assert books.line.fee_balance == PRODUCT.late_fee_cents
+    assert books.line.late_fee_cycle == dt.date(2026, 3, 10)
+    books.agree()
+
+
 def test_the_same_return_twice_posts_nothing_the_second_time() -> None:
     books = Books(bare_line(dt.date(2026, 4, 1), apr=Decimal(35)))
     disbursed_draw(books.line, draw_id="d1", amount=50_000, on=books.day)
