@@ -52,7 +52,8 @@ class CorrectionPolicy:
     left to operations."""
     late_fee_when_missed_by_return: bool = True
     """Whether a cycle (or installment) missed only because its payment was returned
-    gets a late fee: yes, once, as if it had never been paid."""
+    gets a late fee: yes (default), once, as if it had never been paid; no: waived when,
+    had every returned payment stood, it would not have been missed."""
 
     def require_within(self, effective: dt.date, *, today: dt.date, about: Ref) -> None:
         """Refuse a correction effective before `today - reach`.
