@@ -19,10 +19,11 @@ from typing import Any
 import attrs
 import pytest
 from contracts.intents import make_intent
-from fakes import line_offer, opened_line
+from fakes import bare_line, line_offer, opened_line
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import invariant
+from unit.creditline.test_corrections import Books
 
 from loc_adapters.dynamodb import _codecs as codecs
 from loc_adapters.dynamodb._convert import (
@@ -34,6 +35,7 @@ from loc_adapters.dynamodb._convert import (
 )
 from loc_adapters.dynamodb._table import deserialize, serialize
 from loc_core.creditline import (
+    ActivityKind,
     CreditLine,
     CreditLineProduct,
     LineStatus,
@@ -47,7 +49,7 @@ from loc_core.ports import SettlementEvent
 from loc_core.refunds import RefundDue, RefundStatus
 from loc_core.testing import creditline as line_strategies
 from loc_core.testing import installment as loan_strategies
-from loc_core.testing.creditline import CreditLineLifecycle
+from loc_core.testing.creditline import CreditLineLifecycle, disbursed_draw
 from loc_core.testing.installment import LoanLifecycle, make_loan
 
 UTC = dt.UTC
@@ -436,3 +438,16 @@ def test_a_closed_line_leaves_the_cycle_day_index() -> None:
     line.status = LineStatus.CLOSED
     (root, *_) = codecs.encode_line(line, shards=1)
     assert "GSI1PK" not in root
+
+
+def test_a_corrected_line_round_trips_with_its_adjustment_lines() -> None:
+    """A return after the next statement leaves ADJUSTMENT activity the table must keep."""
+    books = Books(bare_line(dt.date(2026, 4, 1), apr=Decimal(35)))
+    disbursed_draw(books.line, draw_id="d1", amount=50_000, on=dt.date(2026, 4, 1))
+    books.go_to(dt.date(2026, 4, 16))
+    books.line.submit_payment(payment_id="p1", amount=20_000, rail=Rail.ACH, on=books.day)
+    books.go_to(dt.date(2026, 5, 3))  # past the close: the return corrects a billed cycle
+    books.returned("p1", dt.date(2026, 5, 3))
+    line = books.line
+    assert any(item.kind is ActivityKind.ADJUSTMENT for item in line.cycle_activity)
+    assert same_fields(line, stored_line(line)) == []
