@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import hashlib
+import json
 from collections.abc import Mapping
 from decimal import Decimal
 
@@ -69,6 +71,26 @@ class DomainEvent:
     occurred_on: dt.date
     data: Mapping[str, AuditValue] = attrs.field(factory=dict)
     """Details for the message: amounts in cents, dates as ISO strings."""
+
+    @property
+    def event_id(self) -> str:
+        """A digest of type, user, subject, day and data: a resend carries the same id.
+
+        Notification services that key events by id (Iterable's ``id``) then update the
+        first event instead of making a second one.
+        """
+        canonical = json.dumps(
+            [
+                self.type.value,
+                self.user_id,
+                self.subject_id,
+                self.occurred_on.isoformat(),
+                dict(self.data),
+            ],
+            sort_keys=True,
+            separators=(",", ":"),
+        )
+        return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 @attrs.frozen

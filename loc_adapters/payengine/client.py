@@ -19,7 +19,6 @@ Retries wait with exponential backoff and jitter (stamina), or as long as
 from __future__ import annotations
 
 import datetime as dt
-import email.utils
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -28,6 +27,7 @@ import attrs
 import httpx
 import stamina
 
+from loc_adapters._http import retry_after as _retry_after
 from loc_adapters.payengine import contract
 from loc_core.errors import ExternalServiceError, RailUnavailable
 from loc_core.ports import TransferRequest, TransferResult
@@ -56,19 +56,6 @@ class _Retry(Exception):
         self.sent = sent
         """Whether the request may have reached PayEngine (the outcome is then unknown)."""
         self.retry_after = retry_after
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get(contract.HEADER_RETRY_AFTER)
-    if value is None:
-        return None
-    if value.strip().isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
 
 
 def _error_code(response: httpx.Response) -> str:

@@ -1,5 +1,7 @@
 import datetime as dt
 
+import attrs
+
 from loc_core.events import AuditValue, DomainEvent, EventType, FieldChange, Outbox, diff
 
 
@@ -31,3 +33,23 @@ def test_drain_hands_over_once() -> None:
     assert taken.events == [event]
     assert not outbox
     assert outbox.drain().events == []
+
+
+def test_an_event_id_is_the_same_for_a_resend_and_differs_for_another_event() -> None:
+    first = DomainEvent(
+        EventType.PAYMENT_SUCCEEDED,
+        "u1",
+        "pay-1",
+        dt.date(2026, 1, 5),
+        {"amount": 5000, "loan_id": "loan-1"},
+    )
+    resend = attrs.evolve(first, data={"loan_id": "loan-1", "amount": 5000})
+    assert resend.event_id == first.event_id
+    others = [
+        attrs.evolve(first, type=EventType.PAYMENT_FAILED),
+        attrs.evolve(first, user_id="u2"),
+        attrs.evolve(first, subject_id="pay-2"),
+        attrs.evolve(first, occurred_on=dt.date(2026, 1, 6)),
+        attrs.evolve(first, data={"amount": 5001, "loan_id": "loan-1"}),
+    ]
+    assert len({first.event_id, *(other.event_id for other in others)}) == 6
