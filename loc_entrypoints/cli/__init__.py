@@ -23,7 +23,9 @@ _MONEY = {
     "disbursed",
     "ending_receivables",
     "interest",
+    "interest_adjustments",
     "late_fee_amount",
+    "late_fees_from_corrections",
     "principal_originated",
 }
 _RECOVERY_ROWS = (
@@ -47,7 +49,9 @@ _ROWS = (
     ("chargebacks", "chargebacks"),
     ("late_fees", "late fees assessed"),
     ("late_fee_amount", "late fee amount"),
+    ("late_fees_from_corrections", "late fees from corrections"),
     ("interest", "interest charged"),
+    ("interest_adjustments", "interest adjustments (corrections)"),
     ("payoffs", "loans paid off"),
     ("defaults", "defaults"),
     ("credit_losses", "credit losses, net of recoveries"),
