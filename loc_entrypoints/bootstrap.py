@@ -12,7 +12,9 @@ adapter under a port (a manual clock, a rail fake); everything built after it us
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
+import urllib.parse
 from collections.abc import Callable, Mapping
 from typing import Protocol, TypeVar, cast
 
@@ -50,15 +52,19 @@ from loc_core.ports import (
     Users,
     WorkQueue,
 )
+from loc_core.services.compliance import CompliancePolicy, MovementWindows
 from loc_core.services.handlers import EVENT_HANDLERS, HANDLERS, MESSAGES, STARTUP_CHECKS
 from loc_core.services.messagebus import MessageBus
 
-__all__ = ["ENV_PREFIX", "Backend", "Settings", "bootstrap"]
+__all__ = ["ENV_PREFIX", "ITERABLE_BASE_URL", "Backend", "Settings", "bootstrap"]
 
 ENV_PREFIX = "LOC_"
 """Every setting is read from an environment variable with this prefix."""
 
 T = TypeVar("T")
+
+ITERABLE_BASE_URL = "https://api.iterable.com"
+"""Iterable's US API, the default of ``LOC_ITERABLE_BASE_URL`` (the adapter's own default)."""
 
 
 class _Provide(Protocol):
@@ -98,6 +104,26 @@ class Settings:
     """``LOC_SHARDS``: write shards of the hot index partitions (1: the seed's keys)."""
     rail_seed: int = 0
     """``LOC_RAIL_SEED``: the seed of the simulated rails and underwriting."""
+    payengine_base_url: str = ""
+    """``LOC_PAYENGINE_BASE_URL``: PayEngine's base URL; set, the rails are `PayEngineRails`."""
+    payengine_api_key: str = attrs.field(default="", repr=False)
+    """``LOC_PAYENGINE_API_KEY``: PayEngine's API key (a secret: in no repr or error)."""
+    payengine_webhook_secret: str = attrs.field(default="", repr=False)
+    """``LOC_PAYENGINE_WEBHOOK_SECRET``: the webhooks' shared secret (a secret too)."""
+    payengine_timeout: int = attrs.field(default=10, validator=_positive)
+    """``LOC_PAYENGINE_TIMEOUT``: seconds one rail call may take, retries included."""
+    iterable_api_key: str = attrs.field(default="", repr=False)
+    """``LOC_ITERABLE_API_KEY``: Iterable's server-side key (a secret); set, the notifier
+    is `IterableNotifier`."""
+    iterable_base_url: str = ITERABLE_BASE_URL
+    """``LOC_ITERABLE_BASE_URL``: Iterable's API (``https://api.eu.iterable.com`` in the EU)."""
+    iterable_timeout_seconds: int = attrs.field(default=10, validator=_positive)
+    """``LOC_ITERABLE_TIMEOUT_SECONDS``: the longest one notification may take, retries included."""
+    slack_webhook_url: str = attrs.field(default="", repr=False)
+    """``LOC_SLACK_WEBHOOK_URL``: the alerts channel's incoming webhook (a secret); set, the
+    alerter is `SlackAlerter`."""
+    slack_interval_seconds: int = attrs.field(default=1, validator=_positive)
+    """``LOC_SLACK_INTERVAL_SECONDS``: the least time between two Slack messages."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -121,7 +147,60 @@ class Settings:
         settings = cls(**values)  # type: ignore[arg-type]  # values are parsed per field type
         if settings.backend is Backend.DYNAMODB and not settings.queue_url:
             raise InvalidConfiguration(f"{ENV_PREFIX}QUEUE_URL is required with dynamodb")
+        settings.outside_services()
         return settings
+
+    def outside_services(self) -> frozenset[str]:
+        """The outside services configured (``payengine``, ``iterable``, ``slack``).
+
+        A service none of whose settings is set keeps its in-memory stand-in.
+
+        Raises:
+            InvalidConfiguration: naming the variable, for a service with some of its
+                settings but not all it needs (a PayEngine URL without a key), or a URL
+                that is not http(s). A secret's value is never in the message.
+        """
+        configured = set()
+        for service, (required, optional) in _OUTSIDE.items():
+            given = [name for name in required if getattr(self, name)]
+            touched = [name for name in optional if getattr(self, name) != _default(name)]
+            if not given and not touched:
+                continue
+            missing = [name for name in required if name not in given]
+            if missing:
+                by = _variable(given[0] if given else touched[0])
+                raise InvalidConfiguration(
+                    f"{_variable(missing[0])} is required with {by} ({service} is half configured)"
+                )
+            for name in (*required, *optional):
+                if name.endswith("_url") and not _is_http_url(getattr(self, name)):
+                    raise InvalidConfiguration(f"{_variable(name)} must be an http(s) URL")
+            configured.add(service)
+        return frozenset(configured)
+
+
+_OUTSIDE: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "payengine": (
+        ("payengine_base_url", "payengine_api_key", "payengine_webhook_secret"),
+        ("payengine_timeout",),
+    ),
+    "iterable": (("iterable_api_key",), ("iterable_base_url", "iterable_timeout_seconds")),
+    "slack": (("slack_webhook_url",), ("slack_interval_seconds",)),
+}
+"""Each outside service's settings: those it needs, and those with a usable default."""
+
+
+def _variable(name: str) -> str:
+    return f"{ENV_PREFIX}{name.upper()}"
+
+
+def _default(name: str) -> object:
+    return getattr(attrs.fields(Settings), name).default
+
+
+def _is_http_url(value: str) -> bool:
+    parts = urllib.parse.urlsplit(value)
+    return parts.scheme in {"http", "https"} and bool(parts.netloc)
 
 
 def _parse(name: str, text: str, kind: object) -> object:
@@ -150,6 +229,7 @@ def bootstrap(
     later (a lock, a queue, rails) use the overridden clock.
     """
     settings = settings or Settings()
+    outside = settings.outside_services()
     ports = _Ports(dict(overrides or {}))
     provide = ports.provide
     clock = provide(Clock, SystemClock)
@@ -162,14 +242,20 @@ def bootstrap(
         provide(IdGenerator, SequentialIds)
     else:
         _provide_aws(settings, clock, provide)
+    if "payengine" in outside:
+        _provide_payengine(settings, clock, provide)
     provide(PaymentRails, lambda: SimulatedRails(clock, seed=settings.rail_seed))
     provide(Users, InMemoryUsers)
     provide(Underwriting, lambda: SimulatedUnderwriting(seed=settings.rail_seed))
-    provide(Notifier, RecordingNotifier)
-    provide(Alerter, RecordingAlerter)
+    iterable = "iterable" in outside
+    provide(Notifier, (lambda: _iterable(settings)) if iterable else RecordingNotifier)
+    slack = "slack" in outside
+    provide(Alerter, (lambda: _slack(settings, clock)) if slack else RecordingAlerter)
     provide(FeatureFlags, StaticFeatureFlags)
     provide(InstallmentProduct, InstallmentProduct)
     provide(CreditLineProduct, CreditLineProduct)
+    provide(CompliancePolicy, CompliancePolicy)
+    provide(MovementWindows, MovementWindows)
     return MessageBus(
         dependencies=ports.registered,
         handlers=HANDLERS,
@@ -214,3 +300,50 @@ def _provide_aws(settings: Settings, clock: Clock, provide: _Provide) -> None:
     provide(IdempotencyStore, lambda: DynamoIdempotencyStore(table))
     provide(IdGenerator, lambda: DynamoIds(table))
     provide(WorkQueue, lambda: SqsWorkQueue(sqs, settings.queue_url))
+
+
+def _provide_payengine(settings: Settings, clock: Clock, provide: _Provide) -> None:
+    """PayEngine's rails, and the verifier its webhooks go through, under their types."""
+    from loc_adapters.payengine import (  # noqa: PLC0415 - the payengine extra is optional
+        PayEngineRails,
+        WebhookVerifier,
+    )
+
+    timeout = dt.timedelta(seconds=settings.payengine_timeout)
+    provide(
+        PaymentRails,
+        lambda: PayEngineRails.connect(
+            settings.payengine_base_url, settings.payengine_api_key, timeout=timeout
+        ),
+    )
+    secret = settings.payengine_webhook_secret.encode()
+    provide(WebhookVerifier, lambda: WebhookVerifier(secret, clock))
+
+
+def _iterable(settings: Settings) -> Notifier:
+    """The Iterable notifier the settings describe."""
+    from loc_adapters.iterable import IterableNotifier  # noqa: PLC0415 - the iterable extra
+
+    return IterableNotifier.connect(
+        settings.iterable_api_key,
+        base_url=settings.iterable_base_url,
+        timeout=dt.timedelta(seconds=settings.iterable_timeout_seconds),
+    )
+
+
+def _slack(settings: Settings, clock: Clock) -> Alerter:
+    """The Slack alerter the settings describe, rate-limited on the deployment's clock."""
+    import httpx  # noqa: PLC0415 - the slack extra is optional
+
+    from loc_adapters.slack import SlackAlerter  # noqa: PLC0415 - same
+
+    return SlackAlerter(
+        httpx.Client(timeout=SLACK_POST_TIMEOUT.total_seconds()),
+        settings.slack_webhook_url,
+        clock,
+        interval=dt.timedelta(seconds=settings.slack_interval_seconds),
+    )
+
+
+SLACK_POST_TIMEOUT = dt.timedelta(seconds=3)
+"""The longest one Slack post may take (`SlackAlerter.connect`'s default)."""

@@ -30,6 +30,7 @@ from loc_core.errors import IdempotencyConflict, LocError, Ref
 from loc_core.events import AuditValue, DomainEvent
 from loc_core.intents import IntentStatus, TransferIntent, intent_id_of
 from loc_core.ports import Alerter, Clock, PaymentRails, SettlementEvent, UnitOfWork
+from loc_core.services.compliance import ComplianceMonitor
 from loc_core.services.handling import SettleTransfer
 from loc_core.services.kit import post_alert, retry_on_conflict
 from loc_core.services.messagebus import MessageBus
@@ -64,6 +65,7 @@ class Movements:
     clock: Clock
     alerter: Alerter
     bus: MessageBus
+    compliance: ComplianceMonitor
 
     def open(
         self, intent: TransferIntent, *, client: bool = True, reopen: bool = True
@@ -74,7 +76,8 @@ class Movements:
         have been made by the same request. A job's intent (autopay, the due job) is
         resumed as stored: its amount is what the rail may have moved. `reopen`: an
         ABANDONED intent (every rail declined) is tried again with the same keys; a draw,
-        whose failure released its hold for good, says False.
+        whose failure released its hold for good, says False. A new intent, once
+        committed, goes past the compliance monitors (a resumed one was counted).
 
         Raises:
             IdempotencyConflict: the key was used by another user or for another request.
@@ -87,6 +90,7 @@ class Movements:
                 if stored is None:
                     uow.intents.add(intent)
                     uow.commit(actor="intent", request_id=intent.request_key)
+                    opened.append(intent)
                     return intent
                 if stored.user_id != intent.user_id:
                     raise IdempotencyConflict(
@@ -102,7 +106,11 @@ class Movements:
                     uow.commit(actor="intent", request_id=intent.request_key)
                 return stored
 
-        return retry_on_conflict(attempt)
+        opened: list[TransferIntent] = []
+        result = retry_on_conflict(attempt)
+        for new in opened:
+            self.compliance.opened(new)
+        return result
 
     def send(self, intent: TransferIntent) -> RailAnswers:
         """Offer the intent's transfer to its rails in order, each with its own key.
