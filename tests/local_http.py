@@ -19,10 +19,13 @@ def serve(handler: Handler) -> Iterator[str]:
     """Answer HTTP on a free port of 127.0.0.1 with `handler`, in a thread; yields the URL."""
 
     class Adapter(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
+        def do_GET(self) -> None:
+            self.do_POST(method="GET")
+
+        def do_POST(self, method: str = "POST") -> None:
             length = int(self.headers.get("Content-Length", "0"))
             request = httpx.Request(
-                "POST",
+                method,
                 f"http://{self.headers['Host']}{self.path}",
                 headers=dict(self.headers.items()),
                 content=self.rfile.read(length),

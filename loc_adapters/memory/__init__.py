@@ -7,6 +7,7 @@ do in DynamoDB and SQS, by the injected clock.
 
 from loc_adapters.memory.clock import ManualClock
 from loc_adapters.memory.database import InMemoryDatabase
+from loc_adapters.memory.documents import InMemoryDocumentStore
 from loc_adapters.memory.idempotency import InMemoryIdempotencyStore
 from loc_adapters.memory.ids import SequentialIds
 from loc_adapters.memory.lock import InMemoryLock
@@ -23,6 +24,7 @@ from loc_adapters.memory.uow import InMemoryUnitOfWork
 
 __all__ = [
     "InMemoryDatabase",
+    "InMemoryDocumentStore",
     "InMemoryIdempotencyStore",
     "InMemoryLock",
     "InMemoryMetrics",

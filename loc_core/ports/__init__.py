@@ -7,10 +7,12 @@ method documents the semantics every adapter must share; the contract tests unde
 
 One module per concern: `persistence` (repositories, unit of work, journal, audit),
 `money_movement` (payment rails), `messaging` (queue, notifications, alerts),
-`infrastructure` (clock, ids, locks, idempotency, flags, metrics) and `people` (users,
-underwriting). Every name is importable from ``loc_core.ports``.
+`infrastructure` (clock, ids, locks, idempotency, flags, metrics), `people` (users,
+underwriting) and `documents` (agreements and statements). Every name is importable from
+``loc_core.ports``.
 """
 
+from loc_core.ports.documents import PDF, DocumentStore, agreement_key, statement_key
 from loc_core.ports.infrastructure import (
     Clock,
     FeatureFlags,
@@ -58,6 +60,7 @@ from loc_core.ports.persistence import (
 )
 
 __all__ = [
+    "PDF",
     "TRANSACTION_LIMIT",
     "Alert",
     "Alerter",
@@ -66,6 +69,7 @@ __all__ = [
     "Clock",
     "CreditLineApplicationRepository",
     "CreditLineRepository",
+    "DocumentStore",
     "FeatureFlags",
     "IdGenerator",
     "IdempotencyRecord",
@@ -98,5 +102,7 @@ __all__ = [
     "User",
     "Users",
     "WorkQueue",
+    "agreement_key",
     "items_written",
+    "statement_key",
 ]

@@ -4,12 +4,19 @@ import datetime as dt
 from collections.abc import Callable
 
 import pytest
+from contracts.documents import DocumentStoreContract
 from contracts.idempotency import IdempotencyContract
 from contracts.lock import LockContract
 from contracts.queue import QueueContract
 
-from loc_adapters.memory import InMemoryIdempotencyStore, InMemoryLock, InMemoryQueue, ManualClock
-from loc_core.ports import IdempotencyStore, Lock, WorkQueue
+from loc_adapters.memory import (
+    InMemoryDocumentStore,
+    InMemoryIdempotencyStore,
+    InMemoryLock,
+    InMemoryQueue,
+    ManualClock,
+)
+from loc_core.ports import DocumentStore, IdempotencyStore, Lock, WorkQueue
 
 
 @pytest.fixture
@@ -38,6 +45,12 @@ class TestInMemoryQueue(QueueContract):
     @pytest.fixture
     def queue(self, clock: ManualClock) -> WorkQueue:
         return InMemoryQueue(clock)
+
+
+class TestInMemoryDocumentStore(DocumentStoreContract):
+    @pytest.fixture
+    def documents(self) -> DocumentStore:
+        return InMemoryDocumentStore()
 
 
 def test_expired_idempotency_records_are_dropped_as_time_passes(clock: ManualClock) -> None:

@@ -1,0 +1,38 @@
+"""The `Users` and `Underwriting` contracts.
+
+Fixtures: `users`, the adapter under test, which knows ``user-1`` (active, account ending
+6789) and ``user-2`` (inactive); `underwriting`, the adapter under test, and `reference`,
+the `SimulatedUnderwriting` whose decisions it must give.
+"""
+
+import pytest
+
+from loc_core.errors import NotFound
+from loc_core.ports import Underwriting, User, Users
+
+
+class UsersContract:
+    def test_a_known_user_is_read_with_status_and_last_four(self, users: Users) -> None:
+        assert users.get("user-1") == User("user-1", active=True, account_last_four="6789")
+        assert not users.get("user-2").active
+
+    def test_an_unknown_user_is_not_found(self, users: Users) -> None:
+        with pytest.raises(NotFound) as missing:
+            users.get("nobody")
+        assert (missing.value.entity, missing.value.user_id) == ("user", "nobody")
+
+
+class UnderwritingContract:
+    @pytest.mark.parametrize("user_id", [f"user-{n}" for n in range(12)])
+    def test_decisions_approve_within_the_request_or_say_why_not(
+        self, underwriting: Underwriting, reference: Underwriting, user_id: str
+    ) -> None:
+        loan = underwriting.decide_loan(user_id, requested_amount=30_000)
+        line = underwriting.decide_line(user_id)
+        assert loan == reference.decide_loan(user_id, requested_amount=30_000)
+        assert line == reference.decide_line(user_id)
+        for decision in (loan, line):
+            assert decision.approved != bool(decision.adverse_actions)
+        if loan.approved:
+            assert 0 < loan.loan_amount <= 30_000
+            assert loan.fee is not None
