@@ -22,6 +22,7 @@ import attrs
 
 from loc_adapters.memory import (
     InMemoryDatabase,
+    InMemoryDocumentStore,
     InMemoryIdempotencyStore,
     InMemoryLock,
     InMemoryQueue,
@@ -41,6 +42,7 @@ from loc_core.installment import InstallmentProduct
 from loc_core.ports import (
     Alerter,
     Clock,
+    DocumentStore,
     FeatureFlags,
     IdempotencyStore,
     IdGenerator,
@@ -124,6 +126,32 @@ class Settings:
     alerter is `SlackAlerter`."""
     slack_interval_seconds: int = attrs.field(default=1, validator=_positive)
     """``LOC_SLACK_INTERVAL_SECONDS``: the least time between two Slack messages."""
+    users_base_url: str = ""
+    """``LOC_USERS_BASE_URL``: the user service; set, the users are `HttpUsers`."""
+    users_timeout_seconds: int = attrs.field(default=3, validator=_positive)
+    """``LOC_USERS_TIMEOUT_SECONDS``: the timeout of one user-service request."""
+    underwriting_base_url: str = ""
+    """``LOC_UNDERWRITING_BASE_URL``: the underwriting service; set, underwriting is
+    `HttpUnderwriting`."""
+    underwriting_timeout_seconds: int = attrs.field(default=10, validator=_positive)
+    """``LOC_UNDERWRITING_TIMEOUT_SECONDS``: the timeout of one underwriting decision."""
+    s3_documents_bucket: str = ""
+    """``LOC_S3_DOCUMENTS_BUCKET``: agreements and statements; set, the document store is
+    `S3DocumentStore` (in ``LOC_REGION``)."""
+    s3_encryption: str = "AES256"
+    """``LOC_S3_ENCRYPTION``: server-side encryption, ``AES256`` or ``aws:kms``."""
+    s3_kms_key_id: str = ""
+    """``LOC_S3_KMS_KEY_ID``: the KMS key of ``aws:kms``; empty: the account's ``aws/s3`` key."""
+    s3_endpoint_url: str = ""
+    """``LOC_S3_ENDPOINT_URL``: another S3 endpoint (moto, a local S3); empty for AWS."""
+    growthbook_features_file: str = ""
+    """``LOC_GROWTHBOOK_FEATURES_FILE``: a local GrowthBook features JSON file; set, the
+    flags are `GrowthBookFlags` read from it."""
+    growthbook_api_host: str = ""
+    """``LOC_GROWTHBOOK_API_HOST``: GrowthBook's API (``https://cdn.growthbook.io``); set
+    with the client key, the flags are `GrowthBookFlags` fetched from it."""
+    growthbook_client_key: str = attrs.field(default="", repr=False)
+    """``LOC_GROWTHBOOK_CLIENT_KEY``: the SDK connection's client key (kept out of repr)."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -151,14 +179,18 @@ class Settings:
         return settings
 
     def outside_services(self) -> frozenset[str]:
-        """The outside services configured (``payengine``, ``iterable``, ``slack``).
+        """The outside services configured: the keys of ``_OUTSIDE`` whose settings are given.
 
-        A service none of whose settings is set keeps its in-memory stand-in.
+        ``payengine``, ``iterable``, ``slack``, ``users``, ``underwriting``, ``s3``,
+        ``growthbook`` (the API) or ``growthbook_file`` (a features file, not both). A service
+        none of whose settings is set keeps its in-memory stand-in.
 
         Raises:
             InvalidConfiguration: naming the variable, for a service with some of its
-                settings but not all it needs (a PayEngine URL without a key), or a URL
-                that is not http(s). A secret's value is never in the message.
+                settings but not all it needs (a PayEngine URL without a key), a URL
+                that is not http(s), two sources of flags, or an S3 encryption that
+                does not exist or a KMS key without KMS. A secret's value is never in
+                the message.
         """
         configured = set()
         for service, (required, optional) in _OUTSIDE.items():
@@ -173,9 +205,23 @@ class Settings:
                     f"{_variable(missing[0])} is required with {by} ({service} is half configured)"
                 )
             for name in (*required, *optional):
-                if name.endswith("_url") and not _is_http_url(getattr(self, name)):
+                value = getattr(self, name)
+                if name.endswith(("_url", "_host")) and value and not _is_http_url(value):
                     raise InvalidConfiguration(f"{_variable(name)} must be an http(s) URL")
             configured.add(service)
+        if {"growthbook", "growthbook_file"} <= configured:
+            raise InvalidConfiguration(
+                f"{_variable('growthbook_features_file')} and {_variable('growthbook_api_host')}"
+                " are exclusive (one source of flags)"
+            )
+        if self.s3_encryption not in _S3_ENCRYPTIONS:
+            raise InvalidConfiguration(
+                f"{_variable('s3_encryption')} must be one of {', '.join(_S3_ENCRYPTIONS)}"
+            )
+        if self.s3_kms_key_id and self.s3_encryption != "aws:kms":
+            raise InvalidConfiguration(
+                f"{_variable('s3_kms_key_id')} needs {_variable('s3_encryption')}=aws:kms"
+            )
         return frozenset(configured)
 
 
@@ -186,8 +232,16 @@ _OUTSIDE: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     "iterable": (("iterable_api_key",), ("iterable_base_url", "iterable_timeout_seconds")),
     "slack": (("slack_webhook_url",), ("slack_interval_seconds",)),
+    "users": (("users_base_url",), ("users_timeout_seconds",)),
+    "underwriting": (("underwriting_base_url",), ("underwriting_timeout_seconds",)),
+    "s3": (("s3_documents_bucket",), ("s3_encryption", "s3_kms_key_id", "s3_endpoint_url")),
+    "growthbook": (("growthbook_api_host", "growthbook_client_key"), ()),
+    "growthbook_file": (("growthbook_features_file",), ()),
 }
 """Each outside service's settings: those it needs, and those with a usable default."""
+
+_S3_ENCRYPTIONS = ("AES256", "aws:kms")
+"""``LOC_S3_ENCRYPTION``'s values, those of `loc_adapters.s3.Encryption`."""
 
 
 def _variable(name: str) -> str:
@@ -245,12 +299,21 @@ def bootstrap(
     if "payengine" in outside:
         _provide_payengine(settings, clock, provide)
     provide(PaymentRails, lambda: SimulatedRails(clock, seed=settings.rail_seed))
+    if "users" in outside:
+        provide(Users, lambda: _users(settings))
     provide(Users, InMemoryUsers)
+    if "underwriting" in outside:
+        provide(Underwriting, lambda: _underwriting(settings))
     provide(Underwriting, lambda: SimulatedUnderwriting(seed=settings.rail_seed))
+    if "s3" in outside:
+        provide(DocumentStore, lambda: _s3_documents(settings))
+    provide(DocumentStore, InMemoryDocumentStore)
     iterable = "iterable" in outside
     provide(Notifier, (lambda: _iterable(settings)) if iterable else RecordingNotifier)
     slack = "slack" in outside
     provide(Alerter, (lambda: _slack(settings, clock)) if slack else RecordingAlerter)
+    if "growthbook" in outside or "growthbook_file" in outside:
+        provide(FeatureFlags, lambda: _growthbook(settings))
     provide(FeatureFlags, StaticFeatureFlags)
     provide(InstallmentProduct, InstallmentProduct)
     provide(CreditLineProduct, CreditLineProduct)
@@ -347,3 +410,54 @@ def _slack(settings: Settings, clock: Clock) -> Alerter:
 
 SLACK_POST_TIMEOUT = dt.timedelta(seconds=3)
 """The longest one Slack post may take (`SlackAlerter.connect`'s default)."""
+
+
+def _users(settings: Settings) -> Users:
+    """The user-service client the settings describe."""
+    import httpx  # noqa: PLC0415 - the people extra is optional
+
+    from loc_adapters.people import HttpUsers  # noqa: PLC0415 - same
+
+    timeout = settings.users_timeout_seconds
+    return HttpUsers(httpx.Client(base_url=settings.users_base_url, timeout=timeout))
+
+
+def _underwriting(settings: Settings) -> Underwriting:
+    """The underwriting-service client the settings describe."""
+    import httpx  # noqa: PLC0415 - the people extra is optional
+
+    from loc_adapters.people import HttpUnderwriting  # noqa: PLC0415 - same
+
+    timeout = settings.underwriting_timeout_seconds
+    return HttpUnderwriting(httpx.Client(base_url=settings.underwriting_base_url, timeout=timeout))
+
+
+def _s3_documents(settings: Settings) -> DocumentStore:
+    """The S3 document store the settings describe, with its boto3 client built here."""
+    import boto3  # noqa: PLC0415 - the aws extra is optional
+
+    from loc_adapters.s3 import Encryption, S3DocumentStore  # noqa: PLC0415 - same
+
+    client = boto3.client(
+        "s3", region_name=settings.region, endpoint_url=settings.s3_endpoint_url or None
+    )
+    return S3DocumentStore(
+        client,
+        settings.s3_documents_bucket,
+        Encryption(settings.s3_encryption),
+        settings.s3_kms_key_id or None,
+    )
+
+
+def _growthbook(settings: Settings) -> FeatureFlags:
+    """GrowthBook flags from the features file, or else from the API (fetched on first use)."""
+    from loc_adapters.growthbook import GrowthBookFlags  # noqa: PLC0415 - the flags extra
+
+    if settings.growthbook_features_file:
+        try:
+            return GrowthBookFlags.from_file(settings.growthbook_features_file)
+        except (OSError, ValueError) as exc:
+            raise InvalidConfiguration(
+                f"{_variable('growthbook_features_file')} is not a readable JSON file: {exc}"
+            ) from exc
+    return GrowthBookFlags.from_api(settings.growthbook_api_host, settings.growthbook_client_key)
