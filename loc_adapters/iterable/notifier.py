@@ -14,9 +14,9 @@ import time
 
 import attrs
 import httpx
-import stamina
 
 from loc_adapters._http import retry_after
+from loc_adapters._retrying import RetryLater, budgeted_retries
 from loc_adapters.iterable import contract
 from loc_core.errors import ExternalServiceError
 from loc_core.events import DomainEvent
@@ -24,12 +24,8 @@ from loc_core.events import DomainEvent
 __all__ = ["IterableNotifier"]
 
 
-class _Retry(Exception):
+class _Retry(RetryLater):
     """One attempt failed in a way a later attempt with the same event id may fix."""
-
-    def __init__(self, reason: str, *, retry_after: float | None = None) -> None:
-        super().__init__(reason)
-        self.retry_after = retry_after
 
 
 @attrs.define
@@ -65,23 +61,13 @@ class IterableNotifier:
         """Track the event; raises `ExternalServiceError` when Iterable refused or stayed down."""
         body = contract.track_body(event)
         deadline = time.monotonic() + self.timeout.total_seconds()
-
-        def backoff(exc: Exception) -> bool | float:
-            if not isinstance(exc, _Retry):
-                return False
-            if exc.retry_after is None:
-                return True
-            # Honour Retry-After, but give up rather than wait past the time budget.
-            return exc.retry_after if exc.retry_after < deadline - time.monotonic() else False
-
         try:
-            for retrying in stamina.retry_context(
-                on=backoff,
+            for retrying in budgeted_retries(
+                deadline,
                 attempts=self.attempts,
                 timeout=self.timeout,
                 wait_initial=self.wait_initial,
                 wait_max=self.wait_max,
-                wait_jitter=self.wait_initial,
             ):
                 with retrying:
                     self._track(body, event)

@@ -25,9 +25,9 @@ from typing import Any, TypeVar
 
 import attrs
 import httpx
-import stamina
 
 from loc_adapters._http import retry_after as _retry_after
+from loc_adapters._retrying import RetryLater, budgeted_retries
 from loc_adapters.payengine import contract
 from loc_core.errors import ExternalServiceError, RailUnavailable
 from loc_core.ports import TransferRequest, TransferResult
@@ -48,14 +48,13 @@ class _BudgetSpent(Exception):
     """The call's `timeout` has no time left for another attempt."""
 
 
-class _Retry(Exception):
+class _Retry(RetryLater):
     """One attempt failed in a way another attempt with the same key may fix."""
 
     def __init__(self, reason: str, *, sent: bool, retry_after: float | None = None) -> None:
-        super().__init__(reason)
+        super().__init__(reason, retry_after=retry_after)
         self.sent = sent
         """Whether the request may have reached PayEngine (the outcome is then unknown)."""
-        self.retry_after = retry_after
 
 
 def _error_code(response: httpx.Response) -> str:
@@ -177,22 +176,13 @@ class PayEngineRails:
         """
         deadline = time.monotonic() + self.timeout.total_seconds()
         reached = False
-
-        def backoff(exc: Exception) -> bool | float:
-            if not isinstance(exc, _Retry):
-                return False
-            if exc.retry_after is None:
-                return True
-            return exc.retry_after if exc.retry_after < deadline - time.monotonic() else False
-
         try:
-            for retrying in stamina.retry_context(
-                on=backoff,
+            for retrying in budgeted_retries(
+                deadline,
                 attempts=self.attempts,
                 timeout=self.timeout,
                 wait_initial=self.wait_initial,
                 wait_max=self.wait_max,
-                wait_jitter=self.wait_initial,
             ):
                 with retrying:
                     budget = self._budget_left(deadline)
