@@ -19,7 +19,9 @@ from collections.abc import Callable, Mapping
 from typing import Protocol, TypeVar, cast
 
 import attrs
+import structlog
 
+from loc_adapters.logs import LogTracer, configure_logging, get_logger
 from loc_adapters.memory import (
     InMemoryDatabase,
     InMemoryDocumentStore,
@@ -47,8 +49,10 @@ from loc_core.ports import (
     IdempotencyStore,
     IdGenerator,
     Lock,
+    Metrics,
     Notifier,
     PaymentRails,
+    Tracer,
     Underwriting,
     UnitOfWork,
     Users,
@@ -58,7 +62,17 @@ from loc_core.services.compliance import CompliancePolicy, MovementWindows
 from loc_core.services.handlers import EVENT_HANDLERS, HANDLERS, MESSAGES, STARTUP_CHECKS
 from loc_core.services.messagebus import MessageBus
 
-__all__ = ["ENV_PREFIX", "ITERABLE_BASE_URL", "Backend", "Settings", "bootstrap"]
+__all__ = [
+    "ENV_PREFIX",
+    "ITERABLE_BASE_URL",
+    "Backend",
+    "Settings",
+    "bootstrap",
+    "configure_observability",
+    "finish",
+]
+
+_log = get_logger(__name__)
 
 ENV_PREFIX = "LOC_"
 """Every setting is read from an environment variable with this prefix."""
@@ -85,6 +99,17 @@ class Backend(enum.Enum):
 def _positive(_instance: object, attribute: attrs.Attribute[int], value: int) -> None:
     if type(value) is not int or value < 1:
         raise InvalidConfiguration(f"{attribute.name} must be a whole number >= 1, got {value!r}")
+
+
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def _log_level(_instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if value.upper() not in _LOG_LEVELS:
+        raise InvalidConfiguration(
+            f"{ENV_PREFIX}{attribute.name.upper()} must be one of {', '.join(_LOG_LEVELS)},"
+            f" got {value!r}"
+        )
 
 
 @attrs.frozen(kw_only=True)
@@ -130,11 +155,17 @@ class Settings:
     """``LOC_USERS_BASE_URL``: the user service; set, the users are `HttpUsers`."""
     users_timeout_seconds: int = attrs.field(default=3, validator=_positive)
     """``LOC_USERS_TIMEOUT_SECONDS``: the timeout of one user-service request."""
+    users_api_key: str = attrs.field(default="", repr=False)
+    """``LOC_USERS_API_KEY``: sent as ``Authorization: Bearer <key>`` to the user service
+    (a secret); empty: no header (a service reached inside the VPC)."""
     underwriting_base_url: str = ""
     """``LOC_UNDERWRITING_BASE_URL``: the underwriting service; set, underwriting is
     `HttpUnderwriting`."""
     underwriting_timeout_seconds: int = attrs.field(default=10, validator=_positive)
     """``LOC_UNDERWRITING_TIMEOUT_SECONDS``: the timeout of one underwriting decision."""
+    underwriting_api_key: str = attrs.field(default="", repr=False)
+    """``LOC_UNDERWRITING_API_KEY``: sent as ``Authorization: Bearer <key>`` to the
+    underwriting service (a secret); empty: no header."""
     s3_documents_bucket: str = ""
     """``LOC_S3_DOCUMENTS_BUCKET``: agreements and statements; set, the document store is
     `S3DocumentStore` (in ``LOC_REGION``)."""
@@ -152,6 +183,25 @@ class Settings:
     with the client key, the flags are `GrowthBookFlags` fetched from it."""
     growthbook_client_key: str = attrs.field(default="", repr=False)
     """``LOC_GROWTHBOOK_CLIENT_KEY``: the SDK connection's client key (kept out of repr)."""
+    log_level: str = attrs.field(default="INFO", validator=_log_level)
+    """``LOC_LOG_LEVEL``: the least level logged by `configure_observability`
+    (``DEBUG``, ``INFO``, ``WARNING``, ``ERROR``)."""
+    metrics_namespace: str = ""
+    """``LOC_METRICS_NAMESPACE``: set, metrics are CloudWatch embedded-metric-format lines
+    in this namespace (`EmfMetrics`, the ``lambda`` extra); empty: no metrics."""
+    service_name: str = "loc"
+    """``LOC_SERVICE_NAME``: the ``service`` of every metric and log line."""
+
+    def secrets(self) -> tuple[str, ...]:
+        """The secret values set: what no log line, repr or error may show.
+
+        API keys, webhook secrets and URLs, client keys: the fields kept out of repr.
+        """
+        return tuple(
+            value
+            for field in attrs.fields(type(self))
+            if not field.repr and (value := getattr(self, field.name))
+        )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -232,8 +282,11 @@ _OUTSIDE: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     "iterable": (("iterable_api_key",), ("iterable_base_url", "iterable_timeout_seconds")),
     "slack": (("slack_webhook_url",), ("slack_interval_seconds",)),
-    "users": (("users_base_url",), ("users_timeout_seconds",)),
-    "underwriting": (("underwriting_base_url",), ("underwriting_timeout_seconds",)),
+    "users": (("users_base_url",), ("users_timeout_seconds", "users_api_key")),
+    "underwriting": (
+        ("underwriting_base_url",),
+        ("underwriting_timeout_seconds", "underwriting_api_key"),
+    ),
     "s3": (("s3_documents_bucket",), ("s3_encryption", "s3_kms_key_id", "s3_endpoint_url")),
     "growthbook": (("growthbook_api_host", "growthbook_client_key"), ()),
     "growthbook_file": (("growthbook_features_file",), ()),
@@ -287,6 +340,9 @@ def bootstrap(
     ports = _Ports(dict(overrides or {}))
     provide = ports.provide
     clock = provide(Clock, SystemClock)
+    provide(Tracer, LogTracer)
+    if settings.metrics_namespace:
+        provide(Metrics, lambda: _emf(settings))
     if settings.backend is Backend.MEMORY:
         database = provide(InMemoryDatabase, lambda: InMemoryDatabase(clock))
         provide(UnitOfWork, lambda: InMemoryUnitOfWork(database))
@@ -296,12 +352,12 @@ def bootstrap(
         provide(IdGenerator, SequentialIds)
     else:
         _provide_aws(settings, clock, provide)
-    if "payengine" in outside:
-        _provide_payengine(settings, clock, provide)
-    provide(PaymentRails, lambda: SimulatedRails(clock, seed=settings.rail_seed))
     if "users" in outside:
         provide(Users, lambda: _users(settings))
     provide(Users, InMemoryUsers)
+    if "payengine" in outside:
+        _provide_payengine(settings, clock, provide, ports.registered[Users])
+    provide(PaymentRails, lambda: SimulatedRails(clock, seed=settings.rail_seed))
     if "underwriting" in outside:
         provide(Underwriting, lambda: _underwriting(settings))
     provide(Underwriting, lambda: SimulatedUnderwriting(seed=settings.rail_seed))
@@ -365,18 +421,27 @@ def _provide_aws(settings: Settings, clock: Clock, provide: _Provide) -> None:
     provide(WorkQueue, lambda: SqsWorkQueue(sqs, settings.queue_url))
 
 
-def _provide_payengine(settings: Settings, clock: Clock, provide: _Provide) -> None:
-    """PayEngine's rails, and the verifier its webhooks go through, under their types."""
+def _provide_payengine(settings: Settings, clock: Clock, provide: _Provide, users: object) -> None:
+    """PayEngine's rails, and the verifier its webhooks go through, under their types.
+
+    With the user service configured, each transfer carries the borrower's account token
+    read from it; otherwise PayEngine uses the account on file for the borrower.
+    """
     from loc_adapters.payengine import (  # noqa: PLC0415 - the payengine extra is optional
+        AccountTokens,
         PayEngineRails,
         WebhookVerifier,
     )
 
     timeout = dt.timedelta(seconds=settings.payengine_timeout)
+    accounts = cast("AccountTokens", users) if hasattr(users, "account_token") else None
     provide(
         PaymentRails,
         lambda: PayEngineRails.connect(
-            settings.payengine_base_url, settings.payengine_api_key, timeout=timeout
+            settings.payengine_base_url,
+            settings.payengine_api_key,
+            timeout=timeout,
+            accounts=accounts,
         ),
     )
     secret = settings.payengine_webhook_secret.encode()
@@ -419,7 +484,15 @@ def _users(settings: Settings) -> Users:
     from loc_adapters.people import HttpUsers  # noqa: PLC0415 - same
 
     timeout = settings.users_timeout_seconds
-    return HttpUsers(httpx.Client(base_url=settings.users_base_url, timeout=timeout))
+    headers = _bearer(settings.users_api_key)
+    return HttpUsers(
+        httpx.Client(base_url=settings.users_base_url, timeout=timeout, headers=headers)
+    )
+
+
+def _bearer(key: str) -> dict[str, str]:
+    """The ``Authorization`` header of a key, or none without one."""
+    return {"Authorization": f"Bearer {key}"} if key else {}
 
 
 def _underwriting(settings: Settings) -> Underwriting:
@@ -429,7 +502,10 @@ def _underwriting(settings: Settings) -> Underwriting:
     from loc_adapters.people import HttpUnderwriting  # noqa: PLC0415 - same
 
     timeout = settings.underwriting_timeout_seconds
-    return HttpUnderwriting(httpx.Client(base_url=settings.underwriting_base_url, timeout=timeout))
+    headers = _bearer(settings.underwriting_api_key)
+    return HttpUnderwriting(
+        httpx.Client(base_url=settings.underwriting_base_url, timeout=timeout, headers=headers)
+    )
 
 
 def _s3_documents(settings: Settings) -> DocumentStore:
@@ -461,3 +537,42 @@ def _growthbook(settings: Settings) -> FeatureFlags:
                 f"{_variable('growthbook_features_file')} is not a readable JSON file: {exc}"
             ) from exc
     return GrowthBookFlags.from_api(settings.growthbook_api_host, settings.growthbook_client_key)
+
+
+def _emf(settings: Settings) -> Metrics:
+    """CloudWatch embedded-metric-format metrics in the settings' namespace."""
+    from loc_adapters.emf import EmfMetrics  # noqa: PLC0415 - the lambda extra is optional
+
+    return EmfMetrics(settings.metrics_namespace, service=settings.service_name)
+
+
+def configure_observability(settings: Settings | None = None) -> None:
+    """Configure this process's structured logs from `settings`.
+
+    JSON lines at ``LOC_LOG_LEVEL`` on standard error, the service bound to every line,
+    and every secret of the settings redacted wherever it appears.
+
+    Entrypoints (the CLI, each Lambda handler) call it once; a library that imports
+    `bootstrap` keeps its own logging unless it calls this.
+    """
+    settings = settings or Settings()
+    configure_logging(level=settings.log_level, secrets=settings.secrets())
+    structlog.contextvars.bind_contextvars(service=settings.service_name)
+
+
+def finish(bus: MessageBus) -> None:
+    """End a unit of work (a Lambda invocation, a CLI command): flush what is held.
+
+    Posts the alerts held back by a rate limit and writes the buffered metrics, so a
+    frozen or stopped process loses neither. Never raises.
+    """
+    for port in (Alerter, Metrics):
+        adapter = bus.get(port)
+        for method in ("drain", "flush"):
+            done = getattr(adapter, method, None)
+            if callable(done):
+                try:
+                    done()
+                except Exception:  # noqa: BLE001 - the work is done; only its reports are late
+                    _log.exception("finish failed", port=port.__name__)
+                break

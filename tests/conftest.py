@@ -1,4 +1,7 @@
-"""Hypothesis settings: no per-example deadline (CI shares two cores), more examples on CI."""
+"""Hypothesis settings: no per-example deadline (CI shares two cores), more examples on CI.
+
+The log configuration of every test and doctest is in the root ``conftest.py``.
+"""
 
 import os
 

@@ -57,6 +57,7 @@ class InMemoryMetrics:
         factory=collections.Counter
     )
     gauges: dict[tuple[str, tuple[str, ...]], int] = attrs.field(factory=dict)
+    timings: dict[tuple[str, tuple[str, ...]], list[float]] = attrs.field(factory=dict)
 
     def increment(self, name: str, value: int = 1, *, tags: Sequence[str] = ()) -> None:
         """Add to a counter."""
@@ -65,6 +66,10 @@ class InMemoryMetrics:
     def gauge(self, name: str, value: int, *, tags: Sequence[str] = ()) -> None:
         """Set a gauge."""
         self.gauges[name, tuple(sorted(tags))] = value
+
+    def timing(self, name: str, milliseconds: float, *, tags: Sequence[str] = ()) -> None:
+        """Keep a timing."""
+        self.timings.setdefault((name, tuple(sorted(tags))), []).append(milliseconds)
 
     def count(self, name: str) -> int:
         """A counter's total across all tags."""

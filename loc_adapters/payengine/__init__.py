@@ -4,12 +4,13 @@ Needs the ``payengine`` extra (httpx, stamina). The wire contract is in `contrac
 deployment whose PayEngine speaks differently changes one module (``docs/payengine.md``).
 """
 
-from loc_adapters.payengine.client import DEFAULT_TIMEOUT, PayEngineRails
+from loc_adapters.payengine.client import DEFAULT_TIMEOUT, AccountTokens, PayEngineRails
 from loc_adapters.payengine.webhooks import DEFAULT_TOLERANCE, WebhookVerifier, settle_webhook
 
 __all__ = [
     "DEFAULT_TIMEOUT",
     "DEFAULT_TOLERANCE",
+    "AccountTokens",
     "PayEngineRails",
     "WebhookVerifier",
     "settle_webhook",

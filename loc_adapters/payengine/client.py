@@ -14,6 +14,12 @@ Outcome mapping, the money rule of the port:
 
 Retries wait with exponential backoff and jitter (stamina), or as long as
 ``Retry-After`` says, and never let one `submit` outlast `timeout`.
+
+The borrower's account: when the rails have `accounts` (the user service), each `submit`
+asks it for the borrower's PayEngine account token and sends it in the body; a lookup
+that fails has sent nothing (`RailUnavailable`), and a borrower with no payment account
+is a decline. Every call logs one line (``payengine transfer``) with the transfer key,
+rail, direction, amount and outcome; never the token, the API key or the account.
 """
 
 from __future__ import annotations
@@ -21,18 +27,21 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import attrs
 import httpx
 
 from loc_adapters._http import retry_after as _retry_after
 from loc_adapters._retrying import RetryLater, budgeted_retries
+from loc_adapters.logs import get_logger
 from loc_adapters.payengine import contract
-from loc_core.errors import ExternalServiceError, RailUnavailable
+from loc_core.errors import ExternalServiceError, LocError, NotFound, RailUnavailable
 from loc_core.ports import TransferRequest, TransferResult
 
-__all__ = ["DEFAULT_TIMEOUT", "PayEngineRails"]
+__all__ = ["DEFAULT_TIMEOUT", "AccountTokens", "PayEngineRails"]
+
+_log = get_logger(__name__)
 
 DEFAULT_TIMEOUT = dt.timedelta(seconds=10)
 """The longest one `submit` or `find` may take, retries included."""
@@ -57,6 +66,14 @@ class _Retry(RetryLater):
         """Whether the request may have reached PayEngine (the outcome is then unknown)."""
 
 
+class AccountTokens(Protocol):
+    """Where the borrower's PayEngine account token comes from (the user service)."""
+
+    def account_token(self, user_id: str) -> str:
+        """The token of the account money moves to and from; `NotFound` when none."""
+        ...
+
+
 def _error_code(response: httpx.Response) -> str:
     try:
         return str(response.json()["error"]["code"])
@@ -77,10 +94,17 @@ class PayEngineRails:
     attempts: int = attrs.field(default=4, kw_only=True)
     wait_initial: dt.timedelta = attrs.field(default=dt.timedelta(milliseconds=100), kw_only=True)
     wait_max: dt.timedelta = attrs.field(default=dt.timedelta(seconds=2), kw_only=True)
+    accounts: AccountTokens | None = attrs.field(default=None, kw_only=True, repr=False)
+    """Looks up each borrower's account token; None: PayEngine uses the account on file."""
 
     @classmethod
     def connect(
-        cls, base_url: str, api_key: str, *, timeout: dt.timedelta = DEFAULT_TIMEOUT
+        cls,
+        base_url: str,
+        api_key: str,
+        *,
+        timeout: dt.timedelta = DEFAULT_TIMEOUT,
+        accounts: AccountTokens | None = None,
     ) -> PayEngineRails:
         """Rails over a new client for `base_url`, authenticated with `api_key`."""
         client = httpx.Client(
@@ -88,11 +112,49 @@ class PayEngineRails:
             headers={contract.HEADER_AUTHORIZATION: f"Bearer {api_key}"},
             timeout=timeout.total_seconds(),
         )
-        return cls(client, timeout=timeout)
+        return cls(client, timeout=timeout, accounts=accounts)
 
     def submit(self, request: TransferRequest) -> TransferResult:
         """Create the transfer (a repeated key answers the first transfer); see the module."""
-        body = contract.transfer_body(request)
+        log = _log.bind(
+            transfer_key=request.idempotency_key,
+            rail=request.rail.value,
+            direction=request.direction.value,
+            amount_cents=request.amount,
+        )
+        try:
+            result = self._submit(request)
+        except RailUnavailable as exc:
+            log.warning("payengine transfer", outcome="unavailable", reason=str(exc))
+            raise
+        except LocError as exc:
+            log.error("payengine transfer", outcome="unknown", reason=str(exc))  # noqa: TRY400 - the reason suffices; the caller has the traceback
+            raise
+        if result.accepted:
+            log.info("payengine transfer", outcome="accepted", confirmation=result.confirmation_id)
+        else:
+            log.info("payengine transfer", outcome="declined", reason=result.decline_reason)
+        return result
+
+    def _account_token(self, user_id: str) -> str | TransferResult:
+        """The borrower's token, or the decline of a borrower with no payment account."""
+        if self.accounts is None:
+            return ""
+        try:
+            return self.accounts.account_token(user_id)
+        except NotFound:
+            return TransferResult(accepted=False, decline_reason="PayEngine: no payment account")
+        except LocError as exc:  # nothing was sent: another rail, or a retry, may do
+            raise RailUnavailable(
+                f"the borrower's payment account could not be read ({type(exc).__name__})",
+                user_id=user_id,
+            ) from exc
+
+    def _submit(self, request: TransferRequest) -> TransferResult:
+        token = self._account_token(request.user_id)
+        if isinstance(token, TransferResult):
+            return token
+        body = contract.transfer_body(request, account_token=token)
         headers = {contract.HEADER_IDEMPOTENCY_KEY: request.idempotency_key}
 
         def attempt(budget: float) -> TransferResult:
@@ -190,6 +252,9 @@ class PayEngineRails:
                         return attempt(budget)
                     except _Retry as exc:
                         reached = reached or exc.sent
+                        _log.warning(
+                            "payengine attempt failed", call=what, key=key, reason=str(exc)
+                        )
                         raise
         except (_Retry, _BudgetSpent) as exc:
             reason = str(exc) or "time budget spent"

@@ -105,19 +105,23 @@ def transfer_path(idempotency_key: str) -> str:
     return f"{TRANSFERS_PATH}/{urllib.parse.quote(idempotency_key, safe='')}"
 
 
-def transfer_body(request: TransferRequest) -> dict[str, Any]:
+def transfer_body(request: TransferRequest, *, account_token: str = "") -> dict[str, Any]:
     """The JSON body of ``POST /transfers`` for `request` (the key goes in the header).
 
-    The borrower's account is the one PayEngine holds for ``user_reference``; no account
-    number or token travels through this library.
+    ``account_token`` is PayEngine's token for the borrower's bank account, which the user
+    service holds; without one PayEngine uses the account on file for ``user_reference``.
+    No account number ever travels through this library, and the token is in no log line.
     """
-    return {
+    body: dict[str, Any] = {
         "rail": request.rail.value,
         "direction": request.direction.value,
         "amount_cents": request.amount,
         "user_reference": request.user_id,
         "reference": request.reference,
     }
+    if account_token:
+        body["account_token"] = account_token
+    return body
 
 
 def result_from(transfer: dict[str, Any]) -> TransferResult:

@@ -68,6 +68,8 @@ class PayEngineSandbox:
     """The key of every transfer created, once each: a retry of a key adds nothing."""
     requests: int = attrs.field(default=0, init=False)
     """Every HTTP request received, retries included."""
+    account_tokens: dict[str, str] = attrs.field(factory=dict, init=False)
+    """The ``account_token`` each created transfer named, by key (absent: none given)."""
     _faults: collections.deque[Fault] = attrs.field(factory=collections.deque, init=False)
     _directions: dict[str, Direction] = attrs.field(factory=dict, init=False)
     _lock: threading.Lock = attrs.field(factory=threading.Lock, init=False)
@@ -115,10 +117,13 @@ class PayEngineSandbox:
             status = 503 if fault is Fault.UNAVAILABLE else 429
             status, body, _, _ = _error(status, "try_again", "try again later")
             return status, body, [(contract.HEADER_RETRY_AFTER, str(self.retry_after))], 0.0
-        request = _parse(key, raw)
-        if not isinstance(request, TransferRequest):
-            return request
-        return self._submit(request, fault)
+        parsed = _parse(key, raw)
+        if not isinstance(parsed, _Parsed):
+            return parsed
+        answer = self._submit(parsed.request, fault)
+        if parsed.account_token and answer[0] == 201:  # noqa: PLR2004 - created
+            self.account_tokens[key] = parsed.account_token
+        return answer
 
     def _submit(self, request: TransferRequest, fault: Fault | None) -> _Answer:
         key = request.idempotency_key
@@ -190,13 +195,20 @@ class PayEngineSandbox:
         return statuses
 
 
-def _parse(key: str, raw: bytes) -> TransferRequest | _Answer:
+@attrs.frozen
+class _Parsed:
+    request: TransferRequest
+    account_token: str = attrs.field(repr=False)
+
+
+def _parse(key: str, raw: bytes) -> _Parsed | _Answer:
     """The transfer a ``POST /transfers`` asks for, or the 400 answer to a malformed one."""
     if not key:
         return _error(400, contract.ERROR_INVALID_REQUEST, "no Idempotency-Key header")
     try:
         body = json.loads(raw)
-        return TransferRequest(
+        token = body.get("account_token", "")
+        request = TransferRequest(
             idempotency_key=key,
             rail=Rail(body["rail"]),
             direction=Direction(body["direction"]),
@@ -204,8 +216,11 @@ def _parse(key: str, raw: bytes) -> TransferRequest | _Answer:
             amount=int(body["amount_cents"]),
             reference=str(body["reference"]),
         )
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, AttributeError):
         return _error(400, contract.ERROR_INVALID_REQUEST, "malformed transfer")
+    if not isinstance(token, str):
+        return _error(400, contract.ERROR_INVALID_REQUEST, "account_token must be a string")
+    return _Parsed(request, token)
 
 
 def _error(status: int, code: str, message: str) -> _Answer:

@@ -14,9 +14,10 @@ from collections.abc import Mapping
 
 import attrs
 
+from loc_adapters.logs import get_logger
 from loc_adapters.payengine import contract
 from loc_core.errors import InvalidRequest, WebhookRejected
-from loc_core.ports import Alert, Alerter, Clock, SettlementEvent, Severity
+from loc_core.ports import Alert, Alerter, Clock, SettlementEvent, Severity, Tracer
 from loc_core.services.commands import Settled, SettleTransfer
 from loc_core.services.messagebus import MessageBus
 
@@ -24,6 +25,8 @@ __all__ = ["DEFAULT_TOLERANCE", "WebhookVerifier", "settle_webhook"]
 
 DEFAULT_TOLERANCE = dt.timedelta(minutes=5)
 """How far a webhook's timestamp may be from now before it is refused as a replay."""
+
+_log = get_logger(__name__)
 
 
 @attrs.frozen
@@ -69,8 +72,9 @@ def settle_webhook(
 ) -> Settled:
     """Verify a webhook and hand its event to the bus as `SettleTransfer`.
 
-    A refused webhook is alerted (WARNING, with the failed check) and re-raised, so the
-    receiving endpoint answers 4xx; nothing is applied.
+    A refused webhook is alerted (WARNING, with the failed check), logged without its
+    signature, and re-raised, so the receiving endpoint answers 4xx; nothing is applied.
+    An accepted one is handled in a span whose correlation id is the event's id.
 
     Raises:
         WebhookRejected: the webhook failed verification.
@@ -78,6 +82,7 @@ def settle_webhook(
     try:
         event = verifier.verify(headers, body)
     except WebhookRejected as exc:
+        _log.warning("payengine webhook refused", check=exc.key or "", reason=str(exc))
         bus.get(Alerter).alert(
             Alert(
                 Severity.WARNING,
@@ -86,4 +91,7 @@ def settle_webhook(
             )
         )
         raise
-    return bus.handle(SettleTransfer(event))
+    with bus.get(Tracer).span(
+        "webhook", event.outcome.value, user_id=None, correlation_id=event.event_id
+    ):
+        return bus.handle(SettleTransfer(event))

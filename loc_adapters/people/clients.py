@@ -1,7 +1,8 @@
 """`HttpUsers` and `HttpUnderwriting`: the people ports over httpx.
 
 A 404 is `NotFound`; a 5xx, a timeout or a dropped connection is `ExternalServiceError`;
-any other non-2xx answer is `ExternalServiceError` at once. Only the read (``GET`` a user)
+any other non-2xx answer is `ExternalServiceError` at once. Each failure is logged (the
+service, the path's kind and the status; never a token or key). Only the read (``GET`` a user)
 is retried, with backoff and jitter through stamina, a bounded number of times: a decision
 may pull a credit report, so it is asked once and a failure goes back to the caller.
 """
@@ -15,11 +16,15 @@ import attrs
 import httpx
 import stamina
 
+from loc_adapters.logs import get_logger
 from loc_adapters.people import contract
 from loc_core.errors import ExternalServiceError, NotFound
 from loc_core.ports import LineDecision, LoanDecision, User
 
 __all__ = ["HttpUnderwriting", "HttpUsers"]
+
+
+_log = get_logger(__name__)
 
 
 class _Unavailable(ExternalServiceError):
@@ -34,6 +39,7 @@ def _call(
     try:
         response = client.request(method, path, json=body)
     except httpx.TransportError as exc:
+        _log.warning(f"{service} service unreachable", reason=type(exc).__name__)
         raise _Unavailable(
             f"{service} service unreachable: {type(exc).__name__}", entity="user", user_id=user_id
         ) from exc
@@ -41,6 +47,8 @@ def _call(
         answer: dict[str, Any] = response.json()
         return answer
     status = response.status_code
+    if status != httpx.codes.NOT_FOUND:
+        _log.warning(f"{service} service refused", status=status, method=method)
     if status == httpx.codes.NOT_FOUND:
         raise NotFound(f"no user {user_id}", entity="user", entity_id=user_id, user_id=user_id)
     error = _Unavailable if response.is_server_error else ExternalServiceError
@@ -59,6 +67,19 @@ class HttpUsers:
 
     def get(self, user_id: str) -> User:
         """The user; `NotFound` on a 404, `ExternalServiceError` when the service stays down."""
+        return contract.user(self._read(user_id))
+
+    def account_token(self, user_id: str) -> str:
+        """The borrower's PayEngine account token (the PayEngine rails' `AccountTokens`).
+
+        Raises `NotFound` for an unknown user or one with no payment account.
+        """
+        token = contract.account_token(self._read(user_id))
+        if not token:
+            raise NotFound(f"user {user_id} has no payment account", entity="user", user_id=user_id)
+        return token
+
+    def _read(self, user_id: str) -> dict[str, Any]:
         path = contract.user_path(user_id)
         for attempt in stamina.retry_context(
             on=_Unavailable,
@@ -68,7 +89,7 @@ class HttpUsers:
             wait_max=self.wait_max,
         ):
             with attempt:
-                return contract.user(_call(self.client, "GET", path, user_id=user_id))
+                return _call(self.client, "GET", path, user_id=user_id)
         raise AssertionError("unreachable: stamina re-raises the last failure")  # pragma: no cover
 
 

@@ -1,7 +1,10 @@
 """The user and underwriting services' HTTP APIs as this library speaks them: the whole contract.
 
-Users: ``GET /users/{user_id}`` answers 200 with ``{"user_id", "active", "account_last_four"}``
-(the last four digits only, never a full account number), or 404 when there is no such user.
+Users: ``GET /users/{user_id}`` (the id URL-quoted) answers 200 with ``{"user_id", "active",
+"account_last_four", "payment_account_token"}`` (the last four digits only, never a full
+account number; the token is PayEngine's for the borrower's bank account, absent or empty
+when the borrower has none), or 404 when there is no such user. Every request carries
+``Authorization: Bearer <key>`` when a key is configured.
 
 Underwriting: ``POST /underwriting/loans`` with ``{"user_id", "requested_amount"}`` (cents)
 answers 200 with ``{"approved", "loan_amount", "fee", "installment_count",
@@ -16,6 +19,7 @@ failing; any other status is a refusal. Errors may carry ``{"code", "message"}``
 
 from __future__ import annotations
 
+import urllib.parse
 from decimal import Decimal
 from typing import Any
 
@@ -26,6 +30,7 @@ from loc_core.ports import LineDecision, LoanDecision, User
 __all__ = [
     "LINE_DECISIONS_PATH",
     "LOAN_DECISIONS_PATH",
+    "account_token",
     "line_decision",
     "line_decision_body",
     "loan_decision",
@@ -41,7 +46,13 @@ LINE_DECISIONS_PATH = "/underwriting/lines"
 
 def user_path(user_id: str) -> str:
     """Where the user service answers for one user."""
-    return f"/users/{user_id}"
+    return f"/users/{urllib.parse.quote(user_id, safe='')}"
+
+
+def account_token(body: dict[str, Any]) -> str:
+    """The borrower's PayEngine account token from the user service's answer ("" if none)."""
+    token = body.get("payment_account_token") or ""
+    return token if isinstance(token, str) else ""
 
 
 def user(body: dict[str, Any]) -> User:

@@ -7,29 +7,34 @@ coalesced away: it is titled in the next message, or, if more criticals wait tha
 message titles, in the one after. Other alerts may be counted rather than titled, and
 the oldest of them are dropped (counted) when more than `max_held` wait.
 
-`alert` never raises: a failed post is logged through `logging` and its alerts are held
-for the next try. The webhook URL is a secret: no log line shows it (a filter hides it
-from httpx's request log too). Nothing here sleeps or runs in the background: held
-alerts go out on the next `alert` or `flush` once the interval has passed, so the owner
-calls `flush` at the end of each unit of work. Not thread-safe: one instance per webhook
-per worker.
+`alert` never raises: a failed post is logged (structlog) and its alerts are held for
+the next try. The webhook URL is a secret: no log line shows it (a filter hides it from
+httpx's request log too). `alert` and `flush` never sleep and nothing runs in the
+background: held alerts go out on the next `alert` or `flush` once the interval has
+passed. Before a worker stops or freezes (the end of a Lambda invocation), its owner
+calls `drain`, which waits out the interval between messages until nothing is held (or
+its budget is spent, logged as an error with the count left), or `close`, which drains
+and closes the client. Not thread-safe: one instance per webhook per worker.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
+from collections.abc import Callable
 
 import attrs
 import httpx
 
 from loc_adapters._http import retry_after
+from loc_adapters.logs import get_logger
 from loc_adapters.slack import contract
 from loc_core.ports import Alert, Clock, Severity
 
 __all__ = ["SlackAlerter"]
 
-_log = logging.getLogger(__name__)
+_log = get_logger(__name__)
 
 
 class _HideWebhooks(logging.Filter):
@@ -67,6 +72,8 @@ class SlackAlerter:
     clock: Clock
     interval: dt.timedelta = attrs.field(default=dt.timedelta(seconds=1), kw_only=True)
     """The least time between two messages."""
+    sleep: Callable[[float], None] = attrs.field(default=time.sleep, kw_only=True, repr=False)
+    """How `drain` waits out the interval (tests move their clock instead)."""
     max_held: int = attrs.field(default=100, kw_only=True)
     """Non-critical alerts held at most; older ones are dropped and counted."""
     _held: list[Alert] = attrs.field(factory=list, init=False)
@@ -96,7 +103,7 @@ class SlackAlerter:
             self._bound()
             self.flush()
         except Exception:  # noqa: BLE001 - an alert must never fail the work it reports
-            _log.exception("Slack alerter failed; %d alerts held", len(self._held))
+            _log.exception("slack alerter failed", held=len(self._held))
 
     def flush(self) -> None:
         """Post one message with what is held, unless the last one went out too recently."""
@@ -129,8 +136,47 @@ class SlackAlerter:
                 return None
             reason = f"{response.status_code} {response.text[:100]}"
             wait = retry_after(response) or 0.0
-        _log.warning("Slack alert post failed (%s); %d alerts held", reason, len(self._held))
+        _log.warning("slack alert post failed", reason=reason, held=len(self._held))
         return wait
+
+    def drain(
+        self,
+        *,
+        budget: dt.timedelta = dt.timedelta(seconds=5),
+        sleep: Callable[[float], None] | None = None,
+    ) -> int:
+        """Post everything held, waiting out the interval between messages.
+
+        Waits (with `sleep`, else the alerter's) at most `budget` in all; returns the
+        alerts still held (0 unless Slack kept failing). Never raises.
+        """
+        spent = 0.0
+        sleep = sleep or self.sleep
+        try:
+            while self._held:
+                now = self.clock.now()
+                wait = 0.0
+                if self._next_post is not None and now < self._next_post:
+                    wait = (self._next_post - now).total_seconds()
+                if spent + wait > budget.total_seconds():
+                    break
+                if wait:
+                    sleep(wait)
+                    spent += wait
+                held = len(self._held)
+                self.flush()
+                if len(self._held) >= held and self._next_post is None:
+                    break  # pragma: no cover - flush always sets the next post time
+        except Exception:  # noqa: BLE001 - draining must never fail the work it follows
+            _log.exception("slack alerter failed while draining", held=len(self._held))
+        if self._held:
+            _log.error("slack alerts left unsent", held=len(self._held))
+        return len(self._held)
+
+    def close(self) -> None:
+        """Drain what is held, then close the HTTP client."""
+        self.drain()
+        self.client.close()
 
     def _bound(self) -> None:
         """Drop the oldest non-critical alerts beyond `max_held`, counting them."""

@@ -23,6 +23,7 @@ from loc_core.ports.infrastructure import (
     Lease,
     Lock,
     Metrics,
+    Tracer,
 )
 from loc_core.ports.messaging import (
     Alert,
@@ -95,6 +96,7 @@ __all__ = [
     "SettlementEvent",
     "Severity",
     "StatementRepository",
+    "Tracer",
     "TransferRequest",
     "TransferResult",
     "Underwriting",

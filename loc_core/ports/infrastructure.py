@@ -1,10 +1,11 @@
-"""Infrastructure ports: time, identifiers, lease locks, idempotency, flags and metrics."""
+"""Infrastructure ports: time, ids, lease locks, idempotency, flags, metrics, tracing."""
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from typing import Protocol
 
 import attrs
@@ -19,6 +20,7 @@ __all__ = [
     "Lease",
     "Lock",
     "Metrics",
+    "Tracer",
 ]
 
 
@@ -158,7 +160,7 @@ class FeatureFlags(Protocol):
 
 
 class Metrics(Protocol):
-    """Counters and gauges for dashboards (DataDog in production)."""
+    """Counters, gauges and timings for dashboards (CloudWatch EMF lines on Lambda)."""
 
     def increment(self, name: str, value: int = 1, *, tags: Sequence[str] = ()) -> None:
         """Add `value` to a counter."""
@@ -166,4 +168,35 @@ class Metrics(Protocol):
 
     def gauge(self, name: str, value: int, *, tags: Sequence[str] = ()) -> None:
         """Set a gauge to `value`."""
+        ...
+
+    def timing(self, name: str, milliseconds: float, *, tags: Sequence[str] = ()) -> None:
+        """Record how long something took, in milliseconds."""
+        ...
+
+
+class Tracer(Protocol):
+    """Where the bus reports each command and event it handles.
+
+    Structured logs in production (`loc_adapters.logs.LogTracer`), nothing in the
+    simulation (`NoTracer`). A span is the scope of one command or one incoming event.
+    The first span of a call chain gets a correlation id (the one given, else a fresh
+    one); spans opened inside it (the events a command publishes, a command a handler
+    hands on) share it, so every log line of one request carries one id.
+    """
+
+    def span(
+        self,
+        kind: str,
+        name: str,
+        *,
+        user_id: str | None = None,
+        correlation_id: str | None = None,
+    ) -> AbstractContextManager[None]:
+        """A context for handling `name` (a command or event class) of `kind`.
+
+        `kind` is ``command``, ``event``, ``message`` or ``webhook``. The span records its
+        outcome and duration on exit, whether the body returned or raised (the exception
+        is never swallowed).
+        """
         ...

@@ -7,6 +7,6 @@ them, and the `MessageBus` injects the ports, so callers only build commands:
 calls the core, commits, and only then publishes what the commit produced.
 """
 
-from loc_core.services.messagebus import Command, MessageBus, NoMetrics, Publisher
+from loc_core.services.messagebus import Command, MessageBus, NoMetrics, NoTracer, Publisher
 
-__all__ = ["Command", "MessageBus", "NoMetrics", "Publisher"]
+__all__ = ["Command", "MessageBus", "NoMetrics", "NoTracer", "Publisher"]

@@ -48,12 +48,14 @@ from loc_core.services.loans import (
     RunDailyLoanJob,
     SetAutopay,
 )
+from loc_core.services.notifications import RESEND_NOTIFICATION, ResendNotification
 from loc_core.services.queries import GetLine, GetLoan
 from loc_core.services.recovery import RecoverTransfers, RecoveryReport
 from loc_core.services.settlement import Settled, SettlementHandling, SettleTransfer
 
 __all__ = [
     "COLLECT_INSTALLMENT",
+    "RESEND_NOTIFICATION",
     "AbandonExpiredApplication",
     "AbandonExpiredLineApplication",
     "AcceptLineOffer",
@@ -93,6 +95,7 @@ __all__ = [
     "Reconciliation",
     "RecoverTransfers",
     "RecoveryReport",
+    "ResendNotification",
     "RunDailyLoanJob",
     "SendUpcomingNotices",
     "SetAutopay",

@@ -14,7 +14,12 @@ from loc_core.ports import QueueMessage
 from loc_core.services import lines, loans
 from loc_core.services.checks import check_acceptance_fits, check_leases_outlast_rails
 from loc_core.services.messagebus import Command, EventHandler, Handler, StartupCheck
-from loc_core.services.notifications import notify_borrower
+from loc_core.services.notifications import (
+    RESEND_NOTIFICATION,
+    ResendNotification,
+    notify_borrower,
+    resend_notification,
+)
 from loc_core.services.queries import GetLine, GetLoan, get_line, get_loan
 from loc_core.services.recovery import RecoverTransfers, recover_transfers
 from loc_core.services.settlement import SettleTransfer, handle_settlement_event
@@ -31,6 +36,7 @@ HANDLERS: Mapping[type[Command[Any]], Handler] = {
     loans.MakePayment: loans.make_payment,
     loans.BookBackdatedLoanPayment: loans.book_backdated_payment,
     GetLoan: get_loan,
+    ResendNotification: resend_notification,
     loans.GetPaymentReceipt: loans.get_payment_receipt,
     loans.EnqueueDueInstallments: loans.enqueue_due_installments,
     loans.CollectInstallment: loans.collect_installment,
@@ -67,6 +73,7 @@ EVENT_HANDLERS: Mapping[type[DomainEvent], Sequence[EventHandler]] = {
 
 MESSAGES: Mapping[str, Callable[[QueueMessage], Command[Any]]] = {
     loans.COLLECT_INSTALLMENT: loans.CollectInstallment.from_message,
+    RESEND_NOTIFICATION: ResendNotification.from_message,
 }
 """How a queue message of each kind becomes its command."""
 

@@ -13,6 +13,9 @@ What every command shares happens here, once:
   handler's, and refuses a configuration that could fail a booking after money moved;
 - metrics: every command is counted (``loc.command.<Name>`` with ``outcome:ok|error``)
   on the registered `Metrics`, a no-op one when none is registered;
+- tracing: every command, queue message and published event runs in a span of the
+  registered `Tracer` (structured logs with a correlation id, the user id, the name and
+  the outcome in production; none by default), the events of a command in its span;
 - publishing after commit: handlers receive the bus's `Publisher` and pass it the events
   a commit returned; each event goes to its event handlers (by default, telling the
   borrower and alerting operations when that fails), never before the commit;
@@ -25,6 +28,7 @@ reach the caller (and its retry), not disappear in a log line.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -34,12 +38,13 @@ import attrs
 
 from loc_core.errors import InvalidConfiguration
 from loc_core.events import DomainEvent
-from loc_core.ports import Metrics, QueueMessage
+from loc_core.ports import Metrics, QueueMessage, Tracer
 
 __all__ = [
     "Command",
     "MessageBus",
     "NoMetrics",
+    "NoTracer",
     "Publisher",
     "StartupCheck",
 ]
@@ -88,6 +93,32 @@ class NoMetrics:
     def gauge(self, name: str, value: int, *, tags: Sequence[str] = ()) -> None:
         """Do nothing."""
 
+    def timing(self, name: str, milliseconds: float, *, tags: Sequence[str] = ()) -> None:
+        """Do nothing."""
+
+
+@attrs.frozen
+class NoTracer:
+    """A `Tracer` that records nothing: registered when a deployment logs nothing."""
+
+    def span(
+        self,
+        kind: str,
+        name: str,
+        *,
+        user_id: str | None = None,
+        correlation_id: str | None = None,
+    ) -> contextlib.AbstractContextManager[None]:
+        """An empty context."""
+        del kind, name, user_id, correlation_id  # nothing is recorded
+        return contextlib.nullcontext()
+
+
+def _user_of(value: object) -> str | None:
+    """The ``user_id`` a command or event carries, if it carries one."""
+    user_id = getattr(value, "user_id", None)
+    return user_id if isinstance(user_id, str) else None
+
 
 class MessageBus:
     """Routes commands, queue messages and domain events to their handlers.
@@ -118,12 +149,17 @@ class MessageBus:
         messages: Mapping[str, Callable[[QueueMessage], Command[Any]]],
         startup_checks: Sequence[StartupCheck] = (),
     ) -> None:
-        registered: dict[type, object] = {Metrics: NoMetrics(), **dependencies}
+        registered: dict[type, object] = {
+            Metrics: NoMetrics(),
+            Tracer: NoTracer(),
+            **dependencies,
+        }
         registered[Publisher] = self.publish
         registered[MessageBus] = self
         self._dependencies = registered
         self._built: set[type] = set()
         self._metrics = cast("Metrics", registered[Metrics])
+        self._tracer = cast("Tracer", registered[Tracer])
         self._handlers = {
             command: (handler, self._resolve(handler), f"loc.command.{command.__name__}")
             for command, handler in handlers.items()
@@ -180,13 +216,14 @@ class MessageBus:
             handler, ports, name = self._handlers[kind]
         except KeyError:
             raise InvalidConfiguration(f"no handler is registered for {kind.__name__}") from None
-        try:
-            result = handler(command, **ports)
-        except Exception:
-            self._metrics.increment(name, tags=("outcome:error",))
-            raise
-        self._metrics.increment(name, tags=("outcome:ok",))
-        return cast("T", result)
+        with self._tracer.span("command", kind.__name__, user_id=_user_of(command)):
+            try:
+                result = handler(command, **ports)
+            except Exception:
+                self._metrics.increment(name, tags=("outcome:error",))
+                raise
+            self._metrics.increment(name, tags=("outcome:ok",))
+            return cast("T", result)
 
     def command_for(self, message: QueueMessage) -> Command[Any]:
         """The command a queue message asks for.
@@ -203,8 +240,12 @@ class MessageBus:
         return translate(message)
 
     def handle_message(self, message: QueueMessage) -> object:
-        """Turn a queue message into its command and handle it."""
-        return self.handle(self.command_for(message))
+        """Turn a queue message into its command and handle it.
+
+        The span's correlation id is the message's deduplication id.
+        """
+        with self._tracer.span("message", message.kind, correlation_id=message.deduplication_id):
+            return self.handle(self.command_for(message))
 
     def publish(self, events: Iterable[DomainEvent]) -> int:
         """Send each committed event to its event handlers, in order; returns the count.
@@ -214,8 +255,11 @@ class MessageBus:
         """
         published = 0
         for event in events:
-            for handler, ports in self._event_handlers.get(type(event), ()):
-                handler(event, **ports)
+            chain = self._event_handlers.get(type(event), ())
+            if chain:
+                with self._tracer.span("event", type(event).__name__, user_id=_user_of(event)):
+                    for handler, ports in chain:
+                        handler(event, **ports)
             published += 1
         return published
 

@@ -1,28 +1,142 @@
-"""Event handlers: what happens after a commit when a domain event is published."""
+"""Borrower notifications: sent after commit, and kept for a resend when they fail.
+
+`notify_borrower` is the event handler every committed `DomainEvent` goes to. A notifier
+failure never undoes the money movement that was committed: operations are alerted
+(WARNING) and the event is put on the work queue as a ``resend_notification`` message
+(its deduplication id the event's id), which a worker later turns into
+`ResendNotification`. That command asks the notifier again and raises if it still fails,
+so the queue delivers the message again after its visibility timeout (and, on SQS, to
+the dead-letter queue after the redrive policy's count). The event's id goes with every
+attempt, so a notification that did reach Iterable before the failure is updated, not
+sent twice.
+"""
 
 from __future__ import annotations
 
-from loc_core.errors import ExternalServiceError
-from loc_core.events import DomainEvent
-from loc_core.ports import Alerter, Notifier, Severity
+import datetime as dt
+import json
+from collections.abc import Mapping
+
+import attrs
+
+from loc_core.errors import DomainError, ExternalServiceError
+from loc_core.events import AuditValue, DomainEvent, EventType
+from loc_core.ports import Alerter, Notifier, QueueMessage, Severity, WorkQueue
 from loc_core.services.kit import post_alert
+from loc_core.services.messagebus import Command
+from loc_core.validation import validated
 
-__all__ = ["notify_borrower"]
+__all__ = [
+    "RESEND_NOTIFICATION",
+    "ResendNotification",
+    "notify_borrower",
+    "resend_notification",
+]
+
+RESEND_NOTIFICATION = "resend_notification"
+"""The `QueueMessage.kind` of a notification kept for a resend."""
 
 
-def notify_borrower(event: DomainEvent, *, notifier: Notifier, alerter: Alerter) -> None:
+def notify_borrower(
+    event: DomainEvent, *, notifier: Notifier, alerter: Alerter, queue: WorkQueue
+) -> None:
     """Tell the borrower about a committed event (Iterable in production).
 
-    A notifier failure never undoes the money movement that was committed: it is
-    reported to operations instead, with the event, and the next event still goes out.
+    On a notifier failure: alert operations and queue the event for a resend; if even
+    the queue refuses it, the alert is CRITICAL (the notification would be lost). The
+    next event still goes out either way.
     """
     try:
         notifier.notify(event)
     except ExternalServiceError as exc:
+        details = {"user_id": event.user_id, "subject_id": event.subject_id}
+        try:
+            queue.send([ResendNotification(event).message()])
+        except ExternalServiceError as lost:
+            post_alert(
+                alerter,
+                f"notification {event.type.value} not sent and not queued for a resend",
+                {**details, "event_id": event.event_id, "queue_error": str(lost)},
+                error=exc,
+            )
+            return
         post_alert(
             alerter,
-            f"notification {event.type.value} not sent",
-            {"user_id": event.user_id, "subject_id": event.subject_id},
+            f"notification {event.type.value} not sent; queued for a resend",
+            details,
             severity=Severity.WARNING,
             error=exc,
         )
+
+
+@attrs.frozen(field_transformer=validated)
+class ResendNotification(Command[None]):
+    """Send a notification that failed after its commit (a ``resend_notification`` body)."""
+
+    event: DomainEvent
+
+    @property
+    def user_id(self) -> str:
+        """The borrower the notification is for (logged with the command)."""
+        return self.event.user_id
+
+    def message(self) -> QueueMessage:
+        """The queue message that keeps this event for a resend."""
+        event = self.event
+        return QueueMessage(
+            kind=RESEND_NOTIFICATION,
+            body={
+                "type": event.type.value,
+                "user_id": event.user_id,
+                "subject_id": event.subject_id,
+                "occurred_on": event.occurred_on.isoformat(),
+                "data": json.dumps(dict(event.data), sort_keys=True),
+            },
+            deduplication_id=event.event_id,
+        )
+
+    @classmethod
+    def from_message(cls, message: QueueMessage) -> ResendNotification:
+        """Read a queue message.
+
+        Raises:
+            DomainError: for a message of another kind or with a malformed body.
+        """
+        if message.kind != RESEND_NOTIFICATION:
+            raise DomainError(f"not a {RESEND_NOTIFICATION} message: {message.kind!r}")
+        body = message.body
+        try:
+            data = _data(_text(body, "data"))
+            event = DomainEvent(
+                type=EventType(_text(body, "type")),
+                user_id=_text(body, "user_id"),
+                subject_id=_text(body, "subject_id"),
+                occurred_on=dt.date.fromisoformat(_text(body, "occurred_on")),
+                data=data,
+            )
+        except ValueError as exc:
+            raise DomainError(f"malformed {RESEND_NOTIFICATION} message: {exc}") from exc
+        if event.event_id != message.deduplication_id:
+            raise DomainError(f"{RESEND_NOTIFICATION} message does not match its event id")
+        return cls(event)
+
+
+def resend_notification(command: ResendNotification, *, notifier: Notifier) -> None:
+    """Ask the notifier again; an `ExternalServiceError` leaves the message for later."""
+    notifier.notify(command.event)
+
+
+def _text(body: Mapping[str, AuditValue], field: str) -> str:
+    value = body.get(field)
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{RESEND_NOTIFICATION} message needs a {field}, got {value!r}")
+    return value
+
+
+def _data(text: str) -> dict[str, AuditValue]:
+    data = json.loads(text)
+    if not isinstance(data, dict) or not all(
+        value is None or isinstance(value, str | int | bool) for value in data.values()
+    ):
+        raise ValueError("data must be an object of scalars")
+    return data

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
+from loc_adapters.logs import configure_logging
 from loc_core.errors import InvalidConfiguration
 from loc_core.money import format_cents
 from loc_entrypoints.simulation import InvariantBroken, Scenario, run_simulation
@@ -63,6 +64,8 @@ _ROWS = (
 @click.version_option(package_name="loc")
 def main() -> None:
     """Servicing for small-dollar consumer credit."""
+    # Warnings and errors as JSON lines on standard error; standard output is the answer.
+    configure_logging(level="WARNING")
 
 
 @main.command()

@@ -36,6 +36,7 @@ from loc_core.ports import (
     IdGenerator,
     Notifier,
     PaymentRails,
+    Tracer,
     TransferRequest,
     TransferResult,
     Underwriting,
@@ -43,7 +44,7 @@ from loc_core.ports import (
     Users,
     WorkQueue,
 )
-from loc_core.services.messagebus import MessageBus
+from loc_core.services.messagebus import MessageBus, NoTracer
 from loc_entrypoints.bootstrap import bootstrap
 from loc_entrypoints.simulation.crashes import CrashingRails
 from loc_entrypoints.simulation.scenario import Scenario
@@ -149,6 +150,9 @@ class World:
                 Notifier: notifier,
                 Alerter: alerter,
                 Users: users,
+                # The report is the simulation's output: a log line per command of a
+                # million borrower-days would cost time and tell nothing more.
+                Tracer: NoTracer(),
                 IdGenerator: SequentialIds(prefix="sim"),
                 Underwriting: SimulatedUnderwriting(
                     seed=scenario.seed,

@@ -11,6 +11,7 @@ from typing import Any
 import attrs
 import pytest
 from contracts.alerter import AlerterContract, Shown, storm
+from structlog.testing import capture_logs
 
 from loc_adapters.memory import ManualClock, RecordingAlerter
 from loc_core.ports import Alert, Alerter, Severity
@@ -183,15 +184,52 @@ def test_a_failed_post_is_logged_without_the_webhook_and_sent_on_the_next_flush(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     slack.answer = httpx.Response(500, text="boom")
-    alerter.alert(alert("job failed", Severity.CRITICAL))
-    assert "Slack alert post failed" in caplog.text
+    with capture_logs() as lines:
+        alerter.alert(alert("job failed", Severity.CRITICAL))
+    (failed,) = [line for line in lines if line["event"] == "slack alert post failed"]
+    assert (failed["log_level"], failed["held"]) == ("warning", 1)
+    assert failed["reason"].startswith("500")
     assert alerter.held == 1
     slack.answer = None
     clock.advance(SECOND)
     alerter.flush()
     assert slack.texts() == ["CRITICAL: job failed (loan_id=loan-1)"]
-    assert WEBHOOK not in caplog.text
+    assert WEBHOOK not in caplog.text + repr(lines)
     assert "never-in-a-log" not in repr(alerter)
+
+
+def test_drain_waits_out_the_interval_until_nothing_is_held(
+    alerter: SlackAlerter, slack: FakeSlack, clock: ManualClock
+) -> None:
+    for n in range(45):
+        alerter.alert(alert(f"critical {n}", Severity.CRITICAL))
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        clock.advance(dt.timedelta(seconds=seconds))
+
+    assert alerter.drain(sleep=sleep) == 0
+    assert titles_shown(slack) == {f"critical {n}" for n in range(45)}
+    assert slept == [1.0, 1.0, 1.0]  # one message a second, never faster
+
+
+def test_drain_gives_up_within_its_budget_and_says_what_it_left(
+    alerter: SlackAlerter, slack: FakeSlack, clock: ManualClock
+) -> None:
+    slack.answer = httpx.Response(500, text="down")
+    alerter.alert(alert("job failed", Severity.CRITICAL))
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        clock.advance(dt.timedelta(seconds=seconds))
+
+    with capture_logs() as lines:
+        left = alerter.drain(budget=dt.timedelta(seconds=3), sleep=sleep)
+    assert left == 1
+    assert sum(slept) <= 3
+    assert {"event": "slack alerts left unsent", "held": 1, "log_level": "error"} in lines
 
 
 def test_a_throttled_post_waits_as_long_as_slack_asks(

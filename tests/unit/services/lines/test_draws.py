@@ -303,7 +303,7 @@ def test_a_notifier_outage_never_undoes_the_disbursement(opened: Deployment) -> 
     assert draw.status is DrawStatus.DISBURSED
     assert opened.line(line).principal_balance == 5_000
     (warning,) = opened.alerts(Severity.WARNING)
-    assert warning.title == "notification loc_draw_disbursed not sent"
+    assert warning.title == "notification loc_draw_disbursed not sent; queued for a resend"
 
 
 def test_a_crash_before_the_failure_is_recorded_fails_the_draw_on_retry(

@@ -116,7 +116,7 @@ def test_a_failing_notifier_never_undoes_the_settlement(world: Deployment, loan:
     world.notifier.failing = True
     world.settle(event(paid.payment_id, SettlementOutcome.RETURNED))
     assert world.loan(loan.loan_id).outstanding_balance == 31_500
-    assert world.alert_titles() == ["notification payment_failed not sent"]
+    assert world.alert_titles() == ["notification payment_failed not sent; queued for a resend"]
 
 
 def test_a_concurrent_writer_makes_the_handler_settle_on_a_fresh_read(

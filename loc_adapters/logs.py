@@ -1,0 +1,259 @@
+"""Structured logs: structlog configured for one JSON object per line, and `LogTracer`.
+
+`configure_logging` sets up structlog (and routes the standard library's `logging`, which
+httpx and botocore use, through the same processors), so every line is JSON with a level,
+an ISO-8601 UTC timestamp, the context bound for the current request (``correlation_id``,
+``user_id``, the command, a Lambda request id) and the event's own fields.
+
+Secrets never reach a line, by two guards:
+
+1. the adapters never pass an account number, an account token, an API key, a webhook
+   URL or a signature to a logger (the tests capture the lines of a payment and look);
+2. `Redact`, the last processor before rendering, replaces the value of any sensitive
+   field name (`SENSITIVE_FIELDS`, or a name ending in ``_token``, ``_secret`` or
+   ``_password``) with ``[redacted]``, shows at most the last four digits of an account
+   or routing number, replaces every occurrence of a registered secret (the settings'
+   API keys and webhook secrets) in any string, and masks any run of 9 to 19 digits (the
+   shape of an account or card number) down to its last four.
+
+`LogTracer` is the `Tracer` port on these logs: the bus opens a span per command, queue
+message and published event, and the tracer writes one line when it ends, with the
+outcome (``ok``, ``refused`` for a `DomainError`, ``failed`` for any other error), the
+error's class and message, and the duration in milliseconds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
+from typing import Any, TextIO
+
+import attrs
+import structlog
+
+from loc_core.errors import DomainError
+
+__all__ = [
+    "SENSITIVE_FIELDS",
+    "LogTracer",
+    "Redact",
+    "configure_logging",
+    "get_logger",
+]
+
+SENSITIVE_FIELDS = frozenset(
+    {
+        "account_number",
+        "routing_number",
+        "account_token",
+        "api_key",
+        "apikey",
+        "authorization",
+        "client_key",
+        "password",
+        "secret",
+        "signature",
+        "token",
+        "webhook_url",
+        "webhook_secret",
+    }
+)
+"""Field names whose values never appear in a log line (account and routing numbers keep
+their last four digits)."""
+
+_SENSITIVE_SUFFIXES = ("_token", "_secret", "_password", "_api_key", "_signature")
+_LAST_FOUR_FIELDS = frozenset({"account_number", "routing_number"})
+_REDACTED = "[redacted]"
+_LONG_DIGITS = re.compile(r"(?<![0-9A-Za-z])[0-9]{5,15}([0-9]{4})(?![0-9A-Za-z])")
+"""9 to 19 digits standing alone: an account or card number's shape."""
+_BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+")
+_SHORTEST_SECRET = 6
+"""Registered secrets shorter than this are not searched for in text (too many false hits)."""
+
+
+def _is_sensitive(field: str) -> bool:
+    name = field.lower().replace("-", "_")
+    return name in SENSITIVE_FIELDS or name.endswith(_SENSITIVE_SUFFIXES)
+
+
+def _last_four(value: object) -> str:
+    digits = re.sub(r"[^0-9]", "", str(value))
+    return f"...{digits[-4:]}" if len(digits) >= 4 else _REDACTED  # noqa: PLR2004 - four digits
+
+
+@attrs.define
+class Redact:
+    """The structlog processor that keeps secrets out of every line (see the module)."""
+
+    secrets: set[str] = attrs.field(factory=set, converter=set, repr=False)
+
+    def add(self, *secrets: str) -> None:
+        """Also replace these values wherever they appear (empty ones are ignored)."""
+        self.secrets.update(s for s in secrets if len(s) >= _SHORTEST_SECRET)
+
+    def __call__(
+        self, logger: object, method_name: str, event_dict: MutableMapping[str, Any]
+    ) -> MutableMapping[str, Any]:
+        """Redact `event_dict` in place and return it."""
+        del logger, method_name  # the same rule for every logger and level
+        for field, value in list(event_dict.items()):
+            event_dict[field] = self._clean(field, value)
+        return event_dict
+
+    def _clean(self, field: str, value: object) -> object:
+        if _is_sensitive(field):
+            if value in (None, ""):
+                return value
+            return _last_four(value) if field.lower() in _LAST_FOUR_FIELDS else _REDACTED
+        if isinstance(value, str):
+            return self._text(value)
+        if isinstance(value, dict):
+            return {key: self._clean(str(key), item) for key, item in value.items()}
+        if isinstance(value, list | tuple):
+            return [self._clean(field, item) for item in value]
+        return value
+
+    def _text(self, text: str) -> str:
+        for secret in self.secrets:
+            if secret in text:
+                text = text.replace(secret, _REDACTED)
+        text = _BEARER.sub(lambda match: f"{match.group(1)} {_REDACTED}", text)
+        return _LONG_DIGITS.sub(lambda match: f"...{match.group(1)}", text)
+
+
+_REDACT = Redact()
+"""The one redactor of the process: `configure_logging` registers secrets with it."""
+
+
+def configure_logging(
+    *,
+    level: str = "INFO",
+    stream: TextIO | None = None,
+    secrets: Iterable[str] = (),
+    json: bool = True,
+) -> None:
+    """Configure structlog and the standard library's logging for this process.
+
+    Args:
+        level: the least level written (``DEBUG``, ``INFO``, ``WARNING``, ``ERROR``).
+        stream: where lines go; standard error by default (standard output stays the
+            command's answer, and Lambda sends both to CloudWatch).
+        secrets: values never to print (API keys, webhook secrets and URLs).
+        json: one JSON object per line (default); False renders for a terminal.
+    """
+    _REDACT.add(*secrets)
+    numeric = logging.getLevelName(level.upper())
+    if not isinstance(numeric, int):
+        raise ValueError(f"unknown log level {level!r}")  # noqa: TRY004 - a bad value, not type
+    out = stream if stream is not None else sys.stderr
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    renderer: Any = (
+        structlog.processors.JSONRenderer(sort_keys=False)
+        if json
+        else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    structlog.configure(
+        processors=[
+            *shared,
+            structlog.processors.format_exc_info,
+            _REDACT,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(numeric),
+        logger_factory=structlog.PrintLoggerFactory(out),
+        cache_logger_on_first_use=False,
+    )
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,
+                _REDACT,
+                renderer,
+            ],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(numeric)
+    # httpx logs every request's URL at INFO: a Slack webhook URL is a secret, so only
+    # its warnings pass (and are redacted like everything else).
+    logging.getLogger("httpx").setLevel(max(numeric, logging.WARNING))
+
+
+def get_logger(name: str) -> Any:  # noqa: ANN401 - structlog's lazy proxy has no static type
+    """The structlog logger of module `name` (lazy: configuration may come later)."""
+    return structlog.get_logger(name)
+
+
+_log = get_logger(__name__)
+
+
+@attrs.frozen
+class LogTracer:
+    """`Tracer` on structured logs: one line per command, queue message and event.
+
+    The outermost span binds ``correlation_id`` (the one given, else a new UUID) for every
+    line logged inside it, including the adapters'; inner spans keep it and log theirs
+    too. A span also binds the name under its kind (``command=MakeLoanPayment``) and the
+    user id.
+    """
+
+    new_id: Callable[[], str] = attrs.field(default=lambda: uuid.uuid4().hex, repr=False)
+    ok_level: str = "info"
+    """The level of a span that ended well (``debug`` quiets a busy worker)."""
+
+    @contextlib.contextmanager
+    def span(
+        self,
+        kind: str,
+        name: str,
+        *,
+        user_id: str | None = None,
+        correlation_id: str | None = None,
+    ) -> Iterator[None]:
+        """Bind the span's context, run the body, and log its outcome."""
+        context: dict[str, object] = {kind: name}
+        bound = structlog.contextvars.get_contextvars()
+        if "correlation_id" not in bound:
+            context["correlation_id"] = correlation_id or self.new_id()
+        elif correlation_id is not None:
+            context[f"{kind}_id"] = correlation_id
+        if user_id is not None:
+            context["user_id"] = user_id
+        tokens = structlog.contextvars.bind_contextvars(**context)
+        started = time.perf_counter()
+        try:
+            yield
+        except Exception as exc:
+            refused = isinstance(exc, DomainError)
+            log = _log.warning if refused else _log.error
+            log(
+                f"{kind} {'refused' if refused else 'failed'}",
+                outcome="refused" if refused else "failed",
+                error=type(exc).__name__,
+                reason=str(exc),
+                duration_ms=_since(started),
+            )
+            raise
+        else:
+            getattr(_log, self.ok_level)(
+                f"{kind} handled", outcome="ok", duration_ms=_since(started)
+            )
+        finally:
+            structlog.contextvars.reset_contextvars(**tokens)
+
+
+def _since(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 3)
