@@ -14,11 +14,14 @@ from typing import Generic, TypeVar
 import attrs
 import stamina
 
+from loc_adapters.logs import get_logger
 from loc_core.errors import ExternalServiceError
 
 __all__ = ["Backoff", "Leftover"]
 
 T = TypeVar("T")
+
+_log = get_logger(__name__)
 
 
 class Leftover(Exception, Generic[T]):
@@ -64,6 +67,9 @@ class Backoff:
                         send(pending)
                     except Leftover as exc:
                         pending = exc.items  # the next attempt sends only what was left
+                        _log.warning("batch partly taken", left=len(pending), reason=str(exc))
                         raise
         except Leftover as exc:
-            raise ExternalServiceError(exhausted(exc)) from exc
+            message = exhausted(exc)
+            _log.error("batch retries exhausted", left=len(exc.items), reason=message)
+            raise ExternalServiceError(message) from exc
