@@ -30,7 +30,7 @@ import re
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from typing import Any, TextIO
 
 import attrs
@@ -136,6 +136,7 @@ def configure_logging(
     stream: TextIO | None = None,
     secrets: Iterable[str] = (),
     json: bool = True,
+    fields: Mapping[str, str] | None = None,
 ) -> None:
     """Configure structlog and the standard library's logging for this process.
 
@@ -145,14 +146,23 @@ def configure_logging(
             command's answer, and Lambda sends both to CloudWatch).
         secrets: values never to print (API keys, webhook secrets and URLs).
         json: one JSON object per line (default); False renders for a terminal.
+        fields: added to every line (the ``service``), whatever the context holds.
     """
     _REDACT.add(*secrets)
     numeric = logging.getLevelName(level.upper())
     if not isinstance(numeric, int):
         raise ValueError(f"unknown log level {level!r}")  # noqa: TRY004 - a bad value, not type
     out = stream if stream is not None else sys.stderr
+    constant = dict(fields or {})
+
+    def add_fields(_logger: object, _name: str, event: MutableMapping[str, Any]) -> Any:  # noqa: ANN401 - structlog's processor type
+        for name, value in constant.items():
+            event.setdefault(name, value)
+        return event
+
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
+        add_fields,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
@@ -190,6 +200,8 @@ def configure_logging(
     # httpx logs every request's URL at INFO: a Slack webhook URL is a secret, so only
     # its warnings pass (and are redacted like everything else).
     logging.getLogger("httpx").setLevel(max(numeric, logging.WARNING))
+    # powertools' DEBUG lines repeat every metric it buffers: noise, not news.
+    logging.getLogger("aws_lambda_powertools").setLevel(max(numeric, logging.INFO))
 
 
 def get_logger(name: str) -> Any:  # noqa: ANN401 - structlog's lazy proxy has no static type

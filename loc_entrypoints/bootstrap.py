@@ -19,7 +19,6 @@ from collections.abc import Callable, Mapping
 from typing import Protocol, TypeVar, cast
 
 import attrs
-import structlog
 
 from loc_adapters.logs import LogTracer, configure_logging, get_logger
 from loc_adapters.memory import (
@@ -556,8 +555,11 @@ def configure_observability(settings: Settings | None = None) -> None:
     `bootstrap` keeps its own logging unless it calls this.
     """
     settings = settings or Settings()
-    configure_logging(level=settings.log_level, secrets=settings.secrets())
-    structlog.contextvars.bind_contextvars(service=settings.service_name)
+    configure_logging(
+        level=settings.log_level,
+        secrets=settings.secrets(),
+        fields={"service": settings.service_name},
+    )
 
 
 def finish(bus: MessageBus) -> None:
