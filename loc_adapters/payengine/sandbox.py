@@ -1,7 +1,8 @@
 """A PayEngine sandbox: the contract of `contract` over HTTP on 127.0.0.1, for tests.
 
-`PayEngineSandbox` is a WSGI application (standard library only) backed by a
-`SimulatedRails`, so it declines, settles, returns and charges back as the simulation
+`PayEngineSandbox` is a WSGI application (standard library only), and an ASGI one through
+`PayEngineSandbox.asgi` (for an ASGI server such as uvicorn, or `httpx.ASGITransport`),
+backed by a `SimulatedRails`, so it declines, settles, returns and charges back as the simulation
 does, idempotently by key. It can be told to misbehave (`fail_next`: answer too late,
 fail after processing, throttle) and delivers signed webhooks to a URL when asked
 (`deliver_due`), optionally twice each and out of order. `serve` runs it on a free port.
@@ -9,16 +10,18 @@ fail after processing, throttle) and delivers signed webhooks to a URL when aske
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import enum
 import http
+import io
 import json
 import random
 import socketserver
 import threading
 import time
 import wsgiref.simple_server
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator, MutableMapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -91,6 +94,54 @@ class PayEngineSandbox:
             [("Content-Type", "application/json"), *headers],
         )
         return [payload]
+
+    async def asgi(
+        self,
+        scope: MutableMapping[str, Any],
+        receive: Callable[[], Awaitable[MutableMapping[str, Any]]],
+        send: Callable[[MutableMapping[str, Any]], Awaitable[None]],
+    ) -> None:
+        """Answer one request (ASGI 3): the same routes and answers as the WSGI app."""
+        if scope["type"] == "lifespan":
+            while (message := await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        body = b""
+        more = True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        headers = {
+            name.decode("latin-1").lower(): value.decode("latin-1")
+            for name, value in scope["headers"]
+        }
+        environ = {
+            "REQUEST_METHOD": scope["method"],
+            "PATH_INFO": scope["path"],
+            "CONTENT_LENGTH": str(len(body)),
+            "wsgi.input": io.BytesIO(body),
+            **{"HTTP_" + name.upper().replace("-", "_"): value for name, value in headers.items()},
+        }
+        with self._lock:
+            self.requests += 1
+            status, answer, extra, delay = self._route(environ)
+        if delay:
+            await asyncio.sleep(delay)
+        payload = json.dumps(answer).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(payload)).encode()),
+                    *((name.lower().encode(), value.encode()) for name, value in extra),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": payload})
 
     def _route(self, environ: dict[str, Any]) -> _Answer:
         auth = environ.get("HTTP_AUTHORIZATION", "")
