@@ -49,7 +49,16 @@ from loc_core.services.loans import (
     SetAutopay,
 )
 from loc_core.services.notifications import RESEND_NOTIFICATION, ResendNotification
-from loc_core.services.queries import GetLine, GetLoan
+from loc_core.services.queries import (
+    GetLine,
+    GetLineApplication,
+    GetLoan,
+    GetLoanApplication,
+    ListLineApplications,
+    ListLines,
+    ListLoanApplications,
+    ListLoans,
+)
 from loc_core.services.recovery import RecoverTransfers, RecoveryReport
 from loc_core.services.settlement import Settled, SettlementHandling, SettleTransfer
 
@@ -78,14 +87,20 @@ __all__ = [
     "EnqueueDueInstallments",
     "ExpirationOutcome",
     "GetLine",
+    "GetLineApplication",
     "GetLinePaymentReceipt",
     "GetLineStatement",
     "GetLoan",
+    "GetLoanApplication",
     "GetPaymentReceipt",
     "JobReport",
     "LinePaymentReceipt",
     "LineReconciliation",
+    "ListLineApplications",
     "ListLineStatements",
+    "ListLines",
+    "ListLoanApplications",
+    "ListLoans",
     "MakePayment",
     "MarkOverdueLines",
     "PayLine",

@@ -20,7 +20,24 @@ from loc_core.services.notifications import (
     notify_borrower,
     resend_notification,
 )
-from loc_core.services.queries import GetLine, GetLoan, get_line, get_loan
+from loc_core.services.queries import (
+    GetLine,
+    GetLineApplication,
+    GetLoan,
+    GetLoanApplication,
+    ListLineApplications,
+    ListLines,
+    ListLoanApplications,
+    ListLoans,
+    get_line,
+    get_line_application,
+    get_loan,
+    get_loan_application,
+    list_line_applications,
+    list_lines,
+    list_loan_applications,
+    list_loans,
+)
 from loc_core.services.recovery import RecoverTransfers, recover_transfers
 from loc_core.services.settlement import SettleTransfer, handle_settlement_event
 
@@ -36,6 +53,9 @@ HANDLERS: Mapping[type[Command[Any]], Handler] = {
     loans.MakePayment: loans.make_payment,
     loans.BookBackdatedLoanPayment: loans.book_backdated_payment,
     GetLoan: get_loan,
+    ListLoans: list_loans,
+    GetLoanApplication: get_loan_application,
+    ListLoanApplications: list_loan_applications,
     ResendNotification: resend_notification,
     loans.GetPaymentReceipt: loans.get_payment_receipt,
     loans.EnqueueDueInstallments: loans.enqueue_due_installments,
@@ -51,6 +71,9 @@ HANDLERS: Mapping[type[Command[Any]], Handler] = {
     lines.BookBackdatedLinePayment: lines.book_backdated_line_payment,
     lines.BookBackdatedDraw: lines.book_backdated_draw,
     GetLine: get_line,
+    ListLines: list_lines,
+    GetLineApplication: get_line_application,
+    ListLineApplications: list_line_applications,
     lines.GetLinePaymentReceipt: lines.get_line_payment_receipt,
     lines.ListLineStatements: lines.list_line_statements,
     lines.GetLineStatement: lines.get_line_statement,

@@ -1,16 +1,33 @@
-"""Reading a borrower's loan or line as it stands: no change, no lease."""
+"""Reading a borrower's loans, lines and applications as they stand: no change, no lease."""
 
 from __future__ import annotations
 
 import attrs
 
-from loc_core.creditline import CreditLine
-from loc_core.installment import Loan
+from loc_core.creditline import CreditLine, CreditLineApplication
+from loc_core.installment import Loan, LoanApplication, LoanStatus
 from loc_core.ports import UnitOfWork
 from loc_core.services.messagebus import Command
 from loc_core.validation import Id, validated
 
-__all__ = ["GetLine", "GetLoan", "get_line", "get_loan"]
+__all__ = [
+    "GetLine",
+    "GetLineApplication",
+    "GetLoan",
+    "GetLoanApplication",
+    "ListLineApplications",
+    "ListLines",
+    "ListLoanApplications",
+    "ListLoans",
+    "get_line",
+    "get_line_application",
+    "get_loan",
+    "get_loan_application",
+    "list_line_applications",
+    "list_lines",
+    "list_loan_applications",
+    "list_loans",
+]
 
 
 @attrs.frozen(field_transformer=validated)
@@ -29,6 +46,53 @@ class GetLine(Command[CreditLine]):
     line_id: Id
 
 
+@attrs.frozen(field_transformer=validated)
+class ListLoans(Command[list[Loan]]):
+    """A borrower's loans, newest first; only those in `status` when it is given."""
+
+    user_id: Id
+    status: LoanStatus | None = attrs.field(
+        default=None, validator=attrs.validators.optional(attrs.validators.instance_of(LoanStatus))
+    )
+
+
+@attrs.frozen(field_transformer=validated)
+class ListLines(Command[list[CreditLine]]):
+    """A borrower's lines of credit, newest first."""
+
+    user_id: Id
+
+
+@attrs.frozen(field_transformer=validated)
+class GetLoanApplication(Command[LoanApplication]):
+    """One of a borrower's loan applications."""
+
+    user_id: Id
+    application_id: Id
+
+
+@attrs.frozen(field_transformer=validated)
+class ListLoanApplications(Command[list[LoanApplication]]):
+    """A borrower's loan applications, newest first."""
+
+    user_id: Id
+
+
+@attrs.frozen(field_transformer=validated)
+class GetLineApplication(Command[CreditLineApplication]):
+    """One of a borrower's line applications."""
+
+    user_id: Id
+    application_id: Id
+
+
+@attrs.frozen(field_transformer=validated)
+class ListLineApplications(Command[list[CreditLineApplication]]):
+    """A borrower's line applications, newest first."""
+
+    user_id: Id
+
+
 def get_loan(query: GetLoan, *, uow: UnitOfWork) -> Loan:
     """The loan, read consistently; `NotFound` when the borrower has no such loan."""
     with uow:
@@ -39,3 +103,47 @@ def get_line(query: GetLine, *, uow: UnitOfWork) -> CreditLine:
     """The line, read consistently; `NotFound` when the borrower has no such line."""
     with uow:
         return uow.lines.get(query.user_id, query.line_id)
+
+
+def list_loans(query: ListLoans, *, uow: UnitOfWork) -> list[Loan]:
+    """The borrower's loans, newest first (ties by id, so the order is stable)."""
+    with uow:
+        loans = uow.loans.for_user(query.user_id, status=query.status)
+    return sorted(loans, key=lambda loan: (loan.created_at, loan.loan_id), reverse=True)
+
+
+def list_lines(query: ListLines, *, uow: UnitOfWork) -> list[CreditLine]:
+    """The borrower's lines, newest first (ties by id)."""
+    with uow:
+        lines = uow.lines.for_user(query.user_id)
+    return sorted(lines, key=lambda line: (line.opened_on, line.line_id), reverse=True)
+
+
+def get_loan_application(query: GetLoanApplication, *, uow: UnitOfWork) -> LoanApplication:
+    """The application; `NotFound` when the borrower has no such application."""
+    with uow:
+        return uow.loan_applications.get(query.user_id, query.application_id)
+
+
+def list_loan_applications(
+    query: ListLoanApplications, *, uow: UnitOfWork
+) -> list[LoanApplication]:
+    """The borrower's loan applications, newest first (ties by id)."""
+    with uow:
+        found = uow.loan_applications.for_user(query.user_id)
+    return sorted(found, key=lambda app: (app.created_at, app.application_id), reverse=True)
+
+
+def get_line_application(query: GetLineApplication, *, uow: UnitOfWork) -> CreditLineApplication:
+    """The application; `NotFound` when the borrower has no such application."""
+    with uow:
+        return uow.line_applications.get(query.user_id, query.application_id)
+
+
+def list_line_applications(
+    query: ListLineApplications, *, uow: UnitOfWork
+) -> list[CreditLineApplication]:
+    """The borrower's line applications, newest first (ties by id)."""
+    with uow:
+        found = uow.line_applications.for_user(query.user_id)
+    return sorted(found, key=lambda app: (app.created_at, app.application_id), reverse=True)

@@ -31,11 +31,17 @@ from loc_core.services.commands import (
     CloseLine,
     DrawFromLine,
     GetLine,
+    GetLineApplication,
     GetLinePaymentReceipt,
     GetLineStatement,
     GetLoan,
+    GetLoanApplication,
     GetPaymentReceipt,
+    ListLineApplications,
+    ListLines,
     ListLineStatements,
+    ListLoanApplications,
+    ListLoans,
     MakePayment,
     PayLine,
     ReconcileLine,
@@ -78,6 +84,8 @@ class Borrower:
         yield lambda: ListLineStatements(asker, line_id)
         yield lambda: GetLineStatement(asker, line_id, BILLED)
         yield lambda: ReconcileLine(asker, line_id)
+        yield lambda: GetLoanApplication(asker, self.loan.application_id)
+        yield lambda: GetLineApplication(asker, self.line.application_id)
 
 
 def borrow(world: Deployment, user_id: str) -> Borrower:
@@ -140,6 +148,15 @@ def no_read_crosses_users(storage: Storage, first: str, second: str) -> None:
         assert world.bus.handle(ReconcileLine(owner.user_id, owner.line.line_id)).matches
         [statement] = world.bus.handle(ListLineStatements(owner.user_id, owner.line.line_id))
         assert statement.user_id == owner.user_id
+        user = owner.user_id
+        assert [loan.loan_id for loan in world.bus.handle(ListLoans(user))] == [owner.loan.loan_id]
+        assert [line.line_id for line in world.bus.handle(ListLines(user))] == [owner.line.line_id]
+        assert [a.application_id for a in world.bus.handle(ListLoanApplications(user))] == [
+            owner.loan.application_id
+        ]
+        assert [a.application_id for a in world.bus.handle(ListLineApplications(user))] == [
+            owner.line.application_id
+        ]
         for query in owner.queries(other.user_id):
             refused(world, query, other.user_id)
         # the asker's own line with the owner's payment on it
@@ -227,6 +244,8 @@ QUERIES = [
     "ListLineStatements",
     "GetLineStatement",
     "ReconcileLine",
+    "GetLoanApplication",
+    "GetLineApplication",
 ]
 
 
@@ -239,8 +258,17 @@ def test_another_borrower_asking_by_id_gets_not_found_naming_only_the_asker(
     error = refused(world, query, "bob")
     assert isinstance(error, NotFound)
     assert error.user_id == "bob"
-    assert error.entity in {"loan", "line", "payment", "statement"}
+    assert error.entity in {
+        "loan",
+        "line",
+        "payment",
+        "statement",
+        "loan_application",
+        "line_application",
+    }
     assert error.entity_id in {
+        alice.loan.application_id,
+        alice.line.application_id,
         alice.loan.loan_id,
         alice.line.line_id,
         alice.payment_id,
