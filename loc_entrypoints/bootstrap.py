@@ -190,6 +190,16 @@ class Settings:
     in this namespace (`EmfMetrics`, the ``lambda`` extra); empty: no metrics."""
     service_name: str = "loc"
     """``LOC_SERVICE_NAME``: the ``service`` of every metric and log line."""
+    jwt_secret: str = attrs.field(default="", repr=False)
+    """``LOC_JWT_SECRET``: the HTTP API's HS256 secret for callers' tokens (a secret; local
+    use). Empty with the memory backend and no JWKS URL: the public development secret."""
+    jwt_jwks_url: str = ""
+    """``LOC_JWT_JWKS_URL``: the JWKS URL whose keys verify callers' tokens (RS256/ES256)."""
+    jwt_audience: str = ""
+    """``LOC_JWT_AUDIENCE``: the ``aud`` callers' tokens must carry; empty: not checked."""
+    service_role_claim: str = "loc_role"
+    """``LOC_SERVICE_ROLE_CLAIM``: the claim whose value ``service`` grants the operations
+    routes."""
 
     def secrets(self) -> tuple[str, ...]:
         """The secret values set: what no log line, repr or error may show.

@@ -1,0 +1,84 @@
+"""The Litestar application: routes build commands, the bus runs them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Litestar, Request
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+
+from loc_adapters.memory import InMemoryUsers
+from loc_core.ports import Clock, IdempotencyStore, Users
+from loc_core.services.messagebus import MessageBus
+from loc_entrypoints.bootstrap import Backend, Settings, bootstrap
+from loc_entrypoints.http import lines, loans, operations
+from loc_entrypoints.http.auth import LOCAL_SECRET, Caller, Verifier
+from loc_entrypoints.http.idempotency import Replays
+from loc_entrypoints.http.problems import exception_handlers
+
+__all__ = ["create_app"]
+
+API_VERSION = "1.0.0"
+
+
+def create_app(settings: Settings | None = None, *, bus: MessageBus | None = None) -> Litestar:
+    """The HTTP API of the deployment `settings` describe (the embedded default if None).
+
+    Args:
+        settings: which deployment, and how callers are verified.
+        bus: a bus already built (tests); else the bootstrap builds one from `settings`.
+
+    Raises:
+        InvalidConfiguration: a deployment with real storage but no JWT secret or JWKS URL.
+    """
+    settings = settings or Settings()
+    bus = bus or bootstrap(settings)
+    verifier = _verifier(settings)
+    replays = Replays(store=bus.get(IdempotencyStore), clock=bus.get(Clock))
+    users = bus.get(Users)
+
+    def caller(request: Request[Any, Any, Any]) -> Caller:
+        who = verifier.caller(request)
+        if isinstance(users, InMemoryUsers) and who.user_id not in users.users:
+            users.add(who.user_id)  # the embedded default's stand-in for the user service
+        return who
+
+    return Litestar(
+        route_handlers=[loans.router, lines.router, operations.router],
+        dependencies={
+            "bus": Provide(lambda: bus, use_cache=True, sync_to_thread=False),
+            "replays": Provide(lambda: replays, use_cache=True, sync_to_thread=False),
+            "caller": Provide(caller, sync_to_thread=False),
+        },
+        exception_handlers=exception_handlers,
+        openapi_config=OpenAPIConfig(
+            title="loc",
+            version=API_VERSION,
+            description=(
+                "Installment loans and lines of credit. Every request carries a bearer"
+                " token; every error is application/problem+json (RFC 9457)."
+            ),
+            components=Components(
+                security_schemes={
+                    "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
+                }
+            ),
+            security=[{"bearer": []}],
+            use_handler_docstrings=False,
+        ),
+        debug=False,
+    )
+
+
+def _verifier(settings: Settings) -> Verifier:
+    secret = settings.jwt_secret
+    if not secret and not settings.jwt_jwks_url and settings.backend is Backend.MEMORY:
+        secret = LOCAL_SECRET
+    return Verifier(
+        secret=secret,
+        jwks_url=settings.jwt_jwks_url,
+        audience=settings.jwt_audience,
+        role_claim=settings.service_role_claim,
+    )

@@ -1,0 +1,138 @@
+"""Who is calling: the subject of a verified JWT, and whether it has the service role.
+
+Three sources, in order: behind API Gateway's JWT authorizer, the claims it verified
+(in the Mangum scope's ``aws.event``) are trusted; else the ``Authorization: Bearer``
+token is verified with the JWKS URL's keys (RS256/ES256) or, for local use, the HS256
+secret. The embedded default (memory backend, neither configured) uses
+`LOCAL_SECRET`, the one `loc token` signs with, so a local session needs no setup.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import attrs
+import jwt
+from jwt.types import Options
+from litestar import Request
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+
+from loc_core.errors import InvalidConfiguration
+from loc_core.validation import require_id
+
+__all__ = ["LOCAL_SECRET", "Caller", "Verifier", "mint_token"]
+
+LOCAL_SECRET = "loc-local-development-only-not-for-production"  # noqa: S105 - a public secret, for the embedded default only
+"""The HS256 secret of the embedded default, never of a deployment with real storage."""
+SERVICE_ROLE = "service"
+"""The value of the role claim that grants the operations routes."""
+_HS256 = ("HS256",)
+_ASYMMETRIC = ("RS256", "ES256")
+
+
+@attrs.frozen
+class Caller:
+    """The authenticated user and whether it is a service."""
+
+    user_id: str
+    service: bool = False
+
+
+@attrs.frozen
+class Verifier:
+    """Verifies bearer tokens against the configured secret or JWKS URL."""
+
+    secret: str = attrs.field(default="", repr=False)
+    jwks_url: str = ""
+    audience: str = ""
+    role_claim: str = "loc_role"
+    _jwks: jwt.PyJWKClient | None = attrs.field(default=None, init=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        if not self.secret and not self.jwks_url:
+            raise InvalidConfiguration("a JWT secret or a JWKS URL is needed to verify callers")
+        if self.jwks_url:
+            object.__setattr__(self, "_jwks", jwt.PyJWKClient(self.jwks_url))
+
+    def caller(self, request: Request[Any, Any, Any]) -> Caller:
+        """The caller of `request`.
+
+        Raises:
+            NotAuthorizedException: no bearer token, or one that does not verify.
+        """
+        claims = _gateway_claims(request.scope)
+        if claims is None:
+            claims = self.verify(_bearer(request))
+        return self._caller(claims)
+
+    def verify(self, token: str) -> dict[str, Any]:
+        """The claims of a token that verifies; 401 otherwise."""
+        options: Options = {"require": ["sub", "exp"]}
+        audience = self.audience or None
+        try:
+            if self._jwks is not None:
+                key = self._jwks.get_signing_key_from_jwt(token).key
+                return jwt.decode(
+                    token, key, algorithms=_ASYMMETRIC, audience=audience, options=options
+                )
+            return jwt.decode(
+                token, self.secret, algorithms=_HS256, audience=audience, options=options
+            )
+        except jwt.PyJWTError as exc:
+            raise NotAuthorizedException(f"the bearer token does not verify: {exc}") from exc
+
+    def _caller(self, claims: dict[str, Any]) -> Caller:
+        subject = claims.get("sub")
+        try:
+            user_id = require_id(subject, "sub")
+        except ValueError as exc:
+            raise NotAuthorizedException("the token's subject is not a valid user id") from exc
+        role = claims.get(self.role_claim)
+        roles = role if isinstance(role, list) else str(role or "").split()
+        return Caller(user_id=user_id, service=SERVICE_ROLE in roles)
+
+
+def require_service(caller: Caller) -> Caller:
+    """`caller`, if it has the service role; 403 otherwise."""
+    if not caller.service:
+        raise PermissionDeniedException("this operation needs the service role")
+    return caller
+
+
+def _bearer(request: Request[Any, Any, Any]) -> str:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise NotAuthorizedException("a bearer token is required")
+    return token.strip()
+
+
+def _gateway_claims(scope: Any) -> dict[str, Any] | None:  # noqa: ANN401 - an ASGI scope
+    """The claims API Gateway's JWT authorizer verified, when Mangum put its event here."""
+    event = scope.get("aws.event") if isinstance(scope, dict) else None
+    if not isinstance(event, dict):
+        return None
+    authorizer = event.get("requestContext", {}).get("authorizer", {})
+    claims = authorizer.get("jwt", {}).get("claims") if isinstance(authorizer, dict) else None
+    return claims if isinstance(claims, dict) else None
+
+
+def mint_token(
+    user_id: str,
+    *,
+    secret: str = LOCAL_SECRET,
+    service: bool = False,
+    audience: str = "",
+    role_claim: str = "loc_role",
+    lifetime: dt.timedelta = dt.timedelta(hours=12),
+    now: dt.datetime | None = None,
+) -> str:
+    """An HS256 token for `user_id` (with the service role if asked), for local use."""
+    issued = now or dt.datetime.now(dt.UTC)
+    claims: dict[str, Any] = {"sub": require_id(user_id, "user_id"), "iat": issued}
+    claims["exp"] = issued + lifetime
+    if audience:
+        claims["aud"] = audience
+    if service:
+        claims[role_claim] = SERVICE_ROLE
+    return jwt.encode(claims, secret, algorithm="HS256")

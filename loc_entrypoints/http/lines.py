@@ -1,0 +1,362 @@
+"""Line-of-credit routes: applications, the line, draws, payments and statements.
+
+The caller is the token's subject: a line or application of another user answers 404,
+exactly as a missing one, because every command is asked as the caller.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import attrs
+from litestar import Response, Router, get, post
+from litestar.params import FromPath, JSONBody
+
+from loc_core.services.commands import (
+    AcceptLineOffer,
+    ApplyForLine,
+    DrawFromLine,
+    GetLine,
+    GetLineApplication,
+    GetLineStatement,
+    ListLineApplications,
+    ListLines,
+    ListLineStatements,
+    PayLine,
+)
+from loc_entrypoints.http.deps import Bus, Once, Who
+from loc_entrypoints.http.idempotency import IdempotencyKey
+from loc_entrypoints.http.loans import PathId, PaymentRequest
+from loc_entrypoints.http.pages import Cursor, Limit, paginate
+from loc_entrypoints.http.problems import responses
+from loc_entrypoints.http.views import (
+    DrawPage,
+    DrawView,
+    LineApplicationPage,
+    LineApplicationView,
+    LinePaymentPage,
+    LinePaymentView,
+    LineView,
+    StatementPage,
+    StatementView,
+)
+
+__all__ = ["router"]
+
+_TAGS = ["lines of credit"]
+
+
+@attrs.frozen
+class LineAcceptRequest:
+    """The billing cycle day the borrower chooses (1 to 28); None: the product's rule."""
+
+    cycle_day: int | None = None
+
+
+@attrs.frozen
+class DrawRequest:
+    """An amount to draw, in cents."""
+
+    amount: int
+
+
+@attrs.frozen
+class LineApplyRequest:
+    """A line application needs nothing but the caller: the offer is underwritten."""
+
+
+@post(
+    "/applications",
+    operation_id="applyForLine",
+    summary="Apply for a line of credit (decided at once)",
+    responses=responses(409, 422),
+    tags=_TAGS,
+    sync_to_thread=False,
+)
+def apply(
+    *,
+    caller: Who,
+    bus: Bus,
+    replays: Once,
+    data: JSONBody[LineApplyRequest],
+    idempotency_key: IdempotencyKey,
+) -> Response[LineApplicationView]:
+    """Apply; the same key and body replay the first answer."""
+    return replays.run(
+        user_id=caller.user_id,
+        route="lines.apply",
+        key=idempotency_key,
+        body=data,
+        status=201,
+        answer=lambda: LineApplicationView.of(
+            bus.handle(ApplyForLine(caller.user_id, idempotency_key))
+        ),
+    )
+
+
+@get(
+    "/applications",
+    operation_id="listLineApplications",
+    summary="The caller's line applications, newest first",
+    responses=responses(),
+    tags=_TAGS,
+    sync_to_thread=False,
+)
+def list_applications(
+    *,
+    caller: Who,
+    bus: Bus,
+    cursor: Cursor = None,
+    limit: Limit = 20,
+) -> LineApplicationPage:
+    """A page of applications."""
+    found = bus.handle(ListLineApplications(caller.user_id))
+    page, following = paginate(found, cursor=cursor, limit=limit)
+    return LineApplicationPage([LineApplicationView.of(app) for app in page], following)
+
+
+@get(
+    "/applications/{application_id:str}",
+    operation_id="getLineApplication",
+    summary="One of the caller's line applications",
+    responses=responses(404),
+    tags=_TAGS,
+    sync_to_thread=False,
+)
+def get_application(*, caller: Who, bus: Bus, application_id: PathId) -> LineApplicationView:
+    """One application."""
+    return LineApplicationView.of(bus.handle(GetLineApplication(caller.user_id, application_id)))
+
+
+@post(
+    "/applications/{application_id:str}/accept",
+    operation_id="acceptLineOffer",
+    summary="Accept an approved offer: the line is opened",
+    responses=responses(404, 409, 422),
+    tags=_TAGS,
+    sync_to_thread=False,
+)
+def accept(
+    *,
+    caller: Who,
+    bus: Bus,
+    replays: Once,
+    application_id: PathId,
+    data: JSONBody[LineAcceptRequest],
+    idempotency_key: IdempotencyKey,
+) -> Response[LineView]:
+    """Accept; the same key and body replay the first answer."""
+    return replays.run(
+        user_id=caller.user_id,
+        route=f"lines.accept:{application_id}",
+        key=idempotency_key,
+        body=data,
+        status=201,
+        answer=lambda: LineView.of(
+            bus.handle(AcceptLineOffer(caller.user_id, application_id, data.cycle_day))
+        ),
+    )
+
+
+@get(
+    "/",
+    operation_id="listLines",
+    summary="The caller's lines of credit, newest first",
+    responses=responses(),
+    tags=_TAGS,
+    sync_to_thread=False,
+)
+def list_lines(
+    *,
+    caller: Who,
+    bus: Bus,
+    cursor: Cursor = None,
+    limit: Limit = 20,
+) -> list[LineView]:
+    """The caller's lines (a borrower has one or two)."""
+    found = bus.handle(ListLines(caller.user_id))
+    page, _ = paginate(found, cursor=cursor, limit=limit)
+    return [LineView.of(line) for line in page]
+
+
+@get(
+    "/{line_id:str}",
+    operation_id="getLine",
+    summary="A line: balances, available credit, minimum due, due date, status",
+    responses=responses(404),
+    tags=_TAGS,
+    sync_to_thread=False,
+)
+def get_line(*, caller: Who, bus: Bus, line_id: PathId) -> LineView:
+    """One line."""
+    return LineView.of(bus.handle(GetLine(caller.user_id, line_id)))
+
+
+@post(
+    "/{line_id:str}/draws",
+    operation_id="drawFromLine",
+    summary="Draw an amount from a line (sent to the borrower's account)",
+    responses=responses(404, 409, 422, 503),
+    tags=_TAGS,
+    sync_to_thread=False,
+)
+def draw(
+    *,
+    caller: Who,
+    bus: Bus,
+    replays: Once,
+    line_id: PathId,
+    data: JSONBody[DrawRequest],
+    idempotency_key: IdempotencyKey,
+) -> Response[DrawView]:
+    """Draw; the same key and body replay the first answer (money moves once)."""
+    return replays.run(
+        user_id=caller.user_id,
+        route=f"lines.draw:{line_id}",
+        key=idempotency_key,
+        body=data,
+        status=201,
+        answer=lambda: DrawView.of(
+            bus.handle(DrawFromLine(caller.user_id, line_id, data.amount, idempotency_key))
+        ),
+    )
+
+
+@get(
+    "/{line_id:str}/draws",
+    operation_id="listDraws",
+    summary="A line's draws, newest first",
+    responses=responses(404),
+    tags=_TAGS,
+    sync_to_thread=False,
+)
+def list_draws(
+    *,
+    caller: Who,
+    bus: Bus,
+    line_id: PathId,
+    cursor: Cursor = None,
+    limit: Limit = 20,
+) -> DrawPage:
+    """A page of draws."""
+    line = bus.handle(GetLine(caller.user_id, line_id))
+    ordered = sorted(line.draws.values(), key=lambda d: (d.requested_on, d.draw_id), reverse=True)
+    page, following = paginate(ordered, cursor=cursor, limit=limit)
+    return DrawPage([DrawView.of(item) for item in page], following)
+
+
+@post(
+    "/{line_id:str}/payments",
+    operation_id="payLine",
+    summary="Pay an amount toward a line",
+    responses=responses(404, 409, 422, 503),
+    tags=_TAGS,
+    sync_to_thread=False,
+)
+def pay(
+    *,
+    caller: Who,
+    bus: Bus,
+    replays: Once,
+    line_id: PathId,
+    data: JSONBody[PaymentRequest],
+    idempotency_key: IdempotencyKey,
+) -> Response[LinePaymentView]:
+    """Pay; the same key and body replay the first answer (money moves once)."""
+    return replays.run(
+        user_id=caller.user_id,
+        route=f"lines.pay:{line_id}",
+        key=idempotency_key,
+        body=data,
+        status=201,
+        answer=lambda: LinePaymentView.of(
+            bus.handle(PayLine(caller.user_id, line_id, data.amount, idempotency_key))
+        ),
+    )
+
+
+@get(
+    "/{line_id:str}/payments",
+    operation_id="listLinePayments",
+    summary="A line's payments, newest first",
+    responses=responses(404),
+    tags=_TAGS,
+    sync_to_thread=False,
+)
+def list_payments(
+    *,
+    caller: Who,
+    bus: Bus,
+    line_id: PathId,
+    cursor: Cursor = None,
+    limit: Limit = 20,
+) -> LinePaymentPage:
+    """A page of payments."""
+    line = bus.handle(GetLine(caller.user_id, line_id))
+    ordered = sorted(
+        line.payments.values(), key=lambda p: (p.submitted_on, p.payment_id), reverse=True
+    )
+    page, following = paginate(ordered, cursor=cursor, limit=limit)
+    return LinePaymentPage([LinePaymentView.of(item) for item in page], following)
+
+
+@get(
+    "/{line_id:str}/statements",
+    operation_id="listStatements",
+    summary="A line's statements, newest first",
+    responses=responses(404),
+    tags=_TAGS,
+    sync_to_thread=False,
+)
+def list_statements(
+    *,
+    caller: Who,
+    bus: Bus,
+    line_id: PathId,
+    cursor: Cursor = None,
+    limit: Limit = 20,
+) -> StatementPage:
+    """A page of statements."""
+    found = bus.handle(ListLineStatements(caller.user_id, line_id))
+    ordered = sorted(found, key=lambda s: s.statement_date, reverse=True)
+    page, following = paginate(ordered, cursor=cursor, limit=limit)
+    return StatementPage([StatementView.of(item) for item in page], following)
+
+
+@get(
+    "/{line_id:str}/statements/{statement_date:date}",
+    operation_id="getStatement",
+    summary="A line's statement of one date",
+    responses=responses(404),
+    tags=_TAGS,
+    sync_to_thread=False,
+)
+def get_statement(
+    *,
+    caller: Who,
+    bus: Bus,
+    line_id: PathId,
+    statement_date: FromPath[dt.date],
+) -> StatementView:
+    """One statement."""
+    return StatementView.of(bus.handle(GetLineStatement(caller.user_id, line_id, statement_date)))
+
+
+router = Router(
+    path="/lines",
+    route_handlers=[
+        apply,
+        list_applications,
+        get_application,
+        accept,
+        list_lines,
+        get_line,
+        draw,
+        list_draws,
+        pay,
+        list_payments,
+        list_statements,
+        get_statement,
+    ],
+)
+"""Every line-of-credit route, under ``/lines``."""

@@ -1,0 +1,239 @@
+"""Every error as RFC 9457 problem details (``application/problem+json``).
+
+Each class of the library's error tree (`loc_core.errors`) has a stable ``type`` URI
+(``https://loc.dev/problems/<kebab-case class name>``), and a status chosen by what
+the caller can do about it:
+
+    400  the request itself is malformed: a field out of bounds (``fields`` names each)
+    401  no valid bearer token                   403  not the service role
+    404  no such record, or not the caller's     409  retry later: a conflict or a lease
+    422  a business rule refused the request     503  an outside service failed
+    500  a defect: answered with the ``correlation_id`` it is logged under
+
+Nothing a client sends answers 500: only a bug (a broken invariant, an unexpected
+exception) does.
+"""
+
+from __future__ import annotations
+
+import http
+import re
+import uuid
+from typing import Any
+
+import attrs
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
+
+from loc_adapters.logs import get_logger
+from loc_core import errors
+
+__all__ = [
+    "PROBLEM_BASE",
+    "PROBLEM_JSON",
+    "Problem",
+    "exception_handlers",
+    "problem_for",
+    "responses",
+]
+
+_log = get_logger(__name__)
+
+PROBLEM_BASE = "https://loc.dev/problems/"
+"""The prefix of every problem ``type``."""
+PROBLEM_JSON = "application/problem+json"
+"""The media type of every error answer."""
+CORRELATION_HEADER = "X-Correlation-Id"
+"""A client's id for its request, echoed in a 500's problem (a new one when absent)."""
+
+_STATUS_BY_ERROR: tuple[tuple[type[errors.LocError], int], ...] = (
+    (errors.InvalidRequest, 400),
+    (errors.InvalidAmount, 400),
+    (errors.InvalidRate, 400),
+    (errors.InvalidTimestamp, 400),
+    (errors.NotFound, 404),
+    (errors.IdempotencyConflict, 422),
+    (errors.ConcurrencyConflict, 409),
+    (errors.LockNotAcquired, 409),
+    (errors.RailDeclined, 422),
+    (errors.DomainError, 422),
+    (errors.ExternalServiceError, 503),
+)
+"""The first class an error is an instance of gives its status; any other: 500."""
+
+_VALIDATION = (
+    errors.InvalidRequest,
+    errors.InvalidAmount,
+    errors.InvalidRate,
+    errors.InvalidTimestamp,
+)
+
+
+@attrs.frozen
+class Problem:
+    """RFC 9457 problem details, with the fields at fault and the ids of the error."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    fields: list[str] = attrs.Factory(list)
+    """The request fields at fault (``amount``, ``Idempotency-Key``, ``limit``, ...)."""
+    reasons: list[str] = attrs.Factory(list)
+    """For an ineligible borrower, one code per failed rule."""
+    correlation_id: str | None = None
+    """For a 500: the id the error was logged under."""
+
+
+def _kebab(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
+
+
+_TITLES: dict[type[BaseException], str] = {
+    errors.InvalidRequest: "A request field is missing or out of bounds",
+}
+"""Titles where the class's first docstring line does not read well to a client."""
+_MISSING = re.compile(r"Missing required \w+ parameter '([^']+)'")
+
+
+def _title(kind: type[BaseException]) -> str:
+    if kind in _TITLES:
+        return _TITLES[kind]
+    doc = (kind.__doc__ or kind.__name__).strip()
+    return doc.splitlines()[0].rstrip(".")
+
+
+def problem_for(error: errors.LocError) -> Problem:
+    """The problem a library error answers, by the first matching class of its tree."""
+    status = next(
+        (code for kind, code in _STATUS_BY_ERROR if isinstance(error, kind)),
+        500,
+    )
+    kind = type(error)
+    fields = [error.key] if isinstance(error, _VALIDATION) and error.key else []
+    reasons = list(error.reasons) if isinstance(error, errors.NotEligible) else []
+    return Problem(
+        type=PROBLEM_BASE + _kebab(kind.__name__),
+        title=_title(kind),
+        status=status,
+        detail=str(error),
+        fields=fields,
+        reasons=reasons,
+    )
+
+
+def _answer(problem: Problem, headers: dict[str, str] | None = None) -> Response[Problem]:
+    return Response(
+        content=problem,
+        status_code=problem.status,
+        media_type=PROBLEM_JSON,
+        headers=headers,
+    )
+
+
+def correlation_id(request: Request[Any, Any, Any]) -> str:
+    """The request's correlation id: the client's header, else a new UUID (kept per request)."""
+    known = request.scope.get("state", {}).get("correlation_id")
+    if isinstance(known, str):
+        return known
+    given = request.headers.get(CORRELATION_HEADER, "")
+    chosen = given if 0 < len(given) <= 128 and given.isprintable() else str(uuid.uuid4())  # noqa: PLR2004 - a header kept short for the logs
+    request.scope.setdefault("state", {})["correlation_id"] = chosen
+    return chosen
+
+
+def _library_error(request: Request[Any, Any, Any], error: Exception) -> Response[Problem]:
+    assert isinstance(error, errors.LocError)  # noqa: S101 - registered for LocError only
+    problem = problem_for(error)
+    if problem.status >= 500:  # noqa: PLR2004 - the server-error class
+        return _defect(request, error)
+    return _answer(problem)
+
+
+def _validation(_request: Request[Any, Any, Any], error: Exception) -> Response[Problem]:
+    assert isinstance(error, ValidationException)  # noqa: S101 - registered for it only
+    extra = error.extra if isinstance(error.extra, list) else []
+    fields = sorted({str(item.get("key")) for item in extra if isinstance(item, dict)} - {"None"})
+    messages = [str(item.get("message")) for item in extra if isinstance(item, dict)]
+    missing = _MISSING.search(error.detail)
+    if missing is not None:
+        fields.append(missing.group(1))
+    return _answer(
+        Problem(
+            type=PROBLEM_BASE + "invalid-request",
+            title=_title(errors.InvalidRequest),
+            status=400,
+            detail="; ".join(messages) or error.detail,
+            fields=fields,
+        )
+    )
+
+
+def _http(request: Request[Any, Any, Any], error: Exception) -> Response[Problem]:
+    assert isinstance(error, HTTPException)  # noqa: S101 - registered for it only
+    if error.status_code >= 500:  # noqa: PLR2004 - the server-error class
+        return _defect(request, error)
+    title = http.HTTPStatus(error.status_code).phrase
+    return _answer(
+        Problem(
+            type=PROBLEM_BASE + _kebab(type(error).__name__.removesuffix("Exception")),
+            title=title,
+            status=error.status_code,
+            detail=error.detail,
+        ),
+        headers=error.headers,
+    )
+
+
+def _defect(request: Request[Any, Any, Any], error: Exception) -> Response[Problem]:
+    """A 500: the error is logged with the correlation id the problem carries."""
+    correlation = correlation_id(request)
+    _log.error(
+        "http.unexpected_error",
+        correlation_id=correlation,
+        path=request.url.path,
+        error=type(error).__name__,
+        exc_info=error,
+    )
+    return _answer(
+        Problem(
+            type=PROBLEM_BASE + "unexpected-error",
+            title="An unexpected error",
+            status=500,
+            detail=f"an unexpected error; quote correlation id {correlation}",
+            correlation_id=correlation,
+        )
+    )
+
+
+exception_handlers: dict[type[Exception] | int, Any] = {
+    errors.LocError: _library_error,
+    ValidationException: _validation,
+    HTTPException: _http,
+    Exception: _defect,
+}
+"""What the app registers: every exception becomes a problem."""
+
+_DESCRIPTIONS = {
+    400: "The request is malformed: `fields` names each field at fault.",
+    401: "No valid bearer token.",
+    403: "The caller lacks the service role.",
+    404: "No such record, or not the caller's.",
+    409: "A conflict: the same idempotency key is in flight, or a concurrent change; retry.",
+    422: "A business rule refused the request, or an idempotency key was reused for another body.",
+    500: "An unexpected error; the problem carries the correlation id it was logged under.",
+    503: "An outside service (a payment rail) failed; the outcome may be unknown.",
+}
+
+
+def responses(*statuses: int) -> dict[int, ResponseSpec]:
+    """The problem responses of an operation: 400, 401, 500 always, plus `statuses`."""
+    return {
+        status: ResponseSpec(
+            data_container=Problem,
+            description=_DESCRIPTIONS[status],
+            media_type=PROBLEM_JSON,
+        )
+        for status in sorted({400, 401, 500, *statuses})
+    }
