@@ -7,6 +7,8 @@ type and schema, and never a server error.
 
 from __future__ import annotations
 
+from typing import Any
+
 import schemathesis
 from deployment import LINES_OPENED, Deployment
 from hypothesis import HealthCheck, settings
@@ -17,10 +19,13 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from schemathesis.schemas import APIOperation
 
 from loc_entrypoints.http import create_app
 from loc_entrypoints.http.auth import mint_token
 
+Case = schemathesis.Case[APIOperation[Any, Any, Any, Any]]
+"""A generated request of one operation."""
 EXAMPLES = 50
 """Examples per operation and generation mode."""
 CHECKS = [
@@ -50,7 +55,7 @@ positive = _schema(GenerationMode.POSITIVE)
 negative = _schema(GenerationMode.NEGATIVE)
 
 
-def _call(case: schemathesis.Case, *, service: bool) -> None:
+def _call(case: Case, *, service: bool) -> None:
     token = mint_token("fuzzer", service=service)
     case.call_and_validate(headers={"Authorization": f"Bearer {token}"}, checks=CHECKS)
 
@@ -60,23 +65,23 @@ FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list
 
 @positive.parametrize()
 @FUZZ
-def test_valid_requests_of_a_borrower(case: schemathesis.Case) -> None:
+def test_valid_requests_of_a_borrower(case: Case) -> None:
     _call(case, service=False)
 
 
 @negative.parametrize()
 @FUZZ
-def test_invalid_requests_of_a_borrower(case: schemathesis.Case) -> None:
+def test_invalid_requests_of_a_borrower(case: Case) -> None:
     _call(case, service=False)
 
 
 @positive.include(tag="operations").parametrize()
 @FUZZ
-def test_valid_requests_of_a_service(case: schemathesis.Case) -> None:
+def test_valid_requests_of_a_service(case: Case) -> None:
     _call(case, service=True)
 
 
 @negative.include(tag="operations").parametrize()
 @FUZZ
-def test_invalid_requests_of_a_service(case: schemathesis.Case) -> None:
+def test_invalid_requests_of_a_service(case: Case) -> None:
     _call(case, service=True)
