@@ -14,6 +14,7 @@ from rich.table import Table
 from loc_adapters.logs import configure_logging
 from loc_core.errors import InvalidConfiguration
 from loc_core.money import format_cents
+from loc_entrypoints.cli import http as http_commands
 from loc_entrypoints.simulation import InvariantBroken, Scenario, run_simulation
 
 __all__ = ["main"]
@@ -155,3 +156,8 @@ def _recovery(report: dict[str, Any]) -> Table:
     for key, label in _RECOVERY_ROWS:
         table.add_row(label, f"{recovery[key]:,}")
     return table
+
+
+main.add_command(http_commands.serve)
+main.add_command(http_commands.token)
+main.add_command(http_commands.openapi)

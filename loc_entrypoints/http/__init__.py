@@ -4,6 +4,6 @@
 ``loc_entrypoints.lambdas.http`` wraps it for API Gateway. docs/http-api.md shows a session.
 """
 
-from loc_entrypoints.http._app import create_app
+from loc_entrypoints.http._app import create_app, openapi_document
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "openapi_document"]

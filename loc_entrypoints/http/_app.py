@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from litestar import Litestar, Request
@@ -18,7 +19,7 @@ from loc_entrypoints.http.auth import LOCAL_SECRET, Caller, Verifier
 from loc_entrypoints.http.idempotency import Replays
 from loc_entrypoints.http.problems import exception_handlers
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "openapi_document"]
 
 API_VERSION = "1.0.0"
 
@@ -70,6 +71,11 @@ def create_app(settings: Settings | None = None, *, bus: MessageBus | None = Non
         ),
         debug=False,
     )
+
+
+def openapi_document(app: Litestar) -> str:
+    """The app's OpenAPI 3.1 document as stable JSON text (what docs/openapi.json holds)."""
+    return json.dumps(app.openapi_schema.to_schema(), indent=2, sort_keys=True) + "\n"
 
 
 def _verifier(settings: Settings) -> Verifier:

@@ -234,6 +234,7 @@ def responses(*statuses: int) -> dict[int, ResponseSpec]:
             data_container=Problem,
             description=_DESCRIPTIONS[status],
             media_type=PROBLEM_JSON,
+            generate_examples=False,
         )
         for status in sorted({400, 401, 500, *statuses})
     }

@@ -1,0 +1,77 @@
+"""``loc serve``, ``loc token`` and ``loc openapi``: the HTTP API from the command line.
+
+They need the ``http`` extra as well as ``cli``. Settings come from the ``LOC_*``
+environment variables, as everywhere; with none, the embedded default.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from loc_core.errors import InvalidConfiguration
+from loc_entrypoints.bootstrap import Settings
+
+__all__ = ["openapi", "serve", "token"]
+
+OPENAPI_PATH = Path("docs/openapi.json")
+"""Where ``loc openapi`` writes the document by default (a test keeps it current)."""
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env(os.environ)
+    except InvalidConfiguration as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+def serve(host: str, port: int) -> None:
+    """Serve the HTTP API with uvicorn (the embedded default unless LOC_* say otherwise)."""
+    import uvicorn  # noqa: PLC0415 - the http extra, needed by this command only
+
+    from loc_entrypoints.http import create_app  # noqa: PLC0415 - same
+
+    uvicorn.run(create_app(_settings()), host=host, port=port)
+
+
+@click.command()
+@click.argument("user_id")
+@click.option("--service", is_flag=True, help="With the service role (operations routes).")
+def token(user_id: str, *, service: bool) -> None:
+    """Print a bearer token for USER_ID, signed with LOC_JWT_SECRET (or the local default)."""
+    from loc_entrypoints.http.auth import LOCAL_SECRET, mint_token  # noqa: PLC0415 - http extra
+
+    settings = _settings()
+    try:
+        minted = mint_token(
+            user_id,
+            secret=settings.jwt_secret or LOCAL_SECRET,
+            service=service,
+            audience=settings.jwt_audience,
+            role_claim=settings.service_role_claim,
+        )
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="USER_ID") from exc
+    click.echo(minted)
+
+
+@click.command()
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=OPENAPI_PATH,
+    show_default=True,
+    help="Where the OpenAPI document goes.",
+)
+def openapi(out: Path) -> None:
+    """Write the HTTP API's OpenAPI 3.1 document."""
+    from loc_entrypoints.http import create_app, openapi_document  # noqa: PLC0415 - http extra
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(openapi_document(create_app()))
+    click.echo(f"wrote {out}")

@@ -1,0 +1,125 @@
+"""The HTTP API's entrypoints: the OpenAPI document, `loc token`, Mangum on Lambda, 500s."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import attrs
+from click.testing import CliRunner
+from deployment import LINES_OPENED, Deployment
+from litestar.testing import TestClient
+from structlog.testing import capture_logs
+
+from loc_core.services.commands import CheckEligibility
+from loc_core.services.messagebus import MessageBus
+from loc_entrypoints.cli import main
+from loc_entrypoints.http import create_app, openapi_document
+from loc_entrypoints.http.auth import LOCAL_SECRET, Verifier
+from loc_entrypoints.lambdas import http as lambda_http
+
+ROOT = Path(__file__).parents[3]
+
+
+def test_docs_openapi_json_is_current() -> None:
+    written = (ROOT / "docs" / "openapi.json").read_text()
+    assert written == openapi_document(create_app()), "stale: run `loc openapi`"
+
+
+def test_every_operation_has_an_id_a_summary_and_its_problems() -> None:
+    document = json.loads(openapi_document(create_app()))
+    assert document["openapi"].startswith("3.1")
+    operations = [op for path in document["paths"].values() for op in path.values()]
+    assert len(operations) == 26
+    for operation in operations:
+        assert operation["operationId"], operation
+        assert operation["summary"], operation
+        assert {"400", "401", "500"} <= set(operation["responses"]), operation["operationId"]
+        problem = operation["responses"]["401"]["content"]
+        assert list(problem) == ["application/problem+json"]
+
+
+def test_loc_token_mints_what_the_embedded_default_verifies(tmp_path: Path) -> None:
+    runner = CliRunner()
+    minted = runner.invoke(main, ["token", "alice", "--service"])
+    assert minted.exit_code == 0, minted.output
+    claims = Verifier(secret=LOCAL_SECRET).verify(minted.output.strip())
+    assert claims["sub"] == "alice"
+    assert claims["loc_role"] == "service"
+    refused = runner.invoke(main, ["token", "not#valid"])
+    assert refused.exit_code == 2
+    out = tmp_path / "openapi.json"
+    assert runner.invoke(main, ["openapi", "--out", str(out)]).exit_code == 0
+    assert out.read_text() == openapi_document(create_app())
+
+
+@attrs.frozen
+class Context:
+    aws_request_id: str
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 60_000
+
+
+def _gateway_event(path: str, claims: dict[str, str] | None) -> dict[str, object]:
+    context: dict[str, object] = {
+        "http": {"method": "GET", "path": path, "sourceIp": "10.0.0.1", "protocol": "HTTP/1.1"},
+        "requestId": "gw-1",
+        "stage": "$default",
+    }
+    if claims is not None:
+        context["authorizer"] = {"jwt": {"claims": claims, "scopes": []}}
+    return {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {"host": "api.example.com"},
+        "requestContext": context,
+        "isBase64Encoded": False,
+    }
+
+
+def test_on_lambda_the_authorizers_claims_name_the_caller() -> None:
+    world = Deployment.build(now=LINES_OPENED)
+    lambda_http.RUNTIME.use(world.bus)
+    lambda_http.reset()
+    try:
+        answer = lambda_http.handler(
+            _gateway_event("/loans/eligibility", {"sub": "carol"}), Context("req-1")
+        )
+        assert answer["statusCode"] == 200, answer
+        assert json.loads(answer["body"]) == {"eligible": True, "reasons": []}
+        anonymous = lambda_http.handler(_gateway_event("/loans", None), Context("req-2"))
+        assert anonymous["statusCode"] == 401
+    finally:
+        lambda_http.reset()
+
+
+def test_an_unexpected_error_is_a_500_problem_with_the_logged_correlation_id() -> None:
+    world = Deployment.build(now=LINES_OPENED)
+
+    def broken(_command: CheckEligibility) -> object:
+        raise RuntimeError("a defect")
+
+    handlers = dict(world.bus._tables[0])
+    handlers[CheckEligibility] = broken
+    bus = MessageBus(
+        dependencies=world.bus._dependencies,
+        handlers=handlers,
+        event_handlers=world.bus._tables[1],
+        messages=world.bus._tables[2],
+    )
+    with TestClient(create_app(bus=bus)) as client, capture_logs() as logs:
+        from loc_entrypoints.http.auth import mint_token  # noqa: PLC0415
+
+        answer = client.get(
+            "/loans/eligibility",
+            headers={"Authorization": f"Bearer {mint_token('alice')}", "X-Correlation-Id": "c-42"},
+        )
+    assert answer.status_code == 500
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    assert answer.json()["correlation_id"] == "c-42"
+    assert "a defect" not in answer.text
+    [logged] = [line for line in logs if line["event"] == "http.unexpected_error"]
+    assert logged["correlation_id"] == "c-42"
