@@ -20,7 +20,7 @@ from litestar import Response
 from litestar.params import HeaderParameter
 from litestar.serialization import encode_json
 
-from loc_core.errors import ConcurrencyConflict
+from loc_core.errors import ConcurrencyConflict, IdempotencyConflict
 from loc_core.ports import Clock, IdempotencyStatus, IdempotencyStore
 from loc_core.validation import MAX_KEY_LENGTH, SAFE_CHARACTERS
 
@@ -91,7 +91,16 @@ class Replays:
         """
         scoped = scoped_key(user_id=user_id, route=route, key=key)
         now = self.clock.now()
-        known = self.store.begin(scoped, fingerprint=fingerprint(route, body), now=now, ttl=KEY_TTL)
+        try:
+            known = self.store.begin(
+                scoped, fingerprint=fingerprint(route, body), now=now, ttl=KEY_TTL
+            )
+        except IdempotencyConflict:
+            raise IdempotencyConflict(
+                f"Idempotency-Key {key!r} was used for another request body",
+                entity="idempotency",
+                key="Idempotency-Key",
+            ) from None
         if known is not None:
             if known.status is not IdempotencyStatus.COMPLETED:
                 raise ConcurrencyConflict(

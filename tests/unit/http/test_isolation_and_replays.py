@@ -74,6 +74,7 @@ def test_a_payment_repeated_with_the_same_key_moves_money_once(api: Api) -> None
     other = api.post("alice", path, {"amount": 3_000}, key="pay-once")
     assert other.status_code == 422
     assert other.json()["type"] == "https://loc.dev/problems/idempotency-conflict"
+    assert "http:" not in other.json()["detail"]  # the store's scoped key stays inside
 
 
 def test_a_draw_without_a_key_is_refused_naming_the_header(api: Api) -> None:
