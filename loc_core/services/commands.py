@@ -58,6 +58,7 @@ from loc_core.services.queries import (
     ListLines,
     ListLoanApplications,
     ListLoans,
+    ReadAuditTrail,
 )
 from loc_core.services.recovery import RecoverTransfers, RecoveryReport
 from loc_core.services.settlement import Settled, SettlementHandling, SettleTransfer
@@ -105,6 +106,7 @@ __all__ = [
     "MarkOverdueLines",
     "PayLine",
     "PaymentReceipt",
+    "ReadAuditTrail",
     "ReconcileLine",
     "ReconcileLoan",
     "Reconciliation",

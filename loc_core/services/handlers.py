@@ -29,6 +29,7 @@ from loc_core.services.queries import (
     ListLines,
     ListLoanApplications,
     ListLoans,
+    ReadAuditTrail,
     get_line,
     get_line_application,
     get_loan,
@@ -37,6 +38,7 @@ from loc_core.services.queries import (
     list_lines,
     list_loan_applications,
     list_loans,
+    read_audit_trail,
 )
 from loc_core.services.recovery import RecoverTransfers, recover_transfers
 from loc_core.services.settlement import SettleTransfer, handle_settlement_event
@@ -86,6 +88,7 @@ HANDLERS: Mapping[type[Command[Any]], Handler] = {
     # both: the rails' settlement events, and finishing what a dead process left open
     SettleTransfer: handle_settlement_event,
     RecoverTransfers: recover_transfers,
+    ReadAuditTrail: read_audit_trail,
 }
 """Exactly one handler per command."""
 

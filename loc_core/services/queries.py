@@ -5,6 +5,7 @@ from __future__ import annotations
 import attrs
 
 from loc_core.creditline import CreditLine, CreditLineApplication
+from loc_core.events import AuditRecord
 from loc_core.installment import Loan, LoanApplication, LoanStatus
 from loc_core.ports import UnitOfWork
 from loc_core.services.messagebus import Command
@@ -19,6 +20,7 @@ __all__ = [
     "ListLines",
     "ListLoanApplications",
     "ListLoans",
+    "ReadAuditTrail",
     "get_line",
     "get_line_application",
     "get_loan",
@@ -27,6 +29,7 @@ __all__ = [
     "list_lines",
     "list_loan_applications",
     "list_loans",
+    "read_audit_trail",
 ]
 
 
@@ -93,6 +96,17 @@ class ListLineApplications(Command[list[CreditLineApplication]]):
     user_id: Id
 
 
+@attrs.frozen(field_transformer=validated)
+class ReadAuditTrail(Command[list[AuditRecord]]):
+    """Every audited change of one entity (``loan``, ``line``, ``installment``, ...), in order.
+
+    For operations: it is not scoped to a borrower.
+    """
+
+    entity: Id
+    entity_id: Id
+
+
 def get_loan(query: GetLoan, *, uow: UnitOfWork) -> Loan:
     """The loan, read consistently; `NotFound` when the borrower has no such loan."""
     with uow:
@@ -147,3 +161,9 @@ def list_line_applications(
     with uow:
         found = uow.line_applications.for_user(query.user_id)
     return sorted(found, key=lambda app: (app.created_at, app.application_id), reverse=True)
+
+
+def read_audit_trail(query: ReadAuditTrail, *, uow: UnitOfWork) -> list[AuditRecord]:
+    """The entity's audit records as stored (empty for an entity never audited)."""
+    with uow:
+        return uow.audit.records_for(query.entity, query.entity_id)

@@ -1,4 +1,4 @@
-"""Operations routes (service role only): run a job, reconcile a borrower.
+"""Operations routes (service role only): run a job, reconcile a borrower, read audit.
 
 A job runs on the deployment's clock: the ``business_date`` a caller names must be that
 day, so a job is never run for a day the books are not on (the jobs catch up on missed
@@ -12,10 +12,11 @@ import enum
 from typing import Any
 
 import attrs
-from litestar import Response, Router, post
+from litestar import Response, Router, get, post
 from litestar.params import FromPath, JSONBody
 
 from loc_core.errors import InvalidRequest
+from loc_core.events import AuditRecord
 from loc_core.ports import Clock
 from loc_core.services.commands import (
     BillClosedCycles,
@@ -24,6 +25,7 @@ from loc_core.services.commands import (
     ListLines,
     ListLoans,
     MarkOverdueLines,
+    ReadAuditTrail,
     ReconcileLine,
     ReconcileLoan,
     RecoverTransfers,
@@ -35,6 +37,7 @@ from loc_entrypoints.http.auth import require_service
 from loc_entrypoints.http.deps import Bus, Once, Who
 from loc_entrypoints.http.idempotency import IdempotencyKey
 from loc_entrypoints.http.loans import PathId
+from loc_entrypoints.http.pages import Cursor, Limit, paginate
 from loc_entrypoints.http.problems import responses
 
 __all__ = ["router"]
@@ -108,6 +111,56 @@ class BorrowerReconciliation:
     matches: bool
     loans: list[LoanCheck]
     lines: list[LineCheck]
+
+
+@attrs.frozen
+class FieldChangeView:
+    """One field's value before and after an audited change."""
+
+    field: str
+    old: str | int | bool | None
+    new: str | int | bool | None
+
+
+@attrs.frozen
+class AuditRecordView:
+    """One audited change: what changed, who made it, for which request, when."""
+
+    record_id: str
+    entity: str
+    entity_id: str
+    user_id: str
+    process: str
+    reason: str
+    actor: str
+    request_id: str
+    recorded_at: dt.datetime
+    fields: list[FieldChangeView]
+
+    @classmethod
+    def of(cls, record: AuditRecord) -> AuditRecordView:
+        """The view of an audit record."""
+        change = record.change
+        return cls(
+            record_id=record.record_id,
+            entity=change.entity,
+            entity_id=change.entity_id,
+            user_id=change.user_id,
+            process=change.process,
+            reason=change.reason,
+            actor=record.actor,
+            request_id=record.request_id,
+            recorded_at=record.recorded_at,
+            fields=[FieldChangeView(item.field, item.old, item.new) for item in change.fields],
+        )
+
+
+@attrs.frozen
+class AuditPage:
+    """A page of an entity's audit trail, oldest first."""
+
+    items: list[AuditRecordView]
+    next_cursor: str | None
 
 
 def _report(job: Job, day: dt.date, result: object) -> JobRunView:
@@ -192,5 +245,29 @@ def reconcile(
     return BorrowerReconciliation(user_id, matches, loans, lines)
 
 
-router = Router(path="/operations", route_handlers=[run_job, reconcile])
+@get(
+    "/audit/{entity:str}/{entity_id:str}",
+    operation_id="readAuditTrail",
+    summary="The audit trail of one entity, oldest first (service role)",
+    responses=responses(403),
+    tags=_TAGS,
+    sync_to_thread=False,
+)
+def read_audit_trail(
+    *,
+    caller: Who,
+    bus: Bus,
+    entity: PathId,
+    entity_id: PathId,
+    cursor: Cursor = None,
+    limit: Limit = 20,
+) -> AuditPage:
+    """A page of the entity's audit records (empty for an entity never audited)."""
+    require_service(caller)
+    records = bus.handle(ReadAuditTrail(entity, entity_id))
+    page, following = paginate(records, cursor=cursor, limit=limit)
+    return AuditPage([AuditRecordView.of(record) for record in page], following)
+
+
+router = Router(path="/operations", route_handlers=[run_job, reconcile, read_audit_trail])
 """The operations routes, under ``/operations``."""

@@ -64,6 +64,12 @@ def test_a_borrower_draws_pays_and_reads_a_statement(api: Api) -> None:
     checked = api.post("ops", "/operations/users/alice/reconcile", None, service=True).json()
     assert checked["matches"] is True
     assert [c["line_id"] for c in checked["lines"]] == [line_id]
+    trail = api.client.get(
+        f"/operations/audit/line/{line_id}", headers=api.headers("ops", service=True)
+    ).json()
+    assert trail["items"][0]["entity_id"] == line_id
+    assert {item["user_id"] for item in trail["items"]} == {"alice"}
+    assert api.get("alice", f"/operations/audit/line/{line_id}").status_code == 403
 
 
 def test_operations_need_the_service_role(api: Api) -> None:

@@ -44,6 +44,7 @@ from loc_core.services.commands import (
     ListLoans,
     MakePayment,
     PayLine,
+    ReadAuditTrail,
     ReconcileLine,
     ReconcileLoan,
     SetAutopay,
@@ -157,6 +158,9 @@ def no_read_crosses_users(storage: Storage, first: str, second: str) -> None:
         assert [a.application_id for a in world.bus.handle(ListLineApplications(user))] == [
             owner.line.application_id
         ]
+        trail = world.bus.handle(ReadAuditTrail("loan", owner.loan.loan_id))
+        assert trail
+        assert {record.change.user_id for record in trail} == {user}
         for query in owner.queries(other.user_id):
             refused(world, query, other.user_id)
         # the asker's own line with the owner's payment on it
