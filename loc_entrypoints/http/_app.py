@@ -16,6 +16,7 @@ from loc_core.services.messagebus import MessageBus
 from loc_entrypoints.bootstrap import Backend, Settings, bootstrap
 from loc_entrypoints.http import lines, loans, operations
 from loc_entrypoints.http.auth import LOCAL_SECRET, Caller, Verifier
+from loc_entrypoints.http.correlation import correlate
 from loc_entrypoints.http.idempotency import Replays
 from loc_entrypoints.http.problems import exception_handlers
 
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None, *, bus: MessageBus | None = Non
             "caller": Provide(caller, sync_to_thread=False),
         },
         exception_handlers=exception_handlers,
+        middleware=[correlate],
         openapi_config=OpenAPIConfig(
             title="loc",
             version=API_VERSION,

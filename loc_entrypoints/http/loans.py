@@ -239,11 +239,8 @@ def get_loan(*, caller: Who, bus: Bus, loan_id: PathId) -> LoanView:
 def list_installments(*, caller: Who, bus: Bus, loan_id: PathId) -> list[InstallmentView]:
     """Every installment (a loan has a handful; no pagination)."""
     loan = bus.handle(GetLoan(caller.user_id, loan_id))
-    return [InstallmentView.of(item) for item in sorted(loan.installments, key=_number)]
-
-
-def _number(item: object) -> int:
-    return int(getattr(item, "number", 0))
+    ordered = sorted(loan.installments, key=lambda item: item.number)
+    return [InstallmentView.of(item) for item in ordered]
 
 
 @post(

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import http
 import re
-import uuid
 from typing import Any
 
 import attrs
@@ -28,6 +27,7 @@ from litestar.openapi.datastructures import ResponseSpec
 
 from loc_adapters.logs import get_logger
 from loc_core import errors
+from loc_entrypoints.http.correlation import correlation_of
 
 __all__ = [
     "PROBLEM_BASE",
@@ -44,8 +44,6 @@ PROBLEM_BASE = "https://loc.dev/problems/"
 """The prefix of every problem ``type``."""
 PROBLEM_JSON = "application/problem+json"
 """The media type of every error answer."""
-CORRELATION_HEADER = "X-Correlation-Id"
-"""A client's id for its request, echoed in a 500's problem (a new one when absent)."""
 
 _STATUS_BY_ERROR: tuple[tuple[type[errors.LocError], int], ...] = (
     (errors.InvalidRequest, 400),
@@ -132,17 +130,6 @@ def _answer(problem: Problem, headers: dict[str, str] | None = None) -> Response
     )
 
 
-def correlation_id(request: Request[Any, Any, Any]) -> str:
-    """The request's correlation id: the client's header, else a new UUID (kept per request)."""
-    known = request.scope.get("state", {}).get("correlation_id")
-    if isinstance(known, str):
-        return known
-    given = request.headers.get(CORRELATION_HEADER, "")
-    chosen = given if 0 < len(given) <= 128 and given.isprintable() else str(uuid.uuid4())  # noqa: PLR2004 - a header kept short for the logs
-    request.scope.setdefault("state", {})["correlation_id"] = chosen
-    return chosen
-
-
 def _library_error(request: Request[Any, Any, Any], error: Exception) -> Response[Problem]:
     assert isinstance(error, errors.LocError)  # noqa: S101 - registered for LocError only
     problem = problem_for(error)
@@ -188,7 +175,7 @@ def _http(request: Request[Any, Any, Any], error: Exception) -> Response[Problem
 
 def _defect(request: Request[Any, Any, Any], error: Exception) -> Response[Problem]:
     """A 500: the error is logged with the correlation id the problem carries."""
-    correlation = correlation_id(request)
+    correlation = correlation_of(request.scope)
     _log.error(
         "http.unexpected_error",
         correlation_id=correlation,

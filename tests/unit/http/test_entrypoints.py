@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import attrs
+import structlog
 from click.testing import CliRunner
 from deployment import LINES_OPENED, Deployment
 from litestar.testing import TestClient
@@ -110,7 +111,10 @@ def test_an_unexpected_error_is_a_500_problem_with_the_logged_correlation_id() -
         event_handlers=world.bus._tables[1],
         messages=world.bus._tables[2],
     )
-    with TestClient(create_app(bus=bus)) as client, capture_logs() as logs:
+    with (
+        TestClient(create_app(bus=bus)) as client,
+        capture_logs(processors=[structlog.contextvars.merge_contextvars]) as logs,
+    ):
         from loc_entrypoints.http.auth import mint_token  # noqa: PLC0415
 
         answer = client.get(
@@ -120,6 +124,9 @@ def test_an_unexpected_error_is_a_500_problem_with_the_logged_correlation_id() -
     assert answer.status_code == 500
     assert answer.headers["content-type"].startswith("application/problem+json")
     assert answer.json()["correlation_id"] == "c-42"
+    assert answer.headers["X-Correlation-Id"] == "c-42"
     assert "a defect" not in answer.text
     [logged] = [line for line in logs if line["event"] == "http.unexpected_error"]
     assert logged["correlation_id"] == "c-42"
+    [span] = [line for line in logs if line["event"] == "command failed"]
+    assert span["correlation_id"] == "c-42"  # the bus's span logged under the same id
