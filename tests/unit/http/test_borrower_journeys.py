@@ -7,7 +7,7 @@ import datetime as dt
 from http_api import STATEMENT_DATE, Api
 
 
-def test_a_borrower_takes_a_loan_and_pays_it(api: Api) -> None:
+def take_a_loan_and_pay_it(api: Api) -> None:
     assert api.get("alice", "/loans/eligibility").json() == {"eligible": True, "reasons": []}
     loan = api.open_loan("alice")
     assert loan["status"] == "OPEN"
@@ -35,7 +35,7 @@ def test_a_borrower_takes_a_loan_and_pays_it(api: Api) -> None:
     assert api.get("alice", f"/loans/{loan_id}").json()["autopay_enabled"] is False
 
 
-def test_a_borrower_draws_pays_and_reads_a_statement(api: Api) -> None:
+def draw_pay_and_read_a_statement(api: Api) -> None:
     line = api.open_line("alice")
     line_id = line["line_id"]
     assert line["available_credit"] == line["credit_limit"]
@@ -70,6 +70,11 @@ def test_a_borrower_draws_pays_and_reads_a_statement(api: Api) -> None:
     assert trail["items"][0]["entity_id"] == line_id
     assert {item["user_id"] for item in trail["items"]} == {"alice"}
     assert api.get("alice", f"/operations/audit/line/{line_id}").status_code == 403
+
+
+def test_a_borrower_uses_both_products_through_the_api_alone(api: Api) -> None:
+    take_a_loan_and_pay_it(api)
+    draw_pay_and_read_a_statement(api)
 
 
 def test_operations_need_the_service_role(api: Api) -> None:
