@@ -54,9 +54,7 @@ class ListLoans(Command[list[Loan]]):
     """A borrower's loans, newest first; only those in `status` when it is given."""
 
     user_id: Id
-    status: LoanStatus | None = attrs.field(
-        default=None, validator=attrs.validators.optional(attrs.validators.instance_of(LoanStatus))
-    )
+    status: LoanStatus | None = None
 
 
 @attrs.frozen(field_transformer=validated)

@@ -58,6 +58,9 @@ GHOST = {
     "outcome": SettlementOutcome.COMPLETED,
     "occurred_at": LINES_OPENED,
     "return_code": "",
+    "status": None,
+    "entity": "loan",
+    "entity_id": "ghost-entity",
 }
 """Valid values naming records nobody has: a command built from them changes nothing."""
 
