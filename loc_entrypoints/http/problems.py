@@ -131,15 +131,17 @@ def _answer(problem: Problem, headers: dict[str, str] | None = None) -> Response
 
 
 def _library_error(request: Request[Any, Any, Any], error: Exception) -> Response[Problem]:
-    assert isinstance(error, errors.LocError)  # noqa: S101 - registered for LocError only
+    if not isinstance(error, errors.LocError):  # registered for LocError only
+        return _defect(request, error)
     problem = problem_for(error)
     if problem.status >= 500:  # noqa: PLR2004 - the server-error class
         return _defect(request, error)
     return _answer(problem)
 
 
-def _validation(_request: Request[Any, Any, Any], error: Exception) -> Response[Problem]:
-    assert isinstance(error, ValidationException)  # noqa: S101 - registered for it only
+def _validation(request: Request[Any, Any, Any], error: Exception) -> Response[Problem]:
+    if not isinstance(error, ValidationException):  # registered for it only
+        return _defect(request, error)
     extra = error.extra if isinstance(error.extra, list) else []
     fields = sorted({str(item.get("key")) for item in extra if isinstance(item, dict)} - {"None"})
     messages = [str(item.get("message")) for item in extra if isinstance(item, dict)]
@@ -158,7 +160,8 @@ def _validation(_request: Request[Any, Any, Any], error: Exception) -> Response[
 
 
 def _http(request: Request[Any, Any, Any], error: Exception) -> Response[Problem]:
-    assert isinstance(error, HTTPException)  # noqa: S101 - registered for it only
+    if not isinstance(error, HTTPException):  # registered for it only
+        return _defect(request, error)
     if error.status_code >= 500:  # noqa: PLR2004 - the server-error class
         return _defect(request, error)
     title = http.HTTPStatus(error.status_code).phrase
