@@ -21,7 +21,7 @@ from typing import TypeVar
 import attrs
 
 from loc_core.calendar import require_utc
-from loc_core.errors import ConcurrencyConflict, IdempotencyConflict, NotFound
+from loc_core.errors import ConcurrencyConflict, IdempotencyConflict, InvalidRequest, NotFound
 from loc_core.events import AuditValue
 from loc_core.ports import (
     Alert,
@@ -43,6 +43,7 @@ __all__ = [
     "alert_settlement",
     "business_date",
     "fingerprint",
+    "job_date",
     "leased",
     "lock_key",
     "moment",
@@ -76,6 +77,26 @@ def moment(clock: Clock) -> tuple[dt.datetime, dt.date]:
 def business_date(clock: Clock) -> dt.date:
     """The business date: the clock's UTC date."""
     return moment(clock)[1]
+
+
+def job_date(clock: Clock, as_of: dt.date | None) -> dt.date:
+    """The business date a scheduled job decides for: `as_of`, or the clock's by default.
+
+    A job may be run for a past date (a missed run, an operator's rerun); money it moves
+    still moves now.
+
+    Raises:
+        InvalidRequest: `as_of` is after the clock's business date; nothing was read.
+    """
+    today = business_date(clock)
+    if as_of is None:
+        return today
+    if as_of > today:
+        raise InvalidRequest(
+            f"as_of {as_of.isoformat()} is after the business date {today.isoformat()}",
+            key="as_of",
+        )
+    return as_of
 
 
 @contextlib.contextmanager

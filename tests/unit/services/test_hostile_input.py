@@ -50,6 +50,7 @@ GHOST = {
     "reason": "fuzz",
     "cycle_day": 5,
     "catch_up_days": 0,
+    "as_of": None,
     "worker_id": "fuzz-worker",
     "removed": None,
     "event_id": "ghost-event",
