@@ -21,6 +21,7 @@ from loc_core.services.commands import (
     CollectDueMinimums,
     DailyJobResult,
     EnqueueDueInstallments,
+    EnqueueReconciliations,
     JobReport,
     MarkOverdueLines,
     RecoverTransfers,
@@ -30,9 +31,13 @@ from loc_core.services.commands import (
 )
 from loc_core.services.messagebus import Command, MessageBus
 
-__all__ = ["JOBS", "Job", "JobSummary", "run_job", "scheduled_date"]
+__all__ = ["JOBS", "SAFETY_MARGIN_MS", "Job", "JobSummary", "PagedJob", "run_job", "scheduled_date"]
 
-JsonValue = str | int | list[str]
+SAFETY_MARGIN_MS = 60_000
+"""A paged job starts a page only with this much of the invocation left (policy): a page
+of 100 entities takes seconds, so a minute leaves room for a slow queue and the flush."""
+
+JsonValue = str | int | bool | list[str]
 """What a summary holds: counts, dates, ids."""
 
 
@@ -92,6 +97,11 @@ def _recovered(report: RecoveryReport) -> JobSummary:
     )
 
 
+def _unbounded() -> int:
+    """The time left where nothing stops the run (the CLI): a Lambda's whole 15 minutes."""
+    return 15 * 60 * 1000
+
+
 @attrs.frozen
 class Job:
     """One scheduled job: the command it sends for a business date, and its summary."""
@@ -103,13 +113,52 @@ class Job:
     """The command for a business date (None: the clock's)."""
     summarise: Callable[[Any], JobSummary]
 
-    def run(self, bus: MessageBus, as_of: dt.date | None) -> JobSummary:
+    def run(
+        self, bus: MessageBus, as_of: dt.date | None, remaining_ms: Callable[[], int] = _unbounded
+    ) -> JobSummary:
         """Send the job's command for `as_of` through `bus` and summarise its answer.
 
         Raises:
             InvalidRequest: `as_of` is after the business date.
         """
+        del remaining_ms  # one command: it fits an invocation (the jobs fan out or page)
         return self.summarise(bus.handle(self.command(as_of)))
+
+
+@attrs.frozen
+class PagedJob(Job):
+    """A job that runs page after page while the invocation has time, then hands on.
+
+    Each page answers the cursor of the next. While more than `SAFETY_MARGIN_MS` is
+    left, the next page runs here; the last page that starts with less asks the job to
+    queue the next cursor itself (``hand_on``), so a worker carries on. A cursor is
+    followed exactly once, so no entity is skipped or sent twice.
+    """
+
+    def run(
+        self, bus: MessageBus, as_of: dt.date | None, remaining_ms: Callable[[], int] = _unbounded
+    ) -> JobSummary:
+        """Run pages of the job's command (`EnqueueReconciliations`) from the first."""
+        command = self.command(as_of)
+        assert isinstance(command, EnqueueReconciliations)  # noqa: S101 - the table's own entry
+        enqueued = pages = 0
+        while True:
+            last = remaining_ms() < SAFETY_MARGIN_MS
+            page = bus.handle(attrs.evolve(command, hand_on=last))
+            enqueued, pages = enqueued + page.enqueued, pages + 1
+            if page.cursor is None or last:
+                break
+            command = attrs.evolve(command, cursor=page.cursor)
+        return JobSummary(
+            processed=enqueued,
+            failed=0,
+            skipped=0,
+            details={
+                "enqueued": enqueued,
+                "pages": pages,
+                "handed_on": page.cursor is not None,
+            },
+        )
 
 
 def _recovery(_as_of: dt.date | None) -> RecoverTransfers:
@@ -137,12 +186,23 @@ JOBS: Mapping[str, Job] = {
         Job("overdue_job", "cron(0 16 * * ? *)", lambda a: MarkOverdueLines(as_of=a), _line_report),
         Job("daily_loan_job", "cron(0 17 * * ? *)", lambda a: RunDailyLoanJob(as_of=a), _daily),
         Job("recovery_job", "cron(0 7 * * ? *), cron(45 15 * * ? *)", _recovery, _recovered),
+        PagedJob(
+            "reconciliation_job",
+            "cron(0 6 * * ? *)",
+            lambda as_of: EnqueueReconciliations(as_of=as_of),
+            _enqueued,
+        ),
     )
 }
 """Every scheduled job by name."""
 
 
-def run_job(name: str, bus: MessageBus, as_of: dt.date | None = None) -> JobSummary:
+def run_job(
+    name: str,
+    bus: MessageBus,
+    as_of: dt.date | None = None,
+    remaining_ms: Callable[[], int] = _unbounded,
+) -> JobSummary:
     """Run the job called `name` once for `as_of` (None: the clock's business date).
 
     Raises:
@@ -154,7 +214,7 @@ def run_job(name: str, bus: MessageBus, as_of: dt.date | None = None) -> JobSumm
         raise InvalidRequest(
             f"no job {name!r}; the jobs are: {', '.join(sorted(JOBS))}", key="name"
         )
-    return job.run(bus, as_of)
+    return job.run(bus, as_of, remaining_ms)
 
 
 def scheduled_date(event: Mapping[str, Any]) -> dt.date:

@@ -21,7 +21,13 @@ from typing import TypeVar
 import attrs
 
 from loc_core.calendar import require_utc
-from loc_core.errors import ConcurrencyConflict, IdempotencyConflict, InvalidRequest, NotFound
+from loc_core.errors import (
+    ConcurrencyConflict,
+    DomainError,
+    IdempotencyConflict,
+    InvalidRequest,
+    NotFound,
+)
 from loc_core.events import AuditValue
 from loc_core.ports import (
     Alert,
@@ -31,6 +37,7 @@ from loc_core.ports import (
     IdempotencyStore,
     Lease,
     Lock,
+    QueueMessage,
     SettlementEvent,
     Severity,
 )
@@ -50,6 +57,7 @@ __all__ = [
     "not_booked_alerted",
     "payment_not_found",
     "post_alert",
+    "read_message",
     "retry_on_conflict",
     "run_once",
 ]
@@ -77,6 +85,25 @@ def moment(clock: Clock) -> tuple[dt.datetime, dt.date]:
 def business_date(clock: Clock) -> dt.date:
     """The business date: the clock's UTC date."""
     return moment(clock)[1]
+
+
+C = TypeVar("C", bound=attrs.AttrsInstance)
+
+
+def read_message(command: type[C], message: QueueMessage, kind: str) -> C:
+    """The command a queue message of `kind` carries: its body holds the command's fields.
+
+    The command's own validators check the fields, so a message with a field missing or
+    malformed is refused like a command built with it.
+
+    Raises:
+        DomainError: a message of another kind.
+        InvalidRequest: a field missing or outside its bounds.
+    """
+    if message.kind != kind:
+        raise DomainError(f"not a {kind} message: {message.kind!r}")
+    names = [field.name for field in attrs.fields(command) if field.init]
+    return command(**{name: message.body.get(name) for name in names})
 
 
 def job_date(clock: Clock, as_of: dt.date | None) -> dt.date:

@@ -32,7 +32,7 @@ def run_scheduled(
     job = JOBS[runtime.name]
     with runtime.invocation(context) as run:
         business_date = scheduled_date(event)
-        summary = job.run(run.bus, business_date)
+        summary = job.run(run.bus, business_date, run.remaining_ms)
         run.processed += summary.processed
         run.failed += summary.failed
         run.skipped += summary.skipped
