@@ -6,6 +6,7 @@ calling them directly).
 """
 
 from loc_core.services.lines import (
+    RECONCILE_LINE,
     AbandonExpiredLineApplication,
     AcceptLineOffer,
     ApplyForLine,
@@ -28,6 +29,7 @@ from loc_core.services.lines import (
 )
 from loc_core.services.loans import (
     COLLECT_INSTALLMENT,
+    RECONCILE_LOAN,
     AbandonExpiredApplication,
     AcceptOffer,
     ApplyForLoan,
@@ -50,11 +52,21 @@ from loc_core.services.loans import (
 )
 from loc_core.services.notifications import RESEND_NOTIFICATION, ResendNotification
 from loc_core.services.queries import GetLine, GetLoan
+from loc_core.services.reconciling import (
+    RECONCILE_PAGE,
+    BookPage,
+    EnqueueReconciliations,
+    ListBook,
+    ReconciliationPage,
+)
 from loc_core.services.recovery import RecoverTransfers, RecoveryReport
 from loc_core.services.settlement import Settled, SettlementHandling, SettleTransfer
 
 __all__ = [
     "COLLECT_INSTALLMENT",
+    "RECONCILE_LINE",
+    "RECONCILE_LOAN",
+    "RECONCILE_PAGE",
     "RESEND_NOTIFICATION",
     "AbandonExpiredApplication",
     "AbandonExpiredLineApplication",
@@ -66,6 +78,7 @@ __all__ = [
     "BookBackdatedDraw",
     "BookBackdatedLinePayment",
     "BookBackdatedLoanPayment",
+    "BookPage",
     "CheckEligibility",
     "CloseLine",
     "CollectDueMinimums",
@@ -76,6 +89,7 @@ __all__ = [
     "DrawFromLine",
     "Eligibility",
     "EnqueueDueInstallments",
+    "EnqueueReconciliations",
     "ExpirationOutcome",
     "GetLine",
     "GetLinePaymentReceipt",
@@ -85,6 +99,7 @@ __all__ = [
     "JobReport",
     "LinePaymentReceipt",
     "LineReconciliation",
+    "ListBook",
     "ListLineStatements",
     "MakePayment",
     "MarkOverdueLines",
@@ -93,6 +108,7 @@ __all__ = [
     "ReconcileLine",
     "ReconcileLoan",
     "Reconciliation",
+    "ReconciliationPage",
     "RecoverTransfers",
     "RecoveryReport",
     "ResendNotification",

@@ -21,6 +21,13 @@ from loc_core.services.notifications import (
     resend_notification,
 )
 from loc_core.services.queries import GetLine, GetLoan, get_line, get_loan
+from loc_core.services.reconciling import (
+    RECONCILE_PAGE,
+    EnqueueReconciliations,
+    ListBook,
+    enqueue_reconciliations,
+    list_book,
+)
 from loc_core.services.recovery import RecoverTransfers, recover_transfers
 from loc_core.services.settlement import SettleTransfer, handle_settlement_event
 
@@ -60,9 +67,12 @@ HANDLERS: Mapping[type[Command[Any]], Handler] = {
     lines.MarkOverdueLines: lines.mark_overdue_lines,
     lines.ReconcileLine: lines.reconcile_line,
     lines.CloseLine: lines.close_credit_line,
-    # both: the rails' settlement events, and finishing what a dead process left open
+    # both: the rails' settlement events, finishing what a dead process left open, and
+    # the reconciliation job's pages
     SettleTransfer: handle_settlement_event,
     RecoverTransfers: recover_transfers,
+    EnqueueReconciliations: enqueue_reconciliations,
+    ListBook: list_book,
 }
 """Exactly one handler per command."""
 
@@ -74,6 +84,9 @@ EVENT_HANDLERS: Mapping[type[DomainEvent], Sequence[EventHandler]] = {
 MESSAGES: Mapping[str, Callable[[QueueMessage], Command[Any]]] = {
     loans.COLLECT_INSTALLMENT: loans.CollectInstallment.from_message,
     RESEND_NOTIFICATION: ResendNotification.from_message,
+    loans.RECONCILE_LOAN: loans.ReconcileLoan.from_message,
+    lines.RECONCILE_LINE: lines.ReconcileLine.from_message,
+    RECONCILE_PAGE: EnqueueReconciliations.from_message,
 }
 """How a queue message of each kind becomes its command."""
 

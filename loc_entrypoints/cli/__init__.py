@@ -14,6 +14,7 @@ from rich.table import Table
 from loc_adapters.logs import configure_logging
 from loc_core.errors import InvalidConfiguration
 from loc_core.money import format_cents
+from loc_entrypoints.cli.operations import job, reconcile
 from loc_entrypoints.simulation import InvariantBroken, Scenario, run_simulation
 
 __all__ = ["main"]
@@ -155,3 +156,7 @@ def _recovery(report: dict[str, Any]) -> Table:
     for key, label in _RECOVERY_ROWS:
         table.add_row(label, f"{recovery[key]:,}")
     return table
+
+
+main.add_command(job)
+main.add_command(reconcile)

@@ -16,6 +16,7 @@ from loc_core.creditline import CreditLine
 from loc_core.ports import Alerter, CreditLineRepository, LineRef, Metrics
 from loc_core.services.kit import post_alert
 from loc_core.services.lines._unit import LineWriter
+from loc_core.services.scheduled import ScheduledJob
 
 __all__ = ["JobReport", "LineJobs"]
 
@@ -51,14 +52,17 @@ class LineJobs:
     metrics: Metrics
 
     def for_each(
-        self, job: str, refs: Iterable[LineRef], handle: Callable[[LineRef], bool]
+        self,
+        job: str,
+        refs: Iterable[LineRef],
+        handle: Callable[[LineRef], bool],
+        business_date: dt.date,
     ) -> JobReport:
-        """Run `handle` on every line once; it returns whether it changed the line.
+        """Run `handle` on every line once for `business_date`; it says whether it acted.
 
         An exception from one line is alerted (CRITICAL, with the error) and recorded in
         `JobReport.failed`; the job goes on with the next line.
         """
-        business_date = self.lines.today
         acted: list[str] = []
         skipped: list[str] = []
         failed: list[str] = []
@@ -89,21 +93,30 @@ class LineJobs:
         job: str,
         find: Callable[[CreditLineRepository, dt.date], Iterable[LineRef]],
         change: Callable[[CreditLine, dt.date], bool],
+        command: ScheduledJob[JobReport],
     ) -> JobReport:
-        """Apply `change` (it says whether it acted) to each line `find` lists for today.
+        """Apply `change` (it says whether it acted) to each line `find` lists for the date.
+
+        The date is the command's business date (`ScheduledJob.business_date`).
 
         For the jobs that decide on the line as it stands (upcoming, overdue): nothing is
         billed first, and a line the decision leaves alone is not written.
         """
-        today = self.lines.today
+        today = command.business_date(self.lines.clock)
         with self.lines.uow as uow:
             refs = find(uow.lines, today)
         request_id = f"{job}:{today.isoformat()}"
 
         def handle(ref: LineRef) -> bool:
             acted, _ = self.lines.change(
-                ref.user_id, ref.line_id, change, actor=job, request_id=request_id, bill_first=False
+                ref.user_id,
+                ref.line_id,
+                change,
+                actor=job,
+                request_id=request_id,
+                bill_first=False,
+                today=today,
             )
             return acted
 
-        return self.for_each(job, refs, handle)
+        return self.for_each(job, refs, handle, today)

@@ -13,14 +13,15 @@ import attrs
 
 from loc_core.installment import InstallmentStatus
 from loc_core.ports import Alerter, Clock, Metrics, UnitOfWork
-from loc_core.services.kit import moment, post_alert, retry_on_conflict
-from loc_core.services.messagebus import Command, Publisher
+from loc_core.services.kit import post_alert, retry_on_conflict
+from loc_core.services.messagebus import Publisher
+from loc_core.services.scheduled import ScheduledJob
 
 __all__ = ["DailyJobResult", "RunDailyLoanJob", "run_daily_loan_job"]
 
 
 @attrs.frozen
-class RunDailyLoanJob(Command["DailyJobResult"]):
+class RunDailyLoanJob(ScheduledJob["DailyJobResult"]):
     """Run the loans' daily job (17:00 UTC): late fees, overdue installments, defaults."""
 
 
@@ -36,7 +37,7 @@ class DailyJobResult:
 
 
 def run_daily_loan_job(
-    _command: RunDailyLoanJob,
+    command: RunDailyLoanJob,
     *,
     uow: UnitOfWork,
     clock: Clock,
@@ -44,14 +45,14 @@ def run_daily_loan_job(
     alerter: Alerter,
     metrics: Metrics,
 ) -> DailyJobResult:
-    """Make installments overdue (with late fees) and default loans, as of today.
+    """Make installments overdue (with late fees) and default loans, as of the business date.
 
     Running it twice on a day changes nothing the second time; a day missed is caught
     up by the next run. Loans on their own product's grace period are found without
     knowing it: every SCHEDULED installment past its due date is a candidate, and the
     loan decides.
     """
-    _, today = moment(clock)
+    today = command.business_date(clock)
     with uow:
         refs = [
             *uow.loans.installments(
