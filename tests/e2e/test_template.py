@@ -472,3 +472,18 @@ def test_the_rules_invoke_each_job_at_its_hours(stack: dict[str, Any]) -> None:
     for function in CATALOG:
         name = stack["physical"][function.name]
         assert sorted(scheduled.get(name, [])) == sorted(function.schedules), function.name
+
+
+def test_the_deploy_page_describes_every_function() -> None:
+    page = (TEMPLATE.parent / "docs" / "deploy.md").read_text(encoding="utf-8")
+    rows = {
+        line.split("|")[1].strip().strip("`"): line
+        for line in page.splitlines()
+        if line.startswith("| `")
+    }
+    for function in CATALOG:
+        row = rows[function.module]
+        assert f"{function.timeout_seconds} s, {function.memory_mb} MB" in row
+        assert function.dead_letter_queue in row
+        for cron in function.schedules:
+            assert f"`{cron}`" in row
