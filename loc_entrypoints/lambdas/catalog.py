@@ -85,6 +85,10 @@ class Function:
 
 _MONEY = frozenset({Secret.PAYENGINE})
 _JOB_TIMEOUT = 900  # Lambda's longest: jobs page through their work and fan out to SQS
+_CONSUMER_TIMEOUT = 300
+"""Holds a queue batch of 10 messages even if each one's outside calls all run to their
+timeouts (PayEngine 10 s, Iterable 10 s, users 3 s by default); a stream batch that runs
+out of time is bisected and retried."""
 
 CATALOG: tuple[Function, ...] = (
     Function(
@@ -161,7 +165,7 @@ CATALOG: tuple[Function, ...] = (
         Trigger.QUEUE,
         "every queue message kind (collect_installment, resend_notification, reconcile_*)",
         secrets=_MONEY,
-        timeout_seconds=120,
+        timeout_seconds=_CONSUMER_TIMEOUT,
     ),
     Function(
         "SettlementConsumer",
@@ -169,14 +173,14 @@ CATALOG: tuple[Function, ...] = (
         Trigger.KINESIS,
         "verifies each PayEngine webhook, SettleTransfer; a key stops at its first failure",
         secrets=_MONEY,
-        timeout_seconds=120,
+        timeout_seconds=_CONSUMER_TIMEOUT,
     ),
     Function(
         "ExpiryStream",
         "expiry_stream",
         Trigger.TABLE_STREAM,
         "AbandonExpiredApplication / AbandonExpiredLineApplication for TTL deletes",
-        timeout_seconds=120,
+        timeout_seconds=_CONSUMER_TIMEOUT,
     ),
     Function(
         "AuditStream",
@@ -185,14 +189,14 @@ CATALOG: tuple[Function, ...] = (
         "committed audit records to the audit archive, JSON lines by date, once per record",
         sends_to_queue=False,
         archive=True,
-        timeout_seconds=120,
+        timeout_seconds=_CONSUMER_TIMEOUT,
     ),
     Function(
         "BalanceStream",
         "balance_stream",
         Trigger.TABLE_STREAM,
         "ReconcileLoan / ReconcileLine for changed loans and lines; mismatches alerted",
-        timeout_seconds=120,
+        timeout_seconds=_CONSUMER_TIMEOUT,
     ),
 )
 """Every function, in the order of ``docs/deploy.md``."""
