@@ -52,17 +52,22 @@ def sqs_record(body: str, *, queue: str = "collections", receive_count: int = 1)
 
 
 def kinesis_record(
-    data: bytes, *, partition_key: str, stream: str = "payengine-webhooks"
+    data: bytes,
+    *,
+    partition_key: str,
+    arrived_at: dt.datetime | None = None,
+    stream: str = "payengine-webhooks",
 ) -> dict[str, Any]:
-    """One Kinesis record as Lambda delivers it (``data`` base64-encoded)."""
+    """One Kinesis record as Lambda delivers it (``data`` base64-encoded), put at `arrived_at`."""
     sequence = str(next(_sequence))
+    arrived = arrived_at or dt.datetime.now(dt.UTC)
     return {
         "kinesis": {
             "kinesisSchemaVersion": "1.0",
             "partitionKey": partition_key,
             "sequenceNumber": sequence,
             "data": base64.b64encode(data).decode(),
-            "approximateArrivalTimestamp": dt.datetime.now(dt.UTC).timestamp(),
+            "approximateArrivalTimestamp": arrived.timestamp(),
         },
         "eventSource": "aws:kinesis",
         "eventVersion": "1.0",

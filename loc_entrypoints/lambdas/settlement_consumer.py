@@ -11,9 +11,12 @@ harmless, since settlement is idempotent by the event's id.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+
+import attrs
 
 from loc_entrypoints.lambdas._batch import KINESIS, Malformed, Outcome, kinesis_data, run_batch
 from loc_entrypoints.lambdas._runtime import Runtime
@@ -22,6 +25,26 @@ if TYPE_CHECKING:
     from loc_core.services.messagebus import MessageBus
 
 __all__ = ["RUNTIME", "envelope", "handler", "open_envelope"]
+
+
+@attrs.frozen
+class _Arrival:
+    """A clock stopped at a record's arrival on the stream: the verifier's "now"."""
+
+    at: dt.datetime
+
+    def now(self) -> dt.datetime:
+        """The arrival instant."""
+        return self.at
+
+
+def _arrival(record: Mapping[str, Any]) -> _Arrival:
+    try:
+        seconds = float(record["kinesis"]["approximateArrivalTimestamp"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise Malformed(f"kinesis record without its arrival time: {exc}") from exc
+    return _Arrival(dt.datetime.fromtimestamp(seconds, tz=dt.UTC))
+
 
 RUNTIME = Runtime("settlement_consumer")
 """This function's container state."""
@@ -54,7 +77,7 @@ def open_envelope(data: bytes) -> tuple[dict[str, str], bytes]:
 
 
 def settle_record(bus: MessageBus, record: Mapping[str, Any]) -> Outcome:
-    """Verify one record's webhook and settle it.
+    """Verify one record's webhook (as of its arrival) and settle it.
 
     Raises:
         Malformed: the record is not an enveloped webhook.
@@ -63,5 +86,6 @@ def settle_record(bus: MessageBus, record: Mapping[str, Any]) -> Outcome:
     from loc_adapters.payengine import WebhookVerifier, settle_webhook  # noqa: PLC0415 - cold starts stay cheap
 
     headers, body = open_envelope(kinesis_data(record))
-    settle_webhook(bus, bus.get(WebhookVerifier), headers, body)
+    verifier = attrs.evolve(bus.get(WebhookVerifier), clock=_arrival(record))
+    settle_webhook(bus, verifier, headers, body)
     return Outcome.APPLIED

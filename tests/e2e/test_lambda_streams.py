@@ -193,6 +193,11 @@ def test_an_sqs_batch_with_a_poison_message_collects_the_rest_and_fails_only_the
 # --- Kinesis: the settlement consumer -------------------------------------------------
 
 
+def arrived(world: World, event: SettlementEvent, key: str) -> dict[str, Any]:
+    """The record of a webhook the endpoint put on the stream now."""
+    return kinesis_record(webhook(world, event), partition_key=key, arrived_at=world.clock.now())
+
+
 def webhook(world: World, event: SettlementEvent) -> bytes:
     body = json.dumps(payengine.contract.webhook_body(event, Direction.DEBIT)).encode()
     stamp, signature = payengine.contract.sign(SECRET, world.clock.now(), body)
@@ -215,11 +220,11 @@ def test_a_kinesis_batch_settles_once_through_a_duplicate_a_reversal_and_a_malfo
         outcome=SettlementOutcome.CHARGED_BACK,
     )
     key = loan.loan_id
-    a_once = kinesis_record(webhook(world, completed_a), partition_key=key)
-    a_again = kinesis_record(webhook(world, completed_a), partition_key=key)
-    b_dispute = kinesis_record(webhook(world, disputed_b), partition_key=key)
-    b_late_completion = kinesis_record(webhook(world, completed_b), partition_key=key)
-    malformed = kinesis_record(b"{not an envelope", partition_key=key)
+    a_once = arrived(world, completed_a, key)
+    a_again = arrived(world, completed_a, key)
+    b_dispute = arrived(world, disputed_b, key)
+    b_late_completion = arrived(world, completed_b, key)
+    malformed = kinesis_record(b"{not an envelope", partition_key=key, arrived_at=world.clock.now())
     answer = settlement_consumer.handler(
         batch(a_once, a_again, b_dispute, b_late_completion, malformed), None
     )
@@ -245,14 +250,18 @@ def test_a_kinesis_record_that_fails_holds_back_the_later_records_of_its_key(
     loan = world.open_loan(f"user-{uuid.uuid4().hex[:8]}")
     (payment_id,), (completion,) = world.pay(loan, "pay-c")
     unknown = attrs.evolve(completion, event_id="evt-unknown", idempotency_key="pay-unknown")
-    first = kinesis_record(webhook(world, unknown), partition_key=loan.loan_id)
-    held = kinesis_record(webhook(world, completion), partition_key=loan.loan_id)
+    first = arrived(world, unknown, loan.loan_id)
+    held = arrived(world, completion, loan.loan_id)
     answer = settlement_consumer.handler(batch(first, held), None)
     # No loan records the first transfer (NotFound, alerted): retried, and the completion
     # behind it on the same key waits for it rather than overtaking it.
     assert answer == {"batchItemFailures": kinesis_ids(first, held)}
     assert world.loan(loan).payments[payment_id].status is PaymentStatus.PENDING
     assert len(world.alerts(Severity.CRITICAL)) == 1
+    world.clock.advance(dt.timedelta(hours=1))  # Lambda retries from the failed record
+    answer = settlement_consumer.handler(batch(held), None)
+    assert answer == {"batchItemFailures": []}  # its replay window ran at its arrival
+    assert world.loan(loan).payments[payment_id].status is PaymentStatus.COMPLETED
 
 
 # --- DynamoDB Streams ----------------------------------------------------------------
