@@ -277,30 +277,34 @@ def items(dynamodb: DynamoDBClient, world: World, user_id: str, prefix: str) -> 
     return list(found)
 
 
-def test_a_streams_batch_abandons_the_ttl_removal_only(
+def test_a_streams_batch_abandons_the_ttl_removals_only(
     world: World, dynamodb: DynamoDBClient
 ) -> None:
     run_on(expiry_stream, world)
-    user_id = f"user-{uuid.uuid4().hex[:8]}"
-    world.users.add(user_id)
-    loan_application = world.bus.handle(ApplyForLoan(user_id, 30_000, "apply-ttl"))
-    world.bus.handle(ApplyForLine(user_id, "apply-line"))
-    (loan_app,) = items(dynamodb, world, user_id, "LOANAPP#")
-    (line_app,) = items(dynamodb, world, user_id, "LOCAPP#")
-    world.clock.advance(dt.timedelta(days=90))  # both offers expired unaccepted
-    for item in (loan_app, line_app):  # what the TTL and the user did to the table
+    first, second = (f"user-{n}-{uuid.uuid4().hex[:6]}" for n in range(2))
+    for user_id in (first, second):
+        world.users.add(user_id)
+        world.bus.handle(ApplyForLoan(user_id, 30_000, "apply-loan"))
+        world.bus.handle(ApplyForLine(user_id, "apply-line"))
+    (loan_app,) = items(dynamodb, world, first, "LOANAPP#")
+    (line_app,) = items(dynamodb, world, second, "LOCAPP#")
+    (deleted,) = items(dynamodb, world, second, "LOANAPP#")
+    world.clock.advance(dt.timedelta(days=3))  # the offers expired unaccepted
+    for item in (loan_app, line_app, deleted):  # what the TTL and the user did to the table
         dynamodb.delete_item(TableName=world.table, Key=keys_of(item))
-    ttl_remove = stream_record(
-        "REMOVE", keys=keys_of(loan_app), old=loan_app, user_identity=TTL_IDENTITY
+    ttl_loan, ttl_line = (
+        stream_record("REMOVE", keys=keys_of(item), old=item, user_identity=TTL_IDENTITY)
+        for item in (loan_app, line_app)
     )
-    user_delete = stream_record("REMOVE", keys=keys_of(line_app), old=line_app)
+    user_delete = stream_record("REMOVE", keys=keys_of(deleted), old=deleted)
     modify = stream_record("MODIFY", keys=keys_of(loan_app), old=loan_app, new=loan_app)
-    answer = expiry_stream.handler(batch(ttl_remove, user_delete, modify), None)
+    answer = expiry_stream.handler(batch(ttl_loan, user_delete, modify, ttl_line), None)
     assert answer == {"batchItemFailures": []}
     with world.bus.get(UnitOfWork) as uow:
-        abandoned = uow.loan_applications.get(user_id, loan_application.application_id)
-    assert abandoned.status is ApplicationStatus.ABANDONED
-    assert items(dynamodb, world, user_id, "LOCAPP#") == []  # the user's delete stands
+        loan_status = uow.loan_applications.get(first, loan_app["loc_loan_application_id"]["S"])
+        line_status = uow.line_applications.get(second, line_app["SK"]["S"].removeprefix("LOCAPP#"))
+    assert loan_status.status is line_status.status is ApplicationStatus.ABANDONED
+    assert items(dynamodb, world, second, "LOANAPP#") == []  # the user's delete stands
     assert world.alerts(Severity.WARNING) == []
 
 
