@@ -191,11 +191,8 @@ def run_batch(
                 run.skipped += 1
                 details = {"function": runtime.name, "error": type(exc).__name__}
                 _log.warning("record refused and skipped", reason=str(exc), **details)
-                run.bus.get(Alerter).alert(
-                    Alert(
-                        Severity.WARNING, "Stream record refused", {**details, "reason": str(exc)}
-                    )
-                )
+                refused = {**details, "reason": str(exc)}
+                run.bus.get(Alerter).alert(Alert(Severity.WARNING, "Batch record refused", refused))
                 return
             except Exception:
                 if key is not None:
