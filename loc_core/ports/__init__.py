@@ -12,7 +12,16 @@ underwriting) and `documents` (agreements and statements). Every name is importa
 ``loc_core.ports``.
 """
 
-from loc_core.ports.documents import PDF, DocumentStore, agreement_key, statement_key
+from loc_core.ports.documents import (
+    AUDIT_ARCHIVE_RETENTION_DAYS,
+    JSON_LINES,
+    PDF,
+    AuditArchive,
+    DocumentStore,
+    agreement_key,
+    audit_archive_key,
+    statement_key,
+)
 from loc_core.ports.infrastructure import (
     Clock,
     FeatureFlags,
@@ -63,11 +72,14 @@ from loc_core.ports.persistence import (
 )
 
 __all__ = [
+    "AUDIT_ARCHIVE_RETENTION_DAYS",
+    "JSON_LINES",
     "PDF",
     "TRANSACTION_LIMIT",
     "Alert",
     "Alerter",
     "Application",
+    "AuditArchive",
     "AuditLog",
     "Clock",
     "CreditLineApplicationRepository",
@@ -109,6 +121,7 @@ __all__ = [
     "Users",
     "WorkQueue",
     "agreement_key",
+    "audit_archive_key",
     "items_written",
     "statement_key",
 ]
