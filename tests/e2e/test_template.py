@@ -29,6 +29,7 @@ from samtranslator.parser.parser import Parser
 from samtranslator.translator.translator import Translator
 
 from loc_adapters.dynamodb import create_table
+from loc_core.ports import AUDIT_ARCHIVE_RETENTION_DAYS
 from loc_entrypoints.lambdas.catalog import CATALOG, Function, Secret, Trigger
 
 # moto warns of each resource type its CloudFormation skips (alarms, bucket policies), in
@@ -48,8 +49,6 @@ PARAMETERS = {
     "IterableApiKey": "it-key",
     "SlackWebhookUrl": "https://hooks.slack.example/T0/B0/x",
 }
-AUDIT_RETENTION_DAYS = 2555
-"""Seven years, the payments design's retention of audit records."""
 PAYENGINE_VARIABLES = {
     "LOC_PAYENGINE_BASE_URL",
     "LOC_PAYENGINE_API_KEY",
@@ -309,9 +308,9 @@ def test_the_buckets_block_public_access_and_plain_http() -> None:
 def test_the_audit_archive_keeps_every_record_seven_years_then_expires_it() -> None:
     archive = read_template()["Resources"]["AuditArchiveBucket"]["Properties"]
     (rule,) = archive["LifecycleConfiguration"]["Rules"]
-    assert rule["ExpirationInDays"] == AUDIT_RETENTION_DAYS
+    assert rule["ExpirationInDays"] == AUDIT_ARCHIVE_RETENTION_DAYS
     retention = archive["ObjectLockConfiguration"]["Rule"]["DefaultRetention"]
-    assert retention["Days"] == AUDIT_RETENTION_DAYS
+    assert retention["Days"] == AUDIT_ARCHIVE_RETENTION_DAYS
     assert retention["Mode"] == {"Fn::If": ["IsProd", "COMPLIANCE", "GOVERNANCE"]}
     assert archive["VersioningConfiguration"] == {"Status": "Enabled"}
 
