@@ -17,6 +17,7 @@ import attrs
 
 from loc_core.errors import InvalidRequest
 from loc_core.services.commands import (
+    JOB_PAGE_SIZE,
     BillClosedCycles,
     CollectDueMinimums,
     DailyJobResult,
@@ -24,9 +25,12 @@ from loc_core.services.commands import (
     EnqueueReconciliations,
     JobReport,
     MarkOverdueLines,
+    PageableJob,
+    ReconciliationPage,
     RecoverTransfers,
     RecoveryReport,
     RunDailyLoanJob,
+    RunJobPage,
     SendUpcomingNotices,
 )
 from loc_core.services.messagebus import Command, MessageBus
@@ -65,7 +69,9 @@ class JobSummary:
         }
 
 
-def _enqueued(sent: int) -> JobSummary:
+def _enqueued(sent: int | ReconciliationPage) -> JobSummary:
+    if isinstance(sent, ReconciliationPage):
+        sent = sent.enqueued
     return JobSummary(processed=sent, failed=0, skipped=0, details={"enqueued": sent})
 
 
@@ -130,35 +136,55 @@ class PagedJob(Job):
     """A job that runs page after page while the invocation has time, then hands on.
 
     Each page answers the cursor of the next. While more than `SAFETY_MARGIN_MS` is
-    left, the next page runs here; the last page that starts with less asks the job to
-    queue the next cursor itself (``hand_on``), so a worker carries on. A cursor is
-    followed exactly once, so no entity is skipped or sent twice.
+    left, the next page runs here; the last page that starts with less is sent as its
+    hand-on form (`handing_on`), which also queues the next cursor, so a worker carries
+    on. A cursor is followed exactly once, so no entity is skipped or handled twice.
     """
+
+    handing_on: Callable[[Any], Command[Any]] = attrs.field(
+        default=lambda page: RunJobPage.of(page, hand_on=True)
+    )
+    """The page's command that also queues the next cursor (``job_page`` by default)."""
 
     def run(
         self, bus: MessageBus, as_of: dt.date | None, remaining_ms: Callable[[], int] = _unbounded
     ) -> JobSummary:
-        """Run pages of the job's command (`EnqueueReconciliations`) from the first."""
-        command = self.command(as_of)
-        assert isinstance(command, EnqueueReconciliations)  # noqa: S101 - the table's own entry
-        enqueued = pages = 0
+        """Run pages of the job's command from the first; the summary adds them up."""
+        command: Any = self.command(as_of)
+        summaries: list[JobSummary] = []
         while True:
             last = remaining_ms() < SAFETY_MARGIN_MS
-            page = bus.handle(attrs.evolve(command, hand_on=last))
-            enqueued, pages = enqueued + page.enqueued, pages + 1
+            page = bus.handle(self.handing_on(command) if last else command)
+            summaries.append(self.summarise(page))
             if page.cursor is None or last:
                 break
             command = attrs.evolve(command, cursor=page.cursor)
-        return JobSummary(
-            processed=enqueued,
-            failed=0,
-            skipped=0,
-            details={
-                "enqueued": enqueued,
-                "pages": pages,
-                "handed_on": page.cursor is not None,
-            },
-        )
+        return _added(summaries, handed_on=page.cursor is not None)
+
+
+def _added(summaries: list[JobSummary], *, handed_on: bool) -> JobSummary:
+    """The pages' summaries as one: counters and counts summed, id lists joined."""
+    details: dict[str, JsonValue] = {}
+    for summary in summaries:
+        for name, value in summary.details.items():
+            before = details.get(name)
+            if isinstance(before, list) and isinstance(value, list):
+                details[name] = [*before, *value]
+            elif isinstance(before, int) and isinstance(value, int):
+                details[name] = before + value
+            else:
+                details[name] = value
+    return JobSummary(
+        processed=sum(summary.processed for summary in summaries),
+        failed=sum(summary.failed for summary in summaries),
+        skipped=sum(summary.skipped for summary in summaries),
+        details={**details, "pages": len(summaries), "handed_on": handed_on},
+    )
+
+
+def _paged(job: type[PageableJob[Any]]) -> Callable[[dt.date | None], Command[Any]]:
+    """The first page of `job` for a business date, `JOB_PAGE_SIZE` items a page."""
+    return lambda as_of: job(as_of=as_of, page_size=JOB_PAGE_SIZE)
 
 
 def _recovery(_as_of: dt.date | None) -> RecoverTransfers:
@@ -175,22 +201,18 @@ JOBS: Mapping[str, Job] = {
             lambda as_of: EnqueueDueInstallments(as_of=as_of),
             _enqueued,
         ),
-        Job("due_job", "cron(0 15 * * ? *)", lambda a: CollectDueMinimums(as_of=a), _line_report),
-        Job("billing_job", "cron(0 8 * * ? *)", lambda a: BillClosedCycles(as_of=a), _line_report),
-        Job(
-            "upcoming_job",
-            "cron(0 14 * * ? *)",
-            lambda as_of: SendUpcomingNotices(as_of=as_of),
-            _line_report,
-        ),
-        Job("overdue_job", "cron(0 16 * * ? *)", lambda a: MarkOverdueLines(as_of=a), _line_report),
-        Job("daily_loan_job", "cron(0 17 * * ? *)", lambda a: RunDailyLoanJob(as_of=a), _daily),
+        PagedJob("due_job", "cron(0 15 * * ? *)", _paged(CollectDueMinimums), _line_report),
+        PagedJob("billing_job", "cron(0 8 * * ? *)", _paged(BillClosedCycles), _line_report),
+        PagedJob("upcoming_job", "cron(0 14 * * ? *)", _paged(SendUpcomingNotices), _line_report),
+        PagedJob("overdue_job", "cron(0 16 * * ? *)", _paged(MarkOverdueLines), _line_report),
+        PagedJob("daily_loan_job", "cron(0 17 * * ? *)", _paged(RunDailyLoanJob), _daily),
         Job("recovery_job", "cron(0 7 * * ? *), cron(45 15 * * ? *)", _recovery, _recovered),
         PagedJob(
             "reconciliation_job",
             "cron(0 6 * * ? *)",
             lambda as_of: EnqueueReconciliations(as_of=as_of),
             _enqueued,
+            lambda page: attrs.evolve(page, hand_on=True),
         ),
     )
 }

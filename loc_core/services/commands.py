@@ -5,6 +5,7 @@ functions themselves are the bus's business (an import contract keeps entrypoint
 calling them directly).
 """
 
+from loc_core.services.job_pages import JOB_PAGE, PagedReport, RunJobPage
 from loc_core.services.lines import (
     RECONCILE_LINE,
     AbandonExpiredLineApplication,
@@ -60,10 +61,13 @@ from loc_core.services.reconciling import (
     ReconciliationPage,
 )
 from loc_core.services.recovery import RecoverTransfers, RecoveryReport
+from loc_core.services.scheduled import JOB_PAGE_SIZE, PageableJob
 from loc_core.services.settlement import Settled, SettlementHandling, SettleTransfer
 
 __all__ = [
     "COLLECT_INSTALLMENT",
+    "JOB_PAGE",
+    "JOB_PAGE_SIZE",
     "RECONCILE_LINE",
     "RECONCILE_LOAN",
     "RECONCILE_PAGE",
@@ -103,6 +107,8 @@ __all__ = [
     "ListLineStatements",
     "MakePayment",
     "MarkOverdueLines",
+    "PageableJob",
+    "PagedReport",
     "PayLine",
     "PaymentReceipt",
     "ReconcileLine",
@@ -113,6 +119,7 @@ __all__ = [
     "RecoveryReport",
     "ResendNotification",
     "RunDailyLoanJob",
+    "RunJobPage",
     "SendUpcomingNotices",
     "SetAutopay",
     "SettleTransfer",

@@ -13,6 +13,7 @@ from loc_core.events import DomainEvent
 from loc_core.ports import QueueMessage
 from loc_core.services import lines, loans
 from loc_core.services.checks import check_acceptance_fits, check_leases_outlast_rails
+from loc_core.services.job_pages import JOB_PAGE, RunJobPage, run_job_page
 from loc_core.services.messagebus import Command, EventHandler, Handler, StartupCheck
 from loc_core.services.notifications import (
     RESEND_NOTIFICATION,
@@ -68,11 +69,12 @@ HANDLERS: Mapping[type[Command[Any]], Handler] = {
     lines.ReconcileLine: lines.reconcile_line,
     lines.CloseLine: lines.close_credit_line,
     # both: the rails' settlement events, finishing what a dead process left open, and
-    # the reconciliation job's pages
+    # the reconciliation job's pages, and the other jobs' pages handed on
     SettleTransfer: handle_settlement_event,
     RecoverTransfers: recover_transfers,
     EnqueueReconciliations: enqueue_reconciliations,
     ListBook: list_book,
+    RunJobPage: run_job_page,
 }
 """Exactly one handler per command."""
 
@@ -87,6 +89,7 @@ MESSAGES: Mapping[str, Callable[[QueueMessage], Command[Any]]] = {
     loans.RECONCILE_LOAN: loans.ReconcileLoan.from_message,
     lines.RECONCILE_LINE: lines.ReconcileLine.from_message,
     RECONCILE_PAGE: EnqueueReconciliations.from_message,
+    JOB_PAGE: RunJobPage.from_message,
 }
 """How a queue message of each kind becomes its command."""
 

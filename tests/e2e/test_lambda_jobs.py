@@ -15,14 +15,17 @@ from scheduled_events import scheduled_event
 from loc_core.installment import InstallmentStatus, LoanStatus
 from loc_core.ports import UnitOfWork, WorkQueue
 from loc_core.services.commands import (
+    JOB_PAGE,
     RECONCILE_LINE,
     RECONCILE_LOAN,
     RECONCILE_PAGE,
+    DailyJobResult,
     LineReconciliation,
     Reconciliation,
 )
 from loc_core.services.messagebus import MessageBus
 from loc_core.testing.installment import make_loan
+from loc_entrypoints import jobs
 from loc_entrypoints.bootstrap import Settings, bootstrap
 from loc_entrypoints.cli import main
 from loc_entrypoints.jobs import JOBS, SAFETY_MARGIN_MS
@@ -146,6 +149,24 @@ def test_a_reconciliation_out_of_time_hands_the_rest_to_the_worker(
     )
     assert set(checked.values()) == {1}
     assert len(checked) == LOANS + LINES
+
+
+def test_a_daily_loan_job_out_of_time_hands_on_page_by_page_each_loan_once(
+    lambda_env: dict[str, str], book: MessageBus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(jobs, "JOB_PAGE_SIZE", 1)
+    summary = invoke("daily_loan_job", lambda_env, monkeypatch, remaining_ms=0)
+    assert (summary["processed"], summary["pages"], summary["handed_on"]) == (1, 1, True)
+    results = drain(book)
+    assert [kind for kind, _ in results] == [JOB_PAGE] * (LOANS - 1)
+    pages = [result for _, result in results]
+    assert all(isinstance(page, DailyJobResult) for page in pages)
+    assert [(page.loans_checked, page.loans_changed) for page in pages] == [(1, 1)] * (LOANS - 1)
+    assert pages[-1].cursor is None
+    with book.get(UnitOfWork) as uow:
+        statuses = {uow.loans.get(f"user-{n}", f"loan-{n}").status for n in range(LOANS)}
+    assert statuses == {LoanStatus.DEFAULTED}
+    assert invoke("daily_loan_job", lambda_env, monkeypatch)["processed"] == 0
 
 
 def test_every_job_has_a_handler_module() -> None:

@@ -22,7 +22,7 @@ import attrs
 from loc_core.creditline import CreditLine
 from loc_core.ports import LineRef
 from loc_core.services.lines.jobs import JobReport, LineJobs
-from loc_core.services.scheduled import ScheduledJob
+from loc_core.services.scheduled import PageableJob
 from loc_core.validation import valid_count
 
 __all__ = ["BILLING_CATCH_UP_DAYS", "BillClosedCycles", "bill_closed_cycles"]
@@ -34,7 +34,7 @@ BILLING_MAX_CATCH_UP_DAYS = 366
 
 
 @attrs.frozen
-class BillClosedCycles(ScheduledJob[JobReport]):
+class BillClosedCycles(PageableJob[JobReport]):
     """Run the billing job (``loc_billing``, 08:00 UTC) for the business date."""
 
     catch_up_days: int = attrs.field(
@@ -67,7 +67,7 @@ def bill_closed_cycles(command: BillClosedCycles, *, jobs: LineJobs) -> JobRepor
         )
         return bool(statements)
 
-    return jobs.for_each("loc_billing", refs, bill, today)
+    return jobs.for_each("loc_billing", refs, bill, today, command)
 
 
 def _nothing(_line: CreditLine, _today: dt.date) -> None:

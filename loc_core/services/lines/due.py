@@ -34,13 +34,13 @@ from loc_core.services.lines._unit import LEASE_TTL
 from loc_core.services.lines.booking import LineDebits
 from loc_core.services.lines.jobs import JobReport, LineJobs
 from loc_core.services.lines.paying import DEBIT_LOCK_PROCESS
-from loc_core.services.scheduled import ScheduledJob
+from loc_core.services.scheduled import PageableJob
 
 __all__ = ["CollectDueMinimums", "collect_due_minimum_payments", "due_intent_id", "due_payment_id"]
 
 
 @attrs.frozen
-class CollectDueMinimums(ScheduledJob[JobReport]):
+class CollectDueMinimums(PageableJob[JobReport]):
     """Run the due job (``loc_due``, 15:00 UTC): collect the minimum due today."""
 
 
@@ -73,7 +73,7 @@ def collect_due_minimum_payments(
         with leased(lock, key, owner=owner, ttl=LEASE_TTL) as lease:
             return _collect(ref, today, debits, metrics, lease)
 
-    return jobs.for_each("loc_due", refs, handle, today)
+    return jobs.for_each("loc_due", refs, handle, today, command)
 
 
 def due_intent_id(line_id: str, due_date: dt.date) -> str:

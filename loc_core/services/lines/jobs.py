@@ -16,9 +16,9 @@ from loc_core.creditline import CreditLine
 from loc_core.ports import Alerter, CreditLineRepository, LineRef, Metrics
 from loc_core.services.kit import post_alert
 from loc_core.services.lines._unit import LineWriter
-from loc_core.services.scheduled import ScheduledJob
+from loc_core.services.scheduled import PageableJob
 
-__all__ = ["JobReport", "LineJobs"]
+__all__ = ["JobReport", "LineJobs", "line_key"]
 
 
 @attrs.frozen
@@ -34,10 +34,13 @@ class JobReport:
     """Lines with nothing to do today, or already done by an earlier run."""
     failed: tuple[str, ...] = ()
     """Lines whose handling raised: each was alerted and is retried by the next run."""
+    cursor: str | None = None
+    """Where the next page starts (`PageableJob.cursor`); None when no line is left."""
 
 
-def _unique(refs: Iterable[LineRef]) -> list[LineRef]:
-    return list(dict.fromkeys(refs))
+def line_key(ref: LineRef) -> str:
+    """A line's stable paging key: ``<user>/<line>`` (no id holds a ``/``)."""
+    return f"{ref.user_id}/{ref.line_id}"
 
 
 @attrs.frozen
@@ -57,16 +60,20 @@ class LineJobs:
         refs: Iterable[LineRef],
         handle: Callable[[LineRef], bool],
         business_date: dt.date,
+        command: PageableJob[JobReport],
     ) -> JobReport:
-        """Run `handle` on every line once for `business_date`; it says whether it acted.
+        """Run `handle` on every line of the command's page once for `business_date`.
 
-        An exception from one line is alerted (CRITICAL, with the error) and recorded in
+        `handle` says whether it acted. The page is every line unless the command asks
+        for one (`PageableJob.page`); the report answers the next page's cursor. An
+        exception from one line is alerted (CRITICAL, with the error) and recorded in
         `JobReport.failed`; the job goes on with the next line.
         """
         acted: list[str] = []
         skipped: list[str] = []
         failed: list[str] = []
-        for ref in _unique(refs):
+        page = command.page(refs, line_key)
+        for ref in page.items:
             try:
                 changed = handle(ref)
             except Exception as exc:  # noqa: BLE001 - one bad line must not stop the book; it is alerted with its error
@@ -83,7 +90,9 @@ class LineJobs:
                 )
             else:
                 (acted if changed else skipped).append(ref.line_id)
-        report = JobReport(job, business_date, tuple(acted), tuple(skipped), tuple(failed))
+        report = JobReport(
+            job, business_date, tuple(acted), tuple(skipped), tuple(failed), page.cursor
+        )
         for outcome, lines in (("acted", acted), ("skipped", skipped), ("failed", failed)):
             self.metrics.increment(f"loc.lines.{job}.{outcome}", len(lines))
         return report
@@ -93,7 +102,7 @@ class LineJobs:
         job: str,
         find: Callable[[CreditLineRepository, dt.date], Iterable[LineRef]],
         change: Callable[[CreditLine, dt.date], bool],
-        command: ScheduledJob[JobReport],
+        command: PageableJob[JobReport],
     ) -> JobReport:
         """Apply `change` (it says whether it acted) to each line `find` lists for the date.
 
@@ -119,4 +128,4 @@ class LineJobs:
             )
             return acted
 
-        return self.for_each(job, refs, handle, today)
+        return self.for_each(job, refs, handle, today, command)

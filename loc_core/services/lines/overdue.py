@@ -22,13 +22,13 @@ import attrs
 
 from loc_core.creditline import CreditLine
 from loc_core.services.lines.jobs import JobReport, LineJobs
-from loc_core.services.scheduled import ScheduledJob
+from loc_core.services.scheduled import PageableJob
 
 __all__ = ["MarkOverdueLines", "mark_overdue_lines"]
 
 
 @attrs.frozen
-class MarkOverdueLines(ScheduledJob[JobReport]):
+class MarkOverdueLines(PageableJob[JobReport]):
     """Run the overdue job (``loc_overdue``, 16:00 UTC) for the business date."""
 
 

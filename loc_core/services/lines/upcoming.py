@@ -16,13 +16,13 @@ import attrs
 from loc_core.creditline import CreditLine
 from loc_core.ports import CreditLineRepository, LineRef
 from loc_core.services.lines.jobs import JobReport, LineJobs
-from loc_core.services.scheduled import ScheduledJob
+from loc_core.services.scheduled import PageableJob
 
 __all__ = ["SendUpcomingNotices", "send_upcoming_payment_notices"]
 
 
 @attrs.frozen
-class SendUpcomingNotices(ScheduledJob[JobReport]):
+class SendUpcomingNotices(PageableJob[JobReport]):
     """Run the upcoming-payment job (``loc_upcoming``, 14:00 UTC) for the business date."""
 
 

@@ -60,6 +60,8 @@ def test_a_job_runs_for_the_date_given_and_a_rerun_changes_nothing(world: Deploy
         "failed": 0,
         "skipped": 0,
         "failed_ids": [],
+        "pages": 1,
+        "handed_on": False,
     }
     code, output = invoke(world, "job", "run", "billing_job", "--date", CLOSE)
     assert (code, json.loads(output)["processed"]) == (0, 0)

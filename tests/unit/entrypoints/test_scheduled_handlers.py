@@ -56,6 +56,8 @@ def test_a_late_or_retried_event_runs_the_job_for_the_day_it_was_scheduled(
         "failed": 0,
         "skipped": 0,
         "failed_ids": [],
+        "pages": 1,
+        "handed_on": False,
     }
     assert handler(scheduled_event(fired), None)["processed"] == 0  # a redelivery: nothing more
 

@@ -54,6 +54,7 @@ GHOST = {
     "cursor": 'lines:["~", "~"]',
     "page_size": 10,
     "hand_on": False,
+    "job": "MarkOverdueLines",
     "worker_id": "fuzz-worker",
     "removed": None,
     "event_id": "ghost-event",
