@@ -64,15 +64,15 @@ def job() -> None:
 def run(ctx: click.Context, name: str, as_of: dt.datetime | None) -> None:
     """Run the job NAME once and print its summary as JSON; exit 1 if anything failed."""
     bus = _bus(ctx)
-    day = None if as_of is None else as_of.date()
+    # Pinned once, so a run that pages across midnight UTC keeps deciding for one day.
+    day = bus.get(Clock).now().date() if as_of is None else as_of.date()
     try:
         summary = run_job(name, bus, day)
     except LocError as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
         _finish(bus)
-    business_date = day or bus.get(Clock).now().date()
-    click.echo(json.dumps(summary.as_json(name, business_date), sort_keys=True))
+    click.echo(json.dumps(summary.as_json(name, day), sort_keys=True))
     if summary.failed:
         raise SystemExit(1)
 
