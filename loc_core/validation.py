@@ -310,6 +310,9 @@ def _rule_for(hint: object) -> Validator | None:
     arguments = typing.get_args(hint)
     optional = type(None) in arguments
     kinds = [kind for kind in arguments if kind is not type(None)] if arguments else [hint]
+    if optional and len(kinds) == 1 and hasattr(kinds[0], "__metadata__"):
+        rule = _rule_for(kinds[0])  # ``Day | None``: the rule type's rule, or None
+        return None if rule is None else attrs.validators.optional(rule)
     if len(kinds) != 1 or not isinstance(kinds[0], type) or kinds[0] in _BUILTIN_SCALARS:
         return None
     kind = kinds[0]

@@ -42,6 +42,7 @@ from loc_core.errors import InvalidConfiguration
 from loc_core.installment import InstallmentProduct
 from loc_core.ports import (
     Alerter,
+    AuditArchive,
     Clock,
     DocumentStore,
     FeatureFlags,
@@ -174,6 +175,9 @@ class Settings:
     """``LOC_S3_KMS_KEY_ID``: the KMS key of ``aws:kms``; empty: the account's ``aws/s3`` key."""
     s3_endpoint_url: str = ""
     """``LOC_S3_ENDPOINT_URL``: another S3 endpoint (moto, a local S3); empty for AWS."""
+    audit_archive_bucket: str = ""
+    """``LOC_AUDIT_ARCHIVE_BUCKET``: where committed audit records are archived; set, the
+    `AuditArchive` is an `S3DocumentStore` on it (with the ``LOC_S3_*`` encryption)."""
     growthbook_features_file: str = ""
     """``LOC_GROWTHBOOK_FEATURES_FILE``: a local GrowthBook features JSON file; set, the
     flags are `GrowthBookFlags` read from it."""
@@ -241,8 +245,8 @@ class Settings:
         """The outside services configured: the keys of ``_OUTSIDE`` whose settings are given.
 
         ``payengine``, ``iterable``, ``slack``, ``users``, ``underwriting``, ``s3``,
-        ``growthbook`` (the API) or ``growthbook_file`` (a features file, not both). A service
-        none of whose settings is set keeps its in-memory stand-in.
+        ``audit_archive``, ``growthbook`` (the API) or ``growthbook_file`` (a features file,
+        not both). A service none of whose settings is set keeps its in-memory stand-in.
 
         Raises:
             InvalidConfiguration: naming the variable, for a service with some of its
@@ -297,6 +301,7 @@ _OUTSIDE: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("underwriting_timeout_seconds", "underwriting_api_key"),
     ),
     "s3": (("s3_documents_bucket",), ("s3_encryption", "s3_kms_key_id", "s3_endpoint_url")),
+    "audit_archive": (("audit_archive_bucket",), ()),
     "growthbook": (("growthbook_api_host", "growthbook_client_key"), ()),
     "growthbook_file": (("growthbook_features_file",), ()),
 }
@@ -371,8 +376,11 @@ def bootstrap(
         provide(Underwriting, lambda: _underwriting(settings))
     provide(Underwriting, lambda: SimulatedUnderwriting(seed=settings.rail_seed))
     if "s3" in outside:
-        provide(DocumentStore, lambda: _s3_documents(settings))
+        provide(DocumentStore, lambda: _s3_store(settings, settings.s3_documents_bucket))
     provide(DocumentStore, InMemoryDocumentStore)
+    if "audit_archive" in outside:
+        provide(AuditArchive, lambda: _s3_store(settings, settings.audit_archive_bucket))
+    provide(AuditArchive, InMemoryDocumentStore)
     iterable = "iterable" in outside
     provide(Notifier, (lambda: _iterable(settings)) if iterable else RecordingNotifier)
     slack = "slack" in outside
@@ -517,8 +525,8 @@ def _underwriting(settings: Settings) -> Underwriting:
     )
 
 
-def _s3_documents(settings: Settings) -> DocumentStore:
-    """The S3 document store the settings describe, with its boto3 client built here."""
+def _s3_store(settings: Settings, bucket: str) -> DocumentStore:
+    """An S3 store on `bucket` as the settings describe it, with its boto3 client built here."""
     import boto3  # noqa: PLC0415 - the aws extra is optional
 
     from loc_adapters.s3 import Encryption, S3DocumentStore  # noqa: PLC0415 - same
@@ -528,7 +536,7 @@ def _s3_documents(settings: Settings) -> DocumentStore:
     )
     return S3DocumentStore(
         client,
-        settings.s3_documents_bucket,
+        bucket,
         Encryption(settings.s3_encryption),
         settings.s3_kms_key_id or None,
     )

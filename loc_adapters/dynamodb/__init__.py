@@ -5,8 +5,8 @@
 - `DynamoLock`: the lease lock with heartbeat and fencing token.
 - `DynamoIdempotencyStore`: idempotency records with TTL.
 - `DynamoIds`: uuid4 ids and ``FM-000001`` loan numbers from an atomic counter.
-- `create_table` makes the table as production has it; `expired_application` reads a
-  TTL deletion from the table's stream.
+- `create_table` makes the table as production has it; `expired_application`,
+  `inserted_audit_record` and `balance_reconciliation` read the table's stream records.
 
 Every item type, key and query is in ``docs/data-model.md``.
 """
@@ -14,7 +14,11 @@ Every item type, key and query is in ``docs/data-model.md``.
 from loc_adapters.dynamodb._idempotency import DynamoIdempotencyStore
 from loc_adapters.dynamodb._ids import DynamoIds
 from loc_adapters.dynamodb._lock import DynamoLock
-from loc_adapters.dynamodb._streams import expired_application
+from loc_adapters.dynamodb._streams import (
+    balance_reconciliation,
+    expired_application,
+    inserted_audit_record,
+)
 from loc_adapters.dynamodb._table import DynamoTable, create_table, table_name
 from loc_adapters.dynamodb._uow import DynamoUnitOfWork
 
@@ -24,7 +28,9 @@ __all__ = [
     "DynamoLock",
     "DynamoTable",
     "DynamoUnitOfWork",
+    "balance_reconciliation",
     "create_table",
     "expired_application",
+    "inserted_audit_record",
     "table_name",
 ]

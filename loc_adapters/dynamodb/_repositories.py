@@ -20,6 +20,7 @@ from __future__ import annotations
 import abc
 import datetime as dt
 import heapq
+import json
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -31,12 +32,20 @@ from loc_adapters.dynamodb._convert import Item, format_fixed_timestamp, parse_d
 from loc_adapters.dynamodb._table import DynamoTable
 from loc_core.bookkeeping import Product
 from loc_core.creditline import CreditLine, Statement
-from loc_core.errors import NotFound, Ref
+from loc_core.errors import InvalidRequest, NotFound, Ref
 from loc_core.events import AuditRecord
 from loc_core.installment import InstallmentStatus, Loan, LoanStatus
 from loc_core.intents import TransferIntent
 from loc_core.ledger import JournalEntry
-from loc_core.ports import Application, InstallmentRef, IntentRef, LineRef, PaymentOwner
+from loc_core.ports import (
+    Application,
+    InstallmentRef,
+    IntentRef,
+    LineRef,
+    LoanRef,
+    PaymentOwner,
+    RefPage,
+)
 
 __all__ = [
     "LINE_APPLICATIONS",
@@ -84,6 +93,17 @@ def _group(items: Iterable[Item]) -> dict[str, list[Item]]:
 def _stored(*ids: object) -> bool:
     """Whether something can be stored under every one of `ids` (see `keys.storable`)."""
     return all(keys.storable(each) for each in ids)
+
+
+def _scan_start(cursor: str) -> dict[str, str]:
+    """The scan's start key a cursor holds. Raises `InvalidRequest` for one not ours."""
+    try:
+        start = json.loads(cursor)
+    except ValueError:
+        start = None
+    if not isinstance(start, dict) or set(start) != {"PK", "SK"}:
+        raise InvalidRequest(f"not a listing cursor: {cursor!r}", key="cursor")
+    return {"PK": str(start["PK"]), "SK": str(start["SK"])}
 
 
 def _split(items: list[Item], root_sk: str) -> tuple[Item | None, list[Item]]:
@@ -251,6 +271,22 @@ class _Aggregates(abc.ABC, Generic[G]):
                 found.append(aggregate)
         return found
 
+    def _page(self, cursor: str | None, limit: int) -> tuple[list[tuple[str, str]], str | None]:
+        """One `Scan` page of this product's roots as (user id, id); the cursor is JSON.
+
+        The table has no index of every loan or line, so a listing scans it (a daily
+        job's cost: docs/jobs.md). A root's SK is the prefix and an id, which holds no
+        ``#``; its children's SKs go on after another ``#``.
+        """
+        start = None if cursor is None else _scan_start(cursor)
+        found, following = self._table.scan_keys(self.prefix, start=start, limit=limit)
+        roots = [
+            (pk.removeprefix("USER#"), sk.removeprefix(self.prefix))
+            for pk, sk in found
+            if pk.startswith("USER#") and "#" not in sk.removeprefix(self.prefix)
+        ]
+        return roots, None if following is None else json.dumps(following, sort_keys=True)
+
     def add(self, aggregate: G) -> None:
         """Write a new aggregate at commit, with its children."""
         self._tracker.register(self._key(aggregate), aggregate, new=True)
@@ -317,6 +353,11 @@ class Loans(_Aggregates[Loan]):
         """A user's loans, oldest first: one consistent query over ``LOAN#``."""
         loans = [loan for loan in self._every(user_id) if status is None or loan.status is status]
         return sorted(loans, key=lambda loan: (loan.created_at, loan.loan_id))
+
+    def page(self, cursor: str | None, limit: int) -> RefPage[LoanRef]:
+        """One page of every loan (`LoanRepository.page`): a consistent `Scan` page."""
+        roots, following = self._page(cursor, limit)
+        return RefPage(tuple(LoanRef(user, loan) for user, loan in roots), following)
 
     def by_application(self, user_id: str, application_id: str) -> Loan | None:
         """The loan made from an application: GSI3, then a consistent read of the loan."""
@@ -409,6 +450,11 @@ class Lines(_Aggregates[CreditLine]):
         """
         lines = self._every(user_id)
         return sorted(lines, key=lambda line: (line.opened_on, line.line_id))
+
+    def page(self, cursor: str | None, limit: int) -> RefPage[LineRef]:
+        """One page of every line (`CreditLineRepository.page`): a consistent `Scan` page."""
+        roots, following = self._page(cursor, limit)
+        return RefPage(tuple(LineRef(user, line) for user, line in roots), following)
 
     def by_cycle_day(self, cycle_day: int) -> list[LineRef]:
         """Lines that are not CLOSED closing their cycle on `cycle_day`, from GSI1."""

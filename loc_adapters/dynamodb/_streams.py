@@ -1,9 +1,12 @@
-"""Reading DynamoDB stream records: which application did its TTL remove?
+"""Reading DynamoDB stream records: what TTL removed, what audit committed, what balance moved.
 
 The table's stream carries old and new images. When DynamoDB's time to live deletes an
 application, the record's ``userIdentity`` names the DynamoDB service and its old image
 holds the application as it was; the expiration handler saves it again as ABANDONED
-when it was never converted. moto never expires items, so tests feed hand-built records.
+when it was never converted. An INSERT of an ``AUDIT#`` item is a committed audit
+record (`inserted_audit_record`); a MODIFY of a loan or line item whose balances differ
+between the images asks for its reconciliation (`balance_reconciliation`). moto never
+expires items and has no streams here, so tests feed hand-built records.
 """
 
 from __future__ import annotations
@@ -11,14 +14,29 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from loc_adapters.dynamodb._codecs import decode_line_application, decode_loan_application
+from loc_adapters.dynamodb._codecs import (
+    decode_audit_record,
+    decode_line_application,
+    decode_loan_application,
+)
+from loc_adapters.dynamodb._codecs.shared import reading
+from loc_adapters.dynamodb._convert import Item
 from loc_adapters.dynamodb._table import deserialize
 from loc_core.creditline import CreditLineApplication
+from loc_core.events import AuditRecord
 from loc_core.installment import LoanApplication
+from loc_core.services.commands import ReconcileLine, ReconcileLoan
 
-__all__ = ["expired_application"]
+__all__ = [
+    "LINE_BALANCES",
+    "LOAN_BALANCES",
+    "balance_reconciliation",
+    "expired_application",
+    "inserted_audit_record",
+]
 
 _TTL_PRINCIPAL = "dynamodb.amazonaws.com"
+_AUDIT_PREFIX = "AUDIT#"
 
 
 def expired_application(
@@ -47,3 +65,56 @@ def expired_application(
     if sort_key.startswith("LOCAPP#"):
         return decode_line_application(item)
     return None
+
+
+def inserted_audit_record(record: Mapping[str, Any]) -> tuple[AuditRecord, Item] | None:
+    """The audit record an INSERT committed, with its item as stored; None for others.
+
+    Raises:
+        InvariantViolation: when the new image of an audit item is malformed.
+    """
+    if record.get("eventName") != "INSERT":
+        return None
+    image = (record.get("dynamodb") or {}).get("NewImage")
+    if not image or not str(image.get("PK", {}).get("S", "")).startswith(_AUDIT_PREFIX):
+        return None
+    item = deserialize(image)
+    return decode_audit_record(item), item
+
+
+LOAN_BALANCES = ("loc_outstanding_balance", "loc_amount_disbursed")
+"""The attributes of a loan item whose change asks for a reconciliation."""
+LINE_BALANCES = (
+    "loc_principal_balance",
+    "loc_interest_balance",
+    "loc_fee_balance",
+    "loc_pending_draws_total",
+)
+"""The attributes of a line item whose change asks for a reconciliation."""
+
+
+def balance_reconciliation(record: Mapping[str, Any]) -> ReconcileLoan | ReconcileLine | None:
+    """The check of the loan or line a MODIFY changed a balance of; None for other records.
+
+    Only the loan item (``LOAN#<id>``) and the line item (``LOC#<id>``) count: their
+    installments, draws and payments change in the same commit as their balances.
+
+    Raises:
+        InvariantViolation: when the new image of a loan or line item has no owner or id.
+    """
+    if record.get("eventName") != "MODIFY":
+        return None
+    images = record.get("dynamodb") or {}
+    old, new = images.get("OldImage") or {}, images.get("NewImage") or {}
+    sort_key = str(new.get("SK", {}).get("S", ""))
+    kind, _, rest = sort_key.partition("#")
+    if not rest or "#" in rest or kind not in {"LOAN", "LOC"}:
+        return None
+    balances = LOAN_BALANCES if kind == "LOAN" else LINE_BALANCES
+    if all(old.get(name) == new.get(name) for name in balances):
+        return None
+    item = deserialize(new)
+    with reading(item, "not a loan or line", entity=kind.lower(), invariant="item_readable"):
+        if kind == "LOAN":
+            return ReconcileLoan(str(item["loc_user_id"]), str(item["loc_loan_id"]))
+        return ReconcileLine(str(item["loc_user_id"]), str(item["loc_line_id"]))

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
         AttributeValueTypeDef,
         PutItemInputTypeDef,
         QueryInputTypeDef,
+        ScanInputTypeDef,
         TransactWriteItemTypeDef,
         UpdateItemInputTypeDef,
         WriteRequestTypeDef,
@@ -166,6 +167,32 @@ class DynamoTable:
             if not last:
                 return
             request["ExclusiveStartKey"] = last
+
+    def scan_keys(
+        self, prefix: str, *, start: Mapping[str, str] | None, limit: int
+    ) -> tuple[list[tuple[str, str]], dict[str, str] | None]:
+        """One consistent `Scan` page: the (PK, SK) of items whose SK starts with `prefix`.
+
+        `limit` bounds the items read, so a page may find none and still have a next
+        one; the second value is where it starts (None after the last page).
+        """
+        request: ScanInputTypeDef = {
+            "TableName": self.name,
+            "ConsistentRead": True,
+            "Limit": limit,
+            "FilterExpression": "begins_with(#SK, :prefix)",
+            "ProjectionExpression": "#PK, #SK",
+            "ExpressionAttributeNames": {"#PK": "PK", "#SK": "SK"},
+            "ExpressionAttributeValues": serialize({":prefix": prefix}),
+        }
+        if start is not None:
+            request["ExclusiveStartKey"] = serialize(start)
+        with translated("Scan"):
+            response = self.client.scan(**request)
+        found = [deserialize(item) for item in response.get("Items", [])]
+        last = response.get("LastEvaluatedKey")
+        following = None if not last else {k: str(v) for k, v in deserialize(last).items()}
+        return [(str(item["PK"]), str(item["SK"])) for item in found], following
 
     # --- writes -------------------------------------------------------------------------
 

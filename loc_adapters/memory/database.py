@@ -120,6 +120,14 @@ class InMemoryDatabase:
             keys = sorted(self._owned.get((kind, user_id), ()))
             return [self.thaw_row(self._rows[key]) for key in keys]
 
+    def keys_after(
+        self, kind: str, after: tuple[str, str] | None, limit: int
+    ) -> list[tuple[str, str]]:
+        """Up to `limit` (user id, entity id) of `kind` after `after`, in key order."""
+        with self.lock:
+            found = sorted(key[1:] for key in self._rows if key[0] == kind)
+        return [key for key in found if after is None or key > after][:limit]
+
     def thaw_row(self, row: bytes) -> Any:  # noqa: ANN401 - rows hold every aggregate type
         """The aggregate a stored row holds, as a fresh object."""
         return _thaw(row)

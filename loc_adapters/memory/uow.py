@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
+import json
 from typing import Any, Generic, Protocol, Self, TypeVar
 
 import attrs
@@ -17,7 +18,14 @@ import attrs
 from loc_adapters.memory.database import InMemoryDatabase, Key, statement_key
 from loc_core.bookkeeping import Product
 from loc_core.creditline import CreditLine, CreditLineApplication, Statement
-from loc_core.errors import ConcurrencyConflict, InvariantViolation, LeaseLost, NotFound, Ref
+from loc_core.errors import (
+    ConcurrencyConflict,
+    InvalidRequest,
+    InvariantViolation,
+    LeaseLost,
+    NotFound,
+    Ref,
+)
 from loc_core.events import AuditRecord, DomainEvent
 from loc_core.installment import InstallmentStatus, Loan, LoanApplication, LoanStatus
 from loc_core.intents import TransferIntent
@@ -30,7 +38,9 @@ from loc_core.ports import (
     IntentRef,
     Lease,
     LineRef,
+    LoanRef,
     PaymentOwner,
+    RefPage,
     items_written,
 )
 
@@ -128,6 +138,14 @@ class _Products(_Aggregates[P]):
 
     product: Product
 
+    def _page(self, cursor: str | None, limit: int) -> tuple[list[tuple[str, str]], str | None]:
+        """One page of (user id, id) in key order; the cursor is the last key, as JSON."""
+        after = None if cursor is None else _cursor_key(cursor)
+        keys = self._db.keys_after(self.kind, after, limit + 1)
+        more = len(keys) > limit
+        keys = keys[:limit]
+        return keys, json.dumps(keys[-1]) if more and keys else None
+
     def find_payment(self, payment_id: str) -> PaymentOwner | None:
         owner = self._db.payment_owner(payment_id)
         return owner if owner is not None and owner.product == self.product else None
@@ -154,6 +172,10 @@ class _Loans(_Products[Loan]):
     ) -> list[InstallmentRef]:
         return self._db.installments(status, due_through)
 
+    def page(self, cursor: str | None, limit: int) -> RefPage[LoanRef]:
+        keys, following = self._page(cursor, limit)
+        return RefPage(tuple(LoanRef(user, loan) for user, loan in keys), following)
+
     def _id(self, aggregate: Loan) -> str:
         return aggregate.loan_id
 
@@ -178,8 +200,21 @@ class _Lines(_Products[CreditLine]):
     def overdue_candidates(self, on: dt.date) -> list[LineRef]:
         return self._db.lines_to_watch(on)
 
+    def page(self, cursor: str | None, limit: int) -> RefPage[LineRef]:
+        keys, following = self._page(cursor, limit)
+        return RefPage(tuple(LineRef(user, line) for user, line in keys), following)
+
     def _id(self, aggregate: CreditLine) -> str:
         return aggregate.line_id
+
+
+def _cursor_key(cursor: str) -> tuple[str, str]:
+    """The key a memory cursor holds. Raises `InvalidRequest` for a cursor not ours."""
+    try:
+        user_id, entity_id = json.loads(cursor)
+    except (ValueError, TypeError) as exc:
+        raise InvalidRequest(f"not a listing cursor: {cursor!r}", key="cursor") from exc
+    return str(user_id), str(entity_id)
 
 
 _BY_ID_ALONE = ""

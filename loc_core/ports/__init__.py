@@ -12,7 +12,16 @@ underwriting) and `documents` (agreements and statements). Every name is importa
 ``loc_core.ports``.
 """
 
-from loc_core.ports.documents import PDF, DocumentStore, agreement_key, statement_key
+from loc_core.ports.documents import (
+    AUDIT_ARCHIVE_RETENTION_DAYS,
+    JSON_LINES,
+    PDF,
+    AuditArchive,
+    DocumentStore,
+    agreement_key,
+    audit_archive_key,
+    statement_key,
+)
 from loc_core.ports.infrastructure import (
     Clock,
     FeatureFlags,
@@ -53,19 +62,24 @@ from loc_core.ports.persistence import (
     JournalRepository,
     LineRef,
     LoanApplicationRepository,
+    LoanRef,
     LoanRepository,
     PaymentOwner,
+    RefPage,
     StatementRepository,
     UnitOfWork,
     items_written,
 )
 
 __all__ = [
+    "AUDIT_ARCHIVE_RETENTION_DAYS",
+    "JSON_LINES",
     "PDF",
     "TRANSACTION_LIMIT",
     "Alert",
     "Alerter",
     "Application",
+    "AuditArchive",
     "AuditLog",
     "Clock",
     "CreditLineApplicationRepository",
@@ -85,6 +99,7 @@ __all__ = [
     "LineRef",
     "LoanApplicationRepository",
     "LoanDecision",
+    "LoanRef",
     "LoanRepository",
     "Lock",
     "Metrics",
@@ -93,6 +108,7 @@ __all__ = [
     "PaymentRails",
     "QueueMessage",
     "ReceivedMessage",
+    "RefPage",
     "SettlementEvent",
     "Severity",
     "StatementRepository",
@@ -105,6 +121,7 @@ __all__ = [
     "Users",
     "WorkQueue",
     "agreement_key",
+    "audit_archive_key",
     "items_written",
     "statement_key",
 ]

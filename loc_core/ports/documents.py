@@ -1,4 +1,8 @@
-"""The document store port: agreements and statements as PDF files, and their keys."""
+"""The document store port: agreements and statements as PDF files, and their keys.
+
+The audit archive is a second store of the same shape (`AuditArchive`): committed audit
+records kept for their retention, one JSON-lines object per record.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,16 @@ from typing import Protocol
 
 from loc_core.errors import InvalidRequest
 
-__all__ = ["PDF", "DocumentStore", "agreement_key", "statement_key"]
+__all__ = [
+    "AUDIT_ARCHIVE_RETENTION_DAYS",
+    "JSON_LINES",
+    "PDF",
+    "AuditArchive",
+    "DocumentStore",
+    "agreement_key",
+    "audit_archive_key",
+    "statement_key",
+]
 
 PDF = "application/pdf"
 """The content type of every agreement and statement."""
@@ -23,6 +36,34 @@ class DocumentStore(Protocol):
     def get(self, key: str) -> bytes:
         """The body stored under `key`. Raises `NotFound`."""
         ...
+
+
+class AuditArchive(Protocol):
+    """Where committed audit records are kept for their retention (an S3 bucket), by key."""
+
+    def put(self, key: str, body: bytes, *, content_type: str) -> None:
+        """Store `body` under `key`; the same key and body again changes nothing."""
+        ...
+
+    def get(self, key: str) -> bytes:
+        """The body stored under `key`. Raises `NotFound`."""
+        ...
+
+
+AUDIT_ARCHIVE_RETENTION_DAYS = 2_555
+"""How long archived audit records are kept: seven years, the payments design's policy
+(the archive bucket's lifecycle rule expires objects after exactly this many days)."""
+
+JSON_LINES = "application/x-ndjson"
+"""The content type of an archived audit record."""
+
+
+def audit_archive_key(recorded_on: dt.date, record_id: str) -> str:
+    """``audit/date=<yyyy-mm-dd>/<record_id>.jsonl``: one object per record, by its date.
+
+    Keyed by the record's id, so a record archived twice is the same object.
+    """
+    return f"audit/date={recorded_on.isoformat()}/{_part('record_id', record_id)}.jsonl"
 
 
 def _part(name: str, value: str) -> str:

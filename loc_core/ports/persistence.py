@@ -18,7 +18,7 @@ only for an aggregate it has just read by its owner.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Protocol, Self
+from typing import Generic, Protocol, Self, TypeVar
 
 import attrs
 
@@ -47,8 +47,10 @@ __all__ = [
     "JournalRepository",
     "LineRef",
     "LoanApplicationRepository",
+    "LoanRef",
     "LoanRepository",
     "PaymentOwner",
+    "RefPage",
     "StatementRepository",
     "UnitOfWork",
     "items_written",
@@ -93,6 +95,26 @@ class LineRef:
 
     user_id: str
     line_id: str
+
+
+@attrs.frozen
+class LoanRef:
+    """A loan found by a listing."""
+
+    user_id: str
+    loan_id: str
+
+
+RefT = TypeVar("RefT", LoanRef, LineRef)
+
+
+@attrs.frozen
+class RefPage(Generic[RefT]):
+    """One page of a listing of every loan or line, and where the next page starts."""
+
+    refs: tuple[RefT, ...]
+    cursor: str | None
+    """Opaque: pass it back for the next page; None when this page was the last."""
 
 
 @attrs.frozen
@@ -186,6 +208,15 @@ class LoanRepository(Protocol):
         """Installments in `status` due on or before `due_through` (all: None), by due date."""
         ...
 
+    def page(self, cursor: str | None, limit: int) -> RefPage[LoanRef]:
+        """One page of every loan, at most `limit`, from `cursor` (None: the first page).
+
+        Paging to the end lists every loan stored when the listing began exactly once
+        (in no promised order); a page may hold fewer than `limit`, even none, and still
+        have a next one.
+        """
+        ...
+
     def find_payment(self, payment_id: str) -> PaymentOwner | None:
         """Which loan a payment was applied to."""
         ...
@@ -246,6 +277,10 @@ class CreditLineRepository(Protocol):
         listed; a listed line may still need nothing (the job decides on a consistent
         read).
         """
+        ...
+
+    def page(self, cursor: str | None, limit: int) -> RefPage[LineRef]:
+        """One page of every line, like `LoanRepository.page`."""
         ...
 
     def find_payment(self, payment_id: str) -> PaymentOwner | None:

@@ -5,7 +5,9 @@ functions themselves are the bus's business (an import contract keeps entrypoint
 calling them directly).
 """
 
+from loc_core.services.job_pages import JOB_PAGE, PagedReport, RunJobPage
 from loc_core.services.lines import (
+    RECONCILE_LINE,
     AbandonExpiredLineApplication,
     AcceptLineOffer,
     ApplyForLine,
@@ -28,6 +30,7 @@ from loc_core.services.lines import (
 )
 from loc_core.services.loans import (
     COLLECT_INSTALLMENT,
+    RECONCILE_LOAN,
     AbandonExpiredApplication,
     AcceptOffer,
     ApplyForLoan,
@@ -60,11 +63,24 @@ from loc_core.services.queries import (
     ListLoans,
     ReadAuditTrail,
 )
+from loc_core.services.reconciling import (
+    RECONCILE_PAGE,
+    BookPage,
+    EnqueueReconciliations,
+    ListBook,
+    ReconciliationPage,
+)
 from loc_core.services.recovery import RecoverTransfers, RecoveryReport
+from loc_core.services.scheduled import JOB_PAGE_SIZE, PageableJob
 from loc_core.services.settlement import Settled, SettlementHandling, SettleTransfer
 
 __all__ = [
     "COLLECT_INSTALLMENT",
+    "JOB_PAGE",
+    "JOB_PAGE_SIZE",
+    "RECONCILE_LINE",
+    "RECONCILE_LOAN",
+    "RECONCILE_PAGE",
     "RESEND_NOTIFICATION",
     "AbandonExpiredApplication",
     "AbandonExpiredLineApplication",
@@ -76,6 +92,7 @@ __all__ = [
     "BookBackdatedDraw",
     "BookBackdatedLinePayment",
     "BookBackdatedLoanPayment",
+    "BookPage",
     "CheckEligibility",
     "CloseLine",
     "CollectDueMinimums",
@@ -86,6 +103,7 @@ __all__ = [
     "DrawFromLine",
     "Eligibility",
     "EnqueueDueInstallments",
+    "EnqueueReconciliations",
     "ExpirationOutcome",
     "GetLine",
     "GetLineApplication",
@@ -97,6 +115,7 @@ __all__ = [
     "JobReport",
     "LinePaymentReceipt",
     "LineReconciliation",
+    "ListBook",
     "ListLineApplications",
     "ListLineStatements",
     "ListLines",
@@ -104,16 +123,20 @@ __all__ = [
     "ListLoans",
     "MakePayment",
     "MarkOverdueLines",
+    "PageableJob",
+    "PagedReport",
     "PayLine",
     "PaymentReceipt",
     "ReadAuditTrail",
     "ReconcileLine",
     "ReconcileLoan",
     "Reconciliation",
+    "ReconciliationPage",
     "RecoverTransfers",
     "RecoveryReport",
     "ResendNotification",
     "RunDailyLoanJob",
+    "RunJobPage",
     "SendUpcomingNotices",
     "SetAutopay",
     "SettleTransfer",

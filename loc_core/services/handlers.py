@@ -13,6 +13,7 @@ from loc_core.events import DomainEvent
 from loc_core.ports import QueueMessage
 from loc_core.services import lines, loans
 from loc_core.services.checks import check_acceptance_fits, check_leases_outlast_rails
+from loc_core.services.job_pages import JOB_PAGE, RunJobPage, run_job_page
 from loc_core.services.messagebus import Command, EventHandler, Handler, StartupCheck
 from loc_core.services.notifications import (
     RESEND_NOTIFICATION,
@@ -39,6 +40,13 @@ from loc_core.services.queries import (
     list_loan_applications,
     list_loans,
     read_audit_trail,
+)
+from loc_core.services.reconciling import (
+    RECONCILE_PAGE,
+    EnqueueReconciliations,
+    ListBook,
+    enqueue_reconciliations,
+    list_book,
 )
 from loc_core.services.recovery import RecoverTransfers, recover_transfers
 from loc_core.services.settlement import SettleTransfer, handle_settlement_event
@@ -85,9 +93,13 @@ HANDLERS: Mapping[type[Command[Any]], Handler] = {
     lines.MarkOverdueLines: lines.mark_overdue_lines,
     lines.ReconcileLine: lines.reconcile_line,
     lines.CloseLine: lines.close_credit_line,
-    # both: the rails' settlement events, and finishing what a dead process left open
+    # both: the rails' settlement events, finishing what a dead process left open, and
+    # the reconciliation job's pages, and the other jobs' pages handed on
     SettleTransfer: handle_settlement_event,
     RecoverTransfers: recover_transfers,
+    EnqueueReconciliations: enqueue_reconciliations,
+    ListBook: list_book,
+    RunJobPage: run_job_page,
     ReadAuditTrail: read_audit_trail,
 }
 """Exactly one handler per command."""
@@ -100,6 +112,10 @@ EVENT_HANDLERS: Mapping[type[DomainEvent], Sequence[EventHandler]] = {
 MESSAGES: Mapping[str, Callable[[QueueMessage], Command[Any]]] = {
     loans.COLLECT_INSTALLMENT: loans.CollectInstallment.from_message,
     RESEND_NOTIFICATION: ResendNotification.from_message,
+    loans.RECONCILE_LOAN: loans.ReconcileLoan.from_message,
+    lines.RECONCILE_LINE: lines.ReconcileLine.from_message,
+    RECONCILE_PAGE: EnqueueReconciliations.from_message,
+    JOB_PAGE: RunJobPage.from_message,
 }
 """How a queue message of each kind becomes its command."""
 

@@ -21,7 +21,13 @@ from typing import TypeVar
 import attrs
 
 from loc_core.calendar import require_utc
-from loc_core.errors import ConcurrencyConflict, IdempotencyConflict, NotFound
+from loc_core.errors import (
+    ConcurrencyConflict,
+    DomainError,
+    IdempotencyConflict,
+    InvalidRequest,
+    NotFound,
+)
 from loc_core.events import AuditValue
 from loc_core.ports import (
     Alert,
@@ -31,6 +37,7 @@ from loc_core.ports import (
     IdempotencyStore,
     Lease,
     Lock,
+    QueueMessage,
     SettlementEvent,
     Severity,
 )
@@ -43,12 +50,14 @@ __all__ = [
     "alert_settlement",
     "business_date",
     "fingerprint",
+    "job_date",
     "leased",
     "lock_key",
     "moment",
     "not_booked_alerted",
     "payment_not_found",
     "post_alert",
+    "read_message",
     "retry_on_conflict",
     "run_once",
 ]
@@ -76,6 +85,45 @@ def moment(clock: Clock) -> tuple[dt.datetime, dt.date]:
 def business_date(clock: Clock) -> dt.date:
     """The business date: the clock's UTC date."""
     return moment(clock)[1]
+
+
+C = TypeVar("C", bound=attrs.AttrsInstance)
+
+
+def read_message(command: type[C], message: QueueMessage, kind: str) -> C:
+    """The command a queue message of `kind` carries: its body holds the command's fields.
+
+    The command's own validators check the fields, so a message with a field missing or
+    malformed is refused like a command built with it.
+
+    Raises:
+        DomainError: a message of another kind.
+        InvalidRequest: a field missing or outside its bounds.
+    """
+    if message.kind != kind:
+        raise DomainError(f"not a {kind} message: {message.kind!r}")
+    names = [field.name for field in attrs.fields(command) if field.init]
+    return command(**{name: message.body.get(name) for name in names})
+
+
+def job_date(clock: Clock, as_of: dt.date | None) -> dt.date:
+    """The business date a scheduled job decides for: `as_of`, or the clock's by default.
+
+    A job may be run for a past date (a missed run, an operator's rerun); money it moves
+    still moves now.
+
+    Raises:
+        InvalidRequest: `as_of` is after the clock's business date; nothing was read.
+    """
+    today = business_date(clock)
+    if as_of is None:
+        return today
+    if as_of > today:
+        raise InvalidRequest(
+            f"as_of {as_of.isoformat()} is after the business date {today.isoformat()}",
+            key="as_of",
+        )
+    return as_of
 
 
 @contextlib.contextmanager

@@ -1,88 +1,57 @@
 """Operations routes (service role only): run a job, reconcile a borrower, read audit.
 
-A job runs on the deployment's clock: the ``business_date`` a caller names must be that
-day, so a job is never run for a day the books are not on (the jobs catch up on missed
-days themselves).
+A job runs through `loc_entrypoints.jobs` exactly as ``loc job run`` and the schedules
+run it, for a business date no later than the clock's (docs/jobs.md).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import enum
 from typing import Any
 
 import attrs
 from litestar import Response, Router, get, post
-from litestar.params import FromPath, JSONBody
+from litestar.params import JSONBody
 
-from loc_core.errors import InvalidRequest
 from loc_core.events import AuditRecord
 from loc_core.ports import Clock
 from loc_core.services.commands import (
-    BillClosedCycles,
-    CollectDueMinimums,
-    EnqueueDueInstallments,
     ListLines,
     ListLoans,
-    MarkOverdueLines,
     ReadAuditTrail,
     ReconcileLine,
     ReconcileLoan,
-    RecoverTransfers,
-    RunDailyLoanJob,
-    SendUpcomingNotices,
 )
-from loc_core.services.messagebus import Command
 from loc_entrypoints.http.auth import require_service
 from loc_entrypoints.http.deps import Bus, Once, Who
 from loc_entrypoints.http.idempotency import IdempotencyKey
 from loc_entrypoints.http.loans import PathId
 from loc_entrypoints.http.pages import Cursor, Limit, paginate
 from loc_entrypoints.http.problems import responses
+from loc_entrypoints.jobs import run_job as run_scheduled_job
 
 __all__ = ["router"]
 
 _TAGS = ["operations"]
 
 
-class Job(enum.Enum):
-    """The jobs an operator may run."""
-
-    LOAN_DAILY = "loan-daily"
-    LOAN_COLLECTIONS = "loan-collections"
-    LINE_BILLING = "line-billing"
-    LINE_UPCOMING = "line-upcoming"
-    LINE_DUE = "line-due"
-    LINE_OVERDUE = "line-overdue"
-    RECOVER_TRANSFERS = "recover-transfers"
-
-
-_COMMANDS: dict[Job, type[Command[Any]]] = {
-    Job.LOAN_DAILY: RunDailyLoanJob,
-    Job.LOAN_COLLECTIONS: EnqueueDueInstallments,
-    Job.LINE_BILLING: BillClosedCycles,
-    Job.LINE_UPCOMING: SendUpcomingNotices,
-    Job.LINE_DUE: CollectDueMinimums,
-    Job.LINE_OVERDUE: MarkOverdueLines,
-    Job.RECOVER_TRANSFERS: RecoverTransfers,
-}
-
-
 @attrs.frozen
 class JobRequest:
-    """The business date the job is for: the deployment's today."""
+    """The business date the job decides for (None: the clock's); never a later one."""
 
-    business_date: dt.date
+    business_date: dt.date | None = None
 
 
 @attrs.frozen
 class JobRunView:
-    """What a job did: its counts (changed, skipped, ...) and the ids that failed."""
+    """What a job run did: the counters a Lambda reports, and the job's own details."""
 
     job: str
     business_date: dt.date
-    counts: dict[str, int]
-    failed: list[str]
+    processed: int
+    failed: int
+    skipped: int
+    details: dict[str, Any]
 
 
 @attrs.frozen
@@ -163,28 +132,10 @@ class AuditPage:
     next_cursor: str | None
 
 
-def _report(job: Job, day: dt.date, result: object) -> JobRunView:
-    if isinstance(result, int):
-        return JobRunView(job.value, day, {"enqueued": result}, [])
-    counts: dict[str, int] = {}
-    failed: list[str] = []
-    for name, value in attrs.asdict(result, recurse=False).items():  # type: ignore[arg-type]  # every job result is an attrs class
-        if name == "failed" and isinstance(value, tuple):
-            failed = [str(item) for item in value]
-            counts[name] = len(value)
-        elif isinstance(value, bool):
-            continue
-        elif isinstance(value, int):
-            counts[name] = value
-        elif isinstance(value, tuple):
-            counts[name] = len(value)
-    return JobRunView(job.value, day, counts, failed)
-
-
 @post(
     "/jobs/{job:str}",
     operation_id="runJob",
-    summary="Run a job for the business date (service role)",
+    summary="Run a scheduled job for a business date, today by default (service role)",
     responses=responses(403, 409, 422),
     tags=_TAGS,
     sync_to_thread=False,
@@ -194,25 +145,35 @@ def run_job(
     caller: Who,
     bus: Bus,
     replays: Once,
-    job: FromPath[Job],
+    job: PathId,
     data: JSONBody[JobRequest],
     idempotency_key: IdempotencyKey,
 ) -> Response[JobRunView]:
-    """Run one job; it moves money (collections), so it takes an idempotency key."""
+    """Run one scheduled job (``billing_job``, ``due_job``, ...) as ``loc job run`` does.
+
+    It moves money (collections), so it takes an idempotency key.
+    """
     require_service(caller)
-    today = bus.get(Clock).now().date()
-    if data.business_date != today:
-        raise InvalidRequest(
-            f"business_date must be the deployment's today, {today.isoformat()}",
-            key="business_date",
+
+    def run() -> JobRunView:
+        day = data.business_date or bus.get(Clock).now().date()
+        summary = run_scheduled_job(job, bus, data.business_date)
+        return JobRunView(
+            job=job,
+            business_date=day,
+            processed=summary.processed,
+            failed=summary.failed,
+            skipped=summary.skipped,
+            details=dict(summary.details),
         )
+
     return replays.run(
         user_id=caller.user_id,
-        route=f"operations.job:{job.value}",
+        route=f"operations.job:{job}",
         key=idempotency_key,
         body=data,
         status=200,
-        answer=lambda: _report(job, today, bus.handle(_COMMANDS[job]())),
+        answer=run,
     )
 
 

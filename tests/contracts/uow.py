@@ -3,6 +3,7 @@
 import datetime as dt
 import threading
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from fakes import line_offer, opened_line
@@ -12,12 +13,12 @@ from loc_core.creditline import (
     CreditLine,
     CreditLineProduct,
 )
-from loc_core.errors import ConcurrencyConflict, InvariantViolation, NotFound
+from loc_core.errors import ConcurrencyConflict, InvalidRequest, InvariantViolation, NotFound
 from loc_core.events import EventType
 from loc_core.installment import InstallmentStatus, Loan, LoanStatus, Process
 from loc_core.ledger import Bucket, receivable
 from loc_core.payments import Rail
-from loc_core.ports import InstallmentRef, LineRef, PaymentOwner, UnitOfWork
+from loc_core.ports import InstallmentRef, LineRef, LoanRef, PaymentOwner, RefPage, UnitOfWork
 from loc_core.testing.installment import make_loan
 
 UowFactory = Callable[[], UnitOfWork]
@@ -52,6 +53,19 @@ def pay(
     loan.apply_payment(payment_id, amount, process=process, rail=Rail.ACH, today=on)
     uow.loans.save(loan)
     return loan
+
+
+def every(page: Callable[[str | None, int], RefPage[Any]], size: int) -> list[Any]:
+    """Every ref a listing gives, page after page, each page at most `size` (sorted)."""
+    found: list[Any] = []
+    cursor = None
+    while True:
+        listed = page(cursor, size)
+        assert len(listed.refs) <= size
+        found.extend(listed.refs)
+        if listed.cursor is None:
+            return sorted(found, key=str)  # a duplicate would show up twice here
+        cursor = listed.cursor
 
 
 class UnitOfWorkContract:
@@ -225,6 +239,26 @@ class UnitOfWorkContract:
             uow.statements.add(statement)
             with pytest.raises(ConcurrencyConflict, match="already exists"):
                 uow.commit(actor="billing", request_id="again")
+
+    def test_paging_lists_every_loan_and_line_once_whatever_the_page_size(
+        self, new_uow: UowFactory
+    ) -> None:
+        loans = {LoanRef(f"user-{n % 3}", f"loan-{n}") for n in range(7)}
+        lines = {LineRef(f"user-{n % 2}", f"line-{n}") for n in range(5)}
+        for ref in loans:
+            store_loan(new_uow, loan_id=ref.loan_id, user_id=ref.user_id)
+        with new_uow() as uow:
+            for line in lines:
+                uow.lines.add(make_line(line.line_id, line.user_id))
+            uow.commit(actor="test", request_id="setup")
+        for size in (1, 2, 50):
+            with new_uow() as uow:
+                assert every(uow.loans.page, size) == sorted(loans, key=str)
+                assert every(uow.lines.page, size) == sorted(lines, key=str)
+
+    def test_a_cursor_not_from_a_listing_is_refused(self, new_uow: UowFactory) -> None:
+        with new_uow() as uow, pytest.raises(InvalidRequest):
+            uow.loans.page("not a cursor", 10)
 
     def test_reads_by_look_alike_ids_find_nothing_of_the_owner(self, new_uow: UowFactory) -> None:
         store_loan(new_uow)

@@ -51,6 +51,7 @@ from loc_core.services.lines.receipts import (
     get_line_payment_receipt,
 )
 from loc_core.services.lines.reconciliation import (
+    RECONCILE_LINE,
     LineReconciliation,
     ReconcileLine,
     reconcile_line,
@@ -67,6 +68,7 @@ from loc_core.services.lines.upcoming import SendUpcomingNotices, send_upcoming_
 __all__ = [
     "BILLING_CATCH_UP_DAYS",
     "DEBIT_LOCK_PROCESS",
+    "RECONCILE_LINE",
     "RTP_DISBURSEMENTS_FLAG",
     "AbandonExpiredLineApplication",
     "AcceptLineOffer",

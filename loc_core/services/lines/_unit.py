@@ -75,6 +75,7 @@ class LineWriter:
         request_id: str,
         bill_first: bool = True,
         also: Callable[[UnitOfWork, CreditLine, T], None] | None = None,
+        today: dt.date | None = None,
     ) -> tuple[T, list[Statement]]:
         """Apply `change` to the stored line in one unit of work and publish what it produced.
 
@@ -82,6 +83,8 @@ class LineWriter:
         statements are stored in the same commit. Nothing is written when nothing changed.
         `also` writes more in the same commit (a transfer intent's new status) and takes
         over the events: it keeps them to publish itself, so nothing is published here.
+        `today` is the date the change is for (a scheduled job's); the business date when
+        None.
 
         Returns:
             What `change` returned, and the statements billed on the way.
@@ -95,11 +98,11 @@ class LineWriter:
         uow, product = self.uow, self.product
 
         def attempt() -> tuple[tuple[T, list[Statement]], list[DomainEvent]]:
-            today = self.today
+            on = self.today if today is None else today
             with uow:
                 line = uow.lines.get(user_id, line_id)
-                statements = bill_through(line, today=today, product=product) if bill_first else []
-                result = change(line, today)
+                statements = bill_through(line, today=on, product=product) if bill_first else []
+                result = change(line, on)
                 if also is not None:
                     also(uow, line, result)
                 elif not line.outbox:

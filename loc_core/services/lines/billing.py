@@ -22,7 +22,7 @@ import attrs
 from loc_core.creditline import CreditLine
 from loc_core.ports import LineRef
 from loc_core.services.lines.jobs import JobReport, LineJobs
-from loc_core.services.messagebus import Command
+from loc_core.services.scheduled import PageableJob
 from loc_core.validation import valid_count
 
 __all__ = ["BILLING_CATCH_UP_DAYS", "BillClosedCycles", "bill_closed_cycles"]
@@ -34,7 +34,7 @@ BILLING_MAX_CATCH_UP_DAYS = 366
 
 
 @attrs.frozen
-class BillClosedCycles(Command[JobReport]):
+class BillClosedCycles(PageableJob[JobReport]):
     """Run the billing job (``loc_billing``, 08:00 UTC) for the business date."""
 
     catch_up_days: int = attrs.field(
@@ -47,7 +47,7 @@ class BillClosedCycles(Command[JobReport]):
 def bill_closed_cycles(command: BillClosedCycles, *, jobs: LineJobs) -> JobReport:
     """Bill every line whose cycle closed today, or closed recently and is still unbilled."""
     lines = jobs.lines
-    today = lines.today
+    today = command.business_date(lines.clock)
     with lines.uow as uow:
         refs = [
             ref
@@ -58,11 +58,16 @@ def bill_closed_cycles(command: BillClosedCycles, *, jobs: LineJobs) -> JobRepor
 
     def bill(ref: LineRef) -> bool:
         _, statements = lines.change(
-            ref.user_id, ref.line_id, _nothing, actor="loc_billing", request_id=request_id
+            ref.user_id,
+            ref.line_id,
+            _nothing,
+            actor="loc_billing",
+            request_id=request_id,
+            today=today,
         )
         return bool(statements)
 
-    return jobs.for_each("loc_billing", refs, bill)
+    return jobs.for_each("loc_billing", refs, bill, today, command)
 
 
 def _nothing(_line: CreditLine, _today: dt.date) -> None:

@@ -34,13 +34,13 @@ from loc_core.services.lines._unit import LEASE_TTL
 from loc_core.services.lines.booking import LineDebits
 from loc_core.services.lines.jobs import JobReport, LineJobs
 from loc_core.services.lines.paying import DEBIT_LOCK_PROCESS
-from loc_core.services.messagebus import Command
+from loc_core.services.scheduled import PageableJob
 
 __all__ = ["CollectDueMinimums", "collect_due_minimum_payments", "due_intent_id", "due_payment_id"]
 
 
 @attrs.frozen
-class CollectDueMinimums(Command[JobReport]):
+class CollectDueMinimums(PageableJob[JobReport]):
     """Run the due job (``loc_due``, 15:00 UTC): collect the minimum due today."""
 
 
@@ -50,7 +50,7 @@ def due_payment_id(line_id: str, due_date: dt.date, rail: Rail) -> str:
 
 
 def collect_due_minimum_payments(
-    _command: CollectDueMinimums,
+    command: CollectDueMinimums,
     *,
     jobs: LineJobs,
     debits: LineDebits,
@@ -58,12 +58,12 @@ def collect_due_minimum_payments(
     ids: IdGenerator,
     metrics: Metrics,
 ) -> JobReport:
-    """Collect what is still owed of the minimum from every line due today.
+    """Collect what is still owed of the minimum from every line due on the business date.
 
     A line whose lease another worker holds fails for this run (alerted): a re-run the
     same day collects it.
     """
-    today = jobs.lines.today
+    today = command.business_date(jobs.lines.clock)
     with jobs.lines.uow as uow:
         refs = uow.lines.due_between(today, today)
     owner = ids.new_id()
@@ -71,9 +71,9 @@ def collect_due_minimum_payments(
     def handle(ref: LineRef) -> bool:
         key = lock_key(DEBIT_LOCK_PROCESS, user_id=ref.user_id, item_id=ref.line_id)
         with leased(lock, key, owner=owner, ttl=LEASE_TTL) as lease:
-            return _collect(ref, debits, metrics, lease)
+            return _collect(ref, today, debits, metrics, lease)
 
-    return jobs.for_each("loc_due", refs, handle)
+    return jobs.for_each("loc_due", refs, handle, today, command)
 
 
 def due_intent_id(line_id: str, due_date: dt.date) -> str:
@@ -81,8 +81,9 @@ def due_intent_id(line_id: str, due_date: dt.date) -> str:
     return f"due:{line_id}:{due_date.isoformat()}"
 
 
-def _collect(ref: LineRef, debits: LineDebits, metrics: Metrics, lease: Lease) -> bool:
-    today = debits.lines.today
+def _collect(
+    ref: LineRef, today: dt.date, debits: LineDebits, metrics: Metrics, lease: Lease
+) -> bool:
     with debits.lines.uow as uow:
         line = uow.lines.get(ref.user_id, ref.line_id)
     decision = line.decide_due(today=today)

@@ -16,8 +16,9 @@ from loc_core.creditline import CreditLine
 from loc_core.ports import Alerter, CreditLineRepository, LineRef, Metrics
 from loc_core.services.kit import post_alert
 from loc_core.services.lines._unit import LineWriter
+from loc_core.services.scheduled import PageableJob
 
-__all__ = ["JobReport", "LineJobs"]
+__all__ = ["JobReport", "LineJobs", "line_key"]
 
 
 @attrs.frozen
@@ -33,10 +34,13 @@ class JobReport:
     """Lines with nothing to do today, or already done by an earlier run."""
     failed: tuple[str, ...] = ()
     """Lines whose handling raised: each was alerted and is retried by the next run."""
+    cursor: str | None = None
+    """Where the next page starts (`PageableJob.cursor`); None when no line is left."""
 
 
-def _unique(refs: Iterable[LineRef]) -> list[LineRef]:
-    return list(dict.fromkeys(refs))
+def line_key(ref: LineRef) -> str:
+    """A line's stable paging key: ``<user>/<line>`` (no id holds a ``/``)."""
+    return f"{ref.user_id}/{ref.line_id}"
 
 
 @attrs.frozen
@@ -51,18 +55,25 @@ class LineJobs:
     metrics: Metrics
 
     def for_each(
-        self, job: str, refs: Iterable[LineRef], handle: Callable[[LineRef], bool]
+        self,
+        job: str,
+        refs: Iterable[LineRef],
+        handle: Callable[[LineRef], bool],
+        business_date: dt.date,
+        command: PageableJob[JobReport],
     ) -> JobReport:
-        """Run `handle` on every line once; it returns whether it changed the line.
+        """Run `handle` on every line of the command's page once for `business_date`.
 
-        An exception from one line is alerted (CRITICAL, with the error) and recorded in
+        `handle` says whether it acted. The page is every line unless the command asks
+        for one (`PageableJob.page`); the report answers the next page's cursor. An
+        exception from one line is alerted (CRITICAL, with the error) and recorded in
         `JobReport.failed`; the job goes on with the next line.
         """
-        business_date = self.lines.today
         acted: list[str] = []
         skipped: list[str] = []
         failed: list[str] = []
-        for ref in _unique(refs):
+        page = command.page(refs, line_key)
+        for ref in page.items:
             try:
                 changed = handle(ref)
             except Exception as exc:  # noqa: BLE001 - one bad line must not stop the book; it is alerted with its error
@@ -79,7 +90,9 @@ class LineJobs:
                 )
             else:
                 (acted if changed else skipped).append(ref.line_id)
-        report = JobReport(job, business_date, tuple(acted), tuple(skipped), tuple(failed))
+        report = JobReport(
+            job, business_date, tuple(acted), tuple(skipped), tuple(failed), page.cursor
+        )
         for outcome, lines in (("acted", acted), ("skipped", skipped), ("failed", failed)):
             self.metrics.increment(f"loc.lines.{job}.{outcome}", len(lines))
         return report
@@ -89,21 +102,30 @@ class LineJobs:
         job: str,
         find: Callable[[CreditLineRepository, dt.date], Iterable[LineRef]],
         change: Callable[[CreditLine, dt.date], bool],
+        command: PageableJob[JobReport],
     ) -> JobReport:
-        """Apply `change` (it says whether it acted) to each line `find` lists for today.
+        """Apply `change` (it says whether it acted) to each line `find` lists for the date.
+
+        The date is the command's business date (`ScheduledJob.business_date`).
 
         For the jobs that decide on the line as it stands (upcoming, overdue): nothing is
         billed first, and a line the decision leaves alone is not written.
         """
-        today = self.lines.today
+        today = command.business_date(self.lines.clock)
         with self.lines.uow as uow:
             refs = find(uow.lines, today)
         request_id = f"{job}:{today.isoformat()}"
 
         def handle(ref: LineRef) -> bool:
             acted, _ = self.lines.change(
-                ref.user_id, ref.line_id, change, actor=job, request_id=request_id, bill_first=False
+                ref.user_id,
+                ref.line_id,
+                change,
+                actor=job,
+                request_id=request_id,
+                bill_first=False,
+                today=today,
             )
             return acted
 
-        return self.for_each(job, refs, handle)
+        return self.for_each(job, refs, handle, today, command)

@@ -22,17 +22,17 @@ import attrs
 
 from loc_core.creditline import CreditLine
 from loc_core.services.lines.jobs import JobReport, LineJobs
-from loc_core.services.messagebus import Command
+from loc_core.services.scheduled import PageableJob
 
 __all__ = ["MarkOverdueLines", "mark_overdue_lines"]
 
 
 @attrs.frozen
-class MarkOverdueLines(Command[JobReport]):
+class MarkOverdueLines(PageableJob[JobReport]):
     """Run the overdue job (``loc_overdue``, 16:00 UTC) for the business date."""
 
 
-def mark_overdue_lines(_command: MarkOverdueLines, *, jobs: LineJobs) -> JobReport:
+def mark_overdue_lines(command: MarkOverdueLines, *, jobs: LineJobs) -> JobReport:
     """Apply the overdue decision to every line the overdue index lists for today."""
     product = jobs.lines.product
 
@@ -40,5 +40,5 @@ def mark_overdue_lines(_command: MarkOverdueLines, *, jobs: LineJobs) -> JobRepo
         return line.run_overdue(today=on, product=product).acts
 
     return jobs.change_each(
-        "loc_overdue", lambda lines, today: lines.overdue_candidates(today), overdue
+        "loc_overdue", lambda lines, today: lines.overdue_candidates(today), overdue, command
     )

@@ -9,6 +9,7 @@ owes (nothing otherwise). A mismatch is alerted (CRITICAL) with every figure; no
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 
 import attrs
@@ -16,12 +17,16 @@ import attrs
 from loc_core.creditline import LineStatus
 from loc_core.events import AuditValue
 from loc_core.ledger import Bucket, Ledger, allowance, receivable, refund_due
-from loc_core.ports import Alerter, UnitOfWork
-from loc_core.services.kit import post_alert
+from loc_core.ports import Alerter, QueueMessage, UnitOfWork
+from loc_core.services.kit import post_alert, read_message
 from loc_core.services.messagebus import Command
 from loc_core.validation import Id, validated
 
-__all__ = ["LineReconciliation", "ReconcileLine", "reconcile_line"]
+__all__ = ["RECONCILE_LINE", "LineReconciliation", "ReconcileLine", "reconcile_line"]
+
+
+RECONCILE_LINE = "reconcile_line"
+"""The `QueueMessage.kind` asking a worker to reconcile one line."""
 
 
 @attrs.frozen(field_transformer=validated)
@@ -30,6 +35,23 @@ class ReconcileLine(Command["LineReconciliation"]):
 
     user_id: Id
     line_id: Id
+
+    @classmethod
+    def from_message(cls, message: QueueMessage) -> ReconcileLine:
+        """Read a ``reconcile_line`` queue message.
+
+        Raises:
+            DomainError: a message of another kind, or with a field missing or malformed.
+        """
+        return read_message(cls, message, RECONCILE_LINE)
+
+    def message(self, day: dt.date) -> QueueMessage:
+        """The queue message asking a worker to reconcile this line for `day`'s run."""
+        return QueueMessage(
+            kind=RECONCILE_LINE,
+            body={"user_id": self.user_id, "line_id": self.line_id},
+            deduplication_id=f"{self.line_id}:{day.isoformat()}",
+        )
 
 
 @attrs.frozen

@@ -16,17 +16,17 @@ import attrs
 from loc_core.creditline import CreditLine
 from loc_core.ports import CreditLineRepository, LineRef
 from loc_core.services.lines.jobs import JobReport, LineJobs
-from loc_core.services.messagebus import Command
+from loc_core.services.scheduled import PageableJob
 
 __all__ = ["SendUpcomingNotices", "send_upcoming_payment_notices"]
 
 
 @attrs.frozen
-class SendUpcomingNotices(Command[JobReport]):
+class SendUpcomingNotices(PageableJob[JobReport]):
     """Run the upcoming-payment job (``loc_upcoming``, 14:00 UTC) for the business date."""
 
 
-def send_upcoming_payment_notices(_command: SendUpcomingNotices, *, jobs: LineJobs) -> JobReport:
+def send_upcoming_payment_notices(command: SendUpcomingNotices, *, jobs: LineJobs) -> JobReport:
     """Send each line due within the notice window its reminder, once per cycle."""
     product = jobs.lines.product
     window = dt.timedelta(days=product.upcoming_notice_days)
@@ -37,4 +37,4 @@ def send_upcoming_payment_notices(_command: SendUpcomingNotices, *, jobs: LineJo
     def notify(line: CreditLine, on: dt.date) -> bool:
         return line.send_upcoming_notice(today=on, product=product).notify
 
-    return jobs.change_each("loc_upcoming", due_soon, notify)
+    return jobs.change_each("loc_upcoming", due_soon, notify, command)

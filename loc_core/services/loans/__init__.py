@@ -55,13 +55,19 @@ from loc_core.services.loans.receipts import (
     get_payment_receipt,
     receipt,
 )
-from loc_core.services.loans.reconciliation import ReconcileLoan, Reconciliation, reconcile_loan
+from loc_core.services.loans.reconciliation import (
+    RECONCILE_LOAN,
+    ReconcileLoan,
+    Reconciliation,
+    reconcile_loan,
+)
 from loc_core.services.loans.settlement import settle_payment
 
 __all__ = [
     "COLLECT_INSTALLMENT",
     "DISBURSEMENT_RAILS",
     "PAYMENT_LEASE",
+    "RECONCILE_LOAN",
     "AbandonExpiredApplication",
     "AcceptOffer",
     "ApplyForLoan",

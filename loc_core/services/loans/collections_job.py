@@ -11,9 +11,8 @@ import attrs
 
 from loc_core.installment import InstallmentStatus
 from loc_core.ports import Clock, Metrics, UnitOfWork, WorkQueue
-from loc_core.services.kit import moment
 from loc_core.services.loans.collections_worker import CollectInstallment
-from loc_core.services.messagebus import Command
+from loc_core.services.scheduled import ScheduledJob
 
 __all__ = ["SEND_BATCH", "EnqueueDueInstallments", "enqueue_due_installments"]
 SEND_BATCH = 10
@@ -21,19 +20,19 @@ SEND_BATCH = 10
 
 
 @attrs.frozen
-class EnqueueDueInstallments(Command[int]):
+class EnqueueDueInstallments(ScheduledJob[int]):
     """Run the collections job (15:00 UTC): one message per installment due."""
 
 
 def enqueue_due_installments(
-    _command: EnqueueDueInstallments,
+    command: EnqueueDueInstallments,
     *,
     uow: UnitOfWork,
     queue: WorkQueue,
     clock: Clock,
     metrics: Metrics,
 ) -> int:
-    """Enqueue every SCHEDULED installment due today or before; returns how many.
+    """Enqueue every SCHEDULED installment due on the business date or before; how many.
 
     Messages go out in batches of `SEND_BATCH`. Running the job twice on a day sends the
     same messages again (same deduplication ids); the worker's once-a-day guard makes
@@ -43,7 +42,7 @@ def enqueue_due_installments(
         ExternalServiceError: when the queue refused a batch; batches sent before stay
             sent, and a rerun sends everything again harmlessly.
     """
-    _, today = moment(clock)
+    today = command.business_date(clock)
     with uow:
         refs = uow.loans.installments(InstallmentStatus.SCHEDULED, due_through=today)
     messages = [

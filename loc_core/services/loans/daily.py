@@ -13,14 +13,15 @@ import attrs
 
 from loc_core.installment import InstallmentStatus
 from loc_core.ports import Alerter, Clock, Metrics, UnitOfWork
-from loc_core.services.kit import moment, post_alert, retry_on_conflict
-from loc_core.services.messagebus import Command, Publisher
+from loc_core.services.kit import post_alert, retry_on_conflict
+from loc_core.services.messagebus import Publisher
+from loc_core.services.scheduled import PageableJob
 
 __all__ = ["DailyJobResult", "RunDailyLoanJob", "run_daily_loan_job"]
 
 
 @attrs.frozen
-class RunDailyLoanJob(Command["DailyJobResult"]):
+class RunDailyLoanJob(PageableJob["DailyJobResult"]):
     """Run the loans' daily job (17:00 UTC): late fees, overdue installments, defaults."""
 
 
@@ -33,10 +34,12 @@ class DailyJobResult:
     """Loans that had an installment become overdue, a late fee, or a default."""
     failed: tuple[str, ...] = ()
     """Ids of the loans that could not be processed (each one alerted)."""
+    cursor: str | None = None
+    """Where the next page starts (`PageableJob.cursor`); None when no loan is left."""
 
 
 def run_daily_loan_job(
-    _command: RunDailyLoanJob,
+    command: RunDailyLoanJob,
     *,
     uow: UnitOfWork,
     clock: Clock,
@@ -44,14 +47,14 @@ def run_daily_loan_job(
     alerter: Alerter,
     metrics: Metrics,
 ) -> DailyJobResult:
-    """Make installments overdue (with late fees) and default loans, as of today.
+    """Make installments overdue (with late fees) and default loans, as of the business date.
 
     Running it twice on a day changes nothing the second time; a day missed is caught
     up by the next run. Loans on their own product's grace period are found without
     knowing it: every SCHEDULED installment past its due date is a candidate, and the
     loan decides.
     """
-    _, today = moment(clock)
+    today = command.business_date(clock)
     with uow:
         refs = [
             *uow.loans.installments(
@@ -59,7 +62,8 @@ def run_daily_loan_job(
             ),
             *uow.loans.installments(InstallmentStatus.OVERDUE),
         ]
-    loans = list(dict.fromkeys((ref.user_id, ref.loan_id) for ref in refs))
+    page = command.page(((ref.user_id, ref.loan_id) for ref in refs), _loan_key)
+    loans = page.items
     changed = 0
     failed: list[str] = []
     for user_id, loan_id in loans:
@@ -90,4 +94,9 @@ def run_daily_loan_job(
     metrics.gauge("loc.loans.daily.checked", len(loans))
     metrics.gauge("loc.loans.daily.changed", changed)
     metrics.gauge("loc.loans.daily.failed", len(failed))
-    return DailyJobResult(len(loans), changed, tuple(failed))
+    return DailyJobResult(len(loans), changed, tuple(failed), page.cursor)
+
+
+def _loan_key(loan: tuple[str, str]) -> str:
+    """A loan's stable paging key: ``<user>/<loan>`` (no id holds a ``/``)."""
+    return f"{loan[0]}/{loan[1]}"

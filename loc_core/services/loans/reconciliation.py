@@ -9,6 +9,7 @@ reported to operations with every figure; nothing is ever changed to make it go 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 
 import attrs
@@ -16,12 +17,16 @@ import attrs
 from loc_core.errors import ConcurrencyConflict, InvariantViolation, Ref
 from loc_core.installment import WATERFALL, Loan, LoanStatus
 from loc_core.ledger import Ledger, allowance, receivable, refund_due
-from loc_core.ports import Alerter, Metrics, UnitOfWork
-from loc_core.services.kit import CONFLICT_ATTEMPTS, post_alert
+from loc_core.ports import Alerter, Metrics, QueueMessage, UnitOfWork
+from loc_core.services.kit import CONFLICT_ATTEMPTS, post_alert, read_message
 from loc_core.services.messagebus import Command
 from loc_core.validation import Id, validated
 
-__all__ = ["ReconcileLoan", "Reconciliation", "reconcile_loan"]
+__all__ = ["RECONCILE_LOAN", "ReconcileLoan", "Reconciliation", "reconcile_loan"]
+
+
+RECONCILE_LOAN = "reconcile_loan"
+"""The `QueueMessage.kind` asking a worker to reconcile one loan."""
 
 
 @attrs.frozen(field_transformer=validated)
@@ -30,6 +35,23 @@ class ReconcileLoan(Command["Reconciliation"]):
 
     user_id: Id
     loan_id: Id
+
+    @classmethod
+    def from_message(cls, message: QueueMessage) -> ReconcileLoan:
+        """Read a ``reconcile_loan`` queue message.
+
+        Raises:
+            DomainError: a message of another kind, or with a field missing or malformed.
+        """
+        return read_message(cls, message, RECONCILE_LOAN)
+
+    def message(self, day: dt.date) -> QueueMessage:
+        """The queue message asking a worker to reconcile this loan for `day`'s run."""
+        return QueueMessage(
+            kind=RECONCILE_LOAN,
+            body={"user_id": self.user_id, "loan_id": self.loan_id},
+            deduplication_id=f"{self.loan_id}:{day.isoformat()}",
+        )
 
 
 @attrs.frozen

@@ -50,7 +50,7 @@ def draw_pay_and_read_a_statement(api: Api) -> None:
 
     api.at(STATEMENT_DATE, 8)
     billed = api.post(
-        "ops", "/operations/jobs/line-billing", {"business_date": "2026-04-05"}, service=True
+        "ops", "/operations/jobs/billing_job", {"business_date": "2026-04-05"}, service=True
     )
     assert billed.status_code == 200, billed.text
     statements = api.get("alice", f"/lines/{line_id}/statements").json()

@@ -21,7 +21,7 @@ def alices(api: Api) -> dict[str, str]:
     paid = api.post("alice", f"/loans/{loan['loan_id']}/payments", {"amount": 1_000}).json()
     api.post("alice", f"/lines/{line['line_id']}/draws", {"amount": 20_000})
     api.at(STATEMENT_DATE, 8)
-    api.post("ops", "/operations/jobs/line-billing", {"business_date": "2026-04-05"}, service=True)
+    api.post("ops", "/operations/jobs/billing_job", {"business_date": "2026-04-05"}, service=True)
     loan_path, line_path = f"/loans/{loan['loan_id']}", f"/lines/{line['line_id']}"
     return {
         "loan application": f"/loans/applications/{loan['application_id']}",

@@ -1,0 +1,213 @@
+"""What the SQS, Kinesis and DynamoDB Streams handlers share: one batch, partial failures.
+
+`run_batch` hands every record of an event to a handler's `RecordHandler` through
+aws-lambda-powertools' `BatchProcessor` and returns its answer,
+``{"batchItemFailures": [{"itemIdentifier": id}]}`` (the SQS ``messageId``, the Kinesis
+or Streams sequence number), so Lambda retries only what failed. Each record ends one of
+three ways, counted on the invocation as ``processed``, ``skipped`` or ``failed``:
+
+- applied: the handler returned `Outcome.APPLIED`;
+- skipped: the handler returned `Outcome.SKIPPED` (a record it does not act on), or
+  raised one of the source's `permanent` errors: a refusal no retry can change (a
+  business rule, a forged webhook, a record no one can read), logged and alerted
+  (WARNING) and then dropped, so it never blocks what comes after it;
+- failed: anything else (`ExternalServiceError`, `ConcurrencyConflict`,
+  `LockNotAcquired`, the unexpected): Lambda delivers it again.
+
+On Kinesis and Streams Lambda restarts from the lowest failed sequence number, but the
+processor still runs the records after a failure; so where order matters the source
+gives an ordering key, and once a record of a key fails, every later record of that key
+in the batch is reported failed without being applied (`KeyBlocked`).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import enum
+import json
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import structlog
+
+if TYPE_CHECKING:
+    from loc_core.services.messagebus import MessageBus
+    from loc_entrypoints.lambdas._runtime import Runtime
+
+__all__ = [
+    "KINESIS",
+    "SQS",
+    "STREAMS",
+    "KeyBlocked",
+    "Malformed",
+    "Outcome",
+    "RecordHandler",
+    "Source",
+    "kinesis_data",
+    "run_batch",
+    "unreadable_as_malformed",
+]
+
+_log = structlog.get_logger(__name__)
+
+
+class Outcome(enum.Enum):
+    """What a handler did with one record it did not fail."""
+
+    APPLIED = "applied"
+    """The record's command ran."""
+    SKIPPED = "skipped"
+    """The record is not one this function acts on (another event, another item)."""
+
+
+class Malformed(Exception):
+    """A record no retry can read (bad JSON, a missing key): permanent on Kinesis and Streams."""
+
+
+class KeyBlocked(Exception):
+    """An earlier record of the same ordering key failed in this batch: this one waits."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"an earlier record of {key!r} failed in this batch")
+        self.key = key
+
+
+RecordHandler = Callable[["MessageBus", Mapping[str, Any]], Outcome]
+"""Applies one record (as Lambda delivered it) through the bus; raises to fail it."""
+
+
+def _permanent_on_streams() -> tuple[type[Exception], ...]:
+    from loc_core.errors import DomainError, WebhookRejected  # noqa: PLC0415 - cold starts stay cheap
+
+    return (DomainError, WebhookRejected, Malformed)
+
+
+def _permanent_on_sqs() -> tuple[type[Exception], ...]:
+    from loc_core.errors import DomainError  # noqa: PLC0415 - same
+
+    return (DomainError,)
+
+
+def _fixable(exc: Exception) -> bool:
+    """A deployment missing an adapter or handler is fixed by redeploying: retry it.
+
+    The bus raises exactly `InvalidConfiguration` for it (a `DomainError`, permanent
+    otherwise); its subclasses are about a product's figures, which no retry changes.
+    """
+    from loc_core.errors import InvalidConfiguration  # noqa: PLC0415 - same
+
+    return type(exc) is InvalidConfiguration
+
+
+def _stream_item_key(record: Mapping[str, Any]) -> str:
+    """The item a Streams record is about (its ``Keys``): records of one item keep order."""
+    return json.dumps(record.get("dynamodb", {}).get("Keys", {}), sort_keys=True)
+
+
+def _partition_key(record: Mapping[str, Any]) -> str:
+    return str(record.get("kinesis", {}).get("partitionKey", ""))
+
+
+@attrs.frozen
+class Source:
+    """One kind of event source: how powertools names it, what is permanent, what orders."""
+
+    event_type: str
+    """`aws_lambda_powertools.utilities.batch.EventType`'s value."""
+    permanent: Callable[[], tuple[type[Exception], ...]]
+    """The errors that skip a record instead of failing it (imported on first use)."""
+    ordering_key: Callable[[Mapping[str, Any]], str] | None
+    """The key whose records must be applied in order; None: no order between records."""
+
+
+SQS = Source("SQS", _permanent_on_sqs, None)
+"""SQS: no order; a malformed message fails, so the redrive policy moves it to the DLQ
+after its maximum receives, where operations can read it. A refused command is skipped."""
+KINESIS = Source("KinesisDataStreams", _permanent_on_streams, _partition_key)
+"""Kinesis: ordered by ``partitionKey``; malformed records and refusals are skipped
+(failing them would stop the shard for the record's whole retention)."""
+STREAMS = Source("DynamoDBStreams", _permanent_on_streams, _stream_item_key)
+"""DynamoDB Streams: ordered per item (``Keys``); malformed records and refusals skipped."""
+
+
+def kinesis_data(record: Mapping[str, Any]) -> bytes:
+    """The bytes a Kinesis record carries (``kinesis.data`` is base64).
+
+    Raises:
+        Malformed: when the data is missing or not base64.
+    """
+    try:
+        return base64.b64decode(record["kinesis"]["data"], validate=True)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise Malformed(f"kinesis record without base64 data: {exc}") from exc
+
+
+@contextlib.contextmanager
+def unreadable_as_malformed(what: str) -> Iterator[None]:
+    """Inside, an adapter's `InvariantViolation` (a record it cannot read) is `Malformed`."""
+    from loc_core.errors import InvariantViolation  # noqa: PLC0415 - cold starts stay cheap
+
+    try:
+        yield
+    except InvariantViolation as exc:
+        raise Malformed(f"{what}: {exc}") from exc
+
+
+def run_batch(
+    runtime: Runtime,
+    event: Mapping[str, Any],
+    context: Any,  # noqa: ANN401 - Lambda passes its own context class
+    *,
+    source: Source,
+    handle: RecordHandler,
+) -> dict[str, Any]:
+    """Apply every record of `event` with `handle`; the partial batch response (see module)."""
+    from aws_lambda_powertools.utilities.batch import (  # noqa: PLC0415 - same
+        BatchProcessor,
+        EventType,
+        process_partial_response,
+    )
+
+    from loc_core.ports import Alert, Alerter, Severity  # noqa: PLC0415 - same
+
+    permanent = source.permanent()
+    with runtime.invocation(context) as run:
+        blocked: set[str] = set()
+
+        def record_handler(record: Any) -> None:  # noqa: ANN401 - powertools' record classes
+            raw: Mapping[str, Any] = record.raw_event
+            key = source.ordering_key(raw) if source.ordering_key else None
+            if key is not None and key in blocked:
+                raise KeyBlocked(key)
+            try:
+                outcome = handle(run.bus, raw)
+            except permanent as exc:
+                if _fixable(exc):
+                    if key is not None:
+                        blocked.add(key)
+                    raise
+                run.skipped += 1
+                details = {"function": runtime.name, "error": type(exc).__name__}
+                _log.warning("record refused and skipped", reason=str(exc), **details)
+                refused = {**details, "reason": str(exc)}
+                run.bus.get(Alerter).alert(Alert(Severity.WARNING, "Batch record refused", refused))
+                return
+            except Exception:
+                if key is not None:
+                    blocked.add(key)
+                raise
+            if outcome is Outcome.SKIPPED:
+                run.skipped += 1
+            else:
+                run.processed += 1
+
+        processor = BatchProcessor(
+            event_type=EventType(source.event_type), raise_on_entire_batch_failure=False
+        )
+        response = process_partial_response(
+            event=dict(event), record_handler=record_handler, processor=processor, context=context
+        )
+        run.failed += len(response["batchItemFailures"])
+        return dict(response)

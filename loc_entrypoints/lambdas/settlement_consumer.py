@@ -1,0 +1,91 @@
+"""The settlement consumer (Kinesis): PayEngine's webhooks, verified, then settled.
+
+The receiving endpoint puts each webhook on the stream as it arrived, in the envelope
+``{"headers": {...}, "body": "<the raw body>"}`` (JSON, UTF-8; ``docs/payengine.md``),
+with the transfer as the partition key. Each record is verified with the registered
+`WebhookVerifier` and settled with `settle_webhook`. Records of one partition key are
+applied in order: after a failure, the key's later records in the batch wait for the
+retry. A forged, stale or malformed webhook is skipped and alerted; a duplicate is
+harmless, since settlement is idempotent by the event's id.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from loc_entrypoints.lambdas._batch import KINESIS, Malformed, Outcome, kinesis_data, run_batch
+from loc_entrypoints.lambdas._runtime import Runtime
+
+if TYPE_CHECKING:
+    from loc_core.services.messagebus import MessageBus
+
+__all__ = ["RUNTIME", "envelope", "handler", "open_envelope"]
+
+
+@attrs.frozen
+class _Arrival:
+    """A clock stopped at a record's arrival on the stream: the verifier's "now"."""
+
+    at: dt.datetime
+
+    def now(self) -> dt.datetime:
+        """The arrival instant."""
+        return self.at
+
+
+def _arrival(record: Mapping[str, Any]) -> _Arrival:
+    try:
+        seconds = float(record["kinesis"]["approximateArrivalTimestamp"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise Malformed(f"kinesis record without its arrival time: {exc}") from exc
+    return _Arrival(dt.datetime.fromtimestamp(seconds, tz=dt.UTC))
+
+
+RUNTIME = Runtime("settlement_consumer")
+"""This function's container state."""
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:  # noqa: ANN401 - Lambda's context class
+    """Handle a Kinesis batch; the partial batch response names the records to retry."""
+    return run_batch(RUNTIME, event, context, source=KINESIS, handle=settle_record)
+
+
+def envelope(headers: Mapping[str, str], body: bytes) -> bytes:
+    """A webhook as the receiving endpoint puts it on the stream."""
+    return json.dumps({"headers": dict(headers), "body": body.decode()}).encode()
+
+
+def open_envelope(data: bytes) -> tuple[dict[str, str], bytes]:
+    """The headers and raw body of an enveloped webhook.
+
+    Raises:
+        Malformed: the data is not an envelope.
+    """
+    try:
+        parsed = json.loads(data)
+        headers, body = parsed["headers"], parsed["body"]
+    except (ValueError, TypeError, KeyError) as exc:
+        raise Malformed(f"not a webhook envelope: {data[:200]!r}") from exc
+    if not isinstance(headers, dict) or not isinstance(body, str):
+        raise Malformed(f"not a webhook envelope: {data[:200]!r}")
+    return {str(name): str(value) for name, value in headers.items()}, body.encode()
+
+
+def settle_record(bus: MessageBus, record: Mapping[str, Any]) -> Outcome:
+    """Verify one record's webhook (as of its arrival) and settle it.
+
+    Raises:
+        Malformed: the record is not an enveloped webhook.
+        WebhookRejected: the webhook failed verification (alerted by `settle_webhook`).
+    """
+    from loc_adapters.payengine import WebhookVerifier, settle_webhook  # noqa: PLC0415 - cold starts stay cheap
+
+    headers, body = open_envelope(kinesis_data(record))
+    verifier = attrs.evolve(bus.get(WebhookVerifier), clock=_arrival(record))
+    settle_webhook(bus, verifier, headers, body)
+    return Outcome.APPLIED
