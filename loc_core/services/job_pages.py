@@ -55,7 +55,7 @@ PAGED_JOBS: Mapping[str, type[PageableJob[Any]]] = {
 
 
 def _paged_job(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if value not in PAGED_JOBS:
+    if not isinstance(value, str) or value not in PAGED_JOBS:
         raise InvalidRequest(
             f"{attribute.name} must be one of {', '.join(sorted(PAGED_JOBS))}, got {value!r}",
             key=attribute.name,
