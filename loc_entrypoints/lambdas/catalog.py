@@ -55,6 +55,9 @@ class Function:
     """Reads and writes the documents bucket (statements)."""
     archive: bool = False
     """Writes the audit archive bucket."""
+    scans_table: bool = False
+    """Pages through every loan and line with a consistent ``Scan`` (reconciliation: the
+    table has no index of every loan; ``docs/jobs.md``)."""
     secrets: frozenset[Secret] = frozenset()
     timeout_seconds: int = 60
     memory_mb: int = 512
@@ -158,6 +161,7 @@ CATALOG: tuple[Function, ...] = (
         "pages through every loan and line: reconcile_loan / reconcile_line messages to SQS",
         schedules=("cron(0 6 * * ? *)",),
         timeout_seconds=_JOB_TIMEOUT,
+        scans_table=True,
     ),
     Function(
         "CollectionsWorker",
@@ -166,6 +170,7 @@ CATALOG: tuple[Function, ...] = (
         "every queue message kind (collect_installment, resend_notification, reconcile_*)",
         secrets=_MONEY,
         timeout_seconds=_CONSUMER_TIMEOUT,
+        scans_table=True,
     ),
     Function(
         "SettlementConsumer",
