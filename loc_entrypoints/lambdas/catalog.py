@@ -26,6 +26,8 @@ class Trigger(enum.Enum):
     """The Kinesis stream of PayEngine's webhooks (event source mapping)."""
     TABLE_STREAM = "dynamodb"
     """The table's DynamoDB stream, filtered per function (event source mapping)."""
+    HTTP_API = "http_api"
+    """An API Gateway HTTP API behind its JWT authorizer (synchronous: no DLQ)."""
 
 
 class Secret(enum.Enum):
@@ -73,12 +75,15 @@ class Function:
         return f"loc_entrypoints.lambdas.{self.module}"
 
     @property
-    def dead_letter_queue(self) -> str:
+    def dead_letter_queue(self) -> str | None:
         """The logical id of the queue where this function's failed events land.
 
         Scheduled jobs share the jobs' DLQ (failed asynchronous invocations), the worker
-        has its queue's redrive DLQ, each stream consumer has an on-failure DLQ of its own.
+        has its queue's redrive DLQ, each stream consumer has an on-failure DLQ of its own;
+        the HTTP API has none (its caller gets the error and retries with its key).
         """
+        if self.trigger is Trigger.HTTP_API:
+            return None
         if self.trigger is Trigger.SCHEDULE:
             return "JobsDeadLetterQueue"
         if self.trigger is Trigger.QUEUE:
@@ -202,6 +207,16 @@ CATALOG: tuple[Function, ...] = (
         Trigger.TABLE_STREAM,
         "ReconcileLoan / ReconcileLine for changed loans and lines; mismatches alerted",
         timeout_seconds=_CONSUMER_TIMEOUT,
+    ),
+    Function(
+        "HttpApiFunction",
+        "http",
+        Trigger.HTTP_API,
+        "the HTTP API (Litestar through Mangum): every route hands a command to the bus",
+        documents=True,
+        secrets=_MONEY,
+        timeout_seconds=29,
+        memory_mb=1024,
     ),
 )
 """Every function, in the order of ``docs/deploy.md``."""

@@ -48,6 +48,9 @@ PARAMETERS = {
     "PayEngineWebhookSecret": "pe-secret",
     "IterableApiKey": "it-key",
     "SlackWebhookUrl": "https://hooks.slack.example/T0/B0/x",
+    "JwtIssuer": "https://auth.example",
+    "JwtAudience": "loc-borrower-app",
+    "JwtJwksUrl": "https://auth.example/.well-known/jwks.json",
 }
 PAYENGINE_VARIABLES = {
     "LOC_PAYENGINE_BASE_URL",
@@ -123,6 +126,10 @@ def check_trigger(function: Function, events: list[dict[str, Any]]) -> None:
     assert len(events) == 1, function.name
     (event,) = events
     source = event["Properties"]
+    if function.trigger is Trigger.HTTP_API:
+        assert event["Type"] == "HttpApi"
+        assert source == {"ApiId": {"Ref": "HttpApi"}, "Path": "/{proxy+}", "Method": "ANY"}
+        return
     assert source["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     if function.trigger is Trigger.QUEUE:
         assert event["Type"] == "SQS"
@@ -343,7 +350,7 @@ def test_every_function_and_every_dead_letter_queue_has_an_alarm() -> None:
         if (alarm["Namespace"], alarm["MetricName"]) == ("AWS/Lambda", "IteratorAge")
     }
     assert on_errors == {function.name for function in CATALOG}
-    assert on_depth == {function.dead_letter_queue for function in CATALOG}
+    assert on_depth == {function.dead_letter_queue for function in CATALOG} - {None}
     assert behind == {
         function.name
         for function in CATALOG
@@ -426,7 +433,7 @@ def test_the_collections_queue_redrives_to_its_dead_letter_queue_after_five_rece
     redrive = json.loads(attributes["Attributes"]["RedrivePolicy"])
     assert redrive["deadLetterTargetArn"] == dead["Attributes"]["QueueArn"]
     assert int(redrive["maxReceiveCount"]) == 5
-    for logical in {function.dead_letter_queue for function in CATALOG}:
+    for logical in {function.dead_letter_queue for function in CATALOG} - {None}:
         assert stack["physical"][logical].endswith("-dlq")
 
 
@@ -467,7 +474,7 @@ def test_the_event_sources_feed_the_right_functions(stack: dict[str, Any]) -> No
     }
     for function in CATALOG:
         name = stack["physical"][function.name]
-        if function.trigger is Trigger.SCHEDULE:
+        if function.trigger in {Trigger.SCHEDULE, Trigger.HTTP_API}:
             assert name not in by_function
         else:
             assert sources[function.trigger] in by_function[name]["EventSourceArn"]
@@ -495,6 +502,19 @@ def test_the_deploy_page_describes_every_function() -> None:
     for function in CATALOG:
         row = rows[function.module]
         assert f"{function.timeout_seconds} s, {function.memory_mb} MB" in row
-        assert function.dead_letter_queue in row
+        assert (function.dead_letter_queue or "none") in row
         for cron in function.schedules:
             assert f"`{cron}`" in row
+
+
+def test_the_http_api_admits_only_tokens_its_jwt_authorizer_verified() -> None:
+    api = read_template()["Resources"]["HttpApi"]["Properties"]
+    assert api["Auth"]["DefaultAuthorizer"] == "BorrowerJwt"
+    authorizer = api["Auth"]["Authorizers"]["BorrowerJwt"]
+    assert authorizer["IdentitySource"] == "$request.header.Authorization"
+    assert authorizer["JwtConfiguration"] == {
+        "issuer": {"Ref": "JwtIssuer"},
+        "audience": [{"Ref": "JwtAudience"}],
+    }
+    variables = functions(read_template())["HttpApiFunction"]["Environment"]["Variables"]
+    assert variables["LOC_JWT_JWKS_URL"] == {"Ref": "JwtJwksUrl"}  # verified there too
