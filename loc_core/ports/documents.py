@@ -111,7 +111,11 @@ def _part(name: str, value: str) -> str:
 
 
 def agreement_key(user_id: str, subject_id: str) -> str:
-    """``agreements/<user>/<loan or line>.pdf``: the signed agreement of a loan or line."""
+    """``agreements/<user>/<application or line>.pdf``: the agreement of a loan or line.
+
+    A loan's agreement is rendered on approval, before the loan exists: its subject is the
+    application.
+    """
     return f"agreements/{_part('user_id', user_id)}/{_part('subject_id', subject_id)}.pdf"
 
 
