@@ -528,11 +528,15 @@ def _underwriting(settings: Settings) -> Underwriting:
 def _s3_store(settings: Settings, bucket: str) -> DocumentStore:
     """An S3 store on `bucket` as the settings describe it, with its boto3 client built here."""
     import boto3  # noqa: PLC0415 - the aws extra is optional
+    from botocore.config import Config  # noqa: PLC0415 - same
 
     from loc_adapters.s3 import Encryption, S3DocumentStore  # noqa: PLC0415 - same
 
     client = boto3.client(
-        "s3", region_name=settings.region, endpoint_url=settings.s3_endpoint_url or None
+        "s3",
+        region_name=settings.region,
+        endpoint_url=settings.s3_endpoint_url or None,
+        config=Config(signature_version="s3v4"),  # presigned links to SSE-KMS objects need it
     )
     return S3DocumentStore(
         client,

@@ -4,10 +4,16 @@ Every ``PutObject`` asks for server-side encryption (``AES256``, S3-managed keys
 ``aws:kms`` with an optional key id) and sets the content type. A missing object is
 `NotFound`; any other S3 or transport failure is `ExternalServiceError` (botocore's own
 retry configuration, on the injected client, decides how often a call is retried).
+
+A link is a presigned ``GetObject`` URL (SigV4: build the client with
+``signature_version="s3v4"``), signed locally once a ``HeadObject`` shows the object
+exists. ``HeadObject`` answers a bare 404 for a missing bucket too, so a misnamed bucket
+gives no link rather than an error (``get`` still tells the two apart).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +23,7 @@ import attrs
 from botocore.exceptions import BotoCoreError, ClientError
 
 from loc_core.errors import ExternalServiceError, InvalidConfiguration, NotFound
+from loc_core.ports import check_link_lifetime
 
 __all__ = ["Encryption", "S3DocumentStore"]
 
@@ -34,7 +41,7 @@ class Encryption(enum.StrEnum):
 
 
 class _S3Objects(Protocol):
-    """The two calls of a boto3 S3 client this store makes (typed loosely: no S3 stubs)."""
+    """The calls of a boto3 S3 client this store makes (typed loosely: no S3 stubs)."""
 
     def put_object(self, *args: Any, **kwargs: Any) -> Any:  # noqa: ANN401 - boto3's untyped API
         """Store an object."""
@@ -42,6 +49,14 @@ class _S3Objects(Protocol):
 
     def get_object(self, *args: Any, **kwargs: Any) -> Any:  # noqa: ANN401 - boto3's untyped API
         """Read an object."""
+        ...
+
+    def head_object(self, *args: Any, **kwargs: Any) -> Any:  # noqa: ANN401 - boto3's untyped API
+        """Read an object's metadata."""
+        ...
+
+    def generate_presigned_url(self, *args: Any, **kwargs: Any) -> Any:  # noqa: ANN401 - same
+        """Sign a request locally, without calling S3."""
         ...
 
 
@@ -96,3 +111,20 @@ class S3DocumentStore:
             answer = self.client.get_object(Bucket=self.bucket, Key=key)
             body: bytes = answer["Body"].read()
             return body
+
+    def link(self, key: str, *, expires: dt.timedelta) -> str | None:
+        """A presigned ``GetObject`` URL valid for `expires`, or None when there is no object."""
+        lifetime = check_link_lifetime(expires)
+        try:
+            with _mapped(key):
+                self.client.head_object(Bucket=self.bucket, Key=key)
+        except NotFound:
+            return None
+        with _mapped(key):
+            url: str = self.client.generate_presigned_url(
+                "get_object",
+                Params={"Bucket": self.bucket, "Key": key},
+                ExpiresIn=int(lifetime.total_seconds()),
+                HttpMethod="GET",
+            )
+            return url

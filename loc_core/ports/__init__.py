@@ -14,12 +14,16 @@ underwriting) and `documents` (agreements and statements). Every name is importa
 
 from loc_core.ports.documents import (
     AUDIT_ARCHIVE_RETENTION_DAYS,
+    DOCUMENT_LINK_LIFETIME,
     JSON_LINES,
+    MAX_DOCUMENT_LINK_LIFETIME,
     PDF,
     AuditArchive,
     DocumentStore,
     agreement_key,
     audit_archive_key,
+    check_link_lifetime,
+    document_owner,
     statement_key,
 )
 from loc_core.ports.infrastructure import (
@@ -73,7 +77,9 @@ from loc_core.ports.persistence import (
 
 __all__ = [
     "AUDIT_ARCHIVE_RETENTION_DAYS",
+    "DOCUMENT_LINK_LIFETIME",
     "JSON_LINES",
+    "MAX_DOCUMENT_LINK_LIFETIME",
     "PDF",
     "TRANSACTION_LIMIT",
     "Alert",
@@ -122,6 +128,8 @@ __all__ = [
     "WorkQueue",
     "agreement_key",
     "audit_archive_key",
+    "check_link_lifetime",
+    "document_owner",
     "items_written",
     "statement_key",
 ]

@@ -1,4 +1,8 @@
-"""The document store port: agreements and statements as PDF files, and their keys.
+"""The document store port: agreements and statements as PDF files, their keys and links.
+
+A borrower reads a document through a short-lived link (`DocumentStore.link`): a
+presigned S3 URL in production, a route of the HTTP API in memory. A link lives
+`DOCUMENT_LINK_LIFETIME`, never more than `MAX_DOCUMENT_LINK_LIFETIME`.
 
 The audit archive is a second store of the same shape (`AuditArchive`): committed audit
 records kept for their retention, one JSON-lines object per record.
@@ -13,12 +17,16 @@ from loc_core.errors import InvalidRequest
 
 __all__ = [
     "AUDIT_ARCHIVE_RETENTION_DAYS",
+    "DOCUMENT_LINK_LIFETIME",
     "JSON_LINES",
+    "MAX_DOCUMENT_LINK_LIFETIME",
     "PDF",
     "AuditArchive",
     "DocumentStore",
     "agreement_key",
     "audit_archive_key",
+    "check_link_lifetime",
+    "document_owner",
     "statement_key",
 ]
 
@@ -35,6 +43,13 @@ class DocumentStore(Protocol):
 
     def get(self, key: str) -> bytes:
         """The body stored under `key`. Raises `NotFound`."""
+        ...
+
+    def link(self, key: str, *, expires: dt.timedelta) -> str | None:
+        """A URL that reads the document under `key` for `expires`; None when there is none.
+
+        Raises `InvalidRequest` for a lifetime `check_link_lifetime` refuses.
+        """
         ...
 
 
@@ -58,6 +73,29 @@ JSON_LINES = "application/x-ndjson"
 """The content type of an archived audit record."""
 
 
+DOCUMENT_LINK_LIFETIME = dt.timedelta(minutes=10)
+"""How long a borrower's link to a document lives: long enough to open it, short enough
+that a forwarded or logged link soon stops working."""
+
+MAX_DOCUMENT_LINK_LIFETIME = dt.timedelta(minutes=15)
+"""The longest lifetime a document store grants a link."""
+
+
+def check_link_lifetime(expires: dt.timedelta) -> dt.timedelta:
+    """`expires` when it is positive and at most `MAX_DOCUMENT_LINK_LIFETIME`.
+
+    Raises:
+        InvalidRequest: a lifetime of zero or less, or longer than the maximum.
+    """
+    if not dt.timedelta(0) < expires <= MAX_DOCUMENT_LINK_LIFETIME:
+        raise InvalidRequest(
+            f"a document link lives more than 0s and at most {MAX_DOCUMENT_LINK_LIFETIME},"
+            f" got {expires}",
+            key="expires",
+        )
+    return expires
+
+
 def audit_archive_key(recorded_on: dt.date, record_id: str) -> str:
     """``audit/date=<yyyy-mm-dd>/<record_id>.jsonl``: one object per record, by its date.
 
@@ -73,7 +111,11 @@ def _part(name: str, value: str) -> str:
 
 
 def agreement_key(user_id: str, subject_id: str) -> str:
-    """``agreements/<user>/<loan or line>.pdf``: the signed agreement of a loan or line."""
+    """``agreements/<user>/<application or line>.pdf``: the agreement of a loan or line.
+
+    A loan's agreement is rendered on approval, before the loan exists: its subject is the
+    application.
+    """
     return f"agreements/{_part('user_id', user_id)}/{_part('subject_id', subject_id)}.pdf"
 
 
@@ -81,3 +123,19 @@ def statement_key(user_id: str, line_id: str, statement_date: dt.date) -> str:
     """``statements/<user>/<line>/<yyyy-mm-dd>.pdf``: one billing statement of a line."""
     user, line = _part("user_id", user_id), _part("line_id", line_id)
     return f"statements/{user}/{line}/{statement_date.isoformat()}.pdf"
+
+
+_BORROWER_DOCUMENTS = frozenset({"agreements", "statements"})
+"""The key prefixes of borrower documents; their second part is the borrower."""
+
+
+def document_owner(key: str) -> str | None:
+    """The borrower a document key belongs to (an agreement's or a statement's user).
+
+    None for any other key, which no borrower may read.
+    """
+    kind, _, rest = key.partition("/")
+    user, _, name = rest.partition("/")
+    if kind not in _BORROWER_DOCUMENTS or not user or not name:
+        return None
+    return user

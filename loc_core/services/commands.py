@@ -5,6 +5,13 @@ functions themselves are the bus's business (an import contract keeps entrypoint
 calling them directly).
 """
 
+from loc_core.services.documents import (
+    DocumentLink,
+    GetApplicationAgreement,
+    GetLoanAgreement,
+    GetStatementDocument,
+    ReadDocument,
+)
 from loc_core.services.job_pages import JOB_PAGE, PagedReport, RunJobPage
 from loc_core.services.lines import (
     RECONCILE_LINE,
@@ -100,18 +107,22 @@ __all__ = [
     "CollectionOutcome",
     "CollectionResult",
     "DailyJobResult",
+    "DocumentLink",
     "DrawFromLine",
     "Eligibility",
     "EnqueueDueInstallments",
     "EnqueueReconciliations",
     "ExpirationOutcome",
+    "GetApplicationAgreement",
     "GetLine",
     "GetLineApplication",
     "GetLinePaymentReceipt",
     "GetLineStatement",
     "GetLoan",
+    "GetLoanAgreement",
     "GetLoanApplication",
     "GetPaymentReceipt",
+    "GetStatementDocument",
     "JobReport",
     "LinePaymentReceipt",
     "LineReconciliation",
@@ -128,6 +139,7 @@ __all__ = [
     "PayLine",
     "PaymentReceipt",
     "ReadAuditTrail",
+    "ReadDocument",
     "ReconcileLine",
     "ReconcileLoan",
     "Reconciliation",

@@ -13,6 +13,16 @@ from loc_core.events import DomainEvent
 from loc_core.ports import QueueMessage
 from loc_core.services import lines, loans
 from loc_core.services.checks import check_acceptance_fits, check_leases_outlast_rails
+from loc_core.services.documents import (
+    GetApplicationAgreement,
+    GetLoanAgreement,
+    GetStatementDocument,
+    ReadDocument,
+    get_application_agreement,
+    get_loan_agreement,
+    get_statement_document,
+    read_document,
+)
 from loc_core.services.job_pages import JOB_PAGE, RunJobPage, run_job_page
 from loc_core.services.messagebus import Command, EventHandler, Handler, StartupCheck
 from loc_core.services.notifications import (
@@ -101,6 +111,11 @@ HANDLERS: Mapping[type[Command[Any]], Handler] = {
     ListBook: list_book,
     RunJobPage: run_job_page,
     ReadAuditTrail: read_audit_trail,
+    # documents: links to a statement's PDF or a loan's agreement, and the bytes
+    GetStatementDocument: get_statement_document,
+    GetApplicationAgreement: get_application_agreement,
+    GetLoanAgreement: get_loan_agreement,
+    ReadDocument: read_document,
 }
 """Exactly one handler per command."""
 

@@ -14,7 +14,7 @@ from loc_adapters.memory import InMemoryUsers
 from loc_core.ports import Clock, IdempotencyStore, Users
 from loc_core.services.messagebus import MessageBus
 from loc_entrypoints.bootstrap import Backend, Settings, bootstrap
-from loc_entrypoints.http import lines, loans, operations
+from loc_entrypoints.http import documents, lines, loans, operations
 from loc_entrypoints.http.auth import LOCAL_SECRET, Caller, Verifier
 from loc_entrypoints.http.correlation import correlate
 from loc_entrypoints.http.idempotency import Replays
@@ -48,7 +48,7 @@ def create_app(settings: Settings | None = None, *, bus: MessageBus | None = Non
         return who
 
     return Litestar(
-        route_handlers=[loans.router, lines.router, operations.router],
+        route_handlers=[loans.router, lines.router, operations.router, documents.router],
         dependencies={
             "bus": Provide(lambda: bus, use_cache=True, sync_to_thread=False),
             "replays": Provide(lambda: replays, use_cache=True, sync_to_thread=False),

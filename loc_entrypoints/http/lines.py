@@ -19,6 +19,7 @@ from loc_core.services.commands import (
     GetLine,
     GetLineApplication,
     GetLineStatement,
+    GetStatementDocument,
     ListLineApplications,
     ListLines,
     ListLineStatements,
@@ -30,6 +31,7 @@ from loc_entrypoints.http.loans import PathId, PaymentRequest
 from loc_entrypoints.http.pages import Cursor, Limit, paginate
 from loc_entrypoints.http.problems import responses
 from loc_entrypoints.http.views import (
+    DocumentLinkView,
     DrawPage,
     DrawView,
     LineApplicationPage,
@@ -342,6 +344,27 @@ def get_statement(
     return StatementView.of(bus.handle(GetLineStatement(caller.user_id, line_id, statement_date)))
 
 
+@get(
+    "/{line_id:str}/statements/{statement_date:date}/document",
+    operation_id="getStatementDocument",
+    summary="A short-lived link to a statement's PDF",
+    responses=responses(404),
+    tags=_TAGS,
+    sync_to_thread=False,
+)
+def get_statement_document(
+    *,
+    caller: Who,
+    bus: Bus,
+    line_id: PathId,
+    statement_date: FromPath[dt.date],
+) -> DocumentLinkView:
+    """A link to the statement's PDF; 404 when the statement or its PDF does not exist."""
+    return DocumentLinkView.of(
+        bus.handle(GetStatementDocument(caller.user_id, line_id, statement_date))
+    )
+
+
 router = Router(
     path="/lines",
     route_handlers=[
@@ -357,6 +380,7 @@ router = Router(
         list_payments,
         list_statements,
         get_statement,
+        get_statement_document,
     ],
 )
 """Every line-of-credit route, under ``/lines``."""

@@ -18,7 +18,9 @@ from loc_core.services.commands import (
     AcceptOffer,
     ApplyForLoan,
     CheckEligibility,
+    GetApplicationAgreement,
     GetLoan,
+    GetLoanAgreement,
     GetLoanApplication,
     GetPaymentReceipt,
     ListLoanApplications,
@@ -31,6 +33,7 @@ from loc_entrypoints.http.idempotency import IdempotencyKey
 from loc_entrypoints.http.pages import Cursor, Limit, paginate
 from loc_entrypoints.http.problems import responses
 from loc_entrypoints.http.views import (
+    DocumentLinkView,
     EligibilityView,
     InstallmentView,
     LoanApplicationPage,
@@ -345,6 +348,32 @@ def set_autopay(
     return AutopayView(loan_id=loan_id, autopay_enabled=data.enabled)
 
 
+@get(
+    "/applications/{application_id:str}/agreement",
+    operation_id="getLoanApplicationAgreement",
+    summary="A short-lived link to a loan application's agreement (PDF)",
+    responses=responses(404),
+    tags=_TAGS,
+    sync_to_thread=False,
+)
+def get_application_agreement(*, caller: Who, bus: Bus, application_id: PathId) -> DocumentLinkView:
+    """A link to the agreement; 404 when the application or its agreement does not exist."""
+    return DocumentLinkView.of(bus.handle(GetApplicationAgreement(caller.user_id, application_id)))
+
+
+@get(
+    "/{loan_id:str}/agreement",
+    operation_id="getLoanAgreement",
+    summary="A short-lived link to a loan's agreement (PDF)",
+    responses=responses(404),
+    tags=_TAGS,
+    sync_to_thread=False,
+)
+def get_loan_agreement(*, caller: Who, bus: Bus, loan_id: PathId) -> DocumentLinkView:
+    """A link to the agreement; 404 when the loan or its agreement does not exist."""
+    return DocumentLinkView.of(bus.handle(GetLoanAgreement(caller.user_id, loan_id)))
+
+
 router = Router(
     path="/loans",
     route_handlers=[
@@ -352,9 +381,11 @@ router = Router(
         apply,
         list_applications,
         get_application,
+        get_application_agreement,
         accept,
         list_loans,
         get_loan,
+        get_loan_agreement,
         list_installments,
         pay,
         list_payments,

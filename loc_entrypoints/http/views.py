@@ -16,10 +16,16 @@ from loc_core.creditline import CreditLine, CreditLineApplication, Draw, Stateme
 from loc_core.creditline.payment import LocPayment
 from loc_core.installment import Installment, Loan, LoanApplication
 from loc_core.installment.payment import Payment
-from loc_core.services.commands import Eligibility, LinePaymentReceipt, PaymentReceipt
+from loc_core.services.commands import (
+    DocumentLink,
+    Eligibility,
+    LinePaymentReceipt,
+    PaymentReceipt,
+)
 
 __all__ = [
     "CURRENCY",
+    "DocumentLinkView",
     "DrawPage",
     "DrawView",
     "EligibilityView",
@@ -514,3 +520,17 @@ class StatementPage:
 
     items: list[StatementView]
     next_cursor: str | None
+
+
+@attrs.frozen
+class DocumentLinkView:
+    """A short-lived link to a document (a statement's PDF, an agreement) and its expiry."""
+
+    url: str
+    """A presigned URL, or the API's ``/documents/...`` route (bearer token needed)."""
+    expires_at: dt.datetime
+
+    @classmethod
+    def of(cls, link: DocumentLink) -> DocumentLinkView:
+        """The view of a link."""
+        return cls(url=link.url, expires_at=link.expires_at)

@@ -8,7 +8,15 @@ import datetime as dt
 import pytest
 
 from loc_core.errors import InvalidRequest, NotFound
-from loc_core.ports import PDF, DocumentStore, agreement_key, statement_key
+from loc_core.ports import (
+    DOCUMENT_LINK_LIFETIME,
+    MAX_DOCUMENT_LINK_LIFETIME,
+    PDF,
+    DocumentStore,
+    agreement_key,
+    document_owner,
+    statement_key,
+)
 
 AGREEMENT = agreement_key("user-1", "loan-1")
 STATEMENT = statement_key("user-1", "line-1", dt.date(2026, 2, 5))
@@ -45,3 +53,37 @@ class DocumentStoreContract:
         with pytest.raises(NotFound) as missing:
             documents.get(STATEMENT)
         assert (missing.value.entity, missing.value.entity_id) == ("document", STATEMENT)
+
+    def test_a_stored_document_has_a_link_and_an_absent_one_none(
+        self, documents: DocumentStore
+    ) -> None:
+        documents.put(AGREEMENT, b"agreement", content_type=PDF)
+        link = documents.link(AGREEMENT, expires=DOCUMENT_LINK_LIFETIME)
+        assert link is not None
+        assert AGREEMENT in link
+        assert documents.link(STATEMENT, expires=DOCUMENT_LINK_LIFETIME) is None
+
+    @pytest.mark.parametrize(
+        "expires",
+        [dt.timedelta(0), -dt.timedelta(minutes=1), MAX_DOCUMENT_LINK_LIFETIME + dt.timedelta(1)],
+    )
+    def test_a_link_lifetime_out_of_bounds_is_refused(
+        self, documents: DocumentStore, expires: dt.timedelta
+    ) -> None:
+        documents.put(AGREEMENT, b"agreement", content_type=PDF)
+        with pytest.raises(InvalidRequest) as refused:
+            documents.link(AGREEMENT, expires=expires)
+        assert refused.value.key == "expires"
+
+    @pytest.mark.parametrize(
+        ("key", "owner"),
+        [
+            (AGREEMENT, "user-1"),
+            (STATEMENT, "user-1"),
+            ("audit/date=2026-02-05/r-1.jsonl", None),
+            ("agreements/user-1", None),
+            ("statements//line-1/2026-02-05.pdf", None),
+        ],
+    )
+    def test_a_borrower_document_names_its_owner(self, key: str, owner: str | None) -> None:
+        assert document_owner(key) == owner

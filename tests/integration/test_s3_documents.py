@@ -1,10 +1,12 @@
 """`S3DocumentStore` on the moto server over HTTP: the document store contract, then what
 S3 itself must hold (server-side encryption, content type) and how failures map."""
 
+import datetime as dt
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from botocore.config import Config
 from contracts.documents import AGREEMENT, DocumentStoreContract
@@ -12,9 +14,11 @@ from integration.support import aws_session
 
 from loc_adapters.s3 import Encryption, S3DocumentStore
 from loc_core.errors import ExternalServiceError, InvalidConfiguration, NotFound
-from loc_core.ports import PDF, DocumentStore
+from loc_core.ports import DOCUMENT_LINK_LIFETIME, PDF, DocumentStore
 
-_CONFIG = Config(proxies={}, retries={"mode": "standard", "max_attempts": 2})
+_CONFIG = Config(
+    proxies={}, retries={"mode": "standard", "max_attempts": 2}, signature_version="s3v4"
+)
 
 
 @pytest.fixture(scope="session")
@@ -74,3 +78,25 @@ def test_an_unreachable_endpoint_is_a_service_error() -> None:
     )
     with pytest.raises(ExternalServiceError, match="unreachable"):
         S3DocumentStore(closed, "docs").put(AGREEMENT, b"x", content_type=PDF)
+
+
+def test_a_link_is_a_presigned_get_that_downloads_the_document(s3: Any, bucket: str) -> None:
+    store = S3DocumentStore(s3, bucket)
+    body = b"%PDF-1.4\n" + bytes(range(256))
+    store.put(AGREEMENT, body, content_type=PDF)
+    link = store.link(AGREEMENT, expires=DOCUMENT_LINK_LIFETIME)
+    assert link is not None
+    query = httpx.URL(link).params
+    assert query["X-Amz-Expires"] == "600"
+    assert "X-Amz-Signature" in query
+    downloaded = httpx.get(link, trust_env=False)
+    assert downloaded.status_code == 200
+    assert (downloaded.content, downloaded.headers["content-type"]) == (body, PDF)
+
+
+def test_a_link_lives_as_long_as_asked(s3: Any, bucket: str) -> None:
+    store = S3DocumentStore(s3, bucket)
+    store.put(AGREEMENT, b"%PDF-1.4", content_type=PDF)
+    link = store.link(AGREEMENT, expires=dt.timedelta(minutes=5))
+    assert link is not None
+    assert httpx.URL(link).params["X-Amz-Expires"] == "300"

@@ -4,7 +4,7 @@ import datetime as dt
 from collections.abc import Callable
 
 import pytest
-from contracts.documents import DocumentStoreContract
+from contracts.documents import AGREEMENT, DocumentStoreContract
 from contracts.idempotency import IdempotencyContract
 from contracts.lock import LockContract
 from contracts.queue import QueueContract
@@ -16,7 +16,14 @@ from loc_adapters.memory import (
     InMemoryQueue,
     ManualClock,
 )
-from loc_core.ports import DocumentStore, IdempotencyStore, Lock, WorkQueue
+from loc_core.ports import (
+    DOCUMENT_LINK_LIFETIME,
+    PDF,
+    DocumentStore,
+    IdempotencyStore,
+    Lock,
+    WorkQueue,
+)
 
 
 @pytest.fixture
@@ -51,6 +58,12 @@ class TestInMemoryDocumentStore(DocumentStoreContract):
     @pytest.fixture
     def documents(self) -> DocumentStore:
         return InMemoryDocumentStore()
+
+    def test_a_link_names_the_api_route_that_serves_the_document(self) -> None:
+        documents = InMemoryDocumentStore(link_base="http://127.0.0.1:8000/documents/")
+        documents.put(AGREEMENT, b"agreement", content_type=PDF)
+        link = documents.link(AGREEMENT, expires=DOCUMENT_LINK_LIFETIME)
+        assert link == "http://127.0.0.1:8000/documents/agreements/user-1/loan-1.pdf"
 
 
 def test_expired_idempotency_records_are_dropped_as_time_passes(clock: ManualClock) -> None:

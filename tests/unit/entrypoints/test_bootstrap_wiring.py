@@ -73,6 +73,7 @@ def test_s3_defaults_to_aes256_on_aws() -> None:
     assert documents.encryption is Encryption.AES256
     assert documents.kms_key_id is None
     assert "amazonaws.com" in documents.client.meta.endpoint_url  # type: ignore[attr-defined]  # boto3 client
+    assert documents.client.meta.config.signature_version == "s3v4"  # type: ignore[attr-defined]  # boto3 client
 
 
 def test_growthbook_flags_from_a_features_file(tmp_path: pathlib.Path) -> None:

@@ -66,6 +66,7 @@ GHOST = {
     "status": None,
     "entity": "loan",
     "entity_id": "ghost-entity",
+    "key": "agreements/ghost-user/ghost-application.pdf",
 }
 """Valid values naming records nobody has: a command built from them changes nothing."""
 

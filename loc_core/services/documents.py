@@ -1,0 +1,150 @@
+"""A borrower's documents: short-lived links to a statement's PDF or a loan's agreement.
+
+The record a document belongs to is read first, as the borrower, so another user's
+statement or loan is `NotFound` exactly like a missing one; then the document store
+gives a link that lives `DOCUMENT_LINK_LIFETIME`, or none when the PDF was never stored.
+
+An installment loan's agreement is rendered on approval, before any loan exists, so it
+is keyed by its application (`agreement_key(user, application_id)`); a loan's agreement
+is its application's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import attrs
+
+from loc_core.errors import NotFound
+from loc_core.ports import (
+    DOCUMENT_LINK_LIFETIME,
+    Clock,
+    DocumentStore,
+    UnitOfWork,
+    agreement_key,
+    document_owner,
+    statement_key,
+)
+from loc_core.services.messagebus import Command
+from loc_core.validation import Day, Id, Text, validated
+
+__all__ = [
+    "DocumentLink",
+    "GetApplicationAgreement",
+    "GetLoanAgreement",
+    "GetStatementDocument",
+    "ReadDocument",
+    "get_application_agreement",
+    "get_loan_agreement",
+    "get_statement_document",
+    "read_document",
+]
+
+
+@attrs.frozen
+class DocumentLink:
+    """Where a borrower reads a document, and until when the link works."""
+
+    url: str
+    expires_at: dt.datetime
+
+
+@attrs.frozen(field_transformer=validated)
+class GetStatementDocument(Command[DocumentLink]):
+    """A borrower asks for a link to the PDF of their statement of one date."""
+
+    user_id: Id
+    line_id: Id
+    statement_date: Day
+
+
+@attrs.frozen(field_transformer=validated)
+class GetApplicationAgreement(Command[DocumentLink]):
+    """A borrower asks for a link to the agreement of their loan application."""
+
+    user_id: Id
+    application_id: Id
+
+
+@attrs.frozen(field_transformer=validated)
+class GetLoanAgreement(Command[DocumentLink]):
+    """A borrower asks for a link to the agreement of their loan (its application's)."""
+
+    user_id: Id
+    loan_id: Id
+
+
+@attrs.frozen(field_transformer=validated)
+class ReadDocument(Command[bytes]):
+    """A borrower reads a document by its key (what an in-memory store's link names)."""
+
+    user_id: Id
+    key: Text
+
+
+def _link(documents: DocumentStore, clock: Clock, key: str, user_id: str) -> DocumentLink:
+    """A link to `key` that lives `DOCUMENT_LINK_LIFETIME`; `NotFound` when none is stored."""
+    expires_at = clock.now() + DOCUMENT_LINK_LIFETIME
+    url = documents.link(key, expires=DOCUMENT_LINK_LIFETIME)
+    if url is None:
+        raise NotFound(f"no document {key}", entity="document", entity_id=key, user_id=user_id)
+    return DocumentLink(url, expires_at)
+
+
+def get_statement_document(
+    query: GetStatementDocument, *, uow: UnitOfWork, documents: DocumentStore, clock: Clock
+) -> DocumentLink:
+    """A link to the statement's PDF.
+
+    Raises:
+        NotFound: no such line or statement for the user, or no PDF of it stored.
+    """
+    with uow:
+        uow.lines.get(query.user_id, query.line_id)
+        statement = uow.statements.get(query.user_id, query.line_id, query.statement_date)
+    key = statement_key(query.user_id, statement.line_id, statement.statement_date)
+    return _link(documents, clock, key, query.user_id)
+
+
+def get_application_agreement(
+    query: GetApplicationAgreement, *, uow: UnitOfWork, documents: DocumentStore, clock: Clock
+) -> DocumentLink:
+    """A link to the application's agreement.
+
+    Raises:
+        NotFound: no such application for the user, or no agreement stored for it.
+    """
+    with uow:
+        application = uow.loan_applications.get(query.user_id, query.application_id)
+    key = agreement_key(query.user_id, application.application_id)
+    return _link(documents, clock, key, query.user_id)
+
+
+def get_loan_agreement(
+    query: GetLoanAgreement, *, uow: UnitOfWork, documents: DocumentStore, clock: Clock
+) -> DocumentLink:
+    """A link to the agreement of the application the loan came from.
+
+    Raises:
+        NotFound: no such loan for the user, or no agreement stored for it.
+    """
+    with uow:
+        loan = uow.loans.get(query.user_id, query.loan_id)
+    key = agreement_key(query.user_id, loan.application_id)
+    return _link(documents, clock, key, query.user_id)
+
+
+def read_document(query: ReadDocument, *, documents: DocumentStore) -> bytes:
+    """The document's body, for its owner only.
+
+    Raises:
+        NotFound: the key is not one of the user's documents, or nothing is stored under it.
+    """
+    if document_owner(query.key) != query.user_id:
+        raise NotFound(
+            f"no document {query.key}",
+            entity="document",
+            entity_id=query.key,
+            user_id=query.user_id,
+        )
+    return documents.get(query.key)
