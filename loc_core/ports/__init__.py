@@ -51,9 +51,11 @@ from loc_core.ports.money_movement import (
 )
 from loc_core.ports.people import LineDecision, LoanDecision, Underwriting, User, Users
 from loc_core.ports.persistence import (
+    AUDIT_PAGE_LIMIT,
     TRANSACTION_LIMIT,
     Application,
     AuditLog,
+    AuditRecordPage,
     CreditLineApplicationRepository,
     CreditLineRepository,
     InstallmentRef,
@@ -73,6 +75,7 @@ from loc_core.ports.persistence import (
 
 __all__ = [
     "AUDIT_ARCHIVE_RETENTION_DAYS",
+    "AUDIT_PAGE_LIMIT",
     "JSON_LINES",
     "PDF",
     "TRANSACTION_LIMIT",
@@ -81,6 +84,7 @@ __all__ = [
     "Application",
     "AuditArchive",
     "AuditLog",
+    "AuditRecordPage",
     "Clock",
     "CreditLineApplicationRepository",
     "CreditLineRepository",
