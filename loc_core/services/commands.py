@@ -62,6 +62,8 @@ from loc_core.services.queries import (
     ListLoanApplications,
     ListLoans,
     ReadAuditTrail,
+    ReadProcessAuditTrail,
+    ReadUserAuditTrail,
 )
 from loc_core.services.reconciling import (
     RECONCILE_PAGE,
@@ -128,6 +130,8 @@ __all__ = [
     "PayLine",
     "PaymentReceipt",
     "ReadAuditTrail",
+    "ReadProcessAuditTrail",
+    "ReadUserAuditTrail",
     "ReconcileLine",
     "ReconcileLoan",
     "Reconciliation",

@@ -31,6 +31,8 @@ from loc_core.services.queries import (
     ListLoanApplications,
     ListLoans,
     ReadAuditTrail,
+    ReadProcessAuditTrail,
+    ReadUserAuditTrail,
     get_line,
     get_line_application,
     get_loan,
@@ -40,6 +42,8 @@ from loc_core.services.queries import (
     list_loan_applications,
     list_loans,
     read_audit_trail,
+    read_process_audit_trail,
+    read_user_audit_trail,
 )
 from loc_core.services.reconciling import (
     RECONCILE_PAGE,
@@ -101,6 +105,8 @@ HANDLERS: Mapping[type[Command[Any]], Handler] = {
     ListBook: list_book,
     RunJobPage: run_job_page,
     ReadAuditTrail: read_audit_trail,
+    ReadUserAuditTrail: read_user_audit_trail,
+    ReadProcessAuditTrail: read_process_audit_trail,
 }
 """Exactly one handler per command."""
 

@@ -23,6 +23,7 @@ from deployment import LINES_OPENED, Deployment
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from loc_core.audit import Process
 from loc_core.errors import InvalidRequest, LocError
 from loc_core.payments import PaymentStatus, Rail, SettlementOutcome
 from loc_core.ports import SettlementEvent
@@ -66,6 +67,8 @@ GHOST = {
     "status": None,
     "entity": "loan",
     "entity_id": "ghost-entity",
+    "limit": 10,
+    "process": Process.CURE,
 }
 """Valid values naming records nobody has: a command built from them changes nothing."""
 
