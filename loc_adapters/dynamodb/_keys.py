@@ -20,7 +20,10 @@ __all__ = [
     "LINE_DUE_DATES",
     "after_children",
     "audit_pk",
+    "audit_process_pk",
     "audit_sk",
+    "audit_time_sk",
+    "audit_user_pk",
     "belongs_to",
     "counter_key",
     "cycle_day_pk",
@@ -267,6 +270,25 @@ def audit_sk(version: int, position: int, record_id: str) -> str:
     orders the changes of one commit.
     """
     return f"RECORD#{version:010d}#{position:04d}#{record_id}"
+
+
+def audit_user_pk(user_id: str) -> str:
+    """GSI1PK of an audit record: ``AUDIT#USER#<user_id>``, one partition per borrower."""
+    return f"AUDIT#USER#{part(user_id, what='user id')}"
+
+
+def audit_process_pk(process: str) -> str:
+    """GSI2PK of an audit record before sharding: ``AUDIT#PROCESS#<process>``."""
+    return f"AUDIT#PROCESS#{part(process, what='process')}"
+
+
+def audit_time_sk(recorded_at: str, version: int, position: int, record_id: str) -> str:
+    """GSI1SK and GSI2SK of an audit record: ``<recorded_at>#RECORD#<version>#<position>#<id>``.
+
+    `recorded_at` is fixed-width RFC3339, so string order is time order; the rest is the
+    record's `audit_sk`, which orders the changes of one commit and makes the key unique.
+    """
+    return f"{recorded_at}#{audit_sk(version, position, record_id)}"
 
 
 def idempotency_key(key: str) -> tuple[str, str]:

@@ -21,11 +21,13 @@ import abc
 import datetime as dt
 import heapq
 import json
+import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
 import attrs
 
+from loc_adapters._paging import checked_limit, decode_cursor, encode_cursor
 from loc_adapters.dynamodb import _codecs as codecs
 from loc_adapters.dynamodb import _keys as keys
 from loc_adapters.dynamodb._convert import Item, format_fixed_timestamp, parse_date
@@ -39,6 +41,7 @@ from loc_core.intents import TransferIntent
 from loc_core.ledger import JournalEntry
 from loc_core.ports import (
     Application,
+    AuditRecordPage,
     InstallmentRef,
     IntentRef,
     LineRef,
@@ -644,3 +647,69 @@ class AuditLogReader:
         """Every record of one entity, oldest first (the sort key keeps commit order)."""
         found = self._table.query("#PK = :pk", {":pk": keys.audit_pk(entity, entity_id)})
         return [codecs.decode_audit_record(item) for item in found]
+
+    def entity_page(
+        self, entity: str, entity_id: str, *, cursor: str | None, limit: int
+    ) -> AuditRecordPage:
+        """A page of one entity's records, oldest first: ``SK > <cursor's SK>`` in its partition."""
+        condition, values = "#PK = :pk", {":pk": keys.audit_pk(entity, entity_id)}
+        if cursor is not None:
+            condition += " AND #SK > :after"
+            values[":after"] = decode_cursor(cursor, pattern=_RECORD_SK)
+        found = list(self._table.query(condition, values, limit=checked_limit(limit) + 1))
+        return _audit_page(found, limit, "SK")
+
+    def user_page(self, user_id: str, *, cursor: str | None, limit: int) -> AuditRecordPage:
+        """A page of a borrower's records, newest first, from GSI1 ``AUDIT#USER#<user>``."""
+        if not _stored(user_id):
+            checked_limit(limit)
+            return AuditRecordPage((), None)
+        return self._newest_first("GSI1", [keys.audit_user_pk(user_id)], cursor, limit)
+
+    def process_page(self, process: str, *, cursor: str | None, limit: int) -> AuditRecordPage:
+        """A page of a process's records, newest first, from GSI2: one query a shard, merged."""
+        if not _stored(process):
+            checked_limit(limit)
+            return AuditRecordPage((), None)
+        base = keys.audit_process_pk(process)
+        return self._newest_first("GSI2", keys.partitions(base, self._table.shards), cursor, limit)
+
+    def _newest_first(
+        self, index: str, partitions: list[str], cursor: str | None, limit: int
+    ) -> AuditRecordPage:
+        """The `limit` newest records below the cursor's sort key across `partitions`.
+
+        Each partition gives at most `limit` + 1 items in descending order; the merge
+        keeps the newest `limit`, and one more left over means a next page.
+        """
+        condition = f"#{index}PK = :pk"
+        values: dict[str, str] = {}
+        if cursor is not None:
+            condition += f" AND #{index}SK < :before"
+            values[":before"] = decode_cursor(cursor, pattern=_TIME_SK)
+        found = [
+            item
+            for partition in partitions
+            for item in self._table.query(
+                condition,
+                {**values, ":pk": partition},
+                index=index,
+                limit=checked_limit(limit) + 1,
+                forward=False,
+            )
+        ]
+        found.sort(key=lambda item: str(item[f"{index}SK"]), reverse=True)
+        return _audit_page(found, limit, f"{index}SK")
+
+
+_RECORD_SK = re.compile(r"RECORD#[0-9]{10}#[0-9]{4}#[^#]+")
+"""A base-table cursor: the `audit_sk` of the last record of a page."""
+_TIME_SK = re.compile(r"[0-9T:.-]{26}Z#" + _RECORD_SK.pattern)
+"""An index cursor: the `audit_time_sk` of the last record of a page."""
+
+
+def _audit_page(found: list[Item], limit: int, sort_key: str) -> AuditRecordPage:
+    """The first `limit` of `found` (read in page order), with a cursor when more were found."""
+    page = found[:limit]
+    following = encode_cursor(str(page[-1][sort_key])) if len(found) > limit else None
+    return AuditRecordPage(tuple(codecs.decode_audit_record(item) for item in page), following)

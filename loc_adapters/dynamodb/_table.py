@@ -137,11 +137,15 @@ class DynamoTable:
         *,
         index: str | None = None,
         projection: Sequence[str] = (),
+        limit: int | None = None,
+        forward: bool = True,
     ) -> Iterator[Item]:
         """Every item matching a key condition, page after page until the last.
 
         `condition` names attributes through ``#``-placeholders of their own names
         (``#PK = :pk``). Base-table queries read consistently; index queries cannot.
+        `limit` stops after that many items (read no further than needed); `forward`
+        False reads in descending sort-key order.
         """
         names = _names(condition, *(f"#{name}" for name in projection))
         request: QueryInputTypeDef = {
@@ -156,15 +160,21 @@ class DynamoTable:
             request["IndexName"] = index
         if projection:
             request["ProjectionExpression"] = ", ".join(f"#{name}" for name in projection)
-        if self.page_size is not None:
-            request["Limit"] = self.page_size
+        if not forward:
+            request["ScanIndexForward"] = False
+        left = limit
         while True:
+            sizes = [size for size in (self.page_size, left) if size is not None]
+            if sizes:
+                request["Limit"] = min(sizes)
             with translated("Query"):
                 response = self.client.query(**request)
             for found in response.get("Items", []):
                 yield deserialize(found)
+            if left is not None:
+                left -= len(response.get("Items", []))
             last = response.get("LastEvaluatedKey")
-            if not last:
+            if not last or (left is not None and left <= 0):
                 return
             request["ExclusiveStartKey"] = last
 

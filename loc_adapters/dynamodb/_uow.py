@@ -230,7 +230,13 @@ class DynamoUnitOfWork:
         outbox: Outbox | None = getattr(aggregate, "outbox", None)  # an intent has none
         if outbox is not None:
             _plan_outbox(
-                plan, outbox, int(aggregate.version), now=now, actor=actor, request_id=request_id
+                plan,
+                outbox,
+                int(aggregate.version),
+                now=now,
+                actor=actor,
+                request_id=request_id,
+                shards=self.table.shards,
             )
 
     def _plan_children(
@@ -303,7 +309,14 @@ def _stamp(stamps: _Stamps, aggregate: Any, now: dt.datetime) -> None:  # noqa: 
 
 
 def _plan_outbox(
-    plan: Plan, outbox: Outbox, version: int, *, now: dt.datetime, actor: str, request_id: str
+    plan: Plan,
+    outbox: Outbox,
+    version: int,
+    *,
+    now: dt.datetime,
+    actor: str,
+    request_id: str,
+    shards: int,
 ) -> None:
     """The journal entries (posted once) and audit records of one aggregate's commit."""
     for position, entry in enumerate(outbox.entries):
@@ -315,7 +328,7 @@ def _plan_outbox(
     for position, change in enumerate(outbox.changes):
         record = AuditRecord(uuid.uuid4().hex, change, actor, request_id, now)
         plan.put_new(
-            codecs.encode_audit_record(record, version=version, position=position),
+            codecs.encode_audit_record(record, version=version, position=position, shards=shards),
             label=f"audit record of {change.entity} {change.entity_id}",
         )
 

@@ -68,6 +68,8 @@ class InMemoryDatabase:
     """(kind, user id) -> keys: what `scan` reads without walking every row."""
     _entries_by_reference: dict[str, list[JournalEntry]] = attrs.field(factory=dict)
     _audit: dict[tuple[str, str], list[AuditRecord]] = attrs.field(factory=dict)
+    _audit_by_user: dict[str, list[AuditRecord]] = attrs.field(factory=dict)
+    _audit_by_process: dict[str, list[AuditRecord]] = attrs.field(factory=dict)
     _audit_count: int = 0
     _payments: dict[str, PaymentOwner] = attrs.field(factory=dict)
     _loan_by_application: dict[tuple[str, str], str] = attrs.field(factory=dict)
@@ -194,6 +196,16 @@ class InMemoryDatabase:
         with self.lock:
             return list(self._audit.get((entity, entity_id), []))
 
+    def user_audit_records(self, user_id: str) -> list[AuditRecord]:
+        """The audit records of one borrower's entities, in commit order."""
+        with self.lock:
+            return list(self._audit_by_user.get(user_id, []))
+
+    def process_audit_records(self, process: str) -> list[AuditRecord]:
+        """The audit records of the changes one process made, in commit order."""
+        with self.lock:
+            return list(self._audit_by_process.get(process, []))
+
     # --- writes (only `InMemoryUnitOfWork.commit` calls these, holding the lock) -------
 
     def write(self, key: Key, aggregate: object) -> None:
@@ -225,6 +237,8 @@ class InMemoryDatabase:
         """Keep an audit record; records are never changed or removed."""
         key = (record.change.entity, record.change.entity_id)
         self._audit.setdefault(key, []).append(record)
+        self._audit_by_user.setdefault(record.change.user_id, []).append(record)
+        self._audit_by_process.setdefault(record.change.process, []).append(record)
         self._audit_count += 1
 
     @property

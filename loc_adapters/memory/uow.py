@@ -11,10 +11,12 @@ from __future__ import annotations
 import abc
 import datetime as dt
 import json
+import re
 from typing import Any, Generic, Protocol, Self, TypeVar
 
 import attrs
 
+from loc_adapters._paging import checked_limit, decode_cursor, encode_cursor
 from loc_adapters.memory.database import InMemoryDatabase, Key, statement_key
 from loc_core.bookkeeping import Product
 from loc_core.creditline import CreditLine, CreditLineApplication, Statement
@@ -33,6 +35,7 @@ from loc_core.ledger import JournalEntry
 from loc_core.ports import (
     TRANSACTION_LIMIT,
     Application,
+    AuditRecordPage,
     Clock,
     InstallmentRef,
     IntentRef,
@@ -289,6 +292,37 @@ class _Audit:
 
     def records_for(self, entity: str, entity_id: str) -> list[AuditRecord]:
         return self._db.audit_records(entity, entity_id)
+
+    def entity_page(
+        self, entity: str, entity_id: str, *, cursor: str | None, limit: int
+    ) -> AuditRecordPage:
+        records = self._db.audit_records(entity, entity_id)
+        start = 0 if cursor is None else _position(cursor)
+        end = start + checked_limit(limit)
+        following = encode_cursor(str(end)) if end < len(records) else None
+        return AuditRecordPage(tuple(records[start:end]), following)
+
+    def user_page(self, user_id: str, *, cursor: str | None, limit: int) -> AuditRecordPage:
+        return _newest_first(self._db.user_audit_records(user_id), cursor, limit)
+
+    def process_page(self, process: str, *, cursor: str | None, limit: int) -> AuditRecordPage:
+        return _newest_first(self._db.process_audit_records(process), cursor, limit)
+
+
+_POSITION = re.compile(r"[0-9]{1,10}")
+"""A memory cursor: an index into a trail, which only ever grows at its end."""
+
+
+def _position(cursor: str) -> int:
+    return int(decode_cursor(cursor, pattern=_POSITION))
+
+
+def _newest_first(records: list[AuditRecord], cursor: str | None, limit: int) -> AuditRecordPage:
+    """The page of `records` (commit order) before `cursor`'s index, newest first."""
+    end = len(records) if cursor is None else min(_position(cursor), len(records))
+    start = max(0, end - checked_limit(limit))
+    following = encode_cursor(str(start)) if start > 0 else None
+    return AuditRecordPage(tuple(reversed(records[start:end])), following)
 
 
 class InMemoryUnitOfWork:

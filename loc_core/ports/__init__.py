@@ -55,9 +55,11 @@ from loc_core.ports.money_movement import (
 )
 from loc_core.ports.people import LineDecision, LoanDecision, Underwriting, User, Users
 from loc_core.ports.persistence import (
+    AUDIT_PAGE_LIMIT,
     TRANSACTION_LIMIT,
     Application,
     AuditLog,
+    AuditRecordPage,
     CreditLineApplicationRepository,
     CreditLineRepository,
     InstallmentRef,
@@ -77,6 +79,7 @@ from loc_core.ports.persistence import (
 
 __all__ = [
     "AUDIT_ARCHIVE_RETENTION_DAYS",
+    "AUDIT_PAGE_LIMIT",
     "DOCUMENT_LINK_LIFETIME",
     "JSON_LINES",
     "MAX_DOCUMENT_LINK_LIFETIME",
@@ -87,6 +90,7 @@ __all__ = [
     "Application",
     "AuditArchive",
     "AuditLog",
+    "AuditRecordPage",
     "Clock",
     "CreditLineApplicationRepository",
     "CreditLineRepository",

@@ -12,7 +12,8 @@ finds only that user's. Another user's id, or an id nothing can be stored under 
 holding the key separator ``#``), finds nothing: `NotFound`, an empty list or None, never
 `InvariantViolation`, which says that a record stored for that owner contradicts itself.
 The journal and the audit log are keyed by loan, line or entity id: a query reads them
-only for an aggregate it has just read by its owner.
+only for an aggregate it has just read by its owner (the audit log's pages by user and by
+process are for operations, never a borrower).
 """
 
 from __future__ import annotations
@@ -36,9 +37,11 @@ from loc_core.ledger import JournalEntry
 from loc_core.ports.infrastructure import Lease
 
 __all__ = [
+    "AUDIT_PAGE_LIMIT",
     "TRANSACTION_LIMIT",
     "Application",
     "AuditLog",
+    "AuditRecordPage",
     "CreditLineApplicationRepository",
     "CreditLineRepository",
     "InstallmentRef",
@@ -113,6 +116,19 @@ class RefPage(Generic[RefT]):
     """One page of a listing of every loan or line, and where the next page starts."""
 
     refs: tuple[RefT, ...]
+    cursor: str | None
+    """Opaque: pass it back for the next page; None when this page was the last."""
+
+
+AUDIT_PAGE_LIMIT = 100
+"""Most audit records one page holds."""
+
+
+@attrs.frozen
+class AuditRecordPage:
+    """One page of an audit trail, and where the next page starts."""
+
+    records: tuple[AuditRecord, ...]
     cursor: str | None
     """Opaque: pass it back for the next page; None when this page was the last."""
 
@@ -354,6 +370,32 @@ class AuditLog(Protocol):
 
     def records_for(self, entity: str, entity_id: str) -> list[AuditRecord]:
         """Every record of one entity, oldest first."""
+        ...
+
+    def entity_page(
+        self, entity: str, entity_id: str, *, cursor: str | None, limit: int
+    ) -> AuditRecordPage:
+        """At most `limit` records of one entity, oldest first, from `cursor` (None: the start).
+
+        Raises:
+            InvalidRequest: naming ``cursor`` for a cursor this log did not hand out, or
+                ``limit`` for one outside 1 to `AUDIT_PAGE_LIMIT`.
+        """
+        ...
+
+    def user_page(self, user_id: str, *, cursor: str | None, limit: int) -> AuditRecordPage:
+        """At most `limit` records of changes to one borrower's entities, newest first.
+
+        Newest by the time recorded; the changes of one commit in reverse order. Raises
+        as `entity_page`. Eventually consistent in DynamoDB (an index).
+        """
+        ...
+
+    def process_page(self, process: str, *, cursor: str | None, limit: int) -> AuditRecordPage:
+        """At most `limit` records of changes one process (``AUTOPAY``, ...) made, newest first.
+
+        Ordered and raising as `user_page`; eventually consistent in DynamoDB (an index).
+        """
         ...
 
 

@@ -69,6 +69,8 @@ from loc_core.services.queries import (
     ListLoanApplications,
     ListLoans,
     ReadAuditTrail,
+    ReadProcessAuditTrail,
+    ReadUserAuditTrail,
 )
 from loc_core.services.reconciling import (
     RECONCILE_PAGE,
@@ -140,6 +142,8 @@ __all__ = [
     "PaymentReceipt",
     "ReadAuditTrail",
     "ReadDocument",
+    "ReadProcessAuditTrail",
+    "ReadUserAuditTrail",
     "ReconcileLine",
     "ReconcileLoan",
     "Reconciliation",

@@ -41,6 +41,8 @@ from loc_core.services.queries import (
     ListLoanApplications,
     ListLoans,
     ReadAuditTrail,
+    ReadProcessAuditTrail,
+    ReadUserAuditTrail,
     get_line,
     get_line_application,
     get_loan,
@@ -50,6 +52,8 @@ from loc_core.services.queries import (
     list_loan_applications,
     list_loans,
     read_audit_trail,
+    read_process_audit_trail,
+    read_user_audit_trail,
 )
 from loc_core.services.reconciling import (
     RECONCILE_PAGE,
@@ -116,6 +120,8 @@ HANDLERS: Mapping[type[Command[Any]], Handler] = {
     GetApplicationAgreement: get_application_agreement,
     GetLoanAgreement: get_loan_agreement,
     ReadDocument: read_document,
+    ReadUserAuditTrail: read_user_audit_trail,
+    ReadProcessAuditTrail: read_process_audit_trail,
 }
 """Exactly one handler per command."""
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import attrs
 
+from loc_core.audit import Process
 from loc_core.creditline import CreditLine, CreditLineApplication
-from loc_core.events import AuditRecord
 from loc_core.installment import Loan, LoanApplication, LoanStatus
-from loc_core.ports import UnitOfWork
+from loc_core.ports import AUDIT_PAGE_LIMIT, AuditRecordPage, UnitOfWork
 from loc_core.services.messagebus import Command
-from loc_core.validation import Id, validated
+from loc_core.validation import Id, Validator, instance_of, valid_count, validated
 
 __all__ = [
     "GetLine",
@@ -21,6 +21,8 @@ __all__ = [
     "ListLoanApplications",
     "ListLoans",
     "ReadAuditTrail",
+    "ReadProcessAuditTrail",
+    "ReadUserAuditTrail",
     "get_line",
     "get_line_application",
     "get_loan",
@@ -30,7 +32,14 @@ __all__ = [
     "list_loan_applications",
     "list_loans",
     "read_audit_trail",
+    "read_process_audit_trail",
+    "read_user_audit_trail",
 ]
+
+AUDIT_PAGE_SIZE = 20
+"""Records on an audit page when the caller names no limit."""
+_CURSOR: Validator = instance_of(str, optional=True)
+_LIMIT: Validator = valid_count(minimum=1, maximum=AUDIT_PAGE_LIMIT)
 
 
 @attrs.frozen(field_transformer=validated)
@@ -95,14 +104,37 @@ class ListLineApplications(Command[list[CreditLineApplication]]):
 
 
 @attrs.frozen(field_transformer=validated)
-class ReadAuditTrail(Command[list[AuditRecord]]):
-    """Every audited change of one entity (``loan``, ``line``, ``installment``, ...), in order.
+class ReadAuditTrail(Command[AuditRecordPage]):
+    """A page of one entity's audited changes (``loan``, ``line``, ``installment``, ...).
 
-    For operations: it is not scoped to a borrower.
+    Oldest first. For operations: it is not scoped to a borrower.
     """
 
     entity: Id
     entity_id: Id
+    cursor: str | None = attrs.field(default=None, validator=_CURSOR)
+    """The cursor of the previous page (None: the first page)."""
+    limit: int = attrs.field(default=AUDIT_PAGE_SIZE, validator=_LIMIT)
+
+
+@attrs.frozen(field_transformer=validated)
+class ReadUserAuditTrail(Command[AuditRecordPage]):
+    """A page of the audited changes to one borrower's entities, newest first (operations)."""
+
+    user_id: Id
+    cursor: str | None = attrs.field(default=None, validator=_CURSOR)
+    """The cursor of the previous page (None: the first page)."""
+    limit: int = attrs.field(default=AUDIT_PAGE_SIZE, validator=_LIMIT)
+
+
+@attrs.frozen(field_transformer=validated)
+class ReadProcessAuditTrail(Command[AuditRecordPage]):
+    """A page of the changes one process (autopay, billing, ...) made, newest first (operations)."""
+
+    process: Process
+    cursor: str | None = attrs.field(default=None, validator=_CURSOR)
+    """The cursor of the previous page (None: the first page)."""
+    limit: int = attrs.field(default=AUDIT_PAGE_SIZE, validator=_LIMIT)
 
 
 def get_loan(query: GetLoan, *, uow: UnitOfWork) -> Loan:
@@ -161,7 +193,21 @@ def list_line_applications(
     return sorted(found, key=lambda app: (app.created_at, app.application_id), reverse=True)
 
 
-def read_audit_trail(query: ReadAuditTrail, *, uow: UnitOfWork) -> list[AuditRecord]:
-    """The entity's audit records as stored (empty for an entity never audited)."""
+def read_audit_trail(query: ReadAuditTrail, *, uow: UnitOfWork) -> AuditRecordPage:
+    """A page of the entity's records as stored (empty for an entity never audited)."""
     with uow:
-        return uow.audit.records_for(query.entity, query.entity_id)
+        return uow.audit.entity_page(
+            query.entity, query.entity_id, cursor=query.cursor, limit=query.limit
+        )
+
+
+def read_user_audit_trail(query: ReadUserAuditTrail, *, uow: UnitOfWork) -> AuditRecordPage:
+    """A page of the borrower's records (empty for a borrower never audited)."""
+    with uow:
+        return uow.audit.user_page(query.user_id, cursor=query.cursor, limit=query.limit)
+
+
+def read_process_audit_trail(query: ReadProcessAuditTrail, *, uow: UnitOfWork) -> AuditRecordPage:
+    """A page of the process's records (empty for a process that changed nothing yet)."""
+    with uow:
+        return uow.audit.process_page(query.process.value, cursor=query.cursor, limit=query.limit)

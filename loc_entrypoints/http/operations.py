@@ -7,18 +7,21 @@ run it, for a business date no later than the clock's (docs/jobs.md).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 import attrs
 from litestar import Response, Router, get, post
-from litestar.params import JSONBody
+from litestar.params import JSONBody, PathParameter, QueryParameter
 
+from loc_core.audit import Process
 from loc_core.events import AuditRecord
-from loc_core.ports import Clock
+from loc_core.ports import AuditRecordPage, Clock
 from loc_core.services.commands import (
     ListLines,
     ListLoans,
     ReadAuditTrail,
+    ReadProcessAuditTrail,
+    ReadUserAuditTrail,
     ReconcileLine,
     ReconcileLoan,
 )
@@ -26,13 +29,26 @@ from loc_entrypoints.http.auth import require_service
 from loc_entrypoints.http.deps import Bus, Once, Who
 from loc_entrypoints.http.idempotency import IdempotencyKey
 from loc_entrypoints.http.loans import PathId
-from loc_entrypoints.http.pages import Cursor, Limit, paginate
+from loc_entrypoints.http.pages import Limit
 from loc_entrypoints.http.problems import responses
 from loc_entrypoints.jobs import run_job as run_scheduled_job
 
 __all__ = ["router"]
 
 _TAGS = ["operations"]
+
+AuditCursor = Annotated[
+    str | None,
+    QueryParameter(max_length=256, description="The `next_cursor` of the previous page."),
+]
+"""An audit page's cursor: longer than a list's, it holds where the store stopped reading."""
+Action = Annotated[
+    str,
+    PathParameter(
+        pattern=f"^({'|'.join(process.value for process in Process)})$",
+        description="What made the changes: a process such as `AUTOPAY`, `MANUAL`, `BILLING`.",
+    ),
+]
 
 
 @attrs.frozen
@@ -126,10 +142,15 @@ class AuditRecordView:
 
 @attrs.frozen
 class AuditPage:
-    """A page of an entity's audit trail, oldest first."""
+    """A page of an audit trail: an entity's oldest first, a user's or an action's newest first."""
 
     items: list[AuditRecordView]
     next_cursor: str | None
+
+    @classmethod
+    def of(cls, page: AuditRecordPage) -> AuditPage:
+        """The view of a page of audit records."""
+        return cls([AuditRecordView.of(record) for record in page.records], page.cursor)
 
 
 @post(
@@ -220,15 +241,66 @@ def read_audit_trail(
     bus: Bus,
     entity: PathId,
     entity_id: PathId,
-    cursor: Cursor = None,
+    cursor: AuditCursor = None,
     limit: Limit = 20,
 ) -> AuditPage:
     """A page of the entity's audit records (empty for an entity never audited)."""
     require_service(caller)
-    records = bus.handle(ReadAuditTrail(entity, entity_id))
-    page, following = paginate(records, cursor=cursor, limit=limit)
-    return AuditPage([AuditRecordView.of(record) for record in page], following)
+    return AuditPage.of(bus.handle(ReadAuditTrail(entity, entity_id, cursor, limit)))
 
 
-router = Router(path="/operations", route_handlers=[run_job, reconcile, read_audit_trail])
+@get(
+    "/audit/users/{user_id:str}",
+    operation_id="readUserAuditTrail",
+    summary="The audit trail of one user's loans, lines and applications, newest first "
+    "(service role)",
+    responses=responses(403),
+    tags=_TAGS,
+    sync_to_thread=False,
+)
+def read_user_audit_trail(
+    *,
+    caller: Who,
+    bus: Bus,
+    user_id: PathId,
+    cursor: AuditCursor = None,
+    limit: Limit = 20,
+) -> AuditPage:
+    """A page of the changes to the user's records (empty for a user never audited)."""
+    require_service(caller)
+    return AuditPage.of(bus.handle(ReadUserAuditTrail(user_id, cursor, limit)))
+
+
+@get(
+    "/audit/actions/{action:str}",
+    operation_id="readActionAuditTrail",
+    summary="The audit trail of one action (AUTOPAY, MANUAL, BILLING, ...), newest first "
+    "(service role)",
+    responses=responses(403),
+    tags=_TAGS,
+    sync_to_thread=False,
+)
+def read_action_audit_trail(
+    *,
+    caller: Who,
+    bus: Bus,
+    action: Action,
+    cursor: AuditCursor = None,
+    limit: Limit = 20,
+) -> AuditPage:
+    """A page of the changes the action made, over every user (empty when it made none)."""
+    require_service(caller)
+    return AuditPage.of(bus.handle(ReadProcessAuditTrail(Process(action), cursor, limit)))
+
+
+router = Router(
+    path="/operations",
+    route_handlers=[
+        run_job,
+        reconcile,
+        read_audit_trail,
+        read_user_audit_trail,
+        read_action_audit_trail,
+    ],
+)
 """The operations routes, under ``/operations``."""

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from contracts.audit import AuditLogContract
 from contracts.fence import FenceContract
 from contracts.idempotency import IdempotencyContract
 from contracts.intents import MADE, IntentRepositoryContract, make_intent, open_ids, store
@@ -46,6 +47,10 @@ class TestDynamoIdempotencyStore(IdempotencyContract):
 
 
 class TestDynamoUnitOfWork(UnitOfWorkContract):
+    pass
+
+
+class TestDynamoAuditLog(AuditLogContract):
     pass
 
 

@@ -6,7 +6,12 @@ import datetime as dt
 
 from loc_adapters.dynamodb import _keys as keys
 from loc_adapters.dynamodb._codecs.shared import build, item_name, whole
-from loc_adapters.dynamodb._convert import Item, Shape, format_timestamp
+from loc_adapters.dynamodb._convert import (
+    Item,
+    Shape,
+    format_fixed_timestamp,
+    format_timestamp,
+)
 from loc_core.events import AuditRecord
 from loc_core.ledger import JournalEntry
 
@@ -48,14 +53,32 @@ def decode_journal_entry(item: Item) -> tuple[tuple[int, int], JournalEntry]:
     return (whole(item, "loc_aggregate_version"), whole(item, "loc_position")), entry
 
 
-def encode_audit_record(record: AuditRecord, *, version: int, position: int) -> Item:
-    """An audit record, under its entity, in the order of the changes."""
+def encode_audit_record(
+    record: AuditRecord, *, version: int, position: int, shards: int = 1
+) -> Item:
+    """An audit record, under its entity, in the order of the changes.
+
+    GSI1 finds it by borrower and GSI2 by process (sharded by record id), both newest
+    first by the time recorded; an id that cannot be a key part leaves that index out.
+    """
     change = record.change
-    return {
+    item: Item = {
         "PK": keys.audit_pk(change.entity, change.entity_id),
         "SK": keys.audit_sk(version, position, record.record_id),
         **AUDIT_RECORD.encode(record),
     }
+    when = keys.audit_time_sk(
+        format_fixed_timestamp(record.recorded_at), version, position, record.record_id
+    )
+    if keys.storable(change.user_id):
+        item["GSI1PK"] = keys.audit_user_pk(change.user_id)
+        item["GSI1SK"] = when
+    if keys.storable(change.process):
+        item["GSI2PK"] = keys.sharded(
+            keys.audit_process_pk(change.process), record.record_id, shards
+        )
+        item["GSI2SK"] = when
+    return item
 
 
 def decode_audit_record(item: Item) -> AuditRecord:

@@ -4,6 +4,7 @@ import datetime as dt
 from collections.abc import Callable
 
 import pytest
+from contracts.audit import AuditLogContract
 from contracts.fence import FenceContract
 from contracts.intents import IntentRepositoryContract
 from contracts.uow import UnitOfWorkContract, UowFactory
@@ -80,3 +81,7 @@ def test_simulated_underwriting_is_deterministic_per_user_and_request() -> None:
     assert 0 < len(approved) < 40
     assert all(a.loan_amount == 50_000 for a in approved)
     assert all(a.adverse_actions for a in answers if not a.approved)
+
+
+class TestMemoryAuditLog(AuditLogContract):
+    pass

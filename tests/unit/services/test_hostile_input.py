@@ -23,6 +23,7 @@ from deployment import LINES_OPENED, Deployment
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from loc_core.audit import Process
 from loc_core.errors import InvalidRequest, LocError
 from loc_core.payments import PaymentStatus, Rail, SettlementOutcome
 from loc_core.ports import SettlementEvent
@@ -67,6 +68,8 @@ GHOST = {
     "entity": "loan",
     "entity_id": "ghost-entity",
     "key": "agreements/ghost-user/ghost-application.pdf",
+    "limit": 10,
+    "process": Process.CURE,
 }
 """Valid values naming records nobody has: a command built from them changes nothing."""
 

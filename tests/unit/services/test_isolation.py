@@ -158,7 +158,7 @@ def no_read_crosses_users(storage: Storage, first: str, second: str) -> None:
         assert [a.application_id for a in world.bus.handle(ListLineApplications(user))] == [
             owner.line.application_id
         ]
-        trail = world.bus.handle(ReadAuditTrail("loan", owner.loan.loan_id))
+        trail = world.bus.handle(ReadAuditTrail("loan", owner.loan.loan_id)).records
         assert trail
         assert {record.change.user_id for record in trail} == {user}
         for query in owner.queries(other.user_id):
