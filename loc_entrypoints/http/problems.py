@@ -81,7 +81,8 @@ class Problem:
     reasons: list[str] = attrs.Factory(list)
     """For an ineligible borrower, one code per failed rule."""
     correlation_id: str | None = None
-    """For a 500: the id the error was logged under."""
+    """The request's correlation id (its ``X-Correlation-Id``): the id its log lines, and
+    for a 500 the error, are logged under."""
 
 
 def _kebab(name: str) -> str:
@@ -121,7 +122,11 @@ def problem_for(error: errors.LocError) -> Problem:
     )
 
 
-def _answer(problem: Problem, headers: dict[str, str] | None = None) -> Response[Problem]:
+def _answer(
+    request: Request[Any, Any, Any], problem: Problem, headers: dict[str, str] | None = None
+) -> Response[Problem]:
+    if problem.correlation_id is None:
+        problem = attrs.evolve(problem, correlation_id=correlation_of(request.scope))
     return Response(
         content=problem,
         status_code=problem.status,
@@ -136,7 +141,7 @@ def _library_error(request: Request[Any, Any, Any], error: Exception) -> Respons
     problem = problem_for(error)
     if problem.status >= 500:  # noqa: PLR2004 - the server-error class
         return _defect(request, error)
-    return _answer(problem)
+    return _answer(request, problem)
 
 
 def _validation(request: Request[Any, Any, Any], error: Exception) -> Response[Problem]:
@@ -149,13 +154,14 @@ def _validation(request: Request[Any, Any, Any], error: Exception) -> Response[P
     if missing is not None:
         fields.append(missing.group(1))
     return _answer(
+        request,
         Problem(
             type=PROBLEM_BASE + "invalid-request",
             title=_title(errors.InvalidRequest),
             status=400,
             detail="; ".join(messages) or error.detail,
             fields=fields,
-        )
+        ),
     )
 
 
@@ -166,6 +172,7 @@ def _http(request: Request[Any, Any, Any], error: Exception) -> Response[Problem
         return _defect(request, error)
     title = http.HTTPStatus(error.status_code).phrase
     return _answer(
+        request,
         Problem(
             type=PROBLEM_BASE + _kebab(type(error).__name__.removesuffix("Exception")),
             title=title,
@@ -187,13 +194,14 @@ def _defect(request: Request[Any, Any, Any], error: Exception) -> Response[Probl
         exc_info=error,
     )
     return _answer(
+        request,
         Problem(
             type=PROBLEM_BASE + "unexpected-error",
             title="An unexpected error",
             status=500,
             detail=f"an unexpected error; quote correlation id {correlation}",
             correlation_id=correlation,
-        )
+        ),
     )
 
 

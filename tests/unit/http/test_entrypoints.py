@@ -9,6 +9,7 @@ import attrs
 import structlog
 from click.testing import CliRunner
 from deployment import LINES_OPENED, Deployment
+from http_api import Api
 from litestar.testing import TestClient
 from structlog.testing import capture_logs
 
@@ -130,3 +131,16 @@ def test_an_unexpected_error_is_a_500_problem_with_the_logged_correlation_id() -
     assert logged["correlation_id"] == "c-42"
     [span] = [line for line in logs if line["event"] == "command failed"]
     assert span["correlation_id"] == "c-42"  # the bus's span logged under the same id
+
+
+def test_every_problem_carries_the_requests_correlation_id(api: Api) -> None:
+    chosen = {"X-Correlation-Id": "support-ticket-42"}
+    missing = api.client.get("/loans/no-such-loan", headers={**api.headers("alice"), **chosen})
+    unauthenticated = api.client.get("/loans")
+    assert missing.status_code == 404
+    assert missing.json()["correlation_id"] == "support-ticket-42"
+    assert missing.headers["X-Correlation-Id"] == "support-ticket-42"
+    assert unauthenticated.status_code == 401
+    generated = unauthenticated.json()["correlation_id"]
+    assert generated
+    assert generated == unauthenticated.headers["X-Correlation-Id"]
