@@ -6,7 +6,9 @@ environment variables, as everywhere; with none, the embedded default.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -18,6 +20,23 @@ __all__ = ["openapi", "serve", "token"]
 
 OPENAPI_PATH = Path("docs/openapi.json")
 """Where ``loc openapi`` writes the document by default (a test keeps it current)."""
+
+
+_HTTP_EXTRA = frozenset({"litestar", "uvicorn", "mangum", "jwt"})
+"""The packages of the ``http`` extra these commands import."""
+
+
+@contextlib.contextmanager
+def _http_extra() -> Iterator[None]:
+    """Turn a missing ``http`` extra into a clear error instead of a traceback."""
+    try:
+        yield
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] not in _HTTP_EXTRA:
+            raise
+        raise click.ClickException(
+            f"this command needs the http extra (missing {exc.name}): pip install 'loc[http]'"
+        ) from exc
 
 
 def _settings() -> Settings:
@@ -32,10 +51,10 @@ def _settings() -> Settings:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 def serve(host: str, port: int) -> None:
     """Serve the HTTP API with uvicorn (the embedded default unless LOC_* say otherwise)."""
-    import uvicorn  # noqa: PLC0415 - the http extra, needed by this command only
+    with _http_extra():
+        import uvicorn  # noqa: PLC0415 - the http extra, needed by this command only
 
-    from loc_entrypoints.http import create_app  # noqa: PLC0415 - same
-
+        from loc_entrypoints.http import create_app  # noqa: PLC0415 - same
     uvicorn.run(create_app(_settings()), host=host, port=port)
 
 
@@ -44,7 +63,8 @@ def serve(host: str, port: int) -> None:
 @click.option("--service", is_flag=True, help="With the service role (operations routes).")
 def token(user_id: str, *, service: bool) -> None:
     """Print a bearer token for USER_ID, signed with LOC_JWT_SECRET (or the local default)."""
-    from loc_entrypoints.http.auth import LOCAL_SECRET, mint_token  # noqa: PLC0415 - http extra
+    with _http_extra():
+        from loc_entrypoints.http.auth import LOCAL_SECRET, mint_token  # noqa: PLC0415 - http extra
 
     settings = _settings()
     try:
@@ -70,7 +90,8 @@ def token(user_id: str, *, service: bool) -> None:
 )
 def openapi(out: Path) -> None:
     """Write the HTTP API's OpenAPI 3.1 document."""
-    from loc_entrypoints.http import create_app, openapi_document  # noqa: PLC0415 - http extra
+    with _http_extra():
+        from loc_entrypoints.http import create_app, openapi_document  # noqa: PLC0415 - http extra
 
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(openapi_document(create_app()))

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import attrs
+import pytest
 import structlog
 from click.testing import CliRunner
 from deployment import LINES_OPENED, Deployment
@@ -144,3 +146,27 @@ def test_every_problem_carries_the_requests_correlation_id(api: Api) -> None:
     generated = unauthenticated.json()["correlation_id"]
     assert generated
     assert generated == unauthenticated.headers["X-Correlation-Id"]
+
+
+@pytest.mark.parametrize(
+    ("command", "arguments", "missing"),
+    [
+        ("serve", [], "uvicorn"),
+        ("token", ["alice"], "jwt"),
+        ("openapi", ["--out", "x"], "litestar"),
+    ],
+)
+def test_an_http_command_without_the_http_extra_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch, command: str, arguments: list[str], missing: str
+) -> None:
+    for name in [
+        name for name in sys.modules if name.split(".")[0] in {missing, "loc_entrypoints"}
+    ]:
+        if name.startswith("loc_entrypoints.http") or name.split(".")[0] == missing:
+            monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, missing, None)  # import of it fails as if not installed
+    result = CliRunner().invoke(main, [command, *arguments])
+    assert result.exit_code == 1
+    assert "needs the http extra" in result.output
+    assert f"missing {missing}" in result.output
+    assert "pip install 'loc[http]'" in result.output
