@@ -27,8 +27,8 @@ from loc_core.services.commands import (
 )
 from loc_entrypoints.http.deps import Bus, Once, Who
 from loc_entrypoints.http.idempotency import IdempotencyKey
-from loc_entrypoints.http.loans import PathId, PaymentRequest
-from loc_entrypoints.http.pages import Cursor, Limit, paginate
+from loc_entrypoints.http.loans import PathId, PaymentRequest, by_submission
+from loc_entrypoints.http.pages import Cursor, Limit, newest_first, paginate
 from loc_entrypoints.http.problems import responses
 from loc_entrypoints.http.views import (
     DocumentLinkView,
@@ -242,8 +242,9 @@ def list_draws(
 ) -> DrawPage:
     """A page of draws."""
     line = bus.handle(GetLine(caller.user_id, line_id))
-    ordered = sorted(line.draws.values(), key=lambda d: (d.requested_on, d.draw_id), reverse=True)
-    page, following = paginate(ordered, cursor=cursor, limit=limit)
+    page, following = newest_first(
+        line.draws.values(), lambda d: (d.requested_on, d.draw_id), cursor=cursor, limit=limit
+    )
     return DrawPage([DrawView.of(item) for item in page], following)
 
 
@@ -295,10 +296,9 @@ def list_payments(
 ) -> LinePaymentPage:
     """A page of payments."""
     line = bus.handle(GetLine(caller.user_id, line_id))
-    ordered = sorted(
-        line.payments.values(), key=lambda p: (p.submitted_on, p.payment_id), reverse=True
+    page, following = newest_first(
+        line.payments.values(), by_submission, cursor=cursor, limit=limit
     )
-    page, following = paginate(ordered, cursor=cursor, limit=limit)
     return LinePaymentPage([LinePaymentView.of(item) for item in page], following)
 
 
@@ -320,8 +320,7 @@ def list_statements(
 ) -> StatementPage:
     """A page of statements."""
     found = bus.handle(ListLineStatements(caller.user_id, line_id))
-    ordered = sorted(found, key=lambda s: s.statement_date, reverse=True)
-    page, following = paginate(ordered, cursor=cursor, limit=limit)
+    page, following = newest_first(found, lambda s: s.statement_date, cursor=cursor, limit=limit)
     return StatementPage([StatementView.of(item) for item in page], following)
 
 

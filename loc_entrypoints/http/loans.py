@@ -6,7 +6,8 @@ exactly as a missing one, because every command is asked as the caller.
 
 from __future__ import annotations
 
-from typing import Annotated
+import datetime as dt
+from typing import Annotated, Protocol
 
 import attrs
 from litestar import Response, Router, get, post, put
@@ -30,7 +31,7 @@ from loc_core.services.commands import (
 )
 from loc_entrypoints.http.deps import Bus, Once, Who
 from loc_entrypoints.http.idempotency import IdempotencyKey
-from loc_entrypoints.http.pages import Cursor, Limit, paginate
+from loc_entrypoints.http.pages import Cursor, Limit, newest_first, paginate
 from loc_entrypoints.http.problems import responses
 from loc_entrypoints.http.views import (
     DocumentLinkView,
@@ -45,7 +46,7 @@ from loc_entrypoints.http.views import (
     ReceiptView,
 )
 
-__all__ = ["router"]
+__all__ = ["by_submission", "router"]
 
 _TAGS = ["installment loans"]
 PathId = Annotated[str, PathParameter(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:@-]+$")]
@@ -71,6 +72,18 @@ class PaymentRequest:
     """An amount to pay, in cents."""
 
     amount: int
+
+
+class _Submitted(Protocol):
+    @property
+    def submitted_on(self) -> dt.date: ...
+    @property
+    def payment_id(self) -> str: ...
+
+
+def by_submission(payment: _Submitted) -> tuple[dt.date, str]:
+    """The order payments are listed in (newest first): the day submitted, then the id."""
+    return payment.submitted_on, payment.payment_id
 
 
 @attrs.frozen
@@ -294,10 +307,9 @@ def list_payments(
 ) -> LoanPaymentPage:
     """A page of payments."""
     loan = bus.handle(GetLoan(caller.user_id, loan_id))
-    ordered = sorted(
-        loan.payments.values(), key=lambda p: (p.submitted_on, p.payment_id), reverse=True
+    page, following = newest_first(
+        loan.payments.values(), by_submission, cursor=cursor, limit=limit
     )
-    page, following = paginate(ordered, cursor=cursor, limit=limit)
     return LoanPaymentPage([LoanPaymentView.of(payment) for payment in page], following)
 
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Sequence
-from typing import Annotated, TypeVar
+from collections.abc import Callable, Iterable, Sequence
+from typing import Annotated, Any, TypeVar
 
 from litestar.params import QueryParameter
 
 from loc_core.errors import InvalidRequest
 
-__all__ = ["MAX_LIMIT", "Cursor", "Limit", "paginate"]
+__all__ = ["MAX_LIMIT", "Cursor", "Limit", "newest_first", "paginate"]
 
 MAX_LIMIT = 100
 """The most items one page holds."""
@@ -40,6 +40,13 @@ def paginate(items: Sequence[T], *, cursor: str | None, limit: int) -> tuple[lis
     more = end < len(items)
     following = base64.urlsafe_b64encode(f"{_PREFIX}{end}".encode()).decode() if more else None
     return page, following
+
+
+def newest_first(
+    items: Iterable[T], key: Callable[[T], Any], *, cursor: str | None, limit: int
+) -> tuple[list[T], str | None]:
+    """`paginate` over `items` sorted by `key`, the largest (newest) first."""
+    return paginate(sorted(items, key=key, reverse=True), cursor=cursor, limit=limit)
 
 
 def _position(cursor: str) -> int:
