@@ -20,6 +20,8 @@ The draw id is ``backdated-draw:<line>:<key>``.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Callable
 from typing import TypeVar
 
 import attrs
@@ -81,18 +83,13 @@ def book_backdated_line_payment(
     payment_id = command.payment_id
 
     def change(line: CreditLine, today: dt.date) -> LocPayment:
-        known = line.payments.get(payment_id)
-        if known is not None:
-            return _same_amount(known, command.amount, key=command.idempotency_key)
-        return line.book_backdated_payment(
-            payment_id=payment_id,
-            amount=command.amount,
-            rail=command.rail,
-            effective_on=command.effective_on,
-            reason=command.reason,
+        return _book_once(
+            line.payments.get(payment_id),
+            functools.partial(line.book_backdated_payment, payment_id=payment_id),
+            command,
             today=today,
-            product=lines.product,
-            posted=lines.uow.journal.entries_for(line.line_id),
+            lines=lines,
+            line_id=line.line_id,
         )
 
     lines.change(
@@ -141,18 +138,13 @@ def book_backdated_draw(command: BookBackdatedDraw, *, lines: LineWriter) -> Dra
     draw_id = command.draw_id
 
     def change(line: CreditLine, today: dt.date) -> Draw:
-        known = line.draws.get(draw_id)
-        if known is not None:
-            return _same_amount(known, command.amount, key=command.idempotency_key)
-        return line.book_backdated_draw(
-            draw_id=draw_id,
-            amount=command.amount,
-            rail=command.rail,
-            effective_on=command.effective_on,
-            reason=command.reason,
+        return _book_once(
+            line.draws.get(draw_id),
+            functools.partial(line.book_backdated_draw, draw_id=draw_id),
+            command,
             today=today,
-            product=lines.product,
-            posted=lines.uow.journal.entries_for(line.line_id),
+            lines=lines,
+            line_id=line.line_id,
         )
 
     draw, _ = lines.change(
@@ -166,6 +158,29 @@ def book_backdated_draw(command: BookBackdatedDraw, *, lines: LineWriter) -> Dra
 
 
 Booked = TypeVar("Booked", LocPayment, Draw)
+
+
+def _book_once(
+    known: Booked | None,
+    book: Callable[..., Booked],
+    command: BookBackdatedLinePayment | BookBackdatedDraw,
+    *,
+    today: dt.date,
+    lines: LineWriter,
+    line_id: str,
+) -> Booked:
+    """What the command's key already booked, or `book` it now as of its effective date."""
+    if known is not None:
+        return _same_amount(known, command.amount, key=command.idempotency_key)
+    return book(
+        amount=command.amount,
+        rail=command.rail,
+        effective_on=command.effective_on,
+        reason=command.reason,
+        today=today,
+        product=lines.product,
+        posted=lines.uow.journal.entries_for(line_id),
+    )
 
 
 def _same_amount(known: Booked, amount: int, *, key: str) -> Booked:
