@@ -11,9 +11,12 @@ records kept for their retention, one JSON-lines object per record.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from loc_core.errors import InvalidRequest
+
+if TYPE_CHECKING:
+    from loc_core.disclosures import LoanDisclosure, StatementDisclosure
 
 __all__ = [
     "AUDIT_ARCHIVE_RETENTION_DAYS",
@@ -22,6 +25,7 @@ __all__ = [
     "MAX_DOCUMENT_LINK_LIFETIME",
     "PDF",
     "AuditArchive",
+    "DocumentRenderer",
     "DocumentStore",
     "agreement_key",
     "audit_archive_key",
@@ -50,6 +54,22 @@ class DocumentStore(Protocol):
 
         Raises `InvalidRequest` for a lifetime `check_link_lifetime` refuses.
         """
+        ...
+
+
+class DocumentRenderer(Protocol):
+    """Lays out a borrower's documents as PDF bytes (fpdf2 in ``loc_adapters.documents``).
+
+    The same figures and name render to the same bytes, so a document rendered again
+    after a failure is the document the borrower would have had.
+    """
+
+    def agreement(self, disclosure: LoanDisclosure, *, borrower_name: str) -> bytes:
+        """The loan agreement of an offer: the disclosure box and the payment schedule."""
+        ...
+
+    def statement(self, disclosure: StatementDisclosure, *, borrower_name: str) -> bytes:
+        """A line of credit's periodic statement."""
         ...
 
 

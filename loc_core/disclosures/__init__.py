@@ -1,0 +1,26 @@
+"""The figures a borrower is told about the cost of credit (Regulation Z), as pure functions.
+
+`loan_disclosure` gives an installment offer's Truth-in-Lending figures, with its
+annual percentage rate by the actuarial method of Appendix J; `statement_disclosure`
+gives a line's periodic statement figures. Renderers (``loc_adapters.documents``) lay
+them out; nothing here does I/O.
+"""
+
+from loc_core.disclosures.figures import (
+    LoanDisclosure,
+    ScheduledPayment,
+    StatementDisclosure,
+    StatementTransaction,
+)
+from loc_core.disclosures.loans import annual_percentage_rate, loan_disclosure
+from loc_core.disclosures.statements import statement_disclosure
+
+__all__ = [
+    "LoanDisclosure",
+    "ScheduledPayment",
+    "StatementDisclosure",
+    "StatementTransaction",
+    "annual_percentage_rate",
+    "loan_disclosure",
+    "statement_disclosure",
+]

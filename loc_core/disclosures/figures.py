@@ -1,0 +1,118 @@
+"""What a borrower is told about the cost of credit: the figures of each document.
+
+A closed-end loan's agreement discloses the Truth-in-Lending figures of Regulation Z
+(12 CFR 1026.18): the annual percentage rate, the finance charge, the amount financed,
+the total of payments and the payment schedule. A line's periodic statement discloses
+the figures of 12 CFR 1026.7. These classes carry the figures only; the functions of
+`loc_core.disclosures` compute them from the offer or statement, and a renderer lays
+them out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import attrs
+
+__all__ = [
+    "LoanDisclosure",
+    "ScheduledPayment",
+    "StatementDisclosure",
+    "StatementTransaction",
+]
+
+
+@attrs.frozen(kw_only=True)
+class ScheduledPayment:
+    """One row of a loan's payment schedule: its number (from 1), due date and amount."""
+
+    number: int
+    due_date: dt.date
+    amount: int
+
+
+@attrs.frozen(kw_only=True)
+class LoanDisclosure:
+    """The Truth-in-Lending box and schedule of an installment offer (12 CFR 1026.18)."""
+
+    user_id: str
+    application_id: str
+    loan_number: str
+    disclosed_on: dt.date
+    """The day the offer was made: the schedule assumes the money is advanced that day."""
+    loan_amount: int
+    """The principal the borrower is approved for, in cents."""
+    origination_fee: int
+    """The prepaid finance charge, in cents."""
+    amount_financed: int
+    """The credit provided to the borrower: the amount disbursed, in cents."""
+    finance_charge: int
+    """The dollar cost of the credit: total of payments minus amount financed, in cents."""
+    total_of_payments: int
+    """What the borrower pays when every payment is made as scheduled, in cents."""
+    annual_percentage_rate: Decimal
+    """The cost of credit as a yearly rate, in percent to two places (``Decimal('36.27')``)."""
+    payments: tuple[ScheduledPayment, ...]
+    grace_days: int
+    """Days after a due date before a payment is late."""
+    late_fee_fixed: int
+    """The late charge in cents, unless `late_fee_percent` of the payment is lower."""
+    late_fee_percent: Decimal
+    late_fee_cap_percent: Decimal
+    """All late charges of the loan stay at or below this percent of the loan amount."""
+
+
+@attrs.frozen(kw_only=True)
+class StatementTransaction:
+    """One line of a statement's transaction list, signed as it moves the balance."""
+
+    on: dt.date
+    kind: str
+    """``draw``, ``payment``, ``reversal``, ``late_fee`` or ``adjustment``."""
+    reference: str
+    description: str
+    amount: int
+    """Signed cents: a draw or fee is positive, a payment negative."""
+
+
+@attrs.frozen(kw_only=True)
+class StatementDisclosure:
+    """A line of credit's periodic statement figures (12 CFR 1026.7)."""
+
+    user_id: str
+    line_id: str
+    statement_date: dt.date
+    cycle_start: dt.date
+    cycle_end: dt.date
+    """The last day of the cycle (inclusive), as printed."""
+    days_in_cycle: int
+    previous_balance: int
+    payments: int
+    """Payments credited in the cycle, as a positive total in cents."""
+    draws: int
+    reversals: int
+    """Returned or charged-back payments added back, as a positive total."""
+    adjustments: int
+    """Signed net of the corrections of earlier cycles booked in this one."""
+    fees_charged: int
+    interest_charged: int
+    new_balance: int
+    credit_limit: int
+    available_credit: int
+    annual_percentage_rate: Decimal
+    """In percent, as the line's agreement states it."""
+    daily_periodic_rate: Decimal
+    """The APR divided by 365, in percent (to six places)."""
+    balance_subject_to_interest: int
+    """The average daily balance of the cycle, in cents."""
+    minimum_payment: int
+    past_due_amount: int
+    due_date: dt.date
+    late_fee: int
+    """The fee charged when the minimum payment is not received by the due date."""
+    minimum_payment_months: int | None
+    """How long paying only the minimum takes to repay the new balance; None if never."""
+    minimum_payment_total: int | None
+    """What paying only the minimum costs in all; None if it never repays the balance."""
+    transactions: tuple[StatementTransaction, ...]
