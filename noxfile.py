@@ -10,7 +10,9 @@ nox.options.sessions = ["tests", "lint", "typing"]
 nox.options.reuse_existing_virtualenvs = True
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
-EXTRAS = ".[testing,aws,cli,report,payengine,iterable,slack,people,flags,lambda,http,documents,cluster]"
+EXTRAS = (
+    ".[testing,aws,cli,report,payengine,iterable,slack,people,flags,lambda,http,documents,cluster]"
+)
 """The library with every extra, as the tests and the type checker need it."""
 
 
