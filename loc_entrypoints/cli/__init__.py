@@ -17,6 +17,7 @@ from loc_core.money import format_cents
 from loc_entrypoints.cli import http as http_commands
 from loc_entrypoints.cli.operations import job, reconcile
 from loc_entrypoints.simulation import InvariantBroken, Scenario, run_simulation
+from loc_entrypoints.simulation.compare import Comparison, paired
 
 __all__ = ["main"]
 
@@ -81,6 +82,13 @@ def main() -> None:
     help="A TOML file of scenario parameters (see docs/simulation.md).",
 )
 @click.option(
+    "--compare",
+    "compare_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A second scenario's TOML file: its policy runs on the same book and draws, and "
+    "both reports are shown side by side.",
+)
+@click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("out"),
@@ -88,15 +96,60 @@ def main() -> None:
     help="Where report.json and portfolio.png go.",
 )
 def simulate(
-    borrowers: int | None, days: int | None, seed: int | None, scenario_file: Path | None, out: Path
+    *,
+    borrowers: int | None,
+    days: int | None,
+    seed: int | None,
+    scenario_file: Path | None,
+    compare_file: Path | None,
+    out: Path,
 ) -> None:
     """Simulate a book of borrowers day by day and report what happened."""
     console = Console()
+    base = _scenario(scenario_file, "--scenario").resized(borrowers=borrowers, days=days, seed=seed)
+    other = None if compare_file is None else paired(base, _scenario(compare_file, "--compare"))
+    report = _run(base, console)
+    compared = None if other is None else _run(other, console)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.json").write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
+    if compared is None:
+        console.print(_summary(report))
+        console.print(_recovery(report))
+        _timing(console, report)
+    else:
+        comparison = Comparison(report, compared)
+        (out / "report-compared.json").write_text(
+            json.dumps(compared, indent=2, sort_keys=True) + "\n"
+        )
+        (out / "comparison.json").write_text(
+            json.dumps(comparison.to_dict(), indent=2, sort_keys=True) + "\n"
+        )
+        console.print(_side_by_side(comparison, "installment", "Installment loans"))
+        console.print(_side_by_side(comparison, "creditline", "Lines of credit"))
+        _timing(console, report)
+        _timing(console, compared)
+        console.print(f"wrote {out / 'report-compared.json'} and {out / 'comparison.json'}")
+    console.print(f"wrote {out / 'report.json'}")
     try:
-        base = Scenario() if scenario_file is None else Scenario.load(scenario_file)
-        scenario = base.resized(borrowers=borrowers, days=days, seed=seed)
+        from loc_entrypoints.simulation.chart import draw_portfolio  # noqa: PLC0415 - optional
+
+        draw_portfolio(report, out / "portfolio.png", other=compared)
+    except ModuleNotFoundError:
+        console.print("portfolio.png skipped: install the 'report' extra for charts")
+    else:
+        console.print(f"wrote {out / 'portfolio.png'}")
+
+
+def _scenario(path: Path | None, option: str) -> Scenario:
+    """The default scenario, or the one in `path`; a bad file is the option's error."""
+    try:
+        return Scenario() if path is None else Scenario.load(path)
     except (InvalidConfiguration, ValueError, TypeError) as exc:
-        raise click.BadParameter(str(exc), param_hint="--scenario") from exc
+        raise click.BadParameter(str(exc), param_hint=option) from exc
+
+
+def _run(scenario: Scenario, console: Console) -> dict[str, Any]:
+    """Run `scenario` under a progress bar; an invariant violation ends the command (exit 1)."""
     columns = (
         *Progress.get_default_columns()[:1],
         BarColumn(),
@@ -104,32 +157,54 @@ def simulate(
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=console, transient=True) as bar:
-        task = bar.add_task(f"simulating {scenario.borrowers:,} borrowers", total=scenario.days)
+        task = bar.add_task(
+            f"simulating {scenario.borrowers:,} borrowers ({scenario.name})", total=scenario.days
+        )
         try:
-            report = run_simulation(scenario, progress=lambda day: bar.update(task, completed=day))
+            return run_simulation(scenario, progress=lambda day: bar.update(task, completed=day))
         except InvariantBroken as exc:
             console.print(f"[bold red]invariant violated[/] on {exc.day}, borrower {exc.user_id}:")
             console.print(f"  {exc.invariant}: {exc.detail}")
             raise SystemExit(1) from exc
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "report.json").write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
-    console.print(_summary(report))
-    console.print(_recovery(report))
+
+
+def _timing(console: Console, report: dict[str, Any]) -> None:
     timing = report["timing"]
     console.print(
-        f"{report['borrower_days']:,} borrower-days in {timing['wall_seconds']:.1f} s "
-        f"({timing['borrower_days_per_second']:,}/s); invariant violations: "
-        f"{report['invariant_violations']}; ledger digest {report['ledger_digest'][:16]}…"
+        f"{report['scenario']['name']}: {report['borrower_days']:,} borrower-days in "
+        f"{timing['wall_seconds']:.1f} s ({timing['borrower_days_per_second']:,}/s); invariant "
+        f"violations: {report['invariant_violations']}; ledger digest "
+        f"{report['ledger_digest'][:16]}…"
     )
-    console.print(f"wrote {out / 'report.json'}")
-    try:
-        from loc_entrypoints.simulation.chart import draw_portfolio  # noqa: PLC0415 - optional
 
-        draw_portfolio(report, out / "portfolio.png")
-    except ModuleNotFoundError:
-        console.print("portfolio.png skipped: install the 'report' extra for charts")
-    else:
-        console.print(f"wrote {out / 'portfolio.png'}")
+
+def _cell(key: str, value: int, *, signed: bool = False) -> str:
+    if key in _MONEY:
+        text = format_cents(abs(value) if signed else value)
+        return ("-" if value < 0 else "+") + text if signed and value else text
+    return f"{value:+,}" if signed and value else f"{value:,}"
+
+
+def _side_by_side(comparison: Comparison, product: str, title: str) -> Table:
+    base, other = comparison.base, comparison.other
+    table = Table(
+        title=f"{title}: {base['scenario']['name']!r} against {other['scenario']['name']!r}"
+    )
+    table.add_column("figure")
+    table.add_column(f"base: {base['scenario']['name']}", justify="right")
+    table.add_column(f"compared: {other['scenario']['name']}", justify="right")
+    table.add_column("difference", justify="right")
+    for key, label in _ROWS:
+        delta = comparison.difference(product, key)
+        table.add_row(
+            label,
+            _cell(key, base["summary"][product].get(key, 0)),
+            _cell(key, other["summary"][product].get(key, 0)),
+            _cell(key, delta, signed=True) if delta else "-",
+        )
+    if product not in comparison.differences:
+        table.caption = "no difference: both policies give this product the same figures"
+    return table
 
 
 def _summary(report: dict[str, Any]) -> Table:

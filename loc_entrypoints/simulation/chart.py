@@ -1,7 +1,8 @@
 """The portfolio chart: receivables, collections, delinquency and defaults over the run.
 
 Needs the ``report`` extra (matplotlib); it draws with the Agg backend, so no display is
-needed.
+needed. Given a second report (`loc simulate --compare`), it overlays both: the base
+scenario in solid lines, the compared one dashed, in the same colour per product.
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ from typing import Any
 __all__ = ["draw_portfolio"]
 
 _WEEK = 7
+_PRODUCTS = (("installment", "installment loans", "C0"), ("creditline", "lines of credit", "C1"))
 
 
-def draw_portfolio(report: dict[str, Any], path: Path) -> None:
-    """Write a PNG of the report's daily series to `path`.
+def draw_portfolio(
+    report: dict[str, Any], path: Path, *, other: dict[str, Any] | None = None
+) -> None:
+    """Write a PNG of the report's daily series to `path`, with `other`'s overlaid if given.
 
     Raises:
         ModuleNotFoundError: when matplotlib (the ``report`` extra) is not installed.
@@ -26,29 +30,48 @@ def draw_portfolio(report: dict[str, Any], path: Path) -> None:
     mpl.use("Agg")
     import matplotlib.pyplot as plt  # noqa: PLC0415 - after choosing the backend
 
-    daily = report["daily"]
-    days = [dt.date.fromisoformat(row["date"]) for row in daily]
     figure, axes = plt.subplots(2, 2, figsize=(13, 8), sharex=True)
-    figure.suptitle(
+    title = (
         f"Portfolio: {report['borrowers']:,} borrowers, {report['days']} days, "
         f"scenario {report['scenario']['name']!r}, seed {report['seed']}"
     )
+    if other is not None:
+        title += f" (solid) against {other['scenario']['name']!r} (dashed)"
+    figure.suptitle(title)
     receivables, collected, delinquent, defaults = axes.flat
-    for product, label in (("installment", "installment loans"), ("creditline", "lines of credit")):
-        receivables.plot(days, [row["receivables"][product] / 100 for row in daily], label=label)
-        weekly = _rolling([row["collected"][product] / 100 for row in daily])
-        collected.plot(days, weekly, label=label)
-        defaults.plot(days, [row["defaults"][product] for row in daily], label=label)
+    runs = [(report, "-", "")] if other is None else [(report, "-", ""), (other, "--", " *")]
+    for run, style, mark in runs:
+        daily = run["daily"]
+        days = [dt.date.fromisoformat(row["date"]) for row in daily]
+        for product, label, colour in _PRODUCTS:
+            line = {"color": colour, "linestyle": style, "label": label + mark}
+            receivables.plot(days, [row["receivables"][product] / 100 for row in daily], **line)
+            weekly = _rolling([row["collected"][product] / 100 for row in daily])
+            collected.plot(days, weekly, **line)
+            defaults.plot(days, [row["defaults"][product] for row in daily], **line)
+        if other is None:
+            buckets = list(daily[0]["delinquent"])
+            delinquent.stackplot(
+                days,
+                [[row["delinquent"][bucket] for row in daily] for bucket in buckets],
+                labels=[f"{bucket} days" for bucket in buckets],
+            )
+        else:
+            delinquent.plot(
+                days,
+                [sum(row["delinquent"].values()) for row in daily],
+                color="C3",
+                linestyle=style,
+                label=f"{run['scenario']['name']}{mark}",
+            )
     receivables.set_title("Receivables ($)")
     collected.set_title("Collected per day, 7-day average ($)")
     defaults.set_title("Defaults (cumulative)")
-    buckets = list(daily[0]["delinquent"])
-    delinquent.stackplot(
-        days,
-        [[row["delinquent"][bucket] for row in daily] for bucket in buckets],
-        labels=[f"{bucket} days" for bucket in buckets],
+    delinquent.set_title(
+        "Delinquent loans and lines by days past due"
+        if other is None
+        else "Delinquent loans and lines (any days past due)"
     )
-    delinquent.set_title("Delinquent loans and lines by days past due")
     for axis in axes.flat:
         axis.legend(loc="upper left", fontsize="small")
         axis.grid(visible=True, alpha=0.3)
