@@ -39,7 +39,10 @@ def draw_portfolio(
         title += f" (solid) against {other['scenario']['name']!r} (dashed)"
     figure.suptitle(title)
     receivables, collected, delinquent, defaults = axes.flat
-    runs = [(report, "-", "")] if other is None else [(report, "-", ""), (other, "--", " *")]
+    runs = [(report, "-", "")]
+    if other is not None:
+        runs = [(report, "-", f" ({report['scenario']['name']})")]
+        runs.append((other, "--", f" ({other['scenario']['name']})"))
     for run, style, mark in runs:
         daily = run["daily"]
         days = [dt.date.fromisoformat(row["date"]) for row in daily]
@@ -62,7 +65,7 @@ def draw_portfolio(
                 [sum(row["delinquent"].values()) for row in daily],
                 color="C3",
                 linestyle=style,
-                label=f"{run['scenario']['name']}{mark}",
+                label=run["scenario"]["name"],
             )
     receivables.set_title("Receivables ($)")
     collected.set_title("Collected per day, 7-day average ($)")
