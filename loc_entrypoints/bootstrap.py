@@ -66,6 +66,7 @@ __all__ = [
     "ENV_PREFIX",
     "ITERABLE_BASE_URL",
     "Backend",
+    "LockBackend",
     "Settings",
     "bootstrap",
     "configure_observability",
@@ -94,6 +95,15 @@ class Backend(enum.Enum):
     """In this process: tests, the simulation, an embedded library."""
     DYNAMODB = "dynamodb"
     """The single DynamoDB table shared with the Go service, and SQS for work."""
+
+
+class LockBackend(enum.Enum):
+    """Where the dynamodb backend keeps its leases."""
+
+    TABLE = "table"
+    """``LOCK#`` items in the single table: new deployments."""
+    DYNAMOLOCK = "dynamolock"
+    """dynamolock v2's lock table, honoured by the Go service's workers too (a cutover)."""
 
 
 def _positive(_instance: object, attribute: attrs.Attribute[int], value: int) -> None:
@@ -129,6 +139,13 @@ class Settings:
     for AWS itself."""
     shards: int = attrs.field(default=1, validator=_positive)
     """``LOC_SHARDS``: write shards of the hot index partitions (1: the seed's keys)."""
+    lock_backend: LockBackend = LockBackend.TABLE
+    """``LOC_LOCK_BACKEND``: ``table`` (the single table's ``LOCK#`` items) or
+    ``dynamolock`` (the Go service's dynamolock table); dynamodb only."""
+    dynamolock_table: str = ""
+    """``LOC_DYNAMOLOCK_TABLE``: dynamolock's lock table; required with dynamolock."""
+    dynamolock_partition_key: str = "key"
+    """``LOC_DYNAMOLOCK_PARTITION_KEY``: its partition key attribute (dynamolock's default)."""
     rail_seed: int = 0
     """``LOC_RAIL_SEED``: the seed of the simulated rails and underwriting."""
     payengine_base_url: str = ""
@@ -238,8 +255,32 @@ class Settings:
         settings = cls(**values)  # type: ignore[arg-type]  # values are parsed per field type
         if settings.backend is Backend.DYNAMODB and not settings.queue_url:
             raise InvalidConfiguration(f"{ENV_PREFIX}QUEUE_URL is required with dynamodb")
+        settings.lock_settings()
         settings.outside_services()
         return settings
+
+    def lock_settings(self) -> None:
+        """Refuse a half-given lock backend: dynamolock without its table or off dynamodb.
+
+        Raises:
+            InvalidConfiguration: naming the variable.
+        """
+        dynamolock = self.lock_backend is LockBackend.DYNAMOLOCK
+        if dynamolock and self.backend is not Backend.DYNAMODB:
+            raise InvalidConfiguration(f"{_variable('lock_backend')}=dynamolock needs dynamodb")
+        if dynamolock and not self.dynamolock_table:
+            raise InvalidConfiguration(
+                f"{_variable('dynamolock_table')} is required with {_variable('lock_backend')}"
+                "=dynamolock"
+            )
+        given = self.dynamolock_table or self.dynamolock_partition_key != _default(
+            "dynamolock_partition_key"
+        )
+        if given and not dynamolock:
+            raise InvalidConfiguration(
+                f"the {_variable('dynamolock_table')} settings need "
+                f"{_variable('lock_backend')}=dynamolock"
+            )
 
     def outside_services(self) -> frozenset[str]:
         """The outside services configured: the keys of ``_OUTSIDE`` whose settings are given.
@@ -324,13 +365,21 @@ def _is_http_url(value: str) -> bool:
     return parts.scheme in {"http", "https"} and bool(parts.netloc)
 
 
+_CHOICES: dict[str, type[Backend | LockBackend]] = {
+    "Backend": Backend,
+    "LockBackend": LockBackend,
+}
+"""The settings that take one of an enum's values, by their type's name."""
+
+
 def _parse(name: str, text: str, kind: object) -> object:
     """One variable's text as its field's type."""
-    if kind in {Backend, "Backend"}:
+    choice = _CHOICES.get(kind if isinstance(kind, str) else getattr(kind, "__name__", ""))
+    if choice is not None:
         try:
-            return Backend(text.strip().lower())
+            return choice(text.strip().lower())
         except ValueError:
-            choices = ", ".join(b.value for b in Backend)
+            choices = ", ".join(b.value for b in choice)
             raise InvalidConfiguration(f"{name} must be one of {choices}, got {text!r}") from None
     if kind in {int, "int"}:
         try:
@@ -422,6 +471,7 @@ def _provide_aws(settings: Settings, clock: Clock, provide: _Provide) -> None:
         DynamoIdempotencyStore,
         DynamoIds,
         DynamoLock,
+        DynamolockLock,
         DynamoTable,
         DynamoUnitOfWork,
     )
@@ -431,8 +481,20 @@ def _provide_aws(settings: Settings, clock: Clock, provide: _Provide) -> None:
     dynamodb = boto3.client("dynamodb", region_name=settings.region, endpoint_url=endpoint)
     sqs = boto3.client("sqs", region_name=settings.region, endpoint_url=endpoint)
     table = DynamoTable(dynamodb, settings.table_name, shards=settings.shards)
-    provide(UnitOfWork, lambda: DynamoUnitOfWork(table, clock=clock))
-    provide(Lock, lambda: DynamoLock(table, clock=clock))
+    if settings.lock_backend is LockBackend.DYNAMOLOCK:
+        shared = DynamolockLock(
+            dynamodb,
+            settings.dynamolock_table,
+            clock=clock,
+            partition_key=settings.dynamolock_partition_key,
+        )
+        provide(
+            UnitOfWork, lambda: DynamoUnitOfWork(table, clock=clock, lease_check=shared.lease_check)
+        )
+        provide(Lock, lambda: shared)
+    else:
+        provide(UnitOfWork, lambda: DynamoUnitOfWork(table, clock=clock))
+        provide(Lock, lambda: DynamoLock(table, clock=clock))
     provide(IdempotencyStore, lambda: DynamoIdempotencyStore(table))
     provide(IdGenerator, lambda: DynamoIds(table))
     provide(WorkQueue, lambda: SqsWorkQueue(sqs, settings.queue_url))

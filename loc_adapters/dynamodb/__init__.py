@@ -3,6 +3,8 @@
 - `DynamoUnitOfWork`: repositories for loans, lines, applications, statements, transfer
   intents, the journal and the audit log; one commit is one `TransactWriteItems`.
 - `DynamoLock`: the lease lock with heartbeat and fencing token.
+- `DynamolockLock`: the same port in ``cirello.io/dynamolock/v2``'s lock table, shared
+  with the Go service's workers during a cutover (`create_lock_table` makes one).
 - `DynamoIdempotencyStore`: idempotency records with TTL.
 - `DynamoIds`: uuid4 ids and ``FM-000001`` loan numbers from an atomic counter.
 - `create_table` makes the table as production has it; `expired_application`,
@@ -11,6 +13,7 @@
 Every item type, key and query is in ``docs/data-model.md``.
 """
 
+from loc_adapters.dynamodb._dynamolock import DynamolockLock, create_lock_table
 from loc_adapters.dynamodb._idempotency import DynamoIdempotencyStore
 from loc_adapters.dynamodb._ids import DynamoIds
 from loc_adapters.dynamodb._lock import DynamoLock
@@ -28,7 +31,9 @@ __all__ = [
     "DynamoLock",
     "DynamoTable",
     "DynamoUnitOfWork",
+    "DynamolockLock",
     "balance_reconciliation",
+    "create_lock_table",
     "create_table",
     "expired_application",
     "inserted_audit_record",

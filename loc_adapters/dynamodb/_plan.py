@@ -145,15 +145,19 @@ class Plan:
         }
         self.actions.append(Action(key, label, Kind.CHILD, request))
 
-    def fence(self, lease: Lease) -> None:
-        """Require that `lease` is still current when the transaction runs."""
+    def fence(self, lease: Lease, check: TransactWriteItemTypeDef | None = None) -> None:
+        """Require that `lease` is still current when the transaction runs.
+
+        `check` is the lock's own `ConditionCheck` (a lock table's); by default, the
+        single table's ``LOCK#`` item.
+        """
         label = f"{lease.key}: the lease of {lease.owner} (token {lease.fencing_token})"
         self.actions.append(
             Action(
                 lock_key(lease.key),
                 label,
                 Kind.FENCE,
-                lease_check(self.table, lease),
+                lease_check(self.table, lease) if check is None else check,
                 lease_key=lease.key,
             )
         )

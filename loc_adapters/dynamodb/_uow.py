@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
-from typing import Any, Self
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Self
 
 import attrs
 
@@ -45,7 +45,13 @@ from loc_core.installment import Loan, LoanApplication
 from loc_core.intents import TransferIntent
 from loc_core.ports import TRANSACTION_LIMIT, Clock, Lease
 
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
 __all__ = ["DynamoUnitOfWork"]
+
+LeaseCheck = Callable[[Lease], "TransactWriteItemTypeDef"]
+"""How a lock checks, inside a commit's transaction, that a lease is still current."""
 
 Key = tuple[str, str]
 
@@ -86,9 +92,14 @@ class DynamoUnitOfWork:
     Build one per use case attempt, or enter the same one again: entering starts clean.
     """
 
-    def __init__(self, table: DynamoTable, *, clock: Clock) -> None:
+    def __init__(
+        self, table: DynamoTable, *, clock: Clock, lease_check: LeaseCheck | None = None
+    ) -> None:
         self.table = table
         self.clock = clock
+        self.lease_check = lease_check
+        """A lock's `ConditionCheck` of a lease (`DynamolockLock.lease_check`); None: the
+        single table's ``LOCK#`` item."""
         self.loan_applications = Applications(self, LOAN_APPLICATIONS)
         self.loans = Loans(self)
         self.line_applications = Applications(self, LINE_APPLICATIONS)
@@ -160,7 +171,7 @@ class DynamoUnitOfWork:
         plan = Plan(self.table.name)
         try:
             for lease in self._fences.values():
-                plan.fence(lease)
+                plan.fence(lease, None if self.lease_check is None else self.lease_check(lease))
             for item in pending:
                 self._plan(plan, item, stamps, now=now, actor=actor, request_id=request_id)
             plan.check()

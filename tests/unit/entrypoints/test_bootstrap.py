@@ -4,7 +4,12 @@ import datetime as dt
 
 import pytest
 
-from loc_adapters.dynamodb import DynamoIdempotencyStore, DynamoLock, DynamoUnitOfWork
+from loc_adapters.dynamodb import (
+    DynamoIdempotencyStore,
+    DynamoLock,
+    DynamolockLock,
+    DynamoUnitOfWork,
+)
 from loc_adapters.memory import InMemoryUnitOfWork, InMemoryUsers, ManualClock
 from loc_adapters.sqs import SqsWorkQueue
 from loc_core.applications import ApplicationStatus
@@ -48,6 +53,10 @@ def test_every_setting_is_read_from_its_variable() -> None:
         ({"LOC_SHARDS": "0"}, "shards must be a whole number >= 1"),
         ({"LOC_TABLE": "x"}, "unknown setting LOC_TABLE"),
         ({"LOC_BACKEND": "dynamodb"}, "LOC_QUEUE_URL is required"),
+        ({**DYNAMO_ENV, "LOC_LOCK_BACKEND": "redis"}, "LOC_LOCK_BACKEND must be one of table"),
+        ({**DYNAMO_ENV, "LOC_LOCK_BACKEND": "dynamolock"}, "LOC_DYNAMOLOCK_TABLE is required"),
+        ({**DYNAMO_ENV, "LOC_DYNAMOLOCK_TABLE": "locks"}, "need LOC_LOCK_BACKEND=dynamolock"),
+        ({"LOC_LOCK_BACKEND": "dynamolock", "LOC_DYNAMOLOCK_TABLE": "l"}, "needs dynamodb"),
     ],
 )
 def test_a_bad_setting_is_refused_naming_the_variable(
@@ -63,6 +72,17 @@ def test_the_dynamodb_backend_registers_the_table_and_queue_adapters() -> None:
     assert isinstance(bus.get(Lock), DynamoLock)
     assert isinstance(bus.get(IdempotencyStore), DynamoIdempotencyStore)
     assert isinstance(bus.get(WorkQueue), SqsWorkQueue)
+
+
+def test_the_dynamolock_backend_shares_the_go_services_lock_table() -> None:
+    environ = {**DYNAMO_ENV, "LOC_LOCK_BACKEND": "dynamolock", "LOC_DYNAMOLOCK_TABLE": "locks"}
+    bus = bootstrap(Settings.from_env({**environ, "LOC_DYNAMOLOCK_PARTITION_KEY": "lockID"}))
+    lock = bus.get(Lock)
+    assert isinstance(lock, DynamolockLock)
+    assert (lock.table_name, lock.partition_key) == ("locks", "lockID")
+    uow = bus.get(UnitOfWork)
+    assert isinstance(uow, DynamoUnitOfWork)
+    assert uow.lease_check == lock.lease_check  # fenced commits check the lock table
 
 
 def test_an_override_is_used_and_what_is_built_after_it_uses_it_too() -> None:
