@@ -50,6 +50,8 @@ class EntryKind(enum.StrEnum):
     """A refund due undone because its payment was returned or charged back."""
     ADJUSTMENT = "adjustment"
     """An effective-dated correction: what the replayed history changes in the books."""
+    ADOPTED = "adopted"
+    """The opening books of a loan the Go service wrote, posted when this library adopts it."""
 
 
 class Movement(enum.Enum):
@@ -69,6 +71,8 @@ class Movement(enum.Enum):
     CANCEL_REFUND = "refund_cancelled"
     ADJUST = "adjust"
     """A correction's difference, posted on the day it was booked."""
+    ADOPT = "adopted"
+    """A loan the Go service wrote, taken over with the balances it stored."""
 
 
 _HISTORICAL_SUFFIX = {(Product.INSTALLMENT, Movement.REVERSE): "unapply"}

@@ -15,6 +15,7 @@ from loc_adapters.logs import configure_logging
 from loc_core.errors import InvalidConfiguration
 from loc_core.money import format_cents
 from loc_entrypoints.cli import http as http_commands
+from loc_entrypoints.cli.adopt import adopt
 from loc_entrypoints.cli.operations import job, reconcile
 from loc_entrypoints.simulation import InvariantBroken, Scenario, run_simulation
 from loc_entrypoints.simulation.compare import Comparison, paired
@@ -239,3 +240,4 @@ main.add_command(http_commands.token)
 main.add_command(http_commands.openapi)
 main.add_command(job)
 main.add_command(reconcile)
+main.add_command(adopt)

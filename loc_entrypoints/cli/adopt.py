@@ -1,0 +1,134 @@
+"""``loc adopt``: take over a table the Go service wrote (docs/migration.md).
+
+An offline maintenance tool that reads and writes raw items, so it uses the DynamoDB
+adapter's `adopt_table` directly instead of the bus (no use case serves a loan before it
+is adopted). The table comes from the ``LOC_*`` environment, like every other command.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from loc_core.errors import LocError
+
+if TYPE_CHECKING:
+    from loc_adapters.dynamodb import DynamoTable
+    from loc_adapters.dynamodb.adopt import AdoptionReport
+
+__all__ = ["adopt"]
+
+
+def _table(ctx: click.Context) -> DynamoTable:
+    """The table a test put in the context object, or the one the environment names."""
+    given = (ctx.obj or {}).get("table")
+    if given is not None:
+        return given  # type: ignore[no-any-return] # a test's DynamoTable
+    import boto3  # noqa: PLC0415 - the aws extra is only needed by this command
+
+    from loc_adapters.dynamodb import DynamoTable  # noqa: PLC0415 - same
+    from loc_entrypoints.bootstrap import Settings  # noqa: PLC0415 - same
+
+    try:
+        settings = Settings.from_env(os.environ)
+    except LocError as exc:
+        raise click.ClickException(f"cannot read the settings: {exc}") from exc
+    client = boto3.client(
+        "dynamodb", region_name=settings.region, endpoint_url=settings.endpoint_url or None
+    )
+    return DynamoTable(client, settings.table_name, shards=settings.shards)
+
+
+@click.command()
+@click.option("--apply", is_flag=True, help="Write; without it, a dry run that writes nothing.")
+@click.option(
+    "--segments",
+    type=click.IntRange(min=1, max=64),
+    default=4,
+    show_default=True,
+    help="Parallel scan segments (TotalSegments).",
+)
+@click.option(
+    "--checkpoint",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where each segment's position is saved after every page; a rerun resumes.",
+)
+@click.option(
+    "--report",
+    "report_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report (counts and every loan not already served) as JSON here.",
+)
+@click.pass_context
+def adopt(
+    ctx: click.Context,
+    *,
+    apply: bool,
+    segments: int,
+    checkpoint: Path | None,
+    report_file: Path | None,
+) -> None:
+    """Adopt the Go service's loans: rebuild their payments and opening journal entries."""
+    from loc_adapters.dynamodb.adopt import adopt_table  # noqa: PLC0415 - needs the aws extra
+
+    table = _table(ctx)
+    console = Console()
+    now = dt.datetime.now(dt.UTC)
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("items scanned: 0", total=None)
+        scanned = 0
+
+        def advance(count: int) -> None:
+            nonlocal scanned
+            scanned += count
+            bar.update(task, description=f"items scanned: {scanned:,}")
+
+        try:
+            report = adopt_table(
+                table,
+                today=now.date(),
+                now=now,
+                apply=apply,
+                segments=segments,
+                checkpoint=checkpoint,
+                progress=advance,
+            )
+        except LocError as exc:
+            raise click.ClickException(str(exc)) from exc
+    if report_file is not None:
+        report_file.write_text(json.dumps(report.as_json(), indent=2, sort_keys=True) + "\n")
+    console.print(_table_of(report))
+    counts = report.counts()
+    verb = "wrote" if apply else "dry run: would write"
+    console.print(
+        f"{report.scanned:,} items scanned; {verb} "
+        f"{sum(f.payments for f in report.findings)} payments and "
+        f"{sum(f.entries for f in report.findings)} journal entries; "
+        f"{counts['does not verify']} do not verify, "
+        f"{counts['changed during adoption, retry']} changed during adoption"
+    )
+
+
+def _table_of(report: AdoptionReport) -> Table:
+    table = Table(title="loc adopt" + ("" if report.applied else " (dry run)"))
+    for column in ("kind", "user", "id", "outcome", "payments", "detail"):
+        table.add_column(column)
+    for finding in report.as_json()["findings"]:
+        table.add_row(
+            finding["kind"],
+            finding["user_id"],
+            finding["item_id"],
+            finding["outcome"],
+            str(finding["payments"]),
+            finding["detail"],
+        )
+    return table
