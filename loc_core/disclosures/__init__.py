@@ -11,6 +11,7 @@ from loc_core.disclosures.figures import (
     ScheduledPayment,
     StatementDisclosure,
     StatementTransaction,
+    spoken_date,
 )
 from loc_core.disclosures.loans import annual_percentage_rate, loan_disclosure
 from loc_core.disclosures.statements import statement_disclosure
@@ -22,5 +23,6 @@ __all__ = [
     "StatementTransaction",
     "annual_percentage_rate",
     "loan_disclosure",
+    "spoken_date",
     "statement_disclosure",
 ]

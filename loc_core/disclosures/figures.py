@@ -15,11 +15,14 @@ from decimal import Decimal
 
 import attrs
 
+from loc_core.money import format_cents
+
 __all__ = [
     "LoanDisclosure",
     "ScheduledPayment",
     "StatementDisclosure",
     "StatementTransaction",
+    "spoken_date",
 ]
 
 
@@ -61,6 +64,16 @@ class LoanDisclosure:
     late_fee_percent: Decimal
     late_fee_cap_percent: Decimal
     """All late charges of the loan stay at or below this percent of the loan amount."""
+
+    @property
+    def late_charge_terms(self) -> str:
+        """The agreement's late-charge sentence, printed as it stands."""
+        return (
+            f"If a payment is more than {self.grace_days} days late, you will be charged "
+            f"{format_cents(self.late_fee_fixed)} or {self.late_fee_percent}% of the payment, "
+            f"whichever is less; all late charges together stay at or below "
+            f"{self.late_fee_cap_percent}% of the loan amount."
+        )
 
 
 @attrs.frozen(kw_only=True)
@@ -116,3 +129,37 @@ class StatementDisclosure:
     minimum_payment_total: int | None
     """What paying only the minimum costs in all; None if it never repays the balance."""
     transactions: tuple[StatementTransaction, ...]
+
+    @property
+    def late_payment_warning(self) -> str:
+        """The late payment warning of 1026.7(b)(11), printed as it stands."""
+        return (
+            f"If we do not receive your minimum payment by {spoken_date(self.due_date)}, "
+            f"you may have to pay a late fee of {format_cents(self.late_fee)}."
+        )
+
+    @property
+    def minimum_payment_warning(self) -> str:
+        """The minimum payment warning of 1026.7(b)(12), as printed; "" when nothing is owed."""
+        if self.new_balance <= 0:
+            return ""
+        if self.minimum_payment_months is None or self.minimum_payment_total is None:
+            return (
+                "Minimum Payment Warning: Even if you make no more draws on this line, if you "
+                "make only the minimum payment each month we estimate you will never pay off "
+                "the balance shown on this statement."
+            )
+        months = self.minimum_payment_months
+        return (
+            "Minimum Payment Warning: If you make only the minimum payment each period, you "
+            "will pay more in interest and it will take you longer to pay off your balance. "
+            "If you make no more draws and pay only the minimum each month, you will pay off "
+            f"the balance shown on this statement in about {months} "
+            f"month{'' if months == 1 else 's'} and end up paying an estimated total of "
+            f"{format_cents(self.minimum_payment_total)}."
+        )
+
+
+def spoken_date(day: dt.date) -> str:
+    """A date as a borrower reads it: ``March 5, 2025``."""
+    return f"{day:%B} {day.day}, {day.year}"
