@@ -7,6 +7,10 @@ and durations as seconds. Reading is strict about types (a fractional number for
 an error, not a rounding) and lenient about formats the original Go service wrote (an
 RFC3339 timestamp where a date is expected is read as its UTC date).
 
+What was read is written back as it was read unless its meaning changed (`as_written`):
+a save keeps the Go service's ``…T07:30:00-05:00`` rather than rewrite it as this
+library would have written it.
+
 `Shape` maps the fields of an attrs class onto the attributes of one item: every field is
 stored, under ``loc_<field name>`` unless the seed documents another name, so a field
 added to a domain class is stored without anyone touching this module.
@@ -30,8 +34,10 @@ from loc_core.events import AuditValue
 from loc_core.installment import PaymentApplication
 
 __all__ = [
+    "ABSENT",
     "Item",
     "Shape",
+    "as_written",
     "converter",
     "format_fixed_timestamp",
     "format_timestamp",
@@ -44,6 +50,58 @@ Item = dict[str, Any]
 """One DynamoDB item as Python values (what boto3's type (de)serializers work with)."""
 
 _MICROSECOND = dt.timedelta(microseconds=1)
+
+
+class _Absent:
+    """The marker of an attribute (or map key, or list element) that is not there."""
+
+    def __repr__(self) -> str:
+        return "ABSENT"
+
+
+ABSENT: Any = _Absent()
+"""No value: the attribute, map key or list element is not in the item."""
+
+
+def as_written(stored: object, read: object, written: object) -> Any:  # noqa: ANN401 - any attribute value
+    """What to store: `written`, except where its meaning is what was `read` from `stored`.
+
+    `stored` is a value as DynamoDB gave it back; `read` is how this library writes the
+    value it decoded from it, and `written` how it writes the value now (all three as
+    DynamoDB gives values back: numbers `Decimal`, lists, maps; `ABSENT` when missing).
+    Where `read` equals `written`, the command did not change the meaning, and the value
+    stays exactly as stored (its text, its number or string type, a NULL, an empty
+    string); what the library derived and the item lacks (`stored` absent) is added; map
+    keys and list elements are decided the same way, one by one, so a key nobody here
+    knows survives and a derived key is added to a map kept as written. Only what the
+    command changed is written in this library's format.
+    """
+    if stored is ABSENT:
+        return written
+    if isinstance(stored, dict) and isinstance(read, dict) and isinstance(written, dict):
+        names = [*stored, *(key for key in written if key not in stored)]
+        merged = {
+            key: as_written(
+                stored.get(key, ABSENT), read.get(key, ABSENT), written.get(key, ABSENT)
+            )
+            for key in names
+        }
+        return {key: value for key, value in merged.items() if value is not ABSENT}
+    if (
+        isinstance(stored, list)
+        and isinstance(read, list)
+        and isinstance(written, list)
+        and len(stored) == len(read)
+    ):
+        return [
+            as_written(
+                stored[index] if index < len(stored) else ABSENT,
+                read[index] if index < len(read) else ABSENT,
+                value,
+            )
+            for index, value in enumerate(written)
+        ]
+    return stored if read == written else written
 
 
 def format_timestamp(moment: dt.datetime) -> str:

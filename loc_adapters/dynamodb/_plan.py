@@ -9,7 +9,6 @@ existed, which journal entry was already posted.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +18,7 @@ from loc_adapters.dynamodb._codecs import VERSION, item_key
 from loc_adapters.dynamodb._convert import Item
 from loc_adapters.dynamodb._keys import lock_key
 from loc_adapters.dynamodb._lock import lease_check
-from loc_adapters.dynamodb._table import TRANSACTION_LIMIT, deserialize, serialize
+from loc_adapters.dynamodb._table import TRANSACTION_LIMIT, serialize
 from loc_core.errors import (
     ConcurrencyConflict,
     ExternalServiceError,
@@ -32,7 +31,7 @@ from loc_core.ports import Lease
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
-__all__ = ["Kind", "Plan", "changed"]
+__all__ = ["Kind", "Plan"]
 
 _SHOWN = 5
 """Reasons named in a conflict's message; a duplicate loan would otherwise list every item."""
@@ -248,24 +247,15 @@ def _update(
     for number, name in enumerate(sorted(owned - item.keys())):
         names[f"#r{number}"] = name
         removals.append(f"#r{number}")
-    expression = "SET " + ", ".join(assignments)
+    clauses = [f"SET {', '.join(assignments)}"] if assignments else []
     if removals:
-        expression += " REMOVE " + ", ".join(removals)
+        clauses.append("REMOVE " + ", ".join(removals))
     update: dict[str, Any] = {
         "TableName": table,
         "Key": serialize({"PK": item["PK"], "SK": item["SK"]}),
-        "UpdateExpression": expression,
+        "UpdateExpression": " ".join(clauses),
         "ExpressionAttributeNames": names,
-        "ExpressionAttributeValues": serialize(values),
     }
+    if values:  # DynamoDB refuses an empty map of values
+        update["ExpressionAttributeValues"] = serialize(values)
     return {"Update": update}
-
-
-def changed(image: Mapping[str, Any], item: Item, owned: AbstractSet[str]) -> bool:
-    """Whether writing `item` would change the owned attributes of the stored `image`.
-
-    Both sides are compared as DynamoDB gives them back (numbers as `Decimal`, tuples as
-    lists), so an unchanged installment is recognised and not written again.
-    """
-    written = deserialize(serialize(item))
-    return any(image.get(name) != written.get(name) for name in owned | {"PK", "SK"})

@@ -9,8 +9,11 @@ What it writes: for each aggregate its root item, conditional on the version rea
 on not existing, when added); of its children (installments, payments, draws) only the
 new ones (conditional on not existing) and those whose stored attributes would change;
 each journal entry and audit record as a new item. Saves are `Update`s that set and
-remove only the attributes this library owns, so attributes another writer keeps on the
-same item (``loc_loan_agreement_key``) survive. The transaction is checked before
+remove only what the commit changed: an item read here is written back as it was read
+(`as_written`: the Go service's timestamps, number types, NULLs and attributes nobody
+here knows, such as ``loc_loan_agreement_key``, stay exactly as stored) except the
+attributes whose meaning the command changed and those the library derived and the item
+lacks. The transaction is checked before
 DynamoDB sees it: at most 100 items, none twice.
 """
 
@@ -24,8 +27,8 @@ from typing import TYPE_CHECKING, Any, Self
 import attrs
 
 from loc_adapters.dynamodb import _codecs as codecs
-from loc_adapters.dynamodb._convert import Item, Shape
-from loc_adapters.dynamodb._plan import Kind, Plan, changed
+from loc_adapters.dynamodb._convert import ABSENT, Item, Shape, as_written
+from loc_adapters.dynamodb._plan import Kind, Plan
 from loc_adapters.dynamodb._repositories import (
     LINE_APPLICATIONS,
     LOAN_APPLICATIONS,
@@ -37,7 +40,7 @@ from loc_adapters.dynamodb._repositories import (
     Loans,
     Statements,
 )
-from loc_adapters.dynamodb._table import Cancelled, DynamoTable
+from loc_adapters.dynamodb._table import Cancelled, DynamoTable, deserialize, serialize
 from loc_core.creditline import CreditLine, CreditLineApplication, Statement
 from loc_core.errors import InvariantViolation
 from loc_core.events import AuditRecord, DomainEvent, Outbox
@@ -65,10 +68,36 @@ class _Pending:
 
 @attrs.frozen
 class _Read:
-    """An aggregate as read: its version and the items it came from, by key."""
+    """An aggregate as read: its version, the items it came from and their re-encoding.
+
+    `encoded` is how this library writes the aggregate as read (as DynamoDB gives values
+    back): where a commit writes the same, the meaning did not change and `images` stays.
+    """
 
     version: int
     images: dict[Key, Item]
+    encoded: dict[Key, Item]
+
+    def write(self, item: Item) -> tuple[Item, frozenset[str]] | None:
+        """What to set (with the key) and remove so the stored item holds `item`.
+
+        Everything `as_written` keeps stays as stored; None when nothing changes, or when
+        `item` was not read here (a new child).
+        """
+        key = codecs.item_key(item)
+        stored = self.images.get(key)
+        if stored is None:
+            return None
+        kept = as_written(stored, self.encoded.get(key, ABSENT), _as_stored(item))
+        sets = {
+            name: value
+            for name, value in kept.items()
+            if name not in stored or stored[name] != value
+        }
+        removals = frozenset(stored.keys() - kept.keys())
+        if not sets and not removals:
+            return None
+        return {"PK": key[0], "SK": key[1], **sets}, removals
 
 
 class _Stamps:
@@ -128,8 +157,9 @@ class DynamoUnitOfWork:
     def loaded(self, key: Key, aggregate: Any, items: Sequence[Item]) -> None:  # noqa: ANN401 - any aggregate
         """Remember an aggregate read here and its items, for the commit's diff and checks."""
         self._loaded.append(aggregate)
+        encoded = {codecs.item_key(item): _as_stored(item) for item in self._encode(aggregate)[2]}
         self._reads[key] = _Read(
-            int(aggregate.version), {codecs.item_key(item): item for item in items}
+            int(aggregate.version), {codecs.item_key(item): item for item in items}, encoded
         )
 
     def register(self, key: Key, aggregate: object, *, new: bool) -> None:
@@ -230,9 +260,13 @@ class DynamoUnitOfWork:
             read = self._reads.get(pending.key)
             if read is not None and read.version != expected:
                 read = None  # read in another state: its items say nothing about this one
+            owned = codecs.owned_attributes(shapes[0])
+            written = read.write(root) if read is not None else None
+            if written is not None:
+                root, owned = written
             plan.save_root(
                 root,
-                codecs.owned_attributes(shapes[0]),
+                owned,
                 label=label,
                 expected=expected,
                 may_be_gone=isinstance(aggregate, LoanApplication | CreditLineApplication),
@@ -261,15 +295,15 @@ class DynamoUnitOfWork:
     ) -> None:
         written = {codecs.item_key(child) for child in children}
         for child, shape in zip(children, shapes, strict=True):
-            owned = codecs.owned_attributes(shape)
             if read is None:
-                plan.update_child(child, owned, label=_child_label(child))
+                plan.update_child(child, codecs.owned_attributes(shape), label=_child_label(child))
                 continue
-            image = read.images.get(codecs.item_key(child))
-            if image is None:
+            if codecs.item_key(child) not in read.images:
                 plan.put_new(child, label=_child_label(child))
-            elif changed(image, child, owned):
-                plan.update_child(child, owned, label=_child_label(child))
+                continue
+            update = read.write(child)
+            if update is not None:
+                plan.update_child(*update, label=_child_label(child))
         if read is not None:
             for key in read.images.keys() - written - {root_key}:
                 plan.delete_child(key, label=f"item {key[0]}/{key[1]}")
@@ -342,6 +376,11 @@ def _plan_outbox(
             codecs.encode_audit_record(record, version=version, position=position, shards=shards),
             label=f"audit record of {change.entity} {change.entity_id}",
         )
+
+
+def _as_stored(item: Item) -> Item:
+    """`item` as DynamoDB gives it back (numbers as `Decimal`, tuples as lists)."""
+    return deserialize(serialize(item))
 
 
 def _child_label(item: Item) -> str:

@@ -269,9 +269,14 @@ def encode_loan_application(application: LoanApplication) -> Item:
 
 
 def decode_loan_application(item: Item) -> LoanApplication:
-    """The application, verified; an item of the Go service gets its expiry from ``ttl``."""
-    item = expiry_from_ttl(item)
-    if is_legacy(item) and item.get("loc_adverse_actions"):
+    """The application, verified; an item of the Go service gets its expiry from ``ttl``.
+
+    Only an APPROVED offer expires: a ``ttl`` the Go service left on an application it
+    later marked ABANDONED is kept as written, not read as an expiry.
+    """
+    if item.get("loc_status") == ApplicationStatus.APPROVED.value:
+        item = expiry_from_ttl(item)
+    if item.get("loc_adverse_actions"):  # kept as the Go service wrote them, even once saved
         item = {
             **item,
             "loc_adverse_actions": [
