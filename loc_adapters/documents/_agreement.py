@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from loc_adapters.documents._page import Page, percent, spoken_date
+from loc_adapters.documents._page import FONT, Page, percent, spoken_date
 from loc_core.disclosures import LoanDisclosure
 from loc_core.money import format_cents
 
@@ -64,13 +64,13 @@ def _disclosure_box(page: Page, disclosure: LoanDisclosure) -> None:
         left = page.l_margin + index * width
         page.rect(left, top, width, _BOX_HEIGHT)
         page.set_xy(left + _BOX_PAD, top + _BOX_PAD)
-        page.set_font("DejaVu", "B", 9)
+        page.set_font(FONT, "B", 9)
         page.multi_cell(width - 2 * _BOX_PAD, 4.2, title, align="C")
         page.set_x(left + _BOX_PAD)
-        page.set_font("DejaVu", "", 7.5)
+        page.set_font(FONT, "", 7.5)
         page.multi_cell(width - 2 * _BOX_PAD, 3.4, meaning, align="C")
         page.set_xy(left + _BOX_PAD, top + _BOX_HEIGHT - 10)
-        page.set_font("DejaVu", "B", 13)
+        page.set_font(FONT, "B", 13)
         page.cell(width - 2 * _BOX_PAD, 7, value, align="C")
     page.set_xy(page.l_margin, top + _BOX_HEIGHT + 1)
     page.paragraph(

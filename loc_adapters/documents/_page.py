@@ -17,7 +17,7 @@ from fpdf.fonts import FontFace
 
 from loc_core.money import format_cents
 
-__all__ = ["Page", "percent", "spoken_date"]
+__all__ = ["FONT", "Page", "percent", "spoken_date"]
 
 FONT = "DejaVu"
 """DejaVu Sans, bundled (``fonts/``, Bitstream Vera licence): Latin, Greek, Cyrillic."""

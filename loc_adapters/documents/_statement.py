@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from loc_adapters.documents._page import Page, percent, spoken_date
+from loc_adapters.documents._page import FONT, Page, percent, spoken_date
 from loc_core.disclosures import StatementDisclosure
 from loc_core.money import format_cents
 
@@ -76,7 +76,7 @@ def _payment_box(page: Page, disclosure: StatementDisclosure, *, x: float, top: 
     width = page.content_width - (x - page.l_margin)
     inner = width - 2 * _BOX_PAD
     page.set_xy(x + _BOX_PAD, top + _BOX_PAD)
-    page.set_font("DejaVu", "B", 11)
+    page.set_font(FONT, "B", 11)
     page.cell(inner, 7, "Payment information", new_x="LEFT", new_y="NEXT")
     page.money_rows(
         [
@@ -89,7 +89,7 @@ def _payment_box(page: Page, disclosure: StatementDisclosure, *, x: float, top: 
         bold_last=True,
     )
     page.set_x(x + _BOX_PAD)
-    page.set_font("DejaVu", "B", 9.5)
+    page.set_font(FONT, "B", 9.5)
     page.cell(inner * 0.62, 6, "Payment due date")
     page.cell(inner * 0.38, 6, spoken_date(disclosure.due_date), align="R", new_x="LEFT")
     page.ln(8)
@@ -98,7 +98,7 @@ def _payment_box(page: Page, disclosure: StatementDisclosure, *, x: float, top: 
         if not text:
             continue
         page.set_x(x + _BOX_PAD)
-        page.set_font("DejaVu", "", 7.5)
+        page.set_font(FONT, "", 7.5)
         page.multi_cell(inner, 3.4, text, align="LEFT", new_x="LEFT", new_y="NEXT")
         page.ln(1.5)
     bottom = page.y + _BOX_PAD
