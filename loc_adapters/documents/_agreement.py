@@ -1,0 +1,146 @@
+"""The loan agreement: the Truth-in-Lending box, the schedule, itemization and terms."""
+
+from __future__ import annotations
+
+from loc_adapters.documents._page import FONT, Page, percent, spoken_date
+from loc_core.disclosures import LoanDisclosure
+from loc_core.money import format_cents
+
+__all__ = ["render_agreement"]
+
+_BOX_HEIGHT = 34.0
+_BOX_PAD = 1.8
+_SIGNATURES_HEIGHT = 40.0
+"""The signature block's heading, text and lines, kept together on one page."""
+
+_BOX_COLUMNS = (
+    ("ANNUAL PERCENTAGE RATE", "The cost of your credit as a yearly rate."),
+    ("FINANCE CHARGE", "The dollar amount the credit will cost you."),
+    ("Amount Financed", "The amount of credit provided to you or on your behalf."),
+    (
+        "Total of Payments",
+        "The amount you will have paid after you have made all payments as scheduled.",
+    ),
+)
+"""The four columns of 12 CFR 1026.18 (b)-(e) as the model form H-2 words them."""
+
+
+def render_agreement(disclosure: LoanDisclosure, *, borrower_name: str) -> bytes:
+    """The agreement of `disclosure` for `borrower_name`, as PDF bytes."""
+    page = Page(
+        title=f"Loan agreement {disclosure.loan_number}",
+        dated=disclosure.disclosed_on,
+        reference=f"Loan agreement {disclosure.loan_number}",
+    )
+    page.masthead(
+        "Loan Agreement",
+        [
+            ("Borrower", borrower_name),
+            ("Loan number", disclosure.loan_number),
+            ("Date", spoken_date(disclosure.disclosed_on)),
+        ],
+    )
+    _disclosure_box(page, disclosure)
+    _schedule(page, disclosure)
+    _itemization(page, disclosure)
+    _terms(page, disclosure)
+    _signatures(page, borrower_name)
+    return bytes(page.output())
+
+
+def _disclosure_box(page: Page, disclosure: LoanDisclosure) -> None:
+    page.heading("Federal Truth-in-Lending Disclosures")
+    if page.will_page_break(_BOX_HEIGHT):
+        page.add_page()
+    values = (
+        percent(disclosure.annual_percentage_rate),
+        format_cents(disclosure.finance_charge),
+        format_cents(disclosure.amount_financed),
+        format_cents(disclosure.total_of_payments),
+    )
+    width = page.content_width / len(_BOX_COLUMNS)
+    top = page.y
+    for index, ((title, meaning), value) in enumerate(zip(_BOX_COLUMNS, values, strict=True)):
+        left = page.l_margin + index * width
+        page.rect(left, top, width, _BOX_HEIGHT)
+        page.set_xy(left + _BOX_PAD, top + _BOX_PAD)
+        page.set_font(FONT, "B", 9)
+        page.multi_cell(width - 2 * _BOX_PAD, 4.2, title, align="C")
+        page.set_x(left + _BOX_PAD)
+        page.set_font(FONT, "", 7.5)
+        page.multi_cell(width - 2 * _BOX_PAD, 3.4, meaning, align="C")
+        page.set_xy(left + _BOX_PAD, top + _BOX_HEIGHT - 10)
+        page.set_font(FONT, "B", 13)
+        page.cell(width - 2 * _BOX_PAD, 7, value, align="C")
+    page.set_xy(page.l_margin, top + _BOX_HEIGHT + 1)
+    page.paragraph(
+        "Security: none. Filing fees: none. See the terms below for nonpayment, default, "
+        "any required repayment in full before the scheduled date, and prepayment refunds "
+        "and penalties.",
+        size=7.5,
+    )
+
+
+def _schedule(page: Page, disclosure: LoanDisclosure) -> None:
+    page.heading("Your payment schedule")
+    page.grid(
+        ("Payment", "Due date", "Amount"),
+        [
+            (str(row.number), spoken_date(row.due_date), format_cents(row.amount))
+            for row in disclosure.payments
+        ],
+        widths=(1, 2, 1.2),
+        aligns=("CENTER", "LEFT", "RIGHT"),
+        share=0.6,
+    )
+    page.paragraph(f"Number of payments: {len(disclosure.payments)}")
+
+
+def _itemization(page: Page, disclosure: LoanDisclosure) -> None:
+    page.heading("Itemization of the amount financed")
+    page.money_rows(
+        [
+            ("Loan amount", disclosure.loan_amount),
+            ("Less prepaid finance charge (origination fee)", disclosure.origination_fee),
+            ("Amount financed, paid to you", disclosure.amount_financed),
+        ],
+        bold_last=True,
+    )
+
+
+def _terms(page: Page, disclosure: LoanDisclosure) -> None:
+    page.heading("Late charge and prepayment")
+    page.paragraph(
+        f"Late charge: if a payment is more than {disclosure.grace_days} days late, you "
+        f"will be charged {format_cents(disclosure.late_fee_fixed)} or "
+        f"{percent(disclosure.late_fee_percent)} of the payment, whichever is less. All "
+        f"late charges on this loan together will not exceed "
+        f"{percent(disclosure.late_fee_cap_percent)} of the loan amount."
+    )
+    page.ln(1)
+    page.paragraph(
+        "Prepayment: if you pay off early, you will not have to pay a penalty. You may pay "
+        "all or part of the balance at any time."
+    )
+
+
+def _signatures(page: Page, borrower_name: str) -> None:
+    if page.will_page_break(_SIGNATURES_HEIGHT):
+        page.add_page()
+    page.heading("Signatures")
+    page.paragraph(
+        "By signing, you agree to the terms of this agreement and acknowledge receipt of a "
+        "completed copy, including the disclosures above.",
+        size=8,
+    )
+    page.ln(10)
+    rule = page.y
+    half = page.content_width / 2
+    bottom = rule
+    for column, signer in enumerate((f"Borrower: {borrower_name}", "Lender: loc")):
+        left = page.l_margin + column * half
+        page.line(left, rule, left + half - 12, rule)
+        page.set_xy(left, rule + 1)
+        page.multi_cell(half - 12, 4.5, f"{signer}\nDate:", align="LEFT")
+        bottom = max(bottom, page.y)
+    page.set_y(bottom)

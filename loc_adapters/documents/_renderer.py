@@ -1,0 +1,27 @@
+"""`PdfRenderer`: the `DocumentRenderer` port on fpdf2."""
+
+from __future__ import annotations
+
+import attrs
+
+from loc_adapters.documents._agreement import render_agreement
+from loc_adapters.documents._statement import render_statement
+from loc_core.disclosures import LoanDisclosure, StatementDisclosure
+
+__all__ = ["PdfRenderer"]
+
+
+@attrs.frozen
+class PdfRenderer:
+    """Borrower documents as PDF with fpdf2: the same figures and name, the same bytes.
+
+    Stateless; every call builds its own document, so one renderer serves every thread.
+    """
+
+    def agreement(self, disclosure: LoanDisclosure, *, borrower_name: str) -> bytes:
+        """The loan agreement: header, Truth-in-Lending box, schedule, terms, signatures."""
+        return render_agreement(disclosure, borrower_name=borrower_name)
+
+    def statement(self, disclosure: StatementDisclosure, *, borrower_name: str) -> bytes:
+        """The periodic statement: summary, payment information, transactions, interest."""
+        return render_statement(disclosure, borrower_name=borrower_name)

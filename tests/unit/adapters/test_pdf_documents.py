@@ -1,0 +1,292 @@
+import datetime as dt
+import hashlib
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import attrs
+import pytest
+from pypdf import PdfReader
+
+from loc_adapters.documents import PdfRenderer
+from loc_adapters.documents._page import percent, spoken_date
+from loc_adapters.documents._statement import _warnings
+from loc_adapters.documents.samples import (
+    SAMPLE_BORROWER,
+    sample_loan_disclosure,
+    sample_statement_disclosure,
+)
+from loc_core.disclosures import (
+    LoanDisclosure,
+    ScheduledPayment,
+    StatementDisclosure,
+    StatementTransaction,
+)
+from loc_core.money import format_cents
+from loc_core.ports.documents import DocumentRenderer
+
+RENDERER: DocumentRenderer = PdfRenderer()
+ROOT = Path(__file__).parents[3]
+
+
+def pages(pdf: bytes) -> list[str]:
+    return [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
+
+
+def lines(pdf: bytes) -> list[str]:
+    return [line.strip() for text in pages(pdf) for line in text.splitlines()]
+
+
+def flowing(pdf: bytes) -> str:
+    """The text of every page with line breaks and runs of spaces as single spaces."""
+    return " ".join(" ".join(pages(pdf)).split())
+
+
+def schedule_row(payment: ScheduledPayment) -> str:
+    """A payment's row as extracted: number, due date, amount."""
+    return f"{payment.number} {spoken_date(payment.due_date)} {format_cents(payment.amount)}"
+
+
+def transaction_row(row: StatementTransaction) -> str:
+    """A transaction's row as extracted: date, reference, description, amount."""
+    return f"{spoken_date(row.on)} {row.reference} {row.description} {format_cents(row.amount)}"
+
+
+def agreement(disclosure: LoanDisclosure | None = None, name: str = SAMPLE_BORROWER) -> bytes:
+    return RENDERER.agreement(disclosure or sample_loan_disclosure(), borrower_name=name)
+
+
+def statement(disclosure: StatementDisclosure | None = None, name: str = SAMPLE_BORROWER) -> bytes:
+    return RENDERER.statement(disclosure or sample_statement_disclosure(), borrower_name=name)
+
+
+def test_dates_read_as_a_borrower_reads_them() -> None:
+    assert spoken_date(dt.date(2025, 3, 5)) == "March 5, 2025"
+    assert "Date February 28, 2025" in lines(agreement())
+
+
+def test_agreement_discloses_every_figure() -> None:
+    disclosure = sample_loan_disclosure()
+    text = flowing(agreement(disclosure))
+
+    for figure in (
+        "loc Loan Agreement",
+        f"Borrower {SAMPLE_BORROWER}",
+        f"Loan number {disclosure.loan_number}",
+        f"Date {spoken_date(disclosure.disclosed_on)}",
+        (
+            "ANNUAL PERCENTAGE RATE The cost of your credit as a yearly rate. "
+            f"{percent(disclosure.annual_percentage_rate)}"
+        ),
+        (
+            "FINANCE CHARGE The dollar amount the credit will cost you. "
+            f"{format_cents(disclosure.finance_charge)}"
+        ),
+        (
+            "Amount Financed The amount of credit provided to you or on your behalf. "
+            f"{format_cents(disclosure.amount_financed)}"
+        ),
+        (
+            "Total of Payments The amount you will have paid after you have made all payments "
+            f"as scheduled. {format_cents(disclosure.total_of_payments)}"
+        ),
+        f"Loan amount {format_cents(disclosure.loan_amount)}",
+        f"Less prepaid finance charge (origination fee) {format_cents(disclosure.origination_fee)}",
+        f"Amount financed, paid to you {format_cents(disclosure.amount_financed)}",
+        f"Number of payments: {len(disclosure.payments)}",
+        (
+            f"more than {disclosure.grace_days} days late, you will be charged "
+            f"{format_cents(disclosure.late_fee_fixed)} or "
+            f"{percent(disclosure.late_fee_percent)} of the payment, whichever is less"
+        ),
+        f"will not exceed {percent(disclosure.late_fee_cap_percent)} of the loan amount",
+        "you will not have to pay a penalty",
+        f"Borrower: {SAMPLE_BORROWER} Date:",
+        "Lender: loc Date:",
+    ):
+        assert figure in text
+    assert "139.42%" in text  # the sample's APR, as a borrower sees it
+
+
+def test_agreement_lists_each_scheduled_payment_on_its_own_row() -> None:
+    disclosure = sample_loan_disclosure()
+    rows = lines(agreement(disclosure))
+
+    for payment in disclosure.payments:
+        assert schedule_row(payment) in rows
+    assert "8 June 20, 2025 $81.45" in rows
+
+
+def test_eight_installments_fit_one_page() -> None:
+    assert len(pages(agreement())) == 1
+
+
+def test_long_schedule_runs_onto_more_pages_with_its_heading_repeated() -> None:
+    disclosure = sample_loan_disclosure(installments=60)
+    pdf = agreement(disclosure)
+    texts = pages(pdf)
+    rows = lines(pdf)
+
+    assert len(texts) >= 2
+    for payment in disclosure.payments:
+        assert schedule_row(payment) in rows
+    assert sum("Payment Due date Amount" in text for text in texts) >= 2
+    assert f"page {len(texts)} of {len(texts)}" in texts[-1]
+    assert "ANNUAL PERCENTAGE RATE" in flowing(pdf)
+
+
+def test_statement_discloses_every_figure() -> None:
+    disclosure = sample_statement_disclosure()
+    text = flowing(statement(disclosure))
+    late, minimum = _warnings(disclosure)
+
+    for figure in (
+        "loc Line of Credit Statement",
+        f"Borrower {SAMPLE_BORROWER}",
+        f"Line {disclosure.line_id}",
+        f"Statement date {spoken_date(disclosure.statement_date)}",
+        (
+            f"Billing cycle {spoken_date(disclosure.cycle_start)} to "
+            f"{spoken_date(disclosure.cycle_end)} ({disclosure.days_in_cycle} days)"
+        ),
+        f"Previous balance {format_cents(disclosure.previous_balance)}",
+        f"Payments {format_cents(-disclosure.payments)}",
+        f"Draws {format_cents(disclosure.draws)}",
+        f"Returned payments {format_cents(disclosure.reversals)}",
+        f"Adjustments {format_cents(disclosure.adjustments)}",
+        f"Fees charged {format_cents(disclosure.fees_charged)}",
+        f"Interest charged {format_cents(disclosure.interest_charged)}",
+        f"New balance {format_cents(disclosure.new_balance)}",
+        f"Credit limit {format_cents(disclosure.credit_limit)}",
+        f"Available credit {format_cents(disclosure.available_credit)}",
+        f"Past due amount {format_cents(disclosure.past_due_amount)}",
+        f"Minimum payment due {format_cents(disclosure.minimum_payment)}",
+        f"Payment due date {spoken_date(disclosure.due_date)}",
+        late,
+        minimum,
+        f"Total fees charged this period {format_cents(disclosure.fees_charged)}",
+        f"Total interest charged this period {format_cents(disclosure.interest_charged)}",
+        (
+            f"{percent(disclosure.annual_percentage_rate)} "
+            f"{percent(disclosure.daily_periodic_rate)} "
+            f"{format_cents(disclosure.balance_subject_to_interest)} "
+            f"{disclosure.days_in_cycle} {format_cents(disclosure.interest_charged)}"
+        ),
+    ):
+        assert figure in text
+    assert "you may have to pay a late fee of $15.00" in late
+    assert "in about 27 months and end up paying an estimated total of $1,056.43" in minimum
+
+
+def test_statement_lists_each_transaction_on_its_own_row() -> None:
+    disclosure = sample_statement_disclosure()
+    rows = lines(statement(disclosure))
+
+    for row in disclosure.transactions:
+        assert transaction_row(row) in rows
+    assert "March 6, 2025 TX-00002 Payment, thank you -$125.00" in rows
+
+
+def test_many_transactions_paginate_and_every_one_is_listed() -> None:
+    disclosure = sample_statement_disclosure(transactions=120)
+    pdf = statement(disclosure)
+    texts = pages(pdf)
+    rows = lines(pdf)
+
+    assert len(texts) >= 3
+    assert all("Date Reference Description Amount" in text for text in texts[:-1])
+    for row in disclosure.transactions:
+        assert transaction_row(row) in rows
+    assert "Interest charge calculation" in texts[-1]
+
+
+def test_a_balance_paying_the_minimum_never_repays_is_warned_so() -> None:
+    disclosure = attrs.evolve(
+        sample_statement_disclosure(), minimum_payment_months=None, minimum_payment_total=None
+    )
+
+    assert "we estimate you will never pay off the balance" in flowing(statement(disclosure))
+
+
+def test_nothing_owed_leaves_out_the_minimum_payment_warning() -> None:
+    disclosure = attrs.evolve(
+        sample_statement_disclosure(transactions=0),
+        new_balance=0,
+        minimum_payment=0,
+        available_credit=150_000,
+    )
+    text = flowing(statement(disclosure))
+
+    assert "Minimum Payment Warning" not in text
+    assert "Late Payment Warning" in text
+    assert "No transactions this period." in text
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Zoë Åström-Łukasiewicz",
+        "Дмитрий Шостакович",
+        "Γιώργος Παπαδόπουλος",
+        "Nguyễn Thị Minh Khai",
+        "José Ñúñez-Çelik Øvergaard",
+    ],
+)
+def test_any_latin_greek_or_cyrillic_name_reads_back(name: str) -> None:
+    assert f"Borrower {name}" in lines(agreement(name=name))
+    assert f"Borrower {name}" in lines(statement(name=name))
+    assert f"Borrower: {name}" in flowing(agreement(name=name))
+
+
+def test_a_very_long_name_wraps_instead_of_running_off_the_page() -> None:
+    name = " ".join(["Maria-Alexandra Konstantinopoulou-Wolfeschlegelsteinhausen"] * 4)
+    pdf = agreement(name=name)
+
+    assert name in flowing(pdf)
+    assert f"Borrower {name}" not in lines(pdf)  # it takes more than one line
+
+
+def test_creation_date_and_producer_are_fixed_by_the_document() -> None:
+    info = PdfReader(io.BytesIO(agreement())).metadata
+    assert info is not None
+    assert info.creation_date == dt.datetime(2025, 2, 28, tzinfo=dt.UTC)
+    assert info.producer == "loc"
+    statement_info = PdfReader(io.BytesIO(statement())).metadata
+    assert statement_info is not None
+    assert statement_info.creation_date == dt.datetime(2025, 3, 31, tzinfo=dt.UTC)
+
+
+AGREEMENT_SHA256 = "5de071a0f6ab7754f5efb2630c14dd76bfe60ad9c037b3a49b13ae8e46b4f4cb"
+STATEMENT_SHA256 = "deb248500d74f288a948fbc7f5e65f52e0e5871e622db9380c79b115b3623f64"
+"""The sample documents' digests with fpdf2 2.8.9: a new fpdf2 may lay out other bytes,
+and then these change once, on purpose, with a look at docs/images."""
+
+
+def test_sample_documents_render_to_their_golden_bytes() -> None:
+    assert agreement() == agreement()
+    assert hashlib.sha256(agreement()).hexdigest() == AGREEMENT_SHA256
+    assert hashlib.sha256(statement()).hexdigest() == STATEMENT_SHA256
+
+
+def test_another_process_renders_the_same_bytes() -> None:
+    script = (
+        "import hashlib;"
+        "from loc_adapters.documents import PdfRenderer;"
+        "from loc_adapters.documents.samples import *;"
+        "r = PdfRenderer();"
+        "print(hashlib.sha256(r.agreement(sample_loan_disclosure(),"
+        " borrower_name=SAMPLE_BORROWER)).hexdigest());"
+        "print(hashlib.sha256(r.statement(sample_statement_disclosure(),"
+        " borrower_name=SAMPLE_BORROWER)).hexdigest())"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONHASHSEED": "12345"}
+    done = subprocess.run(  # noqa: S603  # this interpreter, a fixed script
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, env=env
+    )
+
+    assert done.stdout.split() == [
+        hashlib.sha256(agreement()).hexdigest(),
+        hashlib.sha256(statement()).hexdigest(),
+    ]
