@@ -6,7 +6,14 @@ import attrs
 from hypothesis import given
 from hypothesis import strategies as st
 
-from loc_core.installment import InstallmentStatus, Loan, PaymentApplication, Process
+from loc_core.installment import (
+    InstallmentStatus,
+    Loan,
+    LoanStatus,
+    PaymentApplication,
+    Process,
+    _invariants,
+)
 from loc_core.payments import Rail
 from loc_core.testing.installment import loans
 
@@ -60,3 +67,54 @@ def test_the_fast_test_passes_exactly_when_no_problem_is_found(
         found = installment._problems_found()
         assert installment._consistent() == (not found)
         assert installment.problems() == found
+
+
+loan_edits = st.lists(
+    st.one_of(
+        st.tuples(st.just("outstanding_balance"), amounts),
+        st.tuples(st.just("total_amount"), amounts),
+        st.tuples(st.just("amount_disbursed"), amounts),
+        st.tuples(st.just("late_fee"), st.integers(0, 10_000)),
+        st.tuples(st.just("status"), st.sampled_from(list(LoanStatus))),
+        st.tuples(st.just("completion_date"), st.sampled_from([None, DAY])),
+        st.tuples(st.just("defaulted_on"), st.sampled_from([None, DAY])),
+        st.tuples(st.just("autopay_enabled"), st.booleans()),
+        st.tuples(st.just("renumber"), st.integers(0, 3)),
+        st.tuples(st.just("swap"), st.integers(0, 3)),
+        st.tuples(st.just("foreign"), st.integers(0, 3)),
+        st.tuples(st.just("drop_payment"), st.just(0)),
+    ),
+    max_size=3,
+)
+
+
+def _edit_loan(loan: Loan, name: str, value: object) -> None:
+    installments = loan.installments
+    at = value % len(installments) if isinstance(value, int) else 0
+    if name == "renumber":
+        installments[at].number += 1
+    elif name == "swap" and at + 1 < len(installments):
+        installments[at], installments[at + 1] = installments[at + 1], installments[at]
+    elif name == "foreign":
+        installments[at].loan_id = "elsewhere"
+    elif name == "late_fee" and isinstance(value, int):
+        installments[0].late_fee = value
+    elif name == "drop_payment":
+        loan.payments.clear()
+    elif name not in {"renumber", "swap"}:
+        object.__setattr__(loan, name, value)
+
+
+@given(loan=loans(), paid=st.integers(0, 40_000), changes=loan_edits)
+def test_the_fast_loan_test_passes_exactly_when_no_problem_is_found(
+    loan: Loan, paid: int, changes: list[tuple[str, object]]
+) -> None:
+    paid = min(paid, loan.outstanding_balance)
+    if paid:
+        today = loan.disbursement_date
+        loan.apply_payment("pay-1", paid, process=Process.MANUAL, rail=Rail.ACH, today=today)
+    for name, value in changes:
+        _edit_loan(loan, name, value)
+    found = _invariants._problems_found(loan)
+    assert _invariants._consistent(loan) == (not found)
+    assert loan.problems() == found
