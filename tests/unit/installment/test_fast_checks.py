@@ -37,14 +37,19 @@ edits = st.lists(
 )
 
 
+def _pay(loan: Loan, amount: int) -> None:
+    """Pay up to `amount` on the day of disbursement, so installments hold applications."""
+    paid = min(amount, loan.outstanding_balance)
+    if paid:
+        today = loan.disbursement_date
+        loan.apply_payment("pay-1", paid, process=Process.MANUAL, rail=Rail.ACH, today=today)
+
+
 @given(loan=loans(), paid=st.integers(0, 40_000), changes=edits)
 def test_the_fast_test_passes_exactly_when_no_problem_is_found(
     loan: Loan, paid: int, changes: list[tuple[str, object]]
 ) -> None:
-    paid = min(paid, loan.outstanding_balance)
-    if paid:
-        today = loan.disbursement_date
-        loan.apply_payment("pay-1", paid, process=Process.MANUAL, rail=Rail.ACH, today=today)
+    _pay(loan, paid)
     for installment in loan.installments:
         for name, value in changes:
             if name != "application":
@@ -109,10 +114,7 @@ def _edit_loan(loan: Loan, name: str, value: object) -> None:
 def test_the_fast_loan_test_passes_exactly_when_no_problem_is_found(
     loan: Loan, paid: int, changes: list[tuple[str, object]]
 ) -> None:
-    paid = min(paid, loan.outstanding_balance)
-    if paid:
-        today = loan.disbursement_date
-        loan.apply_payment("pay-1", paid, process=Process.MANUAL, rail=Rail.ACH, today=today)
+    _pay(loan, paid)
     for name, value in changes:
         _edit_loan(loan, name, value)
     found = _invariants._problems_found(loan)
