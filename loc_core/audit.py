@@ -10,6 +10,7 @@ values are the strings stored as ``loc_process``.
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Collection, Mapping
 from typing import Protocol
 
@@ -87,11 +88,14 @@ class Audited(Protocol):
 
 def snapshot(entity: attrs.AttrsInstance, *, skip: Collection[str] = ()) -> dict[str, AuditValue]:
     """The fields of an attrs entity but `skip`, rendered as str/int/bool/None, in field order."""
-    return {
-        field.name: render(getattr(entity, field.name))
-        for field in attrs.fields(type(entity))
-        if field.name not in skip
-    }
+    names = _audited_names(type(entity), frozenset(skip))
+    return {name: render(getattr(entity, name)) for name in names}
+
+
+@functools.cache
+def _audited_names(kind: type[attrs.AttrsInstance], skip: frozenset[str]) -> tuple[str, ...]:
+    """The names of `kind`'s fields but `skip`, in field order (computed once per class)."""
+    return tuple(field.name for field in attrs.fields(kind) if field.name not in skip)
 
 
 def change(

@@ -126,7 +126,10 @@ def render(value: object) -> AuditValue:
     Raises:
         TypeError: for a value with no stored form, so nothing is audited as a repr.
     """
-    if value is None or isinstance(value, str | int):  # bool is an int
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:  # the common cases, first
+        return value  # type: ignore[return-value]  # narrowed by the type test above
+    if isinstance(value, str | int):  # subclasses (bool is an int)
         return value
     if isinstance(value, enum.Enum):
         return render(value.value)
@@ -159,12 +162,14 @@ def diff(
 
     A field missing from one snapshot counts as None there.
     """
-    keys = list(after) + [key for key in before if key not in after]
-    return tuple(
-        FieldChange(key, before.get(key), after.get(key))
-        for key in keys
-        if before.get(key) != after.get(key)
-    )
+    get = before.get
+    changed = [FieldChange(key, get(key), new) for key, new in after.items() if get(key) != new]
+    changed += [
+        FieldChange(key, old, None)
+        for key, old in before.items()
+        if key not in after and old is not None
+    ]
+    return tuple(changed)
 
 
 @attrs.define

@@ -34,6 +34,52 @@ def verify(loan: LoanState) -> None:
 
 def problems(loan: LoanState) -> list[str]:
     """Every way the loan, its installments and its payments contradict each other."""
+    return [] if _consistent(loan) else _problems_found(loan)
+
+
+def _consistent(loan: LoanState) -> bool:
+    """Whether `problems` finds nothing: its conditions, in one pass, without messages."""
+    return (
+        _installments_consistent(loan)
+        and loan.total_amount == loan.loan_amount + loan.origination_fee
+        and loan.amount_disbursed == loan.total_amount - loan.origination_fee
+        and loan.late_fees_assessed <= loan.product.late_fee_cap(loan.loan_amount)
+        and not _status_problems(loan)
+        and not _payment_problems(loan)
+        and not utc_problems(loan, "created_at", "updated_at")
+    )
+
+
+def _installments_consistent(loan: LoanState) -> bool:
+    """`_installment_problems` and the sums of `_amount_problems` find nothing."""
+    installments = loan.installments
+    if not installments:
+        return False
+    principal = origination_fee = owed = 0
+    previous = None
+    for number, installment in enumerate(installments, 1):
+        if (
+            installment.problems()
+            or installment.loan_id != loan.loan_id
+            or installment.user_id != loan.user_id
+            or installment.status is not loan.settled_status(installment)
+            or installment.number != number
+            or (previous is not None and previous >= installment.due_date)
+        ):
+            return False
+        previous = installment.due_date
+        principal += installment.principal
+        origination_fee += installment.origination_fee
+        owed += installment.outstanding_balance
+    return (
+        principal == loan.loan_amount
+        and origination_fee == loan.origination_fee
+        and owed == loan.outstanding_balance
+    )
+
+
+def _problems_found(loan: LoanState) -> list[str]:
+    """`problems` the long way: every condition checked, each failure described."""
     return (
         _installment_problems(loan)
         + _amount_problems(loan)

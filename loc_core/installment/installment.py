@@ -143,6 +143,10 @@ class Installment:
 
     def problems(self) -> list[str]:
         """Every way this installment contradicts itself (empty when consistent)."""
+        return [] if self._consistent() else self._problems_found()
+
+    def _problems_found(self) -> list[str]:
+        """`problems` the long way: every condition checked, each failure described."""
         found: list[str] = []
         where = f"installment {self.installment_id}"
         if self.total_amount != self.principal + self.origination_fee + self.late_fee:
@@ -185,6 +189,39 @@ class Installment:
                 f"{render(self.last_collection_attempt_on)}"
             )
         return found
+
+    def _consistent(self) -> bool:
+        """Whether `problems` finds nothing: the same conditions, in one pass, no messages."""
+        late_fee, origination_fee, principal = self.late_fee, self.origination_fee, self.principal
+        total, outstanding = self.total_amount, self.outstanding_balance
+        if (
+            total != principal + origination_fee + late_fee
+            or min(late_fee, origination_fee, principal) < 0
+        ):
+            return False
+        applied = 0
+        payments: set[str] = set()
+        for app in self.applications:
+            if app.installment_id != self.installment_id or app.payment_id in payments:
+                return False
+            payments.add(app.payment_id)
+            applied += app.amount
+            late_fee -= app.late_fee
+            origination_fee -= app.origination_fee
+            principal -= app.principal
+        if outstanding != total - applied or min(late_fee, origination_fee, principal) < 0:
+            return False
+        status = self.status
+        if (status is InstallmentStatus.COMPLETED) != (outstanding == 0) or (
+            self.overdue_on is None and (status is InstallmentStatus.OVERDUE or self.late_fee)
+        ):
+            return False
+        attempts = self.collection_attempts
+        return (
+            type(attempts) is int
+            and attempts >= 0
+            and (attempts == 0) == (self.last_collection_attempt_on is None)
+        )
 
     def verify(self) -> None:
         """Raise `InvariantViolation` if the installment contradicts itself."""

@@ -22,6 +22,7 @@ from loc_adapters.memory.database import Key
 from loc_core.creditline import CreditLine, LineStatus
 from loc_core.events import AuditRecord
 from loc_core.installment import Loan, LoanStatus
+from loc_core.intents import TransferIntent
 from loc_core.ports import Clock
 
 __all__ = ["SimulationDatabase"]
@@ -36,11 +37,16 @@ _ZLIB = b"x"
 
 
 def _in_service(aggregate: object) -> bool:
-    """Loans and lines still open are read every day; applications and closed loans are not."""
+    """Open loans, lines and intents are read again soon; the rest are not.
+
+    Applications, closed loans and finished intents live as bytes only.
+    """
     if isinstance(aggregate, Loan):
         return aggregate.status is not LoanStatus.CLOSED
     if isinstance(aggregate, CreditLine):
         return aggregate.status is not LineStatus.CLOSED
+    if isinstance(aggregate, TransferIntent):
+        return aggregate.is_open
     return False
 
 
