@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from loc_adapters.documents._page import FONT, Page, percent, spoken_date
+from loc_adapters.documents._page import FONT, Page, percent
 from loc_core.disclosures import LoanDisclosure
+from loc_core.disclosures.figures import spoken_date
 from loc_core.money import format_cents
 
 __all__ = ["render_agreement"]
@@ -110,13 +111,7 @@ def _itemization(page: Page, disclosure: LoanDisclosure) -> None:
 
 def _terms(page: Page, disclosure: LoanDisclosure) -> None:
     page.heading("Late charge and prepayment")
-    page.paragraph(
-        f"Late charge: if a payment is more than {disclosure.grace_days} days late, you "
-        f"will be charged {format_cents(disclosure.late_fee_fixed)} or "
-        f"{percent(disclosure.late_fee_percent)} of the payment, whichever is less. All "
-        f"late charges on this loan together will not exceed "
-        f"{percent(disclosure.late_fee_cap_percent)} of the loan amount."
-    )
+    page.paragraph(f"Late charge: {disclosure.late_charge_terms}")
     page.ln(1)
     page.paragraph(
         "Prepayment: if you pay off early, you will not have to pay a penalty. You may pay "

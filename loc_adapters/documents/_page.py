@@ -17,7 +17,7 @@ from fpdf.fonts import FontFace
 
 from loc_core.money import format_cents
 
-__all__ = ["FONT", "Page", "percent", "spoken_date"]
+__all__ = ["FONT", "Page", "percent"]
 
 FONT = "DejaVu"
 """DejaVu Sans, bundled (``fonts/``, Bitstream Vera licence): Latin, Greek, Cyrillic."""
@@ -29,11 +29,6 @@ _BODY_SIZE = 9.5
 _LINE = 5.0
 _RULE_GREY = 160
 _HEADING_FILL = 235
-
-
-def spoken_date(day: dt.date) -> str:
-    """A date as a borrower reads it: ``March 5, 2025``."""
-    return f"{day:%B} {day.day}, {day.year}"
 
 
 def percent(rate: Decimal) -> str:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from loc_adapters.documents._page import FONT, Page, percent, spoken_date
+from loc_adapters.documents._page import FONT, Page, percent
 from loc_core.disclosures import StatementDisclosure
+from loc_core.disclosures.figures import spoken_date
 from loc_core.money import format_cents
 
 __all__ = ["render_statement"]
@@ -109,31 +110,12 @@ def _payment_box(page: Page, disclosure: StatementDisclosure, *, x: float, top: 
 def _warnings(disclosure: StatementDisclosure) -> tuple[str, str]:
     """The late payment and minimum payment warnings of 1026.7(b)(11) and (b)(12).
 
-    Stands in for the core's ``StatementDisclosure.late_payment_warning`` and
-    ``minimum_payment_warning`` (issue 15's figures), which word them the same way;
-    the minimum payment warning is empty when nothing is owed.
+    Worded by the core (`StatementDisclosure.late_payment_warning` and
+    `minimum_payment_warning`); the minimum payment warning is empty when nothing is owed.
     """
-    late = (
-        f"Late Payment Warning: If we do not receive your minimum payment by "
-        f"{spoken_date(disclosure.due_date)}, you may have to pay a late fee of "
-        f"{format_cents(disclosure.late_fee)}."
-    )
-    months, total = disclosure.minimum_payment_months, disclosure.minimum_payment_total
-    if disclosure.new_balance <= 0:
-        return late, ""
-    if months is None or total is None:
-        return late, (
-            "Minimum Payment Warning: Even if you make no more draws on this line, if you "
-            "make only the minimum payment each month we estimate you will never pay off "
-            "the balance shown on this statement."
-        )
-    return late, (
-        "Minimum Payment Warning: If you make only the minimum payment each period, you "
-        "will pay more in interest and it will take you longer to pay off your balance. "
-        "If you make no more draws and pay only the minimum each month, you will pay off "
-        f"the balance shown on this statement in about {months} "
-        f"month{'' if months == 1 else 's'} and end up paying an estimated total of "
-        f"{format_cents(total)}."
+    return (
+        f"Late Payment Warning: {disclosure.late_payment_warning}",
+        disclosure.minimum_payment_warning,
     )
 
 
