@@ -101,11 +101,16 @@ def _itemization(page: Page, disclosure: LoanDisclosure) -> None:
     page.heading("Itemization of the amount financed")
     page.money_rows(
         [
-            ("Loan amount", disclosure.loan_amount),
-            ("Less prepaid finance charge (origination fee)", disclosure.origination_fee),
-            ("Amount financed, paid to you", disclosure.amount_financed),
+            ("Amount given to you directly", disclosure.amount_financed),
+            ("Amount paid to others on your behalf", 0),
+            ("Amount financed", disclosure.amount_financed),
         ],
         bold_last=True,
+    )
+    page.paragraph(
+        f"Prepaid finance charge: the origination fee of "
+        f"{format_cents(disclosure.origination_fee)} is added to your payments, not taken "
+        f"from the amount given to you."
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from loc_adapters.documents._page import FONT, Page, percent
 from loc_core.disclosures import StatementDisclosure
-from loc_core.disclosures.figures import spoken_date
+from loc_core.disclosures.figures import short_date, spoken_date
 from loc_core.money import format_cents
 
 __all__ = ["render_statement"]
@@ -128,14 +128,14 @@ def _transactions(page: Page, disclosure: StatementDisclosure) -> None:
         ("Date", "Reference", "Description", "Amount"),
         [
             (
-                spoken_date(row.on),
+                short_date(row.on),
                 row.reference,
                 row.description,
                 format_cents(row.amount),
             )
             for row in disclosure.transactions
         ],
-        widths=(1.3, 1.3, 2.6, 1),
+        widths=(0.95, 2.8, 1.8, 0.95),
         aligns=("LEFT", "LEFT", "LEFT", "RIGHT"),
     )
 

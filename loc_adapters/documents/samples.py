@@ -1,98 +1,130 @@
-"""Fixed disclosures to render for docs, pictures and golden-bytes tests.
+"""Sample documents for docs, pictures and golden-bytes tests, with figures the core computed.
 
-Hand-built figures, not computed ones: they show the layout, not the arithmetic.
+The agreement is an offer `LoanApplication.approve` made for the default product and
+`loan_disclosure` disclosed; the statement is the second cycle of a line driven through
+the `CreditLine` aggregate (draws, a late payment and its late fee, a returned payment)
+and billed by it, disclosed by `statement_disclosure`. Nothing here is typed in by hand,
+so a picture in the docs is what a borrower would receive.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 
+import attrs
+
+from loc_core.creditline import CreditLine, CreditLineProduct, Statement
 from loc_core.disclosures import (
     LoanDisclosure,
-    ScheduledPayment,
     StatementDisclosure,
-    StatementTransaction,
+    loan_disclosure,
+    statement_disclosure,
 )
+from loc_core.installment import InstallmentProduct, LoanApplication, OriginationFee
+from loc_core.payments import Rail, SettlementOutcome
 
-__all__ = ["SAMPLE_BORROWER", "sample_loan_disclosure", "sample_statement_disclosure"]
+__all__ = [
+    "SAMPLE_BORROWER",
+    "sample_loan_disclosure",
+    "sample_statement_disclosure",
+    "with_transactions",
+]
 
 SAMPLE_BORROWER = "Zoë Åström-Łukasiewicz"
 
+_OFFERED_AT = dt.datetime(2025, 2, 28, 15, tzinfo=dt.UTC)
+_OPENED = dt.date(2025, 2, 1)
+_BILLED = dt.date(2025, 4, 1)
+_MINIMUM_PERCENT = Decimal(3)
 
-def sample_loan_disclosure(*, installments: int = 8) -> LoanDisclosure:
-    """A $500 loan with a $25 fee in `installments` biweekly payments from March 2025."""
-    first = dt.date(2025, 3, 14)
-    amounts = [8_142] * (installments - 1) + [8_145]
-    payments = tuple(
-        ScheduledPayment(number=n, due_date=first + dt.timedelta(days=14 * (n - 1)), amount=a)
-        for n, a in enumerate(amounts, start=1)
-    )
-    total = sum(amounts)
-    return LoanDisclosure(
+
+def sample_loan_disclosure(*, installments: int = 6) -> LoanDisclosure:
+    """A $500.00 offer with a 5% fee in `installments` biweekly payments, made Feb 28, 2025."""
+    product = InstallmentProduct(max_installments=max(8, installments))
+    offer = LoanApplication.approve(
+        product=product,
         user_id="user-0001",
         application_id="app-0001",
-        loan_number="LN-2025-000123",
-        disclosed_on=dt.date(2025, 2, 28),
+        loan_number="FM-000123",
         loan_amount=50_000,
-        origination_fee=2_500,
-        amount_financed=47_500,
-        finance_charge=total - 47_500,
-        total_of_payments=total,
-        annual_percentage_rate=Decimal("139.42"),
-        payments=payments,
-        grace_days=10,
-        late_fee_fixed=1_500,
-        late_fee_percent=Decimal(5),
-        late_fee_cap_percent=Decimal(25),
+        fee=OriginationFee.percentage(Decimal(5)),
+        now=_OFFERED_AT,
+        installment_count=installments,
     )
+    return loan_disclosure(offer, product)
 
 
-def sample_statement_disclosure(*, transactions: int = 6) -> StatementDisclosure:
-    """A $1,500 line's March 2025 statement with `transactions` lines (draws and payments)."""
-    kinds = (
-        ("draw", "Draw to checking ...6789", 30_000),
-        ("payment", "Payment, thank you", -12_500),
-        ("draw", "Draw to checking ...6789", 15_075),
-        ("payment", "Payment, thank you", -5_000),
-        ("reversal", "Returned payment (R01)", 5_000),
-        ("late_fee", "Late fee", 1_500),
-    )
-    rows = tuple(
-        StatementTransaction(
-            on=dt.date(2025, 3, 1) + dt.timedelta(days=(index * 5) % 31),
-            kind=kinds[index % len(kinds)][0],
-            reference=f"TX-{index + 1:05d}",
-            description=kinds[index % len(kinds)][1],
-            amount=kinds[index % len(kinds)][2],
-        )
-        for index in range(transactions)
-    )
-    return StatementDisclosure(
-        user_id="user-0001",
+def sample_statement_disclosure() -> StatementDisclosure:
+    """The April 1, 2025 statement of a $1,500.00 line at 29.99%: its March cycle."""
+    product = CreditLineProduct()
+    line = CreditLine(
         line_id="LOC-000042",
-        statement_date=dt.date(2025, 3, 31),
-        cycle_start=dt.date(2025, 3, 1),
-        cycle_end=dt.date(2025, 3, 31),
-        days_in_cycle=31,
-        previous_balance=42_310,
-        payments=17_500,
-        draws=45_075,
-        reversals=5_000,
-        adjustments=-250,
-        fees_charged=1_500,
-        interest_charged=1_617,
-        new_balance=77_752,
+        user_id="user-0001",
+        application_id="app-0002",
+        opened_on=_OPENED,
         credit_limit=150_000,
-        available_credit=72_248,
-        annual_percentage_rate=Decimal("29.99"),
-        daily_periodic_rate=Decimal("0.082164"),
-        balance_subject_to_interest=63_615,
-        minimum_payment=3_888,
-        past_due_amount=0,
-        due_date=dt.date(2025, 4, 25),
-        late_fee=1_500,
-        minimum_payment_months=27,
-        minimum_payment_total=105_643,
-        transactions=rows,
+        apr=Decimal("29.99"),
+        minimum_payment_percent=_MINIMUM_PERCENT,
+        cycle_day=_OPENED.day,
     )
+    statement = _live(line, product)
+    return statement_disclosure(
+        statement,
+        credit_limit=line.credit_limit,
+        product=product,
+        minimum_payment_percent=line.minimum_payment_percent,
+    )
+
+
+def with_transactions(disclosure: StatementDisclosure, count: int) -> StatementDisclosure:
+    """`disclosure` listing `count` transactions (its own, repeated): a layout test's input."""
+    own = disclosure.transactions
+    rows = tuple(
+        attrs.evolve(own[index % len(own)], reference=f"TX-{index + 1:05d}")
+        for index in range(count)
+    )
+    return attrs.evolve(disclosure, transactions=rows)
+
+
+def _live(line: CreditLine, product: CreditLineProduct) -> Statement:
+    """Live the line from its opening to its second close; the second statement."""
+
+    def draw(draw_id: str, amount: int) -> Callable[[dt.date], object]:
+        def act(on: dt.date) -> object:
+            line.request_draw(draw_id=draw_id, amount=amount, on=on)
+            return line.disburse_draw(draw_id=draw_id, rail=Rail.RTP, on=on)
+
+        return act
+
+    def pay(payment_id: str, amount: int) -> Callable[[dt.date], object]:
+        return lambda on: line.submit_payment(
+            payment_id=payment_id, amount=amount, rail=Rail.ACH, on=on
+        )
+
+    def returned(payment_id: str) -> Callable[[dt.date], object]:
+        return lambda on: line.settle_payment(
+            payment_id=payment_id, outcome=SettlementOutcome.RETURNED, on=on
+        )
+
+    acts: dict[dt.date, Callable[[dt.date], object]] = {
+        dt.date(2025, 2, 3): draw("DR-0001", 42_000),
+        dt.date(2025, 3, 3): draw("DR-0002", 30_000),
+        dt.date(2025, 3, 11): draw("DR-0003", 15_075),
+        dt.date(2025, 3, 26): pay("PM-0001", 12_500),  # after the March 24 due date: late
+        dt.date(2025, 3, 27): pay("PM-0002", 5_000),
+        dt.date(2025, 3, 31): returned("PM-0002"),
+    }
+    statement = None
+    day = _OPENED
+    while day <= _BILLED:
+        if day.day == line.cycle_day and day > _OPENED:
+            statement = line.bill_cycle(close_date=day, today=day, product=product)
+        if day in acts:
+            acts[day](day)
+        line.run_overdue(today=day, product=product)
+        day += dt.timedelta(days=1)
+    if statement is None:  # pragma: no cover - the dates above always bill on April 1
+        raise AssertionError("the sample line was not billed")
+    return statement

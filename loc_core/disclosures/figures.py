@@ -22,6 +22,7 @@ __all__ = [
     "ScheduledPayment",
     "StatementDisclosure",
     "StatementTransaction",
+    "short_date",
     "spoken_date",
 ]
 
@@ -163,3 +164,8 @@ class StatementDisclosure:
 def spoken_date(day: dt.date) -> str:
     """A date as a borrower reads it: ``March 5, 2025``."""
     return f"{day:%B} {day.day}, {day.year}"
+
+
+def short_date(day: dt.date) -> str:
+    """A date in a table column, as US statements print it: ``03/05/2025``."""
+    return f"{day:%m/%d/%Y}"

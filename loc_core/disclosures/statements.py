@@ -8,13 +8,13 @@ The minimum payment warning (1026.7(b)(12), Appendix M1) estimates how long payi
 the minimum each month takes to repay the new balance, with no new draws or fees: the
 first payment is this statement's minimum; each later month charges interest at the
 monthly periodic rate APR / 12 (App. M1's 365/12 days at APR / 365) and the minimum is
-that interest plus the line's principal share. The statement does not carry the line's
-minimum-payment percent, so the share is the one this statement's minimum took of its
-principal (what billing computed with that percent), applied to each month's principal
-and rounded with the product's rounding. The line's rule has no dollar floor, so a share
-rounds to nothing once the principal is a few cents; the estimate takes that month's
-payment to clear the last cents. A minimum that repays no principal, or an estimate over
-100 years, never repays: the months and total are None.
+that interest plus the line's principal share: the line's minimum-payment percent when the
+caller gives it (the flow does, from the line), otherwise the share this statement's
+minimum took of its principal (what billing computed with that percent), applied to each
+month's principal and rounded with the product's rounding. The line's rule has no dollar
+floor, so a share rounds to nothing once the principal is a few cents; the estimate takes
+that month's payment to clear the last cents. A minimum that repays no principal, or an
+estimate over 100 years, never repays: the months and total are None.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def _transaction(item: CycleActivity) -> StatementTransaction:
 
 
 def _minimum_payment_estimate(
-    statement: Statement, rounding: Rounding
+    statement: Statement, rounding: Rounding, percent: Decimal | None
 ) -> tuple[int | None, int | None]:
     """Months and total of paying only the minimum from this statement on (None: never)."""
     new_balance = statement.closing.total
@@ -77,7 +77,11 @@ def _minimum_payment_estimate(
     if share <= 0 or statement.closing.principal <= 0:
         return None, None
     with decimal.localcontext(_CONTEXT):
-        share_of_principal = Decimal(share) / Decimal(statement.closing.principal)
+        share_of_principal = (
+            Decimal(share) / Decimal(statement.closing.principal)
+            if percent is None
+            else percent / HUNDRED
+        )
         monthly_rate = statement.apr / HUNDRED / _MONTHS_IN_YEAR
     months, paid, balance = 1, first, new_balance - first
     while balance > 0:
@@ -95,7 +99,11 @@ def _minimum_payment_estimate(
 
 
 def statement_disclosure(
-    statement: Statement, *, credit_limit: int, product: CreditLineProduct
+    statement: Statement,
+    *,
+    credit_limit: int,
+    product: CreditLineProduct,
+    minimum_payment_percent: Decimal | None = None,
 ) -> StatementDisclosure:
     """The figures a periodic statement discloses for `statement`.
 
@@ -103,6 +111,8 @@ def statement_disclosure(
     divided by its days, rounded half-up; the daily periodic rate is APR / 365 in percent,
     rounded half-up to six places. The late fee is what a late minimum would cost: the
     product's fee, never more than the minimum payment (as collections charges it).
+    `minimum_payment_percent` (the line's) drives the minimum payment warning's estimate;
+    without it the estimate uses the share this statement's minimum took of its principal.
     """
     days = statement.days
     with decimal.localcontext(_CONTEXT):
@@ -112,7 +122,7 @@ def statement_disclosure(
         average_daily_balance = (
             round_cents(Decimal(statement.cent_days) / days, Rounding.HALF_UP) if days else 0
         )
-    months, total = _minimum_payment_estimate(statement, product.rounding)
+    months, total = _minimum_payment_estimate(statement, product.rounding, minimum_payment_percent)
     return StatementDisclosure(
         user_id=statement.user_id,
         line_id=statement.line_id,

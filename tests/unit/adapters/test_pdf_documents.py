@@ -17,6 +17,7 @@ from loc_adapters.documents.samples import (
     SAMPLE_BORROWER,
     sample_loan_disclosure,
     sample_statement_disclosure,
+    with_transactions,
 )
 from loc_core.disclosures import (
     LoanDisclosure,
@@ -24,7 +25,7 @@ from loc_core.disclosures import (
     StatementDisclosure,
     StatementTransaction,
 )
-from loc_core.disclosures.figures import spoken_date
+from loc_core.disclosures.figures import short_date, spoken_date
 from loc_core.money import format_cents
 from loc_core.ports.documents import DocumentRenderer
 
@@ -52,7 +53,7 @@ def schedule_row(payment: ScheduledPayment) -> str:
 
 def transaction_row(row: StatementTransaction) -> str:
     """A transaction's row as extracted: date, reference, description, amount."""
-    return f"{spoken_date(row.on)} {row.reference} {row.description} {format_cents(row.amount)}"
+    return f"{short_date(row.on)} {row.reference} {row.description} {format_cents(row.amount)}"
 
 
 def agreement(disclosure: LoanDisclosure | None = None, name: str = SAMPLE_BORROWER) -> bytes:
@@ -93,9 +94,13 @@ def test_agreement_discloses_every_figure() -> None:
             "Total of Payments The amount you will have paid after you have made all payments "
             f"as scheduled. {format_cents(disclosure.total_of_payments)}"
         ),
-        f"Loan amount {format_cents(disclosure.loan_amount)}",
-        f"Less prepaid finance charge (origination fee) {format_cents(disclosure.origination_fee)}",
-        f"Amount financed, paid to you {format_cents(disclosure.amount_financed)}",
+        f"Amount given to you directly {format_cents(disclosure.amount_financed)}",
+        f"Amount paid to others on your behalf {format_cents(0)}",
+        f"Amount financed {format_cents(disclosure.amount_financed)}",
+        (
+            f"the origination fee of {format_cents(disclosure.origination_fee)} is added to "
+            "your payments"
+        ),
         f"Number of payments: {len(disclosure.payments)}",
         f"Late charge: {disclosure.late_charge_terms}",
         "you will not have to pay a penalty",
@@ -103,7 +108,7 @@ def test_agreement_discloses_every_figure() -> None:
         "Lender: loc Date:",
     ):
         assert figure in text
-    assert "139.42%" in text  # the sample's APR, as a borrower sees it
+    assert "36.71%" in text  # the sample offer's APR as the core computed it, as printed
 
 
 def test_agreement_lists_each_scheduled_payment_on_its_own_row() -> None:
@@ -112,7 +117,7 @@ def test_agreement_lists_each_scheduled_payment_on_its_own_row() -> None:
 
     for payment in disclosure.payments:
         assert schedule_row(payment) in rows
-    assert "8 June 20, 2025 $81.45" in rows
+    assert "6 May 23, 2025 $87.50" in rows
 
 
 def test_eight_installments_fit_one_page() -> None:
@@ -172,8 +177,8 @@ def test_statement_discloses_every_figure() -> None:
         ),
     ):
         assert figure in text
-    assert "you may have to pay a late fee of $15.00" in late
-    assert "in about 27 months and end up paying an estimated total of $1,056.43" in minimum
+    assert "you may have to pay a late fee of $5.00" in late
+    assert "in about 274 months and end up paying an estimated total of $1,389.06" in minimum
 
 
 def test_statement_lists_each_transaction_on_its_own_row() -> None:
@@ -182,11 +187,26 @@ def test_statement_lists_each_transaction_on_its_own_row() -> None:
 
     for row in disclosure.transactions:
         assert transaction_row(row) in rows
-    assert "March 6, 2025 TX-00002 Payment, thank you -$125.00" in rows
+    assert "03/26/2025 PM-0001 Payment, thank you -$125.00" in rows
+
+
+def test_a_uuid_reference_and_the_longest_description_stay_on_their_row() -> None:
+    sample = sample_statement_disclosure()
+    row = attrs.evolve(
+        sample.transactions[0],
+        on=dt.date(2025, 9, 30),
+        reference="0b8f3c1e-2a4d-4f6b-9c7e-1d2e3f4a5b6c",
+        description="Adjustment to an earlier cycle",
+        amount=-99_999_99,
+    )
+
+    rows = lines(statement(attrs.evolve(sample, transactions=(row,))))
+
+    assert transaction_row(row) in rows
 
 
 def test_many_transactions_paginate_and_every_one_is_listed() -> None:
-    disclosure = sample_statement_disclosure(transactions=120)
+    disclosure = with_transactions(sample_statement_disclosure(), 120)
     pdf = statement(disclosure)
     texts = pages(pdf)
     rows = lines(pdf)
@@ -208,7 +228,7 @@ def test_a_balance_paying_the_minimum_never_repays_is_warned_so() -> None:
 
 def test_nothing_owed_leaves_out_the_minimum_payment_warning() -> None:
     disclosure = attrs.evolve(
-        sample_statement_disclosure(transactions=0),
+        with_transactions(sample_statement_disclosure(), 0),
         new_balance=0,
         minimum_payment=0,
         available_credit=150_000,
@@ -251,11 +271,11 @@ def test_creation_date_and_producer_are_fixed_by_the_document() -> None:
     assert info.producer == "loc"
     statement_info = PdfReader(io.BytesIO(statement())).metadata
     assert statement_info is not None
-    assert statement_info.creation_date == dt.datetime(2025, 3, 31, tzinfo=dt.UTC)
+    assert statement_info.creation_date == dt.datetime(2025, 4, 1, tzinfo=dt.UTC)
 
 
-AGREEMENT_SHA256 = "143b4bd159f853dc679373941872824c72ca1813813cc86c13ee11bbd49c92ef"
-STATEMENT_SHA256 = "deb248500d74f288a948fbc7f5e65f52e0e5871e622db9380c79b115b3623f64"
+AGREEMENT_SHA256 = "0bd9337a3eab21344825032cc7524d9738e66b866b04047913a7b0d57bbf47b3"
+STATEMENT_SHA256 = "6bb1643013cd94319a0bfe33a0982385d89d0073a47d55cfc96db9d0184f5896"
 """The sample documents' digests with fpdf2 2.8.9: a new fpdf2 may lay out other bytes,
 and then these change once, on purpose, with a look at docs/images."""
 
