@@ -16,7 +16,13 @@ from loc_core.errors import InvalidConfiguration
 from loc_core.money import format_cents
 from loc_entrypoints.cli import http as http_commands
 from loc_entrypoints.cli.operations import job, reconcile
-from loc_entrypoints.simulation import InvariantBroken, Scenario, run_simulation
+from loc_entrypoints.simulation import (
+    ClusterUnavailable,
+    InvariantBroken,
+    PartitionFailed,
+    Scenario,
+    run_simulation,
+)
 
 __all__ = ["main"]
 
@@ -87,8 +93,27 @@ def main() -> None:
     show_default=True,
     help="Where report.json and portfolio.png go.",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="Split the book into partitions of borrowers and run them in this many processes "
+    "(same report).",
+)
+@click.option(
+    "--cluster",
+    metavar="ADDRESS",
+    help="Run the partitions on this Dask scheduler (tcp://host:8786), or 'local' for a "
+    "local cluster of --workers processes (needs the 'cluster' extra).",
+)
 def simulate(
-    borrowers: int | None, days: int | None, seed: int | None, scenario_file: Path | None, out: Path
+    *,
+    borrowers: int | None,
+    days: int | None,
+    seed: int | None,
+    scenario_file: Path | None,
+    out: Path,
+    workers: int | None,
+    cluster: str | None,
 ) -> None:
     """Simulate a book of borrowers day by day and report what happened."""
     console = Console()
@@ -104,13 +129,25 @@ def simulate(
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=console, transient=True) as bar:
-        task = bar.add_task(f"simulating {scenario.borrowers:,} borrowers", total=scenario.days)
+        task = bar.add_task(
+            f"simulating {scenario.borrowers:,} borrowers", total=scenario.borrower_days
+        )
         try:
-            report = run_simulation(scenario, progress=lambda day: bar.update(task, completed=day))
+            report = run_simulation(
+                scenario,
+                progress=lambda done: bar.update(task, completed=done),
+                workers=workers,
+                cluster=cluster,
+            )
         except InvariantBroken as exc:
             console.print(f"[bold red]invariant violated[/] on {exc.day}, borrower {exc.user_id}:")
             console.print(f"  {exc.invariant}: {exc.detail}")
             raise SystemExit(1) from exc
+        except PartitionFailed as exc:
+            console.print(f"[bold red]run failed[/]: {exc}")
+            raise SystemExit(1) from exc
+        except ClusterUnavailable as exc:
+            raise click.UsageError(str(exc)) from exc
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.json").write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
     console.print(_summary(report))
