@@ -3,11 +3,15 @@
     python benchmarks/simulate.py                      # 10,000 and 100,000 borrowers
     python benchmarks/simulate.py --borrowers 2000 --scale 10 --days 365
     python benchmarks/simulate.py --profile out/sim.prof --borrowers 1000
+    python benchmarks/simulate.py --workers 0 --cluster ""   # one core only
 
 Each size runs in its own process, so the peak memory reported is that run's own. The
-targets (issue 5): at least 100,000 borrower-days per second on one core for the default
-scenario; 10x the borrowers in at most 11x the time; peak memory under 2 GiB at 100,000
-borrowers.
+targets (issues 5 and 17): at least 100,000 borrower-days per second on one core for the
+default scenario; 10x the borrowers in at most 11x the time; peak memory under 2 GiB at
+100,000 borrowers. Then the base book partitioned (issue 17): on 1 and `--workers`
+processes (2 workers at least 1.8 times as fast as 1 on a 2-core machine), and through
+Dask's local cluster (`--cluster local`); every partitioned report must carry the
+single run's ledger digest.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from typing import Any
 from loc_entrypoints.simulation import Scenario, run_simulation
 
 TARGET_BORROWER_DAYS_PER_SECOND = 100_000
+TARGET_TWO_WORKER_SPEEDUP = 1.8
 MEMORY_LIMIT_MIB = 2 * 1024
 SCALING_SLACK = 1.1
 """10x the borrowers may take at most 11x the time."""
@@ -68,6 +73,72 @@ def run_isolated(borrowers: int, days: int, seed: int, profile: str | None) -> d
     return result
 
 
+def measure_partitioned(
+    borrowers: int, days: int, seed: int, workers: int | None, cluster: str | None
+) -> dict[str, Any]:
+    """Run the book in partitions (`workers` processes, or on `cluster`) and time it.
+
+    The peak memory is the largest worker process's (a cluster's workers, started by its
+    own nanny processes, may not be counted).
+    """
+    scenario = Scenario().resized(borrowers=borrowers, days=days, seed=seed)
+    started = time.perf_counter()
+    report = run_simulation(scenario, workers=workers, cluster=cluster)
+    wall = time.perf_counter() - started
+    children_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return {
+        "workers": workers,
+        "cluster": cluster,
+        "wall_seconds": round(wall, 2),
+        "borrower_days_per_second": round(scenario.borrower_days / wall),
+        "peak_worker_memory_mib": round(children_kib / 1024),
+        "ledger_digest": report["ledger_digest"],
+    }
+
+
+def _partitioned_in_child(queue: Any, *args: Any) -> None:  # noqa: ANN401 - multiprocessing plumbing
+    queue.put(measure_partitioned(*args))
+
+
+def run_partitioned(
+    borrowers: int, days: int, seed: int, workers: int | None, cluster: str | None
+) -> dict[str, Any]:
+    """`measure_partitioned` from a fresh process, so the workers' memory is this run's."""
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    args = (queue, borrowers, days, seed, workers, cluster)
+    child = context.Process(target=_partitioned_in_child, args=args)
+    child.start()
+    result: dict[str, Any] = queue.get()
+    child.join()
+    return result
+
+
+def partitioned(args: argparse.Namespace, base: dict[str, Any]) -> dict[str, Any]:
+    """The base book on 1 and `--workers` processes and on `--cluster`; their targets."""
+    size = (args.borrowers, args.days, args.seed)
+    results: dict[str, Any] = {}
+    targets: dict[str, bool] = {}
+    runs = []
+    if args.workers:
+        one = run_partitioned(*size, 1, None)
+        many = run_partitioned(*size, args.workers, None)
+        speedup = round(one["wall_seconds"] / many["wall_seconds"], 2)
+        results |= {"one_worker": one, f"{args.workers}_workers": many}
+        results[f"speedup_{args.workers}_workers_to_1"] = speedup
+        targets[f"speedup_{args.workers}_workers>=1.8"] = speedup >= TARGET_TWO_WORKER_SPEEDUP
+        runs += [one, many]
+    if args.cluster:
+        on_cluster = run_partitioned(*size, args.workers or None, args.cluster)
+        results["cluster"] = on_cluster
+        runs.append(on_cluster)
+    if runs:
+        targets["partitioned_digest_equals_single_run"] = all(
+            run["ledger_digest"] == base["ledger_digest"] for run in runs
+        )
+    return {"partitioned": results, "partitioned_targets": targets}
+
+
 def main() -> int:
     """Measure the base size and `--scale` times it; print a JSON report."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -76,6 +147,8 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--scale", type=int, default=10, help="0 to skip the larger run")
     parser.add_argument("--profile", help="write a cProfile of the base run here")
+    parser.add_argument("--workers", type=int, default=2, help="0 to skip the partitioned runs")
+    parser.add_argument("--cluster", default="local", help="Dask scheduler; '' to skip")
     args = parser.parse_args()
     base = run_isolated(args.borrowers, args.days, args.seed, args.profile)
     results = {"base": base}
@@ -90,6 +163,7 @@ def main() -> int:
         "peak_memory<2GiB_at_scaled": results.get("scaled", base)["peak_memory_mib"]
         < MEMORY_LIMIT_MIB,
     }
+    results |= partitioned(args, base)
     json.dump(results, sys.stdout, indent=2)
     sys.stdout.write("\n")
     if args.profile:

@@ -9,7 +9,7 @@ from loc_adapters.memory.clock import ManualClock
 from loc_adapters.memory.database import InMemoryDatabase
 from loc_adapters.memory.documents import InMemoryDocumentStore
 from loc_adapters.memory.idempotency import InMemoryIdempotencyStore
-from loc_adapters.memory.ids import SequentialIds
+from loc_adapters.memory.ids import OwnerIds, SequentialIds
 from loc_adapters.memory.lock import InMemoryLock
 from loc_adapters.memory.observers import (
     InMemoryMetrics,
@@ -32,6 +32,7 @@ __all__ = [
     "InMemoryUnitOfWork",
     "InMemoryUsers",
     "ManualClock",
+    "OwnerIds",
     "RailBehaviour",
     "RecordingAlerter",
     "RecordingNotifier",

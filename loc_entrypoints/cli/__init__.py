@@ -17,7 +17,13 @@ from loc_core.money import format_cents
 from loc_entrypoints.cli import http as http_commands
 from loc_entrypoints.cli.adopt import adopt
 from loc_entrypoints.cli.operations import job, reconcile
-from loc_entrypoints.simulation import InvariantBroken, Scenario, run_simulation
+from loc_entrypoints.simulation import (
+    ClusterUnavailable,
+    InvariantBroken,
+    PartitionFailed,
+    Scenario,
+    run_simulation,
+)
 from loc_entrypoints.simulation.compare import Comparison, paired
 
 __all__ = ["main"]
@@ -96,6 +102,18 @@ def main() -> None:
     show_default=True,
     help="Where report.json and portfolio.png go.",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="Split the book into partitions of borrowers and run them in this many processes "
+    "(same report).",
+)
+@click.option(
+    "--cluster",
+    metavar="ADDRESS",
+    help="Run the partitions on this Dask scheduler (tcp://host:8786), or 'local' for a "
+    "local cluster of --workers processes (needs the 'cluster' extra).",
+)
 def simulate(
     *,
     borrowers: int | None,
@@ -104,13 +122,15 @@ def simulate(
     scenario_file: Path | None,
     compare_file: Path | None,
     out: Path,
+    workers: int | None,
+    cluster: str | None,
 ) -> None:
     """Simulate a book of borrowers day by day and report what happened."""
     console = Console()
     base = _scenario(scenario_file, "--scenario").resized(borrowers=borrowers, days=days, seed=seed)
     other = None if compare_file is None else paired(base, _scenario(compare_file, "--compare"))
-    report = _run(base, console)
-    compared = None if other is None else _run(other, console)
+    report = _run(base, console, workers=workers, cluster=cluster)
+    compared = None if other is None else _run(other, console, workers=workers, cluster=cluster)
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.json").write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
     if compared is None:
@@ -149,8 +169,13 @@ def _scenario(path: Path | None, option: str) -> Scenario:
         raise click.BadParameter(str(exc), param_hint=option) from exc
 
 
-def _run(scenario: Scenario, console: Console) -> dict[str, Any]:
-    """Run `scenario` under a progress bar; an invariant violation ends the command (exit 1)."""
+def _run(
+    scenario: Scenario, console: Console, *, workers: int | None, cluster: str | None
+) -> dict[str, Any]:
+    """Run `scenario` under a progress bar (on `workers` processes or a Dask `cluster`).
+
+    An invariant violation or a partition that keeps failing ends the command (exit 1).
+    """
     columns = (
         *Progress.get_default_columns()[:1],
         BarColumn(),
@@ -159,14 +184,25 @@ def _run(scenario: Scenario, console: Console) -> dict[str, Any]:
     )
     with Progress(*columns, console=console, transient=True) as bar:
         task = bar.add_task(
-            f"simulating {scenario.borrowers:,} borrowers ({scenario.name})", total=scenario.days
+            f"simulating {scenario.borrowers:,} borrowers ({scenario.name})",
+            total=scenario.borrower_days,
         )
         try:
-            return run_simulation(scenario, progress=lambda day: bar.update(task, completed=day))
+            return run_simulation(
+                scenario,
+                progress=lambda done: bar.update(task, completed=done),
+                workers=workers,
+                cluster=cluster,
+            )
         except InvariantBroken as exc:
             console.print(f"[bold red]invariant violated[/] on {exc.day}, borrower {exc.user_id}:")
             console.print(f"  {exc.invariant}: {exc.detail}")
             raise SystemExit(1) from exc
+        except PartitionFailed as exc:
+            console.print(f"[bold red]run failed[/]: {exc}")
+            raise SystemExit(1) from exc
+        except ClusterUnavailable as exc:
+            raise click.UsageError(str(exc)) from exc
 
 
 def _timing(console: Console, report: dict[str, Any]) -> None:

@@ -1,7 +1,9 @@
 """Deterministic simulation of a whole book of borrowers over the real use cases.
 
 `run_simulation(scenario)` builds an in-memory deployment, lives every day of the
-scenario and returns the report; `loc simulate` is the command-line face of it.
+scenario and returns the report; with `workers` or `cluster` it splits the book into
+partitions of borrowers and runs them in parallel (`partition`), with the same result.
+`loc simulate` is the command-line face of it.
 """
 
 from __future__ import annotations
@@ -11,29 +13,66 @@ from collections.abc import Callable
 from typing import Any
 
 from loc_entrypoints.simulation.engine import InvariantBroken, Simulation
+from loc_entrypoints.simulation.partition import (
+    PARTITION_BORROWERS,
+    ClusterUnavailable,
+    PartitionFailed,
+    merge,
+    partitions,
+    run_on_cluster,
+    run_partition,
+    run_partitions,
+)
 from loc_entrypoints.simulation.scenario import HARSH, PERFECT, Scenario
 
-__all__ = ["HARSH", "PERFECT", "InvariantBroken", "Scenario", "Simulation", "run_simulation"]
+__all__ = [
+    "HARSH",
+    "PERFECT",
+    "ClusterUnavailable",
+    "InvariantBroken",
+    "PartitionFailed",
+    "Scenario",
+    "Simulation",
+    "run_simulation",
+]
 
 
 def run_simulation(
-    scenario: Scenario, *, progress: Callable[[int], None] | None = None
+    scenario: Scenario,
+    *,
+    progress: Callable[[int], None] | None = None,
+    workers: int | None = None,
+    cluster: str | None = None,
+    partition_size: int = PARTITION_BORROWERS,
 ) -> dict[str, Any]:
     """Run `scenario` and return its report, `timing` included.
+
+    Args:
+        scenario: the book and its behaviour.
+        progress: hears how many borrower-days of the whole book are done.
+        workers: run the book's partitions in this many local processes (None: the whole
+            book in this process).
+        cluster: run the partitions on this Dask scheduler (``local``: a local cluster of
+            `workers` processes, all cores when None).
+        partition_size: borrowers per partition; the report does not depend on it.
 
     Raises:
         InvariantBroken: an invariant failed; the message names the borrower, day and
             invariant.
+        PartitionFailed: a partition failed every retry.
+        ClusterUnavailable: `cluster` without the ``cluster`` extra installed.
     """
     started = time.perf_counter()
-    simulation = Simulation.build(scenario)
-    tally = simulation.run(progress)
-    ledger = simulation.world.database.ledger
-    report = tally.report(
-        digest=ledger.digest(),
-        journal_entries=len(ledger),
-        audit_records=simulation.world.database.audit_count,
-    )
+    if cluster is not None:
+        report = run_on_cluster(
+            scenario, cluster, size=partition_size, workers=workers, progress=progress
+        )
+    elif workers is not None:
+        report = run_partitions(scenario, workers=workers, size=partition_size, progress=progress)
+    else:
+        (whole,) = partitions(scenario.borrowers, scenario.borrowers)
+        told = None if progress is None else (lambda day: progress(day * scenario.borrowers))
+        report = merge(scenario, [run_partition(scenario, whole, told)])
     wall = time.perf_counter() - started
     report["timing"] = {
         "wall_seconds": round(wall, 3),

@@ -12,6 +12,7 @@ import contextlib
 import datetime as dt
 import enum
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import attrs
 
@@ -59,6 +60,14 @@ class InvariantBroken(Exception):
         self.user_id = user_id
         self.invariant = invariant
         self.detail = detail
+
+    def __reduce__(self) -> tuple[Callable[..., InvariantBroken], tuple[Any, ...]]:
+        """Pickle by fields (keyword-only), so a partition's violation crosses processes."""
+        return _invariant_broken, (self.day, self.user_id, self.invariant, self.detail)
+
+
+def _invariant_broken(day: dt.date, user_id: str, invariant: str, detail: str) -> InvariantBroken:
+    return InvariantBroken(day=day, user_id=user_id, invariant=invariant, detail=detail)
 
 
 class Act(enum.Enum):
@@ -125,12 +134,17 @@ class Book:
                 (installment_id or request.reference, request) for request in submitted[start:]
             ]
 
-    def populate(self) -> None:
-        """Create the scenario's borrowers and put their first acts on the agenda."""
+    def populate(self, numbers: range | None = None) -> None:
+        """Create the scenario's borrowers and put their first acts on the agenda.
+
+        `numbers`: which of the book's borrowers (numbered from 1) live here (None: all).
+        A borrower is the same whichever others share the run: its id and its draws
+        derive from the scenario's seed and its number alone.
+        """
         scenario, world = self.scenario, self.world
         self.agenda = [[] for _ in range(scenario.days)]
         world.notifier.listener = self.react
-        for number in range(1, scenario.borrowers + 1):
+        for number in range(1, scenario.borrowers + 1) if numbers is None else numbers:
             user_id = f"user-{number:07d}"
             draw = Dice(f"{scenario.seed}:{user_id}")
             borrower = Borrower(user_id, draw.random() < scenario.line_share, draw)

@@ -36,12 +36,16 @@ class Simulation:
     book: Book
 
     @classmethod
-    def build(cls, scenario: Scenario) -> Simulation:
-        """A fresh deployment with the scenario's borrowers and their first agenda days."""
-        world = World.build(scenario)
+    def build(cls, scenario: Scenario, borrowers: range | None = None) -> Simulation:
+        """A fresh deployment with the scenario's borrowers and their first agenda days.
+
+        `borrowers`: the numbers (from 1) of the borrowers this run lives (None: the whole
+        book); a partition of the book runs the same borrowers the same way.
+        """
+        world = World.build(scenario, None if borrowers is None else len(borrowers))
         tally = Tally(scenario)
         book = Book(scenario, world, tally)
-        book.populate()
+        book.populate(borrowers)
         return cls(scenario, world, tally, book)
 
     def run(self, progress: Callable[[int], None] | None = None) -> Tally:

@@ -12,8 +12,9 @@ does afterwards goes through the bus.
 from __future__ import annotations
 
 import collections
+import contextlib
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import attrs
 
@@ -22,9 +23,9 @@ from loc_adapters.memory import (
     InMemoryUnitOfWork,
     InMemoryUsers,
     ManualClock,
+    OwnerIds,
     RailBehaviour,
     RecordingAlerter,
-    SequentialIds,
     SimulatedRails,
     SimulatedUnderwriting,
 )
@@ -41,16 +42,17 @@ from loc_core.ports import (
     TransferResult,
     Underwriting,
     UnitOfWork,
+    User,
     Users,
     WorkQueue,
 )
-from loc_core.services.messagebus import MessageBus, NoTracer
+from loc_core.services.messagebus import MessageBus
 from loc_entrypoints.bootstrap import bootstrap
 from loc_entrypoints.simulation.crashes import CrashingRails
 from loc_entrypoints.simulation.scenario import Scenario
 from loc_entrypoints.simulation.store import SimulationDatabase
 
-__all__ = ["BorrowerRails", "EventTap", "World"]
+__all__ = ["BorrowerRails", "EventTap", "OwnerTracer", "World"]
 
 _REMEMBER_KEYS = dt.timedelta(days=90)
 """How long the simulated rail remembers idempotency keys: a retry comes within days."""
@@ -102,6 +104,59 @@ class EventTap:
 
 
 @attrs.define
+class OwnerTracer:
+    """A `Tracer` that records nothing and tells the id generator whose work is running.
+
+    Every command or event the bus handles for a user makes that user the owner of the
+    ids made while it runs (so a borrower's ids never depend on what other borrowers did
+    before, in this partition or another). A job's span (no user) starts ownerless; the
+    job's own ids (a lease owner) then come from the job counter, and ids the job makes for
+    a borrower (the recovery job originating a crashed disbursement's loan) belong to the
+    borrower it last looked up (`OwnerUsers`).
+    """
+
+    ids: OwnerIds
+    in_job: bool = False
+    """Whether the innermost span is a job's (it carries no user)."""
+
+    @contextlib.contextmanager
+    def span(
+        self,
+        kind: str,
+        name: str,
+        *,
+        user_id: str | None = None,
+        correlation_id: str | None = None,
+    ) -> Iterator[None]:
+        """Make `user_id` (or nobody) the owner while the span runs."""
+        del kind, name, correlation_id  # nothing is recorded
+        ids = self.ids
+        outer = ids.owner, self.in_job
+        ids.owner, self.in_job = user_id or "", not user_id
+        try:
+            yield
+        finally:
+            ids.owner, self.in_job = outer
+
+
+@attrs.define
+class OwnerUsers(InMemoryUsers):
+    """`InMemoryUsers` that, inside a job, make the user looked up the owner of the next ids.
+
+    A job that makes ids for a borrower looks the borrower up first (an origination
+    reads the user's account): those ids are the borrower's.
+    """
+
+    tracer: OwnerTracer = attrs.field(factory=lambda: OwnerTracer(OwnerIds()), kw_only=True)
+
+    def get(self, user_id: str) -> User:
+        """The user; inside a job, the owner of the ids made next."""
+        if self.tracer.in_job:
+            self.tracer.ids.owner = user_id
+        return super().get(user_id)
+
+
+@attrs.define
 class World:
     """One simulated deployment: its bus, and the adapters the simulation looks into."""
 
@@ -119,10 +174,15 @@ class World:
     """The rails the use cases call: process deaths after an accepted transfer."""
 
     @classmethod
-    def build(cls, scenario: Scenario) -> World:
-        """Wire every port for `scenario`, the clock at midnight UTC of its first day."""
+    def build(cls, scenario: Scenario, borrowers: int | None = None) -> World:
+        """Wire every port for `scenario`, the clock at midnight UTC of its first day.
+
+        `borrowers`: how many of the book's borrowers live here (None: all of them).
+        """
         clock = ManualClock(dt.datetime.combine(scenario.start, dt.time(0, tzinfo=dt.UTC)))
-        database = SimulationDatabase.for_book(clock, borrowers=scenario.borrowers)
+        database = SimulationDatabase.for_book(
+            clock, borrowers=scenario.borrowers if borrowers is None else borrowers
+        )
         sim_rails = SimulatedRails(
             clock,
             seed=scenario.seed,
@@ -134,11 +194,13 @@ class World:
                 chargeback_probability=scenario.chargeback_probability,
             ),
         )
+        ids = OwnerIds(prefix="sim")
+        tracer = OwnerTracer(ids)
         rails, notifier, alerter, users = (
             BorrowerRails(sim_rails),
             EventTap(),
             RecordingAlerter(),
-            InMemoryUsers(),
+            OwnerUsers(tracer=tracer),
         )
         crashes = CrashingRails(rails, scenario.seed, scenario.crash_probability)
         bus = bootstrap(
@@ -152,8 +214,9 @@ class World:
                 Users: users,
                 # The report is the simulation's output: a log line per command of a
                 # million borrower-days would cost time and tell nothing more.
-                Tracer: NoTracer(),
-                IdGenerator: SequentialIds(prefix="sim"),
+                # Spans say whose work is running, so ids derive from the borrower.
+                Tracer: tracer,
+                IdGenerator: ids,
                 Underwriting: SimulatedUnderwriting(
                     seed=scenario.seed,
                     loan_approval_probability=scenario.loan_approval_probability,

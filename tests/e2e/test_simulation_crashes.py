@@ -19,6 +19,7 @@ from loc_core.intents import IntentStatus, intent_id_of
 from loc_core.ports import UnitOfWork
 from loc_entrypoints.cli import main
 from loc_entrypoints.simulation import HARSH, Scenario, Simulation, run_simulation
+from loc_entrypoints.simulation.partition import book_digest
 
 CRASHING = Scenario(crash_probability=0.05).resized(borrowers=300, days=85)
 """Shorter than INTENT_RETENTION (90 days), so every crashed movement's intent is still kept."""
@@ -28,7 +29,9 @@ CRASHING = Scenario(crash_probability=0.05).resized(borrowers=300, days=85)
 def crashed() -> tuple[Simulation, dict[str, Any]]:
     simulation = Simulation.build(CRASHING)
     ledger = simulation.world.database.ledger
-    report = simulation.run().report(digest=ledger.digest(), journal_entries=0, audit_records=0)
+    tally = simulation.run()
+    digest = book_digest(ledger, simulation.book.products)
+    report = tally.report(digest=digest, journal_entries=0, audit_records=0)
     return simulation, report
 
 
@@ -62,7 +65,9 @@ def test_a_crashing_run_is_deterministic(crashed: tuple[Simulation, dict[str, An
 
 def test_every_money_moving_command_and_job_can_die_and_be_recovered() -> None:
     report = run_simulation(
-        attrs.evolve(HARSH, crash_probability=0.3).resized(borrowers=300, days=150)
+        # Seed 1: a book where a prepayment's process dies too (seed 0's prepayments
+        # all survive since ids, and so the rail's draws, derive from the borrower).
+        attrs.evolve(HARSH, crash_probability=0.3).resized(borrowers=300, days=150, seed=1)
     )
     died = set(report["recovery"]["crashes_by_command"])
     assert died >= {

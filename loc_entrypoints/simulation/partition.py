@@ -1,0 +1,371 @@
+"""Partitioned runs: the book split into fixed ranges of borrowers, run apart, merged in order.
+
+Borrowers do not interact, and everything a borrower is and does derives from the
+scenario's seed and the borrower's number (its id, its ids and loan numbers, its draws,
+the rail's and the crashes' draws, which key on the borrower's own idempotency keys). So
+any range of borrowers can live in its own deployment, in any process or machine, and the
+results add up to the whole book's: counts and money figures are sums, the daily series
+add day by day, and the ledger digest is a digest of each borrower's own journal digest,
+in borrower order. A single run is the one partition holding the whole book, merged the
+same way, so a report does not depend on how the book was split.
+
+`run_partitions` runs the partitions in local processes (`--workers N`); `run_on_cluster`
+sends the same partitions to a Dask distributed cluster (`--cluster ADDRESS`).
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import hashlib
+import importlib
+import multiprocessing
+import queue as queues
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from loc_entrypoints.simulation.borrowers import InvariantBroken
+from loc_entrypoints.simulation.engine import Simulation
+
+if TYPE_CHECKING:
+    from loc_core.ledger import Ledger
+    from loc_entrypoints.simulation.scenario import Scenario
+
+__all__ = [
+    "PARTITION_BORROWERS",
+    "ClusterUnavailable",
+    "Partition",
+    "PartitionFailed",
+    "PartitionResult",
+    "book_digest",
+    "merge",
+    "partitions",
+    "run_on_cluster",
+    "run_partition",
+    "run_partitions",
+]
+
+PARTITION_BORROWERS = 500
+"""Borrowers per partition: fixed by the book, never by the number of workers, and small
+enough that a few workers share the partitions evenly."""
+RETRIES = 2
+"""How many times a failed partition is run again before the run fails."""
+_SUMMED = (
+    "summary",
+    "notifications",
+    "refused_commands",
+    "hardships",
+    "warnings",
+    "invariant_violations",
+    "journal_entries",
+    "audit_records",
+    "recovery",
+    "daily",
+)
+"""Report figures that add up over partitions; the rest describe the scenario."""
+_POLL_SECONDS = 0.1
+
+Progress = Callable[[int], None]
+"""Hears how many borrower-days of the whole book are done."""
+
+
+class PartitionFailed(Exception):
+    """A partition still failed after its retries: the run has no result."""
+
+    def __init__(self, partition: Partition, attempts: int, error: BaseException) -> None:
+        super().__init__(
+            f"partition {partition.number} (borrowers {partition.first}-{partition.last}) "
+            f"failed {attempts} times: {type(error).__name__}: {error}"
+        )
+        self.partition = partition
+        self.error = error
+
+
+class ClusterUnavailable(Exception):
+    """Dask distributed is not installed (the ``cluster`` extra)."""
+
+
+@attrs.frozen
+class Partition:
+    """A contiguous range of the book's borrowers, numbered from 1."""
+
+    number: int
+    """The partition's place in the book, from 0: results merge in this order."""
+    first: int
+    count: int
+
+    @property
+    def last(self) -> int:
+        """The last borrower's number."""
+        return self.first + self.count - 1
+
+    @property
+    def borrowers(self) -> range:
+        """The borrowers' numbers."""
+        return range(self.first, self.first + self.count)
+
+
+def partitions(borrowers: int, size: int = PARTITION_BORROWERS) -> list[Partition]:
+    """The book of `borrowers` in partitions of `size` borrowers (the last may be smaller)."""
+    return [
+        Partition(number, first, min(size, borrowers - first + 1))
+        for number, first in enumerate(range(1, borrowers + 1, size))
+    ]
+
+
+@attrs.frozen
+class PartitionResult:
+    """What one partition's run returns: its report (no timing, no digest) and digests."""
+
+    partition: Partition
+    report: dict[str, Any]
+    digests: list[str]
+    """``<user id> <sha256 of the borrower's journal entries>``, in borrower order, for the
+    borrowers with entries."""
+
+
+def run_partition(
+    scenario: Scenario, partition: Partition, progress: Callable[[int], None] | None = None
+) -> PartitionResult:
+    """Live `partition`'s borrowers through the scenario; `progress` hears each day's number.
+
+    Raises:
+        InvariantBroken: an invariant failed, naming the borrower and day.
+    """
+    simulation = Simulation.build(scenario, partition.borrowers)
+    tally = simulation.run(progress)
+    database = simulation.world.database
+    report = tally.report(
+        digest="", journal_entries=len(database.ledger), audit_records=database.audit_count
+    )
+    return PartitionResult(
+        partition, report, borrower_digests(database.ledger, simulation.book.products)
+    )
+
+
+def borrower_digests(ledger: Ledger, products: dict[str, tuple[str, str]]) -> list[str]:
+    """Each borrower's journal digest (entries in posting order), in borrower order.
+
+    An entry belongs to the borrower of the loan or line it references; entries of no
+    borrower's product (none in a simulation) are digested under ``-``.
+    """
+    hashers: dict[str, Any] = collections.defaultdict(hashlib.sha256)
+    for entry in ledger:
+        owner = products.get(entry.reference)
+        hasher = hashers["-" if owner is None else owner[1]]
+        hasher.update(
+            f"{entry.entry_id}|{entry.kind}|{entry.effective_date.isoformat()}|"
+            f"{entry.reference}\n".encode()
+        )
+        for p in entry.postings:
+            hasher.update(f"  {p.account}|{p.side.value}|{p.amount}\n".encode())
+    return [f"{user_id} {hashers[user_id].hexdigest()}" for user_id in sorted(hashers)]
+
+
+def book_digest(ledger: Ledger, products: dict[str, tuple[str, str]]) -> str:
+    """The ledger digest of a run's whole journal, by the rule partitions merge by."""
+    return _digest_of(borrower_digests(ledger, products))
+
+
+def _digest_of(lines: Iterable[str]) -> str:
+    """A SHA-256 over borrowers' journal digests (`borrower_digests` lines), in order."""
+    hasher = hashlib.sha256()
+    for line in lines:
+        hasher.update(f"{line}\n".encode())
+    return hasher.hexdigest()
+
+
+def merge(scenario: Scenario, results: Iterable[PartitionResult]) -> dict[str, Any]:
+    """The whole book's report from its partitions' (without `timing`).
+
+    Figures add up; the ledger digest is a SHA-256 over every borrower's journal digest in
+    borrower order (user ids sort in borrower order), so it does not depend on the split.
+    """
+    ordered = sorted(results, key=lambda result: result.partition.number)
+    merged = dict(ordered[0].report)
+    for result in ordered[1:]:
+        for key in _SUMMED:
+            merged[key] = _add(merged[key], result.report[key])
+    merged["ledger_digest"] = _digest_of(line for result in ordered for line in result.digests)
+    merged["scenario"] = scenario.to_dict()
+    return merged
+
+
+def _add(left: Any, right: Any) -> Any:  # noqa: ANN401 - any JSON value of a report
+    """Two partitions' figures added: numbers summed, dicts by key, lists item by item."""
+    if isinstance(left, dict):
+        keys = list(left) + [key for key in right if key not in left]
+        if list(left) == sorted(left) and list(right) == sorted(right):
+            keys.sort()
+        return {key: _add(left.get(key, 0), right.get(key, 0)) for key in keys}
+    if isinstance(left, list):
+        return [_add(a, b) for a, b in zip(left, right, strict=True)]
+    if isinstance(left, str):
+        if left != right:
+            raise ValueError(f"partitions disagree: {left!r} != {right!r}")
+        return left
+    return left + right
+
+
+# --- local processes ----------------------------------------------------------------------
+
+
+def run_partitions(
+    scenario: Scenario,
+    *,
+    workers: int,
+    size: int = PARTITION_BORROWERS,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Run the book's partitions in `workers` processes and merge them (no `timing`).
+
+    Raises:
+        InvariantBroken: an invariant failed in a partition (as in a single run).
+        PartitionFailed: a partition failed every attempt.
+    """
+    parts = partitions(scenario.borrowers, size)
+    context = multiprocessing.get_context("spawn")
+    with context.Manager() as manager, ProcessPoolExecutor(workers, mp_context=context) as pool:
+        heard: queues.Queue[tuple[int, int]] = manager.Queue()
+
+        def submit(part: Partition) -> Future[PartitionResult]:
+            return pool.submit(_run_reporting, scenario, part, heard)
+
+        results = gather(parts, submit, heard=heard, progress=progress)
+    return merge(scenario, results)
+
+
+def _run_reporting(
+    scenario: Scenario, partition: Partition, heard: queues.Queue[tuple[int, int]]
+) -> PartitionResult:
+    """`run_partition` in a worker process, each finished day told through `heard`."""
+    return run_partition(scenario, partition, lambda day: heard.put((partition.number, day)))
+
+
+def gather(
+    parts: Sequence[Partition],
+    submit: Callable[[Partition], Future[PartitionResult]],
+    *,
+    heard: queues.Queue[tuple[int, int]] | None = None,
+    progress: Progress | None = None,
+    retries: int = RETRIES,
+) -> list[PartitionResult]:
+    """Submit every partition, retry the failed ones, and collect the results in order.
+
+    `heard` brings ``(partition number, days done)`` from the workers; `progress` hears the
+    borrower-days of the whole book done so far. A partition that broke an invariant fails
+    the run at once (a rerun breaks it again); any other failure is retried `retries`
+    times, then fails the run naming the partition.
+
+    Raises:
+        InvariantBroken: an invariant failed in a partition.
+        PartitionFailed: a partition failed every attempt.
+    """
+    days_done = dict.fromkeys(range(len(parts)), 0)
+    pending = {submit(part): (part, 1) for part in parts}
+    results: list[PartitionResult] = []
+
+    def tell() -> None:
+        while heard is not None:
+            try:
+                number, day = heard.get_nowait()
+            except queues.Empty:
+                break
+            days_done[number] = max(days_done[number], day)
+        if progress is not None:
+            progress(sum(days_done[part.number] * part.count for part in parts))
+
+    while pending:
+        done, _ = wait(pending, timeout=_POLL_SECONDS, return_when=FIRST_COMPLETED)
+        for future in done:
+            part, attempt = pending.pop(future)
+            error = future.exception()
+            if error is None:
+                results.append(future.result())
+                continue
+            if isinstance(error, InvariantBroken):
+                raise error
+            if attempt > retries:
+                raise PartitionFailed(part, attempt, error) from error
+            pending[submit(part)] = (part, attempt + 1)
+        tell()
+    return sorted(results, key=lambda result: result.partition.number)
+
+
+# --- Dask distributed ---------------------------------------------------------------------
+
+
+def run_on_cluster(
+    scenario: Scenario,
+    address: str,
+    *,
+    size: int = PARTITION_BORROWERS,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Run the book's partitions on a Dask cluster and merge them (no `timing`).
+
+    `address` is the scheduler's (``tcp://host:8786``), or ``local`` for a `LocalCluster`
+    of `workers` processes (all cores when None) started for this run. Dask retries a
+    failed partition `RETRIES` times; `progress` hears each partition as it finishes.
+
+    Raises:
+        ClusterUnavailable: the ``cluster`` extra is not installed.
+        InvariantBroken: an invariant failed in a partition.
+        PartitionFailed: a partition failed every attempt.
+    """
+    try:
+        distributed: Any = importlib.import_module("distributed")  # optional: the extra's
+    except ModuleNotFoundError as exc:
+        raise ClusterUnavailable(
+            "--cluster needs Dask distributed: install the 'cluster' extra "
+            "(pip install 'loc[cluster]')"
+        ) from exc
+    parts = partitions(scenario.borrowers, size)
+    run = uuid.uuid4().hex  # task keys of this run alone, on a cluster others share
+    with (
+        _scheduler(distributed, address, workers) as target,
+        distributed.Client(target) as client,
+    ):
+        futures = {
+            client.submit(
+                run_partition,
+                scenario,
+                part,
+                key=f"loc-simulate-{run}-{part.number}",
+                retries=RETRIES,
+                pure=False,
+            ): part
+            for part in parts
+        }
+        results: list[PartitionResult] = []
+        done = 0
+        for future in distributed.as_completed(futures):
+            part = futures[future]
+            try:
+                result = future.result()
+            except InvariantBroken:
+                raise
+            except Exception as exc:
+                raise PartitionFailed(part, RETRIES + 1, exc) from exc
+            results.append(result)
+            done += part.count * scenario.days
+            if progress is not None:
+                progress(done)
+    return merge(scenario, results)
+
+
+@contextlib.contextmanager
+def _scheduler(distributed: Any, address: str, workers: int | None) -> Iterator[Any]:  # noqa: ANN401 - the untyped module
+    """What `Client` connects to: `address`, or a `LocalCluster` started for this run."""
+    if address != "local":
+        yield address
+        return
+    with distributed.LocalCluster(
+        n_workers=workers, threads_per_worker=1, dashboard_address=None
+    ) as cluster:
+        yield cluster

@@ -1,0 +1,125 @@
+"""Partitioned runs: the same report however the book is split, where it runs, or retried.
+
+A small book (60 borrowers x 60 days, partitions of 10) runs whole, in 1, 2 and 3 local
+processes and on a Dask local cluster; every report is the same apart from `timing`.
+"""
+
+import pickle
+import sys
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from loc_entrypoints.simulation import (
+    ClusterUnavailable,
+    InvariantBroken,
+    PartitionFailed,
+    Scenario,
+    run_simulation,
+)
+from loc_entrypoints.simulation.partition import (
+    Partition,
+    PartitionResult,
+    gather,
+    merge,
+    partitions,
+    run_partition,
+)
+
+BOOK = Scenario(crash_probability=0.05).resized(borrowers=60, days=60)
+SIZE = 10
+
+
+def without_timing(report: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in report.items() if key != "timing"}
+
+
+@pytest.fixture(scope="module")
+def whole() -> dict[str, Any]:
+    return without_timing(run_simulation(BOOK))
+
+
+def test_partitions_cover_the_book_in_fixed_ranges() -> None:
+    parts = partitions(25, 10)
+    assert [(p.number, p.first, p.last) for p in parts] == [(0, 1, 10), (1, 11, 20), (2, 21, 25)]
+
+
+def test_any_split_in_this_process_gives_the_whole_book_report(whole: dict[str, Any]) -> None:
+    for size in (7, 60):
+        merged = merge(BOOK, [run_partition(BOOK, part) for part in partitions(60, size)])
+        assert merged == whole
+    assert whole["recovery"]["crashes_injected"] > 0  # crashes are drawn per borrower too
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_workers_give_the_same_report_and_progress_reaches_the_whole_book(
+    whole: dict[str, Any], workers: int
+) -> None:
+    heard: list[int] = []
+    report = run_simulation(BOOK, workers=workers, partition_size=SIZE, progress=heard.append)
+    assert without_timing(report) == whole
+    assert heard == sorted(heard)
+    assert heard[-1] == BOOK.borrower_days
+
+
+def test_a_dask_cluster_gives_the_same_report(whole: dict[str, Any]) -> None:
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        heard: list[int] = []
+        report = run_simulation(
+            BOOK, cluster=cluster.scheduler_address, partition_size=SIZE, progress=heard.append
+        )
+    assert without_timing(report) == whole
+    assert heard[-1] == BOOK.borrower_days
+
+
+def test_without_the_cluster_extra_the_error_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    with pytest.raises(ClusterUnavailable, match="'cluster' extra"):
+        run_simulation(BOOK, cluster="local")
+
+
+def _flaky(failures: dict[int, int]) -> Any:
+    """Submit partitions on threads; partition N fails its first `failures[N]` attempts."""
+    pool = ThreadPoolExecutor(2)
+    tiny = BOOK.resized(borrowers=20, days=5)
+
+    def run(part: Partition) -> PartitionResult:
+        if failures.get(part.number, 0) > 0:
+            failures[part.number] -= 1
+            raise OSError("worker lost")
+        return run_partition(tiny, part)
+
+    def submit(part: Partition) -> "Future[PartitionResult]":
+        return pool.submit(run, part)
+
+    return tiny, submit
+
+
+def test_a_failed_partition_is_retried() -> None:
+    tiny, submit = _flaky({1: 2})
+    results = gather(partitions(20, SIZE), submit)
+    assert merge(tiny, results) == without_timing(run_simulation(tiny))
+
+
+def test_a_partition_failing_every_retry_fails_the_run_naming_it() -> None:
+    _, submit = _flaky({1: 3})
+    with pytest.raises(PartitionFailed, match=r"partition 1 \(borrowers 11-20\) failed 3 times"):
+        gather(partitions(20, SIZE), submit)
+
+
+def test_an_invariant_broken_in_a_partition_crosses_processes_whole() -> None:
+    broken = InvariantBroken(
+        day=BOOK.start, user_id="user-0000007", invariant="no double charge", detail="twice"
+    )
+    again = pickle.loads(pickle.dumps(broken))  # noqa: S301 - our own bytes
+    assert (again.day, again.user_id, again.invariant, again.detail, str(again)) == (
+        broken.day,
+        broken.user_id,
+        broken.invariant,
+        broken.detail,
+        str(broken),
+    )
