@@ -210,7 +210,7 @@ def test_a_dry_run_writes_nothing_and_reports_what_it_would(
     assert "would write 8 payments and 3 journal entries" in result.output.replace("\n", " ")
 
 
-def test_apply_adopts_and_the_use_cases_then_serve_each_loan_to_the_cent(
+def test_apply_adopts_what_verifies_and_the_bus_then_reads_it_to_the_cent(
     go_table: DynamoTable, dynamodb: DynamoDBClient, world: Deployment, tmp_path: Path
 ) -> None:
     bad_before = [i for i in snapshot(dynamodb, go_table) if "l-bad" in i["SK"]["S"]]
@@ -244,7 +244,24 @@ def test_apply_adopts_and_the_use_cases_then_serve_each_loan_to_the_cent(
         PaymentStatus.COMPLETED,
     )
     assert loan.outstanding_balance == 14_513
+    for item in go_applications():  # each application reads as the Go service left it
+        user, application_id = item["loc_user_id"]["S"], item["loc_loan_application_id"]["S"]
+        read = world.loan_application(application_id, user)
+        assert read.status.value == item["loc_status"]["S"]
+    assert world.loan_application("app-ok", "u-1").expires_at == OFFER_EXPIRES
 
+
+@pytest.fixture
+def adopted(go_table: DynamoTable, world: Deployment) -> Deployment:
+    """The deployment's bus once ``loc adopt --apply`` has run on its table."""
+    run(go_table, "--apply")
+    return world
+
+
+def test_the_use_cases_serve_an_adopted_loan_to_the_cent_and_a_second_run_writes_nothing(
+    go_table: DynamoTable, dynamodb: DynamoDBClient, adopted: Deployment
+) -> None:
+    world = adopted
     # a return of a payment the Go service took, through the settlement handler
     go_return = settlement("l-open-pay-b", SettlementOutcome.RETURNED, NOW, Rail.ACH)
     assert world.settle(go_return) is SettlementHandling.REVERSED
@@ -291,7 +308,6 @@ def test_apply_adopts_and_the_use_cases_then_serve_each_loan_to_the_cent(
     assert snapshot(dynamodb, go_table) == before
     assert again.counts()["adopted"] == 0
     assert again.counts()["already served"] == len(LOANS) + APPLICATIONS
-    assert world.loan_application("app-ok", "u-1").expires_at == OFFER_EXPIRES
 
 
 def test_an_interrupted_run_resumes_from_its_checkpoint_to_the_same_result(
