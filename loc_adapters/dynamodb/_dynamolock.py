@@ -1,8 +1,9 @@
 """A `Lock` in ``cirello.io/dynamolock/v2``'s table: Go and Python workers exclude each other.
 
 Read from dynamolock's source (``v2/client.go``, ``client_heartbeat.go``, ``lock.go`` at
-commit 3d2559ad200084df91476e503b24f6ebb42cdb90); ``docs/migration-locks.md`` describes
-the protocol. One item per lock key in its own table (partition key ``key`` by default):
+commit 3d2559ad200084df91476e503b24f6ebb42cdb90); ``docs/migration.md`` (its shared
+lock) describes it.
+One item per lock key in its own table (partition key ``key`` by default):
 ``ownerName``, ``leaseDuration`` (a Go duration string, ``"20s"``), ``recordVersionNumber``
 (a fresh string at every acquisition and heartbeat), ``isReleased`` (``"1"`` once
 released), optional ``data``. A holder's lease has lapsed, for dynamolock, when its record

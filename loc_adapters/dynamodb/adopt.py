@@ -28,10 +28,10 @@ from loc_adapters.dynamodb import _keys as keys
 from loc_adapters.dynamodb._codecs.loans import (
     INSTALLMENT,
     LOAN,
-    _encode_loan_payment,
-    _upgrade_legacy_loan,
     decode_loan,
     decode_loan_application,
+    encode_loan_payment,
+    upgrade_legacy_loan,
 )
 from loc_adapters.dynamodb._codecs.records import encode_journal_entry
 from loc_adapters.dynamodb._codecs.shared import VERSION, is_legacy
@@ -327,7 +327,7 @@ def _write(
 def _go_loan(root: Item, children: Sequence[Item]) -> GoLoan:
     """The Go loan as stored, its installments' parts and splits derived, not yet verified."""
     installment_items = [c for c in children if "#INSTALLMENT#" in str(c["SK"])]
-    upgraded_root, installments = _upgrade_legacy_loan(root, installment_items)
+    upgraded_root, installments = upgrade_legacy_loan(root, installment_items)
     values = LOAN.decode(upgraded_root, where=str(root["SK"]))
     decoded = sorted(
         (Installment(**INSTALLMENT.decode(item, where=str(item["SK"]))) for item in installments),
@@ -344,7 +344,7 @@ def _go_loan(root: Item, children: Sequence[Item]) -> GoLoan:
 
 def _payment_items(payments: Sequence[Payment]) -> list[Item]:
     """The payment items this library stores for `payments`."""
-    return [_encode_loan_payment(payment) for payment in payments]
+    return [encode_loan_payment(payment) for payment in payments]
 
 
 def _unchanged(table: DynamoTable, item: Item) -> TransactWriteItemTypeDef:

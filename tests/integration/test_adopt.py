@@ -1,7 +1,12 @@
 """`loc adopt` on a table the Go service wrote, on the moto server.
 
-The Go items are built here in the seeds' wire format (a shared builder module is being
-written alongside; these stay local until the two are unified).
+The Go items come from `support.go_items` (the one builder of the Go wire format in the
+tests): loans in each status the Go service writes, installments in each status and paid
+by several payments (one payment across two installments), and applications approved,
+rejected and abandoned, with and without ``ttl``. After ``--apply`` the library's use
+cases run on the adopted loans through the bus a deployment builds (its unit of work and
+leases on the same table, simulated rails): a return of a payment the Go service took, a
+manual payment and its return, an autopay collection.
 """
 
 from __future__ import annotations
@@ -12,196 +17,123 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import attrs
 import pytest
 from click.testing import CliRunner
 from contracts.uow import UowFactory
+from deployment import Deployment
+from fakes import settlement
+from integration.support import on_table
+from support.go_items import (
+    GoInstallment,
+    GoLoanBook,
+    GoPayment,
+    go_loan_application,
+    go_loan_book,
+    n,
+    put_go_items,
+    s,
+)
 
-from loc_adapters.dynamodb import DynamoTable
+from loc_adapters.dynamodb import DynamoTable, create_table
 from loc_adapters.dynamodb.adopt import Outcome, adopt_table
 from loc_core.errors import InvariantViolation
-from loc_core.installment import WATERFALL, LoanStatus, Process
-from loc_core.ledger import CLEARING, Ledger, receivable
+from loc_core.installment import WATERFALL, InstallmentStatus, LoanStatus, Process
+from loc_core.ledger import CLEARING, Bucket, receivable
 from loc_core.payments import PaymentStatus, Rail, SettlementOutcome
+from loc_core.services.commands import CollectionOutcome, SettlementHandling
 from loc_entrypoints.cli import main
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-TODAY = dt.date(2026, 1, 5)
 NOW = dt.datetime(2026, 1, 5, 16, tzinfo=dt.UTC)
-DUE = ["2024-01-19", "2024-02-02", "2024-02-16", "2024-03-01"]
-STAMP = "2024-01-05T15:04:05Z"
-OFFER_DUE = ["2026-01-19", "2026-02-02", "2026-02-17", "2026-03-02"]
+TODAY = NOW.date()
+OFFER_EXPIRES = dt.datetime(2026, 2, 1, tzinfo=dt.UTC)
+LOANS = (("u-1", "l-open"), ("u-2", "l-closed"), ("u-3", "l-default"))
+APPLICATIONS = 7
 
 
-def s(value: str) -> dict[str, str]:
-    return {"S": value}
-
-
-def n(value: int | str) -> dict[str, str]:
-    return {"N": str(value)}
-
-
-def go_application_entry(payment: str, inst: str, amount: int, date: str) -> dict[str, Any]:
-    fields = {"payment_id": s(payment), "installment_id": s(inst), "amount": n(amount)}
-    return {"M": {**fields, "payment_date": s(date)}}
-
-
-def go_loan(user: str, loan: str, status: str, outstanding: int) -> dict[str, Any]:
-    """A loan as the Go service stores it: 4 installments of 5,250 (250 of fee each)."""
-    dated = f"LOAN#DATE#{STAMP}#LOAN#{loan}"
-    return {
-        "PK": s(f"USER#{user}"),
-        "SK": s(f"LOAN#{loan}"),
-        "GSI1PK": s(f"USER#{user}#STATUS#{status}"),
-        "GSI1SK": s(dated),
-        "GSI2PK": s(f"USER#{user}"),
-        "GSI2SK": s(dated),
-        "GSI3PK": s(f"USER#{user}"),
-        "GSI3SK": s(f"LOAN#LOANAPP#app-{loan}"),
-        "loc_user_id": s(user),
-        "loc_loan_id": s(loan),
-        "loc_loan_application_id": s(f"app-{loan}"),
-        "loc_loan_number": s("FM-000042"),
-        "loc_loan_amount": n(20_000),
-        "loc_origination_fee": n(1_000),
-        "loc_fee_percent": n("5.0"),
-        "loc_fee_type": s("percentage"),
-        "loc_total_amount": n(21_000),
-        "loc_amount_disbursed": n(20_000),
-        "loc_outstanding_balance": n(outstanding),
-        "loc_status": s(status),
-        "loc_repayment_cadence": s("biweekly"),
-        "loc_disbursement_date": s(STAMP),
-        "loc_disbursement_method": s("ach"),
-        "loc_completion_date": s("2024-03-01T10:00:00Z" if status == "CLOSED" else ""),
-        "loc_account_last_four": s("6789"),
-        "loc_confirmation_id": s("conf-1"),
-        "auto_pay_enabled": {"BOOL": status == "OPEN"},
-        "loc_created_date": s(STAMP),
-        "loc_last_updated": s("2024-02-10T09:00:00Z"),
-    }
-
-
-def go_installment(
-    user: str,
-    loan: str,
-    number: int,
-    *,
-    status: str = "SCHEDULED",
-    total: int = 5_250,
-    outstanding: int | None = None,
-    process: str = "CREATION",
-    applications: list[dict[str, Any]] | None = None,
-) -> dict[str, Any]:
-    due, inst = DUE[number - 1], f"{loan}-i{number}"
-    return {
-        "PK": s(f"USER#{user}"),
-        "SK": s(f"LOAN#{loan}#INSTALLMENT#{inst}"),
-        "GSI1PK": s(f"INSTALLMENT#STATUS#{status}"),
-        "GSI1SK": s(f"DUEDATE#{due}#INSTALLMENT#{inst}"),
-        "GSI2PK": s(f"USER#{user}"),
-        "GSI2SK": s(f"LOAN#{loan}#DUEDATE#{due}#INSTALLMENT#{inst}"),
-        "loc_user_id": s(user),
-        "loc_loan_id": s(loan),
-        "loc_installment_id": s(inst),
-        "loc_total_amount": n(total),
-        "loc_outstanding_balance": n(total if outstanding is None else outstanding),
-        "loc_status": s(status),
-        "loc_due_date": s(due),
-        "loc_process": s(process),
-        "loc_applications": {"L": applications or []},
-        "loc_update_reason": s(""),
-        "loc_created_date": s(STAMP),
-        "loc_last_updated": s(STAMP),
-    }
-
-
-def open_book(user: str, loan: str) -> list[dict[str, Any]]:
-    """OPEN: pay-a paid inst 1 and part of inst 2; inst 2 overdue with a late fee, pay-b too."""
-    i1, i2 = f"{loan}-i1", f"{loan}-i2"
-    return [
-        go_loan(user, loan, "OPEN", 5_250 * 2 + 5_513 - 1_000 - 500),
-        go_installment(
-            user,
-            loan,
-            1,
-            status="COMPLETED",
-            outstanding=0,
-            process="AUTOPAY",
-            applications=[go_application_entry("pay-a", i1, 5_250, "2024-01-19T12:00:00Z")],
+def open_book(user: str, loan: str, *, status: str = "OPEN") -> GoLoanBook:
+    """Inst 1 paid by autopay (pay-a, which also paid 1,000 of inst 2); inst 2 overdue with
+    a late fee of 263 and a manual pay-b of 500; inst 3 due today; inst 4 in two weeks."""
+    paid_a = GoPayment(f"{loan}-pay-a", 5_250, "2025-12-08T12:00:00Z")
+    return GoLoanBook(
+        user_id=user,
+        loan_id=loan,
+        application_id=f"app-{loan}",
+        status=status,
+        first_due=dt.date(2025, 12, 8),
+        installments=(
+            GoInstallment(payments=(paid_a,)),
+            GoInstallment(
+                late_fee=263,
+                process="MANUAL",
+                payments=(
+                    attrs.evolve(paid_a, amount=1_000),
+                    GoPayment(f"{loan}-pay-b", 500, "2025-12-30T09:00:00.5-05:00"),
+                ),
+            ),
+            GoInstallment(),
+            GoInstallment(),
         ),
-        go_installment(
-            user,
-            loan,
-            2,
-            status="OVERDUE",
-            total=5_513,
-            outstanding=5_513 - 1_500,
-            process="MANUAL",
-            applications=[
-                go_application_entry("pay-a", i2, 1_000, "2024-01-19T12:00:00Z"),
-                go_application_entry("pay-b", i2, 500, "2024-02-10T09:00:00Z"),
-            ],
-        ),
-        go_installment(user, loan, 3),
-        go_installment(user, loan, 4),
-    ]
-
-
-def closed_book(user: str, loan: str) -> list[dict[str, Any]]:
-    items = [go_loan(user, loan, "CLOSED", 0)]
-    for k in range(1, 5):
-        paid = [go_application_entry(f"pay-{k}", f"{loan}-i{k}", 5_250, f"{DUE[k - 1]}T12:00:00Z")]
-        items.append(
-            go_installment(user, loan, k, status="COMPLETED", outstanding=0, applications=paid)
-        )
-    return items
-
-
-def defaulted_book(user: str, loan: str) -> list[dict[str, Any]]:
-    items = open_book(user, loan)
-    items[0].update(
-        loc_status=s("DEFAULTED"),
-        GSI1PK=s(f"USER#{user}#STATUS#DEFAULTED"),
-        auto_pay_enabled={"BOOL": False},
+        created="2025-11-24T15:04:05Z",
+        disbursed="2025-11-24T15:04:05.123Z",
+        updated="2025-12-30T14:00:00.5Z",
     )
-    for item in items[2:]:
-        item["loc_status"] = s("DEFAULTED")
-    return items
 
 
-def go_offer(user: str, app: str, status: str, *, ttl: bool) -> dict[str, Any]:
-    item: dict[str, Any] = {
-        "PK": s(f"USER#{user}"),
-        "SK": s(f"LOANAPP#{app}"),
-        "loc_user_id": s(user),
-        "loc_loan_application_id": s(app),
-        "loc_loan_id": s(""),
-        "loc_loan_number": s("FM-000043" if status == "APPROVED" else ""),
-        "loc_status": s(status),
-        "loc_adverse_actions": {"L": [s("INSUFFICIENT_INCOME")] if status == "REJECTED" else []},
-        "loc_loan_amount": n(20_000),
-        "loc_fee_type": s("fixed"),
-        "loc_origination_fee": n(1_000),
-        "loc_fee_percent": n("0"),
-        "loc_total_amount": n(21_000),
-        "loc_amount_disbursed": n(20_000),
-        "loc_repayment_cadence": s("biweekly"),
-        "loc_installment_schedule": {
-            "L": [{"M": {"amount": n(5_250), "due_date": s(day)}} for day in OFFER_DUE]
-        },
-        "loc_created_date": s("2025-12-30T15:00:00Z"),
-        "loc_last_updated": s("2025-12-30T15:00:00Z"),
-    }
-    if ttl:
-        item["ttl"] = n(int(dt.datetime(2026, 2, 1, tzinfo=dt.UTC).timestamp()))
-    return item
+def closed_book(user: str, loan: str) -> GoLoanBook:
+    """Every installment paid by its own autopay payment on its due day."""
+    first_due = dt.date(2025, 10, 13)
+    return GoLoanBook(
+        user_id=user,
+        loan_id=loan,
+        application_id=f"app-{loan}",
+        status="CLOSED",
+        first_due=first_due,
+        installments=tuple(
+            GoInstallment(
+                payments=(
+                    GoPayment(
+                        f"{loan}-pay-{k}",
+                        5_250,
+                        f"{first_due + dt.timedelta(weeks=2 * k)}T12:00:00Z",
+                    ),
+                )
+            )
+            for k in range(4)
+        ),
+        created="2025-09-29T15:04:05Z",
+        disbursed="2025-09-29T17:04:05+02:00",
+        completed=s("2025-11-24T10:00:00Z"),
+    )
 
 
-def put_raw(dynamodb: DynamoDBClient, table: DynamoTable, items: list[dict[str, Any]]) -> None:
-    for item in items:
-        dynamodb.put_item(TableName=table.name, Item=item)
+def go_applications() -> list[dict[str, Any]]:
+    """One of each status, with and without a ``ttl`` (epoch seconds)."""
+    expires = int(OFFER_EXPIRES.timestamp())
+    lapsed = int(dt.datetime(2025, 12, 1, tzinfo=dt.UTC).timestamp())
+    rejected = ["INSUFFICIENT_INCOME"]
+    return [
+        go_loan_application(user_id="u-1", application_id="app-ok", ttl=expires),
+        go_loan_application(user_id="u-1", application_id="app-l-open", loan_id="l-open"),
+        go_loan_application(
+            user_id="u-2", application_id="app-no", status="REJECTED", adverse_actions=rejected
+        ),
+        go_loan_application(
+            user_id="u-2",
+            application_id="app-no-ttl",
+            status="REJECTED",
+            adverse_actions=rejected,
+            ttl=lapsed,
+        ),
+        go_loan_application(user_id="u-3", application_id="app-gone", status="ABANDONED"),
+        go_loan_application(
+            user_id="u-3", application_id="app-gone-ttl", status="ABANDONED", ttl=lapsed
+        ),
+        go_loan_application(user_id="u-4", application_id="app-old", ttl=expires),
+    ]
 
 
 def snapshot(dynamodb: DynamoDBClient, table: DynamoTable) -> list[dict[str, Any]]:
@@ -211,21 +143,19 @@ def snapshot(dynamodb: DynamoDBClient, table: DynamoTable) -> list[dict[str, Any
 
 @pytest.fixture
 def go_table(dynamodb: DynamoDBClient, table: DynamoTable) -> DynamoTable:
-    """Loans in each status, one that does not verify, and offers with and without TTL."""
-    broken = open_book("u-4", "l-bad")
+    """Loans in each status, one that does not verify, and applications of each kind."""
+    not_due_today = attrs.evolve(open_book("u-4", "l-bad"), first_due=dt.date(2025, 12, 15))
+    broken = go_loan_book(not_due_today)
     broken[2]["loc_outstanding_balance"] = n(4_000)  # the Go item disagrees with itself
-    put_raw(
+    put_go_items(
         dynamodb,
-        table,
+        table.name,
         [
-            *open_book("u-1", "l-open"),
-            *closed_book("u-2", "l-closed"),
-            *defaulted_book("u-3", "l-default"),
+            *go_loan_book(open_book("u-1", "l-open")),
+            *go_loan_book(closed_book("u-2", "l-closed")),
+            *go_loan_book(open_book("u-3", "l-default", status="DEFAULTED")),
             *broken,
-            go_offer("u-1", "app-ok", "APPROVED", ttl=True),
-            go_offer("u-2", "app-no", "REJECTED", ttl=False),
-            go_offer("u-3", "app-gone", "ABANDONED", ttl=False),
-            go_offer("u-4", "app-old", "APPROVED", ttl=True),
+            *go_applications(),
         ],
     )
     return DynamoTable(table.client, table.name, page_size=3)
@@ -237,9 +167,27 @@ def run(go_table: DynamoTable, *args: str) -> Any:
     return result
 
 
-def ledger(uow_factory: UowFactory, loan_id: str) -> Ledger:
-    with uow_factory() as uow:
-        return Ledger(uow.journal.entries_for(loan_id))
+@pytest.fixture
+def world(go_table: DynamoTable) -> Deployment:
+    """The bootstrap's bus with its unit of work and leases on the adopted table."""
+    world = Deployment.build(now=NOW)
+    for port, adapter in on_table(go_table, world.clock).items():
+        world = world.using(port, adapter)
+    world.sim.down = {Rail.PINLESS}  # payments go by ACH, which can be returned
+    world.users.add("u-1")
+    return world
+
+
+def receivables(world: Deployment, loan_id: str) -> dict[Bucket, int]:
+    """The loan's receivable per bucket, as its ledger has it."""
+    books = world.ledger(loan_id)
+    assert books.trial_balance() == 0
+    return {bucket: books.balance(receivable(loan_id, bucket)) for bucket in WATERFALL}
+
+
+def buckets(late_fee: int, origination_fee: int, principal: int) -> dict[Bucket, int]:
+    """Balances by bucket, in the waterfall's order."""
+    return dict(zip(WATERFALL, (late_fee, origination_fee, principal), strict=True))
 
 
 @pytest.mark.usefixtures("go_table")
@@ -262,8 +210,8 @@ def test_a_dry_run_writes_nothing_and_reports_what_it_would(
     assert "would write 8 payments and 3 journal entries" in result.output.replace("\n", " ")
 
 
-def test_apply_adopts_and_the_library_then_serves_each_loan_to_the_cent(
-    go_table: DynamoTable, dynamodb: DynamoDBClient, uow_factory: UowFactory, tmp_path: Path
+def test_apply_adopts_what_verifies_and_the_bus_then_reads_it_to_the_cent(
+    go_table: DynamoTable, dynamodb: DynamoDBClient, world: Deployment, tmp_path: Path
 ) -> None:
     bad_before = [i for i in snapshot(dynamodb, go_table) if "l-bad" in i["SK"]["S"]]
     run(go_table, "--apply", "--report", str(tmp_path / "r.json"))
@@ -274,48 +222,98 @@ def test_apply_adopts_and_the_library_then_serves_each_loan_to_the_cent(
     assert "outstanding 4000 != total 5513 - applications 1500" in bad["detail"]
     assert [i for i in snapshot(dynamodb, go_table) if "l-bad" in i["SK"]["S"]] == bad_before
 
-    for user, loan_id in (("u-1", "l-open"), ("u-2", "l-closed"), ("u-3", "l-default")):
-        with uow_factory() as uow:
-            loan = uow.loans.get(user, loan_id)
-        books = ledger(uow_factory, loan_id)
-        assert books.trial_balance() == 0
-        owed = loan.bucket_balances()
-        assert {b: books.balance(receivable(loan_id, b)) for b in WATERFALL} == owed
-    with uow_factory() as uow:
-        loan = uow.loans.get("u-1", "l-open")
-        pay_a = loan.payments["pay-a"]
-        assert (pay_a.amount, pay_a.process, pay_a.rail) == (6_250, Process.AUTOPAY, Rail.ACH)
-        assert pay_a.status is PaymentStatus.COMPLETED
-        assert loan.outstanding_balance == 14_513
+    # adopted: each loan's ledger holds its stored balances, bucket by bucket
+    expected = {
+        "l-open": buckets(0, 500, 14_013),  # pay-a's 1,000 paid inst 2's fees first
+        "l-closed": buckets(0, 0, 0),
+        "l-default": buckets(0, 500, 14_013),
+    }
+    for user, loan_id in LOANS:
+        loan = world.loan(loan_id, user)
+        assert loan.bucket_balances() == expected[loan_id]
+        assert receivables(world, loan_id) == expected[loan_id]
+        assert world.ledger(loan_id).entries()[0].kind == "adopted"
+    assert world.loan("l-default", "u-3").status is LoanStatus.DEFAULTED
+    assert world.loan("l-closed", "u-2").status is LoanStatus.CLOSED
+    loan = world.loan("l-open", "u-1")
+    pay_a, pay_b = loan.payments["l-open-pay-a"], loan.payments["l-open-pay-b"]
+    assert (pay_a.amount, pay_a.process, pay_a.rail) == (6_250, Process.AUTOPAY, Rail.ACH)
+    assert (pay_b.amount, pay_b.process, pay_b.status) == (
+        500,
+        Process.MANUAL,
+        PaymentStatus.COMPLETED,
+    )
+    assert loan.outstanding_balance == 14_513
+    for item in go_applications():  # each application reads as the Go service left it
+        user, application_id = item["loc_user_id"]["S"], item["loc_loan_application_id"]["S"]
+        read = world.loan_application(application_id, user)
+        assert read.status.value == item["loc_status"]["S"]
+    assert world.loan_application("app-ok", "u-1").expires_at == OFFER_EXPIRES
 
-        # a return of a payment the Go service took, a manual payment, an autopay one
-        loan.settle("pay-b", SettlementOutcome.RETURNED, today=TODAY)
-        loan.apply_payment("pay-m", 2_000, process=Process.MANUAL, rail=Rail.ACH, today=TODAY)
-        loan.apply_payment("pay-c", 5_250, process=Process.AUTOPAY, rail=Rail.ACH, today=TODAY)
-        uow.loans.save(loan)
-        uow.commit(actor="test", request_id="after-adoption")
-    with uow_factory() as uow:
-        loan = uow.loans.get("u-1", "l-open")
-    assert loan.outstanding_balance == 14_513 + 500 - 2_000 - 5_250
-    books = ledger(uow_factory, "l-open")
-    assert {b: books.balance(receivable("l-open", b)) for b in WATERFALL} == loan.bucket_balances()
-    assert books.balance(CLEARING) == 6_250 + 500 - 500 + 2_000 + 5_250
-    assert books.entries()[0].kind == "adopted"
 
+@pytest.fixture
+def adopted(go_table: DynamoTable, world: Deployment) -> Deployment:
+    """The deployment's bus once ``loc adopt --apply`` has run on its table."""
+    run(go_table, "--apply")
+    return world
+
+
+def test_the_use_cases_serve_an_adopted_loan_to_the_cent_and_a_second_run_writes_nothing(
+    go_table: DynamoTable, dynamodb: DynamoDBClient, adopted: Deployment
+) -> None:
+    world = adopted
+    # a return of a payment the Go service took, through the settlement handler
+    go_return = settlement("l-open-pay-b", SettlementOutcome.RETURNED, NOW, Rail.ACH)
+    assert world.settle(go_return) is SettlementHandling.REVERSED
+    assert world.settle(go_return) is SettlementHandling.DUPLICATE
+    loan = world.loan("l-open", "u-1")
+    assert loan.payments["l-open-pay-b"].status is PaymentStatus.RETURNED
+    assert loan.outstanding_balance == 14_513 + 500
+    assert receivables(world, "l-open") == loan.bucket_balances() == buckets(0, 500, 14_513)
+
+    # a manual payment, then its return
+    receipt = world.pay_loan(loan, 2_000, key="pay-m")
+    assert (receipt.amount, receipt.process, receipt.rail) == (2_000, Process.MANUAL, Rail.ACH)
+    loan = world.loan("l-open", "u-1")
+    assert loan.outstanding_balance == 15_013 - 2_000
+    assert receivables(world, "l-open") == loan.bucket_balances() == buckets(0, 500, 12_513)
+    returned = settlement(receipt.payment_id, SettlementOutcome.RETURNED, NOW, Rail.ACH)
+    assert world.settle(returned) is SettlementHandling.REVERSED
+    loan = world.loan("l-open", "u-1")
+    assert loan.outstanding_balance == 15_013
+    assert receivables(world, "l-open") == loan.bucket_balances() == buckets(0, 500, 14_513)
+
+    # an autopay collection: the job and the worker, on the installment due today; the
+    # waterfall pays the overdue inst 2 first (4,513), then inst 3's fee and 487
+    (collected,) = world.run_collections()
+    assert (collected.outcome, collected.installment_id, collected.amount) == (
+        CollectionOutcome.CHARGED,
+        "l-open-i3",
+        5_250,
+    )
+    loan = world.loan("l-open", "u-1")
+    assert loan.outstanding_balance == 15_013 - 5_250
+    assert [(i.status, i.outstanding_balance) for i in loan.installments] == [
+        (InstallmentStatus.COMPLETED, 0),
+        (InstallmentStatus.COMPLETED, 0),
+        (InstallmentStatus.SCHEDULED, 4_513),
+        (InstallmentStatus.SCHEDULED, 5_250),
+    ]
+    assert receivables(world, "l-open") == loan.bucket_balances() == buckets(0, 250, 9_513)
+    assert world.ledger("l-open").balance(CLEARING) == 6_250 + 500 - 500 + 2_000 - 2_000 + 5_250
+
+    # a second run writes nothing
     before = snapshot(dynamodb, go_table)
     again = adopt_table(go_table, today=TODAY, now=NOW, apply=True, segments=2)
-    assert snapshot(dynamodb, go_table) == before  # a second run writes nothing
+    assert snapshot(dynamodb, go_table) == before
     assert again.counts()["adopted"] == 0
-    assert again.counts()["already served"] == 7  # 3 loans and 4 offers
-    with uow_factory() as uow:
-        assert uow.loans.get("u-3", "l-default").status is LoanStatus.DEFAULTED
-        offer = uow.loan_applications.get("u-1", "app-ok")
-        assert offer.expires_at == dt.datetime(2026, 2, 1, tzinfo=dt.UTC)
+    assert again.counts()["already served"] == len(LOANS) + APPLICATIONS
 
 
 def test_an_interrupted_run_resumes_from_its_checkpoint_to_the_same_result(
     go_table: DynamoTable, dynamodb: DynamoDBClient, table: DynamoTable, tmp_path: Path
 ) -> None:
+    go_items = len(snapshot(dynamodb, go_table))
     point = tmp_path / "adopt.json"
     first = adopt_table(
         go_table, today=TODAY, now=NOW, apply=True, segments=2, checkpoint=point, stop_after_pages=1
@@ -326,15 +324,13 @@ def test_an_interrupted_run_resumes_from_its_checkpoint_to_the_same_result(
     finished = adopt_table(go_table, today=TODAY, now=NOW, apply=True, segments=2, checkpoint=point)
     assert finished.counts()["adopted"] == 3
     assert finished.counts()["does not verify"] == 1
-    assert finished.scanned >= 24  # every Go item, and some of the items written meanwhile
+    assert finished.scanned >= go_items  # every Go item, and some of the items written meanwhile
 
     # the same table adopted in one go holds the same items, bar the posting time
     fresh = f"{table.name}-once"
-    from loc_adapters.dynamodb import create_table  # noqa: PLC0415 - a second table
-
     other = create_table(dynamodb, fresh)
     try:
-        put_raw(dynamodb, other, _go_items(dynamodb, go_table))
+        put_go_items(dynamodb, other.name, _go_items(dynamodb, go_table))
         adopt_table(other, today=TODAY, now=NOW, apply=True, segments=1)
         assert _comparable(snapshot(dynamodb, other)) == _comparable(snapshot(dynamodb, go_table))
     finally:

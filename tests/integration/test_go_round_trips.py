@@ -27,6 +27,7 @@ from support.go_items import (
     library_payments,
     n,
     null,
+    put_go_items,
     s,
 )
 
@@ -58,11 +59,6 @@ def stored(dynamodb: DynamoDBClient, table: DynamoTable, user_id: str) -> dict[s
         ConsistentRead=True,
     )["Items"]
     return {item["SK"]["S"]: dict(item) for item in found}
-
-
-def put(dynamodb: DynamoDBClient, table: DynamoTable, items: list[Raw]) -> None:
-    for item in items:
-        dynamodb.put_item(TableName=table.name, Item=item)
 
 
 def _unordered(value: Any) -> Any:
@@ -107,7 +103,7 @@ def test_a_go_loan_saved_unchanged_keeps_every_attribute_as_written(
 ) -> None:
     user = f"go-user-{next(_USERS)}"
     book = data.draw(go_loan_books(user_id=user))
-    put(dynamodb, table, [*go_loan_book(book), *library_payments(book)])
+    put_go_items(dynamodb, table.name, [*go_loan_book(book), *library_payments(book)])
     before = stored(dynamodb, table, user)
     with new_uow() as uow:
         loan = uow.loans.get(user, book.loan_id)
@@ -134,7 +130,7 @@ def test_a_go_application_saved_unchanged_keeps_every_attribute_as_written(
     user = f"go-user-{next(_USERS)}"
     now = int(dt.datetime(2026, 1, 5, 16, tzinfo=dt.UTC).timestamp())
     item = data.draw(go_loan_applications(user_id=user, now=now))
-    put(dynamodb, table, [item])
+    put_go_items(dynamodb, table.name, [item])
     (key,) = stored(dynamodb, table, user)
     before = stored(dynamodb, table, user)[key]
     application_id = item["loc_loan_application_id"]["S"]
@@ -184,7 +180,7 @@ BOOK = GoLoanBook(
 def test_a_payment_on_a_go_loan_rewrites_only_what_it_changes(
     new_uow: UowFactory, dynamodb: DynamoDBClient, table: DynamoTable, clock: ManualClock
 ) -> None:
-    put(dynamodb, table, [*go_loan_book(BOOK), *library_payments(BOOK)])
+    put_go_items(dynamodb, table.name, [*go_loan_book(BOOK), *library_payments(BOOK)])
     with new_uow() as uow:  # the first save writes what the library derives, once
         uow.loans.save(uow.loans.get("u-go", "loan-go"))
         uow.commit(actor="test", request_id="adopt")
@@ -230,7 +226,7 @@ def test_a_go_application_abandoned_with_its_ttl_left_reads_and_keeps_it(
     new_uow: UowFactory, dynamodb: DynamoDBClient, table: DynamoTable
 ) -> None:
     item = go_loan_application(status="ABANDONED", ttl=1_767_600_000)
-    put(dynamodb, table, [item])
+    put_go_items(dynamodb, table.name, [item])
     with new_uow() as uow:
         application = uow.loan_applications.get("u-go", "app-go")
         assert application.expires_at is None  # only an APPROVED offer expires

@@ -7,23 +7,27 @@ to nine digits without trailing zeros. Each builder takes ``extra`` attributes, 
 this library does not know and must keep.
 
 Plain builders (`go_timestamp`, `go_loan_book`, `go_loan_application`,
-`library_payments`) make one item set; hypothesis strategies (`go_timestamps`,
-`unknown_attributes`, `go_loan_books`, `go_loan_applications`) make many. The Go service
-writes no payment items; until ``loc adopt`` has written them, `library_payments` makes
-the ones this library needs to read a loan whose installments carry applications.
+`library_payments`) make one item set, and `put_go_items` stores it; hypothesis strategies
+(`go_timestamps`, `unknown_attributes`, `go_loan_books`, `go_loan_applications`) make
+many. The Go service writes no payment items; until ``loc adopt`` has written them,
+`library_payments` makes the ones this library needs to read a loan whose installments
+carry applications.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 from boto3.dynamodb.types import TypeSerializer
 from hypothesis import strategies as st
 
 from loc_core.installment import legacy
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 __all__ = [
     "GoInstallment",
@@ -39,6 +43,7 @@ __all__ = [
     "library_payments",
     "n",
     "null",
+    "put_go_items",
     "s",
     "unknown_attributes",
 ]
@@ -108,6 +113,15 @@ class GoInstallment:
     created: str = "2026-01-05T15:04:05Z"
     updated: str = "2026-01-05T15:04:05Z"
     extra: Mapping[str, Raw] = attrs.field(factory=dict)
+    process: str | None = None
+    """``loc_process``, what last changed it; by default AUTOPAY once paid, else CREATION."""
+
+    @property
+    def last_process(self) -> str:
+        """The ``loc_process`` the Go service stored."""
+        if self.process is not None:
+            return self.process
+        return "AUTOPAY" if self.payments else "CREATION"
 
 
 @attrs.frozen
@@ -221,7 +235,7 @@ def _go_installment(book: GoLoanBook, number: int, installment: GoInstallment) -
         "loc_outstanding_balance": n(_outstanding(book, installment)),
         "loc_status": s(status),
         "loc_due_date": s(due),
-        "loc_process": s("AUTOPAY" if installment.payments else "CREATION"),
+        "loc_process": s(installment.last_process),
         "loc_applications": {"L": applications},
         "loc_update_reason": s(""),
         "loc_created_date": s(installment.created),
@@ -237,7 +251,10 @@ def library_payments(book: GoLoanBook) -> list[Raw]:
     (`loc_core.installment.legacy`); its ``payment_date`` is the Go text.
     """
     applications: dict[str, list[Raw]] = {}
+    autopay: set[str] = set()
     for number, installment in enumerate(book.installments, 1):
+        if installment.last_process == "AUTOPAY":
+            autopay.update(p.payment_id for p in installment.payments)
         parts = legacy.installment_parts(
             scheduled=(book.principal + book.fee, book.fee),
             total_amount=_total(book, installment),
@@ -266,7 +283,7 @@ def library_payments(book: GoLoanBook) -> list[Raw]:
                 "loc_user_id": book.user_id,
                 "loc_loan_id": book.loan_id,
                 "loc_amount": sum(a["amount"] for a in applied),
-                "loc_process": "AUTOPAY",
+                "loc_process": "AUTOPAY" if payment_id in autopay else "MANUAL",
                 "loc_rail": "ach",
                 "loc_submitted_on": applied[0]["payment_date"][:10],
                 "loc_status": "COMPLETED",
@@ -277,6 +294,12 @@ def library_payments(book: GoLoanBook) -> list[Raw]:
         )
         for payment_id, applied in applications.items()
     ]
+
+
+def put_go_items(dynamodb: DynamoDBClient, table_name: str, items: Sequence[Raw]) -> None:
+    """Put `items` in the table as they are, one `PutItem` each, as the Go service does."""
+    for item in items:
+        dynamodb.put_item(TableName=table_name, Item=item)
 
 
 def _raw(item: Mapping[str, Any]) -> Raw:

@@ -48,7 +48,9 @@ __all__ = [
     "decode_loan_application",
     "encode_loan",
     "encode_loan_application",
+    "encode_loan_payment",
     "installment_ref",
+    "upgrade_legacy_loan",
 ]
 
 _SPLIT_KEYS = frozenset({"late_fee", "origination_fee", "principal"})
@@ -94,7 +96,7 @@ def encode_loan(loan: Loan, *, shards: int) -> list[Item]:
         **LOAN.encode(loan),
     }
     installments = [_encode_installment(i, shards=shards) for i in loan.installments]
-    payments = [_encode_loan_payment(p) for p in loan.payments.values()]
+    payments = [encode_loan_payment(p) for p in loan.payments.values()]
     return [root, *installments, *payments]
 
 
@@ -115,7 +117,8 @@ def _encode_installment(installment: Installment, *, shards: int) -> Item:
     }
 
 
-def _encode_loan_payment(payment: Payment) -> Item:
+def encode_loan_payment(payment: Payment) -> Item:
+    """The ``LOAN#<loan>#PAYMENT#<payment>`` item of one payment, with its payments-index keys."""
     return {
         "PK": keys.user_pk(payment.user_id),
         "SK": keys.loan_payment_sk(payment.loan_id, payment.payment_id),
@@ -140,7 +143,7 @@ def decode_loan(root: Item, children: Sequence[Item]) -> Loan:
         with reading(
             root, "cannot read the Go service's loan", entity="loan", invariant="go_loan_readable"
         ):
-            root, installments = _upgrade_legacy_loan(root, installments)
+            root, installments = upgrade_legacy_loan(root, installments)
     values = LOAN.decode(root, where=where)
     values["installments"] = sorted(
         (Installment(**INSTALLMENT.decode(item, where=item_name(item))) for item in installments),
@@ -151,7 +154,7 @@ def decode_loan(root: Item, children: Sequence[Item]) -> Loan:
     return build(Loan, values, f"loan {where}")
 
 
-def _upgrade_legacy_loan(root: Item, installments: list[Item]) -> tuple[Item, list[Item]]:
+def upgrade_legacy_loan(root: Item, installments: list[Item]) -> tuple[Item, list[Item]]:
     """Fill in the attributes the Go service did not store, by `loc_core.installment.legacy`.
 
     Only what is absent is derived; what the Go service stored is kept as it is.
