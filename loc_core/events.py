@@ -132,7 +132,7 @@ def render(value: object) -> AuditValue:
     if isinstance(value, str | int):  # subclasses (bool is an int)
         return value
     if isinstance(value, enum.Enum):
-        return render(value.value)
+        return render(value._value_)  # `.value` itself, without the property's call
     if isinstance(value, dt.date):  # datetimes too
         return value.isoformat()
     if isinstance(value, Decimal):
