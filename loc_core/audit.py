@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import enum
 import functools
-from collections.abc import Collection, Mapping
-from typing import Protocol
+import operator
+from collections.abc import Callable, Collection, Mapping
+from typing import Any, Protocol
 
 import attrs
 
@@ -88,14 +89,32 @@ class Audited(Protocol):
 
 def snapshot(entity: attrs.AttrsInstance, *, skip: Collection[str] = ()) -> dict[str, AuditValue]:
     """The fields of an attrs entity but `skip`, rendered as str/int/bool/None, in field order."""
-    names = _audited_names(type(entity), frozenset(skip))
-    return {name: render(getattr(entity, name)) for name in names}
+    names, values = _audited_fields(
+        type(entity), skip if type(skip) is frozenset else frozenset(skip)
+    )
+    # `render` returns the plain types as they are: test them here and spare the call
+    return {
+        name: value if type(value) in _PLAIN else render(value)
+        for name, value in zip(names, values(entity), strict=True)
+    }
+
+
+_PLAIN = frozenset({str, int, bool, type(None)})
+"""The types `render` returns unchanged."""
 
 
 @functools.cache
-def _audited_names(kind: type[attrs.AttrsInstance], skip: frozenset[str]) -> tuple[str, ...]:
-    """The names of `kind`'s fields but `skip`, in field order (computed once per class)."""
-    return tuple(field.name for field in attrs.fields(kind) if field.name not in skip)
+def _audited_fields(
+    kind: type[attrs.AttrsInstance], skip: frozenset[str]
+) -> tuple[tuple[str, ...], Callable[[object], tuple[Any, ...]]]:
+    """The names of `kind`'s fields but `skip`, in field order, and a getter of their values.
+
+    Computed once per class; the getter reads every value in one call.
+    """
+    names = tuple(field.name for field in attrs.fields(kind) if field.name not in skip)
+    if len(names) > 1:
+        return names, operator.attrgetter(*names)
+    return names, lambda entity: tuple(getattr(entity, name) for name in names)
 
 
 def change(

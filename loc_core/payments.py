@@ -46,7 +46,7 @@ class PaymentStatus(enum.Enum):
     @property
     def reversed(self) -> bool:
         """Whether the payment's effect on balances has been undone."""
-        return self in {PaymentStatus.RETURNED, PaymentStatus.CHARGED_BACK}
+        return self is PaymentStatus.RETURNED or self is PaymentStatus.CHARGED_BACK
 
 
 class SettlementOutcome(enum.Enum):

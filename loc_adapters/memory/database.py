@@ -262,7 +262,11 @@ class InMemoryDatabase:
             if old == slot:
                 continue
             if old is not None:
-                del self._installments[old[0]][old[1]][installment.installment_id]
+                by_date = self._installments[old[0]]
+                day = by_date[old[1]]
+                del day[installment.installment_id]
+                if not day:  # no empty days for the index query to walk
+                    del by_date[old[1]]
             self._installments.setdefault(slot[0], {}).setdefault(slot[1], {})[
                 installment.installment_id
             ] = InstallmentRef(

@@ -389,12 +389,15 @@ class InMemoryUnitOfWork:
 
     def rollback(self) -> None:
         """Forget everything registered and read; the database forgets what was not written."""
-        for key, aggregate in self._loaded:
-            if key is not None:
-                self.database.release(key, aggregate)
-        self._pending = {}
-        self._loaded = []
-        self._fences = {}
+        if self._loaded:
+            for key, aggregate in self._loaded:
+                if key is not None:
+                    self.database.release(key, aggregate)
+            self._loaded = []
+        if self._pending:
+            self._pending = {}
+        if self._fences:
+            self._fences = {}
 
     def commit(self, *, actor: str, request_id: str) -> list[DomainEvent]:
         """Check every condition, then write everything; see `loc_core.ports.UnitOfWork`."""

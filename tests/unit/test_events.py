@@ -1,8 +1,18 @@
 import datetime as dt
+from decimal import Decimal
 
 import attrs
 
-from loc_core.events import AuditValue, DomainEvent, EventType, FieldChange, Outbox, diff
+from loc_core.audit import Process, snapshot
+from loc_core.events import (
+    AuditValue,
+    DomainEvent,
+    EventType,
+    FieldChange,
+    Outbox,
+    diff,
+    render,
+)
 
 
 def test_diff_lists_only_changed_fields_with_old_and_new_values() -> None:
@@ -53,3 +63,42 @@ def test_an_event_id_is_the_same_for_a_resend_and_differs_for_another_event() ->
         attrs.evolve(first, data={"amount": 5001, "loan_id": "loan-1"}),
     ]
     assert len({first.event_id, *(other.event_id for other in others)}) == 6
+
+
+@attrs.define
+class _Kinds:
+    text: str
+    amount: int
+    flag: bool
+    nothing: None
+    process: Process
+    day: dt.date
+    at: dt.datetime
+    rate: Decimal
+    days: tuple[int, ...]
+
+
+@attrs.define
+class _One:
+    only: dt.date
+
+
+def test_snapshot_renders_every_field_as_render_does_in_field_order() -> None:
+    entity = _Kinds(
+        "a",
+        5,
+        True,  # noqa: FBT003 - a positional field value, not a flag argument
+        None,
+        Process.MANUAL,
+        dt.date(2026, 1, 5),
+        dt.datetime(2026, 1, 5, 16, tzinfo=dt.UTC),
+        Decimal("0.1250"),
+        (1, 2),
+    )
+    rendered = {field.name: render(getattr(entity, field.name)) for field in attrs.fields(_Kinds)}
+    assert list(snapshot(entity).items()) == list(rendered.items())
+    without = {name: value for name, value in rendered.items() if name not in {"flag", "rate"}}
+    assert snapshot(entity, skip={"flag", "rate"}) == without
+    assert snapshot(entity, skip=frozenset({"flag", "rate"})) == without
+    assert snapshot(_One(dt.date(2026, 1, 5))) == {"only": "2026-01-05"}
+    assert snapshot(_One(dt.date(2026, 1, 5)), skip={"only"}) == {}

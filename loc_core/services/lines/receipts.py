@@ -14,7 +14,7 @@ import attrs
 
 from loc_core.creditline import Balances, LocPayment
 from loc_core.errors import InvariantViolation, Ref
-from loc_core.ledger import Bucket, JournalEntry, receivable
+from loc_core.ledger import Bucket, JournalEntry, Side, receivable
 from loc_core.payments import PaymentStatus, Rail
 from loc_core.ports import UnitOfWork
 from loc_core.services.kit import payment_not_found
@@ -56,14 +56,17 @@ class GetLinePaymentReceipt(Command["LinePaymentReceipt"]):
 
 
 def _balances_after(entries: Iterable[JournalEntry], payment: LocPayment) -> Balances:
-    accounts = {bucket: receivable(payment.line_id, bucket) for bucket in _LINE_BUCKETS}
-    owed = dict.fromkeys(_LINE_BUCKETS, 0)
+    # one walk of each entry's postings, the buckets by position (principal, interest, fee)
+    slots = {receivable(payment.line_id, bucket): i for i, bucket in enumerate(_LINE_BUCKETS)}
+    owed = [0, 0, 0]
     applied = f"{payment.payment_id}:apply"
     for entry in entries:
-        for bucket, account in accounts.items():
-            owed[bucket] += entry.net(account)
+        for posting in entry.postings:
+            slot = slots.get(posting.account)
+            if slot is not None:
+                owed[slot] += posting.amount if posting.side is Side.DEBIT else -posting.amount
         if entry.entry_id == applied:
-            return Balances(owed[Bucket.PRINCIPAL], owed[Bucket.INTEREST], owed[Bucket.FEE])
+            return Balances(*owed)
     raise InvariantViolation(
         f"payment {payment.payment_id} has no journal entry {applied}",
         about=Ref("payment", payment.payment_id, payment.user_id),
