@@ -10,7 +10,7 @@ on not existing, when added); of its children (installments, payments, draws) on
 new ones (conditional on not existing) and those whose stored attributes would change;
 each journal entry and audit record as a new item. Saves are `Update`s that set and
 remove only the attributes this library owns, so attributes another writer keeps on the
-same item (``loc_loan_agreement_key``) survive. The transaction is checked before
+same item survive. The transaction is checked before
 DynamoDB sees it: at most 100 items, none twice.
 """
 
