@@ -401,6 +401,7 @@ def bootstrap(
             ports.registered[DocumentStore],  # type: ignore[arg-type]  # provided above
             ports.registered[Users],  # type: ignore[arg-type]  # same
             ports.registered[Alerter],  # type: ignore[arg-type]  # same
+            ports.registered[WorkQueue],  # type: ignore[arg-type]  # same
             pdf_renderer(),
         ),
     )

@@ -4,22 +4,29 @@ An approved installment offer's agreement is rendered right after the approval c
 (`file_agreement`, from `apply_for_loan`) and its key saved on the application; a
 statement's PDF is rendered when its ``loc_statement_ready`` event is published
 (`file_statement`, before the notification goes, so a borrower who follows the link
-finds the PDF). A renderer or store failure is caught, logged as a WARNING alert and
-left to the documents job (`RenderMissingDocuments`), which renders what is missing.
-Rendering is deterministic and keyed, so rendering twice stores the same bytes under
-the same key. With no renderer (`DocumentFiler.renderer` None) nothing is rendered.
+finds the PDF). A renderer or store failure after the commit is caught, alerted
+(WARNING) and put on the work queue as a ``render_document`` message, which a worker turns
+into `RenderDocument`: that renders the document if it is still missing and raises if it
+fails again, so the queue delivers it until it succeeds (if even the queue refuses it,
+the alert is CRITICAL). The documents job (`RenderMissingDocuments`) is the scheduled
+backstop: it renders what is still missing. Rendering is deterministic and keyed, so
+rendering twice stores the same bytes under the same key. With no renderer
+(`DocumentFiler.renderer` None) nothing is rendered.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import enum
+import functools
+from collections.abc import Callable
 
 import attrs
 
 from loc_core.creditline import CreditLineProduct
 from loc_core.creditline.statement import Statement, statement_document_path
 from loc_core.disclosures import loan_disclosure, statement_disclosure
-from loc_core.errors import NotFound
+from loc_core.errors import DomainError, ExternalServiceError, InvalidRequest, NotFound
 from loc_core.events import DomainEvent, EventType
 from loc_core.installment import InstallmentProduct, LoanApplication
 from loc_core.ports import (
@@ -28,23 +35,31 @@ from loc_core.ports import (
     Alerter,
     Clock,
     DocumentStore,
+    QueueMessage,
     Severity,
     UnitOfWork,
     Users,
+    WorkQueue,
     agreement_key,
     statement_key,
 )
 from loc_core.ports.documents import DocumentRenderer
 from loc_core.services.kit import post_alert
+from loc_core.services.messagebus import Command
 from loc_core.services.scheduled import ScheduledJob
+from loc_core.validation import Day, Id, validated
 
 __all__ = [
     "DOCUMENTS_LOOK_BACK_DAYS",
+    "RENDER_DOCUMENT",
     "DocumentFiler",
+    "DocumentKind",
     "DocumentsReport",
+    "RenderDocument",
     "RenderMissingDocuments",
     "file_agreement",
     "file_statement",
+    "render_document",
     "render_missing_documents",
     "statement_document_path",
 ]
@@ -61,7 +76,89 @@ class DocumentFiler:
     documents: DocumentStore
     users: Users
     alerter: Alerter
+    queue: WorkQueue
+    """Where a document that failed after its commit waits for a retry."""
     renderer: DocumentRenderer | None = None
+
+
+RENDER_DOCUMENT = "render_document"
+"""The `QueueMessage.kind` of a document kept for a retry."""
+
+
+class DocumentKind(enum.Enum):
+    """Which borrower document a `RenderDocument` renders."""
+
+    AGREEMENT = "agreement"
+    STATEMENT = "statement"
+
+
+@attrs.frozen(field_transformer=validated)
+class RenderDocument(Command[bool]):
+    """Render a document a failure after its commit left missing (a ``render_document`` body).
+
+    The queue delivers it until it succeeds; a document stored already is left alone.
+    """
+
+    document: DocumentKind
+    user_id: Id
+    subject_id: Id
+    """The application (an agreement) or the line (a statement)."""
+    statement_date: Day | None = None
+    """A statement's date; None for an agreement."""
+
+    def __attrs_post_init__(self) -> None:
+        """A statement names its date and an agreement none.
+
+        Raises:
+            InvalidRequest: the date does not fit the document.
+        """
+        if (self.statement_date is None) is (self.document is DocumentKind.STATEMENT):
+            raise InvalidRequest(
+                f"a {self.document.value} with statement_date {self.statement_date}",
+                key="statement_date",
+            )
+
+    @property
+    def key(self) -> str:
+        """Where the document is stored (`agreement_key` or `statement_key`)."""
+        if self.statement_date is None:
+            return agreement_key(self.user_id, self.subject_id)
+        return statement_key(self.user_id, self.subject_id, self.statement_date)
+
+    def message(self) -> QueueMessage:
+        """The queue message that keeps this document for a retry (deduplicated by key)."""
+        day = self.statement_date
+        return QueueMessage(
+            kind=RENDER_DOCUMENT,
+            body={
+                "document": self.document.value,
+                "user_id": self.user_id,
+                "subject_id": self.subject_id,
+                "statement_date": None if day is None else day.isoformat(),
+            },
+            deduplication_id=self.key,
+        )
+
+    @classmethod
+    def from_message(cls, message: QueueMessage) -> RenderDocument:
+        """Read a queue message.
+
+        Raises:
+            DomainError: for a message of another kind or with a malformed body.
+        """
+        if message.kind != RENDER_DOCUMENT:
+            raise DomainError(f"not a {RENDER_DOCUMENT} message: {message.kind!r}")
+        body = message.body
+        day = body.get("statement_date")
+        try:
+            return cls(
+                document=DocumentKind(body.get("document")),
+                user_id=str(body.get("user_id", "")),
+                subject_id=str(body.get("subject_id", "")),
+                statement_date=None if day is None else dt.date.fromisoformat(str(day)),
+            )
+        except ValueError as exc:
+            raise DomainError(f"malformed {RENDER_DOCUMENT} message: {exc}") from exc
 
 
 def file_agreement(
@@ -74,27 +171,46 @@ def file_agreement(
 ) -> bool:
     """Render and store an approved offer's agreement and save its key; False if not done.
 
-    Never raises for a rendering or storage failure: it is alerted and left to the job.
+    Never raises for a rendering or storage failure: it is alerted and queued for a retry.
     """
-    renderer = filer.renderer
-    if renderer is None or application.agreement_key is not None or application.loan_number is None:
+    if filer.renderer is None or application.agreement_key is not None:
         return False
-    user_id, application_id = application.user_id, application.application_id
-    key = agreement_key(user_id, application_id)
+    if application.loan_number is None:
+        return False
     try:
-        name = filer.users.get(user_id).borrower_name
-        body = renderer.agreement(loan_disclosure(application, product), borrower_name=name)
-        filer.documents.put(key, body, content_type=PDF)
-        with uow:
-            stored = uow.loan_applications.get(user_id, application_id)
-            if stored.agreement_key is None:
-                stored.file_agreement(key, now=clock.now())
-                uow.loan_applications.save(stored)
-                uow.commit(actor="documents", request_id=f"agreement:{application_id}")
+        _store_agreement(application, filer=filer, uow=uow, clock=clock, product=product)
     except Exception as exc:  # noqa: BLE001 - a document never blocks money: alert, retry later
-        _failed(filer, "agreement", key, user_id, exc)
+        retry = RenderDocument(
+            DocumentKind.AGREEMENT, application.user_id, application.application_id
+        )
+        _keep_for_retry(filer, retry, exc)
         return False
     return True
+
+
+def _store_agreement(
+    application: LoanApplication,
+    *,
+    filer: DocumentFiler,
+    uow: UnitOfWork,
+    clock: Clock,
+    product: InstallmentProduct,
+) -> None:
+    """Render and store the agreement, then save its key on the application (once)."""
+    renderer = filer.renderer
+    if renderer is None:
+        return
+    user_id, application_id = application.user_id, application.application_id
+    key = agreement_key(user_id, application_id)
+    name = filer.users.get(user_id).borrower_name
+    body = renderer.agreement(loan_disclosure(application, product), borrower_name=name)
+    filer.documents.put(key, body, content_type=PDF)
+    with uow:
+        stored = uow.loan_applications.get(user_id, application_id)
+        if stored.agreement_key is None:
+            stored.file_agreement(key, now=clock.now())
+            uow.loan_applications.save(stored)
+            uow.commit(actor="documents", request_id=f"agreement:{application_id}")
 
 
 def file_statement(
@@ -102,46 +218,108 @@ def file_statement(
 ) -> None:
     """Render and store the PDF of the statement a ``loc_statement_ready`` event announces.
 
-    Any other event is ignored. Never raises: a failure is alerted and left to the job.
+    Any other event is ignored. Never raises: a failure is alerted and queued for a retry.
     """
     if filer.renderer is None or event.type is not EventType.LOC_STATEMENT_READY:
         return
     statement_date = dt.date.fromisoformat(str(event.data["statement_date"]))
+    try:
+        _store_statement(
+            filer, uow, event.user_id, event.subject_id, statement_date, product=product
+        )
+    except Exception as exc:  # noqa: BLE001 - a document never blocks money: alert, retry later
+        retry = RenderDocument(
+            DocumentKind.STATEMENT, event.user_id, event.subject_id, statement_date
+        )
+        _keep_for_retry(filer, retry, exc)
+
+
+def _store_statement(
+    filer: DocumentFiler,
+    uow: UnitOfWork,
+    user_id: str,
+    line_id: str,
+    statement_date: dt.date,
+    *,
+    product: CreditLineProduct,
+) -> None:
+    """Read one statement and its line's limit, then render and store the statement's PDF."""
     with uow:
-        credit_limit = uow.lines.get(event.user_id, event.subject_id).credit_limit
-        statement = uow.statements.get(event.user_id, event.subject_id, statement_date)
+        credit_limit = uow.lines.get(user_id, line_id).credit_limit
+        statement = uow.statements.get(user_id, line_id, statement_date)
     _render_statement(filer, statement, credit_limit=credit_limit, product=product)
 
 
 def _render_statement(
     filer: DocumentFiler, statement: Statement, *, credit_limit: int, product: CreditLineProduct
-) -> bool:
-    """Render and store one statement's PDF; False (alerted) when that failed."""
-    user_id = statement.user_id
-    key = statement_key(user_id, statement.line_id, statement.statement_date)
+) -> None:
+    """Render and store one statement's PDF (nothing without a renderer)."""
     renderer = filer.renderer
     if renderer is None:
-        return False
+        return
+    key = statement_key(statement.user_id, statement.line_id, statement.statement_date)
+    name = filer.users.get(statement.user_id).borrower_name
+    disclosure = statement_disclosure(statement, credit_limit=credit_limit, product=product)
+    filer.documents.put(key, renderer.statement(disclosure, borrower_name=name), content_type=PDF)
+
+
+def _keep_for_retry(filer: DocumentFiler, retry: RenderDocument, exc: Exception) -> None:
+    """Queue a failed document for the worker and alert: WARNING, CRITICAL if not queued."""
+    kind, details = retry.document.value, {"user_id": retry.user_id, "key": retry.key}
     try:
-        name = filer.users.get(user_id).borrower_name
-        disclosure = statement_disclosure(statement, credit_limit=credit_limit, product=product)
-        filer.documents.put(
-            key, renderer.statement(disclosure, borrower_name=name), content_type=PDF
+        filer.queue.send([retry.message()])
+    except ExternalServiceError as lost:
+        post_alert(
+            filer.alerter,
+            f"{kind} document not rendered and not queued for a retry",
+            {**details, "queue_error": str(lost)},
+            error=exc,
         )
-    except Exception as exc:  # noqa: BLE001 - a document never blocks money: alert, retry later
-        _failed(filer, "statement", key, user_id, exc)
-        return False
-    return True
-
-
-def _failed(filer: DocumentFiler, kind: str, key: str, user_id: str, exc: Exception) -> None:
+        return
     post_alert(
         filer.alerter,
-        f"{kind} document not rendered; the documents job retries it",
-        {"user_id": user_id, "key": key},
+        f"{kind} document not rendered; queued for a retry",
+        details,
         severity=Severity.WARNING,
         error=exc,
     )
+
+
+def render_document(
+    command: RenderDocument,
+    *,
+    filer: DocumentFiler,
+    uow: UnitOfWork,
+    clock: Clock,
+    installment: InstallmentProduct,
+    creditline: CreditLineProduct,
+) -> bool:
+    """Render a queued document if it is still missing; True when this call stored it.
+
+    Raises:
+        NotFound: no such application, line or statement.
+        Exception: the renderer's or the store's failure, so the queue delivers it again.
+    """
+    if filer.renderer is None:
+        return False
+    if command.statement_date is None:
+        with uow:
+            application = uow.loan_applications.get(command.user_id, command.subject_id)
+        if application.agreement_key is not None:
+            return False
+        _store_agreement(application, filer=filer, uow=uow, clock=clock, product=installment)
+        return True
+    if filer.documents.link(command.key, expires=DOCUMENT_LINK_LIFETIME) is not None:
+        return False
+    _store_statement(
+        filer,
+        uow,
+        command.user_id,
+        command.subject_id,
+        command.statement_date,
+        product=creditline,
+    )
+    return True
 
 
 @attrs.frozen
@@ -188,20 +366,38 @@ def render_missing_documents(
         key = agreement_key(application.user_id, application.application_id)
         if application.agreement_key is not None:
             present += 1
-        elif file_agreement(application, filer=filer, uow=uow, clock=clock, product=installment):
-            rendered.append(key)
-        else:
-            failed.append(key)
+            continue
+        store = functools.partial(
+            _store_agreement, application, filer=filer, uow=uow, clock=clock, product=installment
+        )
+        (rendered if _sweep(filer, key, application.user_id, store) else failed).append(key)
     since = today - dt.timedelta(days=DOCUMENTS_LOOK_BACK_DAYS)
     for statement, credit_limit in _recent_statements(uow, since):
         key = statement_key(statement.user_id, statement.line_id, statement.statement_date)
         if filer.documents.link(key, expires=DOCUMENT_LINK_LIFETIME) is not None:
             present += 1
-        elif _render_statement(filer, statement, credit_limit=credit_limit, product=creditline):
-            rendered.append(key)
-        else:
-            failed.append(key)
+            continue
+        store = functools.partial(
+            _render_statement, filer, statement, credit_limit=credit_limit, product=creditline
+        )
+        (rendered if _sweep(filer, key, statement.user_id, store) else failed).append(key)
     return DocumentsReport(tuple(rendered), tuple(failed), present)
+
+
+def _sweep(filer: DocumentFiler, key: str, user_id: str, store: Callable[[], None]) -> bool:
+    """Run one store step of the job; False (alerted) when it failed: the next run retries."""
+    try:
+        store()
+    except Exception as exc:  # noqa: BLE001 - one document's failure never stops the job
+        post_alert(
+            filer.alerter,
+            "document not rendered; the documents job retries it",
+            {"user_id": user_id, "key": key},
+            severity=Severity.WARNING,
+            error=exc,
+        )
+        return False
+    return True
 
 
 def _loan_applications(uow: UnitOfWork) -> list[LoanApplication]:

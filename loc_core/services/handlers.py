@@ -24,8 +24,11 @@ from loc_core.services.documents import (
     read_document,
 )
 from loc_core.services.filing import (
+    RENDER_DOCUMENT,
+    RenderDocument,
     RenderMissingDocuments,
     file_statement,
+    render_document,
     render_missing_documents,
 )
 from loc_core.services.job_pages import JOB_PAGE, RunJobPage, run_job_page
@@ -126,6 +129,7 @@ HANDLERS: Mapping[type[Command[Any]], Handler] = {
     GetLoanAgreement: get_loan_agreement,
     ReadDocument: read_document,
     RenderMissingDocuments: render_missing_documents,
+    RenderDocument: render_document,
     ReadUserAuditTrail: read_user_audit_trail,
     ReadProcessAuditTrail: read_process_audit_trail,
 }
@@ -140,6 +144,7 @@ the borrower is told it is ready."""
 MESSAGES: Mapping[str, Callable[[QueueMessage], Command[Any]]] = {
     loans.COLLECT_INSTALLMENT: loans.CollectInstallment.from_message,
     RESEND_NOTIFICATION: ResendNotification.from_message,
+    RENDER_DOCUMENT: RenderDocument.from_message,
     loans.RECONCILE_LOAN: loans.ReconcileLoan.from_message,
     lines.RECONCILE_LINE: lines.ReconcileLine.from_message,
     RECONCILE_PAGE: EnqueueReconciliations.from_message,

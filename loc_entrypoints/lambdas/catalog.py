@@ -172,7 +172,8 @@ CATALOG: tuple[Function, ...] = (
         "CollectionsWorker",
         "collections_worker",
         Trigger.QUEUE,
-        "every queue message kind (collect_installment, resend_notification, reconcile_*)",
+        "every queue message kind (collect_installment, resend_notification,"
+        " render_document, reconcile_*)",
         secrets=_MONEY,
         timeout_seconds=_CONSUMER_TIMEOUT,
         scans_table=True,
