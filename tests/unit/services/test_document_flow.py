@@ -1,10 +1,12 @@
 """Documents in the flow: agreements on approval, statement PDFs on billing, the retry job."""
 
 import datetime as dt
+import json
 from decimal import Decimal
 
 import attrs
 import pytest
+from click.testing import CliRunner
 from deployment import LINES_OPENED, Deployment
 
 from loc_adapters.memory import InMemoryDocumentStore, TextRenderer
@@ -23,6 +25,7 @@ from loc_core.services.commands import (
     RenderDocument,
 )
 from loc_core.services.filing import DocumentFiler, RenderMissingDocuments
+from loc_entrypoints.cli import main
 
 VISIBILITY = dt.timedelta(minutes=5)
 
@@ -340,3 +343,19 @@ def test_a_render_document_message_reads_back_and_a_malformed_one_is_refused() -
             RenderDocument.from_message(attrs.evolve(message, body=body))
     with pytest.raises(DomainError):
         RenderDocument.from_message(attrs.evolve(message, kind="resend_notification"))
+
+
+def test_the_documents_job_runs_from_the_cli_and_renders_what_is_missing(
+    lines_world: Deployment,
+) -> None:
+    world, store, renderer = rendering(lines_world, fail=2)  # the commit and the worker fail
+    *_, key = billed_line(world)
+    assert isinstance(work(world)[0], ExternalServiceError)
+    result = CliRunner().invoke(main, ["job", "run", "documents_job"], obj={"bus": world.bus})
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert (summary["job"], summary["processed"], summary["failed"]) == ("documents_job", 1, 0)
+    assert store.puts == [key]
+    world.clock.advance(VISIBILITY)
+    assert work(world) == [False]  # the queued retry finds it stored
+    assert renderer.rendered == 1
