@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -17,6 +17,9 @@ from loc_core.money import format_cents
 from loc_entrypoints.cli import http as http_commands
 from loc_entrypoints.cli.operations import job, reconcile
 from loc_entrypoints.simulation import InvariantBroken, Scenario, run_simulation
+
+if TYPE_CHECKING:
+    from loc_entrypoints.simulation.documents import DocumentSample
 
 __all__ = ["main"]
 
@@ -87,8 +90,20 @@ def main() -> None:
     show_default=True,
     help="Where report.json and portfolio.png go.",
 )
+@click.option(
+    "--documents",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Render the documents of this many borrowers into <out>/documents [0].",
+)
 def simulate(
-    borrowers: int | None, days: int | None, seed: int | None, scenario_file: Path | None, out: Path
+    *,
+    borrowers: int | None,
+    days: int | None,
+    seed: int | None,
+    scenario_file: Path | None,
+    out: Path,
+    documents: int,
 ) -> None:
     """Simulate a book of borrowers day by day and report what happened."""
     console = Console()
@@ -97,6 +112,7 @@ def simulate(
         scenario = base.resized(borrowers=borrowers, days=days, seed=seed)
     except (InvalidConfiguration, ValueError, TypeError) as exc:
         raise click.BadParameter(str(exc), param_hint="--scenario") from exc
+    sample = _document_sample(documents, scenario.seed, out, console)
     columns = (
         *Progress.get_default_columns()[:1],
         BarColumn(),
@@ -106,7 +122,9 @@ def simulate(
     with Progress(*columns, console=console, transient=True) as bar:
         task = bar.add_task(f"simulating {scenario.borrowers:,} borrowers", total=scenario.days)
         try:
-            report = run_simulation(scenario, progress=lambda day: bar.update(task, completed=day))
+            report = run_simulation(
+                scenario, progress=lambda day: bar.update(task, completed=day), documents=sample
+            )
         except InvariantBroken as exc:
             console.print(f"[bold red]invariant violated[/] on {exc.day}, borrower {exc.user_id}:")
             console.print(f"  {exc.invariant}: {exc.detail}")
@@ -122,6 +140,8 @@ def simulate(
         f"{report['invariant_violations']}; ledger digest {report['ledger_digest'][:16]}…"
     )
     console.print(f"wrote {out / 'report.json'}")
+    if sample is not None:
+        console.print(f"wrote {len(sample.written)} documents under {out / 'documents'}")
     try:
         from loc_entrypoints.simulation.chart import draw_portfolio  # noqa: PLC0415 - optional
 
@@ -130,6 +150,20 @@ def simulate(
         console.print("portfolio.png skipped: install the 'report' extra for charts")
     else:
         console.print(f"wrote {out / 'portfolio.png'}")
+
+
+def _document_sample(count: int, seed: int, out: Path, console: Console) -> DocumentSample | None:
+    """The ``--documents`` sample; None when it is 0 or no PDF renderer is installed (said)."""
+    if count == 0:
+        return None
+    from loc_entrypoints.bootstrap import pdf_renderer  # noqa: PLC0415 - only for documents
+    from loc_entrypoints.simulation.documents import DocumentSample  # noqa: PLC0415 - same
+
+    renderer = pdf_renderer()
+    if renderer is None:
+        console.print("documents skipped: install the documents extra")
+        return None
+    return DocumentSample(out / "documents", count, seed, renderer)
 
 
 def _summary(report: dict[str, Any]) -> Table:

@@ -12,14 +12,21 @@ from typing import Any
 
 from loc_entrypoints.simulation.engine import InvariantBroken, Simulation
 from loc_entrypoints.simulation.scenario import HARSH, PERFECT, Scenario
+from loc_entrypoints.simulation.world import World
 
 __all__ = ["HARSH", "PERFECT", "InvariantBroken", "Scenario", "Simulation", "run_simulation"]
 
 
 def run_simulation(
-    scenario: Scenario, *, progress: Callable[[int], None] | None = None
+    scenario: Scenario,
+    *,
+    progress: Callable[[int], None] | None = None,
+    documents: Callable[[World], object] | None = None,
 ) -> dict[str, Any]:
     """Run `scenario` and return its report, `timing` included.
+
+    `documents` (``--documents N``: a `DocumentSample`) is given the world after the
+    report is made, outside the timing.
 
     Raises:
         InvariantBroken: an invariant failed; the message names the borrower, day and
@@ -39,4 +46,6 @@ def run_simulation(
         "wall_seconds": round(wall, 3),
         "borrower_days_per_second": round(scenario.borrower_days / wall) if wall else 0,
     }
+    if documents is not None:
+        documents(simulation.world)
     return report

@@ -19,6 +19,8 @@ import attrs
 
 from loc_adapters.memory import (
     InMemoryDatabase,
+    InMemoryDocumentStore,
+    InMemoryQueue,
     InMemoryUnitOfWork,
     InMemoryUsers,
     ManualClock,
@@ -33,6 +35,7 @@ from loc_core.payments import Direction, Rail
 from loc_core.ports import (
     Alerter,
     Clock,
+    DocumentStore,
     IdGenerator,
     Notifier,
     PaymentRails,
@@ -44,6 +47,7 @@ from loc_core.ports import (
     Users,
     WorkQueue,
 )
+from loc_core.services.filing import DocumentFiler
 from loc_core.services.messagebus import MessageBus, NoTracer
 from loc_entrypoints.bootstrap import bootstrap
 from loc_entrypoints.simulation.crashes import CrashingRails
@@ -141,6 +145,7 @@ class World:
             InMemoryUsers(),
         )
         crashes = CrashingRails(rails, scenario.seed, scenario.crash_probability)
+        queue, store = InMemoryQueue(clock), InMemoryDocumentStore()
         bus = bootstrap(
             overrides={
                 Clock: clock,
@@ -150,6 +155,11 @@ class World:
                 Notifier: notifier,
                 Alerter: alerter,
                 Users: users,
+                WorkQueue: queue,
+                DocumentStore: store,
+                # Documents are outside the ledger: the run renders none (`--documents N`
+                # renders a sample afterwards, `simulation.documents`).
+                DocumentFiler: DocumentFiler(store, users, alerter, queue),
                 # The report is the simulation's output: a log line per command of a
                 # million borrower-days would cost time and tell nothing more.
                 Tracer: NoTracer(),
