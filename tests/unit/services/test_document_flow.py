@@ -119,7 +119,9 @@ def test_a_failed_agreement_never_blocks_the_approval_and_the_job_renders_it() -
 
 
 def test_without_a_renderer_nothing_is_rendered_and_the_link_is_not_found() -> None:
-    world = Deployment.build()  # no PdfRenderer on this branch: documents are off
+    world = Deployment.build()
+    filer = world.bus.get(DocumentFiler)
+    world.bus = world.bus.replacing({DocumentFiler: attrs.evolve(filer, renderer=None)})
     world.users.add("user-1")
     application = world.apply_loan()
     assert application.agreement_key is None
