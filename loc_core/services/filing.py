@@ -20,6 +20,7 @@ import datetime as dt
 import enum
 import functools
 from collections.abc import Callable
+from typing import TypeVar
 
 import attrs
 
@@ -35,7 +36,10 @@ from loc_core.ports import (
     Alerter,
     Clock,
     DocumentStore,
+    LineRef,
+    LoanRef,
     QueueMessage,
+    RefPage,
     Severity,
     UnitOfWork,
     Users,
@@ -345,6 +349,9 @@ class RenderMissingDocuments(ScheduledJob[DocumentsReport]):
 
 _PAGE = 100
 
+_Ref = TypeVar("_Ref", LoanRef, LineRef)
+_Found = TypeVar("_Found")
+
 
 def render_missing_documents(
     command: RenderMissingDocuments,
@@ -402,36 +409,44 @@ def _sweep(filer: DocumentFiler, key: str, user_id: str, store: Callable[[], Non
 
 def _loan_applications(uow: UnitOfWork) -> list[LoanApplication]:
     """The applications every loan came from, page by page through the loan listing."""
-    found: list[LoanApplication] = []
-    cursor: str | None = None
-    while True:
-        with uow:
-            page = uow.loans.page(cursor, _PAGE)
-            for ref in page.refs:
-                loan = uow.loans.get(ref.user_id, ref.loan_id)
-                try:
-                    found.append(uow.loan_applications.get(ref.user_id, loan.application_id))
-                except NotFound:
-                    continue  # a loan migrated without its application has no agreement here
-        cursor = page.cursor
-        if cursor is None:
-            return found
+
+    def application(uow: UnitOfWork, ref: LoanRef) -> list[LoanApplication]:
+        loan = uow.loans.get(ref.user_id, ref.loan_id)
+        try:
+            return [uow.loan_applications.get(ref.user_id, loan.application_id)]
+        except NotFound:
+            return []  # a loan migrated without its application has no agreement here
+
+    return _every(uow, lambda uow, cursor: uow.loans.page(cursor, _PAGE), application)
 
 
 def _recent_statements(uow: UnitOfWork, since: dt.date) -> list[tuple[Statement, int]]:
     """Statements dated `since` or later, with their line's credit limit."""
-    found: list[tuple[Statement, int]] = []
+
+    def statements(uow: UnitOfWork, ref: LineRef) -> list[tuple[Statement, int]]:
+        limit = uow.lines.get(ref.user_id, ref.line_id).credit_limit
+        return [
+            (statement, limit)
+            for statement in uow.statements.for_line(ref.user_id, ref.line_id)
+            if statement.statement_date >= since
+        ]
+
+    return _every(uow, lambda uow, cursor: uow.lines.page(cursor, _PAGE), statements)
+
+
+def _every(
+    uow: UnitOfWork,
+    page_of: Callable[[UnitOfWork, str | None], RefPage[_Ref]],
+    read: Callable[[UnitOfWork, _Ref], list[_Found]],
+) -> list[_Found]:
+    """What `read` finds for every ref of a listing, a page per unit of work."""
+    found: list[_Found] = []
     cursor: str | None = None
     while True:
         with uow:
-            page = uow.lines.page(cursor, _PAGE)
+            page = page_of(uow, cursor)
             for ref in page.refs:
-                line = uow.lines.get(ref.user_id, ref.line_id)
-                found.extend(
-                    (statement, line.credit_limit)
-                    for statement in uow.statements.for_line(ref.user_id, ref.line_id)
-                    if statement.statement_date >= since
-                )
+                found.extend(read(uow, ref))
         cursor = page.cursor
         if cursor is None:
             return found
