@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import importlib
 import urllib.parse
 from collections.abc import Callable, Mapping
 from typing import Protocol, TypeVar, cast
@@ -58,7 +59,9 @@ from loc_core.ports import (
     Users,
     WorkQueue,
 )
+from loc_core.ports.documents import DocumentRenderer
 from loc_core.services.compliance import CompliancePolicy, MovementWindows
+from loc_core.services.filing import DocumentFiler
 from loc_core.services.handlers import EVENT_HANDLERS, HANDLERS, MESSAGES, STARTUP_CHECKS
 from loc_core.services.messagebus import MessageBus
 
@@ -441,6 +444,16 @@ def bootstrap(
     provide(CreditLineProduct, CreditLineProduct)
     provide(CompliancePolicy, CompliancePolicy)
     provide(MovementWindows, MovementWindows)
+    provide(
+        DocumentFiler,
+        lambda: DocumentFiler(
+            ports.registered[DocumentStore],  # type: ignore[arg-type]  # provided above
+            ports.registered[Users],  # type: ignore[arg-type]  # same
+            ports.registered[Alerter],  # type: ignore[arg-type]  # same
+            ports.registered[WorkQueue],  # type: ignore[arg-type]  # same
+            pdf_renderer(),
+        ),
+    )
     return MessageBus(
         dependencies=ports.registered,
         handlers=HANDLERS,
@@ -448,6 +461,31 @@ def bootstrap(
         messages=MESSAGES,
         startup_checks=STARTUP_CHECKS,
     )
+
+
+_PDF_RENDERER = ("loc_adapters.documents", "PdfRenderer")
+"""Where the fpdf2 renderer lives (the ``documents`` extra), imported by name when used."""
+_said_no_renderer: list[bool] = []
+
+
+def pdf_renderer() -> DocumentRenderer | None:
+    """The fpdf2 `PdfRenderer` when the ``documents`` extra is installed, else None.
+
+    Without it documents are not rendered (the links answer 404): an INFO line says so
+    once per process.
+    """
+    module_name, name = _PDF_RENDERER
+    try:
+        renderer = getattr(importlib.import_module(module_name), name)
+    except (ImportError, AttributeError):
+        if not _said_no_renderer:
+            _said_no_renderer.append(True)
+            _log.info(
+                "documents are not rendered: install the 'documents' extra (fpdf2)",
+                renderer=f"{module_name}.{name}",
+            )
+        return None
+    return cast("DocumentRenderer", renderer())
 
 
 @attrs.define

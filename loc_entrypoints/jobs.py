@@ -21,6 +21,7 @@ from loc_core.services.commands import (
     BillClosedCycles,
     CollectDueMinimums,
     DailyJobResult,
+    DocumentsReport,
     EnqueueDueInstallments,
     EnqueueReconciliations,
     JobReport,
@@ -29,6 +30,7 @@ from loc_core.services.commands import (
     ReconciliationPage,
     RecoverTransfers,
     RecoveryReport,
+    RenderMissingDocuments,
     RunDailyLoanJob,
     RunJobPage,
     SendUpcomingNotices,
@@ -100,6 +102,15 @@ def _recovered(report: RecoveryReport) -> JobSummary:
         failed=report.failed,
         skipped=report.busy,
         details={"examined": report.examined},
+    )
+
+
+def _documents(report: DocumentsReport) -> JobSummary:
+    return JobSummary(
+        processed=len(report.rendered),
+        failed=len(report.failed),
+        skipped=report.present,
+        details={"failed_ids": list(report.failed)},
     )
 
 
@@ -206,6 +217,12 @@ JOBS: Mapping[str, Job] = {
         PagedJob("upcoming_job", "cron(0 14 * * ? *)", _paged(SendUpcomingNotices), _line_report),
         PagedJob("overdue_job", "cron(0 16 * * ? *)", _paged(MarkOverdueLines), _line_report),
         PagedJob("daily_loan_job", "cron(0 17 * * ? *)", _paged(RunDailyLoanJob), _daily),
+        Job(
+            "documents_job",
+            "cron(0 9 * * ? *)",
+            lambda as_of: RenderMissingDocuments(as_of=as_of),
+            _documents,
+        ),
         Job("recovery_job", "cron(0 7 * * ? *), cron(45 15 * * ? *)", _recovery, _recovered),
         PagedJob(
             "reconciliation_job",

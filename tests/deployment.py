@@ -20,6 +20,7 @@ from fakes import FakeRails
 
 from loc_adapters.memory import (
     InMemoryDatabase,
+    InMemoryDocumentStore,
     InMemoryIdempotencyStore,
     InMemoryLock,
     InMemoryMetrics,
@@ -42,6 +43,7 @@ from loc_core.ports import (
     Alert,
     Alerter,
     Clock,
+    DocumentStore,
     FeatureFlags,
     IdempotencyStore,
     Lock,
@@ -81,6 +83,7 @@ from loc_core.services.commands import (
     SettlementHandling,
     SettleTransfer,
 )
+from loc_core.services.filing import DocumentFiler
 from loc_core.services.messagebus import MessageBus
 from loc_entrypoints.bootstrap import bootstrap
 
@@ -149,6 +152,7 @@ class Deployment:
             queue=InMemoryQueue(clock),
             idempotency=InMemoryIdempotencyStore(),
         )
+        documents = InMemoryDocumentStore()
         world.bus = bootstrap(
             overrides={
                 Clock: clock,
@@ -163,6 +167,10 @@ class Deployment:
                 Lock: world.lock,
                 WorkQueue: world.queue,
                 IdempotencyStore: world.idempotency,
+                DocumentStore: documents,
+                # Whatever is installed, nothing is rendered unless a test gives a renderer
+                # (test_document_flow.rendering): a PDF per approval would slow every test.
+                DocumentFiler: DocumentFiler(documents, world.users, world.alerter, world.queue),
                 Underwriting: underwriting
                 or SimulatedUnderwriting(
                     loan_approval_probability=1,

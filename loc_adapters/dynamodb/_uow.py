@@ -11,7 +11,7 @@ new ones (conditional on not existing) and those whose stored attributes would c
 each journal entry and audit record as a new item. Saves are `Update`s that set and
 remove only what the commit changed: an item read here is written back as it was read
 (`as_written`: the Go service's timestamps, number types, NULLs and attributes nobody
-here knows, such as ``loc_loan_agreement_key``, stay exactly as stored) except the
+here knows stay exactly as stored) except the
 attributes whose meaning the command changed and those the library derived and the item
 lacks. The transaction is checked before
 DynamoDB sees it: at most 100 items, none twice.

@@ -7,7 +7,7 @@ do in DynamoDB and SQS, by the injected clock.
 
 from loc_adapters.memory.clock import ManualClock
 from loc_adapters.memory.database import InMemoryDatabase
-from loc_adapters.memory.documents import InMemoryDocumentStore
+from loc_adapters.memory.documents import InMemoryDocumentStore, RenderingFailed, TextRenderer
 from loc_adapters.memory.idempotency import InMemoryIdempotencyStore
 from loc_adapters.memory.ids import OwnerIds, SequentialIds
 from loc_adapters.memory.lock import InMemoryLock
@@ -36,8 +36,10 @@ __all__ = [
     "RailBehaviour",
     "RecordingAlerter",
     "RecordingNotifier",
+    "RenderingFailed",
     "SequentialIds",
     "SimulatedRails",
     "SimulatedUnderwriting",
     "StaticFeatureFlags",
+    "TextRenderer",
 ]

@@ -1,15 +1,21 @@
-"""Documents in memory, for tests and the simulation."""
+"""Documents in memory, for tests and the simulation: a store, and a text renderer."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import attrs
 
-from loc_core.errors import NotFound
+from loc_core.errors import ExternalServiceError, NotFound
 from loc_core.ports import check_link_lifetime
 
-__all__ = ["InMemoryDocumentStore"]
+if TYPE_CHECKING:
+    from loc_core.disclosures import LoanDisclosure, StatementDisclosure
+
+__all__ = ["InMemoryDocumentStore", "RenderingFailed", "TextRenderer"]
 
 
 @attrs.frozen
@@ -47,3 +53,49 @@ class InMemoryDocumentStore:
         """
         check_link_lifetime(expires)
         return f"{self.link_base}{key}" if key in self.documents else None
+
+
+@attrs.define
+class TextRenderer:
+    """`DocumentRenderer` that writes a plain-text rendering: tests and the PDF-less default.
+
+    The body is ``loc text rendering`` and a line naming the document, then the canonical
+    JSON (sorted keys) of the borrower's name and every disclosed figure: deterministic,
+    and plainly not a PDF. `fail_next` makes that many calls raise `RenderingFailed` first
+    (to test the retry); `rendered` counts the calls that answered.
+    """
+
+    fail_next: int = 0
+    rendered: int = 0
+
+    def agreement(self, disclosure: LoanDisclosure, *, borrower_name: str) -> bytes:
+        """The agreement's figures as text."""
+        return self._render("agreement", disclosure, borrower_name)
+
+    def statement(self, disclosure: StatementDisclosure, *, borrower_name: str) -> bytes:
+        """The statement's figures as text."""
+        return self._render("statement", disclosure, borrower_name)
+
+    def _render(
+        self, kind: str, disclosure: LoanDisclosure | StatementDisclosure, borrower_name: str
+    ) -> bytes:
+        if self.fail_next > 0:
+            self.fail_next -= 1
+            raise RenderingFailed(f"{kind} rendering failed (told to)")
+        self.rendered += 1
+        figures = attrs.asdict(disclosure, value_serializer=_plain)
+        body = json.dumps(
+            {"borrower_name": borrower_name, "figures": figures}, sort_keys=True, indent=1
+        )
+        return f"loc text rendering\n{kind}\n{body}\n".encode()
+
+
+class RenderingFailed(ExternalServiceError):
+    """A `TextRenderer` told to fail did."""
+
+
+def _plain(_instance: object, _field: object, value: object) -> object:
+    """Dates as ISO strings and Decimals as their exact strings, for JSON."""
+    if isinstance(value, dt.date | Decimal):
+        return str(value) if isinstance(value, Decimal) else value.isoformat()
+    return value

@@ -21,9 +21,17 @@ class InMemoryUsers:
 
     users: dict[str, User] = attrs.field(factory=dict)
 
-    def add(self, user_id: str, *, active: bool = True, account_last_four: str = "6789") -> User:
-        """Register (or replace) a user."""
-        user = User(user_id, active, account_last_four)
+    def add(
+        self,
+        user_id: str,
+        *,
+        active: bool = True,
+        account_last_four: str = "6789",
+        name: str | None = None,
+    ) -> User:
+        """Register (or replace) a user; `name` defaults to ``Borrower <user_id>``."""
+        full_name = f"Borrower {user_id}" if name is None else name
+        user = User(user_id, active, account_last_four, name=full_name)
         self.users[user_id] = user
         return user
 

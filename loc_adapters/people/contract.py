@@ -1,10 +1,11 @@
 """The user and underwriting services' HTTP APIs as this library speaks them: the whole contract.
 
 Users: ``GET /users/{user_id}`` (the id URL-quoted) answers 200 with ``{"user_id", "active",
-"account_last_four", "payment_account_token"}`` (the last four digits only, never a full
-account number; the token is PayEngine's for the borrower's bank account, absent or empty
-when the borrower has none), or 404 when there is no such user. Every request carries
-``Authorization: Bearer <key>`` when a key is configured.
+"account_last_four", "payment_account_token", "first_name", "last_name"}`` (the last four
+digits only, never a full account number; the token is PayEngine's for the borrower's bank
+account, absent or empty when the borrower has none; the names, absent or empty when
+unknown, are joined with a space into `User.name`), or 404 when there is no such user.
+Every request carries ``Authorization: Bearer <key>`` when a key is configured.
 
 Underwriting: ``POST /underwriting/loans`` with ``{"user_id", "requested_amount"}`` (cents)
 answers 200 with ``{"approved", "loan_amount", "fee", "installment_count",
@@ -57,7 +58,18 @@ def account_token(body: dict[str, Any]) -> str:
 
 def user(body: dict[str, Any]) -> User:
     """A `User` from the user service's answer."""
-    return User(body["user_id"], bool(body["active"]), body.get("account_last_four") or "")
+    return User(
+        body["user_id"],
+        bool(body["active"]),
+        body.get("account_last_four") or "",
+        name=_full_name(body),
+    )
+
+
+def _full_name(body: dict[str, Any]) -> str:
+    """``first_name last_name``, either part absent or empty when unknown."""
+    parts = (body.get("first_name"), body.get("last_name"))
+    return " ".join(part.strip() for part in parts if isinstance(part, str) and part.strip())
 
 
 def user_body(found: User) -> dict[str, Any]:
@@ -66,6 +78,8 @@ def user_body(found: User) -> dict[str, Any]:
         "user_id": found.user_id,
         "active": found.active,
         "account_last_four": found.account_last_four,
+        "first_name": found.name.partition(" ")[0],
+        "last_name": found.name.partition(" ")[2],
     }
 
 

@@ -18,7 +18,7 @@ from loc_core.creditline.balances import Balances
 from loc_core.creditline.config import CreditLineProduct
 from loc_core.creditline.cycles import due_date_for
 from loc_core.creditline.delinquency import first_late_day
-from loc_core.creditline.statement import Statement
+from loc_core.creditline.statement import Statement, statement_document_path
 from loc_core.creditline.vocabulary import LineStatus
 from loc_core.errors import CycleNotClosed, InvalidTransition, InvariantViolation, OutOfOrder
 from loc_core.events import EventType
@@ -79,6 +79,7 @@ def bill_cycle(
                 "closing_balance": statement.closing.total,
                 "minimum_payment": statement.minimum_payment,
                 "due_date": statement.due_date.isoformat(),
+                "document": statement_document_path(line.line_id, close_date),
             },
         )
     return statement

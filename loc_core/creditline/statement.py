@@ -10,7 +10,16 @@ import attrs
 from loc_core.creditline.activity import ActivityKind, CycleActivity
 from loc_core.creditline.balances import Balances
 
-__all__ = ["Statement"]
+__all__ = ["Statement", "statement_document_path"]
+
+
+def statement_document_path(line_id: str, statement_date: dt.date) -> str:
+    """The HTTP API route that answers a fresh link to a statement's PDF.
+
+    The ``loc_statement_ready`` notification carries this path, never a presigned URL:
+    an email is read days later, and the app asks the route for a short-lived link.
+    """
+    return f"/lines/{line_id}/statements/{statement_date.isoformat()}/document"
 
 
 @attrs.frozen(kw_only=True)

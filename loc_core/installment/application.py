@@ -76,6 +76,8 @@ class LoanApplication:
     """When the offer lapses (the DynamoDB ``ttl``); None unless APPROVED."""
     loan_id: str | None = None
     """The loan the offer became; set once."""
+    agreement_key: str | None = None
+    """Where the rendered agreement is stored (``loc_loan_agreement_key``); None until it is."""
     version: int = 0
     outbox: Outbox = attrs.field(factory=Outbox)
 
@@ -273,6 +275,15 @@ class LoanApplication:
         self.updated_at = now
         self.outbox.changes.extend(recorder.changes())
 
+    def file_agreement(self, key: str, *, now: dt.datetime) -> None:
+        """Record that the offer's agreement is stored under `key` (audited with the approval)."""
+        require_id(key, field="agreement_key")
+        recorder = ChangeRecorder(process=_UNDERWRITING, reason=f"agreement stored as {key}")
+        recorder.touch(self)
+        self.agreement_key = key
+        self.updated_at = now
+        self.outbox.changes.extend(recorder.changes())
+
     # --- queries ----------------------------------------------------------------------
 
     @property
@@ -354,6 +365,7 @@ class LoanApplication:
             "updated_at": render(self.updated_at),
             "expires_at": render(self.expires_at),
             "loan_id": self.loan_id,
+            "agreement_key": self.agreement_key,
         }
 
     def _record_creation(self, reason: str) -> None:

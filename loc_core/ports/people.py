@@ -22,6 +22,14 @@ class User:
     """False for a closed, suspended or deceased account: no new credit."""
     account_last_four: str = ""
     """The last four digits of the bank account money is sent to and collected from."""
+    name: str = ""
+    """The borrower's full name as documents print it; "" when the user service has none
+    (a document then names the borrower by `user_id`: `borrower_name`)."""
+
+    @property
+    def borrower_name(self) -> str:
+        """The name an agreement or statement prints: `name`, else the user id."""
+        return self.name.strip() or self.user_id
 
 
 class Users(Protocol):

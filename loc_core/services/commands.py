@@ -12,6 +12,13 @@ from loc_core.services.documents import (
     GetStatementDocument,
     ReadDocument,
 )
+from loc_core.services.filing import (
+    RENDER_DOCUMENT,
+    DocumentKind,
+    DocumentsReport,
+    RenderDocument,
+    RenderMissingDocuments,
+)
 from loc_core.services.job_pages import JOB_PAGE, PagedReport, RunJobPage
 from loc_core.services.lines import (
     RECONCILE_LINE,
@@ -90,6 +97,7 @@ __all__ = [
     "RECONCILE_LINE",
     "RECONCILE_LOAN",
     "RECONCILE_PAGE",
+    "RENDER_DOCUMENT",
     "RESEND_NOTIFICATION",
     "AbandonExpiredApplication",
     "AbandonExpiredLineApplication",
@@ -109,7 +117,9 @@ __all__ = [
     "CollectionOutcome",
     "CollectionResult",
     "DailyJobResult",
+    "DocumentKind",
     "DocumentLink",
+    "DocumentsReport",
     "DrawFromLine",
     "Eligibility",
     "EnqueueDueInstallments",
@@ -150,6 +160,8 @@ __all__ = [
     "ReconciliationPage",
     "RecoverTransfers",
     "RecoveryReport",
+    "RenderDocument",
+    "RenderMissingDocuments",
     "ResendNotification",
     "RunDailyLoanJob",
     "RunJobPage",

@@ -23,6 +23,14 @@ from loc_core.services.documents import (
     get_statement_document,
     read_document,
 )
+from loc_core.services.filing import (
+    RENDER_DOCUMENT,
+    RenderDocument,
+    RenderMissingDocuments,
+    file_statement,
+    render_document,
+    render_missing_documents,
+)
 from loc_core.services.job_pages import JOB_PAGE, RunJobPage, run_job_page
 from loc_core.services.messagebus import Command, EventHandler, Handler, StartupCheck
 from loc_core.services.notifications import (
@@ -120,19 +128,23 @@ HANDLERS: Mapping[type[Command[Any]], Handler] = {
     GetApplicationAgreement: get_application_agreement,
     GetLoanAgreement: get_loan_agreement,
     ReadDocument: read_document,
+    RenderMissingDocuments: render_missing_documents,
+    RenderDocument: render_document,
     ReadUserAuditTrail: read_user_audit_trail,
     ReadProcessAuditTrail: read_process_audit_trail,
 }
 """Exactly one handler per command."""
 
 EVENT_HANDLERS: Mapping[type[DomainEvent], Sequence[EventHandler]] = {
-    DomainEvent: (notify_borrower,),
+    DomainEvent: (file_statement, notify_borrower),
 }
-"""What a committed domain event goes to, in order."""
+"""What a committed domain event goes to, in order: a statement's PDF is stored before
+the borrower is told it is ready."""
 
 MESSAGES: Mapping[str, Callable[[QueueMessage], Command[Any]]] = {
     loans.COLLECT_INSTALLMENT: loans.CollectInstallment.from_message,
     RESEND_NOTIFICATION: ResendNotification.from_message,
+    RENDER_DOCUMENT: RenderDocument.from_message,
     loans.RECONCILE_LOAN: loans.ReconcileLoan.from_message,
     lines.RECONCILE_LINE: lines.ReconcileLine.from_message,
     RECONCILE_PAGE: EnqueueReconciliations.from_message,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -25,6 +25,9 @@ from loc_entrypoints.simulation import (
     run_simulation,
 )
 from loc_entrypoints.simulation.compare import Comparison, paired
+
+if TYPE_CHECKING:
+    from loc_entrypoints.simulation.documents import DocumentSample
 
 __all__ = ["main"]
 
@@ -114,6 +117,13 @@ def main() -> None:
     help="Run the partitions on this Dask scheduler (tcp://host:8786), or 'local' for a "
     "local cluster of --workers processes (needs the 'cluster' extra).",
 )
+@click.option(
+    "--documents",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Render the documents of this many borrowers into <out>/documents [0]; a run in "
+    "this process only (not with --workers or --cluster).",
+)
 def simulate(
     *,
     borrowers: int | None,
@@ -124,12 +134,17 @@ def simulate(
     out: Path,
     workers: int | None,
     cluster: str | None,
+    documents: int,
 ) -> None:
     """Simulate a book of borrowers day by day and report what happened."""
     console = Console()
     base = _scenario(scenario_file, "--scenario").resized(borrowers=borrowers, days=days, seed=seed)
     other = None if compare_file is None else paired(base, _scenario(compare_file, "--compare"))
-    report = _run(base, console, workers=workers, cluster=cluster)
+    if documents and (workers is not None or cluster is not None):
+        msg = "renders from a run in this process: leave out --workers and --cluster"
+        raise click.BadParameter(msg, param_hint="--documents")
+    sample = _document_sample(documents, base.seed, out, console)
+    report = _run(base, console, workers=workers, cluster=cluster, sample=sample)
     compared = None if other is None else _run(other, console, workers=workers, cluster=cluster)
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.json").write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
@@ -151,6 +166,8 @@ def simulate(
         _timing(console, compared)
         console.print(f"wrote {out / 'report-compared.json'} and {out / 'comparison.json'}")
     console.print(f"wrote {out / 'report.json'}")
+    if sample is not None:
+        console.print(f"wrote {len(sample.written)} documents under {out / 'documents'}")
     try:
         from loc_entrypoints.simulation.chart import draw_portfolio  # noqa: PLC0415 - optional
 
@@ -170,7 +187,12 @@ def _scenario(path: Path | None, option: str) -> Scenario:
 
 
 def _run(
-    scenario: Scenario, console: Console, *, workers: int | None, cluster: str | None
+    scenario: Scenario,
+    console: Console,
+    *,
+    workers: int | None,
+    cluster: str | None,
+    sample: DocumentSample | None = None,
 ) -> dict[str, Any]:
     """Run `scenario` under a progress bar (on `workers` processes or a Dask `cluster`).
 
@@ -193,6 +215,7 @@ def _run(
                 progress=lambda done: bar.update(task, completed=done),
                 workers=workers,
                 cluster=cluster,
+                documents=sample,
             )
         except InvariantBroken as exc:
             console.print(f"[bold red]invariant violated[/] on {exc.day}, borrower {exc.user_id}:")
@@ -242,6 +265,20 @@ def _side_by_side(comparison: Comparison, product: str, title: str) -> Table:
     if product not in comparison.differences:
         table.caption = "no difference: both policies give this product the same figures"
     return table
+
+
+def _document_sample(count: int, seed: int, out: Path, console: Console) -> DocumentSample | None:
+    """The ``--documents`` sample; None when it is 0 or no PDF renderer is installed (said)."""
+    if count == 0:
+        return None
+    from loc_entrypoints.bootstrap import pdf_renderer  # noqa: PLC0415 - only for documents
+    from loc_entrypoints.simulation.documents import DocumentSample  # noqa: PLC0415 - same
+
+    renderer = pdf_renderer()
+    if renderer is None:
+        console.print("documents skipped: install the documents extra")
+        return None
+    return DocumentSample(out / "documents", count, seed, renderer)
 
 
 def _summary(report: dict[str, Any]) -> Table:

@@ -127,6 +127,17 @@ CATALOG: tuple[Function, ...] = (
         memory_mb=1024,
     ),
     Function(
+        "DocumentsJob",
+        "documents_job",
+        Trigger.SCHEDULE,
+        "RenderMissingDocuments (loc_documents): agreements and statement PDFs still missing",
+        schedules=("cron(0 9 * * ? *)",),
+        sends_to_queue=False,
+        documents=True,
+        scans_table=True,
+        timeout_seconds=_JOB_TIMEOUT,
+    ),
+    Function(
         "UpcomingJob",
         "upcoming_job",
         Trigger.SCHEDULE,
@@ -172,7 +183,9 @@ CATALOG: tuple[Function, ...] = (
         "CollectionsWorker",
         "collections_worker",
         Trigger.QUEUE,
-        "every queue message kind (collect_installment, resend_notification, reconcile_*)",
+        "every queue message kind (collect_installment, resend_notification,"
+        " render_document, reconcile_*)",
+        documents=True,
         secrets=_MONEY,
         timeout_seconds=_CONSUMER_TIMEOUT,
         scans_table=True,

@@ -24,6 +24,7 @@ from loc_entrypoints.simulation.partition import (
     run_partitions,
 )
 from loc_entrypoints.simulation.scenario import HARSH, PERFECT, Scenario
+from loc_entrypoints.simulation.world import World
 
 __all__ = [
     "HARSH",
@@ -44,6 +45,7 @@ def run_simulation(
     workers: int | None = None,
     cluster: str | None = None,
     partition_size: int = PARTITION_BORROWERS,
+    documents: Callable[[World], object] | None = None,
 ) -> dict[str, Any]:
     """Run `scenario` and return its report, `timing` included.
 
@@ -55,14 +57,22 @@ def run_simulation(
         cluster: run the partitions on this Dask scheduler (``local``: a local cluster of
             `workers` processes, all cores when None).
         partition_size: borrowers per partition; the report does not depend on it.
+        documents: (``--documents N``: a `DocumentSample`) given the world after the
+            report is made, outside the timing; a whole-book run in this process only.
 
     Raises:
         InvariantBroken: an invariant failed; the message names the borrower, day and
             invariant.
         PartitionFailed: a partition failed every retry.
         ClusterUnavailable: `cluster` without the ``cluster`` extra installed.
+        ValueError: `documents` with `workers` or `cluster`: the worlds of a partitioned
+            run stay in their processes.
     """
+    if documents is not None and (workers is not None or cluster is not None):
+        msg = "documents are rendered from a whole-book run in this process: no workers or cluster"
+        raise ValueError(msg)
     started = time.perf_counter()
+    world = None
     if cluster is not None:
         report = run_on_cluster(
             scenario, cluster, size=partition_size, workers=workers, progress=progress
@@ -72,10 +82,13 @@ def run_simulation(
     else:
         (whole,) = partitions(scenario.borrowers, scenario.borrowers)
         told = None if progress is None else (lambda day: progress(day * scenario.borrowers))
-        report = merge(scenario, [run_partition(scenario, whole, told)])
+        result = run_partition(scenario, whole, told, keep_world=documents is not None)
+        report, world = merge(scenario, [result]), result.world
     wall = time.perf_counter() - started
     report["timing"] = {
         "wall_seconds": round(wall, 3),
         "borrower_days_per_second": round(scenario.borrower_days / wall) if wall else 0,
     }
+    if documents is not None and world is not None:
+        documents(world)
     return report

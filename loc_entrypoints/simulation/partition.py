@@ -34,6 +34,7 @@ from loc_entrypoints.simulation.engine import Simulation
 if TYPE_CHECKING:
     from loc_core.ledger import Ledger
     from loc_entrypoints.simulation.scenario import Scenario
+    from loc_entrypoints.simulation.world import World
 
 __all__ = [
     "PARTITION_BORROWERS",
@@ -126,12 +127,21 @@ class PartitionResult:
     digests: list[str]
     """``<user id> <sha256 of the borrower's journal entries>``, in borrower order, for the
     borrowers with entries."""
+    world: World | None = attrs.field(default=None, eq=False, repr=False)
+    """The deployment the partition ran on, when asked to keep it (never sent back by a
+    worker process: only a run in this process keeps it, for ``--documents``)."""
 
 
 def run_partition(
-    scenario: Scenario, partition: Partition, progress: Callable[[int], None] | None = None
+    scenario: Scenario,
+    partition: Partition,
+    progress: Callable[[int], None] | None = None,
+    *,
+    keep_world: bool = False,
 ) -> PartitionResult:
     """Live `partition`'s borrowers through the scenario; `progress` hears each day's number.
+
+    With `keep_world` the result carries the world the partition ran on.
 
     Raises:
         InvariantBroken: an invariant failed, naming the borrower and day.
@@ -143,7 +153,10 @@ def run_partition(
         digest="", journal_entries=len(database.ledger), audit_records=database.audit_count
     )
     return PartitionResult(
-        partition, report, borrower_digests(database.ledger, simulation.book.products)
+        partition,
+        report,
+        borrower_digests(database.ledger, simulation.book.products),
+        simulation.world if keep_world else None,
     )
 
 

@@ -20,6 +20,8 @@ import attrs
 
 from loc_adapters.memory import (
     InMemoryDatabase,
+    InMemoryDocumentStore,
+    InMemoryQueue,
     InMemoryUnitOfWork,
     InMemoryUsers,
     ManualClock,
@@ -34,6 +36,7 @@ from loc_core.payments import Direction, Rail
 from loc_core.ports import (
     Alerter,
     Clock,
+    DocumentStore,
     IdGenerator,
     Notifier,
     PaymentRails,
@@ -46,6 +49,7 @@ from loc_core.ports import (
     Users,
     WorkQueue,
 )
+from loc_core.services.filing import DocumentFiler
 from loc_core.services.messagebus import MessageBus
 from loc_entrypoints.bootstrap import bootstrap
 from loc_entrypoints.simulation.crashes import CrashingRails
@@ -203,6 +207,7 @@ class World:
             OwnerUsers(tracer=tracer),
         )
         crashes = CrashingRails(rails, scenario.seed, scenario.crash_probability)
+        queue, store = InMemoryQueue(clock), InMemoryDocumentStore()
         bus = bootstrap(
             overrides={
                 Clock: clock,
@@ -212,6 +217,11 @@ class World:
                 Notifier: notifier,
                 Alerter: alerter,
                 Users: users,
+                WorkQueue: queue,
+                DocumentStore: store,
+                # Documents are outside the ledger: the run renders none (`--documents N`
+                # renders a sample afterwards, `simulation.documents`).
+                DocumentFiler: DocumentFiler(store, users, alerter, queue),
                 # The report is the simulation's output: a log line per command of a
                 # million borrower-days would cost time and tell nothing more.
                 # Spans say whose work is running, so ids derive from the borrower.

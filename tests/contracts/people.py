@@ -1,8 +1,8 @@
 """The `Users` and `Underwriting` contracts.
 
 Fixtures: `users`, the adapter under test, which knows ``user-1`` (active, account ending
-6789) and ``user-2`` (inactive); `underwriting`, the adapter under test, and `reference`,
-the `SimulatedUnderwriting` whose decisions it must give.
+6789, named ``Borrower user-1``) and ``user-2`` (inactive); `underwriting`, the adapter
+under test, and `reference`, the `SimulatedUnderwriting` whose decisions it must give.
 """
 
 import pytest
@@ -12,8 +12,10 @@ from loc_core.ports import Underwriting, User, Users
 
 
 class UsersContract:
-    def test_a_known_user_is_read_with_status_and_last_four(self, users: Users) -> None:
-        assert users.get("user-1") == User("user-1", active=True, account_last_four="6789")
+    def test_a_known_user_is_read_with_status_last_four_and_name(self, users: Users) -> None:
+        assert users.get("user-1") == User(
+            "user-1", active=True, account_last_four="6789", name="Borrower user-1"
+        )
         assert not users.get("user-2").active
 
     def test_an_unknown_user_is_not_found(self, users: Users) -> None:

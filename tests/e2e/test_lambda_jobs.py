@@ -111,7 +111,8 @@ def test_the_daily_loan_job_marks_the_book_overdue_and_defaults_it_once(
 
 @pytest.mark.usefixtures("book")
 @pytest.mark.parametrize(
-    "name", ["billing_job", "due_job", "upcoming_job", "overdue_job", "recovery_job"]
+    "name",
+    ["billing_job", "documents_job", "due_job", "upcoming_job", "overdue_job", "recovery_job"],
 )
 def test_the_line_jobs_and_recovery_run_for_the_events_day_with_nothing_to_do(
     name: str, lambda_env: dict[str, str], monkeypatch: pytest.MonkeyPatch

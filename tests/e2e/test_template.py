@@ -157,6 +157,7 @@ def test_schedules_exist_only_in_the_catalog_hours() -> None:
             "cron(0 15 * * ? *)",
             "cron(0 15 * * ? *)",
             "cron(0 8 * * ? *)",
+            "cron(0 9 * * ? *)",
             "cron(0 14 * * ? *)",
             "cron(0 16 * * ? *)",
             "cron(0 17 * * ? *)",

@@ -75,6 +75,7 @@ LOAN_APPLICATION = Shape(
     names={
         "application_id": "loc_loan_application_id",
         "proposed_schedule": "loc_installment_schedule",
+        "agreement_key": "loc_loan_agreement_key",
         **SEED_TIMESTAMPS,
     },
 )

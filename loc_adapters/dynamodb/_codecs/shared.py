@@ -50,7 +50,7 @@ def owned_attributes(shape: Shape) -> frozenset[str]:
     """The attributes this library writes on an item of `shape`.
 
     An update sets those present and removes those absent; attributes nobody here
-    knows (``loc_loan_agreement_key``, written by another service) are left alone.
+    knows (written by another service) are left alone.
     """
     return shape.attributes() | _STORAGE_ATTRIBUTES
 

@@ -10,6 +10,7 @@ from loc_core.errors import ExternalServiceError, NotEligible
 from loc_core.installment import InstallmentProduct, LoanApplication
 from loc_core.money import positive_cents
 from loc_core.ports import Metrics
+from loc_core.services.filing import DocumentFiler, file_agreement
 from loc_core.services.kit import lock_key, moment
 from loc_core.services.loans.eligibility import CheckEligibility, check_loan_eligibility
 from loc_core.services.messagebus import Command
@@ -38,6 +39,7 @@ def apply_for_loan(
     desk: ApplicationDesk,
     product: InstallmentProduct,
     metrics: Metrics,
+    filer: DocumentFiler,
 ) -> LoanApplication:
     """Pre-check, ask underwriting, and file an APPROVED offer or a REJECTED application.
 
@@ -45,7 +47,9 @@ def apply_for_loan(
     none), a proposed schedule and a TTL. The whole use case holds the borrower's
     application lease, so two concurrent requests cannot both pass the pre-check and
     leave two live offers. A repeat with the same idempotency key returns the
-    application filed the first time.
+    application filed the first time. After the approval commits, the agreement is
+    rendered and stored (`file_agreement`; a repeat renders it only if it is still
+    missing); a rendering failure is alerted and never fails the application.
 
     Raises:
         InvalidAmount: for a requested amount that is not positive integer cents.
@@ -65,7 +69,11 @@ def apply_for_loan(
         decide=lambda: _decide(command, desk, product, metrics),
     )
     with desk.uow as uow:
-        return uow.loan_applications.get(command.user_id, application_id)
+        application = uow.loan_applications.get(command.user_id, application_id)
+    if file_agreement(application, filer=filer, uow=desk.uow, clock=desk.clock, product=product):
+        with desk.uow as uow:
+            application = uow.loan_applications.get(command.user_id, application_id)
+    return application
 
 
 def _decide(

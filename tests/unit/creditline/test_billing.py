@@ -94,6 +94,7 @@ def test_billing_posts_interest_and_tells_the_borrower(line: CreditLine) -> None
                 "closing_balance": line.total_balance,
                 "minimum_payment": line.next_minimum_payment_due,
                 "due_date": "2026-03-03",
+                "document": "/lines/line-1/statements/2026-02-10/document",
             },
         )
     ]

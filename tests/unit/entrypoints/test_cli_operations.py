@@ -36,6 +36,7 @@ def invoke(world: Deployment | None, *arguments: str) -> tuple[int, str]:
         "billing_job",
         "collections_job",
         "daily_loan_job",
+        "documents_job",
         "due_job",
         "overdue_job",
         "reconciliation_job",

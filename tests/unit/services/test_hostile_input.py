@@ -28,7 +28,7 @@ from loc_core.errors import InvalidRequest, LocError
 from loc_core.payments import PaymentStatus, Rail, SettlementOutcome
 from loc_core.ports import SettlementEvent
 from loc_core.services import commands
-from loc_core.services.commands import SettleTransfer
+from loc_core.services.commands import DocumentKind, SettleTransfer
 from loc_core.services.messagebus import Command
 
 PROVIDER_ID = "us-east-1:4f9a0c2e-7b1d-4e8f-9a3b-2c5d6e7f8a9b"
@@ -46,6 +46,8 @@ GHOST = {
     "due_date": dt.date(2026, 3, 20),
     "effective_on": dt.date(2026, 3, 5),
     "statement_date": dt.date(2026, 3, 5),
+    "document": DocumentKind.STATEMENT,
+    "subject_id": "ghost-line",
     "enabled": True,
     "autopay_enabled": True,
     "reason": "fuzz",
