@@ -393,9 +393,7 @@ def render_missing_documents(
         if filer.documents.link(key, expires=DOCUMENT_LINK_LIFETIME) is not None:
             present += 1
             continue
-        store = functools.partial(
-            _render_statement, filer, statement, line, product=creditline
-        )
+        store = functools.partial(_render_statement, filer, statement, line, product=creditline)
         (rendered if _sweep(filer, key, statement.user_id, store) else failed).append(key)
     return DocumentsReport(tuple(rendered), tuple(failed), present)
 
