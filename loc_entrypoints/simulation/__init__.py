@@ -17,6 +17,7 @@ from loc_entrypoints.simulation.partition import (
     PARTITION_BORROWERS,
     ClusterUnavailable,
     PartitionFailed,
+    PartitionResult,
     merge,
     partitions,
     run_on_cluster,
@@ -79,11 +80,13 @@ def run_simulation(
         )
     elif workers is not None:
         report = run_partitions(scenario, workers=workers, size=partition_size, progress=progress)
-    else:
+    elif documents is not None:
         (whole,) = partitions(scenario.borrowers, scenario.borrowers)
         told = None if progress is None else (lambda day: progress(day * scenario.borrowers))
-        result = run_partition(scenario, whole, told, keep_world=documents is not None)
+        result = run_partition(scenario, whole, told, keep_world=True)
         report, world = merge(scenario, [result]), result.world
+    else:
+        report = merge(scenario, _one_by_one(scenario, partition_size, progress))
     wall = time.perf_counter() - started
     report["timing"] = {
         "wall_seconds": round(wall, 3),
@@ -92,3 +95,26 @@ def run_simulation(
     if documents is not None and world is not None:
         documents(world)
     return report
+
+
+def _one_by_one(
+    scenario: Scenario, size: int, progress: Callable[[int], None] | None
+) -> list[PartitionResult]:
+    """The book's partitions run one after the other in this process.
+
+    Borrowers never interact and every id and draw derives from the borrower, so this is
+    the whole-book run's report; each partition's world is dropped when it ends, so time
+    and memory grow with the book, not faster (a whole book in one world does not).
+    """
+    results: list[PartitionResult] = []
+    done = 0
+    for part in partitions(scenario.borrowers, size):
+        borrowers = len(part.borrowers)
+        told = (
+            None
+            if progress is None
+            else (lambda day, base=done, n=borrowers: progress(base + day * n))
+        )
+        results.append(run_partition(scenario, part, told))
+        done += borrowers * scenario.days
+    return results
