@@ -3,7 +3,8 @@
 `InMemoryDatabase` behaves like a remote table (every read a private copy, every audit
 record kept), which is what the contract suites certify. A single-threaded simulation of
 a whole book can afford less: it shares committed objects with the use cases that read
-them, counts audit records instead of keeping them, and compresses rows of large books.
+them, keeps each committed row as a structural copy (`clone`) instead of pickled bytes,
+counts audit records instead of keeping them, and compresses rows of large books.
 Those tricks live here, next to the one driver that relies on them.
 """
 
@@ -29,6 +30,7 @@ from loc_core.events import AuditRecord
 from loc_core.installment import Loan, LoanStatus
 from loc_core.intents import TransferIntent
 from loc_core.ports import Clock
+from loc_entrypoints.simulation.clone import clone
 
 __all__ = ["SimulationDatabase"]
 
@@ -37,8 +39,6 @@ _LIVE_AGGREGATES = 20_000
 more than a day's activity, so the day's invariant checks find what they read live."""
 _COMPRESS_ABOVE = 20_000
 """Books with more borrowers keep their rows compressed: memory, not time, is their limit."""
-_ZLIB = b"x"
-"""The first byte of a zlib stream; a pickle (protocol 2+) starts with 0x80."""
 
 
 _Reduced = (
@@ -110,7 +110,7 @@ class _RowPickler(pickle.Pickler):
 def _in_service(aggregate: object) -> bool:
     """Open loans, lines and intents are read again soon; the rest are not.
 
-    Applications, closed loans and finished intents live as bytes only.
+    Applications, closed loans and finished intents live in their rows only.
     """
     if isinstance(aggregate, Loan):
         return aggregate.status is not LoanStatus.CLOSED
@@ -127,18 +127,18 @@ class SimulationDatabase(InMemoryDatabase):
 
     A unit of work that reads an aggregate gets the live committed object (no copy) when
     no other unit of work holds it; anything it changed (its outbox is not empty) but did
-    not commit is dropped from the live set when it ends, so the next read unpickles the
-    committed bytes and an abandoned change can never leak. Callers must not change an
+    not commit is dropped from the live set when it ends, so the next read copies the
+    committed row and an abandoned change can never leak. Callers must not change an
     aggregate outside a unit of work (the simulation never does).
     """
 
     keep_live: Callable[[object], bool] | None = None
     """Which aggregates may stay live (None: all). The simulation keeps the ones still in
-    service live and lets the rest (applications, closed loans) live as bytes only, so
+    service live and lets the rest (applications, closed loans) live in their rows only, so
     they never push out what is read every day."""
     live_capacity: int | None = None
     """How many committed objects to keep live (least recently used are dropped and
-    unpickled again when next read); None keeps every one."""
+    copied from their rows again when next read); None keeps every one."""
     compress_rows: bool = False
     """Keep committed rows zlib-compressed (about a third of the size, a few microseconds
     per write): for books large enough that memory, not time, is the limit."""
@@ -192,7 +192,7 @@ class SimulationDatabase(InMemoryDatabase):
         An aggregate with an empty outbox was not changed (every command that changes one
         records the change there, which is also how a use case decides there is nothing to
         commit), so it stays live; one that was changed is forgotten, and the next read
-        unpickles the committed bytes.
+        copies the committed row.
         """
         with self.lock:
             if self._live.get(key) is not aggregate:
@@ -219,21 +219,25 @@ class SimulationDatabase(InMemoryDatabase):
             touched, self._touched = sorted(self._touched), set()
             return touched
 
-    # The two row hooks call pickle themselves rather than `super()`: they run at every
-    # commit and at every read that misses the live set.
+    # The two row hooks run at every commit and at every read that misses the live set.
 
-    def thaw_row(self, row: bytes) -> Any:  # noqa: ANN401 - rows hold every aggregate type
-        """The aggregate a stored row holds, compressed or not."""
-        if row[:1] == _ZLIB:
-            row = zlib.decompress(row)
-        return pickle.loads(row)  # noqa: S301 - our own bytes, never external input
+    def thaw_row(self, row: Any) -> Any:  # noqa: ANN401 - rows hold every aggregate type
+        """A fresh aggregate from a stored row: a structural copy, or compressed bytes."""
+        if type(row) is not bytes:
+            return clone(row)
+        return pickle.loads(zlib.decompress(row))  # noqa: S301 - our own bytes, never external input
 
-    def freeze_row(self, aggregate: object) -> bytes:
-        """The row that stores `aggregate`, compressed with `compress_rows`."""
+    def freeze_row(self, aggregate: object) -> Any:  # noqa: ANN401 - rows hold every aggregate type
+        """The row that stores `aggregate`.
+
+        A structural copy (`clone`) sharing nothing that can change with it; with
+        `compress_rows`, zlib-compressed pickle bytes instead.
+        """
+        if not self.compress_rows:
+            return clone(aggregate)
         buffer = io.BytesIO()
         _RowPickler(buffer, pickle.HIGHEST_PROTOCOL).dump(aggregate)
-        row = buffer.getvalue()
-        return zlib.compress(row, 1) if self.compress_rows else row
+        return zlib.compress(buffer.getvalue(), 1)
 
     def write(self, key: Key, aggregate: object) -> None:
         """Store `aggregate` and keep the object itself live (when `keep_live` admits it)."""

@@ -2,14 +2,16 @@
 
 import datetime as dt
 import pickle
+import zlib
 
 import pytest
 from contracts.uow import UnitOfWorkContract, UowFactory, pay, store_loan
 
 from loc_adapters.memory import InMemoryDatabase, InMemoryUnitOfWork, ManualClock
-from loc_core.installment import LoanStatus, Process
+from loc_core.installment import Loan, LoanStatus, Process
 from loc_core.payments import Rail
 from loc_core.ports import UnitOfWork
+from loc_entrypoints.simulation.clone import assert_independent
 from loc_entrypoints.simulation.store import SimulationDatabase
 
 NOW = dt.datetime(2026, 1, 5, 16, tzinfo=dt.UTC)
@@ -66,7 +68,7 @@ def test_a_bounded_live_set_drops_the_least_recently_used_and_reads_stay_correct
     store_loan(make, loan_id="loan-2", user_id="user-2")  # the only one kept live now
     with make() as uow:
         again = uow.loans.get("user-1", "loan-1")
-    assert again is not first  # dropped from the live set: read back from its bytes
+    assert again is not first  # dropped from the live set: read back from its row
     assert again.installments == first.installments
 
 
@@ -116,16 +118,36 @@ def test_touched_keys_are_handed_out_once() -> None:
     assert database.take_touched() == []
 
 
-def test_rows_are_compact_tuples_that_thaw_to_the_same_object() -> None:
-    """Rows pickle attrs classes as field tuples: smaller, and every nested field comes back."""
-    database = SimulationDatabase(ManualClock(NOW))
+def _paid_loan(database: SimulationDatabase) -> Loan:
+    """A stored loan with one payment committed on it."""
     make = _factory(database)
     store_loan(make)
     with make() as uow:
         loan = pay(uow, "pay-1", 1_000)
         uow.commit(actor="test", request_id="pay-1")
+    return loan
+
+
+def test_rows_are_copies_that_share_nothing_changeable_with_the_live_object() -> None:
+    database = SimulationDatabase(ManualClock(NOW))
+    loan = _paid_loan(database)
     row = database.freeze_row(loan)
-    assert len(row) < len(InMemoryDatabase(ManualClock(NOW)).freeze_row(loan)) * 3 / 4
+    assert row is not loan
+    assert row == loan
+    assert_independent(loan, row)
+    again = database.thaw_row(row)
+    assert again is not row
+    assert again == loan
+
+
+def test_compressed_rows_are_compact_tuples_that_thaw_to_the_same_object() -> None:
+    """Compressed rows pickle attrs classes as field tuples: every nested field comes back."""
+    database = SimulationDatabase(ManualClock(NOW), compress_rows=True)
+    loan = _paid_loan(database)
+    row = database.freeze_row(loan)
+    assert (
+        len(zlib.decompress(row)) < len(InMemoryDatabase(ManualClock(NOW)).freeze_row(loan)) * 3 / 4
+    )
     again = database.thaw_row(row)
     assert again is not loan
     assert again == loan

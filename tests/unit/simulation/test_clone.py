@@ -1,0 +1,70 @@
+"""The store's structural copies: equal to what they copy, and sharing nothing that can change."""
+
+import datetime as dt
+import pickle
+
+import attrs
+import pytest
+
+from loc_core.installment import Process
+from loc_core.payments import Rail
+from loc_core.testing.installment import make_loan
+from loc_entrypoints.simulation import Scenario, Simulation
+from loc_entrypoints.simulation.clone import assert_independent, clone
+
+PAID_ON = dt.date(2026, 1, 6)
+
+
+def test_every_row_of_a_lived_book_is_an_equal_and_independent_copy() -> None:
+    """Loans, lines, statements, applications and intents after 90 days of a small book."""
+    simulation = Simulation.build(Scenario().resized(borrowers=60, days=90))
+    simulation.run()
+    database = simulation.world.database
+    kinds: set[str] = set()
+    for key, row in database._rows.items():  # the rows are what is tested
+        kinds.add(key[0])
+        copy = clone(row)
+        assert copy == row
+        assert pickle.dumps(copy, pickle.HIGHEST_PROTOCOL) == pickle.dumps(
+            row, pickle.HIGHEST_PROTOCOL
+        )
+        assert_independent(row, copy)
+        live = database.peek(key)
+        if live is not row:
+            assert_independent(live, row)
+    assert {"loan", "line", "statement", "intent"} <= kinds
+
+
+def test_a_change_to_the_copy_leaves_the_original_as_it_was() -> None:
+    loan = make_loan()
+    before = pickle.dumps(loan, pickle.HIGHEST_PROTOCOL)
+    copy = clone(loan)
+    copy.apply_payment("pay-1", 5_000, process=Process.MANUAL, rail=Rail.ACH, today=PAID_ON)
+    assert copy.outstanding_balance == loan.outstanding_balance - 5_000
+    assert pickle.dumps(loan, pickle.HIGHEST_PROTOCOL) == before
+    assert loan.payments == {}
+
+
+@attrs.frozen
+class _FrozenWithList:
+    items: list[int]
+
+
+@attrs.define
+class _Holder:
+    inner: _FrozenWithList
+
+
+def test_a_frozen_class_holding_a_list_is_caught_sharing_it() -> None:
+    """A frozen attrs instance is shared; one holding something changeable is a finding."""
+    holder = _Holder(_FrozenWithList([1, 2]))
+    with pytest.raises(AssertionError, match="list is shared"):
+        assert_independent(holder, clone(holder))
+
+
+def test_a_type_the_copier_does_not_know_is_refused() -> None:
+    class Opaque:
+        pass
+
+    with pytest.raises(TypeError, match=r"cannot copy a .*Opaque"):
+        clone([Opaque()])
