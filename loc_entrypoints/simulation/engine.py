@@ -12,7 +12,9 @@ borrower-day costs nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import gc
+from collections.abc import Callable, Iterator
 
 import attrs
 
@@ -23,7 +25,25 @@ from loc_entrypoints.simulation.scenario import Scenario
 from loc_entrypoints.simulation.tally import Tally
 from loc_entrypoints.simulation.world import World
 
-__all__ = ["InvariantBroken", "Simulation"]
+__all__ = ["InvariantBroken", "Simulation", "fewer_collections"]
+
+_YOUNG_COLLECTION_AFTER = 50_000
+"""Run the cyclic garbage collector's youngest generation after this many new objects
+(Python's default: 700). A simulated day makes and drops hundreds of thousands of small
+objects (copies, audit changes, events) and almost none of them form cycles; collecting
+every 700 cost about 8% of a run. Memory is unaffected: objects without cycles are freed
+by reference counting at once, whatever the collector's thresholds."""
+
+
+@contextlib.contextmanager
+def fewer_collections() -> Iterator[None]:
+    """Collect the youngest generation after `_YOUNG_COLLECTION_AFTER` objects, then restore."""
+    young, middle, old = gc.get_threshold()
+    gc.set_threshold(max(young, _YOUNG_COLLECTION_AFTER), middle, old)
+    try:
+        yield
+    finally:
+        gc.set_threshold(young, middle, old)
 
 
 @attrs.define
@@ -55,12 +75,13 @@ class Simulation:
             InvariantBroken: the first invariant that failed, naming borrower and day.
         """
         book = self.book
-        for day in range(self.scenario.days):
-            book.start_day(day)
-            self._checked(live_one_day)
-            if progress is not None:
-                progress(day + 1)
-        self._checked(close_the_run)
+        with fewer_collections():
+            for day in range(self.scenario.days):
+                book.start_day(day)
+                self._checked(live_one_day)
+                if progress is not None:
+                    progress(day + 1)
+            self._checked(close_the_run)
         self.tally.finish(self.world, book.products)
         return self.tally
 
