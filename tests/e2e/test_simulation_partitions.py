@@ -4,8 +4,10 @@ A small book (60 borrowers x 60 days, partitions of 10) runs whole, in 1, 2 and 
 processes and on a Dask local cluster; every report is the same apart from `timing`.
 """
 
+import gc
 import pickle
 import sys
+import weakref
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -18,6 +20,7 @@ from loc_entrypoints.simulation import (
     Scenario,
     run_simulation,
 )
+from loc_entrypoints.simulation import partition as partition_module
 from loc_entrypoints.simulation.partition import (
     Partition,
     PartitionResult,
@@ -123,3 +126,24 @@ def test_an_invariant_broken_in_a_partition_crosses_processes_whole() -> None:
         broken.detail,
         str(broken),
     )
+
+
+def test_a_finished_partition_leaves_no_world_behind(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its world is freed when the partition returns, not when the collector gets round to it."""
+    built: list[weakref.ref[Any]] = []
+    build = partition_module.Simulation.build
+
+    def remembered(*args: Any, **kwargs: Any) -> Any:
+        simulation = build(*args, **kwargs)
+        built.append(weakref.ref(simulation.world))
+        return simulation
+
+    monkeypatch.setattr(partition_module.Simulation, "build", remembered)
+    gc.disable()  # only the partition's own collection may free it
+    try:
+        result = run_partition(BOOK, partitions(BOOK.borrowers, SIZE)[0])
+    finally:
+        gc.enable()
+    assert result.world is None
+    assert built
+    assert built[0]() is None
