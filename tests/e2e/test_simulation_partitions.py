@@ -18,9 +18,9 @@ from loc_entrypoints.simulation import (
     InvariantBroken,
     PartitionFailed,
     Scenario,
+    Simulation,
     run_simulation,
 )
-from loc_entrypoints.simulation import partition as partition_module
 from loc_entrypoints.simulation.partition import (
     Partition,
     PartitionResult,
@@ -131,14 +131,14 @@ def test_an_invariant_broken_in_a_partition_crosses_processes_whole() -> None:
 def test_a_finished_partition_leaves_no_world_behind(monkeypatch: pytest.MonkeyPatch) -> None:
     """Its world is freed when the partition returns, not when the collector gets round to it."""
     built: list[weakref.ref[Any]] = []
-    build = partition_module.Simulation.build
+    build = Simulation.build
 
     def remembered(*args: Any, **kwargs: Any) -> Any:
         simulation = build(*args, **kwargs)
         built.append(weakref.ref(simulation.world))
         return simulation
 
-    monkeypatch.setattr(partition_module.Simulation, "build", remembered)
+    monkeypatch.setattr(Simulation, "build", staticmethod(remembered))
     gc.disable()  # only the partition's own collection may free it
     try:
         result = run_partition(BOOK, partitions(BOOK.borrowers, SIZE)[0])
