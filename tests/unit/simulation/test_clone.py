@@ -16,8 +16,13 @@ PAID_ON = dt.date(2026, 1, 6)
 
 
 def test_every_row_of_a_lived_book_is_an_equal_and_independent_copy() -> None:
-    """Loans, lines, statements, applications and intents after 90 days of a small book."""
-    simulation = Simulation.build(Scenario().resized(borrowers=60, days=90))
+    """Loans, lines, statements, applications and intents after 120 days of a small book.
+
+    With crashes after accepted transfers, so recovery, returns and corrections have
+    written rows too.
+    """
+    book = Scenario(crash_probability=0.05).resized(borrowers=60, days=120)
+    simulation = Simulation.build(book)
     simulation.run()
     database = simulation.world.database
     kinds: set[str] = set()
