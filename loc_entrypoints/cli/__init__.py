@@ -19,12 +19,14 @@ from loc_entrypoints.cli.adopt import adopt
 from loc_entrypoints.cli.operations import job, reconcile
 from loc_entrypoints.simulation import (
     ClusterUnavailable,
+    ClusterUnreachable,
     InvariantBroken,
     PartitionFailed,
     Scenario,
     run_simulation,
 )
 from loc_entrypoints.simulation.compare import Comparison, paired
+from loc_entrypoints.simulation.partition import cluster_address
 
 if TYPE_CHECKING:
     from loc_entrypoints.simulation.documents import DocumentSample
@@ -114,6 +116,7 @@ def main() -> None:
 @click.option(
     "--cluster",
     metavar="ADDRESS",
+    callback=lambda _ctx, _param, value: None if value is None else _cluster(value),
     help="Run the partitions on this Dask scheduler (tcp://host:8786), or 'local' for a "
     "local cluster of --workers processes (needs the 'cluster' extra).",
 )
@@ -224,8 +227,19 @@ def _run(
         except PartitionFailed as exc:
             console.print(f"[bold red]run failed[/]: {exc}")
             raise SystemExit(1) from exc
+        except ClusterUnreachable as exc:
+            console.print(f"[bold red]run failed[/]: {exc}")
+            raise SystemExit(1) from exc
         except ClusterUnavailable as exc:
             raise click.UsageError(str(exc)) from exc
+
+
+def _cluster(address: str) -> str:
+    """The --cluster value checked before anything runs."""
+    try:
+        return cluster_address(address)
+    except ClusterUnavailable as exc:
+        raise click.BadParameter(str(exc), param_hint="'--cluster'") from exc
 
 
 def _timing(console: Console, report: dict[str, Any]) -> None:

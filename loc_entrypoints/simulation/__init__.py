@@ -16,6 +16,7 @@ from loc_entrypoints.simulation.engine import InvariantBroken, Simulation
 from loc_entrypoints.simulation.partition import (
     PARTITION_BORROWERS,
     ClusterUnavailable,
+    ClusterUnreachable,
     PartitionFailed,
     PartitionResult,
     merge,
@@ -31,6 +32,7 @@ __all__ = [
     "HARSH",
     "PERFECT",
     "ClusterUnavailable",
+    "ClusterUnreachable",
     "InvariantBroken",
     "PartitionFailed",
     "Scenario",

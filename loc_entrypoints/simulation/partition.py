@@ -22,6 +22,7 @@ import hashlib
 import importlib
 import multiprocessing
 import queue as queues
+import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -40,10 +41,12 @@ if TYPE_CHECKING:
 __all__ = [
     "PARTITION_BORROWERS",
     "ClusterUnavailable",
+    "ClusterUnreachable",
     "Partition",
     "PartitionFailed",
     "PartitionResult",
     "book_digest",
+    "cluster_address",
     "merge",
     "partitions",
     "run_on_cluster",
@@ -87,8 +90,44 @@ class PartitionFailed(Exception):
         self.error = error
 
 
+CONNECT_TIMEOUT_SECONDS = 30
+"""How long to wait for a Dask scheduler to answer before giving up (Dask's own default)."""
+
+
 class ClusterUnavailable(Exception):
-    """Dask distributed is not installed (the ``cluster`` extra)."""
+    """The run cannot use the cluster asked for.
+
+    Dask distributed is not installed (the ``cluster`` extra), or the address is not one
+    a scheduler could have.
+    """
+
+
+class ClusterUnreachable(ClusterUnavailable):
+    """No Dask scheduler answered at the address given; nothing ran."""
+
+
+_SCHEDULER_ADDRESS = re.compile(
+    r"(?:(?P<scheme>tcp|tls|inproc|ucx|ws|wss)://)?(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(?P<port>\d{1,5})"
+)
+"""A scheduler's address as Dask takes it: optional scheme, host (or [IPv6]) and port."""
+
+
+def cluster_address(address: str) -> str:
+    """`address` checked: ``local``, or a scheduler's ``[scheme://]host:port``.
+
+    Raises:
+        ClusterUnavailable: any other text, with what is expected.
+    """
+    text = address.strip()
+    if text == "local":
+        return text
+    match = _SCHEDULER_ADDRESS.fullmatch(text)
+    if match is None or not 0 < int(match["port"]) < 65536:  # noqa: PLR2004 - the TCP port range
+        raise ClusterUnavailable(
+            f"--cluster {address!r} is not a Dask scheduler address: give 'local' or "
+            "[tcp://]host:port, such as tcp://10.0.0.5:8786"
+        )
+    return text
 
 
 @attrs.frozen
@@ -335,10 +374,13 @@ def run_on_cluster(
     failed partition `RETRIES` times; `progress` hears each partition as it finishes.
 
     Raises:
-        ClusterUnavailable: the ``cluster`` extra is not installed.
+        ClusterUnavailable: the ``cluster`` extra is not installed, or `address` is not
+            a scheduler address.
+        ClusterUnreachable: no scheduler answered at `address`.
         InvariantBroken: an invariant failed in a partition.
         PartitionFailed: a partition failed every attempt.
     """
+    address = cluster_address(address)
     try:
         distributed: Any = importlib.import_module("distributed")  # optional: the extra's
     except ModuleNotFoundError as exc:
@@ -350,7 +392,7 @@ def run_on_cluster(
     run = uuid.uuid4().hex  # task keys of this run alone, on a cluster others share
     with (
         _scheduler(distributed, address, workers) as target,
-        distributed.Client(target) as client,
+        _client(distributed, target, address) as client,
     ):
         futures = {
             client.submit(
@@ -378,6 +420,20 @@ def run_on_cluster(
             if progress is not None:
                 progress(done)
     return merge(scenario, results)
+
+
+@contextlib.contextmanager
+def _client(distributed: Any, target: Any, address: str) -> Iterator[Any]:  # noqa: ANN401 - the untyped module
+    """A Dask `Client` of `target`; a scheduler that does not answer is `ClusterUnreachable`."""
+    try:
+        client = distributed.Client(target, timeout=CONNECT_TIMEOUT_SECONDS)
+    except (OSError, TimeoutError) as exc:  # Dask raises OSError when the connect times out
+        raise ClusterUnreachable(
+            f"no Dask scheduler answered at {address} within {CONNECT_TIMEOUT_SECONDS} s: "
+            f"{exc}; nothing ran"
+        ) from exc
+    with client:
+        yield client
 
 
 @contextlib.contextmanager

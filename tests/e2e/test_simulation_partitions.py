@@ -6,24 +6,31 @@ processes and on a Dask local cluster; every report is the same apart from `timi
 
 import gc
 import pickle
+import socket
 import sys
 import weakref
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
+from loc_entrypoints.cli import main
 from loc_entrypoints.simulation import (
     ClusterUnavailable,
+    ClusterUnreachable,
     InvariantBroken,
     PartitionFailed,
     Scenario,
     Simulation,
     run_simulation,
 )
+from loc_entrypoints.simulation import partition as partition_module
 from loc_entrypoints.simulation.partition import (
     Partition,
     PartitionResult,
+    cluster_address,
     gather,
     merge,
     partitions,
@@ -147,3 +154,43 @@ def test_a_finished_partition_leaves_no_world_behind(monkeypatch: pytest.MonkeyP
     assert result.world is None
     assert built
     assert built[0]() is None
+
+
+@pytest.mark.parametrize(
+    "address", ["nonsense", "tcp://127.0.0.1:99999", "http://sched:8786", "sched:", ":8786", ""]
+)
+def test_an_address_no_scheduler_could_have_is_refused_before_anything_runs(
+    address: str,
+) -> None:
+    with pytest.raises(ClusterUnavailable, match="not a Dask scheduler address"):
+        run_simulation(BOOK, cluster=address)
+    result = CliRunner().invoke(main, ["simulate", "--borrowers", "5", "--cluster", address])
+    assert result.exit_code == 2  # a usage error
+    assert "not a Dask scheduler address" in result.output
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["local", "tcp://10.0.0.5:8786", "10.0.0.5:8786", "tls://[::1]:8786", "sched.internal:8786"],
+)
+def test_scheduler_addresses_as_dask_takes_them_are_accepted(address: str) -> None:
+    assert cluster_address(f" {address} ") == address
+
+
+def test_a_scheduler_that_does_not_answer_is_named_and_nothing_runs(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setattr(partition_module, "CONNECT_TIMEOUT_SECONDS", 1)
+    address = f"tcp://127.0.0.1:{port}"
+    with pytest.raises(ClusterUnreachable, match=f"no Dask scheduler answered at {address}"):
+        run_simulation(BOOK, cluster=address)
+    out = tmp_path / "out"
+    arguments = ["simulate", "--borrowers", "5", "--days", "5", "--out", str(out)]
+    result = CliRunner().invoke(main, [*arguments, "--cluster", address])
+    assert result.exit_code == 1
+    assert "run failed" in result.output
+    assert f"no Dask scheduler answered at {address}" in result.output
+    assert not (out / "report.json").exists()
