@@ -15,6 +15,7 @@ from loc_adapters.logs import configure_logging
 from loc_core.errors import InvalidConfiguration
 from loc_core.money import format_cents
 from loc_entrypoints.cli import http as http_commands
+from loc_entrypoints.cli._paths import writable_folder
 from loc_entrypoints.cli.adopt import adopt
 from loc_entrypoints.cli.operations import job, reconcile
 from loc_entrypoints.simulation import (
@@ -105,6 +106,7 @@ def main() -> None:
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("out"),
     show_default=True,
+    callback=writable_folder,
     help="Where report.json and portfolio.png go.",
 )
 @click.option(

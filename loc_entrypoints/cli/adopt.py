@@ -19,6 +19,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from loc_core.errors import LocError
+from loc_entrypoints.cli._paths import writable_file
 
 if TYPE_CHECKING:
     from loc_adapters.dynamodb import DynamoTable
@@ -59,12 +60,14 @@ def _table(ctx: click.Context) -> DynamoTable:
 @click.option(
     "--checkpoint",
     type=click.Path(dir_okay=False, path_type=Path),
+    callback=writable_file,
     help="Where each segment's position is saved after every page; a rerun resumes.",
 )
 @click.option(
     "--report",
     "report_file",
     type=click.Path(dir_okay=False, path_type=Path),
+    callback=writable_file,
     help="Write the report (counts and every loan not already served) as JSON here.",
 )
 @click.pass_context

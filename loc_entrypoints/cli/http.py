@@ -15,6 +15,7 @@ import click
 
 from loc_core.errors import InvalidConfiguration
 from loc_entrypoints.bootstrap import Settings
+from loc_entrypoints.cli._paths import writable_file
 
 __all__ = ["openapi", "serve", "token"]
 
@@ -86,6 +87,7 @@ def token(user_id: str, *, service: bool) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     default=OPENAPI_PATH,
     show_default=True,
+    callback=writable_file,
     help="Where the OpenAPI document goes.",
 )
 def openapi(out: Path) -> None:
