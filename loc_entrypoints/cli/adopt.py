@@ -83,6 +83,9 @@ def adopt(
     from loc_adapters.dynamodb.adopt import adopt_table  # noqa: PLC0415 - needs the aws extra
 
     table = _table(ctx)
+    for path in (checkpoint, report_file):
+        if path is not None:  # checked writable at parse; made now that the run starts
+            path.parent.mkdir(parents=True, exist_ok=True)
     console = Console()
     now = dt.datetime.now(dt.UTC)
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())

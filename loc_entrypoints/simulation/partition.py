@@ -107,9 +107,11 @@ class ClusterUnreachable(ClusterUnavailable):
 
 
 _SCHEDULER_ADDRESS = re.compile(
-    r"(?:(?P<scheme>tcp|tls|inproc|ucx|ws|wss)://)?(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(?P<port>\d{1,5})"
+    r"(?:(?:tcp|tls|ws|wss|ucx)://)?(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(?P<port>\d{1,5})"
 )
-"""A scheduler's address as Dask takes it: optional scheme, host (or [IPv6]) and port."""
+_IN_PROCESS = re.compile(r"inproc://\S+")
+"""A scheduler's address as Dask takes it: optional scheme, host (or [IPv6]) and port; or
+Dask's ``inproc://`` address of a scheduler in this very process (an embedding program's)."""
 
 
 def cluster_address(address: str) -> str:
@@ -120,6 +122,8 @@ def cluster_address(address: str) -> str:
     """
     text = address.strip()
     if text == "local":
+        return text
+    if _IN_PROCESS.fullmatch(text):
         return text
     match = _SCHEDULER_ADDRESS.fullmatch(text)
     if match is None or not 0 < int(match["port"]) < 65536:  # noqa: PLR2004 - the TCP port range

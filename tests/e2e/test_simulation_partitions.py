@@ -171,7 +171,14 @@ def test_an_address_no_scheduler_could_have_is_refused_before_anything_runs(
 
 @pytest.mark.parametrize(
     "address",
-    ["local", "tcp://10.0.0.5:8786", "10.0.0.5:8786", "tls://[::1]:8786", "sched.internal:8786"],
+    [
+        "local",
+        "tcp://10.0.0.5:8786",
+        "10.0.0.5:8786",
+        "tls://[::1]:8786",
+        "sched.internal:8786",
+        "inproc://192.0.2.2/4242/1",
+    ],
 )
 def test_scheduler_addresses_as_dask_takes_them_are_accepted(address: str) -> None:
     assert cluster_address(f" {address} ") == address

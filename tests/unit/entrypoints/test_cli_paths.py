@@ -55,3 +55,14 @@ def test_adopt_refuses_a_file_it_cannot_write_before_reading_the_table(
     assert code == 2
     assert f"cannot write to {blocked}" in output
     assert "Traceback" not in output
+
+
+def test_a_command_refused_later_leaves_no_folder_behind(tmp_path: Path) -> None:
+    """The check makes and removes what it made: a bad scenario file leaves no trace."""
+    scenario = tmp_path / "bad.toml"
+    scenario.write_text("favourite_colour = 'red'\n")
+    out = tmp_path / "runs" / "first"
+    code, output = run("simulate", "--scenario", str(scenario), "--out", str(out))
+    assert code == 2
+    assert "favourite_colour" in output
+    assert not (tmp_path / "runs").exists()
