@@ -115,6 +115,7 @@ def _attrs_copier(kind: type) -> _Copier:
     A field whose declared type cannot change is shared as it is; a list or dict of such
     values is copied shallow; anything else goes through `clone`.
     """
+    _require_fields_only(kind)
     hints = _field_types(kind)
     plain = kind.__setattr__ is object.__setattr__  # type: ignore[comparison-overlap]  # slot wrapper vs function
     lines = [f"def copy_{kind.__name__}(source):", "    target = new(kind)"]
@@ -140,6 +141,25 @@ def _attrs_copier(kind: type) -> _Copier:
     exec("\n".join(lines), namespace)  # noqa: S102 - code built from the class's own field names
     copier: _Copier = namespace[f"copy_{kind.__name__}"]
     return copier
+
+
+def _require_fields_only(kind: type) -> None:
+    """Refuse a class whose instances can hold state outside their attrs fields.
+
+    A copy sets the fields only, so a `__dict__` or an extra slot (a cache) would be lost.
+    """
+    extra: set[str] = set()
+    for base in kind.__mro__[:-1]:  # all but object
+        if "__slots__" not in vars(base):
+            raise TypeError(f"{kind.__qualname__} is not slotted: cannot copy it field by field")
+        slots = vars(base)["__slots__"]
+        extra.update((slots,) if isinstance(slots, str) else slots)
+    extra -= {field.name for field in attrs.fields(kind)} | {"__weakref__"}
+    if extra:
+        raise TypeError(
+            f"{kind.__qualname__} keeps {', '.join(sorted(extra))} outside its fields: "
+            "cannot copy it field by field"
+        )
 
 
 def _field_types(kind: type) -> dict[str, Any]:

@@ -73,3 +73,28 @@ def test_a_type_the_copier_does_not_know_is_refused() -> None:
 
     with pytest.raises(TypeError, match=r"cannot copy a .*Opaque"):
         clone([Opaque()])
+
+
+@attrs.define
+class _Plain:
+    amount: int
+
+
+class _Cached(_Plain):
+    """An attrs class's subclass with a slot of its own (a cache, say)."""
+
+    __slots__ = ("_memo",)
+
+
+@attrs.define(slots=False)
+class _Loose:
+    amount: int
+
+
+@pytest.mark.parametrize(
+    ("kind", "why"), [(_Cached, "keeps _memo outside"), (_Loose, "not slotted")]
+)
+def test_a_class_with_state_outside_its_fields_is_refused(kind: type, why: str) -> None:
+    """A copy sets the fields only: anything else an instance holds would be lost."""
+    with pytest.raises(TypeError, match=why):
+        clone([kind(5)])
