@@ -217,12 +217,7 @@ JOBS: Mapping[str, Job] = {
         PagedJob("upcoming_job", "cron(0 14 * * ? *)", _paged(SendUpcomingNotices), _line_report),
         PagedJob("overdue_job", "cron(0 16 * * ? *)", _paged(MarkOverdueLines), _line_report),
         PagedJob("daily_loan_job", "cron(0 17 * * ? *)", _paged(RunDailyLoanJob), _daily),
-        Job(
-            "documents_job",
-            "cron(0 9 * * ? *)",
-            lambda as_of: RenderMissingDocuments(as_of=as_of),
-            _documents,
-        ),
+        PagedJob("documents_job", "cron(0 9 * * ? *)", _paged(RenderMissingDocuments), _documents),
         Job("recovery_job", "cron(0 7 * * ? *), cron(45 15 * * ? *)", _recovery, _recovered),
         PagedJob(
             "reconciliation_job",

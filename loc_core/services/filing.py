@@ -20,7 +20,6 @@ import datetime as dt
 import enum
 import functools
 from collections.abc import Callable
-from typing import TypeVar
 
 import attrs
 
@@ -39,7 +38,6 @@ from loc_core.ports import (
     LineRef,
     LoanRef,
     QueueMessage,
-    RefPage,
     Severity,
     UnitOfWork,
     Users,
@@ -50,7 +48,7 @@ from loc_core.ports import (
 from loc_core.ports.documents import DocumentRenderer
 from loc_core.services.kit import post_alert
 from loc_core.services.messagebus import Command
-from loc_core.services.scheduled import ScheduledJob
+from loc_core.services.scheduled import PageableJob
 from loc_core.validation import Day, Id, validated
 
 __all__ = [
@@ -337,7 +335,7 @@ def render_document(
 
 @attrs.frozen
 class DocumentsReport:
-    """What one run of the documents job did."""
+    """What one run (or one page) of the documents job did."""
 
     rendered: tuple[str, ...]
     """The keys stored by this run."""
@@ -345,21 +343,29 @@ class DocumentsReport:
     """The keys still missing (each alerted); the next run tries again."""
     present: int
     """Documents found already stored."""
+    cursor: str | None = None
+    """Where the next page starts (``loans:…`` or ``lines:…``); None when every loan and
+    line has been looked at."""
 
 
 @attrs.frozen
-class RenderMissingDocuments(ScheduledJob[DocumentsReport]):
+class RenderMissingDocuments(PageableJob[DocumentsReport]):
     """Run the documents job (``loc_documents``): render what a failure left missing.
 
     Agreements of approved applications that became loans and have no stored key, and
     statements of the last `DOCUMENTS_LOOK_BACK_DAYS` whose PDF is not stored.
+
+    Paged by the loan listing, then the line listing: a page looks at up to `page_size`
+    loans (their agreements) or lines (their recent statements), and its report's cursor
+    names the listing and the place in it where the next page starts (``loans:<place>``,
+    ``lines:<place>``). Without a page size, one run looks at every loan and line.
     """
 
 
 _PAGE = 100
-
-_Ref = TypeVar("_Ref", LoanRef, LineRef)
-_Found = TypeVar("_Found")
+"""Loans or lines read per unit of work when the command sets no page size."""
+_LOANS = "loans:"
+_LINES = "lines:"
 
 
 def render_missing_documents(
@@ -371,31 +377,98 @@ def render_missing_documents(
     installment: InstallmentProduct,
     creditline: CreditLineProduct,
 ) -> DocumentsReport:
-    """Render every missing agreement and recent statement PDF; running it again changes nothing."""
+    """Render the missing agreements and recent statement PDFs of one page (or of all).
+
+    Running it again changes nothing: what is stored is found present.
+
+    Raises:
+        InvalidRequest: a cursor this job did not give.
+    """
     today = command.business_date(clock)
+    listing, place = _place(command.cursor)
+    if filer.renderer is None:
+        return DocumentsReport((), (), 0)
+    since = today - dt.timedelta(days=DOCUMENTS_LOOK_BACK_DAYS)
     rendered: list[str] = []
     failed: list[str] = []
     present = 0
-    if filer.renderer is None:
-        return DocumentsReport((), (), 0)
-    for application in _loan_applications(uow):
-        key = agreement_key(application.user_id, application.application_id)
-        if application.agreement_key is not None:
-            present += 1
-            continue
-        store = functools.partial(
-            _store_agreement, application, filer=filer, uow=uow, clock=clock, product=installment
-        )
-        (rendered if _sweep(filer, key, application.user_id, store) else failed).append(key)
-    since = today - dt.timedelta(days=DOCUMENTS_LOOK_BACK_DAYS)
-    for statement, line in _recent_statements(uow, since):
-        key = statement_key(statement.user_id, statement.line_id, statement.statement_date)
-        if filer.documents.link(key, expires=DOCUMENT_LINK_LIFETIME) is not None:
-            present += 1
-            continue
-        store = functools.partial(_render_statement, filer, statement, line, product=creditline)
-        (rendered if _sweep(filer, key, statement.user_id, store) else failed).append(key)
-    return DocumentsReport(tuple(rendered), tuple(failed), present)
+    size = command.page_size or _PAGE
+    after: tuple[str, str | None] | None
+    while True:
+        if listing == _LOANS:
+            with uow:
+                page = uow.loans.page(place, size)
+                applications = [found for ref in page.refs for found in _application(uow, ref)]
+            work = [_agreement_step(a, filer, uow, clock, installment) for a in applications]
+            after = (_LOANS, page.cursor) if page.cursor is not None else (_LINES, None)
+        else:
+            with uow:
+                lines = uow.lines.page(place, size)
+                statements = [found for ref in lines.refs for found in _statements(uow, ref, since)]
+            work = [_statement_step(s, line, filer, creditline) for s, line in statements]
+            after = (_LINES, lines.cursor) if lines.cursor is not None else None
+        for key, user_id, store in work:
+            if store is None:
+                present += 1
+            else:
+                (rendered if _sweep(filer, key, user_id, store) else failed).append(key)
+        if after is None:
+            return DocumentsReport(tuple(rendered), tuple(failed), present)
+        listing, place = after
+        if command.page_size is not None:
+            cursor = listing + (place or "")
+            return DocumentsReport(tuple(rendered), tuple(failed), present, cursor)
+
+
+def _place(cursor: str | None) -> tuple[str, str | None]:
+    """The listing and the place in it a cursor names (the loans' start when None).
+
+    Raises:
+        InvalidRequest: a cursor this job did not give.
+    """
+    if cursor is None:
+        return _LOANS, None
+    for listing in (_LOANS, _LINES):
+        if cursor.startswith(listing):
+            return listing, cursor[len(listing) :] or None
+    raise InvalidRequest(
+        f"cursor {cursor!r} is not one the documents job gives "
+        f"(it starts with {_LOANS!r} or {_LINES!r})",
+        key="cursor",
+    )
+
+
+_Step = tuple[str, str, Callable[[], None] | None]
+"""A document's key, its borrower, and how to store it (None: already stored)."""
+
+
+def _agreement_step(
+    application: LoanApplication,
+    filer: DocumentFiler,
+    uow: UnitOfWork,
+    clock: Clock,
+    product: InstallmentProduct,
+) -> _Step:
+    key = agreement_key(application.user_id, application.application_id)
+    if application.agreement_key is not None:
+        return key, application.user_id, None
+    store = functools.partial(
+        _store_agreement, application, filer=filer, uow=uow, clock=clock, product=product
+    )
+    return key, application.user_id, store
+
+
+def _statement_step(
+    statement: Statement, line: CreditLine, filer: DocumentFiler, product: CreditLineProduct
+) -> _Step:
+    key = statement_key(statement.user_id, statement.line_id, statement.statement_date)
+    if filer.documents.link(key, expires=DOCUMENT_LINK_LIFETIME) is not None:
+        return key, statement.user_id, None
+    return (
+        key,
+        statement.user_id,
+        functools.partial(_render_statement, filer, statement, line, product=product),
+    )
 
 
 def _sweep(filer: DocumentFiler, key: str, user_id: str, store: Callable[[], None]) -> bool:
@@ -414,46 +487,22 @@ def _sweep(filer: DocumentFiler, key: str, user_id: str, store: Callable[[], Non
     return True
 
 
-def _loan_applications(uow: UnitOfWork) -> list[LoanApplication]:
-    """The applications every loan came from, page by page through the loan listing."""
-
-    def application(uow: UnitOfWork, ref: LoanRef) -> list[LoanApplication]:
-        loan = uow.loans.get(ref.user_id, ref.loan_id)
-        try:
-            return [uow.loan_applications.get(ref.user_id, loan.application_id)]
-        except NotFound:
-            return []  # a loan migrated without its application has no agreement here
-
-    return _every(uow, lambda uow, cursor: uow.loans.page(cursor, _PAGE), application)
+def _application(uow: UnitOfWork, ref: LoanRef) -> list[LoanApplication]:
+    """The application a loan came from (none for a loan migrated without it)."""
+    loan = uow.loans.get(ref.user_id, ref.loan_id)
+    try:
+        return [uow.loan_applications.get(ref.user_id, loan.application_id)]
+    except NotFound:
+        return []  # a loan migrated without its application has no agreement here
 
 
-def _recent_statements(uow: UnitOfWork, since: dt.date) -> list[tuple[Statement, CreditLine]]:
-    """Statements dated `since` or later, with their line."""
-
-    def statements(uow: UnitOfWork, ref: LineRef) -> list[tuple[Statement, CreditLine]]:
-        line = uow.lines.get(ref.user_id, ref.line_id)
-        return [
-            (statement, line)
-            for statement in uow.statements.for_line(ref.user_id, ref.line_id)
-            if statement.statement_date >= since
-        ]
-
-    return _every(uow, lambda uow, cursor: uow.lines.page(cursor, _PAGE), statements)
-
-
-def _every(
-    uow: UnitOfWork,
-    page_of: Callable[[UnitOfWork, str | None], RefPage[_Ref]],
-    read: Callable[[UnitOfWork, _Ref], list[_Found]],
-) -> list[_Found]:
-    """What `read` finds for every ref of a listing, a page per unit of work."""
-    found: list[_Found] = []
-    cursor: str | None = None
-    while True:
-        with uow:
-            page = page_of(uow, cursor)
-            for ref in page.refs:
-                found.extend(read(uow, ref))
-        cursor = page.cursor
-        if cursor is None:
-            return found
+def _statements(
+    uow: UnitOfWork, ref: LineRef, since: dt.date
+) -> list[tuple[Statement, CreditLine]]:
+    """A line's statements dated `since` or later, with the line."""
+    line = uow.lines.get(ref.user_id, ref.line_id)
+    return [
+        (statement, line)
+        for statement in uow.statements.for_line(ref.user_id, ref.line_id)
+        if statement.statement_date >= since
+    ]

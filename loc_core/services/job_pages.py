@@ -1,7 +1,8 @@
 """One page of a scheduled job, and handing the rest of a run on to a worker.
 
-The line jobs (billing, upcoming, due, overdue) and the loans' daily job can each run one
-page of their work (`PageableJob`: the items after a cursor, by a stable key). A driver
+The line jobs (billing, upcoming, due, overdue), the loans' daily job and the documents
+job can each run one page of their work (`PageableJob`: the items after a cursor, by a
+stable key; the documents job's cursor names a listing and a place in it). A driver
 (the scheduled Lambda) runs pages while it has time; the page that starts without enough
 left runs as a `RunJobPage` with `RunJobPage.hand_on`, which also queues a ``job_page``
 message holding the next cursor. The collections worker runs that page the same way and
@@ -22,6 +23,7 @@ import attrs
 
 from loc_core.errors import InvalidRequest
 from loc_core.ports import Clock, QueueMessage, WorkQueue
+from loc_core.services.filing import DocumentsReport, RenderMissingDocuments
 from loc_core.services.kit import read_message
 from loc_core.services.lines.billing import BillClosedCycles
 from loc_core.services.lines.due import CollectDueMinimums
@@ -38,7 +40,7 @@ __all__ = ["JOB_PAGE", "PAGED_JOBS", "PagedReport", "RunJobPage", "run_job_page"
 JOB_PAGE = "job_page"
 """The `QueueMessage.kind` handing the rest of a paged job's run to a worker."""
 
-PagedReport = JobReport | DailyJobResult
+PagedReport = JobReport | DailyJobResult | DocumentsReport
 """What a page of a paged job answers; its ``cursor`` is where the next page starts."""
 
 PAGED_JOBS: Mapping[str, type[PageableJob[Any]]] = {
@@ -49,6 +51,7 @@ PAGED_JOBS: Mapping[str, type[PageableJob[Any]]] = {
         CollectDueMinimums,
         MarkOverdueLines,
         RunDailyLoanJob,
+        RenderMissingDocuments,
     )
 }
 """The jobs a ``job_page`` message may name, by their command's name."""

@@ -132,7 +132,6 @@ CATALOG: tuple[Function, ...] = (
         Trigger.SCHEDULE,
         "RenderMissingDocuments (loc_documents): agreements and statement PDFs still missing",
         schedules=("cron(0 9 * * ? *)",),
-        sends_to_queue=False,
         documents=True,
         scans_table=True,
         timeout_seconds=_JOB_TIMEOUT,

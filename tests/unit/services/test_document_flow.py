@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from deployment import LINES_OPENED, Deployment
 
 from loc_adapters.memory import InMemoryDocumentStore, TextRenderer
-from loc_core.errors import DomainError, ExternalServiceError, NotFound
+from loc_core.errors import DomainError, ExternalServiceError, InvalidRequest, NotFound
 from loc_core.ports import DocumentStore, Severity, agreement_key, statement_key
 from loc_core.services import filing
 from loc_core.services.commands import (
@@ -21,6 +21,7 @@ from loc_core.services.commands import (
 )
 from loc_core.services.filing import DocumentFiler, RenderMissingDocuments
 from loc_entrypoints.cli import main
+from loc_entrypoints.jobs import run_job
 
 VISIBILITY = dt.timedelta(minutes=5)
 
@@ -289,3 +290,65 @@ def test_the_documents_job_runs_from_the_cli_and_renders_what_is_missing(
     world.clock.advance(VISIBILITY)
     assert work(world) == [False]  # the queued retry finds it stored
     assert renderer.rendered == 1
+
+
+# --- the documents job, page by page ---------------------------------------------------
+
+
+def missing_everywhere(world: Deployment) -> tuple[Deployment, Recorded, set[str]]:
+    """Three loans and a billed line whose documents all failed to render: their keys."""
+    world, store, _ = rendering(world, fail=4)  # three approvals and one statement fail
+    keys = set()
+    for user in ("user-1", "user-2", "user-3"):
+        world.users.add(user)
+        application = world.apply_loan(user, key=f"apply-{user}")
+        world.accept_loan(application.application_id, user)
+        keys.add(agreement_key(user, application.application_id))
+    *_, statement = billed_line(world)  # user-1's line, drawn and billed at CLOSE
+    keys.add(statement)
+    assert store.documents == {}
+    return world, store, keys
+
+
+def test_pages_render_every_missing_document_once_and_end_with_no_cursor(
+    lines_world: Deployment,
+) -> None:
+    world, store, keys = missing_everywhere(lines_world)
+    cursors: list[str | None] = []
+    command = RenderMissingDocuments(page_size=2)
+    rendered: list[str] = []
+    while True:
+        page = world.bus.handle(command)
+        rendered += page.rendered
+        cursors.append(page.cursor)
+        if page.cursor is None:
+            break
+        command = attrs.evolve(command, cursor=page.cursor)
+    assert sorted(rendered) == sorted(keys)
+    assert sorted(store.puts) == sorted(keys)  # each stored once
+    assert cursors[0] is not None
+    assert cursors[0].startswith("loans:")
+    assert any(c is not None and c.startswith("lines:") for c in cursors)
+    assert cursors[-1] is None
+    again = world.bus.handle(RenderMissingDocuments())  # the whole book in one run
+    assert (again.rendered, again.failed, again.present) == ((), (), len(keys))
+
+
+def test_a_cursor_the_job_did_not_give_is_refused_and_nothing_is_rendered(
+    lines_world: Deployment,
+) -> None:
+    world, store, _ = missing_everywhere(lines_world)
+    with pytest.raises(InvalidRequest, match="not one the documents job gives"):
+        world.bus.handle(RenderMissingDocuments(cursor="user-1/loan-1", page_size=2))
+    assert store.puts == []
+
+
+def test_a_lambda_short_of_time_hands_the_rest_to_a_worker(lines_world: Deployment) -> None:
+    world, store, keys = missing_everywhere(lines_world)
+    summary = run_job("documents_job", world.bus, remaining_ms=lambda: 0)
+    assert summary.details["handed_on"] is True
+    assert len(store.puts) == 3  # the first page: the three loans' agreements
+    for _ in range(10):  # the worker follows the handed-on pages to the end
+        if not work(world):
+            break
+    assert sorted(store.puts) == sorted(keys)
