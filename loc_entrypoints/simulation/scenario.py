@@ -177,6 +177,10 @@ class Scenario:
     def load(cls, path: Path) -> Scenario:
         """Read a scenario from a TOML file; a key left out keeps its default.
 
+        A file without a ``name`` names the scenario after itself (``cheaper-fee.toml``:
+        ``cheaper-fee``), so a report, a comparison's table and its chart tell two files
+        apart.
+
         Raises:
             InvalidConfiguration: for an unknown key or a value out of range.
         """
@@ -195,6 +199,7 @@ class Scenario:
             raise InvalidConfiguration(
                 f'{path}: write rates as strings, such as line_apr = "29.99"'
             )
+        values.setdefault("name", path.stem)
         return cls(**values)
 
     def to_dict(self) -> dict[str, Any]:

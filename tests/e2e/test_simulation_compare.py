@@ -80,3 +80,13 @@ def test_differences_are_other_minus_base_for_every_figure_either_has() -> None:
     expected["collected"] = 5 - base["summary"]["installment"]["collected"]
     assert comparison.differences["installment"] == {k: v for k, v in expected.items() if v}
     assert "creditline" not in comparison.differences
+
+
+def test_a_scenario_file_without_a_name_is_named_after_itself(tmp_path: Path) -> None:
+    """So the table and the chart of a comparison tell the two files apart."""
+    unnamed = tmp_path / "cheaper-fee.toml"
+    unnamed.write_text('origination_fee_percent = "5"\n')
+    named = tmp_path / "other.toml"
+    named.write_text('name = "promo"\n')
+    assert Scenario.load(unnamed).name == "cheaper-fee"
+    assert Scenario.load(named).name == "promo"
