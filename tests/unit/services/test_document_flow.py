@@ -334,12 +334,13 @@ def test_pages_render_every_missing_document_once_and_end_with_no_cursor(
     assert (again.rendered, again.failed, again.present) == ((), (), len(keys))
 
 
+@pytest.mark.parametrize("cursor", ["user-1/loan-1", "loans:zzz", "lines:[1", "LOANS:"])
 def test_a_cursor_the_job_did_not_give_is_refused_and_nothing_is_rendered(
-    lines_world: Deployment,
+    lines_world: Deployment, cursor: str
 ) -> None:
     world, store, _ = missing_everywhere(lines_world)
-    with pytest.raises(InvalidRequest, match="not one the documents job gives"):
-        world.bus.handle(RenderMissingDocuments(cursor="user-1/loan-1", page_size=2))
+    with pytest.raises(InvalidRequest, match="cursor"):
+        world.bus.handle(RenderMissingDocuments(cursor=cursor, page_size=2))
     assert store.puts == []
 
 
