@@ -95,7 +95,7 @@ def clone(value: Any) -> Any:  # noqa: ANN401 - copies a value of any type
 
 
 def _copier_for(kind: type) -> _Copier:
-    if _copier_for_type(kind) is _same:
+    if _immutable(kind):
         return _same
     if not attrs.has(kind):
         raise TypeError(f"the simulation's store cannot copy a {kind.__qualname__}")
@@ -104,9 +104,7 @@ def _copier_for(kind: type) -> _Copier:
 
 def _is_frozen(kind: type) -> bool:
     """Is `kind` a frozen attrs class (its instances refuse every assignment)?"""
-    return bool(getattr(kind, "__attrs_frozen__", False)) or (
-        getattr(kind.__setattr__, "__name__", "") == "_frozen_setattrs"
-    )
+    return getattr(kind.__setattr__, "__name__", "") == "_frozen_setattrs"
 
 
 def _attrs_copier(kind: type) -> _Copier:
@@ -206,7 +204,7 @@ def _how_to_copy(hint: Any) -> str:  # noqa: ANN401 - any annotation
 def _never_changes(hint: Any) -> bool:  # noqa: ANN401 - any annotation
     """Can no value of type `hint` ever change (so a copy may share it)?"""
     if isinstance(hint, type):
-        return _copier_for_type(hint) is _same
+        return _immutable(hint)
     origin = typing.get_origin(hint)
     args = typing.get_args(hint)
     if origin is typing.Literal:
@@ -218,13 +216,9 @@ def _never_changes(hint: Any) -> bool:  # noqa: ANN401 - any annotation
     return False
 
 
-def _copier_for_type(kind: type) -> _Copier | None:
-    """`_same` for a type whose values never change; None for any other."""
-    if kind in _SHARED or issubclass(kind, enum.Enum):
-        return _same
-    if attrs.has(kind) and _is_frozen(kind):
-        return _same
-    return None
+def _immutable(kind: type) -> bool:
+    """Can no value of `kind` ever change (so a copy may share it)?"""
+    return kind in _SHARED or issubclass(kind, enum.Enum) or (attrs.has(kind) and _is_frozen(kind))
 
 
 def assert_independent(original: object, copy: object) -> None:
@@ -234,19 +228,18 @@ def assert_independent(original: object, copy: object) -> None:
     seen: dict[int, object] = {}
 
     def check(key: int, value: object) -> object:
-        if key in shared and _copier_for_check(type(value)) is not _same:
+        if key in shared and _changeable(type(value)):
             raise AssertionError(f"a {type(value).__qualname__} is shared with the original")
         return seen.setdefault(key, value)
 
     _walk(copy, check)
 
 
-def _copier_for_check(kind: type) -> _Copier:
-    if kind in (list, dict, set):
-        return _COPIERS[kind]
+def _changeable(kind: type) -> bool:
+    """Could a value of `kind` change in place? A tuple's or frozenset's items are walked."""
     if kind in (tuple, frozenset):
-        return _same  # the items are checked one by one
-    return _copier_for(kind)
+        return False
+    return kind in (list, dict, set) or not _immutable(kind)
 
 
 def _walk(value: object, visit: Callable[[int, object], object]) -> None:
