@@ -9,24 +9,35 @@ values are the strings stored as ``loc_process``.
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import functools
+import itertools
 import operator
 from collections.abc import Callable, Collection, Mapping
+from decimal import Decimal
 from typing import Any, Protocol
 
 import attrs
 
-from loc_core.events import AuditValue, Change, diff, render
+from loc_core.events import AuditValue, Change, FieldChange, diff, render
 
 __all__ = [
     "Audited",
     "ChangeRecorder",
+    "Fields",
     "Process",
     "change",
+    "fields",
     "render",
+    "rendered",
     "snapshot",
+    "snapshot_fields",
 ]
+
+
+Fields = tuple[tuple[str, ...], tuple[Any, ...]]
+"""An entity's audited field names and their values as read (`render` gives the stored form)."""
 
 
 class Process(enum.Enum):
@@ -82,21 +93,43 @@ class Audited(Protocol):
         """The entity type (``loan``, ``installment``, ...) and the entity's id."""
         ...
 
+    def audit_fields(self) -> Fields:
+        """The audited fields' names and their values as read, each stored as `render` gives it.
+
+        Cheaper than `audit_snapshot`: nothing is rendered until it is known to differ.
+        """
+        ...
+
     def audit_snapshot(self) -> dict[str, AuditValue]:
-        """The audited fields, rendered."""
+        """The audited fields, rendered: `rendered(*self.audit_fields())`."""
         ...
 
 
 def snapshot(entity: attrs.AttrsInstance, *, skip: Collection[str] = ()) -> dict[str, AuditValue]:
     """The fields of an attrs entity but `skip`, rendered as str/int/bool/None, in field order."""
+    return rendered(*fields(entity, skip=skip))
+
+
+def fields(entity: attrs.AttrsInstance, *, skip: Collection[str] = ()) -> Fields:
+    """The names of an attrs entity's fields but `skip`, in field order, and their values."""
     names, values = _audited_fields(
         type(entity), skip if type(skip) is frozenset else frozenset(skip)
     )
+    return names, values(entity)
+
+
+def rendered(names: tuple[str, ...], values: tuple[Any, ...]) -> dict[str, AuditValue]:
+    """The snapshot of `fields`: each name with its value rendered, in order."""
     # `render` returns the plain types as they are: test them here and spare the call
     return {
         name: value if type(value) in _PLAIN else render(value)
-        for name, value in zip(names, values(entity), strict=True)
+        for name, value in zip(names, values, strict=True)
     }
+
+
+def snapshot_fields(snapshot: Mapping[str, AuditValue]) -> Fields:
+    """A rendered snapshot as `Fields`, for an entity that renders its fields itself."""
+    return tuple(snapshot), tuple(snapshot.values())
 
 
 _PLAIN = frozenset({str, int, bool, type(None)})
@@ -134,15 +167,66 @@ def change(
     return Change(entity, entity_id, user_id, process.value, reason, fields)
 
 
+_SETTLED: set[type] = {str, int, bool, type(None), dt.date, dt.datetime, Decimal}
+"""Renderable types whose values never change in place (enums join as they are met)."""
+
+
+def _settled(values: tuple[Any, ...]) -> tuple[Any, ...]:
+    """`values` with each value that could change in place (a list, a tuple) rendered now.
+
+    What is left is immutable: a value still `is` the one read later means an unchanged field.
+    """
+    if _SETTLED.issuperset(map(type, values)):  # the common case, tested at C speed
+        return values
+    for value in values:
+        kind = type(value)
+        if isinstance(value, enum.Enum) and all(type(m.value) in _PLAIN for m in kind):
+            _SETTLED.add(kind)  # members are singletons with plain values: never change
+    return tuple(value if type(value) in _SETTLED else render(value) for value in values)
+
+
+def _changed(
+    names: tuple[str, ...], before: tuple[Any, ...], after: tuple[Any, ...]
+) -> tuple[FieldChange, ...]:
+    """`diff` of the two snapshots of the same fields, rendering only values not identical.
+
+    An identical value is immutable (`_settled`), so it renders the same on both sides; any
+    other pair is rendered and compared as `diff` compares it (Decimal("1.0") equals
+    Decimal("1.00") but is stored differently, so equal values are not skipped).
+    """
+    found: list[FieldChange] = []
+    for index in itertools.compress(range(len(after)), map(operator.is_not, before, after)):
+        old = render(before[index])
+        new = render(after[index])
+        if old != new:
+            found.append(FieldChange(names[index], old, new))
+    return tuple(found)
+
+
+def _created(names: tuple[str, ...], values: tuple[Any, ...]) -> tuple[FieldChange, ...]:
+    """`diff` from nothing to the snapshot of these fields: each field that is not None."""
+    found: list[FieldChange] = []
+    for name, value in zip(names, values, strict=True):
+        new = render(value)
+        if new is not None:
+            found.append(FieldChange(name, None, new))
+    return tuple(found)
+
+
 class ChangeRecorder:
-    """Remembers entities before one step changes them, then describes what changed."""
+    """Remembers entities before one step changes them, then describes what changed.
+
+    It keeps the values the fields hold (`Audited.audit_fields`), not their rendered
+    forms, and renders only the fields that are no longer the very same value.
+    """
 
     __slots__ = ("_before", "_process", "_reason")
 
     def __init__(self, *, process: Process, reason: str) -> None:
         self._process = process
         self._reason = reason
-        self._before: dict[tuple[str, str], tuple[Audited, dict[str, AuditValue], str]] = {}
+        self._before: dict[tuple[str, str], tuple[Audited, Fields | None, str]] = {}
+        """Each entity, its fields before the step (None: created in it), and its reason."""
 
     def touch(self, entity: Audited, *, reason: str | None = None) -> None:
         """Snapshot `entity` before its first change in this step.
@@ -151,29 +235,33 @@ class ChangeRecorder:
         """
         key = entity.audit_key()
         if key not in self._before:
+            names, values = entity.audit_fields()
             self._before[key] = (
                 entity,
-                entity.audit_snapshot(),
+                (names, _settled(values)),
                 self._reason if reason is None else reason,
             )
 
     def created(self, entity: Audited, *, reason: str | None = None) -> None:
         """Note a new entity: every field changes from nothing (`reason` as for `touch`)."""
-        self._before[entity.audit_key()] = (entity, {}, self._reason if reason is None else reason)
+        self._before[entity.audit_key()] = (
+            entity,
+            None,
+            self._reason if reason is None else reason,
+        )
 
     def changes(self) -> list[Change]:
         """One `Change` per touched entity whose fields differ, in the order touched."""
         found: list[Change] = []
+        process = self._process.value
         for (kind, entity_id), (entity, before, reason) in self._before.items():
-            described = change(
-                entity=kind,
-                entity_id=entity_id,
-                user_id=entity.user_id,
-                before=before,
-                after=entity.audit_snapshot(),
-                process=self._process,
-                reason=reason,
-            )
-            if described is not None:
-                found.append(described)
+            names, after = entity.audit_fields()
+            if before is None:
+                fields = _created(names, after)
+            elif before[0] == names:
+                fields = _changed(names, before[1], after)
+            else:  # a field came or went: compare the snapshots
+                fields = diff(rendered(*before), rendered(names, after))
+            if fields:
+                found.append(Change(kind, entity_id, entity.user_id, process, reason, fields))
         return found

@@ -15,8 +15,8 @@ import enum
 
 import attrs
 
+from loc_core.audit import Fields
 from loc_core.bookkeeping import EntryKind, Movement, Product, entry_id
-from loc_core.events import AuditValue, render
 from loc_core.ledger import CLEARING, JournalEntry, refund_due
 
 __all__ = ["RefundDue", "RefundStatus", "refund_audit", "refund_entry"]
@@ -76,12 +76,11 @@ def refund_entry(
     )
 
 
-def refund_audit(refund: RefundDue | None) -> dict[str, AuditValue]:
-    """A payment's audited refund fields (none for a payment without a refund)."""
+def refund_audit(refund: RefundDue | None) -> Fields:
+    """A payment's audited refund fields and their values (none without a refund)."""
     if refund is None:
-        return {}
-    return {
-        "refund_due": refund.amount,
-        "refund_status": render(refund.status),
-        "refund_cancelled_on": render(refund.cancelled_on),
-    }
+        return (), ()
+    return _REFUND_AUDITED, (refund.amount, refund.status, refund.cancelled_on)
+
+
+_REFUND_AUDITED = ("refund_due", "refund_status", "refund_cancelled_on")

@@ -98,6 +98,10 @@ class LineState:
         """The audited fields, rendered: all but its draws, payments, cycle and outbox."""
         return audit.snapshot(self, skip=_NOT_AUDITED)
 
+    def audit_fields(self) -> audit.Fields:
+        """The audited fields and their values, as `audit_snapshot` renders them."""
+        return audit.fields(self, skip=_NOT_AUDITED)
+
     @property
     def balances(self) -> Balances:
         """What the borrower owes now, by bucket."""

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import attrs
 
+from loc_core import audit
 from loc_core.applications import AdverseAction, ApplicationStatus
 from loc_core.audit import ChangeRecorder, Process, render
 from loc_core.calendar import require_utc
@@ -168,6 +169,10 @@ class CreditLineApplication:
     def audit_key(self) -> tuple[str, str]:
         """The audited entity type and id."""
         return ("application", self.application_id)
+
+    def audit_fields(self) -> audit.Fields:
+        """The audited fields and their values, rendered as `audit_snapshot` gives them."""
+        return audit.snapshot_fields(self.audit_snapshot())
 
     def audit_snapshot(self) -> dict[str, AuditValue]:
         """The audited fields, rendered (adverse actions as ``code: text`` pairs)."""

@@ -46,3 +46,7 @@ class Draw:
     def audit_snapshot(self) -> dict[str, AuditValue]:
         """The audited fields, rendered."""
         return audit.snapshot(self)
+
+    def audit_fields(self) -> audit.Fields:
+        """The audited fields and their values, as `audit_snapshot` renders them."""
+        return audit.fields(self)

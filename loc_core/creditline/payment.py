@@ -14,6 +14,8 @@ from loc_core.refunds import RefundDue, refund_audit
 
 __all__ = ["LocPayment"]
 
+_NOT_AUDITED = frozenset({"refund"})
+
 
 @attrs.define(kw_only=True)
 class LocPayment:
@@ -44,7 +46,13 @@ class LocPayment:
 
     def audit_snapshot(self) -> dict[str, AuditValue]:
         """The audited fields, rendered."""
-        return {**audit.snapshot(self, skip={"refund"}), **refund_audit(self.refund)}
+        return audit.rendered(*self.audit_fields())
+
+    def audit_fields(self) -> audit.Fields:
+        """The audited fields and their values: all but `refund`, then the refund's."""
+        names, values = audit.fields(self, skip=_NOT_AUDITED)
+        refund_names, refund_values = refund_audit(self.refund)
+        return names + refund_names, values + refund_values
 
     @property
     def applied_amount(self) -> int:

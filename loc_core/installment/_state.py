@@ -7,11 +7,12 @@ the state, so neither the rules nor the aggregate import each other in a cycle.
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from decimal import Decimal
 
 import attrs
 
-from loc_core.audit import render
+from loc_core import audit
 from loc_core.errors import NotFound, Ref
 from loc_core.events import AuditValue, Outbox
 from loc_core.installment.config import InstallmentProduct
@@ -27,6 +28,30 @@ from loc_core.ledger import Bucket
 from loc_core.payments import Rail
 
 __all__ = ["LoanState"]
+
+_AUDITED = (
+    "application_id",
+    "loan_number",
+    "loan_amount",
+    "origination_fee",
+    "fee_type",
+    "fee_percent",
+    "total_amount",
+    "amount_disbursed",
+    "outstanding_balance",
+    "status",
+    "repayment_cadence",
+    "disbursement_date",
+    "disbursement_method",
+    "confirmation_id",
+    "account_last_four",
+    "completion_date",
+    "defaulted_on",
+    "autopay_enabled",
+    "late_fees_assessed",
+)
+"""A loan's audited fields, in the order they are stored."""
+_read_audited = operator.attrgetter(*_AUDITED)
 
 
 @attrs.define(kw_only=True)
@@ -129,24 +154,8 @@ class LoanState:
 
     def audit_snapshot(self) -> dict[str, AuditValue]:
         """The audited fields, rendered."""
-        return {
-            "application_id": self.application_id,
-            "loan_number": self.loan_number,
-            "loan_amount": self.loan_amount,
-            "origination_fee": self.origination_fee,
-            "fee_type": self.fee_type.value,
-            "fee_percent": render(self.fee_percent),
-            "total_amount": self.total_amount,
-            "amount_disbursed": self.amount_disbursed,
-            "outstanding_balance": self.outstanding_balance,
-            "status": self.status.value,
-            "repayment_cadence": self.repayment_cadence.value,
-            "disbursement_date": self.disbursement_date.isoformat(),
-            "disbursement_method": self.disbursement_method.value,
-            "confirmation_id": self.confirmation_id,
-            "account_last_four": self.account_last_four,
-            "completion_date": render(self.completion_date),
-            "defaulted_on": render(self.defaulted_on),
-            "autopay_enabled": self.autopay_enabled,
-            "late_fees_assessed": self.late_fees_assessed,
-        }
+        return audit.rendered(*self.audit_fields())
+
+    def audit_fields(self) -> audit.Fields:
+        """The audited fields and their values."""
+        return _AUDITED, _read_audited(self)

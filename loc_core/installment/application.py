@@ -17,6 +17,7 @@ from decimal import Decimal
 
 import attrs
 
+from loc_core import audit
 from loc_core.applications import AdverseAction, ApplicationStatus
 from loc_core.audit import ChangeRecorder, render
 from loc_core.errors import (
@@ -344,6 +345,10 @@ class LoanApplication:
     def audit_key(self) -> tuple[str, str]:
         """The audited entity type and id."""
         return ("application", self.application_id)
+
+    def audit_fields(self) -> audit.Fields:
+        """The audited fields and their values, rendered as `audit_snapshot` gives them."""
+        return audit.snapshot_fields(self.audit_snapshot())
 
     def audit_snapshot(self) -> dict[str, AuditValue]:
         """The audited fields, rendered (the schedule as ``amount@date`` pairs)."""

@@ -12,10 +12,12 @@ Installments belong to their `Loan`; only the loan's commands change them.
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from typing import Protocol
 
 import attrs
 
+from loc_core import audit
 from loc_core.audit import render
 from loc_core.errors import InvariantViolation
 from loc_core.events import AuditValue
@@ -23,6 +25,24 @@ from loc_core.installment.vocabulary import InstallmentStatus, Process
 from loc_core.ledger import Bucket
 
 __all__ = ["WATERFALL", "Installment", "PaymentApplication"]
+
+_READ = (
+    "status",
+    "total_amount",
+    "outstanding_balance",
+    "principal",
+    "origination_fee",
+    "late_fee",
+    "due_date",
+    "overdue_on",
+    "process",
+    "update_reason",
+    "collection_attempts",
+    "last_collection_attempt_on",
+)
+_read_audited = operator.attrgetter(*_READ)
+_AUDITED = (*_READ, "applications")
+"""An installment's audited fields, in the order they are stored."""
 
 WATERFALL = (Bucket.LATE_FEE, Bucket.ORIGINATION_FEE, Bucket.PRINCIPAL)
 """The order a payment pays the parts of one installment."""
@@ -239,18 +259,9 @@ class Installment:
 
     def audit_snapshot(self) -> dict[str, AuditValue]:
         """The audited fields, rendered (applications as ``payment=amount`` pairs)."""
-        return {
-            "status": self.status.value,
-            "total_amount": self.total_amount,
-            "outstanding_balance": self.outstanding_balance,
-            "principal": self.principal,
-            "origination_fee": self.origination_fee,
-            "late_fee": self.late_fee,
-            "due_date": self.due_date.isoformat(),
-            "overdue_on": render(self.overdue_on),
-            "process": self.process.value,
-            "update_reason": self.update_reason,
-            "collection_attempts": self.collection_attempts,
-            "last_collection_attempt_on": render(self.last_collection_attempt_on),
-            "applications": ",".join(f"{app.payment_id}={app.amount}" for app in self.applications),
-        }
+        return audit.rendered(*self.audit_fields())
+
+    def audit_fields(self) -> audit.Fields:
+        """The audited fields and their values (applications rendered: the list changes)."""
+        applications = ",".join(f"{app.payment_id}={app.amount}" for app in self.applications)
+        return _AUDITED, (*_read_audited(self), applications)

@@ -8,10 +8,11 @@ that and nothing else. Money a rail took beyond what the loan owed is its `refun
 from __future__ import annotations
 
 import datetime as dt
+import operator
 
 import attrs
 
-from loc_core.audit import render
+from loc_core import audit
 from loc_core.events import AuditValue
 from loc_core.installment.installment import WATERFALL, PaymentApplication
 from loc_core.installment.vocabulary import Process
@@ -20,6 +21,11 @@ from loc_core.payments import PaymentStatus, Rail
 from loc_core.refunds import RefundDue, refund_audit
 
 __all__ = ["Payment"]
+
+_READ = ("loan_id", "amount", "process", "rail", "submitted_on", "status", "settled_on")
+_read_audited = operator.attrgetter(*_READ)
+_AUDITED = (*_READ, "applications")
+"""A payment's audited fields but its refund's, in the order they are stored."""
 
 
 @attrs.define(kw_only=True)
@@ -59,16 +65,10 @@ class Payment:
 
     def audit_snapshot(self) -> dict[str, AuditValue]:
         """The audited fields, rendered."""
-        return {
-            "loan_id": self.loan_id,
-            "amount": self.amount,
-            "process": self.process.value,
-            "rail": self.rail.value,
-            "submitted_on": self.submitted_on.isoformat(),
-            "status": self.status.value,
-            "settled_on": render(self.settled_on),
-            "applications": ",".join(
-                f"{app.installment_id}={app.amount}" for app in self.applications
-            ),
-            **refund_audit(self.refund),
-        }
+        return audit.rendered(*self.audit_fields())
+
+    def audit_fields(self) -> audit.Fields:
+        """The audited fields and their values (applications as ``installment=amount`` pairs)."""
+        applications = ",".join(f"{app.installment_id}={app.amount}" for app in self.applications)
+        refund_names, refund_values = refund_audit(self.refund)
+        return _AUDITED + refund_names, (*_read_audited(self), applications, *refund_values)
