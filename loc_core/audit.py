@@ -196,8 +196,12 @@ def _changed(
     """
     found: list[FieldChange] = []
     for index in itertools.compress(range(len(after)), map(operator.is_not, before, after)):
-        old = render(before[index])
-        new = render(after[index])
+        old = before[index]
+        new = after[index]
+        if type(old) not in _PLAIN:  # as `rendered` does: spare the call for plain values
+            old = render(old)
+        if type(new) not in _PLAIN:
+            new = render(new)
         if old != new:
             found.append(FieldChange(names[index], old, new))
     return tuple(found)
@@ -207,7 +211,7 @@ def _created(names: tuple[str, ...], values: tuple[Any, ...]) -> tuple[FieldChan
     """`diff` from nothing to the snapshot of these fields: each field that is not None."""
     found: list[FieldChange] = []
     for name, value in zip(names, values, strict=True):
-        new = render(value)
+        new = value if type(value) in _PLAIN else render(value)
         if new is not None:
             found.append(FieldChange(name, None, new))
     return tuple(found)

@@ -11,6 +11,7 @@ work bumps `version` and `updated_at` is set by each decision from the `now` it 
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import re
 from collections.abc import Sequence
 from decimal import Decimal
@@ -38,6 +39,23 @@ from loc_core.installment.vocabulary import FeeType, Process, RepaymentCadence
 from loc_core.money import positive_cents
 
 __all__ = ["LoanApplication"]
+
+_TERMS = (
+    "status",
+    "loan_number",
+    "loan_amount",
+    "fee_type",
+    "origination_fee",
+    "fee_percent",
+    "total_amount",
+    "amount_disbursed",
+    "repayment_cadence",
+)
+_PROGRESS = ("created_at", "updated_at", "expires_at", "loan_id", "agreement_key")
+_read_terms = operator.attrgetter(*_TERMS)
+_read_progress = operator.attrgetter(*_PROGRESS)
+_AUDITED = (*_TERMS, "proposed_schedule", "adverse_actions", *_PROGRESS)
+"""An application's audited fields, in the order they are stored."""
 
 _LOAN_NUMBER = re.compile(r"[A-Z]+-[0-9]+")
 _UNDERWRITING = Process.UNDERWRITING
@@ -347,31 +365,16 @@ class LoanApplication:
         return ("application", self.application_id)
 
     def audit_fields(self) -> audit.Fields:
-        """The audited fields and their values, rendered as `audit_snapshot` gives them."""
-        return audit.snapshot_fields(self.audit_snapshot())
+        """The audited fields and their values (schedule and adverse actions rendered)."""
+        schedule = ",".join(
+            f"{line.amount}@{line.due_date.isoformat()}" for line in self.proposed_schedule
+        )
+        adverse = ",".join(action.code for action in self.adverse_actions)
+        return _AUDITED, (*_read_terms(self), schedule, adverse, *_read_progress(self))
 
     def audit_snapshot(self) -> dict[str, AuditValue]:
         """The audited fields, rendered (the schedule as ``amount@date`` pairs)."""
-        return {
-            "status": render(self.status),
-            "loan_number": self.loan_number,
-            "loan_amount": self.loan_amount,
-            "fee_type": render(self.fee_type),
-            "origination_fee": self.origination_fee,
-            "fee_percent": render(self.fee_percent),
-            "total_amount": self.total_amount,
-            "amount_disbursed": self.amount_disbursed,
-            "repayment_cadence": render(self.repayment_cadence),
-            "proposed_schedule": ",".join(
-                f"{line.amount}@{line.due_date.isoformat()}" for line in self.proposed_schedule
-            ),
-            "adverse_actions": ",".join(action.code for action in self.adverse_actions),
-            "created_at": render(self.created_at),
-            "updated_at": render(self.updated_at),
-            "expires_at": render(self.expires_at),
-            "loan_id": self.loan_id,
-            "agreement_key": self.agreement_key,
-        }
+        return audit.rendered(*self.audit_fields())
 
     def _record_creation(self, reason: str) -> None:
         recorder = ChangeRecorder(process=_UNDERWRITING, reason=reason)
