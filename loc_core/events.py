@@ -19,6 +19,7 @@ import datetime as dt
 import enum
 import hashlib
 import json
+import operator
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -136,6 +137,7 @@ def render(value: object) -> AuditValue:  # noqa: PLR0911 - a return per kind, f
     if isinstance(value, str | int):  # subclasses (bool is an int)
         return value
     if isinstance(value, enum.Enum):
+        _learn_enum(type(value))
         return render(value._value_)  # `.value` itself, without the property's call
     if isinstance(value, dt.date):  # datetimes too
         return value.isoformat()
@@ -146,12 +148,30 @@ def render(value: object) -> AuditValue:  # noqa: PLR0911 - a return per kind, f
     raise TypeError(f"cannot audit a {type(value).__name__}: {value!r}")
 
 
-_RENDER_EXACT: dict[type, Callable[[Any], str]] = {
+_RENDER_EXACT: dict[type, Callable[[Any], AuditValue]] = {
     dt.date: dt.date.isoformat,
     dt.datetime: dt.datetime.isoformat,
     Decimal: str,
 }
-"""`render` for exactly these types (subclasses take the tests), looked up in one step."""
+"""`render` for exactly these types (subclasses take the tests), looked up in one step.
+
+Enum classes join when first rendered (`_learn_enum`).
+"""
+
+_PLAIN_VALUES = frozenset({str, int, bool, type(None)})
+
+
+def _learn_enum(kind: type[enum.Enum]) -> None:
+    """Render `kind`'s members by one lookup from now on if each is stored as its own value.
+
+    That is when every member's value is a plain str, int, bool or None (which `render`
+    returns as it is), so reading ``_value_`` is exactly what the chain does.
+    """
+    if all(type(member._value_) in _PLAIN_VALUES for member in kind):
+        _RENDER_EXACT[kind] = _ENUM_VALUE
+
+
+_ENUM_VALUE = operator.attrgetter("_value_")
 
 
 @attrs.frozen

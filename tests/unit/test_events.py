@@ -1,7 +1,9 @@
 import datetime as dt
+import enum
 from decimal import Decimal
 
 import attrs
+import pytest
 
 from loc_core.audit import Process, snapshot
 from loc_core.events import (
@@ -102,3 +104,31 @@ def test_snapshot_renders_every_field_as_render_does_in_field_order() -> None:
     assert snapshot(entity, skip=frozenset({"flag", "rate"})) == without
     assert snapshot(_One(dt.date(2026, 1, 5))) == {"only": "2026-01-05"}
     assert snapshot(_One(dt.date(2026, 1, 5)), skip={"only"}) == {}
+
+
+class _Plain(enum.Enum):
+    A = "a"
+    ONE = 1
+    NONE = None
+
+
+class _Dated(enum.Enum):
+    START = dt.date(2026, 1, 5)
+    RATE = Decimal("1.50")
+
+
+class _Text(enum.StrEnum):
+    A = "a"
+
+
+class _Odd(enum.Enum):
+    FLOAT = 1.5
+
+
+def test_an_enum_renders_as_its_value_the_first_time_and_after() -> None:
+    for _ in range(2):  # the first render teaches `render` the class; the second uses that
+        assert [render(member) for member in _Plain] == ["a", 1, None]
+        assert [render(member) for member in _Dated] == ["2026-01-05", "1.50"]
+        assert render(_Text.A) is _Text.A  # a str subclass is stored as it is
+        with pytest.raises(TypeError, match="cannot audit a float"):
+            render(_Odd.FLOAT)
