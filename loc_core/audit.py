@@ -37,7 +37,11 @@ __all__ = [
 
 
 Fields = tuple[tuple[str, ...], tuple[Any, ...]]
-"""An entity's audited field names and their values as read (`render` gives the stored form)."""
+"""An entity's audited field names (distinct) and their values as read.
+
+`render` gives each value's stored form; the recorder renders at once a value that could
+change in place, so an entity may give its lists as they are.
+"""
 
 
 class Process(enum.Enum):
