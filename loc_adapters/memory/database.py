@@ -210,9 +210,12 @@ class InMemoryDatabase:
 
     def write(self, key: Key, aggregate: object) -> None:
         """Store a copy of `aggregate` and bring the indexes up to date."""
-        self._rows[key] = self.freeze_row(aggregate)
+        rows = self._rows
+        fresh = key not in rows  # `_owned` lists exactly the keys `_rows` holds
+        rows[key] = self.freeze_row(aggregate)
         self._versions[key] = int(getattr(aggregate, "version", 0))
-        self._owned.setdefault((key[0], key[1]), set()).add(key)
+        if fresh:
+            self._owned.setdefault((key[0], key[1]), set()).add(key)
         if isinstance(aggregate, Loan):
             self._index_loan(aggregate)
         elif isinstance(aggregate, CreditLine):
@@ -252,10 +255,7 @@ class InMemoryDatabase:
 
     def _index_loan(self, loan: Loan) -> None:
         self._loan_by_application[loan.user_id, loan.application_id] = loan.loan_id
-        for payment_id in loan.payments:
-            self._payments[payment_id] = PaymentOwner(
-                Product.INSTALLMENT, loan.user_id, loan.loan_id
-            )
+        self._own_payments(loan.payments, Product.INSTALLMENT, loan.user_id, loan.loan_id)
         for installment in loan.installments:
             slot = (installment.status, installment.due_date)
             old = self._installment_slots.get(installment.installment_id)
@@ -273,6 +273,13 @@ class InMemoryDatabase:
                 installment.user_id, installment.loan_id, installment.installment_id, slot[1]
             )
             self._installment_slots[installment.installment_id] = slot
+
+    def _own_payments(
+        self, payments: Iterable[str], product: Product, user_id: str, owner_id: str
+    ) -> None:
+        """Index each payment id under its loan or line: one owner object for them all."""
+        if payments:
+            self._payments.update(dict.fromkeys(payments, PaymentOwner(product, user_id, owner_id)))
 
     def _index_intent(self, key: Key, intent: TransferIntent) -> None:
         """Index an open intent for recovery; expire finished ones, as DynamoDB's TTL does."""
@@ -301,10 +308,7 @@ class InMemoryDatabase:
             self._lines_watched.pop(line.line_id, None)
         else:
             self._lines_watched[line.line_id] = (watch, ref)
-        for payment_id in line.payments:
-            self._payments[payment_id] = PaymentOwner(
-                Product.CREDITLINE, line.user_id, line.line_id
-            )
+        self._own_payments(line.payments, Product.CREDITLINE, line.user_id, line.line_id)
         cycle_day = None if line.status is LineStatus.CLOSED else line.cycle_day
         slot = (cycle_day, line.next_due_date)
         old = self._line_slots.get(line.line_id)
