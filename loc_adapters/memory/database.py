@@ -7,7 +7,7 @@ copy them. One lock serialises commits; every commit checks all its conditions b
 writes anything. Every audit record is kept. A driver that needs more speed than a
 remote table would give (the simulation) subclasses this in its own package and
 overrides the hooks (`read`, `release`, `write`, `remove`, `thaw_row`, `freeze_row`,
-`append_audit`); this class has no speed knobs, so the contract suites certify it whole.
+`record_changes`); this class has no speed knobs, so the contract suites certify it whole.
 """
 
 from __future__ import annotations
@@ -16,14 +16,14 @@ import collections
 import datetime as dt
 import pickle
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
 import attrs
 
 from loc_core.bookkeeping import Product
 from loc_core.creditline import CreditLine, LineStatus, Statement
-from loc_core.events import AuditRecord
+from loc_core.events import AuditRecord, Change
 from loc_core.installment import InstallmentStatus, Loan
 from loc_core.intents import INTENT_RETENTION, TransferIntent
 from loc_core.ledger import JournalEntry, Ledger
@@ -235,6 +235,13 @@ class InMemoryDatabase:
         for entry in entries:
             self.ledger.post(entry)
             self._entries_by_reference.setdefault(entry.reference, []).append(entry)
+
+    def record_changes(
+        self, changes: Sequence[Change], *, actor: str, request_id: str, at: dt.datetime
+    ) -> None:
+        """Keep an audit record of each change a commit made, numbered in commit order."""
+        for change in changes:
+            self.append_audit(AuditRecord(self.next_audit_id(), change, actor, request_id, at))
 
     def append_audit(self, record: AuditRecord) -> None:
         """Keep an audit record; records are never changed or removed."""

@@ -12,6 +12,7 @@ import abc
 import datetime as dt
 import json
 import re
+from collections.abc import Sequence
 from typing import Any, Generic, Protocol, Self, TypeVar
 
 import attrs
@@ -28,7 +29,7 @@ from loc_core.errors import (
     NotFound,
     Ref,
 )
-from loc_core.events import AuditRecord, DomainEvent
+from loc_core.events import AuditRecord, Change, DomainEvent
 from loc_core.installment import InstallmentStatus, Loan, LoanApplication, LoanStatus
 from loc_core.intents import TransferIntent
 from loc_core.ledger import JournalEntry
@@ -409,22 +410,21 @@ class InMemoryUnitOfWork:
             now = self.clock.now()
             events: list[DomainEvent] = []
             for item in pending:
-                outbox = getattr(item.aggregate, "outbox", None)
+                aggregate = item.aggregate
+                outbox = getattr(aggregate, "outbox", None)
                 taken = outbox.drain() if outbox is not None else None
-                if not isinstance(item.aggregate, Statement):
-                    item.aggregate.version += 1
-                    _stamp(item.aggregate, now, taken.changes if taken else [])
-                db.write(item.key, item.aggregate)
+                if not isinstance(aggregate, Statement):
+                    aggregate.version += 1
+                    _stamp(aggregate, now, taken.changes if taken is not None else ())
+                db.write(item.key, aggregate)
                 if taken is not None:
                     db.post(taken.entries)
-                    for change in taken.changes:
-                        db.append_audit(
-                            AuditRecord(db.next_audit_id(), change, actor, request_id, now)
-                        )
+                    db.record_changes(taken.changes, actor=actor, request_id=request_id, at=now)
                     events += taken.events
             db.commits += 1
-            written = {id(item.aggregate) for item in pending}
-            self._loaded = [(k, a) for k, a in self._loaded if id(a) not in written]
+            if self._loaded:  # what was written stays: only the rest is released
+                written = {id(item.aggregate) for item in pending}
+                self._loaded = [(k, a) for k, a in self._loaded if id(a) not in written]
         self.rollback()
         return events
 
@@ -485,7 +485,7 @@ class InMemoryUnitOfWork:
                     user_id=item.key[1],
                     invariant="still_exists",
                 )
-        saved = {id(item.aggregate) for item in pending}
+        saved = {id(item.aggregate) for item in pending} if self._loaded else set()
         for _, aggregate in self._loaded:
             outbox = getattr(aggregate, "outbox", None)
             if outbox and id(aggregate) not in saved:
@@ -508,12 +508,14 @@ class InMemoryUnitOfWork:
                 seen.add(entry.entry_id)
 
 
-def _stamp(aggregate: object, now: dt.datetime, changes: list[Any]) -> None:
+def _stamp(aggregate: object, now: dt.datetime, changes: Sequence[Change]) -> None:
     """Set `updated_at` on the aggregate and on the installments its changes name."""
     if hasattr(aggregate, "updated_at"):
         aggregate.updated_at = now
     if isinstance(aggregate, Loan):
         touched = {c.entity_id for c in changes if c.entity == "installment"}
+        if not touched:
+            return
         for installment in aggregate.installments:
             if installment.installment_id in touched:
                 installment.updated_at = now
