@@ -102,11 +102,12 @@ class InMemoryDatabase:
             row = self._rows.get(key)
             return None if row is None else self.thaw_row(row)
 
-    def release(self, key: Key, aggregate: object) -> None:
-        """A unit of work ended without committing `aggregate`, which it read under `key`.
+    def release(self, reads: Iterable[tuple[Key | None, object]]) -> None:
+        """A unit of work ended without committing these aggregates, read under these keys.
 
         Every read here is a private copy, so there is nothing to forget; a store that
-        hands out shared objects overrides this to drop what was changed.
+        hands out shared objects overrides this to drop what was changed. A scan's reads
+        come with no key (None): they are copies in every store.
         """
 
     def stored_version(self, key: Key) -> int | None:
@@ -232,9 +233,14 @@ class InMemoryDatabase:
 
     def post(self, entries: Iterable[JournalEntry]) -> None:
         """Post journal entries to the ledger and index them by loan or line."""
+        by_reference = self._entries_by_reference
         for entry in entries:
             self.ledger.post(entry)
-            self._entries_by_reference.setdefault(entry.reference, []).append(entry)
+            posted = by_reference.get(entry.reference)
+            if posted is None:
+                by_reference[entry.reference] = [entry]
+            else:
+                posted.append(entry)
 
     def record_changes(
         self, changes: Sequence[Change], *, actor: str, request_id: str, at: dt.datetime

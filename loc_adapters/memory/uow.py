@@ -391,9 +391,7 @@ class InMemoryUnitOfWork:
     def rollback(self) -> None:
         """Forget everything registered and read; the database forgets what was not written."""
         if self._loaded:
-            for key, aggregate in self._loaded:
-                if key is not None:
-                    self.database.release(key, aggregate)
+            self.database.release(self._loaded)
             self._loaded = []
         if self._pending:
             self._pending = {}
@@ -487,8 +485,7 @@ class InMemoryUnitOfWork:
                 )
         saved = {id(item.aggregate) for item in pending} if self._loaded else set()
         for _, aggregate in self._loaded:
-            outbox = getattr(aggregate, "outbox", None)
-            if outbox and id(aggregate) not in saved:
+            if id(aggregate) not in saved and getattr(aggregate, "outbox", None):
                 raise InvariantViolation(
                     f"{type(aggregate).__name__} was changed but never saved: "
                     "its changes would be lost",

@@ -18,7 +18,7 @@ import operator
 import pickle
 import sys
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import attrs
@@ -186,20 +186,22 @@ class SimulationDatabase(InMemoryDatabase):
             self._out.add(key)
             return live
 
-    def release(self, key: Key, aggregate: object) -> None:
-        """A unit of work ended without committing `aggregate`.
+    def release(self, reads: Iterable[tuple[Key | None, object]]) -> None:
+        """A unit of work ended without committing these aggregates.
 
         An aggregate with an empty outbox was not changed (every command that changes one
         records the change there, which is also how a use case decides there is nothing to
         commit), so it stays live; one that was changed is forgotten, and the next read
         copies the committed row.
         """
+        live = self._live
         with self.lock:
-            if self._live.get(key) is not aggregate:
-                return
-            self._out.discard(key)
-            if getattr(aggregate, "outbox", None):
-                del self._live[key]
+            for key, aggregate in reads:
+                if key is None or live.get(key) is not aggregate:  # a scan's reads are copies
+                    continue
+                self._out.discard(key)
+                if getattr(aggregate, "outbox", None):
+                    del live[key]
 
     def peek(self, key: Key) -> Any:  # noqa: ANN401 - rows hold every aggregate type
         """The live aggregate or a fresh copy, or None: for read-only use.
