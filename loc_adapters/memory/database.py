@@ -72,6 +72,8 @@ class InMemoryDatabase:
     _audit_by_process: dict[str, list[AuditRecord]] = attrs.field(factory=dict)
     _audit_count: int = 0
     _payments: dict[str, PaymentOwner] = attrs.field(factory=dict)
+    _owners: dict[tuple[Product, str, str], PaymentOwner] = attrs.field(factory=dict)
+    """The one `PaymentOwner` each loan or line's payments are indexed under."""
     _loan_by_application: dict[tuple[str, str], str] = attrs.field(factory=dict)
     _installments: dict[InstallmentStatus, dict[dt.date, dict[str, InstallmentRef]]] = attrs.field(
         factory=dict
@@ -292,7 +294,11 @@ class InMemoryDatabase:
     ) -> None:
         """Index each payment id under its loan or line: one owner object for them all."""
         if payments:
-            self._payments.update(dict.fromkeys(payments, PaymentOwner(product, user_id, owner_id)))
+            key = (product, user_id, owner_id)
+            owner = self._owners.get(key)
+            if owner is None:
+                owner = self._owners[key] = PaymentOwner(product, user_id, owner_id)
+            self._payments.update(dict.fromkeys(payments, owner))
 
     def _index_intent(self, key: Key, intent: TransferIntent) -> None:
         """Index an open intent for recovery; expire finished ones, as DynamoDB's TTL does."""

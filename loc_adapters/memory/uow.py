@@ -403,8 +403,11 @@ class InMemoryUnitOfWork:
         db = self.database
         with db.lock:
             pending = list(self._pending.values())
+            saved = {id(item.aggregate) for item in pending}
             self._check_size(pending)
-            self._check(pending)
+            if self._fences:
+                self._check_fences()
+            self._check(pending, saved)
             now = self.clock.now()
             events: list[DomainEvent] = []
             for item in pending:
@@ -421,13 +424,14 @@ class InMemoryUnitOfWork:
                     events += taken.events
             db.commits += 1
             if self._loaded:  # what was written stays: only the rest is released
-                written = {id(item.aggregate) for item in pending}
-                self._loaded = [(k, a) for k, a in self._loaded if id(a) not in written]
+                self._loaded = [(k, a) for k, a in self._loaded if id(a) not in saved]
         self.rollback()
         return events
 
     def _check_size(self, pending: list[_Pending]) -> None:
-        written = sum(items_written(item.aggregate, new=item.new) for item in pending)
+        written = 0
+        for item in pending:
+            written += items_written(item.aggregate, new=item.new)
         if written > self.transaction_limit:
             raise InvariantViolation(
                 f"the commit writes {written} items; one transaction takes at most "
@@ -449,8 +453,11 @@ class InMemoryUnitOfWork:
                     key=lease.key,
                 )
 
-    def _check(self, pending: list[_Pending]) -> None:
-        self._check_fences()
+    def _check(self, pending: list[_Pending], saved: set[int]) -> None:
+        """Versions current, no change left unsaved, journal entries posted once.
+
+        `saved` holds the ids of `pending`'s aggregates.
+        """
         db = self.database
         for item in pending:
             stored = db.stored_version(item.key)
@@ -483,7 +490,6 @@ class InMemoryUnitOfWork:
                     user_id=item.key[1],
                     invariant="still_exists",
                 )
-        saved = {id(item.aggregate) for item in pending} if self._loaded else set()
         for _, aggregate in self._loaded:
             if id(aggregate) not in saved and getattr(aggregate, "outbox", None):
                 raise InvariantViolation(
