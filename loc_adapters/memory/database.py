@@ -7,7 +7,7 @@ copy them. One lock serialises commits; every commit checks all its conditions b
 writes anything. Every audit record is kept. A driver that needs more speed than a
 remote table would give (the simulation) subclasses this in its own package and
 overrides the hooks (`read`, `release`, `write`, `remove`, `thaw_row`, `freeze_row`,
-`append_audit`); this class has no speed knobs, so the contract suites certify it whole.
+`record_changes`); this class has no speed knobs, so the contract suites certify it whole.
 """
 
 from __future__ import annotations
@@ -16,14 +16,14 @@ import collections
 import datetime as dt
 import pickle
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
 import attrs
 
 from loc_core.bookkeeping import Product
 from loc_core.creditline import CreditLine, LineStatus, Statement
-from loc_core.events import AuditRecord
+from loc_core.events import AuditRecord, Change
 from loc_core.installment import InstallmentStatus, Loan
 from loc_core.intents import INTENT_RETENTION, TransferIntent
 from loc_core.ledger import JournalEntry, Ledger
@@ -72,6 +72,8 @@ class InMemoryDatabase:
     _audit_by_process: dict[str, list[AuditRecord]] = attrs.field(factory=dict)
     _audit_count: int = 0
     _payments: dict[str, PaymentOwner] = attrs.field(factory=dict)
+    _owners: dict[tuple[Product, str, str], PaymentOwner] = attrs.field(factory=dict)
+    """The one `PaymentOwner` each loan or line's payments are indexed under."""
     _loan_by_application: dict[tuple[str, str], str] = attrs.field(factory=dict)
     _installments: dict[InstallmentStatus, dict[dt.date, dict[str, InstallmentRef]]] = attrs.field(
         factory=dict
@@ -102,11 +104,12 @@ class InMemoryDatabase:
             row = self._rows.get(key)
             return None if row is None else self.thaw_row(row)
 
-    def release(self, key: Key, aggregate: object) -> None:
-        """A unit of work ended without committing `aggregate`, which it read under `key`.
+    def release(self, reads: Iterable[tuple[Key | None, object]]) -> None:
+        """A unit of work ended without committing these aggregates, read under these keys.
 
         Every read here is a private copy, so there is nothing to forget; a store that
-        hands out shared objects overrides this to drop what was changed.
+        hands out shared objects overrides this to drop what was changed. A scan's reads
+        come with no key (None): they are copies in every store.
         """
 
     def stored_version(self, key: Key) -> int | None:
@@ -210,9 +213,12 @@ class InMemoryDatabase:
 
     def write(self, key: Key, aggregate: object) -> None:
         """Store a copy of `aggregate` and bring the indexes up to date."""
-        self._rows[key] = self.freeze_row(aggregate)
+        rows = self._rows
+        fresh = key not in rows  # `_owned` lists exactly the keys `_rows` holds
+        rows[key] = self.freeze_row(aggregate)
         self._versions[key] = int(getattr(aggregate, "version", 0))
-        self._owned.setdefault((key[0], key[1]), set()).add(key)
+        if fresh:
+            self._owned.setdefault((key[0], key[1]), set()).add(key)
         if isinstance(aggregate, Loan):
             self._index_loan(aggregate)
         elif isinstance(aggregate, CreditLine):
@@ -229,9 +235,21 @@ class InMemoryDatabase:
 
     def post(self, entries: Iterable[JournalEntry]) -> None:
         """Post journal entries to the ledger and index them by loan or line."""
+        by_reference = self._entries_by_reference
         for entry in entries:
             self.ledger.post(entry)
-            self._entries_by_reference.setdefault(entry.reference, []).append(entry)
+            posted = by_reference.get(entry.reference)
+            if posted is None:
+                by_reference[entry.reference] = [entry]
+            else:
+                posted.append(entry)
+
+    def record_changes(
+        self, changes: Sequence[Change], *, actor: str, request_id: str, at: dt.datetime
+    ) -> None:
+        """Keep an audit record of each change a commit made, numbered in commit order."""
+        for change in changes:
+            self.append_audit(AuditRecord(self.next_audit_id(), change, actor, request_id, at))
 
     def append_audit(self, record: AuditRecord) -> None:
         """Keep an audit record; records are never changed or removed."""
@@ -252,10 +270,7 @@ class InMemoryDatabase:
 
     def _index_loan(self, loan: Loan) -> None:
         self._loan_by_application[loan.user_id, loan.application_id] = loan.loan_id
-        for payment_id in loan.payments:
-            self._payments[payment_id] = PaymentOwner(
-                Product.INSTALLMENT, loan.user_id, loan.loan_id
-            )
+        self._own_payments(loan.payments, Product.INSTALLMENT, loan.user_id, loan.loan_id)
         for installment in loan.installments:
             slot = (installment.status, installment.due_date)
             old = self._installment_slots.get(installment.installment_id)
@@ -273,6 +288,17 @@ class InMemoryDatabase:
                 installment.user_id, installment.loan_id, installment.installment_id, slot[1]
             )
             self._installment_slots[installment.installment_id] = slot
+
+    def _own_payments(
+        self, payments: Iterable[str], product: Product, user_id: str, owner_id: str
+    ) -> None:
+        """Index each payment id under its loan or line: one owner object for them all."""
+        if payments:
+            key = (product, user_id, owner_id)
+            owner = self._owners.get(key)
+            if owner is None:
+                owner = self._owners[key] = PaymentOwner(product, user_id, owner_id)
+            self._payments.update(dict.fromkeys(payments, owner))
 
     def _index_intent(self, key: Key, intent: TransferIntent) -> None:
         """Index an open intent for recovery; expire finished ones, as DynamoDB's TTL does."""
@@ -301,10 +327,7 @@ class InMemoryDatabase:
             self._lines_watched.pop(line.line_id, None)
         else:
             self._lines_watched[line.line_id] = (watch, ref)
-        for payment_id in line.payments:
-            self._payments[payment_id] = PaymentOwner(
-                Product.CREDITLINE, line.user_id, line.line_id
-            )
+        self._own_payments(line.payments, Product.CREDITLINE, line.user_id, line.line_id)
         cycle_day = None if line.status is LineStatus.CLOSED else line.cycle_day
         slot = (cycle_day, line.next_due_date)
         old = self._line_slots.get(line.line_id)

@@ -12,6 +12,7 @@ import abc
 import datetime as dt
 import json
 import re
+from collections.abc import Sequence
 from typing import Any, Generic, Protocol, Self, TypeVar
 
 import attrs
@@ -28,7 +29,7 @@ from loc_core.errors import (
     NotFound,
     Ref,
 )
-from loc_core.events import AuditRecord, DomainEvent
+from loc_core.events import AuditRecord, Change, DomainEvent
 from loc_core.installment import InstallmentStatus, Loan, LoanApplication, LoanStatus
 from loc_core.intents import TransferIntent
 from loc_core.ledger import JournalEntry
@@ -390,9 +391,7 @@ class InMemoryUnitOfWork:
     def rollback(self) -> None:
         """Forget everything registered and read; the database forgets what was not written."""
         if self._loaded:
-            for key, aggregate in self._loaded:
-                if key is not None:
-                    self.database.release(key, aggregate)
+            self.database.release(self._loaded)
             self._loaded = []
         if self._pending:
             self._pending = {}
@@ -404,32 +403,35 @@ class InMemoryUnitOfWork:
         db = self.database
         with db.lock:
             pending = list(self._pending.values())
+            saved = {id(item.aggregate) for item in pending}
             self._check_size(pending)
-            self._check(pending)
+            if self._fences:
+                self._check_fences()
+            self._check(pending, saved)
             now = self.clock.now()
             events: list[DomainEvent] = []
             for item in pending:
-                outbox = getattr(item.aggregate, "outbox", None)
+                aggregate = item.aggregate
+                outbox = getattr(aggregate, "outbox", None)
                 taken = outbox.drain() if outbox is not None else None
-                if not isinstance(item.aggregate, Statement):
-                    item.aggregate.version += 1
-                    _stamp(item.aggregate, now, taken.changes if taken else [])
-                db.write(item.key, item.aggregate)
+                if not isinstance(aggregate, Statement):
+                    aggregate.version += 1
+                    _stamp(aggregate, now, taken.changes if taken is not None else ())
+                db.write(item.key, aggregate)
                 if taken is not None:
                     db.post(taken.entries)
-                    for change in taken.changes:
-                        db.append_audit(
-                            AuditRecord(db.next_audit_id(), change, actor, request_id, now)
-                        )
+                    db.record_changes(taken.changes, actor=actor, request_id=request_id, at=now)
                     events += taken.events
             db.commits += 1
-            written = {id(item.aggregate) for item in pending}
-            self._loaded = [(k, a) for k, a in self._loaded if id(a) not in written]
+            if self._loaded:  # what was written stays: only the rest is released
+                self._loaded = [(k, a) for k, a in self._loaded if id(a) not in saved]
         self.rollback()
         return events
 
     def _check_size(self, pending: list[_Pending]) -> None:
-        written = sum(items_written(item.aggregate, new=item.new) for item in pending)
+        written = 0
+        for item in pending:
+            written += items_written(item.aggregate, new=item.new)
         if written > self.transaction_limit:
             raise InvariantViolation(
                 f"the commit writes {written} items; one transaction takes at most "
@@ -451,8 +453,11 @@ class InMemoryUnitOfWork:
                     key=lease.key,
                 )
 
-    def _check(self, pending: list[_Pending]) -> None:
-        self._check_fences()
+    def _check(self, pending: list[_Pending], saved: set[int]) -> None:
+        """Versions current, no change left unsaved, journal entries posted once.
+
+        `saved` holds the ids of `pending`'s aggregates.
+        """
         db = self.database
         for item in pending:
             stored = db.stored_version(item.key)
@@ -485,10 +490,8 @@ class InMemoryUnitOfWork:
                     user_id=item.key[1],
                     invariant="still_exists",
                 )
-        saved = {id(item.aggregate) for item in pending}
         for _, aggregate in self._loaded:
-            outbox = getattr(aggregate, "outbox", None)
-            if outbox and id(aggregate) not in saved:
+            if id(aggregate) not in saved and getattr(aggregate, "outbox", None):
                 raise InvariantViolation(
                     f"{type(aggregate).__name__} was changed but never saved: "
                     "its changes would be lost",
@@ -508,12 +511,14 @@ class InMemoryUnitOfWork:
                 seen.add(entry.entry_id)
 
 
-def _stamp(aggregate: object, now: dt.datetime, changes: list[Any]) -> None:
+def _stamp(aggregate: object, now: dt.datetime, changes: Sequence[Change]) -> None:
     """Set `updated_at` on the aggregate and on the installments its changes name."""
     if hasattr(aggregate, "updated_at"):
         aggregate.updated_at = now
     if isinstance(aggregate, Loan):
         touched = {c.entity_id for c in changes if c.entity == "installment"}
+        if not touched:
+            return
         for installment in aggregate.installments:
             if installment.installment_id in touched:
                 installment.updated_at = now

@@ -18,7 +18,7 @@ import operator
 import pickle
 import sys
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import attrs
@@ -26,7 +26,7 @@ import attrs
 from loc_adapters.memory import InMemoryDatabase
 from loc_adapters.memory.database import Key
 from loc_core.creditline import CreditLine, LineStatus
-from loc_core.events import AuditRecord
+from loc_core.events import Change
 from loc_core.installment import Loan, LoanStatus
 from loc_core.intents import TransferIntent
 from loc_core.ports import Clock
@@ -144,8 +144,8 @@ class SimulationDatabase(InMemoryDatabase):
     per write): for books large enough that memory, not time, is the limit."""
     keep_audit: bool = True
     """Keep audit records for `audit_records`. The simulation only needs the figures, so
-    it turns this off: records are still made at every commit, and counted in
-    `audit_count`, but not kept."""
+    it turns this off: every change a commit makes is still counted in `audit_count`,
+    but no record of it is built or kept."""
     _live: collections.OrderedDict[Key, Any] = attrs.field(factory=collections.OrderedDict)
     """The committed objects themselves, least recently used first."""
     _out: set[Key] = attrs.field(factory=set)
@@ -186,20 +186,22 @@ class SimulationDatabase(InMemoryDatabase):
             self._out.add(key)
             return live
 
-    def release(self, key: Key, aggregate: object) -> None:
-        """A unit of work ended without committing `aggregate`.
+    def release(self, reads: Iterable[tuple[Key | None, object]]) -> None:
+        """A unit of work ended without committing these aggregates.
 
         An aggregate with an empty outbox was not changed (every command that changes one
         records the change there, which is also how a use case decides there is nothing to
         commit), so it stays live; one that was changed is forgotten, and the next read
         copies the committed row.
         """
+        live = self._live
         with self.lock:
-            if self._live.get(key) is not aggregate:
-                return
-            self._out.discard(key)
-            if getattr(aggregate, "outbox", None):
-                del self._live[key]
+            for key, aggregate in reads:
+                if key is None or live.get(key) is not aggregate:  # a scan's reads are copies
+                    continue
+                self._out.discard(key)
+                if getattr(aggregate, "outbox", None):
+                    del live[key]
 
     def peek(self, key: Key) -> Any:  # noqa: ANN401 - rows hold every aggregate type
         """The live aggregate or a fresh copy, or None: for read-only use.
@@ -258,12 +260,17 @@ class SimulationDatabase(InMemoryDatabase):
             self._live.pop(key, None)
             self._out.discard(key)
 
-    def append_audit(self, record: AuditRecord) -> None:
-        """Keep the audit record (with `keep_audit`), or only count it."""
+    def record_changes(
+        self, changes: Sequence[Change], *, actor: str, request_id: str, at: dt.datetime
+    ) -> None:
+        """Keep an audit record of each change (with `keep_audit`), or only count them.
+
+        A record holds the change as it is, so one nobody keeps need not be built.
+        """
         if self.keep_audit:
-            super().append_audit(record)
+            super().record_changes(changes, actor=actor, request_id=request_id, at=at)
         else:
-            self._audit_count += 1
+            self._audit_count += len(changes)
 
     def _trim_live(self) -> None:
         capacity = self.live_capacity

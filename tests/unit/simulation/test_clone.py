@@ -98,3 +98,42 @@ def test_a_class_with_state_outside_its_fields_is_refused(kind: type, why: str) 
     """A copy sets the fields only: anything else an instance holds would be lost."""
     with pytest.raises(TypeError, match=why):
         clone([kind(5)])
+
+
+@attrs.define
+class _Wider(_Plain):
+    """A subclass with a field of its own: a field declared as `_Plain` may hold one."""
+
+    extra: list[int] = attrs.Factory(list)
+
+
+@attrs.define
+class _Node:
+    """Fields of one mutable attrs class, alone, optional, in a list, in a dict, and itself."""
+
+    one: _Plain
+    maybe: _Plain | None
+    items: list[_Plain]
+    by_id: dict[str, _Plain]
+    child: "_Node | None" = None
+
+
+def test_fields_of_one_attrs_class_copy_subclasses_none_and_nesting_whole() -> None:
+    """The copier calls a field class's copier directly; other values still copy whole."""
+    inner = _Node(_Plain(1), None, [], {})
+    node = _Node(
+        _Wider(2, [20]),
+        _Plain(3),
+        [_Plain(4), _Wider(5, [50])],
+        {"a": _Wider(6, [60]), "b": _Plain(7)},
+        inner,
+    )
+    copy = clone(node)
+    assert copy == node
+    assert [type(item) for item in copy.items] == [_Plain, _Wider]
+    assert (type(copy.one), type(copy.by_id["a"]), copy.child.maybe) == (_Wider, _Wider, None)
+    assert_independent(node, copy)
+    copy.by_id["a"].extra.append(61)  # the copy's own list
+    copy.child.items.append(_Plain(8))
+    assert node.by_id["a"] == _Wider(6, [60])
+    assert inner.items == []

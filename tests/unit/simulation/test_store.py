@@ -73,9 +73,16 @@ def test_a_bounded_live_set_drops_the_least_recently_used_and_reads_stay_correct
 
 
 def test_audit_records_are_counted_not_kept() -> None:
+    """Without `keep_audit` the count is the one a store keeping every record reaches."""
     database = SimulationDatabase(ManualClock(NOW), keep_audit=False)
-    store_loan(_factory(database))
-    assert database.audit_count > 0
+    keeping = SimulationDatabase(ManualClock(NOW))
+    for store in (database, keeping):
+        store_loan(_factory(store))
+        with InMemoryUnitOfWork(store) as uow:
+            pay(uow, "pay-1", 1_000)
+            uow.commit(actor="test", request_id="pay-1")
+    assert database.audit_count == keeping.audit_count == len(keeping.user_audit_records("user-1"))
+    assert keeping.audit_count > 1
     assert database.audit_records("loan", "loan-1") == []
 
 
