@@ -43,11 +43,23 @@ def _consistent(loan: LoanState) -> bool:
         _installments_consistent(loan)
         and loan.total_amount == loan.loan_amount + loan.origination_fee
         and loan.amount_disbursed == loan.total_amount - loan.origination_fee
-        and loan.late_fees_assessed <= loan.product.late_fee_cap(loan.loan_amount)
+        and _late_fees_within_cap(loan)
         and not _status_problems(loan)
         and not _payment_problems(loan)
         and not utc_problems(loan, "created_at", "updated_at")
     )
+
+
+def _late_fees_within_cap(loan: LoanState) -> bool:
+    """The late fees stay within the loan's cap, the cap's arithmetic only when any were charged.
+
+    A loan with no late fee and a non-negative amount has a cap of at least 0 (a
+    non-negative percent rounded down), so only a loan charged a fee needs it computed.
+    """
+    assessed = loan.late_fees_assessed
+    if assessed == 0 and loan.loan_amount >= 0:
+        return True
+    return assessed <= loan.product.late_fee_cap(loan.loan_amount)
 
 
 def _installments_consistent(loan: LoanState) -> bool:

@@ -1,6 +1,7 @@
 """The fast consistency test of an installment agrees with its full list of problems."""
 
 import datetime as dt
+from decimal import Decimal
 
 import attrs
 from hypothesis import given
@@ -80,6 +81,8 @@ loan_edits = st.lists(
         st.tuples(st.just("total_amount"), amounts),
         st.tuples(st.just("amount_disbursed"), amounts),
         st.tuples(st.just("late_fee"), st.integers(0, 10_000)),
+        st.tuples(st.just("loan_amount"), amounts),
+        st.tuples(st.just("cap_percent"), st.sampled_from([Decimal(0), Decimal("0.5")])),
         st.tuples(st.just("status"), st.sampled_from(list(LoanStatus))),
         st.tuples(st.just("completion_date"), st.sampled_from([None, DAY])),
         st.tuples(st.just("defaulted_on"), st.sampled_from([None, DAY])),
@@ -104,6 +107,8 @@ def _edit_loan(loan: Loan, name: str, value: object) -> None:
         installments[at].loan_id = "elsewhere"
     elif name == "late_fee" and isinstance(value, int):
         installments[0].late_fee = value
+    elif name == "cap_percent":
+        loan.product = attrs.evolve(loan.product, late_fee_cap_percent=value)
     elif name == "drop_payment":
         loan.payments.clear()
     elif name not in {"renumber", "swap"}:
