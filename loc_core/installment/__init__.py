@@ -11,7 +11,7 @@ from loc_core.installment.eligibility import Ineligibility, check_eligibility, r
 from loc_core.installment.fees import OriginationFee
 from loc_core.installment.installment import WATERFALL, Installment, PaymentApplication
 from loc_core.installment.loan import Loan
-from loc_core.installment.origination import originate
+from loc_core.installment.origination import check_origination, originate
 from loc_core.installment.payment import Payment
 from loc_core.installment.schedule import ScheduledInstallment, build_schedule
 from loc_core.installment.vocabulary import (
@@ -42,6 +42,7 @@ __all__ = [
     "allocate",
     "build_schedule",
     "check_eligibility",
+    "check_origination",
     "collection_skip_reason",
     "originate",
     "require_eligible",

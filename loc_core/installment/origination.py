@@ -26,7 +26,7 @@ from loc_core.ledger import FUNDING, Bucket, JournalEntry, income, receivable
 from loc_core.money import split_evenly
 from loc_core.payments import Rail
 
-__all__ = ["originate"]
+__all__ = ["check_origination", "originate"]
 
 _LAST_FOUR = re.compile(r"[0-9]{4}")
 
@@ -64,6 +64,112 @@ def originate(
         InvalidTimestamp: for a disbursement before the application, or a naive `now`.
         DomainError: for a blank loan or confirmation id, or a malformed last four.
     """
+    loan = _made(
+        application,
+        product=product,
+        loan_id=loan_id,
+        installment_id=installment_id,
+        disbursed_on=disbursed_on,
+        rail=rail,
+        confirmation_id=confirmation_id,
+        now=now,
+        autopay_enabled=autopay_enabled,
+        account_last_four=account_last_four,
+        disbursed=disbursed,
+    )
+    now, disbursed_on = loan.created_at, loan.disbursement_date
+    installments = loan.installments
+    fee = loan.origination_fee
+    application.convert(loan_id=loan_id, now=now, disbursed=disbursed)
+    recorder = ChangeRecorder(
+        process=Process.CREATION,
+        reason=f"disbursed {application.amount_disbursed} cents via {rail.value}",
+    )
+    recorder.created(loan)
+    for installment in installments:
+        recorder.created(installment)
+    loan.outbox.changes.extend(recorder.changes())
+    loan.outbox.entries.append(
+        JournalEntry.build(
+            entry_id=entry_id(loan_id, Movement.DISBURSE, product=Product.INSTALLMENT),
+            kind=EntryKind.DISBURSEMENT,
+            effective_date=disbursed_on,
+            reference=loan_id,
+            debits={
+                receivable(loan_id, Bucket.PRINCIPAL): loan.loan_amount,
+                receivable(loan_id, Bucket.ORIGINATION_FEE): fee,
+            },
+            credits={FUNDING: loan.amount_disbursed, income(Bucket.ORIGINATION_FEE): fee},
+            memo=f"loan {loan.loan_number} via {rail.value} ({confirmation_id})",
+        )
+    )
+    loan.outbox.events.append(
+        DomainEvent(
+            EventType.LOAN_DISBURSED,
+            loan.user_id,
+            loan_id,
+            disbursed_on,
+            {
+                "loan_number": loan.loan_number,
+                "amount_disbursed": loan.amount_disbursed,
+                "total_amount": loan.total_amount,
+                "first_due_date": installments[0].due_date.isoformat(),
+            },
+        )
+    )
+    return loan
+
+
+def check_origination(
+    application: LoanApplication,
+    *,
+    product: InstallmentProduct,
+    disbursed_on: dt.date,
+    rail: Rail,
+    now: dt.datetime,
+    autopay_enabled: bool,
+    account_last_four: str | None = None,
+) -> None:
+    """Refuse, changing nothing, an offer `originate` would refuse (before any money moves).
+
+    The loan is built and verified with placeholder ids, but `application` is not
+    converted and nothing is recorded: what `originate` adds after building the loan (the
+    conversion, audit changes, the balanced disbursement entry) cannot fail for a loan
+    that verified.
+
+    Raises:
+        DomainError: what `originate` raises for this offer at `now` (its ids aside).
+    """
+    _made(
+        application,
+        product=product,
+        loan_id="check",
+        installment_id=lambda number: f"check-{number}",
+        disbursed_on=disbursed_on,
+        rail=rail,
+        confirmation_id="check",
+        now=now,
+        autopay_enabled=autopay_enabled,
+        account_last_four=account_last_four,
+        disbursed=False,
+    )
+
+
+def _made(
+    application: LoanApplication,
+    *,
+    product: InstallmentProduct,
+    loan_id: str,
+    installment_id: Callable[[int], str],
+    disbursed_on: dt.date,
+    rail: Rail,
+    confirmation_id: str,
+    now: dt.datetime,
+    autopay_enabled: bool,
+    account_last_four: str | None,
+    disbursed: bool,
+) -> Loan:
+    """The verified OPEN loan of `application` (unchanged), without any record yet."""
     require_id(loan_id, field="loan_id")
     require_id(confirmation_id, field="confirmation_id")
     if not isinstance(rail, Rail):
@@ -125,7 +231,7 @@ def originate(
             zip(schedule, split_evenly(fee, count), strict=True), start=1
         )
     ]
-    loan = Loan(
+    return Loan(
         user_id=application.user_id,
         loan_id=loan_id,
         application_id=application.application_id,
@@ -148,41 +254,3 @@ def originate(
         created_at=now,
         updated_at=now,
     )
-    application.convert(loan_id=loan_id, now=now, disbursed=disbursed)
-    recorder = ChangeRecorder(
-        process=Process.CREATION,
-        reason=f"disbursed {application.amount_disbursed} cents via {rail.value}",
-    )
-    recorder.created(loan)
-    for installment in installments:
-        recorder.created(installment)
-    loan.outbox.changes.extend(recorder.changes())
-    loan.outbox.entries.append(
-        JournalEntry.build(
-            entry_id=entry_id(loan_id, Movement.DISBURSE, product=Product.INSTALLMENT),
-            kind=EntryKind.DISBURSEMENT,
-            effective_date=disbursed_on,
-            reference=loan_id,
-            debits={
-                receivable(loan_id, Bucket.PRINCIPAL): loan.loan_amount,
-                receivable(loan_id, Bucket.ORIGINATION_FEE): fee,
-            },
-            credits={FUNDING: loan.amount_disbursed, income(Bucket.ORIGINATION_FEE): fee},
-            memo=f"loan {loan.loan_number} via {rail.value} ({confirmation_id})",
-        )
-    )
-    loan.outbox.events.append(
-        DomainEvent(
-            EventType.LOAN_DISBURSED,
-            loan.user_id,
-            loan_id,
-            disbursed_on,
-            {
-                "loan_number": loan.loan_number,
-                "amount_disbursed": loan.amount_disbursed,
-                "total_amount": loan.total_amount,
-                "first_due_date": installments[0].due_date.isoformat(),
-            },
-        )
-    )
-    return loan

@@ -8,14 +8,18 @@ application, the disbursement entry and the audit trail are one commit.
 
 from __future__ import annotations
 
-import copy
-import itertools
-from collections.abc import Callable
+import datetime as dt
 from typing import Protocol
 
 import attrs
 
-from loc_core.installment import InstallmentProduct, Loan, LoanApplication, originate
+from loc_core.installment import (
+    InstallmentProduct,
+    Loan,
+    LoanApplication,
+    check_origination,
+    originate,
+)
 from loc_core.intents import IntentKind, IntentStatus, TransferIntent, request_fingerprint
 from loc_core.payments import Direction, Rail
 from loc_core.ports import Clock, IdGenerator, Users
@@ -81,17 +85,52 @@ class AcceptOffer(Command[Loan]):
 class LoanMaker(Protocol):
     """Makes the loan of an offer disbursed by `rail` (`Originator.maker`)."""
 
-    def __call__(
-        self,
-        offer: LoanApplication,
-        rail: Rail,
-        confirmation_id: str,
-        *,
-        new_id: Callable[[], str] = ...,
-        disbursed: bool = True,
-    ) -> Loan:
-        """The loan, its ids from `new_id`; with `disbursed=False` only checked."""
+    def __call__(self, offer: LoanApplication, rail: Rail, confirmation_id: str) -> Loan:
+        """The loan, with new ids; `offer` is marked converted."""
         ...
+
+    def check(self, offer: LoanApplication, rail: Rail) -> None:
+        """Refuse, changing nothing, an offer the call would refuse (before money moves)."""
+        ...
+
+
+@attrs.frozen
+class _Maker:
+    """A `LoanMaker` for one borrower at one moment (`Originator.maker`)."""
+
+    originator: Originator
+    autopay_enabled: bool
+    account_last_four: str | None
+    now: dt.datetime
+
+    def __call__(self, offer: LoanApplication, rail: Rail, confirmation_id: str) -> Loan:
+        """The loan, with new ids; `offer` is marked converted."""
+        new_id = self.originator.ids.new_id
+        return originate(
+            offer,
+            product=self.originator.product,
+            loan_id=new_id(),
+            installment_id=lambda _number: new_id(),
+            disbursed_on=self.now.date(),
+            rail=rail,
+            confirmation_id=confirmation_id,
+            now=self.now,
+            autopay_enabled=self.autopay_enabled,
+            account_last_four=self.account_last_four,
+            disbursed=True,
+        )
+
+    def check(self, offer: LoanApplication, rail: Rail) -> None:
+        """Refuse, changing nothing, an offer the call would refuse (`check_origination`)."""
+        check_origination(
+            offer,
+            product=self.originator.product,
+            disbursed_on=self.now.date(),
+            rail=rail,
+            now=self.now,
+            autopay_enabled=self.autopay_enabled,
+            account_last_four=self.account_last_four,
+        )
 
 
 @attrs.frozen
@@ -106,31 +145,8 @@ class Originator:
     def maker(self, user_id: str, *, autopay_enabled: bool) -> LoanMaker:
         """A function making the loan of `user_id`'s offer, disbursed today by a rail."""
         user = self.users.get(user_id)
-        now, today = moment(self.clock)
-
-        def make_loan(
-            offer: LoanApplication,
-            rail: Rail,
-            confirmation_id: str,
-            *,
-            new_id: Callable[[], str] = self.ids.new_id,
-            disbursed: bool = True,
-        ) -> Loan:
-            return originate(
-                offer,
-                product=self.product,
-                loan_id=new_id(),
-                installment_id=lambda _number: new_id(),
-                disbursed_on=today,
-                rail=rail,
-                confirmation_id=confirmation_id,
-                now=now,
-                autopay_enabled=autopay_enabled,
-                account_last_four=user.account_last_four or None,
-                disbursed=disbursed,
-            )
-
-        return make_loan
+        now, _ = moment(self.clock)
+        return _Maker(self, autopay_enabled, user.account_last_four or None, now)
 
 
 def accept_offer(
@@ -175,15 +191,8 @@ def accept_offer(
             application.require_convertible(now)
     make_loan = originator.maker(command.user_id, autopay_enabled=command.autopay_enabled)
 
-    if not resuming:  # everything originate checks, before any money moves, on a copy
-        checks = itertools.count(1)
-        make_loan(
-            copy.deepcopy(application),
-            DISBURSEMENT_RAILS[0],
-            "check",
-            new_id=lambda: f"check-{next(checks)}",
-            disbursed=False,
-        )
+    if not resuming:  # everything originate checks, before any money moves
+        make_loan.check(application, DISBURSEMENT_RAILS[0])
     intent = transfers.movements.open(
         TransferIntent(
             intent_id=intent_id,

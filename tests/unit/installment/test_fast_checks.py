@@ -1,9 +1,12 @@
 """The fast consistency test of an installment agrees with its full list of problems."""
 
 import datetime as dt
+import types
+from decimal import Decimal
 
 import attrs
-from hypothesis import given
+import pytest
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from loc_core.installment import (
@@ -14,7 +17,8 @@ from loc_core.installment import (
     Process,
     _invariants,
 )
-from loc_core.payments import Rail
+from loc_core.installment._checks import utc_problems
+from loc_core.payments import PaymentStatus, Rail
 from loc_core.testing.installment import loans
 
 DAY = dt.date(2026, 1, 19)
@@ -80,6 +84,8 @@ loan_edits = st.lists(
         st.tuples(st.just("total_amount"), amounts),
         st.tuples(st.just("amount_disbursed"), amounts),
         st.tuples(st.just("late_fee"), st.integers(0, 10_000)),
+        st.tuples(st.just("loan_amount"), amounts),
+        st.tuples(st.just("cap_percent"), st.sampled_from([Decimal(0), Decimal("0.5")])),
         st.tuples(st.just("status"), st.sampled_from(list(LoanStatus))),
         st.tuples(st.just("completion_date"), st.sampled_from([None, DAY])),
         st.tuples(st.just("defaulted_on"), st.sampled_from([None, DAY])),
@@ -88,6 +94,20 @@ loan_edits = st.lists(
         st.tuples(st.just("swap"), st.integers(0, 3)),
         st.tuples(st.just("foreign"), st.integers(0, 3)),
         st.tuples(st.just("drop_payment"), st.just(0)),
+        st.tuples(st.just("payment_amount"), amounts),
+        st.tuples(
+            st.just("updated_at"),
+            st.sampled_from(
+                [
+                    dt.datetime(2026, 1, 19, 9, tzinfo=dt.timezone(dt.timedelta(0))),
+                    dt.datetime(2026, 1, 19, 9, tzinfo=dt.timezone(dt.timedelta(hours=1))),
+                    dt.datetime(2026, 1, 19, 9),  # noqa: DTZ001 - a naive time must be refused
+                    DAY,
+                ]
+            ),
+        ),
+        st.tuples(st.just("payment_status"), st.sampled_from(list(PaymentStatus))),
+        st.tuples(st.just("payment_loan"), st.just("elsewhere")),
     ),
     max_size=3,
 )
@@ -104,13 +124,19 @@ def _edit_loan(loan: Loan, name: str, value: object) -> None:
         installments[at].loan_id = "elsewhere"
     elif name == "late_fee" and isinstance(value, int):
         installments[0].late_fee = value
+    elif name == "cap_percent" and isinstance(value, Decimal):
+        loan.product = attrs.evolve(loan.product, late_fee_cap_percent=value)
+    elif name.startswith("payment_"):
+        for payment in loan.payments.values():
+            setattr(payment, name.removeprefix("payment_").replace("loan", "loan_id"), value)
     elif name == "drop_payment":
         loan.payments.clear()
     elif name not in {"renumber", "swap"}:
         object.__setattr__(loan, name, value)
 
 
-@given(loan=loans(), paid=st.integers(0, 40_000), changes=loan_edits)
+@settings(max_examples=300)
+@given(loan=loans(), paid=st.integers(1, 40_000), changes=loan_edits)
 def test_the_fast_loan_test_passes_exactly_when_no_problem_is_found(
     loan: Loan, paid: int, changes: list[tuple[str, object]]
 ) -> None:
@@ -120,3 +146,18 @@ def test_the_fast_loan_test_passes_exactly_when_no_problem_is_found(
     found = _invariants._problems_found(loan)
     assert _invariants._consistent(loan) == (not found)
     assert loan.problems() == found
+
+
+@pytest.mark.parametrize(
+    ("moment", "accepted"),
+    [
+        (None, True),
+        (dt.datetime(2026, 1, 19, 9, tzinfo=dt.UTC), True),
+        (dt.datetime(2026, 1, 19, 9, tzinfo=dt.timezone(dt.timedelta(0))), True),
+        (dt.datetime(2026, 1, 19, 9, tzinfo=dt.timezone(dt.timedelta(hours=1))), False),
+        (dt.datetime(2026, 1, 19, 9), False),  # noqa: DTZ001 - a naive time must be refused
+        (DAY, False),
+    ],
+)
+def test_only_aware_utc_moments_pass(moment: object, *, accepted: bool) -> None:
+    assert (utc_problems(types.SimpleNamespace(at=moment), "at") == []) is accepted

@@ -1,3 +1,4 @@
+import copy
 import datetime as dt
 from collections.abc import Callable
 from typing import Any
@@ -22,6 +23,7 @@ from loc_core.installment import (
     LoanStatus,
     OriginationFee,
     Process,
+    check_origination,
     originate,
 )
 from loc_core.ledger import FUNDING, Bucket, Ledger, income, receivable
@@ -146,6 +148,56 @@ def test_an_expired_offer_disburses_nothing() -> None:
     application = offer()
     with refused(application, ApplicationExpired):
         accept(application, now=APPROVED_AT + dt.timedelta(hours=24))
+
+
+_REFUSALS: list[tuple[dict[str, object], type[Exception], str]] = [
+    ({"rail": "ach"}, DomainError, "rail must be a Rail"),
+    ({"account_last_four": "12345"}, DomainError, "account_last_four must be four digits"),
+    ({"autopay_enabled": 1}, DomainError, "autopay_enabled must be a bool"),
+    ({"disbursed_on": dt.date(2026, 1, 1)}, InvalidTimestamp, "before the application"),
+    (
+        {"product": InstallmentProduct(max_installments=5, default_installments=5)},
+        ScheduleError,
+        "within 4..5, got 6",
+    ),
+    ({"now": APPROVED_AT + dt.timedelta(hours=24)}, ApplicationExpired, "expired"),
+]
+"""Offers or arguments `originate` refuses whatever the ids (what `check_origination` sees)."""
+
+
+@pytest.mark.parametrize(("changes", "error", "message"), _REFUSALS)
+def test_the_check_refuses_what_origination_refuses_and_changes_nothing(
+    changes: dict[str, object], error: type[Exception], message: str
+) -> None:
+    arguments: dict[str, Any] = dict(changes)
+    application = offer()
+    with refused(application, error, match=message):
+        accept(application, **arguments)
+    checked: dict[str, Any] = {
+        "product": PRODUCT,
+        "disbursed_on": dt.date(2026, 1, 5),
+        "rail": Rail.ACH,
+        "now": ACCEPTED_AT,
+        "autopay_enabled": True,
+        **arguments,
+    }
+    with refused(application, error, match=message):
+        check_origination(application, **checked)
+
+
+def test_the_check_passes_an_acceptable_offer_and_changes_nothing() -> None:
+    application = offer()
+    before = copy.deepcopy(application)
+    check_origination(
+        application,
+        product=PRODUCT,
+        disbursed_on=dt.date(2026, 1, 5),
+        rail=Rail.PINLESS,
+        now=ACCEPTED_AT,
+        autopay_enabled=True,
+    )
+    assert application == before
+    assert accept(application).status is LoanStatus.OPEN
 
 
 @pytest.mark.parametrize(
