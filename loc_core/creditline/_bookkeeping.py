@@ -8,10 +8,9 @@ with its journal entries and events.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import decimal
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from decimal import Decimal
 
 from loc_core import bookkeeping
@@ -29,6 +28,7 @@ from loc_core.money import round_cents
 
 __all__ = [
     "Process",
+    "Step",
     "accrue",
     "book_activity",
     "book_allowance",
@@ -43,22 +43,41 @@ _DAYS_IN_YEAR = 365
 _INTEREST_CONTEXT = decimal.Context(prec=60)
 
 
-@contextlib.contextmanager
-def step(
-    line: LineState, on: dt.date, *, process: Process, reason: str
-) -> Iterator[ChangeRecorder]:
+def step(line: LineState, on: dt.date, *, process: Process, reason: str) -> Step:
     """One audited change of the line dated `on`: snapshot it, accrue to `on`, record after.
 
     The body changes the line. A draw or payment it creates or changes is `created` or
     `touch`ed on the recorder it is given, with its own reason; its `Change` comes before
-    the line's.
+    the line's. A body that raises records nothing.
     """
-    line_changes = ChangeRecorder(process=process, reason=reason)
-    line_changes.touch(line)
-    accrue(line, on)
-    others = ChangeRecorder(process=process, reason=reason)
-    yield others
-    line.outbox.changes.extend([*others.changes(), *line_changes.changes()])
+    return Step(line, on, process, reason)
+
+
+class Step:
+    """The context `step` returns: snapshot and accrue on entering, record on leaving.
+
+    A class, not a generator context manager: every line command enters one, and a
+    generator's setup and teardown cost several times as much.
+    """
+
+    __slots__ = ("_line", "_line_changes", "_on", "_others", "_process", "_reason")
+
+    def __init__(self, line: LineState, on: dt.date, process: Process, reason: str) -> None:
+        self._line, self._on, self._process, self._reason = line, on, process, reason
+
+    def __enter__(self) -> ChangeRecorder:
+        line = self._line
+        self._line_changes = ChangeRecorder(process=self._process, reason=self._reason)
+        self._line_changes.touch(line)
+        accrue(line, self._on)
+        self._others = ChangeRecorder(process=self._process, reason=self._reason)
+        return self._others
+
+    def __exit__(self, error_type: type[BaseException] | None, *_exc: object) -> None:
+        if error_type is None:
+            self._line.outbox.changes.extend(
+                [*self._others.changes(), *self._line_changes.changes()]
+            )
 
 
 def book_activity(

@@ -56,6 +56,27 @@ def _draw(line: LineState, draw_id: str) -> Draw:
 def request_draw(line: LineState, *, draw_id: str, amount: object, on: dt.date) -> Draw:
     """The rule of `CreditLine.request_draw` (documented there)."""
     cents = positive_cents(amount, field="draw amount")
+    existing = _admitted(line, draw_id, cents, on)
+    if existing is not None:
+        return existing
+    draw = Draw(
+        draw_id=draw_id, line_id=line.line_id, user_id=line.user_id, amount=cents, requested_on=on
+    )
+    held = f"draw {draw_id} requested: credit held until a rail accepts it"
+    with step(line, on, process=Process.DRAW, reason=held) as changes:
+        changes.created(draw, reason="draw requested")
+        line.draws[draw_id] = draw
+        line.pending_draws_total += cents
+    return draw
+
+
+def check_draw(line: LineState, *, draw_id: str, amount: object, on: dt.date) -> None:
+    """The rule of `CreditLine.check_draw` (documented there)."""
+    _admitted(line, draw_id, positive_cents(amount, field="draw amount"), on)
+
+
+def _admitted(line: LineState, draw_id: str, cents: int, on: dt.date) -> Draw | None:
+    """The draw a repeat of `draw_id` finds, None for a new one; raises what refuses it."""
     existing = line.draws.get(draw_id)
     if existing is not None:
         if existing.amount != cents:
@@ -84,15 +105,7 @@ def request_draw(line: LineState, *, draw_id: str, amount: object, on: dt.date) 
             f"{format_cents(line.available_credit)} on line {line.line_id}",
             about=line,
         )
-    draw = Draw(
-        draw_id=draw_id, line_id=line.line_id, user_id=line.user_id, amount=cents, requested_on=on
-    )
-    held = f"draw {draw_id} requested: credit held until a rail accepts it"
-    with step(line, on, process=Process.DRAW, reason=held) as changes:
-        changes.created(draw, reason="draw requested")
-        line.draws[draw_id] = draw
-        line.pending_draws_total += cents
-    return draw
+    return None
 
 
 def _pending(line: LineState, draw_id: str, on: dt.date) -> Draw:

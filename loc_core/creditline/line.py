@@ -52,6 +52,18 @@ class CreditLine(LineState):
         """
         return draws.request_draw(self, draw_id=draw_id, amount=amount, on=on)
 
+    def check_draw(self, *, draw_id: str, amount: object, on: dt.date) -> None:
+        """Refuse, as `request_draw` would, a draw it would refuse; change nothing.
+
+        A service checks a draw before it commits anything for it (its transfer intent),
+        without the audit record and holds a request would make.
+
+        Raises:
+            InvalidAmount, IdempotencyConflict, LineNotActive, OutOfOrder,
+                InsufficientCredit: as `request_draw`.
+        """
+        draws.check_draw(self, draw_id=draw_id, amount=amount, on=on)
+
     def record_rail_decline(
         self, *, draw_id: str, rail: Rail, on: dt.date, reason: str = ""
     ) -> Draw:

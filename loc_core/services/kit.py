@@ -12,10 +12,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import TypeVar
 
 import attrs
@@ -46,6 +45,8 @@ from loc_core.refunds import RefundDue
 __all__ = [
     "CONFLICT_ATTEMPTS",
     "IDEMPOTENCY_TTL",
+    "Leased",
+    "NotBookedAlerted",
     "alert_refund_due",
     "alert_settlement",
     "business_date",
@@ -126,18 +127,36 @@ def job_date(clock: Clock, as_of: dt.date | None) -> dt.date:
     return as_of
 
 
-@contextlib.contextmanager
-def leased(lock: Lock, key: str, *, owner: str, ttl: dt.timedelta) -> Iterator[Lease]:
+def leased(lock: Lock, key: str, *, owner: str, ttl: dt.timedelta) -> Leased:
     """Hold the lease on `key` for the block; it is released however the block ends.
 
     Raises:
-        LockNotAcquired: when another owner holds it.
+        LockNotAcquired: when another owner holds it (on entering the block).
     """
-    lease = lock.acquire(key, owner=owner, ttl=ttl)
-    try:
-        yield lease
-    finally:
-        lock.release(lease)
+    return Leased(lock, key, owner, ttl)
+
+
+class Leased:
+    """The context `leased` returns: acquire on entering, release on leaving.
+
+    A class, not a generator context manager: it is entered once per command that moves
+    money, and a generator's setup and teardown cost several times as much.
+    """
+
+    __slots__ = ("_key", "_lease", "_lock", "_owner", "_ttl")
+
+    def __init__(self, lock: Lock, key: str, owner: str, ttl: dt.timedelta) -> None:
+        self._lock, self._key, self._owner, self._ttl = lock, key, owner, ttl
+        self._lease: Lease | None = None
+
+    def __enter__(self) -> Lease:
+        self._lease = lease = self._lock.acquire(self._key, owner=self._owner, ttl=self._ttl)
+        return lease
+
+    def __exit__(self, *_exc: object) -> None:
+        lease, self._lease = self._lease, None
+        if lease is not None:
+            self._lock.release(lease)
 
 
 def retry_on_conflict(work: Callable[[], T], *, attempts: int = CONFLICT_ATTEMPTS) -> T:
@@ -157,20 +176,40 @@ def retry_on_conflict(work: Callable[[], T], *, attempts: int = CONFLICT_ATTEMPT
     raise AssertionError("unreachable: attempts must be at least 1")  # pragma: no cover
 
 
-@contextlib.contextmanager
 def not_booked_alerted(
     what: str, *, alerter: Alerter, details: Mapping[str, AuditValue]
-) -> Iterator[None]:
+) -> NotBookedAlerted:
     """Around booking money a rail already moved: a failure is a CRITICAL alert, then raised.
 
     `details` names the transfer (rail, idempotency key) and whose money it is; until the
     retry books it, operations know the borrower's money and the books disagree.
     """
-    try:
-        yield
-    except Exception as exc:
-        post_alert(alerter, f"money moved but not booked: {what}", details, error=exc)
-        raise
+    return NotBookedAlerted(what, alerter, details)
+
+
+class NotBookedAlerted:
+    """The context `not_booked_alerted` returns: an `Exception` leaving it is alerted.
+
+    The exception is never swallowed; a `BaseException` that is not an `Exception` (an
+    interrupt) passes unalerted.
+    """
+
+    __slots__ = ("_alerter", "_details", "_what")
+
+    def __init__(self, what: str, alerter: Alerter, details: Mapping[str, AuditValue]) -> None:
+        self._what, self._alerter, self._details = what, alerter, details
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, _type: object, error: BaseException | None, _traceback: object) -> None:
+        if isinstance(error, Exception):
+            post_alert(
+                self._alerter,
+                f"money moved but not booked: {self._what}",
+                self._details,
+                error=error,
+            )
 
 
 def fingerprint(command: attrs.AttrsInstance) -> str:

@@ -8,10 +8,9 @@ id, so the same scenario gives the same run on any machine.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import enum
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -119,20 +118,12 @@ class Book:
     job_charges: list[tuple[str, TransferRequest]] = attrs.field(factory=list)
     """What autopay and the due job charged today: (installment or line id, the transfer)."""
 
-    @contextlib.contextmanager
-    def charging(self, installment_id: str | None = None) -> Iterator[None]:
+    def charging(self, installment_id: str | None = None) -> _Charging:
         """Note the transfers the rails accept in the block as charges of `installment_id`.
 
         None: of the line each transfer is for (its `reference`).
         """
-        submitted = self.world.sim_rails.submitted
-        start = len(submitted)
-        try:
-            yield
-        finally:
-            self.job_charges += [
-                (installment_id or request.reference, request) for request in submitted[start:]
-            ]
+        return _Charging(self, installment_id)
 
     def populate(self, numbers: range | None = None) -> None:
         """Create the scenario's borrowers and put their first acts on the agenda.
@@ -357,6 +348,28 @@ class Book:
             second, last = loan.installments[1].due_date, loan.installments[-2].due_date
             when = (second - scenario.start).days + draw.randint(0, (last - second).days)
             self.plan(when, Act.PREPAY, borrower, loan_id)
+
+
+class _Charging:
+    """The context `Book.charging` returns (a class: the jobs enter one per charge)."""
+
+    __slots__ = ("_book", "_installment_id", "_start", "_submitted")
+
+    def __init__(self, book: Book, installment_id: str | None) -> None:
+        self._book, self._installment_id = book, installment_id
+        self._submitted: list[TransferRequest] = []
+        self._start = 0
+
+    def __enter__(self) -> None:
+        self._submitted = submitted = self._book.world.sim_rails.submitted
+        self._start = len(submitted)
+
+    def __exit__(self, *_exc: object) -> None:
+        installment_id = self._installment_id
+        self._book.job_charges += [
+            (installment_id or request.reference, request)
+            for request in self._submitted[self._start :]
+        ]
 
 
 _ACTIONS: dict[Act, Callable[[Book, Borrower, str], None]] = {

@@ -39,21 +39,33 @@ whatever the collector's thresholds."""
 _collector = threading.Lock()
 _runs_under_way = 0
 _thresholds_before: tuple[int, int, int] = (0, 0, 0)
+_froze = False
 
 
 @contextlib.contextmanager
 def fewer_collections() -> Iterator[None]:
-    """Collect the youngest generation after `_YOUNG_COLLECTION_AFTER` objects, then restore.
+    """Collect less during a run: a raised youngest threshold and the heap before it frozen.
 
-    The thresholds are the process's: runs in several threads at once share the raised
-    threshold, and the first one's thresholds are restored when the last one ends.
+    The youngest generation is collected after `_YOUNG_COLLECTION_AFTER` objects. What
+    the process held before the run goes to the collector's permanent generation
+    (`gc.freeze`), so a full collection during the run (a finished partition's world
+    freed) walks only what the run made; it is unfrozen when the run ends. A process that
+    froze objects itself (a pre-fork server) keeps its own freeze: nothing more is
+    frozen, and nothing is unfrozen.
+
+    The thresholds and the permanent generation are the process's: runs in several
+    threads at once share them, and the first one's state is restored when the last one
+    ends.
     """
-    global _runs_under_way, _thresholds_before  # noqa: PLW0603 - the process-wide thresholds
+    global _runs_under_way, _thresholds_before, _froze  # noqa: PLW0603 - the process-wide collector
     with _collector:
         if _runs_under_way == 0:
             _thresholds_before = gc.get_threshold()
             young, middle, old = _thresholds_before
             gc.set_threshold(max(young, _YOUNG_COLLECTION_AFTER), middle, old)
+            _froze = gc.get_freeze_count() == 0
+            if _froze:
+                gc.freeze()
         _runs_under_way += 1
     try:
         yield
@@ -61,6 +73,8 @@ def fewer_collections() -> Iterator[None]:
         with _collector:
             _runs_under_way -= 1
             if _runs_under_way == 0:
+                if _froze:
+                    gc.unfreeze()
                 gc.set_threshold(*_thresholds_before)
 
 

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from loc_entrypoints.simulation.borrowers import InvariantBroken
-from loc_entrypoints.simulation.engine import Simulation
+from loc_entrypoints.simulation.engine import Simulation, fewer_collections
 
 if TYPE_CHECKING:
     from loc_core.ledger import Ledger
@@ -190,24 +190,27 @@ def run_partition(
     Raises:
         InvariantBroken: an invariant failed, naming the borrower and day.
     """
-    simulation = Simulation.build(scenario, partition.borrowers)
-    tally = simulation.run(progress)
-    database = simulation.world.database
-    report = tally.report(
-        digest="", journal_entries=len(database.ledger), audit_records=database.audit_count
-    )
-    result = PartitionResult(
-        partition,
-        report,
-        borrower_digests(database.ledger, simulation.book.products),
-        simulation.world if keep_world else None,
-    )
-    if not keep_world:
-        # The world's objects refer to each other (the bus, its handlers, the ports), so
-        # only the cyclic collector frees them: now, not after the next partitions have
-        # piled up (about 7 MiB a partition, and every later collection walking them).
-        del simulation, database, tally
-        gc.collect()
+    with fewer_collections():
+        simulation = Simulation.build(scenario, partition.borrowers)
+        tally = simulation.run(progress)
+        database = simulation.world.database
+        report = tally.report(
+            digest="", journal_entries=len(database.ledger), audit_records=database.audit_count
+        )
+        result = PartitionResult(
+            partition,
+            report,
+            borrower_digests(database.ledger, simulation.book.products),
+            simulation.world if keep_world else None,
+        )
+        if not keep_world:
+            # The world's objects refer to each other (the bus, its handlers, the ports),
+            # so only the cyclic collector frees them: now, while the run's collector
+            # settings hold (a full collection then walks only what the run made), not
+            # after the next partitions have piled up (about 7 MiB a partition, and every
+            # later collection walking them).
+            del simulation, database, tally
+            gc.collect()
     return result
 
 

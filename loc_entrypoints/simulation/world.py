@@ -12,9 +12,8 @@ does afterwards goes through the bus.
 from __future__ import annotations
 
 import collections
-import contextlib
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import attrs
 
@@ -123,7 +122,6 @@ class OwnerTracer:
     in_job: bool = False
     """Whether the innermost span is a job's (it carries no user)."""
 
-    @contextlib.contextmanager
     def span(
         self,
         kind: str,
@@ -131,16 +129,33 @@ class OwnerTracer:
         *,
         user_id: str | None = None,
         correlation_id: str | None = None,
-    ) -> Iterator[None]:
+    ) -> _Owning:
         """Make `user_id` (or nobody) the owner while the span runs."""
         del kind, name, correlation_id  # nothing is recorded
-        ids = self.ids
-        outer = ids.owner, self.in_job
-        ids.owner, self.in_job = user_id or "", not user_id
-        try:
-            yield
-        finally:
-            ids.owner, self.in_job = outer
+        return _Owning(self, user_id or "")
+
+
+class _Owning:
+    """An `OwnerTracer` span: its owner set on entering, the outer one back on leaving.
+
+    A class, not a generator context manager: every command and event enters one.
+    """
+
+    __slots__ = ("_outer", "_owner", "_tracer")
+
+    def __init__(self, tracer: OwnerTracer, owner: str) -> None:
+        self._tracer, self._owner = tracer, owner
+        self._outer = ("", False)
+
+    def __enter__(self) -> None:
+        tracer, owner = self._tracer, self._owner
+        ids = tracer.ids
+        self._outer = ids.owner, tracer.in_job
+        ids.owner, tracer.in_job = owner, not owner
+
+    def __exit__(self, *_exc: object) -> None:
+        tracer = self._tracer
+        tracer.ids.owner, tracer.in_job = self._outer
 
 
 @attrs.define

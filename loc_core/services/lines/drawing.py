@@ -185,7 +185,7 @@ def draw_from_line(
         line = uow.lines.get(command.user_id, command.line_id)
         if uow.intents.find(draw_id) is None:  # refused here: nothing is written
             bill_through(line, today=lines.today, product=lines.product)
-            line.request_draw(draw_id=draw_id, amount=command.amount, on=lines.today)
+            line.check_draw(draw_id=draw_id, amount=command.amount, on=lines.today)
     intent = movements.open(
         draw_intent(
             command, rails=_enabled_rails(flags, command.user_id), now=movements.clock.now()

@@ -77,3 +77,24 @@ def test_commands_leave_the_version_to_the_unit_of_work(history: CreditLine) -> 
     # Six commands ran (request, disburse, bill, overdue, pay, return); a save is
     # conditional on the version read, so only a commit may bump it.
     assert history.version == 0
+
+
+def test_a_step_records_its_changes_after_the_body_and_nothing_when_it_raises(
+    line: CreditLine,
+) -> None:
+    from loc_core.creditline._bookkeeping import step  # noqa: PLC0415 - the helper under test
+
+    def refused() -> None:
+        with step(line, dt.date(2026, 1, 12), process=Process.DRAW, reason="r"):
+            line.accrued_cent_days += 1
+            raise ValueError("refused")
+
+    with pytest.raises(ValueError, match="refused"):
+        refused()
+    assert line.outbox.changes == []
+    with step(line, dt.date(2026, 1, 13), process=Process.DRAW, reason="r") as others:
+        assert line.accrued_through == dt.date(2026, 1, 13)  # accrued on entering
+        line.accrued_cent_days += 1
+        assert others.changes() == []
+    (change,) = line.outbox.changes
+    assert (change.entity, change.process, change.reason) == ("line", "DRAW", "r")

@@ -1,9 +1,10 @@
 import copy
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
-from fakes import bare_line, refused
+from fakes import bare_line, line_offer, refused
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -281,3 +282,48 @@ def test_a_decline_is_audited_with_the_reason_the_service_gives(line: CreditLine
         "pinless unreachable",
     ]
     assert line.draws["d1"].declined_rails == (Rail.RTP, Rail.PINLESS)
+
+
+def _opened_line() -> CreditLine:
+    """The conftest's line: opened on Saturday 2026-01-10, cycles closing on the 10th."""
+    opened_at = dt.datetime(2026, 1, 10, 9, 30, tzinfo=dt.UTC)
+    opened = line_offer(opened_at, credit_limit=100_000).open_line(
+        line_id="line-1", now=opened_at, product=PRODUCT
+    )
+    opened.outbox.drain()
+    return opened
+
+
+def _outcome(act: Callable[[], object]) -> tuple[type[Exception], str] | None:
+    try:
+        act()
+    except Exception as exc:  # noqa: BLE001 - whatever it raises is compared
+        return type(exc), str(exc)
+    return None
+
+
+@given(
+    status=st.sampled_from(LineStatus),
+    earlier=st.integers(min_value=0, max_value=90_000),
+    billed=st.booleans(),
+    amount=st.one_of(st.integers(min_value=-5, max_value=120_000), st.just("10")),
+    draw_id=st.sampled_from(["d1", "d2"]),
+    day=st.integers(min_value=0, max_value=60),
+)
+def test_checking_a_draw_refuses_exactly_what_requesting_it_refuses_and_changes_nothing(
+    *, status: LineStatus, earlier: int, billed: bool, amount: object, draw_id: str, day: int
+) -> None:
+    line = _opened_line()
+    if earlier:
+        disbursed_draw(line, draw_id="d1", amount=earlier, on=DAY)
+    if billed:
+        line.bill_cycle(
+            close_date=dt.date(2026, 2, 10), today=dt.date(2026, 2, 10), product=PRODUCT
+        )
+    line.status = status
+    on = DAY + dt.timedelta(days=day)
+    before = copy.deepcopy(line)
+    checked = _outcome(lambda: line.check_draw(draw_id=draw_id, amount=amount, on=on))
+    assert line == before  # a check changes nothing, refused or not
+    requested = _outcome(lambda: line.request_draw(draw_id=draw_id, amount=amount, on=on))
+    assert checked == requested
