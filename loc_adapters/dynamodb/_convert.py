@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -295,8 +295,13 @@ class Shape:
             item[self.attribute(field.name)] = encoder(current)
         return item
 
-    def decode(self, item: Mapping[str, Any], *, where: str) -> dict[str, Any]:
+    def decode(
+        self, item: Mapping[str, Any], *, where: str, only: Collection[str] | None = None
+    ) -> dict[str, Any]:
         """Keyword arguments for the class from an item's attributes.
+
+        `only` names the fields to decode (all stored fields when None), for an index
+        entry that projects a few of them.
 
         Raises:
             InvariantViolation: naming `where` and the attribute, when an attribute is
@@ -304,6 +309,8 @@ class Shape:
         """
         values: dict[str, Any] = {}
         for field in self.stored_fields():
+            if only is not None and field.name not in only:
+                continue
             name = self.attribute(field.name)
             raw = item.get(name)
             optional = _is_optional(field.type)

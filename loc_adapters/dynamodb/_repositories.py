@@ -67,7 +67,7 @@ __all__ = [
 Key = tuple[str, str]
 
 _INSTALLMENT_REF = ("loc_user_id", "loc_loan_id", "loc_installment_id", "loc_due_date")
-_LINE_REF = ("loc_user_id", "loc_line_id", "loc_next_due_date")
+_LINE_REF = ("loc_user_id", "loc_line_id", "loc_next_due_date", *codecs.LINE_HINTS)
 _LINE_REF_WATCHED = ("loc_user_id", "loc_line_id", "GSI3SK")
 
 

@@ -81,7 +81,9 @@ class InMemoryDatabase:
     _installment_slots: dict[str, tuple[InstallmentStatus, dt.date]] = attrs.field(factory=dict)
     _lines_by_cycle_day: dict[int, dict[str, LineRef]] = attrs.field(factory=dict)
     _lines_by_due_date: dict[dt.date, dict[str, LineRef]] = attrs.field(factory=dict)
-    _line_slots: dict[str, tuple[int | None, dt.date | None]] = attrs.field(factory=dict)
+    _line_slots: dict[str, tuple[int | None, dt.date | None, dt.date | None, bool]] = attrs.field(
+        factory=dict
+    )
     _lines_watched: dict[str, tuple[dt.date, LineRef]] = attrs.field(factory=dict)
     """Line id -> (first day the overdue job may act, ref): the overdue index."""
     _intent_expiry: collections.deque[tuple[dt.datetime, Key]] = attrs.field(
@@ -321,7 +323,7 @@ class InMemoryDatabase:
                 self.remove(due)
 
     def _index_line(self, line: CreditLine) -> None:
-        ref = LineRef(line.user_id, line.line_id)
+        ref = LineRef.of(line)
         watch = line.overdue_watch_from()
         if watch is None:
             self._lines_watched.pop(line.line_id, None)
@@ -329,7 +331,7 @@ class InMemoryDatabase:
             self._lines_watched[line.line_id] = (watch, ref)
         self._own_payments(line.payments, Product.CREDITLINE, line.user_id, line.line_id)
         cycle_day = None if line.status is LineStatus.CLOSED else line.cycle_day
-        slot = (cycle_day, line.next_due_date)
+        slot = (cycle_day, line.next_due_date, ref.next_close, ref.reminder_pending)
         old = self._line_slots.get(line.line_id)
         if old == slot:
             return

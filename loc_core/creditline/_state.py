@@ -15,7 +15,7 @@ import attrs
 from loc_core import audit
 from loc_core.creditline.activity import CycleActivity
 from loc_core.creditline.balances import Balances
-from loc_core.creditline.cycles import next_close_after
+from loc_core.creditline.cycles import open_cycle_close, reminder_pending, upcoming_notice_sent
 from loc_core.creditline.draw import Draw
 from loc_core.creditline.payment import LocPayment
 from loc_core.creditline.statement import Statement
@@ -142,7 +142,29 @@ class LineState:
     @property
     def next_close_date(self) -> dt.date:
         """When the open cycle closes (its last day is the day before)."""
-        return next_close_after(self.cycle_start, self.cycle_day)
+        return open_cycle_close(
+            opened_on=self.opened_on,
+            cycle_day=self.cycle_day,
+            last_billing_cycle_date=self.last_billing_cycle_date,
+        )
+
+    @property
+    def upcoming_notice_sent(self) -> bool:
+        """The latest cycle's upcoming-payment notice is out (or nothing is billed yet)."""
+        return upcoming_notice_sent(
+            upcoming_notice_cycle=self.upcoming_notice_cycle,
+            last_billing_cycle_date=self.last_billing_cycle_date,
+        )
+
+    @property
+    def reminder_pending(self) -> bool:
+        """Could the upcoming job have a notice to send (`cycles.reminder_pending`)?"""
+        return reminder_pending(
+            upcoming_notice_cycle=self.upcoming_notice_cycle,
+            last_billing_cycle_date=self.last_billing_cycle_date,
+            next_minimum_payment_due=self.next_minimum_payment_due,
+            paid_since_statement=self.paid_since_statement,
+        )
 
     @property
     def minimum_payment_outstanding(self) -> int:

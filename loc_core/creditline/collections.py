@@ -91,7 +91,7 @@ def decide_upcoming(
     reason = _skip_reason(line, today)
     if reason is not None:
         return UpcomingDecision(notify=False, reason=reason)
-    if line.upcoming_notice_cycle == line.last_billing_cycle_date:
+    if line.upcoming_notice_sent:
         return UpcomingDecision(notify=False, reason="already notified for this cycle")
     due = line.next_due_date
     amount = line.minimum_payment_outstanding

@@ -13,7 +13,14 @@ from loc_core import calendar
 from loc_core.creditline.config import LATEST_CYCLE_DAY, CreditLineProduct
 from loc_core.errors import InvalidConfiguration
 
-__all__ = ["cycle_day_for", "due_date_for", "next_close_after"]
+__all__ = [
+    "cycle_day_for",
+    "due_date_for",
+    "next_close_after",
+    "open_cycle_close",
+    "reminder_pending",
+    "upcoming_notice_sent",
+]
 
 _DECEMBER = 12
 
@@ -48,6 +55,48 @@ def next_close_after(day: dt.date, cycle_day: int) -> dt.date:
     if day.month == _DECEMBER:
         return dt.date(day.year + 1, 1, cycle_day)
     return dt.date(day.year, day.month + 1, cycle_day)
+
+
+def open_cycle_close(
+    *, opened_on: dt.date, cycle_day: int, last_billing_cycle_date: dt.date | None
+) -> dt.date:
+    """When a line's open cycle closes.
+
+    The first cycle day after its last billed close, or after its opening day before
+    its first close.
+    """
+    return next_close_after(last_billing_cycle_date or opened_on, cycle_day)
+
+
+def upcoming_notice_sent(
+    *, upcoming_notice_cycle: dt.date | None, last_billing_cycle_date: dt.date | None
+) -> bool:
+    """Has the upcoming-payment notice of the line's latest cycle gone out?
+
+    True too for a line never billed (both None): there is no cycle to remind of yet.
+    """
+    return upcoming_notice_cycle == last_billing_cycle_date
+
+
+def reminder_pending(
+    *,
+    upcoming_notice_cycle: dt.date | None,
+    last_billing_cycle_date: dt.date | None,
+    next_minimum_payment_due: int,
+    paid_since_statement: int,
+) -> bool:
+    """Could the upcoming job have a notice to send: one not yet out, for a minimum not met?
+
+    False means the job has nothing to do for the line (`decide_upcoming` says so too);
+    True leaves the decision to `decide_upcoming` (the due date may still be far).
+    """
+    return (
+        not upcoming_notice_sent(
+            upcoming_notice_cycle=upcoming_notice_cycle,
+            last_billing_cycle_date=last_billing_cycle_date,
+        )
+        and next_minimum_payment_due > paid_since_statement
+    )
 
 
 def due_date_for(statement_date: dt.date, product: CreditLineProduct) -> dt.date:

@@ -25,6 +25,7 @@ import attrs
 
 from loc_core.bookkeeping import Product
 from loc_core.creditline import CreditLine, CreditLineApplication, Statement
+from loc_core.creditline.cycles import open_cycle_close, reminder_pending
 from loc_core.events import AuditRecord, DomainEvent
 from loc_core.installment import (
     InstallmentStatus,
@@ -94,10 +95,64 @@ class InstallmentRef:
 
 @attrs.frozen
 class LineRef:
-    """A credit line found through an index."""
+    """A credit line found through an index, with what the index entry says of its cycle.
+
+    A ref names a line by `user_id` and `line_id` alone: two refs to the same line are
+    equal whatever their hints. The hints let a job pass over a line with nothing to do
+    without reading it; None (or False) means the index did not say, and the job reads
+    the line. An index is eventually consistent, so a hint may be a little behind the
+    line: each job that uses one looks again on a later day (billing's catch-up window,
+    upcoming's notice window), and acts only on a consistent read.
+    """
 
     user_id: str
     line_id: str
+    next_close: dt.date | None = attrs.field(default=None, eq=False, kw_only=True)
+    """When the line's open cycle closes (`CreditLine.next_close_date`): billing has
+    nothing to do for the line before that day."""
+    reminder_pending: bool = attrs.field(default=True, eq=False, kw_only=True)
+    """False when the upcoming job has nothing to do for the line: the notice of its
+    latest cycle is out, or its minimum payment is met (`CreditLine.reminder_pending`)."""
+
+    @classmethod
+    def of(cls, line: CreditLine) -> LineRef:
+        """The ref an index keeps for `line`, with its hints."""
+        return cls(
+            line.user_id,
+            line.line_id,
+            next_close=line.next_close_date,
+            reminder_pending=line.reminder_pending,
+        )
+
+    @classmethod
+    def hinted(
+        cls,
+        user_id: str,
+        line_id: str,
+        *,
+        opened_on: dt.date,
+        cycle_day: int,
+        last_billing_cycle_date: dt.date | None,
+        upcoming_notice_cycle: dt.date | None,
+        next_minimum_payment_due: int,
+        paid_since_statement: int,
+    ) -> LineRef:
+        """The ref of a line from the fields an index entry holds (as `of` gives it)."""
+        return cls(
+            user_id,
+            line_id,
+            next_close=open_cycle_close(
+                opened_on=opened_on,
+                cycle_day=cycle_day,
+                last_billing_cycle_date=last_billing_cycle_date,
+            ),
+            reminder_pending=reminder_pending(
+                upcoming_notice_cycle=upcoming_notice_cycle,
+                last_billing_cycle_date=last_billing_cycle_date,
+                next_minimum_payment_due=next_minimum_payment_due,
+                paid_since_statement=paid_since_statement,
+            ),
+        )
 
 
 @attrs.frozen

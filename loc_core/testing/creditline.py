@@ -47,6 +47,7 @@ from loc_core.errors import (
 )
 from loc_core.ledger import Bucket, Ledger, allowance, receivable, refund_due
 from loc_core.payments import Rail, SettlementOutcome
+from loc_core.ports import LineRef
 
 __all__ = [
     "CreditLineLifecycle",
@@ -527,6 +528,16 @@ class CreditLineLifecycle(RuleBasedStateMachine):
                 watch is not None and watch <= self.today,
                 f"overdue index misses the line ({watch})",
             )
+
+    @invariant()
+    def a_ref_that_says_nothing_to_remind_of_hides_no_notice(self) -> None:
+        """The upcoming job passes over a line on its index ref's hint: rightly, every day."""
+        if LineRef.of(self.line).reminder_pending:
+            return
+        for ahead in range(self.product.upcoming_notice_days + 2):
+            day = self.today + dt.timedelta(days=ahead)
+            decision = self.line.decide_upcoming(today=day, product=self.product)
+            _expect(not decision.notify, f"the hint hides the notice due on {day}")
 
     @invariant()
     def accrued_interest_matches_the_days(self) -> None:

@@ -240,6 +240,46 @@ class UnitOfWorkContract:
             with pytest.raises(ConcurrencyConflict, match="already exists"):
                 uow.commit(actor="billing", request_id="again")
 
+    def test_line_refs_carry_the_hints_of_the_line_as_stored(self, new_uow: UowFactory) -> None:
+        """Billing and upcoming pass over a line on its ref's hints: they must be the line's."""
+        line = make_line()
+        with new_uow() as uow:
+            uow.lines.add(line)
+            uow.commit(actor="test", request_id="open")
+        with new_uow() as uow:
+            (ref,) = uow.lines.by_cycle_day(5)
+            assert ref.next_close == line.next_close_date == dt.date(2026, 2, 5)
+            assert not ref.reminder_pending  # nothing billed: nothing to remind of
+            stored = uow.lines.get("user-1", "line-1")
+            stored.request_draw(draw_id="draw-1", amount=40_000, on=dt.date(2026, 1, 20))
+            stored.disburse_draw(draw_id="draw-1", rail=Rail.ACH, on=dt.date(2026, 1, 20))
+            statement = stored.bill_cycle(
+                close_date=dt.date(2026, 2, 5),
+                today=dt.date(2026, 2, 5),
+                product=CreditLineProduct(),
+            )
+            assert statement is not None
+            assert stored.minimum_payment_outstanding > 0
+            uow.lines.save(stored)
+            uow.statements.add(statement)
+            uow.commit(actor="billing", request_id="2026-02-05")
+        with new_uow() as uow:
+            (billed,) = uow.lines.by_cycle_day(5)
+            (due,) = uow.lines.due_between(statement.due_date, statement.due_date)
+            for found in (billed, due):
+                assert found.next_close == dt.date(2026, 3, 5)
+                assert found.reminder_pending  # billed, owing, not reminded yet
+            stored = uow.lines.get("user-1", "line-1")
+            assert stored.send_upcoming_notice(
+                today=statement.due_date - dt.timedelta(days=3), product=CreditLineProduct()
+            ).notify
+            uow.lines.save(stored)
+            uow.commit(actor="loc_upcoming", request_id="reminded")
+        with new_uow() as uow:
+            (due,) = uow.lines.due_between(statement.due_date, statement.due_date)
+            assert not due.reminder_pending
+            assert due == LineRef("user-1", "line-1")  # hints are not part of a ref's identity
+
     def test_paging_lists_every_loan_and_line_once_whatever_the_page_size(
         self, new_uow: UowFactory
     ) -> None:

@@ -10,7 +10,7 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 import pytest
-from contracts.uow import UowFactory, pay, store_loan
+from contracts.uow import UowFactory, make_line, pay, store_loan
 from integration.support import CallLog, on_table
 
 from loc_adapters.dynamodb import DynamoTable, create_table
@@ -19,8 +19,8 @@ from loc_adapters.memory import ManualClock
 from loc_adapters.sqs import SqsWorkQueue
 from loc_core.installment import Process
 from loc_core.payments import SettlementOutcome
-from loc_core.ports import Clock, WorkQueue
-from loc_core.services.commands import EnqueueDueInstallments
+from loc_core.ports import Clock, UnitOfWork, WorkQueue
+from loc_core.services.commands import BillClosedCycles, EnqueueDueInstallments
 from loc_core.testing.installment import make_loan
 from loc_entrypoints.bootstrap import bootstrap
 
@@ -100,3 +100,29 @@ def test_the_collections_job_costs_at_most_015_calls_per_due_installment(  # noq
     queries, sends = calls.count("Query"), calls.count("SendMessageBatch")
     assert (queries, sends) == (1 if shards == 1 else shards + 1, 20)
     assert (queries + sends) / count <= 0.15
+
+
+def test_billing_reads_no_line_whose_index_entry_shows_nothing_to_bill(
+    dynamodb: DynamoDBClient, clock: ManualClock, calls: CallLog
+) -> None:
+    """The catch-up finds lines billed days ago; their index entries say so, so none is read."""
+    table: DynamoTable = create_table(dynamodb, "test-billing-loc-service", shards=1)
+    lines = [make_line(f"line-{number:02d}", f"user-{number:02d}") for number in range(20)]
+    try:
+        ports = on_table(table, clock)
+        with ports[UnitOfWork] as uow:  # type: ignore[attr-defined]  # a DynamoUnitOfWork
+            for line in lines:
+                uow.lines.add(line)
+            uow.commit(actor="test", request_id="open")
+        bus = bootstrap(overrides={Clock: clock, **ports})
+        clock.set(dt.datetime(2026, 2, 5, 8, tzinfo=dt.UTC))  # every line's first close
+        assert len(bus.handle(BillClosedCycles()).acted) == len(lines)
+        calls.clear()
+        clock.set(dt.datetime(2026, 2, 8, 8, tzinfo=dt.UTC))  # the catch-up still finds them
+        report = bus.handle(BillClosedCycles())
+        operations = list(calls.operations)
+    finally:
+        dynamodb.delete_table(TableName=table.name)
+    assert (report.acted, len(report.skipped), report.failed) == ((), len(lines), ())
+    # one index query a day of the window (today and 7 back), and no line read
+    assert operations == ["Query"] * 8

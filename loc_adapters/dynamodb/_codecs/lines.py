@@ -24,12 +24,14 @@ from loc_core.creditline import (
     LocPayment,
     Statement,
 )
+from loc_core.errors import InvariantViolation
 from loc_core.ports import LineRef
 
 __all__ = [
     "DRAW",
     "LINE",
     "LINE_APPLICATION",
+    "LINE_HINTS",
     "LINE_PAYMENT",
     "STATEMENT",
     "decode_line",
@@ -106,10 +108,42 @@ def decode_line(root: Item, children: Sequence[Item]) -> CreditLine:
     return build(CreditLine, values, f"line {where}")
 
 
+_HINT_FIELDS = (
+    "opened_on",
+    "cycle_day",
+    "last_billing_cycle_date",
+    "upcoming_notice_cycle",
+    "next_minimum_payment_due",
+    "paid_since_statement",
+)
+LINE_HINTS = tuple(LINE.attribute(name) for name in _HINT_FIELDS)
+"""The line item's attributes a `LineRef`'s hints come from (the indexes project them)."""
+
+
 def line_ref(item: Mapping[str, Any]) -> LineRef:
-    """The reference a line's index entry gives."""
+    """The reference a line's index entry gives, with its hints when the entry has them.
+
+    An entry whose hints cannot be read (a projection that leaves them out, an attribute
+    that is malformed) gives a ref without hints: the job then reads the line, and the
+    consistent read reports whatever is wrong with it. A hint attribute that is absent
+    reads as the line's own decoding reads it (None, or the field's default).
+    """
     with reading(item, "not a line", entity="line", invariant="line_readable"):
-        return LineRef(user_id=str(item["loc_user_id"]), line_id=str(item["loc_line_id"]))
+        user_id, line_id = str(item["loc_user_id"]), str(item["loc_line_id"])
+    try:
+        values = LINE.decode(item, where=f"line {line_id}", only=_HINT_FIELDS)
+    except InvariantViolation:
+        return LineRef(user_id, line_id)
+    return LineRef.hinted(
+        user_id,
+        line_id,
+        opened_on=values["opened_on"],
+        cycle_day=values["cycle_day"],
+        last_billing_cycle_date=values.get("last_billing_cycle_date"),
+        upcoming_notice_cycle=values.get("upcoming_notice_cycle"),
+        next_minimum_payment_due=values.get("next_minimum_payment_due", 0),
+        paid_since_statement=values.get("paid_since_statement", 0),
+    )
 
 
 def encode_line_application(application: CreditLineApplication) -> Item:

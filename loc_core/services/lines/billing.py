@@ -5,6 +5,8 @@ lines out) for today and for each of the `command.catch_up_days` before it (chos
 a failed run missed is billed by a later run. Each line found has every cycle that closed
 on or before today billed, oldest first, so a line that missed several closes catches up
 in one go. Cycle days stop at 28, so on the 29th to 31st only the catch-up finds lines.
+A line whose index entry shows its open cycle closing after today (`LineRef.next_close`)
+is reported skipped without being read: most lines the catch-up finds were billed days ago.
 Commands that record activity on a line (draws, payments, settlements) also bill first,
 so billing is never a precondition a borrower waits for.
 
@@ -57,6 +59,8 @@ def bill_closed_cycles(command: BillClosedCycles, *, jobs: LineJobs) -> JobRepor
     request_id = f"loc_billing:{today.isoformat()}"
 
     def bill(ref: LineRef) -> bool:
+        if ref.next_close is not None and ref.next_close > today:
+            return False  # the index shows no close unbilled: nothing to read
         _, statements = lines.change(
             ref.user_id,
             ref.line_id,

@@ -103,10 +103,14 @@ class LineJobs:
         find: Callable[[CreditLineRepository, dt.date], Iterable[LineRef]],
         change: Callable[[CreditLine, dt.date], bool],
         command: PageableJob[JobReport],
+        *,
+        done: Callable[[LineRef], bool] | None = None,
     ) -> JobReport:
         """Apply `change` (it says whether it acted) to each line `find` lists for the date.
 
-        The date is the command's business date (`ScheduledJob.business_date`).
+        The date is the command's business date (`ScheduledJob.business_date`). A line
+        whose ref `done` says needs nothing (from the index entry's hints) is reported
+        skipped without being read.
 
         For the jobs that decide on the line as it stands (upcoming, overdue): nothing is
         billed first, and a line the decision leaves alone is not written.
@@ -117,6 +121,8 @@ class LineJobs:
         request_id = f"{job}:{today.isoformat()}"
 
         def handle(ref: LineRef) -> bool:
+            if done is not None and done(ref):
+                return False
             acted, _ = self.lines.change(
                 ref.user_id,
                 ref.line_id,

@@ -4,7 +4,9 @@ Lines are found by due date (`CreditLineRepository.due_between`) from tomorrow t
 `upcoming_notice_days` (7) ahead; the core decides (`send_upcoming_notice`) and
 remembers the cycle, so each cycle's ``loc_payment_upcoming`` goes out once, a day the
 job missed is caught up on a later day of the window, and a re-run sends nothing more.
-Like the seed, a line whose latest close is not billed yet is skipped.
+Like the seed, a line whose latest close is not billed yet is skipped. A line whose
+index entry shows nothing to remind of (`LineRef.reminder_pending` False: the notice of
+its latest cycle is out, or its minimum is met) is reported skipped without being read.
 """
 
 from __future__ import annotations
@@ -37,4 +39,6 @@ def send_upcoming_payment_notices(command: SendUpcomingNotices, *, jobs: LineJob
     def notify(line: CreditLine, on: dt.date) -> bool:
         return line.send_upcoming_notice(today=on, product=product).notify
 
-    return jobs.change_each("loc_upcoming", due_soon, notify, command)
+    return jobs.change_each(
+        "loc_upcoming", due_soon, notify, command, done=lambda ref: not ref.reminder_pending
+    )
