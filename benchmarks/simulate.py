@@ -5,7 +5,10 @@
     python benchmarks/simulate.py --profile out/sim.prof --borrowers 1000
     python benchmarks/simulate.py --workers 0 --cluster ""   # one core only
 
-Each size runs in its own process, so the peak memory reported is that run's own. The
+First a fixed pure-Python workload is timed (`machine_reference_seconds`), so figures from
+different days on these shared machines compare by the ratio of their references; the
+interpreter is named too (an optimized CPython build runs the book about 1.2x as fast). Each size
+runs in its own process, so the peak memory reported is that run's own. The
 targets (issues 5 and 17): at least 100,000 borrower-days per second on one core for the
 default scenario; 10x the borrowers in at most 11x the time; peak memory under 2 GiB at
 100,000 borrowers. Then the base book partitioned (issue 17): on 1 and `--workers`
@@ -20,6 +23,7 @@ import argparse
 import cProfile
 import json
 import multiprocessing
+import platform
 import resource
 import sys
 import time
@@ -33,6 +37,38 @@ TARGET_TWO_WORKER_SPEEDUP = 1.8
 MEMORY_LIMIT_MIB = 2 * 1024
 SCALING_SLACK = 1.1
 """10x the borrowers may take at most 11x the time."""
+
+
+def reference_seconds(rounds: int = 3) -> float:
+    """The best of `rounds` timings of a fixed pure-Python workload, as a speed reference.
+
+    These shared machines differ in speed from day to day by half or more, so a figure in
+    borrower-days per second means little without the speed of the machine that gave it.
+    The workload does what the simulation does most (attribute reads, small objects,
+    dict updates, integer arithmetic) and nothing from the project, so two runs of the
+    benchmark on different days compare by the ratio of their references.
+    """
+
+    class Cell:
+        __slots__ = ("count", "total")
+
+        def __init__(self) -> None:
+            self.total = 0
+            self.count = 0
+
+    best = float("inf")
+    for _ in range(rounds):
+        started = time.perf_counter()
+        cells: dict[int, Cell] = {}
+        for i in range(1_000_000):
+            cell = cells.get(i % 997)
+            if cell is None:
+                cell = cells[i % 997] = Cell()
+            cell.total += i * 3 // 7
+            cell.count += 1
+            _ = (i, cell.count, str(i % 10))
+        best = min(best, time.perf_counter() - started)
+    return round(best, 3)
 
 
 def measure(borrowers: int, days: int, seed: int, profile: str | None) -> dict[str, Any]:
@@ -150,8 +186,12 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2, help="0 to skip the partitioned runs")
     parser.add_argument("--cluster", default="local", help="Dask scheduler; '' to skip")
     args = parser.parse_args()
+    results: dict[str, Any] = {
+        "python": f"{platform.python_version()} {platform.python_compiler()} ({sys.executable})",
+        "machine_reference_seconds": reference_seconds(),
+    }
     base = run_isolated(args.borrowers, args.days, args.seed, args.profile)
-    results = {"base": base}
+    results["base"] = base
     if args.scale:
         scaled = run_isolated(args.borrowers * args.scale, args.days, args.seed, None)
         results["scaled"] = scaled
