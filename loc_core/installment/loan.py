@@ -242,7 +242,11 @@ class Loan(LoanState):
         installment.process = Process.AUTOPAY
         installment.update_reason = reason
         self.outbox.changes.extend(recorder.changes())
-        self.verify()
+        # Only the installment's attempt fields changed, and no invariant of the loan reads
+        # them: verifying the installment proves what this command touched (the loan was
+        # verified when loaded and after every command that moves money or status;
+        # `LoanLifecycle` proves the whole loan after every attempt).
+        installment.verify()
         return number
 
     def set_autopay(self, enabled: bool, *, today: dt.date, reason: str) -> bool:  # noqa: FBT001 - the setting itself, not a mode switch
@@ -315,16 +319,20 @@ class Loan(LoanState):
                     f"payment {payment_id} already COMPLETED on {render(payment.settled_on)}",
                     about=payment,
                 )
+            # A completion only dates the payment and marks it COMPLETED; the loan's
+            # invariants read a payment's status only as reversed or not, which this
+            # leaves as it was, so there is nothing more to verify (the loan was verified
+            # when loaded; `LoanLifecycle` proves the whole loan after every completion).
             self._complete(payment, today)
-        else:
-            expected = _REVERSAL_BY_RAIL[payment.rail]
-            if outcome is not expected:
-                raise PaymentError(
-                    f"payment {payment_id} went by {payment.rail.value}: it can be "
-                    f"{expected.value}, not {outcome.value}",
-                    about=payment,
-                )
-            self._unapply(payment, outcome, today)
+            return payment
+        expected = _REVERSAL_BY_RAIL[payment.rail]
+        if outcome is not expected:
+            raise PaymentError(
+                f"payment {payment_id} went by {payment.rail.value}: it can be "
+                f"{expected.value}, not {outcome.value}",
+                about=payment,
+            )
+        self._unapply(payment, outcome, today)
         self.verify()
         return payment
 

@@ -7,10 +7,10 @@ Downstream suites reuse them to drive loans through random lives::
     TestLoanLifecycle = LoanLifecycle.TestCase
 
 `LoanLifecycle` lets days pass (running the daily job), pays in full, partly and ahead,
-settles, returns and charges back payments (some taken when nothing was owed, booked as
-refunds due), redelivers settlement events and tries commands that must be refused, and
-after every step proves each invariant, against an independent `Ledger` built from every
-journal entry the loan posted.
+records autopay attempts, settles, returns and charges back payments (some taken when
+nothing was owed, booked as refunds due), redelivers settlement events and tries commands
+that must be refused, and after every step proves each invariant, against an independent
+`Ledger` built from every journal entry the loan posted.
 """
 
 from __future__ import annotations
@@ -419,6 +419,28 @@ class LoanLifecycle(RuleBasedStateMachine):
             ),
             expected,
         )
+
+    @precondition(lambda self: self.loan.status is not LoanStatus.CLOSED)
+    @rule(data=st.data(), declined=st.booleans())
+    def attempt_collection(self, data: st.DataObject, *, declined: bool) -> None:
+        """Autopay tries an unpaid installment: the attempt is counted, nothing else moves.
+
+        The command verifies only the installment it touched; the invariants below prove
+        the whole loan after it.
+        """
+        unpaid = [i.installment_id for i in self.loan.installments if not i.is_paid]
+        installment = self.loan.installment(data.draw(st.sampled_from(unpaid)))
+        before = balances_and_statuses(self.loan)
+        attempts = installment.collection_attempts
+        outcome = "declined (nsf)" if declined else "accepted"
+        number = self.loan.record_collection_attempt(
+            installment.installment_id, today=self.today, outcome=outcome
+        )
+        self._post()
+        if number != attempts + 1 or installment.last_collection_attempt_on != self.today:
+            raise AssertionError("an attempt was not counted and dated")
+        if balances_and_statuses(self.loan) != before:
+            raise AssertionError("an attempt changed balances or statuses")
 
     # --- settlement -----------------------------------------------------------------
 
