@@ -7,11 +7,16 @@
 
 First a fixed pure-Python workload is timed (`machine_reference_seconds`), so figures from
 different days on these shared machines compare by the ratio of their references; the
-interpreter is named too (an optimized CPython build runs the book about 1.2x as fast). Each size
-runs in its own process, so the peak memory reported is that run's own. The
-targets (issues 5 and 17): at least 100,000 borrower-days per second on one core for the
-default scenario; 10x the borrowers in at most 11x the time; peak memory under 2 GiB at
-100,000 borrowers. Then the base book partitioned (issue 17): on 1 and `--workers`
+interpreter is named too (an optimized CPython build runs the book about 1.2x as fast).
+Each size runs in its own process, so the peak memory reported is that run's own. The base
+size runs twice, before and after the larger run, and the reference is timed again after
+them: a shared machine's speed drifts within a run and its noise only ever slows a run,
+so the one-core figure is the faster base run (as `timeit` takes the fastest), and the
+time ratio divides the larger run by the mean of the two base runs that bracket it.
+
+The targets (issues 5 and 17): at least 100,000 borrower-days per second on one core for
+the default scenario; 10x the borrowers in at most 11x the time; peak memory under 2 GiB
+at 100,000 borrowers. Then the base book partitioned (issue 17): on 1 and `--workers`
 processes (2 workers at least 1.8 times as fast as 1 on a 2-core machine), and through
 Dask's local cluster (`--cluster local`); every partitioned report must carry the
 single run's ledger digest.
@@ -25,6 +30,7 @@ import json
 import multiprocessing
 import platform
 import resource
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -192,13 +198,20 @@ def main() -> int:
     }
     base = run_isolated(args.borrowers, args.days, args.seed, args.profile)
     results["base"] = base
+    base_runs = [base]
     if args.scale:
         scaled = run_isolated(args.borrowers * args.scale, args.days, args.seed, None)
         results["scaled"] = scaled
-        results["time_ratio"] = round(scaled["wall_seconds"] / base["wall_seconds"], 2)
+        again = run_isolated(args.borrowers, args.days, args.seed, None)
+        results["base_again"] = again
+        base_runs.append(again)
+        base_wall = statistics.mean(run["wall_seconds"] for run in base_runs)
+        results["time_ratio"] = round(scaled["wall_seconds"] / base_wall, 2)
+        results["machine_reference_seconds_after"] = reference_seconds()
+    one_core = max(run["borrower_days_per_second"] for run in base_runs)
+    results["one_core_borrower_days_per_second"] = one_core
     results["targets"] = {
-        "borrower_days_per_second>=100000": base["borrower_days_per_second"]
-        >= TARGET_BORROWER_DAYS_PER_SECOND,
+        "borrower_days_per_second>=100000": one_core >= TARGET_BORROWER_DAYS_PER_SECOND,
         "time_ratio<=scale*1.1": results.get("time_ratio", 0) <= args.scale * SCALING_SLACK,
         "peak_memory<2GiB_at_scaled": results.get("scaled", base)["peak_memory_mib"]
         < MEMORY_LIMIT_MIB,
