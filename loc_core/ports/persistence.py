@@ -99,10 +99,11 @@ class LineRef:
 
     A ref names a line by `user_id` and `line_id` alone: two refs to the same line are
     equal whatever their hints. The hints let a job pass over a line with nothing to do
-    without reading it; None (or False) means the index did not say, and the job reads
-    the line. An index is eventually consistent, so a hint may be a little behind the
-    line: each job that uses one looks again on a later day (billing's catch-up window,
-    upcoming's notice window), and acts only on a consistent read.
+    without reading it; a hint at its default (`next_close` None, `reminder_pending`
+    True) means the index did not say, and the job reads the line. An index is
+    eventually consistent, so a hint may be a little behind the line: each job that uses
+    one looks again on a later day (billing's catch-up window, upcoming's notice window),
+    and acts only on a consistent read.
     """
 
     user_id: str
