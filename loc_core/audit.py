@@ -140,6 +140,26 @@ _PLAIN = frozenset({str, int, bool, type(None)})
 """The types `render` returns unchanged."""
 
 
+_new = object.__new__
+_set_field, _set_old, _set_new = (
+    vars(FieldChange)[name].__set__ for name in ("field", "old", "new")
+)
+
+
+def _field_change(field: str, old: AuditValue, new: AuditValue) -> FieldChange:
+    """`FieldChange(field, old, new)`, its slots set directly.
+
+    The frozen class's own `__init__` fetches a bound setter and calls it per field; the
+    recorder makes several of these per command, and a FieldChange has no validator to
+    skip, so setting the slots themselves builds the very same object (`==`, hash, repr).
+    """
+    made: FieldChange = _new(FieldChange)
+    _set_field(made, field)
+    _set_old(made, old)
+    _set_new(made, new)
+    return made
+
+
 @functools.cache
 def _audited_fields(
     kind: type[attrs.AttrsInstance], skip: frozenset[str]
@@ -207,7 +227,7 @@ def _changed(
         if type(new) not in _PLAIN:
             new = render(new)
         if old != new:
-            found.append(FieldChange(names[index], old, new))
+            found.append(_field_change(names[index], old, new))
     return tuple(found)
 
 
@@ -217,7 +237,7 @@ def _created(names: tuple[str, ...], values: tuple[Any, ...]) -> tuple[FieldChan
     for name, value in zip(names, values, strict=True):
         new = value if type(value) in _PLAIN else render(value)
         if new is not None:
-            found.append(FieldChange(name, None, new))
+            found.append(_field_change(name, None, new))
     return tuple(found)
 
 

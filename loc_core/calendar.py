@@ -143,6 +143,8 @@ def require_utc(moment: dt.datetime, *, field: str = "timestamp") -> dt.datetime
     Raises:
         InvalidTimestamp: for a naive datetime or one with a non-zero UTC offset.
     """
+    if moment.tzinfo is dt.UTC:  # the common case: no offset to compute
+        return moment
     offset = moment.utcoffset()
     if offset is None:
         raise InvalidTimestamp(f"{field} must carry a time zone (UTC), got naive {moment!r}")

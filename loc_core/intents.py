@@ -136,7 +136,7 @@ class TransferIntent:
 
     def transfer_key(self, rail: Rail) -> str:
         """The idempotency key of this movement's transfer on `rail`."""
-        return f"{self.intent_id}:{rail.value}"
+        return f"{self.intent_id}:{rail._value_}"  # `.value` without the property's call
 
     @property
     def transfer_keys(self) -> tuple[str, ...]:

@@ -69,7 +69,7 @@ INCOME = "income"
 
 def receivable(owner: str, bucket: Bucket) -> str:
     """The account holding what the loan or line `owner` owes in `bucket`."""
-    return f"receivable:{owner}:{bucket.value}"
+    return f"receivable:{owner}:{bucket._value_}"  # `.value` without the property's call
 
 
 def refund_due(owner: str) -> str:

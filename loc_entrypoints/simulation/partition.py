@@ -229,7 +229,7 @@ def borrower_digests(ledger: Ledger, products: dict[str, tuple[str, str]]) -> li
             f"{entry.reference}\n".encode()
         )
         for p in entry.postings:
-            hasher.update(f"  {p.account}|{p.side.value}|{p.amount}\n".encode())
+            hasher.update(f"  {p.account}|{p.side._value_}|{p.amount}\n".encode())
     return [f"{user_id} {hashers[user_id].hexdigest()}" for user_id in sorted(hashers)]
 
 

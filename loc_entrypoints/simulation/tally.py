@@ -17,7 +17,16 @@ import attrs
 from loc_core.creditline import LineStatus
 from loc_core.events import EventType
 from loc_core.installment import InstallmentStatus
-from loc_core.ledger import CLEARING, CREDIT_LOSS, FUNDING, Bucket, JournalEntry, income, receivable
+from loc_core.ledger import (
+    CLEARING,
+    CREDIT_LOSS,
+    FUNDING,
+    Bucket,
+    JournalEntry,
+    Side,
+    income,
+    receivable,
+)
 from loc_core.payments import SettlementOutcome
 from loc_core.ports import UnitOfWork
 
@@ -255,7 +264,7 @@ def _fee_income(entry: JournalEntry) -> int:
 
 def _receivable_change(entry: JournalEntry) -> int:
     return sum(
-        p.amount if p.side.value == "debit" else -p.amount
+        p.amount if p.side is Side.DEBIT else -p.amount
         for p in entry.postings
         if p.account.startswith("receivable:")
     )
