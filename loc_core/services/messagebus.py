@@ -62,6 +62,38 @@ StartupCheck = Callable[..., None]
 
 
 _MISSING = object()
+
+_Wanted = tuple[tuple[str, object, bool], ...]
+_wanted_by_handler: dict[Callable[..., Any], _Wanted] = {}
+"""Each handler's keyword-only parameters, read once per process (`_wanted_ports`)."""
+
+
+def _wanted_ports(handler: Callable[..., Any]) -> _Wanted:
+    """`handler`'s keyword-only parameters: name, declared type, and whether it has no default.
+
+    Reading them evaluates the handler's annotations (strings, under ``from __future__
+    import annotations``), which compiles each one; a handler's signature never changes,
+    so every bus built in the process (a simulation builds one per partition, a Lambda
+    one per cold start) reads it once.
+    """
+    try:
+        known = _wanted_by_handler.get(handler)
+    except TypeError:  # an unhashable callable object: read it every time
+        return _read_wanted(handler)
+    if known is None:
+        known = _wanted_by_handler[handler] = _read_wanted(handler)
+    return known
+
+
+def _read_wanted(handler: Callable[..., Any]) -> _Wanted:
+    hints = typing.get_type_hints(handler)
+    return tuple(
+        (parameter.name, hints.get(parameter.name), parameter.default is parameter.empty)
+        for parameter in inspect.signature(handler).parameters.values()
+        if parameter.kind is inspect.Parameter.KEYWORD_ONLY
+    )
+
+
 """What `MessageBus._provide` answers for a type nothing registered."""
 
 
@@ -265,19 +297,14 @@ class MessageBus:
 
     def _resolve(self, handler: Callable[..., Any]) -> dict[str, object]:
         """The keyword-only parameters of `handler`, each bound to its registered adapter."""
-        hints = typing.get_type_hints(handler)
         ports: dict[str, object] = {}
-        for parameter in inspect.signature(handler).parameters.values():
-            if parameter.kind is not inspect.Parameter.KEYWORD_ONLY:
-                continue
-            wanted = hints.get(parameter.name)
+        for name, wanted, required in _wanted_ports(handler):
             provided = self._provide(wanted)
             if provided is not _MISSING:
-                ports[parameter.name] = provided
-            elif parameter.default is inspect.Parameter.empty:
+                ports[name] = provided
+            elif required:
                 raise InvalidConfiguration(
-                    f"{handler.__qualname__} needs {parameter.name}: {wanted!r}, "
-                    "which nothing registered"
+                    f"{handler.__qualname__} needs {name}: {wanted!r}, which nothing registered"
                 )
         return ports
 

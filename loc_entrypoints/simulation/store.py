@@ -29,6 +29,7 @@ from loc_core.creditline import CreditLine, LineStatus
 from loc_core.events import Change
 from loc_core.installment import Loan, LoanStatus
 from loc_core.intents import TransferIntent
+from loc_core.ledger import Ledger
 from loc_core.ports import Clock
 from loc_entrypoints.simulation.clone import clone
 
@@ -40,6 +41,9 @@ more than a day's activity, so the day's invariant checks find what they read li
 _COMPRESS_ABOVE = 20_000
 """Books with more borrowers keep their rows compressed: memory, not time, is their limit."""
 
+
+_EMPTIED = (dict, set, list, collections.deque)
+"""The container types `SimulationDatabase.discard` empties (an ordered dict is a dict)."""
 
 _Reduced = (
     tuple[Callable[..., object], tuple[object, ...]]
@@ -164,7 +168,8 @@ class SimulationDatabase(InMemoryDatabase):
         )
 
     def __attrs_post_init__(self) -> None:
-        _register_compact_classes()
+        if self.compress_rows:  # only compressed rows are pickled
+            _register_compact_classes()
 
     def read(self, key: Key) -> Any:  # noqa: ANN401 - rows hold every aggregate type
         """The live committed aggregate, or a private copy when another unit of work holds it."""
@@ -214,6 +219,23 @@ class SimulationDatabase(InMemoryDatabase):
             return live
         row = self._rows.get(key)
         return None if row is None else self.thaw_row(row)
+
+    def discard(self) -> None:
+        """Drop every row, live object, index, audit count and journal entry: the run is over.
+
+        A finished partition's store is freed here at once, by reference counting. Its
+        deployment's objects refer to each other (the bus and its ports, a unit of work
+        and its repositories), so without this only the cyclic garbage collector frees
+        the store, and it took about eight times as long (0.16 s against 0.02 s for a
+        partition of 500 borrowers over 365 days), as it walks every object first.
+        """
+        with self.lock:
+            for field in attrs.fields(type(self)):
+                value = getattr(self, field.name)
+                if isinstance(value, _EMPTIED):
+                    value.clear()
+            self.ledger = Ledger()
+            self.commits = self._audit_count = 0
 
     def take_touched(self) -> list[Key]:
         """The keys written since the last call, in key order; the set starts empty again."""

@@ -1,14 +1,17 @@
 """The simulation's store keeps the unit-of-work contract while sharing what it reads."""
 
 import datetime as dt
+import gc
 import pickle
+import weakref
 import zlib
 
 import pytest
 from contracts.uow import UnitOfWorkContract, UowFactory, pay, store_loan
 
 from loc_adapters.memory import InMemoryDatabase, InMemoryUnitOfWork, ManualClock
-from loc_core.installment import Loan, LoanStatus, Process
+from loc_core.errors import NotFound
+from loc_core.installment import InstallmentStatus, Loan, LoanStatus, Process
 from loc_core.payments import Rail
 from loc_core.ports import UnitOfWork
 from loc_entrypoints.simulation.clone import assert_independent
@@ -161,3 +164,28 @@ def test_compressed_rows_are_compact_tuples_that_thaw_to_the_same_object() -> No
     assert pickle.dumps(again, pickle.HIGHEST_PROTOCOL) == pickle.dumps(
         loan, pickle.HIGHEST_PROTOCOL
     )
+
+
+def test_a_discarded_store_reads_nothing_and_keeps_no_journal_or_counts() -> None:
+    database = SimulationDatabase(ManualClock(NOW))
+    _paid_loan(database)
+    assert (len(database.ledger), database.audit_count, database.commits) != (0, 0, 0)
+    database.discard()
+    with InMemoryUnitOfWork(database) as uow, pytest.raises(NotFound):
+        uow.loans.get("user-1", "loan-1")
+    assert (len(database.ledger), database.audit_count, database.commits) == (0, 0, 0)
+    assert database.installments(InstallmentStatus.SCHEDULED, None) == []
+    assert database.take_touched() == []
+
+
+def test_a_discarded_store_frees_its_aggregates_without_the_garbage_collector() -> None:
+    """What a finished partition held goes at once, not when the cyclic collector walks it."""
+    database = SimulationDatabase(ManualClock(NOW))
+    live = weakref.ref(_paid_loan(database))
+    gc.disable()
+    try:
+        assert live() is not None  # the store shares the committed object
+        database.discard()
+        assert live() is None
+    finally:
+        gc.enable()
