@@ -13,7 +13,11 @@ from loc_core.calendar import require_utc
 class ManualClock:
     """A `Clock` whose time is set and advanced by its owner."""
 
-    _now: dt.datetime = attrs.field(alias="now", converter=require_utc)
+    _now: dt.datetime = attrs.field(
+        alias="now", converter=require_utc, on_setattr=attrs.setters.NO_OP
+    )
+    """Checked when the clock is made and in `set`, its only writer (a simulated day sets
+    the clock ten times, so the check is not run twice per move)."""
 
     def now(self) -> dt.datetime:
         """The instant the clock was last set to."""
