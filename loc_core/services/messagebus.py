@@ -31,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import typing
+import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Generic, Protocol, TypeVar, cast
 
@@ -64,8 +65,11 @@ StartupCheck = Callable[..., None]
 _MISSING = object()
 
 _Wanted = tuple[tuple[str, object, bool], ...]
-_wanted_by_handler: dict[Callable[..., Any], _Wanted] = {}
-"""Each handler's keyword-only parameters, read once per process (`_wanted_ports`)."""
+_wanted_by_handler: weakref.WeakKeyDictionary[Callable[..., Any], _Wanted] = (
+    weakref.WeakKeyDictionary()
+)
+"""Each handler's keyword-only parameters, read once per process (`_wanted_ports`); a
+handler that is dropped (a test's closure) is forgotten with it."""
 
 
 def _wanted_ports(handler: Callable[..., Any]) -> _Wanted:
@@ -78,7 +82,7 @@ def _wanted_ports(handler: Callable[..., Any]) -> _Wanted:
     """
     try:
         known = _wanted_by_handler.get(handler)
-    except TypeError:  # an unhashable callable object: read it every time
+    except TypeError:  # a callable object that cannot be weakly referenced: read it each time
         return _read_wanted(handler)
     if known is None:
         known = _wanted_by_handler[handler] = _read_wanted(handler)

@@ -109,6 +109,27 @@ def test_a_missing_port_is_refused_when_the_bus_is_built_not_mid_payment() -> No
         )
 
 
+def test_a_later_bus_missing_a_port_an_earlier_bus_had_is_still_refused() -> None:
+    """A handler's parameters are read once per process; each bus still binds its own."""
+    first, _, _ = make_bus()
+    assert first.handle(WhatTimeIsIt()) == NOW
+    with pytest.raises(InvalidConfiguration, match=r"what_time_is_it needs clock"):
+        MessageBus(
+            dependencies={Metrics: InMemoryMetrics()},
+            handlers={WhatTimeIsIt: what_time_is_it},
+            event_handlers={},
+            messages={},
+        )
+    later = dt.datetime(2027, 1, 1, tzinfo=dt.UTC)
+    second = MessageBus(
+        dependencies={Clock: ManualClock(later)},
+        handlers={WhatTimeIsIt: what_time_is_it},
+        event_handlers={},
+        messages={},
+    )
+    assert (first.handle(WhatTimeIsIt()), second.handle(WhatTimeIsIt())) == (NOW, later)
+
+
 def test_replacing_one_adapter_keeps_the_others() -> None:
     bus, notifier, _ = make_bus()
     later = dt.datetime(2027, 1, 1, tzinfo=dt.UTC)
