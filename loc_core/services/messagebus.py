@@ -63,6 +63,7 @@ StartupCheck = Callable[..., None]
 
 
 _MISSING = object()
+"""What `MessageBus._provide` answers for a type nothing registered."""
 
 _Wanted = tuple[tuple[str, object, bool], ...]
 _wanted_by_handler: weakref.WeakKeyDictionary[Callable[..., Any], _Wanted] = (
@@ -96,9 +97,6 @@ def _read_wanted(handler: Callable[..., Any]) -> _Wanted:
         for parameter in inspect.signature(handler).parameters.values()
         if parameter.kind is inspect.Parameter.KEYWORD_ONLY
     )
-
-
-"""What `MessageBus._provide` answers for a type nothing registered."""
 
 
 class Command(Generic[R_co]):

@@ -115,18 +115,13 @@ def test_a_later_bus_missing_a_port_an_earlier_bus_had_is_still_refused() -> Non
     assert first.handle(WhatTimeIsIt()) == NOW
     with pytest.raises(InvalidConfiguration, match=r"what_time_is_it needs clock"):
         MessageBus(
-            dependencies={Metrics: InMemoryMetrics()},
+            dependencies={},
             handlers={WhatTimeIsIt: what_time_is_it},
             event_handlers={},
             messages={},
         )
     later = dt.datetime(2027, 1, 1, tzinfo=dt.UTC)
-    second = MessageBus(
-        dependencies={Clock: ManualClock(later)},
-        handlers={WhatTimeIsIt: what_time_is_it},
-        event_handlers={},
-        messages={},
-    )
+    second = first.replacing({Clock: ManualClock(later)})
     assert (first.handle(WhatTimeIsIt()), second.handle(WhatTimeIsIt())) == (NOW, later)
 
 
