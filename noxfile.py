@@ -14,13 +14,20 @@ EXTRAS = (
     ".[testing,aws,cli,report,payengine,iterable,slack,people,flags,lambda,http,documents,cluster]"
 )
 """The library with every extra, as the tests and the type checker need it."""
+PARALLEL = ("--numprocesses", "auto", "--dist", "load")
+"""pytest-xdist: a worker per core, each test sent to whichever worker is free.
+
+Not ``loadfile`` or ``loadscope``: those group items by node id, and schemathesis gives
+every operation of a test function the same node id, so all but one would be dropped.
+``nox -s tests -- -n 0`` runs everything in one process.
+"""
 
 
 @nox.session
 def tests(session: nox.Session) -> None:
     """Run the test suite, then prove the core's import boundaries."""
     session.install("-e", EXTRAS, *nox.project.dependency_groups(PYPROJECT, "test"))
-    session.run("pytest", *session.posargs)
+    session.run("pytest", *PARALLEL, *session.posargs)
     session.run("lint-imports")
 
 

@@ -214,14 +214,14 @@ def isolation_property(examples: int) -> Callable[[Storage], None]:
     plus the fixed ones, on whatever store the `storage` fixture gives."""
 
     @settings(max_examples=examples, suppress_health_check=[HealthCheck.function_scoped_fixture])
-    @given(users=look_alikes())
-    @example(users=("alice", "alice2"))
-    @example(users=("us-east-1:4f9a", "us-east-1:4f9a.b"))
-    @example(users=("Bob", "bob"))
+    @given(pair=look_alikes())
+    @example(pair=("alice", "alice2"))
+    @example(pair=("us-east-1:4f9a", "us-east-1:4f9a.b"))
+    @example(pair=("Bob", "bob"))
     def no_read_path_returns_one_users_records_to_another(
-        storage: Storage, users: tuple[str, str]
+        storage: Storage, pair: tuple[str, str]
     ) -> None:
-        no_read_crosses_users(storage, *users)
+        no_read_crosses_users(storage, *pair)
 
     return no_read_path_returns_one_users_records_to_another
 

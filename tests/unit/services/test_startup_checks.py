@@ -22,7 +22,6 @@ from loc_core.services.checks import (
     COMMIT_MARGIN,
     RAIL_LEASES,
     acceptance_items,
-    check_acceptance_fits,
 )
 from loc_core.services.commands import AcceptOffer
 from loc_core.services.messagebus import MessageBus
@@ -96,11 +95,12 @@ def test_the_memory_store_refuses_a_commit_over_its_limit_before_writing() -> No
 
 def test_the_acceptance_check_reads_the_registered_store_and_product() -> None:
     product = InstallmentProduct()
-    check_acceptance_fits(uow=_memory_uow(acceptance_items(product)), product=product)
+    fitting = acceptance_items(product)
+    bus = bootstrap(overrides={InstallmentProduct: product, UnitOfWork: _memory_uow(fitting)})
     with pytest.raises(InvalidConfiguration, match="lower max_installments to 7"):
-        check_acceptance_fits(uow=_memory_uow(acceptance_items(product) - 1), product=product)
+        bus.replacing({UnitOfWork: _memory_uow(fitting - 1)})
     with pytest.raises(InvalidConfiguration, match="no schedule fits"):
-        check_acceptance_fits(uow=_memory_uow(3), product=product)
+        bus.replacing({UnitOfWork: _memory_uow(3)})
 
 
 def _rails(timeout: dt.timedelta) -> PaymentRails:
