@@ -26,10 +26,12 @@ import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from typing import TYPE_CHECKING, Any
+from concurrent.futures.process import BrokenProcessPool
+from typing import TYPE_CHECKING, Any, Self
 
 import attrs
 
+from loc_adapters.logs import get_logger
 from loc_entrypoints.simulation.borrowers import InvariantBroken
 from loc_entrypoints.simulation.engine import Simulation, fewer_collections
 
@@ -73,6 +75,7 @@ _SUMMED = (
 )
 """Report figures that add up over partitions; the rest describe the scenario."""
 _POLL_SECONDS = 0.1
+_log = get_logger(__name__)
 
 Progress = Callable[[int], None]
 """Hears how many borrower-days of the whole book are done."""
@@ -297,7 +300,7 @@ def run_partitions(
     """
     parts = partitions(scenario.borrowers, size)
     context = multiprocessing.get_context("spawn")
-    with context.Manager() as manager, ProcessPoolExecutor(workers, mp_context=context) as pool:
+    with context.Manager() as manager, _Workers(workers, context) as pool:
         heard: queues.Queue[tuple[int, int]] = manager.Queue()
 
         def submit(part: Partition) -> Future[PartitionResult]:
@@ -305,6 +308,36 @@ def run_partitions(
 
         results = gather(parts, submit, heard=heard, progress=progress)
     return merge(scenario, results)
+
+
+class _Workers:
+    """A process pool that comes back after one of its processes dies.
+
+    A worker killed from outside (the out-of-memory killer, an operator's ``kill -9``)
+    breaks a `ProcessPoolExecutor` for good: every partition it held fails with
+    `BrokenProcessPool` and it takes no more work. `gather` counts that failure as one
+    attempt of each partition that was in the pool and submits them again; the first
+    submit to the broken pool starts a fresh one in its place.
+    """
+
+    def __init__(self, workers: int, context: multiprocessing.context.SpawnContext) -> None:
+        self._workers, self._context = workers, context
+        self._pool = ProcessPoolExecutor(workers, mp_context=context)
+
+    def submit(self, run: Callable[..., PartitionResult], *args: object) -> Future[PartitionResult]:
+        """Submit ``run(*args)``, to a fresh pool if this one broke."""
+        try:
+            return self._pool.submit(run, *args)
+        except BrokenProcessPool:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = ProcessPoolExecutor(self._workers, mp_context=self._context)
+            return self._pool.submit(run, *args)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _run_reporting(
@@ -359,6 +392,14 @@ def gather(
                 raise error
             if attempt > retries:
                 raise PartitionFailed(part, attempt, error) from error
+            _log.warning(
+                "partition failed; running it again",
+                partition=part.number,
+                borrowers=f"{part.first}-{part.last}",
+                attempt=attempt,
+                of=retries + 1,
+                error=f"{type(error).__name__}: {error}",
+            )
             pending[submit(part)] = (part, attempt + 1)
         tell()
     return sorted(results, key=lambda result: result.partition.number)

@@ -5,7 +5,10 @@ processes and on a Dask local cluster; every report is the same apart from `timi
 """
 
 import gc
+import multiprocessing
+import os
 import pickle
+import signal
 import socket
 import sys
 import weakref
@@ -15,6 +18,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from structlog.testing import capture_logs
 
 from loc_entrypoints.cli import main
 from loc_entrypoints.simulation import (
@@ -84,6 +88,28 @@ def test_a_dask_cluster_gives_the_same_report(whole: dict[str, Any]) -> None:
         )
     assert without_timing(report) == whole
     assert heard[-1] == BOOK.borrower_days
+
+
+def test_a_worker_process_killed_mid_run_costs_a_retry_not_the_run(
+    whole: dict[str, Any],
+) -> None:
+    """The out-of-memory killer (here SIGKILL) takes a worker: the run still ends whole."""
+    killed: list[int] = []
+
+    def kill_a_worker_once(done: int) -> None:
+        workers = [p for p in multiprocessing.active_children() if p.name.startswith("Spawn")]
+        if not killed and workers and workers[0].pid is not None:
+            os.kill(workers[0].pid, signal.SIGKILL)
+            killed.append(done)
+
+    with capture_logs() as logs:
+        report = run_simulation(BOOK, workers=2, partition_size=SIZE, progress=kill_a_worker_once)
+    assert killed  # the kill happened while the run was under way
+    assert without_timing(report) == whole
+    retried = [log for log in logs if log["event"] == "partition failed; running it again"]
+    assert retried
+    assert {log["attempt"] for log in retried} == {1}
+    assert all(log["error"].startswith("BrokenProcessPool") for log in retried)
 
 
 def test_without_the_cluster_extra_the_error_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
