@@ -301,12 +301,14 @@ def run_partitions(
     parts = partitions(scenario.borrowers, size)
     context = multiprocessing.get_context("spawn")
     with context.Manager() as manager, _Workers(workers, context) as pool:
-        heard: queues.Queue[tuple[int, int]] = manager.Queue()
+        channel = ProgressChannel(manager.Queue())
 
         def submit(part: Partition) -> Future[PartitionResult]:
-            return pool.submit(_run_reporting, scenario, part, heard)
+            return pool.submit(_run_reporting, scenario, part, channel.queue)
 
-        results = gather(parts, submit, heard=heard, progress=progress)
+        results = gather(parts, submit, channel=channel, progress=progress)
+    if progress is not None:  # the whole book is done, whatever the workers managed to tell
+        progress(scenario.borrower_days)
     return merge(scenario, results)
 
 
@@ -341,26 +343,67 @@ class _Workers:
 
 
 def _run_reporting(
-    scenario: Scenario, partition: Partition, heard: queues.Queue[tuple[int, int]]
+    scenario: Scenario, partition: Partition, heard: queues.Queue[tuple[int, int]] | None
 ) -> PartitionResult:
-    """`run_partition` in a worker process, each finished day told through `heard`."""
-    return run_partition(scenario, partition, lambda day: heard.put((partition.number, day)))
+    """`run_partition` in a worker process, each finished day told through `heard`.
+
+    Progress is only shown, never part of the result: a lost channel (its manager process
+    killed) stops the telling, not the partition; with none, nothing is told.
+    """
+    if heard is None:
+        return run_partition(scenario, partition)
+
+    def tell(day: int) -> None:
+        with contextlib.suppress(OSError, EOFError):
+            heard.put((partition.number, day))
+
+    return run_partition(scenario, partition, tell)
+
+
+class ProgressChannel:
+    """The workers' ``(partition number, days done)`` messages, read without waiting.
+
+    The channel is a manager process's queue. If that process dies, the run goes on
+    without progress (logged once), as progress is only shown: `queue` is None from then
+    on, so partitions submitted after it do not carry a queue nobody serves (unpickling
+    its proxy in a worker would fail the partition).
+    """
+
+    def __init__(self, heard: queues.Queue[tuple[int, int]] | None) -> None:
+        self._heard = heard
+
+    @property
+    def queue(self) -> queues.Queue[tuple[int, int]] | None:
+        """The queue to hand to a partition; None once the channel is lost."""
+        return self._heard
+
+    def drain(self) -> Iterator[tuple[int, int]]:
+        """Every message waiting now."""
+        while self._heard is not None:
+            try:
+                yield self._heard.get_nowait()
+            except queues.Empty:
+                return
+            except (OSError, EOFError) as exc:
+                _log.warning("progress from the workers lost; the run goes on", error=repr(exc))
+                self._heard = None
 
 
 def gather(
     parts: Sequence[Partition],
     submit: Callable[[Partition], Future[PartitionResult]],
     *,
-    heard: queues.Queue[tuple[int, int]] | None = None,
+    channel: ProgressChannel | None = None,
     progress: Progress | None = None,
     retries: int = RETRIES,
 ) -> list[PartitionResult]:
     """Submit every partition, retry the failed ones, and collect the results in order.
 
-    `heard` brings ``(partition number, days done)`` from the workers; `progress` hears the
-    borrower-days of the whole book done so far. A partition that broke an invariant fails
-    the run at once (a rerun breaks it again); any other failure is retried `retries`
-    times, then fails the run naming the partition.
+    `channel` brings ``(partition number, days done)`` from the workers; `progress` hears
+    the borrower-days of the whole book done so far. A partition that broke an invariant
+    fails the run at once (a rerun breaks it again); any other failure is retried
+    `retries` times, then fails the run naming the partition. The channel is read before
+    failed partitions are submitted again, so a retry never carries a channel found lost.
 
     Raises:
         InvariantBroken: an invariant failed in a partition.
@@ -371,17 +414,14 @@ def gather(
     results: list[PartitionResult] = []
 
     def tell() -> None:
-        while heard is not None:
-            try:
-                number, day = heard.get_nowait()
-            except queues.Empty:
-                break
+        for number, day in channel.drain() if channel is not None else ():
             days_done[number] = max(days_done[number], day)
         if progress is not None:
             progress(sum(days_done[part.number] * part.count for part in parts))
 
     while pending:
         done, _ = wait(pending, timeout=_POLL_SECONDS, return_when=FIRST_COMPLETED)
+        tell()
         for future in done:
             part, attempt = pending.pop(future)
             error = future.exception()
@@ -401,7 +441,7 @@ def gather(
                 error=f"{type(error).__name__}: {error}",
             )
             pending[submit(part)] = (part, attempt + 1)
-        tell()
+    tell()
     return sorted(results, key=lambda result: result.partition.number)
 
 

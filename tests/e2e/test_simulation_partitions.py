@@ -112,6 +112,41 @@ def test_a_worker_process_killed_mid_run_costs_a_retry_not_the_run(
     assert all(log["error"].startswith("BrokenProcessPool") for log in retried)
 
 
+def test_the_progress_channel_lost_mid_run_costs_the_progress_not_the_run(
+    whole: dict[str, Any],
+) -> None:
+    """Its manager process killed: the run ends whole, its bar jumps to the end."""
+    killed: list[int] = []
+    heard: list[int] = []
+
+    def kill_the_manager_once(done: int) -> None:
+        heard.append(done)
+        managers = [p for p in multiprocessing.active_children() if "Manager" in p.name]
+        if not killed and managers and managers[0].pid is not None:
+            os.kill(managers[0].pid, signal.SIGKILL)
+            killed.append(done)
+
+    with capture_logs() as logs:
+        report = run_simulation(
+            BOOK, workers=2, partition_size=SIZE, progress=kill_the_manager_once
+        )
+    assert killed
+    assert without_timing(report) == whole
+    assert heard == sorted(heard)
+    assert heard[-1] == BOOK.borrower_days
+    lost = [
+        log for log in logs if log["event"] == "progress from the workers lost; the run goes on"
+    ]
+    assert len(lost) == 1
+    # a partition already handed to the pool with the channel fails once: its worker cannot
+    # reach the channel's manager to unpickle it (and dies of it, breaking the pool); it
+    # runs again on a fresh pool, without the channel
+    retried = [log for log in logs if log["event"] == "partition failed; running it again"]
+    assert all(log["attempt"] == 1 for log in retried)
+    unreachable = ("BrokenProcessPool", "ConnectionRefusedError", "EOFError", "BrokenPipeError")
+    assert all(log["error"].startswith(unreachable) for log in retried)
+
+
 def test_without_the_cluster_extra_the_error_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "distributed", None)
     with pytest.raises(ClusterUnavailable, match="'cluster' extra"):
