@@ -9,13 +9,15 @@ separates the two reports is the policy, not the noise of the draws.
 
 from __future__ import annotations
 
+import tomllib
+from pathlib import Path
 from typing import Any
 
 import attrs
 
 from loc_entrypoints.simulation.scenario import Scenario
 
-__all__ = ["BOOK_FIELDS", "Comparison", "paired"]
+__all__ = ["BOOK_FIELDS", "Comparison", "ignored_book", "paired"]
 
 BOOK_FIELDS = ("borrowers", "days", "start", "seed")
 """What makes the book: the compared scenario takes these from the base."""
@@ -26,6 +28,21 @@ PRODUCTS = ("installment", "creditline")
 def paired(base: Scenario, other: Scenario) -> Scenario:
     """`other`'s policy on `base`'s book (its borrowers, days, start and seed)."""
     return attrs.evolve(other, **{name: getattr(base, name) for name in BOOK_FIELDS})
+
+
+def ignored_book(base: Scenario, other: Scenario, path: Path) -> list[str]:
+    """The book fields that `path`, the file `other` was loaded from, sets unlike `base`.
+
+    A comparison ignores them (it runs `base`'s book); the CLI says so, so that a file
+    written for another book is never silently run on this one.
+    """
+    with path.open("rb") as handle:
+        given = tomllib.load(handle)
+    return [
+        f"{name} = {getattr(other, name)}"
+        for name in BOOK_FIELDS
+        if name in given and getattr(other, name) != getattr(base, name)
+    ]
 
 
 @attrs.frozen

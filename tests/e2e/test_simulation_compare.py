@@ -33,16 +33,18 @@ def test_a_scenario_compared_with_itself_shows_no_difference(tmp_path: Path) -> 
     assert comparison["base"]["ledger_digest"] == comparison["other"]["ledger_digest"]
     assert comparison["base"]["ledger_digest"] == report["ledger_digest"]
     assert output.count("no difference") == 2
+    assert "note" not in output  # the file sets no book field
     assert (tmp_path / "out" / "portfolio.png").read_bytes().startswith(b"\x89PNG")
 
 
 def test_a_higher_fee_changes_the_money_not_the_borrowers(tmp_path: Path) -> None:
     # The file's own book size is ignored: the compared policy runs on the base's book.
-    _, report, comparison = _compare(
+    output, report, comparison = _compare(
         tmp_path, 'name = "dearer"\norigination_fee_percent = "9"\nborrowers = 3\n'
     )
     compared = json.loads((tmp_path / "out" / "report-compared.json").read_text())
 
+    assert "other.toml sets borrowers = 3; ignored" in " ".join(output.split())
     assert compared["borrowers"] == report["borrowers"] == 120
     assert compared["scenario"]["origination_fee_percent"] == "9"
     loans_before, loans_after = report["summary"]["installment"], compared["summary"]["installment"]
