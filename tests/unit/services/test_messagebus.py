@@ -99,14 +99,18 @@ def test_a_command_without_a_handler_is_refused_by_name() -> None:
         bus.handle(Unknown())
 
 
+def _bus_without_a_clock() -> MessageBus:
+    return MessageBus(
+        dependencies={},
+        handlers={WhatTimeIsIt: what_time_is_it},
+        event_handlers={},
+        messages={},
+    )
+
+
 def test_a_missing_port_is_refused_when_the_bus_is_built_not_mid_payment() -> None:
     with pytest.raises(InvalidConfiguration, match=r"what_time_is_it needs clock"):
-        MessageBus(
-            dependencies={},
-            handlers={WhatTimeIsIt: what_time_is_it},
-            event_handlers={},
-            messages={},
-        )
+        _bus_without_a_clock()
 
 
 def test_a_later_bus_missing_a_port_an_earlier_bus_had_is_still_refused() -> None:
@@ -114,12 +118,7 @@ def test_a_later_bus_missing_a_port_an_earlier_bus_had_is_still_refused() -> Non
     first, _, _ = make_bus()
     assert first.handle(WhatTimeIsIt()) == NOW
     with pytest.raises(InvalidConfiguration, match=r"what_time_is_it needs clock"):
-        MessageBus(
-            dependencies={},
-            handlers={WhatTimeIsIt: what_time_is_it},
-            event_handlers={},
-            messages={},
-        )
+        _bus_without_a_clock()
     later = dt.datetime(2027, 1, 1, tzinfo=dt.UTC)
     second = first.replacing({Clock: ManualClock(later)})
     assert (first.handle(WhatTimeIsIt()), second.handle(WhatTimeIsIt())) == (NOW, later)
