@@ -144,14 +144,16 @@ def simulate(
     """Simulate a book of borrowers day by day and report what happened."""
     console = Console()
     base = _scenario(scenario_file, "--scenario").resized(borrowers=borrowers, days=days, seed=seed)
-    loaded = None if compare_file is None else _scenario(compare_file, "--compare")
-    other = None if loaded is None else paired(base, loaded)
-    if compare_file and loaded and (ignored := ignored_book(base, loaded, compare_file)):
-        console.print(
-            f"[yellow]note[/]: {compare_file.name} sets {', '.join(ignored)}; ignored, as a "
-            f"comparison runs the base's book ({base.borrowers:,} borrowers, {base.days} days, "
-            f"from {base.start}, seed {base.seed})"
-        )
+    other = None
+    if compare_file is not None:
+        loaded = _scenario(compare_file, "--compare")
+        other = paired(base, loaded)
+        if ignored := ignored_book(base, loaded, compare_file):
+            console.print(
+                f"[yellow]note[/]: {compare_file.name} sets {', '.join(ignored)}; ignored, as "
+                f"a comparison runs the base's book ({base.borrowers:,} borrowers, "
+                f"{base.days} days, from {base.start}, seed {base.seed})"
+            )
     if documents and (workers is not None or cluster is not None):
         msg = "renders from a run in this process: leave out --workers and --cluster"
         raise click.BadParameter(msg, param_hint="--documents")
