@@ -369,8 +369,8 @@ class ProgressChannel:
     its proxy in a worker would fail the partition).
     """
 
-    def __init__(self, heard: queues.Queue[tuple[int, int]] | None) -> None:
-        self._heard = heard
+    def __init__(self, heard: queues.Queue[tuple[int, int]]) -> None:
+        self._heard: queues.Queue[tuple[int, int]] | None = heard
 
     @property
     def queue(self) -> queues.Queue[tuple[int, int]] | None:
