@@ -184,7 +184,7 @@ def _waives(line: LineState, *, today: dt.date, product: CreditLineProduct) -> b
     if product.corrections.late_fee_when_missed_by_return:
         return False
     # The replay drives run_overdue: importing it at the top would be circular.
-    from loc_core.creditline.replay import missed_only_because_of_a_return  # noqa: PLC0415
+    from loc_core.creditline.replay import missed_only_because_of_a_return  # noqa: PLC0415 - circular at the top
 
     return missed_only_because_of_a_return(line, today=today, product=product)
 

@@ -374,15 +374,15 @@ class _Charging:
 
 _ACTIONS: dict[Act, Callable[[Book, Borrower, str], None]] = {
     Act.APPLY_LOAN: Book._apply_loan,  # noqa: SLF001 - the table is the class's own
-    Act.EXPIRE_LOAN_OFFER: Book._expire_loan_offer,  # noqa: SLF001
-    Act.AUTOPAY_OFF: Book._autopay_off,  # noqa: SLF001
-    Act.PAY_INSTALLMENT: Book._pay_installment,  # noqa: SLF001
-    Act.PREPAY: Book._prepay,  # noqa: SLF001
-    Act.APPLY_LINE: Book._apply_line,  # noqa: SLF001
-    Act.EXPIRE_LINE_OFFER: Book._expire_line_offer,  # noqa: SLF001
-    Act.FIRST_DRAW: lambda b, w, a: b._draw(w, a, first=True),  # noqa: SLF001
-    Act.DRAW: Book._draw,  # noqa: SLF001
-    Act.PAY_LINE_FULL: lambda b, w, a: b._pay_line(w, a, full=True),  # noqa: SLF001
-    Act.PAY_LINE_MINIMUM: lambda b, w, a: b._pay_line(w, a, full=False),  # noqa: SLF001
-    Act.HARDSHIP: Book._hardship,  # noqa: SLF001
+    Act.EXPIRE_LOAN_OFFER: Book._expire_loan_offer,  # noqa: SLF001 - the class's own table
+    Act.AUTOPAY_OFF: Book._autopay_off,  # noqa: SLF001 - the class's own table
+    Act.PAY_INSTALLMENT: Book._pay_installment,  # noqa: SLF001 - the class's own table
+    Act.PREPAY: Book._prepay,  # noqa: SLF001 - the class's own table
+    Act.APPLY_LINE: Book._apply_line,  # noqa: SLF001 - the class's own table
+    Act.EXPIRE_LINE_OFFER: Book._expire_line_offer,  # noqa: SLF001 - the class's own table
+    Act.FIRST_DRAW: lambda b, w, a: b._draw(w, a, first=True),  # noqa: SLF001 - the class's own table
+    Act.DRAW: Book._draw,  # noqa: SLF001 - the class's own table
+    Act.PAY_LINE_FULL: lambda b, w, a: b._pay_line(w, a, full=True),  # noqa: SLF001 - the class's own table
+    Act.PAY_LINE_MINIMUM: lambda b, w, a: b._pay_line(w, a, full=False),  # noqa: SLF001 - the class's own table
+    Act.HARDSHIP: Book._hardship,  # noqa: SLF001 - the class's own table
 }

@@ -19,7 +19,7 @@ from loc_core.services.commands import CheckEligibility
 from loc_core.services.messagebus import MessageBus
 from loc_entrypoints.cli import main
 from loc_entrypoints.http import create_app, openapi_document
-from loc_entrypoints.http.auth import LOCAL_SECRET, Verifier
+from loc_entrypoints.http.auth import LOCAL_SECRET, Verifier, mint_token
 from loc_entrypoints.lambdas import http as lambda_http
 
 ROOT = Path(__file__).parents[3]
@@ -118,8 +118,6 @@ def test_an_unexpected_error_is_a_500_problem_with_the_logged_correlation_id() -
         TestClient(create_app(bus=bus)) as client,
         capture_logs(processors=[structlog.contextvars.merge_contextvars]) as logs,
     ):
-        from loc_entrypoints.http.auth import mint_token  # noqa: PLC0415
-
         answer = client.get(
             "/loans/eligibility",
             headers={"Authorization": f"Bearer {mint_token('alice')}", "X-Correlation-Id": "c-42"},
