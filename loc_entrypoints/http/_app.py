@@ -6,16 +6,23 @@ import json
 from typing import Any
 
 from litestar import Litestar, Request
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
-from loc_adapters.memory import InMemoryUsers
 from loc_core.ports import Clock, IdempotencyStore, Users
 from loc_core.services.messagebus import MessageBus
 from loc_entrypoints.bootstrap import Backend, Settings, bootstrap
 from loc_entrypoints.http import documents, lines, loans, operations
-from loc_entrypoints.http.auth import LOCAL_SECRET, Caller, Verifier
+from loc_entrypoints.http.auth import (
+    CALLERS_STATE,
+    LOCAL_SECRET,
+    Caller,
+    Callers,
+    Verifier,
+    authenticate,
+)
 from loc_entrypoints.http.correlation import correlate
 from loc_entrypoints.http.idempotency import Replays
 from loc_entrypoints.http.problems import exception_handlers
@@ -39,13 +46,11 @@ def create_app(settings: Settings | None = None, *, bus: MessageBus | None = Non
     bus = bus or bootstrap(settings)
     verifier = _verifier(settings)
     replays = Replays(store=bus.get(IdempotencyStore), clock=bus.get(Clock))
-    users = bus.get(Users)
+
+    callers = Callers(verifier, bus.get(Users))
 
     def caller(request: Request[Any, Any, Any]) -> Caller:
-        who = verifier.caller(request)
-        if isinstance(users, InMemoryUsers) and who.user_id not in users.users:
-            users.add(who.user_id)  # the embedded default's stand-in for the user service
-        return who
+        return callers(request)
 
     return Litestar(
         route_handlers=[loans.router, lines.router, operations.router, documents.router],
@@ -54,6 +59,8 @@ def create_app(settings: Settings | None = None, *, bus: MessageBus | None = Non
             "replays": Provide(lambda: replays, use_cache=True, sync_to_thread=False),
             "caller": Provide(caller, sync_to_thread=False),
         },
+        state=State({CALLERS_STATE: callers}),
+        guards=[authenticate],
         exception_handlers=exception_handlers,
         middleware=[correlate],
         openapi_config=OpenAPIConfig(

@@ -15,18 +15,34 @@ from typing import Any
 import attrs
 import jwt
 from jwt.types import Options
-from litestar import Request
+from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers import BaseRouteHandler
 
+from loc_adapters.memory import InMemoryUsers
 from loc_core.errors import InvalidConfiguration
+from loc_core.ports import Users
 from loc_core.validation import require_id
 
-__all__ = ["LOCAL_SECRET", "Caller", "Verifier", "mint_token"]
+__all__ = [
+    "CALLERS_STATE",
+    "LOCAL_SECRET",
+    "Caller",
+    "Callers",
+    "Verifier",
+    "authenticate",
+    "mint_token",
+    "service_only",
+]
 
 LOCAL_SECRET = "loc-local-development-only-not-for-production"  # noqa: S105 - a public secret, for the embedded default only
 """The HS256 secret of the embedded default, never of a deployment with real storage."""
 SERVICE_ROLE = "service"
 """The value of the role claim that grants the operations routes."""
+CALLERS_STATE = "callers"
+"""The key of the app's state that holds its `Callers`."""
+_CALLER_STATE = "caller"
+"""The key of a request's state under which its verified `Caller` is kept."""
 _HS256 = ("HS256",)
 _ASYMMETRIC = ("RS256", "ES256")
 
@@ -55,7 +71,7 @@ class Verifier:
         if self.jwks_url:
             object.__setattr__(self, "_jwks", jwt.PyJWKClient(self.jwks_url))
 
-    def caller(self, request: Request[Any, Any, Any]) -> Caller:
+    def caller(self, request: ASGIConnection[Any, Any, Any, Any]) -> Caller:
         """The caller of `request`.
 
         Raises:
@@ -93,14 +109,52 @@ class Verifier:
         return Caller(user_id=user_id, service=SERVICE_ROLE in roles)
 
 
-def require_service(caller: Caller) -> Caller:
-    """`caller`, if it has the service role; 403 otherwise."""
-    if not caller.service:
+@attrs.frozen
+class Callers:
+    """Verifies the caller of a request once, and keeps it in the request's state."""
+
+    verifier: Verifier
+    users: Users
+
+    def __call__(self, connection: ASGIConnection[Any, Any, Any, Any]) -> Caller:
+        """The verified caller of `connection` (401 when there is none)."""
+        known = connection.state.get(_CALLER_STATE)
+        if isinstance(known, Caller):
+            return known
+        who = self.verifier.caller(connection)
+        if isinstance(self.users, InMemoryUsers) and who.user_id not in self.users.users:
+            self.users.add(who.user_id)  # the embedded default's stand-in for the user service
+        connection.state[_CALLER_STATE] = who
+        return who
+
+
+def _callers(connection: ASGIConnection[Any, Any, Any, Any]) -> Callers:
+    callers = connection.app.state[CALLERS_STATE]
+    if not isinstance(callers, Callers):  # create_app sets it
+        raise TypeError(f"the app's state holds no Callers under {CALLERS_STATE!r}")
+    return callers
+
+
+def authenticate(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """App guard: a route that acts as its caller verifies it before reading anything else.
+
+    Guards run before a route's headers and body are read, so a request without a valid
+    token answers 401 whatever else is wrong with it.
+    """
+    if "caller" in handler.parsed_fn_signature.parameters:
+        _callers(connection)(connection)
+
+
+def service_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Guard of the operations routes: a verified caller with the service role.
+
+    Answers 401, then 403, before any header or body of the route is read.
+    """
+    if not _callers(connection)(connection).service:
         raise PermissionDeniedException("this operation needs the service role")
-    return caller
 
 
-def _bearer(request: Request[Any, Any, Any]) -> str:
+def _bearer(request: ASGIConnection[Any, Any, Any, Any]) -> str:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise NotAuthorizedException("a bearer token is required")

@@ -25,6 +25,7 @@ from loc_core.services.commands import (
     ListLineStatements,
     PayLine,
 )
+from loc_entrypoints.http.bodies import strict_body
 from loc_entrypoints.http.deps import Bus, Once, Who
 from loc_entrypoints.http.idempotency import IdempotencyKey
 from loc_entrypoints.http.loans import PathId, PaymentRequest, by_submission
@@ -71,7 +72,7 @@ class LineApplyRequest:
     "/applications",
     operation_id="applyForLine",
     summary="Apply for a line of credit (decided at once)",
-    responses=responses(409, 422),
+    responses=responses(409, 415, 422),
     tags=_TAGS,
     sync_to_thread=False,
 )
@@ -134,7 +135,7 @@ def get_application(*, caller: Who, bus: Bus, application_id: PathId) -> LineApp
     "/applications/{application_id:str}/accept",
     operation_id="acceptLineOffer",
     summary="Accept an approved offer: the line is opened",
-    responses=responses(404, 409, 422),
+    responses=responses(404, 409, 415, 422),
     tags=_TAGS,
     sync_to_thread=False,
 )
@@ -198,7 +199,7 @@ def get_line(*, caller: Who, bus: Bus, line_id: PathId) -> LineView:
     "/{line_id:str}/draws",
     operation_id="drawFromLine",
     summary="Draw an amount from a line (sent to the borrower's account)",
-    responses=responses(404, 409, 422, 503),
+    responses=responses(404, 409, 415, 422, 503),
     tags=_TAGS,
     sync_to_thread=False,
 )
@@ -252,7 +253,7 @@ def list_draws(
     "/{line_id:str}/payments",
     operation_id="payLine",
     summary="Pay an amount toward a line",
-    responses=responses(404, 409, 422, 503),
+    responses=responses(404, 409, 415, 422, 503),
     tags=_TAGS,
     sync_to_thread=False,
 )
@@ -366,6 +367,7 @@ def get_statement_document(
 
 router = Router(
     path="/lines",
+    guards=[strict_body],
     route_handlers=[
         apply,
         list_applications,

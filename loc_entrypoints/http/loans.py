@@ -29,6 +29,7 @@ from loc_core.services.commands import (
     MakePayment,
     SetAutopay,
 )
+from loc_entrypoints.http.bodies import strict_body
 from loc_entrypoints.http.deps import Bus, Once, Who
 from loc_entrypoints.http.idempotency import IdempotencyKey
 from loc_entrypoints.http.pages import Cursor, Limit, newest_first, paginate
@@ -118,7 +119,7 @@ def check_eligibility(*, caller: Who, bus: Bus) -> EligibilityView:
     "/applications",
     operation_id="applyForLoan",
     summary="Apply for an installment loan (decided at once)",
-    responses=responses(409, 422),
+    responses=responses(409, 415, 422),
     tags=_TAGS,
     sync_to_thread=False,
 )
@@ -181,7 +182,7 @@ def get_application(*, caller: Who, bus: Bus, application_id: PathId) -> LoanApp
     "/applications/{application_id:str}/accept",
     operation_id="acceptLoanOffer",
     summary="Accept an approved offer: the loan is opened and disbursed",
-    responses=responses(404, 409, 422, 503),
+    responses=responses(404, 409, 415, 422, 503),
     tags=_TAGS,
     sync_to_thread=False,
 )
@@ -263,7 +264,7 @@ def list_installments(*, caller: Who, bus: Bus, loan_id: PathId) -> list[Install
     "/{loan_id:str}/payments",
     operation_id="payLoan",
     summary="Pay an amount toward a loan",
-    responses=responses(404, 409, 422, 503),
+    responses=responses(404, 409, 415, 422, 503),
     tags=_TAGS,
     sync_to_thread=False,
 )
@@ -344,7 +345,7 @@ def get_receipt(
     "/{loan_id:str}/autopay",
     operation_id="setAutopay",
     summary="Turn a loan's autopay on or off",
-    responses=responses(404, 409, 422),
+    responses=responses(404, 409, 415, 422),
     tags=_TAGS,
     sync_to_thread=False,
 )
@@ -388,6 +389,7 @@ def get_loan_agreement(*, caller: Who, bus: Bus, loan_id: PathId) -> DocumentLin
 
 router = Router(
     path="/loans",
+    guards=[strict_body],
     route_handlers=[
         check_eligibility,
         apply,

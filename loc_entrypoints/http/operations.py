@@ -25,7 +25,8 @@ from loc_core.services.commands import (
     ReconcileLine,
     ReconcileLoan,
 )
-from loc_entrypoints.http.auth import require_service
+from loc_entrypoints.http.auth import service_only
+from loc_entrypoints.http.bodies import strict_body
 from loc_entrypoints.http.deps import Bus, Once, Who
 from loc_entrypoints.http.idempotency import IdempotencyKey
 from loc_entrypoints.http.loans import PathId
@@ -157,7 +158,7 @@ class AuditPage:
     "/jobs/{job:str}",
     operation_id="runJob",
     summary="Run a scheduled job for a business date, today by default (service role)",
-    responses=responses(403, 409, 422),
+    responses=responses(403, 409, 415, 422),
     tags=_TAGS,
     sync_to_thread=False,
 )
@@ -174,7 +175,6 @@ def run_job(
 
     It moves money (collections), so it takes an idempotency key.
     """
-    require_service(caller)
 
     def run() -> JobRunView:
         day = data.business_date or bus.get(Clock).now().date()
@@ -209,12 +209,10 @@ def run_job(
 )
 def reconcile(
     *,
-    caller: Who,
     bus: Bus,
     user_id: PathId,
 ) -> BorrowerReconciliation:
     """Reconcile; reads only (operations are alerted on a mismatch)."""
-    require_service(caller)
     loans = []
     for loan in bus.handle(ListLoans(user_id)):
         checked = bus.handle(ReconcileLoan(user_id, loan.loan_id))
@@ -237,7 +235,6 @@ def reconcile(
 )
 def read_audit_trail(
     *,
-    caller: Who,
     bus: Bus,
     entity: PathId,
     entity_id: PathId,
@@ -245,7 +242,6 @@ def read_audit_trail(
     limit: Limit = 20,
 ) -> AuditPage:
     """A page of the entity's audit records (empty for an entity never audited)."""
-    require_service(caller)
     return AuditPage.of(bus.handle(ReadAuditTrail(entity, entity_id, cursor, limit)))
 
 
@@ -260,14 +256,12 @@ def read_audit_trail(
 )
 def read_user_audit_trail(
     *,
-    caller: Who,
     bus: Bus,
     user_id: PathId,
     cursor: AuditCursor = None,
     limit: Limit = 20,
 ) -> AuditPage:
     """A page of the changes to the user's records (empty for a user never audited)."""
-    require_service(caller)
     return AuditPage.of(bus.handle(ReadUserAuditTrail(user_id, cursor, limit)))
 
 
@@ -282,19 +276,18 @@ def read_user_audit_trail(
 )
 def read_action_audit_trail(
     *,
-    caller: Who,
     bus: Bus,
     action: Action,
     cursor: AuditCursor = None,
     limit: Limit = 20,
 ) -> AuditPage:
     """A page of the changes the action made, over every user (empty when it made none)."""
-    require_service(caller)
     return AuditPage.of(bus.handle(ReadProcessAuditTrail(Process(action), cursor, limit)))
 
 
 router = Router(
     path="/operations",
+    guards=[service_only, strict_body],
     route_handlers=[
         run_job,
         reconcile,

@@ -7,7 +7,8 @@ the caller can do about it:
     400  the request itself is malformed: a field out of bounds (``fields`` names each)
     401  no valid bearer token                   403  not the service role
     404  no such record, or not the caller's     409  retry later: a conflict or a lease
-    422  a business rule refused the request     503  an outside service failed
+    415  a body not sent as application/json     422  a business rule refused the request
+    503  an outside service failed (an outage, logged as a warning, not a defect)
     500  a defect: answered with the ``correlation_id`` it is logged under
 
 Nothing a client sends answers 500: only a bug (a broken invariant, an unexpected
@@ -139,8 +140,16 @@ def _library_error(request: Request[Any, Any, Any], error: Exception) -> Respons
     if not isinstance(error, errors.LocError):  # registered for LocError only
         return _defect(request, error)
     problem = problem_for(error)
-    if problem.status >= 500:  # noqa: PLR2004 - the server-error class
+    if problem.status == http.HTTPStatus.INTERNAL_SERVER_ERROR:
         return _defect(request, error)
+    if problem.status == http.HTTPStatus.SERVICE_UNAVAILABLE:  # an outage, not a defect
+        _log.warning(
+            "http.outside_service_failed",
+            correlation_id=correlation_of(request.scope),
+            path=request.url.path,
+            error=type(error).__name__,
+            detail=str(error),
+        )
     return _answer(request, problem)
 
 
@@ -219,6 +228,7 @@ _DESCRIPTIONS = {
     403: "The caller lacks the service role.",
     404: "No such record, or not the caller's.",
     409: "A conflict: the same idempotency key is in flight, or a concurrent change; retry.",
+    415: "The body was not sent as application/json.",
     422: "A business rule refused the request, or an idempotency key was reused for another body.",
     500: "An unexpected error; the problem carries the correlation id it was logged under.",
     503: "An outside service (a payment rail) failed; the outcome may be unknown.",

@@ -27,7 +27,7 @@ from loc_core.services.kit import lock_key
 from loc_core.services.lines._unit import LEASE_TTL
 from loc_core.services.messagebus import Command, Publisher
 from loc_core.services.underwriting import ApplicationDesk
-from loc_core.validation import Id, Key, validated
+from loc_core.validation import Id, Key, key_part, validated
 
 __all__ = ["ApplyForLine", "LineIneligibility", "apply_for_line", "line_eligibility"]
 
@@ -103,7 +103,7 @@ def apply_for_line(
 
     application_id = desk.decide_once(
         command,
-        key=f"loc-line-application:{user_id}:{command.idempotency_key}",
+        key=f"loc-line-application:{key_part(user_id)}:{key_part(command.idempotency_key)}",
         lease=lock_key("line-application", user_id=user_id, item_id=user_id),
         owner=desk.ids.new_id,
         ttl=LEASE_TTL,

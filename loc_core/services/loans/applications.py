@@ -15,7 +15,7 @@ from loc_core.services.kit import lock_key, moment
 from loc_core.services.loans.eligibility import CheckEligibility, check_loan_eligibility
 from loc_core.services.messagebus import Command
 from loc_core.services.underwriting import ApplicationDesk
-from loc_core.validation import Cents, Id, Key, validated
+from loc_core.validation import Cents, Id, Key, key_part, validated
 
 __all__ = ["APPLICATION_LEASE", "ApplyForLoan", "apply_for_loan"]
 
@@ -62,7 +62,7 @@ def apply_for_loan(
 
     application_id = desk.decide_once(
         command,
-        key=f"apply_for_loan:{command.user_id}:{command.idempotency_key}",
+        key=f"apply_for_loan:{key_part(command.user_id)}:{key_part(command.idempotency_key)}",
         lease=lock_key("loan-application", user_id=command.user_id, item_id="installment"),
         owner=lambda: command.idempotency_key,
         ttl=APPLICATION_LEASE,

@@ -1,0 +1,124 @@
+"""Request bodies are read strictly: JSON objects of exactly the declared fields and types.
+
+A route with a body (``data``) takes it only as ``application/json`` (anything else
+answers 415), and only as one JSON object whose fields are the model's, each of its
+declared type: an amount is a JSON integer, not ``"100"`` or ``100.0``; a flag is
+``true`` or ``false``, not ``1`` or ``"false"``; a field named twice, a field the model
+does not have, ``NaN`` or ``Infinity``, and nesting deeper than Python's parser goes all
+answer 400 with the field at fault. A money API must not guess: a mistyped
+``"autopay_enable": false`` silently ignored would leave autopay on.
+
+The check is a guard, so it runs after the caller is verified (401 first) and before the
+route's parameters are read; the route then decodes the same bytes as before. An empty
+body is left to the route: a body whose fields all have defaults may be omitted.
+
+>>> import attrs
+>>> @attrs.frozen
+... class Pay:
+...     amount: int
+>>> read_body(b'{"amount": 500}', Pay)
+Pay(amount=500)
+>>> read_body(b'{"amount": "500"}', Pay)
+Traceback (most recent call last):
+...
+loc_core.errors.InvalidRequest: amount: Expected `int`, got `str`
+>>> read_body(b'{"amount": 1, "amount": 200}', Pay)
+Traceback (most recent call last):
+...
+loc_core.errors.InvalidRequest: the body is not valid JSON: the field 'amount' is given twice
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar, cast
+
+import attrs
+import msgspec
+from litestar import Request
+from litestar.connection import ASGIConnection
+from litestar.exceptions import HTTPException
+from litestar.handlers import BaseRouteHandler
+
+from loc_core.errors import InvalidRequest
+
+__all__ = ["JSON_MEDIA_TYPE", "UnsupportedMediaType", "read_body", "strict_body"]
+
+JSON_MEDIA_TYPE = "application/json"
+"""The one media type a request body is read as."""
+
+T = TypeVar("T")
+
+
+class UnsupportedMediaType(HTTPException):
+    """A body sent as anything but ``application/json`` (415)."""
+
+    status_code = 415
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise ValueError(f"the field {key!r} is given twice")
+        found[key] = value
+    return found
+
+
+def _no_constant(name: str) -> object:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def read_body(body: bytes, model: type[T]) -> T:
+    """`body` as an instance of the attrs class `model`, read strictly (module docstring).
+
+    Raises:
+        InvalidRequest: the body is not JSON, not an object, names a field twice or one
+            `model` does not have, or gives a field a value not of its declared type.
+    """
+    try:
+        value = json.loads(body, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+    except RecursionError:
+        raise InvalidRequest("the body nests too deeply to be read", key="body") from None
+    except ValueError as error:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise InvalidRequest(f"the body is not valid JSON: {error}", key="body") from None
+    if not isinstance(value, dict):
+        raise InvalidRequest("the body must be a JSON object", key="body")
+    declared = [field.name for field in attrs.fields(cast("type[attrs.AttrsInstance]", model))]
+    unknown = sorted(set(value) - set(declared))
+    if unknown:
+        fields = ", ".join(declared) or "none"
+        raise InvalidRequest(
+            f"no field {unknown[0]!r} in this body; its fields are: {fields}", key=unknown[0]
+        )
+    try:
+        return msgspec.convert(value, model, strict=True)
+    except msgspec.ValidationError as error:
+        message = str(error)
+        field = message.rpartition("at `$.")[2].rstrip("`") if "at `$." in message else "body"
+        detail = message.partition(" - at ")[0]
+        raise InvalidRequest(f"{field}: {detail}", key=field) from None
+
+
+async def strict_body(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
+    """Guard: a route's body is JSON of exactly its model (module docstring).
+
+    Raises:
+        UnsupportedMediaType: a body sent as another media type (415).
+        InvalidRequest: a body that does not read strictly as the model (400).
+    """
+    data = handler.parsed_fn_signature.parameters.get("data")
+    if data is None:
+        return
+    request = cast("Request[Any, Any, Any]", connection)
+    body = await request.body()
+    if not body.strip():
+        return
+    media_type = request.headers.get("Content-Type", "").partition(";")[0].strip().lower()
+    if media_type != JSON_MEDIA_TYPE:
+        raise UnsupportedMediaType(
+            f"the body must be sent as {JSON_MEDIA_TYPE}, not {media_type or 'no media type'}"
+        )
+    read_body(body, data.annotation)
