@@ -24,6 +24,7 @@ from loc_core.audit import ChangeRecorder, render
 from loc_core.bookkeeping import EntryKind, Product
 from loc_core.corrections import account_balances, adjustment_entry
 from loc_core.errors import (
+    CorrectionTooOld,
     DomainError,
     DuplicatePayment,
     InvalidTimestamp,
@@ -395,6 +396,24 @@ class Loan(LoanState):
             effective, today=today, about=Ref("loan", self.loan_id, self.user_id)
         )
 
+    def replayable(self, posted: Sequence[JournalEntry]) -> bool:
+        """Whether the books `posted` hold the loan's whole history, so it can be replayed.
+
+        A loan adopted from the Go service opens with one ``<loan>:adopted`` entry of
+        its balances at adoption, not with its disbursement: what happened before is
+        not here to replay, and replayed books started from nothing would reverse its
+        whole opening position.
+        """
+        return any(entry.kind == EntryKind.DISBURSEMENT for entry in posted)
+
+    def _require_replayable(self, posted: Sequence[JournalEntry]) -> None:
+        if not self.replayable(posted):
+            raise CorrectionTooOld(
+                f"loan {self.loan_id} was adopted from the Go service: its history before "
+                "adoption is not here to replay, so a correction is handled by hand",
+                about=Ref("loan", self.loan_id, self.user_id),
+            )
+
     def correct(
         self,
         *,
@@ -416,12 +435,14 @@ class Loan(LoanState):
         what is new is published: installments overdue now, the loan defaulted or closed.
 
         Raises:
-            CorrectionTooOld, InvalidTimestamp: as `check_correction`; nothing changed.
+            CorrectionTooOld, InvalidTimestamp: as `check_correction`, or for a loan whose
+                books do not hold its history (`replayable`); nothing changed.
             DomainError: for a blank cause or reason.
         """
         require_id(cause, field="cause")
         require_id(reason, field="reason")
         self.check_correction(effective, today=today)
+        self._require_replayable(posted)
         replayed = replay(self, through=today)
         reason = f"corrected as of {effective.isoformat()}: {reason}"
         before = _Before.of(self)
@@ -479,13 +500,15 @@ class Loan(LoanState):
         adjustment entry ``<payment>:adjust``.
 
         Raises:
-            CorrectionTooOld: when `effective_on` is beyond the correction reach.
+            CorrectionTooOld: when `effective_on` is beyond the correction reach, or the
+                loan's books do not hold its history (an adopted loan: `replayable`).
             InvalidTimestamp: for an `effective_on` after `today` or before disbursement.
             InvalidAmount, PaymentError, DuplicatePayment: as `book_moved_payment`.
             DomainError: for a blank reason.
         """
         require_id(reason, field="reason")
         self.check_correction(effective_on, today=today)
+        self._require_replayable(posted)
         payment = self.book_moved_payment(
             payment_id, amount, process=Process.MANUAL, rail=rail, today=today
         )

@@ -124,7 +124,7 @@ def _correct(
         )
         raise
     posted = uow.journal.entries_for(loan.loan_id)
-    if not any(entry.entry_id == f"{loan.loan_id}:disburse" for entry in posted):
+    if not loan.replayable(posted):
         # A loan adopted from the Go service has no history here to replay: the return is
         # reversed as of today (as `settle` did), and operations are told why.
         alert_settlement(

@@ -141,3 +141,31 @@ def test_a_loan_without_its_history_here_is_reversed_as_of_today_and_operations_
     assert not any(entry.entry_id.endswith(":adjust") for entry in ledger)  # nothing replayed
     (warning,) = world.alerts(Severity.WARNING)
     assert "history before adoption is not here to replay" in warning.title
+
+
+def test_a_backdated_payment_on_a_loan_without_its_history_is_refused_changing_nothing(
+    world: Deployment, loan: Loan
+) -> None:
+    """Replayed from nothing, the books of an adopted loan would lose its whole position."""
+    world.at(FIRST_DUE)
+    world.pay_loan(loan, 5_250)
+    adopted = [e for e in world.ledger(loan.loan_id) if not e.entry_id.endswith(":disburse")]
+    # the journal as an adopted loan has it: no disbursement entry
+    world.database._entries_by_reference[loan.loan_id] = adopted
+    world.at(dt.date(2026, 2, 2))
+    before, journal = world.loan(loan.loan_id), list(world.database.ledger)
+    with pytest.raises(CorrectionTooOld, match="adopted from the Go service"):
+        world.bus.handle(
+            BookBackdatedLoanPayment(
+                user_id=loan.user_id,
+                loan_id=loan.loan_id,
+                amount=1_000,
+                effective_on=dt.date(2026, 1, 30),
+                reason="mailed check",
+                idempotency_key="mailed-1",
+            )
+        )
+    after = world.loan(loan.loan_id)
+    assert balances_and_statuses(after) == balances_and_statuses(before)
+    assert after.payments.keys() == before.payments.keys()
+    assert list(world.database.ledger) == journal
