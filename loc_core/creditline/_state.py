@@ -70,6 +70,11 @@ class LineState:
     """The first late day of the oldest unpaid minimum while the line is past due."""
     late_fee_cycle: dt.date | None = None
     """The statement date of the cycle whose late fee was assessed (one per cycle)."""
+    money_events: int = 0
+    """How many draws and payments the line has booked: the next one's `sequence`."""
+    overdue_job_changed_on: dt.date | None = None
+    """The last day the overdue job changed the line: a payment booked that day after it
+    is replayed after that day's job (`LocPayment.after_overdue_job`)."""
     upcoming_notice_cycle: dt.date | None = None
     """The statement date of the cycle whose upcoming-payment notice was sent."""
     closed_from: LineStatus | None = None

@@ -195,6 +195,7 @@ def run_overdue(line: LineState, *, today: dt.date, product: CreditLineProduct) 
     if not decision.acts:
         return decision
     require_in_order(line, today)
+    line.overdue_job_changed_on = today
     if decision.cure:
         cure(line, today, reason="the past-due amount is paid")
     if decision.suspend:

@@ -57,6 +57,8 @@ _KEPT = frozenset(
         "minimum_payment_percent",
         "cycle_day",
         "pending_draws_total",
+        "money_events",
+        "overdue_job_changed_on",
         "upcoming_notice_cycle",
         "last_statement",
         "cycle_opening",
@@ -68,8 +70,9 @@ _KEPT = frozenset(
     }
 )
 """Line fields a correction keeps: terms, records, what was issued, notices, the outbox."""
-_PAYMENT_KEPT = frozenset({"status", "settled_on"})
-"""A payment keeps what the rail said and when; what it paid is replayed."""
+_PAYMENT_KEPT = frozenset({"status", "settled_on", "sequence", "after_overdue_job"})
+"""A payment keeps what the rail said and when, and when it was booked; what it paid is
+replayed."""
 _MOVEMENTS = frozenset(
     {
         EntryKind.DISBURSEMENT,
@@ -157,7 +160,9 @@ def book_backdated_payment(
         paid_interest=0,
         paid_principal=0,
         minimum_covered=0,
+        sequence=line.money_events,  # last of its day's events, before its day's job
     )
+    line.money_events += 1
     line.payments[payment_id] = payment
     _correct_with(
         line,
@@ -198,7 +203,9 @@ def book_backdated_draw(
         status=DrawStatus.DISBURSED,
         rail=rail,
         settled_on=effective_on,
+        sequence=line.money_events,  # last of its day's events
     )
+    line.money_events += 1
     line.draws[draw_id] = draw
     _correct_with(
         line,

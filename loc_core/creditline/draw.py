@@ -38,6 +38,9 @@ class Draw:
     settled_on: dt.date | None = None
     """When a rail accepted it, or when it failed."""
     failure_reason: str = ""
+    sequence: int = 0
+    """Its place among the line's draws and payments when it was disbursed
+    (`LineState.money_events`): a replay disburses it in that order on its day."""
 
     def audit_key(self) -> tuple[str, str]:
         """The audited entity type and id."""

@@ -163,6 +163,8 @@ def disburse_draw(line: LineState, *, draw_id: str, rail: Rail, on: dt.date) -> 
         line.pending_draws_total -= draw.amount
         line.principal_balance += draw.amount
         draw.status, draw.rail, draw.settled_on = DrawStatus.DISBURSED, rail, on
+        draw.sequence = line.money_events
+        line.money_events += 1
         book_activity(
             line,
             ActivityKind.DRAW,

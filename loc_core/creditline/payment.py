@@ -39,6 +39,12 @@ class LocPayment:
     """When it completed, or was returned or charged back."""
     refund: RefundDue | None = None
     """The part of `amount` the line did not owe, owed back to the borrower."""
+    sequence: int = 0
+    """Its place among the line's draws and payments, in the order they were booked
+    (`LineState.money_events`): a replay books a day's draws and payments in this order."""
+    after_overdue_job: bool = False
+    """Booked on its day after the overdue job had changed the line that day (a late fee,
+    past due, cured): a replay books it after that day's job, as it happened."""
 
     def audit_key(self) -> tuple[str, str]:
         """The audited entity type and id."""

@@ -108,7 +108,10 @@ def _book(
         paid_principal=principal,
         minimum_covered=min(cents - excess, line.minimum_payment_outstanding),
         refund=RefundDue(payment_id=payment_id, amount=excess, recorded_on=on) if excess else None,
+        sequence=line.money_events,
+        after_overdue_job=line.overdue_job_changed_on == on,
     )
+    line.money_events += 1
     applied = f"payment {payment_id} applied: fees, then interest, then principal"
     with step(line, on, process=Process.PAYMENT, reason=applied) as changes:
         line.fee_balance -= fees

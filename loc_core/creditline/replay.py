@@ -2,10 +2,13 @@
 
 The line is rebuilt from its opening terms and its own commands are driven again, day by
 day from the opening date to `today`, in effective order: each day bills the cycle that
-closes on it (`bill_cycle`), disburses that day's draws, applies that day's payments (a
-RETURNED or CHARGED_BACK payment is applied and reversed the same day, so it pays
-nothing), then runs the overdue rules (`run_overdue`). Because the line's own methods do
-the work, a line handled on time and its replay agree by construction.
+closes on it (`bill_cycle`), disburses that day's draws and applies that day's payments
+in the order they were booked (`sequence`; a RETURNED or CHARGED_BACK payment is applied
+and reversed the same day, so it pays nothing), then runs the overdue rules
+(`run_overdue`), then books the payments made that day after the overdue job had
+changed the line (`LocPayment.after_overdue_job`) and what followed them, as it
+happened. Because the line's own methods do the work, a line handled on time and its
+replay agree by construction.
 
 With ``count_reversed=True`` the replay is the counterfactual history in which every
 RETURNED or CHARGED_BACK payment stood (applied, never reversed): it tells a cycle missed
@@ -43,8 +46,9 @@ def replay_line(
     """A fresh line that lived `line`'s money events on their effective dates, up to `today`.
 
     Its outbox holds every journal entry of that history (the replayed books); `line` is
-    not changed. Payments replay in the order the line holds them within a day, draws
-    before payments. With `count_reversed`, a returned or charged-back payment stands.
+    not changed. A day's draws and payments replay in the order they were booked, around
+    the day's overdue job as they happened. With `count_reversed`, a returned or
+    charged-back payment stands.
     """
     fresh = LineState(
         line_id=line.line_id,
@@ -56,22 +60,30 @@ def replay_line(
         minimum_payment_percent=line.minimum_payment_percent,
         cycle_day=line.cycle_day,
     )
-    disbursed: dict[dt.date, list[Draw]] = {}
+    booked: dict[dt.date, list[Draw | LocPayment]] = {}
     for draw in line.draws.values():
         if draw.status is DrawStatus.DISBURSED and draw.settled_on is not None:
-            disbursed.setdefault(draw.settled_on, []).append(draw)
-    paid: dict[dt.date, list[LocPayment]] = {}
+            booked.setdefault(draw.settled_on, []).append(draw)
     for payment in line.payments.values():
-        paid.setdefault(payment.submitted_on, []).append(payment)
+        booked.setdefault(payment.submitted_on, []).append(payment)
     day = line.opened_on
     while day <= today:
         while fresh.next_close_date <= day:
             billing.bill_cycle(fresh, close_date=fresh.next_close_date, today=day, product=product)
-        for draw in disbursed.get(day, ()):
-            _disburse(fresh, draw, day)
-        for payment in paid.get(day, ()):
-            _pay(fresh, payment, day, count_reversed=count_reversed)
+        events = sorted(booked.get(day, ()), key=_booking_order)  # stable: the line's order
+        after = next(
+            (
+                n
+                for n, event in enumerate(events)
+                if isinstance(event, LocPayment) and event.after_overdue_job
+            ),
+            len(events),
+        )
+        for event in events[:after]:
+            _book(fresh, event, day, count_reversed=count_reversed)
         collections.run_overdue(fresh, today=day, product=product)
+        for event in events[after:]:
+            _book(fresh, event, day, count_reversed=count_reversed)
         day += _ONE_DAY
     if line.status is LineStatus.CLOSED:
         with contextlib.suppress(InvalidTransition):  # owing something, it stays open
@@ -92,6 +104,23 @@ def missed_only_because_of_a_return(
         return False
     stood = replay_line(line, today=today, product=product, count_reversed=True)
     return stood.late_fee_cycle != line.last_billing_cycle_date
+
+
+def _booking_order(event: Draw | LocPayment) -> tuple[int, int]:
+    """A day's draws and payments in the order they were booked.
+
+    A draw comes first on a tie: records that predate `sequence` hold 0 for all.
+    """
+    return (event.sequence, 0 if isinstance(event, Draw) else 1)
+
+
+def _book(
+    fresh: LineState, event: Draw | LocPayment, day: dt.date, *, count_reversed: bool
+) -> None:
+    if isinstance(event, Draw):
+        _disburse(fresh, event, day)
+    else:
+        _pay(fresh, event, day, count_reversed=count_reversed)
 
 
 def _disburse(fresh: LineState, draw: Draw, day: dt.date) -> None:

@@ -84,6 +84,10 @@ class LoanState:
     defaulted_on: dt.date | None = None
     """The day the loan defaulted; kept after payoff so a return reopens it as DEFAULTED."""
     autopay_enabled: bool
+    daily_job_changed_on: dt.date | None = None
+    """The last business date the daily job changed the loan (an installment made overdue
+    with its late fee, or the loan defaulted): a payment booked that day after it is
+    replayed after that day's job (`Payment.after_daily_job`)."""
     product: InstallmentProduct
     """The terms the loan was made under (grace, late fees, default)."""
     installments: list[Installment]

@@ -374,6 +374,7 @@ class Loan(LoanState):
         if cause is not None:
             self._default(cause, today)
         if newly_overdue or cause is not None:
+            self.daily_job_changed_on = today
             self.verify()
 
     def check_correction(self, effective: dt.date, *, today: dt.date) -> None:
@@ -513,6 +514,7 @@ class Loan(LoanState):
             payment_id, amount, process=Process.MANUAL, rail=rail, today=today
         )
         payment.submitted_on = effective_on
+        payment.after_daily_job = False  # received that day: before its job, at any hour
         self.correct(
             cause=payment_id,
             effective=effective_on,
@@ -534,7 +536,11 @@ class Loan(LoanState):
         today: dt.date,
         moved: bool,
     ) -> Payment:
-        """`apply_payment`, or with `moved` `book_moved_payment` (documented there)."""
+        """`apply_payment`, or with `moved` `book_moved_payment` (documented there).
+
+        A payment booked after the daily job changed the loan today is marked so
+        (`Payment.after_daily_job`), so that a replay books it after that day's job too.
+        """
         require_id(payment_id, field="payment_id")
         amount = positive_cents(amount, field="payment amount")
         self._check_collection(payment_id, process, rail)
@@ -582,6 +588,7 @@ class Loan(LoanState):
             submitted_on=today,
             applications=applications,
             refund=refund,
+            after_daily_job=self.daily_job_changed_on == today,
         )
         recorder.created(payment)
         self.payments[payment_id] = payment

@@ -48,6 +48,10 @@ class Payment:
     """The day the rail reported the outcome that set `status`."""
     refund: RefundDue | None = None
     """The part of `amount` the loan did not owe, owed back to the borrower."""
+    after_daily_job: bool = False
+    """Booked on its day after the daily job had changed the loan that day (made an
+    installment overdue with its late fee, or defaulted the loan): a replay books it
+    after that day's job, as it happened, not before."""
     version: int = 0
 
     @property

@@ -3,7 +3,9 @@
 The replay starts from the loan's origination terms (its schedule's amounts, due dates
 and fee parts, as `originate` made them) and drives the loan's own commands day by day
 from disbursement through `through`: on each day first the payments effective that day
-(in the order they were booked), then the daily job. A RETURNED or CHARGED_BACK payment
+(in the order they were booked), then the daily job, then the payments booked that day
+after the job had changed the loan (`Payment.after_daily_job`), as they happened. A
+RETURNED or CHARGED_BACK payment
 is left out: reversed as of the day it was applied, it never paid anything. Since the
 loan's own commands are re-driven, a history delivered on time and its replay agree by
 construction.
@@ -57,6 +59,7 @@ def replay(loan: Loan, *, through: dt.date, standing: bool = False) -> Loan:
     """
     fresh = attrs.evolve(
         loan,
+        daily_job_changed_on=None,
         installments=[_as_scheduled(installment) for installment in loan.installments],
         payments={},
         outstanding_balance=loan.total_amount,
@@ -70,20 +73,27 @@ def replay(loan: Loan, *, through: dt.date, standing: bool = False) -> Loan:
         fresh.payments = {
             p.payment_id: copy.deepcopy(p) for p in loan.payments.values() if p.status.reversed
         }
-    live.sort(key=lambda payment: payment.submitted_on)  # stable: booking order within a day
+    # stable: booking order within each day's part, before and after its job
+    live.sort(key=lambda payment: (payment.submitted_on, payment.after_daily_job))
     pending = iter(live)
     upcoming = next(pending, None)
     day = loan.disbursement_date
     while day <= through:
-        while upcoming is not None and upcoming.submitted_on <= day:
-            fresh.book_moved_payment(
-                upcoming.payment_id,
-                upcoming.amount,
-                process=upcoming.process,
-                rail=upcoming.rail,
-                today=upcoming.submitted_on,
-            )
-            upcoming = next(pending, None)
-        fresh.run_daily(day)
+        for after_job in (False, True):
+            if after_job:
+                fresh.run_daily(day)
+            while (
+                upcoming is not None
+                and upcoming.submitted_on <= day
+                and (after_job or not upcoming.after_daily_job or upcoming.submitted_on < day)
+            ):
+                fresh.book_moved_payment(
+                    upcoming.payment_id,
+                    upcoming.amount,
+                    process=upcoming.process,
+                    rail=upcoming.rail,
+                    today=upcoming.submitted_on,
+                )
+                upcoming = next(pending, None)
         day += _DAY
     return fresh

@@ -277,3 +277,53 @@ def test_a_backdated_payment_before_the_due_date_prevents_the_late_fee() -> None
     assert (line.status, line.fee_balance, line.past_due_since) == (LineStatus.ACTIVE, 0, None)
     assert books.line.balances.principal < 50_000
     books.agree()
+
+
+def _line(draw: int, on: dt.date) -> CreditLine:
+    line = bare_line(dt.date(2026, 1, 10), apr=Decimal("29.99"))
+    disbursed_draw(line, draw_id="d1", amount=draw, on=on)
+    return line
+
+
+def test_a_minimum_paid_after_the_days_overdue_job_keeps_its_late_fee_through_a_replay() -> None:
+    """The fee charged at 16:00 stands when a later, unrelated return replays the line."""
+    books = Books(_line(50_000, dt.date(2026, 1, 10)))
+    line = books.line
+    books.through(dt.date(2026, 3, 4))  # the overdue job of the first late day charged the fee
+    assert line.fee_balance == 500
+    owed = line.next_minimum_payment_due + line.fee_balance
+    line.submit_payment(payment_id="p1", amount=owed, rail=Rail.ACH, on=dt.date(2026, 3, 4))
+    books.post()
+    books.go_to(dt.date(2026, 3, 5))
+    line.submit_payment(payment_id="p2", amount=1_000, rail=Rail.ACH, on=dt.date(2026, 3, 5))
+    books.post()
+    before = (line.principal_balance, line.interest_balance, line.fee_balance, line.late_fee_cycle)
+    books.returned("p2", dt.date(2026, 3, 6))  # unrelated to the fee: it only comes back
+    assert (line.principal_balance, line.interest_balance, line.fee_balance) == (
+        before[0] + 1_000 - line.payments["p2"].paid_interest - line.payments["p2"].paid_fees,
+        before[1],
+        before[2],
+    )
+    assert line.late_fee_cycle == before[3]  # the fee stays charged and paid
+    books.agree()
+
+
+def test_a_payment_booked_before_a_draw_the_same_day_stays_before_it_in_a_replay() -> None:
+    """Money a rail took when nothing was owed is a refund due, even after a replay."""
+    books = Books(_line(10_000, dt.date(2026, 1, 12)))
+    line = books.line
+    books.go_to(dt.date(2026, 1, 13))
+    line.submit_payment(payment_id="p0", amount=2_000, rail=Rail.ACH, on=dt.date(2026, 1, 13))
+    books.post()
+    books.go_to(dt.date(2026, 1, 15))
+    line.submit_payment(payment_id="payoff", amount=8_000, rail=Rail.ACH, on=dt.date(2026, 1, 15))
+    line.book_moved_payment(
+        payment_id="autopay", amount=3_000, rail=Rail.PINLESS, on=dt.date(2026, 1, 15)
+    )
+    disbursed_draw(line, draw_id="d2", amount=5_000, on=dt.date(2026, 1, 15))  # later that day
+    books.post()
+    books.returned("p0", dt.date(2026, 1, 20))
+    # as if p0 never happened: the payoff pays 8,000 of 10,000, the autopay the other
+    # 2,000 with 1,000 left to refund, and the later draw is owed whole
+    assert (line.principal_balance, line.refunds_due) == (5_000, 1_000)
+    books.agree()

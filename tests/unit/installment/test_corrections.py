@@ -2,8 +2,9 @@
 
 import datetime as dt
 
+import attrs
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from loc_core.bookkeeping import EntryKind
@@ -184,61 +185,102 @@ def test_replay_of_a_history_delivered_on_time_changes_nothing() -> None:
 HORIZON = DISBURSED + DAY * 150
 
 
+Event = tuple[str, int, Rail, int, int, bool, bool]
+"""(id, amount, rail, effective day, days until learned, reversed, after the day's job)."""
+
+NEAR_OVERDUE = st.builds(lambda n, grace: 15 + 14 * n + grace, st.integers(0, 5), st.integers(0, 7))
+"""Days (after disbursement) around the installments' overdue days, where the order of a
+payment and the day's job decides a late fee."""
+
+
 @st.composite
-def money_events(draw: st.DrawFn) -> list[tuple[str, int, Rail, int, int, bool]]:
-    """(id, amount, rail, effective day, days until learned, reversed) per payment."""
+def money_events(draw: st.DrawFn) -> list[Event]:
+    """Payments, some reversed later, some made after their day's daily job had run."""
     count = draw(st.integers(1, 6))
     return [
         (
             f"pay-{n}",
             draw(st.integers(1, 12_000)),
             draw(st.sampled_from([Rail.ACH, Rail.PINLESS])),
-            draw(st.integers(0, 110)),
+            draw(st.one_of(st.integers(0, 110), NEAR_OVERDUE)),
             draw(st.integers(0, 40)),
+            draw(st.booleans()),
             draw(st.booleans()),
         )
         for n in range(count)
     ]
 
 
-def run(
-    events: list[tuple[str, int, Rail, int, int, bool]], *, late: bool, product: InstallmentProduct
-) -> tuple[Loan, Ledger]:
-    """Deliver `events` on their own dates, or (`late`) each as learned, in the given order.
+@attrs.define
+class Delivery:
+    """Delivers payments and reversals to a loan on time or (`late`) as learned.
 
-    A payment not reversed is learned late as an operator's backdated entry; a reversed
-    one is taken on its day and its reversal learned late. On time, a reversal comes the
-    same day.
+    A payment not reversed and learned days later comes as an operator's backdated entry
+    (before its day's job, at any hour: so it comes on time too); any other payment is
+    taken on its day, before or after that day's job (as drawn), and its reversal is
+    learned late. On time, a reversal comes right after its payment.
     """
-    loan = make_loan(product=product)
-    ledger = Ledger(loan.outbox.drain().entries)
-    for day in days(DISBURSED, HORIZON):
-        offset = (day - DISBURSED).days
-        learned = [e for e in events if offset == e[3] + (e[4] if late else 0)]
-        for payment_id, amount, rail, effective, _, reversed_ in events:
-            if effective == offset and (reversed_ or not late):
-                loan.book_moved_payment(
+
+    events: list[Event]
+    late: bool
+    loan: Loan
+    ledger: Ledger
+
+    @staticmethod
+    def direct(event: Event) -> bool:
+        """Taken on its own day in both runs (a reversed payment, or one known at once)."""
+        return event[5] or event[4] == 0
+
+    def after_job(self, event: Event) -> bool:
+        return event[6] and self.direct(event)
+
+    def take(self, offset: int, day: dt.date, *, after: bool) -> None:
+        for event in self.events:
+            payment_id, amount, rail, effective = event[:4]
+            taken = self.direct(event) or not self.late
+            if effective == offset and taken and self.after_job(event) == after:
+                self.loan.book_moved_payment(
                     payment_id, amount, process=Process.MANUAL, rail=rail, today=day
                 )
-        post(loan, ledger)
-        for payment_id, amount, rail, effective, _, reversed_ in learned:
-            if reversed_:
-                returned(loan, ledger, payment_id, today=day)
-            elif late:
-                loan.book_backdated_payment(
+        post(self.loan, self.ledger)
+
+    def learn(self, learned: list[Event], day: dt.date) -> None:
+        for event in learned:
+            payment_id, amount, rail, effective = event[:4]
+            if event[5]:
+                returned(self.loan, self.ledger, payment_id, today=day)
+            elif self.late and not self.direct(event):
+                self.loan.book_backdated_payment(
                     payment_id,
                     amount,
                     rail=rail,
                     effective_on=DISBURSED + DAY * effective,
                     today=day,
-                    posted=list(ledger),
+                    posted=list(self.ledger),
                     reason="learned late",
                 )
-            post(loan, ledger)
-        loan.run_daily(day)
-        post(loan, ledger)
-        assert ledger_problems(loan, ledger) == []
-    return loan, ledger
+            post(self.loan, self.ledger)
+
+    def day(self, day: dt.date) -> None:
+        offset = (day - DISBURSED).days
+        learned = [e for e in self.events if offset == e[3] + (e[4] if self.late else 0)]
+        booked_later = [e for e in learned if self.after_job(e) and e[3] == offset]
+        self.take(offset, day, after=False)
+        self.learn([e for e in learned if e not in booked_later], day)
+        self.loan.run_daily(day)
+        post(self.loan, self.ledger)
+        self.take(offset, day, after=True)
+        self.learn(booked_later, day)
+
+
+def run(events: list[Event], *, late: bool, product: InstallmentProduct) -> tuple[Loan, Ledger]:
+    """Deliver `events` on their own dates, or (`late`) each as learned (`Delivery`)."""
+    loan = make_loan(product=product)
+    delivery = Delivery(events, late, loan, Ledger(loan.outbox.drain().entries))
+    for day in days(DISBURSED, HORIZON):
+        delivery.day(day)
+        assert ledger_problems(loan, delivery.ledger) == []
+    return loan, delivery.ledger
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -249,7 +291,7 @@ def run(
     fee_when_returned=st.booleans(),
 )
 def test_any_delivery_order_ends_as_the_effective_order_does(
-    events: list[tuple[str, int, Rail, int, int, bool]],
+    events: list[Event],
     grace: int,
     patience: int,
     fee_when_returned: bool,  # noqa: FBT001 - drawn by hypothesis: the policy under test
@@ -265,6 +307,43 @@ def test_any_delivery_order_ends_as_the_effective_order_does(
     assert [i.late_fee for i in late.installments] == [i.late_fee for i in on_time.installments]
     assert (late.defaulted_on, late.refunds_due) == (on_time.defaulted_on, on_time.refunds_due)
     assert account_balances(late_books) == account_balances(on_time_books)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(events=money_events(), grace=st.integers(0, 7), patience=st.integers(5, 60))
+@example(  # paid in full after the job charged its late fee; an unrelated payment returned
+    events=[
+        ("pay-1", 5_250 + 263, Rail.ACH, (OVERDUE_ON - DISBURSED).days, 0, False, True),
+        ("pay-2", 1_000, Rail.ACH, (OVERDUE_ON - DISBURSED).days + 1, 2, True, False),
+    ],
+    grace=5,
+    patience=60,
+)
+def test_a_reversed_payment_ends_as_if_it_had_never_been_made(
+    events: list[Event], grace: int, patience: int
+) -> None:
+    """A reversal replays the loan; payments made after their day's job stay after it."""
+    product = InstallmentProduct(
+        grace_days=grace,
+        default_after_days=patience,
+        corrections=CorrectionPolicy(late_fee_when_missed_by_return=True),
+    )
+    never = [event for event in events if not event[5]]
+    truth, truth_books = run(never, late=False, product=product)
+    late, late_books = run(events, late=True, product=product)
+    assert balances_and_statuses(late) == balances_and_statuses(truth)
+    assert [i.late_fee for i in late.installments] == [i.late_fee for i in truth.installments]
+    assert late.defaulted_on == truth.defaulted_on
+    owed_and_earned = ("receivable:", "income:")
+    assert {
+        account: balance
+        for account, balance in account_balances(late_books).items()
+        if account.startswith(owed_and_earned) and balance
+    } == {
+        account: balance
+        for account, balance in account_balances(truth_books).items()
+        if account.startswith(owed_and_earned) and balance
+    }
 
 
 WAIVING = InstallmentProduct(corrections=CorrectionPolicy(late_fee_when_missed_by_return=False))
