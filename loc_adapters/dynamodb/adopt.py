@@ -4,7 +4,8 @@ An offline maintenance tool, not a use case: it reads raw items (the Go service'
 no repository returns until they are adopted) and writes raw items, so it talks to the
 table directly rather than through the bus. It scans in parallel segments, page by page,
 and after each page records the segment's position in a checkpoint file (written
-atomically), so an interrupted run resumes where it stopped. Each loan it finds is read
+atomically), so an interrupted run resumes where it stopped; a resume with another mode,
+segment count or table than the checkpoint records is refused. Each loan it finds is read
 whole with one consistent query, verified and adopted by `loc_core.installment.adoption`;
 its payments and opening entry are written in one transaction that also checks every
 item it read is unchanged, so a concurrent change is reported, never overwritten.
@@ -16,6 +17,7 @@ import datetime as dt
 import enum
 import json
 import threading
+import typing
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -35,7 +37,7 @@ from loc_adapters.dynamodb._codecs.loans import (
 )
 from loc_adapters.dynamodb._codecs.records import encode_journal_entry
 from loc_adapters.dynamodb._codecs.shared import VERSION, is_legacy
-from loc_adapters.dynamodb._convert import Item
+from loc_adapters.dynamodb._convert import Item, format_timestamp
 from loc_adapters.dynamodb._errors import translated
 from loc_adapters.dynamodb._table import Cancelled, DynamoTable, deserialize, serialize
 from loc_core.errors import InvariantViolation
@@ -83,18 +85,35 @@ class Finding:
         return {**attrs.asdict(self), "outcome": self.outcome.value}
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Finding:
-        """A finding a checkpoint file holds."""
-        return cls(**{**data, "outcome": Outcome(data["outcome"])})
+    def from_json(cls, data: object) -> Finding:
+        """A finding a checkpoint file holds.
+
+        Raises:
+            ValueError: `data` is not a finding as `as_json` writes it.
+        """
+        hints = typing.get_type_hints(cls)
+        if not isinstance(data, Mapping) or set(data) != set(hints):
+            raise ValueError(f"something other than a finding: {data!r}")
+        stored = {**hints, "outcome": str}  # an outcome is stored as its value
+        wrong = [name for name, kind in stored.items() if type(data[name]) is not kind]
+        outcomes = {outcome.value: outcome for outcome in Outcome}
+        if wrong or data["outcome"] not in outcomes:
+            raise ValueError(f"a finding with a malformed {', '.join(wrong) or 'outcome'}")
+        return cls(**{**data, "outcome": outcomes[data["outcome"]]})
 
 
 @attrs.define(kw_only=True)
 class AdoptionReport:
-    """What a run found: every loan and application, and the items it scanned."""
+    """What a run found: every loan and application, and the items it scanned.
+
+    A run resumed from a checkpoint reports the whole run, every invocation of it since the
+    checkpoint was made (`resumed` says so), not only the last one.
+    """
 
     applied: bool
     scanned: int = 0
     findings: list[Finding] = attrs.field(factory=list)
+    resumed: bool = False
 
     def counts(self) -> dict[str, int]:
         """How many loans and applications ended in each outcome."""
@@ -102,37 +121,117 @@ class AdoptionReport:
             outcome.value: sum(f.outcome is outcome for f in self.findings) for outcome in Outcome
         }
 
+    def written(self) -> tuple[int, int]:
+        """The payment items and journal entries written (a dry run: that would be)."""
+        writes = Outcome.ADOPTED if self.applied else Outcome.WOULD_ADOPT
+        adopted = [f for f in self.findings if f.outcome is writes]
+        return sum(f.payments for f in adopted), sum(f.entries for f in adopted)
+
     def as_json(self) -> dict[str, Any]:
         """The report file: counts, then every finding that is not already served."""
+        payments, entries = self.written()
         return {
             "applied": self.applied,
+            "resumed": self.resumed,
             "scanned": self.scanned,
             "counts": self.counts(),
+            "written": {"payments": payments, "entries": entries},
             "findings": [f.as_json() for f in self.findings if f.outcome is not Outcome.SERVED],
         }
 
 
-@attrs.define
+_MODES = {True: "apply", False: "dry run"}
+"""How a checkpoint names the mode it was made in (`adopt_table`'s `apply`)."""
+_FIELDS: dict[str, type] = {
+    "mode": str,
+    "segments": int,
+    "table": str,
+    "started": list,
+    "positions": dict,
+    "scanned": int,
+    "found": list,
+}
+"""What a checkpoint holds, and each value's JSON type."""
+_JSON_NAMES = {str: "string", int: "number", list: "array", dict: "object"}
+
+
+@attrs.define(kw_only=True)
 class _Checkpoint:
-    """Each segment's position and what was found so far, saved after every page."""
+    """Each segment's position and what was found so far, saved after every page.
+
+    It records what a resume must share with the run that made it, and refuses a resume
+    that differs: the mode (a dry run marks segments done without writing them), the
+    segments (a position is one segment's) and the table (a position is one of its keys).
+    It also records when each invocation started, the time its journal entries are posted
+    at, so a loan adopted after the last save of an interrupted invocation is still
+    counted as this run's when the resume finds it adopted.
+    """
 
     path: Path | None
-    segments: int
+    run: dict[str, Any]
+    """The mode, segments and table of this invocation, as the checkpoint holds them."""
+    started: str
+    """When this invocation started, as its journal entries' ``loc_posted_at``."""
     state: dict[str, Any] = attrs.field(factory=dict)
+    earlier: frozenset[str] = frozenset()
+    """When the invocations this one resumes started."""
     lock: threading.Lock = attrs.field(factory=threading.Lock)
 
     def load(self) -> None:
+        """Read the checkpoint (or start one), refuse it if it cannot be resumed, and save.
+
+        Raises:
+            InvariantViolation: the file cannot be read or written, is not a checkpoint
+                this module wrote, or was made with another mode, segments or table.
+        """
         if self.path is not None and self.path.exists():
-            self.state = json.loads(self.path.read_text())
-            if self.state.get("segments") != self.segments:
-                raise InvariantViolation(
-                    f"checkpoint {self.path} was made with {self.state.get('segments')} "
-                    f"segments, not {self.segments}: use the same --segments or a new file",
-                    key="segments",
-                    invariant="checkpoint_segments",
-                )
+            self.state = _read_checkpoint(self.path)
+            self._refuse_another_run()
         else:
-            self.state = {"segments": self.segments, "positions": {}, "scanned": 0, "found": []}
+            self.state = {**self.run, "started": [], "positions": {}, "scanned": 0, "found": []}
+        self.earlier = frozenset(self.state["started"])
+        self.state["started"].append(self.started)
+        self._save()  # before any write, so an interruption after one still knows this run
+
+    @property
+    def resumed(self) -> bool:
+        """Whether an earlier invocation made the checkpoint."""
+        return bool(self.earlier)
+
+    def _refuse_another_run(self) -> None:
+        saved, run = self.state, self.run
+        if saved["mode"] != run["mode"]:
+            why = (
+                "was made by a dry run, which wrote nothing, and this is an --apply run: "
+                "use a new file (or drop --apply to finish the dry run)"
+                if saved["mode"] == "dry run"
+                else "was made by an --apply run, and this is a dry run: add --apply to "
+                "resume it, or use a new file"
+            )
+            raise self._refusal(why, option="apply", invariant="checkpoint_mode")
+        if saved["segments"] != run["segments"]:
+            raise self._refusal(
+                f"was made with {saved['segments']} segments, not {run['segments']}: "
+                "use the same --segments or a new file",
+                option="segments",
+                invariant="checkpoint_segments",
+            )
+        if saved["table"] != run["table"]:
+            raise self._refusal(
+                f"was made on table {saved['table']}, not {run['table']}: use a new file",
+                option="table",
+                invariant="checkpoint_table",
+            )
+
+    def _refusal(self, why: str, *, option: str, invariant: str) -> InvariantViolation:
+        """A resume refused: `option` differs from the run that made the checkpoint."""
+        return InvariantViolation(
+            f"checkpoint {self.path} {why}",
+            entity="checkpoint",
+            entity_id=str(self.path),
+            key=option,
+            invariant=invariant,
+        )
 
     def position(self, segment: int) -> tuple[bool, dict[str, Any] | None]:
         """Whether `segment` is done, and where it stopped."""
@@ -146,10 +245,81 @@ class _Checkpoint:
             self.state["positions"][str(segment)] = {"done": key is None, "key": key}
             self.state["scanned"] += scanned
             self.state["found"].extend(f.as_json() for f in found)
-            if self.path is not None:
-                temporary = self.path.with_name(f".{self.path.name}.{uuid.uuid4().hex}")
-                temporary.write_text(json.dumps(self.state, sort_keys=True))
-                temporary.replace(self.path)  # atomic: a crash leaves the old or the new
+            self._save()
+
+    def _save(self) -> None:
+        if self.path is None:
+            return
+        temporary = self.path.with_name(f".{self.path.name}.{uuid.uuid4().hex}")
+        try:
+            temporary.write_text(json.dumps(self.state, sort_keys=True))
+            temporary.replace(self.path)  # atomic: a crash leaves the old or the new
+        except OSError as exc:
+            temporary.unlink(missing_ok=True)
+            raise InvariantViolation(
+                f"cannot save checkpoint {self.path}: {exc.strerror or exc}",
+                entity="checkpoint",
+                entity_id=str(self.path),
+                invariant="checkpoint_saved",
+            ) from exc
+
+
+def _read_checkpoint(path: Path) -> dict[str, Any]:
+    """The state a checkpoint file holds, its shape checked.
+
+    Raises:
+        InvariantViolation: it cannot be read, or is not a checkpoint this module wrote.
+    """
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise _unusable(path, f"it cannot be read ({exc.strerror or exc})") from exc
+    except UnicodeDecodeError as exc:
+        raise _unusable(path, "it is not text") from exc
+    except json.JSONDecodeError as exc:
+        raise _unusable(path, f"it is not JSON ({exc})") from exc
+    if not isinstance(state, dict):
+        held = _JSON_NAMES.get(type(state), type(state).__name__)
+        raise _unusable(path, f"it holds a JSON {held}, not an object")
+    problem = _shape_problem(state)
+    if problem is not None:
+        raise _unusable(path, problem)
+    return state
+
+
+def _shape_problem(state: dict[str, Any]) -> str | None:
+    """What makes `state` other than a checkpoint `_Checkpoint` saves; None if nothing."""
+    for name, kind in _FIELDS.items():
+        if type(state.get(name)) is not kind:
+            return f"its {name!r} is missing or not a JSON {_JSON_NAMES[kind]}"
+    if state["mode"] not in _MODES.values() or state["segments"] < 1 or state["scanned"] < 0:
+        return "its mode, segments or count scanned is out of range"
+    if not all(type(started) is str for started in state["started"]):
+        return "its 'started' holds something other than times"
+    for segment, position in state["positions"].items():
+        if not (
+            segment.isdigit()
+            and int(segment) < state["segments"]
+            and isinstance(position, dict)
+            and type(position.get("done")) is bool
+            and (position.get("key") is None or type(position["key"]) is dict)
+        ):
+            return f"the position of segment {segment!r} is malformed"
+    for finding in state["found"]:
+        try:
+            Finding.from_json(finding)
+        except ValueError as exc:
+            return f"it holds {exc}"
+    return None
+
+
+def _unusable(path: Path | None, why: str) -> InvariantViolation:
+    return InvariantViolation(
+        f"checkpoint {path} cannot be resumed: {why}; use a new file",
+        entity="checkpoint",
+        entity_id=str(path),
+        invariant="checkpoint_shape",
+    )
 
 
 def adopt_table(
@@ -167,9 +337,25 @@ def adopt_table(
 
     `progress` hears the items each page scanned. `stop_after_pages` ends each segment
     after that many pages, as an interrupted run would (for tests and trial runs).
-    A dry run (`apply` False) writes nothing but the checkpoint.
+    A dry run (`apply` False) writes nothing but the checkpoint. A `checkpoint` that exists
+    is resumed, and the report covers the whole run, every invocation since it was made.
+
+    Raises:
+        InvariantViolation: `checkpoint` cannot be read, is not a checkpoint, or was made
+            with another mode, segments or table (`key` names which): raised before the
+            scan, nothing written; or it cannot be saved (what was adopted until then
+            stays adopted, and a resume from the last save counts it).
     """
-    state = _Checkpoint(checkpoint, segments)
+    client = table.client.meta
+    state = _Checkpoint(
+        path=checkpoint,
+        run={
+            "mode": _MODES[apply],
+            "segments": segments,
+            "table": f"{table.name} in {client.region_name} at {client.endpoint_url}",
+        },
+        started=format_timestamp(now),
+    )
     state.load()
 
     def scan_segment(segment: int) -> None:
@@ -192,7 +378,16 @@ def adopt_table(
             found = [
                 finding
                 for raw in page.get("Items", [])
-                if (finding := _visit(table, deserialize(raw), apply=apply, today=today, now=now))
+                if (
+                    finding := _visit(
+                        table,
+                        deserialize(raw),
+                        apply=apply,
+                        today=today,
+                        now=now,
+                        earlier=state.earlier,
+                    )
+                )
                 is not None
             ]
             key = page.get("LastEvaluatedKey")
@@ -208,13 +403,23 @@ def adopt_table(
         applied=apply,
         scanned=state.state["scanned"],
         findings=[Finding.from_json(f) for f in state.state["found"]],
+        resumed=state.resumed,
     )
 
 
 def _visit(
-    table: DynamoTable, key: Item, *, apply: bool, today: dt.date, now: dt.datetime
+    table: DynamoTable,
+    key: Item,
+    *,
+    apply: bool,
+    today: dt.date,
+    now: dt.datetime,
+    earlier: frozenset[str],
 ) -> Finding | None:
-    """Adopt the loan or check the application `key` names; None for any other item."""
+    """Adopt the loan or check the application `key` names; None for any other item.
+
+    `earlier` holds when the invocations this one resumes started (see `_adopt_loan`).
+    """
     pk, sk = str(key["PK"]), str(key["SK"])
     if not pk.startswith("USER#"):
         return None
@@ -222,7 +427,9 @@ def _visit(
     if sk.startswith("LOANAPP#"):
         return _check_application(table, (pk, sk), user_id)
     if sk.startswith("LOAN#") and sk.count("#") == 1:
-        return _adopt_loan(table, (pk, sk), user_id, apply=apply, today=today, now=now)
+        return _adopt_loan(
+            table, (pk, sk), user_id, apply=apply, today=today, now=now, earlier=earlier
+        )
     return None
 
 
@@ -261,7 +468,9 @@ def _adopt_loan(
     apply: bool,
     today: dt.date,
     now: dt.datetime,
+    earlier: frozenset[str],
 ) -> Finding:
+    """Adopt one loan, or say why not; `earlier` as `_visit` has it."""
     pk, root_sk = key
     loan_id = root_sk.removeprefix("LOAN#")
 
@@ -286,8 +495,17 @@ def _adopt_loan(
     children = [item for item in items if item["SK"] != root_sk]
     if root is None:
         return finding(Outcome.CHANGED, "deleted during adoption")
-    adopted_key = (keys.journal_pk(loan_id), keys.journal_sk(adoption_entry_id(loan_id)))
-    if not is_legacy(root) or table.get(adopted_key) is not None:
+    if not is_legacy(root):
+        return finding(Outcome.SERVED)
+    adopted = table.get((keys.journal_pk(loan_id), keys.journal_sk(adoption_entry_id(loan_id))))
+    if adopted is not None and adopted.get("loc_posted_at") in earlier:
+        # adopted by an interrupted invocation of this run after its last save: this
+        # run's. Each payment item of a loan whose item is still the Go service's is one
+        # adoption wrote (a use case's write would have versioned the loan's item).
+        payments = sum("#PAYMENT#" in str(child["SK"]) for child in children)
+        detail = "adopted before the run was interrupted"
+        return finding(Outcome.ADOPTED, detail, payments=payments, entries=1)
+    if adopted is not None:
         return finding(Outcome.SERVED)
     try:
         adoption = adopt(_go_loan(root, children), on=today)
@@ -306,7 +524,8 @@ def _adopt_loan(
         _created(table, encode_journal_entry(adoption.entry, posted_at=now, version=0, position=0)),
     ]
     outcome, detail = _write(table, actions, apply=apply)
-    return finding(outcome, detail, payments=len(new), entries=1)
+    writes = outcome in {Outcome.ADOPTED, Outcome.WOULD_ADOPT}  # else nothing, nor would be
+    return finding(outcome, detail, payments=len(new) if writes else 0, entries=int(writes))
 
 
 def _write(

@@ -113,13 +113,18 @@ def adopt(
     if report_file is not None:
         report_file.write_text(json.dumps(report.as_json(), indent=2, sort_keys=True) + "\n")
     console.print(_table_of(report))
+    console.print(_summary(report, checkpoint))
+
+
+def _summary(report: AdoptionReport, checkpoint: Path | None) -> str:
+    """One line: what was written (or would be), by the whole run if it was resumed."""
     counts = report.counts()
-    verb = "wrote" if apply else "dry run: would write"
-    console.print(
-        f"{report.scanned:,} items scanned; {verb} "
-        f"{sum(f.payments for f in report.findings)} payments and "
-        f"{sum(f.entries for f in report.findings)} journal entries; "
-        f"{counts['does not verify']} do not verify, "
+    payments, entries = report.written()
+    verb = "wrote" if report.applied else "dry run: would write"
+    whole = f" by the whole run (resumed from {checkpoint})" if report.resumed else ""
+    return (
+        f"{report.scanned:,} items scanned{whole}; {verb} {payments} payments and "
+        f"{entries} journal entries; {counts['does not verify']} do not verify, "
         f"{counts['changed during adoption, retry']} changed during adoption"
     )
 
