@@ -294,10 +294,11 @@ class Settings:
 
         Raises:
             InvalidConfiguration: naming the variable, for a service with some of its
-                settings but not all it needs (a PayEngine URL without a key), a URL
-                that is not http(s), two sources of flags, or an S3 encryption that
-                does not exist or a KMS key without KMS. A secret's value is never in
-                the message.
+                settings but not all it needs (a PayEngine URL without a key), settings
+                shared by services none of which is configured (an S3 encryption without
+                a bucket), a URL that is not http(s), two sources of flags, or an S3
+                encryption that does not exist or a KMS key without KMS. A secret's value
+                is never in the message.
         """
         configured = set()
         for service, (required, optional) in _OUTSIDE.items():
@@ -309,13 +310,20 @@ class Settings:
             if missing:
                 by = _variable(given[0] if given else touched[0])
                 raise InvalidConfiguration(
-                    f"{_variable(missing[0])} is required with {by} ({service} is half configured)"
+                    f"{_variable(missing[0])} is required with {by} ({service} is half configured)",
+                    key=_variable(missing[0]),
                 )
-            for name in (*required, *optional):
-                value = getattr(self, name)
-                if name.endswith(("_url", "_host")) and value and not _is_http_url(value):
-                    raise InvalidConfiguration(f"{_variable(name)} must be an http(s) URL")
             configured.add(service)
+        for options, services in _SHARED.items():
+            touched = [name for name in options if getattr(self, name) != _default(name)]
+            if touched and not configured.intersection(services):
+                needed = " or ".join(_variable(_OUTSIDE[service][0][0]) for service in services)
+                raise InvalidConfiguration(
+                    f"{needed} is required with {_variable(touched[0])} (a setting of their"
+                    " stores)",
+                    key=_variable(touched[0]),
+                )
+        self._urls()
         if {"growthbook", "growthbook_file"} <= configured:
             raise InvalidConfiguration(
                 f"{_variable('growthbook_features_file')} and {_variable('growthbook_api_host')}"
@@ -331,6 +339,20 @@ class Settings:
             )
         return frozenset(configured)
 
+    def _urls(self) -> None:
+        """Refuse a URL setting (``*_URL``, ``*_HOST``) that is set but not http(s).
+
+        Raises:
+            InvalidConfiguration: naming the variable (never the value: a webhook URL is
+                a secret).
+        """
+        for field in attrs.fields(type(self)):
+            value = getattr(self, field.name)
+            if field.name.endswith(("_url", "_host")) and value and not _is_http_url(value):
+                raise InvalidConfiguration(
+                    f"{_variable(field.name)} must be an http(s) URL", key=_variable(field.name)
+                )
+
 
 _OUTSIDE: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "payengine": (
@@ -344,12 +366,19 @@ _OUTSIDE: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("underwriting_base_url",),
         ("underwriting_timeout_seconds", "underwriting_api_key"),
     ),
-    "s3": (("s3_documents_bucket",), ("s3_encryption", "s3_kms_key_id", "s3_endpoint_url")),
+    "s3": (("s3_documents_bucket",), ()),
     "audit_archive": (("audit_archive_bucket",), ()),
     "growthbook": (("growthbook_api_host", "growthbook_client_key"), ()),
     "growthbook_file": (("growthbook_features_file",), ()),
 }
 """Each outside service's settings: those it needs, and those with a usable default."""
+
+_SHARED: dict[tuple[str, ...], tuple[str, ...]] = {
+    ("s3_encryption", "s3_kms_key_id", "s3_endpoint_url"): ("s3", "audit_archive"),
+}
+"""Settings several outside services use, each with a usable default: meaningful once any
+of those services is configured (both S3 stores, documents and the audit archive, are
+built with the ``LOC_S3_*`` encryption and endpoint)."""
 
 _S3_ENCRYPTIONS = ("AES256", "aws:kms")
 """``LOC_S3_ENCRYPTION``'s values, those of `loc_adapters.s3.Encryption`."""
@@ -650,13 +679,18 @@ def _growthbook(settings: Settings) -> FeatureFlags:
     """GrowthBook flags from the features file, or else from the API (fetched on first use)."""
     from loc_adapters.growthbook import GrowthBookFlags  # noqa: PLC0415 - the flags extra
 
-    if settings.growthbook_features_file:
+    path = settings.growthbook_features_file
+    if path:
+        variable = _variable("growthbook_features_file")
         try:
-            return GrowthBookFlags.from_file(settings.growthbook_features_file)
-        except (OSError, ValueError) as exc:
-            raise InvalidConfiguration(
-                f"{_variable('growthbook_features_file')} is not a readable JSON file: {exc}"
-            ) from exc
+            return GrowthBookFlags.from_file(path)
+        except (OSError, ValueError) as exc:  # ValueError: not JSON, or not a features payload
+            reason = (
+                f"cannot be read ({exc.strerror or exc})"
+                if isinstance(exc, OSError)
+                else f"is not a GrowthBook features file: {exc}"
+            )
+            raise InvalidConfiguration(f"{variable}={path} {reason}", key=variable) from exc
     return GrowthBookFlags.from_api(settings.growthbook_api_host, settings.growthbook_client_key)
 
 

@@ -4,9 +4,11 @@ The payload comes from a features dict, a local JSON file (the SDK payload,
 ``{"features": {...}}``, or the bare features mapping), or the GrowthBook API
 (``GET {api_host}/api/features/{client_key}``, fetched and cached by the SDK's feature
 repository). Each evaluation sets the attribute ``id`` to the user id, so rules and
-percentage rollouts keyed on ``id`` split by borrower. Whatever goes wrong (a flag the
-payload does not define, an API that cannot be reached, a payload the SDK cannot read)
-gives the caller's `default`: a flag never stops a command.
+percentage rollouts keyed on ``id`` split by borrower. Whatever goes wrong at evaluation
+(a flag the payload does not define, an API that cannot be reached, a payload the SDK
+cannot read) gives the caller's `default`: a flag never stops a command. A local file is
+the exception, as it is read once when a deployment starts: one whose shape is not a
+features payload is refused then, instead of leaving every flag at its default.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from typing import Any
 
 import attrs
 from growthbook import GrowthBook, feature_repo
+
+from loc_core.errors import InvalidConfiguration
 
 __all__ = ["API_CACHE_SECONDS", "GrowthBookFlags"]
 
@@ -34,6 +38,47 @@ def _features(payload: Mapping[str, Any] | None) -> Features:
         return {}
     features = payload.get("features", payload)
     return features if isinstance(features, Mapping) else {}
+
+
+def _shaped(payload: object) -> Features:
+    """The feature definitions of a file's payload, checked to have the SDK's shape.
+
+    An object; its ``features`` (when it has them: the SDK payload) or itself (the bare
+    mapping) maps each flag to an object whose ``rules``, when given, are objects with
+    an object ``condition`` when they have one.
+
+    Raises:
+        InvalidConfiguration: naming where in the payload the shape breaks.
+    """
+    if not isinstance(payload, dict):
+        raise InvalidConfiguration(f"the payload must be a JSON object, got {_kind(payload)}")
+    where, features = ("features", payload["features"]) if "features" in payload else ("", payload)
+    if not isinstance(features, dict):
+        raise InvalidConfiguration(f"{where} must be an object of flags, got {_kind(features)}")
+    for flag, feature in features.items():
+        at = f"{where}.{flag}".lstrip(".")
+        if not isinstance(feature, dict):
+            raise InvalidConfiguration(f"{at} must be a feature object, got {_kind(feature)}")
+        rules = feature.get("rules", [])
+        if not isinstance(rules, list):
+            raise InvalidConfiguration(f"{at}.rules must be a list, got {_kind(rules)}")
+        for number, rule in enumerate(rules):
+            if not isinstance(rule, dict):
+                raise InvalidConfiguration(
+                    f"{at}.rules[{number}] must be a rule object, got {_kind(rule)}"
+                )
+            if not isinstance(rule.get("condition", {}), dict):
+                raise InvalidConfiguration(
+                    f"{at}.rules[{number}].condition must be an object,"
+                    f" got {_kind(rule['condition'])}"
+                )
+    return features
+
+
+def _kind(value: object) -> str:
+    """How JSON names the kind of `value`."""
+    kinds = {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}
+    return kinds.get(type(value), "null" if value is None else "a number")
 
 
 @attrs.frozen
@@ -55,9 +100,12 @@ class GrowthBookFlags:
 
         Raises:
             OSError: the file cannot be read.
-            json.JSONDecodeError: it is not JSON.
+            ValueError: it is not UTF-8 JSON (`json.JSONDecodeError`, `UnicodeDecodeError`).
+            InvalidConfiguration: it is JSON but not a features payload (an array, a flag
+                that is not an object, ...), naming where.
         """
-        return cls.of(json.loads(pathlib.Path(path).read_text(encoding="utf-8")))
+        features = _shaped(json.loads(pathlib.Path(path).read_text(encoding="utf-8")))
+        return cls(lambda: features)
 
     @classmethod
     def from_api(

@@ -143,7 +143,7 @@ def simulate(
 ) -> None:
     """Simulate a book of borrowers day by day and report what happened."""
     console = Console()
-    base = _scenario(scenario_file, "--scenario").resized(borrowers=borrowers, days=days, seed=seed)
+    base = _resized(_scenario(scenario_file, "--scenario"), borrowers, days, seed)
     other = None
     if compare_file is not None:
         loaded = _scenario(compare_file, "--compare")
@@ -193,11 +193,25 @@ def simulate(
 
 
 def _scenario(path: Path | None, option: str) -> Scenario:
-    """The default scenario, or the one in `path`; a bad file is the option's error."""
+    """The default scenario, or the one in `path`; a bad file is the option's error.
+
+    `Scenario.load` checks every value, so a bad one ends the command here (exit 2, the
+    file and the key named) before anything runs or is written.
+    """
     try:
         return Scenario() if path is None else Scenario.load(path)
-    except (InvalidConfiguration, ValueError, TypeError) as exc:
+    except InvalidConfiguration as exc:
         raise click.BadParameter(str(exc), param_hint=option) from exc
+
+
+def _resized(
+    scenario: Scenario, borrowers: int | None, days: int | None, seed: int | None
+) -> Scenario:
+    """`scenario` with the command's size and seed; days past its last day: --days's error."""
+    try:
+        return scenario.resized(borrowers=borrowers, days=days, seed=seed)
+    except InvalidConfiguration as exc:
+        raise click.BadParameter(str(exc), param_hint="--days") from exc
 
 
 def _run(

@@ -16,6 +16,7 @@ import click
 from loc_core.errors import InvalidConfiguration
 from loc_entrypoints.bootstrap import Settings
 from loc_entrypoints.cli._paths import writable_file
+from loc_entrypoints.cli.operations import command_bus
 
 __all__ = ["openapi", "serve", "token"]
 
@@ -50,13 +51,23 @@ def _settings() -> Settings:
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-def serve(host: str, port: int) -> None:
-    """Serve the HTTP API with uvicorn (the embedded default unless LOC_* say otherwise)."""
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int) -> None:
+    """Serve the HTTP API with uvicorn (the embedded default unless LOC_* say otherwise).
+
+    A deployment that cannot be built (a bad setting, a failed start-up check) ends the
+    command before it listens, with the message ``loc job run`` gives.
+    """
     with _http_extra():
         import uvicorn  # noqa: PLC0415 - the http extra, needed by this command only
 
         from loc_entrypoints.http import create_app  # noqa: PLC0415 - same
-    uvicorn.run(create_app(_settings()), host=host, port=port)
+    bus = command_bus(ctx)  # the settings and the start-up checks, reported as every command does
+    try:
+        app = create_app(_settings(), bus=bus)
+    except InvalidConfiguration as exc:  # the callers' verification: no JWT secret or JWKS
+        raise click.ClickException(f"cannot serve the HTTP API: {exc}") from exc
+    uvicorn.run(app, host=host, port=port)
 
 
 @click.command()

@@ -22,10 +22,10 @@ from loc_core.services.commands import BookPage, ListBook, ReconcileLine, Reconc
 from loc_core.services.messagebus import MessageBus
 from loc_entrypoints.jobs import JOBS, run_job
 
-__all__ = ["job", "reconcile"]
+__all__ = ["command_bus", "job", "reconcile"]
 
 
-def _bus(ctx: click.Context) -> MessageBus:
+def command_bus(ctx: click.Context) -> MessageBus:
     """The bus a test put in the context object, or the one the environment describes."""
     given = (ctx.obj or {}).get("bus")
     if isinstance(given, MessageBus):
@@ -42,7 +42,7 @@ def _bus(ctx: click.Context) -> MessageBus:
 
 
 def _finish(bus: MessageBus) -> None:
-    from loc_entrypoints.bootstrap import finish  # noqa: PLC0415 - see _bus
+    from loc_entrypoints.bootstrap import finish  # noqa: PLC0415 - see command_bus
 
     finish(bus)
 
@@ -63,7 +63,7 @@ def job() -> None:
 @click.pass_context
 def run(ctx: click.Context, name: str, as_of: dt.datetime | None) -> None:
     """Run the job NAME once and print its summary as JSON; exit 1 if anything failed."""
-    bus = _bus(ctx)
+    bus = command_bus(ctx)
     # Pinned once, so a run that pages across midnight UTC keeps deciding for one day.
     day = bus.get(Clock).now().date() if as_of is None else as_of.date()
     try:
@@ -87,7 +87,7 @@ def reconcile(ctx: click.Context, user_id: str | None, everyone: bool) -> None: 
     """Reconcile balances against the ledger; print checked and mismatched, exit 1 on any."""
     if (user_id is None) == (not everyone):
         raise click.UsageError("give exactly one of --user USER_ID and --all")
-    bus = _bus(ctx)
+    bus = command_bus(ctx)
     console = Console()
     checked = {"loans": 0, "lines": 0}
     mismatched: list[str] = []

@@ -114,7 +114,10 @@ def test_a_missing_features_file_is_refused_naming_the_variable(tmp_path: pathli
         ),
         (
             {"LOC_S3_ENCRYPTION": "aws:kms"},
-            "LOC_S3_DOCUMENTS_BUCKET is required with LOC_S3_ENCRYPTION",
+            (
+                "LOC_S3_DOCUMENTS_BUCKET or LOC_AUDIT_ARCHIVE_BUCKET is required with "
+                "LOC_S3_ENCRYPTION"
+            ),
         ),
         (
             {"LOC_S3_DOCUMENTS_BUCKET": "b", "LOC_S3_ENCRYPTION": "rot13"},
