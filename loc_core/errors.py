@@ -17,7 +17,8 @@ errors into HTTP statuses or exit codes.
     │   ├── ApplicationError
     │   │   ├── ApplicationNotApproved  rejected or abandoned: nothing to accept
     │   │   ├── ApplicationExpired      accepted after its offer expired
-    │   │   └── ApplicationAlreadyConverted
+    │   │   ├── ApplicationAlreadyConverted
+    │   │   └── TermsChanged            accepted after its schedule moved: disclosed again
     │   ├── NotEligible                 the eligibility pre-check failed (carries reasons)
     │   ├── PaymentError
     │   │   ├── Overpayment             more than the balance owed
@@ -43,7 +44,8 @@ errors into HTTP statuses or exit codes.
         └── WebhookRejected             a webhook failed its signature, timestamp or shape check
 
 Domain errors are raised before an aggregate changes, so a caller that catches one can
-rely on the aggregate being exactly as it was.
+rely on the aggregate being exactly as it was; `TermsChanged` alone is raised after its
+offer's new terms were committed (no money moved, no loan was made).
 
 Every `LocError` carries what it is about as attributes (None where the raise site does
 not know it), so no caller ever parses a message; the message is for people:
@@ -105,6 +107,7 @@ __all__ = [
     "Ref",
     "ScheduleError",
     "Subject",
+    "TermsChanged",
     "WebhookRejected",
 ]
 
@@ -237,6 +240,16 @@ class ApplicationExpired(ApplicationError):
 
 class ApplicationAlreadyConverted(ApplicationError):
     """The application already became a loan or a line; it converts once."""
+
+
+class TermsChanged(ApplicationError):
+    """The offer's terms moved with the disbursement date: review the new agreement.
+
+    Raised when an offer is accepted on a day whose loan would not have the schedule (or
+    the APR, within Regulation Z's tolerance) its agreement disclosed. Before anything
+    was disbursed, the offer was disclosed again as of that day (its new terms committed,
+    its new agreement filed, 12 CFR 1026.17(f)); accepting again takes them.
+    """
 
 
 class NotEligible(DomainError):

@@ -13,6 +13,11 @@ The right side falls as ``i`` grows, so bisection finds the one root; it runs on
 `Decimal` to a fixed tolerance, so the result is the same on every machine. The APR is
 ``i`` times the unit periods in a year, in percent, rounded half-up to two places: within
 the 1/8 point tolerance of 1026.22(a)(2) by far.
+
+An offer's disclosure assumes the money is advanced on its `disclosed_on` day. A loan
+disbursed on a later day has another schedule (the biweekly grid moves with it) and
+another APR; `disclosure_holds` says whether the disclosure still describes it, so that
+acceptance can disclose the offer again before consummation (1026.17(f)).
 """
 
 from __future__ import annotations
@@ -27,9 +32,14 @@ from loc_core.disclosures.figures import LoanDisclosure, ScheduledPayment
 from loc_core.errors import ApplicationNotApproved, DomainError
 from loc_core.installment.application import LoanApplication
 from loc_core.installment.config import InstallmentProduct
+from loc_core.installment.schedule import ScheduledInstallment
 from loc_core.money import HUNDRED
 
-__all__ = ["annual_percentage_rate", "loan_disclosure"]
+__all__ = ["APR_TOLERANCE", "annual_percentage_rate", "disclosure_holds", "loan_disclosure"]
+
+APR_TOLERANCE = Decimal("0.125")
+"""How far, in percentage points, a loan's APR may be from the one disclosed: 1/8 of a
+point for a regular transaction (12 CFR 1026.22(a)(2))."""
 
 _CONTEXT = decimal.Context(prec=50, traps=[decimal.InvalidOperation, decimal.DivisionByZero])
 _TOLERANCE = Decimal("1e-15")
@@ -133,8 +143,9 @@ def loan_disclosure(application: LoanApplication, product: InstallmentProduct) -
     """The Truth-in-Lending figures of an APPROVED application's offer.
 
     Everything comes from the offer itself: the proposed schedule (numbered from 1) is the
-    payment schedule, the amount disbursed is the amount financed, the origination fee the
-    prepaid finance charge; the late-charge terms come from `product`.
+    payment schedule, advanced on the offer's `disclosed_on` day (the approval's, or the
+    day it was disclosed again); the amount disbursed is the amount financed, the
+    origination fee the prepaid finance charge; the late-charge terms come from `product`.
 
     Raises:
         ApplicationNotApproved: for an application that is not APPROVED or carries no
@@ -146,11 +157,8 @@ def loan_disclosure(application: LoanApplication, product: InstallmentProduct) -
             "there is no offer to disclose",
             about=application.ref,
         )
-    payments = tuple(
-        ScheduledPayment(number=number, due_date=item.due_date, amount=item.amount)
-        for number, item in enumerate(application.proposed_schedule, start=1)
-    )
-    disclosed_on = application.created_at.date()
+    payments = _payments(application.proposed_schedule)
+    disclosed_on = application.disclosed_on
     total_of_payments = sum(payment.amount for payment in payments)
     amount_financed = application.amount_disbursed
     return LoanDisclosure(
@@ -174,4 +182,48 @@ def loan_disclosure(application: LoanApplication, product: InstallmentProduct) -
         late_fee_fixed=product.late_fee_fixed,
         late_fee_percent=product.late_fee_percent,
         late_fee_cap_percent=product.late_fee_cap_percent,
+    )
+
+
+def disclosure_holds(
+    application: LoanApplication,
+    *,
+    schedule: Sequence[ScheduledInstallment],
+    disbursed_on: dt.date,
+) -> bool:
+    """Whether the offer's disclosure describes its loan repaid on `schedule` from `disbursed_on`.
+
+    It does when every due date and amount is the one disclosed and the loan's APR is
+    within `APR_TOLERANCE` of the disclosed APR. Both can fail apart: a day later moves
+    the biweekly grid, and a Saturday's and a Sunday's schedules both roll to Mondays
+    while the money is advanced a day later, which raises the APR by more than 1/8 point.
+
+    Raises:
+        DomainError: for a payment of `schedule` due on or before `disbursed_on`.
+    """
+    disclosed = _payments(application.proposed_schedule)
+    payments = _payments(schedule)
+    if payments != disclosed:
+        return False
+    if disbursed_on == application.disclosed_on:
+        return True
+    days = application.repayment_cadence.days
+    financed = application.amount_disbursed
+    disclosed_rate = annual_percentage_rate(
+        amount_financed=financed,
+        advanced_on=application.disclosed_on,
+        payments=disclosed,
+        unit_period_days=days,
+    )
+    rate = annual_percentage_rate(
+        amount_financed=financed, advanced_on=disbursed_on, payments=payments, unit_period_days=days
+    )
+    return abs(rate - disclosed_rate) <= APR_TOLERANCE
+
+
+def _payments(schedule: Sequence[ScheduledInstallment]) -> tuple[ScheduledPayment, ...]:
+    """A schedule as the disclosure's payments, numbered from 1."""
+    return tuple(
+        ScheduledPayment(number=number, due_date=item.due_date, amount=item.amount)
+        for number, item in enumerate(schedule, start=1)
     )

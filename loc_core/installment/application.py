@@ -31,7 +31,7 @@ from loc_core.errors import (
     Ref,
 )
 from loc_core.events import AuditValue, Outbox
-from loc_core.installment._checks import require_id, require_moment, utc_problems
+from loc_core.installment._checks import require_date, require_id, require_moment, utc_problems
 from loc_core.installment.config import InstallmentProduct
 from loc_core.installment.fees import OriginationFee
 from loc_core.installment.schedule import ScheduledInstallment, build_schedule
@@ -51,7 +51,7 @@ _TERMS = (
     "amount_disbursed",
     "repayment_cadence",
 )
-_PROGRESS = ("created_at", "updated_at", "expires_at", "loan_id", "agreement_key")
+_PROGRESS = ("created_at", "updated_at", "expires_at", "loan_id", "agreement_key", "redisclosed_on")
 _read_terms = operator.attrgetter(*_TERMS)
 _read_progress = operator.attrgetter(*_PROGRESS)
 _AUDITED = (*_TERMS, "proposed_schedule", "adverse_actions", *_PROGRESS)
@@ -87,7 +87,7 @@ class LoanApplication:
     """What the borrower receives: total amount - origination fee."""
     repayment_cadence: RepaymentCadence
     proposed_schedule: tuple[ScheduledInstallment, ...]
-    """The schedule as if disbursed on the approval date; rebuilt at disbursement."""
+    """The disclosed schedule: as if disbursed on `disclosed_on`; rebuilt at disbursement."""
     adverse_actions: tuple[AdverseAction, ...]
     created_at: dt.datetime
     updated_at: dt.datetime
@@ -97,6 +97,9 @@ class LoanApplication:
     """The loan the offer became; set once."""
     agreement_key: str | None = None
     """Where the rendered agreement is stored (``loc_loan_agreement_key``); None until it is."""
+    redisclosed_on: dt.date | None = None
+    """The day the offer was last disclosed again (`disclose_again`) because its schedule
+    moved with the disbursement date; None while the approval's disclosure stands."""
     version: int = 0
     outbox: Outbox = attrs.field(factory=Outbox)
 
@@ -294,6 +297,59 @@ class LoanApplication:
         self.updated_at = now
         self.outbox.changes.extend(recorder.changes())
 
+    def disclose_again(
+        self,
+        *,
+        schedule: Sequence[ScheduledInstallment],
+        disclosed_on: dt.date,
+        now: dt.datetime,
+        reason: str,
+    ) -> None:
+        """Disclose the offer again: `schedule`, running from `disclosed_on`, is its terms now.
+
+        Regulation Z (12 CFR 1026.17(f)): terms a later event made inaccurate are disclosed
+        again. The agreement key is cleared, since the agreement stored describes the terms
+        replaced until the new one is filed. A converted offer may be disclosed again too:
+        its loan was made on terms its agreement must show.
+
+        Raises:
+            InvalidTransition: unless the application is an APPROVED offer.
+            InvalidTimestamp: for a `disclosed_on` that is not a date, or a naive `now`.
+            DomainError: for a schedule of another count or total, or a day before the
+                application was made.
+        """
+        now = require_moment(now)
+        day = require_date(disclosed_on, field="disclosed_on")
+        if self.status is not ApplicationStatus.APPROVED:
+            raise InvalidTransition(
+                f"application {self.application_id} is {self.status.value}: "
+                "there is no offer to disclose",
+                about=self.ref,
+            )
+        lines = tuple(schedule)
+        if len(lines) != len(self.proposed_schedule) or (
+            sum(line.amount for line in lines) != self.total_amount
+        ):
+            raise DomainError(
+                f"application {self.application_id} repays {self.total_amount} cents in "
+                f"{len(self.proposed_schedule)} installments; a schedule of {len(lines)} "
+                f"adding up to {sum(line.amount for line in lines)} is not its terms",
+                about=self.ref,
+            )
+        if day < self.created_at.date():
+            raise DomainError(
+                f"application {self.application_id} was made on "
+                f"{self.created_at.date().isoformat()}, not disclosed on {day.isoformat()}",
+                about=self.ref,
+            )
+        recorder = ChangeRecorder(process=_UNDERWRITING, reason=reason)
+        recorder.touch(self)
+        self.proposed_schedule = lines
+        self.redisclosed_on = day
+        self.agreement_key = None
+        self.updated_at = now
+        self.outbox.changes.extend(recorder.changes())
+
     def file_agreement(self, key: str, *, now: dt.datetime) -> None:
         """Record that the offer's agreement is stored under `key` (audited with the approval)."""
         require_id(key, field="agreement_key")
@@ -304,6 +360,11 @@ class LoanApplication:
         self.outbox.changes.extend(recorder.changes())
 
     # --- queries ----------------------------------------------------------------------
+
+    @property
+    def disclosed_on(self) -> dt.date:
+        """The day the disclosed schedule runs from: the approval's, or the last redisclosure's."""
+        return self.created_at.date() if self.redisclosed_on is None else self.redisclosed_on
 
     @property
     def ref(self) -> Ref:
@@ -342,8 +403,7 @@ class LoanApplication:
             problems.append("total_amount != loan_amount + origination_fee")
         if self.amount_disbursed != self.total_amount - self.origination_fee:
             problems.append("amount_disbursed != total_amount - origination_fee")
-        if sum(line.amount for line in self.proposed_schedule) != self.total_amount:
-            problems.append("the proposed schedule does not add up to total_amount")
+        problems.extend(self._schedule_problems())
         if self.status is ApplicationStatus.APPROVED:
             if self.loan_number is None or self.fee_type is None:
                 problems.append("an APPROVED offer needs a loan number and a fee type")
@@ -357,6 +417,14 @@ class LoanApplication:
             if self.status is ApplicationStatus.REJECTED and not self.adverse_actions:
                 problems.append("a REJECTED application needs at least one adverse action")
         return problems
+
+    def _schedule_problems(self) -> list[str]:
+        found = []
+        if sum(line.amount for line in self.proposed_schedule) != self.total_amount:
+            found.append("the proposed schedule does not add up to total_amount")
+        if self.redisclosed_on is not None and self.redisclosed_on < self.created_at.date():
+            found.append("redisclosed_on is before the application was made")
+        return found
 
     # --- audit ------------------------------------------------------------------------
 

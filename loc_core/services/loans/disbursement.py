@@ -4,6 +4,15 @@ The disbursement's rail keys are derived from the user and application
 (`disbursement_key`), so a retry after a crash between the rail's answer and the commit
 gets the same answer back and never sends the money twice. The loan, the converted
 application, the disbursement entry and the audit trail are one commit.
+
+The loan's schedule runs from the day the money goes out, and the agreement disclosed a
+schedule running from the offer's `disclosed_on` day. Before anything is sent, an
+acceptance whose loan would not be the one disclosed (`disclosure_holds`) discloses the
+offer again as of today, files its new agreement and is refused with `TermsChanged`
+(Regulation Z 1026.17(f)); the borrower reviews it and accepts again. Money that moved
+is never refused: a booking whose loan differs from the disclosure (a disbursement
+booked by a retry or the recovery job from an intent opened before that check) files the
+agreement of the loan made and alerts operations.
 """
 
 from __future__ import annotations
@@ -13,17 +22,22 @@ from typing import Protocol
 
 import attrs
 
+from loc_core.disclosures.loans import disclosure_holds
+from loc_core.errors import TermsChanged
 from loc_core.installment import (
     InstallmentProduct,
     Loan,
     LoanApplication,
+    ScheduledInstallment,
+    build_schedule,
     check_origination,
     originate,
 )
 from loc_core.intents import IntentKind, IntentStatus, TransferIntent, request_fingerprint
 from loc_core.payments import Direction, Rail
-from loc_core.ports import Clock, IdGenerator, Users
-from loc_core.services.kit import moment, retry_on_conflict
+from loc_core.ports import Clock, IdGenerator, Severity, UnitOfWork, Users
+from loc_core.services.filing import DocumentFiler, file_agreement
+from loc_core.services.kit import moment, post_alert, retry_on_conflict
 from loc_core.services.loans.booking import LoanTransfers, intent_details
 from loc_core.services.messagebus import Command
 from loc_core.services.rails import Transfer
@@ -36,6 +50,7 @@ __all__ = [
     "Originator",
     "accept_offer",
     "book_disbursement",
+    "disbursed_on",
     "disbursement_intent_id",
     "disbursement_key",
     "parse_disbursement_key",
@@ -82,15 +97,33 @@ class AcceptOffer(Command[Loan]):
     """Whether autopay collects the installments (the borrower may turn it off later)."""
 
 
+def disbursed_on(intent: TransferIntent) -> dt.date:
+    """The day a disbursement's money went out: the day its intent was last opened.
+
+    The rails are asked right after the intent is committed, or reopened after every rail
+    declined (its `updated_at`). A settlement event held since (`TransferIntent.hold`)
+    stamps the intent later; then the day it was first opened is taken (a reopened intent
+    holding an event is the one case this can misdate, by the days between the two).
+    """
+    opened = intent.created_at if intent.held_events else intent.updated_at
+    return opened.date()
+
+
 class LoanMaker(Protocol):
     """Makes the loan of an offer disbursed by `rail` (`Originator.maker`)."""
 
-    def __call__(self, offer: LoanApplication, rail: Rail, confirmation_id: str) -> Loan:
-        """The loan, with new ids; `offer` is marked converted."""
+    def __call__(
+        self, offer: LoanApplication, rail: Rail, confirmation_id: str, disbursed_on: dt.date
+    ) -> Loan:
+        """The loan, with new ids, its schedule from `disbursed_on`; `offer` is converted."""
         ...
 
     def check(self, offer: LoanApplication, rail: Rail) -> None:
         """Refuse, changing nothing, an offer the call would refuse (before money moves)."""
+        ...
+
+    def file_agreement(self, offer: LoanApplication) -> None:
+        """File the agreement of the offer's terms as stored (never raises, as on approval)."""
         ...
 
 
@@ -103,15 +136,17 @@ class _Maker:
     account_last_four: str | None
     now: dt.datetime
 
-    def __call__(self, offer: LoanApplication, rail: Rail, confirmation_id: str) -> Loan:
-        """The loan, with new ids; `offer` is marked converted."""
+    def __call__(
+        self, offer: LoanApplication, rail: Rail, confirmation_id: str, disbursed_on: dt.date
+    ) -> Loan:
+        """The loan, with new ids, its schedule from `disbursed_on`; `offer` is converted."""
         new_id = self.originator.ids.new_id
         return originate(
             offer,
             product=self.originator.product,
             loan_id=new_id(),
             installment_id=lambda _number: new_id(),
-            disbursed_on=self.now.date(),
+            disbursed_on=disbursed_on,
             rail=rail,
             confirmation_id=confirmation_id,
             now=self.now,
@@ -132,6 +167,17 @@ class _Maker:
             account_last_four=self.account_last_four,
         )
 
+    def file_agreement(self, offer: LoanApplication) -> None:
+        """File the agreement of the offer's terms as stored (`file_agreement`)."""
+        originator = self.originator
+        file_agreement(
+            offer,
+            filer=originator.filer,
+            uow=originator.uow,
+            clock=originator.clock,
+            product=originator.product,
+        )
+
 
 @attrs.frozen
 class Originator:
@@ -141,9 +187,12 @@ class Originator:
     ids: IdGenerator
     clock: Clock
     product: InstallmentProduct
+    uow: UnitOfWork
+    filer: DocumentFiler
+    """Files an agreement when an offer's terms are disclosed again."""
 
     def maker(self, user_id: str, *, autopay_enabled: bool) -> LoanMaker:
-        """A function making the loan of `user_id`'s offer, disbursed today by a rail."""
+        """A function making the loan of `user_id`'s offer, disbursed by a rail, booked now."""
         user = self.users.get(user_id)
         now, _ = moment(self.clock)
         return _Maker(self, autopay_enabled, user.account_last_four or None, now)
@@ -165,10 +214,17 @@ def accept_offer(
     the recovery job) books the loan the money went out for, even if the offer expired
     meanwhile.
 
+    Before anything is sent, the loan it would make today must be the one the offer's
+    agreement disclosed (`disclosure_holds`); otherwise the offer is disclosed again as of
+    today and the acceptance refused. A resumed intent is not checked: its money may
+    have moved.
+
     Raises:
         NotFound: for an unknown application or user.
         ApplicationNotApproved, ApplicationExpired, ApplicationAlreadyConverted: when
             the offer cannot be accepted now; nothing was sent.
+        TermsChanged: when the schedule moved with the disbursement date: the offer was
+            disclosed again (new terms committed, new agreement filed); nothing was sent.
         RailDeclined: when every rail declined the transfer.
         RailUnavailable: when no rail accepted and at least one could not be reached.
         ExternalServiceError: when a rail failed with its outcome unknown; no other
@@ -193,6 +249,7 @@ def accept_offer(
 
     if not resuming:  # everything originate checks, before any money moves
         make_loan.check(application, DISBURSEMENT_RAILS[0])
+        _require_disclosed_terms(application, originator=originator, now=now)
     intent = transfers.movements.open(
         TransferIntent(
             intent_id=intent_id,
@@ -228,6 +285,56 @@ def accept_offer(
     return loan
 
 
+def _require_disclosed_terms(
+    application: LoanApplication, *, originator: Originator, now: dt.datetime
+) -> None:
+    """Refuse, after disclosing the offer again, an acceptance whose loan was not disclosed.
+
+    Raises:
+        TermsChanged: the loan disbursed today would not be the one disclosed.
+    """
+    today = now.date()
+    schedule = build_schedule(
+        total_amount=application.total_amount,
+        count=len(application.proposed_schedule),
+        disbursed_on=today,
+        product=originator.product,
+    )
+    if disclosure_holds(application, schedule=schedule, disbursed_on=today):
+        return
+    uow = originator.uow
+    reason = (
+        f"disclosed again as of {today.isoformat()}: the schedule moved with the disbursement date"
+    )
+
+    def attempt() -> LoanApplication:
+        with uow:
+            stored = uow.loan_applications.get(application.user_id, application.application_id)
+            stored.require_convertible(now)  # a concurrent acceptance may have made the loan
+            if disclosure_holds(stored, schedule=schedule, disbursed_on=today):
+                return stored  # a concurrent acceptance disclosed it again already
+            stored.disclose_again(schedule=schedule, disclosed_on=today, now=now, reason=reason)
+            uow.loan_applications.save(stored)
+            uow.commit(actor="api", request_id=f"disclose:{application.application_id}")
+            return stored
+
+    redisclosed = retry_on_conflict(attempt)
+    file_agreement(
+        redisclosed,
+        filer=originator.filer,
+        uow=uow,
+        clock=originator.clock,
+        product=originator.product,
+    )
+    raise TermsChanged(
+        f"application {application.application_id} disclosed its terms for a disbursement "
+        f"on {application.disclosed_on.isoformat()}; disbursed on {today.isoformat()} its "
+        "schedule and APR move with the disbursement date, so it was disclosed again: "
+        "review the new agreement and accept again",
+        about=application.ref,
+    )
+
+
 def book_disbursement(
     transfers: LoanTransfers,
     intent: TransferIntent,
@@ -236,25 +343,59 @@ def book_disbursement(
 ) -> tuple[Loan, TransferIntent]:
     """Book the loan whose proceeds `transfer` sent, with its intent BOOKED, in one commit.
 
-    An offer that expired meanwhile is converted anyway: the borrower has the money.
+    An offer that expired meanwhile is converted anyway: the borrower has the money. The
+    schedule runs from the day the money went out (`disbursed_on`), whenever it is
+    booked. A loan that is not the one the offer disclosed is booked all the same, with
+    the offer disclosed again on the loan's terms in the same commit; then its agreement
+    is filed and operations are alerted (WARNING): the borrower signed other terms.
     """
     uow = transfers.uow
+    day = disbursed_on(intent)
 
-    def attempt() -> tuple[Loan, TransferIntent]:
+    def attempt() -> tuple[Loan, TransferIntent, LoanApplication | None]:
         with uow:
             stored = uow.intents.get(intent.user_id, intent.intent_id)
             made = uow.loans.by_application(intent.user_id, intent.account_id)
             if made is not None:  # a concurrent acceptance got the same answer and booked it
-                return made, stored
+                return made, stored, None
             application = uow.loan_applications.get(intent.user_id, intent.account_id)
-            loan = make_loan(application, transfer.rail, transfer.confirmation_id)
+            disclosed_on = application.disclosed_on
+            loan = make_loan(application, transfer.rail, transfer.confirmation_id, day)
+            schedule = tuple(
+                ScheduledInstallment(i.total_amount, i.due_date) for i in loan.installments
+            )
+            restated = not disclosure_holds(application, schedule=schedule, disbursed_on=day)
+            if restated:
+                application.disclose_again(
+                    schedule=schedule,
+                    disclosed_on=day,
+                    now=loan.created_at,
+                    reason=(
+                        f"disclosed again as loan {loan.loan_id} was made: disbursed on "
+                        f"{day.isoformat()}, not on {disclosed_on.isoformat()} as disclosed"
+                    ),
+                )
             uow.loans.add(loan)
             uow.loan_applications.save(application)
             booked = transfers.movements.booked(
                 uow, stored, transfer, outcome=loan.loan_id, events=list(loan.outbox.events)
             )
             uow.commit(actor="api", request_id=intent.request_key)
-            return loan, booked
+            return loan, booked, application if restated else None
 
     with transfers.booking(transfer, what="loan disbursement", details=intent_details(intent)):
-        return retry_on_conflict(attempt)
+        loan, booked, restated = retry_on_conflict(attempt)
+    if restated is not None:
+        make_loan.file_agreement(restated)
+        post_alert(
+            transfers.alerter,
+            "loan made on terms its agreement did not disclose: agreement filed again",
+            {
+                **intent_details(intent),
+                "loan_id": loan.loan_id,
+                "disbursed_on": day.isoformat(),
+                "first_due_date": loan.installments[0].due_date.isoformat(),
+            },
+            severity=Severity.WARNING,
+        )
+    return loan, booked
