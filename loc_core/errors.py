@@ -33,6 +33,7 @@ errors into HTTP statuses or exit codes.
     │       └── OutOfOrder              dated before the latest activity or past an unbilled close
     ├── LedgerError                     an unbalanced or malformed journal entry
     ├── InvariantViolation              stored or computed state contradicts itself
+    ├── MalformedMessage                a queue message that cannot be read into its command
     ├── NotFound                        no such entity
     ├── ConcurrencyConflict             a stale version lost a conditional write
     ├── LockNotAcquired                 another owner holds the lease
@@ -94,6 +95,7 @@ __all__ = [
     "LineNotActive",
     "LocError",
     "LockNotAcquired",
+    "MalformedMessage",
     "NotEligible",
     "NotFound",
     "OutOfOrder",
@@ -313,6 +315,37 @@ class LedgerError(LocError):
 
 class InvariantViolation(LocError):
     """State that contradicts itself, such as a stored balance its parts do not add up to."""
+
+
+class MalformedMessage(LocError):
+    """A work-queue message whose body cannot be read into its command.
+
+    A field missing, unknown, of the wrong type or out of its bounds, a kind the reader
+    does not read, or a body `version` it does not know (a newer producer's). Not a
+    `DomainError`: no business rule refused anything, the producer and the reader
+    disagree, which a fix or a deploy resolves. So the message is never dropped: it
+    fails, and the queue's redrive policy keeps it in the dead-letter queue, readable,
+    until it is redriven. (Nor a `ValueError`, so that a reader's ``except ValueError``
+    cannot turn it back into a refusal.) `key` names the field (or ``version``,
+    ``kind``); `entity_id` is the message's deduplication id.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        /,
+        *,
+        kind: str | None,
+        version: int | None = None,
+        deduplication_id: str | None = None,
+        key: str | None = None,
+    ) -> None:
+        super().__init__(message, entity="queue_message", entity_id=deduplication_id, key=key)
+        self.kind = kind
+        """The message's kind (``collect_installment``, ``job_page``, ...); None when the
+        body is not even a message."""
+        self.version = version
+        """The body's version, as the message gave it."""
 
 
 class NotFound(LocError):

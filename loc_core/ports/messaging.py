@@ -12,6 +12,7 @@ import attrs
 from loc_core.events import AuditValue, DomainEvent
 
 __all__ = [
+    "QUEUE_MESSAGE_VERSION",
     "Alert",
     "Alerter",
     "Notifier",
@@ -24,6 +25,9 @@ __all__ = [
 
 # --- queue --------------------------------------------------------------------------
 
+QUEUE_MESSAGE_VERSION = 1
+"""The layout of a message's body this library writes and reads (every kind)."""
+
 
 @attrs.frozen
 class QueueMessage:
@@ -34,7 +38,11 @@ class QueueMessage:
     body: Mapping[str, AuditValue]
     deduplication_id: str
     """Stable for the same piece of work, so a repeated send is recognisable."""
-    version: int = 1
+    version: int = QUEUE_MESSAGE_VERSION
+    """The layout of `body`. A producer that changes a kind's body (a field added,
+    removed or read differently) writes a new version; a worker refuses a version it
+    does not know (`MalformedMessage`), so the message waits in the dead-letter queue
+    for a worker that reads it instead of being misread."""
 
 
 @attrs.frozen

@@ -24,7 +24,7 @@ import attrs
 from loc_core.errors import InvalidRequest
 from loc_core.ports import Clock, QueueMessage, WorkQueue
 from loc_core.services.filing import DocumentsReport, RenderMissingDocuments
-from loc_core.services.kit import read_message
+from loc_core.services.kit import iso_date, read_message, reading
 from loc_core.services.lines.billing import BillClosedCycles
 from loc_core.services.lines.due import CollectDueMinimums
 from loc_core.services.lines.jobs import JobReport
@@ -94,17 +94,19 @@ class RunJobPage(ScheduledJob[PagedReport]):
         """Read a ``job_page`` message: the next page, handed on again.
 
         Raises:
-            DomainError: a message of another kind.
-            InvalidRequest: a field missing or malformed, or a job no one pages.
+            MalformedMessage: a message of another kind or version, a field missing,
+                unknown or malformed, or a job no one pages. The message fails and waits
+                in the dead-letter queue with its cursor, so the run is not lost.
         """
         page = read_message(_JobPageMessage, message, JOB_PAGE)
-        return cls(
-            page.job,
-            page.cursor or None,
-            page.page_size,
-            hand_on=True,
-            as_of=dt.date.fromisoformat(page.as_of),
-        )
+        with reading(message):
+            return cls(
+                page.job,
+                page.cursor or None,
+                page.page_size,
+                hand_on=True,
+                as_of=iso_date(page.as_of, "as_of"),
+            )
 
     def command(self, day: dt.date) -> PageableJob[Any]:
         """The job's own command for this page, deciding for `day`."""
@@ -142,7 +144,8 @@ def run_job_page(
     """Run the page through the job's own handler; with `hand_on`, queue the next page.
 
     Raises:
-        InvalidRequest: `as_of` is after the business date, or a cursor is malformed.
+        InvalidRequest: `as_of` is after the business date or before the look-back
+            (`JOB_LOOK_BACK_DAYS`), or a cursor is malformed: the page is refused.
         ExternalServiceError: the queue refused the hand-on message; the page's work is
             done and idempotent, so the retried message repeats it harmlessly.
     """

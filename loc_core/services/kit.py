@@ -1,7 +1,10 @@
 """The service kit: what the use cases of both products share, written once.
 
 - idempotent commands from outside: `run_once` replays the first answer to a repeat;
-- the business date: the clock's UTC instant and the date it falls on;
+- the business date: the clock's UTC instant and the date it falls on, and the dates a
+  scheduled job may be run for (`job_date`, within `JOB_LOOK_BACK_DAYS`);
+- queue messages: `reading` and `read_message` turn a body into its command, and a body
+  that does not make one into `MalformedMessage` (never a `DomainError`);
 - conflict retries: a unit of work that lost a version race is run again on a fresh read;
 - leases: the lock keys of the original service and holding a lease for a block;
 - money that moved but was not booked: a CRITICAL alert, then the error is raised, so the
@@ -12,9 +15,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TypeVar
 
 import attrs
@@ -25,6 +29,7 @@ from loc_core.errors import (
     DomainError,
     IdempotencyConflict,
     InvalidRequest,
+    MalformedMessage,
     NotFound,
 )
 from loc_core.events import AuditValue
@@ -40,17 +45,20 @@ from loc_core.ports import (
     SettlementEvent,
     Severity,
 )
+from loc_core.ports.messaging import QUEUE_MESSAGE_VERSION
 from loc_core.refunds import RefundDue
 
 __all__ = [
     "CONFLICT_ATTEMPTS",
     "IDEMPOTENCY_TTL",
+    "JOB_LOOK_BACK_DAYS",
     "Leased",
     "NotBookedAlerted",
     "alert_refund_due",
     "alert_settlement",
     "business_date",
     "fingerprint",
+    "iso_date",
     "job_date",
     "leased",
     "lock_key",
@@ -59,6 +67,7 @@ __all__ = [
     "payment_not_found",
     "post_alert",
     "read_message",
+    "reading",
     "retry_on_conflict",
     "run_once",
 ]
@@ -70,6 +79,13 @@ IDEMPOTENCY_TTL = dt.timedelta(hours=24)
 
 CONFLICT_ATTEMPTS = 3
 """How many times a unit of work is tried when a concurrent writer changed its aggregate."""
+
+JOB_LOOK_BACK_DAYS = 366
+"""How far before the clock's business date a scheduled job may be run for (policy): a
+year, leap day included. Nothing needs a rerun further back: billing's catch-up reaches
+a year of cycles from today's run (`BILLING_MAX_CATCH_UP_DAYS`), corrections 120 days
+(`CORRECTION_REACH`), the documents job 35; and a date this close keeps every job's own
+arithmetic (a year's catch-up before it) far inside the calendar."""
 
 
 def lock_key(process: str, *, user_id: str, item_id: str) -> str:
@@ -92,29 +108,79 @@ C = TypeVar("C", bound=attrs.AttrsInstance)
 
 
 def read_message(command: type[C], message: QueueMessage, kind: str) -> C:
-    """The command a queue message of `kind` carries: its body holds the command's fields.
+    """The command (or body class) a queue message of `kind` carries in its body.
 
-    The command's own validators check the fields, so a message with a field missing or
-    malformed is refused like a command built with it.
+    The message is of `kind` and of `QUEUE_MESSAGE_VERSION`; its body has exactly the
+    class's fields (those with a default may be left out), whose own validators check
+    the values.
 
     Raises:
-        DomainError: a message of another kind.
-        InvalidRequest: a field missing or outside its bounds.
+        MalformedMessage: a message of another kind or version, a field missing or
+            unknown, or a value a validator refuses.
     """
-    if message.kind != kind:
-        raise DomainError(f"not a {kind} message: {message.kind!r}")
-    names = [field.name for field in attrs.fields(command) if field.init]
-    return command(**{name: message.body.get(name) for name in names})
+    with reading(message):
+        if message.kind != kind:
+            raise InvalidRequest(f"not a {kind} message", key="kind")
+        if message.version != QUEUE_MESSAGE_VERSION:
+            raise InvalidRequest(
+                f"version {message.version!r}; this worker reads version {QUEUE_MESSAGE_VERSION}",
+                key="version",
+            )
+        fields = [field for field in attrs.fields(command) if field.init]
+        body = message.body
+        missing = [f.name for f in fields if f.default is attrs.NOTHING and f.name not in body]
+        if missing:
+            raise InvalidRequest(f"no {', '.join(missing)}", key=missing[0])
+        unknown = sorted(set(body) - {field.name for field in fields})
+        if unknown:
+            raise InvalidRequest(f"unknown field {', '.join(unknown)}", key=unknown[0])
+        return command(**body)
+
+
+@contextlib.contextmanager
+def reading(message: QueueMessage) -> Iterator[None]:
+    """Inside, what says `message` does not make its command is `MalformedMessage`.
+
+    That is a `DomainError` (a validator's `InvalidRequest`), a `ValueError` or a
+    `TypeError`: the body, not a business rule, is at fault. The error names the
+    message (kind, version, deduplication id) and the field (`key`) where one is known.
+    """
+    try:
+        yield
+    except (DomainError, ValueError, TypeError) as exc:
+        raise MalformedMessage(
+            f"malformed {message.kind} message {message.deduplication_id!r}: {exc}",
+            kind=message.kind,
+            version=message.version,
+            deduplication_id=message.deduplication_id,
+            key=getattr(exc, "key", None),
+        ) from exc
+
+
+def iso_date(value: AuditValue, field: str) -> dt.date:
+    """A message body's date, written as ``YYYY-MM-DD`` (`date.isoformat`).
+
+    Raises:
+        InvalidRequest: `value` is not such a date; `key` names `field`.
+    """
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            day = dt.date.fromisoformat(value)
+            if day.isoformat() == value:
+                return day
+    raise InvalidRequest(f"{field} must be a YYYY-MM-DD date, got {value!r}", key=field)
 
 
 def job_date(clock: Clock, as_of: dt.date | None) -> dt.date:
     """The business date a scheduled job decides for: `as_of`, or the clock's by default.
 
-    A job may be run for a past date (a missed run, an operator's rerun); money it moves
-    still moves now.
+    A job may be run for a past date (a missed run, an operator's rerun) back to
+    `JOB_LOOK_BACK_DAYS` before the clock's business date; money it moves still moves
+    now.
 
     Raises:
-        InvalidRequest: `as_of` is after the clock's business date; nothing was read.
+        InvalidRequest: `as_of` is after the clock's business date, or further back than
+            the look-back; nothing was read.
     """
     today = business_date(clock)
     if as_of is None:
@@ -122,6 +188,14 @@ def job_date(clock: Clock, as_of: dt.date | None) -> dt.date:
     if as_of > today:
         raise InvalidRequest(
             f"as_of {as_of.isoformat()} is after the business date {today.isoformat()}",
+            key="as_of",
+        )
+    earliest = dt.date.fromordinal(max(1, today.toordinal() - JOB_LOOK_BACK_DAYS))
+    if as_of < earliest:
+        raise InvalidRequest(
+            f"as_of {as_of.isoformat()} is more than {JOB_LOOK_BACK_DAYS} days before the "
+            f"business date {today.isoformat()}: a job runs for a date from "
+            f"{earliest.isoformat()} to {today.isoformat()}",
             key="as_of",
         )
     return as_of

@@ -9,10 +9,15 @@ three ways, counted on the invocation as ``processed``, ``skipped`` or ``failed`
 - applied: the handler returned `Outcome.APPLIED`;
 - skipped: the handler returned `Outcome.SKIPPED` (a record it does not act on), or
   raised one of the source's `permanent` errors: a refusal no retry can change (a
-  business rule, a forged webhook, a record no one can read), logged and alerted
-  (WARNING) and then dropped, so it never blocks what comes after it;
+  business rule, a forged webhook, on a stream a record no one can read), logged and
+  alerted (WARNING) and then dropped, so it never blocks what comes after it;
 - failed: anything else (`ExternalServiceError`, `ConcurrencyConflict`,
-  `LockNotAcquired`, the unexpected): Lambda delivers it again.
+  `LockNotAcquired`, on SQS a `MalformedMessage`, the unexpected), logged: Lambda
+  delivers it again.
+
+Every log line and alert about a record names it: the id the partial batch response
+uses (`Source.record_id`) and what the handler's `describe` adds (an SQS message's kind
+and deduplication id).
 
 On Kinesis and Streams Lambda restarts from the lowest failed sequence number, but the
 processor still runs the records after a failure; so where order matters the source
@@ -85,6 +90,7 @@ def _permanent_on_streams() -> tuple[type[Exception], ...]:
 
 
 def _permanent_on_sqs() -> tuple[type[Exception], ...]:
+    """A refused command only: a `MalformedMessage` is no `DomainError`, so it fails."""
     from loc_core.errors import DomainError  # noqa: PLC0415 - same
 
     return (DomainError,)
@@ -110,6 +116,25 @@ def _partition_key(record: Mapping[str, Any]) -> str:
     return str(record.get("kinesis", {}).get("partitionKey", ""))
 
 
+def _sqs_id(record: Mapping[str, Any]) -> dict[str, str]:
+    return {"message_id": str(record.get("messageId", ""))}
+
+
+def _kinesis_id(record: Mapping[str, Any]) -> dict[str, str]:
+    data = record.get("kinesis", {})
+    return {
+        "sequence_number": str(data.get("sequenceNumber", "")),
+        "partition_key": str(data.get("partitionKey", "")),
+    }
+
+
+def _stream_id(record: Mapping[str, Any]) -> dict[str, str]:
+    return {
+        "sequence_number": str(record.get("dynamodb", {}).get("SequenceNumber", "")),
+        "event_name": str(record.get("eventName", "")),
+    }
+
+
 @attrs.frozen
 class Source:
     """One kind of event source: how powertools names it, what is permanent, what orders."""
@@ -120,15 +145,17 @@ class Source:
     """The errors that skip a record instead of failing it (imported on first use)."""
     ordering_key: Callable[[Mapping[str, Any]], str] | None
     """The key whose records must be applied in order; None: no order between records."""
+    record_id: Callable[[Mapping[str, Any]], dict[str, str]]
+    """What names a record in logs and alerts, starting with the id the response uses."""
 
 
-SQS = Source("SQS", _permanent_on_sqs, None)
+SQS = Source("SQS", _permanent_on_sqs, None, _sqs_id)
 """SQS: no order; a malformed message fails, so the redrive policy moves it to the DLQ
 after its maximum receives, where operations can read it. A refused command is skipped."""
-KINESIS = Source("KinesisDataStreams", _permanent_on_streams, _partition_key)
+KINESIS = Source("KinesisDataStreams", _permanent_on_streams, _partition_key, _kinesis_id)
 """Kinesis: ordered by ``partitionKey``; malformed records and refusals are skipped
 (failing them would stop the shard for the record's whole retention)."""
-STREAMS = Source("DynamoDBStreams", _permanent_on_streams, _stream_item_key)
+STREAMS = Source("DynamoDBStreams", _permanent_on_streams, _stream_item_key, _stream_id)
 """DynamoDB Streams: ordered per item (``Keys``); malformed records and refusals skipped."""
 
 
@@ -162,8 +189,13 @@ def run_batch(
     *,
     source: Source,
     handle: RecordHandler,
+    describe: Callable[[Mapping[str, Any]], Mapping[str, str]] | None = None,
 ) -> dict[str, Any]:
-    """Apply every record of `event` with `handle`; the partial batch response (see module)."""
+    """Apply every record of `event` with `handle`; the partial batch response (see module).
+
+    `describe` adds to what names a record in logs and alerts (its `Source.record_id`);
+    it must not raise, whatever the record holds.
+    """
     from aws_lambda_powertools.utilities.batch import (  # noqa: PLC0415 - same
         BatchProcessor,
         EventType,
@@ -173,8 +205,18 @@ def run_batch(
     from loc_core.ports import Alert, Alerter, Severity  # noqa: PLC0415 - same
 
     permanent = source.permanent()
+
+    def named(raw: Mapping[str, Any]) -> dict[str, str]:
+        return {**source.record_id(raw), **(describe(raw) if describe else {})}
+
     with runtime.invocation(context) as run:
         blocked: set[str] = set()
+
+        def failed(raw: Mapping[str, Any], exc: Exception, key: str | None) -> None:
+            """Log a record about to fail (Lambda delivers it again); hold back its key."""
+            if key is not None:
+                blocked.add(key)
+            _log.warning("record failed", error=type(exc).__name__, reason=str(exc), **named(raw))
 
         def record_handler(record: Any) -> None:  # noqa: ANN401 - powertools' record classes
             raw: Mapping[str, Any] = record.raw_event
@@ -185,18 +227,16 @@ def run_batch(
                 outcome = handle(run.bus, raw)
             except permanent as exc:
                 if _fixable(exc):
-                    if key is not None:
-                        blocked.add(key)
+                    failed(raw, exc, key)
                     raise
                 run.skipped += 1
-                details = {"function": runtime.name, "error": type(exc).__name__}
+                details = {**named(raw), "function": runtime.name, "error": type(exc).__name__}
                 _log.warning("record refused and skipped", reason=str(exc), **details)
                 refused = {**details, "reason": str(exc)}
                 run.bus.get(Alerter).alert(Alert(Severity.WARNING, "Batch record refused", refused))
                 return
-            except Exception:
-                if key is not None:
-                    blocked.add(key)
+            except Exception as exc:
+                failed(raw, exc, key)
                 raise
             if outcome is Outcome.SKIPPED:
                 run.skipped += 1

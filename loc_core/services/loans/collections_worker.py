@@ -12,22 +12,26 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Mapping
 
 import attrs
 
-from loc_core.errors import DomainError
-from loc_core.events import AuditValue
 from loc_core.installment import Loan, Process, collection_skip_reason
 from loc_core.intents import IntentKind, IntentStatus, TransferIntent, request_fingerprint
 from loc_core.payments import REPAYMENT_RAILS, Direction, Rail
 from loc_core.ports import Clock, Lease, Lock, QueueMessage
-from loc_core.services.kit import leased, moment, retry_on_conflict
+from loc_core.services.kit import (
+    iso_date,
+    leased,
+    moment,
+    read_message,
+    reading,
+    retry_on_conflict,
+)
 from loc_core.services.loans.booking import LoanTransfers, intent_details
 from loc_core.services.loans.payments import PAYMENT_LEASE, payment_lease_key
 from loc_core.services.messagebus import Command
 from loc_core.services.rails import RailAnswers, Transfer
-from loc_core.validation import Day, Id, valid_id, validated
+from loc_core.validation import Day, Id, instance_of, valid_id, validated
 
 __all__ = [
     "COLLECT_INSTALLMENT",
@@ -47,6 +51,17 @@ COLLECT_INSTALLMENT = "collect_installment"
 
 
 @attrs.frozen(field_transformer=validated)
+class _CollectBody:
+    """The body of a ``collect_installment`` message, as read."""
+
+    user_id: Id
+    loan_id: Id
+    installment_id: Id
+    due_date: str = attrs.field(validator=instance_of(str))
+    """The installment's due date, ``YYYY-MM-DD``."""
+
+
+@attrs.frozen(field_transformer=validated)
 class CollectInstallment(Command["CollectionResult"]):
     """Try autopay on one installment (the body of a ``collect_installment`` message)."""
 
@@ -59,23 +74,20 @@ class CollectInstallment(Command["CollectionResult"]):
 
     @classmethod
     def from_message(cls, message: QueueMessage) -> CollectInstallment:
-        """Read a queue message.
+        """Read a ``collect_installment`` queue message (what `message` wrote).
 
         Raises:
-            DomainError: for a message of another kind or with a malformed body.
+            MalformedMessage: a message of another kind or version, or a body that does
+                not make the command (a field missing, unknown or malformed).
         """
-        if message.kind != COLLECT_INSTALLMENT:
-            raise DomainError(f"not a {COLLECT_INSTALLMENT} message: {message.kind!r}")
-        body = message.body
-        try:
+        body = read_message(_CollectBody, message, COLLECT_INSTALLMENT)
+        with reading(message):
             return cls(
-                user_id=_text(body, "user_id"),
-                loan_id=_text(body, "loan_id"),
-                installment_id=_text(body, "installment_id"),
-                due_date=dt.date.fromisoformat(_text(body, "due_date")),
+                body.user_id,
+                body.loan_id,
+                body.installment_id,
+                iso_date(body.due_date, "due_date"),
             )
-        except ValueError as exc:
-            raise DomainError(f"malformed {COLLECT_INSTALLMENT} message: {exc}") from exc
 
     def message(self, today: dt.date) -> QueueMessage:
         """The queue message for this installment on `today`'s run."""
@@ -89,13 +101,6 @@ class CollectInstallment(Command["CollectionResult"]):
             },
             deduplication_id=f"{self.installment_id}:{today.isoformat()}",
         )
-
-
-def _text(body: Mapping[str, AuditValue], field: str) -> str:
-    value = body.get(field)
-    if not isinstance(value, str) or not value:
-        raise DomainError(f"{COLLECT_INSTALLMENT} message needs a {field}, got {value!r}")
-    return value
 
 
 class CollectionOutcome(enum.Enum):

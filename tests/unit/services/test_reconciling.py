@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 from deployment import LINES_OPENED, Deployment
 
-from loc_core.errors import DomainError, InvalidRequest
+from loc_core.errors import InvalidRequest, MalformedMessage
 from loc_core.ports import QueueMessage
 from loc_core.services.commands import (
     RECONCILE_LINE,
@@ -130,7 +130,7 @@ def test_reconcile_messages_read_back_as_their_commands() -> None:
     assert EnqueueReconciliations.from_message(page.message(day)) == page.__class__(
         cursor="lines:", page_size=7, hand_on=True, as_of=day
     )
-    with pytest.raises(DomainError):
+    with pytest.raises(MalformedMessage):
         ReconcileLoan.from_message(line.message(day))
-    with pytest.raises(InvalidRequest):
+    with pytest.raises(MalformedMessage):
         ReconcileLine.from_message(QueueMessage(RECONCILE_LINE, {"user_id": "u"}, "x"))

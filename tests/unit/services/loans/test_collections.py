@@ -19,7 +19,7 @@ from fakes import (
 )
 
 from loc_adapters.memory import InMemoryQueue, RailBehaviour
-from loc_core.errors import DomainError, ExternalServiceError, LockNotAcquired, NotFound
+from loc_core.errors import ExternalServiceError, LockNotAcquired, MalformedMessage, NotFound
 from loc_core.installment import InstallmentStatus, Loan, Process
 from loc_core.payments import Direction, PaymentStatus, Rail
 from loc_core.ports import (
@@ -138,12 +138,12 @@ def test_running_the_job_twice_charges_once(world: Deployment) -> None:
 def test_a_message_is_read_back_and_a_malformed_one_is_refused() -> None:
     command = CollectInstallment("u", "l", "i", DUE)
     assert CollectInstallment.from_message(command.message(DUE)) == command
-    with pytest.raises(DomainError, match="not a collect_installment"):
+    with pytest.raises(MalformedMessage, match="not a collect_installment"):
         CollectInstallment.from_message(QueueMessage("reconcile_loan", {}, "x"))
-    with pytest.raises(DomainError, match="needs a loan_id"):
+    with pytest.raises(MalformedMessage, match="no loan_id"):
         CollectInstallment.from_message(QueueMessage(COLLECT_INSTALLMENT, {"user_id": "u"}, "x"))
     bad_date = {"user_id": "u", "loan_id": "l", "installment_id": "i", "due_date": "soon"}
-    with pytest.raises(DomainError, match="malformed"):
+    with pytest.raises(MalformedMessage, match="due_date must be a YYYY-MM-DD date"):
         CollectInstallment.from_message(QueueMessage(COLLECT_INSTALLMENT, bad_date, "x"))
 
 
