@@ -14,6 +14,7 @@ from litestar import Response, Router, get, post
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from loc_core.audit import Process
+from loc_core.errors import InvalidRequest
 from loc_core.events import AuditRecord
 from loc_core.ports import AuditRecordPage, Clock
 from loc_core.services.commands import (
@@ -178,7 +179,13 @@ def run_job(
 
     def run() -> JobRunView:
         day = data.business_date or bus.get(Clock).now().date()
-        summary = run_scheduled_job(job, bus, data.business_date)
+        try:
+            summary = run_scheduled_job(job, bus, data.business_date)
+        except InvalidRequest as exc:
+            if exc.key != "as_of":
+                raise
+            # the job's date is this body's business_date: name the field the client sent
+            raise InvalidRequest(f"business_date: {exc}", key="business_date") from exc
         return JobRunView(
             job=job,
             business_date=day,

@@ -38,14 +38,12 @@ from loc_core.services.commands import (
 )
 from loc_entrypoints.simulation.crashes import ProcessCrashed
 from loc_entrypoints.simulation.dice import Dice
-from loc_entrypoints.simulation.scenario import Scenario
+from loc_entrypoints.simulation.scenario import LOAN_STEP, Scenario
 from loc_entrypoints.simulation.tally import Tally
 from loc_entrypoints.simulation.world import World
 
 __all__ = ["Act", "Book", "Borrower", "InvariantBroken"]
 
-_LOAN_STEP = 2_500
-"""Loan requests are drawn in $25 steps."""
 _DRAW_STEP = 500
 _SMALLEST_DRAW = 2_000
 
@@ -184,7 +182,7 @@ class Book:
     def _apply_loan(self, borrower: Borrower, _argument: str) -> None:
         bus, scenario = self.world.bus, self.scenario
         low, high = scenario.loan_request
-        amount = borrower.draw.randrange(low, high + 1, _LOAN_STEP)
+        amount = borrower.draw.randrange(low, high + 1, LOAN_STEP)
         application = bus.handle(
             ApplyForLoan(borrower.user_id, amount, self._key(borrower, "loan"))
         )

@@ -121,4 +121,5 @@ def test_the_operations_route_answers_400_naming_the_date(api: Api) -> None:
     )
     assert answer.status_code == 400, answer.text
     assert "a job runs for a date from 2025-04-05 to 2026-04-06" in answer.json()["detail"]
+    assert answer.json()["fields"] == ["business_date"]  # the field the client sent
     assert unchanged(api.world) == before
