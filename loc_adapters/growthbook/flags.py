@@ -23,10 +23,12 @@ from growthbook import GrowthBook, feature_repo
 
 from loc_core.errors import InvalidConfiguration
 
-__all__ = ["API_CACHE_SECONDS", "GrowthBookFlags"]
+__all__ = ["API_CACHE_SECONDS", "API_TIMEOUT_SECONDS", "GrowthBookFlags"]
 
 API_CACHE_SECONDS = 60
 """How long a payload fetched from the GrowthBook API is reused before it is fetched again."""
+API_TIMEOUT_SECONDS = 2
+"""How long the GrowthBook API may take to connect, and to send each part of its answer."""
 
 Features = Mapping[str, Any]
 """GrowthBook feature definitions by flag name (``{"flag": {"defaultValue": true}}``)."""
@@ -113,8 +115,12 @@ class GrowthBookFlags:
     ) -> GrowthBookFlags:
         """Flags from the GrowthBook API, fetched on first use and cached `cache_seconds`.
 
-        Nothing is fetched here; an unreachable API makes every flag its default.
+        Nothing is fetched here; an unreachable API makes every flag its default. The SDK's
+        shared client waits at most `API_TIMEOUT_SECONDS` to connect and for each read
+        (it sets none of its own: an API that never answered held a draw for good).
         """
+        feature_repo.http_connect_timeout = API_TIMEOUT_SECONDS
+        feature_repo.http_read_timeout = API_TIMEOUT_SECONDS
 
         def load() -> Features:
             return _features(feature_repo.load_features(api_host, client_key, ttl=cache_seconds))

@@ -44,7 +44,23 @@ def _call(
             f"{service} service unreachable: {type(exc).__name__}", entity="user", user_id=user_id
         ) from exc
     if response.is_success:
-        answer: dict[str, Any] = response.json()
+        try:
+            answer = response.json()
+        except ValueError as exc:  # not JSON, or not UTF-8
+            _log.warning(
+                f"{service} service answered outside its contract", status=response.status_code
+            )
+            raise ExternalServiceError(
+                f"the {service} service answered {response.status_code} without JSON",
+                entity="user",
+                user_id=user_id,
+            ) from exc
+        if not isinstance(answer, dict):
+            raise ExternalServiceError(
+                f"the {service} service answered a JSON {type(answer).__name__}, not an object",
+                entity="user",
+                user_id=user_id,
+            )
         return answer
     status = response.status_code
     if status != httpx.codes.NOT_FOUND:

@@ -16,6 +16,11 @@ answers 200 with ``{"approved", "loan_amount", "fee", "installment_count",
 cents; ``adverse_actions`` is a list of ``{"code", "text"}``; absent optional fields read as
 none. A 404 is an unknown user; 5xx, a timeout or a dropped connection is the service
 failing; any other status is a refusal. Errors may carry ``{"code", "message"}``.
+
+Answers are read strictly: ``approved`` and ``active`` are JSON booleans, amounts and
+counts JSON integers, rates decimal strings (or integers), ids and texts strings. An
+answer outside the contract (``"approved": "false"``, a missing field, a number as a
+string) is `ExternalServiceError`: a loosely typed answer must never approve a loan.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from decimal import Decimal
 from typing import Any
 
 from loc_core.applications import AdverseAction
+from loc_core.errors import ExternalServiceError
 from loc_core.installment import FeeType, OriginationFee
 from loc_core.ports import LineDecision, LoanDecision, User
 
@@ -56,12 +62,33 @@ def account_token(body: dict[str, Any]) -> str:
     return token if isinstance(token, str) else ""
 
 
+def _outside(service: str, what: str) -> ExternalServiceError:
+    return ExternalServiceError(f"the {service} service answered outside its contract: {what}")
+
+
+def _field(body: object, name: str, kind: type, *, service: str, optional: bool = False) -> Any:  # noqa: ANN401 - the JSON value, of `kind`
+    """`body[name]`, exactly of the JSON type `kind` (a bool is no int); None if optional."""
+    if not isinstance(body, dict):
+        raise _outside(service, f"a JSON {type(body).__name__}, not an object")
+    value = body.get(name)
+    if value is None and optional:
+        return None
+    if type(value) is not kind:
+        expected = {bool: "a boolean", int: "an integer", str: "a string", list: "a list"}[kind]
+        raise _outside(service, f"{name} must be {expected}, got {value!r}")
+    return value
+
+
 def user(body: dict[str, Any]) -> User:
-    """A `User` from the user service's answer."""
+    """A `User` from the user service's answer.
+
+    Raises:
+        ExternalServiceError: the answer is outside the contract.
+    """
     return User(
-        body["user_id"],
-        bool(body["active"]),
-        body.get("account_last_four") or "",
+        _field(body, "user_id", str, service="user"),
+        _field(body, "active", bool, service="user"),
+        _field(body, "account_last_four", str, service="user", optional=True) or "",
         name=_full_name(body),
     )
 
@@ -84,7 +111,15 @@ def user_body(found: User) -> dict[str, Any]:
 
 
 def _actions(body: dict[str, Any]) -> tuple[AdverseAction, ...]:
-    return tuple(AdverseAction(a["code"], a["text"]) for a in body.get("adverse_actions") or ())
+    service = "underwriting"
+    listed = _field(body, "adverse_actions", list, service=service, optional=True) or []
+    return tuple(
+        AdverseAction(
+            _field(action, "code", str, service=service),
+            _field(action, "text", str, service=service),
+        )
+        for action in listed
+    )
 
 
 def _action_bodies(actions: tuple[AdverseAction, ...]) -> list[dict[str, str]]:
@@ -92,24 +127,44 @@ def _action_bodies(actions: tuple[AdverseAction, ...]) -> list[dict[str, str]]:
 
 
 def _rate(value: object) -> Decimal | None:
-    return None if value is None else Decimal(str(value))
+    if value is None:
+        return None
+    if type(value) not in (str, int):
+        raise _outside("underwriting", f"a rate must be a decimal string, got {value!r}")
+    try:
+        rate = Decimal(str(value))
+    except ArithmeticError as exc:  # decimal.InvalidOperation
+        raise _outside("underwriting", f"a rate must be a decimal string, got {value!r}") from exc
+    if not rate.is_finite():
+        raise _outside("underwriting", f"a rate must be finite, got {value!r}")
+    return rate
 
 
 def loan_decision(body: dict[str, Any]) -> LoanDecision:
-    """A `LoanDecision` from underwriting's answer."""
+    """A `LoanDecision` from underwriting's answer.
+
+    Raises:
+        ExternalServiceError: the answer is outside the contract.
+    """
+    service = "underwriting"
+    approved = _field(body, "approved", bool, service=service)
     fee_body = body.get("fee")
     fee = None
     if fee_body is not None:
-        fee = OriginationFee(
-            FeeType(fee_body["type"]),
-            fixed_cents=fee_body.get("fixed_cents"),
-            percent=_rate(fee_body.get("percent")),
-        )
+        kind = _field(fee_body, "type", str, service=service)
+        try:
+            fee = OriginationFee(
+                FeeType(kind),
+                fixed_cents=_field(fee_body, "fixed_cents", int, service=service, optional=True),
+                percent=_rate(fee_body.get("percent")),
+            )
+        except ValueError as exc:  # an unknown type, or terms the fee itself refuses
+            raise _outside(service, f"fee {fee_body!r}: {exc}") from exc
     return LoanDecision(
-        approved=bool(body["approved"]),
-        loan_amount=body.get("loan_amount") or 0,
+        approved=approved,
+        loan_amount=_field(body, "loan_amount", int, service=service, optional=True) or 0,
         fee=fee,
-        installment_count=body.get("installment_count"),
+        installment_count=_field(body, "installment_count", int, service=service, optional=True),
         adverse_actions=_actions(body),
     )
 
@@ -133,10 +188,15 @@ def loan_decision_body(decision: LoanDecision) -> dict[str, Any]:
 
 
 def line_decision(body: dict[str, Any]) -> LineDecision:
-    """A `LineDecision` from underwriting's answer."""
+    """A `LineDecision` from underwriting's answer.
+
+    Raises:
+        ExternalServiceError: the answer is outside the contract.
+    """
+    service = "underwriting"
     return LineDecision(
-        approved=bool(body["approved"]),
-        credit_limit=body.get("credit_limit") or 0,
+        approved=_field(body, "approved", bool, service=service),
+        credit_limit=_field(body, "credit_limit", int, service=service, optional=True) or 0,
         apr=_rate(body.get("apr")),
         minimum_payment_percent=_rate(body.get("minimum_payment_percent")),
         adverse_actions=_actions(body),

@@ -2,6 +2,8 @@
 
 import json
 import pathlib
+import socket
+import threading
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -81,3 +83,26 @@ def test_an_unreachable_api_gives_the_default_without_leaving_this_machine() -> 
     assert flags.is_enabled("beta", default=True, user_id="user-1") is True
     assert flags.is_enabled("beta", default=False) is False
     assert time.monotonic() - started < 10
+
+
+def test_an_api_that_never_answers_gives_the_default_instead_of_holding_the_command() -> None:
+    """A host that takes the connection and says nothing: the SDK's reads time out."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(8)
+        held: list[tuple[socket.socket, Any]] = []
+        threading.Thread(
+            target=lambda: [held.append(server.accept()) for _ in range(8)], daemon=True
+        ).start()
+        flags = GrowthBookFlags.from_api(
+            f"http://127.0.0.1:{server.getsockname()[1]}", "sdk-test-key"
+        )
+        answers: list[bool] = []
+        asking = threading.Thread(
+            target=lambda: answers.append(flags.is_enabled("rtp", default=True)), daemon=True
+        )
+        asking.start()
+        asking.join(60)  # liveness, not speed: without a read timeout it never returns
+        assert answers == [True]
+        for connection, _ in held:
+            connection.close()

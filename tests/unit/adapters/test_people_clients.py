@@ -159,3 +159,71 @@ def test_an_unreachable_service_is_an_external_error() -> None:
     client = httpx.Client(base_url="http://127.0.0.1:9", timeout=1)
     with client, pytest.raises(ExternalServiceError, match="unreachable"):
         HttpUnderwriting(client).decide_loan("user-1", requested_amount=10_000)
+
+
+APPROVING = {
+    "approved": True,
+    "loan_amount": 30_000,
+    "fee": {"type": "percentage", "percent": "5"},
+    "installment_count": 4,
+    "adverse_actions": [],
+}
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {**APPROVING, "approved": "false"},  # loosely typed services say no this way
+        {**APPROVING, "approved": "true"},
+        {**APPROVING, "approved": 1},
+        {**APPROVING, "approved": {"decision": "declined"}},
+        {key: value for key, value in APPROVING.items() if key != "approved"},
+        {**APPROVING, "loan_amount": "30000"},
+        {**APPROVING, "loan_amount": 300.0},
+        {**APPROVING, "installment_count": True},
+        {**APPROVING, "fee": {"type": "percentage", "percent": 5.5}},
+        {**APPROVING, "fee": {"type": "percentage", "percent": "NaN"}},
+        {**APPROVING, "fee": {"type": "bonus", "percent": "5"}},
+        {**APPROVING, "adverse_actions": [{"code": 7, "text": "x"}]},
+        [APPROVING],
+    ],
+)
+def test_an_underwriting_answer_outside_the_contract_never_approves(
+    people: FakePeople, answer: object
+) -> None:
+    people.answers = [httpx.Response(200, json=answer)]
+    with pytest.raises(ExternalServiceError, match=r"outside its contract|not an object"):
+        HttpUnderwriting(mock_client(people)).decide_loan("user-1", requested_amount=30_000)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"approved": "yes", "credit_limit": 100_000, "apr": "29.99"},
+        {"approved": True, "credit_limit": "100000", "apr": "29.99"},
+        {"approved": True, "credit_limit": 100_000, "apr": 29.99},
+    ],
+)
+def test_a_line_answer_outside_the_contract_never_approves(
+    people: FakePeople, answer: object
+) -> None:
+    people.answers = [httpx.Response(200, json=answer)]
+    with pytest.raises(ExternalServiceError, match="outside its contract"):
+        HttpUnderwriting(mock_client(people)).decide_line("user-1")
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        httpx.Response(200, json={"user_id": "user-1", "active": "false"}),
+        httpx.Response(200, json={"active": True}),
+        httpx.Response(200, content=b"<html>maintenance</html>"),
+        httpx.Response(200, json=["user-1"]),
+    ],
+)
+def test_a_user_answer_outside_the_contract_is_an_external_error(
+    people: FakePeople, response: httpx.Response
+) -> None:
+    people.answers = [response]
+    with pytest.raises(ExternalServiceError):
+        http_users(mock_client(people)).get("user-1")
