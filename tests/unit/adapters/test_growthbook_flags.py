@@ -91,9 +91,11 @@ def test_an_api_that_never_answers_gives_the_default_instead_of_holding_the_comm
         server.bind(("127.0.0.1", 0))
         server.listen(8)
         held: list[tuple[socket.socket, Any]] = []
-        threading.Thread(
-            target=lambda: [held.append(server.accept()) for _ in range(8)], daemon=True
-        ).start()
+
+        def hold() -> None:
+            held.extend(server.accept() for _ in range(8))
+
+        threading.Thread(target=hold, daemon=True).start()
         flags = GrowthBookFlags.from_api(
             f"http://127.0.0.1:{server.getsockname()[1]}", "sdk-test-key"
         )
