@@ -24,7 +24,10 @@ rail, direction, amount and outcome; never the token, the API key or the account
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
+import json
+import threading
 import time
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
@@ -74,11 +77,77 @@ class AccountTokens(Protocol):
         ...
 
 
-def _error_code(response: httpx.Response) -> str:
-    try:
-        return str(response.json()["error"]["code"])
-    except (ValueError, KeyError, TypeError):
-        return f"http_{response.status_code}"
+class _Refused(Exception):
+    """An error answer that names no transfer (a 4xx, ``rail_unavailable``).
+
+    It settles the call only when no earlier attempt may have reached PayEngine.
+    """
+
+    def __init__(self, reason: str, *, taken: bool) -> None:
+        super().__init__(reason)
+        self.taken = taken
+        """True: a definite refusal (a decline); False: the rail took nothing."""
+
+
+class _Late(Exception):
+    """The work was not done within its seconds; its thread goes on, abandoned."""
+
+
+_HTTPX_SHARE = 0.9
+"""The part of an attempt's budget given to httpx's own (per-operation) timeouts."""
+
+
+def _within(seconds: float, work: Callable[[threading.Event], T]) -> T:
+    """What `work` returns, if it returns within `seconds` (else `_Late`).
+
+    `work` runs in a daemon thread, in a copy of the caller's context (logs keep their
+    correlation id), and gets an event set once the caller stops waiting.
+    """
+    done = threading.Event()
+    abandoned = threading.Event()
+    returned: list[T] = []
+    failed: list[BaseException] = []
+    context = contextvars.copy_context()
+
+    def run() -> None:
+        try:
+            returned.append(context.run(work, abandoned))
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting caller, re-raised there
+            failed.append(exc)
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="payengine-call", daemon=True).start()
+    if not done.wait(max(seconds, 0.0)):
+        abandoned.set()
+        raise _Late
+    if failed:
+        raise failed[0]
+    return returned[0]
+
+
+@attrs.frozen
+class _Answer:
+    """An HTTP answer read whole: its status, body and ``Retry-After`` in seconds."""
+
+    status: int
+    content: bytes
+    retry_after: float | None
+
+    def json(self) -> object:
+        """The body as JSON; None when it is not JSON (not a transfer, so: unknown)."""
+        try:
+            parsed: object = json.loads(self.content)
+        except ValueError:
+            return None
+        return parsed
+
+    def error_code(self) -> str:
+        """The contract's error code, or ``http_<status>`` when the body has none."""
+        body = self.json()
+        error = body.get("error") if isinstance(body, dict) else None
+        code = error.get("code") if isinstance(error, dict) else None
+        return code if isinstance(code, str) and code else f"http_{self.status}"
 
 
 @attrs.define
@@ -136,62 +205,77 @@ class PayEngineRails:
             log.info("payengine transfer", outcome="declined", reason=result.decline_reason)
         return result
 
-    def _account_token(self, user_id: str) -> str | TransferResult:
-        """The borrower's token, or the decline of a borrower with no payment account."""
-        if self.accounts is None:
+    def _account_token(self, user_id: str, deadline: float) -> str | TransferResult:
+        """The borrower's token, or the decline of a borrower with no payment account.
+
+        The lookup spends the call's budget like an attempt does. Nothing has been sent
+        to PayEngine yet (the body needs the token), so a lookup that fails or runs out
+        of time is `RailUnavailable`: another rail, or a retry, cannot move money twice.
+        """
+        accounts = self.accounts
+        if accounts is None:
             return ""
         try:
-            return self.accounts.account_token(user_id)
+            return _within(deadline - time.monotonic(), lambda _: accounts.account_token(user_id))
         except NotFound:
             return TransferResult(accepted=False, decline_reason="PayEngine: no payment account")
-        except LocError as exc:  # nothing was sent: another rail, or a retry, may do
+        except _Late as exc:
+            raise RailUnavailable(
+                "the borrower's payment account was not read within the call's time",
+                user_id=user_id,
+            ) from exc
+        except LocError as exc:
             raise RailUnavailable(
                 f"the borrower's payment account could not be read ({type(exc).__name__})",
                 user_id=user_id,
             ) from exc
 
     def _submit(self, request: TransferRequest) -> TransferResult:
-        token = self._account_token(request.user_id)
+        deadline = time.monotonic() + self.timeout.total_seconds()
+        key = request.idempotency_key
+        token = self._account_token(request.user_id, deadline)
         if isinstance(token, TransferResult):
             return token
         body = contract.transfer_body(request, account_token=token)
-        headers = {contract.HEADER_IDEMPOTENCY_KEY: request.idempotency_key}
+        headers = {contract.HEADER_IDEMPOTENCY_KEY: key}
 
         def attempt(budget: float) -> TransferResult:
-            response = self._send(
-                "POST", contract.TRANSFERS_PATH, budget, json=body, headers=headers
-            )
-            if response.status_code in {200, 201}:
-                return contract.result_from(response.json())
-            code = _error_code(response)
-            if response.status_code == 409:  # noqa: PLR2004 - the contract's status for a reused key
-                raise ExternalServiceError(
-                    f"PayEngine refused key reuse ({code})", key=request.idempotency_key
-                )
+            answer = self._send("POST", contract.TRANSFERS_PATH, budget, json=body, headers=headers)
+            if answer.status in {200, 201}:
+                return contract.result_from(answer.json(), idempotency_key=key)
+            code = answer.error_code()
+            if answer.status == 409:  # noqa: PLR2004 - the contract's status for a reused key
+                raise ExternalServiceError(f"PayEngine refused key reuse ({code})", key=key)
             if code == contract.ERROR_RAIL_UNAVAILABLE:
-                raise RailUnavailable(f"{request.rail.value} rail unavailable at PayEngine")
-            self._raise_if_retryable(response, code)
-            return TransferResult(accepted=False, decline_reason=f"PayEngine: {code}")
+                raise _Refused(f"{request.rail.value} rail unavailable at PayEngine", taken=False)
+            self._raise_if_retryable(answer, code)
+            raise _Refused(f"PayEngine: {code}", taken=True)
 
-        return self._with_retries(attempt, request.idempotency_key, what="submit")
+        try:
+            return self._with_retries(attempt, key, deadline, what="submit")
+        except _Refused as refused:
+            if refused.taken:  # a definite refusal of the first request PayEngine saw
+                return TransferResult(accepted=False, decline_reason=str(refused))
+            raise RailUnavailable(str(refused), key=key) from refused
 
     def find(self, idempotency_key: str) -> TransferResult | None:
         """Read the transfer sent with this key; None when PayEngine never received one."""
 
         def attempt(budget: float) -> TransferResult | None:
-            response = self._send("GET", contract.transfer_path(idempotency_key), budget)
-            if response.status_code == 200:  # noqa: PLR2004 - the contract's status for found
-                return contract.result_from(response.json())
-            code = _error_code(response)
-            if response.status_code == 404 and code == contract.ERROR_NOT_FOUND:  # noqa: PLR2004 - not found
+            answer = self._send("GET", contract.transfer_path(idempotency_key), budget)
+            if answer.status == 200:  # noqa: PLR2004 - the contract's status for found
+                return contract.result_from(answer.json(), idempotency_key=idempotency_key)
+            code = answer.error_code()
+            if answer.status == 404 and code == contract.ERROR_NOT_FOUND:  # noqa: PLR2004 - not found
                 return None
-            self._raise_if_retryable(response, code)
+            self._raise_if_retryable(answer, code)
             raise ExternalServiceError(
                 f"PayEngine could not read the transfer ({code})", key=idempotency_key
             )
 
+        deadline = time.monotonic() + self.timeout.total_seconds()
         try:
-            return self._with_retries(attempt, idempotency_key, what="find")
+            return self._with_retries(attempt, idempotency_key, deadline, what="find")
         except RailUnavailable as exc:  # unreachable: it cannot tell, which is not "never"
             raise ExternalServiceError(str(exc), key=idempotency_key) from exc
 
@@ -203,23 +287,43 @@ class PayEngineRails:
         *,
         json: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
-    ) -> httpx.Response:
-        """One HTTP attempt, its transport failures sorted into sent or never sent."""
+    ) -> _Answer:
+        """One HTTP attempt, answered and read whole within `budget` seconds.
+
+        httpx times each read, not the exchange (a server dripping its body would outlast
+        any budget), so the exchange runs in a thread the attempt stops waiting for at its
+        budget. httpx's own timeouts are a little shorter, so a connection never made is
+        reported as such; an attempt that outlives its budget may have been sent.
+        """
+
+        def exchange(abandoned: threading.Event) -> _Answer:
+            with self.client.stream(
+                method, path, timeout=budget * _HTTPX_SHARE, json=json, headers=headers
+            ) as response:
+                content = bytearray()
+                for chunk in response.iter_bytes():
+                    if abandoned.is_set():  # nobody waits for this answer any more
+                        break
+                    content += chunk
+                return _Answer(response.status_code, bytes(content), _retry_after(response))
+
         try:
-            return self.client.request(method, path, timeout=budget, json=json, headers=headers)
+            return _within(budget, exchange)
+        except _Late as exc:
+            raise _Retry("no whole answer within the attempt's time", sent=True) from exc
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             raise _Retry(f"connection failed: {type(exc).__name__}", sent=False) from exc
         except httpx.TransportError as exc:  # read/write timeouts, dropped connections
             raise _Retry(f"no answer: {type(exc).__name__}", sent=True) from exc
 
     @staticmethod
-    def _raise_if_retryable(response: httpx.Response, code: str) -> None:
-        status = response.status_code
+    def _raise_if_retryable(answer: _Answer, code: str) -> None:
+        status = answer.status
         if status == 429:  # noqa: PLR2004 - too many requests: PayEngine processed nothing
-            raise _Retry(f"throttled ({code})", sent=False, retry_after=_retry_after(response))
+            raise _Retry(f"throttled ({code})", sent=False, retry_after=answer.retry_after)
         if status >= 500:  # noqa: PLR2004 - server errors: the outcome is unknown
             raise _Retry(
-                f"server error {status} ({code})", sent=True, retry_after=_retry_after(response)
+                f"server error {status} ({code})", sent=True, retry_after=answer.retry_after
             )
 
     def _budget_left(self, deadline: float) -> float:
@@ -229,14 +333,21 @@ class PayEngineRails:
             raise _BudgetSpent
         return budget
 
-    def _with_retries(self, attempt: Callable[[float], T], key: str, *, what: str) -> T:
-        """Run `attempt` with the seconds it may take, retrying while the budget lasts.
+    def _with_retries(
+        self, attempt: Callable[[float], T], key: str, deadline: float, *, what: str
+    ) -> T:
+        """Run `attempt` with the seconds it may take, retrying until `deadline`.
+
+        Once one attempt may have reached PayEngine, only an answer about this transfer
+        (the attempt's return) ends the call: a later refusal that is not about it (a
+        4xx, ``rail_unavailable``) or a connection never made leaves the outcome unknown.
 
         Raises:
+            _Refused: the first attempt PayEngine saw was refused, and none before it
+                may have reached PayEngine.
             RailUnavailable: no attempt can have reached PayEngine.
             ExternalServiceError: one may have: the outcome is unknown.
         """
-        deadline = time.monotonic() + self.timeout.total_seconds()
         reached = False
         try:
             for retrying in budgeted_retries(
@@ -256,6 +367,14 @@ class PayEngineRails:
                             "payengine attempt failed", call=what, key=key, reason=str(exc)
                         )
                         raise
+        except _Refused as exc:
+            if reached:
+                raise ExternalServiceError(
+                    f"PayEngine {what}: outcome unknown, an earlier attempt may have "
+                    f"arrived; retry with the same key (then: {exc})",
+                    key=key,
+                ) from exc
+            raise
         except (_Retry, _BudgetSpent) as exc:
             reason = str(exc) or "time budget spent"
             if reached:

@@ -15,8 +15,11 @@ import hmac
 import urllib.parse
 from typing import Any, Final
 
+from loc_core.errors import ExternalServiceError
 from loc_core.payments import Direction, Rail, SettlementOutcome
 from loc_core.ports import SettlementEvent, TransferRequest, TransferResult
+from loc_core.services.lines.drawing import parse_draw_transfer
+from loc_core.services.loans.disbursement import parse_disbursement_key
 
 __all__ = [
     "ACCEPTED",
@@ -34,9 +37,12 @@ __all__ = [
     "HEADER_TIMESTAMP",
     "NACHA_RETURN_CODES",
     "TRANSFERS_PATH",
+    "DirectionMismatch",
+    "direction_of_key",
     "error_body",
     "event_from",
     "event_type",
+    "kind_of",
     "outcome_of",
     "result_from",
     "sign",
@@ -124,11 +130,40 @@ def transfer_body(request: TransferRequest, *, account_token: str = "") -> dict[
     return body
 
 
-def result_from(transfer: dict[str, Any]) -> TransferResult:
-    """The port's answer from a transfer resource (``id``, ``status``, ``decline_reason``)."""
-    if transfer["status"] == ACCEPTED:
-        return TransferResult(accepted=True, confirmation_id=str(transfer["id"]))
-    return TransferResult(accepted=False, decline_reason=str(transfer.get("decline_reason", "")))
+def result_from(transfer: object, *, idempotency_key: str) -> TransferResult:
+    """The port's answer from a transfer resource (``id``, ``status``, ``decline_reason``).
+
+    Only a transfer about `idempotency_key` whose status is exactly ``accepted`` (with a
+    non-empty string ``id``) or ``declined`` is an answer. PayEngine may have moved money
+    before answering anything else, so anything else is an unknown outcome.
+
+    Raises:
+        ExternalServiceError: the resource is not of the contract's shape, is about
+            another transfer, or has another status; the outcome is unknown.
+    """
+
+    def unknown(why: str) -> ExternalServiceError:
+        return ExternalServiceError(
+            f"PayEngine answered {why}: outcome unknown, retry with the same key",
+            key=idempotency_key,
+        )
+
+    if not isinstance(transfer, dict):
+        raise unknown("a transfer that is not a JSON object")
+    if transfer.get("idempotency_key") != idempotency_key:
+        raise unknown("a transfer without this idempotency key")
+    status = transfer.get("status")
+    if status == ACCEPTED:
+        confirmation = transfer.get("id")
+        if not isinstance(confirmation, str) or not confirmation:
+            raise unknown("an accepted transfer without an id")
+        return TransferResult(accepted=True, confirmation_id=confirmation)
+    if status == DECLINED:
+        reason = transfer.get("decline_reason") or ""
+        if not isinstance(reason, str):
+            raise unknown("a declined transfer whose reason is not text")
+        return TransferResult(accepted=False, decline_reason=reason)
+    raise unknown(f"a transfer of status {str(status)[:40]!r}")
 
 
 def error_body(code: str, message: str) -> dict[str, Any]:
@@ -143,10 +178,27 @@ def event_type(direction: Direction, outcome: SettlementOutcome) -> str:
 
 def outcome_of(event_type_name: str) -> SettlementOutcome | None:
     """The settlement outcome a webhook event type reports; None for a type not listed."""
-    for (_, outcome), name in EVENT_TYPES.items():
+    kind = kind_of(event_type_name)
+    return None if kind is None else kind[1]
+
+
+def kind_of(event_type_name: str) -> tuple[Direction, SettlementOutcome] | None:
+    """The direction and outcome a webhook event type reports; None for a type not listed."""
+    for kind, name in EVENT_TYPES.items():
         if name == event_type_name:
-            return outcome
+            return kind
     return None
+
+
+def direction_of_key(idempotency_key: str) -> Direction:
+    """Which way the transfer with this key moves money.
+
+    Only disbursements and draws credit the borrower; every other transfer (a payment)
+    debits.
+    """
+    if parse_disbursement_key(idempotency_key) or parse_draw_transfer(idempotency_key):
+        return Direction.CREDIT
+    return Direction.DEBIT
 
 
 def sign(secret: bytes, timestamp: dt.datetime, body: bytes) -> tuple[str, str]:
@@ -174,20 +226,42 @@ def webhook_body(event: SettlementEvent, direction: Direction) -> dict[str, Any]
 def event_from(body: dict[str, Any]) -> SettlementEvent:
     """The settlement event a webhook body reports.
 
+    ``occurred_at`` is RFC 3339 with any offset (read as UTC); a ``return_code`` of null
+    is no code. The event type's direction must be the direction of the transfer its key
+    names (a credit event about a payment is not that payment's settlement).
+
     Raises:
+        DirectionMismatch: the type's direction is not the transfer's.
         KeyError, TypeError, ValueError: the body does not have the contract's shape.
         InvalidRequest: a field is out of the bounds `SettlementEvent` checks.
     """
-    outcome = outcome_of(body["type"])
-    if outcome is None:
+    kind = kind_of(body["type"])
+    if kind is None:
         raise ValueError("unknown webhook event type")
+    direction, outcome = kind
     data = body["data"]
+    key = data["idempotency_key"]
+    if not isinstance(key, str):
+        raise TypeError("idempotency_key is not text")
+    if direction is not direction_of_key(key):
+        raise DirectionMismatch(
+            f"a {direction.value} event ({body['type']}) about the "
+            f"{direction_of_key(key).value} transfer {key}"
+        )
+    occurred_at = dt.datetime.fromisoformat(body["occurred_at"])
+    if occurred_at.utcoffset() is None:
+        raise ValueError("occurred_at has no offset")
+    return_code = data.get("return_code")
     return SettlementEvent(
         event_id=body["id"],
-        idempotency_key=data["idempotency_key"],
+        idempotency_key=key,
         confirmation_id=data["transfer_id"],
         rail=Rail(data["rail"]),
         outcome=outcome,
-        occurred_at=dt.datetime.fromisoformat(body["occurred_at"]),
-        return_code=data.get("return_code", ""),
+        occurred_at=occurred_at.astimezone(dt.UTC),
+        return_code="" if return_code is None else return_code,
     )
+
+
+class DirectionMismatch(ValueError):
+    """A webhook whose event type moves money the other way than the transfer its key names."""

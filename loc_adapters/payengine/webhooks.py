@@ -44,8 +44,9 @@ class WebhookVerifier:
 
         Raises:
             WebhookRejected: a missing or wrong signature (``key="signature"``), a
-                timestamp outside the window (``"timestamp"``), or a body not of the
-                contract's shape (``"body"``).
+                timestamp outside the window (``"timestamp"``), a body not of the
+                contract's shape (``"body"``), or a genuine event whose type moves money
+                the other way than the transfer its key names (``"direction"``).
         """
         lowered = {name.lower(): value for name, value in headers.items()}
         timestamp = lowered.get(contract.HEADER_TIMESTAMP.lower(), "")
@@ -61,6 +62,10 @@ class WebhookVerifier:
             raise WebhookRejected("webhook timestamp outside the tolerance", key="timestamp")
         try:
             return contract.event_from(json.loads(body))
+        except contract.DirectionMismatch as exc:
+            raise WebhookRejected(
+                f"genuine webhook about another direction: {exc}", key="direction"
+            ) from exc
         except (KeyError, TypeError, ValueError, InvalidRequest) as exc:
             raise WebhookRejected(
                 f"webhook body not of the contract's shape: {exc}", key="body"
@@ -72,7 +77,8 @@ def settle_webhook(
 ) -> Settled:
     """Verify a webhook and hand its event to the bus as `SettleTransfer`.
 
-    A refused webhook is alerted (WARNING, with the failed check), logged without its
+    A refused webhook is alerted (WARNING, with the failed check; CRITICAL for a genuine
+    event whose direction disagrees with its transfer), logged without its
     signature, and re-raised, so the receiving endpoint answers 4xx; nothing is applied.
     An accepted one is handled in a span whose correlation id is the event's id.
 
@@ -83,9 +89,12 @@ def settle_webhook(
         event = verifier.verify(headers, body)
     except WebhookRejected as exc:
         _log.warning("payengine webhook refused", check=exc.key or "", reason=str(exc))
+        # A genuine event about money moving the wrong way may mean money moved that
+        # nothing records: operations must look now, not just note a bad request.
+        severity = Severity.CRITICAL if exc.key == "direction" else Severity.WARNING
         bus.get(Alerter).alert(
             Alert(
-                Severity.WARNING,
+                severity,
                 "PayEngine webhook refused",
                 {"check": exc.key or "", "reason": str(exc)},
             )

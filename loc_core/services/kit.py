@@ -33,6 +33,7 @@ from loc_core.errors import (
     NotFound,
 )
 from loc_core.events import AuditValue
+from loc_core.payments import Rail
 from loc_core.ports import (
     Alert,
     Alerter,
@@ -68,6 +69,7 @@ __all__ = [
     "post_alert",
     "read_message",
     "reading",
+    "require_paid_by",
     "retry_on_conflict",
     "run_once",
 ]
@@ -416,3 +418,26 @@ def payment_not_found(
         user_id=user_id,
         key=event.idempotency_key if event is not None else None,
     )
+
+
+def require_paid_by(alerter: Alerter, event: SettlementEvent, paid_by: Rail, **ids: str) -> None:
+    """Refuse, alerting operations, a rail's event about a payment another rail collected.
+
+    The event is not applied (nothing changes) and fails as an event for an unknown
+    transfer does: money may have moved that nothing records (another transfer's event,
+    a key sent by mistake), so it is CRITICAL and waits to be looked at.
+
+    Raises:
+        NotFound: `event.rail` is not `paid_by`.
+    """
+    if paid_by is event.rail:
+        return
+    alert_settlement(
+        alerter,
+        event,
+        f"settlement event on {event.rail.value} for a payment sent by "
+        f"{paid_by.value}: not applied, money may have moved that nothing records",
+        severity=Severity.CRITICAL,
+        **ids,
+    )
+    raise payment_not_found(event.idempotency_key, f"the {event.rail.value} rail", event=event)

@@ -39,7 +39,7 @@ from loc_core.ports import (
     UnitOfWork,
 )
 from loc_core.services.handling import SettlementHandling
-from loc_core.services.kit import alert_settlement, payment_not_found
+from loc_core.services.kit import alert_settlement, payment_not_found, require_paid_by
 from loc_core.services.lines._unit import LineWriter
 from loc_core.services.lines.drawing import DrawTransfer, parse_draw_transfer
 
@@ -52,7 +52,9 @@ def handle_line_settlement(
     """Record what the rail reports about a line payment (or check a draw's transfer).
 
     Raises:
-        NotFound: the transfer is neither a line payment nor a draw.
+        NotFound: the transfer is neither a line payment nor a draw, or the payment went
+            by another rail than the event's (operations are alerted, CRITICAL: money
+            may have moved that nothing records; nothing is applied).
         ConcurrencyConflict: the line kept changing; redelivering the event is safe.
     """
     uow = lines.uow
@@ -67,6 +69,7 @@ def handle_line_settlement(
 
     def change(line: CreditLine, today: dt.date) -> SettlementHandling:
         payment = line.payments[event.idempotency_key]
+        require_paid_by(alerter, event, payment.rail, user_id=owner.user_id, line_id=owner.owner_id)
         before = payment.status
         try:
             if event.outcome is SettlementOutcome.COMPLETED:

@@ -33,7 +33,12 @@ from loc_core.ports import (
     UnitOfWork,
 )
 from loc_core.services.handling import SettlementHandling
-from loc_core.services.kit import alert_settlement, payment_not_found, retry_on_conflict
+from loc_core.services.kit import (
+    alert_settlement,
+    payment_not_found,
+    require_paid_by,
+    retry_on_conflict,
+)
 from loc_core.services.loans.disbursement import parse_disbursement_key
 from loc_core.services.messagebus import Publisher
 
@@ -59,7 +64,8 @@ def settle_payment(
 
     Raises:
         NotFound: when no loan carries the payment (or, for a disbursement, no loan was
-            made); operations are alerted, since money may have moved unbooked.
+            made), or the payment went by another rail than the event's; operations are
+            alerted, since money may have moved unbooked, and nothing is applied.
         PaymentError: for an outcome the payment's rail cannot have (an ACH chargeback).
         CorrectionTooOld: for a reversal of a payment applied further back than the
             product's correction reach; operations are alerted and nothing changed.
@@ -78,6 +84,8 @@ def settle_payment(
     def attempt() -> tuple[SettlementHandling, list[DomainEvent]]:
         with uow:
             loan = uow.loans.get(owner.user_id, owner.owner_id)
+            paid_by = loan.payments[event.idempotency_key].rail
+            require_paid_by(alerter, event, paid_by, loan_id=loan.loan_id, user_id=loan.user_id)
             try:
                 payment = loan.settle(event.idempotency_key, event.outcome, today=on)
             except (PaymentAlreadyReversed, PaymentAlreadySettled):

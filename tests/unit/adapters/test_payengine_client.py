@@ -101,8 +101,14 @@ def test_a_definite_4xx_refusal_is_a_decline_and_not_retried() -> None:
 
 def test_a_declined_status_is_a_decline() -> None:
     handler, _ = answering(
-        lambda _: httpx.Response(
-            201, json={"id": None, "status": "declined", "decline_reason": "NSF"}
+        lambda request: httpx.Response(
+            201,
+            json={
+                "id": None,
+                "idempotency_key": request.headers[contract.HEADER_IDEMPOTENCY_KEY],
+                "status": "declined",
+                "decline_reason": "NSF",
+            },
         )
     )
     assert rails(handler).submit(transfer()).decline_reason == "NSF"

@@ -10,7 +10,7 @@ from loc_core.creditline import (
 from loc_core.errors import NotFound
 from loc_core.events import EventType
 from loc_core.installment import Process
-from loc_core.payments import Rail, SettlementOutcome
+from loc_core.payments import PaymentStatus, Rail, SettlementOutcome
 from loc_core.ports import SettlementEvent, Severity, UnitOfWork
 from loc_core.services.commands import SettlementHandling, SettleTransfer
 from loc_core.services.settlement import CREDITLINE, INSTALLMENT, Settled
@@ -81,3 +81,50 @@ def test_an_unknown_transfer_is_alerted_and_not_found(world: Deployment) -> None
     with pytest.raises(NotFound, match="no loan or line records transfer 'mystery'"):
         route(world, event("mystery", SettlementOutcome.COMPLETED))
     assert [a.severity for a in world.alerts()] == [Severity.CRITICAL]
+
+
+# --- an event on another rail than the payment's is not applied ----------------------
+# Money may have moved that nothing records (another transfer's event, a forged key): the
+# books stay as they were, operations hear at once (CRITICAL), and the event fails like an
+# event for an unknown transfer.
+
+
+def returned(key: str, rail: Rail) -> SettlementEvent:
+    return SettlementEvent(
+        event_id=f"{key}:{rail.value}:returned",
+        idempotency_key=key,
+        confirmation_id="c-other",
+        rail=rail,
+        outcome=SettlementOutcome.RETURNED,
+        occurred_at=NOW,
+    )
+
+
+def line_balance(world: Deployment) -> int:
+    with world.bus.get(UnitOfWork) as uow:
+        return uow.lines.get("user-2", "line-1").principal_balance
+
+
+def test_a_return_on_another_rail_leaves_the_loan_as_it_was_and_alerts(
+    world: Deployment,
+) -> None:
+    before = world.loan("loan-1").outstanding_balance
+    with pytest.raises(NotFound):
+        world.bus.handle(SettleTransfer(returned("loan-pay", Rail.PINLESS)))
+    loan = world.loan("loan-1")
+    assert loan.outstanding_balance == before
+    assert loan.payments["loan-pay"].status is PaymentStatus.PENDING
+    assert [a.severity for a in world.alerts()] == [Severity.CRITICAL]
+    world.bus.handle(SettleTransfer(returned("loan-pay", Rail.ACH)))  # the real one still books
+    assert world.loan("loan-1").outstanding_balance == before + 5_000
+
+
+def test_a_return_on_another_rail_leaves_the_line_as_it_was_and_alerts(
+    world: Deployment,
+) -> None:
+    with pytest.raises(NotFound):
+        world.bus.handle(SettleTransfer(returned("line-pay", Rail.PINLESS)))
+    assert line_balance(world) == 20_000 - 3_000
+    assert [a.severity for a in world.alerts()] == [Severity.CRITICAL]
+    world.bus.handle(SettleTransfer(returned("line-pay", Rail.ACH)))
+    assert line_balance(world) == 20_000

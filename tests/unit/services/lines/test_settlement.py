@@ -37,6 +37,16 @@ def paid(world: Deployment, drawn: CreditLine) -> Paid:
     return Paid(world, drawn, receipt.payment_id)
 
 
+@pytest.fixture
+def paid_by_ach(world: Deployment, drawn: CreditLine) -> Paid:
+    """The drawn line, with $50.00 paid by ACH (pinless down) on 03-20: it can be returned."""
+    world.at(PAY_DAY, 10)
+    world.sim.down = {Rail.PINLESS}
+    receipt = world.pay_line(drawn, 5_000)
+    world.sim.down = set()
+    return Paid(world, drawn, receipt.payment_id)
+
+
 def test_a_completion_marks_the_payment_only_and_a_repeat_is_a_duplicate(
     world: Deployment, paid: Paid
 ) -> None:
@@ -71,26 +81,31 @@ def test_a_chargeback_reverses_exactly_what_was_paid_once(world: Deployment, pai
 
 
 def test_a_return_before_the_completion_reverses_once_and_the_late_completion_is_ignored(
-    world: Deployment, paid: Paid
+    world: Deployment, paid_by_ach: Paid
 ) -> None:
     world.at(dt.date(2026, 3, 24), 12)
-    assert paid.settle(SettlementOutcome.RETURNED, Rail.ACH) is SettlementHandling.REVERSED
-    assert paid.settle(SettlementOutcome.COMPLETED, Rail.ACH) is SettlementHandling.DUPLICATE
-    assert world.line(paid.line).payments[paid.payment_id].status is PaymentStatus.RETURNED
+    assert paid_by_ach.settle(SettlementOutcome.RETURNED, Rail.ACH) is SettlementHandling.REVERSED
+    assert paid_by_ach.settle(SettlementOutcome.COMPLETED, Rail.ACH) is SettlementHandling.DUPLICATE
+    assert (
+        world.line(paid_by_ach.line).payments[paid_by_ach.payment_id].status
+        is PaymentStatus.RETURNED
+    )
 
 
 def test_a_return_after_the_close_bills_the_cycle_then_adjusts_it_on_the_next(
-    world: Deployment, paid: Paid
+    world: Deployment, paid_by_ach: Paid
 ) -> None:
     world.at(dt.date(2026, 4, 5), 3)
-    assert paid.settle(SettlementOutcome.RETURNED, Rail.ACH) is SettlementHandling.REVERSED
-    (statement,) = world.bus.handle(ListLineStatements(paid.line.user_id, paid.line.line_id))
+    assert paid_by_ach.settle(SettlementOutcome.RETURNED, Rail.ACH) is SettlementHandling.REVERSED
+    (statement,) = world.bus.handle(
+        ListLineStatements(paid_by_ach.line.user_id, paid_by_ach.line.line_id)
+    )
     assert statement.closing.principal == 35_000  # the issued statement is never edited
-    after = world.line(paid.line)
+    after = world.line(paid_by_ach.line)
     adjusted = {item.reference: item.effect for item in after.cycle_activity}
-    interest = adjusted[f"{paid.payment_id}:returned:interest"].interest
+    interest = adjusted[f"{paid_by_ach.payment_id}:returned:interest"].interest
     assert interest > 0  # the days the returned money was counted as paid bear interest
-    assert adjusted[f"{paid.payment_id}:returned:principal"].principal == 5_000
+    assert adjusted[f"{paid_by_ach.payment_id}:returned:principal"].principal == 5_000
     assert (after.principal_balance, after.interest_balance) == (
         40_000,
         statement.interest_charged + interest,
@@ -160,6 +175,7 @@ def test_a_return_after_payoff_and_closing_reopens_the_line(world: Deployment) -
     line = world.open_line()
     world.at(dt.date(2026, 3, 6), 10)
     world.draw(line, 10_000)
+    world.sim.down = {Rail.PINLESS}  # by ACH, which can be returned
     world.pay_line(line, 10_000)  # same day: no interest accrued
     world.edit_line(line, lambda stored: stored.close(on=dt.date(2026, 3, 6), reason="paid"))
     payment_id = next(iter(world.line(line).payments))
@@ -171,13 +187,13 @@ def test_a_return_after_payoff_and_closing_reopens_the_line(world: Deployment) -
 
 
 def test_a_return_older_than_the_correction_reach_is_alerted_and_changes_nothing(
-    world: Deployment, paid: Paid
+    world: Deployment, paid_by_ach: Paid
 ) -> None:
     world.run_days(PAY_DAY + dt.timedelta(days=1), dt.date(2026, 7, 20))
-    before = world.line(paid.line)
-    assert paid.settle(SettlementOutcome.RETURNED, Rail.ACH) is SettlementHandling.MANUAL
-    after = world.line(paid.line)
+    before = world.line(paid_by_ach.line)
+    assert paid_by_ach.settle(SettlementOutcome.RETURNED, Rail.ACH) is SettlementHandling.MANUAL
+    after = world.line(paid_by_ach.line)
     assert after.version == before.version
-    assert after.payments[paid.payment_id].status is not PaymentStatus.RETURNED
+    assert after.payments[paid_by_ach.payment_id].status is not PaymentStatus.RETURNED
     (alert,) = world.alerts(Severity.CRITICAL)
     assert "older than the correction reach" in alert.title
