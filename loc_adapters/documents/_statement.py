@@ -79,9 +79,11 @@ def _payment_box(page: Page, disclosure: StatementDisclosure, *, x: float, top: 
     page.set_xy(x + _BOX_PAD, top + _BOX_PAD)
     page.set_font(FONT, "B", 11)
     page.cell(inner, 7, "Payment information", new_x="LEFT", new_y="NEXT")
+    credit = [("Credit balance owed to you", disclosure.credit_balance)]
     page.money_rows(
         [
             ("New balance", disclosure.new_balance),
+            *(credit if disclosure.credit_balance else []),
             ("Past due amount", disclosure.past_due_amount),
             ("Minimum payment due", disclosure.minimum_payment),
         ],
@@ -95,7 +97,7 @@ def _payment_box(page: Page, disclosure: StatementDisclosure, *, x: float, top: 
     page.cell(inner * 0.38, 6, spoken_date(disclosure.due_date), align="R", new_x="LEFT")
     page.ln(8)
     late, minimum = _warnings(disclosure)
-    for text in (late, minimum):
+    for text in (_credit_balance_notice(disclosure), late, minimum):
         if not text:
             continue
         page.set_x(x + _BOX_PAD)
@@ -105,6 +107,21 @@ def _payment_box(page: Page, disclosure: StatementDisclosure, *, x: float, top: 
     bottom = page.y + _BOX_PAD
     page.rect(x, top, width, bottom - top)
     return bottom
+
+
+def _credit_balance_notice(disclosure: StatementDisclosure) -> str:
+    """What a credit balance is and what becomes of it; "" without one."""
+    if not disclosure.credit_balance:
+        return ""
+    owed = disclosure.new_balance + disclosure.credit_balance
+    minimum = (
+        f" The minimum payment is figured on the {format_cents(owed)} you owe." if owed else ""
+    )
+    return (
+        f"Credit balance: we owe you {format_cents(disclosure.credit_balance)}, money we "
+        "received beyond what you owed; the new balance subtracts it. We will refund it to "
+        f"you rather than apply it to new draws.{minimum}"
+    )
 
 
 def _warnings(disclosure: StatementDisclosure) -> tuple[str, str]:
@@ -153,12 +170,7 @@ def _fees_and_interest(page: Page, disclosure: StatementDisclosure) -> None:
 
 def _interest_calculation(page: Page, disclosure: StatementDisclosure) -> None:
     page.heading("Interest charge calculation")
-    page.paragraph(
-        "Your annual percentage rate (APR) is the annual interest rate on your line. "
-        "Interest is the daily periodic rate times the average daily balance times the "
-        "days in the billing cycle.",
-        size=7.5,
-    )
+    page.paragraph(disclosure.interest_explanation, size=7.5)
     page.ln(1)
     page.grid(
         (

@@ -18,7 +18,7 @@ from loc_core.creditline.balances import Balances
 from loc_core.creditline.config import CreditLineProduct
 from loc_core.creditline.cycles import due_date_for
 from loc_core.creditline.delinquency import first_late_day
-from loc_core.creditline.statement import Statement, statement_document_path
+from loc_core.creditline.statement import Statement, credit_movements, statement_document_path
 from loc_core.creditline.vocabulary import LineStatus
 from loc_core.errors import CycleNotClosed, InvalidTransition, InvariantViolation, OutOfOrder
 from loc_core.events import EventType
@@ -114,6 +114,7 @@ def _statement(
         + percent_of(closing.principal, line.minimum_payment_percent, product.rounding)
         + carried,
     )
+    opening_credit = line.last_statement.closing_credit if line.last_statement else 0
     statement = Statement(
         line_id=line.line_id,
         user_id=line.user_id,
@@ -130,6 +131,15 @@ def _statement(
         past_due_amount=carried,
         minimum_payment=minimum,
         due_date=due_date_for(close_date, product),
+        opening_credit=opening_credit,
+        credit_activity=credit_movements(
+            (payment.refund for payment in line.payments.values() if payment.refund is not None),
+            line_id=line.line_id,
+            opening=opening_credit,
+            closing=line.refunds_due,
+            cycle_start=line.cycle_start,
+            cycle_end=close_date,
+        ),
     )
     entry = None
     if interest > 0:

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
+from collections.abc import Iterable
 from decimal import Decimal
 
 import attrs
 
 from loc_core.creditline.activity import ActivityKind, CycleActivity
 from loc_core.creditline.balances import Balances
+from loc_core.refunds import RefundDue
 
-__all__ = ["Statement", "statement_document_path"]
+__all__ = [
+    "CreditKind",
+    "CreditMovement",
+    "Statement",
+    "credit_movements",
+    "statement_document_path",
+]
 
 
 def statement_document_path(line_id: str, statement_date: dt.date) -> str:
@@ -20,6 +29,82 @@ def statement_document_path(line_id: str, statement_date: dt.date) -> str:
     an email is read days later, and the app asks the route for a short-lived link.
     """
     return f"/lines/{line_id}/statements/{statement_date.isoformat()}/document"
+
+
+class CreditKind(enum.Enum):
+    """How the money the line owes its borrower back (the credit balance) moved."""
+
+    REFUND_DUE = "REFUND_DUE"
+    """A payment a rail took beyond what was owed: the excess is owed back."""
+    REFUND_CANCELLED = "REFUND_CANCELLED"
+    """That payment was returned or charged back: the money never stayed."""
+    CORRECTION = "CORRECTION"
+    """A change of the credit balance dated in an earlier, already issued cycle (a
+    correction replayed the line): shown on the statement where it is learned."""
+
+
+@attrs.frozen(kw_only=True)
+class CreditMovement:
+    """One change of the credit balance in a cycle."""
+
+    kind: CreditKind
+    reference: str
+    """The payment's id (a correction: ``<line id>:credit``)."""
+    on: dt.date
+    amount: int
+    """Signed cents: positive adds to what the line owes the borrower back."""
+
+
+def credit_movements(
+    refunds: Iterable[RefundDue],
+    *,
+    line_id: str,
+    opening: int,
+    closing: int,
+    cycle_start: dt.date,
+    cycle_end: dt.date,
+) -> tuple[CreditMovement, ...]:
+    """The cycle's credit-balance movements, taking `opening` to `closing` exactly.
+
+    A refund recorded in ``[cycle_start, cycle_end)`` adds its amount; one cancelled in
+    it takes it away. What is left of the difference (a cancellation a correction dated
+    in an issued cycle) is one CORRECTION on the cycle's last day, so the statement
+    starts from the credit balance the previous statement showed and ends on the one
+    the line owes now.
+    """
+    moves: list[CreditMovement] = []
+    for refund in refunds:
+        if cycle_start <= refund.recorded_on < cycle_end:
+            moves.append(
+                CreditMovement(
+                    kind=CreditKind.REFUND_DUE,
+                    reference=refund.payment_id,
+                    on=refund.recorded_on,
+                    amount=refund.amount,
+                )
+            )
+        cancelled = refund.cancelled_on
+        if cancelled is not None and cycle_start <= cancelled < cycle_end:
+            moves.append(
+                CreditMovement(
+                    kind=CreditKind.REFUND_CANCELLED,
+                    reference=refund.payment_id,
+                    on=cancelled,
+                    amount=-refund.amount,
+                )
+            )
+    moves.sort(key=lambda move: move.on)
+    rest = closing - opening - sum(move.amount for move in moves)
+    if rest:
+        moves.append(
+            CreditMovement(
+                kind=CreditKind.CORRECTION,
+                reference=f"{line_id}:credit",
+                on=cycle_end - dt.timedelta(days=1),
+                amount=rest,
+            )
+        )
+    return tuple(moves)
 
 
 @attrs.frozen(kw_only=True)
@@ -51,6 +136,16 @@ class Statement:
     """The unpaid part of the previous minimum, included in `minimum_payment`."""
     minimum_payment: int
     due_date: dt.date
+    opening_credit: int = 0
+    """What the line owed its borrower back when the cycle opened (refunds due): the
+    previous statement's `closing_credit`."""
+    credit_activity: tuple[CreditMovement, ...] = ()
+    """How the credit balance moved in the cycle, in date order."""
+
+    @property
+    def closing_credit(self) -> int:
+        """What the line owes its borrower back at the close: refunds due not yet paid."""
+        return self.opening_credit + sum(move.amount for move in self.credit_activity)
 
     @property
     def days(self) -> int:

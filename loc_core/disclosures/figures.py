@@ -11,6 +11,7 @@ them out.
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 from decimal import Decimal
 
 import attrs
@@ -19,6 +20,7 @@ from loc_core.money import format_cents
 
 __all__ = [
     "LoanDisclosure",
+    "RepaymentIn36Months",
     "ScheduledPayment",
     "StatementDisclosure",
     "StatementTransaction",
@@ -91,6 +93,35 @@ class StatementTransaction:
 
 
 @attrs.frozen(kw_only=True)
+class RepaymentIn36Months:
+    """Repaying the balance in 36 months (1026.7(b)(12)(i)(F), App. M1), whole dollars."""
+
+    monthly_payment: int
+    """The equal monthly payment that repays the balance in 36 months, in cents."""
+    total: int
+    """36 of those payments, in cents."""
+    savings: int | None
+    """The minimum-only total (whole dollars) less `total`; None when the minimum never
+    repays the balance."""
+
+
+_MONTHS_SHOWN_IN_YEARS = 24
+"""From two years on, the estimate is said in years rounded to the nearest year."""
+
+
+def repayment_period(months: int) -> str:
+    """How long an estimate takes, as 1026.7(b)(12)(i)(B) says it: ``about 20 years``.
+
+    Two years or more are said in years, rounded half-up to the nearest year; less in
+    months.
+    """
+    if months < _MONTHS_SHOWN_IN_YEARS:
+        return f"{months} month{'' if months == 1 else 's'}"
+    years = int((Decimal(months) / 12).quantize(Decimal(1), rounding=decimal.ROUND_HALF_UP))
+    return f"{years} years"
+
+
+@attrs.frozen(kw_only=True)
 class StatementDisclosure:
     """A line of credit's periodic statement figures (12 CFR 1026.7)."""
 
@@ -103,15 +134,20 @@ class StatementDisclosure:
     days_in_cycle: int
     previous_balance: int
     payments: int
-    """Payments credited in the cycle, as a positive total in cents."""
+    """Payments credited in the cycle, as a positive total in cents: each at the amount
+    the rail took, including what became a refund due (1026.7(b)(3))."""
     draws: int
     reversals: int
-    """Returned or charged-back payments added back, as a positive total."""
+    """Returned or charged-back payments added back (with any refund they cancelled), as a
+    positive total."""
     adjustments: int
     """Signed net of the corrections of earlier cycles booked in this one."""
     fees_charged: int
     interest_charged: int
     new_balance: int
+    """What is owed less the credit balance: negative when the line owes the borrower."""
+    credit_balance: int
+    """What the line owes the borrower back at the close (refunds due), 0 or more."""
     credit_limit: int
     available_credit: int
     annual_percentage_rate: Decimal
@@ -119,16 +155,24 @@ class StatementDisclosure:
     daily_periodic_rate: Decimal
     """The APR divided by 365, in percent (to six places)."""
     balance_subject_to_interest: int
-    """The average daily balance of the cycle, in cents."""
+    """The average daily balance of the cycle, in cents (rounded half-up)."""
+    sum_of_daily_balances: int
+    """The cycle's end-of-day principal summed over its days, in cents: the interest is
+    this times APR / 365, rounded half-up once."""
     minimum_payment: int
     past_due_amount: int
     due_date: dt.date
     late_fee: int
-    """The fee charged when the minimum payment is not received by the due date."""
+    """The most that is charged when the minimum payment is not received by the due date
+    (the fee is never more than the minimum payment due)."""
     minimum_payment_months: int | None
     """How long paying only the minimum takes to repay the new balance; None if never."""
     minimum_payment_total: int | None
     """What paying only the minimum costs in all; None if it never repays the balance."""
+    repayment_in_36_months: RepaymentIn36Months | None
+    """Shown when paying only the minimum takes more than 36 months (or never repays)."""
+    credit_counseling_phone: str
+    """The lender's toll-free number for credit counseling (1026.7(b)(12)(i)(E))."""
     transactions: tuple[StatementTransaction, ...]
 
     @property
@@ -136,7 +180,8 @@ class StatementDisclosure:
         """The late payment warning of 1026.7(b)(11), printed as it stands."""
         return (
             f"If we do not receive your minimum payment by {spoken_date(self.due_date)}, "
-            f"you may have to pay a late fee of {format_cents(self.late_fee)}."
+            f"you may have to pay a late fee of up to {format_cents(self.late_fee)}, "
+            "never more than the minimum payment due."
         )
 
     @property
@@ -144,20 +189,47 @@ class StatementDisclosure:
         """The minimum payment warning of 1026.7(b)(12), as printed; "" when nothing is owed."""
         if self.new_balance <= 0:
             return ""
+        counseling = (
+            " If you would like information about credit counseling services, call "
+            f"{self.credit_counseling_phone}."
+        )
+        in_36 = self._repayment_in_36_months_sentence()
         if self.minimum_payment_months is None or self.minimum_payment_total is None:
             return (
                 "Minimum Payment Warning: Even if you make no more draws on this line, if you "
                 "make only the minimum payment each month we estimate you will never pay off "
-                "the balance shown on this statement."
+                f"the balance shown on this statement.{in_36}{counseling}"
             )
-        months = self.minimum_payment_months
         return (
             "Minimum Payment Warning: If you make only the minimum payment each period, you "
             "will pay more in interest and it will take you longer to pay off your balance. "
             "If you make no more draws and pay only the minimum each month, you will pay off "
-            f"the balance shown on this statement in about {months} "
-            f"month{'' if months == 1 else 's'} and end up paying an estimated total of "
-            f"{format_cents(self.minimum_payment_total)}."
+            f"the balance shown on this statement in about "
+            f"{repayment_period(self.minimum_payment_months)} and end up paying an estimated "
+            f"total of {format_cents(self.minimum_payment_total)}.{in_36}{counseling}"
+        )
+
+    def _repayment_in_36_months_sentence(self) -> str:
+        plan = self.repayment_in_36_months
+        if plan is None:
+            return ""
+        savings = "" if plan.savings is None else f" (savings of {format_cents(plan.savings)})"
+        return (
+            f" If you pay {format_cents(plan.monthly_payment)} each month, you will pay off "
+            f"the balance in about 3 years and end up paying an estimated total of "
+            f"{format_cents(plan.total)}{savings}."
+        )
+
+    @property
+    def interest_explanation(self) -> str:
+        """How the interest charge was figured, in words whose numbers give the charge."""
+        return (
+            "Your annual percentage rate (APR) is the annual interest rate on your line. "
+            "Interest is the sum of your balances at the end of each day of the billing "
+            f"cycle ({format_cents(self.sum_of_daily_balances)}) times the APR divided by "
+            "365, rounded to the cent once per cycle. The balance subject to interest is that "
+            "sum divided by the days, and the daily periodic rate is the APR divided by 365; "
+            "both are shown rounded, and the charge uses them unrounded."
         )
 
 

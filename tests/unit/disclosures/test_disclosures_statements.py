@@ -85,12 +85,12 @@ def test_a_billed_cycle_discloses_its_figures() -> None:
     ]
     assert figures.late_payment_warning == (
         "If we do not receive your minimum payment by March 3, 2026, you may have to pay "
-        "a late fee of $5.00."
+        "a late fee of up to $5.00, never more than the minimum payment due."
     )
     assert figures.minimum_payment_months is not None
     assert figures.minimum_payment_total is not None
     assert figures.minimum_payment_total > figures.new_balance
-    assert f"in about {figures.minimum_payment_months} months" in figures.minimum_payment_warning
+    assert "in about 21 years" in figures.minimum_payment_warning  # 254 months
 
 
 def test_paying_only_the_minimum_worked_by_hand() -> None:
@@ -119,7 +119,8 @@ def test_paying_only_the_minimum_worked_by_hand() -> None:
         "pay more in interest and it will take you longer to pay off your balance. If you "
         "make no more draws and pay only the minimum each month, you will pay off the "
         "balance shown on this statement in about 14 months and end up paying an estimated "
-        "total of $101.00."
+        "total of $101.00. If you would like information about credit counseling services, "
+        "call 1-800-555-0100."
     )
 
 
