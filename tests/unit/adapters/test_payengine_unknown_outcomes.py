@@ -92,15 +92,17 @@ def pay(adapter: PayEngineRails) -> RailAnswers:
     )
 
 
-@pytest.mark.parametrize("first", [read_timeout, error(500, "internal")], ids=["timeout", "500"])
+@pytest.mark.parametrize(
+    "first",
+    [pytest.param(read_timeout, id="timeout"), pytest.param(error(500, "internal"), id="500")],
+)
 @pytest.mark.parametrize(
     "then",
     [
-        error(503, contract.ERROR_RAIL_UNAVAILABLE),
-        error(401, contract.ERROR_UNAUTHORIZED),
-        error(400, contract.ERROR_INVALID_REQUEST),
+        pytest.param(error(503, contract.ERROR_RAIL_UNAVAILABLE), id="rail-switched-off"),
+        pytest.param(error(401, contract.ERROR_UNAUTHORIZED), id="401"),
+        pytest.param(error(400, contract.ERROR_INVALID_REQUEST), id="400"),
     ],
-    ids=["rail-switched-off", "401", "400"],
 )
 def test_after_an_attempt_that_may_have_arrived_no_other_rail_is_asked(
     first: Answer, then: Answer
@@ -116,8 +118,10 @@ def test_after_an_attempt_that_may_have_arrived_no_other_rail_is_asked(
 
 @pytest.mark.parametrize(
     "answer",
-    [error(503, contract.ERROR_RAIL_UNAVAILABLE), error(400, contract.ERROR_INVALID_REQUEST)],
-    ids=["rail-switched-off", "400"],
+    [
+        pytest.param(error(503, contract.ERROR_RAIL_UNAVAILABLE), id="rail-switched-off"),
+        pytest.param(error(400, contract.ERROR_INVALID_REQUEST), id="400"),
+    ],
 )
 def test_a_refusal_of_the_first_attempt_moves_on_to_the_next_rail(answer: Answer) -> None:
     payengine = PayEngine(ach=[answer])
@@ -142,9 +146,10 @@ ODD_ANSWERS = {
     "another-key": created({"id": "tr_9", "idempotency_key": "pay-999", "status": "accepted"}),
     "no-key-declined": created({"id": None, "status": "declined", "decline_reason": "NSF"}),
 }
+ODD = [pytest.param(answer, id=name) for name, answer in ODD_ANSWERS.items()]
 
 
-@pytest.mark.parametrize("answer", ODD_ANSWERS.values(), ids=ODD_ANSWERS.keys())
+@pytest.mark.parametrize("answer", ODD)
 def test_a_201_that_is_not_a_transfer_of_ours_is_an_unknown_outcome(answer: Answer) -> None:
     payengine = PayEngine(ach=[answer])
     with capture_logs() as logs, pytest.raises(ExternalServiceError) as raised:
@@ -155,7 +160,7 @@ def test_a_201_that_is_not_a_transfer_of_ours_is_an_unknown_outcome(answer: Answ
     assert [(entry["outcome"], entry["log_level"]) for entry in line] == [("unknown", "error")]
 
 
-@pytest.mark.parametrize("answer", ODD_ANSWERS.values(), ids=ODD_ANSWERS.keys())
+@pytest.mark.parametrize("answer", ODD)
 def test_find_of_an_answer_that_is_not_a_transfer_of_ours_is_an_error_never_an_answer(
     answer: Answer,
 ) -> None:

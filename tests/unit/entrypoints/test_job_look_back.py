@@ -51,7 +51,7 @@ def unchanged(world: Deployment) -> tuple[int, int, int]:
     return world.database.commits, len(world.sim.submitted), len(queued)
 
 
-@pytest.mark.parametrize("day", TOO_OLD, ids=str)
+@pytest.mark.parametrize("day", [pytest.param(day, id=str(day)) for day in TOO_OLD])
 @pytest.mark.parametrize("name", DATED_JOBS)
 def test_a_date_before_the_window_is_refused_naming_it_and_nothing_changes(
     world: Deployment, name: str, day: dt.date
