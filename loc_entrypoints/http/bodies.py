@@ -9,8 +9,9 @@ answer 400 with the field at fault. A money API must not guess: a mistyped
 ``"autopay_enable": false`` silently ignored would leave autopay on.
 
 The check is a guard, so it runs after the caller is verified (401 first) and before the
-route's parameters are read; the route then decodes the same bytes as before. An empty
-body is left to the route: a body whose fields all have defaults may be omitted.
+route's parameters are read; the route then decodes the same bytes as before. A route
+that takes a body needs one: ``{}`` takes its defaults, and a request without a body is a
+400 naming the field it lacks.
 
 >>> import attrs
 >>> @attrs.frozen
@@ -100,6 +101,17 @@ def read_body(body: bytes, model: type[T]) -> T:
         raise InvalidRequest(f"{field}: {detail}", key=field) from None
 
 
+def _absent(model: type) -> InvalidRequest:
+    """The error for a request without the body `model` needs (``{}`` takes its defaults)."""
+    fields = attrs.fields(cast("type[attrs.AttrsInstance]", model))
+    required = [field.name for field in fields if field.default is attrs.NOTHING]
+    if required:
+        return InvalidRequest(
+            f"the body is required: a JSON object with {', '.join(required)}", key=required[0]
+        )
+    return InvalidRequest("the body is required: a JSON object ({} takes the defaults)", key="body")
+
+
 async def strict_body(
     connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
 ) -> None:
@@ -114,8 +126,8 @@ async def strict_body(
         return
     request = cast("Request[Any, Any, Any]", connection)
     body = await request.body()
-    if not body.strip():
-        return
+    if not body:
+        raise _absent(data.annotation)
     media_type = request.headers.get("Content-Type", "").partition(";")[0].strip().lower()
     if media_type != JSON_MEDIA_TYPE:
         raise UnsupportedMediaType(

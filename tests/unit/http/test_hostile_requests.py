@@ -215,3 +215,24 @@ def test_a_borrower_on_an_operations_route_answers_403_before_its_body_is_read(a
     )
     assert service.status_code == 400, service.text
     assert service.json()["fields"] == ["business_date"]
+
+
+def test_a_route_that_takes_a_body_needs_one_and_names_what_it_lacks(api: Api) -> None:
+    loan = api.open_loan("alice")
+    before = _state(api, "alice", loan["loan_id"])
+    for content_type, body, field in (
+        (None, b"", "amount"),
+        ("application/json", b"", "amount"),
+        ("application/json", b"   ", "body"),
+    ):
+        answer = _raw(api, f"/loans/{loan['loan_id']}/payments", body, content_type)
+        assert answer.status_code == 400, answer.text
+        assert answer.json()["fields"] == [field]
+    assert _state(api, "alice", loan["loan_id"]) == before
+    applied = api.post("bob", "/loans/applications", {"requested_amount": 30_000}).json()
+    accept = f"/loans/applications/{applied['application_id']}/accept"
+    without = api.client.post(accept, headers=api.headers("bob", key=api.key()))
+    assert without.status_code == 400, without.text
+    assert without.json()["fields"] == ["body"]
+    assert "{} takes the defaults" in without.json()["detail"]
+    assert api.post("bob", accept, {}).status_code == 201  # {} takes them
