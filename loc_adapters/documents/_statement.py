@@ -159,10 +159,13 @@ def _transactions(page: Page, disclosure: StatementDisclosure) -> None:
 
 def _fees_and_interest(page: Page, disclosure: StatementDisclosure) -> None:
     page.heading("Fees and interest charged")
+    year = disclosure.statement_date.year
     page.money_rows(
         [
             ("Total fees charged this period", disclosure.fees_charged),
             ("Total interest charged this period", disclosure.interest_charged),
+            (f"Total fees charged in {year}", disclosure.fees_year_to_date),
+            (f"Total interest charged in {year}", disclosure.interest_year_to_date),
         ],
         bold_last=False,
     )

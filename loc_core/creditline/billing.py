@@ -115,6 +115,7 @@ def _statement(
         + carried,
     )
     opening_credit = line.last_statement.closing_credit if line.last_statement else 0
+    fees_before, interest_before = _year_to_date(line.last_statement, close_date)
     statement = Statement(
         line_id=line.line_id,
         user_id=line.user_id,
@@ -132,6 +133,8 @@ def _statement(
         minimum_payment=minimum,
         due_date=due_date_for(close_date, product),
         opening_credit=opening_credit,
+        fees_year_to_date=fees_before + fees_charged,
+        interest_year_to_date=interest_before + interest,
         credit_activity=credit_movements(
             (payment.refund for payment in line.payments.values() if payment.refund is not None),
             line_id=line.line_id,
@@ -157,3 +160,14 @@ def _statement(
             memo=f"{cent_days} cent-days at {line.apr}% APR / 365",
         )
     return statement, entry
+
+
+def _year_to_date(previous: Statement | None, close_date: dt.date) -> tuple[int, int]:
+    """The fees and interest the year's statements before this one charged.
+
+    The previous statement's totals when it is of the same calendar year; a year's first
+    statement starts from nothing.
+    """
+    if previous is None or previous.statement_date.year != close_date.year:
+        return 0, 0
+    return previous.fees_year_to_date, previous.interest_year_to_date

@@ -144,6 +144,10 @@ class StatementDisclosure:
     """Signed net of the corrections of earlier cycles booked in this one."""
     fees_charged: int
     interest_charged: int
+    fees_year_to_date: int
+    """Fees charged on this calendar year's statements, this one's included."""
+    interest_year_to_date: int
+    """Interest charged on this calendar year's statements, this one's included."""
     new_balance: int
     """What is owed less the credit balance: negative when the line owes the borrower."""
     credit_balance: int

@@ -250,6 +250,8 @@ def statement_disclosure(
         adjustments=_total(statement.adjustments) - _credited(statement, CreditKind.CORRECTION),
         fees_charged=statement.fees_charged,
         interest_charged=statement.interest_charged,
+        fees_year_to_date=statement.fees_year_to_date,
+        interest_year_to_date=statement.interest_year_to_date,
         new_balance=owed - statement.closing_credit,
         credit_balance=statement.closing_credit,
         credit_limit=credit_limit,

@@ -241,3 +241,24 @@ def test_interest_equals_the_day_by_day_sum(
     statement = bill(line)
     assert statement.cent_days == sum(end_of_day.values())
     assert statement.interest_charged == naive_interest(list(end_of_day.values()), apr)
+
+
+def test_fees_and_interest_add_up_over_the_calendar_year_and_start_again_in_january() -> None:
+    """1026.7(b)(6)(iii): the year's totals, from January's statement on."""
+    line = roomy_line(opened=dt.date(2025, 10, 10))
+    disbursed_draw(line, draw_id="d1", amount=500_000, on=dt.date(2025, 10, 10))
+    statements = [
+        bill(line, close)
+        for close in (
+            dt.date(2025, 11, 10),
+            dt.date(2025, 12, 10),
+            dt.date(2026, 1, 10),
+            dt.date(2026, 2, 10),
+        )
+    ]
+    november, december, january, february = statements
+    assert november.interest_year_to_date == november.interest_charged > 0
+    assert december.interest_year_to_date == november.interest_charged + december.interest_charged
+    assert january.interest_year_to_date == january.interest_charged  # a new year
+    assert february.interest_year_to_date == january.interest_charged + february.interest_charged
+    assert [s.fees_year_to_date for s in statements] == [0, 0, 0, 0]  # nothing was late
