@@ -23,7 +23,7 @@ from typing import Protocol
 import attrs
 
 from loc_core.disclosures.loans import disclosure_holds
-from loc_core.errors import TermsChanged
+from loc_core.errors import ApplicationAlreadyConverted, Ref, TermsChanged
 from loc_core.installment import (
     InstallmentProduct,
     Loan,
@@ -239,6 +239,7 @@ def accept_offer(
     if made is not None:
         if stored is not None and stored.user_id == command.user_id:
             transfers.movements.finish(stored)  # a crash may have left its events unsent
+            _require_same_choice(stored, command, made)
         return made
     with uow:
         application = uow.loan_applications.get(command.user_id, command.application_id)
@@ -283,6 +284,25 @@ def accept_offer(
         "loc.loans.disbursements.sent", tags=(f"rail:{transfer.rail.value}",)
     )
     return loan
+
+
+def _require_same_choice(intent: TransferIntent, command: AcceptOffer, made: Loan) -> None:
+    """Refuse an acceptance of a converted offer that asks for another autopay choice.
+
+    A repeat of the acceptance that made the loan (a retry after a crash) returns it; one
+    asking for the other choice is a new request the loan cannot answer by itself.
+
+    Raises:
+        ApplicationAlreadyConverted: the loan was made with the other choice.
+    """
+    if intent.item_id == AUTOPAY_CHOICE[command.autopay_enabled]:
+        return
+    chosen = "on" if intent.item_id == AUTOPAY_CHOICE[True] else "off"
+    raise ApplicationAlreadyConverted(
+        f"application {command.application_id} already became loan {made.loan_id}, accepted "
+        f"with autopay {chosen}: change autopay on the loan instead",
+        about=Ref("loan_application", command.application_id, command.user_id),
+    )
 
 
 def _require_disclosed_terms(

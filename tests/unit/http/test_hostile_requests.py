@@ -236,3 +236,21 @@ def test_a_route_that_takes_a_body_needs_one_and_names_what_it_lacks(api: Api) -
     assert without.json()["fields"] == ["body"]
     assert "{} takes the defaults" in without.json()["detail"]
     assert api.post("bob", accept, {}).status_code == 201  # {} takes them
+
+
+def test_accepting_an_accepted_offer_again_with_the_other_autopay_choice_is_refused(
+    api: Api,
+) -> None:
+    loan = api.open_loan("alice")  # accepted with autopay on
+    accept = f"/loans/applications/{loan['application_id']}/accept"
+    moved = len(api.world.sim.submitted)
+    other = api.post("alice", accept, {"autopay_enabled": False})
+    assert other.status_code == 422, other.text
+    assert other.json()["type"] == PROBLEMS + "application-already-converted"
+    assert "change autopay on the loan" in other.json()["detail"]
+    same = api.post("alice", accept, {"autopay_enabled": True})  # a repeat: the loan
+    assert same.status_code == 201, same.text
+    assert same.json()["loan_id"] == loan["loan_id"]
+    after = api.get("alice", f"/loans/{loan['loan_id']}").json()
+    assert after["autopay_enabled"] is True
+    assert len(api.world.sim.submitted) == moved  # nothing disbursed again
