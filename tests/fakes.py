@@ -22,6 +22,7 @@ import pytest
 
 from loc_adapters.memory import InMemoryDatabase, InMemoryUnitOfWork
 from loc_core.creditline import CreditLine, CreditLineApplication, CreditLineProduct
+from loc_core.disclosures import StatementDisclosure, statement_disclosure
 from loc_core.errors import ExternalServiceError
 from loc_core.events import DomainEvent
 from loc_core.installment import InstallmentProduct, LoanApplication, OriginationFee
@@ -49,6 +50,7 @@ __all__ = [
     "RailHandler",
     "SerialLock",
     "bare_line",
+    "billed_disclosure",
     "crash_after",
     "declining",
     "dying_after_acceptance",
@@ -60,6 +62,7 @@ __all__ = [
     "refused",
     "serial",
     "settlement",
+    "statement_adds_up",
     "then",
     "timing_out",
 ]
@@ -451,3 +454,38 @@ def settlement(
         occurred_at=at,
         return_code="R01" if outcome is SettlementOutcome.RETURNED else "",
     )
+
+
+def billed_disclosure(
+    line: CreditLine, close: dt.date, product: CreditLineProduct | None = None
+) -> StatementDisclosure:
+    """Bill `line`'s cycle closing `close` on that day and disclose its statement."""
+    product = product or CreditLineProduct()
+    statement = line.bill_cycle(close_date=close, today=close, product=product)
+    assert statement is not None
+    return statement_disclosure(
+        statement,
+        credit_limit=line.credit_limit,
+        product=product,
+        minimum_payment_percent=line.minimum_payment_percent,
+    )
+
+
+def statement_adds_up(figures: StatementDisclosure) -> bool:
+    """Whether the summary and the transaction rows both give the new balance (1026.7(b)).
+
+    Previous + draws + fees + interest + reversals - payments + adjustments, and previous
+    + interest + every row's signed amount, both equal the new balance.
+    """
+    summary = (
+        figures.previous_balance
+        + figures.draws
+        + figures.fees_charged
+        + figures.interest_charged
+        + figures.reversals
+        - figures.payments
+        + figures.adjustments
+    )
+    rows = figures.previous_balance + figures.interest_charged
+    rows += sum(row.amount for row in figures.transactions)
+    return summary == rows == figures.new_balance

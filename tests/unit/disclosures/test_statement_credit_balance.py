@@ -4,11 +4,12 @@ import datetime as dt
 import io
 from decimal import Decimal
 
+from fakes import billed_disclosure, statement_adds_up
 from pypdf import PdfReader
 
 from loc_adapters.documents import PdfRenderer
 from loc_core.creditline import CreditLine, CreditLineProduct
-from loc_core.disclosures import StatementDisclosure, statement_disclosure
+from loc_core.disclosures import StatementDisclosure
 from loc_core.payments import Rail, SettlementOutcome
 
 PRODUCT = CreditLineProduct()
@@ -31,47 +32,21 @@ def new_line() -> CreditLine:
     return line
 
 
-def bill(line: CreditLine, close: dt.date) -> StatementDisclosure:
-    statement = line.bill_cycle(close_date=close, today=close, product=PRODUCT)
-    assert statement is not None
-    return statement_disclosure(
-        statement,
-        credit_limit=line.credit_limit,
-        product=PRODUCT,
-        minimum_payment_percent=line.minimum_payment_percent,
-    )
-
-
 def pdf_text(figures: StatementDisclosure) -> str:
     pdf = PdfRenderer().statement(figures, borrower_name="B")
     return " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).split())
 
 
-def adds_up(figures: StatementDisclosure) -> bool:
-    summary = (
-        figures.previous_balance
-        + figures.draws
-        + figures.fees_charged
-        + figures.interest_charged
-        + figures.reversals
-        - figures.payments
-        + figures.adjustments
-    )
-    rows = figures.previous_balance + figures.interest_charged
-    rows += sum(row.amount for row in figures.transactions)
-    return summary == rows == figures.new_balance
-
-
 def test_a_payment_beyond_the_balance_is_credited_in_full_and_the_credit_shown() -> None:
     line = new_line()
     line.book_moved_payment(payment_id="p1", amount=10_400, rail=Rail.ACH, on=D(2026, 1, 10))
-    figures = bill(line, D(2026, 2, 10))
+    figures = billed_disclosure(line, D(2026, 2, 10))
     assert (figures.payments, figures.new_balance, figures.credit_balance) == (10_400, -400, 400)
     assert [(row.kind, row.amount) for row in figures.transactions] == [
         ("draw", 10_000),
         ("payment", -10_400),
     ]
-    assert adds_up(figures)
+    assert statement_adds_up(figures)
     assert figures.minimum_payment_warning == ""
     text = pdf_text(figures)
     assert "Payments -$104.00" in text
@@ -83,8 +58,8 @@ def test_a_payment_beyond_the_balance_is_credited_in_full_and_the_credit_shown()
 def test_a_credit_balance_carries_until_it_is_refunded_or_cancelled() -> None:
     line = new_line()
     line.book_moved_payment(payment_id="p1", amount=10_400, rail=Rail.ACH, on=D(2026, 1, 10))
-    first = bill(line, D(2026, 2, 10))
-    carried = bill(line, D(2026, 3, 10))
+    first = billed_disclosure(line, D(2026, 2, 10))
+    carried = billed_disclosure(line, D(2026, 3, 10))
     assert (carried.previous_balance, carried.new_balance, carried.credit_balance) == (
         first.new_balance,
         -400,
@@ -93,12 +68,12 @@ def test_a_credit_balance_carries_until_it_is_refunded_or_cancelled() -> None:
     assert carried.transactions == ()
     assert "Credit balance owed to you $4.00" in pdf_text(carried)
     line.settle_payment(payment_id="p1", outcome=SettlementOutcome.RETURNED, on=D(2026, 3, 12))
-    returned = bill(line, D(2026, 4, 10))
+    returned = billed_disclosure(line, D(2026, 4, 10))
     assert returned.previous_balance == -400
     assert (returned.reversals, returned.credit_balance) == (10_400, 0)
     assert [(row.kind, row.amount) for row in returned.transactions] == [("reversal", 10_400)]
     assert returned.new_balance == 10_000 + returned.interest_charged
-    assert adds_up(returned)
+    assert statement_adds_up(returned)
     assert "Credit balance" not in pdf_text(returned)
 
 
@@ -106,7 +81,7 @@ def test_a_payment_on_a_paid_off_line_is_a_row_of_its_own() -> None:
     line = new_line()
     line.submit_payment(payment_id="p1", amount=10_000, rail=Rail.ACH, on=D(2026, 1, 10))
     line.book_moved_payment(payment_id="p2", amount=2_500, rail=Rail.ACH, on=D(2026, 1, 15))
-    figures = bill(line, D(2026, 2, 10))
+    figures = billed_disclosure(line, D(2026, 2, 10))
     assert [(row.kind, row.reference, row.amount) for row in figures.transactions] == [
         ("draw", "d1", 10_000),
         ("payment", "p1", -10_000),
@@ -117,13 +92,13 @@ def test_a_payment_on_a_paid_off_line_is_a_row_of_its_own() -> None:
         -2_500,
         2_500,
     )
-    assert adds_up(figures)
+    assert statement_adds_up(figures)
 
 
 def test_a_return_learned_after_its_cycle_was_issued_is_an_adjustment() -> None:
     line = new_line()
     line.book_moved_payment(payment_id="p1", amount=10_400, rail=Rail.ACH, on=D(2026, 1, 10))
-    first = bill(line, D(2026, 2, 10))
+    first = billed_disclosure(line, D(2026, 2, 10))
     posted = list(line.outbox.drain().entries)
     line.correct_return(
         payment_id="p1",
@@ -132,9 +107,9 @@ def test_a_return_learned_after_its_cycle_was_issued_is_an_adjustment() -> None:
         product=PRODUCT,
         posted=posted,
     )
-    after = bill(line, D(2026, 3, 10))
+    after = billed_disclosure(line, D(2026, 3, 10))
     assert after.previous_balance == first.new_balance == -400
     assert after.credit_balance == 0
     assert any(row.description == "Credit balance adjustment" for row in after.transactions)
-    assert adds_up(after)
+    assert statement_adds_up(after)
     assert after.new_balance == line.total_balance - line.refunds_due

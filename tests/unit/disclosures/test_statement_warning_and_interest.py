@@ -5,13 +5,14 @@ import io
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
+from fakes import billed_disclosure
 from hypothesis import given
 from hypothesis import strategies as st
 from pypdf import PdfReader
 
 from loc_adapters.documents import PdfRenderer
 from loc_core.creditline import CreditLine, CreditLineProduct
-from loc_core.disclosures import StatementDisclosure, statement_disclosure
+from loc_core.disclosures import StatementDisclosure
 from loc_core.disclosures.figures import repayment_period
 from loc_core.disclosures.statements import CREDIT_COUNSELING_PHONE
 from loc_core.payments import Rail
@@ -35,16 +36,9 @@ def billed(amount: int, apr: Decimal, days: int = 31, percent: int = 2) -> State
     )
     line.request_draw(draw_id="d1", amount=amount, on=opened)
     line.disburse_draw(draw_id="d1", rail=Rail.RTP, on=opened)
-    close = line.next_close_date
-    statement = line.bill_cycle(close_date=close, today=close, product=PRODUCT)
-    assert statement is not None
-    assert statement.days == days
-    return statement_disclosure(
-        statement,
-        credit_limit=line.credit_limit,
-        product=PRODUCT,
-        minimum_payment_percent=line.minimum_payment_percent,
-    )
+    figures = billed_disclosure(line, line.next_close_date, PRODUCT)
+    assert figures.days_in_cycle == days
+    return figures
 
 
 def half_up(value: Fraction) -> int:
