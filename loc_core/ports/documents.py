@@ -130,13 +130,20 @@ def _part(name: str, value: str) -> str:
     return value
 
 
-def agreement_key(user_id: str, subject_id: str) -> str:
+def agreement_key(
+    user_id: str, subject_id: str, *, disclosed_again_on: dt.date | None = None
+) -> str:
     """``agreements/<user>/<application or line>.pdf``: the agreement of a loan or line.
 
     A loan's agreement is rendered on approval, before the loan exists: its subject is the
-    application.
+    application. An offer disclosed again (12 CFR 1026.17(f)) files its new agreement
+    beside the first, ``agreements/<user>/<application>/disclosed-<yyyy-mm-dd>.pdf``, so
+    the agreement a borrower was shown before is never overwritten (1026.25 keeps it).
     """
-    return f"agreements/{_part('user_id', user_id)}/{_part('subject_id', subject_id)}.pdf"
+    base = f"agreements/{_part('user_id', user_id)}/{_part('subject_id', subject_id)}"
+    if disclosed_again_on is None:
+        return f"{base}.pdf"
+    return f"{base}/disclosed-{disclosed_again_on.isoformat()}.pdf"
 
 
 def statement_key(user_id: str, line_id: str, statement_date: dt.date) -> str:

@@ -6,7 +6,8 @@ gives a link that lives `DOCUMENT_LINK_LIFETIME`, or none when the PDF was never
 
 An installment loan's agreement is rendered on approval, before any loan exists, so it
 is keyed by its application (`agreement_key(user, application_id)`); a loan's agreement
-is its application's.
+is its application's. An offer disclosed again has its current terms' agreement under
+its own key (`offer_agreement_key`), and the earlier one stays where it was.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import datetime as dt
 import attrs
 
 from loc_core.errors import NotFound
+from loc_core.installment import LoanApplication
 from loc_core.ports import (
     DOCUMENT_LINK_LIFETIME,
     Clock,
@@ -25,6 +27,7 @@ from loc_core.ports import (
     document_owner,
     statement_key,
 )
+from loc_core.services.filing import offer_agreement_key
 from loc_core.services.messagebus import Command
 from loc_core.validation import Day, Id, Text, validated
 
@@ -116,8 +119,7 @@ def get_application_agreement(
     """
     with uow:
         application = uow.loan_applications.get(query.user_id, query.application_id)
-    key = agreement_key(query.user_id, application.application_id)
-    return _link(documents, clock, key, query.user_id)
+    return _link(documents, clock, _agreement_of(application), query.user_id)
 
 
 def get_loan_agreement(
@@ -130,8 +132,24 @@ def get_loan_agreement(
     """
     with uow:
         loan = uow.loans.get(query.user_id, query.loan_id)
-    key = agreement_key(query.user_id, loan.application_id)
+        try:
+            key = _agreement_of(uow.loan_applications.get(query.user_id, loan.application_id))
+        except NotFound:  # an adopted loan whose application the table no longer holds
+            key = agreement_key(query.user_id, loan.application_id)
     return _link(documents, clock, key, query.user_id)
+
+
+def _agreement_of(application: LoanApplication) -> str:
+    """The key of the agreement of the application's current terms.
+
+    The one filed on the application when it names one of the borrower's documents (an
+    agreement the Go service filed among them included), else where the current terms'
+    agreement is stored (`offer_agreement_key`).
+    """
+    filed = application.agreement_key
+    if filed is not None and document_owner(filed) == application.user_id:
+        return filed
+    return offer_agreement_key(application)
 
 
 def read_document(query: ReadDocument, *, documents: DocumentStore) -> bytes:

@@ -163,6 +163,19 @@ class RenderDocument(Command[bool]):
             raise DomainError(f"malformed {RENDER_DOCUMENT} message: {exc}") from exc
 
 
+def offer_agreement_key(application: LoanApplication) -> str:
+    """Where the agreement of the offer's current terms is stored.
+
+    `agreement_key` of the application; for an offer disclosed again, the key of that
+    edition, so each agreement a borrower was given stays stored under its own key.
+    """
+    return agreement_key(
+        application.user_id,
+        application.application_id,
+        disclosed_again_on=application.redisclosed_on,
+    )
+
+
 def file_agreement(
     application: LoanApplication,
     *,
@@ -203,13 +216,15 @@ def _store_agreement(
     if renderer is None:
         return
     user_id, application_id = application.user_id, application.application_id
-    key = agreement_key(user_id, application_id)
+    key = offer_agreement_key(application)
     name = filer.users.get(user_id).borrower_name
     body = renderer.agreement(loan_disclosure(application, product), borrower_name=name)
     filer.documents.put(key, body, content_type=PDF)
     with uow:
         stored = uow.loan_applications.get(user_id, application_id)
-        if stored.agreement_key is None:
+        # Disclosed again since it was read: what was rendered is the earlier edition,
+        # kept under its own key; the new edition is filed by its own render.
+        if stored.agreement_key is None and stored.redisclosed_on == application.redisclosed_on:
             stored.file_agreement(key, now=clock.now())
             uow.loan_applications.save(stored)
             uow.commit(actor="documents", request_id=f"agreement:{application_id}")
@@ -449,7 +464,7 @@ def _agreement_step(
     clock: Clock,
     product: InstallmentProduct,
 ) -> _Step:
-    key = agreement_key(application.user_id, application.application_id)
+    key = offer_agreement_key(application)
     if application.agreement_key is not None:
         return key, application.user_id, None
     store = functools.partial(

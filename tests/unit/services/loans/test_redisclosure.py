@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -21,7 +22,7 @@ from fakes import Crash, crash_after
 from loc_adapters.memory import InMemoryDocumentStore, TextRenderer
 from loc_core.applications import ApplicationStatus
 from loc_core.disclosures import LoanDisclosure, ScheduledPayment, annual_percentage_rate
-from loc_core.errors import TermsChanged
+from loc_core.errors import NotFound, TermsChanged
 from loc_core.installment import Loan, LoanApplication
 from loc_core.intents import IntentKind, TransferIntent, request_fingerprint
 from loc_core.payments import Direction, Rail
@@ -29,10 +30,12 @@ from loc_core.ports import DocumentStore, Severity, TransferRequest, UnitOfWork
 from loc_core.services.commands import (
     AcceptOffer,
     GetApplicationAgreement,
+    GetLoanAgreement,
     ReadDocument,
     RecoverTransfers,
+    RenderDocument,
 )
-from loc_core.services.filing import DocumentFiler
+from loc_core.services.filing import DocumentFiler, DocumentKind
 from loc_core.services.loans import disbursement_key
 from loc_core.services.loans.disbursement import (
     AUTOPAY_CHOICE,
@@ -67,12 +70,22 @@ class _Renderer(TextRenderer):
     """The text renderer, keeping every agreement it rendered."""
 
     agreements: list[bytes]
+    failures: int
+    """How many of the next renders fail."""
+    during_render: Callable[[], None] | None
+    """Run once, while the next agreement is being rendered."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.agreements = []
+        self.agreements, self.failures, self.during_render = [], 0, None
 
     def agreement(self, disclosure: LoanDisclosure, *, borrower_name: str) -> bytes:
+        meanwhile, self.during_render = self.during_render, None
+        if meanwhile is not None:
+            meanwhile()
+        if self.failures:
+            self.failures -= 1
+            raise RuntimeError("renderer unavailable")
         body = super().agreement(disclosure, borrower_name=borrower_name)
         self.agreements.append(body)
         return body
@@ -162,6 +175,55 @@ def test_an_offer_accepted_the_day_after_its_agreement_is_disclosed_again_first(
     assert len(world.sim.submitted) == 1
     assert len(renderer.agreements) == 2  # accepting the terms disclosed files nothing more
     assert agreement(world, offer.application_id) == second
+
+
+def test_the_agreement_first_given_stays_stored_beside_the_new_one() -> None:
+    """Regulation Z keeps evidence of every disclosure given (12 CFR 1026.25): the new
+    agreement is filed under its own key and the one the borrower read first is kept."""
+    world, renderer = rendering_world(FRIDAY_NIGHT)
+    offer = world.apply_loan()
+    first_key = world.bus.handle(GetApplicationAgreement("user-1", offer.application_id)).url
+    world.clock.set(SATURDAY)
+    with pytest.raises(TermsChanged):
+        world.accept_loan(offer.application_id)
+
+    second_key = world.bus.handle(GetApplicationAgreement("user-1", offer.application_id)).url
+    assert (first_key, second_key) == (
+        f"/documents/agreements/user-1/{offer.application_id}.pdf",
+        f"/documents/agreements/user-1/{offer.application_id}/disclosed-2026-04-11.pdf",
+    )
+    stored = [
+        world.bus.handle(ReadDocument("user-1", key.removeprefix("/documents/")))
+        for key in (first_key, second_key)
+    ]
+    assert stored == renderer.agreements  # the Friday agreement is unchanged
+    loan = world.accept_loan(offer.application_id)
+    assert world.bus.handle(GetLoanAgreement("user-1", loan.loan_id)).url == second_key
+
+
+def test_an_agreement_rendered_while_the_offer_is_disclosed_again_is_not_filed_for_it() -> None:
+    """A retried render of Friday's agreement is under way when Saturday's acceptance
+    discloses the offer again (and its own render fails): Friday's agreement must not be
+    filed as the offer's, or the borrower would read terms the loan will not have."""
+    world, renderer = rendering_world(FRIDAY_NIGHT)
+    renderer.failures = 1  # the approval's render fails: a retry is queued
+    offer = world.apply_loan()
+    world.clock.set(SATURDAY)
+
+    def acceptance_meanwhile() -> None:
+        renderer.failures = 1  # the redisclosure's own render fails too
+        with pytest.raises(TermsChanged):
+            world.accept_loan(offer.application_id)
+
+    renderer.during_render = acceptance_meanwhile
+    retry = RenderDocument(DocumentKind.AGREEMENT, "user-1", offer.application_id)
+    world.bus.handle(retry)
+
+    assert world.loan_application(offer.application_id).agreement_key is None
+    with pytest.raises(NotFound):
+        agreement(world, offer.application_id)
+    world.bus.handle(retry)  # the queued retry renders the terms disclosed now
+    assert due_dates(agreement(world, offer.application_id)) == SATURDAYS_DUE_DATES
 
 
 def test_a_weekend_day_later_with_the_same_due_dates_is_disclosed_again_for_its_apr() -> None:
