@@ -23,6 +23,7 @@ from loc_adapters.dynamodb._codecs.shared import reading
 from loc_adapters.dynamodb._convert import Item
 from loc_adapters.dynamodb._table import deserialize
 from loc_core.creditline import CreditLineApplication
+from loc_core.errors import InvariantViolation
 from loc_core.events import AuditRecord
 from loc_core.installment import LoanApplication
 from loc_core.services.commands import ReconcileLine, ReconcileLoan
@@ -39,6 +40,41 @@ _TTL_PRINCIPAL = "dynamodb.amazonaws.com"
 _AUDIT_PREFIX = "AUDIT#"
 
 
+def _map(value: object) -> Mapping[str, Any]:
+    """`value` if it is a map (a record's ``dynamodb``, an image), else an empty one."""
+    return value if isinstance(value, Mapping) else {}
+
+
+def _images(record: Mapping[str, Any]) -> Mapping[str, Any]:
+    return _map(record.get("dynamodb"))
+
+
+def _string(image: Mapping[str, Any], name: str) -> str:
+    """The string attribute `name` of an image in attribute-value form; "" if it is none."""
+    value = _map(image.get(name)).get("S")
+    return value if isinstance(value, str) else ""
+
+
+def _item(image: object, what: str) -> Item:
+    """An image's attributes as Python values.
+
+    Raises:
+        InvariantViolation: the image is not a map of DynamoDB attribute values (an
+            unknown type tag, a value that is not a tagged map, a number out of range).
+    """
+    if not isinstance(image, Mapping):
+        raise InvariantViolation(
+            f"{what}: a map of attribute values, not {type(image).__name__}",
+            invariant="item_readable",
+        )
+    try:
+        return deserialize(image)
+    except (TypeError, ValueError, AttributeError, ArithmeticError) as exc:
+        raise InvariantViolation(
+            f"{what}: not DynamoDB attribute values: {exc}", invariant="item_readable"
+        ) from exc
+
+
 def expired_application(
     record: Mapping[str, Any],
 ) -> LoanApplication | CreditLineApplication | None:
@@ -52,13 +88,13 @@ def expired_application(
     """
     if record.get("eventName") != "REMOVE":
         return None
-    identity = record.get("userIdentity") or {}
+    identity = _map(record.get("userIdentity"))
     if identity.get("type") != "Service" or identity.get("principalId") != _TTL_PRINCIPAL:
         return None
-    image = (record.get("dynamodb") or {}).get("OldImage")
+    image = _images(record).get("OldImage")
     if not image:
         return None
-    item = deserialize(image)
+    item = _item(image, "a removed item's old image")
     sort_key = str(item.get("SK", ""))
     if sort_key.startswith("LOANAPP#"):
         return decode_loan_application(item)
@@ -75,10 +111,10 @@ def inserted_audit_record(record: Mapping[str, Any]) -> tuple[AuditRecord, Item]
     """
     if record.get("eventName") != "INSERT":
         return None
-    image = (record.get("dynamodb") or {}).get("NewImage")
-    if not image or not str(image.get("PK", {}).get("S", "")).startswith(_AUDIT_PREFIX):
+    image = _map(_images(record).get("NewImage"))
+    if not _string(image, "PK").startswith(_AUDIT_PREFIX):
         return None
-    item = deserialize(image)
+    item = _item(image, "an audit item's new image")
     return decode_audit_record(item), item
 
 
@@ -104,16 +140,16 @@ def balance_reconciliation(record: Mapping[str, Any]) -> ReconcileLoan | Reconci
     """
     if record.get("eventName") != "MODIFY":
         return None
-    images = record.get("dynamodb") or {}
-    old, new = images.get("OldImage") or {}, images.get("NewImage") or {}
-    sort_key = str(new.get("SK", {}).get("S", ""))
+    images = _images(record)
+    old, new = _map(images.get("OldImage")), _map(images.get("NewImage"))
+    sort_key = _string(new, "SK")
     kind, _, rest = sort_key.partition("#")
     if not rest or "#" in rest or kind not in {"LOAN", "LOC"}:
         return None
     balances = LOAN_BALANCES if kind == "LOAN" else LINE_BALANCES
     if all(old.get(name) == new.get(name) for name in balances):
         return None
-    item = deserialize(new)
+    item = _item(new, "a loan or line item's new image")
     with reading(item, "not a loan or line", entity=kind.lower(), invariant="item_readable"):
         if kind == "LOAN":
             return ReconcileLoan(str(item["loc_user_id"]), str(item["loc_loan_id"]))

@@ -41,9 +41,10 @@ class _Arrival:
 def _arrival(record: Mapping[str, Any]) -> _Arrival:
     try:
         seconds = float(record["kinesis"]["approximateArrivalTimestamp"])
-    except (KeyError, TypeError, ValueError) as exc:
+        return _Arrival(dt.datetime.fromtimestamp(seconds, tz=dt.UTC))
+    except (KeyError, TypeError, ValueError, OverflowError, OSError) as exc:
+        # NaN, an infinity or a year out of range is no instant either.
         raise Malformed(f"kinesis record without its arrival time: {exc}") from exc
-    return _Arrival(dt.datetime.fromtimestamp(seconds, tz=dt.UTC))
 
 
 RUNTIME = Runtime("settlement_consumer")
@@ -69,11 +70,19 @@ def open_envelope(data: bytes) -> tuple[dict[str, str], bytes]:
     try:
         parsed = json.loads(data)
         headers, body = parsed["headers"], parsed["body"]
-    except (ValueError, TypeError, KeyError) as exc:
+    except (ValueError, TypeError, KeyError, RecursionError) as exc:
+        # RecursionError: JSON nested deeper than the parser goes is no envelope either.
         raise Malformed(f"not a webhook envelope: {data[:200]!r}") from exc
     if not isinstance(headers, dict) or not isinstance(body, str):
         raise Malformed(f"not a webhook envelope: {data[:200]!r}")
-    return {str(name): str(value) for name, value in headers.items()}, body.encode()
+    try:
+        # A JSON escape can spell a lone surrogate, which no received body held.
+        opened = {str(name): str(value) for name, value in headers.items()}
+        for text in (*opened, *opened.values()):
+            text.encode()
+        return opened, body.encode()
+    except UnicodeEncodeError as exc:
+        raise Malformed(f"webhook envelope with text that is not UTF-8: {exc}") from exc
 
 
 def settle_record(bus: MessageBus, record: Mapping[str, Any]) -> Outcome:
