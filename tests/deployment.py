@@ -289,6 +289,9 @@ class Deployment:
     # --- settlement (both products) ---------------------------------------------------
 
     def settle(self, event: SettlementEvent) -> SettlementHandling:
+        """Deliver `event` as a rail does: not before it happened (the clock moves to it)."""
+        if event.occurred_at > self.clock.now():
+            self.clock.set(event.occurred_at)
         return self.bus.handle(SettleTransfer(event)).handling
 
     def settle_due(self, *, twice: bool = True) -> list[SettlementEvent]:

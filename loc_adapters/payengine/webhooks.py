@@ -66,7 +66,16 @@ class WebhookVerifier:
             raise WebhookRejected(
                 f"genuine webhook about another direction: {exc}", key="direction"
             ) from exc
-        except (KeyError, TypeError, ValueError, InvalidRequest) as exc:
+        except (
+            KeyError,
+            TypeError,
+            ValueError,
+            InvalidRequest,
+            OverflowError,
+            RecursionError,
+        ) as exc:
+            # OverflowError: an instant no UTC date holds (9999-12-31T23:59:59-14:00);
+            # RecursionError: JSON nested deeper than the parser goes.
             raise WebhookRejected(
                 f"webhook body not of the contract's shape: {exc}", key="body"
             ) from exc

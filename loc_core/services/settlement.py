@@ -10,13 +10,19 @@ the effect of delivering it once.
 
 from __future__ import annotations
 
+import datetime as dt
+
+import attrs
+
 from loc_core.bookkeeping import Product
 from loc_core.errors import NotFound
 from loc_core.intents import IntentKind
 from loc_core.ports import (
     Alerter,
+    Clock,
     Metrics,
     SettlementEvent,
+    Severity,
     UnitOfWork,
 )
 from loc_core.services.handling import Settled, SettlementHandling, SettleTransfer
@@ -27,6 +33,7 @@ from loc_core.services.loans.disbursement import parse_disbursement_key
 from loc_core.services.moving import Movements
 
 __all__ = [
+    "CLOCK_SKEW",
     "CREDITLINE",
     "INSTALLMENT",
     "SettleTransfer",
@@ -37,6 +44,9 @@ __all__ = [
 
 INSTALLMENT = Product.INSTALLMENT
 CREDITLINE = Product.CREDITLINE
+
+CLOCK_SKEW = dt.timedelta(minutes=5)
+"""How far a rail's clock may run ahead of ours before an event's time is alerted."""
 
 
 _PRODUCT_OF = {
@@ -56,6 +66,7 @@ def handle_settlement_event(
     movements: Movements,
     alerter: Alerter,
     metrics: Metrics,
+    clock: Clock,
 ) -> Settled:
     """Route `event` to the product whose transfer it reports.
 
@@ -63,11 +74,17 @@ def handle_settlement_event(
     process died between the rail's answer and the commit) is kept on the intent and
     applied once the booking lands (`SettlementHandling.HELD`), never dropped.
 
+    An event dated after the business clock (the rail's clock runs ahead, or its time is
+    wrong) is taken as of now: money is booked on the day it is learned, never on a day
+    that has not come, which would charge a loan's fees as of that day or refuse a fresh
+    return as older than a correction may reach. Beyond `CLOCK_SKEW`, operations are told
+    (WARNING).
+
     Raises:
         NotFound: no loan or line knows the transfer; operations are alerted (CRITICAL),
             since money may have moved that nothing records.
     """
-    event = command.event
+    event = _not_after(command.event, clock.now(), alerter)
     holder = movements.hold(event)
     if holder is not None:
         metrics.increment("loc.settlements.held")
@@ -101,3 +118,19 @@ def _product_of(event: SettlementEvent, uow: UnitOfWork) -> str | None:
         if uow.lines.find_payment(key) is not None:
             return CREDITLINE
     return None
+
+
+def _not_after(event: SettlementEvent, now: dt.datetime, alerter: Alerter) -> SettlementEvent:
+    """`event`, dated `now` at the latest; a date beyond `CLOCK_SKEW` ahead is alerted."""
+    if event.occurred_at <= now:
+        return event
+    if event.occurred_at - now > CLOCK_SKEW:
+        alert_settlement(
+            alerter,
+            event,
+            "settlement event dated after the clock: booked as of now",
+            severity=Severity.WARNING,
+            occurred_at=event.occurred_at.isoformat(),
+            booked_at=now.isoformat(),
+        )
+    return attrs.evolve(event, occurred_at=now)

@@ -49,3 +49,11 @@ def test_a_time_without_an_offset_is_refused() -> None:
     with pytest.raises(WebhookRejected) as refused:
         verify(occurred_at="2026-03-04T12:00:00")
     assert refused.value.key == "body"
+
+
+@pytest.mark.parametrize("occurred_at", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00"])
+def test_a_time_no_utc_date_holds_is_refused(occurred_at: str) -> None:
+    """It used to raise OverflowError: the consumer failed the record until it expired."""
+    with pytest.raises(WebhookRejected) as refused:
+        verify(occurred_at=occurred_at)
+    assert refused.value.key == "body"

@@ -155,3 +155,45 @@ def test_disbursement_events_book_nothing_but_surprises_are_alerted(
         world.settle(
             event(disbursement_key("user-1", "app-x", Rail.ACH), SettlementOutcome.COMPLETED)
         )
+
+
+@pytest.mark.parametrize(
+    "occurred_at",
+    [
+        pytest.param(dt.datetime(2026, 3, 14, 12, tzinfo=dt.UTC), id="two months ahead"),
+        pytest.param(dt.datetime(2030, 1, 14, 12, tzinfo=dt.UTC), id="years ahead"),
+    ],
+)
+def test_a_return_dated_after_the_clock_is_booked_as_of_now_and_alerted(
+    world: Deployment, loan: Loan, occurred_at: dt.datetime
+) -> None:
+    """A rail's wrong date never books money on a day that has not come: two months
+    ahead it charged late fees as of then; years ahead the return was refused as a
+    correction too old and dropped, and the payment stayed PENDING."""
+    paid = world.pay_loan(loan, 5_250)
+    ahead = settlement(paid.payment_id, SettlementOutcome.RETURNED, occurred_at, Rail.ACH)
+
+    settled = world.bus.handle(SettleTransfer(ahead))
+
+    assert settled.handling is SettlementHandling.REVERSED
+    stored = world.loan(loan.loan_id)
+    payment = stored.payments[paid.payment_id]
+    assert (payment.status, stored.outstanding_balance) == (PaymentStatus.RETURNED, 31_500)
+    assert [e.effective_date for e in world.ledger(loan.loan_id)][-1] == PAID_ON.date()
+    [alert] = world.alerts()
+    assert (alert.severity, alert.title, alert.details["occurred_at"]) == (
+        Severity.WARNING,
+        "settlement event dated after the clock: booked as of now",
+        occurred_at.isoformat(),
+    )
+
+
+def test_an_event_a_few_minutes_ahead_of_the_clock_is_not_alerted(
+    world: Deployment, loan: Loan
+) -> None:
+    paid = world.pay_loan(loan, 5_250)
+    ahead = PAID_ON + dt.timedelta(minutes=4)
+    completed = settlement(paid.payment_id, SettlementOutcome.COMPLETED, ahead, Rail.ACH)
+    assert world.bus.handle(SettleTransfer(completed)).handling is SettlementHandling.SETTLED
+    assert world.loan(loan.loan_id).payments[paid.payment_id].settled_on == PAID_ON.date()
+    assert world.alerts() == []
