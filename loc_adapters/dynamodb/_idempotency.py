@@ -10,6 +10,7 @@ minutes, which is why commands need records of their own.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 from loc_adapters.dynamodb._codecs import EXPIRES_AT, ttl_seconds
 from loc_adapters.dynamodb._convert import Item, format_fixed_timestamp, parse_timestamp
@@ -22,10 +23,23 @@ __all__ = ["DynamoIdempotencyStore"]
 
 
 class DynamoIdempotencyStore:
-    """An `IdempotencyStore` whose records live in the table."""
+    """An `IdempotencyStore` whose records live in the table.
+
+    A claim is known by its ``loc_expires_at`` (each claim, a take-over too, writes its
+    own); the store remembers, per thread, the claims it made, so that `abandon` drops
+    only its own claim, never one another process took over once this one went stale.
+    """
 
     def __init__(self, table: DynamoTable) -> None:
         self._table = table
+        self._local = threading.local()
+
+    def _claims(self) -> dict[str, str]:
+        """This thread's claims: key to the ``loc_expires_at`` its claim wrote."""
+        claims: dict[str, str] | None = getattr(self._local, "claims", None)
+        if claims is None:
+            claims = self._local.claims = {}
+        return claims
 
     def begin(
         self,
@@ -43,6 +57,7 @@ class DynamoIdempotencyStore:
         """
         pk, sk = idempotency_key(key)
         expires_at = now + ttl
+        claim = format_fixed_timestamp(expires_at)
         values = {":now": format_fixed_timestamp(now)}
         take_over = ""
         if stale_after is not None:  # claimed (expires_at - ttl) at least stale_after ago
@@ -64,7 +79,7 @@ class DynamoIdempotencyStore:
                     "loc_fingerprint": fingerprint,
                     "loc_status": IdempotencyStatus.IN_PROGRESS.value,
                     "loc_response": "",
-                    EXPIRES_AT: format_fixed_timestamp(expires_at),
+                    EXPIRES_AT: claim,
                     "ttl": ttl_seconds(expires_at),
                 },
                 condition=f"attribute_not_exists(#PK) OR #{EXPIRES_AT} <= :now" + take_over,
@@ -79,6 +94,7 @@ class DynamoIdempotencyStore:
                     key=key,
                 ) from exc
             return record
+        self._claims()[key] = claim
         return None
 
     def complete(self, key: str, *, response: str, now: dt.datetime) -> None:
@@ -87,6 +103,7 @@ class DynamoIdempotencyStore:
         Raises:
             NotFound: when `key` was never begun or its record expired.
         """
+        self._claims().pop(key, None)
         try:
             self._table.update(
                 idempotency_key(key),
@@ -106,13 +123,19 @@ class DynamoIdempotencyStore:
             ) from exc
 
     def abandon(self, key: str) -> None:
-        """Forget an IN_PROGRESS claim; a completed record, or none, stays as it is."""
+        """Forget an IN_PROGRESS claim; a completed record, or none, stays as it is.
+
+        A claim this store made is dropped only while it is still that claim: once it
+        went stale and another process took the key over, the new claim stays.
+        """
+        condition = "#loc_status = :in_progress"
+        values = {":in_progress": IdempotencyStatus.IN_PROGRESS.value}
+        mine = self._claims().pop(key, None)
+        if mine is not None:
+            condition += f" AND #{EXPIRES_AT} = :mine"
+            values[":mine"] = mine
         try:
-            self._table.delete(
-                idempotency_key(key),
-                condition="#loc_status = :in_progress",
-                values={":in_progress": IdempotencyStatus.IN_PROGRESS.value},
-            )
+            self._table.delete(idempotency_key(key), condition=condition, values=values)
         except ConditionFailed:
             return
 

@@ -9,10 +9,13 @@ existed, which journal entry was already posted.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import attrs
+from boto3.dynamodb.types import Binary
 
 from loc_adapters.dynamodb._codecs import VERSION, item_key
 from loc_adapters.dynamodb._convert import Item
@@ -31,10 +34,23 @@ from loc_core.ports import Lease
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
-__all__ = ["Kind", "Plan"]
+__all__ = ["ITEM_SIZE_LIMIT", "TRANSACTION_SIZE_LIMIT", "Kind", "Plan", "item_size"]
+
+ITEM_SIZE_LIMIT = 400 * 1024
+"""Most bytes one DynamoDB item may hold (names and values)."""
+TRANSACTION_SIZE_LIMIT = 4 * 1024 * 1024
+"""Most bytes of items one `TransactWriteItems` may write."""
 
 _SHOWN = 5
 """Reasons named in a conflict's message; a duplicate loan would otherwise list every item."""
+
+
+_DEFECTS = frozenset({"ValidationError", "ItemCollectionSizeLimitExceeded"})
+"""Cancellation reasons a retry of the same commit meets again: the commit is at fault.
+
+``ThrottlingError`` and ``ProvisionedThroughputExceeded`` are outages (retry later),
+``ConditionalCheckFailed`` and ``TransactionConflict`` races (re-read and retry).
+"""
 
 
 class Kind(enum.Enum):
@@ -63,6 +79,8 @@ class Action:
     expected_version: int = 0
     lease_key: str = ""
     """The lock key a FENCE checks."""
+    size: int = 0
+    """The bytes of the item as it will be stored (as far as known), for the size limits."""
 
     def refusal(self, stored: Item | None) -> str:
         """Why the condition failed, given the item as it was stored."""
@@ -102,16 +120,25 @@ class Plan:
                         "ExpressionAttributeNames": {"#pk": "PK"},
                     }
                 },
+                size=item_size(item),
             )
         )
 
     def save_root(
-        self, item: Item, owned: AbstractSet[str], *, label: str, expected: int, may_be_gone: bool
+        self,
+        item: Item,
+        owned: AbstractSet[str],
+        *,
+        label: str,
+        expected: int,
+        may_be_gone: bool,
+        size: int | None = None,
     ) -> None:
         """Update an aggregate's item if its version is still `expected`.
 
         `may_be_gone`: the item may have been removed by its TTL (an application) and is
-        then written again; otherwise a missing item is a conflict.
+        then written again; otherwise a missing item is a conflict. `size`: the bytes of
+        the whole item after the update, when known (by default, those of `item`).
         """
         names = {"#pk": "PK", "#ver": VERSION}
         values: dict[str, Any] = {}
@@ -129,13 +156,30 @@ class Plan:
         request["Update"]["ConditionExpression"] = condition
         request["Update"]["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
         self.actions.append(
-            Action(item_key(item), label, Kind.SAVED_ROOT, request, expected_version=expected)
+            Action(
+                item_key(item),
+                label,
+                Kind.SAVED_ROOT,
+                request,
+                expected_version=expected,
+                size=item_size(item) if size is None else size,
+            )
         )
 
-    def update_child(self, item: Item, owned: AbstractSet[str], *, label: str) -> None:
-        """Update (or create) a child item of a saved aggregate."""
+    def update_child(
+        self, item: Item, owned: AbstractSet[str], *, label: str, size: int | None = None
+    ) -> None:
+        """Update (or create) a child item of a saved aggregate; `size` as in `save_root`."""
         request = _update(self.table, item, owned, {}, {})
-        self.actions.append(Action(item_key(item), label, Kind.CHILD, request))
+        self.actions.append(
+            Action(
+                item_key(item),
+                label,
+                Kind.CHILD,
+                request,
+                size=item_size(item) if size is None else size,
+            )
+        )
 
     def delete_child(self, key: tuple[str, str], *, label: str) -> None:
         """Remove a child item the aggregate no longer has."""
@@ -166,8 +210,9 @@ class Plan:
 
         Raises:
             ConcurrencyConflict: when the commit posts one journal entry twice.
-            InvariantViolation: when it writes one item twice, or more items than one
-                transaction takes.
+            InvariantViolation: when it writes one item twice, more items than one
+                transaction takes, an item larger than DynamoDB stores, or more bytes
+                than one transaction takes.
         """
         seen: dict[tuple[str, str], Action] = {}
         for action in self.actions:
@@ -191,6 +236,23 @@ class Plan:
                 f"takes at most {TRANSACTION_LIMIT}: split the use case into smaller commits",
                 invariant="transaction_limit",
             )
+        for action in self.actions:
+            if action.size > ITEM_SIZE_LIMIT:
+                raise InvariantViolation(
+                    f"the commit writes {action.label} ({action.key[0]}/{action.key[1]}) as "
+                    f"an item of about {action.size:,} bytes; DynamoDB stores at most "
+                    f"{ITEM_SIZE_LIMIT:,} bytes an item",
+                    key=f"{action.key[0]}/{action.key[1]}",
+                    invariant="item_size_limit",
+                )
+        total = sum(action.size for action in self.actions)
+        if total > TRANSACTION_SIZE_LIMIT:
+            raise InvariantViolation(
+                f"the commit writes about {total:,} bytes in {len(self.actions)} items; one "
+                f"DynamoDB transaction takes at most {TRANSACTION_SIZE_LIMIT:,} bytes: split "
+                "the use case into smaller commits",
+                invariant="transaction_size_limit",
+            )
 
     def requests(self) -> list[TransactWriteItemTypeDef]:
         """The actions as `TransactItems`."""
@@ -200,6 +262,7 @@ class Plan:
         """The error for a cancelled transaction, from its `CancellationReasons`."""
         problems: list[str] = []
         conflict = False
+        malformed = ""
         for action, (code, stored) in zip(self.actions, reasons, strict=False):
             if code in {"", "None"}:
                 continue
@@ -215,12 +278,20 @@ class Plan:
             elif code == "TransactionConflict":
                 conflict = True
                 problems.append(f"{action.label} is being written by another transaction")
+            elif code in _DEFECTS:
+                malformed = malformed or f"{action.label}: {code}"
+                problems.append(f"{action.label}: {code}")
             else:
                 problems.append(f"{action.label}: {code}")
         shown = problems[:_SHOWN]
         if len(problems) > _SHOWN:
             shown.append(f"and {len(problems) - _SHOWN} more")
         message = "; ".join(shown) or "DynamoDB cancelled the commit without a reason"
+        if malformed:  # the same request fails the same way: a defect, not an outage
+            return InvariantViolation(
+                f"DynamoDB refused the commit as invalid: {message}; nothing was committed",
+                invariant="valid_transaction",
+            )
         if conflict:
             return ConcurrencyConflict(message)
         return ExternalServiceError(f"DynamoDB cancelled the commit: {message}")
@@ -259,3 +330,34 @@ def _update(
     if values:  # DynamoDB refuses an empty map of values
         update["ExpressionAttributeValues"] = serialize(values)
     return {"Update": update}
+
+
+def item_size(item: Mapping[str, Any]) -> int:
+    """The bytes DynamoDB counts for `item`: each attribute's name and value.
+
+    Strings and binaries count their bytes, a number about one byte per two significant
+    digits plus one, a boolean or null one, a list or map three plus one per element
+    (and a map its keys), a set its elements.
+    """
+    return sum(len(name.encode()) + _value_size(value) for name, value in item.items())
+
+
+def _value_size(value: object) -> int:  # noqa: PLR0911 - one answer per DynamoDB type
+    if isinstance(value, str):
+        return len(value.encode())
+    if isinstance(value, bytes | bytearray):
+        return len(value)
+    if isinstance(value, Binary):  # how boto3 reads a B attribute back
+        return len(bytes(getattr(value, "value", b"")))
+    if value is None or isinstance(value, bool):
+        return 1
+    if isinstance(value, int | Decimal):
+        digits = Decimal(value).normalize().as_tuple().digits
+        return (len(digits) + 1) // 2 + 1
+    if isinstance(value, Mapping):
+        return 3 + sum(len(str(k).encode()) + 1 + _value_size(v) for k, v in value.items())
+    if isinstance(value, set | frozenset):
+        return sum(_value_size(element) for element in value)
+    if isinstance(value, list | tuple):
+        return 3 + sum(1 + _value_size(element) for element in value)
+    return len(str(value).encode())

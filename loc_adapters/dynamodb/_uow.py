@@ -28,7 +28,7 @@ import attrs
 
 from loc_adapters.dynamodb import _codecs as codecs
 from loc_adapters.dynamodb._convert import ABSENT, Item, Shape, as_written
-from loc_adapters.dynamodb._plan import Kind, Plan
+from loc_adapters.dynamodb._plan import Kind, Plan, item_size
 from loc_adapters.dynamodb._repositories import (
     LINE_APPLICATIONS,
     LOAN_APPLICATIONS,
@@ -78,11 +78,12 @@ class _Read:
     images: dict[Key, Item]
     encoded: dict[Key, Item]
 
-    def write(self, item: Item) -> tuple[Item, frozenset[str]] | None:
+    def write(self, item: Item) -> tuple[Item, frozenset[str], int] | None:
         """What to set (with the key) and remove so the stored item holds `item`.
 
         Everything `as_written` keeps stays as stored; None when nothing changes, or when
-        `item` was not read here (a new child).
+        `item` was not read here (a new child). The third value is the bytes of the whole
+        item afterwards, what DynamoDB's item size limit counts.
         """
         key = codecs.item_key(item)
         stored = self.images.get(key)
@@ -97,7 +98,7 @@ class _Read:
         removals = frozenset(stored.keys() - kept.keys())
         if not sets and not removals:
             return None
-        return {"PK": key[0], "SK": key[1], **sets}, removals
+        return {"PK": key[0], "SK": key[1], **sets}, removals, item_size(kept)
 
 
 class _Stamps:
@@ -262,14 +263,16 @@ class DynamoUnitOfWork:
                 read = None  # read in another state: its items say nothing about this one
             owned = codecs.owned_attributes(shapes[0])
             written = read.write(root) if read is not None else None
+            size = None
             if written is not None:
-                root, owned = written
+                root, owned, size = written
             plan.save_root(
                 root,
                 owned,
                 label=label,
                 expected=expected,
                 may_be_gone=isinstance(aggregate, LoanApplication | CreditLineApplication),
+                size=size,
             )
             self._plan_children(plan, read, children, shapes[1:], root_key=pending.key)
         outbox: Outbox | None = getattr(aggregate, "outbox", None)  # an intent has none
@@ -303,7 +306,8 @@ class DynamoUnitOfWork:
                 continue
             update = read.write(child)
             if update is not None:
-                plan.update_child(*update, label=_child_label(child))
+                sets, removals, size = update
+                plan.update_child(sets, removals, label=_child_label(child), size=size)
         if read is not None:
             for key in read.images.keys() - written - {root_key}:
                 plan.delete_child(key, label=f"item {key[0]}/{key[1]}")
