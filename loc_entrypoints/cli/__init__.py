@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import os
+import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 from rich.console import Console
@@ -28,8 +32,11 @@ from loc_entrypoints.simulation import (
 )
 from loc_entrypoints.simulation.compare import Comparison, ignored_book, paired
 from loc_entrypoints.simulation.partition import cluster_address
+from loc_entrypoints.simulation.scenario import MAX_BORROWERS
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from loc_entrypoints.simulation.documents import DocumentSample
 
 __all__ = ["main"]
@@ -76,6 +83,19 @@ _ROWS = (
 )
 
 
+@contextlib.contextmanager
+def _interruptible() -> Iterator[None]:
+    """Ctrl-C: one line and exit 130 (128 + SIGINT), not click's bare "Aborted!".
+
+    The run's worker processes are stopped on the way out (`run_partitions`), and a
+    report is either written whole or not at all (`_publish`).
+    """
+    try:
+        yield
+    except KeyboardInterrupt:
+        _fail("interrupted; no report was written", 130)
+
+
 @click.group()
 @click.version_option(package_name="loc")
 def main() -> None:
@@ -85,7 +105,11 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--borrowers", type=click.IntRange(min=1), help="Borrowers in the book [10000].")
+@click.option(
+    "--borrowers",
+    type=click.IntRange(min=1, max=MAX_BORROWERS),
+    help="Borrowers in the book [10000].",
+)
 @click.option("--days", type=click.IntRange(min=1), help="Days to simulate [365].")
 @click.option("--seed", type=int, help="Seed of every random draw [0].")
 @click.option(
@@ -129,6 +153,7 @@ def main() -> None:
     help="Render the documents of this many borrowers into <out>/documents [0]; a run in "
     "this process only (not with --workers or --cluster).",
 )
+@_interruptible()
 def simulate(
     *,
     borrowers: int | None,
@@ -160,36 +185,103 @@ def simulate(
     sample = _document_sample(documents, base.seed, out, console)
     report = _run(base, console, workers=workers, cluster=cluster, sample=sample)
     compared = None if other is None else _run(other, console, workers=workers, cluster=cluster)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "report.json").write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
+    files = {"report.json": _json(report)}
     if compared is None:
         console.print(_summary(report))
         console.print(_recovery(report))
         _timing(console, report)
     else:
         comparison = Comparison(report, compared)
-        (out / "report-compared.json").write_text(
-            json.dumps(compared, indent=2, sort_keys=True) + "\n"
-        )
-        (out / "comparison.json").write_text(
-            json.dumps(comparison.to_dict(), indent=2, sort_keys=True) + "\n"
-        )
+        files["report-compared.json"] = _json(compared)
+        files["comparison.json"] = _json(comparison.to_dict())
         console.print(_side_by_side(comparison, "installment", "Installment loans"))
         console.print(_side_by_side(comparison, "creditline", "Lines of credit"))
         _timing(console, report)
         _timing(console, compared)
+    chart = _chart(report, compared)
+    if chart is not None:
+        files["portfolio.png"] = chart
+    try:
+        _publish(out, files)
+    except OSError as exc:
+        _fail(f"cannot write the report to {out}: {exc.strerror or exc}; nothing was written", 1)
+    if compared is not None:
         console.print(f"wrote {out / 'report-compared.json'} and {out / 'comparison.json'}")
     console.print(f"wrote {out / 'report.json'}")
     if sample is not None:
         console.print(f"wrote {len(sample.written)} documents under {out / 'documents'}")
-    try:
-        from loc_entrypoints.simulation.chart import draw_portfolio  # noqa: PLC0415 - optional
-
-        draw_portfolio(report, out / "portfolio.png", other=compared)
-    except ModuleNotFoundError:
+    if chart is None:
         console.print("portfolio.png skipped: install the 'report' extra for charts")
     else:
         console.print(f"wrote {out / 'portfolio.png'}")
+
+
+_OUTPUTS = ("report.json", "report-compared.json", "comparison.json", "portfolio.png")
+"""Every file a run writes to --out: what this run does not write, an earlier run's, goes."""
+
+
+def _json(value: dict[str, Any]) -> bytes:
+    return (json.dumps(value, indent=2, sort_keys=True) + "\n").encode()
+
+
+def _chart(report: dict[str, Any], compared: dict[str, Any] | None) -> bytes | None:
+    """The portfolio chart as PNG bytes; None without the ``report`` extra."""
+    png = io.BytesIO()
+    try:
+        from loc_entrypoints.simulation.chart import draw_portfolio  # noqa: PLC0415 - optional
+
+        draw_portfolio(report, png, other=compared)  # imports matplotlib
+    except ModuleNotFoundError:
+        return None
+    return png.getvalue()
+
+
+def _publish(out: Path, files: dict[str, bytes]) -> None:
+    """Write `files` into `out`, each whole or not at all, and drop an earlier run's others.
+
+    Each file is written beside its final name and renamed over it once all are written,
+    so a failure (a full disk, an interruption) leaves the folder as it was: never a
+    truncated report, nor a new report beside an old chart. A run that writes no
+    comparison (or no chart) removes the ones an earlier run left, which would otherwise
+    pass for this run's.
+
+    Raises:
+        OSError: a file could not be written; nothing was replaced.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for name, content in files.items():
+            temporary = out / f".{name}.{uuid.uuid4().hex}.tmp"
+            staged.append((temporary, out / name))
+            _write(temporary, content)
+        for temporary, final in staged:
+            temporary.replace(final)
+    finally:
+        for temporary, _ in staged:
+            with contextlib.suppress(OSError):
+                temporary.unlink(missing_ok=True)
+    for name in _OUTPUTS:
+        if name not in files:
+            (out / name).unlink(missing_ok=True)
+
+
+def _write(path: Path, content: bytes) -> None:
+    """Create `path` (it must not exist) with `content`, flushed to the disk."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        view = memoryview(content)
+        while view:
+            view = view[os.write(descriptor, view) :]
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    """End the command with `message` as one line on standard error."""
+    click.echo(f"Error: {' '.join(message.split())}", err=True)
+    raise SystemExit(code)
 
 
 def _scenario(path: Path | None, option: str) -> Scenario:
@@ -232,12 +324,12 @@ def _run(
         MofNCompleteColumn(),
         TimeElapsedColumn(),
     )
-    with Progress(*columns, console=console, transient=True) as bar:
-        task = bar.add_task(
-            f"simulating {scenario.borrowers:,} borrowers ({scenario.name})",
-            total=scenario.borrower_days,
-        )
-        try:
+    try:
+        with Progress(*columns, console=console, transient=True) as bar:
+            task = bar.add_task(
+                f"simulating {scenario.borrowers:,} borrowers ({scenario.name})",
+                total=scenario.borrower_days,
+            )
             return run_simulation(
                 scenario,
                 progress=lambda done: bar.update(task, completed=done),
@@ -245,18 +337,16 @@ def _run(
                 cluster=cluster,
                 documents=sample,
             )
-        except InvariantBroken as exc:
-            console.print(f"[bold red]invariant violated[/] on {exc.day}, borrower {exc.user_id}:")
-            console.print(f"  {exc.invariant}: {exc.detail}")
-            raise SystemExit(1) from exc
-        except PartitionFailed as exc:
-            console.print(f"[bold red]run failed[/]: {exc}")
-            raise SystemExit(1) from exc
-        except ClusterUnreachable as exc:
-            console.print(f"[bold red]run failed[/]: {exc}")
-            raise SystemExit(1) from exc
-        except ClusterUnavailable as exc:
-            raise click.UsageError(str(exc)) from exc
+    except InvariantBroken as exc:
+        _fail(
+            f"invariant violated on {exc.day}, borrower {exc.user_id}: {exc.invariant}: "
+            f"{exc.detail}",
+            1,
+        )
+    except (PartitionFailed, ClusterUnreachable) as exc:
+        _fail(f"run failed: {exc}", 1)
+    except ClusterUnavailable as exc:
+        raise click.UsageError(str(exc)) from exc
 
 
 def _cluster(address: str) -> str:

@@ -17,6 +17,7 @@ from loc_entrypoints.simulation.partition import (
     PARTITION_BORROWERS,
     ClusterUnavailable,
     ClusterUnreachable,
+    Partition,
     PartitionFailed,
     PartitionResult,
     merge,
@@ -66,7 +67,7 @@ def run_simulation(
     Raises:
         InvariantBroken: an invariant failed; the message names the borrower, day and
             invariant.
-        PartitionFailed: a partition failed every retry.
+        PartitionFailed: a partition failed every retry (in this process: failed once).
         ClusterUnavailable: `cluster` without the ``cluster`` extra installed.
         ValueError: `documents` with `workers` or `cluster`: the worlds of a partitioned
             run stay in their processes.
@@ -85,7 +86,7 @@ def run_simulation(
     elif documents is not None:
         (whole,) = partitions(scenario.borrowers, scenario.borrowers)
         told = None if progress is None else (lambda day: progress(day * scenario.borrowers))
-        result = run_partition(scenario, whole, told, keep_world=True)
+        result = _in_this_process(scenario, whole, told, keep_world=True)
         report, world = merge(scenario, [result]), result.world
     else:
         report = merge(scenario, _one_by_one(scenario, partition_size, progress))
@@ -117,6 +118,30 @@ def _one_by_one(
             if progress is None
             else (lambda day, base=done, n=borrowers: progress(base + day * n))
         )
-        results.append(run_partition(scenario, part, told))
+        results.append(_in_this_process(scenario, part, told))
         done += borrowers * scenario.days
     return results
+
+
+def _in_this_process(
+    scenario: Scenario,
+    part: Partition,
+    progress: Callable[[int], None] | None,
+    *,
+    keep_world: bool = False,
+) -> PartitionResult:
+    """`run_partition` here; a failure other than a broken invariant names the partition.
+
+    Not retried: in this process no worker can be lost, and the run is deterministic, so
+    the same partition would fail the same way again.
+
+    Raises:
+        InvariantBroken: an invariant failed.
+        PartitionFailed: anything else went wrong, with the partition's borrowers.
+    """
+    try:
+        return run_partition(scenario, part, progress, keep_world=keep_world)
+    except InvariantBroken:
+        raise
+    except Exception as exc:
+        raise PartitionFailed(part, 1, exc) from exc

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 __all__ = ["draw_portfolio"]
 
@@ -18,9 +18,12 @@ _PRODUCTS = (("installment", "installment loans", "C0"), ("creditline", "lines o
 
 
 def draw_portfolio(
-    report: dict[str, Any], path: Path, *, other: dict[str, Any] | None = None
+    report: dict[str, Any], path: Path | IO[bytes], *, other: dict[str, Any] | None = None
 ) -> None:
     """Write a PNG of the report's daily series to `path`, with `other`'s overlaid if given.
+
+    `path` may be a binary stream: ``loc simulate`` draws into memory, then writes the
+    chart with the reports, all or none.
 
     Raises:
         ModuleNotFoundError: when matplotlib (the ``report`` extra) is not installed.
@@ -80,7 +83,7 @@ def draw_portfolio(
         axis.grid(visible=True, alpha=0.3)
     figure.autofmt_xdate()
     figure.tight_layout()
-    figure.savefig(path, dpi=100)
+    figure.savefig(path, dpi=100, format="png")
     plt.close(figure)
 
 

@@ -21,8 +21,11 @@ import gc
 import hashlib
 import importlib
 import multiprocessing
+import os
 import queue as queues
 import re
+import signal
+import socket
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -85,11 +88,13 @@ class PartitionFailed(Exception):
     """A partition still failed after its retries: the run has no result."""
 
     def __init__(self, partition: Partition, attempts: int, error: BaseException) -> None:
+        times = "once" if attempts == 1 else f"{attempts} times"
         super().__init__(
             f"partition {partition.number} (borrowers {partition.first}-{partition.last}) "
-            f"failed {attempts} times: {type(error).__name__}: {error}"
+            f"failed {times}: {type(error).__name__}: {error}"
         )
         self.partition = partition
+        self.attempts = attempts
         self.error = error
 
 
@@ -110,11 +115,13 @@ class ClusterUnreachable(ClusterUnavailable):
 
 
 _SCHEDULER_ADDRESS = re.compile(
-    r"(?:(?:tcp|tls|ws|wss|ucx)://)?(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(?P<port>\d{1,5})"
+    r"(?:(?P<scheme>tcp|tls|ws|wss|ucx)://)?"
+    r"(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(?P<port>\d{1,5})"
 )
-_IN_PROCESS = re.compile(r"inproc://\S+")
+_IN_PROCESS = re.compile(r"inproc://[^/\s]+/\d+/\d+")
 """A scheduler's address as Dask takes it: optional scheme, host (or [IPv6]) and port; or
-Dask's ``inproc://`` address of a scheduler in this very process (an embedding program's)."""
+Dask's ``inproc://host/pid/n`` address of a scheduler in this very process (an embedding
+program's)."""
 
 
 def cluster_address(address: str) -> str:
@@ -135,6 +142,35 @@ def cluster_address(address: str) -> str:
             "[tcp://]host:port, such as tcp://10.0.0.5:8786"
         )
     return text
+
+
+def _answering(address: str) -> None:
+    """Fail at once where no scheduler can answer: a host that does not resolve, a refused port.
+
+    Dask's own connect retries both until its timeout (30 s of nothing); a plain TCP
+    connection tells them apart in a moment. A host that does not answer at all still
+    takes `CONNECT_TIMEOUT_SECONDS`. Addresses not over TCP (``local``, ``inproc://``,
+    ``ucx://``) are left to Dask.
+
+    Raises:
+        ClusterUnreachable: naming the address and why.
+    """
+    match = _SCHEDULER_ADDRESS.fullmatch(address)
+    if match is None or match["scheme"] == "ucx":
+        return
+    host, port = match["host"].strip("[]"), int(match["port"])
+    why = None
+    try:
+        with socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_SECONDS):
+            pass
+    except socket.gaierror as exc:
+        why = f"cannot resolve the host {host!r} ({exc.strerror or exc})"
+    except TimeoutError:
+        why = f"no answer within {CONNECT_TIMEOUT_SECONDS} s"
+    except OSError as exc:
+        why = (exc.strerror or str(exc)).lower()
+    if why is not None:
+        raise ClusterUnreachable(f"no Dask scheduler answered at {address}: {why}; nothing ran")
 
 
 @attrs.frozen
@@ -294,13 +330,20 @@ def run_partitions(
 ) -> dict[str, Any]:
     """Run the book's partitions in `workers` processes and merge them (no `timing`).
 
+    No more processes start than there are partitions. An interruption (Ctrl-C reaches
+    the whole process group) is this process's to handle: the workers ignore it, and
+    whatever ends the run early stops them at once rather than letting their partitions
+    finish.
+
     Raises:
         InvariantBroken: an invariant failed in a partition (as in a single run).
         PartitionFailed: a partition failed every attempt.
     """
     parts = partitions(scenario.borrowers, size)
     context = multiprocessing.get_context("spawn")
-    with context.Manager() as manager, _Workers(workers, context) as pool:
+    with _interrupts_held():
+        manager = context.Manager()
+    with manager, _Workers(min(workers, len(parts)), context) as pool:
         channel = ProgressChannel(manager.Queue())
 
         def submit(part: Partition) -> Future[PartitionResult]:
@@ -327,19 +370,49 @@ class _Workers:
         self._pool = ProcessPoolExecutor(workers, mp_context=context)
 
     def submit(self, run: Callable[..., PartitionResult], *args: object) -> Future[PartitionResult]:
-        """Submit ``run(*args)``, to a fresh pool if this one broke."""
-        try:
-            return self._pool.submit(run, *args)
-        except BrokenProcessPool:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = ProcessPoolExecutor(self._workers, mp_context=self._context)
-            return self._pool.submit(run, *args)
+        """Submit ``run(*args)``, to a fresh pool if this one broke.
+
+        A submit may start a worker process: it starts with interrupts held (`_interrupts_held`).
+        """
+        with _interrupts_held():
+            try:
+                return self._pool.submit(run, *args)
+            except BrokenProcessPool:
+                self._pool.shutdown(wait=True, cancel_futures=True)
+                self._pool = ProcessPoolExecutor(self._workers, mp_context=self._context)
+                return self._pool.submit(run, *args)
 
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *_exc: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *_exc: object) -> None:
+        if exc_type is not None:  # the run is over: its partitions' work is lost anyway
+            # The pool has no public way to stop a running task (`terminate_workers` came
+            # in Python 3.14); without this, shutting down waits for every running partition.
+            processes: dict[int, Any] = getattr(self._pool, "_processes", None) or {}
+            for process in list(processes.values()):
+                process.terminate()
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+@contextlib.contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Block SIGINT in this thread meanwhile; a process started meanwhile keeps it blocked.
+
+    Ctrl-C sends SIGINT to every process of the terminal's foreground group, workers
+    included: each would die printing its own traceback (one still importing, one mid-
+    partition). A child inherits its parent's signal mask, so a worker started here never
+    sees it; this process does once the block is lifted (a signal that came meanwhile is
+    held, not lost), and stops the workers itself.
+    """
+    if not hasattr(signal, "pthread_sigmask"):  # Windows: no signal masks, no process groups
+        yield
+        return
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 def _run_reporting(
@@ -477,10 +550,12 @@ def run_on_cluster(
             "--cluster needs Dask distributed: install the 'cluster' extra "
             "(pip install 'loc[cluster]')"
         ) from exc
+    _answering(address)
     parts = partitions(scenario.borrowers, size)
     run = uuid.uuid4().hex  # task keys of this run alone, on a cluster others share
+    processes = min(workers or os.cpu_count() or 1, len(parts))
     with (
-        _scheduler(distributed, address, workers) as target,
+        _scheduler(distributed, address, processes) as target,
         _client(distributed, target, address) as client,
     ):
         futures = {
@@ -516,6 +591,10 @@ def _client(distributed: Any, target: Any, address: str) -> Iterator[Any]:  # no
     """A Dask `Client` of `target`; a scheduler that does not answer is `ClusterUnreachable`."""
     try:
         client = distributed.Client(target, timeout=CONNECT_TIMEOUT_SECONDS)
+    except ValueError as exc:  # an inproc:// address of another process's scheduler
+        raise ClusterUnreachable(
+            f"no Dask scheduler answered at {address}: {exc}; nothing ran"
+        ) from exc
     except (OSError, TimeoutError) as exc:  # Dask raises OSError when the connect times out
         raise ClusterUnreachable(
             f"no Dask scheduler answered at {address} within {CONNECT_TIMEOUT_SECONDS} s: "
@@ -526,8 +605,8 @@ def _client(distributed: Any, target: Any, address: str) -> Iterator[Any]:  # no
 
 
 @contextlib.contextmanager
-def _scheduler(distributed: Any, address: str, workers: int | None) -> Iterator[Any]:  # noqa: ANN401 - the untyped module
-    """What `Client` connects to: `address`, or a `LocalCluster` started for this run."""
+def _scheduler(distributed: Any, address: str, workers: int) -> Iterator[Any]:  # noqa: ANN401 - the untyped module
+    """What `Client` connects to: `address`, or a `LocalCluster` of `workers` processes."""
     if address != "local":
         yield address
         return

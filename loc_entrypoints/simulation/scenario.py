@@ -29,13 +29,17 @@ from loc_core.errors import InvalidConfiguration, InvalidRate
 from loc_core.installment import OriginationFee
 from loc_core.money import rate
 
-__all__ = ["FIRST_DAY", "HARSH", "LAST_DAY", "LOAN_STEP", "PERFECT", "Scenario"]
+__all__ = ["FIRST_DAY", "HARSH", "LAST_DAY", "LOAN_STEP", "MAX_BORROWERS", "PERFECT", "Scenario"]
 
 FIRST_DAY = dt.date(1900, 1, 1)
 """The earliest `start`: an earlier one is a typo, not a book."""
 LAST_DAY = dt.date(9998, 12, 31)
 """The latest simulated day: a year short of the calendar's end, for what runs past the
 last day (schedules, late returns, the last recovery run)."""
+MAX_BORROWERS = 9_999_999
+"""The largest book: a borrower's id has seven digits (``user-0000042``), and ids must sort
+in borrower order (the ledger digest is taken in that order) and loan numbers stay unique,
+so a book of more borrowers is refused rather than run with ids that break both."""
 LOAN_STEP = 2_500
 """Loan requests are drawn in $25 steps, so `loan_request`'s bounds are multiples of it."""
 _LINE_PRODUCT = CreditLineProduct()
@@ -61,6 +65,11 @@ def _whole(_instance: object, attribute: attrs.Attribute[int], value: int) -> No
 def _positive(_instance: object, attribute: attrs.Attribute[int], value: int) -> None:
     if type(value) is not int or value <= 0:
         raise _refused(attribute.name, "a positive whole number", value)
+
+
+def _book_size(_instance: object, attribute: attrs.Attribute[int], value: int) -> None:
+    if type(value) is not int or not 0 < value <= MAX_BORROWERS:
+        raise _refused(attribute.name, f"a whole number from 1 to {MAX_BORROWERS:,}", value)
 
 
 def _as_date(value: object) -> dt.date:
@@ -177,7 +186,7 @@ class Scenario:
 
     name: str = attrs.field(default="default", validator=_name)
     """A label for the report, the comparison's table and the chart."""
-    borrowers: int = attrs.field(default=10_000, validator=_positive)
+    borrowers: int = attrs.field(default=10_000, validator=_book_size)
     """How many borrowers the book has."""
     days: int = attrs.field(default=365, validator=_positive)
     """How many days to simulate."""
