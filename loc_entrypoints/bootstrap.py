@@ -46,6 +46,7 @@ from loc_core.ports import (
     AuditArchive,
     Clock,
     DocumentStore,
+    EventOutbox,
     FeatureFlags,
     IdempotencyStore,
     IdGenerator,
@@ -441,6 +442,7 @@ def bootstrap(
     if settings.backend is Backend.MEMORY:
         database = provide(InMemoryDatabase, lambda: InMemoryDatabase(clock))
         provide(UnitOfWork, lambda: InMemoryUnitOfWork(database))
+        provide(EventOutbox, lambda: database)
         provide(Lock, lambda: InMemoryLock(clock, leases=database.leases))
         provide(IdempotencyStore, InMemoryIdempotencyStore)
         provide(WorkQueue, lambda: InMemoryQueue(clock))
@@ -535,6 +537,7 @@ def _provide_aws(settings: Settings, clock: Clock, provide: _Provide) -> None:
     import boto3  # noqa: PLC0415 - the aws extra is only needed by this backend
 
     from loc_adapters.dynamodb import (  # noqa: PLC0415 - same
+        DynamoEventOutbox,
         DynamoIdempotencyStore,
         DynamoIds,
         DynamoLock,
@@ -563,6 +566,7 @@ def _provide_aws(settings: Settings, clock: Clock, provide: _Provide) -> None:
         provide(UnitOfWork, lambda: DynamoUnitOfWork(table, clock=clock))
         provide(Lock, lambda: DynamoLock(table, clock=clock))
     provide(IdempotencyStore, lambda: DynamoIdempotencyStore(table))
+    provide(EventOutbox, lambda: DynamoEventOutbox(table))
     provide(IdGenerator, lambda: DynamoIds(table))
     provide(WorkQueue, lambda: SqsWorkQueue(sqs, settings.queue_url))
 

@@ -101,7 +101,11 @@ def _recovered(report: RecoveryReport) -> JobSummary:
         processed=report.booked + report.abandoned + report.finished,
         failed=report.failed,
         skipped=report.busy,
-        details={"examined": report.examined},
+        details={
+            "examined": report.examined,
+            "republished": report.republished,
+            "unpublished": report.unpublished,
+        },
     )
 
 

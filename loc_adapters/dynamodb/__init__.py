@@ -6,6 +6,7 @@
 - `DynamolockLock`: the same port in ``cirello.io/dynamolock/v2``'s lock table, shared
   with the Go service's workers during a cutover (`create_lock_table` makes one).
 - `DynamoIdempotencyStore`: idempotency records with TTL.
+- `DynamoEventOutbox`: the domain events commits kept until they are published.
 - `DynamoIds`: uuid4 ids and ``FM-000001`` loan numbers from an atomic counter.
 - `create_table` makes the table as production has it; `expired_application`,
   `inserted_audit_record` and `balance_reconciliation` read the table's stream records.
@@ -17,6 +18,7 @@ from loc_adapters.dynamodb._dynamolock import DynamolockLock, create_lock_table
 from loc_adapters.dynamodb._idempotency import DynamoIdempotencyStore
 from loc_adapters.dynamodb._ids import DynamoIds
 from loc_adapters.dynamodb._lock import DynamoLock
+from loc_adapters.dynamodb._outbox import DynamoEventOutbox
 from loc_adapters.dynamodb._streams import (
     balance_reconciliation,
     expired_application,
@@ -26,6 +28,7 @@ from loc_adapters.dynamodb._table import DynamoTable, create_table, table_name
 from loc_adapters.dynamodb._uow import DynamoUnitOfWork
 
 __all__ = [
+    "DynamoEventOutbox",
     "DynamoIdempotencyStore",
     "DynamoIds",
     "DynamoLock",

@@ -181,6 +181,15 @@ class Plan:
             )
         )
 
+    def put(self, item: Item, *, label: str) -> None:
+        """Write an item whatever is stored under its key (a kept event: the same event)."""
+        request: TransactWriteItemTypeDef = {
+            "Put": {"TableName": self.table, "Item": serialize(item)}
+        }
+        self.actions.append(
+            Action(item_key(item), label, Kind.CHILD, request, size=item_size(item))
+        )
+
     def delete_child(self, key: tuple[str, str], *, label: str) -> None:
         """Remove a child item the aggregate no longer has."""
         request: TransactWriteItemTypeDef = {

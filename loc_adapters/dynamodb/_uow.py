@@ -28,6 +28,7 @@ import attrs
 
 from loc_adapters.dynamodb import _codecs as codecs
 from loc_adapters.dynamodb._convert import ABSENT, Item, Shape, as_written
+from loc_adapters.dynamodb._outbox import encode_kept_event
 from loc_adapters.dynamodb._plan import Kind, Plan, item_size
 from loc_adapters.dynamodb._repositories import (
     LINE_APPLICATIONS,
@@ -205,6 +206,7 @@ class DynamoUnitOfWork:
                 plan.fence(lease, None if self.lease_check is None else self.lease_check(lease))
             for item in pending:
                 self._plan(plan, item, stamps, now=now, actor=actor, request_id=request_id)
+            self._keep_events(plan, pending, now)
             plan.check()
             if plan.actions:
                 self.table.transact(plan.requests(), token=uuid.uuid4().hex)
@@ -221,6 +223,19 @@ class DynamoUnitOfWork:
                 events += outbox.drain().events
         self.rollback()
         return events
+
+    def _keep_events(self, plan: Plan, pending: list[_Pending], now: dt.datetime) -> None:
+        """Keep the commit's domain events in the outbox (`DynamoEventOutbox`), each once."""
+        events: dict[str, DomainEvent] = {}
+        for item in pending:
+            outbox: Outbox | None = getattr(item.aggregate, "outbox", None)
+            if outbox is not None:
+                events.update((event.event_id, event) for event in outbox.events)
+        for event_id, event in events.items():
+            plan.put(
+                encode_kept_event(event, committed_at=now, shards=self.table.shards),
+                label=f"{event.type.value} event {event_id[:12]}",
+            )
 
     def _refuse_unsaved_changes(self, pending: list[_Pending]) -> None:
         saved = {id(item.aggregate) for item in pending}

@@ -23,11 +23,19 @@ import attrs
 
 from loc_core.bookkeeping import Product
 from loc_core.creditline import CreditLine, LineStatus, Statement
-from loc_core.events import AuditRecord, Change
+from loc_core.events import AuditRecord, Change, DomainEvent
 from loc_core.installment import InstallmentStatus, Loan
 from loc_core.intents import INTENT_RETENTION, TransferIntent
 from loc_core.ledger import JournalEntry, Ledger
-from loc_core.ports import Clock, InstallmentRef, IntentRef, Lease, LineRef, PaymentOwner
+from loc_core.ports import (
+    Clock,
+    InstallmentRef,
+    IntentRef,
+    KeptEvent,
+    Lease,
+    LineRef,
+    PaymentOwner,
+)
 
 __all__ = ["InMemoryDatabase", "Key", "clone", "statement_key"]
 
@@ -71,6 +79,8 @@ class InMemoryDatabase:
     _audit_by_user: dict[str, list[AuditRecord]] = attrs.field(factory=dict)
     _audit_by_process: dict[str, list[AuditRecord]] = attrs.field(factory=dict)
     _audit_count: int = 0
+    _outbox: dict[str, KeptEvent] = attrs.field(factory=dict)
+    """Committed domain events not yet delivered, by event id (`EventOutbox`)."""
     _payments: dict[str, PaymentOwner] = attrs.field(factory=dict)
     _owners: dict[tuple[Product, str, str], PaymentOwner] = attrs.field(factory=dict)
     """The one `PaymentOwner` each loan or line's payments are indexed under."""
@@ -234,6 +244,26 @@ class InMemoryDatabase:
             self._rows.pop(key, None)
             self._versions.pop(key, None)
             self._owned.get((key[0], key[1]), set()).discard(key)
+
+    def keep_events(self, events: Sequence[DomainEvent], *, at: dt.datetime) -> None:
+        """Keep a commit's domain events in the outbox until they are delivered."""
+        kept = self._outbox
+        for event in events:
+            kept[event.event_id] = KeptEvent(event, at)
+
+    def undelivered(self, *, committed_before: dt.datetime, limit: int) -> list[KeptEvent]:
+        """The outbox's events kept since before `committed_before`, oldest first."""
+        with self.lock:
+            old = [kept for kept in self._outbox.values() if kept.committed_at < committed_before]
+        return sorted(old, key=lambda kept: (kept.committed_at, kept.event.event_id))[:limit]
+
+    def delivered(self, events: Sequence[DomainEvent]) -> None:
+        """Stop keeping `events` in the outbox."""
+        kept = self._outbox
+        if kept:
+            with self.lock:
+                for event in events:
+                    kept.pop(event.event_id, None)
 
     def post(self, entries: Iterable[JournalEntry]) -> None:
         """Post journal entries to the ledger and index them by loan or line."""

@@ -421,7 +421,9 @@ class InMemoryUnitOfWork:
                 if taken is not None:
                     db.post(taken.entries)
                     db.record_changes(taken.changes, actor=actor, request_id=request_id, at=now)
-                    events += taken.events
+                    if taken.events:
+                        db.keep_events(taken.events, at=now)
+                        events += taken.events
             db.commits += 1
             if self._loaded:  # what was written stays: only the rest is released
                 self._loaded = [(k, a) for k, a in self._loaded if id(a) not in saved]

@@ -19,6 +19,7 @@ process are for operations, never a borrower).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Generic, Protocol, Self, TypeVar
 
 import attrs
@@ -45,10 +46,12 @@ __all__ = [
     "AuditRecordPage",
     "CreditLineApplicationRepository",
     "CreditLineRepository",
+    "EventOutbox",
     "InstallmentRef",
     "IntentRef",
     "IntentRepository",
     "JournalRepository",
+    "KeptEvent",
     "LineRef",
     "LoanApplicationRepository",
     "LoanRef",
@@ -68,13 +71,16 @@ def items_written(aggregate: object, *, new: bool) -> int:
     """The items a commit surely writes for one added (`new`) or saved aggregate.
 
     The counting rule every unit of work and the start-up checks share: one item for
-    the aggregate's root, one per journal entry and per audit change in its outbox, and,
+    the aggregate's root, one per journal entry, audit change and domain event in its
+    outbox (the events are kept until published, `EventOutbox`), and,
     when it is added, one per child record (a loan's installments and payments, a
     line's draws and payments). A saved aggregate also rewrites the children that
     changed, which only a store that compares with what it read can count.
     """
     outbox = getattr(aggregate, "outbox", None)
-    records = len(outbox.entries) + len(outbox.changes) if outbox is not None else 0
+    records = (
+        len(outbox.entries) + len(outbox.changes) + len(outbox.events) if outbox is not None else 0
+    )
     children = 0
     if new and isinstance(aggregate, Loan):
         children = len(aggregate.installments) + len(aggregate.payments)
@@ -421,6 +427,33 @@ class IntentRepository(Protocol):
         ...
 
 
+@attrs.frozen
+class KeptEvent:
+    """A committed domain event not yet published, as the event outbox keeps it."""
+
+    event: DomainEvent
+    committed_at: dt.datetime
+
+
+class EventOutbox(Protocol):
+    """The domain events committed and not yet published: the transactional outbox.
+
+    A commit keeps every event it returns here, in the same atomic write as the records
+    that made it; the bus clears them once their handlers ran (`delivered`). A process
+    that dies between its commit and its publish leaves them kept, and the recovery job
+    publishes what is older than `RECOVERY_AFTER` (`undelivered`). An event may so be
+    published twice, never not at all: its handlers drop a repeat by `event_id`.
+    """
+
+    def undelivered(self, *, committed_before: dt.datetime, limit: int) -> list[KeptEvent]:
+        """Up to `limit` events kept since before `committed_before`, oldest first."""
+        ...
+
+    def delivered(self, events: Sequence[DomainEvent]) -> None:
+        """Stop keeping `events` (their handlers ran); an event not kept is ignored."""
+        ...
+
+
 class AuditLog(Protocol):
     """Audit records, written only through a unit of work's commit, never changed."""
 
@@ -523,7 +556,8 @@ class UnitOfWork(Protocol):
 
         Each aggregate's journal entries are posted and its changes stored as audit
         records (with `actor`, `request_id` and the clock's time); versions are bumped.
-        Returns the domain events, to be published only now that the commit succeeded.
+        Its domain events are kept in the `EventOutbox` until published. Returns them,
+        to be published only now that the commit succeeded.
 
         Raises:
             ConcurrencyConflict: when any saved aggregate changed since it was read, or

@@ -39,7 +39,7 @@ import attrs
 
 from loc_core.errors import InvalidConfiguration
 from loc_core.events import DomainEvent
-from loc_core.ports import Metrics, QueueMessage, Tracer
+from loc_core.ports import EventOutbox, Metrics, QueueMessage, Tracer
 
 __all__ = [
     "Command",
@@ -194,6 +194,7 @@ class MessageBus:
         self._built: set[type] = set()
         self._metrics = cast("Metrics", registered[Metrics])
         self._tracer = cast("Tracer", registered[Tracer])
+        self._outbox = cast("EventOutbox | None", registered.get(EventOutbox))
         self._handlers = {
             command: (handler, self._resolve(handler), f"loc.command.{command.__name__}")
             for command, handler in handlers.items()
@@ -285,17 +286,21 @@ class MessageBus:
         """Send each committed event to its event handlers, in order; returns the count.
 
         Called by handlers only after a successful commit. An event handler decides what
-        a failure means (the borrower notifier alerts operations and never raises).
+        a failure means (the borrower notifier alerts operations and never raises). Once
+        every event's handlers ran, the `EventOutbox` (when one is registered) stops
+        keeping them; an event whose handler raised stays kept for the recovery job.
         """
-        published = 0
+        published: list[DomainEvent] = []
         for event in events:
             chain = self._event_handlers.get(type(event), ())
             if chain:
                 with self._tracer.span("event", type(event).__name__, user_id=_user_of(event)):
                     for handler, ports in chain:
                         handler(event, **ports)
-            published += 1
-        return published
+            published.append(event)
+        if published and self._outbox is not None:
+            self._outbox.delivered(published)
+        return len(published)
 
     def _resolve(self, handler: Callable[..., Any]) -> dict[str, object]:
         """The keyword-only parameters of `handler`, each bound to its registered adapter."""

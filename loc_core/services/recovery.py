@@ -15,10 +15,16 @@ run out by then) and, for each, under the same lease the command holds:
 
 The job never submits a transfer: a movement whose process died before its rail call
 is abandoned, not carried out a day late.
+
+Then it publishes the domain events a commit kept in the `EventOutbox` and no process
+published (it died between its commit and its publish) once they are older than
+`RECOVERY_AFTER`: a settlement's, a job's or an application's notification is sent late,
+never lost. Handlers drop a repeat by the event's identity.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 
@@ -28,7 +34,7 @@ from loc_core.creditline import DrawStatus
 from loc_core.errors import LocError, LockNotAcquired
 from loc_core.installment import Process
 from loc_core.intents import IntentKind, IntentStatus, TransferIntent
-from loc_core.ports import IntentRef, Lease, Lock, Metrics
+from loc_core.ports import EventOutbox, IntentRef, Lease, Lock, Metrics
 from loc_core.services.kit import leased, lock_key, moment, post_alert
 from loc_core.services.lines import LineWriter
 from loc_core.services.lines._unit import LEASE_TTL
@@ -70,6 +76,10 @@ class RecoveryReport:
     """Intents whose lease a live process holds: left for the next run."""
     failed: int = 0
     """Intents the job could not finish (alerted, CRITICAL): still open."""
+    republished: int = 0
+    """Committed events a dead process never published, published now (`EventOutbox`)."""
+    unpublished: int = 0
+    """Such events whose handlers failed again (alerted): kept for the next run."""
 
     @property
     def still_open(self) -> int:
@@ -187,8 +197,9 @@ def recover_transfers(
     originator: Originator,
     lock: Lock,
     metrics: Metrics,
+    outbox: EventOutbox,
 ) -> RecoveryReport:
-    """Finish every open intent older than `RECOVERY_AFTER` (see the module's rule)."""
+    """Finish the open intents, then publish stranded events (see the module's rule)."""
     now, _ = moment(movements.clock)
     recovery = _Recovery(movements, loans, debits, lines, originator)
     with movements.uow as uow:
@@ -212,4 +223,42 @@ def recover_transfers(
             f"recovery job left {counts['failed']} money movements open",
             {"examined": len(refs), **{k: v for k, v in counts.items() if v}},
         )
-    return RecoveryReport(examined=len(refs), **counts)
+    republished, unpublished = _republish(outbox, movements, now - RECOVERY_AFTER)
+    if republished:
+        metrics.increment("loc.recovery.republished", republished)
+    return RecoveryReport(
+        examined=len(refs), **counts, republished=republished, unpublished=unpublished
+    )
+
+
+_REPUBLISH_PAGE = 500
+"""How many kept events the recovery job reads from the outbox at a time."""
+
+
+def _republish(outbox: EventOutbox, movements: Movements, before: dt.datetime) -> tuple[int, int]:
+    """Publish, oldest first, the events kept since before `before`; (published, failed).
+
+    Each event goes alone, so one whose handler fails (alerted, kept for the next run)
+    never holds back the rest.
+    """
+    published, failed = 0, set[str]()
+    while True:
+        page = outbox.undelivered(committed_before=before, limit=_REPUBLISH_PAGE + len(failed))
+        fresh = [kept.event for kept in page if kept.event.event_id not in failed]
+        if not fresh:
+            return published, len(failed)
+        for event in fresh:
+            try:
+                movements.bus.publish([event])
+            except Exception as exc:  # noqa: BLE001 - one event's failure never stops the job
+                failed.add(event.event_id)
+                post_alert(
+                    movements.alerter,
+                    f"committed event {event.type.value} could not be published",
+                    {"event_id": event.event_id, "user_id": event.user_id},
+                    error=exc,
+                )
+            else:
+                published += 1
+        if len(page) < _REPUBLISH_PAGE + len(failed):
+            return published, len(failed)

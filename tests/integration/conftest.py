@@ -11,14 +11,14 @@ import datetime as dt
 import logging
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import pytest
 import stamina
 from botocore.config import Config
 from contracts.uow import UowFactory
-from integration.support import CallLog, aws_session, units_of_work
+from integration.support import CallLog, aws_session, on_table, units_of_work
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
     MotoRequestHandler,
@@ -31,6 +31,7 @@ from loc_adapters.dynamodb import DynamoTable, create_table
 from loc_adapters.memory import ManualClock
 
 if TYPE_CHECKING:
+    from deployment import Deployment
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_sqs import SQSClient
 
@@ -125,6 +126,12 @@ def uow_factory(table: DynamoTable, clock: ManualClock) -> UowFactory:
 def new_uow(uow_factory: UowFactory) -> UowFactory:
     """The name the unit-of-work contract asks for."""
     return uow_factory
+
+
+@pytest.fixture
+def storage(table: DynamoTable) -> Callable[[Deployment], Mapping[type, object]]:
+    """Where a re-run unit suite's deployment stores: a fresh table (`on_table`)."""
+    return lambda world: on_table(table, world.clock)
 
 
 @pytest.fixture

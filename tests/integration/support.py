@@ -10,8 +10,8 @@ import boto3
 import botocore.session
 from contracts.uow import UowFactory
 
-from loc_adapters.dynamodb import DynamoLock, DynamoTable, DynamoUnitOfWork
-from loc_core.ports import Clock, Lock, UnitOfWork
+from loc_adapters.dynamodb import DynamoEventOutbox, DynamoLock, DynamoTable, DynamoUnitOfWork
+from loc_core.ports import Clock, EventOutbox, Lock, UnitOfWork
 
 REGION = "us-east-1"
 
@@ -39,11 +39,15 @@ def units_of_work(table: DynamoTable, clock: Clock) -> UowFactory:
 
 
 def on_table(table: DynamoTable, clock: Clock) -> dict[type, object]:
-    """The ports a deployment keeps in `table`: its unit of work and its leases.
+    """The ports a deployment keeps in `table`: its unit of work, leases and event outbox.
 
     They go together: a booking's commit checks its lease's fencing token in the table.
     """
-    return {UnitOfWork: DynamoUnitOfWork(table, clock=clock), Lock: DynamoLock(table, clock=clock)}
+    return {
+        UnitOfWork: DynamoUnitOfWork(table, clock=clock),
+        Lock: DynamoLock(table, clock=clock),
+        EventOutbox: DynamoEventOutbox(table),
+    }
 
 
 class CallLog:

@@ -6,24 +6,14 @@ over HTTP (this folder's conftest), on the deployment's clock, with its leases i
 table (a booking's commit checks its lease's fencing token there).
 """
 
-import pytest
-from integration.support import on_table
 from unit.services.test_crash_matrix import (
-    Storage,
     test_a_crash_at_every_point_is_recovered_exactly_once,
     test_the_happy_path_sends_what_the_matrix_expects,
     test_the_retry_alone_finishes_the_movement,
 )
-
-from loc_adapters.dynamodb import DynamoTable
 
 __all__ = [
     "test_a_crash_at_every_point_is_recovered_exactly_once",
     "test_the_happy_path_sends_what_the_matrix_expects",
     "test_the_retry_alone_finishes_the_movement",
 ]
-
-
-@pytest.fixture
-def storage(table: DynamoTable) -> Storage:
-    return lambda world: on_table(table, world.clock)

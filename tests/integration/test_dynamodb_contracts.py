@@ -13,14 +13,21 @@ from contracts.fence import FenceContract
 from contracts.idempotency import IdempotencyContract
 from contracts.intents import MADE, IntentRepositoryContract, make_intent, open_ids, store
 from contracts.lock import LockContract
+from contracts.outbox import EventOutboxContract
 from contracts.uow import UnitOfWorkContract, UowFactory
 from integration.support import units_of_work
 
-from loc_adapters.dynamodb import DynamoIdempotencyStore, DynamoLock, DynamoTable, create_table
+from loc_adapters.dynamodb import (
+    DynamoEventOutbox,
+    DynamoIdempotencyStore,
+    DynamoLock,
+    DynamoTable,
+    create_table,
+)
 from loc_adapters.memory import ManualClock
 from loc_core.errors import LockNotAcquired
 from loc_core.intents import INTENT_RETENTION
-from loc_core.ports import IdempotencyStore, Lock
+from loc_core.ports import EventOutbox, IdempotencyStore, Lock
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -48,6 +55,12 @@ class TestDynamoIdempotencyStore(IdempotencyContract):
 
 class TestDynamoUnitOfWork(UnitOfWorkContract):
     pass
+
+
+class TestDynamoEventOutbox(EventOutboxContract):
+    @pytest.fixture
+    def outbox(self, table: DynamoTable) -> EventOutbox:
+        return DynamoEventOutbox(table)
 
 
 class TestDynamoAuditLog(AuditLogContract):

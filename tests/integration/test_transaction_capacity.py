@@ -59,8 +59,8 @@ def products() -> st.SearchStrategy[InstallmentProduct]:
     max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(product=products(), fixed_fee=st.booleans(), autopay=st.booleans())
-@example(product=_longest(47), fixed_fee=False, autopay=True)  # the largest that fits: 100 items
-@example(product=_longest(48), fixed_fee=True, autopay=False)  # the smallest refused: 102
+@example(product=_longest(46), fixed_fee=False, autopay=True)  # the largest that fits: 99 items
+@example(product=_longest(47), fixed_fee=True, autopay=False)  # the smallest refused: 101
 def test_the_acceptance_commit_on_dynamodb_is_what_the_check_counted(
     dynamodb: DynamoDBClient, *, product: InstallmentProduct, fixed_fee: bool, autopay: bool
 ) -> None:

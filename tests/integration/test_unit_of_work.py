@@ -100,9 +100,9 @@ def test_a_commit_over_a_hundred_items_is_refused_before_dynamodb_sees_it(
     product = InstallmentProduct(min_installments=4, max_installments=60, default_installments=6)
     loan = make_loan(loan_amount=60_000, count=60, product=product)
     with new_uow() as uow:
-        uow.loans.add(loan)  # the loan, 60 installments, 61 audit records and an entry
+        uow.loans.add(loan)  # the loan, 60 installments, 61 audit records, an entry, an event
         calls.clear()
-        with pytest.raises(InvariantViolation, match="writes 123 items; one DynamoDB transaction"):
+        with pytest.raises(InvariantViolation, match="writes 124 items; one DynamoDB transaction"):
             uow.commit(actor="test", request_id="big")
     assert calls.count("TransactWriteItems") == 0
     assert (loan.version, len(loan.outbox.entries)) == (0, 1)  # nothing was stamped or drained

@@ -7,6 +7,7 @@ import pytest
 from contracts.audit import AuditLogContract
 from contracts.fence import FenceContract
 from contracts.intents import IntentRepositoryContract
+from contracts.outbox import EventOutboxContract
 from contracts.uow import UnitOfWorkContract, UowFactory
 
 from loc_adapters.memory import (
@@ -17,7 +18,7 @@ from loc_adapters.memory import (
     SimulatedUnderwriting,
 )
 from loc_core.errors import LeaseLost
-from loc_core.ports import Lock, Underwriting, UnitOfWork
+from loc_core.ports import EventOutbox, Lock, Underwriting, UnitOfWork
 
 
 @pytest.fixture
@@ -51,6 +52,12 @@ def advance(clock: ManualClock) -> Callable[[dt.timedelta], None]:
 
 class TestInMemoryUnitOfWork(UnitOfWorkContract):
     pass
+
+
+class TestInMemoryEventOutbox(EventOutboxContract):
+    @pytest.fixture
+    def outbox(self, database: InMemoryDatabase) -> EventOutbox:
+        return database
 
 
 class TestInMemoryFence(FenceContract):

@@ -33,7 +33,7 @@ NOW = dt.datetime(2026, 1, 5, 15, tzinfo=dt.UTC)
 TWO_YEARS_BIWEEKLY = InstallmentProduct(
     min_installments=4, default_installments=6, max_installments=52
 )
-"""Every second week for two years: 52 installments, one commit of 109 items."""
+"""Every second week for two years: 52 installments, one commit of 111 items."""
 
 
 def _memory_uow(limit: int) -> InMemoryUnitOfWork:
@@ -53,7 +53,7 @@ def test_a_product_whose_acceptance_cannot_fit_one_transaction_is_refused_at_boo
 
 
 def test_the_largest_product_that_fits_is_accepted_and_its_acceptance_commits() -> None:
-    product = InstallmentProduct(max_installments=47, default_installments=47)
+    product = InstallmentProduct(max_installments=46, default_installments=46)
     limit = acceptance_items(product)
     assert limit <= 100
     uow = _memory_uow(limit)
@@ -67,16 +67,16 @@ def test_the_largest_product_that_fits_is_accepted_and_its_acceptance_commits() 
         user_id="user-1",
         application_id="app-1",
         loan_number="FM-000001",
-        loan_amount=470_000,
+        loan_amount=460_000,
         fee=OriginationFee.fixed(1_500),
         now=NOW,
-        installment_count=47,
+        installment_count=46,
     )
     with uow:
         uow.loan_applications.add(offer)
         uow.commit(actor="test", request_id="offer")
     loan = bus.handle(AcceptOffer("user-1", "app-1"))
-    assert len(loan.installments) == 47
+    assert len(loan.installments) == 46
     with pytest.raises(InvalidConfiguration, match="takes at most"):
         bus.replacing({UnitOfWork: _memory_uow(limit - 1)})
 

@@ -1,0 +1,119 @@
+"""The event outbox on the table: committed domain events kept until they are published.
+
+A commit puts one item per domain event in its `TransactWriteItems`, so the events are
+kept exactly when the records that made them are written:
+
+- PK ``EVENT#<event_id>``, SK ``OUTBOX``: keyed by the event's own identity, so a repeat
+  of the same event (same type, borrower, subject, day and data) is the same item, and
+  publishing deletes it with one key;
+- GSI2PK ``EVENT#KEPT`` (sharded by event id like the other GSI2 partitions), GSI2SK
+  ``<committed_at, fixed-width RFC3339>#<event_id>``: the recovery job reads what is
+  older than its cut-off, oldest first (a sparse index: a published event leaves it).
+
+The Go service never writes these items, and the stream consumers skip them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+
+from loc_adapters.dynamodb import _keys as keys
+from loc_adapters.dynamodb._codecs.shared import reading
+from loc_adapters.dynamodb._convert import Item, format_fixed_timestamp
+from loc_adapters.dynamodb._table import ConditionFailed, DynamoTable
+from loc_core.events import DomainEvent, EventType
+from loc_core.ports import KeptEvent
+
+__all__ = ["DynamoEventOutbox", "encode_kept_event", "kept_event_key"]
+
+KEPT_EVENTS = "EVENT#KEPT"
+"""GSI2PK of a kept event, before sharding."""
+_SK = "OUTBOX"
+
+
+def kept_event_key(event_id: str) -> tuple[str, str]:
+    """PK and SK of a kept event: ``EVENT#<event_id>``, ``OUTBOX``."""
+    return (f"EVENT#{keys.part(event_id, what='event id')}", _SK)
+
+
+def encode_kept_event(event: DomainEvent, *, committed_at: dt.datetime, shards: int) -> Item:
+    """The outbox item of an event a commit made."""
+    event_id = event.event_id
+    pk, sk = kept_event_key(event_id)
+    return {
+        "PK": pk,
+        "SK": sk,
+        "GSI2PK": keys.sharded(KEPT_EVENTS, event_id, shards),
+        "GSI2SK": f"{format_fixed_timestamp(committed_at)}#{event_id}",
+        "loc_event_type": event.type.value,
+        "loc_user_id": event.user_id,
+        "loc_subject_id": event.subject_id,
+        "loc_occurred_on": event.occurred_on.isoformat(),
+        "loc_data": json.dumps(dict(event.data), sort_keys=True),
+        "loc_committed_at": format_fixed_timestamp(committed_at),
+    }
+
+
+def decode_kept_event(item: Item) -> KeptEvent:
+    """A kept event, checked against the identity its key carries.
+
+    Raises:
+        InvariantViolation: the item is not a kept event, or its fields are not the
+            event its key names.
+    """
+    with reading(item, "not a kept event", entity="event", invariant="item_readable"):
+        data = json.loads(str(item["loc_data"]))
+        if not isinstance(data, dict):
+            raise TypeError("loc_data is not a map")
+        event = DomainEvent(
+            type=EventType(str(item["loc_event_type"])),
+            user_id=str(item["loc_user_id"]),
+            subject_id=str(item["loc_subject_id"]),
+            occurred_on=dt.date.fromisoformat(str(item["loc_occurred_on"])),
+            data=data,
+        )
+        committed_at = dt.datetime.fromisoformat(str(item["loc_committed_at"]))
+        if kept_event_key(event.event_id)[0] != item["PK"]:
+            raise ValueError(f"{item['PK']} holds another event ({event.event_id})")
+    return KeptEvent(event, committed_at)
+
+
+class DynamoEventOutbox:
+    """`EventOutbox` on the service's table (the items a `DynamoUnitOfWork` commit keeps)."""
+
+    def __init__(self, table: DynamoTable) -> None:
+        self._table = table
+
+    def undelivered(self, *, committed_before: dt.datetime, limit: int) -> list[KeptEvent]:
+        """Up to `limit` events kept since before `committed_before`, oldest first.
+
+        Read from every shard of the sparse index (eventually consistent: an event
+        published a moment ago may still be listed; publishing it again is harmless).
+        """
+        before = format_fixed_timestamp(committed_before)
+        found = [
+            decode_kept_event(item)
+            for partition in keys.partitions(KEPT_EVENTS, self._table.shards)
+            for item in self._table.query(
+                "#GSI2PK = :pk AND #GSI2SK < :before",
+                {":pk": partition, ":before": before},
+                index="GSI2",
+                limit=limit,
+            )
+        ]
+        found.sort(key=lambda kept: (kept.committed_at, kept.event.event_id))
+        return found[:limit]
+
+    def delivered(self, events: Sequence[DomainEvent]) -> None:
+        """Delete the events' items, one `DeleteItem` each (an item already gone is no error).
+
+        Not `BatchWriteItem`: no function of the stack is granted it (least privilege), and
+        a command publishes a handful of events at most.
+        """
+        for key in dict.fromkeys(kept_event_key(event.event_id) for event in events):
+            try:
+                self._table.delete(key, condition="#PK = :pk", values={":pk": key[0]})
+            except ConditionFailed:
+                continue
