@@ -103,6 +103,8 @@ def charge_off(line: LineState, today: dt.date, *, reason: str) -> None:
     """DEFAULT the line: reserve what it owes (DR CREDIT_LOSS, CR allowance) and stop interest.
 
     Interest accrued in the open cycle and not yet billed is not charged (non-accrual).
+    The entry is named for the day, ``<line id>:<today>:default``: a correction can undo
+    a default (a backdated payment), and the line's next default must post its own entry.
     """
     owed = line.total_balance
     with step(line, today, process=Process.DEFAULT, reason=reason):
@@ -111,7 +113,7 @@ def charge_off(line: LineState, today: dt.date, *, reason: str) -> None:
             line.outbox.entries.append(
                 bookkeeping.charge_off(
                     product=Product.CREDITLINE,
-                    cause=line.line_id,
+                    cause=f"{line.line_id}:{today.isoformat()}",
                     reference=line.line_id,
                     amount=owed,
                     on=today,

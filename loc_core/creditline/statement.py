@@ -140,13 +140,13 @@ class Statement:
     """What the line owed its borrower back when the cycle opened (refunds due): the
     previous statement's `closing_credit`."""
     credit_activity: tuple[CreditMovement, ...] = ()
+    """How the credit balance moved in the cycle, in date order."""
     fees_year_to_date: int = 0
     """The fees charged on the statements of the statement date's calendar year, this
     one's included (1026.7(b)(6)(iii)): the sum of their `fees_charged`."""
     interest_year_to_date: int = 0
     """The interest charged on the statements of the statement date's year, this one's
     included: the sum of their `interest_charged`."""
-    """How the credit balance moved in the cycle, in date order."""
 
     @property
     def closing_credit(self) -> int:
