@@ -37,7 +37,7 @@ from typing import Any, Generic, Protocol, TypeVar, cast
 
 import attrs
 
-from loc_core.errors import InvalidConfiguration
+from loc_core.errors import ExternalServiceError, InvalidConfiguration
 from loc_core.events import DomainEvent
 from loc_core.ports import EventOutbox, Metrics, QueueMessage, Tracer
 
@@ -288,7 +288,9 @@ class MessageBus:
         Called by handlers only after a successful commit. An event handler decides what
         a failure means (the borrower notifier alerts operations and never raises). Once
         every event's handlers ran, the `EventOutbox` (when one is registered) stops
-        keeping them; an event whose handler raised stays kept for the recovery job.
+        keeping them; an event whose handler raised stays kept for the recovery job, and
+        so do events the outbox failed to clear (an outage: counted as
+        ``loc.outbox.not_cleared``, never raised, since the events did go out).
         """
         published: list[DomainEvent] = []
         for event in events:
@@ -299,7 +301,13 @@ class MessageBus:
                         handler(event, **ports)
             published.append(event)
         if published and self._outbox is not None:
-            self._outbox.delivered(published)
+            try:
+                self._outbox.delivered(published)
+            except ExternalServiceError:
+                # The events went out; only the record of it failed. The command stays a
+                # success: the recovery job publishes them once more, and their handlers
+                # drop the repeat by event id.
+                self._metrics.increment("loc.outbox.not_cleared", len(published))
         return len(published)
 
     def _resolve(self, handler: Callable[..., Any]) -> dict[str, object]:

@@ -1,14 +1,15 @@
 """The message bus: one handler per command, ports injected, events after the commit."""
 
 import datetime as dt
+from collections.abc import Sequence
 
 import attrs
 import pytest
 
-from loc_adapters.memory import InMemoryMetrics, ManualClock, RecordingNotifier
-from loc_core.errors import InvalidConfiguration, NotFound
+from loc_adapters.memory import InMemoryDatabase, InMemoryMetrics, ManualClock, RecordingNotifier
+from loc_core.errors import ExternalServiceError, InvalidConfiguration, NotFound
 from loc_core.events import DomainEvent, EventType
-from loc_core.ports import Clock, Metrics, Notifier, QueueMessage
+from loc_core.ports import Clock, EventOutbox, Metrics, Notifier, QueueMessage
 from loc_core.services.handlers import HANDLERS
 from loc_core.services.messagebus import Command, MessageBus, Publisher
 from loc_entrypoints.bootstrap import bootstrap
@@ -68,6 +69,28 @@ def test_published_events_reach_their_event_handlers_in_order() -> None:
     bus, notifier, _ = make_bus()
     assert bus.handle(Announce("user-7")) == 2
     assert [e.user_id for e in notifier.sent] == ["user-7", "user-7"]
+
+
+class _OutboxDown(InMemoryDatabase):
+    """An outbox that keeps events but cannot clear them: its store is down."""
+
+    def delivered(self, events: Sequence[DomainEvent]) -> None:
+        raise ExternalServiceError(f"DynamoDB DeleteItem of {len(events)} failed: Throttling")
+
+
+def test_an_outbox_that_cannot_clear_what_went_out_fails_nothing() -> None:
+    """The borrower was told; only the record of it failed. The command succeeds (no 503
+    for a payment that was made), and the events stay kept for the recovery job."""
+    bus, notifier, metrics = make_bus()
+    outbox = _OutboxDown(ManualClock(NOW))
+    outbox.keep_events(
+        [DomainEvent(EventType.LOAN_CLOSED, "user-7", "loan-1", NOW.date(), {})], at=NOW
+    )
+    down = bus.replacing({EventOutbox: outbox})
+    assert down.handle(Announce("user-7")) == 2
+    assert [e.user_id for e in notifier.sent] == ["user-7", "user-7"]
+    assert metrics.count("loc.outbox.not_cleared") == 2
+    assert len(outbox.undelivered(committed_before=NOW + dt.timedelta(days=1), limit=10)) == 1
 
 
 def test_a_queue_message_becomes_its_command() -> None:
