@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
@@ -65,13 +65,73 @@ def _paged_job(_instance: object, attribute: attrs.Attribute[Any], value: object
         )
 
 
+MAX_CURSOR_LENGTH = 4_096
+"""The longest cursor a page is handed (policy): two stored keys' worth, with room."""
+
+_DOCUMENT_LISTINGS = ("loans:", "lines:")
+"""How a cursor of the documents job starts: the listing it names (`filing`)."""
+
+
+def _key_cursor(cursor: str) -> str | None:
+    """Why `cursor` is not a line or loan paging key ``<user>/<id>``; None when it is.
+
+    The keys are made of stored ids (`line_key`, the daily job's loan key): non-empty,
+    without ``/`` or ``#``.
+    """
+    user_id, slash, entity_id = cursor.partition("/")
+    if not slash or not user_id or not entity_id or "/" in entity_id or "#" in cursor:
+        return "a page's key <user>/<id>"
+    return None
+
+
+def _documents_cursor(cursor: str) -> str | None:
+    """Why `cursor` is not the documents job's (``loans:…`` / ``lines:…``); None when it is."""
+    if cursor.startswith(_DOCUMENT_LISTINGS):
+        return None
+    return f"a listing and a place in it, starting with {' or '.join(_DOCUMENT_LISTINGS)}"
+
+
+_CURSORS: Mapping[str, Callable[[str], str | None]] = {
+    name: _documents_cursor if job is RenderMissingDocuments else _key_cursor
+    for name, job in PAGED_JOBS.items()
+}
+"""What a cursor of each paged job looks like: a check answering why one is not."""
+
+
+def _job_cursor(instance: RunJobPage, attribute: attrs.Attribute[Any], value: object) -> None:
+    """The cursor is None or one `instance.job` gives (checked after `job` itself).
+
+    A cursor of another job, or text no job wrote, would silently page from the wrong
+    place (skipping what sorts before it): refused where it is read or written.
+    """
+    if value is None:
+        return
+    if not isinstance(value, str):
+        raise InvalidRequest(
+            f"{attribute.name} must be str or None, got {type(value).__name__}",
+            key=attribute.name,
+        )
+    expected = (
+        f"at most {MAX_CURSOR_LENGTH} characters"
+        if len(value) > MAX_CURSOR_LENGTH
+        else _CURSORS[instance.job](value)
+    )
+    if expected is not None:
+        shown = value if len(value) <= 60 else value[:57] + "..."  # noqa: PLR2004 - short
+        raise InvalidRequest(
+            f"{attribute.name} {shown!r} is not a cursor {instance.job} gives: "
+            f"it must be {expected}",
+            key=attribute.name,
+        )
+
+
 @attrs.frozen(field_transformer=validated)
 class RunJobPage(ScheduledJob[PagedReport]):
     """Run one page of the paged job `job` (a `PAGED_JOBS` name) and maybe hand on."""
 
     job: str = attrs.field(validator=_paged_job)
-    cursor: str | None = attrs.field(default=None, validator=instance_of(str, optional=True))
-    """Where the page starts (a report's cursor); None: the first item."""
+    cursor: str | None = attrs.field(default=None, validator=_job_cursor)
+    """Where the page starts (a report's cursor, of this job's shape); None: the first item."""
     page_size: int = attrs.field(
         default=JOB_PAGE_SIZE, validator=valid_count(minimum=1, maximum=MAX_JOB_PAGE_SIZE)
     )
@@ -145,7 +205,9 @@ def run_job_page(
 
     Raises:
         InvalidRequest: `as_of` is after the business date or before the look-back
-            (`JOB_LOOK_BACK_DAYS`), or a cursor is malformed: the page is refused.
+            (`JOB_LOOK_BACK_DAYS`), or the storage refuses the listing's place in the
+            cursor (key ``cursor``; the worker fails such a message to the DLQ). A cursor
+            of the wrong shape never gets here: `RunJobPage` refuses it when built.
         ExternalServiceError: the queue refused the hand-on message; the page's work is
             done and idempotent, so the retried message repeats it harmlessly.
     """

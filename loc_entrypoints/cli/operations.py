@@ -39,6 +39,11 @@ def command_bus(ctx: click.Context) -> MessageBus:
         return bootstrap(Settings.from_env(os.environ))
     except LocError as exc:
         raise click.ClickException(f"cannot build the deployment: {exc}") from exc
+    except Exception as exc:
+        # A client library refusing a setting (botocore's "Invalid endpoint" for an
+        # empty LOC_REGION): one line for the operator, not a traceback.
+        reason = f"{type(exc).__name__}: {exc}"
+        raise click.ClickException(f"cannot build the deployment: {reason}") from exc
 
 
 def _finish(bus: MessageBus) -> None:

@@ -9,7 +9,9 @@ Lambda deletes the messages that succeeded. Two ways a message ends otherwise:
   message, a version or kind this worker does not read, a field missing, unknown, of
   the wrong type or out of bounds. It fails (logged each time, alerted on its first
   receive) and comes back; after the queue's maximum receives the redrive policy moves
-  it to the dead-letter queue, where it stays readable until it is redriven;
+  it to the dead-letter queue, where it stays readable until it is redriven. A page
+  (``job_page``, ``reconcile_page``) whose cursor its job refuses when it runs is
+  malformed too (`handled`), so the rest of its run waits there rather than being dropped;
 - **refused**: the command was built and a business rule refused it (a `DomainError`):
   skipped and alerted (see `_batch`), since no retry can change it.
 
@@ -27,10 +29,11 @@ from loc_entrypoints.lambdas._batch import SQS, Outcome, run_batch
 from loc_entrypoints.lambdas._runtime import Runtime
 
 if TYPE_CHECKING:
+    from loc_core.errors import MalformedMessage
     from loc_core.ports import QueueMessage
     from loc_core.services.messagebus import MessageBus
 
-__all__ = ["RUNTIME", "describe", "handler"]
+__all__ = ["PAGE_KINDS", "RUNTIME", "describe", "handled", "handler"]
 
 RUNTIME = Runtime("collections_worker")
 """This function's container state."""
@@ -52,14 +55,54 @@ def handle_message(bus: MessageBus, record: Mapping[str, Any]) -> Outcome:
 
     try:
         message = readable(bus, record)
+        handled(bus, message)
     except MalformedMessage as exc:
         if str(record.get("attributes", {}).get("ApproximateReceiveCount", "1")) == "1":
             details = {**SQS.record_id(record), **describe(record), "reason": str(exc)}
             title = "Queue message malformed: it fails until it is in the dead-letter queue"
             bus.get(Alerter).alert(Alert(Severity.WARNING, title, details))
         raise
-    bus.handle_message(message)
     return Outcome.APPLIED
+
+
+PAGE_KINDS = frozenset({"job_page", "reconcile_page"})
+"""The kinds that carry the rest of a paged run: a cursor, and the run after it."""
+
+
+def handled(bus: MessageBus, message: QueueMessage) -> None:
+    """Hand a readable message to the bus.
+
+    A page's cursor is opaque past its prefix (a listing's place is the storage
+    adapter's), so only the job reading it can say it is not one it gave. That refusal
+    (`InvalidRequest` on ``cursor``) is no business rule: skipping it would drop the rest
+    of the run with it. So it is malformed, and the message waits in the dead-letter
+    queue with its cursor, like one refused when read.
+
+    Raises:
+        MalformedMessage: a page whose cursor its job refused.
+    """
+    from loc_core.errors import InvalidRequest  # noqa: PLC0415 - same
+
+    try:
+        bus.handle_message(message)
+    except InvalidRequest as exc:
+        if message.kind not in PAGE_KINDS or exc.key != "cursor":
+            raise
+        raise _malformed(message, str(exc), "cursor") from exc
+
+
+def _malformed(message: QueueMessage, reason: str, key: str | None) -> MalformedMessage:
+    """`MalformedMessage` naming the message's kind, version and deduplication id."""
+    from loc_core.errors import MalformedMessage  # noqa: PLC0415 - same
+
+    return MalformedMessage(
+        f"{message.kind} message {message.deduplication_id!r} (version "
+        f"{message.version}): {reason}",
+        kind=message.kind,
+        version=message.version,
+        deduplication_id=message.deduplication_id,
+        key=key,
+    )
 
 
 def readable(bus: MessageBus, record: Mapping[str, Any]) -> QueueMessage:
@@ -83,24 +126,14 @@ def readable(bus: MessageBus, record: Mapping[str, Any]) -> QueueMessage:
     except InvariantViolation as exc:
         raise MalformedMessage(str(exc), kind=describe(record).get("kind"), key="body") from exc
 
-    def malformed(reason: str, key: str | None) -> MalformedMessage:
-        return MalformedMessage(
-            f"{message.kind} message {message.deduplication_id!r} (version "
-            f"{message.version}): {reason}",
-            kind=message.kind,
-            version=message.version,
-            deduplication_id=message.deduplication_id,
-            key=key,
-        )
-
     if message.version != QUEUE_MESSAGE_VERSION:
-        raise malformed(f"this worker reads version {QUEUE_MESSAGE_VERSION}", "version")
+        raise _malformed(message, f"this worker reads version {QUEUE_MESSAGE_VERSION}", "version")
     try:
         bus.command_for(message)
     except MalformedMessage:
         raise
     except (LocError, ValueError, TypeError) as exc:
-        raise malformed(str(exc), getattr(exc, "key", None)) from exc
+        raise _malformed(message, str(exc), getattr(exc, "key", None)) from exc
     return message
 
 
