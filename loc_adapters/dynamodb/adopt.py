@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import attrs
+from botocore.exceptions import ClientError
 
 from loc_adapters.dynamodb import _keys as keys
 from loc_adapters.dynamodb._codecs.loans import (
@@ -38,9 +39,9 @@ from loc_adapters.dynamodb._codecs.loans import (
 from loc_adapters.dynamodb._codecs.records import encode_journal_entry
 from loc_adapters.dynamodb._codecs.shared import VERSION, is_legacy
 from loc_adapters.dynamodb._convert import Item, format_timestamp
-from loc_adapters.dynamodb._errors import translated
+from loc_adapters.dynamodb._errors import error_code, translated
 from loc_adapters.dynamodb._table import Cancelled, DynamoTable, deserialize, serialize
-from loc_core.errors import InvariantViolation
+from loc_core.errors import InvariantViolation, LocError, NotFound
 from loc_core.installment import Installment, Payment
 from loc_core.installment.adoption import GoLoan, adopt, adoption_entry_id
 from loc_core.ports import TRANSACTION_LIMIT
@@ -347,6 +348,7 @@ def adopt_table(
             stays adopted, and a resume from the last save counts it).
     """
     client = table.client.meta
+    _check_table(table)
     state = _Checkpoint(
         path=checkpoint,
         run={
@@ -407,6 +409,48 @@ def adopt_table(
     )
 
 
+def _check_table(table: DynamoTable) -> None:
+    """Refuse, before anything is written (the checkpoint included), a table that is not one.
+
+    Raises:
+        NotFound: no such table in that region (a wrong name or region).
+        InvariantViolation: the table is not keyed by ``PK`` and ``SK`` (another table,
+            such as the Go service's lock table).
+        ExternalServiceError: DynamoDB could not be reached or refused the call.
+    """
+    where = f"{table.client.meta.region_name}" + (
+        f" at {table.client.meta.endpoint_url}" if table.client.meta.endpoint_url else ""
+    )
+    try:
+        with translated("DescribeTable"):
+            try:
+                described = table.client.describe_table(TableName=table.name)["Table"]
+            except ClientError as exc:
+                if error_code(exc) != "ResourceNotFoundException":
+                    raise
+                raise NotFound(
+                    f"table {table.name} does not exist in {where}: check LOC_TABLE_NAME "
+                    "and LOC_REGION",
+                    entity="table",
+                    entity_id=table.name,
+                ) from exc
+    except InvariantViolation as exc:  # DynamoDB refused the name itself
+        raise NotFound(
+            f"table {table.name!r} cannot exist in {where}: {exc}",
+            entity="table",
+            entity_id=table.name,
+        ) from exc
+    schema = {key["KeyType"]: key["AttributeName"] for key in described.get("KeySchema", [])}
+    if schema != {"HASH": "PK", "RANGE": "SK"}:
+        raise InvariantViolation(
+            f"table {table.name} in {where} is not a loc table: its key is "
+            f"{', '.join(schema.values()) or 'unknown'}, not PK, SK",
+            entity="table",
+            entity_id=table.name,
+            invariant="loc_table",
+        )
+
+
 def _visit(
     table: DynamoTable,
     key: Item,
@@ -447,13 +491,13 @@ def _check_application(table: DynamoTable, key: tuple[str, str], user_id: str) -
         )
     try:
         decode_loan_application(item)
-    except InvariantViolation as exc:
+    except Exception as exc:  # noqa: BLE001 - any item that cannot be read is reported
         return Finding(
             kind="application",
             user_id=user_id,
             item_id=application_id,
             outcome=Outcome.UNVERIFIED,
-            detail=str(exc),
+            detail=_unreadable(exc),
         )
     return Finding(
         kind="application", user_id=user_id, item_id=application_id, outcome=Outcome.SERVED
@@ -497,7 +541,8 @@ def _adopt_loan(
         return finding(Outcome.CHANGED, "deleted during adoption")
     if not is_legacy(root):
         return finding(Outcome.SERVED)
-    adopted = table.get((keys.journal_pk(loan_id), keys.journal_sk(adoption_entry_id(loan_id))))
+    adopted_key = (keys.journal_pk(loan_id), keys.journal_sk(adoption_entry_id(loan_id)))
+    adopted = table.get(adopted_key)
     if adopted is not None and adopted.get("loc_posted_at") in earlier:
         # adopted by an interrupted invocation of this run after its last save: this
         # run's. Each payment item of a loan whose item is still the Go service's is one
@@ -516,31 +561,59 @@ def _adopt_loan(
             if keys.loan_payment_sk(loan_id, p.payment_id) not in stored
         ]
         decode_loan(root, [*children, *_payment_items(new)])  # the library's own checks
-    except InvariantViolation as exc:
-        return finding(Outcome.UNVERIFIED, str(exc))
+    except Exception as exc:  # noqa: BLE001 - any item that cannot be read is reported
+        return finding(Outcome.UNVERIFIED, _unreadable(exc))
     actions = [
         *(_unchanged(table, item) for item in items),
         *(_created(table, item) for item in _payment_items(new)),
         _created(table, encode_journal_entry(adoption.entry, posted_at=now, version=0, position=0)),
     ]
-    outcome, detail = _write(table, actions, apply=apply)
+    outcome, detail = _write(table, actions, apply=apply, entry=adopted_key)
     writes = outcome in {Outcome.ADOPTED, Outcome.WOULD_ADOPT}  # else nothing, nor would be
     return finding(outcome, detail, payments=len(new) if writes else 0, entries=int(writes))
 
 
+def _unreadable(exc: Exception) -> str:
+    """Why a Go item cannot be adopted, in one line.
+
+    Adoption reads items another program wrote, so decoding may fail in any way, not only
+    with the library's errors (an unknown status, a garbled date, a list that is a map):
+    each is this one item's finding, never the end of the run.
+    """
+    why = str(exc) if isinstance(exc, LocError) else f"it cannot be read ({exc!s})"
+    return " ".join(why.split()) or type(exc).__name__
+
+
 def _write(
-    table: DynamoTable, actions: list[TransactWriteItemTypeDef], *, apply: bool
+    table: DynamoTable,
+    actions: list[TransactWriteItemTypeDef],
+    *,
+    apply: bool,
+    entry: tuple[str, str],
 ) -> tuple[Outcome, str]:
-    """Write a loan's adoption in one transaction (a dry run only checks its size)."""
+    """Write a loan's adoption in one transaction (a dry run only checks its size).
+
+    Cancelled because its adoption `entry` appeared meanwhile, the loan was adopted by
+    another run at the same time: served, not changed.
+    """
     if len(actions) > TRANSACTION_LIMIT:
         return Outcome.UNVERIFIED, f"{len(actions)} items are too many for one transaction"
     if not apply:
         return Outcome.WOULD_ADOPT, ""
     try:
         table.transact(actions, token=uuid.uuid4().hex)
-    except Cancelled:
+    except Cancelled as exc:
+        other = sorted({code for code, _ in exc.reasons} - _CHANGED_CODES)
+        if other:  # throttled, or another transaction on one of its items: nothing written
+            return Outcome.CHANGED, f"DynamoDB cancelled the write ({', '.join(other)})"
+        if table.get(entry) is not None:
+            return Outcome.SERVED, "adopted meanwhile by another run"
         return Outcome.CHANGED, "an item changed or appeared since it was read"
     return Outcome.ADOPTED, ""
+
+
+_CHANGED_CODES = frozenset({"", "None", "ConditionalCheckFailed"})
+"""A cancelled adoption's reasons that mean an item is not as it was read."""
 
 
 def _go_loan(root: Item, children: Sequence[Item]) -> GoLoan:

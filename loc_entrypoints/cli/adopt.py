@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import attrs
 import click
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -27,25 +28,53 @@ if TYPE_CHECKING:
 
 __all__ = ["adopt"]
 
+_TABLE_NAME = "LOC_TABLE_NAME"
+_READ = frozenset({_TABLE_NAME, "LOC_REGION", "LOC_ENDPOINT_URL", "LOC_SHARDS"})
+"""The settings adopt reads (docs/migration.md); the others may be set, and are ignored."""
+
 
 def _table(ctx: click.Context) -> DynamoTable:
-    """The table a test put in the context object, or the one the environment names."""
+    """The table a test put in the context object, or the one the environment names.
+
+    Only the table's settings are read: a queue, lock or outside service set for the other
+    commands is ignored, not required. The table name must be given: adopting the default
+    ``dev-loc-service`` because the variable was forgotten is never what was meant.
+    """
     given = (ctx.obj or {}).get("table")
     if given is not None:
         return given  # type: ignore[no-any-return] # a test's DynamoTable
     import boto3  # noqa: PLC0415 - the aws extra is only needed by this command
+    from botocore.exceptions import BotoCoreError  # noqa: PLC0415 - same
 
     from loc_adapters.dynamodb import DynamoTable  # noqa: PLC0415 - same
-    from loc_entrypoints.bootstrap import Settings  # noqa: PLC0415 - same
+    from loc_entrypoints.bootstrap import ENV_PREFIX, Settings  # noqa: PLC0415 - same
 
+    if not os.environ.get(_TABLE_NAME, "").strip():
+        raise click.ClickException(
+            f"{_TABLE_NAME} is required: the table to adopt (the Go service names it "
+            "<env>-loc-service)"
+        )
+    known = {f"{ENV_PREFIX}{field.name.upper()}" for field in attrs.fields(Settings)}
     try:
-        settings = Settings.from_env(os.environ)
+        settings = Settings.from_env(
+            {
+                name: value
+                for name, value in os.environ.items()
+                if name in _READ or name not in known  # a misspelt name is still refused
+            }
+        )
     except LocError as exc:
         raise click.ClickException(f"cannot read the settings: {exc}") from exc
-    client = boto3.client(
-        "dynamodb", region_name=settings.region, endpoint_url=settings.endpoint_url or None
-    )
-    return DynamoTable(client, settings.table_name, shards=settings.shards)
+    try:
+        client = boto3.client(
+            "dynamodb", region_name=settings.region, endpoint_url=settings.endpoint_url or None
+        )
+        return DynamoTable(client, settings.table_name, shards=settings.shards)
+    except (BotoCoreError, ValueError, LocError) as exc:  # a region or endpoint it refuses
+        at = f" at {settings.endpoint_url}" if settings.endpoint_url else ""
+        raise click.ClickException(
+            f"cannot use table {settings.table_name} in region {settings.region!r}{at}: {exc}"
+        ) from exc
 
 
 @click.command()
@@ -108,12 +137,16 @@ def adopt(
                 checkpoint=checkpoint,
                 progress=advance,
             )
-        except LocError as exc:
-            raise click.ClickException(str(exc)) from exc
+        except LocError as exc:  # one line, whatever DynamoDB's message held
+            raise click.ClickException(" ".join(str(exc).split())) from exc
     if report_file is not None:
         report_file.write_text(json.dumps(report.as_json(), indent=2, sort_keys=True) + "\n")
     console.print(_table_of(report))
     console.print(_summary(report, checkpoint))
+    counts = report.counts()
+    if counts["does not verify"] or counts["changed during adoption, retry"]:
+        # A script that runs the adoption must not take a partial one for done.
+        raise click.exceptions.Exit(1)
 
 
 def _summary(report: AdoptionReport, checkpoint: Path | None) -> str:
