@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import importlib
+import re
 import urllib.parse
 from collections.abc import Callable, Mapping
 from typing import Protocol, TypeVar, cast
@@ -115,6 +116,18 @@ def _positive(_instance: object, attribute: attrs.Attribute[int], value: int) ->
         raise InvalidConfiguration(f"{attribute.name} must be a whole number >= 1, got {value!r}")
 
 
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
+"""An AWS region's shape: us-east-1, eu-central-2, us-gov-west-1, ap-southeast-4."""
+
+
+def _region(_instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if not _REGION.fullmatch(value):
+        raise InvalidConfiguration(
+            f"{ENV_PREFIX}{attribute.name.upper()} must be an AWS region such as us-east-1,"
+            f" got {value!r}"
+        )
+
+
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -136,7 +149,7 @@ class Settings:
     """``LOC_TABLE_NAME``: the DynamoDB table (the Go service names it ``{env}-loc-service``)."""
     queue_url: str = ""
     """``LOC_QUEUE_URL``: the SQS queue of the collections work; required with dynamodb."""
-    region: str = "us-east-1"
+    region: str = attrs.field(default="us-east-1", validator=_region)
     """``LOC_REGION``: the AWS region of the table and the queue."""
     endpoint_url: str = ""
     """``LOC_ENDPOINT_URL``: a local DynamoDB/SQS endpoint (moto, DynamoDB Local); empty

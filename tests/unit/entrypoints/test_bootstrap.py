@@ -57,6 +57,8 @@ def test_every_setting_is_read_from_its_variable() -> None:
         ({**DYNAMO_ENV, "LOC_LOCK_BACKEND": "dynamolock"}, "LOC_DYNAMOLOCK_TABLE is required"),
         ({**DYNAMO_ENV, "LOC_DYNAMOLOCK_TABLE": "locks"}, "need LOC_LOCK_BACKEND=dynamolock"),
         ({"LOC_LOCK_BACKEND": "dynamolock", "LOC_DYNAMOLOCK_TABLE": "l"}, "needs dynamodb"),
+        ({**DYNAMO_ENV, "LOC_REGION": ""}, "LOC_REGION must be an AWS region such as us-east-1"),
+        ({"LOC_REGION": "US East"}, "LOC_REGION must be an AWS region.*'US East'"),
     ],
 )
 def test_a_bad_setting_is_refused_naming_the_variable(
