@@ -241,17 +241,19 @@ def _republish(outbox: EventOutbox, movements: Movements, before: dt.datetime) -
     Each event goes alone, so one whose handler fails (alerted, kept for the next run)
     never holds back the rest.
     """
-    published, failed = 0, set[str]()
+    published, failed, seen = 0, 0, set[str]()
     while True:
-        page = outbox.undelivered(committed_before=before, limit=_REPUBLISH_PAGE + len(failed))
-        fresh = [kept.event for kept in page if kept.event.event_id not in failed]
-        if not fresh:
-            return published, len(failed)
+        # What this run already sent stays listed while the outbox fails to clear it (the
+        # bus counts that and goes on): each event is sent at most once a run.
+        limit = _REPUBLISH_PAGE + len(seen)
+        page = outbox.undelivered(committed_before=before, limit=limit)
+        fresh = [kept.event for kept in page if kept.event.event_id not in seen]
         for event in fresh:
+            seen.add(event.event_id)
             try:
                 movements.bus.publish([event])
             except Exception as exc:  # noqa: BLE001 - one event's failure never stops the job
-                failed.add(event.event_id)
+                failed += 1
                 post_alert(
                     movements.alerter,
                     f"committed event {event.type.value} could not be published",
@@ -260,5 +262,5 @@ def _republish(outbox: EventOutbox, movements: Movements, before: dt.datetime) -
                 )
             else:
                 published += 1
-        if len(page) < _REPUBLISH_PAGE + len(failed):
-            return published, len(failed)
+        if not fresh or len(page) < limit:
+            return published, failed

@@ -10,16 +10,19 @@ line's and a job's were lost, and a redelivery is answered as a duplicate.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
+import attrs
 import pytest
 from deployment import Deployment
 from fakes import Crash, CrashingNotifier, settlement
 
+from loc_core.errors import ExternalServiceError
 from loc_core.events import DomainEvent, EventType
 from loc_core.installment import Loan
 from loc_core.payments import Rail, SettlementOutcome
-from loc_core.ports import EventOutbox, Notifier, Severity
+from loc_core.ports import EventOutbox, KeptEvent, Notifier, Severity
+from loc_core.services import recovery
 from loc_core.services.commands import RecoverTransfers, SettlementHandling, SettleTransfer
 from loc_core.services.moving import RECOVERY_AFTER
 from loc_core.services.recovery import RecoveryReport
@@ -126,3 +129,35 @@ def test_an_event_whose_handler_fails_again_is_alerted_and_kept_for_the_next_run
     assert alert.details["user_id"] == "user-1"
     assert recover(world).republished == 1
     assert len(sent(world, EventType.PAYMENT_FAILED)) == 1
+
+
+@attrs.frozen
+class _ClearingDown:
+    """The deployment's outbox, but clearing fails: its store is down."""
+
+    inner: EventOutbox
+
+    def undelivered(self, *, committed_before: dt.datetime, limit: int) -> list[KeptEvent]:
+        return self.inner.undelivered(committed_before=committed_before, limit=limit)
+
+    def delivered(self, events: Sequence[DomainEvent]) -> None:
+        raise ExternalServiceError(f"DeleteItem of {len(events)} kept events: Throttling")
+
+
+@pytest.mark.usefixtures("died_notifying")
+def test_while_the_outbox_cannot_clear_the_recovery_job_sends_each_event_once_a_run(
+    world: Deployment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a full page never cleared it used to send the same events again, forever."""
+    monkeypatch.setattr(recovery, "_REPUBLISH_PAGE", 1)  # the one kept event fills a page
+    world.clock.advance(RECOVERY_AFTER + dt.timedelta(minutes=1))
+    down = world.bus.replacing({EventOutbox: _ClearingDown(world.bus.get(EventOutbox))})
+
+    report = down.handle(RecoverTransfers())
+
+    assert (report.republished, report.unpublished) == (1, 0)
+    assert len(sent(world, EventType.PAYMENT_FAILED)) == 1
+    assert world.metrics.count("loc.outbox.not_cleared") == 1
+    assert kept(world) == ["payment_failed"]  # the next run, with the store back, clears it
+    assert recover(world).republished == 1
+    assert kept(world) == []
