@@ -150,10 +150,13 @@ class Job:
 class PagedJob(Job):
     """A job that runs page after page while the invocation has time, then hands on.
 
-    Each page answers the cursor of the next. While more than `SAFETY_MARGIN_MS` is
-    left, the next page runs here; the last page that starts with less is sent as its
-    hand-on form (`handing_on`), which also queues the next cursor, so a worker carries
-    on. A cursor is followed exactly once, so no entity is skipped or handled twice.
+    Each page answers the cursor of the next. While more than `SAFETY_MARGIN_MS` and
+    the longest page so far are left, the next page runs here; the last page that starts
+    with less is sent as its hand-on form (`handing_on`), which also queues the next
+    cursor, so a worker carries on. Counting the longest page keeps a slow page (a busy
+    table) from starting with too little time to finish and queue its hand-on, which a
+    timeout would lose. A cursor is followed exactly once, so no entity is skipped or
+    handled twice.
     """
 
     handing_on: Callable[[Any], Command[Any]] = attrs.field(
@@ -167,8 +170,13 @@ class PagedJob(Job):
         """Run pages of the job's command from the first; the summary adds them up."""
         command: Any = self.command(as_of)
         summaries: list[JobSummary] = []
+        longest, before = 0, None
         while True:
-            last = remaining_ms() < SAFETY_MARGIN_MS
+            left = remaining_ms()
+            if before is not None:  # how long the page before took
+                longest = max(longest, before - left)
+            before = left
+            last = left < SAFETY_MARGIN_MS + longest
             page = bus.handle(self.handing_on(command) if last else command)
             summaries.append(self.summarise(page))
             if page.cursor is None or last:

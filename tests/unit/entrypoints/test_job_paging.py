@@ -139,6 +139,20 @@ def test_a_handler_with_time_runs_every_page_itself(
     assert world.bus.handle(BillClosedCycles(as_of=CLOSE)).acted == ()
 
 
+def test_a_page_that_would_not_finish_in_the_time_left_is_handed_on_instead(
+    world: Deployment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pages take 50 s: with 100 s left the next would end 10 s before the margin, so it
+    is handed on; it used to run and the one after started with 50 s, too little for a
+    50 s page: Lambda's timeout killed it before it queued its hand-on."""
+    monkeypatch.setattr(jobs, "JOB_PAGE_SIZE", 1)
+    left = iter([200_000, 150_000, 100_000, 50_000])
+    summary = run_job("billing_job", world.bus, CLOSE, remaining_ms=lambda: next(left))
+    assert (summary.details["pages"], summary.details["handed_on"]) == (3, True)
+    assert worker_drains(world) == 1
+    assert world.bus.handle(BillClosedCycles(as_of=CLOSE)).acted == ()
+
+
 def test_loc_job_run_runs_every_page_in_process(
     world: Deployment, monkeypatch: pytest.MonkeyPatch
 ) -> None:
