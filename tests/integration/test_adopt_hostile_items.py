@@ -8,6 +8,7 @@ some were not adopted. Never a traceback.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -149,6 +150,7 @@ def test_an_item_the_codec_cannot_read_is_one_finding_not_a_traceback(
     (bad,) = [f for f in report.findings if f.outcome is Outcome.UNVERIFIED]
     assert (bad.kind, bad.user_id, bad.item_id) == ("loan", "u-bad", "l-bad")
     assert why in bad.detail
+    assert re.search(r"(INSTALLMENT#|installment )l-bad-i\d", bad.detail), bad.detail  # which one
     assert report.counts()["already served"] == 2  # l-good, adopted by the command
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+import functools
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from loc_adapters.dynamodb import _keys as keys
 from loc_adapters.dynamodb._codecs.shared import (
@@ -38,6 +39,8 @@ from loc_core.installment import (
     legacy,
 )
 from loc_core.ports import InstallmentRef
+
+_T = TypeVar("_T")
 
 __all__ = [
     "INSTALLMENT",
@@ -175,11 +178,14 @@ def upgrade_legacy_loan(root: Item, installments: list[Item]) -> tuple[Item, lis
     )
     numbered = legacy.numbered_by_due_date(
         installments,
-        due_date=lambda item: parse_date(item.get("loc_due_date")),
+        due_date=lambda item: _of_installment(item, lambda: parse_date(item.get("loc_due_date"))),
         tiebreak=lambda item: str(item["SK"]),
     )
     upgraded = [
-        _upgrade_installment(item, number, scheduled[number - 1], product)
+        _of_installment(
+            item,
+            functools.partial(_upgrade_installment, item, number, scheduled[number - 1], product),
+        )
         if is_legacy(item)
         else dict(item)
         for number, item in numbered
@@ -198,6 +204,17 @@ def upgrade_legacy_loan(root: Item, installments: list[Item]) -> tuple[Item, lis
         if day is not None:
             root["loc_defaulted_on"] = day.isoformat()
     return root, upgraded
+
+
+def _of_installment(item: Item, read: Callable[[], _T]) -> _T:
+    """`read()` of one Go installment; what it cannot read names that installment."""
+    with reading(
+        item,
+        "cannot read the Go service's installment",
+        entity="installment",
+        invariant="go_loan_readable",
+    ):
+        return read()
 
 
 def _upgrade_installment(
