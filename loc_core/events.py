@@ -37,6 +37,8 @@ __all__ = [
     "FieldChange",
     "Outbox",
     "diff",
+    "event_fields",
+    "event_from_fields",
     "render",
 ]
 
@@ -93,6 +95,49 @@ class DomainEvent:
             separators=(",", ":"),
         )
         return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def event_fields(event: DomainEvent) -> dict[str, str]:
+    """The event as text fields (its data as sorted JSON), to keep outside the process.
+
+    A queue message (``resend_notification``) and the event outbox's item store these;
+    `event_from_fields` reads them back to the same event, with the same `event_id`.
+    """
+    return {
+        "type": event.type.value,
+        "user_id": event.user_id,
+        "subject_id": event.subject_id,
+        "occurred_on": event.occurred_on.isoformat(),
+        "data": json.dumps(dict(event.data), sort_keys=True),
+    }
+
+
+def event_from_fields(fields: Mapping[str, object]) -> DomainEvent:
+    """The event `event_fields` wrote.
+
+    Raises:
+        ValueError: a field missing, empty or not text, an unknown type, a date that is
+            not ISO, or data that is not an object of scalars.
+    """
+
+    def text(name: str) -> str:
+        value = fields.get(name)
+        if not isinstance(value, str) or not value:
+            raise ValueError(f"an event needs a {name}, got {value!r}")
+        return value
+
+    data = json.loads(text("data"))
+    if not isinstance(data, dict) or not all(
+        value is None or isinstance(value, str | int | bool) for value in data.values()
+    ):
+        raise ValueError("an event's data must be an object of scalars")
+    return DomainEvent(
+        type=EventType(text("type")),
+        user_id=text("user_id"),
+        subject_id=text("subject_id"),
+        occurred_on=dt.date.fromisoformat(text("occurred_on")),
+        data=data,
+    )
 
 
 @attrs.frozen

@@ -16,14 +16,13 @@ The Go service never writes these items, and the stream consumers skip them.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Sequence
 
 from loc_adapters.dynamodb import _keys as keys
 from loc_adapters.dynamodb._codecs.shared import reading
 from loc_adapters.dynamodb._convert import Item, format_fixed_timestamp
 from loc_adapters.dynamodb._table import ConditionFailed, DynamoTable
-from loc_core.events import DomainEvent, EventType
+from loc_core.events import DomainEvent, event_fields, event_from_fields
 from loc_core.ports import KeptEvent
 
 __all__ = ["DynamoEventOutbox", "encode_kept_event", "kept_event_key"]
@@ -31,6 +30,14 @@ __all__ = ["DynamoEventOutbox", "encode_kept_event", "kept_event_key"]
 KEPT_EVENTS = "EVENT#KEPT"
 """GSI2PK of a kept event, before sharding."""
 _SK = "OUTBOX"
+_ATTRIBUTES = {
+    "type": "loc_event_type",
+    "user_id": "loc_user_id",
+    "subject_id": "loc_subject_id",
+    "occurred_on": "loc_occurred_on",
+    "data": "loc_data",
+}
+"""Where an item keeps each of `event_fields`."""
 
 
 def kept_event_key(event_id: str) -> tuple[str, str]:
@@ -47,11 +54,7 @@ def encode_kept_event(event: DomainEvent, *, committed_at: dt.datetime, shards: 
         "SK": sk,
         "GSI2PK": keys.sharded(KEPT_EVENTS, event_id, shards),
         "GSI2SK": f"{format_fixed_timestamp(committed_at)}#{event_id}",
-        "loc_event_type": event.type.value,
-        "loc_user_id": event.user_id,
-        "loc_subject_id": event.subject_id,
-        "loc_occurred_on": event.occurred_on.isoformat(),
-        "loc_data": json.dumps(dict(event.data), sort_keys=True),
+        **{_ATTRIBUTES[name]: value for name, value in event_fields(event).items()},
         "loc_committed_at": format_fixed_timestamp(committed_at),
     }
 
@@ -64,16 +67,7 @@ def decode_kept_event(item: Item) -> KeptEvent:
             event its key names.
     """
     with reading(item, "not a kept event", entity="event", invariant="item_readable"):
-        data = json.loads(str(item["loc_data"]))
-        if not isinstance(data, dict):
-            raise TypeError("loc_data is not a map")
-        event = DomainEvent(
-            type=EventType(str(item["loc_event_type"])),
-            user_id=str(item["loc_user_id"]),
-            subject_id=str(item["loc_subject_id"]),
-            occurred_on=dt.date.fromisoformat(str(item["loc_occurred_on"])),
-            data=data,
-        )
+        event = event_from_fields({name: item.get(stored) for name, stored in _ATTRIBUTES.items()})
         committed_at = dt.datetime.fromisoformat(str(item["loc_committed_at"]))
         if kept_event_key(event.event_id)[0] != item["PK"]:
             raise ValueError(f"{item['PK']} holds another event ({event.event_id})")

@@ -13,14 +13,10 @@ sent twice.
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-from collections.abc import Mapping
-
 import attrs
 
 from loc_core.errors import DomainError, ExternalServiceError
-from loc_core.events import AuditValue, DomainEvent, EventType
+from loc_core.events import DomainEvent, event_fields, event_from_fields
 from loc_core.ports import Alerter, Notifier, QueueMessage, Severity, WorkQueue
 from loc_core.services.kit import post_alert
 from loc_core.services.messagebus import Command
@@ -85,13 +81,7 @@ class ResendNotification(Command[None]):
         event = self.event
         return QueueMessage(
             kind=RESEND_NOTIFICATION,
-            body={
-                "type": event.type.value,
-                "user_id": event.user_id,
-                "subject_id": event.subject_id,
-                "occurred_on": event.occurred_on.isoformat(),
-                "data": json.dumps(dict(event.data), sort_keys=True),
-            },
+            body=dict(event_fields(event)),
             deduplication_id=event.event_id,
         )
 
@@ -104,16 +94,8 @@ class ResendNotification(Command[None]):
         """
         if message.kind != RESEND_NOTIFICATION:
             raise DomainError(f"not a {RESEND_NOTIFICATION} message: {message.kind!r}")
-        body = message.body
         try:
-            data = _data(_text(body, "data"))
-            event = DomainEvent(
-                type=EventType(_text(body, "type")),
-                user_id=_text(body, "user_id"),
-                subject_id=_text(body, "subject_id"),
-                occurred_on=dt.date.fromisoformat(_text(body, "occurred_on")),
-                data=data,
-            )
+            event = event_from_fields(message.body)
         except ValueError as exc:
             raise DomainError(f"malformed {RESEND_NOTIFICATION} message: {exc}") from exc
         if event.event_id != message.deduplication_id:
@@ -124,19 +106,3 @@ class ResendNotification(Command[None]):
 def resend_notification(command: ResendNotification, *, notifier: Notifier) -> None:
     """Ask the notifier again; an `ExternalServiceError` leaves the message for later."""
     notifier.notify(command.event)
-
-
-def _text(body: Mapping[str, AuditValue], field: str) -> str:
-    value = body.get(field)
-    if not isinstance(value, str) or not value:
-        raise ValueError(f"{RESEND_NOTIFICATION} message needs a {field}, got {value!r}")
-    return value
-
-
-def _data(text: str) -> dict[str, AuditValue]:
-    data = json.loads(text)
-    if not isinstance(data, dict) or not all(
-        value is None or isinstance(value, str | int | bool) for value in data.values()
-    ):
-        raise ValueError("data must be an object of scalars")
-    return data
