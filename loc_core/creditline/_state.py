@@ -89,6 +89,12 @@ class LineState:
     cycle_activity: list[CycleActivity] = attrs.field(factory=list)
     """This cycle's draws, payments, reversals and fees, for its statement."""
     last_statement: Statement | None = None
+    corrected_fees_this_year: int = 0
+    """What corrections since `last_statement` changed the fees that the year's issued
+    statements charged (signed cents): the next statement of the same year adds it to
+    `Statement.fees_year_to_date`."""
+    corrected_interest_this_year: int = 0
+    """The same for interest: added to the next `Statement.interest_year_to_date`."""
     draws: dict[str, Draw] = attrs.field(factory=dict)
     payments: dict[str, LocPayment] = attrs.field(factory=dict)
     version: int = 0

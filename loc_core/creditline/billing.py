@@ -67,6 +67,8 @@ def bill_cycle(
         line.cycle_opening = statement.closing
         line.cycle_activity = []
         line.accrued_cent_days = 0
+        line.corrected_fees_this_year = 0
+        line.corrected_interest_this_year = 0
         line.last_billing_cycle_date = close_date
     if line.status is not LineStatus.CLOSED:
         emit(
@@ -115,7 +117,7 @@ def _statement(
         + carried,
     )
     opening_credit = line.last_statement.closing_credit if line.last_statement else 0
-    fees_before, interest_before = _year_to_date(line.last_statement, close_date)
+    fees_before, interest_before = _year_to_date(line, close_date)
     statement = Statement(
         line_id=line.line_id,
         user_id=line.user_id,
@@ -162,12 +164,17 @@ def _statement(
     return statement, entry
 
 
-def _year_to_date(previous: Statement | None, close_date: dt.date) -> tuple[int, int]:
-    """The fees and interest the year's statements before this one charged.
+def _year_to_date(line: LineState, close_date: dt.date) -> tuple[int, int]:
+    """The fees and interest the year's cycles before this one charged.
 
-    The previous statement's totals when it is of the same calendar year; a year's first
-    statement starts from nothing.
+    The previous statement's totals when it is of the same calendar year, with what
+    corrections since then changed in the cycles those totals cover; a year's first
+    statement starts from nothing (a correction of last year's cycles is last year's).
     """
+    previous = line.last_statement
     if previous is None or previous.statement_date.year != close_date.year:
         return 0, 0
-    return previous.fees_year_to_date, previous.interest_year_to_date
+    return (
+        previous.fees_year_to_date + line.corrected_fees_this_year,
+        previous.interest_year_to_date + line.corrected_interest_this_year,
+    )

@@ -61,6 +61,8 @@ _KEPT = frozenset(
         "overdue_job_changed_on",
         "upcoming_notice_cycle",
         "last_statement",
+        "corrected_fees_this_year",
+        "corrected_interest_this_year",
         "cycle_opening",
         "cycle_activity",
         "draws",
@@ -302,6 +304,7 @@ def correct(
         for field in attrs.fields(LocPayment):
             if field.name not in _PAYMENT_KEPT:
                 setattr(payment, field.name, getattr(replayed, field.name))
+    _count_corrected_charges(line, fresh)
     line.cycle_activity = [
         *fresh.cycle_activity,
         *kept_adjustments,
@@ -312,6 +315,22 @@ def correct(
     if before is LineStatus.ACTIVE and line.status is LineStatus.SUSPENDED:
         announce_past_due(line, today)
     return entry
+
+
+def _count_corrected_charges(line: LineState, fresh: LineState) -> None:
+    """Keep what the replay changed in the fees and interest the year's statements charged.
+
+    The replayed last statement's year-to-date totals less the issued one's: every
+    correction of this cycle is in that replay, so the difference is set, not added.
+    Cycles still open are counted by their own statement, from their activity.
+    """
+    issued, replayed = line.last_statement, fresh.last_statement
+    if issued is None or replayed is None or issued.statement_date != replayed.statement_date:
+        return
+    line.corrected_fees_this_year = replayed.fees_year_to_date - issued.fees_year_to_date
+    line.corrected_interest_this_year = (
+        replayed.interest_year_to_date - issued.interest_year_to_date
+    )
 
 
 def _adjustment_lines(bridge: Balances, *, cause: str, effective: dt.date) -> list[CycleActivity]:

@@ -222,3 +222,10 @@ def test_late_deliveries_end_where_on_time_ones_do(
     assert _cent_days(corrected.line) == _cent_days(on_time.line)
     assert corrected.line.refunds_due == on_time.line.refunds_due
     assert account_balances(corrected.posted) == account_balances(on_time.posted)
+    totals = []
+    for run in (on_time, corrected):  # the year's totals on the next statement
+        close = run.line.next_close_date
+        statement = run.line.bill_cycle(close_date=close, today=close, product=run.product)
+        assert statement is not None
+        totals.append((statement.fees_year_to_date, statement.interest_year_to_date))
+    assert totals[1] == totals[0]

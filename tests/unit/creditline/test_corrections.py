@@ -70,6 +70,20 @@ class Books:
         )
         self.post()
 
+    def cheque_keyed_late(self, *, amount: int, received: dt.date) -> None:
+        """A mailed cheque received on `received`, booked today as a backdated payment."""
+        self.line.book_backdated_payment(
+            payment_id="mailed-1",
+            amount=amount,
+            rail=Rail.ACH,
+            effective_on=received,
+            reason=f"cheque received {received}, keyed late",
+            today=self.day,
+            product=self.product,
+            posted=self.posted,
+        )
+        self.post()
+
     def agree(self) -> None:
         """The journal's receivables equal the line's balances, bucket by bucket."""
         balances = account_balances(self.posted)
@@ -262,17 +276,7 @@ def test_a_backdated_payment_before_the_due_date_prevents_the_late_fee() -> None
     books.go_to(dt.date(2026, 3, 10))
     assert books.line.fee_balance == PRODUCT.late_fee_cents
     assert books.line.past_due_since == dt.date(2026, 3, 4)
-    books.line.book_backdated_payment(
-        payment_id="mailed-1",
-        amount=5_000,
-        rail=Rail.ACH,
-        effective_on=dt.date(2026, 3, 1),
-        reason="cheque received 03-01, keyed late",
-        today=books.day,
-        product=PRODUCT,
-        posted=books.posted,
-    )
-    books.post()
+    books.cheque_keyed_late(amount=5_000, received=dt.date(2026, 3, 1))
     line = books.line
     assert (line.status, line.fee_balance, line.past_due_since) == (LineStatus.ACTIVE, 0, None)
     assert books.line.balances.principal < 50_000
@@ -326,4 +330,86 @@ def test_a_payment_booked_before_a_draw_the_same_day_stays_before_it_in_a_replay
     # as if p0 never happened: the payoff pays 8,000 of 10,000, the autopay the other
     # 2,000 with 1,000 left to refund, and the later draw is owed whole
     assert (line.principal_balance, line.refunds_due) == (5_000, 1_000)
+    books.agree()
+
+
+def _year_totals(books: Books) -> tuple[int, int]:
+    statement = books.line.last_statement
+    assert statement is not None
+    return statement.fees_year_to_date, statement.interest_year_to_date
+
+
+def test_the_next_statement_counts_in_its_year_totals_what_a_return_changed_earlier() -> None:
+    """1026.7(b)(6)(iii): the year's totals are those of the history the borrower lived."""
+    books = Books(bare_line(dt.date(2026, 1, 10), apr=Decimal("29.99")))
+    twin = Books(bare_line(dt.date(2026, 1, 10), apr=Decimal("29.99")))  # never paid
+    for one in (books, twin):
+        disbursed_draw(one.line, draw_id="d1", amount=50_000, on=one.day)
+    books.go_to(dt.date(2026, 2, 20))
+    books.line.submit_payment(
+        payment_id="p1", amount=books.line.next_minimum_payment_due, rail=Rail.ACH, on=books.day
+    )
+    books.go_to(dt.date(2026, 3, 12))
+    assert _year_totals(books)[0] == 0  # the March statement: paid on time, no fee
+    books.returned("p1", books.day)  # ...until the payment came back
+    for one in (books, twin):
+        one.go_to(dt.date(2026, 4, 10))
+    fees, interest = _year_totals(books)
+    assert (fees, interest) == _year_totals(twin)
+    assert fees == 2 * PRODUCT.late_fee_cents  # March's fee (by the correction) and April's
+    books.agree()
+
+
+def test_a_backdated_payment_takes_the_fee_it_prevents_out_of_the_year_totals() -> None:
+    books = Books(bare_line(dt.date(2026, 1, 10), apr=Decimal("29.99")))
+    twin = Books(bare_line(dt.date(2026, 1, 10), apr=Decimal("29.99")))  # paid on time
+    for one in (books, twin):
+        disbursed_draw(one.line, draw_id="d1", amount=50_000, on=one.day)
+    twin.go_to(dt.date(2026, 3, 1))
+    twin.line.submit_payment(payment_id="mailed-1", amount=5_000, rail=Rail.ACH, on=twin.day)
+    books.go_to(dt.date(2026, 3, 12))
+    assert _year_totals(books)[0] == PRODUCT.late_fee_cents  # the March statement's fee
+    books.cheque_keyed_late(amount=5_000, received=dt.date(2026, 3, 1))
+    for one in (books, twin):
+        one.go_to(dt.date(2026, 4, 10))
+    assert _year_totals(books) == _year_totals(twin)
+    assert _year_totals(books)[0] == PRODUCT.late_fee_cents  # April's alone: March's is gone
+    books.agree()
+
+
+@pytest.mark.parametrize(
+    ("opened", "paid_on", "returned_on", "first"),
+    [
+        # the fee the return makes owed falls on 01-01, in the cycle billed 2026-01-10
+        pytest.param(
+            dt.date(2025, 11, 10), dt.date(2025, 12, 20), dt.date(2026, 1, 12), 2026, id="this-year"
+        ),
+        # it falls on 12-02, in the cycle billed 2025-12-10: last year's totals, closed
+        pytest.param(
+            dt.date(2025, 10, 10),
+            dt.date(2025, 11, 20),
+            dt.date(2025, 12, 12),
+            2025,
+            id="last-year",
+        ),
+    ],
+)
+def test_year_totals_take_a_correction_by_the_year_of_the_cycle_it_changed(
+    opened: dt.date, paid_on: dt.date, returned_on: dt.date, first: int
+) -> None:
+    books = Books(bare_line(opened, apr=Decimal("29.99")))
+    twin = Books(bare_line(opened, apr=Decimal("29.99")))  # never paid
+    for one in (books, twin):
+        disbursed_draw(one.line, draw_id="d1", amount=50_000, on=one.day)
+    books.go_to(paid_on)
+    books.line.submit_payment(
+        payment_id="p1", amount=books.line.next_minimum_payment_due, rail=Rail.ACH, on=books.day
+    )
+    books.returned("p1", returned_on)
+    late = books.line.past_due_since
+    assert late is not None
+    assert late.year == first
+    for one in (books, twin):
+        one.go_to(dt.date(2026, 2, 10))
+    assert _year_totals(books) == _year_totals(twin)
     books.agree()
