@@ -183,6 +183,9 @@ def configure_logging(
         cache_logger_on_first_use=False,
     )
     handler = logging.StreamHandler(out)
+    # The least level holds for every logger: a library that sets its own to INFO (Dask
+    # does, at import) still writes nothing below it.
+    handler.setLevel(numeric)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],

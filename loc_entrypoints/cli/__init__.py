@@ -6,6 +6,7 @@ import contextlib
 import io
 import json
 import os
+import signal
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -83,17 +84,36 @@ _ROWS = (
 )
 
 
+class _Terminated(BaseException):
+    """SIGTERM arrived: raised in the main thread so the run unwinds as Ctrl-C does.
+
+    A BaseException, like KeyboardInterrupt, so no ``except Exception`` swallows it.
+    """
+
+
+def _terminate(_signum: int, _frame: object) -> NoReturn:
+    raise _Terminated
+
+
 @contextlib.contextmanager
 def _interruptible() -> Iterator[None]:
-    """Ctrl-C: one line and exit 130 (128 + SIGINT), not click's bare "Aborted!".
+    """Ctrl-C or SIGTERM: one line and exit 130 or 143 (128 + the signal's number).
 
-    The run's worker processes are stopped on the way out (`run_partitions`), and a
-    report is either written whole or not at all (`_publish`).
+    Not click's bare "Aborted!", nor a silent death by SIGTERM (``timeout``, a container
+    stop, a scheduler's kill) that would leave the worker processes running, orphaned,
+    until their partitions end. The run's worker processes are stopped on the way out
+    (`run_partitions`, or the local Dask cluster closed), and a report is either written
+    whole or not at all (`_publish`).
     """
+    before = signal.signal(signal.SIGTERM, _terminate)
     try:
         yield
     except KeyboardInterrupt:
-        _fail("interrupted; no report was written", 130)
+        _fail("interrupted; no report was written", 128 + signal.SIGINT)
+    except _Terminated:
+        _fail("terminated; no report was written", 128 + signal.SIGTERM)
+    finally:
+        signal.signal(signal.SIGTERM, before)
 
 
 @click.group()

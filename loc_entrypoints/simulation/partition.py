@@ -26,10 +26,12 @@ import queue as queues
 import re
 import signal
 import socket
+import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from multiprocessing import resource_tracker
 from typing import TYPE_CHECKING, Any, Self
 
 import attrs
@@ -395,24 +397,50 @@ class _Workers:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
+_HELD = (signal.SIGINT, signal.SIGTERM)
+"""The signals `_interrupts_held` defers: Ctrl-C, and the SIGTERM `loc simulate` handles."""
+
+
 @contextlib.contextmanager
 def _interrupts_held() -> Iterator[None]:
-    """Block SIGINT in this thread meanwhile; a process started meanwhile keeps it blocked.
+    """Defer Ctrl-C and SIGTERM meanwhile; a process started meanwhile never sees Ctrl-C.
 
     Ctrl-C sends SIGINT to every process of the terminal's foreground group, workers
     included: each would die printing its own traceback (one still importing, one mid-
-    partition). A child inherits its parent's signal mask, so a worker started here never
-    sees it; this process does once the block is lifted (a signal that came meanwhile is
-    held, not lost), and stops the workers itself.
+    partition). A child inherits its parent's signal mask, so a worker started here with
+    SIGINT blocked never sees it; SIGTERM stays deliverable (it is how workers are stopped).
+    In this process a signal that comes meanwhile (to any of its threads: a mask is per
+    thread) is only noted, and raised again once the block is over: a pool or a cluster is
+    never left half started by an interruption inside its start.
     """
     if not hasattr(signal, "pthread_sigmask"):  # Windows: no signal masks, no process groups
         yield
         return
+    # The first process that needs multiprocessing's resource tracker starts it, and that
+    # start unblocks SIGINT in its thread on the way out (`resource_tracker.ensure_running`):
+    # started first, it cannot undo the hold (Dask's cluster started it inside, and its
+    # workers then took Ctrl-C mid-import, each printing its own traceback).
+    resource_tracker.ensure_running()
+    heard: list[int] = []
+    handlers: dict[int, Any] = {}
+    if threading.current_thread() is threading.main_thread():  # only it may set handlers
+        handlers = {number: signal.signal(number, _noting(heard)) for number in _HELD}
     before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, before)
+        for number, handler in handlers.items():
+            signal.signal(number, handler)
+        for number in dict.fromkeys(heard):  # each once, in the order they came
+            signal.raise_signal(number)
+
+
+def _noting(heard: list[int]) -> Callable[[int, object], None]:
+    def note(number: int, _frame: object) -> None:
+        heard.append(number)
+
+    return note
 
 
 def _run_reporting(
@@ -610,7 +638,14 @@ def _scheduler(distributed: Any, address: str, workers: int) -> Iterator[Any]:  
     if address != "local":
         yield address
         return
-    with distributed.LocalCluster(
-        n_workers=workers, threads_per_worker=1, dashboard_address=None
-    ) as cluster:
+    # Started with Ctrl-C held: its nannies and workers (and the event loop thread that
+    # starts their replacements) inherit the held signal and leave it to this process,
+    # and an interruption while the cluster starts waits until it can be closed whole.
+    with contextlib.ExitStack() as started:
+        with _interrupts_held():
+            cluster = started.enter_context(
+                distributed.LocalCluster(
+                    n_workers=workers, threads_per_worker=1, dashboard_address=None
+                )
+            )
         yield cluster

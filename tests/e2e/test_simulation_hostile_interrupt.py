@@ -1,7 +1,8 @@
-"""Ctrl-C on `loc simulate`: one line, exit 130, no worker left behind, no report.
+"""Ctrl-C or SIGTERM on `loc simulate`: one line, exit 130 or 143, no worker left, no report.
 
 A terminal sends SIGINT to its whole foreground process group, workers included; the
-test does the same to a run started in a session of its own.
+test does the same to a run started in a session of its own. SIGTERM comes to the one
+process (``timeout``, a container stop) or to the group (a service manager).
 """
 
 import os
@@ -33,8 +34,14 @@ def _in_group(group: int) -> list[str]:
     return found
 
 
-def _interrupted(out: Path, *options: str, workers_first: int) -> subprocess.CompletedProcess[str]:
-    """Start a long run, Ctrl-C it once `workers_first` workers exist, and wait for it to end."""
+def _interrupted(
+    out: Path,
+    *options: str,
+    workers_first: int,
+    sent: signal.Signals = signal.SIGINT,
+    to_group: bool = True,
+) -> subprocess.CompletedProcess[str]:
+    """Start a long run, signal it once `workers_first` workers exist, and wait for it to end."""
     arguments = [str(LOC), "simulate", "--borrowers", "1000", "--days", "3000", "--out", str(out)]
     run = subprocess.Popen(  # noqa: S603 - our own command
         [*arguments, *options],
@@ -52,7 +59,10 @@ def _interrupted(out: Path, *options: str, workers_first: int) -> subprocess.Com
     # workers, one of them importing, one under way, or both
     time.sleep(1.5 if workers_first else 5)
     started = time.monotonic()
-    os.killpg(run.pid, signal.SIGINT)
+    if to_group:
+        os.killpg(run.pid, sent)
+    else:
+        os.kill(run.pid, sent)
     try:
         stdout, stderr = run.communicate(timeout=30)
     finally:
@@ -74,5 +84,38 @@ def test_ctrl_c_ends_the_run_with_one_line_and_no_orphans(
     assert done.returncode == 130
     assert "Traceback" not in done.stderr
     assert "KeyboardInterrupt" not in done.stderr
+    assert done.stderr.strip().splitlines() == ["Error: interrupted; no report was written"]
+    assert not (out / "report.json").exists()
+
+
+@pytest.mark.parametrize(
+    ("workers", "target"),
+    [
+        pytest.param(2, "process", id="workers-process-alone"),
+        pytest.param(2, "group", id="workers-whole-group"),
+        pytest.param(None, "process", id="one-process"),
+    ],
+)
+def test_sigterm_ends_the_run_with_one_line_and_no_orphans(
+    tmp_path: Path, workers: int | None, target: str
+) -> None:
+    """It used to kill the command silently (exit -15) and leave its workers running."""
+    out = tmp_path / "out"
+    options = [] if workers is None else ["--workers", str(workers)]
+    done = _interrupted(
+        out, *options, workers_first=workers or 0, sent=signal.SIGTERM, to_group=target == "group"
+    )
+    assert done.returncode == 143
+    assert done.stderr.strip().splitlines() == ["Error: terminated; no report was written"]
+    assert not (out / "report.json").exists()
+
+
+def test_ctrl_c_on_a_local_dask_cluster_ends_with_one_line_and_no_orphans(tmp_path: Path) -> None:
+    """Its workers used to die mid-import with their own tracebacks, Dask's exit hook
+    failed on the half-started cluster, and its INFO lines filled standard error."""
+    pytest.importorskip("distributed")
+    out = tmp_path / "out"
+    done = _interrupted(out, "--cluster", "local", "--workers", "2", workers_first=2)
+    assert done.returncode == 130
     assert done.stderr.strip().splitlines() == ["Error: interrupted; no report was written"]
     assert not (out / "report.json").exists()

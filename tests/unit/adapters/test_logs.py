@@ -160,3 +160,19 @@ def test_a_span_that_raises_logs_the_outcome_and_re_raises(
         type(error).__name__,
     )
     assert (line["command"], line["reason"]) == ("Pay", str(error))
+
+
+def test_a_library_that_sets_its_own_logger_to_info_writes_nothing_below_the_level(
+    configured: io.StringIO,
+) -> None:
+    """Dask sets `distributed` to INFO at import: `loc simulate --cluster local` (WARNING)
+    wrote 24 info lines of it to standard error."""
+    configure_logging(level="WARNING", stream=configured)
+    chatty = logging.getLogger("distributed.scheduler")
+    chatty.setLevel(logging.INFO)
+    try:
+        chatty.info("State start")
+        chatty.warning("worker lost")
+    finally:
+        chatty.setLevel(logging.NOTSET)
+    assert [line["event"] for line in lines(configured)] == ["worker lost"]
