@@ -25,8 +25,9 @@ from loc_core.creditline import CreditLine, CreditLineApplication, CreditLinePro
 from loc_core.disclosures import StatementDisclosure, statement_disclosure
 from loc_core.errors import ExternalServiceError
 from loc_core.events import DomainEvent
-from loc_core.installment import InstallmentProduct, LoanApplication, OriginationFee
+from loc_core.installment import InstallmentProduct, Loan, LoanApplication, OriginationFee
 from loc_core.intents import IntentStatus, TransferIntent
+from loc_core.ledger import Ledger
 from loc_core.payments import Rail, SettlementOutcome
 from loc_core.ports import (
     IntentRef,
@@ -489,3 +490,20 @@ def statement_adds_up(figures: StatementDisclosure) -> bool:
     rows = figures.previous_balance + figures.interest_charged
     rows += sum(row.amount for row in figures.transactions)
     return summary == rows == figures.new_balance
+
+
+def returned(loan: Loan, ledger: Ledger, payment_id: str, *, today: dt.date) -> None:
+    """What the settlement handler does with a return: settle, then correct."""
+    outcome = (
+        SettlementOutcome.RETURNED
+        if loan.payments[payment_id].rail is Rail.ACH
+        else SettlementOutcome.CHARGED_BACK
+    )
+    payment = loan.settle(payment_id, outcome, today=today)
+    loan.correct(
+        cause=f"{payment_id}:{outcome.value.lower()}",
+        effective=payment.submitted_on,
+        today=today,
+        posted=list(ledger),
+        reason=f"payment {payment_id} {outcome.value}",
+    )

@@ -83,6 +83,8 @@ class _Before:
 
     status: LoanStatus
     overdue: frozenset[str]
+    refunds: dict[str, int]
+    """Each payment's refund due (not cancelled), by payment id."""
 
     @classmethod
     def of(cls, loan: LoanState) -> _Before:
@@ -93,7 +95,16 @@ class _Before:
                 for installment in loan.installments
                 if installment.status is InstallmentStatus.OVERDUE
             ),
+            _refunds_due(loan),
         )
+
+
+def _refunds_due(loan: LoanState) -> dict[str, int]:
+    return {
+        payment.payment_id: payment.refund.amount
+        for payment in loan.payments.values()
+        if payment.refund is not None and payment.refund.is_due
+    }
 
 
 def _refunded(payment: Payment) -> int:
@@ -426,14 +437,17 @@ class Loan(LoanState):
     ) -> JournalEntry | None:
         """Take the history replayed with what is known now, as if it had been known then.
 
-        The loan is replayed from its origination terms through `today` (`replay`):
+        The loan is replayed from its origination terms through `today` (`replay`), or
+        through the last day its books or payments show if that is later (an event
+        delivered days after it occurred never rewinds what the loan lived since):
         installments' balances, late fees, statuses and overdue dates, what each payment
         paid, refunds due, and the loan's status, completion and default are the replayed
         ones. Records are kept (payments with their statuses, collection attempts). The
         books, `posted` (the loan's journal) plus what the outbox holds, are moved to the
-        replayed ones by one adjustment entry ``<cause>:adjust`` dated `today`, returned
+        replayed ones by one adjustment entry ``<cause>:adjust`` dated that day, returned
         (None when nothing differs, as for the same correction delivered twice). Only
-        what is new is published: installments overdue now, the loan defaulted or closed.
+        what is new is published: installments overdue now, the loan defaulted or closed,
+        a refund due that is new or of another amount.
 
         Raises:
             CorrectionTooOld, InvalidTimestamp: as `check_correction`, or for a loan whose
@@ -444,9 +458,32 @@ class Loan(LoanState):
         require_id(reason, field="reason")
         self.check_correction(effective, today=today)
         self._require_replayable(posted)
+        return self._correct(
+            cause=cause,
+            effective=effective,
+            today=today,
+            posted=posted,
+            reason=reason,
+            before=_Before.of(self),
+        )
+
+    def _correct(
+        self,
+        *,
+        cause: str,
+        effective: dt.date,
+        today: dt.date,
+        posted: Sequence[JournalEntry],
+        reason: str,
+        before: _Before,
+    ) -> JournalEntry | None:
+        """`correct` once its arguments are checked; news is what differs from `before`."""
+        # Never rewind what the loan lived: a `today` before the last day it shows (a
+        # rail's event delivered days after it occurred) is taken as that day, so no
+        # later payment, late fee or default drops out of the replay.
+        today = max(today, self._last_lived(posted))
         replayed = replay(self, through=today)
         reason = f"corrected as of {effective.isoformat()}: {reason}"
-        before = _Before.of(self)
         recorder = ChangeRecorder(process=Process.CORRECTION, reason=reason)
         recorder.touch(self)
         for mine, theirs in zip(self.installments, replayed.installments, strict=True):
@@ -464,6 +501,10 @@ class Loan(LoanState):
         self.completion_date = replayed.completion_date
         self.defaulted_on = replayed.defaulted_on
         self.autopay_enabled = replayed.autopay_enabled
+        if replayed.daily_job_changed_on == today:
+            # The replay ran today's job and it changed the loan: that work is done, as
+            # if the job had run, so a payment booked later today is replayed after it.
+            self.daily_job_changed_on = today
         disbursed = [entry for entry in posted if entry.kind == EntryKind.DISBURSEMENT]
         entry = adjustment_entry(
             product=Product.INSTALLMENT,
@@ -495,10 +536,11 @@ class Loan(LoanState):
         """Book money already received as a MANUAL payment effective on `effective_on`.
 
         The payment is booked today as `book_moved_payment` books it (never refused;
-        ``<payment>:apply`` and any refund due dated `today`), its `submitted_on` is set
-        to `effective_on`, and the loan is corrected as of that day (`correct`, cause the
-        payment id): a late fee or default it would have prevented is reversed in the
-        adjustment entry ``<payment>:adjust``.
+        ``<payment>:apply`` and any refund due dated `today`), but created and audited
+        with `effective_on` as its `submitted_on`, and the loan is corrected as of that
+        day (`correct`, cause the payment id): a late fee or default it would have
+        prevented is reversed in the adjustment entry ``<payment>:adjust``. A refund due
+        is announced once the correction has decided how much is owed back.
 
         Raises:
             CorrectionTooOld: when `effective_on` is beyond the correction reach, or the
@@ -510,17 +552,25 @@ class Loan(LoanState):
         require_id(reason, field="reason")
         self.check_correction(effective_on, today=today)
         self._require_replayable(posted)
-        payment = self.book_moved_payment(
-            payment_id, amount, process=Process.MANUAL, rail=rail, today=today
+        before = _Before.of(self)  # its refund due is news only as the correction ends it
+        # Booked (and audited) as received on `effective_on`, its entries dated today;
+        # received that day at an hour nobody recorded: before that day's job.
+        payment = self._book_payment(
+            payment_id,
+            amount,
+            process=Process.MANUAL,
+            rail=rail,
+            today=today,
+            moved=True,
+            received_on=effective_on,
         )
-        payment.submitted_on = effective_on
-        payment.after_daily_job = False  # received that day: before its job, at any hour
-        self.correct(
+        self._correct(
             cause=payment_id,
             effective=effective_on,
             today=today,
             posted=posted,
             reason=f"payment {payment_id} of {amount} cents received {effective_on}: {reason}",
+            before=before,
         )
         return payment
 
@@ -535,11 +585,15 @@ class Loan(LoanState):
         rail: Rail,
         today: dt.date,
         moved: bool,
+        received_on: dt.date | None = None,
     ) -> Payment:
         """`apply_payment`, or with `moved` `book_moved_payment` (documented there).
 
         A payment booked after the daily job changed the loan today is marked so
         (`Payment.after_daily_job`), so that a replay books it after that day's job too.
+        With `received_on` (an operator's backdated payment) the payment is created
+        submitted that day, before its job, so its audit record says when it counts
+        from; what it moves is still booked `today`.
         """
         require_id(payment_id, field="payment_id")
         amount = positive_cents(amount, field="payment amount")
@@ -585,10 +639,10 @@ class Loan(LoanState):
             amount=amount,
             process=process,
             rail=rail,
-            submitted_on=today,
+            submitted_on=today if received_on is None else received_on,
             applications=applications,
             refund=refund,
-            after_daily_job=self.daily_job_changed_on == today,
+            after_daily_job=received_on is None and self.daily_job_changed_on == today,
         )
         recorder.created(payment)
         self.payments[payment_id] = payment
@@ -600,7 +654,7 @@ class Loan(LoanState):
                 )
             )
         if refund is not None:
-            self._record_refund(refund, amount)
+            self._record_refund(refund, amount, announce=received_on is None)
         if applied and self.outstanding_balance == 0:
             self.status = LoanStatus.CLOSED
             self.completion_date = today
@@ -769,6 +823,14 @@ class Loan(LoanState):
 
     # --- helpers ----------------------------------------------------------------------
 
+    def _last_lived(self, posted: Sequence[JournalEntry]) -> dt.date:
+        """The last business day the loan's books, payments or daily job show."""
+        days = [entry.effective_date for entry in (*posted, *self.outbox.entries)]
+        days.extend(payment.submitted_on for payment in self.payments.values())
+        if self.daily_job_changed_on is not None:
+            days.append(self.daily_job_changed_on)
+        return max(days, default=self.disbursement_date)
+
     def _overdue_event(self, installment: Installment, today: dt.date) -> None:
         self._event(
             EventType.INSTALLMENT_OVERDUE,
@@ -797,6 +859,14 @@ class Loan(LoanState):
                 today,
                 {"outstanding_balance": self.outstanding_balance},
             )
+        for payment in self.payments.values():
+            refund = payment.refund
+            if (
+                refund is not None
+                and refund.is_due
+                and before.refunds.get(payment.payment_id) != refund.amount
+            ):
+                self._announce_refund(refund, payment.amount, today)
         closed = any(event.type is EventType.LOAN_CLOSED for event in self.outbox.events)
         if (
             self.status is LoanStatus.CLOSED
@@ -817,14 +887,23 @@ class Loan(LoanState):
                 about=Ref("payment", payment_id, self.user_id),
             )
 
-    def _record_refund(self, refund: RefundDue, payment_amount: int) -> None:
+    def _record_refund(self, refund: RefundDue, payment_amount: int, *, announce: bool) -> None:
+        """Post the refund due; with `announce`, tell the borrower (REFUND_DUE).
+
+        A backdated payment's refund is announced by its correction (`_publish_news`),
+        which decides how much of it is really owed back.
+        """
         self.outbox.entries.append(
             refund_entry(refund, owner=self.loan_id, product=Product.INSTALLMENT)
         )
+        if announce:
+            self._announce_refund(refund, payment_amount, refund.recorded_on)
+
+    def _announce_refund(self, refund: RefundDue, payment_amount: int, today: dt.date) -> None:
         self._event(
             EventType.REFUND_DUE,
             refund.payment_id,
-            refund.recorded_on,
+            today,
             {"loan_id": self.loan_id, "amount": refund.amount, "payment_amount": payment_amount},
         )
 

@@ -26,7 +26,7 @@ from loc_core.ports import (
     UnitOfWork,
 )
 from loc_core.services.handling import Settled, SettlementHandling, SettleTransfer
-from loc_core.services.kit import alert_settlement
+from loc_core.services.kit import alert_settlement, business_date
 from loc_core.services.lines import LineWriter, handle_line_settlement, parse_draw_transfer
 from loc_core.services.loans import settle_payment
 from loc_core.services.loans.disbursement import parse_disbursement_key
@@ -98,7 +98,12 @@ def handle_settlement_event(
         )
     if product == INSTALLMENT:
         handled = settle_payment(
-            event, uow=lines.uow, publish=lines.publish, alerter=alerter, metrics=metrics
+            event,
+            today=business_date(clock),
+            uow=lines.uow,
+            publish=lines.publish,
+            alerter=alerter,
+            metrics=metrics,
         )
         return Settled(INSTALLMENT, handled)
     line_handled = handle_line_settlement(event, lines=lines, alerter=alerter)

@@ -48,12 +48,18 @@ __all__ = ["settle_payment"]
 def settle_payment(
     event: SettlementEvent,
     *,
+    today: dt.date,
     uow: UnitOfWork,
     publish: Publisher,
     alerter: Alerter,
     metrics: Metrics,
 ) -> SettlementHandling:
-    """Settle the installment payment the event is about, on the day it occurred.
+    """Settle the installment payment the event is about, on `today` (the business date).
+
+    Money is booked on the day it is learned, as for lines: a return the rail delivers
+    days after it occurred is unapplied and measured against the correction reach as of
+    today, and the correction replays the loan through today, so nothing the loan lived
+    since drops out. A completion moves no money: its `settled_on` is the rail's day.
 
     COMPLETED marks the payment (``payment_succeeded``); RETURNED or CHARGED_BACK takes
     back exactly what it paid (``payment_failed``, and the loan reopens if it had
@@ -70,7 +76,7 @@ def settle_payment(
         CorrectionTooOld: for a reversal of a payment applied further back than the
             product's correction reach; operations are alerted and nothing changed.
     """
-    on = require_utc(event.occurred_at, field="occurred_at").date()
+    occurred = require_utc(event.occurred_at, field="occurred_at").date()
     application = parse_disbursement_key(event.idempotency_key)
     if application is not None:
         _check_disbursement(event, application, uow=uow, alerter=alerter)
@@ -87,13 +93,18 @@ def settle_payment(
             paid_by = loan.payments[event.idempotency_key].rail
             require_paid_by(alerter, event, paid_by, loan_id=loan.loan_id, user_id=loan.user_id)
             try:
-                payment = loan.settle(event.idempotency_key, event.outcome, today=on)
+                # A completion moves nothing in the books: it records the rail's day.
+                payment = loan.settle(
+                    event.idempotency_key,
+                    event.outcome,
+                    today=occurred if event.outcome is SettlementOutcome.COMPLETED else today,
+                )
             except (PaymentAlreadyReversed, PaymentAlreadySettled):
                 return SettlementHandling.DUPLICATE, []
             handling = SettlementHandling.SETTLED
             if event.outcome is not SettlementOutcome.COMPLETED:
                 handling = SettlementHandling.REVERSED
-                _correct(loan, payment.payment_id, event, on=on, uow=uow, alerter=alerter)
+                _correct(loan, payment.payment_id, event, on=today, uow=uow, alerter=alerter)
             uow.loans.save(loan)
             return handling, uow.commit(actor="settlement-handler", request_id=event.event_id)
 

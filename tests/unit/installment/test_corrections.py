@@ -4,6 +4,7 @@ import datetime as dt
 
 import attrs
 import pytest
+from fakes import returned
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -14,7 +15,7 @@ from loc_core.events import EventType
 from loc_core.installment import InstallmentProduct, InstallmentStatus, Loan, LoanStatus, Process
 from loc_core.installment.replay import replay
 from loc_core.ledger import Bucket, Ledger, income, receivable
-from loc_core.payments import Rail, SettlementOutcome
+from loc_core.payments import Rail
 from loc_core.testing.installment import balances_and_statuses, ledger_problems, make_loan
 
 FIRST_DUE = dt.date(2026, 1, 20)
@@ -29,23 +30,6 @@ def days(first: dt.date, last: dt.date) -> list[dt.date]:
 
 def post(loan: Loan, ledger: Ledger) -> None:
     ledger.post_all(loan.outbox.drain().entries)
-
-
-def returned(loan: Loan, ledger: Ledger, payment_id: str, *, today: dt.date) -> None:
-    """What the settlement handler does with a return: settle, then correct."""
-    outcome = (
-        SettlementOutcome.RETURNED
-        if loan.payments[payment_id].rail is Rail.ACH
-        else SettlementOutcome.CHARGED_BACK
-    )
-    payment = loan.settle(payment_id, outcome, today=today)
-    loan.correct(
-        cause=f"{payment_id}:{outcome.value.lower()}",
-        effective=payment.submitted_on,
-        today=today,
-        posted=list(ledger),
-        reason=f"payment {payment_id} {outcome.value}",
-    )
 
 
 def test_an_installment_returned_after_its_grace_is_overdue_at_the_return() -> None:

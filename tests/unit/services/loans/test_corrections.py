@@ -169,3 +169,56 @@ def test_a_backdated_payment_on_a_loan_without_its_history_is_refused_changing_n
     assert balances_and_statuses(after) == balances_and_statuses(before)
     assert after.payments.keys() == before.payments.keys()
     assert list(world.database.ledger) == journal
+
+
+# --- a return the rail delivers weeks after it occurred --------------------------------
+
+
+@pytest.mark.parametrize(
+    "paid_again",
+    [pytest.param(False, id="fees charged since"), pytest.param(True, id="paid again since")],
+)
+def test_a_return_delivered_weeks_late_keeps_the_fees_and_payments_booked_since(
+    world: Deployment,
+    loan: Loan,
+    paid_again: bool,  # noqa: FBT001 - the parameter under test
+) -> None:
+    world.at(FIRST_DUE)
+    first = world.pay_loan(loan, 5_250)
+    run_daily_jobs(world, FIRST_DUE, dt.date(2026, 1, 29))
+    if paid_again:
+        world.at(dt.date(2026, 1, 30))
+        world.pay_loan(loan, 1_000, key="pay-2")
+    run_daily_jobs(world, dt.date(2026, 1, 30), dt.date(2026, 2, 13))
+    assert world.loan(loan.loan_id).installments[1].late_fee == 263  # overdue on 7 Feb
+
+    occurred = dt.datetime(2026, 1, 22, 9, tzinfo=dt.UTC)  # the bank returned it then
+    world.at(dt.date(2026, 2, 14), 9)  # the webhook arrives three weeks later
+    returned = settlement(first.payment_id, SettlementOutcome.RETURNED, occurred, Rail.ACH)
+    assert world.settle(returned) is SettlementHandling.REVERSED
+    run_daily_jobs(world, dt.date(2026, 2, 14), dt.date(2026, 2, 16))
+
+    stored = world.loan(loan.loan_id)
+    one, two = stored.installments[:2]
+    assert (one.status, one.overdue_on, one.late_fee) == (
+        InstallmentStatus.OVERDUE,
+        dt.date(2026, 1, 25),
+        263,
+    )
+    assert (two.status, two.overdue_on, two.late_fee) == (
+        InstallmentStatus.OVERDUE,
+        dt.date(2026, 2, 7),
+        263,
+    )
+    assert stored.outstanding_balance == 31_500 + 2 * 263 - (1_000 if paid_again else 0)
+    assert stored.payments[first.payment_id].settled_on == dt.date(2026, 2, 14)
+    booked = {
+        entry.entry_id: entry.effective_date
+        for entry in world.database.entries_for(loan.loan_id)
+        if entry.entry_id.startswith(first.payment_id)
+    }
+    assert set(booked.values()) == {FIRST_DUE, dt.date(2026, 2, 14)}  # applied, then learned
+    ledger: Ledger = world.ledger(loan.loan_id)
+    assert ledger_problems(stored, ledger) == []
+    assert ledger.balance(income(Bucket.LATE_FEE)) == -2 * 263
+    assert not world.alerts()
