@@ -36,6 +36,13 @@ class Secret(enum.Enum):
     PAYENGINE = "payengine"
     """``LOC_PAYENGINE_BASE_URL``, ``_API_KEY``, ``_WEBHOOK_SECRET``: functions that move
     money, look up a transfer or verify a webhook."""
+    USERS = "users"
+    """``LOC_USERS_BASE_URL``, ``_API_KEY``: functions that read a borrower (an applicant's
+    standing, the name on a document, a PayEngine account token). Without them the
+    bootstrap's in-memory users know no borrower."""
+    UNDERWRITING = "underwriting"
+    """``LOC_UNDERWRITING_BASE_URL``, ``_API_KEY``: the function that decides applications.
+    Without them the bootstrap's simulated underwriting decides by a seeded draw."""
 
 
 @attrs.frozen
@@ -91,7 +98,8 @@ class Function:
         return f"{self.name}DeadLetterQueue"
 
 
-_MONEY = frozenset({Secret.PAYENGINE})
+_MONEY = frozenset({Secret.PAYENGINE, Secret.USERS})
+_PEOPLE = frozenset({Secret.USERS})
 _JOB_TIMEOUT = 900  # Lambda's longest: jobs page through their work and fan out to SQS
 _CONSUMER_TIMEOUT = 300
 """Holds a queue batch of 10 messages even if each one's outside calls all run to their
@@ -123,6 +131,7 @@ CATALOG: tuple[Function, ...] = (
         "BillClosedCycles (loc_billing): statements of the lines whose cycle closed",
         schedules=("cron(0 8 * * ? *)",),
         documents=True,
+        secrets=_PEOPLE,
         timeout_seconds=_JOB_TIMEOUT,
         memory_mb=1024,
     ),
@@ -133,6 +142,7 @@ CATALOG: tuple[Function, ...] = (
         "RenderMissingDocuments (loc_documents): agreements and statement PDFs still missing",
         schedules=("cron(0 9 * * ? *)",),
         documents=True,
+        secrets=_PEOPLE,
         scans_table=True,
         timeout_seconds=_JOB_TIMEOUT,
     ),
@@ -166,6 +176,7 @@ CATALOG: tuple[Function, ...] = (
         Trigger.SCHEDULE,
         "RecoverTransfers: transfers whose outcome is unknown",
         schedules=("cron(0 7 * * ? *)", "cron(45 15 * * ? *)"),
+        documents=True,  # a statement's event it publishes again files the statement's PDF
         secrets=_MONEY,
         timeout_seconds=_JOB_TIMEOUT,
     ),
@@ -226,7 +237,7 @@ CATALOG: tuple[Function, ...] = (
         Trigger.HTTP_API,
         "the HTTP API (Litestar through Mangum): every route hands a command to the bus",
         documents=True,
-        secrets=_MONEY,
+        secrets=_MONEY | {Secret.UNDERWRITING},
         timeout_seconds=29,
         memory_mb=1024,
     ),

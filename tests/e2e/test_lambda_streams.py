@@ -12,11 +12,13 @@ import datetime as dt
 import json
 import uuid
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import attrs
 import pytest
 from deployment import LOANS_OPENED, QUIET
+from integration.support import aws_session
 from lambda_events import (
     TTL_IDENTITY,
     batch,
@@ -67,8 +69,10 @@ from loc_entrypoints.lambdas import (
     balance_stream,
     collections_worker,
     expiry_stream,
+    replay,
     settlement_consumer,
 )
+from loc_entrypoints.lambdas.replay import replay_event
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -195,12 +199,13 @@ def test_an_sqs_batch_with_a_poison_message_collects_the_rest_and_fails_only_the
 
 def arrived(world: World, event: SettlementEvent, key: str) -> dict[str, Any]:
     """The record of a webhook the endpoint put on the stream now."""
-    return kinesis_record(webhook(world, event), partition_key=key, arrived_at=world.clock.now())
+    now = world.clock.now()
+    return kinesis_record(webhook(event, now), partition_key=key, arrived_at=now)
 
 
-def webhook(world: World, event: SettlementEvent) -> bytes:
+def webhook(event: SettlementEvent, signed_at: dt.datetime) -> bytes:
     body = json.dumps(payengine.contract.webhook_body(event, Direction.DEBIT)).encode()
-    stamp, signature = payengine.contract.sign(SECRET, world.clock.now(), body)
+    stamp, signature = payengine.contract.sign(SECRET, signed_at, body)
     headers = {
         payengine.contract.HEADER_TIMESTAMP: stamp,
         payengine.contract.HEADER_SIGNATURE: signature,
@@ -356,3 +361,139 @@ def test_a_streams_batch_archives_each_audit_record_once_encrypted_by_date(
     (line,) = stored["Body"].read().decode().splitlines()
     assert json.loads(line)["loc_record_id"] == record_id
     assert AUDIT_ARCHIVE_RETENTION_DAYS == 2_555
+
+
+# --- a batch given up on, replayed from its dead-letter record ---------------------------
+
+
+def failure_record(info_key: str, arn: str, shard: str, first: str, last: str) -> dict[str, Any]:
+    """What Lambda sends a stream mapping's on-failure queue: the batch's place, no record."""
+    return {
+        "requestContext": {
+            "requestId": str(uuid.uuid4()),
+            "functionArn": "arn:aws:lambda:us-east-1:123456789012:function:test-loc-consumer",
+            "condition": "RetryAttemptsExhausted",
+            "approximateInvokeCount": 11,
+        },
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST"},
+        "version": "1.0",
+        "timestamp": dt.datetime.now(dt.UTC).isoformat(),
+        info_key: {
+            "shardId": shard,
+            "startSequenceNumber": first,
+            "endSequenceNumber": last,
+            "batchSize": 1,
+            "streamArn": arn,
+        },
+    }
+
+
+def test_a_settlement_given_up_on_is_replayed_from_its_dead_letter_record_on_time(
+    world: World,
+    moto_endpoint: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    run_on(settlement_consumer, world)
+    loan = world.open_loan(f"user-{uuid.uuid4().hex[:8]}")
+    (paid, later), (completed, completed_later) = world.pay(loan, "pay-r", "pay-s")
+    kinesis = aws_session().client("kinesis", endpoint_url=moto_endpoint)
+    name = f"webhooks-{uuid.uuid4().hex[:8]}"
+    kinesis.create_stream(StreamName=name, ShardCount=1)
+    arn = kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["StreamARN"]
+
+    def put(event: SettlementEvent) -> Any:
+        """The endpoint puts a webhook PayEngine signed just now on the stream."""
+        data = webhook(event, dt.datetime.now(dt.UTC))
+        return kinesis.put_record(StreamName=name, Data=data, PartitionKey=loan.loan_id)
+
+    given_up = put(completed)  # its retries ran out while the table was unreachable
+    put(completed_later)  # a later batch, applied in its turn
+    failure = failure_record(
+        "KinesisBatchInfo",
+        arn,
+        given_up["ShardId"],
+        given_up["SequenceNumber"],
+        given_up["SequenceNumber"],
+    )
+
+    event = replay_event(failure, client=kinesis)
+
+    assert [record["kinesis"]["sequenceNumber"] for record in event["Records"]] == [
+        given_up["SequenceNumber"]
+    ]
+    message = tmp_path / "message.json"  # as `aws sqs receive-message` prints one message
+    message.write_text(json.dumps({"MessageId": "m-1", "Body": json.dumps(failure)}))
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
+    assert replay.main([str(message)]) == 0
+    assert json.loads(capsys.readouterr().out) == event  # the runbook's command
+    assert settlement_consumer.handler(event, None) == {"batchItemFailures": []}
+    payments = world.loan(loan).payments
+    assert payments[paid].status is PaymentStatus.COMPLETED
+    assert payments[later].status is PaymentStatus.PENDING
+    assert world.alerts(Severity.WARNING) == []  # verified as of its arrival: not stale
+
+
+def test_an_audit_batch_given_up_on_is_replayed_from_the_table_stream(
+    world: World, s3: Any, moto_endpoint: str
+) -> None:
+    run_on(audit_stream, world)
+    streams = aws_session().client("dynamodbstreams", endpoint_url=moto_endpoint)
+    (described,) = streams.list_streams(TableName=world.table)["Streams"]
+    arn = described["StreamArn"]
+    (shard,) = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+    world.open_loan(f"user-{uuid.uuid4().hex[:8]}")
+    iterator = streams.get_shard_iterator(
+        StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    written = streams.get_records(ShardIterator=iterator)["Records"]
+    audits = [r for r in written if r["dynamodb"]["Keys"]["PK"]["S"].startswith("AUDIT#")]
+    first, last = audits[0], audits[-1]
+    failure = failure_record(
+        "DDBStreamBatchInfo",
+        arn,
+        shard["ShardId"],
+        first["dynamodb"]["SequenceNumber"],
+        last["dynamodb"]["SequenceNumber"],
+    )
+
+    event = replay_event(failure, client=streams)
+
+    assert audit_stream.handler(event, None) == {"batchItemFailures": []}
+    listed = s3.list_objects_v2(Bucket=world.archive_bucket)["Contents"]
+    assert len(listed) == len(audits)
+    assert world.alerts(Severity.WARNING) == []
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        pytest.param("{", "cannot read", id="not-json"),
+        pytest.param("[1]", "is not an on-failure record", id="not-an-object"),
+        pytest.param('{"Body": "[]"}', "is not an on-failure record", id="sqs-body-not-a-record"),
+        pytest.param('{"Records": []}', "no KinesisBatchInfo or DDBStreamBatchInfo", id="event"),
+        pytest.param(
+            '{"KinesisBatchInfo": {"streamArn": "arn:aws:kinesis:us-east-1:1:stream/s"}}',
+            "is not a whole on-failure record: KeyError('shardId')",
+            id="no-shard",
+        ),
+    ],
+)
+def test_the_replay_tool_refuses_a_file_it_cannot_use_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, said: str
+) -> None:
+    failure = tmp_path / "failure.json"
+    failure.write_text(content)
+    assert replay.main([str(failure)]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert said in err
+    assert len(err.splitlines()) == 1
+
+
+def test_the_replay_tool_names_a_file_it_cannot_open(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert replay.main([str(tmp_path / "missing.json")]) == 1
+    assert "cannot read" in capsys.readouterr().err

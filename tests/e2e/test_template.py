@@ -48,6 +48,8 @@ PARAMETERS = {
     "PayEngineWebhookSecret": "pe-secret",
     "IterableApiKey": "it-key",
     "SlackWebhookUrl": "https://hooks.slack.example/T0/B0/x",
+    "UsersBaseUrl": "https://users.example",
+    "UnderwritingBaseUrl": "https://underwriting.example",
     "JwtIssuer": "https://auth.example",
     "JwtAudience": "loc-borrower-app",
     "JwtJwksUrl": "https://auth.example/.well-known/jwks.json",
@@ -56,6 +58,11 @@ PAYENGINE_VARIABLES = {
     "LOC_PAYENGINE_BASE_URL",
     "LOC_PAYENGINE_API_KEY",
     "LOC_PAYENGINE_WEBHOOK_SECRET",
+}
+SECRET_VARIABLES = {
+    Secret.PAYENGINE: PAYENGINE_VARIABLES,
+    Secret.USERS: {"LOC_USERS_BASE_URL", "LOC_USERS_API_KEY"},
+    Secret.UNDERWRITING: {"LOC_UNDERWRITING_BASE_URL", "LOC_UNDERWRITING_API_KEY"},
 }
 
 
@@ -253,7 +260,9 @@ def test_each_function_may_touch_only_what_it_needs() -> None:
         assert ("CollectionsQueue" in resources) is function.sends_to_queue, function.name
         assert ("dynamodb:PutItem" in actions) is (function.module != "audit_stream")
         variables = set(properties.get("Environment", {}).get("Variables", {}))
-        assert (variables >= PAYENGINE_VARIABLES) is (Secret.PAYENGINE in function.secrets)
+        for secret, names in SECRET_VARIABLES.items():
+            assert (variables >= names) is (secret in function.secrets), (function.name, secret)
+            assert (variables & names == set()) is (secret not in function.secrets)
 
 
 @attrs.define
@@ -326,7 +335,14 @@ def test_the_audit_archive_keeps_every_record_seven_years_then_expires_it() -> N
 
 def test_secrets_are_no_echo_parameters() -> None:
     parameters = read_template()["Parameters"]
-    for name in ("PayEngineApiKey", "PayEngineWebhookSecret", "IterableApiKey", "SlackWebhookUrl"):
+    for name in (
+        "PayEngineApiKey",
+        "PayEngineWebhookSecret",
+        "IterableApiKey",
+        "SlackWebhookUrl",
+        "UsersApiKey",
+        "UnderwritingApiKey",
+    ):
         assert parameters[name]["NoEcho"] is True
     assert parameters["Environment"]["AllowedValues"] == ["test", "prod"]
 
