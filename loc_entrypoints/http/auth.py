@@ -96,14 +96,14 @@ class Verifier:
                 token, self.secret, algorithms=_HS256, audience=audience, options=options
             )
         except jwt.PyJWTError as exc:
-            raise NotAuthorizedException(f"the bearer token does not verify: {exc}") from exc
+            raise _unauthorized(f"the bearer token does not verify: {exc}", invalid=True) from exc
 
     def _caller(self, claims: dict[str, Any]) -> Caller:
         subject = claims.get("sub")
         try:
             user_id = require_id(subject, "sub")
         except ValueError as exc:
-            raise NotAuthorizedException("the token's subject is not a valid user id") from exc
+            raise _unauthorized("the token's subject is not a valid user id", invalid=True) from exc
         role = claims.get(self.role_claim)
         roles = role if isinstance(role, list) else str(role or "").split()
         return Caller(user_id=user_id, service=SERVICE_ROLE in roles)
@@ -154,10 +154,16 @@ def service_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHan
         raise PermissionDeniedException("this operation needs the service role")
 
 
+def _unauthorized(detail: str, *, invalid: bool) -> NotAuthorizedException:
+    """A 401 with the challenge HTTP requires of it (RFC 9110 11.6.1, RFC 6750 3)."""
+    challenge = 'Bearer error="invalid_token"' if invalid else "Bearer"
+    return NotAuthorizedException(detail, headers={"WWW-Authenticate": challenge})
+
+
 def _bearer(request: ASGIConnection[Any, Any, Any, Any]) -> str:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise NotAuthorizedException("a bearer token is required")
+        raise _unauthorized("a bearer token is required", invalid=False)
     return token.strip()
 
 

@@ -1,6 +1,6 @@
 """One correlation id per request: in every log line, in the answer's header, in a 500.
 
-The client's ``X-Correlation-Id`` (at most 128 printable characters) or a new UUID is
+The client's ``X-Correlation-Id`` (at most 128 printable ASCII characters) or a new UUID is
 bound to the structured logs for the whole request, so the bus's spans log under it
 (`LogTracer` keeps a bound id), kept in the scope's state for the error handlers, and
 echoed as the answer's ``X-Correlation-Id``.
@@ -26,7 +26,8 @@ def _chosen(scope: Scope) -> str:
     for name, value in scope.get("headers", ()):
         if name.lower() == CORRELATION_HEADER.lower().encode():
             given = value.decode("latin-1")
-            if 0 < len(given) <= _LONGEST and given.isprintable():
+            # ASCII only: any other byte could not be echoed back as the client sent it
+            if 0 < len(given) <= _LONGEST and given.isascii() and given.isprintable():
                 return given
     return str(uuid.uuid4())
 

@@ -37,6 +37,7 @@ from loc_entrypoints.http.views import (
     DrawView,
     LineApplicationPage,
     LineApplicationView,
+    LinePage,
     LinePaymentPage,
     LinePaymentView,
     LineView,
@@ -175,11 +176,11 @@ def list_lines(
     bus: Bus,
     cursor: Cursor = None,
     limit: Limit = 20,
-) -> list[LineView]:
-    """The caller's lines (a borrower has one or two)."""
+) -> LinePage:
+    """The caller's lines (a borrower has one or two), a page at a time like every list."""
     found = bus.handle(ListLines(caller.user_id))
-    page, _ = paginate(found, cursor=cursor, limit=limit)
-    return [LineView.of(line) for line in page]
+    page, following = paginate(found, cursor=cursor, limit=limit)
+    return LinePage([LineView.of(line) for line in page], following)
 
 
 @get(
@@ -199,7 +200,7 @@ def get_line(*, caller: Who, bus: Bus, line_id: PathId) -> LineView:
     "/{line_id:str}/draws",
     operation_id="drawFromLine",
     summary="Draw an amount from a line (sent to the borrower's account)",
-    responses=responses(404, 409, 415, 422, 503),
+    responses=responses(404, 409, 415, 422),
     tags=_TAGS,
     sync_to_thread=False,
 )
@@ -253,7 +254,7 @@ def list_draws(
     "/{line_id:str}/payments",
     operation_id="payLine",
     summary="Pay an amount toward a line",
-    responses=responses(404, 409, 415, 422, 503),
+    responses=responses(404, 409, 415, 422),
     tags=_TAGS,
     sync_to_thread=False,
 )

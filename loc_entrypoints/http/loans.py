@@ -182,7 +182,7 @@ def get_application(*, caller: Who, bus: Bus, application_id: PathId) -> LoanApp
     "/applications/{application_id:str}/accept",
     operation_id="acceptLoanOffer",
     summary="Accept an approved offer: the loan is opened and disbursed",
-    responses=responses(404, 409, 415, 422, 503),
+    responses=responses(404, 409, 415, 422),
     tags=_TAGS,
     sync_to_thread=False,
 )
@@ -264,7 +264,7 @@ def list_installments(*, caller: Who, bus: Bus, loan_id: PathId) -> list[Install
     "/{loan_id:str}/payments",
     operation_id="payLoan",
     summary="Pay an amount toward a loan",
-    responses=responses(404, 409, 415, 422, 503),
+    responses=responses(404, 409, 415, 422),
     tags=_TAGS,
     sync_to_thread=False,
 )

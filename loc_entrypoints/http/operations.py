@@ -162,6 +162,7 @@ class AuditPage:
     responses=responses(403, 409, 415, 422),
     tags=_TAGS,
     sync_to_thread=False,
+    status_code=200,
 )
 def run_job(
     *,
@@ -182,9 +183,12 @@ def run_job(
         try:
             summary = run_scheduled_job(job, bus, data.business_date)
         except InvalidRequest as exc:
+            # name the field the client sent: the job's name is the path's `job`, its
+            # date this body's `business_date`
+            if exc.key == "name":
+                raise InvalidRequest(str(exc), key="job") from exc
             if exc.key != "as_of":
                 raise
-            # the job's date is this body's business_date: name the field the client sent
             raise InvalidRequest(f"business_date: {exc}", key="business_date") from exc
         return JobRunView(
             job=job,

@@ -7,12 +7,16 @@ the caller can do about it:
     400  the request itself is malformed: a field out of bounds (``fields`` names each)
     401  no valid bearer token                   403  not the service role
     404  no such record, or not the caller's     409  retry later: a conflict or a lease
+    413  a body over the size limit (10 MB)
     415  a body not sent as application/json     422  a business rule refused the request
     503  an outside service failed (an outage, logged as a warning, not a defect)
     500  a defect: answered with the ``correlation_id`` it is logged under
 
 Nothing a client sends answers 500: only a bug (a broken invariant, an unexpected
-exception) does.
+exception) does. Every route reads the store, so every operation declares 503 too. A 409
+or 503 answers a fixed ``detail`` per class: the error's message names what operators need
+(a lock's key and owner, a store's keys, an outside service's own words) and is logged,
+not sent.
 """
 
 from __future__ import annotations
@@ -60,6 +64,32 @@ _STATUS_BY_ERROR: tuple[tuple[type[errors.LocError], int], ...] = (
     (errors.ExternalServiceError, 503),
 )
 """The first class an error is an instance of gives its status; any other: 500."""
+
+_OPAQUE: tuple[tuple[type[errors.LocError], str], ...] = (
+    (
+        errors.RailUnavailable,
+        (
+            "no payment rail could be reached, so no money moved; retry later with the same"
+            " Idempotency-Key"
+        ),
+    ),
+    (
+        errors.ExternalServiceError,
+        (
+            "an outside service failed, so the outcome may be unknown; retry later (with the"
+            " same Idempotency-Key, if the request had one)"
+        ),
+    ),
+    (errors.LockNotAcquired, "another process is working on this account; retry shortly"),
+    (errors.ConcurrencyConflict, "the records changed while the request ran; retry it"),
+)
+"""The detail of an outage or a conflict: its message is written for operators (a lock's
+key and owner, a store's keys and versions, an outside service's own words), so a client
+gets a fixed sentence instead; the message stays in the logs under the correlation id."""
+_OPAQUE_STATUSES = frozenset({http.HTTPStatus.CONFLICT, http.HTTPStatus.SERVICE_UNAVAILABLE})
+"""The statuses `_OPAQUE` applies to (not `RailDeclined`'s 422: a decline is the client's)."""
+_CLIENT_ENTITIES = frozenset({"idempotency"})
+"""Errors about these entities are raised by the HTTP layer itself, for the client."""
 
 _VALIDATION = (
     errors.InvalidRequest,
@@ -117,10 +147,20 @@ def problem_for(error: errors.LocError) -> Problem:
         type=PROBLEM_BASE + _kebab(kind.__name__),
         title=_title(kind),
         status=status,
-        detail=str(error),
+        detail=_detail(error, status),
         fields=fields,
         reasons=reasons,
     )
+
+
+def _detail(error: errors.LocError, status: int) -> str:
+    """What the client is told: the error's message, unless it is written for operators."""
+    speaks_to_client = error.entity in _CLIENT_ENTITIES
+    if status in _OPAQUE_STATUSES and not speaks_to_client:
+        for kind, detail in _OPAQUE:
+            if isinstance(error, kind):
+                return detail
+    return str(error)
 
 
 def _answer(
@@ -228,15 +268,25 @@ _DESCRIPTIONS = {
     403: "The caller lacks the service role.",
     404: "No such record, or not the caller's.",
     409: "A conflict: the same idempotency key is in flight, or a concurrent change; retry.",
+    413: "The body is larger than the API reads (10 MB).",
     415: "The body was not sent as application/json.",
     422: "A business rule refused the request, or an idempotency key was reused for another body.",
     500: "An unexpected error; the problem carries the correlation id it was logged under.",
-    503: "An outside service (a payment rail) failed; the outcome may be unknown.",
+    503: (
+        "An outside service (the database, a payment rail, the document store) failed;"
+        " the outcome may be unknown: retry, with the same Idempotency-Key if the request"
+        " had one."
+    ),
 }
 
 
 def responses(*statuses: int) -> dict[int, ResponseSpec]:
-    """The problem responses of an operation: 400, 401, 500 always, plus `statuses`."""
+    """The problem responses of an operation: 400, 401, 500, 503 always, plus `statuses`.
+
+    503 is always possible: every route reads the store, which can be unreachable. An
+    operation that takes a body (415) also answers 413 for one over the size limit.
+    """
+    body = {413} if http.HTTPStatus.UNSUPPORTED_MEDIA_TYPE in statuses else set()
     return {
         status: ResponseSpec(
             data_container=Problem,
@@ -244,5 +294,5 @@ def responses(*statuses: int) -> dict[int, ResponseSpec]:
             media_type=PROBLEM_JSON,
             generate_examples=False,
         )
-        for status in sorted({400, 401, 500, *statuses})
+        for status in sorted({400, 401, 500, 503, *body, *statuses})
     }

@@ -32,6 +32,7 @@ __all__ = [
     "InstallmentView",
     "LineApplicationPage",
     "LineApplicationView",
+    "LinePage",
     "LinePaymentPage",
     "LinePaymentView",
     "LineView",
@@ -479,6 +480,14 @@ class LoanPage:
     """A page of loans, newest first."""
 
     items: list[LoanView]
+    next_cursor: str | None
+
+
+@attrs.frozen
+class LinePage:
+    """A page of lines of credit, newest first."""
+
+    items: list[LineView]
     next_cursor: str | None
 
 
