@@ -399,3 +399,19 @@ class WebhookRejected(ExternalServiceError):
     replay), or its body not of the contract's shape; `key` names the failed check
     (``signature``, ``timestamp``, ``body``). Nothing was applied; operations are alerted.
     """
+
+
+class ServiceNotConfigured(ExternalServiceError):
+    """An outside service this deployment was given no settings for was called.
+
+    On a real backend (``LOC_BACKEND=dynamodb``) a missing service is never replaced by a
+    stand-in that would decide credit by a seeded draw, "move" money that never moves or
+    know no borrower: the call fails, naming the variable to set. Nothing was applied.
+    """
+
+
+class RailsNotConfigured(ServiceNotConfigured, RailUnavailable):
+    """The payment rails were called with no PayEngine settings.
+
+    No request left, so no money moved.
+    """

@@ -39,6 +39,11 @@ from loc_adapters.memory import (
     StaticFeatureFlags,
 )
 from loc_adapters.system import SystemClock
+from loc_adapters.unconfigured import (
+    UnconfiguredRails,
+    UnconfiguredUnderwriting,
+    UnconfiguredUsers,
+)
 from loc_core.creditline import CreditLineProduct
 from loc_core.errors import InvalidConfiguration
 from loc_core.installment import InstallmentProduct
@@ -73,6 +78,7 @@ __all__ = [
     "Backend",
     "LockBackend",
     "Settings",
+    "StandIns",
     "bootstrap",
     "configure_observability",
     "finish",
@@ -111,6 +117,19 @@ class LockBackend(enum.Enum):
     """dynamolock v2's lock table, honoured by the Go service's workers too (a cutover)."""
 
 
+class StandIns(enum.Enum):
+    """Whether an outside service with no settings is simulated or refused."""
+
+    AUTO = "auto"
+    """Simulated on the memory backend (tests, the simulation, an embedded library),
+    refused on dynamodb (a real deployment)."""
+    SIMULATED = "simulated"
+    """Simulated rails, underwriting and users wherever their settings are missing: a
+    deployment on a real table that serves no real borrower (a test or demo stack)."""
+    REFUSED = "refused"
+    """Every call to a service with no settings fails with `ServiceNotConfigured`."""
+
+
 def _positive(_instance: object, attribute: attrs.Attribute[int], value: int) -> None:
     if type(value) is not int or value < 1:
         raise InvalidConfiguration(f"{attribute.name} must be a whole number >= 1, got {value!r}")
@@ -121,7 +140,7 @@ _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
 
 
 def _region(_instance: object, attribute: attrs.Attribute[str], value: str) -> None:
-    if not _REGION.fullmatch(value):
+    if not isinstance(value, str) or not _REGION.fullmatch(value):
         raise InvalidConfiguration(
             f"{ENV_PREFIX}{attribute.name.upper()} must be an AWS region such as us-east-1,"
             f" got {value!r}"
@@ -132,7 +151,7 @@ _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 def _log_level(_instance: object, attribute: attrs.Attribute[str], value: str) -> None:
-    if value.upper() not in _LOG_LEVELS:
+    if not isinstance(value, str) or value.upper() not in _LOG_LEVELS:
         raise InvalidConfiguration(
             f"{ENV_PREFIX}{attribute.name.upper()} must be one of {', '.join(_LOG_LEVELS)},"
             f" got {value!r}"
@@ -165,6 +184,10 @@ class Settings:
     """``LOC_DYNAMOLOCK_PARTITION_KEY``: its partition key attribute (dynamolock's default)."""
     rail_seed: int = 0
     """``LOC_RAIL_SEED``: the seed of the simulated rails and underwriting."""
+    stand_ins: StandIns = StandIns.AUTO
+    """``LOC_STAND_INS``: ``auto``, ``simulated`` or ``refused``: whether payment rails,
+    underwriting and users with no settings are simulated (``auto``: on the memory
+    backend only) or refused with `ServiceNotConfigured` at their first call."""
     payengine_base_url: str = ""
     """``LOC_PAYENGINE_BASE_URL``: PayEngine's base URL; set, the rails are `PayEngineRails`."""
     payengine_api_key: str = attrs.field(default="", repr=False)
@@ -239,6 +262,50 @@ class Settings:
     """``LOC_SERVICE_ROLE_CLAIM``: the claim whose value ``service`` grants the operations
     routes."""
 
+    def __attrs_post_init__(self) -> None:
+        """Refuse a field of the wrong type (settings built in code are not parsed).
+
+        A string where an enum belongs (``backend="memory"``) would otherwise build
+        another deployment than the one asked for.
+
+        Raises:
+            InvalidConfiguration: naming the field and its variable (a secret's value never).
+        """
+        for field in attrs.fields(type(self)):
+            expected = _FIELD_TYPES.get(str(field.type), object)  # a new type: add it there
+            value = getattr(self, field.name)
+            if isinstance(value, expected) and not (expected is int and isinstance(value, bool)):
+                continue
+            article = "an" if expected.__name__[0] in "aeiou" else "a"
+            shown = f" {value!r}" if field.repr else ""
+            hint = (
+                f" such as {expected.__name__}.{next(iter(expected)).name}"
+                if issubclass(expected, enum.Enum)
+                else ""
+            )
+            raise InvalidConfiguration(
+                f"{field.name} ({_variable(field.name)}) must be {article} {expected.__name__}"
+                f"{hint}, got {type(value).__name__}{shown}",
+                key=_variable(field.name),
+            )
+
+    def check(self) -> frozenset[str]:
+        """Refuse settings that contradict each other; return the outside services configured.
+
+        `from_env` and `bootstrap` both run it, so settings built in code are held to the
+        same rules as those read from the environment.
+
+        Raises:
+            InvalidConfiguration: naming the variable (see `lock_settings` and
+                `outside_services`); the dynamodb backend without ``LOC_QUEUE_URL``.
+        """
+        if self.backend is Backend.DYNAMODB and not self.queue_url:
+            raise InvalidConfiguration(
+                f"{ENV_PREFIX}QUEUE_URL is required with dynamodb", key=_variable("queue_url")
+            )
+        self.lock_settings()
+        return self.outside_services()
+
     def secrets(self) -> tuple[str, ...]:
         """The secret values set: what no log line, repr or error may show.
 
@@ -258,11 +325,21 @@ class Settings:
             InvalidConfiguration: naming the variable, for an unknown ``LOC_`` variable
                 or a value that cannot be used.
         """
+        if not isinstance(environ, Mapping):
+            raise InvalidConfiguration(
+                "the environment must be a mapping of variable names to text (os.environ),"
+                f" got {type(environ).__name__}"
+            )
         known = {f"{ENV_PREFIX}{field.name.upper()}": field for field in attrs.fields(cls)}
         values: dict[str, object] = {}
         for name, text in environ.items():
-            if not name.startswith(ENV_PREFIX):
+            if not isinstance(name, str) or not name.startswith(ENV_PREFIX):
                 continue
+            if not isinstance(text, str):
+                raise InvalidConfiguration(
+                    f"{name} must be text, as in an environment, got {type(text).__name__}",
+                    key=name,
+                )
             field = known.get(name)
             if field is None:
                 raise InvalidConfiguration(
@@ -270,10 +347,7 @@ class Settings:
                 )
             values[field.name] = _parse(name, text, field.type)
         settings = cls(**values)  # type: ignore[arg-type]  # values are parsed per field type
-        if settings.backend is Backend.DYNAMODB and not settings.queue_url:
-            raise InvalidConfiguration(f"{ENV_PREFIX}QUEUE_URL is required with dynamodb")
-        settings.lock_settings()
-        settings.outside_services()
+        settings.check()
         return settings
 
     def lock_settings(self) -> None:
@@ -411,9 +485,19 @@ def _is_http_url(value: str) -> bool:
     return parts.scheme in {"http", "https"} and bool(parts.netloc)
 
 
-_CHOICES: dict[str, type[Backend | LockBackend]] = {
+_FIELD_TYPES: dict[str, type] = {
+    "str": str,
+    "int": int,
     "Backend": Backend,
     "LockBackend": LockBackend,
+    "StandIns": StandIns,
+}
+"""Each settings field's type, by its annotation (a string under postponed annotations)."""
+
+_CHOICES: dict[str, type[Backend | LockBackend | StandIns]] = {
+    "Backend": Backend,
+    "LockBackend": LockBackend,
+    "StandIns": StandIns,
 }
 """The settings that take one of an enum's values, by their type's name."""
 
@@ -443,10 +527,19 @@ def bootstrap(
     Each port gets one adapter, registered under the port's type; an adapter in
     `overrides` is used instead of the one the settings would build, and adapters built
     later (a lock, a queue, rails) use the overridden clock.
+
+    The bus runs one command at a time, whatever thread hands it one: every handler
+    shares the one registered unit of work (``docs/architecture.md``).
+
+    Raises:
+        InvalidConfiguration: `settings` that are not a `Settings` or contradict each
+            other (as `Settings.check` says), an override that cannot stand for its port
+            (a key that is not a type, None, a class, an object of another kind), or a
+            failed start-up check.
     """
-    settings = settings or Settings()
-    outside = settings.outside_services()
-    ports = _Ports(dict(overrides or {}))
+    settings = _checked_settings(settings)
+    outside = settings.check()
+    ports = _Ports(_checked_overrides(overrides))
     provide = ports.provide
     clock = provide(Clock, SystemClock)
     provide(Tracer, LogTracer)
@@ -462,15 +555,7 @@ def bootstrap(
         provide(IdGenerator, SequentialIds)
     else:
         _provide_aws(settings, clock, provide)
-    if "users" in outside:
-        provide(Users, lambda: _users(settings))
-    provide(Users, InMemoryUsers)
-    if "payengine" in outside:
-        _provide_payengine(settings, clock, provide, ports.registered[Users])
-    provide(PaymentRails, lambda: SimulatedRails(clock, seed=settings.rail_seed))
-    if "underwriting" in outside:
-        provide(Underwriting, lambda: _underwriting(settings))
-    provide(Underwriting, lambda: SimulatedUnderwriting(seed=settings.rail_seed))
+    _provide_money_and_people(settings, outside, clock, provide)
     if "s3" in outside:
         provide(DocumentStore, lambda: _s3_store(settings, settings.s3_documents_bucket))
     provide(DocumentStore, InMemoryDocumentStore)
@@ -505,6 +590,110 @@ def bootstrap(
         messages=MESSAGES,
         startup_checks=STARTUP_CHECKS,
     )
+
+
+def _provide_money_and_people(
+    settings: Settings, outside: frozenset[str], clock: Clock, provide: _Provide
+) -> None:
+    """The rails, users and underwriting the settings configure.
+
+    Any of them without settings is a simulated stand-in or a refusing one (`StandIns`).
+    """
+    simulated = settings.stand_ins is StandIns.SIMULATED or (
+        settings.stand_ins is StandIns.AUTO and settings.backend is Backend.MEMORY
+    )
+    if "users" in outside:
+        provide(Users, lambda: _users(settings))
+    users = provide(Users, InMemoryUsers if simulated else UnconfiguredUsers)
+    if "payengine" in outside:
+        _provide_payengine(settings, clock, provide, users)
+    if simulated:
+        provide(PaymentRails, lambda: SimulatedRails(clock, seed=settings.rail_seed))
+    provide(PaymentRails, UnconfiguredRails)
+    if "underwriting" in outside:
+        provide(Underwriting, lambda: _underwriting(settings))
+    if simulated:
+        provide(Underwriting, lambda: SimulatedUnderwriting(seed=settings.rail_seed))
+    provide(Underwriting, UnconfiguredUnderwriting)
+
+
+def _kind(value: object) -> str:
+    """What `value` is, for a refusal: its type, or the class itself when it is one."""
+    return f"the class {value.__name__}" if isinstance(value, type) else type(value).__name__
+
+
+def _checked_settings(settings: Settings | None) -> Settings:
+    """`settings`, or the embedded default for None; anything else is refused.
+
+    Raises:
+        InvalidConfiguration: for a value that is not a `Settings` instance.
+    """
+    if settings is None:
+        return Settings()
+    if not isinstance(settings, Settings):
+        raise InvalidConfiguration(
+            f"settings must be a Settings (or None for the embedded default), got"
+            f" {_kind(settings)}; read them with Settings.from_env(os.environ)"
+        )
+    return settings
+
+
+def _checked_overrides(overrides: Mapping[type, object] | None) -> dict[type, object]:
+    """`overrides` as a dict, each adapter able to stand for its port.
+
+    Refused at once, rather than by a handler mid-command: a key that is not a type (the
+    override would silently never be used), None, a class instead of an instance, an
+    object that is not the class the key names, or one with none of a port's members. A
+    fake that implements only some of a port's methods is accepted: tests use them.
+
+    Raises:
+        InvalidConfiguration: naming the port and what was given.
+    """
+    if overrides is None:
+        return {}
+    if not isinstance(overrides, Mapping):
+        raise InvalidConfiguration(
+            f"overrides must be a mapping of port types to adapters ({{Clock: clock}}),"
+            f" got {_kind(overrides)}"
+        )
+    for port, adapter in overrides.items():
+        if not isinstance(port, type):
+            raise InvalidConfiguration(
+                f"overrides keys must be port types such as Clock, got {type(port).__name__}"
+                f" {port!r}"
+            )
+        name = port.__name__
+        if adapter is None or isinstance(adapter, type):
+            what = "None" if adapter is None else f"{_kind(adapter)}, not an instance"
+            raise InvalidConfiguration(f"the override of {name} is {what}", key=name)
+        if getattr(port, "_is_protocol", False):
+            members = sorted(_protocol_members(port))
+            if members and not any(hasattr(adapter, member) for member in members):
+                raise InvalidConfiguration(
+                    f"the override of {name}: {type(adapter).__name__} is not a {name}:"
+                    f" it has no {', no '.join(members)}",
+                    key=name,
+                )
+        elif not isinstance(adapter, port):
+            article = "an" if name[0] in "AEIOU" else "a"
+            raise InvalidConfiguration(
+                f"the override of {name}: {type(adapter).__name__} is not {article} {name}",
+                key=name,
+            )
+    return dict(overrides)
+
+
+def _protocol_members(port: type) -> set[str]:
+    """The public methods and attributes a `typing.Protocol` port declares."""
+    members: set[str] = set()
+    for base in port.__mro__:
+        if base is object or not getattr(base, "_is_protocol", False):
+            continue
+        if base.__name__ in {"Protocol", "Generic"}:
+            continue
+        names = [*vars(base), *getattr(base, "__annotations__", {})]
+        members.update(name for name in names if not name.startswith("_"))
+    return members
 
 
 _PDF_RENDERER = ("loc_adapters.documents", "PdfRenderer")
@@ -726,8 +915,11 @@ def configure_observability(settings: Settings | None = None) -> None:
 
     Entrypoints (the CLI, each Lambda handler) call it once; a library that imports
     `bootstrap` keeps its own logging unless it calls this.
+
+    Raises:
+        InvalidConfiguration: for `settings` that are not a `Settings`.
     """
-    settings = settings or Settings()
+    settings = _checked_settings(settings)
     configure_logging(
         level=settings.log_level,
         secrets=settings.secrets(),
@@ -739,8 +931,13 @@ def finish(bus: MessageBus) -> None:
     """End a unit of work (a Lambda invocation, a CLI command): flush what is held.
 
     Posts the alerts held back by a rate limit and writes the buffered metrics, so a
-    frozen or stopped process loses neither. Never raises.
+    frozen or stopped process loses neither. A failure to flush never raises.
+
+    Raises:
+        InvalidConfiguration: for a `bus` that is not the `MessageBus` `bootstrap` built.
     """
+    if not isinstance(bus, MessageBus):
+        raise InvalidConfiguration(f"finish takes the bus bootstrap built, got {_kind(bus)}")
     for port in (Alerter, Metrics):
         adapter = bus.get(port)
         for method in ("drain", "flush"):

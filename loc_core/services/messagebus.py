@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import threading
 import typing
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -205,6 +206,10 @@ class MessageBus:
         }
         self._messages = dict(messages)
         self._tables = (handlers, event_handlers, messages, startup_checks)
+        # One command at a time: every handler shares the one registered unit of work,
+        # whose pending writes two threads would otherwise mix (re-entrant: an event
+        # handler may hand the bus a command of its own).
+        self._serial = threading.RLock()
         for check in startup_checks:
             check(**self._resolve(check))
 
@@ -251,7 +256,10 @@ class MessageBus:
             handler, ports, name = self._handlers[kind]
         except KeyError:
             raise InvalidConfiguration(f"no handler is registered for {kind.__name__}") from None
-        with self._tracer.span("command", kind.__name__, user_id=_user_of(command)):
+        with (
+            self._serial,
+            self._tracer.span("command", kind.__name__, user_id=_user_of(command)),
+        ):
             try:
                 result = handler(command, **ports)
             except Exception:
@@ -292,6 +300,10 @@ class MessageBus:
         so do events the outbox failed to clear (an outage: counted as
         ``loc.outbox.not_cleared``, never raised, since the events did go out).
         """
+        with self._serial:
+            return self._publish(events)
+
+    def _publish(self, events: Iterable[DomainEvent]) -> int:
         published: list[DomainEvent] = []
         for event in events:
             chain = self._event_handlers.get(type(event), ())

@@ -48,6 +48,7 @@ from loc_core.errors import (
 from loc_core.ledger import Bucket, Ledger, allowance, receivable, refund_due
 from loc_core.payments import Rail, SettlementOutcome
 from loc_core.ports import LineRef
+from loc_core.testing._calendar import FIRST_DAY, moments
 
 __all__ = [
     "CreditLineLifecycle",
@@ -63,8 +64,6 @@ __all__ = [
 ]
 
 _ONE_DAY = dt.timedelta(days=1)
-_FIRST_DAY = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
-_LAST_DAY = dt.datetime(2030, 12, 31, tzinfo=dt.UTC)
 
 
 def percents(low: Decimal, high: Decimal) -> st.SearchStrategy[Decimal]:
@@ -94,12 +93,8 @@ def products(draw: st.DrawFn) -> CreditLineProduct:
 
 
 def opening_moments() -> st.SearchStrategy[dt.datetime]:
-    """Aware UTC moments a line may open at."""
-    return st.datetimes(
-        min_value=_FIRST_DAY.replace(tzinfo=None),
-        max_value=_LAST_DAY.replace(tzinfo=None),
-        timezones=st.just(dt.UTC),
-    )
+    """Aware UTC moments a line may open at, leap days, month ends and holidays often."""
+    return moments()
 
 
 @st.composite
@@ -175,7 +170,7 @@ class CreditLineLifecycle(RuleBasedStateMachine):
         self.product = CreditLineProduct()
         self.ledger = Ledger()
         self.ids = itertools.count(1)
-        self.today = _FIRST_DAY.date()
+        self.today = FIRST_DAY
         self.end_of_day: dict[dt.date, int] = {}
         self.defaulted_on: dt.date | None = None
         self.statements = 0

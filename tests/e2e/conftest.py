@@ -64,6 +64,8 @@ def lambda_env(
         "LOC_S3_DOCUMENTS_BUCKET": bucket,
         "LOC_S3_ENDPOINT_URL": moto_endpoint,
         "LOC_LOG_LEVEL": "INFO",
+        # no outside service is configured here: simulated, as a test stack may choose
+        "LOC_STAND_INS": "simulated",
     }
     dynamodb.delete_table(TableName=table.name)
     sqs.delete_queue(QueueUrl=queue_url)

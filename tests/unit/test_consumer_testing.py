@@ -1,0 +1,89 @@
+"""`loc_core.testing` as another team's suite uses it.
+
+A test file outside this repository, with only the documented imports and hypothesis's
+own default settings (none of this suite's profiles), runs both state machines; and the
+strategies reach the calendar's edge days (leap days, month ends, weekends, holidays)
+within one default run of 100 examples, not once in a thousand runs.
+"""
+
+import collections
+import datetime as dt
+import pathlib
+import subprocess
+import sys
+from collections.abc import Callable
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from loc_core import calendar
+from loc_core.testing import creditline, installment
+
+CONSUMER_TEST = """\
+from loc_core.testing.creditline import CreditLineLifecycle
+from loc_core.testing.installment import LoanLifecycle
+
+TestLoanLifecycle = LoanLifecycle.TestCase
+TestCreditLineLifecycle = CreditLineLifecycle.TestCase
+"""
+
+
+def test_an_outside_suite_runs_both_machines_with_the_documented_imports(
+    tmp_path: pathlib.Path,
+) -> None:
+    (tmp_path / "test_our_loans.py").write_text(CONSUMER_TEST)
+    ran = subprocess.run(  # noqa: S603 - this interpreter, fixed arguments
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert "2 passed" in ran.stdout
+
+
+def _kinds(day: dt.date) -> set[str]:
+    kinds = set()
+    if (day.month, day.day) == (2, 29):
+        kinds.add("leap day")
+    if (day + dt.timedelta(days=1)).day == 1:
+        kinds.add("month end")
+    if day.weekday() >= 5:  # Saturday and Sunday
+        kinds.add("weekend")
+    if calendar.is_holiday(day):
+        kinds.add("holiday")
+    return kinds
+
+
+STRATEGIES: list[tuple[st.SearchStrategy[object], Callable[[object], dt.date]]] = [
+    (installment.loans(), lambda loan: loan.disbursement_date),  # type: ignore[attr-defined]
+    (installment.applications(), lambda app: app.created_at.date()),  # type: ignore[attr-defined]
+    (creditline.lines(), lambda line: line.opened_on),  # type: ignore[attr-defined]
+    (creditline.opening_moments(), lambda moment: moment.date()),  # type: ignore[attr-defined]
+]
+
+
+@pytest.mark.parametrize(
+    ("strategy", "day_of"),
+    [
+        pytest.param(*STRATEGIES[0], id="installment.loans"),
+        pytest.param(*STRATEGIES[1], id="installment.applications"),
+        pytest.param(*STRATEGIES[2], id="creditline.lines"),
+        pytest.param(*STRATEGIES[3], id="creditline.opening_moments"),
+    ],
+)
+def test_strategies_reach_the_calendars_edge_days_in_one_default_run(
+    strategy: st.SearchStrategy[object], day_of: Callable[[object], dt.date]
+) -> None:
+    seen: collections.Counter[str] = collections.Counter()
+
+    @settings(max_examples=100, derandomize=True, database=None)
+    @given(strategy)
+    def draw(value: object) -> None:
+        seen.update(_kinds(day_of(value)))
+
+    draw()
+    assert set(seen) == {"leap day", "month end", "weekend", "holiday"}, seen
