@@ -112,11 +112,15 @@ class LoanState:
 
         Equal to minus the balance of the loan's ``refund_due`` ledger account.
         """
-        return sum(
-            payment.refund.amount
+        return sum(self.refunds_due_by_payment().values())
+
+    def refunds_due_by_payment(self) -> dict[str, int]:
+        """Each payment's refund due (not cancelled), by payment id."""
+        return {
+            payment.payment_id: payment.refund.amount
             for payment in self.payments.values()
             if payment.refund is not None and payment.refund.is_due
-        )
+        }
 
     def bucket_balances(self) -> dict[Bucket, int]:
         """What is still owed per ledger bucket; equal to the loan's receivable balances."""

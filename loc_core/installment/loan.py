@@ -95,16 +95,8 @@ class _Before:
                 for installment in loan.installments
                 if installment.status is InstallmentStatus.OVERDUE
             ),
-            _refunds_due(loan),
+            loan.refunds_due_by_payment(),
         )
-
-
-def _refunds_due(loan: LoanState) -> dict[str, int]:
-    return {
-        payment.payment_id: payment.refund.amount
-        for payment in loan.payments.values()
-        if payment.refund is not None and payment.refund.is_due
-    }
 
 
 def _refunded(payment: Payment) -> int:

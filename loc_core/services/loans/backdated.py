@@ -15,8 +15,9 @@ import attrs
 from loc_core.errors import IdempotencyConflict, Ref
 from loc_core.events import DomainEvent
 from loc_core.payments import Rail
-from loc_core.ports import Clock, Lock, UnitOfWork
-from loc_core.services.kit import leased, moment, retry_on_conflict
+from loc_core.ports import Alerter, Clock, Lock, UnitOfWork
+from loc_core.refunds import RefundDue
+from loc_core.services.kit import alert_refund_due, leased, moment, retry_on_conflict
 from loc_core.services.loans.payments import PAYMENT_LEASE, payment_lease_key
 from loc_core.services.loans.receipts import PaymentReceipt, receipt
 from loc_core.services.messagebus import Command, Publisher
@@ -54,18 +55,21 @@ def book_backdated_payment(
     lock: Lock,
     clock: Clock,
     publish: Publisher,
+    alerter: Alerter,
 ) -> PaymentReceipt:
     """Book the received payment as of `effective_on` and correct the loan; its receipt.
 
     Holds the loan's payment lease, so autopay cannot collect meanwhile. A repeat with the
     same idempotency key books nothing and returns the receipt of the one payment; the
-    same key for another amount is refused.
+    same key for another amount, day or rail is refused. A refund due the correction
+    leaves (money nothing was owed for, on this payment or another it moved to) is
+    alerted to operations (WARNING), as a booking's is.
 
     Raises:
         NotFound: for an unknown loan (or another borrower's).
         CorrectionTooOld: for an `effective_on` beyond the product's correction reach.
         InvalidTimestamp: for an `effective_on` after today or before disbursement.
-        IdempotencyConflict: when the key booked another amount.
+        IdempotencyConflict: when the key booked another amount, day or rail.
         LockNotAcquired: while a payment on the loan is being collected.
     """
     _, today = moment(clock)
@@ -76,14 +80,19 @@ def book_backdated_payment(
             loan = uow.loans.get(command.user_id, command.loan_id)
             known = loan.payments.get(payment_id)
             if known is not None:
-                if known.amount != command.amount:
+                booked = (known.amount, known.submitted_on, known.rail)
+                asked = (command.amount, command.effective_on, command.rail)
+                if booked != asked:
                     raise IdempotencyConflict(
                         f"idempotency key {command.idempotency_key!r} booked {known.amount} "
-                        f"cents, not {command.amount}",
+                        f"cents received {known.submitted_on} by {known.rail.value}, not "
+                        f"{command.amount} cents received {command.effective_on} by "
+                        f"{command.rail.value}",
                         about=Ref("payment", payment_id, command.user_id),
                         key=command.idempotency_key,
                     )
                 return []
+            before = loan.refunds_due_by_payment()
             loan.book_backdated_payment(
                 payment_id,
                 command.amount,
@@ -94,7 +103,14 @@ def book_backdated_payment(
                 reason=command.reason,
             )
             uow.loans.save(loan)
+            owed_back[:] = [
+                refund
+                for paid, amount in loan.refunds_due_by_payment().items()
+                if before.get(paid) != amount and (refund := loan.payments[paid].refund)
+            ]
             return uow.commit(actor="operator", request_id=command.idempotency_key)
+
+    owed_back: list[RefundDue] = []
 
     with leased(
         lock,
@@ -103,6 +119,10 @@ def book_backdated_payment(
         ttl=PAYMENT_LEASE,
     ):
         events = retry_on_conflict(attempt)
+    for refund in owed_back:  # as a booking does: money nothing was owed for, to refund
+        alert_refund_due(
+            alerter, refund, user_id=command.user_id, owner=("loan_id", command.loan_id)
+        )
     publish(events)
     with uow:
         loan = uow.loans.get(command.user_id, command.loan_id)

@@ -1,6 +1,7 @@
 """Corrections through the bus: a late return, a return too old, an operator's backdated payment."""
 
 import datetime as dt
+from typing import Any
 
 import attrs
 import pytest
@@ -119,6 +120,42 @@ def test_an_operators_backdated_payment_reverses_the_late_fee_it_prevents(
     assert len(world.sim.submitted) == moved  # no rail was asked
     with pytest.raises(IdempotencyConflict):
         world.bus.handle(attrs.evolve(command, amount=5_000))
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [
+        pytest.param({"effective_on": dt.date(2026, 1, 20)}, id="another-day"),
+        pytest.param({"rail": Rail.PINLESS}, id="another-rail"),
+    ],
+)
+def test_a_backdated_payments_key_reused_for_another_day_or_rail_is_refused(
+    world: Deployment, loan: Loan, changed: dict[str, Any]
+) -> None:
+    """It used to answer the first payment's receipt, as if this one had been booked."""
+    world.at(dt.date(2026, 1, 31))
+    command = BookBackdatedLoanPayment(
+        loan.user_id, loan.loan_id, 5_250, dt.date(2026, 1, 19), "check", "mailed-1"
+    )
+    world.bus.handle(command)
+    with pytest.raises(IdempotencyConflict, match="received 2026-01-19 by ach"):
+        world.bus.handle(attrs.evolve(command, **changed))
+    assert len(world.loan(loan.loan_id).payments) == 1
+
+
+def test_a_backdated_payment_nothing_was_owed_for_is_alerted_as_a_refund_due(
+    world: Deployment, loan: Loan
+) -> None:
+    """A booking alerts operations to refund money nothing was owed for; this did not."""
+    world.at(dt.date(2026, 1, 31))
+    world.bus.handle(
+        BookBackdatedLoanPayment(
+            loan.user_id, loan.loan_id, 40_000, dt.date(2026, 1, 19), "check", "mailed-1"
+        )
+    )
+    assert world.alert_titles() == ["refund due"]
+    [alert] = world.alerts()
+    assert alert.details["amount"] == 40_000 - 31_500
 
 
 def test_a_loan_without_its_history_here_is_reversed_as_of_today_and_operations_told(
