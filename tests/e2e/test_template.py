@@ -120,6 +120,9 @@ def test_each_catalog_entry_is_exactly_one_function_with_its_trigger() -> None:
                 "Type": "SQS",
                 "TargetArn": {"Fn::GetAtt": ["JobsDeadLetterQueue", "Arn"]},
             }
+            # EventBridge delivers at least once: a second run beside the first would
+            # find every line the first holds leased (a CRITICAL alert each)
+            assert properties["ReservedConcurrentExecutions"] == 1
 
 
 def check_trigger(function: Function, events: list[dict[str, Any]]) -> None:
