@@ -215,7 +215,8 @@ def test_a_body_that_drips_in_cannot_outlast_the_call_timeout(dripping_server: s
     took = time.monotonic() - started
     adapter.client.close()
     assert not isinstance(raised.value, RailUnavailable)  # the request was sent
-    assert took < 1.2  # the 1 s budget and a little scheduling slack
+    # the 1 s budget, and slack for a loaded machine: unbounded, the drip held it 31 s
+    assert took < 2.0
 
 
 def test_a_slow_user_service_spends_the_call_budget_and_nothing_is_sent() -> None:
@@ -231,5 +232,5 @@ def test_a_slow_user_service_spends_the_call_budget_and_nothing_is_sent() -> Non
     started = time.monotonic()
     with pytest.raises(RailUnavailable):
         adapter.submit(transfer())
-    assert time.monotonic() - started < 1.2  # the 1 s budget and some slack
+    assert time.monotonic() - started < 2.0  # the 1 s budget, and slack for a loaded machine
     assert payengine.calls == []
