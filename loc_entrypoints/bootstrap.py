@@ -75,6 +75,7 @@ from loc_core.services.messagebus import MessageBus
 __all__ = [
     "ENV_PREFIX",
     "ITERABLE_BASE_URL",
+    "MAX_SHARDS",
     "Backend",
     "LockBackend",
     "Settings",
@@ -135,6 +136,20 @@ def _positive(_instance: object, attribute: attrs.Attribute[int], value: int) ->
         raise InvalidConfiguration(f"{attribute.name} must be a whole number >= 1, got {value!r}")
 
 
+MAX_SHARDS = 64
+"""The most shards an index may be spread over: every index read queries each one
+(`loc_adapters.dynamodb.DynamoTable` holds the same bound)."""
+
+
+def _at_most_max_shards(_instance: object, attribute: attrs.Attribute[int], value: int) -> None:
+    if value > MAX_SHARDS:
+        raise InvalidConfiguration(
+            f"{ENV_PREFIX}{attribute.name.upper()} must be at most {MAX_SHARDS} (every index"
+            f" read queries each shard), got {value}",
+            key=f"{ENV_PREFIX}{attribute.name.upper()}",
+        )
+
+
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
 """An AWS region's shape: us-east-1, eu-central-2, us-gov-west-1, ap-southeast-4."""
 
@@ -173,7 +188,7 @@ class Settings:
     endpoint_url: str = ""
     """``LOC_ENDPOINT_URL``: a local DynamoDB/SQS endpoint (moto, DynamoDB Local); empty
     for AWS itself."""
-    shards: int = attrs.field(default=1, validator=_positive)
+    shards: int = attrs.field(default=1, validator=[_positive, _at_most_max_shards])
     """``LOC_SHARDS``: write shards of the hot index partitions (1: the seed's keys)."""
     lock_backend: LockBackend = LockBackend.TABLE
     """``LOC_LOCK_BACKEND``: ``table`` (the single table's ``LOCK#`` items) or

@@ -18,6 +18,8 @@ __all__ = [
     "INTENTS_OPEN",
     "LINES_TO_WATCH",
     "LINE_DUE_DATES",
+    "MAX_SHARDS",
+    "SHARD_COUNT_ATTRIBUTE",
     "after_children",
     "audit_pk",
     "audit_process_pk",
@@ -51,6 +53,7 @@ __all__ = [
     "lock_key",
     "partitions",
     "payment_pk",
+    "shard_count_key",
     "sharded",
     "statement_sk",
     "statements_prefix",
@@ -140,6 +143,25 @@ def partitions(base: str, shards: int) -> list[str]:
     if shards == 1:
         return [base]
     return [*(f"{base}#{shard}" for shard in range(shards)), base]
+
+
+MAX_SHARDS = 64
+"""The most shards a table may spread an index over: a read of a sharded index is one
+query a shard (plus the unsharded partition), so more would make every job's read slow."""
+
+SHARD_COUNT_ATTRIBUTE = "loc_shards"
+"""The attribute of `shard_count_key`'s item: the largest shard count any writer used."""
+
+
+def shard_count_key() -> tuple[str, str]:
+    """PK and SK of the table's shard record: ``META#INDEX_SHARDS``, ``META``.
+
+    One item per table holds the largest shard count any writer of the table has used
+    (`SHARD_COUNT_ATTRIBUTE`), so a reader configured with fewer shards still reads every
+    partition an item may be in. ``META#`` is a prefix neither the Go service (``USER#``)
+    nor this library's other items use, and the item has no index keys.
+    """
+    return ("META#INDEX_SHARDS", "META")
 
 
 def installment_status_pk(status: str) -> str:

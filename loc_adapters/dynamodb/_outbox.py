@@ -89,7 +89,7 @@ class DynamoEventOutbox:
         before = format_fixed_timestamp(committed_before)
         found = [
             decode_kept_event(item)
-            for partition in keys.partitions(KEPT_EVENTS, self._table.shards)
+            for partition in self._table.partitions(KEPT_EVENTS)
             for item in self._table.query(
                 "#GSI2PK = :pk AND #GSI2SK < :before",
                 {":pk": partition, ":before": before},

@@ -406,9 +406,7 @@ class Loans(_Aggregates[Loan]):
                 ),
                 key=_due_order,
             )
-            for partition in keys.partitions(
-                keys.installment_status_pk(status.value), self._table.shards
-            )
+            for partition in self._table.partitions(keys.installment_status_pk(status.value))
         ]
         return list(heapq.merge(*shards, key=_due_order))
 
@@ -479,7 +477,7 @@ class Lines(_Aggregates[CreditLine]):
             return []
         found: list[tuple[dt.date, LineRef]] = [
             (parse_date(item["loc_next_due_date"]), codecs.line_ref(item))
-            for partition in keys.partitions(keys.LINE_DUE_DATES, self._table.shards)
+            for partition in self._table.partitions(keys.LINE_DUE_DATES)
             for item in self._table.query(
                 "#GSI2PK = :pk AND #GSI2SK BETWEEN :first AND :last",
                 {
@@ -498,7 +496,7 @@ class Lines(_Aggregates[CreditLine]):
         """Lines whose overdue watch began by `on`, from the sparse GSI3: one query a shard."""
         found: list[tuple[str, LineRef]] = [
             (str(item["GSI3SK"]), codecs.line_ref(item))
-            for partition in keys.partitions(keys.LINES_TO_WATCH, self._table.shards)
+            for partition in self._table.partitions(keys.LINES_TO_WATCH)
             for item in self._table.query(
                 "#GSI3PK = :pk AND #GSI3SK <= :last",
                 {":pk": partition, ":last": f"WATCH#{on.isoformat()}$"},
@@ -608,7 +606,7 @@ class Intents:
         """
         found = [
             codecs.intent_ref(item)
-            for partition in keys.partitions(keys.INTENTS_OPEN, self._table.shards)
+            for partition in self._table.partitions(keys.INTENTS_OPEN)
             for item in self._table.query(
                 "#GSI2PK = :pk AND #GSI2SK < :before",
                 {":pk": partition, ":before": format_fixed_timestamp(before)},
@@ -672,7 +670,7 @@ class AuditLogReader:
             checked_limit(limit)
             return AuditRecordPage((), None)
         base = keys.audit_process_pk(process)
-        return self._newest_first("GSI2", keys.partitions(base, self._table.shards), cursor, limit)
+        return self._newest_first("GSI2", self._table.partitions(base), cursor, limit)
 
     def _newest_first(
         self, index: str, partitions: list[str], cursor: str | None, limit: int

@@ -11,6 +11,7 @@ import datetime as dt
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
 import attrs
@@ -20,8 +21,14 @@ from botocore.exceptions import ClientError
 from loc_adapters._retry import Backoff, Leftover
 from loc_adapters.dynamodb._convert import Item
 from loc_adapters.dynamodb._errors import error_code, translated
-from loc_adapters.dynamodb._keys import GSI_ATTRIBUTES
-from loc_core.errors import InvariantViolation
+from loc_adapters.dynamodb._keys import (
+    GSI_ATTRIBUTES,
+    MAX_SHARDS,
+    SHARD_COUNT_ATTRIBUTE,
+    shard_count_key,
+)
+from loc_adapters.dynamodb._keys import partitions as every_partition
+from loc_core.errors import InvalidConfiguration, InvariantViolation
 from loc_core.ports import TRANSACTION_LIMIT
 
 if TYPE_CHECKING:
@@ -94,9 +101,12 @@ class DynamoTable:
     """One DynamoDB table and how this library uses it.
 
     `client` is injected (a Lambda builds it once per container; tests point it at
-    moto). `shards` spreads the installment status index and the line due-date index over that many
-    partitions (1: the seed's exact keys). `page_size` caps the items of a query page
-    (None: DynamoDB's 1 MB pages); tests set it to prove pagination.
+    moto). `shards` spreads the hot index partitions (installments by status, lines by
+    due date and overdue watch, open intents, kept events, audit records by process) over
+    that many partitions when this table writes them (1: the seed's exact keys; at most
+    `MAX_SHARDS`). Reads cover more: every partition any writer of the table has used
+    (`partitions`). `page_size` caps the items of a query page (None: DynamoDB's 1 MB
+    pages); tests set it to prove pagination.
     """
 
     client: DynamoDBClient
@@ -107,6 +117,8 @@ class DynamoTable:
     """`BatchWriteItem` calls per chunk before unprocessed items fail the write."""
     batch_wait_initial: dt.timedelta = dt.timedelta(milliseconds=50)
     batch_wait_max: dt.timedelta = dt.timedelta(seconds=2)
+    _recorded: bool = attrs.field(default=False, init=False, eq=False, repr=False)
+    """Whether this process has recorded `shards` in the table (`record_shards`)."""
 
     @shards.validator
     def _check_shards(self, _attribute: object, value: int) -> None:
@@ -116,6 +128,69 @@ class DynamoTable:
                 key="shards",
                 invariant="whole_shards",
             )
+        if value > MAX_SHARDS:
+            raise InvalidConfiguration(
+                f"shards must be at most {MAX_SHARDS} (every index read queries each "
+                f"shard), got {value}"
+            )
+
+    # --- the shard count every writer of the table has used -------------------------
+
+    def recorded_shards(self) -> int:
+        """The largest shard count any writer recorded in the table: one consistent `GetItem`.
+
+        1 when none did (a table only ever written unsharded, by this library or the Go
+        service, has no record).
+
+        Raises:
+            InvariantViolation: the record is not a whole number from 1 to `MAX_SHARDS`.
+        """
+        return _recorded_count(self.get(shard_count_key()))
+
+    def partitions(self, base: str) -> list[str]:
+        """Every partition of the sharded index key `base` that any writer may have used.
+
+        The shards of ``max(shards, recorded_shards())`` and `base` itself, the record read
+        afresh (one `GetItem`) for each index read: a writer records its count before its
+        first write, so a read covers every item written before it began, whatever count
+        the writer or this table is configured with. Shard numbers of a smaller count are
+        a prefix of a larger one's, so the largest count covers every count ever used.
+        """
+        return every_partition(base, max(self.shards, self.recorded_shards()))
+
+    def record_shards(self) -> int:
+        """Raise the table's recorded shard count to `shards` (never lower it).
+
+        One conditional `UpdateItem`; returns the count recorded afterwards (this table's,
+        or a larger one another writer recorded). Called once per process before the
+        first write (`transact`, `batch_put`) of a table with more than one shard, and by
+        `create_table`.
+        """
+        stored: Item | None
+        try:
+            stored = self.update(
+                shard_count_key(),
+                update=f"SET #{SHARD_COUNT_ATTRIBUTE} = :shards",
+                values={":shards": self.shards},
+                condition=(
+                    f"attribute_not_exists(#{SHARD_COUNT_ATTRIBUTE}) "
+                    f"OR #{SHARD_COUNT_ATTRIBUTE} < :shards"
+                ),
+            )
+        except ConditionFailed as exc:  # another writer recorded as many or more
+            stored = exc.item
+        recorded = _recorded_count(stored)
+        self._recorded = True
+        return recorded
+
+    def _before_writing(self) -> None:
+        """Record `shards` before this process first writes a sharded index key.
+
+        Unsharded keys (1 shard) are the base partitions every read covers: nothing to
+        record, and no call.
+        """
+        if self.shards > 1 and not self._recorded:
+            self.record_shards()
 
     # --- reads --------------------------------------------------------------------------
 
@@ -278,6 +353,7 @@ class DynamoTable:
         Raises:
             Cancelled: with the reason of each action, when DynamoDB cancelled it.
         """
+        self._before_writing()
         with translated("TransactWriteItems"):
             try:
                 self.client.transact_write_items(TransactItems=actions, ClientRequestToken=token)
@@ -305,6 +381,7 @@ class DynamoTable:
                     f"a batch writes {key} twice", invariant="one_write_per_item"
                 )
             seen.add(key)
+        self._before_writing()  # the items' index keys are sharded as `shards` says
         requests: list[WriteRequestTypeDef] = [
             {"PutRequest": {"Item": serialize(item)}} for item in items
         ]
@@ -365,13 +442,35 @@ def _reasons(exc: ClientError) -> list[tuple[str, Item | None]]:
     return found
 
 
+def _recorded_count(item: Item | None) -> int:
+    """The shard count a `shard_count_key` item records (1 when there is no item)."""
+    if item is None:
+        return 1
+    value = item.get(SHARD_COUNT_ATTRIBUTE)
+    if (
+        not isinstance(value, Decimal)
+        or value != value.to_integral_value()
+        or not 1 <= value <= MAX_SHARDS
+    ):
+        raise InvariantViolation(
+            f"the table's shard record {shard_count_key()} holds {SHARD_COUNT_ATTRIBUTE} "
+            f"= {value!r}, not a whole number from 1 to {MAX_SHARDS}: the partitions "
+            "its writers used are unknown",
+            key=SHARD_COUNT_ATTRIBUTE,
+            invariant="recorded_shards",
+        )
+    return int(value)
+
+
 def create_table(client: DynamoDBClient, name: str, *, shards: int = 1) -> DynamoTable:
     """Create the table as production has it, for tests and tools; returns it ready to use.
 
     Key schema PK/SK (strings); GSI1, GSI2 and GSI3 over ``GSI<n>PK``/``GSI<n>SK``, all
     attributes projected; time to live on ``ttl``; a stream with new and old images
-    (the expiration handler and the audit stream read it). On-demand capacity.
+    (the expiration handler and the audit stream read it). On-demand capacity. More than
+    one shard is recorded at once (`DynamoTable.record_shards`).
     """
+    table = DynamoTable(client, name, shards=shards)  # refuses a bad count before creating
     key_names = ("PK", "SK", *GSI_ATTRIBUTES)
     with translated("CreateTable"):
         client.create_table(
@@ -404,4 +503,6 @@ def create_table(client: DynamoDBClient, name: str, *, shards: int = 1) -> Dynam
             TableName=name,
             TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE},
         )
-    return DynamoTable(client, name, shards=shards)
+    if shards > 1:
+        table.record_shards()
+    return table

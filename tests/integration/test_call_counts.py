@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from contracts.uow import UowFactory, make_line, pay, store_loan
-from integration.support import CallLog, on_table
+from integration.support import CallLog, on_table, units_of_work
 
 from loc_adapters.dynamodb import DynamoTable, create_table
 from loc_adapters.dynamodb._codecs import encode_loan
@@ -97,9 +97,37 @@ def test_the_collections_job_costs_at_most_015_calls_per_due_installment(  # noq
     finally:
         dynamodb.delete_table(TableName=table.name)
     assert count == 200
-    queries, sends = calls.count("Query"), calls.count("SendMessageBatch")
-    assert (queries, sends) == (1 if shards == 1 else shards + 1, 20)
-    assert (queries + sends) / count <= 0.15
+    # the table's shard record (one GetItem), then one query a partition it names
+    assert calls.operations[0] == "GetItem"
+    reads, queries = calls.count("GetItem"), calls.count("Query")
+    sends = calls.count("SendMessageBatch")
+    assert (reads, queries, sends) == (1, 1 if shards == 1 else shards + 1, 20)
+    assert (reads + queries + sends) / count <= 0.15
+
+
+@pytest.mark.parametrize("shards", [1, 4])
+def test_a_sharded_writer_records_its_count_once_per_process(
+    dynamodb: DynamoDBClient, clock: ManualClock, calls: CallLog, shards: int
+) -> None:
+    """Before its first commit a sharded table raises the table's shard record (one
+    `UpdateItem`, once per `DynamoTable`); an unsharded one never writes it."""
+    table = DynamoTable(dynamodb, f"test-record-{shards}-loc-service", shards=shards)
+    create_table(dynamodb, table.name)  # unsharded: no record yet
+    try:
+        new_uow = units_of_work(table, clock)
+        calls.clear()
+        store_loan(new_uow)
+        first = list(calls.operations)
+        calls.clear()
+        with new_uow() as uow:
+            pay(uow, "pay-1", 6_000)
+            uow.commit(actor="api", request_id="pay-1")
+        second = list(calls.operations)
+    finally:
+        dynamodb.delete_table(TableName=table.name)
+    recorded = ["UpdateItem"] if shards > 1 else []
+    assert first == [*recorded, "TransactWriteItems"]
+    assert second == ["Query", "TransactWriteItems"]
 
 
 def test_billing_reads_no_line_whose_index_entry_shows_nothing_to_bill(

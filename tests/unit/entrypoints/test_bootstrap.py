@@ -10,13 +10,14 @@ from loc_adapters.dynamodb import (
     DynamolockLock,
     DynamoUnitOfWork,
 )
+from loc_adapters.dynamodb._keys import MAX_SHARDS as TABLE_MAX_SHARDS
 from loc_adapters.memory import InMemoryUnitOfWork, InMemoryUsers, ManualClock
 from loc_adapters.sqs import SqsWorkQueue
 from loc_core.applications import ApplicationStatus
 from loc_core.errors import InvalidConfiguration
 from loc_core.ports import Clock, IdempotencyStore, Lock, UnitOfWork, Users, WorkQueue
 from loc_core.services.commands import AcceptOffer, ApplyForLoan, GetLoan
-from loc_entrypoints.bootstrap import Backend, Settings, bootstrap
+from loc_entrypoints.bootstrap import MAX_SHARDS, Backend, Settings, bootstrap
 
 DYNAMO_ENV = {
     "LOC_BACKEND": "dynamodb",
@@ -98,3 +99,9 @@ def test_an_override_is_used_and_what_is_built_after_it_uses_it_too() -> None:
     assert offer.expires_at == clock.now() + dt.timedelta(hours=24)
     loan = bus.handle(AcceptOffer("user-1", offer.application_id))
     assert bus.handle(GetLoan("user-1", loan.loan_id)).disbursement_date == clock.now().date()
+
+
+def test_a_shard_count_no_table_would_take_is_refused_naming_its_variable() -> None:
+    with pytest.raises(InvalidConfiguration, match="LOC_SHARDS must be at most 64"):
+        Settings.from_env({**DYNAMO_ENV, "LOC_SHARDS": "65"})
+    assert MAX_SHARDS == TABLE_MAX_SHARDS  # the settings refuse what the table would
