@@ -92,33 +92,6 @@ def test_a_fee_paid_after_a_same_day_correction_survives_a_later_unrelated_corre
     assert ledger.balance(income(Bucket.LATE_FEE)) == -263
 
 
-# --- the audit trail of a backdated payment ------------------------------------------
-
-
-def test_the_audit_trail_dates_a_backdated_payment_as_the_stored_record_does() -> None:
-    loan = make_loan()
-    ledger = Ledger(loan.outbox.drain().entries)
-    run_jobs(loan, dt.date(2026, 1, 5), dt.date(2026, 1, 30))
-    post(loan, ledger)
-    payment = loan.book_backdated_payment(
-        "mailed-1",
-        5_250,
-        rail=Rail.ACH,
-        effective_on=dt.date(2026, 1, 19),
-        today=dt.date(2026, 1, 31),
-        posted=list(ledger),
-        reason="check received on time, keyed late",
-    )
-    audited: dict[str, object] = {}
-    for change in loan.outbox.changes:
-        if (change.entity, change.entity_id) == ("payment", "mailed-1"):
-            audited.update({field.field: field.new for field in change.fields})
-    assert payment.submitted_on == dt.date(2026, 1, 19)
-    assert audited["submitted_on"] == "2026-01-19"
-    assert audited["applications"] == "loan-1:1=5250"
-    assert [e.effective_date for e in loan.outbox.entries] == [dt.date(2026, 1, 31)] * 2
-
-
 # --- refunds due a correction creates or moves ---------------------------------------
 
 

@@ -115,8 +115,17 @@ def test_a_backdated_payment_that_would_have_prevented_a_late_fee_reverses_it() 
         None,
     )
     assert payment.submitted_on == dt.date(2026, 1, 19)
+    audited = {
+        field.field: field.new
+        for change in loan.outbox.changes
+        if (change.entity, change.entity_id) == ("payment", "mailed-1")
+        for field in change.fields
+    }
+    assert audited["submitted_on"] == "2026-01-19"  # the audit trail says what is stored
+    assert audited["applications"] == "loan-1:1=5250"
     assert loan.outstanding_balance == 31_500 - 5_250
     apply, adjust = loan.outbox.entries
+    assert apply.effective_date == adjust.effective_date == dt.date(2026, 1, 31)  # booked today
     assert apply.entry_id == "mailed-1:apply"
     assert adjust.entry_id == "mailed-1:adjust"
     assert adjust.net(income(Bucket.LATE_FEE)) == 263  # the fee reversed
