@@ -9,9 +9,13 @@ from loc_core.money import format_cents
 
 __all__ = ["render_agreement"]
 
-_BOX_HEIGHT = 34.0
+_BOX_HEIGHT = 31.0
 _BOX_PAD = 1.8
-_SIGNATURES_HEIGHT = 40.0
+_TERMS_SIZE = 8.0
+"""The late-charge and prepayment terms, a little smaller so eight payments fit one page."""
+_SIGNING_SPACE = 7.0
+"""Room above the signature lines to sign in."""
+_SIGNATURES_HEIGHT = 37.0
 """The signature block's heading, text and lines, kept together on one page."""
 
 _BOX_COLUMNS = (
@@ -116,12 +120,8 @@ def _itemization(page: Page, disclosure: LoanDisclosure) -> None:
 
 def _terms(page: Page, disclosure: LoanDisclosure) -> None:
     page.heading("Late charge and prepayment")
-    page.paragraph(f"Late charge: {disclosure.late_charge_terms}")
-    page.ln(1)
-    page.paragraph(
-        "Prepayment: if you pay off early, you will not have to pay a penalty. You may pay "
-        "all or part of the balance at any time."
-    )
+    page.paragraph(f"Late charge: {disclosure.late_charge_terms}", size=_TERMS_SIZE)
+    page.paragraph(disclosure.prepayment_terms, size=_TERMS_SIZE)
 
 
 def _signatures(page: Page, borrower_name: str) -> None:
@@ -133,7 +133,7 @@ def _signatures(page: Page, borrower_name: str) -> None:
         "completed copy, including the disclosures above.",
         size=8,
     )
-    page.ln(10)
+    page.ln(_SIGNING_SPACE)
     rule = page.y
     half = page.content_width / 2
     bottom = rule

@@ -15,6 +15,7 @@ from pathlib import Path
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
+from loc_core.disclosures.figures import plain_percent
 from loc_core.money import format_cents
 
 __all__ = ["FONT", "Page", "percent"]
@@ -32,8 +33,8 @@ _HEADING_FILL = 235
 
 
 def percent(rate: Decimal) -> str:
-    """A rate in percent as printed: ``Decimal('36.27')`` -> ``'36.27%'``."""
-    return f"{rate}%"
+    """A rate in percent as printed: ``Decimal('36.27')`` -> ``'36.27%'``, never ``'3E+1%'``."""
+    return plain_percent(rate)
 
 
 class Page(FPDF):

@@ -24,6 +24,7 @@ __all__ = [
     "ScheduledPayment",
     "StatementDisclosure",
     "StatementTransaction",
+    "plain_percent",
     "short_date",
     "spoken_date",
 ]
@@ -70,12 +71,41 @@ class LoanDisclosure:
 
     @property
     def late_charge_terms(self) -> str:
-        """The agreement's late-charge sentence, printed as it stands."""
+        """The agreement's late-charge sentence (1026.18(l)), printed as it stands.
+
+        It names the day the loan charges: an installment still unpaid `grace_days` days
+        after its due date is charged that day (that day counts), so a payment made on it
+        is already late; with no grace days, the first day after the due date.
+        """
+        if self.grace_days == 0:
+            when = "after its due date"
+        else:
+            days = "1 day" if self.grace_days == 1 else f"{self.grace_days} days"
+            when = f"{days} after its due date"
         return (
-            f"If a payment is more than {self.grace_days} days late, you will be charged "
-            f"{format_cents(self.late_fee_fixed)} or {self.late_fee_percent}% of the payment, "
-            f"whichever is less; all late charges together stay at or below "
-            f"{self.late_fee_cap_percent}% of the loan amount."
+            f"If any part of a payment is still unpaid {when}, you will be charged "
+            f"{format_cents(self.late_fee_fixed)} or {plain_percent(self.late_fee_percent)} "
+            "of the payment, whichever is less; all late charges together stay at or below "
+            f"{plain_percent(self.late_fee_cap_percent)} of the loan amount."
+        )
+
+    @property
+    def prepayment_terms(self) -> str:
+        """The agreement's prepayment sentence (1026.18(k)).
+
+        No penalty; and the finance charge, the origination fee, is not figured on the
+        unpaid balance, so 1026.18(k)(2) wants it said whether any of it is refunded: none
+        is, since paying off early pays every installment's share of the fee.
+        """
+        penalty = (
+            "Prepayment: if you pay off early, you will not have to pay a penalty. You may "
+            "pay all or part of the balance at any time."
+        )
+        if self.finance_charge <= 0:
+            return penalty
+        return (
+            f"{penalty} If you pay off early, you will not be entitled to a refund of any "
+            f"part of the finance charge ({format_cents(self.finance_charge)})."
         )
 
 
@@ -235,6 +265,11 @@ class StatementDisclosure:
             "sum divided by the days, and the daily periodic rate is the APR divided by 365; "
             "both are shown rounded, and the charge uses them unrounded."
         )
+
+
+def plain_percent(value: Decimal) -> str:
+    """A percent as a borrower reads it, never in exponent form: ``Decimal('1E+1')`` -> ``10%``."""
+    return f"{value:f}%"
 
 
 def spoken_date(day: dt.date) -> str:

@@ -29,11 +29,11 @@ from decimal import Decimal
 
 from loc_core.applications import ApplicationStatus
 from loc_core.disclosures.figures import LoanDisclosure, ScheduledPayment
-from loc_core.errors import ApplicationNotApproved, DomainError
+from loc_core.errors import ApplicationNotApproved, DomainError, InvalidAmount, InvalidTimestamp
 from loc_core.installment.application import LoanApplication
 from loc_core.installment.config import InstallmentProduct
 from loc_core.installment.schedule import ScheduledInstallment
-from loc_core.money import HUNDRED
+from loc_core.money import HUNDRED, cents, positive_cents
 
 __all__ = ["APR_TOLERANCE", "annual_percentage_rate", "disclosure_holds", "loan_disclosure"]
 
@@ -70,15 +70,24 @@ def _terms(
     """Each payment's time from the advance in unit periods (App. J (b)(5)(iv))."""
     terms: list[_Term] = []
     for payment in payments:
-        days = (payment.due_date - advanced_on).days
+        amount = positive_cents(payment.amount, field=f"payment {payment.number} amount")
+        due = _calendar_date(payment.due_date, field=f"payment {payment.number} due date")
+        days = (due - advanced_on).days
         if days <= 0:
             raise DomainError(
                 f"payment {payment.number} falls due on {payment.due_date}, "
                 f"not after the advance on {advanced_on}"
             )
         whole, rest = divmod(days, unit_period_days)
-        terms.append((whole, Decimal(rest) / Decimal(unit_period_days), payment.amount))
+        terms.append((whole, Decimal(rest) / Decimal(unit_period_days), amount))
     return terms
+
+
+def _calendar_date(value: object, *, field: str) -> dt.date:
+    """`value` if it is a calendar date: a datetime counts days unlike a date."""
+    if type(value) is not dt.date:
+        raise InvalidTimestamp(f"{field} must be a datetime.date, got {value!r}", key=field)
+    return value
 
 
 def _periodic_rate(amount_financed: int, terms: Sequence[_Term]) -> Decimal:
@@ -116,26 +125,34 @@ def annual_percentage_rate(
 
     Raises:
         DomainError: without payments, with a payment due on or before the advance, with
-            an amount financed that is not positive, or with payments totalling less than
-            the amount financed (no finance charge can be negative).
+            payments totalling less than the amount financed (no finance charge can be
+            negative), or with a unit period that is not 1 to 365 days (Appendix J's unit
+            period is at most a year: a longer one would make 0 unit periods a year).
+        InvalidAmount: for an amount financed or a payment that is not positive integer
+            cents (a float, a bool, a Decimal, zero or negative).
+        InvalidTimestamp: for an advance or due date that is not a `datetime.date`.
     """
-    if type(unit_period_days) is not int or unit_period_days <= 0:
-        raise DomainError(f"unit_period_days must be a positive int, got {unit_period_days!r}")
-    if amount_financed <= 0:
-        raise DomainError(f"amount financed must be positive, got {amount_financed} cents")
+    if type(unit_period_days) is not int or not 0 < unit_period_days <= _DAYS_IN_YEAR:
+        raise DomainError(
+            f"unit_period_days must be an int from 1 to {_DAYS_IN_YEAR}, got {unit_period_days!r}"
+        )
+    financed = cents(amount_financed, field="amount financed")
+    if financed <= 0:
+        raise InvalidAmount(f"amount financed must be positive, got {financed} cents")
+    advanced_on = _calendar_date(advanced_on, field="advanced_on")
     if not payments:
         raise DomainError("an APR needs at least one payment")
     terms = _terms(advanced_on, payments, unit_period_days)
     total = sum(payment.amount for payment in payments)
-    if total < amount_financed:
+    if total < financed:
         raise DomainError(
-            f"payments of {total} cents repay less than the {amount_financed} cents financed"
+            f"payments of {total} cents repay less than the {financed} cents financed"
         )
-    if total == amount_financed:
+    if total == financed:
         return _ZERO.quantize(_TWO_PLACES)
     periods_a_year = _DAYS_IN_YEAR // unit_period_days
     with decimal.localcontext(_CONTEXT):
-        percent = _periodic_rate(amount_financed, terms) * periods_a_year * HUNDRED
+        percent = _periodic_rate(financed, terms) * periods_a_year * HUNDRED
     return percent.quantize(_TWO_PLACES, rounding=decimal.ROUND_HALF_UP)
 
 

@@ -161,9 +161,9 @@ def test_an_offer_discloses_its_own_figures() -> None:
         Decimal(25),
     )
     assert disclosure.late_charge_terms == (
-        "If a payment is more than 5 days late, you will be charged $5.00 or 5% of the "
-        "payment, whichever is less; all late charges together stay at or below 25% of the "
-        "loan amount."
+        "If any part of a payment is still unpaid 5 days after its due date, you will be "
+        "charged $5.00 or 5% of the payment, whichever is less; all late charges together "
+        "stay at or below 25% of the loan amount."
     )
 
 
