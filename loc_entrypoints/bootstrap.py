@@ -57,6 +57,7 @@ from loc_core.ports import (
     IdempotencyStore,
     IdGenerator,
     Lock,
+    MessageVisibility,
     Metrics,
     Notifier,
     PaymentRails,
@@ -762,7 +763,7 @@ def _provide_aws(settings: Settings, clock: Clock, provide: _Provide) -> None:
         DynamoTable,
         DynamoUnitOfWork,
     )
-    from loc_adapters.sqs import SqsWorkQueue  # noqa: PLC0415 - same
+    from loc_adapters.sqs import SqsVisibility, SqsWorkQueue  # noqa: PLC0415 - same
 
     endpoint = settings.endpoint_url or None
     dynamodb = boto3.client("dynamodb", region_name=settings.region, endpoint_url=endpoint)
@@ -786,6 +787,7 @@ def _provide_aws(settings: Settings, clock: Clock, provide: _Provide) -> None:
     provide(EventOutbox, lambda: DynamoEventOutbox(table))
     provide(IdGenerator, lambda: DynamoIds(table))
     provide(WorkQueue, lambda: SqsWorkQueue(sqs, settings.queue_url))
+    provide(MessageVisibility, lambda: SqsVisibility(lambda: sqs, endpoint_url=endpoint))
 
 
 def _provide_payengine(settings: Settings, clock: Clock, provide: _Provide, users: object) -> None:

@@ -50,6 +50,7 @@ from loc_core.ports import (
     Metrics,
     Notifier,
     PaymentRails,
+    QueueMessage,
     SettlementEvent,
     Severity,
     Underwriting,
@@ -270,6 +271,17 @@ class Deployment:
                 worker_id=worker,
             )
         )
+
+    def due_collection(self) -> tuple[Loan, QueueMessage]:
+        """A loan, disbursed, whose first installment is due today, and its queue message."""
+        loan = self.open_loan()
+        self.settle_due()
+        installment = loan.installments[0]
+        self.at(installment.due_date)
+        message = CollectInstallment(
+            loan.user_id, loan.loan_id, installment.installment_id, installment.due_date
+        ).message(self.today)
+        return loan, message
 
     def run_collections(self) -> list[CollectionResult]:
         """The job, then the worker on every message it enqueued (each acked once done)."""

@@ -41,6 +41,7 @@ from loc_core.ports.infrastructure import (
 from loc_core.ports.messaging import (
     Alert,
     Alerter,
+    MessageVisibility,
     Notifier,
     QueueMessage,
     ReceivedMessage,
@@ -116,6 +117,7 @@ __all__ = [
     "LoanRef",
     "LoanRepository",
     "Lock",
+    "MessageVisibility",
     "Metrics",
     "Notifier",
     "PaymentOwner",

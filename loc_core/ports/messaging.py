@@ -73,6 +73,20 @@ class WorkQueue(Protocol):
         ...
 
 
+class MessageVisibility(Protocol):
+    """Hides a message a function was handed for a while (SQS ``ChangeMessageVisibility``).
+
+    Lambda receives a queue's messages itself; a function that failed one for a reason
+    gone in moments asks for it again sooner than the queue's visibility timeout.
+    """
+
+    def change_visibility(
+        self, queue_arn: str, receipt_handle: str, visibility: dt.timedelta
+    ) -> None:
+        """Deliver the message again `visibility` from now; raises when that failed."""
+        ...
+
+
 # --- notifications, alerts, flags, metrics ----------------------------------------
 
 

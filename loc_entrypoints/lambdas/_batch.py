@@ -13,7 +13,9 @@ three ways, counted on the invocation as ``processed``, ``skipped`` or ``failed`
   alerted (WARNING) and then dropped, so it never blocks what comes after it;
 - failed: anything else (`ExternalServiceError`, `ConcurrencyConflict`,
   `LockNotAcquired`, on SQS a `MalformedMessage`, the unexpected), logged: Lambda
-  delivers it again.
+  delivers it again. On SQS a failure to contention (a lease held, a race lost) is
+  delivered again after a short backoff instead of the queue's visibility timeout
+  (`Source.on_contention`, `_backoff`).
 
 Every log line and alert about a record names it: the id the partial batch response
 uses (`Source.record_id`) and what the handler's `describe` adds (an SQS message's kind
@@ -36,6 +38,9 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 import structlog
+
+from loc_entrypoints.lambdas._backoff import delay_redelivery, is_contention
+from loc_entrypoints.lambdas._runtime import setting_at_fault
 
 if TYPE_CHECKING:
     from loc_core.services.messagebus import MessageBus
@@ -147,11 +152,15 @@ class Source:
     """The key whose records must be applied in order; None: no order between records."""
     record_id: Callable[[Mapping[str, Any]], dict[str, str]]
     """What names a record in logs and alerts, starting with the id the response uses."""
+    on_contention: Callable[[MessageBus, Mapping[str, Any], Mapping[str, str]], None] | None = None
+    """Called (never raising) for a record failed by contention before it is reported
+    failed: on SQS, bring its redelivery forward. None: it waits as any failure does."""
 
 
-SQS = Source("SQS", _permanent_on_sqs, None, _sqs_id)
+SQS = Source("SQS", _permanent_on_sqs, None, _sqs_id, delay_redelivery)
 """SQS: no order; a malformed message fails, so the redrive policy moves it to the DLQ
-after its maximum receives, where operations can read it. A refused command is skipped."""
+after its maximum receives, where operations can read it. A refused command is skipped.
+A message failed by contention comes back after a short backoff (`_backoff`)."""
 KINESIS = Source("KinesisDataStreams", _permanent_on_streams, _partition_key, _kinesis_id)
 """Kinesis: ordered by ``partitionKey``; malformed records and refusals are skipped
 (failing them would stop the shard for the record's whole retention)."""
@@ -190,6 +199,21 @@ def _count(run: Invocation, outcome: Outcome) -> None:
         run.processed += 1
 
 
+def _record_failed(
+    source: Source,
+    bus: MessageBus,
+    raw: Mapping[str, Any],
+    exc: Exception,
+    names: Mapping[str, str],
+) -> None:
+    """The ``record failed`` line (with the setting at fault, if any); contention's backoff."""
+    setting = setting_at_fault(exc)
+    at_fault = {"setting": setting} if setting else {}
+    _log.warning("record failed", error=type(exc).__name__, reason=str(exc), **at_fault, **names)
+    if source.on_contention is not None and is_contention(exc):
+        source.on_contention(bus, raw, names)
+
+
 def run_batch(
     runtime: Runtime,
     event: Mapping[str, Any],
@@ -225,10 +249,13 @@ def run_batch(
         blocked: set[str] = set()
 
         def failed(raw: Mapping[str, Any], exc: Exception, key: str | None) -> None:
-            """Log a record about to fail (Lambda delivers it again); hold back its key."""
+            """Log a record about to fail (Lambda delivers it again); hold back its key.
+
+            A failure to contention has its redelivery brought forward (`on_contention`).
+            """
             if key is not None:
                 blocked.add(key)
-            _log.warning("record failed", error=type(exc).__name__, reason=str(exc), **named(raw))
+            _record_failed(source, run.bus, raw, exc, named(raw))
 
         def record_handler(record: Any) -> None:  # noqa: ANN401 - powertools' record classes
             raw: Mapping[str, Any] = record.raw_event

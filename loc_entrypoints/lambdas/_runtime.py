@@ -14,6 +14,14 @@ the bootstrap; later invocations reuse it. Each invocation:
 - ends with `finish(bus)`: held alerts are posted and buffered metrics written before
   the container is frozen.
 
+A cold start that fails (settings that cannot be read, an adapter the bootstrap cannot
+build, the HTTP app refusing its settings) writes one JSON line, ``cold start failed``
+at ERROR, with the ``function``, the ``error`` class, its ``reason`` and the ``setting``
+at fault (the ``LOC_*`` variable, when the error names one), on the JSON logs even when
+the settings never configured them (their secret values redacted all the same); then
+the error is raised, so the invocation fails and Lambda reports it too. The next
+invocation tries the cold start again.
+
 Tests give the runtime a bus of their own with `Runtime.use`.
 """
 
@@ -21,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import time
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
@@ -31,7 +40,7 @@ import structlog
 if TYPE_CHECKING:
     from loc_core.services.messagebus import MessageBus
 
-__all__ = ["Invocation", "LambdaContext", "Runtime"]
+__all__ = ["Invocation", "LambdaContext", "Runtime", "setting_at_fault"]
 
 _log = structlog.get_logger(__name__)
 
@@ -75,24 +84,76 @@ class Runtime:
     environ: Mapping[str, str] | None = attrs.field(default=None, repr=False)
     """Where settings are read from; `os.environ` when None (tests pass their own)."""
     _bus: MessageBus | None = attrs.field(default=None, init=False, repr=False)
+    _logs_configured: bool = attrs.field(default=False, init=False, repr=False)
+    _starting: int = attrs.field(default=0, init=False, repr=False)
 
     def bus(self) -> MessageBus:
-        """The container's bus, built from the settings on the first call."""
-        if self._bus is None:
-            from loc_entrypoints.bootstrap import (  # noqa: PLC0415 - not at import: cold starts stay cheap
-                Settings,
-                bootstrap,
-                configure_observability,
-            )
+        """The container's bus, built from the settings on the first call.
 
-            settings = Settings.from_env(self.environ if self.environ is not None else os.environ)
-            configure_observability(settings)
-            self._bus = bootstrap(settings)
+        Raises:
+            Exception: whatever stopped the cold start (logged first, see the module).
+        """
+        if self._bus is None:
+            with self.cold_start():
+                from loc_entrypoints.bootstrap import (  # noqa: PLC0415 - not at import: cold starts stay cheap
+                    Settings,
+                    bootstrap,
+                    configure_observability,
+                )
+
+                settings = Settings.from_env(self.env())
+                configure_observability(settings)
+                self._logs_configured = True
+                self._bus = bootstrap(settings)
         return self._bus
 
+    def env(self) -> Mapping[str, str]:
+        """Where the settings are read from."""
+        return self.environ if self.environ is not None else os.environ
+
     def use(self, bus: MessageBus) -> None:
-        """Run on `bus` instead of one built from settings (tests, the CLI)."""
+        """Run on `bus` instead of one built from settings (tests, the CLI).
+
+        Its logging is the caller's: a failed cold start does not configure it.
+        """
         self._bus = bus
+        self._logs_configured = True
+
+    @contextlib.contextmanager
+    def cold_start(self) -> Iterator[None]:
+        """Around what the container builds once: a failure is one JSON line, then raised.
+
+        Nested (the HTTP app builds the bus inside its own), only the outermost logs.
+        """
+        self._starting += 1
+        try:
+            yield
+        except Exception as exc:
+            if self._starting == 1:
+                self._log_cold_start_failure(exc)
+            raise
+        finally:
+            self._starting -= 1
+
+    def _log_cold_start_failure(self, exc: Exception) -> None:
+        """The ``cold start failed`` line, on JSON logs configured now if need be."""
+        environ = self.env()
+        if not self._logs_configured:
+            from loc_adapters.logs import configure_logging  # noqa: PLC0415 - only on a failed cold start
+
+            configure_logging(
+                level="INFO",
+                secrets=_secret_values(environ),
+                fields={"service": str(environ.get("LOC_SERVICE_NAME", "")).strip() or "loc"},
+            )
+            self._logs_configured = True
+        _log.error(
+            "cold start failed",
+            function=self.name,
+            error=type(exc).__name__,
+            reason=str(exc),
+            setting=setting_at_fault(exc),
+        )
 
     @contextlib.contextmanager
     def invocation(self, context: LambdaContext | Any | None) -> Iterator[Invocation]:  # noqa: ANN401 - Lambda passes its own context class
@@ -129,3 +190,47 @@ class Runtime:
 
             finish(bus)
             structlog.contextvars.reset_contextvars(**tokens)
+
+
+_VARIABLE = re.compile(r"\bLOC_[A-Z0-9_]+\b")
+"""A ``LOC_*`` variable's name in an error's message."""
+
+
+def setting_at_fault(exc: BaseException) -> str | None:
+    """The ``LOC_*`` variable a configuration error is about, or None.
+
+    The error's `key` when it is one, else the first variable its message names (every
+    settings refusal names its variable; a `ServiceNotConfigured` names the one to set).
+    """
+    from loc_core.errors import InvalidConfiguration, ServiceNotConfigured  # noqa: PLC0415 - same
+
+    if not isinstance(exc, InvalidConfiguration | ServiceNotConfigured):
+        return None
+    key = getattr(exc, "key", None)
+    if isinstance(key, str) and _VARIABLE.fullmatch(key):
+        return key
+    named = _VARIABLE.search(str(exc))
+    return named.group(0) if named else None
+
+
+def _secret_values(environ: Mapping[str, str]) -> list[str]:
+    """The values of the secret settings in `environ`, for the redactor.
+
+    The settings' own list (the fields kept out of repr), whatever else failed; names
+    that read like a secret besides.
+    """
+    try:
+        from loc_entrypoints.bootstrap import Settings  # noqa: PLC0415 - same
+    except ImportError:  # the cold start failed importing it: the names alone then
+        secret: set[str] = set()
+    else:
+        secret = {f"LOC_{field.name.upper()}" for field in attrs.fields(Settings) if not field.repr}
+    looks_secret = re.compile(r"(SECRET|PASSWORD|TOKEN|_KEY|WEBHOOK_URL)")
+    return [
+        value
+        for name, value in environ.items()
+        if isinstance(name, str)
+        and isinstance(value, str)
+        and name.startswith("LOC_")
+        and (name in secret or looks_secret.search(name))
+    ]

@@ -16,7 +16,8 @@ Lambda deletes the messages that succeeded. Two ways a message ends otherwise:
   skipped and alerted (see `_batch`), since no retry can change it.
 
 Any other failure (an outage, a conflict, a held lease) fails the record: Lambda
-delivers it again.
+delivers it again; a conflict or a held lease after a short backoff, not the queue's
+visibility timeout (`_backoff`).
 """
 
 from __future__ import annotations

@@ -18,7 +18,6 @@ from deployment import Deployment
 from lambda_events import batch
 
 from loc_adapters.sqs import SqsWorkQueue, encode
-from loc_core.services.commands import CollectInstallment
 from loc_entrypoints.lambdas import collections_worker
 
 if TYPE_CHECKING:
@@ -80,13 +79,7 @@ def test_a_malformed_message_waits_in_the_dead_letter_queue_as_sent(
     url, dead = queues
     world = Deployment.build()
     collections_worker.RUNTIME.use(world.bus)
-    loan = world.open_loan()
-    world.settle_due()
-    installment = loan.installments[0]
-    world.at(installment.due_date)
-    good = CollectInstallment(
-        loan.user_id, loan.loan_id, installment.installment_id, installment.due_date
-    ).message(world.today)
+    loan, good = world.due_collection()
     malformed = encode(good).replace('"due_date":"2026-01-20"', '"due_date":"2026-13-45"')
     assert malformed != encode(good)
     SqsWorkQueue(sqs, url).send([good])

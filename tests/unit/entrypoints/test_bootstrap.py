@@ -12,10 +12,18 @@ from loc_adapters.dynamodb import (
 )
 from loc_adapters.dynamodb._keys import MAX_SHARDS as TABLE_MAX_SHARDS
 from loc_adapters.memory import InMemoryUnitOfWork, InMemoryUsers, ManualClock
-from loc_adapters.sqs import SqsWorkQueue
+from loc_adapters.sqs import SqsVisibility, SqsWorkQueue
 from loc_core.applications import ApplicationStatus
 from loc_core.errors import InvalidConfiguration
-from loc_core.ports import Clock, IdempotencyStore, Lock, UnitOfWork, Users, WorkQueue
+from loc_core.ports import (
+    Clock,
+    IdempotencyStore,
+    Lock,
+    MessageVisibility,
+    UnitOfWork,
+    Users,
+    WorkQueue,
+)
 from loc_core.services.commands import AcceptOffer, ApplyForLoan, GetLoan
 from loc_entrypoints.bootstrap import MAX_SHARDS, Backend, Settings, bootstrap
 
@@ -75,6 +83,7 @@ def test_the_dynamodb_backend_registers_the_table_and_queue_adapters() -> None:
     assert isinstance(bus.get(Lock), DynamoLock)
     assert isinstance(bus.get(IdempotencyStore), DynamoIdempotencyStore)
     assert isinstance(bus.get(WorkQueue), SqsWorkQueue)
+    assert isinstance(bus.get(MessageVisibility), SqsVisibility)
 
 
 def test_the_dynamolock_backend_shares_the_go_services_lock_table() -> None:

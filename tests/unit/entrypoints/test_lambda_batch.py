@@ -18,7 +18,6 @@ from lambda_events import batch, kinesis_ids, kinesis_record, sqs_ids, sqs_recor
 from loc_adapters.sqs import encode
 from loc_core.errors import ConcurrencyConflict, InvalidConfiguration, InvalidRequest
 from loc_core.ports import Severity
-from loc_core.services.commands import CollectInstallment
 from loc_core.services.messagebus import MessageBus
 from loc_entrypoints.lambdas import collections_worker
 from loc_entrypoints.lambdas._batch import KINESIS, SQS, Malformed, Outcome, run_batch
@@ -104,17 +103,11 @@ def test_a_missing_adapter_fails_the_record_since_a_redeploy_fixes_it() -> None:
 
 def test_the_worker_fails_an_unreadable_message_for_the_dlq_and_handles_the_rest() -> None:
     world = Deployment.build()
-    loan = world.open_loan()
-    world.settle_due()
-    world.at(loan.installments[0].due_date)
-    installment = loan.installments[0]
-    message = CollectInstallment(
-        loan.user_id, loan.loan_id, installment.installment_id, installment.due_date
-    ).message(world.today)
+    loan, message = world.due_collection()
     good, poison = sqs_record(encode(message)), sqs_record("{not json")
     collections_worker.RUNTIME.use(world.bus)
     answer = collections_worker.handler(batch(poison, good), None)
     assert answer == {"batchItemFailures": sqs_ids(poison)}
     (payment,) = world.loan(loan.loan_id).payments.values()
-    assert payment.amount == installment.total_amount
+    assert payment.amount == loan.installments[0].total_amount
     assert SQS.ordering_key is None

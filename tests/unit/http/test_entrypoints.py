@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import json
 import sys
+import warnings
 from pathlib import Path
 
 import attrs
@@ -98,6 +101,27 @@ def test_on_lambda_the_authorizers_claims_name_the_caller() -> None:
         assert anonymous["statusCode"] == 401
     finally:
         lambda_http.reset()
+
+
+def test_the_lambda_function_leaves_no_event_loop_open_behind_it() -> None:
+    """Mangum's loop is the function's own: none is left current, and `reset` closes it.
+
+    A loop left open was collected later, in whatever test ran next (`asyncio.run` drops
+    the thread's loop), as an unclosed loop and two sockets.
+    """
+    world = Deployment.build(now=LINES_OPENED)
+    lambda_http.RUNTIME.use(world.bus)
+    lambda_http.reset()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            answer = lambda_http.handler(_gateway_event("/loans", None), Context("req-3"))
+            assert answer["statusCode"] == 401
+        finally:
+            lambda_http.reset()
+        asyncio.set_event_loop(None)  # as `asyncio.run` does when it ends
+        gc.collect()
+    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
 
 
 def test_an_unexpected_error_is_a_500_problem_with_the_logged_correlation_id() -> None:
