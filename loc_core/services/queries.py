@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import attrs
 
 from loc_core.audit import Process
@@ -23,14 +25,17 @@ __all__ = [
     "ReadAuditTrail",
     "ReadProcessAuditTrail",
     "ReadUserAuditTrail",
+    "application_order",
     "get_line",
     "get_line_application",
     "get_loan",
     "get_loan_application",
+    "line_order",
     "list_line_applications",
     "list_lines",
     "list_loan_applications",
     "list_loans",
+    "loan_order",
     "read_audit_trail",
     "read_process_audit_trail",
     "read_user_audit_trail",
@@ -149,18 +154,35 @@ def get_line(query: GetLine, *, uow: UnitOfWork) -> CreditLine:
         return uow.lines.get(query.user_id, query.line_id)
 
 
+def loan_order(loan: Loan) -> tuple[dt.datetime, str]:
+    """Where a loan sits in the borrower's list (largest first): made when, then its id."""
+    return loan.created_at, loan.loan_id
+
+
+def line_order(line: CreditLine) -> tuple[dt.date, str]:
+    """Where a line sits in the borrower's list (largest first): opened when, then its id."""
+    return line.opened_on, line.line_id
+
+
+def application_order(
+    application: LoanApplication | CreditLineApplication,
+) -> tuple[dt.datetime, str]:
+    """Where an application sits in its list (largest first): made when, then its id."""
+    return application.created_at, application.application_id
+
+
 def list_loans(query: ListLoans, *, uow: UnitOfWork) -> list[Loan]:
     """The borrower's loans, newest first (ties by id, so the order is stable)."""
     with uow:
         loans = uow.loans.for_user(query.user_id, status=query.status)
-    return sorted(loans, key=lambda loan: (loan.created_at, loan.loan_id), reverse=True)
+    return sorted(loans, key=loan_order, reverse=True)
 
 
 def list_lines(query: ListLines, *, uow: UnitOfWork) -> list[CreditLine]:
     """The borrower's lines, newest first (ties by id)."""
     with uow:
         lines = uow.lines.for_user(query.user_id)
-    return sorted(lines, key=lambda line: (line.opened_on, line.line_id), reverse=True)
+    return sorted(lines, key=line_order, reverse=True)
 
 
 def get_loan_application(query: GetLoanApplication, *, uow: UnitOfWork) -> LoanApplication:
@@ -175,7 +197,7 @@ def list_loan_applications(
     """The borrower's loan applications, newest first (ties by id)."""
     with uow:
         found = uow.loan_applications.for_user(query.user_id)
-    return sorted(found, key=lambda app: (app.created_at, app.application_id), reverse=True)
+    return sorted(found, key=application_order, reverse=True)
 
 
 def get_line_application(query: GetLineApplication, *, uow: UnitOfWork) -> CreditLineApplication:
@@ -190,7 +212,7 @@ def list_line_applications(
     """The borrower's line applications, newest first (ties by id)."""
     with uow:
         found = uow.line_applications.for_user(query.user_id)
-    return sorted(found, key=lambda app: (app.created_at, app.application_id), reverse=True)
+    return sorted(found, key=application_order, reverse=True)
 
 
 def read_audit_trail(query: ReadAuditTrail, *, uow: UnitOfWork) -> AuditRecordPage:

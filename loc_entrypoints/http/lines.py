@@ -25,11 +25,12 @@ from loc_core.services.commands import (
     ListLineStatements,
     PayLine,
 )
+from loc_core.services.queries import application_order, line_order
 from loc_entrypoints.http.bodies import strict_body
 from loc_entrypoints.http.deps import Bus, Once, Who
 from loc_entrypoints.http.idempotency import IdempotencyKey
 from loc_entrypoints.http.loans import PathId, PaymentRequest, by_submission
-from loc_entrypoints.http.pages import Cursor, Limit, newest_first, paginate
+from loc_entrypoints.http.pages import Cursor, Limit, newest_first
 from loc_entrypoints.http.problems import responses
 from loc_entrypoints.http.views import (
     DocumentLinkView,
@@ -115,7 +116,7 @@ def list_applications(
 ) -> LineApplicationPage:
     """A page of applications."""
     found = bus.handle(ListLineApplications(caller.user_id))
-    page, following = paginate(found, cursor=cursor, limit=limit)
+    page, following = newest_first(found, application_order, cursor=cursor, limit=limit)
     return LineApplicationPage([LineApplicationView.of(app) for app in page], following)
 
 
@@ -179,7 +180,7 @@ def list_lines(
 ) -> LinePage:
     """The caller's lines (a borrower has one or two), a page at a time like every list."""
     found = bus.handle(ListLines(caller.user_id))
-    page, following = paginate(found, cursor=cursor, limit=limit)
+    page, following = newest_first(found, line_order, cursor=cursor, limit=limit)
     return LinePage([LineView.of(line) for line in page], following)
 
 
@@ -322,7 +323,7 @@ def list_statements(
 ) -> StatementPage:
     """A page of statements."""
     found = bus.handle(ListLineStatements(caller.user_id, line_id))
-    page, following = newest_first(found, lambda s: s.statement_date, cursor=cursor, limit=limit)
+    page, following = newest_first(found, lambda s: (s.statement_date,), cursor=cursor, limit=limit)
     return StatementPage([StatementView.of(item) for item in page], following)
 
 

@@ -29,10 +29,11 @@ from loc_core.services.commands import (
     MakePayment,
     SetAutopay,
 )
+from loc_core.services.queries import application_order, loan_order
 from loc_entrypoints.http.bodies import strict_body
 from loc_entrypoints.http.deps import Bus, Once, Who
 from loc_entrypoints.http.idempotency import IdempotencyKey
-from loc_entrypoints.http.pages import Cursor, Limit, newest_first, paginate
+from loc_entrypoints.http.pages import Cursor, Limit, newest_first
 from loc_entrypoints.http.problems import responses
 from loc_entrypoints.http.views import (
     DocumentLinkView,
@@ -161,7 +162,7 @@ def list_applications(
 ) -> LoanApplicationPage:
     """A page of applications."""
     found = bus.handle(ListLoanApplications(caller.user_id))
-    page, following = paginate(found, cursor=cursor, limit=limit)
+    page, following = newest_first(found, application_order, cursor=cursor, limit=limit)
     return LoanApplicationPage([LoanApplicationView.of(app) for app in page], following)
 
 
@@ -228,7 +229,7 @@ def list_loans(
 ) -> LoanPage:
     """A page of loans."""
     found = bus.handle(ListLoans(caller.user_id, status))
-    page, following = paginate(found, cursor=cursor, limit=limit)
+    page, following = newest_first(found, loan_order, cursor=cursor, limit=limit)
     return LoanPage([LoanView.of(loan) for loan in page], following)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 
 from http_api import STATEMENT_DATE, Api
@@ -103,3 +104,25 @@ def test_lists_page_with_an_opaque_cursor(api: Api) -> None:
     too_many = api.get("alice", path, limit=101)
     assert too_many.status_code == 400
     assert too_many.json()["fields"] == ["limit"]
+
+
+def test_a_payment_made_between_two_pages_neither_repeats_nor_hides_one(api: Api) -> None:
+    """The cursor names the page's last item, not its position in the list."""
+    loan_id = api.open_loan("alice")["loan_id"]
+    path = f"/loans/{loan_id}/payments"
+    for amount in (1_000, 2_000, 3_000):
+        api.post("alice", path, {"amount": amount})
+    first = api.get("alice", path, limit=2).json()
+    assert [p["amount"] for p in first["items"]] == [3_000, 2_000]
+    assert api.post("alice", path, {"amount": 4_000}).status_code == 201
+    second = api.get("alice", path, limit=2, cursor=first["next_cursor"]).json()
+    assert [p["amount"] for p in second["items"]] == [1_000]
+    assert second["next_cursor"] is None
+    assert [p["amount"] for p in api.get("alice", path).json()["items"]] == [
+        4_000,
+        3_000,
+        2_000,
+        1_000,
+    ]
+    positional = base64.urlsafe_b64encode(b"after:2").decode()  # a cursor of the old scheme
+    assert api.get("alice", path, cursor=positional).json()["fields"] == ["cursor"]
