@@ -14,8 +14,9 @@ EXTRAS = (
     ".[testing,aws,cli,report,payengine,iterable,slack,people,flags,lambda,http,documents,cluster]"
 )
 """The library with every extra, as the tests and the type checker need it."""
-PARALLEL = ("--numprocesses", "auto", "--dist", "load")
-"""pytest-xdist: a worker per core, each test sent to whichever worker is free.
+PARALLEL = ("--numprocesses", "auto", "--dist", "worksteal")
+"""pytest-xdist: a worker per core; each starts on its share and takes tests from the other
+when it runs out, so a slow test at the end of one share does not hold the run.
 
 Not ``loadfile`` or ``loadscope``: those group items by node id, and schemathesis gives
 every operation of a test function the same node id, so all but one would be dropped.
