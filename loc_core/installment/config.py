@@ -61,7 +61,8 @@ class InstallmentProduct:
     application_ttl: dt.timedelta = dt.timedelta(hours=24)
     """How long an approved offer can be accepted."""
     grace_days: int = 5
-    """Calendar days after the due date before an unpaid installment becomes OVERDUE."""
+    """Calendar days after the due date before an unpaid installment becomes OVERDUE
+    (that day counts); 0 means the day after the due date (`overdue_on`)."""
     late_fee_fixed: int = 500
     """Late fee in cents, unless the percent of the installment is lower."""
     late_fee_percent: Decimal = Decimal(5)
@@ -109,6 +110,15 @@ class InstallmentProduct:
             raise InvalidConfiguration(
                 f"corrections must be a CorrectionPolicy, got {self.corrections!r}"
             )
+
+    def overdue_on(self, due_date: dt.date) -> dt.date:
+        """The day an installment due `due_date`, still unpaid, becomes OVERDUE.
+
+        `grace_days` after the due date, and never the due date itself: the borrower has
+        the whole due date to pay, and the daily job runs before it ends, so with no
+        grace days it is the day after.
+        """
+        return due_date + dt.timedelta(days=max(self.grace_days, 1))
 
     def late_fee_for(self, installment_total: int) -> int:
         """The late fee for an installment of `installment_total` cents, before the loan cap."""

@@ -104,11 +104,11 @@ def overdue_on(
 ) -> dt.date | None:
     """The day an installment became overdue, or None if it never was.
 
-    An installment that is OVERDUE or carries a late fee became overdue `grace_days`
-    after its due date, as the daily job makes it.
+    An installment that is OVERDUE or carries a late fee became overdue on the day the
+    daily job makes it (`InstallmentProduct.overdue_on`).
     """
     if status is InstallmentStatus.OVERDUE or late_fee > 0:
-        return due_date + dt.timedelta(days=product.grace_days)
+        return product.overdue_on(due_date)
     return None
 
 
@@ -133,11 +133,10 @@ def defaulted_on(
     """The day a DEFAULTED loan defaulted, or None when no installment is unpaid.
 
     `unpaid` holds each unpaid installment's due date and the day it became overdue (None
-    when unknown: `grace_days` after the due date). The loan defaulted `default_after_days`
-    after the first of them became overdue.
+    when unknown: `InstallmentProduct.overdue_on`). The loan defaulted
+    `default_after_days` after the first of them became overdue.
     """
-    grace = dt.timedelta(days=product.grace_days)
-    overdue = [became or due + grace for due, became in unpaid]
+    overdue = [became or product.overdue_on(due) for due, became in unpaid]
     if not overdue:
         return None
     return min(overdue) + dt.timedelta(days=product.default_after_days)

@@ -343,10 +343,11 @@ class Loan(LoanState):
     def run_daily(self, today: dt.date) -> None:
         """The daily job: make installments overdue (with a late fee) and default the loan.
 
-        An installment still unpaid `grace_days` after its due date becomes OVERDUE on
-        that day and is charged one late fee within the loan's cap. An installment
-        OVERDUE for `default_after_days` defaults the loan. Running a day again, or a
-        past day, changes nothing; a day skipped is caught up.
+        An installment still unpaid `grace_days` after its due date (never on the due date
+        itself: `InstallmentProduct.overdue_on`) becomes OVERDUE on that day and is
+        charged one late fee within the loan's cap. An installment OVERDUE for
+        `default_after_days` defaults the loan. Running a day again, or a past day,
+        changes nothing; a day skipped is caught up.
 
         Raises:
             InvalidTimestamp: for a `today` that is not a date or is before disbursement.
@@ -354,12 +355,11 @@ class Loan(LoanState):
         today = self._require_today(today)
         if self.status is not LoanStatus.OPEN:
             return
-        grace = dt.timedelta(days=self.product.grace_days)
         newly_overdue = [
             installment
             for installment in self.installments
             if installment.status is InstallmentStatus.SCHEDULED
-            and today >= installment.due_date + grace
+            and today >= self.product.overdue_on(installment.due_date)
         ]
         if newly_overdue:
             self._make_overdue(newly_overdue, today, waived=self._waived(newly_overdue, today))
@@ -749,7 +749,7 @@ class Loan(LoanState):
             wanted = product.late_fee_for(installment.total_amount)
             fee = 0 if installment.installment_id in waived else max(min(wanted, room), 0)
             room -= fee
-            overdue_on = installment.due_date + dt.timedelta(days=product.grace_days)
+            overdue_on = product.overdue_on(installment.due_date)
             process = Process.LATE_FEE if fee else Process.OVERDUE
             why = (
                 "late fee waived: missed only because of a returned payment"

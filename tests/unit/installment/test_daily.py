@@ -154,12 +154,18 @@ def test_a_missed_run_is_caught_up_in_one(booked: tuple[Loan, Ledger]) -> None:
     assert ledger_problems(loan, ledger) == []
 
 
-def test_without_grace_an_installment_is_overdue_on_its_due_date() -> None:
+def test_without_grace_an_installment_is_overdue_the_day_after_its_due_date() -> None:
+    """The borrower has the whole due date to pay: the daily job runs before it ends.
+
+    The service's job never looks at an installment due today, so a loan that charged on
+    the due date would charge in a correction's replay what it never charged live.
+    """
     loan = make_loan(product=InstallmentProduct(grace_days=0))
-    loan.run_daily(FIRST_DUE - dt.timedelta(days=1))
-    assert [i.status for i in loan.installments[:1]] == [InstallmentStatus.SCHEDULED]
     loan.run_daily(FIRST_DUE)
+    assert [i.status for i in loan.installments[:1]] == [InstallmentStatus.SCHEDULED]
+    loan.run_daily(FIRST_DUE + dt.timedelta(days=1))
     assert loan.installments[0].status is InstallmentStatus.OVERDUE
+    assert loan.installments[0].overdue_on == FIRST_DUE + dt.timedelta(days=1)
 
 
 def test_a_closed_loan_has_nothing_to_run(loan: Loan) -> None:
