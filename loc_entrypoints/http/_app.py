@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 from litestar import Litestar, Request
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.enums import ScopeType
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.types import (
+    HTTPScope,
+    LifeSpanReceive,
+    LifeSpanScope,
+    LifeSpanSend,
+    Message,
+    Receive,
+    Scope,
+    Send,
+)
 
 from loc_core.ports import Clock, IdempotencyStore, Users
 from loc_core.services.messagebus import MessageBus
@@ -52,7 +63,7 @@ def create_app(settings: Settings | None = None, *, bus: MessageBus | None = Non
     def caller(request: Request[Any, Any, Any]) -> Caller:
         return callers(request)
 
-    return Litestar(
+    return _Api(
         route_handlers=[loans.router, lines.router, operations.router, documents.router],
         dependencies={
             "bus": Provide(lambda: bus, use_cache=True, sync_to_thread=False),
@@ -80,6 +91,37 @@ def create_app(settings: Settings | None = None, *, bus: MessageBus | None = Non
         ),
         debug=False,
     )
+
+
+class _Api(Litestar):
+    """The app, answering HEAD as it answers GET, without the body (RFC 9110, 9.3.2).
+
+    Litestar routes HEAD only to handlers declared for it, and answers 405 otherwise; a
+    monitor or cache asking HEAD of a list or a receipt gets the GET's status and
+    headers (its ``content-length`` too) and no body, with the same authentication.
+    """
+
+    async def __call__(
+        self,
+        scope: Scope | LifeSpanScope,
+        receive: Receive | LifeSpanReceive,
+        send: Send | LifeSpanSend,
+    ) -> None:
+        """Run a HEAD request as a GET and keep its body from the wire."""
+        if scope["type"] != ScopeType.HTTP or cast("HTTPScope", scope)["method"] != "HEAD":
+            await super().__call__(scope, receive, send)
+            return
+        http_send = cast("Send", send)
+
+        async def headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await http_send(message)
+
+        as_get = cast("HTTPScope", {**scope, "method": "GET"})
+        await super().__call__(as_get, receive, headers_only)
 
 
 def openapi_document(app: Litestar) -> str:

@@ -254,3 +254,21 @@ def test_accepting_an_accepted_offer_again_with_the_other_autopay_choice_is_refu
     after = api.get("alice", f"/loans/{loan['loan_id']}").json()
     assert after["autopay_enabled"] is True
     assert len(api.world.sim.submitted) == moved  # nothing disbursed again
+
+
+def test_head_answers_as_get_does_without_the_body(api: Api) -> None:
+    """RFC 9110 9.3.2: a monitor or cache asking HEAD gets the GET's status and headers."""
+    loan_id = api.open_loan("alice")["loan_id"]
+    path = f"/loans/{loan_id}"
+    got = api.get("alice", path)
+    head = api.client.head(path, headers=api.headers("alice"))
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head.headers["content-length"] == got.headers["content-length"] != "0"
+    assert head.headers["content-type"] == got.headers["content-type"]
+    assert api.client.head(path).status_code == 401  # the same authentication
+    assert api.client.head(f"/loans/{loan_id}x", headers=api.headers("alice")).status_code == 404
+    assert api.client.head(f"/loans/{loan_id}", headers=api.headers("bob")).status_code == 404
+    posted_only = api.client.head("/loans/applications/x/accept", headers=api.headers("alice"))
+    assert posted_only.status_code == 405
+    assert posted_only.content == b""
