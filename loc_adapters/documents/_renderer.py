@@ -5,8 +5,9 @@ from __future__ import annotations
 import attrs
 
 from loc_adapters.documents._agreement import render_agreement
+from loc_adapters.documents._line_agreement import render_line_agreement
 from loc_adapters.documents._statement import render_statement
-from loc_core.disclosures import LoanDisclosure, StatementDisclosure
+from loc_core.disclosures import LineDisclosure, LoanDisclosure, StatementDisclosure
 
 __all__ = ["PdfRenderer"]
 
@@ -25,3 +26,7 @@ class PdfRenderer:
     def statement(self, disclosure: StatementDisclosure, *, borrower_name: str) -> bytes:
         """The periodic statement: summary, payment information, transactions, interest."""
         return render_statement(disclosure, borrower_name=borrower_name)
+
+    def line_agreement(self, disclosure: LineDisclosure, *, borrower_name: str) -> bytes:
+        """A line's account-opening disclosure: rates, fees, limit, minimum, balance method."""
+        return render_line_agreement(disclosure, borrower_name=borrower_name)

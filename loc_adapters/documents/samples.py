@@ -15,10 +15,12 @@ from decimal import Decimal
 
 import attrs
 
-from loc_core.creditline import CreditLine, CreditLineProduct, Statement
+from loc_core.creditline import CreditLine, CreditLineApplication, CreditLineProduct, Statement
 from loc_core.disclosures import (
+    LineDisclosure,
     LoanDisclosure,
     StatementDisclosure,
+    line_disclosure,
     loan_disclosure,
     statement_disclosure,
 )
@@ -27,6 +29,7 @@ from loc_core.payments import Rail, SettlementOutcome
 
 __all__ = [
     "SAMPLE_BORROWER",
+    "sample_line_disclosure",
     "sample_loan_disclosure",
     "sample_statement_disclosure",
     "with_transactions",
@@ -76,6 +79,25 @@ def sample_statement_disclosure() -> StatementDisclosure:
         product=product,
         minimum_payment_percent=line.minimum_payment_percent,
     )
+
+
+def sample_line_disclosure(product: CreditLineProduct | None = None) -> LineDisclosure:
+    """The account-opening disclosure of a $1,500.00 line offer at 29.99%, 3% minimum.
+
+    Approved on February 1, 2025 (the sample statement's line), under `product` (default:
+    `CreditLineProduct()`).
+    """
+    product = product or CreditLineProduct()
+    offer = CreditLineApplication.approved(
+        application_id="app-0002",
+        user_id="user-0001",
+        created_at=dt.datetime.combine(_OPENED, dt.time(14), dt.UTC),
+        credit_limit=150_000,
+        apr=Decimal("29.99"),
+        minimum_payment_percent=_MINIMUM_PERCENT,
+        product=product,
+    )
+    return line_disclosure(offer, product)
 
 
 def with_transactions(disclosure: StatementDisclosure, count: int) -> StatementDisclosure:

@@ -13,7 +13,7 @@ from loc_core.errors import ExternalServiceError, NotFound
 from loc_core.ports import check_link_lifetime
 
 if TYPE_CHECKING:
-    from loc_core.disclosures import LoanDisclosure, StatementDisclosure
+    from loc_core.disclosures import LineDisclosure, LoanDisclosure, StatementDisclosure
 
 __all__ = ["InMemoryDocumentStore", "RenderingFailed", "TextRenderer"]
 
@@ -76,8 +76,15 @@ class TextRenderer:
         """The statement's figures as text."""
         return self._render("statement", disclosure, borrower_name)
 
+    def line_agreement(self, disclosure: LineDisclosure, *, borrower_name: str) -> bytes:
+        """The line's account-opening figures as text."""
+        return self._render("line_agreement", disclosure, borrower_name)
+
     def _render(
-        self, kind: str, disclosure: LoanDisclosure | StatementDisclosure, borrower_name: str
+        self,
+        kind: str,
+        disclosure: LoanDisclosure | StatementDisclosure | LineDisclosure,
+        borrower_name: str,
     ) -> bytes:
         if self.fail_next > 0:
             self.fail_next -= 1

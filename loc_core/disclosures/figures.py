@@ -19,11 +19,13 @@ import attrs
 from loc_core.money import format_cents
 
 __all__ = [
+    "LineDisclosure",
     "LoanDisclosure",
     "RepaymentIn36Months",
     "ScheduledPayment",
     "StatementDisclosure",
     "StatementTransaction",
+    "fee_text",
     "plain_percent",
     "short_date",
     "spoken_date",
@@ -107,6 +109,122 @@ class LoanDisclosure:
             f"{penalty} If you pay off early, you will not be entitled to a refund of any "
             f"part of the finance charge ({format_cents(self.finance_charge)})."
         )
+
+
+@attrs.frozen(kw_only=True)
+class LineDisclosure:
+    """A line of credit's account-opening disclosure (12 CFR 1026.6(b), model form G-17).
+
+    Every figure is the one the line applies: its APR and minimum-payment percent as
+    approved, the product's late fee, due-date offset and correction policy. The line
+    charges no annual, draw or returned-payment fee and no minimum interest charge, so
+    those rows say "None" (`annual_fee` and the others are 0 and kept as figures so a
+    renderer prints what they say, never a sentence of its own).
+    """
+
+    user_id: str
+    application_id: str
+    disclosed_on: dt.date
+    """The day of the approval: the terms are the offer's as of then."""
+    credit_limit: int
+    """In cents."""
+    annual_percentage_rate: Decimal
+    """The APR for draws, in percent to two places: the daily periodic rate times 365."""
+    daily_periodic_rate: Decimal
+    """The APR divided by 365, in percent, rounded half-up to six places (as statements
+    print it)."""
+    minimum_payment_percent: Decimal
+    """The share of the principal at the close each minimum payment includes."""
+    statement_to_due_days: int
+    """Days from each statement to its due date, before rolling to a business day."""
+    annual_fee: int
+    draw_fee: int
+    """A fee per draw (transaction fee), in cents: the line charges none."""
+    returned_payment_fee: int
+    minimum_interest_charge: int
+    late_fee: int
+    """The late fee in cents (once per billing cycle, never more than the minimum due)."""
+    late_fee_days_after_due: int
+    """The day, counted from the due date, on which an unpaid minimum is charged the fee:
+    1 is the day after the due date."""
+    late_fee_when_missed_by_return: bool
+    """Whether a minimum left unpaid only because its payment was returned is charged the
+    late fee too."""
+    balance_computation_method: str
+    """The name of the method (1026.6(b)(4)(i)(D)), as the statement's interest box uses it."""
+
+    @property
+    def paying_interest(self) -> str:
+        """The "Paying interest" row (1026.6(b)(2)(v)): the line has no grace period."""
+        return (
+            "You have no grace period on draws: we begin charging interest on each draw on "
+            "the day it is made, and interest is charged for every day a balance is owed, "
+            "even if you pay your full balance by the due date. Your due date is at least "
+            f"{self.statement_to_due_days} days after each statement date."
+        )
+
+    @property
+    def minimum_interest_terms(self) -> str:
+        """The minimum interest charge row (1026.6(b)(2)(iii))."""
+        if self.minimum_interest_charge <= 0:
+            return "None"
+        least = format_cents(self.minimum_interest_charge)
+        return f"If you are charged interest, the charge will be no less than {least}."
+
+    @property
+    def late_fee_terms(self) -> str:
+        """The late payment fee row: amount, when it is charged, its cap; "None" with no fee."""
+        if self.late_fee <= 0:
+            return "None"
+        day = (
+            "the day after the due date"
+            if self.late_fee_days_after_due == 1
+            else f"{self.late_fee_days_after_due} days after the due date"
+        )
+        returned = (
+            " A minimum left unpaid because its payment was returned is charged the fee too."
+            if self.late_fee_when_missed_by_return
+            else " A minimum left unpaid only because its payment was returned is not charged"
+            " the fee."
+        )
+        return (
+            f"Up to {format_cents(self.late_fee)}, charged on {day} when the minimum payment "
+            "has not been paid in full by the end of the due date; once per billing cycle, "
+            f"and never more than the minimum payment due.{returned}"
+        )
+
+    @property
+    def minimum_payment_terms(self) -> str:
+        """How each minimum payment is figured, as billing figures it."""
+        return (
+            "The interest and fees charged in the billing cycle, plus "
+            f"{plain_percent(self.minimum_payment_percent)} of the principal owed at the close "
+            "(rounded to the cent), plus any amount past due; never more than the balance."
+        )
+
+    @property
+    def balance_computation_terms(self) -> str:
+        """How the balance for draws is computed (1026.6(b)(2)(vi)), in words."""
+        return (
+            f'We use a method called "{self.balance_computation_method}": interest is the sum '
+            "of the principal owed at the end of each day of the billing cycle (draws count "
+            "from the day they are made, payments from the day they are received) times the "
+            "APR divided by 365, rounded to the cent once per cycle. Interest and fees are "
+            "never charged interest."
+        )
+
+    @property
+    def billing_rights(self) -> str:
+        """The billing rights pointer (1026.6(b)(5)(iii), as model form G-17 words it)."""
+        return (
+            "Information on your rights to dispute transactions and how to exercise those "
+            "rights is provided in your account agreement."
+        )
+
+
+def fee_text(amount: int) -> str:
+    """A fee row's value: the amount, or "None" for a fee the line does not charge."""
+    return "None" if amount <= 0 else format_cents(amount)
 
 
 @attrs.frozen(kw_only=True)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 from loc_core.errors import InvalidRequest
 
 if TYPE_CHECKING:
-    from loc_core.disclosures import LoanDisclosure, StatementDisclosure
+    from loc_core.disclosures import LineDisclosure, LoanDisclosure, StatementDisclosure
 
 __all__ = [
     "AUDIT_ARCHIVE_RETENTION_DAYS",
@@ -70,6 +70,10 @@ class DocumentRenderer(Protocol):
 
     def statement(self, disclosure: StatementDisclosure, *, borrower_name: str) -> bytes:
         """A line of credit's periodic statement."""
+        ...
+
+    def line_agreement(self, disclosure: LineDisclosure, *, borrower_name: str) -> bytes:
+        """A line offer's account-opening disclosure (12 CFR 1026.6(b))."""
         ...
 
 

@@ -23,9 +23,14 @@ from collections.abc import Callable
 
 import attrs
 
-from loc_core.creditline import CreditLine, CreditLineProduct
+from loc_core.applications import ApplicationStatus
+from loc_core.creditline import CreditLine, CreditLineApplication, CreditLineProduct
 from loc_core.creditline.statement import Statement, statement_document_path
-from loc_core.disclosures import loan_disclosure, statement_disclosure
+from loc_core.disclosures import (
+    line_disclosure,
+    loan_disclosure,
+    statement_disclosure,
+)
 from loc_core.errors import DomainError, ExternalServiceError, InvalidRequest, NotFound
 from loc_core.events import DomainEvent, EventType
 from loc_core.installment import InstallmentProduct, LoanApplication
@@ -35,7 +40,6 @@ from loc_core.ports import (
     Alerter,
     Clock,
     DocumentStore,
-    LineRef,
     LoanRef,
     QueueMessage,
     Severity,
@@ -60,7 +64,9 @@ __all__ = [
     "RenderDocument",
     "RenderMissingDocuments",
     "file_agreement",
+    "file_line_agreement",
     "file_statement",
+    "line_agreement_key",
     "render_document",
     "render_missing_documents",
     "statement_document_path",
@@ -92,6 +98,9 @@ class DocumentKind(enum.Enum):
 
     AGREEMENT = "agreement"
     STATEMENT = "statement"
+    LINE_AGREEMENT = "line_agreement"
+    """A line offer's account-opening disclosure (12 CFR 1026.6(b)); its subject is the
+    line application."""
 
 
 @attrs.frozen(field_transformer=validated)
@@ -104,7 +113,7 @@ class RenderDocument(Command[bool]):
     document: DocumentKind
     user_id: Id
     subject_id: Id
-    """The application (an agreement) or the line (a statement)."""
+    """The application (a loan's or a line's agreement) or the line (a statement)."""
     statement_date: Day | None = None
     """A statement's date; None for an agreement."""
 
@@ -122,7 +131,11 @@ class RenderDocument(Command[bool]):
 
     @property
     def key(self) -> str:
-        """Where the document is stored (`agreement_key` or `statement_key`)."""
+        """Where the document is stored (`agreement_key` or `statement_key`).
+
+        A line's account-opening disclosure is `agreement_key` of its application too
+        (`line_agreement_key`): application ids never repeat, loan's or line's.
+        """
         if self.statement_date is None:
             return agreement_key(self.user_id, self.subject_id)
         return statement_key(self.user_id, self.subject_id, self.statement_date)
@@ -192,15 +205,13 @@ def file_agreement(
         return False
     if application.loan_number is None:
         return False
-    try:
+
+    def store() -> bool:
         _store_agreement(application, filer=filer, uow=uow, clock=clock, product=product)
-    except Exception as exc:  # noqa: BLE001 - a document never blocks money: alert, retry later
-        retry = RenderDocument(
-            DocumentKind.AGREEMENT, application.user_id, application.application_id
-        )
-        _keep_for_retry(filer, retry, exc)
-        return False
-    return True
+        return True
+
+    retry = RenderDocument(DocumentKind.AGREEMENT, application.user_id, application.application_id)
+    return _file_or_retry(filer, retry, store)
 
 
 def _store_agreement(
@@ -289,6 +300,64 @@ def _render_statement(
     filer.documents.put(key, renderer.statement(disclosure, borrower_name=name), content_type=PDF)
 
 
+def line_agreement_key(application: CreditLineApplication) -> str:
+    """Where a line offer's account-opening disclosure is stored.
+
+    ``agreements/<user>/<application>.pdf`` (`agreement_key`): the offer's terms never
+    change once approved, so there is one edition, rendered again to the same bytes.
+    """
+    return agreement_key(application.user_id, application.application_id)
+
+
+def file_line_agreement(
+    application: CreditLineApplication, *, filer: DocumentFiler, product: CreditLineProduct
+) -> bool:
+    """Render and store an approved line offer's account-opening disclosure; False if not done.
+
+    Nothing for a rejected application, without a renderer, or when it is stored already
+    (a repeated application request renders only what is missing).
+    Never raises for a rendering or storage failure: it is alerted and queued for a retry
+    (`RenderDocument` of `DocumentKind.LINE_AGREEMENT`).
+    """
+    renderer = filer.renderer
+    if renderer is None or application.status is not ApplicationStatus.APPROVED:
+        return False
+    key = line_agreement_key(application)
+
+    def store() -> bool:
+        if filer.documents.link(key, expires=DOCUMENT_LINK_LIFETIME) is not None:
+            return False
+        _store_line_agreement(application, renderer, filer=filer, product=product)
+        return True
+
+    retry = RenderDocument(
+        DocumentKind.LINE_AGREEMENT, application.user_id, application.application_id
+    )
+    return _file_or_retry(filer, retry, store)
+
+
+def _file_or_retry(filer: DocumentFiler, retry: RenderDocument, store: Callable[[], bool]) -> bool:
+    """`store()` (True: it stored the document); a failure is alerted and queued as `retry`."""
+    try:
+        return store()
+    except Exception as exc:  # noqa: BLE001 - a document never blocks money or credit: alert, retry later
+        _keep_for_retry(filer, retry, exc)
+        return False
+
+
+def _store_line_agreement(
+    application: CreditLineApplication,
+    renderer: DocumentRenderer,
+    *,
+    filer: DocumentFiler,
+    product: CreditLineProduct,
+) -> None:
+    """Render the offer's disclosure and store it under `line_agreement_key`."""
+    name = filer.users.get(application.user_id).borrower_name
+    body = renderer.line_agreement(line_disclosure(application, product), borrower_name=name)
+    filer.documents.put(line_agreement_key(application), body, content_type=PDF)
+
+
 def _keep_for_retry(filer: DocumentFiler, retry: RenderDocument, exc: Exception) -> None:
     """Queue a failed document for the worker and alert: WARNING, CRITICAL if not queued."""
     kind, details = retry.document.value, {"user_id": retry.user_id, "key": retry.key}
@@ -328,6 +397,8 @@ def render_document(
     """
     if filer.renderer is None:
         return False
+    if command.document is DocumentKind.LINE_AGREEMENT:
+        return _render_line_agreement(command, filer=filer, uow=uow, product=creditline)
     if command.statement_date is None:
         with uow:
             application = uow.loan_applications.get(command.user_id, command.subject_id)
@@ -345,6 +416,26 @@ def render_document(
         command.statement_date,
         product=creditline,
     )
+    return True
+
+
+def _render_line_agreement(
+    command: RenderDocument, *, filer: DocumentFiler, uow: UnitOfWork, product: CreditLineProduct
+) -> bool:
+    """Render a queued line disclosure if it is still missing; True when this call stored it.
+
+    Raises:
+        NotFound: no such line application.
+        Exception: the renderer's or the store's failure, so the queue delivers it again.
+    """
+    renderer = filer.renderer
+    if renderer is None:
+        return False
+    with uow:
+        application = uow.line_applications.get(command.user_id, command.subject_id)
+    if filer.documents.link(command.key, expires=DOCUMENT_LINK_LIFETIME) is not None:
+        return False
+    _store_line_agreement(application, renderer, filer=filer, product=product)
     return True
 
 
@@ -419,8 +510,11 @@ def render_missing_documents(
         else:
             with uow:
                 lines = uow.lines.page(place, size)
-                statements = [found for ref in lines.refs for found in _statements(uow, ref, since)]
-            work = [_statement_step(s, line, filer, creditline) for s, line in statements]
+                opened = [uow.lines.get(ref.user_id, ref.line_id) for ref in lines.refs]
+                statements = [found for line in opened for found in _statements(uow, line, since)]
+                offers = [found for line in opened for found in _line_offer(uow, line, since)]
+            work = [_line_agreement_step(a, filer, creditline) for a in offers]
+            work += [_statement_step(s, line, filer, creditline) for s, line in statements]
             after = (_LINES, lines.cursor) if lines.cursor is not None else None
         for key, user_id, store in work:
             if store is None:
@@ -512,12 +606,34 @@ def _application(uow: UnitOfWork, ref: LoanRef) -> list[LoanApplication]:
 
 
 def _statements(
-    uow: UnitOfWork, ref: LineRef, since: dt.date
+    uow: UnitOfWork, line: CreditLine, since: dt.date
 ) -> list[tuple[Statement, CreditLine]]:
     """A line's statements dated `since` or later, with the line."""
-    line = uow.lines.get(ref.user_id, ref.line_id)
     return [
         (statement, line)
-        for statement in uow.statements.for_line(ref.user_id, ref.line_id)
+        for statement in uow.statements.for_line(line.user_id, line.line_id)
         if statement.statement_date >= since
     ]
+
+
+def _line_offer(uow: UnitOfWork, line: CreditLine, since: dt.date) -> list[CreditLineApplication]:
+    """The offer a line opened `since` or later came from (none if migrated without it)."""
+    if line.opened_on < since:
+        return []
+    try:
+        return [uow.line_applications.get(line.user_id, line.application_id)]
+    except NotFound:
+        return []
+
+
+def _line_agreement_step(
+    application: CreditLineApplication, filer: DocumentFiler, product: CreditLineProduct
+) -> _Step:
+    key = line_agreement_key(application)
+    renderer = filer.renderer
+    if renderer is None or filer.documents.link(key, expires=DOCUMENT_LINK_LIFETIME) is not None:
+        return key, application.user_id, None
+    store = functools.partial(
+        _store_line_agreement, application, renderer, filer=filer, product=product
+    )
+    return key, application.user_id, store

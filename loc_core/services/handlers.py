@@ -127,6 +127,7 @@ HANDLERS: Mapping[type[Command[Any]], Handler] = {
     GetStatementDocument: get_statement_document,
     GetApplicationAgreement: get_application_agreement,
     GetLoanAgreement: get_loan_agreement,
+    lines.GetLineApplicationAgreement: lines.get_line_application_agreement,
     ReadDocument: read_document,
     RenderMissingDocuments: render_missing_documents,
     RenderDocument: render_document,

@@ -18,6 +18,7 @@ from loc_core.services.commands import (
     DrawFromLine,
     GetLine,
     GetLineApplication,
+    GetLineApplicationAgreement,
     GetLineStatement,
     GetStatementDocument,
     ListLineApplications,
@@ -131,6 +132,21 @@ def list_applications(
 def get_application(*, caller: Who, bus: Bus, application_id: PathId) -> LineApplicationView:
     """One application."""
     return LineApplicationView.of(bus.handle(GetLineApplication(caller.user_id, application_id)))
+
+
+@get(
+    "/applications/{application_id:str}/agreement",
+    operation_id="getLineApplicationAgreement",
+    summary="A short-lived link to a line offer's account-opening disclosure (PDF)",
+    responses=responses(404),
+    tags=_TAGS,
+    sync_to_thread=False,
+)
+def get_application_agreement(*, caller: Who, bus: Bus, application_id: PathId) -> DocumentLinkView:
+    """A link to the disclosure; 404 when the application or its disclosure does not exist."""
+    return DocumentLinkView.of(
+        bus.handle(GetLineApplicationAgreement(caller.user_id, application_id))
+    )
 
 
 @post(
@@ -374,6 +390,7 @@ router = Router(
         apply,
         list_applications,
         get_application,
+        get_application_agreement,
         accept,
         list_lines,
         get_line,

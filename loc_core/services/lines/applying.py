@@ -23,6 +23,7 @@ import attrs
 from loc_core.applications import ApplicationStatus
 from loc_core.creditline import CreditLine, CreditLineApplication, CreditLineProduct, LineStatus
 from loc_core.errors import NotEligible
+from loc_core.services.filing import DocumentFiler, file_line_agreement
 from loc_core.services.kit import lock_key
 from loc_core.services.lines._unit import LEASE_TTL
 from loc_core.services.messagebus import Command, Publisher
@@ -84,8 +85,14 @@ def apply_for_line(
     desk: ApplicationDesk,
     product: CreditLineProduct,
     publish: Publisher,
+    filer: DocumentFiler,
 ) -> CreditLineApplication:
     """Check eligibility, ask underwriting, and store its APPROVED or REJECTED answer.
+
+    After an approval commits, the offer's account-opening disclosure (12 CFR 1026.6(b))
+    is rendered and stored (`file_line_agreement`; a repeat renders it only if it is
+    still missing); a rendering failure is alerted and queued, and never fails the
+    application, as a loan offer's agreement.
 
     Returns:
         The stored application: an offer (limit, APR, minimum percent, `expires_at`) or a
@@ -110,7 +117,9 @@ def apply_for_line(
         decide=lambda: _decide(command, desk, product, publish),
     )
     with desk.uow as uow:
-        return uow.line_applications.get(user_id, application_id)
+        application = uow.line_applications.get(user_id, application_id)
+    file_line_agreement(application, filer=filer, product=product)
+    return application
 
 
 def _decide(

@@ -16,6 +16,7 @@ from loc_core.services.commands import (
     RENDER_DOCUMENT,
     DocumentKind,
     GetApplicationAgreement,
+    GetLine,
     GetStatementDocument,
     RenderDocument,
 )
@@ -142,9 +143,28 @@ def drawn_line(world: Deployment) -> tuple[str, str]:
 def billed_line(world: Deployment) -> tuple[str, str, str]:
     """A drawn line billed at `CLOSE`: its user, its id and its statement's key."""
     user_id, line_id = drawn_line(world)
+    return user_id, line_id, bill(world, user_id, line_id)
+
+
+def bill(world: Deployment, user_id: str, line_id: str) -> str:
+    """Bill the drawn line at `CLOSE`: its statement's key."""
     world.at(CLOSE, 8)
     world.bill()
-    return user_id, line_id, statement_key(user_id, line_id, CLOSE)
+    return statement_key(user_id, line_id, CLOSE)
+
+
+def statements_rendering(
+    world: Deployment, *, fail: int = 0
+) -> tuple[Deployment, Recorded, TextRenderer, str, str]:
+    """`rendering`, and a drawn line whose account-opening disclosure is filed: what the
+    store's `puts` and the renderer (failing its next `fail` calls) see next is the
+    line's statements alone."""
+    world, store, renderer = rendering(world)
+    user_id, line_id = drawn_line(world)
+    assert list(store.documents) == store.puts  # the disclosure, filed as the offer was made
+    store.puts.clear()
+    renderer.rendered, renderer.fail_next = 0, fail
+    return world, store, renderer, user_id, line_id
 
 
 def test_billing_stores_the_statement_before_the_notification_with_its_route(
@@ -162,13 +182,12 @@ def test_billing_stores_the_statement_before_the_notification_with_its_route(
 def test_a_failed_statement_is_alerted_billing_commits_the_job_renders_it_once(
     lines_world: Deployment,
 ) -> None:
-    world, store, renderer = rendering(lines_world, fail=1)
-    user_id, line_id = drawn_line(world)
+    world, store, renderer, user_id, line_id = statements_rendering(lines_world, fail=1)
     world.at(CLOSE, 8)
     report = world.bill()
     assert report.acted == (line_id,)  # billing committed
     assert world.sent()[-1] == "loc_statement_ready"  # and the borrower was told
-    assert store.documents == {}
+    assert statement_key(user_id, line_id, CLOSE) not in store.documents
     assert [a.title for a in world.alerts(Severity.WARNING)] == [
         "statement document not rendered; queued for a retry"
     ]
@@ -182,8 +201,8 @@ def test_a_failed_statement_is_alerted_billing_commits_the_job_renders_it_once(
 def test_a_statement_event_delivered_twice_stores_the_same_bytes(
     lines_world: Deployment,
 ) -> None:
-    world, store, _ = rendering(lines_world)
-    *_, key = billed_line(world)
+    world, store, _, user_id, line_id = statements_rendering(lines_world)
+    key = bill(world, user_id, line_id)
     body = store.get(key)
     world.bus.publish([world.notifier.sent[-1]])
     assert store.get(key) == body
@@ -227,8 +246,8 @@ def test_a_retry_that_fails_again_stays_on_the_queue_until_it_succeeds() -> None
 def test_a_failed_statement_is_queued_and_the_worker_stores_it_once(
     lines_world: Deployment,
 ) -> None:
-    world, store, _ = rendering(lines_world, fail=1)
-    user_id, line_id, key = billed_line(world)
+    world, store, _, user_id, line_id = statements_rendering(lines_world, fail=1)
+    key = bill(world, user_id, line_id)
     assert work(world) == [True]
     body = store.get(key)
     world.queue.send([RenderDocument(DocumentKind.STATEMENT, user_id, line_id, CLOSE).message()])
@@ -279,8 +298,9 @@ def test_a_render_document_message_reads_back_and_a_malformed_one_is_refused() -
 def test_the_documents_job_runs_from_the_cli_and_renders_what_is_missing(
     lines_world: Deployment,
 ) -> None:
-    world, store, renderer = rendering(lines_world, fail=2)  # the commit and the worker fail
-    *_, key = billed_line(world)
+    # the commit and the worker fail
+    world, store, renderer, user_id, line_id = statements_rendering(lines_world, fail=2)
+    key = bill(world, user_id, line_id)
     assert isinstance(work(world)[0], ExternalServiceError)
     result = CliRunner().invoke(main, ["job", "run", "documents_job"], obj={"bus": world.bus})
     assert result.exit_code == 0, result.output
@@ -296,16 +316,21 @@ def test_the_documents_job_runs_from_the_cli_and_renders_what_is_missing(
 
 
 def missing_everywhere(world: Deployment) -> tuple[Deployment, Recorded, set[str]]:
-    """Three loans and a billed line whose documents all failed to render: their keys."""
-    world, store, _ = rendering(world, fail=4)  # three approvals and one statement fail
+    """Three loans and a billed line whose documents all failed to render: their keys.
+
+    The line's are its account-opening disclosure and its statement.
+    """
+    # three approvals, the line's approval and its statement fail
+    world, store, _ = rendering(world, fail=5)
     keys = set()
     for user in ("user-1", "user-2", "user-3"):
         world.users.add(user)
         application = world.apply_loan(user, key=f"apply-{user}")
         world.accept_loan(application.application_id, user)
         keys.add(agreement_key(user, application.application_id))
-    *_, statement = billed_line(world)  # user-1's line, drawn and billed at CLOSE
+    _, line_id, statement = billed_line(world)  # user-1's line, drawn and billed at CLOSE
     keys.add(statement)
+    keys.add(agreement_key("user-1", world.bus.handle(GetLine("user-1", line_id)).application_id))
     assert store.documents == {}
     return world, store, keys
 

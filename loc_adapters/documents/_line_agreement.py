@@ -1,0 +1,80 @@
+"""A line of credit's account-opening disclosure: the table of 12 CFR 1026.6(b)."""
+
+from __future__ import annotations
+
+from loc_adapters.documents._page import Page, percent
+from loc_core.disclosures import LineDisclosure
+from loc_core.disclosures.figures import fee_text, spoken_date
+from loc_core.money import format_cents
+
+__all__ = ["render_line_agreement"]
+
+_WIDTHS = (1.0, 2.2)
+_ALIGNS = ("LEFT", "LEFT")
+
+
+def render_line_agreement(disclosure: LineDisclosure, *, borrower_name: str) -> bytes:
+    """The account-opening disclosure of `disclosure` for `borrower_name`, as PDF bytes."""
+    reference = f"Line of credit account-opening disclosure {disclosure.application_id}"
+    page = Page(title=reference, dated=disclosure.disclosed_on, reference=reference)
+    page.masthead(
+        "Line of Credit Account Opening Disclosure",
+        [
+            ("Borrower", borrower_name),
+            ("Application", disclosure.application_id),
+            ("Date", spoken_date(disclosure.disclosed_on)),
+            ("Credit limit", format_cents(disclosure.credit_limit)),
+        ],
+    )
+    _interest(page, disclosure)
+    _fees(page, disclosure)
+    _terms(page, disclosure)
+    return bytes(page.output())
+
+
+def _interest(page: Page, disclosure: LineDisclosure) -> None:
+    page.ln(2)
+    apr = (
+        f"{percent(disclosure.annual_percentage_rate)}\n"
+        f"Daily periodic rate: {percent(disclosure.daily_periodic_rate)} "
+        "(the APR divided by 365). This APR does not vary."
+    )
+    page.grid(
+        ("Interest Rates and Interest Charges", ""),
+        [
+            ("Annual Percentage Rate (APR) for Draws", apr),
+            ("Paying Interest", disclosure.paying_interest),
+            ("Minimum Interest Charge", disclosure.minimum_interest_terms),
+        ],
+        widths=_WIDTHS,
+        aligns=_ALIGNS,
+    )
+
+
+def _fees(page: Page, disclosure: LineDisclosure) -> None:
+    page.ln(2)
+    page.grid(
+        ("Fees", ""),
+        [
+            ("Annual Fee", fee_text(disclosure.annual_fee)),
+            ("Transaction Fees\nDraws", fee_text(disclosure.draw_fee)),
+            ("Penalty Fees\nLate Payment", disclosure.late_fee_terms),
+            ("Returned Payment", fee_text(disclosure.returned_payment_fee)),
+        ],
+        widths=_WIDTHS,
+        aligns=_ALIGNS,
+    )
+
+
+def _terms(page: Page, disclosure: LineDisclosure) -> None:
+    page.heading("Your credit limit")
+    page.paragraph(
+        f"{format_cents(disclosure.credit_limit)}. You may draw up to your available credit: "
+        "the credit limit less the principal you owe and draws not yet sent."
+    )
+    page.heading("Minimum payment")
+    page.paragraph(disclosure.minimum_payment_terms)
+    page.heading("How we will calculate your balance")
+    page.paragraph(disclosure.balance_computation_terms)
+    page.heading("Billing rights")
+    page.paragraph(disclosure.billing_rights)

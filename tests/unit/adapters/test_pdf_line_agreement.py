@@ -1,0 +1,101 @@
+"""The line's account-opening disclosure as PDF: every figure readable, the same bytes again."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from pypdf import PdfReader
+
+from loc_adapters.documents import PdfRenderer
+from loc_adapters.documents.samples import SAMPLE_BORROWER, sample_line_disclosure
+from loc_core.corrections import CorrectionPolicy
+from loc_core.creditline import CreditLineProduct
+from loc_core.disclosures import LineDisclosure
+
+RENDERER = PdfRenderer()
+ROOT = Path(__file__).parents[3]
+
+
+def render(disclosure: LineDisclosure | None = None, name: str = SAMPLE_BORROWER) -> bytes:
+    return RENDERER.line_agreement(disclosure or sample_line_disclosure(), borrower_name=name)
+
+
+def flowing(pdf: bytes) -> str:
+    """Every page's text with line breaks and runs of spaces as single spaces."""
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    return " ".join(text.split())
+
+
+def test_every_figure_of_the_disclosure_is_printed() -> None:
+    disclosure = sample_line_disclosure()
+    text = flowing(render(disclosure))
+    assert text.startswith("loc Line of Credit Account Opening Disclosure")
+    assert f"Borrower {SAMPLE_BORROWER}" in text
+    assert "Date February 1, 2025" in text
+    assert "Credit limit $1,500.00" in text
+    assert "Annual Percentage Rate (APR) for Draws 29.99%" in text
+    assert "Daily periodic rate: 0.082164% (the APR divided by 365)" in text
+    assert "You have no grace period on draws" in text
+    assert "at least 21 days after each statement date" in text
+    assert "Minimum Interest Charge None" in text
+    assert "Annual Fee None" in text
+    assert "Transaction Fees Draws None" in text
+    assert "Penalty Fees Late Payment Up to $5.00, charged on the day after the due date" in text
+    assert "once per billing cycle, and never more than the minimum payment due" in text
+    assert "Returned Payment None" in text
+    assert "plus 3% of the principal owed at the close" in text
+    assert 'a method called "average daily balance (including new draws)"' in text
+    assert "times the APR divided by 365, rounded to the cent once per cycle" in text
+    assert "rights to dispute transactions" in text
+
+
+def test_the_product_figures_are_the_ones_printed() -> None:
+    product = CreditLineProduct(
+        late_fee_cents=1_234,
+        statement_to_due_days=24,
+        corrections=CorrectionPolicy(late_fee_when_missed_by_return=False),
+    )
+    text = flowing(render(sample_line_disclosure(product)))
+    assert "Up to $12.34, charged on the day after the due date" in text
+    assert "at least 24 days after each statement date" in text
+    assert "only because its payment was returned is not charged the fee" in text
+
+
+def test_a_line_without_a_late_fee_prints_none() -> None:
+    text = flowing(render(sample_line_disclosure(CreditLineProduct(late_fee_cents=0))))
+    assert "Penalty Fees Late Payment None" in text
+    assert "$5.00" not in text
+
+
+def test_metadata_is_fixed_by_the_document() -> None:
+    info = PdfReader(io.BytesIO(render())).metadata
+    assert info is not None
+    assert info.creation_date == dt.datetime(2025, 2, 1, tzinfo=dt.UTC)
+    assert info.producer == "loc"
+
+
+LINE_AGREEMENT_SHA256 = "601fa5f3d9cbb03794c76ece5574374546fcfa3e394bb0069992415868dac09b"
+"""The sample's digest with fpdf2 2.8.9, pinned like the loan agreement's and statement's."""
+
+
+def test_another_process_renders_the_same_bytes() -> None:
+    script = (
+        "import hashlib;"
+        "from loc_adapters.documents import PdfRenderer;"
+        "from loc_adapters.documents.samples import *;"
+        "print(hashlib.sha256(PdfRenderer().line_agreement(sample_line_disclosure(),"
+        " borrower_name=SAMPLE_BORROWER)).hexdigest())"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONHASHSEED": "54321"}
+    done = subprocess.run(  # noqa: S603  # this interpreter, a fixed script
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, env=env
+    )
+    assert render() == render()
+    assert done.stdout.split() == [hashlib.sha256(render()).hexdigest()]
+    assert done.stdout.split() == [LINE_AGREEMENT_SHA256]
