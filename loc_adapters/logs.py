@@ -110,13 +110,15 @@ class Redact:
             if value in (None, ""):
                 return value
             return _last_four(value) if field.lower() in _LAST_FOUR_FIELDS else _REDACTED
-        if isinstance(value, str):
-            return self._text(value)
         if isinstance(value, dict):
             return {key: self._clean(str(key), item) for key, item in value.items()}
         if isinstance(value, list | tuple):
             return [self._clean(field, item) for item in value]
-        return value
+        if value is None or isinstance(value, int | float):  # bool is an int
+            return value
+        # Any other object (an exception, a URL, a request) is rendered by its repr, which
+        # may hold a secret: redact that text, as the renderer would print it.
+        return self._text(value if isinstance(value, str) else repr(value))
 
     def _text(self, text: str) -> str:
         for secret in self.secrets:

@@ -174,6 +174,27 @@ def _log_level(_instance: object, attribute: attrs.Attribute[str], value: str) -
         )
 
 
+SHORTEST_JWT_SECRET = 32
+"""Bytes an HS256 secret needs at least (RFC 7518 3.2: a key as long as the hash): a
+shorter one can be found offline from any token it signed, and then signs any caller."""
+
+
+def check_jwt_secret(secret: str) -> None:
+    """Refuse a ``LOC_JWT_SECRET`` shorter than `SHORTEST_JWT_SECRET` (empty: none set).
+
+    Raises:
+        InvalidConfiguration: naming the variable and its length, never its value.
+    """
+    length = len(secret.encode())
+    if 0 < length < SHORTEST_JWT_SECRET:
+        raise InvalidConfiguration(
+            f"{ENV_PREFIX}JWT_SECRET is {length} bytes long: an HS256 secret needs at least "
+            f"{SHORTEST_JWT_SECRET} (RFC 7518 3.2), or anyone holding one token it signed "
+            "could find it and sign any caller's",
+            key=f"{ENV_PREFIX}JWT_SECRET",
+        )
+
+
 @attrs.frozen(kw_only=True)
 class Settings:
     """What differs between deployments; the defaults are the embedded one."""
@@ -315,6 +336,7 @@ class Settings:
             InvalidConfiguration: naming the variable (see `lock_settings` and
                 `outside_services`); the dynamodb backend without ``LOC_QUEUE_URL``.
         """
+        check_jwt_secret(self.jwt_secret)
         if self.backend is Backend.DYNAMODB and not self.queue_url:
             raise InvalidConfiguration(
                 f"{ENV_PREFIX}QUEUE_URL is required with dynamodb", key=_variable("queue_url")

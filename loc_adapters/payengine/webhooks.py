@@ -11,12 +11,13 @@ import datetime as dt
 import hmac
 import json
 from collections.abc import Mapping
+from typing import Any
 
 import attrs
 
 from loc_adapters.logs import get_logger
 from loc_adapters.payengine import contract
-from loc_core.errors import InvalidRequest, WebhookRejected
+from loc_core.errors import InvalidConfiguration, InvalidRequest, WebhookRejected
 from loc_core.ports import Alert, Alerter, Clock, SettlementEvent, Severity, Tracer
 from loc_core.services.commands import Settled, SettleTransfer
 from loc_core.services.messagebus import MessageBus
@@ -29,11 +30,35 @@ DEFAULT_TOLERANCE = dt.timedelta(minutes=5)
 _log = get_logger(__name__)
 
 
+def _a_secret(_verifier: object, _attribute: object, secret: bytes) -> None:
+    """Refuse an empty secret: an HMAC under it is one anybody can compute."""
+    if not secret:
+        raise InvalidConfiguration(
+            "the PayEngine webhook secret is empty: anybody could sign a webhook",
+            key="LOC_PAYENGINE_WEBHOOK_SECRET",
+        )
+
+
+def _one_of_each(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose names are unique; a name given twice is refused.
+
+    A signed body must mean one thing: with a name twice, a reader that keeps the first
+    (the receiving endpoint choosing the stream's partition) and this one, which would
+    keep the last, would each act on another transfer under the same signature.
+    """
+    parsed = dict(pairs)
+    if len(parsed) != len(pairs):
+        names = [name for name, _ in pairs]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        raise ValueError(f"a name given twice in one object: {', '.join(twice)}")
+    return parsed
+
+
 @attrs.frozen
 class WebhookVerifier:
     """Checks a webhook's signature and age with the shared secret, then parses it."""
 
-    secret: bytes = attrs.field(repr=False)
+    secret: bytes = attrs.field(repr=False, validator=_a_secret)
     clock: Clock
     tolerance: dt.timedelta = DEFAULT_TOLERANCE
 
@@ -45,8 +70,9 @@ class WebhookVerifier:
         Raises:
             WebhookRejected: a missing or wrong signature (``key="signature"``), a
                 timestamp outside the window (``"timestamp"``), a body not of the
-                contract's shape (``"body"``), or a genuine event whose type moves money
-                the other way than the transfer its key names (``"direction"``).
+                contract's shape, a name given twice in one object included
+                (``"body"``), or a genuine event whose type moves money the other way
+                than the transfer its key names (``"direction"``).
         """
         lowered = {name.lower(): value for name, value in headers.items()}
         timestamp = lowered.get(contract.HEADER_TIMESTAMP.lower(), "")
@@ -61,7 +87,8 @@ class WebhookVerifier:
         if abs(self.clock.now() - sent_at) > self.tolerance:
             raise WebhookRejected("webhook timestamp outside the tolerance", key="timestamp")
         try:
-            return contract.event_from(json.loads(body))
+            parsed = json.loads(body, object_pairs_hook=_one_of_each)
+            return contract.event_from(parsed)
         except contract.DirectionMismatch as exc:
             raise WebhookRejected(
                 f"genuine webhook about another direction: {exc}", key="direction"

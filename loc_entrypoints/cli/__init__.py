@@ -6,10 +6,9 @@ import contextlib
 import io
 import json
 import os
-import signal
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -20,6 +19,7 @@ from loc_adapters.logs import configure_logging
 from loc_core.errors import InvalidConfiguration
 from loc_core.money import format_cents
 from loc_entrypoints.cli import http as http_commands
+from loc_entrypoints.cli._errors import LocGroup, fail, interruptible
 from loc_entrypoints.cli._paths import writable_folder
 from loc_entrypoints.cli.adopt import adopt
 from loc_entrypoints.cli.operations import job, reconcile
@@ -36,8 +36,6 @@ from loc_entrypoints.simulation.partition import cluster_address
 from loc_entrypoints.simulation.scenario import MAX_BORROWERS
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     from loc_entrypoints.simulation.documents import DocumentSample
 
 __all__ = ["main"]
@@ -84,39 +82,7 @@ _ROWS = (
 )
 
 
-class _Terminated(BaseException):
-    """SIGTERM arrived: raised in the main thread so the run unwinds as Ctrl-C does.
-
-    A BaseException, like KeyboardInterrupt, so no ``except Exception`` swallows it.
-    """
-
-
-def _terminate(_signum: int, _frame: object) -> NoReturn:
-    raise _Terminated
-
-
-@contextlib.contextmanager
-def _interruptible() -> Iterator[None]:
-    """Ctrl-C or SIGTERM: one line and exit 130 or 143 (128 + the signal's number).
-
-    Not click's bare "Aborted!", nor a silent death by SIGTERM (``timeout``, a container
-    stop, a scheduler's kill) that would leave the worker processes running, orphaned,
-    until their partitions end. The run's worker processes are stopped on the way out
-    (`run_partitions`, or the local Dask cluster closed), and a report is either written
-    whole or not at all (`_publish`).
-    """
-    before = signal.signal(signal.SIGTERM, _terminate)
-    try:
-        yield
-    except KeyboardInterrupt:
-        _fail("interrupted; no report was written", 128 + signal.SIGINT)
-    except _Terminated:
-        _fail("terminated; no report was written", 128 + signal.SIGTERM)
-    finally:
-        signal.signal(signal.SIGTERM, before)
-
-
-@click.group()
+@click.group(cls=LocGroup)
 @click.version_option(package_name="loc")
 def main() -> None:
     """Servicing for small-dollar consumer credit."""
@@ -173,7 +139,7 @@ def main() -> None:
     help="Render the documents of this many borrowers into <out>/documents [0]; a run in "
     "this process only (not with --workers or --cluster).",
 )
-@_interruptible()
+@interruptible("no report was written")
 def simulate(
     *,
     borrowers: int | None,
@@ -224,7 +190,7 @@ def simulate(
     try:
         _publish(out, files)
     except OSError as exc:
-        _fail(f"cannot write the report to {out}: {exc.strerror or exc}; nothing was written", 1)
+        fail(f"cannot write the report to {out}: {exc.strerror or exc}; nothing was written", 1)
     if compared is not None:
         console.print(f"wrote {out / 'report-compared.json'} and {out / 'comparison.json'}")
     console.print(f"wrote {out / 'report.json'}")
@@ -298,12 +264,6 @@ def _write(path: Path, content: bytes) -> None:
         os.close(descriptor)
 
 
-def _fail(message: str, code: int) -> NoReturn:
-    """End the command with `message` as one line on standard error."""
-    click.echo(f"Error: {' '.join(message.split())}", err=True)
-    raise SystemExit(code)
-
-
 def _scenario(path: Path | None, option: str) -> Scenario:
     """The default scenario, or the one in `path`; a bad file is the option's error.
 
@@ -358,13 +318,13 @@ def _run(
                 documents=sample,
             )
     except InvariantBroken as exc:
-        _fail(
+        fail(
             f"invariant violated on {exc.day}, borrower {exc.user_id}: {exc.invariant}: "
             f"{exc.detail}",
             1,
         )
     except (PartitionFailed, ClusterUnreachable) as exc:
-        _fail(f"run failed: {exc}", 1)
+        fail(f"run failed: {exc}", 1)
     except ClusterUnavailable as exc:
         raise click.UsageError(str(exc)) from exc
 

@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING
 import attrs
 import click
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from loc_core.errors import LocError
 from loc_entrypoints.cli._paths import writable_file
+from loc_entrypoints.cli._progress import progress_bar
 
 if TYPE_CHECKING:
     from loc_adapters.dynamodb import DynamoTable
@@ -115,10 +116,10 @@ def adopt(
     for path in (checkpoint, report_file):
         if path is not None:  # checked writable at parse; made now that the run starts
             path.parent.mkdir(parents=True, exist_ok=True)
-    console = Console()
+    console = Console()  # the result; the progress goes to standard error
     now = dt.datetime.now(dt.UTC)
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True) as bar:
+    with progress_bar(*columns) as bar:
         task = bar.add_task("items scanned: 0", total=None)
         scanned = 0
 
@@ -127,18 +128,17 @@ def adopt(
             scanned += count
             bar.update(task, description=f"items scanned: {scanned:,}")
 
-        try:
-            report = adopt_table(
-                table,
-                today=now.date(),
-                now=now,
-                apply=apply,
-                segments=segments,
-                checkpoint=checkpoint,
-                progress=advance,
-            )
-        except LocError as exc:  # one line, whatever DynamoDB's message held
-            raise click.ClickException(" ".join(str(exc).split())) from exc
+        # A refusal (LocError) ends the command in one line, whatever DynamoDB's message
+        # held (LocGroup): exit 1.
+        report = adopt_table(
+            table,
+            today=now.date(),
+            now=now,
+            apply=apply,
+            segments=segments,
+            checkpoint=checkpoint,
+            progress=advance,
+        )
     if report_file is not None:
         report_file.write_text(json.dumps(report.as_json(), indent=2, sort_keys=True) + "\n")
     console.print(_table_of(report))

@@ -14,7 +14,8 @@ from pathlib import Path
 import click
 
 from loc_core.errors import InvalidConfiguration
-from loc_entrypoints.bootstrap import Settings
+from loc_entrypoints.bootstrap import Backend, Settings
+from loc_entrypoints.cli import _params as params
 from loc_entrypoints.cli._paths import writable_file
 from loc_entrypoints.cli.operations import command_bus
 
@@ -42,10 +43,34 @@ def _http_extra() -> Iterator[None]:
 
 
 def _settings() -> Settings:
+    """The settings (a ``LOC_JWT_SECRET`` too short to sign with is refused there)."""
     try:
         return Settings.from_env(os.environ)
     except InvalidConfiguration as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+def _signing_secret(settings: Settings, local: str) -> str:
+    """The secret the deployment verifies callers' tokens with (`local`: the embedded one).
+
+    Raises:
+        click.ClickException: the deployment would accept no token ``loc token`` signs.
+    """
+    if settings.jwt_jwks_url:
+        msg = (
+            "LOC_JWT_JWKS_URL is set: the HTTP API verifies callers with its keys, not a "
+            "secret, so get the token from that identity provider"
+        )
+        raise click.ClickException(msg)
+    if settings.jwt_secret:
+        return settings.jwt_secret
+    if settings.backend is not Backend.MEMORY:
+        msg = (
+            f"LOC_JWT_SECRET is required: the {settings.backend.value} deployment takes no "
+            "token signed with the public development secret"
+        )
+        raise click.ClickException(msg)
+    return local
 
 
 @click.command()
@@ -71,7 +96,7 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
 
 
 @click.command()
-@click.argument("user_id")
+@click.argument("user_id", callback=params.user_id)
 @click.option("--service", is_flag=True, help="With the service role (operations routes).")
 def token(user_id: str, *, service: bool) -> None:
     """Print a bearer token for USER_ID, signed with LOC_JWT_SECRET (or the local default)."""
@@ -79,16 +104,13 @@ def token(user_id: str, *, service: bool) -> None:
         from loc_entrypoints.http.auth import LOCAL_SECRET, mint_token  # noqa: PLC0415 - http extra
 
     settings = _settings()
-    try:
-        minted = mint_token(
-            user_id,
-            secret=settings.jwt_secret or LOCAL_SECRET,
-            service=service,
-            audience=settings.jwt_audience,
-            role_claim=settings.service_role_claim,
-        )
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="USER_ID") from exc
+    minted = mint_token(
+        user_id,
+        secret=_signing_secret(settings, LOCAL_SECRET),
+        service=service,
+        audience=settings.jwt_audience,
+        role_claim=settings.service_role_claim,
+    )
     click.echo(minted)
 
 

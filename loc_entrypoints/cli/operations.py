@@ -20,6 +20,8 @@ from loc_core.errors import LocError
 from loc_core.ports import Clock
 from loc_core.services.commands import BookPage, ListBook, ReconcileLine, ReconcileLoan
 from loc_core.services.messagebus import MessageBus
+from loc_entrypoints.cli import _params as params
+from loc_entrypoints.cli._progress import progress_bar
 from loc_entrypoints.jobs import JOBS, run_job
 
 __all__ = ["command_bus", "job", "reconcile"]
@@ -72,9 +74,7 @@ def run(ctx: click.Context, name: str, as_of: dt.datetime | None) -> None:
     # Pinned once, so a run that pages across midnight UTC keeps deciding for one day.
     day = bus.get(Clock).now().date() if as_of is None else as_of.date()
     try:
-        summary = run_job(name, bus, day)
-    except LocError as exc:
-        raise click.ClickException(str(exc)) from exc
+        summary = run_job(name, bus, day)  # a refusal ends the command (LocGroup): exit 1
     finally:
         _finish(bus)
     click.echo(json.dumps(summary.as_json(name, day), sort_keys=True))
@@ -83,7 +83,12 @@ def run(ctx: click.Context, name: str, as_of: dt.datetime | None) -> None:
 
 
 @click.command()
-@click.option("--user", "user_id", help="Reconcile this borrower's loans and lines.")
+@click.option(
+    "--user",
+    "user_id",
+    callback=params.user_id,
+    help="Reconcile this borrower's loans and lines.",
+)
 @click.option(
     "--all", "everyone", is_flag=True, help="Reconcile every loan and line, page by page."
 )
@@ -93,12 +98,12 @@ def reconcile(ctx: click.Context, user_id: str | None, everyone: bool) -> None: 
     if (user_id is None) == (not everyone):
         raise click.UsageError("give exactly one of --user USER_ID and --all")
     bus = command_bus(ctx)
-    console = Console()
+    console = Console()  # the result; the progress bar goes to standard error
     checked = {"loans": 0, "lines": 0}
     mismatched: list[str] = []
     columns = (*Progress.get_default_columns()[:1], BarColumn(), MofNCompleteColumn())
     try:
-        with Progress(*columns, TimeElapsedColumn(), console=console, transient=True) as bar:
+        with progress_bar(*columns, TimeElapsedColumn()) as bar:
             task = bar.add_task("reconciling", total=None)
             for page in _pages(bus, user_id):
                 bar.update(
@@ -114,8 +119,6 @@ def reconcile(ctx: click.Context, user_id: str | None, everyone: bool) -> None: 
                         mismatched.append(f"line {line.line_id} (user {line.user_id})")
                     checked["lines"] += 1
                     bar.advance(task)
-    except LocError as exc:
-        raise click.ClickException(str(exc)) from exc
     finally:
         _finish(bus)
     console.print(_summary(checked, mismatched))

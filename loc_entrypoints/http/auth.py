@@ -20,9 +20,10 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.handlers import BaseRouteHandler
 
 from loc_adapters.memory import InMemoryUsers
-from loc_core.errors import InvalidConfiguration
+from loc_core.errors import ExternalServiceError, InvalidConfiguration
 from loc_core.ports import Users
 from loc_core.validation import require_id
+from loc_entrypoints.bootstrap import check_jwt_secret
 
 __all__ = [
     "CALLERS_STATE",
@@ -45,6 +46,9 @@ _CALLER_STATE = "caller"
 """The key of a request's state under which its verified `Caller` is kept."""
 _HS256 = ("HS256",)
 _ASYMMETRIC = ("RS256", "ES256")
+LONGEST_TOKEN = 16 * 1024
+"""Characters of the longest bearer token read; a longer one is refused unparsed (an
+identity provider's token is a few kilobytes; API Gateway takes 10 KB of headers)."""
 
 
 @attrs.frozen
@@ -68,6 +72,7 @@ class Verifier:
     def __attrs_post_init__(self) -> None:
         if not self.secret and not self.jwks_url:
             raise InvalidConfiguration("a JWT secret or a JWKS URL is needed to verify callers")
+        check_jwt_secret(self.secret)
         if self.jwks_url:
             object.__setattr__(self, "_jwks", jwt.PyJWKClient(self.jwks_url))
 
@@ -76,6 +81,7 @@ class Verifier:
 
         Raises:
             NotAuthorizedException: no bearer token, or one that does not verify.
+            ExternalServiceError: the JWKS URL could not be read, so no token can be.
         """
         claims = _gateway_claims(request.scope)
         if claims is None:
@@ -83,18 +89,35 @@ class Verifier:
         return self._caller(claims)
 
     def verify(self, token: str) -> dict[str, Any]:
-        """The claims of a token that verifies; 401 otherwise."""
-        options: Options = {"require": ["sub", "exp"]}
+        """The claims of a token that verifies; 401 otherwise.
+
+        A JWKS key verifies only tokens of its own algorithm (an ``ES256`` header naming
+        an RSA key's ``kid`` is refused, never tried), and no key below the algorithm's
+        minimum size (RSA under 2048 bits) verifies anything.
+        """
+        if len(token) > LONGEST_TOKEN:
+            raise _unauthorized(
+                f"the bearer token is longer than {LONGEST_TOKEN} characters", invalid=True
+            )
+        options: Options = {"require": ["sub", "exp"], "enforce_minimum_key_length": True}
         audience = self.audience or None
         try:
             if self._jwks is not None:
-                key = self._jwks.get_signing_key_from_jwt(token).key
+                # The PyJWK, not its bare key: PyJWT then refuses a token whose header names
+                # another algorithm than the key's, instead of preparing the key for it.
+                jwk = self._jwks.get_signing_key_from_jwt(token)
                 return jwt.decode(
-                    token, key, algorithms=_ASYMMETRIC, audience=audience, options=options
+                    token, jwk, algorithms=_ASYMMETRIC, audience=audience, options=options
                 )
             return jwt.decode(
                 token, self.secret, algorithms=_HS256, audience=audience, options=options
             )
+        except jwt.PyJWKClientConnectionError as exc:
+            # Not the token's fault: an outage (503, its words logged, not sent), never a
+            # 401 telling every client its token is bad.
+            raise ExternalServiceError(
+                f"the JWKS URL could not be read to verify a token: {exc}", key="LOC_JWT_JWKS_URL"
+            ) from exc
         except jwt.PyJWTError as exc:
             raise _unauthorized(f"the bearer token does not verify: {exc}", invalid=True) from exc
 
