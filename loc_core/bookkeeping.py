@@ -11,18 +11,37 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections import Counter
+from collections.abc import Iterable, Mapping
 
-from loc_core.ledger import CREDIT_LOSS, Bucket, JournalEntry, allowance, income, receivable
+import attrs
+
+from loc_core.ledger import (
+    CLEARING,
+    CREDIT_LOSS,
+    FUNDING,
+    Bucket,
+    JournalEntry,
+    Side,
+    allowance,
+    income,
+    receivable,
+    refund_due,
+)
 
 __all__ = [
+    "LENDER_ACCOUNTS",
     "EntryKind",
     "Movement",
     "Product",
+    "StoredBooks",
     "charge_off",
     "entry_id",
     "late_fee",
+    "owner_accounts",
     "recovery",
     "reversal",
+    "stored_books",
 ]
 
 
@@ -149,4 +168,101 @@ def reversal(original: JournalEntry, *, product: Product, cause: str, on: dt.dat
         entry_id=entry_id(cause, Movement.REVERSE, product=product),
         kind=EntryKind.UNAPPLY,
         effective_date=on,
+    )
+
+
+# --- reconciliation: the books of one loan or line, read as they are stored ---------
+
+LENDER_ACCOUNTS = frozenset(
+    {FUNDING, CLEARING, CREDIT_LOSS, *(income(bucket) for bucket in Bucket)}
+)
+"""The lender's side of every entry: the only accounts a loan's or line's entries share."""
+
+
+def owner_accounts(owner: str) -> frozenset[str]:
+    """The accounts that belong to the loan or line `owner` alone."""
+    return frozenset(
+        {allowance(owner), refund_due(owner), *(receivable(owner, bucket) for bucket in Bucket)}
+    )
+
+
+@attrs.frozen
+class StoredBooks:
+    """The entries stored for one loan or line, counted as stored, and what is wrong with them.
+
+    Built for reconciliation, which must report a broken journal, never refuse to read it:
+    unlike `Ledger`, an entry stored twice is counted twice (and named), an entry that
+    does not balance is counted as it is (and named).
+    """
+
+    owner: str
+    balances: Mapping[str, int]
+    """Debits minus credits per account over every stored entry (zero balances left out)."""
+    problems: tuple[str, ...]
+    """Each entry stored twice, not balanced, filed under another loan or line, or posting
+    to an account of neither this loan or line nor the lender."""
+
+    def balance(self, account: str) -> int:
+        """Debits minus credits of `account` over the stored entries."""
+        return self.balances.get(account, 0)
+
+    def trial_balance(self) -> int:
+        """The sum of every balance: zero when every stored entry balances."""
+        return sum(self.balances.values())
+
+    def differences(
+        self, expected: Mapping[str, int], *, unchecked: Iterable[str] = ()
+    ) -> dict[str, tuple[int, int]]:
+        """``account -> (expected, booked)`` for each account whose balance is not `expected`.
+
+        Every account of the owner's and the lender's is compared; one `expected` leaves
+        out must be 0. `unchecked` accounts are left out (the trial balance still pins
+        their sum).
+        """
+        skipped = set(unchecked)
+        accounts = sorted((owner_accounts(self.owner) | LENDER_ACCOUNTS) - skipped)
+        return {
+            account: (expected.get(account, 0), self.balance(account))
+            for account in accounts
+            if expected.get(account, 0) != self.balance(account)
+        }
+
+
+def stored_books(owner: str, entries: Iterable[JournalEntry]) -> StoredBooks:
+    """Read the entries stored for `owner` (`JournalRepository.entries_for`) as an auditor."""
+    known = owner_accounts(owner) | LENDER_ACCOUNTS
+    balances: dict[str, int] = {}
+    problems: list[str] = []
+    stored: Counter[str] = Counter()
+    for entry in entries:
+        stored[entry.entry_id] += 1
+        if entry.reference != owner:
+            problems.append(
+                f"entry {entry.entry_id} is stored with {owner} but belongs to {entry.reference}"
+            )
+        debited = credited = 0
+        for posting in entry.postings:
+            if posting.side is Side.DEBIT:
+                debited += posting.amount
+                delta = posting.amount
+            else:
+                credited += posting.amount
+                delta = -posting.amount
+            balances[posting.account] = balances.get(posting.account, 0) + delta
+            if posting.account not in known:
+                problems.append(
+                    f"entry {entry.entry_id} posts {delta} to {posting.account}, "
+                    f"an account of neither {owner} nor the lender"
+                )
+        if debited != credited:
+            problems.append(
+                f"entry {entry.entry_id} does not balance: debits {debited} != credits {credited}"
+            )
+    problems.extend(
+        f"entry {entry_id} is stored {times} times"
+        for entry_id, times in stored.items()
+        if times > 1
+    )
+    return StoredBooks(
+        owner, {account: amount for account, amount in balances.items() if amount}, tuple(problems)
     )

@@ -83,11 +83,16 @@ class LoanCheck:
 
 @attrs.frozen
 class LineCheck:
-    """One line's reconciliation: each figure that disagrees."""
+    """One line's reconciliation: each figure that disagrees, and what else is wrong.
+
+    The problems are what is wrong beyond the figures: an entry stored twice, a journal
+    that cannot be read, an entry posting to another borrower's account.
+    """
 
     line_id: str
     matches: bool
     mismatches: list[str]
+    problems: list[str]
 
 
 @attrs.frozen
@@ -231,7 +236,11 @@ def reconcile(
     lines = []
     for line in bus.handle(ListLines(user_id)):
         result = bus.handle(ReconcileLine(user_id, line.line_id))
-        lines.append(LineCheck(line.line_id, result.matches, sorted(result.mismatches)))
+        lines.append(
+            LineCheck(
+                line.line_id, result.matches, sorted(result.mismatches), list(result.problems)
+            )
+        )
     matches = all(check.matches for check in loans) and all(check.matches for check in lines)
     return BorrowerReconciliation(user_id, matches, loans, lines)
 

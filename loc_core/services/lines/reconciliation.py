@@ -3,7 +3,10 @@
 Like the seed's loan balance worker. The line's principal, interest and fee balances must
 equal its receivables in the journal (`JournalRepository.entries_for`), the books of its
 entries must balance, and the allowance must reserve exactly what a DEFAULTED line still
-owes (nothing otherwise). A mismatch is alerted (CRITICAL) with every figure; nothing is
+owes (nothing otherwise). The lender's side must agree too: funding with the draws
+disbursed, clearing with the payments not reversed, credit loss with the allowance; and
+every entry must be stored once, filed under the line, and post only to the line's own
+accounts and the lender's. A mismatch is alerted (CRITICAL) with every figure; nothing is
 "fixed": a person decides which side is wrong.
 """
 
@@ -14,11 +17,23 @@ from collections.abc import Mapping
 
 import attrs
 
-from loc_core.creditline import LineStatus
+from loc_core.bookkeeping import LENDER_ACCOUNTS, stored_books
+from loc_core.creditline import CreditLine, DrawStatus, LineStatus
+from loc_core.errors import ConcurrencyConflict, InvariantViolation, Ref
 from loc_core.events import AuditValue
-from loc_core.ledger import Bucket, Ledger, allowance, receivable, refund_due
+from loc_core.ledger import (
+    CLEARING,
+    CREDIT_LOSS,
+    FUNDING,
+    INCOME,
+    Bucket,
+    JournalEntry,
+    allowance,
+    receivable,
+    refund_due,
+)
 from loc_core.ports import Alerter, QueueMessage, UnitOfWork
-from loc_core.services.kit import post_alert, read_message
+from loc_core.services.kit import CONFLICT_ATTEMPTS, post_alert, read_message
 from loc_core.services.messagebus import Command
 from loc_core.validation import Id, validated
 
@@ -56,15 +71,27 @@ class ReconcileLine(Command["LineReconciliation"]):
 
 @attrs.frozen
 class LineReconciliation:
-    """The outcome: each figure that disagrees, as (line says, ledger says)."""
+    """The outcome: each figure that disagrees, as (line says, ledger says).
+
+    A figure is one of the line's balances (``principal``, ``interest``, ``fees``,
+    ``allowance``, ``refunds_due``, ``trial_balance``) or an account of its books
+    (``asset:cash:clearing``: the balance the line's records call for, and the booked one).
+    """
 
     line_id: str
     mismatches: Mapping[str, tuple[int, int]]
+    problems: tuple[str, ...] = ()
+    """What is wrong beyond the figures: a stored line or journal that cannot be read, an
+    entry stored twice, unbalanced, filed under another line, or posting to an account
+    of neither this line nor the lender."""
 
     @property
     def matches(self) -> bool:
         """Whether the line and its ledger agree on every figure."""
-        return not self.mismatches
+        return not self.mismatches and not self.problems
+
+
+_PRODUCT_BUCKETS = (Bucket.PRINCIPAL, Bucket.INTEREST, Bucket.FEE)
 
 
 def reconcile_line(
@@ -74,29 +101,105 @@ def reconcile_line(
 
     Raises:
         NotFound: no such line.
+        ConcurrencyConflict: when the line changed between every pair of reads (the
+            message is delivered again later).
     """
-    with uow:
-        line = uow.lines.get(command.user_id, command.line_id)
-        ledger = Ledger(entries=uow.journal.entries_for(command.line_id))
+    try:
+        line, entries = _read_together(uow, command)
+    except InvariantViolation as exc:
+        # The stored line or its journal contradicts itself: that is the mismatch.
+        result = LineReconciliation(command.line_id, {}, (str(exc),))
+        return _report(command, result, alerter, {})
+    books = stored_books(line.line_id, entries)
     owed = line.total_balance if line.status is LineStatus.DEFAULTED else 0
+    line_id = line.line_id
     figures = {
         "principal": (
             line.principal_balance,
-            ledger.balance(receivable(line.line_id, Bucket.PRINCIPAL)),
+            books.balance(receivable(line_id, Bucket.PRINCIPAL)),
         ),
-        "interest": (
-            line.interest_balance,
-            ledger.balance(receivable(line.line_id, Bucket.INTEREST)),
-        ),
-        "fees": (line.fee_balance, ledger.balance(receivable(line.line_id, Bucket.FEE))),
-        "allowance": (owed, -ledger.balance(allowance(line.line_id))),
-        "refunds_due": (line.refunds_due, -ledger.balance(refund_due(line.line_id))),
-        "trial_balance": (0, ledger.trial_balance()),
+        "interest": (line.interest_balance, books.balance(receivable(line_id, Bucket.INTEREST))),
+        "fees": (line.fee_balance, books.balance(receivable(line_id, Bucket.FEE))),
+        "allowance": (owed, -books.balance(allowance(line_id))),
+        "refunds_due": (line.refunds_due, -books.balance(refund_due(line_id))),
+        "trial_balance": (0, books.trial_balance()),
     }
     mismatches = {name: pair for name, pair in figures.items() if pair[0] != pair[1]}
-    if mismatches:
-        details: dict[str, AuditValue] = {"user_id": line.user_id, "line_id": line.line_id}
-        for name, (ours, books) in mismatches.items():
-            details[f"{name}_line"], details[f"{name}_ledger"] = ours, books
-        post_alert(alerter, f"line {line.line_id} does not reconcile with its ledger", details)
-    return LineReconciliation(line.line_id, mismatches)
+    accounts = books.differences(
+        _expected_books(line, owed),
+        unchecked=[account for account in LENDER_ACCOUNTS if account.startswith(INCOME)],
+    )
+    compared = {allowance(line_id), refund_due(line_id)}
+    compared.update(receivable(line_id, bucket) for bucket in _PRODUCT_BUCKETS)
+    # The lender's side is named only when the line's own figures agree: an entry that
+    # leaves a receivable wrong leaves its other leg wrong too, the same disagreement
+    # (every account that disagrees is in the alert either way).
+    own_agree = not mismatches
+    mismatches.update(
+        (account, pair)
+        for account, pair in accounts.items()
+        if account not in compared and (own_agree or account not in LENDER_ACCOUNTS)
+    )
+    result = LineReconciliation(line_id, mismatches, books.problems)
+    return _report(command, result, alerter, accounts)
+
+
+def _expected_books(line: CreditLine, reserved: int) -> dict[str, int]:
+    """The balance each account of the line's books must have, from the line's records.
+
+    Its receivables, allowance and refunds due; funding credited with every draw
+    disbursed, clearing debited with every payment not reversed (refund parts included),
+    credit loss debited with what the allowance reserves. The income accounts are not
+    pinned one by one (the line keeps no total of interest and fees ever charged): the
+    trial balance pins their sum.
+    """
+    line_id = line.line_id
+    return {
+        receivable(line_id, Bucket.PRINCIPAL): line.principal_balance,
+        receivable(line_id, Bucket.INTEREST): line.interest_balance,
+        receivable(line_id, Bucket.FEE): line.fee_balance,
+        allowance(line_id): -reserved,
+        refund_due(line_id): -line.refunds_due,
+        CREDIT_LOSS: reserved,
+        FUNDING: -sum(d.amount for d in line.draws.values() if d.status is DrawStatus.DISBURSED),
+        CLEARING: sum(p.amount for p in line.payments.values() if not p.status.reversed),
+    }
+
+
+def _read_together(
+    uow: UnitOfWork, command: ReconcileLine
+) -> tuple[CreditLine, list[JournalEntry]]:
+    """The line and its journal as of one commit.
+
+    Written by one commit but read by two requests: the line is read again after the
+    journal, and a commit in between makes the pair be read again, not a false mismatch.
+    """
+    for _ in range(CONFLICT_ATTEMPTS):
+        with uow:
+            line = uow.lines.get(command.user_id, command.line_id)
+            entries = uow.journal.entries_for(command.line_id)
+            again = uow.lines.get(command.user_id, command.line_id)
+        if again.version == line.version:
+            return line, entries
+    raise ConcurrencyConflict(
+        f"line {command.line_id} kept changing while it was being reconciled",
+        about=Ref("line", command.line_id, command.user_id),
+        invariant="version_current",
+    )
+
+
+def _report(
+    command: ReconcileLine,
+    result: LineReconciliation,
+    alerter: Alerter,
+    accounts: Mapping[str, tuple[int, int]],
+) -> LineReconciliation:
+    if result.matches:
+        return result
+    details: dict[str, AuditValue] = {"user_id": command.user_id, "line_id": command.line_id}
+    for name, (ours, books) in {**accounts, **result.mismatches}.items():
+        details[f"{name}_line"], details[f"{name}_ledger"] = ours, books
+    if result.problems:
+        details["problems"] = "; ".join(result.problems)
+    post_alert(alerter, f"line {command.line_id} does not reconcile with its ledger", details)
+    return result

@@ -29,6 +29,7 @@ def test_a_loan_reconciles_through_payments_fees_and_default(world: Deployment) 
     result = reconcile(world, loan.loan_id)
     assert result.matches
     assert result.loan_outstanding == result.installments_outstanding == result.ledger_outstanding
+    assert result.ledger_outstanding is not None  # the journal was read
     assert result.allowance == -result.ledger_outstanding  # defaulted: all of it reserved
     assert world.alerts() == []
     assert world.metrics.count("loc.loans.reconciliation.matched") == 2
