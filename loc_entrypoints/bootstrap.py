@@ -134,7 +134,11 @@ class StandIns(enum.Enum):
 
 def _positive(_instance: object, attribute: attrs.Attribute[int], value: int) -> None:
     if type(value) is not int or value < 1:
-        raise InvalidConfiguration(f"{attribute.name} must be a whole number >= 1, got {value!r}")
+        variable = f"{ENV_PREFIX}{attribute.name.upper()}"
+        raise InvalidConfiguration(
+            f"{variable} ({attribute.name}) must be a whole number >= 1, got {value!r}",
+            key=variable,
+        )
 
 
 MAX_SHARDS = 64
@@ -159,7 +163,8 @@ def _region(_instance: object, attribute: attrs.Attribute[str], value: str) -> N
     if not isinstance(value, str) or not _REGION.fullmatch(value):
         raise InvalidConfiguration(
             f"{ENV_PREFIX}{attribute.name.upper()} must be an AWS region such as us-east-1,"
-            f" got {value!r}"
+            f" got {value!r}",
+            key=f"{ENV_PREFIX}{attribute.name.upper()}",
         )
 
 

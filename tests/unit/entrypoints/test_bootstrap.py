@@ -59,7 +59,7 @@ def test_every_setting_is_read_from_its_variable() -> None:
     [
         ({"LOC_BACKEND": "postgres"}, "LOC_BACKEND must be one of memory, dynamodb"),
         ({"LOC_SHARDS": "four"}, "LOC_SHARDS must be a whole number"),
-        ({"LOC_SHARDS": "0"}, "shards must be a whole number >= 1"),
+        ({"LOC_SHARDS": "0"}, r"LOC_SHARDS \(shards\) must be a whole number >= 1"),
         ({"LOC_TABLE": "x"}, "unknown setting LOC_TABLE"),
         ({"LOC_BACKEND": "dynamodb"}, "LOC_QUEUE_URL is required"),
         ({**DYNAMO_ENV, "LOC_LOCK_BACKEND": "redis"}, "LOC_LOCK_BACKEND must be one of table"),

@@ -99,7 +99,7 @@ def test_an_override_wins_over_the_settings() -> None:
             {"LOC_PAYENGINE_TIMEOUT": "5"},
             "LOC_PAYENGINE_BASE_URL is required with LOC_PAYENGINE_TIMEOUT",
         ),
-        ({"LOC_PAYENGINE_TIMEOUT": "0"}, "payengine_timeout must be a whole number >= 1"),
+        ({"LOC_PAYENGINE_TIMEOUT": "0"}, r"LOC_PAYENGINE_TIMEOUT \(payengine_timeout\) must be"),
         (
             {"LOC_ITERABLE_BASE_URL": "https://api.eu.iterable.com"},
             "LOC_ITERABLE_API_KEY is required with LOC_ITERABLE_BASE_URL",
