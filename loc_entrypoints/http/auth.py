@@ -10,6 +10,7 @@ secret. The embedded default (memory backend, neither configured) uses
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import attrs
@@ -127,9 +128,7 @@ class Verifier:
             user_id = require_id(subject, "sub")
         except ValueError as exc:
             raise _unauthorized("the token's subject is not a valid user id", invalid=True) from exc
-        role = claims.get(self.role_claim)
-        roles = role if isinstance(role, list) else str(role or "").split()
-        return Caller(user_id=user_id, service=SERVICE_ROLE in roles)
+        return Caller(user_id=user_id, service=SERVICE_ROLE in _roles(claims.get(self.role_claim)))
 
 
 @attrs.frozen
@@ -175,6 +174,27 @@ def service_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHan
     """
     if not _callers(connection)(connection).service:
         raise PermissionDeniedException("this operation needs the service role")
+
+
+_ROLE_SEPARATORS = re.compile(r"[\s,]+")
+
+
+def _roles(claim: object) -> frozenset[str]:
+    """The roles a role claim names, whole words only.
+
+    A token's claim is a list or a space-separated string. API Gateway's JWT authorizer
+    hands an array claim on as one string, ``[admin service]``: its brackets (and any
+    quotes or commas) are taken off, so ``["service"]`` grants the role and neither
+    ``[services]`` nor ``service-desk`` does.
+    """
+    if isinstance(claim, list):
+        words = [str(item) for item in claim]
+    else:
+        text = str(claim or "").strip()
+        if text.startswith("[") and text.endswith("]"):
+            text = text[1:-1]
+        words = _ROLE_SEPARATORS.split(text)
+    return frozenset(word.strip("\"'") for word in words if word.strip("\"'"))
 
 
 def _unauthorized(detail: str, *, invalid: bool) -> NotAuthorizedException:

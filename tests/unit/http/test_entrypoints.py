@@ -192,3 +192,32 @@ def test_an_http_command_without_the_http_extra_says_what_to_install(
     assert "needs the http extra" in result.output
     assert f"missing {missing}" in result.output
     assert "pip install 'loc[http]'" in result.output
+
+
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [
+        pytest.param("[service]", 200, id="an-array-claim-as-the-authorizer-hands-it-on"),
+        pytest.param("[admin service]", 200, id="two-roles"),
+        pytest.param('["admin","service"]', 200, id="json-text"),
+        pytest.param("service", 200, id="a-string"),
+        pytest.param("[services]", 403, id="another-word"),
+        pytest.param("[admin service-desk]", 403, id="a-longer-word"),
+        pytest.param("", 403, id="none"),
+    ],
+)
+def test_behind_api_gateway_a_role_claim_grants_the_service_role_as_a_whole_word(
+    role: str, status: int
+) -> None:
+    """API Gateway's JWT authorizer hands an array claim on as one string, ``[a b]``."""
+    world = Deployment.build(now=LINES_OPENED)
+    lambda_http.RUNTIME.use(world.bus)
+    lambda_http.reset()
+    try:
+        answer = lambda_http.handler(
+            _gateway_event("/operations/audit/users/carol", {"sub": "ops", "loc_role": role}),
+            Context("req-4"),
+        )
+    finally:
+        lambda_http.reset()
+    assert answer["statusCode"] == status, answer
