@@ -1,10 +1,12 @@
 """`IterableNotifier`: the `Notifier` port over Iterable's event tracking (httpx + stamina).
 
-A 2xx answer is delivered. A 429, a 5xx or a transport failure (refused, timed out,
-dropped) is retried with exponential backoff and jitter, or as long as ``Retry-After``
-says, a bounded number of times within a time budget: the event's id makes a resend
-harmless. Any other 4xx is a refusal and raises `ExternalServiceError` at once. The API
-key lives only in the client's headers: no exception text, repr or log line carries it.
+A 2xx answer is delivered. A 429, a 5xx, a transport failure (refused, timed out,
+dropped) or an answer httpx cannot read (any `httpx.HTTPError`) is retried with
+exponential backoff and jitter, or as long as ``Retry-After`` says, a bounded number of
+times within a time budget: the event's id makes a resend harmless. Any other 4xx is a
+refusal and raises `ExternalServiceError` at once; no httpx error leaves as anything
+else. The API key lives only in the client's headers: no exception text, repr or log
+line carries it.
 """
 
 from __future__ import annotations
@@ -83,7 +85,11 @@ class IterableNotifier:
         """One attempt: returns when Iterable took the event."""
         try:
             response = self.client.post(contract.TRACK_PATH, json=body)
-        except httpx.TransportError as exc:
+        except httpx.HTTPError as exc:
+            # Not only a transport failure: an answer httpx cannot read (a broken encoding)
+            # may hide a taken event too. The event's id makes another attempt harmless,
+            # and no httpx error may escape as anything but `ExternalServiceError`, which
+            # the bus's notifier handler turns into a resend (never a failed command).
             raise _Retry(f"no answer: {type(exc).__name__}") from exc
         status = response.status_code
         if response.is_success:

@@ -6,6 +6,8 @@ is in, so no rail is asked. The payment is booked today as a MANUAL payment with
 due for what nothing was owed), its `submitted_on` is the effective date, and the loan is
 corrected as of that day (`Loan.correct`): a late fee or a default the payment would have
 prevented is reversed, the difference posted as ``<payment>:adjust`` dated today.
+The borrower is told (``payment_succeeded``, with what the loan owes after the
+correction): no rail will ever settle this payment.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from loc_core.payments import Rail
 from loc_core.ports import Alerter, Clock, Lock, UnitOfWork
 from loc_core.refunds import RefundDue
 from loc_core.services.kit import alert_refund_due, leased, moment, retry_on_conflict
+from loc_core.services.loans.notices import announce_received
 from loc_core.services.loans.payments import PAYMENT_LEASE, payment_lease_key
 from loc_core.services.loans.receipts import PaymentReceipt, receipt
 from loc_core.services.messagebus import Command, Publisher
@@ -102,6 +105,7 @@ def book_backdated_payment(
                 posted=uow.journal.entries_for(command.loan_id),
                 reason=command.reason,
             )
+            announce_received(loan, payment_id, today)
             uow.loans.save(loan)
             owed_back[:] = [
                 refund

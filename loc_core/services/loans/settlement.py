@@ -22,7 +22,7 @@ from loc_core.errors import (
     PaymentAlreadySettled,
     Ref,
 )
-from loc_core.events import DomainEvent
+from loc_core.events import DomainEvent, EventType
 from loc_core.installment import Loan
 from loc_core.payments import SettlementOutcome
 from loc_core.ports import (
@@ -40,6 +40,7 @@ from loc_core.services.kit import (
     retry_on_conflict,
 )
 from loc_core.services.loans.disbursement import parse_disbursement_key
+from loc_core.services.loans.notices import tell_what_is_owed
 from loc_core.services.messagebus import Publisher
 
 __all__ = ["settle_payment"]
@@ -105,6 +106,8 @@ def settle_payment(
             if event.outcome is not SettlementOutcome.COMPLETED:
                 handling = SettlementHandling.REVERSED
                 _correct(loan, payment.payment_id, event, on=today, uow=uow, alerter=alerter)
+                # The return's notice says what is owed once the correction is done.
+                tell_what_is_owed(loan, EventType.PAYMENT_FAILED, payment.payment_id, today)
             uow.loans.save(loan)
             return handling, uow.commit(actor="settlement-handler", request_id=event.event_id)
 
