@@ -135,6 +135,14 @@ class LineState:
             if payment.refund is not None and payment.refund.is_due
         )
 
+    def refunds_due_by_payment(self) -> dict[str, int]:
+        """What the line owes its borrower back, payment by payment (refunds not cancelled)."""
+        return {
+            payment_id: payment.refund.amount
+            for payment_id, payment in self.payments.items()
+            if payment.refund is not None and payment.refund.is_due
+        }
+
     @property
     def available_credit(self) -> int:
         """Limit less principal and pending draws, kept within [0, limit].

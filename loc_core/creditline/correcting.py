@@ -22,7 +22,7 @@ import attrs
 from loc_core.audit import ChangeRecorder, Process
 from loc_core.bookkeeping import EntryKind, Product
 from loc_core.corrections import account_balances, adjustment_entry
-from loc_core.creditline._bookkeeping import accrue
+from loc_core.creditline._bookkeeping import accrue, emit
 from loc_core.creditline._state import LineState
 from loc_core.creditline.activity import ActivityKind, CycleActivity
 from loc_core.creditline.balances import Balances
@@ -40,6 +40,7 @@ from loc_core.errors import (
     PaymentError,
     Ref,
 )
+from loc_core.events import EventType
 from loc_core.ledger import JournalEntry
 from loc_core.money import positive_cents
 from loc_core.payments import REPAYMENT_RAILS, PaymentStatus, Rail, SettlementOutcome
@@ -287,6 +288,7 @@ def correct(
     fresh = replay_line(line, today=today, product=product)
     accrue(fresh, today)
     before = line.status
+    owed_back = line.refunds_due_by_payment()
     recorder = ChangeRecorder(process=Process.CORRECTION, reason=reason)
     recorder.touch(line)
     for payment in line.payments.values():
@@ -305,6 +307,10 @@ def correct(
             if field.name not in _PAYMENT_KEPT:
                 setattr(payment, field.name, getattr(replayed, field.name))
     _count_corrected_charges(line, fresh)
+    if fresh.overdue_job_changed_on == today:
+        # The replay ran today's overdue job and it changed the line (a fee, a
+        # suspension): a payment booked later today came after it, in every later replay.
+        line.overdue_job_changed_on = today
     line.cycle_activity = [
         *fresh.cycle_activity,
         *kept_adjustments,
@@ -312,9 +318,40 @@ def correct(
     ]
     line.outbox.changes.extend(recorder.changes())
     entry = _post_difference(line, fresh, cause=cause, today=today, posted=posted, reason=reason)
-    if before is LineStatus.ACTIVE and line.status is LineStatus.SUSPENDED:
-        announce_past_due(line, today)
+    _announce(line, before, owed_back, today)
     return entry
+
+
+_PAST_DUE = frozenset({LineStatus.SUSPENDED, LineStatus.DEFAULTED})
+"""Statuses of a line with an amount past due: one that becomes so is announced."""
+
+
+def _announce(
+    line: LineState, status: LineStatus, owed_back: dict[str, int], today: dt.date
+) -> None:
+    """Tell the borrower what the correction made new, dated today.
+
+    LOC_PAST_DUE when the line, not past due before (`status`), now is (SUSPENDED, or
+    DEFAULTED at once: a closed line's payoff returned after 90 days). REFUND_DUE for
+    each refund due the corrected history created or raised above `owed_back`, as a
+    payment booked on a paid-off line does: the event names the payment that holds it
+    and its whole amount.
+    """
+    if status not in _PAST_DUE and line.status in _PAST_DUE:
+        announce_past_due(line, today)
+    for payment_id, amount in line.refunds_due_by_payment().items():
+        if amount > owed_back.get(payment_id, 0):
+            emit(
+                line,
+                EventType.REFUND_DUE,
+                subject_id=payment_id,
+                on=today,
+                data={
+                    "line_id": line.line_id,
+                    "amount": amount,
+                    "payment_amount": line.payments[payment_id].amount,
+                },
+            )
 
 
 def _count_corrected_charges(line: LineState, fresh: LineState) -> None:

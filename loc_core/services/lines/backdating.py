@@ -30,6 +30,9 @@ from loc_core.creditline import CreditLine, Draw, LocPayment
 from loc_core.errors import IdempotencyConflict
 from loc_core.money import format_cents
 from loc_core.payments import Rail
+from loc_core.ports import Alerter
+from loc_core.refunds import RefundDue
+from loc_core.services.kit import alert_refund_due
 from loc_core.services.lines._unit import LineWriter
 from loc_core.services.lines.receipts import (
     GetLinePaymentReceipt,
@@ -70,7 +73,7 @@ class BookBackdatedLinePayment(Command[LinePaymentReceipt]):
 
 
 def book_backdated_line_payment(
-    command: BookBackdatedLinePayment, *, lines: LineWriter
+    command: BookBackdatedLinePayment, *, lines: LineWriter, alerter: Alerter
 ) -> LinePaymentReceipt:
     """Apply the payment as of its effective date and post the difference today.
 
@@ -78,12 +81,15 @@ def book_backdated_line_payment(
         NotFound: no such line.
         InvalidTransition: `effective_on` is before the line opened or after today.
         CorrectionTooOld: `effective_on` is beyond the product's correction reach.
-        IdempotencyConflict: the key already booked another amount on this line.
+        IdempotencyConflict: the key already booked another amount, effective day or rail
+            on this line.
     """
     payment_id = command.payment_id
+    owed_back: list[RefundDue] = []
 
     def change(line: CreditLine, today: dt.date) -> LocPayment:
-        return _book_once(
+        before = line.refunds_due_by_payment()
+        booked = _book_once(
             line.payments.get(payment_id),
             functools.partial(line.book_backdated_payment, payment_id=payment_id),
             command,
@@ -91,6 +97,8 @@ def book_backdated_line_payment(
             lines=lines,
             line_id=line.line_id,
         )
+        owed_back[:] = _raised(line, before)
+        return booked
 
     lines.change(
         command.user_id,
@@ -99,6 +107,7 @@ def book_backdated_line_payment(
         actor="operator",
         request_id=command.idempotency_key,
     )
+    _alert_refunds(alerter, owed_back, command)
     return get_line_payment_receipt(
         GetLinePaymentReceipt(command.user_id, command.line_id, payment_id), uow=lines.uow
     )
@@ -133,7 +142,8 @@ def book_backdated_draw(command: BookBackdatedDraw, *, lines: LineWriter) -> Dra
         NotFound: no such line.
         InvalidTransition: `effective_on` is before the line opened or after today.
         CorrectionTooOld: `effective_on` is beyond the product's correction reach.
-        IdempotencyConflict: the key already booked another amount on this line.
+        IdempotencyConflict: the key already booked another amount, effective day or rail
+            on this line.
     """
     draw_id = command.draw_id
 
@@ -171,7 +181,7 @@ def _book_once(
 ) -> Booked:
     """What the command's key already booked, or `book` it now as of its effective date."""
     if known is not None:
-        return _same_amount(known, command.amount, key=command.idempotency_key)
+        return _same_booking(known, command)
     return book(
         amount=command.amount,
         rail=command.rail,
@@ -183,16 +193,42 @@ def _book_once(
     )
 
 
-def _same_amount(known: Booked, amount: int, *, key: str) -> Booked:
-    """What an operator's key already booked, when the repeat asks for the same amount.
+def _same_booking(known: Booked, command: BookBackdatedLinePayment | BookBackdatedDraw) -> Booked:
+    """What an operator's key already booked, when the repeat asks for the same money.
 
     Raises:
-        IdempotencyConflict: the key booked another amount.
+        IdempotencyConflict: the key booked another amount, effective day or rail.
     """
-    if known.amount != amount:
+    day = known.submitted_on if isinstance(known, LocPayment) else known.settled_on
+    if (known.amount, day, known.rail) != (command.amount, command.effective_on, command.rail):
+        rail = "?" if known.rail is None else known.rail.value
         raise IdempotencyConflict(
-            f"key {key!r} booked {format_cents(known.amount)}, not {format_cents(amount)}",
+            f"key {command.idempotency_key!r} booked {format_cents(known.amount)} effective "
+            f"{day} by {rail}, not {format_cents(command.amount)} effective "
+            f"{command.effective_on} by {command.rail.value}",
             about=known,
-            key=key,
+            key=command.idempotency_key,
         )
     return known
+
+
+def _raised(line: CreditLine, before: dict[str, int]) -> list[RefundDue]:
+    """The refunds due the correction created or raised."""
+    return [
+        refund
+        for payment_id, amount in line.refunds_due_by_payment().items()
+        if amount > before.get(payment_id, 0)
+        and (refund := line.payments[payment_id].refund) is not None
+    ]
+
+
+def _alert_refunds(
+    alerter: Alerter,
+    refunds: list[RefundDue],
+    command: BookBackdatedLinePayment | BookBackdatedDraw,
+) -> None:
+    """Warn operations of money the corrected line owes back, as a booking does."""
+    for refund in refunds:
+        alert_refund_due(
+            alerter, refund, user_id=command.user_id, owner=("line_id", command.line_id)
+        )

@@ -60,15 +60,17 @@ def _balances_after(entries: Iterable[JournalEntry], payment: LocPayment) -> Bal
     slots = {receivable(payment.line_id, bucket): i for i, bucket in enumerate(_LINE_BUCKETS)}
     owed = [0, 0, 0]
     applied = f"{payment.payment_id}:apply"
+    # A payment that paid nothing owed (all of it a refund due) posted only its refund.
+    own = applied if payment.applied_amount else f"{payment.payment_id}:refund_due"
     for entry in entries:
         for posting in entry.postings:
             slot = slots.get(posting.account)
             if slot is not None:
                 owed[slot] += posting.amount if posting.side is Side.DEBIT else -posting.amount
-        if entry.entry_id == applied:
+        if entry.entry_id == own:
             return Balances(*owed)
     raise InvariantViolation(
-        f"payment {payment.payment_id} has no journal entry {applied}",
+        f"payment {payment.payment_id} has no journal entry {own}",
         about=Ref("payment", payment.payment_id, payment.user_id),
         invariant="payment_journaled",
     )

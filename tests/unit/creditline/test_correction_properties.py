@@ -32,7 +32,7 @@ OPENED = dt.date(2026, 1, 10)
 HORIZON = 200
 """Days run: every delivery (at most day 130 + 60) falls inside."""
 _BUCKETS = (Bucket.PRINCIPAL, Bucket.INTEREST, Bucket.FEE)
-_COMPARED = (
+COMPARED = (  # what a late-corrected line must agree on with the on-time one
     "status",
     "principal_balance",
     "interest_balance",
@@ -217,7 +217,7 @@ def test_late_deliveries_end_where_on_time_ones_do(
     on_time, corrected = Run(product), Run(product)
     _drive(on_time, draw_plan, plan, late=False)
     _drive(corrected, draw_plan, plan, late=True)
-    for name in _COMPARED:
+    for name in COMPARED:
         assert getattr(corrected.line, name) == getattr(on_time.line, name), name
     assert _cent_days(corrected.line) == _cent_days(on_time.line)
     assert corrected.line.refunds_due == on_time.line.refunds_due
