@@ -10,11 +10,13 @@ updates an event whose id it already has, so a resend makes no second event).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
-from loc_core.events import DomainEvent
+from loc_core.events import DomainEvent, EventType
 
 __all__ = [
+    "DATA_FIELDS",
     "DEFAULT_BASE_URL",
     "HEADER_API_KEY",
     "TRACK_PATH",
@@ -26,6 +28,46 @@ __all__ = [
 DEFAULT_BASE_URL = "https://api.iterable.com"
 TRACK_PATH = "/api/events/track"
 HEADER_API_KEY = "Api-Key"
+
+
+_LINE_OWED_NOW = (
+    "line_id",
+    "line_status",
+    "balance",
+    "past_due_amount",
+    "minimum_outstanding",
+    "next_due_date",
+)
+"""What a line notice about money owed adds (`loc_core.creditline` ``owed_now``)."""
+
+DATA_FIELDS: Mapping[EventType, frozenset[str]] = {
+    EventType.LOC_PAYMENT_SUCCEEDED: frozenset({"amount", "paid_on", *_LINE_OWED_NOW}),
+    EventType.LOC_PAYMENT_FAILED: frozenset({"amount", "outcome", *_LINE_OWED_NOW}),
+    EventType.LOC_PAST_DUE: frozenset(
+        {"past_due_since", "late_fee", "statement_date", *_LINE_OWED_NOW}
+    ),
+    EventType.LOC_CHARGED_OFF: frozenset(
+        {
+            "line_id",
+            "charged_off",
+            "principal",
+            "interest",
+            "fees",
+            "charged_off_on",
+            "past_due_since",
+        }
+    ),
+    EventType.LOC_DRAW_FAILED: frozenset({"line_id", "amount", "balance", "available_credit"}),
+    EventType.AUTOPAY_DECLINED: frozenset(
+        {"loan_id", "installment_number", "amount", "due_date", "pay_by", "attempt"}
+    ),
+}
+"""The ``dataFields`` (besides ``subject_id``) Iterable templates may use, by ``eventName``.
+
+Listed for the events whose templates read what is owed (docs/credit-lines.md, *Borrower
+notices*; docs/services-loans.md for ``autopay_declined``); every one always carries all
+of its fields, a date or amount not known as null.
+"""
 
 
 def created_at(day: dt.date) -> int:

@@ -19,12 +19,14 @@ from loc_core.creditline._state import LineState
 from loc_core.creditline.activity import ActivityKind, CycleActivity
 from loc_core.creditline.balances import Balances
 from loc_core.creditline.config import CreditLineProduct
+from loc_core.creditline.cycles import due_date_for
 from loc_core.creditline.delinquency import (
+    announce_past_due,
     charge_off,
     cure,
     days_past_due,
-    mark_past_due,
     past_due_amount,
+    suspend,
 )
 from loc_core.creditline.vocabulary import LineStatus
 from loc_core.events import EventType
@@ -132,7 +134,7 @@ class OverdueDecision:
     reason: str
     past_due_amount: int = 0
     suspend: bool = False
-    """Mark the line past due: SUSPENDED, LOC_PAST_DUE."""
+    """Mark the line past due: SUSPENDED (told with the cycle's LOC_PAST_DUE)."""
     late_fee: int = 0
     """The late fee to assess (one per cycle), in cents."""
     late_fee_waived: bool = False
@@ -199,11 +201,19 @@ def run_overdue(line: LineState, *, today: dt.date, product: CreditLineProduct) 
     if decision.cure:
         cure(line, today, reason="the past-due amount is paid")
     if decision.suspend:
-        mark_past_due(line, today, reason=f"{decision.past_due_amount} cents past due")
+        suspend(line, today, reason=f"{decision.past_due_amount} cents past due")
     if decision.late_fee:
         _assess_late_fee(line, decision.late_fee, today)
     if decision.late_fee_waived:
         _waive_late_fee(line, today)
+    if decision.suspend or decision.late_fee or decision.late_fee_waived:
+        # Once per missed cycle: a line is suspended once, a cycle's fee handled once.
+        announce_past_due(
+            line,
+            today,
+            late_fee=decision.late_fee,
+            next_due=due_date_for(line.next_close_date, product),
+        )
     if decision.default:
         charge_off(line, today, reason=f"{decision.reason}: defaulted")
     return decision

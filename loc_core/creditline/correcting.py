@@ -27,10 +27,16 @@ from loc_core.creditline._state import LineState
 from loc_core.creditline.activity import ActivityKind, CycleActivity
 from loc_core.creditline.balances import Balances
 from loc_core.creditline.config import CreditLineProduct
-from loc_core.creditline.delinquency import announce_past_due
+from loc_core.creditline.cycles import due_date_for
+from loc_core.creditline.delinquency import announce_charge_off, announce_past_due
 from loc_core.creditline.draw import Draw, DrawStatus
 from loc_core.creditline.payment import LocPayment
-from loc_core.creditline.payments import announce_failure, applied_payment, require_not_reversed
+from loc_core.creditline.payments import (
+    announce_failure,
+    announce_success,
+    applied_payment,
+    require_not_reversed,
+)
 from loc_core.creditline.rails import DISBURSEMENT_RAILS
 from loc_core.creditline.replay import replay_line
 from loc_core.creditline.vocabulary import LineStatus
@@ -174,6 +180,7 @@ def book_backdated_payment(
         _Backdating(effective_on, today, product, posted),
         why=f"payment {payment_id} applied as of {effective_on}: {reason}",
     )
+    announce_success(line, payment, today)  # no rail will settle it: its only notice
     return payment
 
 
@@ -287,7 +294,7 @@ def correct(
     """
     fresh = replay_line(line, today=today, product=product)
     accrue(fresh, today)
-    before = line.status
+    before, handled = line.status, line.late_fee_cycle
     owed_back = line.refunds_due_by_payment()
     recorder = ChangeRecorder(process=Process.CORRECTION, reason=reason)
     recorder.touch(line)
@@ -318,7 +325,7 @@ def correct(
     ]
     line.outbox.changes.extend(recorder.changes())
     entry = _post_difference(line, fresh, cause=cause, today=today, posted=posted, reason=reason)
-    _announce(line, before, owed_back, today)
+    _announce(line, _Before(before, handled, owed_back), today, product)
     return entry
 
 
@@ -326,21 +333,43 @@ _PAST_DUE = frozenset({LineStatus.SUSPENDED, LineStatus.DEFAULTED})
 """Statuses of a line with an amount past due: one that becomes so is announced."""
 
 
-def _announce(
-    line: LineState, status: LineStatus, owed_back: dict[str, int], today: dt.date
-) -> None:
+@attrs.frozen
+class _Before:
+    """What the line was before a correction, to tell only what the correction made new."""
+
+    status: LineStatus
+    late_fee_cycle: dt.date | None
+    """The last cycle the overdue job handled (its late fee charged or waived): told."""
+    owed_back: dict[str, int]
+
+
+def _announce(line: LineState, before: _Before, today: dt.date, product: CreditLineProduct) -> None:
     """Tell the borrower what the correction made new, dated today.
 
-    LOC_PAST_DUE when the line, not past due before (`status`), now is (SUSPENDED, or
-    DEFAULTED at once: a closed line's payoff returned after 90 days). REFUND_DUE for
+    LOC_PAST_DUE when the line, not past due before, now is (SUSPENDED, or DEFAULTED at
+    once: a closed line's payoff returned after 90 days), or when it is past due and the
+    replay handled a later cycle than the line had (a minimum newly missed, its late fee
+    charged): each missed cycle is told once, by the job or by the correction. LOC_CHARGED_OFF
+    when the line, not DEFAULTED before, now is (the replay charged it off). REFUND_DUE for
     each refund due the corrected history created or raised above `owed_back`, as a
     payment booked on a paid-off line does: the event names the payment that holds it
     and its whole amount.
     """
-    if status not in _PAST_DUE and line.status in _PAST_DUE:
-        announce_past_due(line, today)
+    status, handled = before.status, before.late_fee_cycle
+    newly_missed = line.late_fee_cycle is not None and (
+        handled is None or line.late_fee_cycle > handled
+    )
+    if line.status in _PAST_DUE and (status not in _PAST_DUE or newly_missed):
+        announce_past_due(
+            line,
+            today,
+            late_fee=_late_fee_of(line, line.late_fee_cycle) if newly_missed else 0,
+            next_due=due_date_for(line.next_close_date, product),
+        )
+    if status is not LineStatus.DEFAULTED and line.status is LineStatus.DEFAULTED:
+        announce_charge_off(line, today)
     for payment_id, amount in line.refunds_due_by_payment().items():
-        if amount > owed_back.get(payment_id, 0):
+        if amount > before.owed_back.get(payment_id, 0):
             emit(
                 line,
                 EventType.REFUND_DUE,
@@ -352,6 +381,13 @@ def _announce(
                     "payment_amount": line.payments[payment_id].amount,
                 },
             )
+
+
+def _late_fee_of(line: LineState, cycle: dt.date | None) -> int:
+    """The late fee the open cycle's activity shows charged for the cycle `cycle` closed."""
+    if cycle != line.last_billing_cycle_date:
+        return 0
+    return sum(a.amount for a in line.cycle_activity if a.kind is ActivityKind.LATE_FEE)
 
 
 def _count_corrected_charges(line: LineState, fresh: LineState) -> None:

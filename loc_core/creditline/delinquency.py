@@ -1,4 +1,4 @@
-"""Past due, cure and default: how late a line is and what that does to it.
+"""Past due, cure and default: how late a line is, what that does to it, what is owed now.
 
 An amount is past due once the due date of the minimum it belongs to has passed (the
 borrower has the whole due date to pay). A new statement carries the unpaid minimum
@@ -15,7 +15,7 @@ from loc_core.bookkeeping import Product
 from loc_core.creditline._bookkeeping import Process, emit, step
 from loc_core.creditline._state import LineState
 from loc_core.creditline.vocabulary import LineStatus
-from loc_core.events import EventType
+from loc_core.events import AuditValue, EventType
 
 __all__: list[str] = []
 
@@ -34,6 +34,25 @@ def past_due_amount(line: LineState, today: dt.date) -> int:
     if today > line.next_due_date:
         return outstanding
     return min(outstanding, max(0, line.carried_past_due - line.paid_since_statement))
+
+
+def owed_now(line: LineState, today: dt.date) -> dict[str, AuditValue]:
+    """What a notice about money the line owes says: as the line stands once changed.
+
+    The line's status and balance (everything owed), what is past due, what is left of
+    the current minimum, and ``next_due_date``: the current minimum's due date while it
+    is today or later; null once it has passed (what is unpaid is then past due) or when
+    no minimum is set, since the next statement sets the next one.
+    """
+    due = line.next_due_date if line.next_due_date and line.next_due_date >= today else None
+    return {
+        "line_id": line.line_id,
+        "line_status": line.status.value,
+        "balance": line.total_balance,
+        "past_due_amount": past_due_amount(line, today),
+        "minimum_outstanding": line.minimum_payment_outstanding,
+        "next_due_date": None if due is None else due.isoformat(),
+    }
 
 
 def first_late_day(line: LineState, today: dt.date) -> dt.date | None:
@@ -72,23 +91,45 @@ def days_past_due(line: LineState, today: dt.date) -> int:
 
 def mark_past_due(line: LineState, today: dt.date, *, reason: str) -> None:
     """SUSPEND an ACTIVE line that has an amount past due and tell the borrower."""
-    since = first_late_day(line, today)
-    with step(line, today, process=Process.OVERDUE, reason=reason):
-        line.status, line.past_due_since = LineStatus.SUSPENDED, since
+    suspend(line, today, reason=reason)
     announce_past_due(line, today)
 
 
-def announce_past_due(line: LineState, today: dt.date) -> None:
-    """Tell the borrower the line is past due (LOC_PAST_DUE): how much, since when."""
+def suspend(line: LineState, today: dt.date, *, reason: str) -> None:
+    """SUSPEND an ACTIVE line that has an amount past due; the caller tells the borrower."""
     since = first_late_day(line, today)
+    with step(line, today, process=Process.OVERDUE, reason=reason):
+        line.status, line.past_due_since = LineStatus.SUSPENDED, since
+
+
+def announce_past_due(
+    line: LineState, today: dt.date, *, late_fee: int = 0, next_due: dt.date | None = None
+) -> None:
+    """Tell the borrower a minimum was missed (LOC_PAST_DUE): how much, since when.
+
+    Once per cycle whose minimum was missed (the overdue job tells it as it suspends the
+    line or charges the cycle's late fee, which it does once per cycle), with the
+    `late_fee` charged for it (0 when none), what the line owes now (`owed_now`) and the
+    first due date ahead: `next_due`, the next statement's, when the caller knows it.
+    """
+    since = first_late_day(line, today)
+    owed = owed_now(line, today)
+    if owed["next_due_date"] is None and next_due is not None:
+        owed["next_due_date"] = next_due.isoformat()
     emit(
         line,
         EventType.LOC_PAST_DUE,
         subject_id=line.line_id,
         on=today,
         data={
-            "past_due_amount": past_due_amount(line, today),
+            **owed,
             "past_due_since": None if since is None else since.isoformat(),
+            "late_fee": late_fee,
+            "statement_date": (
+                None
+                if line.last_billing_cycle_date is None
+                else line.last_billing_cycle_date.isoformat()
+            ),
         },
     )
 
@@ -120,3 +161,29 @@ def charge_off(line: LineState, today: dt.date, *, reason: str) -> None:
                     memo=f"charged off {reason}",
                 )
             )
+    announce_charge_off(line, today)
+
+
+def announce_charge_off(line: LineState, today: dt.date) -> None:
+    """Tell the borrower the line is charged off (LOC_CHARGED_OFF): what, by bucket, when.
+
+    Told by the overdue job that defaults the line, or by a correction that leaves a line
+    DEFAULTED that was not; a DEFAULTED line is never defaulted again, so once.
+    """
+    emit(
+        line,
+        EventType.LOC_CHARGED_OFF,
+        subject_id=line.line_id,
+        on=today,
+        data={
+            "line_id": line.line_id,
+            "charged_off": line.total_balance,
+            "principal": line.principal_balance,
+            "interest": line.interest_balance,
+            "fees": line.fee_balance,
+            "charged_off_on": today.isoformat(),
+            "past_due_since": None
+            if line.past_due_since is None
+            else line.past_due_since.isoformat(),
+        },
+    )

@@ -194,4 +194,16 @@ def fail_draw(line: LineState, *, draw_id: str, on: dt.date, reason: str) -> Dra
         changes.touch(draw, reason=reason)
         line.pending_draws_total -= draw.amount
         draw.status, draw.settled_on, draw.failure_reason = DrawStatus.FAILED, on, reason
+    emit(  # once: a FAILED draw is returned above, unchanged and untold
+        line,
+        EventType.LOC_DRAW_FAILED,
+        subject_id=draw_id,
+        on=on,
+        data={
+            "line_id": line.line_id,
+            "amount": draw.amount,
+            "balance": line.total_balance,
+            "available_credit": line.available_credit,
+        },
+    )
     return draw

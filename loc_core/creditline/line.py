@@ -96,6 +96,8 @@ class CreditLine(LineState):
     def fail_draw(self, *, draw_id: str, on: dt.date, reason: str) -> Draw:
         """No rail accepted the draw: release its hold; no balance changes. Repeats do nothing.
 
+        Records LOC_DRAW_FAILED: the borrower hears no money was sent and none is owed.
+
         Raises:
             NotFound: no such draw on the line.
             InvalidTransition: a rail already disbursed it.

@@ -20,7 +20,13 @@ from loc_core.bookkeeping import EntryKind, Movement, Product, entry_id
 from loc_core.creditline._bookkeeping import Process, book_activity, emit, require_in_order, step
 from loc_core.creditline._state import LineState
 from loc_core.creditline.activity import ActivityKind
-from loc_core.creditline.delinquency import cure, mark_past_due, past_due_amount
+from loc_core.creditline.delinquency import (
+    announce_past_due,
+    cure,
+    owed_now,
+    past_due_amount,
+    suspend,
+)
 from loc_core.creditline.payment import LocPayment
 from loc_core.creditline.vocabulary import LineStatus
 from loc_core.errors import (
@@ -149,6 +155,7 @@ def settle_payment(
             changes.touch(payment)
             payment.status, payment.settled_on = PaymentStatus.COMPLETED, on
             line.outbox.changes.extend(changes.changes())
+            announce_success(line, payment, on)
         return payment
     require_not_reversed(payment)
     require_in_order(line, on)
@@ -186,13 +193,38 @@ def require_not_reversed(payment: LocPayment) -> None:
 
 
 def announce_failure(line: LineState, payment: LocPayment, on: dt.date) -> None:
-    """Tell the borrower the rail took `payment` back (LOC_PAYMENT_FAILED)."""
+    """Tell the borrower the rail took `payment` back (LOC_PAYMENT_FAILED).
+
+    Called once the line is corrected, so the notice says what is owed now (`owed_now`).
+    """
     emit(
         line,
         EventType.LOC_PAYMENT_FAILED,
         subject_id=payment.payment_id,
         on=on,
-        data={"line_id": line.line_id, "amount": payment.amount, "outcome": payment.status.value},
+        data={
+            "amount": payment.amount,
+            "outcome": payment.status.value,
+            **owed_now(line, on),
+        },
+    )
+
+
+def announce_success(line: LineState, payment: LocPayment, on: dt.date) -> None:
+    """Confirm to the borrower that the rail completed `payment` (LOC_PAYMENT_SUCCEEDED).
+
+    Only a PENDING payment completes, so a repeated completion tells nothing new.
+    """
+    emit(
+        line,
+        EventType.LOC_PAYMENT_SUCCEEDED,
+        subject_id=payment.payment_id,
+        on=on,
+        data={
+            "amount": payment.amount,
+            "paid_on": payment.submitted_on.isoformat(),
+            **owed_now(line, on),
+        },
     )
 
 
@@ -245,6 +277,9 @@ def _reverse(line: LineState, payment: LocPayment, status: PaymentStatus, on: dt
                 entry=entry,
                 on=on,
             )
+    newly_past_due = line.status is LineStatus.ACTIVE and past_due_amount(line, on) > 0
+    if newly_past_due:
+        suspend(line, on, reason=f"payment {pid} {status.value}: an amount is past due")
     announce_failure(line, payment, on)
-    if line.status is LineStatus.ACTIVE and past_due_amount(line, on) > 0:
-        mark_past_due(line, on, reason=f"payment {pid} {status.value}: an amount is past due")
+    if newly_past_due:
+        announce_past_due(line, on)

@@ -35,6 +35,7 @@ from loc_core.creditline import (
     next_rail,
 )
 from loc_core.errors import InvalidTransition, RailUnavailable
+from loc_core.events import DomainEvent
 from loc_core.intents import IntentKind, IntentStatus, TransferIntent, request_fingerprint
 from loc_core.payments import Direction, Rail
 from loc_core.ports import (
@@ -241,7 +242,11 @@ def send_draw(
             reason = "no rail accepted the draw: " + (
                 ", ".join(tried) or earlier or "no rail is enabled"
             )
-            draw = update(fail_draw(draw_id, reason), abandoning(intent, reason, movements))
+            told: list[DomainEvent] = []
+            draw = update(
+                fail_draw(draw_id, reason), _telling(abandoning(intent, reason, movements), told)
+            )
+            lines.publish(told)  # the intent keeps no events: the borrower hears it now
             if tried and unreachable == len(tried):
                 post_alert(
                     movements.alerter,
@@ -316,6 +321,22 @@ def book_draw(
         )
         raise
     return draw
+
+
+def _telling(
+    hook: Callable[[UnitOfWork, CreditLine, Draw], None], told: list[DomainEvent]
+) -> Callable[[UnitOfWork, CreditLine, Draw], None]:
+    """`hook`, also keeping the commit's events in `told` for the caller to publish after it.
+
+    A `LineWriter.change` hook takes over the events; an abandoned intent keeps none, so
+    the draw's failure notice would wait for the recovery job.
+    """
+
+    def keep(uow: UnitOfWork, line: CreditLine, draw: Draw) -> None:
+        told[:] = line.outbox.events  # each attempt's own: a retried commit starts again
+        hook(uow, line, draw)
+
+    return keep
 
 
 def abandoning(

@@ -2,7 +2,8 @@
 
 Replaces the seed's webhook handler for lines (``LOAN_DEBIT_COMPLETED``, ``_RETURNED``,
 ``_CHARGED_BACK``). A payment's event finds it by the transfer key it carries, which is
-the payment id (`CreditLineRepository.find_payment`). COMPLETED marks the payment only;
+the payment id (`CreditLineRepository.find_payment`). COMPLETED marks the payment and
+confirms it to the borrower (``loc_payment_succeeded``, with what the line owes);
 RETURNED or CHARGED_BACK is a correction effective on the day the payment was applied
 (`CreditLine.correct_return`): the line is replayed as if the payment had never paid
 anything (interest, minimum, past due, late fee, suspension) and the difference is posted

@@ -15,6 +15,7 @@ import enum
 
 import attrs
 
+from loc_core.events import DomainEvent
 from loc_core.installment import Loan, Process, collection_skip_reason
 from loc_core.intents import IntentKind, IntentStatus, TransferIntent, request_fingerprint
 from loc_core.payments import REPAYMENT_RAILS, Direction, Rail
@@ -28,8 +29,9 @@ from loc_core.services.kit import (
     retry_on_conflict,
 )
 from loc_core.services.loans.booking import LoanTransfers, intent_details
+from loc_core.services.loans.notices import announce_autopay_declined
 from loc_core.services.loans.payments import PAYMENT_LEASE, payment_lease_key
-from loc_core.services.messagebus import Command
+from loc_core.services.messagebus import Command, Publisher
 from loc_core.services.rails import RailAnswers, Transfer
 from loc_core.validation import Day, Id, instance_of, valid_id, validated
 
@@ -135,7 +137,12 @@ def autopay_payment_id(installment_id: str, attempt: int, rail: Rail) -> str:
 
 
 def collect_installment(
-    command: CollectInstallment, *, transfers: LoanTransfers, lock: Lock, clock: Clock
+    command: CollectInstallment,
+    *,
+    transfers: LoanTransfers,
+    lock: Lock,
+    clock: Clock,
+    publish: Publisher,
 ) -> CollectionResult:
     """Charge one installment by autopay if the guards allow; the lease is always released.
 
@@ -153,7 +160,7 @@ def collect_installment(
         owner=command.worker_id,
         ttl=PAYMENT_LEASE,
     ) as lease:
-        result = _collect(command, transfers, clock, lease)
+        result = _collect(command, transfers, clock, lease, publish)
     tags = [f"reason:{result.reason}"] if result.outcome is CollectionOutcome.SKIPPED else []
     if result.rail is not None:
         tags.append(f"rail:{result.rail.value}")
@@ -183,7 +190,11 @@ def autopay_intent(
 
 
 def _collect(
-    command: CollectInstallment, transfers: LoanTransfers, clock: Clock, lease: Lease
+    command: CollectInstallment,
+    transfers: LoanTransfers,
+    clock: Clock,
+    lease: Lease,
+    publish: Publisher,
 ) -> CollectionResult:
     now, today = moment(clock)
     installment_id = command.installment_id
@@ -211,7 +222,7 @@ def _collect(
             )
             transfers.movements.abandon(intent, str(error))
             raise error
-        return _record_decline(transfers, intent, answers, attempt, today)
+        return _record_decline(transfers, intent, answers, attempt, today=today, publish=publish)
     booked = book_autopay(transfers, intent, transfer, today=today, lease=lease)
     transfers.movements.finish(booked)
     return _charged(booked, attempt)
@@ -266,27 +277,37 @@ def _record_decline(
     intent: TransferIntent,
     answers: RailAnswers,
     attempt: int,
+    *,
     today: dt.date,
+    publish: Publisher,
 ) -> CollectionResult:
+    """Record the declined attempt and tell the borrower (``autopay_declined``) at once.
+
+    Only the commit that records the attempt tells it: one attempt a day at most, and a
+    redelivery that finds the intent finished tells nothing.
+    """
     said = "; ".join(f"{rail.value}: {reason}" for rail, reason in answers.declined.items())
     uow = transfers.uow
 
-    def attempt_once() -> None:
+    def attempt_once() -> list[DomainEvent]:
         with uow:
             stored = uow.intents.get(intent.user_id, intent.intent_id)
             if stored.status is not IntentStatus.PENDING:
-                return  # an earlier try recorded it and its answer was lost
+                return []  # an earlier try recorded it and its answer was lost
             loan = uow.loans.get(intent.user_id, intent.account_id)
             if loan.installment(intent.item_id).collection_attempts < attempt:
                 loan.record_collection_attempt(
                     intent.item_id, today=today, outcome=f"declined ({said})"
                 )
+                announce_autopay_declined(
+                    loan, intent.item_id, amount=intent.amount, attempt=attempt, today=today
+                )
                 uow.loans.save(loan)
             stored.abandon(f"declined ({said})", now=transfers.movements.clock.now())
             uow.intents.save(stored)
-            uow.commit(actor=_ACTOR, request_id=intent.request_key)
+            return uow.commit(actor=_ACTOR, request_id=intent.request_key)
 
-    retry_on_conflict(attempt_once)
+    publish(retry_on_conflict(attempt_once))
     return CollectionResult(
         CollectionOutcome.DECLINED, intent.item_id, reason=said, attempt=attempt
     )

@@ -14,7 +14,7 @@ import attrs
 from loc_core.events import AuditValue, DomainEvent, EventType
 from loc_core.installment import InstallmentStatus, Loan
 
-__all__ = ["announce_received", "owed_now", "tell_what_is_owed"]
+__all__ = ["announce_autopay_declined", "announce_received", "owed_now", "tell_what_is_owed"]
 
 
 def owed_now(loan: Loan, today: dt.date) -> dict[str, AuditValue]:
@@ -54,3 +54,26 @@ def announce_received(loan: Loan, payment_id: str, today: dt.date) -> None:
         DomainEvent(EventType.PAYMENT_SUCCEEDED, loan.user_id, payment_id, today, data)
     )
     tell_what_is_owed(loan, EventType.PAYMENT_SUCCEEDED, payment_id, today)
+
+
+def announce_autopay_declined(
+    loan: Loan, installment_id: str, *, amount: int, attempt: int, today: dt.date
+) -> None:
+    """Tell the borrower at once that every rail declined the installment's autopay.
+
+    Recorded with the declined attempt, which is made at most once a day: its `amount`,
+    the installment's due date and `pay_by`, the last day to pay before the late fee.
+    """
+    installment = loan.installment(installment_id)
+    pay_by = loan.product.overdue_on(installment.due_date) - dt.timedelta(days=1)
+    data: dict[str, AuditValue] = {
+        "loan_id": loan.loan_id,
+        "installment_number": installment.number,
+        "amount": amount,
+        "due_date": installment.due_date.isoformat(),
+        "pay_by": pay_by.isoformat(),
+        "attempt": attempt,
+    }
+    loan.outbox.events.append(
+        DomainEvent(EventType.AUTOPAY_DECLINED, loan.user_id, installment_id, today, data)
+    )

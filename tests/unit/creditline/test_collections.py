@@ -143,7 +143,17 @@ def test_an_unpaid_minimum_suspends_fees_and_notifies(billed: CreditLine) -> Non
             "user-1",
             "line-1",
             late,
-            {"past_due_amount": MINIMUM, "past_due_since": "2026-03-04"},
+            {
+                "line_id": "line-1",
+                "line_status": "SUSPENDED",
+                "balance": billed.total_balance,
+                "past_due_amount": MINIMUM,
+                "minimum_outstanding": MINIMUM,
+                "next_due_date": "2026-03-31",  # the next statement's (closing 03-10)
+                "past_due_since": "2026-03-04",
+                "late_fee": 500,
+                "statement_date": "2026-02-10",
+            },
         )
     ]
     assert [change.process for change in billed.outbox.changes] == ["OVERDUE", "LATE_FEE"]

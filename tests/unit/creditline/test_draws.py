@@ -89,7 +89,11 @@ def test_a_failed_draw_releases_the_hold_and_changes_no_balance(line: CreditLine
         0,
     )
     assert line.outbox.entries == []
-    assert line.outbox.events == []
+    assert [(e.type, e.subject_id) for e in line.outbox.events] == [
+        (EventType.LOC_DRAW_FAILED, "d1")
+    ]
+    line.fail_draw(draw_id="d1", on=DAY, reason="every rail declined")  # a repeat: untold
+    assert len(line.outbox.events) == 1
 
 
 @pytest.mark.parametrize(

@@ -117,7 +117,8 @@ def test_completion_changes_the_status_only(line: CreditLine) -> None:
     settle(line, "p1", SettlementOutcome.COMPLETED, DAY + dt.timedelta(days=2))
     assert line.payments["p1"].status is PaymentStatus.COMPLETED
     assert line.balances == balances
-    assert (line.outbox.entries, line.outbox.events) == ([], [])
+    assert line.outbox.entries == []
+    assert [event.type for event in line.outbox.events] == [EventType.LOC_PAYMENT_SUCCEEDED]
     (change,) = line.outbox.changes
     assert (change.entity, change.process) == ("payment", "SETTLEMENT")
     before = copy.deepcopy(line)
@@ -149,7 +150,16 @@ def test_a_return_reverses_exactly_what_the_payment_paid(
         "user-1",
         "p1",
         later + dt.timedelta(days=2),
-        {"line_id": "line-1", "amount": 2_000, "outcome": outcome.value},
+        {
+            "line_id": "line-1",
+            "amount": 2_000,
+            "outcome": outcome.value,
+            "line_status": line.status.value,
+            "balance": line.total_balance,
+            "past_due_amount": line.past_due_amount(later + dt.timedelta(days=2)),
+            "minimum_outstanding": line.minimum_payment_outstanding,
+            "next_due_date": None,  # 03-03 has passed: what is unpaid is past due
+        },
     )
     processes = [(change.entity, change.process) for change in line.outbox.changes]
     assert ("payment", "UNAPPLY") in processes

@@ -102,10 +102,11 @@ def test_when_every_rail_declines_the_draw_fails_and_nothing_is_owed(opened: Dep
     )
     assert opened.ledger(line.line_id).balances() == {}
     assert opened.sim.submitted == []
-    assert opened.sent() == []
+    assert opened.sent() == ["loc_draw_failed"]
     assert opened.alerts() == []
     assert opened.draw(line, 25_000) == draw  # a repeat finds the failed draw
     assert len(opened.rails.calls) == 3
+    assert opened.sent() == ["loc_draw_failed"]
 
 
 def test_when_every_rail_is_down_the_draw_fails_and_operations_hear_of_it(

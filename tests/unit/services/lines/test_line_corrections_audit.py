@@ -235,4 +235,6 @@ def test_a_closed_lines_payoff_returned_into_default_tells_the_borrower_it_is_pa
         on_time.ledger(on_time_line.line_id)
     )
     assert "loc_past_due" in on_time.sent()
-    assert sorted(late.sent()[-2:]) == ["loc_past_due", "loc_payment_failed"]
+    assert on_time.sent().count("loc_charged_off") == 1
+    assert sorted(late.sent()[-3:]) == ["loc_charged_off", "loc_past_due", "loc_payment_failed"]
+    assert late.sent().count("loc_charged_off") == 1
