@@ -15,20 +15,25 @@ from __future__ import annotations
 
 import json
 import pathlib
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
 from growthbook import GrowthBook, feature_repo
+from urllib3 import PoolManager, Timeout
 
 from loc_core.errors import InvalidConfiguration
 
-__all__ = ["API_CACHE_SECONDS", "API_TIMEOUT_SECONDS", "GrowthBookFlags"]
+__all__ = ["API_CACHE_SECONDS", "API_RETRY_AFTER_SECONDS", "API_TIMEOUT_SECONDS", "GrowthBookFlags"]
 
 API_CACHE_SECONDS = 60
 """How long a payload fetched from the GrowthBook API is reused before it is fetched again."""
 API_TIMEOUT_SECONDS = 2
 """How long the GrowthBook API may take to connect, and to send each part of its answer."""
+API_RETRY_AFTER_SECONDS = 30
+"""After a fetch that failed, how long flags take their defaults without asking again: a
+hanging API costs one command one timeout, not every command its own."""
 
 Features = Mapping[str, Any]
 """GrowthBook feature definitions by flag name (``{"flag": {"defaultValue": true}}``)."""
@@ -111,19 +116,34 @@ class GrowthBookFlags:
 
     @classmethod
     def from_api(
-        cls, api_host: str, client_key: str, *, cache_seconds: int = API_CACHE_SECONDS
+        cls,
+        api_host: str,
+        client_key: str,
+        *,
+        cache_seconds: int = API_CACHE_SECONDS,
+        timeout_seconds: float = API_TIMEOUT_SECONDS,
     ) -> GrowthBookFlags:
         """Flags from the GrowthBook API, fetched on first use and cached `cache_seconds`.
 
         Nothing is fetched here; an unreachable API makes every flag its default. The SDK's
-        shared client waits at most `API_TIMEOUT_SECONDS` to connect and for each read
-        (it sets none of its own: an API that never answered held a draw for good).
+        shared client waits at most `timeout_seconds` to connect and for each read (it
+        sets none of its own: an API that never answered held a draw for good).
         """
-        feature_repo.http_connect_timeout = API_TIMEOUT_SECONDS
-        feature_repo.http_read_timeout = API_TIMEOUT_SECONDS
+        # The SDK's shared repository fetches through `http`, a pool it builds once with the
+        # timeout it first had; ours waits `timeout_seconds` once (urllib3's default three
+        # retries made every fetch wait four times as long).
+        feature_repo.http = PoolManager(
+            timeout=Timeout(connect=timeout_seconds, read=timeout_seconds), retries=False
+        )
+        failed_at: list[float] = []
 
         def load() -> Features:
-            return _features(feature_repo.load_features(api_host, client_key, ttl=cache_seconds))
+            if failed_at and time.monotonic() - failed_at[-1] < API_RETRY_AFTER_SECONDS:
+                return {}  # the API failed a moment ago: every flag its default, no wait
+            payload = feature_repo.load_features(api_host, client_key, ttl=cache_seconds)
+            if payload is None:  # the SDK's answer to an API it could not read
+                failed_at[:] = [time.monotonic()]
+            return _features(payload)
 
         return cls(load)
 

@@ -12,6 +12,7 @@ import pytest
 from contracts.flags import FeatureFlagsContract, MakeFlags
 
 from loc_adapters.growthbook import GrowthBookFlags
+from loc_adapters.growthbook.flags import API_RETRY_AFTER_SECONDS
 from loc_adapters.memory import StaticFeatureFlags
 from loc_core.ports import FeatureFlags
 
@@ -85,26 +86,43 @@ def test_an_unreachable_api_gives_the_default_without_leaving_this_machine() -> 
     assert time.monotonic() - started < 10
 
 
-def test_an_api_that_never_answers_gives_the_default_instead_of_holding_the_command() -> None:
-    """A host that takes the connection and says nothing: the SDK's reads time out."""
+def test_an_api_that_never_answers_gives_the_default_instead_of_holding_the_command(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A host that takes the connection and says nothing: the read times out, once.
+
+    The SDK's client retried three times, and asked again on every evaluation, so each
+    command waited four timeouts while the API hung. One fetch is tried; then flags take
+    their defaults without asking for `API_RETRY_AFTER_SECONDS`.
+    """
     with socket.socket() as server:
         server.bind(("127.0.0.1", 0))
         server.listen(8)
-        held: list[tuple[socket.socket, Any]] = []
+        held: list[socket.socket] = []
 
         def hold() -> None:
-            held.extend(server.accept() for _ in range(8))
+            held.extend(server.accept()[0] for _ in range(8))  # each as it is accepted
 
         threading.Thread(target=hold, daemon=True).start()
         flags = GrowthBookFlags.from_api(
-            f"http://127.0.0.1:{server.getsockname()[1]}", "sdk-test-key"
+            f"http://127.0.0.1:{server.getsockname()[1]}", "sdk-test-key", timeout_seconds=0.25
         )
-        answers: list[bool] = []
-        asking = threading.Thread(
-            target=lambda: answers.append(flags.is_enabled("rtp", default=True)), daemon=True
-        )
-        asking.start()
-        asking.join(60)  # liveness, not speed: without a read timeout it never returns
-        assert answers == [True]
-        for connection, _ in held:
+
+        def ask() -> list[bool]:
+            answers: list[bool] = []
+            asking = threading.Thread(
+                target=lambda: answers.append(flags.is_enabled("rtp", default=True)), daemon=True
+            )
+            asking.start()
+            asking.join(60)  # liveness, not speed: without a read timeout it never returns
+            return answers
+
+        assert ask() == [True]
+        assert ask() == [True]
+        assert len(held) == 1  # one connection: no retry, and no second fetch at once
+        later = time.monotonic() + API_RETRY_AFTER_SECONDS + 1
+        monkeypatch.setattr("time.monotonic", lambda: later)  # the pause read by the adapter
+        assert ask() == [True]
+        assert len(held) == 2  # asked again once the pause is over
+        for connection in held:
             connection.close()
