@@ -9,6 +9,7 @@ backoff; any other failure keeps the queue's timeout.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 import uuid
@@ -23,7 +24,7 @@ from structlog.testing import capture_logs
 from loc_adapters.sqs import SqsVisibility, SqsWorkQueue, encode
 from loc_core.ports import MessageVisibility
 from loc_core.services.loans.payments import PAYMENT_LEASE, payment_lease_key
-from loc_entrypoints.lambdas import collections_worker
+from loc_entrypoints.lambdas import _backoff, collections_worker
 from loc_entrypoints.lambdas._backoff import MAX_RECEIVES, QUEUE_VISIBILITY_TIMEOUT
 
 if TYPE_CHECKING:
@@ -143,9 +144,14 @@ def due(sqs: SQSClient, moto_endpoint: str) -> tuple[Deployment, Loan, QueueMess
 
 
 def test_a_message_failed_on_a_held_lease_comes_back_in_seconds_and_books_once(
-    sqs: SQSClient, queue: tuple[str, str], due: tuple[Deployment, Loan, QueueMessage]
+    sqs: SQSClient,
+    queue: tuple[str, str],
+    due: tuple[Deployment, Loan, QueueMessage],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     (url, arn), (world, loan, message) = queue, due
+    # the schedule's own first wait is 5 s (tested in its unit tests); here 1 s is as good
+    monkeypatch.setattr(_backoff, "CONTENTION_FIRST", dt.timedelta(seconds=1))
     held = payment_in_flight(world, loan)
     SqsWorkQueue(sqs, url).send([message])
     sqs.send_message(QueueUrl=url, MessageBody="{not a message")  # fails for good
