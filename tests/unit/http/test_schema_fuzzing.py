@@ -26,7 +26,7 @@ from loc_entrypoints.http.auth import mint_token
 
 Case = schemathesis.Case[APIOperation[Any, Any, Any, Any]]
 """A generated request of one operation."""
-EXAMPLES = 50
+EXAMPLES = 30
 """Examples per operation and generation mode."""
 CHECKS = [
     not_a_server_error,
