@@ -2,8 +2,10 @@
 
 ``POST /api/events/track`` with the ``Api-Key`` header and a JSON body of ``userId``,
 ``eventName`` (the `EventType` value), ``dataFields`` (the event's data plus
-``subject_id``), ``createdAt`` (unix seconds of the event's day at 00:00 UTC: domain
-events carry a date, not an instant) and ``id`` (`DomainEvent.event_id`: Iterable
+``subject_id`` and ``occurred_on``, the business date as ``YYYY-MM-DD``), ``createdAt``
+(unix seconds of the event's day at 12:00 UTC: domain events carry a date, not an
+instant, and noon UTC falls on that date in every US time zone, where midnight UTC was
+the evening before) and ``id`` (`DomainEvent.event_id`: Iterable
 updates an event whose id it already has, so a resend makes no second event).
 """
 
@@ -70,9 +72,13 @@ of its fields, a date or amount not known as null.
 """
 
 
+_NOON = dt.time(12)
+"""When on its day an event is said to happen: the same calendar day from UTC-10 to UTC+11."""
+
+
 def created_at(day: dt.date) -> int:
-    """Unix seconds of `day` at 00:00 UTC."""
-    return int(dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC).timestamp())
+    """Unix seconds of `day` at 12:00 UTC (`_NOON`)."""
+    return int(dt.datetime.combine(day, _NOON, tzinfo=dt.UTC).timestamp())
 
 
 def track_body(event: DomainEvent) -> dict[str, Any]:
@@ -82,7 +88,11 @@ def track_body(event: DomainEvent) -> dict[str, Any]:
         "userId": event.user_id,
         "eventName": event.type.value,
         "createdAt": created_at(event.occurred_on),
-        "dataFields": {**event.data, "subject_id": event.subject_id},
+        "dataFields": {
+            **event.data,
+            "subject_id": event.subject_id,
+            "occurred_on": event.occurred_on.isoformat(),
+        },
     }
 
 

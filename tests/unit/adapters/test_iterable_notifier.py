@@ -129,8 +129,13 @@ def test_an_event_is_posted_with_the_api_key_header_and_the_documented_body(
         "id": event().event_id,
         "userId": "user-1",
         "eventName": "payment_succeeded",
-        "createdAt": 1767571200,  # 2026-01-05T00:00:00Z
-        "dataFields": {"amount": 5000, "loan_id": "loan-1", "subject_id": "pay-1"},
+        "createdAt": 1767614400,  # 2026-01-05T12:00:00Z: the 5th from Honolulu to Sydney
+        "dataFields": {
+            "amount": 5000,
+            "loan_id": "loan-1",
+            "subject_id": "pay-1",
+            "occurred_on": "2026-01-05",
+        },
     }
 
 
