@@ -30,7 +30,9 @@ def batch(*records: Mapping[str, Any]) -> dict[str, Any]:
     return {"Records": list(records)}
 
 
-def sqs_record(body: str, *, queue: str = "collections", receive_count: int = 1) -> dict[str, Any]:
+def sqs_record(
+    body: str, *, queue_name: str = "collections", receive_count: int = 1
+) -> dict[str, Any]:
     """One SQS message as Lambda delivers it."""
     sent = int(dt.datetime.now(dt.UTC).timestamp() * 1000)
     return {
@@ -46,7 +48,7 @@ def sqs_record(body: str, *, queue: str = "collections", receive_count: int = 1)
         "messageAttributes": {},
         "md5OfBody": hashlib.md5(body.encode(), usedforsecurity=False).hexdigest(),
         "eventSource": "aws:sqs",
-        "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{queue}",
+        "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{queue_name}",
         "awsRegion": REGION,
     }
 

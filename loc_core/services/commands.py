@@ -8,6 +8,7 @@ calling them directly).
 from loc_core.services.documents import (
     DocumentLink,
     GetApplicationAgreement,
+    GetLineApplicationAgreement,
     GetLoanAgreement,
     GetStatementDocument,
     ReadDocument,
@@ -31,7 +32,6 @@ from loc_core.services.lines import (
     CloseLine,
     CollectDueMinimums,
     DrawFromLine,
-    GetLineApplicationAgreement,
     GetLinePaymentReceipt,
     GetLineStatement,
     JobReport,

@@ -27,17 +27,19 @@ from loc_core.ports import (
     document_owner,
     statement_key,
 )
-from loc_core.services.filing import offer_agreement_key
+from loc_core.services.filing import line_agreement_key, offer_agreement_key
 from loc_core.services.messagebus import Command
 from loc_core.validation import Day, Id, Text, validated
 
 __all__ = [
     "DocumentLink",
     "GetApplicationAgreement",
+    "GetLineApplicationAgreement",
     "GetLoanAgreement",
     "GetStatementDocument",
     "ReadDocument",
     "get_application_agreement",
+    "get_line_application_agreement",
     "get_loan_agreement",
     "get_statement_document",
     "read_document",
@@ -64,6 +66,14 @@ class GetStatementDocument(Command[DocumentLink]):
 @attrs.frozen(field_transformer=validated)
 class GetApplicationAgreement(Command[DocumentLink]):
     """A borrower asks for a link to the agreement of their loan application."""
+
+    user_id: Id
+    application_id: Id
+
+
+@attrs.frozen(field_transformer=validated)
+class GetLineApplicationAgreement(Command[DocumentLink]):
+    """A borrower asks for a link to the account-opening disclosure of their line offer."""
 
     user_id: Id
     application_id: Id
@@ -120,6 +130,27 @@ def get_application_agreement(
     with uow:
         application = uow.loan_applications.get(query.user_id, query.application_id)
     return _link(documents, clock, _agreement_of(application), query.user_id)
+
+
+def get_line_application_agreement(
+    query: GetLineApplicationAgreement,
+    *,
+    uow: UnitOfWork,
+    documents: DocumentStore,
+    clock: Clock,
+) -> DocumentLink:
+    """A link to the line offer's account-opening disclosure (filed when it was approved).
+
+    The application is read first, as the borrower, so another user's application is
+    `NotFound` exactly like a missing one.
+
+    Raises:
+        NotFound: no such line application for the user, or no disclosure stored for it
+            (rejected, or not rendered yet).
+    """
+    with uow:
+        application = uow.line_applications.get(query.user_id, query.application_id)
+    return _link(documents, clock, line_agreement_key(application), query.user_id)
 
 
 def get_loan_agreement(

@@ -322,16 +322,11 @@ def file_line_agreement(
     renderer = filer.renderer
     if renderer is None or application.status is not ApplicationStatus.APPROVED:
         return False
-    key = line_agreement_key(application)
-
-    def store() -> bool:
-        if filer.documents.link(key, expires=DOCUMENT_LINK_LIFETIME) is not None:
-            return False
-        _store_line_agreement(application, renderer, filer=filer, product=product)
-        return True
-
     retry = RenderDocument(
         DocumentKind.LINE_AGREEMENT, application.user_id, application.application_id
+    )
+    store = functools.partial(
+        _store_line_agreement_if_missing, application, renderer, filer=filer, product=product
     )
     return _file_or_retry(filer, retry, store)
 
@@ -356,6 +351,21 @@ def _store_line_agreement(
     name = filer.users.get(application.user_id).borrower_name
     body = renderer.line_agreement(line_disclosure(application, product), borrower_name=name)
     filer.documents.put(line_agreement_key(application), body, content_type=PDF)
+
+
+def _store_line_agreement_if_missing(
+    application: CreditLineApplication,
+    renderer: DocumentRenderer,
+    *,
+    filer: DocumentFiler,
+    product: CreditLineProduct,
+) -> bool:
+    """`_store_line_agreement` unless it is stored already; True when this call stored it."""
+    key = line_agreement_key(application)
+    if filer.documents.link(key, expires=DOCUMENT_LINK_LIFETIME) is not None:
+        return False
+    _store_line_agreement(application, renderer, filer=filer, product=product)
+    return True
 
 
 def _keep_for_retry(filer: DocumentFiler, retry: RenderDocument, exc: Exception) -> None:
@@ -433,10 +443,7 @@ def _render_line_agreement(
         return False
     with uow:
         application = uow.line_applications.get(command.user_id, command.subject_id)
-    if filer.documents.link(command.key, expires=DOCUMENT_LINK_LIFETIME) is not None:
-        return False
-    _store_line_agreement(application, renderer, filer=filer, product=product)
-    return True
+    return _store_line_agreement_if_missing(application, renderer, filer=filer, product=product)
 
 
 @attrs.frozen

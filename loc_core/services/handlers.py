@@ -15,10 +15,12 @@ from loc_core.services import lines, loans
 from loc_core.services.checks import check_acceptance_fits, check_leases_outlast_rails
 from loc_core.services.documents import (
     GetApplicationAgreement,
+    GetLineApplicationAgreement,
     GetLoanAgreement,
     GetStatementDocument,
     ReadDocument,
     get_application_agreement,
+    get_line_application_agreement,
     get_loan_agreement,
     get_statement_document,
     read_document,
@@ -127,7 +129,7 @@ HANDLERS: Mapping[type[Command[Any]], Handler] = {
     GetStatementDocument: get_statement_document,
     GetApplicationAgreement: get_application_agreement,
     GetLoanAgreement: get_loan_agreement,
-    lines.GetLineApplicationAgreement: lines.get_line_application_agreement,
+    GetLineApplicationAgreement: get_line_application_agreement,
     ReadDocument: read_document,
     RenderMissingDocuments: render_missing_documents,
     RenderDocument: render_document,

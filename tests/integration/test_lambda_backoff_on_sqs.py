@@ -190,7 +190,7 @@ def test_a_failed_visibility_change_still_retries_the_message_at_the_timeout(
     world = on_sqs(sqs, moto_endpoint)
     loan, message = world.due_collection()
     payment_in_flight(world, loan)
-    gone = sqs_record(encode(message), queue=f"deleted-{uuid.uuid4().hex[:8]}")
+    gone = sqs_record(encode(message), queue_name=f"deleted-{uuid.uuid4().hex[:8]}")
     with capture_logs() as lines:
         answer = collections_worker.handler(batch(gone), None)
     assert answer == {"batchItemFailures": [{"itemIdentifier": gone["messageId"]}]}

@@ -7,10 +7,6 @@ failure behaviour of each are in ``docs/services-lines.md``.
 
 from loc_core.services.lines._unit import LineWriter
 from loc_core.services.lines.accepting import AcceptLineOffer, accept_line_offer
-from loc_core.services.lines.agreement import (
-    GetLineApplicationAgreement,
-    get_line_application_agreement,
-)
 from loc_core.services.lines.applying import (
     ApplyForLine,
     LineIneligibility,
@@ -84,7 +80,6 @@ __all__ = [
     "CollectDueMinimums",
     "DrawFromLine",
     "DrawTransfer",
-    "GetLineApplicationAgreement",
     "GetLinePaymentReceipt",
     "GetLineStatement",
     "JobReport",
@@ -108,7 +103,6 @@ __all__ = [
     "draw_from_line",
     "draw_id_for",
     "due_payment_id",
-    "get_line_application_agreement",
     "get_line_payment_receipt",
     "get_line_statement",
     "handle_line_settlement",

@@ -15,11 +15,10 @@ SECRET = "sk_live_security_review_0123"  # noqa: S105 - a made-up secret to look
 @pytest.mark.parametrize(
     "value",
     [
-        RuntimeError(f"PayEngine refused key {SECRET}"),
-        httpx.URL(f"https://hooks.example/services/{SECRET}"),
-        {"nested": [RuntimeError(SECRET)]},
+        pytest.param(RuntimeError(f"PayEngine refused key {SECRET}"), id="exception"),
+        pytest.param(httpx.URL(f"https://hooks.example/services/{SECRET}"), id="url"),
+        pytest.param({"nested": [RuntimeError(SECRET)]}, id="nested"),
     ],
-    ids=["exception", "url", "nested"],
 )
 def test_an_object_logged_as_a_value_shows_no_registered_secret(value: object) -> None:
     redact = Redact()

@@ -161,19 +161,25 @@ def test_a_payment_booked_to_funding_instead_of_clearing_is_reported(loans: Any)
 @pytest.mark.parametrize(
     ("debits", "credited", "accounts"),
     [
-        ({CLEARING: 500}, {FUNDING: 500}, {CLEARING: (2_000, 2_500), FUNDING: (-30_000, -30_500)}),
-        (
+        pytest.param(
+            {CLEARING: 500},
+            {FUNDING: 500},
+            {CLEARING: (2_000, 2_500), FUNDING: (-30_000, -30_500)},
+            id="cash-to-cash",
+        ),
+        pytest.param(
             {CREDIT_LOSS: 500},
             {income(Bucket.LATE_FEE): 500},
             {CREDIT_LOSS: (0, 500), income(Bucket.LATE_FEE): (0, -500)},
+            id="loss-to-income",
         ),
-        (
+        pytest.param(
             {income(Bucket.ORIGINATION_FEE): 300},
             {income(Bucket.INTEREST): 300},
             {income(Bucket.ORIGINATION_FEE): (-1_500, -1_200), income(Bucket.INTEREST): (0, -300)},
+            id="income-to-income",
         ),
     ],
-    ids=["cash-to-cash", "loss-to-income", "income-to-income"],
 )
 def test_a_balanced_pair_on_the_wrong_lender_accounts_is_reported(
     loans: Any, debits: dict[str, int], credited: dict[str, int], accounts: dict[str, Any]
@@ -353,16 +359,17 @@ def ghost_draw(line: CreditLine, amount: int) -> Draw:
 @pytest.mark.parametrize(
     ("edit", "mismatches"),
     [
-        (
+        pytest.param(
             lambda s: s.payments.__setitem__("pay:ghost", ghost_payment(s, 1_000)),
             {CLEARING: (6_000, 5_000)},
+            id="payment-succeeded-without-entries",
         ),
-        (
+        pytest.param(
             lambda s: s.draws.__setitem__("draw:ghost", ghost_draw(s, 700)),
             {FUNDING: (-40_700, -40_000)},
+            id="draw-disbursed-without-entries",
         ),
     ],
-    ids=["payment-succeeded-without-entries", "draw-disbursed-without-entries"],
 )
 def test_a_line_record_of_money_that_moved_without_entries_is_reported(
     lines: Any, edit: Callable[[CreditLine], object], mismatches: dict[str, Any]
