@@ -71,6 +71,9 @@ class EntryKind(enum.StrEnum):
     """An effective-dated correction: what the replayed history changes in the books."""
     ADOPTED = "adopted"
     """The opening books of a loan the Go service wrote, posted when this library adopts it."""
+    DISBURSEMENT_RETURNED = "disbursement_returned"
+    """Money sent to a borrower (a loan's disbursement, a line's draw) that the rail
+    brought back: the disbursement's entry mirrored, posted the day the return is learned."""
 
 
 class Movement(enum.Enum):
@@ -92,6 +95,8 @@ class Movement(enum.Enum):
     """A correction's difference, posted on the day it was booked."""
     ADOPT = "adopted"
     """A loan the Go service wrote, taken over with the balances it stored."""
+    RETURN = "returned"
+    """A disbursement (a loan's or a draw's) the rail brought back."""
 
 
 _HISTORICAL_SUFFIX = {(Product.INSTALLMENT, Movement.REVERSE): "unapply"}

@@ -25,6 +25,7 @@ errors into HTTP statuses or exit codes.
     │   │   ├── DuplicatePayment        the same payment applied twice
     │   │   ├── PaymentNotApplied       settling or reversing a payment this entity never saw
     │   │   ├── PaymentAlreadyReversed  a second return or chargeback of one payment
+    │   │   │   └── DrawAlreadyReturned a second return of one draw's credit
     │   │   └── PaymentAlreadySettled   a second completion of one payment
     │   └── CreditLineError
     │       ├── InsufficientCredit      a draw above the available credit
@@ -79,6 +80,7 @@ __all__ = [
     "CreditLineError",
     "CycleNotClosed",
     "DomainError",
+    "DrawAlreadyReturned",
     "DuplicatePayment",
     "ExternalServiceError",
     "IdempotencyConflict",
@@ -415,3 +417,7 @@ class RailsNotConfigured(ServiceNotConfigured, RailUnavailable):
 
     No request left, so no money moved.
     """
+
+
+class DrawAlreadyReturned(PaymentAlreadyReversed):
+    """A draw whose credit the rail already brought back: the same return changes nothing."""

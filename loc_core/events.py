@@ -68,6 +68,8 @@ class EventType(enum.Enum):
     """A line DEFAULTED: what was charged off, by bucket, and the day."""
     LOC_DRAW_FAILED = "loc_draw_failed"
     """No rail sent a draw: no money was sent and its amount is not owed."""
+    LOC_DRAW_RETURNED = "loc_draw_returned"
+    """A draw's money came back from the borrower's bank: it is not owed (nor its interest)."""
     REFUND_DUE = "refund_due"
     """A payment took money nothing was owed for: the borrower is owed it back."""
 

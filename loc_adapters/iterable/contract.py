@@ -60,6 +60,19 @@ DATA_FIELDS: Mapping[EventType, frozenset[str]] = {
         }
     ),
     EventType.LOC_DRAW_FAILED: frozenset({"line_id", "amount", "balance", "available_credit"}),
+    EventType.LOC_DRAW_RETURNED: frozenset(
+        {
+            "line_id",
+            "amount",
+            "sent_on",
+            "available_credit",
+            "line_status",
+            "balance",
+            "past_due_amount",
+            "minimum_outstanding",
+            "next_due_date",
+        }
+    ),
     EventType.AUTOPAY_DECLINED: frozenset(
         {"loan_id", "installment_number", "amount", "due_date", "pay_by", "attempt"}
     ),

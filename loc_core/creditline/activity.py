@@ -19,6 +19,9 @@ class ActivityKind(enum.Enum):
     PAYMENT = "PAYMENT"
     REVERSAL = "REVERSAL"
     """A payment returned (ACH) or charged back (pinless): its buckets owed again."""
+    DRAW_RETURNED = "DRAW_RETURNED"
+    """A draw's money the rail brought back: its principal no longer owed, as of the draw's
+    day (a draw of an earlier cycle is corrected by ADJUSTMENT lines instead)."""
     LATE_FEE = "LATE_FEE"
     ADJUSTMENT = "ADJUSTMENT"
     """A correction of an earlier cycle (interest, fee, a reversed payment's principal),

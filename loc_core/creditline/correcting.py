@@ -28,7 +28,7 @@ from loc_core.creditline.activity import ActivityKind, CycleActivity
 from loc_core.creditline.balances import Balances
 from loc_core.creditline.config import CreditLineProduct
 from loc_core.creditline.cycles import due_date_for
-from loc_core.creditline.delinquency import announce_charge_off, announce_past_due
+from loc_core.creditline.delinquency import announce_charge_off, announce_past_due, owed_now
 from loc_core.creditline.draw import Draw, DrawStatus
 from loc_core.creditline.payment import LocPayment
 from loc_core.creditline.payments import (
@@ -41,6 +41,7 @@ from loc_core.creditline.rails import DISBURSEMENT_RAILS
 from loc_core.creditline.replay import replay_line
 from loc_core.creditline.vocabulary import LineStatus
 from loc_core.errors import (
+    DrawAlreadyReturned,
     DuplicatePayment,
     InvalidTransition,
     PaymentError,
@@ -51,7 +52,13 @@ from loc_core.ledger import JournalEntry
 from loc_core.money import positive_cents
 from loc_core.payments import REPAYMENT_RAILS, PaymentStatus, Rail, SettlementOutcome
 
-__all__ = ["book_backdated_draw", "book_backdated_payment", "correct", "return_payment"]
+__all__ = [
+    "book_backdated_draw",
+    "book_backdated_payment",
+    "correct",
+    "return_draw",
+    "return_payment",
+]
 
 _KEPT = frozenset(
     {
@@ -85,6 +92,7 @@ replayed."""
 _MOVEMENTS = frozenset(
     {
         EntryKind.DISBURSEMENT,
+        EntryKind.DISBURSEMENT_RETURNED,
         EntryKind.PAYMENT,
         EntryKind.UNAPPLY,
         EntryKind.REFUND_DUE,
@@ -133,6 +141,66 @@ def return_payment(
     )
     announce_failure(line, payment, today)
     return payment
+
+
+def return_draw(
+    line: LineState,
+    *,
+    draw_id: str,
+    outcome: SettlementOutcome,
+    return_code: str,
+    today: dt.date,
+    product: CreditLineProduct,
+    posted: Sequence[JournalEntry],
+) -> Draw:
+    """The rule of `CreditLine.correct_draw_return` (documented there)."""
+    about = Ref("draw", draw_id, line.user_id)
+    draw = line.draws.get(draw_id)
+    if draw is None:
+        raise PaymentError(f"line {line.line_id} has no draw {draw_id!r}", about=about)
+    if outcome is SettlementOutcome.COMPLETED:
+        raise InvalidTransition(f"a completion of draw {draw_id} corrects nothing", about=draw)
+    if draw.status is DrawStatus.RETURNED:
+        raise DrawAlreadyReturned(
+            f"draw {draw_id} was already returned, learned on {draw.returned_on}", about=draw
+        )
+    if draw.status is not DrawStatus.DISBURSED or draw.settled_on is None:
+        raise InvalidTransition(
+            f"draw {draw_id} is {draw.status.value}: only a DISBURSED draw can come back",
+            about=draw,
+        )
+    effective = draw.settled_on
+    product.corrections.require_within(effective, today=today, about=about)
+    code = f" ({return_code})" if return_code else ""
+    recorder = ChangeRecorder(
+        process=Process.DISBURSEMENT,
+        reason=f"the rail reported the credit {outcome.value}{code}: reversed as of {effective}",
+    )
+    recorder.touch(draw)
+    draw.status, draw.returned_on = DrawStatus.RETURNED, today
+    line.outbox.changes.extend(recorder.changes())
+    correct(
+        line,
+        cause=f"{draw_id}:returned",
+        effective=effective,
+        today=today,
+        product=product,
+        posted=posted,
+        reason=f"draw {draw_id} {outcome.value}{code}, reversed as of {effective}",
+    )
+    emit(
+        line,
+        EventType.LOC_DRAW_RETURNED,
+        subject_id=draw_id,
+        on=today,
+        data={
+            "amount": draw.amount,
+            "sent_on": effective.isoformat(),
+            "available_credit": line.available_credit,
+            **owed_now(line, today),
+        },
+    )
+    return draw
 
 
 def book_backdated_payment(

@@ -20,6 +20,9 @@ class DrawStatus(enum.Enum):
     PENDING = "PENDING"
     DISBURSED = "DISBURSED"
     FAILED = "FAILED"
+    RETURNED = "RETURNED"
+    """A rail sent it and the money came back (an ACH credit returned: the account was
+    closed or unknown): reversed as of the day it was sent, so it is owed nothing."""
 
 
 @attrs.define(kw_only=True)
@@ -38,6 +41,8 @@ class Draw:
     settled_on: dt.date | None = None
     """When a rail accepted it, or when it failed."""
     failure_reason: str = ""
+    returned_on: dt.date | None = None
+    """The day the line learned the rail brought the money back (RETURNED only)."""
     sequence: int = 0
     """Its place among the line's draws and payments when it was disbursed
     (`LineState.money_events`): a replay disburses it in that order on its day."""

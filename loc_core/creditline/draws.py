@@ -207,3 +207,43 @@ def fail_draw(line: LineState, *, draw_id: str, on: dt.date, reason: str) -> Dra
         },
     )
     return draw
+
+
+def return_draw(line: LineState, *, draw_id: str, on: dt.date) -> Draw:
+    """Take back a DISBURSED draw whose money the rail brought back, on the draw's day.
+
+    What a replay does with a RETURNED draw, right after disbursing it: principal falls by
+    the draw, funding is debited back (``<draw id>:returned``, a money movement) and the
+    cycle lists a DRAW_RETURNED line, so the draw never bears interest. The line's own
+    correction (`CreditLine.correct_draw_return`) drives this through the replay.
+    """
+    draw = _draw(line, draw_id)
+    if draw.status is not DrawStatus.DISBURSED or draw.rail is None:
+        raise InvalidTransition(
+            f"draw {draw_id} is {draw.status.value}: only a DISBURSED draw can be returned",
+            about=draw,
+        )
+    require_in_order(line, on)
+    entry = JournalEntry.build(
+        entry_id=entry_id(draw_id, Movement.RETURN, product=Product.CREDITLINE),
+        kind=EntryKind.DISBURSEMENT_RETURNED,
+        effective_date=on,
+        reference=line.line_id,
+        debits={FUNDING: draw.amount},
+        credits={receivable(line.line_id, Bucket.PRINCIPAL): draw.amount},
+        memo=f"draw {draw_id}: {draw.rail.value} credit returned",
+    )
+    returned = f"draw {draw_id}: the {draw.rail.value} credit came back"
+    with step(line, on, process=Process.DISBURSEMENT, reason=returned) as changes:
+        changes.touch(draw, reason=returned)
+        line.principal_balance -= draw.amount
+        draw.status = DrawStatus.RETURNED
+        book_activity(
+            line,
+            ActivityKind.DRAW_RETURNED,
+            reference=draw_id,
+            effect=Balances(principal=-draw.amount),
+            entry=entry,
+            on=on,
+        )
+    return draw

@@ -195,6 +195,43 @@ class CreditLine(LineState):
             posted=posted,
         )
 
+    def correct_draw_return(
+        self,
+        *,
+        draw_id: str,
+        outcome: SettlementOutcome,
+        return_code: str,
+        today: dt.date,
+        product: CreditLineProduct,
+        posted: Sequence[JournalEntry],
+    ) -> Draw:
+        """Take back a draw whose money the rail brought back, as of the day it was sent.
+
+        The borrower never had the money, so nothing of it is owed: the draw becomes
+        RETURNED (`returned_on` today) and the line is replayed with the draw taken back on
+        its own day (no interest on it, minimums and late fees as that history gives them;
+        payments that then paid more than was owed become refunds due). The returned money
+        (``<draw id>:returned``, DR funding, CR principal) and one adjustment entry
+        (``<draw id>:returned:adjust``) are posted dated `today`. Records
+        LOC_DRAW_RETURNED with what the line owes now.
+
+        Raises:
+            PaymentError: the line has no such draw.
+            InvalidTransition: `outcome` is COMPLETED, or the draw is not DISBURSED
+                (pending or failed: no money went out on the line's books).
+            DrawAlreadyReturned: the same return again; nothing changes.
+            CorrectionTooOld: the draw was sent further back than the correction reach.
+        """
+        return correcting.return_draw(
+            self,
+            draw_id=draw_id,
+            outcome=outcome,
+            return_code=return_code,
+            today=today,
+            product=product,
+            posted=posted,
+        )
+
     def book_backdated_payment(
         self,
         *,

@@ -14,7 +14,8 @@ With ``count_reversed=True`` the replay is the counterfactual history in which e
 RETURNED or CHARGED_BACK payment stood (applied, never reversed): it tells a cycle missed
 only because of a return (`missed_only_because_of_a_return`) from one missed anyway.
 
-Pending and failed draws move no money and are not replayed. A line that is CLOSED is
+Pending and failed draws move no money and are not replayed; a RETURNED draw is disbursed
+and taken back on its day, so it is owed nothing and bears no interest. A line that is CLOSED is
 closed again at the end when the replayed line owes nothing; otherwise the corrected
 history reopened it.
 """
@@ -38,6 +39,8 @@ from loc_core.payments import PaymentStatus, SettlementOutcome
 __all__ = ["missed_only_because_of_a_return", "replay_line"]
 
 _ONE_DAY = dt.timedelta(days=1)
+_SENT = frozenset({DrawStatus.DISBURSED, DrawStatus.RETURNED})
+"""Draws a rail sent: replayed on their day (a RETURNED one taken back at once)."""
 
 
 def replay_line(
@@ -62,7 +65,7 @@ def replay_line(
     )
     booked: dict[dt.date, list[Draw | LocPayment]] = {}
     for draw in line.draws.values():
-        if draw.status is DrawStatus.DISBURSED and draw.settled_on is not None:
+        if draw.status in _SENT and draw.settled_on is not None:
             booked.setdefault(draw.settled_on, []).append(draw)
     for payment in line.payments.values():
         booked.setdefault(payment.submitted_on, []).append(payment)
@@ -131,6 +134,8 @@ def _disburse(fresh: LineState, draw: Draw, day: dt.date) -> None:
     fresh.draws[draw.draw_id] = pending
     fresh.pending_draws_total += draw.amount
     draws.disburse_draw(fresh, draw_id=draw.draw_id, rail=draw.rail, on=day)
+    if draw.status is DrawStatus.RETURNED:
+        draws.return_draw(fresh, draw_id=draw.draw_id, on=day)
 
 
 def _pay(fresh: LineState, payment: LocPayment, day: dt.date, *, count_reversed: bool) -> None:

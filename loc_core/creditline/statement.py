@@ -107,6 +107,10 @@ def credit_movements(
     return tuple(moves)
 
 
+_DRAWS = frozenset({ActivityKind.DRAW, ActivityKind.DRAW_RETURNED})
+"""A draw the rail brought back within its cycle nets out of the cycle's draws."""
+
+
 @attrs.frozen(kw_only=True)
 class Statement:
     """A cycle's figures as the borrower sees them; never changed once written.
@@ -163,8 +167,8 @@ class Statement:
 
     @property
     def draws(self) -> tuple[CycleActivity, ...]:
-        """The draws disbursed in the cycle."""
-        return self._of(ActivityKind.DRAW)
+        """The draws disbursed in the cycle, and those of them the rail brought back."""
+        return tuple(item for item in self.activity if item.kind in _DRAWS)
 
     @property
     def payments(self) -> tuple[CycleActivity, ...]:

@@ -63,6 +63,7 @@ _CENTS_PER_DOLLAR = 100
 
 _DESCRIPTIONS = {
     ActivityKind.DRAW: "Draw",
+    ActivityKind.DRAW_RETURNED: "Draw returned by your bank: not owed",
     ActivityKind.PAYMENT: "Payment, thank you",
     ActivityKind.REVERSAL: "Payment returned",
     ActivityKind.LATE_FEE: "Late fee",

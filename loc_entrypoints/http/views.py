@@ -362,6 +362,8 @@ class DrawView:
     rail: str | None
     settled_on: dt.date | None
     failure_reason: str
+    returned_on: dt.date | None
+    """The day the line learned the rail brought the money back (status RETURNED)."""
 
     @classmethod
     def of(cls, draw: Draw) -> DrawView:
@@ -376,6 +378,7 @@ class DrawView:
             rail=None if draw.rail is None else draw.rail.value,
             settled_on=draw.settled_on,
             failure_reason=draw.failure_reason,
+            returned_on=draw.returned_on,
         )
 
 

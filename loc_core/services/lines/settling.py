@@ -17,21 +17,34 @@ Events arrive at least once and in any order: a repeated delivery, a completion 
 return, a second return or chargeback all change nothing and return
 `SettlementHandling.DUPLICATE`, never an error.
 
-Draw transfers also report settlement: credits that complete. They are recognised by their
-key (``draw:<user>:<line>:<key>:<rail>``) and change nothing (chosen): the line recorded
-the draw when the rail accepted it. The event is still checked against the line, and
-operations are alerted when money moved that the line does not show: a completion for a
-draw the line shows as FAILED or sent by another rail (CRITICAL: the borrower got the
-money twice or without owing it), a credit that did not complete (CRITICAL), or a draw
-still PENDING (WARNING: resume it with the same key).
+Draw transfers also report settlement. They are recognised by their key
+(``draw:<user>:<line>:<key>:<rail>``). A completion changes nothing (chosen): the line
+recorded the draw when the rail accepted it. A credit the rail brought back (RETURNED or
+CHARGED_BACK: the borrower's account was closed or unknown) is a correction effective on
+the day the draw was sent (`CreditLine.correct_draw_return`): the borrower never had the
+money, so the line is replayed without it (no principal, no interest on it; payments that
+then paid more than was owed become refunds due), the returned money and the difference
+are posted on the business date, the borrower is told (``loc_draw_returned``) and
+operations are alerted (WARNING: the borrower's bank details need updating). A second
+delivery is `SettlementHandling.DUPLICATE`; a draw sent further back than the correction
+reach is alerted (CRITICAL) and left (`SettlementHandling.MANUAL`).
+
+Every draw event is checked against the line, and operations are alerted when money moved
+that the line does not show: a completion for a draw the line shows as FAILED or sent by
+another rail (CRITICAL: the borrower got the money twice or without owing it), a returned
+credit of a draw the line never sent (CRITICAL), or a draw still PENDING (WARNING: resume
+it with the same key).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
-from loc_core.creditline import CreditLine, DrawStatus
-from loc_core.errors import CorrectionTooOld, NotFound, PaymentAlreadyReversed
+import attrs
+
+from loc_core.creditline import CreditLine, Draw, DrawStatus
+from loc_core.errors import CorrectionTooOld, DrawAlreadyReturned, NotFound, PaymentAlreadyReversed
 from loc_core.payments import SettlementOutcome
 from loc_core.ports import (
     Alerter,
@@ -61,8 +74,10 @@ def handle_line_settlement(
     uow = lines.uow
     transfer = parse_draw_transfer(event.idempotency_key)
     if transfer is not None:
-        _check_draw_transfer(transfer, event, uow, alerter)
-        return SettlementHandling.DISBURSEMENT
+        draw = _check_draw_transfer(transfer, event, uow, alerter)
+        if draw is None or event.outcome is SettlementOutcome.COMPLETED:
+            return SettlementHandling.DISBURSEMENT
+        return _return_draw(transfer, event, lines=lines, alerter=alerter)
     with uow:
         owner = uow.lines.find_payment(event.idempotency_key)
     if owner is None:
@@ -91,10 +106,40 @@ def handle_line_settlement(
             SettlementHandling.REVERSED if payment.status.reversed else SettlementHandling.SETTLED
         )
 
+    return _correcting(
+        event,
+        _Target(owner.user_id, owner.owner_id, f"a {event.outcome.value} payment"),
+        change,
+        lines=lines,
+        alerter=alerter,
+    )
+
+
+@attrs.frozen
+class _Target:
+    user_id: str
+    line_id: str
+    what: str
+    """What the event reports on, for the alert of a correction out of reach."""
+
+
+def _correcting(
+    event: SettlementEvent,
+    target: _Target,
+    change: Callable[[CreditLine, dt.date], SettlementHandling],
+    *,
+    lines: LineWriter,
+    alerter: Alerter,
+) -> SettlementHandling:
+    """Run `change` on the line (billing first unless the event is a completion).
+
+    A correction reaching further back than the product allows is alerted (CRITICAL) and
+    left to operations: `SettlementHandling.MANUAL`, nothing changed.
+    """
     try:
         handling, _ = lines.change(
-            owner.user_id,
-            owner.owner_id,
+            target.user_id,
+            target.line_id,
             change,
             actor="rail-webhook",
             request_id=event.event_id,
@@ -104,19 +149,58 @@ def handle_line_settlement(
         alert_settlement(
             alerter,
             event,
-            f"a {event.outcome.value} payment is older than the correction reach: "
-            "reverse it by hand",
-            user_id=owner.user_id,
-            line_id=owner.owner_id,
+            f"{target.what} is older than the correction reach: reverse it by hand",
+            user_id=target.user_id,
+            line_id=target.line_id,
             error=str(error),
         )
         return SettlementHandling.MANUAL
     return handling
 
 
+def _return_draw(
+    transfer: DrawTransfer, event: SettlementEvent, *, lines: LineWriter, alerter: Alerter
+) -> SettlementHandling:
+    """Correct the line for a draw whose credit the rail brought back (module docstring)."""
+    uow = lines.uow
+
+    def change(line: CreditLine, today: dt.date) -> SettlementHandling:
+        try:
+            line.correct_draw_return(
+                draw_id=transfer.draw_id,
+                outcome=event.outcome,
+                return_code=event.return_code,
+                today=today,
+                product=lines.product,
+                posted=uow.journal.entries_for(line.line_id),
+            )
+        except DrawAlreadyReturned:
+            return SettlementHandling.DUPLICATE
+        return SettlementHandling.REVERSED
+
+    what = f"the {event.outcome.value} credit of draw {transfer.draw_id}"
+    target = _Target(transfer.user_id, transfer.line_id, what)
+    handling = _correcting(event, target, change, lines=lines, alerter=alerter)
+    if handling is SettlementHandling.REVERSED:
+        alert_settlement(
+            alerter,
+            event,
+            f"the {transfer.rail.value} credit of draw {transfer.draw_id} came back: the draw "
+            "is reversed and not owed; the borrower's bank details need updating",
+            severity=Severity.WARNING,
+            user_id=transfer.user_id,
+            line_id=transfer.line_id,
+        )
+    return handling
+
+
 def _check_draw_transfer(
     transfer: DrawTransfer, event: SettlementEvent, uow: UnitOfWork, alerter: Alerter
-) -> None:
+) -> Draw | None:
+    """The draw a rail's event reports on, when it is one the line sent by that rail.
+
+    Any other case is alerted (see the module docstring) and answers None.
+    """
     with uow:
         try:
             draw = uow.lines.get(transfer.user_id, transfer.line_id).draws.get(transfer.draw_id)
@@ -124,10 +208,22 @@ def _check_draw_transfer(
             draw = None
     rail = transfer.rail.value
     severity, problem = Severity.CRITICAL, ""
+    sent = (
+        draw is not None
+        and draw.status in _SENT
+        and draw.rail is transfer.rail
+        and event.rail is transfer.rail
+    )
     if draw is None:
         problem = f"{rail} settled draw {transfer.draw_id}, which no line holds"
+    elif sent:
+        return draw
     elif event.outcome is not SettlementOutcome.COMPLETED:
-        problem = f"the {rail} credit of draw {transfer.draw_id} was {event.outcome.value}"
+        problem = (
+            f"the {event.rail.value} credit of draw {transfer.draw_id} was "
+            f"{event.outcome.value}, but the line shows it {draw.status.value}"
+            + ("" if draw.rail is None else f" by {draw.rail.value}")
+        )
     elif draw.status is DrawStatus.PENDING:
         severity = Severity.WARNING
         problem = f"{rail} sent draw {transfer.draw_id}, still PENDING: resume it with its key"
@@ -143,3 +239,8 @@ def _check_draw_transfer(
             user_id=transfer.user_id,
             line_id=transfer.line_id,
         )
+    return None
+
+
+_SENT = frozenset({DrawStatus.DISBURSED, DrawStatus.RETURNED})
+"""A draw a rail sent: its events are the line's to take (a return reverses it)."""

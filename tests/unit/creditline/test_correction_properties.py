@@ -1,8 +1,9 @@
 """Property: money events delivered late end where the same events on their own dates end.
 
-Draws come in the first days; payments (some later returned or charged back) and
-backdated payments follow. One line hears of every event on its effective date; the other
-hears of returns and backdated payments days later, as corrections. Both end with the same
+Draws come in the first days (some of their credits later returned by the rail); payments
+(some later returned or charged back) and backdated payments follow. One line hears of
+every event on its effective date; the other hears of returns and backdated payments days
+later, as corrections. Both end with the same
 balances, interest, fees, status, past-due dates and books, whether the product charges or
 waives the late fee of a cycle missed only because of a return.
 """
@@ -19,7 +20,7 @@ from hypothesis import strategies as st
 from loc_core.corrections import CorrectionPolicy, account_balances
 from loc_core.creditline import CreditLine, CreditLineProduct, LineStatus
 from loc_core.creditline.correcting import correct
-from loc_core.errors import PaymentAlreadyReversed
+from loc_core.errors import DrawAlreadyReturned, PaymentAlreadyReversed
 from loc_core.ledger import Bucket, JournalEntry, receivable
 from loc_core.payments import Rail, SettlementOutcome
 from loc_core.testing.creditline import disbursed_draw
@@ -60,9 +61,12 @@ class Pay:
     """For a backdated payment, days between its effective date and its booking."""
 
 
-draws = st.lists(st.tuples(st.integers(0, 10), st.integers(1, 30_000)), min_size=1, max_size=3).map(
-    sorted
-)
+draws = st.lists(
+    st.tuples(st.integers(0, 10), st.integers(1, 30_000), st.none() | st.integers(0, 60)),
+    min_size=1,
+    max_size=3,
+).map(lambda plan: sorted(plan, key=lambda draw: draw[0]))
+"""Draws: (day, amount, days until the rail's return of its credit is heard of, or None)."""
 payments = st.lists(
     st.builds(
         lambda day, amount, rail, after: (day, amount, rail, after),
@@ -125,15 +129,16 @@ def _outcome(rail: Rail) -> SettlementOutcome:
     return SettlementOutcome.CHARGED_BACK if rail is Rail.PINLESS else SettlementOutcome.RETURNED
 
 
-def _drive(run: Run, draw_plan: list[tuple[int, int]], plan: list[Pay], *, late: bool) -> None:
+Draws = list[tuple[int, int, int | None]]
+
+
+def _drive(run: Run, draw_plan: Draws, plan: list[Pay], *, late: bool) -> None:
     line = run.line
     for offset in range(HORIZON):
         day = OPENED + dt.timedelta(days=offset)
         while line.next_close_date <= day:
             line.bill_cycle(close_date=line.next_close_date, today=day, product=run.product)
-        for index, (when, amount) in enumerate(draw_plan):
-            if when == offset:
-                disbursed_draw(line, draw_id=f"d{index}", amount=amount, on=day)
+        _draw_day(run, draw_plan, offset, day, late=late)
         regular = [p for p in plan if p.backdated_by is None]
         for pay in [*regular, *(p for p in plan if p.backdated_by is not None)]:
             if pay.day != offset or (late and pay.backdated_by is not None):
@@ -148,6 +153,35 @@ def _drive(run: Run, draw_plan: list[tuple[int, int]], plan: list[Pay], *, late:
         line.run_overdue(today=day, product=run.product)
         run.post()
         run.books_agree()
+
+
+def _draw_day(run: Run, draw_plan: Draws, offset: int, day: dt.date, *, late: bool) -> None:
+    """The day's draws, then the returns of draws' credits heard of that day."""
+    for index, (when, amount, _) in enumerate(draw_plan):
+        if when == offset:
+            disbursed_draw(run.line, draw_id=f"d{index}", amount=amount, on=day)
+    for index, (when, _, after) in enumerate(draw_plan):
+        if after is not None and when + (after if late else 0) == offset:
+            _return_draw(run, f"d{index}", day)
+
+
+def _return_draw(run: Run, draw_id: str, day: dt.date) -> None:
+    """The rail's return of a draw's credit, heard of on `day`; the same again is refused."""
+    for attempt in range(2):
+        try:
+            run.line.correct_draw_return(
+                draw_id=draw_id,
+                outcome=SettlementOutcome.RETURNED,
+                return_code="R02",
+                today=day,
+                product=run.product,
+                posted=run.posted,
+            )
+        except DrawAlreadyReturned:
+            assert attempt == 1
+        else:
+            assert attempt == 0, "a second return was accepted"
+        run.post()
 
 
 def _deliver_late(run: Run, plan: list[Pay], offset: int, day: dt.date) -> None:
@@ -209,23 +243,26 @@ def _deliver_late(run: Run, plan: list[Pay], offset: int, day: dt.date) -> None:
 @given(draws, payments, backdated)
 def test_late_deliveries_end_where_on_time_ones_do(
     product: CreditLineProduct,
-    draw_plan: list[tuple[int, int]],
+    draw_plan: Draws,
     raw: list[tuple[int, int, Rail, int | None]],
     late: list[tuple[int, int, int]],
 ) -> None:
     plan = _plan(raw, late)
-    on_time, corrected = Run(product), Run(product)
+    on_time, corrected, never = Run(product), Run(product), Run(product)
     _drive(on_time, draw_plan, plan, late=False)
     _drive(corrected, draw_plan, plan, late=True)
-    for name in COMPARED:
-        assert getattr(corrected.line, name) == getattr(on_time.line, name), name
-    assert _cent_days(corrected.line) == _cent_days(on_time.line)
-    assert corrected.line.refunds_due == on_time.line.refunds_due
-    assert account_balances(corrected.posted) == account_balances(on_time.posted)
+    # A draw whose credit came back is owed as if it had never been made.
+    _drive(never, [draw for draw in draw_plan if draw[2] is None], plan, late=False)
+    for other in (corrected, never):
+        for name in COMPARED:
+            assert getattr(other.line, name) == getattr(on_time.line, name), name
+        assert _cent_days(other.line) == _cent_days(on_time.line)
+        assert other.line.refunds_due == on_time.line.refunds_due
+        assert account_balances(other.posted) == account_balances(on_time.posted)
     totals = []
-    for run in (on_time, corrected):  # the year's totals on the next statement
+    for run in (on_time, corrected, never):  # the year's totals on the next statement
         close = run.line.next_close_date
         statement = run.line.bill_cycle(close_date=close, today=close, product=run.product)
         assert statement is not None
         totals.append((statement.fees_year_to_date, statement.interest_year_to_date))
-    assert totals[1] == totals[0]
+    assert totals[1] == totals[0] == totals[2]

@@ -148,14 +148,19 @@ def test_money_sent_for_a_draw_the_line_shows_as_failed_is_alerted(world: Deploy
     assert world.line(line).principal_balance == 0
 
 
-def test_a_draw_credit_that_did_not_complete_is_alerted(world: Deployment) -> None:
+def test_a_returned_credit_of_a_draw_the_line_never_sent_is_alerted(world: Deployment) -> None:
     line = world.open_line()
+    world.sim.down = set(Rail)
     draw = world.draw(line, 10_000)
     returned = settlement(
         f"{draw.draw_id}:rtp", SettlementOutcome.RETURNED, world.clock.now(), Rail.RTP
     )
+    before = world.line(line)
     assert world.settle(returned) is SettlementHandling.DISBURSEMENT
-    assert world.alerts()[-1].title == f"the rtp credit of draw {draw.draw_id} was RETURNED"
+    assert world.alerts(Severity.CRITICAL)[-1].title == (
+        f"the rtp credit of draw {draw.draw_id} was RETURNED, but the line shows it FAILED"
+    )
+    assert world.line(line) == before
 
 
 def test_a_draw_credit_for_a_draw_not_yet_booked_is_held_until_it_is(world: Deployment) -> None:
