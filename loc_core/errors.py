@@ -13,6 +13,7 @@ errors into HTTP statuses or exit codes.
     │   ├── InvalidConfiguration        a product configuration that cannot work
     │   │   └── ScheduleError           a schedule that cannot be built from it
     │   ├── InvalidTransition           the entity's status does not allow the command
+    │   │   └── LoanCancelled           a payment on a loan whose disbursement came back
     │   ├── CorrectionTooOld            a correction reaches further back than the policy allows
     │   ├── ApplicationError
     │   │   ├── ApplicationNotApproved  rejected or abandoned: nothing to accept
@@ -95,6 +96,7 @@ __all__ = [
     "LeaseLost",
     "LedgerError",
     "LineNotActive",
+    "LoanCancelled",
     "LocError",
     "LockNotAcquired",
     "MalformedMessage",
@@ -421,3 +423,11 @@ class RailsNotConfigured(ServiceNotConfigured, RailUnavailable):
 
 class DrawAlreadyReturned(PaymentAlreadyReversed):
     """A draw whose credit the rail already brought back: the same return changes nothing."""
+
+
+class LoanCancelled(InvalidTransition):
+    """The loan is CANCELLED (the rail returned its disbursement): it owes nothing.
+
+    A payment on it is refused before any money moves; a return of the disbursement
+    delivered again finds it already cancelled and changes nothing.
+    """

@@ -72,6 +72,9 @@ class EventType(enum.Enum):
     """A draw's money came back from the borrower's bank: it is not owed (nor its interest)."""
     REFUND_DUE = "refund_due"
     """A payment took money nothing was owed for: the borrower is owed it back."""
+    LOAN_CANCELLED = "loan_cancelled"
+    """A loan's disbursement came back from the borrower's bank: the loan is cancelled as
+    of its disbursement date, nothing is owed, and what was paid on it is a refund due."""
 
 
 @attrs.frozen

@@ -61,16 +61,16 @@ DATA_FIELDS: Mapping[EventType, frozenset[str]] = {
     ),
     EventType.LOC_DRAW_FAILED: frozenset({"line_id", "amount", "balance", "available_credit"}),
     EventType.LOC_DRAW_RETURNED: frozenset(
+        {"amount", "sent_on", "available_credit", *_LINE_OWED_NOW}
+    ),
+    EventType.LOAN_CANCELLED: frozenset(
         {
-            "line_id",
-            "amount",
-            "sent_on",
-            "available_credit",
-            "line_status",
-            "balance",
-            "past_due_amount",
-            "minimum_outstanding",
-            "next_due_date",
+            "loan_id",
+            "loan_status",
+            "amount_disbursed",
+            "disbursement_date",
+            "outstanding_balance",
+            "refund_due",
         }
     ),
     EventType.AUTOPAY_DECLINED: frozenset(

@@ -2,6 +2,15 @@
 
 A loaded record is verified, not trusted: `verify` raises on the first contradiction
 between the loan, its installments and its payments; `problems` lists them all.
+
+A CANCELLED loan (its disbursement came back) keeps the terms it was made on
+(`loan_amount`, `origination_fee`, `total_amount`) and every record, and owes nothing:
+every installment is CANCELLED with its parts, total and outstanding 0 and no
+applications, so ``outstanding = total - applications`` still holds for each; the
+loan's outstanding is 0, its `completion_date` its disbursement date, autopay off; and
+since installment applications must equal those of the payments not reversed, every
+such payment applies nothing and its whole amount is its refund. `_consistent` (fast)
+and `_problems_found` (full) check the same conditions.
 """
 
 from __future__ import annotations
@@ -15,6 +24,9 @@ from loc_core.installment.installment import PaymentApplication
 from loc_core.installment.vocabulary import LoanStatus
 
 __all__ = ["problems", "verify"]
+
+_ENDED = frozenset({LoanStatus.CLOSED, LoanStatus.CANCELLED})
+"""The statuses of a loan that owes nothing and has ended (`completion_date` set)."""
 
 
 def verify(loan: LoanState) -> None:
@@ -83,11 +95,19 @@ def _installments_consistent(loan: LoanState) -> bool:
         principal += installment.principal
         origination_fee += installment.origination_fee
         owed += installment.outstanding_balance
-    return (
-        principal == loan.loan_amount
-        and origination_fee == loan.origination_fee
-        and owed == loan.outstanding_balance
-    )
+    return (principal, origination_fee) == _scheduled_parts(
+        loan
+    ) and owed == loan.outstanding_balance
+
+
+def _scheduled_parts(loan: LoanState) -> tuple[int, int]:
+    """What the installments' principal and origination-fee parts add up to.
+
+    The loan's terms, except on a CANCELLED loan (its disbursement came back): nothing
+    is owed on it, so its installments' parts are all 0 while the loan keeps the terms
+    it was made on.
+    """
+    return (0, 0) if loan.cancelled else (loan.loan_amount, loan.origination_fee)
 
 
 def _problems_found(loan: LoanState) -> list[str]:
@@ -126,10 +146,11 @@ def _installment_problems(loan: LoanState) -> list[str]:
 def _amount_problems(loan: LoanState) -> list[str]:
     found: list[str] = []
     installments = loan.installments
-    if sum(i.principal for i in installments) != loan.loan_amount:
-        found.append("installment principal parts do not add up to loan_amount")
-    if sum(i.origination_fee for i in installments) != loan.origination_fee:
-        found.append("installment fee parts do not add up to origination_fee")
+    principal, origination_fee = _scheduled_parts(loan)
+    if sum(i.principal for i in installments) != principal:
+        found.append(f"installment principal parts do not add up to {principal}")
+    if sum(i.origination_fee for i in installments) != origination_fee:
+        found.append(f"installment fee parts do not add up to {origination_fee}")
     if loan.total_amount != loan.loan_amount + loan.origination_fee:
         found.append("total_amount != loan_amount + origination_fee")
     if loan.amount_disbursed != loan.total_amount - loan.origination_fee:
@@ -146,11 +167,13 @@ def _amount_problems(loan: LoanState) -> list[str]:
 
 def _status_problems(loan: LoanState) -> list[str]:
     found: list[str] = []
-    closed = loan.status is LoanStatus.CLOSED
-    if closed != (loan.outstanding_balance == 0):
+    ended = loan.status in _ENDED
+    if ended != (loan.outstanding_balance == 0):
         found.append(f"{loan.status.value} with outstanding {loan.outstanding_balance}")
-    if closed != (loan.completion_date is not None):
+    if ended != (loan.completion_date is not None):
         found.append(f"{loan.status.value} with completion_date {loan.completion_date}")
+    if loan.cancelled and (loan.completion_date != loan.disbursement_date or loan.autopay_enabled):
+        found.append("CANCELLED must end on its disbursement date, with autopay off")
     if loan.status is LoanStatus.DEFAULTED and loan.defaulted_on is None:
         found.append("DEFAULTED without the day it defaulted")
     if loan.status is LoanStatus.OPEN and loan.defaulted_on is not None:

@@ -80,7 +80,8 @@ class LoanState:
     """The disbursement's confirmation id from the payments service."""
     account_last_four: str | None = None
     completion_date: dt.date | None = None
-    """The day the loan was paid in full; cleared if that payment is returned."""
+    """The day the loan was paid in full; cleared if that payment is returned. A CANCELLED
+    loan's is its disbursement date, the day it is void as of."""
     defaulted_on: dt.date | None = None
     """The day the loan defaulted; kept after payoff so a return reopens it as DEFAULTED."""
     autopay_enabled: bool
@@ -100,6 +101,11 @@ class LoanState:
     outbox: Outbox = attrs.field(factory=Outbox)
 
     # --- queries ----------------------------------------------------------------------
+
+    @property
+    def cancelled(self) -> bool:
+        """Whether the disbursement came back and the loan is void (CANCELLED)."""
+        return self.status is LoanStatus.CANCELLED
 
     @property
     def late_fees_assessed(self) -> int:
@@ -146,6 +152,8 @@ class LoanState:
 
     def settled_status(self, installment: Installment) -> InstallmentStatus:
         """The status an installment's balance, history and loan call for."""
+        if self.status is LoanStatus.CANCELLED:
+            return InstallmentStatus.CANCELLED
         if installment.is_paid:
             return InstallmentStatus.COMPLETED
         if self.status is LoanStatus.DEFAULTED:

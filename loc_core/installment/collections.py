@@ -23,6 +23,8 @@ class CollectionSkip(enum.Enum):
 
     LOAN_CLOSED = "LOAN_CLOSED"
     """Nothing is owed on the loan."""
+    LOAN_CANCELLED = "LOAN_CANCELLED"
+    """The loan's disbursement came back: it is void and owes nothing."""
     LOAN_DEFAULTED = "LOAN_DEFAULTED"
     """A defaulted loan is no longer charged automatically (manual payments still are)."""
     AUTOPAY_OFF = "AUTOPAY_OFF"
@@ -48,7 +50,9 @@ def collection_skip_reason(loan: Loan, installment_id: str, *, today: dt.date) -
     """
     today = require_date(today)
     installment = loan.installment(installment_id)
-    if loan.status is LoanStatus.CLOSED:
+    if loan.status is LoanStatus.CANCELLED:
+        skip = CollectionSkip.LOAN_CANCELLED
+    elif loan.status is LoanStatus.CLOSED:
         skip = CollectionSkip.LOAN_CLOSED
     elif loan.status is LoanStatus.DEFAULTED:
         skip = CollectionSkip.LOAN_DEFAULTED

@@ -124,7 +124,9 @@ class Installment:
     total_amount: int
     """principal + origination_fee + late_fee."""
     outstanding_balance: int
-    """total_amount - sum(applications.amount), checked by `verify`."""
+    """total_amount - sum(applications.amount), checked by `verify`. A CANCELLED
+    installment (its loan's disbursement came back) has every part, total and
+    outstanding 0 and no applications."""
     status: InstallmentStatus = InstallmentStatus.SCHEDULED
     process: Process = Process.CREATION
     update_reason: str = ""
@@ -192,9 +194,10 @@ class Installment:
         payments = [app.payment_id for app in self.applications]
         if len(set(payments)) != len(payments):
             found.append(f"{where}: a payment is applied twice")
-        if (self.status is InstallmentStatus.COMPLETED) != self.is_paid:
+        if not self._status_fits(self.total_amount, self.outstanding_balance, applied):
             found.append(
-                f"{where}: status {self.status.value} with outstanding {self.outstanding_balance}"
+                f"{where}: status {self.status.value} with outstanding "
+                f"{self.outstanding_balance} of {self.total_amount}"
             )
         if self.status is InstallmentStatus.OVERDUE and self.overdue_on is None:
             found.append(f"{where}: OVERDUE without the day it became overdue")
@@ -231,9 +234,8 @@ class Installment:
             principal -= app.principal
         if outstanding != total - applied or min(late_fee, origination_fee, principal) < 0:
             return False
-        status = self.status
-        if (status is InstallmentStatus.COMPLETED) != (outstanding == 0) or (
-            self.overdue_on is None and (status is InstallmentStatus.OVERDUE or self.late_fee)
+        if not self._status_fits(total, outstanding, applied) or (
+            self.overdue_on is None and (self.status is InstallmentStatus.OVERDUE or self.late_fee)
         ):
             return False
         attempts = self.collection_attempts
@@ -242,6 +244,16 @@ class Installment:
             and attempts >= 0
             and (attempts == 0) == (self.last_collection_attempt_on is None)
         )
+
+    def _status_fits(self, total: int, outstanding: int, applied: int) -> bool:
+        """COMPLETED exactly when nothing is owed; CANCELLED only with nothing at all.
+
+        A CANCELLED installment (its loan's disbursement came back) has a total of 0 and
+        no applications, so it owes nothing either.
+        """
+        if self.status is InstallmentStatus.CANCELLED:
+            return total == 0 and applied == 0
+        return (self.status is InstallmentStatus.COMPLETED) == (outstanding == 0)
 
     def verify(self) -> None:
         """Raise `InvariantViolation` if the installment contradicts itself."""

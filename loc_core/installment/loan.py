@@ -21,7 +21,7 @@ import attrs
 
 from loc_core import bookkeeping
 from loc_core.audit import ChangeRecorder, render
-from loc_core.bookkeeping import EntryKind, Product
+from loc_core.bookkeeping import EntryKind, Movement, Product, entry_id
 from loc_core.corrections import account_balances, adjustment_entry
 from loc_core.errors import (
     CorrectionTooOld,
@@ -30,6 +30,7 @@ from loc_core.errors import (
     InvalidTimestamp,
     InvalidTransition,
     InvariantViolation,
+    LoanCancelled,
     Overpayment,
     PaymentAlreadyReversed,
     PaymentAlreadySettled,
@@ -51,8 +52,10 @@ from loc_core.installment.vocabulary import (
     Process,
 )
 from loc_core.ledger import (
+    CLEARING,
     Bucket,
     JournalEntry,
+    refund_due,
 )
 from loc_core.money import format_cents, positive_cents
 from loc_core.payments import PaymentStatus, Rail, SettlementOutcome
@@ -158,6 +161,7 @@ class Loan(LoanState):
             PaymentError: for a process other than AUTOPAY or MANUAL, or a rail that
                 cannot collect (RTP).
             InvalidTimestamp: for a `today` that is not a date or is before disbursement.
+            LoanCancelled: when the loan is CANCELLED (its disbursement came back).
             InvalidTransition: when the loan is CLOSED.
             DuplicatePayment: when `payment_id` was already applied to this loan.
             Overpayment: when `amount` is more than the loan's outstanding balance.
@@ -178,7 +182,7 @@ class Loan(LoanState):
         """Book a repayment a rail already took: never refused for the loan's balance.
 
         What the loan still owes is applied as `apply_payment` does; the excess (all of
-        it on a CLOSED loan) becomes the payment's `refund`, a `RefundDue` posted DR
+        it on a CLOSED or CANCELLED loan) becomes the payment's `refund`, a `RefundDue` posted DR
         CLEARING, CR ``refund_due(<loan id>)``, with a REFUND_DUE event. A CLOSED loan
         stays CLOSED.
 
@@ -202,6 +206,7 @@ class Loan(LoanState):
         Raises:
             InvalidAmount: unless `amount` is positive integer cents.
             InvalidTimestamp: for a `today` that is not a date or is before disbursement.
+            LoanCancelled: when the loan is CANCELLED (its disbursement came back).
             InvalidTransition: when the loan is CLOSED.
             Overpayment: when `amount` is more than the loan's outstanding balance.
         """
@@ -444,10 +449,12 @@ class Loan(LoanState):
         Raises:
             CorrectionTooOld, InvalidTimestamp: as `check_correction`, or for a loan whose
                 books do not hold its history (`replayable`); nothing changed.
+            LoanCancelled: when the loan is CANCELLED: it owes nothing to correct.
             DomainError: for a blank cause or reason.
         """
         require_id(cause, field="cause")
         require_id(reason, field="reason")
+        self._refuse_if_cancelled("corrections")
         self.check_correction(effective, today=today)
         self._require_replayable(posted)
         return self._correct(
@@ -538,10 +545,12 @@ class Loan(LoanState):
             CorrectionTooOld: when `effective_on` is beyond the correction reach, or the
                 loan's books do not hold its history (an adopted loan: `replayable`).
             InvalidTimestamp: for an `effective_on` after `today` or before disbursement.
+            LoanCancelled: when the loan is CANCELLED (its disbursement came back).
             InvalidAmount, PaymentError, DuplicatePayment: as `book_moved_payment`.
             DomainError: for a blank reason.
         """
         require_id(reason, field="reason")
+        self._refuse_if_cancelled("payments")
         self.check_correction(effective_on, today=today)
         self._require_replayable(posted)
         before = _Before.of(self)  # its refund due is news only as the correction ends it
@@ -565,6 +574,110 @@ class Loan(LoanState):
             before=before,
         )
         return payment
+
+    def cancel_returned_disbursement(
+        self, *, today: dt.date, posted: Sequence[JournalEntry], reason: str
+    ) -> JournalEntry:
+        """The rail brought the disbursement back: cancel the loan as of its disbursement.
+
+        The loan becomes CANCELLED (terminal, `completion_date` its disbursement date,
+        autopay off) and owes nothing: every installment is CANCELLED with every part,
+        total and outstanding 0 and no applications; every payment not reversed applies
+        nothing and its whole amount is a refund due (REFUND_DUE where that is new).
+        Records are kept: payments with their statuses, collection attempts, the audit.
+
+        The books, all dated `today` (the day the return is learned): the disbursement
+        entry mirrored, ``<loan>:returned`` (funding back, receivables down, the
+        origination fee's income taken back), returned; then ``<loan>:returned:adjust``,
+        which takes back everything else the loan booked (late fees, a charge-off's
+        allowance, what payments paid) so that its books hold only the refunds due.
+        ``loan_cancelled`` tells the borrower.
+
+        Raises:
+            LoanCancelled: when the loan is already CANCELLED (the same return again).
+            CorrectionTooOld: when the disbursement date is further back than the
+                correction reach before `today`, or the books do not hold the
+                disbursement (a loan adopted from the Go service: `replayable`).
+            InvalidTimestamp: for a `today` that is not a date or is before disbursement.
+            DomainError: for a blank reason.
+            (Nothing changed when any of these is raised.)
+        """
+        require_id(reason, field="reason")
+        today = self._require_today(today)
+        if self.cancelled:
+            raise LoanCancelled(
+                f"loan {self.loan_id} was already cancelled on {render(self.completion_date)}",
+                about=self,
+            )
+        self.check_correction(self.disbursement_date, today=today)
+        self._require_replayable(posted)
+        disbursed = next(entry for entry in posted if entry.kind == EntryKind.DISBURSEMENT)
+        returned = disbursed.reversal(
+            entry_id=entry_id(self.loan_id, Movement.RETURN, product=Product.INSTALLMENT),
+            kind=EntryKind.DISBURSEMENT_RETURNED,
+            effective_date=today,
+        )
+        before = self.refunds_due_by_payment()
+        reason = f"cancelled as of {self.disbursement_date.isoformat()}: {reason}"
+        recorder = ChangeRecorder(process=Process.CORRECTION, reason=reason)
+        recorder.touch(self)
+        for installment in self.installments:
+            recorder.touch(installment)
+            installment.principal = installment.origination_fee = installment.late_fee = 0
+            installment.total_amount = installment.outstanding_balance = 0
+            installment.applications = []
+            installment.status = InstallmentStatus.CANCELLED
+            installment.process = Process.CORRECTION
+            installment.update_reason = reason
+        kept = 0
+        for payment in self.payments.values():
+            if payment.status.reversed:
+                continue
+            kept += payment.amount
+            recorder.touch(payment)
+            payment.applications = ()
+            if _refunded(payment) != payment.amount:
+                payment.refund = RefundDue(
+                    payment_id=payment.payment_id, amount=payment.amount, recorded_on=today
+                )
+        self.outstanding_balance = 0
+        self.status = LoanStatus.CANCELLED
+        self.completion_date = self.disbursement_date
+        self.autopay_enabled = False
+        self.outbox.entries.append(returned)
+        # What the loan's books hold once cancelled: the cash its payments brought in,
+        # all of it owed back. The disbursement and its mirror net to nothing.
+        adjustment = adjustment_entry(
+            product=Product.INSTALLMENT,
+            cause=returned.entry_id,
+            reference=self.loan_id,
+            posted=account_balances([*posted, *self.outbox.entries]),
+            replayed={CLEARING: kept, refund_due(self.loan_id): -kept} if kept else {},
+            on=today,
+            memo=reason,
+        )
+        if adjustment is not None:
+            self.outbox.entries.append(adjustment)
+        self.outbox.changes.extend(recorder.changes())
+        for payment_id, amount in self.refunds_due_by_payment().items():
+            refund = self.payments[payment_id].refund
+            if refund is not None and before.get(payment_id) != amount:
+                self._announce_refund(refund, self.payments[payment_id].amount, today)
+        self._event(
+            EventType.LOAN_CANCELLED,
+            self.loan_id,
+            today,
+            {
+                "loan_id": self.loan_id,
+                "loan_status": self.status.value,
+                "amount_disbursed": self.amount_disbursed,
+                "disbursement_date": self.disbursement_date.isoformat(),
+                "outstanding_balance": 0,
+                "refund_due": self.refunds_due,
+            },
+        )
+        self.verify()
+        return returned
 
     # --- steps ------------------------------------------------------------------------
 
@@ -899,7 +1012,16 @@ class Loan(LoanState):
             {"loan_id": self.loan_id, "amount": refund.amount, "payment_amount": payment_amount},
         )
 
+    def _refuse_if_cancelled(self, what: str) -> None:
+        if self.cancelled:
+            raise LoanCancelled(
+                f"loan {self.loan_id} is CANCELLED: its disbursement came back, it owes "
+                f"nothing and takes no {what}",
+                about=self,
+            )
+
     def _refuse_if_closed(self) -> None:
+        self._refuse_if_cancelled("payments")
         if self.status is LoanStatus.CLOSED:
             raise InvalidTransition(
                 f"loan {self.loan_id} is CLOSED (paid on {render(self.completion_date)}); "

@@ -24,6 +24,11 @@ class LoanStatus(enum.Enum):
     """Paid in full; `completion_date` is set. A return of the last payment reopens it."""
     DEFAULTED = "DEFAULTED"
     """Charged off after an installment stayed overdue too long; payments still accepted."""
+    CANCELLED = "CANCELLED"
+    """Terminal: the rail returned the disbursement, so the loan is void as of its
+    disbursement date. Nothing is owed (no principal, origination fee or late fee); every
+    payment not reversed is a refund due; no payment is taken. `completion_date` is the
+    disbursement date. The Go service never writes it."""
 
 
 class InstallmentStatus(enum.Enum):
@@ -37,6 +42,9 @@ class InstallmentStatus(enum.Enum):
     """Unpaid past its grace period; its late fee has been assessed."""
     DEFAULTED = "DEFAULTED"
     """Unpaid when its loan defaulted."""
+    CANCELLED = "CANCELLED"
+    """Its loan was CANCELLED (the disbursement came back): it owes nothing, every part
+    0, and no payment applies to it."""
 
 
 class FeeType(enum.Enum):

@@ -259,7 +259,8 @@ def ledger_problems(loan: Loan, ledger: Ledger) -> list[str]:
         found.append(f"clearing {ledger.balance(CLEARING)} != payments not reversed {live}")
     if ledger.balance(income(Bucket.LATE_FEE)) != -loan.late_fees_assessed:
         found.append("late-fee income differs from the fees assessed")
-    if ledger.balance(FUNDING) != -loan.amount_disbursed:
+    disbursed = 0 if loan.status is LoanStatus.CANCELLED else loan.amount_disbursed
+    if ledger.balance(FUNDING) != -disbursed:  # a CANCELLED loan's came back
         found.append("funding differs from the amount disbursed")
     return found
 

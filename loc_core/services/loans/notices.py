@@ -12,14 +12,14 @@ import datetime as dt
 import attrs
 
 from loc_core.events import AuditValue, DomainEvent, EventType
-from loc_core.installment import InstallmentStatus, Loan
+from loc_core.installment import Loan
 
 __all__ = ["announce_autopay_declined", "announce_received", "owed_now", "tell_what_is_owed"]
 
 
 def owed_now(loan: Loan, today: dt.date) -> dict[str, AuditValue]:
     """The loan's status and outstanding, what is due `today` or earlier, the next due date."""
-    unpaid = [i for i in loan.installments if i.status is not InstallmentStatus.COMPLETED]
+    unpaid = [i for i in loan.installments if not i.is_paid]  # none on a CANCELLED loan
     coming = [i.due_date for i in unpaid if i.due_date > today]
     return {
         "loan_id": loan.loan_id,

@@ -89,7 +89,8 @@ def make_payment(
     """Collect a manual payment (pinless debit first, then ACH), apply it, return a receipt.
 
     The amount is checked against the loan before any rail is asked: an overpayment, a
-    CLOSED loan or a bad amount is refused with nothing collected. The payment holds the
+    CLOSED loan, a CANCELLED one (`LoanCancelled`: its disbursement came back) or a bad
+    amount is refused with nothing collected. The payment holds the
     loan's payment lease, so autopay cannot collect at the same time. The payment's
     transfer intent is committed before any rail is asked: a repeat with the same
     idempotency key resumes it (after a crash, a second or a day later) and returns the

@@ -205,18 +205,21 @@ def _expected_books(loan: Loan) -> dict[str, int]:
     with what was disbursed, clearing debited with every payment not reversed (refund
     parts included), income credited with the origination fee and every late fee
     charged, and credit loss debited with what the allowance reserves. Any other
-    account of the loan's or the lender's must be 0.
+    account of the loan's or the lender's must be 0. A CANCELLED loan's disbursement
+    came back and its fees were taken back: funding and income are 0, and clearing
+    holds its payments, all owed back as refunds.
     """
     loan_id = loan.loan_id
     reserved = loan.outstanding_balance if loan.status is LoanStatus.DEFAULTED else 0
+    disbursed, fee = (0, 0) if loan.cancelled else (loan.amount_disbursed, loan.origination_fee)
     return {
         **{receivable(loan_id, b): owed for b, owed in loan.bucket_balances().items()},
         allowance(loan_id): -reserved,
         refund_due(loan_id): -loan.refunds_due,
         CREDIT_LOSS: reserved,
-        FUNDING: -loan.amount_disbursed,
+        FUNDING: -disbursed,
         CLEARING: sum(p.amount for p in loan.payments.values() if not p.status.reversed),
-        income(Bucket.ORIGINATION_FEE): -loan.origination_fee,
+        income(Bucket.ORIGINATION_FEE): -fee,
         income(Bucket.LATE_FEE): -loan.late_fees_assessed,
     }
 

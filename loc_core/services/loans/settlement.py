@@ -6,8 +6,11 @@ the payments index finds the loan. A repeated or late event changes nothing and 
 answered `SettlementHandling.DUPLICATE`, so the stream never retries it.
 
 Events for disbursements (credits) carry a disbursement key: nothing is booked on
-completion, but a disbursement that comes back, or that the loan does not record, is
-reported to operations.
+completion. A disbursement the rail returns (RETURNED, or CHARGED_BACK) cancels the loan
+as of its disbursement date (`Loan.cancel_returned_disbursement`): nothing is owed, what
+was paid on it is a refund due, the borrower is told (``loan_cancelled``) and operations
+warned with the rail's return code. A disbursement the loan does not record is alerted
+(CRITICAL) and changes nothing.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import datetime as dt
 from loc_core.calendar import require_utc
 from loc_core.errors import (
     CorrectionTooOld,
+    LoanCancelled,
     NotFound,
     PaymentAlreadyReversed,
     PaymentAlreadySettled,
@@ -32,8 +36,10 @@ from loc_core.ports import (
     Severity,
     UnitOfWork,
 )
+from loc_core.refunds import RefundDue
 from loc_core.services.handling import SettlementHandling
 from loc_core.services.kit import (
+    alert_refund_due,
     alert_settlement,
     payment_not_found,
     require_paid_by,
@@ -75,13 +81,20 @@ def settle_payment(
             alerted, since money may have moved unbooked, and nothing is applied.
         PaymentError: for an outcome the payment's rail cannot have (an ACH chargeback).
         CorrectionTooOld: for a reversal of a payment applied further back than the
-            product's correction reach; operations are alerted and nothing changed.
+            product's correction reach, or a return of a disbursement made further back
+            (or of a loan adopted from the Go service); operations are alerted and
+            nothing changed.
     """
     occurred = require_utc(event.occurred_at, field="occurred_at").date()
     application = parse_disbursement_key(event.idempotency_key)
     if application is not None:
-        _check_disbursement(event, application, uow=uow, alerter=alerter)
-        return SettlementHandling.DISBURSEMENT
+        handled = _settle_disbursement(
+            event, application, today=today, uow=uow, publish=publish, alerter=alerter
+        )
+        metrics.increment(
+            f"loc.loans.disbursements.{handled.value}", tags=(f"outcome:{event.outcome.value}",)
+        )
+        return handled
     with uow:
         owner = uow.loans.find_payment(event.idempotency_key)
     if owner is None:
@@ -133,6 +146,10 @@ def _correct(
     Beyond the product's correction reach operations are alerted (CRITICAL) and the
     error raised: the unit of work is not committed, so nothing changed.
     """
+    if loan.cancelled:
+        # The loan owes nothing: the payment applied nothing, and `settle` cancelled the
+        # refund due it was (the money never stayed). There is no history to replay.
+        return
     effective = loan.payments[payment_id].submitted_on
     try:
         loan.check_correction(effective, today=on)
@@ -167,20 +184,84 @@ def _correct(
     )
 
 
-def _check_disbursement(
-    event: SettlementEvent, application: tuple[str, str], *, uow: UnitOfWork, alerter: Alerter
-) -> None:
+def _settle_disbursement(
+    event: SettlementEvent,
+    application: tuple[str, str],
+    *,
+    today: dt.date,
+    uow: UnitOfWork,
+    publish: Publisher,
+    alerter: Alerter,
+) -> SettlementHandling:
+    """A disbursement's fate: a return cancels the loan, once; the rest changes nothing.
+
+    DISBURSEMENT for a completion, or an event the loan does not record (alerted,
+    CRITICAL); REVERSED when a return cancelled the loan (one commit; operations warned
+    with the return code, a refund due alerted per payment; events published after the
+    commit); DUPLICATE for a return delivered again or a completion after the return.
+    """
     user_id, application_id = application
     with uow:
-        loan = uow.loans.by_application(user_id, application_id)
-    if loan is None:
+        found = uow.loans.by_application(user_id, application_id)
+    if found is None:
         alert_settlement(alerter, event, "disbursement without a loan")
         raise NotFound(
             f"no loan was made from application {application_id} of user {user_id}",
             about=Ref("loan_application", application_id, user_id),
             key=event.idempotency_key,
         )
-    if loan.confirmation_id != event.confirmation_id:
-        alert_settlement(alerter, event, f"disbursement loan {loan.loan_id} does not record")
-    elif event.outcome is not SettlementOutcome.COMPLETED:
-        alert_settlement(alerter, event, f"disbursement of loan {loan.loan_id} came back")
+    loan_id = found.loan_id
+    if found.confirmation_id != event.confirmation_id:
+        alert_settlement(alerter, event, f"disbursement loan {loan_id} does not record")
+        return SettlementHandling.DISBURSEMENT
+    if event.outcome is SettlementOutcome.COMPLETED:
+        # A completion after the return (ACH reports both, in any order) changes nothing.
+        return SettlementHandling.DUPLICATE if found.cancelled else SettlementHandling.DISBURSEMENT
+    owed_back: list[RefundDue] = []
+
+    def attempt() -> tuple[SettlementHandling, list[DomainEvent]]:
+        with uow:
+            loan = uow.loans.get(user_id, loan_id)
+            try:
+                loan.cancel_returned_disbursement(
+                    today=today,
+                    posted=uow.journal.entries_for(loan_id),
+                    reason=f"disbursement {event.outcome.value} ({event.return_code or 'no code'})",
+                )
+            except LoanCancelled:
+                return SettlementHandling.DUPLICATE, []
+            except CorrectionTooOld as exc:
+                alert_settlement(
+                    alerter,
+                    event,
+                    f"return of the disbursement of loan {loan_id} reaches too far back: "
+                    "handle by hand",
+                    effective=loan.disbursement_date.isoformat(),
+                    error=str(exc),
+                )
+                raise
+            uow.loans.save(loan)
+            owed_back[:] = [
+                refund
+                for payment in loan.payments.values()
+                if (refund := payment.refund) is not None and refund.is_due
+            ]
+            return SettlementHandling.REVERSED, uow.commit(
+                actor="settlement-handler", request_id=event.event_id
+            )
+
+    handling, events = retry_on_conflict(attempt)
+    if handling is SettlementHandling.REVERSED:
+        alert_settlement(
+            alerter,
+            event,
+            f"disbursement of loan {loan_id} came back: the loan is cancelled",
+            severity=Severity.WARNING,
+            user_id=user_id,
+            loan_id=loan_id,
+            refund_due=sum(refund.amount for refund in owed_back),
+        )
+        for refund in owed_back:
+            alert_refund_due(alerter, refund, user_id=user_id, owner=("loan_id", loan_id))
+    publish(events)
+    return handling

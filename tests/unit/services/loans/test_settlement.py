@@ -136,20 +136,21 @@ def test_a_concurrent_writer_makes_the_handler_settle_on_a_fresh_read(
 def test_disbursement_events_book_nothing_but_surprises_are_alerted(
     world: Deployment, loan: Loan
 ) -> None:
+    """A completion books nothing; a return cancels the loan (test_returned_disbursement)."""
     key = disbursement_key("user-1", loan.application_id, Rail.ACH)
     ok = attrs.evolve(event(key, SettlementOutcome.COMPLETED), confirmation_id=loan.confirmation_id)
     assert world.settle(ok) is SettlementHandling.DISBURSEMENT
     assert world.alerts() == []
     assert (
-        world.settle(attrs.evolve(ok, outcome=SettlementOutcome.RETURNED))
-        is SettlementHandling.DISBURSEMENT
-    )
-    assert (
         world.settle(attrs.evolve(ok, confirmation_id="another")) is SettlementHandling.DISBURSEMENT
     )
+    assert (
+        world.settle(attrs.evolve(ok, outcome=SettlementOutcome.RETURNED))
+        is SettlementHandling.REVERSED
+    )
     assert world.alert_titles() == [
-        f"disbursement of loan {loan.loan_id} came back",
         f"disbursement loan {loan.loan_id} does not record",
+        f"disbursement of loan {loan.loan_id} came back: the loan is cancelled",
     ]
     with pytest.raises(NotFound):
         world.settle(
