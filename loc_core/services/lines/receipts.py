@@ -3,6 +3,12 @@
 Like the seed's ``receipts/`` for loans. The balances after the payment are proven from
 the journal (the line's receivables as of the payment's ``<payment id>:apply`` entry), not
 read from a field, so a receipt can be produced for any payment at any later time.
+
+A backdated payment (an operator's, `BookBackdatedLinePayment`) is booked with the
+correction it makes: its ``<payment id>:adjust`` entry, posted in the same commit right
+after it, takes away the interest and fees the payment's effective date means were never
+owed. Its receipt counts that entry too, so it shows what the line owed once the payment
+was booked, not today's balances less the payment with the undone charges still in.
 """
 
 from __future__ import annotations
@@ -59,16 +65,29 @@ def _balances_after(entries: Iterable[JournalEntry], payment: LocPayment) -> Bal
     # one walk of each entry's postings, the buckets by position (principal, interest, fee)
     slots = {receivable(payment.line_id, bucket): i for i, bucket in enumerate(_LINE_BUCKETS)}
     owed = [0, 0, 0]
-    applied = f"{payment.payment_id}:apply"
+    prefix = f"{payment.payment_id}:"
     # A payment that paid nothing owed (all of it a refund due) posted only its refund.
-    own = applied if payment.applied_amount else f"{payment.payment_id}:refund_due"
+    own = f"{prefix}apply" if payment.applied_amount else f"{prefix}refund_due"
+    adjusted = f"{prefix}adjust"  # a backdated payment's correction, booked with it
+    booked = False
     for entry in entries:
-        for posting in entry.postings:
-            slot = slots.get(posting.account)
-            if slot is not None:
-                owed[slot] += posting.amount if posting.side is Side.DEBIT else -posting.amount
-        if entry.entry_id == own:
-            return Balances(*owed)
+        moves = [
+            (
+                slots[posting.account],
+                posting.amount if posting.side is Side.DEBIT else -posting.amount,
+            )
+            for posting in entry.postings
+            if posting.account in slots
+        ]
+        if booked and entry.entry_id != adjusted and moves:
+            break  # what came after the payment's booking
+        for slot, amount in moves:
+            owed[slot] += amount
+        if entry.entry_id == adjusted and booked:
+            break
+        booked = booked or entry.entry_id == own
+    if booked:
+        return Balances(*owed)
     raise InvariantViolation(
         f"payment {payment.payment_id} has no journal entry {own}",
         about=Ref("payment", payment.payment_id, payment.user_id),

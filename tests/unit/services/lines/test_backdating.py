@@ -7,6 +7,7 @@ from loc_core.ledger import Bucket, receivable
 from loc_core.services.commands import (
     BookBackdatedDraw,
     BookBackdatedLinePayment,
+    GetLinePaymentReceipt,
     ListLineStatements,
 )
 
@@ -32,6 +33,13 @@ def test_a_backdated_payment_undoes_the_late_fee_and_the_suspension(
     assert receipt.payment_id == command.payment_id
     line = world.line(billed)
     assert (line.status, line.fee_balance, line.past_due_since) == (LineStatus.ACTIVE, 0, None)
+    # The receipt shows what is owed once the payment and its correction are booked: no
+    # late fee, and no interest for the days since 04-20 on what it paid.
+    assert receipt.balances_after == line.balances
+    assert (
+        world.bus.handle(GetLinePaymentReceipt(billed.user_id, billed.line_id, receipt.payment_id))
+        == receipt
+    )
     ledger = world.ledger(billed.line_id)
     assert f"{command.payment_id}:apply" in ledger
     assert f"{command.payment_id}:adjust" in ledger
