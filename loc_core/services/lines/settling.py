@@ -52,8 +52,14 @@ from loc_core.ports import (
     Severity,
     UnitOfWork,
 )
+from loc_core.refunds import RefundDue
 from loc_core.services.handling import SettlementHandling
-from loc_core.services.kit import alert_settlement, payment_not_found, require_paid_by
+from loc_core.services.kit import (
+    alert_refund_due,
+    alert_settlement,
+    payment_not_found,
+    require_paid_by,
+)
 from loc_core.services.lines._unit import LineWriter
 from loc_core.services.lines.drawing import DrawTransfer, parse_draw_transfer
 
@@ -163,8 +169,10 @@ def _return_draw(
 ) -> SettlementHandling:
     """Correct the line for a draw whose credit the rail brought back (module docstring)."""
     uow = lines.uow
+    owed_back: list[RefundDue] = []
 
     def change(line: CreditLine, today: dt.date) -> SettlementHandling:
+        before = line.refunds_due_by_payment()
         try:
             line.correct_draw_return(
                 draw_id=transfer.draw_id,
@@ -176,6 +184,13 @@ def _return_draw(
             )
         except DrawAlreadyReturned:
             return SettlementHandling.DUPLICATE
+        # Payments that paid the draw off now paid more than was owed: money owed back.
+        owed_back[:] = [
+            refund
+            for payment_id, amount in line.refunds_due_by_payment().items()
+            if amount > before.get(payment_id, 0)
+            and (refund := line.payments[payment_id].refund) is not None
+        ]
         return SettlementHandling.REVERSED
 
     what = f"the {event.outcome.value} credit of draw {transfer.draw_id}"
@@ -191,6 +206,10 @@ def _return_draw(
             user_id=transfer.user_id,
             line_id=transfer.line_id,
         )
+        for refund in owed_back:
+            alert_refund_due(
+                alerter, refund, user_id=transfer.user_id, owner=("line_id", transfer.line_id)
+            )
     return handling
 
 

@@ -108,6 +108,8 @@ def test_a_paid_minimum_becomes_a_refund_when_the_draw_comes_back_after_its_stat
     assert (line.principal_balance, line.interest_balance, line.fee_balance) == (0, 0, 0)
     assert line.refunds_due == 1_989  # nothing was owed: the payment is owed back
     assert "refund_due" in world.sent()
+    refunds = [a for a in world.alerts(Severity.WARNING) if a.title == "refund due"]
+    assert [a.details["amount"] for a in refunds] == [1_989]  # operations must pay it out
     reconciled = world.bus.handle(ReconcileLine(billed.user_id, billed.line_id))
     assert reconciled.matches, reconciled.mismatches
     assert world.ledger(billed.line_id).balance(receivable(billed.line_id, Bucket.INTEREST)) == 0
