@@ -12,7 +12,9 @@ Timing (on Federal Reserve business days, events at 12:00 UTC):
 - Pinless debits complete on the day of submission; a chargeback can follow up to 60
   days later.
 - Credits (disbursements, draws) complete the next business day (ACH) or the same day
-  (RTP, pinless) and are never returned.
+  (RTP, pinless). With `RailBehaviour.credit_return_probability` (0 by default) one can
+  come back 1-2 business days after completing (``R03``: no such account; a
+  push-to-card or RTP payment to a closed account that the processor reverses).
 """
 
 from __future__ import annotations
@@ -48,6 +50,10 @@ class RailBehaviour:
     """An ACH debit returned as unauthorized, up to 60 days after settling."""
     chargeback_probability: float = attrs.field(default=0.005, validator=_probability)
     """A pinless debit charged back, up to 60 days after it completed."""
+    credit_return_probability: float = attrs.field(default=0.0, validator=_probability)
+    """A credit (a loan's disbursement, a draw) returned by the borrower's bank 1-2 business
+    days after it completed. Off by default: what a lender sees rarely, and a scenario
+    asks for."""
 
 
 SIMULATED_TIMEOUT = dt.timedelta(seconds=10)
@@ -114,6 +120,11 @@ class SimulatedRails:
         known = self._results.get(idempotency_key)
         return None if known is None else known[1]
 
+    def request(self, idempotency_key: str) -> TransferRequest | None:
+        """The transfer first received with this key; None if none was (or it is forgotten)."""
+        known = self._results.get(idempotency_key)
+        return None if known is None else known[0]
+
     def take_submitted(self) -> list[TransferRequest]:
         """Hand over the transfers that moved money since the last call, and forget them."""
         taken, self.submitted = self.submitted, []
@@ -155,7 +166,12 @@ class SimulatedRails:
 
         if request.direction is Direction.CREDIT:
             days = 1 if request.rail is Rail.ACH else 0
-            event(SettlementOutcome.COMPLETED, calendar.add_business_days(today, days))
+            completes = calendar.add_business_days(today, days)
+            event(SettlementOutcome.COMPLETED, completes)
+            chance = behaviour.credit_return_probability
+            if chance and draw.random() < chance:
+                returned = calendar.add_business_days(completes, draw.randint(1, 2))
+                event(SettlementOutcome.RETURNED, returned, "R03")
             return
         if request.rail is Rail.PINLESS:
             event(SettlementOutcome.COMPLETED, today)

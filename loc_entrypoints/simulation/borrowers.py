@@ -48,6 +48,12 @@ _DRAW_STEP = 500
 _SMALLEST_DRAW = 2_000
 
 
+_ENDED = frozenset({LoanStatus.CLOSED, LoanStatus.CANCELLED})
+"""A loan nobody pays any more: paid off, or void because its disbursement came back."""
+_LOAN_ENDED = frozenset({EventType.LOAN_CLOSED, EventType.LOAN_CANCELLED})
+"""What may lead a borrower to apply again (with `reborrow_probability`)."""
+
+
 class InvariantBroken(Exception):
     """The run stopped: an invariant failed for a borrower on a day."""
 
@@ -211,7 +217,7 @@ class Book:
     def _pay_installment(self, borrower: Borrower, argument: str) -> None:
         loan_id, _, installment_id = argument.partition("|")
         loan = self._loan(borrower, loan_id)
-        if borrower.in_hardship or loan is None or loan.status is LoanStatus.CLOSED:
+        if borrower.in_hardship or loan is None or loan.status in _ENDED:
             return
         owed = loan.installment(installment_id).outstanding_balance
         if owed > 0:
@@ -219,7 +225,7 @@ class Book:
 
     def _prepay(self, borrower: Borrower, loan_id: str) -> None:
         loan = self._loan(borrower, loan_id)
-        if borrower.in_hardship or loan is None or loan.status is LoanStatus.CLOSED:
+        if borrower.in_hardship or loan is None or loan.status in _ENDED:
             return
         if not any(p.status is PaymentStatus.PENDING for p in loan.payments.values()):
             self._pay_loan(borrower, loan, loan.outstanding_balance, "prepay")
@@ -303,7 +309,7 @@ class Book:
         scenario = self.scenario
         if event.type is EventType.LOAN_DISBURSED:
             self._plan_loan(borrower, event.subject_id)
-        elif event.type is EventType.LOAN_CLOSED and not borrower.in_hardship:
+        elif event.type in _LOAN_ENDED and not borrower.in_hardship:
             if borrower.draw.random() < scenario.reborrow_probability:
                 delay = borrower.draw.randint(*scenario.reborrow_delay_days)
                 self.plan(self.day + max(delay, 1), Act.APPLY_LOAN, borrower)

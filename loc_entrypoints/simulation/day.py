@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 
 from loc_core.errors import InvariantViolation, LocError
+from loc_core.payments import Direction
 from loc_core.services.commands import (
     BillClosedCycles,
     CollectDueMinimums,
@@ -61,7 +62,9 @@ def live_one_day(book: Book) -> None:
     world.at(today, 12)
     for event in world.sim_rails.due_events():
         settled = bus.handle(SettleTransfer(event))
-        book.tally.settled(settled.product, event.outcome, settled.handling.value)
+        sent = world.sim_rails.request(event.idempotency_key)  # a credit's return is no ACH return
+        credit = sent is not None and sent.direction is Direction.CREDIT
+        book.tally.settled(settled.product, event.outcome, settled.handling.value, credit=credit)
     world.at(today, 14)
     bus.handle(SendUpcomingNotices())
     world.at(today, 15)

@@ -247,6 +247,9 @@ class Scenario:
     """An ACH debit returned as unauthorized, up to 60 days after settling."""
     chargeback_probability: float = _chance(0.005)
     """A pinless debit charged back, up to 60 days after it completed."""
+    credit_return_probability: float = _chance(0.0)
+    """A credit the borrower's bank sends back 1-2 business days after it completed (no
+    such account): the loan it disbursed is cancelled, the draw it sent reversed."""
 
     # --- process deaths
     crash_probability: float = _chance(0.0)

@@ -63,6 +63,7 @@ _COUNTS = (
     "applications",
     "approvals",
     "chargebacks",
+    "credits_returned",
     "offers_abandoned",
     "originations",
     "returns",
@@ -127,11 +128,15 @@ class Tally:
         """A line was opened."""
         self.counts["creditline"]["originations"] += 1
 
-    def settled(self, product: str, outcome: SettlementOutcome, handling: str) -> None:
-        """A settlement event was delivered and handled."""
+    def settled(
+        self, product: str, outcome: SettlementOutcome, handling: str, *, credit: bool = False
+    ) -> None:
+        """A settlement event was delivered and handled (`credit`: money sent, not taken)."""
         if handling in {"duplicate", "disbursement", "draw"}:
             return
-        if outcome is SettlementOutcome.RETURNED:
+        if credit:
+            self.counts[product]["credits_returned"] += handling == "reversed"
+        elif outcome is SettlementOutcome.RETURNED:
             self.counts[product]["returns"] += 1
         elif outcome is SettlementOutcome.CHARGED_BACK:
             self.counts[product]["chargebacks"] += 1
@@ -195,12 +200,12 @@ class Tally:
             figures = money[owner[0]]
             figures["ending_receivables"] += _receivable_change(entry)
             figures["credit_losses"] += entry.net(CREDIT_LOSS)
-            if entry.kind == "disbursement":
+            if entry.kind in {"disbursement", "disbursement_returned"}:  # net of what came back
                 figures["disbursed"] += -entry.net(FUNDING)
                 figures["principal_originated"] += entry.net(
                     receivable(entry.reference, Bucket.PRINCIPAL)
                 )
-                figures["disbursements"] += 1
+                figures["disbursements"] += entry.kind == "disbursement"
             elif entry.kind in {"payment", "unapply"}:
                 figures["collected"] += entry.net(CLEARING)
                 figures["payments_applied"] += entry.kind == "payment"

@@ -211,6 +211,7 @@ class World:
                 nsf_return_probability=scenario.nsf_return_probability,
                 unauthorized_return_probability=scenario.unauthorized_return_probability,
                 chargeback_probability=scenario.chargeback_probability,
+                credit_return_probability=scenario.credit_return_probability,
             ),
         )
         ids = OwnerIds(prefix="sim")
