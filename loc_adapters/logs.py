@@ -42,8 +42,10 @@ __all__ = [
     "SENSITIVE_FIELDS",
     "LogTracer",
     "Redact",
+    "SecretFilter",
     "configure_logging",
     "get_logger",
+    "register_secrets",
 ]
 
 SENSITIVE_FIELDS = frozenset(
@@ -130,6 +132,43 @@ class Redact:
 
 _REDACT = Redact()
 """The one redactor of the process: `configure_logging` registers secrets with it."""
+
+
+def register_secrets(*secrets: str) -> None:
+    """Redact these values from every line from now on, whenever logging was configured.
+
+    `configure_logging` may run before the settings are read (the CLI configures it for
+    every command, then each command reads its settings): the settings register their
+    secrets here as they are checked, so no order of the two leaves one unredacted.
+    """
+    _REDACT.add(*secrets)
+
+
+class SecretFilter(logging.Filter):
+    """A `logging.Filter` that replaces `secrets` in a record's message by ``[redacted]``.
+
+    For a third-party logger that may print a secret (the GrowthBook SDK logs its URL,
+    which carries the client key) even where nobody configured logging: Python then
+    prints warnings through its last-resort handler, past `Redact`.
+    """
+
+    def __init__(self, *secrets: str) -> None:
+        super().__init__()
+        self._secrets: set[str] = set()
+        self.add(*secrets)
+
+    def add(self, *secrets: str) -> None:
+        """Also replace these values (empty ones are ignored)."""
+        self._secrets.update(s for s in secrets if s)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record's message without the secrets; never drop it."""
+        message = record.getMessage()
+        if any(secret in message for secret in self._secrets):
+            for secret in self._secrets:
+                message = message.replace(secret, _REDACTED)
+            record.msg, record.args = message, None
+        return True
 
 
 def configure_logging(

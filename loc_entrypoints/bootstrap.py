@@ -18,11 +18,11 @@ import importlib
 import re
 import urllib.parse
 from collections.abc import Callable, Mapping
-from typing import Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, cast
 
 import attrs
 
-from loc_adapters.logs import LogTracer, configure_logging, get_logger
+from loc_adapters.logs import LogTracer, configure_logging, get_logger, register_secrets
 from loc_adapters.memory import (
     InMemoryDatabase,
     InMemoryDocumentStore,
@@ -73,6 +73,9 @@ from loc_core.services.filing import DocumentFiler
 from loc_core.services.handlers import EVENT_HANDLERS, HANDLERS, MESSAGES, STARTUP_CHECKS
 from loc_core.services.messagebus import MessageBus
 
+if TYPE_CHECKING:
+    from botocore.config import Config
+
 __all__ = [
     "ENV_PREFIX",
     "ITERABLE_BASE_URL",
@@ -81,7 +84,10 @@ __all__ = [
     "LockBackend",
     "Settings",
     "StandIns",
+    "aws_client",
+    "aws_config",
     "bootstrap",
+    "check_storage",
     "configure_observability",
     "finish",
 ]
@@ -179,6 +185,28 @@ def _log_level(_instance: object, attribute: attrs.Attribute[str], value: str) -
         )
 
 
+MAX_AWS_ATTEMPTS = 10
+"""The most attempts ``LOC_AWS_MAX_ATTEMPTS`` may ask for (each may wait its timeouts)."""
+
+
+def _at_most(bound: int) -> Callable[[object, attrs.Attribute[int], int], None]:
+    """A validator refusing a value above `bound`, naming the variable."""
+
+    def check(_instance: object, attribute: attrs.Attribute[int], value: int) -> None:
+        if value > bound:
+            variable = f"{ENV_PREFIX}{attribute.name.upper()}"
+            raise InvalidConfiguration(
+                f"{variable} must be at most {bound}, got {value}", key=variable
+            )
+
+    return check
+
+
+DEFAULT_JWT_MAX_LIFETIME_SECONDS = 24 * 60 * 60
+"""The default of ``LOC_JWT_MAX_LIFETIME_SECONDS``: a day. A stolen token stops working
+within a working day; identity providers' access tokens last an hour (Cognito's default)
+and ``loc token`` mints 12 hours, both well inside it."""
+
 SHORTEST_JWT_SECRET = 32
 """Bytes an HS256 secret needs at least (RFC 7518 3.2: a key as long as the hash): a
 shorter one can be found offline from any token it signed, and then signs any caller."""
@@ -215,6 +243,17 @@ class Settings:
     endpoint_url: str = ""
     """``LOC_ENDPOINT_URL``: a local DynamoDB/SQS endpoint (moto, DynamoDB Local); empty
     for AWS itself."""
+    aws_connect_timeout_seconds: int = attrs.field(default=2, validator=_positive)
+    """``LOC_AWS_CONNECT_TIMEOUT_SECONDS``: how long a DynamoDB, SQS or S3 call may take to
+    connect (`aws_config`)."""
+    aws_read_timeout_seconds: int = attrs.field(default=3, validator=_positive)
+    """``LOC_AWS_READ_TIMEOUT_SECONDS``: how long such a call may wait for each read of its
+    answer."""
+    aws_max_attempts: int = attrs.field(
+        default=3, validator=[_positive, _at_most(MAX_AWS_ATTEMPTS)]
+    )
+    """``LOC_AWS_MAX_ATTEMPTS``: the attempts of one AWS call, the first included (botocore's
+    ``standard`` retry mode)."""
     shards: int = attrs.field(default=1, validator=[_positive, _at_most_max_shards])
     """``LOC_SHARDS``: write shards of the hot index partitions (1: the seed's keys)."""
     lock_backend: LockBackend = LockBackend.TABLE
@@ -300,6 +339,14 @@ class Settings:
     """``LOC_JWT_JWKS_URL``: the JWKS URL whose keys verify callers' tokens (RS256/ES256)."""
     jwt_audience: str = ""
     """``LOC_JWT_AUDIENCE``: the ``aud`` callers' tokens must carry; empty: not checked."""
+    jwt_issuer: str = ""
+    """``LOC_JWT_ISSUER``: the ``iss`` callers' tokens must carry; required with
+    ``LOC_JWT_JWKS_URL`` (a key set may be served for many issuers); empty: not checked."""
+    jwt_max_lifetime_seconds: int = attrs.field(
+        default=DEFAULT_JWT_MAX_LIFETIME_SECONDS, validator=_positive
+    )
+    """``LOC_JWT_MAX_LIFETIME_SECONDS``: the longest a caller's token may live, from its
+    ``iat`` (or, without one, from now) to its ``exp``; ``loc token`` mints no longer one."""
     service_role_claim: str = "loc_role"
     """``LOC_SERVICE_ROLE_CLAIM``: the claim whose value ``service`` grants the operations
     routes."""
@@ -337,17 +384,32 @@ class Settings:
         `from_env` and `bootstrap` both run it, so settings built in code are held to the
         same rules as those read from the environment.
 
+        Every secret it holds (`secrets`) is registered with the log redactor first.
+
         Raises:
             InvalidConfiguration: naming the variable (see `lock_settings` and
-                `outside_services`); the dynamodb backend without ``LOC_QUEUE_URL``.
+                `outside_services`); the dynamodb backend without ``LOC_QUEUE_URL``; a
+                JWKS URL without ``LOC_JWT_ISSUER``.
         """
+        # Registered before anything can log them: a client library may print a secret
+        # (the GrowthBook SDK logs its URL, which carries the client key).
+        register_secrets(*self.secrets())
         check_jwt_secret(self.jwt_secret)
         if self.backend is Backend.DYNAMODB and not self.queue_url:
             raise InvalidConfiguration(
                 f"{ENV_PREFIX}QUEUE_URL is required with dynamodb", key=_variable("queue_url")
             )
         self.lock_settings()
-        return self.outside_services()
+        outside = self.outside_services()
+        if self.jwt_jwks_url and not self.jwt_issuer:
+            # One URL may serve the keys of many issuers (a provider's tenants, a shared
+            # pool): without the issuer, any of them could sign in as any borrower here.
+            raise InvalidConfiguration(
+                f"{_variable('jwt_issuer')} is required with {_variable('jwt_jwks_url')}: the"
+                " key set may sign tokens of other issuers, so each token's iss is checked",
+                key=_variable("jwt_issuer"),
+            )
+        return outside
 
     def secrets(self) -> tuple[str, ...]:
         """The secret values set: what no log line, repr or error may show.
@@ -777,10 +839,66 @@ class _Ports:
         return cast("T", self.registered[port])
 
 
+def aws_config(settings: Settings, **extra: Any) -> Config:  # noqa: ANN401 - botocore's Config options
+    """The botocore `Config` of every AWS client a deployment builds (DynamoDB, SQS, S3).
+
+    botocore's defaults (60 s to read, 5 attempts in ``legacy`` mode) let an endpoint that
+    accepts a connection and never answers hold a call for about four minutes: past a
+    Lambda's or API Gateway's timeout, so the caller sees a timeout, never the error.
+    These bound one call by ``attempts x (connect + read)`` plus the ``standard`` mode's
+    backoff (at most 1 s, 2 s, 4 s ... between attempts): 3 x (2 + 3) + 3 = 18 s by
+    default, inside the HTTP API's 29 s (``docs/configuration.md``).
+
+    `extra` adds options of the client's own (S3's ``signature_version``).
+    """
+    from botocore import config  # noqa: PLC0415 - the aws extra is optional
+
+    return config.Config(
+        connect_timeout=settings.aws_connect_timeout_seconds,
+        read_timeout=settings.aws_read_timeout_seconds,
+        retries={"mode": "standard", "total_max_attempts": settings.aws_max_attempts},
+        **extra,
+    )
+
+
+def aws_client(service: Literal["dynamodb", "sqs", "s3"], settings: Settings, **extra: Any) -> Any:  # noqa: ANN401 - boto3's clients are typed by service in the stubs only
+    """A boto3 client of `service` in the settings' region, with `aws_config`.
+
+    DynamoDB and SQS use ``LOC_ENDPOINT_URL``, S3 ``LOC_S3_ENDPOINT_URL`` (empty: AWS).
+    """
+    import boto3  # noqa: PLC0415 - the aws extra is optional
+
+    endpoint = settings.s3_endpoint_url if service == "s3" else settings.endpoint_url
+    return boto3.client(
+        service,
+        region_name=settings.region,
+        endpoint_url=endpoint or None,
+        config=aws_config(settings, **extra),
+    )
+
+
+def check_storage(settings: Settings) -> None:
+    """Ask DynamoDB once whether the settings' table exists (and is a loc table).
+
+    The long-running commands (``loc serve``, ``loc job run``, ``loc reconcile``) call it
+    before they start, so a misspelt ``LOC_TABLE_NAME`` ends the start in one line instead
+    of failing every request. The memory backend has nothing to check.
+
+    Raises:
+        NotFound: no such table in that region (naming the table and ``LOC_TABLE_NAME``).
+        InvariantViolation: the table is not keyed by ``PK`` and ``SK``.
+        ExternalServiceError: DynamoDB could not be reached or refused the call.
+    """
+    if settings.backend is not Backend.DYNAMODB:
+        return
+    from loc_adapters.dynamodb import DynamoTable  # noqa: PLC0415 - the aws extra
+    from loc_adapters.dynamodb.adopt import check_table  # noqa: PLC0415 - same
+
+    check_table(DynamoTable(aws_client("dynamodb", settings), settings.table_name))
+
+
 def _provide_aws(settings: Settings, clock: Clock, provide: _Provide) -> None:
     """The DynamoDB table and the SQS queue, with boto3 clients built once here."""
-    import boto3  # noqa: PLC0415 - the aws extra is only needed by this backend
-
     from loc_adapters.dynamodb import (  # noqa: PLC0415 - same
         DynamoEventOutbox,
         DynamoIdempotencyStore,
@@ -793,8 +911,8 @@ def _provide_aws(settings: Settings, clock: Clock, provide: _Provide) -> None:
     from loc_adapters.sqs import SqsVisibility, SqsWorkQueue  # noqa: PLC0415 - same
 
     endpoint = settings.endpoint_url or None
-    dynamodb = boto3.client("dynamodb", region_name=settings.region, endpoint_url=endpoint)
-    sqs = boto3.client("sqs", region_name=settings.region, endpoint_url=endpoint)
+    dynamodb = aws_client("dynamodb", settings)
+    sqs = aws_client("sqs", settings)
     table = DynamoTable(dynamodb, settings.table_name, shards=settings.shards)
     if settings.lock_backend is LockBackend.DYNAMOLOCK:
         shared = DynamolockLock(
@@ -906,17 +1024,10 @@ def _underwriting(settings: Settings) -> Underwriting:
 
 def _s3_store(settings: Settings, bucket: str) -> DocumentStore:
     """An S3 store on `bucket` as the settings describe it, with its boto3 client built here."""
-    import boto3  # noqa: PLC0415 - the aws extra is optional
-    from botocore.config import Config  # noqa: PLC0415 - same
+    from loc_adapters.s3 import Encryption, S3DocumentStore  # noqa: PLC0415 - the aws extra
 
-    from loc_adapters.s3 import Encryption, S3DocumentStore  # noqa: PLC0415 - same
-
-    client = boto3.client(
-        "s3",
-        region_name=settings.region,
-        endpoint_url=settings.s3_endpoint_url or None,
-        config=Config(signature_version="s3v4"),  # presigned links to SSE-KMS objects need it
-    )
+    # Presigned links to SSE-KMS objects need SigV4.
+    client = aws_client("s3", settings, signature_version="s3v4")
     return S3DocumentStore(
         client,
         bucket,

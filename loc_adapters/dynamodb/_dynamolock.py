@@ -197,7 +197,7 @@ class DynamolockLock:
     # --- calls ----------------------------------------------------------------------
 
     def _get(self, key: str) -> Item | None:
-        with translated("GetItem"):
+        with translated("GetItem", table=self.table_name, setting="LOC_DYNAMOLOCK_TABLE"):
             response = self.client.get_item(
                 TableName=self.table_name,
                 Key=serialize({self.partition_key: key}),
@@ -207,7 +207,7 @@ class DynamolockLock:
         return None if found is None else deserialize(found)
 
     def _update(self, key: str, update: str, condition: str, values: dict[str, Any]) -> None:
-        with translated("UpdateItem"):
+        with translated("UpdateItem", table=self.table_name, setting="LOC_DYNAMOLOCK_TABLE"):
             try:
                 self.client.update_item(
                     TableName=self.table_name,

@@ -196,7 +196,7 @@ class DynamoTable:
 
     def get(self, key: tuple[str, str]) -> Item | None:
         """One item by key, read consistently; None when there is none."""
-        with translated("GetItem"):
+        with translated("GetItem", table=self.name):
             response = self.client.get_item(
                 TableName=self.name,
                 Key=serialize({"PK": key[0], "SK": key[1]}),
@@ -242,7 +242,7 @@ class DynamoTable:
             sizes = [size for size in (self.page_size, left) if size is not None]
             if sizes:
                 request["Limit"] = min(sizes)
-            with translated("Query"):
+            with translated("Query", table=self.name):
                 response = self.client.query(**request)
             for found in response.get("Items", []):
                 yield deserialize(found)
@@ -272,7 +272,7 @@ class DynamoTable:
         }
         if start is not None:
             request["ExclusiveStartKey"] = serialize(start)
-        with translated("Scan"):
+        with translated("Scan", table=self.name):
             response = self.client.scan(**request)
         found = [deserialize(item) for item in response.get("Items", [])]
         last = response.get("LastEvaluatedKey")
@@ -306,7 +306,7 @@ class DynamoTable:
         if condition is not None:
             request["ConditionExpression"] = condition
             request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
-        with translated("UpdateItem"), _condition_failures():
+        with translated("UpdateItem", table=self.name), _condition_failures():
             response = self.client.update_item(**request)
         return deserialize(response.get("Attributes", {}))
 
@@ -325,7 +325,7 @@ class DynamoTable:
         }
         if values:
             request["ExpressionAttributeValues"] = serialize(values)
-        with translated("PutItem"), _condition_failures():
+        with translated("PutItem", table=self.name), _condition_failures():
             self.client.put_item(**request)
 
     def delete(self, key: tuple[str, str], *, condition: str, values: Mapping[str, Any]) -> None:
@@ -334,7 +334,7 @@ class DynamoTable:
         Raises:
             ConditionFailed: with the stored item, when `condition` did not hold.
         """
-        with translated("DeleteItem"), _condition_failures():
+        with translated("DeleteItem", table=self.name), _condition_failures():
             self.client.delete_item(
                 TableName=self.name,
                 Key=serialize({"PK": key[0], "SK": key[1]}),
@@ -354,7 +354,7 @@ class DynamoTable:
             Cancelled: with the reason of each action, when DynamoDB cancelled it.
         """
         self._before_writing()
-        with translated("TransactWriteItems"):
+        with translated("TransactWriteItems", table=self.name):
             try:
                 self.client.transact_write_items(TransactItems=actions, ClientRequestToken=token)
             except ClientError as exc:
@@ -400,7 +400,7 @@ class DynamoTable:
 
     def _write_once(self, requests: list[WriteRequestTypeDef]) -> None:
         """One `BatchWriteItem`; raises `Leftover` with what DynamoDB left over."""
-        with translated("BatchWriteItem"):
+        with translated("BatchWriteItem", table=self.name):
             response = self.client.batch_write_item(RequestItems={self.name: requests})
         left = response.get("UnprocessedItems", {}).get(self.name, [])
         if left:  # sent back as they came: the output shapes are the input shapes

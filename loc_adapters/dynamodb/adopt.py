@@ -49,7 +49,7 @@ from loc_core.ports import TRANSACTION_LIMIT
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import ScanInputTypeDef, TransactWriteItemTypeDef
 
-__all__ = ["AdoptionReport", "Finding", "Outcome", "adopt_table"]
+__all__ = ["AdoptionReport", "Finding", "Outcome", "adopt_table", "check_table"]
 
 
 class Outcome(enum.Enum):
@@ -348,7 +348,7 @@ def adopt_table(
             stays adopted, and a resume from the last save counts it).
     """
     client = table.client.meta
-    _check_table(table)
+    check_table(table)
     state = _Checkpoint(
         path=checkpoint,
         run={
@@ -375,7 +375,7 @@ def adopt_table(
                 request["Limit"] = table.page_size
             if key is not None:
                 request["ExclusiveStartKey"] = key
-            with translated("Scan"):
+            with translated("Scan", table=table.name):
                 page = table.client.scan(**request)
             found = [
                 finding
@@ -409,7 +409,7 @@ def adopt_table(
     )
 
 
-def _check_table(table: DynamoTable) -> None:
+def check_table(table: DynamoTable) -> None:
     """Refuse, before anything is written (the checkpoint included), a table that is not one.
 
     Raises:

@@ -14,6 +14,7 @@ features payload is refused then, instead of leaving every flag at its default.
 from __future__ import annotations
 
 import json
+import logging
 import pathlib
 import time
 from collections.abc import Callable, Mapping
@@ -23,6 +24,7 @@ import attrs
 from growthbook import GrowthBook, feature_repo
 from urllib3 import PoolManager, Timeout
 
+from loc_adapters.logs import SecretFilter
 from loc_core.errors import InvalidConfiguration
 
 __all__ = ["API_CACHE_SECONDS", "API_RETRY_AFTER_SECONDS", "API_TIMEOUT_SECONDS", "GrowthBookFlags"]
@@ -34,6 +36,17 @@ API_TIMEOUT_SECONDS = 2
 API_RETRY_AFTER_SECONDS = 30
 """After a fetch that failed, how long flags take their defaults without asking again: a
 hanging API costs one command one timeout, not every command its own."""
+
+_URL_LOGGERS = (
+    "growthbook",
+    "growthbook.core",
+    "growthbook.growthbook_client",
+    "urllib3.connectionpool",
+)
+"""The loggers that may print the features URL (a record is filtered by its own logger
+only, not by the parents it propagates to)."""
+_SCRUB = SecretFilter()
+"""The filter on those loggers: every client key `GrowthBookFlags.from_api` was given."""
 
 Features = Mapping[str, Any]
 """GrowthBook feature definitions by flag name (``{"flag": {"defaultValue": true}}``)."""
@@ -135,6 +148,11 @@ class GrowthBookFlags:
         feature_repo.http = PoolManager(
             timeout=Timeout(connect=timeout_seconds, read=timeout_seconds), retries=False
         )
+        # The SDK and urllib3 log the features URL, which carries the client key: scrubbed
+        # at the loggers themselves, so it holds whoever configured logging, or nobody.
+        _SCRUB.add(client_key)
+        for name in _URL_LOGGERS:
+            logging.getLogger(name).addFilter(_SCRUB)  # once: the same filter is not added twice
         failed_at: list[float] = []
 
         def load() -> Features:

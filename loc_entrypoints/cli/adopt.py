@@ -30,7 +30,17 @@ if TYPE_CHECKING:
 __all__ = ["adopt"]
 
 _TABLE_NAME = "LOC_TABLE_NAME"
-_READ = frozenset({_TABLE_NAME, "LOC_REGION", "LOC_ENDPOINT_URL", "LOC_SHARDS"})
+_READ = frozenset(
+    {
+        _TABLE_NAME,
+        "LOC_REGION",
+        "LOC_ENDPOINT_URL",
+        "LOC_SHARDS",
+        "LOC_AWS_CONNECT_TIMEOUT_SECONDS",
+        "LOC_AWS_READ_TIMEOUT_SECONDS",
+        "LOC_AWS_MAX_ATTEMPTS",
+    }
+)
 """The settings adopt reads (docs/migration.md); the others may be set, and are ignored."""
 
 
@@ -44,11 +54,14 @@ def _table(ctx: click.Context) -> DynamoTable:
     given = (ctx.obj or {}).get("table")
     if given is not None:
         return given  # type: ignore[no-any-return] # a test's DynamoTable
-    import boto3  # noqa: PLC0415 - the aws extra is only needed by this command
-    from botocore.exceptions import BotoCoreError  # noqa: PLC0415 - same
+    from botocore.exceptions import BotoCoreError  # noqa: PLC0415 - the aws extra, this command's
 
     from loc_adapters.dynamodb import DynamoTable  # noqa: PLC0415 - same
-    from loc_entrypoints.bootstrap import ENV_PREFIX, Settings  # noqa: PLC0415 - same
+    from loc_entrypoints.bootstrap import (  # noqa: PLC0415 - same
+        ENV_PREFIX,
+        Settings,
+        aws_client,
+    )
 
     if not os.environ.get(_TABLE_NAME, "").strip():
         raise click.ClickException(
@@ -67,9 +80,7 @@ def _table(ctx: click.Context) -> DynamoTable:
     except LocError as exc:
         raise click.ClickException(f"cannot read the settings: {exc}") from exc
     try:
-        client = boto3.client(
-            "dynamodb", region_name=settings.region, endpoint_url=settings.endpoint_url or None
-        )
+        client = aws_client("dynamodb", settings)
         return DynamoTable(client, settings.table_name, shards=settings.shards)
     except (BotoCoreError, ValueError, LocError) as exc:  # a region or endpoint it refuses
         at = f" at {settings.endpoint_url}" if settings.endpoint_url else ""

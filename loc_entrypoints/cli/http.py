@@ -7,6 +7,7 @@ environment variables, as everywhere; with none, the embedded default.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +18,7 @@ from loc_core.errors import InvalidConfiguration
 from loc_entrypoints.bootstrap import Backend, Settings
 from loc_entrypoints.cli import _params as params
 from loc_entrypoints.cli._paths import writable_file
-from loc_entrypoints.cli.operations import command_bus
+from loc_entrypoints.cli.operations import check_table, command_bus
 
 __all__ = ["openapi", "serve", "token"]
 
@@ -87,29 +88,59 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
         import uvicorn  # noqa: PLC0415 - the http extra, needed by this command only
 
         from loc_entrypoints.http import create_app  # noqa: PLC0415 - same
-    bus = command_bus(ctx)  # the settings and the start-up checks, reported as every command does
+    # The settings and the start-up checks, reported as every command does; the table is
+    # asked for last, once the settings are known to serve.
+    bus = command_bus(ctx, storage=False)
     try:
         app = create_app(_settings(), bus=bus)
     except InvalidConfiguration as exc:  # the callers' verification: no JWT secret or JWKS
         raise click.ClickException(f"cannot serve the HTTP API: {exc}") from exc
+    check_table(ctx)  # a misspelt LOC_TABLE_NAME: one line and exit 1, not a 500 per request
     uvicorn.run(app, host=host, port=port)
+
+
+TOKEN_LIFETIME = dt.timedelta(hours=12)
+"""How long a ``loc token`` lives unless ``--lifetime`` says otherwise (or
+``LOC_JWT_MAX_LIFETIME_SECONDS`` is shorter: then that)."""
 
 
 @click.command()
 @click.argument("user_id", callback=params.user_id)
 @click.option("--service", is_flag=True, help="With the service role (operations routes).")
-def token(user_id: str, *, service: bool) -> None:
-    """Print a bearer token for USER_ID, signed with LOC_JWT_SECRET (or the local default)."""
+@click.option(
+    "--lifetime",
+    type=click.IntRange(min=1),
+    metavar="SECONDS",
+    help="Seconds the token lives [12 hours, or LOC_JWT_MAX_LIFETIME_SECONDS if shorter]; "
+    "at most LOC_JWT_MAX_LIFETIME_SECONDS.",
+)
+def token(user_id: str, *, service: bool, lifetime: int | None) -> None:
+    """Print a bearer token for USER_ID, signed with LOC_JWT_SECRET (or the local default).
+
+    It carries ``LOC_JWT_AUDIENCE`` and ``LOC_JWT_ISSUER`` when set, and never lives
+    longer than the deployment accepts (``LOC_JWT_MAX_LIFETIME_SECONDS``).
+    """
     with _http_extra():
         from loc_entrypoints.http.auth import LOCAL_SECRET, mint_token  # noqa: PLC0415 - http extra
 
     settings = _settings()
+    longest = settings.jwt_max_lifetime_seconds
+    if lifetime is not None and lifetime > longest:
+        # A usage error (exit 2): the deployment would refuse the token it asked for.
+        msg = (
+            f"{lifetime} is more than LOC_JWT_MAX_LIFETIME_SECONDS={longest}: the HTTP API"
+            " would refuse the token"
+        )
+        raise click.BadParameter(msg, param_hint="'--lifetime'")
+    seconds = lifetime if lifetime is not None else min(TOKEN_LIFETIME.total_seconds(), longest)
     minted = mint_token(
         user_id,
         secret=_signing_secret(settings, LOCAL_SECRET),
         service=service,
         audience=settings.jwt_audience,
+        issuer=settings.jwt_issuer,
         role_claim=settings.service_role_claim,
+        lifetime=dt.timedelta(seconds=seconds),
     )
     click.echo(minted)
 

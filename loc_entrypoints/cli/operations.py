@@ -24,21 +24,31 @@ from loc_entrypoints.cli import _params as params
 from loc_entrypoints.cli._progress import progress_bar
 from loc_entrypoints.jobs import JOBS, run_job
 
-__all__ = ["command_bus", "job", "reconcile"]
+__all__ = ["check_table", "command_bus", "job", "reconcile"]
 
 
-def command_bus(ctx: click.Context) -> MessageBus:
-    """The bus a test put in the context object, or the one the environment describes."""
+def command_bus(ctx: click.Context, *, storage: bool = True) -> MessageBus:
+    """The bus a test put in the context object, or the one the environment describes.
+
+    Built from the environment, its table is asked for once (`check_storage`) unless
+    `storage` is False (the caller checks it later with `check_table`): a misspelt
+    ``LOC_TABLE_NAME`` ends the command before it serves or runs anything, in one line
+    naming the table, instead of failing each request or page with it.
+    """
     given = (ctx.obj or {}).get("bus")
     if isinstance(given, MessageBus):
         return given
     from loc_entrypoints.bootstrap import (  # noqa: PLC0415 - only commands that need a bus build one
         Settings,
         bootstrap,
+        check_storage,
     )
 
     try:
-        return bootstrap(Settings.from_env(os.environ))
+        settings = Settings.from_env(os.environ)
+        bus = bootstrap(settings)
+        if storage:
+            check_storage(settings)
     except LocError as exc:
         raise click.ClickException(f"cannot build the deployment: {exc}") from exc
     except Exception as exc:
@@ -46,6 +56,23 @@ def command_bus(ctx: click.Context) -> MessageBus:
         # empty LOC_REGION): one line for the operator, not a traceback.
         reason = f"{type(exc).__name__}: {exc}"
         raise click.ClickException(f"cannot build the deployment: {reason}") from exc
+    return bus
+
+
+def check_table(ctx: click.Context) -> None:
+    """Ask once whether the environment's table exists (none to ask with a test's bus).
+
+    Raises:
+        click.ClickException: one line naming the table and ``LOC_TABLE_NAME``, exit 1.
+    """
+    if isinstance((ctx.obj or {}).get("bus"), MessageBus):
+        return
+    from loc_entrypoints.bootstrap import Settings, check_storage  # noqa: PLC0415 - see command_bus
+
+    try:
+        check_storage(Settings.from_env(os.environ))
+    except LocError as exc:
+        raise click.ClickException(f"cannot build the deployment: {exc}") from exc
 
 
 def _finish(bus: MessageBus) -> None:

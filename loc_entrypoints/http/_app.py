@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any, cast
 
@@ -138,4 +139,6 @@ def _verifier(settings: Settings) -> Verifier:
         jwks_url=settings.jwt_jwks_url,
         audience=settings.jwt_audience,
         role_claim=settings.service_role_claim,
+        issuer=settings.jwt_issuer,
+        max_lifetime=dt.timedelta(seconds=settings.jwt_max_lifetime_seconds),
     )

@@ -10,6 +10,7 @@ secret. The embedded default (memory backend, neither configured) uses
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from typing import Any
 
@@ -20,11 +21,12 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers import BaseRouteHandler
 
+from loc_adapters.logs import get_logger
 from loc_adapters.memory import InMemoryUsers
 from loc_core.errors import ExternalServiceError, InvalidConfiguration
 from loc_core.ports import Users
 from loc_core.validation import require_id
-from loc_entrypoints.bootstrap import check_jwt_secret
+from loc_entrypoints.bootstrap import DEFAULT_JWT_MAX_LIFETIME_SECONDS, check_jwt_secret
 
 __all__ = [
     "CALLERS_STATE",
@@ -47,6 +49,15 @@ _CALLER_STATE = "caller"
 """The key of a request's state under which its verified `Caller` is kept."""
 _HS256 = ("HS256",)
 _ASYMMETRIC = ("RS256", "ES256")
+CLOCK_SKEW = dt.timedelta(seconds=60)
+"""How far the issuer's clock may be ahead of ours: a token without ``iat`` may end this
+much later than ``now + LOC_JWT_MAX_LIFETIME_SECONDS``."""
+DEFAULT_MAX_LIFETIME = dt.timedelta(seconds=DEFAULT_JWT_MAX_LIFETIME_SECONDS)
+"""The longest a token may live unless ``LOC_JWT_MAX_LIFETIME_SECONDS`` says otherwise."""
+_REFUSED = "the bearer token does not verify"
+"""What a client is told of a token refused for its lifetime or issuer: the reason is
+logged, not sent (as for any other bad token, the client can do nothing but get another)."""
+_log = get_logger(__name__)
 LONGEST_TOKEN = 16 * 1024
 """Characters of the longest bearer token read; a longer one is refused unparsed (an
 identity provider's token is a few kilobytes; API Gateway takes 10 KB of headers)."""
@@ -68,12 +79,23 @@ class Verifier:
     jwks_url: str = ""
     audience: str = ""
     role_claim: str = "loc_role"
+    issuer: str = ""
+    """The ``iss`` every token must carry; empty: not checked (the settings require it
+    with a JWKS URL)."""
+    max_lifetime: dt.timedelta = DEFAULT_MAX_LIFETIME
+    """The longest a token may live, from its ``iat`` (or now) to its ``exp``."""
     _jwks: jwt.PyJWKClient | None = attrs.field(default=None, init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         if not self.secret and not self.jwks_url:
             raise InvalidConfiguration("a JWT secret or a JWKS URL is needed to verify callers")
         check_jwt_secret(self.secret)
+        if self.jwks_url and not self.issuer:  # as the settings refuse it, for an app built in code
+            raise InvalidConfiguration(
+                "LOC_JWT_ISSUER is required with LOC_JWT_JWKS_URL: the key set may sign tokens"
+                " of other issuers, so each token's iss is checked",
+                key="LOC_JWT_ISSUER",
+            )
         if self.jwks_url:
             object.__setattr__(self, "_jwks", jwt.PyJWKClient(self.jwks_url))
 
@@ -87,6 +109,10 @@ class Verifier:
         claims = _gateway_claims(request.scope)
         if claims is None:
             claims = self.verify(_bearer(request))
+        else:  # verified by API Gateway's authorizer; its lifetime and issuer bound here too
+            self._check_issuer(claims)
+            if "exp" in claims:  # the authorizer requires one; absent only in hand-made events
+                self._check_lifetime(claims)
         return self._caller(claims)
 
     def verify(self, token: str) -> dict[str, Any]:
@@ -100,19 +126,34 @@ class Verifier:
             raise _unauthorized(
                 f"the bearer token is longer than {LONGEST_TOKEN} characters", invalid=True
             )
-        options: Options = {"require": ["sub", "exp"], "enforce_minimum_key_length": True}
+        required = ["sub", "exp", *(["iss"] if self.issuer else [])]
+        options: Options = {"require": required, "enforce_minimum_key_length": True}
         audience = self.audience or None
+        issuer = self.issuer or None
         try:
             if self._jwks is not None:
                 # The PyJWK, not its bare key: PyJWT then refuses a token whose header names
                 # another algorithm than the key's, instead of preparing the key for it.
                 jwk = self._jwks.get_signing_key_from_jwt(token)
-                return jwt.decode(
-                    token, jwk, algorithms=_ASYMMETRIC, audience=audience, options=options
+                claims = jwt.decode(
+                    token,
+                    jwk,
+                    algorithms=_ASYMMETRIC,
+                    audience=audience,
+                    issuer=issuer,
+                    options=options,
                 )
-            return jwt.decode(
-                token, self.secret, algorithms=_HS256, audience=audience, options=options
-            )
+            else:
+                claims = jwt.decode(
+                    token,
+                    self.secret,
+                    algorithms=_HS256,
+                    audience=audience,
+                    issuer=issuer,
+                    options=options,
+                )
+        except jwt.InvalidIssuerError as exc:
+            raise _refused(f"its iss is not LOC_JWT_ISSUER ({exc})") from exc
         except jwt.PyJWKClientConnectionError as exc:
             # Not the token's fault: an outage (503, its words logged, not sent), never a
             # 401 telling every client its token is bad.
@@ -121,6 +162,34 @@ class Verifier:
             ) from exc
         except jwt.PyJWTError as exc:
             raise _unauthorized(f"the bearer token does not verify: {exc}", invalid=True) from exc
+        self._check_lifetime(claims)
+        return claims
+
+    def _check_lifetime(self, claims: dict[str, Any]) -> None:
+        """Refuse a token that lives longer than `max_lifetime` (401; the reason logged).
+
+        From its ``iat`` to its ``exp``; without an ``iat`` (or with one in the future),
+        from now plus `CLOCK_SKEW`. A token stolen from a log or a device then stops
+        working within `max_lifetime`, whatever lifetime its issuer gave it.
+        """
+        now = dt.datetime.now(dt.UTC).timestamp()
+        exp = _seconds(claims.get("exp"))
+        if exp is None:
+            raise _refused("it has no numeric exp")
+        iat = _seconds(claims.get("iat"))
+        latest = now + CLOCK_SKEW.total_seconds()
+        start, since = (iat, "its iat") if iat is not None and iat <= latest else (latest, "now")
+        lifetime = exp - start
+        if lifetime > self.max_lifetime.total_seconds():
+            raise _refused(
+                f"its exp is {lifetime:.0f} s after {since}, more than"
+                f" LOC_JWT_MAX_LIFETIME_SECONDS={self.max_lifetime.total_seconds():.0f}"
+            )
+
+    def _check_issuer(self, claims: dict[str, Any]) -> None:
+        """Refuse claims whose ``iss`` is not `issuer`, when one is set."""
+        if self.issuer and claims.get("iss") != self.issuer:
+            raise _refused("its iss is not LOC_JWT_ISSUER")
 
     def _caller(self, claims: dict[str, Any]) -> Caller:
         subject = claims.get("sub")
@@ -197,6 +266,23 @@ def _roles(claim: object) -> frozenset[str]:
     return frozenset(word.strip("\"'") for word in words if word.strip("\"'"))
 
 
+def _seconds(claim: object) -> float | None:
+    """A NumericDate claim as seconds since the epoch (API Gateway passes them as text)."""
+    if isinstance(claim, bool) or not isinstance(claim, int | float | str):
+        return None
+    try:
+        seconds = float(claim)
+    except ValueError:
+        return None
+    return seconds if math.isfinite(seconds) else None
+
+
+def _refused(reason: str) -> NotAuthorizedException:
+    """The 401 of a token refused after its signature verified: generic, its reason logged."""
+    _log.warning("bearer token refused", reason=reason)
+    return _unauthorized(_REFUSED, invalid=True)
+
+
 def _unauthorized(detail: str, *, invalid: bool) -> NotAuthorizedException:
     """A 401 with the challenge HTTP requires of it (RFC 9110 11.6.1, RFC 6750 3)."""
     challenge = 'Bearer error="invalid_token"' if invalid else "Bearer"
@@ -229,6 +315,7 @@ def mint_token(
     role_claim: str = "loc_role",
     lifetime: dt.timedelta = dt.timedelta(hours=12),
     now: dt.datetime | None = None,
+    issuer: str = "",
 ) -> str:
     """An HS256 token for `user_id` (with the service role if asked), for local use."""
     issued = now or dt.datetime.now(dt.UTC)
@@ -236,6 +323,8 @@ def mint_token(
     claims["exp"] = issued + lifetime
     if audience:
         claims["aud"] = audience
+    if issuer:
+        claims["iss"] = issuer
     if service:
         claims[role_claim] = SERVICE_ROLE
     return jwt.encode(claims, secret, algorithm="HS256")

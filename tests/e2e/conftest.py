@@ -64,6 +64,10 @@ def lambda_env(
         "LOC_S3_DOCUMENTS_BUCKET": bucket,
         "LOC_S3_ENDPOINT_URL": moto_endpoint,
         "LOC_LOG_LEVEL": "INFO",
+        # moto answers one request at a time and copies the table in every transaction: on
+        # a busy machine a call may wait longer than AWS's answer ever takes (the clients'
+        # own config, as the integration fixtures' _CONFIG)
+        "LOC_AWS_READ_TIMEOUT_SECONDS": "30",
         # no outside service is configured here: simulated, as a test stack may choose
         "LOC_STAND_INS": "simulated",
     }

@@ -144,7 +144,13 @@ def test_a_user_id_no_command_would_take_is_a_usage_error_in_every_command() -> 
             {"LOC_BACKEND": "dynamodb", "LOC_QUEUE_URL": "http://127.0.0.1:9/q"},
             "LOC_JWT_SECRET is required",
         ),
-        ({"LOC_JWT_JWKS_URL": "https://auth.example/jwks.json"}, "LOC_JWT_JWKS_URL is set"),
+        (
+            {
+                "LOC_JWT_JWKS_URL": "https://auth.example/jwks.json",
+                "LOC_JWT_ISSUER": "https://auth.example/",
+            },
+            "LOC_JWT_JWKS_URL is set",
+        ),
     ],
 )
 def test_loc_token_mints_no_token_the_api_would_refuse(

@@ -154,7 +154,9 @@ def test_a_jwks_url_that_is_not_http_is_refused_naming_the_variable(url: str) ->
 
 def test_a_jwks_url_over_https_is_taken() -> None:
     url = "https://auth.example/.well-known/jwks.json"
-    assert Settings.from_env({"LOC_JWT_JWKS_URL": url}).jwt_jwks_url == url
+    issuer = "https://auth.example/"
+    settings = Settings.from_env({"LOC_JWT_JWKS_URL": url, "LOC_JWT_ISSUER": issuer})
+    assert settings.jwt_jwks_url == url
 
 
 @pytest.mark.parametrize(

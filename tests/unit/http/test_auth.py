@@ -26,9 +26,18 @@ def test_a_token_signed_by_a_key_of_the_jwks_url_verifies() -> None:
     public = json.loads(RSAAlgorithm.to_jwk(key.public_key()))
     jwks = {"keys": [{**public, "kid": "k1", "use": "sig", "alg": "RS256"}]}
     now = dt.datetime.now(dt.UTC)
-    claims = {"sub": "carol", "aud": "loc-api", "exp": now + dt.timedelta(minutes=5)}
+    claims = {
+        "sub": "carol",
+        "aud": "loc-api",
+        "iss": "https://auth.example/",
+        "exp": now + dt.timedelta(minutes=5),
+    }
     with serve(lambda _request: httpx.Response(200, json=jwks)) as url:
-        verifier = Verifier(jwks_url=f"{url}/.well-known/jwks.json", audience="loc-api")
+        verifier = Verifier(
+            jwks_url=f"{url}/.well-known/jwks.json",
+            audience="loc-api",
+            issuer="https://auth.example/",
+        )
         assert verifier.verify(_rs256(key, claims))["sub"] == "carol"
         with pytest.raises(NotAuthorizedException):
             verifier.verify(_rs256(key, {**claims, "aud": "another-api"}))

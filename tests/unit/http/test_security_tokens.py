@@ -35,8 +35,12 @@ def _segment(part: dict[str, object]) -> str:
     return base64.urlsafe_b64encode(json.dumps(part).encode()).rstrip(b"=").decode()
 
 
+ISSUER = "https://auth.example/"
+
+
 def _claims(user: str) -> dict[str, object]:
-    return {"sub": user, "exp": dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)}
+    exp = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)
+    return {"sub": user, "exp": exp, "iss": ISSUER}
 
 
 @pytest.fixture
@@ -45,7 +49,9 @@ def jwks_app() -> Iterator[TestClient[Litestar]]:
     jwks = {"keys": [_jwk(_KEY, "k1"), _jwk(_WEAK_KEY, "weak")]}
     world = Deployment.build(now=LINES_OPENED)
     with serve(lambda _request: httpx.Response(200, json=jwks)) as url:
-        app = create_app(Settings(jwt_jwks_url=f"{url}/jwks.json"), bus=world.bus)
+        app = create_app(
+            Settings(jwt_jwks_url=f"{url}/jwks.json", jwt_issuer=ISSUER), bus=world.bus
+        )
         with TestClient(app) as client:
             yield client
 
@@ -102,7 +108,9 @@ def test_a_jwks_url_that_fails_is_an_outage_not_a_bad_token() -> None:
     world = Deployment.build(now=LINES_OPENED)
     token = jwt.encode(_claims("carol"), _KEY, "RS256", {"kid": "k1"})
     with serve(lambda _request: httpx.Response(503, text="upstream connect error")) as url:
-        app = create_app(Settings(jwt_jwks_url=f"{url}/jwks.json"), bus=world.bus)
+        app = create_app(
+            Settings(jwt_jwks_url=f"{url}/jwks.json", jwt_issuer=ISSUER), bus=world.bus
+        )
         with TestClient(app) as client:
             answer = _eligibility(client, token)
     assert answer.status_code == 503, answer.text

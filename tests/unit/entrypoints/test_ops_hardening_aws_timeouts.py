@@ -1,0 +1,111 @@
+"""An AWS endpoint that accepts connections and never answers fails a call within its bound.
+
+botocore's defaults (60 s to read, 5 attempts) held such a call for about four minutes;
+every client the deployment builds (DynamoDB, SQS, S3) takes ``LOC_AWS_*`` timeouts and
+attempts instead. The bound is tested with one-second settings, not by waiting it out.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from loc_core.errors import ExternalServiceError
+from loc_core.ports import DocumentStore, IdGenerator, UnitOfWork, WorkQueue
+from loc_entrypoints.bootstrap import Backend, Settings, StandIns, bootstrap, check_storage
+
+
+@pytest.fixture
+def silent_endpoint() -> Iterator[str]:
+    """A local endpoint that accepts every connection and never answers."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+
+    def accept() -> None:
+        while True:
+            try:
+                held.append(listener.accept()[0])
+            except OSError:  # the listener closed: the test is over
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    listener.close()
+    for connection in held:
+        connection.close()
+
+
+@pytest.fixture(autouse=True)
+def offline_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
+    """Dummy credentials, no configuration file, no proxy: nothing leaves this machine."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_CONFIG_FILE", f"{tmp_path}/no-config")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", f"{tmp_path}/no-credentials")
+    for proxy in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
+        monkeypatch.delenv(proxy, raising=False)
+
+
+def _settings(endpoint: str, **timeouts: int) -> Settings:
+    return Settings(
+        backend=Backend.DYNAMODB,
+        queue_url=f"{endpoint}/123456789012/work",
+        endpoint_url=endpoint,
+        stand_ins=StandIns.SIMULATED,
+        **timeouts,  # type: ignore[arg-type]  # the LOC_AWS_* fields, all ints
+    )
+
+
+def test_a_silent_dynamodb_fails_a_command_within_the_configured_bound(
+    silent_endpoint: str,
+) -> None:
+    settings = _settings(silent_endpoint, aws_read_timeout_seconds=1, aws_max_attempts=1)
+    bus = bootstrap(settings)
+    started = time.monotonic()
+    with pytest.raises(ExternalServiceError, match="Read timeout"):
+        bus.get(IdGenerator).next_loan_number()
+    assert time.monotonic() - started < 3  # one attempt of 1 s, not botocore's 60 s x 5
+
+
+def test_the_start_up_table_check_is_bounded_too(silent_endpoint: str) -> None:
+    settings = _settings(silent_endpoint, aws_read_timeout_seconds=1, aws_max_attempts=1)
+    started = time.monotonic()
+    with pytest.raises(ExternalServiceError):
+        check_storage(settings)
+    assert time.monotonic() - started < 3
+
+
+def test_every_aws_client_takes_the_settings_timeouts_and_attempts() -> None:
+    settings = Settings(
+        backend=Backend.DYNAMODB,
+        queue_url="http://127.0.0.1:9/123456789012/work",
+        endpoint_url="http://127.0.0.1:9",
+        s3_documents_bucket="documents",
+        stand_ins=StandIns.SIMULATED,
+        aws_connect_timeout_seconds=4,
+        aws_read_timeout_seconds=7,
+        aws_max_attempts=2,
+    )
+    bus = bootstrap(settings)
+    clients = {
+        "dynamodb": bus.get(UnitOfWork).table.client,  # type: ignore[attr-defined]  # DynamoUnitOfWork
+        "sqs": bus.get(WorkQueue)._client,  # type: ignore[attr-defined]  # SqsWorkQueue's client
+        "s3": bus.get(DocumentStore).client,  # type: ignore[attr-defined]  # S3DocumentStore
+    }
+    for service, client in clients.items():
+        config = client.meta.config
+        assert (config.connect_timeout, config.read_timeout) == (4, 7), service
+        assert config.retries == {"mode": "standard", "total_max_attempts": 2}, service
+    assert clients["s3"].meta.config.signature_version == "s3v4"
+
+
+def test_the_defaults_bound_a_call_to_eighteen_seconds() -> None:
+    settings = Settings()
+    attempts = settings.aws_max_attempts
+    one = settings.aws_connect_timeout_seconds + settings.aws_read_timeout_seconds
+    backoff = sum(2**n for n in range(attempts - 1))  # standard mode: at most 1 s, 2 s, ...
+    assert attempts * one + backoff == 18  # docs/configuration.md; under the API's 29 s
