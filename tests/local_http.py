@@ -6,6 +6,7 @@ The same handler then answers both a mock transport and a real socket, so a test
 
 import contextlib
 import http.server
+import socket
 import threading
 from collections.abc import Callable, Iterator
 
@@ -52,3 +53,31 @@ def serve(handler: Handler) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+@contextlib.contextmanager
+def silent() -> Iterator[tuple[str, threading.Event]]:
+    """An endpoint on 127.0.0.1 that accepts every connection and never answers.
+
+    Yields its URL and an event set once a connection came; the connections are closed
+    when the block ends.
+    """
+    listener = socket.create_server(("127.0.0.1", 0))
+    connected = threading.Event()
+    held: list[socket.socket] = []
+
+    def accept() -> None:
+        while True:
+            try:
+                held.append(listener.accept()[0])
+            except OSError:  # the listener closed: the block is over
+                return
+            connected.set()
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}", connected
+    finally:
+        listener.close()
+        for connection in held:
+            connection.close()

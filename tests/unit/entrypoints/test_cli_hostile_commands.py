@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import local_http
 import pytest
 from click.testing import CliRunner
 
@@ -43,23 +43,8 @@ def environment(tmp_path: Path, **settings: str) -> dict[str, str]:
 @pytest.fixture
 def silent_endpoint() -> Iterator[tuple[str, threading.Event]]:
     """A local endpoint that accepts connections and never answers; set once one came."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    connected = threading.Event()
-    held: list[socket.socket] = []
-
-    def accept() -> None:
-        while True:
-            try:
-                held.append(listener.accept()[0])
-            except OSError:  # the listener closed: the test is over
-                return
-            connected.set()
-
-    threading.Thread(target=accept, daemon=True).start()
-    yield f"http://127.0.0.1:{listener.getsockname()[1]}", connected
-    listener.close()
-    for connection in held:
-        connection.close()
+    with local_http.silent() as endpoint:
+        yield endpoint
 
 
 @pytest.mark.parametrize(

@@ -7,11 +7,10 @@ attempts instead. The bound is tested with one-second settings, not by waiting i
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 from collections.abc import Iterator
 
+import local_http
 import pytest
 
 from loc_core.errors import ExternalServiceError
@@ -22,21 +21,8 @@ from loc_entrypoints.bootstrap import Backend, Settings, StandIns, bootstrap, ch
 @pytest.fixture
 def silent_endpoint() -> Iterator[str]:
     """A local endpoint that accepts every connection and never answers."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    held: list[socket.socket] = []
-
-    def accept() -> None:
-        while True:
-            try:
-                held.append(listener.accept()[0])
-            except OSError:  # the listener closed: the test is over
-                return
-
-    threading.Thread(target=accept, daemon=True).start()
-    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    listener.close()
-    for connection in held:
-        connection.close()
+    with local_http.silent() as (url, _connected):
+        yield url
 
 
 @pytest.fixture(autouse=True)
