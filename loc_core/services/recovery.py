@@ -39,7 +39,7 @@ from loc_core.services.kit import leased, lock_key, moment, post_alert
 from loc_core.services.lines import LineWriter
 from loc_core.services.lines._unit import LEASE_TTL
 from loc_core.services.lines.booking import LineDebits
-from loc_core.services.lines.drawing import abandoning, book_draw, fail_draw
+from loc_core.services.lines.drawing import abandon_draw, book_draw
 from loc_core.services.lines.paying import DEBIT_LOCK_PROCESS
 from loc_core.services.loans.booking import LoanTransfers
 from loc_core.services.loans.collections_worker import book_autopay
@@ -142,14 +142,7 @@ class _Recovery:
     def _abandon(self, intent: TransferIntent) -> None:
         reason = "no rail received the transfer (found by the recovery job)"
         if intent.kind is IntentKind.DRAW and self._has_pending_draw(intent):
-            self.lines.change(
-                intent.user_id,
-                intent.account_id,
-                fail_draw(intent.intent_id, reason),
-                actor=_ACTOR,
-                request_id=intent.intent_id,
-                also=abandoning(intent, reason, self.movements),
-            )
+            abandon_draw(intent, reason, lines=self.lines, movements=self.movements, actor=_ACTOR)
             return
         self.movements.abandon(intent, reason)
 

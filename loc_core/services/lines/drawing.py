@@ -62,7 +62,7 @@ __all__ = [
     "RTP_DISBURSEMENTS_FLAG",
     "DrawFromLine",
     "DrawTransfer",
-    "abandoning",
+    "abandon_draw",
     "book_draw",
     "draw_from_line",
     "draw_id_for",
@@ -242,11 +242,7 @@ def send_draw(
             reason = "no rail accepted the draw: " + (
                 ", ".join(tried) or earlier or "no rail is enabled"
             )
-            told: list[DomainEvent] = []
-            draw = update(
-                fail_draw(draw_id, reason), _telling(abandoning(intent, reason, movements), told)
-            )
-            lines.publish(told)  # the intent keeps no events: the borrower hears it now
+            draw = abandon_draw(intent, reason, lines=lines, movements=movements, actor="api")
             if tried and unreachable == len(tried):
                 post_alert(
                     movements.alerter,
@@ -323,6 +319,28 @@ def book_draw(
     return draw
 
 
+def abandon_draw(
+    intent: TransferIntent, reason: str, *, lines: LineWriter, movements: Movements, actor: str
+) -> Draw:
+    """FAIL the intent's draw (if still PENDING) and ABANDON the intent in one commit.
+
+    The draw's hold is released and the borrower is told at once (``loc_draw_failed``):
+    an abandoned intent keeps no events to publish later, so they are published here,
+    after the commit, whoever abandons it (the draw command, or the recovery job).
+    """
+    told: list[DomainEvent] = []
+    draw, _ = lines.change(
+        intent.user_id,
+        intent.account_id,
+        fail_draw(intent.intent_id, reason),
+        actor=actor,
+        request_id=intent.intent_id,
+        also=_telling(_abandoning(intent, reason, movements), told),
+    )
+    lines.publish(told)
+    return draw
+
+
 def _telling(
     hook: Callable[[UnitOfWork, CreditLine, Draw], None], told: list[DomainEvent]
 ) -> Callable[[UnitOfWork, CreditLine, Draw], None]:
@@ -339,7 +357,7 @@ def _telling(
     return keep
 
 
-def abandoning(
+def _abandoning(
     intent: TransferIntent, reason: str, movements: Movements
 ) -> Callable[[UnitOfWork, CreditLine, Draw], None]:
     """A `LineWriter.change` hook: the draw's intent is ABANDONED in the draw's commit."""

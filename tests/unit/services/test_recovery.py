@@ -223,6 +223,9 @@ def test_a_draw_whose_process_died_before_any_rail_fails_and_releases_its_hold()
     (draw,) = stored.draws.values()
     assert (draw.status, stored.available_credit) == (DrawStatus.FAILED, 100_000)
     assert world.sim.submitted == []
+    assert world.sent() == ["loc_draw_failed"]  # told by this run, not the job's next one
+    recover(world)
+    assert world.sent() == ["loc_draw_failed"]
 
 
 def test_a_due_debit_whose_commit_failed_is_booked_before_the_overdue_job_runs() -> None:
