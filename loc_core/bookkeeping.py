@@ -74,6 +74,9 @@ class EntryKind(enum.StrEnum):
     DISBURSEMENT_RETURNED = "disbursement_returned"
     """Money sent to a borrower (a loan's disbursement, a line's draw) that the rail
     brought back: the disbursement's entry mirrored, posted the day the return is learned."""
+    REFUND_PAID = "refund_paid"
+    """A refund due the lender paid out (a check, a processor's credit): the refund-due
+    liability settled against funding, posted the day it is recorded."""
 
 
 class Movement(enum.Enum):
@@ -97,6 +100,8 @@ class Movement(enum.Enum):
     """A loan the Go service wrote, taken over with the balances it stored."""
     RETURN = "returned"
     """A disbursement (a loan's or a draw's) the rail brought back."""
+    PAY_REFUND = "refund_paid"
+    """A refund due paid out to the borrower, outside the rails."""
 
 
 _HISTORICAL_SUFFIX = {(Product.INSTALLMENT, Movement.REVERSE): "unapply"}

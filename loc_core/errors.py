@@ -27,7 +27,9 @@ errors into HTTP statuses or exit codes.
     │   │   ├── PaymentNotApplied       settling or reversing a payment this entity never saw
     │   │   ├── PaymentAlreadyReversed  a second return or chargeback of one payment
     │   │   │   └── DrawAlreadyReturned a second return of one draw's credit
-    │   │   └── PaymentAlreadySettled   a second completion of one payment
+    │   │   ├── PaymentAlreadySettled   a second completion of one payment
+    │   │   ├── RefundNotDue            a refund paid out that the payment does not owe
+    │   │   └── RefundAlreadyPaid       a correction that would change a refund already paid out
     │   └── CreditLineError
     │       ├── InsufficientCredit      a draw above the available credit
     │       ├── LineNotActive           a draw on a suspended, defaulted or closed line
@@ -111,6 +113,8 @@ __all__ = [
     "RailDeclined",
     "RailUnavailable",
     "Ref",
+    "RefundAlreadyPaid",
+    "RefundNotDue",
     "ScheduleError",
     "Subject",
     "TermsChanged",
@@ -431,3 +435,38 @@ class LoanCancelled(InvalidTransition):
     A payment on it is refused before any money moves; a return of the disbursement
     delivered again finds it already cancelled and changes nothing.
     """
+
+
+class RefundNotDue(PaymentError):
+    """A refund recorded as paid out that nothing owes.
+
+    The payment keeps no refund, or its refund was cancelled (the payment was returned
+    or charged back): nothing is owed back on it. Nothing changed.
+    """
+
+
+class RefundAlreadyPaid(PaymentError):
+    """A return or correction would cancel or change a refund already paid out.
+
+    The lender already sent the money (`RefundStatus.PAID`): the books would owe back, or
+    no longer owe, money already sent.
+
+    Raised before anything changes; the services alert operations (CRITICAL) to handle
+    it by hand. `paid` is the refund paid out, `corrected` what the correction would make
+    it (0: cancelled).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        /,
+        *,
+        about: Subject | None = None,
+        paid: int = 0,
+        corrected: int = 0,
+    ) -> None:
+        super().__init__(message, about=about)
+        self.paid = paid
+        """The refund paid out, in cents."""
+        self.corrected = corrected
+        """What the correction would make the refund, in cents (0: cancelled)."""

@@ -75,6 +75,8 @@ class EventType(enum.Enum):
     LOAN_CANCELLED = "loan_cancelled"
     """A loan's disbursement came back from the borrower's bank: the loan is cancelled as
     of its disbursement date, nothing is owed, and what was paid on it is a refund due."""
+    REFUND_PAID = "refund_paid"
+    """The lender sent a refund due back to the borrower (amount and the payout's reference)."""
 
 
 @attrs.frozen

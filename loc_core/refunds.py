@@ -6,20 +6,51 @@ owes is applied as usual; the excess (all of it on a paid-off loan or line) is k
 `RefundDue` on the payment, posted DR CLEARING, CR `refund_due(<loan or line>)`: a
 liability, the borrower's credit balance. A return or chargeback of that payment cancels
 the refund first (the entry reversed), since the money to give back never arrived.
+
+The lender pays a refund out outside the rails (a check, a credit from the processor's
+console) and an operator records it (`record_paid`): the refund becomes PAID, with the
+day the money went out and the payout's reference, posted ``<payment id>:refund_paid``
+DR ``refund_due(<owner>)``, CR FUNDING, dated the business date it is recorded (as a
+correction is). A PAID refund is final: a return or correction that would cancel or
+change it is refused (`RefundAlreadyPaid`, `require_paid_unchanged`) and left to
+operations; one that leaves it as it was keeps it PAID.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Iterable, Mapping
+from typing import Protocol
 
 import attrs
 
-from loc_core.audit import Fields
+from loc_core.audit import Audited, ChangeRecorder, Fields, Process
 from loc_core.bookkeeping import EntryKind, Movement, Product, entry_id
-from loc_core.ledger import CLEARING, JournalEntry, refund_due
+from loc_core.errors import (
+    IdempotencyConflict,
+    InvalidRequest,
+    Ref,
+    RefundAlreadyPaid,
+    RefundNotDue,
+    Subject,
+)
+from loc_core.events import DomainEvent, EventType, Outbox
+from loc_core.ledger import CLEARING, FUNDING, JournalEntry, refund_due
 
-__all__ = ["RefundDue", "RefundStatus", "refund_audit", "refund_entry"]
+__all__ = [
+    "Payout",
+    "RefundDue",
+    "RefundHolder",
+    "RefundStatus",
+    "paid_out",
+    "paid_refund_entries",
+    "record_paid",
+    "refund_audit",
+    "refund_entry",
+    "refund_paid_entry",
+    "require_paid_unchanged",
+]
 
 
 class RefundStatus(enum.Enum):
@@ -29,6 +60,8 @@ class RefundStatus(enum.Enum):
     """The borrower is owed the amount back."""
     CANCELLED = "CANCELLED"
     """The payment was returned or charged back: the money never stayed, nothing is owed."""
+    PAID = "PAID"
+    """The lender paid the amount back (`RefundDue.paid_on`, `paid_reference`): final."""
 
 
 @attrs.define(kw_only=True)
@@ -42,11 +75,35 @@ class RefundDue:
     status: RefundStatus = RefundStatus.DUE
     cancelled_on: dt.date | None = None
     """The day the payment's return or chargeback cancelled the refund."""
+    paid_on: dt.date | None = None
+    """The day the lender sent the money back, as the operator recorded it."""
+    paid_reference: str | None = None
+    """The operator's reference for the payout: a check number, a processor transfer id."""
+    paid_booked_on: dt.date | None = None
+    """The business date the payout was recorded: its entry's date, and the line
+    statement's cycle that shows it."""
 
     @property
     def is_due(self) -> bool:
         """Whether the borrower is still owed the amount."""
         return self.status is RefundStatus.DUE
+
+    @property
+    def is_paid(self) -> bool:
+        """Whether the lender already paid the amount back."""
+        return self.status is RefundStatus.PAID
+
+    def problems(self) -> list[str]:
+        """How the refund contradicts itself.
+
+        A PAID one says when, how and when booked it was paid out; no other one does.
+        """
+        paid = (self.paid_on, self.paid_reference, self.paid_booked_on)
+        if self.is_paid and None in paid:
+            return [f"refund of payment {self.payment_id} is PAID without its payout"]
+        if not self.is_paid and paid != (None, None, None):
+            return [f"refund of payment {self.payment_id} has a payout but is {self.status.value}"]
+        return []
 
     def cancel(self, on: dt.date) -> None:
         """Mark the refund CANCELLED on `on` (its payment was returned or charged back)."""
@@ -76,11 +133,197 @@ def refund_entry(
     )
 
 
+def refund_paid_entry(refund: RefundDue, *, owner: str, product: Product) -> JournalEntry:
+    """DR the owner's refund-due liability, CR FUNDING: a PAID refund's payout."""
+    if refund.paid_booked_on is None:
+        raise ValueError(f"refund of payment {refund.payment_id} was never paid out")
+    return JournalEntry.build(
+        entry_id=entry_id(refund.payment_id, Movement.PAY_REFUND, product=product),
+        kind=EntryKind.REFUND_PAID,
+        effective_date=refund.paid_booked_on,
+        reference=owner,
+        debits={refund_due(owner): refund.amount},
+        credits={FUNDING: refund.amount},
+        memo=f"payment {refund.payment_id}: refund paid out ({refund.paid_reference})",
+    )
+
+
+def paid_refund_entries(
+    refunds: Iterable[RefundDue | None], *, owner: str, product: Product
+) -> list[JournalEntry]:
+    """The payout entries of the PAID refunds among `refunds`.
+
+    A correction's replay recreates refunds as DUE and posts no payout: the replayed
+    books take these too, so the adjustment never takes back money already sent.
+    """
+    return [
+        refund_paid_entry(refund, owner=owner, product=product)
+        for refund in refunds
+        if refund is not None and refund.is_paid
+    ]
+
+
+def paid_out(refunds: Iterable[RefundDue | None]) -> int:
+    """What the lender paid back of `refunds` (the PAID ones), in cents: out of FUNDING."""
+    return sum(refund.amount for refund in refunds if refund is not None and refund.is_paid)
+
+
+class RefundHolder(Audited, Protocol):
+    """A payment that may keep a refund (a loan's or a line's), as audited."""
+
+    @property
+    def payment_id(self) -> str:
+        """The payment's id."""
+        ...
+
+    @property
+    def amount(self) -> int:
+        """The payment's amount, in cents."""
+        ...
+
+    @property
+    def refund(self) -> RefundDue | None:
+        """Its refund due, if it took money nothing was owed for."""
+        ...
+
+
+@attrs.frozen(kw_only=True)
+class Payout:
+    """An operator's record that the lender paid a refund out (`record_paid`)."""
+
+    paid_on: dt.date
+    reference: str
+    today: dt.date
+    reason: str
+
+
+def record_paid(
+    payment_id: str,
+    payment: RefundHolder | None,
+    payout: Payout,
+    *,
+    owner: tuple[str, str],
+    product: Product,
+    user_id: str,
+    outbox: Outbox,
+) -> RefundDue:
+    """Mark `payment`'s refund PAID: its payout entry, audit and REFUND_PAID event in `outbox`.
+
+    `payment` is what the loan or line holds as `payment_id` (None: nothing); `owner` is
+    the loan or line (``("loan_id", id)``). The same payout recorded again
+    changes nothing and answers the refund as it is.
+
+    Raises:
+        RefundNotDue: no such payment, it keeps no refund, or its refund was cancelled.
+        IdempotencyConflict: the refund was already paid out on another day or reference.
+        InvalidRequest: `paid_on` after `today` or before the refund was recorded
+            (key ``paid_on``), or a blank reference (key ``reference``).
+        (Nothing changed when any of these is raised.)
+    """
+    field, owner_id = owner
+    refund = None if payment is None else payment.refund
+    if payment is None or refund is None or refund.status is RefundStatus.CANCELLED:
+        why = (
+            "it holds no such payment"
+            if payment is None
+            else "it keeps no refund"
+            if refund is None
+            else "it was cancelled: the payment was returned or charged back"
+        )
+        raise RefundNotDue(
+            f"no refund is due on payment {payment_id!r} of {field} {owner_id}: {why}",
+            about=Ref("payment", payment_id, user_id),
+        )
+    asked = (payout.paid_on, payout.reference)
+    if refund.is_paid:
+        if (refund.paid_on, refund.paid_reference) != asked:
+            raise IdempotencyConflict(
+                f"the refund of payment {payment.payment_id} was paid out on "
+                f"{refund.paid_on} ({refund.paid_reference}), not on {payout.paid_on} "
+                f"({payout.reference})",
+                about=payment,
+                key=f"refund_paid:{payment.payment_id}",
+            )
+        return refund
+    if not payout.reference.strip():
+        raise InvalidRequest("a refund paid out needs the payout's reference", key="reference")
+    if not refund.recorded_on <= payout.paid_on <= payout.today:
+        raise InvalidRequest(
+            f"a refund recorded on {refund.recorded_on} cannot be paid out on "
+            f"{payout.paid_on} (today is {payout.today})",
+            key="paid_on",
+        )
+    recorder = ChangeRecorder(
+        process=Process.SETTLEMENT,
+        reason=f"refund paid out on {payout.paid_on} ({payout.reference}): {payout.reason}",
+    )
+    recorder.touch(payment)
+    refund.status = RefundStatus.PAID
+    refund.paid_on, refund.paid_reference = payout.paid_on, payout.reference
+    refund.paid_booked_on = payout.today
+    outbox.entries.append(refund_paid_entry(refund, owner=owner_id, product=product))
+    outbox.changes.extend(recorder.changes())
+    outbox.events.append(
+        DomainEvent(
+            EventType.REFUND_PAID,
+            user_id,
+            payment.payment_id,
+            payout.today,
+            {
+                "loan_id": owner_id if field == "loan_id" else None,
+                "line_id": owner_id if field == "line_id" else None,
+                "amount": refund.amount,
+                "paid_on": payout.paid_on.isoformat(),
+                "reference": payout.reference,
+            },
+        )
+    )
+    return refund
+
+
+def require_paid_unchanged(
+    live: Mapping[str, RefundDue | None],
+    corrected: Mapping[str, RefundDue | None],
+    *,
+    about: Subject,
+    what: str,
+) -> None:
+    """Refuse a correction whose result `corrected` changes a refund `live` holds PAID.
+
+    `live` and `corrected` map payment ids to their refunds before and after (a payment
+    the correction drops, or whose refund it cancels, counts as 0).
+
+    Raises:
+        RefundAlreadyPaid: naming the first such payment, its amount and the new one.
+    """
+    for payment_id, refund in live.items():
+        if refund is None or not refund.is_paid:
+            continue
+        again = corrected.get(payment_id)
+        amount = 0 if again is None or again.status is RefundStatus.CANCELLED else again.amount
+        if amount != refund.amount:
+            raise RefundAlreadyPaid(
+                f"{what} would make the refund of payment {payment_id} {amount} cents, but "
+                f"{refund.amount} cents were already paid out on {refund.paid_on} "
+                f"({refund.paid_reference}): handle it by hand",
+                about=Ref("payment", payment_id, about.user_id),
+                paid=refund.amount,
+                corrected=amount,
+            )
+
+
 def refund_audit(refund: RefundDue | None) -> Fields:
-    """A payment's audited refund fields and their values (none without a refund)."""
+    """A payment's audited refund fields and their values (none without a refund).
+
+    A PAID refund adds when and how it was paid out.
+    """
     if refund is None:
         return (), ()
-    return _REFUND_AUDITED, (refund.amount, refund.status, refund.cancelled_on)
+    values = (refund.amount, refund.status, refund.cancelled_on)
+    if refund.is_paid:
+        return _REFUND_PAID_AUDITED, (*values, refund.paid_on, refund.paid_reference)
+    return _REFUND_AUDITED, values
 
 
 _REFUND_AUDITED = ("refund_due", "refund_status", "refund_cancelled_on")
+_REFUND_PAID_AUDITED = (*_REFUND_AUDITED, "refund_paid_on", "refund_paid_reference")

@@ -79,6 +79,7 @@ from loc_core.services.commands import (
     MarkOverdueLines,
     PayLine,
     PaymentReceipt,
+    ReconcileLoan,
     RunDailyLoanJob,
     SendUpcomingNotices,
     SettlementHandling,
@@ -86,6 +87,7 @@ from loc_core.services.commands import (
 )
 from loc_core.services.filing import DocumentFiler
 from loc_core.services.messagebus import MessageBus
+from loc_core.testing.installment import ledger_problems
 from loc_entrypoints.bootstrap import bootstrap
 
 __all__ = ["LINES_OPENED", "LOANS_OPENED", "QUIET", "Deployment"]
@@ -210,6 +212,14 @@ class Deployment:
 
     def loan(self, loan_id: str, user_id: str = "user-1") -> Loan:
         return self.bus.handle(GetLoan(user_id, loan_id))
+
+    def sound_loan(self, loan_id: str, user_id: str = "user-1") -> Loan:
+        """The stored loan, once it verifies, its books agree and reconciliation is clean."""
+        stored = self.loan(loan_id, user_id)
+        assert stored.problems() == []
+        assert ledger_problems(stored, self.ledger(loan_id)) == []
+        assert self.bus.handle(ReconcileLoan(stored.user_id, loan_id)).problems == ()
+        return stored
 
     def line(self, line: CreditLine) -> CreditLine:
         return self.bus.handle(GetLine(line.user_id, line.line_id))

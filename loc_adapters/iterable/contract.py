@@ -76,6 +76,7 @@ DATA_FIELDS: Mapping[EventType, frozenset[str]] = {
     EventType.AUTOPAY_DECLINED: frozenset(
         {"loan_id", "installment_number", "amount", "due_date", "pay_by", "attempt"}
     ),
+    EventType.REFUND_PAID: frozenset({"loan_id", "line_id", "amount", "paid_on", "reference"}),
 }
 """The ``dataFields`` (besides ``subject_id``) Iterable templates may use, by ``eventName``.
 

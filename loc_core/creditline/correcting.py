@@ -10,12 +10,19 @@ payment) are posted dated today, and what else differs (interest, late fees, cha
 is one `adjustment_entry`. The open cycle lists ADJUSTMENT lines, one per bucket that
 differs, dated the correction's effective date, so the next statement's opening plus its
 activity still gives its closing.
+
+A refund already paid out (`RefundStatus.PAID`) is final: a correction whose replay would
+cancel it or change its amount is refused before the line changes (`RefundAlreadyPaid`),
+and one that leaves it as it was keeps it PAID, its payout in the replayed books.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
+from typing import Concatenate, ParamSpec, TypeVar
 
 import attrs
 
@@ -51,6 +58,7 @@ from loc_core.events import EventType
 from loc_core.ledger import JournalEntry
 from loc_core.money import positive_cents
 from loc_core.payments import REPAYMENT_RAILS, PaymentStatus, Rail, SettlementOutcome
+from loc_core.refunds import paid_refund_entries, require_paid_unchanged
 
 __all__ = [
     "book_backdated_draw",
@@ -101,7 +109,30 @@ _MOVEMENTS = frozenset(
 )
 """Entries of money that really moved: posted as themselves (dated today), not adjusted."""
 
+P = ParamSpec("P")
+R = TypeVar("R")
 
+
+def _tried_first(
+    rule: Callable[Concatenate[LineState, P], R],
+) -> Callable[Concatenate[LineState, P], R]:
+    """With a refund paid out on the line, run the correction `rule` on a copy first.
+
+    A correction that would change a paid-out refund is refused (`correct`) once the
+    record it corrects for is on the line: trying it on a copy first makes the refusal
+    leave the line exactly as it was. A line with no payout is corrected at once.
+    """
+
+    @functools.wraps(rule)
+    def tried(line: LineState, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        if any(p.refund is not None and p.refund.is_paid for p in line.payments.values()):
+            rule(copy.deepcopy(line), *args, **kwargs)
+        return rule(line, *args, **kwargs)
+
+    return tried
+
+
+@_tried_first
 def return_payment(
     line: LineState,
     *,
@@ -143,6 +174,7 @@ def return_payment(
     return payment
 
 
+@_tried_first
 def return_draw(
     line: LineState,
     *,
@@ -203,6 +235,7 @@ def return_draw(
     return draw
 
 
+@_tried_first
 def book_backdated_payment(
     line: LineState,
     *,
@@ -252,6 +285,7 @@ def book_backdated_payment(
     return payment
 
 
+@_tried_first
 def book_backdated_draw(
     line: LineState,
     *,
@@ -359,9 +393,19 @@ def correct(
     `posted` is the line's journal as stored; entries already in the line's outbox (a
     cycle billed in the same commit) count as posted too. Returns the adjustment entry,
     None when the books already agreed (the same correction again posts nothing).
+
+    Raises:
+        RefundAlreadyPaid: the replay would cancel or change a refund already paid out;
+            raised before the line changes.
     """
     fresh = replay_line(line, today=today, product=product)
     accrue(fresh, today)
+    require_paid_unchanged(
+        {payment_id: payment.refund for payment_id, payment in line.payments.items()},
+        {payment_id: payment.refund for payment_id, payment in fresh.payments.items()},
+        about=line,
+        what=f"correction {cause}",
+    )
     before, handled = line.status, line.late_fee_cycle
     owed_back = line.refunds_due_by_payment()
     recorder = ChangeRecorder(process=Process.CORRECTION, reason=reason)
@@ -378,8 +422,9 @@ def correct(
             setattr(line, field.name, getattr(fresh, field.name))
     for payment_id, payment in line.payments.items():
         replayed = fresh.payments[payment_id]
+        paid_out = payment.refund is not None and payment.refund.is_paid
         for field in attrs.fields(LocPayment):
-            if field.name not in _PAYMENT_KEPT:
+            if field.name not in _PAYMENT_KEPT and not (paid_out and field.name == "refund"):
                 setattr(payment, field.name, getattr(replayed, field.name))
     _count_corrected_charges(line, fresh)
     if fresh.overdue_job_changed_on == today:
@@ -517,7 +562,17 @@ def _post_difference(
         cause=cause,
         reference=line.line_id,
         posted=account_balances([*books, *moved]),
-        replayed=account_balances(fresh.outbox.entries),
+        # The replay recreates refunds as DUE: the payouts already made stay made.
+        replayed=account_balances(
+            [
+                *fresh.outbox.entries,
+                *paid_refund_entries(
+                    (payment.refund for payment in line.payments.values()),
+                    owner=line.line_id,
+                    product=Product.CREDITLINE,
+                ),
+            ]
+        ),
         on=today,
         memo=reason,
     )

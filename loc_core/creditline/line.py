@@ -30,6 +30,7 @@ from loc_core.creditline.payment import LocPayment
 from loc_core.creditline.statement import Statement
 from loc_core.ledger import JournalEntry
 from loc_core.payments import Rail, SettlementOutcome
+from loc_core.refunds import RefundDue
 
 __all__ = ["CreditLine"]
 
@@ -157,6 +158,8 @@ class CreditLine(LineState):
         Raises:
             PaymentNotApplied: the line never applied that payment.
             PaymentAlreadyReversed: a second return or chargeback; nothing changes.
+            RefundAlreadyPaid: a return or chargeback of a payment whose refund was
+                already paid out; nothing changes.
             OutOfOrder: a reversal dated before the line's latest activity or past an unbilled
                 close.
         """
@@ -185,6 +188,8 @@ class CreditLine(LineState):
             InvalidTransition: `outcome` is COMPLETED, which corrects nothing.
             PaymentAlreadyReversed: a second return or chargeback; nothing changes.
             CorrectionTooOld: the payment is older than the product's correction reach.
+            RefundAlreadyPaid: the correction would cancel or change a refund already
+                paid out; nothing changes.
         """
         return correcting.return_payment(
             self,
@@ -221,6 +226,8 @@ class CreditLine(LineState):
                 (pending or failed: no money went out on the line's books).
             DrawAlreadyReturned: the same return again; nothing changes.
             CorrectionTooOld: the draw was sent further back than the correction reach.
+            RefundAlreadyPaid: the correction would cancel or change a refund already
+                paid out; nothing changes.
         """
         return correcting.return_draw(
             self,
@@ -257,6 +264,8 @@ class CreditLine(LineState):
             DuplicatePayment: the payment id was already applied to this line.
             InvalidTransition: `effective_on` is before the line opened or after `today`.
             CorrectionTooOld: `effective_on` is older than the product's correction reach.
+            RefundAlreadyPaid: the correction would cancel or change a refund already
+                paid out; nothing changes.
         """
         return correcting.book_backdated_payment(
             self,
@@ -297,6 +306,8 @@ class CreditLine(LineState):
             DuplicatePayment: the draw id is already on this line.
             InvalidTransition: `effective_on` is before the line opened or after `today`.
             CorrectionTooOld: `effective_on` is older than the product's correction reach.
+            RefundAlreadyPaid: the correction would cancel or change a refund already
+                paid out; nothing changes.
         """
         return correcting.book_backdated_draw(
             self,
@@ -308,6 +319,33 @@ class CreditLine(LineState):
             today=today,
             product=product,
             posted=posted,
+        )
+
+    def record_refund_paid(
+        self, *, payment_id: str, paid_on: dt.date, reference: str, today: dt.date, reason: str
+    ) -> RefundDue:
+        """Record that the lender paid a payment's refund due out (`loc_core.refunds`).
+
+        The refund becomes PAID (`paid_on`, `paid_reference`), posted
+        ``<payment>:refund_paid`` (DR ``refund_due(<line>)``, CR FUNDING) dated `today`,
+        audited, and the borrower told (REFUND_PAID); the open cycle's statement shows it
+        (`CreditKind.REFUND_PAID`). Any line status takes it (CLOSED, DEFAULTED). The same
+        payout again changes nothing.
+
+        Raises:
+            RefundNotDue: no such payment, it keeps no refund, or its refund was cancelled.
+            IdempotencyConflict: the refund was already paid out on another day or reference.
+            InvalidRequest: `paid_on` after `today` or before the refund was recorded.
+            OutOfOrder: `today` is before the line's latest activity or past an unbilled
+                close (bill first: the payout shows on the statement of its cycle).
+        """
+        return payments.record_refund_paid(
+            self,
+            payment_id=payment_id,
+            paid_on=paid_on,
+            reference=reference,
+            today=today,
+            reason=reason,
         )
 
     def bill_cycle(

@@ -41,7 +41,13 @@ from loc_core.events import EventType
 from loc_core.ledger import CLEARING, Bucket, JournalEntry, receivable
 from loc_core.money import format_cents, positive_cents, waterfall
 from loc_core.payments import REPAYMENT_RAILS, PaymentStatus, Rail, SettlementOutcome
-from loc_core.refunds import RefundDue, refund_entry
+from loc_core.refunds import (
+    Payout,
+    RefundDue,
+    record_paid,
+    refund_entry,
+    require_paid_unchanged,
+)
 
 __all__: list[str] = []
 
@@ -242,6 +248,9 @@ def _record_refund(line: LineState, refund: RefundDue, payment: LocPayment) -> N
 
 def _reverse(line: LineState, payment: LocPayment, status: PaymentStatus, on: dt.date) -> None:
     pid = payment.payment_id
+    require_paid_unchanged(  # the money to give back was sent: handled by hand
+        {pid: payment.refund}, {}, about=line, what=f"the {status.value} of payment {pid}"
+    )
     applied = payment.applied_amount
     owed_again = f"payment {pid} {status.value}: exactly what it paid is owed again"
     with step(line, on, process=Process.UNAPPLY, reason=owed_again) as changes:
@@ -283,3 +292,25 @@ def _reverse(line: LineState, payment: LocPayment, status: PaymentStatus, on: dt
     announce_failure(line, payment, on)
     if newly_past_due:
         announce_past_due(line, on)
+
+
+def record_refund_paid(
+    line: LineState,
+    *,
+    payment_id: str,
+    paid_on: dt.date,
+    reference: str,
+    today: dt.date,
+    reason: str,
+) -> RefundDue:
+    """The rule of `CreditLine.record_refund_paid` (documented there)."""
+    require_in_order(line, today)  # the payout shows on the statement of `today`'s cycle
+    return record_paid(
+        payment_id,
+        line.payments.get(payment_id),
+        Payout(paid_on=paid_on, reference=reference, today=today, reason=reason),
+        owner=("line_id", line.line_id),
+        product=Product.CREDITLINE,
+        user_id=line.user_id,
+        outbox=line.outbox,
+    )

@@ -41,6 +41,8 @@ class CreditKind(enum.Enum):
     CORRECTION = "CORRECTION"
     """A change of the credit balance dated in an earlier, already issued cycle (a
     correction replayed the line): shown on the statement where it is learned."""
+    REFUND_PAID = "REFUND_PAID"
+    """The lender sent a refund due back: the credit balance falls by it (negative)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -67,10 +69,10 @@ def credit_movements(
     """The cycle's credit-balance movements, taking `opening` to `closing` exactly.
 
     A refund recorded in ``[cycle_start, cycle_end)`` adds its amount; one cancelled in
-    it takes it away. What is left of the difference (a cancellation a correction dated
-    in an issued cycle) is one CORRECTION on the cycle's last day, so the statement
-    starts from the credit balance the previous statement showed and ends on the one
-    the line owes now.
+    it, or paid out in it (recorded as paid: `RefundDue.paid_booked_on`), takes it away.
+    What is left of the difference (a cancellation a correction dated in an issued
+    cycle) is one CORRECTION on the cycle's last day, so the statement starts from the
+    credit balance the previous statement showed and ends on the one the line owes now.
     """
     moves: list[CreditMovement] = []
     for refund in refunds:
@@ -90,6 +92,16 @@ def credit_movements(
                     kind=CreditKind.REFUND_CANCELLED,
                     reference=refund.payment_id,
                     on=cancelled,
+                    amount=-refund.amount,
+                )
+            )
+        sent = refund.paid_booked_on
+        if sent is not None and cycle_start <= sent < cycle_end:
+            moves.append(
+                CreditMovement(
+                    kind=CreditKind.REFUND_PAID,
+                    reference=refund.payment_id,
+                    on=sent,
                     amount=-refund.amount,
                 )
             )

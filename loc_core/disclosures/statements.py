@@ -75,6 +75,7 @@ _CREDIT_ROWS = {
     CreditKind.REFUND_DUE: (ActivityKind.PAYMENT, "Payment, thank you"),
     CreditKind.REFUND_CANCELLED: (ActivityKind.REVERSAL, "Payment returned"),
     CreditKind.CORRECTION: (ActivityKind.ADJUSTMENT, "Credit balance adjustment"),
+    CreditKind.REFUND_PAID: (ActivityKind.ADJUSTMENT, "Refund sent"),
 }
 """The activity a credit movement belongs to, and its row's description when alone."""
 
@@ -130,11 +131,15 @@ def _transactions(statement: Statement) -> tuple[StatementTransaction, ...]:
     return tuple(rows)
 
 
+_ALONE = frozenset({CreditKind.CORRECTION, CreditKind.REFUND_PAID})
+"""Credit movements that are never part of a payment's or return's row."""
+
+
 def _pairs(move: CreditMovement, item: CycleActivity) -> bool:
     """Whether `move` is part of the payment or return `item` (same payment, same day)."""
     kind, _ = _CREDIT_ROWS[move.kind]
     return (
-        move.kind is not CreditKind.CORRECTION
+        move.kind not in _ALONE
         and item.kind is kind
         and item.reference == move.reference
         and item.on == move.on
@@ -248,7 +253,9 @@ def statement_disclosure(
         payments=-_total(statement.payments) + _credited(statement, CreditKind.REFUND_DUE),
         draws=_total(statement.draws),
         reversals=_total(statement.reversals) - _credited(statement, CreditKind.REFUND_CANCELLED),
-        adjustments=_total(statement.adjustments) - _credited(statement, CreditKind.CORRECTION),
+        adjustments=_total(statement.adjustments)
+        - _credited(statement, CreditKind.CORRECTION)
+        - _credited(statement, CreditKind.REFUND_PAID),
         fees_charged=statement.fees_charged,
         interest_charged=statement.interest_charged,
         fees_year_to_date=statement.fees_year_to_date,

@@ -202,6 +202,8 @@ def _payment_problems(loan: LoanState) -> list[str]:
             )
         if refund is not None and (refund.payment_id != payment_id or refund.amount <= 0):
             found.append(f"payment {payment_id}: its refund due is not a positive part of it")
+        if refund is not None:
+            found.extend(refund.problems())
         if not payment.status.reversed:
             expected.update(
                 ((app.payment_id, app.installment_id), app) for app in payment.applications
@@ -219,7 +221,7 @@ def _payments_consistent(loan: LoanState) -> bool:
         refund = payment.refund
         refunded = 0
         if refund is not None:
-            if refund.payment_id != payment_id or refund.amount <= 0:
+            if refund.payment_id != payment_id or refund.amount <= 0 or refund.problems():
                 return False
             refunded = refund.amount
         if (

@@ -14,6 +14,7 @@ business dates (`today`), not timestamps.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Sequence
 
@@ -59,7 +60,14 @@ from loc_core.ledger import (
 )
 from loc_core.money import format_cents, positive_cents
 from loc_core.payments import PaymentStatus, Rail, SettlementOutcome
-from loc_core.refunds import RefundDue, refund_entry
+from loc_core.refunds import (
+    Payout,
+    RefundDue,
+    paid_refund_entries,
+    record_paid,
+    refund_entry,
+    require_paid_unchanged,
+)
 
 __all__ = ["Loan"]
 
@@ -100,6 +108,19 @@ class _Before:
             ),
             loan.refunds_due_by_payment(),
         )
+
+
+@attrs.frozen
+class _Backdating:
+    """What `Loan.book_backdated_payment` was asked to book."""
+
+    payment_id: str
+    amount: int
+    rail: Rail
+    effective_on: dt.date
+    today: dt.date
+    posted: Sequence[JournalEntry]
+    reason: str
 
 
 def _refunded(payment: Payment) -> int:
@@ -302,6 +323,8 @@ class Loan(LoanState):
                 (a second return, or a completion arriving after the return).
             PaymentAlreadySettled: when a completion arrives for a COMPLETED payment.
             PaymentError: for a return of a pinless payment or a chargeback of an ACH one.
+            RefundAlreadyPaid: for a return or chargeback of a payment whose refund was
+                already paid out (the money to give back never stayed, yet it was sent).
         """
         require_id(payment_id, field="payment_id")
         if not isinstance(outcome, SettlementOutcome):
@@ -341,6 +364,12 @@ class Loan(LoanState):
                 f"{expected.value}, not {outcome.value}",
                 about=payment,
             )
+        require_paid_unchanged(
+            {payment_id: payment.refund},
+            {},
+            about=self,
+            what=f"the {outcome.value} of payment {payment_id}",
+        )
         self._unapply(payment, outcome, today)
         self.verify()
         return payment
@@ -450,6 +479,8 @@ class Loan(LoanState):
             CorrectionTooOld, InvalidTimestamp: as `check_correction`, or for a loan whose
                 books do not hold its history (`replayable`); nothing changed.
             LoanCancelled: when the loan is CANCELLED: it owes nothing to correct.
+            RefundAlreadyPaid: when the replay would cancel or change a refund already
+                paid out (one it leaves as it was stays PAID).
             DomainError: for a blank cause or reason.
         """
         require_id(cause, field="cause")
@@ -482,6 +513,12 @@ class Loan(LoanState):
         # later payment, late fee or default drops out of the replay.
         today = max(today, self._last_lived(posted))
         replayed = replay(self, through=today)
+        require_paid_unchanged(
+            {payment_id: payment.refund for payment_id, payment in self.payments.items()},
+            {payment_id: payment.refund for payment_id, payment in replayed.payments.items()},
+            about=self,
+            what=f"correction {cause}",
+        )
         reason = f"corrected as of {effective.isoformat()}: {reason}"
         recorder = ChangeRecorder(process=Process.CORRECTION, reason=reason)
         recorder.touch(self)
@@ -493,7 +530,7 @@ class Loan(LoanState):
             if again is not None:
                 recorder.touch(payment)
                 payment.applications = again.applications
-                if _refunded(payment) != _refunded(again):
+                if _refunded(payment) != _refunded(again):  # a PAID refund is never changed
                     payment.refund = again.refund
         self.outstanding_balance = replayed.outstanding_balance
         self.status = replayed.status
@@ -510,7 +547,10 @@ class Loan(LoanState):
             cause=cause,
             reference=self.loan_id,
             posted=account_balances([*posted, *self.outbox.entries]),
-            replayed=account_balances([*disbursed, *replayed.outbox.entries]),
+            # The replay recreates refunds as DUE: the payouts already made stay made.
+            replayed=account_balances(
+                [*disbursed, *replayed.outbox.entries, *self._paid_refund_entries()]
+            ),
             on=today,
             memo=reason,
         )
@@ -547,30 +587,44 @@ class Loan(LoanState):
             InvalidTimestamp: for an `effective_on` after `today` or before disbursement.
             LoanCancelled: when the loan is CANCELLED (its disbursement came back).
             InvalidAmount, PaymentError, DuplicatePayment: as `book_moved_payment`.
+            RefundAlreadyPaid: when the correction would cancel or change a refund
+                already paid out.
             DomainError: for a blank reason.
+            (Nothing changed when any of these is raised.)
         """
         require_id(reason, field="reason")
         self._refuse_if_cancelled("payments")
         self.check_correction(effective_on, today=today)
         self._require_replayable(posted)
+        backdating = _Backdating(payment_id, amount, rail, effective_on, today, posted, reason)
+        if self._paid_refund_entries():
+            # A paid-out refund the correction would change is refused (`_correct`) after
+            # the payment is booked: try it on a copy first, so a refusal changes nothing.
+            trial: Loan = copy.deepcopy(self)
+            trial._book_backdated(backdating)  # the same class, on its copy
+        return self._book_backdated(backdating)
+
+    def _book_backdated(self, asked: _Backdating) -> Payment:
+        """`book_backdated_payment` once its arguments are checked."""
         before = _Before.of(self)  # its refund due is news only as the correction ends it
         # Booked (and audited) as received on `effective_on`, its entries dated today;
         # received that day at an hour nobody recorded: before that day's job.
         payment = self._book_payment(
-            payment_id,
-            amount,
+            asked.payment_id,
+            asked.amount,
             process=Process.MANUAL,
-            rail=rail,
-            today=today,
+            rail=asked.rail,
+            today=asked.today,
             moved=True,
-            received_on=effective_on,
+            received_on=asked.effective_on,
         )
         self._correct(
-            cause=payment_id,
-            effective=effective_on,
-            today=today,
-            posted=posted,
-            reason=f"payment {payment_id} of {amount} cents received {effective_on}: {reason}",
+            cause=asked.payment_id,
+            effective=asked.effective_on,
+            today=asked.today,
+            posted=asked.posted,
+            reason=f"payment {asked.payment_id} of {asked.amount} cents received "
+            f"{asked.effective_on}: {asked.reason}",
             before=before,
         )
         return payment
@@ -599,6 +653,8 @@ class Loan(LoanState):
                 correction reach before `today`, or the books do not hold the
                 disbursement (a loan adopted from the Go service: `replayable`).
             InvalidTimestamp: for a `today` that is not a date or is before disbursement.
+            RefundAlreadyPaid: when a payment's refund was paid out but is not its whole
+                amount (cancelling would owe back more than was sent): handled by hand.
             DomainError: for a blank reason.
             (Nothing changed when any of these is raised.)
         """
@@ -611,6 +667,18 @@ class Loan(LoanState):
             )
         self.check_correction(self.disbursement_date, today=today)
         self._require_replayable(posted)
+        require_paid_unchanged(
+            {payment_id: payment.refund for payment_id, payment in self.payments.items()},
+            {
+                payment_id: RefundDue(
+                    payment_id=payment_id, amount=payment.amount, recorded_on=today
+                )
+                for payment_id, payment in self.payments.items()
+                if not payment.status.reversed
+            },
+            about=self,
+            what=f"cancelling loan {self.loan_id}",
+        )
         disbursed = next(entry for entry in posted if entry.kind == EntryKind.DISBURSEMENT)
         returned = disbursed.reversal(
             entry_id=entry_id(self.loan_id, Movement.RETURN, product=Product.INSTALLMENT),
@@ -646,13 +714,17 @@ class Loan(LoanState):
         self.autopay_enabled = False
         self.outbox.entries.append(returned)
         # What the loan's books hold once cancelled: the cash its payments brought in,
-        # all of it owed back. The disbursement and its mirror net to nothing.
+        # all of it owed back, less the refunds already paid out (from funding). The
+        # disbursement and its mirror net to nothing.
+        cancelled_books = account_balances(self._paid_refund_entries())
+        for account, amount in ((CLEARING, kept), (refund_due(self.loan_id), -kept)):
+            cancelled_books[account] = cancelled_books.get(account, 0) + amount
         adjustment = adjustment_entry(
             product=Product.INSTALLMENT,
             cause=returned.entry_id,
             reference=self.loan_id,
             posted=account_balances([*posted, *self.outbox.entries]),
-            replayed={CLEARING: kept, refund_due(self.loan_id): -kept} if kept else {},
+            replayed={account: amount for account, amount in cancelled_books.items() if amount},
             on=today,
             memo=reason,
         )
@@ -678,6 +750,45 @@ class Loan(LoanState):
         )
         self.verify()
         return returned
+
+    def record_refund_paid(
+        self,
+        payment_id: str,
+        *,
+        paid_on: dt.date,
+        reference: str,
+        today: dt.date,
+        reason: str,
+    ) -> RefundDue:
+        """Record that the lender paid a payment's refund due out (`loc_core.refunds`).
+
+        The refund becomes PAID (`paid_on`, `paid_reference`), posted
+        ``<payment>:refund_paid`` (DR ``refund_due(<loan>)``, CR FUNDING) dated `today`,
+        audited, and the borrower told (REFUND_PAID). Any loan status takes it (CLOSED,
+        CANCELLED, DEFAULTED). The same payout again changes nothing.
+
+        Raises:
+            RefundNotDue: no such payment, it keeps no refund, or its refund was cancelled.
+            IdempotencyConflict: the refund was already paid out on another day or reference.
+            InvalidRequest: `paid_on` after `today` or before the refund was recorded.
+            InvalidTimestamp: for a `today` that is not a date or is before disbursement.
+            DomainError: for a blank reason.
+            (Nothing changed when any of these is raised.)
+        """
+        require_id(reason, field="reason")
+        today = self._require_today(today)
+        paid_on = require_date(paid_on, field="paid_on")
+        refund = record_paid(
+            payment_id,
+            self.payments.get(payment_id),
+            Payout(paid_on=paid_on, reference=reference, today=today, reason=reason),
+            owner=("loan_id", self.loan_id),
+            product=Product.INSTALLMENT,
+            user_id=self.user_id,
+            outbox=self.outbox,
+        )
+        self.verify()
+        return refund
 
     # --- steps ------------------------------------------------------------------------
 
@@ -935,6 +1046,14 @@ class Loan(LoanState):
         if self.daily_job_changed_on is not None:
             days.append(self.daily_job_changed_on)
         return max(days, default=self.disbursement_date)
+
+    def _paid_refund_entries(self) -> list[JournalEntry]:
+        """The payout entries of the loan's refunds already paid out."""
+        return paid_refund_entries(
+            (payment.refund for payment in self.payments.values()),
+            owner=self.loan_id,
+            product=Product.INSTALLMENT,
+        )
 
     def _overdue_event(self, installment: Installment, today: dt.date) -> None:
         self._event(

@@ -88,6 +88,7 @@ from loc_core.services.reconciling import (
     ReconciliationPage,
 )
 from loc_core.services.recovery import RecoverTransfers, RecoveryReport
+from loc_core.services.refund_payouts import RecordRefundPaid, RefundPaid
 from loc_core.services.scheduled import JOB_PAGE_SIZE, PageableJob
 from loc_core.services.settlement import Settled, SettlementHandling, SettleTransfer
 
@@ -160,8 +161,10 @@ __all__ = [
     "ReconcileLoan",
     "Reconciliation",
     "ReconciliationPage",
+    "RecordRefundPaid",
     "RecoverTransfers",
     "RecoveryReport",
+    "RefundPaid",
     "RenderDocument",
     "RenderMissingDocuments",
     "ResendNotification",

@@ -73,6 +73,7 @@ from loc_core.services.reconciling import (
     list_book,
 )
 from loc_core.services.recovery import RecoverTransfers, recover_transfers
+from loc_core.services.refund_payouts import RecordRefundPaid, record_refund_paid
 from loc_core.services.settlement import SettleTransfer, handle_settlement_event
 
 __all__ = ["EVENT_HANDLERS", "HANDLERS", "MESSAGES", "STARTUP_CHECKS"]
@@ -135,6 +136,8 @@ HANDLERS: Mapping[type[Command[Any]], Handler] = {
     RenderDocument: render_document,
     ReadUserAuditTrail: read_user_audit_trail,
     ReadProcessAuditTrail: read_process_audit_trail,
+    # both: an operator records a refund due paid out (the payment names its loan or line)
+    RecordRefundPaid: record_refund_paid,
 }
 """Exactly one handler per command."""
 

@@ -31,6 +31,7 @@ from loc_core.errors import (
     InvalidRequest,
     MalformedMessage,
     NotFound,
+    RefundAlreadyPaid,
 )
 from loc_core.events import AuditValue
 from loc_core.payments import Rail
@@ -53,8 +54,10 @@ __all__ = [
     "CONFLICT_ATTEMPTS",
     "IDEMPOTENCY_TTL",
     "JOB_LOOK_BACK_DAYS",
+    "REFUND_ALREADY_PAID",
     "Leased",
     "NotBookedAlerted",
+    "alert_refund_already_paid",
     "alert_refund_due",
     "alert_settlement",
     "business_date",
@@ -396,6 +399,39 @@ def alert_refund_due(
             "amount": refund.amount,
         },
         severity=Severity.WARNING,
+    )
+
+
+REFUND_ALREADY_PAID = "refund already paid out: handle by hand"
+"""The title of the CRITICAL alert for a return or correction refused because it would
+cancel or change a refund the lender already paid out (`RefundAlreadyPaid`)."""
+
+
+def alert_refund_already_paid(
+    alerter: Alerter,
+    error: RefundAlreadyPaid,
+    *,
+    event: SettlementEvent,
+    user_id: str,
+    loan_id: str | None = None,
+    line_id: str | None = None,
+) -> None:
+    """Tell operations (CRITICAL) that `event` was refused: it would change a paid-out refund.
+
+    Names the loan or line, the payment, what was paid out and what the correction would
+    have made it; nothing changed, and the event is left to be handled by hand.
+    """
+    alert_settlement(
+        alerter,
+        event,
+        REFUND_ALREADY_PAID,
+        user_id=user_id,
+        loan_id=loan_id,
+        line_id=line_id,
+        payment_id=error.entity_id,
+        refund_paid=error.paid,
+        refund_corrected=error.corrected,
+        error=str(error),
     )
 
 

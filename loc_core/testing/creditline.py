@@ -44,10 +44,12 @@ from loc_core.errors import (
     LocError,
     Overpayment,
     PaymentAlreadyReversed,
+    RefundAlreadyPaid,
 )
 from loc_core.ledger import Bucket, Ledger, allowance, receivable, refund_due
 from loc_core.payments import Rail, SettlementOutcome
 from loc_core.ports import LineRef
+from loc_core.refunds import RefundDue
 from loc_core.testing._calendar import FIRST_DAY, moments
 
 __all__ = [
@@ -339,6 +341,33 @@ class CreditLineLifecycle(RuleBasedStateMachine):
         )
         self._flush()
 
+    @precondition(
+        lambda self: any(p.refund and p.refund.is_due for p in self.line.payments.values())
+    )
+    @rule(data=st.data())
+    def pay_out_a_refund(self, data: st.DataObject) -> None:
+        """The lender sends a refund due back: the credit balance falls by it, once."""
+        line = self.line
+        due = sorted(pid for pid, p in line.payments.items() if p.refund and p.refund.is_due)
+        payment_id = data.draw(st.sampled_from(due), label="refund")
+        owed_back = line.refunds_due
+
+        def record() -> RefundDue:
+            return line.record_refund_paid(
+                payment_id=payment_id,
+                paid_on=self.today,
+                reference=f"check for {payment_id}",
+                today=self.today,
+                reason="refund sent",
+            )
+
+        refund = record()
+        _expect(line.refunds_due == owed_back - refund.amount, "what is owed back falls by it")
+        self._flush()
+        again = copy.deepcopy(line)
+        record()
+        _expect(line == again, "the same payout again changes nothing")
+
     def _submit(self, payment_id: str, amount: object, rail: Rail) -> LocPayment:
         return self.line.submit_payment(
             payment_id=payment_id, amount=amount, rail=rail, on=self.today
@@ -370,6 +399,12 @@ class CreditLineLifecycle(RuleBasedStateMachine):
         elif payment.status.reversed:
             self._refused(
                 PaymentAlreadyReversed,
+                lambda: line.settle_payment(payment_id=payment_id, outcome=outcome, on=self.today),
+            )
+        elif payment.refund is not None and payment.refund.is_paid:
+            # The money to give back was already sent: refused, handled by hand.
+            self._refused(
+                RefundAlreadyPaid,
                 lambda: line.settle_payment(payment_id=payment_id, outcome=outcome, on=self.today),
             )
         else:

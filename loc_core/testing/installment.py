@@ -32,6 +32,7 @@ from loc_core.errors import (
     Overpayment,
     PaymentAlreadyReversed,
     PaymentAlreadySettled,
+    RefundAlreadyPaid,
 )
 from loc_core.installment import (
     WATERFALL,
@@ -57,6 +58,7 @@ from loc_core.ledger import (
 )
 from loc_core.money import Rounding
 from loc_core.payments import PaymentStatus, Rail, SettlementOutcome
+from loc_core.refunds import RefundDue, paid_out
 from loc_core.testing._calendar import days, moments
 
 __all__ = [
@@ -260,8 +262,9 @@ def ledger_problems(loan: Loan, ledger: Ledger) -> list[str]:
     if ledger.balance(income(Bucket.LATE_FEE)) != -loan.late_fees_assessed:
         found.append("late-fee income differs from the fees assessed")
     disbursed = 0 if loan.status is LoanStatus.CANCELLED else loan.amount_disbursed
-    if ledger.balance(FUNDING) != -disbursed:  # a CANCELLED loan's came back
-        found.append("funding differs from the amount disbursed")
+    sent_back = paid_out(payment.refund for payment in loan.payments.values())
+    if ledger.balance(FUNDING) != -disbursed - sent_back:  # a CANCELLED loan's came back
+        found.append("funding differs from the amount disbursed and the refunds paid out")
     return found
 
 
@@ -461,11 +464,40 @@ class LoanLifecycle(RuleBasedStateMachine):
             st.sampled_from(self._payments(PaymentStatus.PENDING, PaymentStatus.COMPLETED))
         )
         payment = self.loan.payments[payment_id]
+        if payment.refund is not None and payment.refund.is_paid:
+            # The money to give back was already sent: refused, handled by hand.
+            self._unchanged_by(
+                lambda: self.loan.settle(payment_id, _REVERSAL[payment.rail], today=self.today),
+                RefundAlreadyPaid,
+            )
+            return
         owed = self.loan.outstanding_balance
         self.loan.settle(payment_id, _REVERSAL[payment.rail], today=self.today)
         self._post()
         if self.loan.outstanding_balance != owed + payment.applied_amount:
             raise AssertionError("a return did not restore exactly what the payment paid")
+
+    @precondition(lambda self: bool(self._refunds_due()))
+    @rule(data=st.data())
+    def pay_out_a_refund(self, data: st.DataObject) -> None:
+        """The lender sends a refund due back: the liability falls by it, once."""
+        payment_id = data.draw(st.sampled_from(self._refunds_due()))
+        owed_back = self.loan.refunds_due
+
+        def record() -> RefundDue:
+            return self.loan.record_refund_paid(
+                payment_id,
+                paid_on=self.today,
+                reference=f"check for {payment_id}",
+                today=self.today,
+                reason="refund sent",
+            )
+
+        refund = record()
+        self._post()
+        if self.loan.refunds_due != owed_back - refund.amount:
+            raise AssertionError("a refund paid out did not lower what is owed back by it")
+        self._unchanged_by(record, None)  # recorded again: nothing changes
 
     @precondition(lambda self: bool(self._payments(*_SETTLED)))
     @rule(data=st.data(), completion=st.booleans())
@@ -534,6 +566,9 @@ class LoanLifecycle(RuleBasedStateMachine):
         self._post()
         if sum(app.amount for app in payment.applications) != amount:
             raise AssertionError("a payment applied a different amount than it carried")
+
+    def _refunds_due(self) -> list[str]:
+        return [pid for pid, p in self.loan.payments.items() if p.refund and p.refund.is_due]
 
     def _payments(self, *statuses: PaymentStatus) -> list[str]:
         return [pid for pid, p in self.loan.payments.items() if p.status in statuses]

@@ -243,12 +243,17 @@ def _sample(kind: Any) -> Any:
         Decimal: Decimal("1.5"),
         dt.date: dt.date(2026, 2, 3),
         dt.datetime: dt.datetime(2026, 2, 3, 4, 5, 6, 7, tzinfo=UTC),
+        # Every field of the refund map set (no refund is both cancelled and paid out:
+        # this checks storage, not the rules), so each is written and read back.
         RefundDue: RefundDue(
             payment_id="p",
             amount=7,
             recorded_on=dt.date(2026, 2, 3),
-            status=RefundStatus.CANCELLED,
+            status=RefundStatus.PAID,
             cancelled_on=dt.date(2026, 2, 4),
+            paid_on=dt.date(2026, 2, 5),
+            paid_reference="check 1001",
+            paid_booked_on=dt.date(2026, 2, 6),
         ),
     }
     if kind in samples:

@@ -33,6 +33,7 @@ from loc_core.ledger import (
     refund_due,
 )
 from loc_core.ports import Alerter, QueueMessage, UnitOfWork
+from loc_core.refunds import paid_out
 from loc_core.services.kit import CONFLICT_ATTEMPTS, post_alert, read_message
 from loc_core.services.messagebus import Command
 from loc_core.validation import Id, validated
@@ -147,11 +148,11 @@ def reconcile_line(
 def _expected_books(line: CreditLine, reserved: int) -> dict[str, int]:
     """The balance each account of the line's books must have, from the line's records.
 
-    Its receivables, allowance and refunds due; funding credited with every draw
-    disbursed, clearing debited with every payment not reversed (refund parts included),
-    credit loss debited with what the allowance reserves. The income accounts are not
-    pinned one by one (the line keeps no total of interest and fees ever charged): the
-    trial balance pins their sum.
+    Its receivables, allowance and refunds due (not paid out); funding credited with
+    every draw disbursed and every refund paid out, clearing debited with every
+    payment not reversed (refund parts included), credit loss debited with what the
+    allowance reserves. The income accounts are not pinned one by one (the line keeps
+    no total of interest and fees ever charged): the trial balance pins their sum.
     """
     line_id = line.line_id
     return {
@@ -161,7 +162,8 @@ def _expected_books(line: CreditLine, reserved: int) -> dict[str, int]:
         allowance(line_id): -reserved,
         refund_due(line_id): -line.refunds_due,
         CREDIT_LOSS: reserved,
-        FUNDING: -sum(d.amount for d in line.draws.values() if d.status is DrawStatus.DISBURSED),
+        FUNDING: -sum(d.amount for d in line.draws.values() if d.status is DrawStatus.DISBURSED)
+        - paid_out(p.refund for p in line.payments.values()),
         CLEARING: sum(p.amount for p in line.payments.values() if not p.status.reversed),
     }
 

@@ -17,6 +17,11 @@ Events arrive at least once and in any order: a repeated delivery, a completion 
 return, a second return or chargeback all change nothing and return
 `SettlementHandling.DUPLICATE`, never an error.
 
+A return or correction that would cancel or change a refund the lender already paid out
+(`RefundAlreadyPaid`) changes nothing: operations are alerted (CRITICAL, "refund already
+paid out: handle by hand", naming the payment and amounts) and the event is answered
+`SettlementHandling.MANUAL`, as for one beyond the correction reach.
+
 Draw transfers also report settlement. They are recognised by their key
 (``draw:<user>:<line>:<key>:<rail>``). A completion changes nothing (chosen): the line
 recorded the draw when the rail accepted it. A credit the rail brought back (RETURNED or
@@ -44,7 +49,13 @@ from collections.abc import Callable
 import attrs
 
 from loc_core.creditline import CreditLine, Draw, DrawStatus
-from loc_core.errors import CorrectionTooOld, DrawAlreadyReturned, NotFound, PaymentAlreadyReversed
+from loc_core.errors import (
+    CorrectionTooOld,
+    DrawAlreadyReturned,
+    NotFound,
+    PaymentAlreadyReversed,
+    RefundAlreadyPaid,
+)
 from loc_core.payments import SettlementOutcome
 from loc_core.ports import (
     Alerter,
@@ -55,6 +66,7 @@ from loc_core.ports import (
 from loc_core.refunds import RefundDue
 from loc_core.services.handling import SettlementHandling
 from loc_core.services.kit import (
+    alert_refund_already_paid,
     alert_refund_due,
     alert_settlement,
     payment_not_found,
@@ -139,8 +151,9 @@ def _correcting(
 ) -> SettlementHandling:
     """Run `change` on the line (billing first unless the event is a completion).
 
-    A correction reaching further back than the product allows is alerted (CRITICAL) and
-    left to operations: `SettlementHandling.MANUAL`, nothing changed.
+    A correction reaching further back than the product allows, or one that would cancel
+    or change a refund already paid out, is alerted (CRITICAL) and left to operations:
+    `SettlementHandling.MANUAL`, nothing changed.
     """
     try:
         handling, _ = lines.change(
@@ -159,6 +172,15 @@ def _correcting(
             user_id=target.user_id,
             line_id=target.line_id,
             error=str(error),
+        )
+        return SettlementHandling.MANUAL
+    except RefundAlreadyPaid as error:
+        alert_refund_already_paid(
+            alerter,
+            error,
+            event=event,
+            user_id=target.user_id,
+            line_id=target.line_id,
         )
         return SettlementHandling.MANUAL
     return handling

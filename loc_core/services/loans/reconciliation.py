@@ -34,6 +34,7 @@ from loc_core.ledger import (
     refund_due,
 )
 from loc_core.ports import Alerter, Metrics, QueueMessage, UnitOfWork
+from loc_core.refunds import paid_out
 from loc_core.services.kit import CONFLICT_ATTEMPTS, post_alert, read_message
 from loc_core.services.messagebus import Command
 from loc_core.validation import Id, validated
@@ -202,12 +203,13 @@ def _expected_books(loan: Loan) -> dict[str, int]:
 
     The loan's own accounts: its receivables per bucket, the allowance reserving what a
     DEFAULTED loan owes, the refunds it owes back. The lender's side: funding credited
-    with what was disbursed, clearing debited with every payment not reversed (refund
-    parts included), income credited with the origination fee and every late fee
-    charged, and credit loss debited with what the allowance reserves. Any other
-    account of the loan's or the lender's must be 0. A CANCELLED loan's disbursement
-    came back and its fees were taken back: funding and income are 0, and clearing
-    holds its payments, all owed back as refunds.
+    with what was disbursed and every refund paid out, clearing debited with every
+    payment not reversed (refund parts included), income credited with the origination
+    fee and every late fee charged, and credit loss debited with what the allowance
+    reserves. Any other account of the loan's or the lender's must be 0. A CANCELLED
+    loan's disbursement came back and its fees were taken back: funding holds only the
+    refunds paid out, income is 0, and clearing holds its payments, all owed back as
+    refunds.
     """
     loan_id = loan.loan_id
     reserved = loan.outstanding_balance if loan.status is LoanStatus.DEFAULTED else 0
@@ -217,7 +219,7 @@ def _expected_books(loan: Loan) -> dict[str, int]:
         allowance(loan_id): -reserved,
         refund_due(loan_id): -loan.refunds_due,
         CREDIT_LOSS: reserved,
-        FUNDING: -disbursed,
+        FUNDING: -disbursed - paid_out(p.refund for p in loan.payments.values()),
         CLEARING: sum(p.amount for p in loan.payments.values() if not p.status.reversed),
         income(Bucket.ORIGINATION_FEE): -fee,
         income(Bucket.LATE_FEE): -loan.late_fees_assessed,

@@ -11,6 +11,11 @@ as of its disbursement date (`Loan.cancel_returned_disbursement`): nothing is ow
 was paid on it is a refund due, the borrower is told (``loan_cancelled``) and operations
 warned with the rail's return code. A disbursement the loan does not record is alerted
 (CRITICAL) and changes nothing.
+
+A return (of a payment or of the disbursement) that would cancel or change a refund the
+lender already paid out (`RefundAlreadyPaid`) changes nothing: operations are alerted
+(CRITICAL, "refund already paid out: handle by hand", naming the payment and amounts) and
+the event is answered `SettlementHandling.MANUAL`.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from loc_core.errors import (
     PaymentAlreadyReversed,
     PaymentAlreadySettled,
     Ref,
+    RefundAlreadyPaid,
 )
 from loc_core.events import DomainEvent, EventType
 from loc_core.installment import Loan
@@ -39,6 +45,7 @@ from loc_core.ports import (
 from loc_core.refunds import RefundDue
 from loc_core.services.handling import SettlementHandling
 from loc_core.services.kit import (
+    alert_refund_already_paid,
     alert_refund_due,
     alert_settlement,
     payment_not_found,
@@ -84,6 +91,9 @@ def settle_payment(
             product's correction reach, or a return of a disbursement made further back
             (or of a loan adopted from the Go service); operations are alerted and
             nothing changed.
+
+    A reversal that would cancel or change a refund already paid out is alerted
+    (CRITICAL) and answered `SettlementHandling.MANUAL`; nothing changed.
     """
     occurred = require_utc(event.occurred_at, field="occurred_at").date()
     application = parse_disbursement_key(event.idempotency_key)
@@ -113,12 +123,22 @@ def settle_payment(
                     event.outcome,
                     today=occurred if event.outcome is SettlementOutcome.COMPLETED else today,
                 )
+                if event.outcome is not SettlementOutcome.COMPLETED:
+                    _correct(loan, payment.payment_id, event, on=today, uow=uow, alerter=alerter)
             except (PaymentAlreadyReversed, PaymentAlreadySettled):
                 return SettlementHandling.DUPLICATE, []
+            except RefundAlreadyPaid as error:  # not committed: nothing changed
+                alert_refund_already_paid(
+                    alerter,
+                    error,
+                    event=event,
+                    user_id=loan.user_id,
+                    loan_id=loan.loan_id,
+                )
+                return SettlementHandling.MANUAL, []
             handling = SettlementHandling.SETTLED
             if event.outcome is not SettlementOutcome.COMPLETED:
                 handling = SettlementHandling.REVERSED
-                _correct(loan, payment.payment_id, event, on=today, uow=uow, alerter=alerter)
                 # The return's notice says what is owed once the correction is done.
                 tell_what_is_owed(loan, EventType.PAYMENT_FAILED, payment.payment_id, today)
             uow.loans.save(loan)
@@ -196,9 +216,11 @@ def _settle_disbursement(
     """A disbursement's fate: a return cancels the loan, once; the rest changes nothing.
 
     DISBURSEMENT for a completion, or an event the loan does not record (alerted,
-    CRITICAL); REVERSED when a return cancelled the loan (one commit; operations warned
-    with the return code, a refund due alerted per payment; events published after the
-    commit); DUPLICATE for a return delivered again or a completion after the return.
+    CRITICAL); MANUAL when cancelling would change a refund already paid out (alerted,
+    CRITICAL; nothing changed); REVERSED when a return cancelled the loan (one commit;
+    operations warned with the return code, a refund due alerted per payment; events
+    published after the commit); DUPLICATE for a return delivered again or a completion
+    after the return.
     """
     user_id, application_id = application
     with uow:
@@ -230,6 +252,15 @@ def _settle_disbursement(
                 )
             except LoanCancelled:
                 return SettlementHandling.DUPLICATE, []
+            except RefundAlreadyPaid as error:  # not committed: nothing changed
+                alert_refund_already_paid(
+                    alerter,
+                    error,
+                    event=event,
+                    user_id=user_id,
+                    loan_id=loan_id,
+                )
+                return SettlementHandling.MANUAL, []
             except CorrectionTooOld as exc:
                 alert_settlement(
                     alerter,

@@ -159,6 +159,7 @@ def _snapshot(world: Deployment) -> tuple[object, ...]:
 
 GHOST_OF: dict[type, dict[str, object]] = {
     commands.RunJobPage: {"cursor": "ghost-user/ghost-line"},  # the shape MarkOverdueLines gives
+    commands.RecordRefundPaid: {"paid_on": dt.date(2026, 3, 5), "reference": "ghost check"},
 }
 """Where a command's valid values differ from `GHOST`'s."""
 

@@ -24,12 +24,10 @@ from loc_core.services.commands import (
     ApplyForLoan,
     CollectionResult,
     EnqueueDueInstallments,
-    ReconcileLoan,
     SettlementHandling,
     SettleTransfer,
 )
 from loc_core.services.loans import disbursement_key
-from loc_core.testing.installment import ledger_problems
 
 LEARNED = dt.datetime(2026, 1, 9, 12, tzinfo=dt.UTC)
 """Friday: an ACH credit return (R03, no such account) comes a few banking days later."""
@@ -61,21 +59,12 @@ def books(world: Deployment, loan: Loan) -> dict[str, int]:
     return {a: ledger.balance(a) for a in sorted(accounts) if ledger.balance(a)}
 
 
-def assert_sound(world: Deployment, loan_id: str) -> Loan:
-    """The stored loan verifies, its books agree and reconciliation finds nothing."""
-    stored = world.loan(loan_id)
-    assert stored.problems() == []
-    assert ledger_problems(stored, world.ledger(loan_id)) == []
-    assert world.bus.handle(ReconcileLoan(stored.user_id, loan_id)).problems == ()
-    return stored
-
-
 def test_a_returned_disbursement_cancels_the_loan_as_of_its_disbursement(
     world: Deployment, loan: Loan
 ) -> None:
     returned = disbursement(loan, SettlementOutcome.RETURNED)
     assert world.settle(returned) is SettlementHandling.REVERSED
-    stored = assert_sound(world, loan.loan_id)
+    stored = world.sound_loan(loan.loan_id)
     assert (stored.status, stored.outstanding_balance, stored.completion_date) == (
         LoanStatus.CANCELLED,
         0,
@@ -134,7 +123,7 @@ def test_what_the_borrower_paid_becomes_a_refund_due_and_a_return_of_it_cancels_
     world.at(dt.date(2026, 1, 7))
     paid = world.pay_loan(loan, 12_000, key="prepay")  # a prepayment, still PENDING
     world.settle(disbursement(loan, SettlementOutcome.RETURNED))
-    stored = assert_sound(world, loan.loan_id)
+    stored = world.sound_loan(loan.loan_id)
     payment = stored.payments[paid.payment_id]
     assert payment.applications == ()
     assert payment.refund is not None
@@ -152,7 +141,7 @@ def test_what_the_borrower_paid_becomes_a_refund_due_and_a_return_of_it_cancels_
         Rail.ACH,
     )
     assert world.settle(bounced) is SettlementHandling.REVERSED
-    stored = assert_sound(world, loan.loan_id)
+    stored = world.sound_loan(loan.loan_id)
     assert stored.payments[paid.payment_id].status is PaymentStatus.RETURNED
     assert (stored.status, stored.refunds_due) == (LoanStatus.CANCELLED, 0)
     assert books(world, loan) == {}
@@ -175,7 +164,7 @@ def test_a_late_fee_is_taken_back_and_nothing_is_charged_afterwards(
         world.at(first.due_date + dt.timedelta(days=6 + 7 * week))
         world.run_daily_loan_job()
         assert world.run_collections() == []
-    stored = assert_sound(world, loan.loan_id)
+    stored = world.sound_loan(loan.loan_id)
     assert (stored.status, stored.late_fees_assessed, stored.outstanding_balance) == (
         LoanStatus.CANCELLED,
         0,
@@ -196,7 +185,7 @@ def test_a_defaulted_loan_is_cancelled_and_its_allowance_released(
     world.run_daily_loan_job()
     assert world.loan(loan.loan_id).status is LoanStatus.DEFAULTED
     world.settle(disbursement(loan, SettlementOutcome.RETURNED, world.clock.now()))
-    stored = assert_sound(world, loan.loan_id)
+    stored = world.sound_loan(loan.loan_id)
     assert stored.status is LoanStatus.CANCELLED
     assert books(world, loan) == {}  # receivables, allowance, fee income: all back to 0
     assert world.ledger(loan.loan_id).balance("expense:credit_loss") == 0
@@ -246,7 +235,7 @@ def test_a_crash_before_the_commit_loses_nothing(world: Deployment, loan: Loan) 
     assert world.loan(loan.loan_id).status is LoanStatus.OPEN
     assert "loan_cancelled" not in world.sent()
     assert world.settle(returned) is SettlementHandling.REVERSED  # the rail delivers again
-    assert_sound(world, loan.loan_id)
+    world.sound_loan(loan.loan_id)
     assert world.sent().count("loan_cancelled") == 1
 
 
