@@ -1,4 +1,4 @@
-"""Operations routes (service role only): run a job, reconcile a borrower, read audit.
+"""Operations routes (service role only): jobs, reconciliation, audit, refunds paid out.
 
 A job runs through `loc_entrypoints.jobs` exactly as ``loc job run`` and the schedules
 run it, for a business date no later than the clock's (docs/jobs.md).
@@ -25,6 +25,7 @@ from loc_core.services.commands import (
     ReadUserAuditTrail,
     ReconcileLine,
     ReconcileLoan,
+    RecordRefundPaid,
 )
 from loc_entrypoints.http.auth import service_only
 from loc_entrypoints.http.bodies import strict_body
@@ -33,6 +34,7 @@ from loc_entrypoints.http.idempotency import IdempotencyKey
 from loc_entrypoints.http.loans import PathId
 from loc_entrypoints.http.pages import Limit
 from loc_entrypoints.http.problems import responses
+from loc_entrypoints.http.views import CURRENCY
 from loc_entrypoints.jobs import run_job as run_scheduled_job
 
 __all__ = ["router"]
@@ -58,6 +60,33 @@ class JobRequest:
     """The business date the job decides for (None: the clock's); never a later one."""
 
     business_date: dt.date | None = None
+
+
+@attrs.frozen
+class RefundPaidRequest:
+    """A refund due the lender paid out outside loc: when, its reference, and why."""
+
+    paid_on: dt.date
+    """The day the money went out: not after today, not before the refund was recorded."""
+    reference: str
+    """The payout's reference: a check number, the processor's transfer id."""
+    reason: str
+    """Why, as the audit trail should say it."""
+
+
+@attrs.frozen
+class RefundPaidView:
+    """A refund paid out, as recorded: the loan or line, the payment, the payout."""
+
+    product: str
+    owner_id: str
+    payment_id: str
+    amount: int
+    currency: str
+    paid_on: dt.date
+    reference: str
+    booked_on: dt.date
+    """The business date it was recorded: the date of its journal entry."""
 
 
 @attrs.frozen
@@ -245,6 +274,42 @@ def reconcile(
     return BorrowerReconciliation(user_id, matches, loans, lines)
 
 
+@post(
+    "/users/{user_id:str}/refunds/{payment_id:str}/paid",
+    operation_id="recordRefundPaid",
+    summary="Record that a borrower's refund due was paid out (service role)",
+    responses=responses(400, 403, 404, 415, 422),
+    tags=_TAGS,
+    sync_to_thread=False,
+    status_code=200,
+)
+def record_refund_paid(
+    *,
+    bus: Bus,
+    user_id: PathId,
+    payment_id: Annotated[str, PathParameter(min_length=1, max_length=255)],
+    data: JSONBody[RefundPaidRequest],
+) -> RefundPaidView:
+    """Record a payout made outside loc (docs/services-loans.md, *Refund paid out*).
+
+    Recording the same payout again answers the same; another day or reference for a
+    refund already paid out is a 422, and so is a payment with no refund due.
+    """
+    paid = bus.handle(
+        RecordRefundPaid(user_id, payment_id, data.paid_on, data.reference, data.reason)
+    )
+    return RefundPaidView(
+        product=paid.product.value,
+        owner_id=paid.owner_id,
+        payment_id=paid.payment_id,
+        amount=paid.amount,
+        currency=CURRENCY,
+        paid_on=paid.paid_on,
+        reference=paid.reference,
+        booked_on=paid.booked_on,
+    )
+
+
 @get(
     "/audit/{entity:str}/{entity_id:str}",
     operation_id="readAuditTrail",
@@ -311,6 +376,7 @@ router = Router(
     route_handlers=[
         run_job,
         reconcile,
+        record_refund_paid,
         read_audit_trail,
         read_user_audit_trail,
         read_action_audit_trail,
