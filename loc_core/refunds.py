@@ -195,6 +195,8 @@ class Payout:
     reference: str
     today: dt.date
     reason: str
+    amount: int | None = None
+    """The cents the operator sent, when they say: it must be the refund's amount."""
 
 
 def record_paid(
@@ -216,8 +218,11 @@ def record_paid(
     Raises:
         RefundNotDue: no such payment, it keeps no refund, or its refund was cancelled.
         IdempotencyConflict: the refund was already paid out on another day or reference.
-        InvalidRequest: `paid_on` after `today` or before the refund was recorded
-            (key ``paid_on``), or a blank reference (key ``reference``).
+        InvalidRequest: the payout's `amount`, when given, is not the refund's (key
+            ``amount``: a correction changed the refund since), `paid_on` after `today`
+            or before the refund was recorded
+            (key ``paid_on``), or a blank reference or reason (key ``reference``,
+            ``reason``).
         (Nothing changed when any of these is raised.)
     """
     field, owner_id = owner
@@ -234,6 +239,15 @@ def record_paid(
             f"no refund is due on payment {payment_id!r} of {field} {owner_id}: {why}",
             about=Ref("payment", payment_id, user_id),
         )
+    if payout.amount is not None and payout.amount != refund.amount:
+        # A correction since the alert (a cancelled loan, a returned draw) changed what is
+        # owed back: recording the refund's amount would book money that was not sent.
+        raise InvalidRequest(
+            f"the refund of payment {payment.payment_id} is {refund.amount} cents "
+            f"({refund.status.value}), not the {payout.amount} cents recorded as sent: "
+            "handle the difference by hand",
+            key="amount",
+        )
     asked = (payout.paid_on, payout.reference)
     if refund.is_paid:
         if (refund.paid_on, refund.paid_reference) != asked:
@@ -247,6 +261,8 @@ def record_paid(
         return refund
     if not payout.reference.strip():
         raise InvalidRequest("a refund paid out needs the payout's reference", key="reference")
+    if not payout.reason.strip():  # the audit trail says why, for a loan's or a line's
+        raise InvalidRequest("a refund paid out needs a reason", key="reason")
     if not refund.recorded_on <= payout.paid_on <= payout.today:
         raise InvalidRequest(
             f"a refund recorded on {refund.recorded_on} cannot be paid out on "

@@ -322,7 +322,14 @@ class CreditLine(LineState):
         )
 
     def record_refund_paid(
-        self, *, payment_id: str, paid_on: dt.date, reference: str, today: dt.date, reason: str
+        self,
+        *,
+        payment_id: str,
+        paid_on: dt.date,
+        reference: str,
+        today: dt.date,
+        reason: str,
+        amount: int | None = None,
     ) -> RefundDue:
         """Record that the lender paid a payment's refund due out (`loc_core.refunds`).
 
@@ -335,7 +342,8 @@ class CreditLine(LineState):
         Raises:
             RefundNotDue: no such payment, it keeps no refund, or its refund was cancelled.
             IdempotencyConflict: the refund was already paid out on another day or reference.
-            InvalidRequest: `paid_on` after `today` or before the refund was recorded.
+            InvalidRequest: `paid_on` after `today` or before the refund was recorded, or
+                an `amount` (the cents sent, when given) other than the refund's.
             OutOfOrder: `today` is before the line's latest activity or past an unbilled
                 close (bill first: the payout shows on the statement of its cycle).
         """
@@ -346,6 +354,7 @@ class CreditLine(LineState):
             reference=reference,
             today=today,
             reason=reason,
+            amount=amount,
         )
 
     def bill_cycle(

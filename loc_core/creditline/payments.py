@@ -302,13 +302,14 @@ def record_refund_paid(
     reference: str,
     today: dt.date,
     reason: str,
+    amount: int | None = None,
 ) -> RefundDue:
     """The rule of `CreditLine.record_refund_paid` (documented there)."""
     require_in_order(line, today)  # the payout shows on the statement of `today`'s cycle
     return record_paid(
         payment_id,
         line.payments.get(payment_id),
-        Payout(paid_on=paid_on, reference=reference, today=today, reason=reason),
+        Payout(paid_on=paid_on, reference=reference, today=today, reason=reason, amount=amount),
         owner=("line_id", line.line_id),
         product=Product.CREDITLINE,
         user_id=line.user_id,

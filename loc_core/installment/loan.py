@@ -579,13 +579,14 @@ class Loan(LoanState):
         with `effective_on` as its `submitted_on`, and the loan is corrected as of that
         day (`correct`, cause the payment id): a late fee or default it would have
         prevented is reversed in the adjustment entry ``<payment>:adjust``. A refund due
-        is announced once the correction has decided how much is owed back.
+        is announced once the correction has decided how much is owed back. On a
+        CANCELLED loan (its disbursement came back) nothing is owed and nothing corrected:
+        the whole amount is the payment's refund due, announced at once.
 
         Raises:
             CorrectionTooOld: when `effective_on` is beyond the correction reach, or the
                 loan's books do not hold its history (an adopted loan: `replayable`).
             InvalidTimestamp: for an `effective_on` after `today` or before disbursement.
-            LoanCancelled: when the loan is CANCELLED (its disbursement came back).
             InvalidAmount, PaymentError, DuplicatePayment: as `book_moved_payment`.
             RefundAlreadyPaid: when the correction would cancel or change a refund
                 already paid out.
@@ -593,8 +594,22 @@ class Loan(LoanState):
             (Nothing changed when any of these is raised.)
         """
         require_id(reason, field="reason")
-        self._refuse_if_cancelled("payments")
         self.check_correction(effective_on, today=today)
+        if self.cancelled:
+            # The money was received: booked whole as a refund due, as a rail's moved
+            # payment is. The loan owes nothing since its disbursement: nothing to correct.
+            payment = self._book_payment(
+                payment_id,
+                amount,
+                process=Process.MANUAL,
+                rail=rail,
+                today=today,
+                moved=True,
+                received_on=effective_on,
+            )
+            if payment.refund is not None:
+                self._announce_refund(payment.refund, amount, today)
+            return payment
         self._require_replayable(posted)
         backdating = _Backdating(payment_id, amount, rail, effective_on, today, posted, reason)
         if self._paid_refund_entries():
@@ -759,6 +774,7 @@ class Loan(LoanState):
         reference: str,
         today: dt.date,
         reason: str,
+        amount: int | None = None,
     ) -> RefundDue:
         """Record that the lender paid a payment's refund due out (`loc_core.refunds`).
 
@@ -770,7 +786,8 @@ class Loan(LoanState):
         Raises:
             RefundNotDue: no such payment, it keeps no refund, or its refund was cancelled.
             IdempotencyConflict: the refund was already paid out on another day or reference.
-            InvalidRequest: `paid_on` after `today` or before the refund was recorded.
+            InvalidRequest: `paid_on` after `today` or before the refund was recorded, or
+                an `amount` (the cents sent, when given) other than the refund's.
             InvalidTimestamp: for a `today` that is not a date or is before disbursement.
             DomainError: for a blank reason.
             (Nothing changed when any of these is raised.)
@@ -781,7 +798,7 @@ class Loan(LoanState):
         refund = record_paid(
             payment_id,
             self.payments.get(payment_id),
-            Payout(paid_on=paid_on, reference=reference, today=today, reason=reason),
+            Payout(paid_on=paid_on, reference=reference, today=today, reason=reason, amount=amount),
             owner=("loan_id", self.loan_id),
             product=Product.INSTALLMENT,
             user_id=self.user_id,

@@ -29,7 +29,7 @@ from loc_core.refunds import RefundDue
 from loc_core.services.kit import payment_not_found, retry_on_conflict
 from loc_core.services.lines import LineWriter
 from loc_core.services.messagebus import Command
-from loc_core.validation import Day, Id, Text, TransferKey, valid_text, validated
+from loc_core.validation import Cents, Day, Id, TransferKey, valid_text, validated
 
 __all__ = ["RecordRefundPaid", "RefundPaid", "record_refund_paid"]
 
@@ -42,6 +42,8 @@ def _not_blank(_instance: object, attribute: attrs.Attribute[Any], value: str) -
 Reference = Annotated[str, valid_text, _not_blank]
 """The operator's reference for a payout: non-blank free text (a check number, a
 processor transfer id)."""
+Reason = Annotated[str, valid_text, _not_blank]
+"""Why the payout is recorded: non-blank free text, for the audit trail (either product)."""
 
 
 @attrs.frozen
@@ -86,8 +88,11 @@ class RecordRefundPaid(Command[RefundPaid]):
     """The day the money went out: not after today, not before the refund was recorded."""
     reference: Reference
     """The payout's reference: a check number, the processor's transfer id."""
-    reason: Text
-    """Why, as the audit trail should say it."""
+    reason: Reason
+    """Why, as the audit trail should say it: not blank."""
+    amount: Cents
+    """The cents sent: refused unless it is the refund's amount (a correction since the
+    ``refund due`` alert may have changed it, and nothing may book money not sent)."""
 
 
 def record_refund_paid(command: RecordRefundPaid, *, lines: LineWriter) -> RefundPaid:
@@ -99,7 +104,7 @@ def record_refund_paid(command: RecordRefundPaid, *, lines: LineWriter) -> Refun
             payment was returned); nothing changed.
         IdempotencyConflict: the refund was already paid out on another day or reference.
         InvalidRequest: `paid_on` after the business date or before the refund was
-            recorded; nothing changed.
+            recorded, or an `amount` other than the refund's; nothing changed.
     """
     uow = lines.uow
     with uow:
@@ -119,6 +124,7 @@ def record_refund_paid(command: RecordRefundPaid, *, lines: LineWriter) -> Refun
                 reference=command.reference,
                 today=today,
                 reason=command.reason,
+                amount=command.amount,
             )
 
         paid, _ = lines.change(
@@ -135,6 +141,7 @@ def record_refund_paid(command: RecordRefundPaid, *, lines: LineWriter) -> Refun
                 reference=command.reference,
                 today=lines.today,
                 reason=command.reason,
+                amount=command.amount,
             )
             if not loan.outbox:  # the same payout again
                 return refund, []

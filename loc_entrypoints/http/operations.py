@@ -72,6 +72,9 @@ class RefundPaidRequest:
     """The payout's reference: a check number, the processor's transfer id."""
     reason: str
     """Why, as the audit trail should say it."""
+    amount: int
+    """The cents sent: refused unless it is the refund's amount (the books never record
+    money not sent)."""
 
 
 @attrs.frozen
@@ -296,7 +299,9 @@ def record_refund_paid(
     refund already paid out is a 422, and so is a payment with no refund due.
     """
     paid = bus.handle(
-        RecordRefundPaid(user_id, payment_id, data.paid_on, data.reference, data.reason)
+        RecordRefundPaid(
+            user_id, payment_id, data.paid_on, data.reference, data.reason, data.amount
+        )
     )
     return RefundPaidView(
         product=paid.product.value,

@@ -66,8 +66,11 @@ def _balances_after(entries: Iterable[JournalEntry], payment: LocPayment) -> Bal
     slots = {receivable(payment.line_id, bucket): i for i, bucket in enumerate(_LINE_BUCKETS)}
     owed = [0, 0, 0]
     prefix = f"{payment.payment_id}:"
-    # A payment that paid nothing owed (all of it a refund due) posted only its refund.
-    own = f"{prefix}apply" if payment.applied_amount else f"{prefix}refund_due"
+    # Its booking: the first of its own entries. A payment that paid nothing owed (all of
+    # it a refund due) posted only its refund. A later correction (a draw returned or
+    # backdated before it) may change what it applies and post its other entry then:
+    # the booking stays the first, never what that correction posted.
+    own = (f"{prefix}apply", f"{prefix}refund_due")
     adjusted = f"{prefix}adjust"  # a backdated payment's correction, booked with it
     booked = False
     for entry in entries:
@@ -85,11 +88,11 @@ def _balances_after(entries: Iterable[JournalEntry], payment: LocPayment) -> Bal
             owed[slot] += amount
         if entry.entry_id == adjusted and booked:
             break
-        booked = booked or entry.entry_id == own
+        booked = booked or entry.entry_id in own
     if booked:
         return Balances(*owed)
     raise InvariantViolation(
-        f"payment {payment.payment_id} has no journal entry {own}",
+        f"payment {payment.payment_id} has no journal entry {' or '.join(own)}",
         about=Ref("payment", payment.payment_id, payment.user_id),
         invariant="payment_journaled",
     )

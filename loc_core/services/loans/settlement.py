@@ -218,7 +218,8 @@ def _settle_disbursement(
     DISBURSEMENT for a completion, or an event the loan does not record (alerted,
     CRITICAL); MANUAL when cancelling would change a refund already paid out (alerted,
     CRITICAL; nothing changed); REVERSED when a return cancelled the loan (one commit;
-    operations warned with the return code, a refund due alerted per payment; events
+    operations warned with the return code, a refund due alerted per payment whose refund
+    the cancellation created or changed (one already due was alerted then); events
     published after the commit); DUPLICATE for a return delivered again or a completion
     after the return.
     """
@@ -240,10 +241,12 @@ def _settle_disbursement(
         # A completion after the return (ACH reports both, in any order) changes nothing.
         return SettlementHandling.DUPLICATE if found.cancelled else SettlementHandling.DISBURSEMENT
     owed_back: list[RefundDue] = []
+    refund_due_total = [0]
 
     def attempt() -> tuple[SettlementHandling, list[DomainEvent]]:
         with uow:
             loan = uow.loans.get(user_id, loan_id)
+            before = loan.refunds_due_by_payment()
             try:
                 loan.cancel_returned_disbursement(
                     today=today,
@@ -272,11 +275,15 @@ def _settle_disbursement(
                 )
                 raise
             uow.loans.save(loan)
+            # Only refunds the cancellation created or grew: one already due was alerted
+            # when it was made, and a second alert for it invites a second payout.
             owed_back[:] = [
                 refund
-                for payment in loan.payments.values()
-                if (refund := payment.refund) is not None and refund.is_due
+                for payment_id, amount in loan.refunds_due_by_payment().items()
+                if amount != before.get(payment_id)
+                and (refund := loan.payments[payment_id].refund) is not None
             ]
+            refund_due_total[0] = loan.refunds_due
             return SettlementHandling.REVERSED, uow.commit(
                 actor="settlement-handler", request_id=event.event_id
             )
@@ -290,7 +297,7 @@ def _settle_disbursement(
             severity=Severity.WARNING,
             user_id=user_id,
             loan_id=loan_id,
-            refund_due=sum(refund.amount for refund in owed_back),
+            refund_due=refund_due_total[0],
         )
         for refund in owed_back:
             alert_refund_due(alerter, refund, user_id=user_id, owner=("loan_id", loan_id))

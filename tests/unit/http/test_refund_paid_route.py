@@ -22,7 +22,12 @@ def test_operations_record_a_refund_paid_out_once(api: Api) -> None:
     )
     api.world.settle(back)
     path = f"/operations/users/alice/refunds/{payment_id}/paid"
-    body = {"paid_on": "2026-03-16", "reference": "chk-1001", "reason": "credit balance sent"}
+    body = {
+        "paid_on": "2026-03-16",
+        "reference": "chk-1001",
+        "reason": "credit balance sent",
+        "amount": 10_000,
+    }
 
     assert api.post("alice", path, body).status_code == 403  # a borrower cannot
     first = api.post("ops", path, body, service=True)

@@ -99,7 +99,9 @@ def test_a_return_of_an_earlier_payment_that_would_shrink_a_paid_refund_is_manua
     )
     payoff = backdated_payment_id(loan.loan_id, "check-1")
     world.at(dt.date(2026, 1, 9))
-    world.bus.handle(RecordRefundPaid(loan.user_id, payoff, dt.date(2026, 1, 9), "c-7", "sent"))
+    world.bus.handle(
+        RecordRefundPaid(loan.user_id, payoff, dt.date(2026, 1, 9), "c-7", "sent", 2_500)
+    )
     before = (world.loan(loan.loan_id), len(world.ledger(loan.loan_id)), world.sent())
 
     at = dt.datetime(2026, 1, 12, 12, tzinfo=dt.UTC)

@@ -53,8 +53,12 @@ def paid_off(world: Deployment) -> tuple[CreditLine, str, int]:
     return line, receipt.payment_id, stored.refunds_due
 
 
-def paid(line: CreditLine, payment_id: str, reference: str = "ach-77") -> RecordRefundPaid:
-    return RecordRefundPaid(line.user_id, payment_id, dt.date(2026, 3, 19), reference, "sent")
+def paid(
+    line: CreditLine, payment_id: str, amount: int, reference: str = "ach-77"
+) -> RecordRefundPaid:
+    return RecordRefundPaid(
+        line.user_id, payment_id, dt.date(2026, 3, 19), reference, "sent", amount
+    )
 
 
 def reconciled(world: Deployment, line: CreditLine) -> None:
@@ -70,7 +74,7 @@ def test_a_refund_paid_on_a_paid_off_line_leaves_the_books_and_the_statement_cle
     world.at(dt.date(2026, 3, 20))
     funded = world.ledger(line.line_id).balance(FUNDING)
 
-    answer = world.bus.handle(paid(line, payment_id))
+    answer = world.bus.handle(paid(line, payment_id, owed_back))
 
     assert (answer.owner_id, answer.amount, answer.booked_on) == (
         line.line_id,
@@ -87,10 +91,10 @@ def test_a_refund_paid_on_a_paid_off_line_leaves_the_books_and_the_statement_cle
     assert ledger.balance(FUNDING) == funded - owed_back
     reconciled(world, line)
     assert world.sent().count("refund_paid") == 1
-    assert world.bus.handle(paid(line, payment_id)) == answer  # the same again: nothing
+    assert world.bus.handle(paid(line, payment_id, owed_back)) == answer  # the same again: nothing
     assert world.line(line) == stored
     with pytest.raises(IdempotencyConflict):
-        world.bus.handle(paid(line, payment_id, reference="ach-78"))
+        world.bus.handle(paid(line, payment_id, owed_back, reference="ach-78"))
     assert world.sent().count("refund_paid") == 1
 
     # The statement shows the refund owed and then sent: the credit balance back to 0.
@@ -121,7 +125,9 @@ def test_a_closed_lines_refund_is_paid_and_a_payment_without_one_is_refused(
     world.close(line)
     assert world.line(line).status is LineStatus.CLOSED
     world.at(dt.date(2026, 5, 20))  # cycles closed since: billed first, as for any command
-    late = RecordRefundPaid(line.user_id, payment_id, dt.date(2026, 5, 19), "chk-9", "closed")
+    late = RecordRefundPaid(
+        line.user_id, payment_id, dt.date(2026, 5, 19), "chk-9", "closed", owed_back
+    )
     assert world.bus.handle(late).amount == owed_back
     assert world.line(line).refunds_due == 0
     reconciled(world, line)
@@ -131,7 +137,7 @@ def test_a_closed_lines_refund_is_paid_and_a_payment_without_one_is_refused(
     receipt = world.pay_line(other, 5_000)
     before = world.line(other)
     with pytest.raises(RefundNotDue, match="keeps no refund"):
-        world.bus.handle(paid(other, receipt.payment_id))
+        world.bus.handle(paid(other, receipt.payment_id, 1))
     assert world.line(other) == before
 
 
@@ -140,7 +146,7 @@ def test_a_return_of_the_payment_after_its_refund_was_paid_is_left_to_operations
 ) -> None:
     line, payment_id, owed_back = paid_off
     world.at(dt.date(2026, 3, 20))
-    world.bus.handle(paid(line, payment_id))
+    world.bus.handle(paid(line, payment_id, owed_back))
     before = (world.line(line), len(world.ledger(line.line_id)), world.sent())
 
     at = dt.datetime(2026, 3, 23, 12, tzinfo=dt.UTC)
@@ -163,7 +169,7 @@ def test_a_backdated_draw_that_would_shrink_a_paid_refund_is_refused_and_changes
 ) -> None:
     line, payment_id, owed_back = paid_off
     world.at(dt.date(2026, 3, 20))
-    world.bus.handle(paid(line, payment_id))
+    world.bus.handle(paid(line, payment_id, owed_back))
     before = (world.line(line), len(world.ledger(line.line_id)), world.sent())
     earlier = BookBackdatedDraw(
         line.user_id, line.line_id, 5_000, dt.date(2026, 3, 13), "sent by hand", "d-1"
@@ -180,7 +186,7 @@ def test_a_backdated_draw_after_the_payment_leaves_the_paid_refund_paid(
 ) -> None:
     line, payment_id, owed_back = paid_off
     world.at(dt.date(2026, 3, 20))
-    world.bus.handle(paid(line, payment_id))
+    world.bus.handle(paid(line, payment_id, owed_back))
     later = BookBackdatedDraw(
         line.user_id, line.line_id, 5_000, dt.date(2026, 3, 17), "sent by hand", "d-2"
     )
@@ -201,14 +207,14 @@ def test_a_backdated_draw_after_the_payment_leaves_the_paid_refund_paid(
 def test_a_process_dying_before_the_commit_records_nothing_and_the_repeat_records_once(
     world: Deployment, paid_off: tuple[CreditLine, str, int]
 ) -> None:
-    line, payment_id, _ = paid_off
+    line, payment_id, owed_back = paid_off
     world.at(dt.date(2026, 3, 20))
     before = (world.line(line), len(world.ledger(line.line_id)))
     with pytest.raises(Crash):
-        world.crashing_uow(CrashingUnitOfWork).handle(paid(line, payment_id))
+        world.crashing_uow(CrashingUnitOfWork).handle(paid(line, payment_id, owed_back))
     assert (world.line(line), len(world.ledger(line.line_id))) == before
-    world.bus.handle(paid(line, payment_id))
-    world.bus.handle(paid(line, payment_id))
+    world.bus.handle(paid(line, payment_id, owed_back))
+    world.bus.handle(paid(line, payment_id, owed_back))
     entries = [e.entry_id for e in world.ledger(line.line_id)]
     assert entries.count(f"{payment_id}:refund_paid") == 1
     (told,) = (e for e in world.notifier.sent if e.type is EventType.REFUND_PAID)

@@ -63,9 +63,11 @@ def closed(world: Deployment) -> tuple[Loan, str]:
     return loan, backdated_payment_id(loan.loan_id, "check-1")
 
 
-def paid(loan: Loan, payment_id: str, reference: str = "chk-1001") -> RecordRefundPaid:
+def paid(
+    loan: Loan, payment_id: str, reference: str = "chk-1001", amount: int = OVER
+) -> RecordRefundPaid:
     return RecordRefundPaid(
-        loan.user_id, payment_id, dt.date(2026, 1, 9), reference, "refund check mailed"
+        loan.user_id, payment_id, dt.date(2026, 1, 9), reference, "refund check mailed", amount
     )
 
 
@@ -125,13 +127,13 @@ def test_a_payment_without_a_refund_or_a_day_out_of_range_is_refused_and_changes
     loan, payment_id = closed
     world.at(dt.date(2026, 1, 12))
     before = (world.loan(loan.loan_id), len(world.ledger(loan.loan_id)), world.sent())
-    early = RecordRefundPaid(loan.user_id, payment_id, dt.date(2026, 1, 7), "chk-1", "early")
-    late = RecordRefundPaid(loan.user_id, payment_id, dt.date(2026, 1, 13), "chk-1", "late")
+    early = RecordRefundPaid(loan.user_id, payment_id, dt.date(2026, 1, 7), "chk-1", "early", OVER)
+    late = RecordRefundPaid(loan.user_id, payment_id, dt.date(2026, 1, 13), "chk-1", "late", OVER)
     for command in (early, late):
         with pytest.raises(InvalidRequest, match="paid out on"):
             world.bus.handle(command)
     with pytest.raises(InvalidRequest):
-        RecordRefundPaid(loan.user_id, payment_id, dt.date(2026, 1, 9), "  ", "blank")
+        RecordRefundPaid(loan.user_id, payment_id, dt.date(2026, 1, 9), "  ", "blank", OVER)
     assert (world.loan(loan.loan_id), len(world.ledger(loan.loan_id)), world.sent()) == before
 
 
@@ -168,7 +170,7 @@ def test_a_refund_cancelled_by_its_return_cannot_be_paid(
         world.bus.handle(paid(loan, payment_id))
     with pytest.raises(NotFound):  # a payment no loan of the borrower's holds
         world.bus.handle(paid(loan, "pay-unknown"))
-    other = RecordRefundPaid("user-2", payment_id, dt.date(2026, 1, 9), "chk-1", "not theirs")
+    other = RecordRefundPaid("user-2", payment_id, dt.date(2026, 1, 9), "chk-1", "not theirs", OVER)
     with pytest.raises(NotFound):
         world.bus.handle(other)
     assert (world.loan(loan.loan_id), len(world.ledger(loan.loan_id))) == before
