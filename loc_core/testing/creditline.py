@@ -37,6 +37,7 @@ from loc_core.creditline import (
     next_rail,
 )
 from loc_core.errors import (
+    DrawAlreadyReturned,
     InsufficientCredit,
     InvalidAmount,
     InvalidTransition,
@@ -122,12 +123,17 @@ def approved_applications(
 
 @st.composite
 def lines(draw: st.DrawFn, product: CreditLineProduct | None = None) -> CreditLine:
-    """Freshly opened ACTIVE lines (an empty outbox apart from the opening change)."""
+    """Freshly opened ACTIVE lines under `product` (the default product when `None`).
+
+    Each opens the moment its application is approved, on an `opening_moments` day (so
+    on the calendar's edge days often, never after `LAST_DAY`); its outbox holds only the
+    opening's audit change, no event or journal entry.
+    """
     product = product or CreditLineProduct()
     application = draw(approved_applications(product))
     return application.open_line(
         line_id=f"line-{draw(st.uuids()).hex[:12]}",
-        now=application.created_at + dt.timedelta(minutes=5),
+        now=application.created_at,
         product=product,
     )
 
@@ -176,6 +182,8 @@ class CreditLineLifecycle(RuleBasedStateMachine):
         self.end_of_day: dict[dt.date, int] = {}
         self.defaulted_on: dt.date | None = None
         self.statements = 0
+        self.money_in_on: dt.date | None = None
+        """The last day a payment was applied or reversed (a returned draw waits past it)."""
         self.line = CreditLine(
             line_id="unopened",
             user_id="nobody",
@@ -298,6 +306,80 @@ class CreditLineLifecycle(RuleBasedStateMachine):
         self._offer_to_rails(draw_id, rtp_enabled=rtp_enabled, declining=declining)
         self._flush()
 
+    def _returnable(self) -> list[str]:
+        """DISBURSED draws whose return the machine can recompute exactly, day by day.
+
+        Sent in the current cycle (no statement billed since) and after the last payment
+        applied or reversed: taking the draw back then lowers each day's principal from its
+        sending on by its amount and changes nothing else. (Older draws, whose return
+        rewrites statements and turns payments into refunds, are the corrections suite's:
+        ``docs/corrections.md``.)
+        """
+        line = self.line
+        return sorted(
+            draw_id
+            for draw_id, draw in line.draws.items()
+            if draw.status is DrawStatus.DISBURSED
+            and draw.settled_on is not None
+            and draw.settled_on >= line.cycle_start
+            and (self.money_in_on is None or self.money_in_on < draw.settled_on)
+        )
+
+    @precondition(lambda self: bool(self._returnable()))
+    @rule(data=st.data(), outcome=st.sampled_from(SettlementOutcome))
+    def draw_comes_back(self, data: st.DataObject, outcome: SettlementOutcome) -> None:
+        """The rail returns a draw's credit: the line owes as if it had never been sent."""
+        line = self.line
+        draw_id = data.draw(st.sampled_from(self._returnable()), label="returned draw")
+        draw = line.draws[draw_id]
+        sent_on = draw.settled_on
+        if outcome is SettlementOutcome.COMPLETED or sent_on is None:
+            self._refused(InvalidTransition, self._return_draw, draw_id, outcome)
+            return
+        before = line.balances
+        self._return_draw(draw_id, outcome)
+        _expect(draw.status is DrawStatus.RETURNED and draw.returned_on == self.today, "RETURNED")
+        _expect(
+            (line.principal_balance, line.interest_balance, line.fee_balance)
+            == (before.principal - draw.amount, before.interest, before.fees),
+            "a returned draw takes back its principal and nothing else",
+        )
+        for day in self.end_of_day:  # the history the interest invariant recomputes
+            if day >= sent_on:
+                self.end_of_day[day] -= draw.amount
+        self._flush()
+
+    @precondition(
+        lambda self: any(d.status is not DrawStatus.DISBURSED for d in self.line.draws.values())
+    )
+    @rule(data=st.data())
+    def return_of_a_draw_never_sent_is_refused(self, data: st.DataObject) -> None:
+        """A return of a draw pending, failed or already returned changes nothing."""
+        line = self.line
+        draw_id = data.draw(
+            st.sampled_from(
+                sorted(i for i, d in line.draws.items() if d.status is not DrawStatus.DISBURSED)
+            ),
+            label="draw never sent",
+        )
+        returned = line.draws[draw_id].status is DrawStatus.RETURNED
+        self._refused(
+            DrawAlreadyReturned if returned else InvalidTransition,
+            self._return_draw,
+            draw_id,
+            SettlementOutcome.RETURNED,
+        )
+
+    def _return_draw(self, draw_id: str, outcome: SettlementOutcome) -> Draw:
+        return self.line.correct_draw_return(
+            draw_id=draw_id,
+            outcome=outcome,
+            return_code="R03",
+            today=self.today,
+            product=self.product,
+            posted=self.ledger.entries(),
+        )
+
     # -- payments ------------------------------------------------------------------------
 
     @rule(data=st.data(), rail=st.sampled_from(REPAYMENT_RAILS))
@@ -326,6 +408,7 @@ class CreditLineLifecycle(RuleBasedStateMachine):
         """A rail took more than the line owes (all of it when paid off): the rest is a refund."""
         line = self.line
         owed, status = line.total_balance, line.status
+        self.money_in_on = self.today
         payment = line.book_moved_payment(
             payment_id=self._next_id("moved"), amount=owed + excess, rail=rail, on=self.today
         )
@@ -369,9 +452,11 @@ class CreditLineLifecycle(RuleBasedStateMachine):
         _expect(line == again, "the same payout again changes nothing")
 
     def _submit(self, payment_id: str, amount: object, rail: Rail) -> LocPayment:
-        return self.line.submit_payment(
+        payment = self.line.submit_payment(
             payment_id=payment_id, amount=amount, rail=rail, on=self.today
         )
+        self.money_in_on = self.today
+        return payment
 
     @rule(amount=st.sampled_from([0, -100, 12.5, True]), over=st.integers(1, 1_000))
     def bad_payment_changes_nothing(self, amount: object, over: int) -> None:
@@ -409,6 +494,7 @@ class CreditLineLifecycle(RuleBasedStateMachine):
             )
         else:
             line.settle_payment(payment_id=payment_id, outcome=outcome, on=self.today)
+            self.money_in_on = self.today
             _expect(
                 line.balances == before.balances.plus(payment.applied),
                 "a reversal restores exactly what the payment paid",

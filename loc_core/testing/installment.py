@@ -20,15 +20,18 @@ import datetime as dt
 from collections.abc import Callable
 
 import attrs
+from hypothesis import event
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from loc_core import calendar
 from loc_core.applications import AdverseAction
 from loc_core.errors import (
+    CorrectionTooOld,
     DomainError,
     DuplicatePayment,
     InvalidTransition,
+    LoanCancelled,
     Overpayment,
     PaymentAlreadyReversed,
     PaymentAlreadySettled,
@@ -63,6 +66,7 @@ from loc_core.testing._calendar import days, moments
 
 __all__ = [
     "LoanLifecycle",
+    "ReturnedDisbursementLifecycle",
     "applications",
     "approved_applications",
     "balances_and_statuses",
@@ -78,6 +82,8 @@ __all__ = [
 _UTC = dt.UTC
 _SETTLED = (PaymentStatus.COMPLETED, PaymentStatus.RETURNED, PaymentStatus.CHARGED_BACK)
 _REVERSAL = {Rail.ACH: SettlementOutcome.RETURNED, Rail.PINLESS: SettlementOutcome.CHARGED_BACK}
+_ENDED = (LoanStatus.CLOSED, LoanStatus.CANCELLED)
+"""Statuses that take no payment: paid off, or cancelled because the disbursement came back."""
 
 
 # --- strategies ---------------------------------------------------------------------
@@ -150,7 +156,12 @@ def applications(
 
 @st.composite
 def loans(draw: st.DrawFn, *, product: InstallmentProduct | None = None) -> Loan:
-    """Freshly disbursed OPEN loans (outbox drained) under `product` (or a drawn one)."""
+    """Freshly disbursed OPEN loans under `product` (or a drawn one), on `days` often edge days.
+
+    The outbox still holds the origination (its disbursement entry, events and audit), as
+    `make_loan`'s does: post ``loan.outbox.drain().entries`` to a `Ledger` and
+    `ledger_problems(loan, ledger)` holds the loan to it from its first cent.
+    """
     chosen = product if product is not None else draw(products())
     application = draw(approved_applications(product=chosen))
     return originate(
@@ -169,8 +180,9 @@ def loans(draw: st.DrawFn, *, product: InstallmentProduct | None = None) -> Loan
 def payment_amounts(loan: Loan) -> st.SearchStrategy[int]:
     """Amounts a payment on `loan` may have: one cent up to everything owed.
 
-    A loan that owes nothing (CLOSED) takes no payment; one cent is drawn all the same, so
-    the strategy never comes up empty, and the loan refuses it.
+    A loan that owes nothing (CLOSED, or CANCELLED because its disbursement came back) takes
+    no payment; one cent is drawn all the same, so the strategy never comes up empty, and
+    the loan refuses it.
     """
     return st.integers(1, max(loan.outstanding_balance, 1))
 
@@ -337,7 +349,7 @@ class LoanLifecycle(RuleBasedStateMachine):
 
     # --- payments -------------------------------------------------------------------
 
-    @precondition(lambda self: self.loan.status is not LoanStatus.CLOSED)
+    @precondition(lambda self: self.loan.status not in _ENDED)
     @rule(
         data=st.data(),
         process=st.sampled_from([Process.AUTOPAY, Process.MANUAL]),
@@ -348,7 +360,7 @@ class LoanLifecycle(RuleBasedStateMachine):
         amount = data.draw(payment_amounts(self.loan), label="amount")
         self._pay(amount, process, rail)
 
-    @precondition(lambda self: self.loan.status is not LoanStatus.CLOSED)
+    @precondition(lambda self: self.loan.status not in _ENDED)
     @rule(rail=st.sampled_from([Rail.ACH, Rail.PINLESS]))
     def pay_in_full(self, rail: Rail) -> None:
         """A payoff: the loan closes."""
@@ -356,7 +368,7 @@ class LoanLifecycle(RuleBasedStateMachine):
         if self.loan.status is not LoanStatus.CLOSED:
             raise AssertionError("a payoff did not close the loan")
 
-    @precondition(lambda self: self.loan.status is not LoanStatus.CLOSED)
+    @precondition(lambda self: self.loan.status not in _ENDED)
     @rule(process=st.sampled_from([Process.AUTOPAY, Process.MANUAL]))
     def overpay(self, process: Process) -> None:
         """More than is owed is refused, whatever the process, and changes nothing."""
@@ -395,15 +407,15 @@ class LoanLifecycle(RuleBasedStateMachine):
         if was_closed and loan.status is not LoanStatus.CLOSED:
             raise AssertionError("money that moved reopened a CLOSED loan")
 
-    @precondition(lambda self: self.loan.status is LoanStatus.CLOSED)
+    @precondition(lambda self: self.loan.status in _ENDED)
     @rule()
     def pay_a_closed_loan(self) -> None:
-        """A CLOSED loan takes no payment."""
+        """A CLOSED or CANCELLED loan takes no payment."""
         self._unchanged_by(
             lambda: self.loan.apply_payment(
                 "late", 100, process=Process.MANUAL, rail=Rail.ACH, today=self.today
             ),
-            InvalidTransition,
+            LoanCancelled if self.loan.status is LoanStatus.CANCELLED else InvalidTransition,
         )
 
     @precondition(lambda self: bool(self.loan.payments))
@@ -411,9 +423,10 @@ class LoanLifecycle(RuleBasedStateMachine):
     def apply_a_payment_again(self, data: st.DataObject) -> None:
         """A payment id already applied is refused, even after a return."""
         payment_id = data.draw(st.sampled_from(sorted(self.loan.payments)))
-        expected: type[DomainError] = (
-            InvalidTransition if self.loan.status is LoanStatus.CLOSED else DuplicatePayment
-        )
+        expected: type[DomainError] = {
+            LoanStatus.CLOSED: InvalidTransition,
+            LoanStatus.CANCELLED: LoanCancelled,
+        }.get(self.loan.status, DuplicatePayment)
         self._unchanged_by(
             lambda: self.loan.apply_payment(
                 payment_id, 1, process=Process.MANUAL, rail=Rail.ACH, today=self.today
@@ -421,7 +434,7 @@ class LoanLifecycle(RuleBasedStateMachine):
             expected,
         )
 
-    @precondition(lambda self: self.loan.status is not LoanStatus.CLOSED)
+    @precondition(lambda self: self.loan.status not in _ENDED)
     @rule(data=st.data(), declined=st.booleans())
     def attempt_collection(self, data: st.DataObject, *, declined: bool) -> None:
         """Autopay tries an unpaid installment: the attempt is counted, nothing else moves.
@@ -542,13 +555,25 @@ class LoanLifecycle(RuleBasedStateMachine):
 
     @invariant()
     def statuses_fit(self) -> None:
-        """CLOSED exactly when nothing is owed; DEFAULTED stops autopay and late fees."""
+        """CLOSED or CANCELLED exactly when nothing is owed; late fees within the cap.
+
+        A CANCELLED loan (its disbursement came back) has every installment CANCELLED at 0.
+        """
         loan = self.loan
-        if (loan.status is LoanStatus.CLOSED) != (loan.outstanding_balance == 0):
+        if (loan.status in _ENDED) != (loan.outstanding_balance == 0):
             raise AssertionError(f"{loan.status} with {loan.outstanding_balance} owed")
         cap = loan.product.late_fee_cap(loan.loan_amount)
         if loan.late_fees_assessed > cap:
             raise AssertionError(f"late fees {loan.late_fees_assessed} above the cap {cap}")
+        if loan.status is LoanStatus.CANCELLED:
+            for installment in loan.installments:
+                if (installment.status, installment.total_amount, installment.applications) != (
+                    InstallmentStatus.CANCELLED,
+                    0,
+                    [],
+                ):
+                    raise AssertionError(f"{installment.installment_id} of a cancelled loan")
+            return
         for installment in loan.installments:
             due_ok = calendar.is_business_day(installment.due_date)
             if not due_ok or (installment.status is InstallmentStatus.COMPLETED) != (
@@ -589,3 +614,58 @@ class LoanLifecycle(RuleBasedStateMachine):
                 raise AssertionError(f"expected {error.__name__}")
         if self.loan != before:
             raise AssertionError(f"{command} changed the loan: {attrs.asdict(self.loan)}")
+
+
+class ReturnedDisbursementLifecycle(LoanLifecycle):
+    """`LoanLifecycle`, and at any step the rail may bring the disbursement back.
+
+    A separate machine because a CANCELLED loan is terminal: in `LoanLifecycle` itself the
+    return would end most runs early and starve the rules of a living loan.
+    """
+
+    @rule(reason=st.sampled_from(["R01 insufficient funds", "R03 no account"]))
+    def disbursement_comes_back(self, reason: str) -> None:
+        """The rail brings the disbursement back: the loan is CANCELLED and owes nothing.
+
+        Every payment not reversed is then owed back whole; refused (changing nothing) a
+        second time, beyond the correction reach, or when a refund already paid out is
+        not its payment's whole amount.
+        """
+        loan = self.loan
+        reach = loan.product.corrections.reach
+        expected: type[DomainError] | None = None
+        if loan.status is LoanStatus.CANCELLED:
+            expected = LoanCancelled
+        elif self.today - reach > loan.disbursement_date:
+            expected = CorrectionTooOld
+        elif any(
+            p.refund is not None and p.refund.is_paid and p.refund.amount != p.amount
+            for p in loan.payments.values()
+            if not p.status.reversed
+        ):
+            expected = RefundAlreadyPaid
+        if expected is not None:
+            event(f"disbursement came back: refused, {expected.__name__}")
+            self._unchanged_by(self._cancel(reason), expected)
+            return
+        event(f"disbursement came back: cancelled with {len(loan.payments)} payments")
+        self._cancel(reason)()
+        self._post()
+        owed_back = sum(
+            p.amount
+            for p in loan.payments.values()
+            if not p.status.reversed and not (p.refund is not None and p.refund.is_paid)
+        )
+        if (loan.status, loan.outstanding_balance, loan.completion_date) != (
+            LoanStatus.CANCELLED,
+            0,
+            loan.disbursement_date,
+        ):
+            raise AssertionError("a returned disbursement did not cancel the loan")
+        if loan.refunds_due != owed_back:
+            raise AssertionError(f"owed back {loan.refunds_due}, not every payment: {owed_back}")
+
+    def _cancel(self, reason: str) -> Callable[[], object]:
+        return lambda: self.loan.cancel_returned_disbursement(
+            today=self.today, posted=self.ledger.entries(), reason=reason
+        )
