@@ -158,6 +158,18 @@ def test_behind_api_gateway_the_authorizers_claims_are_held_to_the_maximum_too(
     assert answer["statusCode"] == status, answer
 
 
+def test_behind_api_gateway_claims_without_exp_are_refused() -> None:
+    """The authorizer requires exp: claims without one did not come through it."""
+    world = Deployment.build(now=LINES_OPENED)
+    lambda_http.RUNTIME.use(world.bus)
+    lambda_http.reset()
+    try:
+        answer = lambda_http.handler(_gateway_event({"sub": "carol"}), _Context("req-1"))
+    finally:
+        lambda_http.reset()
+    assert answer["statusCode"] == 401, answer
+
+
 def _token(*arguments: str, **environ: str) -> tuple[int, str]:
     result = CliRunner().invoke(main, ["token", "alice", *arguments], env=environ)
     return result.exit_code, result.output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import gc
 import json
 import sys
@@ -74,8 +75,10 @@ def _gateway_event(path: str, claims: dict[str, str] | None) -> dict[str, object
         "requestId": "gw-1",
         "stage": "$default",
     }
-    if claims is not None:
-        context["authorizer"] = {"jwt": {"claims": claims, "scopes": []}}
+    if claims is not None:  # as the authorizer hands them on: with iat and exp, as text
+        now = int(dt.datetime.now(dt.UTC).timestamp())
+        lived = {"iat": str(now), "exp": str(now + 3_600)}
+        context["authorizer"] = {"jwt": {"claims": {**lived, **claims}, "scopes": []}}
     return {
         "version": "2.0",
         "routeKey": "$default",
