@@ -76,35 +76,15 @@ def credit_movements(
     """
     moves: list[CreditMovement] = []
     for refund in refunds:
-        if cycle_start <= refund.recorded_on < cycle_end:
-            moves.append(
-                CreditMovement(
-                    kind=CreditKind.REFUND_DUE,
-                    reference=refund.payment_id,
-                    on=refund.recorded_on,
-                    amount=refund.amount,
+        for kind, on, amount in (
+            (CreditKind.REFUND_DUE, refund.recorded_on, refund.amount),
+            (CreditKind.REFUND_CANCELLED, refund.cancelled_on, -refund.amount),
+            (CreditKind.REFUND_PAID, refund.paid_booked_on, -refund.amount),
+        ):
+            if on is not None and cycle_start <= on < cycle_end:
+                moves.append(
+                    CreditMovement(kind=kind, reference=refund.payment_id, on=on, amount=amount)
                 )
-            )
-        cancelled = refund.cancelled_on
-        if cancelled is not None and cycle_start <= cancelled < cycle_end:
-            moves.append(
-                CreditMovement(
-                    kind=CreditKind.REFUND_CANCELLED,
-                    reference=refund.payment_id,
-                    on=cancelled,
-                    amount=-refund.amount,
-                )
-            )
-        sent = refund.paid_booked_on
-        if sent is not None and cycle_start <= sent < cycle_end:
-            moves.append(
-                CreditMovement(
-                    kind=CreditKind.REFUND_PAID,
-                    reference=refund.payment_id,
-                    on=sent,
-                    amount=-refund.amount,
-                )
-            )
     moves.sort(key=lambda move: move.on)
     rest = closing - opening - sum(move.amount for move in moves)
     if rest:

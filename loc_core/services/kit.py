@@ -19,7 +19,7 @@ import contextlib
 import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterator, Mapping
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 import attrs
 
@@ -48,7 +48,7 @@ from loc_core.ports import (
     Severity,
 )
 from loc_core.ports.messaging import QUEUE_MESSAGE_VERSION
-from loc_core.refunds import RefundDue
+from loc_core.refunds import RefundDue, RefundHolder
 
 __all__ = [
     "CONFLICT_ATTEMPTS",
@@ -72,6 +72,7 @@ __all__ = [
     "post_alert",
     "read_message",
     "reading",
+    "refunds_raised",
     "require_paid_by",
     "retry_on_conflict",
     "run_once",
@@ -380,6 +381,32 @@ def post_alert(
     if error is not None:
         shown["error"] = f"{type(error).__name__}: {error}"
     alerter.alert(Alert(severity, title, shown))
+
+
+class OwesBack(Protocol):
+    """A loan or a line: what it owes its borrower back, payment by payment."""
+
+    @property
+    def payments(self) -> Mapping[str, RefundHolder]:
+        """Its payments, by id."""
+        ...
+
+    def refunds_due_by_payment(self) -> dict[str, int]:
+        """Each payment's refund due (not cancelled or paid out), by payment id."""
+        ...
+
+
+def refunds_raised(owner: OwesBack, before: Mapping[str, int]) -> list[RefundDue]:
+    """The refunds due `owner` created or grew since `before`, each to alert once.
+
+    `before` is its `refunds_due_by_payment` before the change.
+    """
+    return [
+        refund
+        for payment_id, amount in owner.refunds_due_by_payment().items()
+        if amount > before.get(payment_id, 0)
+        and (refund := owner.payments[payment_id].refund) is not None
+    ]
 
 
 def alert_refund_due(

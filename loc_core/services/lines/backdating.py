@@ -32,7 +32,7 @@ from loc_core.money import format_cents
 from loc_core.payments import Rail
 from loc_core.ports import Alerter
 from loc_core.refunds import RefundDue
-from loc_core.services.kit import alert_refund_due
+from loc_core.services.kit import alert_refund_due, refunds_raised
 from loc_core.services.lines._unit import LineWriter
 from loc_core.services.lines.receipts import (
     GetLinePaymentReceipt,
@@ -97,7 +97,7 @@ def book_backdated_line_payment(
             lines=lines,
             line_id=line.line_id,
         )
-        owed_back[:] = _raised(line, before)
+        owed_back[:] = refunds_raised(line, before)
         return booked
 
     lines.change(
@@ -210,16 +210,6 @@ def _same_booking(known: Booked, command: BookBackdatedLinePayment | BookBackdat
             key=command.idempotency_key,
         )
     return known
-
-
-def _raised(line: CreditLine, before: dict[str, int]) -> list[RefundDue]:
-    """The refunds due the correction created or raised."""
-    return [
-        refund
-        for payment_id, amount in line.refunds_due_by_payment().items()
-        if amount > before.get(payment_id, 0)
-        and (refund := line.payments[payment_id].refund) is not None
-    ]
 
 
 def _alert_refunds(

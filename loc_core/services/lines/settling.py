@@ -70,6 +70,7 @@ from loc_core.services.kit import (
     alert_refund_due,
     alert_settlement,
     payment_not_found,
+    refunds_raised,
     require_paid_by,
 )
 from loc_core.services.lines._unit import LineWriter
@@ -207,12 +208,7 @@ def _return_draw(
         except DrawAlreadyReturned:
             return SettlementHandling.DUPLICATE
         # Payments that paid the draw off now paid more than was owed: money owed back.
-        owed_back[:] = [
-            refund
-            for payment_id, amount in line.refunds_due_by_payment().items()
-            if amount > before.get(payment_id, 0)
-            and (refund := line.payments[payment_id].refund) is not None
-        ]
+        owed_back[:] = refunds_raised(line, before)
         return SettlementHandling.REVERSED
 
     what = f"the {event.outcome.value} credit of draw {transfer.draw_id}"

@@ -49,6 +49,7 @@ from loc_core.services.kit import (
     alert_refund_due,
     alert_settlement,
     payment_not_found,
+    refunds_raised,
     require_paid_by,
     retry_on_conflict,
 )
@@ -277,12 +278,7 @@ def _settle_disbursement(
             uow.loans.save(loan)
             # Only refunds the cancellation created or grew: one already due was alerted
             # when it was made, and a second alert for it invites a second payout.
-            owed_back[:] = [
-                refund
-                for payment_id, amount in loan.refunds_due_by_payment().items()
-                if amount != before.get(payment_id)
-                and (refund := loan.payments[payment_id].refund) is not None
-            ]
+            owed_back[:] = refunds_raised(loan, before)
             refund_due_total[0] = loan.refunds_due
             return SettlementHandling.REVERSED, uow.commit(
                 actor="settlement-handler", request_id=event.event_id
