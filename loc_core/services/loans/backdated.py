@@ -19,7 +19,13 @@ from loc_core.events import DomainEvent
 from loc_core.payments import Rail
 from loc_core.ports import Alerter, Clock, Lock, UnitOfWork
 from loc_core.refunds import RefundDue
-from loc_core.services.kit import alert_refund_due, leased, moment, retry_on_conflict
+from loc_core.services.kit import (
+    alert_refund_due,
+    leased,
+    moment,
+    refunds_raised,
+    retry_on_conflict,
+)
 from loc_core.services.loans.notices import announce_received
 from loc_core.services.loans.payments import PAYMENT_LEASE, payment_lease_key
 from loc_core.services.loans.receipts import PaymentReceipt, receipt
@@ -107,11 +113,7 @@ def book_backdated_payment(
             )
             announce_received(loan, payment_id, today)
             uow.loans.save(loan)
-            owed_back[:] = [
-                refund
-                for paid, amount in loan.refunds_due_by_payment().items()
-                if before.get(paid) != amount and (refund := loan.payments[paid].refund)
-            ]
+            owed_back[:] = refunds_raised(loan, before)
             return uow.commit(actor="operator", request_id=command.idempotency_key)
 
     owed_back: list[RefundDue] = []
