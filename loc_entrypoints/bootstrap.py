@@ -80,6 +80,7 @@ __all__ = [
     "ENV_PREFIX",
     "ITERABLE_BASE_URL",
     "MAX_SHARDS",
+    "AwsService",
     "Backend",
     "LockBackend",
     "Settings",
@@ -241,11 +242,11 @@ class Settings:
     region: str = attrs.field(default="us-east-1", validator=_region)
     """``LOC_REGION``: the AWS region of the table and the queue."""
     endpoint_url: str = ""
-    """``LOC_ENDPOINT_URL``: a local DynamoDB/SQS endpoint (moto, DynamoDB Local); empty
-    for AWS itself."""
+    """``LOC_ENDPOINT_URL``: a local DynamoDB (and its streams)/SQS endpoint (moto,
+    DynamoDB Local); empty for AWS itself."""
     aws_connect_timeout_seconds: int = attrs.field(default=2, validator=_positive)
-    """``LOC_AWS_CONNECT_TIMEOUT_SECONDS``: how long a DynamoDB, SQS or S3 call may take to
-    connect (`aws_config`)."""
+    """``LOC_AWS_CONNECT_TIMEOUT_SECONDS``: how long an AWS call (DynamoDB and its streams,
+    SQS, S3, Kinesis) may take to connect (`aws_config`)."""
     aws_read_timeout_seconds: int = attrs.field(default=3, validator=_positive)
     """``LOC_AWS_READ_TIMEOUT_SECONDS``: how long such a call may wait for each read of its
     answer."""
@@ -840,7 +841,7 @@ class _Ports:
 
 
 def aws_config(settings: Settings, **extra: Any) -> Config:  # noqa: ANN401 - botocore's Config options
-    """The botocore `Config` of every AWS client a deployment builds (DynamoDB, SQS, S3).
+    """The botocore `Config` of every AWS client the library builds (`aws_client`).
 
     botocore's defaults (60 s to read, 5 attempts in ``legacy`` mode) let an endpoint that
     accepts a connection and never answers hold a call for about four minutes: past a
@@ -861,17 +862,33 @@ def aws_config(settings: Settings, **extra: Any) -> Config:  # noqa: ANN401 - bo
     )
 
 
-def aws_client(service: Literal["dynamodb", "sqs", "s3"], settings: Settings, **extra: Any) -> Any:  # noqa: ANN401 - boto3's clients are typed by service in the stubs only
-    """A boto3 client of `service` in the settings' region, with `aws_config`.
+AwsService = Literal["dynamodb", "dynamodbstreams", "sqs", "s3", "kinesis"]
+"""The AWS services the library calls (Kinesis and DynamoDB Streams from the replay tool)."""
 
-    DynamoDB and SQS use ``LOC_ENDPOINT_URL``, S3 ``LOC_S3_ENDPOINT_URL`` (empty: AWS).
+
+def aws_client(
+    service: AwsService,
+    settings: Settings,
+    *,
+    region: str | None = None,
+    **extra: Any,  # noqa: ANN401 - botocore's Config options
+) -> Any:  # noqa: ANN401 - boto3's clients are typed by service in the stubs only
+    """A boto3 client of `service` with `aws_config`: the one place the library builds one.
+
+    Its region is `region` when given (the replay tool reads a stream in the region its
+    ARN names), else ``LOC_REGION``. DynamoDB, DynamoDB Streams and SQS use
+    ``LOC_ENDPOINT_URL`` (DynamoDB Local and moto serve a table's stream where they serve
+    the table), S3 ``LOC_S3_ENDPOINT_URL``, Kinesis AWS itself (empty: AWS for all).
     """
     import boto3  # noqa: PLC0415 - the aws extra is optional
 
-    endpoint = settings.s3_endpoint_url if service == "s3" else settings.endpoint_url
+    endpoint = {
+        "s3": settings.s3_endpoint_url,
+        "kinesis": "",
+    }.get(service, settings.endpoint_url)
     return boto3.client(
         service,
-        region_name=settings.region,
+        region_name=region or settings.region,
         endpoint_url=endpoint or None,
         config=aws_config(settings, **extra),
     )

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from loc_adapters.documents._page import Page, percent
+from loc_adapters.documents._page import Figure, Page, percent
 from loc_core.disclosures import LineDisclosure
 from loc_core.disclosures.figures import fee_text, spoken_date
 from loc_core.money import format_cents
 
 __all__ = ["render_line_agreement"]
 
+APR_SIZE = 16.0
+"""The APR's type size: the table's purchase APR is at least 16 point (12 CFR
+1026.6(b)(2)(i)), and draws are this plan's only transactions, so their APR is it; bold
+(1026.6(b)(1)(i)), it is also the most conspicuous disclosure (1026.5(a)(2)(i))."""
 _WIDTHS = (1.0, 2.2)
 _ALIGNS = ("LEFT", "LEFT")
 
@@ -34,10 +38,13 @@ def render_line_agreement(disclosure: LineDisclosure, *, borrower_name: str) -> 
 
 def _interest(page: Page, disclosure: LineDisclosure) -> None:
     page.ln(2)
-    apr = (
-        f"{percent(disclosure.annual_percentage_rate)}\n"
-        f"Daily periodic rate: {percent(disclosure.daily_periodic_rate)} "
-        "(the APR divided by 365). This APR does not vary."
+    apr = Figure(
+        percent(disclosure.annual_percentage_rate),
+        size=APR_SIZE,
+        note=(
+            f"Daily periodic rate: {percent(disclosure.daily_periodic_rate)} "
+            "(the APR divided by 365). This APR does not vary."
+        ),
     )
     page.grid(
         ("Interest Rates and Interest Charges", ""),

@@ -12,13 +12,15 @@ from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 
+import attrs
 from fpdf import FPDF
+from fpdf.enums import CellBordersLayout
 from fpdf.fonts import FontFace
 
 from loc_core.disclosures.figures import plain_percent
 from loc_core.money import format_cents
 
-__all__ = ["FONT", "Page", "percent"]
+__all__ = ["FONT", "Figure", "Page", "percent", "set_apart"]
 
 FONT = "DejaVu"
 """DejaVu Sans, bundled (``fonts/``, Bitstream Vera licence): Latin, Greek, Cyrillic."""
@@ -30,6 +32,32 @@ _BODY_SIZE = 9.5
 _LINE = 5.0
 _RULE_GREY = 160
 _HEADING_FILL = 235
+_SET_APART = "B"
+"""A conspicuous figure's emphasis (`set_apart`): bold."""
+_PADDING = (0.5, 1.5)
+"""A table cell's padding: 0.5 mm above and below, 1.5 mm either side."""
+_FIGURE_PADDING = (2.0, 1.5, 0.5)
+"""A set-apart figure's: more above, so its larger type clears the rule."""
+
+
+def set_apart(size: float) -> FontFace:
+    """The face of a figure the borrower must not miss: bold, at `size` points.
+
+    The one mechanism of conspicuous figures: the loan agreement's Truth-in-Lending box
+    (`Page.figure`, 13 pt against 7.5-9.5 pt around it) and the line's APR in its table
+    (a `Figure` cell of `Page.grid`, 16 pt).
+    """
+    return FontFace(family=FONT, emphasis=_SET_APART, size_pt=size)
+
+
+@attrs.frozen
+class Figure:
+    """A `Page.grid` cell whose figure is set apart (`set_apart`), its note below it."""
+
+    value: str
+    size: float
+    note: str = ""
+    """Body-size text under the figure, in the same cell (no rule between them)."""
 
 
 def percent(rate: Decimal) -> str:
@@ -110,6 +138,11 @@ class Page(FPDF):
             else:
                 self.cell(value_width, _LINE, value, align="R", new_x="LMARGIN", new_y="NEXT")
 
+    def figure(self, width: float, height: float, value: str, *, size: float) -> None:
+        """`value` centred in a cell, set apart (`set_apart`: bold, `size` points)."""
+        self.set_font(FONT, _SET_APART, size)
+        self.cell(width, height, value, align="C")
+
     def money_rows(
         self,
         rows: Sequence[tuple[str, int]],
@@ -138,13 +171,18 @@ class Page(FPDF):
     def grid(
         self,
         headings: Sequence[str],
-        rows: Sequence[Sequence[str]],
+        rows: Sequence[Sequence[str | Figure]],
         *,
         widths: Sequence[float],
         aligns: Sequence[str],
         share: float = 1.0,
     ) -> None:
-        """A table `share` of the page wide, its heading row repeated on every page."""
+        """A table `share` of the page wide, its heading row repeated on every page.
+
+        A `Figure` cell prints its value set apart and its note under it in body type:
+        two table rows with no rule between them, the row's other cells spanning both
+        (so a row with a noted figure is never the table's last).
+        """
         with self.table(
             width=self.content_width * share,
             align="LEFT",
@@ -153,11 +191,23 @@ class Page(FPDF):
             borders_layout="HORIZONTAL_LINES",
             headings_style=FontFace(emphasis="BOLD", fill_color=_HEADING_FILL),
             line_height=_LINE,
-            padding=(0.5, 1.5),
+            padding=_PADDING,
         ) as table:
             table.row(headings)
             for cells in rows:
-                table.row(cells)
+                noted = [cell for cell in cells if isinstance(cell, Figure) and cell.note]
+                row = table.row()
+                for cell in cells:
+                    if isinstance(cell, Figure):
+                        border = CellBordersLayout.TOP if cell.note else CellBordersLayout.INHERIT
+                        face = set_apart(cell.size)
+                        row.cell(cell.value, style=face, border=border, padding=_FIGURE_PADDING)
+                    else:
+                        row.cell(cell, rowspan=2 if noted else 1)
+                if noted:
+                    under = table.row()
+                    for figure in noted:
+                        under.cell(figure.note, border=CellBordersLayout.BOTTOM)
         self.ln(1)
 
     @property

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
+from collections.abc import Iterator, Mapping
 from typing import Any, cast
+from urllib.parse import unquote
 
 from litestar import Litestar, Request
 from litestar.datastructures import State
@@ -95,11 +98,17 @@ def create_app(settings: Settings | None = None, *, bus: MessageBus | None = Non
 
 
 class _Api(Litestar):
-    """The app, answering HEAD as it answers GET, without the body (RFC 9110, 9.3.2).
+    """The app, routing on the path as sent, and answering HEAD as it answers GET.
+
+    An encoded slash (``%2F``) stays in its segment (`_routed_path`): the server (uvicorn's
+    ``path``) and Mangum decode it before routing, which made ``/loans/L1%2Fpayments``
+    the payments of L1. No id holds a slash, so it now fails the id's pattern, 400
+    ``invalid-request`` naming the parameter, as any character outside the id alphabet.
 
     Litestar routes HEAD only to handlers declared for it, and answers 405 otherwise; a
     monitor or cache asking HEAD of a list or a receipt gets the GET's status and
-    headers (its ``content-length`` too) and no body, with the same authentication.
+    headers (its ``content-length`` too) and no body, with the same authentication
+    (RFC 9110, 9.3.2).
     """
 
     async def __call__(
@@ -108,8 +117,12 @@ class _Api(Litestar):
         receive: Receive | LifeSpanReceive,
         send: Send | LifeSpanSend,
     ) -> None:
-        """Run a HEAD request as a GET and keep its body from the wire."""
-        if scope["type"] != ScopeType.HTTP or cast("HTTPScope", scope)["method"] != "HEAD":
+        """Route on the path as sent; run a HEAD request as a GET, its body kept off the wire."""
+        if scope["type"] != ScopeType.HTTP:
+            await super().__call__(scope, receive, send)
+            return
+        scope = _routed(cast("HTTPScope", scope))
+        if scope["method"] != "HEAD":
             await super().__call__(scope, receive, send)
             return
         http_send = cast("Send", send)
@@ -123,6 +136,47 @@ class _Api(Litestar):
 
         as_get = cast("HTTPScope", {**scope, "method": "GET"})
         await super().__call__(as_get, receive, headers_only)
+
+
+_ENCODED_SLASH = re.compile("%2f", re.IGNORECASE)
+
+
+def _routed_path(raw: str) -> str:
+    """The path the API routes on, from the path as sent: each escape decoded but ``%2F``.
+
+    ``/loans/L1%2Fpayments`` routes as ``/loans/L1%2Fpayments``: one segment, the id
+    ``L1%2Fpayments`` (refused by its pattern), never ``/loans/L1/payments``; ``%20`` and
+    every other escape decode as before.
+    """
+    return "%2F".join(unquote(part) for part in _ENCODED_SLASH.split(raw))
+
+
+def _routed(scope: HTTPScope) -> HTTPScope:
+    """`scope` with the path `_routed_path` gives, when the request sent an encoded slash.
+
+    The path as sent is ASGI's ``raw_path`` (uvicorn, any ASGI server), else the API
+    Gateway event's (``rawPath``, ``requestContext.http.path``, payload 1.0's ``path``):
+    Mangum gives no ``raw_path`` and decodes the event's path itself. Only a raw path that
+    decodes to the scope's path is used, so one the server changed (a root path) is not.
+    """
+    for raw in _raw_paths(scope):
+        if _ENCODED_SLASH.search(raw) and unquote(raw) == scope["path"]:
+            return cast("HTTPScope", {**scope, "path": _routed_path(raw)})
+    return scope
+
+
+def _raw_paths(scope: HTTPScope) -> Iterator[str]:
+    raw = scope.get("raw_path")
+    if isinstance(raw, bytes):
+        yield raw.decode("latin-1").partition("?")[0]
+    event = cast("Mapping[str, Any]", scope).get("aws.event")
+    if isinstance(event, Mapping):
+        context = event.get("requestContext")
+        http = context.get("http") if isinstance(context, Mapping) else None
+        sent = http.get("path") if isinstance(http, Mapping) else None
+        for path in (event.get("rawPath"), sent, event.get("path")):
+            if isinstance(path, str):
+                yield path
 
 
 def openapi_document(app: Litestar) -> str:

@@ -22,9 +22,12 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
+
+from loc_core.errors import LocError
 
 __all__ = ["NotAStreamFailure", "main", "replay_event"]
 
@@ -161,8 +164,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     The file holds the record itself or the SQS message that carries it (its ``Body``),
     as ``aws sqs receive-message`` prints one. Exit 2 for a wrong call, 1 with one line
-    on standard error for a file that cannot be read or describes no stream batch, or a
-    stream that cannot be read (no region or credentials, records past retention).
+    on standard error for a file that cannot be read or describes no stream batch, a
+    ``LOC_*`` setting that cannot be used, or a stream that cannot be read (no region or
+    credentials, records past retention, no answer within the ``LOC_AWS_*`` bounds).
     """
     args = list(sys.argv[1:] if argv is None else argv)
     if len(args) != 1:
@@ -182,9 +186,15 @@ class _Refused(Exception):
 
 
 def _replayed(path: str) -> dict[str, Any]:
-    """The event of the on-failure record in the file at `path`, read from its stream."""
-    import boto3  # noqa: PLC0415 - the aws extra, only for this tool
-    import botocore.exceptions  # noqa: PLC0415 - same
+    """The event of the on-failure record in the file at `path`, read from its stream.
+
+    The stream's client is `aws_client`'s, as every AWS client of the library: the
+    ``LOC_AWS_*`` timeouts and attempts bound each call (botocore's own defaults let a
+    stream endpoint that never answers hold the tool for minutes).
+    """
+    import botocore.exceptions  # noqa: PLC0415 - the aws extra, only for this tool
+
+    from loc_entrypoints.bootstrap import Settings, aws_client  # noqa: PLC0415 - same
 
     try:
         with open(path, encoding="utf-8") as file:  # noqa: PTH123 - a path given on the command line
@@ -199,11 +209,15 @@ def _replayed(path: str) -> dict[str, Any]:
     if info is None:
         raise _Refused(_NO_BATCH)
     region = _region(str(info.get("streamArn", ""))) if isinstance(info, Mapping) else None
+    try:
+        settings = Settings.from_env(os.environ)
+    except LocError as exc:  # a LOC_* variable that cannot be used
+        raise _Refused(str(exc)) from exc
     try:  # a client first: its region comes from the stream's ARN
         client = (
-            boto3.client("kinesis", region_name=region)
+            aws_client("kinesis", settings, region=region)
             if "KinesisBatchInfo" in failure
-            else boto3.client("dynamodbstreams", region_name=region)
+            else aws_client("dynamodbstreams", settings, region=region)
         )
         return replay_event(failure, client=client)
     except (KeyError, TypeError, AttributeError) as exc:  # a batch description missing a field

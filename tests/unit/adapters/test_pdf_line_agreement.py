@@ -9,7 +9,9 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+import attrs
 from pypdf import PdfReader
 
 from loc_adapters.documents import PdfRenderer
@@ -73,6 +75,40 @@ def test_a_line_without_a_late_fee_prints_none() -> None:
     assert "$5.00" not in text
 
 
+@attrs.frozen
+class Run:
+    """A run of text as printed: its characters, type size in points, and weight."""
+
+    text: str
+    size: float
+    bold: bool
+
+
+def runs(pdf: bytes) -> list[Run]:
+    """Page 1's runs of text, in the order they are drawn."""
+    found: list[Run] = []
+
+    def visit(text: str, cm: list[float], tm: list[float], font: Any, size: float) -> None:
+        if text.strip():
+            bold = "Bold" in str(font.get("/BaseFont", "")) if font else False
+            found.append(Run(text.strip(), size * abs(tm[3]) * abs(cm[3]), bold))
+
+    PdfReader(io.BytesIO(pdf)).pages[0].extract_text(visitor_text=visit)
+    return found
+
+
+def test_the_apr_is_set_apart_at_16_point_bold_above_every_other_disclosure() -> None:
+    """12 CFR 1026.6(b)(2)(i): 16 point; (b)(1)(i): bold; 1026.5(a)(2)(i): most conspicuous."""
+    printed = runs(render())
+    [apr] = [run for run in printed if run.text == "29.99%"]
+    assert apr.size >= 16
+    assert apr.bold
+    lender = Run("loc", 20.0, bold=True)  # the creditor's name may stand out more
+    assert max(run.size for run in printed if run not in (apr, lender)) < apr.size
+    [note] = [run for run in printed if run.text.startswith("Daily periodic rate: 0.082164%")]
+    assert (note.size, note.bold) == (9.5, False)  # the body type, under the figure
+
+
 def test_metadata_is_fixed_by_the_document() -> None:
     info = PdfReader(io.BytesIO(render())).metadata
     assert info is not None
@@ -80,7 +116,7 @@ def test_metadata_is_fixed_by_the_document() -> None:
     assert info.producer == "loc"
 
 
-LINE_AGREEMENT_SHA256 = "601fa5f3d9cbb03794c76ece5574374546fcfa3e394bb0069992415868dac09b"
+LINE_AGREEMENT_SHA256 = "5d6c536074c2ad04c7864efcca595c2b4a2954cd03e7ee5de08d76fe5801ee34"
 """The sample's digest with fpdf2 2.8.9, pinned like the loan agreement's and statement's."""
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import datetime as dt
 import gc
 import json
@@ -224,3 +225,45 @@ def test_behind_api_gateway_a_role_claim_grants_the_service_role_as_a_whole_word
     finally:
         lambda_http.reset()
     assert answer["statusCode"] == status, answer
+
+
+# --- an encoded slash stays in its path segment ------------------------------------------
+
+INVALID_LOAN_ID = {"type": "https://loc.dev/problems/invalid-request", "fields": ["loan_id"]}
+"""What an id outside the id alphabet answers (400), an encoded slash in it included."""
+
+
+@pytest.mark.parametrize(
+    ("sent", "route"),
+    [
+        pytest.param("%2Fpayments", "/payments", id="upper-case"),
+        pytest.param("%2finstallments", "/installments", id="lower-case"),
+    ],
+)
+def test_an_encoded_slash_in_an_id_is_an_invalid_id_not_another_route(
+    api: Api, sent: str, route: str
+) -> None:
+    loan = api.open_loan("alice")["loan_id"]
+    answer = api.get("alice", f"/loans/{loan}{sent}")
+    assert answer.status_code == 400, answer.text  # was 200: the loan's payments, installments
+    assert {key: answer.json()[key] for key in INVALID_LOAN_ID} == INVALID_LOAN_ID
+    assert api.get("alice", f"/loans/{loan}{route}").status_code == 200
+
+
+def test_behind_api_gateway_an_encoded_slash_in_an_id_is_an_invalid_id() -> None:
+    world = Deployment.build(now=LINES_OPENED)
+    with TestClient(create_app(bus=world.bus)) as client:
+        loan = Api(world, client).open_loan("carol")["loan_id"]
+    lambda_http.RUNTIME.use(world.bus)
+    lambda_http.reset()
+    try:
+        sent = _gateway_event(f"/loans/{loan}%2Fpayments", {"sub": "carol"})
+        encoded = lambda_http.handler(sent, Context("req-5"))
+        plain = _gateway_event(f"/loans/{loan}/payments", {"sub": "carol"})
+        assert lambda_http.handler(plain, Context("req-6"))["statusCode"] == 200
+    finally:
+        lambda_http.reset()
+    assert encoded["statusCode"] == 400, encoded  # was 200: Mangum decoded it to a route
+    assert encoded["isBase64Encoded"]  # application/problem+json is not among Mangum's text types
+    answer = json.loads(base64.b64decode(encoded["body"]))
+    assert {key: answer[key] for key in INVALID_LOAN_ID} == INVALID_LOAN_ID
