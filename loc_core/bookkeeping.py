@@ -77,6 +77,10 @@ class EntryKind(enum.StrEnum):
     REFUND_PAID = "refund_paid"
     """A refund due the lender paid out (a check, a processor's credit): the refund-due
     liability settled against funding, posted the day it is recorded."""
+    CREDIT_APPLIED = "credit_applied"
+    """A line's credit balance applied to a charge it came to owe (a draw, interest, a
+    fee, a returned payment's buckets): DR the refund-due liability, CR the receivables,
+    as a payment from money the lender already held."""
 
 
 class Movement(enum.Enum):
@@ -102,6 +106,8 @@ class Movement(enum.Enum):
     """A disbursement (a loan's or a draw's) the rail brought back."""
     PAY_REFUND = "refund_paid"
     """A refund due paid out to the borrower, outside the rails."""
+    APPLY_CREDIT = "credit_applied"
+    """A line's credit balance (refunds due) applied to what the line came to owe."""
 
 
 _HISTORICAL_SUFFIX = {(Product.INSTALLMENT, Movement.REVERSE): "unapply"}

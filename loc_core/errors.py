@@ -29,6 +29,7 @@ errors into HTTP statuses or exit codes.
     │   │   │   └── DrawAlreadyReturned a second return of one draw's credit
     │   │   ├── PaymentAlreadySettled   a second completion of one payment
     │   │   ├── RefundNotDue            a refund paid out that the payment does not owe
+    │   │   ├── RefundNotSettled        a refund paid out while its payment may still come back
     │   │   └── RefundAlreadyPaid       a correction that would change a refund already paid out
     │   └── CreditLineError
     │       ├── InsufficientCredit      a draw above the available credit
@@ -115,6 +116,7 @@ __all__ = [
     "Ref",
     "RefundAlreadyPaid",
     "RefundNotDue",
+    "RefundNotSettled",
     "ScheduleError",
     "Subject",
     "TermsChanged",
@@ -442,6 +444,18 @@ class RefundNotDue(PaymentError):
 
     The payment keeps no refund, or its refund was cancelled (the payment was returned
     or charged back): nothing is owed back on it. Nothing changed.
+    """
+
+
+class RefundNotSettled(PaymentError):
+    """A refund recorded as paid out while the payment that funded it is still PENDING.
+
+    Its rail can still take the money back (an ACH debit returned for insufficient funds
+    within two banking days, as unauthorized for up to 60), and a return after the
+    payout would leave the lender short of money it sent: the payout waits until the
+    rail completes the payment. An operator who pays out anyway (a rail that will never
+    report) says so (`before_settlement`), and the audit trail records it. Nothing
+    changed.
     """
 
 

@@ -77,6 +77,9 @@ class EventType(enum.Enum):
     of its disbursement date, nothing is owed, and what was paid on it is a refund due."""
     REFUND_PAID = "refund_paid"
     """The lender sent a refund due back to the borrower (amount and the payout's reference)."""
+    AUTOPAY_STOPPED = "autopay_stopped"
+    """A returned debit forbids presenting it again (unauthorized, revoked, an account that
+    cannot be debited, an unknown reason): automatic debits of the loan or line stopped."""
 
 
 @attrs.frozen

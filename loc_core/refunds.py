@@ -14,6 +14,12 @@ DR ``refund_due(<owner>)``, CR FUNDING, dated the business date it is recorded (
 correction is). A PAID refund is final: a return or correction that would cancel or
 change it is refused (`RefundAlreadyPaid`, `require_paid_unchanged`) and left to
 operations; one that leaves it as it was keeps it PAID.
+
+A payout waits for its payment to settle: while the payment is PENDING its rail can
+still take the money back, so recording the payout is refused (`RefundNotSettled`)
+unless the operator says the money went out before settlement (`Payout.before_settlement`,
+audited). A payment no rail will ever settle (an operator's backdated payment, money
+already received) is COMPLETED when it is booked, so its refund is payable at once.
 """
 
 from __future__ import annotations
@@ -33,10 +39,12 @@ from loc_core.errors import (
     Ref,
     RefundAlreadyPaid,
     RefundNotDue,
+    RefundNotSettled,
     Subject,
 )
 from loc_core.events import DomainEvent, EventType, Outbox
 from loc_core.ledger import CLEARING, FUNDING, JournalEntry, refund_due
+from loc_core.payments import PaymentStatus, Rail
 
 __all__ = [
     "Payout",
@@ -61,7 +69,11 @@ class RefundStatus(enum.Enum):
     CANCELLED = "CANCELLED"
     """The payment was returned or charged back: the money never stayed, nothing is owed."""
     PAID = "PAID"
-    """The lender paid the amount back (`RefundDue.paid_on`, `paid_reference`): final."""
+    """The lender paid what was left of it back (`RefundDue.paid_on`, `paid_reference`,
+    `paid_amount`): final."""
+    APPLIED = "APPLIED"
+    """All of it was credited to what the line came to owe later (`RefundDue.applied`):
+    nothing is owed back. Only a line's refunds are applied (`loc_core.creditline.credit`)."""
 
 
 @attrs.define(kw_only=True)
@@ -82,6 +94,33 @@ class RefundDue:
     paid_booked_on: dt.date | None = None
     """The business date the payout was recorded: its entry's date, and the line
     statement's cycle that shows it."""
+    applied: int = 0
+    """Cents of it credited to charges the line came to owe later (a draw, interest, a
+    fee, a returned payment's buckets): no longer owed back. Always 0 on a loan."""
+    paid_amount: int | None = None
+    """The cents the lender sent when it paid the refund out: what was left of it then
+    (`remaining`), the whole amount unless part was applied first."""
+
+    @property
+    def remaining(self) -> int:
+        """What is still owed back: the amount less what was applied and what was paid out.
+
+        0 for a CANCELLED, APPLIED or PAID refund.
+        """
+        if self.status is RefundStatus.CANCELLED:
+            return 0
+        return max(0, self.amount - self.applied - (self.paid_amount or 0))
+
+    def apply(self, cents: int) -> None:
+        """Credit `cents` of what is owed back to the line's charges (APPLIED when all is)."""
+        if not 0 < cents <= self.remaining:
+            raise ValueError(
+                f"cannot apply {cents} cents of the refund of payment {self.payment_id}: "
+                f"{self.remaining} cents remain"
+            )
+        self.applied += cents
+        if self.status is RefundStatus.DUE and self.remaining == 0:
+            self.status = RefundStatus.APPLIED
 
     @property
     def is_due(self) -> bool:
@@ -98,16 +137,42 @@ class RefundDue:
 
         A PAID one says when, how and when booked it was paid out; no other one does.
         """
+        # A PAID refund stored before `paid_amount` existed has none: it paid the whole amount.
         paid = (self.paid_on, self.paid_reference, self.paid_booked_on)
         if self.is_paid and None in paid:
             return [f"refund of payment {self.payment_id} is PAID without its payout"]
-        if not self.is_paid and paid != (None, None, None):
+        if not self.is_paid and (*paid, self.paid_amount) != (None, None, None, None):
             return [f"refund of payment {self.payment_id} has a payout but is {self.status.value}"]
+        if not 0 <= self.applied <= self.amount:
+            return [
+                f"refund of payment {self.payment_id} applied {self.applied} of {self.amount} cents"
+            ]
+        if (
+            self.is_paid
+            and self.paid_amount is not None
+            and self.applied + self.paid_amount != self.amount
+        ):
+            paid_out = f"{self.paid_amount} paid out"
+            return [f"refund of payment {self.payment_id}: {self.applied} applied and {paid_out}"]
+        if (self.status is RefundStatus.APPLIED) != (
+            self.status is not RefundStatus.CANCELLED
+            and not self.is_paid
+            and self.applied == self.amount
+        ):
+            applied = f"{self.applied} of {self.amount} cents applied"
+            return [f"refund of payment {self.payment_id} is {self.status.value} with {applied}"]
         return []
 
     def cancel(self, on: dt.date) -> None:
         """Mark the refund CANCELLED on `on` (its payment was returned or charged back)."""
         self.status, self.cancelled_on = RefundStatus.CANCELLED, on
+
+
+_NOT_PAYABLE = {
+    RefundStatus.CANCELLED: "it was cancelled: the payment was returned or charged back",
+    RefundStatus.APPLIED: "all of it was applied to what the line came to owe since",
+}
+"""Refunds with nothing left to pay out, and why."""
 
 
 def refund_entry(
@@ -137,13 +202,14 @@ def refund_paid_entry(refund: RefundDue, *, owner: str, product: Product) -> Jou
     """DR the owner's refund-due liability, CR FUNDING: a PAID refund's payout."""
     if refund.paid_booked_on is None:
         raise ValueError(f"refund of payment {refund.payment_id} was never paid out")
+    sent = refund.amount if refund.paid_amount is None else refund.paid_amount
     return JournalEntry.build(
         entry_id=entry_id(refund.payment_id, Movement.PAY_REFUND, product=product),
         kind=EntryKind.REFUND_PAID,
         effective_date=refund.paid_booked_on,
         reference=owner,
-        debits={refund_due(owner): refund.amount},
-        credits={FUNDING: refund.amount},
+        debits={refund_due(owner): sent},
+        credits={FUNDING: sent},
         memo=f"payment {refund.payment_id}: refund paid out ({refund.paid_reference})",
     )
 
@@ -165,7 +231,11 @@ def paid_refund_entries(
 
 def paid_out(refunds: Iterable[RefundDue | None]) -> int:
     """What the lender paid back of `refunds` (the PAID ones), in cents: out of FUNDING."""
-    return sum(refund.amount for refund in refunds if refund is not None and refund.is_paid)
+    return sum(
+        refund.amount if refund.paid_amount is None else refund.paid_amount
+        for refund in refunds
+        if refund is not None and refund.is_paid
+    )
 
 
 class RefundHolder(Audited, Protocol):
@@ -186,6 +256,16 @@ class RefundHolder(Audited, Protocol):
         """Its refund due, if it took money nothing was owed for."""
         ...
 
+    @property
+    def status(self) -> PaymentStatus:
+        """Where the payment stands on its rail (PENDING: it can still come back)."""
+        ...
+
+    @property
+    def rail(self) -> Rail:
+        """The rail that took it."""
+        ...
+
 
 @attrs.frozen(kw_only=True)
 class Payout:
@@ -197,6 +277,9 @@ class Payout:
     reason: str
     amount: int | None = None
     """The cents the operator sent, when they say: it must be the refund's amount."""
+    before_settlement: bool = False
+    """The operator sent the money while the payment was still PENDING on its rail, and
+    says so: the payout is taken, and its audit record says it was paid out unsettled."""
 
 
 def record_paid(
@@ -223,29 +306,34 @@ def record_paid(
             or before the refund was recorded
             (key ``paid_on``), or a blank reference or reason (key ``reference``,
             ``reason``).
+        RefundNotSettled: the payment is still PENDING on its rail (it can still be
+            returned or charged back) and the payout does not say `before_settlement`.
         (Nothing changed when any of these is raised.)
     """
     field, owner_id = owner
     refund = None if payment is None else payment.refund
-    if payment is None or refund is None or refund.status is RefundStatus.CANCELLED:
+    if payment is None or refund is None or refund.status in _NOT_PAYABLE:
         why = (
             "it holds no such payment"
             if payment is None
             else "it keeps no refund"
             if refund is None
-            else "it was cancelled: the payment was returned or charged back"
+            else _NOT_PAYABLE[refund.status]
         )
         raise RefundNotDue(
             f"no refund is due on payment {payment_id!r} of {field} {owner_id}: {why}",
             about=Ref("payment", payment_id, user_id),
         )
-    if payout.amount is not None and payout.amount != refund.amount:
-        # A correction since the alert (a cancelled loan, a returned draw) changed what is
-        # owed back: recording the refund's amount would book money that was not sent.
+    owed = refund.paid_amount if refund.is_paid else refund.remaining
+    if payout.amount is not None and payout.amount != owed:
+        # A correction since the alert (a cancelled loan, a returned draw) or a later
+        # charge the line applied part of it to changed what is owed back: recording the
+        # refund's amount would book money that was not sent.
+        applied = f", {refund.applied} cents of it applied to the line" if refund.applied else ""
         raise InvalidRequest(
-            f"the refund of payment {payment.payment_id} is {refund.amount} cents "
-            f"({refund.status.value}), not the {payout.amount} cents recorded as sent: "
-            "handle the difference by hand",
+            f"the refund of payment {payment.payment_id} is {owed} cents "
+            f"({refund.status.value}{applied}), not the {payout.amount} cents recorded as "
+            "sent: handle the difference by hand",
             key="amount",
         )
     asked = (payout.paid_on, payout.reference)
@@ -269,11 +357,23 @@ def record_paid(
             f"{payout.paid_on} (today is {payout.today})",
             key="paid_on",
         )
+    unsettled = payment.status is PaymentStatus.PENDING
+    if unsettled and not payout.before_settlement:
+        # The rail can still take the money back (an ACH return, a chargeback): a payout
+        # now could send money the lender never keeps. Wait for its completion.
+        raise RefundNotSettled(
+            f"payment {payment.payment_id} is still PENDING on {payment.rail.value}: its "
+            "rail can still return it, so its refund is paid out once the rail completes "
+            "it (or say before_settlement, if the money already went out)",
+            about=payment,
+        )
+    early = f" before payment {payment.payment_id} settled" if unsettled else ""
     recorder = ChangeRecorder(
         process=Process.SETTLEMENT,
-        reason=f"refund paid out on {payout.paid_on} ({payout.reference}): {payout.reason}",
+        reason=f"refund paid out on {payout.paid_on} ({payout.reference}){early}: {payout.reason}",
     )
     recorder.touch(payment)
+    refund.paid_amount = refund.remaining
     refund.status = RefundStatus.PAID
     refund.paid_on, refund.paid_reference = payout.paid_on, payout.reference
     refund.paid_booked_on = payout.today
@@ -315,31 +415,42 @@ def require_paid_unchanged(
     for payment_id, refund in live.items():
         if refund is None or not refund.is_paid:
             continue
+        paid = refund.amount if refund.paid_amount is None else refund.paid_amount
         again = corrected.get(payment_id)
-        amount = 0 if again is None or again.status is RefundStatus.CANCELLED else again.amount
-        if amount != refund.amount:
+        # What the corrected history leaves to pay out: its amount less what it applied
+        # to the line's charges before the payout (a line's; a loan applies nothing).
+        left = (
+            0
+            if again is None or again.status is RefundStatus.CANCELLED
+            else again.amount - again.applied
+        )
+        if left != paid:
             raise RefundAlreadyPaid(
-                f"{what} would make the refund of payment {payment_id} {amount} cents, but "
-                f"{refund.amount} cents were already paid out on {refund.paid_on} "
+                f"{what} would make the refund of payment {payment_id} {left} cents, but "
+                f"{paid} cents were already paid out on {refund.paid_on} "
                 f"({refund.paid_reference}): handle it by hand",
                 about=Ref("payment", payment_id, about.user_id),
-                paid=refund.amount,
-                corrected=amount,
+                paid=paid,
+                corrected=left,
             )
 
 
 def refund_audit(refund: RefundDue | None) -> Fields:
     """A payment's audited refund fields and their values (none without a refund).
 
-    A PAID refund adds when and how it was paid out.
+    A line's refund partly or wholly applied to later charges adds what was applied; a
+    PAID refund adds when and how it was paid out, and how much.
     """
     if refund is None:
         return (), ()
-    values = (refund.amount, refund.status, refund.cancelled_on)
+    names: tuple[str, ...] = _REFUND_AUDITED
+    values: tuple[object, ...] = (refund.amount, refund.status, refund.cancelled_on)
+    if refund.applied:
+        names, values = (*names, "refund_applied"), (*values, refund.applied)
     if refund.is_paid:
-        return _REFUND_PAID_AUDITED, (*values, refund.paid_on, refund.paid_reference)
-    return _REFUND_AUDITED, values
+        names = (*names, "refund_paid_on", "refund_paid_reference", "refund_paid_amount")
+        values = (*values, refund.paid_on, refund.paid_reference, refund.paid_amount)
+    return names, values
 
 
 _REFUND_AUDITED = ("refund_due", "refund_status", "refund_cancelled_on")
-_REFUND_PAID_AUDITED = (*_REFUND_AUDITED, "refund_paid_on", "refund_paid_reference")

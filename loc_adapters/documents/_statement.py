@@ -119,8 +119,9 @@ def _credit_balance_notice(disclosure: StatementDisclosure) -> str:
     )
     return (
         f"Credit balance: we owe you {format_cents(disclosure.credit_balance)}, money we "
-        "received beyond what you owed; the new balance subtracts it. We will refund it to "
-        f"you rather than apply it to new draws.{minimum}"
+        "received beyond what you owed; the new balance subtracts it. It pays your next "
+        "draws, interest and fees first; we refund what is left to you, at once if you "
+        f"ask.{minimum}"
     )
 
 

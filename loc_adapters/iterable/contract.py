@@ -77,6 +77,9 @@ DATA_FIELDS: Mapping[EventType, frozenset[str]] = {
         {"loan_id", "installment_number", "amount", "due_date", "pay_by", "attempt"}
     ),
     EventType.REFUND_PAID: frozenset({"loan_id", "line_id", "amount", "paid_on", "reference"}),
+    EventType.AUTOPAY_STOPPED: frozenset(
+        {"loan_id", "line_id", "payment_id", "return_code", "reason"}
+    ),
 }
 """The ``dataFields`` (besides ``subject_id``) Iterable templates may use, by ``eventName``.
 

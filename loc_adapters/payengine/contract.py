@@ -98,12 +98,17 @@ NACHA_RETURN_CODES: Final[dict[str, str]] = {
     "R04": "invalid account number",
     "R05": "unauthorized debit to a consumer account",
     "R07": "authorization revoked by customer",
+    "R09": "uncollected funds",
     "R10": "customer advises not authorized",
     "R11": "customer advises entry not in accordance with the authorization",
     "R16": "account frozen",
+    "R20": "non-transaction account",
     "R29": "corporate customer advises not authorized",
+    "R51": "item related to RCK entry is ineligible or RCK entry is improper",
 }
-"""Common NACHA return codes; webhooks pass any code through as `return_code` unchanged."""
+"""Common NACHA return codes; webhooks pass any code through as `return_code` unchanged.
+
+What each does to the borrower's autopay is the core's rule (`loc_core.returns`)."""
 
 
 def transfer_path(idempotency_key: str) -> str:

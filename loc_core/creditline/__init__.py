@@ -10,6 +10,7 @@ entries and events in the line's `outbox`. A `CreditLineApplication` becomes a l
 from loc_core.audit import Process
 from loc_core.creditline.activity import ActivityKind, CycleActivity
 from loc_core.creditline.application import CreditLineApplication
+from loc_core.creditline.autopay import stop_autopay_after_return
 from loc_core.creditline.balances import Balances
 from loc_core.creditline.collections import DueDecision, OverdueDecision, UpcomingDecision
 from loc_core.creditline.config import LATEST_CYCLE_DAY, CreditLineProduct
@@ -45,4 +46,5 @@ __all__ = [
     "due_date_for",
     "next_close_after",
     "next_rail",
+    "stop_autopay_after_return",
 ]

@@ -79,6 +79,10 @@ class LineState:
     """The statement date of the cycle whose upcoming-payment notice was sent."""
     closed_from: LineStatus | None = None
     """The status a CLOSED line had, restored if a payment is reversed after closing."""
+    autopay_enabled: bool = True
+    """Whether the due job may debit the borrower (autopay). A returned payment whose
+    reason forbids presenting it again (unauthorized, an account that cannot be debited,
+    an unknown reason: `loc_core.returns`) turns it off; a correction keeps it."""
     accrued_through: dt.date = attrs.field(default=attrs.Factory(_opened_on, takes_self=True))
     """Cent-days are summed for the days before this date; also the latest activity date."""
     accrued_cent_days: int = 0
@@ -125,22 +129,23 @@ class LineState:
 
     @property
     def refunds_due(self) -> int:
-        """What the line owes its borrower back: the refunds due not cancelled.
+        """What the line owes its borrower back: the credit balance.
 
-        Equal to minus the balance of the line's ``refund_due`` ledger account.
+        The refunds due, less what was applied to later charges; equal to minus the
+        balance of the line's ``refund_due`` ledger account.
         """
         return sum(
-            payment.refund.amount
+            payment.refund.remaining
             for payment in self.payments.values()
-            if payment.refund is not None and payment.refund.is_due
+            if payment.refund is not None
         )
 
     def refunds_due_by_payment(self) -> dict[str, int]:
-        """What the line owes its borrower back, payment by payment (refunds not cancelled)."""
+        """What the line owes its borrower back, payment by payment (what each has left)."""
         return {
-            payment_id: payment.refund.amount
+            payment_id: payment.refund.remaining
             for payment_id, payment in self.payments.items()
-            if payment.refund is not None and payment.refund.is_due
+            if payment.refund is not None and payment.refund.remaining
         }
 
     @property

@@ -23,6 +23,9 @@ class ActivityKind(enum.Enum):
     """A draw's money the rail brought back: its principal no longer owed, as of the draw's
     day (a draw of an earlier cycle is corrected by ADJUSTMENT lines instead)."""
     LATE_FEE = "LATE_FEE"
+    CREDIT_APPLIED = "CREDIT_APPLIED"
+    """The line's credit balance (refunds due) applied to what it came to owe, as a
+    payment is: fees, then interest, then principal."""
     ADJUSTMENT = "ADJUSTMENT"
     """A correction of an earlier cycle (interest, fee, a reversed payment's principal),
     dated the effective date it concerns."""

@@ -11,11 +11,18 @@ from __future__ import annotations
 import datetime as dt
 
 from loc_core.bookkeeping import EntryKind, Movement, Product, entry_id
-from loc_core.creditline._bookkeeping import Process, emit, interest_for, step
+from loc_core.creditline._bookkeeping import (
+    Process,
+    book_allowance,
+    emit,
+    interest_for,
+    step,
+)
 from loc_core.creditline._state import LineState
-from loc_core.creditline.activity import ActivityKind
+from loc_core.creditline.activity import ActivityKind, CycleActivity
 from loc_core.creditline.balances import Balances
 from loc_core.creditline.config import CreditLineProduct
+from loc_core.creditline.credit import credit_for, take_credit
 from loc_core.creditline.cycles import due_date_for
 from loc_core.creditline.delinquency import first_late_day
 from loc_core.creditline.statement import Statement, credit_movements, statement_document_path
@@ -26,6 +33,12 @@ from loc_core.ledger import Bucket, JournalEntry, income, receivable
 from loc_core.money import percent_of
 
 __all__: list[str] = []
+
+_ONE_DAY = dt.timedelta(days=1)
+
+_NOT_SENT = frozenset({LineStatus.CLOSED, LineStatus.DEFAULTED})
+"""Lines whose statements are kept but not sent: a CLOSED line, and a DEFAULTED one,
+charged off and charged no more interest or fees (Regulation Z 1026.5(b)(2)(i))."""
 
 
 def bill_cycle(
@@ -51,13 +64,22 @@ def bill_cycle(
             f"(cycle day {line.cycle_day}); its open cycle closes {due_close}",
             about=line,
         )
-    statement, entry = _statement(line, close_date, product)
+    statement, entry, applied = _statement(line, close_date, product)
     carried_since = first_late_day(line, close_date)
     billed = f"cycle {statement.cycle_start} to {close_date} billed"
-    with step(line, close_date, process=Process.BILLING, reason=billed):
+    with step(line, close_date, process=Process.BILLING, reason=billed) as changes:
         line.interest_balance += statement.interest_charged
         if entry is not None:
             line.outbox.entries.append(entry)
+        if applied.total:
+            cause = _close_cause(line, close_date)
+            line.outbox.entries.append(
+                take_credit(line, applied, cause=cause, on=close_date, changes=changes)
+            )
+            line.fee_balance += applied.fees
+            line.interest_balance += applied.interest
+            line.principal_balance += applied.principal
+            book_allowance(line, applied.total, cause=cause, on=close_date)
         line.last_statement = statement
         line.next_minimum_payment_due = statement.minimum_payment
         line.next_due_date = statement.due_date
@@ -70,7 +92,7 @@ def bill_cycle(
         line.corrected_fees_this_year = 0
         line.corrected_interest_this_year = 0
         line.last_billing_cycle_date = close_date
-    if line.status is not LineStatus.CLOSED:
+    if line.status not in _NOT_SENT:
         emit(
             line,
             EventType.LOC_STATEMENT_READY,
@@ -89,14 +111,30 @@ def bill_cycle(
 
 def _statement(
     line: LineState, close_date: dt.date, product: CreditLineProduct
-) -> tuple[Statement, JournalEntry | None]:
-    """Compute the cycle's figures without touching the line, checking they add up."""
+) -> tuple[Statement, JournalEntry | None, Balances]:
+    """Compute the cycle's figures without touching the line, checking they add up.
+
+    Also returns what the line's credit balance pays of the close's balance (negative
+    buckets; `credit.credit_for`), which the statement already counts.
+    """
     days = (close_date - line.accrued_through).days
     accruing = line.status is not LineStatus.DEFAULTED
     cent_days = line.accrued_cent_days + (line.principal_balance * days if accruing else 0)
     interest = interest_for(cent_days, line.apr, product)
-    closing = line.balances.plus(Balances(interest=interest))
+    owed = line.balances.plus(Balances(interest=interest))
+    applied = credit_for(line, owed)  # the credit balance pays the cycle's interest
+    closing = owed.plus(applied)
     activity = tuple(line.cycle_activity)
+    if applied.total:
+        activity += (
+            CycleActivity(
+                kind=ActivityKind.CREDIT_APPLIED,
+                reference=_close_cause(line, close_date),
+                on=close_date - _ONE_DAY,  # the cycle's last day: its own statement
+                amount=-applied.total,
+                effect=applied,
+            ),
+        )
     moved = Balances()
     for item in activity:
         moved = moved.plus(item.effect)
@@ -109,13 +147,15 @@ def _statement(
         )
     fees_charged = sum(item.amount for item in activity if item.kind is ActivityKind.LATE_FEE)
     carried = line.minimum_payment_outstanding
-    minimum = min(
-        closing.total,
+    # A charged-off (DEFAULTED) line bills no new minimum: what was past due stays so.
+    new_minimum = (
         interest
         + fees_charged
         + percent_of(closing.principal, line.minimum_payment_percent, product.rounding)
-        + carried,
+        if accruing
+        else 0
     )
+    minimum = min(closing.total, new_minimum + carried)
     opening_credit = line.last_statement.closing_credit if line.last_statement else 0
     fees_before, interest_before = _year_to_date(line, close_date)
     statement = Statement(
@@ -141,7 +181,8 @@ def _statement(
             (payment.refund for payment in line.payments.values() if payment.refund is not None),
             line_id=line.line_id,
             opening=opening_credit,
-            closing=line.refunds_due,
+            closing=line.refunds_due + applied.total,
+            applied=(item for item in activity if item.kind is ActivityKind.CREDIT_APPLIED),
             cycle_start=line.cycle_start,
             cycle_end=close_date,
         ),
@@ -161,7 +202,12 @@ def _statement(
             credits={income(Bucket.INTEREST): interest},
             memo=f"{cent_days} cent-days at {line.apr}% APR / 365",
         )
-    return statement, entry
+    return statement, entry, applied
+
+
+def _close_cause(line: LineState, close_date: dt.date) -> str:
+    """The cause of the credit applied at a cycle's close: ``<line id>:<close date>``."""
+    return f"{line.line_id}:{close_date.isoformat()}"
 
 
 def _year_to_date(line: LineState, close_date: dt.date) -> tuple[int, int]:

@@ -19,6 +19,7 @@ from loc_core.creditline._state import LineState
 from loc_core.creditline.activity import ActivityKind, CycleActivity
 from loc_core.creditline.balances import Balances
 from loc_core.creditline.config import CreditLineProduct
+from loc_core.creditline.credit import apply_credit
 from loc_core.creditline.cycles import due_date_for
 from loc_core.creditline.delinquency import (
     announce_past_due,
@@ -68,6 +69,8 @@ def decide_due(line: LineState, *, today: dt.date) -> DueDecision:
     reason = _skip_reason(line, today)
     if reason is not None:
         return DueDecision(0, reason)
+    if not line.autopay_enabled:
+        return DueDecision(0, "autopay is off: a returned payment forbids debiting again")
     if today != line.next_due_date:
         return DueDecision(0, f"not the due date ({line.next_due_date})")
     amount = line.minimum_payment_outstanding
@@ -251,3 +254,4 @@ def _assess_late_fee(line: LineState, fee: int, today: dt.date) -> None:
                 effect=Balances(fees=fee),
             )
         )
+    apply_credit(line, today, cause=entry.entry_id)

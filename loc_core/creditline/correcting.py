@@ -82,6 +82,7 @@ _KEPT = frozenset(
         "money_events",
         "overdue_job_changed_on",
         "upcoming_notice_cycle",
+        "autopay_enabled",
         "last_statement",
         "corrected_fees_this_year",
         "corrected_interest_this_year",
@@ -266,6 +267,8 @@ def book_backdated_payment(
         rail=rail,
         submitted_on=effective_on,
         statement_date=None,
+        status=PaymentStatus.COMPLETED,  # money already received: no rail will settle it
+        settled_on=effective_on,
         paid_fees=0,
         paid_interest=0,
         paid_principal=0,

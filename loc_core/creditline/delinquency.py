@@ -41,10 +41,13 @@ def owed_now(line: LineState, today: dt.date) -> dict[str, AuditValue]:
 
     The line's status and balance (everything owed), what is past due, what is left of
     the current minimum, and ``next_due_date``: the current minimum's due date while it
-    is today or later; null once it has passed (what is unpaid is then past due) or when
-    no minimum is set, since the next statement sets the next one.
+    is today or later; null once it has passed (what is unpaid is then past due), when
+    no minimum is set, since the next statement sets the next one, and on a DEFAULTED
+    line, which is charged off and billed no new minimum.
     """
     due = line.next_due_date if line.next_due_date and line.next_due_date >= today else None
+    if line.status is LineStatus.DEFAULTED:
+        due = None
     return {
         "line_id": line.line_id,
         "line_status": line.status.value,

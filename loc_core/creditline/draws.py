@@ -23,6 +23,7 @@ from loc_core.creditline._bookkeeping import (
 from loc_core.creditline._state import LineState
 from loc_core.creditline.activity import ActivityKind
 from loc_core.creditline.balances import Balances
+from loc_core.creditline.credit import apply_credit
 from loc_core.creditline.delinquency import past_due_amount
 from loc_core.creditline.draw import Draw, DrawStatus
 from loc_core.creditline.rails import DISBURSEMENT_RAILS
@@ -137,8 +138,14 @@ def record_rail_decline(
     return draw
 
 
-def disburse_draw(line: LineState, *, draw_id: str, rail: Rail, on: dt.date) -> Draw:
-    """The rule of `CreditLine.disburse_draw` (documented there)."""
+def disburse_draw(
+    line: LineState, *, draw_id: str, rail: Rail, on: dt.date, use_credit: bool = True
+) -> Draw:
+    """The rule of `CreditLine.disburse_draw` (documented there).
+
+    Without `use_credit` the line's credit balance does not pay the draw: a replay sends a
+    RETURNED draw and takes it back at once, so nothing of it was ever owed.
+    """
     if rail not in DISBURSEMENT_RAILS:
         raise InvalidTransition(
             f"{rail!r} cannot disburse a draw",
@@ -173,6 +180,8 @@ def disburse_draw(line: LineState, *, draw_id: str, rail: Rail, on: dt.date) -> 
             entry=entry,
             on=on,
         )
+    if use_credit:
+        apply_credit(line, on, cause=draw_id)
     emit(
         line,
         EventType.LOC_DRAW_DISBURSED,

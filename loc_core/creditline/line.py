@@ -253,6 +253,9 @@ class CreditLine(LineState):
     ) -> LocPayment:
         """Apply money already received as of `effective_on`, a date in the past.
 
+        The payment is COMPLETED, settled `effective_on`: no rail will ever report it (a
+        return or chargeback of it is still settled as usual).
+
         The line is replayed with the payment on its effective date and takes the replayed
         state; the payment's entry (``<payment id>:apply``, plus a refund due for what the
         line did not owe) and one adjustment entry (``<payment id>:adjust``: interest, late
@@ -330,6 +333,7 @@ class CreditLine(LineState):
         today: dt.date,
         reason: str,
         amount: int | None = None,
+        before_settlement: bool = False,
     ) -> RefundDue:
         """Record that the lender paid a payment's refund due out (`loc_core.refunds`).
 
@@ -337,10 +341,12 @@ class CreditLine(LineState):
         ``<payment>:refund_paid`` (DR ``refund_due(<line>)``, CR FUNDING) dated `today`,
         audited, and the borrower told (REFUND_PAID); the open cycle's statement shows it
         (`CreditKind.REFUND_PAID`). Any line status takes it (CLOSED, DEFAULTED). The same
-        payout again changes nothing.
+        payout again changes nothing. A payment still PENDING on its rail is refused
+        unless `before_settlement` (the money already went out, as the audit then says).
 
         Raises:
             RefundNotDue: no such payment, it keeps no refund, or its refund was cancelled.
+            RefundNotSettled: the payment is still PENDING and not `before_settlement`.
             IdempotencyConflict: the refund was already paid out on another day or reference.
             InvalidRequest: `paid_on` after `today` or before the refund was recorded, or
                 an `amount` (the cents sent, when given) other than the refund's.
@@ -355,6 +361,7 @@ class CreditLine(LineState):
             today=today,
             reason=reason,
             amount=amount,
+            before_settlement=before_settlement,
         )
 
     def bill_cycle(
@@ -367,7 +374,10 @@ class CreditLine(LineState):
         (interest + fees charged in the cycle + minimum percent of principal + any past-due
         amount carried, never above the total balance), the due date, and last of all
         `last_billing_cycle_date`. The statement date is the close date even when the job runs
-        late, so due dates stay on the borrower's calendar.
+        late, so due dates stay on the borrower's calendar. A DEFAULTED (charged-off) line's
+        cycle closes with no interest and no new minimum (only what was past due carried),
+        and, like a CLOSED line's, its statement is stored but not sent (no
+        LOC_STATEMENT_READY): Regulation Z 1026.5(b)(2)(i).
 
         Returns:
             The new statement, or None when `close_date` was already billed (nothing changes).

@@ -20,6 +20,7 @@ from loc_core.bookkeeping import EntryKind, Movement, Product, entry_id
 from loc_core.creditline._bookkeeping import Process, book_activity, emit, require_in_order, step
 from loc_core.creditline._state import LineState
 from loc_core.creditline.activity import ActivityKind
+from loc_core.creditline.credit import apply_credit
 from loc_core.creditline.delinquency import (
     announce_past_due,
     cure,
@@ -31,6 +32,7 @@ from loc_core.creditline.payment import LocPayment
 from loc_core.creditline.vocabulary import LineStatus
 from loc_core.errors import (
     DuplicatePayment,
+    InvalidTransition,
     Overpayment,
     PaymentAlreadyReversed,
     PaymentError,
@@ -251,6 +253,13 @@ def _reverse(line: LineState, payment: LocPayment, status: PaymentStatus, on: dt
     require_paid_unchanged(  # the money to give back was sent: handled by hand
         {pid: payment.refund}, {}, about=line, what=f"the {status.value} of payment {pid}"
     )
+    if payment.refund is not None and payment.refund.applied:
+        raise InvalidTransition(
+            f"the refund of payment {pid} already paid {payment.refund.applied} cents the "
+            "line came to owe since: its return is a correction (correct_return) that "
+            "makes those charges owed again",
+            about=payment,
+        )
     applied = payment.applied_amount
     owed_again = f"payment {pid} {status.value}: exactly what it paid is owed again"
     with step(line, on, process=Process.UNAPPLY, reason=owed_again) as changes:
@@ -286,6 +295,8 @@ def _reverse(line: LineState, payment: LocPayment, status: PaymentStatus, on: dt
                 entry=entry,
                 on=on,
             )
+    # Another payment's refund pays what is owed again (``<payment>:returned:credit_applied``).
+    apply_credit(line, on, cause=f"{pid}:{status.value.lower()}")
     newly_past_due = line.status is LineStatus.ACTIVE and past_due_amount(line, on) > 0
     if newly_past_due:
         suspend(line, on, reason=f"payment {pid} {status.value}: an amount is past due")
@@ -303,13 +314,21 @@ def record_refund_paid(
     today: dt.date,
     reason: str,
     amount: int | None = None,
+    before_settlement: bool = False,
 ) -> RefundDue:
     """The rule of `CreditLine.record_refund_paid` (documented there)."""
     require_in_order(line, today)  # the payout shows on the statement of `today`'s cycle
     return record_paid(
         payment_id,
         line.payments.get(payment_id),
-        Payout(paid_on=paid_on, reference=reference, today=today, reason=reason, amount=amount),
+        Payout(
+            paid_on=paid_on,
+            reference=reference,
+            today=today,
+            reason=reason,
+            amount=amount,
+            before_settlement=before_settlement,
+        ),
         owner=("line_id", line.line_id),
         product=Product.CREDITLINE,
         user_id=line.user_id,

@@ -35,6 +35,7 @@ from loc_core.creditline.payment import LocPayment
 from loc_core.creditline.vocabulary import LineStatus
 from loc_core.errors import InvalidTransition
 from loc_core.payments import PaymentStatus, SettlementOutcome
+from loc_core.refunds import RefundDue, RefundStatus
 
 __all__ = ["missed_only_because_of_a_return", "replay_line"]
 
@@ -133,8 +134,11 @@ def _disburse(fresh: LineState, draw: Draw, day: dt.date) -> None:
     pending = attrs.evolve(draw, status=DrawStatus.PENDING, rail=None, settled_on=None)
     fresh.draws[draw.draw_id] = pending
     fresh.pending_draws_total += draw.amount
-    draws.disburse_draw(fresh, draw_id=draw.draw_id, rail=draw.rail, on=day)
-    if draw.status is DrawStatus.RETURNED:
+    returned = draw.status is DrawStatus.RETURNED
+    draws.disburse_draw(
+        fresh, draw_id=draw.draw_id, rail=draw.rail, on=day, use_credit=not returned
+    )
+    if returned:
         draws.return_draw(fresh, draw_id=draw.draw_id, on=day)
 
 
@@ -157,3 +161,19 @@ def _pay(fresh: LineState, payment: LocPayment, day: dt.date, *, count_reversed:
     elif payment.status is PaymentStatus.COMPLETED or stands:
         replayed = fresh.payments[payment.payment_id]
         replayed.status, replayed.settled_on = PaymentStatus.COMPLETED, payment.settled_on
+    _keep_payout(fresh.payments[payment.payment_id].refund, payment.refund)
+
+
+def _keep_payout(replayed: RefundDue | None, live: RefundDue | None) -> None:
+    """Mark the replayed refund of a payment whose refund was paid out PAID, as it is.
+
+    What was sent is not the line's to apply: from its payment's day the replayed refund
+    keeps only what the live one applied before the payout, so the replay applies it to
+    the same charges (`require_paid_unchanged` refuses a correction that changes that).
+    """
+    if replayed is None or live is None or not live.is_paid or not replayed.is_due:
+        return
+    replayed.status = RefundStatus.PAID
+    replayed.paid_on, replayed.paid_reference = live.paid_on, live.paid_reference
+    replayed.paid_booked_on = live.paid_booked_on
+    replayed.paid_amount = live.amount if live.paid_amount is None else live.paid_amount

@@ -43,6 +43,9 @@ class CreditKind(enum.Enum):
     correction replayed the line): shown on the statement where it is learned."""
     REFUND_PAID = "REFUND_PAID"
     """The lender sent a refund due back: the credit balance falls by it (negative)."""
+    APPLIED = "APPLIED"
+    """The credit balance paid what the line came to owe (`loc_core.creditline.credit`):
+    it falls by what it paid (negative), as the balance owed does."""
 
 
 @attrs.frozen(kw_only=True)
@@ -63,23 +66,31 @@ def credit_movements(
     line_id: str,
     opening: int,
     closing: int,
+    applied: Iterable[CycleActivity] = (),
     cycle_start: dt.date,
     cycle_end: dt.date,
 ) -> tuple[CreditMovement, ...]:
     """The cycle's credit-balance movements, taking `opening` to `closing` exactly.
 
     A refund recorded in ``[cycle_start, cycle_end)`` adds its amount; one cancelled in
-    it, or paid out in it (recorded as paid: `RefundDue.paid_booked_on`), takes it away.
-    What is left of the difference (a cancellation a correction dated in an issued
-    cycle) is one CORRECTION on the cycle's last day, so the statement starts from the
+    it, or paid out in it (recorded as paid: `RefundDue.paid_booked_on`), takes it away
+    (what was left of it then); each of the cycle's CREDIT_APPLIED activities (`applied`)
+    takes what it paid. What is left of the difference (a cancellation a correction dated
+    in an issued cycle) is one CORRECTION on the cycle's last day, so the statement starts from the
     credit balance the previous statement showed and ends on the one the line owes now.
     """
-    moves: list[CreditMovement] = []
+    moves = [
+        CreditMovement(
+            kind=CreditKind.APPLIED, reference=item.reference, on=item.on, amount=-item.amount
+        )
+        for item in applied
+    ]
     for refund in refunds:
+        sent = refund.amount if refund.paid_amount is None else refund.paid_amount
         for kind, on, amount in (
             (CreditKind.REFUND_DUE, refund.recorded_on, refund.amount),
             (CreditKind.REFUND_CANCELLED, refund.cancelled_on, -refund.amount),
-            (CreditKind.REFUND_PAID, refund.paid_booked_on, -refund.amount),
+            (CreditKind.REFUND_PAID, refund.paid_booked_on, -sent),
         ):
             if on is not None and cycle_start <= on < cycle_end:
                 moves.append(
@@ -171,6 +182,11 @@ class Statement:
     def reversals(self) -> tuple[CycleActivity, ...]:
         """The payments returned or charged back in the cycle."""
         return self._of(ActivityKind.REVERSAL)
+
+    @property
+    def credits_applied(self) -> tuple[CycleActivity, ...]:
+        """What the line's credit balance paid in the cycle (`loc_core.creditline.credit`)."""
+        return self._of(ActivityKind.CREDIT_APPLIED)
 
     @property
     def fees(self) -> tuple[CycleActivity, ...]:

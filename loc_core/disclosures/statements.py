@@ -68,6 +68,7 @@ _DESCRIPTIONS = {
     ActivityKind.REVERSAL: "Payment returned",
     ActivityKind.LATE_FEE: "Late fee",
     ActivityKind.ADJUSTMENT: "Adjustment to an earlier cycle",
+    ActivityKind.CREDIT_APPLIED: "Credit balance applied",
 }
 """What each kind of activity is called on the statement."""
 
@@ -76,6 +77,7 @@ _CREDIT_ROWS = {
     CreditKind.REFUND_CANCELLED: (ActivityKind.REVERSAL, "Payment returned"),
     CreditKind.CORRECTION: (ActivityKind.ADJUSTMENT, "Credit balance adjustment"),
     CreditKind.REFUND_PAID: (ActivityKind.ADJUSTMENT, "Refund sent"),
+    CreditKind.APPLIED: (ActivityKind.CREDIT_APPLIED, "Credit balance applied"),
 }
 """The activity a credit movement belongs to, and its row's description when alone."""
 
@@ -98,9 +100,14 @@ def _transactions(statement: Statement) -> tuple[StatementTransaction, ...]:
     activity of its own (a payment on a paid-off line) is a row of its own, placed after
     the rows of its day.
     """
-    unpaired = list(statement.credit_activity)
+    # The credit balance paying a charge moves the balance and the credit alike: what the
+    # borrower owes net (the new balance less the credit balance) does not change, so
+    # neither side is a row (a credit card's statement nets a credit balance the same way).
+    unpaired = [m for m in statement.credit_activity if m.kind is not CreditKind.APPLIED]
     rows: list[StatementTransaction] = []
     for item in statement.activity:
+        if item.kind is ActivityKind.CREDIT_APPLIED:
+            continue
         partner = next((move for move in unpaired if _pairs(move, item)), None)
         extra = 0
         if partner is not None:

@@ -5,6 +5,7 @@ The rules, every policy default and a worked example are in ``docs/installment-l
 
 from loc_core.installment.allocation import allocate
 from loc_core.installment.application import LoanApplication
+from loc_core.installment.autopay import stop_autopay_after_return
 from loc_core.installment.collections import CollectionSkip, collection_skip_reason
 from loc_core.installment.config import InstallmentProduct
 from loc_core.installment.eligibility import Ineligibility, check_eligibility, require_eligible
@@ -46,4 +47,5 @@ __all__ = [
     "collection_skip_reason",
     "originate",
     "require_eligible",
+    "stop_autopay_after_return",
 ]

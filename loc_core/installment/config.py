@@ -15,6 +15,7 @@ from loc_core.corrections import CorrectionPolicy
 from loc_core.errors import InvalidConfiguration, InvalidRate
 from loc_core.installment.vocabulary import RepaymentCadence
 from loc_core.money import HUNDRED, Rounding, percent_of, rate
+from loc_core.returns import MAX_PRESENTMENTS
 
 __all__ = ["InstallmentProduct"]
 
@@ -72,7 +73,8 @@ class InstallmentProduct:
     default_after_days: int = 60
     """Calendar days an installment stays OVERDUE before its loan defaults."""
     max_collection_attempts: int = 3
-    """Autopay attempts per installment before collections stops trying."""
+    """Autopay attempts per installment before collections stops trying; at most
+    `loc_core.returns.MAX_PRESENTMENTS` (3), NACHA's limit on presenting one entry."""
     fee_rounding: Rounding = Rounding.HALF_UP
     """How percentage fees (origination and late) round to the cent."""
     corrections: CorrectionPolicy = attrs.field(factory=CorrectionPolicy)
@@ -101,7 +103,11 @@ class InstallmentProduct:
         _percent(self.late_fee_percent, "late_fee_percent")
         _percent(self.late_fee_cap_percent, "late_fee_cap_percent")
         _whole(self.default_after_days, "default_after_days", 1)
-        _whole(self.max_collection_attempts, "max_collection_attempts", 1)
+        if _whole(self.max_collection_attempts, "max_collection_attempts", 1) > MAX_PRESENTMENTS:
+            raise InvalidConfiguration(
+                f"max_collection_attempts must be at most {MAX_PRESENTMENTS} (NACHA: an entry "
+                f"is presented at most three times), got {self.max_collection_attempts}"
+            )
         if not isinstance(self.fee_rounding, Rounding):
             raise InvalidConfiguration(
                 f"fee_rounding must be a Rounding mode, got {self.fee_rounding!r}"

@@ -94,6 +94,8 @@ class _Before:
 
     status: LoanStatus
     overdue: frozenset[str]
+    """The installments overdue and told so: OVERDUE, or DEFAULTED after being overdue (a
+    correction that undoes the default leaves them OVERDUE, which is not news)."""
     refunds: dict[str, int]
     """Each payment's refund due (not cancelled), by payment id."""
 
@@ -105,6 +107,10 @@ class _Before:
                 installment.installment_id
                 for installment in loan.installments
                 if installment.status is InstallmentStatus.OVERDUE
+                or (
+                    installment.status is InstallmentStatus.DEFAULTED
+                    and installment.overdue_on is not None
+                )
             ),
             loan.refunds_due_by_payment(),
         )
@@ -576,7 +582,8 @@ class Loan(LoanState):
 
         The payment is booked today as `book_moved_payment` books it (never refused;
         ``<payment>:apply`` and any refund due dated `today`), but created and audited
-        with `effective_on` as its `submitted_on`, and the loan is corrected as of that
+        with `effective_on` as its `submitted_on` and COMPLETED, settled that day (no
+        rail will ever report it), and the loan is corrected as of that
         day (`correct`, cause the payment id): a late fee or default it would have
         prevented is reversed in the adjustment entry ``<payment>:adjust``. A refund due
         is announced once the correction has decided how much is owed back. On a
@@ -775,16 +782,20 @@ class Loan(LoanState):
         today: dt.date,
         reason: str,
         amount: int | None = None,
+        before_settlement: bool = False,
     ) -> RefundDue:
         """Record that the lender paid a payment's refund due out (`loc_core.refunds`).
 
         The refund becomes PAID (`paid_on`, `paid_reference`), posted
         ``<payment>:refund_paid`` (DR ``refund_due(<loan>)``, CR FUNDING) dated `today`,
         audited, and the borrower told (REFUND_PAID). Any loan status takes it (CLOSED,
-        CANCELLED, DEFAULTED). The same payout again changes nothing.
+        CANCELLED, DEFAULTED). The same payout again changes nothing. A payment still
+        PENDING on its rail is refused unless `before_settlement` (the money already
+        went out, as the audit then says).
 
         Raises:
             RefundNotDue: no such payment, it keeps no refund, or its refund was cancelled.
+            RefundNotSettled: the payment is still PENDING and not `before_settlement`.
             IdempotencyConflict: the refund was already paid out on another day or reference.
             InvalidRequest: `paid_on` after `today` or before the refund was recorded, or
                 an `amount` (the cents sent, when given) other than the refund's.
@@ -798,7 +809,14 @@ class Loan(LoanState):
         refund = record_paid(
             payment_id,
             self.payments.get(payment_id),
-            Payout(paid_on=paid_on, reference=reference, today=today, reason=reason, amount=amount),
+            Payout(
+                paid_on=paid_on,
+                reference=reference,
+                today=today,
+                reason=reason,
+                amount=amount,
+                before_settlement=before_settlement,
+            ),
             owner=("loan_id", self.loan_id),
             product=Product.INSTALLMENT,
             user_id=self.user_id,
@@ -826,7 +844,9 @@ class Loan(LoanState):
         (`Payment.after_daily_job`), so that a replay books it after that day's job too.
         With `received_on` (an operator's backdated payment) the payment is created
         submitted that day, before its job, so its audit record says when it counts
-        from; what it moves is still booked `today`.
+        from; what it moves is still booked `today`. It is COMPLETED then too, settled
+        `received_on`: the money was already received and no rail will ever report it
+        (a return or chargeback of it is still settled as usual).
         """
         require_id(payment_id, field="payment_id")
         amount = positive_cents(amount, field="payment amount")
@@ -874,6 +894,9 @@ class Loan(LoanState):
             rail=rail,
             submitted_on=today if received_on is None else received_on,
             applications=applications,
+            # Money already received (a backdated payment): no rail will ever settle it.
+            status=PaymentStatus.PENDING if received_on is None else PaymentStatus.COMPLETED,
+            settled_on=received_on,
             refund=refund,
             after_daily_job=received_on is None and self.daily_job_changed_on == today,
         )

@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Protocol, TypeVar
 
 import attrs
@@ -49,6 +49,7 @@ from loc_core.ports import (
 )
 from loc_core.ports.messaging import QUEUE_MESSAGE_VERSION
 from loc_core.refunds import RefundDue, RefundHolder
+from loc_core.returns import AutopayStop
 
 __all__ = [
     "CONFLICT_ATTEMPTS",
@@ -57,6 +58,7 @@ __all__ = [
     "REFUND_ALREADY_PAID",
     "Leased",
     "NotBookedAlerted",
+    "alert_autopay_stopped",
     "alert_refund_already_paid",
     "alert_refund_due",
     "alert_settlement",
@@ -364,6 +366,38 @@ def alert_settlement(
     )
 
 
+def alert_autopay_stopped(
+    alerter: Alerter,
+    event: SettlementEvent,
+    stops: Iterable[AutopayStop],
+    *,
+    user_id: str,
+    owner: tuple[str, str],
+) -> None:
+    """Tell operations (WARNING) a committed return forbids debiting the borrower again.
+
+    Sent for every such return, also when autopay was off already (``stopped`` says
+    which): an unauthorized claim is a Regulation E matter whatever the setting. An NSF
+    return (presentable again) is not alerted.
+    """
+    name, owner_id = owner
+    what = "loan" if name == "loan_id" else "line"
+    for stop in stops:
+        if not stop.kind.stops_autopay:
+            continue
+        done = "autopay stopped" if stop.stopped else "autopay already off"
+        alert_settlement(
+            alerter,
+            event,
+            f"{done} on {what} {owner_id}: {stop.why}",
+            severity=Severity.WARNING,
+            user_id=user_id,
+            return_kind=stop.kind.value,
+            autopay_stopped=stop.stopped,
+            **{name: owner_id},
+        )
+
+
 def post_alert(
     alerter: Alerter,
     title: str,
@@ -423,7 +457,7 @@ def alert_refund_due(
             "user_id": user_id,
             owner[0]: owner[1],
             "payment_id": refund.payment_id,
-            "amount": refund.amount,
+            "amount": refund.remaining,  # what to send: a line may have applied part of it
         },
         severity=Severity.WARNING,
     )

@@ -12,6 +12,15 @@ a payment's owner), so the operator's tool never has to know which product it wa
 
 Recording the same payout again changes nothing and answers the same `RefundPaid`;
 another day or reference for a refund already paid out is `IdempotencyConflict`.
+
+A payout waits for its payment to settle: while the payment is PENDING on its rail (an
+ACH debit can still be returned, a pinless one charged back) it is refused
+(`RefundNotSettled`), with nothing changed; once the rail completes the payment the same
+command is taken. An operator's backdated payment is COMPLETED when booked (the money
+was already received), so its refund is payable at once. An operator who already sent
+the money while the payment was PENDING (a rail that never reports) says so with
+`before_settlement`: the payout is taken and its audit record says it was paid out
+before the payment settled.
 """
 
 from __future__ import annotations
@@ -29,7 +38,7 @@ from loc_core.refunds import RefundDue
 from loc_core.services.kit import payment_not_found, retry_on_conflict
 from loc_core.services.lines import LineWriter
 from loc_core.services.messagebus import Command
-from loc_core.validation import Cents, Day, Id, TransferKey, valid_text, validated
+from loc_core.validation import Cents, Day, Flag, Id, TransferKey, valid_text, validated
 
 __all__ = ["RecordRefundPaid", "RefundPaid", "record_refund_paid"]
 
@@ -70,7 +79,7 @@ class RefundPaid:
             product=product,
             owner_id=owner_id,
             payment_id=refund.payment_id,
-            amount=refund.amount,
+            amount=refund.amount if refund.paid_amount is None else refund.paid_amount,
             paid_on=refund.paid_on,
             reference=refund.paid_reference,
             booked_on=refund.paid_booked_on,
@@ -93,6 +102,10 @@ class RecordRefundPaid(Command[RefundPaid]):
     amount: Cents
     """The cents sent: refused unless it is the refund's amount (a correction since the
     ``refund due`` alert may have changed it, and nothing may book money not sent)."""
+    before_settlement: Flag = False
+    """The money already went out while the payment was still PENDING on its rail (one
+    that never reports): take the payout anyway, audited as paid out before settlement.
+    Without it such a payout is refused (`RefundNotSettled`)."""
 
 
 def record_refund_paid(command: RecordRefundPaid, *, lines: LineWriter) -> RefundPaid:
@@ -102,6 +115,8 @@ def record_refund_paid(command: RecordRefundPaid, *, lines: LineWriter) -> Refun
         NotFound: no loan or line of the borrower holds the payment.
         RefundNotDue: the payment keeps no refund, or its refund was cancelled (the
             payment was returned); nothing changed.
+        RefundNotSettled: the payment is still PENDING on its rail and the command does
+            not say `before_settlement`; nothing changed.
         IdempotencyConflict: the refund was already paid out on another day or reference.
         InvalidRequest: `paid_on` after the business date or before the refund was
             recorded, or an `amount` other than the refund's; nothing changed.
@@ -125,6 +140,7 @@ def record_refund_paid(command: RecordRefundPaid, *, lines: LineWriter) -> Refun
                 today=today,
                 reason=command.reason,
                 amount=command.amount,
+                before_settlement=command.before_settlement,
             )
 
         paid, _ = lines.change(
@@ -142,6 +158,7 @@ def record_refund_paid(command: RecordRefundPaid, *, lines: LineWriter) -> Refun
                 today=lines.today,
                 reason=command.reason,
                 amount=command.amount,
+                before_settlement=command.before_settlement,
             )
             if not loan.outbox:  # the same payout again
                 return refund, []

@@ -27,6 +27,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from loc_core.creditline import (
     DISBURSEMENT_RAILS,
     REPAYMENT_RAILS,
+    ActivityKind,
     CreditLine,
     CreditLineApplication,
     CreditLineProduct,
@@ -46,9 +47,10 @@ from loc_core.errors import (
     Overpayment,
     PaymentAlreadyReversed,
     RefundAlreadyPaid,
+    RefundNotSettled,
 )
 from loc_core.ledger import Bucket, Ledger, allowance, receivable, refund_due
-from loc_core.payments import Rail, SettlementOutcome
+from loc_core.payments import PaymentStatus, Rail, SettlementOutcome
 from loc_core.ports import LineRef
 from loc_core.refunds import RefundDue
 from loc_core.testing._calendar import FIRST_DAY, moments
@@ -277,6 +279,7 @@ class CreditLineLifecycle(RuleBasedStateMachine):
         draw = line.draws[draw_id]
         enabled = set(DISBURSEMENT_RAILS) if rtp_enabled else {Rail.PINLESS, Rail.ACH}
         principal, pending = line.principal_balance, line.pending_draws_total
+        owed, credit = line.total_balance, line.refunds_due
         while (
             rail := next_rail(DISBURSEMENT_RAILS, enabled=enabled, declined=draw.declined_rails)
         ) is not None:
@@ -284,7 +287,14 @@ class CreditLineLifecycle(RuleBasedStateMachine):
                 line.record_rail_decline(draw_id=draw_id, rail=rail, on=self.today)
                 continue
             line.disburse_draw(draw_id=draw_id, rail=rail, on=self.today)
-            _expect(line.principal_balance == principal + draw.amount, "principal rises")
+            # The credit balance (refunds due) pays the draw first, as far as it goes.
+            applied = min(credit, owed + draw.amount)
+            _expect(line.refunds_due == credit - applied, "the credit balance pays the draw")
+            _expect(
+                line.total_balance == owed + draw.amount - applied
+                and line.principal_balance <= principal + draw.amount,
+                "principal rises by what the credit balance did not pay",
+            )
             _expect(rail is not Rail.RTP or rtp_enabled, "RTP used while switched off")
             break
         else:
@@ -313,9 +323,15 @@ class CreditLineLifecycle(RuleBasedStateMachine):
         applied or reversed: taking the draw back then lowers each day's principal from its
         sending on by its amount and changes nothing else. (Older draws, whose return
         rewrites statements and turns payments into refunds, are the corrections suite's:
-        ``docs/corrections.md``.)
+        ``docs/corrections.md``; so are draws the credit balance paid part of, whose return
+        gives that credit back.)
         """
         line = self.line
+        paid_by_credit = {
+            item.reference
+            for item in line.cycle_activity
+            if item.kind is ActivityKind.CREDIT_APPLIED
+        }
         return sorted(
             draw_id
             for draw_id, draw in line.draws.items()
@@ -323,6 +339,7 @@ class CreditLineLifecycle(RuleBasedStateMachine):
             and draw.settled_on is not None
             and draw.settled_on >= line.cycle_start
             and (self.money_in_on is None or self.money_in_on < draw.settled_on)
+            and draw_id not in paid_by_credit
         )
 
     @precondition(lambda self: bool(self._returnable()))
@@ -429,7 +446,10 @@ class CreditLineLifecycle(RuleBasedStateMachine):
     )
     @rule(data=st.data())
     def pay_out_a_refund(self, data: st.DataObject) -> None:
-        """The lender sends a refund due back: the credit balance falls by it, once."""
+        """The lender sends a refund due back: the credit balance falls by it, once.
+
+        Not while its payment is PENDING: the rail can still take that money back.
+        """
         line = self.line
         due = sorted(pid for pid, p in line.payments.items() if p.refund and p.refund.is_due)
         payment_id = data.draw(st.sampled_from(due), label="refund")
@@ -444,8 +464,15 @@ class CreditLineLifecycle(RuleBasedStateMachine):
                 reason="refund sent",
             )
 
+        if line.payments[payment_id].status is PaymentStatus.PENDING:
+            self._refused(RefundNotSettled, record)
+            return
         refund = record()
-        _expect(line.refunds_due == owed_back - refund.amount, "what is owed back falls by it")
+        _expect(
+            refund.paid_amount == refund.amount - refund.applied
+            and line.refunds_due == owed_back - refund.paid_amount,
+            "what is owed back falls by what was left of the refund",
+        )
         self._flush()
         again = copy.deepcopy(line)
         record()
@@ -492,12 +519,22 @@ class CreditLineLifecycle(RuleBasedStateMachine):
                 RefundAlreadyPaid,
                 lambda: line.settle_payment(payment_id=payment_id, outcome=outcome, on=self.today),
             )
+        elif payment.refund is not None and payment.refund.applied:
+            # Its refund already paid later charges: only a correction undoes that.
+            self._refused(
+                InvalidTransition,
+                lambda: line.settle_payment(payment_id=payment_id, outcome=outcome, on=self.today),
+            )
         else:
             line.settle_payment(payment_id=payment_id, outcome=outcome, on=self.today)
             self.money_in_on = self.today
+            credit = before.refunds_due - (payment.refund.amount if payment.refund else 0)
+            restored = before.balances.plus(payment.applied).total
             _expect(
-                line.balances == before.balances.plus(payment.applied),
-                "a reversal restores exactly what the payment paid",
+                line.total_balance == restored - min(credit, restored)
+                and line.refunds_due == credit - min(credit, restored),
+                "a reversal restores exactly what the payment paid, less what the credit "
+                "balance pays of it",
             )
             _expect(payment.status.reversed, "the payment is marked reversed")
         self._flush()
@@ -609,6 +646,15 @@ class CreditLineLifecycle(RuleBasedStateMachine):
         _expect(reserved == expected, f"allowance {reserved} != {expected}")
         owed_back = -ledger.balance(refund_due(line.line_id))
         _expect(owed_back == line.refunds_due, f"refund due {owed_back} != {line.refunds_due}")
+
+    @invariant()
+    def a_line_never_both_owes_and_is_owed(self) -> None:
+        """While the line owes its borrower money back, the borrower owes it nothing."""
+        line = self.line
+        _expect(
+            line.refunds_due == 0 or line.total_balance == 0,
+            f"owes {line.total_balance} while {line.refunds_due} is owed back",
+        )
 
     @invariant()
     def amounts_stay_in_bounds(self) -> None:

@@ -36,6 +36,7 @@ from loc_core.errors import (
     PaymentAlreadyReversed,
     PaymentAlreadySettled,
     RefundAlreadyPaid,
+    RefundNotSettled,
 )
 from loc_core.installment import (
     WATERFALL,
@@ -62,6 +63,7 @@ from loc_core.ledger import (
 from loc_core.money import Rounding
 from loc_core.payments import PaymentStatus, Rail, SettlementOutcome
 from loc_core.refunds import RefundDue, paid_out
+from loc_core.returns import MAX_PRESENTMENTS
 from loc_core.testing._calendar import days, moments
 
 __all__ = [
@@ -103,7 +105,7 @@ def products(draw: st.DrawFn) -> InstallmentProduct:
         late_fee_percent=draw(st.decimals("0", "10", places=2)),
         late_fee_cap_percent=draw(st.decimals("0", "30", places=2)),
         default_after_days=draw(st.integers(1, 90)),
-        max_collection_attempts=draw(st.integers(1, 5)),
+        max_collection_attempts=draw(st.integers(1, MAX_PRESENTMENTS)),
         fee_rounding=draw(st.sampled_from(Rounding)),
     )
 
@@ -493,7 +495,10 @@ class LoanLifecycle(RuleBasedStateMachine):
     @precondition(lambda self: bool(self._refunds_due()))
     @rule(data=st.data())
     def pay_out_a_refund(self, data: st.DataObject) -> None:
-        """The lender sends a refund due back: the liability falls by it, once."""
+        """The lender sends a refund due back: the liability falls by it, once.
+
+        Not while its payment is PENDING: the rail can still take that money back.
+        """
         payment_id = data.draw(st.sampled_from(self._refunds_due()))
         owed_back = self.loan.refunds_due
 
@@ -506,6 +511,9 @@ class LoanLifecycle(RuleBasedStateMachine):
                 reason="refund sent",
             )
 
+        if self.loan.payments[payment_id].status is PaymentStatus.PENDING:
+            self._unchanged_by(record, RefundNotSettled)
+            return
         refund = record()
         self._post()
         if self.loan.refunds_due != owed_back - refund.amount:

@@ -75,6 +75,9 @@ class RefundPaidRequest:
     amount: int
     """The cents sent: refused unless it is the refund's amount (the books never record
     money not sent)."""
+    before_settlement: bool = False
+    """The money already went out while the payment was still PENDING on its rail: take
+    the payout anyway, audited as paid out before settlement (otherwise a 422)."""
 
 
 @attrs.frozen
@@ -296,11 +299,18 @@ def record_refund_paid(
     """Record a payout made outside loc (docs/services-loans.md, *Refund paid out*).
 
     Recording the same payout again answers the same; another day or reference for a
-    refund already paid out is a 422, and so is a payment with no refund due.
+    refund already paid out is a 422, and so is a payment with no refund due, or one
+    still PENDING on its rail (``refund-not-settled``) unless `before_settlement`.
     """
     paid = bus.handle(
         RecordRefundPaid(
-            user_id, payment_id, data.paid_on, data.reference, data.reason, data.amount
+            user_id,
+            payment_id,
+            data.paid_on,
+            data.reference,
+            data.reason,
+            data.amount,
+            before_settlement=data.before_settlement,
         )
     )
     return RefundPaidView(

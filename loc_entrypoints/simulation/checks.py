@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from loc_core.creditline import CreditLine
 from loc_core.installment import Loan, LoanStatus
-from loc_core.ledger import Bucket, allowance, receivable
+from loc_core.ledger import Bucket, allowance, receivable, refund_due
 from loc_core.ports import Severity
 from loc_entrypoints.simulation.borrowers import Book
 
@@ -64,6 +64,15 @@ def _check_line(book: Book, user_id: str, line_id: str) -> None:
     if not 0 <= line.available_credit <= line.credit_limit:
         book.broken(
             user_id, "available credit within the limit", f"{line_id} {line.available_credit}"
+        )
+    owed_back = -book.world.database.ledger.balance(refund_due(line_id))
+    if owed_back != line.refunds_due:
+        book.broken(user_id, "ledger equals balances", f"{line_id} refunds due: ledger {owed_back}")
+    if line.refunds_due and line.total_balance:
+        book.broken(
+            user_id,
+            "a line never both owes and is owed",
+            f"{line_id} owes {line.total_balance} with {line.refunds_due} owed back",
         )
 
 

@@ -254,6 +254,8 @@ def _sample(kind: Any) -> Any:
             paid_on=dt.date(2026, 2, 5),
             paid_reference="check 1001",
             paid_booked_on=dt.date(2026, 2, 6),
+            applied=3,
+            paid_amount=4,
         ),
     }
     if kind in samples:

@@ -80,6 +80,8 @@ def test_the_loan_machine_cancels_a_loan_whose_disbursement_came_back(nothing: N
         lambda: machine.book_money_that_moved(100, Rail.ACH, owed_part=False),
         lambda: machine.reverse(_data("pay-1")),  # the refund due is cancelled with it
         lambda: machine.days_pass(30),
+        lambda: machine.pay_out_a_refund(_data("moved-2")),  # refused: still PENDING
+        lambda: machine.complete(_data("moved-2")),
         lambda: machine.pay_out_a_refund(_data("moved-2")),
     )
     for step in steps:

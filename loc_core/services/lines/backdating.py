@@ -8,7 +8,8 @@ CLEARING, CR the buckets it paid as of its effective date), a refund due for any
 line did not owe then, and one adjustment entry ``<payment id>:adjust`` for what the
 corrected history changes (interest not owed, a late fee never due, delinquency undone).
 The payment id is ``backdated:<line>:<key>``, so repeating the command books nothing
-more and returns the first payment's receipt.
+more and returns the first payment's receipt. No rail will ever settle it, so it is
+COMPLETED when booked (settled its effective day): its refund due is payable at once.
 
 A draw sent earlier (`BookBackdatedDraw`: money already sent outside the draw command, or
 by a rail that reported late) is recorded DISBURSED as of its effective date in the same

@@ -48,7 +48,7 @@ from collections.abc import Callable
 
 import attrs
 
-from loc_core.creditline import CreditLine, Draw, DrawStatus
+from loc_core.creditline import CreditLine, Draw, DrawStatus, stop_autopay_after_return
 from loc_core.errors import (
     CorrectionTooOld,
     DrawAlreadyReturned,
@@ -64,8 +64,10 @@ from loc_core.ports import (
     UnitOfWork,
 )
 from loc_core.refunds import RefundDue
+from loc_core.returns import AutopayStop
 from loc_core.services.handling import SettlementHandling
 from loc_core.services.kit import (
+    alert_autopay_stopped,
     alert_refund_already_paid,
     alert_refund_due,
     alert_settlement,
@@ -102,7 +104,10 @@ def handle_line_settlement(
     if owner is None:
         raise payment_not_found(event.idempotency_key, "any line", event=event)
 
+    stops: list[AutopayStop] = []
+
     def change(line: CreditLine, today: dt.date) -> SettlementHandling:
+        stops.clear()
         payment = line.payments[event.idempotency_key]
         require_paid_by(alerter, event, payment.rail, user_id=owner.user_id, line_id=owner.owner_id)
         before = payment.status
@@ -121,17 +126,32 @@ def handle_line_settlement(
             return SettlementHandling.DUPLICATE
         if payment.status is before:
             return SettlementHandling.DUPLICATE
-        return (
-            SettlementHandling.REVERSED if payment.status.reversed else SettlementHandling.SETTLED
+        if not payment.status.reversed:
+            return SettlementHandling.SETTLED
+        # In the reversal's commit: no crash leaves the one without the other.
+        stops.append(
+            stop_autopay_after_return(
+                line,
+                payment_id=payment.payment_id,
+                outcome=event.outcome,
+                return_code=event.return_code,
+                today=today,
+            )
         )
+        return SettlementHandling.REVERSED
 
-    return _correcting(
+    handling = _correcting(
         event,
         _Target(owner.user_id, owner.owner_id, f"a {event.outcome.value} payment"),
         change,
         lines=lines,
         alerter=alerter,
     )
+    # Only a committed reversal leaves a stop: every other answer, and each retry, clears it.
+    alert_autopay_stopped(
+        alerter, event, stops, user_id=owner.user_id, owner=("line_id", owner.owner_id)
+    )
+    return handling
 
 
 @attrs.frozen

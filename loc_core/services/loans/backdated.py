@@ -7,7 +7,9 @@ due for what nothing was owed), its `submitted_on` is the effective date, and th
 corrected as of that day (`Loan.correct`): a late fee or a default the payment would have
 prevented is reversed, the difference posted as ``<payment>:adjust`` dated today.
 The borrower is told (``payment_succeeded``, with what the loan owes after the
-correction): no rail will ever settle this payment.
+correction): no rail will ever settle this payment, so it is COMPLETED when booked
+(settled its effective day): it holds no autopay back, and its refund due is payable at
+once (`RecordRefundPaid`).
 """
 
 from __future__ import annotations

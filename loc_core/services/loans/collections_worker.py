@@ -44,6 +44,7 @@ __all__ = [
     "autopay_payment_id",
     "book_autopay",
     "collect_installment",
+    "represented_amount",
 ]
 
 _ACTOR = "collections-worker"
@@ -133,7 +134,12 @@ class CollectionResult:
 
 def autopay_payment_id(installment_id: str, attempt: int, rail: Rail) -> str:
     """The rail key of an autopay attempt, which is also the id of the payment it books."""
-    return f"autopay:{installment_id}:{attempt}:{rail.value}"
+    return f"{_autopay_prefix(installment_id)}{attempt}:{rail.value}"
+
+
+def _autopay_prefix(installment_id: str) -> str:
+    """How the rail key of every autopay attempt on the installment begins."""
+    return f"autopay:{installment_id}:"
 
 
 def collect_installment(
@@ -171,7 +177,12 @@ def collect_installment(
 def autopay_intent(
     loan: Loan, installment_id: str, *, attempt: int, now: dt.datetime
 ) -> TransferIntent:
-    """The intent of one autopay attempt: the installment's outstanding balance, now."""
+    """The intent of one autopay attempt: the installment's outstanding balance, now.
+
+    A re-presentment (an earlier attempt on the installment was returned) takes no more
+    than the returned entry: NACHA's re-presented entry is the original's amount, so a
+    late fee assessed since never rides on it (`represented_amount`).
+    """
     today = now.date()
     return TransferIntent(
         intent_id=f"autopay:{installment_id}:{attempt}",
@@ -180,13 +191,33 @@ def autopay_intent(
         account_id=loan.loan_id,
         item_id=installment_id,
         direction=Direction.DEBIT,
-        amount=loan.installment(installment_id).outstanding_balance,
+        amount=represented_amount(loan, installment_id),
         rails=REPAYMENT_RAILS,
         fingerprint=request_fingerprint("autopay", loan.user_id, installment_id, attempt),
         request_key=f"{installment_id}:{today.isoformat()}",
         created_at=now,
         updated_at=now,
     )
+
+
+def represented_amount(loan: Loan, installment_id: str) -> int:
+    """What autopay charges the installment: its outstanding, capped by a returned entry.
+
+    When an earlier autopay attempt on the installment came back (RETURNED or
+    CHARGED_BACK), the charge is at most the last returned entry's amount, whatever was
+    added to the installment since (a late fee).
+    """
+    outstanding = loan.installment(installment_id).outstanding_balance
+    prefix = _autopay_prefix(installment_id)
+    returned = [
+        payment
+        for payment_id, payment in loan.payments.items()
+        if payment_id.startswith(prefix) and payment.status.reversed
+    ]
+    if not returned:
+        return outstanding
+    last = max(returned, key=lambda payment: (payment.submitted_on, payment.payment_id))
+    return min(outstanding, last.amount)
 
 
 def _collect(

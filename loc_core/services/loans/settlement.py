@@ -33,7 +33,7 @@ from loc_core.errors import (
     RefundAlreadyPaid,
 )
 from loc_core.events import DomainEvent, EventType
-from loc_core.installment import Loan
+from loc_core.installment import Loan, stop_autopay_after_return
 from loc_core.payments import SettlementOutcome
 from loc_core.ports import (
     Alerter,
@@ -43,8 +43,10 @@ from loc_core.ports import (
     UnitOfWork,
 )
 from loc_core.refunds import RefundDue
+from loc_core.returns import AutopayStop
 from loc_core.services.handling import SettlementHandling
 from loc_core.services.kit import (
+    alert_autopay_stopped,
     alert_refund_already_paid,
     alert_refund_due,
     alert_settlement,
@@ -112,7 +114,10 @@ def settle_payment(
         alert_settlement(alerter, event, "settlement event for a payment no loan carries")
         raise payment_not_found(event.idempotency_key, "any installment loan", event=event)
 
+    stops: list[AutopayStop] = []
+
     def attempt() -> tuple[SettlementHandling, list[DomainEvent]]:
+        stops.clear()
         with uow:
             loan = uow.loans.get(owner.user_id, owner.owner_id)
             paid_by = loan.payments[event.idempotency_key].rail
@@ -126,6 +131,16 @@ def settle_payment(
                 )
                 if event.outcome is not SettlementOutcome.COMPLETED:
                     _correct(loan, payment.payment_id, event, on=today, uow=uow, alerter=alerter)
+                    # In the reversal's commit: no crash leaves the one without the other.
+                    stops.append(
+                        stop_autopay_after_return(
+                            loan,
+                            payment_id=payment.payment_id,
+                            outcome=event.outcome,
+                            return_code=event.return_code,
+                            today=today,
+                        )
+                    )
             except (PaymentAlreadyReversed, PaymentAlreadySettled):
                 return SettlementHandling.DUPLICATE, []
             except RefundAlreadyPaid as error:  # not committed: nothing changed
@@ -146,6 +161,10 @@ def settle_payment(
             return handling, uow.commit(actor="settlement-handler", request_id=event.event_id)
 
     handling, events = retry_on_conflict(attempt)
+    if handling is SettlementHandling.REVERSED:
+        alert_autopay_stopped(
+            alerter, event, stops, user_id=owner.user_id, owner=("loan_id", owner.owner_id)
+        )
     publish(events)
     metrics.increment(
         f"loc.loans.settlements.{handling.value}", tags=(f"outcome:{event.outcome.value}",)

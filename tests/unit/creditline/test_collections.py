@@ -265,3 +265,36 @@ def test_the_daily_jobs_refuse_to_rewrite_the_past(billed: CreditLine) -> None:
     pay(billed, "p1", 10, dt.date(2026, 3, 5))
     with refused(billed, OutOfOrder):
         overdue(billed, DUE + ONE_DAY)
+
+
+def test_a_charged_off_line_bills_no_new_minimum_and_is_sent_no_statement(
+    billed: CreditLine,
+) -> None:
+    # Reg Z 1026.5(b)(2)(i): charged off, charging no more interest or fees, the line's
+    # cycles still close (its record), but no periodic statement is sent and no minimum
+    # is billed: what was past due at charge-off stays past due, and no more.
+    billed.run_overdue(
+        today=DUE + ONE_DAY, product=CreditLineProduct(default_after_days_past_due=1)
+    )
+    assert billed.status is LineStatus.DEFAULTED
+    billed.outbox.drain()
+    march = billed.bill_cycle(
+        close_date=dt.date(2026, 3, 10), today=dt.date(2026, 3, 10), product=PRODUCT
+    )
+    assert march is not None
+    assert (march.interest_charged, march.past_due_amount) == (0, MINIMUM)
+    assert march.minimum_payment == MINIMUM  # not MINIMUM + 500 fee + 3% of principal
+    pay(billed, "p1", 1_000, dt.date(2026, 3, 12))
+    billed.settle_payment(
+        payment_id="p1", outcome=SettlementOutcome.COMPLETED, on=dt.date(2026, 3, 13)
+    )
+    told = billed.outbox.events[-1]
+    assert told.type is EventType.LOC_PAYMENT_SUCCEEDED
+    assert (told.data["line_status"], told.data["next_due_date"]) == ("DEFAULTED", None)
+    april = billed.bill_cycle(
+        close_date=dt.date(2026, 4, 10), today=dt.date(2026, 4, 10), product=PRODUCT
+    )
+    assert april is not None
+    assert april.minimum_payment == MINIMUM - 1_000
+    sent = [event.type for event in billed.outbox.events]
+    assert EventType.LOC_STATEMENT_READY not in sent

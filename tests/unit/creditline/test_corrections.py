@@ -14,6 +14,7 @@ from loc_core.errors import CorrectionTooOld, LineNotActive, PaymentAlreadyRever
 from loc_core.events import EventType
 from loc_core.ledger import Bucket, JournalEntry, receivable
 from loc_core.payments import Rail, SettlementOutcome
+from loc_core.refunds import RefundStatus
 from loc_core.testing.creditline import disbursed_draw
 
 PRODUCT = CreditLineProduct()
@@ -328,8 +329,11 @@ def test_a_payment_booked_before_a_draw_the_same_day_stays_before_it_in_a_replay
     books.post()
     books.returned("p0", dt.date(2026, 1, 20))
     # as if p0 never happened: the payoff pays 8,000 of 10,000, the autopay the other
-    # 2,000 with 1,000 left to refund, and the later draw is owed whole
-    assert (line.principal_balance, line.refunds_due) == (5_000, 1_000)
+    # 2,000 with 1,000 left to refund, and the later draw takes that credit first
+    assert (line.principal_balance, line.refunds_due) == (4_000, 0)
+    refund = line.payments["autopay"].refund
+    assert refund is not None
+    assert (refund.amount, refund.applied, refund.status) == (1_000, 1_000, RefundStatus.APPLIED)
     books.agree()
 
 

@@ -27,7 +27,10 @@ def refund_due(api: Api, user: str) -> str:
         f"{drawn['draw_id']}:rtp", SettlementOutcome.RETURNED, api.world.clock.now(), Rail.RTP
     )
     api.world.settle(back)
-    return str(paid["payment_id"])
+    payment_id = str(paid["payment_id"])
+    done = settlement(payment_id, SettlementOutcome.COMPLETED, api.world.clock.now(), Rail.PINLESS)
+    api.world.settle(done)  # a refund is paid out once its payment has settled
+    return payment_id
 
 
 @pytest.mark.parametrize(

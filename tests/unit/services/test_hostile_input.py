@@ -159,7 +159,11 @@ def _snapshot(world: Deployment) -> tuple[object, ...]:
 
 GHOST_OF: dict[type, dict[str, object]] = {
     commands.RunJobPage: {"cursor": "ghost-user/ghost-line"},  # the shape MarkOverdueLines gives
-    commands.RecordRefundPaid: {"paid_on": dt.date(2026, 3, 5), "reference": "ghost check"},
+    commands.RecordRefundPaid: {
+        "paid_on": dt.date(2026, 3, 5),
+        "reference": "ghost check",
+        "before_settlement": False,
+    },
 }
 """Where a command's valid values differ from `GHOST`'s."""
 

@@ -47,6 +47,7 @@ def paid_out() -> tuple[CreditLine, list[JournalEntry]]:
     disbursed_draw(line, draw_id="d-9", amount=10_000, on=DAY)
     line.book_moved_payment(payment_id="p-9", amount=10_400, rail=Rail.ACH, on=DAY)
     on = dt.date(2026, 1, 14)
+    line.settle_payment(payment_id="p-9", outcome=SettlementOutcome.COMPLETED, on=on)
     line.record_refund_paid(payment_id="p-9", paid_on=on, reference="chk 1", today=on, reason="x")
     return line, list(line.outbox.drain().entries)
 

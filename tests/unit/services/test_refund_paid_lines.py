@@ -7,6 +7,7 @@ is refused with nothing changed, and one that leaves it as it was keeps it PAID.
 
 import datetime as dt
 
+import attrs
 import pytest
 from deployment import LINES_OPENED, Deployment
 from fakes import Crash, CrashingUnitOfWork, settlement, statement_adds_up
@@ -15,7 +16,7 @@ from loc_adapters.iterable import contract
 from loc_core.creditline import CreditLine, CreditLineProduct, LineStatus
 from loc_core.creditline.statement import CreditKind
 from loc_core.disclosures import statement_disclosure
-from loc_core.errors import IdempotencyConflict, RefundAlreadyPaid, RefundNotDue
+from loc_core.errors import IdempotencyConflict, InvalidRequest, RefundAlreadyPaid, RefundNotDue
 from loc_core.events import EventType
 from loc_core.ledger import FUNDING, refund_due
 from loc_core.payments import Rail, SettlementOutcome
@@ -121,14 +122,25 @@ def test_a_closed_lines_refund_is_paid_and_a_payment_without_one_is_refused(
     line, payment_id, owed_back = paid_off
     world.at(dt.date(2026, 4, 6))
     world.bill()
-    world.pay_line(line, world.line(line).total_balance, key="pay-rest")  # the last interest
+    # The credit balance paid the cycle's last interest at the close: nothing is owed.
+    statement = world.line(line).last_statement
+    assert statement is not None
+    interest = statement.interest_charged
+    assert interest > 0
+    assert (world.line(line).total_balance, world.line(line).refunds_due) == (
+        0,
+        owed_back - interest,
+    )
     world.close(line)
     assert world.line(line).status is LineStatus.CLOSED
     world.at(dt.date(2026, 5, 20))  # cycles closed since: billed first, as for any command
     late = RecordRefundPaid(
         line.user_id, payment_id, dt.date(2026, 5, 19), "chk-9", "closed", owed_back
     )
-    assert world.bus.handle(late).amount == owed_back
+    with pytest.raises(InvalidRequest, match="applied to the line"):
+        world.bus.handle(late)  # the whole refund was not sent: part of it paid the interest
+    late = attrs.evolve(late, amount=owed_back - interest)
+    assert world.bus.handle(late).amount == owed_back - interest
     assert world.line(line).refunds_due == 0
     reconciled(world, line)
 

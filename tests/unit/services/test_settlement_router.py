@@ -46,6 +46,8 @@ def event(key: str, outcome: SettlementOutcome) -> SettlementEvent:
         rail=Rail.ACH,
         outcome=outcome,
         occurred_at=NOW,
+        # an NSF return: one that stops autopay also tells AUTOPAY_STOPPED (test_debit_returns)
+        return_code="R01" if outcome is SettlementOutcome.RETURNED else "",
     )
 
 

@@ -69,7 +69,8 @@ def test_a_chargeback_reverses_exactly_what_was_paid_once(world: Deployment, pai
     stored = world.line(paid.line)
     assert stored.balances == Balances(principal=40_000)
     assert stored.payments[paid.payment_id].status is PaymentStatus.CHARGED_BACK
-    assert world.sent()[-1] == "loc_payment_failed"
+    # a chargeback without an unauthorized reason stops autopay too (test_debit_returns)
+    assert world.sent()[-2:] == ["loc_payment_failed", "autopay_stopped"]
     ledger = world.ledger(paid.line.line_id)
     assert f"{paid.payment_id}:reverse" in ledger
     assert ledger.balance(receivable(paid.line.line_id, Bucket.PRINCIPAL)) == 40_000

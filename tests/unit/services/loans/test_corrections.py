@@ -9,11 +9,15 @@ from deployment import Deployment
 from fakes import settlement
 
 from loc_core.errors import CorrectionTooOld, IdempotencyConflict
-from loc_core.installment import InstallmentStatus, Loan
-from loc_core.ledger import Bucket, JournalEntry, Ledger, income
+from loc_core.installment import InstallmentStatus, Loan, LoanStatus
+from loc_core.ledger import Bucket, JournalEntry, Ledger, allowance, income
 from loc_core.payments import PaymentStatus, Rail, SettlementOutcome
 from loc_core.ports import Severity
-from loc_core.services.commands import BookBackdatedLoanPayment, SettlementHandling
+from loc_core.services.commands import (
+    BookBackdatedLoanPayment,
+    ReconcileLoan,
+    SettlementHandling,
+)
 from loc_core.testing.installment import balances_and_statuses, ledger_problems
 
 FIRST_DUE = dt.date(2026, 1, 20)
@@ -120,6 +124,54 @@ def test_an_operators_backdated_payment_reverses_the_late_fee_it_prevents(
     assert len(world.sim.submitted) == moved  # no rail was asked
     with pytest.raises(IdempotencyConflict):
         world.bus.handle(attrs.evolve(command, amount=5_000))
+
+
+def test_a_backdated_payment_that_undoes_a_default_releases_it_and_tells_nothing_twice(
+    world: Deployment, loan: Loan
+) -> None:
+    world.at(dt.date(2026, 3, 26), 7)  # installments 1-5 overdue, the loan defaulted
+    world.run_daily_loan_job()
+    assert world.loan(loan.loan_id).status is LoanStatus.DEFAULTED
+    told = world.sent()
+    assert told.count("installment_overdue") == 5
+    world.at(dt.date(2026, 3, 27))
+    # The first installment was mailed in on time: it never went overdue, so the loan
+    # (defaulted 60 days after installment 1 went overdue) never defaulted.
+    world.bus.handle(
+        BookBackdatedLoanPayment(
+            loan.user_id, loan.loan_id, 5_250, dt.date(2026, 1, 19), "check", "check-1"
+        )
+    )
+    stored = world.loan(loan.loan_id)
+    assert (stored.status, stored.defaulted_on) == (LoanStatus.OPEN, None)
+    assert world.ledger(loan.loan_id).balance(allowance(loan.loan_id)) == 0
+    assert world.bus.handle(ReconcileLoan(loan.user_id, loan.loan_id)).matches
+    # Installments 2-5 were told overdue before the default; they are still overdue.
+    assert world.sent()[len(told) :] == ["payment_succeeded"]
+
+
+def test_a_late_return_that_makes_the_loan_defaulted_charges_it_off_and_tells_it_once(
+    world: Deployment, loan: Loan
+) -> None:
+    world.at(dt.date(2026, 1, 19))
+    receipt = world.pay_loan(loan, 5_250, key="first")  # installment 1, by ACH
+    world.at(dt.date(2026, 3, 27), 17)
+    world.run_daily_loan_job()  # installments 2-5 overdue; 2 only since 02-07: no default
+    assert world.loan(loan.loan_id).status is LoanStatus.OPEN
+    told = len(world.sent())
+    world.at(dt.date(2026, 3, 28))  # returned: installment 1 was overdue from 01-25
+    event = settlement(
+        receipt.payment_id, SettlementOutcome.RETURNED, world.clock.now(), receipt.rail
+    )
+    for _ in range(2):
+        world.settle(event)
+    stored = world.loan(loan.loan_id)
+    assert (stored.status, stored.defaulted_on) == (LoanStatus.DEFAULTED, dt.date(2026, 3, 26))
+    assert world.sent()[told:] == ["payment_failed", "loan_defaulted"]
+    ledger = world.ledger(loan.loan_id)
+    adjust = entries(ledger)[f"{receipt.payment_id}:returned:adjust"]
+    assert adjust.net(allowance(loan.loan_id)) == -stored.outstanding_balance
+    assert world.bus.handle(ReconcileLoan(loan.user_id, loan.loan_id)).matches
 
 
 @pytest.mark.parametrize(
