@@ -241,8 +241,10 @@ def test_a_kinesis_batch_settles_once_through_a_duplicate_a_reversal_and_a_malfo
     # The malformed record, and the dispute: a chargeback that gives no reason stops autopay.
     assert sorted(world.alerts(Severity.WARNING)) == [
         "Batch record refused",
-        f"autopay stopped on loan {loan.loan_id}: a return reason this library does not "
-        "know: reviewed by hand",
+        (
+            f"autopay stopped on loan {loan.loan_id}: a return reason this library does not "
+            "know: reviewed by hand"
+        ),
     ]
     assert not world.loan(loan).autopay_enabled
     entries = world.journal(loan.loan_id)
