@@ -78,6 +78,18 @@ _SHORTEST_SECRET = 6
 """Registered secrets shorter than this are not searched for in text (too many false hits)."""
 
 
+def _scrub(text: str, secrets: Iterable[str]) -> str:
+    """`text` with every secret replaced by ``[redacted]``, the longest first.
+
+    Longest first: a secret that begins another one (a key and the same key with more
+    characters) would otherwise be replaced inside the longer one and leave its tail.
+    """
+    for secret in sorted(secrets, key=len, reverse=True):
+        if secret in text:
+            text = text.replace(secret, _REDACTED)
+    return text
+
+
 def _is_sensitive(field: str) -> bool:
     name = field.lower().replace("-", "_")
     return name in SENSITIVE_FIELDS or name.endswith(_SENSITIVE_SUFFIXES)
@@ -123,9 +135,7 @@ class Redact:
         return self._text(value if isinstance(value, str) else repr(value))
 
     def _text(self, text: str) -> str:
-        for secret in self.secrets:
-            if secret in text:
-                text = text.replace(secret, _REDACTED)
+        text = _scrub(text, self.secrets)
         text = _BEARER.sub(lambda match: f"{match.group(1)} {_REDACTED}", text)
         return _LONG_DIGITS.sub(lambda match: f"...{match.group(1)}", text)
 
@@ -165,9 +175,7 @@ class SecretFilter(logging.Filter):
         """Rewrite the record's message without the secrets; never drop it."""
         message = record.getMessage()
         if any(secret in message for secret in self._secrets):
-            for secret in self._secrets:
-                message = message.replace(secret, _REDACTED)
-            record.msg, record.args = message, None
+            record.msg, record.args = _scrub(message, self._secrets), None
         return True
 
 

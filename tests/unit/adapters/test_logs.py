@@ -9,7 +9,7 @@ import pytest
 import structlog
 from structlog.testing import capture_logs
 
-from loc_adapters.logs import LogTracer, Redact, configure_logging, get_logger
+from loc_adapters.logs import LogTracer, Redact, SecretFilter, configure_logging, get_logger
 from loc_core.errors import ExternalServiceError, Overpayment
 from loc_core.ports import Tracer
 
@@ -93,6 +93,23 @@ def test_a_new_redactor_ignores_short_or_empty_secrets() -> None:
     redact.add("", "abc", "long-enough-secret")
     assert redact.secrets == {"long-enough-secret"}
     assert redact(None, "info", {"event": "abc long-enough-secret"}) == {"event": "abc [redacted]"}
+
+
+@pytest.mark.parametrize(
+    "order", [pytest.param(o, id=i) for i, o in (("short-first", 1), ("long-first", -1))]
+)
+def test_a_secret_that_begins_another_leaves_no_tail_of_the_longer(order: int) -> None:
+    """Two registered keys, one the start of the other: the longer is hidden whole."""
+    keys = ["it-key-3c4d5e", "it-key-3c4d5e6f"][::order]
+    redact = Redact()
+    redact.add(*keys)
+    line = redact(None, "warning", {"event": "refused it-key-3c4d5e6f, then it-key-3c4d5e"})
+    assert line == {"event": "refused [redacted], then [redacted]"}
+    record = logging.LogRecord(
+        "sdk", logging.WARNING, __file__, 1, "GET ?key=%s", ("it-key-3c4d5e6f",), None
+    )
+    SecretFilter(*keys).filter(record)
+    assert record.getMessage() == "GET ?key=[redacted]"
 
 
 def spans_of(captured: list[dict[str, object]]) -> list[dict[str, object]]:
