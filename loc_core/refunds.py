@@ -102,14 +102,27 @@ class RefundDue:
     (`remaining`), the whole amount unless part was applied first."""
 
     @property
+    def sent(self) -> int:
+        """The cents paid out: `paid_amount` once PAID, else 0.
+
+        A refund stored PAID before `paid_amount` existed has none: it paid its whole amount.
+        """
+        if not self.is_paid:
+            return 0
+        return self.amount if self.paid_amount is None else self.paid_amount
+
+    @property
     def remaining(self) -> int:
         """What is still owed back: the amount less what was applied and what was paid out.
 
-        0 for a CANCELLED, APPLIED or PAID refund.
+        0 for a CANCELLED or APPLIED refund and for one paid out (a PAID refund stored
+        before `paid_amount` existed too: it paid its whole amount). Only a line's replay,
+        which marks a paid-out refund PAID from its payment's day, sees a PAID refund with
+        something left: what the line applied of it before the payout.
         """
         if self.status is RefundStatus.CANCELLED:
             return 0
-        return max(0, self.amount - self.applied - (self.paid_amount or 0))
+        return max(0, self.amount - self.applied - self.sent)
 
     def apply(self, cents: int) -> None:
         """Credit `cents` of what is owed back to the line's charges (APPLIED when all is)."""
@@ -202,7 +215,7 @@ def refund_paid_entry(refund: RefundDue, *, owner: str, product: Product) -> Jou
     """DR the owner's refund-due liability, CR FUNDING: a PAID refund's payout."""
     if refund.paid_booked_on is None:
         raise ValueError(f"refund of payment {refund.payment_id} was never paid out")
-    sent = refund.amount if refund.paid_amount is None else refund.paid_amount
+    sent = refund.sent
     return JournalEntry.build(
         entry_id=entry_id(refund.payment_id, Movement.PAY_REFUND, product=product),
         kind=EntryKind.REFUND_PAID,
@@ -231,11 +244,7 @@ def paid_refund_entries(
 
 def paid_out(refunds: Iterable[RefundDue | None]) -> int:
     """What the lender paid back of `refunds` (the PAID ones), in cents: out of FUNDING."""
-    return sum(
-        refund.amount if refund.paid_amount is None else refund.paid_amount
-        for refund in refunds
-        if refund is not None and refund.is_paid
-    )
+    return sum(refund.sent for refund in refunds if refund is not None)
 
 
 class RefundHolder(Audited, Protocol):
@@ -324,7 +333,7 @@ def record_paid(
             f"no refund is due on payment {payment_id!r} of {field} {owner_id}: {why}",
             about=Ref("payment", payment_id, user_id),
         )
-    owed = refund.paid_amount if refund.is_paid else refund.remaining
+    owed = refund.sent if refund.is_paid else refund.remaining
     if payout.amount is not None and payout.amount != owed:
         # A correction since the alert (a cancelled loan, a returned draw) or a later
         # charge the line applied part of it to changed what is owed back: recording the
@@ -388,7 +397,7 @@ def record_paid(
             {
                 "loan_id": owner_id if field == "loan_id" else None,
                 "line_id": owner_id if field == "line_id" else None,
-                "amount": refund.amount,
+                "amount": refund.paid_amount,  # what was sent: a line may have applied part
                 "paid_on": payout.paid_on.isoformat(),
                 "reference": payout.reference,
             },
@@ -415,7 +424,7 @@ def require_paid_unchanged(
     for payment_id, refund in live.items():
         if refund is None or not refund.is_paid:
             continue
-        paid = refund.amount if refund.paid_amount is None else refund.paid_amount
+        paid = refund.sent
         again = corrected.get(payment_id)
         # What the corrected history leaves to pay out: its amount less what it applied
         # to the line's charges before the payout (a line's; a loan applies nothing).

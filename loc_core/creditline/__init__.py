@@ -12,7 +12,12 @@ from loc_core.creditline.activity import ActivityKind, CycleActivity
 from loc_core.creditline.application import CreditLineApplication
 from loc_core.creditline.autopay import stop_autopay_after_return
 from loc_core.creditline.balances import Balances
-from loc_core.creditline.collections import DueDecision, OverdueDecision, UpcomingDecision
+from loc_core.creditline.collections import (
+    OVERDUE_JOB_AT,
+    DueDecision,
+    OverdueDecision,
+    UpcomingDecision,
+)
 from loc_core.creditline.config import LATEST_CYCLE_DAY, CreditLineProduct
 from loc_core.creditline.cycles import cycle_day_for, due_date_for, next_close_after
 from loc_core.creditline.draw import Draw, DrawStatus
@@ -26,6 +31,7 @@ from loc_core.payments import REPAYMENT_RAILS
 __all__ = [
     "DISBURSEMENT_RAILS",
     "LATEST_CYCLE_DAY",
+    "OVERDUE_JOB_AT",
     "REPAYMENT_RAILS",
     "ActivityKind",
     "Balances",

@@ -1,10 +1,17 @@
-"""What a returned debit does to a line's autopay, the due job (the rule is `loc_core.returns`).
+"""A line's autopay: the borrower's setting, and what a returned debit does to it.
 
-A return whose reason forbids presenting the debit again (unauthorized or revoked, an
-account that cannot be debited, an unknown reason) turns the line's autopay off in the
-same change that reverses the payment, so no crash can leave the one without the other;
-the borrower is told (``autopay_stopped``) and the due job debits the line no more
-(`decide_due`). An NSF return leaves autopay on.
+The borrower turns autopay on or off (`set_autopay`, `CreditLine.set_autopay`), as for a
+loan: audited (process AUTOPAY_SETTING), and asking for the setting the line already has
+changes and records nothing. A CLOSED line's setting cannot be changed at all (nothing is
+owed, the due job never looks at it); a DEFAULTED (charged-off) line's autopay can be
+turned off but not on, as a defaulted loan's: the due job debits neither.
+
+What a returned debit does (the rule is `loc_core.returns`): a return whose reason
+forbids presenting the debit again (unauthorized or revoked, an account that cannot be
+debited, an unknown reason) turns the line's autopay off in the same change that reverses
+the payment, so no crash can leave the one without the other; the borrower is told
+(``autopay_stopped``) and the due job debits the line no more (`decide_due`) until the
+borrower turns it on again. An NSF return leaves autopay on.
 """
 
 from __future__ import annotations
@@ -13,6 +20,8 @@ import datetime as dt
 
 from loc_core.creditline._bookkeeping import Process, emit, require_in_order, step
 from loc_core.creditline._state import LineState
+from loc_core.creditline.vocabulary import LineStatus
+from loc_core.errors import DomainError, InvalidTransition
 from loc_core.events import EventType
 from loc_core.payments import SettlementOutcome
 from loc_core.returns import (
@@ -22,7 +31,29 @@ from loc_core.returns import (
     classify_return,
 )
 
-__all__ = ["stop_autopay_after_return"]
+__all__ = ["set_autopay", "stop_autopay_after_return"]
+
+
+def set_autopay(line: LineState, enabled: bool, *, on: dt.date, reason: str) -> bool:  # noqa: FBT001 - the setting itself, not a mode switch
+    """The rule of `CreditLine.set_autopay` (documented there)."""
+    if not isinstance(enabled, bool):
+        raise DomainError(f"enabled must be a bool, got {enabled!r}", key="enabled")
+    if not isinstance(reason, str) or not reason.strip():
+        raise DomainError(f"reason must be a non-empty string, got {reason!r}", key="reason")
+    if line.status is LineStatus.CLOSED:
+        raise InvalidTransition(
+            f"line {line.line_id} is CLOSED: its autopay cannot be changed", about=line
+        )
+    if enabled == line.autopay_enabled:
+        return False
+    if enabled and line.status is LineStatus.DEFAULTED:
+        raise InvalidTransition(
+            f"line {line.line_id} is DEFAULTED: autopay cannot be turned on", about=line
+        )
+    require_in_order(line, on)
+    with step(line, on, process=Process.AUTOPAY_SETTING, reason=reason):
+        line.autopay_enabled = enabled
+    return True
 
 
 def stop_autopay_after_return(

@@ -34,7 +34,11 @@ from loc_core.events import EventType
 from loc_core.ledger import Bucket
 from loc_core.payments import REPAYMENT_RAILS, Rail
 
-__all__ = ["DueDecision", "OverdueDecision", "UpcomingDecision"]
+__all__ = ["OVERDUE_JOB_AT", "DueDecision", "OverdueDecision", "UpcomingDecision"]
+
+OVERDUE_JOB_AT = dt.time.fromisoformat("16:00")
+"""The hour (UTC) the overdue job runs for the business date (``overdue_job``'s schedule):
+the borrower's cutoff. A correction booked before it leaves today's job to that run."""
 
 _SERVICED = frozenset({LineStatus.ACTIVE, LineStatus.SUSPENDED})
 
@@ -70,7 +74,7 @@ def decide_due(line: LineState, *, today: dt.date) -> DueDecision:
     if reason is not None:
         return DueDecision(0, reason)
     if not line.autopay_enabled:
-        return DueDecision(0, "autopay is off: a returned payment forbids debiting again")
+        return DueDecision(0, "autopay is off")
     if today != line.next_due_date:
         return DueDecision(0, f"not the due date ({line.next_due_date})")
     amount = line.minimum_payment_outstanding

@@ -12,8 +12,9 @@ differs, dated the correction's effective date, so the next statement's opening 
 activity still gives its closing.
 
 A refund already paid out (`RefundStatus.PAID`) is final: a correction whose replay would
-cancel it or change its amount is refused before the line changes (`RefundAlreadyPaid`),
-and one that leaves it as it was keeps it PAID, its payout in the replayed books.
+cancel it or change what it leaves to pay out (its amount less what it applied) is
+refused before the line changes (`RefundAlreadyPaid`), and one that leaves that as it was
+keeps it PAID, its payout in the replayed books, with the replay's amount and application.
 """
 
 from __future__ import annotations
@@ -142,6 +143,7 @@ def return_payment(
     today: dt.date,
     product: CreditLineProduct,
     posted: Sequence[JournalEntry],
+    before_overdue_job: bool = False,
 ) -> LocPayment:
     """The rule of `CreditLine.correct_return` (documented there)."""
     payment = applied_payment(line, payment_id)
@@ -170,6 +172,7 @@ def return_payment(
         product=product,
         posted=posted,
         reason=f"payment {payment_id} {status.value}, reversed as of {effective}",
+        before_overdue_job=before_overdue_job,
     )
     announce_failure(line, payment, today)
     return payment
@@ -185,6 +188,7 @@ def return_draw(
     today: dt.date,
     product: CreditLineProduct,
     posted: Sequence[JournalEntry],
+    before_overdue_job: bool = False,
 ) -> Draw:
     """The rule of `CreditLine.correct_draw_return` (documented there)."""
     about = Ref("draw", draw_id, line.user_id)
@@ -220,6 +224,7 @@ def return_draw(
         product=product,
         posted=posted,
         reason=f"draw {draw_id} {outcome.value}{code}, reversed as of {effective}",
+        before_overdue_job=before_overdue_job,
     )
     emit(
         line,
@@ -248,6 +253,7 @@ def book_backdated_payment(
     today: dt.date,
     product: CreditLineProduct,
     posted: Sequence[JournalEntry],
+    before_overdue_job: bool = False,
 ) -> LocPayment:
     """The rule of `CreditLine.book_backdated_payment` (documented there)."""
     cents = positive_cents(amount, field="payment amount")
@@ -281,7 +287,7 @@ def book_backdated_payment(
         line,
         payment,
         ChangeRecorder(process=Process.PAYMENT, reason=f"backdated: {reason}"),
-        _Backdating(effective_on, today, product, posted),
+        _Backdating(effective_on, today, product, posted, before_overdue_job),
         why=f"payment {payment_id} applied as of {effective_on}: {reason}",
     )
     announce_success(line, payment, today)  # no rail will settle it: its only notice
@@ -300,6 +306,7 @@ def book_backdated_draw(
     today: dt.date,
     product: CreditLineProduct,
     posted: Sequence[JournalEntry],
+    before_overdue_job: bool = False,
 ) -> Draw:
     """The rule of `CreditLine.book_backdated_draw` (documented there)."""
     cents = positive_cents(amount, field="draw amount")
@@ -326,7 +333,7 @@ def book_backdated_draw(
         line,
         draw,
         ChangeRecorder(process=Process.DRAW, reason=f"backdated: {reason}"),
-        _Backdating(effective_on, today, product, posted),
+        _Backdating(effective_on, today, product, posted, before_overdue_job),
         why=f"draw {draw_id} sent as of {effective_on}: {reason}",
     )
     return draw
@@ -338,6 +345,7 @@ class _Backdating:
     today: dt.date
     product: CreditLineProduct
     posted: Sequence[JournalEntry]
+    before_overdue_job: bool = False
 
 
 def _correct_with(
@@ -358,6 +366,7 @@ def _correct_with(
         product=backdating.product,
         posted=backdating.posted,
         reason=why,
+        before_overdue_job=backdating.before_overdue_job,
     )
     line.outbox.changes[:0] = recorder.changes()
 
@@ -390,6 +399,7 @@ def correct(
     product: CreditLineProduct,
     posted: Sequence[JournalEntry],
     reason: str,
+    before_overdue_job: bool = False,
 ) -> JournalEntry | None:
     """Make `line` what its replay to `today` says, and post the difference once.
 
@@ -397,11 +407,17 @@ def correct(
     cycle billed in the same commit) count as posted too. Returns the adjustment entry,
     None when the books already agreed (the same correction again posts nothing).
 
+    `before_overdue_job` says the correction is booked before the hour of today's overdue
+    job (`OVERDUE_JOB_AT`): the replay then stops short of today's job, which does its
+    work at its hour, unless that job has already changed this line today
+    (`overdue_job_changed_on`: a run ahead of its hour), whose work the replay keeps.
+
     Raises:
         RefundAlreadyPaid: the replay would cancel or change a refund already paid out;
             raised before the line changes.
     """
-    fresh = replay_line(line, today=today, product=product)
+    job_today = not before_overdue_job or line.overdue_job_changed_on == today
+    fresh = replay_line(line, today=today, product=product, overdue_job_today=job_today)
     accrue(fresh, today)
     require_paid_unchanged(
         {payment_id: payment.refund for payment_id, payment in line.payments.items()},
@@ -425,9 +441,11 @@ def correct(
             setattr(line, field.name, getattr(fresh, field.name))
     for payment_id, payment in line.payments.items():
         replayed = fresh.payments[payment_id]
-        paid_out = payment.refund is not None and payment.refund.is_paid
+        # A refund paid out comes back PAID with its payout (`replay._keep_payout`); its
+        # amount and what it applied are the replay's (only what is left to pay out must
+        # not change), so the record, the statement and the books say the same.
         for field in attrs.fields(LocPayment):
-            if field.name not in _PAYMENT_KEPT and not (paid_out and field.name == "refund"):
+            if field.name not in _PAYMENT_KEPT:
                 setattr(payment, field.name, getattr(replayed, field.name))
     _count_corrected_charges(line, fresh)
     if fresh.overdue_job_changed_on == today:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import attrs
 
 from loc_core.creditline import (
+    autopay,
     billing,
     closing,
     collections,
@@ -173,6 +174,7 @@ class CreditLine(LineState):
         today: dt.date,
         product: CreditLineProduct,
         posted: Sequence[JournalEntry],
+        before_overdue_job: bool = False,
     ) -> LocPayment:
         """Reverse a returned or charged-back payment as of the day it was applied.
 
@@ -182,6 +184,10 @@ class CreditLine(LineState):
         (``<payment id>:<outcome>:adjust``) are posted dated `today`; `posted` is the line's
         stored journal. Records LOC_PAYMENT_FAILED, and LOC_PAST_DUE if the line is newly
         SUSPENDED.
+
+        With `before_overdue_job` (booked before today's overdue job's hour,
+        `OVERDUE_JOB_AT`), the replay stops short of today's overdue job: that job
+        does its work at its hour (docs/corrections.md, "Today's job").
 
         Raises:
             PaymentNotApplied: the line never applied that payment.
@@ -198,6 +204,7 @@ class CreditLine(LineState):
             today=today,
             product=product,
             posted=posted,
+            before_overdue_job=before_overdue_job,
         )
 
     def correct_draw_return(
@@ -209,6 +216,7 @@ class CreditLine(LineState):
         today: dt.date,
         product: CreditLineProduct,
         posted: Sequence[JournalEntry],
+        before_overdue_job: bool = False,
     ) -> Draw:
         """Take back a draw whose money the rail brought back, as of the day it was sent.
 
@@ -219,6 +227,10 @@ class CreditLine(LineState):
         (``<draw id>:returned``, DR funding, CR principal) and one adjustment entry
         (``<draw id>:returned:adjust``) are posted dated `today`. Records
         LOC_DRAW_RETURNED with what the line owes now.
+
+        With `before_overdue_job` (booked before today's overdue job's hour,
+        `OVERDUE_JOB_AT`), the replay stops short of today's overdue job: that job
+        does its work at its hour (docs/corrections.md, "Today's job").
 
         Raises:
             PaymentError: the line has no such draw.
@@ -237,6 +249,7 @@ class CreditLine(LineState):
             today=today,
             product=product,
             posted=posted,
+            before_overdue_job=before_overdue_job,
         )
 
     def book_backdated_payment(
@@ -250,6 +263,7 @@ class CreditLine(LineState):
         today: dt.date,
         product: CreditLineProduct,
         posted: Sequence[JournalEntry],
+        before_overdue_job: bool = False,
     ) -> LocPayment:
         """Apply money already received as of `effective_on`, a date in the past.
 
@@ -260,6 +274,10 @@ class CreditLine(LineState):
         state; the payment's entry (``<payment id>:apply``, plus a refund due for what the
         line did not owe) and one adjustment entry (``<payment id>:adjust``: interest, late
         fees, delinquency the payment would have prevented) are posted dated `today`.
+
+        With `before_overdue_job` (booked before today's overdue job's hour,
+        `OVERDUE_JOB_AT`), the replay stops short of today's overdue job: that job
+        does its work at its hour (docs/corrections.md, "Today's job").
 
         Raises:
             InvalidAmount: zero, negative, float or non-integer cents.
@@ -280,6 +298,7 @@ class CreditLine(LineState):
             today=today,
             product=product,
             posted=posted,
+            before_overdue_job=before_overdue_job,
         )
 
     def book_backdated_draw(
@@ -293,6 +312,7 @@ class CreditLine(LineState):
         today: dt.date,
         product: CreditLineProduct,
         posted: Sequence[JournalEntry],
+        before_overdue_job: bool = False,
     ) -> Draw:
         """Record a draw sent on `effective_on`, a date in the past, that the line never held.
 
@@ -302,6 +322,10 @@ class CreditLine(LineState):
         state. Posted dated `today`: the draw's entry (``<draw id>:disburse``) and one
         adjustment entry (``<draw id>:adjust``) for the interest since `effective_on` and
         whatever else the corrected history changes.
+
+        With `before_overdue_job` (booked before today's overdue job's hour,
+        `OVERDUE_JOB_AT`), the replay stops short of today's overdue job: that job
+        does its work at its hour (docs/corrections.md, "Today's job").
 
         Raises:
             InvalidAmount: zero, negative, float or non-integer cents.
@@ -322,6 +346,7 @@ class CreditLine(LineState):
             today=today,
             product=product,
             posted=posted,
+            before_overdue_job=before_overdue_job,
         )
 
     def record_refund_paid(
@@ -401,6 +426,21 @@ class CreditLine(LineState):
                 that is not billed yet.
         """
         return closing.close_line(self, on=on, reason=reason)
+
+    def set_autopay(self, enabled: bool, *, on: dt.date, reason: str) -> bool:  # noqa: FBT001 - the setting itself, not a mode switch
+        """Turn autopay (the due job's debit) on or off; returns whether anything changed.
+
+        Audited (process AUTOPAY_SETTING, `reason`). Setting the value the line already
+        has changes and records nothing. Turning it on is the borrower's new authorization
+        after a return stopped it (`stop_autopay_after_return`).
+
+        Raises:
+            InvalidTransition: the line is CLOSED (either way), or DEFAULTED and autopay
+                would be turned on (a charged-off line is not debited by the due job).
+            OutOfOrder: `on` is before the line's latest activity or past an unbilled close.
+            DomainError: an `enabled` that is not a bool, or a blank reason.
+        """
+        return autopay.set_autopay(self, enabled, on=on, reason=reason)
 
     def decide_due(self, *, today: dt.date) -> DueDecision:
         """On the due date, collect the minimum still unpaid (minimum less payments since)."""

@@ -45,14 +45,21 @@ _SENT = frozenset({DrawStatus.DISBURSED, DrawStatus.RETURNED})
 
 
 def replay_line(
-    line: LineState, *, today: dt.date, product: CreditLineProduct, count_reversed: bool = False
+    line: LineState,
+    *,
+    today: dt.date,
+    product: CreditLineProduct,
+    count_reversed: bool = False,
+    overdue_job_today: bool = True,
 ) -> LineState:
     """A fresh line that lived `line`'s money events on their effective dates, up to `today`.
 
     Its outbox holds every journal entry of that history (the replayed books); `line` is
     not changed. A day's draws and payments replay in the order they were booked, around
     the day's overdue job as they happened. With `count_reversed`, a returned or
-    charged-back payment stands.
+    charged-back payment stands. Without `overdue_job_today`, `today`'s overdue job is
+    not replayed (a correction booked before it has run: the job does it at its hour),
+    and all of `today`'s draws and payments are.
     """
     fresh = LineState(
         line_id=line.line_id,
@@ -85,7 +92,8 @@ def replay_line(
         )
         for event in events[:after]:
             _book(fresh, event, day, count_reversed=count_reversed)
-        collections.run_overdue(fresh, today=day, product=product)
+        if day < today or overdue_job_today:
+            collections.run_overdue(fresh, today=day, product=product)
         for event in events[after:]:
             _book(fresh, event, day, count_reversed=count_reversed)
         day += _ONE_DAY

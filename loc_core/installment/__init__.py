@@ -11,7 +11,7 @@ from loc_core.installment.config import InstallmentProduct
 from loc_core.installment.eligibility import Ineligibility, check_eligibility, require_eligible
 from loc_core.installment.fees import OriginationFee
 from loc_core.installment.installment import WATERFALL, Installment, PaymentApplication
-from loc_core.installment.loan import Loan
+from loc_core.installment.loan import DAILY_JOB_AT, Loan
 from loc_core.installment.origination import check_origination, originate
 from loc_core.installment.payment import Payment
 from loc_core.installment.schedule import ScheduledInstallment, build_schedule
@@ -24,6 +24,7 @@ from loc_core.installment.vocabulary import (
 )
 
 __all__ = [
+    "DAILY_JOB_AT",
     "WATERFALL",
     "CollectionSkip",
     "FeeType",

@@ -69,7 +69,11 @@ from loc_core.refunds import (
     require_paid_unchanged,
 )
 
-__all__ = ["Loan"]
+__all__ = ["DAILY_JOB_AT", "Loan"]
+
+DAILY_JOB_AT = dt.time.fromisoformat("17:00")
+"""The hour (UTC) the loans' daily job runs for the business date (``daily_loan_job``'s
+schedule): a correction booked before it leaves that day's job to that run."""
 
 _AUTOPAY_SETTING = Process.AUTOPAY_SETTING
 """Audit process of a borrower (or support) switching autopay on or off."""
@@ -127,6 +131,7 @@ class _Backdating:
     today: dt.date
     posted: Sequence[JournalEntry]
     reason: str
+    before_daily_job: bool = False
 
 
 def _refunded(payment: Payment) -> int:
@@ -466,6 +471,7 @@ class Loan(LoanState):
         today: dt.date,
         posted: Sequence[JournalEntry],
         reason: str,
+        before_daily_job: bool = False,
     ) -> JournalEntry | None:
         """Take the history replayed with what is known now, as if it had been known then.
 
@@ -480,6 +486,11 @@ class Loan(LoanState):
         (None when nothing differs, as for the same correction delivered twice). Only
         what is new is published: installments overdue now, the loan defaulted or closed,
         a refund due that is new or of another amount.
+
+        With `before_daily_job` (booked before `today`'s daily job's hour, `DAILY_JOB_AT`)
+        the replay stops short of `today`'s job, which does its work at its hour, unless
+        that job already changed the loan today (`daily_job_changed_on`): docs/corrections.md,
+        "Today's job".
 
         Raises:
             CorrectionTooOld, InvalidTimestamp: as `check_correction`, or for a loan whose
@@ -501,6 +512,7 @@ class Loan(LoanState):
             posted=posted,
             reason=reason,
             before=_Before.of(self),
+            before_daily_job=before_daily_job,
         )
 
     def _correct(
@@ -512,13 +524,18 @@ class Loan(LoanState):
         posted: Sequence[JournalEntry],
         reason: str,
         before: _Before,
+        before_daily_job: bool = False,
     ) -> JournalEntry | None:
         """`correct` once its arguments are checked; news is what differs from `before`."""
         # Never rewind what the loan lived: a `today` before the last day it shows (a
         # rail's event delivered days after it occurred) is taken as that day, so no
         # later payment, late fee or default drops out of the replay.
-        today = max(today, self._last_lived(posted))
-        replayed = replay(self, through=today)
+        lived = max(today, self._last_lived(posted))
+        # Before the hour of today's job, the job does today's work at its hour; what it
+        # already did today (a run ahead of its hour) stays.
+        job_through = not before_daily_job or lived > today or self.daily_job_changed_on == today
+        today = lived
+        replayed = replay(self, through=today, job_through=job_through)
         require_paid_unchanged(
             {payment_id: payment.refund for payment_id, payment in self.payments.items()},
             {payment_id: payment.refund for payment_id, payment in replayed.payments.items()},
@@ -577,6 +594,7 @@ class Loan(LoanState):
         today: dt.date,
         posted: Sequence[JournalEntry],
         reason: str,
+        before_daily_job: bool = False,
     ) -> Payment:
         """Book money already received as a MANUAL payment effective on `effective_on`.
 
@@ -589,6 +607,7 @@ class Loan(LoanState):
         is announced once the correction has decided how much is owed back. On a
         CANCELLED loan (its disbursement came back) nothing is owed and nothing corrected:
         the whole amount is the payment's refund due, announced at once.
+        `before_daily_job` is `correct`'s.
 
         Raises:
             CorrectionTooOld: when `effective_on` is beyond the correction reach, or the
@@ -618,7 +637,9 @@ class Loan(LoanState):
                 self._announce_refund(payment.refund, amount, today)
             return payment
         self._require_replayable(posted)
-        backdating = _Backdating(payment_id, amount, rail, effective_on, today, posted, reason)
+        backdating = _Backdating(
+            payment_id, amount, rail, effective_on, today, posted, reason, before_daily_job
+        )
         if self._paid_refund_entries():
             # A paid-out refund the correction would change is refused (`_correct`) after
             # the payment is booked: try it on a copy first, so a refusal changes nothing.
@@ -648,6 +669,7 @@ class Loan(LoanState):
             reason=f"payment {asked.payment_id} of {asked.amount} cents received "
             f"{asked.effective_on}: {asked.reason}",
             before=before,
+            before_daily_job=asked.before_daily_job,
         )
         return payment
 

@@ -47,7 +47,9 @@ def _as_scheduled(installment: Installment) -> Installment:
     )
 
 
-def replay(loan: Loan, *, through: dt.date, standing: bool = False) -> Loan:
+def replay(
+    loan: Loan, *, through: dt.date, standing: bool = False, job_through: bool = True
+) -> Loan:
     """A new loan: `loan`'s terms with its payments not reversed, replayed through `through`.
 
     The result's outbox holds the journal entries the replayed history posts (its
@@ -55,7 +57,9 @@ def replay(loan: Loan, *, through: dt.date, standing: bool = False) -> Loan:
     applications and refunds say what each payment pays in the replayed history. The
     reversed payments are kept as records only (what the waiver of the correction
     policy reads). With `standing`, the counterfactual: every payment, reversed ones
-    too, is booked as if it had stood.
+    too, is booked as if it had stood. Without `job_through`, the daily job of `through`
+    is not replayed (a correction booked before that job's hour: the job does it then),
+    and every payment of that day is.
     """
     fresh = attrs.evolve(
         loan,
@@ -80,7 +84,7 @@ def replay(loan: Loan, *, through: dt.date, standing: bool = False) -> Loan:
     day = loan.disbursement_date
     while day <= through:
         for after_job in (False, True):
-            if after_job:
+            if after_job and (day < through or job_through):
                 fresh.run_daily(day)
             while (
                 upcoming is not None

@@ -42,6 +42,7 @@ from loc_core.services.lines import (
     PayLine,
     ReconcileLine,
     SendUpcomingNotices,
+    SetLineAutopay,
 )
 from loc_core.services.loans import (
     COLLECT_INSTALLMENT,
@@ -172,6 +173,7 @@ __all__ = [
     "RunJobPage",
     "SendUpcomingNotices",
     "SetAutopay",
+    "SetLineAutopay",
     "SettleTransfer",
     "Settled",
     "SettlementHandling",

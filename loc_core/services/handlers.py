@@ -118,6 +118,7 @@ HANDLERS: Mapping[type[Command[Any]], Handler] = {
     lines.MarkOverdueLines: lines.mark_overdue_lines,
     lines.ReconcileLine: lines.reconcile_line,
     lines.CloseLine: lines.close_credit_line,
+    lines.SetLineAutopay: lines.set_line_autopay,
     # both: the rails' settlement events, finishing what a dead process left open, and
     # the reconciliation job's pages, and the other jobs' pages handed on
     SettleTransfer: handle_settlement_event,

@@ -62,6 +62,7 @@ __all__ = [
     "alert_refund_already_paid",
     "alert_refund_due",
     "alert_settlement",
+    "before_job_hour",
     "business_date",
     "fingerprint",
     "iso_date",
@@ -105,6 +106,16 @@ def moment(clock: Clock) -> tuple[dt.datetime, dt.date]:
     """The clock's instant (UTC) and the business date it falls on."""
     now = require_utc(clock.now(), field="clock.now()")
     return now, now.date()
+
+
+def before_job_hour(clock: Clock, today: dt.date, hour: dt.time) -> bool:
+    """Whether the clock is still before `hour` (UTC) of the business date `today`.
+
+    A correction booked then leaves that day's job (scheduled at `hour`) to its own run
+    (docs/corrections.md, "Today's job"); on a later date the job's hour has passed.
+    """
+    now, date = moment(clock)
+    return date == today and now.time() < hour
 
 
 def business_date(clock: Clock) -> dt.date:

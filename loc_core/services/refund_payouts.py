@@ -100,7 +100,8 @@ class RecordRefundPaid(Command[RefundPaid]):
     reason: Reason
     """Why, as the audit trail should say it: not blank."""
     amount: Cents
-    """The cents sent: refused unless it is the refund's amount (a correction since the
+    """The cents sent: refused unless it is what is left of the refund to pay out (its
+    amount less what a line applied to later charges; a correction or a charge since the
     ``refund due`` alert may have changed it, and nothing may book money not sent)."""
     before_settlement: Flag = False
     """The money already went out while the payment was still PENDING on its rail (one
@@ -119,7 +120,8 @@ def record_refund_paid(command: RecordRefundPaid, *, lines: LineWriter) -> Refun
             not say `before_settlement`; nothing changed.
         IdempotencyConflict: the refund was already paid out on another day or reference.
         InvalidRequest: `paid_on` after the business date or before the refund was
-            recorded, or an `amount` other than the refund's; nothing changed.
+            recorded, or an `amount` other than what is left of the refund; nothing
+            changed.
     """
     uow = lines.uow
     with uow:

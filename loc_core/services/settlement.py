@@ -16,6 +16,7 @@ import attrs
 
 from loc_core.bookkeeping import Product
 from loc_core.errors import NotFound
+from loc_core.installment import DAILY_JOB_AT
 from loc_core.intents import IntentKind
 from loc_core.ports import (
     Alerter,
@@ -26,7 +27,7 @@ from loc_core.ports import (
     UnitOfWork,
 )
 from loc_core.services.handling import Settled, SettlementHandling, SettleTransfer
-from loc_core.services.kit import alert_settlement, business_date
+from loc_core.services.kit import alert_settlement, before_job_hour, business_date
 from loc_core.services.lines import LineWriter, handle_line_settlement, parse_draw_transfer
 from loc_core.services.loans import settle_payment
 from loc_core.services.loans.disbursement import parse_disbursement_key
@@ -97,13 +98,15 @@ def handle_settlement_event(
             key=event.idempotency_key,
         )
     if product == INSTALLMENT:
+        today = business_date(clock)
         handled = settle_payment(
             event,
-            today=business_date(clock),
+            today=today,
             uow=lines.uow,
             publish=lines.publish,
             alerter=alerter,
             metrics=metrics,
+            before_daily_job=before_job_hour(clock, today, DAILY_JOB_AT),
         )
         return Settled(INSTALLMENT, handled)
     line_handled = handle_line_settlement(event, lines=lines, alerter=alerter)

@@ -324,9 +324,17 @@ class CreditLineLifecycle(RuleBasedStateMachine):
         sending on by its amount and changes nothing else. (Older draws, whose return
         rewrites statements and turns payments into refunds, are the corrections suite's:
         ``docs/corrections.md``; so are draws the credit balance paid part of, whose return
-        gives that credit back.)
+        gives that credit back; and every draw once a payment was reversed by the rail's
+        word on a later day than it was applied: the machine reverses it from that day, as
+        `CreditLine.settle_payment` does, where a correction's replay reverses it from the
+        day it was applied.)
         """
         line = self.line
+        if any(
+            payment.status.reversed and payment.settled_on != payment.submitted_on
+            for payment in line.payments.values()
+        ):
+            return []
         paid_by_credit = {
             item.reference
             for item in line.cycle_activity

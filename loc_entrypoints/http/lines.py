@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 import attrs
-from litestar import Response, Router, get, post
+from litestar import Response, Router, get, post, put
 from litestar.params import FromPath, JSONBody
 
 from loc_core.services.commands import (
@@ -25,12 +25,13 @@ from loc_core.services.commands import (
     ListLines,
     ListLineStatements,
     PayLine,
+    SetLineAutopay,
 )
 from loc_core.services.queries import application_order, line_order
 from loc_entrypoints.http.bodies import strict_body
 from loc_entrypoints.http.deps import Bus, Once, Who
 from loc_entrypoints.http.idempotency import IdempotencyKey
-from loc_entrypoints.http.loans import PathId, PaymentRequest, by_submission
+from loc_entrypoints.http.loans import AutopayRequest, PathId, PaymentRequest, by_submission
 from loc_entrypoints.http.pages import Cursor, Limit, newest_first
 from loc_entrypoints.http.problems import responses
 from loc_entrypoints.http.views import (
@@ -64,6 +65,14 @@ class DrawRequest:
     """An amount to draw, in cents."""
 
     amount: int
+
+
+@attrs.frozen
+class LineAutopayView:
+    """A line's autopay setting after the change."""
+
+    line_id: str
+    autopay_enabled: bool
 
 
 @attrs.frozen
@@ -383,6 +392,26 @@ def get_statement_document(
     )
 
 
+@put(
+    "/{line_id:str}/autopay",
+    operation_id="setLineAutopay",
+    summary="Turn a line's autopay (the due date's debit) on or off",
+    responses=responses(404, 409, 415, 422),
+    tags=_TAGS,
+    sync_to_thread=False,
+)
+def set_autopay(
+    *,
+    caller: Who,
+    bus: Bus,
+    line_id: PathId,
+    data: JSONBody[AutopayRequest],
+) -> LineAutopayView:
+    """Set autopay (idempotent by nature: the same request leaves the same setting)."""
+    bus.handle(SetLineAutopay(caller.user_id, line_id, data.enabled))
+    return LineAutopayView(line_id=line_id, autopay_enabled=data.enabled)
+
+
 router = Router(
     path="/lines",
     guards=[strict_body],
@@ -401,6 +430,7 @@ router = Router(
         list_statements,
         get_statement,
         get_statement_document,
+        set_autopay,
     ],
 )
 """Every line-of-credit route, under ``/lines``."""

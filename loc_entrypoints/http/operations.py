@@ -73,8 +73,9 @@ class RefundPaidRequest:
     reason: str
     """Why, as the audit trail should say it."""
     amount: int
-    """The cents sent: refused unless it is the refund's amount (the books never record
-    money not sent)."""
+    """The cents sent: refused unless it is what is left of the refund to pay out (its
+    amount, less what a line applied to later charges): the books never record money not
+    sent."""
     before_settlement: bool = False
     """The money already went out while the payment was still PENDING on its rail: take
     the payout anyway, audited as paid out before settlement (otherwise a 422)."""

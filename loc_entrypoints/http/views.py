@@ -324,6 +324,7 @@ class LineView:
     available_credit: int
     minimum_due: int
     due_date: dt.date | None
+    autopay_enabled: bool
 
     @classmethod
     def of(cls, line: CreditLine) -> LineView:
@@ -346,6 +347,7 @@ class LineView:
             available_credit=line.available_credit,
             minimum_due=line.minimum_payment_outstanding,
             due_date=line.next_due_date,
+            autopay_enabled=line.autopay_enabled,
         )
 
 

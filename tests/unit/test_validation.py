@@ -26,6 +26,7 @@ from loc_core.services.commands import (
     MakePayment,
     PayLine,
     SetAutopay,
+    SetLineAutopay,
     SettleTransfer,
 )
 from loc_core.services.messagebus import Command
@@ -189,6 +190,8 @@ def test_a_settlement_transfer_carries_a_settlement_event() -> None:
         (lambda: AcceptOffer("user-1", "app-1", autopay_enabled=hostile("yes")), "autopay_enabled"),
         (lambda: SetAutopay("user-1", "loan-1", hostile(1)), "enabled"),
         (lambda: SetAutopay("user-1", "loan-1", enabled=True, reason=hostile(None)), "reason"),
+        (lambda: SetLineAutopay("user-1", "line-1", hostile("true")), "enabled"),
+        (lambda: SetLineAutopay("u", "line#1", enabled=True), "line_id"),
         (lambda: CloseLine("user-1", "line-1", reason="x" * 501), "reason"),
         (lambda: AcceptLineOffer("user-1", "app-1", cycle_day=29), "cycle_day"),
         (lambda: AcceptLineOffer("user-1", "app-1", cycle_day=True), "cycle_day"),

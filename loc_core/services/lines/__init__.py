@@ -13,6 +13,7 @@ from loc_core.services.lines.applying import (
     apply_for_line,
     line_eligibility,
 )
+from loc_core.services.lines.autopay import SetLineAutopay, set_line_autopay
 from loc_core.services.lines.backdating import (
     BookBackdatedDraw,
     BookBackdatedLinePayment,
@@ -92,6 +93,7 @@ __all__ = [
     "PayLine",
     "ReconcileLine",
     "SendUpcomingNotices",
+    "SetLineAutopay",
     "abandon_expired_line_application",
     "accept_line_offer",
     "apply_for_line",
@@ -113,4 +115,5 @@ __all__ = [
     "pay_line",
     "reconcile_line",
     "send_upcoming_payment_notices",
+    "set_line_autopay",
 ]

@@ -14,11 +14,11 @@ from typing import TypeVar
 
 import attrs
 
-from loc_core.creditline import CreditLine, CreditLineProduct, Statement
+from loc_core.creditline import OVERDUE_JOB_AT, CreditLine, CreditLineProduct, Statement
 from loc_core.errors import InvariantViolation
 from loc_core.events import DomainEvent
 from loc_core.ports import Clock, UnitOfWork
-from loc_core.services.kit import business_date, retry_on_conflict
+from loc_core.services.kit import before_job_hour, business_date, retry_on_conflict
 from loc_core.services.messagebus import Publisher
 
 __all__ = ["LEASE_TTL", "LineWriter", "bill_through"]
@@ -64,6 +64,14 @@ class LineWriter:
     def today(self) -> dt.date:
         """The business date."""
         return business_date(self.clock)
+
+    def before_overdue_job(self, today: dt.date) -> bool:
+        """Whether it is still before `today`'s overdue job's hour (`OVERDUE_JOB_AT`, UTC).
+
+        A correction booked then leaves today's overdue job to its run
+        (docs/corrections.md, "Today's job").
+        """
+        return before_job_hour(self.clock, today, OVERDUE_JOB_AT)
 
     def change(
         self,

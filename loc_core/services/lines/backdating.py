@@ -191,6 +191,7 @@ def _book_once(
         today=today,
         product=lines.product,
         posted=lines.uow.journal.entries_for(line_id),
+        before_overdue_job=lines.before_overdue_job(today),
     )
 
 

@@ -20,7 +20,9 @@ return, a second return or chargeback all change nothing and return
 A return or correction that would cancel or change a refund the lender already paid out
 (`RefundAlreadyPaid`) changes nothing: operations are alerted (CRITICAL, "refund already
 paid out: handle by hand", naming the payment and amounts) and the event is answered
-`SettlementHandling.MANUAL`, as for one beyond the correction reach.
+`SettlementHandling.MANUAL`, as for one beyond the correction reach. Either way a return
+whose code forbids debiting again (`loc_core.returns`) still turns the line's autopay off,
+in a commit of its own: the money is left to operations, the authorization is not.
 
 Draw transfers also report settlement. They are recognised by their key
 (``draw:<user>:<line>:<key>:<rail>``). A completion changes nothing (chosen): the line
@@ -64,7 +66,7 @@ from loc_core.ports import (
     UnitOfWork,
 )
 from loc_core.refunds import RefundDue
-from loc_core.returns import AutopayStop
+from loc_core.returns import AutopayStop, classify_return
 from loc_core.services.handling import SettlementHandling
 from loc_core.services.kit import (
     alert_autopay_stopped,
@@ -121,6 +123,7 @@ def handle_line_settlement(
                     today=today,
                     product=lines.product,
                     posted=uow.journal.entries_for(line.line_id),
+                    before_overdue_job=lines.before_overdue_job(today),
                 )
         except PaymentAlreadyReversed:
             return SettlementHandling.DUPLICATE
@@ -147,11 +150,42 @@ def handle_line_settlement(
         lines=lines,
         alerter=alerter,
     )
+    if handling is SettlementHandling.MANUAL:
+        stops[:] = _stop_autopay_unreversed(event, owner.user_id, owner.owner_id, lines=lines)
     # Only a committed reversal leaves a stop: every other answer, and each retry, clears it.
     alert_autopay_stopped(
         alerter, event, stops, user_id=owner.user_id, owner=("line_id", owner.owner_id)
     )
     return handling
+
+
+def _stop_autopay_unreversed(
+    event: SettlementEvent, user_id: str, line_id: str, *, lines: LineWriter
+) -> list[AutopayStop]:
+    """Stop autopay for a return left to operations (MANUAL), in a commit of its own.
+
+    The money is reversed by hand, but the borrower's word on the debit stands whatever
+    the books can do: a return that forbids presenting again turns autopay off all the
+    same (`loc_core.returns`). An NSF return changes nothing, not even billing.
+    """
+    if event.outcome is SettlementOutcome.COMPLETED:  # pragma: no cover - never MANUAL
+        return []
+    if not classify_return(event.outcome, event.return_code).stops_autopay:
+        return []
+
+    def change(line: CreditLine, today: dt.date) -> AutopayStop:
+        return stop_autopay_after_return(
+            line,
+            payment_id=event.idempotency_key,
+            outcome=event.outcome,
+            return_code=event.return_code,
+            today=today,
+        )
+
+    stop, _ = lines.change(
+        user_id, line_id, change, actor="rail-webhook", request_id=event.event_id
+    )
+    return [stop]
 
 
 @attrs.frozen
@@ -224,6 +258,7 @@ def _return_draw(
                 today=today,
                 product=lines.product,
                 posted=uow.journal.entries_for(line.line_id),
+                before_overdue_job=lines.before_overdue_job(today),
             )
         except DrawAlreadyReturned:
             return SettlementHandling.DUPLICATE

@@ -18,11 +18,13 @@ import attrs
 
 from loc_core.errors import IdempotencyConflict, Ref
 from loc_core.events import DomainEvent
+from loc_core.installment import DAILY_JOB_AT
 from loc_core.payments import Rail
 from loc_core.ports import Alerter, Clock, Lock, UnitOfWork
 from loc_core.refunds import RefundDue
 from loc_core.services.kit import (
     alert_refund_due,
+    before_job_hour,
     leased,
     moment,
     refunds_raised,
@@ -112,6 +114,7 @@ def book_backdated_payment(
                 today=today,
                 posted=uow.journal.entries_for(command.loan_id),
                 reason=command.reason,
+                before_daily_job=before_job_hour(clock, today, DAILY_JOB_AT),
             )
             announce_received(loan, payment_id, today)
             uow.loans.save(loan)

@@ -15,12 +15,17 @@ warned with the rail's return code. A disbursement the loan does not record is a
 A return (of a payment or of the disbursement) that would cancel or change a refund the
 lender already paid out (`RefundAlreadyPaid`) changes nothing: operations are alerted
 (CRITICAL, "refund already paid out: handle by hand", naming the payment and amounts) and
-the event is answered `SettlementHandling.MANUAL`.
+the event is answered `SettlementHandling.MANUAL`. A payment's return left to operations
+so, or beyond the correction reach, whose code forbids debiting again
+(`loc_core.returns`) still turns the loan's autopay off, in a commit of its own: the money
+is left to operations, the authorization is not.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+
+import attrs
 
 from loc_core.calendar import require_utc
 from loc_core.errors import (
@@ -43,7 +48,7 @@ from loc_core.ports import (
     UnitOfWork,
 )
 from loc_core.refunds import RefundDue
-from loc_core.returns import AutopayStop
+from loc_core.returns import AutopayStop, classify_return
 from loc_core.services.handling import SettlementHandling
 from loc_core.services.kit import (
     alert_autopay_stopped,
@@ -70,6 +75,7 @@ def settle_payment(
     publish: Publisher,
     alerter: Alerter,
     metrics: Metrics,
+    before_daily_job: bool = False,
 ) -> SettlementHandling:
     """Settle the installment payment the event is about, on `today` (the business date).
 
@@ -83,7 +89,8 @@ def settle_payment(
     closed), then corrects the loan as of the day the payment was applied
     (`Loan.correct`: statuses, late fees and the default clock at once, the difference
     in the books as ``<payment>:<returned|charged_back>:adjust``). Events are published
-    only after the commit.
+    only after the commit. With `before_daily_job` (learned before today's daily job's
+    hour) the correction leaves today's job to its run (`Loan.correct`).
 
     Raises:
         NotFound: when no loan carries the payment (or, for a disbursement, no loan was
@@ -130,7 +137,15 @@ def settle_payment(
                     today=occurred if event.outcome is SettlementOutcome.COMPLETED else today,
                 )
                 if event.outcome is not SettlementOutcome.COMPLETED:
-                    _correct(loan, payment.payment_id, event, on=today, uow=uow, alerter=alerter)
+                    _correct(
+                        loan,
+                        payment.payment_id,
+                        event,
+                        on=today,
+                        uow=uow,
+                        alerter=alerter,
+                        before_daily_job=before_daily_job,
+                    )
                     # In the reversal's commit: no crash leaves the one without the other.
                     stops.append(
                         stop_autopay_after_return(
@@ -160,16 +175,71 @@ def settle_payment(
             uow.loans.save(loan)
             return handling, uow.commit(actor="settlement-handler", request_id=event.event_id)
 
-    handling, events = retry_on_conflict(attempt)
+    left = _Left(event, (owner.user_id, owner.owner_id), today, uow, publish, alerter)
+    try:
+        handling, events = retry_on_conflict(attempt)
+    except CorrectionTooOld:  # alerted, nothing changed: the money is left to operations
+        _stop_autopay_unreversed(SettlementHandling.MANUAL, left)
+        raise
     if handling is SettlementHandling.REVERSED:
         alert_autopay_stopped(
             alerter, event, stops, user_id=owner.user_id, owner=("loan_id", owner.owner_id)
         )
     publish(events)
+    _stop_autopay_unreversed(handling, left)
     metrics.increment(
         f"loc.loans.settlements.{handling.value}", tags=(f"outcome:{event.outcome.value}",)
     )
     return handling
+
+
+@attrs.frozen
+class _Left:
+    """A payment's return the handler may leave to operations, and the ports to stop autopay."""
+
+    event: SettlementEvent
+    owner: tuple[str, str]
+    """The borrower and the loan: (user id, loan id)."""
+    today: dt.date
+    uow: UnitOfWork
+    publish: Publisher
+    alerter: Alerter
+
+
+def _stop_autopay_unreversed(handling: SettlementHandling, left: _Left) -> None:
+    """Stop autopay for a return left to operations (MANUAL), in a commit of its own.
+
+    The return was not reversed (beyond the correction reach, or it would change a refund
+    already paid out), but the borrower's word on the debit stands whatever the books
+    can do: a return that forbids presenting again turns autopay off all the same
+    (`loc_core.returns`), told and alerted as in a reversal. Any other answer, and an NSF
+    return, changes nothing here.
+    """
+    event = left.event
+    if handling is not SettlementHandling.MANUAL or event.outcome is SettlementOutcome.COMPLETED:
+        return
+    if not classify_return(event.outcome, event.return_code).stops_autopay:
+        return
+    user_id, loan_id = left.owner
+
+    def attempt() -> tuple[AutopayStop, list[DomainEvent]]:
+        with left.uow as uow:
+            loan = uow.loans.get(user_id, loan_id)
+            stop = stop_autopay_after_return(
+                loan,
+                payment_id=event.idempotency_key,
+                outcome=event.outcome,
+                return_code=event.return_code,
+                today=left.today,
+            )
+            if not stop.stopped:
+                return stop, []
+            uow.loans.save(loan)
+            return stop, uow.commit(actor="settlement-handler", request_id=event.event_id)
+
+    stop, events = retry_on_conflict(attempt)
+    alert_autopay_stopped(left.alerter, event, [stop], user_id=user_id, owner=("loan_id", loan_id))
+    left.publish(events)
 
 
 def _correct(
@@ -180,6 +250,7 @@ def _correct(
     on: dt.date,
     uow: UnitOfWork,
     alerter: Alerter,
+    before_daily_job: bool = False,
 ) -> None:
     """Reverse the settled payment as of the day it was applied (`Loan.correct`).
 
@@ -221,6 +292,7 @@ def _correct(
         today=on,
         posted=posted,
         reason=f"payment {payment_id} {event.outcome.value} ({event.return_code or 'no code'})",
+        before_daily_job=before_daily_job,
     )
 
 

@@ -148,18 +148,28 @@ def _hear_late(run: Run, plan: list[Event], offset: int, day: dt.date) -> None:
                 posted=run.posted,
             )
         elif event.late_by is not None and event.day + event.late_by == offset:
-            book = line.book_backdated_draw if event.is_draw else line.book_backdated_payment
-            key = "draw_id" if event.is_draw else "payment_id"
-            book(
-                **{key: event.event_id},
-                amount=event.amount,
-                rail=event.rail,
-                effective_on=effective,
-                reason="heard of late",
-                today=day,
-                product=_PRODUCT,
-                posted=run.posted,
-            )
+            if event.is_draw:
+                line.book_backdated_draw(
+                    draw_id=event.event_id,
+                    amount=event.amount,
+                    rail=event.rail,
+                    effective_on=effective,
+                    reason="heard of late",
+                    today=day,
+                    product=_PRODUCT,
+                    posted=run.posted,
+                )
+            else:
+                line.book_backdated_payment(
+                    payment_id=event.event_id,
+                    amount=event.amount,
+                    rail=event.rail,
+                    effective_on=effective,
+                    reason="heard of late",
+                    today=day,
+                    product=_PRODUCT,
+                    posted=run.posted,
+                )
         else:
             continue
         run.post()

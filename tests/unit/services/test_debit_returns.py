@@ -16,12 +16,17 @@ from fakes import Crash, CrashingUnitOfWork, settlement
 
 from loc_adapters.iterable import contract
 from loc_core.creditline import CreditLine
-from loc_core.errors import InvalidConfiguration
+from loc_core.errors import CorrectionTooOld, InvalidConfiguration
 from loc_core.events import EventType
 from loc_core.installment import InstallmentProduct, Loan
 from loc_core.payments import PaymentStatus, Rail, SettlementOutcome
 from loc_core.ports import SettlementEvent, Severity
-from loc_core.services.commands import SettlementHandling, SettleTransfer
+from loc_core.services.commands import (
+    BookBackdatedLinePayment,
+    RecordRefundPaid,
+    SettlementHandling,
+    SettleTransfer,
+)
 from loc_core.services.loans import CollectionOutcome
 
 LINE_DUE = dt.date(2026, 4, 27)
@@ -150,6 +155,28 @@ def test_a_crash_at_the_returns_commit_leaves_neither_the_reversal_nor_autopay_h
     )
 
 
+def test_a_chargeback_too_old_to_correct_still_stops_the_loans_autopay() -> None:
+    """The books are left to operations; the borrower's word on the debit is not."""
+    world = Deployment.build()
+    loan = world.open_loan()
+    world.settle_due()
+    world.at(loan.installments[0].due_date)
+    payment_id = world.collect(loan).payment_id  # by pinless debit
+    late = world.clock.now() + dt.timedelta(days=130)  # beyond the 120-day correction reach
+    event = returned(payment_id, "fraud: card not present", late, Rail.PINLESS)
+    world.at(late.date())
+    for _ in range(2):  # the rail delivers it again: autopay is stopped and told once
+        with pytest.raises(CorrectionTooOld):
+            world.settle(event)
+    stored = world.loan(loan.loan_id)
+    assert stored.payments[payment_id].status is PaymentStatus.PENDING  # by hand
+    assert not stored.autopay_enabled
+    [notice] = stopped_notices(world)
+    assert (notice["payment_id"], notice["reason"]) == (payment_id, "unauthorized")
+    assert "handle by hand" in world.alerts(Severity.CRITICAL)[0].title
+    assert world.alerts(Severity.WARNING)[0].title.startswith("autopay stopped on loan")
+
+
 # --- lines of credit ------------------------------------------------------------------
 
 
@@ -220,3 +247,31 @@ def test_a_late_fee_never_rides_on_a_re_presented_entry() -> None:
     assert world.loan(loan.loan_id).installments[0].outstanding_balance > original
     again = world.collect(loan)  # the stale message
     assert (again.outcome, again.amount) == (CollectionOutcome.CHARGED, original)
+
+
+def test_an_unauthorized_return_left_to_operations_still_stops_the_lines_autopay() -> None:
+    """A refund already paid out leaves the return to operations, but not the authorization."""
+    world = Deployment.build(now=LINES_OPENED, seed=11)
+    line = world.open_line()
+    world.at(dt.date(2026, 3, 12))
+    world.draw(line, 40_000)
+    world.at(dt.date(2026, 3, 16))
+    check = world.bus.handle(
+        BookBackdatedLinePayment(
+            line.user_id, line.line_id, 50_000, dt.date(2026, 3, 14), "keyed late", "ach-1"
+        )
+    ).payment_id
+    world.bus.handle(
+        RecordRefundPaid(line.user_id, check, dt.date(2026, 3, 16), "chk-1", "sent", 10_000)
+    )
+    ledger = len(world.ledger(line.line_id))
+    event = returned(check, "R10", next_day(world))
+    assert world.settle(event) is SettlementHandling.MANUAL
+    assert world.settle(event) is SettlementHandling.MANUAL  # delivered again
+    stored = world.line(line)
+    assert stored.payments[check].status is PaymentStatus.COMPLETED  # the books: by hand
+    assert len(world.ledger(line.line_id)) == ledger
+    assert not stored.autopay_enabled
+    [notice] = stopped_notices(world)
+    assert (notice["line_id"], notice["reason"]) == (line.line_id, "unauthorized")
+    assert any(a.title.startswith("autopay stopped on line") for a in world.alerter.posted)

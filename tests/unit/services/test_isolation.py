@@ -48,6 +48,7 @@ from loc_core.services.commands import (
     ReconcileLine,
     ReconcileLoan,
     SetAutopay,
+    SetLineAutopay,
 )
 from loc_core.services.messagebus import Command
 
@@ -308,6 +309,7 @@ def test_commands_on_another_borrowers_records_change_nothing_and_move_no_money(
         DrawFromLine("bob", alice.line.line_id, 1_000, "bob-draws-alice"),
         PayLine("bob", alice.line.line_id, 1_000, "bob-pays-alices-line"),
         CloseLine("bob", alice.line.line_id),
+        SetLineAutopay("bob", alice.line.line_id, enabled=False),
         AcceptOffer("bob", alice.loan.application_id),
     ):
         refused(world, command, "bob")

@@ -17,11 +17,13 @@ from loc_core.creditline import CreditLine, CreditLineProduct, DrawStatus
 from loc_core.creditline.activity import ActivityKind
 from loc_core.disclosures import statement_disclosure
 from loc_core.errors import InvalidRequest, RefundNotDue
+from loc_core.events import EventType
 from loc_core.ledger import Bucket, receivable, refund_due
 from loc_core.payments import Rail, SettlementOutcome
 from loc_core.ports import Severity
 from loc_core.refunds import RefundStatus
 from loc_core.services.commands import (
+    BookBackdatedDraw,
     BookBackdatedLinePayment,
     ListLineStatements,
     ReconcileLine,
@@ -119,6 +121,17 @@ def test_a_small_draw_uses_part_of_the_credit_and_only_the_rest_is_paid_out(
     assert (refund.status, refund.applied, refund.paid_amount) == (RefundStatus.PAID, 3_000, 7_000)
     assert world.line(line).refunds_due == 0
     reconciled(world, line)
+
+
+def test_the_borrower_is_told_the_cents_sent_not_the_refund_first_owed(
+    world: Deployment, credit: tuple[CreditLine, str]
+) -> None:
+    line, check = credit
+    world.at(dt.date(2026, 3, 18))
+    world.draw(line, 3_000, key="draw-2")  # $30.00 of the $100.00 applied
+    world.bus.handle(payout(line, check, 7_000))
+    [told] = [e.data for e in world.notifier.sent if e.type is EventType.REFUND_PAID]
+    assert (told["line_id"], told["amount"]) == (line.line_id, 7_000)
 
 
 def test_the_due_job_debits_nothing_while_the_credit_balance_pays_the_interest(
@@ -225,4 +238,63 @@ def test_a_correction_that_still_applies_the_same_part_keeps_the_payout(
     assert (refund.status, refund.applied, refund.paid_amount) == (RefundStatus.PAID, 3_000, 7_000)
     assert (stored.principal_balance, stored.refunds_due) == (2_000, 0)
     assert not world.alerts(Severity.CRITICAL)
+    reconciled(world, line)
+
+
+def test_a_draw_backdated_before_a_partly_paid_out_refund_shrinks_it_as_the_books_do(
+    world: Deployment, credit: tuple[CreditLine, str]
+) -> None:
+    line, check = credit
+    world.at(dt.date(2026, 3, 18))
+    world.draw(line, 3_000, key="draw-2")  # $30.00 of the $100.00 applied
+    world.bus.handle(payout(line, check, 7_000))  # the other $70.00 sent
+    world.at(dt.date(2026, 3, 20))
+    world.bus.handle(
+        BookBackdatedDraw(
+            line.user_id, line.line_id, 1_000, dt.date(2026, 3, 13), "rail reported late", "bd-1"
+        )
+    )
+
+    # The check paid $10.00 more, so it kept $90.00: $20.00 paid draw-2, $70.00 was sent,
+    # and the $10.00 of draw-2 it no longer covers is owed.
+    stored = world.line(line)
+    refund = stored.payments[check].refund
+    assert refund is not None
+    assert (refund.amount, refund.applied, refund.paid_amount, refund.status) == (
+        9_000,
+        2_000,
+        7_000,
+        RefundStatus.PAID,
+    )
+    assert (stored.principal_balance, stored.refunds_due) == (1_000, 0)
+    reconciled(world, line)
+    world.at(dt.date(2026, 4, 5), 8)
+    world.bill()
+    (statement,) = world.bus.handle(ListLineStatements(line.user_id, line.line_id))
+    figures = statement_disclosure(
+        statement, credit_limit=line.credit_limit, product=CreditLineProduct()
+    )
+    assert statement_adds_up(figures)
+    paid = [row.amount for row in figures.transactions if row.kind == "payment"]
+    assert paid == [-50_000]  # the check as it was: not $510.00
+
+
+def test_a_refund_paid_out_before_its_paid_amount_was_kept_is_not_applied_again(
+    world: Deployment, credit: tuple[CreditLine, str]
+) -> None:
+    """A PAID refund stored before `paid_amount` existed paid its whole amount out."""
+    line, check = credit
+    world.at(dt.date(2026, 3, 18))
+    world.bus.handle(payout(line, check, 10_000))
+
+    def stored_before_the_rule(stored: CreditLine) -> None:
+        refund = stored.payments[check].refund
+        assert refund is not None
+        refund.paid_amount = None
+
+    world.edit_line(line, stored_before_the_rule)
+    assert world.line(line).refunds_due == 0
+    assert world.bus.handle(payout(line, check, 10_000)).amount == 10_000  # the same again
+    world.draw(line, 3_000, key="draw-2")  # owed whole: the credit went out by check
+    assert world.line(line).principal_balance == 3_000
     reconciled(world, line)

@@ -177,8 +177,9 @@ def test_a_backdated_payment_on_a_paid_off_line_is_a_refund_due_alerted_and_anno
 
 
 def test_a_fee_a_return_charged_today_stays_paid_by_a_later_payment_through_later_replays() -> None:
-    """The 04-27 minimum, paid 04-20, comes back at noon on 04-28: the replay of 04-28 is
-    past due with its late fee at once. The borrower pays minimum and fee at 13:00. An
+    """The 04-27 minimum, paid 04-20, comes back at 17:00 on 04-28, after that day's 16:00
+    job: the replay of 04-28 is past due with its late fee at once (learned before 16:00,
+    that job would charge it at its hour). The borrower pays minimum and fee at 18:00. An
     unrelated backdated payment keyed on 05-02 must leave that fee charged and paid, as
     the same payments on the same days without the backdated entry do."""
     worlds = []
@@ -187,8 +188,8 @@ def test_a_fee_a_return_charged_today_stays_paid_by_a_later_payment_through_late
         first: list[str] = []
         hooks: dict[tuple[dt.date, int], Hook] = {
             (dt.date(2026, 4, 20), 10): _pay_by_ach(line, 1_989, "pay-1", first),
-            (dt.date(2026, 4, 28), 12): _return(first),
-            (dt.date(2026, 4, 28), 13): _pay_by_ach(line, 2_489, "pay-2", []),
+            (dt.date(2026, 4, 28), 17): _return(first),
+            (dt.date(2026, 4, 28), 18): _pay_by_ach(line, 2_489, "pay-2", []),
         }
         if backdated:
             hooks[dt.date(2026, 5, 2), 10] = _backdated(line, 100, dt.date(2026, 5, 1), "c-1")
