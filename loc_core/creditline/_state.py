@@ -134,11 +134,7 @@ class LineState:
         The refunds due, less what was applied to later charges; equal to minus the
         balance of the line's ``refund_due`` ledger account.
         """
-        return sum(
-            payment.refund.remaining
-            for payment in self.payments.values()
-            if payment.refund is not None
-        )
+        return sum(self.refunds_due_by_payment().values())
 
     def refunds_due_by_payment(self) -> dict[str, int]:
         """What the line owes its borrower back, payment by payment (what each has left)."""

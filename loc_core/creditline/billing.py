@@ -76,9 +76,6 @@ def bill_cycle(
             line.outbox.entries.append(
                 take_credit(line, applied, cause=cause, on=close_date, changes=changes)
             )
-            line.fee_balance += applied.fees
-            line.interest_balance += applied.interest
-            line.principal_balance += applied.principal
             book_allowance(line, applied.total, cause=cause, on=close_date)
         line.last_statement = statement
         line.next_minimum_payment_due = statement.minimum_payment

@@ -57,11 +57,11 @@ def credit_for(line: LineState, owed: Balances) -> Balances:
 def take_credit(
     line: LineState, applied: Balances, *, cause: str, on: dt.date, changes: ChangeRecorder
 ) -> JournalEntry:
-    """Take `applied` (negative buckets) from the line's refunds due, oldest first.
+    """Pay `applied` (negative buckets) of the line's balances from its refunds due.
 
-    Lowers what each refund has left (`RefundDue.apply`), touching its payment on
-    `changes` (the step's recorder), and returns the application's entry; the caller
-    changes the balances and posts it.
+    Lowers the balances by it and what each refund has left (`RefundDue.apply`, oldest
+    first), touching its payment on `changes` (the step's recorder), and returns the
+    application's entry for the caller to post.
     """
     left = -applied.total
     holders = sorted(
@@ -80,6 +80,9 @@ def take_credit(
         changes.touch(payment, reason=f"{take} cents of its refund applied to {cause}")
         refund.apply(take)
         left -= take
+    line.fee_balance += applied.fees
+    line.interest_balance += applied.interest
+    line.principal_balance += applied.principal
     line_id = line.line_id
     return JournalEntry.build(
         entry_id=entry_id(cause, Movement.APPLY_CREDIT, product=Product.CREDITLINE),
@@ -109,9 +112,6 @@ def apply_credit(line: LineState, on: dt.date, *, cause: str) -> int:
     reason = f"credit balance applied to {cause}"
     with step(line, on, process=Process.PAYMENT, reason=reason) as changes:
         entry = take_credit(line, applied, cause=cause, on=on, changes=changes)
-        line.fee_balance += applied.fees
-        line.interest_balance += applied.interest
-        line.principal_balance += applied.principal
         line.paid_since_statement -= applied.total
         book_activity(
             line, ActivityKind.CREDIT_APPLIED, reference=cause, effect=applied, entry=entry, on=on

@@ -9,6 +9,7 @@ balance and year-to-date totals), besides balances, delinquency and the books.
 """
 
 import datetime as dt
+import functools
 from decimal import Decimal
 
 import attrs
@@ -148,28 +149,20 @@ def _hear_late(run: Run, plan: list[Event], offset: int, day: dt.date) -> None:
                 posted=run.posted,
             )
         elif event.late_by is not None and event.day + event.late_by == offset:
-            if event.is_draw:
-                line.book_backdated_draw(
-                    draw_id=event.event_id,
-                    amount=event.amount,
-                    rail=event.rail,
-                    effective_on=effective,
-                    reason="heard of late",
-                    today=day,
-                    product=_PRODUCT,
-                    posted=run.posted,
-                )
-            else:
-                line.book_backdated_payment(
-                    payment_id=event.event_id,
-                    amount=event.amount,
-                    rail=event.rail,
-                    effective_on=effective,
-                    reason="heard of late",
-                    today=day,
-                    product=_PRODUCT,
-                    posted=run.posted,
-                )
+            book = (
+                functools.partial(line.book_backdated_draw, draw_id=event.event_id)
+                if event.is_draw
+                else functools.partial(line.book_backdated_payment, payment_id=event.event_id)
+            )
+            book(
+                amount=event.amount,
+                rail=event.rail,
+                effective_on=effective,
+                reason="heard of late",
+                today=day,
+                product=_PRODUCT,
+                posted=run.posted,
+            )
         else:
             continue
         run.post()

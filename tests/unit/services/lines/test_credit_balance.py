@@ -13,7 +13,7 @@ import pytest
 from deployment import Deployment
 from fakes import settlement, statement_adds_up
 
-from loc_core.creditline import CreditLine, CreditLineProduct, DrawStatus
+from loc_core.creditline import CreditLine, CreditLineProduct, Draw, DrawStatus
 from loc_core.creditline.activity import ActivityKind
 from loc_core.disclosures import statement_disclosure
 from loc_core.errors import InvalidRequest, RefundNotDue
@@ -63,6 +63,14 @@ def payout(line: CreditLine, payment_id: str, amount: int) -> RecordRefundPaid:
     return RecordRefundPaid(
         line.user_id, payment_id, dt.date(2026, 3, 18), "chk-1", "refund sent", amount
     )
+
+
+def partly_applied_then_paid_out(world: Deployment, line: CreditLine, check: str) -> Draw:
+    """On 03-18 a $30.00 draw takes $30.00 of the $100.00 credit; the other $70.00 is sent."""
+    world.at(dt.date(2026, 3, 18))
+    small = world.draw(line, 3_000, key="draw-2")
+    world.bus.handle(payout(line, check, 7_000))
+    return small
 
 
 def test_a_draw_is_paid_from_the_credit_balance_first_and_only_the_rest_is_owed(
@@ -127,9 +135,7 @@ def test_the_borrower_is_told_the_cents_sent_not_the_refund_first_owed(
     world: Deployment, credit: tuple[CreditLine, str]
 ) -> None:
     line, check = credit
-    world.at(dt.date(2026, 3, 18))
-    world.draw(line, 3_000, key="draw-2")  # $30.00 of the $100.00 applied
-    world.bus.handle(payout(line, check, 7_000))
+    partly_applied_then_paid_out(world, line, check)
     [told] = [e.data for e in world.notifier.sent if e.type is EventType.REFUND_PAID]
     assert (told["line_id"], told["amount"]) == (line.line_id, 7_000)
 
@@ -197,9 +203,7 @@ def test_a_refund_partly_applied_then_paid_out_is_final_for_corrections(
     world: Deployment, credit: tuple[CreditLine, str]
 ) -> None:
     line, check = credit
-    world.at(dt.date(2026, 3, 18))
-    small = world.draw(line, 3_000, key="draw-2")  # $30.00 of the credit pays it
-    world.bus.handle(payout(line, check, 7_000))  # the other $70.00 is sent
+    small = partly_applied_then_paid_out(world, line, check)
     world.at(dt.date(2026, 3, 20))
 
     # Returning draw-2 would leave the whole $100.00 owed back, $70.00 of it already sent.
@@ -220,9 +224,7 @@ def test_a_correction_that_still_applies_the_same_part_keeps_the_payout(
     world: Deployment, credit: tuple[CreditLine, str]
 ) -> None:
     line, check = credit
-    world.at(dt.date(2026, 3, 18))
-    small = world.draw(line, 3_000, key="draw-2")  # $30.00 of the credit pays it
-    world.bus.handle(payout(line, check, 7_000))  # the other $70.00 is sent
+    small = partly_applied_then_paid_out(world, line, check)
     world.draw(line, 5_000, key="draw-3")  # owed whole: no credit is left
     world.at(dt.date(2026, 3, 20))
     assert world.line(line).total_balance == 5_000
@@ -245,9 +247,7 @@ def test_a_draw_backdated_before_a_partly_paid_out_refund_shrinks_it_as_the_book
     world: Deployment, credit: tuple[CreditLine, str]
 ) -> None:
     line, check = credit
-    world.at(dt.date(2026, 3, 18))
-    world.draw(line, 3_000, key="draw-2")  # $30.00 of the $100.00 applied
-    world.bus.handle(payout(line, check, 7_000))  # the other $70.00 sent
+    partly_applied_then_paid_out(world, line, check)
     world.at(dt.date(2026, 3, 20))
     world.bus.handle(
         BookBackdatedDraw(
