@@ -13,8 +13,18 @@ Secrets never reach a line, by two guards:
    field name (`SENSITIVE_FIELDS`, or a name ending in ``_token``, ``_secret`` or
    ``_password``) with ``[redacted]``, shows at most the last four digits of an account
    or routing number, replaces every occurrence of a registered secret (the settings'
-   API keys and webhook secrets) in any string, and masks any run of 9 to 19 digits (the
-   shape of an account or card number) down to its last four.
+   API keys and webhook secrets) in any string, masks any run of 9 to 19 digits (the
+   shape of an account or card number) down to its last four, and replaces an email
+   address by ``[email]``.
+
+A borrower's personal data is kept out the same way (docs/configuration.md, *Personal
+data*): lines name ids, never a name or bank details. Third-party libraries that print
+what they carry are held above it: botocore, urllib3, s3transfer and httpcore never
+write below INFO (their DEBUG lines dump every request and answer, the store's items
+among them), even at ``LOC_LOG_LEVEL=DEBUG``; fontTools and fpdf2 never below WARNING
+(their INFO lines list a document's glyphs); and fpdf2's warning about glyphs a font
+lacks, which names each one (a name in a script the font lacks, letter by letter), says
+only how many. `Redact` also cleans an operations alert's details (`redact_details`).
 
 `LogTracer` is the `Tracer` port on these logs: the bus opens a span per command, queue
 message and published event, and the tracer writes one line when it ends, with the
@@ -45,6 +55,8 @@ __all__ = [
     "SecretFilter",
     "configure_logging",
     "get_logger",
+    "redact_details",
+    "redact_text",
     "register_secrets",
 ]
 
@@ -74,6 +86,8 @@ _REDACTED = "[redacted]"
 _LONG_DIGITS = re.compile(r"(?<![0-9A-Za-z])[0-9]{5,15}([0-9]{4})(?![0-9A-Za-z])")
 """9 to 19 digits standing alone: an account or card number's shape."""
 _BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+")
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+"""An email address: the library holds none, but an outside service's words may."""
 _SHORTEST_SECRET = 6
 """Registered secrets shorter than this are not searched for in text (too many false hits)."""
 
@@ -137,11 +151,25 @@ class Redact:
     def _text(self, text: str) -> str:
         text = _scrub(text, self.secrets)
         text = _BEARER.sub(lambda match: f"{match.group(1)} {_REDACTED}", text)
+        text = _EMAIL.sub("[email]", text)
         return _LONG_DIGITS.sub(lambda match: f"...{match.group(1)}", text)
 
 
 _REDACT = Redact()
 """The one redactor of the process: `configure_logging` registers secrets with it."""
+
+
+def redact_text(text: str) -> str:
+    """`text` as a log line would show it: secrets, emails and account numbers masked."""
+    return _REDACT._text(text)  # noqa: SLF001 - the module's own redactor
+
+
+def redact_details(details: Mapping[str, object]) -> dict[str, Any]:
+    """`details` as a log line would show them (an operations alert's, before it is posted).
+
+    A sensitive field's value is masked, and every text as in `redact_text`; numbers stay.
+    """
+    return {key: _REDACT._clean(key, value) for key, value in details.items()}  # noqa: SLF001 - same
 
 
 def register_secrets(*secrets: str) -> None:
@@ -152,6 +180,49 @@ def register_secrets(*secrets: str) -> None:
     secrets here as they are checked, so no order of the two leaves one unredacted.
     """
     _REDACT.add(*secrets)
+
+
+_WIRE_LOGGERS = ("botocore", "boto3", "s3transfer", "urllib3", "httpcore")
+"""Libraries whose DEBUG lines dump requests and answers (the store's items): INFO at least."""
+_DOCUMENT_LOGGERS = ("fontTools", "fpdf")
+"""PDF libraries whose INFO lines list a document's glyphs: WARNING at least."""
+_MISSING_GLYPHS = "is missing the following glyphs"
+
+
+class _CountMissingGlyphs(logging.Filter):
+    """fpdf2's warning about glyphs a font lacks, with their count instead of the glyphs.
+
+    fpdf2 names each missing glyph, so a borrower's name in a script the bundled font
+    lacks would be written to the logs letter by letter; operations only need to know a
+    document printed without some of its text.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the glyph warning; pass every other record unchanged."""
+        if _MISSING_GLYPHS in str(record.msg):
+            glyphs = str(record.args[-1]) if isinstance(record.args, tuple) and record.args else ""
+            others = re.search(r"and (\d+) others", glyphs)
+            count = glyphs.count("' (") + (int(others.group(1)) if others else 0)
+            record.msg = (
+                "a document's font is missing %d glyphs of its text; they print as blanks "
+                "(not named here: they may spell a borrower's name)"
+            )
+            record.args = (count,)
+        return True
+
+
+_COUNT_MISSING_GLYPHS = _CountMissingGlyphs()
+
+
+def _quiet_third_parties(level: int) -> None:
+    """Hold the libraries that print what they carry above `level` (see the module)."""
+    for name in _WIRE_LOGGERS:
+        logging.getLogger(name).setLevel(max(level, logging.INFO))
+    for name in _DOCUMENT_LOGGERS:
+        logging.getLogger(name).setLevel(max(level, logging.WARNING))
+    fpdf_output = logging.getLogger("fpdf.output")
+    if _COUNT_MISSING_GLYPHS not in fpdf_output.filters:
+        fpdf_output.addFilter(_COUNT_MISSING_GLYPHS)
 
 
 class SecretFilter(logging.Filter):
@@ -254,6 +325,7 @@ def configure_logging(
     logging.getLogger("httpx").setLevel(max(numeric, logging.WARNING))
     # powertools' DEBUG lines repeat every metric it buffers: noise, not news.
     logging.getLogger("aws_lambda_powertools").setLevel(max(numeric, logging.INFO))
+    _quiet_third_parties(numeric)
 
 
 def get_logger(name: str) -> Any:  # noqa: ANN401 - structlog's lazy proxy has no static type

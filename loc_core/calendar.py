@@ -138,7 +138,13 @@ def add_business_days(day: dt.date, count: int) -> dt.date:
 
 
 def require_utc(moment: dt.datetime, *, field: str = "timestamp") -> dt.datetime:
-    """Return `moment` if it is an aware UTC datetime; timestamps are RFC3339 UTC.
+    """`moment` as an aware datetime in `datetime.UTC`; timestamps are RFC3339 UTC.
+
+    A zone whose offset happens to be zero at `moment` (``ZoneInfo("UTC")``, or
+    ``Europe/London`` in winter) is the same instant, so it is taken, but returned in
+    `datetime.UTC`: arithmetic on an aware datetime keeps its zone's wall clock, so a
+    London noon plus 24 hours across the spring change would be only 23 hours later, and
+    what is stored would carry ``+01:00``.
 
     Raises:
         InvalidTimestamp: for a naive datetime or one with a non-zero UTC offset.
@@ -150,4 +156,4 @@ def require_utc(moment: dt.datetime, *, field: str = "timestamp") -> dt.datetime
         raise InvalidTimestamp(f"{field} must carry a time zone (UTC), got naive {moment!r}")
     if offset:
         raise InvalidTimestamp(f"{field} must be in UTC, got offset {offset} in {moment!r}")
-    return moment
+    return moment.astimezone(dt.UTC)

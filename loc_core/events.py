@@ -80,6 +80,14 @@ class EventType(enum.Enum):
     AUTOPAY_STOPPED = "autopay_stopped"
     """A returned debit forbids presenting it again (unauthorized, revoked, an account that
     cannot be debited, an unknown reason): automatic debits of the loan or line stopped."""
+    LOC_CLOSED = "loc_closed"
+    """A charged-off (DEFAULTED) line was paid in full and closed by itself, as a
+    DEFAULTED loan paid in full is (`loan_closed`)."""
+    OPERATIONS_ALERT = "operations_alert"
+    """Not for the borrower: an operations alert about a change, committed with the change
+    (its data the alert's ``title``, ``severity`` and details) and posted once published,
+    so a process that dies after the commit cannot lose it (the recovery job publishes it).
+    """
 
 
 @attrs.frozen

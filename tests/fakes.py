@@ -204,17 +204,31 @@ def serial(inner: PaymentRails) -> RailHandler:
 
 
 class CrashingUnitOfWork(InMemoryUnitOfWork):
-    """Dies instead of writing on its `on_commit`-th commit (and the `crashes - 1` after it)."""
+    """Dies instead of writing on its `on_commit`-th commit (and the `crashes - 1` after it).
 
-    def __init__(self, database: InMemoryDatabase, *, on_commit: int = 1, crashes: int = 1) -> None:
+    With `after_write`, it dies just after that commit wrote, before anything is published.
+    """
+
+    def __init__(
+        self,
+        database: InMemoryDatabase,
+        *,
+        on_commit: int = 1,
+        crashes: int = 1,
+        after_write: bool = False,
+    ) -> None:
         super().__init__(database)
         self.countdown = on_commit
         self.crashes = crashes
+        self.after_write = after_write
 
     def commit(self, *, actor: str, request_id: str) -> list[DomainEvent]:
         self.countdown -= 1
         if self.countdown <= 0 and self.crashes > 0:
             self.crashes -= 1
+            if self.after_write:
+                super().commit(actor=actor, request_id=request_id)
+                raise Crash("the process died as its commit returned")
             raise Crash("the process died before the commit")
         return super().commit(actor=actor, request_id=request_id)
 

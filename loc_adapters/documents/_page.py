@@ -44,8 +44,9 @@ def set_apart(size: float) -> FontFace:
     """The face of a figure the borrower must not miss: bold, at `size` points.
 
     The one mechanism of conspicuous figures: the loan agreement's Truth-in-Lending box
-    (`Page.figure`, 13 pt against 7.5-9.5 pt around it) and the line's APR in its table
-    (a `Figure` cell of `Page.grid`, 16 pt).
+    (`Page.figure`, 13 pt against 7.5-9.5 pt around it), the line's APR in its table
+    (a `Figure` cell of `Page.grid`, 16 pt) and the fee amounts of that table (`Figure`
+    cells at the body's 9.5 pt: bold, not larger).
     """
     return FontFace(family=FONT, emphasis=_SET_APART, size_pt=size)
 
@@ -201,7 +202,9 @@ class Page(FPDF):
                     if isinstance(cell, Figure):
                         border = CellBordersLayout.TOP if cell.note else CellBordersLayout.INHERIT
                         face = set_apart(cell.size)
-                        row.cell(cell.value, style=face, border=border, padding=_FIGURE_PADDING)
+                        # Body-size figures (fee amounts) need no more room above the rule.
+                        padding = _FIGURE_PADDING if cell.size > _BODY_SIZE else _PADDING
+                        row.cell(cell.value, style=face, border=border, padding=padding)
                     else:
                         row.cell(cell, rowspan=2 if noted else 1)
                 if noted:

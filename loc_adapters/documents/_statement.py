@@ -160,7 +160,7 @@ def _transactions(page: Page, disclosure: StatementDisclosure) -> None:
 
 def _fees_and_interest(page: Page, disclosure: StatementDisclosure) -> None:
     page.heading("Fees and interest charged")
-    year = disclosure.statement_date.year
+    year = disclosure.cycle_end.year  # the cycle's last day's: Statement.totals_year
     page.money_rows(
         [
             ("Total fees charged this period", disclosure.fees_charged),

@@ -80,6 +80,21 @@ DATA_FIELDS: Mapping[EventType, frozenset[str]] = {
     EventType.AUTOPAY_STOPPED: frozenset(
         {"loan_id", "line_id", "payment_id", "return_code", "reason"}
     ),
+    EventType.LOAN_DEFAULTED: frozenset(
+        {
+            "loan_id",
+            "outstanding_balance",
+            "charged_off",
+            "principal",
+            "interest",
+            "fees",
+            "charged_off_on",
+            "past_due_since",
+        }
+    ),
+    EventType.LOC_CLOSED: frozenset(
+        {"line_id", "payment_id", "closed_on", "closed_from", "corrected", "refund_due"}
+    ),
 }
 """The ``dataFields`` (besides ``subject_id``) Iterable templates may use, by ``eventName``.
 

@@ -24,8 +24,8 @@ class ManualClock:
         return self._now
 
     def set(self, moment: dt.datetime) -> None:
-        """Move to `moment`; the clock never goes backwards."""
-        require_utc(moment)
+        """Move to `moment` (kept in `datetime.UTC`); the clock never goes backwards."""
+        moment = require_utc(moment)
         if moment < self._now:
             raise ValueError(f"the clock cannot go back from {self._now} to {moment}")
         self._now = moment

@@ -21,10 +21,15 @@ Answers are read strictly: ``approved`` and ``active`` are JSON booleans, amount
 counts JSON integers, rates decimal strings (or integers), ids and texts strings. An
 answer outside the contract (``"approved": "false"``, a missing field, a number as a
 string) is `ExternalServiceError`: a loosely typed answer must never approve a loan.
+``account_last_four`` is exactly four digits (or absent, null or empty): anything longer
+may be a whole account number, which this library never holds, so it is refused, and
+its error names the field but never repeats the value (docs/configuration.md, *Personal
+data*).
 """
 
 from __future__ import annotations
 
+import re
 import urllib.parse
 from decimal import Decimal
 from typing import Any
@@ -88,9 +93,23 @@ def user(body: dict[str, Any]) -> User:
     return User(
         _field(body, "user_id", str, service="user"),
         _field(body, "active", bool, service="user"),
-        _field(body, "account_last_four", str, service="user", optional=True) or "",
+        _last_four(body),
         name=_full_name(body),
     )
+
+
+_LAST_FOUR = re.compile(r"[0-9]{4}")
+
+
+def _last_four(body: dict[str, Any]) -> str:
+    """``account_last_four``: four digits, or "" when absent; the value is never echoed."""
+    value = body.get("account_last_four")
+    if value is None or value == "":
+        return ""
+    if not isinstance(value, str) or not _LAST_FOUR.fullmatch(value):
+        shape = f"{len(value)} characters" if isinstance(value, str) else type(value).__name__
+        raise _outside("user", f"account_last_four must be four digits, got {shape}")
+    return value
 
 
 def _full_name(body: dict[str, Any]) -> str:

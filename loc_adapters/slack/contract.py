@@ -4,6 +4,11 @@ A webhook takes ``{"text": ..., "blocks": [...]}`` and answers ``ok``. One alert
 Block Kit message: a header with the severity, a section with the title (the short reason)
 and one field per detail; a burst becomes one "N alerts" message listing each title,
 critical ones first. ``text`` is the plain fallback for notifications and old clients.
+
+A channel is read by more people than a log, so every title and detail is cleaned as a
+log line is (`loc_adapters.logs.redact_details`): an error's text may carry an outside
+service's own words, and an account number or an email address in them shows as its last
+four digits or ``[email]`` (docs/configuration.md, *Personal data*).
 """
 
 from __future__ import annotations
@@ -11,6 +16,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import attrs
+
+from loc_adapters.logs import redact_details, redact_text
 from loc_core.ports import Alert, Severity
 
 __all__ = ["MAX_FIELDS", "MAX_PER_MESSAGE", "message"]
@@ -38,6 +46,13 @@ def _mrkdwn(text: str, limit: int = _TEXT_LIMIT) -> dict[str, str]:
     return {"type": "mrkdwn", "text": _cut(text, limit)}
 
 
+def _cleaned(alert: Alert) -> Alert:
+    """`alert` with its title and details as a log line would show them."""
+    return attrs.evolve(
+        alert, title=redact_text(alert.title), details=redact_details(alert.details)
+    )
+
+
 def _single(alert: Alert) -> dict[str, Any]:
     severity = alert.severity.value.upper()
     details = list(alert.details.items())
@@ -63,6 +78,7 @@ def message(alerts: Sequence[Alert], *, more: int = 0) -> dict[str, Any]:
     """
     if not alerts:
         raise ValueError("a message needs at least one alert")
+    alerts = [_cleaned(alert) for alert in alerts]
     if len(alerts) == 1 and not more:
         return _single(alerts[0])
     total = len(alerts) + more

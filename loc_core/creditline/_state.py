@@ -83,6 +83,10 @@ class LineState:
     """Whether the due job may debit the borrower (autopay). A returned payment whose
     reason forbids presenting it again (unauthorized, an account that cannot be debited,
     an unknown reason: `loc_core.returns`) turns it off; a correction keeps it."""
+    withheld_statements: tuple[dt.date, ...] = ()
+    """The statement dates billed while the line was DEFAULTED: stored, not sent (no
+    `loc_statement_ready`). A correction showing the line was not charged off then sends
+    them (the replay's own list, which the line takes, leaves those dates out)."""
     accrued_through: dt.date = attrs.field(default=attrs.Factory(_opened_on, takes_self=True))
     """Cent-days are summed for the days before this date; also the latest activity date."""
     accrued_cent_days: int = 0

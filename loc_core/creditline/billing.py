@@ -25,7 +25,12 @@ from loc_core.creditline.config import CreditLineProduct
 from loc_core.creditline.credit import credit_for, take_credit
 from loc_core.creditline.cycles import due_date_for
 from loc_core.creditline.delinquency import first_late_day
-from loc_core.creditline.statement import Statement, credit_movements, statement_document_path
+from loc_core.creditline.statement import (
+    Statement,
+    credit_movements,
+    cycle_year,
+    statement_document_path,
+)
 from loc_core.creditline.vocabulary import LineStatus
 from loc_core.errors import CycleNotClosed, InvalidTransition, InvariantViolation, OutOfOrder
 from loc_core.events import EventType
@@ -89,6 +94,8 @@ def bill_cycle(
         line.corrected_fees_this_year = 0
         line.corrected_interest_this_year = 0
         line.last_billing_cycle_date = close_date
+        if line.status is LineStatus.DEFAULTED:  # kept, not sent: a correction may send it
+            line.withheld_statements = (*line.withheld_statements, close_date)
     if line.status not in _NOT_SENT:
         emit(
             line,
@@ -213,9 +220,11 @@ def _year_to_date(line: LineState, close_date: dt.date) -> tuple[int, int]:
     The previous statement's totals when it is of the same calendar year, with what
     corrections since then changed in the cycles those totals cover; a year's first
     statement starts from nothing (a correction of last year's cycles is last year's).
+    A statement's year is that of its cycle's last day (`Statement.totals_year`), so a
+    cycle closing on January 1 ends December's totals rather than starting January's.
     """
     previous = line.last_statement
-    if previous is None or previous.statement_date.year != close_date.year:
+    if previous is None or previous.totals_year != cycle_year(close_date):
         return 0, 0
     return (
         previous.fees_year_to_date + line.corrected_fees_this_year,

@@ -34,6 +34,7 @@ from loc_core.creditline._bookkeeping import accrue, emit
 from loc_core.creditline._state import LineState
 from loc_core.creditline.activity import ActivityKind, CycleActivity
 from loc_core.creditline.balances import Balances
+from loc_core.creditline.closing import announce_closed
 from loc_core.creditline.config import CreditLineProduct
 from loc_core.creditline.cycles import due_date_for
 from loc_core.creditline.delinquency import announce_charge_off, announce_past_due, owed_now
@@ -47,6 +48,7 @@ from loc_core.creditline.payments import (
 )
 from loc_core.creditline.rails import DISBURSEMENT_RAILS
 from loc_core.creditline.replay import replay_line
+from loc_core.creditline.statement import statement_document_path
 from loc_core.creditline.vocabulary import LineStatus
 from loc_core.errors import (
     DrawAlreadyReturned,
@@ -425,8 +427,7 @@ def correct(
         about=line,
         what=f"correction {cause}",
     )
-    before, handled = line.status, line.late_fee_cycle
-    owed_back = line.refunds_due_by_payment()
+    before = _Before.of(line)
     recorder = ChangeRecorder(process=Process.CORRECTION, reason=reason)
     recorder.touch(line)
     for payment in line.payments.values():
@@ -459,8 +460,57 @@ def correct(
     ]
     line.outbox.changes.extend(recorder.changes())
     entry = _post_difference(line, fresh, cause=cause, today=today, posted=posted, reason=reason)
-    _announce(line, _Before(before, handled, owed_back), today, product)
+    _announce(line, before, today, product)
+    _announce_default_undone(line, fresh, before, today)
     return entry
+
+
+def _announce_default_undone(
+    line: LineState, fresh: LineState, before: _Before, today: dt.date
+) -> None:
+    """What a correction around a charged-off line tells: its close, its withheld statements."""
+    if line.status is LineStatus.CLOSED and not before.closed:
+        # The corrected history paid the charged-off line in full (a backdated payment).
+        announce_closed(line, today, payment_id=None, corrected=True)
+    _send_withheld_statements(line, fresh, before.withheld, today)
+
+
+def _send_withheld_statements(
+    line: LineState, fresh: LineState, withheld: tuple[dt.date, ...], today: dt.date
+) -> None:
+    """Send the statements withheld while charged off that the corrected history sends.
+
+    A cycle closed while the line was DEFAULTED was stored and not sent (Regulation Z
+    1026.5(b)(2)(i)); when the replay shows the line was not charged off at that close
+    (it sent that cycle's `loc_statement_ready`), the borrower gets the statement now:
+    `loc_statement_ready` dated today, ``corrected`` true, with what the line owes now
+    (`owed_now`: the minimum it now carries and its due date). The line takes the
+    replay's `withheld_statements`, which leaves those dates out, so a correction
+    replayed or delivered again sends nothing more.
+    """
+    if not withheld:
+        return
+    sent_by_replay = {
+        str(event.data["statement_date"])
+        for event in fresh.outbox.events
+        if event.type is EventType.LOC_STATEMENT_READY
+    }
+    owed = owed_now(line, today)
+    for day in withheld:
+        if day in line.withheld_statements or day.isoformat() not in sent_by_replay:
+            continue
+        emit(
+            line,
+            EventType.LOC_STATEMENT_READY,
+            subject_id=line.line_id,
+            on=today,
+            data={
+                "statement_date": day.isoformat(),
+                "document": statement_document_path(line.line_id, day),
+                "corrected": True,
+                **owed,
+            },
+        )
 
 
 _PAST_DUE = frozenset({LineStatus.SUSPENDED, LineStatus.DEFAULTED})
@@ -475,6 +525,27 @@ class _Before:
     late_fee_cycle: dt.date | None
     """The last cycle the overdue job handled (its late fee charged or waived): told."""
     owed_back: dict[str, int]
+    closed: bool = False
+    withheld: tuple[dt.date, ...] = ()
+    """The statements withheld while it was charged off (`LineState.withheld_statements`)."""
+
+    @classmethod
+    def of(cls, line: LineState) -> _Before:
+        """The line as it is, before the correction changes it.
+
+        A line its payoff closed while charged off counts as DEFAULTED: its default was
+        told then, so a return that reopens it tells no more.
+        """
+        status = line.status
+        if status is LineStatus.CLOSED and line.closed_from is LineStatus.DEFAULTED:
+            status = LineStatus.DEFAULTED
+        return cls(
+            status,
+            line.late_fee_cycle,
+            line.refunds_due_by_payment(),
+            closed=line.status is LineStatus.CLOSED,
+            withheld=line.withheld_statements,
+        )
 
 
 def _announce(line: LineState, before: _Before, today: dt.date, product: CreditLineProduct) -> None:

@@ -23,6 +23,7 @@ from loc_core.creditline._bookkeeping import (
 from loc_core.creditline._state import LineState
 from loc_core.creditline.activity import ActivityKind
 from loc_core.creditline.balances import Balances
+from loc_core.creditline.closing import close_when_paid_off
 from loc_core.creditline.credit import apply_credit
 from loc_core.creditline.delinquency import past_due_amount
 from loc_core.creditline.draw import Draw, DrawStatus
@@ -189,6 +190,10 @@ def disburse_draw(
         on=on,
         data={"line_id": line.line_id, "amount": draw.amount, "rail": rail.value},
     )
+    if use_credit:  # the credit balance paid all a charged-off line owed: closed (loc_closed)
+        close_when_paid_off(
+            line, on, why=f"draw {draw_id} paid by the credit balance", payment_id=None
+        )
     return draw
 
 
@@ -215,6 +220,8 @@ def fail_draw(line: LineState, *, draw_id: str, on: dt.date, reason: str) -> Dra
             "available_credit": line.available_credit,
         },
     )
+    # The hold kept a charged-off line paid in full open: closed now, told (loc_closed).
+    close_when_paid_off(line, on, why=f"draw {draw_id} failed, nothing owed", payment_id=None)
     return draw
 
 
@@ -255,4 +262,6 @@ def return_draw(line: LineState, *, draw_id: str, on: dt.date) -> Draw:
             entry=entry,
             on=on,
         )
+    # A charged-off line that owed only this draw owes nothing: closed, as when paid off.
+    close_when_paid_off(line, on, why=f"draw {draw_id} came back", payment_id=None)
     return draw

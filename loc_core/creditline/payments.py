@@ -20,6 +20,7 @@ from loc_core.bookkeeping import EntryKind, Movement, Product, entry_id
 from loc_core.creditline._bookkeeping import Process, book_activity, emit, require_in_order, step
 from loc_core.creditline._state import LineState
 from loc_core.creditline.activity import ActivityKind
+from loc_core.creditline.closing import close_when_paid_off
 from loc_core.creditline.credit import apply_credit
 from loc_core.creditline.delinquency import (
     announce_past_due,
@@ -147,6 +148,10 @@ def _book(
         _record_refund(line, payment.refund, payment)
     if line.status is LineStatus.SUSPENDED and past_due_amount(line, on) == 0:
         cure(line, on, reason=f"payment {payment_id} paid the past-due amount")
+    if payment.applied_amount:  # a charged-off line paid in full closes (loc_closed)
+        close_when_paid_off(
+            line, on, why=f"payment {payment_id} paid the balance", payment_id=payment_id
+        )
     return payment
 
 
@@ -296,7 +301,11 @@ def _reverse(line: LineState, payment: LocPayment, status: PaymentStatus, on: dt
                 on=on,
             )
     # Another payment's refund pays what is owed again (``<payment>:returned:credit_applied``).
-    apply_credit(line, on, cause=f"{pid}:{status.value.lower()}")
+    if apply_credit(line, on, cause=f"{pid}:{status.value.lower()}"):
+        # Paid in full by the credit balance: closed again, as it was (nothing new to tell).
+        close_when_paid_off(
+            line, on, why=f"credit balance after {pid}", payment_id=None, announce=False
+        )
     newly_past_due = line.status is LineStatus.ACTIVE and past_due_amount(line, on) > 0
     if newly_past_due:
         suspend(line, on, reason=f"payment {pid} {status.value}: an amount is past due")

@@ -18,6 +18,7 @@ __all__ = [
     "CreditMovement",
     "Statement",
     "credit_movements",
+    "cycle_year",
     "statement_document_path",
 ]
 
@@ -110,6 +111,11 @@ def credit_movements(
     return tuple(moves)
 
 
+def cycle_year(close_date: dt.date) -> int:
+    """The calendar year of the cycle closing on `close_date`: that of its last day."""
+    return (close_date - dt.timedelta(days=1)).year
+
+
 _DRAWS = frozenset({ActivityKind.DRAW, ActivityKind.DRAW_RETURNED})
 """A draw the rail brought back within its cycle nets out of the cycle's draws."""
 
@@ -149,11 +155,11 @@ class Statement:
     credit_activity: tuple[CreditMovement, ...] = ()
     """How the credit balance moved in the cycle, in date order."""
     fees_year_to_date: int = 0
-    """The fees charged on the statements of the statement date's calendar year, this
-    one's included (1026.7(b)(6)(iii)): the sum of their `fees_charged`."""
+    """The fees charged on the statements of its `totals_year`, this one's included
+    (1026.7(b)(6)(iii)): the sum of their `fees_charged`."""
     interest_year_to_date: int = 0
-    """The interest charged on the statements of the statement date's year, this one's
-    included: the sum of their `interest_charged`."""
+    """The interest charged on the statements of its `totals_year`, this one's included:
+    the sum of their `interest_charged`."""
 
     @property
     def closing_credit(self) -> int:
@@ -164,6 +170,16 @@ class Statement:
     def days(self) -> int:
         """How many days the cycle had."""
         return (self.cycle_end - self.cycle_start).days
+
+    @property
+    def totals_year(self) -> int:
+        """The calendar year whose year-to-date totals this statement carries.
+
+        The year of the cycle's last day (the day before the close date, the closing date
+        the statement discloses), not of the statement date: with cycle day 1 the
+        statement dated January 1 closes December's cycle and is the year's last.
+        """
+        return cycle_year(self.cycle_end)
 
     def _of(self, kind: ActivityKind) -> tuple[CycleActivity, ...]:
         return tuple(item for item in self.activity if item.kind is kind)

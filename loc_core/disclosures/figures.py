@@ -176,6 +176,22 @@ class LineDisclosure:
         """The late payment fee row: amount, when it is charged, its cap; "None" with no fee."""
         if self.late_fee <= 0:
             return "None"
+        conditions = self.late_fee_conditions
+        return f"{self.late_fee_figure}, {conditions[0].lower()}{conditions[1:]}"
+
+    @property
+    def late_fee_figure(self) -> str:
+        """The late payment row's amount alone: "Up to $5.00", or "None" with no fee.
+
+        The table prints it in bold (12 CFR 1026.6(b)(1)(i)), `late_fee_conditions` under it.
+        """
+        return "None" if self.late_fee <= 0 else f"Up to {format_cents(self.late_fee)}"
+
+    @property
+    def late_fee_conditions(self) -> str:
+        """When the late fee is charged, and its cap, as sentences ("" with no fee)."""
+        if self.late_fee <= 0:
+            return ""
         day = (
             "the day after the due date"
             if self.late_fee_days_after_due == 1
@@ -188,9 +204,9 @@ class LineDisclosure:
             " the fee."
         )
         return (
-            f"Up to {format_cents(self.late_fee)}, charged on {day} when the minimum payment "
-            "has not been paid in full by the end of the due date; once per billing cycle, "
-            f"and never more than the minimum payment due.{returned}"
+            f"Charged on {day} when the minimum payment has not been paid in full by the end "
+            "of the due date; once per billing cycle, and never more than the minimum payment "
+            f"due.{returned}"
         )
 
     @property

@@ -942,6 +942,9 @@ class Loan(LoanState):
         return payment
 
     def _complete(self, payment: Payment, today: dt.date) -> None:
+        # The rail's day, never before the payment's: a rail's clock a little behind ours
+        # at midnight must not date a completion before the debit was submitted.
+        today = max(today, payment.submitted_on)
         recorder = ChangeRecorder(process=payment.process, reason="settled: COMPLETED")
         recorder.touch(payment)
         payment.status = PaymentStatus.COMPLETED
@@ -1097,7 +1100,7 @@ class Loan(LoanState):
             )
         )
         self.outbox.changes.extend(recorder.changes())
-        self._event(EventType.LOAN_DEFAULTED, self.loan_id, today, {"outstanding_balance": owed})
+        self._event(EventType.LOAN_DEFAULTED, self.loan_id, today, self._charged_off(today))
 
     # --- helpers ----------------------------------------------------------------------
 
@@ -1116,6 +1119,33 @@ class Loan(LoanState):
             owner=self.loan_id,
             product=Product.INSTALLMENT,
         )
+
+    def _charged_off(self, today: dt.date) -> dict[str, AuditValue]:
+        """What `loan_defaulted` says: what was charged off, by bucket, named as a line's.
+
+        ``charged_off`` is everything owed (``outstanding_balance``, kept as it was);
+        ``principal``; ``interest`` (0: an installment loan bears none); ``fees``, the
+        origination fee and late fees unpaid; ``charged_off_on``; ``past_due_since``, the
+        day the oldest unpaid installment went overdue.
+        """
+        principal = fees = 0
+        overdue = []
+        for installment in self.installments:
+            late_fee, origination_fee, unpaid_principal = installment.unpaid_parts()
+            principal += unpaid_principal
+            fees += late_fee + origination_fee
+            if not installment.is_paid and installment.overdue_on is not None:
+                overdue.append(installment.overdue_on)
+        return {
+            "loan_id": self.loan_id,
+            "outstanding_balance": self.outstanding_balance,
+            "charged_off": self.outstanding_balance,
+            "principal": principal,
+            "interest": 0,
+            "fees": fees,
+            "charged_off_on": today.isoformat(),
+            "past_due_since": min(overdue).isoformat() if overdue else None,
+        }
 
     def _overdue_event(self, installment: Installment, today: dt.date) -> None:
         self._event(
@@ -1139,12 +1169,7 @@ class Loan(LoanState):
             ):
                 self._overdue_event(installment, today)
         if self.status is LoanStatus.DEFAULTED and before.status is not LoanStatus.DEFAULTED:
-            self._event(
-                EventType.LOAN_DEFAULTED,
-                self.loan_id,
-                today,
-                {"outstanding_balance": self.outstanding_balance},
-            )
+            self._event(EventType.LOAN_DEFAULTED, self.loan_id, today, self._charged_off(today))
         for payment in self.payments.values():
             refund = payment.refund
             if (

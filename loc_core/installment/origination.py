@@ -179,7 +179,14 @@ def _made(
     if account_last_four is not None and (
         not isinstance(account_last_four, str) or not _LAST_FOUR.fullmatch(account_last_four)
     ):
-        raise DomainError(f"account_last_four must be four digits, got {account_last_four!r}")
+        # Never echo the value: it may be a whole account number (docs/configuration.md,
+        # *Personal data*); the error reaches the borrower's 422 and the logs.
+        shape = (
+            f"{len(account_last_four)} characters"
+            if isinstance(account_last_four, str)
+            else type(account_last_four).__name__
+        )
+        raise DomainError(f"account_last_four must be four digits, got {shape}")
     now = require_moment(now)
     disbursed_on = require_date(disbursed_on, field="disbursed_on")
     application.require_convertible(now, disbursed=disbursed)

@@ -34,6 +34,7 @@ from loc_core.services.filing import (
     render_missing_documents,
 )
 from loc_core.services.job_pages import JOB_PAGE, RunJobPage, run_job_page
+from loc_core.services.kit import post_operations_alert
 from loc_core.services.messagebus import Command, EventHandler, Handler, StartupCheck
 from loc_core.services.notifications import (
     RESEND_NOTIFICATION,
@@ -143,10 +144,11 @@ HANDLERS: Mapping[type[Command[Any]], Handler] = {
 """Exactly one handler per command."""
 
 EVENT_HANDLERS: Mapping[type[DomainEvent], Sequence[EventHandler]] = {
-    DomainEvent: (file_statement, notify_borrower),
+    DomainEvent: (file_statement, notify_borrower, post_operations_alert),
 }
 """What a committed domain event goes to, in order: a statement's PDF is stored before
-the borrower is told it is ready."""
+the borrower is told it is ready; an operations alert committed with a change is posted
+(each handler acts on its own events and ignores the rest)."""
 
 MESSAGES: Mapping[str, Callable[[QueueMessage], Command[Any]]] = {
     loans.COLLECT_INSTALLMENT: loans.CollectInstallment.from_message,

@@ -19,7 +19,7 @@ import contextlib
 import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Protocol, TypeVar
+from typing import Final, Protocol, TypeVar
 
 import attrs
 
@@ -33,7 +33,7 @@ from loc_core.errors import (
     NotFound,
     RefundAlreadyPaid,
 )
-from loc_core.events import AuditValue
+from loc_core.events import AuditValue, DomainEvent, EventType
 from loc_core.payments import Rail
 from loc_core.ports import (
     Alert,
@@ -52,18 +52,20 @@ from loc_core.refunds import RefundDue, RefundHolder
 from loc_core.returns import AutopayStop
 
 __all__ = [
+    "ALERT_SEVERITY",
+    "ALERT_TITLE",
     "CONFLICT_ATTEMPTS",
     "IDEMPOTENCY_TTL",
     "JOB_LOOK_BACK_DAYS",
     "REFUND_ALREADY_PAID",
     "Leased",
     "NotBookedAlerted",
-    "alert_autopay_stopped",
     "alert_refund_already_paid",
-    "alert_refund_due",
     "alert_settlement",
+    "autopay_stop_alerts",
     "before_job_hour",
     "business_date",
+    "committed_alert",
     "fingerprint",
     "iso_date",
     "job_date",
@@ -73,12 +75,16 @@ __all__ = [
     "not_booked_alerted",
     "payment_not_found",
     "post_alert",
+    "post_operations_alert",
     "read_message",
     "reading",
+    "refund_due_alert",
     "refunds_raised",
     "require_paid_by",
     "retry_on_conflict",
     "run_once",
+    "settlement_alert",
+    "stop_autopay_for_return",
 ]
 
 T = TypeVar("T")
@@ -361,52 +367,122 @@ def alert_settlement(
     **details: AuditValue,
 ) -> None:
     """Tell operations about a rail's event the books cannot take as it is, naming the event."""
-    post_alert(
-        alerter,
+    post_alert(alerter, title, {**_settlement_details(event), **details}, severity=severity)
+
+
+def _settlement_details(event: SettlementEvent) -> dict[str, AuditValue]:
+    """What names a rail's settlement event in an alert."""
+    return {
+        "event_id": event.event_id,
+        "idempotency_key": event.idempotency_key,
+        "confirmation_id": event.confirmation_id,
+        "rail": event.rail.value,
+        "outcome": event.outcome.value,
+        "return_code": event.return_code,
+    }
+
+
+ALERT_TITLE: Final = "title"
+"""The data key of an `EventType.OPERATIONS_ALERT` event that holds the alert's title."""
+ALERT_SEVERITY: Final = "severity"
+"""The data key of an `EventType.OPERATIONS_ALERT` event that holds the alert's severity."""
+
+
+def committed_alert(
+    title: str,
+    details: Mapping[str, AuditValue],
+    *,
+    user_id: str,
+    subject_id: str,
+    on: dt.date,
+    severity: Severity = Severity.WARNING,
+) -> DomainEvent:
+    """An operations alert about a change, to put in the changed aggregate's outbox.
+
+    The alert is then committed with the change and posted when its events are published
+    (`post_operations_alert`): never for a change that was not committed, and never lost to
+    a process that dies after the commit (the recovery job publishes what it left). An
+    alert about something refused, where nothing changed, is posted at once (`post_alert`).
+
+    Raises:
+        ValueError: `details` uses the alert's own keys (``title``, ``severity``).
+    """
+    taken = {ALERT_TITLE, ALERT_SEVERITY} & details.keys()
+    if taken:
+        raise ValueError(f"an alert's details may not use the keys {sorted(taken)}")
+    data = {**details, ALERT_TITLE: title, ALERT_SEVERITY: severity.value}
+    return DomainEvent(EventType.OPERATIONS_ALERT, user_id, subject_id, on, data)
+
+
+def post_operations_alert(event: DomainEvent, *, alerter: Alerter) -> None:
+    """Post the operations alert an `EventType.OPERATIONS_ALERT` event carries.
+
+    The event handler every committed event goes to; any other event is ignored. Never
+    raises (an `Alerter` never does).
+    """
+    if event.type is not EventType.OPERATIONS_ALERT:
+        return
+    details = dict(event.data)
+    title = str(details.pop(ALERT_TITLE))
+    severity = Severity(details.pop(ALERT_SEVERITY))
+    alerter.alert(Alert(severity, title, details))
+
+
+def settlement_alert(
+    event: SettlementEvent,
+    title: str,
+    *,
+    user_id: str,
+    owner: tuple[str, str],
+    on: dt.date,
+    severity: Severity = Severity.WARNING,
+    **details: AuditValue,
+) -> DomainEvent:
+    """An alert about what a rail's `event` changed, naming the event, to commit with it.
+
+    `owner` names the loan or line, as (``loan_id`` or ``line_id``, its id).
+    """
+    name, owner_id = owner
+    return committed_alert(
         title,
-        {
-            "event_id": event.event_id,
-            "idempotency_key": event.idempotency_key,
-            "confirmation_id": event.confirmation_id,
-            "rail": event.rail.value,
-            "outcome": event.outcome.value,
-            "return_code": event.return_code,
-            **details,
-        },
+        {**_settlement_details(event), "user_id": user_id, name: owner_id, **details},
+        user_id=user_id,
+        subject_id=owner_id,
+        on=on,
         severity=severity,
     )
 
 
-def alert_autopay_stopped(
-    alerter: Alerter,
+def autopay_stop_alerts(
     event: SettlementEvent,
     stops: Iterable[AutopayStop],
     *,
     user_id: str,
     owner: tuple[str, str],
-) -> None:
-    """Tell operations (WARNING) a committed return forbids debiting the borrower again.
+    on: dt.date,
+) -> list[DomainEvent]:
+    """The alerts (WARNING) that committed returns forbid debiting the borrower again.
 
-    Sent for every such return, also when autopay was off already (``stopped`` says
-    which): an unauthorized claim is a Regulation E matter whatever the setting. An NSF
-    return (presentable again) is not alerted.
+    One for every such return, also when autopay was off already (``autopay_stopped``
+    says which): an unauthorized claim is a Regulation E matter whatever the setting. An
+    NSF return (presentable again) is not alerted. `owner` names the loan or line, as
+    (``loan_id`` or ``line_id``, its id); commit the alerts with the return.
     """
-    name, owner_id = owner
-    what = "loan" if name == "loan_id" else "line"
-    for stop in stops:
-        if not stop.kind.stops_autopay:
-            continue
-        done = "autopay stopped" if stop.stopped else "autopay already off"
-        alert_settlement(
-            alerter,
+    what = "loan" if owner[0] == "loan_id" else "line"
+    return [
+        settlement_alert(
             event,
-            f"{done} on {what} {owner_id}: {stop.why}",
-            severity=Severity.WARNING,
+            f"{'autopay stopped' if stop.stopped else 'autopay already off'} on {what} "
+            f"{owner[1]}: {stop.why}",
             user_id=user_id,
+            owner=owner,
+            on=on,
             return_kind=stop.kind.value,
             autopay_stopped=stop.stopped,
-            **{name: owner_id},
         )
+        for stop in stops
+        if stop.kind.stops_autopay
+    ]
 
 
 def post_alert(
@@ -434,11 +510,9 @@ class OwesBack(Protocol):
     @property
     def payments(self) -> Mapping[str, RefundHolder]:
         """Its payments, by id."""
-        ...
 
     def refunds_due_by_payment(self) -> dict[str, int]:
         """Each payment's refund due (not cancelled or paid out), by payment id."""
-        ...
 
 
 def refunds_raised(owner: OwesBack, before: Mapping[str, int]) -> list[RefundDue]:
@@ -454,23 +528,52 @@ def refunds_raised(owner: OwesBack, before: Mapping[str, int]) -> list[RefundDue
     ]
 
 
-def alert_refund_due(
-    alerter: Alerter, refund: RefundDue, *, user_id: str, owner: tuple[str, str]
-) -> None:
-    """Warn operations that a payment took money nothing was owed for: refund it.
+def stop_autopay_for_return(
+    stop: Callable[..., AutopayStop],
+    account: object,
+    event: SettlementEvent,
+    *,
+    user_id: str,
+    owner: tuple[str, str],
+    today: dt.date,
+) -> tuple[AutopayStop, list[DomainEvent]]:
+    """Apply the product's `stop` (``stop_autopay_after_return``) to the returned payment.
 
-    `owner` names the loan or line, as (``loan_id`` or ``line_id``, its id).
+    `event` is the rail's return of the payment it keys; `account` the loan or line, and
+    `owner` its name and id. Returns what the return did to autopay and its alerts
+    (`autopay_stop_alerts`), for the caller to commit with the change or, when nothing
+    changed, to post at once.
     """
-    post_alert(
-        alerter,
+    stopped = stop(
+        account,
+        payment_id=event.idempotency_key,
+        outcome=event.outcome,
+        return_code=event.return_code,
+        today=today,
+    )
+    return stopped, autopay_stop_alerts(event, [stopped], user_id=user_id, owner=owner, on=today)
+
+
+def refund_due_alert(
+    refund: RefundDue, *, user_id: str, owner: tuple[str, str], on: dt.date
+) -> DomainEvent:
+    """The alert (WARNING) that a payment took money nothing was owed for: refund it.
+
+    `owner` names the loan or line, as (``loan_id`` or ``line_id``, its id); commit the
+    alert with the change that made the refund due.
+    """
+    name, owner_id = owner
+    return committed_alert(
         "refund due",
         {
             "user_id": user_id,
-            owner[0]: owner[1],
+            name: owner_id,
             "payment_id": refund.payment_id,
             "amount": refund.remaining,  # what to send: a line may have applied part of it
         },
-        severity=Severity.WARNING,
+        user_id=user_id,
+        subject_id=owner_id,
+        on=on,
     )
 
 

@@ -142,6 +142,35 @@ class Movements:
                 return Transfer(rail, key, result.confirmation_id)
         return None
 
+    def resized(self, intent: TransferIntent, amount: int) -> TransferIntent:
+        """The PENDING `intent`, set to move `amount` cents when no rail has received it.
+
+        A job's movement (autopay, the due job) whose process died before asking any rail
+        moved nothing, and what it should move may have changed before it is tried again
+        (the borrower paid meanwhile): sent as stored, it would take money no longer owed.
+        An intent a rail holds an answer for keeps its amount (a transfer key is never
+        reused for another amount); one of `amount` already is returned as it is.
+
+        Raises:
+            ExternalServiceError: a rail could not tell; ask again later.
+        """
+        if intent.amount == amount or intent.status is not IntentStatus.PENDING:
+            return intent
+        if any(self.rails.find(key) is not None for key in intent.transfer_keys):
+            return intent
+        uow = self.uow
+
+        def attempt() -> TransferIntent:
+            with uow:
+                stored = uow.intents.get(intent.user_id, intent.intent_id)
+                if stored.status is IntentStatus.PENDING and stored.amount != amount:
+                    stored.amount, stored.updated_at = amount, self.clock.now()
+                    uow.intents.save(stored)
+                    uow.commit(actor="intent", request_id=stored.request_key)
+                return stored
+
+        return retry_on_conflict(attempt)
+
     def abandon(self, intent: TransferIntent, reason: str) -> None:
         """Record, in its own commit, that no rail moved the intent's money."""
         uow = self.uow

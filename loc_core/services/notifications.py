@@ -16,7 +16,7 @@ from __future__ import annotations
 import attrs
 
 from loc_core.errors import DomainError, ExternalServiceError
-from loc_core.events import DomainEvent, event_fields, event_from_fields
+from loc_core.events import DomainEvent, EventType, event_fields, event_from_fields
 from loc_core.ports import Alerter, Notifier, QueueMessage, Severity, WorkQueue
 from loc_core.services.kit import post_alert
 from loc_core.services.messagebus import Command
@@ -40,8 +40,11 @@ def notify_borrower(
 
     On a notifier failure: alert operations and queue the event for a resend; if even
     the queue refuses it, the alert is CRITICAL (the notification would be lost). The
-    next event still goes out either way.
+    next event still goes out either way. An operations alert (`EventType.OPERATIONS_ALERT`)
+    is not for the borrower: it is left to `kit.post_operations_alert`.
     """
+    if event.type is EventType.OPERATIONS_ALERT:
+        return
     try:
         notifier.notify(event)
     except ExternalServiceError as exc:

@@ -444,8 +444,11 @@ class CreditLineLifecycle(RuleBasedStateMachine):
         )
         _expect(line.total_balance == 0, "a line paid off")
         _expect(
-            line.status is status or status is LineStatus.SUSPENDED,
-            "a refund changes no status (paying the past-due amount cures a suspension)",
+            line.status is status
+            or status is LineStatus.SUSPENDED
+            or (status is LineStatus.DEFAULTED and line.status is LineStatus.CLOSED),
+            "a refund changes no status (paying the past-due amount cures a suspension, "
+            "paying a charged-off line in full closes it)",
         )
         self._flush()
 
@@ -663,6 +666,16 @@ class CreditLineLifecycle(RuleBasedStateMachine):
             line.refunds_due == 0 or line.total_balance == 0,
             f"owes {line.total_balance} while {line.refunds_due} is owed back",
         )
+
+    @invariant()
+    def a_charged_off_line_paid_in_full_is_closed(self) -> None:
+        """A DEFAULTED line owes something or waits on a pending draw: paid in full, it closes."""
+        line = self.line
+        if line.status is LineStatus.DEFAULTED:
+            _expect(
+                line.total_balance > 0 or line.pending_draws_total > 0,
+                "a charged-off line owing nothing, with nothing pending, is still DEFAULTED",
+            )
 
     @invariant()
     def amounts_stay_in_bounds(self) -> None:

@@ -22,6 +22,7 @@ from loc_entrypoints.cli import http as http_commands
 from loc_entrypoints.cli._errors import LocGroup, fail, interruptible
 from loc_entrypoints.cli._paths import writable_folder
 from loc_entrypoints.cli.adopt import adopt
+from loc_entrypoints.cli.autopay import autopay
 from loc_entrypoints.cli.operations import job, reconcile
 from loc_entrypoints.simulation import (
     ClusterUnavailable,
@@ -31,7 +32,12 @@ from loc_entrypoints.simulation import (
     Scenario,
     run_simulation,
 )
-from loc_entrypoints.simulation.compare import Comparison, ignored_book, paired
+from loc_entrypoints.simulation.compare import (
+    Comparison,
+    changed_settings,
+    ignored_book,
+    paired,
+)
 from loc_entrypoints.simulation.partition import cluster_address
 from loc_entrypoints.simulation.scenario import MAX_BORROWERS
 
@@ -166,6 +172,7 @@ def simulate(
                 f"a comparison runs the base's book ({base.borrowers:,} borrowers, "
                 f"{base.days} days, from {base.start}, seed {base.seed})"
             )
+        console.print(_settings_note(base, other), highlight=False, markup=False)
     if documents and (workers is not None or cluster is not None):
         msg = "renders from a run in this process: leave out --workers and --cluster"
         raise click.BadParameter(msg, param_hint="--documents")
@@ -364,7 +371,9 @@ def _side_by_side(comparison: Comparison, product: str, title: str) -> Table:
     table.add_column(f"base: {base['scenario']['name']}", justify="right")
     table.add_column(f"compared: {other['scenario']['name']}", justify="right")
     table.add_column("difference", justify="right")
-    for key, label in _ROWS:
+    shown = {key for key, _ in _ROWS}
+    rest = [(key, key.replace("_", " ")) for key in comparison.figures if key not in shown]
+    for key, label in (*_ROWS, *rest):  # every figure, so no difference goes unseen
         delta = comparison.difference(product, key)
         table.add_row(
             label,
@@ -375,6 +384,26 @@ def _side_by_side(comparison: Comparison, product: str, title: str) -> Table:
     if product not in comparison.differences:
         table.caption = "no difference: both policies give this product the same figures"
     return table
+
+
+def _settings_note(base: Scenario, other: Scenario) -> str:
+    """What the compared scenario sets unlike the base, said before either runs.
+
+    A compared file is a whole scenario: what it leaves out takes the default, not the
+    base's value, so every setting that differs is named, lest it pass for the policy's.
+    """
+    changed = changed_settings(base.to_dict(), other.to_dict())
+    if not changed:
+        return f"{other.name!r} sets every value as {base.name!r} does: the two runs must agree"
+    shown = ", ".join(
+        f"{name} {_setting(was)} -> {_setting(now)}" for name, (was, now) in changed.items()
+    )
+    return f"{other.name!r} sets, unlike {base.name!r}: {shown}"
+
+
+def _setting(value: object) -> str:
+    """A scenario value as the TOML file would give it (a list as [low, high])."""
+    return f"[{value[0]}, {value[1]}]" if isinstance(value, list) else str(value)
 
 
 def _document_sample(count: int, seed: int, out: Path, console: Console) -> DocumentSample | None:
@@ -424,3 +453,4 @@ main.add_command(http_commands.openapi)
 main.add_command(job)
 main.add_command(reconcile)
 main.add_command(adopt)
+main.add_command(autopay)

@@ -11,7 +11,7 @@ import datetime as dt
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["draw_portfolio"]
+__all__ = ["draw_portfolio", "legend_marks"]
 
 _WEEK = 7
 _PRODUCTS = (("installment", "installment loans", "C0"), ("creditline", "lines of credit", "C1"))
@@ -44,13 +44,17 @@ def draw_portfolio(
     receivables, collected, delinquent, defaults = axes.flat
     runs = [(report, "-", "")]
     if other is not None:
-        runs = [(report, "-", f" ({report['scenario']['name']})")]
-        runs.append((other, "--", f" ({other['scenario']['name']})"))
+        base_mark, other_mark = legend_marks(report, other)
+        runs = [(report, "-", base_mark), (other, "--", other_mark)]
     for run, style, mark in runs:
         daily = run["daily"]
         days = [dt.date.fromisoformat(row["date"]) for row in daily]
         for product, label, colour in _PRODUCTS:
-            line = {"color": colour, "linestyle": style, "label": label + mark}
+            line = {
+                "color": colour,
+                "linestyle": style,
+                "label": f"{label} ({mark})" if mark else label,
+            }
             receivables.plot(days, [row["receivables"][product] / 100 for row in daily], **line)
             weekly = _rolling([row["collected"][product] / 100 for row in daily])
             collected.plot(days, weekly, **line)
@@ -68,7 +72,7 @@ def draw_portfolio(
                 [sum(row["delinquent"].values()) for row in daily],
                 color="C3",
                 linestyle=style,
-                label=run["scenario"]["name"],
+                label=mark,
             )
     receivables.set_title("Receivables ($)")
     collected.set_title("Collected per day, 7-day average ($)")
@@ -85,6 +89,15 @@ def draw_portfolio(
     figure.tight_layout()
     figure.savefig(path, dpi=100, format="png")
     plt.close(figure)
+
+
+def legend_marks(report: dict[str, Any], other: dict[str, Any]) -> tuple[str, str]:
+    """How the legend tells the base run from the compared one, as the table does.
+
+    ``base: <name>`` and ``compared: <name>``: two scenarios of the same name (a file
+    naming itself ``default``) still read apart, and not by the line style alone.
+    """
+    return f"base: {report['scenario']['name']}", f"compared: {other['scenario']['name']}"
 
 
 def _rolling(values: list[float]) -> list[float]:

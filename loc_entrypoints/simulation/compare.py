@@ -9,7 +9,9 @@ separates the two reports is the policy, not the noise of the draws.
 
 from __future__ import annotations
 
+import decimal
 import tomllib
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +19,7 @@ import attrs
 
 from loc_entrypoints.simulation.scenario import Scenario
 
-__all__ = ["BOOK_FIELDS", "Comparison", "ignored_book", "paired"]
+__all__ = ["BOOK_FIELDS", "Comparison", "changed_settings", "ignored_book", "paired"]
 
 BOOK_FIELDS = ("borrowers", "days", "start", "seed")
 """What makes the book: the compared scenario takes these from the base."""
@@ -28,6 +30,31 @@ PRODUCTS = ("installment", "creditline")
 def paired(base: Scenario, other: Scenario) -> Scenario:
     """`other`'s policy on `base`'s book (its borrowers, days, start and seed)."""
     return attrs.evolve(other, **{name: getattr(base, name) for name in BOOK_FIELDS})
+
+
+def changed_settings(base: dict[str, Any], other: dict[str, Any]) -> dict[str, list[Any]]:
+    """Every scenario setting (``Scenario.to_dict`` values) the two set apart: ``[base, other]``.
+
+    The name is a label, not a setting, and is left out. A compared file is a whole
+    scenario, not a change to the base's: a key it leaves out takes the default, which is
+    a difference too when the base (``--scenario``) sets it otherwise, so the comparison
+    names them all rather than let that pass for the policy's effect.
+    """
+    return {
+        name: [base.get(name), other.get(name)]
+        for name in sorted(base.keys() | other.keys())
+        if name != "name" and not _same(base.get(name), other.get(name))
+    }
+
+
+def _same(one: object, other: object) -> bool:
+    """Equal settings; a rate by value (``"29.990"`` is ``"29.99"``, ``"5"`` is ``5``)."""
+    if one == other:
+        return True
+    try:
+        return Decimal(str(one)) == Decimal(str(other))
+    except decimal.InvalidOperation:
+        return False
 
 
 def ignored_book(base: Scenario, other: Scenario, path: Path) -> list[str]:
@@ -51,6 +78,11 @@ class Comparison:
 
     base: dict[str, Any]
     other: dict[str, Any]
+
+    @property
+    def changed(self) -> dict[str, list[Any]]:
+        """The settings the two scenarios set apart (`changed_settings`)."""
+        return changed_settings(self.base["scenario"], self.other["scenario"])
 
     @property
     def figures(self) -> tuple[str, ...]:
@@ -82,7 +114,7 @@ class Comparison:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        """``comparison.json``: both scenarios, their digests and the differences."""
+        """``comparison.json``: scenarios, digests, `changed` settings and the differences."""
         return {
             "base": {
                 "scenario": self.base["scenario"],
@@ -92,5 +124,6 @@ class Comparison:
                 "scenario": self.other["scenario"],
                 "ledger_digest": self.other["ledger_digest"],
             },
+            "changed": self.changed,
             "differences": self.differences,
         }

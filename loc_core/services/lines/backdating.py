@@ -31,9 +31,7 @@ from loc_core.creditline import CreditLine, Draw, LocPayment
 from loc_core.errors import IdempotencyConflict
 from loc_core.money import format_cents
 from loc_core.payments import Rail
-from loc_core.ports import Alerter
-from loc_core.refunds import RefundDue
-from loc_core.services.kit import alert_refund_due, refunds_raised
+from loc_core.services.kit import refund_due_alert, refunds_raised
 from loc_core.services.lines._unit import LineWriter
 from loc_core.services.lines.receipts import (
     GetLinePaymentReceipt,
@@ -74,7 +72,7 @@ class BookBackdatedLinePayment(Command[LinePaymentReceipt]):
 
 
 def book_backdated_line_payment(
-    command: BookBackdatedLinePayment, *, lines: LineWriter, alerter: Alerter
+    command: BookBackdatedLinePayment, *, lines: LineWriter
 ) -> LinePaymentReceipt:
     """Apply the payment as of its effective date and post the difference today.
 
@@ -86,7 +84,6 @@ def book_backdated_line_payment(
             on this line.
     """
     payment_id = command.payment_id
-    owed_back: list[RefundDue] = []
 
     def change(line: CreditLine, today: dt.date) -> LocPayment:
         before = line.refunds_due_by_payment()
@@ -98,7 +95,13 @@ def book_backdated_line_payment(
             lines=lines,
             line_id=line.line_id,
         )
-        owed_back[:] = refunds_raised(line, before)
+        # Money nothing was owed for, as a booking's: alerted in the correction's commit.
+        line.outbox.events.extend(
+            refund_due_alert(
+                refund, user_id=line.user_id, owner=("line_id", line.line_id), on=today
+            )
+            for refund in refunds_raised(line, before)
+        )
         return booked
 
     lines.change(
@@ -108,7 +111,6 @@ def book_backdated_line_payment(
         actor="operator",
         request_id=command.idempotency_key,
     )
-    _alert_refunds(alerter, owed_back, command)
     return get_line_payment_receipt(
         GetLinePaymentReceipt(command.user_id, command.line_id, payment_id), uow=lines.uow
     )
@@ -212,15 +214,3 @@ def _same_booking(known: Booked, command: BookBackdatedLinePayment | BookBackdat
             key=command.idempotency_key,
         )
     return known
-
-
-def _alert_refunds(
-    alerter: Alerter,
-    refunds: list[RefundDue],
-    command: BookBackdatedLinePayment | BookBackdatedDraw,
-) -> None:
-    """Warn operations of money the corrected line owes back, as a booking does."""
-    for refund in refunds:
-        alert_refund_due(
-            alerter, refund, user_id=command.user_id, owner=("line_id", command.line_id)
-        )

@@ -22,7 +22,7 @@ from loc_core.creditline import (
 from loc_core.intents import IntentKind, IntentStatus, TransferIntent
 from loc_core.payments import Direction, Rail
 from loc_core.ports import Alerter, Lease, UnitOfWork
-from loc_core.services.kit import alert_refund_due, not_booked_alerted
+from loc_core.services.kit import not_booked_alerted, refund_due_alert
 from loc_core.services.lines._unit import LineWriter
 from loc_core.services.moving import Movements, intent_details
 from loc_core.services.rails import Transfer
@@ -119,20 +119,26 @@ class LineDebits:
                 the money again.
         """
         booked: list[TransferIntent] = []
-        fresh: list[LocPayment] = []
         key = transfer.idempotency_key
 
         def change(line: CreditLine, today: dt.date) -> LocPayment:
-            fresh.clear()
             known = line.payments.get(key)
             if known is not None:
                 return known
-            fresh.append(  # money moved: never refused for the balance
-                line.book_moved_payment(
-                    payment_id=key, amount=intent.amount, rail=transfer.rail, on=today
-                )
+            # Money moved: never refused for the balance.
+            payment = line.book_moved_payment(
+                payment_id=key, amount=intent.amount, rail=transfer.rail, on=today
             )
-            return fresh[0]
+            if payment.refund is not None:  # committed with the payment it refunds
+                line.outbox.events.append(
+                    refund_due_alert(
+                        payment.refund,
+                        user_id=line.user_id,
+                        owner=("line_id", line.line_id),
+                        on=today,
+                    )
+                )
+            return payment
 
         def also(uow: UnitOfWork, line: CreditLine, payment: LocPayment) -> None:
             if lease is not None:
@@ -167,12 +173,5 @@ class LineDebits:
                 actor=actor,
                 request_id=intent.request_key,
                 also=also,
-            )
-        if fresh and payment.refund is not None:
-            alert_refund_due(
-                self.alerter,
-                payment.refund,
-                user_id=intent.user_id,
-                owner=("line_id", intent.account_id),
             )
         return payment, booked[0]

@@ -109,6 +109,9 @@ def _collect(
     )
     if intent.status is not IntentStatus.PENDING:
         return False  # finished earlier: booked, or declined by every rail
+    # A run that died before any rail received the debit moved nothing: it takes what is
+    # still unpaid of the minimum now, not what was unpaid before the borrower paid.
+    intent = debits.movements.resized(intent, min(decision.amount, line.total_balance))
     collected, _ = debits.collect(intent)
     if collected is None:
         metrics.increment("loc.lines.loc_due.declined")

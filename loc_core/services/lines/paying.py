@@ -19,7 +19,7 @@ import attrs
 
 from loc_core.creditline import CreditLine
 from loc_core.errors import IdempotencyConflict, Overpayment, RailDeclined, Ref
-from loc_core.intents import IntentKind, IntentStatus, request_fingerprint
+from loc_core.intents import IntentKind, IntentStatus, TransferIntent, request_fingerprint
 from loc_core.money import format_cents, positive_cents
 from loc_core.payments import REPAYMENT_RAILS, Rail
 from loc_core.ports import (
@@ -70,7 +70,8 @@ def pay_line(
     Raises:
         NotFound: no such line.
         InvalidAmount: not positive integer cents.
-        Overpayment: more than the line's total balance; no rail was called.
+        Overpayment: more than the line's total balance; no rail was called (also for a
+            repeat whose earlier attempt moved no money, checked again).
         RailDeclined: every rail declined; nothing was taken. Use a new key to try again.
         ExternalServiceError: a rail could not be reached; retrying with the same key is
             safe.
@@ -113,7 +114,8 @@ def _pay(command: PayLine, debits: LineDebits, lease: Lease) -> str:
         return known
     with debits.lines.uow as uow:
         line = uow.lines.get(command.user_id, command.line_id)
-        if uow.intents.find(intent_id) is None:
+        resumed = uow.intents.find(intent_id) is not None
+        if not resumed:
             _refuse_overpayment(line, command.amount)
     intent = debits.movements.open(
         debits.debit_intent(
@@ -132,6 +134,8 @@ def _pay(command: PayLine, debits: LineDebits, lease: Lease) -> str:
     if intent.status is IntentStatus.BOOKED:
         debits.movements.finish(intent)
         return intent.outcome
+    if resumed and debits.movements.look_up(intent) is None:
+        _refuse_resumed_overpayment(command, intent, debits)
     collected, declines = debits.collect(intent)
     if collected is None:
         raise RailDeclined(
@@ -152,3 +156,25 @@ def _refuse_overpayment(line: CreditLine, amount: int) -> None:
             f"{format_cents(line.total_balance)} owed on line {line.line_id}",
             about=line,
         )
+
+
+def _refuse_resumed_overpayment(
+    command: PayLine, intent: TransferIntent, debits: LineDebits
+) -> None:
+    """Check again a resumed payment whose money no rail has taken yet.
+
+    The earlier attempt died before a rail took the money (or every rail declined), so
+    the retry is a new collection and must fit the line as it stands now: a line paid
+    down or off meanwhile refuses it (`Overpayment`) and the intent is ABANDONED, rather
+    than taking money the borrower no longer owes and owing it back as a refund due.
+
+    Raises:
+        Overpayment: more than the line owes now; nothing moved.
+    """
+    with debits.lines.uow as uow:
+        line = uow.lines.get(command.user_id, command.line_id)
+    try:
+        _refuse_overpayment(line, command.amount)
+    except Overpayment as refused:
+        debits.movements.abandon(intent, f"refused when resumed: {refused}")
+        raise

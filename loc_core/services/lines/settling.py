@@ -58,6 +58,7 @@ from loc_core.errors import (
     PaymentAlreadyReversed,
     RefundAlreadyPaid,
 )
+from loc_core.events import DomainEvent
 from loc_core.payments import SettlementOutcome
 from loc_core.ports import (
     Alerter,
@@ -65,17 +66,18 @@ from loc_core.ports import (
     Severity,
     UnitOfWork,
 )
-from loc_core.refunds import RefundDue
-from loc_core.returns import AutopayStop, classify_return
+from loc_core.returns import classify_return
 from loc_core.services.handling import SettlementHandling
 from loc_core.services.kit import (
-    alert_autopay_stopped,
     alert_refund_already_paid,
-    alert_refund_due,
     alert_settlement,
     payment_not_found,
+    post_operations_alert,
+    refund_due_alert,
     refunds_raised,
     require_paid_by,
+    settlement_alert,
+    stop_autopay_for_return,
 )
 from loc_core.services.lines._unit import LineWriter
 from loc_core.services.lines.drawing import DrawTransfer, parse_draw_transfer
@@ -106,10 +108,7 @@ def handle_line_settlement(
     if owner is None:
         raise payment_not_found(event.idempotency_key, "any line", event=event)
 
-    stops: list[AutopayStop] = []
-
     def change(line: CreditLine, today: dt.date) -> SettlementHandling:
-        stops.clear()
         payment = line.payments[event.idempotency_key]
         require_paid_by(alerter, event, payment.rail, user_id=owner.user_id, line_id=owner.owner_id)
         before = payment.status
@@ -132,15 +131,15 @@ def handle_line_settlement(
         if not payment.status.reversed:
             return SettlementHandling.SETTLED
         # In the reversal's commit: no crash leaves the one without the other.
-        stops.append(
-            stop_autopay_after_return(
-                line,
-                payment_id=payment.payment_id,
-                outcome=event.outcome,
-                return_code=event.return_code,
-                today=today,
-            )
+        _, alerts = stop_autopay_for_return(
+            stop_autopay_after_return,
+            line,
+            event,
+            user_id=line.user_id,
+            owner=("line_id", line.line_id),
+            today=today,
         )
+        line.outbox.events.extend(alerts)
         return SettlementHandling.REVERSED
 
     handling = _correcting(
@@ -151,41 +150,45 @@ def handle_line_settlement(
         alerter=alerter,
     )
     if handling is SettlementHandling.MANUAL:
-        stops[:] = _stop_autopay_unreversed(event, owner.user_id, owner.owner_id, lines=lines)
-    # Only a committed reversal leaves a stop: every other answer, and each retry, clears it.
-    alert_autopay_stopped(
-        alerter, event, stops, user_id=owner.user_id, owner=("line_id", owner.owner_id)
-    )
+        _stop_autopay_unreversed(event, owner.user_id, owner.owner_id, lines=lines, alerter=alerter)
     return handling
 
 
 def _stop_autopay_unreversed(
-    event: SettlementEvent, user_id: str, line_id: str, *, lines: LineWriter
-) -> list[AutopayStop]:
+    event: SettlementEvent, user_id: str, line_id: str, *, lines: LineWriter, alerter: Alerter
+) -> None:
     """Stop autopay for a return left to operations (MANUAL), in a commit of its own.
 
     The money is reversed by hand, but the borrower's word on the debit stands whatever
     the books can do: a return that forbids presenting again turns autopay off all the
-    same (`loc_core.returns`). An NSF return changes nothing, not even billing.
+    same (`loc_core.returns`), its alert committed with the stop. With autopay off
+    already nothing is committed and the alert is posted at once. An NSF return changes
+    nothing, not even billing.
     """
     if event.outcome is SettlementOutcome.COMPLETED:  # pragma: no cover - never MANUAL
-        return []
+        return
     if not classify_return(event.outcome, event.return_code).stops_autopay:
-        return []
+        return
 
-    def change(line: CreditLine, today: dt.date) -> AutopayStop:
-        return stop_autopay_after_return(
+    def change(line: CreditLine, today: dt.date) -> list[DomainEvent]:
+        stop, alerts = stop_autopay_for_return(
+            stop_autopay_after_return,
             line,
-            payment_id=event.idempotency_key,
-            outcome=event.outcome,
-            return_code=event.return_code,
+            event,
+            user_id=user_id,
+            owner=("line_id", line_id),
             today=today,
         )
+        if not stop.stopped:
+            return alerts
+        line.outbox.events.extend(alerts)
+        return []
 
-    stop, _ = lines.change(
+    uncommitted, _ = lines.change(
         user_id, line_id, change, actor="rail-webhook", request_id=event.event_id
     )
-    return [stop]
+    for alert in uncommitted:
+        post_operations_alert(alert, alerter=alerter)
 
 
 @attrs.frozen
@@ -246,7 +249,6 @@ def _return_draw(
 ) -> SettlementHandling:
     """Correct the line for a draw whose credit the rail brought back (module docstring)."""
     uow = lines.uow
-    owed_back: list[RefundDue] = []
 
     def change(line: CreditLine, today: dt.date) -> SettlementHandling:
         before = line.refunds_due_by_payment()
@@ -262,28 +264,27 @@ def _return_draw(
             )
         except DrawAlreadyReturned:
             return SettlementHandling.DUPLICATE
+        owner = ("line_id", line.line_id)
+        line.outbox.events.append(
+            settlement_alert(
+                event,
+                f"the {transfer.rail.value} credit of draw {transfer.draw_id} came back: the "
+                "draw is reversed and not owed; the borrower's bank details need updating",
+                user_id=line.user_id,
+                owner=owner,
+                on=today,
+            )
+        )
         # Payments that paid the draw off now paid more than was owed: money owed back.
-        owed_back[:] = refunds_raised(line, before)
+        line.outbox.events.extend(
+            refund_due_alert(refund, user_id=line.user_id, owner=owner, on=today)
+            for refund in refunds_raised(line, before)
+        )
         return SettlementHandling.REVERSED
 
     what = f"the {event.outcome.value} credit of draw {transfer.draw_id}"
     target = _Target(transfer.user_id, transfer.line_id, what)
-    handling = _correcting(event, target, change, lines=lines, alerter=alerter)
-    if handling is SettlementHandling.REVERSED:
-        alert_settlement(
-            alerter,
-            event,
-            f"the {transfer.rail.value} credit of draw {transfer.draw_id} came back: the draw "
-            "is reversed and not owed; the borrower's bank details need updating",
-            severity=Severity.WARNING,
-            user_id=transfer.user_id,
-            line_id=transfer.line_id,
-        )
-        for refund in owed_back:
-            alert_refund_due(
-                alerter, refund, user_id=transfer.user_id, owner=("line_id", transfer.line_id)
-            )
-    return handling
+    return _correcting(event, target, change, lines=lines, alerter=alerter)
 
 
 def _check_draw_transfer(

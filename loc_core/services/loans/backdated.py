@@ -20,13 +20,12 @@ from loc_core.errors import IdempotencyConflict, Ref
 from loc_core.events import DomainEvent
 from loc_core.installment import DAILY_JOB_AT
 from loc_core.payments import Rail
-from loc_core.ports import Alerter, Clock, Lock, UnitOfWork
-from loc_core.refunds import RefundDue
+from loc_core.ports import Clock, Lock, UnitOfWork
 from loc_core.services.kit import (
-    alert_refund_due,
     before_job_hour,
     leased,
     moment,
+    refund_due_alert,
     refunds_raised,
     retry_on_conflict,
 )
@@ -68,7 +67,6 @@ def book_backdated_payment(
     lock: Lock,
     clock: Clock,
     publish: Publisher,
-    alerter: Alerter,
 ) -> PaymentReceipt:
     """Book the received payment as of `effective_on` and correct the loan; its receipt.
 
@@ -76,7 +74,7 @@ def book_backdated_payment(
     same idempotency key books nothing and returns the receipt of the one payment; the
     same key for another amount, day or rail is refused. A refund due the correction
     leaves (money nothing was owed for, on this payment or another it moved to) is
-    alerted to operations (WARNING), as a booking's is.
+    alerted to operations (WARNING) in the correction's commit, as a booking's is.
 
     Raises:
         NotFound: for an unknown loan (or another borrower's).
@@ -117,11 +115,14 @@ def book_backdated_payment(
                 before_daily_job=before_job_hour(clock, today, DAILY_JOB_AT),
             )
             announce_received(loan, payment_id, today)
+            for refund in refunds_raised(loan, before):  # as a booking does: to refund
+                loan.outbox.events.append(
+                    refund_due_alert(
+                        refund, user_id=loan.user_id, owner=("loan_id", loan.loan_id), on=today
+                    )
+                )
             uow.loans.save(loan)
-            owed_back[:] = refunds_raised(loan, before)
             return uow.commit(actor="operator", request_id=command.idempotency_key)
-
-    owed_back: list[RefundDue] = []
 
     with leased(
         lock,
@@ -130,10 +131,6 @@ def book_backdated_payment(
         ttl=PAYMENT_LEASE,
     ):
         events = retry_on_conflict(attempt)
-    for refund in owed_back:  # as a booking does: money nothing was owed for, to refund
-        alert_refund_due(
-            alerter, refund, user_id=command.user_id, owner=("loan_id", command.loan_id)
-        )
     publish(events)
     with uow:
         loan = uow.loans.get(command.user_id, command.loan_id)

@@ -22,7 +22,7 @@ from loc_core.events import AuditValue
 from loc_core.installment import Loan, Process
 from loc_core.intents import IntentStatus, TransferIntent
 from loc_core.ports import Alerter, Lease, Metrics, UnitOfWork
-from loc_core.services.kit import alert_refund_due, not_booked_alerted, retry_on_conflict
+from loc_core.services.kit import not_booked_alerted, refund_due_alert, retry_on_conflict
 from loc_core.services.moving import Movements, intent_details
 from loc_core.services.rails import Transfer
 
@@ -116,7 +116,6 @@ class LoanTransfers:
                 if stored.status is IntentStatus.BOOKED:
                     return stored
                 loan = uow.loans.get(intent.user_id, intent.account_id)
-                payment = None
                 if transfer.idempotency_key not in loan.payments:
                     if before is not None:
                         before(loan)
@@ -127,6 +126,15 @@ class LoanTransfers:
                         rail=transfer.rail,
                         today=today,
                     )
+                    if payment.refund is not None:  # committed with the payment it refunds
+                        loan.outbox.events.append(
+                            refund_due_alert(
+                                payment.refund,
+                                user_id=loan.user_id,
+                                owner=("loan_id", loan.loan_id),
+                                on=today,
+                            )
+                        )
                     uow.loans.save(loan)
                 booked = self.movements.booked(
                     uow,
@@ -136,13 +144,6 @@ class LoanTransfers:
                     events=list(loan.outbox.events),
                 )
                 uow.commit(actor=actor, request_id=intent.request_key)
-            if payment is not None and payment.refund is not None:
-                alert_refund_due(
-                    self.alerter,
-                    payment.refund,
-                    user_id=loan.user_id,
-                    owner=("loan_id", loan.loan_id),
-                )
             return booked
 
         with self.booking(transfer, what=what, details=intent_details(intent)):

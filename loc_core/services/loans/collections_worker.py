@@ -234,14 +234,18 @@ def _collect(
         attempt = loan.installment(installment_id).collection_attempts + 1
         wanted = autopay_intent(loan, installment_id, attempt=attempt, now=now)
         stored = uow.intents.find(wanted.intent_id)
-        if stored is None or not stored.is_open:
-            skip = collection_skip_reason(loan, installment_id, today=today)
-            if skip is not None:
-                return CollectionResult(CollectionOutcome.SKIPPED, installment_id, reason=skip)
+        skip = collection_skip_reason(loan, installment_id, today=today)
+        if (stored is None or not stored.is_open) and skip is not None:
+            return CollectionResult(CollectionOutcome.SKIPPED, installment_id, reason=skip)
     intent = transfers.movements.open(wanted, client=False)
     if intent.status is IntentStatus.BOOKED:
         transfers.movements.finish(intent)
         return _charged(intent, attempt)
+    if stored is not None:
+        resumed = _resume(transfers, intent, skip=skip, amount=wanted.amount)
+        if resumed is None:
+            return CollectionResult(CollectionOutcome.SKIPPED, installment_id, reason=skip or "")
+        intent = resumed
     answers = transfers.movements.send(intent)
     transfer = answers.accepted
     if transfer is None:
@@ -257,6 +261,24 @@ def _collect(
     booked = book_autopay(transfers, intent, transfer, today=today, lease=lease)
     transfers.movements.finish(booked)
     return _charged(booked, attempt)
+
+
+def _resume(
+    transfers: LoanTransfers, intent: TransferIntent, *, skip: str | None, amount: int
+) -> TransferIntent | None:
+    """The stored attempt to send again, or None when it is abandoned for `skip`.
+
+    An attempt whose worker died before any rail took the money moved nothing, so its
+    redelivery (or the next day's try of the same attempt, once the recovery job
+    abandoned it) is a new charge: it is held to the guards like one (a loan paid off
+    meanwhile is SKIPPED, never charged to owe the money back as a refund due), and when
+    no rail even received it, it charges what the installment owes now (`amount`), not
+    what it owed when the dead worker read it. Money a rail took is booked as stored.
+    """
+    if skip is not None and transfers.movements.look_up(intent) is None:
+        transfers.movements.abandon(intent, f"skipped when resumed: {skip}")
+        return None
+    return transfers.movements.resized(intent, amount)
 
 
 def book_autopay(

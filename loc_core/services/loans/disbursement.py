@@ -35,9 +35,9 @@ from loc_core.installment import (
 )
 from loc_core.intents import IntentKind, IntentStatus, TransferIntent, request_fingerprint
 from loc_core.payments import Direction, Rail
-from loc_core.ports import Clock, IdGenerator, Severity, UnitOfWork, Users
+from loc_core.ports import Clock, IdGenerator, UnitOfWork, Users
 from loc_core.services.filing import DocumentFiler, file_agreement
-from loc_core.services.kit import moment, post_alert, retry_on_conflict
+from loc_core.services.kit import committed_alert, moment, retry_on_conflict
 from loc_core.services.loans.booking import LoanTransfers, intent_details
 from loc_core.services.messagebus import Command
 from loc_core.services.rails import Transfer
@@ -397,6 +397,21 @@ def book_disbursement(
                 )
             uow.loans.add(loan)
             uow.loan_applications.save(application)
+            if restated:  # committed with the loan: a crash after it cannot lose it
+                loan.outbox.events.append(
+                    committed_alert(
+                        "loan made on terms its agreement did not disclose: agreement filed again",
+                        {
+                            **intent_details(intent),
+                            "loan_id": loan.loan_id,
+                            "disbursed_on": day.isoformat(),
+                            "first_due_date": loan.installments[0].due_date.isoformat(),
+                        },
+                        user_id=loan.user_id,
+                        subject_id=loan.loan_id,
+                        on=day,
+                    )
+                )
             booked = transfers.movements.booked(
                 uow, stored, transfer, outcome=loan.loan_id, events=list(loan.outbox.events)
             )
@@ -406,16 +421,7 @@ def book_disbursement(
     with transfers.booking(transfer, what="loan disbursement", details=intent_details(intent)):
         loan, booked, restated = retry_on_conflict(attempt)
     if restated is not None:
+        # A crash before this leaves the application without an agreement key: the
+        # missing-documents job files it (`filing.render_missing_documents`).
         make_loan.file_agreement(restated)
-        post_alert(
-            transfers.alerter,
-            "loan made on terms its agreement did not disclose: agreement filed again",
-            {
-                **intent_details(intent),
-                "loan_id": loan.loan_id,
-                "disbursed_on": day.isoformat(),
-                "first_due_date": loan.installments[0].due_date.isoformat(),
-            },
-            severity=Severity.WARNING,
-        )
     return loan, booked

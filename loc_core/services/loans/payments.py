@@ -6,7 +6,7 @@ import datetime as dt
 
 import attrs
 
-from loc_core.errors import IdempotencyConflict, Ref
+from loc_core.errors import DomainError, IdempotencyConflict, Ref
 from loc_core.installment import Process
 from loc_core.intents import IntentKind, IntentStatus, TransferIntent, request_fingerprint
 from loc_core.payments import REPAYMENT_RAILS, Direction, Rail
@@ -95,7 +95,8 @@ def make_payment(
     transfer intent is committed before any rail is asked: a repeat with the same
     idempotency key resumes it (after a crash, a second or a day later) and returns the
     receipt of the one payment, as the loan stands now; the same key for another amount
-    is refused.
+    is refused. A repeat whose earlier attempt moved no money is checked against the
+    loan again first (`_require_still_payable`).
 
     Raises:
         NotFound: for an unknown loan (or another borrower's).
@@ -125,7 +126,8 @@ def _collect(command: MakePayment, *, transfers: LoanTransfers, clock: Clock, le
     wanted = manual_payment_intent(command, amount=command.amount, now=now)
     with transfers.uow as uow:
         loan = uow.loans.get(command.user_id, command.loan_id)
-        if uow.intents.find(wanted.intent_id) is None:
+        resumed = uow.intents.find(wanted.intent_id) is not None
+        if not resumed:
             for key in wanted.transfer_keys:
                 known = loan.payments.get(key)
                 if known is not None:  # booked before intents were kept
@@ -142,6 +144,8 @@ def _collect(command: MakePayment, *, transfers: LoanTransfers, clock: Clock, le
     if intent.status is IntentStatus.BOOKED:
         transfers.movements.finish(intent)  # a crash may have left its events unsent
         return intent.outcome
+    if resumed:
+        _require_still_payable(command, intent, transfers=transfers, today=today)
     transfer = transfers.move(
         intent, f"payment on loan {command.loan_id}", failed="loc.loans.payments.failed"
     )
@@ -159,3 +163,30 @@ def _collect(command: MakePayment, *, transfers: LoanTransfers, clock: Clock, le
         "loc.loans.payments.collected", tags=(f"rail:{transfer.rail.value}",)
     )
     return transfer.idempotency_key
+
+
+def _require_still_payable(
+    command: MakePayment, intent: TransferIntent, *, transfers: LoanTransfers, today: dt.date
+) -> None:
+    """Check a resumed payment again when no rail has taken its money yet.
+
+    An earlier attempt that died before any rail took the money (or whose rails all
+    declined) moved nothing, so its retry is a new collection and must fit the loan as it
+    stands now: a loan paid off meanwhile, or paid down below the amount, refuses it
+    (`InvalidTransition`, `Overpayment`) and the intent is ABANDONED, rather than taking
+    money the borrower no longer owes and owing it back as a refund due. Money a rail
+    already took under the intent's keys is booked whatever the loan owes now.
+
+    Raises:
+        InvalidTransition, LoanCancelled, Overpayment: refused; nothing moved.
+        ExternalServiceError: a rail could not tell what it did; retry later.
+    """
+    if transfers.movements.look_up(intent) is not None:
+        return  # money moved: the booking wins over any later state
+    with transfers.uow as uow:
+        loan = uow.loans.get(command.user_id, command.loan_id)
+    try:
+        loan.check_payment(command.amount, today=today)
+    except DomainError as refused:
+        transfers.movements.abandon(intent, f"refused when resumed: {refused}")
+        raise

@@ -44,21 +44,21 @@ from loc_core.ports import (
     Alerter,
     Metrics,
     SettlementEvent,
-    Severity,
     UnitOfWork,
 )
-from loc_core.refunds import RefundDue
-from loc_core.returns import AutopayStop, classify_return
+from loc_core.returns import classify_return
 from loc_core.services.handling import SettlementHandling
 from loc_core.services.kit import (
-    alert_autopay_stopped,
     alert_refund_already_paid,
-    alert_refund_due,
     alert_settlement,
     payment_not_found,
+    post_operations_alert,
+    refund_due_alert,
     refunds_raised,
     require_paid_by,
     retry_on_conflict,
+    settlement_alert,
+    stop_autopay_for_return,
 )
 from loc_core.services.loans.disbursement import parse_disbursement_key
 from loc_core.services.loans.notices import tell_what_is_owed
@@ -121,10 +121,7 @@ def settle_payment(
         alert_settlement(alerter, event, "settlement event for a payment no loan carries")
         raise payment_not_found(event.idempotency_key, "any installment loan", event=event)
 
-    stops: list[AutopayStop] = []
-
     def attempt() -> tuple[SettlementHandling, list[DomainEvent]]:
-        stops.clear()
         with uow:
             loan = uow.loans.get(owner.user_id, owner.owner_id)
             paid_by = loan.payments[event.idempotency_key].rail
@@ -147,15 +144,15 @@ def settle_payment(
                         before_daily_job=before_daily_job,
                     )
                     # In the reversal's commit: no crash leaves the one without the other.
-                    stops.append(
-                        stop_autopay_after_return(
-                            loan,
-                            payment_id=payment.payment_id,
-                            outcome=event.outcome,
-                            return_code=event.return_code,
-                            today=today,
-                        )
+                    _, alerts = stop_autopay_for_return(
+                        stop_autopay_after_return,
+                        loan,
+                        event,
+                        user_id=loan.user_id,
+                        owner=("loan_id", loan.loan_id),
+                        today=today,
                     )
+                    loan.outbox.events.extend(alerts)
             except (PaymentAlreadyReversed, PaymentAlreadySettled):
                 return SettlementHandling.DUPLICATE, []
             except RefundAlreadyPaid as error:  # not committed: nothing changed
@@ -181,10 +178,6 @@ def settle_payment(
     except CorrectionTooOld:  # alerted, nothing changed: the money is left to operations
         _stop_autopay_unreversed(SettlementHandling.MANUAL, left)
         raise
-    if handling is SettlementHandling.REVERSED:
-        alert_autopay_stopped(
-            alerter, event, stops, user_id=owner.user_id, owner=("loan_id", owner.owner_id)
-        )
     publish(events)
     _stop_autopay_unreversed(handling, left)
     metrics.increment(
@@ -222,23 +215,27 @@ def _stop_autopay_unreversed(handling: SettlementHandling, left: _Left) -> None:
         return
     user_id, loan_id = left.owner
 
-    def attempt() -> tuple[AutopayStop, list[DomainEvent]]:
+    def attempt() -> tuple[list[DomainEvent], list[DomainEvent]]:
         with left.uow as uow:
             loan = uow.loans.get(user_id, loan_id)
-            stop = stop_autopay_after_return(
+            stop, alerts = stop_autopay_for_return(
+                stop_autopay_after_return,
                 loan,
-                payment_id=event.idempotency_key,
-                outcome=event.outcome,
-                return_code=event.return_code,
+                event,
+                user_id=user_id,
+                owner=("loan_id", loan_id),
                 today=left.today,
             )
             if not stop.stopped:
-                return stop, []
+                # Nothing to commit: the alert is about a return left to operations.
+                return alerts, []
+            loan.outbox.events.extend(alerts)
             uow.loans.save(loan)
-            return stop, uow.commit(actor="settlement-handler", request_id=event.event_id)
+            return [], uow.commit(actor="settlement-handler", request_id=event.event_id)
 
-    stop, events = retry_on_conflict(attempt)
-    alert_autopay_stopped(left.alerter, event, [stop], user_id=user_id, owner=("loan_id", loan_id))
+    uncommitted, events = retry_on_conflict(attempt)
+    for alert in uncommitted:
+        post_operations_alert(alert, alerter=left.alerter)
     left.publish(events)
 
 
@@ -276,14 +273,17 @@ def _correct(
     posted = uow.journal.entries_for(loan.loan_id)
     if not loan.replayable(posted):
         # A loan adopted from the Go service has no history here to replay: the return is
-        # reversed as of today (as `settle` did), and operations are told why.
-        alert_settlement(
-            alerter,
-            event,
-            f"return on loan {loan.loan_id} reversed as of today: its history before "
-            "adoption is not here to replay",
-            severity=Severity.WARNING,
-            effective=effective.isoformat(),
+        # reversed as of today (as `settle` did), and operations are told why, in its commit.
+        loan.outbox.events.append(
+            settlement_alert(
+                event,
+                f"return on loan {loan.loan_id} reversed as of today: its history before "
+                "adoption is not here to replay",
+                user_id=loan.user_id,
+                owner=("loan_id", loan.loan_id),
+                on=on,
+                effective=effective.isoformat(),
+            )
         )
         return
     loan.correct(
@@ -332,8 +332,6 @@ def _settle_disbursement(
     if event.outcome is SettlementOutcome.COMPLETED:
         # A completion after the return (ACH reports both, in any order) changes nothing.
         return SettlementHandling.DUPLICATE if found.cancelled else SettlementHandling.DISBURSEMENT
-    owed_back: list[RefundDue] = []
-    refund_due_total = [0]
 
     def attempt() -> tuple[SettlementHandling, list[DomainEvent]]:
         with uow:
@@ -366,27 +364,28 @@ def _settle_disbursement(
                     error=str(exc),
                 )
                 raise
-            uow.loans.save(loan)
+            owner = ("loan_id", loan_id)
+            loan.outbox.events.append(
+                settlement_alert(
+                    event,
+                    f"disbursement of loan {loan_id} came back: the loan is cancelled",
+                    user_id=user_id,
+                    owner=owner,
+                    on=today,
+                    refund_due=loan.refunds_due,
+                )
+            )
             # Only refunds the cancellation created or grew: one already due was alerted
             # when it was made, and a second alert for it invites a second payout.
-            owed_back[:] = refunds_raised(loan, before)
-            refund_due_total[0] = loan.refunds_due
+            loan.outbox.events.extend(
+                refund_due_alert(refund, user_id=user_id, owner=owner, on=today)
+                for refund in refunds_raised(loan, before)
+            )
+            uow.loans.save(loan)
             return SettlementHandling.REVERSED, uow.commit(
                 actor="settlement-handler", request_id=event.event_id
             )
 
     handling, events = retry_on_conflict(attempt)
-    if handling is SettlementHandling.REVERSED:
-        alert_settlement(
-            alerter,
-            event,
-            f"disbursement of loan {loan_id} came back: the loan is cancelled",
-            severity=Severity.WARNING,
-            user_id=user_id,
-            loan_id=loan_id,
-            refund_due=refund_due_total[0],
-        )
-        for refund in owed_back:
-            alert_refund_due(alerter, refund, user_id=user_id, owner=("loan_id", loan_id))
     publish(events)
     return handling

@@ -170,3 +170,24 @@ def test_figures_are_frozen() -> None:
     assert isinstance(box, LineDisclosure)
     with pytest.raises(AttributeError):
         box.late_fee = 0  # type: ignore[misc]  # frozen: the assignment must fail
+
+
+@pytest.mark.parametrize(
+    ("fee", "figure"),
+    [
+        pytest.param(500, "Up to $5.00", id="the-default-fee"),
+        pytest.param(0, "None", id="no-fee"),
+    ],
+)
+def test_the_late_fee_row_splits_into_its_bold_amount_and_its_conditions(
+    fee: int, figure: str
+) -> None:
+    """The table prints `late_fee_figure` in bold (12 CFR 1026.6(b)(1)(i)), the rest under it."""
+    product = CreditLineProduct(late_fee_cents=fee)
+    box = line_disclosure(offer(product), product)
+    assert box.late_fee_figure == figure
+    if fee:
+        assert box.late_fee_conditions.startswith("Charged on the day after the due date")
+        assert box.late_fee_terms == f"{figure}, charged{box.late_fee_conditions[7:]}"
+    else:
+        assert (box.late_fee_conditions, box.late_fee_terms) == ("", "None")

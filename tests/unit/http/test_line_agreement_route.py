@@ -51,7 +51,7 @@ def test_an_approved_offer_links_its_disclosure_to_its_borrower_only(api: Api) -
     text = " ".join(PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text().split())
     assert f"for Draws {offer['apr']}%" in text
     assert "Credit limit $1,000.00" in text
-    assert "Up to $5.00, charged on the day after the due date" in text
+    assert "Up to $5.00 Charged on the day after the due date" in text
 
     for other in (path, url):
         refused = api.get("bob", other)

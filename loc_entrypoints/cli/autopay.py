@@ -1,0 +1,127 @@
+"""``loc autopay loan|line``: an operator turns a borrower's autopay on or off (docs/jobs.md).
+
+One door, as for every command: the CLI builds `SetAutopay` or `SetLineAutopay` and hands
+it to the bus the bootstrap builds from the ``LOC_*`` environment (with none set: the
+embedded in-memory default), then reads the loan or line back (`GetLoan`, `GetLine`) and
+prints the setting it now has. The core decides and audits (process AUTOPAY_SETTING); the
+operator's ``--reason`` is recorded in the audit trail, marked as an operator's
+(`audited_reason`), so the trail tells a change made by phone from the borrower's own.
+"""
+
+from __future__ import annotations
+
+import click
+
+from loc_core.services.commands import GetLine, GetLoan, SetAutopay, SetLineAutopay
+from loc_core.services.messagebus import MessageBus
+from loc_core.validation import MAX_TEXT_LENGTH
+from loc_entrypoints.cli import _params as params
+from loc_entrypoints.cli.operations import command_bus
+
+__all__ = ["audited_reason", "autopay"]
+
+OPERATOR = "operator (loc autopay)"
+"""Who the audit trail's reason names: the core records the change under the API's actor."""
+
+
+def audited_reason(reason: str) -> str:
+    """The audit trail's reason for an operator's change: who, then the operator's why."""
+    return f"{OPERATOR}: {' '.join(reason.split())}"
+
+
+def _reason(_ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """Click callback: the operator's reason, one line, neither blank nor too long to record.
+
+    Raises:
+        click.BadParameter: blank, or longer than the audit trail keeps once marked.
+    """
+    text = " ".join(value.split())
+    longest = MAX_TEXT_LENGTH - len(audited_reason(""))
+    if not text:
+        raise click.BadParameter("give the reason the audit trail should record", param=param)
+    if len(text) > longest:
+        raise click.BadParameter(f"at most {longest} characters, got {len(text)}", param=param)
+    return text
+
+
+def _given(ctx: click.Context, _param: click.Parameter, value: bool | None) -> bool:  # noqa: FBT001 - a click flag
+    """Click callback: a flag pair the operator must choose (click leaves it None, unasked).
+
+    Raises:
+        click.UsageError: neither ``--on`` nor ``--off`` (exit 2).
+    """
+    if value is None:
+        raise click.UsageError("give --on or --off: autopay's setting after the command", ctx)
+    return value
+
+
+def _options(kind: str) -> list[click.Parameter]:
+    return [
+        click.Argument([f"{kind}_id"], callback=params.entity_id(f"{kind}_id")),
+        click.Option(
+            ["--user", "user_id"],
+            required=True,
+            callback=params.user_id,
+            help=f"The borrower whose {kind} it is.",
+        ),
+        click.Option(
+            ["--on/--off", "enabled"],
+            default=None,
+            required=True,
+            callback=_given,
+            help="Turn autopay on (the borrower authorized the debits) or off.",
+        ),
+        click.Option(
+            ["--reason"],
+            required=True,
+            callback=_reason,
+            help="Why, as the audit trail should record it (e.g. 're-authorized by phone "
+            "after a returned payment').",
+        ),
+    ]
+
+
+@click.group()
+def autopay() -> None:
+    """Turn a borrower's autopay on or off (a loan's or a line's)."""
+
+
+@autopay.command("loan", params=_options("loan"))
+@click.pass_context
+def loan(ctx: click.Context, loan_id: str, user_id: str, enabled: bool, reason: str) -> None:  # noqa: FBT001 - a click flag
+    """Turn autopay on or off for the installment loan LOAN_ID; print the setting after."""
+    bus = command_bus(ctx)
+    try:  # a refusal ends the command (LocGroup): one line, exit 1
+        changed = bus.handle(SetAutopay(user_id, loan_id, enabled, reason=audited_reason(reason)))
+        now = bus.handle(GetLoan(user_id, loan_id)).autopay_enabled
+    finally:
+        _finish(bus)
+    click.echo(_said("loan", loan_id, user_id, now=now, changed=changed))
+
+
+@autopay.command("line", params=_options("line"))
+@click.pass_context
+def line(ctx: click.Context, line_id: str, user_id: str, enabled: bool, reason: str) -> None:  # noqa: FBT001 - a click flag
+    """Turn autopay on or off for the line of credit LINE_ID; print the setting after."""
+    bus = command_bus(ctx)
+    try:  # a refusal ends the command (LocGroup): one line, exit 1
+        changed = bus.handle(
+            SetLineAutopay(user_id, line_id, enabled, reason=audited_reason(reason))
+        )
+        now = bus.handle(GetLine(user_id, line_id)).autopay_enabled
+    finally:
+        _finish(bus)
+    click.echo(_said("line", line_id, user_id, now=now, changed=changed))
+
+
+def _finish(bus: MessageBus) -> None:
+    from loc_entrypoints.bootstrap import finish  # noqa: PLC0415 - as command_bus: only when run
+
+    finish(bus)
+
+
+def _said(kind: str, entity_id: str, user_id: str, *, now: bool, changed: bool) -> str:
+    setting = "on" if now else "off"
+    if changed:
+        return f"{kind} {entity_id} (user {user_id}): autopay is now {setting}"
+    return f"{kind} {entity_id} (user {user_id}): autopay was already {setting}; nothing changed"
