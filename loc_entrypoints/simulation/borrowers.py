@@ -101,8 +101,10 @@ class Borrower:
     line_id: str = ""
     application_id: str = ""
     in_hardship: bool = False
-    commands: int = 0
-    """Commands sent so far, to give each its own idempotency key."""
+    keyed_on: int = -1
+    """The day `keyed` counts the commands of."""
+    keyed: dict[str, int] = attrs.field(factory=dict)
+    """The commands of each kind sent on `keyed_on`, to give each its own idempotency key."""
 
 
 @attrs.define
@@ -284,9 +286,18 @@ class Book:
         )
 
     def _key(self, borrower: Borrower, what: str) -> str:
-        """A fresh idempotency key for one command of a borrower's."""
-        borrower.commands += 1
-        return f"{what}-{self.day}-{borrower.commands}"
+        """A fresh idempotency key for one command of a borrower's: its kind, day and count.
+
+        Counted by kind within the day, never over the run: the rails draw a transfer's
+        fate from its key, so a policy that makes a borrower send one command more or
+        fewer (a comparison's second scenario) must not renumber, and so redraw, every
+        later transfer of that borrower.
+        """
+        if borrower.keyed_on != self.day:
+            borrower.keyed_on, borrower.keyed = self.day, {}
+        count = borrower.keyed.get(what, 0) + 1
+        borrower.keyed[what] = count
+        return f"{what}-{self.day}-{count}"
 
     def _hardship(self, borrower: Borrower, _argument: str) -> None:
         borrower.in_hardship = True

@@ -126,3 +126,24 @@ def test_a_rate_is_compared_by_value_and_a_range_by_its_bounds() -> None:
     assert changed_settings(base, {**base, "draw_share": [20, 90]}) == {
         "draw_share": [[20, 80], [20, 90]]
     }
+
+
+def test_a_command_more_on_one_day_renumbers_no_key_of_any_other_day_or_kind() -> None:
+    """A transfer's rail draw keys on its command's key: one command more (a policy made a
+    borrower pay twice on day 3) must leave every other day's and kind's keys alone."""
+    book = Simulation.build(Scenario(borrowers=1, days=10, seed=2)).book
+    [borrower] = book.borrowers.values()
+
+    def keys(extra_on: int | None) -> list[str]:
+        borrower.keyed_on, borrower.keyed = -1, {}
+        made = []
+        for day in range(5):
+            book.day = day
+            made += [book._key(borrower, "pay"), book._key(borrower, "draw")]
+            if day == extra_on:
+                made.append(book._key(borrower, "pay"))
+        return made
+
+    plain, with_extra = keys(None), keys(3)
+    assert with_extra == [*plain[:8], "pay-3-2", *plain[8:]]
+    assert plain[:4] == ["pay-0-1", "draw-0-1", "pay-1-1", "draw-1-1"]
