@@ -24,7 +24,14 @@ write below INFO (their DEBUG lines dump every request and answer, the store's i
 among them), even at ``LOC_LOG_LEVEL=DEBUG``; fontTools and fpdf2 never below WARNING
 (their INFO lines list a document's glyphs); and fpdf2's warning about glyphs a font
 lacks, which names each one (a name in a script the font lacks, letter by letter), says
-only how many. `Redact` also cleans an operations alert's details (`redact_details`).
+only how many: `install_glyph_filter`, which the PDF renderer runs when it is built, so
+it holds where logging was never configured. `Redact` also cleans an operations alert's
+details (`redact_details`).
+
+An inbound body that cannot be read (a webhook envelope, a queue message, a stream
+record) is never echoed: `describe_unreadable` says what was wrong (`problem_of`: not JSON,
+which field is missing, a value's type), with the body's size and SHA-256, so operations
+can find the source's copy without the log or the alert holding a word of it.
 
 `LogTracer` is the `Tracer` port on these logs: the bus opens a span per command, queue
 message and published event, and the tracer writes one line when it ends, with the
@@ -35,6 +42,8 @@ error's class and message, and the duration in milliseconds.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import logging
 import re
 import sys
@@ -54,7 +63,10 @@ __all__ = [
     "Redact",
     "SecretFilter",
     "configure_logging",
+    "describe_unreadable",
     "get_logger",
+    "install_glyph_filter",
+    "problem_of",
     "redact_details",
     "redact_text",
     "register_secrets",
@@ -214,15 +226,68 @@ class _CountMissingGlyphs(logging.Filter):
 _COUNT_MISSING_GLYPHS = _CountMissingGlyphs()
 
 
+def install_glyph_filter() -> None:
+    """Keep a document's letters out of the PDF libraries' logs, configured or not.
+
+    Adds the filter that counts the glyphs fpdf2's warning would name (once: a second
+    call adds nothing), and holds fontTools and fpdf2 at WARNING at least where nobody
+    set them higher. `PdfRenderer` calls it when it is built, so code that renders
+    without `configure_logging` (a script, a test, an application with its own logging)
+    is covered too; `configure_logging` calls it as well.
+    """
+    for name in _DOCUMENT_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.level < logging.WARNING:  # NOTSET (0) included: the root's level
+            logger.setLevel(logging.WARNING)
+    fpdf_output = logging.getLogger("fpdf.output")
+    if _COUNT_MISSING_GLYPHS not in fpdf_output.filters:
+        fpdf_output.addFilter(_COUNT_MISSING_GLYPHS)
+
+
 def _quiet_third_parties(level: int) -> None:
     """Hold the libraries that print what they carry above `level` (see the module)."""
     for name in _WIRE_LOGGERS:
         logging.getLogger(name).setLevel(max(level, logging.INFO))
     for name in _DOCUMENT_LOGGERS:
         logging.getLogger(name).setLevel(max(level, logging.WARNING))
-    fpdf_output = logging.getLogger("fpdf.output")
-    if _COUNT_MISSING_GLYPHS not in fpdf_output.filters:
-        fpdf_output.addFilter(_COUNT_MISSING_GLYPHS)
+    install_glyph_filter()
+
+
+_QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'" r'|"(?:[^"\\]|\\.)*"')
+"""A quoted run in an error's message: Python and this library quote the value they refuse."""
+_FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,63}")
+
+
+def problem_of(exc: BaseException) -> str:
+    """What was wrong with an unreadable body, in words that quote none of it.
+
+    A missing field is named (a name of the contract, as the reader looked it up); JSON
+    and UTF-8 errors give their position; any other error its class and its message with
+    every quoted run (the value it refused) replaced by ``'...'``.
+    """
+    if isinstance(exc, json.JSONDecodeError):
+        return f"not JSON ({exc.msg} at character {exc.pos})"
+    if isinstance(exc, UnicodeDecodeError | UnicodeEncodeError):
+        return f"text that is not UTF-8 (at position {exc.start})"
+    if isinstance(exc, RecursionError):
+        return "JSON nested deeper than the parser goes"
+    if isinstance(exc, KeyError):
+        name = str(exc.args[0]) if exc.args else ""
+        return f"no {name} field" if _FIELD_NAME.fullmatch(name) else "a field missing"
+    message = _QUOTED.sub("'...'", str(exc))
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+
+
+def describe_unreadable(what: str, body: bytes | str, problem: str) -> str:
+    """``<what>: <problem> (<n> bytes, sha256 <hex>)``: an unreadable body, never its content.
+
+    The size and SHA-256 are of the bytes received (a text body as UTF-8), so operations
+    can match the line to the sender's copy; `problem` must quote none of the body
+    (`problem_of` words an exception so).
+    """
+    raw = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else bytes(body)
+    digest = hashlib.sha256(raw).hexdigest()
+    return f"{what}: {problem} ({len(raw)} bytes, sha256 {digest})"
 
 
 class SecretFilter(logging.Filter):

@@ -48,6 +48,7 @@ from loc_core.payments import PaymentStatus, Rail
 
 __all__ = [
     "Payout",
+    "ReceiptRefund",
     "RefundDue",
     "RefundHolder",
     "RefundStatus",
@@ -463,3 +464,44 @@ def refund_audit(refund: RefundDue | None) -> Fields:
 
 
 _REFUND_AUDITED = ("refund_due", "refund_status", "refund_cancelled_on")
+
+
+@attrs.frozen(kw_only=True)
+class ReceiptRefund:
+    """A payment receipt's account of its refund due: the part nothing was owed for.
+
+    The payment's receipt (a loan's or a line's) shows the lines or buckets it paid and
+    this: together they are the payment's amount. What became of the refund follows:
+    applied to the line's later charges, sent back, cancelled, or still owed back.
+    """
+
+    amount: int
+    """Cents of the payment nothing was owed for: its amount less what it paid."""
+    status: RefundStatus
+    recorded_on: dt.date
+    """The day the refund is dated: its payment's (a backdated payment's effective day),
+    also for one a later correction made (a draw returned before the payment)."""
+    applied: int
+    """Cents of it credited to what the line came to owe later; always 0 on a loan."""
+    paid_amount: int
+    """Cents sent back to the borrower: 0 until an operator records the payout."""
+    paid_on: dt.date | None
+    """The day the lender sent it, as recorded (None until it is)."""
+    paid_reference: str | None
+    """How it was sent: the payout's reference (a check number, a processor transfer id)."""
+    remaining: int
+    """Cents still owed back to the borrower: 0 once PAID, APPLIED or CANCELLED."""
+
+    @classmethod
+    def of(cls, refund: RefundDue) -> ReceiptRefund:
+        """The receipt's account of `refund`, as it stands."""
+        return cls(
+            amount=refund.amount,
+            status=refund.status,
+            recorded_on=refund.recorded_on,
+            applied=refund.applied,
+            paid_amount=refund.sent,
+            paid_on=refund.paid_on,
+            paid_reference=refund.paid_reference,
+            remaining=refund.remaining,
+        )

@@ -432,6 +432,18 @@ class Deployment:
         other.bus = self.replacing(port, adapter)
         return other
 
+    def edit_loan(self, loan: Loan, change: Callable[[Loan], object]) -> None:
+        """Change a stored loan behind the services' back, in a unit of work of its own.
+
+        Another writer that holds no lease (a settlement, the daily job), so it may run
+        while a command is in flight (inside its rail call or its commit).
+        """
+        with InMemoryUnitOfWork(self.database) as uow:
+            stored = uow.loans.get(loan.user_id, loan.loan_id)
+            change(stored)
+            uow.loans.save(stored)
+            uow.commit(actor="test", request_id="edit")
+
     def edit_line(self, line: CreditLine, change: Callable[[CreditLine], object]) -> None:
         """Change a stored line behind the services' back (another writer, a bad record)."""
         with self.bus.get(UnitOfWork) as uow:

@@ -7,6 +7,7 @@ import attrs
 from loc_adapters.documents._agreement import render_agreement
 from loc_adapters.documents._line_agreement import render_line_agreement
 from loc_adapters.documents._statement import render_statement
+from loc_adapters.logs import install_glyph_filter
 from loc_core.disclosures import LineDisclosure, LoanDisclosure, StatementDisclosure
 
 __all__ = ["PdfRenderer"]
@@ -17,7 +18,13 @@ class PdfRenderer:
     """Borrower documents as PDF with fpdf2: the same figures and name, the same bytes.
 
     Stateless; every call builds its own document, so one renderer serves every thread.
+    Building one installs the PDF libraries' log guards (`install_glyph_filter`, once per
+    process): fpdf2 would otherwise name each glyph its font lacks, a borrower's name
+    letter by letter, wherever logging was not set up by `configure_logging`.
     """
+
+    def __attrs_post_init__(self) -> None:
+        install_glyph_filter()
 
     def agreement(self, disclosure: LoanDisclosure, *, borrower_name: str) -> bytes:
         """The loan agreement: header, Truth-in-Lending box, schedule, terms, signatures."""

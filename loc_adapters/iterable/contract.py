@@ -95,6 +95,7 @@ DATA_FIELDS: Mapping[EventType, frozenset[str]] = {
     EventType.LOC_CLOSED: frozenset(
         {"line_id", "payment_id", "closed_on", "closed_from", "corrected", "refund_due"}
     ),
+    EventType.LOC_PAYMENT_UPCOMING: frozenset({"amount", "due_date", "autopay", "autopay_amount"}),
 }
 """The ``dataFields`` (besides ``subject_id``) Iterable templates may use, by ``eventName``.
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import attrs
 
-from loc_adapters.logs import get_logger
+from loc_adapters.logs import describe_unreadable, get_logger, problem_of
 from loc_adapters.payengine import contract
 from loc_core.errors import InvalidConfiguration, InvalidRequest, WebhookRejected
 from loc_core.ports import Alert, Alerter, Clock, SettlementEvent, Severity, Tracer
@@ -102,10 +102,15 @@ class WebhookVerifier:
             RecursionError,
         ) as exc:
             # OverflowError: an instant no UTC date holds (9999-12-31T23:59:59-14:00);
-            # RecursionError: JSON nested deeper than the parser goes.
+            # RecursionError: JSON nested deeper than the parser goes. The reason is
+            # logged and alerted: what was wrong, the body's size and SHA-256, never a
+            # value of it (a genuine body may still carry account details).
             raise WebhookRejected(
-                f"webhook body not of the contract's shape: {exc}", key="body"
-            ) from exc
+                describe_unreadable(
+                    "webhook body not of the contract's shape", body, problem_of(exc)
+                ),
+                key="body",
+            ) from None
 
 
 def settle_webhook(

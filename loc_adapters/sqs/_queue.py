@@ -21,6 +21,7 @@ import cattrs
 from botocore.exceptions import BotoCoreError, ClientError
 
 from loc_adapters._retry import Backoff, Leftover
+from loc_adapters.logs import describe_unreadable, problem_of
 from loc_core.errors import ExternalServiceError, InvariantViolation
 from loc_core.events import AuditValue
 from loc_core.ports import QueueMessage, ReceivedMessage
@@ -66,9 +67,11 @@ def decode(body: str) -> QueueMessage:
     try:
         return _converter.structure(json.loads(body), QueueMessage)
     except (ValueError, TypeError, KeyError, cattrs.BaseValidationError) as exc:
+        # Its size and SHA-256, never its words: the message is logged and alerted.
         raise InvariantViolation(
-            f"not a work-queue message: {body[:200]!r} ({exc})", invariant="work_queue_message"
-        ) from exc
+            describe_unreadable("not a work-queue message", body, problem_of(exc)),
+            invariant="work_queue_message",
+        ) from None
 
 
 class SqsWorkQueue:

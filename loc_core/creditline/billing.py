@@ -108,6 +108,10 @@ def bill_cycle(
                 "minimum_payment": statement.minimum_payment,
                 "due_date": statement.due_date.isoformat(),
                 "document": statement_document_path(line.line_id, close_date),
+                # The notice of a varying debit's amount and date (Regulation E 1005.10(d)):
+                # on the due date autopay debits the minimum less the payments made before.
+                "autopay": line.autopay_enabled,
+                "autopay_amount": statement.minimum_payment if line.autopay_enabled else 0,
             },
         )
     return statement

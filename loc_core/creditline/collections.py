@@ -34,7 +34,13 @@ from loc_core.events import EventType
 from loc_core.ledger import Bucket
 from loc_core.payments import REPAYMENT_RAILS, Rail
 
-__all__ = ["OVERDUE_JOB_AT", "DueDecision", "OverdueDecision", "UpcomingDecision"]
+__all__ = [
+    "OVERDUE_JOB_AT",
+    "DueDecision",
+    "OverdueDecision",
+    "UpcomingDecision",
+    "autopay_amount",
+]
 
 OVERDUE_JOB_AT = dt.time.fromisoformat("16:00")
 """The hour (UTC) the overdue job runs for the business date (``overdue_job``'s schedule):
@@ -77,10 +83,26 @@ def decide_due(line: LineState, *, today: dt.date) -> DueDecision:
         return DueDecision(0, "autopay is off")
     if today != line.next_due_date:
         return DueDecision(0, f"not the due date ({line.next_due_date})")
-    amount = line.minimum_payment_outstanding
-    if amount == 0:
+    if line.minimum_payment_outstanding == 0:
         return DueDecision(0, "the minimum payment is met")
+    amount = autopay_amount(line)
+    if amount == 0:
+        return DueDecision(0, "the statement's minimum is paid; the rest is not autopay's")
     return DueDecision(amount, "minimum payment due today")
+
+
+def autopay_amount(line: LineState) -> int:
+    """What the due job may debit: the minimum still unpaid, at most what the statement told.
+
+    The statement (``loc_statement_ready``, sent 21 days ahead) is the notice of the
+    amount and date Regulation E 1005.10(d) asks 10 days before a varying debit. A
+    correction learned since (a payment before the close returned) may raise the minimum
+    the line carries; that rise was never told 10 days ahead, so autopay leaves it to the
+    borrower: it debits the statement's minimum less the payments since, never more.
+    """
+    statement = line.last_statement
+    told = 0 if statement is None else statement.minimum_payment - line.paid_since_statement
+    return max(0, min(line.minimum_payment_outstanding, told))
 
 
 @attrs.frozen
@@ -129,7 +151,12 @@ def send_upcoming_notice(
         EventType.LOC_PAYMENT_UPCOMING,
         subject_id=line.line_id,
         on=today,
-        data={"amount": decision.amount, "due_date": decision.due_date.isoformat()},
+        data={
+            "amount": decision.amount,
+            "due_date": decision.due_date.isoformat(),
+            "autopay": line.autopay_enabled,
+            "autopay_amount": autopay_amount(line) if line.autopay_enabled else 0,
+        },
     )
     return decision
 

@@ -6,7 +6,11 @@ The rules, every policy default and a worked example are in ``docs/installment-l
 from loc_core.installment.allocation import allocate
 from loc_core.installment.application import LoanApplication
 from loc_core.installment.autopay import stop_autopay_after_return
-from loc_core.installment.collections import CollectionSkip, collection_skip_reason
+from loc_core.installment.collections import (
+    CollectionSkip,
+    autopay_amount,
+    collection_skip_reason,
+)
 from loc_core.installment.config import InstallmentProduct
 from loc_core.installment.eligibility import Ineligibility, check_eligibility, require_eligible
 from loc_core.installment.fees import OriginationFee
@@ -42,6 +46,7 @@ __all__ = [
     "RepaymentCadence",
     "ScheduledInstallment",
     "allocate",
+    "autopay_amount",
     "build_schedule",
     "check_eligibility",
     "check_origination",

@@ -11,11 +11,12 @@ import datetime as dt
 import enum
 
 from loc_core.installment._checks import require_date
+from loc_core.installment.installment import Installment
 from loc_core.installment.loan import Loan
 from loc_core.installment.vocabulary import LoanStatus
 from loc_core.payments import PaymentStatus
 
-__all__ = ["CollectionSkip", "collection_skip_reason"]
+__all__ = ["CollectionSkip", "autopay_amount", "collection_skip_reason"]
 
 
 class CollectionSkip(enum.Enum):
@@ -33,6 +34,10 @@ class CollectionSkip(enum.Enum):
     """The installment falls due after today: autopay never charges ahead."""
     PAID = "PAID"
     """The installment owes nothing any more."""
+    SCHEDULE_PAID = "SCHEDULE_PAID"
+    """What the installment still owes is only as much as its late fee: autopay has taken
+    the scheduled amount the borrower was told (Regulation E 1005.10(d)), the rest is the
+    borrower's to pay by hand (`autopay_amount`)."""
     PAYMENT_PENDING = "PAYMENT_PENDING"
     """A payment on the loan has not settled; charging again could take the money twice."""
     ATTEMPTS_EXHAUSTED = "ATTEMPTS_EXHAUSTED"
@@ -50,24 +55,55 @@ def collection_skip_reason(loan: Loan, installment_id: str, *, today: dt.date) -
     """
     today = require_date(today)
     installment = loan.installment(installment_id)
+    skip = _loan_skip(loan)
+    if skip is None:
+        skip = _installment_skip(loan, installment, today)
+    return None if skip is None else skip.value
+
+
+def _loan_skip(loan: Loan) -> CollectionSkip | None:
+    """What stops autopay on the whole loan, if anything."""
     if loan.status is LoanStatus.CANCELLED:
-        skip = CollectionSkip.LOAN_CANCELLED
-    elif loan.status is LoanStatus.CLOSED:
-        skip = CollectionSkip.LOAN_CLOSED
-    elif loan.status is LoanStatus.DEFAULTED:
-        skip = CollectionSkip.LOAN_DEFAULTED
-    elif not loan.autopay_enabled:
-        skip = CollectionSkip.AUTOPAY_OFF
-    elif installment.due_date > today:
-        skip = CollectionSkip.NOT_DUE
-    elif installment.is_paid:
-        skip = CollectionSkip.PAID
-    elif any(p.status is PaymentStatus.PENDING for p in loan.payments.values()):
-        skip = CollectionSkip.PAYMENT_PENDING
-    elif installment.collection_attempts >= loan.product.max_collection_attempts:
-        skip = CollectionSkip.ATTEMPTS_EXHAUSTED
-    elif installment.last_collection_attempt_on == today:
-        skip = CollectionSkip.ATTEMPTED_TODAY
-    else:
-        return None
-    return skip.value
+        return CollectionSkip.LOAN_CANCELLED
+    if loan.status is LoanStatus.CLOSED:
+        return CollectionSkip.LOAN_CLOSED
+    if loan.status is LoanStatus.DEFAULTED:
+        return CollectionSkip.LOAN_DEFAULTED
+    if not loan.autopay_enabled:
+        return CollectionSkip.AUTOPAY_OFF
+    return None
+
+
+def _installment_skip(
+    loan: Loan, installment: Installment, today: dt.date
+) -> CollectionSkip | None:
+    """What stops autopay charging `installment` today, in the order the codes are told."""
+    checks = (
+        (installment.due_date > today, CollectionSkip.NOT_DUE),
+        (installment.is_paid, CollectionSkip.PAID),
+        (autopay_amount(installment) == 0, CollectionSkip.SCHEDULE_PAID),
+        (
+            any(p.status is PaymentStatus.PENDING for p in loan.payments.values()),
+            CollectionSkip.PAYMENT_PENDING,
+        ),
+        (
+            installment.collection_attempts >= loan.product.max_collection_attempts,
+            CollectionSkip.ATTEMPTS_EXHAUSTED,
+        ),
+        (installment.last_collection_attempt_on == today, CollectionSkip.ATTEMPTED_TODAY),
+    )
+    return next((skip for applies, skip in checks if applies), None)
+
+
+def autopay_amount(installment: Installment) -> int:
+    """What autopay may take for `installment`: its scheduled amount less all paid on it.
+
+    The schedule the borrower accepted is the notice of each debit's amount and date
+    (Regulation E 1005.10(d)); a late fee charged since was never told as autopay's. A
+    payment pays the late fee first (the waterfall), so leaving out only the fee still
+    unpaid would take the fee by the next attempt; autopay instead never takes more, over
+    all its attempts, than the schedule said: the installment's outstanding less its late
+    fee, paid or not. What is left is the borrower's to pay by hand (the overdue notice
+    says how much), or the installment stays overdue.
+    """
+    return max(0, installment.outstanding_balance - installment.late_fee)

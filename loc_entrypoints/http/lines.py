@@ -7,10 +7,11 @@ exactly as a missing one, because every command is asked as the caller.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 import attrs
 from litestar import Response, Router, get, post, put
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, JSONBody, PathParameter
 
 from loc_core.services.commands import (
     AcceptLineOffer,
@@ -19,6 +20,7 @@ from loc_core.services.commands import (
     GetLine,
     GetLineApplication,
     GetLineApplicationAgreement,
+    GetLinePaymentReceipt,
     GetLineStatement,
     GetStatementDocument,
     ListLineApplications,
@@ -331,6 +333,27 @@ def list_payments(
 
 
 @get(
+    "/{line_id:str}/payments/{payment_id:str}",
+    operation_id="getLinePaymentReceipt",
+    summary="The receipt of one payment on a line",
+    responses=responses(404),
+    tags=_TAGS,
+    sync_to_thread=False,
+)
+def get_receipt(
+    *,
+    caller: Who,
+    bus: Bus,
+    line_id: PathId,
+    payment_id: Annotated[str, PathParameter(min_length=1, max_length=1024)],
+) -> LinePaymentView:
+    """One payment's receipt, as it stands: its refund applied, sent back or still due."""
+    return LinePaymentView.of(
+        bus.handle(GetLinePaymentReceipt(caller.user_id, line_id, payment_id))
+    )
+
+
+@get(
     "/{line_id:str}/statements",
     operation_id="listStatements",
     summary="A line's statements, newest first",
@@ -427,6 +450,7 @@ router = Router(
         list_draws,
         pay,
         list_payments,
+        get_receipt,
         list_statements,
         get_statement,
         get_statement_document,

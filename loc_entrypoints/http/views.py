@@ -16,6 +16,7 @@ from loc_core.creditline import CreditLine, CreditLineApplication, Draw, Stateme
 from loc_core.creditline.payment import LocPayment
 from loc_core.installment import Installment, Loan, LoanApplication
 from loc_core.installment.payment import Payment
+from loc_core.refunds import ReceiptRefund
 from loc_core.services.commands import (
     DocumentLink,
     Eligibility,
@@ -44,6 +45,7 @@ __all__ = [
     "LoanView",
     "ReceiptLineView",
     "ReceiptView",
+    "RefundView",
     "StatementPage",
     "StatementView",
 ]
@@ -121,6 +123,8 @@ class LoanView:
     total_amount: int
     amount_disbursed: int
     outstanding_balance: int
+    refunds_due: int
+    """Cents owed back to the borrower: the refunds due of payments the loan did not owe."""
     disbursement_date: dt.date
     completion_date: dt.date | None
     autopay_enabled: bool
@@ -140,6 +144,7 @@ class LoanView:
             total_amount=loan.total_amount,
             amount_disbursed=loan.amount_disbursed,
             outstanding_balance=loan.outstanding_balance,
+            refunds_due=loan.refunds_due,
             disbursement_date=loan.disbursement_date,
             completion_date=loan.completion_date,
             autopay_enabled=loan.autopay_enabled,
@@ -180,6 +185,44 @@ class InstallmentView:
 
 
 @attrs.frozen
+class RefundView:
+    """The part of a loan's or a line's payment nothing was owed for, and what became of it."""
+
+    amount: int
+    """Cents of the payment the loan or line did not owe: with what it paid, its amount."""
+    status: str
+    """DUE (owed back), APPLIED (a line's: all of it paid later charges), PAID (the rest
+    sent back) or CANCELLED (the payment came back)."""
+    recorded_on: dt.date
+    """The day the refund is dated (the payment's day, for most)."""
+    applied: int
+    """Cents of it that paid what a line came to owe later (a draw, interest, a fee);
+    always 0 on a loan."""
+    paid_amount: int
+    """Cents sent back to the borrower (0 until the payout is recorded)."""
+    paid_on: dt.date | None
+    """The day it was sent back, as recorded."""
+    paid_reference: str | None
+    """How it was sent back: the payout's reference (a check number, a transfer id)."""
+    remaining: int
+    """Cents still owed back to the borrower."""
+
+    @classmethod
+    def of(cls, refund: ReceiptRefund) -> RefundView:
+        """The view of a payment's refund."""
+        return cls(
+            amount=refund.amount,
+            status=refund.status.value,
+            recorded_on=refund.recorded_on,
+            applied=refund.applied,
+            paid_amount=refund.paid_amount,
+            paid_on=refund.paid_on,
+            paid_reference=refund.paid_reference,
+            remaining=refund.remaining,
+        )
+
+
+@attrs.frozen
 class LoanPaymentView:
     """A payment on a loan, as listed."""
 
@@ -192,6 +235,8 @@ class LoanPaymentView:
     status: str
     submitted_on: dt.date
     settled_on: dt.date | None
+    refund: RefundView | None
+    """The part of `amount` the loan did not owe (None: it owed it all)."""
 
     @classmethod
     def of(cls, payment: Payment) -> LoanPaymentView:
@@ -206,6 +251,9 @@ class LoanPaymentView:
             status=payment.status.value,
             submitted_on=payment.submitted_on,
             settled_on=payment.settled_on,
+            refund=None
+            if payment.refund is None
+            else RefundView.of(ReceiptRefund.of(payment.refund)),
         )
 
 
@@ -224,7 +272,10 @@ class ReceiptLineView:
 
 @attrs.frozen
 class ReceiptView:
-    """A loan payment's receipt: what it paid and what the loan owes after it."""
+    """A loan payment's receipt: what it paid and what the loan owes after it.
+
+    `lines` and `refund`'s amount add up to `amount`.
+    """
 
     payment_id: str
     loan_id: str
@@ -239,6 +290,8 @@ class ReceiptView:
     loan_outstanding_balance: int
     loan_status: str
     as_of: dt.date
+    refund: RefundView | None
+    """The part of `amount` the loan did not owe and what became of it (None: none)."""
 
     @classmethod
     def of(cls, receipt: PaymentReceipt) -> ReceiptView:
@@ -268,6 +321,7 @@ class ReceiptView:
             loan_outstanding_balance=receipt.loan_outstanding_balance,
             loan_status=receipt.loan_status.value,
             as_of=receipt.as_of,
+            refund=None if receipt.refund is None else RefundView.of(receipt.refund),
         )
 
 
@@ -320,6 +374,9 @@ class LineView:
     interest_balance: int
     fee_balance: int
     total_balance: int
+    refunds_due: int
+    """Cents owed back to the borrower (a credit balance): refunds due not yet applied
+    to later charges or sent back."""
     pending_draws: int
     available_credit: int
     minimum_due: int
@@ -343,6 +400,7 @@ class LineView:
             interest_balance=line.interest_balance,
             fee_balance=line.fee_balance,
             total_balance=line.total_balance,
+            refunds_due=line.refunds_due,
             pending_draws=line.pending_draws_total,
             available_credit=line.available_credit,
             minimum_due=line.minimum_payment_outstanding,
@@ -386,7 +444,10 @@ class DrawView:
 
 @attrs.frozen
 class LinePaymentView:
-    """A payment on a line: what it paid, bucket by bucket."""
+    """A payment on a line: what it paid, bucket by bucket, and its refund.
+
+    What it paid and `refund`'s amount add up to `amount`.
+    """
 
     payment_id: str
     line_id: str
@@ -399,6 +460,8 @@ class LinePaymentView:
     paid_fees: int
     paid_interest: int
     paid_principal: int
+    refund: RefundView | None
+    """The part of `amount` the line did not owe and what became of it (None: none)."""
 
     @classmethod
     def of(cls, payment: LocPayment | LinePaymentReceipt) -> LinePaymentView:
@@ -409,12 +472,14 @@ class LinePaymentView:
                 payment.paid.interest,
                 payment.paid.principal,
             )
+            refund = payment.refund
         else:
             fees, interest, principal = (
                 payment.paid_fees,
                 payment.paid_interest,
                 payment.paid_principal,
             )
+            refund = None if payment.refund is None else ReceiptRefund.of(payment.refund)
         return cls(
             payment_id=payment.payment_id,
             line_id=payment.line_id,
@@ -427,6 +492,7 @@ class LinePaymentView:
             paid_fees=fees,
             paid_interest=interest,
             paid_principal=principal,
+            refund=None if refund is None else RefundView.of(refund),
         )
 
 

@@ -65,16 +65,31 @@ def open_envelope(data: bytes) -> tuple[dict[str, str], bytes]:
     """The headers and raw body of an enveloped webhook.
 
     Raises:
-        Malformed: the data is not an envelope.
+        Malformed: the data is not an envelope. Its message says what is wrong, with the
+            data's size and SHA-256 (`loc_adapters.logs.describe_unreadable`), never a
+            byte of it: an envelope carries a signature and may carry account details,
+            and the message is logged and alerted.
     """
+    from loc_adapters.logs import describe_unreadable, problem_of  # noqa: PLC0415 - cold starts stay cheap
+
+    def malformed(problem: str) -> Malformed:
+        return Malformed(describe_unreadable("not a webhook envelope", data, problem))
+
     try:
         parsed = json.loads(data)
-        headers, body = parsed["headers"], parsed["body"]
-    except (ValueError, TypeError, KeyError, RecursionError) as exc:
+    except (ValueError, TypeError, RecursionError) as exc:
         # RecursionError: JSON nested deeper than the parser goes is no envelope either.
-        raise Malformed(f"not a webhook envelope: {data[:200]!r}") from exc
-    if not isinstance(headers, dict) or not isinstance(body, str):
-        raise Malformed(f"not a webhook envelope: {data[:200]!r}")
+        raise malformed(problem_of(exc)) from None
+    if not isinstance(parsed, dict):
+        raise malformed(f"JSON {_json_type(parsed)}, not an object")
+    missing = [name for name in ("headers", "body") if name not in parsed]
+    if missing:
+        raise malformed(f"no {' and no '.join(missing)} field")
+    headers, body = parsed["headers"], parsed["body"]
+    if not isinstance(headers, dict):
+        raise malformed(f"headers is JSON {_json_type(headers)}, not an object")
+    if not isinstance(body, str):
+        raise malformed(f"body is JSON {_json_type(body)}, not a string")
     try:
         # A JSON escape can spell a lone surrogate, which no received body held.
         opened = {str(name): str(value) for name, value in headers.items()}
@@ -82,7 +97,13 @@ def open_envelope(data: bytes) -> tuple[dict[str, str], bytes]:
             text.encode()
         return opened, body.encode()
     except UnicodeEncodeError as exc:
-        raise Malformed(f"webhook envelope with text that is not UTF-8: {exc}") from exc
+        raise malformed(problem_of(exc)) from None
+
+
+def _json_type(value: object) -> str:
+    """The JSON name of a parsed value's type (``array``, ``string``, ...)."""
+    names = {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}
+    return names.get(type(value), "number")
 
 
 def settle_record(bus: MessageBus, record: Mapping[str, Any]) -> Outcome:

@@ -9,6 +9,12 @@ correction it makes: its ``<payment id>:adjust`` entry, posted in the same commi
 after it, takes away the interest and fees the payment's effective date means were never
 owed. Its receipt counts that entry too, so it shows what the line owed once the payment
 was booked, not today's balances less the payment with the undone charges still in.
+
+A payment that took more than the line owed keeps the rest as its refund due, and its
+receipt shows it (`LinePaymentReceipt.refund`): what it paid and its refund add up to
+its amount. The refund's part applied to what the line came to owe later (a draw, the
+cycle's interest), sent back, or still owed back is shown as it stands when the receipt
+is made.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from loc_core.errors import InvariantViolation, Ref
 from loc_core.ledger import Bucket, JournalEntry, Side, receivable
 from loc_core.payments import PaymentStatus, Rail
 from loc_core.ports import UnitOfWork
+from loc_core.refunds import ReceiptRefund
 from loc_core.services.kit import payment_not_found
 from loc_core.services.messagebus import Command
 from loc_core.validation import Id, TransferKey, validated
@@ -46,9 +53,14 @@ class LinePaymentReceipt:
     """PENDING until the rail settles it; RETURNED or CHARGED_BACK once reversed."""
     settled_on: dt.date | None
     paid: Balances
-    """What it paid, bucket by bucket: fees, then interest, then principal."""
+    """What it paid, bucket by bucket: fees, then interest, then principal. With
+    `refund`'s amount it adds up to `amount`; a RETURNED or CHARGED_BACK payment keeps
+    what it paid (owed again since) and its refund (CANCELLED)."""
     balances_after: Balances
     """What the line owed right after the payment was applied."""
+    refund: ReceiptRefund | None = None
+    """What became of the part of `amount` the line did not owe (None: it owed it all):
+    applied to later charges, sent back, or still owed back."""
 
 
 @attrs.frozen(field_transformer=validated)
@@ -111,6 +123,7 @@ def receipt_for(payment: LocPayment, entries: Iterable[JournalEntry]) -> LinePay
         settled_on=payment.settled_on,
         paid=payment.applied,
         balances_after=_balances_after(entries, payment),
+        refund=None if payment.refund is None else ReceiptRefund.of(payment.refund),
     )
 
 

@@ -1,11 +1,11 @@
 """The collections worker (seed ``collections/worker.go``, ``engine.go``): autopay an installment.
 
 Holding the loan's payment lease, the worker re-reads the loan consistently, applies the
-guards (`collection_skip_reason`) and charges the installment's outstanding balance,
-pinless debit first, then ACH. The rail key names the installment and the attempt
-number, which only a committed attempt moves on: a retry after a crash, the same day or
-later, asks the rails with the same key and gets the first answer back, so the borrower
-is never charged twice for one attempt.
+guards (`collection_skip_reason`) and charges the installment's outstanding balance less
+any unpaid late fee (`represented_amount`), pinless debit first, then ACH. The rail key
+names the installment and the attempt number, which only a committed attempt moves on:
+a retry after a crash, the same day or later, asks the rails with the same key and gets
+the first answer back, so the borrower is never charged twice for one attempt.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import enum
 import attrs
 
 from loc_core.events import DomainEvent
-from loc_core.installment import Loan, Process, collection_skip_reason
+from loc_core.installment import Loan, Process, autopay_amount, collection_skip_reason
 from loc_core.intents import IntentKind, IntentStatus, TransferIntent, request_fingerprint
 from loc_core.payments import REPAYMENT_RAILS, Direction, Rail
 from loc_core.ports import Clock, Lease, Lock, QueueMessage
@@ -177,11 +177,11 @@ def collect_installment(
 def autopay_intent(
     loan: Loan, installment_id: str, *, attempt: int, now: dt.datetime
 ) -> TransferIntent:
-    """The intent of one autopay attempt: the installment's outstanding balance, now.
+    """The intent of one autopay attempt: the installment's scheduled part unpaid, now.
 
-    A re-presentment (an earlier attempt on the installment was returned) takes no more
-    than the returned entry: NACHA's re-presented entry is the original's amount, so a
-    late fee assessed since never rides on it (`represented_amount`).
+    A late fee never rides on it, and a re-presentment (an earlier attempt on the
+    installment was returned) takes no more than the returned entry: NACHA's re-presented
+    entry is the original's amount (`represented_amount`).
     """
     today = now.date()
     return TransferIntent(
@@ -201,13 +201,15 @@ def autopay_intent(
 
 
 def represented_amount(loan: Loan, installment_id: str) -> int:
-    """What autopay charges the installment: its outstanding, capped by a returned entry.
+    """What autopay charges the installment: its scheduled part still unpaid, never a fee.
 
+    `autopay_amount`: over all its attempts autopay takes no more than the scheduled amount
+    the borrower accepted (Regulation E 1005.10(d)); a late fee is the borrower's to pay.
     When an earlier autopay attempt on the installment came back (RETURNED or
-    CHARGED_BACK), the charge is at most the last returned entry's amount, whatever was
-    added to the installment since (a late fee).
+    CHARGED_BACK), the charge is also at most the last returned entry's amount (NACHA's
+    re-presentment).
     """
-    outstanding = loan.installment(installment_id).outstanding_balance
+    outstanding = autopay_amount(loan.installment(installment_id))
     prefix = _autopay_prefix(installment_id)
     returned = [
         payment

@@ -1,4 +1,10 @@
-"""Payment receipts (seed ``receipts/``): what a payment was and exactly what it paid."""
+"""Payment receipts (seed ``receipts/``): what a payment was and exactly what it paid.
+
+A payment a rail took when the loan owed less (a payoff and an in-flight autopay both
+landed, a backdated payment, a loan whose disbursement came back) keeps the part nothing
+was owed for as its refund due: the receipt shows that refund next to the installments
+the payment paid, so its lines and its refund add up to the payment's amount.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ import attrs
 from loc_core.installment import Loan, LoanStatus, Process
 from loc_core.payments import PaymentStatus, Rail
 from loc_core.ports import Clock, UnitOfWork
+from loc_core.refunds import ReceiptRefund
 from loc_core.services.kit import moment, payment_not_found
 from loc_core.services.messagebus import Command
 from loc_core.validation import Id, TransferKey, validated
@@ -45,13 +52,18 @@ class PaymentReceipt:
     """PENDING until the rail settles it; RETURNED or CHARGED_BACK if it came back."""
     settled_on: dt.date | None
     lines: tuple[ReceiptLine, ...]
-    """Per installment, oldest first; they add up to `amount`."""
+    """Per installment, oldest first. With `refund`'s amount they add up to `amount`.
+
+    A RETURNED or CHARGED_BACK payment keeps the lines it paid (owed again since) and
+    its refund (CANCELLED), so they still add up to its amount."""
     loan_outstanding_balance: int
     """What the loan owed when the receipt was made (right after the payment, for the
     receipt a payment returns)."""
     loan_status: LoanStatus
     as_of: dt.date
     """The business day the receipt was made."""
+    refund: ReceiptRefund | None = None
+    """What became of the part of `amount` the loan did not owe (None: it owed it all)."""
 
 
 @attrs.frozen(field_transformer=validated)
@@ -104,6 +116,7 @@ def receipt(loan: Loan, payment_id: str, *, as_of: dt.date) -> PaymentReceipt:
         loan_outstanding_balance=loan.outstanding_balance,
         loan_status=loan.status,
         as_of=as_of,
+        refund=None if payment.refund is None else ReceiptRefund.of(payment.refund),
     )
 
 

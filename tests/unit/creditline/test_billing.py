@@ -95,6 +95,8 @@ def test_billing_posts_interest_and_tells_the_borrower(line: CreditLine) -> None
                 "minimum_payment": line.next_minimum_payment_due,
                 "due_date": "2026-03-03",
                 "document": "/lines/line-1/statements/2026-02-10/document",
+                "autopay": True,
+                "autopay_amount": line.next_minimum_payment_due,
             },
         )
     ]

@@ -86,7 +86,12 @@ def test_the_borrower_hears_seven_days_before_the_due_date_once(billed: CreditLi
             "user-1",
             "line-1",
             notice_day,
-            {"amount": MINIMUM, "due_date": "2026-03-03"},
+            {
+                "amount": MINIMUM,
+                "due_date": "2026-03-03",
+                "autopay": True,
+                "autopay_amount": MINIMUM,
+            },
         )
     ]
     assert billed.upcoming_notice_cycle == CLOSE

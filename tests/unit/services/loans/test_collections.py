@@ -382,8 +382,13 @@ def test_a_worker_whose_lease_ran_out_mid_charge_does_not_book_twice(
 def test_a_concurrent_writer_before_the_commit_does_not_lose_the_charge(
     world: Deployment, loan: Loan
 ) -> None:
-    autopay_off = SetAutopay("user-1", loan.loan_id, enabled=False)
-    racing = InterferingUnitOfWork(world.database, lambda: world.bus.handle(autopay_off))
+    def autopay_off() -> None:  # a writer holding no lease (not SetAutopay: refused)
+        world.edit_loan(
+            loan,
+            lambda stored: stored.set_autopay(False, today=world.today, reason="another writer"),
+        )
+
+    racing = InterferingUnitOfWork(world.database, autopay_off)
     charged = world.replacing(UnitOfWork, racing).handle(collection(loan, "worker-1"))
     assert charged.outcome is CollectionOutcome.CHARGED
     stored = world.loan(loan.loan_id)

@@ -20,7 +20,7 @@ from loc_core.installment import InstallmentStatus, Loan, LoanStatus, Process
 from loc_core.ledger import CLEARING, Bucket, receivable
 from loc_core.payments import Direction, PaymentStatus, Rail
 from loc_core.ports import UnitOfWork
-from loc_core.services.commands import GetPaymentReceipt, MakePayment, SetAutopay
+from loc_core.services.commands import GetPaymentReceipt, MakePayment
 from loc_core.services.loans import payment_lease_key
 from loc_core.testing.installment import ledger_problems
 
@@ -133,10 +133,13 @@ def test_a_payment_waits_while_autopay_holds_the_loan(world: Deployment, loan: L
 def test_a_concurrent_writer_between_the_rail_and_the_commit_does_not_lose_the_payment(
     world: Deployment, loan: Loan
 ) -> None:
-    autopay_off = SetAutopay("user-1", loan.loan_id, enabled=False)
-    world.rails.handler = meanwhile(
-        world.sim, lambda _: world.another_process().handle(autopay_off)
-    )
+    def autopay_off(_: object) -> None:  # a writer holding no lease (not SetAutopay: refused)
+        world.edit_loan(
+            loan,
+            lambda stored: stored.set_autopay(False, today=world.today, reason="another writer"),
+        )
+
+    world.rails.handler = meanwhile(world.sim, autopay_off)
     world.pay_loan(loan, 5_250)
     stored = world.loan(loan.loan_id)
     assert (stored.outstanding_balance, stored.autopay_enabled, len(stored.payments)) == (
@@ -148,8 +151,13 @@ def test_a_concurrent_writer_between_the_rail_and_the_commit_does_not_lose_the_p
 
 
 def test_a_conflict_at_commit_is_retried_on_a_fresh_read(world: Deployment, loan: Loan) -> None:
-    autopay_off = SetAutopay("user-1", loan.loan_id, enabled=False)
-    racing = InterferingUnitOfWork(world.database, lambda: world.bus.handle(autopay_off))
+    def autopay_off() -> None:  # a writer holding no lease (not SetAutopay: refused)
+        world.edit_loan(
+            loan,
+            lambda stored: stored.set_autopay(False, today=world.today, reason="another writer"),
+        )
+
+    racing = InterferingUnitOfWork(world.database, autopay_off)
     world.replacing(UnitOfWork, racing).handle(MakePayment("user-1", loan.loan_id, 5_250, "pay-1"))
     assert world.loan(loan.loan_id).outstanding_balance == 26_250
 
