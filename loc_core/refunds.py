@@ -85,9 +85,12 @@ class RefundDue:
     amount: int
     """Positive cents: the payment's amount less what it applied."""
     recorded_on: dt.date
+    """The business date the refund was booked: its ``:refund_due`` entry's date (the
+    payment's day when booked with it; the correction's day for one a correction made)."""
     status: RefundStatus = RefundStatus.DUE
     cancelled_on: dt.date | None = None
-    """The day the payment's return or chargeback cancelled the refund."""
+    """The business date the payment's return or chargeback cancelled the refund: its
+    ``:refund_cancelled`` entry's date (the day the return was learned)."""
     paid_on: dt.date | None = None
     """The day the lender sent the money back, as the operator recorded it."""
     paid_reference: str | None = None
@@ -479,8 +482,9 @@ class ReceiptRefund:
     """Cents of the payment nothing was owed for: its amount less what it paid."""
     status: RefundStatus
     recorded_on: dt.date
-    """The day the refund is dated: its payment's (a backdated payment's effective day),
-    also for one a later correction made (a draw returned before the payment)."""
+    """The day the refund was booked (`RefundDue.recorded_on`): its payment's, or the day
+    the correction that made it was booked (a backdated payment keyed late, a draw
+    returned after the payment paid it off)."""
     applied: int
     """Cents of it credited to what the line came to owe later; always 0 on a loan."""
     paid_amount: int

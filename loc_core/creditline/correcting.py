@@ -35,6 +35,7 @@ from loc_core.creditline._state import LineState
 from loc_core.creditline.activity import ActivityKind, CycleActivity
 from loc_core.creditline.balances import Balances
 from loc_core.creditline.closing import announce_closed
+from loc_core.creditline.collections import autopay_amount
 from loc_core.creditline.config import CreditLineProduct
 from loc_core.creditline.cycles import due_date_for
 from loc_core.creditline.delinquency import announce_charge_off, announce_past_due, owed_now
@@ -61,7 +62,12 @@ from loc_core.events import EventType
 from loc_core.ledger import JournalEntry
 from loc_core.money import positive_cents
 from loc_core.payments import REPAYMENT_RAILS, PaymentStatus, Rail, SettlementOutcome
-from loc_core.refunds import paid_refund_entries, require_paid_unchanged
+from loc_core.refunds import (
+    RefundDue,
+    RefundStatus,
+    paid_refund_entries,
+    require_paid_unchanged,
+)
 
 __all__ = [
     "book_backdated_draw",
@@ -445,6 +451,7 @@ def correct(
         # A refund paid out comes back PAID with its payout (`replay._keep_payout`); its
         # amount and what it applied are the replay's (only what is left to pay out must
         # not change), so the record, the statement and the books say the same.
+        _date_as_booked(replayed.refund, payment.refund, today)
         for field in attrs.fields(LocPayment):
             if field.name not in _PAYMENT_KEPT:
                 setattr(payment, field.name, getattr(replayed, field.name))
@@ -463,6 +470,27 @@ def correct(
     _announce(line, before, today, product)
     _announce_default_undone(line, fresh, before, today)
     return entry
+
+
+def _date_as_booked(replayed: RefundDue | None, live: RefundDue | None, today: dt.date) -> None:
+    """Date the replayed refund of a payment as its entries are: the day each was booked.
+
+    The replay records a refund on its payment's day and cancels it on the day the
+    payment was reversed; the books post what the correction adds dated `today`
+    (`_post_difference`). So a refund the line already held keeps the day it was recorded
+    (and cancelled, when it was), and what the correction makes new (the refund itself,
+    its cancellation) is dated `today`: the line statement shows it in the cycle that
+    holds the entry (`credit_movements`), never in a cycle already closed.
+    """
+    if replayed is None:
+        return
+    replayed.recorded_on = today if live is None else live.recorded_on
+    if replayed.status is not RefundStatus.CANCELLED:
+        return
+    if live is not None and live.status is RefundStatus.CANCELLED:
+        replayed.cancelled_on = live.cancelled_on
+    else:
+        replayed.cancelled_on = today
 
 
 def _announce_default_undone(
@@ -484,7 +512,9 @@ def _send_withheld_statements(
     1026.5(b)(2)(i)); when the replay shows the line was not charged off at that close
     (it sent that cycle's `loc_statement_ready`), the borrower gets the statement now:
     `loc_statement_ready` dated today, ``corrected`` true, with what the line owes now
-    (`owed_now`: the minimum it now carries and its due date). The line takes the
+    (`owed_now`: the minimum it now carries and its due date) and, as the regular
+    statement notice, ``autopay`` and ``autopay_amount``: what the due job will debit on
+    that due date (`autopay_amount`; 0 with autopay off or no due date ahead). The line takes the
     replay's `withheld_statements`, which leaves those dates out, so a correction
     replayed or delivered again sends nothing more.
     """
@@ -496,6 +526,14 @@ def _send_withheld_statements(
         if event.type is EventType.LOC_STATEMENT_READY
     }
     owed = owed_now(line, today)
+    # What the due job will debit on the next due date, as every notice of the minimum
+    # says it (`autopay_amount`: at most what the issued statement told); none when no
+    # due date is ahead (the next statement sets the next one).
+    debits = line.autopay_enabled and owed["next_due_date"] is not None
+    autopay = {
+        "autopay": line.autopay_enabled,
+        "autopay_amount": autopay_amount(line) if debits else 0,
+    }
     for day in withheld:
         if day in line.withheld_statements or day.isoformat() not in sent_by_replay:
             continue
@@ -509,6 +547,7 @@ def _send_withheld_statements(
                 "document": statement_document_path(line.line_id, day),
                 "corrected": True,
                 **owed,
+                **autopay,
             },
         )
 

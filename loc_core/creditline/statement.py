@@ -40,8 +40,9 @@ class CreditKind(enum.Enum):
     REFUND_CANCELLED = "REFUND_CANCELLED"
     """That payment was returned or charged back: the money never stayed."""
     CORRECTION = "CORRECTION"
-    """A change of the credit balance dated in an earlier, already issued cycle (a
-    correction replayed the line): shown on the statement where it is learned."""
+    """A change of the credit balance no refund's dates account for (a correction that
+    changed a refund's amount, or removed it, or what it applied in an issued cycle):
+    shown on the statement where it is learned."""
     REFUND_PAID = "REFUND_PAID"
     """The lender sent a refund due back: the credit balance falls by it (negative)."""
     APPLIED = "APPLIED"
@@ -76,8 +77,10 @@ def credit_movements(
     A refund recorded in ``[cycle_start, cycle_end)`` adds its amount; one cancelled in
     it, or paid out in it (recorded as paid: `RefundDue.paid_booked_on`), takes it away
     (what was left of it then); each of the cycle's CREDIT_APPLIED activities (`applied`)
-    takes what it paid. What is left of the difference (a cancellation a correction dated
-    in an issued cycle) is one CORRECTION on the cycle's last day, so the statement starts from the
+    takes what it paid. A refund's dates are the days it was booked (docs/corrections.md,
+    "Refund dates"), so one a correction made or cancelled falls in the cycle it was booked
+    in. What is left of the difference (a refund's amount a correction changed, or one it
+    removed) is one CORRECTION on the cycle's last day, so the statement starts from the
     credit balance the previous statement showed and ends on the one the line owes now.
     """
     moves = [

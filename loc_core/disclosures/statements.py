@@ -96,9 +96,10 @@ def _transactions(statement: Statement) -> tuple[StatementTransaction, ...]:
     """Each movement at the amount it moved the balance, a refund due with its payment.
 
     A payment's refund due is part of what was credited (its row reads the whole
-    payment), a cancelled refund part of its returned payment; a credit movement with no
-    activity of its own (a payment on a paid-off line) is a row of its own, placed after
-    the rows of its day.
+    payment), a cancelled refund part of its returned payment, when both are in the
+    cycle; a credit movement with no activity of its own in the cycle (a payment on a
+    paid-off line, a refund a correction booked in a later cycle than its payment) is a
+    row of its own, placed after the rows of its day.
     """
     # The credit balance paying a charge moves the balance and the credit alike: what the
     # borrower owes net (the new balance less the credit balance) does not change, so
@@ -143,14 +144,14 @@ _ALONE = frozenset({CreditKind.CORRECTION, CreditKind.REFUND_PAID})
 
 
 def _pairs(move: CreditMovement, item: CycleActivity) -> bool:
-    """Whether `move` is part of the payment or return `item` (same payment, same day)."""
+    """Whether `move` is part of the payment or return `item` (the same payment's).
+
+    Not necessarily of the same day: a refund a correction created or cancelled is dated
+    the day it was booked (docs/corrections.md), its payment's activity the day it
+    belongs to. In the same cycle they are one row, at the payment's or return's day.
+    """
     kind, _ = _CREDIT_ROWS[move.kind]
-    return (
-        move.kind not in _ALONE
-        and item.kind is kind
-        and item.reference == move.reference
-        and item.on == move.on
-    )
+    return move.kind not in _ALONE and item.kind is kind and item.reference == move.reference
 
 
 def _repayment_in_36_months(

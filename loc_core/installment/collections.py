@@ -101,9 +101,11 @@ def autopay_amount(installment: Installment) -> int:
     The schedule the borrower accepted is the notice of each debit's amount and date
     (Regulation E 1005.10(d)); a late fee charged since was never told as autopay's. A
     payment pays the late fee first (the waterfall), so leaving out only the fee still
-    unpaid would take the fee by the next attempt; autopay instead never takes more, over
-    all its attempts, than the schedule said: the installment's outstanding less its late
-    fee, paid or not. What is left is the borrower's to pay by hand (the overdue notice
-    says how much), or the installment stays overdue.
+    unpaid would take the fee by the next attempt; autopay's attempts on the installment
+    instead take no more than the schedule said: its outstanding less its late fee, paid
+    or not. What is left is the borrower's to pay by hand (the overdue notice says how
+    much), or the installment stays overdue. (A payment applies to the loan oldest
+    installment first, so a later installment's debit may still pay an earlier one's fee's
+    worth: a known limit, docs/money-movements.md.)
     """
     return max(0, installment.outstanding_balance - installment.late_fee)

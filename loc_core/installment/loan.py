@@ -247,6 +247,32 @@ class Loan(LoanState):
         self._refuse_if_closed()
         self._refuse_overpayment("a payment", amount)
 
+    def announce_left_to_pay(self, installment_id: str, *, today: dt.date) -> bool:
+        """Tell the borrower what an autopay charge left the installment owing by hand.
+
+        Autopay takes no more than an installment's scheduled amount (`autopay_amount`):
+        once a charge leaves an OVERDUE installment owing only its late fee's worth
+        (``SCHEDULE_PAID``), no debit will take the rest. The overdue notice
+        (INSTALLMENT_OVERDUE) is sent again, its ``outstanding_balance`` what is left to
+        pay by hand: the first one, sent before the charge, named the whole balance, and
+        unpaid the rest keeps the installment overdue up to the loan's default. Returns
+        whether it was sent. Called by the collections worker with the charge it books.
+
+        Raises:
+            NotFound: when the loan has no such installment.
+        """
+        today = self._require_today(today)
+        installment = self.installment(installment_id)
+        left = installment.outstanding_balance
+        if (
+            installment.status is not InstallmentStatus.OVERDUE
+            or left == 0
+            or left > installment.late_fee  # autopay still takes the rest of the schedule
+        ):
+            return False
+        self._overdue_event(installment, today)
+        return True
+
     def record_collection_attempt(
         self, installment_id: str, *, today: dt.date, outcome: str
     ) -> int:
@@ -554,6 +580,12 @@ class Loan(LoanState):
                 recorder.touch(payment)
                 payment.applications = again.applications
                 if _refunded(payment) != _refunded(again):  # a PAID refund is never changed
+                    if again.refund is not None:
+                        # Booked today (the adjustment below), or kept from the day the
+                        # payment's own entry recorded it: never the payment's past day.
+                        again.refund.recorded_on = (
+                            today if payment.refund is None else payment.refund.recorded_on
+                        )
                     payment.refund = again.refund
         self.outstanding_balance = replayed.outstanding_balance
         self.status = replayed.status

@@ -10,8 +10,12 @@ operator's ``--reason`` is recorded in the audit trail, marked as an operator's
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import click
 
+from loc_core.errors import LockNotAcquired
 from loc_core.services.commands import GetLine, GetLoan, SetAutopay, SetLineAutopay
 from loc_core.services.messagebus import MessageBus
 from loc_core.validation import MAX_TEXT_LENGTH
@@ -92,7 +96,10 @@ def loan(ctx: click.Context, loan_id: str, user_id: str, enabled: bool, reason: 
     """Turn autopay on or off for the installment loan LOAN_ID; print the setting after."""
     bus = command_bus(ctx)
     try:  # a refusal ends the command (LocGroup): one line, exit 1
-        changed = bus.handle(SetAutopay(user_id, loan_id, enabled, reason=audited_reason(reason)))
+        with _retry_later("loan", loan_id):
+            changed = bus.handle(
+                SetAutopay(user_id, loan_id, enabled, reason=audited_reason(reason))
+            )
         now = bus.handle(GetLoan(user_id, loan_id)).autopay_enabled
     finally:
         _finish(bus)
@@ -105,13 +112,35 @@ def line(ctx: click.Context, line_id: str, user_id: str, enabled: bool, reason: 
     """Turn autopay on or off for the line of credit LINE_ID; print the setting after."""
     bus = command_bus(ctx)
     try:  # a refusal ends the command (LocGroup): one line, exit 1
-        changed = bus.handle(
-            SetLineAutopay(user_id, line_id, enabled, reason=audited_reason(reason))
-        )
+        with _retry_later("line", line_id):
+            changed = bus.handle(
+                SetLineAutopay(user_id, line_id, enabled, reason=audited_reason(reason))
+            )
         now = bus.handle(GetLine(user_id, line_id)).autopay_enabled
     finally:
         _finish(bus)
     click.echo(_said("line", line_id, user_id, now=now, changed=changed))
+
+
+@contextlib.contextmanager
+def _retry_later(kind: str, entity_id: str) -> Iterator[None]:
+    """A refusal because a debit is being sent (the debit lease is held) said as such.
+
+    The core refuses a change of the setting while a payment or an autopay or due-job
+    debit is being sent for the loan or line (`LockNotAcquired`), so a revocation is never
+    reported done while money goes out: the operator is told nothing changed and to try
+    again, not the lease's key and holder.
+
+    Raises:
+        click.ClickException: for `LockNotAcquired` (exit 1).
+    """
+    try:
+        yield
+    except LockNotAcquired as busy:
+        raise click.ClickException(
+            f"autopay of {kind} {entity_id} not changed: a payment or debit is being sent "
+            "for it right now; try again in a few minutes"
+        ) from busy
 
 
 def _finish(bus: MessageBus) -> None:

@@ -90,13 +90,15 @@ class LoanTransfers:
         today: dt.date,
         actor: str,
         before: Callable[[Loan], None] | None = None,
+        after: Callable[[Loan], object] | None = None,
         lease: Lease | None = None,
     ) -> TransferIntent:
         """Apply the debit `transfer` took to the loan as payment `transfer.idempotency_key`.
 
         The intent becomes BOOKED in the same commit. What the loan no longer owes (paid
         off meanwhile) is booked as a refund due and alerted (WARNING), never refused.
-        `before` runs on the freshly read loan first (the worker records its attempt there).
+        `before` runs on the freshly read loan first (the worker records its attempt there),
+        `after` once the payment is applied (the worker's notice of what autopay left).
         With the payment `lease` the command holds, the commit is fenced: a lease taken
         over meanwhile fails it (`LeaseLost`) and the next holder books it. Returns the
         booked intent, for `Movements.finish`; one booked already is returned as stored.
@@ -135,6 +137,8 @@ class LoanTransfers:
                                 on=today,
                             )
                         )
+                    if after is not None:
+                        after(loan)
                     uow.loans.save(loan)
                 booked = self.movements.booked(
                     uow,

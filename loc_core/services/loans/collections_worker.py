@@ -203,8 +203,8 @@ def autopay_intent(
 def represented_amount(loan: Loan, installment_id: str) -> int:
     """What autopay charges the installment: its scheduled part still unpaid, never a fee.
 
-    `autopay_amount`: over all its attempts autopay takes no more than the scheduled amount
-    the borrower accepted (Regulation E 1005.10(d)); a late fee is the borrower's to pay.
+    `autopay_amount`: autopay's attempts on an installment take no more than its scheduled
+    amount (Regulation E 1005.10(d)); its late fee is the borrower's to pay.
     When an earlier autopay attempt on the installment came back (RETURNED or
     CHARGED_BACK), the charge is also at most the last returned entry's amount (NACHA's
     re-presentment).
@@ -293,7 +293,9 @@ def book_autopay(
 ) -> TransferIntent:
     """Book an autopay charge a rail accepted, recording the attempt on the installment.
 
-    The commit is fenced by the loan's payment `lease` when one is given.
+    The commit is fenced by the loan's payment `lease` when one is given. A charge that
+    leaves the installment owing only its late fee's worth (``SCHEDULE_PAID``) tells the
+    borrower what is left to pay by hand, in the same commit (`Loan.announce_left_to_pay`).
     """
 
     def record(loan: Loan) -> None:
@@ -311,6 +313,7 @@ def book_autopay(
         today=today,
         actor=_ACTOR,
         before=record,
+        after=lambda loan: loan.announce_left_to_pay(intent.item_id, today=today),
         lease=lease,
     )
 

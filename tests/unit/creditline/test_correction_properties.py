@@ -115,6 +115,25 @@ class Run:
         assert owed == [line.principal_balance, line.interest_balance, line.fee_balance]
 
 
+def _refunds_dated_as_booked(run: Run) -> None:
+    """A refund is never dated before the entry that made it due; a cancellation, the day
+    its entry was posted.
+
+    A refund cancelled and made due again by a later correction is dated that later day
+    (one stored record keeps its latest state), so only the bound is checked for it.
+    """
+    booked = {entry.entry_id: entry.effective_date for entry in run.posted}
+    for payment_id, payment in run.line.payments.items():
+        refund = payment.refund
+        if refund is None:
+            continue
+        first_due = booked.get(f"{payment_id}:refund_due")
+        assert first_due is not None, payment_id
+        assert refund.recorded_on >= first_due, payment_id
+        if refund.cancelled_on is not None:
+            assert refund.cancelled_on == booked.get(f"{payment_id}:refund_cancelled"), payment_id
+
+
 def _cent_days(line: CreditLine) -> int:
     """The open cycle's cent-days through the last day run (accrual is lazy)."""
     end = OPENED + dt.timedelta(days=HORIZON)
@@ -253,6 +272,8 @@ def test_late_deliveries_end_where_on_time_ones_do(
     _drive(corrected, draw_plan, plan, late=True)
     # A draw whose credit came back is owed as if it had never been made.
     _drive(never, [draw for draw in draw_plan if draw[2] is None], plan, late=False)
+    for run in (on_time, corrected, never):
+        _refunds_dated_as_booked(run)
     for other in (corrected, never):
         for name in COMPARED:
             assert getattr(other.line, name) == getattr(on_time.line, name), name

@@ -95,7 +95,11 @@ def test_a_payment_on_a_paid_off_line_is_a_row_of_its_own() -> None:
     assert statement_adds_up(figures)
 
 
-def test_a_return_learned_after_its_cycle_was_issued_is_an_adjustment() -> None:
+def test_a_return_learned_after_its_cycle_was_issued_cancels_the_credit_on_the_day_learned() -> (
+    None
+):
+    """The buckets it paid are adjustments to the issued cycle; its refund's cancellation,
+    booked on 02-12, is a "Payment returned" row of that day (not dated in the issued cycle)."""
     line = new_line()
     line.book_moved_payment(payment_id="p1", amount=10_400, rail=Rail.ACH, on=D(2026, 1, 10))
     first = billed_disclosure(line, D(2026, 2, 10))
@@ -110,6 +114,12 @@ def test_a_return_learned_after_its_cycle_was_issued_is_an_adjustment() -> None:
     after = billed_disclosure(line, D(2026, 3, 10))
     assert after.previous_balance == first.new_balance == -400
     assert after.credit_balance == 0
-    assert any(row.description == "Credit balance adjustment" for row in after.transactions)
+    (returned,) = (row for row in after.transactions if row.kind == "reversal")
+    assert (returned.on, returned.description, returned.amount) == (
+        D(2026, 2, 12),
+        "Payment returned",
+        400,
+    )
+    assert not any(row.description == "Credit balance adjustment" for row in after.transactions)
     assert statement_adds_up(after)
     assert after.new_balance == line.total_balance - line.refunds_due

@@ -59,7 +59,7 @@ def test_the_receipt_a_payment_returns_shows_what_it_paid_and_the_refund_due(
     assert booked.refund == ReceiptRefund(
         amount=10_000,
         status=RefundStatus.DUE,
-        recorded_on=dt.date(2026, 3, 14),  # the check's effective day
+        recorded_on=dt.date(2026, 3, 16),  # keyed then: its refund due entry's day
         applied=0,
         paid_amount=0,
         paid_on=None,
