@@ -74,25 +74,27 @@ def _loan_skip(loan: Loan) -> CollectionSkip | None:
     return None
 
 
-def _installment_skip(
+def _installment_skip(  # noqa: PLR0911 - a return per code, in the order they are told
     loan: Loan, installment: Installment, today: dt.date
 ) -> CollectionSkip | None:
-    """What stops autopay charging `installment` today, in the order the codes are told."""
-    checks = (
-        (installment.due_date > today, CollectionSkip.NOT_DUE),
-        (installment.is_paid, CollectionSkip.PAID),
-        (autopay_amount(installment) == 0, CollectionSkip.SCHEDULE_PAID),
-        (
-            any(p.status is PaymentStatus.PENDING for p in loan.payments.values()),
-            CollectionSkip.PAYMENT_PENDING,
-        ),
-        (
-            installment.collection_attempts >= loan.product.max_collection_attempts,
-            CollectionSkip.ATTEMPTS_EXHAUSTED,
-        ),
-        (installment.last_collection_attempt_on == today, CollectionSkip.ATTEMPTED_TODAY),
-    )
-    return next((skip for applies, skip in checks if applies), None)
+    """What stops autopay charging `installment` today, in the order the codes are told.
+
+    Each test runs only when the ones before it passed: the collections worker asks this
+    for every due installment, and the payments scan is the dearest.
+    """
+    if installment.due_date > today:
+        return CollectionSkip.NOT_DUE
+    if installment.is_paid:
+        return CollectionSkip.PAID
+    if autopay_amount(installment) == 0:
+        return CollectionSkip.SCHEDULE_PAID
+    if any(p.status is PaymentStatus.PENDING for p in loan.payments.values()):
+        return CollectionSkip.PAYMENT_PENDING
+    if installment.collection_attempts >= loan.product.max_collection_attempts:
+        return CollectionSkip.ATTEMPTS_EXHAUSTED
+    if installment.last_collection_attempt_on == today:
+        return CollectionSkip.ATTEMPTED_TODAY
+    return None
 
 
 def autopay_amount(installment: Installment) -> int:

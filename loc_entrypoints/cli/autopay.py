@@ -15,9 +15,11 @@ from collections.abc import Iterator
 
 import click
 
+from loc_core.creditline import CreditLine
 from loc_core.errors import LockNotAcquired
+from loc_core.installment import Loan
 from loc_core.services.commands import GetLine, GetLoan, SetAutopay, SetLineAutopay
-from loc_core.services.messagebus import MessageBus
+from loc_core.services.messagebus import Command, MessageBus
 from loc_core.validation import MAX_TEXT_LENGTH
 from loc_entrypoints.cli import _params as params
 from loc_entrypoints.cli.operations import command_bus
@@ -94,32 +96,45 @@ def autopay() -> None:
 @click.pass_context
 def loan(ctx: click.Context, loan_id: str, user_id: str, enabled: bool, reason: str) -> None:  # noqa: FBT001 - a click flag
     """Turn autopay on or off for the installment loan LOAN_ID; print the setting after."""
-    bus = command_bus(ctx)
-    try:  # a refusal ends the command (LocGroup): one line, exit 1
-        with _retry_later("loan", loan_id):
-            changed = bus.handle(
-                SetAutopay(user_id, loan_id, enabled, reason=audited_reason(reason))
-            )
-        now = bus.handle(GetLoan(user_id, loan_id)).autopay_enabled
-    finally:
-        _finish(bus)
-    click.echo(_said("loan", loan_id, user_id, now=now, changed=changed))
+    _set(
+        ctx,
+        ("loan", loan_id, user_id),
+        SetAutopay(user_id, loan_id, enabled, reason=audited_reason(reason)),
+        GetLoan(user_id, loan_id),
+    )
 
 
 @autopay.command("line", params=_options("line"))
 @click.pass_context
 def line(ctx: click.Context, line_id: str, user_id: str, enabled: bool, reason: str) -> None:  # noqa: FBT001 - a click flag
     """Turn autopay on or off for the line of credit LINE_ID; print the setting after."""
+    _set(
+        ctx,
+        ("line", line_id, user_id),
+        SetLineAutopay(user_id, line_id, enabled, reason=audited_reason(reason)),
+        GetLine(user_id, line_id),
+    )
+
+
+def _set(
+    ctx: click.Context,
+    which: tuple[str, str, str],
+    change: Command[bool],
+    read: Command[Loan | CreditLine],
+) -> None:
+    """Hand `change` to the bus, read the setting back with `read`, and say what it is.
+
+    `which` names the loan or line: (``loan`` or ``line``, its id, its borrower).
+    """
+    kind, entity_id, user_id = which
     bus = command_bus(ctx)
     try:  # a refusal ends the command (LocGroup): one line, exit 1
-        with _retry_later("line", line_id):
-            changed = bus.handle(
-                SetLineAutopay(user_id, line_id, enabled, reason=audited_reason(reason))
-            )
-        now = bus.handle(GetLine(user_id, line_id)).autopay_enabled
+        with _retry_later(kind, entity_id):
+            changed = bus.handle(change)
+        now = bus.handle(read).autopay_enabled
     finally:
         _finish(bus)
-    click.echo(_said("line", line_id, user_id, now=now, changed=changed))
+    click.echo(_said(kind, entity_id, user_id, now=now, changed=changed))
 
 
 @contextlib.contextmanager

@@ -25,6 +25,7 @@ from loc_core.refunds import RefundStatus
 from loc_core.services.commands import (
     BookBackdatedDraw,
     BookBackdatedLinePayment,
+    LinePaymentReceipt,
     ListLineStatements,
     ReconcileLine,
     RecordRefundPaid,
@@ -37,8 +38,7 @@ def world() -> Deployment:
     return Deployment.build(now=dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC), seed=5)
 
 
-@pytest.fixture
-def credit(world: Deployment) -> tuple[CreditLine, str]:
+def paid_off_by_a_check(world: Deployment) -> tuple[CreditLine, LinePaymentReceipt]:
     """$400.00 drawn 03-12, paid off 03-14 by a $500.00 check keyed 03-16: $100.00 owed back."""
     line = world.open_line()
     world.at(dt.date(2026, 3, 12))
@@ -49,6 +49,13 @@ def credit(world: Deployment) -> tuple[CreditLine, str]:
             line.user_id, line.line_id, 50_000, dt.date(2026, 3, 14), "mailed check", "check-1"
         )
     )
+    return line, receipt
+
+
+@pytest.fixture
+def credit(world: Deployment) -> tuple[CreditLine, str]:
+    """`paid_off_by_a_check`: the line and the check's payment id."""
+    line, receipt = paid_off_by_a_check(world)
     stored = world.line(line)
     assert (stored.total_balance, stored.refunds_due) == (0, 10_000)
     return line, receipt.payment_id

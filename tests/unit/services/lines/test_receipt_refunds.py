@@ -9,12 +9,12 @@ import datetime as dt
 import pytest
 from deployment import Deployment
 from fakes import settlement
+from unit.services.lines.test_credit_balance import paid_off_by_a_check
 
 from loc_core.creditline import Balances, CreditLine
 from loc_core.payments import PaymentStatus, Rail, SettlementOutcome
 from loc_core.refunds import ReceiptRefund, RefundStatus
 from loc_core.services.commands import (
-    BookBackdatedLinePayment,
     GetLinePaymentReceipt,
     LinePaymentReceipt,
     RecordRefundPaid,
@@ -29,16 +29,7 @@ def world() -> Deployment:
 @pytest.fixture
 def credit(world: Deployment) -> tuple[CreditLine, LinePaymentReceipt]:
     """$400.00 drawn 03-12, paid off 03-14 by a $500.00 check keyed 03-16: $100.00 owed back."""
-    line = world.open_line()
-    world.at(dt.date(2026, 3, 12))
-    world.draw(line, 40_000)
-    world.at(dt.date(2026, 3, 16))
-    receipt = world.bus.handle(
-        BookBackdatedLinePayment(
-            line.user_id, line.line_id, 50_000, dt.date(2026, 3, 14), "mailed check", "check-1"
-        )
-    )
-    return line, receipt
+    return paid_off_by_a_check(world)
 
 
 def receipt_of(world: Deployment, line: CreditLine, payment_id: str) -> LinePaymentReceipt:
