@@ -28,6 +28,7 @@ errors into HTTP statuses or exit codes.
     │   │   ├── PaymentAlreadyReversed  a second return or chargeback of one payment
     │   │   │   └── DrawAlreadyReturned a second return of one draw's credit
     │   │   ├── PaymentAlreadySettled   a second completion of one payment
+    │   │   ├── DebitUnconfirmed        a debit while an earlier one's outcome is unknown
     │   │   ├── RefundNotDue            a refund paid out that the payment does not owe
     │   │   ├── RefundNotSettled        a refund paid out while its payment may still come back
     │   │   └── RefundAlreadyPaid       a correction that would change a refund already paid out
@@ -83,6 +84,7 @@ __all__ = [
     "CorrectionTooOld",
     "CreditLineError",
     "CycleNotClosed",
+    "DebitUnconfirmed",
     "DomainError",
     "DrawAlreadyReturned",
     "DuplicatePayment",
@@ -294,6 +296,17 @@ class PaymentAlreadyReversed(PaymentError):
 
 class PaymentAlreadySettled(PaymentError):
     """A completion reported again for a payment already COMPLETED."""
+
+
+class DebitUnconfirmed(PaymentError):
+    """A debit refused while an earlier debit on the same loan or line is unconfirmed.
+
+    The earlier one's rail failed with its outcome unknown (or its process died), so the
+    money may have been taken without the loan or line showing it yet; a second debit
+    sized to what they show could take it twice. The earlier one's retry or the recovery
+    job confirms it (`loc_core.services.moving.Movements.unconfirmed_debits`); ask again after that.
+    Nothing changed and no rail was asked.
+    """
 
 
 class CreditLineError(DomainError):

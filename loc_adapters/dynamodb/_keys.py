@@ -261,6 +261,15 @@ INTENTS_OPEN = "INTENT#OPEN"
 """GSI2PK of an open intent, before sharding (a sparse index: finished intents leave it)."""
 
 
+def intent_pending_pk(account_id: str) -> str:
+    """GSI3PK of a PENDING intent: ``INTENT#PENDING#<account_id>``.
+
+    A sparse index: an intent leaves it once booked or abandoned. One partition per loan,
+    line or application.
+    """
+    return f"INTENT#PENDING#{part(account_id, what='account id')}"
+
+
 def intent_open_sk(created: str, intent_id: str) -> str:
     """GSI2SK of an open intent: ``<created_at, fixed-width RFC3339>#<intent_id>``."""
     return f"{created}#{part(intent_id, what='intent id')}"

@@ -25,7 +25,7 @@ from loc_core.bookkeeping import Product
 from loc_core.creditline import CreditLine, LineStatus, Statement
 from loc_core.events import AuditRecord, Change, DomainEvent
 from loc_core.installment import InstallmentStatus, Loan
-from loc_core.intents import INTENT_RETENTION, TransferIntent
+from loc_core.intents import INTENT_RETENTION, IntentStatus, TransferIntent
 from loc_core.ledger import JournalEntry, Ledger
 from loc_core.ports import (
     Clock,
@@ -104,6 +104,8 @@ class InMemoryDatabase:
     """When each finished intent expires; an intent reopened or changed since is not due."""
     _open_intents: dict[str, IntentRef] = attrs.field(factory=dict)
     """Intent id -> ref of every open intent: the recovery job's index."""
+    _pending_intents: dict[str, dict[str, None]] = attrs.field(factory=dict)
+    """Account id -> the ids of its PENDING intents (`pending_intents`)."""
     leases: dict[str, Lease] = attrs.field(factory=dict)
     """The current lease of each lock key, as the table's ``LOCK#`` items hold them: an
     `InMemoryLock` given this dict keeps its leases here, so a fenced commit sees them."""
@@ -196,6 +198,11 @@ class InMemoryDatabase:
         with self.lock:
             refs = [ref for ref in self._open_intents.values() if ref.created_at < before]
         return sorted(refs, key=lambda ref: (ref.created_at, ref.intent_id))
+
+    def pending_intents(self, account_id: str) -> list[str]:
+        """Index query: the ids of the PENDING intents on a loan, line or application."""
+        with self.lock:
+            return list(self._pending_intents.get(account_id, ()))
 
     def loan_for_application(self, user_id: str, application_id: str) -> str | None:
         """The id of the loan made from an application."""
@@ -333,7 +340,18 @@ class InMemoryDatabase:
             self._payments.update(dict.fromkeys(payments, owner))
 
     def _index_intent(self, key: Key, intent: TransferIntent) -> None:
-        """Index an open intent for recovery; expire finished ones, as DynamoDB's TTL does."""
+        """Index an open intent for recovery and a PENDING one by account.
+
+        Finished ones expire, as DynamoDB's TTL does.
+        """
+        pending = self._pending_intents
+        if intent.status is IntentStatus.PENDING:
+            pending.setdefault(intent.account_id, {})[intent.intent_id] = None
+        elif intent.account_id in pending:
+            ids = pending[intent.account_id]
+            ids.pop(intent.intent_id, None)
+            if not ids:
+                del pending[intent.account_id]
         if intent.is_open:
             self._open_intents[intent.intent_id] = IntentRef(
                 intent.user_id, intent.intent_id, intent.created_at

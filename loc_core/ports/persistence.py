@@ -426,6 +426,16 @@ class IntentRepository(Protocol):
         """
         ...
 
+    def pending_for(self, user_id: str, account_id: str) -> list[TransferIntent]:
+        """The user's PENDING intents on one loan, line or application, oldest first.
+
+        PENDING: recorded, a rail may have moved the money, and nothing is booked yet (a
+        process died, or a rail failed with its outcome unknown). An index finds them
+        (eventually consistent); each is read again, consistently, before it is returned,
+        so one booked or abandoned since is left out.
+        """
+        ...
+
 
 @attrs.frozen
 class KeptEvent:

@@ -26,17 +26,35 @@ import datetime as dt
 
 import attrs
 
-from loc_core.errors import IdempotencyConflict, LocError, Ref
+from loc_core.errors import (
+    DebitUnconfirmed,
+    ExternalServiceError,
+    IdempotencyConflict,
+    LocError,
+    Ref,
+)
 from loc_core.events import AuditValue, DomainEvent
-from loc_core.intents import IntentStatus, TransferIntent, intent_id_of
-from loc_core.ports import Alerter, Clock, PaymentRails, SettlementEvent, UnitOfWork
+from loc_core.intents import IntentKind, IntentStatus, TransferIntent, intent_id_of
+from loc_core.money import format_cents
+from loc_core.payments import Direction
+from loc_core.ports import (
+    Alerter,
+    Clock,
+    PaymentRails,
+    SettlementEvent,
+    UnitOfWork,
+)
 from loc_core.services.compliance import ComplianceMonitor
 from loc_core.services.handling import SettleTransfer
 from loc_core.services.kit import post_alert, retry_on_conflict
 from loc_core.services.messagebus import MessageBus
 from loc_core.services.rails import RailAnswers, Transfer, submit_in_order
 
-__all__ = ["RECOVERY_AFTER", "Movements", "intent_details"]
+__all__ = [
+    "RECOVERY_AFTER",
+    "Movements",
+    "intent_details",
+]
 
 RECOVERY_AFTER = dt.timedelta(minutes=5)
 """How old a PENDING intent must be before the recovery job takes it over *(policy)*.
@@ -54,6 +72,9 @@ def intent_details(intent: TransferIntent) -> dict[str, AuditValue]:
         "intent_id": intent.intent_id,
         "idempotency_key": intent.request_key,
     }
+
+
+_ON_LINES = frozenset({IntentKind.DRAW, IntentKind.LINE_PAYMENT, IntentKind.DUE_PAYMENT})
 
 
 @attrs.frozen
@@ -111,6 +132,56 @@ class Movements:
         for new in opened:
             self.compliance.opened(new)
         return result
+
+    def unconfirmed_debits(self, intent: TransferIntent) -> list[TransferIntent]:
+        """The other debits on `intent`'s loan or line a rail took and nobody booked yet.
+
+        A debit whose rail failed with its outcome unknown (a timeout after the request
+        was sent), or whose process died after asking, stays PENDING until its retry or
+        the recovery job books or abandons it; until then the loan or line does not show
+        money the rail took, and a second debit sized to what they show would take it
+        twice (the second owed back as a refund due). So a debit is not sent as if they
+        were not there: installment autopay skips the day, the line due job takes only
+        what they leave unpaid of the minimum, and a borrower's payment is refused
+        (`refuse_while_unconfirmed`). Each PENDING debit is looked up on its rails
+        (`look_up`, which moves nothing): one no rail accepted moved nothing and holds
+        nothing back (its own retry is checked again against the account); one a rail
+        could not tell about counts as taken. Every debit holds its account's payment
+        lease while it asks the rails, so a PENDING debit found by the lease's holder is
+        never one still being asked. Call it outside any unit of work; oldest first.
+        """
+        with self.uow as uow:
+            pending = uow.intents.pending_for(intent.user_id, intent.account_id)
+        found = []
+        for other in pending:
+            if other.intent_id == intent.intent_id or other.direction is not Direction.DEBIT:
+                continue
+            try:
+                taken = self.look_up(other) is not None
+            except ExternalServiceError:
+                taken = True  # the rail cannot tell: it may have the money
+            if taken:
+                found.append(other)
+        return found
+
+    def refuse_while_unconfirmed(self, intent: TransferIntent) -> None:
+        """Refuse a borrower's debit `intent` while another on its account is unconfirmed.
+
+        Raises:
+            DebitUnconfirmed: naming the earlier debit's amount and time; nothing changed.
+        """
+        unconfirmed = self.unconfirmed_debits(intent)
+        if not unconfirmed:
+            return
+        other = unconfirmed[0]
+        account = "line" if intent.kind in _ON_LINES else "loan"
+        raise DebitUnconfirmed(
+            f"an earlier debit of {format_cents(other.amount)} on {account} "
+            f"{intent.account_id} (made {other.created_at:%Y-%m-%d %H:%M} UTC) is not "
+            f"confirmed by the bank yet; nothing was taken now: try again once it shows on "
+            f"the {account}",
+            about=Ref(account, intent.account_id, intent.user_id),
+        )
 
     def send(self, intent: TransferIntent) -> RailAnswers:
         """Offer the intent's transfer to its rails in order, each with its own key.

@@ -59,6 +59,7 @@ _STATUS_BY_ERROR: tuple[tuple[type[errors.LocError], int], ...] = (
     (errors.IdempotencyConflict, 422),
     (errors.ConcurrencyConflict, 409),
     (errors.LockNotAcquired, 409),
+    (errors.DebitUnconfirmed, 409),
     (errors.RailDeclined, 422),
     (errors.DomainError, 422),
     (errors.ExternalServiceError, 503),

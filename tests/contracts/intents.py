@@ -20,12 +20,13 @@ def make_intent(
     *,
     user_id: str = "user-1",
     created_at: dt.datetime = MADE,
+    account_id: str = "loan-1",
 ) -> TransferIntent:
     return TransferIntent(
         intent_id=intent_id,
         user_id=user_id,
         kind=IntentKind.LOAN_PAYMENT,
-        account_id="loan-1",
+        account_id=account_id,
         direction=Direction.DEBIT,
         amount=1_000,
         rails=(Rail.PINLESS, Rail.ACH),
@@ -180,6 +181,43 @@ class IntentRepositoryContract:
             uow.intents.save(publishing)
             uow.commit(actor="test", request_id="published")
         assert open_ids(new_uow, later) == []
+
+    def test_an_accounts_pending_intents_are_the_borrowers_unbooked_ones_oldest_first(
+        self, new_uow: UowFactory
+    ) -> None:
+        hour = dt.timedelta(hours=1)
+        store(
+            new_uow,
+            make_intent("late", created_at=MADE + hour),
+            make_intent("early", created_at=MADE),
+            make_intent("booked"),
+            make_intent("dropped"),
+            make_intent("other-line", account_id="line-1"),
+            make_intent("other-user", user_id="user-2"),
+        )
+        with new_uow() as uow:
+            booked = uow.intents.get("user-1", "booked")
+            booked.book(rail=Rail.ACH, confirmation_id="c", outcome="pay-1", events=[], now=MADE)
+            dropped = uow.intents.get("user-1", "dropped")
+            dropped.abandon("declined everywhere", now=MADE)
+            uow.intents.save(booked)
+            uow.intents.save(dropped)
+            uow.commit(actor="test", request_id="finish")
+        with new_uow() as uow:
+            assert [i.intent_id for i in uow.intents.pending_for("user-1", "loan-1")] == [
+                "early",
+                "late",
+            ]
+            assert [i.intent_id for i in uow.intents.pending_for("user-2", "loan-1")] == [
+                "other-user"
+            ]
+            assert uow.intents.pending_for("user-1", "loan-2") == []
+            dropped = uow.intents.get("user-1", "dropped")
+            dropped.reopen(MADE + hour)
+            uow.intents.save(dropped)
+            uow.commit(actor="test", request_id="reopen")
+        with new_uow() as uow:
+            assert "dropped" in [i.intent_id for i in uow.intents.pending_for("user-1", "loan-1")]
 
     def test_an_intent_is_booked_with_the_loan_or_not_at_all(self, new_uow: UowFactory) -> None:
         store_loan(new_uow)

@@ -17,6 +17,7 @@ from fakes import Crash, dying_before, meanwhile, settlement, timing_out
 
 from loc_core.creditline import CreditLine
 from loc_core.errors import (
+    DebitUnconfirmed,
     ExternalServiceError,
     InvalidTransition,
     LockNotAcquired,
@@ -94,19 +95,21 @@ def test_a_retried_payment_above_what_is_owed_now_is_refused(world: Deployment, 
     assert world.sound_loan(loan.loan_id).status is LoanStatus.CLOSED
 
 
-def test_a_retried_payment_a_rail_took_is_booked_after_the_payoff_as_a_refund_due(
+def test_a_payment_a_rail_took_unbooked_holds_back_a_payoff_until_its_retry_books_it(
     world: Deployment, loan: Loan
 ) -> None:
     world.rails.handler = timing_out(world.sim, {Rail.PINLESS})
     with pytest.raises(ExternalServiceError):
         world.pay_loan(loan, 20_000, key="first")
     world.rails.handler = world.sim.submit
-    world.pay_loan(loan, 31_500, key="payoff")
+    with pytest.raises(DebitUnconfirmed, match=r"\$200\.00"):
+        world.pay_loan(loan, 31_500, key="payoff")  # it would take the $200.00 twice
     receipt = world.pay_loan(loan, 20_000, key="first")  # the money moved: booked
-    assert (receipt.amount, receipt.lines) == (20_000, ())
+    assert receipt.amount == 20_000
+    world.pay_loan(loan, 11_500, key="payoff")  # the payoff quoted now
     stored = world.sound_loan(loan.loan_id)
-    assert (stored.status, stored.refunds_due) == (LoanStatus.CLOSED, 20_000)
-    assert world.ledger(loan.loan_id).balance(CLEARING) == 51_500
+    assert (stored.status, stored.refunds_due) == (LoanStatus.CLOSED, 0)
+    assert world.ledger(loan.loan_id).balance(CLEARING) == 31_500
 
 
 def test_a_redelivered_autopay_no_rail_took_does_not_charge_a_loan_paid_off_meanwhile(
@@ -245,16 +248,18 @@ def test_a_retried_line_payment_no_rail_took_is_refused_once_the_line_is_paid_of
     assert _intent_status(lines, f"pay:{drawn.line_id}:first") is IntentStatus.ABANDONED
 
 
-def test_a_retried_line_payment_a_rail_took_is_booked_after_the_payoff_as_a_refund_due(
+def test_a_line_payment_a_rail_took_unbooked_holds_back_a_payoff_until_its_retry_books_it(
     lines: Deployment, drawn: CreditLine
 ) -> None:
     lines.rails.handler = timing_out(lines.sim, {Rail.PINLESS})
     with pytest.raises(ExternalServiceError):
         lines.pay_line(drawn, 30_000, key="first")
     lines.rails.handler = lines.sim.submit
-    lines.pay_line(drawn, 40_000, key="payoff")
+    with pytest.raises(DebitUnconfirmed, match=r"\$300\.00"):
+        lines.pay_line(drawn, 40_000, key="payoff")
     lines.pay_line(drawn, 30_000, key="first")
-    assert _line_sound(lines, drawn).refunds_due == 30_000
+    lines.pay_line(drawn, 10_000, key="payoff")
+    assert _line_sound(lines, drawn).refunds_due == 0
 
 
 def test_a_line_paid_off_mid_cycle_is_charged_interest_for_the_days_it_owed_only(

@@ -7,6 +7,14 @@ since the statement. It is collected by pinless debit, then ACH, under the line'
 lease ``loc-due:user_id:<u>:item_id:<line>`` (manual payments hold it too), and applied
 at once (`submit_payment`).
 
+Another debit on the line whose outcome is not known yet (a borrower's payment whose
+rail failed mid-call, `Movements.unconfirmed_debits`) may have taken money
+the line does not show yet: the job takes only what it leaves unpaid of the minimum
+(nothing when it covers it), as if it will succeed, so the borrower is never debited
+twice for one minimum (counted ``loc.lines.loc_due.unconfirmed``). If that debit then
+proves to have moved nothing, the minimum is short by its amount and the overdue job
+treats the line as any line whose minimum is unpaid.
+
 Exactly once: each transfer's key is ``due:<line>:<due date>:<rail>`` and is the payment's
 id. A line that already has a due payment for this due date is not charged again, so a
 re-run the same day charges nothing more, whatever became of the first payment since. A
@@ -20,7 +28,7 @@ import datetime as dt
 
 import attrs
 
-from loc_core.intents import IntentKind, IntentStatus, request_fingerprint
+from loc_core.intents import IntentKind, IntentStatus, TransferIntent, request_fingerprint
 from loc_core.payments import REPAYMENT_RAILS, Rail
 from loc_core.ports import (
     IdGenerator,
@@ -76,6 +84,22 @@ def collect_due_minimum_payments(
     return jobs.for_each("loc_due", refs, handle, today, command)
 
 
+def _left_to_book(debits: LineDebits, wanted: TransferIntent) -> int:
+    """What to book when other debits leave nothing to take (0: nothing).
+
+    The stored due debit `wanted` names is booked as stored when a rail received it; one no
+    rail received is abandoned.
+    """
+    with debits.lines.uow as uow:
+        stored = uow.intents.find(wanted.intent_id)
+    if stored is None or stored.status is not IntentStatus.PENDING:
+        return 0
+    if debits.movements.look_up(stored) is None:
+        debits.movements.abandon(stored, "other debits on the line leave nothing to take")
+        return 0
+    return stored.amount
+
+
 def due_intent_id(line_id: str, due_date: dt.date) -> str:
     """The intent of the due job's debit for one due date: ``due:<line>:<due date>``."""
     return f"due:{line_id}:{due_date.isoformat()}"
@@ -94,24 +118,30 @@ def _collect(
     if any(key in line.payments for key in keys.values()):
         debits.movements.finish_stored(line.user_id, due_intent_id(line.line_id, due))
         return False
-    intent = debits.movements.open(
-        debits.debit_intent(
-            intent_id=due_intent_id(line.line_id, due),
-            kind=IntentKind.DUE_PAYMENT,
-            user_id=line.user_id,
-            line_id=line.line_id,
-            amount=min(decision.amount, line.total_balance),
-            order=decision.rails,
-            fingerprint=request_fingerprint("loc_due", line.user_id, line.line_id, due),
-            request_key=f"loc_due:{today.isoformat()}",
-        ),
-        client=False,
+    wanted = debits.debit_intent(
+        intent_id=due_intent_id(line.line_id, due),
+        kind=IntentKind.DUE_PAYMENT,
+        user_id=line.user_id,
+        line_id=line.line_id,
+        amount=min(decision.amount, line.total_balance),
+        order=decision.rails,
+        fingerprint=request_fingerprint("loc_due", line.user_id, line.line_id, due),
+        request_key=f"loc_due:{today.isoformat()}",
     )
+    unconfirmed = sum(other.amount for other in debits.movements.unconfirmed_debits(wanted))
+    amount = wanted.amount - unconfirmed
+    if unconfirmed:
+        metrics.increment("loc.lines.loc_due.unconfirmed")
+    if amount <= 0:
+        amount = _left_to_book(debits, wanted)
+        if amount == 0:
+            return False
+    intent = debits.movements.open(attrs.evolve(wanted, amount=amount), client=False)
     if intent.status is not IntentStatus.PENDING:
         return False  # finished earlier: booked, or declined by every rail
     # A run that died before any rail received the debit moved nothing: it takes what is
     # still unpaid of the minimum now, not what was unpaid before the borrower paid.
-    intent = debits.movements.resized(intent, min(decision.amount, line.total_balance))
+    intent = debits.movements.resized(intent, amount)
     collected, _ = debits.collect(intent)
     if collected is None:
         metrics.increment("loc.lines.loc_due.declined")

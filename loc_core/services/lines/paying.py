@@ -18,7 +18,7 @@ import datetime as dt
 import attrs
 
 from loc_core.creditline import CreditLine
-from loc_core.errors import IdempotencyConflict, Overpayment, RailDeclined, Ref
+from loc_core.errors import DebitUnconfirmed, IdempotencyConflict, Overpayment, RailDeclined, Ref
 from loc_core.intents import IntentKind, IntentStatus, TransferIntent, request_fingerprint
 from loc_core.money import format_cents, positive_cents
 from loc_core.payments import REPAYMENT_RAILS, Rail
@@ -112,25 +112,25 @@ def _pay(command: PayLine, debits: LineDebits, lease: Lease) -> str:
     )
     if known is not None:
         return known
+    wanted = debits.debit_intent(
+        intent_id=intent_id,
+        kind=IntentKind.LINE_PAYMENT,
+        user_id=command.user_id,
+        line_id=command.line_id,
+        amount=command.amount,
+        order=REPAYMENT_RAILS,
+        fingerprint=request_fingerprint(
+            "pay_line", command.user_id, command.line_id, command.amount
+        ),
+        request_key=command.idempotency_key,
+    )
     with debits.lines.uow as uow:
         line = uow.lines.get(command.user_id, command.line_id)
         resumed = uow.intents.find(intent_id) is not None
-        if not resumed:
-            _refuse_overpayment(line, command.amount)
-    intent = debits.movements.open(
-        debits.debit_intent(
-            intent_id=intent_id,
-            kind=IntentKind.LINE_PAYMENT,
-            user_id=command.user_id,
-            line_id=command.line_id,
-            amount=command.amount,
-            order=REPAYMENT_RAILS,
-            fingerprint=request_fingerprint(
-                "pay_line", command.user_id, command.line_id, command.amount
-            ),
-            request_key=command.idempotency_key,
-        )
-    )
+    if not resumed:
+        _refuse_overpayment(line, command.amount)
+        debits.movements.refuse_while_unconfirmed(wanted)
+    intent = debits.movements.open(wanted)
     if intent.status is IntentStatus.BOOKED:
         debits.movements.finish(intent)
         return intent.outcome
@@ -166,15 +166,18 @@ def _refuse_resumed_overpayment(
     The earlier attempt died before a rail took the money (or every rail declined), so
     the retry is a new collection and must fit the line as it stands now: a line paid
     down or off meanwhile refuses it (`Overpayment`) and the intent is ABANDONED, rather
-    than taking money the borrower no longer owes and owing it back as a refund due.
+    than taking money the borrower no longer owes and owing it back as a refund due; so
+    does another debit on the line whose outcome is not known yet (`DebitUnconfirmed`).
 
     Raises:
         Overpayment: more than the line owes now; nothing moved.
+        DebitUnconfirmed: another debit on the line is unconfirmed; nothing moved.
     """
-    with debits.lines.uow as uow:
-        line = uow.lines.get(command.user_id, command.line_id)
     try:
-        _refuse_overpayment(line, command.amount)
-    except Overpayment as refused:
+        with debits.lines.uow as uow:
+            line = uow.lines.get(command.user_id, command.line_id)
+            _refuse_overpayment(line, command.amount)
+        debits.movements.refuse_while_unconfirmed(intent)
+    except (Overpayment, DebitUnconfirmed) as refused:
         debits.movements.abandon(intent, f"refused when resumed: {refused}")
         raise

@@ -16,7 +16,13 @@ import enum
 import attrs
 
 from loc_core.events import DomainEvent
-from loc_core.installment import Loan, Process, autopay_amount, collection_skip_reason
+from loc_core.installment import (
+    CollectionSkip,
+    Loan,
+    Process,
+    autopay_amount,
+    collection_skip_reason,
+)
 from loc_core.intents import IntentKind, IntentStatus, TransferIntent, request_fingerprint
 from loc_core.payments import REPAYMENT_RAILS, Direction, Rail
 from loc_core.ports import Clock, Lease, Lock, QueueMessage
@@ -237,8 +243,10 @@ def _collect(
         wanted = autopay_intent(loan, installment_id, attempt=attempt, now=now)
         stored = uow.intents.find(wanted.intent_id)
         skip = collection_skip_reason(loan, installment_id, today=today)
-        if (stored is None or not stored.is_open) and skip is not None:
-            return CollectionResult(CollectionOutcome.SKIPPED, installment_id, reason=skip)
+    if skip is None and transfers.movements.unconfirmed_debits(wanted):
+        skip = CollectionSkip.DEBIT_UNCONFIRMED.value
+    if (stored is None or not stored.is_open) and skip is not None:
+        return CollectionResult(CollectionOutcome.SKIPPED, installment_id, reason=skip)
     intent = transfers.movements.open(wanted, client=False)
     if intent.status is IntentStatus.BOOKED:
         transfers.movements.finish(intent)

@@ -101,6 +101,8 @@ def make_payment(
     Raises:
         NotFound: for an unknown loan (or another borrower's).
         InvalidAmount, Overpayment, InvalidTransition: refused before any money moved.
+        DebitUnconfirmed: another debit on the loan (a payment or autopay whose rail
+            failed with its outcome unknown) is not confirmed yet; nothing moved.
         RailDeclined: when every rail declined; nothing was booked.
         RailUnavailable: when no rail accepted and at least one could not be reached.
         ExternalServiceError: when a rail failed with its outcome unknown; no other
@@ -140,6 +142,8 @@ def _collect(command: MakePayment, *, transfers: LoanTransfers, clock: Clock, le
                         )
                     return key
             loan.check_payment(command.amount, today=today)
+    if not resumed:
+        transfers.movements.refuse_while_unconfirmed(wanted)
     intent = transfers.movements.open(wanted)
     if intent.status is IntentStatus.BOOKED:
         transfers.movements.finish(intent)  # a crash may have left its events unsent
@@ -178,15 +182,17 @@ def _require_still_payable(
     already took under the intent's keys is booked whatever the loan owes now.
 
     Raises:
-        InvalidTransition, LoanCancelled, Overpayment: refused; nothing moved.
+        InvalidTransition, LoanCancelled, Overpayment, DebitUnconfirmed: refused; nothing
+            moved.
         ExternalServiceError: a rail could not tell what it did; retry later.
     """
     if transfers.movements.look_up(intent) is not None:
         return  # money moved: the booking wins over any later state
-    with transfers.uow as uow:
-        loan = uow.loans.get(command.user_id, command.loan_id)
     try:
-        loan.check_payment(command.amount, today=today)
+        with transfers.uow as uow:
+            loan = uow.loans.get(command.user_id, command.loan_id)
+            loan.check_payment(command.amount, today=today)
+        transfers.movements.refuse_while_unconfirmed(intent)
     except DomainError as refused:
         transfers.movements.abandon(intent, f"refused when resumed: {refused}")
         raise

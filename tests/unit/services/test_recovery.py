@@ -22,7 +22,7 @@ from fakes import (
 )
 
 from loc_core.creditline import CreditLine, DrawStatus
-from loc_core.errors import ExternalServiceError, IdempotencyConflict, LeaseLost
+from loc_core.errors import DebitUnconfirmed, ExternalServiceError, IdempotencyConflict, LeaseLost
 from loc_core.installment import Loan, LoanStatus
 from loc_core.intents import INTENT_RETENTION, IntentStatus, TransferIntent
 from loc_core.payments import PaymentStatus, Rail, SettlementOutcome
@@ -251,37 +251,40 @@ def test_a_due_debit_whose_commit_failed_is_booked_before_the_overdue_job_runs()
     assert (stored.fee_balance, stored.status.value) == (0, "ACTIVE")  # no late fee
 
 
-def test_an_autopay_answer_that_outlasts_its_lease_is_fenced_out_then_booked_as_a_refund(
+def test_an_autopay_answer_that_outlasts_its_lease_holds_back_a_payoff_then_is_booked(
     world: Deployment,
 ) -> None:
     loan = world.open_loan()
     world.at(dt.date(2026, 1, 20))  # the first installment is due
+    refused: list[DebitUnconfirmed] = []
 
     def slow_rail_then_payoff(_request: TransferRequest) -> None:
         world.clock.advance(PAYMENT_LEASE + dt.timedelta(seconds=1))  # the lease ran out
         owed = world.loan(loan.loan_id).outstanding_balance
-        world.another_process().handle(MakePayment("user-1", loan.loan_id, owed, "payoff"))
+        try:  # the lease no longer guards the loan; the autopay's PENDING intent does
+            world.another_process().handle(MakePayment("user-1", loan.loan_id, owed, "payoff"))
+        except DebitUnconfirmed as exc:
+            refused.append(exc)
 
     world.rails.handler = meanwhile(world.sim, slow_rail_then_payoff)
     with pytest.raises(LeaseLost):
         world.collect(loan)
     world.rails.handler = world.sim.submit
+    assert len(refused) == 1
     assert "money moved but not booked: autopay" in world.alert_titles()
-    assert world.loan(loan.loan_id).status is LoanStatus.CLOSED
     assert recover(world).booked == 1  # the next holder of the lease books it
     stored = world.loan(loan.loan_id)
-    (charge,) = (p for p in stored.payments.values() if p.refund is not None)
-    assert charge.refund is not None
-    assert (charge.refund.amount, stored.status) == (charge.amount, LoanStatus.CLOSED)
+    assert (stored.status, stored.refunds_due) == (LoanStatus.OPEN, 0)
+    assert [p.amount for p in stored.payments.values()] == [stored.installments[0].total_amount]
     assert ledger_problems(stored, world.ledger(loan.loan_id)) == []
-    assert "refund due" in [alert.title for alert in world.alerts(Severity.WARNING)]
     assert intents(world) == []
 
 
 def test_a_finished_intent_is_forgotten_after_its_retention_an_open_one_never(
     world: Deployment, loan: Loan
 ) -> None:
-    crash_paying(world, loan, 5_250)  # left open
+    other = world.open_loan("user-2")
+    crash_paying(world, other, 5_250)  # left open (another loan: it holds back this one's debits)
     world.pay_loan(loan, 1_000, key="pay-2")  # finished
     with world.bus.get(UnitOfWork) as uow:
         assert uow.intents.find(f"manual:{loan.loan_id}:pay-2") is not None
@@ -291,5 +294,5 @@ def test_a_finished_intent_is_forgotten_after_its_retention_an_open_one_never(
         assert uow.intents.find(f"manual:{loan.loan_id}:pay-2") is None
         assert uow.intents.find(f"manual:{loan.loan_id}:pay-3") is not None
     (still_open,) = intents(world)
-    assert still_open.intent_id == f"manual:{loan.loan_id}:pay-1"
+    assert still_open.intent_id == f"manual:{other.loan_id}:pay-1"
     assert recover(world).booked == 1  # an open intent outlives any retention
