@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import json
+import re
 import threading
 import typing
 import uuid
@@ -31,19 +32,20 @@ from loc_adapters.dynamodb import _keys as keys
 from loc_adapters.dynamodb._codecs.loans import (
     INSTALLMENT,
     LOAN,
+    LOAN_PAYMENT,
     decode_loan,
     decode_loan_application,
     encode_loan_payment,
     upgrade_legacy_loan,
 )
-from loc_adapters.dynamodb._codecs.records import encode_journal_entry
+from loc_adapters.dynamodb._codecs.records import decode_journal_entry, encode_journal_entry
 from loc_adapters.dynamodb._codecs.shared import VERSION, is_legacy
 from loc_adapters.dynamodb._convert import Item, format_timestamp
 from loc_adapters.dynamodb._errors import error_code, translated
 from loc_adapters.dynamodb._table import Cancelled, DynamoTable, deserialize, serialize
 from loc_core.errors import InvariantViolation, LocError, NotFound
 from loc_core.installment import Installment, Payment
-from loc_core.installment.adoption import GoLoan, adopt, adoption_entry_id
+from loc_core.installment.adoption import GoLoan, adopt, adoption_entry_id, readopt
 from loc_core.ports import TRANSACTION_LIMIT
 
 if TYPE_CHECKING:
@@ -551,7 +553,17 @@ def _adopt_loan(
         detail = "adopted before the run was interrupted"
         return finding(Outcome.ADOPTED, detail, payments=payments, entries=1)
     if adopted is not None:
-        return finding(Outcome.SERVED)
+        return _readopt(
+            table,
+            items,
+            root,
+            children,
+            finding,
+            apply=apply,
+            today=today,
+            now=now,
+            earlier=earlier,
+        )
     try:
         adoption = adopt(_go_loan(root, children), on=today)
         stored = {str(item["SK"]) for item in children}
@@ -571,6 +583,85 @@ def _adopt_loan(
     outcome, detail = _write(table, actions, apply=apply, entry=adopted_key)
     writes = outcome in {Outcome.ADOPTED, Outcome.WOULD_ADOPT}  # else nothing, nor would be
     return finding(outcome, detail, payments=len(new) if writes else 0, entries=int(writes))
+
+
+_NEW_PAYMENTS = re.compile(r"with (\d+) new payments$")
+"""How many payments a re-adoption wrote, as its entry's memo says (`readopt`)."""
+
+
+def _readopt(
+    table: DynamoTable,
+    items: Sequence[Item],
+    root: Item,
+    children: Sequence[Item],
+    finding: Callable[..., Finding],
+    *,
+    apply: bool,
+    today: dt.date,
+    now: dt.datetime,
+    earlier: frozenset[str],
+) -> Finding:
+    """Adopt again a loan the Go service changed since its adoption, or say it is served.
+
+    Its journal is read whole; the new payments and the ``adopted`` entry that brings the
+    books to the loan as stored (`readopt`) are written in one transaction, on condition
+    that every item read is unchanged and the entry is new (a concurrent run writes it
+    once). A re-adoption an interrupted invocation of this run wrote (`earlier`) is
+    counted as this run's.
+    """
+    loan_id = str(root["SK"]).removeprefix("LOAN#")
+    journal = [
+        (item, decode_journal_entry(item)[1])
+        for item in table.query("#PK = :pk", {":pk": keys.journal_pk(loan_id)})
+    ]
+    journal.sort(key=lambda pair: _adoption_number(pair[1].entry_id))
+    try:
+        go_loan = _go_loan(root, children)
+        stored = {
+            payment.payment_id: payment
+            for payment in (
+                Payment(**LOAN_PAYMENT.decode(child, where=str(child["SK"])))
+                for child in children
+                if "#PAYMENT#" in str(child["SK"])
+            )
+        }
+        readoption = readopt(go_loan, stored=stored, posted=[e for _, e in journal], on=today)
+        if readoption is not None:
+            decode_loan(root, [*children, *_payment_items(readoption.payments)])
+    except Exception as exc:  # noqa: BLE001 - any item that cannot be read is reported
+        return finding(Outcome.UNVERIFIED, _unreadable(exc))
+    if readoption is None:
+        last_item, last = journal[-1]
+        wrote = _NEW_PAYMENTS.search(last.memo)
+        if len(journal) > 1 and last_item.get("loc_posted_at") in earlier and wrote:
+            detail = "adopted again before the run was interrupted"
+            return finding(Outcome.ADOPTED, detail, payments=int(wrote[1]), entries=1)
+        return finding(Outcome.SERVED)
+    entry_key = (keys.journal_pk(loan_id), keys.journal_sk(readoption.entry.entry_id))
+    actions = [
+        *(_unchanged(table, item) for item in items),
+        *(_unchanged(table, item) for item, _ in journal),
+        *(_created(table, item) for item in _payment_items(readoption.payments)),
+        _created(
+            table, encode_journal_entry(readoption.entry, posted_at=now, version=0, position=0)
+        ),
+    ]
+    outcome, detail = _write(table, actions, apply=apply, entry=entry_key)
+    writes = outcome in {Outcome.ADOPTED, Outcome.WOULD_ADOPT}
+    if writes:
+        detail = f"again: the Go service changed it since its adoption ({readoption.entry.memo})"
+    return finding(
+        outcome,
+        detail,
+        payments=len(readoption.payments) if writes else 0,
+        entries=int(writes),
+    )
+
+
+def _adoption_number(entry_id: str) -> int:
+    """The place of an adoption entry in its loan's (1: the first, ``<loan>:adopted``)."""
+    suffix = entry_id.rsplit(":", 1)[-1]
+    return int(suffix) if suffix.isdigit() else 1
 
 
 def _unreadable(exc: Exception) -> str:

@@ -12,7 +12,7 @@ application splits `loc_core.installment.legacy` derives.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import attrs
 
@@ -41,6 +41,7 @@ __all__ = [
     "adoption_entry_id",
     "opening_entry",
     "problems",
+    "readopt",
     "rebuild_payments",
 ]
 
@@ -184,3 +185,77 @@ def adopt(loan: GoLoan, *, on: dt.date) -> Adoption:
         )
     payments = rebuild_payments(loan)
     return Adoption(payments=payments, entry=opening_entry(loan, payments, on=on))
+
+
+def readopt(
+    loan: GoLoan,
+    *,
+    stored: Mapping[str, Payment],
+    posted: Sequence[JournalEntry],
+    on: dt.date,
+) -> Adoption | None:
+    """What to store for an adopted `loan` the Go service changed since (None: unchanged).
+
+    While both services run (the cutover, docs/migration.md), the Go service keeps
+    charging, fee-ing and defaulting the loans it adopted out: it writes applications that
+    name payments this library has no record of, and balances its books never saw, and
+    the library then refuses the loan. Re-adoption writes what is missing, as adoption
+    did: a payment for each payment id the installments name that `stored` (the payments
+    already kept) lacks, and one more ``adopted`` entry that moves the books from what
+    `posted` (every entry of the loan so far, adoptions only) holds to what adopting the
+    loan now would open with, account by account. Its id is the first adoption's with
+    the count of adoptions so far (``"<loan id>:adopted:2"``).
+
+    Raises:
+        InvariantViolation: naming the first disagreement `problems` finds; a payment kept
+            that the installments now apply otherwise (or no longer apply: the Go service
+            reversed it), which only a person can reconcile; or an entry in `posted` that
+            is not an adoption (this library served the loan since: its books hold more
+            than adoption knows).
+    """
+    adoption = adopt(loan, on=on)
+    for payment in adoption.payments:
+        kept = stored.get(payment.payment_id)
+        if kept is not None and (kept.amount, kept.applications) != (
+            payment.amount,
+            payment.applications,
+        ):
+            raise _not_readoptable(loan, f"payment {payment.payment_id} changed since it was kept")
+    rebuilt = {payment.payment_id for payment in adoption.payments}
+    gone = sorted(set(stored) - rebuilt)
+    if gone:
+        raise _not_readoptable(loan, f"payment {gone[0]} is no longer applied by the Go service")
+    served = [entry.entry_id for entry in posted if entry.kind != EntryKind.ADOPTED]
+    if served:
+        raise _not_readoptable(loan, f"this library booked {served[0]} on it since its adoption")
+    new = tuple(p for p in adoption.payments if p.payment_id not in stored)
+    accounts = {
+        posting.account for entry in (adoption.entry, *posted) for posting in entry.postings
+    }
+    moves = {
+        account: adoption.entry.net(account) - sum(entry.net(account) for entry in posted)
+        for account in sorted(accounts)
+    }
+    if not any(moves.values()):
+        if new:  # the books hold what the payment paid: its item went missing since
+            raise _not_readoptable(loan, f"payment {new[0].payment_id} is booked but not kept")
+        return None
+    entry = JournalEntry.build(
+        entry_id=f"{adoption_entry_id(loan.loan_id)}:{len(posted) + 1}",
+        kind=EntryKind.ADOPTED,
+        effective_date=on,
+        reference=loan.loan_id,
+        debits={account: move for account, move in moves.items() if move > 0},
+        credits={account: -move for account, move in moves.items() if move < 0},
+        memo=f"adopted again from the Go service with {len(new)} new payments",
+    )
+    return Adoption(payments=new, entry=entry)
+
+
+def _not_readoptable(loan: GoLoan, why: str) -> InvariantViolation:
+    return InvariantViolation(
+        f"loan {loan.loan_id} changed since its adoption and cannot be adopted again: {why}",
+        entity="loan",
+        entity_id=loan.loan_id,
+        invariant="readoptable",
+    )

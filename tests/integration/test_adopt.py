@@ -383,3 +383,58 @@ def test_an_item_changed_between_read_and_write_is_not_overwritten(
     assert not [i for i in items if i["PK"]["S"] == "JOURNAL#l-open"]
     again = adopt_table(go_table, today=TODAY, now=NOW, apply=True, segments=1)
     assert again.counts()["adopted"] == 1  # a retry adopts it
+
+
+def charged_by_go(dynamodb: DynamoDBClient, table: DynamoTable) -> None:
+    """During the cutover the Go service still charges the loans it serves: its autopay pays
+    l-open's inst 3 with a payment this library never saw, and it assesses inst 4's late
+    fee, writing its items as it always did."""
+    book = open_book("u-1", "l-open")
+    pay_c = GoPayment("l-open-pay-c", 5_250, "2026-01-05T12:00:00Z")
+    later = attrs.evolve(
+        book,
+        installments=(
+            *book.installments[:2],
+            GoInstallment(payments=(pay_c,)),
+            GoInstallment(late_fee=263),
+        ),
+    )
+    put_go_items(dynamodb, table.name, go_loan_book(later))
+
+
+def test_a_loan_the_go_service_charged_after_its_adoption_is_adopted_again(
+    go_table: DynamoTable, dynamodb: DynamoDBClient, adopted: Deployment, tmp_path: Path
+) -> None:
+    charged_by_go(dynamodb, go_table)
+    with pytest.raises(InvariantViolation, match="applications differ"):
+        adopted.loan("l-open", "u-1")  # the library refuses the loan the Go service changed
+
+    before = snapshot(dynamodb, go_table)
+    dry = adopt_table(go_table, today=TODAY, now=NOW, apply=False, segments=2)
+    assert snapshot(dynamodb, go_table) == before
+    (again,) = [f for f in dry.findings if f.outcome is Outcome.WOULD_ADOPT]
+    assert (again.item_id, again.payments, again.entries) == ("l-open", 1, 1)
+    assert "changed it since its adoption" in again.detail
+
+    run(go_table, "--apply", "--report", str(tmp_path / "r.json"))
+    loan = adopted.loan("l-open", "u-1")
+    assert loan.payments["l-open-pay-c"].amount == 5_250
+    assert loan.outstanding_balance == 14_513 - 5_250 + 263
+    assert receivables(adopted, "l-open") == loan.bucket_balances() == buckets(263, 250, 9_013)
+    kinds = [(e.entry_id, e.kind) for e in adopted.ledger("l-open").entries()]
+    assert kinds == [("l-open:adopted", "adopted"), ("l-open:adopted:2", "adopted")]
+    settled = adopt_table(go_table, today=TODAY, now=NOW, apply=True, segments=2)
+    assert settled.counts()["adopted"] == 0  # nothing changed since: served
+
+
+def test_a_loan_this_library_booked_on_and_the_go_service_changed_is_reported_not_adopted(
+    go_table: DynamoTable, dynamodb: DynamoDBClient, adopted: Deployment
+) -> None:
+    adopted.pay_loan(adopted.loan("l-open", "u-1"), 2_000, key="pay-m")
+    charged_by_go(dynamodb, go_table)  # its writes drop the library's payment
+    before = snapshot(dynamodb, go_table)
+    report = adopt_table(go_table, today=TODAY, now=NOW, apply=True, segments=2)
+    (refused,) = [f for f in report.findings if f.item_id == "l-open"]
+    assert refused.outcome is Outcome.UNVERIFIED
+    assert "cannot be adopted again" in refused.detail
+    assert snapshot(dynamodb, go_table) == before

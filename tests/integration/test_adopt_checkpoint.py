@@ -9,6 +9,7 @@ A resumed run reports the whole run, every invocation since the checkpoint was m
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from click.testing import CliRunner, Result
-from integration.test_adopt import NOW, TODAY, go_table, snapshot
+from integration.test_adopt import NOW, TODAY, charged_by_go, go_table, snapshot
 
 from loc_adapters.dynamodb import DynamoTable, create_table
 from loc_adapters.dynamodb.adopt import adopt_table
@@ -271,3 +272,24 @@ def test_a_loan_adopted_just_before_a_crash_is_counted_by_the_resume(
 
     again = adopt(go_table, "--apply", "--checkpoint", str(tmp_path / "again.json"))
     assert "wrote 0 payments and 0 journal entries" in " ".join(again.output.split())
+
+
+def test_a_loan_adopted_again_just_before_a_crash_is_counted_by_the_resume(
+    go_table: DynamoTable, dynamodb: DynamoDBClient, tmp_path: Path
+) -> None:
+    adopt_table(go_table, today=TODAY, now=NOW, apply=True, segments=1)
+    charged_by_go(dynamodb, go_table)
+    checkpoint, report = tmp_path / "adopt.json", tmp_path / "adopt.report"
+    crashing = CrashAfterFirstWrite(go_table.client, go_table.name, page_size=3)
+    later = NOW + dt.timedelta(hours=1)  # the first adoption's run is not the one resumed
+    with pytest.raises(Crashed):
+        adopt_table(crashing, today=TODAY, now=later, apply=True, segments=1, checkpoint=checkpoint)
+    args = ("--apply", "--segments", "1", "--checkpoint", str(checkpoint))
+    assert adopt(go_table, *args, "--report", str(report)).exit_code == PARTIAL
+    written = json.loads(report.read_text())
+    assert written["written"] == {"payments": 1, "entries": 1}
+    (again,) = [f for f in written["findings"] if f["outcome"] == "adopted"]
+    assert (again["item_id"], again["detail"]) == (
+        "l-open",
+        "adopted again before the run was interrupted",
+    )

@@ -2,7 +2,7 @@ import datetime as dt
 
 import attrs
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from loc_core.bookkeeping import EntryKind
@@ -15,7 +15,7 @@ from loc_core.installment import (
     PaymentApplication,
     Process,
 )
-from loc_core.installment.adoption import GoLoan, adopt, problems, rebuild_payments
+from loc_core.installment.adoption import GoLoan, adopt, problems, readopt, rebuild_payments
 from loc_core.installment.legacy import InstallmentParts, split_applications
 from loc_core.ledger import CLEARING, CREDIT_LOSS, FUNDING, Ledger, allowance, receivable
 from loc_core.payments import PaymentStatus, Rail
@@ -172,3 +172,55 @@ def test_a_payment_across_two_installments_is_one_payment_with_both_parts() -> N
     assert problems(attrs.evolve(loan, outstanding_balance=5_000)) == [
         "loan outstanding 5000 != sum of installments 4950"
     ]
+
+
+@settings(max_examples=40)
+@given(go_loans(), go_loans(), st.data())
+def test_adopting_again_brings_the_books_to_the_loan_as_stored_now(
+    then: GoLoan, now: GoLoan, data: st.DataObject
+) -> None:
+    """Whatever the first adoption booked, the two entries hold what adopting now would."""
+    rebuilt = rebuild_payments(now)
+    kept = [p for p in rebuilt if data.draw(st.booleans())]
+    first = adopt(then, on=ON).entry
+    stored = {p.payment_id: p for p in kept}
+    if adopt(now, on=ON).entry.postings == first.postings and len(kept) < len(rebuilt):
+        # the first adoption booked this very loan: its missing items cannot be new
+        with pytest.raises(InvariantViolation, match="is booked but not kept"):
+            readopt(now, stored=stored, posted=[first], on=ON)
+        return
+    again = readopt(now, stored=stored, posted=[first], on=ON)
+    books = Ledger([first] if again is None else [first, again.entry])
+    target = Ledger([adopt(now, on=ON).entry])
+    accounts = {p.account for e in [*books.entries(), *target.entries()] for p in e.postings}
+    assert {a: books.balance(a) for a in accounts} == {a: target.balance(a) for a in accounts}
+    written = set() if again is None else {p.payment_id for p in again.payments}
+    assert written == {p.payment_id for p in rebuilt} - {p.payment_id for p in kept}
+    if again is not None:
+        assert again.entry.entry_id == "l-1:adopted:2"
+
+
+def test_a_kept_payment_the_go_service_now_applies_otherwise_is_not_adopted_again() -> None:
+    parts = InstallmentParts(late_fee=0, origination_fee=250, principal=5_000)
+    then = GoLoan(
+        user_id="u-1",
+        loan_id="l-1",
+        status=LoanStatus.OPEN,
+        outstanding_balance=4_250,
+        installments=(installment(1, parts, [("pay-a", 1_000)]),),
+    )
+    kept = {p.payment_id: p for p in rebuild_payments(then)}
+    posted = [adopt(then, on=ON).entry]
+    changed = attrs.evolve(
+        then,
+        outstanding_balance=3_250,
+        installments=(installment(1, parts, [("pay-a", 2_000)]),),
+    )
+    with pytest.raises(InvariantViolation, match="payment pay-a changed since it was kept"):
+        readopt(changed, stored=kept, posted=posted, on=ON)
+    reversed_ = attrs.evolve(
+        then, outstanding_balance=5_250, installments=(installment(1, parts, []),)
+    )
+    with pytest.raises(InvariantViolation, match="pay-a is no longer applied"):
+        readopt(reversed_, stored=kept, posted=posted, on=ON)
+    assert readopt(then, stored=kept, posted=posted, on=ON) is None
