@@ -1,4 +1,4 @@
-"""The audit archiver (DynamoDB Streams): committed audit records, kept for seven years.
+"""The audit reader of the table's stream (`table_stream`): audit records, kept 7 years.
 
 An INSERT of an ``AUDIT#`` item is a committed audit record; it is written to the
 `AuditArchive` (the S3 bucket ``LOC_AUDIT_ARCHIVE_BUCKET``, server-side encrypted) as one
@@ -15,21 +15,12 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from loc_entrypoints.lambdas._batch import STREAMS, Outcome, run_batch, unreadable_as_malformed
-from loc_entrypoints.lambdas._runtime import Runtime
+from loc_entrypoints.lambdas._batch import Outcome, unreadable_as_malformed
 
 if TYPE_CHECKING:
     from loc_core.services.messagebus import MessageBus
 
-__all__ = ["RUNTIME", "handler", "json_line"]
-
-RUNTIME = Runtime("audit_stream")
-"""This function's container state."""
-
-
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:  # noqa: ANN401 - Lambda's context class
-    """Handle a Streams batch; the partial batch response names the records to retry."""
-    return run_batch(RUNTIME, event, context, source=STREAMS, handle=archive_audit_record)
+__all__ = ["archive_audit_record", "json_line"]
 
 
 def json_line(item: Mapping[str, Any]) -> bytes:

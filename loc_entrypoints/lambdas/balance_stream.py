@@ -1,4 +1,4 @@
-"""The balance worker (DynamoDB Streams): loans and lines whose balances changed, checked.
+"""The balance reader of the table's stream (`table_stream`): changed loans and lines checked.
 
 A MODIFY of a loan item (``LOAN#<id>``) or a line item (``LOC#<id>``) whose balance
 attributes differ between the old and new images becomes `ReconcileLoan` or
@@ -11,21 +11,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from loc_entrypoints.lambdas._batch import STREAMS, Outcome, run_batch, unreadable_as_malformed
-from loc_entrypoints.lambdas._runtime import Runtime
+from loc_entrypoints.lambdas._batch import Outcome, unreadable_as_malformed
 
 if TYPE_CHECKING:
     from loc_core.services.messagebus import MessageBus
 
-__all__ = ["RUNTIME", "handler"]
-
-RUNTIME = Runtime("balance_stream")
-"""This function's container state."""
-
-
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:  # noqa: ANN401 - Lambda's context class
-    """Handle a Streams batch; the partial batch response names the records to retry."""
-    return run_batch(RUNTIME, event, context, source=STREAMS, handle=reconcile_changed)
+__all__ = ["reconcile_changed"]
 
 
 def reconcile_changed(bus: MessageBus, record: Mapping[str, Any]) -> Outcome:

@@ -209,26 +209,13 @@ CATALOG: tuple[Function, ...] = (
         timeout_seconds=_CONSUMER_TIMEOUT,
     ),
     Function(
-        "ExpiryStream",
-        "expiry_stream",
+        "TableStream",
+        "table_stream",
         Trigger.TABLE_STREAM,
-        "AbandonExpiredApplication / AbandonExpiredLineApplication for TTL deletes",
-        timeout_seconds=_CONSUMER_TIMEOUT,
-    ),
-    Function(
-        "AuditStream",
-        "audit_stream",
-        Trigger.TABLE_STREAM,
-        "committed audit records to the audit archive, JSON lines by date, once per record",
-        sends_to_queue=False,
+        "the table's one stream reader: AbandonExpired(Line)Application for TTL deletes,"
+        " committed audit records to the archive, ReconcileLoan / ReconcileLine for"
+        " changed loans and lines",
         archive=True,
-        timeout_seconds=_CONSUMER_TIMEOUT,
-    ),
-    Function(
-        "BalanceStream",
-        "balance_stream",
-        Trigger.TABLE_STREAM,
-        "ReconcileLoan / ReconcileLine for changed loans and lines; mismatches alerted",
         timeout_seconds=_CONSUMER_TIMEOUT,
     ),
     Function(

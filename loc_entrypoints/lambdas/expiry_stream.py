@@ -1,11 +1,11 @@
-"""The expiry consumer (DynamoDB Streams): applications whose offer the TTL removed.
+"""The expiry reader of the table's stream (`table_stream`): offers the TTL removed.
 
 Only a REMOVE made by DynamoDB's time to live (``userIdentity`` ``Service`` /
 ``dynamodb.amazonaws.com``) of a ``LOANAPP#`` or ``LOCAPP#`` item is acted on: it
 becomes `AbandonExpiredApplication` or `AbandonExpiredLineApplication`, carrying the
 old image, so an unaccepted offer is written back as ABANDONED. Deletes made by a user,
 inserts, updates and other items are skipped. The template's event filter sends only
-TTL removes; the handler checks again, since a filter is configuration.
+TTL removes; the reader checks again, since a filter is configuration.
 """
 
 from __future__ import annotations
@@ -13,21 +13,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from loc_entrypoints.lambdas._batch import STREAMS, Outcome, run_batch, unreadable_as_malformed
-from loc_entrypoints.lambdas._runtime import Runtime
+from loc_entrypoints.lambdas._batch import Outcome, unreadable_as_malformed
 
 if TYPE_CHECKING:
     from loc_core.services.messagebus import MessageBus
 
-__all__ = ["RUNTIME", "handler"]
-
-RUNTIME = Runtime("expiry_stream")
-"""This function's container state."""
-
-
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:  # noqa: ANN401 - Lambda's context class
-    """Handle a Streams batch; the partial batch response names the records to retry."""
-    return run_batch(RUNTIME, event, context, source=STREAMS, handle=abandon_expired)
+__all__ = ["abandon_expired"]
 
 
 def abandon_expired(bus: MessageBus, record: Mapping[str, Any]) -> Outcome:

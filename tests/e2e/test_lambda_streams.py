@@ -65,12 +65,10 @@ from loc_core.services.commands import (
 from loc_core.services.messagebus import MessageBus
 from loc_entrypoints.bootstrap import Settings, bootstrap
 from loc_entrypoints.lambdas import (
-    audit_stream,
-    balance_stream,
     collections_worker,
-    expiry_stream,
     replay,
     settlement_consumer,
+    table_stream,
 )
 from loc_entrypoints.lambdas.replay import replay_event
 
@@ -293,7 +291,7 @@ def items(dynamodb: DynamoDBClient, world: World, user_id: str, prefix: str) -> 
 def test_a_streams_batch_abandons_the_ttl_removals_only(
     world: World, dynamodb: DynamoDBClient
 ) -> None:
-    run_on(expiry_stream, world)
+    run_on(table_stream, world)
     first, second = (f"user-{n}-{uuid.uuid4().hex[:6]}" for n in range(2))
     for user_id in (first, second):
         world.users.add(user_id)
@@ -311,7 +309,7 @@ def test_a_streams_batch_abandons_the_ttl_removals_only(
     )
     user_delete = stream_record("REMOVE", keys=keys_of(deleted), old=deleted)
     modify = stream_record("MODIFY", keys=keys_of(loan_app), old=loan_app, new=loan_app)
-    answer = expiry_stream.handler(batch(ttl_loan, user_delete, modify, ttl_line), None)
+    answer = table_stream.handler(batch(ttl_loan, user_delete, modify, ttl_line), None)
     assert answer == {"batchItemFailures": []}
     with world.bus.get(UnitOfWork) as uow:
         loan_status = uow.loan_applications.get(first, loan_app["loc_loan_application_id"]["S"])
@@ -324,7 +322,7 @@ def test_a_streams_batch_abandons_the_ttl_removals_only(
 def test_a_streams_batch_reconciles_changed_balances_and_alerts_a_mismatch(
     world: World, dynamodb: DynamoDBClient
 ) -> None:
-    run_on(balance_stream, world)
+    run_on(table_stream, world)
     loan = world.open_loan(f"user-{uuid.uuid4().hex[:8]}")
     (before,) = [
         item
@@ -337,7 +335,7 @@ def test_a_streams_batch_reconciles_changed_balances_and_alerts_a_mismatch(
     changed = stream_record("MODIFY", keys=keys_of(before), old=before, new=after)
     unchanged = stream_record("MODIFY", keys=keys_of(before), old=before, new=before)
     inserted = stream_record("INSERT", keys=keys_of(before), new=before)
-    answer = balance_stream.handler(batch(changed, unchanged, inserted), None)
+    answer = table_stream.handler(batch(changed, unchanged, inserted), None)
     assert answer == {"batchItemFailures": []}
     # One reconciliation (the changed record's), and ReconcileLoan alerted its mismatch.
     assert world.alerts(Severity.CRITICAL) == [f"loan {loan.loan_id} does not reconcile"]
@@ -346,7 +344,7 @@ def test_a_streams_batch_reconciles_changed_balances_and_alerts_a_mismatch(
 def test_a_streams_batch_archives_each_audit_record_once_encrypted_by_date(
     world: World, dynamodb: DynamoDBClient, s3: Any
 ) -> None:
-    run_on(audit_stream, world)
+    run_on(table_stream, world)
     loan = world.open_loan(f"user-{uuid.uuid4().hex[:8]}")
     audit = dynamodb.query(
         TableName=world.table,
@@ -358,7 +356,7 @@ def test_a_streams_batch_archives_each_audit_record_once_encrypted_by_date(
     again = stream_record("INSERT", keys=keys_of(record), new=record)
     not_audit = {"PK": {"S": "USER#x"}, "SK": {"S": "LOAN#y"}}
     other = stream_record("INSERT", keys=not_audit, new=not_audit)
-    answer = audit_stream.handler(batch(inserted, again, other), None)
+    answer = table_stream.handler(batch(inserted, again, other), None)
     assert answer == {"batchItemFailures": []}
     listed = s3.list_objects_v2(Bucket=world.archive_bucket)["Contents"]
     record_id = record["loc_record_id"]["S"]
@@ -446,7 +444,7 @@ def test_a_settlement_given_up_on_is_replayed_from_its_dead_letter_record_on_tim
 def test_an_audit_batch_given_up_on_is_replayed_from_the_table_stream(
     world: World, s3: Any, moto_endpoint: str
 ) -> None:
-    run_on(audit_stream, world)
+    run_on(table_stream, world)
     streams = aws_session().client("dynamodbstreams", endpoint_url=moto_endpoint)
     (described,) = streams.list_streams(TableName=world.table)["Streams"]
     arn = described["StreamArn"]
@@ -468,7 +466,7 @@ def test_an_audit_batch_given_up_on_is_replayed_from_the_table_stream(
 
     event = replay_event(failure, client=streams)
 
-    assert audit_stream.handler(event, None) == {"batchItemFailures": []}
+    assert table_stream.handler(event, None) == {"batchItemFailures": []}
     listed = s3.list_objects_v2(Bucket=world.archive_bucket)["Contents"]
     assert len(listed) == len(audits)
     assert world.alerts(Severity.WARNING) == []

@@ -20,7 +20,7 @@ from lambda_events import TTL_IDENTITY, batch, kinesis_record, stream_record
 from loc_core.installment import Loan
 from loc_core.payments import Direction, PaymentStatus
 from loc_core.ports import SettlementEvent, Severity
-from loc_entrypoints.lambdas import audit_stream, balance_stream, expiry_stream, settlement_consumer
+from loc_entrypoints.lambdas import settlement_consumer, table_stream
 
 pytest.importorskip("aws_lambda_powertools", reason="the lambda extra is not installed")
 payengine = pytest.importorskip("loc_adapters.payengine", reason="the payengine extra")
@@ -35,7 +35,7 @@ def world() -> Deployment:
     verifying = built.using(
         payengine.WebhookVerifier, payengine.WebhookVerifier(SECRET, built.clock)
     )
-    for module in (settlement_consumer, audit_stream, balance_stream, expiry_stream):
+    for module in (settlement_consumer, table_stream):
         module.RUNTIME.use(verifying.bus)
     return verifying
 
@@ -113,9 +113,7 @@ def test_an_unreadable_kinesis_record_is_dropped_and_the_transfers_completion_be
 # --- every consumer: an empty batch ----------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "module", [settlement_consumer, audit_stream, balance_stream, expiry_stream]
-)
+@pytest.mark.parametrize("module", [settlement_consumer, table_stream])
 @pytest.mark.parametrize(
     "event", [pytest.param({"Records": []}, id="no records"), pytest.param({}, id="no Records key")]
 )
@@ -157,7 +155,7 @@ def test_a_loan_image_that_is_not_attribute_values_is_dropped_and_the_items_next
     keys = {"PK": before["PK"], "SK": before["SK"]}
     bad = stream_record("MODIFY", keys=keys, old=before, new={**after, "loc_extra": value})
     good = stream_record("MODIFY", keys=keys, old=before, new=after)
-    answer = balance_stream.handler(batch(bad, good), None)
+    answer = table_stream.handler(batch(bad, good), None)
     assert answer == {"batchItemFailures": []}
     assert refused(world) == [bad["dynamodb"]["SequenceNumber"]]
     assert world.metrics.count("loc.lambda.processed") == 1  # the good one was reconciled
@@ -170,7 +168,7 @@ def test_a_ttl_removal_whose_old_image_is_not_attribute_values_is_dropped(
     keys = {"PK": {"S": "USER#user-1"}, "SK": {"S": "LOANAPP#app-1"}}
     old = {**keys, "loc_user_id": {"S": "user-1"}, "loc_extra": value}
     bad = stream_record("REMOVE", keys=keys, old=old, user_identity=TTL_IDENTITY)
-    assert expiry_stream.handler(batch(bad), None) == {"batchItemFailures": []}
+    assert table_stream.handler(batch(bad), None) == {"batchItemFailures": []}
     assert refused(world) == [bad["dynamodb"]["SequenceNumber"]]
 
 
@@ -180,5 +178,5 @@ def test_an_audit_insert_that_is_not_attribute_values_is_dropped(
 ) -> None:
     keys = {"PK": {"S": "AUDIT#loan#loan-1"}, "SK": {"S": "RECORD#1"}}
     bad = stream_record("INSERT", keys=keys, new={**keys, "loc_extra": value})
-    assert audit_stream.handler(batch(bad), None) == {"batchItemFailures": []}
+    assert table_stream.handler(batch(bad), None) == {"batchItemFailures": []}
     assert refused(world) == [bad["dynamodb"]["SequenceNumber"]]
