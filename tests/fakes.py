@@ -97,9 +97,15 @@ class FakeRails:
         return result
 
     def find(self, idempotency_key: str) -> TransferResult | None:
-        """What the rail behind answered to the key, else the answer the caller got."""
+        """What the rail behind answered to the key, else the answer the caller got.
+
+        A handler that answers for the rail (`declining`) never reaches the rail behind,
+        but the rail keeps its answer all the same: that answer is found too.
+        """
         if self.behind is not None:
-            return self.behind.find(idempotency_key)
+            found = self.behind.find(idempotency_key)
+            if found is not None:
+                return found
         return self.answered.get(idempotency_key)
 
     @property

@@ -36,7 +36,7 @@ from loc_core.errors import (
 from loc_core.events import AuditValue, DomainEvent
 from loc_core.intents import IntentKind, IntentStatus, TransferIntent, intent_id_of
 from loc_core.money import format_cents
-from loc_core.payments import Direction
+from loc_core.payments import Direction, SettlementOutcome
 from loc_core.ports import (
     Alerter,
     Clock,
@@ -75,6 +75,9 @@ def intent_details(intent: TransferIntent) -> dict[str, AuditValue]:
 
 
 _ON_LINES = frozenset({IntentKind.DRAW, IntentKind.LINE_PAYMENT, IntentKind.DUE_PAYMENT})
+
+_REVERSALS = frozenset({SettlementOutcome.RETURNED, SettlementOutcome.CHARGED_BACK})
+"""Settlement outcomes that give a debit's money back (an NSF or other return, a chargeback)."""
 
 
 @attrs.frozen
@@ -156,6 +159,8 @@ class Movements:
         for other in pending:
             if other.intent_id == intent.intent_id or other.direction is not Direction.DEBIT:
                 continue
+            if any(event.outcome in _REVERSALS for event in other.held_events):
+                continue  # its rail already said the money came back: nothing stays taken
             try:
                 taken = self.look_up(other) is not None
             except ExternalServiceError:
@@ -214,20 +219,30 @@ class Movements:
         return None
 
     def resized(self, intent: TransferIntent, amount: int) -> TransferIntent:
-        """The PENDING `intent`, set to move `amount` cents when no rail has received it.
+        """The PENDING `intent`, set to move `amount` cents when no rail has taken it.
 
-        A job's movement (autopay, the due job) whose process died before asking any rail
-        moved nothing, and what it should move may have changed before it is tried again
-        (the borrower paid meanwhile): sent as stored, it would take money no longer owed.
-        An intent a rail holds an answer for keeps its amount (a transfer key is never
-        reused for another amount); one of `amount` already is returned as it is.
+        A job's movement (autopay, the due job) whose process died before asking any rail,
+        or whose rails all declined or could not be reached, moved nothing, and what it
+        should move may have changed before it is tried again (the borrower paid
+        meanwhile, or another debit on the account is unconfirmed): sent as stored, it
+        would take money no longer owed. A transfer key a rail answered is never sent
+        again with another amount, so the rails that answered it (each with a decline: it
+        would decline again) are left out of the resized intent and the others get
+        `amount`. An intent a rail accepted keeps its amount (the money moved, and is
+        booked as stored); so does one every rail answered (asked again, each declines
+        again and nothing moves); one of `amount` already is returned as it is.
 
         Raises:
             ExternalServiceError: a rail could not tell; ask again later.
         """
         if intent.amount == amount or intent.status is not IntentStatus.PENDING:
             return intent
-        if any(self.rails.find(key) is not None for key in intent.transfer_keys):
+        answers = {rail: self.rails.find(intent.transfer_key(rail)) for rail in intent.rails}
+        answered = {rail for rail, answer in answers.items() if answer is not None}
+        if any(answer is not None and answer.accepted for answer in answers.values()):
+            return intent
+        rails = tuple(rail for rail in intent.rails if rail not in answered)
+        if not rails:
             return intent
         uow = self.uow
 
@@ -235,7 +250,8 @@ class Movements:
             with uow:
                 stored = uow.intents.get(intent.user_id, intent.intent_id)
                 if stored.status is IntentStatus.PENDING and stored.amount != amount:
-                    stored.amount, stored.updated_at = amount, self.clock.now()
+                    stored.amount, stored.rails = amount, rails
+                    stored.updated_at = self.clock.now()
                     uow.intents.save(stored)
                     uow.commit(actor="intent", request_id=stored.request_key)
                 return stored
