@@ -1,12 +1,36 @@
-"""Underwriting vocabulary shared by loan and credit-line applications."""
+"""Underwriting vocabulary shared by loan and credit-line applications.
+
+Besides the statuses and the adverse action reasons: what a rejection tells the
+applicant. A rejected application (either product) records an ``application_declined``
+event in its outbox (`declined_event`), committed with the rejection; the event's data
+is everything the adverse action notice prints (Regulation B, 12 CFR 1002.9(a)(2)), and
+`AdverseActionNotice.from_event` reads it back. When the decision used a consumer
+report, the event carries its `ConsumerReport` too (FCRA 615(a), 15 U.S.C. 1681m(a)).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
+from collections.abc import Mapping, Sequence
 
 import attrs
 
-__all__ = ["AdverseAction", "ApplicationStatus"]
+from loc_core.bookkeeping import Product
+from loc_core.errors import DomainError, InvalidRequest
+from loc_core.events import AuditValue, DomainEvent, EventType
+
+__all__ = [
+    "MAX_KEY_FACTORS",
+    "NOTICE_REASONS",
+    "AdverseAction",
+    "AdverseActionNotice",
+    "ApplicationStatus",
+    "ConsumerReport",
+    "CreditScore",
+    "declined_event",
+    "notice_document_path",
+]
 
 
 class ApplicationStatus(enum.Enum):
@@ -26,3 +50,284 @@ class AdverseAction:
 
     code: str
     text: str
+
+
+NOTICE_REASONS = 4
+"""The most reasons an adverse action notice states, in underwriting's order: the
+official interpretation of 12 CFR 1002.9(b)(2) says more than four is not likely to be
+helpful. A fifth and later reason stays on the application (its audit trail and the
+application's HTTP answer), not in the notice."""
+
+MAX_KEY_FACTORS = 4
+"""The key factors that adversely affected a credit score a notice may list (FCRA
+615(a)(2)(B), 609(f)(1)(C)); a fifth only when the number of inquiries is one of them
+(609(f)(9))."""
+
+_MAX_TEXT = 500
+"""The longest text of a consumer report's part (a name, an address, a factor)."""
+
+
+def _text(value: object, field: str) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > _MAX_TEXT:
+        raise InvalidRequest(
+            f"{field} must be a non-empty string of at most {_MAX_TEXT} characters, got {value!r}",
+            key=field,
+        )
+    return value
+
+
+def _whole(value: object, field: str) -> int:
+    if type(value) is not int:
+        raise InvalidRequest(f"{field} must be an integer, got {value!r}", key=field)
+    return value
+
+
+def _names_inquiries(factor: str) -> bool:
+    return "inquir" in factor.lower()
+
+
+@attrs.frozen
+class CreditScore:
+    """The credit score a decision used, as FCRA 615(a)(2) (609(f)(1)) has it disclosed.
+
+    Raises:
+        InvalidRequest: naming the field, for a score outside its range, an empty range,
+            a date that is not a `datetime.date`, a blank text, or more key factors than
+            `MAX_KEY_FACTORS` (five only with the number of inquiries among them).
+    """
+
+    value: int
+    low: int
+    """The lowest score the model can give."""
+    high: int
+    """The highest score the model can give."""
+    created_on: dt.date
+    """The day the score was created."""
+    source: str
+    """Who created it: the consumer reporting agency or the score's developer."""
+    key_factors: tuple[str, ...] = ()
+    """The factors that adversely affected the score, most important first."""
+
+    def __attrs_post_init__(self) -> None:
+        low, high = _whole(self.low, "score_low"), _whole(self.high, "score_high")
+        if not low < high:
+            raise InvalidRequest(f"a score range needs low < high, got {low}..{high}", key="score")
+        if not low <= _whole(self.value, "score") <= high:
+            raise InvalidRequest(
+                f"score {self.value} is outside its range {low}..{high}", key="score"
+            )
+        if type(self.created_on) is not dt.date:
+            raise InvalidRequest(
+                f"score_date must be a date, got {self.created_on!r}", key="score_date"
+            )
+        _text(self.source, "score_source")
+        if not isinstance(self.key_factors, tuple):
+            raise InvalidRequest("key_factors must be a tuple of texts", key="key_factors")
+        for factor in self.key_factors:
+            _text(factor, "key_factors")
+        allowed = MAX_KEY_FACTORS + any(_names_inquiries(f) for f in self.key_factors)
+        if len(self.key_factors) > allowed:
+            raise InvalidRequest(
+                f"at most {MAX_KEY_FACTORS} key factors (a fifth only for the number of "
+                f"inquiries), got {len(self.key_factors)}",
+                key="key_factors",
+            )
+
+
+@attrs.frozen
+class ConsumerReport:
+    """The consumer report a decision used: its agency, and the credit score if one was used.
+
+    Underwriting sends it whenever the decision used a consumer report in whole or in
+    part; the adverse action notice then adds the FCRA 615(a) section.
+
+    Raises:
+        InvalidRequest: naming the field, for a blank or too long text.
+    """
+
+    agency_name: str
+    agency_address: str
+    agency_phone: str
+    """The agency's toll-free telephone number (a nationwide agency's, 615(a)(3)(A))."""
+    score: CreditScore | None = None
+    """None when the decision used the report but no credit score."""
+
+    def __attrs_post_init__(self) -> None:
+        _text(self.agency_name, "agency_name")
+        _text(self.agency_address, "agency_address")
+        _text(self.agency_phone, "agency_phone")
+        if self.score is not None and not isinstance(self.score, CreditScore):
+            raise InvalidRequest(f"score must be a CreditScore, got {self.score!r}", key="score")
+
+
+_PATHS = {Product.INSTALLMENT: "/loans/applications", Product.CREDITLINE: "/lines/applications"}
+
+
+def notice_document_path(product: Product, application_id: str) -> str:
+    """The HTTP API route that answers a fresh link to an application's adverse action notice.
+
+    The ``application_declined`` notification carries this path, never a presigned URL,
+    as ``loc_statement_ready`` carries its statement's route.
+    """
+    return f"{_PATHS[product]}/{application_id}/adverse-action-notice"
+
+
+@attrs.frozen
+class AdverseActionNotice:
+    """What an adverse action notice states (12 CFR 1002.9(a)(2), FCRA 615(a)).
+
+    The creditor's name and address, the ECOA notice and the federal agency are the
+    renderer's to print; everything about the application is here.
+    """
+
+    product: Product
+    user_id: str
+    application_id: str
+    decided_on: dt.date
+    """The date of the action taken (the rejection)."""
+    requested_amount: int | None
+    """The amount asked for, in cents, where the request named one (a loan's)."""
+    reasons: tuple[AdverseAction, ...]
+    """The principal reasons, at most `NOTICE_REASONS`, in underwriting's order."""
+    reasons_given: int
+    """How many reasons underwriting gave (more than `reasons` holds when above four)."""
+    consumer_report: ConsumerReport | None = None
+
+    @property
+    def document(self) -> str:
+        """The route of the notice (`notice_document_path`)."""
+        return notice_document_path(self.product, self.application_id)
+
+    def event_data(self) -> dict[str, AuditValue]:
+        """The ``application_declined`` event's data: every field flat, an unknown one None.
+
+        ``reason_<n>_code``/``reason_<n>_text`` for n in 1..4 and the consumer report's
+        ``report_*`` fields (``report_key_factor_<n>`` for n in 1..5) are always present.
+        """
+        data: dict[str, AuditValue] = {
+            "product": self.product.value,
+            "application_id": self.application_id,
+            "decided_on": self.decided_on.isoformat(),
+            "requested_amount": self.requested_amount,
+            "reasons_given": self.reasons_given,
+            "document": self.document,
+        }
+        for number in range(1, NOTICE_REASONS + 1):
+            reason = self.reasons[number - 1] if number <= len(self.reasons) else None
+            data[f"reason_{number}_code"] = None if reason is None else reason.code
+            data[f"reason_{number}_text"] = None if reason is None else reason.text
+        data.update(_report_data(self.consumer_report))
+        return data
+
+    @classmethod
+    def from_event(cls, event: DomainEvent) -> AdverseActionNotice:
+        """The notice an ``application_declined`` event announces.
+
+        Raises:
+            DomainError: another event, or data `event_data` did not write.
+        """
+        if event.type is not EventType.APPLICATION_DECLINED:
+            raise DomainError(f"not an application_declined event: {event.type.value}")
+        data = event.data
+        try:
+            reasons = tuple(
+                AdverseAction(str(data[f"reason_{n}_code"]), str(data[f"reason_{n}_text"]))
+                for n in range(1, NOTICE_REASONS + 1)
+                if data.get(f"reason_{n}_code") is not None
+            )
+            requested = data.get("requested_amount")
+            return cls(
+                product=Product(str(data["product"])),
+                user_id=event.user_id,
+                application_id=event.subject_id,
+                decided_on=dt.date.fromisoformat(str(data["decided_on"])),
+                requested_amount=None if requested is None else _whole(requested, "requested"),
+                reasons=reasons,
+                reasons_given=_whole(data["reasons_given"], "reasons_given"),
+                consumer_report=_report_from(data),
+            )
+        except (KeyError, ValueError) as exc:
+            raise DomainError(f"malformed application_declined event: {exc!r}") from exc
+
+
+def declined_event(
+    *,
+    product: Product,
+    user_id: str,
+    application_id: str,
+    decided_on: dt.date,
+    adverse_actions: Sequence[AdverseAction],
+    requested_amount: int | None = None,
+    consumer_report: ConsumerReport | None = None,
+) -> DomainEvent:
+    """The ``application_declined`` event a rejection commits: its notice, as event data.
+
+    The notice states the first `NOTICE_REASONS` reasons, in underwriting's order.
+    """
+    if consumer_report is not None and not isinstance(consumer_report, ConsumerReport):
+        raise DomainError(f"consumer_report must be a ConsumerReport, got {consumer_report!r}")
+    notice = AdverseActionNotice(
+        product=product,
+        user_id=user_id,
+        application_id=application_id,
+        decided_on=decided_on,
+        requested_amount=requested_amount,
+        reasons=tuple(adverse_actions)[:NOTICE_REASONS],
+        reasons_given=len(adverse_actions),
+        consumer_report=consumer_report,
+    )
+    return DomainEvent(
+        EventType.APPLICATION_DECLINED,
+        user_id,
+        application_id,
+        decided_on,
+        notice.event_data(),
+    )
+
+
+_FACTORS = MAX_KEY_FACTORS + 1
+
+
+def _report_data(report: ConsumerReport | None) -> dict[str, AuditValue]:
+    score = None if report is None else report.score
+    factors = () if score is None else score.key_factors
+    data: dict[str, AuditValue] = {
+        "report_agency_name": None if report is None else report.agency_name,
+        "report_agency_address": None if report is None else report.agency_address,
+        "report_agency_phone": None if report is None else report.agency_phone,
+        "report_score": None if score is None else score.value,
+        "report_score_low": None if score is None else score.low,
+        "report_score_high": None if score is None else score.high,
+        "report_score_date": None if score is None else score.created_on.isoformat(),
+        "report_score_source": None if score is None else score.source,
+    }
+    for number in range(1, _FACTORS + 1):
+        data[f"report_key_factor_{number}"] = (
+            factors[number - 1] if number <= len(factors) else None
+        )
+    return data
+
+
+def _report_from(data: Mapping[str, AuditValue]) -> ConsumerReport | None:
+    if data.get("report_agency_name") is None:
+        return None
+    score = None
+    if data.get("report_score") is not None:
+        score = CreditScore(
+            value=_whole(data["report_score"], "score"),
+            low=_whole(data["report_score_low"], "score_low"),
+            high=_whole(data["report_score_high"], "score_high"),
+            created_on=dt.date.fromisoformat(str(data["report_score_date"])),
+            source=str(data["report_score_source"]),
+            key_factors=tuple(
+                str(factor)
+                for n in range(1, _FACTORS + 1)
+                if (factor := data.get(f"report_key_factor_{n}")) is not None
+            ),
+        )
+    return ConsumerReport(
+        agency_name=str(data["report_agency_name"]),
+        agency_address=str(data["report_agency_address"]),
+        agency_phone=str(data["report_agency_phone"]),
+        score=score,
+    )

@@ -83,6 +83,9 @@ class EventType(enum.Enum):
     LOC_CLOSED = "loc_closed"
     """A charged-off (DEFAULTED) line was paid in full and closed by itself, as a
     DEFAULTED loan paid in full is (`loan_closed`)."""
+    APPLICATION_DECLINED = "application_declined"
+    """Underwriting rejected an application (either product): the adverse action notice,
+    its reasons and the route of its PDF (12 CFR 1002.9; `loc_core.applications`)."""
     OPERATIONS_ALERT = "operations_alert"
     """Not for the borrower: an operations alert about a change, committed with the change
     (its data the alert's ``title``, ``severity`` and details) and posted once published,

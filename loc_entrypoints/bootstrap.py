@@ -148,6 +148,14 @@ def _positive(_instance: object, attribute: attrs.Attribute[int], value: int) ->
         )
 
 
+def _non_blank(_instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if not isinstance(value, str) or not value.strip():
+        variable = f"{ENV_PREFIX}{attribute.name.upper()}"
+        raise InvalidConfiguration(
+            f"{variable} ({attribute.name}) must not be blank, got {value!r}", key=variable
+        )
+
+
 MAX_SHARDS = 64
 """The most shards an index may be spread over: every index read queries each one
 (`loc_adapters.dynamodb.DynamoTable` holds the same bound)."""
@@ -314,6 +322,13 @@ class Settings:
     """``LOC_S3_KMS_KEY_ID``: the KMS key of ``aws:kms``; empty: the account's ``aws/s3`` key."""
     s3_endpoint_url: str = ""
     """``LOC_S3_ENDPOINT_URL``: another S3 endpoint (moto, a local S3); empty for AWS."""
+    creditor_name: str = attrs.field(default="loc", validator=_non_blank)
+    """``LOC_CREDITOR_NAME``: the lender every document names (the creditor of 12 CFR
+    1026.18(a) and 1002.9(a)(2))."""
+    creditor_address: str = ""
+    """``LOC_CREDITOR_ADDRESS``: the lender's address, which an adverse action notice must
+    give (12 CFR 1002.9(a)(2)); empty: no notice is rendered (each is alerted and kept
+    queued until it is set)."""
     audit_archive_bucket: str = ""
     """``LOC_AUDIT_ARCHIVE_BUCKET``: where committed audit records are archived; set, the
     `AuditArchive` is an `S3DocumentStore` on it (with the ``LOC_S3_*`` encryption)."""
@@ -686,7 +701,7 @@ def bootstrap(
             ports.registered[Users],  # type: ignore[arg-type]  # same
             ports.registered[Alerter],  # type: ignore[arg-type]  # same
             ports.registered[WorkQueue],  # type: ignore[arg-type]  # same
-            pdf_renderer(),
+            pdf_renderer(settings),
         ),
     )
     return MessageBus(
@@ -807,15 +822,19 @@ _PDF_RENDERER = ("loc_adapters.documents", "PdfRenderer")
 _said_no_renderer: list[bool] = []
 
 
-def pdf_renderer() -> DocumentRenderer | None:
+def pdf_renderer(settings: Settings | None = None) -> DocumentRenderer | None:
     """The fpdf2 `PdfRenderer` when the ``documents`` extra is installed, else None.
 
-    Without it documents are not rendered (the links answer 404): an INFO line says so
-    once per process.
+    Its creditor is the settings' (``LOC_CREDITOR_NAME``, ``LOC_CREDITOR_ADDRESS``); with
+    none, the defaults'. Without the extra documents are not rendered (the links answer
+    404): an INFO line says so once per process.
     """
     module_name, name = _PDF_RENDERER
+    chosen = Settings() if settings is None else settings
     try:
-        renderer = getattr(importlib.import_module(module_name), name)
+        module = importlib.import_module(module_name)
+        renderer = getattr(module, name)
+        creditor = module.Creditor(chosen.creditor_name, chosen.creditor_address)
     except (ImportError, AttributeError):
         if not _said_no_renderer:
             _said_no_renderer.append(True)
@@ -824,7 +843,7 @@ def pdf_renderer() -> DocumentRenderer | None:
                 renderer=f"{module_name}.{name}",
             )
         return None
-    return cast("DocumentRenderer", renderer())
+    return cast("DocumentRenderer", renderer(creditor=creditor))
 
 
 @attrs.define

@@ -5,6 +5,7 @@ Needs the ``documents`` extra (fpdf2). The text is set in the bundled DejaVu San
 scripts are beyond it. `samples` holds fixed disclosures for docs and tests.
 """
 
+from loc_adapters.documents._page import Creditor
 from loc_adapters.documents._renderer import PdfRenderer
 
-__all__ = ["PdfRenderer"]
+__all__ = ["Creditor", "PdfRenderer"]

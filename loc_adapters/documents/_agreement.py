@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from loc_adapters.documents._page import FONT, Page, percent
+from loc_adapters.documents._page import FONT, Creditor, Page, percent
 from loc_core.disclosures import LoanDisclosure
 from loc_core.disclosures.figures import spoken_date
 from loc_core.money import format_cents
@@ -32,12 +32,15 @@ _BOX_COLUMNS = (
 """The four columns of 12 CFR 1026.18 (b)-(e) as the model form H-2 words them."""
 
 
-def render_agreement(disclosure: LoanDisclosure, *, borrower_name: str) -> bytes:
+def render_agreement(
+    disclosure: LoanDisclosure, *, borrower_name: str, creditor: Creditor
+) -> bytes:
     """The agreement of `disclosure` for `borrower_name`, as PDF bytes."""
     page = Page(
         title=f"Loan agreement {disclosure.loan_number}",
         dated=disclosure.disclosed_on,
         reference=f"Loan agreement {disclosure.loan_number}",
+        creditor=creditor,
     )
     page.masthead(
         "Loan Agreement",

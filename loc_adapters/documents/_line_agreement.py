@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from loc_adapters.documents._page import Figure, Page, percent
+from loc_adapters.documents._page import Creditor, Figure, Page, percent
 from loc_core.disclosures import LineDisclosure
 from loc_core.disclosures.figures import fee_text, spoken_date
 from loc_core.money import format_cents
@@ -20,10 +20,14 @@ _WIDTHS = (1.0, 2.2)
 _ALIGNS = ("LEFT", "LEFT")
 
 
-def render_line_agreement(disclosure: LineDisclosure, *, borrower_name: str) -> bytes:
+def render_line_agreement(
+    disclosure: LineDisclosure, *, borrower_name: str, creditor: Creditor
+) -> bytes:
     """The account-opening disclosure of `disclosure` for `borrower_name`, as PDF bytes."""
     reference = f"Line of credit account-opening disclosure {disclosure.application_id}"
-    page = Page(title=reference, dated=disclosure.disclosed_on, reference=reference)
+    page = Page(
+        title=reference, dated=disclosure.disclosed_on, reference=reference, creditor=creditor
+    )
     page.masthead(
         "Line of Credit Account Opening Disclosure",
         [

@@ -20,13 +20,26 @@ from fpdf.fonts import FontFace
 from loc_core.disclosures.figures import plain_percent
 from loc_core.money import format_cents
 
-__all__ = ["FONT", "Figure", "Page", "percent", "set_apart"]
+__all__ = ["FONT", "Creditor", "Figure", "Page", "percent", "set_apart"]
 
 FONT = "DejaVu"
 """DejaVu Sans, bundled (``fonts/``, Bitstream Vera licence): Latin, Greek, Cyrillic."""
 
 _FONTS = Path(__file__).with_name("fonts")
 _LENDER = "loc"
+
+
+@attrs.frozen
+class Creditor:
+    """The lender every document names, and its address where a notice must give it.
+
+    ``LOC_CREDITOR_NAME`` and ``LOC_CREDITOR_ADDRESS`` (an adverse action notice).
+    """
+
+    name: str = _LENDER
+    address: str = ""
+
+
 _MARGIN = 18.0
 _BODY_SIZE = 9.5
 _LINE = 5.0
@@ -69,17 +82,18 @@ def percent(rate: Decimal) -> str:
 class Page(FPDF):
     """A US-letter page in DejaVu Sans with a "page n of m" footer and fixed metadata."""
 
-    def __init__(self, *, title: str, dated: dt.date, reference: str) -> None:
+    def __init__(self, *, title: str, dated: dt.date, reference: str, creditor: Creditor) -> None:
         super().__init__(orientation="portrait", unit="mm", format="letter")
         self._reference = reference
+        self._lender = creditor.name
         self.set_margins(_MARGIN, 16.0, _MARGIN)
         self.set_auto_page_break(auto=True, margin=_MARGIN)
         self.add_font(FONT, "", _FONTS / "DejaVuSans.ttf")
         self.add_font(FONT, "B", _FONTS / "DejaVuSans-Bold.ttf")
         self.set_creation_date(dt.datetime.combine(dated, dt.time(), dt.UTC))
-        self.set_producer(_LENDER)
-        self.set_creator(_LENDER)
-        self.set_author(_LENDER)
+        self.set_producer(creditor.name)
+        self.set_creator(creditor.name)
+        self.set_author(creditor.name)
         self.set_title(title)
         self.set_lang("en-US")
         self.set_draw_color(_RULE_GREY)
@@ -96,7 +110,7 @@ class Page(FPDF):
     def masthead(self, title: str, facts: Sequence[tuple[str, str]]) -> None:
         """The lender and the document's title, then its facts (borrower, number, date)."""
         self.set_font(FONT, "B", 20)
-        self.cell(30, 10, _LENDER)
+        self.cell(30, 10, self._lender)
         self.set_font(FONT, "B", 13)
         self.cell(0, 10, title, align="R", new_x="LMARGIN", new_y="NEXT")
         self.line(self.l_margin, self.y, self.w - self.r_margin, self.y)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from loc_adapters.documents._page import FONT, Page, percent
+from loc_adapters.documents._page import FONT, Creditor, Page, percent
 from loc_core.disclosures import StatementDisclosure
 from loc_core.disclosures.figures import short_date, spoken_date
 from loc_core.money import format_cents
@@ -13,10 +13,14 @@ _GUTTER = 8.0
 _BOX_PAD = 2.0
 
 
-def render_statement(disclosure: StatementDisclosure, *, borrower_name: str) -> bytes:
+def render_statement(
+    disclosure: StatementDisclosure, *, borrower_name: str, creditor: Creditor
+) -> bytes:
     """The statement of `disclosure` for `borrower_name`, as PDF bytes."""
     reference = f"Statement {disclosure.line_id} {disclosure.statement_date.isoformat()}"
-    page = Page(title=reference, dated=disclosure.statement_date, reference=reference)
+    page = Page(
+        title=reference, dated=disclosure.statement_date, reference=reference, creditor=creditor
+    )
     cycle = (
         f"{spoken_date(disclosure.cycle_start)} to {spoken_date(disclosure.cycle_end)}"
         f" ({disclosure.days_in_cycle} days)"

@@ -21,6 +21,7 @@ __all__ = [
     "DATA_FIELDS",
     "DEFAULT_BASE_URL",
     "HEADER_API_KEY",
+    "KEPT_BACK",
     "TRACK_PATH",
     "created_at",
     "error_code",
@@ -96,6 +97,17 @@ DATA_FIELDS: Mapping[EventType, frozenset[str]] = {
         {"line_id", "payment_id", "closed_on", "closed_from", "corrected", "refund_due"}
     ),
     EventType.LOC_PAYMENT_UPCOMING: frozenset({"amount", "due_date", "autopay", "autopay_amount"}),
+    EventType.APPLICATION_DECLINED: frozenset(
+        {
+            "product",
+            "application_id",
+            "decided_on",
+            "requested_amount",
+            "reasons_given",
+            "document",
+            *(f"reason_{n}_{part}" for n in range(1, 5) for part in ("code", "text")),
+        }
+    ),
 }
 """The ``dataFields`` (besides ``subject_id``) Iterable templates may use, by ``eventName``.
 
@@ -114,15 +126,22 @@ def created_at(day: dt.date) -> int:
     return int(dt.datetime.combine(day, _NOON, tzinfo=dt.UTC).timestamp())
 
 
+KEPT_BACK = "report_"
+"""The prefix of data fields never sent to Iterable: an ``application_declined`` event's
+consumer report (the agency, the credit score and its key factors). The notice PDF,
+behind the borrower's own route, states them; the message only links to it."""
+
+
 def track_body(event: DomainEvent) -> dict[str, Any]:
-    """The JSON body that tracks `event` for its borrower."""
+    """The JSON body that tracks `event` for its borrower (`KEPT_BACK` fields left out)."""
+    data = {name: value for name, value in event.data.items() if not name.startswith(KEPT_BACK)}
     return {
         "id": event.event_id,
         "userId": event.user_id,
         "eventName": event.type.value,
         "createdAt": created_at(event.occurred_on),
         "dataFields": {
-            **event.data,
+            **data,
             "subject_id": event.subject_id,
             "occurred_on": event.occurred_on.isoformat(),
         },

@@ -13,6 +13,7 @@ from loc_core.errors import ExternalServiceError, NotFound
 from loc_core.ports import check_link_lifetime
 
 if TYPE_CHECKING:
+    from loc_core.applications import AdverseActionNotice
     from loc_core.disclosures import LineDisclosure, LoanDisclosure, StatementDisclosure
 
 __all__ = ["InMemoryDocumentStore", "RenderingFailed", "TextRenderer"]
@@ -80,10 +81,14 @@ class TextRenderer:
         """The line's account-opening figures as text."""
         return self._render("line_agreement", disclosure, borrower_name)
 
+    def adverse_action_notice(self, notice: AdverseActionNotice, *, borrower_name: str) -> bytes:
+        """The notice's content as text."""
+        return self._render("adverse_action_notice", notice, borrower_name)
+
     def _render(
         self,
         kind: str,
-        disclosure: LoanDisclosure | StatementDisclosure | LineDisclosure,
+        disclosure: LoanDisclosure | StatementDisclosure | LineDisclosure | AdverseActionNotice,
         borrower_name: str,
     ) -> bytes:
         if self.fail_next > 0:

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import attrs
 
-from loc_core.applications import AdverseAction
+from loc_core.applications import AdverseAction, ConsumerReport
 from loc_core.errors import InvalidConfiguration, NotFound
 from loc_core.installment import OriginationFee
 from loc_core.ports import LineDecision, LoanDecision, User
@@ -65,13 +65,17 @@ class SimulatedUnderwriting:
     line_limits: tuple[int, ...] = (30_000, 50_000, 75_000, 100_000)
     apr: Decimal = Decimal("29.99")
     minimum_payment_percent: Decimal = Decimal(3)
+    consumer_report: ConsumerReport | None = None
+    """What every rejection says it used (the same report each time); None: no report."""
     _decisions: int = attrs.field(default=0, init=False)
 
     def decide_loan(self, user_id: str, *, requested_amount: int) -> LoanDecision:
         """Approve up to `max_loan_amount` at `fee_percent`, or reject."""
         draw = self._draw(user_id, f"loan:{requested_amount}")
         if draw.random() >= self.loan_approval_probability:
-            return LoanDecision(approved=False, adverse_actions=(DECLINED,))
+            return LoanDecision(
+                approved=False, adverse_actions=(DECLINED,), consumer_report=self.consumer_report
+            )
         return LoanDecision(
             approved=True,
             loan_amount=min(requested_amount, self.max_loan_amount),
@@ -82,7 +86,9 @@ class SimulatedUnderwriting:
         """Approve one of `line_limits` at `apr`, or reject."""
         draw = self._draw(user_id, "line")
         if draw.random() >= self.line_approval_probability:
-            return LineDecision(approved=False, adverse_actions=(DECLINED,))
+            return LineDecision(
+                approved=False, adverse_actions=(DECLINED,), consumer_report=self.consumer_report
+            )
         return LineDecision(
             approved=True,
             credit_limit=draw.choice(self.line_limits),

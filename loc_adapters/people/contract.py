@@ -14,8 +14,16 @@ answers 200 with ``{"approved", "loan_amount", "fee", "installment_count",
 ``{"user_id"}`` answers 200 with ``{"approved", "credit_limit", "apr",
 "minimum_payment_percent", "adverse_actions"}``. Rates are decimal strings, amounts integer
 cents; ``adverse_actions`` is a list of ``{"code", "text"}``; absent optional fields read as
-none. A 404 is an unknown user; 5xx, a timeout or a dropped connection is the service
-failing; any other status is a refusal. Errors may carry ``{"code", "message"}``.
+none. Either answer may carry ``consumer_report`` (absent or null: none was used), which
+underwriting must send whenever a rejection used a consumer report in whole or in part
+(the adverse action notice then carries FCRA 615(a)'s part): ``{"agency_name",
+"agency_address", "agency_phone", "score"}``, the agency's texts (its phone the
+toll-free number) and ``score`` null (the report was used, no score) or ``{"value",
+"low", "high", "created_on", "source", "key_factors"}``: integers for the score and
+its range, ``created_on`` a ``YYYY-MM-DD`` date, ``source`` who created the score, and
+``key_factors`` a list of at most four texts (five when the number of inquiries is one).
+A 404 is an unknown user; 5xx, a timeout or a dropped connection is the service failing;
+any other status is a refusal. Errors may carry ``{"code", "message"}``.
 
 Answers are read strictly: ``approved`` and ``active`` are JSON booleans, amounts and
 counts JSON integers, rates decimal strings (or integers), ids and texts strings. An
@@ -29,13 +37,14 @@ data*).
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import urllib.parse
 from decimal import Decimal
 from typing import Any
 
-from loc_core.applications import AdverseAction
-from loc_core.errors import ExternalServiceError
+from loc_core.applications import AdverseAction, ConsumerReport, CreditScore
+from loc_core.errors import DomainError, ExternalServiceError
 from loc_core.installment import FeeType, OriginationFee
 from loc_core.ports import LineDecision, LoanDecision, User
 
@@ -145,6 +154,71 @@ def _action_bodies(actions: tuple[AdverseAction, ...]) -> list[dict[str, str]]:
     return [{"code": a.code, "text": a.text} for a in actions]
 
 
+def _consumer_report(body: dict[str, Any]) -> ConsumerReport | None:
+    """The optional ``consumer_report`` part, read strictly; None when absent or null."""
+    service = "underwriting"
+    part = body.get("consumer_report")
+    if part is None:
+        return None
+    if not isinstance(part, dict):
+        raise _outside(service, f"consumer_report must be an object, got {part!r}")
+    score = part.get("score")
+    try:
+        return ConsumerReport(
+            agency_name=_field(part, "agency_name", str, service=service),
+            agency_address=_field(part, "agency_address", str, service=service),
+            agency_phone=_field(part, "agency_phone", str, service=service),
+            score=None if score is None else _score(score),
+        )
+    except DomainError as exc:
+        raise _outside(service, f"consumer_report: {exc}") from exc
+
+
+def _score(body: object) -> CreditScore:
+    service = "underwriting"
+    factors = _field(body, "key_factors", list, service=service)
+    created = _field(body, "created_on", str, service=service)
+    try:
+        created_on = dt.date.fromisoformat(created)
+    except ValueError as exc:
+        raise _outside(service, f"score created_on must be YYYY-MM-DD, got {created!r}") from exc
+    return CreditScore(
+        value=_field(body, "value", int, service=service),
+        low=_field(body, "low", int, service=service),
+        high=_field(body, "high", int, service=service),
+        created_on=created_on,
+        source=_field(body, "source", str, service=service),
+        key_factors=tuple(_text_item(factor, "key_factors") for factor in factors),
+    )
+
+
+def _text_item(value: object, name: str) -> str:
+    if type(value) is not str:
+        raise _outside("underwriting", f"each of {name} must be a string, got {value!r}")
+    return value
+
+
+def _report_body(report: ConsumerReport | None) -> dict[str, Any] | None:
+    if report is None:
+        return None
+    score = report.score
+    return {
+        "agency_name": report.agency_name,
+        "agency_address": report.agency_address,
+        "agency_phone": report.agency_phone,
+        "score": None
+        if score is None
+        else {
+            "value": score.value,
+            "low": score.low,
+            "high": score.high,
+            "created_on": score.created_on.isoformat(),
+            "source": score.source,
+            "key_factors": list(score.key_factors),
+        },
+    }
+
+
 def _rate(value: object) -> Decimal | None:
     if value is None:
         return None
@@ -185,6 +259,7 @@ def loan_decision(body: dict[str, Any]) -> LoanDecision:
         fee=fee,
         installment_count=_field(body, "installment_count", int, service=service, optional=True),
         adverse_actions=_actions(body),
+        consumer_report=_consumer_report(body),
     )
 
 
@@ -203,6 +278,7 @@ def loan_decision_body(decision: LoanDecision) -> dict[str, Any]:
         },
         "installment_count": decision.installment_count,
         "adverse_actions": _action_bodies(decision.adverse_actions),
+        "consumer_report": _report_body(decision.consumer_report),
     }
 
 
@@ -219,6 +295,7 @@ def line_decision(body: dict[str, Any]) -> LineDecision:
         apr=_rate(body.get("apr")),
         minimum_payment_percent=_rate(body.get("minimum_payment_percent")),
         adverse_actions=_actions(body),
+        consumer_report=_consumer_report(body),
     )
 
 
@@ -232,4 +309,5 @@ def line_decision_body(decision: LineDecision) -> dict[str, Any]:
         if decision.minimum_payment_percent is None
         else str(decision.minimum_payment_percent),
         "adverse_actions": _action_bodies(decision.adverse_actions),
+        "consumer_report": _report_body(decision.consumer_report),
     }

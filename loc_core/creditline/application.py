@@ -13,8 +13,9 @@ from decimal import Decimal
 import attrs
 
 from loc_core import audit
-from loc_core.applications import AdverseAction, ApplicationStatus
+from loc_core.applications import AdverseAction, ApplicationStatus, ConsumerReport, declined_event
 from loc_core.audit import ChangeRecorder, Process, render
+from loc_core.bookkeeping import Product
 from loc_core.calendar import require_utc
 from loc_core.creditline.config import CreditLineProduct
 from loc_core.creditline.cycles import cycle_day_for
@@ -97,8 +98,13 @@ class CreditLineApplication:
         created_at: dt.datetime,
         adverse_actions: tuple[AdverseAction, ...],
         product: CreditLineProduct,
+        consumer_report: ConsumerReport | None = None,
     ) -> CreditLineApplication:
         """A REJECTED application with the reasons the borrower must be told.
+
+        Its outbox holds the ``application_declined`` event (`declined_event`): the
+        adverse action notice of 12 CFR 1002.9 (a line request names no limit), with the
+        FCRA 615(a) part when the decision used a `consumer_report`.
 
         Raises:
             InvalidTimestamp: `created_at` is naive or not UTC.
@@ -120,6 +126,16 @@ class CreditLineApplication:
             adverse_actions=tuple(adverse_actions),
         )
         application._record_creation("underwriting rejected")
+        application.outbox.events.append(
+            declined_event(
+                product=Product.CREDITLINE,
+                user_id=user_id,
+                application_id=application_id,
+                decided_on=created.date(),
+                adverse_actions=application.adverse_actions,
+                consumer_report=consumer_report,
+            )
+        )
         return application
 
     @property

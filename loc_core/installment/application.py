@@ -19,8 +19,9 @@ from decimal import Decimal
 import attrs
 
 from loc_core import audit
-from loc_core.applications import AdverseAction, ApplicationStatus
+from loc_core.applications import AdverseAction, ApplicationStatus, ConsumerReport, declined_event
 from loc_core.audit import ChangeRecorder, render
+from loc_core.bookkeeping import Product
 from loc_core.errors import (
     ApplicationAlreadyConverted,
     ApplicationExpired,
@@ -176,8 +177,14 @@ class LoanApplication:
         adverse_actions: Sequence[AdverseAction],
         now: dt.datetime,
         cadence: RepaymentCadence = RepaymentCadence.BIWEEKLY,
+        requested_amount: int | None = None,
+        consumer_report: ConsumerReport | None = None,
     ) -> LoanApplication:
         """Record a REJECTED application with the reasons the borrower must be told.
+
+        Its outbox holds the ``application_declined`` event (`declined_event`): the
+        adverse action notice of 12 CFR 1002.9 for `requested_amount` (cents), with the
+        FCRA 615(a) part when the decision used a `consumer_report`.
 
         Raises:
             DomainError: without at least one adverse action (each with a code and text),
@@ -212,6 +219,17 @@ class LoanApplication:
             expires_at=None,
         )
         application._record_creation("rejected: " + ", ".join(a.code for a in actions))
+        application.outbox.events.append(
+            declined_event(
+                product=Product.INSTALLMENT,
+                user_id=user_id,
+                application_id=application_id,
+                decided_on=now.date(),
+                adverse_actions=actions,
+                requested_amount=requested_amount,
+                consumer_report=consumer_report,
+            )
+        )
         return application
 
     def abandon(self, *, now: dt.datetime) -> None:

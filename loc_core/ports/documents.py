@@ -1,4 +1,4 @@
-"""The document store port: agreements and statements as PDF files, their keys and links.
+"""The document store port: agreements, statements and notices as PDF files, their keys and links.
 
 A borrower reads a document through a short-lived link (`DocumentStore.link`): a
 presigned S3 URL in production, a route of the HTTP API in memory. A link lives
@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 from loc_core.errors import InvalidRequest
 
 if TYPE_CHECKING:
+    from loc_core.applications import AdverseActionNotice
     from loc_core.disclosures import LineDisclosure, LoanDisclosure, StatementDisclosure
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "AuditArchive",
     "DocumentRenderer",
     "DocumentStore",
+    "adverse_action_notice_key",
     "agreement_key",
     "audit_archive_key",
     "check_link_lifetime",
@@ -74,6 +76,10 @@ class DocumentRenderer(Protocol):
 
     def line_agreement(self, disclosure: LineDisclosure, *, borrower_name: str) -> bytes:
         """A line offer's account-opening disclosure (12 CFR 1026.6(b))."""
+        ...
+
+    def adverse_action_notice(self, notice: AdverseActionNotice, *, borrower_name: str) -> bytes:
+        """A rejected application's adverse action notice (12 CFR 1002.9, FCRA 615(a))."""
         ...
 
 
@@ -156,12 +162,21 @@ def statement_key(user_id: str, line_id: str, statement_date: dt.date) -> str:
     return f"statements/{user}/{line}/{statement_date.isoformat()}.pdf"
 
 
-_BORROWER_DOCUMENTS = frozenset({"agreements", "statements"})
+def adverse_action_notice_key(user_id: str, application_id: str) -> str:
+    """``notices/<user>/<application>.pdf``: a rejected application's adverse action notice.
+
+    One per application (loan's or line's: application ids never repeat across products).
+    """
+    user, application = _part("user_id", user_id), _part("application_id", application_id)
+    return f"notices/{user}/{application}.pdf"
+
+
+_BORROWER_DOCUMENTS = frozenset({"agreements", "statements", "notices"})
 """The key prefixes of borrower documents; their second part is the borrower."""
 
 
 def document_owner(key: str) -> str | None:
-    """The borrower a document key belongs to (an agreement's or a statement's user).
+    """The borrower a document key belongs to (an agreement's, statement's or notice's user).
 
     None for any other key, which no borrower may read.
     """

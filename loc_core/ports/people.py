@@ -7,7 +7,7 @@ from typing import Protocol
 
 import attrs
 
-from loc_core.applications import AdverseAction
+from loc_core.applications import AdverseAction, ConsumerReport
 from loc_core.installment import OriginationFee
 
 __all__ = ["LineDecision", "LoanDecision", "Underwriting", "User", "Users"]
@@ -51,6 +51,10 @@ class LoanDecision:
     """None: the product's default count."""
     adverse_actions: tuple[AdverseAction, ...] = ()
     """Why a rejected request was rejected (at least one when not approved)."""
+    consumer_report: ConsumerReport | None = None
+    """The consumer report (and score) a rejection used in whole or in part; underwriting
+    must send it whenever it used one, so the adverse action notice carries FCRA 615(a)'s
+    part. None: no consumer report was used."""
 
 
 @attrs.frozen
@@ -62,6 +66,9 @@ class LineDecision:
     apr: Decimal | None = None
     minimum_payment_percent: Decimal | None = None
     adverse_actions: tuple[AdverseAction, ...] = ()
+    """Why a rejected request was rejected (at least one when not approved)."""
+    consumer_report: ConsumerReport | None = None
+    """As `LoanDecision.consumer_report`."""
 
 
 class Underwriting(Protocol):

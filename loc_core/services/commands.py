@@ -7,6 +7,7 @@ calling them directly).
 
 from loc_core.services.documents import (
     DocumentLink,
+    GetAdverseActionNotice,
     GetApplicationAgreement,
     GetLineApplicationAgreement,
     GetLoanAgreement,
@@ -128,6 +129,7 @@ __all__ = [
     "EnqueueDueInstallments",
     "EnqueueReconciliations",
     "ExpirationOutcome",
+    "GetAdverseActionNotice",
     "GetApplicationAgreement",
     "GetLine",
     "GetLineApplication",

@@ -4,6 +4,10 @@ The record a document belongs to is read first, as the borrower, so another user
 statement or loan is `NotFound` exactly like a missing one; then the document store
 gives a link that lives `DOCUMENT_LINK_LIFETIME`, or none when the PDF was never stored.
 
+A rejected application's adverse action notice (`GetAdverseActionNotice`, either
+product) is read the same way: the application first, as the borrower, and one that
+was not rejected is `NotFound` like a missing one.
+
 An installment loan's agreement is rendered on approval, before any loan exists, so it
 is keyed by its application (`agreement_key(user, application_id)`); a loan's agreement
 is its application's. An offer disclosed again has its current terms' agreement under
@@ -16,6 +20,8 @@ import datetime as dt
 
 import attrs
 
+from loc_core.applications import ApplicationStatus
+from loc_core.bookkeeping import Product
 from loc_core.errors import NotFound
 from loc_core.installment import LoanApplication
 from loc_core.ports import (
@@ -27,17 +33,20 @@ from loc_core.ports import (
     document_owner,
     statement_key,
 )
+from loc_core.ports.documents import adverse_action_notice_key
 from loc_core.services.filing import line_agreement_key, offer_agreement_key
 from loc_core.services.messagebus import Command
 from loc_core.validation import Day, Id, Text, validated
 
 __all__ = [
     "DocumentLink",
+    "GetAdverseActionNotice",
     "GetApplicationAgreement",
     "GetLineApplicationAgreement",
     "GetLoanAgreement",
     "GetStatementDocument",
     "ReadDocument",
+    "get_adverse_action_notice",
     "get_application_agreement",
     "get_line_application_agreement",
     "get_loan_agreement",
@@ -77,6 +86,16 @@ class GetLineApplicationAgreement(Command[DocumentLink]):
 
     user_id: Id
     application_id: Id
+
+
+@attrs.frozen(field_transformer=validated)
+class GetAdverseActionNotice(Command[DocumentLink]):
+    """A borrower asks for a link to the adverse action notice of their rejected application."""
+
+    user_id: Id
+    application_id: Id
+    product: Product
+    """Whose application it is: a loan's or a line's."""
 
 
 @attrs.frozen(field_transformer=validated)
@@ -151,6 +170,31 @@ def get_line_application_agreement(
     with uow:
         application = uow.line_applications.get(query.user_id, query.application_id)
     return _link(documents, clock, line_agreement_key(application), query.user_id)
+
+
+def get_adverse_action_notice(
+    query: GetAdverseActionNotice, *, uow: UnitOfWork, documents: DocumentStore, clock: Clock
+) -> DocumentLink:
+    """A link to the adverse action notice filed when the application was rejected.
+
+    Raises:
+        NotFound: no such application of the product for the user, an application that
+            was not rejected, or no notice stored for it (not rendered yet).
+    """
+    user_id, application_id = query.user_id, query.application_id
+    with uow:
+        if query.product is Product.INSTALLMENT:
+            status = uow.loan_applications.get(user_id, application_id).status
+        else:
+            status = uow.line_applications.get(user_id, application_id).status
+    if status is not ApplicationStatus.REJECTED:
+        raise NotFound(
+            f"application {application_id} is {status.value}: it has no adverse action notice",
+            entity="adverse_action_notice",
+            entity_id=application_id,
+            user_id=user_id,
+        )
+    return _link(documents, clock, adverse_action_notice_key(user_id, application_id), user_id)
 
 
 def get_loan_agreement(

@@ -9,7 +9,12 @@ finds the PDF). A renderer or store failure after the commit is caught, alerted
 into `RenderDocument`: that renders the document if it is still missing and raises if it
 fails again, so the queue delivers it until it succeeds (if even the queue refuses it,
 the alert is CRITICAL). The documents job (`RenderMissingDocuments`) is the scheduled
-backstop: it renders what is still missing. Rendering is deterministic and keyed, so
+backstop: it renders what is still missing. A rejected application's adverse action
+notice is rendered when its ``application_declined`` event is published
+(`file_adverse_action_notice`, before the borrower is told), from the event alone: the
+event is the notice's only source (it holds the consumer report the application does
+not), so its retry message carries the event, and the documents job does not sweep
+notices. Rendering is deterministic and keyed, so
 rendering twice stores the same bytes under the same key. With no renderer
 (`DocumentFiler.renderer` None) nothing is rendered.
 """
@@ -19,11 +24,12 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import functools
+import json
 from collections.abc import Callable
 
 import attrs
 
-from loc_core.applications import ApplicationStatus
+from loc_core.applications import AdverseActionNotice, ApplicationStatus
 from loc_core.creditline import CreditLine, CreditLineApplication, CreditLineProduct
 from loc_core.creditline.statement import Statement, statement_document_path
 from loc_core.disclosures import (
@@ -32,7 +38,7 @@ from loc_core.disclosures import (
     statement_disclosure,
 )
 from loc_core.errors import DomainError, ExternalServiceError, InvalidRequest, NotFound
-from loc_core.events import DomainEvent, EventType
+from loc_core.events import DomainEvent, EventType, event_fields, event_from_fields
 from loc_core.installment import InstallmentProduct, LoanApplication
 from loc_core.ports import (
     DOCUMENT_LINK_LIFETIME,
@@ -49,7 +55,7 @@ from loc_core.ports import (
     agreement_key,
     statement_key,
 )
-from loc_core.ports.documents import DocumentRenderer
+from loc_core.ports.documents import DocumentRenderer, adverse_action_notice_key
 from loc_core.services.kit import post_alert
 from loc_core.services.messagebus import Command
 from loc_core.services.scheduled import PageableJob
@@ -63,6 +69,7 @@ __all__ = [
     "DocumentsReport",
     "RenderDocument",
     "RenderMissingDocuments",
+    "file_adverse_action_notice",
     "file_agreement",
     "file_line_agreement",
     "file_statement",
@@ -101,6 +108,10 @@ class DocumentKind(enum.Enum):
     LINE_AGREEMENT = "line_agreement"
     """A line offer's account-opening disclosure (12 CFR 1026.6(b)); its subject is the
     line application."""
+    ADVERSE_ACTION_NOTICE = "adverse_action_notice"
+    """A rejected application's adverse action notice (12 CFR 1002.9); its subject is the
+    application (loan's or line's), and its retry carries the ``application_declined``
+    event, the notice's only source."""
 
 
 @attrs.frozen(field_transformer=validated)
@@ -116,26 +127,44 @@ class RenderDocument(Command[bool]):
     """The application (a loan's or a line's agreement) or the line (a statement)."""
     statement_date: Day | None = None
     """A statement's date; None for an agreement."""
+    event: DomainEvent | None = None
+    """An adverse action notice's ``application_declined`` event; None for the others."""
 
     def __attrs_post_init__(self) -> None:
-        """A statement names its date and an agreement none.
+        """A statement names its date and nothing else does; a notice carries its event.
 
         Raises:
-            InvalidRequest: the date does not fit the document.
+            InvalidRequest: the date or the event does not fit the document.
         """
         if (self.statement_date is None) is (self.document is DocumentKind.STATEMENT):
             raise InvalidRequest(
                 f"a {self.document.value} with statement_date {self.statement_date}",
                 key="statement_date",
             )
+        notice = self.document is DocumentKind.ADVERSE_ACTION_NOTICE
+        event = self.event
+        if (event is not None) is not notice or (
+            event is not None
+            and (
+                event.type is not EventType.APPLICATION_DECLINED
+                or (event.user_id, event.subject_id) != (self.user_id, self.subject_id)
+            )
+        ):
+            raise InvalidRequest(
+                f"a {self.document.value} carries the application_declined event of its "
+                "application, and no other document an event",
+                key="event",
+            )
 
     @property
     def key(self) -> str:
-        """Where the document is stored (`agreement_key` or `statement_key`).
+        """Where the document is stored (`agreement_key`, `statement_key` or a notice's).
 
         A line's account-opening disclosure is `agreement_key` of its application too
         (`line_agreement_key`): application ids never repeat, loan's or line's.
         """
+        if self.document is DocumentKind.ADVERSE_ACTION_NOTICE:
+            return adverse_action_notice_key(self.user_id, self.subject_id)
         if self.statement_date is None:
             return agreement_key(self.user_id, self.subject_id)
         return statement_key(self.user_id, self.subject_id, self.statement_date)
@@ -143,16 +172,15 @@ class RenderDocument(Command[bool]):
     def message(self) -> QueueMessage:
         """The queue message that keeps this document for a retry (deduplicated by key)."""
         day = self.statement_date
-        return QueueMessage(
-            kind=RENDER_DOCUMENT,
-            body={
-                "document": self.document.value,
-                "user_id": self.user_id,
-                "subject_id": self.subject_id,
-                "statement_date": None if day is None else day.isoformat(),
-            },
-            deduplication_id=self.key,
-        )
+        body: dict[str, str | None] = {
+            "document": self.document.value,
+            "user_id": self.user_id,
+            "subject_id": self.subject_id,
+            "statement_date": None if day is None else day.isoformat(),
+        }
+        if self.event is not None:
+            body["event"] = json.dumps(event_fields(self.event), sort_keys=True)
+        return QueueMessage(kind=RENDER_DOCUMENT, body=body, deduplication_id=self.key)
 
     @classmethod
     def from_message(cls, message: QueueMessage) -> RenderDocument:
@@ -164,15 +192,16 @@ class RenderDocument(Command[bool]):
         if message.kind != RENDER_DOCUMENT:
             raise DomainError(f"not a {RENDER_DOCUMENT} message: {message.kind!r}")
         body = message.body
-        day = body.get("statement_date")
+        day, event = body.get("statement_date"), body.get("event")
         try:
             return cls(
                 document=DocumentKind(body.get("document")),
                 user_id=str(body.get("user_id", "")),
                 subject_id=str(body.get("subject_id", "")),
                 statement_date=None if day is None else dt.date.fromisoformat(str(day)),
+                event=None if event is None else event_from_fields(json.loads(str(event))),
             )
-        except ValueError as exc:
+        except (ValueError, AttributeError) as exc:
             raise DomainError(f"malformed {RENDER_DOCUMENT} message: {exc}") from exc
 
 
@@ -300,6 +329,38 @@ def _render_statement(
     filer.documents.put(key, renderer.statement(disclosure, borrower_name=name), content_type=PDF)
 
 
+def file_adverse_action_notice(event: DomainEvent, *, filer: DocumentFiler) -> None:
+    """Render and store the adverse action notice an ``application_declined`` event announces.
+
+    Any other event is ignored, and so is a notice stored already: a repeated publish (the
+    recovery job's, after a process died between its commit and its publish) files it
+    once. Never raises: a failure is alerted and queued for a retry with the event.
+    """
+    renderer = filer.renderer
+    if renderer is None or event.type is not EventType.APPLICATION_DECLINED:
+        return
+    retry = RenderDocument(
+        DocumentKind.ADVERSE_ACTION_NOTICE, event.user_id, event.subject_id, event=event
+    )
+    _file_or_retry(
+        filer, retry, functools.partial(_store_notice_if_missing, event, renderer, filer=filer)
+    )
+
+
+def _store_notice_if_missing(
+    event: DomainEvent, renderer: DocumentRenderer, *, filer: DocumentFiler
+) -> bool:
+    """Render the event's notice and store it, unless stored already; True when this call did."""
+    key = adverse_action_notice_key(event.user_id, event.subject_id)
+    if filer.documents.link(key, expires=DOCUMENT_LINK_LIFETIME) is not None:
+        return False
+    notice = AdverseActionNotice.from_event(event)
+    name = filer.users.get(event.user_id).borrower_name
+    body = renderer.adverse_action_notice(notice, borrower_name=name)
+    filer.documents.put(key, body, content_type=PDF)
+    return True
+
+
 def line_agreement_key(application: CreditLineApplication) -> str:
     """Where a line offer's account-opening disclosure is stored.
 
@@ -405,17 +466,20 @@ def render_document(
         NotFound: no such application, line or statement.
         Exception: the renderer's or the store's failure, so the queue delivers it again.
     """
-    if filer.renderer is None:
+    renderer = filer.renderer
+    if renderer is None:
         return False
     if command.document is DocumentKind.LINE_AGREEMENT:
         return _render_line_agreement(command, filer=filer, uow=uow, product=creditline)
+    if command.event is not None:  # an adverse action notice: its event is its source
+        return _store_notice_if_missing(command.event, renderer, filer=filer)
     if command.statement_date is None:
         with uow:
             application = uow.loan_applications.get(command.user_id, command.subject_id)
-        if application.agreement_key is not None:
-            return False
-        _store_agreement(application, filer=filer, uow=uow, clock=clock, product=installment)
-        return True
+        missing = application.agreement_key is None
+        if missing:
+            _store_agreement(application, filer=filer, uow=uow, clock=clock, product=installment)
+        return missing
     if filer.documents.link(command.key, expires=DOCUMENT_LINK_LIFETIME) is not None:
         return False
     _store_statement(

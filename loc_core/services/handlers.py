@@ -14,11 +14,13 @@ from loc_core.ports import QueueMessage
 from loc_core.services import lines, loans
 from loc_core.services.checks import check_acceptance_fits, check_leases_outlast_rails
 from loc_core.services.documents import (
+    GetAdverseActionNotice,
     GetApplicationAgreement,
     GetLineApplicationAgreement,
     GetLoanAgreement,
     GetStatementDocument,
     ReadDocument,
+    get_adverse_action_notice,
     get_application_agreement,
     get_line_application_agreement,
     get_loan_agreement,
@@ -29,6 +31,7 @@ from loc_core.services.filing import (
     RENDER_DOCUMENT,
     RenderDocument,
     RenderMissingDocuments,
+    file_adverse_action_notice,
     file_statement,
     render_document,
     render_missing_documents,
@@ -133,6 +136,7 @@ HANDLERS: Mapping[type[Command[Any]], Handler] = {
     GetApplicationAgreement: get_application_agreement,
     GetLoanAgreement: get_loan_agreement,
     GetLineApplicationAgreement: get_line_application_agreement,
+    GetAdverseActionNotice: get_adverse_action_notice,
     ReadDocument: read_document,
     RenderMissingDocuments: render_missing_documents,
     RenderDocument: render_document,
@@ -144,11 +148,17 @@ HANDLERS: Mapping[type[Command[Any]], Handler] = {
 """Exactly one handler per command."""
 
 EVENT_HANDLERS: Mapping[type[DomainEvent], Sequence[EventHandler]] = {
-    DomainEvent: (file_statement, notify_borrower, post_operations_alert),
+    DomainEvent: (
+        file_statement,
+        file_adverse_action_notice,
+        notify_borrower,
+        post_operations_alert,
+    ),
 }
-"""What a committed domain event goes to, in order: a statement's PDF is stored before
-the borrower is told it is ready; an operations alert committed with a change is posted
-(each handler acts on its own events and ignores the rest)."""
+"""What a committed domain event goes to, in order: a statement's PDF, and a rejected
+application's adverse action notice, is stored before the borrower is told; an operations
+alert committed with a change is posted (each handler acts on its own events and ignores
+the rest)."""
 
 MESSAGES: Mapping[str, Callable[[QueueMessage], Command[Any]]] = {
     loans.COLLECT_INSTALLMENT: loans.CollectInstallment.from_message,

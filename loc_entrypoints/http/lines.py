@@ -13,10 +13,12 @@ import attrs
 from litestar import Response, Router, get, post, put
 from litestar.params import FromPath, JSONBody, PathParameter
 
+from loc_core.bookkeeping import Product
 from loc_core.services.commands import (
     AcceptLineOffer,
     ApplyForLine,
     DrawFromLine,
+    GetAdverseActionNotice,
     GetLine,
     GetLineApplication,
     GetLineApplicationAgreement,
@@ -435,6 +437,21 @@ def set_autopay(
     return LineAutopayView(line_id=line_id, autopay_enabled=data.enabled)
 
 
+@get(
+    "/applications/{application_id:str}/adverse-action-notice",
+    operation_id="getLineApplicationAdverseActionNotice",
+    summary="A short-lived link to a rejected line application's adverse action notice (PDF)",
+    responses=responses(404),
+    tags=_TAGS,
+    sync_to_thread=False,
+)
+def get_adverse_action_notice(*, caller: Who, bus: Bus, application_id: PathId) -> DocumentLinkView:
+    """A link to the notice; 404 when the application was not rejected or has no notice yet."""
+    return DocumentLinkView.of(
+        bus.handle(GetAdverseActionNotice(caller.user_id, application_id, Product.CREDITLINE))
+    )
+
+
 router = Router(
     path="/lines",
     guards=[strict_body],
@@ -443,6 +460,7 @@ router = Router(
         list_applications,
         get_application,
         get_application_agreement,
+        get_adverse_action_notice,
         accept,
         list_lines,
         get_line,

@@ -13,12 +13,14 @@ import attrs
 from litestar import Response, Router, get, post, put
 from litestar.params import FromQuery, JSONBody, PathParameter
 
+from loc_core.bookkeeping import Product
 from loc_core.errors import NotFound
 from loc_core.installment import LoanStatus
 from loc_core.services.commands import (
     AcceptOffer,
     ApplyForLoan,
     CheckEligibility,
+    GetAdverseActionNotice,
     GetApplicationAgreement,
     GetLoan,
     GetLoanAgreement,
@@ -388,6 +390,21 @@ def get_loan_agreement(*, caller: Who, bus: Bus, loan_id: PathId) -> DocumentLin
     return DocumentLinkView.of(bus.handle(GetLoanAgreement(caller.user_id, loan_id)))
 
 
+@get(
+    "/applications/{application_id:str}/adverse-action-notice",
+    operation_id="getLoanApplicationAdverseActionNotice",
+    summary="A short-lived link to a rejected loan application's adverse action notice (PDF)",
+    responses=responses(404),
+    tags=_TAGS,
+    sync_to_thread=False,
+)
+def get_adverse_action_notice(*, caller: Who, bus: Bus, application_id: PathId) -> DocumentLinkView:
+    """A link to the notice; 404 when the application was not rejected or has no notice yet."""
+    return DocumentLinkView.of(
+        bus.handle(GetAdverseActionNotice(caller.user_id, application_id, Product.INSTALLMENT))
+    )
+
+
 router = Router(
     path="/loans",
     guards=[strict_body],
@@ -397,6 +414,7 @@ router = Router(
         list_applications,
         get_application,
         get_application_agreement,
+        get_adverse_action_notice,
         accept,
         list_loans,
         get_loan,

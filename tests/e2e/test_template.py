@@ -46,6 +46,8 @@ PARAMETERS = {
     "PayEngineBaseUrl": "https://sandbox.payengine.example",
     "PayEngineApiKey": "pe-key",
     "PayEngineWebhookSecret": "pe-secret",
+    "CreditorName": "Fairway Credit LLC",
+    "CreditorAddress": "12 Harbor Street, Portland, ME 04101",
     "IterableApiKey": "it-key",
     "SlackWebhookUrl": "https://hooks.slack.example/T0/B0/x",
     "UsersBaseUrl": "https://users.example",

@@ -92,7 +92,10 @@ def apply_for_line(
     After an approval commits, the offer's account-opening disclosure (12 CFR 1026.6(b))
     is rendered and stored (`file_line_agreement`; a repeat renders it only if it is
     still missing); a rendering failure is alerted and queued, and never fails the
-    application, as a loan offer's agreement.
+    application, as a loan offer's agreement. A rejection commits an
+    ``application_declined`` event with it and publishes it: its adverse action notice is
+    filed (`file_adverse_action_notice`), then the borrower is told (12 CFR 1002.9). A
+    pre-check refusal (`NotEligible`) files nothing and notifies nobody.
 
     Returns:
         The stored application: an offer (limit, APR, minimum percent, `expires_at`) or a
@@ -155,6 +158,7 @@ def _decide(
             created_at=now,
             adverse_actions=decision.adverse_actions,
             product=product,
+            consumer_report=decision.consumer_report,
         )
     with desk.uow as uow:
         uow.line_applications.add(application)

@@ -13,7 +13,7 @@ from loc_core.ports import Metrics
 from loc_core.services.filing import DocumentFiler, file_agreement
 from loc_core.services.kit import lock_key, moment
 from loc_core.services.loans.eligibility import CheckEligibility, check_loan_eligibility
-from loc_core.services.messagebus import Command
+from loc_core.services.messagebus import Command, Publisher
 from loc_core.services.underwriting import ApplicationDesk
 from loc_core.validation import Cents, Id, Key, key_part, validated
 
@@ -40,6 +40,7 @@ def apply_for_loan(
     product: InstallmentProduct,
     metrics: Metrics,
     filer: DocumentFiler,
+    publish: Publisher,
 ) -> LoanApplication:
     """Pre-check, ask underwriting, and file an APPROVED offer or a REJECTED application.
 
@@ -49,7 +50,11 @@ def apply_for_loan(
     leave two live offers. A repeat with the same idempotency key returns the
     application filed the first time. After the approval commits, the agreement is
     rendered and stored (`file_agreement`; a repeat renders it only if it is still
-    missing); a rendering failure is alerted and never fails the application.
+    missing); a rendering failure is alerted and never fails the application. A
+    rejection commits an ``application_declined`` event with it and publishes it: its
+    adverse action notice is filed (`file_adverse_action_notice`), then the borrower is
+    told (12 CFR 1002.9). A pre-check refusal (`NotEligible`) files nothing and
+    notifies nobody: the caller is answered at once with every reason.
 
     Raises:
         InvalidAmount: for a requested amount that is not positive integer cents.
@@ -66,7 +71,7 @@ def apply_for_loan(
         lease=lock_key("loan-application", user_id=command.user_id, item_id="installment"),
         owner=lambda: command.idempotency_key,
         ttl=APPLICATION_LEASE,
-        decide=lambda: _decide(command, desk, product, metrics),
+        decide=lambda: _decide(command, desk, product, metrics, publish),
     )
     with desk.uow as uow:
         application = uow.loan_applications.get(command.user_id, application_id)
@@ -77,7 +82,11 @@ def apply_for_loan(
 
 
 def _decide(
-    command: ApplyForLoan, desk: ApplicationDesk, product: InstallmentProduct, metrics: Metrics
+    command: ApplyForLoan,
+    desk: ApplicationDesk,
+    product: InstallmentProduct,
+    metrics: Metrics,
+    publish: Publisher,
 ) -> str:
     eligibility = check_loan_eligibility(
         CheckEligibility(command.user_id), uow=desk.uow, users=desk.users, clock=desk.clock
@@ -115,10 +124,13 @@ def _decide(
             adverse_actions=decision.adverse_actions,
             now=now,
             cadence=product.cadence,
+            requested_amount=command.requested_amount,
+            consumer_report=decision.consumer_report,
         )
     with desk.uow as uow:
         uow.loan_applications.add(application)
-        uow.commit(actor="api", request_id=command.idempotency_key)
+        events = uow.commit(actor="api", request_id=command.idempotency_key)
+    publish(events)
     metrics.increment(
         "loc.loans.applications.decided", tags=(f"status:{application.status.value}",)
     )

@@ -24,6 +24,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from loc_core.audit import Process
+from loc_core.bookkeeping import Product
 from loc_core.errors import InvalidRequest, LocError
 from loc_core.payments import PaymentStatus, Rail, SettlementOutcome
 from loc_core.ports import SettlementEvent
@@ -72,6 +73,8 @@ GHOST = {
     "key": "agreements/ghost-user/ghost-application.pdf",
     "limit": 10,
     "process": Process.CURE,
+    "event": None,
+    "product": Product.INSTALLMENT,
 }
 """Valid values naming records nobody has: a command built from them changes nothing."""
 

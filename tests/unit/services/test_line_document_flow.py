@@ -15,6 +15,7 @@ from deployment import LINES_OPENED, Deployment
 from loc_adapters.memory import InMemoryDocumentStore, SimulatedUnderwriting, TextRenderer
 from loc_core.errors import ExternalServiceError, NotFound
 from loc_core.ports import DocumentStore, Severity, Underwriting, agreement_key
+from loc_core.ports.documents import adverse_action_notice_key
 from loc_core.services.commands import (
     RENDER_DOCUMENT,
     DocumentKind,
@@ -75,12 +76,12 @@ def test_a_repeated_request_renders_nothing_again() -> None:
     assert renderer.rendered == 1
 
 
-def test_a_rejection_files_nothing() -> None:
+def test_a_rejection_files_no_disclosure_only_its_adverse_action_notice() -> None:
     world, store, renderer = rendering(approve=False)
     rejected = world.apply_line(USER)
     assert rejected.status.value == "REJECTED"
-    assert renderer.rendered == 0
-    assert store.documents == {}
+    assert renderer.rendered == 1
+    assert list(store.documents) == [adverse_action_notice_key(USER, rejected.application_id)]
     with pytest.raises(NotFound):
         world.bus.handle(GetLineApplicationAgreement(USER, rejected.application_id))
 
