@@ -89,7 +89,7 @@ from loc_core.services.reconciling import (
     ListBook,
     ReconciliationPage,
 )
-from loc_core.services.recovery import RecoverTransfers, RecoveryReport
+from loc_core.services.recovery import RecoverTransfers, RecoveryReport, SettleTransferByHand
 from loc_core.services.refund_payouts import RecordRefundPaid, RefundPaid
 from loc_core.services.scheduled import JOB_PAGE_SIZE, PageableJob
 from loc_core.services.settlement import Settled, SettlementHandling, SettleTransfer
@@ -177,6 +177,7 @@ __all__ = [
     "SetAutopay",
     "SetLineAutopay",
     "SettleTransfer",
+    "SettleTransferByHand",
     "Settled",
     "SettlementHandling",
 ]

@@ -76,7 +76,12 @@ from loc_core.services.reconciling import (
     enqueue_reconciliations,
     list_book,
 )
-from loc_core.services.recovery import RecoverTransfers, recover_transfers
+from loc_core.services.recovery import (
+    RecoverTransfers,
+    SettleTransferByHand,
+    recover_transfers,
+    settle_transfer_by_hand,
+)
 from loc_core.services.refund_payouts import RecordRefundPaid, record_refund_paid
 from loc_core.services.settlement import SettleTransfer, handle_settlement_event
 
@@ -127,6 +132,7 @@ HANDLERS: Mapping[type[Command[Any]], Handler] = {
     # the reconciliation job's pages, and the other jobs' pages handed on
     SettleTransfer: handle_settlement_event,
     RecoverTransfers: recover_transfers,
+    SettleTransferByHand: settle_transfer_by_hand,
     EnqueueReconciliations: enqueue_reconciliations,
     ListBook: list_book,
     RunJobPage: run_job_page,

@@ -31,10 +31,18 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 import attrs
 
 from loc_core.creditline import DrawStatus
-from loc_core.errors import LocError, LockNotAcquired
+from loc_core.errors import (
+    ExternalServiceError,
+    InvalidRequest,
+    InvalidTransition,
+    LocError,
+    LockNotAcquired,
+    Ref,
+)
 from loc_core.installment import Process
 from loc_core.intents import IntentKind, IntentStatus, TransferIntent
-from loc_core.ports import EventOutbox, IntentRef, Lease, Lock, Metrics
+from loc_core.payments import Rail
+from loc_core.ports import EventOutbox, IntentRef, Lease, Lock, Metrics, Severity
 from loc_core.services.kit import leased, lock_key, moment, post_alert
 from loc_core.services.lines import LineWriter
 from loc_core.services.lines._unit import LEASE_TTL
@@ -46,10 +54,17 @@ from loc_core.services.loans.collections_worker import book_autopay
 from loc_core.services.loans.disbursement import AUTOPAY_CHOICE, Originator, book_disbursement
 from loc_core.services.loans.payments import PAYMENT_LEASE, payment_lease_key
 from loc_core.services.messagebus import Command
-from loc_core.services.moving import RECOVERY_AFTER, Movements
+from loc_core.services.moving import RECOVERY_AFTER, Movements, intent_details
 from loc_core.services.rails import Transfer
+from loc_core.validation import Flag, Id, Text, TransferKey, instance_of, validated
 
-__all__ = ["RecoverTransfers", "RecoveryReport", "recover_transfers"]
+__all__ = [
+    "RecoverTransfers",
+    "RecoveryReport",
+    "SettleTransferByHand",
+    "recover_transfers",
+    "settle_transfer_by_hand",
+]
 
 _ACTOR = "recovery"
 _AUTOPAY_ENABLED = {choice: enabled for enabled, choice in AUTOPAY_CHOICE.items()}
@@ -87,6 +102,42 @@ class RecoveryReport:
         return self.busy + self.failed
 
 
+@attrs.frozen(field_transformer=validated)
+class SettleTransferByHand(Command[str]):
+    """An operator settles a money movement no rail can tell about; answers what was done.
+
+    `moved`: the money moved (the operator saw it at the bank: on `rail`, with its
+    `confirmation_id`), so it is booked as the recovery job books one; or nothing moved,
+    so the movement is abandoned. `reason` is why the operator knows (it goes into the
+    alert that records the settlement).
+    """
+
+    user_id: Id
+    intent_id: TransferKey
+    """The movement's intent (the stem of its transfer keys, as the alerts name it)."""
+    moved: Flag
+    reason: Text
+    rail: Rail | None = attrs.field(default=None, validator=instance_of(Rail, optional=True))
+    confirmation_id: str = attrs.field(default="", validator=instance_of(str))
+
+    def __attrs_post_init__(self) -> None:
+        """A movement that moved names its rail and confirmation; one that did not, neither.
+
+        Raises:
+            InvalidRequest: naming the field that does not fit `moved`.
+        """
+        if self.moved and (self.rail is None or not self.confirmation_id.strip()):
+            raise InvalidRequest(
+                "money that moved is booked with the rail and the confirmation the bank gave",
+                key="rail" if self.rail is None else "confirmation_id",
+            )
+        if not self.moved and (self.rail is not None or self.confirmation_id):
+            raise InvalidRequest(
+                "a movement that moved nothing names no rail and no confirmation",
+                key="rail" if self.rail is not None else "confirmation_id",
+            )
+
+
 @attrs.frozen
 class _Recovery:
     movements: Movements
@@ -94,6 +145,8 @@ class _Recovery:
     debits: LineDebits
     lines: LineWriter
     originator: Originator
+    actor: str = _ACTOR
+    """Who books what this finishes (the recovery job, or an operator by hand)."""
 
     def run(self, user_id: str, intent_id: str, lease: Lease | None) -> str | None:
         """Finish one intent, read afresh; the report counter it adds to (None: none)."""
@@ -128,7 +181,7 @@ class _Recovery:
                 process=Process.MANUAL,
                 what="manual payment (recovered)",
                 today=today,
-                actor=_ACTOR,
+                actor=self.actor,
                 lease=lease,
             )
         if kind is IntentKind.AUTOPAY:
@@ -137,12 +190,17 @@ class _Recovery:
             book_draw(intent, transfer, lines=self.lines, movements=self.movements)
             with self.lines.uow as uow:
                 return uow.intents.get(intent.user_id, intent.intent_id)
-        return self.debits.book(intent, transfer, actor=_ACTOR, lease=lease)[1]
+        return self.debits.book(intent, transfer, actor=self.actor, lease=lease)[1]
 
-    def _abandon(self, intent: TransferIntent) -> None:
-        reason = "no rail received the transfer (found by the recovery job)"
+    def _abandon(
+        self,
+        intent: TransferIntent,
+        reason: str = "no rail received the transfer (found by the recovery job)",
+    ) -> None:
         if intent.kind is IntentKind.DRAW and self._has_pending_draw(intent):
-            abandon_draw(intent, reason, lines=self.lines, movements=self.movements, actor=_ACTOR)
+            abandon_draw(
+                intent, reason, lines=self.lines, movements=self.movements, actor=self.actor
+            )
             return
         self.movements.abandon(intent, reason)
 
@@ -175,7 +233,12 @@ def _counted(report: dict[str, int], ref: IntentRef, movements: Movements) -> It
         post_alert(
             movements.alerter,
             "money movement left open: the recovery job could not finish it",
-            {"user_id": ref.user_id, "intent_id": ref.intent_id},
+            {
+                "user_id": ref.user_id,
+                "intent_id": ref.intent_id,
+                "held_back": "every other debit on its loan or line waits until it is settled;"
+                " if its rail can never tell, settle it by hand: loc transfers settle",
+            },
             error=exc,
         )
 
@@ -257,3 +320,87 @@ def _republish(outbox: EventOutbox, movements: Movements, before: dt.datetime) -
                 published += 1
         if not fresh or len(page) < limit:
             return published, failed
+
+
+def settle_transfer_by_hand(
+    command: SettleTransferByHand,
+    *,
+    movements: Movements,
+    loans: LoanTransfers,
+    debits: LineDebits,
+    lines: LineWriter,
+    originator: Originator,
+    lock: Lock,
+) -> str:
+    """Book or abandon, as the operator says, a PENDING movement no rail can tell about.
+
+    A movement whose rail cannot say what it did stays PENDING through every recovery
+    run (each alerts it CRITICAL), and it holds back every other debit on its loan or
+    line (`Movements.unconfirmed_debits`). When the operator learns its fate elsewhere
+    (the bank's report, the processor's portal), this settles it under the same lease
+    the command holds: `moved` books it on `rail` with `confirmation_id`, as the recovery
+    job would have; otherwise it is ABANDONED (a draw FAILS and releases its hold). The
+    settlement is alerted (WARNING) with the operator's reason. A rail that can answer
+    is never overruled: such a movement is the recovery job's. Answers ``booked`` or
+    ``abandoned``.
+
+    Raises:
+        NotFound: no such intent for the user.
+        InvalidTransition: the movement is not PENDING (booked or abandoned already).
+        InvalidRequest: a rail answers for it (run the recovery job), or `rail` is not one
+            the movement was offered to.
+        LockNotAcquired: a live attempt holds its lease; try again shortly.
+    """
+    with movements.uow as uow:
+        intent = uow.intents.get(command.user_id, command.intent_id)
+    about = Ref("intent", intent.intent_id, intent.user_id)
+    if intent.status is not IntentStatus.PENDING:
+        raise InvalidTransition(
+            f"transfer {intent.intent_id} is {intent.status.value}: only a PENDING one is "
+            "settled by hand",
+            about=about,
+        )
+    if command.rail is not None and command.rail not in intent.rails:
+        offered = ", ".join(rail.value for rail in intent.rails)
+        raise InvalidRequest(
+            f"transfer {intent.intent_id} was offered to {offered}, not {command.rail.value}",
+            key="rail",
+            about=about,
+        )
+    try:
+        taken = movements.look_up(intent)
+    except ExternalServiceError:
+        pass  # the rail cannot tell: the operator's word is what there is
+    else:
+        said = "it moved" if taken is not None else "nothing moved"
+        raise InvalidRequest(
+            f"a rail answers for transfer {intent.intent_id} ({said}): the recovery job "
+            "settles it; only a movement no rail can tell about is settled by hand",
+            key="intent_id",
+            about=about,
+        )
+    recovery = _Recovery(movements, loans, debits, lines, originator, actor=_OPERATOR)
+    with _lease(intent, lock, owner=f"{_OPERATOR}:{intent.intent_id}") as lease:
+        if command.moved and command.rail is not None:
+            key = intent.transfer_key(command.rail)
+            transfer = Transfer(command.rail, key, command.confirmation_id.strip())
+            movements.finish(recovery._book(intent, transfer, lease))  # noqa: SLF001 - this module's own
+            outcome = "booked"
+        else:
+            recovery._abandon(intent, f"settled by hand: nothing moved ({command.reason})")  # noqa: SLF001 - same
+            outcome = "abandoned"
+    post_alert(
+        movements.alerter,
+        f"money movement settled by hand: {outcome}",
+        {
+            **intent_details(intent),
+            "reason": command.reason,
+            "rail": command.rail and command.rail.value,
+        },
+        severity=Severity.WARNING,
+    )
+    return outcome
+
+
+_OPERATOR = "operator"
+"""Who books or abandons a movement settled by hand (`SettleTransferByHand`)."""

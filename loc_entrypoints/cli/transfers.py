@@ -1,0 +1,119 @@
+"""``loc transfers settle``: an operator settles a money movement no rail can tell about.
+
+A movement whose rail cannot say what it did stays PENDING (each recovery run alerts it
+CRITICAL, "money movement left open", naming its user and intent) and holds back every
+other debit on its loan or line. When the operator has learned its fate elsewhere (the
+bank's or processor's settlement report), this command hands `SettleTransferByHand` to
+the bus the bootstrap builds from the ``LOC_*`` environment: ``--moved`` books it on the
+rail with the bank's confirmation, ``--not-moved`` abandons it. The core refuses to
+overrule a rail that can answer (that movement is the recovery job's), and alerts every
+settlement with the operator's reason (docs/money-movements.md).
+"""
+
+from __future__ import annotations
+
+import click
+
+from loc_core.errors import InvalidRequest
+from loc_core.payments import Rail
+from loc_core.services.commands import SettleTransferByHand
+from loc_core.validation import MAX_TEXT_LENGTH, require_transfer_key
+from loc_entrypoints.cli import _params as params
+from loc_entrypoints.cli.operations import command_bus
+
+__all__ = ["transfers"]
+
+
+def _intent_id(_ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """Click callback: the intent's id, as the alert names it.
+
+    Raises:
+        click.BadParameter: not an id the library could have built.
+    """
+    try:
+        return require_transfer_key(value, "intent_id")
+    except InvalidRequest as exc:
+        raise click.BadParameter(str(exc), param=param) from exc
+
+
+OPERATOR = "operator (loc transfers settle)"
+"""Who the alert's reason names."""
+
+
+def _reason(_ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """Click callback: the operator's reason, marked as theirs, one line, not blank.
+
+    Raises:
+        click.BadParameter: blank, or longer than an alert keeps once marked.
+    """
+    text = " ".join(value.split())
+    if not text:
+        raise click.BadParameter("say how you know what became of the money", param=param)
+    marked = f"{OPERATOR}: {text}"
+    if len(marked) > MAX_TEXT_LENGTH:
+        raise click.BadParameter(
+            f"at most {MAX_TEXT_LENGTH - len(OPERATOR) - 2} characters, got {len(text)}",
+            param=param,
+        )
+    return marked
+
+
+@click.group()
+def transfers() -> None:
+    """Settle money movements no rail can tell about."""
+
+
+@transfers.command("settle")
+@click.argument("intent_id", callback=_intent_id)
+@click.option(
+    "--user", "user_id", required=True, callback=params.user_id, help="The borrower it is for."
+)
+@click.option(
+    "--moved/--not-moved",
+    default=None,
+    required=True,
+    help="The money moved (give --rail and --confirmation), or it did not.",
+)
+@click.option(
+    "--rail",
+    type=click.Choice([rail.value for rail in Rail]),
+    help="The rail that moved it (with --moved).",
+)
+@click.option("--confirmation", default="", help="The bank's confirmation of it (with --moved).")
+@click.option(
+    "--reason",
+    required=True,
+    callback=_reason,
+    help="How you know, as the alert should record it (e.g. 'processor settlement report').",
+)
+@click.pass_context
+def settle(
+    ctx: click.Context,
+    *,
+    intent_id: str,
+    user_id: str,
+    moved: bool | None,
+    rail: str | None,
+    confirmation: str,
+    reason: str,
+) -> None:
+    """Book (--moved) or abandon (--not-moved) the movement INTENT_ID; print what was done."""
+    if moved is None:
+        raise click.UsageError("give --moved or --not-moved", ctx)
+    bus = command_bus(ctx)
+    try:  # a refusal ends the command (LocGroup): one line, exit 1
+        done = bus.handle(
+            SettleTransferByHand(
+                user_id,
+                intent_id,
+                moved,
+                reason,
+                None if rail is None else Rail(rail),
+                confirmation,
+            )
+        )
+    finally:
+        from loc_entrypoints.bootstrap import finish  # noqa: PLC0415 - as command_bus: only when run
+
+        finish(bus)
+    click.echo(f"transfer {intent_id} (user {user_id}): {done}")

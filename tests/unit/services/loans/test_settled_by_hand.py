@@ -1,0 +1,124 @@
+"""A money movement no rail can tell about, settled by an operator (`SettleTransferByHand`).
+
+Such a movement stays PENDING through every recovery run and holds back every other
+debit on its loan or line; the operator, who learned its fate at the bank, books it or
+abandons it, and the borrower can pay again.
+"""
+
+import datetime as dt
+
+import pytest
+from deployment import Deployment
+from fakes import FakeRails, timing_out
+
+from loc_core.errors import (
+    DebitUnconfirmed,
+    ExternalServiceError,
+    InvalidRequest,
+    InvalidTransition,
+)
+from loc_core.installment import Loan
+from loc_core.intents import IntentStatus
+from loc_core.payments import Rail
+from loc_core.ports import PaymentRails, Severity, TransferResult, UnitOfWork
+from loc_core.services.commands import RecoverTransfers, SettleTransferByHand
+from loc_core.services.messagebus import MessageBus
+
+
+class Silent(FakeRails):
+    """Rails that take transfers but can never say what they did with a key."""
+
+    def find(self, idempotency_key: str) -> TransferResult | None:
+        raise ExternalServiceError(f"the rail did not answer for {idempotency_key}")
+
+
+@pytest.fixture
+def loan(world: Deployment) -> Loan:
+    made = world.open_loan()
+    world.at(dt.date(2026, 1, 12), 10)
+    return made
+
+
+def stuck(world: Deployment, loan: Loan) -> tuple[MessageBus, str]:
+    """A $100.00 payment the rail took, its answer lost, and a rail that cannot tell."""
+    world.rails.handler = timing_out(world.sim, {Rail.PINLESS})
+    with pytest.raises(ExternalServiceError):
+        world.pay_loan(loan, 10_000, key="lost")
+    bus = world.replacing(PaymentRails, Silent(world.sim.submit))
+    world.clock.advance(dt.timedelta(hours=1))
+    assert bus.handle(RecoverTransfers()).failed == 1
+    with pytest.raises(DebitUnconfirmed):
+        world.pay_loan(loan, 1_000, key="next")
+    return bus, f"manual:{loan.loan_id}:lost"
+
+
+def by_hand(intent_id: str, *, moved: bool, rail: Rail | None = None) -> SettleTransferByHand:
+    return SettleTransferByHand(
+        "user-1",
+        intent_id,
+        moved,
+        "on the processor's settlement report of 2026-01-12",
+        rail,
+        "conf-77" if moved else "",
+    )
+
+
+def test_a_movement_the_operator_saw_move_is_booked_and_the_borrower_can_pay_again(
+    world: Deployment, loan: Loan
+) -> None:
+    bus, intent_id = stuck(world, loan)
+    with pytest.raises(InvalidRequest, match="offered to pinless, ach, not rtp"):
+        bus.handle(by_hand(intent_id, moved=True, rail=Rail.RTP))
+    assert bus.handle(by_hand(intent_id, moved=True, rail=Rail.PINLESS)) == "booked"
+    paid = world.loan(loan.loan_id)
+    assert paid.payments[f"{intent_id}:pinless"].amount == 10_000
+    assert paid.outstanding_balance == 31_500 - 10_000
+    with pytest.raises(InvalidTransition, match="is BOOKED"):
+        bus.handle(by_hand(intent_id, moved=True, rail=Rail.PINLESS))
+    world.pay_loan(loan, 1_000, key="next")
+    assert world.loan(loan.loan_id).outstanding_balance == 31_500 - 11_000
+    (said,) = [a for a in world.alerts(Severity.WARNING) if "settled by hand" in a.title]
+    assert said.details["reason"] == "on the processor's settlement report of 2026-01-12"
+
+
+def test_a_movement_the_operator_saw_fail_is_abandoned_and_a_rail_that_answers_is_not_overruled(
+    world: Deployment, loan: Loan
+) -> None:
+    bus, intent_id = stuck(world, loan)
+    with pytest.raises(InvalidRequest, match="the recovery job settles it"):
+        world.bus.handle(by_hand(intent_id, moved=False))  # the simulated rail answers: moved
+    assert bus.handle(by_hand(intent_id, moved=False)) == "abandoned"
+    with world.bus.get(UnitOfWork) as uow:
+        assert uow.intents.get("user-1", intent_id).status is IntentStatus.ABANDONED
+    world.pay_loan(loan, 1_000, key="next")
+    assert world.loan(loan.loan_id).outstanding_balance == 31_500 - 1_000
+
+
+def test_a_settlement_by_hand_must_say_how_the_money_moved() -> None:
+    with pytest.raises(InvalidRequest, match="rail and the confirmation"):
+        SettleTransferByHand("user-1", "manual:l:k", True, "seen", None, "")  # noqa: FBT003 - positional as the CLI builds it
+    with pytest.raises(InvalidRequest, match="names no rail"):
+        SettleTransferByHand("user-1", "manual:l:k", False, "seen", Rail.ACH, "")  # noqa: FBT003 - same
+
+
+def test_the_operator_settles_it_from_the_command_line(world: Deployment, loan: Loan) -> None:
+    pytest.importorskip("click", reason="the cli extra is not installed")
+    from click.testing import CliRunner  # noqa: PLC0415 - only with the cli extra
+
+    from loc_entrypoints.cli import main  # noqa: PLC0415 - same
+
+    bus, intent_id = stuck(world, loan)
+    args = ["transfers", "settle", intent_id, "--user", "user-1", "--reason", "bank report"]
+    runner = CliRunner()
+    unsaid = runner.invoke(main, args, obj={"bus": bus})
+    assert unsaid.exit_code == 2, unsaid.output  # neither --moved nor --not-moved
+    no_rail = runner.invoke(main, [*args, "--moved"], obj={"bus": bus})
+    assert no_rail.exit_code == 1, no_rail.output
+    assert "rail and the confirmation" in no_rail.output
+    done = runner.invoke(
+        main, [*args, "--moved", "--rail", "pinless", "--confirmation", "c-9"], obj={"bus": bus}
+    )
+    assert done.exit_code == 0, done.output
+    assert done.output.strip() == f"transfer {intent_id} (user user-1): booked"
+    (said,) = [a for a in world.alerts(Severity.WARNING) if "settled by hand" in a.title]
+    assert said.details["reason"] == "operator (loc transfers settle): bank report"
