@@ -347,17 +347,25 @@ def settle_transfer_by_hand(
     Raises:
         NotFound: no such intent for the user.
         InvalidTransition: the movement is not PENDING (booked or abandoned already).
-        InvalidRequest: a rail answers for it (run the recovery job), or `rail` is not one
-            the movement was offered to.
+        InvalidRequest: a rail answers for it (run the recovery job), `rail` is not one
+            the movement was offered to, or it began less than `RECOVERY_AFTER` ago (its
+            live attempt may still be asking a rail: a draw or a disbursement holds no
+            lease to wait on).
         LockNotAcquired: a live attempt holds its lease; try again shortly.
     """
     with movements.uow as uow:
         intent = uow.intents.get(command.user_id, command.intent_id)
     about = Ref("intent", intent.intent_id, intent.user_id)
-    if intent.status is not IntentStatus.PENDING:
-        raise InvalidTransition(
-            f"transfer {intent.intent_id} is {intent.status.value}: only a PENDING one is "
-            "settled by hand",
+    _settleable_by_hand(intent, about)
+    now, _ = moment(movements.clock)
+    if intent.created_at > now - RECOVERY_AFTER:
+        # A draw or a disbursement holds no lease the operator could wait on: only its
+        # age says that no live attempt is still asking a rail (the recovery job's rule).
+        raise InvalidRequest(
+            f"transfer {intent.intent_id} began at {intent.created_at.isoformat()}: its "
+            f"live attempt may still be moving the money; settle it by hand from "
+            f"{(intent.created_at + RECOVERY_AFTER).isoformat()} on",
+            key="intent_id",
             about=about,
         )
     if command.rail is not None and command.rail not in intent.rails:
@@ -381,6 +389,9 @@ def settle_transfer_by_hand(
         )
     recovery = _Recovery(movements, loans, debits, lines, originator, actor=_OPERATOR)
     with _lease(intent, lock, owner=f"{_OPERATOR}:{intent.intent_id}") as lease:
+        with movements.uow as uow:  # read afresh: an attempt may have finished it meanwhile
+            intent = uow.intents.get(command.user_id, command.intent_id)
+        _settleable_by_hand(intent, about)
         if command.moved and command.rail is not None:
             key = intent.transfer_key(command.rail)
             transfer = Transfer(command.rail, key, command.confirmation_id.strip())
@@ -396,10 +407,25 @@ def settle_transfer_by_hand(
             **intent_details(intent),
             "reason": command.reason,
             "rail": command.rail and command.rail.value,
+            "confirmation_id": command.confirmation_id.strip(),
         },
         severity=Severity.WARNING,
     )
     return outcome
+
+
+def _settleable_by_hand(intent: TransferIntent, about: Ref) -> None:
+    """Refuse settling by hand a movement that is not PENDING.
+
+    Raises:
+        InvalidTransition: it is booked or abandoned already.
+    """
+    if intent.status is not IntentStatus.PENDING:
+        raise InvalidTransition(
+            f"transfer {intent.intent_id} is {intent.status.value}: only a PENDING one is "
+            "settled by hand",
+            about=about,
+        )
 
 
 _OPERATOR = "operator"

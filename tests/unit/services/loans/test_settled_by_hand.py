@@ -11,6 +11,7 @@ import pytest
 from deployment import Deployment
 from fakes import FakeRails, timing_out
 
+from loc_core.creditline import DrawStatus
 from loc_core.errors import (
     DebitUnconfirmed,
     ExternalServiceError,
@@ -20,7 +21,7 @@ from loc_core.errors import (
 from loc_core.installment import Loan
 from loc_core.intents import IntentStatus
 from loc_core.payments import Rail
-from loc_core.ports import PaymentRails, Severity, TransferResult, UnitOfWork
+from loc_core.ports import PaymentRails, Severity, TransferRequest, TransferResult, UnitOfWork
 from loc_core.services.commands import RecoverTransfers, SettleTransferByHand
 from loc_core.services.messagebus import MessageBus
 
@@ -122,3 +123,55 @@ def test_the_operator_settles_it_from_the_command_line(world: Deployment, loan: 
     assert done.output.strip() == f"transfer {intent_id} (user user-1): booked"
     (said,) = [a for a in world.alerts(Severity.WARNING) if "settled by hand" in a.title]
     assert said.details["reason"] == "operator (loc transfers settle): bank report"
+
+
+def test_a_draw_its_live_attempt_is_still_moving_is_not_settled_by_hand(world: Deployment) -> None:
+    """A draw holds no lease: while its attempt asks a rail, the operator must wait."""
+    line = world.open_line()
+    operator = world.another_process({PaymentRails: Silent(world.sim.submit)})
+    refused: list[Exception] = []
+
+    def meanwhile(request: TransferRequest) -> TransferResult:
+        intent_id = request.idempotency_key.rsplit(":", 1)[0]
+        with pytest.raises(InvalidRequest, match="live attempt may still be moving") as said:
+            operator.handle(by_hand(intent_id, moved=False))
+        refused.append(said.value)
+        return world.sim.submit(request)
+
+    world.rails.handler = meanwhile
+    draw = world.draw(line, 20_000, key="d1")
+    assert refused
+    assert world.line(line).principal_balance == 20_000
+    assert world.line(line).draws[draw.draw_id].status is DrawStatus.DISBURSED
+
+
+def test_a_draw_and_a_disbursement_the_operator_saw_move_are_booked(world: Deployment) -> None:
+    line = world.open_line("user-1")
+    world.users.add("user-2")
+    offer = world.apply_loan("user-2", key="apply-2")
+    world.rails.handler = timing_out(world.sim, set(Rail))
+    with pytest.raises(ExternalServiceError):
+        world.draw(line, 20_000, key="d1")
+    with pytest.raises(ExternalServiceError):
+        world.accept_loan(offer.application_id, "user-2")
+    bus = world.replacing(PaymentRails, Silent(world.sim.submit))
+    world.clock.advance(dt.timedelta(minutes=6))
+    with bus.get(UnitOfWork) as uow:
+        (draw, disbursement) = [
+            uow.intents.get(ref.user_id, ref.intent_id)
+            for ref in uow.intents.open_before(world.clock.now())
+        ]
+    for intent in (draw, disbursement):
+        settled = SettleTransferByHand(
+            intent.user_id,
+            intent.intent_id,
+            moved=True,
+            reason="bank report",
+            rail=intent.rails[0],
+            confirmation_id="c-1",
+        )
+        assert bus.handle(settled) == "booked"
+    assert world.line(line).principal_balance == 20_000
+    loan_id = world.database.loan_for_application("user-2", offer.application_id)
+    assert loan_id is not None
+    assert world.loan(loan_id, "user-2").outstanding_balance == offer.total_amount
