@@ -29,7 +29,8 @@ from collections.abc import Callable
 
 import attrs
 
-from loc_core.applications import AdverseActionNotice, ApplicationStatus
+from loc_core.applications import NOTICE_REASONS, AdverseActionNotice, ApplicationStatus
+from loc_core.bookkeeping import Product
 from loc_core.creditline import CreditLine, CreditLineApplication, CreditLineProduct
 from loc_core.creditline.statement import Statement, statement_document_path
 from loc_core.disclosures import (
@@ -472,6 +473,7 @@ def render_document(
     if command.document is DocumentKind.LINE_AGREEMENT:
         return _render_line_agreement(command, filer=filer, uow=uow, product=creditline)
     if command.event is not None:  # an adverse action notice: its event is its source
+        _require_as_rejected(command.event, uow)
         return _store_notice_if_missing(command.event, renderer, filer=filer)
     if command.statement_date is None:
         with uow:
@@ -491,6 +493,39 @@ def render_document(
         product=creditline,
     )
     return True
+
+
+def _require_as_rejected(event: DomainEvent, uow: UnitOfWork) -> None:
+    """Refuse a queued notice whose event its stored application does not bear out.
+
+    A queue message carries the event it renders from; before anything is filed, the
+    application it names is read: it must be REJECTED with the same reasons, so a forged
+    or mangled message never files a notice the decision did not make (the consumer
+    report, which only the event holds, cannot be checked).
+
+    Raises:
+        NotFound: no such application.
+        InvalidRequest: the application is not REJECTED, or its reasons differ.
+    """
+    notice = AdverseActionNotice.from_event(event)
+    with uow:
+        if notice.product is Product.INSTALLMENT:
+            stored: LoanApplication | CreditLineApplication = uow.loan_applications.get(
+                event.user_id, event.subject_id
+            )
+        else:
+            stored = uow.line_applications.get(event.user_id, event.subject_id)
+    actions = tuple(stored.adverse_actions)
+    if (
+        stored.status is not ApplicationStatus.REJECTED
+        or notice.reasons != actions[:NOTICE_REASONS]
+        or notice.reasons_given != len(actions)
+    ):
+        raise InvalidRequest(
+            f"the queued adverse action notice of application {event.subject_id} does not "
+            "match the application as stored: nothing filed",
+            key="event",
+        )
 
 
 def _render_line_agreement(

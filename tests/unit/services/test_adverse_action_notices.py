@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import attrs
 import pytest
 from adverse_actions import REASONS, REPORT, Underwriter
 from deployment import LINES_OPENED, Deployment
@@ -18,6 +19,7 @@ from fakes import Crash, CrashingNotifier
 
 from loc_adapters.memory import InMemoryDocumentStore, TextRenderer
 from loc_core.bookkeeping import Product
+from loc_core.errors import InvalidRequest
 from loc_core.events import DomainEvent, EventType
 from loc_core.ports import DocumentStore, Notifier, Severity, Underwriting
 from loc_core.ports.documents import adverse_action_notice_key
@@ -146,3 +148,18 @@ def test_a_failed_render_is_queued_with_its_event_and_rendered_by_the_worker() -
     assert world.bus.handle_message(delivery.message) is True
     assert notice_text(store.get(key))["figures"]["requested_amount"] == 80_000  # type: ignore[index]  # a JSON object
     assert world.bus.handle(command) is False  # delivered again: stored already
+
+
+def test_a_queued_notice_its_application_does_not_bear_out_is_never_filed() -> None:
+    world, store, _ = rendering(fail=1)
+    rejected = world.bus.handle(ApplyForLoan("alice", 80_000, "apply-1"))
+    [delivery] = world.queue.receive(max_messages=10, visibility=VISIBILITY)
+    event = RenderDocument.from_message(delivery.message).event
+    assert event is not None
+    forged = attrs.evolve(event, data={**event.data, "reason_1_text": "You asked for it"})
+    command = RenderDocument(
+        DocumentKind.ADVERSE_ACTION_NOTICE, "alice", rejected.application_id, event=forged
+    )
+    with pytest.raises(InvalidRequest, match="does not match the application as stored"):
+        world.bus.handle(command)
+    assert adverse_action_notice_key("alice", rejected.application_id) not in store.documents
