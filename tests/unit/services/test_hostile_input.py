@@ -75,6 +75,8 @@ GHOST = {
     "process": Process.CURE,
     "event": None,
     "product": Product.INSTALLMENT,
+    "intent_id": "manual:ghost-loan:ghost-key",
+    "moved": True,
 }
 """Valid values naming records nobody has: a command built from them changes nothing."""
 
