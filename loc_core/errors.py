@@ -301,10 +301,11 @@ class PaymentAlreadySettled(PaymentError):
 class DebitUnconfirmed(PaymentError):
     """A debit refused while an earlier debit on the same loan or line is unconfirmed.
 
-    The earlier one's rail failed with its outcome unknown (or its process died), so the
-    money may have been taken without the loan or line showing it yet; a second debit
-    sized to what they show could take it twice. The earlier one's retry or the recovery
-    job confirms it (`loc_core.services.moving.Movements.unconfirmed_debits`); ask again after that.
+    The earlier one's rail failed with its outcome unknown (or its process died), and the
+    rail still cannot tell whether it took the money, so the loan or line may not show
+    it; a second debit sized to what they show could take it twice. Its retry, the next
+    debit once the rail can tell, or the recovery job confirms it
+    (`loc_core.services.moving.Movements.unconfirmed_debits`); ask again after that.
     Nothing changed and no rail was asked.
     """
 

@@ -114,6 +114,14 @@ class FakeRails:
         return [request.rail for request in self.calls]
 
 
+class Silent(FakeRails):
+    """Rails that take transfers but can never say what they did with a key (`find`)."""
+
+    def find(self, idempotency_key: str) -> TransferResult | None:
+        """Fail as a rail that cannot tell does."""
+        raise ExternalServiceError(f"the rail did not answer for {idempotency_key}")
+
+
 def declining(
     inner: PaymentRails, rails: Collection[Rail], reason: str = "declined"
 ) -> RailHandler:

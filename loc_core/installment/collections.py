@@ -41,10 +41,10 @@ class CollectionSkip(enum.Enum):
     PAYMENT_PENDING = "PAYMENT_PENDING"
     """A payment on the loan has not settled; charging again could take the money twice."""
     DEBIT_UNCONFIRMED = "DEBIT_UNCONFIRMED"
-    """Another debit on the loan (a manual payment, or an earlier attempt) was taken by its
-    rail, or its rail cannot tell, and it is not booked yet: the loan does not show that
-    money (`Movements.unconfirmed_debits`). Decided by the collections worker, which reads
-    the transfer intents and the rails; this rule sees only the loan."""
+    """Another debit on the loan (a manual payment, or an earlier attempt) lost its rail's
+    answer, and its rail still cannot tell whether it took the money (one it took is
+    booked first: `Movements.unconfirmed_debits`). Decided by the collections worker,
+    which reads the transfer intents and the rails; this rule sees only the loan."""
     ATTEMPTS_EXHAUSTED = "ATTEMPTS_EXHAUSTED"
     """The product's `max_collection_attempts` were made on this installment."""
     ATTEMPTED_TODAY = "ATTEMPTED_TODAY"

@@ -39,6 +39,7 @@ from loc_core.services.filing import (
 from loc_core.services.job_pages import JOB_PAGE, RunJobPage, run_job_page
 from loc_core.services.kit import post_operations_alert
 from loc_core.services.messagebus import Command, EventHandler, Handler, StartupCheck
+from loc_core.services.moving import BookTakenDebit
 from loc_core.services.notifications import (
     RESEND_NOTIFICATION,
     ResendNotification,
@@ -79,6 +80,7 @@ from loc_core.services.reconciling import (
 from loc_core.services.recovery import (
     RecoverTransfers,
     SettleTransferByHand,
+    book_taken_debit,
     recover_transfers,
     settle_transfer_by_hand,
 )
@@ -133,6 +135,7 @@ HANDLERS: Mapping[type[Command[Any]], Handler] = {
     SettleTransfer: handle_settlement_event,
     RecoverTransfers: recover_transfers,
     SettleTransferByHand: settle_transfer_by_hand,
+    BookTakenDebit: book_taken_debit,
     EnqueueReconciliations: enqueue_reconciliations,
     ListBook: list_book,
     RunJobPage: run_job_page,

@@ -31,6 +31,7 @@ from loc_core.errors import (
     ExternalServiceError,
     IdempotencyConflict,
     LocError,
+    LockNotAcquired,
     Ref,
 )
 from loc_core.events import AuditValue, DomainEvent
@@ -40,6 +41,7 @@ from loc_core.payments import Direction, SettlementOutcome
 from loc_core.ports import (
     Alerter,
     Clock,
+    Lease,
     PaymentRails,
     SettlementEvent,
     UnitOfWork,
@@ -47,12 +49,14 @@ from loc_core.ports import (
 from loc_core.services.compliance import ComplianceMonitor
 from loc_core.services.handling import SettleTransfer
 from loc_core.services.kit import post_alert, retry_on_conflict
-from loc_core.services.messagebus import MessageBus
+from loc_core.services.messagebus import Command, MessageBus
 from loc_core.services.rails import RailAnswers, Transfer, submit_in_order
 
 __all__ = [
     "RECOVERY_AFTER",
+    "BookTakenDebit",
     "Movements",
+    "Unconfirmed",
     "intent_details",
 ]
 
@@ -78,6 +82,32 @@ _ON_LINES = frozenset({IntentKind.DRAW, IntentKind.LINE_PAYMENT, IntentKind.DUE_
 
 _REVERSALS = frozenset({SettlementOutcome.RETURNED, SettlementOutcome.CHARGED_BACK})
 """Settlement outcomes that give a debit's money back (an NSF or other return, a chargeback)."""
+
+
+@attrs.frozen
+class BookTakenDebit(Command[None]):
+    """Book now a PENDING debit its rail took, under the account lease the caller holds.
+
+    Sent by `Movements.unconfirmed_debits` when a new debit finds another on its loan or
+    line that a rail accepted and nobody booked; handled with the recovery job's booking
+    (`loc_core.services.recovery.book_taken_debit`). In-process only: it carries the
+    caller's `Lease`, which fences the booking's commit.
+    """
+
+    user_id: str
+    intent_id: str
+    transfer: Transfer
+    lease: Lease
+
+
+@attrs.frozen
+class Unconfirmed:
+    """What a new debit found of the other debits on its account (`unconfirmed_debits`)."""
+
+    left: tuple[TransferIntent, ...] = ()
+    """Debits a rail may have taken that are still not booked, oldest first."""
+    booked: int = 0
+    """Debits a rail had taken that were booked now: the loan or line changed."""
 
 
 @attrs.frozen
@@ -136,49 +166,80 @@ class Movements:
             self.compliance.opened(new)
         return result
 
-    def unconfirmed_debits(self, intent: TransferIntent) -> list[TransferIntent]:
-        """The other debits on `intent`'s loan or line a rail took and nobody booked yet.
+    def unconfirmed_debits(self, intent: TransferIntent, *, lease: Lease | None) -> Unconfirmed:
+        """Book what the other debits on `intent`'s account moved; what stays unconfirmed.
 
         A debit whose rail failed with its outcome unknown (a timeout after the request
         was sent), or whose process died after asking, stays PENDING until its retry or
         the recovery job books or abandons it; until then the loan or line does not show
         money the rail took, and a second debit sized to what they show would take it
-        twice (the second owed back as a refund due). So a debit is not sent as if they
-        were not there: installment autopay skips the day, the line due job takes only
-        what they leave unpaid of the minimum, and a borrower's payment is refused
-        (`refuse_while_unconfirmed`). Each PENDING debit is looked up on its rails
-        (`look_up`, which moves nothing): one no rail accepted moved nothing and holds
-        nothing back (its own retry is checked again against the account); one a rail
-        could not tell about counts as taken. Every debit holds its account's payment
-        lease while it asks the rails, so a PENDING debit found by the lease's holder is
-        never one still being asked. Call it outside any unit of work; oldest first.
+        twice (the second owed back as a refund due). Every debit holds its account's
+        payment lease (`lease`) while it asks the rails, so a PENDING debit its holder
+        finds is never one still being asked: each is looked up on its rails (`look_up`,
+        which moves nothing) and
+        - one a rail accepted is booked now, under `lease`, as the recovery job books it
+          (`BookTakenDebit`; its held settlement events applied): the loan or line then
+          shows it, and `booked` counts it, so the caller reads its account again;
+        - one no rail accepted moved nothing and holds nothing back (its own retry is
+          checked again against the account);
+        - one a rail cannot tell about (or whose booking fails, alerted) is `left`, unless
+          its return or chargeback already arrived (the money came back): the caller holds
+          its debit back for it: installment autopay skips the day, the line due job takes
+          only what it leaves of the minimum, a borrower's payment is refused
+          (`refuse_while_unconfirmed`).
+        Call it outside any unit of work. Without a `lease` nothing is booked, and one a
+        rail accepted is `left` too.
         """
         with self.uow as uow:
             pending = uow.intents.pending_for(intent.user_id, intent.account_id)
-        found = []
+        left: list[TransferIntent] = []
+        booked = 0
         for other in pending:
             if other.intent_id == intent.intent_id or other.direction is not Direction.DEBIT:
                 continue
-            if any(event.outcome in _REVERSALS for event in other.held_events):
-                continue  # its rail already said the money came back: nothing stays taken
+            reversed_ = any(event.outcome in _REVERSALS for event in other.held_events)
             try:
-                taken = self.look_up(other) is not None
+                transfer = self.look_up(other)
             except ExternalServiceError:
-                taken = True  # the rail cannot tell: it may have the money
-            if taken:
-                found.append(other)
-        return found
+                if not reversed_:  # the rail cannot tell: it may have the money
+                    left.append(other)
+                continue
+            if transfer is None:
+                continue
+            if lease is not None and self._book_taken(other, transfer, lease):
+                booked += 1
+            elif not reversed_:
+                left.append(other)
+        return Unconfirmed(tuple(left), booked)
 
-    def refuse_while_unconfirmed(self, intent: TransferIntent) -> None:
-        """Refuse a borrower's debit `intent` while another on its account is unconfirmed.
+    def _book_taken(self, other: TransferIntent, transfer: Transfer, lease: Lease) -> bool:
+        """Book `other`, which `transfer` moved; False when it could not be (alerted)."""
+        try:
+            self.bus.handle(BookTakenDebit(other.user_id, other.intent_id, transfer, lease))
+        except LockNotAcquired:
+            raise  # the lease is lost: the caller's own debit must not go on either
+        except LocError as exc:
+            post_alert(
+                self.alerter,
+                "money movement left open: a later debit could not book it",
+                intent_details(other),
+                error=exc,
+            )
+            return False
+        return True
+
+    def refuse_while_unconfirmed(self, intent: TransferIntent, *, lease: Lease) -> int:
+        """Book what other debits on `intent`'s account moved; refuse while any is unknown.
+
+        Returns how many were booked (when any, the loan or line changed: read it again).
 
         Raises:
             DebitUnconfirmed: naming the earlier debit's amount and time; nothing changed.
         """
-        unconfirmed = self.unconfirmed_debits(intent)
-        if not unconfirmed:
-            return
-        other = unconfirmed[0]
+        found = self.unconfirmed_debits(intent, lease=lease)
+        if not found.left:
+            return found.booked
+        other = found.left[0]
         account = "line" if intent.kind in _ON_LINES else "loan"
         raise DebitUnconfirmed(
             f"an earlier debit of {format_cents(other.amount)} on {account} "

@@ -54,7 +54,7 @@ from loc_core.services.loans.collections_worker import book_autopay
 from loc_core.services.loans.disbursement import AUTOPAY_CHOICE, Originator, book_disbursement
 from loc_core.services.loans.payments import PAYMENT_LEASE, payment_lease_key
 from loc_core.services.messagebus import Command
-from loc_core.services.moving import RECOVERY_AFTER, Movements, intent_details
+from loc_core.services.moving import RECOVERY_AFTER, BookTakenDebit, Movements, intent_details
 from loc_core.services.rails import Transfer
 from loc_core.validation import Flag, Id, Text, TransferKey, instance_of, validated
 
@@ -62,6 +62,7 @@ __all__ = [
     "RecoverTransfers",
     "RecoveryReport",
     "SettleTransferByHand",
+    "book_taken_debit",
     "recover_transfers",
     "settle_transfer_by_hand",
 ]
@@ -430,3 +431,27 @@ def _settleable_by_hand(intent: TransferIntent, about: Ref) -> None:
 
 _OPERATOR = "operator"
 """Who books or abandons a movement settled by hand (`SettleTransferByHand`)."""
+
+
+def book_taken_debit(
+    command: BookTakenDebit,
+    *,
+    movements: Movements,
+    loans: LoanTransfers,
+    debits: LineDebits,
+    lines: LineWriter,
+    originator: Originator,
+) -> None:
+    """Book a PENDING debit its rail took, for a later debit that found it (`BookTakenDebit`).
+
+    The later debit holds the account's lease (`command.lease`), which fences this
+    booking's commit as it fences the recovery job's; the booking is the recovery job's
+    (`_Recovery`), then its events are published and its held settlement events applied.
+    A debit booked or abandoned meanwhile is left as it is.
+    """
+    with movements.uow as uow:
+        intent = uow.intents.get(command.user_id, command.intent_id)
+    if intent.status is not IntentStatus.PENDING:
+        return
+    recovery = _Recovery(movements, loans, debits, lines, originator)
+    movements.finish(recovery._book(intent, command.transfer, command.lease))  # noqa: SLF001 - this module's own

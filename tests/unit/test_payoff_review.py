@@ -17,7 +17,6 @@ from fakes import Crash, dying_before, meanwhile, settlement, timing_out
 
 from loc_core.creditline import CreditLine
 from loc_core.errors import (
-    DebitUnconfirmed,
     ExternalServiceError,
     InvalidTransition,
     LockNotAcquired,
@@ -95,15 +94,15 @@ def test_a_retried_payment_above_what_is_owed_now_is_refused(world: Deployment, 
     assert world.sound_loan(loan.loan_id).status is LoanStatus.CLOSED
 
 
-def test_a_payment_a_rail_took_unbooked_holds_back_a_payoff_until_its_retry_books_it(
+def test_a_payoff_books_a_payment_a_rail_took_unbooked_first_and_is_refused_as_a_stale_quote(
     world: Deployment, loan: Loan
 ) -> None:
     world.rails.handler = timing_out(world.sim, {Rail.PINLESS})
     with pytest.raises(ExternalServiceError):
         world.pay_loan(loan, 20_000, key="first")
     world.rails.handler = world.sim.submit
-    with pytest.raises(DebitUnconfirmed, match=r"\$200\.00"):
-        world.pay_loan(loan, 31_500, key="payoff")  # it would take the $200.00 twice
+    with pytest.raises(Overpayment, match=r"\$115\.00 owed"):
+        world.pay_loan(loan, 31_500, key="payoff")  # books the $200.00 first: the quote is stale
     receipt = world.pay_loan(loan, 20_000, key="first")  # the money moved: booked
     assert receipt.amount == 20_000
     world.pay_loan(loan, 11_500, key="payoff")  # the payoff quoted now
@@ -248,15 +247,15 @@ def test_a_retried_line_payment_no_rail_took_is_refused_once_the_line_is_paid_of
     assert _intent_status(lines, f"pay:{drawn.line_id}:first") is IntentStatus.ABANDONED
 
 
-def test_a_line_payment_a_rail_took_unbooked_holds_back_a_payoff_until_its_retry_books_it(
+def test_a_line_payoff_books_a_payment_a_rail_took_unbooked_first_and_refuses_a_stale_quote(
     lines: Deployment, drawn: CreditLine
 ) -> None:
     lines.rails.handler = timing_out(lines.sim, {Rail.PINLESS})
     with pytest.raises(ExternalServiceError):
         lines.pay_line(drawn, 30_000, key="first")
     lines.rails.handler = lines.sim.submit
-    with pytest.raises(DebitUnconfirmed, match=r"\$300\.00"):
-        lines.pay_line(drawn, 40_000, key="payoff")
+    with pytest.raises(Overpayment, match=r"\$100\.00 owed"):
+        lines.pay_line(drawn, 40_000, key="payoff")  # books the $300.00 first
     lines.pay_line(drawn, 30_000, key="first")
     lines.pay_line(drawn, 10_000, key="payoff")
     assert _line_sound(lines, drawn).refunds_due == 0

@@ -105,38 +105,55 @@ def due_intent_id(line_id: str, due_date: dt.date) -> str:
     return f"due:{line_id}:{due_date.isoformat()}"
 
 
+def _wanted(
+    ref: LineRef, today: dt.date, debits: LineDebits, metrics: Metrics, lease: Lease
+) -> TransferIntent | None:
+    """The due debit to send, sized to what other debits leave; None when none is due.
+
+    Another debit on the line a rail took and nobody booked is booked now (and the line
+    decided again); one a rail cannot tell about is counted as paying (module doc).
+    """
+    while True:
+        with debits.lines.uow as uow:
+            line = uow.lines.get(ref.user_id, ref.line_id)
+        decision = line.decide_due(today=today)
+        due = line.next_due_date
+        if decision.amount == 0 or due is None:
+            return None
+        keys = {rail: due_payment_id(line.line_id, due, rail) for rail in REPAYMENT_RAILS}
+        if any(key in line.payments for key in keys.values()):
+            debits.movements.finish_stored(line.user_id, due_intent_id(line.line_id, due))
+            return None
+        wanted = debits.debit_intent(
+            intent_id=due_intent_id(line.line_id, due),
+            kind=IntentKind.DUE_PAYMENT,
+            user_id=line.user_id,
+            line_id=line.line_id,
+            amount=min(decision.amount, line.total_balance),
+            order=decision.rails,
+            fingerprint=request_fingerprint("loc_due", line.user_id, line.line_id, due),
+            request_key=f"loc_due:{today.isoformat()}",
+        )
+        found = debits.movements.unconfirmed_debits(wanted, lease=lease)
+        if not found.booked:  # else an earlier debit was booked: the line changed
+            break
+    unconfirmed = sum(other.amount for other in found.left)
+    if unconfirmed:
+        metrics.increment("loc.lines.loc_due.unconfirmed")
+    amount = wanted.amount - unconfirmed
+    if amount <= 0:
+        amount = _left_to_book(debits, wanted)
+    return attrs.evolve(wanted, amount=amount) if amount > 0 else None
+
+
 def _collect(
     ref: LineRef, today: dt.date, debits: LineDebits, metrics: Metrics, lease: Lease
 ) -> bool:
-    with debits.lines.uow as uow:
-        line = uow.lines.get(ref.user_id, ref.line_id)
-    decision = line.decide_due(today=today)
-    due = line.next_due_date
-    if decision.amount == 0 or due is None:
+    wanted = _wanted(ref, today, debits, metrics, lease)
+    if wanted is None:
         return False
-    keys = {rail: due_payment_id(line.line_id, due, rail) for rail in REPAYMENT_RAILS}
-    if any(key in line.payments for key in keys.values()):
-        debits.movements.finish_stored(line.user_id, due_intent_id(line.line_id, due))
-        return False
-    wanted = debits.debit_intent(
-        intent_id=due_intent_id(line.line_id, due),
-        kind=IntentKind.DUE_PAYMENT,
-        user_id=line.user_id,
-        line_id=line.line_id,
-        amount=min(decision.amount, line.total_balance),
-        order=decision.rails,
-        fingerprint=request_fingerprint("loc_due", line.user_id, line.line_id, due),
-        request_key=f"loc_due:{today.isoformat()}",
-    )
-    unconfirmed = sum(other.amount for other in debits.movements.unconfirmed_debits(wanted))
-    amount = wanted.amount - unconfirmed
-    if unconfirmed:
-        metrics.increment("loc.lines.loc_due.unconfirmed")
-    if amount <= 0:
-        amount = _left_to_book(debits, wanted)
-        if amount == 0:
-            return False
-    intent = debits.movements.open(attrs.evolve(wanted, amount=amount), client=False)
+    amount = wanted.amount
+    intent = debits.movements.open(wanted, client=False)
     if intent.status is not IntentStatus.PENDING:
         return False  # finished earlier: booked, or declined by every rail
     # A run that died before any rail received the debit moved nothing: it takes what is

@@ -128,14 +128,13 @@ def _pay(command: PayLine, debits: LineDebits, lease: Lease) -> str:
         line = uow.lines.get(command.user_id, command.line_id)
         resumed = uow.intents.find(intent_id) is not None
     if not resumed:
-        _refuse_overpayment(line, command.amount)
-        debits.movements.refuse_while_unconfirmed(wanted)
+        _refuse_new_payment(command, wanted, line, debits, lease)
     intent = debits.movements.open(wanted)
     if intent.status is IntentStatus.BOOKED:
         debits.movements.finish(intent)
         return intent.outcome
     if resumed and debits.movements.look_up(intent) is None:
-        _refuse_resumed_overpayment(command, intent, debits)
+        _refuse_resumed_overpayment(command, intent, debits, lease)
     collected, declines = debits.collect(intent)
     if collected is None:
         raise RailDeclined(
@@ -146,6 +145,23 @@ def _pay(command: PayLine, debits: LineDebits, lease: Lease) -> str:
     payment, booked = debits.book(intent, collected, actor="api", lease=lease)
     debits.movements.finish(booked)
     return payment.payment_id
+
+
+def _refuse_new_payment(
+    command: PayLine, wanted: TransferIntent, line: CreditLine, debits: LineDebits, lease: Lease
+) -> None:
+    """Check a new payment: other debits on the line first, then what the line owes.
+
+    Another debit a rail took and nobody booked is booked now, and the line read again.
+
+    Raises:
+        DebitUnconfirmed: another debit on the line is unconfirmed; nothing moved.
+        Overpayment: more than the line owes; nothing moved.
+    """
+    if debits.movements.refuse_while_unconfirmed(wanted, lease=lease):
+        with debits.lines.uow as uow:  # an earlier debit was booked: the line changed
+            line = uow.lines.get(command.user_id, command.line_id)
+    _refuse_overpayment(line, command.amount)
 
 
 def _refuse_overpayment(line: CreditLine, amount: int) -> None:
@@ -159,7 +175,7 @@ def _refuse_overpayment(line: CreditLine, amount: int) -> None:
 
 
 def _refuse_resumed_overpayment(
-    command: PayLine, intent: TransferIntent, debits: LineDebits
+    command: PayLine, intent: TransferIntent, debits: LineDebits, lease: Lease
 ) -> None:
     """Check again a resumed payment whose money no rail has taken yet.
 
@@ -174,10 +190,10 @@ def _refuse_resumed_overpayment(
         DebitUnconfirmed: another debit on the line is unconfirmed; nothing moved.
     """
     try:
+        debits.movements.refuse_while_unconfirmed(intent, lease=lease)
         with debits.lines.uow as uow:
             line = uow.lines.get(command.user_id, command.line_id)
             _refuse_overpayment(line, command.amount)
-        debits.movements.refuse_while_unconfirmed(intent)
     except (Overpayment, DebitUnconfirmed) as refused:
         debits.movements.abandon(intent, f"refused when resumed: {refused}")
         raise

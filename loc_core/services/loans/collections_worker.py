@@ -237,14 +237,7 @@ def _collect(
 ) -> CollectionResult:
     now, today = moment(clock)
     installment_id = command.installment_id
-    with transfers.uow as uow:
-        loan = uow.loans.get(command.user_id, command.loan_id)
-        attempt = loan.installment(installment_id).collection_attempts + 1
-        wanted = autopay_intent(loan, installment_id, attempt=attempt, now=now)
-        stored = uow.intents.find(wanted.intent_id)
-        skip = collection_skip_reason(loan, installment_id, today=today)
-    if skip is None and transfers.movements.unconfirmed_debits(wanted):
-        skip = CollectionSkip.DEBIT_UNCONFIRMED.value
+    attempt, wanted, stored, skip = _guarded(command, transfers, lease, now=now, today=today)
     if (stored is None or not stored.is_open) and skip is not None:
         return CollectionResult(CollectionOutcome.SKIPPED, installment_id, reason=skip)
     intent = transfers.movements.open(wanted, client=False)
@@ -271,6 +264,36 @@ def _collect(
     booked = book_autopay(transfers, intent, transfer, today=today, lease=lease)
     transfers.movements.finish(booked)
     return _charged(booked, attempt)
+
+
+def _guarded(
+    command: CollectInstallment,
+    transfers: LoanTransfers,
+    lease: Lease,
+    *,
+    now: dt.datetime,
+    today: dt.date,
+) -> tuple[int, TransferIntent, TransferIntent | None, str | None]:
+    """The attempt, its intent, the stored one (if any) and the guards' skip code.
+
+    The other debits on the loan are read after the guards pass: one a rail took and
+    nobody booked is booked now (`Movements.unconfirmed_debits`), and the loan is read
+    again; one a rail cannot tell about skips the day (``DEBIT_UNCONFIRMED``).
+    """
+    installment_id = command.installment_id
+    while True:
+        with transfers.uow as uow:
+            loan = uow.loans.get(command.user_id, command.loan_id)
+            attempt = loan.installment(installment_id).collection_attempts + 1
+            wanted = autopay_intent(loan, installment_id, attempt=attempt, now=now)
+            stored = uow.intents.find(wanted.intent_id)
+            skip = collection_skip_reason(loan, installment_id, today=today)
+        if skip is not None:
+            return attempt, wanted, stored, skip
+        found = transfers.movements.unconfirmed_debits(wanted, lease=lease)
+        if not found.booked:  # else an earlier debit was booked: the loan changed
+            unconfirmed = CollectionSkip.DEBIT_UNCONFIRMED.value if found.left else None
+            return attempt, wanted, stored, unconfirmed
 
 
 def _resume(

@@ -141,15 +141,17 @@ def _collect(command: MakePayment, *, transfers: LoanTransfers, clock: Clock, le
                             key=command.idempotency_key,
                         )
                     return key
-            loan.check_payment(command.amount, today=today)
     if not resumed:
-        transfers.movements.refuse_while_unconfirmed(wanted)
+        if transfers.movements.refuse_while_unconfirmed(wanted, lease=lease):
+            with transfers.uow as uow:  # an earlier debit was booked: the loan changed
+                loan = uow.loans.get(command.user_id, command.loan_id)
+        loan.check_payment(command.amount, today=today)
     intent = transfers.movements.open(wanted)
     if intent.status is IntentStatus.BOOKED:
         transfers.movements.finish(intent)  # a crash may have left its events unsent
         return intent.outcome
     if resumed:
-        _require_still_payable(command, intent, transfers=transfers, today=today)
+        _require_still_payable(command, intent, transfers=transfers, today=today, lease=lease)
     transfer = transfers.move(
         intent, f"payment on loan {command.loan_id}", failed="loc.loans.payments.failed"
     )
@@ -170,7 +172,12 @@ def _collect(command: MakePayment, *, transfers: LoanTransfers, clock: Clock, le
 
 
 def _require_still_payable(
-    command: MakePayment, intent: TransferIntent, *, transfers: LoanTransfers, today: dt.date
+    command: MakePayment,
+    intent: TransferIntent,
+    *,
+    transfers: LoanTransfers,
+    today: dt.date,
+    lease: Lease,
 ) -> None:
     """Check a resumed payment again when no rail has taken its money yet.
 
@@ -189,10 +196,10 @@ def _require_still_payable(
     if transfers.movements.look_up(intent) is not None:
         return  # money moved: the booking wins over any later state
     try:
+        transfers.movements.refuse_while_unconfirmed(intent, lease=lease)
         with transfers.uow as uow:
             loan = uow.loans.get(command.user_id, command.loan_id)
             loan.check_payment(command.amount, today=today)
-        transfers.movements.refuse_while_unconfirmed(intent)
     except DomainError as refused:
         transfers.movements.abandon(intent, f"refused when resumed: {refused}")
         raise

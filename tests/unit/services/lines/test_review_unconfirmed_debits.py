@@ -26,7 +26,7 @@ def debits(world: Deployment) -> list[tuple[str, int]]:
     ]
 
 
-def test_a_payment_the_rail_charged_back_before_it_was_booked_does_not_pay_the_minimum(
+def test_a_payment_the_rail_charged_back_before_it_was_booked_is_booked_reversed_and_stops_autopay(
     world: Deployment, billed: CreditLine
 ) -> None:
     world.at(DUE, 10)
@@ -37,12 +37,12 @@ def test_a_payment_the_rail_charged_back_before_it_was_booked_does_not_pay_the_m
     world.at(DUE, 11)  # the cardholder disputed it: held on the unbooked payment
     world.settle(settlement(key, SettlementOutcome.CHARGED_BACK, world.clock.now(), Rail.PINLESS))
     world.at(DUE, 15)
-    world.due()
-    assert debits(world) == [("pinless", 1_989), ("pinless", 1_989)]
-    world.pay_line(billed, 1_989)  # the retry books it, and the chargeback reverses it
+    world.due()  # books the payment, whose held chargeback reverses it and stops autopay
+    assert debits(world) == [("pinless", 1_989)]  # a disputed debit is never presented again
     line = world.line(billed)
     assert line.payments[key].status is PaymentStatus.CHARGED_BACK
-    assert (line.minimum_payment_outstanding, line.refunds_due) == (0, 0)
+    assert not line.autopay_enabled
+    assert (line.minimum_payment_outstanding, line.refunds_due) == (1_989, 0)
 
 
 def test_a_due_debit_tried_again_after_a_decline_takes_what_an_unconfirmed_payment_leaves(

@@ -9,7 +9,7 @@ import datetime as dt
 
 import pytest
 from deployment import Deployment
-from fakes import FakeRails, timing_out
+from fakes import Silent, timing_out
 
 from loc_core.creditline import DrawStatus
 from loc_core.errors import (
@@ -22,15 +22,8 @@ from loc_core.installment import Loan
 from loc_core.intents import IntentStatus
 from loc_core.payments import Rail
 from loc_core.ports import PaymentRails, Severity, TransferRequest, TransferResult, UnitOfWork
-from loc_core.services.commands import RecoverTransfers, SettleTransferByHand
+from loc_core.services.commands import MakePayment, RecoverTransfers, SettleTransferByHand
 from loc_core.services.messagebus import MessageBus
-
-
-class Silent(FakeRails):
-    """Rails that take transfers but can never say what they did with a key."""
-
-    def find(self, idempotency_key: str) -> TransferResult | None:
-        raise ExternalServiceError(f"the rail did not answer for {idempotency_key}")
 
 
 @pytest.fixture
@@ -49,7 +42,7 @@ def stuck(world: Deployment, loan: Loan) -> tuple[MessageBus, str]:
     world.clock.advance(dt.timedelta(hours=1))
     assert bus.handle(RecoverTransfers()).failed == 1
     with pytest.raises(DebitUnconfirmed):
-        world.pay_loan(loan, 1_000, key="next")
+        bus.handle(MakePayment("user-1", loan.loan_id, 1_000, "next"))
     return bus, f"manual:{loan.loan_id}:lost"
 
 
