@@ -255,9 +255,17 @@ class CrashingOnBooking:
     `after_commit` just after the write succeeded (before anything is published).
     """
 
-    def __init__(self, inner: UnitOfWork, *, after_commit: bool = False) -> None:
+    def __init__(
+        self,
+        inner: UnitOfWork,
+        *,
+        after_commit: bool = False,
+        failure: Callable[[], Exception] | None = None,
+    ) -> None:
         self.inner = inner
         self.after_commit = after_commit
+        self.failure = failure
+        """What the booking commit raises instead of writing (default: a `Crash`)."""
         self.crashed = False
         self.read: dict[str, IntentStatus] = {}
         """The status of each intent as this unit of work read it."""
@@ -288,6 +296,8 @@ class CrashingOnBooking:
         if self.after_commit:
             self.inner.commit(actor=actor, request_id=request_id)
             raise Crash("the process died as the booking's commit returned")
+        if self.failure is not None:
+            raise self.failure()
         raise Crash("the process died at the booking's commit")
 
 

@@ -206,14 +206,24 @@ class Movements:
                 continue
             if transfer is None:
                 continue
-            if lease is not None and self._book_taken(other, transfer, lease):
+            if lease is not None and self._book_taken(intent, other, transfer, lease, reversed_):
                 booked += 1
             elif not reversed_:
                 left.append(other)
         return Unconfirmed(tuple(left), booked)
 
-    def _book_taken(self, other: TransferIntent, transfer: Transfer, lease: Lease) -> bool:
-        """Book `other`, which `transfer` moved; False when it could not be (alerted)."""
+    def _book_taken(
+        self,
+        intent: TransferIntent,
+        other: TransferIntent,
+        transfer: Transfer,
+        lease: Lease,
+        reversed_: bool,  # noqa: FBT001 - what the alert says, not a mode switch
+    ) -> bool:
+        """Book `other`, which `transfer` moved; False when it could not be (alerted).
+
+        The alert names the debit that found it, and what that debit does about it.
+        """
         try:
             self.bus.handle(BookTakenDebit(other.user_id, other.intent_id, transfer, lease))
         except LockNotAcquired:
@@ -222,7 +232,17 @@ class Movements:
             post_alert(
                 self.alerter,
                 "money movement left open: a later debit could not book it",
-                intent_details(other),
+                {
+                    **intent_details(other),
+                    "rail": transfer.rail.value,
+                    "confirmation_id": transfer.confirmation_id,
+                    "found_by": intent.intent_id,
+                    "held_back": "nothing: its money came back (returned or charged back)"
+                    if reversed_
+                    else "the debit that found it waits for it (a payment is refused, autopay"
+                    " skips the day, the due job takes only what it leaves of the minimum);"
+                    " the next debit on the account or the recovery job books it again",
+                },
                 error=exc,
             )
             return False

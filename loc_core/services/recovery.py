@@ -186,7 +186,9 @@ class _Recovery:
                 lease=lease,
             )
         if kind is IntentKind.AUTOPAY:
-            return book_autopay(self.loans, intent, transfer, today=today, lease=lease)
+            return book_autopay(
+                self.loans, intent, transfer, today=today, lease=lease, actor=self.actor
+            )
         if kind is IntentKind.DRAW:
             book_draw(intent, transfer, lines=self.lines, movements=self.movements)
             with self.lines.uow as uow:
@@ -432,6 +434,9 @@ def _settleable_by_hand(intent: TransferIntent, about: Ref) -> None:
 _OPERATOR = "operator"
 """Who books or abandons a movement settled by hand (`SettleTransferByHand`)."""
 
+_LATER_DEBIT = "later-debit"
+"""Who books a lost debit that the next debit on its account found (`BookTakenDebit`)."""
+
 
 def book_taken_debit(
     command: BookTakenDebit,
@@ -453,5 +458,5 @@ def book_taken_debit(
         intent = uow.intents.get(command.user_id, command.intent_id)
     if intent.status is not IntentStatus.PENDING:
         return
-    recovery = _Recovery(movements, loans, debits, lines, originator)
+    recovery = _Recovery(movements, loans, debits, lines, originator, actor=_LATER_DEBIT)
     movements.finish(recovery._book(intent, command.transfer, command.lease))  # noqa: SLF001 - this module's own

@@ -321,10 +321,13 @@ def book_autopay(
     *,
     today: dt.date,
     lease: Lease | None,
+    actor: str = _ACTOR,
 ) -> TransferIntent:
     """Book an autopay charge a rail accepted, recording the attempt on the installment.
 
-    The commit is fenced by the loan's payment `lease` when one is given. A charge that
+    `actor` is who books it, for the audit: the worker, or whoever finishes an attempt
+    whose worker lost its answer (the recovery job, an operator, the next debit on the
+    loan). The commit is fenced by the loan's payment `lease` when one is given. A charge that
     leaves the installment owing only its late fee's worth (``SCHEDULE_PAID``) tells the
     borrower what is left to pay by hand, in the same commit (`Loan.announce_left_to_pay`).
     """
@@ -342,7 +345,7 @@ def book_autopay(
         process=Process.AUTOPAY,
         what="autopay",
         today=today,
-        actor=_ACTOR,
+        actor=actor,
         before=record,
         after=lambda loan: loan.announce_left_to_pay(intent.item_id, today=today),
         lease=lease,
