@@ -32,7 +32,10 @@ def lost_payment(world: Deployment, line: CreditLine, amount: int) -> None:
 
 
 @pytest.mark.parametrize(("paid", "due_job_takes"), [(1_500, [489]), (1_989, []), (3_000, [])])
-@pytest.mark.parametrize("rail_tells", [True, False], ids=["booked first", "rail cannot tell"])
+@pytest.mark.parametrize(
+    "rail_tells",
+    [pytest.param(True, id="booked first"), pytest.param(False, id="rail cannot tell")],
+)
 def test_the_due_job_takes_only_what_a_lost_payment_leaves_of_the_minimum(
     world: Deployment,
     billed: CreditLine,
