@@ -7,9 +7,9 @@ from collections.abc import Callable
 import click
 
 from loc_core.errors import InvalidRequest
-from loc_core.validation import require_id
+from loc_core.validation import MAX_TEXT_LENGTH, require_id
 
-__all__ = ["entity_id", "user_id"]
+__all__ = ["entity_id", "operator_reason", "user_id"]
 
 Callback = Callable[[click.Context, click.Parameter, str], str]
 
@@ -40,5 +40,27 @@ def entity_id(field: str) -> Callback:
             return require_id(value, field)
         except InvalidRequest as exc:
             raise click.BadParameter(str(exc), param=param) from exc
+
+    return check
+
+
+def operator_reason(operator: str, *, blank: str) -> Callback:
+    """Click callback: the operator's reason as the record keeps it, ``<operator>: <reason>``.
+
+    One line, neither blank (`blank` says what to give) nor longer than a recorded text
+    once marked.
+
+    Raises:
+        click.BadParameter: blank, or too long once marked.
+    """
+    longest = MAX_TEXT_LENGTH - len(f"{operator}: ")
+
+    def check(_ctx: click.Context, param: click.Parameter, value: str) -> str:
+        text = " ".join(value.split())
+        if not text:
+            raise click.BadParameter(blank, param=param)
+        if len(text) > longest:
+            raise click.BadParameter(f"at most {longest} characters, got {len(text)}", param=param)
+        return f"{operator}: {text}"
 
     return check

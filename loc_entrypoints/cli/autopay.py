@@ -5,7 +5,8 @@ it to the bus the bootstrap builds from the ``LOC_*`` environment (with none set
 embedded in-memory default), then reads the loan or line back (`GetLoan`, `GetLine`) and
 prints the setting it now has. The core decides and audits (process AUTOPAY_SETTING); the
 operator's ``--reason`` is recorded in the audit trail, marked as an operator's
-(`audited_reason`), so the trail tells a change made by phone from the borrower's own.
+(``operator (loc autopay): <reason>``, `_params.operator_reason`), so the trail tells a
+change made by phone from the borrower's own.
 """
 
 from __future__ import annotations
@@ -19,35 +20,14 @@ from loc_core.creditline import CreditLine
 from loc_core.errors import LockNotAcquired
 from loc_core.installment import Loan
 from loc_core.services.commands import GetLine, GetLoan, SetAutopay, SetLineAutopay
-from loc_core.services.messagebus import Command, MessageBus
-from loc_core.validation import MAX_TEXT_LENGTH
+from loc_core.services.messagebus import Command
 from loc_entrypoints.cli import _params as params
-from loc_entrypoints.cli.operations import command_bus
+from loc_entrypoints.cli.operations import command_bus, finish_bus
 
-__all__ = ["audited_reason", "autopay"]
+__all__ = ["autopay"]
 
 OPERATOR = "operator (loc autopay)"
 """Who the audit trail's reason names: the core records the change under the API's actor."""
-
-
-def audited_reason(reason: str) -> str:
-    """The audit trail's reason for an operator's change: who, then the operator's why."""
-    return f"{OPERATOR}: {' '.join(reason.split())}"
-
-
-def _reason(_ctx: click.Context, param: click.Parameter, value: str) -> str:
-    """Click callback: the operator's reason, one line, neither blank nor too long to record.
-
-    Raises:
-        click.BadParameter: blank, or longer than the audit trail keeps once marked.
-    """
-    text = " ".join(value.split())
-    longest = MAX_TEXT_LENGTH - len(audited_reason(""))
-    if not text:
-        raise click.BadParameter("give the reason the audit trail should record", param=param)
-    if len(text) > longest:
-        raise click.BadParameter(f"at most {longest} characters, got {len(text)}", param=param)
-    return text
 
 
 def _given(ctx: click.Context, _param: click.Parameter, value: bool | None) -> bool:  # noqa: FBT001 - a click flag
@@ -80,7 +60,9 @@ def _options(kind: str) -> list[click.Parameter]:
         click.Option(
             ["--reason"],
             required=True,
-            callback=_reason,
+            callback=params.operator_reason(
+                OPERATOR, blank="give the reason the audit trail should record"
+            ),
             help="Why, as the audit trail should record it (e.g. 're-authorized by phone "
             "after a returned payment').",
         ),
@@ -99,7 +81,7 @@ def loan(ctx: click.Context, loan_id: str, user_id: str, enabled: bool, reason: 
     _set(
         ctx,
         ("loan", loan_id, user_id),
-        SetAutopay(user_id, loan_id, enabled, reason=audited_reason(reason)),
+        SetAutopay(user_id, loan_id, enabled, reason=reason),
         GetLoan(user_id, loan_id),
     )
 
@@ -111,7 +93,7 @@ def line(ctx: click.Context, line_id: str, user_id: str, enabled: bool, reason: 
     _set(
         ctx,
         ("line", line_id, user_id),
-        SetLineAutopay(user_id, line_id, enabled, reason=audited_reason(reason)),
+        SetLineAutopay(user_id, line_id, enabled, reason=reason),
         GetLine(user_id, line_id),
     )
 
@@ -133,7 +115,7 @@ def _set(
             changed = bus.handle(change)
         now = bus.handle(read).autopay_enabled
     finally:
-        _finish(bus)
+        finish_bus(bus)
     click.echo(_said(kind, entity_id, user_id, now=now, changed=changed))
 
 
@@ -156,12 +138,6 @@ def _retry_later(kind: str, entity_id: str) -> Iterator[None]:
             f"autopay of {kind} {entity_id} not changed: a payment or debit is being sent "
             "for it right now; try again in a few minutes"
         ) from busy
-
-
-def _finish(bus: MessageBus) -> None:
-    from loc_entrypoints.bootstrap import finish  # noqa: PLC0415 - as command_bus: only when run
-
-    finish(bus)
 
 
 def _said(kind: str, entity_id: str, user_id: str, *, now: bool, changed: bool) -> str:

@@ -24,7 +24,7 @@ from loc_entrypoints.cli import _params as params
 from loc_entrypoints.cli._progress import progress_bar
 from loc_entrypoints.jobs import JOBS, run_job
 
-__all__ = ["check_table", "command_bus", "job", "reconcile"]
+__all__ = ["check_table", "command_bus", "finish_bus", "job", "reconcile"]
 
 
 def command_bus(ctx: click.Context, *, storage: bool = True) -> MessageBus:
@@ -75,7 +75,8 @@ def check_table(ctx: click.Context) -> None:
         raise click.ClickException(f"cannot build the deployment: {exc}") from exc
 
 
-def _finish(bus: MessageBus) -> None:
+def finish_bus(bus: MessageBus) -> None:
+    """Flush and close what the bus's adapters hold (`bootstrap.finish`), after a command."""
     from loc_entrypoints.bootstrap import finish  # noqa: PLC0415 - see command_bus
 
     finish(bus)
@@ -103,7 +104,7 @@ def run(ctx: click.Context, name: str, as_of: dt.datetime | None) -> None:
     try:
         summary = run_job(name, bus, day)  # a refusal ends the command (LocGroup): exit 1
     finally:
-        _finish(bus)
+        finish_bus(bus)
     click.echo(json.dumps(summary.as_json(name, day), sort_keys=True))
     if summary.failed:
         raise SystemExit(1)
@@ -147,7 +148,7 @@ def reconcile(ctx: click.Context, user_id: str | None, everyone: bool) -> None: 
                     checked["lines"] += 1
                     bar.advance(task)
     finally:
-        _finish(bus)
+        finish_bus(bus)
     console.print(_summary(checked, mismatched))
     if mismatched:
         raise SystemExit(1)

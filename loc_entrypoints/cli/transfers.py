@@ -17,9 +17,9 @@ import click
 from loc_core.errors import InvalidRequest
 from loc_core.payments import Rail
 from loc_core.services.commands import SettleTransferByHand
-from loc_core.validation import MAX_TEXT_LENGTH, require_transfer_key
+from loc_core.validation import require_transfer_key
 from loc_entrypoints.cli import _params as params
-from loc_entrypoints.cli.operations import command_bus
+from loc_entrypoints.cli.operations import command_bus, finish_bus
 
 __all__ = ["transfers"]
 
@@ -38,24 +38,6 @@ def _intent_id(_ctx: click.Context, param: click.Parameter, value: str) -> str:
 
 OPERATOR = "operator (loc transfers settle)"
 """Who the alert's reason names."""
-
-
-def _reason(_ctx: click.Context, param: click.Parameter, value: str) -> str:
-    """Click callback: the operator's reason, marked as theirs, one line, not blank.
-
-    Raises:
-        click.BadParameter: blank, or longer than an alert keeps once marked.
-    """
-    text = " ".join(value.split())
-    if not text:
-        raise click.BadParameter("say how you know what became of the money", param=param)
-    marked = f"{OPERATOR}: {text}"
-    if len(marked) > MAX_TEXT_LENGTH:
-        raise click.BadParameter(
-            f"at most {MAX_TEXT_LENGTH - len(OPERATOR) - 2} characters, got {len(text)}",
-            param=param,
-        )
-    return marked
 
 
 @click.group()
@@ -83,7 +65,7 @@ def transfers() -> None:
 @click.option(
     "--reason",
     required=True,
-    callback=_reason,
+    callback=params.operator_reason(OPERATOR, blank="say how you know what became of the money"),
     help="How you know, as the alert should record it (e.g. 'processor settlement report').",
 )
 @click.pass_context
@@ -113,7 +95,5 @@ def settle(
             )
         )
     finally:
-        from loc_entrypoints.bootstrap import finish  # noqa: PLC0415 - as command_bus: only when run
-
-        finish(bus)
+        finish_bus(bus)
     click.echo(f"transfer {intent_id} (user {user_id}): {done}")

@@ -16,14 +16,13 @@ from loc_core.installment import Loan, LoanStatus
 from loc_core.payments import Direction, PaymentStatus, Rail, SettlementOutcome
 from loc_core.services.commands import CollectionOutcome
 
-DUE = dt.date(2026, 1, 20)  # the first installment's due date
+DUE = dt.date(2026, 1, 20)  # the first installment's due date (`due_loan`'s)
 
 
 @pytest.fixture
-def loan(world: Deployment) -> Loan:
-    made = world.open_loan()
-    world.at(DUE, 10)
-    return made
+def loan(due_loan: Loan) -> Loan:
+    """The loan, the clock at 10:00 on its first due date (`DUE`)."""
+    return due_loan
 
 
 def debits(world: Deployment) -> list[tuple[str, int]]:
