@@ -330,11 +330,11 @@ class _WatchedIntents:
     def open_before(self, before: dt.datetime) -> list[IntentRef]:
         return self.uow.inner.intents.open_before(before)
 
-    def pending_for(self, user_id: str, account_id: str) -> list[TransferIntent]:
-        pending = self.uow.inner.intents.pending_for(user_id, account_id)
-        for intent in pending:
+    def open_for(self, user_id: str, account_id: str) -> list[TransferIntent]:
+        found = self.uow.inner.intents.open_for(user_id, account_id)
+        for intent in found:
             self._seen(intent)
-        return pending
+        return found
 
 
 @attrs.define

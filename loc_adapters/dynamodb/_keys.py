@@ -261,11 +261,13 @@ INTENTS_OPEN = "INTENT#OPEN"
 """GSI2PK of an open intent, before sharding (a sparse index: finished intents leave it)."""
 
 
-def intent_pending_pk(account_id: str) -> str:
-    """GSI3PK of a PENDING intent: ``INTENT#PENDING#<account_id>``.
+def intent_account_pk(account_id: str) -> str:
+    """GSI3PK of an open intent: ``INTENT#PENDING#<account_id>``.
 
-    A sparse index: an intent leaves it once booked or abandoned. One partition per loan,
-    line or application.
+    A sparse index: an intent leaves it once finished (booked or abandoned, its events
+    published and its held settlement events applied). One partition per loan, line or
+    application. The name is the one it had when only PENDING intents were in it, so the
+    items written then are found.
     """
     return f"INTENT#PENDING#{part(account_id, what='account id')}"
 

@@ -37,7 +37,7 @@ from loc_core.creditline import CreditLine, Statement
 from loc_core.errors import InvalidRequest, NotFound, Ref
 from loc_core.events import AuditRecord
 from loc_core.installment import InstallmentStatus, Loan, LoanStatus
-from loc_core.intents import IntentStatus, TransferIntent
+from loc_core.intents import TransferIntent
 from loc_core.ledger import JournalEntry
 from loc_core.ports import (
     Application,
@@ -616,8 +616,8 @@ class Intents:
         ]
         return sorted(found, key=lambda ref: (ref.created_at, ref.intent_id))
 
-    def pending_for(self, user_id: str, account_id: str) -> list[TransferIntent]:
-        """The user's PENDING intents on the account, oldest first.
+    def open_for(self, user_id: str, account_id: str) -> list[TransferIntent]:
+        """The user's open intents on the account, oldest first.
 
         One query of the sparse GSI3 partition ``INTENT#PENDING#<account>``, then a
         consistent read of each.
@@ -626,17 +626,13 @@ class Intents:
             return []
         refs = self._table.query(
             "#GSI3PK = :pk",
-            {":pk": keys.intent_pending_pk(account_id)},
+            {":pk": keys.intent_account_pk(account_id)},
             index="GSI3",
             projection=codecs.INTENT_REF,
         )
         found = (self._read(codecs.intent_ref(ref).intent_id, owner=user_id) for ref in refs)
-        pending = [
-            intent
-            for intent in found
-            if intent is not None and intent.status is IntentStatus.PENDING
-        ]
-        return sorted(pending, key=lambda intent: (intent.created_at, intent.intent_id))
+        left = [intent for intent in found if intent is not None and intent.is_open]
+        return sorted(left, key=lambda intent: (intent.created_at, intent.intent_id))
 
 
 class JournalReader:

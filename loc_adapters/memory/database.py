@@ -25,7 +25,7 @@ from loc_core.bookkeeping import Product
 from loc_core.creditline import CreditLine, LineStatus, Statement
 from loc_core.events import AuditRecord, Change, DomainEvent
 from loc_core.installment import InstallmentStatus, Loan
-from loc_core.intents import INTENT_RETENTION, IntentStatus, TransferIntent
+from loc_core.intents import INTENT_RETENTION, TransferIntent
 from loc_core.ledger import JournalEntry, Ledger
 from loc_core.ports import (
     Clock,
@@ -104,8 +104,8 @@ class InMemoryDatabase:
     """When each finished intent expires; an intent reopened or changed since is not due."""
     _open_intents: dict[str, IntentRef] = attrs.field(factory=dict)
     """Intent id -> ref of every open intent: the recovery job's index."""
-    _pending_intents: dict[str, dict[str, None]] = attrs.field(factory=dict)
-    """Account id -> the ids of its PENDING intents (`pending_intents`)."""
+    _intents_on: dict[str, dict[str, None]] = attrs.field(factory=dict)
+    """Account id -> the ids of its open intents (`open_intents_on`)."""
     leases: dict[str, Lease] = attrs.field(factory=dict)
     """The current lease of each lock key, as the table's ``LOCK#`` items hold them: an
     `InMemoryLock` given this dict keeps its leases here, so a fenced commit sees them."""
@@ -199,10 +199,10 @@ class InMemoryDatabase:
             refs = [ref for ref in self._open_intents.values() if ref.created_at < before]
         return sorted(refs, key=lambda ref: (ref.created_at, ref.intent_id))
 
-    def pending_intents(self, account_id: str) -> list[str]:
-        """Index query: the ids of the PENDING intents on a loan, line or application."""
+    def open_intents_on(self, account_id: str) -> list[str]:
+        """Index query: the ids of the open intents on a loan, line or application."""
         with self.lock:
-            return list(self._pending_intents.get(account_id, ()))
+            return list(self._intents_on.get(account_id, ()))
 
     def loan_for_application(self, user_id: str, application_id: str) -> str | None:
         """The id of the loan made from an application."""
@@ -340,24 +340,23 @@ class InMemoryDatabase:
             self._payments.update(dict.fromkeys(payments, owner))
 
     def _index_intent(self, key: Key, intent: TransferIntent) -> None:
-        """Index an open intent for recovery and a PENDING one by account.
+        """Index an open intent for recovery and by its account.
 
         Finished ones expire, as DynamoDB's TTL does.
         """
-        pending = self._pending_intents
-        if intent.status is IntentStatus.PENDING:
-            pending.setdefault(intent.account_id, {})[intent.intent_id] = None
-        elif intent.account_id in pending:
-            ids = pending[intent.account_id]
-            ids.pop(intent.intent_id, None)
-            if not ids:
-                del pending[intent.account_id]
+        on = self._intents_on
         if intent.is_open:
+            on.setdefault(intent.account_id, {})[intent.intent_id] = None
             self._open_intents[intent.intent_id] = IntentRef(
                 intent.user_id, intent.intent_id, intent.created_at
             )
             self._intent_expires.pop(key, None)
         else:
+            if intent.account_id in on:
+                ids = on[intent.account_id]
+                ids.pop(intent.intent_id, None)
+                if not ids:
+                    del on[intent.account_id]
             self._open_intents.pop(intent.intent_id, None)
             expires = intent.updated_at + INTENT_RETENTION
             self._intent_expires[key] = expires

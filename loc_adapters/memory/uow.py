@@ -31,7 +31,7 @@ from loc_core.errors import (
 )
 from loc_core.events import AuditRecord, Change, DomainEvent
 from loc_core.installment import InstallmentStatus, Loan, LoanApplication, LoanStatus
-from loc_core.intents import IntentStatus, TransferIntent
+from loc_core.intents import TransferIntent
 from loc_core.ledger import JournalEntry
 from loc_core.ports import (
     TRANSACTION_LIMIT,
@@ -253,16 +253,14 @@ class _Intents(_Aggregates[TransferIntent]):
     def open_before(self, before: dt.datetime) -> list[IntentRef]:
         return self._db.open_intents(before)
 
-    def pending_for(self, user_id: str, account_id: str) -> list[TransferIntent]:
-        found = (self.find(intent_id) for intent_id in self._db.pending_intents(account_id))
-        pending = [
+    def open_for(self, user_id: str, account_id: str) -> list[TransferIntent]:
+        found = (self.find(intent_id) for intent_id in self._db.open_intents_on(account_id))
+        left = [
             intent
             for intent in found
-            if intent is not None
-            and intent.user_id == user_id
-            and intent.status is IntentStatus.PENDING
+            if intent is not None and intent.user_id == user_id and intent.is_open
         ]
-        return sorted(pending, key=lambda intent: (intent.created_at, intent.intent_id))
+        return sorted(left, key=lambda intent: (intent.created_at, intent.intent_id))
 
     def _id(self, aggregate: TransferIntent) -> str:
         return aggregate.intent_id

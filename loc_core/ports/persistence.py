@@ -426,13 +426,15 @@ class IntentRepository(Protocol):
         """
         ...
 
-    def pending_for(self, user_id: str, account_id: str) -> list[TransferIntent]:
-        """The user's PENDING intents on one loan, line or application, oldest first.
+    def open_for(self, user_id: str, account_id: str) -> list[TransferIntent]:
+        """The user's open intents on one loan, line or application, oldest first.
 
-        PENDING: recorded, a rail may have moved the money, and nothing is booked yet (a
-        process died, or a rail failed with its outcome unknown). An index finds them
-        (eventually consistent); each is read again, consistently, before it is returned,
-        so one booked or abandoned since is left out.
+        Open (`TransferIntent.is_open`): PENDING (recorded, a rail may have moved the
+        money, and nothing is booked yet: a process died, or a rail failed with its
+        outcome unknown), or finished with work left (a booking whose process died before
+        it published its events or applied the settlement events held on it). An index
+        finds them (eventually consistent); each is read again, consistently, before it
+        is returned, so one finished since is left out.
         """
         ...
 

@@ -187,15 +187,25 @@ class Movements:
           its debit back for it: installment autopay skips the day, the line due job takes
           only what it leaves of the minimum, a borrower's payment is refused
           (`refuse_while_unconfirmed`).
-        Call it outside any unit of work. Without a `lease` nothing is booked, and one a
-        rail accepted is `left` too.
+        A debit booked already whose process died before it applied the settlement events
+        held on it (a return or chargeback that came first) is finished now, under
+        `lease`, as the recovery job finishes it (`finish`), and counted in `booked` when
+        that changed the account; until then the account would not show the reversal (a
+        chargeback's stop of autopay among it).
+
+        Call it outside any unit of work. Without a `lease` nothing is booked or
+        finished, and one a rail accepted is `left` too.
         """
         with self.uow as uow:
-            pending = uow.intents.pending_for(intent.user_id, intent.account_id)
+            found = uow.intents.open_for(intent.user_id, intent.account_id)
         left: list[TransferIntent] = []
         booked = 0
-        for other in pending:
+        for other in found:
             if other.intent_id == intent.intent_id or other.direction is not Direction.DEBIT:
+                continue
+            if other.status is not IntentStatus.PENDING:
+                if lease is not None and self._finish_held(other):
+                    booked += 1
                 continue
             reversed_ = any(event.outcome in _REVERSALS for event in other.held_events)
             try:
@@ -211,6 +221,15 @@ class Movements:
             elif not reversed_:
                 left.append(other)
         return Unconfirmed(tuple(left), booked)
+
+    def _finish_held(self, other: TransferIntent) -> bool:
+        """Finish a booked debit a dead process left open; whether its held events landed."""
+        held = other.status is IntentStatus.BOOKED and bool(other.held_events)
+        self.finish(other)
+        if not held:
+            return False
+        with self.uow as uow:
+            return not uow.intents.get(other.user_id, other.intent_id).held_events
 
     def _book_taken(
         self,

@@ -7,7 +7,7 @@ import attrs
 from loc_adapters.dynamodb import _keys as keys
 from loc_adapters.dynamodb._codecs.shared import STATUS, build, item_name, ttl_seconds
 from loc_adapters.dynamodb._convert import Item, Shape, format_fixed_timestamp, parse_timestamp
-from loc_core.intents import INTENT_RETENTION, IntentStatus, TransferIntent
+from loc_core.intents import INTENT_RETENTION, TransferIntent
 from loc_core.ports import IntentRef, SettlementEvent
 
 __all__ = ["INTENT", "INTENT_REF", "decode_intent", "encode_intent", "intent_ref"]
@@ -26,9 +26,9 @@ def encode_intent(intent: TransferIntent, *, shards: int) -> Item:
     """The intent's item.
 
     While the intent is open it is in the sparse open-intents index (GSI2, by creation
-    time, sharded like the other indexes); while it is PENDING it is also in its
-    account's pending index (GSI3, `IntentRepository.pending_for`); once finished it
-    leaves both and gets a ``ttl`` `INTENT_RETENTION` after its last change.
+    time, sharded like the other indexes) and in its account's index (GSI3,
+    `IntentRepository.open_for`); once finished it leaves both and gets a ``ttl``
+    `INTENT_RETENTION` after its last change.
     """
     pk, sk = keys.intent_key(intent.intent_id)
     item: Item = {"PK": pk, "SK": sk, **INTENT.encode(intent)}
@@ -36,9 +36,8 @@ def encode_intent(intent: TransferIntent, *, shards: int) -> Item:
         created = keys.intent_open_sk(format_fixed_timestamp(intent.created_at), intent.intent_id)
         item["GSI2PK"] = keys.sharded(keys.INTENTS_OPEN, intent.intent_id, shards)
         item["GSI2SK"] = created
-        if intent.status is IntentStatus.PENDING:
-            item["GSI3PK"] = keys.intent_pending_pk(intent.account_id)
-            item["GSI3SK"] = created
+        item["GSI3PK"] = keys.intent_account_pk(intent.account_id)
+        item["GSI3SK"] = created
     else:
         item["ttl"] = ttl_seconds(intent.updated_at + INTENT_RETENTION)
     return item

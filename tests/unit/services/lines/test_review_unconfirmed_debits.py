@@ -9,11 +9,13 @@ import datetime as dt
 
 import pytest
 from deployment import Deployment
-from fakes import declining, settlement, timing_out
+from fakes import CrashingOnBooking, declining, settlement, timing_out
 
 from loc_core.creditline import CreditLine
 from loc_core.errors import ExternalServiceError
 from loc_core.payments import Direction, PaymentStatus, Rail, SettlementOutcome
+from loc_core.ports import UnitOfWork
+from loc_core.services.commands import CollectDueMinimums
 
 DUE = dt.date(2026, 4, 27)  # `billed`'s due date: a 1,989 minimum
 
@@ -26,17 +28,24 @@ def debits(world: Deployment) -> list[tuple[str, int]]:
     ]
 
 
+def disputed_before_booking(world: Deployment, line: CreditLine, amount: int) -> str:
+    """A payment the rail took at 10:00 (its answer lost) and the cardholder disputed at
+    11:00, the chargeback held on the unbooked payment; the clock at 15:00. Its key."""
+    world.at(DUE, 10)
+    world.rails.handler = timing_out(world.sim, {Rail.PINLESS})
+    with pytest.raises(ExternalServiceError):
+        world.pay_line(line, amount)
+    key = f"pay:{line.line_id}:pay-1:pinless"
+    world.at(DUE, 11)
+    world.settle(settlement(key, SettlementOutcome.CHARGED_BACK, world.clock.now(), Rail.PINLESS))
+    world.at(DUE, 15)
+    return key
+
+
 def test_a_payment_the_rail_charged_back_before_it_was_booked_is_booked_reversed_and_stops_autopay(
     world: Deployment, billed: CreditLine
 ) -> None:
-    world.at(DUE, 10)
-    world.rails.handler = timing_out(world.sim, {Rail.PINLESS})  # the rail took it
-    with pytest.raises(ExternalServiceError):
-        world.pay_line(billed, 1_989)
-    key = f"pay:{billed.line_id}:pay-1:pinless"
-    world.at(DUE, 11)  # the cardholder disputed it: held on the unbooked payment
-    world.settle(settlement(key, SettlementOutcome.CHARGED_BACK, world.clock.now(), Rail.PINLESS))
-    world.at(DUE, 15)
+    key = disputed_before_booking(world, billed, 1_989)
     world.due()  # books the payment, whose held chargeback reverses it and stops autopay
     assert debits(world) == [("pinless", 1_989)]  # a disputed debit is never presented again
     line = world.line(billed)
@@ -63,3 +72,19 @@ def test_a_due_debit_tried_again_after_a_decline_takes_what_an_unconfirmed_payme
     line = world.line(billed)
     assert (line.minimum_payment_outstanding, line.refunds_due) == (0, 0)
     assert line.principal_balance == 40_000 - (1_500 + 489 - 789)
+
+
+def test_a_chargeback_held_on_a_payment_a_dead_due_job_booked_stops_the_jobs_retry(
+    world: Deployment, billed: CreditLine
+) -> None:
+    key = disputed_before_booking(world, billed, 1_000)
+    dying = CrashingOnBooking(world.bus.get(UnitOfWork), after_commit=True)
+    world.replacing(UnitOfWork, dying).handle(CollectDueMinimums())
+    assert dying.crashed  # as the payment's booking committed: its chargeback unapplied
+    assert world.line(billed).autopay_enabled
+    world.at(DUE, 15)  # the job's retry, minutes later, before any recovery run
+    world.due()
+    assert debits(world) == [("pinless", 1_000)]  # the disputed account is not debited again
+    line = world.line(billed)
+    assert line.payments[key].status is PaymentStatus.CHARGED_BACK
+    assert not line.autopay_enabled
