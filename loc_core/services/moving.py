@@ -44,6 +44,7 @@ from loc_core.ports import (
     Lease,
     PaymentRails,
     SettlementEvent,
+    Severity,
     UnitOfWork,
 )
 from loc_core.services.compliance import ComplianceMonitor
@@ -241,7 +242,10 @@ class Movements:
     ) -> bool:
         """Book `other`, which `transfer` moved; False when it could not be (alerted).
 
-        The alert names the debit that found it, and what that debit does about it.
+        A booking that fails is alerted CRITICAL by the booking itself ("money moved but
+        not booked"), and the recovery job alerts a debit it cannot book CRITICAL on
+        each run; this one more alert (WARNING, so operations are paged once) names the
+        debit that found it and what that debit does about it.
         """
         try:
             self.bus.handle(BookTakenDebit(other.user_id, other.intent_id, transfer, lease))
@@ -262,6 +266,7 @@ class Movements:
                     " skips the day, the due job takes only what it leaves of the minimum);"
                     " the next debit on the account or the recovery job books it again",
                 },
+                severity=Severity.WARNING,
                 error=exc,
             )
             return False

@@ -180,7 +180,7 @@ class _Recovery:
                 intent,
                 transfer,
                 process=Process.MANUAL,
-                what="manual payment (recovered)",
+                what=f"manual payment (booked by {self.actor})",
                 today=today,
                 actor=self.actor,
                 lease=lease,

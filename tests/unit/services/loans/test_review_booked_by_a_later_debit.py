@@ -15,7 +15,7 @@ from loc_adapters.memory import InMemoryUnitOfWork
 from loc_core.errors import ExternalServiceError
 from loc_core.installment import Loan
 from loc_core.payments import Rail
-from loc_core.ports import UnitOfWork
+from loc_core.ports import Severity, UnitOfWork
 
 DUE = dt.date(2026, 1, 20)  # the first installment's due date (`due_loan`'s)
 
@@ -71,6 +71,9 @@ def test_a_lost_payment_a_later_debit_could_not_book_is_alerted_with_what_it_hel
     skipped = world.using(UnitOfWork, store_down).collect(loan)
     assert skipped.reason == "DEBIT_UNCONFIRMED"
     (alert,) = (a for a in world.alerts() if "a later debit could not book it" in a.title)
+    assert alert.severity is Severity.WARNING  # operations are paged once, by the booking:
+    (page,) = world.alerts(Severity.CRITICAL)
+    assert page.title == "money moved but not booked: manual payment (booked by later-debit)"
     assert alert.details["intent_id"] == "manual:id-000002:by-hand"
     assert alert.details["found_by"] == "autopay:id-000003:1"
     assert alert.details["confirmation_id"]  # what to look up at the bank
