@@ -185,9 +185,15 @@ class _Recovery:
                 actor=self.actor,
                 lease=lease,
             )
-        if kind is IntentKind.AUTOPAY:
+        if kind is IntentKind.AUTOPAY:  # the attempt is the day its worker first sent it
             return book_autopay(
-                self.loans, intent, transfer, today=today, lease=lease, actor=self.actor
+                self.loans,
+                intent,
+                transfer,
+                today=today,
+                lease=lease,
+                actor=self.actor,
+                attempted_on=min(today, intent.created_at.date()),
             )
         if kind is IntentKind.DRAW:
             book_draw(intent, transfer, lines=self.lines, movements=self.movements)

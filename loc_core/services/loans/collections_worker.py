@@ -322,12 +322,18 @@ def book_autopay(
     today: dt.date,
     lease: Lease | None,
     actor: str = _ACTOR,
+    attempted_on: dt.date | None = None,
 ) -> TransferIntent:
     """Book an autopay charge a rail accepted, recording the attempt on the installment.
 
     `actor` is who books it, for the audit: the worker, or whoever finishes an attempt
     whose worker lost its answer (the recovery job, an operator, the next debit on the
-    loan). The commit is fenced by the loan's payment `lease` when one is given. A charge that
+    loan). The attempt is recorded on the day it was made, `attempted_on` (`today` when
+    not given; the recovery paths give the day its worker first sent it, the intent's
+    creation): one booked days later by another is still that day's attempt, so a
+    return that reopens the installment on the booking day does not find that day
+    attempted. The commit is fenced by the loan's payment `lease` when
+    one is given. A charge that
     leaves the installment owing only its late fee's worth (``SCHEDULE_PAID``) tells the
     borrower what is left to pay by hand, in the same commit (`Loan.announce_left_to_pay`).
     """
@@ -335,7 +341,7 @@ def book_autopay(
     def record(loan: Loan) -> None:
         loan.record_collection_attempt(
             intent.item_id,
-            today=today,
+            today=today if attempted_on is None else attempted_on,
             outcome=f"accepted by {transfer.rail.value} ({transfer.confirmation_id})",
         )
 

@@ -9,13 +9,14 @@ import datetime as dt
 
 import pytest
 from deployment import Deployment
-from fakes import CrashingOnBooking, timing_out
+from fakes import CrashingOnBooking, Silent, settlement, timing_out
 
 from loc_adapters.memory import InMemoryUnitOfWork
 from loc_core.errors import ExternalServiceError
 from loc_core.installment import Loan
-from loc_core.payments import Rail
-from loc_core.ports import Severity, UnitOfWork
+from loc_core.payments import Rail, SettlementOutcome
+from loc_core.ports import PaymentRails, Severity, UnitOfWork
+from loc_core.services.commands import CollectionOutcome, RecoverTransfers
 
 DUE = dt.date(2026, 1, 20)  # the first installment's due date (`due_loan`'s)
 
@@ -80,3 +81,25 @@ def test_a_lost_payment_a_later_debit_could_not_book_is_alerted_with_what_it_hel
     assert "autopay skips the day" in str(alert.details["held_back"])
     assert world.collect(loan).reason == "PAYMENT_PENDING"  # the next run books it
     assert list(world.loan(loan.loan_id).payments) == ["manual:id-000002:by-hand:pinless"]
+
+
+def test_an_autopay_booked_days_later_counts_as_the_attempt_of_the_day_it_was_sent(
+    world: Deployment, loan: Loan
+) -> None:
+    world.at(DUE, 15)
+    world.sim.down.add(Rail.PINLESS)
+    silent = world.using(PaymentRails, Silent(timing_out(world.sim, {Rail.ACH})))
+    with pytest.raises(ExternalServiceError):
+        silent.collect(loan)  # ACH took it; for two days it cannot say so
+    world.sim.down.clear()
+    two_days_on = DUE + dt.timedelta(days=2)
+    world.at(two_days_on, 7)
+    assert world.bus.handle(RecoverTransfers()).booked == 1
+    attempted = world.loan(loan.loan_id).installments[0]
+    assert (attempted.collection_attempts, attempted.last_collection_attempt_on) == (1, DUE)
+    (key,) = world.loan(loan.loan_id).payments
+    world.at(two_days_on, 12)  # the charge comes back for insufficient funds
+    world.settle(settlement(key, SettlementOutcome.RETURNED, world.clock.now(), Rail.ACH))
+    world.at(two_days_on, 15)
+    retried = world.collect(loan)  # as if the worker's own answer had come: DUE was the try
+    assert (retried.outcome, retried.attempt) == (CollectionOutcome.CHARGED, 2)
