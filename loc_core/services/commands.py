@@ -89,7 +89,12 @@ from loc_core.services.reconciling import (
     ListBook,
     ReconciliationPage,
 )
-from loc_core.services.recovery import RecoverTransfers, RecoveryReport, SettleTransferByHand
+from loc_core.services.recovery import (
+    BookLostTransfer,
+    RecoverTransfers,
+    RecoveryReport,
+    SettleTransferByHand,
+)
 from loc_core.services.refund_payouts import RecordRefundPaid, RefundPaid
 from loc_core.services.scheduled import JOB_PAGE_SIZE, PageableJob
 from loc_core.services.settlement import Settled, SettlementHandling, SettleTransfer
@@ -113,6 +118,7 @@ __all__ = [
     "BookBackdatedDraw",
     "BookBackdatedLinePayment",
     "BookBackdatedLoanPayment",
+    "BookLostTransfer",
     "BookPage",
     "CheckEligibility",
     "CloseLine",

@@ -78,8 +78,10 @@ from loc_core.services.reconciling import (
     list_book,
 )
 from loc_core.services.recovery import (
+    BookLostTransfer,
     RecoverTransfers,
     SettleTransferByHand,
+    book_lost_transfer,
     book_taken_debit,
     recover_transfers,
     settle_transfer_by_hand,
@@ -136,6 +138,7 @@ HANDLERS: Mapping[type[Command[Any]], Handler] = {
     RecoverTransfers: recover_transfers,
     SettleTransferByHand: settle_transfer_by_hand,
     BookTakenDebit: book_taken_debit,
+    BookLostTransfer: book_lost_transfer,
     EnqueueReconciliations: enqueue_reconciliations,
     ListBook: list_book,
     RunJobPage: run_job_page,

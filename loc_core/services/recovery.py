@@ -33,6 +33,7 @@ import attrs
 from loc_core.creditline import DrawStatus
 from loc_core.errors import (
     ExternalServiceError,
+    IdempotencyConflict,
     InvalidRequest,
     InvalidTransition,
     LocError,
@@ -40,8 +41,14 @@ from loc_core.errors import (
     Ref,
 )
 from loc_core.installment import Process
-from loc_core.intents import IntentKind, IntentStatus, TransferIntent
-from loc_core.payments import Rail
+from loc_core.intents import (
+    IntentKind,
+    IntentStatus,
+    TransferIntent,
+    intent_id_of,
+    request_fingerprint,
+)
+from loc_core.payments import Direction, Rail
 from loc_core.ports import EventOutbox, IntentRef, Lease, Lock, Metrics, Severity
 from loc_core.services.kit import leased, lock_key, moment, post_alert
 from loc_core.services.lines import LineWriter
@@ -56,12 +63,14 @@ from loc_core.services.loans.payments import PAYMENT_LEASE, payment_lease_key
 from loc_core.services.messagebus import Command
 from loc_core.services.moving import RECOVERY_AFTER, BookTakenDebit, Movements, intent_details
 from loc_core.services.rails import Transfer
-from loc_core.validation import Flag, Id, Text, TransferKey, instance_of, validated
+from loc_core.validation import Cents, Flag, Id, Text, TransferKey, instance_of, validated
 
 __all__ = [
+    "BookLostTransfer",
     "RecoverTransfers",
     "RecoveryReport",
     "SettleTransferByHand",
+    "book_lost_transfer",
     "book_taken_debit",
     "recover_transfers",
     "settle_transfer_by_hand",
@@ -466,3 +475,185 @@ def book_taken_debit(
         return
     recovery = _Recovery(movements, loans, debits, lines, originator, actor=_LATER_DEBIT)
     movements.finish(recovery._book(intent, command.transfer, command.lease))  # noqa: SLF001 - this module's own
+
+
+@attrs.frozen(field_transformer=validated)
+class BookLostTransfer(Command[str]):
+    """An operator books a debit a rail took that the table has no record of.
+
+    After the table is restored from a backup behind the rails (or an item is lost), a
+    rail holds transfers whose intent, payment and entries are gone: the debit moved the
+    borrower's money and nothing shows it, so the next debit takes the same money again.
+    The operator finds them on the processor's report (and in the CRITICAL alerts
+    "settlement event for a transfer no loan or line records") and books each here: the
+    rail's `transfer_key`, the loan or line it paid (`account_id`), the `amount` the
+    report shows and its `confirmation_id`, which the rail must confirm. Answers
+    ``booked``.
+    """
+
+    user_id: Id
+    account_id: Id
+    """The loan (``manual:``, ``autopay:`` keys) or line (``pay:``, ``due:``) it paid."""
+    transfer_key: TransferKey
+    """The transfer's key at the rail: ``<intent id>:<rail>``."""
+    amount: Cents
+    confirmation_id: Text
+    reason: Text
+
+
+_LOST_KINDS = {
+    "manual": IntentKind.LOAN_PAYMENT,
+    "autopay": IntentKind.AUTOPAY,
+    "pay": IntentKind.LINE_PAYMENT,
+    "due": IntentKind.DUE_PAYMENT,
+}
+"""The debits a lost transfer can be booked as, by their key's first field."""
+
+
+def book_lost_transfer(
+    command: BookLostTransfer,
+    *,
+    movements: Movements,
+    loans: LoanTransfers,
+    debits: LineDebits,
+    lines: LineWriter,
+    originator: Originator,
+    lock: Lock,
+) -> str:
+    """Book a debit its rail took that no intent records (`BookLostTransfer`).
+
+    The transfer is checked against what the table and the rail know before anything is
+    written: its key must be a debit's key on `account_id` (a credit, a disbursement or a
+    draw, is handled by hand: its offer or draw record is lost too), the table must
+    record no movement under it (an open one is the recovery job's or `loc transfers
+    settle`'s; a booked or abandoned one is not lost), and the rail must say it accepted
+    the transfer with `confirmation_id`. Then the debit's intent is committed PENDING, as
+    its command would have committed it, and booked under the account's lease exactly as
+    the recovery job books one a rail took (a payment on a loan or line already paid
+    becomes a refund due); a booking that fails leaves the intent PENDING, and the
+    recovery job books it. The booking is alerted (WARNING) with the operator's reason.
+
+    Raises:
+        InvalidRequest: the key is not a debit's on the account, the table records it, or
+            the rail did not take it with `confirmation_id`.
+        NotFound: the user has no such loan or line, or the loan no such installment.
+        ExternalServiceError: the rail cannot tell now; try again later.
+        LockNotAcquired: a debit on the account is being sent; try again shortly.
+    """
+    key = command.transfer_key
+    intent_id = intent_id_of(key)
+    about = Ref("intent", intent_id or key, command.user_id)
+    kind = _LOST_KINDS.get(key.partition(":")[0])
+    if intent_id is None or kind is None:
+        raise InvalidRequest(
+            f"{key!r} is not the transfer key of a debit (manual:, autopay:, pay: or due:, "
+            "ending in its rail): a lost disbursement or draw is handled by hand",
+            key="transfer_key",
+            about=about,
+        )
+    rail = Rail(key.rpartition(":")[2])
+    item_id = _lost_item(command, kind, intent_id, lines, about)
+    with movements.uow as uow:
+        stored = uow.intents.find(intent_id)
+        paid = uow.loans.find_payment(key) or uow.lines.find_payment(key)
+    if stored is not None or paid is not None:
+        status = "a booked payment" if stored is None else f"its movement {stored.status.value}"
+        raise InvalidRequest(
+            f"the table records transfer {key} ({status}): it is not lost; an open one is "
+            "the recovery job's (or loc transfers settle's)",
+            key="transfer_key",
+            about=about,
+        )
+    found = movements.rails.find(key)
+    if found is None or not found.accepted:
+        said = "never received it" if found is None else "declined it"
+        raise InvalidRequest(
+            f"the {rail.value} rail {said}: transfer {key} moved nothing, there is nothing to book",
+            key="transfer_key",
+            about=about,
+        )
+    if found.confirmation_id != command.confirmation_id.strip():
+        raise InvalidRequest(
+            f"the {rail.value} rail confirms transfer {key} as {found.confirmation_id!r}, "
+            f"not {command.confirmation_id!r}: check the report",
+            key="confirmation_id",
+            about=about,
+        )
+    now, _ = moment(movements.clock)
+    intent = TransferIntent(
+        intent_id=intent_id,
+        user_id=command.user_id,
+        kind=kind,
+        account_id=command.account_id,
+        item_id=item_id,
+        direction=Direction.DEBIT,
+        amount=command.amount,
+        rails=(rail,),
+        fingerprint=request_fingerprint("lost", command.user_id, key, command.amount),
+        request_key=intent_id.removeprefix(f"{key.partition(':')[0]}:{command.account_id}:"),
+        created_at=now,
+        updated_at=now,
+    )
+    with movements.uow as uow:
+        if uow.intents.find(intent_id) is not None:  # booked meanwhile by its own retry
+            raise IdempotencyConflict(
+                f"transfer {key} was recorded meanwhile: run the recovery job",
+                about=about,
+                key=intent_id,
+            )
+        uow.intents.add(intent)
+        uow.commit(actor=_OPERATOR, request_id=intent_id)
+    recovery = _Recovery(movements, loans, debits, lines, originator, actor=_OPERATOR)
+    transfer = Transfer(rail, key, found.confirmation_id)
+    with _lease(intent, lock, owner=f"{_OPERATOR}:{intent_id}") as lease:
+        movements.finish(recovery._book(intent, transfer, lease))  # noqa: SLF001 - this module's own
+    post_alert(
+        movements.alerter,
+        "lost transfer booked by hand",
+        {
+            **intent_details(intent),
+            "reason": command.reason,
+            "rail": rail.value,
+            "confirmation_id": found.confirmation_id,
+        },
+        severity=Severity.WARNING,
+    )
+    return "booked"
+
+
+def _lost_item(
+    command: BookLostTransfer, kind: IntentKind, intent_id: str, lines: LineWriter, about: Ref
+) -> str:
+    """The installment a lost autopay debit charged ("" for another debit), checked.
+
+    Raises:
+        InvalidRequest: the key is not a debit's on `command.account_id`.
+        NotFound: no such loan, line or installment of the user's.
+    """
+    prefix = f"{intent_id.partition(':')[0]}:"
+    on_account = f"{prefix}{command.account_id}:"
+    with lines.uow as uow:
+        if kind is IntentKind.AUTOPAY:
+            installment_id, _, attempt = intent_id.removeprefix(prefix).rpartition(":")
+            loan = uow.loans.get(command.user_id, command.account_id)
+            if not attempt.isdigit() or installment_id not in {
+                i.installment_id for i in loan.installments
+            }:
+                raise InvalidRequest(
+                    f"{command.transfer_key!r} is not an autopay attempt on an installment "
+                    f"of loan {command.account_id}",
+                    key="transfer_key",
+                    about=about,
+                )
+            return installment_id
+        if not intent_id.startswith(on_account) or intent_id == on_account:
+            raise InvalidRequest(
+                f"{command.transfer_key!r} is not a debit on {command.account_id}",
+                key="transfer_key",
+                about=about,
+            )
+        if kind is IntentKind.LOAN_PAYMENT:
+            uow.loans.get(command.user_id, command.account_id)
+        else:
+            uow.lines.get(command.user_id, command.account_id)
+    return ""

@@ -77,6 +77,8 @@ GHOST = {
     "product": Product.INSTALLMENT,
     "intent_id": "manual:ghost-loan:ghost-key",
     "moved": True,
+    "account_id": "ghost-loan",
+    "transfer_key": "manual:ghost-loan:ghost-key:ach",
 }
 """Valid values naming records nobody has: a command built from them changes nothing."""
 
