@@ -5,13 +5,16 @@ applicant. A rejected application (either product) records an ``application_decl
 event in its outbox (`declined_event`), committed with the rejection; the event's data
 is everything the adverse action notice prints (Regulation B, 12 CFR 1002.9(a)(2)), and
 `AdverseActionNotice.from_event` reads it back. When the decision used a consumer
-report, the event carries its `ConsumerReport` too (FCRA 615(a), 15 U.S.C. 1681m(a)).
+report, the event carries its `ConsumerReport` too (FCRA 615(a), 15 U.S.C. 1681m(a)), and
+the rejected application stores it, so the notice is rendered from the application as
+stored (`audited_report` is how its audit trail records it).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
+import json
 from collections.abc import Mapping, Sequence
 
 import attrs
@@ -28,6 +31,7 @@ __all__ = [
     "ApplicationStatus",
     "ConsumerReport",
     "CreditScore",
+    "audited_report",
     "declined_event",
     "notice_document_path",
 ]
@@ -264,8 +268,7 @@ def declined_event(
 
     The notice states the first `NOTICE_REASONS` reasons, in underwriting's order.
     """
-    if consumer_report is not None and not isinstance(consumer_report, ConsumerReport):
-        raise DomainError(f"consumer_report must be a ConsumerReport, got {consumer_report!r}")
+    _require_report(consumer_report)
     notice = AdverseActionNotice(
         product=product,
         user_id=user_id,
@@ -283,6 +286,33 @@ def declined_event(
         decided_on,
         notice.event_data(),
     )
+
+
+def audited_report(report: ConsumerReport | None) -> str | None:
+    """A rejected application's consumer report as its audit trail stores it; None for none.
+
+    The notice's ``report_*`` fields that are set, as compact JSON with sorted keys: every
+    part the notice prints, so the trail alone shows what the notice stated.
+
+    Raises:
+        DomainError: for a value that is not a `ConsumerReport`.
+    """
+    checked = _require_report(report)
+    if checked is None:
+        return None
+    data = {name: value for name, value in _report_data(checked).items() if value is not None}
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _require_report(report: object) -> ConsumerReport | None:
+    """`report`, a `ConsumerReport` or None.
+
+    Raises:
+        DomainError: for anything else.
+    """
+    if report is not None and not isinstance(report, ConsumerReport):
+        raise DomainError(f"consumer_report must be a ConsumerReport, got {report!r}")
+    return report
 
 
 _FACTORS = MAX_KEY_FACTORS + 1

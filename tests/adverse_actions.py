@@ -50,10 +50,12 @@ REPORT = ConsumerReport(
 class Underwriter:
     """Approves loans up to $500.00 and lines for everyone not in `declined`.
 
-    A rejection gives every one of `REASONS`; a loan's also names `REPORT` as used.
+    A rejection gives every one of `REASONS`; a loan's also names `REPORT` as used, a
+    line's `line_report`.
     """
 
     declined: frozenset[str] = frozenset({"dora"})
+    line_report: ConsumerReport | None = None
 
     def decide_loan(self, user_id: str, *, requested_amount: int) -> LoanDecision:
         del user_id  # decided by the amount alone
@@ -65,7 +67,9 @@ class Underwriter:
 
     def decide_line(self, user_id: str) -> LineDecision:
         if user_id in self.declined:
-            return LineDecision(approved=False, adverse_actions=REASONS)
+            return LineDecision(
+                approved=False, adverse_actions=REASONS, consumer_report=self.line_report
+            )
         return LineDecision(
             approved=True,
             credit_limit=100_000,

@@ -13,7 +13,13 @@ from decimal import Decimal
 import attrs
 
 from loc_core import audit
-from loc_core.applications import AdverseAction, ApplicationStatus, ConsumerReport, declined_event
+from loc_core.applications import (
+    AdverseAction,
+    ApplicationStatus,
+    ConsumerReport,
+    audited_report,
+    declined_event,
+)
 from loc_core.audit import ChangeRecorder, Process, render
 from loc_core.bookkeeping import Product
 from loc_core.calendar import require_utc
@@ -50,6 +56,9 @@ class CreditLineApplication:
     apr: Decimal | None = None
     minimum_payment_percent: Decimal | None = None
     adverse_actions: tuple[AdverseAction, ...] = ()
+    consumer_report: ConsumerReport | None = None
+    """The consumer report a rejection's decision used (FCRA 615(a)), kept so its adverse
+    action notice is rendered from the application as stored; None when none was used."""
     line_id: str | None = None
     """The line it converted into; set once."""
     converted_at: dt.datetime | None = None
@@ -124,6 +133,7 @@ class CreditLineApplication:
             created_at=created,
             expires_at=created + product.application_ttl,
             adverse_actions=tuple(adverse_actions),
+            consumer_report=consumer_report,
         )
         application._record_creation("underwriting rejected")
         application.outbox.events.append(
@@ -200,6 +210,7 @@ class CreditLineApplication:
             "apr": render(self.apr),
             "minimum_payment_percent": render(self.minimum_payment_percent),
             "adverse_actions": "; ".join(f"{a.code}: {a.text}" for a in self.adverse_actions),
+            "consumer_report": audited_report(self.consumer_report),
             "line_id": self.line_id,
             "converted_at": render(self.converted_at),
         }

@@ -19,7 +19,13 @@ from decimal import Decimal
 import attrs
 
 from loc_core import audit
-from loc_core.applications import AdverseAction, ApplicationStatus, ConsumerReport, declined_event
+from loc_core.applications import (
+    AdverseAction,
+    ApplicationStatus,
+    ConsumerReport,
+    audited_report,
+    declined_event,
+)
 from loc_core.audit import ChangeRecorder, render
 from loc_core.bookkeeping import Product
 from loc_core.errors import (
@@ -55,7 +61,7 @@ _TERMS = (
 _PROGRESS = ("created_at", "updated_at", "expires_at", "loan_id", "agreement_key", "redisclosed_on")
 _read_terms = operator.attrgetter(*_TERMS)
 _read_progress = operator.attrgetter(*_PROGRESS)
-_AUDITED = (*_TERMS, "proposed_schedule", "adverse_actions", *_PROGRESS)
+_AUDITED = (*_TERMS, "proposed_schedule", "adverse_actions", "consumer_report", *_PROGRESS)
 """An application's audited fields, in the order they are stored."""
 
 _LOAN_NUMBER = re.compile(r"[A-Z]+-[0-9]+")
@@ -90,6 +96,9 @@ class LoanApplication:
     proposed_schedule: tuple[ScheduledInstallment, ...]
     """The disclosed schedule: as if disbursed on `disclosed_on`; rebuilt at disbursement."""
     adverse_actions: tuple[AdverseAction, ...]
+    consumer_report: ConsumerReport | None = None
+    """The consumer report a rejection's decision used (FCRA 615(a)), kept so its adverse
+    action notice is rendered from the application as stored; None when none was used."""
     created_at: dt.datetime
     updated_at: dt.datetime
     expires_at: dt.datetime | None
@@ -214,6 +223,7 @@ class LoanApplication:
             repayment_cadence=cadence,
             proposed_schedule=(),
             adverse_actions=actions,
+            consumer_report=consumer_report,
             created_at=now,
             updated_at=now,
             expires_at=None,
@@ -451,12 +461,13 @@ class LoanApplication:
         return ("application", self.application_id)
 
     def audit_fields(self) -> audit.Fields:
-        """The audited fields and their values (schedule and adverse actions rendered)."""
+        """The audited fields and their values (schedule, adverse actions, report rendered)."""
         schedule = ",".join(
             f"{line.amount}@{line.due_date.isoformat()}" for line in self.proposed_schedule
         )
         adverse = ",".join(action.code for action in self.adverse_actions)
-        return _AUDITED, (*_read_terms(self), schedule, adverse, *_read_progress(self))
+        report = audited_report(self.consumer_report)
+        return _AUDITED, (*_read_terms(self), schedule, adverse, report, *_read_progress(self))
 
     def audit_snapshot(self) -> dict[str, AuditValue]:
         """The audited fields, rendered (the schedule as ``amount@date`` pairs)."""

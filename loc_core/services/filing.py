@@ -11,10 +11,11 @@ fails again, so the queue delivers it until it succeeds (if even the queue refus
 the alert is CRITICAL). The documents job (`RenderMissingDocuments`) is the scheduled
 backstop: it renders what is still missing. A rejected application's adverse action
 notice is rendered when its ``application_declined`` event is published
-(`file_adverse_action_notice`, before the borrower is told), from the event alone: the
-event is the notice's only source (it holds the consumer report the application does
-not), so its retry message carries the event, and the documents job does not sweep
-notices. Rendering is deterministic and keyed, so
+(`file_adverse_action_notice`, before the borrower is told), from the application as
+stored (its reasons, the consumer report its decision used, its date), never from the
+event's copy: the event names the application and gives the amount requested, which the
+application does not store, so its retry message carries the event, and the documents
+job does not sweep notices. Rendering is deterministic and keyed, so
 rendering twice stores the same bytes under the same key. With no renderer
 (`DocumentFiler.renderer` None) nothing is rendered.
 """
@@ -112,7 +113,7 @@ class DocumentKind(enum.Enum):
     ADVERSE_ACTION_NOTICE = "adverse_action_notice"
     """A rejected application's adverse action notice (12 CFR 1002.9); its subject is the
     application (loan's or line's), and its retry carries the ``application_declined``
-    event, the notice's only source."""
+    event, which names the application the notice is rendered from and the amount asked."""
 
 
 @attrs.frozen(field_transformer=validated)
@@ -330,12 +331,15 @@ def _render_statement(
     filer.documents.put(key, renderer.statement(disclosure, borrower_name=name), content_type=PDF)
 
 
-def file_adverse_action_notice(event: DomainEvent, *, filer: DocumentFiler) -> None:
+def file_adverse_action_notice(
+    event: DomainEvent, *, filer: DocumentFiler, uow: UnitOfWork
+) -> None:
     """Render and store the adverse action notice an ``application_declined`` event announces.
 
-    Any other event is ignored, and so is a notice stored already: a repeated publish (the
-    recovery job's, after a process died between its commit and its publish) files it
-    once. Never raises: a failure is alerted and queued for a retry with the event.
+    The notice is the stored application's (`_stored_notice`). Any other event is ignored,
+    and so is a notice stored already: a repeated publish (the recovery job's, after a
+    process died between its commit and its publish) files it once. Never raises: a
+    failure is alerted and queued for a retry with the event.
     """
     renderer = filer.renderer
     if renderer is None or event.type is not EventType.APPLICATION_DECLINED:
@@ -343,20 +347,21 @@ def file_adverse_action_notice(event: DomainEvent, *, filer: DocumentFiler) -> N
     retry = RenderDocument(
         DocumentKind.ADVERSE_ACTION_NOTICE, event.user_id, event.subject_id, event=event
     )
-    _file_or_retry(
-        filer, retry, functools.partial(_store_notice_if_missing, event, renderer, filer=filer)
-    )
+
+    def store() -> bool:
+        return _store_notice_if_missing(_stored_notice(event, uow), renderer, filer=filer)
+
+    _file_or_retry(filer, retry, store)
 
 
 def _store_notice_if_missing(
-    event: DomainEvent, renderer: DocumentRenderer, *, filer: DocumentFiler
+    notice: AdverseActionNotice, renderer: DocumentRenderer, *, filer: DocumentFiler
 ) -> bool:
-    """Render the event's notice and store it, unless stored already; True when this call did."""
-    key = adverse_action_notice_key(event.user_id, event.subject_id)
+    """Render `notice` and store it, unless stored already; True when this call did."""
+    key = adverse_action_notice_key(notice.user_id, notice.application_id)
     if filer.documents.link(key, expires=DOCUMENT_LINK_LIFETIME) is not None:
         return False
-    notice = AdverseActionNotice.from_event(event)
-    name = filer.users.get(event.user_id).borrower_name
+    name = filer.users.get(notice.user_id).borrower_name
     body = renderer.adverse_action_notice(notice, borrower_name=name)
     filer.documents.put(key, body, content_type=PDF)
     return True
@@ -472,9 +477,9 @@ def render_document(
         return False
     if command.document is DocumentKind.LINE_AGREEMENT:
         return _render_line_agreement(command, filer=filer, uow=uow, product=creditline)
-    if command.event is not None:  # an adverse action notice: its event is its source
-        _require_as_rejected(command.event, uow)
-        return _store_notice_if_missing(command.event, renderer, filer=filer)
+    if command.event is not None:  # an adverse action notice: its application is its source
+        notice = _stored_notice(command.event, uow)
+        return _store_notice_if_missing(notice, renderer, filer=filer)
     if command.statement_date is None:
         with uow:
             application = uow.loan_applications.get(command.user_id, command.subject_id)
@@ -495,37 +500,50 @@ def render_document(
     return True
 
 
-def _require_as_rejected(event: DomainEvent, uow: UnitOfWork) -> None:
-    """Refuse a queued notice whose event its stored application does not bear out.
+def _stored_notice(event: DomainEvent, uow: UnitOfWork) -> AdverseActionNotice:
+    """The notice of the application `event` names, from the application as stored.
 
-    A queue message carries the event it renders from; before anything is filed, the
-    application it names is read: it must be REJECTED with the same reasons, so a forged
-    or mangled message never files a notice the decision did not make (the consumer
-    report, which only the event holds, cannot be checked).
+    The application is read and must be REJECTED; the notice states its reasons, the
+    consumer report its decision used and its date, never the event's copies, which must
+    agree with it: an event (a queue message's) with other reasons, another date or
+    another report is refused before anything is filed, so a forged, mangled or stale
+    message never files a notice the decision did not make. An event without a report
+    (queued before applications kept theirs) takes the stored one. Only the amount asked
+    for comes from the event: the application does not store it.
 
     Raises:
         NotFound: no such application.
-        InvalidRequest: the application is not REJECTED, or its reasons differ.
+        InvalidRequest: the application is not REJECTED, or the event disagrees with it.
     """
-    notice = AdverseActionNotice.from_event(event)
+    announced = AdverseActionNotice.from_event(event)
     with uow:
-        if notice.product is Product.INSTALLMENT:
+        if announced.product is Product.INSTALLMENT:
             stored: LoanApplication | CreditLineApplication = uow.loan_applications.get(
                 event.user_id, event.subject_id
             )
         else:
             stored = uow.line_applications.get(event.user_id, event.subject_id)
     actions = tuple(stored.adverse_actions)
+    notice = attrs.evolve(
+        announced,
+        decided_on=stored.created_at.date(),
+        reasons=actions[:NOTICE_REASONS],
+        reasons_given=len(actions),
+        consumer_report=stored.consumer_report,
+    )
+    reported = announced.consumer_report
     if (
         stored.status is not ApplicationStatus.REJECTED
-        or notice.reasons != actions[:NOTICE_REASONS]
-        or notice.reasons_given != len(actions)
+        or (announced.decided_on, announced.reasons, announced.reasons_given)
+        != (notice.decided_on, notice.reasons, notice.reasons_given)
+        or (reported is not None and reported != notice.consumer_report)
     ):
         raise InvalidRequest(
-            f"the queued adverse action notice of application {event.subject_id} does not "
+            f"the adverse action notice announced for application {event.subject_id} does not "
             "match the application as stored: nothing filed",
             key="event",
         )
+    return notice
 
 
 def _render_line_agreement(

@@ -18,6 +18,7 @@ from typing import Any
 
 import attrs
 import pytest
+from adverse_actions import REASONS, REPORT
 from contracts.intents import make_intent
 from fakes import bare_line, line_offer, opened_line
 from hypothesis import given, settings
@@ -34,9 +35,11 @@ from loc_adapters.dynamodb._convert import (
     parse_timestamp,
 )
 from loc_adapters.dynamodb._table import deserialize, serialize
+from loc_core.applications import ConsumerReport
 from loc_core.creditline import (
     ActivityKind,
     CreditLine,
+    CreditLineApplication,
     CreditLineProduct,
     LineStatus,
 )
@@ -106,6 +109,36 @@ def test_a_loan_application_round_trips(application: LoanApplication) -> None:
 def test_a_line_application_round_trips(application: Any) -> None:
     (item,) = wire([codecs.encode_line_application(application)])
     assert same_fields(application, codecs.decode_line_application(item)) == []
+
+
+def test_a_rejected_application_keeps_its_consumer_report_and_an_older_item_has_none() -> None:
+    made = dt.datetime(2026, 3, 5, 14, tzinfo=UTC)
+    loan_app = LoanApplication.reject(
+        user_id="user-1",
+        application_id="app-1",
+        adverse_actions=REASONS,
+        now=made,
+        consumer_report=REPORT,
+    )
+    line_app = CreditLineApplication.rejected(
+        application_id="lapp-1",
+        user_id="user-1",
+        created_at=made,
+        adverse_actions=REASONS,
+        product=CreditLineProduct(),
+        consumer_report=REPORT,
+    )
+    (loan_item,) = wire([codecs.encode_loan_application(loan_app)])
+    (line_item,) = wire([codecs.encode_line_application(line_app)])
+    assert codecs.decode_loan_application(loan_item).consumer_report == REPORT
+    assert codecs.decode_line_application(line_item).consumer_report == REPORT
+    assert loan_item["loc_consumer_report"]["score"]["created_on"] == "2026-03-04"
+    older = {name: value for name, value in loan_item.items() if name != "loc_consumer_report"}
+    assert codecs.decode_loan_application(older).consumer_report is None
+    none_used = LoanApplication.reject(
+        user_id="user-1", application_id="app-2", adverse_actions=REASONS, now=made
+    )
+    assert "loc_consumer_report" not in codecs.encode_loan_application(none_used)
 
 
 _moments = st.datetimes(
@@ -243,6 +276,7 @@ def _sample(kind: Any) -> Any:
         Decimal: Decimal("1.5"),
         dt.date: dt.date(2026, 2, 3),
         dt.datetime: dt.datetime(2026, 2, 3, 4, 5, 6, 7, tzinfo=UTC),
+        ConsumerReport: REPORT,
         # Every field of the refund map set (no refund is both cancelled and paid out:
         # this checks storage, not the rules), so each is written and read back.
         RefundDue: RefundDue(

@@ -10,9 +10,12 @@ from typing import Any
 
 import attrs
 import pytest
+from adverse_actions import REASONS, REPORT
 from contracts.notifier import NotifierContract, Tracked, event
 
 from loc_adapters.memory import RecordingNotifier
+from loc_core.applications import declined_event
+from loc_core.bookkeeping import Product
 from loc_core.errors import ExternalServiceError
 from loc_core.ports import Notifier
 
@@ -137,6 +140,32 @@ def test_an_event_is_posted_with_the_api_key_header_and_the_documented_body(
             "occurred_on": "2026-01-05",
         },
     }
+
+
+def test_a_declined_application_is_tracked_without_its_consumer_report(
+    iterable: FakeIterable,
+) -> None:
+    """FCRA 615(a)'s report (agency, score, key factors) stays in the notice PDF."""
+    declined = declined_event(
+        product=Product.INSTALLMENT,
+        user_id="user-1",
+        application_id="app-9",
+        decided_on=dt.date(2026, 3, 5),
+        adverse_actions=REASONS,
+        requested_amount=80_000,
+        consumer_report=REPORT,
+    )
+    notifier_for(iterable).notify(declined)
+    (request,) = iterable.requests
+    fields = json.loads(request.content)["dataFields"]
+    assert fields["document"] == "/loans/applications/app-9/adverse-action-notice"
+    assert fields["reason_1_code"] == REASONS[0].code
+    assert [name for name in fields if "report" in name] == []
+    sent = request.content.decode()
+    assert REPORT.agency_name not in sent
+    assert REPORT.score is not None
+    assert REPORT.score.source not in sent
+    assert REPORT.score.key_factors[0] not in sent
 
 
 def test_throttling_and_server_errors_are_retried_with_the_same_id(

@@ -18,10 +18,11 @@ from deployment import LINES_OPENED, Deployment
 from fakes import Crash, CrashingNotifier
 
 from loc_adapters.memory import InMemoryDocumentStore, TextRenderer
+from loc_core.applications import ConsumerReport, declined_event
 from loc_core.bookkeeping import Product
 from loc_core.errors import InvalidRequest
-from loc_core.events import DomainEvent, EventType
-from loc_core.ports import DocumentStore, Notifier, Severity, Underwriting
+from loc_core.events import AuditValue, DomainEvent, EventType
+from loc_core.ports import DocumentStore, Notifier, Severity, Underwriting, UnitOfWork
 from loc_core.ports.documents import adverse_action_notice_key
 from loc_core.services.commands import (
     RENDER_DOCUMENT,
@@ -38,8 +39,11 @@ from loc_core.services.moving import RECOVERY_AFTER
 VISIBILITY = dt.timedelta(minutes=5)
 
 
-def rendering(*, fail: int = 0) -> tuple[Deployment, InMemoryDocumentStore, TextRenderer]:
-    world = Deployment.build(now=LINES_OPENED, overrides={Underwriting: Underwriter()})
+def rendering(
+    *, fail: int = 0, line_report: ConsumerReport | None = None
+) -> tuple[Deployment, InMemoryDocumentStore, TextRenderer]:
+    underwriter = Underwriter(line_report=line_report)
+    world = Deployment.build(now=LINES_OPENED, overrides={Underwriting: underwriter})
     store, renderer = InMemoryDocumentStore(), TextRenderer(fail_next=fail)
     filer = DocumentFiler(store, world.users, world.alerter, world.queue, renderer)
     world.bus = world.bus.replacing({DocumentStore: store, DocumentFiler: filer})
@@ -150,16 +154,97 @@ def test_a_failed_render_is_queued_with_its_event_and_rendered_by_the_worker() -
     assert world.bus.handle(command) is False  # delivered again: stored already
 
 
-def test_a_queued_notice_its_application_does_not_bear_out_is_never_filed() -> None:
-    world, store, _ = rendering(fail=1)
-    rejected = world.bus.handle(ApplyForLoan("alice", 80_000, "apply-1"))
+def queued_notice(world: Deployment) -> DomainEvent:
+    """The ``application_declined`` event of the one notice a failed render left queued."""
     [delivery] = world.queue.receive(max_messages=10, visibility=VISIBILITY)
     event = RenderDocument.from_message(delivery.message).event
     assert event is not None
-    forged = attrs.evolve(event, data={**event.data, "reason_1_text": "You asked for it"})
+    return event
+
+
+def files_forged(
+    world: Deployment,
+    store: InMemoryDocumentStore,
+    user_id: str,
+    application_id: str,
+    forged: DomainEvent,
+) -> bool:
+    """Hand a queued notice carrying `forged` to the worker, which must refuse it; filed?"""
     command = RenderDocument(
-        DocumentKind.ADVERSE_ACTION_NOTICE, "alice", rejected.application_id, event=forged
+        DocumentKind.ADVERSE_ACTION_NOTICE, user_id, application_id, event=forged
     )
     with pytest.raises(InvalidRequest, match="does not match the application as stored"):
         world.bus.handle(command)
-    assert adverse_action_notice_key("alice", rejected.application_id) not in store.documents
+    return adverse_action_notice_key(user_id, application_id) in store.documents
+
+
+@pytest.mark.parametrize(
+    "forgery",
+    [
+        pytest.param({"reason_1_text": "You asked for it"}, id="reason"),
+        pytest.param({"decided_on": "2026-02-01"}, id="date"),
+        pytest.param({"report_score": 700}, id="score"),
+        pytest.param({"report_agency_phone": "1-900-555-0100"}, id="agency"),
+    ],
+)
+def test_a_queued_notice_its_application_does_not_bear_out_is_never_filed(
+    forgery: dict[str, AuditValue],
+) -> None:
+    world, store, _ = rendering(fail=1)
+    rejected = world.bus.handle(ApplyForLoan("alice", 80_000, "apply-1"))
+    event = queued_notice(world)
+    forged = attrs.evolve(event, data={**event.data, **forgery})
+    assert not files_forged(world, store, "alice", rejected.application_id, forged)
+
+
+def test_a_queued_notice_cannot_add_a_report_its_decision_did_not_use() -> None:
+    world, store, _ = rendering(fail=1)
+    rejected = world.bus.handle(ApplyForLine("dora", "apply-1"))  # no consumer report used
+    event = queued_notice(world)
+    used = declined_event(
+        product=Product.CREDITLINE,
+        user_id="dora",
+        application_id=rejected.application_id,
+        decided_on=world.today,
+        adverse_actions=REASONS,
+        consumer_report=REPORT,
+    )
+    report = {name: value for name, value in used.data.items() if name.startswith("report_")}
+    forged = attrs.evolve(event, data={**event.data, **report})
+    assert not files_forged(world, store, "dora", rejected.application_id, forged)
+
+
+def test_a_rejected_application_keeps_the_report_its_decision_used_and_audits_it() -> None:
+    world, _, _ = rendering(line_report=REPORT)
+    loan = world.bus.handle(ApplyForLoan("alice", 80_000, "apply-1"))
+    line = world.bus.handle(ApplyForLine("dora", "apply-1"))
+    with world.bus.get(UnitOfWork) as uow:
+        kept = (
+            uow.loan_applications.get("alice", loan.application_id).consumer_report,
+            uow.line_applications.get("dora", line.application_id).consumer_report,
+        )
+    assert kept == (REPORT, REPORT)
+    for application_id in (loan.application_id, line.application_id):
+        [record] = world.audit("application", application_id)
+        [audited] = [f.new for f in record.change.fields if f.field == "consumer_report"]
+        assert isinstance(audited, str)
+        assert json.loads(audited)["report_score"] == 512
+        assert json.loads(audited)["report_agency_name"] == REPORT.agency_name
+
+
+def test_an_older_queued_notice_without_a_report_is_rendered_with_the_stored_one() -> None:
+    world, store, _ = rendering(fail=1)
+    rejected = world.bus.handle(ApplyForLoan("alice", 80_000, "apply-1"))
+    event = queued_notice(world)
+    older = attrs.evolve(
+        event,
+        data={name: None if name.startswith("report_") else v for name, v in event.data.items()},
+    )
+    command = RenderDocument(
+        DocumentKind.ADVERSE_ACTION_NOTICE, "alice", rejected.application_id, event=older
+    )
+    assert world.bus.handle(command) is True
+    shown = notice_text(store.get(adverse_action_notice_key("alice", rejected.application_id)))
+    report = shown["figures"]["consumer_report"]  # type: ignore[index]  # a JSON object
+    assert report["agency_name"] == REPORT.agency_name
+    assert report["score"]["value"] == 512
