@@ -1,8 +1,10 @@
 """The eligibility pre-check run before a borrower may apply for an installment loan.
 
 A pure function over what the service already read: the user's standing, the statuses of
-their loans and their applications. It reports every rule that failed, not just the first,
-so the borrower hears all reasons at once.
+their loans and their applications, and whether a loan's money is on its way to them. It
+reports every rule that failed, not just the first, so the borrower hears all reasons at
+once. Accepting an offer runs the same rules again before any money moves
+(`services.loans.eligibility.loan_eligibility`).
 """
 
 from __future__ import annotations
@@ -30,6 +32,9 @@ class Ineligibility(enum.Enum):
     """The user has a DEFAULTED loan."""
     LIVE_APPLICATION = "LIVE_APPLICATION"
     """The user holds an APPROVED offer that has neither expired nor been accepted."""
+    PENDING_DISBURSEMENT = "PENDING_DISBURSEMENT"
+    """An accepted offer's disbursement is neither booked nor abandoned: a rail may have
+    sent the money (its outcome is unknown), so a loan may be about to be booked."""
 
 
 def check_eligibility(
@@ -38,8 +43,12 @@ def check_eligibility(
     loan_statuses: Iterable[LoanStatus],
     applications: Iterable[LoanApplication],
     now: dt.datetime,
+    disbursing: bool = False,
 ) -> tuple[str, ...]:
-    """The codes of every failed rule, in `Ineligibility` order; empty when eligible."""
+    """The codes of every failed rule, in `Ineligibility` order; empty when eligible.
+
+    `disbursing` says an offer's disbursement is pending (`PENDING_DISBURSEMENT`).
+    """
     now = require_moment(now)
     statuses = set(loan_statuses)
     failed = {
@@ -47,6 +56,7 @@ def check_eligibility(
         Ineligibility.OPEN_LOAN: LoanStatus.OPEN in statuses,
         Ineligibility.DEFAULTED_LOAN: LoanStatus.DEFAULTED in statuses,
         Ineligibility.LIVE_APPLICATION: any(app.is_live(now) for app in applications),
+        Ineligibility.PENDING_DISBURSEMENT: disbursing is True,
     }
     return tuple(rule.value for rule, broken in failed.items() if broken)
 

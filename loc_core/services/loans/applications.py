@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import attrs
 
 from loc_core.errors import ExternalServiceError, NotEligible
@@ -11,16 +9,14 @@ from loc_core.installment import InstallmentProduct, LoanApplication
 from loc_core.money import positive_cents
 from loc_core.ports import Metrics
 from loc_core.services.filing import DocumentFiler, file_agreement
-from loc_core.services.kit import lock_key, moment
+from loc_core.services.kit import moment
+from loc_core.services.loans.disbursement import APPLICATION_LEASE, application_lease_key
 from loc_core.services.loans.eligibility import CheckEligibility, check_loan_eligibility
 from loc_core.services.messagebus import Command, Publisher
 from loc_core.services.underwriting import ApplicationDesk
 from loc_core.validation import Cents, Id, Key, key_part, validated
 
 __all__ = ["APPLICATION_LEASE", "ApplyForLoan", "apply_for_loan"]
-
-APPLICATION_LEASE = dt.timedelta(seconds=30)
-"""How long one borrower's application is protected from a concurrent one."""
 
 
 @attrs.frozen(field_transformer=validated)
@@ -68,7 +64,7 @@ def apply_for_loan(
     application_id = desk.decide_once(
         command,
         key=f"apply_for_loan:{key_part(command.user_id)}:{key_part(command.idempotency_key)}",
-        lease=lock_key("loan-application", user_id=command.user_id, item_id="installment"),
+        lease=application_lease_key(command.user_id),
         owner=lambda: command.idempotency_key,
         ttl=APPLICATION_LEASE,
         decide=lambda: _decide(command, desk, product, metrics, publish),

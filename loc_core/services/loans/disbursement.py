@@ -13,46 +13,58 @@ offer again as of today, files its new agreement and is refused with `TermsChang
 is never refused: a booking whose loan differs from the disclosure (a disbursement
 booked by a retry or the recovery job from an intent opened before that check) files the
 agreement of the loan made and alerts operations.
+
+Acceptance runs the eligibility rules of applying again before anything is sent
+(`check_eligibility`): an offer is accepted only by an active user with no OPEN or
+DEFAULTED loan and no other offer's disbursement pending (`disbursement_pending`). The
+offer was made on the borrower's standing when they applied; the money goes out on
+their standing now (a user deactivated since, or a loan booked since, gets nothing).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Protocol
 
 import attrs
 
+from loc_core.applications import ApplicationStatus
 from loc_core.disclosures.loans import disclosure_holds
-from loc_core.errors import ApplicationAlreadyConverted, Ref, TermsChanged
+from loc_core.errors import ApplicationAlreadyConverted, NotEligible, Ref, TermsChanged
 from loc_core.installment import (
     InstallmentProduct,
     Loan,
     LoanApplication,
     ScheduledInstallment,
     build_schedule,
+    check_eligibility,
     check_origination,
     originate,
 )
 from loc_core.intents import IntentKind, IntentStatus, TransferIntent, request_fingerprint
 from loc_core.payments import Direction, Rail
-from loc_core.ports import Clock, IdGenerator, UnitOfWork, Users
+from loc_core.ports import Clock, IdGenerator, Lock, UnitOfWork, Users
 from loc_core.services.filing import DocumentFiler, file_agreement
-from loc_core.services.kit import committed_alert, moment, retry_on_conflict
+from loc_core.services.kit import committed_alert, leased, lock_key, moment, retry_on_conflict
 from loc_core.services.loans.booking import LoanTransfers, intent_details
 from loc_core.services.messagebus import Command
 from loc_core.services.rails import Transfer
 from loc_core.validation import Id, from_key_part, key_part, valid_flag, validated
 
 __all__ = [
+    "APPLICATION_LEASE",
     "DISBURSEMENT_RAILS",
     "AcceptOffer",
     "LoanMaker",
     "Originator",
     "accept_offer",
+    "application_lease_key",
     "book_disbursement",
     "disbursed_on",
     "disbursement_intent_id",
     "disbursement_key",
+    "disbursement_pending",
     "parse_disbursement_key",
 ]
 
@@ -65,6 +77,21 @@ AUTOPAY_CHOICE = {True: "autopay", False: "manual"}
 """A disbursement intent's `item_id`: the borrower's autopay choice, which the loan needs."""
 
 
+APPLICATION_LEASE = dt.timedelta(seconds=30)
+"""How long one borrower's application (or an acceptance's checks) is protected from a
+concurrent one."""
+
+
+def application_lease_key(user_id: str) -> str:
+    """The borrower's loan application lease: applying and accepting an offer hold it.
+
+    ``loc-loan-application:user_id:<u>:item_id:installment``: deciding an application and
+    checking an acceptance up to its disbursement intent never run at once for one
+    borrower, so an offer and a disbursement cannot both pass each other's checks.
+    """
+    return lock_key("loan-application", user_id=user_id, item_id="installment")
+
+
 def disbursement_intent_id(user_id: str, application_id: str) -> str:
     """The intent of an application's disbursement: ``disburse:<user>:<application>``.
 
@@ -72,6 +99,29 @@ def disbursement_intent_id(user_id: str, application_id: str) -> str:
     one field).
     """
     return f"{_DISBURSE}:{key_part(user_id)}:{key_part(application_id)}"
+
+
+def disbursement_pending(
+    uow: UnitOfWork, user_id: str, applications: Iterable[LoanApplication]
+) -> bool:
+    """Whether one of `applications` (the user's) has a disbursement neither booked nor abandoned.
+
+    Such an offer may already have paid the borrower (a rail failed with its outcome
+    unknown, or a process died after the rail): its loan is booked by the retry or the
+    recovery job, so no other loan may be offered or made meanwhile. Only offers not yet
+    converted are asked (each one read by its intent id, consistently). Call inside `uow`.
+    """
+    for application in applications:
+        if application.loan_id is not None or application.status is ApplicationStatus.REJECTED:
+            continue
+        intent = uow.intents.find(disbursement_intent_id(user_id, application.application_id))
+        if (
+            intent is not None
+            and intent.user_id == user_id
+            and intent.status is IntentStatus.PENDING
+        ):
+            return True
+    return False
 
 
 def disbursement_key(user_id: str, application_id: str, rail: Rail) -> str:
@@ -204,6 +254,7 @@ def accept_offer(
     transfers: LoanTransfers,
     originator: Originator,
     clock: Clock,
+    lock: Lock,
 ) -> Loan:
     """Disburse the offer (pinless push first, then ACH) and book the loan, exactly once.
 
@@ -219,10 +270,18 @@ def accept_offer(
     today and the acceptance refused. A resumed intent is not checked: its money may
     have moved.
 
+    The borrower must still pass the rules of applying (`check_eligibility`): active, no
+    OPEN or DEFAULTED loan, no other offer's disbursement pending; a resumed intent is not
+    asked either.
+
     Raises:
         NotFound: for an unknown application or user.
         ApplicationNotApproved, ApplicationExpired, ApplicationAlreadyConverted: when
             the offer cannot be accepted now; nothing was sent.
+        NotEligible: with every rule of applying the borrower fails now (the offer being
+            accepted counts as no live offer); nothing was sent.
+        LockNotAcquired: while an application (or another acceptance's checks) of the
+            borrower holds their application lease; nothing was sent, retry.
         TermsChanged: when the schedule moved with the disbursement date: the offer was
             disclosed again (new terms committed, new agreement filed); nothing was sent.
         RailDeclined: when every rail declined the transfer.
@@ -241,34 +300,11 @@ def accept_offer(
             transfers.movements.finish(stored)  # a crash may have left its events unsent
             _require_same_choice(stored, command, made)
         return made
-    with uow:
-        application = uow.loan_applications.get(command.user_id, command.application_id)
-        resuming = stored is not None and stored.is_open  # the money may have moved
-        if not resuming:
-            application.require_convertible(now)
-    make_loan = originator.maker(command.user_id, autopay_enabled=command.autopay_enabled)
-
-    if not resuming:  # everything originate checks, before any money moves
-        make_loan.check(application, DISBURSEMENT_RAILS[0])
-        _require_disclosed_terms(application, originator=originator, now=now)
-    intent = transfers.movements.open(
-        TransferIntent(
-            intent_id=intent_id,
-            user_id=command.user_id,
-            kind=IntentKind.DISBURSEMENT,
-            account_id=command.application_id,
-            item_id=AUTOPAY_CHOICE[command.autopay_enabled],
-            direction=Direction.CREDIT,
-            amount=application.amount_disbursed,
-            rails=DISBURSEMENT_RAILS,
-            fingerprint=request_fingerprint(
-                "accept_offer", command.user_id, command.application_id
-            ),
-            request_key=command.application_id,
-            created_at=now,
-            updated_at=now,
-        )
-    )
+    # Under the borrower's application lease, as applying: an application decided
+    # meanwhile sees this intent (`disbursement_pending`), and this check sees its offer.
+    lease = application_lease_key(command.user_id)
+    with leased(lock, lease, owner=f"accept:{command.application_id}", ttl=APPLICATION_LEASE):
+        intent, make_loan = _open_intent(command, transfers, originator, stored, now=now)
     if intent.status is IntentStatus.BOOKED:
         transfers.movements.finish(intent)
         with uow:
@@ -284,6 +320,77 @@ def accept_offer(
         "loc.loans.disbursements.sent", tags=(f"rail:{transfer.rail.value}",)
     )
     return loan
+
+
+def _open_intent(
+    command: AcceptOffer,
+    transfers: LoanTransfers,
+    originator: Originator,
+    stored: TransferIntent | None,
+    *,
+    now: dt.datetime,
+) -> tuple[TransferIntent, LoanMaker]:
+    """Check the acceptance and commit its disbursement intent; the intent and the maker.
+
+    An open `stored` intent is not checked: its money may have moved.
+    """
+    uow = transfers.uow
+    with uow:
+        application = uow.loan_applications.get(command.user_id, command.application_id)
+        resuming = stored is not None and stored.is_open  # the money may have moved
+        if not resuming:
+            application.require_convertible(now)
+            _require_eligible(uow, originator, application, now=now)
+    make_loan = originator.maker(command.user_id, autopay_enabled=command.autopay_enabled)
+
+    if not resuming:  # everything originate checks, before any money moves
+        make_loan.check(application, DISBURSEMENT_RAILS[0])
+        _require_disclosed_terms(application, originator=originator, now=now)
+    intent = transfers.movements.open(
+        TransferIntent(
+            intent_id=disbursement_intent_id(command.user_id, command.application_id),
+            user_id=command.user_id,
+            kind=IntentKind.DISBURSEMENT,
+            account_id=command.application_id,
+            item_id=AUTOPAY_CHOICE[command.autopay_enabled],
+            direction=Direction.CREDIT,
+            amount=application.amount_disbursed,
+            rails=DISBURSEMENT_RAILS,
+            fingerprint=request_fingerprint(
+                "accept_offer", command.user_id, command.application_id
+            ),
+            request_key=command.application_id,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    return intent, make_loan
+
+
+def _require_eligible(
+    uow: UnitOfWork, originator: Originator, offer: LoanApplication, *, now: dt.datetime
+) -> None:
+    """Refuse an acceptance by a borrower who would not be let apply now (inside `uow`).
+
+    Raises:
+        NotFound: no such user.
+        NotEligible: with every failed rule but `LIVE_APPLICATION` (the offer accepted).
+    """
+    user_id = offer.user_id
+    others = [
+        application
+        for application in uow.loan_applications.for_user(user_id)
+        if application.application_id != offer.application_id
+    ]
+    reasons = check_eligibility(
+        user_active=originator.users.get(user_id).active,
+        loan_statuses=[loan.status for loan in uow.loans.for_user(user_id)],
+        applications=(),
+        now=now,
+        disbursing=disbursement_pending(uow, user_id, others),
+    )
+    if reasons:
+        raise NotEligible(reasons, user_id=user_id)
 
 
 def _require_same_choice(intent: TransferIntent, command: AcceptOffer, made: Loan) -> None:

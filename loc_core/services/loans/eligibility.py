@@ -7,6 +7,7 @@ import attrs
 from loc_core.installment import check_eligibility
 from loc_core.ports import Clock, UnitOfWork, Users
 from loc_core.services.kit import moment
+from loc_core.services.loans.disbursement import disbursement_pending
 from loc_core.services.messagebus import Command
 from loc_core.validation import Id, validated
 
@@ -26,7 +27,8 @@ class Eligibility:
 
     user_id: str
     reasons: tuple[str, ...]
-    """`Ineligibility` codes: USER_INACTIVE, OPEN_LOAN, DEFAULTED_LOAN, LIVE_APPLICATION."""
+    """`Ineligibility` codes: USER_INACTIVE, OPEN_LOAN, DEFAULTED_LOAN, LIVE_APPLICATION,
+    PENDING_DISBURSEMENT."""
 
     @property
     def eligible(self) -> bool:
@@ -37,7 +39,10 @@ class Eligibility:
 def check_loan_eligibility(
     command: CheckEligibility, *, uow: UnitOfWork, users: Users, clock: Clock
 ) -> Eligibility:
-    """Run the pre-check: user active, no OPEN or DEFAULTED loan, no live offer.
+    """Run the pre-check: active, no OPEN or DEFAULTED loan, no live or disbursing offer.
+
+    An offer whose disbursement is pending may have paid the borrower already: its loan
+    is about to be booked (`disbursement_pending`).
 
     Reads only; changes nothing.
 
@@ -49,10 +54,12 @@ def check_loan_eligibility(
     with uow:
         loans = uow.loans.for_user(command.user_id)
         applications = uow.loan_applications.for_user(command.user_id)
+        disbursing = disbursement_pending(uow, command.user_id, applications)
     reasons = check_eligibility(
         user_active=user.active,
         loan_statuses=[loan.status for loan in loans],
         applications=applications,
         now=now,
+        disbursing=disbursing,
     )
     return Eligibility(command.user_id, reasons)
