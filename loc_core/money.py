@@ -25,6 +25,7 @@ __all__ = [
     "HUNDRED",
     "Rounding",
     "cents",
+    "exact_context",
     "format_cents",
     "non_negative_cents",
     "percent_of",
@@ -37,8 +38,33 @@ __all__ = [
 
 HUNDRED = Decimal(100)
 _ONE = Decimal(1)
+
+
+def exact_context(precision: int) -> decimal.Context:
+    """A decimal context of `precision` digits that owes nothing to the host process.
+
+    ``decimal.Context(prec=...)`` copies every attribute it is not given (rounding,
+    traps, exponent limits) from ``decimal.DefaultContext`` as it is at that moment, and
+    bare `Decimal` arithmetic runs in the calling thread's `decimal.getcontext()`: both
+    belong to whoever imported the library. So every computation here that can round or
+    signal runs in a context built by this function, each attribute given: banker's
+    rounding at the last digit (far below a cent), and only a real defect trapped
+    (an invalid operation, a division by zero, an overflow), never `Inexact`.
+    """
+    return decimal.Context(
+        prec=precision,
+        rounding=decimal.ROUND_HALF_EVEN,
+        Emin=-999_999,
+        Emax=999_999,
+        capitals=1,
+        clamp=0,
+        flags=[],
+        traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow],
+    )
+
+
 # Enough digits that no amount or interest sum this library handles loses precision.
-_CONTEXT = decimal.Context(prec=60, traps=[decimal.InvalidOperation, decimal.DivisionByZero])
+_CONTEXT = exact_context(60)
 
 
 class Rounding(enum.Enum):

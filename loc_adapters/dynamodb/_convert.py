@@ -32,6 +32,7 @@ from cattrs.gen import make_dict_unstructure_fn, override
 from loc_core.errors import InvariantViolation, LocError
 from loc_core.events import AuditValue
 from loc_core.installment import PaymentApplication
+from loc_core.money import exact_context
 
 __all__ = [
     "ABSENT",
@@ -50,6 +51,8 @@ Item = dict[str, Any]
 """One DynamoDB item as Python values (what boto3's type (de)serializers work with)."""
 
 _MICROSECOND = dt.timedelta(microseconds=1)
+_EXACT = exact_context(60)
+"""Seconds are scaled in the library's own context, never the host's `decimal` one."""
 
 
 class _Absent:
@@ -183,11 +186,11 @@ def _to_bool(value: object, _: object = None) -> bool:
 
 
 def _seconds(delta: dt.timedelta) -> Decimal:
-    return Decimal(delta // _MICROSECOND).scaleb(-6)
+    return Decimal(delta // _MICROSECOND).scaleb(-6, _EXACT)
 
 
 def _to_timedelta(value: object, _: object = None) -> dt.timedelta:
-    return dt.timedelta(microseconds=int(_to_decimal(value).scaleb(6)))
+    return dt.timedelta(microseconds=int(_to_decimal(value).scaleb(6, _EXACT)))
 
 
 def _audit_value(value: object, _: object = None) -> AuditValue:

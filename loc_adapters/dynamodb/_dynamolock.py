@@ -32,6 +32,7 @@ from loc_adapters.dynamodb._convert import Item, format_fixed_timestamp, parse_t
 from loc_adapters.dynamodb._errors import error_code, translated
 from loc_adapters.dynamodb._table import deserialize, serialize
 from loc_core.errors import LockNotAcquired
+from loc_core.money import exact_context
 from loc_core.ports import Clock, Lease
 
 if TYPE_CHECKING:
@@ -321,6 +322,8 @@ _UNITS_NS = {
     "m": 60 * 10**9,
     "h": 3600 * 10**9,
 }
+_EXACT = exact_context(60)
+"""Durations are added in the library's own context, never the host's `decimal` one."""
 _PART = re.compile(r"(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
 
 
@@ -363,8 +366,10 @@ def parse_go_duration(text: str) -> dt.timedelta:
         return dt.timedelta(0)
     if not body or _PART.sub("", body):
         raise ValueError(f"not a Go duration: {text!r}")
-    ns = sum(Decimal(number) * _UNITS_NS[unit] for number, unit in _PART.findall(body))
-    return sign * dt.timedelta(microseconds=int(ns / 1000))
+    ns = Decimal(0)
+    for number, unit in _PART.findall(body):
+        ns = _EXACT.add(ns, _EXACT.multiply(Decimal(number), _UNITS_NS[unit]))
+    return sign * dt.timedelta(microseconds=int(_EXACT.divide(ns, 1000)))
 
 
 def create_lock_table(

@@ -29,6 +29,7 @@ from loc_core.errors import (
     LeaseLost,
     LocError,
 )
+from loc_core.money import exact_context
 from loc_core.ports import Lease
 
 if TYPE_CHECKING:
@@ -43,6 +44,8 @@ TRANSACTION_SIZE_LIMIT = 4 * 1024 * 1024
 
 _SHOWN = 5
 """Reasons named in a conflict's message; a duplicate loan would otherwise list every item."""
+_EXACT = exact_context(60)
+"""A number's digits are counted in the library's own context, never the host's."""
 
 
 _DEFECTS = frozenset({"ValidationError", "ItemCollectionSizeLimitExceeded"})
@@ -361,7 +364,7 @@ def _value_size(value: object) -> int:  # noqa: PLR0911 - one answer per DynamoD
     if value is None or isinstance(value, bool):
         return 1
     if isinstance(value, int | Decimal):
-        digits = Decimal(value).normalize().as_tuple().digits
+        digits = Decimal(value).normalize(_EXACT).as_tuple().digits
         return (len(digits) + 1) // 2 + 1
     if isinstance(value, Mapping):
         return 3 + sum(len(str(k).encode()) + 1 + _value_size(v) for k, v in value.items())

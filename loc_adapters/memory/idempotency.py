@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
+import threading
 
 import attrs
 
@@ -23,6 +24,8 @@ class InMemoryIdempotencyStore:
     _by_expiry: collections.deque[tuple[dt.datetime, str]] = attrs.field(
         factory=collections.deque, init=False
     )
+    _guard: threading.Lock = attrs.field(factory=threading.Lock, init=False, repr=False, eq=False)
+    """Makes each call atomic (as the service it stands for does), so threads may share it."""
 
     def begin(
         self,
@@ -34,50 +37,53 @@ class InMemoryIdempotencyStore:
         stale_after: dt.timedelta | None = None,
     ) -> IdempotencyRecord | None:
         """Claim a new key (or a stale claim of the same request), or return its record."""
-        self._drop_expired(now)
-        record = self._live(key, now)
-        stale = (
-            record is not None
-            and stale_after is not None
-            and record.status is IdempotencyStatus.IN_PROGRESS
-            and record.fingerprint == fingerprint
-            and record.expires_at - ttl <= now - stale_after
-        )
-        if record is None or stale:
-            self._records[key] = IdempotencyRecord(
-                key=key,
-                fingerprint=fingerprint,
-                status=IdempotencyStatus.IN_PROGRESS,
-                expires_at=now + ttl,
+        with self._guard:
+            self._drop_expired(now)
+            record = self._live(key, now)
+            stale = (
+                record is not None
+                and stale_after is not None
+                and record.status is IdempotencyStatus.IN_PROGRESS
+                and record.fingerprint == fingerprint
+                and record.expires_at - ttl <= now - stale_after
             )
-            self._by_expiry.append((now + ttl, key))
-            return None
-        if record.fingerprint != fingerprint:
-            raise IdempotencyConflict(
-                f"idempotency key {key!r} was used for another request",
-                entity="idempotency",
-                key=key,
-            )
-        return record
+            if record is None or stale:
+                self._records[key] = IdempotencyRecord(
+                    key=key,
+                    fingerprint=fingerprint,
+                    status=IdempotencyStatus.IN_PROGRESS,
+                    expires_at=now + ttl,
+                )
+                self._by_expiry.append((now + ttl, key))
+                return None
+            if record.fingerprint != fingerprint:
+                raise IdempotencyConflict(
+                    f"idempotency key {key!r} was used for another request",
+                    entity="idempotency",
+                    key=key,
+                )
+            return record
 
     def complete(self, key: str, *, response: str, now: dt.datetime) -> None:
         """Store the result of the command behind `key`."""
-        record = self._live(key, now)
-        if record is None:
-            raise NotFound(
-                f"idempotency key {key!r} was never begun or has expired",
-                entity="idempotency",
-                key=key,
+        with self._guard:
+            record = self._live(key, now)
+            if record is None:
+                raise NotFound(
+                    f"idempotency key {key!r} was never begun or has expired",
+                    entity="idempotency",
+                    key=key,
+                )
+            self._records[key] = attrs.evolve(
+                record, status=IdempotencyStatus.COMPLETED, response=response
             )
-        self._records[key] = attrs.evolve(
-            record, status=IdempotencyStatus.COMPLETED, response=response
-        )
 
     def abandon(self, key: str) -> None:
         """Drop an IN_PROGRESS claim; a completed record stays."""
-        record = self._records.get(key)
-        if record is not None and record.status is IdempotencyStatus.IN_PROGRESS:
-            del self._records[key]
+        with self._guard:
+            record = self._records.get(key)
+            if record is not None and record.status is IdempotencyStatus.IN_PROGRESS:
+                del self._records[key]
 
     def _drop_expired(self, now: dt.datetime) -> None:
         expiring = self._by_expiry

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 
 import attrs
 
@@ -15,18 +16,22 @@ class SequentialIds:
     loan_number_prefix: str = "FM"
     _next_id: int = attrs.field(default=1, init=False)
     _next_loan_number: int = attrs.field(default=1, init=False)
+    _guard: threading.Lock = attrs.field(factory=threading.Lock, init=False, repr=False, eq=False)
+    """Makes each call atomic (as the service it stands for does), so threads may share it."""
 
     def new_id(self) -> str:
         """The next id in sequence."""
-        value = f"{self.prefix}-{self._next_id:06d}"
-        self._next_id += 1
-        return value
+        with self._guard:
+            value = f"{self.prefix}-{self._next_id:06d}"
+            self._next_id += 1
+            return value
 
     def next_loan_number(self) -> str:
         """The next loan number; never reused."""
-        value = f"{self.loan_number_prefix}-{self._next_loan_number:06d}"
-        self._next_loan_number += 1
-        return value
+        with self._guard:
+            value = f"{self.loan_number_prefix}-{self._next_loan_number:06d}"
+            self._next_loan_number += 1
+            return value
 
 
 _OWNER_NUMBER = re.compile(r"([0-9]+)$")

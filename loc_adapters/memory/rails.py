@@ -22,6 +22,7 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import random
+import threading
 
 import attrs
 
@@ -85,32 +86,37 @@ class SimulatedRails:
         factory=dict, init=False
     )
     _pending: list[SettlementEvent] = attrs.field(factory=list, init=False)
+    _guard: threading.Lock = attrs.field(factory=threading.Lock, init=False, repr=False, eq=False)
+    """Makes each call atomic (as the service it stands for does), so threads may share it."""
 
     def submit(self, request: TransferRequest) -> TransferResult:
         """Accept or decline once per idempotency key; repeats return the first answer."""
-        known = self._results.get(request.idempotency_key)
-        if known is not None:
-            if known[0] != request:
-                raise ExternalServiceError(
-                    f"idempotency key {request.idempotency_key!r} reused for another transfer"
+        with self._guard:
+            known = self._results.get(request.idempotency_key)
+            if known is not None:
+                if known[0] != request:
+                    raise ExternalServiceError(
+                        f"idempotency key {request.idempotency_key!r} reused for another transfer"
+                    )
+                return known[1]
+            if request.rail in self.down:
+                raise RailUnavailable(f"{request.rail.value} rail unreachable")
+            if request.rail is Rail.RTP and request.direction is Direction.DEBIT:
+                raise ExternalServiceError("RTP cannot collect: it only sends credits")
+            draw = random.Random(f"{self.seed}:{request.idempotency_key}")  # noqa: S311 - simulation, not security
+            if draw.random() < self.behaviour.decline_probability:
+                result = TransferResult(
+                    accepted=False, decline_reason="declined by the simulated rail"
                 )
-            return known[1]
-        if request.rail in self.down:
-            raise RailUnavailable(f"{request.rail.value} rail unreachable")
-        if request.rail is Rail.RTP and request.direction is Direction.DEBIT:
-            raise ExternalServiceError("RTP cannot collect: it only sends credits")
-        draw = random.Random(f"{self.seed}:{request.idempotency_key}")  # noqa: S311 - simulation, not security
-        if draw.random() < self.behaviour.decline_probability:
-            result = TransferResult(accepted=False, decline_reason="declined by the simulated rail")
-        else:
-            self._accepted += 1
-            confirmation = f"{request.rail.value}-{self._accepted:08d}"
-            result = TransferResult(accepted=True, confirmation_id=confirmation)
-            self.submitted.append(request)
-            self._schedule(request, confirmation, draw)
-        self._results[request.idempotency_key] = (request, result)
-        self._forget_old_keys(request.idempotency_key)
-        return result
+            else:
+                self._accepted += 1
+                confirmation = f"{request.rail.value}-{self._accepted:08d}"
+                result = TransferResult(accepted=True, confirmation_id=confirmation)
+                self.submitted.append(request)
+                self._schedule(request, confirmation, draw)
+            self._results[request.idempotency_key] = (request, result)
+            self._forget_old_keys(request.idempotency_key)
+            return result
 
     def find(self, idempotency_key: str) -> TransferResult | None:
         """The first answer to the transfer with this key; None if none was received.
@@ -127,8 +133,9 @@ class SimulatedRails:
 
     def take_submitted(self) -> list[TransferRequest]:
         """Hand over the transfers that moved money since the last call, and forget them."""
-        taken, self.submitted = self.submitted, []
-        return taken
+        with self._guard:
+            taken, self.submitted = self.submitted, []
+            return taken
 
     def _forget_old_keys(self, newest: str) -> None:
         if self.remember is None:
@@ -142,10 +149,11 @@ class SimulatedRails:
 
     def due_events(self) -> list[SettlementEvent]:
         """Hand over, oldest first, the settlement events whose time has come."""
-        now = self.clock.now()
-        due = [event for event in self._pending if event.occurred_at <= now]
-        self._pending = [event for event in self._pending if event.occurred_at > now]
-        return sorted(due, key=lambda event: (event.occurred_at, event.event_id))
+        with self._guard:
+            now = self.clock.now()
+            due = [event for event in self._pending if event.occurred_at <= now]
+            self._pending = [event for event in self._pending if event.occurred_at > now]
+            return sorted(due, key=lambda event: (event.occurred_at, event.event_id))
 
     def _schedule(self, request: TransferRequest, confirmation: str, draw: random.Random) -> None:
         today = self.clock.now().date()

@@ -12,6 +12,7 @@ import abc
 import datetime as dt
 import json
 import re
+import threading
 from collections.abc import Sequence
 from typing import Any, Generic, Protocol, Self, TypeVar
 
@@ -23,6 +24,7 @@ from loc_core.bookkeeping import Product
 from loc_core.creditline import CreditLine, CreditLineApplication, Statement
 from loc_core.errors import (
     ConcurrencyConflict,
+    InvalidConfiguration,
     InvalidRequest,
     InvariantViolation,
     LeaseLost,
@@ -368,13 +370,33 @@ class InMemoryUnitOfWork:
         self._pending: dict[Key, _Pending] = {}
         self._loaded: list[tuple[Key | None, Any]] = []
         self._fences: dict[str, Lease] = {}
+        self._user: int | None = None
+        """The thread inside ``with uow:`` (its pending writes are kept on this object)."""
+        self._depth = 0
+        self._entering = threading.Lock()
 
     def __enter__(self) -> Self:
+        me = threading.get_ident()
+        with self._entering:
+            if self._user is not None and self._user != me:
+                raise InvalidConfiguration(
+                    "this in-memory unit of work is in use by another thread, and its pending "
+                    "writes would mix with this one's: hand every thread's commands to one bus "
+                    "(it runs one command at a time) or give each bus its own unit of work",
+                    entity="unit_of_work",
+                    invariant="one_thread_per_unit_of_work",
+                )
+            self._user = me
+            self._depth += 1
         self.rollback()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.rollback()
+        with self._entering:
+            self._depth -= 1
+            if not self._depth:
+                self._user = None
 
     def loaded(self, key: Key | None, aggregate: object) -> None:
         """Remember an aggregate read here, to catch changes that are never saved."""

@@ -9,7 +9,6 @@ with its journal entries and events.
 from __future__ import annotations
 
 import datetime as dt
-import decimal
 from collections.abc import Mapping
 from decimal import Decimal
 
@@ -24,7 +23,7 @@ from loc_core.creditline.vocabulary import LineStatus
 from loc_core.errors import OutOfOrder
 from loc_core.events import AuditValue, DomainEvent, EventType
 from loc_core.ledger import JournalEntry
-from loc_core.money import round_cents
+from loc_core.money import exact_context, round_cents
 
 __all__ = [
     "Process",
@@ -40,7 +39,7 @@ __all__ = [
 
 _DAYS_IN_YEAR = 365
 # Enough digits that cent-days x APR / 36,500 is exact to far below half a cent.
-_INTEREST_CONTEXT = decimal.Context(prec=60)
+_INTEREST_CONTEXT = exact_context(60)
 
 
 def step(line: LineState, on: dt.date, *, process: Process, reason: str) -> Step:

@@ -11,7 +11,6 @@ them out.
 from __future__ import annotations
 
 import datetime as dt
-import decimal
 from decimal import Decimal
 
 import attrs
@@ -281,7 +280,7 @@ def repayment_period(months: int) -> str:
     """
     if months < _MONTHS_SHOWN_IN_YEARS:
         return f"{months} month{'' if months == 1 else 's'}"
-    years = int((Decimal(months) / 12).quantize(Decimal(1), rounding=decimal.ROUND_HALF_UP))
+    years = (months + 6) // 12  # months / 12, half-up, in whole numbers
     return f"{years} years"
 
 
@@ -406,9 +405,26 @@ def plain_percent(value: Decimal) -> str:
     return f"{value:f}%"
 
 
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+"""Month names in English whatever the host's ``LC_TIME`` (``%B`` follows the locale)."""
+
+
 def spoken_date(day: dt.date) -> str:
     """A date as a borrower reads it: ``March 5, 2025``."""
-    return f"{day:%B} {day.day}, {day.year}"
+    return f"{_MONTHS[day.month - 1]} {day.day}, {day.year}"
 
 
 def short_date(day: dt.date) -> str:

@@ -27,6 +27,7 @@ from loc_core.applications import ApplicationStatus
 from loc_core.creditline import CreditLineApplication, CreditLineProduct
 from loc_core.disclosures.figures import LineDisclosure
 from loc_core.errors import ApplicationNotApproved
+from loc_core.money import exact_context
 
 __all__ = ["BALANCE_COMPUTATION_METHOD", "LATE_FEE_DAYS_AFTER_DUE", "line_disclosure"]
 
@@ -44,7 +45,7 @@ line charges none of them."""
 _DAYS_IN_YEAR = 365
 _TWO_PLACES = Decimal("0.01")
 _SIX_PLACES = Decimal("0.000001")
-_CONTEXT = decimal.Context(prec=50, traps=[decimal.InvalidOperation, decimal.DivisionByZero])
+_CONTEXT = exact_context(50)
 
 
 def line_disclosure(

@@ -33,7 +33,7 @@ from loc_core.errors import ApplicationNotApproved, DomainError, InvalidAmount, 
 from loc_core.installment.application import LoanApplication
 from loc_core.installment.config import InstallmentProduct
 from loc_core.installment.schedule import ScheduledInstallment
-from loc_core.money import HUNDRED, cents, positive_cents
+from loc_core.money import HUNDRED, cents, exact_context, positive_cents
 
 __all__ = ["APR_TOLERANCE", "annual_percentage_rate", "disclosure_holds", "loan_disclosure"]
 
@@ -41,7 +41,7 @@ APR_TOLERANCE = Decimal("0.125")
 """How far, in percentage points, a loan's APR may be from the one disclosed: 1/8 of a
 point for a regular transaction (12 CFR 1026.22(a)(2))."""
 
-_CONTEXT = decimal.Context(prec=50, traps=[decimal.InvalidOperation, decimal.DivisionByZero])
+_CONTEXT = exact_context(50)
 _TOLERANCE = Decimal("1e-15")
 """Width of the bisection's last interval for the periodic rate: far below 0.005 %/26."""
 _TWO_PLACES = Decimal("0.01")
@@ -79,7 +79,7 @@ def _terms(
                 f"not after the advance on {advanced_on}"
             )
         whole, rest = divmod(days, unit_period_days)
-        terms.append((whole, Decimal(rest) / Decimal(unit_period_days), amount))
+        terms.append((whole, _CONTEXT.divide(rest, unit_period_days), amount))
     return terms
 
 
@@ -149,11 +149,11 @@ def annual_percentage_rate(
             f"payments of {total} cents repay less than the {financed} cents financed"
         )
     if total == financed:
-        return _ZERO.quantize(_TWO_PLACES)
+        return _ZERO.quantize(_TWO_PLACES, context=_CONTEXT)
     periods_a_year = _DAYS_IN_YEAR // unit_period_days
     with decimal.localcontext(_CONTEXT):
         percent = _periodic_rate(financed, terms) * periods_a_year * HUNDRED
-    return percent.quantize(_TWO_PLACES, rounding=decimal.ROUND_HALF_UP)
+    return percent.quantize(_TWO_PLACES, rounding=decimal.ROUND_HALF_UP, context=_CONTEXT)
 
 
 def loan_disclosure(application: LoanApplication, product: InstallmentProduct) -> LoanDisclosure:

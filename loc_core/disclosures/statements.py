@@ -43,7 +43,7 @@ from loc_core.disclosures.figures import (
     StatementDisclosure,
     StatementTransaction,
 )
-from loc_core.money import HUNDRED, Rounding, round_cents
+from loc_core.money import HUNDRED, Rounding, exact_context, round_cents
 
 __all__ = ["CREDIT_COUNSELING_PHONE", "statement_disclosure"]
 
@@ -52,7 +52,7 @@ CREDIT_COUNSELING_PHONE = "1-800-555-0100"
 (1026.7(b)(12)(i)(E)) *(policy)*. The lender sets its own; this default is a fictional
 555-01XX placeholder, not a real service."""
 
-_CONTEXT = decimal.Context(prec=50, traps=[decimal.InvalidOperation, decimal.DivisionByZero])
+_CONTEXT = exact_context(50)
 _SIX_PLACES = Decimal("0.000001")
 _DAYS_IN_YEAR = 365
 _MONTHS_IN_YEAR = 12

@@ -40,7 +40,7 @@ import attrs
 
 from loc_core.errors import ExternalServiceError, InvalidConfiguration
 from loc_core.events import DomainEvent
-from loc_core.ports import EventOutbox, Metrics, QueueMessage, Tracer
+from loc_core.ports import EventOutbox, Metrics, QueueMessage, Tracer, UnitOfWork
 
 __all__ = [
     "Command",
@@ -217,7 +217,9 @@ class MessageBus:
         """A bus with the same tables and adapters, but `overrides` under their ports.
 
         For tests and tools that need one adapter swapped (a unit of work that fails at
-        commit, a rail that times out) while sharing everything else.
+        commit, a rail that times out) while sharing everything else. A bus that keeps this
+        one's unit of work also keeps its one-command-at-a-time lock: two buses over one
+        unit of work are one bus to a threaded caller (its pending writes are shared).
         """
         handlers, event_handlers, messages, startup_checks = self._tables
         kept = {
@@ -225,13 +227,17 @@ class MessageBus:
             for port, adapter in self._dependencies.items()
             if port not in {Publisher, MessageBus, *self._built}
         }
-        return MessageBus(
+        replaced = MessageBus(
             dependencies={**kept, **overrides},
             handlers=handlers,
             event_handlers=event_handlers,
             messages=messages,
             startup_checks=startup_checks,
         )
+        own = self._dependencies.get(UnitOfWork)
+        if own is not None and replaced._dependencies.get(UnitOfWork) is own:
+            replaced._serial = self._serial
+        return replaced
 
     def get(self, port: type[T]) -> T:
         """The adapter registered for `port`.

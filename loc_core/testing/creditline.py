@@ -50,6 +50,7 @@ from loc_core.errors import (
     RefundNotSettled,
 )
 from loc_core.ledger import Bucket, Ledger, allowance, receivable, refund_due
+from loc_core.money import exact_context
 from loc_core.payments import PaymentStatus, Rail, SettlementOutcome
 from loc_core.ports import LineRef
 from loc_core.refunds import RefundDue
@@ -69,12 +70,14 @@ __all__ = [
 ]
 
 _ONE_DAY = dt.timedelta(days=1)
+_EXACT = exact_context(60)
+"""Not the caller's `decimal` context: a suite that set its own draws the same percents."""
 
 
 def percents(low: Decimal, high: Decimal) -> st.SearchStrategy[Decimal]:
     """Percentages with two decimals (``Decimal("29.99")``) within ``[low, high]``."""
-    return st.integers(math.ceil(low * 100), math.floor(high * 100)).map(
-        lambda hundredths: Decimal(hundredths).scaleb(-2)
+    return st.integers(math.ceil(low.scaleb(2, _EXACT)), math.floor(high.scaleb(2, _EXACT))).map(
+        lambda hundredths: Decimal(hundredths).scaleb(-2, _EXACT)
     )
 
 
