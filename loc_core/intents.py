@@ -193,6 +193,21 @@ class TransferIntent:
         self.accepted_rail = rail
         self.confirmation_id = confirmation_id
         self.outcome = outcome
+        self.to_publish = [*self.to_publish, *events]
+        self.updated_at = now
+
+    def note(self, events: list[DomainEvent], now: dt.datetime) -> None:
+        """Keep `events` to publish once the movement is settled, whoever settles it.
+
+        An operator's alert about settling it by hand is noted on the PENDING intent in a
+        commit before the settlement: the booking's events join it, an abandonment keeps
+        it, and whoever finishes the intent (the command, or the recovery job after a
+        crash) publishes it with them, once. Noting again replaces what was noted.
+
+        Raises:
+            InvalidTransition: when the intent is not PENDING.
+        """
+        self._require_pending("noted")
         self.to_publish = list(events)
         self.updated_at = now
 

@@ -301,32 +301,40 @@ class MessageBus:
 
         Called by handlers only after a successful commit. An event handler decides what
         a failure means (the borrower notifier alerts operations and never raises). Once
-        every event's handlers ran, the `EventOutbox` (when one is registered) stops
-        keeping them; an event whose handler raised stays kept for the recovery job, and
-        so do events the outbox failed to clear (an outage: counted as
-        ``loc.outbox.not_cleared``, never raised, since the events did go out).
+        an event's handlers ran, the `EventOutbox` (when one is registered) stops keeping
+        it, before the next event is sent; an event whose handler raised stays kept for
+        the recovery job with every event after it, and so do events the outbox failed to
+        clear (an outage: counted as ``loc.outbox.not_cleared``, never raised, since the
+        events did go out).
         """
         with self._serial:
             return self._publish(events)
 
     def _publish(self, events: Iterable[DomainEvent]) -> int:
-        published: list[DomainEvent] = []
+        published = 0
         for event in events:
             chain = self._event_handlers.get(type(event), ())
             if chain:
                 with self._tracer.span("event", type(event).__name__, user_id=_user_of(event)):
                     for handler, ports in chain:
                         handler(event, **ports)
-            published.append(event)
-        if published and self._outbox is not None:
-            try:
-                self._outbox.delivered(published)
-            except ExternalServiceError:
-                # The events went out; only the record of it failed. The command stays a
-                # success: the recovery job publishes them once more, and their handlers
-                # drop the repeat by event id.
-                self._metrics.increment("loc.outbox.not_cleared", len(published))
-        return len(published)
+            published += 1
+            # Cleared as soon as its own handlers ran, not after the batch: a process that
+            # dies on a later event leaves only the events not yet sent for the recovery job,
+            # so an operations alert (Slack keeps no event id) is never posted twice.
+            self._delivered(event)
+        return published
+
+    def _delivered(self, event: DomainEvent) -> None:
+        if self._outbox is None:
+            return
+        try:
+            self._outbox.delivered([event])
+        except ExternalServiceError:
+            # The event went out; only the record of it failed. The command stays a
+            # success: the recovery job publishes it once more, and its handlers drop the
+            # repeat by event id.
+            self._metrics.increment("loc.outbox.not_cleared")
 
     def _resolve(self, handler: Callable[..., Any]) -> dict[str, object]:
         """The keyword-only parameters of `handler`, each bound to its registered adapter."""

@@ -437,14 +437,19 @@ class Movements:
 
         The intent is closed in a last commit. A process that dies before it leaves the
         intent open for the recovery job, which finishes it: a borrower may then be told
-        twice (notifiers drop a repeat by the event's identity), never not at all.
+        twice (notifiers drop a repeat by the event's identity), never not at all. An
+        abandoned intent's noted events (`TransferIntent.note`: an operator's alert) are
+        published the same way; its held events stay as they are.
         """
-        if not intent.is_open or intent.status is not IntentStatus.BOOKED:
+        if not intent.is_open or intent.status is IntentStatus.PENDING:
+            return
+        if intent.status is not IntentStatus.BOOKED and not intent.to_publish:
             return
         uow = self.uow
         self.bus.publish(intent.to_publish)
         kept = []
-        for event in sorted(intent.held_events, key=lambda e: (e.occurred_at, e.event_id)):
+        held = intent.held_events if intent.status is IntentStatus.BOOKED else []
+        for event in sorted(held, key=lambda e: (e.occurred_at, e.event_id)):
             try:
                 self.bus.handle(SettleTransfer(event))
             except LocError as exc:
@@ -460,7 +465,8 @@ class Movements:
             with uow:
                 stored = uow.intents.get(intent.user_id, intent.intent_id)
                 stored.published(self.clock.now())
-                stored.held_events = [e for e in stored.held_events if e in kept]
+                if stored.status is IntentStatus.BOOKED:
+                    stored.held_events = [e for e in stored.held_events if e in kept]
                 uow.intents.save(stored)
                 uow.commit(actor="intent", request_id=intent.request_key)
 

@@ -40,6 +40,7 @@ from loc_core.errors import (
     LockNotAcquired,
     Ref,
 )
+from loc_core.events import AuditValue, DomainEvent
 from loc_core.installment import Process
 from loc_core.intents import (
     IntentKind,
@@ -49,8 +50,15 @@ from loc_core.intents import (
     request_fingerprint,
 )
 from loc_core.payments import Direction, Rail
-from loc_core.ports import EventOutbox, IntentRef, Lease, Lock, Metrics, Severity
-from loc_core.services.kit import leased, lock_key, moment, post_alert
+from loc_core.ports import EventOutbox, IntentRef, Lease, Lock, Metrics
+from loc_core.services.kit import (
+    committed_alert,
+    leased,
+    lock_key,
+    moment,
+    post_alert,
+    retry_on_conflict,
+)
 from loc_core.services.lines import LineWriter
 from loc_core.services.lines._unit import LEASE_TTL
 from loc_core.services.lines.booking import LineDebits
@@ -164,7 +172,9 @@ class _Recovery:
             intent = uow.intents.get(user_id, intent_id)
         if not intent.is_open:
             return None
-        if intent.status is IntentStatus.BOOKED:
+        if intent.status is IntentStatus.BOOKED or (
+            intent.status is IntentStatus.ABANDONED and intent.to_publish
+        ):
             self.movements.finish(intent)
             return "finished"
         transfer = self.movements.look_up(intent)
@@ -406,30 +416,58 @@ def settle_transfer_by_hand(
             about=about,
         )
     recovery = _Recovery(movements, loans, debits, lines, originator, actor=_OPERATOR)
+    outcome = "booked" if command.moved and command.rail is not None else "abandoned"
     with _lease(intent, lock, owner=f"{_OPERATOR}:{intent.intent_id}") as lease:
         with movements.uow as uow:  # read afresh: an attempt may have finished it meanwhile
             intent = uow.intents.get(command.user_id, command.intent_id)
         _settleable_by_hand(intent, about)
+        # The operator's alert is noted on the intent first, so the settlement's commit
+        # carries it and whoever finishes the intent (this, or the recovery job after a
+        # crash) posts it once: never lost to a process that dies after settling.
+        alert = _operator_alert(
+            f"money movement settled by hand: {outcome}",
+            intent,
+            now,
+            reason=command.reason,
+            rail=command.rail and command.rail.value,
+            confirmation_id=command.confirmation_id.strip(),
+        )
+        intent = _noted(movements, intent, alert)
         if command.moved and command.rail is not None:
             key = intent.transfer_key(command.rail)
             transfer = Transfer(command.rail, key, command.confirmation_id.strip())
             movements.finish(recovery._book(intent, transfer, lease))  # noqa: SLF001 - this module's own
-            outcome = "booked"
         else:
             recovery._abandon(intent, f"settled by hand: nothing moved ({command.reason})")  # noqa: SLF001 - same
-            outcome = "abandoned"
-    post_alert(
-        movements.alerter,
-        f"money movement settled by hand: {outcome}",
-        {
-            **intent_details(intent),
-            "reason": command.reason,
-            "rail": command.rail and command.rail.value,
-            "confirmation_id": command.confirmation_id.strip(),
-        },
-        severity=Severity.WARNING,
-    )
+            movements.finish_stored(intent.user_id, intent.intent_id)
     return outcome
+
+
+def _operator_alert(
+    title: str, intent: TransferIntent, now: dt.datetime, **details: AuditValue
+) -> DomainEvent:
+    """The WARNING an operator's settlement of `intent` posts, to note on the intent."""
+    return committed_alert(
+        title,
+        {**intent_details(intent), **details},
+        user_id=intent.user_id,
+        subject_id=intent.intent_id,
+        on=now.date(),
+    )
+
+
+def _noted(movements: Movements, intent: TransferIntent, alert: DomainEvent) -> TransferIntent:
+    """`intent` with `alert` noted on it, in a commit of its own (`TransferIntent.note`)."""
+
+    def attempt() -> TransferIntent:
+        with movements.uow as uow:
+            stored = uow.intents.get(intent.user_id, intent.intent_id)
+            stored.note([alert], movements.clock.now())
+            uow.intents.save(stored)
+            uow.commit(actor=_OPERATOR, request_id=intent.request_key)
+        return stored
+
+    return retry_on_conflict(attempt)
 
 
 def _settleable_by_hand(intent: TransferIntent, about: Ref) -> None:
@@ -594,6 +632,21 @@ def book_lost_transfer(
         created_at=now,
         updated_at=now,
     )
+    # Committed with the intent: whoever books it (this, or the recovery job after a
+    # crash) posts the operator's alert with the booking's events, once.
+    intent.note(
+        [
+            _operator_alert(
+                "lost transfer booked by hand",
+                intent,
+                now,
+                reason=command.reason,
+                rail=rail.value,
+                confirmation_id=found.confirmation_id,
+            )
+        ],
+        now,
+    )
     with movements.uow as uow:
         if uow.intents.find(intent_id) is not None:  # booked meanwhile by its own retry
             raise IdempotencyConflict(
@@ -607,17 +660,6 @@ def book_lost_transfer(
     transfer = Transfer(rail, key, found.confirmation_id)
     with _lease(intent, lock, owner=f"{_OPERATOR}:{intent_id}") as lease:
         movements.finish(recovery._book(intent, transfer, lease))  # noqa: SLF001 - this module's own
-    post_alert(
-        movements.alerter,
-        "lost transfer booked by hand",
-        {
-            **intent_details(intent),
-            "reason": command.reason,
-            "rail": rail.value,
-            "confirmation_id": found.confirmation_id,
-        },
-        severity=Severity.WARNING,
-    )
     return "booked"
 
 
