@@ -22,13 +22,13 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Concatenate, ParamSpec, TypeVar
 
 import attrs
 
 from loc_core.audit import ChangeRecorder, Process
-from loc_core.bookkeeping import EntryKind, Product
+from loc_core.bookkeeping import EntryKind, Movement, Product, entry_id
 from loc_core.corrections import account_balances, adjustment_entry
 from loc_core.creditline._bookkeeping import accrue, emit
 from loc_core.creditline._state import LineState
@@ -446,12 +446,13 @@ def correct(
     for field in attrs.fields(type(line)):
         if field.name not in _KEPT:
             setattr(line, field.name, getattr(fresh, field.name))
+    booked = {entry.entry_id: entry.effective_date for entry in (*posted, *line.outbox.entries)}
     for payment_id, payment in line.payments.items():
         replayed = fresh.payments[payment_id]
         # A refund paid out comes back PAID with its payout (`replay._keep_payout`); its
         # amount and what it applied are the replay's (only what is left to pay out must
         # not change), so the record, the statement and the books say the same.
-        _date_as_booked(replayed.refund, payment.refund, today)
+        _date_as_booked(replayed.refund, payment.refund, today, booked=booked)
         for field in attrs.fields(LocPayment):
             if field.name not in _PAYMENT_KEPT:
                 setattr(payment, field.name, getattr(replayed, field.name))
@@ -472,7 +473,13 @@ def correct(
     return entry
 
 
-def _date_as_booked(replayed: RefundDue | None, live: RefundDue | None, today: dt.date) -> None:
+def _date_as_booked(
+    replayed: RefundDue | None,
+    live: RefundDue | None,
+    today: dt.date,
+    *,
+    booked: Mapping[str, dt.date],
+) -> None:
     """Date the replayed refund of a payment as its entries are: the day each was booked.
 
     The replay records a refund on its payment's day and cancels it on the day the
@@ -481,9 +488,24 @@ def _date_as_booked(replayed: RefundDue | None, live: RefundDue | None, today: d
     (and cancelled, when it was), and what the correction makes new (the refund itself,
     its cancellation) is dated `today`: the line statement shows it in the cycle that
     holds the entry (`credit_movements`), never in a cycle already closed.
+
+    A refund the line no longer held (an earlier correction dropped it) that the replay
+    brings back cancelled, when both its entries are in the books (`booked`: entry id to
+    date), was booked and cancelled then and nets to nothing now: no entry is posted for
+    it, so it keeps those entries' days.
     """
     if replayed is None:
         return
+    if live is None and replayed.status is RefundStatus.CANCELLED:
+        due = booked.get(
+            entry_id(replayed.payment_id, Movement.REFUND_DUE, product=Product.CREDITLINE)
+        )
+        cancelled = booked.get(
+            entry_id(replayed.payment_id, Movement.CANCEL_REFUND, product=Product.CREDITLINE)
+        )
+        if due is not None and cancelled is not None:
+            replayed.recorded_on, replayed.cancelled_on = due, cancelled
+            return
     replayed.recorded_on = today if live is None else live.recorded_on
     if replayed.status is not RefundStatus.CANCELLED:
         return

@@ -14,7 +14,7 @@ from decimal import Decimal
 import attrs
 import pytest
 from fakes import bare_line
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from loc_core.corrections import CorrectionPolicy, account_balances
@@ -260,6 +260,13 @@ def _deliver_late(run: Run, plan: list[Pay], offset: int, day: dt.date) -> None:
 )
 @settings(max_examples=100)
 @given(draws, payments, backdated)
+# A refund made due and cancelled, dropped by the next correction and brought back
+# cancelled by the one after: dated by its entries, not by the last correction's day.
+@example(
+    [(0, 1, None), (0, 1, None), (5, 5837, 39)],
+    [(40, 536, Rail.ACH, 3), (41, 5960, Rail.ACH, 1)],
+    [],
+)
 def test_late_deliveries_end_where_on_time_ones_do(
     product: CreditLineProduct,
     draw_plan: Draws,
