@@ -194,21 +194,34 @@ def _silenced(world: Deployment) -> None:
     world.bus = world.replacing(PaymentRails, Silent(world.sim.submit))
 
 
+def _settled_by_hand(
+    world: Deployment, pay: Callable[[], object], intent_id: str, rail: Rail
+) -> SettleTransferByHand:
+    """`pay` times out on `rail` after it took the money, the rail goes silent, and an hour
+    later the operator settles the payment by hand from the bank's report."""
+    world.rails.handler = timing_out(world.sim, {rail})
+    with pytest.raises(ExternalServiceError):
+        pay()
+    _silenced(world)
+    world.clock.advance(dt.timedelta(hours=1))
+    return SettleTransferByHand(
+        "user-1",
+        intent_id,
+        moved=True,
+        reason="bank report",
+        rail=rail,
+        confirmation_id=f"conf-{rail.value}",
+    )
+
+
 def loan_settled_by_hand(world: Deployment) -> Case:
     loan = world.open_loan()
     world.at(dt.date(2026, 1, 12), 10)
-    world.rails.handler = timing_out(world.sim, {Rail.PINLESS})
-    with pytest.raises(ExternalServiceError):
-        world.pay_loan(loan, 10_000, key="lost")
-    _silenced(world)
-    world.clock.advance(dt.timedelta(hours=1))
-    command = SettleTransferByHand(
-        "user-1",
+    command = _settled_by_hand(
+        world,
+        lambda: world.pay_loan(loan, 10_000, key="lost"),
         f"manual:{loan.loan_id}:lost",
-        moved=True,
-        reason="bank report",
-        rail=Rail.PINLESS,
-        confirmation_id="conf-77",
+        Rail.PINLESS,
     )
     return Case(command, ("loan", loan.loan_id))
 
@@ -216,16 +229,29 @@ def loan_settled_by_hand(world: Deployment) -> Case:
 def loan_lost_transfer(world: Deployment) -> Case:
     loan = world.open_loan()
     world.at(dt.date(2026, 1, 12), 10)
-    taken = backup(world.database)
-    world.pay_loan(loan, 5_250, key="lost")
-    restore(world.database, taken)
-    key = f"manual:{loan.loan_id}:lost:pinless"
-    found = world.sim.find(key)
-    assert found is not None
-    command = BookLostTransfer(
-        "user-1", loan.loan_id, key, 5_250, found.confirmation_id, "PayEngine report"
+    command = _lost_in_a_restore(
+        world,
+        lambda: world.pay_loan(loan, 5_250, key="lost"),
+        loan.loan_id,
+        f"manual:{loan.loan_id}:lost:pinless",
+        5_250,
     )
     return Case(command, ("loan", loan.loan_id))
+
+
+def _lost_in_a_restore(
+    world: Deployment, pay: Callable[[], object], account_id: str, key: str, amount: int
+) -> BookLostTransfer:
+    """`pay` goes through, then the table is restored from before it: the operator books
+    the rail's transfer `key` from the processor's report."""
+    taken = backup(world.database)
+    pay()
+    restore(world.database, taken)
+    found = world.sim.find(key)
+    assert found is not None
+    return BookLostTransfer(
+        "user-1", account_id, key, amount, found.confirmation_id, "PayEngine report"
+    )
 
 
 def _billed_line(world: Deployment) -> CreditLine:
@@ -340,18 +366,8 @@ def line_past_due(world: Deployment) -> Case:
 def line_settled_by_hand(world: Deployment) -> Case:
     line = _billed_line(world)
     world.at(dt.date(2026, 4, 15), 10)
-    world.rails.handler = timing_out(world.sim, {Rail.ACH})
-    with pytest.raises(ExternalServiceError):
-        world.pay_line(line, 5_000, key="lost")
-    _silenced(world)
-    world.clock.advance(dt.timedelta(hours=1))
-    command = SettleTransferByHand(
-        "user-1",
-        f"pay:{line.line_id}:lost",
-        moved=True,
-        reason="bank report",
-        rail=Rail.ACH,
-        confirmation_id="conf-9",
+    command = _settled_by_hand(
+        world, lambda: world.pay_line(line, 5_000, key="lost"), f"pay:{line.line_id}:lost", Rail.ACH
     )
     return Case(command, ("line", line.line_id))
 
@@ -359,14 +375,12 @@ def line_settled_by_hand(world: Deployment) -> Case:
 def line_lost_transfer(world: Deployment) -> Case:
     line = _billed_line(world)
     world.at(dt.date(2026, 4, 15), 10)
-    taken = backup(world.database)
-    world.pay_line(line, 5_000, key="lost")
-    restore(world.database, taken)
-    key = f"pay:{line.line_id}:lost:ach"
-    found = world.sim.find(key)
-    assert found is not None
-    command = BookLostTransfer(
-        "user-1", line.line_id, key, 5_000, found.confirmation_id, "PayEngine report"
+    command = _lost_in_a_restore(
+        world,
+        lambda: world.pay_line(line, 5_000, key="lost"),
+        line.line_id,
+        f"pay:{line.line_id}:lost:ach",
+        5_000,
     )
     return Case(command, ("line", line.line_id))
 
