@@ -174,6 +174,13 @@ GHOST_OF: dict[type, dict[str, object]] = {
 }
 """Where a command's valid values differ from `GHOST`'s."""
 
+COUPLED: dict[type, dict[str, set[str]]] = {
+    # `moved` says whether a rail and a confirmation must be named: a hostile `moved` next
+    # to the ghost's rail is refused by naming the rail it does not fit.
+    commands.SettleTransferByHand: {"moved": {"rail", "confirmation_id"}},
+}
+"""Fields whose hostile value is refused under the name of another field it constrains."""
+
 
 def _fuzz(kind: type, data: st.DataObject) -> tuple[object | None, set[str]]:
     """Build `kind` from `GHOST` with hostile values in some fields; None when refused."""
@@ -190,7 +197,9 @@ def _fuzz(kind: type, data: st.DataObject) -> tuple[object | None, set[str]]:
         refused = error
     if refused is None:
         return built, hostile
-    assert refused.key in hostile
+    coupled = COUPLED.get(kind, {})
+    blamed = hostile.union(*(coupled.get(name, set()) for name in hostile))
+    assert refused.key in blamed
     return None, hostile
 
 
