@@ -337,7 +337,6 @@ def go_loan_application(
         "loc_loan_id": s(loan_id),
         "loc_loan_number": s("FM-000042" if approved else ""),
         "loc_status": s(status),
-        "loc_adverse_actions": {"L": [s(action) for action in adverse_actions]},
         "loc_loan_amount": n(30_000 if approved else 0),
         "loc_fee_type": s("fixed" if approved else ""),
         "loc_origination_fee": n(1_500 if approved else 0),
@@ -350,6 +349,8 @@ def go_loan_application(
         "loc_last_updated": s(updated),
         **(extra or {}),
     }
+    if adverse_actions:  # the Go field is omitempty: an offer without reasons has none
+        item["loc_adverse_actions"] = {"L": [s(action) for action in adverse_actions]}
     if ttl is not None:
         item["ttl"] = n(ttl)
     return item

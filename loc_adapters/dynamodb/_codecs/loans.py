@@ -273,13 +273,23 @@ def installment_ref(item: Mapping[str, Any]) -> InstallmentRef:
         )
 
 
+_ADVERSE_ACTIONS = "loc_adverse_actions"
+"""Written only when there are reasons, as the Go service's ``omitempty`` writes it."""
+
+
 def encode_loan_application(application: LoanApplication) -> Item:
-    """The ``LOANAPP#`` item; ``ttl`` while the offer is an unconverted APPROVED one."""
+    """The ``LOANAPP#`` item; ``ttl`` while the offer is an unconverted APPROVED one.
+
+    No reasons, no ``loc_adverse_actions`` attribute: the Go service's field is
+    ``omitempty``, so an approved offer it wrote has none, and one saved back keeps none.
+    """
     item: Item = {
         "PK": keys.user_pk(application.user_id),
         "SK": keys.loan_application_sk(application.application_id),
         **LOAN_APPLICATION.encode(application),
     }
+    if not application.adverse_actions:
+        item.pop(_ADVERSE_ACTIONS, None)
     if (
         application.status is ApplicationStatus.APPROVED
         and application.loan_id is None
@@ -292,19 +302,22 @@ def encode_loan_application(application: LoanApplication) -> Item:
 def decode_loan_application(item: Item) -> LoanApplication:
     """The application, verified; an item of the Go service gets its expiry from ``ttl``.
 
+    An item without ``loc_adverse_actions`` (or with NULL) has no reasons: the Go service
+    writes the attribute ``omitempty``.
+
     Only an APPROVED offer expires: a ``ttl`` the Go service left on an application it
     later marked ABANDONED is kept as written, not read as an expiry.
     """
     if item.get("loc_status") == ApplicationStatus.APPROVED.value:
         item = expiry_from_ttl(item)
-    if item.get("loc_adverse_actions"):  # kept as the Go service wrote them, even once saved
-        item = {
-            **item,
-            "loc_adverse_actions": [
-                {"code": action, "text": action} if isinstance(action, str) else action
-                for action in item["loc_adverse_actions"]
-            ],
-        }
+    actions = item.get(_ADVERSE_ACTIONS)
+    item = {  # absent or NULL: none (the Go service's omitempty); its strings kept as written
+        **item,
+        _ADVERSE_ACTIONS: [
+            {"code": action, "text": action} if isinstance(action, str) else action
+            for action in actions or ()
+        ],
+    }
     where = item_name(item)
     return build(
         LoanApplication, LOAN_APPLICATION.decode(item, where=where), f"application {where}"
