@@ -8,6 +8,12 @@ is everything the adverse action notice prints (Regulation B, 12 CFR 1002.9(a)(2
 report, the event carries its `ConsumerReport` too (FCRA 615(a), 15 U.S.C. 1681m(a)), and
 the rejected application stores it, so the notice is rendered from the application as
 stored (`audited_report` is how its audit trail records it).
+
+An installment loan approved for less than the amount requested is a counteroffer (12 CFR
+1002.9(a)(1)(iv)): its application records an ``application_countered`` event
+(`countered_event`), whose notice is the combined counteroffer and adverse action notice
+of comment 9(a)(1)-6 and model form C-4: the same parts as a rejection's, plus the
+`Counteroffer`'s terms.
 """
 
 from __future__ import annotations
@@ -25,13 +31,17 @@ from loc_core.events import AuditValue, DomainEvent, EventType
 
 __all__ = [
     "MAX_KEY_FACTORS",
+    "NOTICE_EVENTS",
     "NOTICE_REASONS",
+    "OFFERED",
     "AdverseAction",
     "AdverseActionNotice",
     "ApplicationStatus",
     "ConsumerReport",
+    "Counteroffer",
     "CreditScore",
     "audited_report",
+    "countered_event",
     "declined_event",
     "notice_document_path",
 ]
@@ -41,7 +51,8 @@ class ApplicationStatus(enum.Enum):
     """Where an application stands; values are the stored `loc_status` strings."""
 
     APPROVED = "APPROVED"
-    """Approved and offered; accepting it before its TTL makes a loan or line."""
+    """Approved and offered; accepting it before its TTL makes a loan or line. A loan offer
+    for less than the amount requested (a counteroffer) carries adverse action reasons."""
     REJECTED = "REJECTED"
     """Declined by underwriting, with adverse action reasons."""
     ABANDONED = "ABANDONED"
@@ -50,7 +61,7 @@ class ApplicationStatus(enum.Enum):
 
 @attrs.frozen
 class AdverseAction:
-    """One reason an application was rejected, as the borrower must be told it."""
+    """One reason an application was rejected, or offered less than requested, as told."""
 
     code: str
     text: str
@@ -177,18 +188,53 @@ def notice_document_path(product: Product, application_id: str) -> str:
 
 
 @attrs.frozen
+class Counteroffer:
+    """The credit offered instead of the credit requested: an installment offer's terms.
+
+    What a combined counteroffer and adverse action notice (model form C-4) offers; the
+    offer's agreement, filed with it, discloses its APR and schedule (Regulation Z).
+    """
+
+    loan_amount: int
+    """The principal offered, in cents (less than the amount requested)."""
+    origination_fee: int
+    amount_disbursed: int
+    """What the borrower would receive."""
+    total_amount: int
+    """What the borrower would repay: the loan amount and the origination fee."""
+    installment_count: int
+    accept_by: dt.datetime | None
+    """When the offer lapses (its TTL); None when no longer known (an offer abandoned
+    since, whose notice's event then gives it)."""
+
+
+OFFERED = (
+    "offered_amount",
+    "offered_origination_fee",
+    "offered_amount_disbursed",
+    "offered_total_amount",
+    "offered_installment_count",
+    "offer_expires_at",
+)
+"""A counteroffer's fields in its ``application_countered`` event, in `Counteroffer`'s order."""
+
+
+@attrs.frozen
 class AdverseActionNotice:
     """What an adverse action notice states (12 CFR 1002.9(a)(2), FCRA 615(a)).
 
     The creditor's name and address, the ECOA notice and the federal agency are the
-    renderer's to print; everything about the application is here.
+    renderer's to print; everything about the application is here. With a `counteroffer`
+    it is the combined counteroffer and adverse action notice (comment 9(a)(1)-6, model
+    form C-4): the reasons are why the amount requested was not granted, and the notice
+    is the adverse action notice should the applicant neither accept nor use the offer.
     """
 
     product: Product
     user_id: str
     application_id: str
     decided_on: dt.date
-    """The date of the action taken (the rejection)."""
+    """The date of the action taken (the rejection, or the counteroffer)."""
     requested_amount: int | None
     """The amount asked for, in cents, where the request named one (a loan's)."""
     reasons: tuple[AdverseAction, ...]
@@ -196,17 +242,31 @@ class AdverseActionNotice:
     reasons_given: int
     """How many reasons underwriting gave (more than `reasons` holds when above four)."""
     consumer_report: ConsumerReport | None = None
+    counteroffer: Counteroffer | None = None
+    """The credit offered instead (an installment loan's counteroffer); None: a rejection."""
 
     @property
     def document(self) -> str:
         """The route of the notice (`notice_document_path`)."""
         return notice_document_path(self.product, self.application_id)
 
+    @property
+    def event_type(self) -> EventType:
+        """``application_countered`` with a counteroffer, else ``application_declined``."""
+        return NOTICE_EVENTS[self.counteroffer is not None]
+
+    def event(self) -> DomainEvent:
+        """The event that announces this notice, on the day of the action taken."""
+        return DomainEvent(
+            self.event_type, self.user_id, self.application_id, self.decided_on, self.event_data()
+        )
+
     def event_data(self) -> dict[str, AuditValue]:
-        """The ``application_declined`` event's data: every field flat, an unknown one None.
+        """The notice's event data: every field flat, an unknown one None.
 
         ``reason_<n>_code``/``reason_<n>_text`` for n in 1..4 and the consumer report's
-        ``report_*`` fields (``report_key_factor_<n>`` for n in 1..5) are always present.
+        ``report_*`` fields (``report_key_factor_<n>`` for n in 1..5) are always present;
+        a counteroffer's event adds its terms (``offered_*``, ``offer_expires_at``).
         """
         data: dict[str, AuditValue] = {
             "product": self.product.value,
@@ -221,17 +281,29 @@ class AdverseActionNotice:
             data[f"reason_{number}_code"] = None if reason is None else reason.code
             data[f"reason_{number}_text"] = None if reason is None else reason.text
         data.update(_report_data(self.consumer_report))
+        offer = self.counteroffer
+        if offer is not None:
+            accept_by = None if offer.accept_by is None else offer.accept_by.isoformat()
+            terms = (
+                offer.loan_amount,
+                offer.origination_fee,
+                offer.amount_disbursed,
+                offer.total_amount,
+                offer.installment_count,
+                accept_by,
+            )
+            data.update(zip(OFFERED, terms, strict=True))
         return data
 
     @classmethod
     def from_event(cls, event: DomainEvent) -> AdverseActionNotice:
-        """The notice an ``application_declined`` event announces.
+        """The notice an ``application_declined`` or ``application_countered`` event announces.
 
         Raises:
             DomainError: another event, or data `event_data` did not write.
         """
-        if event.type is not EventType.APPLICATION_DECLINED:
-            raise DomainError(f"not an application_declined event: {event.type.value}")
+        if event.type not in NOTICE_EVENTS.values():
+            raise DomainError(f"not an adverse action notice's event: {event.type.value}")
         data = event.data
         try:
             reasons = tuple(
@@ -249,9 +321,35 @@ class AdverseActionNotice:
                 reasons=reasons,
                 reasons_given=_whole(data["reasons_given"], "reasons_given"),
                 consumer_report=_report_from(data),
+                counteroffer=(
+                    _counteroffer_from(data)
+                    if event.type is EventType.APPLICATION_COUNTERED
+                    else None
+                ),
             )
         except (KeyError, ValueError) as exc:
-            raise DomainError(f"malformed application_declined event: {exc!r}") from exc
+            raise DomainError(f"malformed {event.type.value} event: {exc!r}") from exc
+
+
+NOTICE_EVENTS: Mapping[bool, EventType] = {
+    False: EventType.APPLICATION_DECLINED,
+    True: EventType.APPLICATION_COUNTERED,
+}
+"""The event that announces an adverse action notice, by whether it makes a counteroffer."""
+
+
+def _counteroffer_from(data: Mapping[str, AuditValue]) -> Counteroffer:
+    """The terms an ``application_countered`` event offers (`OFFERED`)."""
+    amount, fee, disbursed, total, count = (_whole(data[name], name) for name in OFFERED[:-1])
+    accept_by = data[OFFERED[-1]]
+    return Counteroffer(
+        loan_amount=amount,
+        origination_fee=fee,
+        amount_disbursed=disbursed,
+        total_amount=total,
+        installment_count=count,
+        accept_by=None if accept_by is None else dt.datetime.fromisoformat(str(accept_by)),
+    )
 
 
 def declined_event(
@@ -263,10 +361,12 @@ def declined_event(
     adverse_actions: Sequence[AdverseAction],
     requested_amount: int | None = None,
     consumer_report: ConsumerReport | None = None,
+    counteroffer: Counteroffer | None = None,
 ) -> DomainEvent:
     """The ``application_declined`` event a rejection commits: its notice, as event data.
 
-    The notice states the first `NOTICE_REASONS` reasons, in underwriting's order.
+    The notice states the first `NOTICE_REASONS` reasons, in underwriting's order. With a
+    `counteroffer` it is the ``application_countered`` event instead (`countered_event`).
     """
     _require_report(consumer_report)
     notice = AdverseActionNotice(
@@ -278,19 +378,43 @@ def declined_event(
         reasons=tuple(adverse_actions)[:NOTICE_REASONS],
         reasons_given=len(adverse_actions),
         consumer_report=consumer_report,
+        counteroffer=counteroffer,
     )
-    return DomainEvent(
-        EventType.APPLICATION_DECLINED,
-        user_id,
-        application_id,
-        decided_on,
-        notice.event_data(),
+    return notice.event()
+
+
+def countered_event(
+    *,
+    user_id: str,
+    application_id: str,
+    decided_on: dt.date,
+    adverse_actions: Sequence[AdverseAction],
+    requested_amount: int,
+    counteroffer: Counteroffer,
+    consumer_report: ConsumerReport | None = None,
+) -> DomainEvent:
+    """The ``application_countered`` event an installment counteroffer commits.
+
+    Its notice is the combined counteroffer and adverse action notice: the reasons the
+    amount requested was not granted (the first `NOTICE_REASONS`), the terms offered, and
+    the FCRA 615(a) part when the decision used a `consumer_report`.
+    """
+    return declined_event(
+        product=Product.INSTALLMENT,
+        user_id=user_id,
+        application_id=application_id,
+        decided_on=decided_on,
+        adverse_actions=adverse_actions,
+        requested_amount=requested_amount,
+        consumer_report=consumer_report,
+        counteroffer=counteroffer,
     )
 
 
 def audited_report(report: ConsumerReport | None) -> str | None:
-    """A rejected application's consumer report as its audit trail stores it; None for none.
+    """A rejected or countered application's consumer report as its audit trail keeps it.
 
+    None for none.
     The notice's ``report_*`` fields that are set, as compact JSON with sorted keys: every
     part the notice prints, so the trail alone shows what the notice stated.
 

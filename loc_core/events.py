@@ -86,6 +86,10 @@ class EventType(enum.Enum):
     APPLICATION_DECLINED = "application_declined"
     """Underwriting rejected an application (either product): the adverse action notice,
     its reasons and the route of its PDF (12 CFR 1002.9; `loc_core.applications`)."""
+    APPLICATION_COUNTERED = "application_countered"
+    """Underwriting approved an installment loan for less than requested: the combined
+    counteroffer and adverse action notice (12 CFR 1002.9(a)(1)(iv), comment 9(a)(1)-6,
+    model form C-4), its reasons, the terms offered and the route of its PDF."""
     OPERATIONS_ALERT = "operations_alert"
     """Not for the borrower: an operations alert about a change, committed with the change
     (its data the alert's ``title``, ``severity`` and details) and posted once published,

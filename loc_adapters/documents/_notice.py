@@ -10,7 +10,7 @@ dispute right, and the credit score with its range, date, source and key factors
 from __future__ import annotations
 
 from loc_adapters.documents._page import Creditor, Page
-from loc_core.applications import AdverseActionNotice, ConsumerReport, CreditScore
+from loc_core.applications import AdverseActionNotice, ConsumerReport, Counteroffer, CreditScore
 from loc_core.bookkeeping import Product
 from loc_core.disclosures.figures import spoken_date
 from loc_core.errors import InvalidConfiguration
@@ -79,30 +79,91 @@ def render_adverse_action_notice(
         if notice.requested_amount is None
         else [("Requested", format_cents(notice.requested_amount))]
     )
+    offer = notice.counteroffer
+    offered = [] if offer is None else [("Offered", format_cents(offer.loan_amount))]
     page.masthead(
-        "Statement of Credit Denial",
+        "Statement of Credit Denial" if offer is None else "Counteroffer and Notice of Action",
         [
             ("Applicant", borrower_name),
             ("Application", notice.application_id),
             ("Date", spoken_date(notice.decided_on)),
             *requested,
+            *offered,
             ("Creditor", f"{creditor.name}, {creditor.address}"),
         ],
     )
-    page.heading("Action taken")
-    page.paragraph(
-        f"Your application for {_PRODUCTS[notice.product]} was declined on "
-        f"{spoken_date(notice.decided_on)}: {creditor.name} has denied the credit you "
-        "requested."
-    )
-    page.heading("Principal reasons for the credit denial")
+    if offer is None:
+        page.heading("Action taken")
+        page.paragraph(
+            f"Your application for {_PRODUCTS[notice.product]} was declined on "
+            f"{spoken_date(notice.decided_on)}: {creditor.name} has denied the credit you "
+            "requested."
+        )
+        page.heading("Principal reasons for the credit denial")
+    else:
+        _counteroffer(page, notice, offer, creditor=creditor)
+        page.heading("Principal reasons we cannot offer the credit you requested")
     for number, reason in enumerate(notice.reasons, start=1):
         page.paragraph(f"{number}. {reason.text} ({reason.code})")
+    if offer is not None:
+        page.paragraph(_IF_NOT_ACCEPTED.format(creditor=creditor.name), size=_LEGAL_SIZE, bold=True)
     if notice.consumer_report is not None:
         _consumer_report(page, notice.consumer_report)
     page.heading("Notice")
     page.paragraph(_ECOA.format(agency=ECOA_AGENCY), size=_LEGAL_SIZE)
     return bytes(page.output())
+
+
+_IF_NOT_ACCEPTED = (
+    "If you do not accept this offer, or do not use the credit offered, this letter is our "
+    "notice of action taken on your application: {creditor} has not granted the credit you "
+    "requested, for the reasons above. No other notice will follow."
+)
+"""Comment 9(a)(1)-6: the combined notice is the adverse action notice should the offer
+not be accepted or used."""
+
+
+def _counteroffer(
+    page: Page, notice: AdverseActionNotice, offer: Counteroffer, *, creditor: Creditor
+) -> None:
+    """Model form C-4's action taken and offer: the credit requested is not granted; this is."""
+    asked = notice.requested_amount
+    requested = "" if asked is None else f" of {format_cents(asked)}"
+    page.heading("Action taken")
+    page.paragraph(
+        f"We are unable to offer you {_PRODUCTS[notice.product]}{requested} on the terms you "
+        f"requested, for the reasons below. We can, however, offer you credit on the terms "
+        f"that follow ({creditor.name}'s counteroffer of {spoken_date(notice.decided_on)})."
+    )
+    accept_by = (
+        "the time stated with the offer"
+        if offer.accept_by is None
+        else f"{spoken_date(offer.accept_by.date())}, {offer.accept_by:%H:%M} UTC"
+    )
+    page.key_values(
+        [
+            (
+                "Loan amount",
+                (
+                    f"{format_cents(offer.loan_amount)} (origination fee "
+                    f"{format_cents(offer.origination_fee)}; you receive "
+                    f"{format_cents(offer.amount_disbursed)})"
+                ),
+            ),
+            (
+                "Total of payments",
+                f"{format_cents(offer.total_amount)} in {offer.installment_count} installments",
+            ),
+            ("Offer open until", accept_by),
+        ],
+        key_width=40,
+    )
+    page.paragraph(
+        "If this offer is acceptable to you, accept it before then. Its loan agreement, "
+        "available with the offer, discloses the annual percentage rate, the finance charge "
+        "and the payment schedule.",
+        size=_LEGAL_SIZE,
+    )
 
 
 def _consumer_report(page: Page, report: ConsumerReport) -> None:

@@ -15,6 +15,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+from loc_core.applications import OFFERED
 from loc_core.events import DomainEvent, EventType
 
 __all__ = [
@@ -42,6 +43,19 @@ _LINE_OWED_NOW = (
     "next_due_date",
 )
 """What a line notice about money owed adds (`loc_core.creditline` ``owed_now``)."""
+
+_NOTICE = frozenset(
+    {
+        "product",
+        "application_id",
+        "decided_on",
+        "requested_amount",
+        "reasons_given",
+        "document",
+        *(f"reason_{n}_{part}" for n in range(1, 5) for part in ("code", "text")),
+    }
+)
+"""What an adverse action notice's event says besides its consumer report (`KEPT_BACK`)."""
 
 DATA_FIELDS: Mapping[EventType, frozenset[str]] = {
     EventType.LOC_PAYMENT_SUCCEEDED: frozenset({"amount", "paid_on", *_LINE_OWED_NOW}),
@@ -97,17 +111,8 @@ DATA_FIELDS: Mapping[EventType, frozenset[str]] = {
         {"line_id", "payment_id", "closed_on", "closed_from", "corrected", "refund_due"}
     ),
     EventType.LOC_PAYMENT_UPCOMING: frozenset({"amount", "due_date", "autopay", "autopay_amount"}),
-    EventType.APPLICATION_DECLINED: frozenset(
-        {
-            "product",
-            "application_id",
-            "decided_on",
-            "requested_amount",
-            "reasons_given",
-            "document",
-            *(f"reason_{n}_{part}" for n in range(1, 5) for part in ("code", "text")),
-        }
-    ),
+    EventType.APPLICATION_DECLINED: _NOTICE,
+    EventType.APPLICATION_COUNTERED: _NOTICE | set(OFFERED),
 }
 """The ``dataFields`` (besides ``subject_id``) Iterable templates may use, by ``eventName``.
 
@@ -127,9 +132,10 @@ def created_at(day: dt.date) -> int:
 
 
 KEPT_BACK = "report_"
-"""The prefix of data fields never sent to Iterable: an ``application_declined`` event's
-consumer report (the agency, the credit score and its key factors). The notice PDF,
-behind the borrower's own route, states them; the message only links to it."""
+"""The prefix of data fields never sent to Iterable: an ``application_declined`` or
+``application_countered`` event's consumer report (the agency, the credit score and its
+key factors). The notice PDF, behind the borrower's own route, states them; the message
+only links to it."""
 
 
 def track_body(event: DomainEvent) -> dict[str, Any]:

@@ -13,6 +13,8 @@ from loc_core.installment import OriginationFee
 from loc_core.ports import LineDecision, LoanDecision, User
 
 DECLINED = AdverseAction("CREDIT_SCORE", "Your credit history does not meet our requirements")
+CAPPED = AdverseAction("AMOUNT_ABOVE_MAXIMUM", "We do not grant credit in the amount you requested")
+"""Why an approval is for less than requested: the amount is above `max_loan_amount`."""
 
 
 @attrs.define
@@ -66,21 +68,31 @@ class SimulatedUnderwriting:
     apr: Decimal = Decimal("29.99")
     minimum_payment_percent: Decimal = Decimal(3)
     consumer_report: ConsumerReport | None = None
-    """What every rejection says it used (the same report each time); None: no report."""
+    """What every rejection and counteroffer says it used (the same report each time);
+    None: no report."""
     _decisions: int = attrs.field(default=0, init=False)
 
     def decide_loan(self, user_id: str, *, requested_amount: int) -> LoanDecision:
-        """Approve up to `max_loan_amount` at `fee_percent`, or reject."""
+        """Approve up to `max_loan_amount` at `fee_percent`, or reject.
+
+        A request above `max_loan_amount` is approved for that much: a counteroffer, whose
+        reason is `CAPPED` (with `consumer_report`).
+        """
         draw = self._draw(user_id, f"loan:{requested_amount}")
         if draw.random() >= self.loan_approval_probability:
             return LoanDecision(
                 approved=False, adverse_actions=(DECLINED,), consumer_report=self.consumer_report
             )
-        return LoanDecision(
-            approved=True,
-            loan_amount=min(requested_amount, self.max_loan_amount),
-            fee=OriginationFee.percentage(self.fee_percent),
-        )
+        fee = OriginationFee.percentage(self.fee_percent)
+        if requested_amount > self.max_loan_amount:
+            return LoanDecision(
+                approved=True,
+                loan_amount=self.max_loan_amount,
+                fee=fee,
+                adverse_actions=(CAPPED,),
+                consumer_report=self.consumer_report,
+            )
+        return LoanDecision(approved=True, loan_amount=requested_amount, fee=fee)
 
     def decide_line(self, user_id: str) -> LineDecision:
         """Approve one of `line_limits` at `apr`, or reject."""

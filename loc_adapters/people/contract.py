@@ -14,8 +14,12 @@ answers 200 with ``{"approved", "loan_amount", "fee", "installment_count",
 ``{"user_id"}`` answers 200 with ``{"approved", "credit_limit", "apr",
 "minimum_payment_percent", "adverse_actions"}``. Rates are decimal strings, amounts integer
 cents; ``adverse_actions`` is a list of ``{"code", "text"}``; absent optional fields read as
-none. Either answer may carry ``consumer_report`` (absent or null: none was used), which
-underwriting must send whenever a rejection used a consumer report in whole or in part
+none. A loan approval whose ``loan_amount`` is below ``requested_amount`` is a counteroffer
+and must carry ``adverse_actions`` (why the amount requested was not granted: its notice
+states them), or the service refuses it (`ExternalServiceError`, nothing filed); with an
+approval of the whole amount they are ignored. Either answer may carry
+``consumer_report`` (absent or null: none was used), which underwriting must send
+whenever a rejection or a counteroffer used a consumer report in whole or in part
 (the adverse action notice then carries FCRA 615(a)'s part): ``{"agency_name",
 "agency_address", "agency_phone", "score"}``, the agency's texts (its phone the
 toll-free number) and ``score`` null (the report was used, no score) or ``{"value",

@@ -2,7 +2,10 @@
 
 An APPROVED application is an offer the borrower can accept until its TTL; accepting it
 converts it into a loan, once. An offer that expires unaccepted is saved again as
-ABANDONED, without a TTL. A REJECTED application carries its adverse action reasons.
+ABANDONED, without a TTL. A REJECTED application carries its adverse action reasons, and
+so does a counteroffer: an offer of less than the amount requested (12 CFR
+1002.9(a)(1)(iv)), whose approval records the combined counteroffer and adverse action
+notice's ``application_countered`` event.
 
 Like a loan, an application records its audit changes in its own `outbox`. The unit of
 work bumps `version` and `updated_at` is set by each decision from the `now` it is given.
@@ -23,7 +26,9 @@ from loc_core.applications import (
     AdverseAction,
     ApplicationStatus,
     ConsumerReport,
+    Counteroffer,
     audited_report,
+    countered_event,
     declined_event,
 )
 from loc_core.audit import ChangeRecorder, render
@@ -51,6 +56,7 @@ _TERMS = (
     "status",
     "loan_number",
     "loan_amount",
+    "requested_amount",
     "fee_type",
     "origination_fee",
     "fee_percent",
@@ -84,6 +90,10 @@ class LoanApplication:
     """Pre-assigned (``FM-000001``) when approved, from an atomic counter; None if rejected."""
     loan_amount: int
     """Approved principal in cents (0 when rejected)."""
+    requested_amount: int | None = None
+    """The principal the applicant asked for, in cents; None when unknown (an item written
+    before applications kept it, the Go service's). An APPROVED offer below it is a
+    counteroffer; an unknown one is never taken for one."""
     fee_type: FeeType | None
     origination_fee: int
     fee_percent: Decimal | None
@@ -97,8 +107,9 @@ class LoanApplication:
     """The disclosed schedule: as if disbursed on `disclosed_on`; rebuilt at disbursement."""
     adverse_actions: tuple[AdverseAction, ...]
     consumer_report: ConsumerReport | None = None
-    """The consumer report a rejection's decision used (FCRA 615(a)), kept so its adverse
-    action notice is rendered from the application as stored; None when none was used."""
+    """The consumer report a rejection's or a counteroffer's decision used (FCRA 615(a)),
+    kept so its adverse action notice is rendered from the application as stored; None
+    when none was used."""
     created_at: dt.datetime
     updated_at: dt.datetime
     expires_at: dt.datetime | None
@@ -130,23 +141,43 @@ class LoanApplication:
         fee: OriginationFee,
         now: dt.datetime,
         installment_count: int | None = None,
+        requested_amount: int | None = None,
+        adverse_actions: Sequence[AdverseAction] = (),
+        consumer_report: ConsumerReport | None = None,
     ) -> LoanApplication:
         """Make an APPROVED offer with its fee, totals and proposed schedule.
 
         The proposed schedule assumes disbursement on `now`'s date; `installment_count`
-        defaults to the product's.
+        defaults to the product's. A `loan_amount` below `requested_amount` is a
+        counteroffer (12 CFR 1002.9(a)(1)(iv)): it keeps the `adverse_actions` (why the
+        amount requested was not granted) and the `consumer_report` the decision used,
+        and its outbox holds the ``application_countered`` event (`countered_event`), the
+        combined counteroffer and adverse action notice (comment 9(a)(1)-6).
 
         Raises:
-            InvalidAmount: for a loan amount that is not positive integer cents.
+            InvalidAmount: for a loan or requested amount that is not positive integer cents.
             ScheduleError: for a count outside the product bounds.
             InvalidTimestamp: for a `now` that is not aware UTC.
-            DomainError: for a blank id or a loan number not like ``FM-000001``.
+            DomainError: for a blank id, a loan number not like ``FM-000001``, a
+                counteroffer without an adverse action (each with a code and a text), or
+                adverse actions or a consumer report with an offer of the amount requested.
         """
         require_id(user_id, field="user_id")
         require_id(application_id, field="application_id")
         if not isinstance(loan_number, str) or not _LOAN_NUMBER.fullmatch(loan_number):
             raise DomainError(f"loan_number must look like 'FM-000001', got {loan_number!r}")
         amount = positive_cents(loan_amount, field="loan_amount")
+        requested = _requested(requested_amount)
+        countered = requested is not None and amount < requested
+        if countered:
+            actions = _require_actions(adverse_actions, "a counteroffer")
+        elif tuple(adverse_actions) or consumer_report is not None:
+            raise DomainError(
+                "only a counteroffer (less than the amount requested) keeps adverse actions "
+                "and a consumer report"
+            )
+        else:
+            actions = ()
         if not isinstance(fee, OriginationFee):
             raise DomainError(f"fee must be an OriginationFee, got {fee!r}")
         now = require_moment(now)
@@ -169,12 +200,32 @@ class LoanApplication:
             amount_disbursed=total - fee_cents,
             repayment_cadence=product.cadence,
             proposed_schedule=schedule,
-            adverse_actions=(),
+            adverse_actions=actions,
+            consumer_report=consumer_report,
+            requested_amount=requested,
             created_at=now,
             updated_at=now,
             expires_at=now + product.application_ttl,
         )
-        application._record_creation("approved")
+        offer = application.counteroffer
+        if offer is None or requested is None:
+            application._record_creation("approved")
+            return application
+        application._record_creation(
+            f"counteroffer: {amount} of the {requested} cents requested; "
+            + ", ".join(a.code for a in actions)
+        )
+        application.outbox.events.append(
+            countered_event(
+                user_id=user_id,
+                application_id=application_id,
+                decided_on=now.date(),
+                adverse_actions=actions,
+                requested_amount=requested,
+                counteroffer=offer,
+                consumer_report=consumer_report,
+            )
+        )
         return application
 
     @classmethod
@@ -192,22 +243,19 @@ class LoanApplication:
         """Record a REJECTED application with the reasons the borrower must be told.
 
         Its outbox holds the ``application_declined`` event (`declined_event`): the
-        adverse action notice of 12 CFR 1002.9 for `requested_amount` (cents), with the
-        FCRA 615(a) part when the decision used a `consumer_report`.
+        adverse action notice of 12 CFR 1002.9 for `requested_amount` (cents, kept on the
+        application), with the FCRA 615(a) part when the decision used a `consumer_report`.
 
         Raises:
             DomainError: without at least one adverse action (each with a code and text),
                 or with a blank id.
+            InvalidAmount: for a requested amount that is not positive integer cents.
             InvalidTimestamp: for a `now` that is not aware UTC.
         """
         require_id(user_id, field="user_id")
         require_id(application_id, field="application_id")
-        actions = tuple(adverse_actions)
-        if not actions:
-            raise DomainError("a rejection needs at least one adverse action reason")
-        for action in actions:
-            if not isinstance(action, AdverseAction) or not action.code or not action.text:
-                raise DomainError(f"an adverse action needs a code and a text, got {action!r}")
+        actions = _require_actions(adverse_actions, "a rejection")
+        requested = _requested(requested_amount)
         now = require_moment(now)
         application = cls(
             user_id=user_id,
@@ -224,6 +272,7 @@ class LoanApplication:
             proposed_schedule=(),
             adverse_actions=actions,
             consumer_report=consumer_report,
+            requested_amount=requested,
             created_at=now,
             updated_at=now,
             expires_at=None,
@@ -236,7 +285,7 @@ class LoanApplication:
                 application_id=application_id,
                 decided_on=now.date(),
                 adverse_actions=actions,
-                requested_amount=requested_amount,
+                requested_amount=requested,
                 consumer_report=consumer_report,
             )
         )
@@ -399,6 +448,32 @@ class LoanApplication:
         """The application as an error about it names it."""
         return Ref("loan_application", self.application_id, self.user_id)
 
+    @property
+    def is_counteroffer(self) -> bool:
+        """Whether the offer is for less than the amount requested (an unknown one: no).
+
+        An offer stays one once accepted or abandoned: its notice was sent when it was made.
+        """
+        return (
+            self.status is not ApplicationStatus.REJECTED
+            and self.requested_amount is not None
+            and self.loan_amount < self.requested_amount
+        )
+
+    @property
+    def counteroffer(self) -> Counteroffer | None:
+        """The terms a counteroffer offers, as its notice states them; None if not one."""
+        if not self.is_counteroffer:
+            return None
+        return Counteroffer(
+            loan_amount=self.loan_amount,
+            origination_fee=self.origination_fee,
+            amount_disbursed=self.amount_disbursed,
+            total_amount=self.total_amount,
+            installment_count=len(self.proposed_schedule),
+            accept_by=self.expires_at,
+        )
+
     def is_expired(self, now: dt.datetime) -> bool:
         """Whether an APPROVED offer's TTL has passed at `now` (the TTL instant counts)."""
         return self.expires_at is not None and now >= self.expires_at
@@ -427,24 +502,44 @@ class LoanApplication:
 
     def _problems(self) -> list[str]:
         problems = utc_problems(self, "created_at", "updated_at", "expires_at")
-        if self.total_amount != self.loan_amount + self.origination_fee:
-            problems.append("total_amount != loan_amount + origination_fee")
-        if self.amount_disbursed != self.total_amount - self.origination_fee:
-            problems.append("amount_disbursed != total_amount - origination_fee")
+        problems.extend(self._amount_problems())
         problems.extend(self._schedule_problems())
         if self.status is ApplicationStatus.APPROVED:
-            if self.loan_number is None or self.fee_type is None:
-                problems.append("an APPROVED offer needs a loan number and a fee type")
-            if self.expires_at is None and self.loan_id is None:
-                problems.append("an APPROVED offer not yet accepted needs a TTL")
-            if self.loan_amount <= 0 or self.adverse_actions:
-                problems.append("an APPROVED offer has a positive amount and no adverse action")
+            problems.extend(self._offer_problems())
         else:
             if self.expires_at is not None or self.loan_id is not None:
                 problems.append(f"a {self.status.value} application has no TTL and no loan")
             if self.status is ApplicationStatus.REJECTED and not self.adverse_actions:
                 problems.append("a REJECTED application needs at least one adverse action")
         return problems
+
+    def _amount_problems(self) -> list[str]:
+        found = []
+        if self.total_amount != self.loan_amount + self.origination_fee:
+            found.append("total_amount != loan_amount + origination_fee")
+        if self.amount_disbursed != self.total_amount - self.origination_fee:
+            found.append("amount_disbursed != total_amount - origination_fee")
+        requested = self.requested_amount
+        if requested is not None and (type(requested) is not int or requested <= 0):
+            found.append("requested_amount is not positive integer cents")
+        return found
+
+    def _offer_problems(self) -> list[str]:
+        found = []
+        if self.loan_number is None or self.fee_type is None:
+            found.append("an APPROVED offer needs a loan number and a fee type")
+        if self.expires_at is None and self.loan_id is None:
+            found.append("an APPROVED offer not yet accepted needs a TTL")
+        if self.loan_amount <= 0:
+            found.append("an APPROVED offer has a positive amount")
+        if bool(self.adverse_actions) is not self.is_counteroffer:
+            found.append(
+                "an APPROVED offer has adverse actions exactly when it is a counteroffer "
+                "(less than the amount requested)"
+            )
+        if self.consumer_report is not None and not self.is_counteroffer:
+            found.append("an APPROVED offer of the amount requested keeps no consumer report")
+        return found
 
     def _schedule_problems(self) -> list[str]:
         found = []
@@ -477,3 +572,31 @@ class LoanApplication:
         recorder = ChangeRecorder(process=_UNDERWRITING, reason=reason)
         recorder.created(self)
         self.outbox.changes.extend(recorder.changes())
+
+
+def _require_actions(
+    adverse_actions: Sequence[AdverseAction], what: str
+) -> tuple[AdverseAction, ...]:
+    """`adverse_actions` as a tuple: at least one, each with a code and a text.
+
+    Raises:
+        DomainError: naming `what` needs them.
+    """
+    actions = tuple(adverse_actions)
+    if not actions:
+        raise DomainError(f"{what} needs at least one adverse action reason")
+    for action in actions:
+        if not isinstance(action, AdverseAction) or not action.code or not action.text:
+            raise DomainError(f"an adverse action needs a code and a text, got {action!r}")
+    return actions
+
+
+def _requested(requested_amount: int | None) -> int | None:
+    """The amount requested: positive integer cents, or None when not known.
+
+    Raises:
+        InvalidAmount: for anything else.
+    """
+    if requested_amount is None:
+        return None
+    return positive_cents(requested_amount, field="requested_amount")

@@ -42,19 +42,26 @@ class Users(Protocol):
 
 @attrs.frozen
 class LoanDecision:
-    """Underwriting's answer to a request for an installment loan."""
+    """Underwriting's answer to a request for an installment loan.
+
+    An approval of less than the amount requested is a counteroffer (12 CFR
+    1002.9(a)(1)(iv)): it must give the reasons the amount requested was not granted, as a
+    rejection does, or it is refused as outside underwriting's contract.
+    """
 
     approved: bool
     loan_amount: int = 0
+    """The principal approved, in cents; below the amount requested: a counteroffer."""
     fee: OriginationFee | None = None
     installment_count: int | None = None
     """None: the product's default count."""
     adverse_actions: tuple[AdverseAction, ...] = ()
-    """Why a rejected request was rejected (at least one when not approved)."""
+    """Why a rejected request was rejected, or why a counteroffer does not grant the amount
+    requested (at least one for either; ignored with an approval of the whole amount)."""
     consumer_report: ConsumerReport | None = None
-    """The consumer report (and score) a rejection used in whole or in part; underwriting
-    must send it whenever it used one, so the adverse action notice carries FCRA 615(a)'s
-    part. None: no consumer report was used."""
+    """The consumer report (and score) a rejection or a counteroffer used in whole or in
+    part; underwriting must send it whenever it used one, so the adverse action notice
+    carries FCRA 615(a)'s part. None: no consumer report was used."""
 
 
 @attrs.frozen
@@ -75,7 +82,7 @@ class Underwriting(Protocol):
     """The underwriting service: decides, never books anything."""
 
     def decide_loan(self, user_id: str, *, requested_amount: int) -> LoanDecision:
-        """Approve (possibly a smaller amount) or reject a loan request."""
+        """Approve (possibly a smaller amount, with its reasons) or reject a loan request."""
         ...
 
     def decide_line(self, user_id: str) -> LineDecision:

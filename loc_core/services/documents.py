@@ -5,8 +5,9 @@ statement or loan is `NotFound` exactly like a missing one; then the document st
 gives a link that lives `DOCUMENT_LINK_LIFETIME`, or none when the PDF was never stored.
 
 A rejected application's adverse action notice (`GetAdverseActionNotice`, either
-product) is read the same way: the application first, as the borrower, and one that
-was not rejected is `NotFound` like a missing one.
+product), or an installment counteroffer's combined counteroffer and adverse action
+notice, is read the same way: the application first, as the borrower, and one that was
+neither rejected nor a counteroffer is `NotFound` like a missing one.
 
 An installment loan's agreement is rendered on approval, before any loan exists, so it
 is keyed by its application (`agreement_key(user, application_id)`); a loan's agreement
@@ -90,7 +91,10 @@ class GetLineApplicationAgreement(Command[DocumentLink]):
 
 @attrs.frozen(field_transformer=validated)
 class GetAdverseActionNotice(Command[DocumentLink]):
-    """A borrower asks for a link to the adverse action notice of their rejected application."""
+    """A borrower asks for a link to the adverse action notice of their rejected application.
+
+    Or to the combined counteroffer and adverse action notice of a loan counteroffer.
+    """
 
     user_id: Id
     application_id: Id
@@ -175,21 +179,24 @@ def get_line_application_agreement(
 def get_adverse_action_notice(
     query: GetAdverseActionNotice, *, uow: UnitOfWork, documents: DocumentStore, clock: Clock
 ) -> DocumentLink:
-    """A link to the adverse action notice filed when the application was rejected.
+    """A link to the notice filed when the application was rejected or counteroffered.
 
     Raises:
         NotFound: no such application of the product for the user, an application that
-            was not rejected, or no notice stored for it (not rendered yet).
+            was neither rejected nor a counteroffer (a loan offered for less than
+            requested, accepted or not), or no notice stored for it (not rendered yet).
     """
     user_id, application_id = query.user_id, query.application_id
     with uow:
         if query.product is Product.INSTALLMENT:
-            status = uow.loan_applications.get(user_id, application_id).status
+            loan_application = uow.loan_applications.get(user_id, application_id)
+            status, countered = loan_application.status, loan_application.is_counteroffer
         else:
-            status = uow.line_applications.get(user_id, application_id).status
-    if status is not ApplicationStatus.REJECTED:
+            status, countered = uow.line_applications.get(user_id, application_id).status, False
+    if status is not ApplicationStatus.REJECTED and not countered:
         raise NotFound(
-            f"application {application_id} is {status.value}: it has no adverse action notice",
+            f"application {application_id} is {status.value} and no counteroffer: it has no "
+            "adverse action notice",
             entity="adverse_action_notice",
             entity_id=application_id,
             user_id=user_id,

@@ -11,10 +11,13 @@ fails again, so the queue delivers it until it succeeds (if even the queue refus
 the alert is CRITICAL). The documents job (`RenderMissingDocuments`) is the scheduled
 backstop: it renders what is still missing. A rejected application's adverse action
 notice is rendered when its ``application_declined`` event is published
-(`file_adverse_action_notice`, before the borrower is told), from the application as
-stored (its reasons, the consumer report its decision used, its date), never from the
-event's copy: the event names the application and gives the amount requested, which the
-application does not store, so its retry message carries the event, and the documents
+(`file_adverse_action_notice`, before the borrower is told), and an installment
+counteroffer's combined counteroffer and adverse action notice when its
+``application_countered`` event is, from the application as stored (its reasons, the
+consumer report its decision used, its date, the amount requested, the terms offered),
+never from the event's copy: the event names the application and gives what an
+application written before it kept them lacks (the amount requested; an abandoned
+counteroffer's lapsed expiry), so its retry message carries the event, and the documents
 job does not sweep notices. Rendering is deterministic and keyed, so
 rendering twice stores the same bytes under the same key. With no renderer
 (`DocumentFiler.renderer` None) nothing is rendered.
@@ -30,7 +33,12 @@ from collections.abc import Callable
 
 import attrs
 
-from loc_core.applications import NOTICE_REASONS, AdverseActionNotice, ApplicationStatus
+from loc_core.applications import (
+    NOTICE_EVENTS,
+    NOTICE_REASONS,
+    AdverseActionNotice,
+    ApplicationStatus,
+)
 from loc_core.bookkeeping import Product
 from loc_core.creditline import CreditLine, CreditLineApplication, CreditLineProduct
 from loc_core.creditline.statement import Statement, statement_document_path
@@ -98,6 +106,9 @@ class DocumentFiler:
     renderer: DocumentRenderer | None = None
 
 
+_NOTICE_EVENTS = frozenset(NOTICE_EVENTS.values())
+"""The events that announce an adverse action notice: a rejection's, a counteroffer's."""
+
 RENDER_DOCUMENT = "render_document"
 """The `QueueMessage.kind` of a document kept for a retry."""
 
@@ -111,9 +122,10 @@ class DocumentKind(enum.Enum):
     """A line offer's account-opening disclosure (12 CFR 1026.6(b)); its subject is the
     line application."""
     ADVERSE_ACTION_NOTICE = "adverse_action_notice"
-    """A rejected application's adverse action notice (12 CFR 1002.9); its subject is the
-    application (loan's or line's), and its retry carries the ``application_declined``
-    event, which names the application the notice is rendered from and the amount asked."""
+    """A rejected application's adverse action notice (12 CFR 1002.9), or a loan
+    counteroffer's combined notice; its subject is the application (loan's or line's), and
+    its retry carries the ``application_declined`` (``application_countered``) event,
+    which names the application the notice is rendered from."""
 
 
 @attrs.frozen(field_transformer=validated)
@@ -130,7 +142,8 @@ class RenderDocument(Command[bool]):
     statement_date: Day | None = None
     """A statement's date; None for an agreement."""
     event: DomainEvent | None = None
-    """An adverse action notice's ``application_declined`` event; None for the others."""
+    """An adverse action notice's ``application_declined`` or ``application_countered``
+    event; None for the others."""
 
     def __attrs_post_init__(self) -> None:
         """A statement names its date and nothing else does; a notice carries its event.
@@ -148,13 +161,14 @@ class RenderDocument(Command[bool]):
         if (event is not None) is not notice or (
             event is not None
             and (
-                event.type is not EventType.APPLICATION_DECLINED
+                event.type not in _NOTICE_EVENTS
                 or (event.user_id, event.subject_id) != (self.user_id, self.subject_id)
             )
         ):
             raise InvalidRequest(
-                f"a {self.document.value} carries the application_declined event of its "
-                "application, and no other document an event",
+                f"a {self.document.value} carries the application_declined or "
+                "application_countered event of its application, and no other document an "
+                "event",
                 key="event",
             )
 
@@ -334,15 +348,17 @@ def _render_statement(
 def file_adverse_action_notice(
     event: DomainEvent, *, filer: DocumentFiler, uow: UnitOfWork
 ) -> None:
-    """Render and store the adverse action notice an ``application_declined`` event announces.
+    """Render and store the notice an ``application_declined`` event announces.
 
-    The notice is the stored application's (`_stored_notice`). Any other event is ignored,
+    An ``application_countered`` event's too: the combined counteroffer and adverse action
+    notice. The notice is the stored application's (`_stored_notice`). Any other event is
+    ignored,
     and so is a notice stored already: a repeated publish (the recovery job's, after a
     process died between its commit and its publish) files it once. Never raises: a
     failure is alerted and queued for a retry with the event.
     """
     renderer = filer.renderer
-    if renderer is None or event.type is not EventType.APPLICATION_DECLINED:
+    if renderer is None or event.type not in _NOTICE_EVENTS:
         return
     retry = RenderDocument(
         DocumentKind.ADVERSE_ACTION_NOTICE, event.user_id, event.subject_id, event=event
@@ -503,17 +519,20 @@ def render_document(
 def _stored_notice(event: DomainEvent, uow: UnitOfWork) -> AdverseActionNotice:
     """The notice of the application `event` names, from the application as stored.
 
-    The application is read and must be REJECTED; the notice states its reasons, the
-    consumer report its decision used and its date, never the event's copies, which must
-    agree with it: an event (a queue message's) with other reasons, another date or
-    another report is refused before anything is filed, so a forged, mangled or stale
-    message never files a notice the decision did not make. An event without a report
-    (queued before applications kept theirs) takes the stored one. Only the amount asked
-    for comes from the event: the application does not store it.
+    The application is read and must be REJECTED (an ``application_declined`` event) or an
+    installment counteroffer (an ``application_countered`` one); the notice states its
+    reasons, the consumer report its decision used, its date, the amount requested and the
+    terms offered, never the event's copies, which must agree with it: an event (a queue
+    message's) with other reasons, another date, another report, another amount or other
+    terms is refused before anything is filed, so a forged, mangled or stale message never
+    files a notice the decision did not make. What an application written before it kept
+    them lacks comes from the event: the report (an event without one takes the stored
+    one), the amount requested, and a counteroffer's expiry once abandoning cleared it.
 
     Raises:
         NotFound: no such application.
-        InvalidRequest: the application is not REJECTED, or the event disagrees with it.
+        InvalidRequest: the application is neither REJECTED nor a counteroffer, or the
+            event disagrees with it.
     """
     announced = AdverseActionNotice.from_event(event)
     with uow:
@@ -523,21 +542,25 @@ def _stored_notice(event: DomainEvent, uow: UnitOfWork) -> AdverseActionNotice:
             )
         else:
             stored = uow.line_applications.get(event.user_id, event.subject_id)
+    requested, terms = announced.requested_amount, None
+    if isinstance(stored, LoanApplication):
+        requested = stored.requested_amount or requested
+        terms = stored.counteroffer
+        if terms is not None and terms.accept_by is None and announced.counteroffer is not None:
+            terms = attrs.evolve(terms, accept_by=announced.counteroffer.accept_by)
     actions = tuple(stored.adverse_actions)
     notice = attrs.evolve(
         announced,
         decided_on=stored.created_at.date(),
+        requested_amount=requested,
         reasons=actions[:NOTICE_REASONS],
         reasons_given=len(actions),
         consumer_report=stored.consumer_report,
+        counteroffer=terms,
     )
-    reported = announced.consumer_report
-    if (
-        stored.status is not ApplicationStatus.REJECTED
-        or (announced.decided_on, announced.reasons, announced.reasons_given)
-        != (notice.decided_on, notice.reasons, notice.reasons_given)
-        or (reported is not None and reported != notice.consumer_report)
-    ):
+    if announced.consumer_report is None:  # queued before applications kept their report
+        announced = attrs.evolve(announced, consumer_report=notice.consumer_report)
+    if (stored.status is not ApplicationStatus.REJECTED and terms is None) or announced != notice:
         raise InvalidRequest(
             f"the adverse action notice announced for application {event.subject_id} does not "
             "match the application as stored: nothing filed",

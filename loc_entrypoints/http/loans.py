@@ -393,13 +393,16 @@ def get_loan_agreement(*, caller: Who, bus: Bus, loan_id: PathId) -> DocumentLin
 @get(
     "/applications/{application_id:str}/adverse-action-notice",
     operation_id="getLoanApplicationAdverseActionNotice",
-    summary="A short-lived link to a rejected loan application's adverse action notice (PDF)",
+    summary=(
+        "A short-lived link to a rejected loan application's adverse action notice, or a "
+        "counteroffer's combined counteroffer and adverse action notice (PDF)"
+    ),
     responses=responses(404),
     tags=_TAGS,
     sync_to_thread=False,
 )
 def get_adverse_action_notice(*, caller: Who, bus: Bus, application_id: PathId) -> DocumentLinkView:
-    """A link to the notice; 404 when the application was not rejected or has no notice yet."""
+    """A link to the notice; 404 unless rejected or a counteroffer, or while no notice is stored."""
     return DocumentLinkView.of(
         bus.handle(GetAdverseActionNotice(caller.user_id, application_id, Product.INSTALLMENT))
     )

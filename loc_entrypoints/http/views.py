@@ -73,12 +73,20 @@ class EligibilityView:
 
 @attrs.frozen
 class LoanApplicationView:
-    """A loan application: its decision and, when approved, its offer."""
+    """A loan application: its decision and, when approved, its offer.
+
+    An APPROVED offer whose `loan_amount` is below `requested_amount` is a counteroffer:
+    its `adverse_actions` say why, and its combined counteroffer and adverse action
+    notice is served like a rejection's notice.
+    """
 
     application_id: str
     status: str
     currency: str
     loan_amount: int
+    requested_amount: int | None
+    """The amount asked for, in cents; null when unknown (an application filed before
+    applications kept it)."""
     origination_fee: int
     total_amount: int
     fee_percent: str | None
@@ -97,6 +105,7 @@ class LoanApplicationView:
             status=app.status.value,
             currency=CURRENCY,
             loan_amount=app.loan_amount,
+            requested_amount=app.requested_amount,
             origination_fee=app.origination_fee,
             total_amount=app.total_amount,
             fee_percent=_rate(app.fee_percent),

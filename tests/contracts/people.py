@@ -38,3 +38,19 @@ class UnderwritingContract:
         if loan.approved:
             assert 0 < loan.loan_amount <= 30_000
             assert loan.fee is not None
+
+    def test_an_approval_for_less_than_requested_says_why(
+        self, underwriting: Underwriting, reference: Underwriting
+    ) -> None:
+        asked = 10_000_000  # above the maximum: approved, if at all, for less (a counteroffer)
+        decisions = [
+            (underwriting.decide_loan(user_id, requested_amount=asked), user_id)
+            for user_id in (f"user-{n}" for n in range(12))
+        ]
+        for loan, user_id in decisions:
+            assert loan == reference.decide_loan(user_id, requested_amount=asked)
+        offers = [loan for loan, _ in decisions if loan.approved]
+        assert offers
+        for loan in offers:
+            assert 0 < loan.loan_amount < asked
+            assert loan.adverse_actions  # the reasons its adverse action notice states

@@ -45,7 +45,13 @@ from loc_core.creditline import (
 )
 from loc_core.errors import InvariantViolation
 from loc_core.events import AuditRecord, DomainEvent, EventType
-from loc_core.installment import Loan, LoanApplication, OriginationFee, Process
+from loc_core.installment import (
+    InstallmentProduct,
+    Loan,
+    LoanApplication,
+    OriginationFee,
+    Process,
+)
 from loc_core.intents import INTENT_RETENTION, IntentKind, IntentStatus, TransferIntent
 from loc_core.payments import Direction, Rail, SettlementOutcome
 from loc_core.ports import SettlementEvent
@@ -139,6 +145,34 @@ def test_a_rejected_application_keeps_its_consumer_report_and_an_older_item_has_
         user_id="user-1", application_id="app-2", adverse_actions=REASONS, now=made
     )
     assert "loc_consumer_report" not in codecs.encode_loan_application(none_used)
+
+
+def test_a_counteroffer_keeps_the_amount_requested_and_an_older_item_knows_none() -> None:
+    made = dt.datetime(2026, 3, 5, 14, tzinfo=UTC)
+    offer = LoanApplication.approve(
+        product=InstallmentProduct(),
+        user_id="user-1",
+        application_id="app-1",
+        loan_number="FM-000001",
+        loan_amount=40_000,
+        fee=OriginationFee.percentage(Decimal(5)),
+        now=made,
+        requested_amount=45_000,
+        adverse_actions=REASONS[:1],
+        consumer_report=REPORT,
+    )
+    (item,) = wire([codecs.encode_loan_application(offer)])
+    assert item["loc_requested_amount"] == 45_000
+    back = codecs.decode_loan_application(item)
+    assert same_fields(offer, back) == []
+    assert back.counteroffer == offer.counteroffer is not None
+    older = {
+        name: value
+        for name, value in item.items()
+        if name not in {"loc_requested_amount", "loc_consumer_report"}
+    }
+    older["loc_adverse_actions"] = []  # an approval before counteroffers kept none
+    assert codecs.decode_loan_application(older).counteroffer is None  # unknown: no counteroffer
 
 
 _moments = st.datetimes(

@@ -49,13 +49,19 @@ def apply_for_loan(
     missing); a rendering failure is alerted and never fails the application. A
     rejection commits an ``application_declined`` event with it and publishes it: its
     adverse action notice is filed (`file_adverse_action_notice`), then the borrower is
-    told (12 CFR 1002.9). A pre-check refusal (`NotEligible`) files nothing and
-    notifies nobody: the caller is answered at once with every reason.
+    told (12 CFR 1002.9). An approval for less than the amount requested is a
+    counteroffer: it keeps underwriting's reasons and the consumer report its decision
+    used, and commits an ``application_countered`` event, published the same way (the
+    combined counteroffer and adverse action notice, comment 9(a)(1)-6). Reasons or a
+    report that come with an approval of the whole amount are not kept: no adverse action
+    was taken. A pre-check refusal (`NotEligible`) files nothing and notifies nobody: the
+    caller is answered at once with every reason.
 
     Raises:
         InvalidAmount: for a requested amount that is not positive integer cents.
         NotEligible: with every failed pre-check rule; nothing is filed.
-        ExternalServiceError: when underwriting approved without a fee.
+        ExternalServiceError: when underwriting approved without a fee, or for less than
+            the amount requested without a reason; nothing is filed.
         LockNotAcquired: while another application of the borrower is being decided.
         IdempotencyConflict: when the key was used for another request.
     """
@@ -103,6 +109,14 @@ def _decide(
                 f"underwriting approved user {command.user_id} without an origination fee",
                 user_id=command.user_id,
             )
+        countered = decision.loan_amount < command.requested_amount
+        if countered and not decision.adverse_actions:
+            raise ExternalServiceError(
+                f"underwriting approved user {command.user_id} for {decision.loan_amount} of "
+                f"the {command.requested_amount} cents requested without a reason: a "
+                "counteroffer's adverse action notice states why (12 CFR 1002.9(a)(1)(iv))",
+                user_id=command.user_id,
+            )
         application = LoanApplication.approve(
             product=product,
             user_id=command.user_id,
@@ -112,6 +126,9 @@ def _decide(
             fee=decision.fee,
             now=now,
             installment_count=decision.installment_count,
+            requested_amount=command.requested_amount,
+            adverse_actions=decision.adverse_actions if countered else (),
+            consumer_report=decision.consumer_report if countered else None,
         )
     else:
         application = LoanApplication.reject(

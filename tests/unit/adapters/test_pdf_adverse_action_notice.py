@@ -8,7 +8,12 @@ import io
 import pytest
 from adverse_actions import REASONS, REPORT
 
-from loc_core.applications import AdverseActionNotice, declined_event
+from loc_core.applications import (
+    AdverseActionNotice,
+    Counteroffer,
+    countered_event,
+    declined_event,
+)
 from loc_core.bookkeeping import Product
 
 pytest.importorskip("fpdf", reason="the documents extra is not installed")
@@ -103,3 +108,46 @@ def test_a_decision_that_used_a_consumer_report_adds_the_fcra_disclosures() -> N
 def test_no_notice_is_rendered_without_the_creditors_address() -> None:
     with pytest.raises(InvalidConfiguration, match="LOC_CREDITOR_ADDRESS is not set"):
         PdfRenderer().adverse_action_notice(notice(report=False), borrower_name="A B")
+
+
+def test_a_counteroffer_is_stated_as_model_form_c4_with_its_terms_and_its_notice() -> None:
+    event = countered_event(
+        user_id="user-0001",
+        application_id="app-0010",
+        decided_on=dt.date(2026, 3, 5),
+        adverse_actions=REASONS[:1],
+        requested_amount=80_000,
+        counteroffer=Counteroffer(
+            loan_amount=50_000,
+            origination_fee=2_500,
+            amount_disbursed=50_000,
+            total_amount=52_500,
+            installment_count=6,
+            accept_by=dt.datetime(2026, 3, 6, 14, tzinfo=dt.UTC),
+        ),
+        consumer_report=REPORT,
+    )
+    text = text_of(
+        PdfRenderer(creditor=LENDER).adverse_action_notice(
+            AdverseActionNotice.from_event(event), borrower_name="A B"
+        )
+    )
+    for expected in (
+        "Counteroffer and Notice of Action",
+        "Requested $800.00",
+        "Offered $500.00",
+        "We are unable to offer you an installment loan of $800.00 on the terms you requested",
+        "We can, however, offer you credit on the terms that follow",
+        "Loan amount $500.00 (origination fee $25.00; you receive $500.00)",
+        "Total of payments $525.00 in 6 installments",
+        "Offer open until March 6, 2026, 14:00 UTC",
+        f"1. {REASONS[0].text} ({REASONS[0].code})",
+        (
+            "If you do not accept this offer, or do not use the credit offered, this letter is "
+            "our notice of action taken on your application"
+        ),
+        "Agency Example Credit Bureau",
+        ECOA,
+    ):
+        assert expected in text
+    assert "Statement of Credit Denial" not in text

@@ -1,4 +1,7 @@
-"""A rejected application's adverse action notice through a short-lived link, to its applicant."""
+"""A rejected application's adverse action notice through a short-lived link, to its applicant.
+
+A loan counteroffer's combined counteroffer and adverse action notice too.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from deployment import LINES_OPENED, Deployment
 from http_api import Api
 from litestar.testing import TestClient
 
-from loc_adapters.memory import InMemoryDocumentStore, TextRenderer
+from loc_adapters.memory import InMemoryDocumentStore, SimulatedUnderwriting, TextRenderer
 from loc_core.ports import DocumentStore, Underwriting
 from loc_core.ports.documents import adverse_action_notice_key
 from loc_core.services.filing import DocumentFiler
@@ -22,7 +25,17 @@ NOT_FOUND = "https://loc.dev/problems/not-found"
 @pytest.fixture
 def api() -> Iterator[Api]:
     """The app over a deployment whose underwriter rejects loans above $500.00 and dora's line."""
-    world = Deployment.build(now=LINES_OPENED, seed=3, overrides={Underwriting: Underwriter()})
+    yield from serving(Underwriter())
+
+
+@pytest.fixture
+def countering() -> Iterator[Api]:
+    """The app over a deployment whose underwriter offers $400.00 for any loan above it."""
+    yield from serving(SimulatedUnderwriting(loan_approval_probability=1, max_loan_amount=40_000))
+
+
+def serving(underwriting: Underwriting) -> Iterator[Api]:
+    world = Deployment.build(now=LINES_OPENED, seed=3, overrides={Underwriting: underwriting})
     store = InMemoryDocumentStore()
     filer = DocumentFiler(store, world.users, world.alerter, world.queue, TextRenderer())
     world.bus = world.bus.replacing({DocumentStore: store, DocumentFiler: filer})
@@ -75,3 +88,24 @@ def test_an_approved_application_has_no_notice(api: Api) -> None:
     line = applied(api, "alice", "/lines/applications", {}, "APPROVED")
     assert_not_found(api, "alice", f"/loans/applications/{loan}/adverse-action-notice")
     assert_not_found(api, "alice", f"/lines/applications/{line}/adverse-action-notice")
+
+
+def test_the_applicant_reads_the_notice_of_a_counteroffer_and_nobody_else_does(
+    countering: Api,
+) -> None:
+    answer = countering.post("alice", "/loans/applications", {"requested_amount": 45_000})
+    assert answer.status_code == 201, answer.text
+    offer = answer.json()
+    assert (offer["status"], offer["loan_amount"], offer["requested_amount"]) == (
+        "APPROVED",
+        40_000,
+        45_000,
+    )
+    assert offer["adverse_actions"] == ["AMOUNT_ABOVE_MAXIMUM"]
+    route = f"/loans/applications/{offer['application_id']}/adverse-action-notice"
+    link = countering.get("alice", route)
+    assert link.status_code == 200, link.text
+    document = countering.get("alice", link.json()["url"])
+    assert document.status_code == 200
+    assert b'"counteroffer"' in document.content
+    assert_not_found(countering, "bob", route)
