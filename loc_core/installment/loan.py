@@ -1105,6 +1105,16 @@ class Loan(LoanState):
             self._overdue_event(installment, today)
 
     def _default(self, cause: Installment, today: dt.date) -> None:
+        """Default the loan for `cause`, OVERDUE `default_after_days` by `today`.
+
+        The loan defaulted on the day `cause` had been OVERDUE `default_after_days`, not
+        on the day a run found it: a run after days the job missed (an outage) dates it
+        as a run every day would have, as the correction replay and the adoption of a Go
+        loan (`legacy.defaulted_on`) do. Its entry is booked `today`, as a late fee found
+        late is.
+        """
+        patience = dt.timedelta(days=self.product.default_after_days)
+        defaulted = today if cause.overdue_on is None else min(today, cause.overdue_on + patience)
         reason = (
             f"installment {cause.number} overdue since {render(cause.overdue_on)} "
             f"for {self.product.default_after_days} days"
@@ -1112,7 +1122,7 @@ class Loan(LoanState):
         recorder = ChangeRecorder(process=Process.DEFAULT, reason=reason)
         recorder.touch(self)
         self.status = LoanStatus.DEFAULTED
-        self.defaulted_on = today
+        self.defaulted_on = defaulted
         self.autopay_enabled = False
         for installment in self.installments:
             if not installment.is_paid:
@@ -1132,7 +1142,7 @@ class Loan(LoanState):
             )
         )
         self.outbox.changes.extend(recorder.changes())
-        self._event(EventType.LOAN_DEFAULTED, self.loan_id, today, self._charged_off(today))
+        self._event(EventType.LOAN_DEFAULTED, self.loan_id, today, self._charged_off(defaulted))
 
     # --- helpers ----------------------------------------------------------------------
 

@@ -114,11 +114,21 @@ class LineJobs:
 
         For the jobs that decide on the line as it stands (upcoming, overdue): nothing is
         billed first, and a line the decision leaves alone is not written.
+
+        A run for a past date (a missed day caught up, ``loc job run --date``) leaves a
+        line that has activity after that date (a payment, a draw, a later day's job):
+        its past is not rewritten (`OutOfOrder`), and a run for a later date decides
+        it. Such a line is reported skipped, not failed (docs/jobs.md, "After an outage").
         """
         today = command.business_date(self.lines.clock)
         with self.lines.uow as uow:
             refs = find(uow.lines, today)
         request_id = f"{job}:{today.isoformat()}"
+
+        def unless_lived_past(line: CreditLine, on: dt.date) -> bool:
+            if on < line.accrued_through:
+                return False  # the line already lived past `on`: a later run decides it
+            return change(line, on)
 
         def handle(ref: LineRef) -> bool:
             if done is not None and done(ref):
@@ -126,7 +136,7 @@ class LineJobs:
             acted, _ = self.lines.change(
                 ref.user_id,
                 ref.line_id,
-                change,
+                unless_lived_past,
                 actor=job,
                 request_id=request_id,
                 bill_first=False,

@@ -17,6 +17,7 @@ import attrs
 
 from loc_core.creditline import CreditLine
 from loc_core.ports import CreditLineRepository, LineRef
+from loc_core.services.kit import business_date
 from loc_core.services.lines.jobs import JobReport, LineJobs
 from loc_core.services.scheduled import PageableJob
 
@@ -29,14 +30,22 @@ class SendUpcomingNotices(PageableJob[JobReport]):
 
 
 def send_upcoming_payment_notices(command: SendUpcomingNotices, *, jobs: LineJobs) -> JobReport:
-    """Send each line due within the notice window its reminder, once per cycle."""
+    """Send each line due within the notice window its reminder, once per cycle.
+
+    A run for a past date (a missed day caught up) reminds only of a due date still
+    ahead of the clock's business date: a reminder sent on or after its due date would
+    tell the borrower to pay by a day already gone.
+    """
     product = jobs.lines.product
     window = dt.timedelta(days=product.upcoming_notice_days)
+    now = business_date(jobs.lines.clock)
 
     def due_soon(lines: CreditLineRepository, today: dt.date) -> list[LineRef]:
         return lines.due_between(today + dt.timedelta(days=1), today + window)
 
     def notify(line: CreditLine, on: dt.date) -> bool:
+        if line.next_due_date is not None and line.next_due_date <= now:
+            return False  # its due date has come by the clock: a reminder is too late
         return line.send_upcoming_notice(today=on, product=product).notify
 
     return jobs.change_each(

@@ -197,7 +197,8 @@ def test_a_defaulted_loan_takes_payments_that_release_the_allowance(
 ) -> None:
     loan, ledger = booked
     loan.run_daily(dt.date(2026, 3, 31))  # installment 1 overdue since 2026-01-25 for 65 days
-    assert (loan.status, loan.defaulted_on) == (LoanStatus.DEFAULTED, dt.date(2026, 3, 31))
+    # It defaulted on its 60th day overdue, the day a run every day would have found.
+    assert (loan.status, loan.defaulted_on) == (LoanStatus.DEFAULTED, dt.date(2026, 3, 26))
     ledger.post_all(loan.outbox.drain().entries)
     owed = loan.outstanding_balance
     assert ledger.balance(allowance("loan-1")) == -owed
@@ -217,7 +218,7 @@ def test_a_defaulted_loan_takes_payments_that_release_the_allowance(
     pay(loan, "pay-2", loan.outstanding_balance, today=dt.date(2026, 4, 2))
     assert loan.status is LoanStatus.CLOSED
     assert loan.completion_date == dt.date(2026, 4, 2)
-    assert loan.defaulted_on == dt.date(2026, 3, 31)
+    assert loan.defaulted_on == dt.date(2026, 3, 26)
     ledger.post_all(loan.outbox.drain().entries)
     assert ledger.balance(allowance("loan-1")) == 0
     assert ledger_problems(loan, ledger) == []

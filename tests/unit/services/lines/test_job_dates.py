@@ -78,9 +78,10 @@ def test_line_jobs_as_of_past_days_remind_collect_and_mark_overdue_as_on_those_d
     world.at(LINE_DUE + dt.timedelta(days=3), 16)
     week_before = LINE_DUE - dt.timedelta(days=8)
     assert world.bus.handle(SendUpcomingNotices(as_of=week_before)).acted == ()
-    reminded = world.bus.handle(SendUpcomingNotices(as_of=week_before + dt.timedelta(days=1)))
-    assert reminded.acted == (drawn.line_id,)
-    assert world.bus.handle(SendUpcomingNotices(as_of=LINE_DUE)).acted == ()  # once a cycle
+    # In the window, but 04-27 has come by the clock: no reminder to pay by a day gone.
+    late = world.bus.handle(SendUpcomingNotices(as_of=week_before + dt.timedelta(days=1)))
+    assert late.acted == ()
+    assert world.bus.handle(SendUpcomingNotices(as_of=LINE_DUE)).acted == ()
     assert world.bus.handle(MarkOverdueLines(as_of=LINE_DUE)).acted == ()  # the whole due date
     overdue = world.bus.handle(MarkOverdueLines(as_of=LINE_DUE + dt.timedelta(days=1)))
     assert overdue.acted == (drawn.line_id,)
@@ -108,3 +109,83 @@ def test_the_due_job_as_of_a_missed_due_date_collects_that_minimum_now_once(
     assert world.bus.handle(CollectDueMinimums(as_of=LINE_DUE)).skipped == (drawn.line_id,)
     assert len(world.sim.submitted) == submitted
     assert world.line(drawn).payments[key].submitted_on == world.today  # money moves now
+
+
+# --- after an outage: the first runs after days the jobs missed (docs/jobs.md) -----------
+
+
+def test_a_reminder_caught_up_before_its_due_date_is_sent(
+    world: Deployment, billed: CreditLine
+) -> None:
+    """Caught up before its due date, a missed day's reminder still goes out, once."""
+    world.at(LINE_DUE - dt.timedelta(days=1), 10)  # a day before it, a late run still reminds
+    reminded = world.bus.handle(SendUpcomingNotices(as_of=LINE_DUE - dt.timedelta(days=3)))
+    assert reminded.acted == (billed.line_id,)
+    assert [event.data["due_date"] for event in world.notifier.sent[-1:]] == ["2026-04-27"]
+
+
+def test_a_reminder_caught_up_on_its_due_date_is_not_sent(
+    world: Deployment, billed: CreditLine
+) -> None:
+    world.at(LINE_DUE, 10)
+    report = world.bus.handle(SendUpcomingNotices(as_of=LINE_DUE - dt.timedelta(days=3)))
+    assert (report.acted, report.skipped, report.failed) == ((), (billed.line_id,), ())
+    assert "loc_payment_upcoming" not in world.sent()
+
+
+@pytest.mark.parametrize(
+    ("job", "as_of", "paid_on"),
+    [
+        pytest.param(
+            MarkOverdueLines, LINE_DUE + dt.timedelta(days=1), dt.date(2026, 4, 30), id="overdue"
+        ),
+        pytest.param(
+            SendUpcomingNotices,
+            LINE_DUE - dt.timedelta(days=6),
+            LINE_DUE - dt.timedelta(days=4),
+            id="upcoming",
+        ),
+    ],
+)
+def test_a_past_date_run_leaves_a_line_that_lived_past_it_to_the_later_run(
+    world: Deployment,
+    billed: CreditLine,
+    job: type[MarkOverdueLines | SendUpcomingNotices],
+    as_of: dt.date,
+    paid_on: dt.date,
+) -> None:
+    """The operator reruns a missed day after the borrower paid part: skipped, not failed."""
+    world.at(paid_on, 10)
+    world.pay_line(billed, 500)
+    before = world.line(billed)
+    report = world.bus.handle(job(as_of=as_of))
+    assert (report.acted, report.skipped, report.failed) == ((), (billed.line_id,), ())
+    assert world.alerts() == []
+    assert world.line(billed) == before
+    world.at(paid_on, 16)  # today's run decides the line, once
+    assert world.bus.handle(job()).acted == (billed.line_id,)
+    assert world.bus.handle(job()).acted == ()
+
+
+def test_a_run_cut_short_is_finished_by_its_rerun_each_line_once(world: Deployment) -> None:
+    """A timeout after the first page: the retried run (same date) does the rest, once."""
+    lines = [world.open_line(user) for user in ("user-1", "user-2")]
+    world.at(dt.date(2026, 3, 12))
+    for line in lines:
+        world.draw(line, 40_000)
+    world.at(CLOSE, 8)
+    first = world.bus.handle(BillClosedCycles(page_size=1)).acted
+    rerun = world.bus.handle(BillClosedCycles())
+    assert sorted(first + rerun.acted) == sorted(line.line_id for line in lines)
+    assert rerun.skipped == first
+    assert [world.line(line).last_billing_cycle_date for line in lines] == [CLOSE, CLOSE]
+    world.at(LINE_DUE, 15)
+    charged = world.bus.handle(CollectDueMinimums(page_size=1)).acted
+    rerun = world.bus.handle(CollectDueMinimums())
+    assert sorted(charged + rerun.acted) == sorted(line.line_id for line in lines)
+    debits = [
+        t.idempotency_key for t in world.sim.submitted if t.idempotency_key.startswith("due:")
+    ]
+    assert sorted(debits) == sorted(
+        due_payment_id(line.line_id, LINE_DUE, Rail.PINLESS) for line in lines
+    )
