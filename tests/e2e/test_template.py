@@ -368,7 +368,19 @@ def test_every_function_and_every_dead_letter_queue_has_an_alarm() -> None:
         for alarm in alarms
         if (alarm["Namespace"], alarm["MetricName"]) == ("AWS/Lambda", "IteratorAge")
     }
+    missed = {
+        alarm["Dimensions"][0]["Value"]["Ref"]
+        for alarm in alarms
+        if (alarm["Namespace"], alarm["MetricName"]) == ("AWS/Lambda", "Invocations")
+        # an hour without a run breaches; a whole day and one hour of them alarms
+        and (alarm["ComparisonOperator"], alarm["TreatMissingData"])
+        == ("LessThanThreshold", "breaching")
+        and alarm["Period"] * alarm["DatapointsToAlarm"]
+        == 25 * 3600
+        == alarm["Period"] * alarm["EvaluationPeriods"]
+    }
     assert on_errors == {function.name for function in CATALOG}
+    assert missed == {function.name for function in CATALOG if function.trigger is Trigger.SCHEDULE}
     assert on_depth == {function.dead_letter_queue for function in CATALOG} - {None}
     assert behind == {
         function.name
