@@ -5,7 +5,9 @@ floats. Timestamps are stored RFC3339 in UTC (``2026-01-05T15:00:00Z``, microsec
 when there are some), dates ``YYYY-MM-DD``, enums by value, `Decimal` rates as numbers
 and durations as seconds. Reading is strict about types (a fractional number for cents is
 an error, not a rounding) and lenient about formats the original Go service wrote (an
-RFC3339 timestamp where a date is expected is read as its UTC date).
+RFC3339 timestamp where a date is expected is read as its UTC date) and about how its
+``attributevalue.MarshalMap`` writes an unset Go field (`Shape.decode`): a NULL (a nil
+slice, map or pointer), an empty string, Go's zero time (``GO_ZERO_TIME``).
 
 What was read is written back as it was read unless its meaning changed (`as_written`):
 a save keeps the Go service's ``…T07:30:00-05:00`` rather than rewrite it as this
@@ -36,6 +38,7 @@ from loc_core.money import exact_context
 
 __all__ = [
     "ABSENT",
+    "GO_ZERO_TIME",
     "Item",
     "Shape",
     "as_written",
@@ -64,6 +67,14 @@ class _Absent:
 
 ABSENT: Any = _Absent()
 """No value: the attribute, map key or list element is not in the item."""
+
+GO_ZERO_TIME = "0001-01-01T00:00:00Z"
+"""How the Go service's ``MarshalMap`` writes a zero ``time.Time``: no moment at all.
+
+``omitempty`` does not drop it (a struct is never empty to ``MarshalMap``), so an unset
+Go date or timestamp field is stored as this text; an optional date or timestamp field
+reads it as None. This library never writes a moment in year 1.
+"""
 
 
 def as_written(stored: object, read: object, written: object) -> Any:  # noqa: ANN401 - any attribute value
@@ -232,6 +243,28 @@ def _is_optional(kind: object) -> bool:
     return union and type(None) in typing.get_args(kind)
 
 
+_MOMENTS = frozenset({dt.date, dt.datetime})
+_COLLECTIONS: dict[object, Callable[[], object]] = {
+    list: list,
+    tuple: list,
+    set: list,
+    frozenset: list,
+    dict: dict,
+}
+"""Collection types, and the empty value a NULL (the Go service's nil) reads as."""
+
+
+def _unset(kind: object, raw: object) -> bool:
+    """Whether `raw` is how the Go service writes an unset value of an optional `kind`.
+
+    An empty string; for a date or timestamp, also Go's zero time (``GO_ZERO_TIME``).
+    """
+    if raw == "":
+        return True
+    inner = set(typing.get_args(kind)) - {type(None)}
+    return raw == GO_ZERO_TIME and bool(inner) and inner <= _MOMENTS
+
+
 Encoder = Callable[[Any], Any]
 
 
@@ -252,7 +285,9 @@ class Shape:
     Fields are stored under ``loc_<name>``, or the seed's name in `names`; fields in
     `skip` are stored elsewhere (child items) or not at all (the outbox). A field whose
     value is None is left out of the item, and an absent attribute, a NULL or (for an
-    optional field) an empty string reads back as None, as the Go service wrote them.
+    optional field) an empty string reads back as None, as the Go service wrote them;
+    so does Go's zero time (``GO_ZERO_TIME``) for an optional date or timestamp. A NULL
+    list or map (the Go service's nil slice or map) reads as an empty one.
     `encoders` replace the converter for single fields (seed dates typed RFC3339).
 
     An absent attribute reads as the field's default (a field added after the item was
@@ -317,7 +352,10 @@ class Shape:
             name = self.attribute(field.name)
             raw = item.get(name)
             optional = _is_optional(field.type)
-            if raw is None or (raw == "" and optional):
+            empty = _COLLECTIONS.get(typing.get_origin(field.type))
+            if raw is None and name in item and empty is not None:
+                raw = empty()  # a NULL list or map: the Go service's nil slice or map
+            if raw is None or (optional and _unset(field.type, raw)):
                 if field.default is not attrs.NOTHING and field.name not in self.required:
                     continue
                 if not optional:

@@ -25,6 +25,7 @@ from deployment import Deployment
 from fakes import settlement
 from integration.support import on_table
 from support.go_items import (
+    GO_ZERO_TIME,
     GoInstallment,
     GoLoanBook,
     GoPayment,
@@ -56,7 +57,10 @@ APPLICATIONS = 7
 
 def open_book(user: str, loan: str, *, status: str = "OPEN") -> GoLoanBook:
     """Inst 1 paid by autopay (pay-a, which also paid 1,000 of inst 2); inst 2 overdue with
-    a late fee of 263 and a manual pay-b of 500; inst 3 due today; inst 4 in two weeks."""
+    a late fee of 263 and a manual pay-b of 500; inst 3 due today; inst 4 in two weeks.
+
+    As the Go service stores them: no completion date (Go's zero time) and the unpaid
+    installments' applications NULL (a nil slice)."""
     paid_a = GoPayment(f"{loan}-pay-a", 5_250, "2025-12-08T12:00:00Z")
     return GoLoanBook(
         user_id=user,
@@ -80,6 +84,7 @@ def open_book(user: str, loan: str, *, status: str = "OPEN") -> GoLoanBook:
         created="2025-11-24T15:04:05Z",
         disbursed="2025-11-24T15:04:05.123Z",
         updated="2025-12-30T14:00:00.5Z",
+        completed=s(GO_ZERO_TIME),  # not paid off: a zero time.Time
     )
 
 
@@ -126,6 +131,7 @@ def go_applications() -> list[dict[str, Any]]:
             application_id="app-no-ttl",
             status="REJECTED",
             adverse_actions=rejected,
+            cadence="",  # a rejection that set no terms: the Go zero value
             ttl=lapsed,
         ),
         go_loan_application(user_id="u-3", application_id="app-gone", status="ABANDONED"),

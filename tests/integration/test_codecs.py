@@ -24,6 +24,7 @@ from fakes import bare_line, line_offer, opened_line
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import invariant
+from support import go_items as go
 from unit.creditline.test_corrections import Books
 
 from loc_adapters.dynamodb import _codecs as codecs
@@ -51,6 +52,7 @@ from loc_core.installment import (
     LoanApplication,
     OriginationFee,
     Process,
+    RepaymentCadence,
 )
 from loc_core.intents import INTENT_RETENTION, IntentKind, IntentStatus, TransferIntent
 from loc_core.payments import Direction, Rail, SettlementOutcome
@@ -173,6 +175,53 @@ def test_a_counteroffer_keeps_the_amount_requested_and_an_older_item_knows_none(
     }
     older["loc_adverse_actions"] = []  # an approval before counteroffers kept none
     assert codecs.decode_loan_application(older).counteroffer is None  # unknown: no counteroffer
+
+
+# --- what the Go service writes for an unset field (attributevalue.MarshalMap) ------------
+
+
+@pytest.mark.parametrize(
+    ("status", "completed"),
+    [
+        pytest.param("OPEN", go.s(go.GO_ZERO_TIME), id="open-zero-time.Time"),
+        pytest.param("DEFAULTED", go.s(go.GO_ZERO_TIME), id="defaulted-zero-time.Time"),
+        pytest.param("OPEN", go.null(), id="open-nil-*time.Time"),
+        pytest.param("OPEN", go.s(""), id="open-empty-string"),
+    ],
+)
+def test_a_go_loan_with_unset_fields_reads_them_as_nothing(status: str, completed: Any) -> None:
+    """A zero ``time.Time`` completion date, nil applications: nothing, not year 1."""
+    paid = go.GoPayment("pay-1", 5_250, "2026-01-19T12:00:00Z")
+    book = go.GoLoanBook(
+        status=status,
+        installments=(go.GoInstallment(payments=(paid,)), go.GoInstallment()),
+        completed=completed,
+        account_last_four="",
+    )
+    root, *children = (deserialize(item) for item in go.go_loan_book(book))
+    assert children[1]["loc_applications"] is None  # MarshalMap's nil slice
+    payments = [deserialize(item) for item in go.library_payments(book)]
+    loan = codecs.decode_loan(root, [*children, *payments])
+    assert (loan.completion_date, loan.account_last_four) == (None, None)
+    assert loan.installments[1].applications == []
+    encoded = codecs.encode_loan(loan, shards=1)[0]
+    assert "loc_completion_date" not in encoded  # so an unchanged save keeps the Go value
+
+
+@pytest.mark.parametrize("cadence", [pytest.param("", id="no-cadence"), "biweekly"])
+def test_a_go_rejection_with_a_nil_schedule_reads_as_one_without_terms(cadence: str) -> None:
+    item = deserialize(
+        go.go_loan_application(status="REJECTED", adverse_actions=["X"], cadence=cadence)
+    )
+    assert item["loc_installment_schedule"] is None  # MarshalMap's nil slice
+    application = codecs.decode_loan_application(item)
+    assert (application.proposed_schedule, application.agreement_key) == ((), None)
+    assert (application.loan_number, application.fee_type) == (None, None)
+    assert application.repayment_cadence is RepaymentCadence.BIWEEKLY
+    for status in ("APPROVED", "ABANDONED"):  # an offer always had a cadence: none is refused
+        offer = deserialize(go.go_loan_application(status=status, cadence=""))
+        with pytest.raises(InvariantViolation, match="loc_repayment_cadence"):
+            codecs.decode_loan_application(offer)
 
 
 _moments = st.datetimes(

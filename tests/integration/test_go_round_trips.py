@@ -17,6 +17,7 @@ from contracts.uow import UowFactory, pay
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support.go_items import (
+    GO_ZERO_TIME,
     GoInstallment,
     GoLoanBook,
     GoPayment,
@@ -172,7 +173,7 @@ BOOK = GoLoanBook(
     created="2026-01-05T07:30:00-05:00",
     updated="2026-02-10T03:45:30.5Z",
     disbursed="2026-01-05T12:00:00.123456789Z",
-    completed=null(),
+    completed=s(GO_ZERO_TIME),  # a zero time.Time: not a completion in year 1
     extra={"go_flags": {"M": {"risk": n("0.25"), "note": s("")}}},
 )
 
@@ -202,7 +203,8 @@ def test_a_payment_on_a_go_loan_rewrites_only_what_it_changes(
     assert root == set()
     assert after["LOAN#loan-go"]["loc_created_date"] == s("2026-01-05T07:30:00-05:00")
     assert after["LOAN#loan-go"]["loc_disbursement_date"] == s("2026-01-05T12:00:00.123456789Z")
-    assert after["LOAN#loan-go"]["loc_completion_date"] == null()
+    assert after["LOAN#loan-go"]["loc_completion_date"] == s(GO_ZERO_TIME)
+    assert after["LOAN#loan-go#INSTALLMENT#loan-go-i3"]["loc_applications"] == null()  # nil
     changed = frozenset(
         {
             "loc_outstanding_balance",

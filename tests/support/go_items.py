@@ -6,6 +6,15 @@ are Go's ``time.RFC3339Nano`` text: any offset (``Z`` for UTC), fractional secon
 to nine digits without trailing zeros. Each builder takes ``extra`` attributes, which
 this library does not know and must keep.
 
+What is not set is what aws-sdk-go-v2's ``attributevalue.MarshalMap`` writes for the Go
+zero value of the field's type, not a tidier shape: a nil slice is NULL (an installment
+no payment touched, a rejected application's schedule), an empty string ``{"S": ""}``,
+a zero ``time.Time`` ``0001-01-01T00:00:00Z``, a zero number ``0``, a float without a
+fraction ``5`` (``strconv.FormatFloat(f, 'f', -1, 64)``), and an ``omitempty`` field
+(adverse actions, ``ttl``) is absent when nil or zero; an empty but non-nil slice is
+still ``{"L": []}``, ``omitempty`` or not. Where the Go type is unknown (a completion
+date may be a ``time.Time``, a ``*time.Time`` or a string), the strategies draw each.
+
 Plain builders (`go_timestamp`, `go_loan_book`, `go_loan_application`,
 `library_payments`) make one item set, and `put_go_items` stores it; hypothesis strategies
 (`go_timestamps`, `unknown_attributes`, `go_loan_books`, `go_loan_applications`) make
@@ -30,6 +39,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 __all__ = [
+    "GO_ZERO_TIME",
     "GoInstallment",
     "GoLoanBook",
     "GoPayment",
@@ -70,8 +80,12 @@ def b(value: bool) -> Raw:  # noqa: FBT001 - the value itself
 
 
 def null() -> Raw:
-    """A NULL attribute."""
+    """A NULL attribute: what ``MarshalMap`` writes for a nil slice, map or pointer."""
     return {"NULL": True}
+
+
+GO_ZERO_TIME = "0001-01-01T00:00:00Z"
+"""What ``MarshalMap`` writes for a zero ``time.Time`` (``omitempty`` or not)."""
 
 
 def go_timestamp(moment: dt.datetime, nanosecond: int = 0) -> str:
@@ -115,6 +129,9 @@ class GoInstallment:
     extra: Mapping[str, Raw] = attrs.field(factory=dict)
     process: str | None = None
     """``loc_process``, what last changed it; by default AUTOPAY once paid, else CREATION."""
+    unpaid: Raw = attrs.field(factory=null)
+    """``loc_applications`` without payments: NULL (the nil slice of an installment no
+    payment touched) or ``{"L": []}`` (a slice emptied again, say by an unapplied payment)."""
 
     @property
     def last_process(self) -> str:
@@ -141,7 +158,11 @@ class GoLoanBook:
     updated: str = "2026-01-05T15:04:05Z"
     disbursed: str = "2026-01-05T15:04:05Z"
     completed: Raw | None = attrs.field(factory=lambda: s(""))
-    """``loc_completion_date``: a timestamp on a CLOSED loan; else ``""``, NULL or None (absent)."""
+    """``loc_completion_date``: a timestamp on a CLOSED loan; else what an unset Go field
+    is written as: ``GO_ZERO_TIME`` (a ``time.Time``), NULL (a ``*time.Time``), ``""`` (a
+    string) or None (absent: ``omitempty``)."""
+    account_last_four: str = "6789"
+    """``loc_account_last_four``; ``""`` when the Go service had none."""
     extra: Mapping[str, Raw] = attrs.field(factory=dict)
 
     def due(self, number: int) -> str:
@@ -185,7 +206,7 @@ def go_loan_book(book: GoLoanBook) -> list[Raw]:
         "loc_loan_number": s("FM-000042"),
         "loc_loan_amount": n(book.principal * count),
         "loc_origination_fee": n(book.fee * count),
-        "loc_fee_percent": n("5.0"),
+        "loc_fee_percent": n("5"),  # a float64 5.0, as strconv.FormatFloat prints it
         "loc_fee_type": s("percentage"),
         "loc_total_amount": n((book.principal + book.fee) * count),
         "loc_amount_disbursed": n(book.principal * count),
@@ -194,7 +215,7 @@ def go_loan_book(book: GoLoanBook) -> list[Raw]:
         "loc_repayment_cadence": s("biweekly"),
         "loc_disbursement_date": s(book.disbursed),
         "loc_disbursement_method": s("ach"),
-        "loc_account_last_four": s("6789"),
+        "loc_account_last_four": s(book.account_last_four),
         "loc_confirmation_id": s("conf-1"),
         "auto_pay_enabled": b(book.status != "DEFAULTED"),
         "loc_created_date": s(book.created),
@@ -236,7 +257,7 @@ def _go_installment(book: GoLoanBook, number: int, installment: GoInstallment) -
         "loc_status": s(status),
         "loc_due_date": s(due),
         "loc_process": s(installment.last_process),
-        "loc_applications": {"L": applications},
+        "loc_applications": {"L": applications} if applications else installment.unpaid,
         "loc_update_reason": s(""),
         "loc_created_date": s(installment.created),
         "loc_last_updated": s(installment.updated),
@@ -313,18 +334,26 @@ def go_loan_application(
     status: str = "APPROVED",
     ttl: int | None = None,
     loan_id: str = "",
-    adverse_actions: Sequence[str] = (),
+    adverse_actions: Sequence[str] | None = None,
+    cadence: str | None = None,
     created: str = "2026-01-05T15:04:05Z",
     updated: str = "2026-01-05T15:04:05Z",
     extra: Mapping[str, Raw] | None = None,
 ) -> Raw:
     """A ``LOANAPP#`` item as the Go service writes it.
 
-    An APPROVED offer of $300 + $15 in six installments; a REJECTED or ABANDONED one has
-    no amounts. `ttl` (epoch seconds) is written when given: the Go service keeps it on an
-    unconverted APPROVED offer, and may leave it on one it later marks ABANDONED.
+    An APPROVED offer of $300 + $15 in six installments, with its agreement's key; an
+    ABANDONED one is the offer the expiration handler saved again, terms and all; a
+    REJECTED one has only zero values: no amounts, ``""`` for its loan number, fee type
+    and agreement key, and a NULL schedule (a nil slice). `ttl` (epoch seconds) is written
+    when given: the Go service keeps it on an unconverted APPROVED offer, and may leave it
+    on one it later marks ABANDONED. `adverse_actions` is ``omitempty``: None (a nil
+    slice) leaves the attribute out, an empty sequence (an empty non-nil slice, which
+    ``omitempty`` does not drop) writes ``{"L": []}``. `cadence` is
+    ``loc_repayment_cadence``: ``biweekly`` unless given (``""`` for a rejection that set
+    none).
     """
-    approved = status == "APPROVED"
+    offered = status != "REJECTED"
     schedule = [
         {"M": {"amount": n(5_250), "due_date": s(f"2026-{month:02d}-{day:02d}")}}
         for month, day in ((1, 19), (2, 2), (2, 16), (3, 2), (3, 16), (3, 30))
@@ -335,21 +364,24 @@ def go_loan_application(
         "loc_user_id": s(user_id),
         "loc_loan_application_id": s(application_id),
         "loc_loan_id": s(loan_id),
-        "loc_loan_number": s("FM-000042" if approved else ""),
+        "loc_loan_number": s("FM-000042" if offered else ""),
+        "loc_loan_agreement_key": s(
+            f"loan-agreements/{user_id}/{application_id}.pdf" if offered else ""
+        ),
         "loc_status": s(status),
-        "loc_loan_amount": n(30_000 if approved else 0),
-        "loc_fee_type": s("fixed" if approved else ""),
-        "loc_origination_fee": n(1_500 if approved else 0),
+        "loc_loan_amount": n(30_000 if offered else 0),
+        "loc_fee_type": s("fixed" if offered else ""),
+        "loc_origination_fee": n(1_500 if offered else 0),
         "loc_fee_percent": n("0"),
-        "loc_total_amount": n(31_500 if approved else 0),
-        "loc_amount_disbursed": n(30_000 if approved else 0),
-        "loc_repayment_cadence": s("biweekly"),
-        "loc_installment_schedule": {"L": schedule if approved else []},
+        "loc_total_amount": n(31_500 if offered else 0),
+        "loc_amount_disbursed": n(30_000 if offered else 0),
+        "loc_repayment_cadence": s("biweekly" if cadence is None else cadence),
+        "loc_installment_schedule": {"L": schedule} if offered else null(),
         "loc_created_date": s(created),
         "loc_last_updated": s(updated),
         **(extra or {}),
     }
-    if adverse_actions:  # the Go field is omitempty: an offer without reasons has none
+    if adverse_actions is not None:  # omitempty drops a nil slice, not an empty one
         item["loc_adverse_actions"] = {"L": [s(action) for action in adverse_actions]}
     if ttl is not None:
         item["ttl"] = n(ttl)
@@ -438,6 +470,7 @@ def _installment(draw: st.DrawFn, *, number: int, paid: bool, book: int) -> GoIn
     return GoInstallment(
         late_fee=late_fee,
         payments=payments,
+        unpaid=draw(st.sampled_from([null(), {"L": []}])),
         overdue=not paid and draw(st.booleans()),
         created=draw(go_timestamps()),
         updated=draw(go_timestamps()),
@@ -459,7 +492,7 @@ def go_loan_books(draw: st.DrawFn, *, user_id: str = "u-go") -> GoLoanBook:
     installments = tuple(
         draw(_installment(number=k, paid=done, book=book)) for k, done in enumerate(paid, 1)
     )
-    completed: Raw | None = draw(st.sampled_from([s(""), null(), None]))
+    completed: Raw | None = draw(st.sampled_from([s(GO_ZERO_TIME), null(), s(""), None]))
     if status == "CLOSED":
         completed = s(draw(go_timestamps()))
     return GoLoanBook(
@@ -472,6 +505,7 @@ def go_loan_books(draw: st.DrawFn, *, user_id: str = "u-go") -> GoLoanBook:
         updated=draw(go_timestamps()),
         disbursed=draw(go_timestamps()),
         completed=completed,
+        account_last_four=draw(st.sampled_from(["6789", ""])),
         extra=draw(unknown_attributes()),
     )
 
@@ -487,13 +521,15 @@ def go_loan_applications(draw: st.DrawFn, *, user_id: str = "u-go", now: int) ->
         ttl = now + draw(st.integers(60, 7 * 86_400))
     elif status == "ABANDONED" and draw(st.booleans()):
         ttl = now - draw(st.integers(0, 86_400))
+    rejected = status == "REJECTED"
     return go_loan_application(
         user_id=user_id,
         application_id=f"app-{draw(st.integers(0, 10**6))}",
         status=status,
         ttl=ttl,
         loan_id="loan-x" if converted else "",
-        adverse_actions=["INSUFFICIENT_INCOME"] if status == "REJECTED" else [],
+        adverse_actions=["INSUFFICIENT_INCOME"] if rejected else draw(st.sampled_from([None, []])),
+        cadence=draw(st.sampled_from(["biweekly", ""])) if rejected else None,
         created=draw(go_timestamps()),
         updated=draw(go_timestamps()),
         extra=draw(unknown_attributes()),

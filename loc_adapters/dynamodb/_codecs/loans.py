@@ -36,6 +36,7 @@ from loc_core.installment import (
     LoanApplication,
     LoanStatus,
     Payment,
+    RepaymentCadence,
     legacy,
 )
 from loc_core.ports import InstallmentRef
@@ -275,6 +276,10 @@ def installment_ref(item: Mapping[str, Any]) -> InstallmentRef:
 
 _ADVERSE_ACTIONS = "loc_adverse_actions"
 """Written only when there are reasons, as the Go service's ``omitempty`` writes it."""
+_CADENCE = "loc_repayment_cadence"
+_REJECTED_CADENCE = RepaymentCadence.BIWEEKLY
+"""A rejection's cadence when the Go service set none (``""``, or NULL): what
+`LoanApplication.reject` gives one. A rejection has no terms; the stored value is kept."""
 
 
 def encode_loan_application(application: LoanApplication) -> Item:
@@ -303,13 +308,17 @@ def decode_loan_application(item: Item) -> LoanApplication:
     """The application, verified; an item of the Go service gets its expiry from ``ttl``.
 
     An item without ``loc_adverse_actions`` (or with NULL) has no reasons: the Go service
-    writes the attribute ``omitempty``.
+    writes the attribute ``omitempty``. A REJECTED item's empty ``loc_repayment_cadence``
+    (the Go zero value of a rejection that set no terms) reads as biweekly, the cadence
+    `LoanApplication.reject` gives a rejection; saved back, the ``""`` is kept as written.
 
     Only an APPROVED offer expires: a ``ttl`` the Go service left on an application it
     later marked ABANDONED is kept as written, not read as an expiry.
     """
     if item.get("loc_status") == ApplicationStatus.APPROVED.value:
         item = expiry_from_ttl(item)
+    if item.get("loc_status") == ApplicationStatus.REJECTED.value and not item.get(_CADENCE):
+        item = {**item, _CADENCE: _REJECTED_CADENCE.value}
     actions = item.get(_ADVERSE_ACTIONS)
     item = {  # absent or NULL: none (the Go service's omitempty); its strings kept as written
         **item,
