@@ -42,16 +42,35 @@ from loc_adapters.dynamodb._codecs.records import decode_journal_entry, encode_j
 from loc_adapters.dynamodb._codecs.shared import VERSION, is_legacy
 from loc_adapters.dynamodb._convert import Item, format_timestamp
 from loc_adapters.dynamodb._errors import error_code, translated
-from loc_adapters.dynamodb._table import Cancelled, DynamoTable, deserialize, serialize
+from loc_adapters.dynamodb._ids import LOAN_NUMBERS
+from loc_adapters.dynamodb._table import (
+    Cancelled,
+    ConditionFailed,
+    DynamoTable,
+    deserialize,
+    serialize,
+)
 from loc_core.errors import InvariantViolation, LocError, NotFound
 from loc_core.installment import Installment, Payment
 from loc_core.installment.adoption import GoLoan, adopt, adoption_entry_id, readopt
 from loc_core.ports import TRANSACTION_LIMIT
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.type_defs import ScanInputTypeDef, TransactWriteItemTypeDef
+    from mypy_boto3_dynamodb.type_defs import (
+        ScanInputTypeDef,
+        ScanOutputTypeDef,
+        TransactWriteItemTypeDef,
+    )
 
-__all__ = ["AdoptionReport", "Finding", "Outcome", "adopt_table", "check_table"]
+__all__ = [
+    "AdoptionReport",
+    "Finding",
+    "LoanNumbers",
+    "Outcome",
+    "adopt_table",
+    "align_loan_numbers",
+    "check_table",
+]
 
 
 class Outcome(enum.Enum):
@@ -373,12 +392,7 @@ def adopt_table(
                 "ProjectionExpression": "PK, SK",
                 "ConsistentRead": True,
             }
-            if table.page_size is not None:
-                request["Limit"] = table.page_size
-            if key is not None:
-                request["ExclusiveStartKey"] = key
-            with translated("Scan", table=table.name):
-                page = table.client.scan(**request)
+            page = _scan_page(table, request, key)
             found = [
                 finding
                 for raw in page.get("Items", [])
@@ -409,6 +423,83 @@ def adopt_table(
         findings=[Finding.from_json(f) for f in state.state["found"]],
         resumed=state.resumed,
     )
+
+
+@attrs.frozen
+class LoanNumbers:
+    """The loan-number counter against the numbers the table's loans and offers carry."""
+
+    highest: int
+    """The highest number a loan or application on the table carries (``FM-000042``: 42)."""
+    counter: int
+    """The counter's value before: the last number this library handed out (0: none)."""
+    raised: bool
+    """Whether the counter was set to `highest` (a dry run never sets it)."""
+
+    @property
+    def behind(self) -> bool:
+        """Whether the counter would hand out a number already issued."""
+        return self.highest > self.counter
+
+
+_LOAN_NUMBER = re.compile(r"[A-Z]+-([0-9]+)")
+_NUMBERED: ScanInputTypeDef = {
+    "TableName": "",
+    "ConsistentRead": True,
+    "FilterExpression": "attribute_exists(#number)",
+    "ProjectionExpression": "#number",
+    "ExpressionAttributeNames": {"#number": "loc_loan_number"},
+}
+
+
+def align_loan_numbers(table: DynamoTable, *, apply: bool) -> LoanNumbers:
+    """Raise the loan-number counter to the highest number the table's items carry.
+
+    The Go service numbered its loans and offers itself; this library numbers new ones
+    from ``COUNTER#LOAN_NUMBER``. Were that counter behind what the Go service issued, a
+    new offer would reuse a number a borrower already holds. So the whole table is
+    scanned (one more consistent scan: only items with ``loc_loan_number``, only that
+    attribute) and, when `apply`, the counter is set to the highest number found, on the
+    condition that it is still lower (a number handed out meanwhile is never taken back).
+    """
+    highest = 0
+    start: Mapping[str, Any] | None = None
+    while True:
+        page = _scan_page(table, {**_NUMBERED, "TableName": table.name}, start)
+        for raw in page.get("Items", []):
+            number = deserialize(raw).get("loc_loan_number")
+            found = _LOAN_NUMBER.fullmatch(number) if isinstance(number, str) else None
+            if found is not None:
+                highest = max(highest, int(found[1]))
+        start = page.get("LastEvaluatedKey")
+        if start is None:
+            break
+    stored = table.get(keys.counter_key(LOAN_NUMBERS))
+    counter = int(stored.get("loc_value", 0)) if stored is not None else 0
+    if not apply or highest <= counter:
+        return LoanNumbers(highest=highest, counter=counter, raised=False)
+    try:
+        table.update(
+            keys.counter_key(LOAN_NUMBERS),
+            update="SET #loc_value = :highest",
+            values={":highest": highest},
+            condition="attribute_not_exists(#loc_value) OR #loc_value < :highest",
+        )
+    except ConditionFailed:  # numbers were handed out past it meanwhile: nothing to raise
+        return LoanNumbers(highest=highest, counter=counter, raised=False)
+    return LoanNumbers(highest=highest, counter=counter, raised=True)
+
+
+def _scan_page(
+    table: DynamoTable, request: ScanInputTypeDef, start: Mapping[str, Any] | None
+) -> ScanOutputTypeDef:
+    """One page of `request`, from `start` (None: the first), the table's page size kept."""
+    if table.page_size is not None:
+        request["Limit"] = table.page_size
+    if start is not None:
+        request["ExclusiveStartKey"] = start
+    with translated("Scan", table=table.name):
+        return table.client.scan(**request)
 
 
 def check_table(table: DynamoTable) -> None:

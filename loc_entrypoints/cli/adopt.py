@@ -25,7 +25,7 @@ from loc_entrypoints.cli._progress import progress_bar
 
 if TYPE_CHECKING:
     from loc_adapters.dynamodb import DynamoTable
-    from loc_adapters.dynamodb.adopt import AdoptionReport
+    from loc_adapters.dynamodb.adopt import AdoptionReport, LoanNumbers
 
 __all__ = ["adopt"]
 
@@ -121,7 +121,10 @@ def adopt(
     report_file: Path | None,
 ) -> None:
     """Adopt the Go service's loans: rebuild their payments and opening journal entries."""
-    from loc_adapters.dynamodb.adopt import adopt_table  # noqa: PLC0415 - needs the aws extra
+    from loc_adapters.dynamodb.adopt import (  # noqa: PLC0415 - needs the aws extra
+        adopt_table,
+        align_loan_numbers,
+    )
 
     table = _table(ctx)
     for path in (checkpoint, report_file):
@@ -150,10 +153,13 @@ def adopt(
             checkpoint=checkpoint,
             progress=advance,
         )
+        bar.update(task, description="loan numbers issued: scanning")
+        numbers = align_loan_numbers(table, apply=apply)
     if report_file is not None:
         report_file.write_text(json.dumps(report.as_json(), indent=2, sort_keys=True) + "\n")
     console.print(_table_of(report))
     console.print(_summary(report, checkpoint))
+    console.print(_numbers(numbers, applied=apply))
     counts = report.counts()
     if counts["does not verify"] or counts["changed during adoption, retry"]:
         # A script that runs the adoption must not take a partial one for done.
@@ -171,6 +177,18 @@ def _summary(report: AdoptionReport, checkpoint: Path | None) -> str:
         f"{entries} journal entries; {counts['does not verify']} do not verify, "
         f"{counts['changed during adoption, retry']} changed during adoption"
     )
+
+
+def _numbers(numbers: LoanNumbers, *, applied: bool) -> str:
+    """One line: the loan-number counter against the numbers the table's items carry."""
+    issued = f"the table's loans and offers carry numbers up to {numbers.highest}"
+    if not numbers.behind:
+        return f"loan numbers: {issued}; the counter ({numbers.counter}) is past them"
+    if numbers.raised:
+        return f"loan numbers: {issued}; the counter was raised from {numbers.counter}"
+    if applied:  # handed out past them meanwhile
+        return f"loan numbers: {issued}; the counter moved past them during the run"
+    return f"loan numbers: {issued}; dry run: would raise the counter from {numbers.counter}"
 
 
 def _table_of(report: AdoptionReport) -> Table:

@@ -36,7 +36,7 @@ from support.go_items import (
     s,
 )
 
-from loc_adapters.dynamodb import DynamoTable, create_table
+from loc_adapters.dynamodb import DynamoIds, DynamoTable, create_table
 from loc_adapters.dynamodb.adopt import Outcome, adopt_table
 from loc_core.errors import InvariantViolation
 from loc_core.installment import WATERFALL, InstallmentStatus, LoanStatus, Process
@@ -215,16 +215,21 @@ def test_a_dry_run_writes_nothing_and_reports_what_it_would(
     assert report["counts"]["would adopt"] == 3
     assert report["counts"]["does not verify"] == 1, report["findings"]
     assert report["scanned"] == len(before)
-    assert "would write 8 payments and 3 journal entries" in result.output.replace("\n", " ")
+    said = " ".join(result.output.split())
+    assert "would write 8 payments and 3 journal entries" in said
+    assert "numbers up to 42; dry run: would raise the counter from 0" in said
 
 
 def test_apply_adopts_what_verifies_and_the_bus_then_reads_it_to_the_cent(
     go_table: DynamoTable, dynamodb: DynamoDBClient, world: Deployment, tmp_path: Path
 ) -> None:
     bad_before = [i for i in snapshot(dynamodb, go_table) if "l-bad" in i["SK"]["S"]]
-    run(go_table, "--apply", "--report", str(tmp_path / "r.json"))
+    result = run(go_table, "--apply", "--report", str(tmp_path / "r.json"))
     report = json.loads((tmp_path / "r.json").read_text())
     assert report["counts"]["adopted"] == 3
+    # the Go service issued FM-000042: the next offer is numbered after it, never with it
+    assert "the counter was raised from 0" in " ".join(result.output.split())
+    assert DynamoIds(go_table).next_loan_number() == "FM-000043"
     (bad,) = [f for f in report["findings"] if f["outcome"] == "does not verify"]
     assert bad["item_id"] == "l-bad"
     assert "outstanding 4000 != total 5513 - applications 1500" in bad["detail"]
