@@ -29,6 +29,7 @@ import attrs
 from botocore.exceptions import ClientError
 
 from loc_adapters.dynamodb import _keys as keys
+from loc_adapters.dynamodb._codecs.lines import decode_line, decode_line_application
 from loc_adapters.dynamodb._codecs.loans import (
     INSTALLMENT,
     LOAN,
@@ -92,7 +93,7 @@ class Finding:
     """One loan or application and what adoption made of it."""
 
     kind: str
-    """``loan`` or ``application``."""
+    """``loan``, ``application``, ``line`` or ``line application``."""
     user_id: str
     item_id: str
     outcome: Outcome
@@ -562,39 +563,80 @@ def _visit(
         return None
     user_id = pk.removeprefix("USER#")
     if sk.startswith("LOANAPP#"):
-        return _check_application(table, (pk, sk), user_id)
+        return _check_readable(table, (pk, sk), user_id, "application", _read_loan_application)
     if sk.startswith("LOAN#") and sk.count("#") == 1:
         return _adopt_loan(
             table, (pk, sk), user_id, apply=apply, today=today, now=now, earlier=earlier
         )
+    if sk.startswith("LOCAPP#"):
+        return _check_readable(table, (pk, sk), user_id, "line application", _read_line_app)
+    if sk.startswith("LOC#") and sk.count("#") == 1:
+        return _check_readable(table, (pk, sk), user_id, "line", _read_line)
     return None
 
 
-def _check_application(table: DynamoTable, key: tuple[str, str], user_id: str) -> Finding:
-    """An application needs nothing written: it is served as stored if it reads."""
-    application_id = key[1].removeprefix("LOANAPP#")
-    item = table.get(key)
-    if item is None:
-        return Finding(
-            kind="application",
-            user_id=user_id,
-            item_id=application_id,
-            outcome=Outcome.CHANGED,
-            detail="deleted during adoption",
-        )
+def _check_readable(
+    table: DynamoTable,
+    key: tuple[str, str],
+    user_id: str,
+    kind: str,
+    read: Callable[[DynamoTable, tuple[str, str]], object | None],
+) -> Finding:
+    """An item this library serves as stored (an application, a line): does it read?
+
+    Nothing is written. One that `read` cannot decode is reported ``does not verify``,
+    so a Go item of a layout this library does not know is found before the cutover,
+    not by the first command that meets it.
+    """
+    item_id = key[1].split("#", 1)[1]
     try:
-        decode_loan_application(item)
+        found = read(table, key)
     except Exception as exc:  # noqa: BLE001 - any item that cannot be read is reported
         return Finding(
-            kind="application",
+            kind=kind,
             user_id=user_id,
-            item_id=application_id,
+            item_id=item_id,
             outcome=Outcome.UNVERIFIED,
             detail=_unreadable(exc),
         )
-    return Finding(
-        kind="application", user_id=user_id, item_id=application_id, outcome=Outcome.SERVED
+    if found is None:
+        return Finding(
+            kind=kind,
+            user_id=user_id,
+            item_id=item_id,
+            outcome=Outcome.CHANGED,
+            detail="deleted during adoption",
+        )
+    return Finding(kind=kind, user_id=user_id, item_id=item_id, outcome=Outcome.SERVED)
+
+
+def _read_loan_application(table: DynamoTable, key: tuple[str, str]) -> object | None:
+    item = table.get(key)
+    return None if item is None else decode_loan_application(item)
+
+
+def _read_line_app(table: DynamoTable, key: tuple[str, str]) -> object | None:
+    item = table.get(key)
+    return None if item is None else decode_line_application(item)
+
+
+def _read_line(table: DynamoTable, key: tuple[str, str]) -> object | None:
+    """The line and its child items (draws, payments), decoded together.
+
+    As the line repository reads it: up to its statements, not part of the aggregate.
+    """
+    pk, root_sk = key
+    bound = keys.statements_prefix(root_sk.removeprefix("LOC#")).removesuffix("#")
+    items = list(
+        table.query(
+            "#PK = :pk AND #SK BETWEEN :root AND :bound",
+            {":pk": pk, ":root": root_sk, ":bound": bound},
+        )
     )
+    root = next((item for item in items if item["SK"] == root_sk), None)
+    if root is None:
+        return None
+    return decode_line(root, [item for item in items if item["SK"] != root_sk])
 
 
 def _adopt_loan(

@@ -449,3 +449,26 @@ def test_a_loan_this_library_booked_on_and_the_go_service_changed_is_reported_no
     assert refused.outcome is Outcome.UNVERIFIED
     assert "cannot be adopted again" in refused.detail
     assert snapshot(dynamodb, go_table) == before
+
+
+def test_lines_are_checked_to_read_and_a_go_line_of_another_layout_is_reported(
+    go_table: DynamoTable, dynamodb: DynamoDBClient, world: Deployment
+) -> None:
+    world.users.add("u-9")
+    line = world.open_line("u-9")  # this library's line and line application: served
+    put_go_items(
+        dynamodb,
+        go_table.name,
+        [  # a line and an application as a Go service of its own layout might have left them
+            {"PK": s("USER#u-8"), "SK": s("LOC#go-line"), "loc_balance": n(5_000)},
+            {"PK": s("USER#u-8"), "SK": s("LOCAPP#go-app"), "loc_status": s("OPEN")},
+        ],
+    )
+    report = adopt_table(go_table, today=TODAY, now=NOW, segments=2)
+    outcomes = {(f.kind, f.item_id): f.outcome for f in report.findings if "line" in f.kind}
+    assert outcomes == {
+        ("line", line.line_id): Outcome.SERVED,
+        ("line application", line.application_id): Outcome.SERVED,
+        ("line", "go-line"): Outcome.UNVERIFIED,
+        ("line application", "go-app"): Outcome.UNVERIFIED,
+    }
