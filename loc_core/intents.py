@@ -145,8 +145,19 @@ class TransferIntent:
 
     @property
     def is_open(self) -> bool:
-        """Whether work is left: a booking (PENDING), or events to publish or to apply."""
-        return self.status is IntentStatus.PENDING or bool(self.to_publish or self.held_events)
+        """Whether work is left: a booking (PENDING), events to publish, or held events to apply.
+
+        Held settlement events are work only on a BOOKED intent (they reverse or complete
+        its booking). An ABANDONED one keeps them as the record of what its rail reported
+        and applies nothing (nothing was booked to reverse): open for them, it would stay in
+        the recovery job's index and its account's for good, examined and alerted on every
+        run. Retried (`reopen`), it is PENDING and its booking applies them.
+        """
+        return (
+            self.status is IntentStatus.PENDING
+            or bool(self.to_publish)
+            or (self.status is IntentStatus.BOOKED and bool(self.held_events))
+        )
 
     def require_same_request(self, fingerprint: str, *, amount: int) -> None:
         """Refuse a request (for `amount` cents) that reuses this intent's key otherwise.

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 import attrs
 
+from loc_adapters._nesting import nested_block
 from loc_adapters.dynamodb import _codecs as codecs
 from loc_adapters.dynamodb._convert import ABSENT, Item, Shape, as_written
 from loc_adapters.dynamodb._outbox import encode_kept_event
@@ -120,7 +121,9 @@ class _Stamps:
 class DynamoUnitOfWork:
     """A `UnitOfWork` over one DynamoDB table.
 
-    Build one per use case attempt, or enter the same one again: entering starts clean.
+    Build one per use case attempt, or enter the same one again once the last block was
+    left: entering starts clean, so a block inside another on the same unit of work is
+    refused (`nested_block`).
     """
 
     def __init__(
@@ -143,6 +146,8 @@ class DynamoUnitOfWork:
         self._reads: dict[Key, _Read] = {}
         self._loaded: list[Any] = []
         self._fences: dict[str, Lease] = {}
+        self._open = False
+        """Whether a ``with`` block is inside this unit of work."""
 
     @property
     def transaction_limit(self) -> int:
@@ -150,11 +155,15 @@ class DynamoUnitOfWork:
         return TRANSACTION_LIMIT
 
     def __enter__(self) -> Self:
+        if self._open:
+            raise nested_block()
+        self._open = True
         self.rollback()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.rollback()
+        self._open = False
 
     def loaded(self, key: Key, aggregate: Any, items: Sequence[Item]) -> None:  # noqa: ANN401 - any aggregate
         """Remember an aggregate read here and its items, for the commit's diff and checks."""

@@ -18,6 +18,7 @@ from typing import Any, Generic, Protocol, Self, TypeVar
 
 import attrs
 
+from loc_adapters._nesting import nested_block
 from loc_adapters._paging import checked_limit, decode_cursor, encode_cursor
 from loc_adapters.memory.database import InMemoryDatabase, Key, statement_key
 from loc_core.bookkeeping import Product
@@ -372,7 +373,6 @@ class InMemoryUnitOfWork:
         self._fences: dict[str, Lease] = {}
         self._user: int | None = None
         """The thread inside ``with uow:`` (its pending writes are kept on this object)."""
-        self._depth = 0
         self._entering = threading.Lock()
 
     def __enter__(self) -> Self:
@@ -386,17 +386,16 @@ class InMemoryUnitOfWork:
                     entity="unit_of_work",
                     invariant="one_thread_per_unit_of_work",
                 )
+            if self._user is not None:
+                raise nested_block()
             self._user = me
-            self._depth += 1
         self.rollback()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.rollback()
         with self._entering:
-            self._depth -= 1
-            if not self._depth:
-                self._user = None
+            self._user = None
 
     def loaded(self, key: Key | None, aggregate: object) -> None:
         """Remember an aggregate read here, to catch changes that are never saved."""

@@ -556,7 +556,12 @@ class UnitOfWork(Protocol):
         ...
 
     def __enter__(self) -> Self:
-        """Start a clean unit of work."""
+        """Start a clean unit of work.
+
+        Raises:
+            InvalidConfiguration: it is open already (a block inside another would drop
+                the outer block's reads and pending writes).
+        """
         ...
 
     def __exit__(self, *exc_info: object) -> None:

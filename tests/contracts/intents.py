@@ -204,6 +204,7 @@ class IntentRepositoryContract:
             held.held_events.append(settled(held))
             held.book(rail=Rail.ACH, confirmation_id="c", outcome="pay-2", events=[], now=MADE)
             dropped = uow.intents.get("user-1", "dropped")
+            dropped.held_events.append(settled(dropped))  # kept, never applied: no work left
             dropped.abandon("declined everywhere", now=MADE)
             for finished in (booked, held, dropped):
                 uow.intents.save(finished)

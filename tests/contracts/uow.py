@@ -13,7 +13,13 @@ from loc_core.creditline import (
     CreditLine,
     CreditLineProduct,
 )
-from loc_core.errors import ConcurrencyConflict, InvalidRequest, InvariantViolation, NotFound
+from loc_core.errors import (
+    ConcurrencyConflict,
+    InvalidConfiguration,
+    InvalidRequest,
+    InvariantViolation,
+    NotFound,
+)
 from loc_core.events import EventType
 from loc_core.installment import InstallmentStatus, Loan, LoanStatus, Process
 from loc_core.ledger import Bucket, receivable
@@ -153,6 +159,21 @@ class UnitOfWorkContract:
             uow.loans.add(make_loan())
         with new_uow() as uow, pytest.raises(NotFound):
             uow.loans.get("user-1", "loan-1")
+
+    def test_a_with_block_inside_another_on_the_same_unit_of_work_is_refused(
+        self, new_uow: UowFactory
+    ) -> None:
+        """Entering starts clean and leaving rolls back: a nested block would drop the
+        outer block's pending writes and its commit would write nothing, silently."""
+        uow = new_uow()
+        with uow:
+            uow.loans.add(make_loan())
+            with pytest.raises(InvalidConfiguration, match="already open") as refused, uow:
+                pass
+            assert refused.value.invariant == "one_block_per_unit_of_work"
+            uow.commit(actor="test", request_id="outer")
+        with uow:  # left: open again
+            assert uow.loans.get("user-1", "loan-1").outstanding_balance == 31_500
 
     def test_a_changed_aggregate_that_was_never_saved_refuses_the_commit(
         self, new_uow: UowFactory

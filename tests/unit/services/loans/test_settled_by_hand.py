@@ -20,9 +20,17 @@ from loc_core.errors import (
 )
 from loc_core.installment import Loan
 from loc_core.intents import IntentStatus
-from loc_core.payments import Rail
-from loc_core.ports import PaymentRails, Severity, TransferRequest, TransferResult, UnitOfWork
+from loc_core.payments import Rail, SettlementOutcome
+from loc_core.ports import (
+    PaymentRails,
+    SettlementEvent,
+    Severity,
+    TransferRequest,
+    TransferResult,
+    UnitOfWork,
+)
 from loc_core.services.commands import MakePayment, RecoverTransfers, SettleTransferByHand
+from loc_core.services.handling import SettlementHandling
 from loc_core.services.messagebus import MessageBus
 
 
@@ -168,3 +176,33 @@ def test_a_draw_and_a_disbursement_the_operator_saw_move_are_booked(world: Deplo
     loan_id = world.database.loan_for_application("user-2", offer.application_id)
     assert loan_id is not None
     assert world.loan(loan_id, "user-2").outstanding_balance == offer.total_amount
+
+
+def test_a_movement_abandoned_by_hand_with_an_event_held_on_it_is_finished(
+    world: Deployment, loan: Loan
+) -> None:
+    """Its held event is kept as the rail's word, never applied: no work is left on it.
+
+    Open for its held event, it stayed in the recovery job's index for good, and every run
+    failed on it and paged operations to settle by hand what was settled by hand.
+    """
+    bus, intent_id = stuck(world, loan)
+    charged_back = SettlementEvent(
+        "chargeback-1",
+        f"{intent_id}:pinless",
+        "conf-1",
+        Rail.PINLESS,
+        SettlementOutcome.CHARGED_BACK,
+        world.clock.now(),
+    )
+    assert world.settle(charged_back) is SettlementHandling.HELD
+    assert bus.handle(by_hand(intent_id, moved=False)) == "abandoned"
+    paged = len(world.alerts(Severity.CRITICAL))
+    with world.bus.get(UnitOfWork) as uow:
+        kept = uow.intents.get("user-1", intent_id)
+        assert kept.held_events == [charged_back]
+        assert uow.intents.open_for("user-1", loan.loan_id) == []
+    world.clock.advance(dt.timedelta(hours=2))
+    assert bus.handle(RecoverTransfers()).examined == 0
+    assert len(world.alerts(Severity.CRITICAL)) == paged
+    assert world.loan(loan.loan_id).outstanding_balance == 31_500
