@@ -423,9 +423,11 @@ def settle_transfer_by_hand(
         _settleable_by_hand(intent, about)
         # The operator's alert is noted on the intent first, so the settlement's commit
         # carries it and whoever finishes the intent (this, or the recovery job after a
-        # crash) posts it once: never lost to a process that dies after settling.
+        # crash) posts it: never lost to a process that dies after settling. It says what
+        # the operator asked: a process that died before settling leaves the intent to the
+        # recovery job, which finishes it as the rails then say (the intent shows which).
         alert = _operator_alert(
-            f"money movement settled by hand: {outcome}",
+            f"money movement settled by hand: the operator asked it {outcome}",
             intent,
             now,
             reason=command.reason,

@@ -9,7 +9,7 @@ import datetime as dt
 
 import pytest
 from deployment import Deployment
-from fakes import Silent, timing_out
+from fakes import Crash, CrashingUnitOfWork, Silent, timing_out
 
 from loc_core.creditline import DrawStatus
 from loc_core.errors import (
@@ -206,3 +206,18 @@ def test_a_movement_abandoned_by_hand_with_an_event_held_on_it_is_finished(
     assert bus.handle(RecoverTransfers()).examined == 0
     assert len(world.alerts(Severity.CRITICAL)) == paged
     assert world.loan(loan.loan_id).outstanding_balance == 31_500
+
+
+def test_an_operator_whose_process_died_before_settling_is_said_to_have_asked_only(
+    world: Deployment, loan: Loan
+) -> None:
+    bus, intent_id = stuck(world, loan)
+    dying = CrashingUnitOfWork(world.database, on_commit=2)  # the note commits, then death
+    with pytest.raises(Crash):
+        bus.replacing({UnitOfWork: dying}).handle(by_hand(intent_id, moved=False))
+    world.clock.advance(dt.timedelta(minutes=10))
+    world.bus.handle(RecoverTransfers())  # the rail now says it took the money: booked
+    with world.bus.get(UnitOfWork) as uow:
+        assert uow.intents.get("user-1", intent_id).status is IntentStatus.BOOKED
+    (said,) = [a for a in world.alerts(Severity.WARNING) if "settled by hand" in a.title]
+    assert said.title.endswith("the operator asked it abandoned")  # not that it was
