@@ -31,14 +31,14 @@ from loc_entrypoints.cli.operations import command_bus, finish_bus
 __all__ = ["transfers"]
 
 
-def _intent_id(_ctx: click.Context, param: click.Parameter, value: str) -> str:
-    """Click callback: the intent's id, as the alert names it.
+def _key(_ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """Click callback: an intent's id or a transfer's key, checked under its own name.
 
     Raises:
-        click.BadParameter: not an id the library could have built.
+        click.BadParameter: not a key the library could have built.
     """
     try:
-        return require_transfer_key(value, "intent_id")
+        return require_transfer_key(value, param.name or "key")
     except InvalidRequest as exc:
         raise click.BadParameter(str(exc), param=param) from exc
 
@@ -56,7 +56,7 @@ def transfers() -> None:
 
 
 @transfers.command("settle")
-@click.argument("intent_id", callback=_intent_id)
+@click.argument("intent_id", callback=_key)
 @click.option(
     "--user", "user_id", required=True, callback=params.user_id, help="The borrower it is for."
 )
@@ -110,7 +110,7 @@ def settle(
 
 
 @transfers.command("book")
-@click.argument("transfer_key", callback=_intent_id)
+@click.argument("transfer_key", callback=_key)
 @click.option(
     "--user", "user_id", required=True, callback=params.user_id, help="The borrower it is for."
 )

@@ -149,6 +149,10 @@ def test_a_line_payment_lost_in_a_restore_is_booked_from_the_command_line(
     runner = CliRunner()
     wrong = runner.invoke(main, [*args, "--confirmation", "c-1"], obj={"bus": world.bus})
     assert wrong.exit_code == 1, wrong.output
+    mangled = [args[0], args[1], "pay lost", *args[3:], "--confirmation", "c-1"]
+    refused = runner.invoke(main, mangled, obj={"bus": world.bus})
+    assert refused.exit_code == 2, refused.output  # named as the operator typed it
+    assert "transfer_key must be" in " ".join(refused.output.split())
     confirmation = world.sim.find(f"pay:{line.line_id}:lost:pinless")
     assert confirmation is not None
     done = runner.invoke(
