@@ -29,13 +29,11 @@ import attrs
 from botocore.exceptions import ClientError
 
 from loc_adapters.dynamodb import _keys as keys
-from loc_adapters.dynamodb._codecs.lines import decode_line, decode_line_application
 from loc_adapters.dynamodb._codecs.loans import (
     INSTALLMENT,
     LOAN,
     LOAN_PAYMENT,
     decode_loan,
-    decode_loan_application,
     encode_loan_payment,
     upgrade_legacy_loan,
 )
@@ -51,6 +49,8 @@ from loc_adapters.dynamodb._table import (
     deserialize,
     serialize,
 )
+from loc_adapters.dynamodb._uow import DynamoUnitOfWork
+from loc_adapters.system import SystemClock
 from loc_core.errors import InvariantViolation, LocError, NotFound
 from loc_core.installment import Installment, Payment
 from loc_core.installment.adoption import GoLoan, adopt, adoption_entry_id, readopt
@@ -563,80 +563,49 @@ def _visit(
         return None
     user_id = pk.removeprefix("USER#")
     if sk.startswith("LOANAPP#"):
-        return _check_readable(table, (pk, sk), user_id, "application", _read_loan_application)
+        return _check_readable(table, (pk, sk), user_id, "application")
     if sk.startswith("LOAN#") and sk.count("#") == 1:
         return _adopt_loan(
             table, (pk, sk), user_id, apply=apply, today=today, now=now, earlier=earlier
         )
     if sk.startswith("LOCAPP#"):
-        return _check_readable(table, (pk, sk), user_id, "line application", _read_line_app)
+        return _check_readable(table, (pk, sk), user_id, "line application")
     if sk.startswith("LOC#") and sk.count("#") == 1:
-        return _check_readable(table, (pk, sk), user_id, "line", _read_line)
+        return _check_readable(table, (pk, sk), user_id, "line")
     return None
 
 
-def _check_readable(
-    table: DynamoTable,
-    key: tuple[str, str],
-    user_id: str,
-    kind: str,
-    read: Callable[[DynamoTable, tuple[str, str]], object | None],
-) -> Finding:
+def _check_readable(table: DynamoTable, key: tuple[str, str], user_id: str, kind: str) -> Finding:
     """An item this library serves as stored (an application, a line): does it read?
 
-    Nothing is written. One that `read` cannot decode is reported ``does not verify``,
-    so a Go item of a layout this library does not know is found before the cutover,
-    not by the first command that meets it.
+    It is read as every command reads it, through its repository (`_SERVED`). Nothing is
+    written. One that does not read is reported ``does not verify``, so a Go item of a
+    layout this library does not know is found before the cutover, not by the first
+    command that meets it.
     """
     item_id = key[1].split("#", 1)[1]
-    try:
-        found = read(table, key)
-    except Exception as exc:  # noqa: BLE001 - any item that cannot be read is reported
-        return Finding(
-            kind=kind,
-            user_id=user_id,
-            item_id=item_id,
-            outcome=Outcome.UNVERIFIED,
-            detail=_unreadable(exc),
-        )
-    if found is None:
-        return Finding(
-            kind=kind,
-            user_id=user_id,
-            item_id=item_id,
-            outcome=Outcome.CHANGED,
-            detail="deleted during adoption",
-        )
-    return Finding(kind=kind, user_id=user_id, item_id=item_id, outcome=Outcome.SERVED)
+
+    def finding(outcome: Outcome, detail: str = "") -> Finding:
+        return Finding(kind=kind, user_id=user_id, item_id=item_id, outcome=outcome, detail=detail)
+
+    with DynamoUnitOfWork(table, clock=SystemClock()) as uow:
+        try:
+            _SERVED[kind](uow, user_id, item_id)
+        except NotFound as exc:  # gone since the scan, unless its ids cannot be stored
+            if keys.storable(user_id) and keys.storable(item_id):
+                return finding(Outcome.CHANGED, "deleted during adoption")
+            return finding(Outcome.UNVERIFIED, _unreadable(exc))
+        except Exception as exc:  # noqa: BLE001 - any item that cannot be read is reported
+            return finding(Outcome.UNVERIFIED, _unreadable(exc))
+    return finding(Outcome.SERVED)
 
 
-def _read_loan_application(table: DynamoTable, key: tuple[str, str]) -> object | None:
-    item = table.get(key)
-    return None if item is None else decode_loan_application(item)
-
-
-def _read_line_app(table: DynamoTable, key: tuple[str, str]) -> object | None:
-    item = table.get(key)
-    return None if item is None else decode_line_application(item)
-
-
-def _read_line(table: DynamoTable, key: tuple[str, str]) -> object | None:
-    """The line and its child items (draws, payments), decoded together.
-
-    As the line repository reads it: up to its statements, not part of the aggregate.
-    """
-    pk, root_sk = key
-    bound = keys.statements_prefix(root_sk.removeprefix("LOC#")).removesuffix("#")
-    items = list(
-        table.query(
-            "#PK = :pk AND #SK BETWEEN :root AND :bound",
-            {":pk": pk, ":root": root_sk, ":bound": bound},
-        )
-    )
-    root = next((item for item in items if item["SK"] == root_sk), None)
-    if root is None:
-        return None
-    return decode_line(root, [item for item in items if item["SK"] != root_sk])
+_SERVED: dict[str, Callable[[DynamoUnitOfWork, str, str], object]] = {
+    "application": lambda uow, user_id, item_id: uow.loan_applications.get(user_id, item_id),
+    "line application": lambda uow, user_id, item_id: uow.line_applications.get(user_id, item_id),
+    "line": lambda uow, user_id, item_id: uow.lines.get(user_id, item_id),
+}
+"""How each kind `_check_readable` checks is read: its repository's ``get``."""
 
 
 def _adopt_loan(
