@@ -226,11 +226,7 @@ class Movements:
     def _finish_held(self, other: TransferIntent) -> bool:
         """Finish a booked debit a dead process left open; whether its held events landed."""
         held = other.status is IntentStatus.BOOKED and bool(other.held_events)
-        self.finish(other)
-        if not held:
-            return False
-        with self.uow as uow:
-            return not uow.intents.get(other.user_id, other.intent_id).held_events
+        return self.finish(other) and held
 
     def _book_taken(
         self,
@@ -432,19 +428,20 @@ class Movements:
         if stored is not None and stored.user_id == user_id:
             self.finish(stored)
 
-    def finish(self, intent: TransferIntent) -> None:
+    def finish(self, intent: TransferIntent) -> bool:
         """After the booking committed: publish its events, apply held settlement events.
 
         The intent is closed in a last commit. A process that dies before it leaves the
         intent open for the recovery job, which finishes it: a borrower may then be told
         twice (notifiers drop a repeat by the event's identity), never not at all. An
         abandoned intent's noted events (`TransferIntent.note`: an operator's alert) are
-        published the same way; its held events stay as they are.
+        published the same way; its held events stay as they are. Returns False when a
+        held event could not be applied (alerted, and kept on the intent).
         """
         if not intent.is_open or intent.status is IntentStatus.PENDING:
-            return
+            return True
         if intent.status is not IntentStatus.BOOKED and not intent.to_publish:
-            return
+            return True
         uow = self.uow
         self.bus.publish(intent.to_publish)
         kept = []
@@ -471,3 +468,4 @@ class Movements:
                 uow.commit(actor="intent", request_id=intent.request_key)
 
         retry_on_conflict(attempt)
+        return not kept
