@@ -36,6 +36,14 @@ def booked_by(world: Deployment, loan: Loan, payment_id: str) -> set[str]:
     }
 
 
+def lost_payment(world: Deployment, loan: Loan) -> None:
+    """A $10.00 payment pinless took, its answer lost; the clock at 15:00 of `DUE`."""
+    world.rails.handler = timing_out(world.sim, {Rail.PINLESS})
+    with pytest.raises(ExternalServiceError):
+        world.pay_loan(loan, 1_000, key="by-hand")
+    world.at(DUE, 15)
+
+
 def test_an_autopay_a_manual_payment_booked_is_audited_as_booked_by_that_payment(
     world: Deployment, loan: Loan
 ) -> None:
@@ -51,10 +59,7 @@ def test_an_autopay_a_manual_payment_booked_is_audited_as_booked_by_that_payment
 def test_a_manual_payment_autopay_booked_is_audited_as_booked_by_autopay(
     world: Deployment, loan: Loan
 ) -> None:
-    world.rails.handler = timing_out(world.sim, {Rail.PINLESS})
-    with pytest.raises(ExternalServiceError):
-        world.pay_loan(loan, 1_000, key="by-hand")
-    world.at(DUE, 15)
+    lost_payment(world, loan)
     world.collect(loan)
     assert booked_by(world, loan, "manual:") == {"later-debit"}
 
@@ -62,10 +67,7 @@ def test_a_manual_payment_autopay_booked_is_audited_as_booked_by_autopay(
 def test_a_lost_payment_a_later_debit_could_not_book_is_alerted_with_what_it_held_back(
     world: Deployment, loan: Loan
 ) -> None:
-    world.rails.handler = timing_out(world.sim, {Rail.PINLESS})
-    with pytest.raises(ExternalServiceError):
-        world.pay_loan(loan, 1_000, key="by-hand")
-    world.at(DUE, 15)
+    lost_payment(world, loan)
     store_down = CrashingOnBooking(
         InMemoryUnitOfWork(world.database), failure=lambda: ExternalServiceError("store down")
     )
