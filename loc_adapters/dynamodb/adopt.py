@@ -57,11 +57,7 @@ from loc_core.installment.adoption import GoLoan, adopt, adoption_entry_id, read
 from loc_core.ports import TRANSACTION_LIMIT
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.type_defs import (
-        ScanInputTypeDef,
-        ScanOutputTypeDef,
-        TransactWriteItemTypeDef,
-    )
+    from mypy_boto3_dynamodb.type_defs import ScanInputTypeDef, TransactWriteItemTypeDef
 
 __all__ = [
     "AdoptionReport",
@@ -137,6 +133,8 @@ class AdoptionReport:
     scanned: int = 0
     findings: list[Finding] = attrs.field(factory=list)
     resumed: bool = False
+    highest_loan_number: int = 0
+    """The highest loan number a scanned loan or offer carries (``FM-000042``: 42)."""
 
     def counts(self) -> dict[str, int]:
         """How many loans and applications ended in each outcome."""
@@ -173,6 +171,7 @@ _FIELDS: dict[str, type] = {
     "positions": dict,
     "scanned": int,
     "found": list,
+    "highest": int,
 }
 """What a checkpoint holds, and each value's JSON type."""
 _JSON_NAMES = {str: "string", int: "number", list: "array", dict: "object"}
@@ -211,7 +210,14 @@ class _Checkpoint:
             self.state = _read_checkpoint(self.path)
             self._refuse_another_run()
         else:
-            self.state = {**self.run, "started": [], "positions": {}, "scanned": 0, "found": []}
+            self.state = {
+                **self.run,
+                "started": [],
+                "positions": {},
+                "scanned": 0,
+                "found": [],
+                "highest": 0,
+            }
         self.earlier = frozenset(self.state["started"])
         self.state["started"].append(self.started)
         self._save()  # before any write, so an interruption after one still knows this run
@@ -262,11 +268,17 @@ class _Checkpoint:
         return stored["done"], stored["key"]
 
     def page_done(
-        self, segment: int, key: dict[str, Any] | None, scanned: int, found: list[Finding]
+        self,
+        segment: int,
+        key: dict[str, Any] | None,
+        scanned: int,
+        found: list[Finding],
+        highest: int,
     ) -> None:
         with self.lock:
             self.state["positions"][str(segment)] = {"done": key is None, "key": key}
             self.state["scanned"] += scanned
+            self.state["highest"] = max(self.state["highest"], highest)
             self.state["found"].extend(f.as_json() for f in found)
             self._save()
 
@@ -304,6 +316,7 @@ def _read_checkpoint(path: Path) -> dict[str, Any]:
     if not isinstance(state, dict):
         held = _JSON_NAMES.get(type(state), type(state).__name__)
         raise _unusable(path, f"it holds a JSON {held}, not an object")
+    state.setdefault("highest", 0)  # saved before loan numbers were counted
     problem = _shape_problem(state)
     if problem is not None:
         raise _unusable(path, problem)
@@ -390,10 +403,15 @@ def adopt_table(
                 "TableName": table.name,
                 "Segment": segment,
                 "TotalSegments": segments,
-                "ProjectionExpression": "PK, SK",
+                "ProjectionExpression": "PK, SK, loc_loan_number",
                 "ConsistentRead": True,
             }
-            page = _scan_page(table, request, key)
+            if table.page_size is not None:
+                request["Limit"] = table.page_size
+            if key is not None:
+                request["ExclusiveStartKey"] = key
+            with translated("Scan", table=table.name):
+                page = table.client.scan(**request)
             found = [
                 finding
                 for raw in page.get("Items", [])
@@ -409,9 +427,10 @@ def adopt_table(
                 )
                 is not None
             ]
+            highest = max(map(_loan_number, page.get("Items", [])), default=0)
             key = page.get("LastEvaluatedKey")
             done = key is None
-            state.page_done(segment, key, len(page.get("Items", [])), found)
+            state.page_done(segment, key, len(page.get("Items", [])), found, highest)
             progress(len(page.get("Items", [])))
             pages += 1
 
@@ -423,6 +442,7 @@ def adopt_table(
         scanned=state.state["scanned"],
         findings=[Finding.from_json(f) for f in state.state["found"]],
         resumed=state.resumed,
+        highest_loan_number=state.state["highest"],
     )
 
 
@@ -444,37 +464,25 @@ class LoanNumbers:
 
 
 _LOAN_NUMBER = re.compile(r"[A-Z]+-([0-9]+)")
-_NUMBERED: ScanInputTypeDef = {
-    "TableName": "",
-    "ConsistentRead": True,
-    "FilterExpression": "attribute_exists(#number)",
-    "ProjectionExpression": "#number",
-    "ExpressionAttributeNames": {"#number": "loc_loan_number"},
-}
 
 
-def align_loan_numbers(table: DynamoTable, *, apply: bool) -> LoanNumbers:
-    """Raise the loan-number counter to the highest number the table's items carry.
+def _loan_number(raw: Mapping[str, Any]) -> int:
+    """The number in a scanned item's ``loc_loan_number`` (``FM-000042``: 42); 0 for none."""
+    number = deserialize(raw).get("loc_loan_number")
+    found = _LOAN_NUMBER.fullmatch(number) if isinstance(number, str) else None
+    return 0 if found is None else int(found[1])
+
+
+def align_loan_numbers(table: DynamoTable, *, highest: int, apply: bool) -> LoanNumbers:
+    """Raise the loan-number counter to `highest`, the highest number the table carries.
 
     The Go service numbered its loans and offers itself; this library numbers new ones
     from ``COUNTER#LOAN_NUMBER``. Were that counter behind what the Go service issued, a
-    new offer would reuse a number a borrower already holds. So the whole table is
-    scanned (one more consistent scan: only items with ``loc_loan_number``, only that
-    attribute) and, when `apply`, the counter is set to the highest number found, on the
-    condition that it is still lower (a number handed out meanwhile is never taken back).
+    new offer would reuse a number a borrower already holds. `adopt_table`'s scan reads
+    each item's ``loc_loan_number`` (`AdoptionReport.highest_loan_number`); when `apply`,
+    the counter is set to it on the condition that it is still lower (a number handed
+    out meanwhile is never taken back).
     """
-    highest = 0
-    start: Mapping[str, Any] | None = None
-    while True:
-        page = _scan_page(table, {**_NUMBERED, "TableName": table.name}, start)
-        for raw in page.get("Items", []):
-            number = deserialize(raw).get("loc_loan_number")
-            found = _LOAN_NUMBER.fullmatch(number) if isinstance(number, str) else None
-            if found is not None:
-                highest = max(highest, int(found[1]))
-        start = page.get("LastEvaluatedKey")
-        if start is None:
-            break
     stored = table.get(keys.counter_key(LOAN_NUMBERS))
     counter = int(stored.get("loc_value", 0)) if stored is not None else 0
     if not apply or highest <= counter:
@@ -489,18 +497,6 @@ def align_loan_numbers(table: DynamoTable, *, apply: bool) -> LoanNumbers:
     except ConditionFailed:  # numbers were handed out past it meanwhile: nothing to raise
         return LoanNumbers(highest=highest, counter=counter, raised=False)
     return LoanNumbers(highest=highest, counter=counter, raised=True)
-
-
-def _scan_page(
-    table: DynamoTable, request: ScanInputTypeDef, start: Mapping[str, Any] | None
-) -> ScanOutputTypeDef:
-    """One page of `request`, from `start` (None: the first), the table's page size kept."""
-    if table.page_size is not None:
-        request["Limit"] = table.page_size
-    if start is not None:
-        request["ExclusiveStartKey"] = start
-    with translated("Scan", table=table.name):
-        return table.client.scan(**request)
 
 
 def check_table(table: DynamoTable) -> None:

@@ -153,8 +153,7 @@ def adopt(
             checkpoint=checkpoint,
             progress=advance,
         )
-        bar.update(task, description="loan numbers issued: scanning")
-        numbers = align_loan_numbers(table, apply=apply)
+        numbers = align_loan_numbers(table, highest=report.highest_loan_number, apply=apply)
     if report_file is not None:
         report_file.write_text(json.dumps(report.as_json(), indent=2, sort_keys=True) + "\n")
     console.print(_table_of(report))
