@@ -72,6 +72,33 @@ class _Pending:
     new: bool
 
 
+def _child_records(aggregate: object) -> dict[tuple[str, str], object]:
+    """A loan's installments and payments, a line's draws and payments, by kind and id."""
+    if isinstance(aggregate, Loan):
+        return {
+            **{("installment", i.installment_id): i for i in aggregate.installments},
+            **{("payment", k): p for k, p in aggregate.payments.items()},
+        }
+    if isinstance(aggregate, CreditLine):
+        return {
+            **{("draw", k): d for k, d in aggregate.draws.items()},
+            **{("payment", k): p for k, p in aggregate.payments.items()},
+        }
+    return {}
+
+
+def _children(item: _Pending) -> int:
+    """How many children a saved aggregate could rewrite (an added one's are counted)."""
+    aggregate = item.aggregate
+    if item.new:
+        return 0
+    if isinstance(aggregate, Loan):
+        return len(aggregate.installments) + len(aggregate.payments)
+    if isinstance(aggregate, CreditLine):
+        return len(aggregate.draws) + len(aggregate.payments)
+    return 0
+
+
 class _Base:
     kind: str
 
@@ -342,8 +369,9 @@ class InMemoryUnitOfWork:
     """A `UnitOfWork` over an `InMemoryDatabase`.
 
     `transaction_limit` is DynamoDB's by default, so a commit too big for the real store
-    fails in tests too; the memory store counts what a commit surely writes
-    (`items_written`), as it cannot tell which children of a saved aggregate changed.
+    fails in tests too: the memory store counts what a commit surely writes
+    (`items_written`) and, when that and every child of a saved loan or line could pass
+    the limit, the children whose stored record changes, which DynamoDB rewrites too.
     """
 
     def __init__(
@@ -461,15 +489,32 @@ class InMemoryUnitOfWork:
         return events
 
     def _check_size(self, pending: list[_Pending]) -> None:
-        written = 0
-        for item in pending:
-            written += items_written(item.aggregate, new=item.new)
+        written = sum(items_written(item.aggregate, new=item.new) for item in pending)
+        if written + sum(_children(item) for item in pending) > self.transaction_limit:
+            # Only a commit that could be too big compares children with the stored row.
+            written += sum(self._changed_children(item) for item in pending)
         if written > self.transaction_limit:
             raise InvariantViolation(
                 f"the commit writes {written} items; one transaction takes at most "
                 f"{self.transaction_limit}: split the use case into smaller commits",
                 invariant="transaction_limit",
             )
+
+    def _changed_children(self, item: _Pending) -> int:
+        """The children of a saved loan or line that the commit rewrites, as DynamoDB does.
+
+        The DynamoDB unit of work writes a saved aggregate's child item (installment,
+        payment, draw) when its stored attributes would change, and a new one; so does
+        this count, comparing each child with the stored row's.
+        """
+        if item.new or not _children(item):
+            return 0
+        stored = self.database.read(item.key)
+        return sum(
+            1
+            for key, child in _child_records(item.aggregate).items()
+            if stored is None or _child_records(stored).get(key) != child
+        )
 
     def _check_fences(self) -> None:
         for lease in self._fences.values():

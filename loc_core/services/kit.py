@@ -29,6 +29,8 @@ from loc_core.errors import (
     DomainError,
     IdempotencyConflict,
     InvalidRequest,
+    InvariantViolation,
+    LocError,
     MalformedMessage,
     NotFound,
     RefundAlreadyPaid,
@@ -65,6 +67,7 @@ __all__ = [
     "autopay_stop_alerts",
     "before_job_hour",
     "business_date",
+    "commit_too_large",
     "committed_alert",
     "fingerprint",
     "iso_date",
@@ -368,6 +371,22 @@ def alert_settlement(
 ) -> None:
     """Tell operations about a rail's event the books cannot take as it is, naming the event."""
     post_alert(alerter, title, {**_settlement_details(event), **details}, severity=severity)
+
+
+TOO_LARGE_INVARIANTS: Final = frozenset({"transaction_limit", "transaction_size_limit"})
+"""The `InvariantViolation` rules a unit of work refuses a commit by, before writing
+anything, because one transaction cannot hold it (`UnitOfWork.transaction_limit` items;
+DynamoDB's 4 MB a transaction)."""
+
+
+def commit_too_large(error: LocError) -> bool:
+    """Whether `error` is a commit refused as too large for one transaction.
+
+    Nothing was written, and the same commit fails the same way on every retry: a
+    correction that grows with an account's history is booked another way
+    (docs/corrections.md, "Corrections too large for one commit").
+    """
+    return isinstance(error, InvariantViolation) and error.invariant in TOO_LARGE_INVARIANTS
 
 
 def _settlement_details(event: SettlementEvent) -> dict[str, AuditValue]:

@@ -46,6 +46,7 @@ it with the same key).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 
 import attrs
@@ -54,6 +55,7 @@ from loc_core.creditline import CreditLine, Draw, DrawStatus, stop_autopay_after
 from loc_core.errors import (
     CorrectionTooOld,
     DrawAlreadyReturned,
+    InvariantViolation,
     NotFound,
     PaymentAlreadyReversed,
     RefundAlreadyPaid,
@@ -71,6 +73,7 @@ from loc_core.services.handling import SettlementHandling
 from loc_core.services.kit import (
     alert_refund_already_paid,
     alert_settlement,
+    commit_too_large,
     payment_not_found,
     post_operations_alert,
     refund_due_alert,
@@ -108,7 +111,7 @@ def handle_line_settlement(
     if owner is None:
         raise payment_not_found(event.idempotency_key, "any line", event=event)
 
-    def change(line: CreditLine, today: dt.date) -> SettlementHandling:
+    def change(line: CreditLine, today: dt.date, *, replay: bool = True) -> SettlementHandling:
         payment = line.payments[event.idempotency_key]
         require_paid_by(alerter, event, payment.rail, user_id=owner.user_id, line_id=owner.owner_id)
         before = payment.status
@@ -116,14 +119,7 @@ def handle_line_settlement(
             if event.outcome is SettlementOutcome.COMPLETED:
                 line.settle_payment(payment_id=payment.payment_id, outcome=event.outcome, on=today)
             else:
-                line.correct_return(
-                    payment_id=payment.payment_id,
-                    outcome=event.outcome,
-                    today=today,
-                    product=lines.product,
-                    posted=uow.journal.entries_for(line.line_id),
-                    before_overdue_job=lines.before_overdue_job(today),
-                )
+                _return(line, payment.payment_id, event, today=today, lines=lines, replay=replay)
         except PaymentAlreadyReversed:
             return SettlementHandling.DUPLICATE
         if payment.status is before:
@@ -148,6 +144,7 @@ def handle_line_settlement(
         change,
         lines=lines,
         alerter=alerter,
+        too_large=functools.partial(change, replay=False),
     )
     if handling is SettlementHandling.MANUAL:
         _stop_autopay_unreversed(event, owner.user_id, owner.owner_id, lines=lines, alerter=alerter)
@@ -199,6 +196,59 @@ class _Target:
     """What the event reports on, for the alert of a correction out of reach."""
 
 
+def _return(
+    line: CreditLine,
+    payment_id: str,
+    event: SettlementEvent,
+    *,
+    today: dt.date,
+    lines: LineWriter,
+    replay: bool,
+) -> None:
+    """Correct the line for a returned payment; without `replay`, reverse it as of today."""
+    if not replay:
+        _reverse_as_of_today(line, payment_id, event, today=today, lines=lines)
+        return
+    line.correct_return(
+        payment_id=payment_id,
+        outcome=event.outcome,
+        today=today,
+        product=lines.product,
+        posted=lines.uow.journal.entries_for(line.line_id),
+        before_overdue_job=lines.before_overdue_job(today),
+    )
+
+
+def _reverse_as_of_today(
+    line: CreditLine, payment_id: str, event: SettlementEvent, *, today: dt.date, lines: LineWriter
+) -> None:
+    """Reverse a returned payment as of `today`, for a correction too large for one commit.
+
+    The line's replayed correction would rewrite more records than one transaction holds
+    (every later payment whose split it changes): the same commit would fail on every
+    delivery. So the money the rail took back is booked now as a plain reversal
+    (`CreditLine.settle_payment`: exactly the buckets it paid are owed again, the borrower
+    told), and operations are alerted (CRITICAL, in the same commit) to correct the
+    effective-dated rest (interest days, minimum, late fee) by hand.
+    """
+    effective = line.payments[payment_id].submitted_on
+    line.settle_payment(payment_id=payment_id, outcome=event.outcome, on=today)
+    line.outbox.events.append(
+        settlement_alert(
+            event,
+            f"return of payment {payment_id} on line {line.line_id} reversed as of today: its "
+            f"correction as of {effective} is too large for one commit; correct the "
+            "effective-dated rest (interest days, minimum, late fee) by hand",
+            user_id=line.user_id,
+            owner=("line_id", line.line_id),
+            on=today,
+            severity=Severity.CRITICAL,
+            effective=effective.isoformat(),
+            transaction_limit=lines.uow.transaction_limit,
+        )
+    )
+
+
 def _correcting(
     event: SettlementEvent,
     target: _Target,
@@ -206,12 +256,17 @@ def _correcting(
     *,
     lines: LineWriter,
     alerter: Alerter,
+    too_large: Callable[[CreditLine, dt.date], SettlementHandling] | None = None,
 ) -> SettlementHandling:
     """Run `change` on the line (billing first unless the event is a completion).
 
     A correction reaching further back than the product allows, or one that would cancel
     or change a refund already paid out, is alerted (CRITICAL) and left to operations:
-    `SettlementHandling.MANUAL`, nothing changed.
+    `SettlementHandling.MANUAL`, nothing changed. A correction whose commit one
+    transaction cannot hold (`commit_too_large`: refused before anything was written)
+    runs `too_large` instead, a change that fits; without one it is alerted (CRITICAL)
+    and left to operations the same way. Either way the event is answered, never failed
+    again on every delivery.
     """
     try:
         handling, _ = lines.change(
@@ -222,6 +277,20 @@ def _correcting(
             request_id=event.event_id,
             bill_first=event.outcome is not SettlementOutcome.COMPLETED,
         )
+    except InvariantViolation as error:
+        if not commit_too_large(error):
+            raise
+        if too_large is not None:
+            return _correcting(event, target, too_large, lines=lines, alerter=alerter)
+        alert_settlement(
+            alerter,
+            event,
+            f"{target.what} needs a correction too large for one commit: correct it by hand",
+            user_id=target.user_id,
+            line_id=target.line_id,
+            error=str(error),
+        )
+        return SettlementHandling.MANUAL
     except CorrectionTooOld as error:
         alert_settlement(
             alerter,

@@ -19,17 +19,26 @@ the event is answered `SettlementHandling.MANUAL`. A payment's return left to op
 so, or beyond the correction reach, whose code forbids debiting again
 (`loc_core.returns`) still turns the loan's autopay off, in a commit of its own: the money
 is left to operations, the authorization is not.
+
+A return whose correction is too large for one commit (`commit_too_large`: a replay that
+rewrites more later payments and installments than one transaction holds) is not left to
+fail on every delivery: it is reversed as of the day it is learned (`Loan.settle`, as for
+a loan adopted from the Go service) and operations are alerted (CRITICAL) to correct the
+effective-dated rest by hand (docs/corrections.md).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Callable
 
 import attrs
 
 from loc_core.calendar import require_utc
 from loc_core.errors import (
     CorrectionTooOld,
+    InvariantViolation,
     LoanCancelled,
     NotFound,
     PaymentAlreadyReversed,
@@ -44,6 +53,7 @@ from loc_core.ports import (
     Alerter,
     Metrics,
     SettlementEvent,
+    Severity,
     UnitOfWork,
 )
 from loc_core.returns import classify_return
@@ -51,6 +61,7 @@ from loc_core.services.handling import SettlementHandling
 from loc_core.services.kit import (
     alert_refund_already_paid,
     alert_settlement,
+    commit_too_large,
     payment_not_found,
     post_operations_alert,
     refund_due_alert,
@@ -121,7 +132,7 @@ def settle_payment(
         alert_settlement(alerter, event, "settlement event for a payment no loan carries")
         raise payment_not_found(event.idempotency_key, "any installment loan", event=event)
 
-    def attempt() -> tuple[SettlementHandling, list[DomainEvent]]:
+    def attempt(*, replay: bool = True) -> tuple[SettlementHandling, list[DomainEvent]]:
         with uow:
             loan = uow.loans.get(owner.user_id, owner.owner_id)
             paid_by = loan.payments[event.idempotency_key].rail
@@ -133,7 +144,9 @@ def settle_payment(
                     event.outcome,
                     today=occurred if event.outcome is SettlementOutcome.COMPLETED else today,
                 )
-                if event.outcome is not SettlementOutcome.COMPLETED:
+                if event.outcome is not SettlementOutcome.COMPLETED and not replay:
+                    _too_large_to_correct(loan, payment.payment_id, event, on=today, uow=uow)
+                elif event.outcome is not SettlementOutcome.COMPLETED:
                     _correct(
                         loan,
                         payment.payment_id,
@@ -174,7 +187,7 @@ def settle_payment(
 
     left = _Left(event, (owner.user_id, owner.owner_id), today, uow, publish, alerter)
     try:
-        handling, events = retry_on_conflict(attempt)
+        handling, events = _attempted(attempt)
     except CorrectionTooOld:  # alerted, nothing changed: the money is left to operations
         _stop_autopay_unreversed(SettlementHandling.MANUAL, left)
         raise
@@ -184,6 +197,21 @@ def settle_payment(
         f"loc.loans.settlements.{handling.value}", tags=(f"outcome:{event.outcome.value}",)
     )
     return handling
+
+
+def _attempted(
+    attempt: Callable[..., tuple[SettlementHandling, list[DomainEvent]]],
+) -> tuple[SettlementHandling, list[DomainEvent]]:
+    """Run `attempt`; when its correction is too large for one commit, without the replay.
+
+    The commit was refused before anything was written, and would be on every delivery.
+    """
+    try:
+        return retry_on_conflict(attempt)
+    except InvariantViolation as error:
+        if not commit_too_large(error):
+            raise
+        return retry_on_conflict(functools.partial(attempt, replay=False))
 
 
 @attrs.frozen
@@ -237,6 +265,35 @@ def _stop_autopay_unreversed(handling: SettlementHandling, left: _Left) -> None:
     for alert in uncommitted:
         post_operations_alert(alert, alerter=left.alerter)
     left.publish(events)
+
+
+def _too_large_to_correct(
+    loan: Loan, payment_id: str, event: SettlementEvent, *, on: dt.date, uow: UnitOfWork
+) -> None:
+    """Leave a return reversed as of today (`settle` did), its correction too large to commit.
+
+    The replayed correction would rewrite more records than one transaction holds (every
+    later payment whose split it changes, and the installments): the same commit would
+    fail on every delivery. So the money the rail took back stays booked as `settle`
+    booked it, exactly what the payment applied unapplied today, and operations are
+    alerted (CRITICAL, in the same commit) to correct the effective-dated rest (overdue
+    days, late fees, the default clock) by hand, as for a loan adopted from the Go service.
+    """
+    effective = loan.payments[payment_id].submitted_on
+    loan.outbox.events.append(
+        settlement_alert(
+            event,
+            f"return on loan {loan.loan_id} reversed as of today: its correction as of "
+            f"{effective} is too large for one commit; correct the effective-dated rest "
+            "(overdue days, late fees, default) by hand",
+            user_id=loan.user_id,
+            owner=("loan_id", loan.loan_id),
+            on=on,
+            severity=Severity.CRITICAL,
+            effective=effective.isoformat(),
+            transaction_limit=uow.transaction_limit,
+        )
+    )
 
 
 def _correct(
@@ -309,7 +366,9 @@ def _settle_disbursement(
 
     DISBURSEMENT for a completion, or an event the loan does not record (alerted,
     CRITICAL); MANUAL when cancelling would change a refund already paid out (alerted,
-    CRITICAL; nothing changed); REVERSED when a return cancelled the loan (one commit;
+    CRITICAL; nothing changed), or when its commit is too large for one transaction (a
+    loan with more payments than one transaction can rewrite: alerted, CRITICAL; nothing
+    changed); REVERSED when a return cancelled the loan (one commit;
     operations warned with the return code, a refund due alerted per payment whose refund
     the cancellation created or changed (one already due was alerted then); events
     published after the commit); DUPLICATE for a return delivered again or a completion
@@ -386,6 +445,19 @@ def _settle_disbursement(
                 actor="settlement-handler", request_id=event.event_id
             )
 
-    handling, events = retry_on_conflict(attempt)
+    try:
+        handling, events = retry_on_conflict(attempt)
+    except InvariantViolation as error:
+        if not commit_too_large(error):
+            raise
+        # Refused before anything was written, and it would be on every delivery.
+        alert_settlement(
+            alerter,
+            event,
+            f"return of the disbursement of loan {loan_id} needs a commit too large for one "
+            "transaction: cancel the loan by hand",
+            error=str(error),
+        )
+        return SettlementHandling.MANUAL
     publish(events)
     return handling
