@@ -85,6 +85,7 @@ __all__ = [
     "refunds_raised",
     "require_paid_by",
     "retry_on_conflict",
+    "reversed_as_of_today_alert",
     "run_once",
     "settlement_alert",
     "stop_autopay_for_return",
@@ -469,6 +470,34 @@ def settlement_alert(
         subject_id=owner_id,
         on=on,
         severity=severity,
+    )
+
+
+def reversed_as_of_today_alert(
+    event: SettlementEvent,
+    *,
+    what: str,
+    effective: dt.date,
+    rest: str,
+    user_id: str,
+    owner: tuple[str, str],
+    on: dt.date,
+    limit: int,
+) -> DomainEvent:
+    """The CRITICAL alert of a return reversed as of `on`, its correction too large to commit.
+
+    `what` names the payment and its account, `rest` what operations correct by hand.
+    """
+    return settlement_alert(
+        event,
+        f"{what} reversed as of today: its correction as of {effective} is too large for "
+        f"one commit; correct the effective-dated rest ({rest}) by hand",
+        user_id=user_id,
+        owner=owner,
+        on=on,
+        severity=Severity.CRITICAL,
+        effective=effective.isoformat(),
+        transaction_limit=limit,
     )
 
 

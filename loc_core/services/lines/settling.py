@@ -79,6 +79,7 @@ from loc_core.services.kit import (
     refund_due_alert,
     refunds_raised,
     require_paid_by,
+    reversed_as_of_today_alert,
     settlement_alert,
     stop_autopay_for_return,
 )
@@ -234,17 +235,15 @@ def _reverse_as_of_today(
     effective = line.payments[payment_id].submitted_on
     line.settle_payment(payment_id=payment_id, outcome=event.outcome, on=today)
     line.outbox.events.append(
-        settlement_alert(
+        reversed_as_of_today_alert(
             event,
-            f"return of payment {payment_id} on line {line.line_id} reversed as of today: its "
-            f"correction as of {effective} is too large for one commit; correct the "
-            "effective-dated rest (interest days, minimum, late fee) by hand",
+            what=f"return of payment {payment_id} on line {line.line_id}",
+            effective=effective,
+            rest="interest days, minimum, late fee",
             user_id=line.user_id,
             owner=("line_id", line.line_id),
             on=today,
-            severity=Severity.CRITICAL,
-            effective=effective.isoformat(),
-            transaction_limit=lines.uow.transaction_limit,
+            limit=lines.uow.transaction_limit,
         )
     )
 

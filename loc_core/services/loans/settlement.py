@@ -53,7 +53,6 @@ from loc_core.ports import (
     Alerter,
     Metrics,
     SettlementEvent,
-    Severity,
     UnitOfWork,
 )
 from loc_core.returns import classify_return
@@ -68,6 +67,7 @@ from loc_core.services.kit import (
     refunds_raised,
     require_paid_by,
     retry_on_conflict,
+    reversed_as_of_today_alert,
     settlement_alert,
     stop_autopay_for_return,
 )
@@ -281,17 +281,15 @@ def _too_large_to_correct(
     """
     effective = loan.payments[payment_id].submitted_on
     loan.outbox.events.append(
-        settlement_alert(
+        reversed_as_of_today_alert(
             event,
-            f"return on loan {loan.loan_id} reversed as of today: its correction as of "
-            f"{effective} is too large for one commit; correct the effective-dated rest "
-            "(overdue days, late fees, default) by hand",
+            what=f"return on loan {loan.loan_id}",
+            effective=effective,
+            rest="overdue days, late fees, default",
             user_id=loan.user_id,
             owner=("loan_id", loan.loan_id),
             on=on,
-            severity=Severity.CRITICAL,
-            effective=effective.isoformat(),
-            transaction_limit=uow.transaction_limit,
+            limit=uow.transaction_limit,
         )
     )
 
