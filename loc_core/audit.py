@@ -83,6 +83,8 @@ class Process(enum.Enum):
     CLOSE = "CLOSE"
     CORRECTION = "CORRECTION"
     """An effective-dated correction: history replayed as of its date, the replayed state taken."""
+    BILLING_DISPUTE = "BILLING_DISPUTE"
+    """A line's billing-error notice was received or resolved (Regulation Z 1026.13)."""
 
 
 class Audited(Protocol):

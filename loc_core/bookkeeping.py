@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 import attrs
 
 from loc_core.ledger import (
+    BILLING_ERRORS,
     CLEARING,
     CREDIT_LOSS,
     FUNDING,
@@ -81,6 +82,12 @@ class EntryKind(enum.StrEnum):
     """A line's credit balance applied to a charge it came to owe (a draw, interest, a
     fee, a returned payment's buckets): DR the refund-due liability, CR the receivables,
     as a payment from money the lender already held."""
+    BILLING_ERROR_CREDIT = "billing_error_credit"
+    """A line's draw found in billing error (Regulation Z 1026.13(e)), credited as of the
+    day it was sent: DR `BILLING_ERRORS`, CR the principal receivable. Posted in the
+    line's replay; the correction books it today inside ``<dispute id>:adjust``. A late
+    fee or interest found in error is simply not charged in the replay (its income
+    account falls)."""
 
 
 class Movement(enum.Enum):
@@ -108,6 +115,8 @@ class Movement(enum.Enum):
     """A refund due paid out to the borrower, outside the rails."""
     APPLY_CREDIT = "credit_applied"
     """A line's credit balance (refunds due) applied to what the line came to owe."""
+    CREDIT_BILLING_ERROR = "billing_error_credit"
+    """A line's billing error credited (the cause is the dispute's id)."""
 
 
 _HISTORICAL_SUFFIX = {(Product.INSTALLMENT, Movement.REVERSE): "unapply"}
@@ -190,7 +199,7 @@ def reversal(original: JournalEntry, *, product: Product, cause: str, on: dt.dat
 # --- reconciliation: the books of one loan or line, read as they are stored ---------
 
 LENDER_ACCOUNTS = frozenset(
-    {FUNDING, CLEARING, CREDIT_LOSS, *(income(bucket) for bucket in Bucket)}
+    {FUNDING, CLEARING, CREDIT_LOSS, BILLING_ERRORS, *(income(bucket) for bucket in Bucket)}
 )
 """The lender's side of every entry: the only accounts a loan's or line's entries share."""
 

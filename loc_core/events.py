@@ -83,6 +83,12 @@ class EventType(enum.Enum):
     LOC_CLOSED = "loc_closed"
     """A charged-off (DEFAULTED) line was paid in full and closed by itself, as a
     DEFAULTED loan paid in full is (`loan_closed`)."""
+    LOC_BILLING_DISPUTE_ACKNOWLEDGED = "loc_billing_dispute_acknowledged"
+    """A line's billing-error notice was received: what was disputed, the date it must be
+    resolved by, and that the amount is not collected meanwhile (Reg Z 1026.13(c)(1))."""
+    LOC_BILLING_DISPUTE_RESOLVED = "loc_billing_dispute_resolved"
+    """A billing-error dispute was resolved: the credit for an error found, or the
+    explanation and the amount owed again with its due date (Reg Z 1026.13(e)-(g))."""
     APPLICATION_DECLINED = "application_declined"
     """Underwriting rejected an application (either product): the adverse action notice,
     its reasons and the route of its PDF (12 CFR 1002.9; `loc_core.applications`)."""

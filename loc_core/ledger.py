@@ -24,6 +24,7 @@ import attrs
 from loc_core.errors import LedgerError
 
 __all__ = [
+    "BILLING_ERRORS",
     "CLEARING",
     "CREDIT_LOSS",
     "FUNDING",
@@ -63,6 +64,10 @@ CLEARING = "asset:cash:clearing"
 """Borrower payments submitted to a rail and not yet returned: debited when applied."""
 CREDIT_LOSS = "expense:credit_loss"
 """Receivables charged off when a loan or line defaults (recoveries credit it back)."""
+BILLING_ERRORS = "expense:billing_errors"
+"""Draws credited back to a borrower because they were billing errors (a line's disputed
+draw found wrong, Regulation Z 1026.13(e)); interest and fees found in error, or no longer
+owed once it is credited, debit their income accounts."""
 INCOME = "income"
 """Prefix of the income accounts, one per `Bucket` that earns (fees, interest)."""
 

@@ -111,6 +111,34 @@ DATA_FIELDS: Mapping[EventType, frozenset[str]] = {
         {"line_id", "payment_id", "closed_on", "closed_from", "corrected", "refund_due"}
     ),
     EventType.LOC_PAYMENT_UPCOMING: frozenset({"amount", "due_date", "autopay", "autopay_amount"}),
+    EventType.LOC_BILLING_DISPUTE_ACKNOWLEDGED: frozenset(
+        {
+            "line_id",
+            "dispute_id",
+            "statement_date",
+            "charge",
+            "charge_date",
+            "amount",
+            "received_on",
+            "resolve_by",
+        }
+    ),
+    EventType.LOC_BILLING_DISPUTE_RESOLVED: frozenset(
+        {
+            "dispute_id",
+            "statement_date",
+            "charge",
+            "amount",
+            "error_found",
+            "explanation",
+            "credited",
+            "finance_charge_credited",
+            "refunds_due",
+            "disputed_amount_due",
+            "disputed_amount_due_date",
+            *_LINE_OWED_NOW,
+        }
+    ),
     EventType.APPLICATION_DECLINED: _NOTICE,
     EventType.APPLICATION_COUNTERED: _NOTICE | set(OFFERED),
 }

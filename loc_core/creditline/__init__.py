@@ -20,6 +20,12 @@ from loc_core.creditline.collections import (
 )
 from loc_core.creditline.config import LATEST_CYCLE_DAY, CreditLineProduct
 from loc_core.creditline.cycles import cycle_day_for, due_date_for, next_close_after
+from loc_core.creditline.dispute import (
+    BillingDispute,
+    DisputedCharge,
+    DisputeStatus,
+    credited_errors,
+)
 from loc_core.creditline.draw import Draw, DrawStatus
 from loc_core.creditline.line import CreditLine
 from loc_core.creditline.payment import LocPayment
@@ -35,10 +41,13 @@ __all__ = [
     "REPAYMENT_RAILS",
     "ActivityKind",
     "Balances",
+    "BillingDispute",
     "CreditLine",
     "CreditLineApplication",
     "CreditLineProduct",
     "CycleActivity",
+    "DisputeStatus",
+    "DisputedCharge",
     "Draw",
     "DrawStatus",
     "DueDecision",
@@ -48,6 +57,7 @@ __all__ = [
     "Process",
     "Statement",
     "UpcomingDecision",
+    "credited_errors",
     "cycle_day_for",
     "due_date_for",
     "next_close_after",

@@ -16,6 +16,7 @@ from loc_core import audit
 from loc_core.creditline.activity import CycleActivity
 from loc_core.creditline.balances import Balances
 from loc_core.creditline.cycles import open_cycle_close, reminder_pending, upcoming_notice_sent
+from loc_core.creditline.dispute import BillingDispute
 from loc_core.creditline.draw import Draw
 from loc_core.creditline.payment import LocPayment
 from loc_core.creditline.statement import Statement
@@ -25,7 +26,16 @@ from loc_core.events import AuditValue, Outbox
 __all__ = ["LineState"]
 
 _NOT_AUDITED = frozenset(
-    {"draws", "payments", "outbox", "cycle_activity", "last_statement", "cycle_opening", "version"}
+    {
+        "draws",
+        "payments",
+        "disputes",
+        "outbox",
+        "cycle_activity",
+        "last_statement",
+        "cycle_opening",
+        "version",
+    }
 )
 
 
@@ -105,6 +115,9 @@ class LineState:
     """The same for interest: added to the next `Statement.interest_year_to_date`."""
     draws: dict[str, Draw] = attrs.field(factory=dict)
     payments: dict[str, LocPayment] = attrs.field(factory=dict)
+    disputes: dict[str, BillingDispute] = attrs.field(factory=dict)
+    """The borrower's billing-error notices (`disputes`), by id: records, kept by a
+    correction as draws and payments are."""
     version: int = 0
     """Bumped once by every command that changes the line, for conditional writes."""
     outbox: Outbox = attrs.field(factory=Outbox)

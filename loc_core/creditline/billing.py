@@ -3,7 +3,8 @@
 Runs at 08:00 UTC on the close date. The cycle is [previous close, close): the close
 date's own end-of-day balance is not known yet, so that day belongs to the next cycle.
 Interest is the cycle's cent-days (end-of-day principal summed over its days) x APR / 365,
-rounded once, half-up; it never accrues on interest or fees.
+rounded once, half-up; it never accrues on interest or fees. Less, in a replay, the part of
+it a billing-error dispute found in error (`dispute.credited_errors`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from loc_core.creditline.config import CreditLineProduct
 from loc_core.creditline.credit import credit_for, take_credit
 from loc_core.creditline.cycles import due_date_for
 from loc_core.creditline.delinquency import first_late_day
+from loc_core.creditline.dispute import DisputedCharge, credited_errors
 from loc_core.creditline.statement import (
     Statement,
     credit_movements,
@@ -128,7 +130,9 @@ def _statement(
     days = (close_date - line.accrued_through).days
     accruing = line.status is not LineStatus.DEFAULTED
     cent_days = line.accrued_cent_days + (line.principal_balance * days if accruing else 0)
-    interest = interest_for(cent_days, line.apr, product)
+    # The part of this cycle's interest charge found in billing error (a replay's only).
+    credited = credited_errors(line.disputes, DisputedCharge.INTEREST, close_date.isoformat())
+    interest = max(0, interest_for(cent_days, line.apr, product) - credited)
     owed = line.balances.plus(Balances(interest=interest))
     applied = credit_for(line, owed)  # the credit balance pays the cycle's interest
     closing = owed.plus(applied)

@@ -13,7 +13,7 @@ import datetime as dt
 import attrs
 
 from loc_core import bookkeeping
-from loc_core.bookkeeping import Product
+from loc_core.bookkeeping import Movement, Product, entry_id
 from loc_core.creditline._bookkeeping import Process, emit, require_in_order, step
 from loc_core.creditline._state import LineState
 from loc_core.creditline.activity import ActivityKind, CycleActivity
@@ -26,9 +26,11 @@ from loc_core.creditline.delinquency import (
     charge_off,
     cure,
     days_past_due,
+    held_back,
     past_due_amount,
     suspend,
 )
+from loc_core.creditline.dispute import DisputedCharge, credited_errors
 from loc_core.creditline.vocabulary import LineStatus
 from loc_core.events import EventType
 from loc_core.ledger import Bucket
@@ -40,6 +42,7 @@ __all__ = [
     "OverdueDecision",
     "UpcomingDecision",
     "autopay_amount",
+    "late_fee_reference",
 ]
 
 OVERDUE_JOB_AT = dt.time.fromisoformat("16:00")
@@ -85,10 +88,17 @@ def decide_due(line: LineState, *, today: dt.date) -> DueDecision:
         return DueDecision(0, f"not the due date ({line.next_due_date})")
     if line.minimum_payment_outstanding == 0:
         return DueDecision(0, "the minimum payment is met")
-    amount = autopay_amount(line)
+    told = autopay_amount(line)
+    amount = collectable(line, told, today)
     if amount == 0:
-        return DueDecision(0, "the statement's minimum is paid; the rest is not autopay's")
+        why = "the unpaid minimum is in a billing-error dispute" if told else None
+        return DueDecision(0, why or "the statement's minimum is paid; the rest is not autopay's")
     return DueDecision(amount, "minimum payment due today")
+
+
+def collectable(line: LineState, amount: int, today: dt.date) -> int:
+    """`amount` less what billing-error disputes hold back today (Reg Z 1026.13(d)(1))."""
+    return max(0, amount - held_back(line, today)) if line.disputes else amount
 
 
 def autopay_amount(line: LineState) -> int:
@@ -125,7 +135,7 @@ def decide_upcoming(
     if line.upcoming_notice_sent:
         return UpcomingDecision(notify=False, reason="already notified for this cycle")
     due = line.next_due_date
-    amount = line.minimum_payment_outstanding
+    amount = collectable(line, line.minimum_payment_outstanding, today)
     if due is None or amount == 0:
         return UpcomingDecision(notify=False, reason="nothing is due")
     if today >= due:
@@ -155,7 +165,9 @@ def send_upcoming_notice(
             "amount": decision.amount,
             "due_date": decision.due_date.isoformat(),
             "autopay": line.autopay_enabled,
-            "autopay_amount": autopay_amount(line) if line.autopay_enabled else 0,
+            "autopay_amount": (
+                collectable(line, autopay_amount(line), today) if line.autopay_enabled else 0
+            ),
         },
     )
     return decision
@@ -174,6 +186,9 @@ class OverdueDecision:
     late_fee_waived: bool = False
     """The cycle's late fee is waived (`CorrectionPolicy.late_fee_when_missed_by_return` is
     False and the cycle was missed only because of a return): the cycle is marked handled."""
+    late_fee_credited: int = 0
+    """The part of the cycle's late fee found in billing error (`credited_errors`), not
+    assessed; a fee credited whole marks the cycle handled. Only a replay finds any."""
     default: bool = False
     """Charge the line off: DEFAULTED."""
     cure: bool = False
@@ -183,7 +198,12 @@ class OverdueDecision:
     def acts(self) -> bool:
         """Whether the decision changes the line."""
         return (
-            self.suspend or self.late_fee > 0 or self.late_fee_waived or self.default or self.cure
+            self.suspend
+            or self.late_fee > 0
+            or self.late_fee_waived
+            or self.late_fee_credited > 0
+            or self.default
+            or self.cure
         )
 
 
@@ -203,7 +223,16 @@ def decide_overdue(
     fee_due = (
         due is not None and today > due and line.late_fee_cycle != line.last_billing_cycle_date
     )
-    late_fee = min(product.late_fee_cents, line.next_minimum_payment_due) if fee_due else 0
+    full_fee = min(product.late_fee_cents, line.next_minimum_payment_due) if fee_due else 0
+    credited = (
+        min(
+            full_fee,
+            credited_errors(line.disputes, DisputedCharge.LATE_FEE, late_fee_reference(line)),
+        )
+        if full_fee
+        else 0
+    )
+    late_fee = full_fee - credited
     waived = late_fee > 0 and _waives(line, today=today, product=product)
     return OverdueDecision(
         reason=f"{owed} cents past due, {days_past_due(line, today)} days past due",
@@ -211,6 +240,7 @@ def decide_overdue(
         suspend=line.status is LineStatus.ACTIVE,
         late_fee=0 if waived else late_fee,
         late_fee_waived=waived,
+        late_fee_credited=credited,
         default=days_past_due(line, today) >= product.default_after_days_past_due,
     )
 
@@ -240,7 +270,10 @@ def run_overdue(line: LineState, *, today: dt.date, product: CreditLineProduct) 
         _assess_late_fee(line, decision.late_fee, today)
     if decision.late_fee_waived:
         _waive_late_fee(line, today)
-    if decision.suspend or decision.late_fee or decision.late_fee_waived:
+    elif decision.late_fee_credited and not decision.late_fee:
+        _mark_late_fee_credited(line, today)
+    handled = decision.late_fee or decision.late_fee_waived or decision.late_fee_credited
+    if decision.suspend or handled:
         # Once per missed cycle: a line is suspended once, a cycle's fee handled once.
         announce_past_due(
             line,
@@ -258,6 +291,22 @@ def _waive_late_fee(line: LineState, today: dt.date) -> None:
     waived = "late fee waived: missed only because of a returned payment"
     with step(line, today, process=Process.LATE_FEE, reason=waived):
         line.late_fee_cycle = line.last_billing_cycle_date
+
+
+def _mark_late_fee_credited(line: LineState, today: dt.date) -> None:
+    """Mark the cycle's late fee handled: all of it was found in billing error."""
+    credited = "late fee credited whole: a billing error (Reg Z 1026.13)"
+    with step(line, today, process=Process.LATE_FEE, reason=credited):
+        line.late_fee_cycle = line.last_billing_cycle_date
+
+
+def late_fee_reference(line: LineState) -> str:
+    """The reference (entry id) of the late fee for the cycle `line` billed last.
+
+    What the statement lists the fee under, and what a dispute of it names.
+    """
+    cause = f"{line.line_id}:{line.last_billing_cycle_date}"
+    return entry_id(cause, Movement.LATE_FEE, product=Product.CREDITLINE)
 
 
 def _assess_late_fee(line: LineState, fee: int, today: dt.date) -> None:

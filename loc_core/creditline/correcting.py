@@ -1,7 +1,8 @@
 """Corrections on a line: adopt the replayed history, post the difference, show it next statement.
 
-A returned or charged-back payment, or a payment dated in the past, changes the line's
-past. The line is replayed (`replay.replay_line`) and takes the replayed state (balances,
+A returned or charged-back payment, a payment dated in the past, or a charge a
+billing-error dispute found in error (`credit_billing_error`) changes the line's past.
+The line is replayed (`replay.replay_line`) and takes the replayed state (balances,
 cycle accumulators, minimum and its satisfaction, past-due fields, status, fees), while
 its records stay: draws, payments (what each paid as replayed, their status as the rails
 said), the issued statement and the open cycle's opening. The books move once, on the day
@@ -39,6 +40,7 @@ from loc_core.creditline.collections import autopay_amount
 from loc_core.creditline.config import CreditLineProduct
 from loc_core.creditline.cycles import due_date_for
 from loc_core.creditline.delinquency import announce_charge_off, announce_past_due, owed_now
+from loc_core.creditline.dispute import BillingDispute, DisputeStatus
 from loc_core.creditline.draw import Draw, DrawStatus
 from loc_core.creditline.payment import LocPayment
 from loc_core.creditline.payments import (
@@ -73,6 +75,7 @@ __all__ = [
     "book_backdated_draw",
     "book_backdated_payment",
     "correct",
+    "credit_billing_error",
     "return_draw",
     "return_payment",
 ]
@@ -99,6 +102,7 @@ _KEPT = frozenset(
         "cycle_activity",
         "draws",
         "payments",
+        "disputes",
         "version",
         "outbox",
     }
@@ -345,6 +349,62 @@ def book_backdated_draw(
         why=f"draw {draw_id} sent as of {effective_on}: {reason}",
     )
     return draw
+
+
+@_tried_first
+def credit_billing_error(
+    line: LineState,
+    *,
+    dispute_id: str,
+    explanation: str,
+    today: dt.date,
+    product: CreditLineProduct,
+    posted: Sequence[JournalEntry],
+    before_overdue_job: bool = False,
+) -> BillingDispute:
+    """Resolve an OPEN dispute with an error found: credited as of the charge's own date.
+
+    The dispute becomes RESOLVED_ERROR, the effective-dated fact the charge's own code
+    reads in every replay (`dispute.credited_errors`: a draw's disbursal, the cycle's late
+    fee, its interest charge take the amount off), and the line is corrected from the
+    charge's date (`correct`, cause the dispute's id): interest by the daily-balance
+    method without the error, the minimums, past due, late fees and default replayed, a
+    payment now in excess a refund due, all booked today (``<dispute id>:adjust``) and
+    shown as ADJUSTMENT lines on the next statement. What the hold kept unpaid is due
+    again `due_date_for(today)`, held until then (`owed_again_on`). `credited` and
+    `finance_charge` say what the correction gave the borrower.
+
+    Raises:
+        CorrectionTooOld: the charge is older than the correction reach (nothing changed;
+            the dispute stays OPEN and its amount held).
+        RefundAlreadyPaid: the correction would change a refund already paid out.
+    """
+    dispute = line.disputes[dispute_id]
+    product.corrections.require_within(
+        dispute.charge_on, today=today, about=Ref("dispute", dispute_id, line.user_id)
+    )
+    owed_before = line.total_balance - line.refunds_due
+    recorder = ChangeRecorder(
+        process=Process.BILLING_DISPUTE,
+        reason=f"dispute {dispute_id} resolved: error found, credited as of {dispute.charge_on}",
+    )
+    recorder.touch(dispute)
+    dispute.status, dispute.resolved_on = DisputeStatus.RESOLVED_ERROR, today
+    dispute.explanation, dispute.owed_again_on = explanation, due_date_for(today, product)
+    correct(
+        line,
+        cause=dispute_id,
+        effective=dispute.charge_on,
+        today=today,
+        product=product,
+        posted=posted,
+        reason=f"billing error {dispute_id} credited as of {dispute.charge_on}",
+        before_overdue_job=before_overdue_job,
+    )
+    dispute.credited = owed_before - (line.total_balance - line.refunds_due)
+    dispute.finance_charge = max(0, dispute.credited - dispute.amount)
+    line.outbox.changes.extend(recorder.changes())
+    return dispute
 
 
 @attrs.frozen

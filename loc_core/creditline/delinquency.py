@@ -22,18 +22,34 @@ __all__: list[str] = []
 _ONE_DAY = dt.timedelta(days=1)
 
 
+def held_back(line: LineState, day: dt.date) -> int:
+    """The disputed cents held back from collection and delinquency on `day`.
+
+    What the line's billing-error disputes hold on that day (`BillingDispute.holds_on`):
+    Regulation Z 1026.13(d) forbids collecting it or treating it as late meanwhile.
+    """
+    if not line.disputes:
+        return 0
+    return sum(dispute.amount for dispute in line.disputes.values() if dispute.holds_on(day))
+
+
 def past_due_amount(line: LineState, today: dt.date) -> int:
     """What the borrower should already have paid and has not, as of `today`.
 
     After the due date that is the whole unpaid minimum; before it, only the part carried
-    from an earlier, already late minimum.
+    from an earlier, already late minimum. An amount in a billing-error dispute is not
+    past due (`held_back`): only what is unpaid beyond it.
     """
     if line.next_due_date is None:
         return 0
     outstanding = line.minimum_payment_outstanding
     if today > line.next_due_date:
-        return outstanding
-    return min(outstanding, max(0, line.carried_past_due - line.paid_since_statement))
+        late = outstanding
+    else:
+        late = min(outstanding, max(0, line.carried_past_due - line.paid_since_statement))
+    if late and line.disputes:
+        return max(0, late - held_back(line, today))
+    return late
 
 
 def owed_now(line: LineState, today: dt.date) -> dict[str, AuditValue]:
@@ -63,8 +79,16 @@ def first_late_day(line: LineState, today: dt.date) -> dt.date | None:
     if past_due_amount(line, today) == 0 or line.next_due_date is None:
         return None
     if line.carried_past_due > line.paid_since_statement and line.carried_past_due_since:
-        return line.carried_past_due_since
-    return line.next_due_date + _ONE_DAY
+        since = line.carried_past_due_since
+    else:
+        since = line.next_due_date + _ONE_DAY
+    # An amount a dispute found no error in is late only after its new due date (and it
+    # is late from then, even when a statement carried it while it was held back).
+    for dispute in line.disputes.values():
+        again = dispute.owed_again_on
+        if again is not None and again < today and (since <= again or since > today):
+            since = again + _ONE_DAY
+    return since
 
 
 def overdue_watch_from(line: LineState) -> dt.date | None:
@@ -83,7 +107,13 @@ def overdue_watch_from(line: LineState) -> dt.date | None:
         return None
     if line.carried_past_due > line.paid_since_statement and line.carried_past_due_since:
         return min(line.carried_past_due_since, line.next_due_date + _ONE_DAY)
-    return line.next_due_date + _ONE_DAY
+    watch = line.next_due_date + _ONE_DAY
+    if line.carried_past_due > line.paid_since_statement:
+        # Carried while a dispute held it back: late the day after its new due date.
+        for dispute in line.disputes.values():
+            if dispute.owed_again_on is not None:
+                watch = min(watch, dispute.owed_again_on + _ONE_DAY)
+    return watch
 
 
 def days_past_due(line: LineState, today: dt.date) -> int:

@@ -26,6 +26,7 @@ from loc_core.creditline.balances import Balances
 from loc_core.creditline.closing import close_when_paid_off
 from loc_core.creditline.credit import apply_credit
 from loc_core.creditline.delinquency import past_due_amount
+from loc_core.creditline.dispute import DisputedCharge, DisputeStatus
 from loc_core.creditline.draw import Draw, DrawStatus
 from loc_core.creditline.rails import DISBURSEMENT_RAILS
 from loc_core.creditline.vocabulary import LineStatus
@@ -38,7 +39,7 @@ from loc_core.errors import (
     Ref,
 )
 from loc_core.events import EventType
-from loc_core.ledger import FUNDING, Bucket, JournalEntry, receivable
+from loc_core.ledger import BILLING_ERRORS, FUNDING, Bucket, JournalEntry, receivable
 from loc_core.money import format_cents, positive_cents
 from loc_core.payments import Rail
 
@@ -145,7 +146,9 @@ def disburse_draw(
     """The rule of `CreditLine.disburse_draw` (documented there).
 
     Without `use_credit` the line's credit balance does not pay the draw: a replay sends a
-    RETURNED draw and takes it back at once, so nothing of it was ever owed.
+    RETURNED draw and takes it back at once, so nothing of it was ever owed (nor credited
+    as a billing error). With it, the part of the draw found in billing error
+    (`credit_billing_errors`) is credited at once, before the credit balance pays the rest.
     """
     if rail not in DISBURSEMENT_RAILS:
         raise InvalidTransition(
@@ -182,6 +185,7 @@ def disburse_draw(
             on=on,
         )
     if use_credit:
+        _credit_billing_errors(line, draw, on)
         apply_credit(line, on, cause=draw_id)
     emit(
         line,
@@ -265,3 +269,46 @@ def return_draw(line: LineState, *, draw_id: str, on: dt.date) -> Draw:
     # A charged-off line that owed only this draw owes nothing: closed, as when paid off.
     close_when_paid_off(line, on, why=f"draw {draw_id} came back", payment_id=None)
     return draw
+
+
+def _credit_billing_errors(line: LineState, draw: Draw, on: dt.date) -> None:
+    """Credit the part of `draw` found in billing error, as of the day it was sent.
+
+    Only a replay finds any (an error is found after the draw was sent, and the line's
+    correction replays it, `correcting.credit_billing_error`): each RESOLVED_ERROR
+    dispute on the draw posts ``<dispute id>:billing_error_credit`` (DR `BILLING_ERRORS`,
+    CR the principal receivable) and lists an ADJUSTMENT, so the credited cents bear no
+    interest and count toward no minimum from that day. Never more than the draw.
+    """
+    left = draw.amount
+    for dispute in sorted(line.disputes.values(), key=lambda d: d.dispute_id):
+        if not left:
+            return
+        if dispute.status is not DisputeStatus.RESOLVED_ERROR or not dispute.names(
+            DisputedCharge.DRAW, draw.draw_id
+        ):
+            continue
+        cents = min(left, dispute.amount)
+        left -= cents
+        entry = JournalEntry.build(
+            entry_id=entry_id(
+                dispute.dispute_id, Movement.CREDIT_BILLING_ERROR, product=Product.CREDITLINE
+            ),
+            kind=EntryKind.BILLING_ERROR_CREDIT,
+            effective_date=on,
+            reference=line.line_id,
+            debits={BILLING_ERRORS: cents},
+            credits={receivable(line.line_id, Bucket.PRINCIPAL): cents},
+            memo=f"billing error {dispute.dispute_id}: draw {draw.draw_id}",
+        )
+        credited = f"billing error {dispute.dispute_id}: {cents} cents of draw {draw.draw_id}"
+        with step(line, on, process=Process.BILLING_DISPUTE, reason=credited):
+            line.principal_balance -= cents
+            book_activity(
+                line,
+                ActivityKind.ADJUSTMENT,
+                reference=dispute.dispute_id,
+                effect=Balances(principal=-cents),
+                entry=entry,
+                on=on,
+            )

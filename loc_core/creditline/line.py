@@ -20,12 +20,14 @@ from loc_core.creditline import (
     collections,
     correcting,
     delinquency,
+    disputes,
     draws,
     payments,
 )
 from loc_core.creditline._state import LineState
 from loc_core.creditline.collections import DueDecision, OverdueDecision, UpcomingDecision
 from loc_core.creditline.config import CreditLineProduct
+from loc_core.creditline.dispute import BillingDispute, DisputedCharge
 from loc_core.creditline.draw import Draw
 from loc_core.creditline.payment import LocPayment
 from loc_core.creditline.statement import Statement
@@ -442,8 +444,102 @@ class CreditLine(LineState):
         """
         return autopay.set_autopay(self, enabled, on=on, reason=reason)
 
+    def dispute_billing_error(
+        self,
+        *,
+        dispute_id: str,
+        statement: Statement,
+        charge: DisputedCharge,
+        draw_id: str | None = None,
+        amount: object,
+        description: str,
+        received_on: dt.date,
+        product: CreditLineProduct,
+    ) -> BillingDispute:
+        """Record a borrower's notice of a billing error on one charge of `statement`.
+
+        Regulation Z 1026.13: the charge is a draw the statement lists (`draw_id`), the
+        late fee its cycle charged, or its interest charge; the dispute is OPEN and
+        acknowledged (LOC_BILLING_DISPUTE_ACKNOWLEDGED, with the day it must be resolved
+        by, `disputes.resolve_by`); audited (process BILLING_DISPUTE). Until it is
+        resolved its amount is held back: the due job does not debit it, and it is not
+        past due (no suspension, late fee or default for it; a SUSPENDED line whose unpaid
+        amount it covers is cured at once). The same id with the same statement, charge,
+        amount and description returns the first dispute unchanged.
+
+        Raises:
+            InvalidAmount: zero, negative, float or non-integer cents.
+            IdempotencyConflict: the id was used for another statement, charge, amount or
+                text.
+            InvalidRequest: a blank description; a statement of another line; received
+                before the statement or more than 60 days after it; a charge not on the
+                statement (naming ``draw_id`` or ``charge``); an amount above the charge
+                less what was already disputed on it (``amount``).
+            InvalidTransition: the line is DEFAULTED or CLOSED (handled by hand).
+            OutOfOrder: `received_on` is before the line's latest activity or past an
+                unbilled close.
+        """
+        return disputes.open_dispute(
+            self,
+            dispute_id=dispute_id,
+            statement=statement,
+            charge=charge,
+            draw_id=draw_id,
+            amount=amount,
+            description=description,
+            received_on=received_on,
+            product=product,
+        )
+
+    def resolve_billing_dispute(
+        self,
+        *,
+        dispute_id: str,
+        error_found: bool,
+        explanation: str,
+        today: dt.date,
+        product: CreditLineProduct,
+        posted: Sequence[JournalEntry],
+        before_overdue_job: bool = False,
+    ) -> BillingDispute:
+        """Resolve an OPEN dispute; tell the borrower (LOC_BILLING_DISPUTE_RESOLVED).
+
+        Error found: an effective-dated correction (`correcting.credit_billing_error`):
+        the charge is taken off as of its own date and the line replayed, so interest,
+        minimums, past due, late fees and any payment now in excess (a refund due) are
+        those of the history without the error; the difference is booked today
+        (``<dispute id>:adjust``, `posted` being the line's journal as stored) and shown as
+        ADJUSTMENT lines on the next statement. No error: the amount is owed again.
+        Either way what the hold kept unpaid is due `due_date_for(today)` (a statement's
+        time away) and held back until then. The same resolution again returns the
+        dispute unchanged.
+
+        Raises:
+            NotFound: the line has no such dispute.
+            InvalidTransition: the dispute was resolved otherwise.
+            InvalidRequest: a blank explanation.
+            CorrectionTooOld: an error found on a charge older than the correction reach
+                (nothing changed: the dispute stays OPEN, its amount held).
+            RefundAlreadyPaid: the correction would change a refund already paid out.
+            OutOfOrder: `today` is before the line's latest activity or past an unbilled
+                close.
+        """
+        return disputes.resolve_dispute(
+            self,
+            dispute_id=dispute_id,
+            error_found=error_found,
+            explanation=explanation,
+            today=today,
+            product=product,
+            posted=posted,
+            before_overdue_job=before_overdue_job,
+        )
+
     def decide_due(self, *, today: dt.date) -> DueDecision:
-        """On the due date, collect the minimum still unpaid (minimum less payments since)."""
+        """On the due date, collect the minimum still unpaid (minimum less payments since).
+
+        Never what an open billing-error dispute holds back (`disputes`).
+        """
         return collections.decide_due(self, today=today)
 
     def decide_upcoming(self, *, today: dt.date, product: CreditLineProduct) -> UpcomingDecision:

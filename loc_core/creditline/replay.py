@@ -5,10 +5,16 @@ day from the opening date to `today`, in effective order: each day bills the cyc
 closes on it (`bill_cycle`), disburses that day's draws and applies that day's payments
 in the order they were booked (`sequence`; a RETURNED or CHARGED_BACK payment is applied
 and reversed the same day, so it pays nothing), then runs the overdue rules
-(`run_overdue`), then books the payments made that day after the overdue job had
-changed the line (`LocPayment.after_overdue_job`) and what followed them, as it
-happened. Because the line's own methods do the work, a line handled on time and its
-replay agree by construction.
+(`run_overdue`), then books the payments made that day after the overdue job had changed
+the line (`LocPayment.after_overdue_job`) and what followed them, as it happened. Because
+the line's own methods do the work, a line handled on time and its replay agree by
+construction.
+
+The replayed line holds the line's billing-error disputes (records): each holds its
+amount back on the days it did (`BillingDispute.holds_on`), and one resolved with an
+error found takes its amount off the charge it names as of that charge's own day (a
+draw's disbursal, the cycle's late fee, its interest charge: `dispute.credited_errors`),
+so the corrected history never had the error (docs/credit-lines.md, *Billing errors*).
 
 With ``count_reversed=True`` the replay is the counterfactual history in which every
 RETURNED or CHARGED_BACK payment stood (applied, never reversed): it tells a cycle missed
@@ -70,6 +76,7 @@ def replay_line(
         apr=line.apr,
         minimum_payment_percent=line.minimum_payment_percent,
         cycle_day=line.cycle_day,
+        disputes=dict(line.disputes),  # records, held day by day (`holds_on`)
     )
     booked: dict[dt.date, list[Draw | LocPayment]] = {}
     for draw in line.draws.values():

@@ -132,6 +132,8 @@ HANDLERS: Mapping[type[Command[Any]], Handler] = {
     lines.ReconcileLine: lines.reconcile_line,
     lines.CloseLine: lines.close_credit_line,
     lines.SetLineAutopay: lines.set_line_autopay,
+    lines.DisputeBillingError: lines.dispute_billing_error,
+    lines.ResolveBillingDispute: lines.resolve_billing_dispute,
     # both: the rails' settlement events, finishing what a dead process left open, and
     # the reconciliation job's pages, and the other jobs' pages handed on
     SettleTransfer: handle_settlement_event,

@@ -14,9 +14,12 @@ from litestar import Response, Router, get, post, put
 from litestar.params import FromPath, JSONBody, PathParameter
 
 from loc_core.bookkeeping import Product
+from loc_core.creditline import DisputedCharge
+from loc_core.errors import InvalidRequest
 from loc_core.services.commands import (
     AcceptLineOffer,
     ApplyForLine,
+    DisputeBillingError,
     DrawFromLine,
     GetAdverseActionNotice,
     GetLine,
@@ -39,6 +42,7 @@ from loc_entrypoints.http.loans import AutopayRequest, PathId, PaymentRequest, b
 from loc_entrypoints.http.pages import Cursor, Limit, newest_first
 from loc_entrypoints.http.problems import responses
 from loc_entrypoints.http.views import (
+    DisputeView,
     DocumentLinkView,
     DrawPage,
     DrawView,
@@ -77,6 +81,35 @@ class LineAutopayView:
 
     line_id: str
     autopay_enabled: bool
+
+
+@attrs.frozen
+class DisputeRequest:
+    """A billing-error notice: the statement, the charge on it, the amount, what is wrong."""
+
+    statement_date: dt.date
+    charge: str
+    """Which charge of that statement is wrong: ``draw`` (name it in `draw_id`),
+    ``late_fee`` (the fee its cycle charged) or ``interest`` (its interest charge)."""
+    amount: int
+    """The disputed amount, in cents: at most the charge, less earlier disputes on it."""
+    description: str
+    draw_id: str | None = None
+    """The draw disputed, for ``charge`` ``draw``."""
+
+    def disputed_charge(self) -> DisputedCharge:
+        """`charge` as the core names it.
+
+        Raises:
+            InvalidRequest: naming ``charge``, for anything else.
+        """
+        try:
+            return DisputedCharge(self.charge)
+        except ValueError:
+            known = ", ".join(charge.value for charge in DisputedCharge)
+            raise InvalidRequest(
+                f"charge must be one of {known}; got {self.charge!r}", key="charge"
+            ) from None
 
 
 @attrs.frozen
@@ -417,6 +450,47 @@ def get_statement_document(
     )
 
 
+@post(
+    "/{line_id:str}/disputes",
+    operation_id="disputeBillingError",
+    summary="Dispute an amount on a statement as a billing error (Regulation Z 1026.13)",
+    responses=responses(404, 409, 415, 422),
+    tags=_TAGS,
+    sync_to_thread=False,
+)
+def dispute(
+    *,
+    caller: Who,
+    bus: Bus,
+    replays: Once,
+    line_id: PathId,
+    data: JSONBody[DisputeRequest],
+    idempotency_key: IdempotencyKey,
+) -> Response[DisputeView]:
+    """Dispute; acknowledged at once. The same key and body replay the first answer."""
+    return replays.run(
+        user_id=caller.user_id,
+        route=f"lines.dispute:{line_id}",
+        key=idempotency_key,
+        body=data,
+        status=201,
+        answer=lambda: DisputeView.of(
+            bus.handle(
+                DisputeBillingError(
+                    caller.user_id,
+                    line_id,
+                    data.statement_date,
+                    data.disputed_charge(),
+                    data.amount,
+                    data.description,
+                    idempotency_key,
+                    data.draw_id,
+                )
+            )
+        ),
+    )
+
+
 @put(
     "/{line_id:str}/autopay",
     operation_id="setLineAutopay",
@@ -473,6 +547,7 @@ router = Router(
         get_statement,
         get_statement_document,
         set_autopay,
+        dispute,
     ],
 )
 """Every line-of-credit route, under ``/lines``."""

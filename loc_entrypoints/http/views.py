@@ -12,7 +12,13 @@ from decimal import Decimal
 
 import attrs
 
-from loc_core.creditline import CreditLine, CreditLineApplication, Draw, Statement
+from loc_core.creditline import (
+    BillingDispute,
+    CreditLine,
+    CreditLineApplication,
+    Draw,
+    Statement,
+)
 from loc_core.creditline.payment import LocPayment
 from loc_core.installment import Installment, Loan, LoanApplication
 from loc_core.installment.payment import Payment
@@ -26,6 +32,7 @@ from loc_core.services.commands import (
 
 __all__ = [
     "CURRENCY",
+    "DisputeView",
     "DocumentLinkView",
     "DrawPage",
     "DrawView",
@@ -415,6 +422,59 @@ class LineView:
             minimum_due=line.minimum_payment_outstanding,
             due_date=line.next_due_date,
             autopay_enabled=line.autopay_enabled,
+        )
+
+
+@attrs.frozen
+class DisputeView:
+    """A billing-error dispute on a line (Regulation Z 1026.13) and where it stands."""
+
+    dispute_id: str
+    line_id: str
+    currency: str
+    statement_date: dt.date
+    charge: str
+    """``draw``, ``late_fee`` or ``interest``: which charge of the statement is disputed."""
+    charge_ref: str
+    """The draw's id, the late fee's reference, or the statement date (interest)."""
+    charge_date: dt.date
+    """The charge's own date: an error found is credited as of it."""
+    amount: int
+    """The disputed cents: not collected and not past due while the dispute is OPEN."""
+    description: str
+    status: str
+    """OPEN, RESOLVED_ERROR or RESOLVED_NO_ERROR."""
+    received_on: dt.date
+    resolve_by: dt.date
+    """The last day the lender may take to resolve it."""
+    resolved_on: dt.date | None
+    explanation: str
+    credited: int
+    """Cents an error found gave back: what the line owed less, plus any refund due it
+    raised (the amount, the interest on it, any fee it caused)."""
+    owed_again_on: dt.date | None
+    """Once resolved: the day what the hold kept unpaid is due again."""
+
+    @classmethod
+    def of(cls, dispute: BillingDispute) -> DisputeView:
+        """The view of a dispute."""
+        return cls(
+            dispute_id=dispute.dispute_id,
+            line_id=dispute.line_id,
+            currency=CURRENCY,
+            statement_date=dispute.statement_date,
+            charge=dispute.charge.value,
+            charge_ref=dispute.charge_ref,
+            charge_date=dispute.charge_on,
+            amount=dispute.amount,
+            description=dispute.description,
+            status=dispute.status.value,
+            received_on=dispute.received_on,
+            resolve_by=dispute.resolve_by,
+            resolved_on=dispute.resolved_on,
+            explanation=dispute.explanation,
+            credited=dispute.credited,
+            owed_again_on=dispute.owed_again_on,
         )
 
 

@@ -42,6 +42,7 @@ from loc_core.creditline import (
     CreditLine,
     CreditLineApplication,
     CreditLineProduct,
+    DisputedCharge,
     LineStatus,
 )
 from loc_core.errors import InvariantViolation
@@ -575,3 +576,40 @@ def test_a_corrected_line_round_trips_with_its_adjustment_lines() -> None:
     line = books.line
     assert any(item.kind is ActivityKind.ADJUSTMENT for item in line.cycle_activity)
     assert same_fields(line, stored_line(line)) == []
+
+
+def test_a_line_round_trips_its_billing_disputes_open_and_resolved() -> None:
+    """Disputes live on the line's item (``loc_disputes``), keyed by id; a line without one
+    written before they existed reads back with none."""
+    product = CreditLineProduct()
+    line = opened_line(line_offer(dt.datetime(2026, 1, 5, 15, tzinfo=UTC)), cycle_day=5)
+    disbursed_draw(line, draw_id="d1", amount=30_000, on=dt.date(2026, 1, 6))
+    statement = line.bill_cycle(
+        close_date=dt.date(2026, 2, 5), today=dt.date(2026, 2, 5), product=product
+    )
+    assert statement is not None
+    for n, amount in enumerate((1_000, 2_000)):
+        line.dispute_billing_error(
+            dispute_id=f"dsp-{n}",
+            statement=statement,
+            charge=DisputedCharge.DRAW,
+            draw_id="d1",
+            amount=amount,
+            description="not my draw",
+            received_on=dt.date(2026, 2, 9),
+            product=product,
+        )
+    line.resolve_billing_dispute(
+        dispute_id="dsp-1",
+        error_found=True,
+        explanation="a duplicate charge",
+        today=dt.date(2026, 2, 10),
+        product=product,
+        posted=(),  # the line's entries are still in its outbox: posted with it
+    )
+    stored = stored_line(line)
+    assert same_fields(line, stored) == []
+    assert [d.status.value for d in stored.disputes.values()] == ["OPEN", "RESOLVED_ERROR"]
+    root, *children = wire(codecs.encode_line(line, shards=1))
+    del root[codecs.LINE.attribute("disputes")]
+    assert codecs.decode_line(root, children).disputes == {}

@@ -26,6 +26,13 @@ from loc_core.services.lines.billing import (
     bill_closed_cycles,
 )
 from loc_core.services.lines.closing import CloseLine, close_credit_line
+from loc_core.services.lines.disputes import (
+    DisputeBillingError,
+    ResolveBillingDispute,
+    dispute_billing_error,
+    dispute_id_for,
+    resolve_billing_dispute,
+)
 from loc_core.services.lines.drawing import (
     RTP_DISBURSEMENTS_FLAG,
     DrawFromLine,
@@ -79,6 +86,7 @@ __all__ = [
     "BookBackdatedLinePayment",
     "CloseLine",
     "CollectDueMinimums",
+    "DisputeBillingError",
     "DrawFromLine",
     "DrawTransfer",
     "GetLinePaymentReceipt",
@@ -92,6 +100,7 @@ __all__ = [
     "MarkOverdueLines",
     "PayLine",
     "ReconcileLine",
+    "ResolveBillingDispute",
     "SendUpcomingNotices",
     "SetLineAutopay",
     "abandon_expired_line_application",
@@ -102,6 +111,8 @@ __all__ = [
     "book_backdated_line_payment",
     "close_credit_line",
     "collect_due_minimum_payments",
+    "dispute_billing_error",
+    "dispute_id_for",
     "draw_from_line",
     "draw_id_for",
     "due_payment_id",
@@ -114,6 +125,7 @@ __all__ = [
     "parse_draw_transfer",
     "pay_line",
     "reconcile_line",
+    "resolve_billing_dispute",
     "send_upcoming_payment_notices",
     "set_line_autopay",
 ]

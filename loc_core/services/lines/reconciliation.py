@@ -18,10 +18,17 @@ from collections.abc import Mapping
 import attrs
 
 from loc_core.bookkeeping import LENDER_ACCOUNTS, stored_books
-from loc_core.creditline import CreditLine, DrawStatus, LineStatus
+from loc_core.creditline import (
+    CreditLine,
+    DisputedCharge,
+    DrawStatus,
+    LineStatus,
+    credited_errors,
+)
 from loc_core.errors import ConcurrencyConflict, InvariantViolation, Ref
 from loc_core.events import AuditValue
 from loc_core.ledger import (
+    BILLING_ERRORS,
     CLEARING,
     CREDIT_LOSS,
     FUNDING,
@@ -151,10 +158,13 @@ def _expected_books(line: CreditLine, reserved: int) -> dict[str, int]:
     Its receivables, allowance and refunds due (not paid out); funding credited with
     every draw disbursed and every refund paid out, clearing debited with every
     payment not reversed (refund parts included), credit loss debited with what the
-    allowance reserves. The income accounts are not pinned one by one (the line keeps
-    no total of interest and fees ever charged): the trial balance pins their sum.
+    allowance reserves, billing errors debited with the draws' cents found in error
+    (each disbursed draw's RESOLVED_ERROR disputes, at most the draw). The income
+    accounts are not pinned one by one (the line keeps no total of interest and fees ever
+    charged): the trial balance pins their sum.
     """
     line_id = line.line_id
+    disbursed = [d for d in line.draws.values() if d.status is DrawStatus.DISBURSED]
     return {
         receivable(line_id, Bucket.PRINCIPAL): line.principal_balance,
         receivable(line_id, Bucket.INTEREST): line.interest_balance,
@@ -162,7 +172,11 @@ def _expected_books(line: CreditLine, reserved: int) -> dict[str, int]:
         allowance(line_id): -reserved,
         refund_due(line_id): -line.refunds_due,
         CREDIT_LOSS: reserved,
-        FUNDING: -sum(d.amount for d in line.draws.values() if d.status is DrawStatus.DISBURSED)
+        BILLING_ERRORS: sum(
+            min(d.amount, credited_errors(line.disputes, DisputedCharge.DRAW, d.draw_id))
+            for d in disbursed
+        ),
+        FUNDING: -sum(d.amount for d in disbursed)
         - paid_out(p.refund for p in line.payments.values()),
         CLEARING: sum(p.amount for p in line.payments.values() if not p.status.reversed),
     }

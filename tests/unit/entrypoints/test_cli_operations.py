@@ -1,4 +1,4 @@
-"""``loc job run`` and ``loc reconcile`` on the in-memory default and on a test's deployment."""
+"""``loc job run``, ``loc reconcile``, ``loc disputes resolve``: on the default, on a deployment."""
 
 import datetime as dt
 import json
@@ -7,6 +7,8 @@ import pytest
 from click.testing import CliRunner
 from deployment import LINES_OPENED, Deployment
 
+from loc_core.creditline import DisputedCharge
+from loc_core.services.commands import DisputeBillingError, ListLines
 from loc_entrypoints.cli import main
 
 CLOSE = "2026-04-05"
@@ -104,3 +106,23 @@ def test_a_mismatch_is_listed_and_fails_the_command(world: Deployment) -> None:
 def test_reconcile_needs_exactly_one_scope() -> None:
     assert invoke(None, "reconcile")[0] == 2
     assert invoke(None, "reconcile", "--all", "--user", "u")[0] == 2
+
+
+def test_disputes_resolve_credits_an_error_as_of_its_charge_once(world: Deployment) -> None:
+    world.at(dt.date(2026, 4, 5), 8)
+    world.bill()
+    world.at(dt.date(2026, 4, 10))
+    (line,) = world.bus.handle(ListLines("user-1"))
+    (draw_id,) = line.draws
+    notice = DisputeBillingError(
+        "user-1", line.line_id, dt.date(2026, 4, 5), DisputedCharge.DRAW, 100, "x", "k-1", draw_id
+    )
+    dispute_id = world.bus.handle(notice).dispute_id
+    world.at(dt.date(2026, 4, 20))
+    resolve = ("disputes", "resolve", dispute_id, "--user", "user-1", "--line", line.line_id)
+    code, output = invoke(world, *resolve, "--error", "--explanation", "charged twice")
+    assert code == 0, output
+    # 100 and its interest: 40,000 x 24 days bills 789, 39,900 x 24 days 787
+    assert "error: 102 cents credited as of 2026-03-12" in output
+    assert invoke(world, *resolve, "--error", "--explanation", "charged twice") == (code, output)
+    assert invoke(world, *resolve, "--no-error", "--explanation", "it was yours")[0] == 1

@@ -37,7 +37,7 @@ from unit.services.loans.test_returned_disbursement import disbursement
 from unit.services.loans.test_table_restored import backup, restore
 from unit.services.test_debit_returns import returned
 
-from loc_core.creditline import CreditLine
+from loc_core.creditline import CreditLine, DisputedCharge
 from loc_core.errors import ExternalServiceError, LocError
 from loc_core.payments import Rail, SettlementOutcome
 from loc_core.ports import EventOutbox, Notifier, PaymentRails, UnitOfWork
@@ -47,10 +47,12 @@ from loc_core.services.commands import (
     BookBackdatedLinePayment,
     BookBackdatedLoanPayment,
     BookLostTransfer,
+    DisputeBillingError,
     MarkOverdueLines,
     ReconcileLine,
     RecordRefundPaid,
     RecoverTransfers,
+    ResolveBillingDispute,
     RunDailyLoanJob,
     SettleTransfer,
     SettleTransferByHand,
@@ -385,6 +387,41 @@ def line_lost_transfer(world: Deployment) -> Case:
     return Case(command, ("line", line.line_id))
 
 
+def _billing_error_notice(world: Deployment) -> tuple[CreditLine, DisputeBillingError]:
+    """On 04-10 the borrower disputes 10,000 of the $400.00 draw on the 04-05 statement."""
+    line = _billed_line(world)
+    world.at(dt.date(2026, 4, 10), 10)
+    (draw_id,) = world.line(line).draws
+    notice = DisputeBillingError(
+        "user-1",
+        line.line_id,
+        dt.date(2026, 4, 5),
+        DisputedCharge.DRAW,
+        10_000,
+        "charged twice",
+        "dispute-1",
+        draw_id,
+    )
+    return line, notice
+
+
+def line_billing_dispute(world: Deployment) -> Case:
+    line, notice = _billing_error_notice(world)
+    return Case(notice, ("line", line.line_id))
+
+
+def line_billing_error_credited(world: Deployment) -> Case:
+    """The borrower paid it all, then the error is found: a refund due, corrected books."""
+    line, notice = _billing_error_notice(world)
+    dispute_id = world.bus.handle(notice).dispute_id
+    world.pay_line(line, 40_789)
+    world.at(dt.date(2026, 4, 20), 10)
+    command = ResolveBillingDispute(
+        "user-1", line.line_id, dispute_id, error_found=True, explanation="charged twice"
+    )
+    return Case(command, ("line", line.line_id))
+
+
 @attrs.frozen
 class Row:
     """A case of the table: its world, and the commits its command makes."""
@@ -429,6 +466,8 @@ SETUPS: dict[str, Row] = {
     "line_backdated_draw": Row(line_backdated_draw, LINES_OPENED, 11, 1),
     "line_billing_job": Row(line_billing, LINES_OPENED, 11, 1),
     "line_overdue_job": Row(line_past_due, LINES_OPENED, 11, 1),
+    "line_billing_dispute": Row(line_billing_dispute, LINES_OPENED, 11, 1),
+    "line_billing_error_credited": Row(line_billing_error_credited, LINES_OPENED, 11, 1),
     "line_settled_by_hand": Row(
         line_settled_by_hand, LINES_OPENED, 11, 3, lasting=2, closes_intent=True
     ),

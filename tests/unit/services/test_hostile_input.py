@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 
 from loc_core.audit import Process
 from loc_core.bookkeeping import Product
+from loc_core.creditline import DisputedCharge
 from loc_core.errors import InvalidRequest, LocError
 from loc_core.payments import PaymentStatus, Rail, SettlementOutcome
 from loc_core.ports import SettlementEvent
@@ -79,6 +80,12 @@ GHOST = {
     "moved": True,
     "account_id": "ghost-loan",
     "transfer_key": "manual:ghost-loan:ghost-key:ach",
+    "description": "fuzz",
+    "charge": DisputedCharge.INTEREST,
+    "draw_id": None,
+    "dispute_id": "ghost-dispute",
+    "error_found": False,
+    "explanation": "fuzz",
 }
 """Valid values naming records nobody has: a command built from them changes nothing."""
 
