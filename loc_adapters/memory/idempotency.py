@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import collections
 import datetime as dt
+import heapq
 import threading
 
 import attrs
@@ -16,14 +16,14 @@ from loc_core.ports import IdempotencyRecord, IdempotencyStatus
 class InMemoryIdempotencyStore:
     """An `IdempotencyStore` in a dict; an expired record counts as absent.
 
-    Expired records are dropped as time passes (oldest first, whenever a key is begun),
-    as DynamoDB's TTL drops them, so the store holds about one TTL's worth of commands.
+    Expired records are dropped as time passes (soonest expiry first, whenever a key is
+    begun, whatever order their TTLs were given in), as DynamoDB's TTL drops them, so the
+    store holds about one TTL's worth of commands.
     """
 
     _records: dict[str, IdempotencyRecord] = attrs.field(factory=dict, init=False)
-    _by_expiry: collections.deque[tuple[dt.datetime, str]] = attrs.field(
-        factory=collections.deque, init=False
-    )
+    _by_expiry: list[tuple[dt.datetime, str]] = attrs.field(factory=list, init=False)
+    """A heap of (expiry, key): a record kept for years never holds back the others."""
     _guard: threading.Lock = attrs.field(factory=threading.Lock, init=False, repr=False, eq=False)
     """Makes each call atomic (as the service it stands for does), so threads may share it."""
 
@@ -54,7 +54,7 @@ class InMemoryIdempotencyStore:
                     status=IdempotencyStatus.IN_PROGRESS,
                     expires_at=now + ttl,
                 )
-                self._by_expiry.append((now + ttl, key))
+                heapq.heappush(self._by_expiry, (now + ttl, key))
                 return None
             if record.fingerprint != fingerprint:
                 raise IdempotencyConflict(
@@ -88,7 +88,7 @@ class InMemoryIdempotencyStore:
     def _drop_expired(self, now: dt.datetime) -> None:
         expiring = self._by_expiry
         while expiring and expiring[0][0] <= now:
-            expires_at, key = expiring.popleft()
+            expires_at, key = heapq.heappop(expiring)
             record = self._records.get(key)
             if record is not None and record.expires_at == expires_at:
                 del self._records[key]

@@ -9,6 +9,7 @@ behind (a cycle closed and not yet billed), as the seed's `LastBillingCycleDate`
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 
 import attrs
 
@@ -77,15 +78,17 @@ class DueDecision:
     """The rails to try, in order."""
 
 
-def decide_due(line: LineState, *, today: dt.date) -> DueDecision:
+def decide_due(line: LineState, *, today: dt.date, missed: Collection[dt.date] = ()) -> DueDecision:
     """The rule of `CreditLine.decide_due` (documented there)."""
     reason = _skip_reason(line, today)
     if reason is not None:
         return DueDecision(0, reason)
     if not line.autopay_enabled:
         return DueDecision(0, "autopay is off")
-    if today != line.next_due_date:
-        return DueDecision(0, f"not the due date ({line.next_due_date})")
+    due = line.next_due_date
+    late = due is not None and due < today and due in missed
+    if today != due and not late:
+        return DueDecision(0, f"not the due date ({due})")
     if line.minimum_payment_outstanding == 0:
         return DueDecision(0, "the minimum payment is met")
     told = autopay_amount(line)
@@ -93,7 +96,8 @@ def decide_due(line: LineState, *, today: dt.date) -> DueDecision:
     if amount == 0:
         why = "the unpaid minimum is in a billing-error dispute" if told else None
         return DueDecision(0, why or "the statement's minimum is paid; the rest is not autopay's")
-    return DueDecision(amount, "minimum payment due today")
+    missed_on = f"minimum payment due {due}, a day the due job missed"
+    return DueDecision(amount, missed_on if late else "minimum payment due today")
 
 
 def collectable(line: LineState, amount: int, today: dt.date) -> int:

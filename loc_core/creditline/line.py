@@ -9,7 +9,7 @@ methods live in per-concern modules (`draws`, `payments`, `billing`, `collection
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import attrs
 
@@ -535,12 +535,15 @@ class CreditLine(LineState):
             before_overdue_job=before_overdue_job,
         )
 
-    def decide_due(self, *, today: dt.date) -> DueDecision:
+    def decide_due(self, *, today: dt.date, missed: Collection[dt.date] = ()) -> DueDecision:
         """On the due date, collect the minimum still unpaid (minimum less payments since).
 
-        Never what an open billing-error dispute holds back (`disputes`).
+        Never what an open billing-error dispute holds back (`disputes`). `missed` are
+        earlier days whose due run never finished (an outage, a run that died): a line
+        whose due date is one of them, and whose cycle is still the current one, is
+        collected today as it would have been that day.
         """
-        return collections.decide_due(self, today=today)
+        return collections.decide_due(self, today=today, missed=missed)
 
     def decide_upcoming(self, *, today: dt.date, product: CreditLineProduct) -> UpcomingDecision:
         """Notify from `upcoming_notice_days` before the due date until the day before it."""

@@ -42,9 +42,11 @@ from loc_core.services.lines.drawing import (
     parse_draw_transfer,
 )
 from loc_core.services.lines.due import (
+    DUE_CATCH_UP_DAYS,
     CollectDueMinimums,
     collect_due_minimum_payments,
     due_payment_id,
+    due_run_key,
 )
 from loc_core.services.lines.expiring import (
     AbandonExpiredLineApplication,
@@ -76,6 +78,7 @@ from loc_core.services.lines.upcoming import SendUpcomingNotices, send_upcoming_
 __all__ = [
     "BILLING_CATCH_UP_DAYS",
     "DEBIT_LOCK_PROCESS",
+    "DUE_CATCH_UP_DAYS",
     "RECONCILE_LINE",
     "RTP_DISBURSEMENTS_FLAG",
     "AbandonExpiredLineApplication",
@@ -116,6 +119,7 @@ __all__ = [
     "draw_from_line",
     "draw_id_for",
     "due_payment_id",
+    "due_run_key",
     "get_line_payment_receipt",
     "get_line_statement",
     "handle_line_settlement",

@@ -7,6 +7,17 @@ since the statement. It is collected by pinless debit, then ACH, under the line'
 lease ``loc-due:user_id:<u>:item_id:<line>`` (manual payments hold it too), and applied
 at once (`submit_payment`).
 
+Days the job did not run (docs/jobs.md, "After an outage"): a run that reaches its end
+marks its date done (`due_run_key`, in the idempotency store). Each run also looks at
+the `DUE_CATCH_UP_DAYS` days before its date: a day not marked done (no run, or one that
+died or was cut short) is *missed*, and the lines still due that day (the same index,
+`due_between(day, day)`) are collected now, as that day's run would have collected them,
+under that due date's keys; the end of the run marks those days done too. A day whose
+run finished is never looked at again, so a minimum the run found paid, or autopay off,
+or that every rail declined, is not presented later because something changed since.
+Days before the first run that marked its days (`DUE_CATCH_UP_SINCE`) are never missed:
+earlier releases left no marks.
+
 Another debit on the line whose outcome is not known yet (a borrower's payment whose
 rail failed mid-call, `Movements.unconfirmed_debits`) may have taken money
 the line does not show yet: the job takes only what it leaves unpaid of the minimum
@@ -31,6 +42,8 @@ import attrs
 from loc_core.intents import IntentKind, IntentStatus, TransferIntent, request_fingerprint
 from loc_core.payments import REPAYMENT_RAILS, Rail
 from loc_core.ports import (
+    IdempotencyStatus,
+    IdempotencyStore,
     IdGenerator,
     Lease,
     LineRef,
@@ -39,12 +52,37 @@ from loc_core.ports import (
 )
 from loc_core.services.kit import leased, lock_key
 from loc_core.services.lines._unit import LEASE_TTL
+from loc_core.services.lines.billing import BILLING_CATCH_UP_DAYS
 from loc_core.services.lines.booking import LineDebits
 from loc_core.services.lines.jobs import JobReport, LineJobs
 from loc_core.services.lines.paying import DEBIT_LOCK_PROCESS
 from loc_core.services.scheduled import PageableJob
 
-__all__ = ["CollectDueMinimums", "collect_due_minimum_payments", "due_intent_id", "due_payment_id"]
+__all__ = [
+    "DUE_CATCH_UP_DAYS",
+    "DUE_CATCH_UP_SINCE",
+    "CollectDueMinimums",
+    "collect_due_minimum_payments",
+    "due_intent_id",
+    "due_payment_id",
+    "due_run_key",
+]
+
+DUE_CATCH_UP_DAYS = BILLING_CATCH_UP_DAYS
+"""How many days before its date a due run looks for days no run finished (policy): the
+billing job's catch-up, so an outage billing catches up is collected too (docs/jobs.md)."""
+_RUN_MARK = "loc_due run finished"
+"""The fingerprint of every `due_run_key` record: one kind of request."""
+_RUN_MARK_TTL = dt.timedelta(days=DUE_CATCH_UP_DAYS + 2)
+"""How long a day's mark is kept: while a later run's window reaches the day, with a day
+to spare. A ``--date`` run further back finds no marks before its date and looks at
+those days too, where only lines billed no cycle since are still listed."""
+DUE_CATCH_UP_SINCE = "loc_due:catching-up-since"
+"""The idempotency record of the first day a due run marked its days: days before it are
+never taken for missed (`_catching_up_since`)."""
+_SINCE_MARK = "loc_due catch-up since"
+_SINCE_TTL = dt.timedelta(days=3653)
+"""Kept ten years: the record only has to outlive the deployment."""
 
 
 @attrs.frozen
@@ -65,23 +103,80 @@ def collect_due_minimum_payments(
     lock: Lock,
     ids: IdGenerator,
     metrics: Metrics,
+    idempotency: IdempotencyStore,
 ) -> JobReport:
     """Collect what is still owed of the minimum from every line due on the business date.
 
-    A line whose lease another worker holds fails for this run (alerted): a re-run the
-    same day collects it.
+    Lines due on a missed day of the catch-up window (module doc) are collected too, for
+    that due date. A line whose lease another worker holds fails for this run (alerted):
+    a re-run the same day collects it.
     """
     today = command.business_date(jobs.lines.clock)
+    missed = _missed_days(idempotency, jobs.lines.clock.now(), today)
+    if missed:
+        metrics.increment("loc.lines.loc_due.missed_days", len(missed))
     with jobs.lines.uow as uow:
-        refs = uow.lines.due_between(today, today)
+        refs = [ref for day in (*missed, today) for ref in uow.lines.due_between(day, day)]
     owner = ids.new_id()
 
     def handle(ref: LineRef) -> bool:
         key = lock_key(DEBIT_LOCK_PROCESS, user_id=ref.user_id, item_id=ref.line_id)
         with leased(lock, key, owner=owner, ttl=LEASE_TTL) as lease:
-            return _collect(ref, today, debits, metrics, lease)
+            return _collect(ref, today, debits, metrics, lease, missed=missed)
 
-    return jobs.for_each("loc_due", refs, handle, today, command)
+    report = jobs.for_each("loc_due", refs, handle, today, command)
+    if report.cursor is None:  # the run reached its end: these days are done
+        _mark_done(idempotency, jobs.lines.clock.now(), (*missed, today))
+    return report
+
+
+def due_run_key(day: dt.date) -> str:
+    """The idempotency record that says the due run for `day` reached its end."""
+    return f"loc_due:ran:{day.isoformat()}"
+
+
+def _missed_days(store: IdempotencyStore, now: dt.datetime, today: dt.date) -> tuple[dt.date, ...]:
+    """The days of the catch-up window before `today` whose due run never reached its end.
+
+    Only days on or after the first day this release's due job ran (`_catching_up_since`)
+    count: before that no run left a mark, and a day without one says nothing. A day with
+    no record is claimed (IN_PROGRESS) by this run; one claimed and never finished (a run
+    that died, cut short, or this run's earlier page) stays missed.
+    """
+    since = _catching_up_since(store, now, today)
+    missed: list[dt.date] = []
+    for back in range(DUE_CATCH_UP_DAYS, 0, -1):
+        day = today - dt.timedelta(days=back)
+        if day < since:
+            continue
+        known = store.begin(due_run_key(day), fingerprint=_RUN_MARK, now=now, ttl=_RUN_MARK_TTL)
+        if known is None or known.status is not IdempotencyStatus.COMPLETED:
+            missed.append(day)
+    return tuple(missed)
+
+
+def _catching_up_since(store: IdempotencyStore, now: dt.datetime, today: dt.date) -> dt.date:
+    """The first day a due run marked its days (`DUE_CATCH_UP_SINCE`), recorded by the first run.
+
+    Without it, the first run after the catch-up was deployed would find no marks for the
+    week before and take every day of it for missed: it would debit lines whose minimum
+    the old runs rightly left (autopay turned on after the due date, a payment returned
+    since, a debit every rail declined).
+    """
+    known = store.begin(DUE_CATCH_UP_SINCE, fingerprint=_SINCE_MARK, now=now, ttl=_SINCE_TTL)
+    if known is not None and known.status is IdempotencyStatus.COMPLETED and known.response:
+        return min(dt.date.fromisoformat(known.response), today)
+    store.complete(DUE_CATCH_UP_SINCE, response=today.isoformat(), now=now)
+    return today
+
+
+def _mark_done(store: IdempotencyStore, now: dt.datetime, days: tuple[dt.date, ...]) -> None:
+    """Record that the due run of each of `days` reached its end (once; a repeat keeps it)."""
+    for day in days:
+        key = due_run_key(day)
+        known = store.begin(key, fingerprint=_RUN_MARK, now=now, ttl=_RUN_MARK_TTL)
+        if known is None or known.status is not IdempotencyStatus.COMPLETED:
+            store.complete(key, response="done", now=now)
 
 
 def _left_to_book(debits: LineDebits, wanted: TransferIntent) -> int:
@@ -106,7 +201,13 @@ def due_intent_id(line_id: str, due_date: dt.date) -> str:
 
 
 def _wanted(
-    ref: LineRef, today: dt.date, debits: LineDebits, metrics: Metrics, lease: Lease
+    ref: LineRef,
+    today: dt.date,
+    debits: LineDebits,
+    metrics: Metrics,
+    lease: Lease,
+    *,
+    missed: tuple[dt.date, ...],
 ) -> TransferIntent | None:
     """The due debit to send, sized to what other debits leave; None when none is due.
 
@@ -116,7 +217,7 @@ def _wanted(
     while True:
         with debits.lines.uow as uow:
             line = uow.lines.get(ref.user_id, ref.line_id)
-        decision = line.decide_due(today=today)
+        decision = line.decide_due(today=today, missed=missed)
         due = line.next_due_date
         if decision.amount == 0 or due is None:
             return None
@@ -147,9 +248,15 @@ def _wanted(
 
 
 def _collect(
-    ref: LineRef, today: dt.date, debits: LineDebits, metrics: Metrics, lease: Lease
+    ref: LineRef,
+    today: dt.date,
+    debits: LineDebits,
+    metrics: Metrics,
+    lease: Lease,
+    *,
+    missed: tuple[dt.date, ...],
 ) -> bool:
-    wanted = _wanted(ref, today, debits, metrics, lease)
+    wanted = _wanted(ref, today, debits, metrics, lease, missed=missed)
     if wanted is None:
         return False
     amount = wanted.amount

@@ -75,3 +75,14 @@ def test_expired_idempotency_records_are_dropped_as_time_passes(clock: ManualClo
     clock.advance(dt.timedelta(hours=25))
     store.begin("later", fingerprint="f", now=clock.now(), ttl=ttl)
     assert len(store) == 1  # only the live one is held
+
+
+def test_a_record_kept_for_years_does_not_hold_back_the_others(clock: ManualClock) -> None:
+    """The due job's ten-year record, begun first, never keeps a day's records alive."""
+    store = InMemoryIdempotencyStore()
+    store.begin("years", fingerprint="f", now=clock.now(), ttl=dt.timedelta(days=3653))
+    for n in range(100):
+        store.begin(f"k{n}", fingerprint="f", now=clock.now(), ttl=dt.timedelta(hours=24))
+    clock.advance(dt.timedelta(hours=25))
+    store.begin("later", fingerprint="f", now=clock.now(), ttl=dt.timedelta(hours=24))
+    assert len(store) == 2  # the ten-year record and the live one

@@ -157,6 +157,7 @@ def _world() -> Deployment:
     world.open_loan()
     line = world.open_line("user-2")
     world.draw(line, 10_000)
+    world.due()  # marks the due job's days run (its catch-up's record), as every day has
     return world
 
 
