@@ -85,6 +85,8 @@ class Process(enum.Enum):
     """An effective-dated correction: history replayed as of its date, the replayed state taken."""
     BILLING_DISPUTE = "BILLING_DISPUTE"
     """A line's billing-error notice was received or resolved (Regulation Z 1026.13)."""
+    FEE_WAIVER = "FEE_WAIVER"
+    """An operator waived an installment's late fee: a correction as of the fee's day."""
 
 
 class Audited(Protocol):

@@ -13,7 +13,8 @@ errors into HTTP statuses or exit codes.
     │   ├── InvalidConfiguration        a product configuration that cannot work
     │   │   └── ScheduleError           a schedule that cannot be built from it
     │   ├── InvalidTransition           the entity's status does not allow the command
-    │   │   └── LoanCancelled           a payment on a loan whose disbursement came back
+    │   │   ├── LoanCancelled           a payment on a loan whose disbursement came back
+    │   │   └── NoLateFee               a waiver of a late fee the installment does not carry
     │   ├── CorrectionTooOld            a correction reaches further back than the policy allows
     │   ├── ApplicationError
     │   │   ├── ApplicationNotApproved  rejected or abandoned: nothing to accept
@@ -105,6 +106,7 @@ __all__ = [
     "LocError",
     "LockNotAcquired",
     "MalformedMessage",
+    "NoLateFee",
     "NotEligible",
     "NotFound",
     "OutOfOrder",
@@ -443,6 +445,10 @@ class RailsNotConfigured(ServiceNotConfigured, RailUnavailable):
 
 class DrawAlreadyReturned(PaymentAlreadyReversed):
     """A draw whose credit the rail already brought back: the same return changes nothing."""
+
+
+class NoLateFee(InvalidTransition):
+    """A waiver of a late fee the installment does not carry (none charged, or capped to 0)."""
 
 
 class LoanCancelled(InvalidTransition):

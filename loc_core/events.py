@@ -75,6 +75,9 @@ class EventType(enum.Enum):
     LOAN_CANCELLED = "loan_cancelled"
     """A loan's disbursement came back from the borrower's bank: the loan is cancelled as
     of its disbursement date, nothing is owed, and what was paid on it is a refund due."""
+    LATE_FEE_WAIVED = "late_fee_waived"
+    """An operator waived an installment's late fee: it is no longer owed (a refund due if
+    it was paid on a loan since paid off)."""
     REFUND_PAID = "refund_paid"
     """The lender sent a refund due back to the borrower (amount and the payout's reference)."""
     AUTOPAY_STOPPED = "autopay_stopped"

@@ -46,6 +46,7 @@ __all__ = [
     "Flag",
     "Id",
     "Key",
+    "NonBlankText",
     "Text",
     "TransferKey",
     "UtcTime",
@@ -64,6 +65,7 @@ __all__ = [
     "valid_flag",
     "valid_id",
     "valid_key",
+    "valid_not_blank",
     "valid_text",
     "valid_transfer_key",
     "valid_utc",
@@ -208,6 +210,12 @@ def valid_text(_instance: object, attribute: attrs.Attribute[Any], value: object
         raise _refuse(attribute.name, f"a str of at most {MAX_TEXT_LENGTH} characters", value)
 
 
+def valid_not_blank(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    """Attrs validator: a `str` field holds more than whitespace (after `valid_text`)."""
+    if isinstance(value, str) and not value.strip():
+        raise InvalidRequest(f"{attribute.name} must not be blank", key=attribute.name)
+
+
 def valid_count(*, minimum: int, maximum: int, optional: bool = False) -> Validator:
     """Attrs validator: the field is an `int` (not `bool`) from `minimum` to `maximum`.
 
@@ -279,6 +287,8 @@ Flag = Annotated[bool, valid_flag]
 """A real `bool`."""
 Text = Annotated[str, valid_text]
 """Free text of at most `MAX_TEXT_LENGTH` characters."""
+NonBlankText = Annotated[str, valid_text, valid_not_blank]
+"""Free text of at most `MAX_TEXT_LENGTH` characters, not blank (an operator's reason)."""
 
 
 def validated(cls: type, fields: list[attrs.Attribute[Any]]) -> list[attrs.Attribute[Any]]:

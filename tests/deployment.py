@@ -311,6 +311,14 @@ class Deployment:
     def run_daily_loan_job(self) -> None:
         self.bus.handle(RunDailyLoanJob())
 
+    def run_daily_loan_jobs(self, first: dt.date, last: dt.date) -> None:
+        """The daily loan job at its hour (17:00) on every day from `first` to `last`."""
+        day = first
+        while day <= last:
+            self.at(day, 17)
+            self.run_daily_loan_job()
+            day += dt.timedelta(days=1)
+
     # --- settlement (both products) ---------------------------------------------------
 
     def settle(self, event: SettlementEvent) -> SettlementHandling:

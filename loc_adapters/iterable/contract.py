@@ -91,6 +91,16 @@ DATA_FIELDS: Mapping[EventType, frozenset[str]] = {
     EventType.AUTOPAY_DECLINED: frozenset(
         {"loan_id", "installment_number", "amount", "due_date", "pay_by", "attempt"}
     ),
+    EventType.LATE_FEE_WAIVED: frozenset(
+        {
+            "loan_id",
+            "installment_number",
+            "due_date",
+            "amount",
+            "loan_status",
+            "outstanding_balance",
+        }
+    ),
     EventType.REFUND_PAID: frozenset({"loan_id", "line_id", "amount", "paid_on", "reference"}),
     EventType.AUTOPAY_STOPPED: frozenset(
         {"loan_id", "line_id", "payment_id", "return_code", "reason"}

@@ -14,7 +14,12 @@ from loc_core.installment.collections import (
 from loc_core.installment.config import InstallmentProduct
 from loc_core.installment.eligibility import Ineligibility, check_eligibility, require_eligible
 from loc_core.installment.fees import OriginationFee
-from loc_core.installment.installment import WATERFALL, Installment, PaymentApplication
+from loc_core.installment.installment import (
+    WATERFALL,
+    Installment,
+    LateFeeWaiver,
+    PaymentApplication,
+)
 from loc_core.installment.loan import DAILY_JOB_AT, Loan
 from loc_core.installment.origination import check_origination, originate
 from loc_core.installment.payment import Payment
@@ -36,6 +41,7 @@ __all__ = [
     "Installment",
     "InstallmentProduct",
     "InstallmentStatus",
+    "LateFeeWaiver",
     "Loan",
     "LoanApplication",
     "LoanStatus",

@@ -24,7 +24,7 @@ from loc_core.events import AuditValue
 from loc_core.installment.vocabulary import InstallmentStatus, Process
 from loc_core.ledger import Bucket
 
-__all__ = ["WATERFALL", "Installment", "PaymentApplication"]
+__all__ = ["WATERFALL", "Installment", "LateFeeWaiver", "PaymentApplication"]
 
 _READ = (
     "status",
@@ -39,6 +39,7 @@ _READ = (
     "update_reason",
     "collection_attempts",
     "last_collection_attempt_on",
+    "late_fee_waived",
 )
 _read_audited = operator.attrgetter(*_READ)
 _AUDITED = (*_READ, "applications")
@@ -105,6 +106,27 @@ class PaymentApplication:
         return _part(self, bucket)
 
 
+@attrs.frozen(kw_only=True)
+class LateFeeWaiver:
+    """An operator's waiver of an installment's late fee (``loc_late_fee_waiver``).
+
+    A recorded fact, effective on the day the fee was assessed (`effective_on`, the
+    installment's overdue day): the daily job and every correction replay read it and
+    charge the installment no late fee, so a later correction never charges it again.
+    """
+
+    amount: int
+    """The cents waived: the fee the installment carried when it was waived."""
+    effective_on: dt.date
+    """The day the fee was assessed (the installment's `overdue_on`): the waiver's date."""
+    waived_on: dt.date
+    """The business date it was booked (its ``:adjust`` entry's date)."""
+    reason: str
+    """Why, as the operator gave it (lender error, hardship, goodwill ...)."""
+    idempotency_key: str
+    """The operator's key: the same request again changes nothing."""
+
+
 @attrs.define(kw_only=True)
 class Installment:
     """One scheduled repayment of a loan."""
@@ -137,6 +159,9 @@ class Installment:
     """Autopay charges tried on this installment, accepted or declined."""
     last_collection_attempt_on: dt.date | None = None
     """The business day of the latest autopay attempt; None while there was none."""
+    late_fee_waiver: LateFeeWaiver | None = None
+    """An operator's waiver of the late fee (then `late_fee` is 0, in every replay too);
+    None while none was waived."""
     created_at: dt.datetime
     updated_at: dt.datetime
     version: int = 0
@@ -157,6 +182,11 @@ class Installment:
             origination_fee -= app.origination_fee
             principal -= app.principal
         return late_fee, origination_fee, principal
+
+    @property
+    def late_fee_waived(self) -> int | None:
+        """The cents of late fee an operator waived (audited), None while none was."""
+        return None if self.late_fee_waiver is None else self.late_fee_waiver.amount
 
     @property
     def is_paid(self) -> bool:
@@ -201,8 +231,7 @@ class Installment:
             )
         if self.status is InstallmentStatus.OVERDUE and self.overdue_on is None:
             found.append(f"{where}: OVERDUE without the day it became overdue")
-        if self.late_fee and self.overdue_on is None:
-            found.append(f"{where}: a late fee without having been overdue")
+        found.extend(self._late_fee_problems(where))
         attempts = self.collection_attempts
         if type(attempts) is not int or attempts < 0:
             found.append(f"{where}: collection_attempts must be a count, got {attempts!r}")
@@ -211,6 +240,17 @@ class Installment:
                 f"{where}: {attempts} collection attempts, last on "
                 f"{render(self.last_collection_attempt_on)}"
             )
+        return found
+
+    def _late_fee_problems(self, where: str) -> list[str]:
+        """A late fee only once overdue, and none once an operator waived it."""
+        if not self.late_fee:
+            return []
+        found = []
+        if self.overdue_on is None:
+            found.append(f"{where}: a late fee without having been overdue")
+        if self.late_fee_waiver is not None:
+            found.append(f"{where}: a late fee of {self.late_fee} cents that was waived")
         return found
 
     def _consistent(self) -> bool:
@@ -237,6 +277,8 @@ class Installment:
         if not self._status_fits(total, outstanding, applied) or (
             self.overdue_on is None and (self.status is InstallmentStatus.OVERDUE or self.late_fee)
         ):
+            return False
+        if self.late_fee and self.late_fee_waiver is not None:
             return False
         attempts = self.collection_attempts
         return (

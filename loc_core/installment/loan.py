@@ -28,10 +28,12 @@ from loc_core.errors import (
     CorrectionTooOld,
     DomainError,
     DuplicatePayment,
+    IdempotencyConflict,
     InvalidTimestamp,
     InvalidTransition,
     InvariantViolation,
     LoanCancelled,
+    NoLateFee,
     Overpayment,
     PaymentAlreadyReversed,
     PaymentAlreadySettled,
@@ -44,7 +46,7 @@ from loc_core.installment import _invariants, _journal
 from loc_core.installment._checks import require_date, require_id
 from loc_core.installment._state import LoanState
 from loc_core.installment.allocation import allocate
-from loc_core.installment.installment import Installment
+from loc_core.installment.installment import Installment, LateFeeWaiver
 from loc_core.installment.payment import Payment
 from loc_core.installment.replay import replay
 from loc_core.installment.vocabulary import (
@@ -138,7 +140,9 @@ def _refunded(payment: Payment) -> int:
     return 0 if payment.refund is None else payment.refund.amount
 
 
-def _adopt_installment(mine: Installment, theirs: Installment, *, reason: str) -> None:
+def _adopt_installment(
+    mine: Installment, theirs: Installment, *, reason: str, process: Process
+) -> None:
     """Give `mine` the balances and status of its replayed twin `theirs`."""
     fields = ("late_fee", "total_amount", "outstanding_balance", "status", "overdue_on")
     if all(getattr(mine, name) == getattr(theirs, name) for name in fields) and (
@@ -148,7 +152,7 @@ def _adopt_installment(mine: Installment, theirs: Installment, *, reason: str) -
     for name in fields:
         setattr(mine, name, getattr(theirs, name))
     mine.applications = list(theirs.applications)
-    mine.process = Process.CORRECTION
+    mine.process = process
     mine.update_reason = reason
 
 
@@ -551,8 +555,13 @@ class Loan(LoanState):
         reason: str,
         before: _Before,
         before_daily_job: bool = False,
+        process: Process = Process.CORRECTION,
     ) -> JournalEntry | None:
-        """`correct` once its arguments are checked; news is what differs from `before`."""
+        """`correct` once its arguments are checked; news is what differs from `before`.
+
+        `process` is what the audit records the correction as (an operator's fee waiver
+        is FEE_WAIVER).
+        """
         # Never rewind what the loan lived: a `today` before the last day it shows (a
         # rail's event delivered days after it occurred) is taken as that day, so no
         # later payment, late fee or default drops out of the replay.
@@ -569,11 +578,11 @@ class Loan(LoanState):
             what=f"correction {cause}",
         )
         reason = f"corrected as of {effective.isoformat()}: {reason}"
-        recorder = ChangeRecorder(process=Process.CORRECTION, reason=reason)
+        recorder = ChangeRecorder(process=process, reason=reason)
         recorder.touch(self)
         for mine, theirs in zip(self.installments, replayed.installments, strict=True):
             recorder.touch(mine)
-            _adopt_installment(mine, theirs, reason=reason)
+            _adopt_installment(mine, theirs, reason=reason, process=process)
         for payment in self.payments.values():
             again = replayed.payments.get(payment.payment_id)
             if again is not None:
@@ -704,6 +713,151 @@ class Loan(LoanState):
             before_daily_job=asked.before_daily_job,
         )
         return payment
+
+    def waive_late_fee(
+        self,
+        installment_id: str,
+        *,
+        reason: str,
+        idempotency_key: str,
+        today: dt.date,
+        posted: Sequence[JournalEntry],
+        before_daily_job: bool = False,
+    ) -> LateFeeWaiver:
+        """An operator waives the late fee of an installment, as of the day it was assessed.
+
+        The waiver is recorded on the installment (`Installment.late_fee_waiver`, dated
+        its `overdue_on`) and the loan is corrected as of that day (`correct`, cause
+        ``<installment>:fee_waived``): the replay, and every later one and the daily job,
+        read the waiver and charge no fee, so the fee leaves the installment's total and
+        outstanding and the loan's outstanding; a payment that paid it pays, as of its
+        own day, what it would have paid without it (the allocation rule), and what a
+        paid-off loan no longer owes becomes a refund due. The books move by one
+        ``<installment>:fee_waived:adjust`` entry dated `today`. The borrower is told
+        (``late_fee_waived``, and whatever the correction made new: ``refund_due``,
+        ``loan_closed``). A DEFAULTED loan takes it too (its allowance falls with what
+        it owes). Audited as FEE_WAIVER. Returns the waiver, or the one already recorded
+        for the same key and reason (then nothing changes).
+
+        Raises:
+            NotFound: when the loan has no such installment.
+            IdempotencyConflict: the installment's fee was already waived under another
+                key or reason, or the key waived another installment's fee.
+            LoanCancelled: when the loan is CANCELLED: it owes nothing.
+            NoLateFee: the installment carries no late fee (none was charged, the loan's
+                cap left none, or a correction took it back).
+            CorrectionTooOld: the fee was assessed further back than the correction
+                reach, or the loan's books do not hold its history (`replayable`).
+            InvalidTimestamp: for a `today` that is not a date or is before disbursement.
+            RefundAlreadyPaid: when the correction would change a refund already paid out.
+            DomainError: for a blank installment id, reason or key.
+            (Nothing changed when any of these is raised.)
+        """
+        require_id(installment_id, field="installment_id")
+        require_id(reason, field="reason")
+        require_id(idempotency_key, field="idempotency_key")
+        today = self._require_today(today)
+        installment = self.installment(installment_id)
+        known = self._known_waiver(installment, reason=reason, idempotency_key=idempotency_key)
+        if known is not None:
+            return known
+        self._refuse_if_cancelled("fee waivers")
+        overdue_on = installment.overdue_on
+        if not installment.late_fee or overdue_on is None:
+            raise NoLateFee(
+                f"installment {installment.number} of loan {self.loan_id} carries no late fee "
+                "to waive",
+                about=installment,
+            )
+        self.check_correction(overdue_on, today=today)
+        self._require_replayable(posted)
+        waiver = LateFeeWaiver(
+            amount=installment.late_fee,
+            effective_on=overdue_on,
+            waived_on=today,
+            reason=reason,
+            idempotency_key=idempotency_key,
+        )
+        if self._paid_refund_entries():
+            # A paid-out refund the correction would change is refused (`_correct`) after
+            # the waiver is recorded: try it on a copy first, so a refusal changes nothing.
+            trial: Loan = copy.deepcopy(self)
+            trial._waive(installment_id, waiver, posted, before_daily_job=before_daily_job)
+        self._waive(installment_id, waiver, posted, before_daily_job=before_daily_job)
+        return waiver
+
+    def _known_waiver(
+        self, installment: Installment, *, reason: str, idempotency_key: str
+    ) -> LateFeeWaiver | None:
+        """The waiver this request already made (the same request again), else None.
+
+        Raises:
+            IdempotencyConflict: the installment's fee was waived by another request, or
+                this key waived another installment's fee.
+        """
+        for other in self.installments:
+            known = other.late_fee_waiver
+            if known is None:
+                continue
+            if other is installment:
+                if (known.idempotency_key, known.reason) == (idempotency_key, reason):
+                    return known
+                raise IdempotencyConflict(
+                    f"the late fee of installment {other.number} of loan {self.loan_id} was "
+                    f"already waived on {known.waived_on.isoformat()} under key "
+                    f"{known.idempotency_key!r}: {known.reason}",
+                    about=other,
+                    key=idempotency_key,
+                )
+            if known.idempotency_key == idempotency_key:
+                raise IdempotencyConflict(
+                    f"idempotency key {idempotency_key!r} waived the late fee of installment "
+                    f"{other.number} of loan {self.loan_id}, not of installment "
+                    f"{installment.number}",
+                    about=other,
+                    key=idempotency_key,
+                )
+        return None
+
+    def _waive(
+        self,
+        installment_id: str,
+        waiver: LateFeeWaiver,
+        posted: Sequence[JournalEntry],
+        *,
+        before_daily_job: bool,
+    ) -> None:
+        """`waive_late_fee` once its arguments are checked: record, correct, tell."""
+        installment = self.installment(installment_id)
+        before = _Before.of(self)
+        why = f"late fee of {waiver.amount} cents waived: {waiver.reason}"
+        recorder = ChangeRecorder(process=Process.FEE_WAIVER, reason=why)
+        recorder.touch(installment)
+        installment.late_fee_waiver = waiver
+        self.outbox.changes.extend(recorder.changes())
+        self._correct(
+            cause=f"{installment_id}:fee_waived",
+            effective=waiver.effective_on,
+            today=waiver.waived_on,
+            posted=posted,
+            reason=why,
+            before=before,
+            before_daily_job=before_daily_job,
+            process=Process.FEE_WAIVER,
+        )
+        self._event(
+            EventType.LATE_FEE_WAIVED,
+            installment_id,
+            waiver.waived_on,
+            {
+                "loan_id": self.loan_id,
+                "installment_number": installment.number,
+                "due_date": installment.due_date.isoformat(),
+                "amount": waiver.amount,
+                "loan_status": self.status.value,
+                "outstanding_balance": self.outstanding_balance,
+            },
+        )
 
     def cancel_returned_disbursement(
         self, *, today: dt.date, posted: Sequence[JournalEntry], reason: str
@@ -1065,18 +1219,28 @@ class Loan(LoanState):
         self, installments: list[Installment], today: dt.date, *, waived: set[str]
     ) -> None:
         product = self.product
-        room = product.late_fee_cap(self.loan_amount) - self.late_fees_assessed
+        room = (
+            product.late_fee_cap(self.loan_amount)
+            - self.late_fees_assessed
+            - self._waived_after(today)
+        )
         for installment in installments:
             wanted = product.late_fee_for(installment.total_amount)
-            fee = 0 if installment.installment_id in waived else max(min(wanted, room), 0)
+            by_operator = installment.late_fee_waiver
+            fee = (
+                0
+                if installment.installment_id in waived or by_operator is not None
+                else max(min(wanted, room), 0)
+            )
             room -= fee
             overdue_on = product.overdue_on(installment.due_date)
             process = Process.LATE_FEE if fee else Process.OVERDUE
-            why = (
-                "late fee waived: missed only because of a returned payment"
-                if installment.installment_id in waived
-                else _late_fee_reason(fee, wanted)
-            )
+            if by_operator is not None:
+                why = f"late fee waived on {by_operator.waived_on}: {by_operator.reason}"
+            elif installment.installment_id in waived:
+                why = "late fee waived: missed only because of a returned payment"
+            else:
+                why = _late_fee_reason(fee, wanted)
             reason = f"unpaid on {overdue_on.isoformat()}: {why}"
             recorder = ChangeRecorder(process=process, reason=reason)
             recorder.touch(installment)
@@ -1103,6 +1267,19 @@ class Loan(LoanState):
                 )
             self.outbox.changes.extend(recorder.changes())
             self._overdue_event(installment, today)
+
+    def _waived_after(self, today: dt.date) -> int:
+        """The fees waived by operators later than `today`: they still hold their room.
+
+        The loan's cap counts only fees not waived, from the day a waiver is booked: a
+        replay of the days before it counts the waived fee as charged, so a waiver never
+        raises a fee assessed before it (a later installment's fee the cap had cut).
+        """
+        return sum(
+            waiver.amount
+            for installment in self.installments
+            if (waiver := installment.late_fee_waiver) is not None and waiver.waived_on > today
+        )
 
     def _default(self, cause: Installment, today: dt.date) -> None:
         """Default the loan for `cause`, OVERDUE `default_after_days` by `today`.

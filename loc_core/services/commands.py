@@ -63,12 +63,14 @@ from loc_core.services.loans import (
     EnqueueDueInstallments,
     ExpirationOutcome,
     GetPaymentReceipt,
+    LateFeeWaived,
     MakePayment,
     PaymentReceipt,
     ReconcileLoan,
     Reconciliation,
     RunDailyLoanJob,
     SetAutopay,
+    WaiveLateFee,
 )
 from loc_core.services.notifications import RESEND_NOTIFICATION, ResendNotification
 from loc_core.services.queries import (
@@ -151,6 +153,7 @@ __all__ = [
     "GetPaymentReceipt",
     "GetStatementDocument",
     "JobReport",
+    "LateFeeWaived",
     "LinePaymentReceipt",
     "LineReconciliation",
     "ListBook",
@@ -190,4 +193,5 @@ __all__ = [
     "SettleTransferByHand",
     "Settled",
     "SettlementHandling",
+    "WaiveLateFee",
 ]

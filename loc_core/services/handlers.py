@@ -100,6 +100,7 @@ HANDLERS: Mapping[type[Command[Any]], Handler] = {
     loans.SetAutopay: loans.set_autopay,
     loans.MakePayment: loans.make_payment,
     loans.BookBackdatedLoanPayment: loans.book_backdated_payment,
+    loans.WaiveLateFee: loans.waive_late_fee,
     GetLoan: get_loan,
     ListLoans: list_loans,
     GetLoanApplication: get_loan_application,

@@ -26,32 +26,25 @@ before the payment settled.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
 
 import attrs
 
 from loc_core.bookkeeping import Product
 from loc_core.creditline import CreditLine
-from loc_core.errors import InvalidRequest
 from loc_core.events import DomainEvent
 from loc_core.refunds import RefundDue
 from loc_core.services.kit import payment_not_found, retry_on_conflict
 from loc_core.services.lines import LineWriter
 from loc_core.services.messagebus import Command
-from loc_core.validation import Cents, Day, Flag, Id, TransferKey, valid_text, validated
+from loc_core.validation import Cents, Day, Flag, Id, NonBlankText, TransferKey, validated
 
 __all__ = ["RecordRefundPaid", "RefundPaid", "record_refund_paid"]
 
 
-def _not_blank(_instance: object, attribute: attrs.Attribute[Any], value: str) -> None:
-    if not value.strip():
-        raise InvalidRequest(f"{attribute.name} must not be blank", key=attribute.name)
-
-
-Reference = Annotated[str, valid_text, _not_blank]
+Reference = NonBlankText
 """The operator's reference for a payout: non-blank free text (a check number, a
 processor transfer id)."""
-Reason = Annotated[str, valid_text, _not_blank]
+Reason = NonBlankText
 """Why the payout is recorded: non-blank free text, for the audit trail (either product)."""
 
 

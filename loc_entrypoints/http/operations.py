@@ -1,4 +1,4 @@
-"""Operations routes (service role only): jobs, reconciliation, audit, refunds paid out.
+"""Operations routes (service role only): jobs, reconciliation, audit, refunds, fee waivers.
 
 A job runs through `loc_entrypoints.jobs` exactly as ``loc job run`` and the schedules
 run it, for a business date no later than the clock's (docs/jobs.md).
@@ -26,6 +26,7 @@ from loc_core.services.commands import (
     ReconcileLine,
     ReconcileLoan,
     RecordRefundPaid,
+    WaiveLateFee,
 )
 from loc_entrypoints.http.auth import service_only
 from loc_entrypoints.http.bodies import strict_body
@@ -79,6 +80,35 @@ class RefundPaidRequest:
     before_settlement: bool = False
     """The money already went out while the payment was still PENDING on its rail: take
     the payout anyway, audited as paid out before settlement (otherwise a 422)."""
+
+
+@attrs.frozen
+class FeeWaiverRequest:
+    """Why an installment's late fee is waived (lender error, hardship, goodwill)."""
+
+    reason: str
+    """Why, as the audit trail should say it: not blank."""
+
+
+@attrs.frozen
+class FeeWaiverView:
+    """A late fee waived, as recorded, and what the loan owes now."""
+
+    loan_id: str
+    installment_id: str
+    installment_number: int
+    amount: int
+    """The cents waived."""
+    currency: str
+    effective_on: dt.date
+    """The day the fee was assessed: the waiver's effective date."""
+    waived_on: dt.date
+    """The business date it was booked: the date of its adjustment entry."""
+    reason: str
+    outstanding_balance: int
+    """What the loan owes now."""
+    refunds_due: int
+    """What the loan owes the borrower back now (a fee paid on a loan since paid off)."""
 
 
 @attrs.frozen
@@ -326,6 +356,47 @@ def record_refund_paid(
     )
 
 
+@post(
+    "/users/{user_id:str}/loans/{loan_id:str}/installments/{installment_id:str}/late-fee-waiver",
+    operation_id="waiveLateFee",
+    summary="Waive an installment's late fee as of the day it was charged (service role)",
+    responses=responses(400, 403, 404, 415, 422),
+    tags=_TAGS,
+    sync_to_thread=False,
+    status_code=200,
+)
+def waive_late_fee(
+    *,
+    bus: Bus,
+    user_id: PathId,
+    loan_id: PathId,
+    installment_id: PathId,
+    data: JSONBody[FeeWaiverRequest],
+    idempotency_key: IdempotencyKey,
+) -> FeeWaiverView:
+    """Waive the fee (docs/corrections.md, *A late fee waived*).
+
+    The same request again (same key and reason) answers the same; another key or
+    reason for a fee already waived is a 422, and so is an installment with no late fee,
+    a cancelled loan, or a fee charged further back than the correction reach.
+    """
+    waived = bus.handle(
+        WaiveLateFee(user_id, loan_id, installment_id, data.reason, idempotency_key)
+    )
+    return FeeWaiverView(
+        loan_id=waived.loan_id,
+        installment_id=waived.installment_id,
+        installment_number=waived.installment_number,
+        amount=waived.amount,
+        currency=CURRENCY,
+        effective_on=waived.effective_on,
+        waived_on=waived.waived_on,
+        reason=waived.reason,
+        outstanding_balance=waived.outstanding_balance,
+        refunds_due=waived.refunds_due,
+    )
+
+
 @get(
     "/audit/{entity:str}/{entity_id:str}",
     operation_id="readAuditTrail",
@@ -393,6 +464,7 @@ router = Router(
         run_job,
         reconcile,
         record_refund_paid,
+        waive_late_fee,
         read_audit_trail,
         read_user_audit_trail,
         read_action_audit_trail,

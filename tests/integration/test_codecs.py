@@ -49,6 +49,7 @@ from loc_core.errors import InvariantViolation
 from loc_core.events import AuditRecord, DomainEvent, EventType
 from loc_core.installment import (
     InstallmentProduct,
+    LateFeeWaiver,
     Loan,
     LoanApplication,
     OriginationFee,
@@ -361,6 +362,13 @@ def _sample(kind: Any) -> Any:
         dt.date: dt.date(2026, 2, 3),
         dt.datetime: dt.datetime(2026, 2, 3, 4, 5, 6, 7, tzinfo=UTC),
         ConsumerReport: REPORT,
+        LateFeeWaiver: LateFeeWaiver(
+            amount=263,
+            effective_on=dt.date(2026, 1, 25),
+            waived_on=dt.date(2026, 1, 27),
+            reason="goodwill",
+            idempotency_key="waive-1",
+        ),
         # Every field of the refund map set (no refund is both cancelled and paid out:
         # this checks storage, not the rules), so each is written and read back.
         RefundDue: RefundDue(

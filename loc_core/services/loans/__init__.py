@@ -41,6 +41,12 @@ from loc_core.services.loans.expiration import (
     ExpirationOutcome,
     abandon_expired_application,
 )
+from loc_core.services.loans.fee_waiver import (
+    FEE_WAIVER_TOO_OLD,
+    LateFeeWaived,
+    WaiveLateFee,
+    waive_late_fee,
+)
 from loc_core.services.loans.payments import (
     PAYMENT_LEASE,
     MakePayment,
@@ -66,6 +72,7 @@ from loc_core.services.loans.settlement import settle_payment
 __all__ = [
     "COLLECT_INSTALLMENT",
     "DISBURSEMENT_RAILS",
+    "FEE_WAIVER_TOO_OLD",
     "PAYMENT_LEASE",
     "RECONCILE_LOAN",
     "AbandonExpiredApplication",
@@ -81,6 +88,7 @@ __all__ = [
     "EnqueueDueInstallments",
     "ExpirationOutcome",
     "GetPaymentReceipt",
+    "LateFeeWaived",
     "MakePayment",
     "PaymentReceipt",
     "ReceiptLine",
@@ -88,6 +96,7 @@ __all__ = [
     "Reconciliation",
     "RunDailyLoanJob",
     "SetAutopay",
+    "WaiveLateFee",
     "abandon_expired_application",
     "accept_offer",
     "apply_for_loan",
@@ -107,4 +116,5 @@ __all__ = [
     "run_daily_loan_job",
     "set_autopay",
     "settle_payment",
+    "waive_late_fee",
 ]

@@ -56,6 +56,7 @@ from loc_core.services.commands import (
     RunDailyLoanJob,
     SettleTransfer,
     SettleTransferByHand,
+    WaiveLateFee,
 )
 from loc_core.services.loans import backdated_payment_id
 from loc_core.services.messagebus import Command
@@ -174,6 +175,20 @@ def loan_backdated_before_its_fee(world: Deployment) -> Case:
     command = BookBackdatedLoanPayment(
         "user-1", loan_id, 5_250, dt.date(2026, 1, 19), "check keyed late", "check-1"
     )
+    return Case(command, ("loan", loan_id))
+
+
+def loan_fee_waived_after_payoff(world: Deployment) -> Case:
+    """A late fee paid with the payoff, waived on 01-28: a refund due of the fee."""
+    loan_id = _ach_loan(world, autopay=False)
+    world.at(dt.date(2026, 1, 25), 18)
+    world.bus.handle(RunDailyLoanJob())
+    world.at(dt.date(2026, 1, 27), 10)
+    loan = world.loan(loan_id)
+    world.pay_loan(loan, loan.outstanding_balance)
+    world.at(dt.date(2026, 1, 28), 10)
+    installment_id = loan.installments[0].installment_id
+    command = WaiveLateFee("user-1", loan_id, installment_id, "lender error", "waive-1")
     return Case(command, ("loan", loan_id))
 
 
@@ -451,6 +466,7 @@ SETUPS: dict[str, Row] = {
     "loan_refund_paid": Row(loan_refund_paid, LOANS_OPENED, 0, 1),
     "loan_backdated_refund_due": Row(loan_backdated_overpayment, LOANS_OPENED, 0, 1),
     "loan_backdated_fee_undone": Row(loan_backdated_before_its_fee, LOANS_OPENED, 0, 1),
+    "loan_fee_waived_refund_due": Row(loan_fee_waived_after_payoff, LOANS_OPENED, 0, 1),
     "loan_late_fee_job": Row(loan_late_fee, LOANS_OPENED, 0, 1),
     "loan_default_job": Row(loan_default, LOANS_OPENED, 0, 1),
     "loan_settled_by_hand": Row(

@@ -21,7 +21,6 @@ from loc_core.services.commands import (
 from loc_core.testing.installment import balances_and_statuses, ledger_problems
 
 FIRST_DUE = dt.date(2026, 1, 20)
-DAY = dt.timedelta(days=1)
 
 
 @pytest.fixture
@@ -34,20 +33,12 @@ def entries(ledger: Ledger) -> dict[str, JournalEntry]:
     return {entry.entry_id: entry for entry in ledger}
 
 
-def run_daily_jobs(world: Deployment, first: dt.date, last: dt.date) -> None:
-    day = first
-    while day <= last:
-        world.at(day, 17)
-        world.run_daily_loan_job()
-        day += DAY
-
-
 def test_a_return_after_the_grace_period_is_overdue_at_once_with_its_late_fee(
     world: Deployment, loan: Loan
 ) -> None:
     world.at(FIRST_DUE)
     paid = world.pay_loan(loan, 5_250)
-    run_daily_jobs(world, FIRST_DUE, dt.date(2026, 1, 27))
+    world.run_daily_loan_jobs(FIRST_DUE, dt.date(2026, 1, 27))
     returned_at = dt.datetime(2026, 1, 28, 9, tzinfo=dt.UTC)  # before the day's job
     world.clock.set(returned_at)
     returned = settlement(paid.payment_id, SettlementOutcome.RETURNED, returned_at, Rail.ACH)
@@ -91,7 +82,7 @@ def test_a_return_reaching_further_back_than_the_policy_is_refused_and_alerted(
 def test_an_operators_backdated_payment_reverses_the_late_fee_it_prevents(
     world: Deployment, loan: Loan
 ) -> None:
-    run_daily_jobs(world, dt.date(2026, 1, 6), dt.date(2026, 1, 30))
+    world.run_daily_loan_jobs(dt.date(2026, 1, 6), dt.date(2026, 1, 30))
     assert world.loan(loan.loan_id).installments[0].late_fee == 263
     world.at(dt.date(2026, 1, 31))
     command = BookBackdatedLoanPayment(
@@ -274,18 +265,18 @@ def test_a_return_delivered_weeks_late_keeps_the_fees_and_payments_booked_since(
 ) -> None:
     world.at(FIRST_DUE)
     first = world.pay_loan(loan, 5_250)
-    run_daily_jobs(world, FIRST_DUE, dt.date(2026, 1, 29))
+    world.run_daily_loan_jobs(FIRST_DUE, dt.date(2026, 1, 29))
     if paid_again:
         world.at(dt.date(2026, 1, 30))
         world.pay_loan(loan, 1_000, key="pay-2")
-    run_daily_jobs(world, dt.date(2026, 1, 30), dt.date(2026, 2, 13))
+    world.run_daily_loan_jobs(dt.date(2026, 1, 30), dt.date(2026, 2, 13))
     assert world.loan(loan.loan_id).installments[1].late_fee == 263  # overdue on 7 Feb
 
     occurred = dt.datetime(2026, 1, 22, 9, tzinfo=dt.UTC)  # the bank returned it then
     world.at(dt.date(2026, 2, 14), 9)  # the webhook arrives three weeks later
     returned = settlement(first.payment_id, SettlementOutcome.RETURNED, occurred, Rail.ACH)
     assert world.settle(returned) is SettlementHandling.REVERSED
-    run_daily_jobs(world, dt.date(2026, 2, 14), dt.date(2026, 2, 16))
+    world.run_daily_loan_jobs(dt.date(2026, 2, 14), dt.date(2026, 2, 16))
 
     stored = world.loan(loan.loan_id)
     one, two = stored.installments[:2]
