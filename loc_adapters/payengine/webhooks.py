@@ -7,6 +7,7 @@ tolerance window; anything else is a `WebhookRejected` and never an event.
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import hmac
 import json
@@ -48,8 +49,10 @@ def _one_of_each(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     """
     parsed = dict(pairs)
     if len(parsed) != len(pairs):
-        names = [name for name, _ in pairs]
-        twice = sorted({name for name in names if names.count(name) > 1})
+        counted = collections.Counter(
+            name for name, _ in pairs
+        )  # linear: a signed body may be large
+        twice = sorted(name for name, count in counted.items() if count > 1)
         raise ValueError(f"a name given twice in one object: {', '.join(twice)}")
     return parsed
 

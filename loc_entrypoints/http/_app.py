@@ -38,6 +38,7 @@ from loc_entrypoints.http.auth import (
     Verifier,
     authenticate,
 )
+from loc_entrypoints.http.bodies import MAX_BODY_BYTES, refusing_early_disconnect
 from loc_entrypoints.http.correlation import correlate
 from loc_entrypoints.http.idempotency import Replays
 from loc_entrypoints.http.problems import exception_handlers
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None, *, bus: MessageBus | None = Non
         guards=[authenticate],
         exception_handlers=exception_handlers,
         middleware=[correlate],
+        request_max_body_size=MAX_BODY_BYTES,
         openapi_config=OpenAPIConfig(
             title="loc",
             version=API_VERSION,
@@ -99,6 +101,9 @@ def create_app(settings: Settings | None = None, *, bus: MessageBus | None = Non
 
 class _Api(Litestar):
     """The app, routing on the path as sent, and answering HEAD as it answers GET.
+
+    A client that closes its connection before its body arrived is a 400 naming ``body``
+    (`refusing_early_disconnect`), not the framework's 500 logged as a defect.
 
     An encoded slash (``%2F``) stays in its segment (`_routed_path`): the server (uvicorn's
     ``path``) and Mangum decode it before routing, which made ``/loans/L1%2Fpayments``
@@ -122,6 +127,7 @@ class _Api(Litestar):
             await super().__call__(scope, receive, send)
             return
         scope = _routed(cast("HTTPScope", scope))
+        receive = refusing_early_disconnect(cast("Receive", receive))
         if scope["method"] != "HEAD":
             await super().__call__(scope, receive, send)
             return

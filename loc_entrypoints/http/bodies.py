@@ -4,9 +4,12 @@ A route with a body (``data``) takes it only as ``application/json`` (anything e
 answers 415), and only as one JSON object whose fields are the model's, each of its
 declared type: an amount is a JSON integer, not ``"100"`` or ``100.0``; a flag is
 ``true`` or ``false``, not ``1`` or ``"false"``; a field named twice, a field the model
-does not have, ``NaN`` or ``Infinity``, and nesting deeper than Python's parser goes all
-answer 400 with the field at fault. A money API must not guess: a mistyped
-``"autopay_enable": false`` silently ignored would leave autopay on.
+does not have, ``NaN`` or ``Infinity``, an escaped lone UTF-16 surrogate and nesting
+deeper than Python's parser goes all answer 400 with the field at fault. A body over
+`MAX_BODY_BYTES` (64 KiB) answers 413 having read no more than that, and a client that
+leaves before its body arrived answers 400 (`refusing_early_disconnect`), not a 500. A
+money API must not guess: a mistyped ``"autopay_enable": false`` silently ignored would
+leave autopay on.
 
 The check is a guard, so it runs after the caller is verified (401 first) and before the
 route's parameters are read; the route then decodes the same bytes as before. A route
@@ -32,6 +35,7 @@ loc_core.errors.InvalidRequest: the body is not valid JSON: the field 'amount' i
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, TypeVar, cast
 
 import attrs
@@ -40,13 +44,31 @@ from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.exceptions import HTTPException
 from litestar.handlers import BaseRouteHandler
+from litestar.types import Receive, ReceiveMessage
 
 from loc_core.errors import InvalidRequest
 
-__all__ = ["JSON_MEDIA_TYPE", "UnsupportedMediaType", "read_body", "strict_body"]
+__all__ = [
+    "JSON_MEDIA_TYPE",
+    "MAX_BODY_BYTES",
+    "UnsupportedMediaType",
+    "read_body",
+    "refusing_early_disconnect",
+    "strict_body",
+]
 
 JSON_MEDIA_TYPE = "application/json"
 """The one media type a request body is read as."""
+MAX_BODY_BYTES = 64 * 1024
+"""The largest body the API reads (64 KiB; a valid body of any route is a few KiB at most).
+
+A larger one answers 413: refused unread when its ``Content-Length`` says so, else as
+soon as more than this has arrived, so a hostile client never has the API hold or parse
+more than this per request."""
+_SHOWN_NAME = 60
+"""The longest field name an error echoes (an unknown name may be as long as the body)."""
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+"""The start of a JSON escape of half a UTF-16 pair (valid only as a pair)."""
 
 T = TypeVar("T")
 
@@ -83,15 +105,21 @@ def read_body(body: bytes, model: type[T]) -> T:
         raise InvalidRequest("the body nests too deeply to be read", key="body") from None
     except ValueError as error:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         raise InvalidRequest(f"the body is not valid JSON: {error}", key="body") from None
+    if _SURROGATE_ESCAPE.search(body) and not _encodable(value):
+        raise InvalidRequest(
+            "the body is not valid JSON: it escapes half a UTF-16 surrogate pair, which is"
+            " no character",
+            key="body",
+        )
     if not isinstance(value, dict):
         raise InvalidRequest("the body must be a JSON object", key="body")
     declared = [field.name for field in attrs.fields(cast("type[attrs.AttrsInstance]", model))]
     unknown = sorted(set(value) - set(declared))
     if unknown:
         fields = ", ".join(declared) or "none"
-        raise InvalidRequest(
-            f"no field {unknown[0]!r} in this body; its fields are: {fields}", key=unknown[0]
-        )
+        name = unknown[0][:_SHOWN_NAME]
+        shown = repr(name) if name == unknown[0] else f"{name!r}... ({len(unknown[0])} characters)"
+        raise InvalidRequest(f"no field {shown} in this body; its fields are: {fields}", key=name)
     try:
         return msgspec.convert(value, model, strict=True)
     except msgspec.ValidationError as error:
@@ -99,6 +127,20 @@ def read_body(body: bytes, model: type[T]) -> T:
         field = message.rpartition("at `$.")[2].rstrip("`") if "at `$." in message else "body"
         detail = message.partition(" - at ")[0]
         raise InvalidRequest(f"{field}: {detail}", key=field) from None
+
+
+def _encodable(value: object) -> bool:
+    """Whether every string of a parsed body is text UTF-8 can carry (no lone surrogate).
+
+    Python's parser turns an escaped half pair (an escape of U+D800 to U+DFFF alone) into
+    a string no encoder takes: it reached an error message or msgspec, which raised while
+    answering (a 500).
+    """
+    try:
+        json.dumps(value, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _absent(model: type) -> InvalidRequest:
@@ -134,3 +176,26 @@ async def strict_body(
             f"the body must be sent as {JSON_MEDIA_TYPE}, not {media_type or 'no media type'}"
         )
     read_body(body, data.annotation)
+
+
+def refusing_early_disconnect(receive: Receive) -> Receive:
+    """`receive`, raising `InvalidRequest` (``body``) if the client leaves mid-body.
+
+    The framework answers a disconnect before the body's last chunk with a server error,
+    which is logged as a defect; a client closing its connection is none. Nothing has
+    run yet when the body is read, so nothing changes; the answer goes nowhere.
+    """
+    whole = False
+
+    async def receiving() -> ReceiveMessage:
+        nonlocal whole
+        message = await receive()
+        if message["type"] == "http.request":
+            whole = whole or not message.get("more_body", False)
+        elif message["type"] == "http.disconnect" and not whole:
+            raise InvalidRequest(
+                "the client closed the connection before its body arrived", key="body"
+            )
+        return message
+
+    return receiving

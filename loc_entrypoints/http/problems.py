@@ -7,7 +7,7 @@ the caller can do about it:
     400  the request itself is malformed: a field out of bounds (``fields`` names each)
     401  no valid bearer token                   403  not the service role
     404  no such record, or not the caller's     409  retry later: a conflict or a lease
-    413  a body over the size limit (10 MB)
+    413  a body over the size limit (64 KiB, `MAX_BODY_BYTES`)
     415  a body not sent as application/json     422  a business rule refused the request
     503  an outside service failed (an outage, logged as a warning, not a defect)
     500  a defect: answered with the ``correlation_id`` it is logged under
@@ -269,7 +269,7 @@ _DESCRIPTIONS = {
     403: "The caller lacks the service role.",
     404: "No such record, or not the caller's.",
     409: "A conflict: the same idempotency key is in flight, or a concurrent change; retry.",
-    413: "The body is larger than the API reads (10 MB).",
+    413: "The body is larger than the API reads (64 KiB).",
     415: "The body was not sent as application/json.",
     422: "A business rule refused the request, or an idempotency key was reused for another body.",
     500: "An unexpected error; the problem carries the correlation id it was logged under.",
