@@ -8,7 +8,8 @@
 - `DynamoIdempotencyStore`: idempotency records with TTL.
 - `DynamoEventOutbox`: the domain events commits kept until they are published.
 - `DynamoIds`: uuid4 ids and ``FM-000001`` loan numbers from an atomic counter.
-- `create_table` makes the table as production has it; `expired_application`,
+- `create_table` makes the table as production has it; `expired_application` (`expired_item`
+  with the removed item as stored),
   `inserted_audit_record` and `balance_reconciliation` read the table's stream records.
 
 Every item type, key and query is in ``docs/data-model.md``.
@@ -20,14 +21,17 @@ from loc_adapters.dynamodb._ids import DynamoIds
 from loc_adapters.dynamodb._lock import DynamoLock
 from loc_adapters.dynamodb._outbox import DynamoEventOutbox
 from loc_adapters.dynamodb._streams import (
+    ATTRIBUTE_VALUES,
     balance_reconciliation,
     expired_application,
+    expired_item,
     inserted_audit_record,
 )
 from loc_adapters.dynamodb._table import DynamoTable, create_table, table_name
 from loc_adapters.dynamodb._uow import DynamoUnitOfWork
 
 __all__ = [
+    "ATTRIBUTE_VALUES",
     "DynamoEventOutbox",
     "DynamoIdempotencyStore",
     "DynamoIds",
@@ -39,6 +43,7 @@ __all__ = [
     "create_lock_table",
     "create_table",
     "expired_application",
+    "expired_item",
     "inserted_audit_record",
     "table_name",
 ]

@@ -34,7 +34,7 @@ from loc_adapters.dynamodb._convert import Item, format_fixed_timestamp, parse_d
 from loc_adapters.dynamodb._table import DynamoTable
 from loc_core.bookkeeping import Product
 from loc_core.creditline import CreditLine, Statement
-from loc_core.errors import InvalidRequest, NotFound, Ref
+from loc_core.errors import InvalidRequest, InvariantViolation, NotFound, Ref
 from loc_core.events import AuditRecord
 from loc_core.installment import InstallmentStatus, Loan, LoanStatus
 from loc_core.intents import TransferIntent
@@ -48,6 +48,7 @@ from loc_core.ports import (
     LoanRef,
     PaymentOwner,
     RefPage,
+    StoredItem,
 )
 
 __all__ = [
@@ -82,6 +83,10 @@ class Tracker(Protocol):
 
     def register(self, key: Key, aggregate: object, *, new: bool) -> None:
         """Write `aggregate` at commit: as a new item, or conditional on its version."""
+        ...
+
+    def restored(self, key: Key, aggregate: Any, item: Item) -> None:  # noqa: ANN401 - any aggregate
+        """Remember an aggregate as read from `item`, an image of an item no longer stored."""
         ...
 
 
@@ -188,6 +193,30 @@ class Applications(Generic[A]):
         """Write a changed application at commit, if its stored version is unchanged."""
         key = self._key(application.user_id, application.application_id)
         self._tracker.register(key, application, new=False)
+
+    def restore(self, application: A, stored: StoredItem | None) -> None:
+        """Take `application`, the last image of an item its TTL removed, as read here.
+
+        A later `save` writes the item back from `stored` (`as_written`): attributes this
+        release does not read stay in it. Without `stored`, only what `application` holds.
+
+        Raises:
+            InvariantViolation: when `stored` is not `application`'s item.
+        """
+        if stored is None:
+            return
+        key = self._key(application.user_id, application.application_id)
+        item: Item = dict(stored.attributes)
+        if codecs.item_key(item) != key:
+            raise InvariantViolation(
+                f"the stored image {item.get('PK')}/{item.get('SK')} is not that of "
+                f"{self._items.what} {application.application_id}",
+                entity=self._items.entity,
+                entity_id=application.application_id,
+                user_id=application.user_id,
+                invariant="image_of_application",
+            )
+        self._tracker.restored(key, application, item)
 
     def for_user(self, user_id: str) -> list[A]:
         """Every application of a user for this product, oldest first."""

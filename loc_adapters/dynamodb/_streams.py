@@ -26,16 +26,23 @@ from loc_core.creditline import CreditLineApplication
 from loc_core.errors import InvariantViolation
 from loc_core.events import AuditRecord
 from loc_core.installment import LoanApplication
+from loc_core.ports import StoredItem
 from loc_core.services.commands import ReconcileLine, ReconcileLoan
 
 __all__ = [
+    "ATTRIBUTE_VALUES",
     "LINE_BALANCES",
     "LOAN_BALANCES",
     "balance_reconciliation",
     "expired_application",
+    "expired_item",
     "inserted_audit_record",
 ]
 
+ATTRIBUTE_VALUES = "attribute_values"
+"""The `InvariantViolation.invariant` of an image that is not DynamoDB attribute values at
+all, which no release reads; any other failure to read an image is about its content
+(a value this release does not know may be a newer release's)."""
 _TTL_PRINCIPAL = "dynamodb.amazonaws.com"
 _AUDIT_PREFIX = "AUDIT#"
 
@@ -65,26 +72,43 @@ def _item(image: object, what: str) -> Item:
     if not isinstance(image, Mapping):
         raise InvariantViolation(
             f"{what}: a map of attribute values, not {type(image).__name__}",
-            invariant="item_readable",
+            invariant=ATTRIBUTE_VALUES,
         )
     try:
         return deserialize(image)
     except (TypeError, ValueError, AttributeError, ArithmeticError) as exc:
         raise InvariantViolation(
-            f"{what}: not DynamoDB attribute values: {exc}", invariant="item_readable"
+            f"{what}: not DynamoDB attribute values: {exc}", invariant=ATTRIBUTE_VALUES
         ) from exc
 
 
 def expired_application(
     record: Mapping[str, Any],
 ) -> LoanApplication | CreditLineApplication | None:
-    """The application a TTL deletion removed, from one stream record.
-
-    Returns None for every other record: inserts, updates, deletions made by a user
-    (not by TTL), and items that are not applications.
+    """The application a TTL deletion removed, from one stream record (see `expired_item`).
 
     Raises:
         InvariantViolation: when the old image of an expired application is malformed.
+    """
+    expired = expired_item(record)
+    return None if expired is None else expired[0]
+
+
+def expired_item(
+    record: Mapping[str, Any],
+) -> tuple[LoanApplication | CreditLineApplication, StoredItem] | None:
+    """The application a TTL deletion removed, and its item as the table held it.
+
+    The item goes with the command that writes the application back
+    (`AbandonExpiredApplication.removed_item`), so what this release does not read (an
+    attribute a newer release wrote) is written back with it. Returns None for every
+    other record: inserts, updates, deletions made by a user (not by TTL), and items that
+    are not applications.
+
+    Raises:
+        InvariantViolation: when the old image of an expired application is malformed:
+            not attribute values at all (`ATTRIBUTE_VALUES`), or not an application this
+            release reads (a missing attribute, a value it does not know).
     """
     if record.get("eventName") != "REMOVE":
         return None
@@ -97,9 +121,9 @@ def expired_application(
     item = _item(image, "a removed item's old image")
     sort_key = str(item.get("SK", ""))
     if sort_key.startswith("LOANAPP#"):
-        return decode_loan_application(item)
+        return decode_loan_application(item), StoredItem(item)
     if sort_key.startswith("LOCAPP#"):
-        return decode_line_application(item)
+        return decode_line_application(item), StoredItem(item)
     return None
 
 

@@ -79,6 +79,9 @@ class _Read:
     version: int
     images: dict[Key, Item]
     encoded: dict[Key, Item]
+    gone: bool = False
+    """The images are of items no longer stored (an application its TTL removed): a write
+    sets every attribute kept, not only those that differ from the image."""
 
     def write(self, item: Item) -> tuple[Item, frozenset[str], int] | None:
         """What to set (with the key) and remove so the stored item holds `item`.
@@ -92,6 +95,8 @@ class _Read:
         if stored is None:
             return None
         kept = as_written(stored, self.encoded.get(key, ABSENT), _as_stored(item))
+        if self.gone:
+            return kept, frozenset(), item_size(kept)
         sets = {
             name: value
             for name, value in kept.items()
@@ -172,6 +177,15 @@ class DynamoUnitOfWork:
         self._reads[key] = _Read(
             int(aggregate.version), {codecs.item_key(item): item for item in items}, encoded
         )
+
+    def restored(self, key: Key, aggregate: Any, item: Item) -> None:  # noqa: ANN401 - any aggregate
+        """Remember `aggregate` as read from `item`, the image of an item no longer stored.
+
+        Its save writes the item back whole as `as_written` keeps it: the image's
+        attributes, those this library does not know included, with the command's changes.
+        """
+        self.loaded(key, aggregate, [item])
+        self._reads[key] = attrs.evolve(self._reads[key], gone=True)
 
     def register(self, key: Key, aggregate: object, *, new: bool) -> None:
         """Note that `aggregate` is to be written at commit."""

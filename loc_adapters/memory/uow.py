@@ -48,6 +48,7 @@ from loc_core.ports import (
     LoanRef,
     PaymentOwner,
     RefPage,
+    StoredItem,
     items_written,
 )
 
@@ -159,6 +160,10 @@ class _Applications(_Aggregates[App]):
 
     def for_user(self, user_id: str) -> list[App]:
         return sorted(self._scan(user_id), key=lambda a: (a.created_at, a.application_id))
+
+    def restore(self, application: App, stored: StoredItem | None) -> None:
+        """Nothing to do: this store keeps objects, so `save` writes all there is."""
+        del application, stored
 
     def _id(self, aggregate: App) -> str:
         return aggregate.application_id

@@ -76,6 +76,7 @@ from loc_core.ports.persistence import (
     PaymentOwner,
     RefPage,
     StatementRepository,
+    StoredItem,
     UnitOfWork,
     items_written,
 )
@@ -128,6 +129,7 @@ __all__ = [
     "SettlementEvent",
     "Severity",
     "StatementRepository",
+    "StoredItem",
     "Tracer",
     "TransferRequest",
     "TransferResult",

@@ -19,7 +19,7 @@ process are for operations, never a borrower).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Generic, Protocol, Self, TypeVar
 
 import attrs
@@ -59,6 +59,7 @@ __all__ = [
     "PaymentOwner",
     "RefPage",
     "StatementRepository",
+    "StoredItem",
     "UnitOfWork",
     "items_written",
 ]
@@ -234,6 +235,19 @@ class Application(Protocol):
         ...
 
 
+@attrs.frozen
+class StoredItem:
+    """An item exactly as the storage held it: opaque to the core, handed back to storage.
+
+    A time-to-live removal leaves an application only in the stream's last image. The
+    expiry reader hands that image to the command that writes the application back, so
+    the repository writes back every attribute it held, those a newer release wrote and
+    this one does not read included (`restore`), not only what this release decoded.
+    """
+
+    attributes: Mapping[str, object] = attrs.field(eq=False, repr=False)
+
+
 class LoanApplicationRepository(Protocol):
     """Loan applications (``LOANAPP#``)."""
 
@@ -249,6 +263,18 @@ class LoanApplicationRepository(Protocol):
         """Write a changed application at commit, if its stored version is unchanged.
 
         An ABANDONED application whose TTL already removed the item is written back.
+        """
+        ...
+
+    def restore(self, application: LoanApplication, stored: StoredItem | None) -> None:
+        """Take `application`, the last image of an item its TTL removed, as read here.
+
+        `stored` is that image as the storage held it (None when not known). A later
+        `save` writes the item back from it: every attribute it held, those this release
+        does not read (a newer release's) included, with the command's changes.
+
+        Raises:
+            InvariantViolation: when `stored` is not the item of `application`.
         """
         ...
 
@@ -313,6 +339,18 @@ class CreditLineApplicationRepository(Protocol):
 
     def save(self, application: CreditLineApplication) -> None:
         """Write a changed application at commit, if its stored version is unchanged."""
+        ...
+
+    def restore(self, application: CreditLineApplication, stored: StoredItem | None) -> None:
+        """Take `application`, the last image of an item its TTL removed, as read here.
+
+        `stored` is that image as the storage held it (None when not known). A later
+        `save` writes the item back from it: every attribute it held, those this release
+        does not read (a newer release's) included, with the command's changes.
+
+        Raises:
+            InvariantViolation: when `stored` is not the item of `application`.
+        """
         ...
 
     def for_user(self, user_id: str) -> list[CreditLineApplication]:

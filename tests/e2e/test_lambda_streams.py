@@ -301,6 +301,10 @@ def test_a_streams_batch_abandons_the_ttl_removals_only(
     (line_app,) = items(dynamodb, world, second, "LOCAPP#")
     (deleted,) = items(dynamodb, world, second, "LOANAPP#")
     world.clock.advance(dt.timedelta(days=3))  # the offers expired unaccepted
+    newer = {"loc_note": {"S": "kept"}, "loc_terms": {"M": {"tier": {"N": "2"}}}}
+    for item in (loan_app, line_app):  # a newer release wrote what this one does not read
+        item.update(newer)
+    loan_app["loc_installment_schedule"]["L"][0]["M"]["apr_share"] = {"S": "0.1"}
     for item in (loan_app, line_app, deleted):  # what the TTL and the user did to the table
         dynamodb.delete_item(TableName=world.table, Key=keys_of(item))
     ttl_loan, ttl_line = (
@@ -315,6 +319,12 @@ def test_a_streams_batch_abandons_the_ttl_removals_only(
         loan_status = uow.loan_applications.get(first, loan_app["loc_loan_application_id"]["S"])
         line_status = uow.line_applications.get(second, line_app["SK"]["S"].removeprefix("LOCAPP#"))
     assert loan_status.status is line_status.status is ApplicationStatus.ABANDONED
+    (loan_back,) = items(dynamodb, world, first, "LOANAPP#")
+    (line_back,) = items(dynamodb, world, second, "LOCAPP#")
+    for back in (loan_back, line_back):  # written back whole: the newer attributes too
+        assert {name: back[name] for name in newer} == newer
+        assert "ttl" not in back
+    assert loan_back["loc_installment_schedule"]["L"][0]["M"]["apr_share"] == {"S": "0.1"}
     assert items(dynamodb, world, second, "LOANAPP#") == []  # the user's delete stands
     assert world.alerts(Severity.WARNING) == []
 

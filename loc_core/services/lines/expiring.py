@@ -16,7 +16,7 @@ import attrs
 from loc_core.applications import ApplicationStatus
 from loc_core.creditline import CreditLineApplication
 from loc_core.errors import NotFound
-from loc_core.ports import Clock, UnitOfWork
+from loc_core.ports import Clock, StoredItem, UnitOfWork
 from loc_core.services.messagebus import Command, Publisher
 from loc_core.validation import Id, validated
 
@@ -31,6 +31,9 @@ class AbandonExpiredLineApplication(Command[bool]):
     application_id: Id
     removed: CreditLineApplication | None = attrs.field(default=None, eq=False)
     """The item's last image when the TTL already deleted it (the stream's old image)."""
+    removed_item: StoredItem | None = attrs.field(default=None, eq=False)
+    """That image as the table held it: written back with `removed`'s changes, so the
+    attributes this release does not read (a newer release's) are not lost with it."""
 
 
 def abandon_expired_line_application(
@@ -58,6 +61,7 @@ def abandon_expired_line_application(
             if command.removed is None:
                 raise
             application, removed = copy.deepcopy(command.removed), True
+            uow.line_applications.restore(application, command.removed_item)
         abandoning = (
             application.line_id is None and application.status is ApplicationStatus.APPROVED
         )

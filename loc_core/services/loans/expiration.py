@@ -16,7 +16,7 @@ import attrs
 from loc_core.applications import ApplicationStatus
 from loc_core.errors import NotFound, Ref
 from loc_core.installment import LoanApplication
-from loc_core.ports import Clock, Metrics, UnitOfWork
+from loc_core.ports import Clock, Metrics, StoredItem, UnitOfWork
 from loc_core.services.kit import moment, retry_on_conflict
 from loc_core.services.messagebus import Command
 from loc_core.validation import Id, validated
@@ -45,6 +45,9 @@ class AbandonExpiredApplication(Command["ExpirationOutcome"]):
     application_id: Id
     removed: LoanApplication | None = attrs.field(default=None, eq=False)
     """The item's last image when the TTL already deleted it (the stream's old image)."""
+    removed_item: StoredItem | None = attrs.field(default=None, eq=False)
+    """That image as the table held it: written back with `removed`'s changes, so the
+    attributes this release does not read (a newer release's) are not lost with it."""
 
 
 def abandon_expired_application(
@@ -102,4 +105,6 @@ def _stored_or_image(
                 about=Ref("loan_application", command.application_id, command.user_id),
             ) from None
         # Never mutate the caller's object: a retry starts from the image as delivered.
-        return copy.deepcopy(image)
+        application = copy.deepcopy(image)
+        uow.loan_applications.restore(application, command.removed_item)
+        return application

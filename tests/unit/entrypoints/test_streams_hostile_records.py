@@ -3,7 +3,8 @@
 A record no retry can read is dropped and alerted ("Batch record refused"), never
 failed: failing it would bring it back until it expires and hold back every later record
 of its key (the transfer, the item) behind it. The genuine records around it apply, and
-an empty batch answers that nothing failed.
+an empty batch answers that nothing failed. One exception: an offer's TTL image that is
+attribute values but not an application this release reads fails (its last copy).
 """
 
 from __future__ import annotations
@@ -17,6 +18,10 @@ import pytest
 from deployment import Deployment
 from lambda_events import TTL_IDENTITY, batch, kinesis_record, stream_record
 
+from loc_adapters.dynamodb import _codecs as codecs
+from loc_adapters.dynamodb import expired_item
+from loc_adapters.dynamodb._table import serialize
+from loc_core.errors import InvariantViolation
 from loc_core.installment import Loan
 from loc_core.payments import Direction, PaymentStatus
 from loc_core.ports import SettlementEvent, Severity
@@ -180,3 +185,22 @@ def test_an_audit_insert_that_is_not_attribute_values_is_dropped(
     bad = stream_record("INSERT", keys=keys, new={**keys, "loc_extra": value})
     assert table_stream.handler(batch(bad), None) == {"batchItemFailures": []}
     assert refused(world) == [bad["dynamodb"]["SequenceNumber"]]
+
+
+def test_a_ttl_removal_of_an_offer_this_release_cannot_read_fails_rather_than_is_dropped(
+    world: Deployment,
+) -> None:
+    """The TTL took the item: the image is the offer's last copy. A newer release's value
+    (here a status this one does not know) fails the record, so a retry by the newer
+    release, or the dead-letter queue's replay, writes it back; a skip would lose it."""
+    world.users.add("user-1")
+    offer = world.apply_line()
+    old = serialize({**codecs.encode_line_application(offer), "loc_status": "COUNTEROFFERED"})
+    keys = {"PK": old["PK"], "SK": old["SK"]}
+    record = stream_record("REMOVE", keys=keys, old=old, user_identity=TTL_IDENTITY)
+    with pytest.raises(InvariantViolation, match="loc_status"):  # named, never coerced
+        expired_item(record)
+    sequence_number = record["dynamodb"]["SequenceNumber"]
+    answer = table_stream.handler(batch(record), None)
+    assert answer == {"batchItemFailures": [{"itemIdentifier": sequence_number}]}
+    assert refused(world) == []

@@ -62,6 +62,7 @@ GHOST = {
     "job": "MarkOverdueLines",
     "worker_id": "fuzz-worker",
     "removed": None,
+    "removed_item": None,
     "event_id": "ghost-event",
     "confirmation_id": "ach-ghost",
     "rail": Rail.ACH,
