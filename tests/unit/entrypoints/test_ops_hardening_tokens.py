@@ -227,7 +227,7 @@ def test_loc_commands_refuse_a_jwks_url_without_an_issuer() -> None:
 def test_a_token_of_another_issuer_signed_by_a_key_of_the_url_is_refused() -> None:
     public = json.loads(RSAAlgorithm.to_jwk(_KEY.public_key()))
     jwks = {"keys": [{**public, "kid": "k1", "use": "sig", "alg": "RS256"}]}
-    exp = NOW + dt.timedelta(minutes=5)
+    exp = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)  # NOW is the import time
     world = Deployment.build(now=LINES_OPENED)
     with serve(lambda _request: httpx.Response(200, json=jwks)) as url:
         settings = Settings(jwt_jwks_url=f"{url}/jwks.json", jwt_issuer=ISSUER)
