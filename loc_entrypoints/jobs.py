@@ -105,6 +105,7 @@ def _recovered(report: RecoveryReport) -> JobSummary:
             "examined": report.examined,
             "republished": report.republished,
             "unpublished": report.unpublished,
+            "unreadable": report.unreadable,
         },
     )
 

@@ -10,6 +10,10 @@ kept exactly when the records that made them are written:
   ``<committed_at, fixed-width RFC3339>#<event_id>``: the recovery job reads what is
   older than its cut-off, oldest first (a sparse index: a published event leaves it).
 
+An item this release cannot read (a newer release's event type or data, during a rolling
+deploy and after a rollback; a damaged item) is listed apart (`UnreadableEvent`) and left
+as it is, but for ``loc_unreadable_reported_at`` once operations were told of it.
+
 The Go service never writes these items, and the stream consumers skip them.
 """
 
@@ -19,11 +23,10 @@ import datetime as dt
 from collections.abc import Sequence
 
 from loc_adapters.dynamodb import _keys as keys
-from loc_adapters.dynamodb._codecs.shared import reading
 from loc_adapters.dynamodb._convert import Item, format_fixed_timestamp
 from loc_adapters.dynamodb._table import ConditionFailed, DynamoTable
-from loc_core.events import DomainEvent, event_fields, event_from_fields
-from loc_core.ports import KeptEvent
+from loc_core.events import DomainEvent, event_fields
+from loc_core.ports import KeptEvent, KeptEvents, UnreadableEvent, read_kept_event
 
 __all__ = ["DynamoEventOutbox", "encode_kept_event", "kept_event_key"]
 
@@ -38,6 +41,8 @@ _ATTRIBUTES = {
     "data": "loc_data",
 }
 """Where an item keeps each of `event_fields`."""
+_REPORTED = "loc_unreadable_reported_at"
+"""When operations were told this release cannot read the item (`DynamoEventOutbox.reported`)."""
 
 
 def kept_event_key(event_id: str) -> tuple[str, str]:
@@ -59,19 +64,22 @@ def encode_kept_event(event: DomainEvent, *, committed_at: dt.datetime, shards: 
     }
 
 
-def decode_kept_event(item: Item) -> KeptEvent:
-    """A kept event, checked against the identity its key carries.
+def decode_kept_event(item: Item) -> KeptEvent | UnreadableEvent:
+    """A kept event, checked against the identity its key carries, or why it cannot be read.
 
-    Raises:
-        InvariantViolation: the item is not a kept event, or its fields are not the
-            event its key names.
+    Never raises on the item's content: an item this release cannot read (a type it does
+    not know, a missing or malformed attribute, another event than its key names) is an
+    `UnreadableEvent`, so it holds back no other.
     """
-    with reading(item, "not a kept event", entity="event", invariant="item_readable"):
-        event = event_from_fields({name: item.get(stored) for name, stored in _ATTRIBUTES.items()})
+    event_id = str(item["PK"]).removeprefix("EVENT#")
+    fields = {name: item.get(stored) for name, stored in _ATTRIBUTES.items()}
+    reported = _REPORTED in item
+    try:
         committed_at = dt.datetime.fromisoformat(str(item["loc_committed_at"]))
-        if kept_event_key(event.event_id)[0] != item["PK"]:
-            raise ValueError(f"{item['PK']} holds another event ({event.event_id})")
-    return KeptEvent(event, committed_at)
+    except (KeyError, ValueError) as exc:
+        problem = f"no commit time: {exc}"
+        return UnreadableEvent.of(event_id, fields, problem, reported=reported)
+    return read_kept_event(event_id, fields, committed_at, reported=reported)
 
 
 class DynamoEventOutbox:
@@ -80,15 +88,16 @@ class DynamoEventOutbox:
     def __init__(self, table: DynamoTable) -> None:
         self._table = table
 
-    def undelivered(self, *, committed_before: dt.datetime, limit: int) -> list[KeptEvent]:
-        """Up to `limit` events kept since before `committed_before`, oldest first.
+    def undelivered(self, *, committed_before: dt.datetime, limit: int) -> KeptEvents:
+        """Up to `limit` items kept since before `committed_before`, oldest first, read apart.
 
         Read from every shard of the sparse index (eventually consistent: an event
-        published a moment ago may still be listed; publishing it again is harmless).
+        published a moment ago may still be listed; publishing it again is harmless), in
+        the order of its sort key (commit time, then event id), which every item has.
         """
         before = format_fixed_timestamp(committed_before)
         found = [
-            decode_kept_event(item)
+            item
             for partition in self._table.partitions(KEPT_EVENTS)
             for item in self._table.query(
                 "#GSI2PK = :pk AND #GSI2SK < :before",
@@ -97,8 +106,8 @@ class DynamoEventOutbox:
                 limit=limit,
             )
         ]
-        found.sort(key=lambda kept: (kept.committed_at, kept.event.event_id))
-        return found[:limit]
+        found.sort(key=lambda item: str(item["GSI2SK"]))
+        return KeptEvents.of(decode_kept_event(item) for item in found[:limit])
 
     def delivered(self, events: Sequence[DomainEvent]) -> None:
         """Delete the events' items, one `DeleteItem` each (an item already gone is no error).
@@ -109,5 +118,23 @@ class DynamoEventOutbox:
         for key in dict.fromkeys(kept_event_key(event.event_id) for event in events):
             try:
                 self._table.delete(key, condition="#PK = :pk", values={":pk": key[0]})
+            except ConditionFailed:
+                continue
+
+    def reported(self, unreadable: Sequence[UnreadableEvent], *, at: dt.datetime) -> None:
+        """Note `at` on each item (``loc_unreadable_reported_at``), one `UpdateItem` each.
+
+        Only that attribute is set: the rest stays as the release that wrote it stored it.
+        An item gone meanwhile (delivered by a release that reads it) is not written again.
+        """
+        for item in unreadable:
+            key = kept_event_key(item.event_id)
+            try:
+                self._table.update(
+                    key,
+                    update=f"SET #{_REPORTED} = :at",
+                    values={":at": format_fixed_timestamp(at), ":pk": key[0]},
+                    condition="#PK = :pk",
+                )
             except ConditionFailed:
                 continue

@@ -32,9 +32,12 @@ from loc_core.ports import (
     InstallmentRef,
     IntentRef,
     KeptEvent,
+    KeptEvents,
     Lease,
     LineRef,
     PaymentOwner,
+    UnreadableEvent,
+    read_kept_event,
 )
 
 __all__ = ["InMemoryDatabase", "Key", "clone", "statement_key"]
@@ -43,6 +46,29 @@ T = TypeVar("T")
 
 Key = tuple[str, str, str]
 """(kind, user id, entity id): the item's identity, like a table's PK and SK."""
+
+
+@attrs.define
+class _KeptItem:
+    """A kept event, as the object its commit made or as another release stored it.
+
+    Another release's item is kept as its stored fields (`event_fields`) and read as the
+    table's items are (`read_kept_event`).
+    """
+
+    event: DomainEvent | None
+    fields: dict[str, str] | None
+    committed_at: dt.datetime
+    reported_at: dt.datetime | None = None
+    """When operations were told this release cannot read it (`InMemoryDatabase.reported`)."""
+
+    def read(self, event_id: str) -> KeptEvent | UnreadableEvent:
+        """The event, or why this release cannot read the item."""
+        if self.event is not None:  # made by this release: its fields read back as itself
+            return KeptEvent(self.event, self.committed_at)
+        return read_kept_event(
+            event_id, self.fields or {}, self.committed_at, reported=self.reported_at is not None
+        )
 
 
 def _freeze(entity: object) -> bytes:
@@ -79,8 +105,8 @@ class InMemoryDatabase:
     _audit_by_user: dict[str, list[AuditRecord]] = attrs.field(factory=dict)
     _audit_by_process: dict[str, list[AuditRecord]] = attrs.field(factory=dict)
     _audit_count: int = 0
-    _outbox: dict[str, KeptEvent] = attrs.field(factory=dict)
-    """Committed domain events not yet delivered, by event id (`EventOutbox`)."""
+    _outbox: dict[str, _KeptItem] = attrs.field(factory=dict)
+    """Committed domain events not yet delivered, by event id, as stored (`EventOutbox`)."""
     _payments: dict[str, PaymentOwner] = attrs.field(factory=dict)
     _owners: dict[tuple[Product, str, str], PaymentOwner] = attrs.field(factory=dict)
     """The one `PaymentOwner` each loan or line's payments are indexed under."""
@@ -253,16 +279,38 @@ class InMemoryDatabase:
             self._owned.get((key[0], key[1]), set()).discard(key)
 
     def keep_events(self, events: Sequence[DomainEvent], *, at: dt.datetime) -> None:
-        """Keep a commit's domain events in the outbox until they are delivered."""
+        """Keep a commit's domain events in the outbox until they are delivered.
+
+        Kept as the objects the commit made: every commit serializing each event and the
+        recovery job reading it back would cost the simulation for nothing, since this
+        release reads its own events (the codec tests prove the round trip). An item
+        another release stored is put in as its fields (`keep_stored_event`).
+        """
         kept = self._outbox
         for event in events:
-            kept[event.event_id] = KeptEvent(event, at)
+            kept[event.event_id] = _KeptItem(event, None, at)
 
-    def undelivered(self, *, committed_before: dt.datetime, limit: int) -> list[KeptEvent]:
-        """The outbox's events kept since before `committed_before`, oldest first."""
+    def keep_stored_event(self, event_id: str, fields: dict[str, str], *, at: dt.datetime) -> None:
+        """Keep an event as another release stored it (`event_fields` it may not read).
+
+        What a newer release's commit leaves in a shared table during a rolling deploy;
+        tests use it to put such an item here.
+        """
         with self.lock:
-            old = [kept for kept in self._outbox.values() if kept.committed_at < committed_before]
-        return sorted(old, key=lambda kept: (kept.committed_at, kept.event.event_id))[:limit]
+            self._outbox[event_id] = _KeptItem(None, dict(fields), at)
+
+    def undelivered(self, *, committed_before: dt.datetime, limit: int) -> KeptEvents:
+        """The outbox's items kept since before `committed_before`, oldest first, read apart."""
+        with self.lock:
+            old = sorted(
+                (
+                    (item.committed_at, event_id, item)
+                    for event_id, item in self._outbox.items()
+                    if item.committed_at < committed_before
+                ),
+                key=lambda found: found[:2],
+            )[:limit]
+            return KeptEvents.of(item.read(event_id) for _, event_id, item in old)
 
     def delivered(self, events: Sequence[DomainEvent]) -> None:
         """Stop keeping `events` in the outbox."""
@@ -271,6 +319,14 @@ class InMemoryDatabase:
             with self.lock:
                 for event in events:
                     kept.pop(event.event_id, None)
+
+    def reported(self, unreadable: Sequence[UnreadableEvent], *, at: dt.datetime) -> None:
+        """Note that operations were told of these unreadable items; they stay kept."""
+        with self.lock:
+            for item in unreadable:
+                found = self._outbox.get(item.event_id)
+                if found is not None:
+                    found.reported_at = at
 
     def post(self, entries: Iterable[JournalEntry]) -> None:
         """Post journal entries to the ledger and index them by loan or line."""

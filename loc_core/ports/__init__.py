@@ -69,6 +69,7 @@ from loc_core.ports.persistence import (
     IntentRepository,
     JournalRepository,
     KeptEvent,
+    KeptEvents,
     LineRef,
     LoanApplicationRepository,
     LoanRef,
@@ -78,7 +79,9 @@ from loc_core.ports.persistence import (
     StatementRepository,
     StoredItem,
     UnitOfWork,
+    UnreadableEvent,
     items_written,
+    read_kept_event,
 )
 
 __all__ = [
@@ -110,6 +113,7 @@ __all__ = [
     "IntentRepository",
     "JournalRepository",
     "KeptEvent",
+    "KeptEvents",
     "Lease",
     "LineDecision",
     "LineRef",
@@ -135,6 +139,7 @@ __all__ = [
     "TransferResult",
     "Underwriting",
     "UnitOfWork",
+    "UnreadableEvent",
     "User",
     "Users",
     "WorkQueue",
@@ -143,5 +148,6 @@ __all__ = [
     "check_link_lifetime",
     "document_owner",
     "items_written",
+    "read_kept_event",
     "statement_key",
 ]

@@ -19,7 +19,7 @@ process are for operations, never a borrower).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Generic, Protocol, Self, TypeVar
 
 import attrs
@@ -27,7 +27,7 @@ import attrs
 from loc_core.bookkeeping import Product
 from loc_core.creditline import CreditLine, CreditLineApplication, Statement
 from loc_core.creditline.cycles import open_cycle_close, reminder_pending
-from loc_core.events import AuditRecord, DomainEvent
+from loc_core.events import AuditRecord, DomainEvent, event_from_fields
 from loc_core.installment import (
     InstallmentStatus,
     Loan,
@@ -52,6 +52,7 @@ __all__ = [
     "IntentRepository",
     "JournalRepository",
     "KeptEvent",
+    "KeptEvents",
     "LineRef",
     "LoanApplicationRepository",
     "LoanRef",
@@ -61,7 +62,9 @@ __all__ = [
     "StatementRepository",
     "StoredItem",
     "UnitOfWork",
+    "UnreadableEvent",
     "items_written",
+    "read_kept_event",
 ]
 
 TRANSACTION_LIMIT = 100
@@ -485,6 +488,76 @@ class KeptEvent:
     committed_at: dt.datetime
 
 
+@attrs.frozen
+class UnreadableEvent:
+    """A kept item this release cannot read as a domain event.
+
+    A newer release kept it (a type, or data, this one does not know: a rolling deploy,
+    then a rollback), or it is damaged. It stays kept: a release that reads it, or an
+    operator, delivers it; this one never publishes nor deletes it.
+    """
+
+    event_id: str
+    """The id its key holds."""
+    type: str
+    """Its event type as stored (the repr of what is there when that is not text)."""
+    problem: str
+    """Why it cannot be read."""
+    reported: bool = False
+    """Whether operations were told of it already (`EventOutbox.reported`)."""
+
+    @classmethod
+    def of(
+        cls, event_id: str, fields: Mapping[str, object], problem: str, *, reported: bool
+    ) -> UnreadableEvent:
+        """The unreadable item kept under `event_id` with the stored `fields`."""
+        stored = fields.get("type")
+        kind = stored if isinstance(stored, str) else repr(stored)
+        return cls(event_id, kind, problem, reported=reported)
+
+
+@attrs.frozen
+class KeptEvents:
+    """One read of the outbox (`EventOutbox.undelivered`), told apart.
+
+    The events this release can publish, and the kept items it cannot read: one never
+    holds back the other.
+    """
+
+    events: list[KeptEvent] = attrs.field(factory=list)
+    unreadable: list[UnreadableEvent] = attrs.field(factory=list)
+
+    @classmethod
+    def of(cls, read: Iterable[KeptEvent | UnreadableEvent]) -> KeptEvents:
+        """`read` (`read_kept_event`'s answers, oldest first) told apart, in its order."""
+        found = cls()
+        for kept in read:
+            if isinstance(kept, KeptEvent):
+                found.events.append(kept)
+            else:
+                found.unreadable.append(kept)
+        return found
+
+
+def read_kept_event(
+    event_id: str, fields: Mapping[str, object], committed_at: dt.datetime, *, reported: bool
+) -> KeptEvent | UnreadableEvent:
+    """The kept event `event_fields` stored under `event_id`, or why this release cannot read it.
+
+    Unreadable: a field `event_from_fields` refuses (an event type this release does not
+    know, data it cannot read), or fields that are another event than the id says.
+    """
+    try:
+        event = event_from_fields(fields)
+    except ValueError as exc:
+        problem = str(exc)
+    else:
+        if event.event_id == event_id:
+            return KeptEvent(event, committed_at)
+        problem = f"its fields are another event ({event.event_id})"
+    return UnreadableEvent.of(event_id, fields, problem, reported=reported)
+
+
 class EventOutbox(Protocol):
     """The domain events committed and not yet published: the transactional outbox.
 
@@ -495,12 +568,24 @@ class EventOutbox(Protocol):
     published twice, never not at all: its handlers drop a repeat by `event_id`.
     """
 
-    def undelivered(self, *, committed_before: dt.datetime, limit: int) -> list[KeptEvent]:
-        """Up to `limit` events kept since before `committed_before`, oldest first."""
+    def undelivered(self, *, committed_before: dt.datetime, limit: int) -> KeptEvents:
+        """Up to `limit` items kept since before `committed_before`, oldest first.
+
+        Read apart: the events this release reads, and the items it cannot
+        (`UnreadableEvent`, left kept), so neither holds back the other.
+        """
         ...
 
     def delivered(self, events: Sequence[DomainEvent]) -> None:
         """Stop keeping `events` (their handlers ran); an event not kept is ignored."""
+        ...
+
+    def reported(self, unreadable: Sequence[UnreadableEvent], *, at: dt.datetime) -> None:
+        """Note that operations were told, `at`, of these unreadable items; they stay kept.
+
+        `undelivered` lists them `reported` from then on. An item no longer kept (a release
+        that reads it delivered it) is ignored.
+        """
         ...
 
 

@@ -19,14 +19,17 @@ is abandoned, not carried out a day late.
 Then it publishes the domain events a commit kept in the `EventOutbox` and no process
 published (it died between its commit and its publish) once they are older than
 `RECOVERY_AFTER`: a settlement's, a job's or an application's notification is sent late,
-never lost. Handlers drop a repeat by the event's identity.
+never lost. Handlers drop a repeat by the event's identity. A kept item this release
+cannot read (a newer release's event type, after a rollback; a damaged item) holds back
+none of them: it is left kept for a release that reads it, alerted (WARNING) the first
+time a run meets it, and counted in every run's report (`unreadable`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 
 import attrs
 
@@ -50,7 +53,7 @@ from loc_core.intents import (
     request_fingerprint,
 )
 from loc_core.payments import Direction, Rail
-from loc_core.ports import EventOutbox, IntentRef, Lease, Lock, Metrics
+from loc_core.ports import EventOutbox, IntentRef, Lease, Lock, Metrics, Severity, UnreadableEvent
 from loc_core.services.kit import (
     committed_alert,
     leased,
@@ -113,6 +116,9 @@ class RecoveryReport:
     """Committed events a dead process never published, published now (`EventOutbox`)."""
     unpublished: int = 0
     """Such events whose handlers failed again (alerted): kept for the next run."""
+    unreadable: int = 0
+    """Kept items this release cannot read (`UnreadableEvent`): left kept for a release
+    that reads them (or an operator), alerted the first time a run meets each."""
 
     @property
     def still_open(self) -> int:
@@ -307,11 +313,17 @@ def recover_transfers(
             f"recovery job left {counts['failed']} money movements open",
             {"examined": len(refs), **{k: v for k, v in counts.items() if v}},
         )
-    republished, unpublished = _republish(outbox, movements, now - RECOVERY_AFTER)
+    republished, unpublished, unreadable = _republish(outbox, movements, now)
     if republished:
         metrics.increment("loc.recovery.republished", republished)
+    if unreadable:
+        metrics.increment("loc.recovery.unreadable", unreadable)
     return RecoveryReport(
-        examined=len(refs), **counts, republished=republished, unpublished=unpublished
+        examined=len(refs),
+        **counts,
+        republished=republished,
+        unpublished=unpublished,
+        unreadable=unreadable,
     )
 
 
@@ -319,19 +331,25 @@ _REPUBLISH_PAGE = 500
 """How many kept events the recovery job reads from the outbox at a time."""
 
 
-def _republish(outbox: EventOutbox, movements: Movements, before: dt.datetime) -> tuple[int, int]:
-    """Publish, oldest first, the events kept since before `before`; (published, failed).
+def _republish(outbox: EventOutbox, movements: Movements, now: dt.datetime) -> tuple[int, int, int]:
+    """Publish, oldest first, the events kept since `RECOVERY_AFTER` before `now`.
 
-    Each event goes alone, so one whose handler fails (alerted, kept for the next run)
-    never holds back the rest.
+    Answers (published, failed, unreadable). Each event goes alone, so one whose handler
+    fails (alerted, kept for the next run) never holds back the rest; nor does an item
+    this release cannot read (`_report_unreadable`).
     """
     published, failed, seen = 0, 0, set[str]()
+    unreadable: list[UnreadableEvent] = []
     while True:
-        # What this run already sent stays listed while the outbox fails to clear it (the
-        # bus counts that and goes on): each event is sent at most once a run.
+        # What this run already met stays listed while the outbox fails to clear it (the
+        # bus counts that and goes on), and so does every item it cannot read: each is
+        # handled at most once a run.
         limit = _REPUBLISH_PAGE + len(seen)
-        page = outbox.undelivered(committed_before=before, limit=limit)
-        fresh = [kept.event for kept in page if kept.event.event_id not in seen]
+        page = outbox.undelivered(committed_before=now - RECOVERY_AFTER, limit=limit)
+        fresh = [kept.event for kept in page.events if kept.event.event_id not in seen]
+        strange = [item for item in page.unreadable if item.event_id not in seen]
+        seen.update(item.event_id for item in strange)
+        unreadable += strange
         for event in fresh:
             seen.add(event.event_id)
             try:
@@ -346,8 +364,39 @@ def _republish(outbox: EventOutbox, movements: Movements, before: dt.datetime) -
                 )
             else:
                 published += 1
-        if not fresh or len(page) < limit:
-            return published, failed
+        if not (fresh or strange) or len(page.events) + len(page.unreadable) < limit:
+            _report_unreadable(outbox, movements, unreadable, now)
+            return published, failed, len(unreadable)
+
+
+def _report_unreadable(
+    outbox: EventOutbox, movements: Movements, unreadable: list[UnreadableEvent], now: dt.datetime
+) -> None:
+    """Alert each kept item this release cannot read, once: the first run that meets it.
+
+    A WARNING, not CRITICAL: nothing is lost (the item stays kept; a newer release rolled
+    forward, or an operator, delivers it), but a borrower's notice or an alert waits on
+    it. Later runs only count it (`RecoveryReport.unreadable`, ``loc.recovery.unreadable``),
+    so a rollback that lasts days does not post it every quarter hour. A store that cannot
+    note the alert leaves it to be posted again by the next run, never unsaid.
+    """
+    new = [item for item in unreadable if not item.reported]
+    for item in new:
+        post_alert(
+            movements.alerter,
+            f"kept event of type {item.type!r} cannot be read by this release: left kept",
+            {
+                "event_id": item.event_id,
+                "type": item.type,
+                "problem": item.problem,
+                "to_deliver": "roll forward a release that knows the type (its recovery job"
+                " publishes it); a damaged item is an operator's to repair or remove",
+            },
+            severity=Severity.WARNING,
+        )
+    if new:
+        with suppress(ExternalServiceError):  # posted again next run: a repeat, never a silence
+            outbox.reported(new, at=now)
 
 
 def settle_transfer_by_hand(

@@ -30,11 +30,15 @@ def settle(new_uow: UowFactory, payment_id: str) -> list[DomainEvent]:
 def stored(new_uow: UowFactory, outbox: EventOutbox) -> None:
     """Store loan-1, its own events delivered (as the bus would after the commit)."""
     store_loan(new_uow)
-    outbox.delivered([k.event for k in outbox.undelivered(committed_before=FAR_FUTURE, limit=100)])
+    outbox.delivered(
+        [k.event for k in outbox.undelivered(committed_before=FAR_FUTURE, limit=100).events]
+    )
 
 
 def kept(outbox: EventOutbox, before: dt.datetime = FAR_FUTURE, limit: int = 100) -> list[str]:
-    return [k.event.subject_id for k in outbox.undelivered(committed_before=before, limit=limit)]
+    return [
+        k.event.subject_id for k in outbox.undelivered(committed_before=before, limit=limit).events
+    ]
 
 
 class EventOutboxContract:
@@ -44,7 +48,7 @@ class EventOutboxContract:
         stored(new_uow, outbox)
         [event] = settle(new_uow, "p1")
         assert event.type is EventType.PAYMENT_SUCCEEDED
-        [found] = outbox.undelivered(committed_before=FAR_FUTURE, limit=10)
+        [found] = outbox.undelivered(committed_before=FAR_FUTURE, limit=10).events
         assert (found.event, found.event.event_id) == (event, event.event_id)
         assert found.committed_at == clock.now()
         outbox.delivered([event])
@@ -61,8 +65,8 @@ class EventOutboxContract:
         [third] = settle(new_uow, "p3")
         assert kept(outbox) == ["p1", "p2", "p3"]
         assert kept(outbox, limit=2) == ["p1", "p2"]
-        second_cutoff = outbox.undelivered(committed_before=FAR_FUTURE, limit=3)[2].committed_at
-        assert kept(outbox, before=second_cutoff) == ["p1", "p2"]
+        third_kept = outbox.undelivered(committed_before=FAR_FUTURE, limit=3).events[2]
+        assert kept(outbox, before=third_kept.committed_at) == ["p1", "p2"]
         outbox.delivered([third])
         assert kept(outbox) == ["p1", "p2"]
 

@@ -88,7 +88,7 @@ def index_reads(table: DynamoTable, clock: ManualClock) -> dict[str, list[str]]:
             ],
         }
     kept = DynamoEventOutbox(table).undelivered(committed_before=FAR, limit=1_000)
-    found["kept events"] = [k.event.event_id for k in kept]
+    found["kept events"] = [k.event.event_id for k in kept.events]
     return found
 
 

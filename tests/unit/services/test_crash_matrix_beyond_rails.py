@@ -543,7 +543,7 @@ def snapshot(world: Deployment, case: Case, sent: int, posted: int) -> Snapshot:
         problems=problems,
         aggregate=_plain(aggregate),
         open_intents=open_intents,
-        kept_events=len(kept),
+        kept_events=len(kept.events) + len(kept.unreadable),
         notices=Counter(f"{e.type.value} {e.event_id}" for e in world.notifier.sent[sent:]),
         alerts=Counter(
             f"{a.severity.value} {a.title}"

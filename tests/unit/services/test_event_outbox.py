@@ -18,10 +18,10 @@ from deployment import Deployment
 from fakes import Crash, CrashingNotifier, settlement
 
 from loc_core.errors import ExternalServiceError
-from loc_core.events import DomainEvent, EventType
+from loc_core.events import DomainEvent, EventType, event_fields
 from loc_core.installment import Loan
 from loc_core.payments import Rail, SettlementOutcome
-from loc_core.ports import EventOutbox, KeptEvent, Notifier, Severity
+from loc_core.ports import EventOutbox, KeptEvents, Notifier, Severity, UnreadableEvent
 from loc_core.services import recovery
 from loc_core.services.commands import RecoverTransfers, SettlementHandling, SettleTransfer
 from loc_core.services.moving import RECOVERY_AFTER
@@ -29,12 +29,16 @@ from loc_core.services.recovery import RecoveryReport
 
 FAR_FUTURE = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
 Storage = Callable[[Deployment], Mapping[type, object]]
+KeepUnknown = Callable[[Deployment], str]
+"""Keep, now, an event of a type this release does not know; answers its event id."""
+NEWER_TYPE = "loan_restructured"
 
 
 def kept(world: Deployment) -> list[str]:
     """The types of the events the outbox still keeps."""
     outbox = world.bus.get(EventOutbox)
-    return [k.event.type.value for k in outbox.undelivered(committed_before=FAR_FUTURE, limit=100)]
+    page = outbox.undelivered(committed_before=FAR_FUTURE, limit=100)
+    return [k.event.type.value for k in page.events]
 
 
 def recover(world: Deployment) -> RecoveryReport:
@@ -50,6 +54,24 @@ def sent(world: Deployment, kind: EventType) -> list[DomainEvent]:
 def storage() -> Storage:
     """The deployment's own in-memory storage; the DynamoDB suite overrides this."""
     return lambda _world: {}
+
+
+def newer_release_event(world: Deployment) -> DomainEvent:
+    """An event a newer release kept, as it is stored but for its type (`NEWER_TYPE`)."""
+    return DomainEvent(EventType.LOAN_CLOSED, "user-1", "loan-9", world.today, {"term": 8})
+
+
+@pytest.fixture
+def keep_unknown() -> KeepUnknown:
+    """In the deployment's memory outbox; the DynamoDB suite puts the item in its table."""
+
+    def keep(world: Deployment) -> str:
+        event = newer_release_event(world)
+        fields = {**event_fields(event), "type": NEWER_TYPE}
+        world.database.keep_stored_event(event.event_id, fields, at=world.clock.now())
+        return event.event_id
+
+    return keep
 
 
 @pytest.fixture
@@ -131,14 +153,42 @@ def test_an_event_whose_handler_fails_again_is_alerted_and_kept_for_the_next_run
     assert len(sent(world, EventType.PAYMENT_FAILED)) == 1
 
 
+@pytest.mark.usefixtures("died_notifying")
+def test_a_kept_event_of_a_type_this_release_does_not_know_holds_back_no_other(
+    world: Deployment, keep_unknown: KeepUnknown
+) -> None:
+    """A newer release's event (a rolling deploy, then a rollback) made the outbox's read
+    raise: the job republished nothing while it was kept, every notice waiting held back."""
+    unknown = keep_unknown(world)
+
+    report = recover(world)
+
+    assert (report.republished, report.unpublished, report.unreadable) == (1, 0, 1)
+    assert len(sent(world, EventType.PAYMENT_FAILED)) == 1
+    [alert] = [a for a in world.alerts(Severity.WARNING) if a.details.get("event_id") == unknown]
+    assert alert.details["type"] == NEWER_TYPE
+    page = world.bus.get(EventOutbox).undelivered(committed_before=FAR_FUTURE, limit=100)
+    assert page.events == []  # the readable one went out and left
+    assert [(item.event_id, item.type) for item in page.unreadable] == [(unknown, NEWER_TYPE)]
+
+    again = recover(world)
+
+    assert (again.republished, again.unreadable) == (0, 1)  # still kept, for a newer release
+    assert len(sent(world, EventType.PAYMENT_FAILED)) == 1
+    assert [a for a in world.alerts() if a.details.get("event_id") == unknown] == [alert]
+
+
 @attrs.frozen
 class _ClearingDown:
     """The deployment's outbox, but clearing fails: its store is down."""
 
     inner: EventOutbox
 
-    def undelivered(self, *, committed_before: dt.datetime, limit: int) -> list[KeptEvent]:
+    def undelivered(self, *, committed_before: dt.datetime, limit: int) -> KeptEvents:
         return self.inner.undelivered(committed_before=committed_before, limit=limit)
+
+    def reported(self, unreadable: Sequence[UnreadableEvent], *, at: dt.datetime) -> None:
+        self.inner.reported(unreadable, at=at)
 
     def delivered(self, events: Sequence[DomainEvent]) -> None:
         raise ExternalServiceError(f"DeleteItem of {len(events)} kept events: Throttling")
