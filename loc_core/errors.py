@@ -37,6 +37,7 @@ errors into HTTP statuses or exit codes.
     │       ├── InsufficientCredit      a draw above the available credit
     │       ├── LineNotActive           a draw on a suspended, defaulted or closed line
     │       ├── CycleNotClosed          a statement for a cycle that has not closed
+    │       ├── MovementLimitReached    a borrower's draw or payment past the cycle's bound
     │       └── OutOfOrder              dated before the latest activity or past an unbilled close
     ├── LedgerError                     an unbalanced or malformed journal entry
     ├── InvariantViolation              stored or computed state contradicts itself
@@ -106,6 +107,7 @@ __all__ = [
     "LocError",
     "LockNotAcquired",
     "MalformedMessage",
+    "MovementLimitReached",
     "NoLateFee",
     "NotEligible",
     "NotFound",
@@ -326,6 +328,15 @@ class LineNotActive(CreditLineError):
 
 class CycleNotClosed(CreditLineError):
     """Billing or a statement asked for a cycle whose close date has not arrived."""
+
+
+class MovementLimitReached(CreditLineError):
+    """A borrower's draw or payment past the product's `max_movements_per_cycle`.
+
+    The line's stored item holds every draw and payment of its open and last cycles, and
+    a stored item is bounded (``loc_core.creditline.capacity``). Refused before any rail
+    is asked; ``key`` names the product field. The next cycle takes them again.
+    """
 
 
 class OutOfOrder(CreditLineError):

@@ -30,15 +30,13 @@ from loc_core.errors import (
     LocError,
 )
 from loc_core.money import exact_context
-from loc_core.ports import Lease
+from loc_core.ports import ITEM_SIZE_LIMIT, Lease
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 __all__ = ["ITEM_SIZE_LIMIT", "TRANSACTION_SIZE_LIMIT", "Kind", "Plan", "item_size"]
 
-ITEM_SIZE_LIMIT = 400 * 1024
-"""Most bytes one DynamoDB item may hold (names and values)."""
 TRANSACTION_SIZE_LIMIT = 4 * 1024 * 1024
 """Most bytes of items one `TransactWriteItems` may write."""
 

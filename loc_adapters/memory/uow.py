@@ -23,6 +23,7 @@ from loc_adapters._paging import checked_limit, decode_cursor, encode_cursor
 from loc_adapters.memory.database import InMemoryDatabase, Key, statement_key
 from loc_core.bookkeeping import Product
 from loc_core.creditline import CreditLine, CreditLineApplication, Statement
+from loc_core.creditline.capacity import root_bytes_at_most, statement_bytes_at_most
 from loc_core.errors import (
     ConcurrencyConflict,
     InvalidConfiguration,
@@ -37,6 +38,7 @@ from loc_core.installment import InstallmentStatus, Loan, LoanApplication, LoanS
 from loc_core.intents import TransferIntent
 from loc_core.ledger import JournalEntry
 from loc_core.ports import (
+    ITEM_SIZE_LIMIT,
     TRANSACTION_LIMIT,
     Application,
     AuditRecordPage,
@@ -97,6 +99,18 @@ def _children(item: _Pending) -> int:
         return len(aggregate.installments) + len(aggregate.payments)
     if isinstance(aggregate, CreditLine):
         return len(aggregate.draws) + len(aggregate.payments)
+    return 0
+
+
+def _bytes_at_most(aggregate: object) -> int:
+    """A line's or statement's stored size as DynamoDB's would be, or above (else 0).
+
+    Only these items grow with a borrower's activity (`loc_core.creditline.capacity`).
+    """
+    if isinstance(aggregate, CreditLine):
+        return root_bytes_at_most(aggregate)
+    if isinstance(aggregate, Statement):
+        return statement_bytes_at_most(aggregate)
     return 0
 
 
@@ -504,6 +518,15 @@ class InMemoryUnitOfWork:
                 f"{self.transaction_limit}: split the use case into smaller commits",
                 invariant="transaction_limit",
             )
+        for item in pending:
+            size = _bytes_at_most(item.aggregate)
+            if size > ITEM_SIZE_LIMIT:
+                raise InvariantViolation(
+                    f"the commit writes {item.key} as an item of about {size:,} bytes; "
+                    f"a stored item holds at most {ITEM_SIZE_LIMIT:,} bytes",
+                    key="/".join(item.key),
+                    invariant="item_size_limit",
+                )
 
     def _changed_children(self, item: _Pending) -> int:
         """The children of a saved loan or line that the commit rewrites, as DynamoDB does.

@@ -12,6 +12,11 @@ from loc_core.creditline.activity import ActivityKind, CycleActivity
 from loc_core.creditline.application import CreditLineApplication
 from loc_core.creditline.autopay import stop_autopay_after_return
 from loc_core.creditline.balances import Balances
+from loc_core.creditline.capacity import (
+    largest_root_bytes,
+    largest_statement_bytes,
+    movements_in_cycle,
+)
 from loc_core.creditline.collections import (
     OVERDUE_JOB_AT,
     DueDecision,
@@ -60,6 +65,9 @@ __all__ = [
     "credited_errors",
     "cycle_day_for",
     "due_date_for",
+    "largest_root_bytes",
+    "largest_statement_bytes",
+    "movements_in_cycle",
     "next_close_after",
     "next_rail",
     "stop_autopay_after_return",

@@ -100,6 +100,11 @@ class CreditLineProduct:
     corrections: CorrectionPolicy = attrs.field(factory=CorrectionPolicy)
     """How far back a correction (a late return, a backdated payment) may reach, and
     whether a cycle missed only because of a returned payment gets a late fee."""
+    max_movements_per_cycle: int = attrs.field(default=20, validator=_whole(1))
+    """The draws and payments a borrower may start in one billing cycle: the line's
+    stored item holds each of its open and last cycles' (`loc_core.creditline.capacity`),
+    and an item is bounded. Money that already moved (a rail's settlement, a return, the
+    due job's debit, a correction) is always booked, past it too."""
 
     def __attrs_post_init__(self) -> None:
         if not Decimal(0) < self.minimum_payment_percent_min <= self.minimum_payment_percent_max:

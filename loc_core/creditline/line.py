@@ -16,6 +16,7 @@ import attrs
 from loc_core.creditline import (
     autopay,
     billing,
+    capacity,
     closing,
     collections,
     correcting,
@@ -67,6 +68,17 @@ class CreditLine(LineState):
                 InsufficientCredit: as `request_draw`.
         """
         draws.check_draw(self, draw_id=draw_id, amount=amount, on=on)
+
+    def check_movement_room(self, *, on: dt.date, product: CreditLineProduct) -> None:
+        """Refuse a borrower's new draw or payment past `product.max_movements_per_cycle`.
+
+        Services ask it before a borrower's draw or payment moves any money; money that
+        already moved is booked without it (``loc_core.creditline.capacity``).
+
+        Raises:
+            MovementLimitReached: the cycle `on` falls in holds the most allowed.
+        """
+        capacity.require_movement_room(self, on=on, product=product)
 
     def record_rail_decline(
         self, *, draw_id: str, rail: Rail, on: dt.date, reason: str = ""

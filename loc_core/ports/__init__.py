@@ -57,6 +57,7 @@ from loc_core.ports.money_movement import (
 from loc_core.ports.people import LineDecision, LoanDecision, Underwriting, User, Users
 from loc_core.ports.persistence import (
     AUDIT_PAGE_LIMIT,
+    ITEM_SIZE_LIMIT,
     TRANSACTION_LIMIT,
     Application,
     AuditLog,
@@ -88,6 +89,7 @@ __all__ = [
     "AUDIT_ARCHIVE_RETENTION_DAYS",
     "AUDIT_PAGE_LIMIT",
     "DOCUMENT_LINK_LIFETIME",
+    "ITEM_SIZE_LIMIT",
     "JSON_LINES",
     "MAX_DOCUMENT_LINK_LIFETIME",
     "PDF",

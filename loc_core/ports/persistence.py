@@ -40,6 +40,7 @@ from loc_core.ports.infrastructure import Lease
 
 __all__ = [
     "AUDIT_PAGE_LIMIT",
+    "ITEM_SIZE_LIMIT",
     "TRANSACTION_LIMIT",
     "Application",
     "AuditLog",
@@ -69,6 +70,8 @@ __all__ = [
 
 TRANSACTION_LIMIT = 100
 """Most items one commit may write: DynamoDB's `TransactWriteItems` takes 100 actions."""
+ITEM_SIZE_LIMIT = 400 * 1024
+"""Most bytes one stored item may hold, names and values: DynamoDB's 400 KB."""
 
 
 def items_written(aggregate: object, *, new: bool) -> int:

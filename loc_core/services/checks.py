@@ -16,6 +16,7 @@ from decimal import Decimal
 
 import attrs
 
+from loc_core.creditline import CreditLineProduct, largest_root_bytes
 from loc_core.errors import InvalidConfiguration
 from loc_core.installment import (
     FeeType,
@@ -26,7 +27,7 @@ from loc_core.installment import (
     originate,
 )
 from loc_core.payments import REPAYMENT_RAILS, Rail
-from loc_core.ports import PaymentRails, UnitOfWork, items_written
+from loc_core.ports import ITEM_SIZE_LIMIT, PaymentRails, UnitOfWork, items_written
 from loc_core.services.lines._unit import LEASE_TTL
 from loc_core.services.loans.payments import PAYMENT_LEASE
 
@@ -37,6 +38,7 @@ __all__ = [
     "acceptance_items",
     "check_acceptance_fits",
     "check_leases_outlast_rails",
+    "check_line_items_fit",
 ]
 
 COMMIT_MARGIN = dt.timedelta(seconds=20)
@@ -167,4 +169,35 @@ def check_acceptance_fits(*, uow: UnitOfWork, product: InstallmentProduct) -> No
     raise InvalidConfiguration(
         f"accepting an offer of max_installments={product.max_installments} writes "
         f"{needed} items in one commit; the unit of work takes at most {limit}: {fix}"
+    )
+
+
+def check_line_items_fit(*, product: CreditLineProduct) -> None:
+    """Refuse a credit-line product whose lines' items could pass the store's item size.
+
+    A line's root item holds its open and last cycles' activity, which grows with each
+    draw and payment (`loc_core.creditline.capacity`); past `ITEM_SIZE_LIMIT`, every
+    command on the line and its billing would fail, after money moved too.
+
+    Raises:
+        InvalidConfiguration: naming the bytes the largest root could take, the limit,
+            and the most `max_movements_per_cycle` that fits.
+    """
+    needed = largest_root_bytes(product)
+    if needed <= ITEM_SIZE_LIMIT:
+        return
+    fitting = product.max_movements_per_cycle - 1
+    while fitting > 0 and (
+        largest_root_bytes(attrs.evolve(product, max_movements_per_cycle=fitting)) > ITEM_SIZE_LIMIT
+    ):
+        fitting -= 1
+    fix = (
+        f"lower max_movements_per_cycle to {fitting} or fewer"
+        if fitting
+        else "no bound fits: a line's item cannot hold a cycle's activity"
+    )
+    raise InvalidConfiguration(
+        f"a credit line under max_movements_per_cycle={product.max_movements_per_cycle} can "
+        f"grow its item to {needed:,} bytes; a stored item holds at most "
+        f"{ITEM_SIZE_LIMIT:,}: {fix}"
     )

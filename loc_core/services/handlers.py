@@ -12,7 +12,11 @@ from typing import Any
 from loc_core.events import DomainEvent
 from loc_core.ports import QueueMessage
 from loc_core.services import lines, loans
-from loc_core.services.checks import check_acceptance_fits, check_leases_outlast_rails
+from loc_core.services.checks import (
+    check_acceptance_fits,
+    check_leases_outlast_rails,
+    check_line_items_fit,
+)
 from loc_core.services.documents import (
     GetAdverseActionNotice,
     GetApplicationAgreement,
@@ -186,5 +190,9 @@ MESSAGES: Mapping[str, Callable[[QueueMessage], Command[Any]]] = {
 }
 """How a queue message of each kind becomes its command."""
 
-STARTUP_CHECKS: Sequence[StartupCheck] = (check_acceptance_fits, check_leases_outlast_rails)
+STARTUP_CHECKS: Sequence[StartupCheck] = (
+    check_acceptance_fits,
+    check_leases_outlast_rails,
+    check_line_items_fit,
+)
 """What the bus checks once when it is built (`loc_core.services.checks`)."""

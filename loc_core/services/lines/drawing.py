@@ -175,8 +175,8 @@ def draw_from_line(
 
     Raises:
         NotFound: no such line.
-        InvalidAmount, LineNotActive, InsufficientCredit: the draw was refused; nothing
-            is held.
+        InvalidAmount, LineNotActive, InsufficientCredit, MovementLimitReached: the draw
+            was refused; nothing is held.
         IdempotencyConflict: the key was used on this line for another amount.
         ConcurrencyConflict: the line kept changing; retrying the command is safe.
     """
@@ -187,6 +187,7 @@ def draw_from_line(
         if uow.intents.find(draw_id) is None:  # refused here: nothing is written
             bill_through(line, today=lines.today, product=lines.product)
             line.check_draw(draw_id=draw_id, amount=command.amount, on=lines.today)
+            line.check_movement_room(on=lines.today, product=lines.product)
     intent = movements.open(
         draw_intent(
             command, rails=_enabled_rails(flags, command.user_id), now=movements.clock.now()

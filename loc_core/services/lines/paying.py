@@ -18,7 +18,14 @@ import datetime as dt
 import attrs
 
 from loc_core.creditline import CreditLine
-from loc_core.errors import DebitUnconfirmed, IdempotencyConflict, Overpayment, RailDeclined, Ref
+from loc_core.errors import (
+    DebitUnconfirmed,
+    IdempotencyConflict,
+    MovementLimitReached,
+    Overpayment,
+    RailDeclined,
+    Ref,
+)
 from loc_core.intents import IntentKind, IntentStatus, TransferIntent, request_fingerprint
 from loc_core.money import format_cents, positive_cents
 from loc_core.payments import REPAYMENT_RAILS, Rail
@@ -72,6 +79,9 @@ def pay_line(
         InvalidAmount: not positive integer cents.
         Overpayment: more than the line's total balance; no rail was called (also for a
             repeat whose earlier attempt moved no money, checked again).
+        MovementLimitReached: the cycle already holds the product's
+            `max_movements_per_cycle` draws and payments; no rail was called (checked
+            again, like `Overpayment`, for a repeat whose earlier attempt moved no money).
         RailDeclined: every rail declined; nothing was taken. Use a new key to try again.
         ExternalServiceError: a rail could not be reached; retrying with the same key is
             safe.
@@ -157,14 +167,16 @@ def _refuse_new_payment(
     Raises:
         DebitUnconfirmed: another debit on the line is unconfirmed; nothing moved.
         Overpayment: more than the line owes; nothing moved.
+        MovementLimitReached: the cycle holds the most draws and payments; nothing moved.
     """
     if debits.movements.refuse_while_unconfirmed(wanted, lease=lease):
         with debits.lines.uow as uow:  # an earlier debit was booked: the line changed
             line = uow.lines.get(command.user_id, command.line_id)
-    _refuse_overpayment(line, command.amount)
+    _refuse_overpayment(line, command.amount, debits)
 
 
-def _refuse_overpayment(line: CreditLine, amount: int) -> None:
+def _refuse_overpayment(line: CreditLine, amount: int, debits: LineDebits) -> None:
+    line.check_movement_room(on=debits.lines.today, product=debits.lines.product)
     cents = positive_cents(amount, field="payment amount")
     if cents > line.total_balance:
         raise Overpayment(
@@ -188,12 +200,13 @@ def _refuse_resumed_overpayment(
     Raises:
         Overpayment: more than the line owes now; nothing moved.
         DebitUnconfirmed: another debit on the line is unconfirmed; nothing moved.
+        MovementLimitReached: the cycle holds the most draws and payments; nothing moved.
     """
     try:
         debits.movements.refuse_while_unconfirmed(intent, lease=lease)
         with debits.lines.uow as uow:
             line = uow.lines.get(command.user_id, command.line_id)
-            _refuse_overpayment(line, command.amount)
-    except (Overpayment, DebitUnconfirmed) as refused:
+            _refuse_overpayment(line, command.amount, debits)
+    except (Overpayment, DebitUnconfirmed, MovementLimitReached) as refused:
         debits.movements.abandon(intent, f"refused when resumed: {refused}")
         raise

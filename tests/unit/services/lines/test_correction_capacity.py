@@ -1,7 +1,9 @@
 """A return whose correction is too large for one commit is still booked, once.
 
 The replay rewrites every later payment whose split it changes (and audits each): after
-a payment that paid the billed interest, 60 one-cent payments paid principal; returned,
+a payment that paid the billed interest, 60 one-cent payments paid principal (more than
+`max_movements_per_cycle` lets a borrower start in one cycle, so booked behind the
+services here; spread over the cycles a correction reaches back, as many can be); returned,
 the first payment paid nothing, and each cent now pays interest. The corrected commit
 would write 127 items, more than one DynamoDB transaction takes, on every delivery. So
 the return is reversed as of the day it is learned and operations are told to correct
@@ -9,6 +11,7 @@ the rest by hand; the next delivery is a duplicate.
 """
 
 import datetime as dt
+from collections.abc import Callable
 
 from deployment import Deployment
 from fakes import settlement
@@ -25,9 +28,14 @@ def test_a_return_too_large_to_correct_in_one_commit_is_reversed_as_of_today(
     world.at(dt.date(2026, 4, 6), 10)
     world.sim.down = {Rail.PINLESS}  # by ACH, which can be returned
     first = world.pay_line(billed, 2_000, key="pay-first").payment_id  # the 789 interest first
-    for n in range(60):
-        world.clock.set(dt.datetime(2026, 4, 6, 11, n, tzinfo=dt.UTC))
-        world.pay_line(billed, 1, key=f"cent-{n}")
+
+    def cent(n: int) -> Callable[[CreditLine], object]:
+        return lambda line: line.submit_payment(
+            payment_id=f"cent-{n}", amount=1, rail=Rail.ACH, on=dt.date(2026, 4, 6)
+        )
+
+    for n in range(60):  # more than a borrower may start in a cycle: booked by hand
+        world.edit_line(billed, cent(n))
     owed = world.line(billed).total_balance
     world.at(dt.date(2026, 4, 8), 10)
     event = settlement(first, SettlementOutcome.RETURNED, world.clock.now(), Rail.ACH)

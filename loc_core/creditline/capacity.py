@@ -1,0 +1,130 @@
+"""How big a line's stored items can grow, and the rule that keeps them storable.
+
+A line's root item holds its open cycle's activity and its last statement (a closed
+cycle's activity and credit movements); a statement item holds one cycle's. Both grow
+with every draw and payment, and a stored item is bounded (`ITEM_SIZE_LIMIT`, DynamoDB's
+400 KB): past it, every command on the line, and its billing, would fail for good.
+`CreditLineProduct.max_movements_per_cycle` bounds the draws and payments a borrower
+starts in a cycle (`require_movement_room`); the rest of this module is the worst case
+that bound allows, which the start-up check ``check_line_items_fit`` holds under the
+limit. ``tests/unit/adapters/test_line_item_sizes.py`` measures the same worst case with
+the DynamoDB codec, so this model cannot fall below what is really stored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from loc_core.creditline._state import LineState
+from loc_core.creditline.config import CreditLineProduct
+from loc_core.creditline.cycles import next_close_after
+from loc_core.creditline.statement import Statement
+from loc_core.errors import MovementLimitReached
+
+__all__ = [
+    "ENTRIES_PER_MOVEMENT",
+    "ENTRY_BYTES",
+    "FIXED_BYTES",
+    "LONGEST_REFERENCE",
+    "UNREFUSED_MOVEMENTS_PER_CYCLE",
+    "largest_cycle_entries",
+    "largest_root_bytes",
+    "largest_statement_bytes",
+    "movements_in_cycle",
+    "require_movement_room",
+    "root_bytes_at_most",
+    "statement_bytes_at_most",
+]
+
+LONGEST_REFERENCE = 900
+"""The longest reference an activity line or credit movement carries: a draw id (at most
+880 characters, ``draw_id_for``) with a correction's suffix (``:returned:principal``)."""
+ENTRY_BYTES = 1_024
+"""The most bytes one activity line or credit movement takes stored, with the longest
+reference and the largest amounts (measured: 1,014)."""
+FIXED_BYTES = 8 * 1_024
+"""Everything else on a line's root or a statement item: keys, balances, dates, the
+statement's figures (measured with ids of 128 characters: about 1,500 and 1,000)."""
+ENTRIES_PER_MOVEMENT = 6
+"""The most entries one draw or payment brings over its life: itself; its return or
+reversal, or, corrected from a later cycle, three adjustment lines (principal, interest,
+fees); and the credit balance applied after it (an activity line and its credit
+movement)."""
+UNREFUSED_MOVEMENTS_PER_CYCLE = 4
+"""Movements a cycle may hold that are never refused for the bound: the due job's
+debit, the late fee, a borrower's draw or payment checked before the close and booked
+after it, and an operator's correction."""
+
+
+_ENTRY_OVERHEAD = ENTRY_BYTES - LONGEST_REFERENCE
+"""An entry's bytes besides its reference: kind, date, amount, effect and their names."""
+
+
+def statement_bytes_at_most(statement: Statement) -> int:
+    """No fewer bytes than `statement`'s stored item takes (its entries, by their references).
+
+    What a store without an encoding of its own (the memory store) checks against
+    `ITEM_SIZE_LIMIT`, so that it refuses what DynamoDB would (and up to `FIXED_BYTES`
+    sooner, never later).
+    """
+    references = [item.reference for item in statement.activity]
+    references += [move.reference for move in statement.credit_activity]
+    return FIXED_BYTES + sum(_ENTRY_OVERHEAD + len(ref.encode()) for ref in references)
+
+
+def root_bytes_at_most(line: LineState) -> int:
+    """No fewer bytes than `line`'s root item takes: its open cycle and its last statement."""
+    own = sum(_ENTRY_OVERHEAD + len(item.reference.encode()) for item in line.cycle_activity)
+    if line.last_statement is None:
+        return FIXED_BYTES + own
+    return statement_bytes_at_most(line.last_statement) + own
+
+
+def largest_cycle_entries(product: CreditLineProduct) -> int:
+    """The most activity lines and credit movements one cycle may hold under `product`."""
+    movements = product.max_movements_per_cycle + UNREFUSED_MOVEMENTS_PER_CYCLE
+    return ENTRIES_PER_MOVEMENT * movements
+
+
+def largest_statement_bytes(product: CreditLineProduct) -> int:
+    """The most bytes a statement item may take under `product`: one cycle's entries."""
+    return FIXED_BYTES + largest_cycle_entries(product) * ENTRY_BYTES
+
+
+def largest_root_bytes(product: CreditLineProduct) -> int:
+    """The most bytes a line's root item may take: its open cycle and its last statement."""
+    return FIXED_BYTES + 2 * largest_cycle_entries(product) * ENTRY_BYTES
+
+
+def movements_in_cycle(line: LineState, on: dt.date) -> tuple[int, dt.date]:
+    """The draws and payments started in the cycle `on` falls in, and when it closes.
+
+    Every draw requested (failed ones too) and payment submitted on or after the
+    cycle's first day counts, whoever started it: the bound refuses only the borrower's.
+    A close not billed yet counts as billed: the cycle `on` falls in is the open one.
+    """
+    start, close = line.cycle_start, line.next_close_date
+    while close <= on:
+        start, close = close, next_close_after(close, line.cycle_day)
+    draws = sum(1 for draw in line.draws.values() if draw.requested_on >= start)
+    payments = sum(1 for payment in line.payments.values() if payment.submitted_on >= start)
+    return draws + payments, close
+
+
+def require_movement_room(line: LineState, *, on: dt.date, product: CreditLineProduct) -> None:
+    """Refuse a borrower's new draw or payment on `on` when the cycle holds the most allowed.
+
+    Raises:
+        MovementLimitReached: the cycle already holds `max_movements_per_cycle` draws
+            and payments; nothing changed.
+    """
+    count, close = movements_in_cycle(line, on)
+    limit = product.max_movements_per_cycle
+    if count >= limit:
+        raise MovementLimitReached(
+            f"line {line.line_id} already has {count} draws and payments in the cycle that "
+            f"closes on {close.isoformat()}; the product allows {limit} a cycle "
+            "(max_movements_per_cycle): try again from that day",
+            about=line,
+            key="max_movements_per_cycle",
+        )

@@ -1,0 +1,139 @@
+"""A line's root and statement items, measured with the DynamoDB codec, stay storable.
+
+The start-up check holds `loc_core.creditline.capacity`'s worst case under 400 KB; these
+tests measure that worst case (the longest references, the largest amounts, the most
+entries the largest allowed bound lets a cycle hold) as DynamoDB stores it, so the model
+can never be smaller than the items really are. The memory store's size check uses the
+model's `root_bytes_at_most`, which must never be below the real size either.
+"""
+
+import datetime as dt
+from decimal import Decimal
+
+import attrs
+import pytest
+
+from loc_adapters.dynamodb._codecs import encode_line, encode_statement
+from loc_adapters.dynamodb._plan import item_size
+from loc_adapters.memory import InMemoryDatabase, InMemoryUnitOfWork, ManualClock
+from loc_core.creditline import (
+    ActivityKind,
+    Balances,
+    CreditLine,
+    CreditLineApplication,
+    CreditLineProduct,
+    CycleActivity,
+    largest_root_bytes,
+    largest_statement_bytes,
+)
+from loc_core.creditline.capacity import (
+    LONGEST_REFERENCE,
+    largest_cycle_entries,
+    root_bytes_at_most,
+)
+from loc_core.creditline.statement import CreditKind, CreditMovement
+from loc_core.errors import InvariantViolation
+from loc_core.payments import Rail
+from loc_core.ports import ITEM_SIZE_LIMIT
+
+NOW = dt.datetime(2026, 1, 5, 15, tzinfo=dt.UTC)
+LARGEST = 10**15
+"""More cents than any line holds: the widest number an amount is stored as."""
+LARGEST_ALLOWED = CreditLineProduct(max_movements_per_cycle=28)
+"""The largest bound the start-up check accepts (29 is refused: docs/configuration.md)."""
+
+
+def _line(ids: int) -> CreditLine:
+    product = CreditLineProduct()
+    offer = CreditLineApplication.approved(
+        application_id="a" * ids,
+        user_id="u" * ids,
+        created_at=NOW,
+        credit_limit=10**12,
+        apr=Decimal("29.99"),
+        minimum_payment_percent=Decimal(3),
+        product=product,
+    )
+    return offer.open_line(line_id="l" * ids, now=NOW, product=product)
+
+
+def _pay(line: CreditLine, n: int, on: dt.date) -> None:
+    """A one-cent `PayLine` payment by ACH, its client key as long as allowed (255)."""
+    key = f"{n:05d}".ljust(255, "k")
+    line.submit_payment(payment_id=f"pay:{line.line_id}:{key}:ach", amount=1, rail=Rail.ACH, on=on)
+
+
+def _billed(line: CreditLine, payments: int) -> CreditLine:
+    """`line` with a draw, `payments` one-cent payments, billed, and as many again."""
+    day = NOW.date()
+    line.request_draw(draw_id="draw", amount=10**8, on=day)
+    line.disburse_draw(draw_id="draw", rail=Rail.RTP, on=day)
+    for n in range(payments):
+        _pay(line, n, day)
+    close = line.next_close_date
+    line.bill_cycle(close_date=close, today=close, product=CreditLineProduct())
+    for n in range(payments, 2 * payments):
+        _pay(line, n, close)
+    return line
+
+
+def test_the_largest_allowed_root_and_statement_fit_one_item() -> None:
+    assert largest_root_bytes(LARGEST_ALLOWED) <= ITEM_SIZE_LIMIT
+    entries = largest_cycle_entries(LARGEST_ALLOWED)
+    effect = Balances(LARGEST, LARGEST, -LARGEST)
+    activity = [
+        CycleActivity(
+            kind=ActivityKind.DRAW_RETURNED,
+            reference=f"{n:04d}".ljust(LONGEST_REFERENCE, "r"),
+            on=dt.date(2026, 12, 31),
+            amount=LARGEST,
+            effect=effect,
+        )
+        for n in range(entries)
+    ]
+    line = _billed(_line(ids=128), payments=1)
+    assert line.last_statement is not None
+    statement = attrs.evolve(line.last_statement, activity=tuple(activity))
+    line.last_statement, line.cycle_activity = statement, activity
+
+    root = item_size(encode_line(line, shards=64)[0])
+    stored = item_size(encode_statement(statement))
+
+    assert root <= largest_root_bytes(LARGEST_ALLOWED) <= ITEM_SIZE_LIMIT
+    assert stored <= largest_statement_bytes(LARGEST_ALLOWED)
+    assert root <= root_bytes_at_most(line)
+
+
+def test_a_credit_movement_takes_no_more_than_an_activity_line() -> None:
+    line = _billed(_line(ids=128), payments=1)
+    assert line.last_statement is not None
+    move = CreditMovement(
+        kind=CreditKind.REFUND_CANCELLED,
+        reference="r" * LONGEST_REFERENCE,
+        on=dt.date(2026, 12, 31),
+        amount=-LARGEST,
+    )
+    statement = attrs.evolve(line.last_statement, credit_activity=(move,) * 100)
+    line.last_statement, line.cycle_activity = statement, []
+
+    assert item_size(encode_statement(statement)) <= largest_statement_bytes(
+        CreditLineProduct(max_movements_per_cycle=100 // 6 - 4)
+    )
+    assert item_size(encode_line(line, shards=64)[0]) <= root_bytes_at_most(line)
+
+
+def test_without_the_bound_one_cent_payments_pass_the_item_limit_in_both_stores() -> None:
+    """The finding: with ids of 128 characters about 420 payments in each of two cycles
+    (with short ones about 1,700) pass 400 KB. DynamoDB refuses such an item before
+    writing; so does the memory store, whose size is never below DynamoDB's."""
+    line = _billed(_line(ids=128), payments=450)
+    assert item_size(encode_line(line, shards=1)[0]) > ITEM_SIZE_LIMIT
+    assert root_bytes_at_most(line) >= item_size(encode_line(line, shards=1)[0])
+
+    line.outbox.drain()  # one item, nothing else: too big, not too many
+    uow = InMemoryUnitOfWork(InMemoryDatabase(ManualClock(NOW)))
+    with uow:
+        uow.lines.add(attrs.evolve(line, draws={}, payments={}))
+        with pytest.raises(InvariantViolation) as refused:
+            uow.commit(actor="test", request_id="too-big")
+    assert refused.value.invariant == "item_size_limit"
