@@ -86,7 +86,8 @@ class Process(enum.Enum):
     BILLING_DISPUTE = "BILLING_DISPUTE"
     """A line's billing-error notice was received or resolved (Regulation Z 1026.13)."""
     FEE_WAIVER = "FEE_WAIVER"
-    """An operator waived an installment's late fee: a correction as of the fee's day."""
+    """An operator waived a late fee (an installment's, or a line's for a missed cycle): a
+    correction as of the fee's day."""
 
 
 class Audited(Protocol):

@@ -14,7 +14,7 @@ errors into HTTP statuses or exit codes.
     │   │   └── ScheduleError           a schedule that cannot be built from it
     │   ├── InvalidTransition           the entity's status does not allow the command
     │   │   ├── LoanCancelled           a payment on a loan whose disbursement came back
-    │   │   └── NoLateFee               a waiver of a late fee the installment does not carry
+    │   │   └── NoLateFee               a waiver of a late fee the installment or line lacks
     │   ├── CorrectionTooOld            a correction reaches further back than the policy allows
     │   ├── ApplicationError
     │   │   ├── ApplicationNotApproved  rejected or abandoned: nothing to accept
@@ -459,7 +459,10 @@ class DrawAlreadyReturned(PaymentAlreadyReversed):
 
 
 class NoLateFee(InvalidTransition):
-    """A waiver of a late fee the installment does not carry (none charged, or capped to 0)."""
+    """A waiver of a late fee the installment or the line's cycle does not carry.
+
+    None was charged, the loan's cap left none, a policy or a correction took it back.
+    """
 
 
 class LoanCancelled(InvalidTransition):

@@ -92,6 +92,9 @@ class EventType(enum.Enum):
     LOC_BILLING_DISPUTE_RESOLVED = "loc_billing_dispute_resolved"
     """A billing-error dispute was resolved: the credit for an error found, or the
     explanation and the amount owed again with its due date (Reg Z 1026.13(e)-(g))."""
+    LOC_LATE_FEE_WAIVED = "loc_late_fee_waived"
+    """An operator waived a line's late fee for a missed cycle: it is no longer owed (what
+    paid it pays what it would have, or is a refund due on a line that owes nothing)."""
     APPLICATION_DECLINED = "application_declined"
     """Underwriting rejected an application (either product): the adverse action notice,
     its reasons and the route of its PDF (12 CFR 1002.9; `loc_core.applications`)."""

@@ -149,6 +149,9 @@ DATA_FIELDS: Mapping[EventType, frozenset[str]] = {
             *_LINE_OWED_NOW,
         }
     ),
+    EventType.LOC_LATE_FEE_WAIVED: frozenset(
+        {"statement_date", "due_date", "amount", "assessed_on", "refunds_due", *_LINE_OWED_NOW}
+    ),
     EventType.APPLICATION_DECLINED: _NOTICE,
     EventType.APPLICATION_COUNTERED: _NOTICE | set(OFFERED),
 }

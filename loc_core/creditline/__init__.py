@@ -37,6 +37,7 @@ from loc_core.creditline.payment import LocPayment
 from loc_core.creditline.rails import DISBURSEMENT_RAILS, next_rail
 from loc_core.creditline.statement import Statement
 from loc_core.creditline.vocabulary import LineStatus
+from loc_core.creditline.waiver import LineLateFeeWaiver
 from loc_core.payments import REPAYMENT_RAILS
 
 __all__ = [
@@ -56,6 +57,7 @@ __all__ = [
     "Draw",
     "DrawStatus",
     "DueDecision",
+    "LineLateFeeWaiver",
     "LineStatus",
     "LocPayment",
     "OverdueDecision",

@@ -21,6 +21,7 @@ from loc_core.creditline.draw import Draw
 from loc_core.creditline.payment import LocPayment
 from loc_core.creditline.statement import Statement
 from loc_core.creditline.vocabulary import LineStatus
+from loc_core.creditline.waiver import LineLateFeeWaiver
 from loc_core.events import AuditValue, Outbox
 
 __all__ = ["LineState"]
@@ -30,6 +31,7 @@ _NOT_AUDITED = frozenset(
         "draws",
         "payments",
         "disputes",
+        "late_fee_waivers",
         "outbox",
         "cycle_activity",
         "last_statement",
@@ -118,6 +120,10 @@ class LineState:
     disputes: dict[str, BillingDispute] = attrs.field(factory=dict)
     """The borrower's billing-error notices (`disputes`), by id: records, kept by a
     correction as draws and payments are."""
+    late_fee_waivers: dict[str, LineLateFeeWaiver] = attrs.field(factory=dict)
+    """Operators' late fee waivers (`waiver`), by the fee's reference
+    (``<line>:<cycle>:late_fee``): records the overdue rules read in every replay, kept by
+    a correction as disputes are; audited as entities of their own."""
     version: int = 0
     """Bumped once by every command that changes the line, for conditional writes."""
     outbox: Outbox = attrs.field(factory=Outbox)

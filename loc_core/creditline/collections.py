@@ -33,6 +33,7 @@ from loc_core.creditline.delinquency import (
 )
 from loc_core.creditline.dispute import DisputedCharge, credited_errors
 from loc_core.creditline.vocabulary import LineStatus
+from loc_core.creditline.waiver import LineLateFeeWaiver
 from loc_core.events import EventType
 from loc_core.ledger import Bucket
 from loc_core.payments import REPAYMENT_RAILS, Rail
@@ -44,6 +45,7 @@ __all__ = [
     "UpcomingDecision",
     "autopay_amount",
     "late_fee_reference",
+    "late_fee_reference_for",
 ]
 
 OVERDUE_JOB_AT = dt.time.fromisoformat("16:00")
@@ -193,6 +195,10 @@ class OverdueDecision:
     late_fee_credited: int = 0
     """The part of the cycle's late fee found in billing error (`credited_errors`), not
     assessed; a fee credited whole marks the cycle handled. Only a replay finds any."""
+    late_fee_waived_by_operator: int = 0
+    """The cycle's late fee (less any billing error credited) an operator waived
+    (`LineLateFeeWaiver`): not assessed, the cycle marked handled. Only a replay finds
+    any: a waiver is recorded for a fee already assessed."""
     default: bool = False
     """Charge the line off: DEFAULTED."""
     cure: bool = False
@@ -206,6 +212,7 @@ class OverdueDecision:
             or self.late_fee > 0
             or self.late_fee_waived
             or self.late_fee_credited > 0
+            or self.late_fee_waived_by_operator > 0
             or self.default
             or self.cure
         )
@@ -237,6 +244,8 @@ def decide_overdue(
         else 0
     )
     late_fee = full_fee - credited
+    by_operator = late_fee if late_fee and _operator_waiver(line) is not None else 0
+    late_fee -= by_operator
     waived = late_fee > 0 and _waives(line, today=today, product=product)
     return OverdueDecision(
         reason=f"{owed} cents past due, {days_past_due(line, today)} days past due",
@@ -245,8 +254,16 @@ def decide_overdue(
         late_fee=0 if waived else late_fee,
         late_fee_waived=waived,
         late_fee_credited=credited,
+        late_fee_waived_by_operator=by_operator,
         default=days_past_due(line, today) >= product.default_after_days_past_due,
     )
+
+
+def _operator_waiver(line: LineState) -> LineLateFeeWaiver | None:
+    """The operator's waiver of the late fee of the cycle `line` billed last, if any."""
+    if not line.late_fee_waivers:
+        return None
+    return line.late_fee_waivers.get(late_fee_reference(line))
 
 
 def _waives(line: LineState, *, today: dt.date, product: CreditLineProduct) -> bool:
@@ -274,9 +291,20 @@ def run_overdue(line: LineState, *, today: dt.date, product: CreditLineProduct) 
         _assess_late_fee(line, decision.late_fee, today)
     if decision.late_fee_waived:
         _waive_late_fee(line, today)
+    elif decision.late_fee_waived_by_operator:
+        waiver = _operator_waiver(line)
+        why = "" if waiver is None else f" on {waiver.waived_on}: {waiver.reason}"
+        _mark_late_fee_handled(line, today, reason=f"late fee waived by an operator{why}")
     elif decision.late_fee_credited and not decision.late_fee:
-        _mark_late_fee_credited(line, today)
-    handled = decision.late_fee or decision.late_fee_waived or decision.late_fee_credited
+        _mark_late_fee_handled(
+            line, today, reason="late fee credited whole: a billing error (Reg Z 1026.13)"
+        )
+    handled = (
+        decision.late_fee
+        or decision.late_fee_waived
+        or decision.late_fee_credited
+        or decision.late_fee_waived_by_operator
+    )
     if decision.suspend or handled:
         # Once per missed cycle: a line is suspended once, a cycle's fee handled once.
         announce_past_due(
@@ -297,20 +325,24 @@ def _waive_late_fee(line: LineState, today: dt.date) -> None:
         line.late_fee_cycle = line.last_billing_cycle_date
 
 
-def _mark_late_fee_credited(line: LineState, today: dt.date) -> None:
-    """Mark the cycle's late fee handled: all of it was found in billing error."""
-    credited = "late fee credited whole: a billing error (Reg Z 1026.13)"
-    with step(line, today, process=Process.LATE_FEE, reason=credited):
+def _mark_late_fee_handled(line: LineState, today: dt.date, *, reason: str) -> None:
+    """Mark the cycle's late fee handled, charging none: credited whole, or waived."""
+    with step(line, today, process=Process.LATE_FEE, reason=reason):
         line.late_fee_cycle = line.last_billing_cycle_date
 
 
 def late_fee_reference(line: LineState) -> str:
     """The reference (entry id) of the late fee for the cycle `line` billed last.
 
-    What the statement lists the fee under, and what a dispute of it names.
+    What the statement lists the fee under, what a dispute of it names, and what an
+    operator's waiver of it is kept under.
     """
-    cause = f"{line.line_id}:{line.last_billing_cycle_date}"
-    return entry_id(cause, Movement.LATE_FEE, product=Product.CREDITLINE)
+    return late_fee_reference_for(line.line_id, line.last_billing_cycle_date)
+
+
+def late_fee_reference_for(line_id: str, cycle: dt.date | None) -> str:
+    """The reference (entry id) of line `line_id`'s late fee for the cycle closed on `cycle`."""
+    return entry_id(f"{line_id}:{cycle}", Movement.LATE_FEE, product=Product.CREDITLINE)
 
 
 def _assess_late_fee(line: LineState, fee: int, today: dt.date) -> None:

@@ -1,7 +1,8 @@
 """Corrections on a line: adopt the replayed history, post the difference, show it next statement.
 
-A returned or charged-back payment, a payment dated in the past, or a charge a
-billing-error dispute found in error (`credit_billing_error`) changes the line's past.
+A returned or charged-back payment, a payment dated in the past, a charge a
+billing-error dispute found in error (`credit_billing_error`) or a late fee an operator
+waived (`waive_late_fee`) changes the line's past.
 The line is replayed (`replay.replay_line`) and takes the replayed state (balances,
 cycle accumulators, minimum and its satisfaction, past-due fields, status, fees), while
 its records stay: draws, payments (what each paid as replayed, their status as the rails
@@ -36,7 +37,7 @@ from loc_core.creditline._state import LineState
 from loc_core.creditline.activity import ActivityKind, CycleActivity
 from loc_core.creditline.balances import Balances
 from loc_core.creditline.closing import announce_closed
-from loc_core.creditline.collections import autopay_amount
+from loc_core.creditline.collections import autopay_amount, late_fee_reference_for
 from loc_core.creditline.config import CreditLineProduct
 from loc_core.creditline.cycles import due_date_for
 from loc_core.creditline.delinquency import announce_charge_off, announce_past_due, owed_now
@@ -53,15 +54,18 @@ from loc_core.creditline.rails import DISBURSEMENT_RAILS
 from loc_core.creditline.replay import replay_line
 from loc_core.creditline.statement import statement_document_path
 from loc_core.creditline.vocabulary import LineStatus
+from loc_core.creditline.waiver import LineLateFeeWaiver
 from loc_core.errors import (
     DrawAlreadyReturned,
     DuplicatePayment,
+    IdempotencyConflict,
     InvalidTransition,
+    NoLateFee,
     PaymentError,
     Ref,
 )
 from loc_core.events import EventType
-from loc_core.ledger import JournalEntry
+from loc_core.ledger import Bucket, JournalEntry, receivable
 from loc_core.money import positive_cents
 from loc_core.payments import REPAYMENT_RAILS, PaymentStatus, Rail, SettlementOutcome
 from loc_core.refunds import (
@@ -78,6 +82,7 @@ __all__ = [
     "credit_billing_error",
     "return_draw",
     "return_payment",
+    "waive_late_fee",
 ]
 
 _KEPT = frozenset(
@@ -103,6 +108,7 @@ _KEPT = frozenset(
         "draws",
         "payments",
         "disputes",
+        "late_fee_waivers",
         "version",
         "outbox",
     }
@@ -407,6 +413,110 @@ def credit_billing_error(
     return dispute
 
 
+@_tried_first
+def waive_late_fee(
+    line: LineState,
+    *,
+    late_fee_cycle: dt.date,
+    reason: str,
+    idempotency_key: str,
+    today: dt.date,
+    product: CreditLineProduct,
+    posted: Sequence[JournalEntry],
+    before_overdue_job: bool = False,
+) -> LineLateFeeWaiver:
+    """The rule of `CreditLine.waive_late_fee` (documented there)."""
+    reference = late_fee_reference_for(line.line_id, late_fee_cycle)
+    known = _known_waiver(line, reference, reason=reason, idempotency_key=idempotency_key)
+    if known is not None:
+        return known
+    about = Ref("late_fee_waiver", reference, line.user_id)
+    # The fee as the line's corrected history charges it (a dispute may have credited
+    # part of it, a correction taken it back): the replay the correction starts from.
+    job_today = not before_overdue_job or line.overdue_job_changed_on == today
+    history = replay_line(line, today=today, product=product, overdue_job_today=job_today)
+    fee = next((e for e in history.outbox.entries if e.entry_id == reference), None)
+    if fee is None:
+        raise NoLateFee(
+            f"line {line.line_id} carries no late fee for the cycle closed {late_fee_cycle} "
+            "to waive",
+            about=about,
+        )
+    product.corrections.require_within(fee.effective_date, today=today, about=about)
+    waiver = LineLateFeeWaiver(
+        line_id=line.line_id,
+        user_id=line.user_id,
+        late_fee_cycle=late_fee_cycle,
+        fee_reference=reference,
+        amount=fee.net(receivable(line.line_id, Bucket.FEE)),
+        effective_on=fee.effective_date,
+        waived_on=today,
+        reason=reason,
+        idempotency_key=idempotency_key,
+    )
+    why = f"late fee of {waiver.amount} cents waived: {reason}"
+    recorder = ChangeRecorder(process=Process.FEE_WAIVER, reason=why)
+    recorder.created(waiver)
+    line.late_fee_waivers[reference] = waiver
+    correct(
+        line,
+        cause=f"{line.line_id}:{late_fee_cycle}:fee_waived",
+        effective=waiver.effective_on,
+        today=today,
+        product=product,
+        posted=posted,
+        reason=why,
+        before_overdue_job=before_overdue_job,
+        process=Process.FEE_WAIVER,
+    )
+    line.outbox.changes[:0] = recorder.changes()
+    emit(
+        line,
+        EventType.LOC_LATE_FEE_WAIVED,
+        subject_id=reference,
+        on=today,
+        data={
+            **owed_now(line, today),
+            "statement_date": late_fee_cycle.isoformat(),
+            "due_date": due_date_for(late_fee_cycle, product).isoformat(),
+            "amount": waiver.amount,
+            "assessed_on": waiver.effective_on.isoformat(),
+            "refunds_due": line.refunds_due,
+        },
+    )
+    return waiver
+
+
+def _known_waiver(
+    line: LineState, reference: str, *, reason: str, idempotency_key: str
+) -> LineLateFeeWaiver | None:
+    """The waiver this request already made (the same request again), else None.
+
+    Raises:
+        IdempotencyConflict: the fee was waived by another request, or this key waived
+            another cycle's fee.
+    """
+    for known in line.late_fee_waivers.values():
+        if known.fee_reference == reference:
+            if (known.idempotency_key, known.reason) == (idempotency_key, reason):
+                return known
+            raise IdempotencyConflict(
+                f"the late fee of line {line.line_id} for the cycle closed "
+                f"{known.late_fee_cycle} was already waived on {known.waived_on} under key "
+                f"{known.idempotency_key!r}: {known.reason}",
+                about=known,
+                key=idempotency_key,
+            )
+        if known.idempotency_key == idempotency_key:
+            raise IdempotencyConflict(
+                f"idempotency key {idempotency_key!r} waived line {line.line_id}'s late fee "
+                f"for the cycle closed {known.late_fee_cycle}, not another",
+                about=known,
+                key=idempotency_key,
+            )
+    return None
+
+
 @attrs.frozen
 class _Backdating:
     effective_on: dt.date
@@ -468,6 +578,7 @@ def correct(
     posted: Sequence[JournalEntry],
     reason: str,
     before_overdue_job: bool = False,
+    process: Process = Process.CORRECTION,
 ) -> JournalEntry | None:
     """Make `line` what its replay to `today` says, and post the difference once.
 
@@ -479,6 +590,9 @@ def correct(
     job (`OVERDUE_JOB_AT`): the replay then stops short of today's job, which does its
     work at its hour, unless that job has already changed this line today
     (`overdue_job_changed_on`: a run ahead of its hour), whose work the replay keeps.
+
+    `process` is what the audit records the line's and payments' changes as (an
+    operator's late fee waiver is FEE_WAIVER).
 
     Raises:
         RefundAlreadyPaid: the replay would cancel or change a refund already paid out;
@@ -494,7 +608,7 @@ def correct(
         what=f"correction {cause}",
     )
     before = _Before.of(line)
-    recorder = ChangeRecorder(process=Process.CORRECTION, reason=reason)
+    recorder = ChangeRecorder(process=process, reason=reason)
     recorder.touch(line)
     for payment in line.payments.values():
         recorder.touch(payment)

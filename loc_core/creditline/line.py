@@ -32,6 +32,7 @@ from loc_core.creditline.dispute import BillingDispute, DisputedCharge
 from loc_core.creditline.draw import Draw
 from loc_core.creditline.payment import LocPayment
 from loc_core.creditline.statement import Statement
+from loc_core.creditline.waiver import LineLateFeeWaiver
 from loc_core.ledger import JournalEntry
 from loc_core.payments import Rail, SettlementOutcome
 from loc_core.refunds import RefundDue
@@ -547,6 +548,54 @@ class CreditLine(LineState):
             before_overdue_job=before_overdue_job,
         )
 
+    def waive_late_fee(
+        self,
+        *,
+        late_fee_cycle: dt.date,
+        reason: str,
+        idempotency_key: str,
+        today: dt.date,
+        product: CreditLineProduct,
+        posted: Sequence[JournalEntry],
+        before_overdue_job: bool = False,
+    ) -> LineLateFeeWaiver:
+        """An operator waives the late fee charged for the cycle closed on `late_fee_cycle`.
+
+        The waiver (`LineLateFeeWaiver`, keyed by the fee's reference
+        ``<line>:<cycle>:late_fee``) is a recorded fact the overdue rules read in every
+        replay (`collections.decide_overdue`: no fee for that cycle, the cycle marked
+        handled), and the line is corrected as of the day the fee was assessed
+        (`correcting.correct`, cause ``<line>:<cycle>:fee_waived``, audited FEE_WAIVER):
+        the fee leaves the fee balance; a payment that paid it pays, as of its own day,
+        what it would have (fees, interest, principal); past due, suspension, later late
+        fees and the default clock are replayed (a line past due only for the fee is
+        cured); what a line owing nothing no longer owes is a refund due. Booked today:
+        one ``<line>:<cycle>:fee_waived:adjust`` entry, ADJUSTMENT lines and corrected
+        year-to-date fees on the next statement. The borrower is told
+        (LOC_LATE_FEE_WAIVED, and what the correction made new: ``refund_due``). A
+        DEFAULTED or CLOSED line takes it too. The same request again (same cycle, key
+        and reason) returns the waiver recorded and changes nothing.
+
+        Raises:
+            NoLateFee: the line's history charges no late fee for that cycle (none was
+                charged, a policy waived it, a dispute or a correction took it back).
+            IdempotencyConflict: the fee was already waived under another key or reason,
+                or the key waived another cycle's fee.
+            CorrectionTooOld: the fee was assessed further back than the correction reach.
+            RefundAlreadyPaid: the correction would change a refund already paid out.
+            (Nothing changed when any of these is raised.)
+        """
+        return correcting.waive_late_fee(
+            self,
+            late_fee_cycle=late_fee_cycle,
+            reason=reason,
+            idempotency_key=idempotency_key,
+            today=today,
+            product=product,
+            posted=posted,
+            before_overdue_job=before_overdue_job,
+        )
+
     def decide_due(self, *, today: dt.date, missed: Collection[dt.date] = ()) -> DueDecision:
         """On the due date, collect the minimum still unpaid (minimum less payments since).
 
@@ -578,7 +627,9 @@ class CreditLine(LineState):
         more than that statement's minimum payment. The line defaults when it is
         `default_after_days_past_due` days past due (counted from the due date it missed).
         A product whose `corrections.late_fee_when_missed_by_return` is False waives the fee
-        of a cycle missed only because of a return (`late_fee_waived`).
+        of a cycle missed only because of a return (`late_fee_waived`). A cycle whose fee
+        an operator waived (`waive_late_fee`; only a replay meets one) is charged none and
+        marked handled (`late_fee_waived_by_operator`).
         """
         return collections.decide_overdue(self, today=today, product=product)
 

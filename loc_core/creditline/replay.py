@@ -15,6 +15,8 @@ amount back on the days it did (`BillingDispute.holds_on`), and one resolved wit
 error found takes its amount off the charge it names as of that charge's own day (a
 draw's disbursal, the cycle's late fee, its interest charge: `dispute.credited_errors`),
 so the corrected history never had the error (docs/credit-lines.md, *Billing errors*).
+It holds the operators' late fee waivers too: the overdue rules charge no fee for a
+waived cycle (docs/credit-lines.md, *A late fee waived*).
 
 With ``count_reversed=True`` the replay is the counterfactual history in which every
 RETURNED or CHARGED_BACK payment stood (applied, never reversed): it tells a cycle missed
@@ -77,6 +79,7 @@ def replay_line(
         minimum_payment_percent=line.minimum_payment_percent,
         cycle_day=line.cycle_day,
         disputes=dict(line.disputes),  # records, held day by day (`holds_on`)
+        late_fee_waivers=dict(line.late_fee_waivers),  # records: no fee for their cycles
     )
     booked: dict[dt.date, list[Draw | LocPayment]] = {}
     for draw in line.draws.values():

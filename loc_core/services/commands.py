@@ -37,6 +37,7 @@ from loc_core.services.lines import (
     GetLinePaymentReceipt,
     GetLineStatement,
     JobReport,
+    LineLateFeeWaived,
     LinePaymentReceipt,
     LineReconciliation,
     ListLineStatements,
@@ -46,6 +47,7 @@ from loc_core.services.lines import (
     ResolveBillingDispute,
     SendUpcomingNotices,
     SetLineAutopay,
+    WaiveLineLateFee,
 )
 from loc_core.services.loans import (
     COLLECT_INSTALLMENT,
@@ -154,6 +156,7 @@ __all__ = [
     "GetStatementDocument",
     "JobReport",
     "LateFeeWaived",
+    "LineLateFeeWaived",
     "LinePaymentReceipt",
     "LineReconciliation",
     "ListBook",
@@ -194,4 +197,5 @@ __all__ = [
     "Settled",
     "SettlementHandling",
     "WaiveLateFee",
+    "WaiveLineLateFee",
 ]

@@ -139,6 +139,7 @@ HANDLERS: Mapping[type[Command[Any]], Handler] = {
     lines.SetLineAutopay: lines.set_line_autopay,
     lines.DisputeBillingError: lines.dispute_billing_error,
     lines.ResolveBillingDispute: lines.resolve_billing_dispute,
+    lines.WaiveLineLateFee: lines.waive_line_late_fee,
     # both: the rails' settlement events, finishing what a dead process left open, and
     # the reconciliation job's pages, and the other jobs' pages handed on
     SettleTransfer: handle_settlement_event,

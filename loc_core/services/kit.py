@@ -82,6 +82,7 @@ __all__ = [
     "read_message",
     "reading",
     "refund_due_alert",
+    "refund_due_alerts",
     "refunds_raised",
     "require_paid_by",
     "retry_on_conflict",
@@ -573,6 +574,19 @@ def refunds_raised(owner: OwesBack, before: Mapping[str, int]) -> list[RefundDue
         for payment_id, amount in owner.refunds_due_by_payment().items()
         if amount > before.get(payment_id, 0)
         and (refund := owner.payments[payment_id].refund) is not None
+    ]
+
+
+def refund_due_alerts(
+    owner: OwesBack, before: Mapping[str, int], *, user_id: str, named: tuple[str, str], on: dt.date
+) -> list[DomainEvent]:
+    """The alert of each refund due `owner` created or grew since `before` (`refunds_raised`).
+
+    `named` names the loan or line, as (``loan_id`` or ``line_id``, its id).
+    """
+    return [
+        refund_due_alert(refund, user_id=user_id, owner=named, on=on)
+        for refund in refunds_raised(owner, before)
     ]
 
 

@@ -24,6 +24,7 @@ from loc_entrypoints.cli._paths import writable_folder
 from loc_entrypoints.cli.adopt import adopt
 from loc_entrypoints.cli.autopay import autopay
 from loc_entrypoints.cli.disputes import disputes
+from loc_entrypoints.cli.lines import lines
 from loc_entrypoints.cli.loans import loans
 from loc_entrypoints.cli.operations import job, reconcile
 from loc_entrypoints.cli.transfers import transfers
@@ -460,3 +461,4 @@ main.add_command(autopay)
 main.add_command(transfers)
 main.add_command(disputes)
 main.add_command(loans)
+main.add_command(lines)

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import attrs
 from litestar import Response, Router, get, post
-from litestar.params import JSONBody, PathParameter, QueryParameter
+from litestar.params import FromPath, JSONBody, PathParameter, QueryParameter
 
 from loc_core.audit import Process
 from loc_core.errors import InvalidRequest
@@ -27,6 +27,7 @@ from loc_core.services.commands import (
     ReconcileLoan,
     RecordRefundPaid,
     WaiveLateFee,
+    WaiveLineLateFee,
 )
 from loc_entrypoints.http.auth import service_only
 from loc_entrypoints.http.bodies import strict_body
@@ -109,6 +110,30 @@ class FeeWaiverView:
     """What the loan owes now."""
     refunds_due: int
     """What the loan owes the borrower back now (a fee paid on a loan since paid off)."""
+
+
+@attrs.frozen
+class LineFeeWaiverView:
+    """A line's late fee waived, as recorded, and what the line owes now."""
+
+    line_id: str
+    late_fee_cycle: dt.date
+    """The date of the statement whose minimum was missed."""
+    fee_reference: str
+    """The fee's reference on the statement (its entry id)."""
+    amount: int
+    """The cents waived."""
+    currency: str
+    effective_on: dt.date
+    """The day the fee was assessed: the waiver's effective date."""
+    waived_on: dt.date
+    """The business date it was booked: the date of its adjustment entry."""
+    reason: str
+    line_status: str
+    balance: int
+    """What the line owes now (principal, interest and fees)."""
+    refunds_due: int
+    """What the line owes the borrower back now (a fee paid on a line that owes nothing)."""
 
 
 @attrs.frozen
@@ -397,6 +422,49 @@ def waive_late_fee(
     )
 
 
+@post(
+    "/users/{user_id:str}/lines/{line_id:str}/late-fees/{late_fee_cycle:date}/waiver",
+    operation_id="waiveLineLateFee",
+    summary="Waive a line's late fee for a missed cycle as of the day it was charged "
+    "(service role)",
+    responses=responses(400, 403, 404, 415, 422),
+    tags=_TAGS,
+    sync_to_thread=False,
+    status_code=200,
+)
+def waive_line_late_fee(
+    *,
+    bus: Bus,
+    user_id: PathId,
+    line_id: PathId,
+    late_fee_cycle: FromPath[dt.date],
+    data: JSONBody[FeeWaiverRequest],
+    idempotency_key: IdempotencyKey,
+) -> LineFeeWaiverView:
+    """Waive the fee of the cycle closed `late_fee_cycle` (docs/credit-lines.md).
+
+    The same request again (same key and reason) answers the same; another key or
+    reason for a fee already waived is a 422, and so is a cycle with no late fee or a fee
+    charged further back than the correction reach.
+    """
+    waived = bus.handle(
+        WaiveLineLateFee(user_id, line_id, late_fee_cycle, data.reason, idempotency_key)
+    )
+    return LineFeeWaiverView(
+        line_id=waived.line_id,
+        late_fee_cycle=waived.late_fee_cycle,
+        fee_reference=waived.fee_reference,
+        amount=waived.amount,
+        currency=CURRENCY,
+        effective_on=waived.effective_on,
+        waived_on=waived.waived_on,
+        reason=waived.reason,
+        line_status=waived.line_status.value,
+        balance=waived.balance,
+        refunds_due=waived.refunds_due,
+    )
+
+
 @get(
     "/audit/{entity:str}/{entity_id:str}",
     operation_id="readAuditTrail",
@@ -465,6 +533,7 @@ router = Router(
         reconcile,
         record_refund_paid,
         waive_late_fee,
+        waive_line_late_fee,
         read_audit_trail,
         read_user_audit_trail,
         read_action_audit_trail,

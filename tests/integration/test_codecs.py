@@ -621,3 +621,31 @@ def test_a_line_round_trips_its_billing_disputes_open_and_resolved() -> None:
     root, *children = wire(codecs.encode_line(line, shards=1))
     del root[codecs.LINE.attribute("disputes")]
     assert codecs.decode_line(root, children).disputes == {}
+
+
+def test_a_line_round_trips_its_late_fee_waivers() -> None:
+    """Waivers live on the line's item (``loc_late_fee_waivers``), keyed by the fee's
+    reference; a line written before they existed reads back with none."""
+    product = CreditLineProduct()
+    line = opened_line(line_offer(dt.datetime(2026, 1, 5, 15, tzinfo=UTC)), cycle_day=5)
+    disbursed_draw(line, draw_id="d1", amount=30_000, on=dt.date(2026, 1, 6))
+    statement = line.bill_cycle(
+        close_date=dt.date(2026, 2, 5), today=dt.date(2026, 2, 5), product=product
+    )
+    assert statement is not None
+    late = statement.due_date + dt.timedelta(days=1)
+    assert line.run_overdue(today=late, product=product).late_fee
+    line.waive_late_fee(
+        late_fee_cycle=dt.date(2026, 2, 5),
+        reason="goodwill",
+        idempotency_key="waive-1",
+        today=late + dt.timedelta(days=1),
+        product=product,
+        posted=(),  # the line's entries are still in its outbox: posted with it
+    )
+    stored = stored_line(line)
+    assert same_fields(line, stored) == []
+    assert [w.amount for w in stored.late_fee_waivers.values()] == [500]
+    root, *children = wire(codecs.encode_line(line, shards=1))
+    del root[codecs.LINE.attribute("late_fee_waivers")]
+    assert codecs.decode_line(root, children).late_fee_waivers == {}

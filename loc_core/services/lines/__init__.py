@@ -52,6 +52,12 @@ from loc_core.services.lines.expiring import (
     AbandonExpiredLineApplication,
     abandon_expired_line_application,
 )
+from loc_core.services.lines.fee_waiver import (
+    LINE_FEE_WAIVER_TOO_OLD,
+    LineLateFeeWaived,
+    WaiveLineLateFee,
+    waive_line_late_fee,
+)
 from loc_core.services.lines.jobs import JobReport
 from loc_core.services.lines.overdue import MarkOverdueLines, mark_overdue_lines
 from loc_core.services.lines.paying import DEBIT_LOCK_PROCESS, PayLine, pay_line
@@ -79,6 +85,7 @@ __all__ = [
     "BILLING_CATCH_UP_DAYS",
     "DEBIT_LOCK_PROCESS",
     "DUE_CATCH_UP_DAYS",
+    "LINE_FEE_WAIVER_TOO_OLD",
     "RECONCILE_LINE",
     "RTP_DISBURSEMENTS_FLAG",
     "AbandonExpiredLineApplication",
@@ -96,6 +103,7 @@ __all__ = [
     "GetLineStatement",
     "JobReport",
     "LineIneligibility",
+    "LineLateFeeWaived",
     "LinePaymentReceipt",
     "LineReconciliation",
     "LineWriter",
@@ -106,6 +114,7 @@ __all__ = [
     "ResolveBillingDispute",
     "SendUpcomingNotices",
     "SetLineAutopay",
+    "WaiveLineLateFee",
     "abandon_expired_line_application",
     "accept_line_offer",
     "apply_for_line",
@@ -132,4 +141,5 @@ __all__ = [
     "resolve_billing_dispute",
     "send_upcoming_payment_notices",
     "set_line_autopay",
+    "waive_line_late_fee",
 ]

@@ -31,7 +31,7 @@ from loc_core.creditline import CreditLine, Draw, LocPayment
 from loc_core.errors import IdempotencyConflict
 from loc_core.money import format_cents
 from loc_core.payments import Rail
-from loc_core.services.kit import refund_due_alert, refunds_raised
+from loc_core.services.kit import refund_due_alerts
 from loc_core.services.lines._unit import LineWriter
 from loc_core.services.lines.receipts import (
     GetLinePaymentReceipt,
@@ -97,10 +97,9 @@ def book_backdated_line_payment(
         )
         # Money nothing was owed for, as a booking's: alerted in the correction's commit.
         line.outbox.events.extend(
-            refund_due_alert(
-                refund, user_id=line.user_id, owner=("line_id", line.line_id), on=today
+            refund_due_alerts(
+                line, before, user_id=line.user_id, named=("line_id", line.line_id), on=today
             )
-            for refund in refunds_raised(line, before)
         )
         return booked
 

@@ -27,7 +27,7 @@ import attrs
 from loc_core.creditline import BillingDispute, CreditLine, DisputedCharge
 from loc_core.errors import CorrectionTooOld, RefundAlreadyPaid
 from loc_core.ports import Alerter
-from loc_core.services.kit import post_alert, refund_due_alert, refunds_raised
+from loc_core.services.kit import post_alert, refund_due_alerts
 from loc_core.services.lines._unit import LineWriter
 from loc_core.services.messagebus import Command
 from loc_core.validation import Cents, Day, Flag, Id, Key, Text, validated
@@ -148,10 +148,9 @@ def resolve_billing_dispute(
             before_overdue_job=lines.before_overdue_job(today),
         )
         line.outbox.events.extend(
-            refund_due_alert(
-                refund, user_id=line.user_id, owner=("line_id", line.line_id), on=today
+            refund_due_alerts(
+                line, before, user_id=line.user_id, named=("line_id", line.line_id), on=today
             )
-            for refund in refunds_raised(line, before)
         )
         return resolved
 

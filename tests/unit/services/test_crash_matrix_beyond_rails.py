@@ -57,6 +57,7 @@ from loc_core.services.commands import (
     SettleTransfer,
     SettleTransferByHand,
     WaiveLateFee,
+    WaiveLineLateFee,
 )
 from loc_core.services.loans import backdated_payment_id
 from loc_core.services.messagebus import Command
@@ -437,6 +438,18 @@ def line_billing_error_credited(world: Deployment) -> Case:
     return Case(command, ("line", line.line_id))
 
 
+def line_fee_waived_after_payoff(world: Deployment) -> Case:
+    """The 04-05 minimum missed, its fee paid with the payoff 04-29, waived 04-30: a refund."""
+    line = _billed_line(world)
+    world.at(dt.date(2026, 4, 28), 16)
+    world.bus.handle(MarkOverdueLines())
+    world.at(dt.date(2026, 4, 29), 10)
+    world.pay_line(line, world.line(line).total_balance)
+    world.at(dt.date(2026, 4, 30), 10)
+    command = WaiveLineLateFee("user-1", line.line_id, dt.date(2026, 4, 5), "outage", "waive-1")
+    return Case(command, ("line", line.line_id))
+
+
 @attrs.frozen
 class Row:
     """A case of the table: its world, and the commits its command makes."""
@@ -484,6 +497,7 @@ SETUPS: dict[str, Row] = {
     "line_overdue_job": Row(line_past_due, LINES_OPENED, 11, 1),
     "line_billing_dispute": Row(line_billing_dispute, LINES_OPENED, 11, 1),
     "line_billing_error_credited": Row(line_billing_error_credited, LINES_OPENED, 11, 1),
+    "line_fee_waived_refund_due": Row(line_fee_waived_after_payoff, LINES_OPENED, 11, 1),
     "line_settled_by_hand": Row(
         line_settled_by_hand, LINES_OPENED, 11, 3, lasting=2, closes_intent=True
     ),

@@ -87,6 +87,7 @@ GHOST = {
     "dispute_id": "ghost-dispute",
     "error_found": False,
     "explanation": "fuzz",
+    "late_fee_cycle": dt.date(2026, 4, 5),
 }
 """Valid values naming records nobody has: a command built from them changes nothing."""
 
