@@ -387,6 +387,10 @@ def test_every_function_and_every_dead_letter_queue_has_an_alarm() -> None:
         for function in CATALOG
         if function.trigger in {Trigger.KINESIS, Trigger.TABLE_STREAM}
     }
+    [unreadable] = [alarm for alarm in alarms if alarm["MetricName"] == "loc.recovery.unreadable"]
+    emitted = read_template()["Globals"]["Function"]["Environment"]["Variables"]
+    assert unreadable["Namespace"] == {"Fn::Sub": emitted["LOC_METRICS_NAMESPACE"]["Fn::Sub"]}
+    assert unreadable["Dimensions"] == [{"Name": "service", "Value": emitted["LOC_SERVICE_NAME"]}]
     for alarm in alarms:
         assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
         if alarm["MetricName"] != "IteratorAge":  # one error, one dead letter is one too many
