@@ -30,6 +30,7 @@ errors into HTTP statuses or exit codes.
     │   │   │   └── DrawAlreadyReturned a second return of one draw's credit
     │   │   ├── PaymentAlreadySettled   a second completion of one payment
     │   │   ├── DebitUnconfirmed        a debit while an earlier one's outcome is unknown
+    │   │   ├── PaymentLimitReached     a borrower's manual payment past the loan's bound
     │   │   ├── RefundNotDue            a refund paid out that the payment does not owe
     │   │   ├── RefundNotSettled        a refund paid out while its payment may still come back
     │   │   └── RefundAlreadyPaid       a correction that would change a refund already paid out
@@ -37,6 +38,7 @@ errors into HTTP statuses or exit codes.
     │       ├── InsufficientCredit      a draw above the available credit
     │       ├── LineNotActive           a draw on a suspended, defaulted or closed line
     │       ├── CycleNotClosed          a statement for a cycle that has not closed
+    │       ├── DisputeLimitReached     a billing-error notice past the line's bound
     │       ├── MovementLimitReached    a borrower's draw or payment past the cycle's bound
     │       └── OutOfOrder              dated before the latest activity or past an unbilled close
     ├── LedgerError                     an unbalanced or malformed journal entry
@@ -87,6 +89,7 @@ __all__ = [
     "CreditLineError",
     "CycleNotClosed",
     "DebitUnconfirmed",
+    "DisputeLimitReached",
     "DomainError",
     "DrawAlreadyReturned",
     "DuplicatePayment",
@@ -116,6 +119,7 @@ __all__ = [
     "PaymentAlreadyReversed",
     "PaymentAlreadySettled",
     "PaymentError",
+    "PaymentLimitReached",
     "PaymentNotApplied",
     "RailDeclined",
     "RailUnavailable",
@@ -314,6 +318,15 @@ class DebitUnconfirmed(PaymentError):
     """
 
 
+class PaymentLimitReached(PaymentError):
+    """A borrower's manual payment past the loan product's `max_manual_payments_per_loan`.
+
+    Every installment item keeps each payment applied to it, and a stored item is bounded
+    (``loc_core.installment.capacity``). Refused before any rail is asked; ``key`` names
+    the product field. Autopay, settlements and operators' bookings are never refused.
+    """
+
+
 class CreditLineError(DomainError):
     """A credit-line command the line's state does not allow."""
 
@@ -336,6 +349,15 @@ class MovementLimitReached(CreditLineError):
     The line's stored item holds every draw and payment of its open and last cycles, and
     a stored item is bounded (``loc_core.creditline.capacity``). Refused before any rail
     is asked; ``key`` names the product field. The next cycle takes them again.
+    """
+
+
+class DisputeLimitReached(CreditLineError):
+    """A billing-error notice past the line product's `max_disputes_per_line`.
+
+    A line's root item keeps every dispute, and a stored item is bounded
+    (``loc_core.creditline.capacity``). Refused with nothing changed; ``key`` names the
+    product field, and the service alerts operations to handle the notice by hand.
     """
 
 

@@ -26,7 +26,7 @@ import datetime as dt
 import enum
 import re
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 
 import attrs
@@ -335,3 +335,18 @@ def _rule_for(hint: object) -> Validator | None:
 
 _BUILTIN_SCALARS = frozenset({str, int, bool, float, bytes})
 """Scalars are checked by a rule type (`Id`, `Cents`, `Flag`, ...), not by their class."""
+
+
+def utf8_length(texts: Sequence[str]) -> int:
+    """The bytes `texts` take together in UTF-8, what a stored item's size counts.
+
+    Counted without encoding when every text is ASCII (one byte a character; the usual
+    case, told in constant time per text), so the memory store can weigh every commit's
+    growing items cheaply.
+
+    >>> utf8_length(["pay-1", "é"])
+    7
+    """
+    if all(map(str.isascii, texts)):
+        return sum(map(len, texts))
+    return sum(len(text.encode()) for text in texts)

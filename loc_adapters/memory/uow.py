@@ -23,6 +23,7 @@ from loc_adapters._paging import checked_limit, decode_cursor, encode_cursor
 from loc_adapters.memory.database import InMemoryDatabase, Key, statement_key
 from loc_core.bookkeeping import Product
 from loc_core.creditline import CreditLine, CreditLineApplication, Statement
+from loc_core.creditline import capacity as line_capacity
 from loc_core.creditline.capacity import root_bytes_at_most, statement_bytes_at_most
 from loc_core.errors import (
     ConcurrencyConflict,
@@ -35,6 +36,8 @@ from loc_core.errors import (
 )
 from loc_core.events import AuditRecord, Change, DomainEvent
 from loc_core.installment import InstallmentStatus, Loan, LoanApplication, LoanStatus
+from loc_core.installment import capacity as loan_capacity
+from loc_core.installment.capacity import installment_bytes_at_most
 from loc_core.intents import TransferIntent
 from loc_core.ledger import JournalEntry
 from loc_core.ports import (
@@ -102,16 +105,36 @@ def _children(item: _Pending) -> int:
     return 0
 
 
-def _bytes_at_most(aggregate: object) -> int:
-    """A line's or statement's stored size as DynamoDB's would be, or above (else 0).
+def _largest_item(aggregate: object) -> tuple[int, str]:
+    """The size of `aggregate`'s largest growing item (DynamoDB's, or above), and which.
 
-    Only these items grow with a borrower's activity (`loc_core.creditline.capacity`).
+    Only these items grow with a borrower's activity: a line's root and a statement
+    (`loc_core.creditline.capacity`), an installment (`loc_core.installment.capacity`);
+    (0, "") for any other aggregate, and for one whose entries, each counted at the
+    model's largest (`ENTRY_BYTES`, `APPLICATION_BYTES`), could not pass the limit: every
+    commit is weighed, so the references are only measured when that bound does not hold.
     """
     if isinstance(aggregate, CreditLine):
-        return root_bytes_at_most(aggregate)
+        last = aggregate.last_statement
+        entries = len(aggregate.cycle_activity)
+        entries += 0 if last is None else len(last.activity) + len(last.credit_activity)
+        bound = line_capacity.FIXED_BYTES + entries * line_capacity.ENTRY_BYTES
+        bound += len(aggregate.disputes) * line_capacity.DISPUTE_BYTES
+        return (0, "") if bound <= ITEM_SIZE_LIMIT else (root_bytes_at_most(aggregate), "")
     if isinstance(aggregate, Statement):
-        return statement_bytes_at_most(aggregate)
-    return 0
+        entries = len(aggregate.activity) + len(aggregate.credit_activity)
+        bound = line_capacity.FIXED_BYTES + entries * line_capacity.ENTRY_BYTES
+        return (0, "") if bound <= ITEM_SIZE_LIMIT else (statement_bytes_at_most(aggregate), "")
+    if isinstance(aggregate, Loan) and aggregate.installments:
+        applied = max(len(installment.applications) for installment in aggregate.installments)
+        bound = loan_capacity.FIXED_BYTES + applied * loan_capacity.APPLICATION_BYTES
+        if bound <= ITEM_SIZE_LIMIT:
+            return 0, ""
+        size, largest = max(
+            (installment_bytes_at_most(i), i.installment_id) for i in aggregate.installments
+        )
+        return size, f" (installment {largest})"
+    return 0, ""
 
 
 class _Base:
@@ -519,10 +542,10 @@ class InMemoryUnitOfWork:
                 invariant="transaction_limit",
             )
         for item in pending:
-            size = _bytes_at_most(item.aggregate)
+            size, which = _largest_item(item.aggregate)
             if size > ITEM_SIZE_LIMIT:
                 raise InvariantViolation(
-                    f"the commit writes {item.key} as an item of about {size:,} bytes; "
+                    f"the commit writes {item.key}{which} as an item of about {size:,} bytes; "
                     f"a stored item holds at most {ITEM_SIZE_LIMIT:,} bytes",
                     key="/".join(item.key),
                     invariant="item_size_limit",

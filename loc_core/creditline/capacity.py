@@ -1,27 +1,33 @@
-"""How big a line's stored items can grow, and the rule that keeps them storable.
+"""How big a line's stored items can grow, and the rules that keep them storable.
 
 A line's root item holds its open cycle's activity and its last statement (a closed
 cycle's activity and credit movements); a statement item holds one cycle's. Both grow
 with every draw and payment, and a stored item is bounded (`ITEM_SIZE_LIMIT`, DynamoDB's
 400 KB): past it, every command on the line, and its billing, would fail for good.
 `CreditLineProduct.max_movements_per_cycle` bounds the draws and payments a borrower
-starts in a cycle (`require_movement_room`); the rest of this module is the worst case
-that bound allows, which the start-up check ``check_line_items_fit`` holds under the
-limit. ``tests/unit/adapters/test_line_item_sizes.py`` measures the same worst case with
-the DynamoDB codec, so this model cannot fall below what is really stored.
+starts in a cycle (`require_movement_room`). The root also keeps every billing-error
+dispute for the line's life (a notice may dispute as little as a cent of a charge):
+`CreditLineProduct.max_disputes_per_line` bounds them (`require_dispute_room`). The rest
+of this module is the worst case those bounds allow, which the start-up check
+``check_line_items_fit`` holds under the limit.
+``tests/unit/adapters/test_line_item_sizes.py`` measures the same worst case with the
+DynamoDB codec, so this model cannot fall below what is really stored.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import operator
 
 from loc_core.creditline._state import LineState
 from loc_core.creditline.config import CreditLineProduct
 from loc_core.creditline.cycles import next_close_after
 from loc_core.creditline.statement import Statement
-from loc_core.errors import MovementLimitReached
+from loc_core.errors import DisputeLimitReached, MovementLimitReached
+from loc_core.validation import utf8_length
 
 __all__ = [
+    "DISPUTE_BYTES",
     "ENTRIES_PER_MOVEMENT",
     "ENTRY_BYTES",
     "FIXED_BYTES",
@@ -31,6 +37,7 @@ __all__ = [
     "largest_root_bytes",
     "largest_statement_bytes",
     "movements_in_cycle",
+    "require_dispute_room",
     "require_movement_room",
     "root_bytes_at_most",
     "statement_bytes_at_most",
@@ -50,6 +57,11 @@ ENTRIES_PER_MOVEMENT = 6
 reversal, or, corrected from a later cycle, three adjustment lines (principal, interest,
 fees); and the credit balance applied after it (an activity line and its credit
 movement)."""
+DISPUTE_BYTES = 6 * 1_024
+"""The most bytes one billing-error dispute takes on the root: its ids, the longest
+charge reference (a draw id, 880 characters), the borrower's description and the
+operator's explanation at their longest (500 characters, up to 2,000 bytes each), the
+largest amounts and every date (measured: 5,488)."""
 UNREFUSED_MOVEMENTS_PER_CYCLE = 4
 """Movements a cycle may hold that are never refused for the bound: the due job's
 debit, the late fee, a borrower's draw or payment checked before the close and booked
@@ -58,6 +70,7 @@ after it, and an operator's correction."""
 
 _ENTRY_OVERHEAD = ENTRY_BYTES - LONGEST_REFERENCE
 """An entry's bytes besides its reference: kind, date, amount, effect and their names."""
+_REFERENCE = operator.attrgetter("reference")
 
 
 def statement_bytes_at_most(statement: Statement) -> int:
@@ -67,14 +80,15 @@ def statement_bytes_at_most(statement: Statement) -> int:
     `ITEM_SIZE_LIMIT`, so that it refuses what DynamoDB would (and up to `FIXED_BYTES`
     sooner, never later).
     """
-    references = [item.reference for item in statement.activity]
-    references += [move.reference for move in statement.credit_activity]
-    return FIXED_BYTES + sum(_ENTRY_OVERHEAD + len(ref.encode()) for ref in references)
+    references = [*map(_REFERENCE, statement.activity), *map(_REFERENCE, statement.credit_activity)]
+    return FIXED_BYTES + len(references) * _ENTRY_OVERHEAD + utf8_length(references)
 
 
 def root_bytes_at_most(line: LineState) -> int:
-    """No fewer bytes than `line`'s root item takes: its open cycle and its last statement."""
-    own = sum(_ENTRY_OVERHEAD + len(item.reference.encode()) for item in line.cycle_activity)
+    """No fewer bytes than `line`'s root item takes: open cycle, last statement, disputes."""
+    references = list(map(_REFERENCE, line.cycle_activity))
+    own = len(references) * _ENTRY_OVERHEAD + utf8_length(references)
+    own += len(line.disputes) * DISPUTE_BYTES
     if line.last_statement is None:
         return FIXED_BYTES + own
     return statement_bytes_at_most(line.last_statement) + own
@@ -92,8 +106,9 @@ def largest_statement_bytes(product: CreditLineProduct) -> int:
 
 
 def largest_root_bytes(product: CreditLineProduct) -> int:
-    """The most bytes a line's root item may take: its open cycle and its last statement."""
-    return FIXED_BYTES + 2 * largest_cycle_entries(product) * ENTRY_BYTES
+    """The most bytes a line's root item may take: open cycle, last statement, disputes."""
+    disputes = product.max_disputes_per_line * DISPUTE_BYTES
+    return FIXED_BYTES + 2 * largest_cycle_entries(product) * ENTRY_BYTES + disputes
 
 
 def movements_in_cycle(line: LineState, on: dt.date) -> tuple[int, dt.date]:
@@ -127,4 +142,22 @@ def require_movement_room(line: LineState, *, on: dt.date, product: CreditLinePr
             "(max_movements_per_cycle): try again from that day",
             about=line,
             key="max_movements_per_cycle",
+        )
+
+
+def require_dispute_room(line: LineState, *, product: CreditLineProduct) -> None:
+    """Refuse a new billing-error notice once the line keeps the most disputes allowed.
+
+    Raises:
+        DisputeLimitReached: the line already keeps `max_disputes_per_line` disputes
+            (open and resolved); nothing changed.
+    """
+    count, limit = len(line.disputes), product.max_disputes_per_line
+    if count >= limit:
+        raise DisputeLimitReached(
+            f"line {line.line_id} already keeps {count} billing-error disputes; the product "
+            f"allows {limit} a line (max_disputes_per_line): operations will handle this "
+            "notice by hand",
+            about=line,
+            key="max_disputes_per_line",
         )

@@ -30,6 +30,7 @@ from collections.abc import Sequence
 from loc_core.creditline._bookkeeping import Process, emit, require_in_order, step
 from loc_core.creditline._state import LineState
 from loc_core.creditline.activity import ActivityKind
+from loc_core.creditline.capacity import require_dispute_room
 from loc_core.creditline.config import CreditLineProduct
 from loc_core.creditline.correcting import credit_billing_error
 from loc_core.creditline.cycles import due_date_for, next_close_after
@@ -199,6 +200,7 @@ def open_dispute(
             f"not yet disputed ({charged - before} of {charged} cents)",
             key="amount",
         )
+    require_dispute_room(line, product=product)
     require_in_order(line, received_on)
     dispute = BillingDispute(
         dispute_id=dispute_id,

@@ -6,6 +6,7 @@ The rules, every policy default and a worked example are in ``docs/installment-l
 from loc_core.installment.allocation import allocate
 from loc_core.installment.application import LoanApplication
 from loc_core.installment.autopay import stop_autopay_after_return
+from loc_core.installment.capacity import largest_installment_bytes, manual_payments
 from loc_core.installment.collections import (
     CollectionSkip,
     autopay_amount,
@@ -57,6 +58,8 @@ __all__ = [
     "check_eligibility",
     "check_origination",
     "collection_skip_reason",
+    "largest_installment_bytes",
+    "manual_payments",
     "originate",
     "require_eligible",
     "stop_autopay_after_return",

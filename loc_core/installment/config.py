@@ -79,6 +79,12 @@ class InstallmentProduct:
     """How percentage fees (origination and late) round to the cent."""
     corrections: CorrectionPolicy = attrs.field(factory=CorrectionPolicy)
     """How far back a return or a backdated payment may correct a loan's history."""
+    max_manual_payments_per_loan: int = 100
+    """The manual payments a loan may take (an operator's backdated ones count too): every
+    installment item keeps each payment applied to it, and an item is bounded
+    (`loc_core.installment.capacity`). A borrower's payment past it is refused; money
+    that already moved (autopay, a settlement, a backdated payment, the recovery job's
+    booking) is always booked, past it too."""
 
     def __attrs_post_init__(self) -> None:
         lowest = _whole(self.min_installments, "min_installments", 1)
@@ -103,6 +109,7 @@ class InstallmentProduct:
         _percent(self.late_fee_percent, "late_fee_percent")
         _percent(self.late_fee_cap_percent, "late_fee_cap_percent")
         _whole(self.default_after_days, "default_after_days", 1)
+        _whole(self.max_manual_payments_per_loan, "max_manual_payments_per_loan", 1)
         if _whole(self.max_collection_attempts, "max_collection_attempts", 1) > MAX_PRESENTMENTS:
             raise InvalidConfiguration(
                 f"max_collection_attempts must be at most {MAX_PRESENTMENTS} (NACHA: an entry "

@@ -42,7 +42,7 @@ from loc_core.errors import (
     Ref,
 )
 from loc_core.events import AuditValue, DomainEvent, EventType
-from loc_core.installment import _invariants, _journal
+from loc_core.installment import _invariants, _journal, capacity
 from loc_core.installment._checks import require_date, require_id
 from loc_core.installment._state import LoanState
 from loc_core.installment.allocation import allocate
@@ -250,6 +250,17 @@ class Loan(LoanState):
         self._require_today(today)
         self._refuse_if_closed()
         self._refuse_overpayment("a payment", amount)
+
+    def check_payment_room(self) -> None:
+        """Refuse a borrower's new manual payment past `max_manual_payments_per_loan`.
+
+        Services ask it before a borrower's payment moves any money; money that already
+        moved is booked without it (``loc_core.installment.capacity``).
+
+        Raises:
+            PaymentLimitReached: the loan took the most manual payments its product allows.
+        """
+        capacity.require_payment_room(self)
 
     def announce_left_to_pay(self, installment_id: str, *, today: dt.date) -> bool:
         """Tell the borrower what an autopay charge left the installment owing by hand.

@@ -24,6 +24,7 @@ from loc_core.installment import (
     LoanApplication,
     OriginationFee,
     RepaymentCadence,
+    largest_installment_bytes,
     originate,
 )
 from loc_core.payments import REPAYMENT_RAILS, Rail
@@ -39,6 +40,7 @@ __all__ = [
     "check_acceptance_fits",
     "check_leases_outlast_rails",
     "check_line_items_fit",
+    "check_loan_items_fit",
 ]
 
 COMMIT_MARGIN = dt.timedelta(seconds=20)
@@ -176,8 +178,9 @@ def check_line_items_fit(*, product: CreditLineProduct) -> None:
     """Refuse a credit-line product whose lines' items could pass the store's item size.
 
     A line's root item holds its open and last cycles' activity, which grows with each
-    draw and payment (`loc_core.creditline.capacity`); past `ITEM_SIZE_LIMIT`, every
-    command on the line and its billing would fail, after money moved too.
+    draw and payment, and its disputes (`loc_core.creditline.capacity`); past
+    `ITEM_SIZE_LIMIT`, every command on the line and its billing would fail, after money
+    moved too.
 
     Raises:
         InvalidConfiguration: naming the bytes the largest root could take, the limit,
@@ -194,10 +197,44 @@ def check_line_items_fit(*, product: CreditLineProduct) -> None:
     fix = (
         f"lower max_movements_per_cycle to {fitting} or fewer"
         if fitting
-        else "no bound fits: a line's item cannot hold a cycle's activity"
+        else "no movement bound fits: lower max_disputes_per_line"
     )
     raise InvalidConfiguration(
-        f"a credit line under max_movements_per_cycle={product.max_movements_per_cycle} can "
-        f"grow its item to {needed:,} bytes; a stored item holds at most "
-        f"{ITEM_SIZE_LIMIT:,}: {fix}"
+        f"a credit line under max_movements_per_cycle={product.max_movements_per_cycle} and "
+        f"max_disputes_per_line={product.max_disputes_per_line} can grow its item to "
+        f"{needed:,} bytes; a stored item holds at most {ITEM_SIZE_LIMIT:,}: {fix}"
+    )
+
+
+def check_loan_items_fit(*, product: InstallmentProduct) -> None:
+    """Refuse an installment product whose installments' items could pass the item size.
+
+    An installment item (and the audit record of a change to it) keeps every payment
+    applied to it, and a replay may put all of a loan's payments on one installment
+    (`loc_core.installment.capacity`); past `ITEM_SIZE_LIMIT`, every command on the loan
+    would fail, after money moved too.
+
+    Raises:
+        InvalidConfiguration: naming the bytes the largest installment could take, the
+            limit, and the most `max_manual_payments_per_loan` that fits.
+    """
+    needed = largest_installment_bytes(product)
+    if needed <= ITEM_SIZE_LIMIT:
+        return
+    fitting = product.max_manual_payments_per_loan - 1
+    while fitting > 0 and (
+        largest_installment_bytes(attrs.evolve(product, max_manual_payments_per_loan=fitting))
+        > ITEM_SIZE_LIMIT
+    ):
+        fitting -= 1
+    fix = (
+        f"lower max_manual_payments_per_loan to {fitting} or fewer"
+        if fitting
+        else "no bound fits: lower max_installments or max_collection_attempts"
+    )
+    raise InvalidConfiguration(
+        f"a loan under max_manual_payments_per_loan={product.max_manual_payments_per_loan}, "
+        f"max_installments={product.max_installments} and max_collection_attempts="
+        f"{product.max_collection_attempts} can grow an installment's item to {needed:,} "
+        f"bytes; a stored item holds at most {ITEM_SIZE_LIMIT:,}: {fix}"
     )

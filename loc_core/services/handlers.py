@@ -16,6 +16,7 @@ from loc_core.services.checks import (
     check_acceptance_fits,
     check_leases_outlast_rails,
     check_line_items_fit,
+    check_loan_items_fit,
 )
 from loc_core.services.documents import (
     GetAdverseActionNotice,
@@ -195,5 +196,6 @@ STARTUP_CHECKS: Sequence[StartupCheck] = (
     check_acceptance_fits,
     check_leases_outlast_rails,
     check_line_items_fit,
+    check_loan_items_fit,
 )
 """What the bus checks once when it is built (`loc_core.services.checks`)."""

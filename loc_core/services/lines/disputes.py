@@ -25,7 +25,7 @@ import hashlib
 import attrs
 
 from loc_core.creditline import BillingDispute, CreditLine, DisputedCharge
-from loc_core.errors import CorrectionTooOld, RefundAlreadyPaid
+from loc_core.errors import CorrectionTooOld, DisputeLimitReached, RefundAlreadyPaid
 from loc_core.ports import Alerter
 from loc_core.services.kit import post_alert, refund_due_alerts
 from loc_core.services.lines._unit import LineWriter
@@ -81,7 +81,9 @@ def dispute_id_for(command: DisputeBillingError) -> str:
     return f"dispute-{digest[:32]}"
 
 
-def dispute_billing_error(command: DisputeBillingError, *, lines: LineWriter) -> BillingDispute:
+def dispute_billing_error(
+    command: DisputeBillingError, *, lines: LineWriter, alerter: Alerter
+) -> BillingDispute:
     """Record and acknowledge the notice; the same key returns the first dispute.
 
     Raises:
@@ -92,6 +94,9 @@ def dispute_billing_error(command: DisputeBillingError, *, lines: LineWriter) ->
             it (naming ``draw_id`` or ``charge``); an amount above the charge less what
             was disputed on it; a blank description.
         InvalidTransition: the line is DEFAULTED or CLOSED.
+        DisputeLimitReached: the line already keeps the most disputes its product allows
+            (`max_disputes_per_line`); nothing changed, and operations are alerted
+            (CRITICAL) to handle the notice by hand, as Regulation Z still requires.
     """
     uow = lines.uow
     with uow:
@@ -111,9 +116,28 @@ def dispute_billing_error(command: DisputeBillingError, *, lines: LineWriter) ->
             product=lines.product,
         )
 
-    received, _ = lines.change(
-        command.user_id, command.line_id, dispute, actor="api", request_id=f"dispute:{dispute_id}"
-    )
+    try:
+        received, _ = lines.change(
+            command.user_id,
+            command.line_id,
+            dispute,
+            actor="api",
+            request_id=f"dispute:{dispute_id}",
+        )
+    except DisputeLimitReached as error:
+        post_alert(
+            alerter,
+            "billing error notice refused: the line keeps the most disputes; handle it by hand",
+            {
+                "user_id": command.user_id,
+                "line_id": command.line_id,
+                "statement_date": command.statement_date.isoformat(),
+                "charge": command.charge.value,
+                "amount": command.amount,
+            },
+            error=error,
+        )
+        raise
     return attrs.evolve(received)
 
 

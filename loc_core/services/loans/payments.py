@@ -101,6 +101,9 @@ def make_payment(
     Raises:
         NotFound: for an unknown loan (or another borrower's).
         InvalidAmount, Overpayment, InvalidTransition: refused before any money moved.
+        PaymentLimitReached: the loan took the most manual payments its product allows
+            (`max_manual_payments_per_loan`); no rail was asked (checked again, like
+            `Overpayment`, for a repeat whose earlier attempt moved no money).
         DebitUnconfirmed: another debit on the loan (a payment or autopay whose rail
             failed with its outcome unknown) is not confirmed yet; nothing moved.
         RailDeclined: when every rail declined; nothing was booked.
@@ -146,6 +149,7 @@ def _collect(command: MakePayment, *, transfers: LoanTransfers, clock: Clock, le
             with transfers.uow as uow:  # an earlier debit was booked: the loan changed
                 loan = uow.loans.get(command.user_id, command.loan_id)
         loan.check_payment(command.amount, today=today)
+        loan.check_payment_room()
     intent = transfers.movements.open(wanted)
     if intent.status is IntentStatus.BOOKED:
         transfers.movements.finish(intent)  # a crash may have left its events unsent
@@ -189,8 +193,8 @@ def _require_still_payable(
     already took under the intent's keys is booked whatever the loan owes now.
 
     Raises:
-        InvalidTransition, LoanCancelled, Overpayment, DebitUnconfirmed: refused; nothing
-            moved.
+        InvalidTransition, LoanCancelled, Overpayment, DebitUnconfirmed,
+            PaymentLimitReached: refused; nothing moved.
         ExternalServiceError: a rail could not tell what it did; retry later.
     """
     if transfers.movements.look_up(intent) is not None:
@@ -200,6 +204,7 @@ def _require_still_payable(
         with transfers.uow as uow:
             loan = uow.loans.get(command.user_id, command.loan_id)
             loan.check_payment(command.amount, today=today)
+            loan.check_payment_room()
     except DomainError as refused:
         transfers.movements.abandon(intent, f"refused when resumed: {refused}")
         raise

@@ -2,7 +2,8 @@
 
 The start-up check holds `loc_core.creditline.capacity`'s worst case under 400 KB; these
 tests measure that worst case (the longest references, the largest amounts, the most
-entries the largest allowed bound lets a cycle hold) as DynamoDB stores it, so the model
+entries the largest allowed bound lets a cycle hold, the most disputes a line keeps, each
+with the longest texts) as DynamoDB stores it, so the model
 can never be smaller than the items really are. The memory store's size check uses the
 model's `root_bytes_at_most`, which must never be below the real size either.
 """
@@ -19,10 +20,13 @@ from loc_adapters.memory import InMemoryDatabase, InMemoryUnitOfWork, ManualCloc
 from loc_core.creditline import (
     ActivityKind,
     Balances,
+    BillingDispute,
     CreditLine,
     CreditLineApplication,
     CreditLineProduct,
     CycleActivity,
+    DisputedCharge,
+    DisputeStatus,
     largest_root_bytes,
     largest_statement_bytes,
 )
@@ -35,12 +39,39 @@ from loc_core.creditline.statement import CreditKind, CreditMovement
 from loc_core.errors import InvariantViolation
 from loc_core.payments import Rail
 from loc_core.ports import ITEM_SIZE_LIMIT
+from loc_core.validation import MAX_TEXT_LENGTH
 
 NOW = dt.datetime(2026, 1, 5, 15, tzinfo=dt.UTC)
 LARGEST = 10**15
 """More cents than any line holds: the widest number an amount is stored as."""
-LARGEST_ALLOWED = CreditLineProduct(max_movements_per_cycle=28)
-"""The largest bound the start-up check accepts (29 is refused: docs/configuration.md)."""
+LARGEST_ALLOWED = CreditLineProduct(max_movements_per_cycle=22)
+"""The largest bound the start-up check accepts with the default 12 disputes a line (23 is
+refused: docs/configuration.md)."""
+LONGEST_TEXT = "\N{GRINNING FACE}" * MAX_TEXT_LENGTH
+"""A borrower's description or an operator's explanation at its most bytes (4 a character)."""
+
+
+def _dispute(n: int, line: CreditLine) -> BillingDispute:
+    """A resolved dispute at its largest: every field set, the longest reference and texts."""
+    return BillingDispute(
+        dispute_id=f"dispute-{n:032d}",
+        line_id=line.line_id,
+        user_id=line.user_id,
+        statement_date=dt.date(2026, 12, 31),
+        charge=DisputedCharge.DRAW,
+        charge_ref="r" * LONGEST_REFERENCE,
+        charge_on=dt.date(2026, 12, 31),
+        amount=LARGEST,
+        description=LONGEST_TEXT,
+        received_on=dt.date(2026, 12, 31),
+        resolve_by=dt.date(2026, 12, 31),
+        status=DisputeStatus.RESOLVED_NO_ERROR,
+        resolved_on=dt.date(2026, 12, 31),
+        explanation=LONGEST_TEXT,
+        credited=LARGEST,
+        finance_charge=LARGEST,
+        owed_again_on=dt.date(2026, 12, 31),
+    )
 
 
 def _line(ids: int) -> CreditLine:
@@ -95,6 +126,8 @@ def test_the_largest_allowed_root_and_statement_fit_one_item() -> None:
     assert line.last_statement is not None
     statement = attrs.evolve(line.last_statement, activity=tuple(activity))
     line.last_statement, line.cycle_activity = statement, activity
+    disputes = [_dispute(n, line) for n in range(LARGEST_ALLOWED.max_disputes_per_line)]
+    line.disputes = {dispute.dispute_id: dispute for dispute in disputes}
 
     root = item_size(encode_line(line, shards=64)[0])
     stored = item_size(encode_statement(statement))
