@@ -323,7 +323,8 @@ class PaymentLimitReached(PaymentError):
 
     Every installment item keeps each payment applied to it, and a stored item is bounded
     (``loc_core.installment.capacity``). Refused before any rail is asked; ``key`` names
-    the product field. Autopay, settlements and operators' bookings are never refused.
+    the product field. Autopay, settlements, operators' bookings and a payoff are never
+    refused.
     """
 
 

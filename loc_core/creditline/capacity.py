@@ -22,6 +22,7 @@ import operator
 from loc_core.creditline._state import LineState
 from loc_core.creditline.config import CreditLineProduct
 from loc_core.creditline.cycles import next_close_after
+from loc_core.creditline.draw import DrawStatus
 from loc_core.creditline.statement import Statement
 from loc_core.errors import DisputeLimitReached, MovementLimitReached
 from loc_core.validation import utf8_length
@@ -114,14 +115,19 @@ def largest_root_bytes(product: CreditLineProduct) -> int:
 def movements_in_cycle(line: LineState, on: dt.date) -> tuple[int, dt.date]:
     """The draws and payments started in the cycle `on` falls in, and when it closes.
 
-    Every draw requested (failed ones too) and payment submitted on or after the
-    cycle's first day counts, whoever started it: the bound refuses only the borrower's.
+    Every draw requested and payment submitted on or after the cycle's first day counts,
+    whoever started it (the bound refuses only the borrower's), but a FAILED draw: it
+    moved no money and leaves no entry on the line's items, and a failed draw is final.
     A close not billed yet counts as billed: the cycle `on` falls in is the open one.
     """
     start, close = line.cycle_start, line.next_close_date
     while close <= on:
         start, close = close, next_close_after(close, line.cycle_day)
-    draws = sum(1 for draw in line.draws.values() if draw.requested_on >= start)
+    draws = sum(
+        1
+        for draw in line.draws.values()
+        if draw.requested_on >= start and draw.status is not DrawStatus.FAILED
+    )
     payments = sum(1 for payment in line.payments.values() if payment.submitted_on >= start)
     return draws + payments, close
 

@@ -8,9 +8,11 @@ keeps its applications before and after. Both are bounded (`ITEM_SIZE_LIMIT`, Dy
 settlements) would fail for good. A correction's replay may move every payment of the
 loan onto one installment (a returned payment leaves the oldest unpaid again, and later
 payments pay it), so the bound is on the loan's payments:
-`InstallmentProduct.max_manual_payments_per_loan` bounds the manual payments a borrower
-makes (`require_payment_room`); the rest of this module is the worst case that bound
-allows, which the start-up check ``check_loan_items_fit`` holds under the limit.
+`InstallmentProduct.max_manual_payments_per_loan` bounds the standing manual payments a
+borrower makes (`require_payment_room`): a returned or charged-back payment leaves
+nothing on an installment, so it no longer counts, and a payoff is never refused. The
+rest of this module is the worst case that bound allows, which the start-up check
+``check_loan_items_fit`` holds under the limit.
 ``tests/unit/adapters/test_loan_item_sizes.py`` measures it with the DynamoDB codec.
 """
 
@@ -49,10 +51,12 @@ FIXED_BYTES = 8 * 1_024
 """Everything else on an installment item or its audit record: keys, parts, dates, the
 record's actor, reason and request (measured with ids of 128 characters: about 1,800 for
 the item, 4,700 for a record with a long reason and request)."""
-UNREFUSED_PAYMENTS = 4
-"""Payments a loan may hold beyond the bound and autopay's attempts, never refused: a
-borrower's payment checked before the bound was reached and booked after it (by its
-retry or the recovery job), and operators' backdated payments (three)."""
+UNREFUSED_PAYMENTS = 5
+"""Payments a loan may hold beyond the bound and autopay's attempts, never refused: the
+borrower's payoff (it closes the loan, so no payment follows it unless it is reversed,
+and then it no longer counts), a borrower's payment checked before the bound was reached
+and booked after it (by its retry or the recovery job), and operators' backdated
+payments (three)."""
 
 _APPLICATION_OVERHEAD = APPLICATION_BYTES - 2 * LONGEST_PAYMENT_ID
 """An application's bytes besides (twice) its payment id: its installment id, amounts,
@@ -86,25 +90,35 @@ def largest_installment_bytes(product: InstallmentProduct) -> int:
 
 
 def manual_payments(loan: LoanState) -> int:
-    """The manual payments the loan took, returned ones and operators' backdated ones too."""
-    return sum(1 for payment in loan.payments.values() if payment.process is Process.MANUAL)
+    """The standing manual payments of the loan, operators' backdated ones too.
+
+    A returned or charged-back payment is not counted: its applications were taken off
+    the installments, and no replay books it again.
+    """
+    return sum(
+        1
+        for payment in loan.payments.values()
+        if payment.process is Process.MANUAL and not payment.status.reversed
+    )
 
 
-def require_payment_room(loan: LoanState) -> None:
-    """Refuse a borrower's new manual payment once the loan holds the most allowed.
+def require_payment_room(loan: LoanState, amount: int) -> None:
+    """Refuse a borrower's new manual payment of `amount` once the loan holds the most allowed.
 
-    The bound is the loan's own product's (the terms it was made under).
+    The bound is the loan's own product's (the terms it was made under). A payment of
+    everything the loan owes is never refused: a borrower can always pay off the loan.
 
     Raises:
-        PaymentLimitReached: the loan already took `max_manual_payments_per_loan`
-            manual payments; nothing changed.
+        PaymentLimitReached: the loan already holds `max_manual_payments_per_loan`
+            standing manual payments and `amount` does not pay it off; nothing changed.
     """
     count, limit = manual_payments(loan), loan.product.max_manual_payments_per_loan
-    if count >= limit:
+    if count >= limit and amount < loan.outstanding_balance:
         raise PaymentLimitReached(
-            f"loan {loan.loan_id} already took {count} manual payments; its product allows "
+            f"loan {loan.loan_id} already holds {count} manual payments; its product allows "
             f"{limit} a loan (max_manual_payments_per_loan): autopay still collects each "
-            "installment, and support can take a payment by hand",
+            "installment, a payment of everything owed is always taken, and support can "
+            "take a payment by hand",
             about=loan,
             key="max_manual_payments_per_loan",
         )

@@ -251,16 +251,18 @@ class Loan(LoanState):
         self._refuse_if_closed()
         self._refuse_overpayment("a payment", amount)
 
-    def check_payment_room(self) -> None:
+    def check_payment_room(self, amount: int) -> None:
         """Refuse a borrower's new manual payment past `max_manual_payments_per_loan`.
 
         Services ask it before a borrower's payment moves any money; money that already
-        moved is booked without it (``loc_core.installment.capacity``).
+        moved is booked without it, and a payment of everything owed (a payoff) is never
+        refused (``loc_core.installment.capacity``).
 
         Raises:
-            PaymentLimitReached: the loan took the most manual payments its product allows.
+            PaymentLimitReached: the loan holds the most standing manual payments its
+                product allows and `amount` does not pay it off.
         """
-        capacity.require_payment_room(self)
+        capacity.require_payment_room(self, amount)
 
     def announce_left_to_pay(self, installment_id: str, *, today: dt.date) -> bool:
         """Tell the borrower what an autopay charge left the installment owing by hand.

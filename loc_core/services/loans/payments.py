@@ -149,7 +149,7 @@ def _collect(command: MakePayment, *, transfers: LoanTransfers, clock: Clock, le
             with transfers.uow as uow:  # an earlier debit was booked: the loan changed
                 loan = uow.loans.get(command.user_id, command.loan_id)
         loan.check_payment(command.amount, today=today)
-        loan.check_payment_room()
+        loan.check_payment_room(command.amount)
     intent = transfers.movements.open(wanted)
     if intent.status is IntentStatus.BOOKED:
         transfers.movements.finish(intent)  # a crash may have left its events unsent
@@ -204,7 +204,7 @@ def _require_still_payable(
         with transfers.uow as uow:
             loan = uow.loans.get(command.user_id, command.loan_id)
             loan.check_payment(command.amount, today=today)
-            loan.check_payment_room()
+            loan.check_payment_room(command.amount)
     except DomainError as refused:
         transfers.movements.abandon(intent, f"refused when resumed: {refused}")
         raise

@@ -39,8 +39,8 @@ LARGEST = 10**15
 """More cents than any loan holds: the widest number an amount is stored as."""
 LOAN_ID = "l" * 126
 """The longest loan id whose installment ids (``<loan>:<n>``) are valid ids (128)."""
-LARGEST_ALLOWED = InstallmentProduct(max_manual_payments_per_loan=320)
-"""The largest bound the start-up check accepts for the default product (321 is not)."""
+LARGEST_ALLOWED = InstallmentProduct(max_manual_payments_per_loan=319)
+"""The largest bound the start-up check accepts for the default product (320 is not)."""
 
 
 def _loan() -> Loan:

@@ -73,3 +73,15 @@ def test_the_due_debit_and_a_return_past_the_bound_are_still_booked(
     assert [p.amount for p in debits] == [1_689]
     assert line.payments[first].status is PaymentStatus.RETURNED
     assert world.bus.handle(ReconcileLine(billed.user_id, billed.line_id)).problems == ()
+
+
+def test_a_failed_draw_takes_no_room_from_the_cycle(world: Deployment, drawn: CreditLine) -> None:
+    world.sim.down = {Rail.RTP, Rail.PINLESS, Rail.ACH}  # every rail down: draws fail
+    for attempt in ("draw-2", "draw-3", "draw-4"):
+        assert world.draw(drawn, 100, key=attempt).status.value == "FAILED"
+    world.sim.down = set()
+
+    assert world.pay_line(drawn, 1, key="cent-1").amount == 1  # they stored no entry
+    assert world.draw(drawn, 100, key="draw-5").status.value == "DISBURSED"
+    with pytest.raises(MovementLimitReached):  # the draw, the payment and the draw
+        world.pay_line(drawn, 1, key="cent-2")

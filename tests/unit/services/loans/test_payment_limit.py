@@ -57,13 +57,13 @@ def test_a_manual_payment_past_the_bound_is_refused_and_what_moved_is_still_book
     assert world.loan(loan.loan_id) == before
     assert len(world.rails.calls) == calls  # no rail was asked
 
-    _return(world.bus, world, first)  # a return past the bound is booked
-    assert world.loan(loan.loan_id).payments[first].status is PaymentStatus.RETURNED
-    with pytest.raises(PaymentLimitReached):  # a returned payment still counts
-        world.pay_loan(loan, 100, key="pay-4")
     world.bus.handle(  # an operator's backdated payment past the bound is booked
         BookBackdatedLoanPayment("user-1", loan.loan_id, 100, world.today, "check", "chk-1")
     )
+    _return(world.bus, world, first)  # and so is a return
+    assert world.loan(loan.loan_id).payments[first].status is PaymentStatus.RETURNED
+    with pytest.raises(PaymentLimitReached):  # three still stand, the backdated one too
+        world.pay_loan(loan, 100, key="pay-4")
     world.sim.down = set()
     world.at(loan.installments[0].due_date, 10)
     world.settle_due()  # the ACH payments complete
@@ -71,5 +71,29 @@ def test_a_manual_payment_past_the_bound_is_refused_and_what_moved_is_still_book
     assert collected.outcome is CollectionOutcome.CHARGED
 
     paid = world.sound_loan(loan.loan_id)
-    assert manual_payments(paid) == 4
+    assert manual_payments(paid) == 3  # the returned one no longer counts
     assert paid.installments[0].is_paid
+
+
+def test_the_bound_never_refuses_a_payoff_nor_counts_a_returned_payment(
+    bounded: Deployment,
+) -> None:
+    world = bounded
+    loan = world.open_loan()
+    world.at(dt.date(2026, 1, 6), 10)
+    world.sim.down = {Rail.PINLESS}  # by ACH, which can be returned
+    first = world.pay_loan(loan, 100, key="pay-1").payment_id
+    world.pay_loan(loan, 100, key="pay-2")
+    world.pay_loan(loan, 100, key="pay-3")
+
+    _return(world.bus, world, first)  # it left nothing on the installments
+    world.pay_loan(loan, 100, key="pay-4")  # so the borrower may pay again
+    with pytest.raises(PaymentLimitReached):  # three stand: a part payment is refused
+        world.pay_loan(loan, 100, key="pay-5")
+
+    owed = world.loan(loan.loan_id).outstanding_balance
+    world.pay_loan(loan, owed, key="payoff")  # paying it off never is
+
+    paid = world.sound_loan(loan.loan_id)
+    assert paid.outstanding_balance == 0
+    assert paid.status.value == "CLOSED"
