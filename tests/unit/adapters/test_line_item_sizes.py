@@ -74,18 +74,18 @@ def _dispute(n: int, line: CreditLine) -> BillingDispute:
     )
 
 
-def _line(ids: int) -> CreditLine:
+def _line(id_length: int) -> CreditLine:
     product = CreditLineProduct()
     offer = CreditLineApplication.approved(
-        application_id="a" * ids,
-        user_id="u" * ids,
+        application_id="a" * id_length,
+        user_id="u" * id_length,
         created_at=NOW,
         credit_limit=10**12,
         apr=Decimal("29.99"),
         minimum_payment_percent=Decimal(3),
         product=product,
     )
-    return offer.open_line(line_id="l" * ids, now=NOW, product=product)
+    return offer.open_line(line_id="l" * id_length, now=NOW, product=product)
 
 
 def _pay(line: CreditLine, n: int, on: dt.date) -> None:
@@ -122,7 +122,7 @@ def test_the_largest_allowed_root_and_statement_fit_one_item() -> None:
         )
         for n in range(entries)
     ]
-    line = _billed(_line(ids=128), payments=1)
+    line = _billed(_line(id_length=128), payments=1)
     assert line.last_statement is not None
     statement = attrs.evolve(line.last_statement, activity=tuple(activity))
     line.last_statement, line.cycle_activity = statement, activity
@@ -138,7 +138,7 @@ def test_the_largest_allowed_root_and_statement_fit_one_item() -> None:
 
 
 def test_a_credit_movement_takes_no_more_than_an_activity_line() -> None:
-    line = _billed(_line(ids=128), payments=1)
+    line = _billed(_line(id_length=128), payments=1)
     assert line.last_statement is not None
     move = CreditMovement(
         kind=CreditKind.REFUND_CANCELLED,
@@ -159,7 +159,7 @@ def test_without_the_bound_one_cent_payments_pass_the_item_limit_in_both_stores(
     """The finding: with ids of 128 characters about 420 payments in each of two cycles
     (with short ones about 1,700) pass 400 KB. DynamoDB refuses such an item before
     writing; so does the memory store, whose size is never below DynamoDB's."""
-    line = _billed(_line(ids=128), payments=450)
+    line = _billed(_line(id_length=128), payments=450)
     assert item_size(encode_line(line, shards=1)[0]) > ITEM_SIZE_LIMIT
     assert root_bytes_at_most(line) >= item_size(encode_line(line, shards=1)[0])
 
