@@ -111,7 +111,12 @@ class SimulatedRails:
             else:
                 self._accepted += 1
                 confirmation = f"{request.rail.value}-{self._accepted:08d}"
-                result = TransferResult(accepted=True, confirmation_id=confirmation)
+                result = TransferResult(
+                    accepted=True,
+                    confirmation_id=confirmation,
+                    amount=request.amount,
+                    direction=request.direction,
+                )
                 self.submitted.append(request)
                 self._schedule(request, confirmation, draw)
             self._results[request.idempotency_key] = (request, result)

@@ -135,12 +135,17 @@ def transfer_body(request: TransferRequest, *, account_token: str = "") -> dict[
     return body
 
 
+_DIRECTIONS: Final = frozenset(d.value for d in Direction)
+
+
 def result_from(transfer: object, *, idempotency_key: str) -> TransferResult:
     """The port's answer from a transfer resource (``id``, ``status``, ``decline_reason``).
 
     Only a transfer about `idempotency_key` whose status is exactly ``accepted`` (with a
     non-empty string ``id``) or ``declined`` is an answer. PayEngine may have moved money
-    before answering anything else, so anything else is an unknown outcome.
+    before answering anything else, so anything else is an unknown outcome. An accepted
+    transfer's ``amount_cents`` (a positive whole number) and ``direction`` are read when
+    present: an operator's booking of a lost transfer is checked against them.
 
     Raises:
         ExternalServiceError: the resource is not of the contract's shape, is about
@@ -162,7 +167,18 @@ def result_from(transfer: object, *, idempotency_key: str) -> TransferResult:
         confirmation = transfer.get("id")
         if not isinstance(confirmation, str) or not confirmation:
             raise unknown("an accepted transfer without an id")
-        return TransferResult(accepted=True, confirmation_id=confirmation)
+        amount = transfer.get("amount_cents")
+        if amount is not None and (type(amount) is not int or amount <= 0):
+            raise unknown("an accepted transfer whose amount_cents is not positive whole cents")
+        direction = transfer.get("direction")
+        if direction is not None and direction not in _DIRECTIONS:
+            raise unknown(f"an accepted transfer of direction {str(direction)[:40]!r}")
+        return TransferResult(
+            accepted=True,
+            confirmation_id=confirmation,
+            amount=amount,
+            direction=None if direction is None else Direction(direction),
+        )
     if status == DECLINED:
         reason = transfer.get("decline_reason") or ""
         if not isinstance(reason, str):

@@ -202,6 +202,8 @@ class PayEngineSandbox:
             "idempotency_key": key,
             "status": contract.ACCEPTED if result.accepted else contract.DECLINED,
             "decline_reason": result.decline_reason,
+            "amount_cents": result.amount,
+            "direction": None if result.direction is None else result.direction.value,
         }
 
     def deliver_due(

@@ -41,6 +41,11 @@ class TransferResult:
     accepted: bool
     confirmation_id: str = ""
     decline_reason: str = ""
+    amount: int | None = None
+    """What the rail records it moved, in cents, on an accepted transfer; None when the
+    rail does not say. PayEngine states it on every transfer it reads back (`find`)."""
+    direction: Direction | None = None
+    """Which way the rail records the money moved; None when the rail does not say."""
 
 
 @attrs.frozen(field_transformer=validated)

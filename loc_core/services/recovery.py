@@ -53,7 +53,16 @@ from loc_core.intents import (
     request_fingerprint,
 )
 from loc_core.payments import Direction, Rail
-from loc_core.ports import EventOutbox, IntentRef, Lease, Lock, Metrics, Severity, UnreadableEvent
+from loc_core.ports import (
+    EventOutbox,
+    IntentRef,
+    Lease,
+    Lock,
+    Metrics,
+    Severity,
+    TransferResult,
+    UnreadableEvent,
+)
 from loc_core.services.kit import (
     committed_alert,
     leased,
@@ -668,6 +677,7 @@ def book_lost_transfer(
             key="confirmation_id",
             about=about,
         )
+    _check_rail_record(command, found, rail, about)
     now, _ = moment(movements.clock)
     intent = TransferIntent(
         intent_id=intent_id,
@@ -712,6 +722,38 @@ def book_lost_transfer(
     with _lease(intent, lock, owner=f"{_OPERATOR}:{intent_id}") as lease:
         movements.finish(recovery._book(intent, transfer, lease))  # noqa: SLF001 - this module's own
     return "booked"
+
+
+def _check_rail_record(
+    command: BookLostTransfer, found: TransferResult, rail: Rail, about: Ref
+) -> None:
+    """Refuse a lost debit whose amount or direction the rail does not record as typed.
+
+    The books take the rail's word, not the operator's: a typo in `amount` would owe the
+    borrower money, or take it twice, and a credit's key is never a debit.
+    """
+    key = command.transfer_key
+    if found.amount is None or found.direction is None:
+        raise InvalidRequest(
+            f"the {rail.value} rail does not say what transfer {key} moved, so the amount "
+            "cannot be checked: handle it by hand with the processor",
+            key="amount",
+            about=about,
+        )
+    if found.direction is not Direction.DEBIT:
+        raise InvalidRequest(
+            f"the {rail.value} rail records transfer {key} as a {found.direction.value}, "
+            "not a debit: a lost credit is handled by hand",
+            key="transfer_key",
+            about=about,
+        )
+    if found.amount != command.amount:
+        raise InvalidRequest(
+            f"the {rail.value} rail records transfer {key} as {found.amount} cents, not "
+            f"{command.amount}: check the report",
+            key="amount",
+            about=about,
+        )
 
 
 def _lost_item(

@@ -60,6 +60,15 @@ class RailsContract:
         assert rails.find("pay-2:ach") == answer
         assert len(sim.submitted) == 1
 
+    def test_find_states_what_an_accepted_transfer_moved(
+        self, rails: PaymentRails, sim: SimulatedRails
+    ) -> None:
+        sim.behaviour = ACCEPT_ALL
+        rails.submit(transfer("pay-3:ach", amount=1_234))
+        found = rails.find("pay-3:ach")
+        assert found is not None
+        assert (found.amount, found.direction) == (1_234, Direction.DEBIT)
+
     def test_a_key_reused_for_another_transfer_is_an_error_not_a_second_transfer(
         self, rails: PaymentRails, sim: SimulatedRails
     ) -> None:

@@ -10,6 +10,7 @@ import pytest
 from contracts.rails import transfer
 
 from loc_core.errors import ExternalServiceError, RailUnavailable
+from loc_core.payments import Direction
 
 pytest.importorskip("httpx", reason="the payengine extra is not installed")
 
@@ -205,6 +206,20 @@ def test_find_reads_by_key_and_none_is_only_a_404_not_found() -> None:
     handler, calls = answering(lambda _: error(404, contract.ERROR_NOT_FOUND))
     assert rails(handler).find("autopay:inst-1:1:ach") is None
     assert calls[0].url.raw_path == b"/transfers/autopay%3Ainst-1%3A1%3Aach"
+
+
+def test_find_reads_what_payengine_records_it_moved_when_it_says() -> None:
+    stated = {"id": "tr_1", "idempotency_key": "pay-1:ach", "status": "accepted"}
+    handler, _ = answering(
+        lambda _: httpx.Response(200, json={**stated, "amount_cents": 5_000, "direction": "debit"})
+    )
+    found = rails(handler).find("pay-1:ach")
+    assert found is not None
+    assert (found.amount, found.direction) == (5_000, Direction.DEBIT)
+    handler, _ = answering(lambda _: httpx.Response(200, json=stated))
+    found = rails(handler).find("pay-1:ach")
+    assert found is not None
+    assert (found.accepted, found.amount, found.direction) == (True, None, None)
 
 
 @pytest.mark.parametrize(

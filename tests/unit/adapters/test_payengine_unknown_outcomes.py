@@ -135,6 +135,7 @@ def created(body: object) -> Answer:
     return lambda _: httpx.Response(201, json=body)
 
 
+_ACCEPTED_PAY_1 = {"id": "tr_1", "idempotency_key": "pay-1:ach", "status": "accepted"}
 ODD_ANSWERS = {
     "not-json": lambda _: httpx.Response(201, content=b"<html>gateway</html>"),
     "empty-object": created({}),
@@ -145,6 +146,11 @@ ODD_ANSWERS = {
     "upper-case": created({"id": "tr_1", "idempotency_key": "pay-1:ach", "status": "ACCEPTED"}),
     "another-key": created({"id": "tr_9", "idempotency_key": "pay-999", "status": "accepted"}),
     "no-key-declined": created({"id": None, "status": "declined", "decline_reason": "NSF"}),
+    **{
+        f"amount-{name}": created({**_ACCEPTED_PAY_1, "amount_cents": odd})
+        for name, odd in [("fraction", 5000.5), ("text", "5000"), ("zero", 0), ("true", True)]
+    },
+    "direction-sideways": created({**_ACCEPTED_PAY_1, "direction": "up"}),
 }
 ODD = [pytest.param(answer, id=name) for name, answer in ODD_ANSWERS.items()]
 

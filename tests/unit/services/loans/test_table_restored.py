@@ -100,6 +100,22 @@ def test_a_payment_lost_in_a_restore_is_booked_from_the_rails_report(
     assert world.run_collections() == []  # the installment is paid: no second debit
 
 
+def test_a_lost_debit_is_booked_for_what_the_rail_moved_never_a_typed_amount(
+    world: Deployment, loan: Loan
+) -> None:
+    taken = backup(world.database)
+    world.pay_loan(loan, 5_250, key="lost")
+    restore(world.database, taken)
+    key = f"manual:{loan.loan_id}:lost:pinless"
+    for typo in (525, 52_500, 5_251):
+        with pytest.raises(InvalidRequest, match=r"records transfer .* as 5250 cents") as refused:
+            world.bus.handle(lost(loan, key, typo, "pinless-00000002"))
+        assert refused.value.key == "amount"
+    assert world.sound_loan(loan.loan_id).outstanding_balance == 31_500  # nothing booked
+    assert world.bus.handle(lost(loan, key, 5_250, "pinless-00000002")) == "booked"
+    assert world.sound_loan(loan.loan_id).outstanding_balance == 31_500 - 5_250
+
+
 def test_a_lost_autopay_debit_is_booked_as_its_attempt(world: Deployment, loan: Loan) -> None:
     world.at(loan.installments[0].due_date)
     taken = backup(world.database)
