@@ -58,6 +58,14 @@ def lost(loan: Loan, key: str, amount: int, confirmation: str) -> BookLostTransf
     )
 
 
+def pay_and_lose(world: Deployment, loan: Loan) -> str:
+    """A borrower's 5,250-cent payment the rail took, lost to a restore; its key."""
+    taken = backup(world.database)
+    world.pay_loan(loan, 5_250, key="lost")
+    restore(world.database, taken)
+    return f"manual:{loan.loan_id}:lost:pinless"
+
+
 def test_autopay_run_again_after_a_restore_takes_the_installment_once(
     world: Deployment, loan: Loan
 ) -> None:
@@ -75,10 +83,7 @@ def test_autopay_run_again_after_a_restore_takes_the_installment_once(
 def test_a_payment_lost_in_a_restore_is_booked_from_the_rails_report(
     world: Deployment, loan: Loan
 ) -> None:
-    taken = backup(world.database)
-    world.pay_loan(loan, 5_250, key="lost")
-    restore(world.database, taken)
-    key = f"manual:{loan.loan_id}:lost:pinless"
+    key = pay_and_lose(world, loan)
     world.at(loan.installments[0].due_date - dt.timedelta(days=1), 12)
     (completed,) = world.sim.due_events()
     with pytest.raises(NotFound):  # the rail's event names a transfer the table lost
@@ -103,10 +108,7 @@ def test_a_payment_lost_in_a_restore_is_booked_from_the_rails_report(
 def test_a_lost_debit_is_booked_for_what_the_rail_moved_never_a_typed_amount(
     world: Deployment, loan: Loan
 ) -> None:
-    taken = backup(world.database)
-    world.pay_loan(loan, 5_250, key="lost")
-    restore(world.database, taken)
-    key = f"manual:{loan.loan_id}:lost:pinless"
+    key = pay_and_lose(world, loan)
     for typo in (525, 52_500, 5_251):
         with pytest.raises(InvalidRequest, match=r"records transfer .* as 5250 cents") as refused:
             world.bus.handle(lost(loan, key, typo, "pinless-00000002"))
