@@ -349,7 +349,8 @@ class MovementLimitReached(CreditLineError):
 
     The line's stored item holds every draw and payment of its open and last cycles, and
     a stored item is bounded (``loc_core.creditline.capacity``). Refused before any rail
-    is asked; ``key`` names the product field. The next cycle takes them again.
+    is asked; ``key`` names the product field. The next cycle takes them again. One payment
+    a cycle of everything the line owes (a payoff) is never refused.
     """
 
 

@@ -5,11 +5,13 @@ cycle's activity and credit movements); a statement item holds one cycle's. Both
 with every draw and payment, and a stored item is bounded (`ITEM_SIZE_LIMIT`, DynamoDB's
 400 KB): past it, every command on the line, and its billing, would fail for good.
 `CreditLineProduct.max_movements_per_cycle` bounds the draws and payments a borrower
-starts in a cycle (`require_movement_room`). The root also keeps every billing-error
-dispute for the line's life (a notice may dispute as little as a cent of a charge):
+starts in a cycle (`require_movement_room`), but for one payment a cycle of everything the
+line owes (a payoff past the bound, marked `LocPayment.payoff_past_bound`): a borrower can
+always pay what they owe. The root also keeps every billing-error dispute for the line's
+life (a notice may dispute as little as a cent of a charge):
 `CreditLineProduct.max_disputes_per_line` bounds them (`require_dispute_room`). The rest
-of this module is the worst case those bounds allow, which the start-up check
-``check_line_items_fit`` holds under the limit.
+of this module is the worst case those bounds allow, the payoff included, which the
+start-up check ``check_line_items_fit`` holds under the limit.
 ``tests/unit/adapters/test_line_item_sizes.py`` measures the same worst case with the
 DynamoDB codec, so this model cannot fall below what is really stored.
 """
@@ -38,6 +40,7 @@ __all__ = [
     "largest_root_bytes",
     "largest_statement_bytes",
     "movements_in_cycle",
+    "payoff_past_bound",
     "require_dispute_room",
     "require_movement_room",
     "root_bytes_at_most",
@@ -63,10 +66,11 @@ DISPUTE_BYTES = 6 * 1_024
 charge reference (a draw id, 880 characters), the borrower's description and the
 operator's explanation at their longest (500 characters, up to 2,000 bytes each), the
 largest amounts and every date (measured: 5,488)."""
-UNREFUSED_MOVEMENTS_PER_CYCLE = 4
-"""Movements a cycle may hold that are never refused for the bound: the due job's
-debit, the late fee, a borrower's draw or payment checked before the close and booked
-after it, and an operator's correction."""
+UNREFUSED_MOVEMENTS_PER_CYCLE = 5
+"""Movements a cycle may hold that are never refused for the bound: the borrower's payoff
+past it (one a cycle: `payoff_past_bound`), the due job's debit, the late fee, a
+borrower's draw or payment checked before the close and booked after it, and an
+operator's correction."""
 
 
 _ENTRY_OVERHEAD = ENTRY_BYTES - LONGEST_REFERENCE
@@ -112,6 +116,14 @@ def largest_root_bytes(product: CreditLineProduct) -> int:
     return FIXED_BYTES + 2 * largest_cycle_entries(product) * ENTRY_BYTES + disputes
 
 
+def _cycle(line: LineState, on: dt.date) -> tuple[dt.date, dt.date]:
+    """The first day of the cycle `on` falls in, and its close (an unbilled close counts)."""
+    start, close = line.cycle_start, line.next_close_date
+    while close <= on:
+        start, close = close, next_close_after(close, line.cycle_day)
+    return start, close
+
+
 def movements_in_cycle(line: LineState, on: dt.date) -> tuple[int, dt.date]:
     """The draws and payments started in the cycle `on` falls in, and when it closes.
 
@@ -120,9 +132,7 @@ def movements_in_cycle(line: LineState, on: dt.date) -> tuple[int, dt.date]:
     moved no money and leaves no entry on the line's items, and a failed draw is final.
     A close not billed yet counts as billed: the cycle `on` falls in is the open one.
     """
-    start, close = line.cycle_start, line.next_close_date
-    while close <= on:
-        start, close = close, next_close_after(close, line.cycle_day)
+    start, close = _cycle(line, on)
     draws = sum(
         1
         for draw in line.draws.values()
@@ -132,23 +142,61 @@ def movements_in_cycle(line: LineState, on: dt.date) -> tuple[int, dt.date]:
     return draws + payments, close
 
 
-def require_movement_room(line: LineState, *, on: dt.date, product: CreditLineProduct) -> None:
+def _payoff_taken(line: LineState, on: dt.date) -> bool:
+    """Whether the cycle `on` falls in holds its payoff past the bound (returned or not)."""
+    start, _ = _cycle(line, on)
+    return any(
+        payment.payoff_past_bound and payment.submitted_on >= start
+        for payment in line.payments.values()
+    )
+
+
+def payoff_past_bound(
+    line: LineState, amount: int, *, on: dt.date, product: CreditLineProduct
+) -> bool:
+    """Whether a borrower's payment of `amount` booked on `on` is the cycle's payoff past the bound.
+
+    It is when it pays everything the line owes and the cycle already holds
+    `max_movements_per_cycle` draws and payments: the booking marks it
+    (`LocPayment.payoff_past_bound`), and the cycle takes no other past the bound.
+    """
+    count, _ = movements_in_cycle(line, on)
+    return count >= product.max_movements_per_cycle and amount >= line.total_balance > 0
+
+
+def require_movement_room(
+    line: LineState, *, on: dt.date, product: CreditLineProduct, payment: int | None = None
+) -> None:
     """Refuse a borrower's new draw or payment on `on` when the cycle holds the most allowed.
+
+    `payment` is a payment's amount (None: a draw). Past the bound, a payment of
+    everything the line owes (a payoff) is still taken, once a cycle: a borrower can
+    always pay what they owe, and the size model counts that one movement more.
 
     Raises:
         MovementLimitReached: the cycle already holds `max_movements_per_cycle` draws
-            and payments; nothing changed.
+            and payments, and this is not a payoff, or the cycle already took its
+            payoff past the bound; nothing changed.
     """
     count, close = movements_in_cycle(line, on)
     limit = product.max_movements_per_cycle
-    if count >= limit:
-        raise MovementLimitReached(
-            f"line {line.line_id} already has {count} draws and payments in the cycle that "
-            f"closes on {close.isoformat()}; the product allows {limit} a cycle "
-            "(max_movements_per_cycle): try again from that day",
-            about=line,
-            key="max_movements_per_cycle",
-        )
+    if count < limit:
+        return
+    taken = _payoff_taken(line, on)
+    if payment is not None and payment == line.total_balance > 0 and not taken:
+        return
+    payoff = (
+        "the cycle already took its one payment of everything owed past the bound"
+        if taken
+        else "a payment of everything the line owes is still taken, once a cycle"
+    )
+    raise MovementLimitReached(
+        f"line {line.line_id} already has {count} draws and payments in the cycle that "
+        f"closes on {close.isoformat()}; the product allows {limit} a cycle "
+        f"(max_movements_per_cycle): try again from that day ({payoff})",
+        about=line,
+        key="max_movements_per_cycle",
+    )
 
 
 def require_dispute_room(line: LineState, *, product: CreditLineProduct) -> None:

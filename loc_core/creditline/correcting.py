@@ -114,9 +114,11 @@ _KEPT = frozenset(
     }
 )
 """Line fields a correction keeps: terms, records, what was issued, notices, the outbox."""
-_PAYMENT_KEPT = frozenset({"status", "settled_on", "sequence", "after_overdue_job"})
-"""A payment keeps what the rail said and when, and when it was booked; what it paid is
-replayed."""
+_PAYMENT_KEPT = frozenset(
+    {"status", "settled_on", "sequence", "after_overdue_job", "payoff_past_bound"}
+)
+"""A payment keeps what the rail said and when, when it was booked, and whether it was
+its cycle's payoff past the movement bound; what it paid is replayed."""
 _MOVEMENTS = frozenset(
     {
         EntryKind.DISBURSEMENT,

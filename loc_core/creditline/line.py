@@ -70,16 +70,22 @@ class CreditLine(LineState):
         """
         draws.check_draw(self, draw_id=draw_id, amount=amount, on=on)
 
-    def check_movement_room(self, *, on: dt.date, product: CreditLineProduct) -> None:
+    def check_movement_room(
+        self, *, on: dt.date, product: CreditLineProduct, payment: int | None = None
+    ) -> None:
         """Refuse a borrower's new draw or payment past `product.max_movements_per_cycle`.
 
         Services ask it before a borrower's draw or payment moves any money; money that
-        already moved is booked without it (``loc_core.creditline.capacity``).
+        already moved is booked without it (``loc_core.creditline.capacity``). `payment`
+        is a payment's amount (None: a draw): past the bound, one payment a cycle of
+        everything the line owes (a payoff) is still taken, and booked with
+        ``bound=product`` it is marked `LocPayment.payoff_past_bound`.
 
         Raises:
-            MovementLimitReached: the cycle `on` falls in holds the most allowed.
+            MovementLimitReached: the cycle `on` falls in holds the most allowed, and this
+                is not a payoff or the cycle already took its payoff past the bound.
         """
-        capacity.require_movement_room(self, on=on, product=product)
+        capacity.require_movement_room(self, on=on, product=product, payment=payment)
 
     def record_rail_decline(
         self, *, draw_id: str, rail: Rail, on: dt.date, reason: str = ""
@@ -140,14 +146,23 @@ class CreditLine(LineState):
         return payments.submit_payment(self, payment_id=payment_id, amount=amount, rail=rail, on=on)
 
     def book_moved_payment(
-        self, *, payment_id: str, amount: object, rail: Rail, on: dt.date
+        self,
+        *,
+        payment_id: str,
+        amount: object,
+        rail: Rail,
+        on: dt.date,
+        bound: CreditLineProduct | None = None,
     ) -> LocPayment:
         """Book a payment a rail already took: never refused for the line's balance.
 
         What the line owes is applied as `submit_payment` does; the excess (all of it on a
         paid-off or CLOSED line) becomes the payment's `refund`, a `RefundDue` posted DR
         CLEARING, CR ``refund_due(<line id>)``, with a REFUND_DUE event. The line's status
-        does not change for the refund.
+        does not change for the refund. With `bound` (the line's product, for a borrower's
+        own payment), a payment of everything owed booked with the cycle already at
+        `max_movements_per_cycle` is marked `LocPayment.payoff_past_bound`: the cycle's
+        one payoff past the bound (``loc_core.creditline.capacity``).
 
         Raises:
             InvalidAmount: zero, negative, float or non-integer cents.
@@ -156,7 +171,7 @@ class CreditLine(LineState):
             OutOfOrder: `on` is before the line's latest activity or past an unbilled close.
         """
         return payments.book_moved_payment(
-            self, payment_id=payment_id, amount=amount, rail=rail, on=on
+            self, payment_id=payment_id, amount=amount, rail=rail, on=on, bound=bound
         )
 
     def settle_payment(

@@ -45,6 +45,10 @@ class LocPayment:
     after_overdue_job: bool = False
     """Booked on its day after the overdue job had changed the line that day (a late fee,
     past due, cured): a replay books it after that day's job, as it happened."""
+    payoff_past_bound: bool = False
+    """A borrower's payment of everything the line owed, booked with its cycle already
+    holding `max_movements_per_cycle` draws and payments: the one payment a cycle the
+    bound lets pass (``loc_core.creditline.capacity``), so a borrower can always pay off."""
 
     def audit_key(self) -> tuple[str, str]:
         """The audited entity type and id."""

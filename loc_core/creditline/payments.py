@@ -20,7 +20,9 @@ from loc_core.bookkeeping import EntryKind, Movement, Product, entry_id
 from loc_core.creditline._bookkeeping import Process, book_activity, emit, require_in_order, step
 from loc_core.creditline._state import LineState
 from loc_core.creditline.activity import ActivityKind
+from loc_core.creditline.capacity import payoff_past_bound
 from loc_core.creditline.closing import close_when_paid_off
+from loc_core.creditline.config import CreditLineProduct
 from loc_core.creditline.credit import apply_credit
 from loc_core.creditline.delinquency import (
     announce_past_due,
@@ -80,14 +82,29 @@ def submit_payment(
 
 
 def book_moved_payment(
-    line: LineState, *, payment_id: str, amount: object, rail: Rail, on: dt.date
+    line: LineState,
+    *,
+    payment_id: str,
+    amount: object,
+    rail: Rail,
+    on: dt.date,
+    bound: CreditLineProduct | None = None,
 ) -> LocPayment:
     """The rule of `CreditLine.book_moved_payment` (documented there)."""
-    return _book(line, payment_id=payment_id, amount=amount, rail=rail, on=on, moved=True)
+    return _book(
+        line, payment_id=payment_id, amount=amount, rail=rail, on=on, moved=True, bound=bound
+    )
 
 
 def _book(
-    line: LineState, *, payment_id: str, amount: object, rail: Rail, on: dt.date, moved: bool
+    line: LineState,
+    *,
+    payment_id: str,
+    amount: object,
+    rail: Rail,
+    on: dt.date,
+    moved: bool,
+    bound: CreditLineProduct | None = None,
 ) -> LocPayment:
     cents = positive_cents(amount, field="payment amount")
     if rail not in REPAYMENT_RAILS:
@@ -125,6 +142,8 @@ def _book(
         refund=RefundDue(payment_id=payment_id, amount=excess, recorded_on=on) if excess else None,
         sequence=line.money_events,
         after_overdue_job=line.overdue_job_changed_on == on,
+        payoff_past_bound=bound is not None
+        and payoff_past_bound(line, cents, on=on, product=bound),
     )
     line.money_events += 1
     applied = f"payment {payment_id} applied: fees, then interest, then principal"

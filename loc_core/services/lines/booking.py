@@ -125,9 +125,15 @@ class LineDebits:
             known = line.payments.get(key)
             if known is not None:
                 return known
-            # Money moved: never refused for the balance.
+            # Money moved: never refused for the balance. A borrower's own payment is
+            # booked with the bound, so a payoff past it takes the cycle's one such room.
+            borrowers = intent.kind is IntentKind.LINE_PAYMENT
             payment = line.book_moved_payment(
-                payment_id=key, amount=intent.amount, rail=transfer.rail, on=today
+                payment_id=key,
+                amount=intent.amount,
+                rail=transfer.rail,
+                on=today,
+                bound=self.lines.product if borrowers else None,
             )
             if payment.refund is not None:  # committed with the payment it refunds
                 line.outbox.events.append(

@@ -80,8 +80,10 @@ def pay_line(
         Overpayment: more than the line's total balance; no rail was called (also for a
             repeat whose earlier attempt moved no money, checked again).
         MovementLimitReached: the cycle already holds the product's
-            `max_movements_per_cycle` draws and payments; no rail was called (checked
-            again, like `Overpayment`, for a repeat whose earlier attempt moved no money).
+            `max_movements_per_cycle` draws and payments and the amount is not
+            everything the line owes (a payoff, taken once a cycle past the bound); no
+            rail was called (checked again, like `Overpayment`, for a repeat whose
+            earlier attempt moved no money).
         RailDeclined: every rail declined; nothing was taken. Use a new key to try again.
         ExternalServiceError: a rail could not be reached; retrying with the same key is
             safe.
@@ -176,8 +178,9 @@ def _refuse_new_payment(
 
 
 def _refuse_overpayment(line: CreditLine, amount: int, debits: LineDebits) -> None:
-    line.check_movement_room(on=debits.lines.today, product=debits.lines.product)
     cents = positive_cents(amount, field="payment amount")
+    # Past the cycle's bound, a payoff (everything the line owes) is still taken, once.
+    line.check_movement_room(on=debits.lines.today, product=debits.lines.product, payment=cents)
     if cents > line.total_balance:
         raise Overpayment(
             f"a payment of {format_cents(cents)} is above the "

@@ -32,6 +32,7 @@ from loc_core.creditline import (
 )
 from loc_core.creditline.capacity import (
     LONGEST_REFERENCE,
+    UNREFUSED_MOVEMENTS_PER_CYCLE,
     largest_cycle_entries,
     root_bytes_at_most,
 )
@@ -44,8 +45,8 @@ from loc_core.validation import MAX_TEXT_LENGTH
 NOW = dt.datetime(2026, 1, 5, 15, tzinfo=dt.UTC)
 LARGEST = 10**15
 """More cents than any line holds: the widest number an amount is stored as."""
-LARGEST_ALLOWED = CreditLineProduct(max_movements_per_cycle=22)
-"""The largest bound the start-up check accepts with the default 12 disputes a line (23 is
+LARGEST_ALLOWED = CreditLineProduct(max_movements_per_cycle=21)
+"""The largest bound the start-up check accepts with the default 12 disputes a line (22 is
 refused: docs/configuration.md)."""
 LONGEST_TEXT = "\N{GRINNING FACE}" * MAX_TEXT_LENGTH
 """A borrower's description or an operator's explanation at its most bytes (4 a character)."""
@@ -150,7 +151,7 @@ def test_a_credit_movement_takes_no_more_than_an_activity_line() -> None:
     line.last_statement, line.cycle_activity = statement, []
 
     assert item_size(encode_statement(statement)) <= largest_statement_bytes(
-        CreditLineProduct(max_movements_per_cycle=100 // 6 - 4)
+        CreditLineProduct(max_movements_per_cycle=100 // 6 - UNREFUSED_MOVEMENTS_PER_CYCLE)
     )
     assert item_size(encode_line(line, shards=64)[0]) <= root_bytes_at_most(line)
 

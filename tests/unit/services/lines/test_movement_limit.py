@@ -85,3 +85,36 @@ def test_a_failed_draw_takes_no_room_from_the_cycle(world: Deployment, drawn: Cr
     assert world.draw(drawn, 100, key="draw-5").status.value == "DISBURSED"
     with pytest.raises(MovementLimitReached):  # the draw, the payment and the draw
         world.pay_line(drawn, 1, key="cent-2")
+
+
+def test_a_borrower_at_the_bound_can_pay_the_line_off_once_a_cycle(
+    world: Deployment, drawn: CreditLine
+) -> None:
+    world.sim.down = {Rail.PINLESS}  # by ACH, which can be returned
+    world.pay_line(drawn, 1, key="cent-1")
+    world.pay_line(drawn, 1, key="cent-2")  # with the draw: three this cycle
+    before, calls = world.line(drawn), len(world.rails.calls)
+    owed = before.total_balance
+
+    with pytest.raises(MovementLimitReached):  # less than everything owed is refused
+        world.pay_line(drawn, owed - 1, key="part")
+    assert world.line(drawn) == before
+    assert len(world.rails.calls) == calls  # no rail was asked
+
+    payoff = world.pay_line(drawn, owed, key="payoff")  # paying it all off never is
+    assert payoff.amount == owed
+    assert world.line(drawn).total_balance == 0
+    assert world.bus.handle(ReconcileLine(drawn.user_id, drawn.line_id)).problems == ()
+
+    world.at(dt.date(2026, 3, 20), 10)
+    event = settlement(payoff.payment_id, SettlementOutcome.RETURNED, world.clock.now(), Rail.ACH)
+    assert world.settle(event) is SettlementHandling.REVERSED
+    assert world.line(drawn).total_balance == owed  # owed again
+    with pytest.raises(MovementLimitReached, match="already took its one"):  # once a cycle
+        world.pay_line(drawn, owed, key="payoff-2")
+
+    world.at(dt.date(2026, 4, 5), 8)
+    world.bill()
+    world.at(dt.date(2026, 4, 5), 10)
+    owed = world.line(drawn).total_balance
+    assert world.pay_line(drawn, owed, key="payoff-2").amount == owed  # the next cycle takes it
