@@ -109,10 +109,13 @@ def _decide(
                 f"underwriting approved user {command.user_id} without an origination fee",
                 user_id=command.user_id,
             )
-        countered = decision.loan_amount < command.requested_amount
+        # Never more credit than the borrower asked for: an approval above the request
+        # (underwriting's "approved up to") offers the amount requested.
+        offered = min(decision.loan_amount, command.requested_amount)
+        countered = offered < command.requested_amount
         if countered and not decision.adverse_actions:
             raise ExternalServiceError(
-                f"underwriting approved user {command.user_id} for {decision.loan_amount} of "
+                f"underwriting approved user {command.user_id} for {offered} of "
                 f"the {command.requested_amount} cents requested without a reason: a "
                 "counteroffer's adverse action notice states why (12 CFR 1002.9(a)(1)(iv))",
                 user_id=command.user_id,
@@ -122,7 +125,7 @@ def _decide(
             user_id=command.user_id,
             application_id=desk.ids.new_id(),
             loan_number=desk.ids.next_loan_number(),
-            loan_amount=decision.loan_amount,
+            loan_amount=offered,
             fee=decision.fee,
             now=now,
             installment_count=decision.installment_count,

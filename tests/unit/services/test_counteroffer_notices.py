@@ -74,6 +74,23 @@ def figures(store: InMemoryDocumentStore, application_id: str) -> dict[str, obje
     return shown
 
 
+class Offering:
+    """Underwriting that approves everyone for `loan_amount` at 5%, saying nothing why."""
+
+    def __init__(self, loan_amount: int) -> None:
+        self.loan_amount = loan_amount
+
+    def decide_loan(self, user_id: str, *, requested_amount: int) -> LoanDecision:
+        del user_id, requested_amount
+        return LoanDecision(
+            approved=True, loan_amount=self.loan_amount, fee=OriginationFee.percentage(Decimal(5))
+        )
+
+    def decide_line(self, user_id: str) -> LineDecision:
+        del user_id
+        return LineDecision(approved=False)
+
+
 def test_a_counteroffer_files_the_combined_notice_and_tells_the_applicant_once() -> None:
     world, store = rendering()
     apply = ApplyForLoan("alice", 45_000, "apply-1")
@@ -127,24 +144,28 @@ def test_an_offer_of_the_amount_requested_is_no_counteroffer_and_has_no_notice()
 
 
 def test_a_counteroffer_without_a_reason_is_not_trusted() -> None:
-    class Careless:
-        def decide_loan(self, user_id: str, *, requested_amount: int) -> LoanDecision:
-            del user_id, requested_amount  # offers everyone $100.00, saying nothing why
-            return LoanDecision(
-                approved=True, loan_amount=10_000, fee=OriginationFee.percentage(Decimal(5))
-            )
-
-        def decide_line(self, user_id: str) -> LineDecision:
-            del user_id
-            return LineDecision(approved=False)
-
     world, store = rendering()
     with pytest.raises(ExternalServiceError, match="without a reason"):
-        world.replacing(Underwriting, Careless()).handle(ApplyForLoan("alice", 30_000, "k-1"))
+        world.replacing(Underwriting, Offering(10_000)).handle(ApplyForLoan("alice", 30_000, "k"))
     with world.bus.get(UnitOfWork) as uow:
         assert uow.loan_applications.for_user("alice") == []
     assert world.bus.get(IdGenerator).next_loan_number() == "FM-000001"  # none taken
     assert store.documents == {}
+
+
+def test_an_approval_above_the_request_offers_the_amount_requested() -> None:
+    world, store = rendering()
+    offer = world.replacing(Underwriting, Offering(100_000)).handle(
+        ApplyForLoan("alice", 30_000, "k-1")
+    )
+    assert (offer.loan_amount, offer.origination_fee, offer.requested_amount) == (
+        30_000,
+        1_500,
+        30_000,
+    )
+    assert not offer.is_counteroffer
+    assert countered(world) == []
+    assert adverse_action_notice_key("alice", offer.application_id) not in store.documents
 
 
 def test_a_queued_counteroffer_notice_renders_the_offer_as_stored_and_only_it() -> None:
