@@ -66,11 +66,13 @@ DISPUTE_BYTES = 6 * 1_024
 charge reference (a draw id, 880 characters), the borrower's description and the
 operator's explanation at their longest (500 characters, up to 2,000 bytes each), the
 largest amounts and every date (measured: 5,488)."""
-UNREFUSED_MOVEMENTS_PER_CYCLE = 5
+UNREFUSED_MOVEMENTS_PER_CYCLE = 6
 """Movements a cycle may hold that are never refused for the bound: the borrower's payoff
 past it (one a cycle: `payoff_past_bound`), the due job's debit, the late fee, a
-borrower's draw or payment checked before the close and booked after it, and an
-operator's correction."""
+borrower's draw or payment checked before the close and booked after it, a payment at the
+rail while a draw takes the cycle's last place (a draw is checked again in the commit
+that holds it; a payment is on the line only once a rail took its money, one at a time
+under the debit lease), and an operator's correction."""
 
 
 _ENTRY_OVERHEAD = ENTRY_BYTES - LONGEST_REFERENCE

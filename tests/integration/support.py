@@ -9,9 +9,17 @@ from typing import Any
 import boto3
 import botocore.session
 from contracts.uow import UowFactory
+from deployment import Deployment
 
-from loc_adapters.dynamodb import DynamoEventOutbox, DynamoLock, DynamoTable, DynamoUnitOfWork
-from loc_core.ports import Clock, EventOutbox, Lock, UnitOfWork
+from loc_adapters.dynamodb import (
+    DynamoEventOutbox,
+    DynamoIdempotencyStore,
+    DynamoLock,
+    DynamoTable,
+    DynamoUnitOfWork,
+)
+from loc_core.ports import Clock, EventOutbox, IdempotencyStore, Lock, UnitOfWork
+from loc_core.services.messagebus import MessageBus
 
 REGION = "us-east-1"
 
@@ -48,6 +56,21 @@ def on_table(table: DynamoTable, clock: Clock) -> dict[type, object]:
         Lock: DynamoLock(table, clock=clock),
         EventOutbox: DynamoEventOutbox(table),
     }
+
+
+def kept_in(table: DynamoTable, world: Deployment, *, idempotency: bool = False) -> Deployment:
+    """`world` with the ports of `on_table` (and, with `idempotency`, its records) in `table`."""
+    stored = on_table(table, world.clock)
+    if idempotency:
+        stored[IdempotencyStore] = DynamoIdempotencyStore(table)
+    for port, adapter in stored.items():
+        world = world.using(port, adapter)
+    return world
+
+
+def second_process(world: Deployment, table: DynamoTable) -> MessageBus:
+    """Another process's bus on the same table: its own unit of work, the same clock."""
+    return world.bus.replacing({UnitOfWork: DynamoUnitOfWork(table, clock=world.clock)})
 
 
 class CallLog:

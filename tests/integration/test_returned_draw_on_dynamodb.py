@@ -6,7 +6,7 @@ must round-trip through the table and reconcile there.
 
 import pytest
 from deployment import LINES_OPENED, Deployment
-from integration.support import on_table
+from integration.support import kept_in
 from unit.services.lines.conftest import billed, drawn
 from unit.services.lines.test_returned_draws import (
     test_a_paid_minimum_becomes_a_refund_when_the_draw_comes_back_after_its_statement,
@@ -23,7 +23,4 @@ __all__ = [
 
 @pytest.fixture
 def world(table: DynamoTable) -> Deployment:
-    world = Deployment.build(now=LINES_OPENED, seed=11)
-    for port, adapter in on_table(table, world.clock).items():
-        world = world.using(port, adapter)
-    return world
+    return kept_in(table, Deployment.build(now=LINES_OPENED, seed=11))

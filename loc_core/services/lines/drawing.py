@@ -176,7 +176,10 @@ def draw_from_line(
     Raises:
         NotFound: no such line.
         InvalidAmount, LineNotActive, InsufficientCredit, MovementLimitReached: the draw
-            was refused; nothing is held.
+            was refused; nothing is held. The cycle's bound is checked again in the
+            commit that holds the draw, so a concurrent draw that took the last place
+            first refuses this one (its intent, sent to no rail, is closed by the
+            recovery job).
         IdempotencyConflict: the key was used on this line for another amount.
         ConcurrencyConflict: the line kept changing; retrying the command is safe.
     """
@@ -194,13 +197,13 @@ def draw_from_line(
         ),
         reopen=False,
     )
-    draw, _ = lines.change(
-        command.user_id,
-        command.line_id,
-        lambda line, today: line.request_draw(draw_id=draw_id, amount=command.amount, on=today),
-        actor="api",
-        request_id=draw_id,
-    )
+
+    def hold(line: CreditLine, today: dt.date) -> Draw:
+        if draw_id not in line.draws:  # checked again in the commit that takes the place
+            line.check_movement_room(on=today, product=lines.product)
+        return line.request_draw(draw_id=draw_id, amount=command.amount, on=today)
+
+    draw, _ = lines.change(command.user_id, command.line_id, hold, actor="api", request_id=draw_id)
     if draw.status is DrawStatus.PENDING:
         draw = send_draw(intent, lines=lines, movements=movements, metrics=metrics)
     movements.finish(_stored(uow, intent))

@@ -15,8 +15,10 @@ died or was cut short) is *missed*, and the lines still due that day (the same i
 under that due date's keys; the end of the run marks those days done too. A day whose
 run finished is never looked at again, so a minimum the run found paid, or autopay off,
 or that every rail declined, is not presented later because something changed since.
-Days before the first run that marked its days (`DUE_CATCH_UP_SINCE`) are never missed:
-earlier releases left no marks.
+Days before the first run that marked its days (`DUE_CATCH_UP_SINCE`, recorded only by
+a run for the clock's own date) are never missed: earlier releases left no marks. Nor is
+a day whose mark may have expired since (an operator's ``--date`` run a week or more
+back): a missing mark says nothing there either.
 
 Another debit on the line whose outcome is not known yet (a borrower's payment whose
 rail failed mid-call, `Movements.unconfirmed_debits`) may have taken money
@@ -50,7 +52,7 @@ from loc_core.ports import (
     Lock,
     Metrics,
 )
-from loc_core.services.kit import leased, lock_key
+from loc_core.services.kit import leased, lock_key, moment
 from loc_core.services.lines._unit import LEASE_TTL
 from loc_core.services.lines.billing import BILLING_CATCH_UP_DAYS
 from loc_core.services.lines.booking import LineDebits
@@ -75,8 +77,8 @@ _RUN_MARK = "loc_due run finished"
 """The fingerprint of every `due_run_key` record: one kind of request."""
 _RUN_MARK_TTL = dt.timedelta(days=DUE_CATCH_UP_DAYS + 2)
 """How long a day's mark is kept: while a later run's window reaches the day, with a day
-to spare. A ``--date`` run further back finds no marks before its date and looks at
-those days too, where only lines billed no cycle since are still listed."""
+to spare. A ``--date`` run further back takes no day for missed whose mark may be gone
+(`_marks_kept_from`)."""
 DUE_CATCH_UP_SINCE = "loc_due:catching-up-since"
 """The idempotency record of the first day a due run marked its days: days before it are
 never taken for missed (`_catching_up_since`)."""
@@ -112,7 +114,8 @@ def collect_due_minimum_payments(
     a re-run the same day collects it.
     """
     today = command.business_date(jobs.lines.clock)
-    missed = _missed_days(idempotency, jobs.lines.clock.now(), today)
+    now, _ = moment(jobs.lines.clock)
+    missed = _missed_days(idempotency, now, today)
     if missed:
         metrics.increment("loc.lines.loc_due.missed_days", len(missed))
     with jobs.lines.uow as uow:
@@ -139,11 +142,12 @@ def _missed_days(store: IdempotencyStore, now: dt.datetime, today: dt.date) -> t
     """The days of the catch-up window before `today` whose due run never reached its end.
 
     Only days on or after the first day this release's due job ran (`_catching_up_since`)
-    count: before that no run left a mark, and a day without one says nothing. A day with
-    no record is claimed (IN_PROGRESS) by this run; one claimed and never finished (a run
-    that died, cut short, or this run's earlier page) stays missed.
+    count: before that no run left a mark, and a day without one says nothing. Nor does
+    a day whose mark may be gone (`_marks_kept_from`: a ``--date`` run a week or more
+    back). A day with no record is claimed (IN_PROGRESS) by this run; one claimed and
+    never finished (a run that died, cut short, or this run's earlier page) stays missed.
     """
-    since = _catching_up_since(store, now, today)
+    since = max(_catching_up_since(store, now, today), _marks_kept_from(now))
     missed: list[dt.date] = []
     for back in range(DUE_CATCH_UP_DAYS, 0, -1):
         day = today - dt.timedelta(days=back)
@@ -155,18 +159,32 @@ def _missed_days(store: IdempotencyStore, now: dt.datetime, today: dt.date) -> t
     return tuple(missed)
 
 
+def _marks_kept_from(now: dt.datetime) -> dt.date:
+    """The first day whose mark, had its run finished, is surely still kept at `now`.
+
+    A day's mark is written on or after the day began (UTC) and kept `_RUN_MARK_TTL`
+    from then; a record past its time counts as absent at once, whether or not DynamoDB's
+    TTL has swept it yet. Only a ``--date`` run a week or more back reaches earlier days.
+    """
+    return (now - _RUN_MARK_TTL).date() + dt.timedelta(days=1)
+
+
 def _catching_up_since(store: IdempotencyStore, now: dt.datetime, today: dt.date) -> dt.date:
     """The first day a due run marked its days (`DUE_CATCH_UP_SINCE`), recorded by the first run.
 
     Without it, the first run after the catch-up was deployed would find no marks for the
     week before and take every day of it for missed: it would debit lines whose minimum
     the old runs rightly left (autopay turned on after the due date, a payment returned
-    since, a debit every rail declined).
+    since, a debit every rail declined). Only a run for the clock's own date records it:
+    an operator's ``--date`` run that comes first after the deploy cannot vouch for the
+    days between its date and today (runs of the old release may have done them, leaving
+    no mark); it looks at no day before its own.
     """
     known = store.begin(DUE_CATCH_UP_SINCE, fingerprint=_SINCE_MARK, now=now, ttl=_SINCE_TTL)
     if known is not None and known.status is IdempotencyStatus.COMPLETED and known.response:
         return min(dt.date.fromisoformat(known.response), today)
-    store.complete(DUE_CATCH_UP_SINCE, response=today.isoformat(), now=now)
+    if today == now.date():  # a claim left by a --date run is completed here too
+        store.complete(DUE_CATCH_UP_SINCE, response=today.isoformat(), now=now)
     return today
 
 

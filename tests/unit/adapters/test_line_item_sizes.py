@@ -45,7 +45,7 @@ from loc_core.validation import MAX_TEXT_LENGTH
 NOW = dt.datetime(2026, 1, 5, 15, tzinfo=dt.UTC)
 LARGEST = 10**15
 """More cents than any line holds: the widest number an amount is stored as."""
-LARGEST_ALLOWED = CreditLineProduct(max_movements_per_cycle=21)
+LARGEST_ALLOWED = CreditLineProduct(max_movements_per_cycle=20)
 """The largest bound the start-up check accepts with the default 12 disputes a line (22 is
 refused: docs/configuration.md)."""
 LONGEST_TEXT = "\N{GRINNING FACE}" * MAX_TEXT_LENGTH

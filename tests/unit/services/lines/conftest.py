@@ -2,7 +2,9 @@
 
 `world` is the deployment the tests drive through its bus; another store's suite (the
 DynamoDB lifecycle test) overrides it with a deployment over that store. `drawn` and
-`billed` are the line most tests start from, before and after its first bill.
+`billed` are the line most tests start from, before and after its first bill;
+`second_process` is another process on the same store, for a request that runs while a
+first one is in flight.
 """
 
 import datetime as dt
@@ -11,6 +13,7 @@ import pytest
 from deployment import LINES_OPENED, Deployment
 
 from loc_core.creditline import CreditLine
+from loc_core.services.messagebus import MessageBus
 
 
 @pytest.fixture
@@ -34,3 +37,9 @@ def billed(world: Deployment, drawn: CreditLine) -> CreditLine:
     world.at(dt.date(2026, 4, 5), 8)
     world.bill()
     return drawn
+
+
+@pytest.fixture
+def second_process(world: Deployment) -> MessageBus:
+    """Another process on the world's store (its own unit of work), sharing its leases."""
+    return world.another_process()

@@ -10,12 +10,13 @@ import datetime as dt
 
 import pytest
 from deployment import LINES_OPENED, Deployment
-from fakes import declining
+from fakes import declining, meanwhile
 
 from loc_core.creditline import CreditLine, CreditLineProduct, LineStatus
 from loc_core.payments import Rail
 from loc_core.services.commands import CollectDueMinimums, SetLineAutopay
-from loc_core.services.lines import DUE_CATCH_UP_DAYS, due_payment_id
+from loc_core.services.lines import DUE_CATCH_UP_DAYS, JobReport, due_payment_id
+from loc_core.services.messagebus import MessageBus
 
 DUE = dt.date(2026, 4, 27)
 """The line's first statement (closed 04-05, 1,989 minimum) is due."""
@@ -76,6 +77,45 @@ def test_a_caught_up_due_date_is_debited_once(world: Deployment, billed: CreditL
     world.at(DUE + dt.timedelta(days=3), 15)  # the next day's run
     assert world.due().acted == ()
     assert due_debits(world) == [(due_payment_id(billed.line_id, DUE, Rail.PINLESS), MINIMUM)]
+
+
+def test_two_runs_of_one_day_catching_up_debit_a_missed_due_date_once(
+    world: Deployment, billed: CreditLine, second_process: MessageBus
+) -> None:
+    """A delivery repeated while the first is at the rail: its lease held, the line waits."""
+    world.at(DUE + dt.timedelta(days=2), 15)
+    repeated: list[JobReport] = []
+    world.rails.handler = meanwhile(
+        world.sim, lambda _: repeated.append(second_process.handle(CollectDueMinimums()))
+    )
+
+    assert world.due().acted == (billed.line_id,)
+
+    assert (repeated[0].acted, repeated[0].failed) == ((), (billed.line_id,))
+    world.rails.handler = world.sim.submit
+    world.at(DUE + dt.timedelta(days=3), 15)  # both runs marked the missed days done
+    assert world.due().acted == ()
+    assert due_debits(world) == [(due_payment_id(billed.line_id, DUE, Rail.PINLESS), MINIMUM)]
+
+
+def test_a_due_run_cut_short_leaves_its_day_to_the_next_run(world: Deployment) -> None:
+    """The 04-27 run dies after its first page; the 04-28 run collects the line it missed."""
+    first, second = world.open_line(), world.open_line(user_id="user-2")
+    world.at(dt.date(2026, 3, 12))
+    for line in (first, second):
+        world.draw(line, 40_000)
+    world.at(dt.date(2026, 4, 5), 8)
+    world.bill()
+    world.at(DUE, 15)
+    cut_short = world.bus.handle(CollectDueMinimums(page_size=1))
+    assert cut_short.cursor is not None  # and no page after it ran
+    world.at(DUE + dt.timedelta(days=1), 15)
+
+    assert world.due().acted == tuple(sorted({first.line_id, second.line_id} - {*cut_short.acted}))
+
+    assert sorted(key for key, _ in due_debits(world)) == sorted(
+        due_payment_id(line.line_id, DUE, Rail.PINLESS) for line in (first, second)
+    )
 
 
 @pytest.mark.parametrize("gap", ["paid by hand", "autopay off"])
