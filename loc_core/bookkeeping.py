@@ -123,10 +123,15 @@ _HISTORICAL_SUFFIX = {(Product.INSTALLMENT, Movement.REVERSE): "unapply"}
 """Suffixes a product already posted under another name; stored ids are never re-keyed."""
 
 
-def entry_id(cause: str, movement: Movement, *, product: Product) -> str:
-    """The id of the entry `movement` of `cause` posts (``"<cause>:<suffix>"``)."""
+def entry_id(cause: str, movement: Movement, *, product: Product, occurrence: int = 1) -> str:
+    """The id of the entry `movement` of `cause` posts (``"<cause>:<suffix>"``).
+
+    A movement a cause can post more than once (a loan's late fee or default that a
+    correction took back and a later daily job charges again) names its `occurrence`
+    after the first: ``"<cause>:<suffix>:2"``, and so on. The first keeps the plain id.
+    """
     suffix = _HISTORICAL_SUFFIX.get((product, movement), movement.value)
-    return f"{cause}:{suffix}"
+    return f"{cause}:{suffix}" if occurrence == 1 else f"{cause}:{suffix}:{occurrence}"
 
 
 def late_fee(
@@ -138,10 +143,11 @@ def late_fee(
     amount: int,
     on: dt.date,
     memo: str,
+    occurrence: int = 1,
 ) -> JournalEntry:
-    """DR the borrower's `bucket` receivable, CR that bucket's income."""
+    """DR the borrower's `bucket` receivable, CR its income (`occurrence` as `entry_id`'s)."""
     return JournalEntry.build(
-        entry_id=entry_id(cause, Movement.LATE_FEE, product=product),
+        entry_id=entry_id(cause, Movement.LATE_FEE, product=product, occurrence=occurrence),
         kind=EntryKind.LATE_FEE,
         effective_date=on,
         reference=reference,
@@ -160,10 +166,14 @@ def charge_off(
     on: dt.date,
     movement: Movement = Movement.DEFAULT,
     memo: str = "",
+    occurrence: int = 1,
 ) -> JournalEntry:
-    """Reserve what is owed: DR CREDIT_LOSS, CR the loan's or line's allowance."""
+    """Reserve what is owed: DR CREDIT_LOSS, CR the loan's or line's allowance.
+
+    `occurrence` as `entry_id`'s.
+    """
     return JournalEntry.build(
-        entry_id=entry_id(cause, movement, product=product),
+        entry_id=entry_id(cause, movement, product=product, occurrence=occurrence),
         kind=EntryKind.CHARGE_OFF,
         effective_date=on,
         reference=reference,

@@ -89,6 +89,11 @@ class LoanState:
     """The last business date the daily job changed the loan (an installment made overdue
     with its late fee, or the loan defaulted): a payment booked that day after it is
     replayed after that day's job (`Payment.after_daily_job`)."""
+    charge_off_entries: int = 0
+    """How many charge-off entries the daily job posted when it defaulted the loan: a
+    correction can undo a default and a return reversed as of today bring it back, and
+    each default posts its own entry (``<installment>:default``, then
+    ``<installment>:default:2``: `bookkeeping.entry_id`). Kept by corrections."""
     product: InstallmentProduct
     """The terms the loan was made under (grace, late fees, default)."""
     installments: list[Installment]

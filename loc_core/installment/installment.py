@@ -162,6 +162,12 @@ class Installment:
     late_fee_waiver: LateFeeWaiver | None = None
     """An operator's waiver of the late fee (then `late_fee` is 0, in every replay too);
     None while none was waived."""
+    late_fee_entries: int = 0
+    """How many late-fee entries the daily job posted for this installment. A correction
+    may take a fee back (its replay pays the installment in time) and a return reversed
+    as of today make it late again: the next run's fee is then the installment's second
+    entry, ``<installment>:late_fee:2`` (`bookkeeping.entry_id`). Kept by corrections:
+    their replays post nothing of their own."""
     created_at: dt.datetime
     updated_at: dt.datetime
     version: int = 0

@@ -1267,6 +1267,7 @@ class Loan(LoanState):
             installment.update_reason = reason
             self.outstanding_balance += fee
             if fee:
+                installment.late_fee_entries += 1  # a fee taken back and charged again
                 self.outbox.entries.append(
                     bookkeeping.late_fee(
                         product=Product.INSTALLMENT,
@@ -1276,22 +1277,25 @@ class Loan(LoanState):
                         amount=fee,
                         on=today,
                         memo=f"installment {installment.number} overdue",
+                        occurrence=installment.late_fee_entries,
                     )
                 )
             self.outbox.changes.extend(recorder.changes())
             self._overdue_event(installment, today)
 
     def _waived_after(self, today: dt.date) -> int:
-        """The fees waived by operators later than `today`: they still hold their room.
+        """The fees waived by operators on `today` or later: they still hold their room.
 
-        The loan's cap counts only fees not waived, from the day a waiver is booked: a
-        replay of the days before it counts the waived fee as charged, so a waiver never
-        raises a fee assessed before it (a later installment's fee the cap had cut).
+        The loan's cap counts only fees not waived from the day after a waiver is booked:
+        a replay of the days up to it counts the waived fee as charged, so a waiver never
+        raises a fee assessed before it (a later installment's fee the cap had cut),
+        not even one the job charged on the waiver's own day (the loan does not record
+        whether that day's job ran before or after the waiver).
         """
         return sum(
             waiver.amount
             for installment in self.installments
-            if (waiver := installment.late_fee_waiver) is not None and waiver.waived_on > today
+            if (waiver := installment.late_fee_waiver) is not None and waiver.waived_on >= today
         )
 
     def _default(self, cause: Installment, today: dt.date) -> None:
@@ -1321,14 +1325,16 @@ class Loan(LoanState):
                 installment.process = Process.DEFAULT
                 installment.update_reason = reason
         owed = self.outstanding_balance
+        self.charge_off_entries += 1  # a correction may undo a default: never reused
         self.outbox.entries.append(
             bookkeeping.charge_off(
                 product=Product.INSTALLMENT,
-                cause=cause.installment_id,  # a correction may undo a default: never reused
+                cause=cause.installment_id,
                 reference=self.loan_id,
                 amount=owed,
                 on=today,
                 memo=reason,
+                occurrence=self.charge_off_entries,
             )
         )
         self.outbox.changes.extend(recorder.changes())

@@ -671,6 +671,16 @@ class CreditLineLifecycle(RuleBasedStateMachine):
         )
 
     @invariant()
+    def a_closed_line_owes_nothing(self) -> None:
+        """A CLOSED line owes nothing and holds no draw: whatever a correction replayed."""
+        line = self.line
+        if line.status is LineStatus.CLOSED:
+            _expect(
+                line.total_balance == 0 and line.pending_draws_total == 0,
+                f"CLOSED while owing {line.total_balance} (pending {line.pending_draws_total})",
+            )
+
+    @invariant()
     def a_charged_off_line_paid_in_full_is_closed(self) -> None:
         """A DEFAULTED line owes something or waits on a pending draw: paid in full, it closes."""
         line = self.line

@@ -8,9 +8,11 @@ Downstream suites reuse them to drive loans through random lives::
 
 `LoanLifecycle` lets days pass (running the daily job), pays in full, partly and ahead,
 records autopay attempts, settles, returns and charges back payments (some taken when
-nothing was owed, booked as refunds due), redelivers settlement events and tries commands
-that must be refused, and after every step proves each invariant, against an independent
-`Ledger` built from every journal entry the loan posted.
+nothing was owed, booked as refunds due), corrected as of the day they were applied or
+reversed as of today (a correction too large for one commit), waives late fees,
+redelivers settlement events and tries commands that must be refused, and after every
+step proves each invariant, against an independent `Ledger` built from every journal
+entry the loan posted (which refuses an entry id posted twice).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from loc_core.errors import (
     DuplicatePayment,
     InvalidTransition,
     LoanCancelled,
+    NoLateFee,
     Overpayment,
     PaymentAlreadyReversed,
     PaymentAlreadySettled,
@@ -49,6 +52,7 @@ from loc_core.installment import (
     Process,
     originate,
 )
+from loc_core.installment.replay import replay
 from loc_core.ledger import (
     CLEARING,
     FUNDING,
@@ -317,7 +321,14 @@ class LoanLifecycle(RuleBasedStateMachine):
         disbursed_on: dt.date,
         data: st.DataObject,
     ) -> None:
-        """Replace the default loan with a drawn one, under a drawn product."""
+        """Replace the default loan with a drawn one, under a drawn product.
+
+        Half of the products get a cap of at most 2 % of the loan, so that it cuts fees
+        (and a waiver's freed room matters) in many runs.
+        """
+        if data.draw(st.booleans(), label="tight cap"):
+            cap = data.draw(st.decimals("0", "2", places=2), label="cap percent")
+            product = attrs.evolve(product, late_fee_cap_percent=cap)
         count = data.draw(st.integers(product.min_installments, product.max_installments))
         self.loan = make_loan(
             loan_amount=max(loan_amount, count),
@@ -341,6 +352,26 @@ class LoanLifecycle(RuleBasedStateMachine):
             self.loan.run_daily(self.today)
         self._post()
         self._unchanged_by(lambda: self.loan.run_daily(self.today), None)
+
+    @precondition(
+        lambda self: (
+            self.loan.status is LoanStatus.OPEN
+            and any(i.status is InstallmentStatus.SCHEDULED for i in self.loan.installments)
+        )
+    )
+    @rule()
+    def days_pass_to_an_overdue_day(self) -> None:
+        """Days pass, the job running each, to the day the next installment unpaid is overdue.
+
+        The day a late fee is assessed (and the cap may cut it) is the day an operator
+        most often waives an earlier one.
+        """
+        scheduled = [i for i in self.loan.installments if i.status is InstallmentStatus.SCHEDULED]
+        target = max(self.today, self.loan.product.overdue_on(scheduled[0].due_date))
+        while self.today < target:
+            self.today += dt.timedelta(days=1)
+            self.loan.run_daily(self.today)
+        self._post()
 
     @rule(days=st.integers(30, 120))
     def job_skips_days(self, days: int) -> None:
@@ -474,7 +505,12 @@ class LoanLifecycle(RuleBasedStateMachine):
     @precondition(lambda self: bool(self._payments(PaymentStatus.PENDING, PaymentStatus.COMPLETED)))
     @rule(data=st.data())
     def reverse(self, data: st.DataObject) -> None:
-        """An ACH return or a pinless chargeback, before or after completion."""
+        """An ACH return or a pinless chargeback, before or after completion, as of today.
+
+        What the settlement handler books when the correction is too large for one commit
+        (or the loan was adopted from the Go service): exactly what the payment applied is
+        owed again today, with no replay; `reverse_and_correct` is the usual path.
+        """
         payment_id = data.draw(
             st.sampled_from(self._payments(PaymentStatus.PENDING, PaymentStatus.COMPLETED))
         )
@@ -491,6 +527,122 @@ class LoanLifecycle(RuleBasedStateMachine):
         self._post()
         if self.loan.outstanding_balance != owed + payment.applied_amount:
             raise AssertionError("a return did not restore exactly what the payment paid")
+
+    @precondition(lambda self: bool(self._payments(PaymentStatus.PENDING, PaymentStatus.COMPLETED)))
+    @rule(data=st.data())
+    def reverse_and_correct(self, data: st.DataObject) -> None:
+        """A return or chargeback as the settlement handler books it: settled, then corrected.
+
+        The loan is corrected as of the day the payment was applied (`Loan.correct`), in
+        the same commit: refused as a whole (nothing committed) beyond the correction
+        reach or when it would change a refund already paid out.
+        """
+        payment_id = data.draw(
+            st.sampled_from(self._payments(PaymentStatus.PENDING, PaymentStatus.COMPLETED))
+        )
+        payment = self.loan.payments[payment_id]
+        outcome = _REVERSAL[payment.rail]
+        before = copy.deepcopy(self.loan)
+        try:
+            self.loan.settle(payment_id, outcome, today=self.today)
+            if not self.loan.cancelled:
+                self.loan.correct(
+                    cause=f"{payment_id}:{outcome.value.lower()}",
+                    effective=payment.submitted_on,
+                    today=self.today,
+                    posted=self.ledger.entries(),
+                    reason=f"payment {payment_id} {outcome.value}",
+                )
+        except (CorrectionTooOld, RefundAlreadyPaid) as exc:
+            event(f"corrected return refused: {type(exc).__name__}")
+            self.loan = before  # the unit of work is not committed
+            return
+        self._post()
+        if not payment.status.reversed or any(
+            app in installment.applications
+            for installment in self.loan.installments
+            for app in payment.applications
+        ):
+            raise AssertionError("a corrected return left the payment applied")
+
+    @precondition(
+        lambda self: (
+            self.loan.status is not LoanStatus.CANCELLED
+            and any(i.late_fee for i in self.loan.installments)
+        )
+    )
+    @rule(data=st.data())
+    def waive_a_late_fee(self, data: st.DataObject) -> None:
+        """An operator waives an installment's late fee, as of the day it was assessed.
+
+        No other fee rises (the room the waiver frees in the cap is only for fees assessed
+        after it), the fee is gone, and the same request again changes nothing.
+        """
+        charged = [i.installment_id for i in self.loan.installments if i.late_fee]
+        installment = self.loan.installment(data.draw(st.sampled_from(charged)))
+        # What the corrected history charges without the waiver (a return reversed as of
+        # today leaves its effective-dated rest to the next correction, this one).
+        unwaived = {
+            i.installment_id: i.late_fee for i in replay(self.loan, through=self.today).installments
+        }
+
+        def waive() -> object:
+            return self.loan.waive_late_fee(
+                installment.installment_id,
+                reason="goodwill",
+                idempotency_key=f"waive-{installment.installment_id}",
+                today=self.today,
+                posted=self.ledger.entries(),
+            )
+
+        overdue_on = installment.overdue_on
+        if overdue_on is not None and overdue_on < self.today - self.loan.product.corrections.reach:
+            self._unchanged_by(waive, CorrectionTooOld)
+            return
+        try:
+            trial = copy.deepcopy(self.loan)
+            waive()
+        except RefundAlreadyPaid:
+            event("waiver refused: RefundAlreadyPaid")
+            if self.loan != trial:
+                raise AssertionError("a refused waiver changed the loan") from None
+            return
+        self._post()
+        event("late fee waived")
+        if installment.late_fee or installment.late_fee_waiver is None:
+            raise AssertionError("a waived fee is still charged")
+        for other in self.loan.installments:
+            if other.late_fee > unwaived[other.installment_id]:
+                raise AssertionError(
+                    f"the waiver raised the fee of {other.installment_id} to {other.late_fee}"
+                )
+        self._unchanged_by(waive, None)  # the same request again
+
+    @precondition(
+        lambda self: any(
+            not i.late_fee and i.late_fee_waiver is None for i in self.loan.installments
+        )
+    )
+    @rule(data=st.data())
+    def waive_no_fee(self, data: st.DataObject) -> None:
+        """A waiver of an installment that carries no late fee is refused, changing nothing."""
+        free = [
+            i.installment_id
+            for i in self.loan.installments
+            if not i.late_fee and i.late_fee_waiver is None
+        ]
+        installment_id = data.draw(st.sampled_from(free))
+        expected = LoanCancelled if self.loan.cancelled else NoLateFee
+        self._unchanged_by(
+            lambda: self.loan.waive_late_fee(
+                installment_id,
+                reason="goodwill",
+                idempotency_key=f"nothing-{installment_id}",
+                today=self.today,
+                posted=self.ledger.entries(),
+            ),
+            expected,
+        )
 
     @precondition(lambda self: bool(self._refunds_due()))
     @rule(data=st.data())
@@ -553,6 +705,13 @@ class LoanLifecycle(RuleBasedStateMachine):
             values += [installment.unpaid(bucket) for bucket in WATERFALL]
         if min(values) < 0:
             raise AssertionError(f"a negative balance: {values}")
+
+    @invariant()
+    def a_waived_fee_is_never_charged_again(self) -> None:
+        """An installment whose fee an operator waived carries none, after any job or replay."""
+        for installment in self.loan.installments:
+            if installment.late_fee_waiver is not None and installment.late_fee:
+                raise AssertionError(f"{installment.installment_id}'s waived fee charged again")
 
     @invariant()
     def ledger_agrees(self) -> None:

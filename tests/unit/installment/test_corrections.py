@@ -15,7 +15,7 @@ from loc_core.events import EventType
 from loc_core.installment import InstallmentProduct, InstallmentStatus, Loan, LoanStatus, Process
 from loc_core.installment.replay import replay
 from loc_core.ledger import Bucket, Ledger, income, receivable
-from loc_core.payments import Rail
+from loc_core.payments import Rail, SettlementOutcome
 from loc_core.testing.installment import balances_and_statuses, ledger_problems, make_loan
 
 FIRST_DUE = dt.date(2026, 1, 20)
@@ -384,3 +384,41 @@ def test_with_the_waiver_an_installment_never_paid_still_gets_its_fee() -> None:
         loan.run_daily(day)
     first = loan.installments[0]
     assert (first.status, first.late_fee) == (InstallmentStatus.OVERDUE, 263)
+
+
+def test_a_fee_and_default_charged_again_after_an_as_of_today_return_post_new_entries() -> None:
+    # p1 pays the first installment early, p2 the second. p1 comes back as of today (its
+    # correction too large for one commit): the first installment is charged its fee and,
+    # ten days overdue, defaults the loan. A correction (p3's return) replays p2 onto the
+    # first installment, in time: fee and default are taken back. Then p2 comes back as of
+    # today too, and the next run charges the fee and the default again: new entries.
+    product = InstallmentProduct(default_after_days=10)
+    loan, books = make_loan(product=product), Ledger()
+    post(loan, books)
+    for payment_id, amount, paid in (("p1", 5_250, 10), ("p2", 5_250, 15), ("p3", 100, 16)):
+        loan.apply_payment(
+            payment_id, amount, process=Process.MANUAL, rail=Rail.ACH, today=dt.date(2026, 1, paid)
+        )
+    for day in days(DISBURSED, dt.date(2026, 1, 30)):
+        loan.run_daily(day)
+    loan.settle("p1", SettlementOutcome.RETURNED, today=dt.date(2026, 1, 30))  # as of today
+    for day in days(dt.date(2026, 1, 31), dt.date(2026, 2, 4)):
+        loan.run_daily(day)
+    assert loan.status is LoanStatus.DEFAULTED
+    post(loan, books)
+    returned(loan, books, "p3", today=dt.date(2026, 2, 5))  # settled, then corrected
+    assert (loan.status, loan.installments[0].status) == (
+        LoanStatus.OPEN,
+        InstallmentStatus.COMPLETED,
+    )
+    loan.settle("p2", SettlementOutcome.RETURNED, today=dt.date(2026, 2, 6))  # as of today
+    post(loan, books)
+
+    loan.run_daily(dt.date(2026, 2, 7))
+    again = [entry.entry_id for entry in loan.outbox.entries]
+    post(loan, books)  # refused before the fix: "loan-1:1:late_fee" was already posted
+
+    # the second installment is overdue that day too: its first fee keeps the plain id
+    assert again == ["loan-1:1:late_fee:2", "loan-1:2:late_fee", "loan-1:1:default:2"]
+    assert loan.status is LoanStatus.DEFAULTED
+    assert ledger_problems(loan, books) == []
