@@ -38,7 +38,7 @@ errors into HTTP statuses or exit codes.
     │       ├── InsufficientCredit      a draw above the available credit
     │       ├── LineNotActive           a draw on a suspended, defaulted or closed line
     │       ├── CycleNotClosed          a statement for a cycle that has not closed
-    │       ├── DisputeLimitReached     a billing-error notice past the line's bound
+    │       ├── DisputeLimitReached     a billing-error notice past the line's open-dispute bound
     │       ├── MovementLimitReached    a borrower's draw or payment past the cycle's bound
     │       └── OutOfOrder              dated before the latest activity or past an unbilled close
     ├── LedgerError                     an unbalanced or malformed journal entry
@@ -355,11 +355,11 @@ class MovementLimitReached(CreditLineError):
 
 
 class DisputeLimitReached(CreditLineError):
-    """A billing-error notice past the line product's `max_disputes_per_line`.
+    """A billing-error notice while the line has `max_disputes_per_line` OPEN disputes.
 
-    A line's root item keeps every dispute, and a stored item is bounded
-    (``loc_core.creditline.capacity``). Refused with nothing changed; ``key`` names the
-    product field, and the service alerts operations to handle the notice by hand.
+    Resolved disputes never count (``loc_core.creditline.capacity``). Refused with
+    nothing changed; ``key`` names the product field, and the service alerts operations
+    to handle the notice by hand.
     """
 
 

@@ -292,6 +292,11 @@ class Shape:
 
     An absent attribute reads as the field's default (a field added after the item was
     written), except for `required` fields: a status is never guessed.
+
+    `marked` fields are in `skip` (stored as child items) but an earlier release stored
+    them in the item: their attributes stay the shape's (`attributes`), written by the
+    codec as it decides (a marker, or nothing), whole: a save never merges them with
+    what that release stored (`whole_attributes`).
     """
 
     cls: type
@@ -299,6 +304,7 @@ class Shape:
     skip: frozenset[str] = frozenset({"outbox"})
     encoders: Mapping[str, Encoder] = attrs.field(factory=dict)
     required: frozenset[str] = frozenset()
+    marked: frozenset[str] = frozenset()
 
     def __attrs_post_init__(self) -> None:
         attrs.resolve_types(self.cls)
@@ -308,6 +314,12 @@ class Shape:
         if unknown:
             raise InvariantViolation(
                 f"{self.cls.__name__} has no fields {sorted(unknown)}", invariant="known_fields"
+            )
+        if not self.marked <= self.skip:
+            raise InvariantViolation(
+                f"{self.cls.__name__}: marked fields {sorted(self.marked - self.skip)} are "
+                "stored in the item",
+                invariant="known_fields",
             )
 
     def attribute(self, field: str) -> str:
@@ -319,8 +331,13 @@ class Shape:
         return [f for f in attrs.fields(self.cls) if f.name not in self.skip]
 
     def attributes(self) -> frozenset[str]:
-        """Every attribute name this shape may write."""
-        return frozenset(self.attribute(f.name) for f in self.stored_fields())
+        """Every attribute name this shape may write (its `marked` fields' included)."""
+        stored = frozenset(self.attribute(f.name) for f in self.stored_fields())
+        return stored | self.whole_attributes()
+
+    def whole_attributes(self) -> frozenset[str]:
+        """The `marked` fields' attributes: written whole, never merged with what was stored."""
+        return frozenset(self.attribute(name) for name in self.marked)
 
     def encode(self, value: object) -> Item:
         """The attributes of `value`'s stored fields; None values are left out."""

@@ -39,8 +39,10 @@ __all__ = [
     "journal_pk",
     "journal_sk",
     "line_application_sk",
+    "line_dispute_sk",
     "line_draw_sk",
     "line_due_sk",
+    "line_fee_waiver_sk",
     "line_payment_sk",
     "line_sk",
     "line_watch_sk",
@@ -210,6 +212,20 @@ def line_draw_sk(line_id: str, draw_id: str) -> str:
 def line_payment_sk(line_id: str, payment_id: str) -> str:
     """``LOC#<line_id>#PAYMENT#<payment_id>``."""
     return f"{line_sk(line_id)}#PAYMENT#{part(payment_id, what='payment id')}"
+
+
+def line_dispute_sk(line_id: str, dispute_id: str) -> str:
+    """``LOC#<line_id>#DISPUTE#<dispute_id>``: a billing-error dispute, read with its line."""
+    return f"{line_sk(line_id)}#DISPUTE#{part(dispute_id, what='dispute id')}"
+
+
+def line_fee_waiver_sk(line_id: str, late_fee_cycle: dt.date) -> str:
+    """``LOC#<line_id>#FEEWAIVER#<late_fee_cycle>``: the waiver of that cycle's late fee.
+
+    One a cycle at most (a line charges one late fee a missed cycle), read with its line:
+    ``FEEWAIVER`` sorts before ``STATEMENT``, where the line's one query stops.
+    """
+    return f"{line_sk(line_id)}#FEEWAIVER#{late_fee_cycle.isoformat()}"
 
 
 def statements_prefix(line_id: str) -> str:

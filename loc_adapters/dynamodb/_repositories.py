@@ -445,7 +445,7 @@ def _due_order(ref: InstallmentRef) -> tuple[dt.date, str]:
 
 
 class Lines(_Aggregates[CreditLine]):
-    """`CreditLineRepository`: a line, its draws and payments, from one query."""
+    """`CreditLineRepository`: a line, its draws, payments, disputes and waivers, from one query."""
 
     product = Product.CREDITLINE
     prefix = "LOC#"

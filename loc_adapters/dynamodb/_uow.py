@@ -6,15 +6,16 @@ registered aggregate with its journal entries and audit records, or nothing, the
 versions, stamps `updated_at` and returns the events to publish.
 
 What it writes: for each aggregate its root item, conditional on the version read (or
-on not existing, when added); of its children (installments, payments, draws) only the
-new ones (conditional on not existing) and those whose stored attributes would change;
-each journal entry and audit record as a new item. Saves are `Update`s that set and
-remove only what the commit changed: an item read here is written back as it was read
-(`as_written`: the Go service's timestamps, number types, NULLs and attributes nobody
-here knows stay exactly as stored) except the
-attributes whose meaning the command changed and those the library derived and the item
-lacks. The transaction is checked before
-DynamoDB sees it: at most 100 items, none twice.
+on not existing, when added); of its children (installments, payments, draws, a line's
+disputes and late fee waivers) only the new ones (conditional on not existing) and those
+whose stored attributes would change; each journal entry and audit record as a new item.
+Saves are `Update`s that set and remove only what the commit changed: an item read here
+is written back as it was read (`as_written`: the Go service's timestamps, number types,
+NULLs and attributes nobody here knows stay exactly as stored) except the attributes
+whose meaning the command changed, those the library derived and the item lacks, and
+those a shape writes whole (`Shape.marked`: a line item's disputes and waivers, moved to
+child items). The transaction is checked before DynamoDB sees it: at most 100 items,
+none twice.
 """
 
 from __future__ import annotations
@@ -83,18 +84,27 @@ class _Read:
     """The images are of items no longer stored (an application its TTL removed): a write
     sets every attribute kept, not only those that differ from the image."""
 
-    def write(self, item: Item) -> tuple[Item, frozenset[str], int] | None:
+    def write(
+        self, item: Item, *, whole: frozenset[str] = frozenset()
+    ) -> tuple[Item, frozenset[str], int] | None:
         """What to set (with the key) and remove so the stored item holds `item`.
 
-        Everything `as_written` keeps stays as stored; None when nothing changes, or when
-        `item` was not read here (a new child). The third value is the bytes of the whole
-        item afterwards, what DynamoDB's item size limit counts.
+        Everything `as_written` keeps stays as stored, but the attributes in `whole`
+        (`Shape.whole_attributes`), which hold exactly what `item` does, or go; None when
+        nothing changes, or when `item` was not read here (a new child). The third value
+        is the bytes of the whole item afterwards, what DynamoDB's item size limit counts.
         """
         key = codecs.item_key(item)
         stored = self.images.get(key)
         if stored is None:
             return None
-        kept = as_written(stored, self.encoded.get(key, ABSENT), _as_stored(item))
+        written = _as_stored(item)
+        kept = as_written(stored, self.encoded.get(key, ABSENT), written)
+        for name in whole:
+            if name in written:
+                kept[name] = written[name]
+            else:
+                kept.pop(name, None)
         if self.gone:
             return kept, frozenset(), item_size(kept)
         sets = {
@@ -300,7 +310,8 @@ class DynamoUnitOfWork:
             if read is not None and read.version != expected:
                 read = None  # read in another state: its items say nothing about this one
             owned = codecs.owned_attributes(shapes[0])
-            written = read.write(root) if read is not None else None
+            whole = shapes[0].whole_attributes()
+            written = read.write(root, whole=whole) if read is not None else None
             size = None
             if written is not None:
                 root, owned, size = written
@@ -342,7 +353,7 @@ class DynamoUnitOfWork:
             if codecs.item_key(child) not in read.images:
                 plan.put_new(child, label=_child_label(child))
                 continue
-            update = read.write(child)
+            update = read.write(child, whole=shape.whole_attributes())
             if update is not None:
                 sets, removals, size = update
                 plan.update_child(sets, removals, label=_child_label(child), size=size)
@@ -366,6 +377,8 @@ class DynamoUnitOfWork:
                 codecs.LINE,
                 *(codecs.DRAW for _ in aggregate.draws),
                 *(codecs.LINE_PAYMENT for _ in aggregate.payments),
+                *(codecs.DISPUTE for _ in aggregate.disputes),
+                *(codecs.FEE_WAIVER for _ in aggregate.late_fee_waivers),
             ]
             return f"credit line {aggregate.line_id}", shapes, items
         if isinstance(aggregate, LoanApplication):

@@ -79,7 +79,10 @@ class _Pending:
 
 
 def _child_records(aggregate: object) -> dict[tuple[str, str], object]:
-    """A loan's installments and payments, a line's draws and payments, by kind and id."""
+    """The child records of a loan or line, by kind and id (DynamoDB's child items).
+
+    A loan's installments and payments; a line's draws, payments, disputes and waivers.
+    """
     if isinstance(aggregate, Loan):
         return {
             **{("installment", i.installment_id): i for i in aggregate.installments},
@@ -89,6 +92,8 @@ def _child_records(aggregate: object) -> dict[tuple[str, str], object]:
         return {
             **{("draw", k): d for k, d in aggregate.draws.items()},
             **{("payment", k): p for k, p in aggregate.payments.items()},
+            **{("dispute", k): d for k, d in aggregate.disputes.items()},
+            **{("fee_waiver", k): w for k, w in aggregate.late_fee_waivers.items()},
         }
     return {}
 
@@ -101,7 +106,8 @@ def _children(item: _Pending) -> int:
     if isinstance(aggregate, Loan):
         return len(aggregate.installments) + len(aggregate.payments)
     if isinstance(aggregate, CreditLine):
-        return len(aggregate.draws) + len(aggregate.payments)
+        records = len(aggregate.disputes) + len(aggregate.late_fee_waivers)
+        return len(aggregate.draws) + len(aggregate.payments) + records
     return 0
 
 
@@ -119,7 +125,6 @@ def _largest_item(aggregate: object) -> tuple[int, str]:
         entries = len(aggregate.cycle_activity)
         entries += 0 if last is None else len(last.activity) + len(last.credit_activity)
         bound = line_capacity.FIXED_BYTES + entries * line_capacity.ENTRY_BYTES
-        bound += len(aggregate.disputes) * line_capacity.DISPUTE_BYTES
         return (0, "") if bound <= ITEM_SIZE_LIMIT else (root_bytes_at_most(aggregate), "")
     if isinstance(aggregate, Statement):
         entries = len(aggregate.activity) + len(aggregate.credit_activity)

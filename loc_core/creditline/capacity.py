@@ -7,13 +7,17 @@ with every draw and payment, and a stored item is bounded (`ITEM_SIZE_LIMIT`, Dy
 `CreditLineProduct.max_movements_per_cycle` bounds the draws and payments a borrower
 starts in a cycle (`require_movement_room`), but for one payment a cycle of everything the
 line owes (a payoff past the bound, marked `LocPayment.payoff_past_bound`): a borrower can
-always pay what they owe. The root also keeps every billing-error dispute for the line's
-life (a notice may dispute as little as a cent of a charge):
-`CreditLineProduct.max_disputes_per_line` bounds them (`require_dispute_room`). The rest
-of this module is the worst case those bounds allow, the payoff included, which the
-start-up check ``check_line_items_fit`` holds under the limit.
-``tests/unit/adapters/test_line_item_sizes.py`` measures the same worst case with the
-DynamoDB codec, so this model cannot fall below what is really stored.
+always pay what they owe. The rest of this module is the worst case those bounds allow,
+the payoff included, which the start-up check ``check_line_items_fit`` holds under the
+limit. ``tests/unit/adapters/test_line_item_sizes.py`` measures the same worst case with
+the DynamoDB codec, so this model cannot fall below what is really stored.
+
+A line's billing-error disputes and late fee waivers are items of their own (like its
+draws and payments), so they do not grow the root however many the line's life brings;
+each has bounded fields, and the most bytes one takes (`DISPUTE_BYTES`, `WAIVER_BYTES`,
+measured by the same test) is far below the limit. What stays bounded is how many
+disputes wait for an operator at one time: `CreditLineProduct.max_disputes_per_line`
+(`require_dispute_room`); resolved ones never block a new notice.
 """
 
 from __future__ import annotations
@@ -36,10 +40,12 @@ __all__ = [
     "FIXED_BYTES",
     "LONGEST_REFERENCE",
     "UNREFUSED_MOVEMENTS_PER_CYCLE",
+    "WAIVER_BYTES",
     "largest_cycle_entries",
     "largest_root_bytes",
     "largest_statement_bytes",
     "movements_in_cycle",
+    "open_disputes",
     "payoff_past_bound",
     "require_dispute_room",
     "require_movement_room",
@@ -62,10 +68,15 @@ reversal, or, corrected from a later cycle, three adjustment lines (principal, i
 fees); and the credit balance applied after it (an activity line and its credit
 movement)."""
 DISPUTE_BYTES = 6 * 1_024
-"""The most bytes one billing-error dispute takes on the root: its ids, the longest
+"""The most bytes one billing-error dispute's item takes: its keys and ids, the longest
 charge reference (a draw id, 880 characters), the borrower's description and the
 operator's explanation at their longest (500 characters, up to 2,000 bytes each), the
-largest amounts and every date (measured: 5,488)."""
+largest amounts and every date (measured: 5,833)."""
+WAIVER_BYTES = 4 * 1_024
+"""The most bytes one late fee waiver's item takes: its keys and ids, the fee's
+reference, the operator's reason at its longest (500 characters, up to 2,000 bytes), the
+idempotency key at its longest (255 characters), the largest amount and every date
+(measured: 3,106)."""
 UNREFUSED_MOVEMENTS_PER_CYCLE = 6
 """Movements a cycle may hold that are never refused for the bound: the borrower's payoff
 past it (one a cycle: `payoff_past_bound`), the due job's debit, the late fee, a
@@ -92,10 +103,9 @@ def statement_bytes_at_most(statement: Statement) -> int:
 
 
 def root_bytes_at_most(line: LineState) -> int:
-    """No fewer bytes than `line`'s root item takes: open cycle, last statement, disputes."""
+    """No fewer bytes than `line`'s root item takes: its open cycle and last statement."""
     references = list(map(_REFERENCE, line.cycle_activity))
     own = len(references) * _ENTRY_OVERHEAD + utf8_length(references)
-    own += len(line.disputes) * DISPUTE_BYTES
     if line.last_statement is None:
         return FIXED_BYTES + own
     return statement_bytes_at_most(line.last_statement) + own
@@ -113,9 +123,8 @@ def largest_statement_bytes(product: CreditLineProduct) -> int:
 
 
 def largest_root_bytes(product: CreditLineProduct) -> int:
-    """The most bytes a line's root item may take: open cycle, last statement, disputes."""
-    disputes = product.max_disputes_per_line * DISPUTE_BYTES
-    return FIXED_BYTES + 2 * largest_cycle_entries(product) * ENTRY_BYTES + disputes
+    """The most bytes a line's root item may take: its open cycle and last statement."""
+    return FIXED_BYTES + 2 * largest_cycle_entries(product) * ENTRY_BYTES
 
 
 def _cycle(line: LineState, on: dt.date) -> tuple[dt.date, dt.date]:
@@ -201,19 +210,27 @@ def require_movement_room(
     )
 
 
+def open_disputes(line: LineState) -> int:
+    """How many of the line's billing-error disputes wait for their resolution."""
+    return sum(1 for dispute in line.disputes.values() if dispute.is_open)
+
+
 def require_dispute_room(line: LineState, *, product: CreditLineProduct) -> None:
-    """Refuse a new billing-error notice once the line keeps the most disputes allowed.
+    """Refuse a new billing-error notice while the line has the most OPEN disputes allowed.
+
+    Resolved disputes never count: each dispute is an item of its own, so the line's
+    items do not grow with them, and a creditor must take every notice it can.
 
     Raises:
-        DisputeLimitReached: the line already keeps `max_disputes_per_line` disputes
-            (open and resolved); nothing changed.
+        DisputeLimitReached: the line already has `max_disputes_per_line` open disputes;
+            nothing changed.
     """
-    count, limit = len(line.disputes), product.max_disputes_per_line
+    count, limit = open_disputes(line), product.max_disputes_per_line
     if count >= limit:
         raise DisputeLimitReached(
-            f"line {line.line_id} already keeps {count} billing-error disputes; the product "
-            f"allows {limit} a line (max_disputes_per_line): operations will handle this "
-            "notice by hand",
+            f"line {line.line_id} already has {count} open billing-error disputes; the "
+            f"product allows {limit} open at one time (max_disputes_per_line): operations "
+            "will handle this notice by hand",
             about=line,
             key="max_disputes_per_line",
         )

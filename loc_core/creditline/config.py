@@ -106,9 +106,10 @@ class CreditLineProduct:
     and an item is bounded. Money that already moved (a rail's settlement, a return, the
     due job's debit, a correction) is always booked, past it too."""
     max_disputes_per_line: int = attrs.field(default=12, validator=_whole(1))
-    """The billing-error notices a line may take over its life: the line's root item
-    keeps every dispute (`loc_core.creditline.capacity`), and an item is bounded. A
-    notice past it is refused and operations are alerted to handle it by hand."""
+    """The billing-error disputes a line may have OPEN at one time (resolved ones never
+    count: each dispute is an item of its own, `loc_core.creditline.capacity`). Each open
+    one holds its amount back and waits for an operator's investigation; a notice past
+    the bound is refused and operations are alerted to handle it by hand."""
 
     def __attrs_post_init__(self) -> None:
         if not Decimal(0) < self.minimum_payment_percent_min <= self.minimum_payment_percent_max:

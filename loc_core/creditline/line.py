@@ -504,8 +504,8 @@ class CreditLine(LineState):
                 statement (naming ``draw_id`` or ``charge``); an amount above the charge
                 less what was already disputed on it (``amount``).
             InvalidTransition: the line is DEFAULTED or CLOSED (handled by hand).
-            DisputeLimitReached: the line already keeps `max_disputes_per_line` disputes
-                (its root item keeps every one; `capacity`): handled by hand.
+            DisputeLimitReached: the line already has `max_disputes_per_line` OPEN
+                disputes (resolved ones never count; `capacity`): handled by hand.
             OutOfOrder: `received_on` is before the line's latest activity or past an
                 unbilled close.
         """

@@ -81,8 +81,9 @@ def items_written(aggregate: object, *, new: bool) -> int:
     the aggregate's root, one per journal entry, audit change and domain event in its
     outbox (the events are kept until published, `EventOutbox`), and,
     when it is added, one per child record (a loan's installments and payments, a
-    line's draws and payments). A saved aggregate also rewrites the children that
-    changed, which only a store that compares with what it read can count.
+    line's draws, payments, disputes and late fee waivers). A saved aggregate also
+    rewrites the children that changed, which only a store that compares with what it
+    read can count.
     """
     outbox = getattr(aggregate, "outbox", None)
     records = (
@@ -93,6 +94,7 @@ def items_written(aggregate: object, *, new: bool) -> int:
         children = len(aggregate.installments) + len(aggregate.payments)
     elif new and isinstance(aggregate, CreditLine):
         children = len(aggregate.draws) + len(aggregate.payments)
+        children += len(aggregate.disputes) + len(aggregate.late_fee_waivers)
     return 1 + children + records
 
 

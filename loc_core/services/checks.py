@@ -178,31 +178,26 @@ def check_line_items_fit(*, product: CreditLineProduct) -> None:
     """Refuse a credit-line product whose lines' items could pass the store's item size.
 
     A line's root item holds its open and last cycles' activity, which grows with each
-    draw and payment, and its disputes (`loc_core.creditline.capacity`); past
-    `ITEM_SIZE_LIMIT`, every command on the line and its billing would fail, after money
-    moved too.
+    draw and payment (`loc_core.creditline.capacity`); past `ITEM_SIZE_LIMIT`, every
+    command on the line and its billing would fail, after money moved too. (Its disputes
+    and waivers are items of their own, each far below the limit.)
 
     Raises:
         InvalidConfiguration: naming the bytes the largest root could take, the limit,
-            and the most `max_movements_per_cycle` that fits.
+            and the most `max_movements_per_cycle` that fits (one always does).
     """
     needed = largest_root_bytes(product)
     if needed <= ITEM_SIZE_LIMIT:
         return
     fitting = product.max_movements_per_cycle - 1
-    while fitting > 0 and (
+    while fitting > 1 and (
         largest_root_bytes(attrs.evolve(product, max_movements_per_cycle=fitting)) > ITEM_SIZE_LIMIT
     ):
         fitting -= 1
-    fix = (
-        f"lower max_movements_per_cycle to {fitting} or fewer"
-        if fitting
-        else "no movement bound fits: lower max_disputes_per_line"
-    )
     raise InvalidConfiguration(
-        f"a credit line under max_movements_per_cycle={product.max_movements_per_cycle} and "
-        f"max_disputes_per_line={product.max_disputes_per_line} can grow its item to "
-        f"{needed:,} bytes; a stored item holds at most {ITEM_SIZE_LIMIT:,}: {fix}"
+        f"a credit line under max_movements_per_cycle={product.max_movements_per_cycle} can "
+        f"grow its item to {needed:,} bytes; a stored item holds at most "
+        f"{ITEM_SIZE_LIMIT:,}: lower max_movements_per_cycle to {fitting} or fewer"
     )
 
 

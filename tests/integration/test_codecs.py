@@ -14,7 +14,7 @@ import enum
 import types
 import typing
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 import pytest
@@ -31,6 +31,7 @@ from loc_adapters.dynamodb import _codecs as codecs
 from loc_adapters.dynamodb._convert import (
     Item,
     Shape,
+    converter,
     format_timestamp,
     parse_date,
     parse_timestamp,
@@ -39,10 +40,13 @@ from loc_adapters.dynamodb._table import deserialize, serialize
 from loc_core.applications import ConsumerReport
 from loc_core.creditline import (
     ActivityKind,
+    BillingDispute,
     CreditLine,
     CreditLineApplication,
     CreditLineProduct,
     DisputedCharge,
+    DisputeStatus,
+    LineLateFeeWaiver,
     LineStatus,
 )
 from loc_core.errors import InvariantViolation
@@ -465,6 +469,36 @@ def _examples() -> list[tuple[Shape, object]]:
         events=[DomainEvent(EventType.PAYMENT_SUCCEEDED, "user-1", "pay-1", made.date())],
         now=made,
     )
+    dispute = BillingDispute(
+        dispute_id="dsp-1",
+        line_id=line.line_id,
+        user_id=line.user_id,
+        statement_date=dt.date(2026, 2, 5),
+        charge=DisputedCharge.DRAW,
+        charge_ref="draw-1",
+        charge_on=dt.date(2026, 1, 6),
+        amount=1_000,
+        description="not my draw",
+        received_on=dt.date(2026, 2, 9),
+        resolve_by=dt.date(2026, 4, 4),
+        status=DisputeStatus.RESOLVED_ERROR,
+        resolved_on=dt.date(2026, 2, 10),
+        explanation="a duplicate charge",
+        credited=1_010,
+        finance_charge=10,
+        owed_again_on=dt.date(2026, 3, 3),
+    )
+    fee_waiver = LineLateFeeWaiver(
+        line_id=line.line_id,
+        user_id=line.user_id,
+        late_fee_cycle=dt.date(2026, 2, 5),
+        fee_reference=f"{line.line_id}:2026-02-05:late_fee",
+        amount=500,
+        effective_on=dt.date(2026, 3, 1),
+        waived_on=dt.date(2026, 3, 2),
+        reason="goodwill",
+        idempotency_key="waive-1",
+    )
     return [
         (codecs.LOAN, loan),
         (codecs.INSTALLMENT, loan.installments[0]),
@@ -473,6 +507,8 @@ def _examples() -> list[tuple[Shape, object]]:
         (codecs.LINE, line),
         (codecs.DRAW, line.draws["draw-1"]),
         (codecs.LINE_PAYMENT, payment),
+        (codecs.DISPUTE, dispute),
+        (codecs.FEE_WAIVER, fee_waiver),
         (codecs.LINE_APPLICATION, line_application),
         (codecs.STATEMENT, statement),
         (codecs.JOURNAL_ENTRY, loan.outbox.entries[0]),
@@ -482,6 +518,16 @@ def _examples() -> list[tuple[Shape, object]]:
 
 
 EXAMPLES = _examples()
+
+
+T = TypeVar("T")
+
+
+def _example(shape: Shape, cls: type[T]) -> T:
+    """The example of `shape`'s class."""
+    value = next(value for s, value in EXAMPLES if s is shape)
+    assert isinstance(value, cls)
+    return value
 
 
 def test_every_stored_class_has_an_example() -> None:
@@ -587,8 +633,8 @@ def test_a_corrected_line_round_trips_with_its_adjustment_lines() -> None:
 
 
 def test_a_line_round_trips_its_billing_disputes_open_and_resolved() -> None:
-    """Disputes live on the line's item (``loc_disputes``), keyed by id; a line without one
-    written before they existed reads back with none."""
+    """Each dispute is a child item (``LOC#<line>#DISPUTE#<id>``); the line item only marks
+    that they are (``loc_disputes``), and a line without any carries no mark."""
     product = CreditLineProduct()
     line = opened_line(line_offer(dt.datetime(2026, 1, 5, 15, tzinfo=UTC)), cycle_day=5)
     disbursed_draw(line, draw_id="d1", amount=30_000, on=dt.date(2026, 1, 6))
@@ -619,13 +665,19 @@ def test_a_line_round_trips_its_billing_disputes_open_and_resolved() -> None:
     assert same_fields(line, stored) == []
     assert [d.status.value for d in stored.disputes.values()] == ["OPEN", "RESOLVED_ERROR"]
     root, *children = wire(codecs.encode_line(line, shards=1))
-    del root[codecs.LINE.attribute("disputes")]
-    assert codecs.decode_line(root, children).disputes == {}
+    assert root[codecs.LINE.attribute("disputes")] == codecs.CHILDREN_MARK
+    assert [c["SK"] for c in children if "#DISPUTE#" in c["SK"]] == [
+        f"LOC#{line.line_id}#DISPUTE#dsp-0",
+        f"LOC#{line.line_id}#DISPUTE#dsp-1",
+    ]
+    line.disputes = {}
+    (root, *_) = codecs.encode_line(line, shards=1)
+    assert codecs.LINE.attribute("disputes") not in root
 
 
 def test_a_line_round_trips_its_late_fee_waivers() -> None:
-    """Waivers live on the line's item (``loc_late_fee_waivers``), keyed by the fee's
-    reference; a line written before they existed reads back with none."""
+    """Each waiver is a child item (``LOC#<line>#FEEWAIVER#<cycle>``), read back keyed by
+    the fee's reference; the line item marks that they are (``loc_late_fee_waivers``)."""
     product = CreditLineProduct()
     line = opened_line(line_offer(dt.datetime(2026, 1, 5, 15, tzinfo=UTC)), cycle_day=5)
     disbursed_draw(line, draw_id="d1", amount=30_000, on=dt.date(2026, 1, 6))
@@ -647,5 +699,48 @@ def test_a_line_round_trips_its_late_fee_waivers() -> None:
     assert same_fields(line, stored) == []
     assert [w.amount for w in stored.late_fee_waivers.values()] == [500]
     root, *children = wire(codecs.encode_line(line, shards=1))
-    del root[codecs.LINE.attribute("late_fee_waivers")]
-    assert codecs.decode_line(root, children).late_fee_waivers == {}
+    assert root[codecs.LINE.attribute("late_fee_waivers")] == codecs.CHILDREN_MARK
+    assert [c["SK"] for c in children if "#FEEWAIVER#" in c["SK"]] == [
+        f"LOC#{line.line_id}#FEEWAIVER#2026-02-05"
+    ]
+
+
+def test_disputes_and_waivers_the_earlier_release_kept_on_the_line_item_are_read() -> None:
+    """The earlier release's line item holds them as maps (each field as its `Shape` wrote
+    it); a child item written since wins over its entry there."""
+    line = copy.deepcopy(_example(codecs.LINE, CreditLine))
+    dispute = copy.copy(_example(codecs.DISPUTE, BillingDispute))
+    fee_waiver = _example(codecs.FEE_WAIVER, LineLateFeeWaiver)
+    line.disputes = {dispute.dispute_id: dispute}
+    line.late_fee_waivers = {fee_waiver.fee_reference: fee_waiver}
+    root, *children = wire(codecs.encode_line(line, shards=1))
+    (earlier,) = wire(
+        [
+            {
+                **root,
+                "loc_disputes": converter.unstructure(line.disputes),
+                "loc_late_fee_waivers": converter.unstructure(line.late_fee_waivers),
+            }
+        ]
+    )
+    draws_and_payments = [c for c in children if c["SK"].split("#")[2] in {"DRAW", "PAYMENT"}]
+
+    assert same_fields(line, codecs.decode_line(earlier, draws_and_payments)) == []
+    dispute.explanation = "written since"
+    newer = [c for c in wire(codecs.encode_line(line, shards=1)) if "#DISPUTE#" in c["SK"]]
+    read = codecs.decode_line(earlier, [*draws_and_payments, *newer])
+    assert read.disputes["dsp-1"].explanation == "written since"
+
+
+def test_the_earlier_release_refuses_a_line_whose_records_are_child_items() -> None:
+    """Its decoder (the line shape with disputes and waivers on the item) refuses the mark,
+    writing nothing, rather than serve the line without them and delete their items as
+    children it does not know (docs/deploy.md, rolling deploys)."""
+    earlier_shape = Shape(
+        CreditLine, skip=frozenset({"draws", "payments", "outbox"}), required=frozenset({"status"})
+    )
+    line = copy.deepcopy(_example(codecs.LINE, CreditLine))
+    line.disputes = {"dsp-1": _example(codecs.DISPUTE, BillingDispute)}
+    (root, *_) = wire(codecs.encode_line(line, shards=1))
+    with pytest.raises(InvariantViolation, match="loc_disputes is malformed"):
+        earlier_shape.decode(root, where="the earlier release")

@@ -1,9 +1,9 @@
 """Aggregates to items and back: the keys, the attribute names and what the seeds fixed.
 
 A loan is one root item (``LOAN#<loan>``) with its installments and payments as child
-items under the same prefix; a line is one root (``LOC#<line>``) with its draws and
-payments. Applications, statements, journal entries, audit records and transfer intents
-are single items.
+items under the same prefix; a line is one root (``LOC#<line>``) with its draws,
+payments, billing-error disputes and late fee waivers. Applications, statements, journal
+entries, audit records and transfer intents are single items.
 
 Reading verifies, never trusts: a loan is rebuilt through its constructor, which runs
 `Loan.verify`, so an installment whose stored outstanding balance disagrees with its
@@ -26,7 +26,10 @@ from loc_adapters.dynamodb._codecs.intents import (
     intent_ref,
 )
 from loc_adapters.dynamodb._codecs.lines import (
+    CHILDREN_MARK,
+    DISPUTE,
     DRAW,
+    FEE_WAIVER,
     LINE,
     LINE_APPLICATION,
     LINE_HINTS,
@@ -70,8 +73,11 @@ from loc_adapters.dynamodb._codecs.shared import (
 
 __all__ = [
     "AUDIT_RECORD",
+    "CHILDREN_MARK",
+    "DISPUTE",
     "DRAW",
     "EXPIRES_AT",
+    "FEE_WAIVER",
     "INSTALLMENT",
     "INTENT",
     "INTENT_REF",
@@ -119,6 +125,8 @@ SHAPES = (
     LINE,
     DRAW,
     LINE_PAYMENT,
+    DISPUTE,
+    FEE_WAIVER,
     LINE_APPLICATION,
     STATEMENT,
     JOURNAL_ENTRY,

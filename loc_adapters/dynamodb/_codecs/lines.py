@@ -17,9 +17,11 @@ from loc_adapters.dynamodb._codecs.shared import (
 from loc_adapters.dynamodb._convert import Item, Shape
 from loc_core.applications import ApplicationStatus
 from loc_core.creditline import (
+    BillingDispute,
     CreditLine,
     CreditLineApplication,
     Draw,
+    LineLateFeeWaiver,
     LineStatus,
     LocPayment,
     Statement,
@@ -28,7 +30,10 @@ from loc_core.errors import InvariantViolation
 from loc_core.ports import LineRef
 
 __all__ = [
+    "CHILDREN_MARK",
+    "DISPUTE",
     "DRAW",
+    "FEE_WAIVER",
     "LINE",
     "LINE_APPLICATION",
     "LINE_HINTS",
@@ -43,15 +48,35 @@ __all__ = [
     "line_ref",
 ]
 
-LINE = Shape(CreditLine, skip=frozenset({"draws", "payments", "outbox"}), required=STATUS)
+_RECORDS = ("disputes", "late_fee_waivers")
+"""The line's records the earlier release kept on its item, now child items."""
+LINE = Shape(
+    CreditLine,
+    skip=frozenset({"draws", "payments", *_RECORDS, "outbox"}),
+    required=STATUS,
+    marked=frozenset(_RECORDS),
+)
 DRAW = Shape(Draw, required=STATUS)
 LINE_PAYMENT = Shape(LocPayment, required=STATUS)
+DISPUTE = Shape(BillingDispute, required=STATUS)
+FEE_WAIVER = Shape(LineLateFeeWaiver)
+_EARLIER_LINE = Shape(CreditLine, skip=frozenset({"draws", "payments", "outbox"}), required=STATUS)
+"""The line item as the earlier release wrote it: its disputes and waivers on it, as maps
+(``loc_disputes`` by dispute id, ``loc_late_fee_waivers`` by the fee's reference)."""
+CHILDREN_MARK = {"#layout": "child items"}
+"""What ``loc_disputes`` (``loc_late_fee_waivers``) holds while the line's disputes
+(waivers) are child items. An earlier release reads its map and refuses this one
+(`InvariantViolation`, nothing written) rather than serve the line without them and
+delete their items as children it does not know (docs/deploy.md, rolling deploys)."""
 LINE_APPLICATION = Shape(CreditLineApplication)
 STATEMENT = Shape(Statement)
 
 
 def encode_line(line: CreditLine, *, shards: int) -> list[Item]:
-    """The line item first, then its draws and payments.
+    """The line item first, then its draws, payments, disputes and late fee waivers.
+
+    The line item marks the records kept as child items (`CHILDREN_MARK`), so that a
+    release that kept them on it refuses the line instead of losing them.
 
     A line that is not CLOSED is in the cycle-day index (GSI1); a line with a due date
     is in the due-date index (GSI2), sharded like the installment index; a line the
@@ -85,14 +110,57 @@ def encode_line(line: CreditLine, *, shards: int) -> list[Item]:
         }
         for payment in line.payments.values()
     ]
-    return [root, *draws, *payments]
+    disputes = [
+        {
+            "PK": user,
+            "SK": keys.line_dispute_sk(line.line_id, dispute.dispute_id),
+            **DISPUTE.encode(dispute),
+        }
+        for dispute in line.disputes.values()
+    ]
+    waivers = [
+        {
+            "PK": user,
+            "SK": keys.line_fee_waiver_sk(line.line_id, waiver.late_fee_cycle),
+            **FEE_WAIVER.encode(waiver),
+        }
+        for waiver in line.late_fee_waivers.values()
+    ]
+    for name in _RECORDS:
+        if getattr(line, name):
+            root[LINE.attribute(name)] = dict(CHILDREN_MARK)
+    return [root, *draws, *payments, *disputes, *waivers]
 
 
 def decode_line(root: Item, children: Sequence[Item]) -> CreditLine:
-    """The line from its item and its draws' and payments' items."""
+    """The line from its item and its children's items (draws, payments, disputes, waivers).
+
+    A line item the earlier release wrote keeps its disputes and waivers on it: they are
+    read from there (a child item of the same key, written since, wins); the next save
+    writes them as child items and takes them off the line item.
+    """
     root_sk = str(root["SK"])
     where = item_name(root)
     values = LINE.decode(root, where=where)
+    earlier = _earlier_records(root, where=where)
+    disputes = (
+        BillingDispute(**DISPUTE.decode(item, where=item_name(item)))
+        for item in children
+        if str(item["SK"]).startswith(f"{root_sk}#DISPUTE#")
+    )
+    waivers = (
+        LineLateFeeWaiver(**FEE_WAIVER.decode(item, where=item_name(item)))
+        for item in children
+        if str(item["SK"]).startswith(f"{root_sk}#FEEWAIVER#")
+    )
+    values["disputes"] = {
+        **earlier.get("disputes", {}),
+        **{dispute.dispute_id: dispute for dispute in disputes},
+    }
+    values["late_fee_waivers"] = {
+        **earlier.get("late_fee_waivers", {}),
+        **{waiver.fee_reference: waiver for waiver in waivers},
+    }
     draws = (
         Draw(**DRAW.decode(item, where=item_name(item)))
         for item in children
@@ -106,6 +174,16 @@ def decode_line(root: Item, children: Sequence[Item]) -> CreditLine:
     values["draws"] = {draw.draw_id: draw for draw in draws}
     values["payments"] = {payment.payment_id: payment for payment in payments}
     return build(CreditLine, values, f"line {where}")
+
+
+def _earlier_records(root: Item, *, where: str) -> dict[str, Any]:
+    """The disputes and waivers an earlier release kept on the line item, by field name."""
+    kept = [
+        name
+        for name in _RECORDS
+        if root.get(_EARLIER_LINE.attribute(name)) not in (None, CHILDREN_MARK)
+    ]
+    return _EARLIER_LINE.decode(root, where=where, only=kept) if kept else {}
 
 
 _HINT_FIELDS = (

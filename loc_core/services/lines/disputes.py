@@ -94,8 +94,8 @@ def dispute_billing_error(
             it (naming ``draw_id`` or ``charge``); an amount above the charge less what
             was disputed on it; a blank description.
         InvalidTransition: the line is DEFAULTED or CLOSED.
-        DisputeLimitReached: the line already keeps the most disputes its product allows
-            (`max_disputes_per_line`); nothing changed, and operations are alerted
+        DisputeLimitReached: the line already has the most OPEN disputes its product
+            allows (`max_disputes_per_line`); nothing changed, and operations are alerted
             (CRITICAL) to handle the notice by hand, as Regulation Z still requires.
     """
     uow = lines.uow
@@ -127,7 +127,7 @@ def dispute_billing_error(
     except DisputeLimitReached as error:
         post_alert(
             alerter,
-            "billing error notice refused: the line keeps the most disputes; handle it by hand",
+            "billing error notice refused: the line has the most open disputes; handle it by hand",
             {
                 "user_id": command.user_id,
                 "line_id": command.line_id,

@@ -1,11 +1,12 @@
-"""A line's root and statement items, measured with the DynamoDB codec, stay storable.
+"""A line's items, measured with the DynamoDB codec, stay storable.
 
-The start-up check holds `loc_core.creditline.capacity`'s worst case under 400 KB; these
-tests measure that worst case (the longest references, the largest amounts, the most
-entries the largest allowed bound lets a cycle hold, the most disputes a line keeps, each
-with the longest texts) as DynamoDB stores it, so the model
-can never be smaller than the items really are. The memory store's size check uses the
-model's `root_bytes_at_most`, which must never be below the real size either.
+The start-up check holds `loc_core.creditline.capacity`'s worst case of the root under
+400 KB; these tests measure that worst case (the longest references, the largest amounts,
+the most entries the largest allowed bound lets a cycle hold) as DynamoDB stores it, so
+the model can never be smaller than the items really are. A dispute and a late fee waiver
+are items of their own, measured at their longest (`DISPUTE_BYTES`, `WAIVER_BYTES`). The
+memory store's size check uses the model's `root_bytes_at_most`, which must never be
+below the real size either.
 """
 
 import datetime as dt
@@ -27,12 +28,15 @@ from loc_core.creditline import (
     CycleActivity,
     DisputedCharge,
     DisputeStatus,
+    LineLateFeeWaiver,
     largest_root_bytes,
     largest_statement_bytes,
 )
 from loc_core.creditline.capacity import (
+    DISPUTE_BYTES,
     LONGEST_REFERENCE,
     UNREFUSED_MOVEMENTS_PER_CYCLE,
+    WAIVER_BYTES,
     largest_cycle_entries,
     root_bytes_at_most,
 )
@@ -45,9 +49,8 @@ from loc_core.validation import MAX_TEXT_LENGTH
 NOW = dt.datetime(2026, 1, 5, 15, tzinfo=dt.UTC)
 LARGEST = 10**15
 """More cents than any line holds: the widest number an amount is stored as."""
-LARGEST_ALLOWED = CreditLineProduct(max_movements_per_cycle=20)
-"""The largest bound the start-up check accepts with the default 12 disputes a line (22 is
-refused: docs/configuration.md)."""
+LARGEST_ALLOWED = CreditLineProduct(max_movements_per_cycle=26)
+"""The largest bound the start-up check accepts (27 is refused: docs/configuration.md)."""
 LONGEST_TEXT = "\N{GRINNING FACE}" * MAX_TEXT_LENGTH
 """A borrower's description or an operator's explanation at its most bytes (4 a character)."""
 
@@ -72,6 +75,22 @@ def _dispute(n: int, line: CreditLine) -> BillingDispute:
         credited=LARGEST,
         finance_charge=LARGEST,
         owed_again_on=dt.date(2026, 12, 31),
+    )
+
+
+def _waiver(n: int, line: CreditLine) -> LineLateFeeWaiver:
+    """A waiver at its largest: the longest reason and key, the largest amount."""
+    cycle = dt.date(2026, 1, 5) + dt.timedelta(days=31 * n)
+    return LineLateFeeWaiver(
+        line_id=line.line_id,
+        user_id=line.user_id,
+        late_fee_cycle=cycle,
+        fee_reference=f"{line.line_id}:{cycle.isoformat()}:late_fee",
+        amount=LARGEST,
+        effective_on=cycle,
+        waived_on=cycle,
+        reason=LONGEST_TEXT,
+        idempotency_key="k" * 255,
     )
 
 
@@ -109,9 +128,10 @@ def _billed(line: CreditLine, payments: int) -> CreditLine:
     return line
 
 
-def test_the_largest_allowed_root_and_statement_fit_one_item() -> None:
-    assert largest_root_bytes(LARGEST_ALLOWED) <= ITEM_SIZE_LIMIT
-    entries = largest_cycle_entries(LARGEST_ALLOWED)
+def _largest(product: CreditLineProduct) -> CreditLine:
+    """A line whose open and last cycles hold the most entries `product` allows, each at
+    its largest, and the most open disputes it allows, each at its largest."""
+    entries = largest_cycle_entries(product)
     effect = Balances(LARGEST, LARGEST, -LARGEST)
     activity = [
         CycleActivity(
@@ -127,8 +147,16 @@ def test_the_largest_allowed_root_and_statement_fit_one_item() -> None:
     assert line.last_statement is not None
     statement = attrs.evolve(line.last_statement, activity=tuple(activity))
     line.last_statement, line.cycle_activity = statement, activity
-    disputes = [_dispute(n, line) for n in range(LARGEST_ALLOWED.max_disputes_per_line)]
+    disputes = [_dispute(n, line) for n in range(product.max_disputes_per_line)]
     line.disputes = {dispute.dispute_id: dispute for dispute in disputes}
+    return line
+
+
+def test_the_largest_allowed_root_and_statement_fit_one_item() -> None:
+    assert largest_root_bytes(LARGEST_ALLOWED) <= ITEM_SIZE_LIMIT
+    line = _largest(LARGEST_ALLOWED)
+    statement = line.last_statement
+    assert statement is not None
 
     root = item_size(encode_line(line, shards=64)[0])
     stored = item_size(encode_statement(statement))
@@ -136,6 +164,21 @@ def test_the_largest_allowed_root_and_statement_fit_one_item() -> None:
     assert root <= largest_root_bytes(LARGEST_ALLOWED) <= ITEM_SIZE_LIMIT
     assert stored <= largest_statement_bytes(LARGEST_ALLOWED)
     assert root <= root_bytes_at_most(line)
+
+
+def test_a_dispute_and_a_waiver_at_their_longest_each_fit_their_bound() -> None:
+    """Their fields are bounded (ids 128 characters, a draw id 880, texts 500 characters,
+    keys 255): measured at the longest, each item is within its bound, far below 400 KB."""
+    line = _line(id_length=128)
+    line.disputes = {"d": _dispute(0, line)}
+    line.late_fee_waivers = {"w": _waiver(0, line)}
+
+    _, dispute, waiver = encode_line(line, shards=64)
+
+    assert dispute["SK"].split("#")[2] == "DISPUTE"
+    assert waiver["SK"].split("#")[2] == "FEEWAIVER"
+    assert item_size(dispute) <= DISPUTE_BYTES <= ITEM_SIZE_LIMIT
+    assert item_size(waiver) <= WAIVER_BYTES <= ITEM_SIZE_LIMIT
 
 
 def test_a_credit_movement_takes_no_more_than_an_activity_line() -> None:
@@ -171,3 +214,19 @@ def test_without_the_bound_one_cent_payments_pass_the_item_limit_in_both_stores(
         with pytest.raises(InvariantViolation) as refused:
             uow.commit(actor="test", request_id="too-big")
     assert refused.value.invariant == "item_size_limit"
+
+
+def test_a_long_lived_lines_late_fee_waivers_leave_every_item_storable() -> None:
+    """The finding: waivers were kept on the root and counted by nothing, so five years of
+    missed cycles waived with long operator reasons (60 waivers) on a line at the default
+    product's worst case passed 400 KB, and every command on the line failed for good.
+    Each waiver is an item of its own: every item the line writes fits, and the memory
+    store's measure of the root is never below DynamoDB's."""
+    line = _largest(CreditLineProduct())
+    waivers = [_waiver(n, line) for n in range(60)]
+    line.late_fee_waivers = {waiver.fee_reference: waiver for waiver in waivers}
+
+    items = encode_line(line, shards=64)
+
+    assert max(map(item_size, items)) <= ITEM_SIZE_LIMIT
+    assert item_size(items[0]) <= root_bytes_at_most(line)
