@@ -271,9 +271,10 @@ class _Aggregates(abc.ABC, Generic[G]):
 
     def _decode(self, items: list[Item], root_sk: str) -> G | None:
         """The aggregate whose root is `root_sk` among `items`, remembered for the commit."""
-        root, children = _split(items, root_sk)
+        root, found = _split(items, root_sk)
         if root is None:
             return None
+        children = [item for item in found if self._part_of(item)]
         aggregate = self._build(root, children)
         self._tracker.loaded(codecs.item_key(root), aggregate, [root, *children])
         return aggregate
@@ -347,6 +348,14 @@ class _Aggregates(abc.ABC, Generic[G]):
     @abc.abstractmethod
     def _bound(self, entity_id: str) -> str:
         """The upper bound of the one query that reads the root and its children."""
+
+    def _part_of(self, item: Item) -> bool:
+        """Whether a child item under the root is the aggregate's: all are, but a line's statements.
+
+        Only the aggregate's are remembered as read: a save deletes those it no longer holds.
+        """
+        del item
+        return True
 
     @abc.abstractmethod
     def _build(self, root: Item, children: list[Item]) -> G:
@@ -466,8 +475,11 @@ class Lines(_Aggregates[CreditLine]):
     def _bound(self, entity_id: str) -> str:
         return keys.statements_prefix(entity_id).removesuffix("#")
 
+    def _part_of(self, item: Item) -> bool:
+        return not _is_statement(item)  # read by `for_user`'s query, never the line's
+
     def _build(self, root: Item, children: list[Item]) -> CreditLine:
-        return codecs.decode_line(root, [c for c in children if not _is_statement(c)])
+        return codecs.decode_line(root, children)
 
     def _key(self, aggregate: CreditLine) -> Key:
         return (keys.user_pk(aggregate.user_id), keys.line_sk(aggregate.line_id))
