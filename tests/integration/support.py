@@ -58,10 +58,10 @@ def on_table(table: DynamoTable, clock: Clock) -> dict[type, object]:
     }
 
 
-def kept_in(table: DynamoTable, world: Deployment, *, idempotency: bool = False) -> Deployment:
-    """`world` with the ports of `on_table` (and, with `idempotency`, its records) in `table`."""
+def kept_in(table: DynamoTable, world: Deployment, *, records: bool = False) -> Deployment:
+    """`world` with `on_table`'s ports (with `records`, its idempotency records) in `table`."""
     stored = on_table(table, world.clock)
-    if idempotency:
+    if records:
         stored[IdempotencyStore] = DynamoIdempotencyStore(table)
     for port, adapter in stored.items():
         world = world.using(port, adapter)
@@ -70,7 +70,7 @@ def kept_in(table: DynamoTable, world: Deployment, *, idempotency: bool = False)
 
 def second_process(world: Deployment, table: DynamoTable) -> MessageBus:
     """Another process's bus on the same table: its own unit of work, the same clock."""
-    return world.bus.replacing({UnitOfWork: DynamoUnitOfWork(table, clock=world.clock)})
+    return world.bus.replacing({UnitOfWork: on_table(table, world.clock)[UnitOfWork]})
 
 
 class CallLog:

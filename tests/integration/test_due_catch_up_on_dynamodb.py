@@ -32,7 +32,7 @@ __all__ = [
 
 @pytest.fixture
 def world(table: DynamoTable) -> Deployment:
-    return kept_in(table, Deployment.build(now=LINES_OPENED, seed=11), idempotency=True)
+    return kept_in(table, Deployment.build(now=LINES_OPENED, seed=11), records=True)
 
 
 @pytest.fixture(name="second_process")

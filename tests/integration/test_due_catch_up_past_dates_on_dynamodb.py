@@ -22,4 +22,4 @@ __all__ = ["test_a_past_date_run_does_not_present_a_finished_day_whose_mark_is_g
 @pytest.fixture
 def world(table: DynamoTable) -> Deployment:
     built = Deployment.build(now=LINES_OPENED, seed=11, overrides={CreditLineProduct: PRODUCT})
-    return kept_in(table, built, idempotency=True)
+    return kept_in(table, built, records=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from loc_adapters.dynamodb import _keys as keys
 from loc_adapters.dynamodb._codecs.shared import (
@@ -28,6 +28,8 @@ from loc_core.creditline import (
 )
 from loc_core.errors import InvariantViolation
 from loc_core.ports import LineRef
+
+T = TypeVar("T")
 
 __all__ = [
     "CHILDREN_MARK",
@@ -143,36 +145,25 @@ def decode_line(root: Item, children: Sequence[Item]) -> CreditLine:
     where = item_name(root)
     values = LINE.decode(root, where=where)
     earlier = _earlier_records(root, where=where)
-    disputes = (
-        BillingDispute(**DISPUTE.decode(item, where=item_name(item)))
-        for item in children
-        if str(item["SK"]).startswith(f"{root_sk}#DISPUTE#")
-    )
-    waivers = (
-        LineLateFeeWaiver(**FEE_WAIVER.decode(item, where=item_name(item)))
-        for item in children
-        if str(item["SK"]).startswith(f"{root_sk}#FEEWAIVER#")
-    )
+
+    def kept(tag: str, shape: Shape, cls: type[T]) -> list[T]:
+        prefix = f"{root_sk}#{tag}#"
+        return [
+            cls(**shape.decode(item, where=item_name(item)))
+            for item in children
+            if str(item["SK"]).startswith(prefix)
+        ]
+
     values["disputes"] = {
         **earlier.get("disputes", {}),
-        **{dispute.dispute_id: dispute for dispute in disputes},
+        **{d.dispute_id: d for d in kept("DISPUTE", DISPUTE, BillingDispute)},
     }
     values["late_fee_waivers"] = {
         **earlier.get("late_fee_waivers", {}),
-        **{waiver.fee_reference: waiver for waiver in waivers},
+        **{w.fee_reference: w for w in kept("FEEWAIVER", FEE_WAIVER, LineLateFeeWaiver)},
     }
-    draws = (
-        Draw(**DRAW.decode(item, where=item_name(item)))
-        for item in children
-        if str(item["SK"]).startswith(f"{root_sk}#DRAW#")
-    )
-    payments = (
-        LocPayment(**LINE_PAYMENT.decode(item, where=item_name(item)))
-        for item in children
-        if str(item["SK"]).startswith(f"{root_sk}#PAYMENT#")
-    )
-    values["draws"] = {draw.draw_id: draw for draw in draws}
-    values["payments"] = {payment.payment_id: payment for payment in payments}
+    values["draws"] = {d.draw_id: d for d in kept("DRAW", DRAW, Draw)}
+    values["payments"] = {p.payment_id: p for p in kept("PAYMENT", LINE_PAYMENT, LocPayment)}
     return build(CreditLine, values, f"line {where}")
 
 
