@@ -7,12 +7,14 @@ it, is read with every one of them, and its next save moves them to child items 
 takes them off the line item, losing none.
 """
 
+from __future__ import annotations
+
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import pytest
 from deployment import LINES_OPENED, Deployment
 from integration.support import on_table
-from mypy_boto3_dynamodb import DynamoDBClient
 from unit.services.lines.conftest import billed, drawn
 from unit.services.lines.test_billing_disputes import (
     test_a_late_fee_found_in_error_is_taken_off_and_the_line_is_not_past_due_meanwhile,
@@ -35,6 +37,9 @@ from loc_adapters.dynamodb._convert import Item, converter
 from loc_adapters.dynamodb._table import deserialize, serialize
 from loc_core.creditline import CreditLine, CreditLineProduct, DisputedCharge, DisputeStatus
 from loc_core.services.commands import DisputeBillingError, ResolveBillingDispute
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 __all__ = [
     "billed",
