@@ -66,6 +66,11 @@ class BillingDispute:
     """The borrower's words: what is wrong and why."""
     received_on: dt.date
     """The business date the lender received the notice."""
+    after_overdue_job: bool = False
+    """Whether the notice was received after the overdue job had changed the line on
+    `received_on`: the hold then starts after that day's job, in every replay too
+    (`replay.replay_line`), so a late fee the job charged before the notice stays
+    charged, as it happened (the rule `LocPayment.after_overdue_job` follows)."""
     resolve_by: dt.date
     """The last day to resolve it: two complete billing cycles, never more than 90 days,
     and never after the correction reach from `charge_on` ends."""
@@ -105,7 +110,8 @@ class BillingDispute:
 
         From the day it was received: while OPEN; resolved (either way), through its
         `owed_again_on`. Date-aware, so a replay of the line's history holds what was
-        held on each day.
+        held on each day. (On `received_on` a notice `after_overdue_job` holds only
+        after that day's job: the replay runs the job without it.)
         """
         if day < self.received_on:
             return False

@@ -213,6 +213,7 @@ def open_dispute(
         amount=cents,
         description=description,
         received_on=received_on,
+        after_overdue_job=line.overdue_job_changed_on == received_on,
         resolve_by=resolve_by(
             received_on, line.cycle_day, reach_ends=charged_on + product.corrections.reach
         ),

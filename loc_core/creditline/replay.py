@@ -6,9 +6,10 @@ closes on it (`bill_cycle`), disburses that day's draws and applies that day's p
 in the order they were booked (`sequence`; a RETURNED or CHARGED_BACK payment is applied
 and reversed the same day, so it pays nothing), then runs the overdue rules
 (`run_overdue`), then books the payments made that day after the overdue job had changed
-the line (`LocPayment.after_overdue_job`) and what followed them, as it happened. Because
-the line's own methods do the work, a line handled on time and its replay agree by
-construction.
+the line (`LocPayment.after_overdue_job`) and what followed them, as it happened; a
+billing-error notice received that day after the job holds nothing in it
+(`BillingDispute.after_overdue_job`). Because the line's own methods do the work, a line
+handled on time and its replay agree by construction.
 
 The replayed line holds the line's billing-error disputes (records): each holds its
 amount back on the days it did (`BillingDispute.holds_on`), and one resolved with an
@@ -103,7 +104,7 @@ def replay_line(
         for event in events[:after]:
             _book(fresh, event, day, count_reversed=count_reversed)
         if day < today or overdue_job_today:
-            collections.run_overdue(fresh, today=day, product=product)
+            _run_overdue_before_notices(fresh, day, product)
         for event in events[after:]:
             _book(fresh, event, day, count_reversed=count_reversed)
         day += _ONE_DAY
@@ -111,6 +112,30 @@ def replay_line(
         with contextlib.suppress(InvalidTransition):  # owing something, it stays open
             closing.close_line(fresh, on=today, reason="closed")
     return fresh
+
+
+def _run_overdue_before_notices(fresh: LineState, day: dt.date, product: CreditLineProduct) -> None:
+    """Run `day`'s overdue job as it ran: before the notices received after it that day.
+
+    A billing-error notice received on `day` after the job had changed the line
+    (`BillingDispute.after_overdue_job`) holds nothing in that job: for its length the
+    dispute counts as received the day after (its credit, if an error was found, still
+    applies as of the charge's own day). The records are never changed: the line's own
+    dispute is put back as it was.
+    """
+    late = {
+        dispute_id: dispute
+        for dispute_id, dispute in fresh.disputes.items()
+        if dispute.after_overdue_job and dispute.received_on == day
+    }
+    if not late:
+        collections.run_overdue(fresh, today=day, product=product)
+        return
+    fresh.disputes.update({i: attrs.evolve(d, received_on=day + _ONE_DAY) for i, d in late.items()})
+    try:
+        collections.run_overdue(fresh, today=day, product=product)
+    finally:
+        fresh.disputes.update(late)
 
 
 def missed_only_because_of_a_return(

@@ -5,9 +5,10 @@
     TestCreditLineLifecycle = CreditLineLifecycle.TestCase
 
 The state machine drives one line through several cycles (draws, payments, returns,
-chargebacks, days passing with billing and the daily jobs, cures, closing) and checks
-after every step that the ledger proves the line's balances and that interest equals a
-naive day-by-day recomputation.
+chargebacks, days passing with billing and the daily jobs, cures, closing, an operator's
+late fee waivers, billing-error disputes and their resolutions) and checks after every
+step that the ledger proves the line's balances and that interest equals a naive
+day-by-day recomputation.
 """
 
 from __future__ import annotations
@@ -28,22 +29,33 @@ from loc_core.creditline import (
     DISBURSEMENT_RAILS,
     REPAYMENT_RAILS,
     ActivityKind,
+    BillingDispute,
     CreditLine,
     CreditLineApplication,
     CreditLineProduct,
+    DisputedCharge,
+    DisputeStatus,
     Draw,
     DrawStatus,
+    LineLateFeeWaiver,
     LineStatus,
     LocPayment,
+    Statement,
     next_rail,
 )
+from loc_core.creditline.collections import late_fee_reference_for
+from loc_core.creditline.disputes import NOTICE_DAYS, disputed_charge
+from loc_core.creditline.replay import replay_line
 from loc_core.errors import (
+    CorrectionTooOld,
     DrawAlreadyReturned,
+    IdempotencyConflict,
     InsufficientCredit,
     InvalidAmount,
     InvalidTransition,
     LineNotActive,
     LocError,
+    NoLateFee,
     Overpayment,
     PaymentAlreadyReversed,
     RefundAlreadyPaid,
@@ -188,7 +200,16 @@ class CreditLineLifecycle(RuleBasedStateMachine):
         self.defaulted_on: dt.date | None = None
         self.statements = 0
         self.money_in_on: dt.date | None = None
-        """The last day a payment was applied or reversed (a returned draw waits past it)."""
+        """The last day a payment was applied or reversed, or a correction booked (a
+        returned draw waits past it)."""
+        self.issued: dict[dt.date, Statement] = {}
+        """The statements billed, by date, as the store keeps them (a dispute names one)."""
+        self.fees: dict[dt.date, dt.date] = {}
+        """Each cycle a late fee was posted for: the day it was assessed."""
+        self.corrections = 0
+        """How many corrections (returns, waivers, errors credited) the line has booked."""
+        self.replayed: tuple[int, int] = (0, 0)
+        """The waivers and corrections when the waivers were last checked against a replay."""
         self.line = CreditLine(
             line_id="unopened",
             user_id="nobody",
@@ -207,6 +228,13 @@ class CreditLineLifecycle(RuleBasedStateMachine):
 
     def _flush(self) -> None:
         recorded = self.line.outbox.drain()
+        waived = {waiver.fee_reference for waiver in self.line.late_fee_waivers.values()}
+        cycle = self.line.last_billing_cycle_date
+        fee = late_fee_reference_for(self.line.line_id, cycle) if cycle else None
+        for entry in recorded.entries:
+            _expect(entry.entry_id not in waived, f"{entry.entry_id} waived, charged again")
+            if cycle is not None and entry.entry_id == fee:
+                self.fees[cycle] = entry.effective_date
         self.ledger.post_all(recorded.entries)
         for happened in recorded.events:
             event(happened.type.value)
@@ -333,10 +361,7 @@ class CreditLineLifecycle(RuleBasedStateMachine):
         day it was applied.)
         """
         line = self.line
-        if any(
-            payment.status.reversed and payment.settled_on != payment.submitted_on
-            for payment in line.payments.values()
-        ):
+        if self._replay_differs():
             return []
         paid_by_credit = {
             item.reference
@@ -351,6 +376,18 @@ class CreditLineLifecycle(RuleBasedStateMachine):
             and draw.settled_on >= line.cycle_start
             and (self.money_in_on is None or self.money_in_on < draw.settled_on)
             and draw_id not in paid_by_credit
+        )
+
+    def _replay_differs(self) -> bool:
+        """Whether a payment was reversed later than it was applied: its replay differs.
+
+        The line reverses it from the rail's day, a correction's replay from the day it
+        was applied, so a correction may then raise the cent-days or charge a late fee
+        the line never posted.
+        """
+        return any(
+            payment.status.reversed and payment.settled_on != payment.submitted_on
+            for payment in self.line.payments.values()
         )
 
     @precondition(lambda self: bool(self._returnable()))
@@ -375,6 +412,7 @@ class CreditLineLifecycle(RuleBasedStateMachine):
         for day in self.end_of_day:  # the history the interest invariant recomputes
             if day >= sent_on:
                 self.end_of_day[day] -= draw.amount
+        self.corrections += 1
         self._flush()
 
     @precondition(
@@ -562,6 +600,252 @@ class CreditLineLifecycle(RuleBasedStateMachine):
         _expect(self.line.status is LineStatus.ACTIVE, "paying the past-due amount cures")
         self._flush()
 
+    # -- an operator's late fee waivers --------------------------------------------------
+
+    def _unwaived_fees(self) -> list[dt.date]:
+        waived = {waiver.late_fee_cycle for waiver in self.line.late_fee_waivers.values()}
+        return sorted(cycle for cycle in self.fees if cycle not in waived)
+
+    def _waive(self, cycle: dt.date, key: str, reason: str = "goodwill") -> LineLateFeeWaiver:
+        return self.line.waive_late_fee(
+            late_fee_cycle=cycle,
+            reason=reason,
+            idempotency_key=key,
+            today=self.today,
+            product=self.product,
+            posted=self.ledger.entries(),
+        )
+
+    @precondition(lambda self: bool(self._unwaived_fees()))
+    @rule(data=st.data())
+    def waive_a_late_fee(self, data: st.DataObject) -> None:
+        """An operator waives a cycle's late fee, as of the day it was assessed.
+
+        What the line owes (less what it owes back) falls by the fee at least, its
+        cent-days never rise (unless a payment was reversed later than it was applied:
+        `_replay_differs`), the same request again changes nothing, and another key for
+        the same fee is refused. Refused, changing nothing: a fee the corrected history no
+        longer charges (a dispute credited it, a correction took it back), one assessed
+        beyond the correction reach, one whose correction would change a refund paid out.
+        """
+        line = self.line
+        cycle = data.draw(st.sampled_from(self._unwaived_fees()), label="fee cycle")
+        key = f"waive-{cycle}"
+        reach_ends = self.fees[cycle] + self.product.corrections.reach
+        trial = copy.deepcopy(line)
+        owed, accrued = self._net_owed(), self._accrued_unless_defaulted()
+        try:
+            waiver = self._waive(cycle, key)
+        except NoLateFee:
+            event("waiver refused: NoLateFee")
+            _expect(line == trial, "a refused waiver changed the line")
+            return
+        except CorrectionTooOld:
+            event("waiver refused: CorrectionTooOld")
+            _expect(line == trial, "a refused waiver changed the line")
+            _expect(self.today > reach_ends, "a waiver within the reach refused as too old")
+            return
+        except RefundAlreadyPaid:
+            event("waiver refused: RefundAlreadyPaid")
+            _expect(line == trial, "a refused waiver changed the line")
+            return
+        event("late fee waived")
+        _expect(self.today <= reach_ends, "a waiver beyond the reach taken")
+        _expect(
+            line.late_fee_waivers.get(waiver.fee_reference) == waiver and waiver.amount > 0,
+            "the waiver is recorded",
+        )
+        _expect(
+            self._net_owed() <= owed - waiver.amount or self._replay_differs(),
+            f"owed {owed} -> {self._net_owed()} after waiving {waiver.amount}",
+        )
+        self._corrected(accrued)
+        again = copy.deepcopy(line)
+        _expect(self._waive(cycle, key) == waiver and line == again, "waived twice")
+        self._refused(IdempotencyConflict, self._waive, cycle, "another-key")
+        # A cycle that charged no fee has none to waive (here, not a rule of its own: each
+        # try replays the line, and such cycles are there on nearly every step).
+        free = sorted(cycle for cycle in self.issued if cycle not in self.fees)
+        if free and not self._replay_differs():
+            cycle = data.draw(st.sampled_from(free), label="cycle without a fee")
+            self._refused(NoLateFee, self._waive, cycle, f"nothing-{cycle}")
+
+    # -- billing-error disputes ----------------------------------------------------------
+
+    def _disputable(self) -> list[tuple[dt.date, DisputedCharge, str | None, int]]:
+        """Charges of statements still open to a notice, with what is left to dispute."""
+        line = self.line
+        if line.status in (LineStatus.DEFAULTED, LineStatus.CLOSED):
+            return []
+        if sum(d.is_open for d in line.disputes.values()) >= self.product.max_disputes_per_line:
+            return []
+        found: list[tuple[dt.date, DisputedCharge, str | None, int]] = []
+        for date, statement in self.issued.items():
+            if (self.today - date).days > NOTICE_DAYS:
+                continue
+            named: list[tuple[DisputedCharge, str | None]] = [
+                (DisputedCharge.DRAW, item.reference)
+                for item in statement.activity
+                if item.kind is ActivityKind.DRAW
+                and line.draws[item.reference].status is not DrawStatus.RETURNED
+            ]
+            if statement.interest_charged > 0:
+                named.append((DisputedCharge.INTEREST, None))
+            if any(item.kind is ActivityKind.LATE_FEE for item in statement.activity):
+                named.append((DisputedCharge.LATE_FEE, None))
+            for charge, draw_id in dict.fromkeys(named):
+                ref, _, charged = disputed_charge(line, statement, charge, draw_id)
+                left = charged - sum(
+                    d.amount for d in line.disputes.values() if d.names(charge, ref)
+                )
+                if left > 0:
+                    found.append((date, charge, draw_id, left))
+        return found
+
+    @precondition(lambda self: bool(self._disputable()))
+    @rule(data=st.data())
+    def dispute_a_charge(self, data: st.DataObject) -> None:
+        """The borrower disputes (part of) a charge of a recent statement.
+
+        The dispute is OPEN, nothing owed changes, what is past due falls by its amount
+        (to no less than nothing), and the same notice again changes nothing.
+        """
+        line = self.line
+        date, charge, draw_id, left = data.draw(
+            st.sampled_from(self._disputable()), label="disputed charge"
+        )
+        amount = data.draw(st.integers(1, left), label="disputed amount")
+        balances, past_due = line.balances, line.past_due_amount(self.today)
+        dispute_id = self._next_id("dispute")
+
+        def notice() -> BillingDispute:
+            return line.dispute_billing_error(
+                dispute_id=dispute_id,
+                statement=self.issued[date],
+                charge=charge,
+                draw_id=draw_id,
+                amount=amount,
+                description="I did not make this charge",
+                received_on=self.today,
+                product=self.product,
+            )
+
+        dispute = notice()
+        event(f"dispute on {charge.value}")
+        _expect(dispute.is_open and line.disputes[dispute_id] is dispute, "an OPEN dispute")
+        _expect(line.balances == balances, "a notice changes nothing owed")
+        _expect(
+            line.past_due_amount(self.today) == max(0, past_due - amount),
+            "the disputed amount leaves what is past due",
+        )
+        self._flush()
+        again = copy.deepcopy(line)
+        _expect(notice() == dispute and line == again, "the same notice again")
+
+    def _open_disputes(self) -> list[str]:
+        return sorted(i for i, d in self.line.disputes.items() if d.is_open)
+
+    @precondition(lambda self: bool(self._open_disputes()))
+    @rule(data=st.data(), error_found=st.booleans())
+    def resolve_a_dispute(self, data: st.DataObject, error_found: bool) -> None:  # noqa: FBT001 - keyword from hypothesis
+        """An operator resolves an OPEN dispute, error found or not.
+
+        No error: nothing owed changes and the amount is held until its new due date. An
+        error found: a correction as of the charge's day, what is owed (less what is owed
+        back) falls by the amount at least and cent-days never rise (as for a waiver);
+        refused beyond the reach or over a refund paid out, changing nothing (the dispute
+        stays OPEN). The same resolution again changes nothing; the other one is refused.
+        """
+        line = self.line
+        dispute_id = data.draw(st.sampled_from(self._open_disputes()), label="dispute")
+        dispute = line.disputes[dispute_id]
+        trial = copy.deepcopy(line)
+        owed, accrued, balances = (
+            self._net_owed(),
+            self._accrued_unless_defaulted(),
+            line.balances,
+        )
+
+        def resolve(found: bool) -> BillingDispute:  # noqa: FBT001 - the finding itself
+            return line.resolve_billing_dispute(
+                dispute_id=dispute_id,
+                error_found=found,
+                explanation="we looked into it",
+                today=self.today,
+                product=self.product,
+                posted=self.ledger.entries(),
+            )
+
+        try:
+            resolved = resolve(error_found)
+        except (CorrectionTooOld, RefundAlreadyPaid) as refused:
+            event(f"error found refused: {type(refused).__name__}")
+            _expect(error_found, "no error found refused")
+            _expect(line == trial and dispute.is_open, "a refused resolution changed the line")
+            return
+        _expect(
+            resolved.owed_again_on is not None and resolved.owed_again_on >= self.today,
+            "what the hold kept is owed again from a new due date",
+        )
+        if error_found:
+            event("billing error credited")
+            _expect(resolved.status is DisputeStatus.RESOLVED_ERROR, "RESOLVED_ERROR")
+            _expect(
+                self._net_owed() <= owed - dispute.amount or self._replay_differs(),
+                f"owed {owed} -> {self._net_owed()} after crediting {dispute.amount}",
+            )
+            self._corrected(accrued)
+        else:
+            event("no billing error")
+            _expect(resolved.status is DisputeStatus.RESOLVED_NO_ERROR, "RESOLVED_NO_ERROR")
+            _expect(line.balances == balances, "no error found changes nothing owed")
+            self._flush()
+        again = copy.deepcopy(line)
+        _expect(resolve(error_found) == resolved and line == again, "resolved twice")
+        self._refused(InvalidTransition, resolve, not error_found)
+
+    # -- corrections the machine books ---------------------------------------------------
+
+    def _net_owed(self) -> int:
+        return self.line.total_balance - self.line.refunds_due
+
+    def _accrued(self) -> int:
+        line = self.line
+        return line.accrued_cent_days + line.principal_balance * (
+            (self.today - line.accrued_through).days
+        )
+
+    def _accrued_unless_defaulted(self) -> int | None:
+        return None if self.defaulted_on is not None else self._accrued()
+
+    def _corrected(self, accrued_before: int | None) -> None:
+        """After a waiver or an error credited: post it, and take its cent-days as given.
+
+        The correction replays the cycle (a payment that paid a fee pays principal as of
+        its day; a draw in error leaves it): its cent-days never rise, and the machine's
+        day-by-day history takes the corrected total (on the cycle's first day) so later
+        days are checked as before. The replay itself is the corrections suite's
+        (``docs/corrections.md``). A line the correction no longer defaults accrues again.
+        """
+        line = self.line
+        self._flush()
+        self.money_in_on = self.today
+        self.corrections += 1
+        if line.status is not LineStatus.DEFAULTED and line.status is not LineStatus.CLOSED:
+            if self.defaulted_on is not None:
+                event("a correction undid the default")
+            self.defaulted_on = None
+        if self.defaulted_on is not None:
+            return
+        accrued = self._accrued()
+        _expect(
+            accrued_before is None or accrued <= accrued_before or self._replay_differs(),
+            f"a correction raised the cent-days from {accrued_before} to {accrued}",
+        )
+        naive = sum(self.end_of_day[day] for day in _days(line.cycle_start, self.today))
+        if accrued != naive:
+            self.end_of_day[line.cycle_start] += accrued - naive
+
     # -- time ----------------------------------------------------------------------------
 
     @rule(days=st.integers(1, 45), autopay=st.booleans())
@@ -611,6 +895,7 @@ class CreditLineLifecycle(RuleBasedStateMachine):
         for day in [day for day in self.end_of_day if day < self.today]:
             del self.end_of_day[day]
         self.statements += 1
+        self.issued[statement.statement_date] = statement
 
     @rule()
     def daily_jobs_twice_change_nothing(self) -> None:
@@ -689,6 +974,38 @@ class CreditLineLifecycle(RuleBasedStateMachine):
                 line.total_balance > 0 or line.pending_draws_total > 0,
                 "a charged-off line owing nothing, with nothing pending, is still DEFAULTED",
             )
+
+    @invariant()
+    def a_waived_fee_is_never_charged_again(self) -> None:
+        """A cycle whose fee an operator waived is charged none by the line's replayed history.
+
+        Checked once after each correction booked on a line with waivers, the replays that
+        correct it; what jobs and corrections post is checked as it is posted (`_flush`).
+        """
+        line = self.line
+        if not line.late_fee_waivers:
+            return
+        seen = (len(line.late_fee_waivers), self.corrections)
+        if seen == self.replayed:
+            return
+        self.replayed = seen
+        history = replay_line(line, today=self.today, product=self.product)
+        charged = {entry.entry_id for entry in history.outbox.entries}
+        for reference in line.late_fee_waivers:
+            _expect(reference not in charged, f"the replay charges the waived {reference}")
+
+    @invariant()
+    def an_open_dispute_is_never_past_due(self) -> None:
+        """What OPEN disputes claim is neither past due nor collected by the due job."""
+        line = self.line
+        held = sum(dispute.amount for dispute in line.disputes.values() if dispute.is_open)
+        if not held:
+            return
+        unheld = max(0, line.minimum_payment_outstanding - held)
+        past_due = line.past_due_amount(self.today)
+        _expect(past_due <= unheld, f"{past_due} past due while {held} is disputed")
+        collected = line.decide_due(today=self.today).amount
+        _expect(collected <= unheld, f"the due job debits {collected} while {held} is disputed")
 
     @invariant()
     def amounts_stay_in_bounds(self) -> None:
