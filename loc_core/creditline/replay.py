@@ -23,8 +23,11 @@ With ``count_reversed=True`` the replay is the counterfactual history in which e
 RETURNED or CHARGED_BACK payment stood (applied, never reversed): it tells a cycle missed
 only because of a return (`missed_only_because_of_a_return`) from one missed anyway.
 
-Pending and failed draws move no money and are not replayed; a RETURNED draw is disbursed
-and taken back on its day, so it is owed nothing and bears no interest. A line that is CLOSED is
+Pending and failed draws move no money and are not replayed, but every draw's amount is
+held pending from the day it was requested until a rail sent it (its disbursal) or the
+end of the day it failed, as the line held it: a charged-off line paid off while a draw
+is pending stays open in the replay too. A RETURNED draw is disbursed and taken back on
+its day, so it is owed nothing and bears no interest. A line that is CLOSED is
 closed again at the end when the replayed line owes nothing; otherwise the corrected
 history reopened it.
 """
@@ -82,14 +85,10 @@ def replay_line(
         disputes=dict(line.disputes),  # records, held day by day (`holds_on`)
         late_fee_waivers=dict(line.late_fee_waivers),  # records: no fee for their cycles
     )
-    booked: dict[dt.date, list[Draw | LocPayment]] = {}
-    for draw in line.draws.values():
-        if draw.status in _SENT and draw.settled_on is not None:
-            booked.setdefault(draw.settled_on, []).append(draw)
-    for payment in line.payments.values():
-        booked.setdefault(payment.submitted_on, []).append(payment)
+    booked, held, released = _money_events(line)
     day = line.opened_on
     while day <= today:
+        fresh.pending_draws_total += held.get(day, 0)
         while fresh.next_close_date <= day:
             billing.bill_cycle(fresh, close_date=fresh.next_close_date, today=day, product=product)
         events = sorted(booked.get(day, ()), key=_booking_order)  # stable: the line's order
@@ -107,6 +106,11 @@ def replay_line(
             _run_overdue_before_notices(fresh, day, product)
         for event in events[after:]:
             _book(fresh, event, day, count_reversed=count_reversed)
+        if day in released:  # a failure releases its hold: a paid-off line closes, as live
+            fresh.pending_draws_total -= released[day]
+            closing.close_when_paid_off(
+                fresh, day, why="a pending draw failed, nothing owed", payment_id=None
+            )
         day += _ONE_DAY
     if line.status is LineStatus.CLOSED:
         with contextlib.suppress(InvalidTransition):  # owing something, it stays open
@@ -153,6 +157,29 @@ def missed_only_because_of_a_return(
     return stood.late_fee_cycle != line.last_billing_cycle_date
 
 
+def _money_events(
+    line: LineState,
+) -> tuple[dict[dt.date, list[Draw | LocPayment]], dict[dt.date, int], dict[dt.date, int]]:
+    """`line`'s draws and payments to replay by day, and its pending draws' holds.
+
+    A draw is held pending from the start of the day it was requested (`held`, cents by
+    day); its disbursal releases a sent one, and a FAILED one is released at the end of
+    the day it failed (`released`).
+    """
+    booked: dict[dt.date, list[Draw | LocPayment]] = {}
+    held: dict[dt.date, int] = {}
+    released: dict[dt.date, int] = {}
+    for draw in line.draws.values():
+        held[draw.requested_on] = held.get(draw.requested_on, 0) + draw.amount
+        if draw.status in _SENT and draw.settled_on is not None:
+            booked.setdefault(draw.settled_on, []).append(draw)
+        elif draw.status is DrawStatus.FAILED and draw.settled_on is not None:
+            released[draw.settled_on] = released.get(draw.settled_on, 0) + draw.amount
+    for payment in line.payments.values():
+        booked.setdefault(payment.submitted_on, []).append(payment)
+    return booked, held, released
+
+
 def _booking_order(event: Draw | LocPayment) -> tuple[int, int]:
     """A day's draws and payments in the order they were booked.
 
@@ -175,8 +202,7 @@ def _disburse(fresh: LineState, draw: Draw, day: dt.date) -> None:
     if draw.rail is None:  # pragma: no cover - a disbursed draw always names its rail
         raise InvalidTransition(f"draw {draw.draw_id} is DISBURSED without a rail", about=draw)
     pending = attrs.evolve(draw, status=DrawStatus.PENDING, rail=None, settled_on=None)
-    fresh.draws[draw.draw_id] = pending
-    fresh.pending_draws_total += draw.amount
+    fresh.draws[draw.draw_id] = pending  # held since its request day (`replay_line`)
     returned = draw.status is DrawStatus.RETURNED
     draws.disburse_draw(
         fresh, draw_id=draw.draw_id, rail=draw.rail, on=day, use_credit=not returned
