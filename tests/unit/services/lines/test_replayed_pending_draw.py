@@ -77,8 +77,7 @@ def test_a_correction_leaves_a_paid_off_line_with_a_draw_pending_open() -> None:
     waiver = _waive_the_first_fee(line, ledger, today)
 
     assert waiver.amount > 0
-    assert line.status is LineStatus.DEFAULTED
-    assert line.pending_draws_total == 100
+    assert (line.status, line.pending_draws_total) == (LineStatus.DEFAULTED, 100)
     owed_back = line.refunds_due
     assert owed_back >= waiver.amount  # the payment paid the fee waived: a credit balance
     # The rail sends the draw after all: the credit balance pays it, and only then does
@@ -87,8 +86,7 @@ def test_a_correction_leaves_a_paid_off_line_with_a_draw_pending_open() -> None:
     ledger.post_all(line.outbox.drain().entries)
     assert line.refunds_due == owed_back - 100
     assert line.total_balance == 0
-    assert line.pending_draws_total == 0
-    assert line.status is LineStatus.CLOSED
+    assert (line.status, line.pending_draws_total) == (LineStatus.CLOSED, 0)
     assert ledger.trial_balance() == 0
 
 
