@@ -369,6 +369,16 @@ class Deployment:
     def draw(self, line: CreditLine, amount: int, key: str = "draw-1") -> Draw:
         return self.bus.handle(DrawFromLine(line.user_id, line.line_id, amount, key))
 
+    def billed_line(self) -> CreditLine:
+        """A line opened now (`LINES_OPENED`: cycle day 5), $400.00 drawn on 2026-03-12,
+        billed 04-05 at 08:00: 1,989 due 04-27."""
+        line = self.open_line()
+        self.at(dt.date(2026, 3, 12))
+        self.draw(line, 40_000)
+        self.at(dt.date(2026, 4, 5), 8)
+        self.bill()
+        return line
+
     def pay_line(self, line: CreditLine, amount: int, key: str = "pay-1") -> LinePaymentReceipt:
         return self.bus.handle(PayLine(line.user_id, line.line_id, amount, key))
 

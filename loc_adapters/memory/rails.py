@@ -116,6 +116,7 @@ class SimulatedRails:
                     confirmation_id=confirmation,
                     amount=request.amount,
                     direction=request.direction,
+                    accepted_at=self.clock.now(),
                 )
                 self.submitted.append(request)
                 self._schedule(request, confirmation, draw)

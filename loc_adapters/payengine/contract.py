@@ -46,6 +46,7 @@ __all__ = [
     "outcome_of",
     "result_from",
     "sign",
+    "timestamp_text",
     "transfer_body",
     "transfer_path",
     "webhook_body",
@@ -145,7 +146,9 @@ def result_from(transfer: object, *, idempotency_key: str) -> TransferResult:
     non-empty string ``id``) or ``declined`` is an answer. PayEngine may have moved money
     before answering anything else, so anything else is an unknown outcome. An accepted
     transfer's ``amount_cents`` (a positive whole number) and ``direction`` are read when
-    present: an operator's booking of a lost transfer is checked against them.
+    present: an operator's booking of a lost transfer is checked against them. So is its
+    ``created_at`` (RFC 3339 with an offset, read as UTC): when PayEngine took it, the day
+    such a booking counts from.
 
     Raises:
         ExternalServiceError: the resource is not of the contract's shape, is about
@@ -164,27 +167,56 @@ def result_from(transfer: object, *, idempotency_key: str) -> TransferResult:
         raise unknown("a transfer without this idempotency key")
     status = transfer.get("status")
     if status == ACCEPTED:
-        confirmation = transfer.get("id")
-        if not isinstance(confirmation, str) or not confirmation:
-            raise unknown("an accepted transfer without an id")
-        amount = transfer.get("amount_cents")
-        if amount is not None and (type(amount) is not int or amount <= 0):
-            raise unknown("an accepted transfer whose amount_cents is not positive whole cents")
-        direction = transfer.get("direction")
-        if direction is not None and direction not in _DIRECTIONS:
-            raise unknown(f"an accepted transfer of direction {str(direction)[:40]!r}")
-        return TransferResult(
-            accepted=True,
-            confirmation_id=confirmation,
-            amount=amount,
-            direction=None if direction is None else Direction(direction),
-        )
+        problem, accepted = _accepted(transfer)
+        if accepted is None:
+            raise unknown(problem)
+        return accepted
     if status == DECLINED:
         reason = transfer.get("decline_reason") or ""
         if not isinstance(reason, str):
             raise unknown("a declined transfer whose reason is not text")
         return TransferResult(accepted=False, decline_reason=reason)
     raise unknown(f"a transfer of status {str(status)[:40]!r}")
+
+
+def _accepted(transfer: dict[Any, Any]) -> tuple[str, TransferResult | None]:
+    """An accepted transfer resource read (None, with the problem, when it is not one)."""
+    confirmation = transfer.get("id")
+    if not isinstance(confirmation, str) or not confirmation:
+        return "an accepted transfer without an id", None
+    amount = transfer.get("amount_cents")
+    if amount is not None and (type(amount) is not int or amount <= 0):
+        return "an accepted transfer whose amount_cents is not positive whole cents", None
+    direction = transfer.get("direction")
+    if direction is not None and direction not in _DIRECTIONS:
+        return f"an accepted transfer of direction {str(direction)[:40]!r}", None
+    created = transfer.get("created_at")
+    accepted_at = None if created is None else _timestamp(created)
+    if created is not None and accepted_at is None:
+        return f"an accepted transfer created at {str(created)[:40]!r}", None
+    return "", TransferResult(
+        accepted=True,
+        confirmation_id=confirmation,
+        amount=amount,
+        direction=None if direction is None else Direction(direction),
+        accepted_at=accepted_at,
+    )
+
+
+def timestamp_text(moment: dt.datetime) -> str:
+    """A timestamp as the contract writes it: RFC 3339 in UTC (``2026-01-19T10:00:00Z``)."""
+    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def _timestamp(value: object) -> dt.datetime | None:
+    """The UTC instant an RFC 3339 timestamp with an offset names; None for anything else."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return None if moment.utcoffset() is None else moment.astimezone(dt.UTC)
 
 
 def error_body(code: str, message: str) -> dict[str, Any]:

@@ -204,6 +204,9 @@ class PayEngineSandbox:
             "decline_reason": result.decline_reason,
             "amount_cents": result.amount,
             "direction": None if result.direction is None else result.direction.value,
+            "created_at": None
+            if result.accepted_at is None
+            else contract.timestamp_text(result.accepted_at),
         }
 
     def deliver_due(

@@ -274,6 +274,8 @@ def book_backdated_payment(
     product: CreditLineProduct,
     posted: Sequence[JournalEntry],
     before_overdue_job: bool = False,
+    settled: bool = True,
+    after_job: bool = False,
 ) -> LocPayment:
     """The rule of `CreditLine.book_backdated_payment` (documented there)."""
     cents = positive_cents(amount, field="payment amount")
@@ -293,13 +295,15 @@ def book_backdated_payment(
         rail=rail,
         submitted_on=effective_on,
         statement_date=None,
-        status=PaymentStatus.COMPLETED,  # money already received: no rail will settle it
-        settled_on=effective_on,
+        # Money already received: no rail will settle it (but a lost debit's rail will).
+        status=PaymentStatus.COMPLETED if settled else PaymentStatus.PENDING,
+        settled_on=effective_on if settled else None,
         paid_fees=0,
         paid_interest=0,
         paid_principal=0,
         minimum_covered=0,
         sequence=line.money_events,  # last of its day's events, before its day's job
+        after_overdue_job=after_job,  # ... unless its rail took it after that job's hour
     )
     line.money_events += 1
     line.payments[payment_id] = payment
@@ -310,7 +314,8 @@ def book_backdated_payment(
         _Backdating(effective_on, today, product, posted, before_overdue_job),
         why=f"payment {payment_id} applied as of {effective_on}: {reason}",
     )
-    announce_success(line, payment, today)  # no rail will settle it: its only notice
+    if settled:
+        announce_success(line, payment, today)  # no rail will settle it: its only notice
     return payment
 
 

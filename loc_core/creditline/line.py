@@ -294,11 +294,17 @@ class CreditLine(LineState):
         product: CreditLineProduct,
         posted: Sequence[JournalEntry],
         before_overdue_job: bool = False,
+        settled: bool = True,
+        after_job: bool = False,
     ) -> LocPayment:
         """Apply money already received as of `effective_on`, a date in the past.
 
         The payment is COMPLETED, settled `effective_on`: no rail will ever report it (a
-        return or chargeback of it is still settled as usual).
+        return or chargeback of it is still settled as usual). A debit a rail took that
+        the books lost (`settled` False) stays PENDING instead: its rail still reports its
+        settlement, which tells the borrower (LOC_PAYMENT_SUCCEEDED) as for any debit.
+        With `after_job` (its rail took it after that day's overdue job hour) it counts
+        after that day's overdue job, as it would have (`LocPayment.after_overdue_job`).
 
         The line is replayed with the payment on its effective date and takes the replayed
         state; the payment's entry (``<payment id>:apply``, plus a refund due for what the
@@ -329,6 +335,8 @@ class CreditLine(LineState):
             product=product,
             posted=posted,
             before_overdue_job=before_overdue_job,
+            settled=settled,
+            after_job=after_job,
         )
 
     def book_backdated_draw(

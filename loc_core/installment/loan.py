@@ -134,6 +134,9 @@ class _Backdating:
     posted: Sequence[JournalEntry]
     reason: str
     before_daily_job: bool = False
+    process: Process = Process.MANUAL
+    settled: bool = True
+    after_job: bool = False
 
 
 def _refunded(payment: Payment) -> int:
@@ -649,13 +652,20 @@ class Loan(LoanState):
         posted: Sequence[JournalEntry],
         reason: str,
         before_daily_job: bool = False,
+        process: Process = Process.MANUAL,
+        settled: bool = True,
+        after_job: bool = False,
     ) -> Payment:
-        """Book money already received as a MANUAL payment effective on `effective_on`.
+        """Book money already received as a payment (MANUAL) effective on `effective_on`.
 
         The payment is booked today as `book_moved_payment` books it (never refused;
         ``<payment>:apply`` and any refund due dated `today`), but created and audited
         with `effective_on` as its `submitted_on` and COMPLETED, settled that day (no
-        rail will ever report it), and the loan is corrected as of that
+        rail will ever report it). A debit a rail took that the books lost (`settled`
+        False: its rail still reports its settlement) stays PENDING instead, booked as
+        the `process` (AUTOPAY or MANUAL) that sent it, and with `after_job` (its rail
+        took it after that day's job hour) it counts after that day's daily job, as it
+        would have (`Payment.after_daily_job`). The loan is corrected as of that
         day (`correct`, cause the payment id): a late fee or default it would have
         prevented is reversed in the adjustment entry ``<payment>:adjust``. A refund due
         is announced once the correction has decided how much is owed back. On a
@@ -681,18 +691,30 @@ class Loan(LoanState):
             payment = self._book_payment(
                 payment_id,
                 amount,
-                process=Process.MANUAL,
+                process=process,
                 rail=rail,
                 today=today,
                 moved=True,
                 received_on=effective_on,
+                settled=settled,
+                after_job=after_job,
             )
             if payment.refund is not None:
                 self._announce_refund(payment.refund, amount, today)
             return payment
         self._require_replayable(posted)
         backdating = _Backdating(
-            payment_id, amount, rail, effective_on, today, posted, reason, before_daily_job
+            payment_id,
+            amount,
+            rail,
+            effective_on,
+            today,
+            posted,
+            reason,
+            before_daily_job,
+            process,
+            settled,
+            after_job,
         )
         if self._paid_refund_entries():
             # A paid-out refund the correction would change is refused (`_correct`) after
@@ -709,11 +731,13 @@ class Loan(LoanState):
         payment = self._book_payment(
             asked.payment_id,
             asked.amount,
-            process=Process.MANUAL,
+            process=asked.process,
             rail=asked.rail,
             today=asked.today,
             moved=True,
             received_on=asked.effective_on,
+            settled=asked.settled,
+            after_job=asked.after_job,
         )
         self._correct(
             cause=asked.payment_id,
@@ -1058,6 +1082,8 @@ class Loan(LoanState):
         today: dt.date,
         moved: bool,
         received_on: dt.date | None = None,
+        settled: bool = True,
+        after_job: bool = False,
     ) -> Payment:
         """`apply_payment`, or with `moved` `book_moved_payment` (documented there).
 
@@ -1067,7 +1093,9 @@ class Loan(LoanState):
         submitted that day, before its job, so its audit record says when it counts
         from; what it moves is still booked `today`. It is COMPLETED then too, settled
         `received_on`: the money was already received and no rail will ever report it
-        (a return or chargeback of it is still settled as usual).
+        (a return or chargeback of it is still settled as usual); unless not `settled`
+        (a lost debit its rail still settles): then it is PENDING, as a rail's debit is,
+        and counts after that day's job when `after_job` (its rail took it after then).
         """
         require_id(payment_id, field="payment_id")
         amount = positive_cents(amount, field="payment amount")
@@ -1116,10 +1144,14 @@ class Loan(LoanState):
             submitted_on=today if received_on is None else received_on,
             applications=applications,
             # Money already received (a backdated payment): no rail will ever settle it.
-            status=PaymentStatus.PENDING if received_on is None else PaymentStatus.COMPLETED,
-            settled_on=received_on,
+            status=PaymentStatus.COMPLETED
+            if received_on is not None and settled
+            else PaymentStatus.PENDING,
+            settled_on=received_on if settled else None,
             refund=refund,
-            after_daily_job=received_on is None and self.daily_job_changed_on == today,
+            after_daily_job=self.daily_job_changed_on == today
+            if received_on is None
+            else after_job,
         )
         recorder.created(payment)
         self.payments[payment_id] = payment

@@ -46,6 +46,11 @@ class TransferResult:
     rail does not say. PayEngine states it on every transfer it reads back (`find`)."""
     direction: Direction | None = None
     """Which way the rail records the money moved; None when the rail does not say."""
+    accepted_at: dt.datetime | None = None
+    """When the rail took the transfer (timezone-aware UTC), on an accepted transfer; None
+    when the rail does not say. Its UTC date is the day the money moved: an operator's
+    booking of a lost debit counts from that day (`BookLostTransfer`), and is refused
+    when the rail does not say it. PayEngine states it (``created_at``) on every transfer."""
 
 
 @attrs.frozen(field_transformer=validated)

@@ -316,7 +316,7 @@ class Movements:
             key = intent.transfer_key(rail)
             result = self.rails.find(key)
             if result is not None and result.accepted:
-                return Transfer(rail, key, result.confirmation_id)
+                return Transfer(rail, key, result.confirmation_id, result.accepted_at)
         return None
 
     def resized(self, intent: TransferIntent, amount: int) -> TransferIntent:

@@ -17,6 +17,7 @@ Which failures move on to the next rail (one rule for both products):
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 
 import attrs
@@ -38,6 +39,9 @@ class Transfer:
     idempotency_key: str
     """Also the id of the payment it books, so settlement events find the payment."""
     confirmation_id: str
+    accepted_at: dt.datetime | None = None
+    """When the rail took it, as the rail says (`TransferResult.accepted_at`); None when it
+    does not say, or when the transfer was not read from the rail (an operator's word)."""
 
 
 @attrs.frozen
@@ -110,7 +114,9 @@ def submit_in_order(
             unreachable[rail] = str(exc)
             continue
         if result.accepted:
-            transfer = Transfer(rail, request.idempotency_key, result.confirmation_id)
+            transfer = Transfer(
+                rail, request.idempotency_key, result.confirmation_id, result.accepted_at
+            )
             return RailAnswers(transfer, declined, unreachable)
         declined[rail] = result.decline_reason or "no reason given"
     return RailAnswers(None, declined, unreachable)

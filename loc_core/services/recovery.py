@@ -35,6 +35,7 @@ import attrs
 
 from loc_core.creditline import DrawStatus
 from loc_core.errors import (
+    CorrectionTooOld,
     ExternalServiceError,
     IdempotencyConflict,
     InvalidRequest,
@@ -204,6 +205,7 @@ class _Recovery:
     ) -> TransferIntent:
         today = self.lines.today
         kind = intent.kind
+        taken_at = _lost_taken_at(intent, transfer, today)
         if kind is IntentKind.DISBURSEMENT:
             make_loan = self.originator.maker(
                 intent.user_id, autopay_enabled=_AUTOPAY_ENABLED.get(intent.item_id, True)
@@ -218,6 +220,7 @@ class _Recovery:
                 today=today,
                 actor=self.actor,
                 lease=lease,
+                taken_at=taken_at,
             )
         if kind is IntentKind.AUTOPAY:  # the attempt is the day its worker first sent it
             return book_autopay(
@@ -227,13 +230,17 @@ class _Recovery:
                 today=today,
                 lease=lease,
                 actor=self.actor,
-                attempted_on=min(today, intent.created_at.date()),
+                attempted_on=min(today, (taken_at or intent.created_at).date()),
+                taken_at=taken_at,
             )
         if kind is IntentKind.DRAW:
             book_draw(intent, transfer, lines=self.lines, movements=self.movements)
             with self.lines.uow as uow:
                 return uow.intents.get(intent.user_id, intent.intent_id)
-        return self.debits.book(intent, transfer, actor=self.actor, lease=lease)[1]
+        _, booked = self.debits.book(
+            intent, transfer, actor=self.actor, lease=lease, taken_at=taken_at
+        )
+        return booked
 
     def _abandon(
         self,
@@ -631,9 +638,18 @@ def book_lost_transfer(
     becomes a refund due); a booking that fails leaves the intent PENDING, and the
     recovery job books it. The booking is alerted (WARNING) with the operator's reason.
 
+    The debit counts from the day its rail took it (`TransferResult.accepted_at`): taken
+    before today, it is booked as an effective-dated correction of the loan or line as of
+    that day (`LoanTransfers.book`, `LineDebits.book` with `taken_at`), whoever books the
+    intent (this, or the recovery job after a crash: `_lost_taken_at`).
+
     Raises:
         InvalidRequest: the key is not a debit's on the account, the table records it, or
-            the rail did not take it with `confirmation_id`.
+            the rail did not take it with `confirmation_id`, or does not say when it took
+            it, or took it before the loan or line began.
+        CorrectionTooOld: the rail took it further back than the product's correction
+            reach (or on a loan adopted from the Go service): nothing is written, and
+            operations are alerted (CRITICAL) to book it by hand.
         NotFound: the user has no such loan or line, or the loan no such installment.
         ExternalServiceError: the rail cannot tell now; try again later.
         LockNotAcquired: a debit on the account is being sent; try again shortly.
@@ -678,7 +694,26 @@ def book_lost_transfer(
             about=about,
         )
     _check_rail_record(command, found, rail, about)
-    now, _ = moment(movements.clock)
+    now, today = moment(movements.clock)
+    taken_on = _taken_at(found, now).date()
+    try:
+        _check_reach(command, kind, taken_on=taken_on, today=today, lines=lines, about=about)
+    except CorrectionTooOld as exc:  # money moved that the books will not show: page
+        post_alert(
+            movements.alerter,
+            "lost transfer too old to book as of its day: book it by hand",
+            {
+                "user_id": command.user_id,
+                "account_id": command.account_id,
+                "transfer_key": key,
+                "amount": command.amount,
+                "confirmation_id": found.confirmation_id,
+                "taken_on": taken_on.isoformat(),
+                "reason": command.reason,
+            },
+            error=exc,
+        )
+        raise
     intent = TransferIntent(
         intent_id=intent_id,
         user_id=command.user_id,
@@ -688,7 +723,7 @@ def book_lost_transfer(
         direction=Direction.DEBIT,
         amount=command.amount,
         rails=(rail,),
-        fingerprint=request_fingerprint("lost", command.user_id, key, command.amount),
+        fingerprint=_lost_fingerprint(command.user_id, key, command.amount),
         request_key=intent_id.removeprefix(f"{key.partition(':')[0]}:{command.account_id}:"),
         created_at=now,
         updated_at=now,
@@ -718,7 +753,7 @@ def book_lost_transfer(
         uow.intents.add(intent)
         uow.commit(actor=_OPERATOR, request_id=intent_id)
     recovery = _Recovery(movements, loans, debits, lines, originator, actor=_OPERATOR)
-    transfer = Transfer(rail, key, found.confirmation_id)
+    transfer = Transfer(rail, key, found.confirmation_id, found.accepted_at)
     with _lease(intent, lock, owner=f"{_OPERATOR}:{intent_id}") as lease:
         movements.finish(recovery._book(intent, transfer, lease))  # noqa: SLF001 - this module's own
     return "booked"
@@ -730,7 +765,9 @@ def _check_rail_record(
     """Refuse a lost debit whose amount or direction the rail does not record as typed.
 
     The books take the rail's word, not the operator's: a typo in `amount` would owe the
-    borrower money, or take it twice, and a credit's key is never a debit.
+    borrower money, or take it twice, and a credit's key is never a debit. A rail that
+    does not say when it took the debit is refused too: the booking counts from that day,
+    and today would be a guess that charges the borrower for days they had paid.
     """
     key = command.transfer_key
     if found.amount is None or found.direction is None:
@@ -738,6 +775,13 @@ def _check_rail_record(
             f"the {rail.value} rail does not say what transfer {key} moved, so the amount "
             "cannot be checked: handle it by hand with the processor",
             key="amount",
+            about=about,
+        )
+    if found.accepted_at is None or found.accepted_at.utcoffset() is None:
+        raise InvalidRequest(
+            f"the {rail.value} rail does not say when it took transfer {key}, so the day "
+            "the borrower paid is not known: handle it by hand with the processor",
+            key="transfer_key",
             about=about,
         )
     if found.direction is not Direction.DEBIT:
@@ -752,6 +796,106 @@ def _check_rail_record(
             f"the {rail.value} rail records transfer {key} as {found.amount} cents, not "
             f"{command.amount}: check the report",
             key="amount",
+            about=about,
+        )
+
+
+def _lost_fingerprint(user_id: str, transfer_key: str, amount: int) -> str:
+    """The fingerprint of the intent `book_lost_transfer` commits for a lost debit.
+
+    Only such an intent has it, so whoever books the intent (the operator's command, or
+    the recovery job after it died) knows to book it as of the day its rail took it.
+    """
+    return request_fingerprint("lost", user_id, transfer_key, amount)
+
+
+def _taken_at(found: TransferResult | Transfer, now: dt.datetime) -> dt.datetime:
+    """When the rail took the transfer, in UTC (never after `now`: a rail's clock ahead).
+
+    `now` when the rail does not say (`_check_rail_record` refuses that first).
+    """
+    moment = found.accepted_at
+    if moment is None or moment.utcoffset() is None:
+        return now
+    return min(moment.astimezone(dt.UTC), now)
+
+
+def _lost_taken_at(
+    intent: TransferIntent, transfer: Transfer, today: dt.date
+) -> dt.datetime | None:
+    """When, on a day before `today`, the rail took a lost debit's `transfer` (UTC).
+
+    The booking counts from then. None for every other intent, and for a lost debit
+    taken today: booked as of today.
+
+    Raises:
+        InvalidRequest: the intent is a lost debit's and the rail no longer says when it
+            took it (never guessed: the intent stays PENDING, alerted).
+    """
+    if intent.direction is not Direction.DEBIT or len(intent.rails) != 1:
+        return None
+    key = transfer.idempotency_key
+    if intent.fingerprint != _lost_fingerprint(intent.user_id, key, intent.amount):
+        return None
+    if transfer.accepted_at is None or transfer.accepted_at.utcoffset() is None:
+        raise InvalidRequest(
+            f"the {transfer.rail.value} rail does not say when it took lost transfer {key}, "
+            "so the day it counts from is not known: left PENDING; ask the processor",
+            key="transfer_key",
+            about=Ref("intent", intent.intent_id, intent.user_id),
+        )
+    taken_at = transfer.accepted_at.astimezone(dt.UTC)
+    return taken_at if taken_at.date() < today else None
+
+
+def _check_reach(
+    command: BookLostTransfer,
+    kind: IntentKind,
+    *,
+    taken_on: dt.date,
+    today: dt.date,
+    lines: LineWriter,
+    about: Ref,
+) -> None:
+    """Refuse, before anything is written, a lost debit the books cannot date back to.
+
+    Booked as of `taken_on`, the day its rail took it, the debit corrects its loan or
+    line as of then: a day further back than the product's correction reach (or a loan
+    adopted from the Go service, whose history is not here to replay) is refused, and the
+    operator handles it by hand.
+
+    Raises:
+        CorrectionTooOld: naming the day the rail took it.
+        InvalidRequest: a day before the loan was disbursed or the line opened.
+    """
+    if taken_on >= today:
+        return
+    key = command.transfer_key
+    with lines.uow as uow:
+        if kind in {IntentKind.LOAN_PAYMENT, IntentKind.AUTOPAY}:
+            loan = uow.loans.get(command.user_id, command.account_id)
+            adopted = not loan.replayable(uow.journal.entries_for(loan.loan_id))
+            policy, opened_on = loan.product.corrections, loan.disbursement_date
+        else:
+            line = uow.lines.get(command.user_id, command.account_id)
+            adopted, policy, opened_on = False, lines.product.corrections, line.opened_on
+    if taken_on < opened_on:
+        raise InvalidRequest(
+            f"the rail took transfer {key} on {taken_on}, before {command.account_id} "
+            f"was opened ({opened_on}): check the report",
+            key="transfer_key",
+            about=about,
+        )
+    if adopted or taken_on < today - policy.reach:
+        why = (
+            f"loan {command.account_id} was adopted from the Go service, whose history is "
+            "not here to correct"
+            if adopted
+            else f"more than {policy.reach.days} days (the correction reach) before {today}"
+        )
+        raise CorrectionTooOld(
+            f"transfer {key} was taken on {taken_on}, {why}: it cannot be booked as of "
+            "that day; nothing was booked, handle it by hand",
             about=about,
         )
 

@@ -14,7 +14,10 @@ settlement with the operator's reason (docs/money-movements.md).
 ``book``: a debit a rail took that the table has no record of (the table was restored
 from a backup behind the rails): `BookLostTransfer`, with the transfer's key, the loan or
 line it paid, the amount and the confirmation from the processor's report; the rail must
-confirm it (docs/money-movements.md#after-the-table-is-restored).
+confirm it (docs/money-movements.md#after-the-table-is-restored). It counts from the day
+the rail took it: an earlier day is an effective-dated correction, and one beyond the
+correction reach is refused (one line, exit 1) for booking by hand
+(docs/corrections.md#a-lost-debit-booked-by-hand).
 """
 
 from __future__ import annotations
@@ -140,7 +143,10 @@ def book(
     confirmation: str,
     reason: str,
 ) -> None:
-    """Book the debit TRANSFER_KEY a rail took that the table does not record."""
+    """Book the debit TRANSFER_KEY a rail took that the table does not record.
+
+    It counts from the day the rail took it (an earlier day corrects the account as of then).
+    """
     bus = command_bus(ctx)
     try:  # a refusal ends the command (LocGroup): one line, exit 1
         done = bus.handle(

@@ -9,7 +9,7 @@ import datetime as dt
 
 import pytest
 
-from loc_adapters.memory import RailBehaviour, SimulatedRails
+from loc_adapters.memory import ManualClock, RailBehaviour, SimulatedRails
 from loc_core.errors import ExternalServiceError, RailUnavailable
 from loc_core.payments import Direction, Rail
 from loc_core.ports import PaymentRails, TransferRequest
@@ -64,10 +64,13 @@ class RailsContract:
         self, rails: PaymentRails, sim: SimulatedRails
     ) -> None:
         sim.behaviour = ACCEPT_ALL
+        taken = sim.clock.now()
         rails.submit(transfer("pay-3:ach", amount=1_234))
+        assert isinstance(sim.clock, ManualClock)
+        sim.clock.advance(dt.timedelta(days=3))  # read back days later: still when it was taken
         found = rails.find("pay-3:ach")
         assert found is not None
-        assert (found.amount, found.direction) == (1_234, Direction.DEBIT)
+        assert (found.amount, found.direction, found.accepted_at) == (1_234, Direction.DEBIT, taken)
 
     def test_a_key_reused_for_another_transfer_is_an_error_not_a_second_transfer(
         self, rails: PaymentRails, sim: SimulatedRails

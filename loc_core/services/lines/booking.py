@@ -16,13 +16,14 @@ import datetime as dt
 import attrs
 
 from loc_core.creditline import (
+    OVERDUE_JOB_AT,
     CreditLine,
     LocPayment,
 )
 from loc_core.intents import IntentKind, IntentStatus, TransferIntent
 from loc_core.payments import Direction, Rail
 from loc_core.ports import Alerter, Lease, UnitOfWork
-from loc_core.services.kit import not_booked_alerted, refund_due_alert
+from loc_core.services.kit import not_booked_alerted, refund_due_alert, refund_due_alerts
 from loc_core.services.lines._unit import LineWriter
 from loc_core.services.moving import Movements, intent_details
 from loc_core.services.rails import Transfer
@@ -105,6 +106,7 @@ class LineDebits:
         *,
         actor: str,
         lease: Lease | None = None,
+        taken_at: dt.datetime | None = None,
     ) -> tuple[LocPayment, TransferIntent]:
         """Apply the payment a rail accepted, with the intent BOOKED in the same commit.
 
@@ -112,6 +114,10 @@ class LineDebits:
         (`Movements.finish`), which publishes the commit's events. What the line no longer
         owes is booked as a refund due and alerted (WARNING). With the line's debit `lease`,
         the commit is fenced: a lease taken over meanwhile fails it (`LeaseLost`).
+        `taken_at`, on a day before the business date (a lost debit's: when its rail took
+        it, UTC), applies the payment as of that day (after its overdue job when taken
+        after the job's hour), PENDING until its rail settles it, and corrects the line as
+        of then (`CreditLine.book_backdated_payment`).
 
         Raises:
             Exception: whatever stopped the payment being recorded; operations were alerted
@@ -125,6 +131,8 @@ class LineDebits:
             known = line.payments.get(key)
             if known is not None:
                 return known
+            if taken_at is not None and taken_at.date() < today:
+                return self._book_as_of(line, intent, transfer, taken_at=taken_at, today=today)
             # Money moved: never refused for the balance. A borrower's own payment is
             # booked with the bound, so a payoff past it takes the cycle's one such room.
             borrowers = intent.kind is IntentKind.LINE_PAYMENT
@@ -181,3 +189,39 @@ class LineDebits:
                 also=also,
             )
         return payment, booked[0]
+
+    def _book_as_of(
+        self,
+        line: CreditLine,
+        intent: TransferIntent,
+        transfer: Transfer,
+        *,
+        taken_at: dt.datetime,
+        today: dt.date,
+    ) -> LocPayment:
+        """The payment, effective `taken_at` (the line corrected as of then), booked `today`.
+
+        Every refund due the correction leaves is alerted in its commit, as a booking's is.
+        """
+        before = line.refunds_due_by_payment()
+        taken_on = taken_at.date()
+        payment = line.book_backdated_payment(
+            payment_id=transfer.idempotency_key,
+            amount=intent.amount,
+            rail=transfer.rail,
+            effective_on=taken_on,
+            reason=f"{transfer.rail.value} took it on {taken_on.isoformat()}; "
+            "the books lost it (booked by hand)",
+            today=today,
+            product=self.lines.product,
+            posted=self.lines.uow.journal.entries_for(line.line_id),
+            before_overdue_job=self.lines.before_overdue_job(today),
+            settled=False,
+            after_job=taken_at.time() >= OVERDUE_JOB_AT,
+        )
+        line.outbox.events.extend(
+            refund_due_alerts(
+                line, before, user_id=line.user_id, named=("line_id", line.line_id), on=today
+            )
+        )
+        return payment

@@ -272,7 +272,9 @@ def send_draw(
             continue
         if result.accepted:
             count(rail, "accepted")
-            transfer = Transfer(rail, request.idempotency_key, result.confirmation_id)
+            transfer = Transfer(
+                rail, request.idempotency_key, result.confirmation_id, result.accepted_at
+            )
             draw = book_draw(intent, transfer, lines=lines, movements=movements)
         else:
             tried.append(f"{rail.value} declined ({result.decline_reason})")

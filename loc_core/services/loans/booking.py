@@ -19,10 +19,16 @@ from collections.abc import Callable, Iterator, Mapping
 import attrs
 
 from loc_core.events import AuditValue
-from loc_core.installment import Loan, Process
+from loc_core.installment import DAILY_JOB_AT, Loan, Payment, Process
 from loc_core.intents import IntentStatus, TransferIntent
 from loc_core.ports import Alerter, Lease, Metrics, UnitOfWork
-from loc_core.services.kit import not_booked_alerted, refund_due_alert, retry_on_conflict
+from loc_core.services.kit import (
+    before_job_hour,
+    not_booked_alerted,
+    refund_due_alert,
+    refunds_raised,
+    retry_on_conflict,
+)
 from loc_core.services.moving import Movements, intent_details
 from loc_core.services.rails import Transfer
 
@@ -92,11 +98,16 @@ class LoanTransfers:
         before: Callable[[Loan], None] | None = None,
         after: Callable[[Loan], object] | None = None,
         lease: Lease | None = None,
+        taken_at: dt.datetime | None = None,
     ) -> TransferIntent:
         """Apply the debit `transfer` took to the loan as payment `transfer.idempotency_key`.
 
         The intent becomes BOOKED in the same commit. What the loan no longer owes (paid
         off meanwhile) is booked as a refund due and alerted (WARNING), never refused.
+        `taken_at`, on a day before `today` (a lost debit's: when its rail took it, UTC),
+        books the payment as of that day (after its daily job when taken after the job's
+        hour), PENDING until its rail settles it, and corrects the loan as of then
+        (`Loan.book_backdated_payment`).
         `before` runs on the freshly read loan first (the worker records its attempt there),
         `after` once the payment is applied (the worker's notice of what autopay left).
         With the payment `lease` the command holds, the commit is fenced: a lease taken
@@ -121,22 +132,12 @@ class LoanTransfers:
                 if transfer.idempotency_key not in loan.payments:
                     if before is not None:
                         before(loan)
-                    payment = loan.book_moved_payment(  # money moved: never refused
-                        transfer.idempotency_key,
-                        intent.amount,
-                        process=process,
-                        rail=transfer.rail,
-                        today=today,
-                    )
-                    if payment.refund is not None:  # committed with the payment it refunds
-                        loan.outbox.events.append(
-                            refund_due_alert(
-                                payment.refund,
-                                user_id=loan.user_id,
-                                owner=("loan_id", loan.loan_id),
-                                on=today,
-                            )
+                    if taken_at is not None and taken_at.date() < today:
+                        self._book_as_of(
+                            loan, intent, transfer, process=process, taken_at=taken_at, today=today
                         )
+                    else:
+                        self._book_today(loan, intent, transfer, process, today)
                     if after is not None:
                         after(loan)
                     uow.loans.save(loan)
@@ -152,3 +153,66 @@ class LoanTransfers:
 
         with self.booking(transfer, what=what, details=intent_details(intent)):
             return retry_on_conflict(attempt)
+
+    def _book_today(
+        self,
+        loan: Loan,
+        intent: TransferIntent,
+        transfer: Transfer,
+        process: Process,
+        today: dt.date,
+    ) -> Payment:
+        """The payment, booked `today`; a refund due it makes is alerted in its commit."""
+        payment = loan.book_moved_payment(  # money moved: never refused
+            transfer.idempotency_key,
+            intent.amount,
+            process=process,
+            rail=transfer.rail,
+            today=today,
+        )
+        if payment.refund is not None:  # committed with the payment it refunds
+            loan.outbox.events.append(
+                refund_due_alert(
+                    payment.refund, user_id=loan.user_id, owner=("loan_id", loan.loan_id), on=today
+                )
+            )
+        return payment
+
+    def _book_as_of(
+        self,
+        loan: Loan,
+        intent: TransferIntent,
+        transfer: Transfer,
+        *,
+        process: Process,
+        taken_at: dt.datetime,
+        today: dt.date,
+    ) -> Payment:
+        """The payment, effective `taken_at` (the loan corrected as of then), booked `today`.
+
+        Every refund due the correction leaves (on this payment or another it moved to)
+        is alerted in its commit, as a booking's is.
+        """
+        before = loan.refunds_due_by_payment()
+        taken_on = taken_at.date()
+        payment = loan.book_backdated_payment(
+            transfer.idempotency_key,
+            intent.amount,
+            rail=transfer.rail,
+            effective_on=taken_on,
+            today=today,
+            posted=self.uow.journal.entries_for(loan.loan_id),
+            reason=f"{transfer.rail.value} took it on {taken_on.isoformat()}; "
+            "the books lost it (booked by hand)",
+            before_daily_job=before_job_hour(self.movements.clock, today, DAILY_JOB_AT),
+            process=process,
+            settled=False,
+            after_job=taken_at.time() >= DAILY_JOB_AT,
+        )
+        for refund in refunds_raised(loan, before):
+            loan.outbox.events.append(
+                refund_due_alert(
+                    refund, user_id=loan.user_id, owner=("loan_id", loan.loan_id), on=today
+                )
+            )
+        return payment

@@ -50,6 +50,7 @@ def test_a_transfer_sent_twice_over_asgi_is_created_once_and_read_back() -> None
     )
     assert (first.status_code, again.status_code, read.status_code) == (201, 200, 200)
     assert first.json()["id"] == again.json()["id"] == read.json()["id"]
+    assert read.json()["created_at"] == contract.timestamp_text(sandbox.rails.clock.now())
     assert sandbox.created == ["pay-asgi"]
     assert sandbox.requests == 3
 

@@ -210,16 +210,21 @@ def test_find_reads_by_key_and_none_is_only_a_404_not_found() -> None:
 
 def test_find_reads_what_payengine_records_it_moved_when_it_says() -> None:
     stated = {"id": "tr_1", "idempotency_key": "pay-1:ach", "status": "accepted"}
-    handler, _ = answering(
-        lambda _: httpx.Response(200, json={**stated, "amount_cents": 5_000, "direction": "debit"})
-    )
+    said = {"amount_cents": 5_000, "direction": "debit", "created_at": "2026-01-19T23:30:00-05:00"}
+    handler, _ = answering(lambda _: httpx.Response(200, json={**stated, **said}))
     found = rails(handler).find("pay-1:ach")
     assert found is not None
     assert (found.amount, found.direction) == (5_000, Direction.DEBIT)
+    assert found.accepted_at == dt.datetime(2026, 1, 20, 4, 30, tzinfo=dt.UTC)  # read as UTC
     handler, _ = answering(lambda _: httpx.Response(200, json=stated))
     found = rails(handler).find("pay-1:ach")
     assert found is not None
-    assert (found.accepted, found.amount, found.direction) == (True, None, None)
+    assert (found.accepted, found.amount, found.direction, found.accepted_at) == (
+        True,
+        None,
+        None,
+        None,
+    )
 
 
 @pytest.mark.parametrize(

@@ -151,6 +151,10 @@ ODD_ANSWERS = {
         for name, odd in [("fraction", 5000.5), ("text", "5000"), ("zero", 0), ("true", True)]
     },
     "direction-sideways": created({**_ACCEPTED_PAY_1, "direction": "up"}),
+    **{
+        f"created-at-{name}": created({**_ACCEPTED_PAY_1, "created_at": odd})
+        for name, odd in [("naive", "2026-01-19T10:00:00"), ("text", "monday"), ("unix", 1)]
+    },
 }
 ODD = [pytest.param(answer, id=name) for name, answer in ODD_ANSWERS.items()]
 

@@ -31,12 +31,7 @@ def world() -> Deployment:
 @pytest.fixture
 def billed(world: Deployment) -> CreditLine:
     """A $1,000.00 line with $400.00 drawn on 03-12, billed 04-05: 1,989 due 04-27."""
-    line = world.open_line()
-    world.at(dt.date(2026, 3, 12))
-    world.draw(line, 40_000)
-    world.at(dt.date(2026, 4, 5), 8)
-    world.bill()
-    return line
+    return world.billed_line()
 
 
 def sent(world: Deployment, kind: EventType) -> list[DomainEvent]:

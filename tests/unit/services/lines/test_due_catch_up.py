@@ -32,12 +32,7 @@ def due_job_ran_before(world: Deployment) -> None:
 
 def billed_line(world: Deployment) -> CreditLine:
     """$400.00 drawn on 03-12, billed 04-05 08:00: 1,989 due 04-27."""
-    line = world.open_line()
-    world.at(dt.date(2026, 3, 12))
-    world.draw(line, 40_000)
-    world.at(dt.date(2026, 4, 5), 8)
-    world.bill()
-    return line
+    return world.billed_line()
 
 
 def due_debits(world: Deployment) -> list[tuple[str, int]]:
