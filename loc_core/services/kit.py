@@ -26,9 +26,12 @@ import attrs
 from loc_core.calendar import require_utc
 from loc_core.errors import (
     ConcurrencyConflict,
+    CorrectionTooOld,
     DomainError,
     IdempotencyConflict,
     InvalidRequest,
+    InvalidTimestamp,
+    InvalidTransition,
     InvariantViolation,
     LocError,
     MalformedMessage,
@@ -499,6 +502,76 @@ def reversed_as_of_today_alert(
         severity=Severity.CRITICAL,
         effective=effective.isoformat(),
         transaction_limit=limit,
+    )
+
+
+CANNOT_DATE_BACK = (CorrectionTooOld, RefundAlreadyPaid, InvalidTimestamp, InvalidTransition)
+"""What refuses to correct a loan or line as of an earlier day, changing nothing: beyond
+the correction reach or a loan's history (an adopted loan), a refund paid out that the
+correction would change, a day outside the account's life."""
+
+
+def booked_as_of_or_today(
+    as_of: Callable[[], T],
+    today: Callable[[], T],
+    *,
+    payment_id: str,
+    taken_on: dt.date,
+    user_id: str,
+    owner: tuple[str, str],
+    on: dt.date,
+    events: list[DomainEvent],
+) -> T:
+    """Book a debit as of `taken_on` (`as_of`), or else as of today (`today`), alerted.
+
+    A debit counts from the day its rail took it; when its loan or line cannot be
+    corrected as of then (`CANNOT_DATE_BACK`, raised before anything changed), the money
+    is still booked (`today`) and `booked_as_of_today_alert` joins `events`, the account's
+    outbox, to be committed with it.
+    """
+    try:
+        return as_of()
+    except CANNOT_DATE_BACK as refused:
+        booked = today()
+        events.append(
+            booked_as_of_today_alert(
+                payment_id, taken_on=taken_on, refused=refused, user_id=user_id, owner=owner, on=on
+            )
+        )
+        return booked
+
+
+def booked_as_of_today_alert(
+    payment_id: str,
+    *,
+    taken_on: dt.date,
+    refused: LocError,
+    user_id: str,
+    owner: tuple[str, str],
+    on: dt.date,
+) -> DomainEvent:
+    """The CRITICAL alert of a debit booked as of `on`, not as of the day its rail took it.
+
+    A debit counts from `taken_on`; when its loan or line cannot be corrected as of then
+    (`refused`: beyond the correction reach, a refund paid out that the correction would
+    change, a loan adopted without its history), the money is still booked, as of today,
+    and operations correct what it should have prevented (a late fee, interest) by hand.
+    `owner` names the loan or line, as (``loan_id`` or ``line_id``, its id).
+    """
+    name, owner_id = owner
+    return committed_alert(
+        f"debit booked as of {on}, not as of {taken_on} when its rail took it: correct "
+        "by hand what it should have prevented (late fees, interest)",
+        {
+            name: owner_id,
+            "payment_id": payment_id,
+            "taken_on": taken_on.isoformat(),
+            "refused": f"{type(refused).__name__}: {refused}",
+        },
+        user_id=user_id,
+        subject_id=payment_id,
+        on=on,
+        severity=Severity.CRITICAL,
     )
 
 

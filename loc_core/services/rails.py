@@ -31,6 +31,13 @@ from loc_core.services.kit import post_alert
 __all__ = ["RailAnswers", "Transfer", "submit_in_order"]
 
 
+def _in_utc(moment: dt.datetime | None) -> dt.datetime | None:
+    """An aware timestamp in UTC; None for none, or for one without an offset."""
+    if moment is None or moment.utcoffset() is None:
+        return None
+    return moment.astimezone(dt.UTC)
+
+
 @attrs.frozen
 class Transfer:
     """A transfer a rail accepted."""
@@ -39,9 +46,19 @@ class Transfer:
     idempotency_key: str
     """Also the id of the payment it books, so settlement events find the payment."""
     confirmation_id: str
-    accepted_at: dt.datetime | None = None
-    """When the rail took it, as the rail says (`TransferResult.accepted_at`); None when it
-    does not say, or when the transfer was not read from the rail (an operator's word)."""
+    accepted_at: dt.datetime | None = attrs.field(default=None, converter=_in_utc)
+    """When the rail took it, as the rail says (`TransferResult.accepted_at`), in UTC; None
+    when it does not say (or gives no offset), or when the transfer was not read from the
+    rail (an operator's word). A debit taken on a day before its booking's counts from
+    then (`taken_before`)."""
+
+    def taken_before(self, today: dt.date) -> dt.datetime | None:
+        """When the rail took it, if on a day before `today`.
+
+        None when it did so today (or later, by a clock ahead of ours) or does not say.
+        """
+        taken = self.accepted_at
+        return taken if taken is not None and taken.date() < today else None
 
 
 @attrs.frozen

@@ -205,7 +205,8 @@ class _Recovery:
     ) -> TransferIntent:
         today = self.lines.today
         kind = intent.kind
-        taken_at = _lost_taken_at(intent, transfer, today)
+        _require_lost_debits_day(intent, transfer)
+        taken_at = transfer.taken_before(today)
         if kind is IntentKind.DISBURSEMENT:
             make_loan = self.originator.maker(
                 intent.user_id, autopay_enabled=_AUTOPAY_ENABLED.get(intent.item_id, True)
@@ -220,7 +221,6 @@ class _Recovery:
                 today=today,
                 actor=self.actor,
                 lease=lease,
-                taken_at=taken_at,
             )
         if kind is IntentKind.AUTOPAY:  # the attempt is the day its worker first sent it
             return book_autopay(
@@ -231,16 +231,12 @@ class _Recovery:
                 lease=lease,
                 actor=self.actor,
                 attempted_on=min(today, (taken_at or intent.created_at).date()),
-                taken_at=taken_at,
             )
         if kind is IntentKind.DRAW:
             book_draw(intent, transfer, lines=self.lines, movements=self.movements)
             with self.lines.uow as uow:
                 return uow.intents.get(intent.user_id, intent.intent_id)
-        _, booked = self.debits.book(
-            intent, transfer, actor=self.actor, lease=lease, taken_at=taken_at
-        )
-        return booked
+        return self.debits.book(intent, transfer, actor=self.actor, lease=lease)[1]
 
     def _abandon(
         self,
@@ -640,8 +636,8 @@ def book_lost_transfer(
 
     The debit counts from the day its rail took it (`TransferResult.accepted_at`): taken
     before today, it is booked as an effective-dated correction of the loan or line as of
-    that day (`LoanTransfers.book`, `LineDebits.book` with `taken_at`), whoever books the
-    intent (this, or the recovery job after a crash: `_lost_taken_at`).
+    that day (`LoanTransfers.book`, `LineDebits.book`: `Transfer.taken_before`), whoever books the
+    intent (this, or the recovery job after a crash: `_require_lost_debits_day`).
 
     Raises:
         InvalidRequest: the key is not a debit's on the account, the table records it, or
@@ -820,32 +816,28 @@ def _taken_at(found: TransferResult | Transfer, now: dt.datetime) -> dt.datetime
     return min(moment.astimezone(dt.UTC), now)
 
 
-def _lost_taken_at(
-    intent: TransferIntent, transfer: Transfer, today: dt.date
-) -> dt.datetime | None:
-    """When, on a day before `today`, the rail took a lost debit's `transfer` (UTC).
+def _require_lost_debits_day(intent: TransferIntent, transfer: Transfer) -> None:
+    """Refuse to book a lost debit (`book_lost_transfer`'s intent) its rail gives no day for.
 
-    The booking counts from then. None for every other intent, and for a lost debit
-    taken today: booked as of today.
+    Every debit counts from the day its rail took it (`Transfer.taken_before`); one whose
+    rail does not say is booked as of today, except a lost debit's: the operator booked
+    it for its day, which is then never guessed (it stays PENDING, alerted).
 
     Raises:
         InvalidRequest: the intent is a lost debit's and the rail no longer says when it
-            took it (never guessed: the intent stays PENDING, alerted).
+            took it.
     """
-    if intent.direction is not Direction.DEBIT or len(intent.rails) != 1:
-        return None
+    if transfer.accepted_at is not None or intent.direction is not Direction.DEBIT:
+        return
     key = transfer.idempotency_key
     if intent.fingerprint != _lost_fingerprint(intent.user_id, key, intent.amount):
-        return None
-    if transfer.accepted_at is None or transfer.accepted_at.utcoffset() is None:
-        raise InvalidRequest(
-            f"the {transfer.rail.value} rail does not say when it took lost transfer {key}, "
-            "so the day it counts from is not known: left PENDING; ask the processor",
-            key="transfer_key",
-            about=Ref("intent", intent.intent_id, intent.user_id),
-        )
-    taken_at = transfer.accepted_at.astimezone(dt.UTC)
-    return taken_at if taken_at.date() < today else None
+        return
+    raise InvalidRequest(
+        f"the {transfer.rail.value} rail does not say when it took lost transfer {key}, "
+        "so the day it counts from is not known: left PENDING; ask the processor",
+        key="transfer_key",
+        about=Ref("intent", intent.intent_id, intent.user_id),
+    )
 
 
 def _check_reach(

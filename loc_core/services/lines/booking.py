@@ -23,7 +23,12 @@ from loc_core.creditline import (
 from loc_core.intents import IntentKind, IntentStatus, TransferIntent
 from loc_core.payments import Direction, Rail
 from loc_core.ports import Alerter, Lease, UnitOfWork
-from loc_core.services.kit import not_booked_alerted, refund_due_alert, refund_due_alerts
+from loc_core.services.kit import (
+    booked_as_of_or_today,
+    not_booked_alerted,
+    refund_due_alert,
+    refund_due_alerts,
+)
 from loc_core.services.lines._unit import LineWriter
 from loc_core.services.moving import Movements, intent_details
 from loc_core.services.rails import Transfer
@@ -106,7 +111,6 @@ class LineDebits:
         *,
         actor: str,
         lease: Lease | None = None,
-        taken_at: dt.datetime | None = None,
     ) -> tuple[LocPayment, TransferIntent]:
         """Apply the payment a rail accepted, with the intent BOOKED in the same commit.
 
@@ -114,10 +118,13 @@ class LineDebits:
         (`Movements.finish`), which publishes the commit's events. What the line no longer
         owes is booked as a refund due and alerted (WARNING). With the line's debit `lease`,
         the commit is fenced: a lease taken over meanwhile fails it (`LeaseLost`).
-        `taken_at`, on a day before the business date (a lost debit's: when its rail took
-        it, UTC), applies the payment as of that day (after its overdue job when taken
-        after the job's hour), PENDING until its rail settles it, and corrects the line as
-        of then (`CreditLine.book_backdated_payment`).
+        A debit its rail took on a day before the business date (`Transfer.taken_before`:
+        a debit whose answer was lost, booked days later by the recovery job, a later
+        debit or an operator) counts from then: applied as of that day (after its overdue
+        job when taken after the job's hour), PENDING until its rail settles it, the line
+        corrected as of then (`CreditLine.book_backdated_payment`). When the line cannot
+        be corrected as of then (`kit.CANNOT_DATE_BACK`), it is applied as of today with a
+        CRITICAL alert.
 
         Raises:
             Exception: whatever stopped the payment being recorded; operations were alerted
@@ -131,28 +138,10 @@ class LineDebits:
             known = line.payments.get(key)
             if known is not None:
                 return known
-            if taken_at is not None and taken_at.date() < today:
-                return self._book_as_of(line, intent, transfer, taken_at=taken_at, today=today)
-            # Money moved: never refused for the balance. A borrower's own payment is
-            # booked with the bound, so a payoff past it takes the cycle's one such room.
-            borrowers = intent.kind is IntentKind.LINE_PAYMENT
-            payment = line.book_moved_payment(
-                payment_id=key,
-                amount=intent.amount,
-                rail=transfer.rail,
-                on=today,
-                bound=self.lines.product if borrowers else None,
-            )
-            if payment.refund is not None:  # committed with the payment it refunds
-                line.outbox.events.append(
-                    refund_due_alert(
-                        payment.refund,
-                        user_id=line.user_id,
-                        owner=("line_id", line.line_id),
-                        on=today,
-                    )
-                )
-            return payment
+            taken_at = transfer.taken_before(today)
+            if taken_at is None:
+                return self._book_today(line, intent, transfer, today)
+            return self._book_as_of(line, intent, transfer, taken_at=taken_at, today=today)
 
         def also(uow: UnitOfWork, line: CreditLine, payment: LocPayment) -> None:
             if lease is not None:
@@ -190,6 +179,28 @@ class LineDebits:
             )
         return payment, booked[0]
 
+    def _book_today(
+        self, line: CreditLine, intent: TransferIntent, transfer: Transfer, today: dt.date
+    ) -> LocPayment:
+        """The payment, applied `today`; a refund due it makes is alerted in its commit."""
+        # Money moved: never refused for the balance. A borrower's own payment is
+        # booked with the bound, so a payoff past it takes the cycle's one such room.
+        borrowers = intent.kind is IntentKind.LINE_PAYMENT
+        payment = line.book_moved_payment(
+            payment_id=transfer.idempotency_key,
+            amount=intent.amount,
+            rail=transfer.rail,
+            on=today,
+            bound=self.lines.product if borrowers else None,
+        )
+        if payment.refund is not None:  # committed with the payment it refunds
+            line.outbox.events.append(
+                refund_due_alert(
+                    payment.refund, user_id=line.user_id, owner=("line_id", line.line_id), on=today
+                )
+            )
+        return payment
+
     def _book_as_of(
         self,
         line: CreditLine,
@@ -202,26 +213,41 @@ class LineDebits:
         """The payment, effective `taken_at` (the line corrected as of then), booked `today`.
 
         Every refund due the correction leaves is alerted in its commit, as a booking's is.
+        A line that cannot be corrected as of then (`kit.CANNOT_DATE_BACK`: nothing
+        changed) takes the payment as of today, with a CRITICAL alert in the same commit:
+        the money moved, so it is never refused.
         """
-        before = line.refunds_due_by_payment()
         taken_on = taken_at.date()
-        payment = line.book_backdated_payment(
-            payment_id=transfer.idempotency_key,
-            amount=intent.amount,
-            rail=transfer.rail,
-            effective_on=taken_on,
-            reason=f"{transfer.rail.value} took it on {taken_on.isoformat()}; "
-            "the books lost it (booked by hand)",
-            today=today,
-            product=self.lines.product,
-            posted=self.lines.uow.journal.entries_for(line.line_id),
-            before_overdue_job=self.lines.before_overdue_job(today),
-            settled=False,
-            after_job=taken_at.time() >= OVERDUE_JOB_AT,
-        )
-        line.outbox.events.extend(
-            refund_due_alerts(
-                line, before, user_id=line.user_id, named=("line_id", line.line_id), on=today
+
+        def as_of() -> LocPayment:
+            before = line.refunds_due_by_payment()
+            payment = line.book_backdated_payment(
+                payment_id=transfer.idempotency_key,
+                amount=intent.amount,
+                rail=transfer.rail,
+                effective_on=taken_on,
+                reason=f"{transfer.rail.value} took it on {taken_on.isoformat()}; booked late",
+                today=today,
+                product=self.lines.product,
+                posted=self.lines.uow.journal.entries_for(line.line_id),
+                before_overdue_job=self.lines.before_overdue_job(today),
+                settled=False,
+                after_job=taken_at.time() >= OVERDUE_JOB_AT,
             )
+            line.outbox.events.extend(
+                refund_due_alerts(
+                    line, before, user_id=line.user_id, named=("line_id", line.line_id), on=today
+                )
+            )
+            return payment
+
+        return booked_as_of_or_today(
+            as_of,
+            lambda: self._book_today(line, intent, transfer, today),
+            payment_id=transfer.idempotency_key,
+            taken_on=taken_on,
+            user_id=line.user_id,
+            owner=("line_id", line.line_id),
+            on=today,
+            events=line.outbox.events,
         )
-        return payment

@@ -24,9 +24,10 @@ from loc_core.intents import IntentStatus, TransferIntent
 from loc_core.ports import Alerter, Lease, Metrics, UnitOfWork
 from loc_core.services.kit import (
     before_job_hour,
+    booked_as_of_or_today,
     not_booked_alerted,
     refund_due_alert,
-    refunds_raised,
+    refund_due_alerts,
     retry_on_conflict,
 )
 from loc_core.services.moving import Movements, intent_details
@@ -98,16 +99,17 @@ class LoanTransfers:
         before: Callable[[Loan], None] | None = None,
         after: Callable[[Loan], object] | None = None,
         lease: Lease | None = None,
-        taken_at: dt.datetime | None = None,
     ) -> TransferIntent:
         """Apply the debit `transfer` took to the loan as payment `transfer.idempotency_key`.
 
         The intent becomes BOOKED in the same commit. What the loan no longer owes (paid
         off meanwhile) is booked as a refund due and alerted (WARNING), never refused.
-        `taken_at`, on a day before `today` (a lost debit's: when its rail took it, UTC),
-        books the payment as of that day (after its daily job when taken after the job's
-        hour), PENDING until its rail settles it, and corrects the loan as of then
-        (`Loan.book_backdated_payment`).
+        A debit its rail took on a day before `today` (`Transfer.taken_before`: a debit
+        whose answer was lost, booked days later by the recovery job, a later debit or an
+        operator) counts from then: booked as of that day (after its daily job when taken
+        after the job's hour), PENDING until its rail settles it, the loan corrected as of
+        then (`Loan.book_backdated_payment`). When the loan cannot be corrected as of then
+        (`kit.CANNOT_DATE_BACK`), it is booked as of today with a CRITICAL alert.
         `before` runs on the freshly read loan first (the worker records its attempt there),
         `after` once the payment is applied (the worker's notice of what autopay left).
         With the payment `lease` the command holds, the commit is fenced: a lease taken
@@ -132,12 +134,13 @@ class LoanTransfers:
                 if transfer.idempotency_key not in loan.payments:
                     if before is not None:
                         before(loan)
-                    if taken_at is not None and taken_at.date() < today:
+                    taken_at = transfer.taken_before(today)
+                    if taken_at is None:
+                        self._book_today(loan, intent, transfer, process, today)
+                    else:
                         self._book_as_of(
                             loan, intent, transfer, process=process, taken_at=taken_at, today=today
                         )
-                    else:
-                        self._book_today(loan, intent, transfer, process, today)
                     if after is not None:
                         after(loan)
                     uow.loans.save(loan)
@@ -191,28 +194,41 @@ class LoanTransfers:
         """The payment, effective `taken_at` (the loan corrected as of then), booked `today`.
 
         Every refund due the correction leaves (on this payment or another it moved to)
-        is alerted in its commit, as a booking's is.
+        is alerted in its commit, as a booking's is. A loan that cannot be corrected as of
+        then (`kit.CANNOT_DATE_BACK`: nothing changed) takes the payment as of today, with
+        a CRITICAL alert in the same commit: the money moved, so it is never refused.
         """
-        before = loan.refunds_due_by_payment()
         taken_on = taken_at.date()
-        payment = loan.book_backdated_payment(
-            transfer.idempotency_key,
-            intent.amount,
-            rail=transfer.rail,
-            effective_on=taken_on,
-            today=today,
-            posted=self.uow.journal.entries_for(loan.loan_id),
-            reason=f"{transfer.rail.value} took it on {taken_on.isoformat()}; "
-            "the books lost it (booked by hand)",
-            before_daily_job=before_job_hour(self.movements.clock, today, DAILY_JOB_AT),
-            process=process,
-            settled=False,
-            after_job=taken_at.time() >= DAILY_JOB_AT,
-        )
-        for refund in refunds_raised(loan, before):
-            loan.outbox.events.append(
-                refund_due_alert(
-                    refund, user_id=loan.user_id, owner=("loan_id", loan.loan_id), on=today
+
+        def as_of() -> Payment:
+            before = loan.refunds_due_by_payment()
+            payment = loan.book_backdated_payment(
+                transfer.idempotency_key,
+                intent.amount,
+                rail=transfer.rail,
+                effective_on=taken_on,
+                today=today,
+                posted=self.uow.journal.entries_for(loan.loan_id),
+                reason=f"{transfer.rail.value} took it on {taken_on.isoformat()}; booked late",
+                before_daily_job=before_job_hour(self.movements.clock, today, DAILY_JOB_AT),
+                process=process,
+                settled=False,
+                after_job=taken_at.time() >= DAILY_JOB_AT,
+            )
+            loan.outbox.events.extend(
+                refund_due_alerts(
+                    loan, before, user_id=loan.user_id, named=("loan_id", loan.loan_id), on=today
                 )
             )
-        return payment
+            return payment
+
+        return booked_as_of_or_today(
+            as_of,
+            lambda: self._book_today(loan, intent, transfer, process, today),
+            payment_id=transfer.idempotency_key,
+            taken_on=taken_on,
+            user_id=loan.user_id,
+            owner=("loan_id", loan.loan_id),
+            on=today,
+            events=loan.outbox.events,
+        )

@@ -323,12 +323,8 @@ def book_autopay(
     lease: Lease | None,
     actor: str = _ACTOR,
     attempted_on: dt.date | None = None,
-    taken_at: dt.datetime | None = None,
 ) -> TransferIntent:
     """Book an autopay charge a rail accepted, recording the attempt on the installment.
-
-    `taken_at` is `LoanTransfers.book`'s (a lost charge booked as of when its rail took
-    it; its attempt is recorded on `attempted_on`, that day).
 
     `actor` is who books it, for the audit: the worker, or whoever finishes an attempt
     whose worker lost its answer (the recovery job, an operator, the next debit on the
@@ -359,7 +355,6 @@ def book_autopay(
         before=record,
         after=lambda loan: loan.announce_left_to_pay(intent.item_id, today=today),
         lease=lease,
-        taken_at=taken_at,
     )
 
 
