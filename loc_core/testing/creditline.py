@@ -752,7 +752,9 @@ class CreditLineLifecycle(RuleBasedStateMachine):
 
         No error: nothing owed changes and the amount is held until its new due date. An
         error found: a correction as of the charge's day, what is owed (less what is owed
-        back) falls by the amount at least and cent-days never rise (as for a waiver);
+        back) falls by exactly what the dispute says it credited, which is the amount at
+        least unless earlier corrections took the charge down (`_corrected_before`), and
+        cent-days never rise (as for a waiver);
         refused beyond the reach or over a refund paid out, changing nothing (the dispute
         stays OPEN). The same resolution again changes nothing; the other one is refused.
         """
@@ -791,8 +793,12 @@ class CreditLineLifecycle(RuleBasedStateMachine):
             event("billing error credited")
             _expect(resolved.status is DisputeStatus.RESOLVED_ERROR, "RESOLVED_ERROR")
             _expect(
-                self._net_owed() <= owed - dispute.amount or self._replay_differs(),
-                f"owed {owed} -> {self._net_owed()} after crediting {dispute.amount}",
+                0 <= resolved.credited == owed - self._net_owed() or self._replay_differs(),
+                f"owed {owed} -> {self._net_owed()}, said to credit {resolved.credited}",
+            )
+            _expect(
+                resolved.credited >= dispute.amount or self._corrected_before(dispute_id),
+                f"credited {resolved.credited} of an error of {dispute.amount}",
             )
             self._corrected(accrued)
         else:
@@ -803,6 +809,26 @@ class CreditLineLifecycle(RuleBasedStateMachine):
         again = copy.deepcopy(line)
         _expect(resolve(error_found) == resolved and line == again, "resolved twice")
         self._refused(InvalidTransition, resolve, not error_found)
+
+    def _corrected_before(self, dispute_id: str) -> bool:
+        """Whether earlier corrections may have taken the disputed charge down already.
+
+        A waiver takes its fee off, and the payment that paid it pays principal instead,
+        so later interest falls; another error credited does the same. The statement
+        still shows the charge as billed, so a dispute may claim more than the corrected
+        history still charges, and the credit is then smaller than the dispute (or
+        nothing, for a fee waived whole). A reversed payment replays differently too.
+        """
+        line = self.line
+        return (
+            bool(line.late_fee_waivers)
+            or any(
+                other.status is DisputeStatus.RESOLVED_ERROR
+                for other_id, other in line.disputes.items()
+                if other_id != dispute_id
+            )
+            or self._replay_differs()
+        )
 
     # -- corrections the machine books ---------------------------------------------------
 
