@@ -1245,9 +1245,12 @@ class Loan(LoanState):
 
         With ``late_fee_when_missed_by_return`` off, an installment missed only because of
         a returned or charged-back payment gets no late fee: one that, had every reversed
-        payment stood (`replay` with ``standing``), would not be OVERDUE today. The same
-        rule decides in the daily job and inside a replay, so on-time and late delivery
-        agree.
+        payment stood (`replay` with ``standing``), would not have become overdue by
+        today (`overdue_on`). Not its status at the end of that history: the same job may
+        default the loan (DEFAULTED, overdue all the same), and a payment booked after
+        the job that day (`Payment.after_daily_job`) may pay it (COMPLETED), too late to
+        keep it from being overdue. The same rule decides in the daily job and inside a
+        replay, so on-time and late delivery agree.
         """
         if self.product.corrections.late_fee_when_missed_by_return or not any(
             payment.status.reversed for payment in self.payments.values()
@@ -1257,7 +1260,7 @@ class Loan(LoanState):
         return {
             installment.installment_id
             for installment in installments
-            if stood.installment(installment.installment_id).status is not InstallmentStatus.OVERDUE
+            if stood.installment(installment.installment_id).overdue_on is None
         }
 
     def _make_overdue(

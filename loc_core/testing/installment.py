@@ -6,13 +6,15 @@ Downstream suites reuse them to drive loans through random lives::
 
     TestLoanLifecycle = LoanLifecycle.TestCase
 
-`LoanLifecycle` lets days pass (running the daily job), pays in full, partly and ahead,
-records autopay attempts, settles, returns and charges back payments (some taken when
-nothing was owed, booked as refunds due), corrected as of the day they were applied or
-reversed as of today (a correction too large for one commit), waives late fees,
-redelivers settlement events and tries commands that must be refused, and after every
-step proves each invariant, against an independent `Ledger` built from every journal
-entry the loan posted (which refuses an entry id posted twice).
+`LoanLifecycle` lets days pass (running the daily job), pays in full, partly and ahead
+(and after a day's job that changed the loan), records autopay attempts, settles,
+returns and charges back payments (some taken when nothing was owed, booked as refunds
+due), corrected as of the day they were applied (learned before or after the job's
+hour) or reversed as of today (a correction too large for one commit), books operators'
+backdated payments, waives late fees, redelivers settlement events and tries commands
+that must be refused, and after every step proves each invariant, against an
+independent `Ledger` built from every journal entry the loan posted (which refuses an
+entry id posted twice).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from loc_core import calendar
 from loc_core.applications import AdverseAction
+from loc_core.corrections import CorrectionPolicy
 from loc_core.errors import (
     CorrectionTooOld,
     DomainError,
@@ -49,6 +52,7 @@ from loc_core.installment import (
     LoanApplication,
     LoanStatus,
     OriginationFee,
+    Payment,
     Process,
     originate,
 )
@@ -324,11 +328,16 @@ class LoanLifecycle(RuleBasedStateMachine):
         """Replace the default loan with a drawn one, under a drawn product.
 
         Half of the products get a cap of at most 2 % of the loan, so that it cuts fees
-        (and a waiver's freed room matters) in many runs.
+        (and a waiver's freed room matters) in many runs; half charge no late fee for an
+        installment missed only because its payment was returned.
         """
         if data.draw(st.booleans(), label="tight cap"):
             cap = data.draw(st.decimals("0", "2", places=2), label="cap percent")
             product = attrs.evolve(product, late_fee_cap_percent=cap)
+        if data.draw(st.booleans(), label="no fee for a miss only a return made"):
+            product = attrs.evolve(
+                product, corrections=CorrectionPolicy(late_fee_when_missed_by_return=False)
+            )
         count = data.draw(st.integers(product.min_installments, product.max_installments))
         self.loan = make_loan(
             loan_amount=max(loan_amount, count),
@@ -529,13 +538,15 @@ class LoanLifecycle(RuleBasedStateMachine):
             raise AssertionError("a return did not restore exactly what the payment paid")
 
     @precondition(lambda self: bool(self._payments(PaymentStatus.PENDING, PaymentStatus.COMPLETED)))
-    @rule(data=st.data())
-    def reverse_and_correct(self, data: st.DataObject) -> None:
+    @rule(data=st.data(), before_job=st.booleans())
+    def reverse_and_correct(self, data: st.DataObject, *, before_job: bool) -> None:
         """A return or chargeback as the settlement handler books it: settled, then corrected.
 
         The loan is corrected as of the day the payment was applied (`Loan.correct`), in
         the same commit: refused as a whole (nothing committed) beyond the correction
-        reach or when it would change a refund already paid out.
+        reach or when it would change a refund already paid out. Learned before today's
+        job's hour (`before_job`), today's job then runs at its hour; either way the loan
+        ends as its history replayed, and what was paid before the payment's day stays paid.
         """
         payment_id = data.draw(
             st.sampled_from(self._payments(PaymentStatus.PENDING, PaymentStatus.COMPLETED))
@@ -543,6 +554,8 @@ class LoanLifecycle(RuleBasedStateMachine):
         payment = self.loan.payments[payment_id]
         outcome = _REVERSAL[payment.rail]
         before = copy.deepcopy(self.loan)
+        # (a CANCELLED loan has no history to replay: its return only cancels a refund)
+        baseline = None if self.loan.cancelled else replay(self.loan, through=self.today)
         try:
             self.loan.settle(payment_id, outcome, today=self.today)
             if not self.loan.cancelled:
@@ -552,18 +565,141 @@ class LoanLifecycle(RuleBasedStateMachine):
                     today=self.today,
                     posted=self.ledger.entries(),
                     reason=f"payment {payment_id} {outcome.value}",
+                    before_daily_job=before_job,
                 )
         except (CorrectionTooOld, RefundAlreadyPaid) as exc:
             event(f"corrected return refused: {type(exc).__name__}")
             self.loan = before  # the unit of work is not committed
             return
         self._post()
+        if baseline is not None:
+            self._corrected(
+                payment.submitted_on,
+                baseline,
+                before_job=before_job,
+                after_job=payment.after_daily_job,
+            )
         if not payment.status.reversed or any(
             app in installment.applications
             for installment in self.loan.installments
             for app in payment.applications
         ):
             raise AssertionError("a corrected return left the payment applied")
+
+    @rule(
+        data=st.data(),
+        back=st.one_of(st.integers(0, 20), st.integers(110, 130)),
+        over=st.sampled_from([0, 0, 0, 1, 5_000]),
+        before_job=st.booleans(),
+        rail=st.sampled_from([Rail.ACH, Rail.PINLESS]),
+    )
+    def book_a_backdated_payment(
+        self, data: st.DataObject, back: int, over: int, rail: Rail, *, before_job: bool
+    ) -> None:
+        """An operator books money received `back` days ago (`Loan.book_backdated_payment`).
+
+        COMPLETED, counted from its day (before that day's job), the loan corrected as of
+        then: unless it moved the default, it owes at least the payment less than its
+        history without it (or nothing, the rest a refund due); what was paid before that
+        day stays paid. Booked before today's job's hour (`before_job`), today's job then
+        runs at its hour. Refused, changing nothing, beyond the correction reach or when
+        it would change a refund already paid out. On a CANCELLED loan the whole amount
+        is owed back.
+        """
+        loan = self.loan
+        effective = max(self.today - dt.timedelta(days=back), loan.disbursement_date)
+        amount = data.draw(st.integers(1, max(loan.outstanding_balance, 1)), label="amount")
+        amount += over
+        self.payments_made += 1
+        payment_id = f"backdated-{self.payments_made}"
+
+        def book() -> Payment:
+            return self.loan.book_backdated_payment(
+                payment_id,
+                amount,
+                rail=rail,
+                effective_on=effective,
+                today=self.today,
+                posted=self.ledger.entries(),
+                reason="mailed check keyed late",
+                before_daily_job=before_job,
+            )
+
+        if effective < self.today - loan.product.corrections.reach:
+            self._unchanged_by(book, CorrectionTooOld)
+            return
+        if loan.cancelled:
+            refund = book().refund
+            self._post()
+            if refund is None or refund.amount != amount:
+                raise AssertionError("money received for a cancelled loan is not owed back whole")
+            return
+        baseline = replay(loan, through=self.today)
+        paid_out = any(p.refund is not None and p.refund.is_paid for p in loan.payments.values())
+        trial = copy.deepcopy(loan) if paid_out else None  # only then may it be refused
+        try:
+            book()
+        except RefundAlreadyPaid:
+            event("backdated payment refused: RefundAlreadyPaid")
+            if loan != trial:
+                raise AssertionError("a refused backdated payment changed the loan") from None
+            return
+        self._post()
+        payment = loan.payments[payment_id]
+        event(f"backdated payment booked ({'before' if before_job else 'after'} the job)")
+        if (payment.status, payment.submitted_on, payment.after_daily_job) != (
+            PaymentStatus.COMPLETED,
+            effective,
+            False,
+        ):
+            raise AssertionError(f"a backdated payment was not received on its day: {payment}")
+        self._corrected(effective, baseline, before_job=before_job)
+        if loan.defaulted_on != baseline.defaulted_on:
+            # Paid before the day's job that defaulted the loan, it kept the loan out of
+            # default: later installments' fees, which a defaulted loan is never charged, are.
+            event("backdated payment moved the default")
+        elif loan.outstanding_balance > max(baseline.outstanding_balance - amount, 0):
+            raise AssertionError(
+                f"paying {amount} as of {effective} left {loan.outstanding_balance} owed, "
+                f"{baseline.outstanding_balance} without it"
+            )
+
+    @precondition(lambda self: self.loan.status not in _ENDED)
+    @rule(
+        data=st.data(),
+        to_overdue_day=st.booleans(),
+        rail=st.sampled_from([Rail.ACH, Rail.PINLESS]),
+    )
+    def pay_after_todays_job(
+        self, data: st.DataObject, rail: Rail, *, to_overdue_day: bool
+    ) -> None:
+        """Today's job runs (on the next overdue day, with `to_overdue_day`), then a payment.
+
+        A payment after a job that changed the loan that day is `after_daily_job`; the
+        replay (so every later correction) keeps what it paid: the fee it paid stays
+        charged and paid.
+        """
+        scheduled = [i for i in self.loan.installments if i.status is InstallmentStatus.SCHEDULED]
+        target = self.today
+        if to_overdue_day and scheduled and self.loan.status is LoanStatus.OPEN:
+            target = max(target, self.loan.product.overdue_on(scheduled[0].due_date))
+        while self.today < target:
+            self.today += dt.timedelta(days=1)
+            self.loan.run_daily(self.today)
+        self.loan.run_daily(self.today)
+        self._post()
+        changed_today = self.loan.daily_job_changed_on == self.today
+        # (only then is the replay asked: a payment before the job needs no new order)
+        lived_as_replayed = changed_today and self._as_replayed()
+        amount = data.draw(payment_amounts(self.loan), label="amount")
+        self._pay(amount, Process.MANUAL, rail)
+        payment = self.loan.payments[f"pay-{self.payments_made}"]
+        if payment.after_daily_job != changed_today:
+            raise AssertionError("a payment after today's job is not marked as such")
+        fee_paid = any(app.late_fee for app in payment.applications)
+        event(f"paid after today's job: after_daily_job={changed_today}, a fee paid={fee_paid}")
+        if lived_as_replayed and not self._as_replayed():
+            raise AssertionError(f"the replay does not keep what {payment.payment_id} paid")
 
     @precondition(
         lambda self: (
@@ -714,6 +850,18 @@ class LoanLifecycle(RuleBasedStateMachine):
                 raise AssertionError(f"{installment.installment_id}'s waived fee charged again")
 
     @invariant()
+    def one_late_fee_per_installment(self) -> None:
+        """An installment carries at most its one late fee, however often it was charged."""
+        product = self.loan.product
+        for installment in self.loan.installments:
+            once = product.late_fee_for(installment.principal + installment.origination_fee)
+            if installment.late_fee > once:
+                raise AssertionError(
+                    f"{installment.installment_id} carries {installment.late_fee}, "
+                    f"more than its one late fee of {once}"
+                )
+
+    @invariant()
     def ledger_agrees(self) -> None:
         """Every entry balances; receivables, allowance, clearing and income match the loan."""
         found = ledger_problems(self.loan, self.ledger)
@@ -758,6 +906,57 @@ class LoanLifecycle(RuleBasedStateMachine):
         self._post()
         if sum(app.amount for app in payment.applications) != amount:
             raise AssertionError("a payment applied a different amount than it carried")
+
+    def _as_replayed(self) -> bool:
+        """Whether the loan is what its history replays to (balances, fees, what each paid)."""
+        replayed = replay(self.loan, through=self.today)
+        return balances_and_statuses(replayed) == balances_and_statuses(self.loan) and all(
+            replayed.payments[payment_id].applications == payment.applications
+            and replayed.payments[payment_id].refund == payment.refund
+            for payment_id, payment in self.loan.payments.items()
+            if not payment.status.reversed
+        )
+
+    def _corrected(
+        self, effective: dt.date, baseline: Loan, *, before_job: bool, after_job: bool = False
+    ) -> None:
+        """After a correction as of `effective`: today's job at its hour, then the checks.
+
+        `baseline` is the loan's history replayed before the correction. What happened
+        before the correction's moment (`effective`, before that day's job; after it with
+        `after_job`: a payment returned that was made after the job) stays as it was: an
+        installment overdue by then keeps its overdue day and late fee, a payment made
+        before `effective` pays what it paid (a fee paid after its day's job stays paid).
+        Booked before today's job's hour (`before_job`), the job then runs, and the loan
+        ends as its corrected history replayed, today's job included.
+        """
+        if before_job:
+            # The job at its hour, after the correction: the loan then ends as if the
+            # correction had been booked after it, its history replayed.
+            self.loan.run_daily(self.today)
+            self._post()
+            replayed = replay(self.loan, through=self.today)
+            if balances_and_statuses(replayed) != balances_and_statuses(self.loan):
+                raise AssertionError("today's job after a correction differs from its replay")
+        for mine, was in zip(self.loan.installments, baseline.installments, strict=True):
+            if was.overdue_on is None or was.overdue_on > effective:
+                continue
+            before_it = was.overdue_on < effective or after_job
+            if before_it and (mine.overdue_on, mine.late_fee) != (was.overdue_on, was.late_fee):
+                raise AssertionError(
+                    f"a correction as of {effective} changed {mine.installment_id}, "
+                    f"overdue {was.overdue_on} with a fee of {was.late_fee}: now "
+                    f"{mine.overdue_on} with {mine.late_fee}"
+                )
+        for payment in self.loan.payments.values():
+            if payment.status.reversed or payment.submitted_on >= effective:
+                continue
+            kept = baseline.payments[payment.payment_id].applications
+            if payment.applications != kept:
+                raise AssertionError(
+                    f"a correction as of {effective} changed what {payment.payment_id} "
+                    f"of {payment.submitted_on} paid: {kept} -> {payment.applications}"
+                )
 
     def _refunds_due(self) -> list[str]:
         return [pid for pid, p in self.loan.payments.items() if p.refund and p.refund.is_due]

@@ -386,6 +386,63 @@ def test_with_the_waiver_an_installment_never_paid_still_gets_its_fee() -> None:
     assert (first.status, first.late_fee) == (InstallmentStatus.OVERDUE, 263)
 
 
+def test_with_the_waiver_a_fee_paid_after_its_job_stays_when_that_payment_is_returned() -> None:
+    # The job of 01-25 makes the first installment OVERDUE with its fee; the borrower pays
+    # both after it that day. That payment's return does not make the installment one
+    # missed only because of a return: it was missed before the payment was made.
+    loan = make_loan(product=WAIVING)
+    ledger = Ledger(loan.outbox.drain().entries)
+    for day in days(DISBURSED, OVERDUE_ON):
+        loan.run_daily(day)
+    paid = loan.apply_payment(
+        "pay-1", 5_513, process=Process.MANUAL, rail=Rail.ACH, today=OVERDUE_ON
+    )
+    assert paid.after_daily_job
+    post(loan, ledger)
+    returned(loan, ledger, "pay-1", today=dt.date(2026, 1, 28))
+    first = loan.installments[0]
+    # before the fix, the counterfactual history's installment was COMPLETED at the end of
+    # the day, so the fee was waived: 0
+    assert (first.status, first.overdue_on, first.late_fee) == (
+        InstallmentStatus.OVERDUE,
+        OVERDUE_ON,
+        263,
+    )
+    post(loan, ledger)
+    assert ledger_problems(loan, ledger) == []
+
+
+def test_with_the_waiver_an_installment_overdue_the_day_its_loan_defaults_gets_its_fee() -> None:
+    # A payment of 1 cent came back, so the policy asks on each overdue day whether the
+    # installment was missed only because of it. The second installment, never paid,
+    # becomes overdue on 02-07, the day the first has been overdue 13 days and the job
+    # defaults the loan: missed anyway, it gets its fee.
+    loan = make_loan(product=attrs.evolve(WAIVING, default_after_days=13))
+    ledger = Ledger(loan.outbox.drain().entries)
+    loan.apply_payment("pay-1", 1, process=Process.MANUAL, rail=Rail.ACH, today=DISBURSED)
+    post(loan, ledger)
+    returned(loan, ledger, "pay-1", today=dt.date(2026, 1, 7))
+    for day in days(dt.date(2026, 1, 7), dt.date(2026, 2, 7)):
+        loan.run_daily(day)
+    first, second = loan.installments[:2]
+    assert (loan.status, loan.defaulted_on) == (LoanStatus.DEFAULTED, dt.date(2026, 2, 7))
+    assert (first.late_fee, second.overdue_on) == (263, dt.date(2026, 2, 7))
+    # before the fix, the counterfactual history's installment was DEFAULTED, not
+    # OVERDUE, at the end of the day, so the fee was waived: 0
+    assert second.late_fee == 263
+    post(loan, ledger)
+    assert (
+        loan.correct(
+            cause="audit",
+            effective=OVERDUE_ON,
+            today=dt.date(2026, 2, 9),
+            posted=list(ledger),
+            reason="no new fact",
+        )
+        is None
+    )  # the replay decides alike
+
+
 def test_a_fee_and_default_charged_again_after_an_as_of_today_return_post_new_entries() -> None:
     # p1 pays the first installment early, p2 the second. p1 comes back as of today (its
     # correction too large for one commit): the first installment is charged its fee and,
