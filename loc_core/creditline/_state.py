@@ -82,6 +82,17 @@ class LineState:
     """The first late day of the oldest unpaid minimum while the line is past due."""
     late_fee_cycle: dt.date | None = None
     """The statement date of the cycle whose late fee was assessed (one per cycle)."""
+    late_fee_entries: int = 0
+    """How many late-fee entries the overdue job posted for the cycle billed last
+    (`last_billing_cycle_date`; billing a cycle starts it at 0). A fee a correction took
+    back and a later job charges again (the payment that paid it returned as of today)
+    is posted ``<line>:<cycle>:late_fee:2``, and so on: an entry id is never posted twice.
+    A correction keeps it."""
+    charge_off_entries: int = 0
+    """How many charge-off entries the overdue job posted for the line. Each is named for
+    its day (``<line>:<day>:default``); a default a correction undid and a return learned
+    the same day brought back, charged off again by that day's job run again, posts
+    ``<line>:<day>:default:2``: an entry id is never posted twice. A correction keeps it."""
     money_events: int = 0
     """How many draws and payments the line has booked: the next one's `sequence`."""
     overdue_job_changed_on: dt.date | None = None

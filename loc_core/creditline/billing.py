@@ -95,6 +95,7 @@ def bill_cycle(
         line.accrued_cent_days = 0
         line.corrected_fees_this_year = 0
         line.corrected_interest_this_year = 0
+        line.late_fee_entries = 0  # the new cycle's fee, if any, is its first
         line.last_billing_cycle_date = close_date
         if line.status is LineStatus.DEFAULTED:  # kept, not sent: a correction may send it
             line.withheld_statements = (*line.withheld_statements, close_date)

@@ -332,7 +332,7 @@ def _mark_late_fee_handled(line: LineState, today: dt.date, *, reason: str) -> N
 
 
 def late_fee_reference(line: LineState) -> str:
-    """The reference (entry id) of the late fee for the cycle `line` billed last.
+    """The reference of the late fee for the cycle `line` billed last (its first entry's id).
 
     What the statement lists the fee under, what a dispute of it names, and what an
     operator's waiver of it is kept under.
@@ -341,16 +341,28 @@ def late_fee_reference(line: LineState) -> str:
 
 
 def late_fee_reference_for(line_id: str, cycle: dt.date | None) -> str:
-    """The reference (entry id) of line `line_id`'s late fee for the cycle closed on `cycle`."""
+    """The reference of line `line_id`'s late fee for the cycle closed on `cycle`.
+
+    The id of its first entry; one charged again after a correction took it back posts
+    ``<reference>:2`` (`LineState.late_fee_entries`) and keeps this reference.
+    """
     return entry_id(f"{line_id}:{cycle}", Movement.LATE_FEE, product=Product.CREDITLINE)
 
 
 def _assess_late_fee(line: LineState, fee: int, today: dt.date) -> None:
+    """Charge the cycle billed last its late fee: once, or again after a correction took it.
+
+    The entry names its occurrence (`LineState.late_fee_entries`): a fee a correction
+    took back and this job charges again posts ``<line>:<cycle>:late_fee:2``. The
+    statement lists it under the fee's reference (`late_fee_reference`), what a dispute
+    or a waiver names, whatever its occurrence.
+    """
     cycle = line.last_billing_cycle_date
     late = f"late fee for the minimum due {line.next_due_date}"
     with step(line, today, process=Process.LATE_FEE, reason=late):
         line.fee_balance += fee
         line.late_fee_cycle = cycle
+        line.late_fee_entries += 1
         entry = bookkeeping.late_fee(
             product=Product.CREDITLINE,
             cause=f"{line.line_id}:{cycle}",
@@ -359,12 +371,13 @@ def _assess_late_fee(line: LineState, fee: int, today: dt.date) -> None:
             amount=fee,
             on=today,
             memo=f"late on the minimum due {line.next_due_date}",
+            occurrence=line.late_fee_entries,
         )
         line.outbox.entries.append(entry)
         line.cycle_activity.append(
             CycleActivity(
                 kind=ActivityKind.LATE_FEE,
-                reference=entry.entry_id,
+                reference=late_fee_reference(line),
                 on=today,
                 amount=fee,
                 effect=Balances(fees=fee),

@@ -98,6 +98,8 @@ _KEPT = frozenset(
         "pending_draws_total",
         "money_events",
         "overdue_job_changed_on",
+        "late_fee_entries",
+        "charge_off_entries",
         "upcoming_notice_cycle",
         "autopay_enabled",
         "last_statement",

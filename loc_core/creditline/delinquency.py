@@ -173,17 +173,27 @@ def cure(line: LineState, today: dt.date, *, reason: str) -> None:
         line.status, line.past_due_since = LineStatus.ACTIVE, None
 
 
+def cure_if_paid(line: LineState, on: dt.date, *, why: str) -> None:
+    """Make a SUSPENDED line ACTIVE once nothing undisputed is past due (`why`: the audit)."""
+    if line.status is LineStatus.SUSPENDED and past_due_amount(line, on) == 0:
+        cure(line, on, reason=why)
+
+
 def charge_off(line: LineState, today: dt.date, *, reason: str) -> None:
     """DEFAULT the line: reserve what it owes (DR CREDIT_LOSS, CR allowance) and stop interest.
 
     Interest accrued in the open cycle and not yet billed is not charged (non-accrual).
     The entry is named for the day, ``<line id>:<today>:default``: a correction can undo
     a default (a backdated payment), and the line's next default must post its own entry.
+    It also names its occurrence after the line's first (`LineState.charge_off_entries`):
+    a default undone and brought back the same day (a backdated payment booked after the
+    day's job, then returned) is charged off again as ``<line id>:<today>:default:2``.
     """
     owed = line.total_balance
     with step(line, today, process=Process.DEFAULT, reason=reason):
         line.status, line.accrued_cent_days = LineStatus.DEFAULTED, 0
         if owed > 0:
+            line.charge_off_entries += 1
             line.outbox.entries.append(
                 bookkeeping.charge_off(
                     product=Product.CREDITLINE,
@@ -192,6 +202,7 @@ def charge_off(line: LineState, today: dt.date, *, reason: str) -> None:
                     amount=owed,
                     on=today,
                     memo=f"charged off {reason}",
+                    occurrence=line.charge_off_entries,
                 )
             )
     announce_charge_off(line, today)

@@ -34,7 +34,7 @@ from loc_core.creditline.capacity import require_dispute_room
 from loc_core.creditline.config import CreditLineProduct
 from loc_core.creditline.correcting import credit_billing_error
 from loc_core.creditline.cycles import due_date_for, next_close_after
-from loc_core.creditline.delinquency import cure, held_back, owed_now, past_due_amount
+from loc_core.creditline.delinquency import cure_if_paid, held_back, owed_now
 from loc_core.creditline.dispute import BillingDispute, DisputedCharge, DisputeStatus
 from loc_core.creditline.draw import DrawStatus
 from loc_core.creditline.statement import Statement
@@ -222,7 +222,7 @@ def open_dispute(
     with step(line, received_on, process=Process.BILLING_DISPUTE, reason=received) as changes:
         line.disputes[dispute_id] = dispute
         changes.created(dispute)
-    _cure_if_paid(line, received_on, why=f"the unpaid amount is disputed ({dispute_id})")
+    cure_if_paid(line, received_on, why=f"the unpaid amount is disputed ({dispute_id})")
     emit(
         line,
         EventType.LOC_BILLING_DISPUTE_ACKNOWLEDGED,
@@ -283,7 +283,7 @@ def resolve_dispute(
             changes.touch(dispute)
             dispute.status, dispute.resolved_on, dispute.explanation = outcome, today, explanation
             dispute.owed_again_on = due_date_for(today, product)
-        _cure_if_paid(line, today, why=f"dispute {dispute_id} resolved")
+        cure_if_paid(line, today, why=f"dispute {dispute_id} resolved")
     emit(
         line,
         EventType.LOC_BILLING_DISPUTE_RESOLVED,
@@ -309,9 +309,3 @@ def resolve_dispute(
         },
     )
     return dispute
-
-
-def _cure_if_paid(line: LineState, on: dt.date, *, why: str) -> None:
-    """Make a SUSPENDED line ACTIVE once nothing undisputed is past due."""
-    if line.status is LineStatus.SUSPENDED and past_due_amount(line, on) == 0:
-        cure(line, on, reason=why)

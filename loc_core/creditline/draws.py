@@ -171,6 +171,11 @@ def disburse_draw(
     disbursed = f"draw {draw_id} disbursed by {rail.value}"
     with step(line, on, process=Process.DISBURSEMENT, reason=disbursed) as changes:
         changes.touch(draw, reason=f"{rail.value} accepted the draw")
+        if line.status is LineStatus.CLOSED:
+            # Money sent after the line closed (a draw booked late, `book_backdated_draw`,
+            # replayed after a charged-off line's payoff closed it): owed on the line as it
+            # was before the close (DEFAULTED: charged off again), as a returned payoff does.
+            line.status, line.closed_from = line.closed_from or LineStatus.ACTIVE, None
         line.pending_draws_total -= draw.amount
         line.principal_balance += draw.amount
         draw.status, draw.rail, draw.settled_on = DrawStatus.DISBURSED, rail, on

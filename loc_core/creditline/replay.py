@@ -23,13 +23,13 @@ With ``count_reversed=True`` the replay is the counterfactual history in which e
 RETURNED or CHARGED_BACK payment stood (applied, never reversed): it tells a cycle missed
 only because of a return (`missed_only_because_of_a_return`) from one missed anyway.
 
-Pending and failed draws move no money and are not replayed, but every draw's amount is
-held pending from the day it was requested until a rail sent it (its disbursal) or the
-end of the day it failed, as the line held it: a charged-off line paid off while a draw
-is pending stays open in the replay too. A RETURNED draw is disbursed and taken back on
-its day, so it is owed nothing and bears no interest. A line that is CLOSED is
-closed again at the end when the replayed line owes nothing; otherwise the corrected
-history reopened it.
+Pending and failed draws move no money; each draw holds its credit from the day it was
+requested until a rail sent it or it failed (at the start of that day), or to the end
+while still pending, as on the line (a charged-off line paid in full stays open while a
+draw is pending). A RETURNED draw is disbursed and taken back on its day, so it is owed
+nothing and bears no interest. A line that is CLOSED is closed again at the end when the
+replayed line owes nothing; otherwise the corrected history reopened it (a draw sent on a
+CLOSED line reopens it as it was before the close).
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ import attrs
 from loc_core.creditline import billing, closing, collections, draws, payments
 from loc_core.creditline._state import LineState
 from loc_core.creditline.config import CreditLineProduct
+from loc_core.creditline.delinquency import cure_if_paid
 from loc_core.creditline.draw import Draw, DrawStatus
 from loc_core.creditline.payment import LocPayment
 from loc_core.creditline.vocabulary import LineStatus
@@ -85,12 +86,15 @@ def replay_line(
         disputes=dict(line.disputes),  # records, held day by day (`holds_on`)
         late_fee_waivers=dict(line.late_fee_waivers),  # records: no fee for their cycles
     )
-    booked, held, released = _money_events(line)
+    booked, requested, failed = _by_day(line)
     day = line.opened_on
     while day <= today:
-        fresh.pending_draws_total += held.get(day, 0)
         while fresh.next_close_date <= day:
             billing.bill_cycle(fresh, close_date=fresh.next_close_date, today=day, product=product)
+        for draw in requested.get(day, ()):
+            _hold(fresh, draw)
+        for draw in failed.get(day, ()):
+            draws.fail_draw(fresh, draw_id=draw.draw_id, on=day, reason=draw.failure_reason)
         events = sorted(booked.get(day, ()), key=_booking_order)  # stable: the line's order
         after = next(
             (
@@ -106,16 +110,31 @@ def replay_line(
             _run_overdue_before_notices(fresh, day, product)
         for event in events[after:]:
             _book(fresh, event, day, count_reversed=count_reversed)
-        if day in released:  # a failure releases its hold: a paid-off line closes, as live
-            fresh.pending_draws_total -= released[day]
-            closing.close_when_paid_off(
-                fresh, day, why="a pending draw failed, nothing owed", payment_id=None
-            )
         day += _ONE_DAY
     if line.status is LineStatus.CLOSED:
         with contextlib.suppress(InvalidTransition):  # owing something, it stays open
             closing.close_line(fresh, on=today, reason="closed")
     return fresh
+
+
+def _by_day(
+    line: LineState,
+) -> tuple[
+    dict[dt.date, list[Draw | LocPayment]], dict[dt.date, list[Draw]], dict[dt.date, list[Draw]]
+]:
+    """By day: the draws sent and payments booked, the draws requested, the draws failed."""
+    booked: dict[dt.date, list[Draw | LocPayment]] = {}
+    requested: dict[dt.date, list[Draw]] = {}
+    failed: dict[dt.date, list[Draw]] = {}
+    for draw in line.draws.values():
+        requested.setdefault(draw.requested_on, []).append(draw)
+        if draw.status in _SENT and draw.settled_on is not None:
+            booked.setdefault(draw.settled_on, []).append(draw)
+        elif draw.status is DrawStatus.FAILED and draw.settled_on is not None:
+            failed.setdefault(draw.settled_on, []).append(draw)
+    for payment in line.payments.values():
+        booked.setdefault(payment.submitted_on, []).append(payment)
+    return booked, requested, failed
 
 
 def _run_overdue_before_notices(fresh: LineState, day: dt.date, product: CreditLineProduct) -> None:
@@ -124,8 +143,9 @@ def _run_overdue_before_notices(fresh: LineState, day: dt.date, product: CreditL
     A billing-error notice received on `day` after the job had changed the line
     (`BillingDispute.after_overdue_job`) holds nothing in that job: for its length the
     dispute counts as received the day after (its credit, if an error was found, still
-    applies as of the charge's own day). The records are never changed: the line's own
-    dispute is put back as it was.
+    applies as of the charge's own day); after the job it holds again, and cures the line
+    if nothing undisputed is then past due, as its receipt did. The records are never
+    changed: the line's own dispute is put back as it was.
     """
     late = {
         dispute_id: dispute
@@ -140,6 +160,9 @@ def _run_overdue_before_notices(fresh: LineState, day: dt.date, product: CreditL
         collections.run_overdue(fresh, today=day, product=product)
     finally:
         fresh.disputes.update(late)
+    # Received after the job, the notices held their amounts at once: a line with nothing
+    # undisputed past due then was cured by them (`dispute_billing_error`), so it is here.
+    cure_if_paid(fresh, day, why=f"the unpaid amount is disputed ({', '.join(sorted(late))})")
 
 
 def missed_only_because_of_a_return(
@@ -155,29 +178,6 @@ def missed_only_because_of_a_return(
         return False
     stood = replay_line(line, today=today, product=product, count_reversed=True)
     return stood.late_fee_cycle != line.last_billing_cycle_date
-
-
-def _money_events(
-    line: LineState,
-) -> tuple[dict[dt.date, list[Draw | LocPayment]], dict[dt.date, int], dict[dt.date, int]]:
-    """`line`'s draws and payments to replay by day, and its pending draws' holds.
-
-    A draw is held pending from the start of the day it was requested (`held`, cents by
-    day); its disbursal releases a sent one, and a FAILED one is released at the end of
-    the day it failed (`released`).
-    """
-    booked: dict[dt.date, list[Draw | LocPayment]] = {}
-    held: dict[dt.date, int] = {}
-    released: dict[dt.date, int] = {}
-    for draw in line.draws.values():
-        held[draw.requested_on] = held.get(draw.requested_on, 0) + draw.amount
-        if draw.status in _SENT and draw.settled_on is not None:
-            booked.setdefault(draw.settled_on, []).append(draw)
-        elif draw.status is DrawStatus.FAILED and draw.settled_on is not None:
-            released[draw.settled_on] = released.get(draw.settled_on, 0) + draw.amount
-    for payment in line.payments.values():
-        booked.setdefault(payment.submitted_on, []).append(payment)
-    return booked, held, released
 
 
 def _booking_order(event: Draw | LocPayment) -> tuple[int, int]:
@@ -197,12 +197,28 @@ def _book(
         _pay(fresh, event, day, count_reversed=count_reversed)
 
 
+def _hold(fresh: LineState, draw: Draw) -> None:
+    """Hold a draw's credit from the day it was requested, as the line did.
+
+    Until a rail sent it (`_disburse`) or it failed (at the start of that day), or to the
+    end while it is still pending: a charged-off line paid in full meanwhile stays open
+    (`close_when_paid_off`), in the replay as on the line.
+    """
+    fresh.draws[draw.draw_id] = attrs.evolve(
+        draw,
+        status=DrawStatus.PENDING,
+        rail=None,
+        settled_on=None,
+        failure_reason="",
+        returned_on=None,
+    )
+    fresh.pending_draws_total += draw.amount
+
+
 def _disburse(fresh: LineState, draw: Draw, day: dt.date) -> None:
     """Disburse a draw that really went out, whatever the replayed line would have allowed."""
     if draw.rail is None:  # pragma: no cover - a disbursed draw always names its rail
         raise InvalidTransition(f"draw {draw.draw_id} is DISBURSED without a rail", about=draw)
-    pending = attrs.evolve(draw, status=DrawStatus.PENDING, rail=None, settled_on=None)
-    fresh.draws[draw.draw_id] = pending  # held since its request day (`replay_line`)
     returned = draw.status is DrawStatus.RETURNED
     draws.disburse_draw(
         fresh, draw_id=draw.draw_id, rail=draw.rail, on=day, use_credit=not returned

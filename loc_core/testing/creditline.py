@@ -6,9 +6,11 @@
 
 The state machine drives one line through several cycles (draws, payments, returns,
 chargebacks, days passing with billing and the daily jobs, cures, closing, an operator's
-late fee waivers, billing-error disputes and their resolutions) and checks after every
-step that the ledger proves the line's balances and that interest equals a naive
-day-by-day recomputation.
+late fee waivers, billing-error disputes and their resolutions, backdated payments and
+draws and returns corrected as of their day, each booked before or after the day's
+overdue job) and checks after every step that the ledger proves the line's balances and
+that interest equals a naive day-by-day recomputation; after a fee posted on a cycle a
+correction changed, that the books charge the fees the line's replayed history does.
 """
 
 from __future__ import annotations
@@ -20,11 +22,14 @@ import math
 from collections.abc import Callable
 from decimal import Decimal
 from fractions import Fraction
+from typing import TypeVar
 
 from hypothesis import event
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from loc_core.bookkeeping import EntryKind
+from loc_core.corrections import account_balances
 from loc_core.creditline import (
     DISBURSEMENT_RAILS,
     REPAYMENT_RAILS,
@@ -49,6 +54,7 @@ from loc_core.creditline.replay import replay_line
 from loc_core.errors import (
     CorrectionTooOld,
     DrawAlreadyReturned,
+    DuplicatePayment,
     IdempotencyConflict,
     InsufficientCredit,
     InvalidAmount,
@@ -61,7 +67,15 @@ from loc_core.errors import (
     RefundAlreadyPaid,
     RefundNotSettled,
 )
-from loc_core.ledger import Bucket, Ledger, allowance, receivable, refund_due
+from loc_core.ledger import (
+    Bucket,
+    JournalEntry,
+    Ledger,
+    allowance,
+    income,
+    receivable,
+    refund_due,
+)
 from loc_core.money import exact_context
 from loc_core.payments import PaymentStatus, Rail, SettlementOutcome
 from loc_core.ports import LineRef
@@ -74,6 +88,7 @@ __all__ = [
     "disbursed_draw",
     "draw_amounts",
     "lines",
+    "make_line",
     "naive_interest",
     "opening_moments",
     "payment_amounts",
@@ -81,7 +96,12 @@ __all__ = [
     "products",
 ]
 
+R = TypeVar("R")
+
 _ONE_DAY = dt.timedelta(days=1)
+_BOOKED_LATE = 6
+"""Backdated payments and draws and corrected returns one run books at most: each replays
+the line's whole life, and a run's steps stay about as cheap as its other rules."""
 _EXACT = exact_context(60)
 """Not the caller's `decimal` context: a suite that set its own draws the same percents."""
 
@@ -165,6 +185,34 @@ def payment_amounts(line: CreditLine) -> st.SearchStrategy[int]:
     return st.integers(1, max(1, line.total_balance))
 
 
+def make_line(
+    *,
+    credit_limit: int = 100_000,
+    apr: Decimal = Decimal(10),
+    minimum_payment_percent: Decimal = Decimal(1),
+    opened_on: dt.date = dt.date(2024, 1, 1),
+    product: CreditLineProduct | None = None,
+    line_id: str = "line-1",
+    user_id: str = "user-1",
+) -> CreditLine:
+    """An ACTIVE line opened at midnight UTC on `opened_on`, on its application's terms.
+
+    As `installment.make_loan` is for loans: the one way a test opens a line by hand
+    (application ``app-1``). Its outbox still holds what opening it recorded.
+    """
+    chosen = product if product is not None else CreditLineProduct()
+    application = CreditLineApplication.approved(
+        application_id="app-1",
+        user_id=user_id,
+        created_at=dt.datetime(opened_on.year, opened_on.month, opened_on.day, tzinfo=dt.UTC),
+        credit_limit=credit_limit,
+        apr=apr,
+        minimum_payment_percent=minimum_payment_percent,
+        product=chosen,
+    )
+    return application.open_line(line_id=line_id, now=application.created_at, product=chosen)
+
+
 def disbursed_draw(
     line: CreditLine, *, draw_id: str, amount: int, on: dt.date, rail: Rail = Rail.RTP
 ) -> Draw:
@@ -205,9 +253,27 @@ class CreditLineLifecycle(RuleBasedStateMachine):
         self.issued: dict[dt.date, Statement] = {}
         """The statements billed, by date, as the store keeps them (a dispute names one)."""
         self.fees: dict[dt.date, dt.date] = {}
-        """Each cycle a late fee was posted for: the day it was assessed."""
+        """Each cycle a late fee was posted for: the day it was assessed (after a
+        correction, as the line's replayed history charges them, waived ones left out)."""
         self.corrections = 0
         """How many corrections (returns, waivers, errors credited) the line has booked."""
+        self.booked_late = 0
+        self.corrected_on: dt.date | None = None
+        """The last day a correction was booked (it may have changed what a statement's
+        charges come to in the corrected history)."""
+        """Backdated payments and draws and corrected returns booked (`_BOOKED_LATE`)."""
+        self.reversed_as_of_their_day: set[str] = set()
+        """Payments a correction reversed as of the day they were applied
+        (`CreditLine.correct_return`): the line and its replay reverse them alike."""
+        self.fees_booked = False
+        """Whether the overdue job posted a late fee since the books' fees were last
+        checked against the line's replayed history, on a cycle a correction changed."""
+        self.corrected_this_cycle = False
+        """Whether a correction was booked since the cycle billed last (a fee it took back
+        may be charged again: `each_cycles_late_fee_is_charged_once_net`)."""
+        self.fees_unknown = False
+        """Whether a correction was booked since `fees` was last taken from the line's
+        replayed history (a backdated draw, a return corrected, may charge a fee)."""
         self.replayed: tuple[int, int] = (0, 0)
         """The waivers and corrections when the waivers were last checked against a replay."""
         self.line = CreditLine(
@@ -232,9 +298,19 @@ class CreditLineLifecycle(RuleBasedStateMachine):
         cycle = self.line.last_billing_cycle_date
         fee = late_fee_reference_for(self.line.line_id, cycle) if cycle else None
         for entry in recorded.entries:
-            _expect(entry.entry_id not in waived, f"{entry.entry_id} waived, charged again")
-            if cycle is not None and entry.entry_id == fee:
+            if entry.kind is EntryKind.CHARGE_OFF and ":default:" in entry.entry_id:
+                event("a charge-off posted again after a correction undid it")
+            if entry.kind is not EntryKind.LATE_FEE:
+                continue
+            # A fee charged again after a correction took it back: ``<reference>:2``.
+            again = not entry.entry_id.endswith(":late_fee")
+            reference = entry.entry_id.rsplit(":", 1)[0] if again else entry.entry_id
+            _expect(reference not in waived, f"{entry.entry_id} waived, charged again")
+            if cycle is not None and reference == fee:
                 self.fees[cycle] = entry.effective_date
+            if again:
+                event("a late fee charged again after a correction took it back")
+            self.fees_booked = self.fees_booked or self.corrected_this_cycle
         self.ledger.post_all(recorded.entries)
         for happened in recorded.events:
             event(happened.type.value)
@@ -386,8 +462,10 @@ class CreditLineLifecycle(RuleBasedStateMachine):
         the line never posted.
         """
         return any(
-            payment.status.reversed and payment.settled_on != payment.submitted_on
-            for payment in self.line.payments.values()
+            payment.status.reversed
+            and payment.settled_on != payment.submitted_on
+            and payment_id not in self.reversed_as_of_their_day
+            for payment_id, payment in self.line.payments.items()
         )
 
     @precondition(lambda self: bool(self._returnable()))
@@ -413,6 +491,8 @@ class CreditLineLifecycle(RuleBasedStateMachine):
             if day >= sent_on:
                 self.end_of_day[day] -= draw.amount
         self.corrections += 1
+        self.corrected_this_cycle = self.fees_unknown = True
+        self.corrected_on = self.today
         self._flush()
 
     @precondition(
@@ -448,9 +528,17 @@ class CreditLineLifecycle(RuleBasedStateMachine):
 
     # -- payments ------------------------------------------------------------------------
 
-    @rule(data=st.data(), rail=st.sampled_from(REPAYMENT_RAILS))
-    def pay(self, data: st.DataObject, rail: Rail) -> None:
-        """Pay any amount up to the balance; refused when nothing is owed."""
+    @rule(data=st.data(), rail=st.sampled_from(REPAYMENT_RAILS), before_overdue_job=st.booleans())
+    def pay(self, data: st.DataObject, rail: Rail, before_overdue_job: bool) -> None:  # noqa: FBT001 - keyword from hypothesis
+        """Pay any amount up to the balance; refused when nothing is owed.
+
+        Paid after today's overdue job (the machine's days end with it), or the next day
+        before its job. After a job that changed the line that day, the payment is marked
+        `after_overdue_job` and every replay books it after that job.
+        """
+        self._before_the_job(lambda: self._pay(data, rail), before_overdue_job=before_overdue_job)
+
+    def _pay(self, data: st.DataObject, rail: Rail) -> None:
         line = self.line
         payment_id = self._next_id("pay")
         if line.total_balance == 0:
@@ -467,6 +555,12 @@ class CreditLineLifecycle(RuleBasedStateMachine):
             "fees, then interest, then principal",
         )
         _expect(line.balances == before.plus(applied.negated()), "balances fall by the payment")
+        _expect(
+            payment.after_overdue_job == (line.overdue_job_changed_on == self.today),
+            "a payment is after the job exactly when the day's job changed the line",
+        )
+        if payment.after_overdue_job:
+            event("paid after the day's overdue job changed the line")
         self._flush()
 
     @rule(excess=st.integers(1, 50_000), rail=st.sampled_from(REPAYMENT_RAILS))
@@ -629,6 +723,10 @@ class CreditLineLifecycle(RuleBasedStateMachine):
         beyond the correction reach, one whose correction would change a refund paid out.
         """
         line = self.line
+        if self.fees_unknown and not self._replay_differs():
+            self._fees_as_replayed()
+            if not self._unwaived_fees():
+                return
         cycle = data.draw(st.sampled_from(self._unwaived_fees()), label="fee cycle")
         key = f"waive-{cycle}"
         reach_ends = self.fees[cycle] + self.product.corrections.reach
@@ -665,7 +763,8 @@ class CreditLineLifecycle(RuleBasedStateMachine):
         self._refused(IdempotencyConflict, self._waive, cycle, "another-key")
         # A cycle that charged no fee has none to waive (here, not a rule of its own: each
         # try replays the line, and such cycles are there on nearly every step).
-        free = sorted(cycle for cycle in self.issued if cycle not in self.fees)
+        waived = {waiver.late_fee_cycle for waiver in line.late_fee_waivers.values()}
+        free = sorted(c for c in self.issued if c not in self.fees and c not in waived)
         if free and not self._replay_differs():
             cycle = data.draw(st.sampled_from(free), label="cycle without a fee")
             self._refused(NoLateFee, self._waive, cycle, f"nothing-{cycle}")
@@ -767,6 +866,12 @@ class CreditLineLifecycle(RuleBasedStateMachine):
             self._accrued_unless_defaulted(),
             line.balances,
         )
+        # A correction booked since the statement (a backdated payment, an operator's
+        # waiver) may have taken the charge, or part of it, off already: crediting it
+        # then gives what is left of it, at most.
+        corrected_since = (
+            self.corrected_on is not None and self.corrected_on >= dispute.statement_date
+        )
 
         def resolve(found: bool) -> BillingDispute:  # noqa: FBT001 - the finding itself
             return line.resolve_billing_dispute(
@@ -792,12 +897,20 @@ class CreditLineLifecycle(RuleBasedStateMachine):
         if error_found:
             event("billing error credited")
             _expect(resolved.status is DisputeStatus.RESOLVED_ERROR, "RESOLVED_ERROR")
+            # A late fee an operator waived already is owed by no one: crediting it as a
+            # billing error gives nothing more.
+            waived = dispute.charge is DisputedCharge.LATE_FEE and (
+                dispute.charge_ref in line.late_fee_waivers
+            )
             _expect(
                 0 <= resolved.credited == owed - self._net_owed() or self._replay_differs(),
                 f"owed {owed} -> {self._net_owed()}, said to credit {resolved.credited}",
             )
             _expect(
-                resolved.credited >= dispute.amount or self._corrected_before(dispute_id),
+                resolved.credited >= dispute.amount
+                or waived
+                or corrected_since
+                or self._corrected_before(dispute_id),
                 f"credited {resolved.credited} of an error of {dispute.amount}",
             )
             self._corrected(accrued)
@@ -830,6 +943,233 @@ class CreditLineLifecycle(RuleBasedStateMachine):
             or self._replay_differs()
         )
 
+    # -- backdated money and corrected returns -------------------------------------------
+
+    def _trial(self, *, refusable: bool) -> CreditLine | None:
+        """The line as it is, to compare after a refusal: when one may come.
+
+        A correction is refused beyond the reach (`refusable`) or over a refund paid out
+        (the line holds one); otherwise it must not be, and no copy is kept (a copy of a
+        long-lived line is most of what a step costs). Counts the correction tried.
+        """
+        self.booked_late += 1
+        paid_out = any(p.refund and p.refund.is_paid for p in self.line.payments.values())
+        return copy.deepcopy(self.line) if refusable or paid_out else None
+
+    def _effective_day(self, data: st.DataObject) -> tuple[dt.date, bool]:
+        """A day money moved on, within the correction reach mostly; and whether beyond it."""
+        reach = self.product.corrections.reach
+        back = data.draw(st.integers(0, reach.days + 3), label="days back")
+        effective_on = max(self.line.opened_on, self.today - dt.timedelta(days=back))
+        return effective_on, effective_on < self.today - reach
+
+    @precondition(lambda self: self.booked_late < _BOOKED_LATE)
+    @rule(data=st.data(), draw=st.booleans(), before_overdue_job=st.booleans())
+    def book_backdated_money(
+        self,
+        data: st.DataObject,
+        draw: bool,  # noqa: FBT001 - keyword from hypothesis
+        before_overdue_job: bool,  # noqa: FBT001 - same
+    ) -> None:
+        """Money that moved on an earlier day, booked today (before today's job or after it).
+
+        A payment received (`book_backdated_payment`) or a draw sent (`book_backdated_draw`):
+        one rule, so that corrections, each a replay of the line's whole life, stay a
+        small part of the machine's steps.
+        """
+        if draw:
+            rail = data.draw(st.sampled_from(DISBURSEMENT_RAILS), label="rail")
+            self._book_backdated_draw(data, rail, before_overdue_job=before_overdue_job)
+        else:
+            rail = data.draw(st.sampled_from(REPAYMENT_RAILS), label="rail")
+            self._book_backdated_payment(data, rail, before_overdue_job=before_overdue_job)
+
+    def _book_backdated_payment(
+        self, data: st.DataObject, rail: Rail, *, before_overdue_job: bool
+    ) -> None:
+        """Money received on an earlier day, booked today (before today's job or after it).
+
+        Applied as of its day: what the line owes (less what it owes back) falls by the
+        amount at least (unless the line was charged off: paid earlier, it may have been
+        charged off later, accruing longer) and cent-days never rise; the same payment
+        again is a duplicate.
+        Refused, changing nothing: beyond the correction reach, or over a refund paid out.
+        """
+
+        def book() -> None:
+            line = self.line
+            effective_on, too_old = self._effective_day(data)
+            amount = data.draw(st.integers(1, line.total_balance + 2_000), label="backdated")
+            payment_id = self._next_id("backdated")
+
+            def command() -> LocPayment:
+                return line.book_backdated_payment(
+                    payment_id=payment_id,
+                    amount=amount,
+                    rail=rail,
+                    effective_on=effective_on,
+                    reason="a mailed payment keyed late",
+                    today=self.today,
+                    product=self.product,
+                    posted=self.ledger.entries(),
+                    before_overdue_job=before_overdue_job,
+                )
+
+            trial = self._trial(refusable=too_old)
+            owed, accrued = self._net_owed(), self._accrued_unless_defaulted()
+            charged_off = (line.status, line.closed_from)
+            payment = self._unless_refused(
+                command, trial=trial, too_old=too_old, what="backdated payment"
+            )
+            if payment is None:
+                return
+            event(f"backdated payment (before the job: {before_overdue_job})")
+            _expect(
+                payment.status is PaymentStatus.COMPLETED and payment.submitted_on == effective_on,
+                "a backdated payment is COMPLETED as of its day",
+            )
+            _expect(
+                self._net_owed() <= owed - amount
+                or LineStatus.DEFAULTED in charged_off  # charged off later
+                or self._replay_differs(),
+                f"owed {owed} -> {self._net_owed()} after a payment of {amount}",
+            )
+            self._corrected(accrued)
+            if data.draw(st.booleans(), label="delivered again"):
+                self._refused(DuplicatePayment, command)
+
+        self._before_the_job(book, before_overdue_job=before_overdue_job)
+
+    def _book_backdated_draw(
+        self, data: st.DataObject, rail: Rail, *, before_overdue_job: bool
+    ) -> None:
+        """A draw a rail sent on an earlier day, booked today (before today's job or after).
+
+        Owed as of its day: what the line owes (less what it owes back) rises by the amount
+        at least (unless the corrected history charged the line off, which stops its
+        interest); the same draw again is a duplicate. Refused, changing nothing: beyond
+        the correction reach, or over a refund paid out.
+        """
+
+        def book() -> None:
+            line = self.line
+            effective_on, too_old = self._effective_day(data)
+            amount = data.draw(st.integers(1, line.credit_limit), label="backdated draw")
+            draw_id = self._next_id("backdated-draw")
+
+            def command() -> Draw:
+                return line.book_backdated_draw(
+                    draw_id=draw_id,
+                    amount=amount,
+                    rail=rail,
+                    effective_on=effective_on,
+                    reason="the rail reported late",
+                    today=self.today,
+                    product=self.product,
+                    posted=self.ledger.entries(),
+                    before_overdue_job=before_overdue_job,
+                )
+
+            trial = self._trial(refusable=too_old)
+            owed = self._net_owed()
+            draw = self._unless_refused(
+                command, trial=trial, too_old=too_old, what="backdated draw"
+            )
+            if draw is None:
+                return
+            event(f"backdated draw (before the job: {before_overdue_job})")
+            _expect(
+                draw.status is DrawStatus.DISBURSED and draw.settled_on == effective_on,
+                "a backdated draw is DISBURSED as of its day",
+            )
+            _expect(
+                self._net_owed() >= owed + amount
+                or line.status is LineStatus.DEFAULTED
+                or self._replay_differs(),
+                f"owed {owed} -> {self._net_owed()} after a draw of {amount}",
+            )
+            self._corrected(None)
+            if data.draw(st.booleans(), label="delivered again"):
+                self._refused(DuplicatePayment, command)
+
+        self._before_the_job(book, before_overdue_job=before_overdue_job)
+
+    def _unless_refused(
+        self, command: Callable[[], R], *, trial: CreditLine | None, too_old: bool, what: str
+    ) -> R | None:
+        """A correction booked late, or None when refused.
+
+        Refused exactly when beyond the reach (`too_old`) or over a refund paid out, and
+        then changing nothing (the line equals `trial`).
+        """
+        try:
+            done = command()
+        except (CorrectionTooOld, RefundAlreadyPaid) as refused:
+            event(f"{what} refused: {type(refused).__name__}")
+            _expect(trial is not None and self.line == trial, f"a refused {what} changed the line")
+            _expect(too_old == isinstance(refused, CorrectionTooOld), "refused as too old")
+            return None
+        _expect(not too_old, f"a {what} beyond the reach taken")
+        return done
+
+    def _unreversed(self) -> list[str]:
+        return sorted(i for i, p in self.line.payments.items() if not p.status.reversed)
+
+    @precondition(lambda self: self.booked_late < _BOOKED_LATE and bool(self._unreversed()))
+    @rule(
+        data=st.data(),
+        outcome=st.sampled_from([SettlementOutcome.RETURNED, SettlementOutcome.CHARGED_BACK]),
+        before_overdue_job=st.booleans(),
+    )
+    def correct_a_return(
+        self,
+        data: st.DataObject,
+        outcome: SettlementOutcome,
+        before_overdue_job: bool,  # noqa: FBT001 - keyword from hypothesis
+    ) -> None:
+        """A payment returned or charged back, reversed as of the day it was applied.
+
+        (`settle` reverses from the rail's day instead.) What the line owes (less what it
+        owes back) rises by the payment at least (unless the corrected history charged the
+        line off); the same return again is refused. Refused, changing nothing: beyond the
+        correction reach, or over a refund paid out.
+        """
+
+        def correct() -> None:
+            line = self.line
+            payment_id = data.draw(st.sampled_from(self._unreversed()), label="returned")
+            payment = line.payments[payment_id]
+            too_old = payment.submitted_on < self.today - self.product.corrections.reach
+
+            def command() -> LocPayment:
+                return line.correct_return(
+                    payment_id=payment_id,
+                    outcome=outcome,
+                    today=self.today,
+                    product=self.product,
+                    posted=self.ledger.entries(),
+                    before_overdue_job=before_overdue_job,
+                )
+
+            trial = self._trial(refusable=too_old)
+            owed = self._net_owed()
+            if self._unless_refused(command, trial=trial, too_old=too_old, what="return") is None:
+                return
+            event(f"return corrected (before the job: {before_overdue_job})")
+            self.reversed_as_of_their_day.add(payment_id)
+            _expect(payment.status.reversed, "the payment is marked reversed")
+            _expect(
+                self._net_owed() >= owed + payment.amount
+                or line.status is LineStatus.DEFAULTED
+                or self._replay_differs(),
+                f"owed {owed} -> {self._net_owed()} after returning {payment.amount}",
+            )
+            self._corrected(None)
+            if data.draw(st.booleans(), label="delivered again"):
+                self._refused(PaymentAlreadyReversed, command)
+
+        self._before_the_job(correct, before_overdue_job=before_overdue_job)
+
     # -- corrections the machine books ---------------------------------------------------
 
     def _net_owed(self) -> int:
@@ -857,6 +1197,8 @@ class CreditLineLifecycle(RuleBasedStateMachine):
         self._flush()
         self.money_in_on = self.today
         self.corrections += 1
+        self.corrected_this_cycle = self.fees_unknown = True
+        self.corrected_on = self.today
         if line.status is not LineStatus.DEFAULTED and line.status is not LineStatus.CLOSED:
             if self.defaulted_on is not None:
                 event("a correction undid the default")
@@ -886,17 +1228,37 @@ class CreditLineLifecycle(RuleBasedStateMachine):
 
     def _live(self, days: int, *, autopay: bool) -> None:
         for _ in range(days):
-            self.end_of_day[self.today] = self.line.principal_balance
-            self.today += _ONE_DAY
-            if self.today == self.line.next_close_date:
-                self._bill()
-            if autopay:
-                decision = self.line.decide_due(today=self.today)
-                if decision.amount:
-                    self._submit(self._next_id("autopay"), decision.amount, decision.rails[0])
-            self.line.send_upcoming_notice(today=self.today, product=self.product)
-            self.line.run_overdue(today=self.today, product=self.product)
-            self._flush()
+            self._begin_day(autopay=autopay)
+            self._overdue_job()
+
+    def _begin_day(self, *, autopay: bool = False) -> None:
+        """The next day up to its overdue job's hour: billing, autopay, the upcoming notice."""
+        self.end_of_day[self.today] = self.line.principal_balance
+        self.today += _ONE_DAY
+        if self.today == self.line.next_close_date:
+            self._bill()
+        if autopay:
+            decision = self.line.decide_due(today=self.today)
+            if decision.amount:
+                self._submit(self._next_id("autopay"), decision.amount, decision.rails[0])
+        self.line.send_upcoming_notice(today=self.today, product=self.product)
+
+    def _overdue_job(self) -> None:
+        """Today's overdue job at its hour (`OVERDUE_JOB_AT`)."""
+        self.line.run_overdue(today=self.today, product=self.product)
+        self._flush()
+
+    def _before_the_job(self, command: Callable[[], None], *, before_overdue_job: bool) -> None:
+        """Run `command` now (after today's job), or on the next day before its job's hour.
+
+        Every rule leaves the machine after the day's overdue job; one booked before it
+        (`before_overdue_job`) starts the next day, runs, and then that day's job runs.
+        """
+        if before_overdue_job:
+            self._begin_day()
+        command()
+        if before_overdue_job:
+            self._overdue_job()
 
     def _bill(self) -> None:
         line = self.line
@@ -920,6 +1282,7 @@ class CreditLineLifecycle(RuleBasedStateMachine):
         )
         for day in [day for day in self.end_of_day if day < self.today]:
             del self.end_of_day[day]
+        self.corrected_this_cycle = False
         self.statements += 1
         self.issued[statement.statement_date] = statement
 
@@ -1019,6 +1382,43 @@ class CreditLineLifecycle(RuleBasedStateMachine):
         charged = {entry.entry_id for entry in history.outbox.entries}
         for reference in line.late_fee_waivers:
             _expect(reference not in charged, f"the replay charges the waived {reference}")
+
+    @invariant()
+    def each_cycles_late_fee_is_charged_once_net(self) -> None:
+        """The fees the books charged the line, net, are those its replayed history charges.
+
+        The replay charges each missed cycle's fee at most once (less what was waived or
+        credited), so a fee a correction took back and a job charged again nets to one.
+        Checked when the job posts a fee on a cycle a correction changed (a replay each
+        time; a line no correction touched is its own replay by construction).
+        """
+        if not self.fees_booked:
+            return
+        self.fees_booked = False
+        if self._replay_differs():
+            return
+        history = self._fees_as_replayed()
+        charged = [e.entry_id for e in history if e.kind is EntryKind.LATE_FEE]
+        _expect(len(charged) == len(set(charged)), f"the replay charges a fee twice: {charged}")
+        replayed = account_balances(history).get(income(Bucket.FEE), 0)
+        booked = self.ledger.balance(income(Bucket.FEE))
+        _expect(booked == replayed, f"fees booked {-booked} != the history's {-replayed}")
+
+    def _fees_as_replayed(self) -> list[JournalEntry]:
+        """Take `fees` (what a waiver may name) from the line's replayed books, returned.
+
+        A correction may charge a cycle's fee in its adjustment, or take one back.
+        """
+        line = self.line
+        history = replay_line(line, today=self.today, product=self.product)
+        cycle_at = len(line.line_id) + 1
+        self.fees = {
+            dt.date.fromisoformat(e.entry_id[cycle_at:].split(":")[0]): e.effective_date
+            for e in history.outbox.entries
+            if e.kind is EntryKind.LATE_FEE
+        }
+        self.fees_unknown = False
+        return history.outbox.entries
 
     @invariant()
     def an_open_dispute_is_never_past_due(self) -> None:

@@ -15,13 +15,13 @@ from decimal import Decimal
 from loc_core.bookkeeping import EntryKind
 from loc_core.creditline import (
     CreditLine,
-    CreditLineApplication,
     CreditLineProduct,
     DisputedCharge,
     Statement,
 )
 from loc_core.ledger import Ledger
 from loc_core.payments import Rail
+from loc_core.testing.creditline import make_line
 
 PRODUCT = CreditLineProduct(
     cycle_day=None,
@@ -41,16 +41,12 @@ NOTICE_DAY = dt.date(2024, 5, 14)
 
 
 def _life(*, notice_before_the_job: bool) -> tuple[Ledger, CreditLine]:
-    application = CreditLineApplication.approved(
-        application_id="app-1",
-        user_id="user-1",
-        created_at=dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
+    line = make_line(
         credit_limit=27_767,
         apr=Decimal(0),
         minimum_payment_percent=Decimal("0.50"),
         product=PRODUCT,
     )
-    line = application.open_line(line_id="line-1", now=application.created_at, product=PRODUCT)
     ledger = Ledger()
     statements: dict[dt.date, Statement] = {}
     today = line.opened_on

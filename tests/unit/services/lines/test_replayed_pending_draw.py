@@ -14,28 +14,24 @@ from decimal import Decimal
 
 from loc_core.creditline import (
     CreditLine,
-    CreditLineApplication,
     CreditLineProduct,
     LineLateFeeWaiver,
     LineStatus,
 )
 from loc_core.ledger import Ledger
 from loc_core.payments import Rail
+from loc_core.testing.creditline import make_line
 
 PRODUCT = CreditLineProduct(default_after_days_past_due=90)
 
 
 def _defaulted_and_paid_with_a_draw_pending() -> tuple[CreditLine, Ledger, dt.date]:
-    application = CreditLineApplication.approved(
-        application_id="app-1",
-        user_id="user-1",
-        created_at=dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
+    line = make_line(
         credit_limit=7_029,
         apr=Decimal(0),
         minimum_payment_percent=Decimal("1.00"),
         product=PRODUCT,
     )
-    line = application.open_line(line_id="line-1", now=application.created_at, product=PRODUCT)
     ledger = Ledger()
     today = line.opened_on + dt.timedelta(days=21)
     line.request_draw(draw_id="draw-1", amount=5_000, on=today)
