@@ -84,6 +84,7 @@ from loc_core.testing._calendar import FIRST_DAY, moments
 
 __all__ = [
     "CreditLineLifecycle",
+    "a_day_passes",
     "approved_applications",
     "disbursed_draw",
     "draw_amounts",
@@ -211,6 +212,19 @@ def make_line(
         product=chosen,
     )
     return application.open_line(line_id=line_id, now=application.created_at, product=chosen)
+
+
+def a_day_passes(line: CreditLine, day: dt.date, *, product: CreditLineProduct) -> Statement | None:
+    """`day`'s jobs on `line`, as the scheduler runs them; the statement billed, if any.
+
+    Billing on the line's close date, then the overdue job. What they record stays in the
+    line's outbox, for the test to post.
+    """
+    statement = None
+    if day == line.next_close_date:
+        statement = line.bill_cycle(close_date=day, today=day, product=product)
+    line.run_overdue(today=day, product=product)
+    return statement
 
 
 def disbursed_draw(

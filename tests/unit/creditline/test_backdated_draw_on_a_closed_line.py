@@ -15,7 +15,7 @@ from decimal import Decimal
 from loc_core.creditline import CreditLine, CreditLineProduct, LineStatus
 from loc_core.ledger import Bucket, Ledger, allowance, receivable
 from loc_core.payments import Rail
-from loc_core.testing.creditline import make_line
+from loc_core.testing.creditline import a_day_passes, make_line
 
 PRODUCT = CreditLineProduct()
 
@@ -38,9 +38,7 @@ def _closed_after_a_charge_off() -> tuple[Ledger, CreditLine, dt.date]:
     line.disburse_draw(draw_id="draw-1", rail=Rail.RTP, on=today)
     while _status(line) is not LineStatus.DEFAULTED:
         today += dt.timedelta(days=1)
-        if today == line.next_close_date:
-            line.bill_cycle(close_date=today, today=today, product=PRODUCT)
-        line.run_overdue(today=today, product=PRODUCT)
+        a_day_passes(line, today, product=PRODUCT)
     line.book_moved_payment(
         payment_id="pay-1", amount=line.total_balance + 1, rail=Rail.PINLESS, on=today
     )

@@ -17,7 +17,7 @@ from loc_core.bookkeeping import EntryKind
 from loc_core.creditline import CreditLine, CreditLineProduct, LineStatus
 from loc_core.ledger import Bucket, Ledger, income
 from loc_core.payments import Rail, SettlementOutcome
-from loc_core.testing.creditline import make_line
+from loc_core.testing.creditline import a_day_passes, make_line
 
 PRODUCT = CreditLineProduct()
 
@@ -47,9 +47,7 @@ def test_a_fee_taken_back_and_charged_again_posts_its_second_entry() -> None:
         nonlocal today
         for _ in range(days):
             today += dt.timedelta(days=1)
-            if today == line.next_close_date:
-                line.bill_cycle(close_date=today, today=today, product=PRODUCT)
-            line.run_overdue(today=today, product=PRODUCT)
+            a_day_passes(line, today, product=PRODUCT)
             post()
 
     line.request_draw(draw_id="draw-1", amount=50_000, on=today)
@@ -114,9 +112,7 @@ def test_a_default_undone_and_brought_back_the_same_day_posts_its_second_charge_
     post()
     while _status(line) is not LineStatus.DEFAULTED:
         today += dt.timedelta(days=1)
-        if today == line.next_close_date:
-            line.bill_cycle(close_date=today, today=today, product=PRODUCT)
-        line.run_overdue(today=today, product=PRODUCT)
+        a_day_passes(line, today, product=PRODUCT)
         post()
     line.book_backdated_payment(
         payment_id="pay-1",

@@ -21,7 +21,7 @@ from loc_core.creditline import (
 )
 from loc_core.ledger import Ledger
 from loc_core.payments import Rail
-from loc_core.testing.creditline import make_line
+from loc_core.testing.creditline import a_day_passes, make_line
 
 PRODUCT = CreditLineProduct(
     cycle_day=None,
@@ -58,11 +58,9 @@ def _life(*, notice_before_the_job: bool) -> tuple[Ledger, CreditLine]:
         nonlocal today
         while today < until:
             today += dt.timedelta(days=1)
-            if today == line.next_close_date:
-                statement = line.bill_cycle(close_date=today, today=today, product=PRODUCT)
-                assert statement is not None
+            statement = a_day_passes(line, today, product=PRODUCT)
+            if statement is not None:
                 statements[today] = statement
-            line.run_overdue(today=today, product=PRODUCT)
             post()  # the journal refuses an entry id it holds already
 
     post()

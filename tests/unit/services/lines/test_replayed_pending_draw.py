@@ -20,7 +20,7 @@ from loc_core.creditline import (
 )
 from loc_core.ledger import Ledger
 from loc_core.payments import Rail
-from loc_core.testing.creditline import make_line
+from loc_core.testing.creditline import a_day_passes, make_line
 
 PRODUCT = CreditLineProduct(default_after_days_past_due=90)
 
@@ -40,9 +40,7 @@ def _defaulted_and_paid_with_a_draw_pending() -> tuple[CreditLine, Ledger, dt.da
     ledger.post_all(line.outbox.drain().entries)
     for _ in range(150):  # nothing paid: late fees, then charged off
         today += dt.timedelta(days=1)
-        if today == line.next_close_date:
-            line.bill_cycle(close_date=today, today=today, product=PRODUCT)
-        line.run_overdue(today=today, product=PRODUCT)
+        a_day_passes(line, today, product=PRODUCT)
         ledger.post_all(line.outbox.drain().entries)
     assert line.status is LineStatus.DEFAULTED
     line.book_moved_payment(
