@@ -691,9 +691,12 @@ def book_lost_transfer(
         )
     _check_rail_record(command, found, rail, about)
     now, today = moment(movements.clock)
-    taken_on = _taken_at(found, now).date()
+    transfer = Transfer(rail, key, found.confirmation_id, found.accepted_at)
+    taken_at = transfer.taken_before(today)
+    taken_on = today if taken_at is None else taken_at.date()
     try:
-        _check_reach(command, kind, taken_on=taken_on, today=today, lines=lines, about=about)
+        if taken_at is not None:
+            _check_reach(command, kind, taken_on=taken_on, today=today, lines=lines, about=about)
     except CorrectionTooOld as exc:  # money moved that the books will not show: page
         post_alert(
             movements.alerter,
@@ -749,7 +752,6 @@ def book_lost_transfer(
         uow.intents.add(intent)
         uow.commit(actor=_OPERATOR, request_id=intent_id)
     recovery = _Recovery(movements, loans, debits, lines, originator, actor=_OPERATOR)
-    transfer = Transfer(rail, key, found.confirmation_id, found.accepted_at)
     with _lease(intent, lock, owner=f"{_OPERATOR}:{intent_id}") as lease:
         movements.finish(recovery._book(intent, transfer, lease))  # noqa: SLF001 - this module's own
     return "booked"
@@ -805,17 +807,6 @@ def _lost_fingerprint(user_id: str, transfer_key: str, amount: int) -> str:
     return request_fingerprint("lost", user_id, transfer_key, amount)
 
 
-def _taken_at(found: TransferResult | Transfer, now: dt.datetime) -> dt.datetime:
-    """When the rail took the transfer, in UTC (never after `now`: a rail's clock ahead).
-
-    `now` when the rail does not say (`_check_rail_record` refuses that first).
-    """
-    moment = found.accepted_at
-    if moment is None or moment.utcoffset() is None:
-        return now
-    return min(moment.astimezone(dt.UTC), now)
-
-
 def _require_lost_debits_day(intent: TransferIntent, transfer: Transfer) -> None:
     """Refuse to book a lost debit (`book_lost_transfer`'s intent) its rail gives no day for.
 
@@ -851,17 +842,15 @@ def _check_reach(
 ) -> None:
     """Refuse, before anything is written, a lost debit the books cannot date back to.
 
-    Booked as of `taken_on`, the day its rail took it, the debit corrects its loan or
-    line as of then: a day further back than the product's correction reach (or a loan
-    adopted from the Go service, whose history is not here to replay) is refused, and the
-    operator handles it by hand.
+    Booked as of `taken_on`, the day before `today` its rail took it, the debit corrects
+    its loan or line as of then: a day further back than the product's correction reach
+    (or a loan adopted from the Go service, whose history is not here to replay) is
+    refused, and the operator handles it by hand.
 
     Raises:
         CorrectionTooOld: naming the day the rail took it.
         InvalidRequest: a day before the loan was disbursed or the line opened.
     """
-    if taken_on >= today:
-        return
     key = command.transfer_key
     with lines.uow as uow:
         if kind in {IntentKind.LOAN_PAYMENT, IntentKind.AUTOPAY}:

@@ -1029,12 +1029,9 @@ class CreditLineLifecycle(RuleBasedStateMachine):
                     before_overdue_job=before_overdue_job,
                 )
 
-            trial = self._trial(refusable=too_old)
             owed, accrued = self._net_owed(), self._accrued_unless_defaulted()
             charged_off = (line.status, line.closed_from)
-            payment = self._unless_refused(
-                command, trial=trial, too_old=too_old, what="backdated payment"
-            )
+            payment = self._unless_refused(command, too_old=too_old, what="backdated payment")
             if payment is None:
                 return
             event(f"backdated payment (before the job: {before_overdue_job})")
@@ -1084,11 +1081,8 @@ class CreditLineLifecycle(RuleBasedStateMachine):
                     before_overdue_job=before_overdue_job,
                 )
 
-            trial = self._trial(refusable=too_old)
             owed = self._net_owed()
-            draw = self._unless_refused(
-                command, trial=trial, too_old=too_old, what="backdated draw"
-            )
+            draw = self._unless_refused(command, too_old=too_old, what="backdated draw")
             if draw is None:
                 return
             event(f"backdated draw (before the job: {before_overdue_job})")
@@ -1108,14 +1102,13 @@ class CreditLineLifecycle(RuleBasedStateMachine):
 
         self._before_the_job(book, before_overdue_job=before_overdue_job)
 
-    def _unless_refused(
-        self, command: Callable[[], R], *, trial: CreditLine | None, too_old: bool, what: str
-    ) -> R | None:
+    def _unless_refused(self, command: Callable[[], R], *, too_old: bool, what: str) -> R | None:
         """A correction booked late, or None when refused.
 
         Refused exactly when beyond the reach (`too_old`) or over a refund paid out, and
-        then changing nothing (the line equals `trial`).
+        then changing nothing (the line equals its copy taken first, `_trial`).
         """
+        trial = self._trial(refusable=too_old)
         try:
             done = command()
         except (CorrectionTooOld, RefundAlreadyPaid) as refused:
@@ -1165,9 +1158,8 @@ class CreditLineLifecycle(RuleBasedStateMachine):
                     before_overdue_job=before_overdue_job,
                 )
 
-            trial = self._trial(refusable=too_old)
             owed = self._net_owed()
-            if self._unless_refused(command, trial=trial, too_old=too_old, what="return") is None:
+            if self._unless_refused(command, too_old=too_old, what="return") is None:
                 return
             event(f"return corrected (before the job: {before_overdue_job})")
             self.reversed_as_of_their_day.add(payment_id)

@@ -48,12 +48,12 @@ def _closed_after_a_charge_off() -> tuple[Ledger, CreditLine, dt.date]:
     return ledger, line, today
 
 
-def test_a_draw_sent_after_the_payoff_closed_the_line_reopens_it_charged_off() -> None:
+def _a_draw_sent_after_the_close(*, amount: int) -> tuple[Ledger, CreditLine]:
+    """A draw of `amount` the rail sent the day the payoff closed the line, booked late."""
     ledger, line, today = _closed_after_a_charge_off()
-
     line.book_backdated_draw(
         draw_id="draw-2",
-        amount=2,
+        amount=amount,
         rail=Rail.RTP,
         effective_on=today,
         reason="the rail reported late",
@@ -62,6 +62,11 @@ def test_a_draw_sent_after_the_payoff_closed_the_line_reopens_it_charged_off() -
         posted=ledger.entries(),
     )
     ledger.post_all(line.outbox.drain().entries)
+    return ledger, line
+
+
+def test_a_draw_sent_after_the_payoff_closed_the_line_reopens_it_charged_off() -> None:
+    ledger, line = _a_draw_sent_after_the_close(amount=2)
 
     # The credit balance paid 1 of the 2 cents; the other is owed, on a line still open.
     assert (line.refunds_due, line.total_balance) == (0, 1)
@@ -71,19 +76,7 @@ def test_a_draw_sent_after_the_payoff_closed_the_line_reopens_it_charged_off() -
 
 
 def test_a_draw_the_credit_balance_pays_in_full_leaves_the_line_closed() -> None:
-    ledger, line, today = _closed_after_a_charge_off()
-
-    line.book_backdated_draw(
-        draw_id="draw-2",
-        amount=1,
-        rail=Rail.RTP,
-        effective_on=today,
-        reason="the rail reported late",
-        today=today,
-        product=PRODUCT,
-        posted=ledger.entries(),
-    )
-    ledger.post_all(line.outbox.drain().entries)
+    ledger, line = _a_draw_sent_after_the_close(amount=1)
 
     assert (line.refunds_due, line.total_balance) == (0, 0)
     assert _status(line) is LineStatus.CLOSED

@@ -11,7 +11,6 @@ the fee's entries for the cycle (`LineState.late_fee_entries`) and the second po
 """
 
 import datetime as dt
-from decimal import Decimal
 
 from loc_core.bookkeeping import EntryKind
 from loc_core.creditline import CreditLine, CreditLineProduct, LineStatus
@@ -30,14 +29,16 @@ def _status(line: CreditLine) -> LineStatus:
 FEE = "line-1:2024-02-01:late_fee"
 
 
+def _drawn() -> tuple[CreditLine, Ledger]:
+    """A line opened 2024-01-01 with 50,000 drawn that day, its journal posted."""
+    line = make_line(product=PRODUCT)
+    line.request_draw(draw_id="draw-1", amount=50_000, on=line.opened_on)
+    line.disburse_draw(draw_id="draw-1", rail=Rail.RTP, on=line.opened_on)
+    return line, Ledger(line.outbox.drain().entries)
+
+
 def test_a_fee_taken_back_and_charged_again_posts_its_second_entry() -> None:
-    line = make_line(
-        credit_limit=100_000,
-        apr=Decimal(10),
-        minimum_payment_percent=Decimal(1),
-        product=PRODUCT,
-    )
-    ledger = Ledger()
+    line, ledger = _drawn()
     today = line.opened_on
 
     def post() -> None:
@@ -50,9 +51,6 @@ def test_a_fee_taken_back_and_charged_again_posts_its_second_entry() -> None:
             a_day_passes(line, today, product=PRODUCT)
             post()
 
-    line.request_draw(draw_id="draw-1", amount=50_000, on=today)
-    line.disburse_draw(draw_id="draw-1", rail=Rail.RTP, on=today)
-    post()
     live(53)  # 02-01's minimum, due 02-22, missed: the 02-23 job charges its fee
     assert (today, line.late_fee_cycle) == (dt.date(2024, 2, 23), dt.date(2024, 2, 1))
     due = line.next_due_date
@@ -95,21 +93,12 @@ def test_a_default_undone_and_brought_back_the_same_day_posts_its_second_charge_
     it the same day (`settle_payment`), the line was past due as long as before, and the
     day's job run again charged it off under ``line-1:<day>:default`` once more.
     """
-    line = make_line(
-        credit_limit=100_000,
-        apr=Decimal(10),
-        minimum_payment_percent=Decimal(1),
-        product=PRODUCT,
-    )
-    ledger = Ledger()
+    line, ledger = _drawn()
     today = line.opened_on
 
     def post() -> None:
         ledger.post_all(line.outbox.drain().entries)  # refuses an entry id it holds
 
-    line.request_draw(draw_id="draw-1", amount=50_000, on=today)
-    line.disburse_draw(draw_id="draw-1", rail=Rail.RTP, on=today)
-    post()
     while _status(line) is not LineStatus.DEFAULTED:
         today += dt.timedelta(days=1)
         a_day_passes(line, today, product=PRODUCT)

@@ -11,7 +11,6 @@ nothing past due, as the notice did.
 """
 
 import datetime as dt
-from decimal import Decimal
 
 from loc_core.creditline import (
     CreditLine,
@@ -33,12 +32,7 @@ def _status(line: CreditLine) -> LineStatus:
 
 
 def test_a_correction_the_same_day_keeps_the_cure_a_notice_after_the_job_made() -> None:
-    line = make_line(
-        credit_limit=100_000,
-        apr=Decimal(10),
-        minimum_payment_percent=Decimal(1),
-        product=PRODUCT,
-    )
+    line = make_line(product=PRODUCT)
     ledger = Ledger()
     statements: list[Statement] = []
     today = line.opened_on

@@ -190,7 +190,9 @@ def _late(world: Deployment, loan: Loan, through: dt.date) -> None:
     assert world.loan(loan.loan_id).installments[0].late_fee > 0  # what the borrower sees
 
 
-@pytest.mark.parametrize("autopay", [False, True], ids=["manual", "autopay"])
+@pytest.mark.parametrize(
+    "autopay", [pytest.param(False, id="manual"), pytest.param(True, id="autopay")]
+)
 def test_a_lost_debit_counts_from_the_day_the_rail_took_it(
     world: Deployment, loan: Loan, *, autopay: bool
 ) -> None:
