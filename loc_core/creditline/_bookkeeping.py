@@ -40,6 +40,8 @@ __all__ = [
 _DAYS_IN_YEAR = 365
 # Enough digits that cent-days x APR / 36,500 is exact to far below half a cent.
 _INTEREST_CONTEXT = exact_context(60)
+# Bound once: a member read off its enum class is slow on CPython 3.11 (docs/simulation.md).
+_DEFAULTED = LineStatus.DEFAULTED
 
 
 def step(line: LineState, on: dt.date, *, process: Process, reason: str) -> Step:
@@ -128,7 +130,7 @@ def accrue(line: LineState, on: dt.date) -> None:
     """
     days = (on - line.accrued_through).days
     if days > 0:
-        if line.status is not LineStatus.DEFAULTED:
+        if line.status is not _DEFAULTED:
             line.accrued_cent_days += line.principal_balance * days
         line.accrued_through = on
 
@@ -159,7 +161,7 @@ def book_allowance(line: LineState, delta: int, *, cause: str, on: dt.date) -> N
     A balance that rises after charge-off (by `cause`, a draw or a returned payment) is
     charged off too; one that falls (a payment) is a recovery that releases the allowance.
     """
-    if line.status is not LineStatus.DEFAULTED or delta == 0:
+    if line.status is not _DEFAULTED or delta == 0:
         return
     if delta > 0:
         entry = bookkeeping.charge_off(

@@ -46,6 +46,9 @@ _ONE_DAY = dt.timedelta(days=1)
 _NOT_SENT = frozenset({LineStatus.CLOSED, LineStatus.DEFAULTED})
 """Lines whose statements are kept but not sent: a CLOSED line, and a DEFAULTED one,
 charged off and charged no more interest or fees (Regulation Z 1026.5(b)(2)(i))."""
+# Bound once: a member read off its enum class is slow on CPython 3.11 (docs/simulation.md).
+_DEFAULTED = LineStatus.DEFAULTED
+_CREDIT_APPLIED, _LATE_FEE = ActivityKind.CREDIT_APPLIED, ActivityKind.LATE_FEE
 
 
 def bill_cycle(
@@ -97,7 +100,7 @@ def bill_cycle(
         line.corrected_interest_this_year = 0
         line.late_fee_entries = 0  # the new cycle's fee, if any, is its first
         line.last_billing_cycle_date = close_date
-        if line.status is LineStatus.DEFAULTED:  # kept, not sent: a correction may send it
+        if line.status is _DEFAULTED:  # kept, not sent: a correction may send it
             line.withheld_statements = (*line.withheld_statements, close_date)
     if line.status not in _NOT_SENT:
         emit(
@@ -129,7 +132,7 @@ def _statement(
     buckets; `credit.credit_for`), which the statement already counts.
     """
     days = (close_date - line.accrued_through).days
-    accruing = line.status is not LineStatus.DEFAULTED
+    accruing = line.status is not _DEFAULTED
     cent_days = line.accrued_cent_days + (line.principal_balance * days if accruing else 0)
     # The part of this cycle's interest charge found in billing error (a replay's only).
     credited = credited_errors(line.disputes, DisputedCharge.INTEREST, close_date.isoformat())
@@ -158,7 +161,7 @@ def _statement(
             about=line,
             invariant="cycle_balance_adds_up",
         )
-    fees_charged = sum(item.amount for item in activity if item.kind is ActivityKind.LATE_FEE)
+    fees_charged = sum(item.amount for item in activity if item.kind is _LATE_FEE)
     carried = line.minimum_payment_outstanding
     # A charged-off (DEFAULTED) line bills no new minimum: what was past due stays so.
     new_minimum = (
@@ -195,7 +198,7 @@ def _statement(
             line_id=line.line_id,
             opening=opening_credit,
             closing=line.refunds_due + applied.total,
-            applied=(item for item in activity if item.kind is ActivityKind.CREDIT_APPLIED),
+            applied=(item for item in activity if item.kind is _CREDIT_APPLIED),
             cycle_start=line.cycle_start,
             cycle_end=close_date,
         ),

@@ -8,6 +8,8 @@ known, so the close date is the first day of the next cycle.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Callable
 
 from loc_core import calendar
 from loc_core.creditline.config import LATEST_CYCLE_DAY, CreditLineProduct
@@ -48,13 +50,22 @@ def cycle_day_for(
     return min(opened_on.day, LATEST_CYCLE_DAY)
 
 
-def next_close_after(day: dt.date, cycle_day: int) -> dt.date:
+def _next_close_after(day: dt.date, cycle_day: int) -> dt.date:
     """The first date strictly after `day` that falls on `cycle_day`."""
     if day.day < cycle_day:
         return day.replace(day=cycle_day)
     if day.month == _DECEMBER:
         return dt.date(day.year + 1, 1, cycle_day)
     return dt.date(day.year, day.month + 1, cycle_day)
+
+
+# Cached (a pure function of two immutable values, so no entry can go stale): a line's
+# open cycle close is asked several times by every command on the line, and the C cache
+# answers in about a quarter of the time the function takes. The keys are a few hundred
+# a year (a close or opening date, and a cycle day); the bound only caps a long process.
+next_close_after: Callable[[dt.date, int], dt.date] = functools.lru_cache(maxsize=4096)(
+    _next_close_after
+)
 
 
 def open_cycle_close(

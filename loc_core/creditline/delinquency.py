@@ -20,6 +20,8 @@ from loc_core.events import AuditValue, EventType
 __all__: list[str] = []
 
 _ONE_DAY = dt.timedelta(days=1)
+# Bound once: a member read off its enum class is slow on CPython 3.11 (docs/simulation.md).
+_ACTIVE, _SUSPENDED = LineStatus.ACTIVE, LineStatus.SUSPENDED
 
 
 def held_back(line: LineState, day: dt.date) -> int:
@@ -99,9 +101,9 @@ def overdue_watch_from(line: LineState) -> dt.date | None:
     day a minimum it still owes can be late (the first late day of a carried amount, or
     the day after the due date); never a line owing no minimum, DEFAULTED or CLOSED.
     """
-    if line.status is LineStatus.SUSPENDED:
+    if line.status is _SUSPENDED:
         return line.opened_on
-    if line.status is not LineStatus.ACTIVE or line.next_due_date is None:
+    if line.status is not _ACTIVE or line.next_due_date is None:
         return None
     if line.minimum_payment_outstanding == 0:
         return None

@@ -53,9 +53,7 @@ _AUDITED = (
 """A loan's audited fields, in the order they are stored."""
 _read_audited = operator.attrgetter(*_AUDITED)
 
-# Members the per-command checks read, bound once: on CPython 3.11 each read of a member
-# off its enum class (`LoanStatus.CANCELLED`) goes through the enum metaclass's `__getattr__`
-# hook, about 900 machine instructions (Python 3.12 removed the hook).
+# Bound once: a member read off its enum class is slow on CPython 3.11 (docs/simulation.md).
 _LOAN_CANCELLED, _LOAN_DEFAULTED = LoanStatus.CANCELLED, LoanStatus.DEFAULTED
 _CANCELLED, _COMPLETED, _DEFAULTED, _OVERDUE, _SCHEDULED = (
     InstallmentStatus.CANCELLED,
@@ -171,7 +169,7 @@ class LoanState:
         """The status an installment's balance, history and loan call for."""
         if self.status is _LOAN_CANCELLED:
             return _CANCELLED
-        if installment.is_paid:
+        if installment.outstanding_balance == 0:  # `is_paid`, without its call: every check asks
             return _COMPLETED
         if self.status is _LOAN_DEFAULTED:
             return _DEFAULTED

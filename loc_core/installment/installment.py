@@ -47,10 +47,10 @@ _AUDITED = (*_READ, "applications")
 
 WATERFALL = (Bucket.LATE_FEE, Bucket.ORIGINATION_FEE, Bucket.PRINCIPAL)
 """The order a payment pays the parts of one installment."""
+_LATE_FEE, _ORIGINATION_FEE, _PRINCIPAL = WATERFALL
+"""The buckets `_part` tests, bound once (the enum hook, below)."""
 
-# Members the per-command checks read, bound once: on CPython 3.11 each read of a member
-# off its enum class (`InstallmentStatus.OVERDUE`) goes through the enum metaclass's `__getattr__`
-# hook, about 900 machine instructions (Python 3.12 removed the hook).
+# Bound once: a member read off its enum class is slow on CPython 3.11 (docs/simulation.md).
 _CANCELLED, _COMPLETED, _OVERDUE = (
     InstallmentStatus.CANCELLED,
     InstallmentStatus.COMPLETED,
@@ -71,11 +71,11 @@ class _Parts(Protocol):
 
 def _part(parts: _Parts, bucket: Bucket) -> int:
     """The amount `parts` holds in `bucket` (0 for a bucket an installment never has)."""
-    if bucket is Bucket.LATE_FEE:
+    if bucket is _LATE_FEE:
         return parts.late_fee
-    if bucket is Bucket.ORIGINATION_FEE:
+    if bucket is _ORIGINATION_FEE:
         return parts.origination_fee
-    if bucket is Bucket.PRINCIPAL:
+    if bucket is _PRINCIPAL:
         return parts.principal
     return 0
 
@@ -268,30 +268,46 @@ class Installment:
             found.append(f"{where}: a late fee of {self.late_fee} cents that was waived")
         return found
 
-    def _consistent(self) -> bool:
-        """Whether `problems` finds nothing: the same conditions, in one pass, no messages."""
+    def _consistent(self) -> bool:  # noqa: C901, PLR0911 - one pass, failing fast: a return per test
+        """Whether `problems` finds nothing: the same conditions, in one pass, no messages.
+
+        Written for speed, as every verification of a loan runs it for each installment:
+        sign tests rather than `min`, no set of payments for an installment with no
+        application, and `_status_fits` written out.
+        """
         late_fee, origination_fee, principal = self.late_fee, self.origination_fee, self.principal
         total, outstanding = self.total_amount, self.outstanding_balance
         if (
             total != principal + origination_fee + late_fee
-            or min(late_fee, origination_fee, principal) < 0
+            or late_fee < 0
+            or origination_fee < 0
+            or principal < 0
         ):
             return False
         applied = 0
-        payments: set[str] = set()
-        for app in self.applications:
-            if app.installment_id != self.installment_id or app.payment_id in payments:
+        applications = self.applications
+        if applications:
+            installment_id = self.installment_id
+            payments: set[str] = set()
+            for app in applications:
+                if app.installment_id != installment_id or app.payment_id in payments:
+                    return False
+                payments.add(app.payment_id)
+                applied += app.amount
+                late_fee -= app.late_fee
+                origination_fee -= app.origination_fee
+                principal -= app.principal
+            if late_fee < 0 or origination_fee < 0 or principal < 0:
                 return False
-            payments.add(app.payment_id)
-            applied += app.amount
-            late_fee -= app.late_fee
-            origination_fee -= app.origination_fee
-            principal -= app.principal
-        if outstanding != total - applied or min(late_fee, origination_fee, principal) < 0:
+        if outstanding != total - applied:
             return False
-        if not self._status_fits(total, outstanding, applied) or (
-            self.overdue_on is None and (self.status is _OVERDUE or self.late_fee)
-        ):
+        status = self.status
+        if status is _CANCELLED:
+            if total != 0 or applied != 0:
+                return False
+        elif (status is _COMPLETED) != (outstanding == 0):
+            return False
+        if self.overdue_on is None and (status is _OVERDUE or self.late_fee):
             return False
         if self.late_fee and self.late_fee_waiver is not None:
             return False

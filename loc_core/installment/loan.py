@@ -84,6 +84,9 @@ _REVERSAL_BY_RAIL = {
     Rail.ACH: SettlementOutcome.RETURNED,
     Rail.PINLESS: SettlementOutcome.CHARGED_BACK,
 }
+# Bound once: a member read off its enum class is slow on CPython 3.11 (docs/simulation.md).
+_OPEN = LoanStatus.OPEN
+_SCHEDULED, _OVERDUE = InstallmentStatus.SCHEDULED, InstallmentStatus.OVERDUE
 
 
 def _late_fee_reason(fee: int, wanted: int) -> str:
@@ -444,12 +447,12 @@ class Loan(LoanState):
             InvalidTimestamp: for a `today` that is not a date or is before disbursement.
         """
         today = self._require_today(today)
-        if self.status is not LoanStatus.OPEN:
+        if self.status is not _OPEN:
             return
         newly_overdue = [
             installment
             for installment in self.installments
-            if installment.status is InstallmentStatus.SCHEDULED
+            if installment.status is _SCHEDULED
             and today >= self.product.overdue_on(installment.due_date)
         ]
         if newly_overdue:
@@ -459,7 +462,7 @@ class Loan(LoanState):
             (
                 installment
                 for installment in self.installments
-                if installment.status is InstallmentStatus.OVERDUE
+                if installment.status is _OVERDUE
                 and installment.overdue_on is not None
                 and today >= installment.overdue_on + patience
             ),

@@ -74,6 +74,8 @@ __all__ = [
 
 RTP_DISBURSEMENTS_FLAG = "loc-rtp-disbursements"
 """When off (for a user), draws go out by pinless debit, then ACH."""
+_RTP = Rail.RTP
+"""Bound once: a member read off its enum class is slow on CPython 3.11 (docs/simulation.md)."""
 _DRAW_PREFIX = "draw"
 _LONGEST_DRAW_ID = 880
 """Longest draw id: its sort key ``LOC#<line>#DRAW#<draw id>`` stays within DynamoDB's
@@ -135,7 +137,7 @@ def parse_draw_transfer(idempotency_key: str) -> DrawTransfer | None:
 
 def _enabled_rails(flags: FeatureFlags, user_id: str) -> tuple[Rail, ...]:
     rtp = flags.is_enabled(RTP_DISBURSEMENTS_FLAG, default=True, user_id=user_id)
-    return tuple(rail for rail in DISBURSEMENT_RAILS if rail is not Rail.RTP or rtp)
+    return tuple(rail for rail in DISBURSEMENT_RAILS if rail is not _RTP or rtp)
 
 
 def draw_intent(
