@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 import attrs
 
-from loc_core.events import AuditValue, Change, FieldChange, diff, render
+from loc_core.events import _RENDER_EXACT, AuditValue, Change, FieldChange, diff, render
 
 __all__ = [
     "Audited",
@@ -145,24 +145,20 @@ _PLAIN = frozenset({str, int, bool, type(None)})
 """The types `render` returns unchanged."""
 
 
+_renderer = _RENDER_EXACT.get
+"""What `render` does for a date, timestamp, Decimal or enum met before, by exact type, in
+one lookup: `_changed` and `_created` call it instead of `render` (one Python call less
+per rendered value; `render` itself looks up the same table first)."""
+
+
 _new = object.__new__
 _set_field, _set_old, _set_new = (
     vars(FieldChange)[name].__set__ for name in ("field", "old", "new")
 )
-
-
-def _field_change(field: str, old: AuditValue, new: AuditValue) -> FieldChange:
-    """`FieldChange(field, old, new)`, its slots set directly.
-
-    The frozen class's own `__init__` fetches a bound setter and calls it per field; the
-    recorder makes several of these per command, and a FieldChange has no validator to
-    skip, so setting the slots themselves builds the very same object (`==`, hash, repr).
-    """
-    made: FieldChange = _new(FieldChange)
-    _set_field(made, field)
-    _set_old(made, old)
-    _set_new(made, new)
-    return made
+"""`FieldChange(field, old, new)` is built by setting its slots directly (in `_changed` and
+`_created`, inline: they make several per command). The frozen class's own `__init__`
+fetches a bound setter and calls it per field, and a FieldChange has no validator to
+skip, so setting the slots themselves builds the very same object (`==`, hash, repr)."""
 
 
 @functools.cache
@@ -209,13 +205,24 @@ def _settled(values: tuple[Any, ...]) -> tuple[Any, ...]:
     """
     if _SETTLED.issuperset(map(type, values)):  # the common case, tested at C speed
         return values
-    for kind in set(map(type, values)).difference(_SETTLED):
+    unsettled = set(map(type, values)).difference(_SETTLED)
+    for kind in unsettled:
         if issubclass(kind, enum.Enum) and all(type(m.value) in _PLAIN for m in kind):
             _SETTLED.add(kind)  # members are singletons with plain values: never change
+    # The next common case: the only other values are tuples of settled values (a line's
+    # empty `withheld_statements`, a draw's `declined_rails`). Kept as they are, the very
+    # tuple read is returned, with no new one built value by value.
+    if _SETTLED.issuperset(unsettled.difference(_TUPLE)) and all(
+        _settled_tuple(value) for value in values if type(value) is tuple
+    ):
+        return values
     return tuple(
         value if type(value) in _SETTLED or _settled_tuple(value) else render(value)
         for value in values
     )
+
+
+_TUPLE = (tuple,)
 
 
 def _settled_tuple(value: object) -> bool:
@@ -237,11 +244,15 @@ def _changed(
         old = before[index]
         new = after[index]
         if type(old) not in _PLAIN:  # as `rendered` does: spare the call for plain values
-            old = render(old)
+            old = _renderer(type(old), render)(old)  # see `_renderer`
         if type(new) not in _PLAIN:
-            new = render(new)
+            new = _renderer(type(new), render)(new)
         if old != new:
-            found.append(_field_change(names[index], old, new))
+            made = _new(FieldChange)  # FieldChange(names[index], old, new): see `_new`
+            _set_field(made, names[index])
+            _set_old(made, old)
+            _set_new(made, new)
+            found.append(made)
     return tuple(found)
 
 
@@ -249,10 +260,24 @@ def _created(names: tuple[str, ...], values: tuple[Any, ...]) -> tuple[FieldChan
     """`diff` from nothing to the snapshot of these fields: each field that is not None."""
     found: list[FieldChange] = []
     for name, value in zip(names, values, strict=True):
-        new = value if type(value) in _PLAIN else render(value)
+        new = value if type(value) in _PLAIN else _renderer(type(value), render)(value)
         if new is not None:
-            found.append(_field_change(name, None, new))
+            made = _new(FieldChange)  # FieldChange(name, None, new): see `_new`
+            _set_field(made, name)
+            _set_old(made, None)
+            _set_new(made, new)
+            found.append(made)
     return tuple(found)
+
+
+_set_entity, _set_entity_id, _set_user_id, _set_process, _set_reason, _set_fields = (
+    vars(Change)[name].__set__
+    for name in ("entity", "entity_id", "user_id", "process", "reason", "fields")
+)
+"""`ChangeRecorder.changes` builds each `Change` by setting its slots, as `_changed` builds a
+`FieldChange` (`_new`): constructing an attrs class calls its `__init__` from C (a second
+evaluation loop), and that sets each field through a bound setter; `Change` has no
+validator or converter to skip, so this builds the very same object (`==`, hash, repr)."""
 
 
 class ChangeRecorder:
@@ -295,7 +320,7 @@ class ChangeRecorder:
     def changes(self) -> list[Change]:
         """One `Change` per touched entity whose fields differ, in the order touched."""
         found: list[Change] = []
-        process = self._process.value
+        process = self._process._value_  # `.value` without the enum property's two calls
         for (kind, entity_id), (entity, before, reason) in self._before.items():
             names, after = entity.audit_fields()
             if before is None:
@@ -305,5 +330,12 @@ class ChangeRecorder:
             else:  # a field came or went: compare the snapshots
                 fields = diff(rendered(*before), rendered(names, after))
             if fields:
-                found.append(Change(kind, entity_id, entity.user_id, process, reason, fields))
+                made = _new(Change)  # Change(kind, entity_id, ...): see `_set_entity`
+                _set_entity(made, kind)
+                _set_entity_id(made, entity_id)
+                _set_user_id(made, entity.user_id)
+                _set_process(made, process)
+                _set_reason(made, reason)
+                _set_fields(made, fields)
+                found.append(made)
         return found

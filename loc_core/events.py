@@ -109,10 +109,22 @@ class EventType(enum.Enum):
     so a process that dies after the commit cannot lose it (the recovery job publishes it).
     """
 
+    # Members key dicts (what to do on each type of event). `enum.Enum.__hash__` is a Python
+    # function (``hash(self._name_)``) that every dict or set lookup calls; a member equals
+    # only itself (an Enum has no `__eq__` of its own), so the identity hash, in C, is as
+    # correct.
+    __hash__ = object.__hash__
 
-@attrs.frozen
+
+@attrs.frozen(slots=False)
 class DomainEvent:
-    """A fact about a borrower's loan or line, for notifications after commit."""
+    """A fact about a borrower's loan or line, for notifications after commit.
+
+    Not slotted, for speed: on a slotted class attrs keeps the `event_id` cache by giving
+    the class a `__getattr__`, and a class with one reads every attribute (an event's
+    ``type``, ``user_id``, ...) through CPython's slow attribute hook. Without slots, the
+    cached id is kept in the instance's ``__dict__`` and reads take the plain path.
+    """
 
     type: EventType
     user_id: str
@@ -130,18 +142,21 @@ class DomainEvent:
         first event instead of making a second one. Computed once per event (the outbox
         keeps an event by its id and clears it by its id again): an event never changes.
         """
-        canonical = json.dumps(
+        canonical = _CANONICAL.encode(
             [
-                self.type.value,
+                self.type._value_,  # `.value` without the enum property's call
                 self.user_id,
                 self.subject_id,
                 self.occurred_on.isoformat(),
                 dict(self.data),
-            ],
-            sort_keys=True,
-            separators=(",", ":"),
+            ]
         )
         return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
+"""What ``json.dumps(value, sort_keys=True, separators=(",", ":"))`` encodes with, made once
+(`json.dumps` builds an encoder for every call given any option)."""
 
 
 def event_fields(event: DomainEvent) -> dict[str, str]:

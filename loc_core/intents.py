@@ -83,11 +83,8 @@ class IntentStatus(enum.Enum):
     """No rail moved the money (declined, unreachable, or never asked): nothing to book."""
 
 
-# Members `TransferIntent.is_open` reads at every commit of an intent, bound once: on
-# CPython 3.11 each read of a member off its enum class (`IntentStatus.PENDING`) goes
-# through the enum metaclass's `__getattr__` hook, about 900 machine instructions (Python
-# 3.12 removed the hook).
-_PENDING, _BOOKED = IntentStatus.PENDING, IntentStatus.BOOKED
+# Bound once: a member read off its enum class is slow on CPython 3.11 (docs/simulation.md).
+_PENDING, _BOOKED, _ABANDONED = IntentStatus.PENDING, IntentStatus.BOOKED, IntentStatus.ABANDONED
 
 
 def intent_id_of(transfer_key: str) -> str | None:
@@ -183,8 +180,8 @@ class TransferIntent:
 
     def reopen(self, now: dt.datetime) -> None:
         """Try an ABANDONED movement again (a retry of a declined request), same keys."""
-        if self.status is IntentStatus.ABANDONED:
-            self.status = IntentStatus.PENDING
+        if self.status is _ABANDONED:
+            self.status = _PENDING
             self.outcome = ""
             self.updated_at = now
 
@@ -204,10 +201,10 @@ class TransferIntent:
         Raises:
             InvalidTransition: when the intent was already finished another way.
         """
-        if self.status is IntentStatus.BOOKED:
+        if self.status is _BOOKED:
             return
         self._require_pending("booked")
-        self.status = IntentStatus.BOOKED
+        self.status = _BOOKED
         self.accepted_rail = rail
         self.confirmation_id = confirmation_id
         self.outcome = outcome
@@ -240,10 +237,10 @@ class TransferIntent:
         Raises:
             InvalidTransition: when the intent was booked.
         """
-        if self.status is IntentStatus.ABANDONED:
+        if self.status is _ABANDONED:
             return
         self._require_pending("abandoned")
-        self.status = IntentStatus.ABANDONED
+        self.status = _ABANDONED
         self.outcome = reason
         self.updated_at = now
 
@@ -262,7 +259,7 @@ class TransferIntent:
         return held
 
     def _require_pending(self, to: str) -> None:
-        if self.status is not IntentStatus.PENDING:
+        if self.status is not _PENDING:
             raise InvalidTransition(
                 f"intent {self.intent_id} is {self.status.value}, it cannot be {to}",
                 about=Ref("intent", self.intent_id, self.user_id),

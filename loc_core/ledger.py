@@ -48,9 +48,7 @@ class Side(enum.Enum):
     CREDIT = "credit"
 
 
-# Members the postings are tested against, bound once: on CPython 3.11 each read of a member
-# off its enum class (`Side.DEBIT`) goes through the enum metaclass's `__getattr__`
-# hook, about 900 machine instructions (Python 3.12 removed the hook).
+# Bound once: a member read off its enum class is slow on CPython 3.11 (docs/simulation.md).
 _DEBIT, _CREDIT = Side.DEBIT, Side.CREDIT
 
 
@@ -62,6 +60,11 @@ class Bucket(enum.Enum):
     LATE_FEE = "late_fee"
     INTEREST = "interest"
     FEE = "fee"
+
+    # Members key the balances by bucket. `enum.Enum.__hash__` is a Python function
+    # (``hash(self._name_)``) that every dict or set lookup calls; a member equals only itself
+    # (an Enum has no `__eq__` of its own), so the identity hash, in C, is as correct.
+    __hash__ = object.__hash__
 
 
 FUNDING = "asset:cash:funding"
@@ -104,7 +107,7 @@ def allowance(owner: str) -> str:
 
 def income(bucket: Bucket) -> str:
     """The income account a fee or interest `bucket` is earned into."""
-    return f"{INCOME}:{bucket.value}"
+    return f"{INCOME}:{bucket._value_}"  # `.value` without the property's call
 
 
 def _positive(_instance: object, attribute: attrs.Attribute[int], value: int) -> None:
@@ -162,7 +165,7 @@ class JournalEntry:
         """Make an entry from account -> amount maps, leaving out zero amounts."""
         postings = tuple(
             Posting(account, side, amount)
-            for side, lines in ((Side.DEBIT, debits), (Side.CREDIT, credits))
+            for side, lines in ((_DEBIT, debits), (_CREDIT, credits))
             for account, amount in lines.items()
             if amount != 0
         )
@@ -178,12 +181,12 @@ class JournalEntry:
     @property
     def amount(self) -> int:
         """The total of the debit side (equal to the credit side)."""
-        return sum(p.amount for p in self.postings if p.side is Side.DEBIT)
+        return sum(p.amount for p in self.postings if p.side is _DEBIT)
 
     def reversal(self, *, entry_id: str, kind: str, effective_date: dt.date) -> JournalEntry:
         """The entry that undoes this one exactly: every posting on the other side."""
         flipped = tuple(
-            Posting(p.account, Side.CREDIT if p.side is Side.DEBIT else Side.DEBIT, p.amount)
+            Posting(p.account, _CREDIT if p.side is _DEBIT else _DEBIT, p.amount)
             for p in self.postings
         )
         return JournalEntry(

@@ -49,8 +49,7 @@ class PaymentStatus(enum.Enum):
         return self is _RETURNED or self is _CHARGED_BACK
 
 
-# Read once: on CPython 3.11 each read of a member off its enum class goes through the
-# enum metaclass's `__getattr__` hook, about 900 machine instructions (3.12 removed it).
+# Bound once: a member read off its enum class is slow on CPython 3.11 (docs/simulation.md).
 _RETURNED, _CHARGED_BACK = PaymentStatus.RETURNED, PaymentStatus.CHARGED_BACK
 
 

@@ -314,7 +314,11 @@ def validated(cls: type, fields: list[attrs.Attribute[Any]]) -> list[attrs.Attri
 
 def _rule_for(hint: object) -> Validator | None:
     """The validator a field's annotation stands for, if it names one."""
-    rules = [rule for rule in getattr(hint, "__metadata__", ()) if callable(rule)]
+    rules: list[Validator] = [rule for rule in getattr(hint, "__metadata__", ()) if callable(rule)]
+    if len(rules) == 1:
+        # The rule itself: `and_` would wrap it in an object whose Python `__call__`, entered
+        # from C (a second evaluation loop), every command's check would go through.
+        return rules[0]
     if rules:
         return attrs.validators.and_(*rules)
     arguments = typing.get_args(hint)

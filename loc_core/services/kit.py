@@ -438,13 +438,17 @@ def committed_alert(
     return DomainEvent(EventType.OPERATIONS_ALERT, user_id, subject_id, on, data)
 
 
+_OPERATIONS_ALERT = EventType.OPERATIONS_ALERT
+"""Bound once: a member read off its enum class is slow on CPython 3.11 (docs/simulation.md)."""
+
+
 def post_operations_alert(event: DomainEvent, *, alerter: Alerter) -> None:
     """Post the operations alert an `EventType.OPERATIONS_ALERT` event carries.
 
     The event handler every committed event goes to; any other event is ignored. Never
     raises (an `Alerter` never does).
     """
-    if event.type is not EventType.OPERATIONS_ALERT:
+    if event.type is not _OPERATIONS_ALERT:
         return
     details = dict(event.data)
     title = str(details.pop(ALERT_TITLE))

@@ -79,6 +79,9 @@ def intent_details(intent: TransferIntent) -> dict[str, AuditValue]:
     }
 
 
+# Bound once: a member read off its enum class is slow on CPython 3.11 (docs/simulation.md).
+_PENDING, _BOOKED, _ABANDONED = IntentStatus.PENDING, IntentStatus.BOOKED, IntentStatus.ABANDONED
+
 _ON_LINES = frozenset({IntentKind.DRAW, IntentKind.LINE_PAYMENT, IntentKind.DUE_PAYMENT})
 
 _REVERSALS = frozenset({SettlementOutcome.RETURNED, SettlementOutcome.CHARGED_BACK})
@@ -155,7 +158,7 @@ class Movements:
                     )
                 if client:
                     stored.require_same_request(intent.fingerprint, amount=intent.amount)
-                if reopen and stored.status is IntentStatus.ABANDONED:
+                if reopen and stored.status is _ABANDONED:
                     stored.reopen(self.clock.now())
                     uow.intents.save(stored)
                     uow.commit(actor="intent", request_id=intent.request_key)
@@ -204,7 +207,7 @@ class Movements:
         for other in found:
             if other.intent_id == intent.intent_id or other.direction is not Direction.DEBIT:
                 continue
-            if other.status is not IntentStatus.PENDING:
+            if other.status is not _PENDING:
                 if lease is not None and self._finish_held(other):
                     booked += 1
                 continue
@@ -225,7 +228,7 @@ class Movements:
 
     def _finish_held(self, other: TransferIntent) -> bool:
         """Finish a booked debit a dead process left open; whether its held events landed."""
-        held = other.status is IntentStatus.BOOKED and bool(other.held_events)
+        held = other.status is _BOOKED and bool(other.held_events)
         return self.finish(other) and held
 
     def _book_taken(
@@ -336,7 +339,7 @@ class Movements:
         Raises:
             ExternalServiceError: a rail could not tell; ask again later.
         """
-        if intent.amount == amount or intent.status is not IntentStatus.PENDING:
+        if intent.amount == amount or intent.status is not _PENDING:
             return intent
         answers = {rail: self.rails.find(intent.transfer_key(rail)) for rail in intent.rails}
         answered = {rail for rail, answer in answers.items() if answer is not None}
@@ -350,7 +353,7 @@ class Movements:
         def attempt() -> TransferIntent:
             with uow:
                 stored = uow.intents.get(intent.user_id, intent.intent_id)
-                if stored.status is IntentStatus.PENDING and stored.amount != amount:
+                if stored.status is _PENDING and stored.amount != amount:
                     stored.amount, stored.rails = amount, rails
                     stored.updated_at = self.clock.now()
                     uow.intents.save(stored)
@@ -366,7 +369,7 @@ class Movements:
         def attempt() -> None:
             with uow:
                 stored = uow.intents.get(intent.user_id, intent.intent_id)
-                if stored.status is not IntentStatus.PENDING:
+                if stored.status is not _PENDING:
                     return
                 stored.abandon(reason, now=self.clock.now())
                 uow.intents.save(stored)
@@ -388,7 +391,7 @@ class Movements:
         def attempt() -> TransferIntent | None:
             with uow:
                 stored = uow.intents.find(intent_id)
-                if stored is None or stored.status is not IntentStatus.PENDING:
+                if stored is None or stored.status is not _PENDING:
                     return None
                 if stored.hold(event, now=self.clock.now()):
                     uow.intents.save(stored)
@@ -438,14 +441,14 @@ class Movements:
         published the same way; its held events stay as they are. Returns False when a
         held event could not be applied (alerted, and kept on the intent).
         """
-        if not intent.is_open or intent.status is IntentStatus.PENDING:
+        if not intent.is_open or intent.status is _PENDING:
             return True
-        if intent.status is not IntentStatus.BOOKED and not intent.to_publish:
+        if intent.status is not _BOOKED and not intent.to_publish:
             return True
         uow = self.uow
         self.bus.publish(intent.to_publish)
         kept = []
-        held = intent.held_events if intent.status is IntentStatus.BOOKED else []
+        held = intent.held_events if intent.status is _BOOKED else []
         for event in sorted(held, key=lambda e: (e.occurred_at, e.event_id)):
             try:
                 self.bus.handle(SettleTransfer(event))
@@ -462,7 +465,7 @@ class Movements:
             with uow:
                 stored = uow.intents.get(intent.user_id, intent.intent_id)
                 stored.published(self.clock.now())
-                if stored.status is IntentStatus.BOOKED:
+                if stored.status is _BOOKED:
                     stored.held_events = [e for e in stored.held_events if e in kept]
                 uow.intents.save(stored)
                 uow.commit(actor="intent", request_id=intent.request_key)
