@@ -11,6 +11,7 @@ from __future__ import annotations
 import abc
 import datetime as dt
 import json
+import operator
 import re
 import threading
 from collections.abc import Sequence
@@ -111,6 +112,9 @@ def _children(item: _Pending) -> int:
     return 0
 
 
+_APPLICATIONS = operator.attrgetter("applications")
+
+
 def _largest_item(aggregate: object) -> tuple[int, str]:
     """The size of `aggregate`'s largest growing item (DynamoDB's, or above), and which.
 
@@ -131,7 +135,7 @@ def _largest_item(aggregate: object) -> tuple[int, str]:
         bound = line_capacity.FIXED_BYTES + entries * line_capacity.ENTRY_BYTES
         return (0, "") if bound <= ITEM_SIZE_LIMIT else (statement_bytes_at_most(aggregate), "")
     if isinstance(aggregate, Loan) and aggregate.installments:
-        applied = max(len(installment.applications) for installment in aggregate.installments)
+        applied = max(map(len, map(_APPLICATIONS, aggregate.installments)))  # in C: every commit
         bound = loan_capacity.FIXED_BYTES + applied * loan_capacity.APPLICATION_BYTES
         if bound <= ITEM_SIZE_LIMIT:
             return 0, ""
@@ -448,29 +452,36 @@ class InMemoryUnitOfWork:
         self._fences: dict[str, Lease] = {}
         self._user: int | None = None
         """The thread inside ``with uow:`` (its pending writes are kept on this object)."""
-        self._entering = threading.Lock()
+        self._open = threading.Lock()
+        """Held from ``with uow:`` to its end: taken without waiting, so a second block
+        (nested, or another thread's) is refused at once. One C call each way: every
+        command enters a unit of work, most several times."""
 
     def __enter__(self) -> Self:
-        me = threading.get_ident()
-        with self._entering:
-            if self._user is not None and self._user != me:
-                raise InvalidConfiguration(
-                    "this in-memory unit of work is in use by another thread, and its pending "
-                    "writes would mix with this one's: hand every thread's commands to one bus "
-                    "(it runs one command at a time) or give each bus its own unit of work",
-                    entity="unit_of_work",
-                    invariant="one_thread_per_unit_of_work",
-                )
-            if self._user is not None:
+        if not self._open.acquire(blocking=False):
+            # Held: by this thread (a nested block) or another. Read after the failed
+            # acquire, `_user` is this thread's id only if this thread holds the lock.
+            if self._user == threading.get_ident():
                 raise nested_block()
-            self._user = me
-        self.rollback()
+            raise InvalidConfiguration(
+                "this in-memory unit of work is in use by another thread, and its pending "
+                "writes would mix with this one's: hand every thread's commands to one bus "
+                "(it runs one command at a time) or give each bus its own unit of work",
+                entity="unit_of_work",
+                invariant="one_thread_per_unit_of_work",
+            )
+        self._user = threading.get_ident()
+        if self._loaded or self._pending or self._fences:  # a rollback only when there is work
+            self.rollback()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self.rollback()
-        with self._entering:
+        try:
+            if self._loaded or self._pending or self._fences:
+                self.rollback()
+        finally:
             self._user = None
+            self._open.release()
 
     def loaded(self, key: Key | None, aggregate: object) -> None:
         """Remember an aggregate read here, to catch changes that are never saved."""
@@ -536,8 +547,18 @@ class InMemoryUnitOfWork:
         return events
 
     def _check_size(self, pending: list[_Pending]) -> None:
-        written = sum(items_written(item.aggregate, new=item.new) for item in pending)
-        if written + sum(_children(item) for item in pending) > self.transaction_limit:
+        # One pass over what is pending (every commit runs it); the transaction limit's
+        # error still comes before an item's size.
+        written = children = 0
+        too_big: tuple[_Pending, int, str] | None = None
+        for item in pending:
+            written += items_written(item.aggregate, new=item.new)
+            children += _children(item)
+            if too_big is None:
+                size, which = _largest_item(item.aggregate)
+                if size > ITEM_SIZE_LIMIT:
+                    too_big = item, size, which
+        if written + children > self.transaction_limit:
             # Only a commit that could be too big compares children with the stored row.
             written += sum(self._changed_children(item) for item in pending)
         if written > self.transaction_limit:
@@ -546,15 +567,14 @@ class InMemoryUnitOfWork:
                 f"{self.transaction_limit}: split the use case into smaller commits",
                 invariant="transaction_limit",
             )
-        for item in pending:
-            size, which = _largest_item(item.aggregate)
-            if size > ITEM_SIZE_LIMIT:
-                raise InvariantViolation(
-                    f"the commit writes {item.key}{which} as an item of about {size:,} bytes; "
-                    f"a stored item holds at most {ITEM_SIZE_LIMIT:,} bytes",
-                    key="/".join(item.key),
-                    invariant="item_size_limit",
-                )
+        if too_big is not None:
+            item, size, which = too_big
+            raise InvariantViolation(
+                f"the commit writes {item.key}{which} as an item of about {size:,} bytes; "
+                f"a stored item holds at most {ITEM_SIZE_LIMIT:,} bytes",
+                key="/".join(item.key),
+                invariant="item_size_limit",
+            )
 
     def _changed_children(self, item: _Pending) -> int:
         """The children of a saved loan or line that the commit rewrites, as DynamoDB does.

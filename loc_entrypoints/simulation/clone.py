@@ -137,8 +137,13 @@ def _attrs_copier(kind: type) -> _Copier:
                 "dict": f"dict(source.{name})",
                 "clone": f"clone(source.{name})",
                 "one": f"c{index}(v) if type(v := source.{name}) is k{index} else clone(v)",
-                "each_in_list": f"[{each} for v in source.{name}]",
-                "each_in_dict": f"{{k: {each} for k, v in source.{name}.items()}}",
+                # A field that is mostly None (a payment's refund) skips the call to `clone`.
+                "one_or_none": f"None if (v := source.{name}) is None "
+                f"else c{index}(v) if type(v) is k{index} else clone(v)",
+                # An empty list or dict (a line's disputes) is made without a comprehension.
+                "each_in_list": f"[{each} for v in s] if (s := source.{name}) else []",
+                "each_in_dict": f"{{k: {each} for k, v in s.items()}} "
+                f"if (s := source.{name}) else {{}}",
             }[how]
             if plain:
                 lines.append(f"    target.{name} = {value}")
@@ -208,9 +213,9 @@ def _field_types(kind: type) -> dict[str, Any]:
 def _how_to_copy(hint: Any) -> tuple[str, tuple[type, _Copier] | None]:  # noqa: ANN401 - any annotation
     """What a field of type `hint` needs, and the attrs class (with its copier) it names.
 
-    ``share``, ``list``, ``dict`` or ``clone``; or ``one``, ``each_in_list`` or
-    ``each_in_dict`` for a field holding one mutable attrs class, a list of it, or a dict
-    of it by unchanging keys.
+    ``share``, ``list``, ``dict`` or ``clone``; or ``one`` (``one_or_none`` when the
+    type admits None), ``each_in_list`` or ``each_in_dict`` for a field holding one
+    mutable attrs class, a list of it, or a dict of it by unchanging keys.
     """
     if hint is None:
         return "clone", None
@@ -222,7 +227,8 @@ def _how_to_copy(hint: Any) -> tuple[str, tuple[type, _Copier] | None]:  # noqa:
         return ("list", None) if _never_changes(args[0]) else _by_class("each_in_list", args[0])
     if origin is dict and len(args) == 2 and _never_changes(args[0]):  # noqa: PLR2004 - key and value
         return ("dict", None) if _never_changes(args[1]) else _by_class("each_in_dict", args[1])
-    return _by_class("one", hint)
+    optional = origin in (typing.Union, types.UnionType) and type(None) in args
+    return _by_class("one_or_none" if optional else "one", hint)
 
 
 def _by_class(how: str, hint: Any) -> tuple[str, tuple[type, _Copier] | None]:  # noqa: ANN401 - any annotation

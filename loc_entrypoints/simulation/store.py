@@ -174,21 +174,24 @@ class SimulationDatabase(InMemoryDatabase):
     def read(self, key: Key) -> Any:  # noqa: ANN401 - rows hold every aggregate type
         """The live committed aggregate, or a private copy when another unit of work holds it."""
         with self.lock:
+            out = self._out
+            live = self._live.get(key)  # a live object always has its row
+            if live is not None and key not in out:  # the usual read first, in two lookups
+                self._live.move_to_end(key)
+                out.add(key)
+                return live
             row = self._rows.get(key)
             if row is None:
                 return None
-            if key in self._out:  # another unit of work holds the live one: a copy
+            if key in out:  # another unit of work holds the live one: a copy
                 return self.thaw_row(row)
-            live = self._live.get(key)
-            if live is None:
-                live = self.thaw_row(row)
-                if self.keep_live is not None and not self.keep_live(live):
-                    return live  # a private copy, never shared
-                self._live[key] = live
-                self._trim_live()
-            else:
-                self._live.move_to_end(key)
-            self._out.add(key)
+            live = self.thaw_row(row)
+            if self.keep_live is not None and not self.keep_live(live):
+                return live  # a private copy, never shared
+            self._live[key] = live
+            if self.live_capacity is not None and len(self._live) > self.live_capacity:
+                self._trim_live()  # only when over: every write and every read that copies
+            out.add(key)
             return live
 
     def release(self, reads: Iterable[tuple[Key | None, object]]) -> None:
@@ -272,7 +275,8 @@ class SimulationDatabase(InMemoryDatabase):
         else:
             self._live[key] = aggregate
             self._live.move_to_end(key)
-            self._trim_live()
+            if self.live_capacity is not None and len(self._live) > self.live_capacity:
+                self._trim_live()  # only when over: every write and every read that copies
         self._touched.add(key)
 
     def remove(self, key: Key) -> None:

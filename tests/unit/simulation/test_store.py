@@ -10,10 +10,12 @@ import pytest
 from contracts.uow import UnitOfWorkContract, UowFactory, pay, store_loan
 
 from loc_adapters.memory import InMemoryDatabase, InMemoryUnitOfWork, ManualClock
+from loc_core.creditline import CreditLine
 from loc_core.errors import NotFound
 from loc_core.installment import InstallmentStatus, Loan, LoanStatus, Process
 from loc_core.payments import Rail
 from loc_core.ports import UnitOfWork
+from loc_entrypoints.simulation import Scenario, Simulation
 from loc_entrypoints.simulation.clone import assert_independent
 from loc_entrypoints.simulation.store import SimulationDatabase
 
@@ -189,3 +191,41 @@ def test_a_discarded_store_frees_its_aggregates_without_the_garbage_collector() 
         assert live() is None
     finally:
         gc.enable()
+
+
+def test_the_index_queries_of_a_lived_book_agree_with_its_rows() -> None:
+    """Due dates and installment days, added and moved over 120 days, are found in order.
+
+    The indexes keep their days in order as they change (a query bisects them); every
+    query over the days the book holds gives what a scan of the rows gives.
+    """
+    simulation = Simulation.build(Scenario().resized(borrowers=40, days=120))
+    simulation.run()
+    database = simulation.world.database
+    rows = [database.peek(key) for key in list(database._rows)]  # the rows are the oracle
+    due = sorted(
+        (row.next_due_date, row.user_id, row.line_id)
+        for row in rows
+        if isinstance(row, CreditLine) and row.next_due_date is not None
+    )
+    installments = sorted(
+        (i.due_date, i.installment_id, i.status)
+        for row in rows
+        if isinstance(row, Loan)
+        for i in row.installments
+    )
+    due_dates = sorted({on for on, _, _ in due})
+    days = sorted({on for on, _, _ in installments})
+    assert len(due_dates) > 5
+    assert len(days) > 5
+    for first, last in [(d, d) for d in due_dates] + [(due_dates[1], due_dates[-2])]:
+        found = [(ref.user_id, ref.line_id) for ref in database.lines_due_between(first, last)]
+        assert found == [(user, line) for on, user, line in due if first <= on <= last]
+    for status in InstallmentStatus:
+        for through in [None, days[0] - dt.timedelta(days=1), *days]:
+            listed = database.installments(status, through)
+            assert [(ref.due_date, ref.installment_id) for ref in listed] == [
+                (on, installment)
+                for on, installment, now in installments
+                if now is status and (through is None or on <= through)
+            ]
