@@ -142,6 +142,16 @@ class _Backdating:
     after_job: bool = False
 
 
+def _still_held(installment: Installment, day: dt.date) -> bool:
+    """Whether `installment`'s fee, waived by an operator, still holds its room on `day`.
+
+    Through the day the waiver was booked: that day counts as before it (the loan does not
+    record whether the day's job ran before or after the waiver).
+    """
+    waiver = installment.late_fee_waiver
+    return waiver is not None and waiver.waived_on >= day
+
+
 def _refunded(payment: Payment) -> int:
     return 0 if payment.refund is None else payment.refund.amount
 
@@ -1270,19 +1280,22 @@ class Loan(LoanState):
         self, installments: list[Installment], today: dt.date, *, waived: set[str]
     ) -> None:
         product = self.product
+        holds = self._waiver_holds()
         room = (
             product.late_fee_cap(self.loan_amount)
             - self.late_fees_assessed
-            - self._waived_after(today)
+            - sum(
+                holds.get(i.installment_id, 0) for i in self.installments if _still_held(i, today)
+            )
         )
         for installment in installments:
             wanted = product.late_fee_for(installment.total_amount)
             by_operator = installment.late_fee_waiver
-            fee = (
-                0
-                if installment.installment_id in waived or by_operator is not None
-                else max(min(wanted, room), 0)
-            )
+            fee = max(min(wanted, room), 0)
+            if by_operator is not None and _still_held(installment, today):
+                room -= fee  # charged nothing, its fee holds the room until the waiver's day
+            if by_operator is not None or installment.installment_id in waived:
+                fee = 0
             room -= fee
             overdue_on = product.overdue_on(installment.due_date)
             process = Process.LATE_FEE if fee else Process.OVERDUE
@@ -1321,20 +1334,42 @@ class Loan(LoanState):
             self.outbox.changes.extend(recorder.changes())
             self._overdue_event(installment, today)
 
-    def _waived_after(self, today: dt.date) -> int:
-        """The fees waived by operators on `today` or later: they still hold their room.
+    def _waiver_holds(self) -> dict[str, int]:
+        """The room in the cap each fee an operator waived holds while it counts.
 
-        The loan's cap counts only fees not waived from the day after a waiver is booked:
-        a replay of the days up to it counts the waived fee as charged, so a waiver never
-        raises a fee assessed before it (a later installment's fee the cap had cut),
-        not even one the job charged on the waiver's own day (the loan does not record
-        whether that day's job ran before or after the waiver).
+        The cap counts a waived fee from the day its installment became overdue in this
+        history (`overdue_on`) through the day the waiver was booked (`_still_held`), as
+        the fee this history charges it there: what is left of the cap, up to its one
+        fee, after the fees assessed before it (the installments overdue earlier, or the
+        same day and due earlier) and the room the waived fees among them still held
+        that day. So a replay of the days up to a waiver charges every other installment
+        what the history without it charges, and a waived fee takes no room before it
+        was assessed: counted from disbursement, it cut the fees assessed before it, and
+        the room they lost went to the fees assessed between it and its waiver, which
+        rose (`docs/corrections.md`, "A late fee waived"). The daily job uses the same
+        order (`_make_overdue`: the day's installments in due order), so the room a
+        waived fee holds is the room it took on its day; it holds it also when the
+        correction policy now waives the installment's fee (missed only because of a
+        return), which the installment's stored fields cannot tell apart afterwards.
         """
-        return sum(
-            waiver.amount
+        cap = self.product.late_fee_cap(self.loan_amount)
+        assessed = sorted(
+            (overdue_on, installment.number, installment)
             for installment in self.installments
-            if (waiver := installment.late_fee_waiver) is not None and waiver.waived_on >= today
+            if (overdue_on := installment.overdue_on) is not None
         )
+        holds: dict[str, int] = {}
+        for position, (day, _, installment) in enumerate(assessed):
+            if installment.late_fee_waiver is None:
+                continue
+            used = sum(
+                earlier.late_fee
+                + (holds.get(earlier.installment_id, 0) if _still_held(earlier, day) else 0)
+                for _, _, earlier in assessed[:position]
+            )
+            wanted = self.product.late_fee_for(installment.principal + installment.origination_fee)
+            holds[installment.installment_id] = max(min(wanted, cap - used), 0)
+        return holds
 
     def _default(self, cause: Installment, today: dt.date) -> None:
         """Default the loan for `cause`, OVERDUE `default_after_days` by `today`.
