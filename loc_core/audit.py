@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 import attrs
 
-from loc_core.events import _RENDER_EXACT, AuditValue, Change, FieldChange, diff, render
+from loc_core.events import AuditValue, Change, FieldChange, diff, render, renderer_for
 
 __all__ = [
     "Audited",
@@ -145,12 +145,6 @@ _PLAIN = frozenset({str, int, bool, type(None)})
 """The types `render` returns unchanged."""
 
 
-_renderer = _RENDER_EXACT.get
-"""What `render` does for a date, timestamp, Decimal or enum met before, by exact type, in
-one lookup: `_changed` and `_created` call it instead of `render` (one Python call less
-per rendered value; `render` itself looks up the same table first)."""
-
-
 _new = object.__new__
 _set_field, _set_old, _set_new = (
     vars(FieldChange)[name].__set__ for name in ("field", "old", "new")
@@ -244,9 +238,9 @@ def _changed(
         old = before[index]
         new = after[index]
         if type(old) not in _PLAIN:  # as `rendered` does: spare the call for plain values
-            old = _renderer(type(old), render)(old)  # see `_renderer`
+            old = renderer_for(type(old), render)(old)  # see `renderer_for`
         if type(new) not in _PLAIN:
-            new = _renderer(type(new), render)(new)
+            new = renderer_for(type(new), render)(new)
         if old != new:
             made = _new(FieldChange)  # FieldChange(names[index], old, new): see `_new`
             _set_field(made, names[index])
@@ -260,7 +254,7 @@ def _created(names: tuple[str, ...], values: tuple[Any, ...]) -> tuple[FieldChan
     """`diff` from nothing to the snapshot of these fields: each field that is not None."""
     found: list[FieldChange] = []
     for name, value in zip(names, values, strict=True):
-        new = value if type(value) in _PLAIN else _renderer(type(value), render)(value)
+        new = value if type(value) in _PLAIN else renderer_for(type(value), render)(value)
         if new is not None:
             made = _new(FieldChange)  # FieldChange(name, None, new): see `_new`
             _set_field(made, name)

@@ -41,6 +41,7 @@ __all__ = [
     "event_fields",
     "event_from_fields",
     "render",
+    "renderer_for",
 ]
 
 AuditValue = str | int | bool | None
@@ -260,6 +261,11 @@ _RENDER_EXACT: dict[type, Callable[[Any], AuditValue]] = {
     dt.datetime: dt.datetime.isoformat,
     Decimal: str,
 }
+
+renderer_for = _RENDER_EXACT.get
+"""`renderer_for(type(value))`: what `render` does for a value of exactly that type (a date,
+a timestamp, a Decimal, an enum met before), or None. For the audit recorder's hot loop,
+which calls it instead of `render` (one Python call less per rendered value)."""
 """`render` for exactly these types (subclasses take the tests), looked up in one step.
 
 Enum classes join when first rendered (`_learn_enum`).
