@@ -468,6 +468,16 @@ class CreditLineLifecycle(RuleBasedStateMachine):
             and draw_id not in paid_by_credit
         )
 
+    def _charged_off(self) -> bool:
+        """Whether the line's history, as it now stands, charged it off.
+
+        DEFAULTED, or CLOSED from DEFAULTED (`closed_from`: a charged-off line its payoff
+        closed). A correction that moves the charge-off moves the interest and late fees
+        it stops, so what the line owes may then change by less than the amount corrected.
+        """
+        line = self.line
+        return LineStatus.DEFAULTED in (line.status, line.closed_from)
+
     def _replay_differs(self) -> bool:
         """Whether a payment was reversed later than it was applied: its replay differs.
 
@@ -1058,8 +1068,9 @@ class CreditLineLifecycle(RuleBasedStateMachine):
 
         Owed as of its day: what the line owes (less what it owes back) rises by the amount
         at least (unless the corrected history charged the line off, which stops its
-        interest); the same draw again is a duplicate. Refused, changing nothing: beyond
-        the correction reach, or over a refund paid out.
+        interest: `_charged_off`, whether or not a payoff closed it since); the same draw
+        again is a duplicate. Refused, changing nothing: beyond the correction reach, or
+        over a refund paid out.
         """
 
         def book() -> None:
@@ -1091,9 +1102,7 @@ class CreditLineLifecycle(RuleBasedStateMachine):
                 "a backdated draw is DISBURSED as of its day",
             )
             _expect(
-                self._net_owed() >= owed + amount
-                or line.status is LineStatus.DEFAULTED
-                or self._replay_differs(),
+                self._net_owed() >= owed + amount or self._charged_off() or self._replay_differs(),
                 f"owed {owed} -> {self._net_owed()} after a draw of {amount}",
             )
             self._corrected(None)
@@ -1138,7 +1147,9 @@ class CreditLineLifecycle(RuleBasedStateMachine):
 
         (`settle` reverses from the rail's day instead.) What the line owes (less what it
         owes back) rises by the payment at least (unless the corrected history charged the
-        line off); the same return again is refused. Refused, changing nothing: beyond the
+        line off, `_charged_off`: a payment that delayed the charge-off, returned, moves it
+        earlier, stopping interest and late fees sooner, even when a payoff closed the line
+        since); the same return again is refused. Refused, changing nothing: beyond the
         correction reach, or over a refund paid out.
         """
 
@@ -1166,7 +1177,7 @@ class CreditLineLifecycle(RuleBasedStateMachine):
             _expect(payment.status.reversed, "the payment is marked reversed")
             _expect(
                 self._net_owed() >= owed + payment.amount
-                or line.status is LineStatus.DEFAULTED
+                or self._charged_off()
                 or self._replay_differs(),
                 f"owed {owed} -> {self._net_owed()} after returning {payment.amount}",
             )
