@@ -1040,7 +1040,7 @@ class CreditLineLifecycle(RuleBasedStateMachine):
                 )
 
             owed, accrued = self._net_owed(), self._accrued_unless_defaulted()
-            charged_off = (line.status, line.closed_from)
+            charged_off = self._charged_off()  # before: paid earlier, charged off later
             payment = self._unless_refused(command, too_old=too_old, what="backdated payment")
             if payment is None:
                 return
@@ -1050,9 +1050,7 @@ class CreditLineLifecycle(RuleBasedStateMachine):
                 "a backdated payment is COMPLETED as of its day",
             )
             _expect(
-                self._net_owed() <= owed - amount
-                or LineStatus.DEFAULTED in charged_off  # charged off later
-                or self._replay_differs(),
+                self._net_owed() <= owed - amount or charged_off or self._replay_differs(),
                 f"owed {owed} -> {self._net_owed()} after a payment of {amount}",
             )
             self._corrected(accrued)

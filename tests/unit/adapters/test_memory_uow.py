@@ -131,7 +131,10 @@ def _kept(database: InMemoryDatabase) -> list[tuple[dict[str, object], dt.dateti
     return [(dict(kept.event.data), kept.committed_at) for kept in read.events]
 
 
-@pytest.mark.parametrize("asked_first", [False, True], ids=["delivered-at-once", "read-first"])
+@pytest.mark.parametrize(
+    "asked_first",
+    [pytest.param(False, id="delivered-at-once"), pytest.param(True, id="read-first")],
+)
 def test_the_outbox_keeps_one_item_per_event_id_however_late_the_id_is_computed(
     database: InMemoryDatabase,
     asked_first: bool,  # noqa: FBT001 - a pytest parameter

@@ -132,15 +132,7 @@ def test_a_correction_after_a_waiver_charges_the_fees_before_the_waived_one_in_f
     _days_pass(loan, books, dt.date(2026, 2, 9), dt.date(2026, 2, 25))
     assert [i.late_fee for i in loan.installments] == [0, 0, 263, 0, 0, 0]
 
-    loan.settle("pay-1", SettlementOutcome.RETURNED, today=dt.date(2026, 2, 25))
-    loan.correct(
-        cause="pay-1:returned",
-        effective=dt.date(2026, 1, 20),
-        today=dt.date(2026, 2, 25),
-        posted=list(books),
-        reason="payment pay-1 RETURNED",
-    )
-    books.post_all(loan.outbox.drain().entries)
+    _returned(loan, books, "pay-1", paid_on=dt.date(2026, 1, 20), today=dt.date(2026, 2, 25))
 
     assert [i.late_fee for i in loan.installments] == [263, 0, 37, 0, 0, 0]
     assert loan.late_fees_assessed == 300
@@ -183,15 +175,7 @@ def test_the_lifecycle_machines_waiver_leaves_the_other_fees_as_charged() -> Non
     pay("pay-4", 1, dt.date(2024, 3, 28))
     pay("pay-5", loan.outstanding_balance, dt.date(2024, 3, 28))
     _waive(loan, books, 2, dt.date(2024, 3, 28))
-    loan.settle("pay-2", SettlementOutcome.RETURNED, today=dt.date(2024, 4, 27))
-    loan.correct(
-        cause="pay-2:returned",
-        effective=dt.date(2024, 2, 29),
-        today=dt.date(2024, 4, 27),
-        posted=list(books),
-        reason="payment pay-2 RETURNED",
-    )
-    books.post_all(loan.outbox.drain().entries)
+    _returned(loan, books, "pay-2", paid_on=dt.date(2024, 2, 29), today=dt.date(2024, 4, 27))
     assert [i.late_fee for i in loan.installments] == [0, 0, 1, 0, 8, 0, 8, 0]
 
     _waive(loan, books, 7, dt.date(2024, 4, 27))
@@ -243,5 +227,20 @@ def _check_keyed_late(loan: Loan, books: Ledger, *, today: dt.date) -> None:
         today=today,
         posted=list(books),
         reason="mailed check keyed late",
+    )
+    books.post_all(loan.outbox.drain().entries)
+
+
+def _returned(
+    loan: Loan, books: Ledger, payment_id: str, *, paid_on: dt.date, today: dt.date
+) -> None:
+    """`payment_id`'s ACH return heard `today`, corrected as of the day it was paid."""
+    loan.settle(payment_id, SettlementOutcome.RETURNED, today=today)
+    loan.correct(
+        cause=f"{payment_id}:returned",
+        effective=paid_on,
+        today=today,
+        posted=list(books),
+        reason=f"payment {payment_id} RETURNED",
     )
     books.post_all(loan.outbox.drain().entries)
